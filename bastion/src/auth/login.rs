@@ -1,0 +1,149 @@
+//! The login sequence: public key first, then (when any role requires it) a TOTP code.
+//! Every outcome is audited with the source address and key fingerprint.
+
+use serde_json::json;
+
+use crate::server::Shared;
+use crate::target::{parse_login_name, LoginName};
+
+/// What the key step concluded.
+#[derive(Debug, PartialEq, Eq)]
+pub enum KeyOutcome {
+    /// Logged in.
+    Accepted,
+    /// Key is right; a TOTP code must follow.
+    NeedTotp,
+    /// Refused (reason already audited).
+    Rejected,
+}
+
+fn throttle_keys(user: &str, ip: &str) -> [String; 2] {
+    [format!("user:{user}"), format!("ip:{ip}")]
+}
+
+/// True when this user/key pair may even be tried (cheap pre-check before signature work).
+pub fn key_is_known(shared: &Shared, login_name: &str, fingerprint: &str) -> bool {
+    let Some(name) = parse_login_name(login_name) else {
+        return false;
+    };
+    match shared.store.user_keys(&name.user) {
+        Ok(keys) => keys.iter().any(|k| k.fingerprint == fingerprint),
+        Err(_) => false,
+    }
+}
+
+/// Audits a key offered for a login name it does not belong to. Not counted for throttling:
+/// clients with an agent offer every key they hold, and guessing keys is hopeless anyway.
+pub fn audit_unknown_key(shared: &Shared, login_name: &str, ip: &str, fingerprint: &str) {
+    let user = parse_login_name(login_name).map(|l| l.user);
+    let reason = match &user {
+        None => "malformed login name",
+        Some(u) => match shared.store.user(u) {
+            Ok(Some(_)) => "key not registered for this user",
+            _ => "unknown user",
+        },
+    };
+    shared.audit(
+        "login_failed",
+        Some(user.as_deref().unwrap_or(login_name)),
+        Some(ip),
+        json!({"reason": reason, "key": fingerprint, "login_name": login_name}),
+    );
+}
+
+/// Checks a verified public key for a login name.
+pub fn check_key(shared: &Shared, login_name: &str, ip: &str, fingerprint: &str) -> KeyOutcome {
+    let fail = |user: &str, reason: &str| {
+        shared.audit(
+            "login_failed",
+            Some(user),
+            Some(ip),
+            json!({"reason": reason, "key": fingerprint, "login_name": login_name}),
+        );
+        KeyOutcome::Rejected
+    };
+    let Some(LoginName { user, .. }) = parse_login_name(login_name) else {
+        return fail(login_name, "malformed login name");
+    };
+    let keys = throttle_keys(&user, ip);
+    let keys: [&str; 2] = [&keys[0], &keys[1]];
+    if shared.limiter.is_locked(&keys) {
+        return fail(&user, "too many recent failures (throttled)");
+    }
+    let record = |reason: &str| {
+        shared.limiter.record_failure(&keys);
+        fail(&user, reason)
+    };
+    let row = match shared.store.user(&user) {
+        Ok(Some(row)) => row,
+        Ok(None) => return record("unknown user"),
+        Err(e) => return record(&format!("store error: {e}")),
+    };
+    if row.disabled {
+        return record("user disabled");
+    }
+    if !key_is_known(shared, login_name, fingerprint) {
+        return record("key not registered for this user");
+    }
+    let needs_totp = shared.access().policies.requires_totp(&user);
+    if needs_totp {
+        if row.totp_secret.is_none() {
+            return record("a role requires TOTP but the user has no TOTP secret");
+        }
+        return KeyOutcome::NeedTotp;
+    }
+    accepted(shared, &user, ip, fingerprint, "publickey")
+}
+
+fn accepted(shared: &Shared, user: &str, ip: &str, fp: &str, method: &str) -> KeyOutcome {
+    let ok = shared.audit(
+        "login_ok",
+        Some(user),
+        Some(ip),
+        json!({"key": fp, "method": method}),
+    );
+    if !ok {
+        // Fail closed: a login we cannot audit does not happen.
+        return KeyOutcome::Rejected;
+    }
+    shared.limiter.record_success(&format!("user:{user}"));
+    KeyOutcome::Accepted
+}
+
+/// Checks the TOTP answer after a successful key step; `true` logs the user in.
+pub fn check_totp(shared: &Shared, user: &str, ip: &str, fingerprint: &str, code: &str) -> bool {
+    let keys = throttle_keys(user, ip);
+    let keys: [&str; 2] = [&keys[0], &keys[1]];
+    let fail = |reason: &str| {
+        shared.limiter.record_failure(&keys);
+        shared.audit(
+            "totp_failed",
+            Some(user),
+            Some(ip),
+            json!({"reason": reason, "key": fingerprint}),
+        );
+        false
+    };
+    if shared.limiter.is_locked(&keys) {
+        return fail("too many recent failures (throttled)");
+    }
+    let secret = match shared.store.user(user) {
+        Ok(Some(row)) if !row.disabled => row.totp_secret,
+        _ => return fail("user vanished or was disabled"),
+    };
+    let Some(secret) = secret else {
+        return fail("no TOTP secret");
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let Some(step) = super::totp::matching_step(&secret, code, now) else {
+        return fail("wrong code");
+    };
+    match shared.store.consume_totp_step(user, step) {
+        Ok(true) => accepted(shared, user, ip, fingerprint, "publickey+totp") == KeyOutcome::Accepted,
+        Ok(false) => fail("code already used (replay)"),
+        Err(e) => fail(&format!("store error: {e}")),
+    }
+}

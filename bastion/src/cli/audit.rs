@@ -1,0 +1,62 @@
+//! `bastion audit [--since] [--json]` and `bastion audit verify`.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use super::{open, parse_since, table};
+use crate::keys;
+use crate::store::{format_ts, rfc3339};
+
+#[derive(Args)]
+pub struct AuditArgs {
+    #[command(subcommand)]
+    command: Option<AuditCommand>,
+    #[arg(long)]
+    since: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every hash link and signature; exit 1 naming the first bad record.
+    Verify,
+}
+
+pub fn run(dir: &Path, a: AuditArgs) -> Result<ExitCode> {
+    let (data, store) = open(dir)?;
+    if let Some(AuditCommand::Verify) = a.command {
+        let vk = keys::load_signing_key(&data.signing_key_path())?.verifying_key();
+        let n = store.audit_records(None)?.len();
+        return Ok(match store.verify_audit(&vk)? {
+            None => {
+                println!("audit log ok: {n} records, hash chain and signatures verified");
+                ExitCode::SUCCESS
+            }
+            Some((id, why)) => {
+                println!("audit log TAMPERED: record {id}: {why}");
+                ExitCode::from(1)
+            }
+        });
+    }
+    let since = a.since.as_deref().map(parse_since).transpose()?;
+    let records = store.audit_records(since)?;
+    if a.json {
+        let mut out = std::io::stdout().lock();
+        for r in records {
+            writeln!(out, "{}", json!({"id": r.id, "ts": rfc3339(r.ts), "event": r.event, "user": r.user, "source": r.source, "detail": r.detail, "hash": r.hash}))?;
+        }
+    } else {
+        let rows: Vec<Vec<String>> = records
+            .into_iter()
+            .map(|r| vec![r.id.to_string(), format_ts(r.ts), r.event, r.user.unwrap_or_default(), r.source.unwrap_or_default(), r.detail.to_string()])
+            .collect();
+        table::print(&["ID", "TIME", "EVENT", "USER", "SOURCE", "DETAIL"], &rows);
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,50 @@
+//! `bastion hosts [--user NAME]`: the inventory, or what one user may reach.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::Result;
+use chrono::Local;
+use serde_json::json;
+
+use super::table;
+use crate::datadir::DataDir;
+use crate::server::Access;
+
+pub fn run(dir: &Path, user: Option<&str>, as_json: bool) -> Result<ExitCode> {
+    let data = DataDir::open_existing(dir)?;
+    let access = Access::load(&data)?;
+    let now = Local::now();
+    let mut rows = Vec::new();
+    for h in access.inventory.hosts() {
+        let groups = h.groups().to_vec();
+        let (logins, within) = match user {
+            Some(u) => {
+                let r = access.policies.reachable(u, &h.name, &groups, now);
+                if r.logins.is_empty() {
+                    continue;
+                }
+                (r.logins, r.within_hours)
+            }
+            None => (Vec::new(), true),
+        };
+        if as_json {
+            println!("{}", json!({"host": h.name, "address": h.address(), "port": h.port(), "groups": groups, "logins": logins, "within_hours": within}));
+        } else {
+            let mut row = vec![h.name.clone(), format!("{}:{}", h.address(), h.port()), groups.join(",")];
+            if user.is_some() {
+                row.push(logins.join(","));
+                row.push(if within { String::new() } else { "outside hours".into() });
+            }
+            rows.push(row);
+        }
+    }
+    if !as_json {
+        if user.is_some() {
+            table::print(&["HOST", "ADDRESS", "GROUPS", "LOGINS", "NOTE"], &rows);
+        } else {
+            table::print(&["HOST", "ADDRESS", "GROUPS"], &rows);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

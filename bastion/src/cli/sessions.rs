@@ -1,0 +1,85 @@
+//! `bastion sessions` and `bastion export ID`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use clap::Args;
+use serde_json::json;
+
+use super::{open, parse_since, table};
+use crate::store::{format_ts, rfc3339, SessionFilter, SessionRow};
+
+#[derive(Args)]
+pub struct SessionsArgs {
+    /// Only sessions still open.
+    #[arg(long)]
+    active: bool,
+    #[arg(long)]
+    user: Option<String>,
+    #[arg(long)]
+    host: Option<String>,
+    /// A date, date-time, or duration ago (2h, 7d).
+    #[arg(long)]
+    since: Option<String>,
+    #[arg(long)]
+    json: bool,
+}
+
+fn to_json(s: &SessionRow) -> serde_json::Value {
+    json!({
+        "id": s.id, "user": s.user, "source": s.source, "host": s.host, "login": s.login,
+        "kind": s.kind, "command": s.command, "started_at": rfc3339(s.started_at),
+        "ended_at": s.ended_at.map(rfc3339), "status": s.status, "exit_status": s.exit_status,
+        "exit_signal": s.exit_signal, "recording": s.recording, "recording_sha256": s.rec_sha256,
+        "bytes_in": s.bytes_in, "bytes_out": s.bytes_out, "end_reason": s.end_reason,
+    })
+}
+
+pub fn run(dir: &Path, a: SessionsArgs) -> Result<ExitCode> {
+    let (_data, store) = open(dir)?;
+    let since = a.since.as_deref().map(parse_since).transpose()?;
+    let rows = store.sessions(&SessionFilter { active_only: a.active, user: a.user, host: a.host, since })?;
+    if a.json {
+        let mut out = std::io::stdout().lock();
+        for s in &rows {
+            writeln!(out, "{}", to_json(s))?;
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let table_rows: Vec<Vec<String>> = rows
+        .iter()
+        .map(|s| {
+            let duration = s.ended_at.map(|e| format!("{:.0}s", e - s.started_at)).unwrap_or_else(|| "-".into());
+            vec![
+                s.id.to_string(),
+                s.user.clone(),
+                format!("{}@{}", s.login, s.host),
+                s.kind.clone(),
+                format_ts(s.started_at),
+                duration,
+                s.status.clone(),
+                s.exit_status.map(|e| e.to_string()).unwrap_or_else(|| "-".into()),
+                s.command.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    table::print(&["ID", "USER", "TARGET", "KIND", "STARTED", "DURATION", "STATUS", "EXIT", "COMMAND"], &table_rows);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn export(dir: &Path, id: i64, output: Option<&Path>) -> Result<ExitCode> {
+    let (_data, store) = open(dir)?;
+    let s = store.session(id)?.with_context(|| format!("no session {id}"))?;
+    let path: PathBuf = s
+        .recording
+        .map(PathBuf::from)
+        .with_context(|| format!("session {id} ({}) has no recording: only terminal sessions are recorded", s.kind))?;
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+    match output {
+        Some(o) => std::fs::write(o, &bytes).with_context(|| format!("writing {}", o.display()))?,
+        None => std::io::stdout().lock().write_all(&bytes)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,110 @@
+//! The data directory: one folder holding settings, keys, database, inventory, policies and recordings.
+//!
+//! `bastion serve` and `bastion init` create whatever is missing, so an empty directory is a valid start.
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::keys;
+use crate::settings::Settings;
+
+/// Paths of everything the bastion keeps, resolved against the data directory.
+#[derive(Clone, Debug)]
+pub struct DataDir {
+    pub root: PathBuf,
+    pub settings: Settings,
+}
+
+const SETTINGS_TEMPLATE: &str = include_str!("templates/bastion.toml");
+const INVENTORY_TEMPLATE: &str = include_str!("templates/inventory.yaml");
+const POLICIES_TEMPLATE: &str = include_str!("templates/policies.yaml");
+
+impl DataDir {
+    /// Opens a data directory, creating missing files with defaults (the first-start initialisation).
+    pub fn open_or_init(root: &Path) -> Result<DataDir> {
+        fs::create_dir_all(root)
+            .with_context(|| format!("creating data directory {}", root.display()))?;
+        fs::set_permissions(root, fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("setting permissions on {}", root.display()))?;
+        write_if_missing(&root.join("bastion.toml"), SETTINGS_TEMPLATE, 0o600)?;
+        let settings = Settings::load(&root.join("bastion.toml"))?;
+        let dir = DataDir {
+            root: root.to_path_buf(),
+            settings,
+        };
+        write_if_missing(&dir.inventory_path(), INVENTORY_TEMPLATE, 0o600)?;
+        write_if_missing(&dir.policies_path(), POLICIES_TEMPLATE, 0o600)?;
+        fs::create_dir_all(dir.recordings_dir()).with_context(|| {
+            format!("creating recordings dir {}", dir.recordings_dir().display())
+        })?;
+        for name in ["host_key", "client_key", "signing_key"] {
+            keys::ensure_ed25519(&root.join(name), &format!("bastion-{name}"))?;
+        }
+        Ok(dir)
+    }
+
+    /// Opens an existing data directory without creating anything (admin commands).
+    pub fn open_existing(root: &Path) -> Result<DataDir> {
+        let settings_path = root.join("bastion.toml");
+        if !settings_path.exists() {
+            anyhow::bail!(
+                "{} is not an initialised bastion data directory (run `bastion init` or `bastion serve` first)",
+                root.display()
+            );
+        }
+        Ok(DataDir {
+            root: root.to_path_buf(),
+            settings: Settings::load(&settings_path)?,
+        })
+    }
+
+    fn resolve(&self, p: &Path) -> PathBuf {
+        if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            self.root.join(p)
+        }
+    }
+
+    pub fn db_path(&self) -> PathBuf {
+        self.root.join("bastion.db")
+    }
+    pub fn host_key_path(&self) -> PathBuf {
+        self.root.join("host_key")
+    }
+    pub fn client_key_path(&self) -> PathBuf {
+        self.root.join("client_key")
+    }
+    pub fn signing_key_path(&self) -> PathBuf {
+        self.root.join("signing_key")
+    }
+    pub fn inventory_path(&self) -> PathBuf {
+        self.resolve(&self.settings.inventory)
+    }
+    pub fn policies_path(&self) -> PathBuf {
+        self.resolve(&self.settings.policies)
+    }
+    pub fn recordings_dir(&self) -> PathBuf {
+        self.resolve(&self.settings.recordings)
+    }
+}
+
+/// Writes `contents` to `path` only if the file does not exist yet, with the given mode.
+pub fn write_if_missing(path: &Path, contents: &str, mode: u32) -> Result<()> {
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(path)
+    {
+        Ok(mut f) => f
+            .write_all(contents.as_bytes())
+            .with_context(|| format!("writing {}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
+    }
+}

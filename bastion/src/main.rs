@@ -1,0 +1,114 @@
+//! `bastion`: an audited SSH jump server. This file is the binary edge: argument parsing and
+//! dispatch; each command lives in `cli/`, the server in `server/` and `session/`.
+
+mod auth;
+mod cli;
+mod datadir;
+mod keys;
+mod server;
+mod session;
+mod settings;
+mod store;
+mod target;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Audited SSH bastion: key + TOTP logins, role policies, recorded sessions.
+#[derive(Parser)]
+#[command(name = "bastion", version, about)]
+struct Cli {
+    /// Data directory (settings, keys, database, inventory, policies, recordings).
+    #[arg(long, global = true, env = "BASTION_DATA", default_value = "./bastion-data")]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the SSH server (initialises the data directory on first start).
+    Serve {
+        /// Listen address, overriding bastion.toml (e.g. 0.0.0.0:2222).
+        #[arg(long)]
+        listen: Option<String>,
+    },
+    /// Initialise the data directory without serving.
+    Init,
+    /// Print the public key the bastion uses to log in to targets (authorized_keys format).
+    Key,
+    /// Manage users.
+    #[command(subcommand)]
+    User(cli::users::UserCommand),
+    /// List inventory hosts, or those a user may reach.
+    Hosts {
+        #[arg(long)]
+        user: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check or explain policies.
+    #[command(subcommand)]
+    Policy(cli::policy::PolicyCommand),
+    /// List sessions.
+    Sessions(cli::sessions::SessionsArgs),
+    /// Write a session's asciicast v2 recording.
+    Export {
+        id: i64,
+        /// Output file (default: standard output).
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+    /// Show or verify the audit log.
+    Audit(cli::audit::AuditArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("bastion: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let dir = &cli.data_dir;
+    match cli.command {
+        Command::Serve { listen } => {
+            let data = datadir::DataDir::open_or_init(dir)?;
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(server::serve(data, listen))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init => {
+            let data = datadir::DataDir::open_or_init(dir)?;
+            store::Store::open(&data.db_path(), None)?;
+            println!("initialised {}", data.root.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Key => {
+            let data = datadir::DataDir::open_existing(dir)?;
+            let key = keys::load_private(&data.client_key_path())?;
+            println!("{}", key.public_key().to_openssh()?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(c) => cli::users::run(dir, c),
+        Command::Hosts { user, json } => cli::hosts::run(dir, user.as_deref(), json),
+        Command::Policy(c) => cli::policy::run(dir, c),
+        Command::Sessions(a) => cli::sessions::run(dir, a),
+        Command::Export { id, output } => cli::sessions::export(dir, id, output.as_deref()),
+        Command::Audit(a) => cli::audit::run(dir, a),
+    }
+}

@@ -1,0 +1,243 @@
+//! The russh `Handler`: a thin shim. Authentication callbacks call `auth::login`; each session
+//! channel is handed to its own task in `session`, which owns all channel state.
+//! Requests that need an acknowledgement are acknowledged here, in order; denials are reported
+//! in-band by the channel task (a message on stderr and an exit status), which OpenSSH shows.
+
+use std::borrow::Cow;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use russh::keys::{HashAlg, PublicKey};
+use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Response, Session, VerifiedPublicKey};
+use russh::{Channel, ChannelId, MethodKind, MethodSet};
+
+use super::state::{ConnInfo, Shared};
+use crate::auth::login::{self, KeyOutcome};
+use crate::target::parse_login_name;
+
+/// Makes one handler per TCP connection.
+pub struct ConnectionFactory {
+    pub shared: Arc<Shared>,
+}
+
+impl russh::server::Server for ConnectionFactory {
+    type Handler = ConnectionHandler;
+
+    fn new_client(&mut self, peer: Option<SocketAddr>) -> ConnectionHandler {
+        ConnectionHandler {
+            shared: self.shared.clone(),
+            ip: peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "unknown".into()),
+            key_passed: None,
+            conn: None,
+        }
+    }
+}
+
+/// Per-connection state: who passed the key step, and who is fully logged in.
+pub struct ConnectionHandler {
+    shared: Arc<Shared>,
+    ip: String,
+    /// (login name, key fingerprint) after a key step that still needs TOTP.
+    key_passed: Option<(String, String)>,
+    conn: Option<ConnInfo>,
+}
+
+fn fp(key: &PublicKey) -> String {
+    key.fingerprint(HashAlg::Sha256).to_string()
+}
+
+fn totp_only() -> Auth {
+    Auth::Reject {
+        proceed_with_methods: Some(MethodSet::from(&[MethodKind::KeyboardInteractive][..])),
+        partial_success: true,
+    }
+}
+
+impl ConnectionHandler {
+    fn logged_in(&mut self, login_name: &str, fingerprint: String) -> Auth {
+        let Some(parsed) = parse_login_name(login_name) else {
+            return Auth::reject();
+        };
+        self.conn = Some(ConnInfo {
+            user: parsed.user,
+            source: self.ip.clone(),
+            fingerprint,
+            target: parsed.target,
+        });
+        Auth::Accept
+    }
+}
+
+impl russh::server::Handler for ConnectionHandler {
+    type Error = anyhow::Error;
+
+    async fn auth_publickey_offered(
+        &mut self,
+        user: &str,
+        offer: PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
+        // Spare the signature round trip for keys that cannot succeed; the real check (and the
+        // audit record) happens in auth_publickey.
+        Ok(if login::key_is_known(&self.shared, user, &fp(offer.public_key)) {
+            Auth::Accept
+        } else {
+            login::audit_unknown_key(&self.shared, user, &self.ip, &fp(offer.public_key));
+            Auth::reject()
+        })
+    }
+
+    async fn auth_publickey(
+        &mut self,
+        user: &str,
+        key: VerifiedPublicKey<'_>,
+    ) -> Result<Auth, Self::Error> {
+        let fingerprint = fp(key.public_key);
+        let delay = self.delay(user);
+        tokio::time::sleep(delay).await;
+        Ok(match login::check_key(&self.shared, user, &self.ip, &fingerprint) {
+            KeyOutcome::Accepted => self.logged_in(user, fingerprint),
+            KeyOutcome::NeedTotp => {
+                self.key_passed = Some((user.to_string(), fingerprint));
+                totp_only()
+            }
+            KeyOutcome::Rejected => Auth::reject(),
+        })
+    }
+
+    async fn auth_keyboard_interactive<'a>(
+        &'a mut self,
+        user: &str,
+        _submethods: &str,
+        response: Option<Response<'a>>,
+    ) -> Result<Auth, Self::Error> {
+        // Only the second step of a login whose key already passed, for the same login name.
+        let Some((passed_name, fingerprint)) = self.key_passed.clone() else {
+            return Ok(Auth::reject());
+        };
+        if passed_name != user {
+            return Ok(Auth::reject());
+        }
+        let Some(mut response) = response else {
+            return Ok(Auth::Partial {
+                name: Cow::Borrowed(""),
+                instructions: Cow::Borrowed(""),
+                prompts: Cow::Owned(vec![(Cow::Borrowed("Verification code: "), false)]),
+            });
+        };
+        let answer = response
+            .next()
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        let delay = self.delay(user);
+        tokio::time::sleep(delay).await;
+        let bastion_user = parse_login_name(user).map(|l| l.user).unwrap_or_default();
+        if login::check_totp(&self.shared, &bastion_user, &self.ip, &fingerprint, &answer) {
+            self.key_passed = None;
+            Ok(self.logged_in(user, fingerprint))
+        } else {
+            Ok(totp_only())
+        }
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: ChannelOpenHandle,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let Some(conn) = self.conn.clone() else {
+            return Ok(()); // dropping `reply` refuses the channel
+        };
+        reply.accept().await;
+        let handle = session.handle();
+        tokio::spawn(crate::session::run_channel(
+            self.shared.clone(),
+            conn,
+            channel,
+            handle,
+        ));
+        Ok(())
+    }
+
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        _term: &str,
+        _cols: u32,
+        _rows: u32,
+        _pw: u32,
+        _ph: u32,
+        _modes: &[(russh::Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_success(channel)?;
+        Ok(())
+    }
+
+    async fn shell_request(&mut self, channel: ChannelId, session: &mut Session) -> Result<(), Self::Error> {
+        session.channel_success(channel)?;
+        Ok(())
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        _data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_success(channel)?;
+        Ok(())
+    }
+
+    async fn subsystem_request(
+        &mut self,
+        channel: ChannelId,
+        name: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if name == "sftp" {
+            session.channel_success(channel)?;
+        } else {
+            session.channel_failure(channel)?;
+        }
+        Ok(())
+    }
+
+    async fn agent_request(&mut self, _channel: ChannelId, _session: &mut Session) -> Result<bool, Self::Error> {
+        // Agent forwarding to targets is not offered.
+        Ok(false)
+    }
+
+    async fn x11_request(
+        &mut self,
+        channel: ChannelId,
+        _single: bool,
+        _proto: &str,
+        _cookie: &str,
+        _screen: u32,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)?;
+        Ok(())
+    }
+
+    async fn env_request(
+        &mut self,
+        channel: ChannelId,
+        _name: &str,
+        _value: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)?;
+        Ok(())
+    }
+}
+
+impl ConnectionHandler {
+    fn delay(&self, login_name: &str) -> std::time::Duration {
+        let user = parse_login_name(login_name).map(|l| l.user).unwrap_or_default();
+        self.shared
+            .limiter
+            .delay(&[&format!("user:{user}"), &format!("ip:{}", self.ip)])
+    }
+}

@@ -1,0 +1,108 @@
+//! State shared by all connections: store, keys, and the live access rules (swapped on reload).
+
+use std::sync::{Arc, RwLock};
+
+use anyhow::{Context, Result};
+use inventory::Inventory;
+use policies::PolicySet;
+use russh::keys::PrivateKey;
+
+use crate::auth::RateLimiter;
+use crate::datadir::DataDir;
+use crate::keys;
+use crate::store::{NewEvent, Store};
+
+/// Inventory and policies as one snapshot, so a decision never mixes old and new files.
+pub struct Access {
+    pub inventory: Inventory,
+    pub policies: PolicySet,
+}
+
+impl Access {
+    /// Loads both files; errors name file:line:column.
+    pub fn load(dir: &DataDir) -> Result<Access> {
+        let inventory = Inventory::load(&dir.inventory_path())
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("loading inventory")?;
+        let policies = PolicySet::load(&dir.policies_path())
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .context("loading policies")?;
+        Ok(Access {
+            inventory,
+            policies,
+        })
+    }
+}
+
+/// Everything a connection needs, behind one `Arc`.
+pub struct Shared {
+    pub dir: DataDir,
+    pub store: Store,
+    access: RwLock<Arc<Access>>,
+    pub limiter: RateLimiter,
+    pub client_key: Arc<PrivateKey>,
+}
+
+/// Who is on the other end of an authenticated connection.
+#[derive(Clone, Debug)]
+pub struct ConnInfo {
+    pub user: String,
+    pub source: String,
+    pub fingerprint: String,
+    pub target: Option<crate::target::TargetSpec>,
+}
+
+impl Shared {
+    /// Opens store and keys and loads the access rules; fails (refusing to start) on any error.
+    pub fn load(dir: DataDir) -> Result<Shared> {
+        let signer = keys::load_signing_key(&dir.signing_key_path())?;
+        let store = Store::open(&dir.db_path(), Some(signer))
+            .with_context(|| format!("opening {}", dir.db_path().display()))?;
+        let access = Access::load(&dir)?;
+        let client_key = Arc::new(keys::load_private(&dir.client_key_path())?);
+        let limiter = RateLimiter::new(dir.settings.max_auth_failures, dir.settings.lockout);
+        Ok(Shared {
+            dir,
+            store,
+            access: RwLock::new(Arc::new(access)),
+            limiter,
+            client_key,
+        })
+    }
+
+    /// The current access snapshot.
+    pub fn access(&self) -> Arc<Access> {
+        self.access
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Replaces the access snapshot (policy or inventory reload).
+    pub fn set_access(&self, access: Access) {
+        *self.access.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(access);
+    }
+
+    /// Appends an audit event; returns false (and logs) when the store refused it, so callers
+    /// can deny whatever the event was about.
+    pub fn audit(
+        &self,
+        event: &str,
+        user: Option<&str>,
+        source: Option<&str>,
+        detail: serde_json::Value,
+    ) -> bool {
+        match self.store.audit(NewEvent {
+            event,
+            user,
+            source,
+            detail,
+        }) {
+            Ok(_) => true,
+            Err(e) => {
+                tracing::error!("audit append failed ({event}): {e}");
+                false
+            }
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The interactive host menu shown when a user logs in with a terminal and no target.
+//! The menu itself (keys, filtering, drawing) lives in the `hostmenu` crate; this loop feeds it
+//! the channel's bytes and runs the picked session, then shows the menu again.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Local;
+use hostmenu::{Menu, MenuAction, MenuItem};
+use russh::ChannelMsg;
+
+use super::run::{run_target, Kind};
+use super::UserChannel;
+use crate::server::{ConnInfo, Shared};
+use crate::target::TargetSpec;
+
+/// The (host, login) pairs the user may reach now, in inventory order.
+pub fn menu_items(shared: &Shared, user: &str) -> Vec<MenuItem> {
+    let access = shared.access();
+    let now = Local::now();
+    let mut items = Vec::new();
+    for host in access.inventory.hosts() {
+        let groups = host.groups().to_vec();
+        let reach = access.policies.reachable(user, &host.name, &groups, now);
+        for login in reach.logins {
+            items.push(MenuItem {
+                host: host.name.clone(),
+                login,
+                address: host.address().to_string(),
+                groups: groups.clone(),
+                within_hours: reach.within_hours,
+            });
+        }
+    }
+    items
+}
+
+/// Runs the menu until the user quits or disconnects.
+pub async fn run(shared: &Arc<Shared>, conn: &ConnInfo, user: &mut UserChannel) {
+    let (cols, rows) = user
+        .pty
+        .as_ref()
+        .map(|p| (p.cols as u16, p.rows as u16))
+        .unwrap_or((80, 24));
+    let mut menu = Menu::new(&conn.user, menu_items(shared, &conn.user), cols, rows);
+    let mut message: Option<String> = None;
+    loop {
+        if let Some(m) = message.take() {
+            menu.set_message(&m);
+        }
+        if user.tx.data_bytes(menu.render()).await.is_err() {
+            return;
+        }
+        let action = tokio::select! {
+            msg = user.rx.wait() => match msg {
+                Some(ChannelMsg::Data { data }) => menu.feed(&data),
+                Some(ChannelMsg::WindowChange { col_width, row_height, .. }) => {
+                    if let Some(p) = user.pty.as_mut() {
+                        p.cols = col_width;
+                        p.rows = row_height;
+                    }
+                    menu.resize(col_width as u16, row_height as u16);
+                    MenuAction::None
+                }
+                Some(ChannelMsg::Eof) | Some(ChannelMsg::Close) | None => return,
+                _ => MenuAction::None,
+            },
+            _ = tokio::time::sleep(Duration::from_millis(60)), if menu_has_pending_escape(&menu) => menu.flush_pending_escape(),
+        };
+        match action {
+            MenuAction::None => {}
+            MenuAction::Quit => {
+                let _ = user.tx.data_bytes(menu.leave()).await;
+                user.finish(0).await;
+                return;
+            }
+            MenuAction::Connect(i) => {
+                let Some(item) = menu.items().get(i).cloned() else { continue };
+                let _ = user.tx.data_bytes(menu.leave()).await;
+                let target = TargetSpec { host: item.host.clone(), login: Some(item.login.clone()) };
+                let status = run_target(shared, conn, user, &target, Kind::Shell, None, false).await;
+                let said = user.last_said.take();
+                message = Some(match status {
+                    Some(s) if s != 0 && said.is_some() => said.unwrap_or_default(),
+                    Some(0) => format!("session on {}@{} ended", item.login, item.host),
+                    Some(s) => format!("session on {}@{} ended with status {s}", item.login, item.host),
+                    None => format!("session on {}@{} ended", item.login, item.host),
+                });
+                // Rebuild: policies or inventory may have changed while the session ran.
+                let (cols, rows) = user.pty.as_ref().map(|p| (p.cols as u16, p.rows as u16)).unwrap_or((80, 24));
+                menu = Menu::new(&conn.user, menu_items(shared, &conn.user), cols, rows);
+            }
+        }
+    }
+}
+
+fn menu_has_pending_escape(menu: &Menu) -> bool {
+    menu.has_pending_escape()
+}

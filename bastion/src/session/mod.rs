@@ -1,0 +1,137 @@
+//! One task per session channel: collect the client's requests, work out the target, check the
+//! policy, then proxy (or show the host menu). Data flows user → policy → proxy → recorder → store.
+
+mod authorize;
+mod menu_loop;
+mod proxy;
+mod run;
+mod upstream;
+
+use std::sync::Arc;
+
+use russh::server::{Handle, Msg};
+use russh::{Channel, ChannelMsg, ChannelReadHalf, ChannelWriteHalf, Pty};
+
+use crate::server::{ConnInfo, Shared};
+use crate::target::{parse_target, split_exec, TargetSpec};
+
+pub use run::Kind;
+
+/// The terminal the client asked for, forwarded to the target.
+#[derive(Clone, Debug)]
+pub struct PtyInfo {
+    pub term: String,
+    pub cols: u32,
+    pub rows: u32,
+    pub modes: Vec<(Pty, u32)>,
+}
+
+/// The user's side of one channel.
+pub struct UserChannel {
+    pub rx: ChannelReadHalf,
+    pub tx: ChannelWriteHalf<Msg>,
+    pub handle: Handle,
+    pub pty: Option<PtyInfo>,
+    /// The last message shown with [`UserChannel::say`] (the menu repeats it in its status line).
+    pub last_said: Option<String>,
+    /// Whether EOF was already passed on (it must be sent at most once).
+    pub eof_sent: bool,
+}
+
+impl UserChannel {
+    /// Writes a message for the user: to the terminal with a PTY, else to stderr.
+    pub async fn say(&mut self, text: &str) {
+        self.last_said = Some(text.to_string());
+        let line = format!("bastion: {text}\r\n");
+        if self.pty.is_some() {
+            let _ = self.tx.data_bytes(line.into_bytes()).await;
+        } else {
+            let _ = self.tx.extended_data_bytes(1, line.into_bytes()).await;
+        }
+    }
+
+    /// Ends the channel with an exit status, the way a shell would.
+    pub async fn finish(&self, status: u32) {
+        let _ = self.tx.exit_status(status).await;
+        if !self.eof_sent {
+            let _ = self.tx.eof().await;
+        }
+        let _ = self.tx.close().await;
+    }
+}
+
+/// What the client asked the channel to do.
+enum Start {
+    Shell,
+    Exec(String),
+    Sftp,
+}
+
+/// Entry point: owns the channel until it closes.
+pub async fn run_channel(shared: Arc<Shared>, conn: ConnInfo, channel: Channel<Msg>, handle: Handle) {
+    let (rx, tx) = channel.split();
+    let mut user = UserChannel { rx, tx, handle, pty: None, last_said: None, eof_sent: false };
+    let Some(start) = collect_requests(&mut user).await else {
+        return;
+    };
+    let (target, kind, command): (Option<TargetSpec>, Kind, Option<String>) = match start {
+        Start::Sftp => (conn.target.clone(), Kind::Sftp, None),
+        Start::Shell => (conn.target.clone(), Kind::Shell, None),
+        Start::Exec(cmd) => match &conn.target {
+            Some(t) => (Some(t.clone()), Kind::for_command(&cmd), Some(cmd)),
+            None => {
+                let (word, rest) = split_exec(&cmd);
+                match parse_target(word) {
+                    Some(t) if rest.is_empty() => (Some(t), Kind::Shell, None),
+                    Some(t) => (Some(t), Kind::for_command(rest), Some(rest.to_string())),
+                    None => {
+                        user.say(&format!(
+                            "\"{word}\" is not a target; use HOST or LOGIN@HOST as the first word"
+                        ))
+                        .await;
+                        user.finish(2).await;
+                        return;
+                    }
+                }
+            }
+        },
+    };
+    match target {
+        Some(t) => {
+            let status = run::run_target(&shared, &conn, &mut user, &t, kind, command.as_deref(), true).await;
+            user.finish(status.unwrap_or(255)).await;
+        }
+        None if kind == Kind::Shell && user.pty.is_some() => {
+            menu_loop::run(&shared, &conn, &mut user).await;
+        }
+        None => {
+            user.say("no target given: use `ssh -t USER@bastion HOST`, `ssh USER@bastion HOST COMMAND`, or USER+HOST as the login name")
+                .await;
+            user.finish(2).await;
+        }
+    }
+}
+
+/// Reads requests until the client says what to run; `None` when it gave up first.
+async fn collect_requests(user: &mut UserChannel) -> Option<Start> {
+    loop {
+        match user.rx.wait().await? {
+            ChannelMsg::RequestPty { term, col_width, row_height, terminal_modes, .. } => {
+                user.pty = Some(PtyInfo { term, cols: col_width, rows: row_height, modes: terminal_modes });
+            }
+            ChannelMsg::WindowChange { col_width, row_height, .. } => {
+                if let Some(p) = user.pty.as_mut() {
+                    p.cols = col_width;
+                    p.rows = row_height;
+                }
+            }
+            ChannelMsg::RequestShell { .. } => return Some(Start::Shell),
+            ChannelMsg::Exec { command, .. } => {
+                return Some(Start::Exec(String::from_utf8_lossy(&command).into_owned()))
+            }
+            ChannelMsg::RequestSubsystem { name, .. } if name == "sftp" => return Some(Start::Sftp),
+            ChannelMsg::Eof | ChannelMsg::Close => return None,
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,189 @@
+//! The two-way pump between the user's channel and the target's, with recording and limits.
+//!
+//! Each direction runs as its own future so a blocked write in one (waiting for the peer's SSH
+//! window) never stops the other from draining: backpressure travels end to end through SSH flow
+//! control and memory stays bounded by the channel buffers.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use policies::{format_duration, SessionLimits};
+use recordings::Recorder;
+use russh::{client, Channel, ChannelMsg, Sig};
+
+use super::UserChannel;
+
+/// How the pump ended.
+pub struct PumpOutcome {
+    pub exit_status: Option<u32>,
+    pub exit_signal: Option<Sig>,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub reason: String,
+    /// The target's EOF was passed on to the user.
+    pub eof_forwarded: bool,
+}
+
+struct TargetEnd {
+    exit_status: Option<u32>,
+    exit_signal: Option<Sig>,
+}
+
+/// Pumps until the target closes, the user goes away, or a limit ends the session.
+/// With `standalone` false (the host menu), the target's EOF is not passed on, so the user's
+/// channel stays usable for the menu.
+pub async fn pump(
+    user: &mut UserChannel,
+    target: Channel<client::Msg>,
+    recorder: Option<&Mutex<Recorder>>,
+    limits: &SessionLimits,
+    standalone: bool,
+) -> PumpOutcome {
+    let started = Instant::now();
+    let (mut trx, ttx) = target.split();
+    let bytes_in = AtomicU64::new(0);
+    let bytes_out = AtomicU64::new(0);
+    let last_input_ms = AtomicU64::new(0);
+    let eof_forwarded = std::sync::atomic::AtomicBool::new(false);
+    let record = |f: &dyn Fn(&mut Recorder) -> Result<(), recordings::RecordingError>| {
+        if let Some(r) = recorder {
+            if let Err(e) = f(&mut r.lock().unwrap_or_else(|p| p.into_inner())) {
+                tracing::error!("recording write failed: {e}");
+            }
+        }
+    };
+    let has_pty = user.pty.is_some();
+    let UserChannel { rx: urx, tx: utx, .. } = user;
+    let utx = &*utx;
+
+    let target_to_user = async {
+        let mut end = TargetEnd { exit_status: None, exit_signal: None };
+        while let Some(msg) = trx.wait().await {
+            match msg {
+                ChannelMsg::Data { data } => {
+                    bytes_out.fetch_add(data.len() as u64, Ordering::Relaxed);
+                    record(&|r| r.output(&data));
+                    if utx.data_bytes(data).await.is_err() {
+                        break;
+                    }
+                }
+                ChannelMsg::ExtendedData { data, ext } => {
+                    bytes_out.fetch_add(data.len() as u64, Ordering::Relaxed);
+                    if has_pty {
+                        record(&|r| r.output(&data));
+                    }
+                    if utx.extended_data_bytes(ext, data).await.is_err() {
+                        break;
+                    }
+                }
+                ChannelMsg::Eof if standalone => {
+                    eof_forwarded.store(true, Ordering::Relaxed);
+                    let _ = utx.eof().await;
+                }
+                ChannelMsg::ExitStatus { exit_status } => end.exit_status = Some(exit_status),
+                ChannelMsg::ExitSignal { signal_name, .. } => end.exit_signal = Some(signal_name),
+                ChannelMsg::Close => break,
+                _ => {}
+            }
+        }
+        end
+    };
+
+    let user_to_target = async {
+        while let Some(msg) = urx.wait().await {
+            match msg {
+                ChannelMsg::Data { data } => {
+                    bytes_in.fetch_add(data.len() as u64, Ordering::Relaxed);
+                    last_input_ms.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+                    if limits.record_input {
+                        record(&|r| r.input(&data));
+                    }
+                    if ttx.data_bytes(data).await.is_err() {
+                        break;
+                    }
+                }
+                ChannelMsg::Eof => {
+                    let _ = ttx.eof().await;
+                }
+                ChannelMsg::WindowChange { col_width, row_height, pix_width, pix_height } => {
+                    record(&|r| r.resize(col_width, row_height));
+                    let _ = ttx.window_change(col_width, row_height, pix_width, pix_height).await;
+                }
+                ChannelMsg::Signal { signal } => {
+                    let _ = ttx.signal(signal).await;
+                }
+                ChannelMsg::Close => break,
+                _ => {}
+            }
+        }
+    };
+
+    let deadline = session_deadline(limits);
+    tokio::pin!(target_to_user, user_to_target);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut user_gone = false;
+    let mut gone_at = Duration::ZERO;
+    let mut reason = String::from("target closed the session");
+    let end = loop {
+        tokio::select! {
+            end = &mut target_to_user => break Some(end),
+            _ = &mut user_to_target, if !user_gone => {
+                user_gone = true;
+                gone_at = started.elapsed();
+                reason = "user closed the session".into();
+                let _ = ttx.close().await;
+            }
+            _ = tick.tick() => {
+                record(&|r| r.flush_if_due());
+                let now = started.elapsed();
+                let limit_msg = if deadline.as_ref().is_some_and(|(d, _)| now >= *d) {
+                    deadline.as_ref().map(|(_, why)| why.clone())
+                } else if let Some(idle) = limits.idle_timeout {
+                    let last = Duration::from_millis(last_input_ms.load(Ordering::Relaxed));
+                    (now.saturating_sub(last) >= idle).then(|| format!("idle for {}", format_duration(idle)))
+                } else {
+                    None
+                };
+                if let Some(why) = limit_msg {
+                    reason = format!("session ended: {why}");
+                    let line = format!("\r\nbastion: {reason}\r\n");
+                    let _ = if has_pty { utx.data_bytes(line.into_bytes()).await } else { utx.extended_data_bytes(1, line.into_bytes()).await };
+                    let _ = ttx.close().await;
+                    break None;
+                }
+                if user_gone && now.saturating_sub(gone_at) > Duration::from_secs(5) {
+                    // The user left and the target does not close its side: stop waiting.
+                    break None;
+                }
+            }
+        }
+    };
+    let end = end.unwrap_or(TargetEnd { exit_status: None, exit_signal: None });
+    PumpOutcome {
+        exit_status: end.exit_status,
+        exit_signal: end.exit_signal,
+        bytes_in: bytes_in.load(Ordering::Relaxed),
+        bytes_out: bytes_out.load(Ordering::Relaxed),
+        reason,
+        eof_forwarded: eof_forwarded.load(Ordering::Relaxed),
+    }
+}
+
+/// The earliest of max_session and the end of the access-hours window, with the reason text.
+fn session_deadline(limits: &SessionLimits) -> Option<(Duration, String)> {
+    let mut best: Option<(Duration, String)> = None;
+    if let Some(max) = limits.max_session {
+        best = Some((max, format!("maximum session length {} reached", format_duration(max))));
+    }
+    if let Some(hours) = &limits.hours {
+        let now = chrono::Local::now();
+        if let Some(end) = hours.window_end(now) {
+            let left = (end - now).to_std().unwrap_or_default();
+            if best.as_ref().is_none_or(|(d, _)| left < *d) {
+                best = Some((left, format!("access hours {hours} are over")));
+            }
+        }
+    }
+    best
+}

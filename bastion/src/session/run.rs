@@ -1,0 +1,216 @@
+//! One proxied session: authorize, connect, start the remote side, record, pump, close.
+
+use std::sync::{Arc, Mutex};
+
+use recordings::{Header, Recorder};
+use serde_json::json;
+
+use super::authorize::{authorize, Granted};
+use super::proxy::{pump, PumpOutcome};
+use super::{upstream, UserChannel};
+use crate::server::{ConnInfo, Shared};
+use crate::store::{NewSession, SessionEnd};
+use crate::target::TargetSpec;
+
+/// What kind of session a channel carries (stored in `sessions.kind`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Shell,
+    Exec,
+    Scp,
+    Rsync,
+    Sftp,
+}
+
+impl Kind {
+    /// Classifies an exec command so transfers show up as such.
+    pub fn for_command(cmd: &str) -> Kind {
+        let first = cmd.split_whitespace().next().unwrap_or("");
+        match first.rsplit('/').next().unwrap_or("") {
+            "scp" => Kind::Scp,
+            "rsync" => Kind::Rsync,
+            _ => Kind::Exec,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Shell => "shell",
+            Kind::Exec => "exec",
+            Kind::Scp => "scp",
+            Kind::Rsync => "rsync",
+            Kind::Sftp => "sftp",
+        }
+    }
+}
+
+/// Runs a session to `target`; returns the exit status to report (None: the target gave none).
+/// With `menu_mode`, the user's channel stays open afterwards (the menu comes back).
+pub async fn run_target(
+    shared: &Arc<Shared>,
+    conn: &ConnInfo,
+    user: &mut UserChannel,
+    target: &TargetSpec,
+    kind: Kind,
+    command: Option<&str>,
+    standalone: bool,
+) -> Option<u32> {
+    let granted = match authorize(shared, conn, target, kind) {
+        Ok(g) => g,
+        Err(msg) => {
+            user.say(&msg).await;
+            return Some(1);
+        }
+    };
+    let session_id = match shared.store.start_session(&NewSession {
+        user: &conn.user,
+        source: &conn.source,
+        host: &granted.host,
+        login: &granted.login,
+        kind: kind.as_str(),
+        command,
+        recording: None,
+    }) {
+        Ok(id) => id,
+        Err(e) => {
+            tracing::error!("cannot store session: {e}");
+            user.say("session refused: the session log cannot be written").await;
+            return Some(1);
+        }
+    };
+    shared.audit(
+        "session_start",
+        Some(&conn.user),
+        Some(&conn.source),
+        json!({"session": session_id, "host": granted.host, "login": granted.login, "kind": kind.as_str(), "command": command}),
+    );
+    let mut end = SessionEnd::default();
+    let status = run_started(shared, conn, user, &granted, kind, command, session_id, standalone, &mut end).await;
+    end.exit_status = status;
+    if let Err(e) = shared.store.end_session(session_id, &end) {
+        tracing::error!("session {session_id}: cannot store end: {e}");
+    }
+    shared.audit(
+        "session_end",
+        Some(&conn.user),
+        Some(&conn.source),
+        json!({
+            "session": session_id, "host": granted.host, "login": granted.login, "kind": kind.as_str(),
+            "exit_status": status, "exit_signal": end.exit_signal, "bytes_in": end.bytes_in, "bytes_out": end.bytes_out,
+            "reason": end.reason, "recording_sha256": end.rec_sha256, "recording_size": end.rec_size,
+        }),
+    );
+    if matches!(kind, Kind::Scp | Kind::Rsync | Kind::Sftp) {
+        shared.audit(
+            "file_transfer",
+            Some(&conn.user),
+            Some(&conn.source),
+            json!({"session": session_id, "host": granted.host, "login": granted.login, "kind": kind.as_str(),
+                   "command": command, "bytes_up": end.bytes_in, "bytes_down": end.bytes_out, "exit_status": status}),
+        );
+    }
+    status
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_started(
+    shared: &Arc<Shared>,
+    conn: &ConnInfo,
+    user: &mut UserChannel,
+    g: &Granted,
+    kind: Kind,
+    command: Option<&str>,
+    session_id: i64,
+    standalone: bool,
+    end: &mut SessionEnd,
+) -> Option<u32> {
+    let recorder = match &user.pty {
+        Some(pty) => {
+            let path = shared
+                .dir
+                .recordings_dir()
+                .join(format!("{session_id}-{}-{}.cast", conn.user, g.host));
+            let header = Header {
+                width: pty.cols,
+                height: pty.rows,
+                timestamp: chrono::Utc::now().timestamp(),
+                title: format!("{} -> {}@{}", conn.user, g.login, g.host),
+                term: Some(pty.term.clone()),
+            };
+            match Recorder::create(&path, &header) {
+                Ok(r) => {
+                    let _ = shared.store.set_session_recording(session_id, &path.to_string_lossy());
+                    Some(Mutex::new(r))
+                }
+                Err(e) => {
+                    tracing::error!("session {session_id}: cannot record: {e}");
+                    end.reason = format!("recording unavailable: {e}");
+                    user.say("session refused: recording is unavailable on the bastion").await;
+                    return Some(1);
+                }
+            }
+        }
+        None => None,
+    };
+    let handle = match upstream::connect(shared, conn, g).await {
+        Ok(h) => h,
+        Err(e) => {
+            end.reason = e.to_string();
+            user.say(&e.to_string()).await;
+            finish_recording(recorder, end);
+            return Some(255);
+        }
+    };
+    let opened = async {
+        let ch = handle.channel_open_session().await?;
+        if let Some(p) = &user.pty {
+            ch.request_pty(false, &p.term, p.cols, p.rows, 0, 0, &p.modes).await?;
+        }
+        match (kind, command) {
+            (Kind::Sftp, _) => ch.request_subsystem(true, "sftp").await?,
+            (_, Some(cmd)) => ch.exec(true, cmd).await?,
+            (_, None) => ch.request_shell(true).await?,
+        }
+        Ok::<_, russh::Error>(ch)
+    }
+    .await;
+    let channel = match opened {
+        Ok(c) => c,
+        Err(e) => {
+            end.reason = format!("target refused the session: {e}");
+            user.say(&format!("{}: {}", g.host, end.reason)).await;
+            finish_recording(recorder, end);
+            return Some(255);
+        }
+    };
+    let PumpOutcome { exit_status, exit_signal, bytes_in, bytes_out, reason, eof_forwarded } =
+        pump(user, channel, recorder.as_ref(), &g.limits, standalone).await;
+    user.eof_sent |= eof_forwarded;
+    let _ = handle
+        .disconnect(russh::Disconnect::ByApplication, "", "en")
+        .await;
+    end.bytes_in = bytes_in;
+    end.bytes_out = bytes_out;
+    end.reason = reason;
+    end.exit_signal = exit_signal.as_ref().map(|s| format!("{s:?}"));
+    if let (Some(sig), true) = (exit_signal, standalone) {
+        let _ = user
+            .handle
+            .exit_signal_request(user.tx.id(), sig, false, String::new(), String::new())
+            .await;
+    }
+    finish_recording(recorder, end);
+    exit_status
+}
+
+fn finish_recording(recorder: Option<Mutex<Recorder>>, end: &mut SessionEnd) {
+    let Some(rec) = recorder else { return };
+    let rec = rec.into_inner().unwrap_or_else(|p| p.into_inner());
+    match rec.finish() {
+        Ok(seal) => {
+            end.rec_sha256 = Some(seal.sha256_hex());
+            end.rec_size = Some(seal.size);
+        }
+        Err(e) => tracing::error!("cannot seal recording: {e}"),
+    }
+}

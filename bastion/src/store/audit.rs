@@ -1,0 +1,196 @@
+//! The append-only audit log: each record carries the hash of the previous one and an ed25519
+//! signature over its own hash, so edits, deletions and reorders are detectable.
+
+use ed25519_dalek::{Signer, Verifier};
+use rusqlite::{params, OptionalExtension};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::{now_ts, Result, Store, StoreError};
+
+const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// An event to append; `detail` is a JSON object with event-specific fields.
+#[derive(Debug, Clone)]
+pub struct NewEvent<'a> {
+    pub event: &'a str,
+    pub user: Option<&'a str>,
+    pub source: Option<&'a str>,
+    pub detail: Value,
+}
+
+/// A stored audit record.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditRecord {
+    pub id: i64,
+    pub ts: f64,
+    pub event: String,
+    pub user: Option<String>,
+    pub source: Option<String>,
+    pub detail: Value,
+    #[serde(skip)]
+    pub prev_hash: String,
+    #[serde(skip)]
+    pub hash: String,
+    #[serde(skip)]
+    pub signature: String,
+}
+
+fn record_hash(
+    id: i64,
+    ts: f64,
+    event: &str,
+    user: Option<&str>,
+    source: Option<&str>,
+    detail: &str,
+    prev: &str,
+) -> String {
+    let canonical = serde_json::json!([id, ts, event, user, source, detail, prev]).to_string();
+    hex::encode(Sha256::digest(canonical.as_bytes()))
+}
+
+impl Store {
+    /// Appends one event to the chain. Never fails silently: an error here must deny the action
+    /// that caused it at the caller.
+    pub fn audit(&self, ev: NewEvent<'_>) -> Result<i64> {
+        let signer = self
+            .signer
+            .as_ref()
+            .ok_or_else(|| StoreError::Invalid("audit log opened without signing key".into()))?;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let last: Option<(i64, String)> = tx
+            .query_row("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .optional()?;
+        let (id, prev) = match last {
+            Some((id, h)) => (id + 1, h),
+            None => (1, GENESIS.to_string()),
+        };
+        let ts = now_ts();
+        let detail = ev.detail.to_string();
+        let hash = record_hash(id, ts, ev.event, ev.user, ev.source, &detail, &prev);
+        let sig = hex::encode(signer.sign(hash.as_bytes()).to_bytes());
+        tx.execute(
+            "INSERT INTO audit(id, ts, event, user, source, detail, prev_hash, hash, signature)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![id, ts, ev.event, ev.user, ev.source, detail, prev, hash, sig],
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Audit records since `since` (Unix seconds), oldest first.
+    pub fn audit_records(&self, since: Option<f64>) -> Result<Vec<AuditRecord>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT id, ts, event, user, source, detail, prev_hash, hash, signature
+             FROM audit WHERE ts >= ?1 ORDER BY id",
+        )?;
+        let rows = st.query_map([since.unwrap_or(0.0)], |r| {
+            let detail: String = r.get(5)?;
+            Ok(AuditRecord {
+                id: r.get(0)?,
+                ts: r.get(1)?,
+                event: r.get(2)?,
+                user: r.get(3)?,
+                source: r.get(4)?,
+                detail: serde_json::from_str(&detail).unwrap_or(Value::String(detail)),
+                prev_hash: r.get(6)?,
+                hash: r.get(7)?,
+                signature: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Checks every link and signature; returns the first bad record's id and why.
+    pub fn verify_audit(&self, key: &ed25519_dalek::VerifyingKey) -> Result<Option<(i64, String)>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(
+            "SELECT id, ts, event, user, source, detail, prev_hash, hash, signature FROM audit ORDER BY id",
+        )?;
+        let mut rows = st.query([])?;
+        let mut expected_prev = GENESIS.to_string();
+        let mut expected_id = 1i64;
+        while let Some(r) = rows.next()? {
+            let id: i64 = r.get(0)?;
+            let ts: f64 = r.get(1)?;
+            let event: String = r.get(2)?;
+            let user: Option<String> = r.get(3)?;
+            let source: Option<String> = r.get(4)?;
+            let detail: String = r.get(5)?;
+            let prev: String = r.get(6)?;
+            let hash: String = r.get(7)?;
+            let sig: String = r.get(8)?;
+            if id != expected_id {
+                return Ok(Some((id, format!("record {expected_id} is missing"))));
+            }
+            if prev != expected_prev {
+                return Ok(Some((id, "previous-hash link broken".into())));
+            }
+            let computed = record_hash(
+                id,
+                ts,
+                &event,
+                user.as_deref(),
+                source.as_deref(),
+                &detail,
+                &prev,
+            );
+            if computed != hash {
+                return Ok(Some((id, "content does not match its hash".into())));
+            }
+            let ok = hex::decode(&sig)
+                .ok()
+                .and_then(|b| ed25519_dalek::Signature::from_slice(&b).ok())
+                .map(|s| key.verify(hash.as_bytes(), &s).is_ok())
+                .unwrap_or(false);
+            if !ok {
+                return Ok(Some((id, "bad signature".into())));
+            }
+            expected_prev = hash;
+            expected_id += 1;
+        }
+        Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store, ed25519_dalek::VerifyingKey) {
+        let dir = tempfile::tempdir().unwrap();
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+        let vk = key.verifying_key();
+        let s = Store::open(&dir.path().join("db"), Some(key)).unwrap();
+        (dir, s, vk)
+    }
+
+    fn ev(name: &str) -> NewEvent<'_> {
+        NewEvent {
+            event: name,
+            user: Some("alice"),
+            source: Some("127.0.0.1"),
+            detail: serde_json::json!({"k": 1}),
+        }
+    }
+
+    #[test]
+    fn chain_verifies_and_detects_edit_and_delete() {
+        let (_d, s, vk) = store();
+        for n in ["a", "b", "c"] {
+            s.audit(ev(n)).unwrap();
+        }
+        assert_eq!(s.verify_audit(&vk).unwrap(), None);
+        s.conn()
+            .execute("UPDATE audit SET user = 'mallory' WHERE id = 2", [])
+            .unwrap();
+        assert_eq!(s.verify_audit(&vk).unwrap().unwrap().0, 2);
+        s.conn().execute("DELETE FROM audit WHERE id = 2", []).unwrap();
+        let bad = s.verify_audit(&vk).unwrap().unwrap();
+        assert_eq!(bad.0, 3, "{bad:?}");
+    }
+}

@@ -1,0 +1,59 @@
+//! Target host keys pinned on first use (trust on first use, like OpenSSH's known_hosts).
+
+use rusqlite::{params, OptionalExtension};
+
+use super::{now_ts, Result, Store};
+
+/// Outcome of checking a presented target key against the pin.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PinCheck {
+    /// Same key as pinned.
+    Match,
+    /// Nothing pinned yet; the key has now been pinned.
+    PinnedNow,
+    /// A different key is pinned: refuse.
+    Mismatch { pinned_fingerprint: String },
+}
+
+impl Store {
+    /// Compares `key` (authorized_keys line) for `endpoint` ("addr:port") with the pin, pinning it
+    /// when none exists.
+    pub fn check_or_pin_host_key(
+        &self,
+        endpoint: &str,
+        host: &str,
+        key: &str,
+        fingerprint: &str,
+    ) -> Result<PinCheck> {
+        let conn = self.conn();
+        let pinned: Option<(String, String)> = conn
+            .query_row(
+                "SELECT public_key, fingerprint FROM host_keys WHERE endpoint = ?1",
+                [endpoint],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match pinned {
+            Some((k, _)) if k == key => Ok(PinCheck::Match),
+            Some((_, fp)) => Ok(PinCheck::Mismatch {
+                pinned_fingerprint: fp,
+            }),
+            None => {
+                conn.execute(
+                    "INSERT INTO host_keys(endpoint, host, public_key, fingerprint, pinned_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![endpoint, host, key, fingerprint, now_ts()],
+                )?;
+                Ok(PinCheck::PinnedNow)
+            }
+        }
+    }
+
+    /// Forgets the pin of an endpoint (after an intended key rotation).
+    pub fn forget_host_key(&self, endpoint: &str) -> Result<bool> {
+        Ok(self
+            .conn()
+            .execute("DELETE FROM host_keys WHERE endpoint = ?1", [endpoint])?
+            == 1)
+    }
+}

@@ -1,0 +1,86 @@
+//! The SQLite store (WAL): users and keys, sessions, the audit chain and pinned target host keys.
+//!
+//! One connection behind a mutex: every statement is short, and the audit chain needs its appends
+//! serialised anyway.
+
+mod audit;
+mod hostkeys;
+mod schema;
+mod sessions;
+mod users;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::Connection;
+
+pub use audit::{AuditRecord, NewEvent};
+pub use hostkeys::PinCheck;
+pub use sessions::{NewSession, SessionEnd, SessionFilter, SessionRow};
+pub use users::{UserKey, UserRow};
+
+/// Errors from the store; callers at the binary edge add context.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Handle to the database; cheap to share behind an `Arc`.
+pub struct Store {
+    conn: Mutex<Connection>,
+    signer: Option<ed25519_dalek::SigningKey>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and applies migrations.
+    /// `signer` signs audit records; read-only admin commands may pass `None`... except they
+    /// append `admin` events too, so every caller that writes passes the key.
+    pub fn open(path: &Path, signer: Option<ed25519_dalek::SigningKey>) -> Result<Store> {
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        schema::migrate(&conn)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+            signer,
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves the connection usable; recover it.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// Seconds since the Unix epoch with sub-second precision, as stored in every table.
+pub fn now_ts() -> f64 {
+    let d = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    d.as_secs_f64()
+}
+
+/// Formats a stored timestamp for humans, in local time.
+pub fn format_ts(ts: f64) -> String {
+    chrono::DateTime::from_timestamp(ts as i64, ((ts.fract()) * 1e9) as u32)
+        .map(|t| {
+            t.with_timezone(&chrono::Local)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        })
+        .unwrap_or_else(|| ts.to_string())
+}
+
+/// Formats a stored timestamp as RFC 3339 for JSON output.
+pub fn rfc3339(ts: f64) -> String {
+    chrono::DateTime::from_timestamp(ts as i64, ((ts.fract()) * 1e9) as u32)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_else(|| ts.to_string())
+}

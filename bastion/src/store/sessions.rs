@@ -1,0 +1,172 @@
+//! Session rows: one per proxied channel, from start to end (or `interrupted` after a crash).
+
+use rusqlite::{params, OptionalExtension};
+
+use super::{now_ts, Result, Store};
+
+/// What is known when a session starts.
+#[derive(Debug, Clone)]
+pub struct NewSession<'a> {
+    pub user: &'a str,
+    pub source: &'a str,
+    pub host: &'a str,
+    pub login: &'a str,
+    pub kind: &'a str,
+    pub command: Option<&'a str>,
+    pub recording: Option<&'a str>,
+}
+
+/// What is known when it ends.
+#[derive(Debug, Clone, Default)]
+pub struct SessionEnd {
+    pub exit_status: Option<u32>,
+    pub exit_signal: Option<String>,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub rec_sha256: Option<String>,
+    pub rec_size: Option<u64>,
+    pub reason: String,
+}
+
+/// A stored session.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SessionRow {
+    pub id: i64,
+    pub user: String,
+    pub source: String,
+    pub host: String,
+    pub login: String,
+    pub kind: String,
+    pub command: Option<String>,
+    pub started_at: f64,
+    pub ended_at: Option<f64>,
+    pub status: String,
+    pub exit_status: Option<i64>,
+    pub exit_signal: Option<String>,
+    pub recording: Option<String>,
+    pub rec_sha256: Option<String>,
+    pub bytes_in: i64,
+    pub bytes_out: i64,
+    pub end_reason: Option<String>,
+}
+
+/// Filters for `bastion sessions`.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFilter {
+    pub active_only: bool,
+    pub user: Option<String>,
+    pub host: Option<String>,
+    pub since: Option<f64>,
+}
+
+const COLUMNS: &str = "id, user, source, host, login, kind, command, started_at, ended_at, status,
+    exit_status, exit_signal, recording, rec_sha256, bytes_in, bytes_out, end_reason";
+
+impl Store {
+    /// Inserts an `active` session and returns its id.
+    pub fn start_session(&self, s: &NewSession<'_>) -> Result<i64> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO sessions(user, source, host, login, kind, command, started_at, recording)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![s.user, s.source, s.host, s.login, s.kind, s.command, now_ts(), s.recording],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Sets the recording path once the file exists (its name contains the session id).
+    pub fn set_session_recording(&self, id: i64, path: &str) -> Result<()> {
+        self.conn().execute(
+            "UPDATE sessions SET recording = ?2 WHERE id = ?1",
+            params![id, path],
+        )?;
+        Ok(())
+    }
+
+    /// Closes a session.
+    pub fn end_session(&self, id: i64, end: &SessionEnd) -> Result<()> {
+        self.conn().execute(
+            "UPDATE sessions SET ended_at = ?2, status = 'closed', exit_status = ?3, exit_signal = ?4,
+             bytes_in = ?5, bytes_out = ?6, rec_sha256 = ?7, rec_size = ?8, end_reason = ?9
+             WHERE id = ?1",
+            params![
+                id,
+                now_ts(),
+                end.exit_status,
+                end.exit_signal,
+                end.bytes_in as i64,
+                end.bytes_out as i64,
+                end.rec_sha256,
+                end.rec_size.map(|v| v as i64),
+                end.reason
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Sessions still marked active (after a crash: the ones to mark interrupted).
+    pub fn active_sessions(&self) -> Result<Vec<SessionRow>> {
+        self.sessions(&SessionFilter {
+            active_only: true,
+            ..Default::default()
+        })
+    }
+
+    /// Marks a session left active by a crash as interrupted, with its repaired recording's seal.
+    pub fn mark_interrupted(&self, id: i64, sha256: Option<&str>, size: Option<u64>) -> Result<()> {
+        self.conn().execute(
+            "UPDATE sessions SET status = 'interrupted', ended_at = ?2, rec_sha256 = ?3, rec_size = ?4,
+             end_reason = 'bastion stopped unexpectedly' WHERE id = ?1",
+            params![id, now_ts(), sha256, size.map(|v| v as i64)],
+        )?;
+        Ok(())
+    }
+
+    pub fn session(&self, id: i64) -> Result<Option<SessionRow>> {
+        Ok(self
+            .conn()
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM sessions WHERE id = ?1"),
+                [id],
+                row_to_session,
+            )
+            .optional()?)
+    }
+
+    pub fn sessions(&self, f: &SessionFilter) -> Result<Vec<SessionRow>> {
+        let conn = self.conn();
+        let mut st = conn.prepare(&format!(
+            "SELECT {COLUMNS} FROM sessions
+             WHERE (?1 = 0 OR status = 'active') AND (?2 IS NULL OR user = ?2)
+               AND (?3 IS NULL OR host = ?3) AND started_at >= ?4
+             ORDER BY id"
+        ))?;
+        let rows = st.query_map(
+            params![f.active_only, f.user, f.host, f.since.unwrap_or(0.0)],
+            row_to_session,
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+fn row_to_session(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
+    Ok(SessionRow {
+        id: r.get(0)?,
+        user: r.get(1)?,
+        source: r.get(2)?,
+        host: r.get(3)?,
+        login: r.get(4)?,
+        kind: r.get(5)?,
+        command: r.get(6)?,
+        started_at: r.get(7)?,
+        ended_at: r.get(8)?,
+        status: r.get(9)?,
+        exit_status: r.get(10)?,
+        exit_signal: r.get(11)?,
+        recording: r.get(12)?,
+        rec_sha256: r.get(13)?,
+        bytes_in: r.get(14)?,
+        bytes_out: r.get(15)?,
+        end_reason: r.get(16)?,
+    })
+}

@@ -1,0 +1,17 @@
+//! Session recordings in asciicast v2, the format `asciinema play` reads.
+//!
+//! - [`Recorder`] writes a recording while a session runs, flushing at least once a second so a
+//!   crash loses at most the last second.
+//! - [`seal_file`] and [`repair_and_seal`] compute the SHA-256 and size that the audit log signs;
+//!   repair first cuts a crashed recording back to its last complete event.
+//! - [`read_cast`] parses a recording back, for export, replay and tests.
+
+mod cast;
+mod error;
+mod recorder;
+mod seal;
+
+pub use cast::{read_cast, Cast, Event, EventKind, Header};
+pub use error::RecordingError;
+pub use recorder::Recorder;
+pub use seal::{repair_and_seal, seal_file, Seal};

@@ -1,0 +1,227 @@
+//! Writes one session's recording as it happens.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::cast::{Event, EventKind, Header};
+use crate::seal::{seal_file, Seal};
+use crate::RecordingError;
+
+/// How often buffered events must reach the file (PRODUCT.md 1.5: at most one second lost).
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
+
+/// An open recording. Events are buffered and flushed by [`Recorder::flush_if_due`] (call it at
+/// least every second) and by [`Recorder::finish`], which also returns the seal.
+pub struct Recorder {
+    path: PathBuf,
+    out: BufWriter<File>,
+    started: Instant,
+    last_flush: Instant,
+    dirty: bool,
+    /// Trailing bytes of an incomplete UTF-8 sequence, per stream, kept for the next chunk.
+    pending_output: Vec<u8>,
+    pending_input: Vec<u8>,
+}
+
+impl Recorder {
+    /// Creates the file (never overwriting one) with mode 0600 and writes the header.
+    pub fn create(path: &Path, header: &Header) -> Result<Recorder, RecordingError> {
+        let mut opts = OpenOptions::new();
+        opts.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let file = opts.open(path).map_err(|e| RecordingError::io(path, e))?;
+        let mut rec = Recorder {
+            path: path.to_path_buf(),
+            out: BufWriter::with_capacity(64 * 1024, file),
+            started: Instant::now(),
+            last_flush: Instant::now(),
+            dirty: false,
+            pending_output: Vec::new(),
+            pending_input: Vec::new(),
+        };
+        rec.write_line(&header.to_json_line())?;
+        rec.flush()?;
+        Ok(rec)
+    }
+
+    /// The file being written.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Seconds since the recording started; the time base of every event.
+    pub fn elapsed(&self) -> f64 {
+        self.started.elapsed().as_secs_f64()
+    }
+
+    /// Records bytes the target printed.
+    pub fn output(&mut self, bytes: &[u8]) -> Result<(), RecordingError> {
+        let text = take_utf8(&mut self.pending_output, bytes);
+        self.event(EventKind::Output, text)
+    }
+
+    /// Records bytes the user typed.
+    pub fn input(&mut self, bytes: &[u8]) -> Result<(), RecordingError> {
+        let text = take_utf8(&mut self.pending_input, bytes);
+        self.event(EventKind::Input, text)
+    }
+
+    /// Records a terminal resize.
+    pub fn resize(&mut self, cols: u32, rows: u32) -> Result<(), RecordingError> {
+        self.event(EventKind::Resize, format!("{cols}x{rows}"))
+    }
+
+    /// Records a marker, e.g. "blocked: rm -rf /", that players can jump to.
+    pub fn marker(&mut self, label: &str) -> Result<(), RecordingError> {
+        self.event(EventKind::Marker, label.to_string())
+    }
+
+    /// Flushes if the last flush is a second old or more.
+    pub fn flush_if_due(&mut self) -> Result<(), RecordingError> {
+        if self.dirty && self.last_flush.elapsed() >= FLUSH_EVERY {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    /// Pushes buffered events to the file.
+    pub fn flush(&mut self) -> Result<(), RecordingError> {
+        self.out.flush().map_err(|e| RecordingError::io(&self.path, e))?;
+        self.last_flush = Instant::now();
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// Writes what is left, syncs the file to disk and returns its seal (SHA-256 and size).
+    pub fn finish(mut self) -> Result<Seal, RecordingError> {
+        for stream in [EventKind::Output, EventKind::Input] {
+            let rest = match stream {
+                EventKind::Output => std::mem::take(&mut self.pending_output),
+                _ => std::mem::take(&mut self.pending_input),
+            };
+            if !rest.is_empty() {
+                self.event(stream, String::from_utf8_lossy(&rest).into_owned())?;
+            }
+        }
+        self.flush()?;
+        let file = self.out.get_ref();
+        file.sync_all().map_err(|e| RecordingError::io(&self.path, e))?;
+        seal_file(&self.path)
+    }
+
+    fn event(&mut self, kind: EventKind, data: String) -> Result<(), RecordingError> {
+        if data.is_empty() {
+            return Ok(());
+        }
+        let line = Event { time: self.elapsed(), kind, data }.to_json_line();
+        self.write_line(&line)
+    }
+
+    fn write_line(&mut self, line: &str) -> Result<(), RecordingError> {
+        self.out
+            .write_all(line.as_bytes())
+            .and_then(|_| self.out.write_all(b"\n"))
+            .map_err(|e| RecordingError::io(&self.path, e))?;
+        self.dirty = true;
+        Ok(())
+    }
+}
+
+/// Decodes `pending + bytes` as UTF-8, keeping an incomplete sequence at the end for next time
+/// and replacing invalid bytes with U+FFFD (a recording must stay valid JSON text).
+fn take_utf8(pending: &mut Vec<u8>, bytes: &[u8]) -> String {
+    pending.extend_from_slice(bytes);
+    let mut out = String::new();
+    let mut rest: &[u8] = pending;
+    loop {
+        match std::str::from_utf8(rest) {
+            Ok(s) => {
+                out.push_str(s);
+                rest = &[];
+                break;
+            }
+            Err(e) => {
+                let (good, bad) = rest.split_at(e.valid_up_to());
+                out.push_str(std::str::from_utf8(good).expect("validated prefix"));
+                match e.error_len() {
+                    Some(n) => {
+                        out.push('\u{fffd}');
+                        rest = &bad[n..];
+                    }
+                    None => {
+                        rest = bad;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    let keep = rest.to_vec();
+    *pending = keep;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::read_cast;
+
+    fn header() -> Header {
+        Header { width: 80, height: 24, timestamp: 1, title: "alice -> root@web1".into(), term: Some("xterm-256color".into()) }
+    }
+
+    #[test]
+    fn split_utf8_sequences_are_joined() {
+        let mut p = Vec::new();
+        let euro = "€".as_bytes();
+        assert_eq!(take_utf8(&mut p, &euro[..1]), "");
+        assert_eq!(take_utf8(&mut p, &euro[1..]), "€");
+        assert!(p.is_empty());
+        assert_eq!(take_utf8(&mut p, b"a\xffb"), "a\u{fffd}b");
+    }
+
+    #[test]
+    fn writes_a_readable_cast() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.cast");
+        let mut r = Recorder::create(&path, &header()).unwrap();
+        r.output(b"hello \xe2\x82").unwrap();
+        r.output(b"\xac\r\n").unwrap();
+        r.resize(100, 30).unwrap();
+        r.input(b"ls\r").unwrap();
+        let seal = r.finish().unwrap();
+        let cast = read_cast(&path).unwrap();
+        assert_eq!(cast.header, header());
+        assert_eq!(cast.output_text(), "hello €\r\n");
+        assert_eq!(cast.events[2].kind, EventKind::Resize);
+        assert_eq!(cast.events[2].data, "100x30");
+        assert_eq!(cast.events[3].kind, EventKind::Input);
+        assert_eq!(seal.size, std::fs::metadata(&path).unwrap().len());
+    }
+
+    #[test]
+    fn never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.cast");
+        std::fs::write(&path, "x").unwrap();
+        assert!(Recorder::create(&path, &header()).is_err());
+    }
+
+    #[test]
+    fn flushed_events_are_on_disk_before_finish() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.cast");
+        let mut r = Recorder::create(&path, &header()).unwrap();
+        r.output(b"first").unwrap();
+        r.flush().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains("first"));
+        drop(r);
+    }
+}

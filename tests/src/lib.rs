@@ -1,0 +1,37 @@
+//! End-to-end test harness for the `bastion` binary.
+//!
+//! Everything here is real: targets are OpenSSH `sshd` processes on their own loopback
+//! addresses (127.0.1.N), users are the OpenSSH `ssh`/`scp`/`sftp` clients, and the bastion
+//! is the compiled binary run against a temporary data directory. Each fixture owns a temp
+//! dir and kills its processes on drop, so tests run in parallel; every wait has a timeout.
+
+pub mod net;
+pub mod proc;
+pub mod sshd;
+pub mod totp;
+
+pub use net::SilentListener;
+pub use proc::{run, Outcome};
+pub use sshd::{KeyPair, TargetSshd};
+pub use totp::{code_at, fresh_code};
+
+use std::time::{Duration, Instant};
+
+/// Calls `check` every 100 ms until it returns `Some`, or `None` once `timeout` has passed.
+pub fn poll<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Option<T> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check() {
+            return Some(v);
+        }
+        if Instant::now() >= deadline {
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Shorthand for a number of seconds.
+pub fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}

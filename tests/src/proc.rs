@@ -1,0 +1,109 @@
+//! Running a child process with a hard timeout and collecting its output.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// What a finished process did.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// The command line, for messages.
+    pub cmdline: String,
+    /// Exit code; `None` if it died from a signal.
+    pub code: Option<i32>,
+    /// Everything it wrote to stdout (lossy UTF-8).
+    pub stdout: String,
+    /// Everything it wrote to stderr (lossy UTF-8).
+    pub stderr: String,
+    /// Wall-clock time from spawn to exit.
+    pub elapsed: Duration,
+}
+
+impl Outcome {
+    /// True if it exited with status 0.
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// Panics (showing the output) unless it exited with status 0.
+    pub fn assert_success(&self) -> &Self {
+        assert!(self.success(), "expected success:\n{self}");
+        self
+    }
+
+    /// Panics (showing the output) if it exited with status 0.
+    pub fn assert_failure(&self) -> &Self {
+        assert!(!self.success(), "expected failure:\n{self}");
+        self
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "$ {}\n  exit: {:?} after {:.1?}\n  stdout: {:?}\n  stderr: {:?}",
+            self.cmdline, self.code, self.elapsed, self.stdout, self.stderr
+        )
+    }
+}
+
+/// A printable form of a command line.
+pub fn cmdline(cmd: &Command) -> String {
+    let mut s = cmd.get_program().to_string_lossy().into_owned();
+    for a in cmd.get_args() {
+        s.push(' ');
+        s.push_str(&a.to_string_lossy());
+    }
+    s
+}
+
+/// Runs `cmd` with stdin closed, waits at most `timeout`, and returns what it did.
+/// A process still running at the deadline is killed and the test fails, with its output.
+pub fn run(cmd: &mut Command, timeout: Duration) -> Outcome {
+    let line = cmdline(cmd);
+    let start = Instant::now();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("spawn {line}: {e}"));
+    let out = drain(child.stdout.take());
+    let err = drain(child.stderr.take());
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("try_wait") {
+            break Some(st);
+        }
+        if start.elapsed() >= timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let elapsed = start.elapsed();
+    let outcome = Outcome {
+        cmdline: line,
+        code: status.and_then(|s| s.code()),
+        stdout: out.join().unwrap_or_default(),
+        stderr: err.join().unwrap_or_default(),
+        elapsed,
+    };
+    assert!(
+        status.is_some(),
+        "timed out after {timeout:?}, killed:\n{outcome}"
+    );
+    outcome
+}
+
+/// Reads a pipe to the end in a thread (so a chatty child cannot block on a full pipe).
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut buf);
+        }
+        String::from_utf8_lossy(&buf).into_owned()
+    })
+}
