@@ -5,12 +5,20 @@
 //! is the compiled binary run against a temporary data directory. Each fixture owns a temp
 //! dir and kills its processes on drop, so tests run in parallel; every wait has a timeout.
 
+pub mod bastion;
+pub mod client;
+pub mod lab;
 pub mod net;
 pub mod proc;
+pub mod pty;
 pub mod sshd;
 pub mod totp;
 
+pub use bastion::{BastionHome, TestUser};
+pub use client::Client;
+pub use lab::Lab;
 pub use net::SilentListener;
+pub use pty::PtySession;
 pub use proc::{run, Outcome};
 pub use sshd::{KeyPair, TargetSshd};
 pub use totp::{code_at, fresh_code};

@@ -1,0 +1,198 @@
+//! A bastion under test: the real binary on a temporary data directory, served on a free
+//! loopback port, administered through its own CLI.
+
+use std::fs;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use tempfile::TempDir;
+
+use crate::net::{free_port, wait_for_port};
+use crate::proc::{run, Outcome};
+use crate::sshd::KeyPair;
+
+/// A bastion user made through `bastion user add`: its key pair and TOTP secret.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub name: String,
+    pub key: KeyPair,
+    /// Base32 secret from the printed `otpauth://` URI; `None` for `--no-totp` users.
+    pub totp_secret: Option<String>,
+}
+
+/// The bastion binary with its own data directory; the server (once started) is killed on drop.
+pub struct BastionHome {
+    bin: PathBuf,
+    dir: TempDir,
+    port: u16,
+    server: Option<Child>,
+}
+
+impl BastionHome {
+    /// Runs `bastion init` on a fresh temp dir. `bin` is `env!("CARGO_BIN_EXE_bastion")`.
+    pub fn init(bin: &str) -> BastionHome {
+        let dir = tempfile::Builder::new().prefix("e2e-bastion-").tempdir().expect("tempdir");
+        let port = free_port(Ipv4Addr::LOCALHOST);
+        let home = BastionHome { bin: PathBuf::from(bin), dir, port, server: None };
+        home.cli(&["init"]).assert_success();
+        home
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// The port the server listens on (127.0.0.1).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// A `bastion --data-dir DIR ...` command, not yet run.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(&self.bin);
+        c.arg("--data-dir").arg(self.dir.path()).args(args);
+        c.env_remove("BASTION_DATA");
+        c
+    }
+
+    /// Runs an admin command to completion (30 s limit).
+    pub fn cli(&self, args: &[&str]) -> Outcome {
+        run(&mut self.command(args), Duration::from_secs(30))
+    }
+
+    /// The public key targets must trust (`bastion key`).
+    pub fn client_pubkey(&self) -> String {
+        let out = self.cli(&["key"]);
+        out.assert_success();
+        out.stdout.trim().to_string()
+    }
+
+    /// Replaces `inventory.yaml`.
+    pub fn write_inventory(&self, text: &str) {
+        fs::write(self.dir.path().join("inventory.yaml"), text).expect("write inventory");
+    }
+
+    /// Replaces `policies.yaml`.
+    pub fn write_policies(&self, text: &str) {
+        fs::write(self.dir.path().join("policies.yaml"), text).expect("write policies");
+    }
+
+    /// Appends `key = value` lines to `bastion.toml` (before the server starts).
+    pub fn set(&self, lines: &str) {
+        let path = self.dir.path().join("bastion.toml");
+        let mut text = fs::read_to_string(&path).expect("read bastion.toml");
+        text.push('\n');
+        text.push_str(lines);
+        text.push('\n');
+        fs::write(path, text).expect("write bastion.toml");
+    }
+
+    /// `bastion user add NAME --key K [--no-totp]`, returning the key and the TOTP secret.
+    pub fn add_user(&self, name: &str, totp: bool) -> TestUser {
+        let key = KeyPair::generate(self.dir.path(), &format!("user_{name}"));
+        let pubkey = key.public.to_string_lossy().into_owned();
+        let mut args = vec!["user", "add", name, "--key", pubkey.as_str()];
+        if !totp {
+            args.push("--no-totp");
+        }
+        let out = self.cli(&args);
+        out.assert_success();
+        let totp_secret = if totp {
+            let uri = out
+                .stdout
+                .lines()
+                .find(|l| l.starts_with("otpauth://"))
+                .unwrap_or_else(|| panic!("no otpauth URI printed:\n{out}"));
+            let secret = uri
+                .split(['?', '&'])
+                .find_map(|p| p.strip_prefix("secret="))
+                .expect("secret= in URI");
+            Some(secret.to_string())
+        } else {
+            None
+        };
+        TestUser { name: name.to_string(), key, totp_secret }
+    }
+
+    /// Starts `bastion serve` and waits until it accepts TCP connections.
+    pub fn serve(&mut self) {
+        assert!(self.server.is_none(), "already serving");
+        let log = fs::File::create(self.log_path()).expect("create serve log");
+        let listen = format!("127.0.0.1:{}", self.port);
+        let child = self
+            .command(&["serve", "--listen", &listen])
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().expect("clone log"))
+            .stderr(log)
+            .spawn()
+            .expect("spawn bastion serve");
+        self.server = Some(child);
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        if !wait_for_port(addr, Duration::from_secs(20)) {
+            panic!("bastion did not start listening on {addr}; log:\n{}", self.log());
+        }
+    }
+
+    /// Sends a signal to the server (`"HUP"`, `"KILL"`, ...).
+    pub fn signal(&self, sig: &str) {
+        let pid = self.server.as_ref().expect("serving").id().to_string();
+        run(Command::new("kill").args([&format!("-{sig}"), &pid]), Duration::from_secs(5)).assert_success();
+    }
+
+    /// Kills the server hard (`kill -9`) and reaps it.
+    pub fn crash(&mut self) {
+        if let Some(mut c) = self.server.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// What the server logged so far.
+    pub fn log(&self) -> String {
+        fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// `bastion audit --json`, parsed: one JSON object per event.
+    pub fn audit_events(&self) -> Vec<serde_json::Value> {
+        let out = self.cli(&["audit", "--json"]);
+        out.assert_success();
+        out.stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad audit line {l:?}: {e}")))
+            .collect()
+    }
+
+    /// Audit events of one kind (the `event` field).
+    pub fn audit_of(&self, kind: &str) -> Vec<serde_json::Value> {
+        self.audit_events().into_iter().filter(|e| e["event"] == kind).collect()
+    }
+
+    /// `bastion sessions --json`, parsed.
+    pub fn sessions(&self) -> Vec<serde_json::Value> {
+        let out = self.cli(&["sessions", "--json"]);
+        out.assert_success();
+        out.stdout
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad sessions line {l:?}: {e}")))
+            .collect()
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.dir.path().join("serve.log")
+    }
+}
+
+impl Drop for BastionHome {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!("--- bastion log ---\n{}", self.log());
+        }
+        self.crash();
+    }
+}
