@@ -5,6 +5,7 @@ mod authorize;
 mod menu_loop;
 mod proxy;
 mod run;
+mod sftp_log;
 mod upstream;
 
 use std::sync::Arc;

@@ -12,6 +12,7 @@ use policies::{format_duration, SessionLimits};
 use recordings::Recorder;
 use russh::{client, Channel, ChannelMsg, Sig};
 
+use super::sftp_log::SftpLog;
 use super::UserChannel;
 
 /// How the pump ended.
@@ -37,6 +38,7 @@ pub async fn pump(
     user: &mut UserChannel,
     target: Channel<client::Msg>,
     recorder: Option<&Mutex<Recorder>>,
+    sftp: Option<&Mutex<SftpLog>>,
     limits: &SessionLimits,
     standalone: bool,
 ) -> PumpOutcome {
@@ -64,6 +66,9 @@ pub async fn pump(
                 ChannelMsg::Data { data } => {
                     bytes_out.fetch_add(data.len() as u64, Ordering::Relaxed);
                     record(&|r| r.output(&data));
+                    if let Some(log) = sftp {
+                        log.lock().unwrap_or_else(|p| p.into_inner()).from_target(&data);
+                    }
                     if utx.data_bytes(data).await.is_err() {
                         break;
                     }
@@ -98,6 +103,9 @@ pub async fn pump(
                     last_input_ms.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
                     if limits.record_input {
                         record(&|r| r.input(&data));
+                    }
+                    if let Some(log) = sftp {
+                        log.lock().unwrap_or_else(|p| p.into_inner()).from_user(&data);
                     }
                     if ttx.data_bytes(data).await.is_err() {
                         break;

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use super::authorize::{authorize, Granted};
 use super::proxy::{pump, PumpOutcome};
+use super::sftp_log::{FileOp, SftpLog};
 use super::{upstream, UserChannel};
 use crate::server::{ConnInfo, Shared};
 use crate::store::{NewSession, SessionEnd};
@@ -100,7 +101,7 @@ pub async fn run_target(
             "reason": end.reason, "recording_sha256": end.rec_sha256, "recording_size": end.rec_size,
         }),
     );
-    if matches!(kind, Kind::Scp | Kind::Rsync | Kind::Sftp) {
+    if matches!(kind, Kind::Scp | Kind::Rsync) {
         shared.audit(
             "file_transfer",
             Some(&conn.user),
@@ -183,8 +184,13 @@ async fn run_started(
             return Some(255);
         }
     };
+    let sftp = (kind == Kind::Sftp).then(|| Mutex::new(SftpLog::default()));
     let PumpOutcome { exit_status, exit_signal, bytes_in, bytes_out, reason, eof_forwarded } =
-        pump(user, channel, recorder.as_ref(), &g.limits, standalone).await;
+        pump(user, channel, recorder.as_ref(), sftp.as_ref(), &g.limits, standalone).await;
+    if let Some(log) = sftp {
+        let (files, dropped) = log.into_inner().unwrap_or_else(|p| p.into_inner()).finish();
+        audit_files(shared, conn, g, session_id, &files, dropped);
+    }
     user.eof_sent |= eof_forwarded;
     let _ = handle
         .disconnect(russh::Disconnect::ByApplication, "", "en")
@@ -201,6 +207,27 @@ async fn run_started(
     }
     finish_recording(recorder, end);
     exit_status
+}
+
+/// One `file_transfer` event per file an SFTP session touched.
+fn audit_files(shared: &Shared, conn: &ConnInfo, g: &Granted, session_id: i64, files: &[FileOp], dropped: u64) {
+    for f in files {
+        shared.audit(
+            "file_transfer",
+            Some(&conn.user),
+            Some(&conn.source),
+            json!({"session": session_id, "host": g.host, "login": g.login, "kind": "sftp",
+                   "op": f.op, "path": f.path, "to": f.to, "bytes": f.bytes}),
+        );
+    }
+    if dropped > 0 {
+        shared.audit(
+            "file_transfer",
+            Some(&conn.user),
+            Some(&conn.source),
+            json!({"session": session_id, "host": g.host, "kind": "sftp", "op": "more", "count": dropped}),
+        );
+    }
 }
 
 fn finish_recording(recorder: Option<Mutex<Recorder>>, end: &mut SessionEnd) {
