@@ -56,7 +56,7 @@ pub async fn pump(
         }
     };
     let has_pty = user.pty.is_some();
-    let UserChannel { rx: urx, tx: utx, .. } = user;
+    let UserChannel { rx: urx, tx: utx, pty, .. } = user;
     let utx = &*utx;
 
     let target_to_user = async {
@@ -116,6 +116,11 @@ pub async fn pump(
                 }
                 ChannelMsg::WindowChange { col_width, row_height, pix_width, pix_height } => {
                     record(&|r| r.resize(col_width, row_height));
+                    // Keep the size current so the host menu comes back at the window's size.
+                    if let Some(p) = pty.as_mut() {
+                        p.cols = col_width;
+                        p.rows = row_height;
+                    }
                     let _ = ttx.window_change(col_width, row_height, pix_width, pix_height).await;
                 }
                 ChannelMsg::Signal { signal } => {
