@@ -41,8 +41,9 @@ impl DataDir {
         fs::create_dir_all(dir.recordings_dir()).with_context(|| {
             format!("creating recordings dir {}", dir.recordings_dir().display())
         })?;
-        fs::set_permissions(dir.recordings_dir(), fs::Permissions::from_mode(0o700))
-            .with_context(|| format!("setting permissions on {}", dir.recordings_dir().display()))?;
+        fs::set_permissions(dir.recordings_dir(), fs::Permissions::from_mode(0o700)).with_context(
+            || format!("setting permissions on {}", dir.recordings_dir().display()),
+        )?;
         // The database holds TOTP secrets: create it private; SQLite gives -wal/-shm the same mode.
         write_if_missing(&root.join("bastion.db"), "", 0o600)?;
         for name in ["host_key", "client_key", "signing_key"] {

@@ -32,7 +32,10 @@ pub fn ensure_ed25519(path: &Path, comment: &str) -> Result<()> {
         .with_context(|| format!("creating {}", path.display()))?;
     f.write_all(pem.as_bytes())?;
     f.sync_all()?;
-    let public = key.public_key().to_openssh().context("encoding public key")?;
+    let public = key
+        .public_key()
+        .to_openssh()
+        .context("encoding public key")?;
     fs::write(path.with_extension("pub"), format!("{public}\n"))
         .with_context(|| format!("writing {}.pub", path.display()))?;
     Ok(())

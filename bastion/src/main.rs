@@ -21,7 +21,12 @@ use clap::{Parser, Subcommand};
 #[command(name = "bastion", version, about)]
 struct Cli {
     /// Data directory (settings, keys, database, inventory, policies, recordings).
-    #[arg(long, global = true, env = "BASTION_DATA", default_value = "./bastion-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "BASTION_DATA",
+        default_value = "./bastion-data"
+    )]
     data_dir: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -46,6 +51,10 @@ enum Command {
     Hosts {
         #[arg(long)]
         user: Option<String>,
+        /// Forget HOST's pinned target host key (after an intended re-key); the next
+        /// connection pins the key it is offered.
+        #[arg(long, value_name = "HOST", conflicts_with = "user")]
+        forget_key: Option<String>,
         #[arg(long)]
         json: bool,
     },
@@ -105,7 +114,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::User(c) => cli::users::run(dir, c),
-        Command::Hosts { user, json } => cli::hosts::run(dir, user.as_deref(), json),
+        Command::Hosts {
+            json,
+            forget_key: Some(host),
+            ..
+        } => cli::hosts::forget_key(dir, &host, json),
+        Command::Hosts {
+            user,
+            json,
+            forget_key: None,
+        } => cli::hosts::run(dir, user.as_deref(), json),
         Command::Policy(c) => cli::policy::run(dir, c),
         Command::Sessions(a) => cli::sessions::run(dir, a),
         Command::Export { id, output } => cli::sessions::export(dir, id, output.as_deref()),

@@ -43,8 +43,9 @@ impl Settings {
         let dur = |field: &str, v: Option<String>, default: Duration| -> Result<Duration> {
             match v {
                 None => Ok(default),
-                Some(s) => policies::parse_duration(&s)
-                    .map_err(|e| anyhow::anyhow!("{field}: {e}")),
+                Some(s) => {
+                    policies::parse_duration(&s).map_err(|e| anyhow::anyhow!("{field}: {e}"))
+                }
             }
         };
         Ok(Settings {

@@ -21,8 +21,7 @@ pub struct LoginName {
 fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
@@ -73,15 +72,24 @@ mod tests {
     fn login_names() {
         assert_eq!(
             parse_login_name("alice").unwrap(),
-            LoginName { user: "alice".into(), target: None }
+            LoginName {
+                user: "alice".into(),
+                target: None
+            }
         );
         let l = parse_login_name("alice+root@web1").unwrap();
         assert_eq!(l.user, "alice");
         assert_eq!(
             l.target.unwrap(),
-            TargetSpec { host: "web1".into(), login: Some("root".into()) }
+            TargetSpec {
+                host: "web1".into(),
+                login: Some("root".into())
+            }
         );
-        assert_eq!(parse_login_name("alice+web1").unwrap().target.unwrap().host, "web1");
+        assert_eq!(
+            parse_login_name("alice+web1").unwrap().target.unwrap().host,
+            "web1"
+        );
         assert!(parse_login_name("alice+").is_none());
         assert!(parse_login_name("+web1").is_none());
         assert!(parse_login_name("al ice").is_none());

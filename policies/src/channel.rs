@@ -20,8 +20,13 @@ pub enum ChannelKind {
 
 impl ChannelKind {
     /// Every kind, in the order documented.
-    pub const ALL: [ChannelKind; 5] =
-        [ChannelKind::Shell, ChannelKind::Exec, ChannelKind::Sftp, ChannelKind::PortForward, ChannelKind::AgentForward];
+    pub const ALL: [ChannelKind; 5] = [
+        ChannelKind::Shell,
+        ChannelKind::Exec,
+        ChannelKind::Sftp,
+        ChannelKind::PortForward,
+        ChannelKind::AgentForward,
+    ];
 
     /// The name used in policy files.
     pub fn as_str(self) -> &'static str {

@@ -65,7 +65,9 @@ pub struct Reach {
 impl PolicySet {
     /// Parses policy text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<PolicySet, PolicyError> {
-        Ok(PolicySet { roles: parse_roles(text, origin)? })
+        Ok(PolicySet {
+            roles: parse_roles(text, origin)?,
+        })
     }
 
     /// Reads and parses a policy file.
@@ -104,12 +106,19 @@ impl PolicySet {
         if mine.is_empty() {
             return deny(format!("user {} holds no role", req.user));
         }
-        let covering: Vec<&Role> = mine.into_iter().filter(|r| r.covers_host(req.host, req.groups)).collect();
+        let covering: Vec<&Role> = mine
+            .into_iter()
+            .filter(|r| r.covers_host(req.host, req.groups))
+            .collect();
         if covering.is_empty() {
             return deny(format!("no role of {} covers host {}", req.user, req.host));
         }
         let with_login: Vec<&Role> = match req.login {
-            Some(l) => covering.iter().copied().filter(|r| r.logins.iter().any(|x| x == l)).collect(),
+            Some(l) => covering
+                .iter()
+                .copied()
+                .filter(|r| r.logins.iter().any(|x| x == l))
+                .collect(),
             None => covering.clone(),
         };
         if with_login.is_empty() {
@@ -121,18 +130,34 @@ impl PolicySet {
                 allowed.join(", ")
             ));
         }
-        let with_channel: Vec<&Role> = with_login.iter().copied().filter(|r| r.channels.contains(&req.channel)).collect();
+        let with_channel: Vec<&Role> = with_login
+            .iter()
+            .copied()
+            .filter(|r| r.channels.contains(&req.channel))
+            .collect();
         if with_channel.is_empty() {
-            return deny(format!("channel {} is not allowed on {} by {}", req.channel, req.host, role_names(&with_login)));
+            return deny(format!(
+                "channel {} is not allowed on {} by {}",
+                req.channel,
+                req.host,
+                role_names(&with_login)
+            ));
         }
-        let Some(role) = with_channel.iter().copied().find(|r| r.within_hours(&req.at)) else {
+        let Some(role) = with_channel
+            .iter()
+            .copied()
+            .find(|r| r.within_hours(&req.at))
+        else {
             let windows: Vec<String> = with_channel
                 .iter()
                 .filter_map(|r| r.hours.as_ref().map(|h| format!("{}: {h}", r.name)))
                 .collect();
             return deny(format!("outside access hours ({})", windows.join("; ")));
         };
-        let login = req.login.map(str::to_string).unwrap_or_else(|| role.logins[0].clone());
+        let login = req
+            .login
+            .map(str::to_string)
+            .unwrap_or_else(|| role.logins[0].clone());
         Decision {
             allowed: true,
             reason: format!(
@@ -153,8 +178,18 @@ impl PolicySet {
     }
 
     /// The logins `user` may use on a host over any channel, and whether that is possible now.
-    pub fn reachable<Tz: TimeZone>(&self, user: &str, host: &str, groups: &[String], now: DateTime<Tz>) -> Reach {
-        let covering: Vec<&Role> = self.roles_of(user).into_iter().filter(|r| r.covers_host(host, groups)).collect();
+    pub fn reachable<Tz: TimeZone>(
+        &self,
+        user: &str,
+        host: &str,
+        groups: &[String],
+        now: DateTime<Tz>,
+    ) -> Reach {
+        let covering: Vec<&Role> = self
+            .roles_of(user)
+            .into_iter()
+            .filter(|r| r.covers_host(host, groups))
+            .collect();
         Reach {
             logins: union_logins(&covering),
             within_hours: covering.iter().any(|r| r.within_hours(&now)),
@@ -163,7 +198,13 @@ impl PolicySet {
 }
 
 fn deny(reason: String) -> Decision {
-    Decision { allowed: false, login: None, role: None, reason, limits: SessionLimits::default() }
+    Decision {
+        allowed: false,
+        login: None,
+        role: None,
+        reason,
+        limits: SessionLimits::default(),
+    }
 }
 
 fn union_logins(roles: &[&Role]) -> Vec<String> {
@@ -179,5 +220,9 @@ fn union_logins(roles: &[&Role]) -> Vec<String> {
 }
 
 fn role_names(roles: &[&Role]) -> String {
-    roles.iter().map(|r| format!("role {}", r.name)).collect::<Vec<_>>().join(", ")
+    roles
+        .iter()
+        .map(|r| format!("role {}", r.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

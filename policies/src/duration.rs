@@ -23,7 +23,11 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
             'h' => 3_600,
             'm' => 60,
             's' => 1,
-            _ => return Err(format!("bad duration {text:?}: unexpected {c:?}; write e.g. 30m, 8h or 1h30m")),
+            _ => {
+                return Err(format!(
+                    "bad duration {text:?}: unexpected {c:?}; write e.g. 30m, 8h or 1h30m"
+                ))
+            }
         };
         let n: u64 = number
             .parse()
@@ -35,7 +39,9 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         number.clear();
     }
     if !number.is_empty() {
-        return Err(format!("bad duration {text:?}: {number} has no unit (d, h, m or s)"));
+        return Err(format!(
+            "bad duration {text:?}: {number} has no unit (d, h, m or s)"
+        ));
     }
     Ok(Duration::from_secs(total))
 }

@@ -36,7 +36,10 @@ impl Hours {
             }
             windows.push(parse_window(part)?);
         }
-        Ok(Hours { text: text.trim().to_string(), windows })
+        Ok(Hours {
+            text: text.trim().to_string(),
+            windows,
+        })
     }
 
     /// True when `at` (a local time) falls in a window.
@@ -130,7 +133,15 @@ fn parse_days(text: &str) -> Result<[bool; 7], String> {
 }
 
 fn is_day_word(lower: &str) -> bool {
-    const FULL: [&str; 7] = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+    const FULL: [&str; 7] = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ];
     FULL.iter().any(|f| f.starts_with(lower))
 }
 
@@ -153,7 +164,10 @@ mod tests {
     use chrono::{NaiveDate, Utc};
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> NaiveDateTime {
-        NaiveDate::from_ymd_opt(y, mo, d).unwrap().and_hms_opt(h, mi, 0).unwrap()
+        NaiveDate::from_ymd_opt(y, mo, d)
+            .unwrap()
+            .and_hms_opt(h, mi, 0)
+            .unwrap()
     }
 
     // 2026-11-23 is a Monday.
@@ -182,13 +196,26 @@ mod tests {
         let now = Utc.from_utc_datetime(&at(2026, 11, 23, 9, 15));
         let end = h.window_end(now).unwrap();
         assert_eq!(end.naive_utc(), at(2026, 11, 23, 14, 30));
-        assert!(Hours::parse("00:00-24:00").unwrap().window_end(now).is_none());
-        assert!(Hours::parse("10:00-11:00").unwrap().window_end(now).is_none());
+        assert!(Hours::parse("00:00-24:00")
+            .unwrap()
+            .window_end(now)
+            .is_none());
+        assert!(Hours::parse("10:00-11:00")
+            .unwrap()
+            .window_end(now)
+            .is_none());
     }
 
     #[test]
     fn rejects_bad_text() {
-        for bad in ["Mon-Fri", "Mon-Fry 08:00-20:00", "25:00-26:00", "08:00-08:00", "08:60-09:00", ""] {
+        for bad in [
+            "Mon-Fri",
+            "Mon-Fry 08:00-20:00",
+            "25:00-26:00",
+            "08:00-08:00",
+            "08:60-09:00",
+            "",
+        ] {
             assert!(Hours::parse(bad).is_err(), "{bad}");
         }
     }

@@ -21,7 +21,8 @@ const ROLE_KEYS: [&str; 11] = [
 ];
 
 /// Channels a role allows when it does not say.
-const DEFAULT_CHANNELS: [ChannelKind; 3] = [ChannelKind::Shell, ChannelKind::Exec, ChannelKind::Sftp];
+const DEFAULT_CHANNELS: [ChannelKind; 3] =
+    [ChannelKind::Shell, ChannelKind::Exec, ChannelKind::Sftp];
 
 struct Ctx<'a> {
     origin: &'a str,
@@ -41,14 +42,19 @@ impl Ctx<'_> {
 
 /// Parses the whole document.
 pub fn parse_roles(text: &str, origin: &str) -> Result<Vec<Role>, PolicyError> {
-    let doc = inventory::load_yaml11_marked(text, origin).map_err(|e| from_yaml_error(&e, origin))?;
+    let doc =
+        inventory::load_yaml11_marked(text, origin).map_err(|e| from_yaml_error(&e, origin))?;
     let ctx = Ctx { origin };
     let roles_node = match &doc.value {
         MarkedValue::Null => return Ok(Vec::new()),
         MarkedValue::Map(pairs) => {
             for (k, v) in pairs {
                 if k != "roles" {
-                    return Err(ctx.err(v, k, "unknown top-level key; the file holds `roles:` only"));
+                    return Err(ctx.err(
+                        v,
+                        k,
+                        "unknown top-level key; the file holds `roles:` only",
+                    ));
                 }
             }
             match doc.get("roles") {
@@ -56,12 +62,24 @@ pub fn parse_roles(text: &str, origin: &str) -> Result<Vec<Role>, PolicyError> {
                 None => return Ok(Vec::new()),
             }
         }
-        _ => return Err(ctx.err(&doc, "", format!("expected a mapping with `roles:`, found {}", doc.kind()))),
+        _ => {
+            return Err(ctx.err(
+                &doc,
+                "",
+                format!("expected a mapping with `roles:`, found {}", doc.kind()),
+            ))
+        }
     };
     let items = match &roles_node.value {
         MarkedValue::Null => return Ok(Vec::new()),
         MarkedValue::Seq(items) => items,
-        _ => return Err(ctx.err(roles_node, "roles", format!("expected a list of roles, found {}", roles_node.kind()))),
+        _ => {
+            return Err(ctx.err(
+                roles_node,
+                "roles",
+                format!("expected a list of roles, found {}", roles_node.kind()),
+            ))
+        }
     };
     let mut roles: Vec<Role> = Vec::new();
     for (i, item) in items.iter().enumerate() {
@@ -71,7 +89,10 @@ pub fn parse_roles(text: &str, origin: &str) -> Result<Vec<Role>, PolicyError> {
             return Err(ctx.err(
                 name_node,
                 &format!("roles[{i}].name"),
-                format!("duplicate role name {:?} (first defined on line {})", role.name, prev.line),
+                format!(
+                    "duplicate role name {:?} (first defined on line {})",
+                    role.name, prev.line
+                ),
             ));
         }
         roles.push(role);
@@ -81,24 +102,40 @@ pub fn parse_roles(text: &str, origin: &str) -> Result<Vec<Role>, PolicyError> {
 
 fn from_yaml_error(e: &inventory::InventoryError, origin: &str) -> PolicyError {
     match e {
-        inventory::InventoryError::Parse { line, col, message, .. } => PolicyError {
+        inventory::InventoryError::Parse {
+            line, col, message, ..
+        } => PolicyError {
             file: origin.to_string(),
             line: *line,
             col: *col,
             field: String::new(),
             message: message.clone(),
         },
-        other => PolicyError { file: origin.to_string(), line: 0, col: 0, field: String::new(), message: other.to_string() },
+        other => PolicyError {
+            file: origin.to_string(),
+            line: 0,
+            col: 0,
+            field: String::new(),
+            message: other.to_string(),
+        },
     }
 }
 
 fn parse_role(ctx: &Ctx, node: &Marked, path: &str) -> Result<Role, PolicyError> {
     let MarkedValue::Map(pairs) = &node.value else {
-        return Err(ctx.err(node, path, format!("expected a role mapping, found {}", node.kind())));
+        return Err(ctx.err(
+            node,
+            path,
+            format!("expected a role mapping, found {}", node.kind()),
+        ));
     };
     for (k, v) in pairs {
         if !ROLE_KEYS.contains(&k.as_str()) {
-            return Err(ctx.err(v, &format!("{path}.{k}"), format!("unknown key; expected one of {}", ROLE_KEYS.join(", "))));
+            return Err(ctx.err(
+                v,
+                &format!("{path}.{k}"),
+                format!("unknown key; expected one of {}", ROLE_KEYS.join(", ")),
+            ));
         }
     }
     let field = |k: &str| format!("{path}.{k}");
@@ -121,7 +158,11 @@ fn parse_role(ctx: &Ctx, node: &Marked, path: &str) -> Result<Role, PolicyError>
                 }
                 Ok(list)
             }
-            None => Err(ctx.err(node, &field(k), format!("missing; role {name:?} needs `{k}:`"))),
+            None => Err(ctx.err(
+                node,
+                &field(k),
+                format!("missing; role {name:?} needs `{k}:`"),
+            )),
         }
     };
     let members = required_list("members")?
@@ -133,12 +174,23 @@ fn parse_role(ctx: &Ctx, node: &Marked, path: &str) -> Result<Role, PolicyError>
         .map(|(s, n)| HostSelector::parse(&s).map_err(|m| ctx.err(n, &field("hosts"), m)))
         .collect::<Result<Vec<_>, _>>()?;
     if hosts.iter().all(|h| h.exclude) {
-        return Err(ctx.err(node.get("hosts").unwrap_or(node), &field("hosts"), "only exclusions (!...) select no host"));
+        return Err(ctx.err(
+            node.get("hosts").unwrap_or(node),
+            &field("hosts"),
+            "only exclusions (!...) select no host",
+        ));
     }
     let mut logins = Vec::new();
     for (s, n) in required_list("logins")? {
-        if s.is_empty() || s.chars().any(|c| c.is_whitespace() || c == '@' || c == '+' || c.is_control()) {
-            return Err(ctx.err(n, &field("logins"), format!("{s:?} is not a valid account name")));
+        if s.is_empty()
+            || s.chars()
+                .any(|c| c.is_whitespace() || c == '@' || c == '+' || c.is_control())
+        {
+            return Err(ctx.err(
+                n,
+                &field("logins"),
+                format!("{s:?} is not a valid account name"),
+            ));
         }
         if !logins.contains(&s) {
             logins.push(s);
@@ -148,11 +200,16 @@ fn parse_role(ctx: &Ctx, node: &Marked, path: &str) -> Result<Role, PolicyError>
         None => DEFAULT_CHANNELS.to_vec(),
         Some(n) => string_list(ctx, n, &field("channels"))?
             .into_iter()
-            .map(|(s, n)| s.parse().map_err(|m: String| ctx.err(n, &field("channels"), m)))
+            .map(|(s, n)| {
+                s.parse()
+                    .map_err(|m: String| ctx.err(n, &field("channels"), m))
+            })
             .collect::<Result<Vec<_>, _>>()?,
     };
     let duration = |k: &str| -> Result<Option<std::time::Duration>, PolicyError> {
-        let Some(n) = node.get(k) else { return Ok(None) };
+        let Some(n) = node.get(k) else {
+            return Ok(None);
+        };
         let text = match &n.value {
             MarkedValue::Null => return Ok(None),
             MarkedValue::Int(i) if *i >= 0 => format!("{i}"),
@@ -160,7 +217,11 @@ fn parse_role(ctx: &Ctx, node: &Marked, path: &str) -> Result<Role, PolicyError>
         };
         let d = parse_duration(&text).map_err(|m| ctx.err(n, &field(k), m))?;
         if d.is_zero() {
-            return Err(ctx.err(n, &field(k), "must be longer than zero; omit it for no limit"));
+            return Err(ctx.err(
+                n,
+                &field(k),
+                "must be longer than zero; omit it for no limit",
+            ));
         }
         Ok(Some(d))
     };
@@ -178,14 +239,25 @@ fn parse_role(ctx: &Ctx, node: &Marked, path: &str) -> Result<Role, PolicyError>
         None => Vec::new(),
         Some(n) => string_list(ctx, n, &field("deny_commands"))?
             .into_iter()
-            .map(|(s, n)| Regex::new(&s).map_err(|e| ctx.err(n, &field("deny_commands"), format!("bad regex {s:?}: {e}"))))
+            .map(|(s, n)| {
+                Regex::new(&s).map_err(|e| {
+                    ctx.err(n, &field("deny_commands"), format!("bad regex {s:?}: {e}"))
+                })
+            })
             .collect::<Result<Vec<_>, _>>()?,
     };
     let flag = |k: &str, default: bool| -> Result<bool, PolicyError> {
         match node.get(k) {
             None => Ok(default),
-            Some(Marked { value: MarkedValue::Bool(b), .. }) => Ok(*b),
-            Some(n) => Err(ctx.err(n, &field(k), format!("expected true or false, found {}", n.kind()))),
+            Some(Marked {
+                value: MarkedValue::Bool(b),
+                ..
+            }) => Ok(*b),
+            Some(n) => Err(ctx.err(
+                n,
+                &field(k),
+                format!("expected true or false, found {}", n.kind()),
+            )),
         }
     };
     Ok(Role {
@@ -213,10 +285,21 @@ fn string(ctx: &Ctx, node: &Marked, field: &str) -> Result<String, PolicyError> 
 }
 
 /// A list of strings; a single string is accepted as a one-element list.
-fn string_list<'a>(ctx: &Ctx, node: &'a Marked, field: &str) -> Result<Vec<(String, &'a Marked)>, PolicyError> {
+fn string_list<'a>(
+    ctx: &Ctx,
+    node: &'a Marked,
+    field: &str,
+) -> Result<Vec<(String, &'a Marked)>, PolicyError> {
     match &node.value {
-        MarkedValue::Seq(items) => items.iter().map(|n| Ok((string(ctx, n, field)?, n))).collect(),
+        MarkedValue::Seq(items) => items
+            .iter()
+            .map(|n| Ok((string(ctx, n, field)?, n)))
+            .collect(),
         MarkedValue::Str(_) => Ok(vec![(string(ctx, node, field)?, node)]),
-        _ => Err(ctx.err(node, field, format!("expected a list, found {}", node.kind()))),
+        _ => Err(ctx.err(
+            node,
+            field,
+            format!("expected a list, found {}", node.kind()),
+        )),
     }
 }

@@ -39,7 +39,10 @@ impl NamePattern {
     /// Compiles a glob (`web*`, `db[12]`, `*`); plain names match themselves.
     pub fn new(text: &str) -> Result<NamePattern, String> {
         let glob = Glob::new(text).map_err(|e| format!("bad pattern {text:?}: {e}"))?;
-        Ok(NamePattern { text: text.to_string(), matcher: glob.compile_matcher() })
+        Ok(NamePattern {
+            text: text.to_string(),
+            matcher: glob.compile_matcher(),
+        })
     }
 
     /// True when `name` matches.
@@ -97,7 +100,10 @@ impl Role {
 
     /// True when some selector includes the host and none excludes it.
     pub fn covers_host(&self, host: &str, groups: &[String]) -> bool {
-        let included = self.hosts.iter().any(|s| !s.exclude && s.hits(host, groups));
+        let included = self
+            .hosts
+            .iter()
+            .any(|s| !s.exclude && s.hits(host, groups));
         included && !self.hosts.iter().any(|s| s.exclude && s.hits(host, groups))
     }
 

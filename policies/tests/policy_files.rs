@@ -33,12 +33,28 @@ fn set() -> PolicySet {
 }
 
 fn monday_noon() -> chrono::DateTime<Local> {
-    let n = NaiveDate::from_ymd_opt(2026, 11, 23).unwrap().and_hms_opt(12, 0, 0).unwrap();
+    let n = NaiveDate::from_ymd_opt(2026, 11, 23)
+        .unwrap()
+        .and_hms_opt(12, 0, 0)
+        .unwrap();
     Local.from_local_datetime(&n).earliest().unwrap()
 }
 
-fn ask<'a>(user: &'a str, host: &'a str, groups: &'a [String], login: Option<&'a str>, channel: ChannelKind) -> AccessRequest<'a> {
-    AccessRequest { user, host, groups, login, channel, at: monday_noon() }
+fn ask<'a>(
+    user: &'a str,
+    host: &'a str,
+    groups: &'a [String],
+    login: Option<&'a str>,
+    channel: ChannelKind,
+) -> AccessRequest<'a> {
+    AccessRequest {
+        user,
+        host,
+        groups,
+        login,
+        channel,
+        at: monday_noon(),
+    }
 }
 
 #[test]
@@ -46,7 +62,10 @@ fn default_login_and_limits_come_from_the_granting_role() {
     let d = set().decide(&ask("alice", "web1", &[], None, ChannelKind::Shell));
     assert!(d.allowed, "{}", d.reason);
     assert_eq!(d.login.as_deref(), Some("root"));
-    assert_eq!(d.limits.max_session, Some(std::time::Duration::from_secs(8 * 3600)));
+    assert_eq!(
+        d.limits.max_session,
+        Some(std::time::Duration::from_secs(8 * 3600))
+    );
     assert_eq!(d.limits.deny_commands.len(), 2);
     assert!(d.reason.contains("role ops"), "{}", d.reason);
 }
@@ -54,16 +73,46 @@ fn default_login_and_limits_come_from_the_granting_role() {
 #[test]
 fn logins_channels_hosts_and_exclusions_are_enforced() {
     let s = set();
-    assert!(s.decide(&ask("alice", "web1", &[], Some("deploy"), ChannelKind::Exec)).allowed);
-    let d = s.decide(&ask("alice", "web1", &[], Some("postgres"), ChannelKind::Shell));
+    assert!(
+        s.decide(&ask(
+            "alice",
+            "web1",
+            &[],
+            Some("deploy"),
+            ChannelKind::Exec
+        ))
+        .allowed
+    );
+    let d = s.decide(&ask(
+        "alice",
+        "web1",
+        &[],
+        Some("postgres"),
+        ChannelKind::Shell,
+    ));
     assert!(!d.allowed);
     assert!(d.reason.contains("allowed: root, deploy"), "{}", d.reason);
-    assert!(!s.decide(&ask("alice", "web9", &[], None, ChannelKind::Shell)).allowed);
-    assert!(!s.decide(&ask("alice", "web1", &[], None, ChannelKind::PortForward)).allowed);
+    assert!(
+        !s.decide(&ask("alice", "web9", &[], None, ChannelKind::Shell))
+            .allowed
+    );
+    assert!(
+        !s.decide(&ask("alice", "web1", &[], None, ChannelKind::PortForward))
+            .allowed
+    );
     let db = vec!["db".to_string()];
-    assert!(s.decide(&ask("bob", "pg1", &db, None, ChannelKind::Sftp)).allowed);
-    assert!(!s.decide(&ask("bob", "pg1", &[], None, ChannelKind::Sftp)).allowed);
-    assert!(!s.decide(&ask("mallory", "web1", &[], None, ChannelKind::Shell)).allowed);
+    assert!(
+        s.decide(&ask("bob", "pg1", &db, None, ChannelKind::Sftp))
+            .allowed
+    );
+    assert!(
+        !s.decide(&ask("bob", "pg1", &[], None, ChannelKind::Sftp))
+            .allowed
+    );
+    assert!(
+        !s.decide(&ask("mallory", "web1", &[], None, ChannelKind::Shell))
+            .allowed
+    );
 }
 
 #[test]
@@ -72,7 +121,10 @@ fn access_is_the_union_of_roles() {
     let d = s.decide(&ask("alice", "logs1", &[], None, ChannelKind::Exec));
     assert!(d.allowed);
     assert_eq!(d.login.as_deref(), Some("reader"));
-    assert!(!s.decide(&ask("alice", "logs1", &[], None, ChannelKind::Shell)).allowed);
+    assert!(
+        !s.decide(&ask("alice", "logs1", &[], None, ChannelKind::Shell))
+            .allowed
+    );
     let reach = s.reachable("alice", "logs1", &[], monday_noon());
     assert_eq!(reach.logins, vec!["reader"]);
 }
@@ -82,7 +134,10 @@ fn hours_deny_outside_the_window() {
     let s = set();
     let mut req = ask("carol", "web1", &[], None, ChannelKind::Shell);
     assert!(s.decide(&req).allowed);
-    let saturday = NaiveDate::from_ymd_opt(2026, 11, 28).unwrap().and_hms_opt(12, 0, 0).unwrap();
+    let saturday = NaiveDate::from_ymd_opt(2026, 11, 28)
+        .unwrap()
+        .and_hms_opt(12, 0, 0)
+        .unwrap();
     req.at = Local.from_local_datetime(&saturday).earliest().unwrap();
     let d = s.decide(&req);
     assert!(!d.allowed);
@@ -110,7 +165,9 @@ fn errors_name_file_line_column_and_field() {
         ("roles:\n  - name: a\n    members: [x\n", "policies.yaml:"),
     ];
     for (text, want) in cases {
-        let e = PolicySet::parse(text, "policies.yaml").unwrap_err().to_string();
+        let e = PolicySet::parse(text, "policies.yaml")
+            .unwrap_err()
+            .to_string();
         assert!(e.starts_with(want), "got {e:?}, want prefix {want:?}");
     }
 }
@@ -126,6 +183,9 @@ fn duplicate_role_names_are_refused() {
 fn empty_files_deny_everything() {
     for text in ["", "roles: []\n", "roles:\n"] {
         let s = PolicySet::parse(text, "p.yaml").unwrap();
-        assert!(!s.decide(&ask("alice", "web1", &[], None, ChannelKind::Shell)).allowed);
+        assert!(
+            !s.decide(&ask("alice", "web1", &[], None, ChannelKind::Shell))
+                .allowed
+        );
     }
 }

@@ -136,12 +136,17 @@ impl Event {
         if !time.is_finite() || time < 0.0 {
             return Err(format!("bad event time {time}"));
         }
-        Ok(Event { time, kind: EventKind::from_code(&code), data })
+        Ok(Event {
+            time,
+            kind: EventKind::from_code(&code),
+            data,
+        })
     }
 
     /// The event as one JSON line, without the newline.
     pub fn to_json_line(&self) -> String {
-        serde_json::to_string(&(Rounded(self.time), self.kind.code(), &self.data)).expect("event serializes")
+        serde_json::to_string(&(Rounded(self.time), self.kind.code(), &self.data))
+            .expect("event serializes")
     }
 }
 
@@ -175,7 +180,11 @@ impl Cast {
 /// Reads and validates a whole recording; errors name the file and line.
 pub fn read_cast(path: &Path) -> Result<Cast, RecordingError> {
     let text = std::fs::read_to_string(path).map_err(|e| RecordingError::io(path, e))?;
-    let format = |line: usize, message: String| RecordingError::Format { path: path.to_path_buf(), line, message };
+    let format = |line: usize, message: String| RecordingError::Format {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
     let mut lines = text.lines().enumerate();
     let header = match lines.next() {
         Some((_, l)) => Header::parse(l).map_err(|m| format(1, m))?,
@@ -189,7 +198,10 @@ pub fn read_cast(path: &Path) -> Result<Cast, RecordingError> {
         }
         let ev = Event::parse(line).map_err(|m| format(i + 1, m))?;
         if ev.time + 1e-9 < last {
-            return Err(format(i + 1, format!("event time {} goes backwards (previous {last})", ev.time)));
+            return Err(format(
+                i + 1,
+                format!("event time {} goes backwards (previous {last})", ev.time),
+            ));
         }
         last = ev.time;
         events.push(ev);
@@ -203,13 +215,23 @@ mod tests {
 
     #[test]
     fn header_round_trips() {
-        let h = Header { width: 80, height: 24, timestamp: 1_700_000_000, title: "a -> b@c".into(), term: Some("xterm".into()) };
+        let h = Header {
+            width: 80,
+            height: 24,
+            timestamp: 1_700_000_000,
+            title: "a -> b@c".into(),
+            term: Some("xterm".into()),
+        };
         assert_eq!(Header::parse(&h.to_json_line()).unwrap(), h);
     }
 
     #[test]
     fn event_round_trips_with_escapes() {
-        let e = Event { time: 1.2345678, kind: EventKind::Output, data: "\u{1b}[1mhi\r\n\"".into() };
+        let e = Event {
+            time: 1.2345678,
+            kind: EventKind::Output,
+            data: "\u{1b}[1mhi\r\n\"".into(),
+        };
         let back = Event::parse(&e.to_json_line()).unwrap();
         assert_eq!(back.data, e.data);
         assert!((back.time - 1.234568).abs() < 1e-9);

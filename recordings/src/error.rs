@@ -14,11 +14,18 @@ pub enum RecordingError {
     },
     /// The file is not asciicast v2; `line` is 1-based.
     #[error("{path}:{line}: {message}")]
-    Format { path: PathBuf, line: usize, message: String },
+    Format {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
 }
 
 impl RecordingError {
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> Self {
-        RecordingError::Io { path: path.to_path_buf(), source }
+        RecordingError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
     }
 }

@@ -92,7 +92,9 @@ impl Recorder {
 
     /// Pushes buffered events to the file.
     pub fn flush(&mut self) -> Result<(), RecordingError> {
-        self.out.flush().map_err(|e| RecordingError::io(&self.path, e))?;
+        self.out
+            .flush()
+            .map_err(|e| RecordingError::io(&self.path, e))?;
         self.last_flush = Instant::now();
         self.dirty = false;
         Ok(())
@@ -111,7 +113,8 @@ impl Recorder {
         }
         self.flush()?;
         let file = self.out.get_ref();
-        file.sync_all().map_err(|e| RecordingError::io(&self.path, e))?;
+        file.sync_all()
+            .map_err(|e| RecordingError::io(&self.path, e))?;
         seal_file(&self.path)
     }
 
@@ -119,7 +122,12 @@ impl Recorder {
         if data.is_empty() {
             return Ok(());
         }
-        let line = Event { time: self.elapsed(), kind, data }.to_json_line();
+        let line = Event {
+            time: self.elapsed(),
+            kind,
+            data,
+        }
+        .to_json_line();
         self.write_line(&line)
     }
 
@@ -173,7 +181,13 @@ mod tests {
     use crate::read_cast;
 
     fn header() -> Header {
-        Header { width: 80, height: 24, timestamp: 1, title: "alice -> root@web1".into(), term: Some("xterm-256color".into()) }
+        Header {
+            width: 80,
+            height: 24,
+            timestamp: 1,
+            title: "alice -> root@web1".into(),
+            term: Some("xterm-256color".into()),
+        }
     }
 
     #[test]

@@ -27,7 +27,10 @@ pub fn seal_file(path: &Path) -> Result<Seal, RecordingError> {
     let mut file = std::fs::File::open(path).map_err(|e| RecordingError::io(path, e))?;
     let mut hasher = Sha256::new();
     let size = std::io::copy(&mut file, &mut hasher).map_err(|e| RecordingError::io(path, e))?;
-    Ok(Seal { sha256: hasher.finalize().into(), size })
+    Ok(Seal {
+        sha256: hasher.finalize().into(),
+        size,
+    })
 }
 
 /// Cuts a recording left by a crash back to its last complete, valid event, then seals it.
@@ -42,8 +45,14 @@ pub fn repair_and_seal(path: &Path) -> Result<(Seal, u64), RecordingError> {
         if line.last() != Some(&b'\n') {
             break; // a line the crash cut short
         }
-        let Ok(text) = std::str::from_utf8(&line[..line.len() - 1]) else { break };
-        let valid = if line_no == 1 { Header::parse(text).is_ok() } else { Event::parse(text).is_ok() };
+        let Ok(text) = std::str::from_utf8(&line[..line.len() - 1]) else {
+            break;
+        };
+        let valid = if line_no == 1 {
+            Header::parse(text).is_ok()
+        } else {
+            Event::parse(text).is_ok()
+        };
         if !valid {
             if line_no == 1 {
                 return Err(RecordingError::Format {
@@ -57,12 +66,20 @@ pub fn repair_and_seal(path: &Path) -> Result<(Seal, u64), RecordingError> {
         keep += line.len();
     }
     if keep == 0 {
-        return Err(RecordingError::Format { path: path.to_path_buf(), line: 1, message: "no complete header line".into() });
+        return Err(RecordingError::Format {
+            path: path.to_path_buf(),
+            line: 1,
+            message: "no complete header line".into(),
+        });
     }
     let dropped = (bytes.len() - keep) as u64;
     if dropped > 0 {
-        let file = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| RecordingError::io(path, e))?;
-        file.set_len(keep as u64).map_err(|e| RecordingError::io(path, e))?;
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(path)
+            .map_err(|e| RecordingError::io(path, e))?;
+        file.set_len(keep as u64)
+            .map_err(|e| RecordingError::io(path, e))?;
         (&file).flush().map_err(|e| RecordingError::io(path, e))?;
         file.sync_all().map_err(|e| RecordingError::io(path, e))?;
     }

@@ -38,9 +38,16 @@ fn key_and_totp_then_exec() {
     let ok = lab.bastion.audit_of("login_ok");
     assert_eq!(ok.len(), 1, "{ok:?}");
     assert_eq!(ok[0]["user"], "alice");
-    assert_eq!(ok[0]["source"].as_str().unwrap().split(':').next(), Some("127.0.0.1"));
+    assert_eq!(
+        ok[0]["source"].as_str().unwrap().split(':').next(),
+        Some("127.0.0.1")
+    );
     let fp = alice.key.fingerprint();
-    assert!(ok[0].to_string().contains(&fp), "fingerprint {fp} missing from {}", ok[0]);
+    assert!(
+        ok[0].to_string().contains(&fp),
+        "fingerprint {fp} missing from {}",
+        ok[0]
+    );
 }
 
 #[test]
@@ -55,7 +62,9 @@ fn wrong_key_is_refused_and_audited() {
     assert!(out.stderr.contains("Permission denied"), "{out}");
     let failed = lab.bastion.audit_of("login_failed");
     assert!(
-        failed.iter().any(|e| e["user"] == "alice" && e.to_string().contains(&mallory.key.fingerprint())),
+        failed
+            .iter()
+            .any(|e| e["user"] == "alice" && e.to_string().contains(&mallory.key.fingerprint())),
         "{failed:?}"
     );
     assert!(lab.bastion.audit_of("login_ok").is_empty());
@@ -70,7 +79,11 @@ fn wrong_totp_is_refused() {
     client.set_code(&e2e::totp::wrong_code(alice.totp_secret.as_ref().unwrap()));
     let out = client.run_ssh("alice", &["web1", "true"]);
     out.assert_failure();
-    assert!(!lab.bastion.audit_of("totp_failed").is_empty(), "{:?}", lab.bastion.audit_events());
+    assert!(
+        !lab.bastion.audit_of("totp_failed").is_empty(),
+        "{:?}",
+        lab.bastion.audit_events()
+    );
     assert!(lab.bastion.audit_of("login_ok").is_empty());
 }
 
@@ -84,22 +97,35 @@ fn replayed_totp_code_is_refused() {
     client.set_code(&code);
     client.run_ssh("alice", &["web1", "true"]).assert_success();
     let again = client.run_ssh("alice", &["web1", "true"]);
-    let now_step = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() / 30;
+    let now_step = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 30;
     assert!(now_step <= step + 1, "test too slow to exercise replay");
     again.assert_failure();
     let failed = lab.bastion.audit_of("totp_failed");
-    assert!(failed.iter().any(|e| e.to_string().contains("replay") || e.to_string().contains("already used")), "{failed:?}");
+    assert!(
+        failed
+            .iter()
+            .any(|e| e.to_string().contains("replay") || e.to_string().contains("already used")),
+        "{failed:?}"
+    );
 }
 
 #[test]
 fn unknown_and_disabled_users_are_refused() {
     let mut lab = lab();
     let bob = lab.bastion.add_user("bob", false);
-    lab.bastion.cli(&["user", "disable", "bob"]).assert_success();
+    lab.bastion
+        .cli(&["user", "disable", "bob"])
+        .assert_success();
     lab.serve();
     let client = Client::new(&lab.bastion, &bob);
     client.run_ssh("bob", &["web1", "true"]).assert_failure();
-    client.run_ssh("nosuchuser", &["web1", "true"]).assert_failure();
+    client
+        .run_ssh("nosuchuser", &["web1", "true"])
+        .assert_failure();
     let failed = lab.bastion.audit_of("login_failed");
     let text = serde_json::to_string(&failed).unwrap();
     assert!(text.contains("disabled"), "{text}");
@@ -140,11 +166,18 @@ fn user_admin_commands_manage_keys_and_totp() {
     let show = lab.bastion.cli(&["user", "show", "alice"]);
     show.assert_success();
     assert!(show.stdout.contains(&alice.key.fingerprint()), "{show}");
-    assert!(show.stdout.contains("ops"), "roles from policies.yaml shown: {show}");
+    assert!(
+        show.stdout.contains("ops"),
+        "roles from policies.yaml shown: {show}"
+    );
 
     let second = e2e::KeyPair::generate(lab.bastion.data_dir(), "second");
-    lab.bastion.cli(&["user", "key-add", "alice", second.public.to_str().unwrap()]).assert_success();
-    lab.bastion.cli(&["user", "key-rm", "alice", &alice.key.fingerprint()]).assert_success();
+    lab.bastion
+        .cli(&["user", "key-add", "alice", second.public.to_str().unwrap()])
+        .assert_success();
+    lab.bastion
+        .cli(&["user", "key-rm", "alice", &alice.key.fingerprint()])
+        .assert_success();
     let show = lab.bastion.cli(&["user", "show", "alice"]);
     assert!(!show.stdout.contains(&alice.key.fingerprint()), "{show}");
     assert!(show.stdout.contains(&second.fingerprint()), "{show}");
@@ -152,7 +185,10 @@ fn user_admin_commands_manage_keys_and_totp() {
     let reset = lab.bastion.cli(&["user", "totp-reset", "alice"]);
     reset.assert_success();
     assert!(reset.stdout.contains("otpauth://totp/"), "{reset}");
-    assert!(!reset.stdout.contains(alice.totp_secret.as_ref().unwrap()), "secret must change");
+    assert!(
+        !reset.stdout.contains(alice.totp_secret.as_ref().unwrap()),
+        "secret must change"
+    );
 
     lab.bastion.cli(&["user", "rm", "alice"]).assert_success();
     lab.bastion.cli(&["user", "show", "alice"]).assert_failure();

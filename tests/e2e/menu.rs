@@ -53,7 +53,9 @@ fn rows_with(screen: &str, prefix: &str) -> Vec<String> {
         .lines()
         .filter(|l| {
             l.split_whitespace().any(|w| {
-                w.strip_prefix(prefix).is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit()))
+                w.strip_prefix(prefix).is_some_and(|rest| {
+                    !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit())
+                })
             })
         })
         .map(str::to_string)
@@ -80,11 +82,23 @@ fn menu_pick_connects_and_menu_returns_after_shell_ends() {
     assert!(screen.contains("2 of 2"), "{screen}");
     let web = line_of(&screen, "web1").unwrap_or_else(|| panic!("web1 row missing:\n{screen}"));
     let db = line_of(&screen, "db1").unwrap_or_else(|| panic!("db1 row missing:\n{screen}"));
-    for (line, group, addr) in [(&web, "web", lab.target("web1").addr()), (&db, "db", lab.target("db1").addr())] {
+    for (line, group, addr) in [
+        (&web, "web", lab.target("web1").addr()),
+        (&db, "db", lab.target("db1").addr()),
+    ] {
         assert!(line.contains("root"), "login missing: {line:?}\n{screen}");
-        assert!(line.split_whitespace().any(|w| w == group), "group {group} missing: {line:?}\n{screen}");
-        assert!(line.contains(&addr), "address {addr} missing: {line:?}\n{screen}");
-        assert!(line.trim_start().starts_with(|c: char| c.is_ascii_digit()), "row not numbered: {line:?}");
+        assert!(
+            line.split_whitespace().any(|w| w == group),
+            "group {group} missing: {line:?}\n{screen}"
+        );
+        assert!(
+            line.contains(&addr),
+            "address {addr} missing: {line:?}\n{screen}"
+        );
+        assert!(
+            line.trim_start().starts_with(|c: char| c.is_ascii_digit()),
+            "row not numbered: {line:?}"
+        );
     }
 
     // Typing filters: only db1 is left.
@@ -92,24 +106,39 @@ fn menu_pick_connects_and_menu_returns_after_shell_ends() {
     pty.expect_screen("1 of 2", secs(10));
     let screen = pty.screen();
     assert!(screen.contains("Filter: db"), "{screen}");
-    assert!(line_of(&screen, "web1").is_none(), "web1 should be filtered out:\n{screen}");
+    assert!(
+        line_of(&screen, "web1").is_none(),
+        "web1 should be filtered out:\n{screen}"
+    );
     assert!(line_of(&screen, "db1").is_some(), "{screen}");
 
     pty.send("\r");
     run_in_target(&mut pty, "echo MARK-$((6*7))", "MARK-42");
     let db_port = lab.target("db1").port();
-    run_in_target_again(&mut pty, "echo \"C:$SSH_CONNECTION:E\"", &format!(" {db_port}:E"));
+    run_in_target_again(
+        &mut pty,
+        "echo \"C:$SSH_CONNECTION:E\"",
+        &format!(" {db_port}:E"),
+    );
 
     // The shell ends: the menu comes back, saying so, with the full list again.
     pty.send("exit\r");
     pty.expect_screen("session on root@db1 ended", secs(15));
     pty.expect_screen("2 of 2", secs(5));
     let screen = pty.screen();
-    assert!(line_of(&screen, "web1").is_some() && line_of(&screen, "db1").is_some(), "{screen}");
+    assert!(
+        line_of(&screen, "web1").is_some() && line_of(&screen, "db1").is_some(),
+        "{screen}"
+    );
 
     // `q` leaves; ssh exits 0.
     pty.send("q");
-    assert_eq!(pty.wait(secs(15)), Some(0), "ssh should exit 0 after q; output tail:\n{}", pty.screen());
+    assert_eq!(
+        pty.wait(secs(15)),
+        Some(0),
+        "ssh should exit 0 after q; output tail:\n{}",
+        pty.screen()
+    );
 }
 
 /// Like [`run_in_target`] for a shell already known to be reading.
@@ -129,11 +158,22 @@ fn pick_by_number_and_arrows() {
     // Which host carries which number, as shown.
     let number_of = |host: &str| -> usize {
         let line = line_of(&screen, host).unwrap_or_else(|| panic!("{host} missing:\n{screen}"));
-        line.split_whitespace().next().unwrap().parse().unwrap_or_else(|_| panic!("no number in {line:?}"))
+        line.split_whitespace()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap_or_else(|_| panic!("no number in {line:?}"))
     };
-    let mut order: Vec<(usize, &str)> = ["web1", "web2", "db1"].iter().map(|h| (number_of(h), *h)).collect();
+    let mut order: Vec<(usize, &str)> = ["web1", "web2", "db1"]
+        .iter()
+        .map(|h| (number_of(h), *h))
+        .collect();
     order.sort();
-    assert_eq!(order.iter().map(|(n, _)| *n).collect::<Vec<_>>(), vec![1, 2, 3], "{screen}");
+    assert_eq!(
+        order.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        vec![1, 2, 3],
+        "{screen}"
+    );
 
     // By number: the last one.
     let (n, host) = order[2];
@@ -141,7 +181,11 @@ fn pick_by_number_and_arrows() {
     pty.expect_screen(&format!("Pick number: {n}"), secs(10));
     pty.send("\r");
     let port = lab.target(host).port();
-    run_in_target(&mut pty, "echo \"C:$SSH_CONNECTION:E\"", &format!(" {port}:E"));
+    run_in_target(
+        &mut pty,
+        "echo \"C:$SSH_CONNECTION:E\"",
+        &format!(" {port}:E"),
+    );
     pty.send("exit\r");
     pty.expect_screen(&format!("session on root@{host} ended"), secs(15));
 
@@ -153,7 +197,11 @@ fn pick_by_number_and_arrows() {
     pty.send("\r");
     let host = order[1].1;
     let port = lab.target(host).port();
-    run_in_target(&mut pty, "echo \"C:$SSH_CONNECTION:E\"", &format!(" {port}:E"));
+    run_in_target(
+        &mut pty,
+        "echo \"C:$SSH_CONNECTION:E\"",
+        &format!(" {port}:E"),
+    );
     pty.send("exit\r");
     pty.expect_screen(&format!("session on root@{host} ended"), secs(15));
 
@@ -161,7 +209,11 @@ fn pick_by_number_and_arrows() {
     pty.send("9\r");
     pty.expect_screen("No host number 9", secs(10));
     pty.send("\x1b[B\x1b[B\x1b[A\r");
-    run_in_target(&mut pty, "echo \"C:$SSH_CONNECTION:E\"", &format!(" {port}:E"));
+    run_in_target(
+        &mut pty,
+        "echo \"C:$SSH_CONNECTION:E\"",
+        &format!(" {port}:E"),
+    );
     pty.send("exit\r");
     pty.expect_screen(&format!("session on root@{host} ended"), secs(15));
 
@@ -204,7 +256,9 @@ fn many_hosts_scroll_and_resize_redraws() {
     let alice = lab.bastion.add_user("alice", false);
     let (addr, port) = (lab.target("web1").addr(), lab.target("web1").port());
     let extra: String = (1..=200)
-        .map(|i| format!("    host{i:03}:\n      ansible_host: {addr}\n      ansible_port: {port}\n"))
+        .map(|i| {
+            format!("    host{i:03}:\n      ansible_host: {addr}\n      ansible_port: {port}\n")
+        })
         .collect();
     lab.bastion.write_inventory(&lab.inventory_yaml(&extra));
     lab.serve();
@@ -216,7 +270,10 @@ fn many_hosts_scroll_and_resize_redraws() {
     let screen = pty.screen();
     let shown = rows_with(&screen, "host").len();
     // 24 rows minus title, filter, header and status line.
-    assert!((15..=20).contains(&shown), "expected ~20 host rows in 80x24, got {shown}:\n{screen}");
+    assert!(
+        (15..=20).contains(&shown),
+        "expected ~20 host rows in 80x24, got {shown}:\n{screen}"
+    );
     assert!(line_of(&screen, "host200").is_none(), "{screen}");
     assert!(screen.lines().count() <= 24);
     assert!(screen.lines().all(|l| l.chars().count() <= 80), "{screen}");
@@ -226,7 +283,10 @@ fn many_hosts_scroll_and_resize_redraws() {
     pty.expect_screen("host200", secs(10));
     let screen = pty.screen();
     assert!(line_of(&screen, "host001").is_none(), "{screen}");
-    assert!(line_of(&screen, "201").is_some() || screen.contains("201  host200"), "{screen}");
+    assert!(
+        line_of(&screen, "201").is_some() || screen.contains("201  host200"),
+        "{screen}"
+    );
 
     // Home then PageDown pages through.
     pty.send("\x1b[H");
@@ -251,7 +311,10 @@ fn many_hosts_scroll_and_resize_redraws() {
     pty.expect_screen("host030", secs(10));
     let screen = pty.screen();
     let more = rows_with(&screen, "host").len();
-    assert!(more > shown && more >= 30, "expected more rows after resize ({shown} -> {more}):\n{screen}");
+    assert!(
+        more > shown && more >= 30,
+        "expected more rows after resize ({shown} -> {more}):\n{screen}"
+    );
     assert!(line_of(&screen, "host001").is_some(), "{screen}");
 
     // And a smaller one again.
@@ -261,7 +324,11 @@ fn many_hosts_scroll_and_resize_redraws() {
         let n = rows_with(&s, "host").len();
         (n > 0 && n <= 8 && s.contains("host001")).then_some(())
     });
-    assert!(ok.is_some(), "menu did not shrink to 80x12:\n{}", pty.screen());
+    assert!(
+        ok.is_some(),
+        "menu did not shrink to 80x12:\n{}",
+        pty.screen()
+    );
 
     pty.send("q");
     assert_eq!(pty.wait(secs(15)), Some(0));
@@ -274,7 +341,9 @@ fn menu_comes_back_at_the_size_the_window_has_after_the_session() {
     let alice = lab.bastion.add_user("alice", false);
     let (addr, port) = (lab.target("web1").addr(), lab.target("web1").port());
     let extra: String = (1..=60)
-        .map(|i| format!("    host{i:03}:\n      ansible_host: {addr}\n      ansible_port: {port}\n"))
+        .map(|i| {
+            format!("    host{i:03}:\n      ansible_host: {addr}\n      ansible_port: {port}\n")
+        })
         .collect();
     lab.bastion.write_inventory(&lab.inventory_yaml(&extra));
     lab.serve();
@@ -291,8 +360,14 @@ fn menu_comes_back_at_the_size_the_window_has_after_the_session() {
     pty.send("exit\r");
     pty.expect_screen("session on root@web1 ended", secs(15));
     // ...and so must the menu that comes back: 40 rows, not the 24 it was started with.
-    let ok = e2e::poll(secs(5), || (rows_with(&pty.screen(), "host").len() > before + 10).then_some(()));
-    assert!(ok.is_some(), "menu redrawn at the old size after the session ({before} rows before):\n{}", pty.screen());
+    let ok = e2e::poll(secs(5), || {
+        (rows_with(&pty.screen(), "host").len() > before + 10).then_some(())
+    });
+    assert!(
+        ok.is_some(),
+        "menu redrawn at the old size after the session ({before} rows before):\n{}",
+        pty.screen()
+    );
     pty.send("q");
     assert_eq!(pty.wait(secs(15)), Some(0));
 }

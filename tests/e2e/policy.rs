@@ -36,7 +36,10 @@ fn allowed_and_denied_logins_and_channels_on_the_same_host() {
 
     let denied = client.run_ssh("alice", &["postgres@web1", "id", "-un"]);
     denied.assert_failure();
-    assert!(denied.stderr.contains("access denied") && denied.stderr.contains("postgres"), "{denied}");
+    assert!(
+        denied.stderr.contains("access denied") && denied.stderr.contains("postgres"),
+        "{denied}"
+    );
     assert!(denied.stdout.is_empty(), "{denied}");
 
     // The role allows shell and exec only: sftp is refused.
@@ -47,7 +50,10 @@ fn allowed_and_denied_logins_and_channels_on_the_same_host() {
     let text = serde_json::to_string(&denies).unwrap();
     assert!(text.contains("postgres") && text.contains("sftp"), "{text}");
     let allows = lab.bastion.audit_of("policy_allow");
-    assert!(allows.iter().any(|e| e["detail"]["login"] == "root"), "{allows:?}");
+    assert!(
+        allows.iter().any(|e| e["detail"]["login"] == "root"),
+        "{allows:?}"
+    );
     // Nothing denied ever reached the target as a session.
     assert_eq!(lab.bastion.sessions().len(), 1);
 }
@@ -84,13 +90,26 @@ fn policy_check_and_explain() {
     let want = format!("{}:8:19: roles[0].idle_timeout:", bad.display());
     assert!(out.stderr.starts_with(&want), "want {want:?}: {out}");
 
-    let yes = lab.bastion.cli(&["policy", "explain", "alice", "web1", "--login", "deploy"]);
+    let yes = lab
+        .bastion
+        .cli(&["policy", "explain", "alice", "web1", "--login", "deploy"]);
     yes.assert_success();
-    assert!(yes.stdout.starts_with("allowed") && yes.stdout.contains("role ops"), "{yes}");
-    let no = lab.bastion.cli(&["policy", "explain", "alice", "web1", "--login", "postgres"]);
-    assert!(no.stdout.starts_with("denied") && no.stdout.contains("allowed: root, deploy"), "{no}");
+    assert!(
+        yes.stdout.starts_with("allowed") && yes.stdout.contains("role ops"),
+        "{yes}"
+    );
+    let no = lab
+        .bastion
+        .cli(&["policy", "explain", "alice", "web1", "--login", "postgres"]);
+    assert!(
+        no.stdout.starts_with("denied") && no.stdout.contains("allowed: root, deploy"),
+        "{no}"
+    );
     let no = lab.bastion.cli(&["policy", "explain", "mallory", "web1"]);
-    assert!(no.stdout.starts_with("denied") && no.stdout.contains("holds no role"), "{no}");
+    assert!(
+        no.stdout.starts_with("denied") && no.stdout.contains("holds no role"),
+        "{no}"
+    );
 }
 
 /// Editing policies.yaml while a session is open: new requests follow the new file at once,
@@ -109,13 +128,27 @@ fn policy_reload_keeps_open_sessions_and_refuses_invalid_edits() {
     shell.expect("ONE-2", secs(20));
 
     // An invalid edit: refused, audited with its position, old policy still in force.
-    lab.bastion.write_policies(&policy("    max_session: forever\n"));
-    let failed = poll(secs(15), || lab.bastion.audit_of("policy_reload_failed").into_iter().next()).expect("reload failure audited");
-    assert!(failed["detail"]["error"].as_str().unwrap().contains("policies.yaml:8:18"), "{failed}");
+    lab.bastion
+        .write_policies(&policy("    max_session: forever\n"));
+    let failed = poll(secs(15), || {
+        lab.bastion
+            .audit_of("policy_reload_failed")
+            .into_iter()
+            .next()
+    })
+    .expect("reload failure audited");
+    assert!(
+        failed["detail"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("policies.yaml:8:18"),
+        "{failed}"
+    );
     client.run_ssh("alice", &["web2", "true"]).assert_success();
 
     // A valid edit that removes web2: new requests are denied, the open shell still works.
-    lab.bastion.write_policies(&policy("").replace("\"web*\"", "\"web1\""));
+    lab.bastion
+        .write_policies(&policy("").replace("\"web*\"", "\"web1\""));
     let denied = poll(secs(15), || {
         let out = client.run_ssh("alice", &["web2", "true"]);
         (!out.success()).then_some(out)
@@ -165,7 +198,12 @@ fn idle_timeout_and_max_session_end_live_sessions_with_a_message() {
     assert!(!long.stdout.contains("SHOULD-NOT-PRINT"));
     assert!(long.elapsed < Duration::from_secs(50), "{long}");
     let sessions = lab.bastion.sessions();
-    assert!(sessions.iter().any(|s| s["end_reason"].as_str().unwrap_or("").contains("idle")), "{sessions:?}");
+    assert!(
+        sessions
+            .iter()
+            .any(|s| s["end_reason"].as_str().unwrap_or("").contains("idle")),
+        "{sessions:?}"
+    );
 }
 
 /// Access hours: outside the window the request is denied; a live session is ended when its
@@ -182,7 +220,13 @@ fn access_hours_deny_outside_and_end_sessions_at_the_close() {
         std::thread::sleep(Duration::from_secs(1));
     };
     let closes = now + chrono::Duration::minutes(1);
-    let open_window = format!("{:02}:{:02}-{:02}:{:02}", now.hour(), now.minute(), closes.hour(), closes.minute());
+    let open_window = format!(
+        "{:02}:{:02}-{:02}:{:02}",
+        now.hour(),
+        now.minute(),
+        closes.hour(),
+        closes.minute()
+    );
     let later = now + chrono::Duration::hours(3);
     let closed_window = format!("{:02}:00-{:02}:30", later.hour(), later.hour());
     let text = format!(
@@ -212,6 +256,9 @@ fn access_hours_deny_outside_and_end_sessions_at_the_close() {
 
     let ended = client.run_ssh("alice", &["web1", "sleep 90; echo SHOULD-NOT-PRINT"]);
     ended.assert_failure();
-    assert!(ended.stderr.contains("access hours") && ended.stderr.contains("over"), "{ended}");
+    assert!(
+        ended.stderr.contains("access hours") && ended.stderr.contains("over"),
+        "{ended}"
+    );
     assert!(!ended.stdout.contains("SHOULD-NOT-PRINT"));
 }

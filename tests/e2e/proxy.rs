@@ -33,10 +33,22 @@ fn direct(lab: &Lab, cmd: &str) -> e2e::Outcome {
     let key = lab.bastion.data_dir().join("client_key");
     run(
         Command::new("ssh")
-            .args(["-F", "/dev/null", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"])
+            .args([
+                "-F",
+                "/dev/null",
+                "-o",
+                "StrictHostKeyChecking=no",
+                "-o",
+                "UserKnownHostsFile=/dev/null",
+            ])
             .args(["-o", "LogLevel=ERROR", "-o", "IdentitiesOnly=yes", "-i"])
             .arg(key)
-            .args(["-p", &t.port().to_string(), &format!("root@{}", t.addr()), cmd])
+            .args([
+                "-p",
+                &t.port().to_string(),
+                &format!("root@{}", t.addr()),
+                cmd,
+            ])
             .stdin(Stdio::null()),
         secs(30),
     )
@@ -50,14 +62,22 @@ fn exec_passes_stdout_stderr_and_exit_status_unchanged() {
     let via = client.run_ssh("alice", &["web1", cmd]);
     let reference = direct(&lab, cmd);
     assert_eq!(via.code, Some(7), "{via}");
-    assert_eq!((via.code, &via.stdout, &via.stderr), (reference.code, &reference.stdout, &reference.stderr));
+    assert_eq!(
+        (via.code, &via.stdout, &via.stderr),
+        (reference.code, &reference.stdout, &reference.stderr)
+    );
 
     // Exit by signal: same client-visible outcome as direct, and the bastion records the signal.
     let sig = "kill -TERM $$";
     let via = client.run_ssh("alice", &["web1", sig]);
     assert_eq!(via.code, direct(&lab, sig).code, "{via}");
     let sessions = lab.bastion.sessions();
-    assert!(sessions.iter().any(|s| s["exit_signal"].as_str().is_some_and(|x| x.contains("TERM"))), "{sessions:?}");
+    assert!(
+        sessions.iter().any(|s| s["exit_signal"]
+            .as_str()
+            .is_some_and(|x| x.contains("TERM"))),
+        "{sessions:?}"
+    );
 }
 
 #[test]
@@ -76,8 +96,13 @@ fn every_target_syntax_reaches_the_target() {
     }
     let sessions = lab.bastion.sessions();
     assert_eq!(sessions.len(), 4, "{sessions:?}");
-    assert!(sessions.iter().all(|s| s["host"] == "web1" && s["login"] == "root" && s["exit_status"] == 0));
-    assert!(sessions.iter().all(|s| s["command"] == "id -un"), "{sessions:?}");
+    assert!(sessions
+        .iter()
+        .all(|s| s["host"] == "web1" && s["login"] == "root" && s["exit_status"] == 0));
+    assert!(
+        sessions.iter().all(|s| s["command"] == "id -un"),
+        "{sessions:?}"
+    );
 }
 
 #[test]
@@ -102,8 +127,15 @@ fn exec_streams_stdin_and_eof_and_has_no_pty() {
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{stdout} {}", String::from_utf8_lossy(&out.stderr));
-    assert_eq!(stdout.lines().collect::<Vec<_>>(), vec!["not a tty", "5242880"]);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        vec!["not a tty", "5242880"]
+    );
 }
 
 #[test]
@@ -113,16 +145,28 @@ fn scp_sftp_and_rsync_work_unchanged() {
     let scratch = client.dir().to_path_buf();
     let remote_dir = lab.target("web1").dir().join("files");
     fs::create_dir_all(&remote_dir).unwrap();
-    let payload: Vec<u8> = (0..3_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let payload: Vec<u8> = (0..3_000_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     let local = scratch.join("up.bin");
     fs::write(&local, &payload).unwrap();
 
     // scp up (login-name target) and down (LOGIN@HOST in the login name).
     let up = remote_dir.join("scp.bin");
-    client.scp(&[local.to_str().unwrap(), &format!("alice+web1@127.0.0.1:{}", up.display())]).assert_success();
+    client
+        .scp(&[
+            local.to_str().unwrap(),
+            &format!("alice+web1@127.0.0.1:{}", up.display()),
+        ])
+        .assert_success();
     assert_eq!(fs::read(&up).unwrap(), payload);
     let down = scratch.join("down.bin");
-    client.scp(&[&format!("alice+root@web1@127.0.0.1:{}", up.display()), down.to_str().unwrap()]).assert_success();
+    client
+        .scp(&[
+            &format!("alice+root@web1@127.0.0.1:{}", up.display()),
+            down.to_str().unwrap(),
+        ])
+        .assert_success();
     assert_eq!(fs::read(&down).unwrap(), payload);
 
     // sftp batch: put, ls, get.
@@ -130,7 +174,14 @@ fn scp_sftp_and_rsync_work_unchanged() {
     let sftp_back = scratch.join("sftp-back.bin");
     let out = client.sftp(
         "alice+web1",
-        &format!("put {} {}\nls -l {}\nget {} {}\n", local.display(), sftp_remote.display(), sftp_remote.display(), sftp_remote.display(), sftp_back.display()),
+        &format!(
+            "put {} {}\nls -l {}\nget {} {}\n",
+            local.display(),
+            sftp_remote.display(),
+            sftp_remote.display(),
+            sftp_remote.display(),
+            sftp_back.display()
+        ),
     );
     out.assert_success();
     assert!(out.stdout.contains("3000000"), "{out}");
@@ -154,12 +205,30 @@ fn scp_sftp_and_rsync_work_unchanged() {
     let transfers = lab.bastion.audit_of("file_transfer");
     let has = |op: &str, path: &std::path::Path| {
         transfers.iter().any(|e| {
-            e["detail"]["op"] == op && e["detail"]["path"] == path.to_str().unwrap() && e["detail"]["bytes"] == 3_000_000
+            e["detail"]["op"] == op
+                && e["detail"]["path"] == path.to_str().unwrap()
+                && e["detail"]["bytes"] == 3_000_000
         })
     };
-    assert!(has("write", &up) && has("read", &up) && has("write", &sftp_remote) && has("read", &sftp_remote), "{transfers:#?}");
-    assert!(transfers.iter().any(|e| e["detail"]["kind"] == "rsync" && e.to_string().contains("rsync.bin")), "{transfers:#?}");
-    let kinds: Vec<String> = lab.bastion.sessions().iter().map(|s| s["kind"].as_str().unwrap_or("").to_string()).collect();
+    assert!(
+        has("write", &up)
+            && has("read", &up)
+            && has("write", &sftp_remote)
+            && has("read", &sftp_remote),
+        "{transfers:#?}"
+    );
+    assert!(
+        transfers
+            .iter()
+            .any(|e| e["detail"]["kind"] == "rsync" && e.to_string().contains("rsync.bin")),
+        "{transfers:#?}"
+    );
+    let kinds: Vec<String> = lab
+        .bastion
+        .sessions()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap_or("").to_string())
+        .collect();
     for k in ["sftp", "rsync"] {
         assert!(kinds.iter().any(|x| x == k), "{kinds:?}");
     }
@@ -176,7 +245,12 @@ fn changed_target_host_key_is_refused_and_audited() {
     out.assert_failure();
     assert!(!out.stdout.contains("SHOULD-NOT-RUN"), "{out}");
     assert!(out.stderr.to_lowercase().contains("host key"), "{out}");
-    assert_eq!(lab.bastion.audit_of("host_key_mismatch").len(), 1, "{:?}", lab.bastion.audit_events());
+    assert_eq!(
+        lab.bastion.audit_of("host_key_mismatch").len(),
+        1,
+        "{:?}",
+        lab.bastion.audit_events()
+    );
 }
 
 #[test]
@@ -197,12 +271,21 @@ fn unreachable_targets_fail_fast_with_a_reason() {
     lab.target_mut("web1").stop();
     let down = client.run_ssh("alice", &["web1", "true"]);
     down.assert_failure();
-    assert!(down.stderr.contains("web1") && down.stderr.to_lowercase().contains("refused"), "{down}");
+    assert!(
+        down.stderr.contains("web1") && down.stderr.to_lowercase().contains("refused"),
+        "{down}"
+    );
 
     let silent = client.run_ssh("alice", &["hung1", "true"]);
     silent.assert_failure();
-    assert!(silent.stderr.contains("hung1") && silent.stderr.to_lowercase().contains("timed out"), "{silent}");
-    assert!(silent.elapsed < Duration::from_secs(30), "must not hang: {silent}");
+    assert!(
+        silent.stderr.contains("hung1") && silent.stderr.to_lowercase().contains("timed out"),
+        "{silent}"
+    );
+    assert!(
+        silent.elapsed < Duration::from_secs(30),
+        "must not hang: {silent}"
+    );
     assert!(lab.bastion.audit_of("target_connect_failed").len() >= 2);
 }
 
@@ -226,7 +309,13 @@ fn pty_session_is_recorded_as_asciicast() {
     assert_eq!(pty.wait(secs(20)), Some(3));
 
     let sessions = lab.bastion.sessions();
-    let s = poll(secs(10), || lab.bastion.sessions().into_iter().find(|s| s["status"] != "active")).unwrap_or_else(|| panic!("{sessions:?}"));
+    let s = poll(secs(10), || {
+        lab.bastion
+            .sessions()
+            .into_iter()
+            .find(|s| s["status"] != "active")
+    })
+    .unwrap_or_else(|| panic!("{sessions:?}"));
     assert_eq!(s["kind"], "shell");
     assert_eq!(s["exit_status"], 3);
     let path = s["recording"].as_str().expect("recording path").to_string();
@@ -234,16 +323,31 @@ fn pty_session_is_recorded_as_asciicast() {
     assert_eq!(cast.header.title, "alice -> root@web1");
     assert_eq!((cast.header.width, cast.header.height), (80, 24));
     assert!(cast.output_text().contains("MARK-42"));
-    assert!(cast.events.iter().any(|e| e.kind == recordings::EventKind::Resize && e.data == "120x40"));
-    assert!(!cast.events.iter().any(|e| e.kind == recordings::EventKind::Input), "input is not recorded by default");
+    assert!(cast
+        .events
+        .iter()
+        .any(|e| e.kind == recordings::EventKind::Resize && e.data == "120x40"));
+    assert!(
+        !cast
+            .events
+            .iter()
+            .any(|e| e.kind == recordings::EventKind::Input),
+        "input is not recorded by default"
+    );
     let seal = recordings::seal_file(std::path::Path::new(&path)).unwrap();
     assert_eq!(s["recording_sha256"], seal.sha256_hex());
 
     let id = s["id"].to_string();
     let exported = client.dir().join("export.cast");
-    lab.bastion.cli(&["export", &id, "-o", exported.to_str().unwrap()]).assert_success();
+    lab.bastion
+        .cli(&["export", &id, "-o", exported.to_str().unwrap()])
+        .assert_success();
     // asciinema wants a terminal even to print a recording.
-    let argv: Vec<String> = vec!["asciinema".into(), "cat".into(), exported.display().to_string()];
+    let argv: Vec<String> = vec![
+        "asciinema".into(),
+        "cat".into(),
+        exported.display().to_string(),
+    ];
     let mut cat = PtySession::spawn(&argv, &[], 80, 24);
     cat.expect("MARK-42", secs(30));
     assert_eq!(cat.wait(secs(30)), Some(0));
@@ -255,7 +359,13 @@ fn large_transfers_use_bounded_memory() {
     let (lab, alice) = lab();
     let client = Client::new(&lab.bastion, &alice);
     let pid = poll(secs(5), || {
-        let out = run(Command::new("pgrep").args(["-f", &format!("serve --listen 127.0.0.1:{}", lab.bastion.port())]), secs(5));
+        let out = run(
+            Command::new("pgrep").args([
+                "-f",
+                &format!("serve --listen 127.0.0.1:{}", lab.bastion.port()),
+            ]),
+            secs(5),
+        );
         out.stdout.lines().next().map(str::to_string)
     })
     .expect("bastion pid");
@@ -279,5 +389,8 @@ fn large_transfers_use_bounded_memory() {
         .find_map(|l| l.strip_prefix("VmHWM:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap();
-    assert!(hwm_kb < 96 * 1024, "bastion peak RSS {hwm_kb} kB for a 256 MiB transfer: not streaming");
+    assert!(
+        hwm_kb < 96 * 1024,
+        "bastion peak RSS {hwm_kb} kB for a 256 MiB transfer: not streaming"
+    );
 }

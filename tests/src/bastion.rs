@@ -33,9 +33,17 @@ pub struct BastionHome {
 impl BastionHome {
     /// Runs `bastion init` on a fresh temp dir. `bin` is `env!("CARGO_BIN_EXE_bastion")`.
     pub fn init(bin: &str) -> BastionHome {
-        let dir = tempfile::Builder::new().prefix("e2e-bastion-").tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("e2e-bastion-")
+            .tempdir()
+            .expect("tempdir");
         let port = free_port(Ipv4Addr::LOCALHOST);
-        let home = BastionHome { bin: PathBuf::from(bin), dir, port, server: None };
+        let home = BastionHome {
+            bin: PathBuf::from(bin),
+            dir,
+            port,
+            server: None,
+        };
         home.cli(&["init"]).assert_success();
         home
     }
@@ -114,7 +122,11 @@ impl BastionHome {
         } else {
             None
         };
-        TestUser { name: name.to_string(), key, totp_secret }
+        TestUser {
+            name: name.to_string(),
+            key,
+            totp_secret,
+        }
     }
 
     /// Starts `bastion serve` and waits until it accepts TCP connections.
@@ -133,14 +145,21 @@ impl BastionHome {
         self.server = Some(child);
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
         if !wait_for_port(addr, Duration::from_secs(20)) {
-            panic!("bastion did not start listening on {addr}; log:\n{}", self.log());
+            panic!(
+                "bastion did not start listening on {addr}; log:\n{}",
+                self.log()
+            );
         }
     }
 
     /// Sends a signal to the server (`"HUP"`, `"KILL"`, ...).
     pub fn signal(&self, sig: &str) {
         let pid = self.server.as_ref().expect("serving").id().to_string();
-        run(Command::new("kill").args([&format!("-{sig}"), &pid]), Duration::from_secs(5)).assert_success();
+        run(
+            Command::new("kill").args([&format!("-{sig}"), &pid]),
+            Duration::from_secs(5),
+        )
+        .assert_success();
     }
 
     /// Kills the server hard (`kill -9`) and reaps it.
@@ -163,13 +182,18 @@ impl BastionHome {
         out.stdout
             .lines()
             .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad audit line {l:?}: {e}")))
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("bad audit line {l:?}: {e}"))
+            })
             .collect()
     }
 
     /// Audit events of one kind (the `event` field).
     pub fn audit_of(&self, kind: &str) -> Vec<serde_json::Value> {
-        self.audit_events().into_iter().filter(|e| e["event"] == kind).collect()
+        self.audit_events()
+            .into_iter()
+            .filter(|e| e["event"] == kind)
+            .collect()
     }
 
     /// `bastion sessions --json`, parsed.
@@ -179,7 +203,9 @@ impl BastionHome {
         out.stdout
             .lines()
             .filter(|l| !l.trim().is_empty())
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad sessions line {l:?}: {e}")))
+            .map(|l| {
+                serde_json::from_str(l).unwrap_or_else(|e| panic!("bad sessions line {l:?}: {e}"))
+            })
             .collect()
     }
 

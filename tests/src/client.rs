@@ -29,12 +29,23 @@ impl Client {
 
     /// A client presenting an arbitrary private key (e.g. the wrong one).
     pub fn with_key(bastion: &BastionHome, key: &Path) -> Client {
-        let dir = tempfile::Builder::new().prefix("e2e-client-").tempdir().expect("tempdir");
+        let dir = tempfile::Builder::new()
+            .prefix("e2e-client-")
+            .tempdir()
+            .expect("tempdir");
         let askpass = dir.path().join("askpass.sh");
-        fs::write(&askpass, format!("#!/bin/sh\ncat '{}'\n", dir.path().join("code").display())).expect("askpass");
+        fs::write(
+            &askpass,
+            format!("#!/bin/sh\ncat '{}'\n", dir.path().join("code").display()),
+        )
+        .expect("askpass");
         fs::set_permissions(&askpass, fs::Permissions::from_mode(0o755)).expect("chmod askpass");
         fs::write(dir.path().join("code"), "").expect("code file");
-        Client { dir, key: key.to_path_buf(), port: bastion.port() }
+        Client {
+            dir,
+            key: key.to_path_buf(),
+            port: bastion.port(),
+        }
     }
 
     /// The answer the askpass script gives to the `Verification code:` prompt.
@@ -87,22 +98,35 @@ impl Client {
     /// `ssh -p PORT [opts] LOGIN@127.0.0.1 ARGS...` (not yet run).
     pub fn ssh(&self, login: &str, args: &[&str]) -> Command {
         let mut c = Command::new("ssh");
-        c.args(self.options()).arg("-p").arg(self.port.to_string()).arg(format!("{login}@127.0.0.1")).args(args);
+        c.args(self.options())
+            .arg("-p")
+            .arg(self.port.to_string())
+            .arg(format!("{login}@127.0.0.1"))
+            .args(args);
         self.askpass_env(&mut c);
         c
     }
 
     /// Runs an `ssh` command to completion (60 s limit), stdin closed.
     pub fn run_ssh(&self, login: &str, args: &[&str]) -> Outcome {
-        run(self.ssh(login, args).stdin(std::process::Stdio::null()), Duration::from_secs(60))
+        run(
+            self.ssh(login, args).stdin(std::process::Stdio::null()),
+            Duration::from_secs(60),
+        )
     }
 
     /// `scp -P PORT [opts] ARGS...` (remote paths written as `LOGIN@127.0.0.1:PATH`).
     pub fn scp(&self, args: &[&str]) -> Outcome {
         let mut c = Command::new("scp");
-        c.args(self.options()).arg("-P").arg(self.port.to_string()).args(args);
+        c.args(self.options())
+            .arg("-P")
+            .arg(self.port.to_string())
+            .args(args);
         self.askpass_env(&mut c);
-        run(c.stdin(std::process::Stdio::null()), Duration::from_secs(60))
+        run(
+            c.stdin(std::process::Stdio::null()),
+            Duration::from_secs(60),
+        )
     }
 
     /// `sftp -b BATCHFILE -P PORT [opts] LOGIN@127.0.0.1` with `commands` as the batch.
@@ -117,7 +141,10 @@ impl Client {
             .arg(&batch)
             .arg(format!("{login}@127.0.0.1"));
         self.askpass_env(&mut c);
-        run(c.stdin(std::process::Stdio::null()), Duration::from_secs(60))
+        run(
+            c.stdin(std::process::Stdio::null()),
+            Duration::from_secs(60),
+        )
     }
 
     /// The `-e` argument that makes rsync use this client's ssh settings.
@@ -132,7 +159,10 @@ impl Client {
     /// Environment a PTY-driven `ssh` needs (askpass for the code).
     pub fn env(&self) -> Vec<(String, String)> {
         vec![
-            ("SSH_ASKPASS".into(), self.dir.path().join("askpass.sh").display().to_string()),
+            (
+                "SSH_ASKPASS".into(),
+                self.dir.path().join("askpass.sh").display().to_string(),
+            ),
             ("SSH_ASKPASS_REQUIRE".into(), "force".into()),
             ("DISPLAY".into(), ":0".into()),
         ]

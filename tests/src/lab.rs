@@ -20,7 +20,11 @@ impl Lab {
         let targets = hosts
             .iter()
             .map(|(name, groups)| {
-                (name.to_string(), groups.iter().map(|g| g.to_string()).collect(), TargetSshd::start(std::slice::from_ref(&key)))
+                (
+                    name.to_string(),
+                    groups.iter().map(|g| g.to_string()).collect(),
+                    TargetSshd::start(std::slice::from_ref(&key)),
+                )
             })
             .collect();
         let lab = Lab { bastion, targets };
@@ -35,12 +39,22 @@ impl Lab {
 
     /// The target named `name`.
     pub fn target(&self, name: &str) -> &TargetSshd {
-        &self.targets.iter().find(|(n, _, _)| n == name).unwrap_or_else(|| panic!("no target {name}")).2
+        &self
+            .targets
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .unwrap_or_else(|| panic!("no target {name}"))
+            .2
     }
 
     /// The target named `name`, mutably (to stop or re-key it).
     pub fn target_mut(&mut self, name: &str) -> &mut TargetSshd {
-        &mut self.targets.iter_mut().find(|(n, _, _)| n == name).unwrap_or_else(|| panic!("no target {name}")).2
+        &mut self
+            .targets
+            .iter_mut()
+            .find(|(n, _, _)| n == name)
+            .unwrap_or_else(|| panic!("no target {name}"))
+            .2
     }
 
     /// Inventory YAML for the targets (Ansible format), plus `extra_hosts` lines appended
@@ -48,7 +62,11 @@ impl Lab {
     pub fn inventory_yaml(&self, extra_hosts: &str) -> String {
         let mut out = String::from("all:\n  hosts:\n");
         for (name, _, t) in &self.targets {
-            out.push_str(&format!("    {name}:\n      ansible_host: {}\n      ansible_port: {}\n", t.addr(), t.port()));
+            out.push_str(&format!(
+                "    {name}:\n      ansible_host: {}\n      ansible_port: {}\n",
+                t.addr(),
+                t.port()
+            ));
         }
         out.push_str(extra_hosts);
         let mut groups: Vec<&String> = self.targets.iter().flat_map(|(_, g, _)| g).collect();

@@ -18,8 +18,8 @@ pub use bastion::{BastionHome, TestUser};
 pub use client::Client;
 pub use lab::Lab;
 pub use net::SilentListener;
-pub use pty::PtySession;
 pub use proc::{run, Outcome};
+pub use pty::PtySession;
 pub use sshd::{KeyPair, TargetSshd};
 pub use totp::{code_at, fresh_code};
 

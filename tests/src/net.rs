@@ -60,7 +60,11 @@ impl SilentListener {
                 }
             }
         });
-        SilentListener { addr, stop, thread: Some(thread) }
+        SilentListener {
+            addr,
+            stop,
+            thread: Some(thread),
+        }
     }
 
     /// The IP address it listens on.

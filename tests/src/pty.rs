@@ -22,7 +22,12 @@ impl PtySession {
     /// Spawns `argv` on a `cols`x`rows` PTY with extra environment.
     pub fn spawn(argv: &[String], env: &[(String, String)], cols: u16, rows: u16) -> PtySession {
         let pty = native_pty_system()
-            .openpty(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 })
+            .openpty(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
             .expect("openpty");
         let mut cmd = CommandBuilder::new(&argv[0]);
         cmd.args(&argv[1..]);
@@ -46,7 +51,14 @@ impl PtySession {
                 sink.lock().unwrap().extend_from_slice(&buf[..n]);
             }
         });
-        PtySession { child, master: pty.master, writer, output, cursor: 0, size: (cols, rows) }
+        PtySession {
+            child,
+            master: pty.master,
+            writer,
+            output,
+            cursor: 0,
+            size: (cols, rows),
+        }
     }
 
     /// Everything the program printed so far, lossy UTF-8.
@@ -91,7 +103,10 @@ impl PtySession {
         let deadline = Instant::now() + timeout;
         while !self.screen().contains(needle) {
             if Instant::now() >= deadline {
-                panic!("timed out waiting for {needle:?} on screen:\n{}", self.screen());
+                panic!(
+                    "timed out waiting for {needle:?} on screen:\n{}",
+                    self.screen()
+                );
             }
             std::thread::sleep(Duration::from_millis(30));
         }
@@ -100,14 +115,21 @@ impl PtySession {
 
     /// Types bytes.
     pub fn send(&mut self, bytes: &str) {
-        self.writer.write_all(bytes.as_bytes()).expect("write to pty");
+        self.writer
+            .write_all(bytes.as_bytes())
+            .expect("write to pty");
         self.writer.flush().expect("flush pty");
     }
 
     /// Resizes the terminal (the program gets SIGWINCH).
     pub fn resize(&mut self, cols: u16, rows: u16) {
         self.master
-            .resize(PtySize { rows, cols, pixel_width: 0, pixel_height: 0 })
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
             .expect("resize pty");
         self.size = (cols, rows);
     }

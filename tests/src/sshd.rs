@@ -37,8 +37,15 @@ impl KeyPair {
             Duration::from_secs(10),
         )
         .assert_success();
-        let public_line = fs::read_to_string(&public).expect("read .pub").trim().to_string();
-        KeyPair { private, public, public_line }
+        let public_line = fs::read_to_string(&public)
+            .expect("read .pub")
+            .trim()
+            .to_string();
+        KeyPair {
+            private,
+            public,
+            public_line,
+        }
     }
 
     /// The key's `SHA256:...` fingerprint, as `ssh-keygen -lf` prints it.
@@ -79,7 +86,12 @@ impl TargetSshd {
         KeyPair::generate(dir.path(), "host_ed25519");
         fs::create_dir_all("/run/sshd").expect("create privsep dir /run/sshd");
         let ip = loopback_ip();
-        let mut sshd = TargetSshd { dir, ip, port: 0, child: None };
+        let mut sshd = TargetSshd {
+            dir,
+            ip,
+            port: 0,
+            child: None,
+        };
         sshd.launch();
         sshd
     }

@@ -142,7 +142,9 @@ pub fn check_totp(shared: &Shared, user: &str, ip: &str, fingerprint: &str, code
         return fail("wrong code");
     };
     match shared.store.consume_totp_step(user, step) {
-        Ok(true) => accepted(shared, user, ip, fingerprint, "publickey+totp") == KeyOutcome::Accepted,
+        Ok(true) => {
+            accepted(shared, user, ip, fingerprint, "publickey+totp") == KeyOutcome::Accepted
+        }
         Ok(false) => fail("code already used (replay)"),
         Err(e) => fail(&format!("store error: {e}")),
     }

@@ -28,7 +28,10 @@ impl RateLimiter {
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         match map.get_mut(key) {
             Some(q) => {
-                while q.front().is_some_and(|t| now.duration_since(*t) > self.window) {
+                while q
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t) > self.window)
+                {
                     q.pop_front();
                 }
                 q.len()
@@ -64,7 +67,10 @@ impl RateLimiter {
         }
         // Bound memory under a flood of distinct keys: drop keys whose failures all expired.
         if map.len() > 10_000 {
-            map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) <= self.window));
+            map.retain(|_, q| {
+                q.back()
+                    .is_some_and(|t| now.duration_since(*t) <= self.window)
+            });
         }
     }
 
@@ -91,7 +97,10 @@ mod tests {
         assert!(rl.delay(&["u:a"]) > Duration::ZERO);
         assert!(!rl.is_locked(&["u:a"]));
         rl.record_failure(&["u:b", "ip:1"]);
-        assert!(rl.is_locked(&["u:c", "ip:1"]), "address limit applies to other users");
+        assert!(
+            rl.is_locked(&["u:c", "ip:1"]),
+            "address limit applies to other users"
+        );
         assert!(!rl.is_locked(&["u:a", "ip:2"]));
         rl.record_success("u:a");
         assert!(!rl.is_locked(&["u:a", "ip:2"]));

@@ -37,6 +37,7 @@ pub fn otpauth_uri(secret_b32: &str, account: &str) -> String {
 }
 
 /// The code for a given Unix time (tests and tooling).
+#[cfg(test)]
 pub fn code_at(secret_b32: &str, unix: u64) -> Option<String> {
     totp(secret_b32, "x").map(|t| t.generate(unix))
 }
@@ -85,7 +86,11 @@ mod tests {
         let secret = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
         assert_eq!(code_at(secret, 59).unwrap(), "287082");
         assert_eq!(matching_step(secret, "287082", 59), Some(1));
-        assert_eq!(matching_step(secret, "287082", 89), Some(1), "one step of skew");
+        assert_eq!(
+            matching_step(secret, "287082", 89),
+            Some(1),
+            "one step of skew"
+        );
         assert_eq!(matching_step(secret, "287082", 200), None);
         assert_eq!(matching_step(secret, "28708", 59), None);
         assert_eq!(matching_step(secret, "abcdef", 59), None);

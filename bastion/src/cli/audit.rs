@@ -49,12 +49,25 @@ pub fn run(dir: &Path, a: AuditArgs) -> Result<ExitCode> {
     if a.json {
         let mut out = std::io::stdout().lock();
         for r in records {
-            writeln!(out, "{}", json!({"id": r.id, "ts": rfc3339(r.ts), "event": r.event, "user": r.user, "source": r.source, "detail": r.detail, "hash": r.hash}))?;
+            writeln!(
+                out,
+                "{}",
+                json!({"id": r.id, "ts": rfc3339(r.ts), "event": r.event, "user": r.user, "source": r.source, "detail": r.detail, "prev_hash": r.prev_hash, "hash": r.hash, "signature": r.signature})
+            )?;
         }
     } else {
         let rows: Vec<Vec<String>> = records
             .into_iter()
-            .map(|r| vec![r.id.to_string(), format_ts(r.ts), r.event, r.user.unwrap_or_default(), r.source.unwrap_or_default(), r.detail.to_string()])
+            .map(|r| {
+                vec![
+                    r.id.to_string(),
+                    format_ts(r.ts),
+                    r.event,
+                    r.user.unwrap_or_default(),
+                    r.source.unwrap_or_default(),
+                    r.detail.to_string(),
+                ]
+            })
             .collect();
         table::print(&["ID", "TIME", "EVENT", "USER", "SOURCE", "DETAIL"], &rows);
     }

@@ -29,12 +29,23 @@ pub fn run(dir: &Path, user: Option<&str>, as_json: bool) -> Result<ExitCode> {
             None => (Vec::new(), true),
         };
         if as_json {
-            println!("{}", json!({"host": h.name, "address": h.address(), "port": h.port(), "groups": groups, "logins": logins, "within_hours": within}));
+            println!(
+                "{}",
+                json!({"host": h.name, "address": h.address(), "port": h.port(), "groups": groups, "logins": logins, "within_hours": within})
+            );
         } else {
-            let mut row = vec![h.name.clone(), format!("{}:{}", h.address(), h.port()), groups.join(",")];
+            let mut row = vec![
+                h.name.clone(),
+                format!("{}:{}", h.address(), h.port()),
+                groups.join(","),
+            ];
             if user.is_some() {
                 row.push(logins.join(","));
-                row.push(if within { String::new() } else { "outside hours".into() });
+                row.push(if within {
+                    String::new()
+                } else {
+                    "outside hours".into()
+                });
             }
             rows.push(row);
         }
@@ -45,6 +56,37 @@ pub fn run(dir: &Path, user: Option<&str>, as_json: bool) -> Result<ExitCode> {
         } else {
             table::print(&["HOST", "ADDRESS", "GROUPS"], &rows);
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `bastion hosts --forget-key HOST`: drops the pinned key of HOST's endpoint, audited.
+pub fn forget_key(dir: &Path, host: &str, as_json: bool) -> Result<ExitCode> {
+    let (data, store) = super::open(dir)?;
+    let access = Access::load(&data)?;
+    let Some(h) = access.inventory.host(host) else {
+        anyhow::bail!(
+            "unknown host {host} (not in {})",
+            data.inventory_path().display()
+        );
+    };
+    let endpoint = format!("{}:{}", h.address(), h.port());
+    let forgotten = store.forget_host_key(&endpoint)?;
+    super::users::admin(
+        &store,
+        "host_key_forgotten",
+        "-",
+        json!({"host": host, "endpoint": endpoint, "had_pin": forgotten}),
+    )?;
+    if as_json {
+        println!(
+            "{}",
+            json!({"host": host, "endpoint": endpoint, "forgotten": forgotten})
+        );
+    } else if forgotten {
+        println!("forgot the pinned host key of {host} ({endpoint}); the next connection pins the key it is offered");
+    } else {
+        println!("{host} ({endpoint}) had no pinned host key");
     }
     Ok(ExitCode::SUCCESS)
 }

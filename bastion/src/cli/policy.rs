@@ -44,14 +44,22 @@ pub fn run(dir: &Path, cmd: PolicyCommand) -> Result<ExitCode> {
                 }
             }
         }
-        PolicyCommand::Explain { user, host, login, channel } => {
+        PolicyCommand::Explain {
+            user,
+            host,
+            login,
+            channel,
+        } => {
             let data = DataDir::open_existing(dir)?;
             let access = crate::server::Access::load(&data)?;
             let channel: ChannelKind = channel
                 .parse()
                 .map_err(|e| anyhow::anyhow!("--channel: {e}"))?;
             let Some(h) = access.inventory.host(&host) else {
-                println!("denied: unknown host {host} (not in {})", data.inventory_path().display());
+                println!(
+                    "denied: unknown host {host} (not in {})",
+                    data.inventory_path().display()
+                );
                 return Ok(ExitCode::SUCCESS);
             };
             let groups = h.groups().to_vec();

@@ -40,7 +40,12 @@ fn to_json(s: &SessionRow) -> serde_json::Value {
 pub fn run(dir: &Path, a: SessionsArgs) -> Result<ExitCode> {
     let (_data, store) = open(dir)?;
     let since = a.since.as_deref().map(parse_since).transpose()?;
-    let rows = store.sessions(&SessionFilter { active_only: a.active, user: a.user, host: a.host, since })?;
+    let rows = store.sessions(&SessionFilter {
+        active_only: a.active,
+        user: a.user,
+        host: a.host,
+        since,
+    })?;
     if a.json {
         let mut out = std::io::stdout().lock();
         for s in &rows {
@@ -51,7 +56,10 @@ pub fn run(dir: &Path, a: SessionsArgs) -> Result<ExitCode> {
     let table_rows: Vec<Vec<String>> = rows
         .iter()
         .map(|s| {
-            let duration = s.ended_at.map(|e| format!("{:.0}s", e - s.started_at)).unwrap_or_else(|| "-".into());
+            let duration = s
+                .ended_at
+                .map(|e| format!("{:.0}s", e - s.started_at))
+                .unwrap_or_else(|| "-".into());
             vec![
                 s.id.to_string(),
                 s.user.clone(),
@@ -60,22 +68,33 @@ pub fn run(dir: &Path, a: SessionsArgs) -> Result<ExitCode> {
                 format_ts(s.started_at),
                 duration,
                 s.status.clone(),
-                s.exit_status.map(|e| e.to_string()).unwrap_or_else(|| "-".into()),
+                s.exit_status
+                    .map(|e| e.to_string())
+                    .unwrap_or_else(|| "-".into()),
                 s.command.clone().unwrap_or_default(),
             ]
         })
         .collect();
-    table::print(&["ID", "USER", "TARGET", "KIND", "STARTED", "DURATION", "STATUS", "EXIT", "COMMAND"], &table_rows);
+    table::print(
+        &[
+            "ID", "USER", "TARGET", "KIND", "STARTED", "DURATION", "STATUS", "EXIT", "COMMAND",
+        ],
+        &table_rows,
+    );
     Ok(ExitCode::SUCCESS)
 }
 
 pub fn export(dir: &Path, id: i64, output: Option<&Path>) -> Result<ExitCode> {
     let (_data, store) = open(dir)?;
-    let s = store.session(id)?.with_context(|| format!("no session {id}"))?;
-    let path: PathBuf = s
-        .recording
-        .map(PathBuf::from)
-        .with_context(|| format!("session {id} ({}) has no recording: only terminal sessions are recorded", s.kind))?;
+    let s = store
+        .session(id)?
+        .with_context(|| format!("no session {id}"))?;
+    let path: PathBuf = s.recording.map(PathBuf::from).with_context(|| {
+        format!(
+            "session {id} ({}) has no recording: only terminal sessions are recorded",
+            s.kind
+        )
+    })?;
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     match output {
         Some(o) => std::fs::write(o, &bytes).with_context(|| format!("writing {}", o.display()))?,

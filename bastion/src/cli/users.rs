@@ -50,7 +50,8 @@ pub enum UserCommand {
 }
 
 fn read_keys(path: &Path) -> Result<Vec<UserKey>> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.trim();
@@ -71,7 +72,13 @@ fn read_keys(path: &Path) -> Result<Vec<UserKey>> {
     Ok(out)
 }
 
-fn admin(store: &Store, action: &str, user: &str, extra: serde_json::Value) -> Result<()> {
+/// Appends an `admin` audit event for a CLI change (who ran it, what changed).
+pub(crate) fn admin(
+    store: &Store,
+    action: &str,
+    user: &str,
+    extra: serde_json::Value,
+) -> Result<()> {
     let by = std::env::var("SUDO_USER")
         .or_else(|_| std::env::var("USER"))
         .unwrap_or_else(|_| "unknown".into());
@@ -80,14 +87,21 @@ fn admin(store: &Store, action: &str, user: &str, extra: serde_json::Value) -> R
         d.extend(e.clone());
     }
     store
-        .audit(NewEvent { event: "admin", user: Some(user), source: Some("cli"), detail })
+        .audit(NewEvent {
+            event: "admin",
+            user: Some(user),
+            source: Some("cli"),
+            detail,
+        })
         .context("writing the audit record")?;
     Ok(())
 }
 
 fn print_enrolment(name: &str, secret: &str) {
     let uri = totp::otpauth_uri(secret, name);
-    println!("TOTP enrolment for {name}: scan the QR code or enter the URI in an authenticator app.");
+    println!(
+        "TOTP enrolment for {name}: scan the QR code or enter the URI in an authenticator app."
+    );
     println!("{uri}");
     println!("{}", totp::qr_text(&uri));
 }
@@ -95,7 +109,11 @@ fn print_enrolment(name: &str, secret: &str) {
 pub fn run(dir: &Path, cmd: UserCommand) -> Result<ExitCode> {
     let (_data, store) = open(dir)?;
     match cmd {
-        UserCommand::Add { name, keys, no_totp } => {
+        UserCommand::Add {
+            name,
+            keys,
+            no_totp,
+        } => {
             if crate::target::parse_login_name(&name).is_none_or(|l| l.target.is_some()) {
                 anyhow::bail!("invalid user name {name:?}: use letters, digits, '-', '_' and '.'");
             }
@@ -105,7 +123,12 @@ pub fn run(dir: &Path, cmd: UserCommand) -> Result<ExitCode> {
             }
             let secret = (!no_totp).then(totp::new_secret);
             store.add_user(&name, secret.as_deref(), &all)?;
-            admin(&store, "user_add", &name, json!({"keys": all.iter().map(|k| &k.fingerprint).collect::<Vec<_>>(), "totp": !no_totp}))?;
+            admin(
+                &store,
+                "user_add",
+                &name,
+                json!({"keys": all.iter().map(|k| &k.fingerprint).collect::<Vec<_>>(), "totp": !no_totp}),
+            )?;
             println!("created user {name} with {} key(s)", all.len());
             if let Some(s) = secret {
                 print_enrolment(&name, &s);
@@ -116,7 +139,10 @@ pub fn run(dir: &Path, cmd: UserCommand) -> Result<ExitCode> {
             if json {
                 for u in users {
                     let keys = store.user_keys(&u.name)?.len();
-                    println!("{}", json!({"name": u.name, "disabled": u.disabled, "totp": u.totp_secret.is_some(), "keys": keys, "created_at": crate::store::rfc3339(u.created_at)}));
+                    println!(
+                        "{}",
+                        json!({"name": u.name, "disabled": u.disabled, "totp": u.totp_secret.is_some(), "keys": keys, "created_at": crate::store::rfc3339(u.created_at)})
+                    );
                 }
             } else {
                 let mut rows = Vec::new();
@@ -124,8 +150,16 @@ pub fn run(dir: &Path, cmd: UserCommand) -> Result<ExitCode> {
                     let keys = store.user_keys(&u.name)?.len();
                     rows.push(vec![
                         u.name,
-                        if u.disabled { "disabled".into() } else { "enabled".into() },
-                        if u.totp_secret.is_some() { "yes".into() } else { "no".into() },
+                        if u.disabled {
+                            "disabled".into()
+                        } else {
+                            "enabled".into()
+                        },
+                        if u.totp_secret.is_some() {
+                            "yes".into()
+                        } else {
+                            "no".into()
+                        },
                         keys.to_string(),
                         format_ts(u.created_at),
                     ]);
@@ -134,20 +168,42 @@ pub fn run(dir: &Path, cmd: UserCommand) -> Result<ExitCode> {
             }
         }
         UserCommand::Show { name, json } => {
-            let u = store.user(&name)?.with_context(|| format!("no such user: {name}"))?;
+            let u = store
+                .user(&name)?
+                .with_context(|| format!("no such user: {name}"))?;
             let keys = store.user_keys(&name)?;
             let data = crate::datadir::DataDir::open_existing(dir)?;
             let roles: Vec<String> = policies::PolicySet::load(&data.policies_path())
                 .map(|p| p.roles_of(&name).iter().map(|r| r.name.clone()).collect())
                 .unwrap_or_default();
             if json {
-                println!("{}", json!({"name": u.name, "disabled": u.disabled, "totp": u.totp_secret.is_some(), "roles": roles,
-                    "keys": keys.iter().map(|k| json!({"fingerprint": k.fingerprint, "key": k.public_key, "comment": k.comment})).collect::<Vec<_>>()}));
+                println!(
+                    "{}",
+                    json!({"name": u.name, "disabled": u.disabled, "totp": u.totp_secret.is_some(), "roles": roles,
+                    "keys": keys.iter().map(|k| json!({"fingerprint": k.fingerprint, "key": k.public_key, "comment": k.comment})).collect::<Vec<_>>()})
+                );
             } else {
                 println!("user:     {}", u.name);
-                println!("state:    {}", if u.disabled { "disabled" } else { "enabled" });
-                println!("totp:     {}", if u.totp_secret.is_some() { "enrolled" } else { "none" });
-                println!("roles:    {}", if roles.is_empty() { "(none)".into() } else { roles.join(", ") });
+                println!(
+                    "state:    {}",
+                    if u.disabled { "disabled" } else { "enabled" }
+                );
+                println!(
+                    "totp:     {}",
+                    if u.totp_secret.is_some() {
+                        "enrolled"
+                    } else {
+                        "none"
+                    }
+                );
+                println!(
+                    "roles:    {}",
+                    if roles.is_empty() {
+                        "(none)".into()
+                    } else {
+                        roles.join(", ")
+                    }
+                );
                 println!("created:  {}", format_ts(u.created_at));
                 for k in keys {
                     println!("key:      {} {}", k.fingerprint, k.comment);

@@ -8,7 +8,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use russh::keys::{HashAlg, PublicKey};
-use russh::server::{Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Response, Session, VerifiedPublicKey};
+use russh::server::{
+    Auth, ChannelOpenHandle, Msg, PublicKeyOffer, Response, Session, VerifiedPublicKey,
+};
 use russh::{Channel, ChannelId, MethodKind, MethodSet};
 
 use super::state::{ConnInfo, Shared};
@@ -26,7 +28,9 @@ impl russh::server::Server for ConnectionFactory {
     fn new_client(&mut self, peer: Option<SocketAddr>) -> ConnectionHandler {
         ConnectionHandler {
             shared: self.shared.clone(),
-            ip: peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "unknown".into()),
+            ip: peer
+                .map(|p| p.ip().to_string())
+                .unwrap_or_else(|| "unknown".into()),
             key_passed: None,
             conn: None,
         }
@@ -78,12 +82,14 @@ impl russh::server::Handler for ConnectionHandler {
     ) -> Result<Auth, Self::Error> {
         // Spare the signature round trip for keys that cannot succeed; the real check (and the
         // audit record) happens in auth_publickey.
-        Ok(if login::key_is_known(&self.shared, user, &fp(offer.public_key)) {
-            Auth::Accept
-        } else {
-            login::audit_unknown_key(&self.shared, user, &self.ip, &fp(offer.public_key));
-            Auth::reject()
-        })
+        Ok(
+            if login::key_is_known(&self.shared, user, &fp(offer.public_key)) {
+                Auth::Accept
+            } else {
+                login::audit_unknown_key(&self.shared, user, &self.ip, &fp(offer.public_key));
+                Auth::reject()
+            },
+        )
     }
 
     async fn auth_publickey(
@@ -94,14 +100,16 @@ impl russh::server::Handler for ConnectionHandler {
         let fingerprint = fp(key.public_key);
         let delay = self.delay(user);
         tokio::time::sleep(delay).await;
-        Ok(match login::check_key(&self.shared, user, &self.ip, &fingerprint) {
-            KeyOutcome::Accepted => self.logged_in(user, fingerprint),
-            KeyOutcome::NeedTotp => {
-                self.key_passed = Some((user.to_string(), fingerprint));
-                totp_only()
-            }
-            KeyOutcome::Rejected => Auth::reject(),
-        })
+        Ok(
+            match login::check_key(&self.shared, user, &self.ip, &fingerprint) {
+                KeyOutcome::Accepted => self.logged_in(user, fingerprint),
+                KeyOutcome::NeedTotp => {
+                    self.key_passed = Some((user.to_string(), fingerprint));
+                    totp_only()
+                }
+                KeyOutcome::Rejected => Auth::reject(),
+            },
+        )
     }
 
     async fn auth_keyboard_interactive<'a>(
@@ -174,7 +182,11 @@ impl russh::server::Handler for ConnectionHandler {
         Ok(())
     }
 
-    async fn shell_request(&mut self, channel: ChannelId, session: &mut Session) -> Result<(), Self::Error> {
+    async fn shell_request(
+        &mut self,
+        channel: ChannelId,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
         session.channel_success(channel)?;
         Ok(())
     }
@@ -203,7 +215,11 @@ impl russh::server::Handler for ConnectionHandler {
         Ok(())
     }
 
-    async fn agent_request(&mut self, _channel: ChannelId, _session: &mut Session) -> Result<bool, Self::Error> {
+    async fn agent_request(
+        &mut self,
+        _channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<bool, Self::Error> {
         // Agent forwarding to targets is not offered.
         Ok(false)
     }
@@ -235,7 +251,9 @@ impl russh::server::Handler for ConnectionHandler {
 
 impl ConnectionHandler {
     fn delay(&self, login_name: &str) -> std::time::Duration {
-        let user = parse_login_name(login_name).map(|l| l.user).unwrap_or_default();
+        let user = parse_login_name(login_name)
+            .map(|l| l.user)
+            .unwrap_or_default();
         self.shared
             .limiter
             .delay(&[&format!("user:{user}"), &format!("ip:{}", self.ip)])

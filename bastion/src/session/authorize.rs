@@ -19,7 +19,12 @@ pub struct Granted {
 }
 
 /// Decides; on denial returns the one-line reason to show the user.
-pub fn authorize(shared: &Shared, conn: &ConnInfo, target: &TargetSpec, kind: Kind) -> Result<Granted, String> {
+pub fn authorize(
+    shared: &Shared,
+    conn: &ConnInfo,
+    target: &TargetSpec,
+    kind: Kind,
+) -> Result<Granted, String> {
     let access = shared.access();
     let channel = match kind {
         Kind::Shell => ChannelKind::Shell,

@@ -75,19 +75,32 @@ pub async fn run(shared: &Arc<Shared>, conn: &ConnInfo, user: &mut UserChannel) 
                 return;
             }
             MenuAction::Connect(i) => {
-                let Some(item) = menu.items().get(i).cloned() else { continue };
+                let Some(item) = menu.items().get(i).cloned() else {
+                    continue;
+                };
                 let _ = user.tx.data_bytes(menu.leave()).await;
-                let target = TargetSpec { host: item.host.clone(), login: Some(item.login.clone()) };
-                let status = run_target(shared, conn, user, &target, Kind::Shell, None, false).await;
+                let target = TargetSpec {
+                    host: item.host.clone(),
+                    login: Some(item.login.clone()),
+                };
+                let status =
+                    run_target(shared, conn, user, &target, Kind::Shell, None, false).await;
                 let said = user.last_said.take();
                 message = Some(match status {
                     Some(s) if s != 0 && said.is_some() => said.unwrap_or_default(),
                     Some(0) => format!("session on {}@{} ended", item.login, item.host),
-                    Some(s) => format!("session on {}@{} ended with status {s}", item.login, item.host),
+                    Some(s) => format!(
+                        "session on {}@{} ended with status {s}",
+                        item.login, item.host
+                    ),
                     None => format!("session on {}@{} ended", item.login, item.host),
                 });
                 // Rebuild: policies or inventory may have changed while the session ran.
-                let (cols, rows) = user.pty.as_ref().map(|p| (p.cols as u16, p.rows as u16)).unwrap_or((80, 24));
+                let (cols, rows) = user
+                    .pty
+                    .as_ref()
+                    .map(|p| (p.cols as u16, p.rows as u16))
+                    .unwrap_or((80, 24));
                 menu = Menu::new(&conn.user, menu_items(shared, &conn.user), cols, rows);
             }
         }

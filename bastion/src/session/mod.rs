@@ -69,9 +69,21 @@ enum Start {
 }
 
 /// Entry point: owns the channel until it closes.
-pub async fn run_channel(shared: Arc<Shared>, conn: ConnInfo, channel: Channel<Msg>, handle: Handle) {
+pub async fn run_channel(
+    shared: Arc<Shared>,
+    conn: ConnInfo,
+    channel: Channel<Msg>,
+    handle: Handle,
+) {
     let (rx, tx) = channel.split();
-    let mut user = UserChannel { rx, tx, handle, pty: None, last_said: None, eof_sent: false };
+    let mut user = UserChannel {
+        rx,
+        tx,
+        handle,
+        pty: None,
+        last_said: None,
+        eof_sent: false,
+    };
     let Some(start) = collect_requests(&mut user).await else {
         return;
     };
@@ -99,7 +111,16 @@ pub async fn run_channel(shared: Arc<Shared>, conn: ConnInfo, channel: Channel<M
     };
     match target {
         Some(t) => {
-            let status = run::run_target(&shared, &conn, &mut user, &t, kind, command.as_deref(), true).await;
+            let status = run::run_target(
+                &shared,
+                &conn,
+                &mut user,
+                &t,
+                kind,
+                command.as_deref(),
+                true,
+            )
+            .await;
             user.finish(status.unwrap_or(255)).await;
         }
         None if kind == Kind::Shell && user.pty.is_some() => {
@@ -117,10 +138,25 @@ pub async fn run_channel(shared: Arc<Shared>, conn: ConnInfo, channel: Channel<M
 async fn collect_requests(user: &mut UserChannel) -> Option<Start> {
     loop {
         match user.rx.wait().await? {
-            ChannelMsg::RequestPty { term, col_width, row_height, terminal_modes, .. } => {
-                user.pty = Some(PtyInfo { term, cols: col_width, rows: row_height, modes: terminal_modes });
+            ChannelMsg::RequestPty {
+                term,
+                col_width,
+                row_height,
+                terminal_modes,
+                ..
+            } => {
+                user.pty = Some(PtyInfo {
+                    term,
+                    cols: col_width,
+                    rows: row_height,
+                    modes: terminal_modes,
+                });
             }
-            ChannelMsg::WindowChange { col_width, row_height, .. } => {
+            ChannelMsg::WindowChange {
+                col_width,
+                row_height,
+                ..
+            } => {
                 if let Some(p) = user.pty.as_mut() {
                     p.cols = col_width;
                     p.rows = row_height;
@@ -130,7 +166,9 @@ async fn collect_requests(user: &mut UserChannel) -> Option<Start> {
             ChannelMsg::Exec { command, .. } => {
                 return Some(Start::Exec(String::from_utf8_lossy(&command).into_owned()))
             }
-            ChannelMsg::RequestSubsystem { name, .. } if name == "sftp" => return Some(Start::Sftp),
+            ChannelMsg::RequestSubsystem { name, .. } if name == "sftp" => {
+                return Some(Start::Sftp)
+            }
             ChannelMsg::Eof | ChannelMsg::Close => return None,
             _ => {}
         }

@@ -56,18 +56,28 @@ pub async fn pump(
         }
     };
     let has_pty = user.pty.is_some();
-    let UserChannel { rx: urx, tx: utx, pty, .. } = user;
+    let UserChannel {
+        rx: urx,
+        tx: utx,
+        pty,
+        ..
+    } = user;
     let utx = &*utx;
 
     let target_to_user = async {
-        let mut end = TargetEnd { exit_status: None, exit_signal: None };
+        let mut end = TargetEnd {
+            exit_status: None,
+            exit_signal: None,
+        };
         while let Some(msg) = trx.wait().await {
             match msg {
                 ChannelMsg::Data { data } => {
                     bytes_out.fetch_add(data.len() as u64, Ordering::Relaxed);
                     record(&|r| r.output(&data));
                     if let Some(log) = sftp {
-                        log.lock().unwrap_or_else(|p| p.into_inner()).from_target(&data);
+                        log.lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .target_bytes(&data);
                     }
                     if utx.data_bytes(data).await.is_err() {
                         break;
@@ -105,7 +115,9 @@ pub async fn pump(
                         record(&|r| r.input(&data));
                     }
                     if let Some(log) = sftp {
-                        log.lock().unwrap_or_else(|p| p.into_inner()).from_user(&data);
+                        log.lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .user_bytes(&data);
                     }
                     if ttx.data_bytes(data).await.is_err() {
                         break;
@@ -114,14 +126,21 @@ pub async fn pump(
                 ChannelMsg::Eof => {
                     let _ = ttx.eof().await;
                 }
-                ChannelMsg::WindowChange { col_width, row_height, pix_width, pix_height } => {
+                ChannelMsg::WindowChange {
+                    col_width,
+                    row_height,
+                    pix_width,
+                    pix_height,
+                } => {
                     record(&|r| r.resize(col_width, row_height));
                     // Keep the size current so the host menu comes back at the window's size.
                     if let Some(p) = pty.as_mut() {
                         p.cols = col_width;
                         p.rows = row_height;
                     }
-                    let _ = ttx.window_change(col_width, row_height, pix_width, pix_height).await;
+                    let _ = ttx
+                        .window_change(col_width, row_height, pix_width, pix_height)
+                        .await;
                 }
                 ChannelMsg::Signal { signal } => {
                     let _ = ttx.signal(signal).await;
@@ -172,7 +191,10 @@ pub async fn pump(
             }
         }
     };
-    let end = end.unwrap_or(TargetEnd { exit_status: None, exit_signal: None });
+    let end = end.unwrap_or(TargetEnd {
+        exit_status: None,
+        exit_signal: None,
+    });
     PumpOutcome {
         exit_status: end.exit_status,
         exit_signal: end.exit_signal,
@@ -187,7 +209,10 @@ pub async fn pump(
 fn session_deadline(limits: &SessionLimits) -> Option<(Duration, String)> {
     let mut best: Option<(Duration, String)> = None;
     if let Some(max) = limits.max_session {
-        best = Some((max, format!("maximum session length {} reached", format_duration(max))));
+        best = Some((
+            max,
+            format!("maximum session length {} reached", format_duration(max)),
+        ));
     }
     if let Some(hours) = &limits.hours {
         let now = chrono::Local::now();

@@ -75,7 +75,8 @@ pub async fn run_target(
         Ok(id) => id,
         Err(e) => {
             tracing::error!("cannot store session: {e}");
-            user.say("session refused: the session log cannot be written").await;
+            user.say("session refused: the session log cannot be written")
+                .await;
             return Some(1);
         }
     };
@@ -83,10 +84,14 @@ pub async fn run_target(
         "session_start",
         Some(&conn.user),
         Some(&conn.source),
-        json!({"session": session_id, "host": granted.host, "login": granted.login, "kind": kind.as_str(), "command": command}),
+        json!({"session": session_id, "host": granted.host, "login": granted.login, "kind": kind.as_str(),
+               "command": command, "key": conn.fingerprint}),
     );
     let mut end = SessionEnd::default();
-    let status = run_started(shared, conn, user, &granted, kind, command, session_id, standalone, &mut end).await;
+    let status = run_started(
+        shared, conn, user, &granted, kind, command, session_id, standalone, &mut end,
+    )
+    .await;
     end.exit_status = status;
     if let Err(e) = shared.store.end_session(session_id, &end) {
         tracing::error!("session {session_id}: cannot store end: {e}");
@@ -140,13 +145,16 @@ async fn run_started(
             };
             match Recorder::create(&path, &header) {
                 Ok(r) => {
-                    let _ = shared.store.set_session_recording(session_id, &path.to_string_lossy());
+                    let _ = shared
+                        .store
+                        .set_session_recording(session_id, &path.to_string_lossy());
                     Some(Mutex::new(r))
                 }
                 Err(e) => {
                     tracing::error!("session {session_id}: cannot record: {e}");
                     end.reason = format!("recording unavailable: {e}");
-                    user.say("session refused: recording is unavailable on the bastion").await;
+                    user.say("session refused: recording is unavailable on the bastion")
+                        .await;
                     return Some(1);
                 }
             }
@@ -165,7 +173,8 @@ async fn run_started(
     let opened = async {
         let ch = handle.channel_open_session().await?;
         if let Some(p) = &user.pty {
-            ch.request_pty(false, &p.term, p.cols, p.rows, 0, 0, &p.modes).await?;
+            ch.request_pty(false, &p.term, p.cols, p.rows, 0, 0, &p.modes)
+                .await?;
         }
         match (kind, command) {
             (Kind::Sftp, _) => ch.request_subsystem(true, "sftp").await?,
@@ -185,8 +194,22 @@ async fn run_started(
         }
     };
     let sftp = (kind == Kind::Sftp).then(|| Mutex::new(SftpLog::default()));
-    let PumpOutcome { exit_status, exit_signal, bytes_in, bytes_out, reason, eof_forwarded } =
-        pump(user, channel, recorder.as_ref(), sftp.as_ref(), &g.limits, standalone).await;
+    let PumpOutcome {
+        exit_status,
+        exit_signal,
+        bytes_in,
+        bytes_out,
+        reason,
+        eof_forwarded,
+    } = pump(
+        user,
+        channel,
+        recorder.as_ref(),
+        sftp.as_ref(),
+        &g.limits,
+        standalone,
+    )
+    .await;
     if let Some(log) = sftp {
         let (files, dropped) = log.into_inner().unwrap_or_else(|p| p.into_inner()).finish();
         audit_files(shared, conn, g, session_id, &files, dropped);
@@ -210,7 +233,14 @@ async fn run_started(
 }
 
 /// One `file_transfer` event per file an SFTP session touched.
-fn audit_files(shared: &Shared, conn: &ConnInfo, g: &Granted, session_id: i64, files: &[FileOp], dropped: u64) {
+fn audit_files(
+    shared: &Shared,
+    conn: &ConnInfo,
+    g: &Granted,
+    session_id: i64,
+    files: &[FileOp],
+    dropped: u64,
+) {
     for f in files {
         shared.audit(
             "file_transfer",

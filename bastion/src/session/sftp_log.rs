@@ -102,18 +102,20 @@ enum Pending {
 
 impl SftpLog {
     /// Observes bytes the user sent towards the target.
-    pub fn from_user(&mut self, data: &[u8]) {
+    pub fn user_bytes(&mut self, data: &[u8]) {
         let mut packets = Vec::new();
-        self.to_target.feed(data, |p, len| packets.push((p.to_vec(), len)));
+        self.to_target
+            .feed(data, |p, len| packets.push((p.to_vec(), len)));
         for (p, len) in packets {
             self.request(&p, len);
         }
     }
 
     /// Observes bytes the target sent back.
-    pub fn from_target(&mut self, data: &[u8]) {
+    pub fn target_bytes(&mut self, data: &[u8]) {
         let mut packets = Vec::new();
-        self.to_user.feed(data, |p, len| packets.push((p.to_vec(), len)));
+        self.to_user
+            .feed(data, |p, len| packets.push((p.to_vec(), len)));
         for (p, len) in packets {
             self.reply(&p, len);
         }
@@ -145,7 +147,13 @@ impl SftpLog {
         match kind {
             FXP_OPEN => {
                 if let (Some(path), Some(flags)) = (r.string(), r.u32()) {
-                    self.pending.insert(id, Pending::Open { path: lossy(&path), writing: flags & FXF_WRITE != 0 });
+                    self.pending.insert(
+                        id,
+                        Pending::Open {
+                            path: lossy(&path),
+                            writing: flags & FXF_WRITE != 0,
+                        },
+                    );
                 }
             }
             FXP_READ => {
@@ -175,12 +183,25 @@ impl SftpLog {
                         FXP_MKDIR => "mkdir",
                         _ => "rmdir",
                     };
-                    self.pending.insert(id, Pending::Simple(FileOp { op, path: lossy(&path), to: None, bytes: 0 }));
+                    self.pending.insert(
+                        id,
+                        Pending::Simple(FileOp {
+                            op,
+                            path: lossy(&path),
+                            to: None,
+                            bytes: 0,
+                        }),
+                    );
                 }
             }
             FXP_RENAME => {
                 if let (Some(from), Some(to)) = (r.string(), r.string()) {
-                    let op = FileOp { op: "rename", path: lossy(&from), to: Some(lossy(&to)), bytes: 0 };
+                    let op = FileOp {
+                        op: "rename",
+                        path: lossy(&from),
+                        to: Some(lossy(&to)),
+                        bytes: 0,
+                    };
                     self.pending.insert(id, Pending::Simple(op));
                 }
             }
@@ -192,11 +213,20 @@ impl SftpLog {
         let mut r = Reader { b: p };
         let Some(kind) = r.u8() else { return };
         let Some(id) = r.u32() else { return };
-        let Some(pending) = self.pending.remove(&id) else { return };
+        let Some(pending) = self.pending.remove(&id) else {
+            return;
+        };
         match (kind, pending) {
             (FXP_HANDLE, Pending::Open { path, writing }) => {
                 if let Some(handle) = r.string() {
-                    self.open.insert(handle, OpenFile { path, writing, bytes: 0 });
+                    self.open.insert(
+                        handle,
+                        OpenFile {
+                            path,
+                            writing,
+                            bytes: 0,
+                        },
+                    );
                 }
             }
             (FXP_DATA, Pending::Read { handle }) => {
@@ -213,7 +243,12 @@ impl SftpLog {
 }
 
 fn close_record(f: OpenFile) -> FileOp {
-    FileOp { op: if f.writing { "write" } else { "read" }, path: f.path, to: None, bytes: f.bytes }
+    FileOp {
+        op: if f.writing { "write" } else { "read" },
+        path: f.path,
+        to: None,
+        bytes: f.bytes,
+    }
 }
 
 fn lossy(b: &[u8]) -> String {
@@ -245,7 +280,8 @@ impl Reader<'_> {
         self.take(4).map(be32)
     }
     fn u64(&mut self) -> Option<u64> {
-        self.take(8).map(|b| u64::from_be_bytes(b.try_into().expect("8 bytes")))
+        self.take(8)
+            .map(|b| u64::from_be_bytes(b.try_into().expect("8 bytes")))
     }
     fn string(&mut self) -> Option<Vec<u8>> {
         let n = self.u32()? as usize;
@@ -277,40 +313,74 @@ mod tests {
     #[test]
     fn upload_is_recorded_with_its_size_even_byte_by_byte() {
         let mut log = SftpLog::default();
-        let open = packet(FXP_OPEN, 1, &[&s(b"/tmp/a.bin"), &(0x1au32).to_be_bytes(), &0u32.to_be_bytes()]);
+        let open = packet(
+            FXP_OPEN,
+            1,
+            &[
+                &s(b"/tmp/a.bin"),
+                &(0x1au32).to_be_bytes(),
+                &0u32.to_be_bytes(),
+            ],
+        );
         let data = vec![7u8; 20_000];
         let write = packet(FXP_WRITE, 2, &[&s(b"H1"), &0u64.to_be_bytes(), &s(&data)]);
         let close = packet(FXP_CLOSE, 3, &[&s(b"H1")]);
         for b in &open {
-            log.from_user(std::slice::from_ref(b));
+            log.user_bytes(std::slice::from_ref(b));
         }
-        log.from_target(&packet(FXP_HANDLE, 1, &[&s(b"H1")]));
+        log.target_bytes(&packet(FXP_HANDLE, 1, &[&s(b"H1")]));
         for chunk in write.chunks(333) {
-            log.from_user(chunk);
+            log.user_bytes(chunk);
         }
-        log.from_user(&close);
+        log.user_bytes(&close);
         let (records, dropped) = log.finish();
         assert_eq!(dropped, 0);
-        assert_eq!(records, vec![FileOp { op: "write", path: "/tmp/a.bin".into(), to: None, bytes: 20_000 }]);
+        assert_eq!(
+            records,
+            vec![FileOp {
+                op: "write",
+                path: "/tmp/a.bin".into(),
+                to: None,
+                bytes: 20_000
+            }]
+        );
     }
 
     #[test]
     fn downloads_renames_and_failed_removes() {
         let mut log = SftpLog::default();
-        log.from_user(&packet(FXP_OPEN, 1, &[&s(b"/etc/hosts"), &1u32.to_be_bytes(), &0u32.to_be_bytes()]));
-        log.from_target(&packet(FXP_HANDLE, 1, &[&s(b"h")]));
-        log.from_user(&packet(FXP_READ, 2, &[&s(b"h"), &0u64.to_be_bytes(), &32768u32.to_be_bytes()]));
-        log.from_target(&packet(FXP_DATA, 2, &[&s(b"0123456789")]));
-        log.from_user(&packet(FXP_RENAME, 3, &[&s(b"/a"), &s(b"/b")]));
-        log.from_target(&packet(FXP_STATUS, 3, &[&0u32.to_be_bytes()]));
-        log.from_user(&packet(FXP_REMOVE, 4, &[&s(b"/nope")]));
-        log.from_target(&packet(FXP_STATUS, 4, &[&2u32.to_be_bytes()]));
+        log.user_bytes(&packet(
+            FXP_OPEN,
+            1,
+            &[&s(b"/etc/hosts"), &1u32.to_be_bytes(), &0u32.to_be_bytes()],
+        ));
+        log.target_bytes(&packet(FXP_HANDLE, 1, &[&s(b"h")]));
+        log.user_bytes(&packet(
+            FXP_READ,
+            2,
+            &[&s(b"h"), &0u64.to_be_bytes(), &32768u32.to_be_bytes()],
+        ));
+        log.target_bytes(&packet(FXP_DATA, 2, &[&s(b"0123456789")]));
+        log.user_bytes(&packet(FXP_RENAME, 3, &[&s(b"/a"), &s(b"/b")]));
+        log.target_bytes(&packet(FXP_STATUS, 3, &[&0u32.to_be_bytes()]));
+        log.user_bytes(&packet(FXP_REMOVE, 4, &[&s(b"/nope")]));
+        log.target_bytes(&packet(FXP_STATUS, 4, &[&2u32.to_be_bytes()]));
         let (records, _) = log.finish();
         assert_eq!(
             records,
             vec![
-                FileOp { op: "rename", path: "/a".into(), to: Some("/b".into()), bytes: 0 },
-                FileOp { op: "read", path: "/etc/hosts".into(), to: None, bytes: 10 },
+                FileOp {
+                    op: "rename",
+                    path: "/a".into(),
+                    to: Some("/b".into()),
+                    bytes: 0
+                },
+                FileOp {
+                    op: "read",
+                    path: "/etc/hosts".into(),
+                    to: None,
+                    bytes: 10
+                },
             ]
         );
     }
@@ -318,9 +388,9 @@ mod tests {
     #[test]
     fn garbage_never_panics() {
         let mut log = SftpLog::default();
-        log.from_user(&[0, 0, 0, 3, FXP_OPEN, 0, 0]);
-        log.from_target(&[0, 0, 0, 1, FXP_STATUS]);
-        log.from_user(&[0xff; 64]);
+        log.user_bytes(&[0, 0, 0, 3, FXP_OPEN, 0, 0]);
+        log.target_bytes(&[0, 0, 0, 1, FXP_STATUS]);
+        log.user_bytes(&[0xff; 64]);
         let _ = log.finish();
     }
 }

@@ -16,11 +16,24 @@ use crate::store::PinCheck;
 #[derive(Debug, thiserror::Error)]
 pub enum ConnectError {
     #[error("connection to {host} ({endpoint}) timed out after {secs}s")]
-    Timeout { host: String, endpoint: String, secs: u64 },
+    Timeout {
+        host: String,
+        endpoint: String,
+        secs: u64,
+    },
     #[error("cannot connect to {host} ({endpoint}): {reason}")]
-    Network { host: String, endpoint: String, reason: String },
+    Network {
+        host: String,
+        endpoint: String,
+        reason: String,
+    },
     #[error("host key of {host} ({endpoint}) has changed: pinned {pinned}, offered {offered}; refusing to connect")]
-    HostKeyMismatch { host: String, endpoint: String, pinned: String, offered: String },
+    HostKeyMismatch {
+        host: String,
+        endpoint: String,
+        pinned: String,
+        offered: String,
+    },
     #[error("{host} refused the bastion's key for login {login}")]
     AuthRejected { host: String, login: String },
 }
@@ -45,7 +58,10 @@ pub struct TargetKeyCheck {
 impl client::Handler for TargetKeyCheck {
     type Error = russh::Error;
 
-    async fn check_server_key(&mut self, key: &russh::keys::PublicKeyOrCertificate) -> Result<bool, Self::Error> {
+    async fn check_server_key(
+        &mut self,
+        key: &russh::keys::PublicKeyOrCertificate,
+    ) -> Result<bool, Self::Error> {
         let russh::keys::PublicKeyOrCertificate::PublicKey { key, .. } = key else {
             return Ok(false);
         };
@@ -54,15 +70,33 @@ impl client::Handler for TargetKeyCheck {
         let verdict = match &self.preset {
             Some(preset) => match PublicKey::from_openssh(preset.trim()) {
                 Ok(p) if public_line(&p) == line => PinCheck::Match,
-                Ok(p) => PinCheck::Mismatch { pinned_fingerprint: p.fingerprint(HashAlg::Sha256).to_string() },
-                Err(_) => PinCheck::Mismatch { pinned_fingerprint: "invalid ssh_host_key in inventory".into() },
+                Ok(p) => PinCheck::Mismatch {
+                    pinned_fingerprint: p.fingerprint(HashAlg::Sha256).to_string(),
+                },
+                Err(_) => PinCheck::Mismatch {
+                    pinned_fingerprint: "invalid ssh_host_key in inventory".into(),
+                },
             },
-            None => match self.shared.store.check_or_pin_host_key(&self.endpoint, &self.host, &line, &offered_fp) {
+            None => match self.shared.store.check_or_pin_host_key(
+                &self.endpoint,
+                &self.host,
+                &line,
+                &offered_fp,
+            ) {
                 Ok(v) => v,
-                Err(e) => PinCheck::Mismatch { pinned_fingerprint: format!("(store error: {e})") },
+                Err(e) => PinCheck::Mismatch {
+                    pinned_fingerprint: format!("(store error: {e})"),
+                },
             },
         };
-        let audit = |event: &str, detail| self.shared.audit(event, Some(&self.conn.user), Some(&self.conn.source), detail);
+        let audit = |event: &str, detail| {
+            self.shared.audit(
+                event,
+                Some(&self.conn.user),
+                Some(&self.conn.source),
+                detail,
+            )
+        };
         match verdict {
             PinCheck::Match => Ok(true),
             PinCheck::PinnedNow => Ok(audit(
@@ -74,8 +108,10 @@ impl client::Handler for TargetKeyCheck {
                     "host_key_mismatch",
                     json!({"host": self.host, "endpoint": self.endpoint, "pinned": pinned_fingerprint, "offered": offered_fp}),
                 );
-                *self.mismatch.lock().unwrap_or_else(|p| p.into_inner()) =
-                    Some(Mismatch { pinned: pinned_fingerprint, offered: offered_fp });
+                *self.mismatch.lock().unwrap_or_else(|p| p.into_inner()) = Some(Mismatch {
+                    pinned: pinned_fingerprint,
+                    offered: offered_fp,
+                });
                 Ok(false)
             }
         }
@@ -125,9 +161,16 @@ pub async fn connect(
         Err(e)
     };
     match result {
-        Err(_) => fail(ConnectError::Timeout { host: g.host.clone(), endpoint: endpoint.clone(), secs: timeout.as_secs() }),
+        Err(_) => fail(ConnectError::Timeout {
+            host: g.host.clone(),
+            endpoint: endpoint.clone(),
+            secs: timeout.as_secs(),
+        }),
         Ok(Ok((handle, true))) => Ok(handle),
-        Ok(Ok((_, false))) => fail(ConnectError::AuthRejected { host: g.host.clone(), login: g.login.clone() }),
+        Ok(Ok((_, false))) => fail(ConnectError::AuthRejected {
+            host: g.host.clone(),
+            login: g.login.clone(),
+        }),
         Ok(Err(e)) => {
             if let Some(m) = mismatch.lock().unwrap_or_else(|p| p.into_inner()).take() {
                 return Err(ConnectError::HostKeyMismatch {
@@ -141,7 +184,11 @@ pub async fn connect(
                 russh::Error::IO(io) => io.to_string(),
                 other => other.to_string(),
             };
-            fail(ConnectError::Network { host: g.host.clone(), endpoint: endpoint.clone(), reason })
+            fail(ConnectError::Network {
+                host: g.host.clone(),
+                endpoint: endpoint.clone(),
+                reason,
+            })
         }
     }
 }

@@ -60,9 +60,11 @@ impl Store {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let last: Option<(i64, String)> = tx
-            .query_row("SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1", [], |r| {
-                Ok((r.get(0)?, r.get(1)?))
-            })
+            .query_row(
+                "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
             .optional()?;
         let (id, prev) = match last {
             Some((id, h)) => (id + 1, h),
@@ -189,7 +191,9 @@ mod tests {
             .execute("UPDATE audit SET user = 'mallory' WHERE id = 2", [])
             .unwrap();
         assert_eq!(s.verify_audit(&vk).unwrap().unwrap().0, 2);
-        s.conn().execute("DELETE FROM audit WHERE id = 2", []).unwrap();
+        s.conn()
+            .execute("DELETE FROM audit WHERE id = 2", [])
+            .unwrap();
         let bad = s.verify_audit(&vk).unwrap().unwrap();
         assert_eq!(bad.0, 3, "{bad:?}");
     }

@@ -14,10 +14,10 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
-pub use audit::{AuditRecord, NewEvent};
+pub use audit::NewEvent;
 pub use hostkeys::PinCheck;
 pub use sessions::{NewSession, SessionEnd, SessionFilter, SessionRow};
-pub use users::{UserKey, UserRow};
+pub use users::UserKey;
 
 /// Errors from the store; callers at the binary edge add context.
 #[derive(Debug, thiserror::Error)]

@@ -69,7 +69,16 @@ impl Store {
         conn.execute(
             "INSERT INTO sessions(user, source, host, login, kind, command, started_at, recording)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![s.user, s.source, s.host, s.login, s.kind, s.command, now_ts(), s.recording],
+            params![
+                s.user,
+                s.source,
+                s.host,
+                s.login,
+                s.kind,
+                s.command,
+                now_ts(),
+                s.recording
+            ],
         )?;
         Ok(conn.last_insert_rowid())
     }

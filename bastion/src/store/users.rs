@@ -62,8 +62,9 @@ impl Store {
 
     pub fn users(&self) -> Result<Vec<UserRow>> {
         let conn = self.conn();
-        let mut st =
-            conn.prepare("SELECT id, name, disabled, totp_secret, created_at FROM users ORDER BY name")?;
+        let mut st = conn.prepare(
+            "SELECT id, name, disabled, totp_secret, created_at FROM users ORDER BY name",
+        )?;
         let rows = st.query_map([], row_to_user)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -109,7 +110,13 @@ impl Store {
         let n = self.conn().execute(
             "INSERT OR IGNORE INTO user_keys(user_id, fingerprint, public_key, comment, added_at)
              VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![user.id, key.fingerprint, key.public_key, key.comment, now_ts()],
+            params![
+                user.id,
+                key.fingerprint,
+                key.public_key,
+                key.comment,
+                now_ts()
+            ],
         )?;
         if n == 0 {
             return Err(StoreError::Invalid(format!(
