@@ -249,19 +249,25 @@ fn user_without_role_sees_empty_menu() {
     assert!(out.stderr.to_lowercase().contains("access denied"), "{out}");
 }
 
-#[test]
-fn many_hosts_scroll_and_resize_redraws() {
+/// web1 plus `n` more inventory hosts (host001...) that all point at web1's sshd.
+fn lab_with_many_hosts(n: usize) -> (Lab, e2e::TestUser) {
     let mut lab = Lab::new(BIN, &[("web1", &["web"])]);
     lab.bastion.write_policies(POLICY);
     let alice = lab.bastion.add_user("alice", false);
     let (addr, port) = (lab.target("web1").addr(), lab.target("web1").port());
-    let extra: String = (1..=200)
+    let extra: String = (1..=n)
         .map(|i| {
             format!("    host{i:03}:\n      ansible_host: {addr}\n      ansible_port: {port}\n")
         })
         .collect();
     lab.bastion.write_inventory(&lab.inventory_yaml(&extra));
     lab.serve();
+    (lab, alice)
+}
+
+#[test]
+fn many_hosts_scroll_and_resize_redraws() {
+    let (lab, alice) = lab_with_many_hosts(200);
     let client = Client::new(&lab.bastion, &alice);
     let mut pty = menu_session(&client, "alice", 80, 24);
 
@@ -336,17 +342,7 @@ fn many_hosts_scroll_and_resize_redraws() {
 
 #[test]
 fn menu_comes_back_at_the_size_the_window_has_after_the_session() {
-    let mut lab = Lab::new(BIN, &[("web1", &["web"])]);
-    lab.bastion.write_policies(POLICY);
-    let alice = lab.bastion.add_user("alice", false);
-    let (addr, port) = (lab.target("web1").addr(), lab.target("web1").port());
-    let extra: String = (1..=60)
-        .map(|i| {
-            format!("    host{i:03}:\n      ansible_host: {addr}\n      ansible_port: {port}\n")
-        })
-        .collect();
-    lab.bastion.write_inventory(&lab.inventory_yaml(&extra));
-    lab.serve();
+    let (lab, alice) = lab_with_many_hosts(60);
     let client = Client::new(&lab.bastion, &alice);
     let mut pty = menu_session(&client, "alice", 80, 24);
     pty.expect_screen("61 of 61", secs(20));

@@ -175,17 +175,20 @@ impl BastionHome {
         fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
-    /// `bastion audit --json`, parsed: one JSON object per event.
-    pub fn audit_events(&self) -> Vec<serde_json::Value> {
-        let out = self.cli(&["audit", "--json"]);
+    /// Runs an admin command with `--json` output and parses its lines.
+    pub fn json_lines(&self, args: &[&str]) -> Vec<serde_json::Value> {
+        let out = self.cli(args);
         out.assert_success();
         out.stdout
             .lines()
             .filter(|l| !l.trim().is_empty())
-            .map(|l| {
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("bad audit line {l:?}: {e}"))
-            })
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("bad JSON line {l:?}: {e}")))
             .collect()
+    }
+
+    /// `bastion audit --json`, parsed: one JSON object per event.
+    pub fn audit_events(&self) -> Vec<serde_json::Value> {
+        self.json_lines(&["audit", "--json"])
     }
 
     /// Audit events of one kind (the `event` field).
@@ -198,15 +201,7 @@ impl BastionHome {
 
     /// `bastion sessions --json`, parsed.
     pub fn sessions(&self) -> Vec<serde_json::Value> {
-        let out = self.cli(&["sessions", "--json"]);
-        out.assert_success();
-        out.stdout
-            .lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| {
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("bad sessions line {l:?}: {e}"))
-            })
-            .collect()
+        self.json_lines(&["sessions", "--json"])
     }
 
     fn log_path(&self) -> PathBuf {
