@@ -72,13 +72,25 @@ fn read_file_source(inv: &mut Inventory, path: &Path) -> Result<(), InventoryErr
     let text = std::fs::read_to_string(path).map_err(|e| InventoryError::io(path, e))?;
     let origin = path.display().to_string();
     match path.extension().and_then(|e| e.to_str()) {
-        Some("yml" | "yaml" | "json") => {
-            let doc = load_yaml11_marked(&text, &origin)?;
-            yaml::parse_into(inv, &doc, &origin)
-        }
+        Some("yml" | "yaml" | "json") => match load_yaml11_marked(&text, &origin) {
+            Ok(doc) => yaml::parse_into(inv, &doc, &origin),
+            // Ansible falls back to its INI plugin whatever the extension; we do too, but only
+            // for text that plainly is INI (it opens with a `[group]` header), so a YAML typo
+            // is reported as one instead of being read as odd host names.
+            Err(_) if starts_with_ini_section(&text) => ini::parse_into(inv, &text, &origin),
+            Err(e) => Err(e),
+        },
         Some("ini") => ini::parse_into(inv, &text, &origin),
         _ => parse_detected(inv, &text, &origin),
     }
+}
+
+/// True when the first line that is not blank or a comment is an INI `[section]` header.
+fn starts_with_ini_section(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with(';'))
+        .is_some_and(|l| l.starts_with('[') && l.ends_with(']'))
 }
 
 /// True for a mapping whose values are all mappings or null: the shape of a YAML inventory.

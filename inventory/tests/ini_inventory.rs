@@ -115,3 +115,21 @@ fn crlf_and_bom() {
     let inv = Inventory::parse_ini("\u{feff}[g]\r\nh x=1\r\n", "t.ini").unwrap();
     assert_eq!(inv.host_vars("h")["x"], json!(1));
 }
+
+#[test]
+fn ini_text_in_a_yaml_named_file_is_read_as_ini_but_yaml_typos_stay_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inventory.yaml");
+    std::fs::write(
+        &path,
+        "# hosts\n[web]\nweb1 ansible_host=10.0.0.1\nweb[2:3]\n",
+    )
+    .unwrap();
+    let inv = inventory::Inventory::load(&path).unwrap();
+    assert_eq!(inv.host("web1").unwrap().address(), "10.0.0.1");
+    assert!(inv.host("web3").is_some());
+
+    std::fs::write(&path, "all:\n  hosts:\n    web1:\n   bad: indent\n").unwrap();
+    let err = inventory::Inventory::load(&path).unwrap_err().to_string();
+    assert!(err.contains("inventory.yaml:"), "{err}");
+}

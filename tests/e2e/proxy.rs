@@ -394,3 +394,28 @@ fn large_transfers_use_bounded_memory() {
         "bastion peak RSS {hwm_kb} kB for a 256 MiB transfer: not streaming"
     );
 }
+
+/// The inventory may be Ansible INI (here in its own file named by `bastion.toml`), with
+/// group selectors in policies resolving against INI groups.
+#[test]
+fn ini_inventory_is_honoured() {
+    let mut lab = Lab::new(BIN, &[("web1", &[])]);
+    let t = lab.target("web1");
+    let ini = format!(
+        "[app]\napp1 ansible_host={} ansible_port={}\n",
+        t.addr(),
+        t.port()
+    );
+    fs::write(lab.bastion.data_dir().join("hosts.ini"), ini).unwrap();
+    lab.bastion.set("inventory = \"hosts.ini\"");
+    lab.bastion.write_policies(
+        "roles:\n  - name: app\n    members: [alice]\n    hosts: [\"group:app\"]\n    logins: [root]\n    require_totp: false\n",
+    );
+    let alice = lab.bastion.add_user("alice", false);
+    lab.serve();
+    let client = Client::new(&lab.bastion, &alice);
+    let out = client.run_ssh("alice", &["app1", "echo", "via-ini"]);
+    out.assert_success();
+    assert_eq!(out.stdout.trim(), "via-ini");
+    client.run_ssh("alice", &["web1", "true"]).assert_failure();
+}
