@@ -63,6 +63,8 @@ enum Command {
     Policy(cli::policy::PolicyCommand),
     /// List sessions.
     Sessions(cli::sessions::SessionsArgs),
+    /// Search the command log.
+    Commands(cli::commands::CommandsArgs),
     /// Write a session's asciicast v2 recording.
     Export {
         id: i64,
@@ -126,6 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => cli::hosts::run(dir, user.as_deref(), json),
         Command::Policy(c) => cli::policy::run(dir, c),
         Command::Sessions(a) => cli::sessions::run(dir, a),
+        Command::Commands(a) => cli::commands::run(dir, a),
         Command::Export { id, output } => cli::sessions::export(dir, id, output.as_deref()),
         Command::Audit(a) => cli::audit::run(dir, a),
     }

@@ -262,3 +262,61 @@ fn access_hours_deny_outside_and_end_sessions_at_the_close() {
     );
     assert!(!ended.stdout.contains("SHOULD-NOT-PRINT"));
 }
+
+/// `deny_commands` refuses a matching exec request before it reaches the target; every exec
+/// lands in the command log with its exit status, searchable with `bastion commands`.
+#[test]
+fn denied_exec_commands_never_run_and_the_command_log_is_searchable() {
+    let mut lab = Lab::new(BIN, &[("web1", &[])]);
+    lab.bastion.write_policies(&policy(
+        "    deny_commands: ['^rm\\s+-rf\\s+/\\s*$', 'shutdown']\n",
+    ));
+    let alice = lab.bastion.add_user("alice", false);
+    lab.serve();
+    let client = Client::new(&lab.bastion, &alice);
+    let flag = lab.target("web1").dir().join("ran");
+    let blocked = client.run_ssh(
+        "alice",
+        &[
+            "web1",
+            &format!("touch {}; shutdown -h now", flag.display()),
+        ],
+    );
+    blocked.assert_failure();
+    assert!(
+        blocked.stderr.contains("command blocked by policy"),
+        "{blocked}"
+    );
+    assert!(!flag.exists(), "a blocked command reached the target");
+    client
+        .run_ssh("alice", &["web1", "echo", "fine"])
+        .assert_success();
+    client
+        .run_ssh("alice", &["web1", "exit 5"])
+        .assert_failure();
+
+    let events = lab.bastion.audit_of("command_blocked");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["detail"]["rule"], "shutdown");
+
+    let all = lab.bastion.json_lines(&["commands", "--json"]);
+    let texts: Vec<&str> = all.iter().map(|c| c["command"].as_str().unwrap()).collect();
+    assert_eq!(texts.len(), 3, "{all:?}");
+    assert!(
+        all[0]["blocked"] == true && all[1]["exit_status"] == 0 && all[2]["exit_status"] == 5,
+        "{all:?}"
+    );
+    let found = lab.bastion.json_lines(&[
+        "commands", "--grep", "SHUTDOWN", "--user", "alice", "--host", "web1", "--json",
+    ]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(lab
+        .bastion
+        .json_lines(&["commands", "--grep", "shutdown", "--user", "bob", "--json"])
+        .is_empty());
+    let table = lab.bastion.cli(&["commands", "--grep", "echo"]);
+    assert!(
+        table.stdout.contains("echo fine") && table.stdout.contains("root@web1"),
+        "{table}"
+    );
+}

@@ -2,6 +2,7 @@
 //! terminal and JSON lines with `--json`.
 
 pub mod audit;
+pub mod commands;
 pub mod hosts;
 pub mod policy;
 pub mod sessions;

@@ -10,7 +10,7 @@ use super::proxy::{pump, PumpOutcome};
 use super::sftp_log::{FileOp, SftpLog};
 use super::{upstream, UserChannel};
 use crate::server::{ConnInfo, Shared};
-use crate::store::{NewSession, SessionEnd};
+use crate::store::{NewCommand, NewSession, SessionEnd};
 use crate::target::TargetSpec;
 
 /// What kind of session a channel carries (stored in `sessions.kind`).
@@ -88,10 +88,26 @@ pub async fn run_target(
                "command": command, "key": conn.fingerprint}),
     );
     let mut end = SessionEnd::default();
-    let status = run_started(
-        shared, conn, user, &granted, kind, command, session_id, standalone, &mut end,
-    )
-    .await;
+    let logged = command.map(|cmd| log_exec(shared, conn, &granted, session_id, cmd));
+    let status = match &logged {
+        Some(Err(rule)) => {
+            end.reason = format!(
+                "command blocked by policy (role {}, rule {rule})",
+                granted.limits.role
+            );
+            user.say(&format!("bastion: {}", end.reason)).await;
+            Some(1)
+        }
+        _ => {
+            run_started(
+                shared, conn, user, &granted, kind, command, session_id, standalone, &mut end,
+            )
+            .await
+        }
+    };
+    if let Some(Ok(Some(id))) = logged {
+        let _ = shared.store.set_command_exit(id, status.map(i64::from));
+    }
     end.exit_status = status;
     if let Err(e) = shared.store.end_session(session_id, &end) {
         tracing::error!("session {session_id}: cannot store end: {e}");
@@ -230,6 +246,50 @@ async fn run_started(
     }
     finish_recording(recorder, end);
     exit_status
+}
+
+/// Logs an exec request's command line, or refuses it when a `deny_commands` rule matches
+/// (`Err(rule)`, audited as `command_blocked`). `Ok(id)` is the command-log row, if stored.
+fn log_exec(
+    shared: &Shared,
+    conn: &ConnInfo,
+    g: &Granted,
+    session_id: i64,
+    cmd: &str,
+) -> Result<Option<i64>, String> {
+    let rule = g
+        .limits
+        .deny_commands
+        .iter()
+        .find(|r| r.is_match(cmd))
+        .map(|r| r.as_str().to_string());
+    let row = shared.store.log_command(&NewCommand {
+        session_id,
+        user: &conn.user,
+        host: &g.host,
+        login: &g.login,
+        offset: 0.0,
+        command: cmd,
+        exit_status: None,
+        blocked: rule.is_some(),
+        origin: "exec",
+    });
+    if let Err(e) = &row {
+        tracing::error!("session {session_id}: cannot log command: {e}");
+    }
+    match rule {
+        Some(rule) => {
+            shared.audit(
+                "command_blocked",
+                Some(&conn.user),
+                Some(&conn.source),
+                json!({"session": session_id, "host": g.host, "login": g.login, "command": cmd,
+                       "role": g.limits.role, "rule": rule, "origin": "exec"}),
+            );
+            Err(rule)
+        }
+        None => Ok(row.ok()),
+    }
 }
 
 /// One `file_transfer` event per file an SFTP session touched.

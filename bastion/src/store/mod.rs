@@ -4,6 +4,7 @@
 //! serialised anyway.
 
 mod audit;
+mod commands;
 mod hostkeys;
 mod schema;
 mod sessions;
@@ -15,6 +16,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::Connection;
 
 pub use audit::NewEvent;
+pub use commands::{CommandFilter, NewCommand};
 pub use hostkeys::PinCheck;
 pub use sessions::{NewSession, SessionEnd, SessionFilter, SessionRow};
 pub use users::UserKey;

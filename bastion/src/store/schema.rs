@@ -2,7 +2,8 @@
 
 use rusqlite::Connection;
 
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE users (
     id INTEGER PRIMARY KEY,
     name TEXT NOT NULL UNIQUE,
@@ -62,7 +63,39 @@ CREATE TABLE host_keys (
     fingerprint TEXT NOT NULL,
     pinned_at REAL NOT NULL
 );
-"#];
+"#,
+    r#"
+CREATE TABLE commands (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    user TEXT NOT NULL,
+    host TEXT NOT NULL,
+    login TEXT NOT NULL,
+    ts REAL NOT NULL,
+    offset REAL NOT NULL,
+    command TEXT NOT NULL,
+    exit_status INTEGER,
+    blocked INTEGER NOT NULL DEFAULT 0,
+    origin TEXT NOT NULL
+);
+CREATE INDEX commands_user ON commands(user, ts);
+CREATE INDEX commands_host ON commands(host, ts);
+CREATE INDEX commands_ts ON commands(ts);
+CREATE INDEX commands_session ON commands(session_id);
+-- Substring search (`--grep`) through a trigram index kept in step by triggers.
+CREATE VIRTUAL TABLE commands_fts USING fts5(command, content='commands', content_rowid='id', tokenize='trigram');
+CREATE TRIGGER commands_ai AFTER INSERT ON commands BEGIN
+    INSERT INTO commands_fts(rowid, command) VALUES (new.id, new.command);
+END;
+CREATE TRIGGER commands_ad AFTER DELETE ON commands BEGIN
+    INSERT INTO commands_fts(commands_fts, rowid, command) VALUES ('delete', old.id, old.command);
+END;
+CREATE TRIGGER commands_au AFTER UPDATE OF command ON commands BEGIN
+    INSERT INTO commands_fts(commands_fts, rowid, command) VALUES ('delete', old.id, old.command);
+    INSERT INTO commands_fts(rowid, command) VALUES (new.id, new.command);
+END;
+"#,
+];
 
 /// Brings the database up to the latest schema.
 pub fn migrate(conn: &Connection) -> rusqlite::Result<()> {

@@ -1,0 +1,213 @@
+//! The command log: each command line a user ran, from exec requests and reconstructed from
+//! shell sessions, searchable by substring through an FTS5 trigram index.
+
+use rusqlite::{params, params_from_iter, types::Value};
+
+use super::{now_ts, Result, Store};
+
+/// A command to log.
+#[derive(Debug, Clone)]
+pub struct NewCommand<'a> {
+    pub session_id: i64,
+    pub user: &'a str,
+    pub host: &'a str,
+    pub login: &'a str,
+    /// Seconds into the session (its recording, for shells).
+    pub offset: f64,
+    pub command: &'a str,
+    pub exit_status: Option<i64>,
+    /// Refused by a `deny_commands` rule; never reached the target.
+    pub blocked: bool,
+    /// `exec` or `shell`.
+    pub origin: &'a str,
+}
+
+/// A logged command.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CommandRow {
+    pub id: i64,
+    pub session_id: i64,
+    pub user: String,
+    pub host: String,
+    pub login: String,
+    pub ts: f64,
+    pub offset: f64,
+    pub command: String,
+    pub exit_status: Option<i64>,
+    pub blocked: bool,
+    pub origin: String,
+}
+
+/// Filters for `bastion commands`.
+#[derive(Debug, Clone, Default)]
+pub struct CommandFilter {
+    pub user: Option<String>,
+    pub host: Option<String>,
+    pub session: Option<i64>,
+    pub since: Option<f64>,
+    /// Case-insensitive substring.
+    pub grep: Option<String>,
+    pub limit: Option<u64>,
+}
+
+impl Store {
+    /// Appends a command; returns its id.
+    pub fn log_command(&self, c: &NewCommand) -> Result<i64> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO commands (session_id, user, host, login, ts, offset, command, exit_status, blocked, origin)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            params![c.session_id, c.user, c.host, c.login, now_ts(), c.offset, c.command, c.exit_status, c.blocked, c.origin],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// Records the exit status of a logged command once it is known.
+    pub fn set_command_exit(&self, id: i64, exit_status: Option<i64>) -> Result<()> {
+        self.conn().execute(
+            "UPDATE commands SET exit_status = ?2 WHERE id = ?1",
+            params![id, exit_status],
+        )?;
+        Ok(())
+    }
+
+    /// Commands matching `f`, oldest first.
+    pub fn commands(&self, f: &CommandFilter) -> Result<Vec<CommandRow>> {
+        let mut sql = String::from(
+            "SELECT c.id, c.session_id, c.user, c.host, c.login, c.ts, c.offset, c.command, c.exit_status, c.blocked, c.origin
+             FROM commands c WHERE 1=1",
+        );
+        let mut args: Vec<Value> = Vec::new();
+        if let Some(g) = f.grep.as_deref().filter(|g| !g.is_empty()) {
+            if g.chars().count() >= 3 {
+                // A quoted FTS5 phrase: the trigram tokenizer makes it a substring match.
+                sql.push_str(
+                    " AND c.id IN (SELECT rowid FROM commands_fts WHERE commands_fts MATCH ?)",
+                );
+                args.push(Value::Text(format!("\"{}\"", g.replace('"', "\"\""))));
+            } else {
+                // Too short for trigrams: scan (still case-insensitive).
+                sql.push_str(" AND instr(lower(c.command), lower(?)) > 0");
+                args.push(Value::Text(g.to_string()));
+            }
+        }
+        if let Some(u) = &f.user {
+            sql.push_str(" AND c.user = ?");
+            args.push(Value::Text(u.clone()));
+        }
+        if let Some(h) = &f.host {
+            sql.push_str(" AND c.host = ?");
+            args.push(Value::Text(h.clone()));
+        }
+        if let Some(s) = f.session {
+            sql.push_str(" AND c.session_id = ?");
+            args.push(Value::Integer(s));
+        }
+        if let Some(t) = f.since {
+            sql.push_str(" AND c.ts >= ?");
+            args.push(Value::Real(t));
+        }
+        sql.push_str(" ORDER BY c.ts, c.id");
+        if let Some(n) = f.limit {
+            sql.push_str(&format!(" LIMIT {n}"));
+        }
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args), |r| {
+            Ok(CommandRow {
+                id: r.get(0)?,
+                session_id: r.get(1)?,
+                user: r.get(2)?,
+                host: r.get(3)?,
+                login: r.get(4)?,
+                ts: r.get(5)?,
+                offset: r.get(6)?,
+                command: r.get(7)?,
+                exit_status: r.get(8)?,
+                blocked: r.get(9)?,
+                origin: r.get(10)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db"), None).unwrap();
+        (dir, store)
+    }
+
+    fn session(store: &Store) -> i64 {
+        store
+            .start_session(&super::super::NewSession {
+                user: "alice",
+                source: "127.0.0.1",
+                host: "web1",
+                login: "root",
+                kind: "shell",
+                command: None,
+                recording: None,
+            })
+            .unwrap()
+    }
+
+    fn log(store: &Store, sid: i64, cmd: &str) -> i64 {
+        store
+            .log_command(&NewCommand {
+                session_id: sid,
+                user: "alice",
+                host: "web1",
+                login: "root",
+                offset: 1.5,
+                command: cmd,
+                exit_status: None,
+                blocked: false,
+                origin: "shell",
+            })
+            .unwrap()
+    }
+
+    #[test]
+    fn grep_is_a_case_insensitive_substring_search() {
+        let (_d, store) = store();
+        let sid = session(&store);
+        log(&store, sid, "systemctl restart nginx");
+        log(&store, sid, "tail -f /var/log/NGINX/error.log");
+        log(&store, sid, "ls -la");
+        let found = |g: &str| {
+            store
+                .commands(&CommandFilter {
+                    grep: Some(g.into()),
+                    ..Default::default()
+                })
+                .unwrap()
+                .into_iter()
+                .map(|c| c.command)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(found("nginx").len(), 2);
+        assert_eq!(found("art ngi"), vec!["systemctl restart nginx"]);
+        assert_eq!(found("-l"), vec!["ls -la"]);
+        assert_eq!(found("\"quoted\""), Vec::<String>::new());
+    }
+
+    #[test]
+    fn exit_status_is_set_later() {
+        let (_d, store) = store();
+        let sid = session(&store);
+        let id = log(&store, sid, "false");
+        store.set_command_exit(id, Some(1)).unwrap();
+        let rows = store
+            .commands(&CommandFilter {
+                session: Some(sid),
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(rows[0].exit_status, Some(1));
+    }
+}
