@@ -65,6 +65,8 @@ enum Command {
     Sessions(cli::sessions::SessionsArgs),
     /// Search the command log.
     Commands(cli::commands::CommandsArgs),
+    /// Play a session's recording in the terminal (space pauses, +/- speed, q quits).
+    Replay(cli::replay::ReplayArgs),
     /// Write a session's asciicast v2 recording.
     Export {
         id: i64,
@@ -72,6 +74,8 @@ enum Command {
         #[arg(short = 'o', long)]
         output: Option<PathBuf>,
     },
+    /// Totals per user and host: sessions, time, commands, blocked commands, denials, failed logins.
+    Report(cli::report::ReportArgs),
     /// Show or verify the audit log.
     Audit(cli::audit::AuditArgs),
 }
@@ -129,6 +133,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Policy(c) => cli::policy::run(dir, c),
         Command::Sessions(a) => cli::sessions::run(dir, a),
         Command::Commands(a) => cli::commands::run(dir, a),
+        Command::Replay(a) => cli::replay::run(dir, a),
+        Command::Report(a) => cli::report::run(dir, a),
         Command::Export { id, output } => cli::sessions::export(dir, id, output.as_deref()),
         Command::Audit(a) => cli::audit::run(dir, a),
     }

@@ -85,6 +85,8 @@ fn wrong_totp_is_refused() {
         lab.bastion.audit_events()
     );
     assert!(lab.bastion.audit_of("login_ok").is_empty());
+    let report = lab.bastion.json_lines(&["report", "--json"]);
+    assert!(report.iter().any(|r| r["user"] == "alice" && r["failed_logins"] == 1), "{report:?}");
 }
 
 #[test]

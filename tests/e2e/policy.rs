@@ -314,6 +314,27 @@ fn denied_exec_commands_never_run_and_the_command_log_is_searchable() {
         .bastion
         .json_lines(&["commands", "--grep", "shutdown", "--user", "bob", "--json"])
         .is_empty());
+    let report = lab
+        .bastion
+        .json_lines(&["report", "--since", "1h", "--json"]);
+    let alice_row = report
+        .iter()
+        .find(|r| r["user"] == "alice")
+        .expect("alice in report");
+    assert_eq!(
+        (
+            alice_row["sessions"].as_i64(),
+            alice_row["commands"].as_i64(),
+            alice_row["blocked_commands"].as_i64()
+        ),
+        (Some(3), Some(3), Some(1)),
+        "{report:?}"
+    );
+    let web1 = report
+        .iter()
+        .find(|r| r["host"] == "web1")
+        .expect("web1 in report");
+    assert_eq!(web1["commands"], 3);
     let table = lab.bastion.cli(&["commands", "--grep", "echo"]);
     assert!(
         table.stdout.contains("echo fine") && table.stdout.contains("root@web1"),

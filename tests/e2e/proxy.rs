@@ -342,6 +342,12 @@ fn pty_session_is_recorded_as_asciicast() {
     lab.bastion
         .cli(&["export", &id, "-o", exported.to_str().unwrap()])
         .assert_success();
+    let replay = lab
+        .bastion
+        .cli(&["replay", &id, "--speed", "1000", "--idle-limit", "0.01"]);
+    replay.assert_success();
+    assert!(replay.stdout.contains("MARK-42"), "{replay}");
+
     // asciinema wants a terminal even to print a recording.
     let argv: Vec<String> = vec![
         "asciinema".into(),

@@ -5,6 +5,8 @@ pub mod audit;
 pub mod commands;
 pub mod hosts;
 pub mod policy;
+pub mod replay;
+pub mod report;
 pub mod sessions;
 mod table;
 pub mod users;

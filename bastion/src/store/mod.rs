@@ -6,6 +6,7 @@
 mod audit;
 mod commands;
 mod hostkeys;
+mod report;
 mod schema;
 mod sessions;
 mod users;
@@ -18,6 +19,7 @@ use rusqlite::Connection;
 pub use audit::NewEvent;
 pub use commands::{CommandFilter, NewCommand};
 pub use hostkeys::PinCheck;
+pub use report::Totals;
 pub use sessions::{NewSession, SessionEnd, SessionFilter, SessionRow};
 pub use users::UserKey;
 

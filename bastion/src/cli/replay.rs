@@ -1,0 +1,171 @@
+//! `bastion replay ID`: plays a recording in the terminal at its real pace, with pause (space),
+//! faster/slower (+/-), quit (q), `--idle-limit` to cap pauses, and `--at-command N` to jump to
+//! the moment the session's Nth logged command ran.
+
+use std::io::{IsTerminal, Write};
+use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use nix::sys::termios::{self, SetArg, Termios};
+use recordings::{read_cast, EventKind};
+
+use super::open;
+use crate::store::CommandFilter;
+
+#[derive(Args)]
+pub struct ReplayArgs {
+    id: i64,
+    /// Playback speed factor (2 = twice as fast).
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// Longest pause between two events, in seconds.
+    #[arg(long)]
+    idle_limit: Option<f64>,
+    /// Start where the session's Nth logged command (1-based) was entered.
+    #[arg(long)]
+    at_command: Option<usize>,
+}
+
+/// Restores the terminal's mode when dropped, however replay ends.
+struct RawMode {
+    saved: Termios,
+}
+
+impl RawMode {
+    fn enable() -> Option<RawMode> {
+        let stdin = std::io::stdin();
+        let saved = termios::tcgetattr(stdin.as_fd()).ok()?;
+        let mut raw = saved.clone();
+        termios::cfmakeraw(&mut raw);
+        // Keep output processing so recorded \n still returns the carriage where the target's did.
+        raw.output_flags = saved.output_flags;
+        termios::tcsetattr(stdin.as_fd(), SetArg::TCSANOW, &raw).ok()?;
+        Some(RawMode { saved })
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        let _ = termios::tcsetattr(std::io::stdin().as_fd(), SetArg::TCSANOW, &self.saved);
+    }
+}
+
+pub fn run(dir: &Path, a: ReplayArgs) -> Result<ExitCode> {
+    if !(a.speed > 0.0 && a.speed.is_finite()) {
+        bail!("--speed must be a positive number");
+    }
+    let (_data, store) = open(dir)?;
+    let session = store
+        .session(a.id)?
+        .with_context(|| format!("no session {}", a.id))?;
+    let path: PathBuf = session.recording.map(PathBuf::from).with_context(|| {
+        format!(
+            "session {} ({}) has no recording: only terminal sessions are recorded",
+            a.id, session.kind
+        )
+    })?;
+    let cast = read_cast(&path).with_context(|| format!("reading {}", path.display()))?;
+    let start_at = match a.at_command {
+        None => 0.0,
+        Some(n) => {
+            let cmds = store.commands(&CommandFilter {
+                session: Some(a.id),
+                ..Default::default()
+            })?;
+            let Some(c) = n.checked_sub(1).and_then(|i| cmds.get(i)) else {
+                bail!(
+                    "session {} has {} logged commands; --at-command {n} is out of range",
+                    a.id,
+                    cmds.len()
+                );
+            };
+            c.offset
+        }
+    };
+    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let _raw = if interactive { RawMode::enable() } else { None };
+    let keys = if interactive {
+        Some(spawn_key_reader())
+    } else {
+        None
+    };
+
+    let mut out = std::io::stdout().lock();
+    let mut speed = a.speed;
+    let mut paused = false;
+    let mut last_time = start_at;
+    for ev in cast.events.iter().filter(|e| e.kind == EventKind::Output) {
+        if ev.time > start_at {
+            let mut gap = ev.time - last_time;
+            if let Some(limit) = a.idle_limit {
+                gap = gap.min(limit);
+            }
+            let mut remaining = Duration::from_secs_f64(gap.max(0.0) / speed);
+            // Wait out the gap while answering keys.
+            loop {
+                let started = Instant::now();
+                let key = match &keys {
+                    Some(rx) if paused => match rx.recv() {
+                        Ok(k) => Some(k),
+                        Err(_) => {
+                            paused = false; // the keyboard went away: never stay paused
+                            None
+                        }
+                    },
+                    Some(rx) => rx.recv_timeout(remaining).ok(),
+                    None => {
+                        std::thread::sleep(remaining);
+                        None
+                    }
+                };
+                if !paused {
+                    remaining = remaining.saturating_sub(started.elapsed());
+                }
+                match key {
+                    Some(b'q') | Some(3) => {
+                        out.write_all(b"\r\n")?;
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    Some(b' ') => paused = !paused,
+                    Some(b'+') | Some(b'=') => {
+                        speed = (speed * 2.0).min(64.0);
+                        remaining /= 2;
+                    }
+                    Some(b'-') => {
+                        speed = (speed / 2.0).max(1.0 / 64.0);
+                        remaining *= 2;
+                    }
+                    _ => {}
+                }
+                if !paused && (remaining.is_zero() || key.is_none()) {
+                    break;
+                }
+            }
+            last_time = ev.time;
+        }
+        out.write_all(ev.data.as_bytes())?;
+        out.flush()?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads single key bytes from stdin on a thread.
+fn spawn_key_reader() -> mpsc::Receiver<u8> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut stdin = std::io::stdin();
+        let mut b = [0u8; 1];
+        while let Ok(1) = stdin.read(&mut b) {
+            if tx.send(b[0]).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
