@@ -93,6 +93,11 @@ impl DataDir {
     pub fn policies_path(&self) -> PathBuf {
         self.resolve(&self.settings.policies)
     }
+    /// The running server's control socket (`bastion watch`, `bastion kill`).
+    pub fn control_socket_path(&self) -> PathBuf {
+        self.root.join("control.sock")
+    }
+
     pub fn recordings_dir(&self) -> PathBuf {
         self.resolve(&self.settings.recordings)
     }

@@ -76,6 +76,10 @@ enum Command {
     },
     /// Totals per user and host: sessions, time, commands, blocked commands, denials, failed logins.
     Report(cli::report::ReportArgs),
+    /// Follow a live session read-only (through the running server).
+    Watch { id: i64 },
+    /// Terminate a live session, with a message to its user (audited).
+    Kill { id: i64 },
     /// Show or verify the audit log.
     Audit(cli::audit::AuditArgs),
 }
@@ -135,6 +139,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Commands(a) => cli::commands::run(dir, a),
         Command::Replay(a) => cli::replay::run(dir, a),
         Command::Report(a) => cli::report::run(dir, a),
+        Command::Watch { id } => cli::live::watch(dir, id),
+        Command::Kill { id } => cli::live::kill(dir, id),
         Command::Export { id, output } => cli::sessions::export(dir, id, output.as_deref()),
         Command::Audit(a) => cli::audit::run(dir, a),
     }

@@ -86,7 +86,12 @@ fn wrong_totp_is_refused() {
     );
     assert!(lab.bastion.audit_of("login_ok").is_empty());
     let report = lab.bastion.json_lines(&["report", "--json"]);
-    assert!(report.iter().any(|r| r["user"] == "alice" && r["failed_logins"] == 1), "{report:?}");
+    assert!(
+        report
+            .iter()
+            .any(|r| r["user"] == "alice" && r["failed_logins"] == 1),
+        "{report:?}"
+    );
 }
 
 #[test]

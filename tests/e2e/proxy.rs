@@ -425,3 +425,68 @@ fn ini_inventory_is_honoured() {
     assert_eq!(out.stdout.trim(), "via-ini");
     client.run_ssh("alice", &["web1", "true"]).assert_failure();
 }
+
+/// An auditor joins a running shell with `bastion watch` (seeing the current screen first, then
+/// live output) and ends it with `bastion kill`; the user is told and both acts are audited.
+#[test]
+fn watch_shows_the_live_screen_and_kill_ends_the_session() {
+    let (lab, alice) = lab();
+    let client = Client::new(&lab.bastion, &alice);
+    let mut argv = client.ssh_argv("alice", &["web1"]);
+    argv.insert(1, "-tt".into());
+    let mut pty = PtySession::spawn(&argv, &client.env(), 80, 24);
+    pty.send("echo BEFORE-$((20+1))\r");
+    pty.expect("BEFORE-21", secs(20));
+    let active = lab.bastion.json_lines(&["sessions", "--active", "--json"]);
+    assert_eq!(active.len(), 1, "{active:?}");
+    let id = active[0]["id"].to_string();
+
+    let mut watcher = lab
+        .bastion
+        .command(&["watch", &id])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut watch_out = watcher.stdout.take().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    let reader = std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = std::io::Read::read(&mut watch_out, &mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    let text = || String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
+    poll(secs(10), || text().contains("BEFORE-21").then_some(()))
+        .unwrap_or_else(|| panic!("snapshot missing: {:?}", text()));
+    pty.send("echo LIVE-$((40+2))\r");
+    poll(secs(10), || text().contains("LIVE-42").then_some(()))
+        .unwrap_or_else(|| panic!("live output missing: {:?}", text()));
+
+    lab.bastion.cli(&["kill", &id]).assert_success();
+    pty.expect("terminated by an administrator", secs(10));
+    assert!(pty.wait(secs(20)).is_some(), "ssh must exit after kill");
+    assert!(watcher.wait().unwrap().success());
+    reader.join().unwrap();
+    assert_eq!(lab.bastion.audit_of("session_killed").len(), 1);
+    assert_eq!(lab.bastion.audit_of("session_watched").len(), 1);
+    let s = poll(secs(10), || {
+        lab.bastion
+            .sessions()
+            .into_iter()
+            .find(|s| s["status"] != "active")
+    })
+    .unwrap();
+    assert!(
+        s["end_reason"].as_str().unwrap().contains("terminated"),
+        "{s}"
+    );
+    lab.bastion.cli(&["kill", &id]).assert_failure();
+    let sock = lab.bastion.data_dir().join("control.sock");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&fs::metadata(&sock).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+}

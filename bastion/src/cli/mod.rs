@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod commands;
 pub mod hosts;
+pub mod live;
 pub mod policy;
 pub mod replay;
 pub mod report;

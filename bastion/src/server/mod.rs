@@ -1,6 +1,8 @@
 //! `bastion serve`: wires the data directory, store, access rules and the SSH listener together.
 
+mod control;
 mod handler;
+mod live;
 mod recovery;
 mod state;
 mod watcher;
@@ -15,6 +17,7 @@ use russh::{MethodKind, MethodSet};
 use crate::datadir::DataDir;
 use crate::keys;
 
+pub use live::{LiveSession, LiveSessions};
 pub use state::{Access, ConnInfo, Shared};
 
 /// Runs the SSH server until the process is stopped.
@@ -22,6 +25,7 @@ pub async fn serve(dir: DataDir, listen: Option<String>) -> Result<()> {
     let shared = Arc::new(Shared::load(dir)?);
     recovery::seal_interrupted(&shared)?;
     watcher::spawn(shared.clone());
+    control::spawn(shared.clone(), &shared.dir.control_socket_path())?;
 
     let host_key = keys::load_private(&shared.dir.host_key_path())?;
     let config = russh::server::Config {

@@ -41,6 +41,8 @@ pub struct Shared {
     access: RwLock<Arc<Access>>,
     pub limiter: RateLimiter,
     pub client_key: Arc<PrivateKey>,
+    /// Sessions in progress, for `bastion watch` and `bastion kill`.
+    pub live: super::LiveSessions,
 }
 
 /// Who is on the other end of an authenticated connection.
@@ -67,6 +69,7 @@ impl Shared {
             access: RwLock::new(Arc::new(access)),
             limiter,
             client_key,
+            live: Default::default(),
         })
     }
 

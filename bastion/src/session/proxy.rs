@@ -5,14 +5,12 @@
 //! control and memory stays bounded by the channel buffers.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use policies::{format_duration, SessionLimits};
-use recordings::Recorder;
 use russh::{client, Channel, ChannelMsg, Sig};
 
-use super::sftp_log::SftpLog;
+use super::taps::Taps;
 use super::UserChannel;
 
 /// How the pump ended.
@@ -37,8 +35,7 @@ struct TargetEnd {
 pub async fn pump(
     user: &mut UserChannel,
     target: Channel<client::Msg>,
-    recorder: Option<&Mutex<Recorder>>,
-    sftp: Option<&Mutex<SftpLog>>,
+    taps: &Taps<'_>,
     limits: &SessionLimits,
     standalone: bool,
 ) -> PumpOutcome {
@@ -48,13 +45,6 @@ pub async fn pump(
     let bytes_out = AtomicU64::new(0);
     let last_input_ms = AtomicU64::new(0);
     let eof_forwarded = std::sync::atomic::AtomicBool::new(false);
-    let record = |f: &dyn Fn(&mut Recorder) -> Result<(), recordings::RecordingError>| {
-        if let Some(r) = recorder {
-            if let Err(e) = f(&mut r.lock().unwrap_or_else(|p| p.into_inner())) {
-                tracing::error!("recording write failed: {e}");
-            }
-        }
-    };
     let has_pty = user.pty.is_some();
     let UserChannel {
         rx: urx,
@@ -73,12 +63,7 @@ pub async fn pump(
             match msg {
                 ChannelMsg::Data { data } => {
                     bytes_out.fetch_add(data.len() as u64, Ordering::Relaxed);
-                    record(&|r| r.output(&data));
-                    if let Some(log) = sftp {
-                        log.lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .target_bytes(&data);
-                    }
+                    taps.target_output(&data, true);
                     if utx.data_bytes(data).await.is_err() {
                         break;
                     }
@@ -86,7 +71,7 @@ pub async fn pump(
                 ChannelMsg::ExtendedData { data, ext } => {
                     bytes_out.fetch_add(data.len() as u64, Ordering::Relaxed);
                     if has_pty {
-                        record(&|r| r.output(&data));
+                        taps.target_output(&data, true);
                     }
                     if utx.extended_data_bytes(ext, data).await.is_err() {
                         break;
@@ -111,14 +96,7 @@ pub async fn pump(
                 ChannelMsg::Data { data } => {
                     bytes_in.fetch_add(data.len() as u64, Ordering::Relaxed);
                     last_input_ms.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
-                    if limits.record_input {
-                        record(&|r| r.input(&data));
-                    }
-                    if let Some(log) = sftp {
-                        log.lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .user_bytes(&data);
-                    }
+                    taps.user_input(&data);
                     if ttx.data_bytes(data).await.is_err() {
                         break;
                     }
@@ -132,7 +110,7 @@ pub async fn pump(
                     pix_width,
                     pix_height,
                 } => {
-                    record(&|r| r.resize(col_width, row_height));
+                    taps.resize(col_width, row_height);
                     // Keep the size current so the host menu comes back at the window's size.
                     if let Some(p) = pty.as_mut() {
                         p.cols = col_width;
@@ -166,8 +144,15 @@ pub async fn pump(
                 reason = "user closed the session".into();
                 let _ = ttx.close().await;
             }
+            why = killed(taps) => {
+                reason = format!("session ended: {why}");
+                let line = format!("\r\nbastion: {reason}\r\n");
+                let _ = if has_pty { utx.data_bytes(line.into_bytes()).await } else { utx.extended_data_bytes(1, line.into_bytes()).await };
+                let _ = ttx.close().await;
+                break None;
+            }
             _ = tick.tick() => {
-                record(&|r| r.flush_if_due());
+                taps.tick();
                 let now = started.elapsed();
                 let limit_msg = if deadline.as_ref().is_some_and(|(d, _)| now >= *d) {
                     deadline.as_ref().map(|(_, why)| why.clone())
@@ -202,6 +187,14 @@ pub async fn pump(
         bytes_out: bytes_out.load(Ordering::Relaxed),
         reason,
         eof_forwarded: eof_forwarded.load(Ordering::Relaxed),
+    }
+}
+
+/// Resolves when an administrator kills the session; never for sessions not registered live.
+async fn killed(taps: &Taps<'_>) -> String {
+    match taps.live {
+        Some(live) => live.killed().await,
+        None => std::future::pending().await,
     }
 }
 

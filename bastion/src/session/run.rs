@@ -8,6 +8,7 @@ use serde_json::json;
 use super::authorize::{authorize, Granted};
 use super::proxy::{pump, PumpOutcome};
 use super::sftp_log::{FileOp, SftpLog};
+use super::taps::Taps;
 use super::{upstream, UserChannel};
 use crate::server::{ConnInfo, Shared};
 use crate::store::{NewCommand, NewSession, SessionEnd};
@@ -210,6 +211,17 @@ async fn run_started(
         }
     };
     let sftp = (kind == Kind::Sftp).then(|| Mutex::new(SftpLog::default()));
+    let target_name = format!("{}@{}", g.login, g.host);
+    let screen = user.pty.as_ref().map(|p| (p.cols, p.rows));
+    let live = shared
+        .live
+        .register(session_id, &conn.user, &target_name, screen);
+    let taps = Taps {
+        recorder: recorder.as_ref(),
+        record_input: g.limits.record_input,
+        sftp: sftp.as_ref(),
+        live: Some(&live.session),
+    };
     let PumpOutcome {
         exit_status,
         exit_signal,
@@ -217,15 +229,8 @@ async fn run_started(
         bytes_out,
         reason,
         eof_forwarded,
-    } = pump(
-        user,
-        channel,
-        recorder.as_ref(),
-        sftp.as_ref(),
-        &g.limits,
-        standalone,
-    )
-    .await;
+    } = pump(user, channel, &taps, &g.limits, standalone).await;
+    drop(live);
     if let Some(log) = sftp {
         let (files, dropped) = log.into_inner().unwrap_or_else(|p| p.into_inner()).finish();
         audit_files(shared, conn, g, session_id, &files, dropped);

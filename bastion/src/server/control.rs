@@ -1,0 +1,131 @@
+//! The local control socket (`control.sock` in the data directory, mode 0600) through which
+//! `bastion watch` and `bastion kill` reach the running server.
+//!
+//! Protocol: the client sends one JSON line `{"cmd": "watch"|"kill", "id": N, "by": NAME}`; the
+//! server answers one JSON line `{"ok": true}` or `{"ok": false, "error": "..."}`. After a
+//! successful `watch` the server streams the session's current screen, then its live output,
+//! until the session ends or the watcher leaves.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::{Context, Result};
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::broadcast::error::RecvError;
+
+use super::Shared;
+
+/// Binds the socket (replacing a stale one) and serves it in the background.
+pub fn spawn(shared: Arc<Shared>, path: &Path) -> Result<()> {
+    if path.exists() {
+        if std::os::unix::net::UnixStream::connect(path).is_ok() {
+            anyhow::bail!(
+                "{} is in use: is another bastion serving this data directory?",
+                path.display()
+            );
+        }
+        std::fs::remove_file(path).with_context(|| format!("removing stale {}", path.display()))?;
+    }
+    let listener =
+        UnixListener::bind(path).with_context(|| format!("binding {}", path.display()))?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("setting permissions on {}", path.display()))?;
+    tokio::spawn(async move {
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => {
+                    let shared = shared.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = handle(shared, stream).await {
+                            tracing::debug!("control connection: {e:#}");
+                        }
+                    });
+                }
+                Err(e) => tracing::warn!("control socket accept: {e}"),
+            }
+        }
+    });
+    Ok(())
+}
+
+async fn handle(shared: Arc<Shared>, stream: UnixStream) -> Result<()> {
+    let uid = stream.peer_cred().map(|c| c.uid()).ok();
+    let (read, mut write) = stream.into_split();
+    let line = read_request(read).await?;
+    let req: serde_json::Value = serde_json::from_str(&line).context("bad request")?;
+    let id = req["id"].as_i64().unwrap_or(-1);
+    let by = format!(
+        "{} (uid {})",
+        req["by"].as_str().unwrap_or("?"),
+        uid.map(|u| u.to_string()).unwrap_or("?".into())
+    );
+    let reply = |v: serde_json::Value| format!("{v}\n");
+    let Some(live) = shared.live.get(id) else {
+        write
+            .write_all(
+                reply(json!({"ok": false, "error": format!("no live session {id}")})).as_bytes(),
+            )
+            .await?;
+        return Ok(());
+    };
+    match req["cmd"].as_str() {
+        Some("kill") => {
+            shared.audit(
+                "session_killed",
+                Some(&live.user),
+                None,
+                json!({"session": id, "target": live.target, "by": by}),
+            );
+            live.kill(format!("terminated by an administrator ({by})"));
+            write
+                .write_all(reply(json!({"ok": true})).as_bytes())
+                .await?;
+        }
+        Some("watch") => {
+            shared.audit(
+                "session_watched",
+                Some(&live.user),
+                None,
+                json!({"session": id, "target": live.target, "by": by}),
+            );
+            let (snapshot, mut rx) = live.join();
+            drop(live); // the stream ends when the session does
+            write
+                .write_all(reply(json!({"ok": true})).as_bytes())
+                .await?;
+            write.write_all(&snapshot).await?;
+            loop {
+                match rx.recv().await {
+                    Ok(bytes) => write.write_all(&bytes).await?,
+                    Err(RecvError::Lagged(n)) => {
+                        tracing::debug!("watcher of session {id} skipped {n} chunks")
+                    }
+                    Err(RecvError::Closed) => break,
+                }
+            }
+            write.shutdown().await?;
+        }
+        _ => {
+            write
+                .write_all(reply(json!({"ok": false, "error": "unknown command"})).as_bytes())
+                .await?
+        }
+    }
+    Ok(())
+}
+
+/// Reads one request line, bounded so a misbehaving client cannot make the server buffer forever.
+async fn read_request<R: tokio::io::AsyncRead + Unpin>(read: R) -> Result<String> {
+    let mut line = String::new();
+    let n = BufReader::new(tokio::io::AsyncReadExt::take(read, 4096))
+        .read_line(&mut line)
+        .await?;
+    anyhow::ensure!(
+        n > 0 && line.ends_with('\n'),
+        "request line missing or too long"
+    );
+    Ok(line)
+}

@@ -1,0 +1,132 @@
+//! Sessions in progress, for auditors: a live screen model per terminal session (so a watcher
+//! joining mid-session sees the current screen, not a blank one), a broadcast of new output,
+//! and a kill switch.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{broadcast, watch};
+
+/// One live session.
+pub struct LiveSession {
+    pub id: i64,
+    pub user: String,
+    pub target: String,
+    screen: Mutex<Option<vt100::Parser>>,
+    output: broadcast::Sender<Vec<u8>>,
+    kill: watch::Sender<Option<String>>,
+}
+
+impl LiveSession {
+    /// Feeds target output to the screen model and to watchers.
+    pub fn output(&self, data: &[u8]) {
+        let mut screen = self.screen.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = screen.as_mut() {
+            p.process(data);
+        }
+        // Sent under the screen lock, so a joining watcher's snapshot and stream never overlap
+        // or leave a gap.
+        let _ = self.output.send(data.to_vec());
+    }
+
+    /// Follows the user's terminal size.
+    pub fn resize(&self, cols: u32, rows: u32) {
+        let mut screen = self.screen.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(p) = screen.as_mut() {
+            p.screen_mut()
+                .set_size(rows.clamp(1, 500) as u16, cols.clamp(1, 1000) as u16);
+        }
+    }
+
+    /// The current screen as bytes that redraw it, plus a receiver of everything after it.
+    pub fn join(&self) -> (Vec<u8>, broadcast::Receiver<Vec<u8>>) {
+        let screen = self.screen.lock().unwrap_or_else(|p| p.into_inner());
+        let snapshot = screen
+            .as_ref()
+            .map(|p| p.screen().contents_formatted())
+            .unwrap_or_default();
+        (snapshot, self.output.subscribe())
+    }
+
+    /// Asks the session to end with `reason` shown to the user.
+    pub fn kill(&self, reason: String) {
+        let _ = self.kill.send(Some(reason));
+    }
+
+    /// Resolves once the session is killed, with the reason.
+    pub async fn killed(&self) -> String {
+        let mut rx = self.kill.subscribe();
+        loop {
+            if let Some(r) = rx.borrow_and_update().clone() {
+                return r;
+            }
+            if rx.changed().await.is_err() {
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+}
+
+/// The registry of live sessions.
+#[derive(Default)]
+pub struct LiveSessions {
+    map: Mutex<HashMap<i64, Arc<LiveSession>>>,
+}
+
+impl LiveSessions {
+    /// Registers a session; `screen` is its terminal size when it has one.
+    pub fn register(
+        &self,
+        id: i64,
+        user: &str,
+        target: &str,
+        screen: Option<(u32, u32)>,
+    ) -> LiveGuard<'_> {
+        let (output, _) = broadcast::channel(1024);
+        let (kill, _) = watch::channel(None);
+        let parser = screen.map(|(cols, rows)| {
+            vt100::Parser::new(rows.clamp(1, 500) as u16, cols.clamp(1, 1000) as u16, 0)
+        });
+        let session = Arc::new(LiveSession {
+            id,
+            user: user.to_string(),
+            target: target.to_string(),
+            screen: Mutex::new(parser),
+            output,
+            kill,
+        });
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id, session.clone());
+        LiveGuard {
+            registry: self,
+            session,
+        }
+    }
+
+    /// A live session by id.
+    pub fn get(&self, id: i64) -> Option<Arc<LiveSession>> {
+        self.map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .cloned()
+    }
+}
+
+/// Keeps a session registered while it runs; unregisters on drop.
+pub struct LiveGuard<'a> {
+    registry: &'a LiveSessions,
+    pub session: Arc<LiveSession>,
+}
+
+impl Drop for LiveGuard<'_> {
+    fn drop(&mut self) {
+        self.registry
+            .map
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.session.id);
+    }
+}

@@ -1,0 +1,69 @@
+//! Everything that observes a proxied stream without changing it: the recording, the SFTP file
+//! log, and the live view auditors watch. The pump calls one method per event; each tap is
+//! optional.
+
+use std::sync::Mutex;
+
+use recordings::Recorder;
+
+use super::sftp_log::SftpLog;
+use crate::server::LiveSession;
+
+/// The observers of one session.
+#[derive(Default)]
+pub struct Taps<'a> {
+    pub recorder: Option<&'a Mutex<Recorder>>,
+    pub record_input: bool,
+    pub sftp: Option<&'a Mutex<SftpLog>>,
+    pub live: Option<&'a LiveSession>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Taps<'_> {
+    fn record(&self, f: impl FnOnce(&mut Recorder) -> Result<(), recordings::RecordingError>) {
+        if let Some(r) = self.recorder {
+            if let Err(e) = f(&mut lock(r)) {
+                tracing::error!("recording write failed: {e}");
+            }
+        }
+    }
+
+    /// Bytes the target printed (stdout, or stderr on a PTY where both are the screen).
+    pub fn target_output(&self, data: &[u8], screen: bool) {
+        if screen {
+            self.record(|r| r.output(data));
+            if let Some(live) = self.live {
+                live.output(data);
+            }
+        }
+        if let Some(log) = self.sftp {
+            lock(log).target_bytes(data);
+        }
+    }
+
+    /// Bytes the user sent.
+    pub fn user_input(&self, data: &[u8]) {
+        if self.record_input {
+            self.record(|r| r.input(data));
+        }
+        if let Some(log) = self.sftp {
+            lock(log).user_bytes(data);
+        }
+    }
+
+    /// The user's terminal changed size.
+    pub fn resize(&self, cols: u32, rows: u32) {
+        self.record(|r| r.resize(cols, rows));
+        if let Some(live) = self.live {
+            live.resize(cols, rows);
+        }
+    }
+
+    /// Called every second: keeps the one-second flush promise of recordings.
+    pub fn tick(&self) {
+        self.record(|r| r.flush_if_due());
+    }
+}
