@@ -24,7 +24,8 @@ pub struct AuditArgs {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check every hash link and signature; exit 1 naming the first bad record.
+    /// Check every hash link and signature, and every sealed recording against its file;
+    /// exit 1 naming the first bad record and each changed, truncated or missing recording.
     Verify,
 }
 
@@ -33,16 +34,26 @@ pub fn run(dir: &Path, a: AuditArgs) -> Result<ExitCode> {
     if let Some(AuditCommand::Verify) = a.command {
         let vk = keys::load_signing_key(&data.signing_key_path())?.verifying_key();
         let n = store.audit_records(None)?.len();
-        return Ok(match store.verify_audit(&vk)? {
-            None => {
-                println!("audit log ok: {n} records, hash chain and signatures verified");
-                ExitCode::SUCCESS
-            }
-            Some((id, why)) => {
-                println!("audit log TAMPERED: record {id}: {why}");
-                ExitCode::from(1)
-            }
-        });
+        let chain = store.verify_audit(&vk)?;
+        if let Some((id, why)) = &chain {
+            println!("audit log TAMPERED: record {id}: {why}");
+        }
+        let seals = store.recording_seals()?;
+        let bad: Vec<_> = seals
+            .iter()
+            .filter_map(|s| s.check().map(|(path, why)| (s.session, path, why)))
+            .collect();
+        for (session, path, why) in &bad {
+            println!("recording TAMPERED: session {session}: {path}: {why}");
+        }
+        if chain.is_some() || !bad.is_empty() {
+            return Ok(ExitCode::from(1));
+        }
+        println!(
+            "audit log ok: {n} records, hash chain and signatures verified; {} sealed recordings match",
+            seals.len()
+        );
+        return Ok(ExitCode::SUCCESS);
     }
     let since = a.since.as_deref().map(parse_since).transpose()?;
     let records = store.audit_records(since)?;
