@@ -82,7 +82,56 @@ impl Store {
             params![id, ts, ev.event, ev.user, ev.source, detail, prev, hash, sig],
         )?;
         tx.commit()?;
+        self.write_audit_head(id, &hash);
         Ok(id)
+    }
+
+    /// Records the newest audit record outside the database (write to a temp file, then rename,
+    /// so a crash never leaves a torn head). Failing here is logged, not fatal: the record is
+    /// already committed, and verify reports a head that lags behind as fine.
+    fn write_audit_head(&self, id: i64, hash: &str) {
+        let tmp = self.audit_head.with_extension("audit-head.tmp");
+        let text = format!("{}\n", serde_json::json!({"id": id, "hash": hash}));
+        if let Err(e) =
+            std::fs::write(&tmp, text).and_then(|_| std::fs::rename(&tmp, &self.audit_head))
+        {
+            tracing::error!("cannot write {}: {e}", self.audit_head.display());
+        }
+    }
+
+    /// Compares the database's newest records with the head file: the record it names must be
+    /// there with the same hash (the head may lag, never lead). `last_id` is the newest id seen.
+    fn check_audit_head(
+        &self,
+        last_id: i64,
+        hash_of: impl Fn(i64) -> Option<String>,
+    ) -> Option<(i64, String)> {
+        let text =
+            match std::fs::read_to_string(&self.audit_head) {
+                Ok(t) => t,
+                Err(_) if last_id == 0 => return None,
+                Err(e) => return Some((
+                    last_id + 1,
+                    format!(
+                        "audit head file {} unreadable ({e}): newest records may have been deleted",
+                        self.audit_head.display()
+                    ),
+                )),
+            };
+        let head: Value = serde_json::from_str(text.trim()).unwrap_or(Value::Null);
+        let (Some(id), Some(hash)) = (head["id"].as_i64(), head["hash"].as_str()) else {
+            return Some((
+                last_id + 1,
+                format!("audit head file {} is corrupt", self.audit_head.display()),
+            ));
+        };
+        if id > last_id {
+            return Some((last_id + 1, format!("records {}..={id} are missing: the log ends at {last_id} but the audit head names record {id}", last_id + 1)));
+        }
+        match hash_of(id) {
+            Some(h) if h == hash => None,
+            _ => Some((id, "does not match the audit head file's hash".into())),
+        }
     }
 
     /// Audit records since `since` (Unix seconds), oldest first.
@@ -157,7 +206,14 @@ impl Store {
             expected_prev = hash;
             expected_id += 1;
         }
-        Ok(None)
+        drop(rows);
+        drop(st);
+        let last_id = expected_id - 1;
+        let hash_of = |id: i64| -> Option<String> {
+            conn.query_row("SELECT hash FROM audit WHERE id = ?1", [id], |r| r.get(0))
+                .ok()
+        };
+        Ok(self.check_audit_head(last_id, hash_of))
     }
 }
 
@@ -338,6 +394,28 @@ mod tests {
             .unwrap();
         let bad = s.verify_audit(&vk).unwrap().unwrap();
         assert_eq!(bad.0, 3, "{bad:?}");
+    }
+
+    #[test]
+    fn deleting_the_newest_records_is_detected_through_the_head_file() {
+        let (_d, s, vk) = store();
+        for n in ["a", "b", "c", "d"] {
+            s.audit(ev(n)).unwrap();
+        }
+        assert_eq!(s.verify_audit(&vk).unwrap(), None);
+        s.conn()
+            .execute("DELETE FROM audit WHERE id >= 3", [])
+            .unwrap();
+        let bad = s.verify_audit(&vk).unwrap().unwrap();
+        assert_eq!(bad.0, 3, "{bad:?}");
+        assert!(bad.1.contains("missing"), "{bad:?}");
+        s.audit(ev("e")).unwrap(); // the log goes on from 3; head now names the new record 3
+        assert_eq!(s.verify_audit(&vk).unwrap(), None);
+        std::fs::remove_file(&s.audit_head).unwrap();
+        assert!(
+            s.verify_audit(&vk).unwrap().is_some(),
+            "a missing head with records is suspicious"
+        );
     }
 
     #[test]

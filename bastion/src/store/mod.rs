@@ -38,6 +38,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct Store {
     conn: Mutex<Connection>,
     signer: Option<ed25519_dalek::SigningKey>,
+    /// `<db>.audit-head`: the newest audit record's id and hash, kept outside the database so
+    /// deleting the newest rows (which leaves a valid chain) is still detected.
+    audit_head: std::path::PathBuf,
 }
 
 impl Store {
@@ -54,6 +57,7 @@ impl Store {
         Ok(Store {
             conn: Mutex::new(conn),
             signer,
+            audit_head: path.with_extension("audit-head"),
         })
     }
 
