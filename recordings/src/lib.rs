@@ -5,13 +5,16 @@
 //! - [`seal_file`] and [`repair_and_seal`] compute the SHA-256 and size that the audit log signs;
 //!   repair first cuts a crashed recording back to its last complete event.
 //! - [`read_cast`] parses a recording back, for export, replay and tests.
+//! - [`CommandLog`] reconstructs the commands typed in an interactive shell from the PTY streams.
 
 mod cast;
+mod commandlog;
 mod error;
 mod recorder;
 mod seal;
 
 pub use cast::{read_cast, Cast, Event, EventKind, Header};
+pub use commandlog::{CommandLog, LoggedCommand};
 pub use error::RecordingError;
 pub use recorder::Recorder;
 pub use seal::{repair_and_seal, seal_file, Seal};

@@ -6,6 +6,7 @@ mod menu_loop;
 mod proxy;
 mod run;
 mod sftp_log;
+mod shell_log;
 mod taps;
 mod upstream;
 

@@ -8,6 +8,7 @@ use serde_json::json;
 use super::authorize::{authorize, Granted};
 use super::proxy::{pump, PumpOutcome};
 use super::sftp_log::{FileOp, SftpLog};
+use super::shell_log::ShellLog;
 use super::taps::Taps;
 use super::{upstream, UserChannel};
 use crate::server::{ConnInfo, Shared};
@@ -216,11 +217,14 @@ async fn run_started(
     let live = shared
         .live
         .register(session_id, &conn.user, &target_name, screen);
+    let shell = (kind == Kind::Shell && user.pty.is_some())
+        .then(|| ShellLog::new(&shared.store, session_id, &conn.user, &g.host, &g.login));
     let taps = Taps {
         recorder: recorder.as_ref(),
         record_input: g.limits.record_input,
         sftp: sftp.as_ref(),
         live: Some(&live.session),
+        shell: shell.as_ref(),
     };
     let PumpOutcome {
         exit_status,
@@ -231,6 +235,9 @@ async fn run_started(
         eof_forwarded,
     } = pump(user, channel, &taps, &g.limits, standalone).await;
     drop(live);
+    if let Some(shell) = &shell {
+        shell.finish();
+    }
     if let Some(log) = sftp {
         let (files, dropped) = log.into_inner().unwrap_or_else(|p| p.into_inner()).finish();
         audit_files(shared, conn, g, session_id, &files, dropped);

@@ -1,5 +1,5 @@
 //! Everything that observes a proxied stream without changing it: the recording, the SFTP file
-//! log, and the live view auditors watch. The pump calls one method per event; each tap is
+//! log, the shell command log, and the live view auditors watch. The pump calls one method per event; each tap is
 //! optional.
 
 use std::sync::Mutex;
@@ -7,6 +7,7 @@ use std::sync::Mutex;
 use recordings::Recorder;
 
 use super::sftp_log::SftpLog;
+use super::shell_log::ShellLog;
 use crate::server::LiveSession;
 
 /// The observers of one session.
@@ -16,6 +17,7 @@ pub struct Taps<'a> {
     pub record_input: bool,
     pub sftp: Option<&'a Mutex<SftpLog>>,
     pub live: Option<&'a LiveSession>,
+    pub shell: Option<&'a ShellLog<'a>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -38,6 +40,9 @@ impl Taps<'_> {
             if let Some(live) = self.live {
                 live.output(data);
             }
+            if let Some(shell) = self.shell {
+                shell.output(data);
+            }
         }
         if let Some(log) = self.sftp {
             lock(log).target_bytes(data);
@@ -51,6 +56,9 @@ impl Taps<'_> {
         }
         if let Some(log) = self.sftp {
             lock(log).user_bytes(data);
+        }
+        if let Some(shell) = self.shell {
+            shell.input(data);
         }
     }
 

@@ -106,18 +106,19 @@ impl Store {
         last_id: i64,
         hash_of: impl Fn(i64) -> Option<String>,
     ) -> Option<(i64, String)> {
-        let text =
-            match std::fs::read_to_string(&self.audit_head) {
-                Ok(t) => t,
-                Err(_) if last_id == 0 => return None,
-                Err(e) => return Some((
+        let text = match std::fs::read_to_string(&self.audit_head) {
+            Ok(t) => t,
+            Err(_) if last_id == 0 => return None,
+            Err(e) => {
+                return Some((
                     last_id + 1,
                     format!(
                         "audit head file {} unreadable ({e}): newest records may have been deleted",
                         self.audit_head.display()
                     ),
-                )),
-            };
+                ))
+            }
+        };
         let head: Value = serde_json::from_str(text.trim()).unwrap_or(Value::Null);
         let (Some(id), Some(hash)) = (head["id"].as_i64(), head["hash"].as_str()) else {
             return Some((

@@ -1,0 +1,103 @@
+//! Reconstructing the commands a user ran in an interactive shell from the two PTY streams.
+//!
+//! The target's line editor (readline, libedit, zle, ...) echoes and redraws the command line
+//! as the user edits it; history recall and tab completion show up only there. So the command
+//! text is read off the *output*: a one-row model of the terminal ([`line`]) follows the echo
+//! through `vte`, including backspaces, cursor moves, erase, insert and delete. The *input*
+//! only tells when a line is submitted (Enter), cancelled (Ctrl-C), where a bracketed paste
+//! begins and ends, and where on the row the user started typing (the end of the prompt).
+//!
+//! - Enter does not conclude a line at once: the echo of the last keys may still be on its way.
+//!   The line is read when the echo moves to the next row (the shell's `\r\n`), when the user
+//!   types again after more output came, when a full-screen program starts, or at
+//!   [`CommandLog::finish`].
+//! - Nothing typed blind ends up in a command: a line typed as plain characters counts only
+//!   if the echo shows exactly those characters, and an edited line only if the target drew
+//!   anything while it was typed. A password typed at a `sudo` prompt yields nothing.
+//! - Inside full-screen programs (alternate screen: vim, less, top, ...) nothing is detected.
+//! - Lines typed before the previous command's echo arrived (type-ahead, unbracketed pastes)
+//!   are matched against later rows: by the typed text for plain lines, by the last prompt
+//!   seen for edited ones.
+//! - Memory is bounded: one row of at most 16 Ki cells, at most 64 lines waiting, OSC strings
+//!   cut off at 4 KiB.
+
+mod input;
+mod line;
+mod output;
+mod state;
+
+use input::{Key, KeyDecoder};
+use output::OutputParser;
+use state::Core;
+
+/// A command the user ran.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoggedCommand {
+    /// Session time of the Enter key, in seconds, as passed to [`CommandLog::input`].
+    pub at: f64,
+    /// The command line as the target echoed it, prompt and trailing blanks removed.
+    pub text: String,
+    /// Exit status, when the shell reports it. Not detected yet: always `None`.
+    pub exit_status: Option<i32>,
+}
+
+/// The command log of one interactive session. Feed it both directions of the PTY, in the
+/// order they were seen.
+#[derive(Default)]
+pub struct CommandLog {
+    keys: KeyDecoder,
+    parser: OutputParser,
+    core: Core,
+    scratch: Vec<Key>,
+}
+
+impl std::fmt::Debug for CommandLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CommandLog")
+            .field("fullscreen", &self.core.fullscreen)
+            .field("pending_line", &self.pending_line())
+            .finish_non_exhaustive()
+    }
+}
+
+impl CommandLog {
+    /// An empty log, for a session that has not started yet.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The user's keystrokes (client → target) at session time `at`. Returns the commands this
+    /// input concluded: earlier submitted lines that were still waiting for their echo.
+    pub fn input(&mut self, at: f64, bytes: &[u8]) -> Vec<LoggedCommand> {
+        let mut keys = std::mem::take(&mut self.scratch);
+        self.keys.decode(bytes, &mut keys);
+        for key in keys.drain(..) {
+            self.core.key(at, key);
+        }
+        self.scratch = keys;
+        std::mem::take(&mut self.core.done)
+    }
+
+    /// The target's output (target → client) at session time `at`. Returns the commands whose
+    /// echo this output completed.
+    pub fn output(&mut self, _at: f64, bytes: &[u8]) -> Vec<LoggedCommand> {
+        if !bytes.is_empty() {
+            self.core.output_begins();
+            self.parser.advance(&mut self.core, bytes);
+        }
+        std::mem::take(&mut self.core.done)
+    }
+
+    /// The command line being typed, as echoed so far; `None` when nothing is typed, the start
+    /// of the line is unknown, or a full-screen program runs.
+    pub fn pending_line(&self) -> Option<String> {
+        self.core.pending_line()
+    }
+
+    /// The session ended. Submitted lines still waiting are read off the echo as it stands; a
+    /// line that was never submitted is not a command.
+    pub fn finish(&mut self) -> Vec<LoggedCommand> {
+        self.core.finish();
+        std::mem::take(&mut self.core.done)
+    }
+}

@@ -1,0 +1,141 @@
+//! The command log of real interactive shells: what an engineer types through real `ssh` on a
+//! PTY into a real bash on the target, with line editing, history, tab completion, Ctrl-C, a
+//! password prompt and a full-screen editor, comes out as exactly the commands that ran.
+
+use std::fs;
+
+use e2e::{secs, Client, Lab, PtySession};
+
+const BIN: &str = env!("CARGO_BIN_EXE_bastion");
+
+#[test]
+fn typed_commands_are_logged_as_they_ran_and_secrets_never_are() {
+    let mut lab = Lab::new(BIN, &[("web1", &[])]);
+    lab.bastion.write_policies(
+        "roles:\n  - name: ops\n    members: [alice]\n    hosts: [web1]\n    logins: [root]\n    require_totp: false\n",
+    );
+    let alice = lab.bastion.add_user("alice", false);
+    lab.serve();
+    let client = Client::new(&lab.bastion, &alice);
+    let work = lab.target("web1").dir().join("work");
+    fs::create_dir_all(&work).unwrap();
+    fs::write(work.join("verylongfilename_abc"), "x").unwrap();
+
+    let mut argv = client.ssh_argv("alice", &["web1"]);
+    argv.insert(1, "-tt".into());
+    let mut sh = PtySession::spawn(&argv, &client.env(), 100, 30);
+    // Wait for the target's own prompt, then set a plain one so the test does not depend on
+    // the target's bash configuration.
+    sh.expect("# ", secs(20));
+    let setup = format!("PS1='PROM''PT$ '; cd {}", work.display());
+    sh.send(&format!("{setup}\r"));
+    sh.expect("PROMPT$ ", secs(20));
+
+    // Backspace fixes a typo.
+    sh.send("echo hellp");
+    sh.expect("hellp", secs(5));
+    sh.send("\x7fo world\r");
+    sh.expect("hello world\r\n", secs(10));
+    sh.expect("PROMPT$ ", secs(10));
+    // Up arrow recalls it.
+    sh.send("\x1b[A");
+    sh.expect("echo hello world", secs(5));
+    sh.send("\r");
+    sh.expect("hello world\r\n", secs(10));
+    sh.expect("PROMPT$ ", secs(10));
+    // Cursor left, insert in the middle.
+    sh.send("echo ac");
+    sh.expect("echo ac", secs(5));
+    sh.send("\x1b[Db\r");
+    sh.expect("abc\r\n", secs(10));
+    sh.expect("PROMPT$ ", secs(10));
+    // Tab completion, resolved to what bash completed.
+    sh.send("ls very");
+    sh.expect("very", secs(5));
+    sh.send("\t");
+    sh.expect("longfilename_abc", secs(5));
+    sh.send("\r");
+    sh.expect("verylongfilename_abc\r\n", secs(10));
+    sh.expect("PROMPT$ ", secs(10));
+    // Ctrl-C cancels a line: not a command.
+    sh.send("echo cancelled-line");
+    sh.expect("cancelled-line", secs(5));
+    sh.send("\x03");
+    sh.expect("PROMPT$ ", secs(10));
+    // A password typed with echo off is never stored anywhere.
+    sh.send("read -s -p 'Password: ' pw; echo got-${#pw}\r");
+    sh.expect("Password: ", secs(10));
+    sh.send("hunter2secret\r");
+    sh.expect("got-13", secs(10));
+    sh.expect("PROMPT$ ", secs(10));
+    // A full-screen editor adds no junk commands.
+    sh.send("vim -u NONE -N notes.txt\r");
+    sh.expect("notes.txt", secs(10));
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    sh.send("ihello from vim\x1b");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    sh.send(":wq\r");
+    sh.expect("PROMPT$ ", secs(10));
+    sh.send("cat notes.txt\r");
+    sh.expect("hello from vim\r\n", secs(10));
+    sh.expect("PROMPT$ ", secs(10));
+    sh.send("exit\r");
+    assert_eq!(sh.wait(secs(20)), Some(0));
+    assert_eq!(
+        fs::read_to_string(work.join("notes.txt")).unwrap(),
+        "hello from vim\n"
+    );
+
+    let session = lab.bastion.sessions()[0]["id"].to_string();
+    let logged: Vec<String> = lab
+        .bastion
+        .json_lines(&["commands", "--session", &session, "--json"])
+        .iter()
+        .map(|c| c["command"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        logged,
+        vec![
+            setup.as_str(),
+            "echo hello world",
+            "echo hello world",
+            "echo abc",
+            "ls verylongfilename_abc",
+            "read -s -p 'Password: ' pw; echo got-${#pw}",
+            "vim -u NONE -N notes.txt",
+            "cat notes.txt",
+            "exit",
+        ]
+    );
+    let all = lab
+        .bastion
+        .json_lines(&["commands", "--grep", "hello", "--json"]);
+    assert_eq!(all.len(), 2, "{all:?}");
+
+    // The secret is nowhere: not in the command log, the recording, the database or the audit.
+    let rec = lab.bastion.sessions()[0]["recording"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(!fs::read_to_string(&rec).unwrap().contains("hunter2"));
+    for f in ["bastion.db", "bastion.db-wal"] {
+        let bytes = fs::read(lab.bastion.data_dir().join(f)).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("hunter2"),
+            "secret found in {f}"
+        );
+    }
+    assert!(!serde_json::to_string(&lab.bastion.audit_events())
+        .unwrap()
+        .contains("hunter2"));
+
+    // Replay can start where a logged command was entered.
+    let replay = lab
+        .bastion
+        .cli(&["replay", &session, "--at-command", "4", "--speed", "1000"]);
+    replay.assert_success();
+    assert!(replay.stdout.contains("abc"), "{replay}");
+    lab.bastion
+        .cli(&["replay", &session, "--at-command", "99"])
+        .assert_failure();
+}
