@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Stdio};
 use std::time::Duration;
 
-use e2e::{poll, secs, Client, KeyPair, Lab, Outcome, PtySession, TestUser};
+use e2e::{poll, secs, Client, KeyPair, Lab, Outcome, TestUser};
 use rusqlite::{params, Connection};
 use serde_json::Value;
 
@@ -63,9 +63,7 @@ fn assert_verified(lab: &Lab) {
 /// session's `bastion sessions --json` entry.
 fn recorded_shell(lab: &Lab, client: &Client) -> Value {
     let before = lab.bastion.sessions().len();
-    let mut argv = client.ssh_argv("alice", &["web1"]);
-    argv.insert(1, "-tt".into());
-    let mut pty = PtySession::spawn(&argv, &client.env(), 80, 24);
+    let mut pty = client.terminal("alice", &["web1"], 80, 24);
     pty.send("echo MARK-$((6*7))\r");
     pty.expect("MARK-42", secs(20));
     pty.send("exit\r");
@@ -365,9 +363,7 @@ fn crash_mid_session_leaves_a_playable_recording() {
     let client = Client::new(&lab.bastion, &alice);
     let mut exec = background_exec(&client);
 
-    let mut argv = client.ssh_argv("alice", &["web1"]);
-    argv.insert(1, "-tt".into());
-    let mut pty = PtySession::spawn(&argv, &client.env(), 80, 24);
+    let mut pty = client.terminal("alice", &["web1"], 80, 24);
     pty.send("echo MARK-$((6*7))\r");
     pty.expect("MARK-42", secs(20));
     let active = poll(secs(10), || {

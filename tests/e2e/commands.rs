@@ -4,7 +4,7 @@
 
 use std::fs;
 
-use e2e::{secs, Client, Lab, PtySession};
+use e2e::{secs, Client, Lab};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bastion");
 
@@ -21,9 +21,7 @@ fn typed_commands_are_logged_as_they_ran_and_secrets_never_are() {
     fs::create_dir_all(&work).unwrap();
     fs::write(work.join("verylongfilename_abc"), "x").unwrap();
 
-    let mut argv = client.ssh_argv("alice", &["web1"]);
-    argv.insert(1, "-tt".into());
-    let mut sh = PtySession::spawn(&argv, &client.env(), 100, 30);
+    let mut sh = client.terminal("alice", &["web1"], 100, 30);
     // Wait for the target's own prompt, then set a plain one so the test does not depend on
     // the target's bash configuration.
     sh.expect("# ", secs(20));

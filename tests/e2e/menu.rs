@@ -17,9 +17,7 @@ const POLICY: &str = "roles:
 
 /// `ssh -tt ... alice@127.0.0.1` (no target, so the bastion shows the menu) on a PTY.
 fn menu_session(client: &Client, login: &str, cols: u16, rows: u16) -> PtySession {
-    let mut argv = client.ssh_argv(login, &[]);
-    argv.insert(1, "-tt".into());
-    PtySession::spawn(&argv, &client.env(), cols, rows)
+    client.terminal(login, &[], cols, rows)
 }
 
 fn lab_with(hosts: &[(&str, &[&str])]) -> (Lab, TestUser) {

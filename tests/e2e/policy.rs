@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use chrono::Timelike;
-use e2e::{poll, secs, Client, Lab, PtySession};
+use e2e::{poll, secs, Client, Lab};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bastion");
 
@@ -121,9 +121,7 @@ fn policy_reload_keeps_open_sessions_and_refuses_invalid_edits() {
     let alice = lab.bastion.add_user("alice", false);
     lab.serve();
     let client = Client::new(&lab.bastion, &alice);
-    let mut argv = client.ssh_argv("alice", &["web1"]);
-    argv.insert(1, "-tt".into());
-    let mut shell = PtySession::spawn(&argv, &client.env(), 80, 24);
+    let mut shell = client.terminal("alice", &["web1"], 80, 24);
     shell.send("echo ONE-$((1+1))\r");
     shell.expect("ONE-2", secs(20));
 
@@ -184,9 +182,7 @@ fn idle_timeout_and_max_session_end_live_sessions_with_a_message() {
     lab.serve();
     let client = Client::new(&lab.bastion, &alice);
 
-    let mut argv = client.ssh_argv("alice", &["web1"]);
-    argv.insert(1, "-tt".into());
-    let mut idle = PtySession::spawn(&argv, &client.env(), 80, 24);
+    let mut idle = client.terminal("alice", &["web1"], 80, 24);
     idle.send("echo READY\r");
     idle.expect("READY", secs(20));
     idle.expect("idle for 2s", secs(20));

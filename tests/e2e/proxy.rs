@@ -295,9 +295,7 @@ fn unreachable_targets_fail_fast_with_a_reason() {
 fn pty_session_is_recorded_as_asciicast() {
     let (lab, alice) = lab();
     let client = Client::new(&lab.bastion, &alice);
-    let mut argv = client.ssh_argv("alice", &["web1"]);
-    argv.insert(1, "-tt".into());
-    let mut pty = PtySession::spawn(&argv, &client.env(), 80, 24);
+    let mut pty = client.terminal("alice", &["web1"], 80, 24);
     pty.send("stty size; echo MARK-$((6*7))\r");
     pty.expect("24 80", secs(20));
     pty.expect("MARK-42", secs(10));
@@ -432,9 +430,7 @@ fn ini_inventory_is_honoured() {
 fn watch_shows_the_live_screen_and_kill_ends_the_session() {
     let (lab, alice) = lab();
     let client = Client::new(&lab.bastion, &alice);
-    let mut argv = client.ssh_argv("alice", &["web1"]);
-    argv.insert(1, "-tt".into());
-    let mut pty = PtySession::spawn(&argv, &client.env(), 80, 24);
+    let mut pty = client.terminal("alice", &["web1"], 80, 24);
     pty.send("echo BEFORE-$((20+1))\r");
     pty.expect("BEFORE-21", secs(20));
     let active = lab.bastion.json_lines(&["sessions", "--active", "--json"]);

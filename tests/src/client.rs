@@ -168,6 +168,20 @@ impl Client {
         ]
     }
 
+    /// `ssh -tt LOGIN@bastion ARGS...` on a fresh `cols`x`rows` PTY (a shell, or the host menu
+    /// when `args` is empty).
+    pub fn terminal(
+        &self,
+        login: &str,
+        args: &[&str],
+        cols: u16,
+        rows: u16,
+    ) -> crate::pty::PtySession {
+        let mut argv = self.ssh_argv(login, args);
+        argv.insert(1, "-tt".into());
+        crate::pty::PtySession::spawn(&argv, &self.env(), cols, rows)
+    }
+
     /// Full `ssh` argv (program first) for running under a PTY.
     pub fn ssh_argv(&self, login: &str, args: &[&str]) -> Vec<String> {
         let mut v = vec!["ssh".to_string()];
