@@ -70,7 +70,7 @@ pub fn forget_key(dir: &Path, host: &str, as_json: bool) -> Result<ExitCode> {
             data.inventory_path().display()
         );
     };
-    let endpoint = format!("{}:{}", h.address(), h.port());
+    let endpoint = crate::store::endpoint(h.address(), h.port());
     let forgotten = store.forget_host_key(&endpoint)?;
     super::users::admin(
         &store,

@@ -10,12 +10,6 @@ use serde_json::json;
 
 use crate::datadir::DataDir;
 
-fn who() -> String {
-    std::env::var("SUDO_USER")
-        .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| "unknown".into())
-}
-
 /// Sends one request; returns the connection positioned after the server's answer line.
 fn request(dir: &Path, cmd: &str, id: i64) -> Result<Result<BufReader<UnixStream>, String>> {
     let data = DataDir::open_existing(dir)?;
@@ -26,7 +20,11 @@ fn request(dir: &Path, cmd: &str, id: i64) -> Result<Result<BufReader<UnixStream
             path.display()
         )
     })?;
-    writeln!(stream, "{}", json!({"cmd": cmd, "id": id, "by": who()}))?;
+    writeln!(
+        stream,
+        "{}",
+        json!({"cmd": cmd, "id": id, "by": super::operator()})
+    )?;
     let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line)?;

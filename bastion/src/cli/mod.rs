@@ -30,6 +30,13 @@ pub fn open(dir: &Path) -> Result<(DataDir, Store)> {
     Ok((data, store))
 }
 
+/// Who runs an admin command, for audit records: the sudo caller, else the login user.
+pub fn operator() -> String {
+    std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
 /// Parses `--since`: a date (`2026-11-25`), a date-time (`2026-11-25T10:00[:00]`, RFC 3339),
 /// or a duration ago (`2h`, `7d`). Returns Unix seconds.
 pub fn parse_since(s: &str) -> Result<f64> {

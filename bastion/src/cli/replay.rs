@@ -4,7 +4,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::os::fd::AsFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -60,15 +60,7 @@ pub fn run(dir: &Path, a: ReplayArgs) -> Result<ExitCode> {
         bail!("--speed must be a positive number");
     }
     let (_data, store) = open(dir)?;
-    let session = store
-        .session(a.id)?
-        .with_context(|| format!("no session {}", a.id))?;
-    let path: PathBuf = session.recording.map(PathBuf::from).with_context(|| {
-        format!(
-            "session {} ({}) has no recording: only terminal sessions are recorded",
-            a.id, session.kind
-        )
-    })?;
+    let path = super::sessions::recording_path(&store, a.id)?;
     let cast = read_cast(&path).with_context(|| format!("reading {}", path.display()))?;
     let start_at = match a.at_command {
         None => 0.0,

@@ -9,7 +9,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::{open, parse_since, table};
-use crate::store::{format_ts, rfc3339, SessionFilter, SessionRow};
+use crate::store::{format_ts, rfc3339, SessionFilter, SessionRow, Store};
 
 #[derive(Args)]
 pub struct SessionsArgs {
@@ -84,17 +84,22 @@ pub fn run(dir: &Path, a: SessionsArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn export(dir: &Path, id: i64, output: Option<&Path>) -> Result<ExitCode> {
-    let (_data, store) = open(dir)?;
+/// The recording file of session `id`, or an error saying why there is none.
+pub fn recording_path(store: &Store, id: i64) -> Result<PathBuf> {
     let s = store
         .session(id)?
         .with_context(|| format!("no session {id}"))?;
-    let path: PathBuf = s.recording.map(PathBuf::from).with_context(|| {
+    s.recording.map(PathBuf::from).with_context(|| {
         format!(
             "session {id} ({}) has no recording: only terminal sessions are recorded",
             s.kind
         )
-    })?;
+    })
+}
+
+pub fn export(dir: &Path, id: i64, output: Option<&Path>) -> Result<ExitCode> {
+    let (_data, store) = open(dir)?;
+    let path = recording_path(&store, id)?;
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     match output {
         Some(o) => std::fs::write(o, &bytes).with_context(|| format!("writing {}", o.display()))?,

@@ -79,9 +79,7 @@ pub(crate) fn admin(
     user: &str,
     extra: serde_json::Value,
 ) -> Result<()> {
-    let by = std::env::var("SUDO_USER")
-        .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| "unknown".into());
+    let by = super::operator();
     let mut detail = json!({"action": action, "target_user": user, "by": by});
     if let (Some(d), Some(e)) = (detail.as_object_mut(), extra.as_object()) {
         d.extend(e.clone());

@@ -25,8 +25,10 @@ impl LiveSession {
             p.process(data);
         }
         // Sent under the screen lock, so a joining watcher's snapshot and stream never overlap
-        // or leave a gap.
-        let _ = self.output.send(data.to_vec());
+        // or leave a gap; skipped (no copy) while nobody watches.
+        if self.output.receiver_count() > 0 {
+            let _ = self.output.send(data.to_vec());
+        }
     }
 
     /// Follows the user's terminal size.

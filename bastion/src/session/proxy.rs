@@ -63,7 +63,7 @@ pub async fn pump(
             match msg {
                 ChannelMsg::Data { data } => {
                     bytes_out.fetch_add(data.len() as u64, Ordering::Relaxed);
-                    taps.target_output(&data, true);
+                    taps.target_stdout(&data);
                     if utx.data_bytes(data).await.is_err() {
                         break;
                     }
@@ -71,7 +71,7 @@ pub async fn pump(
                 ChannelMsg::ExtendedData { data, ext } => {
                     bytes_out.fetch_add(data.len() as u64, Ordering::Relaxed);
                     if has_pty {
-                        taps.target_output(&data, true);
+                        taps.target_stderr_on_screen(&data);
                     }
                     if utx.extended_data_bytes(ext, data).await.is_err() {
                         break;
@@ -136,21 +136,17 @@ pub async fn pump(
     let mut gone_at = Duration::ZERO;
     let mut reason = String::from("target closed the session");
     let end = loop {
-        tokio::select! {
+        // Why the bastion itself ends the session (a kill or a limit), if it does now.
+        let stop: Option<String> = tokio::select! {
             end = &mut target_to_user => break Some(end),
             _ = &mut user_to_target, if !user_gone => {
                 user_gone = true;
                 gone_at = started.elapsed();
                 reason = "user closed the session".into();
                 let _ = ttx.close().await;
+                None
             }
-            why = killed(taps) => {
-                reason = format!("session ended: {why}");
-                let line = format!("\r\nbastion: {reason}\r\n");
-                let _ = if has_pty { utx.data_bytes(line.into_bytes()).await } else { utx.extended_data_bytes(1, line.into_bytes()).await };
-                let _ = ttx.close().await;
-                break None;
-            }
+            why = killed(taps) => Some(why),
             _ = tick.tick() => {
                 taps.tick();
                 let now = started.elapsed();
@@ -162,18 +158,23 @@ pub async fn pump(
                 } else {
                     None
                 };
-                if let Some(why) = limit_msg {
-                    reason = format!("session ended: {why}");
-                    let line = format!("\r\nbastion: {reason}\r\n");
-                    let _ = if has_pty { utx.data_bytes(line.into_bytes()).await } else { utx.extended_data_bytes(1, line.into_bytes()).await };
-                    let _ = ttx.close().await;
-                    break None;
-                }
-                if user_gone && now.saturating_sub(gone_at) > Duration::from_secs(5) {
+                if limit_msg.is_none() && user_gone && now.saturating_sub(gone_at) > Duration::from_secs(5) {
                     // The user left and the target does not close its side: stop waiting.
                     break None;
                 }
+                limit_msg
             }
+        };
+        if let Some(why) = stop {
+            reason = format!("session ended: {why}");
+            let line = format!("\r\nbastion: {reason}\r\n").into_bytes();
+            let _ = if has_pty {
+                utx.data_bytes(line).await
+            } else {
+                utx.extended_data_bytes(1, line).await
+            };
+            let _ = ttx.close().await;
+            break None;
         }
     };
     let end = end.unwrap_or(TargetEnd {

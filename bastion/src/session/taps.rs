@@ -33,19 +33,26 @@ impl Taps<'_> {
         }
     }
 
-    /// Bytes the target printed (stdout, or stderr on a PTY where both are the screen).
-    pub fn target_output(&self, data: &[u8], screen: bool) {
-        if screen {
-            self.record(|r| r.output(data));
-            if let Some(live) = self.live {
-                live.output(data);
-            }
-            if let Some(shell) = self.shell {
-                shell.output(data);
-            }
-        }
+    /// Bytes the target printed on stdout.
+    pub fn target_stdout(&self, data: &[u8]) {
+        self.screen(data);
         if let Some(log) = self.sftp {
             lock(log).target_bytes(data);
+        }
+    }
+
+    /// Target stderr that shares the user's terminal (PTY sessions only).
+    pub fn target_stderr_on_screen(&self, data: &[u8]) {
+        self.screen(data);
+    }
+
+    fn screen(&self, data: &[u8]) {
+        self.record(|r| r.output(data));
+        if let Some(live) = self.live {
+            live.output(data);
+        }
+        if let Some(shell) = self.shell {
+            shell.output(data);
         }
     }
 

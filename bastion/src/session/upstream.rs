@@ -124,7 +124,7 @@ pub async fn connect(
     conn: &ConnInfo,
     g: &Granted,
 ) -> Result<client::Handle<TargetKeyCheck>, ConnectError> {
-    let endpoint = format!("{}:{}", g.address, g.port);
+    let endpoint = crate::store::endpoint(&g.address, g.port);
     let mismatch = Arc::new(Mutex::new(None));
     let handler = TargetKeyCheck {
         shared: shared.clone(),

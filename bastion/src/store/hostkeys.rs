@@ -15,6 +15,11 @@ pub enum PinCheck {
     Mismatch { pinned_fingerprint: String },
 }
 
+/// The key under which a target's host key is pinned: `address:port`, as connected to.
+pub fn endpoint(address: &str, port: u16) -> String {
+    format!("{address}:{port}")
+}
+
 impl Store {
     /// Compares `key` (authorized_keys line) for `endpoint` ("addr:port") with the pin, pinning it
     /// when none exists.

@@ -18,7 +18,7 @@ use rusqlite::Connection;
 
 pub use audit::NewEvent;
 pub use commands::{CommandFilter, NewCommand};
-pub use hostkeys::PinCheck;
+pub use hostkeys::{endpoint, PinCheck};
 pub use report::Totals;
 pub use sessions::{NewSession, SessionEnd, SessionFilter, SessionRow};
 pub use users::UserKey;
