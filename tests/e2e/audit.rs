@@ -25,11 +25,7 @@ const POLICY: &str = "roles:
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 fn lab() -> (Lab, TestUser) {
-    let mut lab = Lab::new(BIN, &[("web1", &[])]);
-    lab.bastion.write_policies(POLICY);
-    let alice = lab.bastion.add_user("alice", false);
-    lab.serve();
-    (lab, alice)
+    Lab::serving(BIN, &[("web1", &[])], POLICY, "alice")
 }
 
 /// The live database, opened next to the running server (WAL mode, so a busy timeout is enough).

@@ -10,12 +10,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_bastion");
 
 #[test]
 fn typed_commands_are_logged_as_they_ran_and_secrets_never_are() {
-    let mut lab = Lab::new(BIN, &[("web1", &[])]);
-    lab.bastion.write_policies(
-        "roles:\n  - name: ops\n    members: [alice]\n    hosts: [web1]\n    logins: [root]\n    require_totp: false\n",
-    );
-    let alice = lab.bastion.add_user("alice", false);
-    lab.serve();
+    let (lab, alice) = Lab::serving(BIN, &[("web1", &[])], "roles:\n  - name: ops\n    members: [alice]\n    hosts: [web1]\n    logins: [root]\n    require_totp: false\n", "alice");
     let client = Client::new(&lab.bastion, &alice);
     let work = lab.target("web1").dir().join("work");
     fs::create_dir_all(&work).unwrap();

@@ -21,11 +21,7 @@ fn menu_session(client: &Client, login: &str, cols: u16, rows: u16) -> PtySessio
 }
 
 fn lab_with(hosts: &[(&str, &[&str])]) -> (Lab, TestUser) {
-    let mut lab = Lab::new(BIN, hosts);
-    lab.bastion.write_policies(POLICY);
-    let alice = lab.bastion.add_user("alice", false);
-    lab.serve();
-    (lab, alice)
+    Lab::serving(BIN, hosts, POLICY, "alice")
 }
 
 /// Once the menu has handed the terminal to a target shell, runs `cmd` there and waits for
@@ -139,6 +135,12 @@ fn menu_pick_connects_and_menu_returns_after_shell_ends() {
     );
 }
 
+/// [`run_in_target`] with a command proving which target the shell is on: the target's port
+/// ends `$SSH_CONNECTION`.
+fn run_in_target_on_port(pty: &mut PtySession, port: u16) {
+    run_in_target(pty, "echo \"C:$SSH_CONNECTION:E\"", &format!(" {port}:E"));
+}
+
 /// Like [`run_in_target`] for a shell already known to be reading.
 fn run_in_target_again(pty: &mut PtySession, cmd: &str, needle: &str) {
     pty.send(&format!("{cmd}\r"));
@@ -179,11 +181,7 @@ fn pick_by_number_and_arrows() {
     pty.expect_screen(&format!("Pick number: {n}"), secs(10));
     pty.send("\r");
     let port = lab.target(host).port();
-    run_in_target(
-        &mut pty,
-        "echo \"C:$SSH_CONNECTION:E\"",
-        &format!(" {port}:E"),
-    );
+    run_in_target_on_port(&mut pty, port);
     pty.send("exit\r");
     pty.expect_screen(&format!("session on root@{host} ended"), secs(15));
 
@@ -195,11 +193,7 @@ fn pick_by_number_and_arrows() {
     pty.send("\r");
     let host = order[1].1;
     let port = lab.target(host).port();
-    run_in_target(
-        &mut pty,
-        "echo \"C:$SSH_CONNECTION:E\"",
-        &format!(" {port}:E"),
-    );
+    run_in_target_on_port(&mut pty, port);
     pty.send("exit\r");
     pty.expect_screen(&format!("session on root@{host} ended"), secs(15));
 
@@ -207,11 +201,7 @@ fn pick_by_number_and_arrows() {
     pty.send("9\r");
     pty.expect_screen("No host number 9", secs(10));
     pty.send("\x1b[B\x1b[B\x1b[A\r");
-    run_in_target(
-        &mut pty,
-        "echo \"C:$SSH_CONNECTION:E\"",
-        &format!(" {port}:E"),
-    );
+    run_in_target_on_port(&mut pty, port);
     pty.send("exit\r");
     pty.expect_screen(&format!("session on root@{host} ended"), secs(15));
 

@@ -24,10 +24,7 @@ fn policy(extra: &str) -> String {
 
 #[test]
 fn allowed_and_denied_logins_and_channels_on_the_same_host() {
-    let mut lab = Lab::new(BIN, &[("web1", &[])]);
-    lab.bastion.write_policies(&policy(""));
-    let alice = lab.bastion.add_user("alice", false);
-    lab.serve();
+    let (lab, alice) = Lab::serving(BIN, &[("web1", &[])], &policy(""), "alice");
     let client = Client::new(&lab.bastion, &alice);
 
     let ok = client.run_ssh("alice", &["root@web1", "id", "-un"]);
@@ -116,10 +113,7 @@ fn policy_check_and_explain() {
 /// the open session carries on, and an invalid edit is refused with the old rules kept.
 #[test]
 fn policy_reload_keeps_open_sessions_and_refuses_invalid_edits() {
-    let mut lab = Lab::new(BIN, &[("web1", &[]), ("web2", &[])]);
-    lab.bastion.write_policies(&policy(""));
-    let alice = lab.bastion.add_user("alice", false);
-    lab.serve();
+    let (lab, alice) = Lab::serving(BIN, &[("web1", &[]), ("web2", &[])], &policy(""), "alice");
     let client = Client::new(&lab.bastion, &alice);
     let mut shell = client.terminal("alice", &["web1"], 80, 24);
     shell.send("echo ONE-$((1+1))\r");
@@ -263,12 +257,8 @@ fn access_hours_deny_outside_and_end_sessions_at_the_close() {
 /// lands in the command log with its exit status, searchable with `bastion commands`.
 #[test]
 fn denied_exec_commands_never_run_and_the_command_log_is_searchable() {
-    let mut lab = Lab::new(BIN, &[("web1", &[])]);
-    lab.bastion.write_policies(&policy(
-        "    deny_commands: ['^rm\\s+-rf\\s+/\\s*$', 'shutdown']\n",
-    ));
-    let alice = lab.bastion.add_user("alice", false);
-    lab.serve();
+    let policy = policy("    deny_commands: ['^rm\\s+-rf\\s+/\\s*$', 'shutdown']\n");
+    let (lab, alice) = Lab::serving(BIN, &[("web1", &[])], &policy, "alice");
     let client = Client::new(&lab.bastion, &alice);
     let flag = lab.target("web1").dir().join("ran");
     let blocked = client.run_ssh(

@@ -20,11 +20,7 @@ const POLICY: &str = "roles:
 ";
 
 fn lab() -> (Lab, TestUser) {
-    let mut lab = Lab::new(BIN, &[("web1", &[])]);
-    lab.bastion.write_policies(POLICY);
-    let alice = lab.bastion.add_user("alice", false);
-    lab.serve();
-    (lab, alice)
+    Lab::serving(BIN, &[("web1", &[])], POLICY, "alice")
 }
 
 /// The same command straight to the target with the bastion's own client key (the reference).

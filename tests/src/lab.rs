@@ -1,7 +1,7 @@
 //! A whole test world: one bastion, some real sshd targets trusting its client key, and an
 //! inventory naming them.
 
-use crate::bastion::BastionHome;
+use crate::bastion::{BastionHome, TestUser};
 use crate::sshd::TargetSshd;
 
 /// A bastion plus named targets, written into its inventory.
@@ -30,6 +30,21 @@ impl Lab {
         let lab = Lab { bastion, targets };
         lab.write_inventory();
         lab
+    }
+
+    /// The common set-up: targets, `policy` as policies.yaml, one user without TOTP (the policy
+    /// must waive it for them), and the server started.
+    pub fn serving(
+        bin: &str,
+        hosts: &[(&str, &[&str])],
+        policy: &str,
+        user: &str,
+    ) -> (Lab, TestUser) {
+        let mut lab = Lab::new(bin, hosts);
+        lab.bastion.write_policies(policy);
+        let test_user = lab.bastion.add_user(user, false);
+        lab.serve();
+        (lab, test_user)
     }
 
     /// Starts `bastion serve`.
