@@ -1,0 +1,5 @@
+//! `fleet` command line.
+
+fn main() -> anyhow::Result<()> {
+    anyhow::bail!("fleet: not yet implemented")
+}
