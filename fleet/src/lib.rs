@@ -7,5 +7,6 @@
 
 pub mod connection;
 pub mod modules;
+pub mod playbook;
 pub mod remote;
 pub mod template;

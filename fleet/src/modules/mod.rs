@@ -15,6 +15,9 @@ use serde_json::{Map, Value};
 
 use crate::remote::{CmdOutput, Exec, Remote, RemoteError};
 
+pub mod files;
+pub mod system;
+
 /// Module arguments after templating (`key: value`; free-form text under `_raw_params`).
 pub type Args = Map<String, Value>;
 
@@ -218,7 +221,12 @@ pub fn find(name: &str) -> Option<&'static dyn Module> {
 
 /// Every module fleet ships.
 pub fn all() -> &'static [&'static dyn Module] {
-    &[]
+    static ALL: std::sync::OnceLock<Vec<&'static dyn Module>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut all = files::modules();
+        all.extend(system::modules());
+        all
+    })
 }
 
 /// Checks `args` against `spec`: unknown keys and missing required ones are errors naming them.

@@ -1,0 +1,1 @@
+//! Playbooks parsed into plays, blocks and tasks, with every error naming file:line:column.
