@@ -132,3 +132,103 @@ fn typed_commands_are_logged_as_they_ran_and_secrets_never_are() {
         .cli(&["replay", &session, "--at-command", "99"])
         .assert_failure();
 }
+
+#[test]
+fn deny_commands_stop_a_typed_line_before_it_reaches_the_target() {
+    let policy = "roles:\n  - name: ops\n    members: [alice]\n    hosts: [web1]\n    logins: [root]\n    require_totp: false\n    deny_commands: ['^rm\\s+.*precious', 'forbidden-word']\n";
+    let (lab, alice) = Lab::serving(BIN, &[("web1", &[])], policy, "alice");
+    let client = Client::new(&lab.bastion, &alice);
+    let work = lab.target("web1").dir().join("work");
+    fs::create_dir_all(&work).unwrap();
+    fs::write(work.join("precious_data.txt"), "keep me").unwrap();
+
+    let mut sh = client.terminal("alice", &["web1"], 100, 30);
+    sh.expect("# ", secs(20));
+    sh.send(&format!("PS1='PROM''PT$ '; cd {}\r", work.display()));
+    sh.expect("PROMPT$ ", secs(20));
+
+    // Typed in full: the line is wiped on the target, the user is told why.
+    sh.send("touch forbidden-word.txt\r");
+    sh.expect("command blocked by policy", secs(10));
+    sh.expect("PROMPT$ ", secs(10));
+    // Tab completion decides what runs: the rule sees the completed name, not the keys.
+    sh.send("rm prec");
+    sh.expect("rm prec", secs(5));
+    sh.send("\t");
+    sh.expect("ious_data.txt", secs(5));
+    sh.send("\r");
+    sh.expect("command blocked by policy", secs(10));
+    sh.expect("PROMPT$ ", secs(10));
+    // A blocked line never entered the history: up arrow recalls the last command that ran.
+    sh.send("echo still-alive\r");
+    sh.expect("still-alive\r\n", secs(10));
+    sh.expect("PROMPT$ ", secs(10));
+    sh.send("\x1b[A");
+    sh.expect("echo still-alive", secs(5));
+    sh.send("\x15");
+    // Allowed commands run normally after a block.
+    sh.send("touch allowed.txt\r");
+    sh.expect("PROMPT$ ", secs(10));
+    sh.send("exit\r");
+    assert_eq!(sh.wait(secs(20)), Some(0));
+
+    assert!(
+        !work.join("forbidden-word.txt").exists(),
+        "blocked command ran"
+    );
+    assert_eq!(
+        fs::read_to_string(work.join("precious_data.txt")).unwrap(),
+        "keep me"
+    );
+    assert!(work.join("allowed.txt").exists());
+
+    let blocked = lab.bastion.audit_of("command_blocked");
+    let lines: Vec<&str> = blocked
+        .iter()
+        .map(|e| e["detail"]["command"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        lines,
+        ["touch forbidden-word.txt", "rm precious_data.txt"],
+        "{blocked:?}"
+    );
+    assert!(blocked.iter().all(|e| e["detail"]["origin"] == "shell"));
+
+    let session = lab.bastion.sessions()[0]["id"].to_string();
+    let rows = lab
+        .bastion
+        .json_lines(&["commands", "--session", &session, "--json"]);
+    let summary: Vec<(String, bool)> = rows
+        .iter()
+        .map(|c| {
+            (
+                c["command"].as_str().unwrap().to_string(),
+                c["blocked"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect();
+    let expect = |s: &str, b: bool| (s.to_string(), b);
+    assert_eq!(
+        summary,
+        vec![
+            expect(&format!("PS1='PROM''PT$ '; cd {}", work.display()), false),
+            expect("touch forbidden-word.txt", true),
+            expect("rm precious_data.txt", true),
+            expect("echo still-alive", false),
+            expect("touch allowed.txt", false),
+            expect("exit", false),
+        ]
+    );
+    // The recording shows the block and marks it.
+    let rec = lab.bastion.sessions()[0]["recording"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cast = fs::read_to_string(&rec).unwrap();
+    assert!(cast.contains("command blocked by policy"));
+    assert!(
+        cast.contains("\"m\", \"command blocked: rm precious_data.txt\"")
+            || cast.contains("\"m\",\"command blocked: rm precious_data.txt\""),
+        "{cast}"
+    );
+}

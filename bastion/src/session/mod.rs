@@ -2,6 +2,7 @@
 //! policy, then proxy (or show the host menu). Data flows user → policy → proxy → recorder → store.
 
 mod authorize;
+mod command_guard;
 mod menu_loop;
 mod proxy;
 mod run;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use policies::{format_duration, SessionLimits};
 use russh::{client, Channel, ChannelMsg, Sig};
 
+use super::command_guard::{Blocked, CommandGuard, Piece, WIPE_LINE};
 use super::taps::Taps;
 use super::UserChannel;
 
@@ -37,6 +38,7 @@ pub async fn pump(
     target: Channel<client::Msg>,
     taps: &Taps<'_>,
     limits: &SessionLimits,
+    guard: Option<&CommandGuard<'_>>,
     standalone: bool,
 ) -> PumpOutcome {
     let started = Instant::now();
@@ -96,8 +98,14 @@ pub async fn pump(
                 ChannelMsg::Data { data } => {
                     bytes_in.fetch_add(data.len() as u64, Ordering::Relaxed);
                     last_input_ms.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
-                    taps.user_input(&data);
-                    if ttx.data_bytes(data).await.is_err() {
+                    let Some(guard) = guard else {
+                        taps.user_input(&data);
+                        if ttx.data_bytes(data).await.is_err() {
+                            break;
+                        }
+                        continue;
+                    };
+                    if !guarded_input(guard, &data, taps, &ttx, utx).await {
                         break;
                     }
                 }
@@ -189,6 +197,64 @@ pub async fn pump(
         reason,
         eof_forwarded: eof_forwarded.load(Ordering::Relaxed),
     }
+}
+
+/// Passes the user's keys on, holding each Enter until the line is checked against the
+/// session's `deny_commands`. Returns false once the target's channel is gone.
+async fn guarded_input(
+    guard: &CommandGuard<'_>,
+    data: &[u8],
+    taps: &Taps<'_>,
+    ttx: &russh::ChannelWriteHalf<client::Msg>,
+    utx: &russh::ChannelWriteHalf<russh::server::Msg>,
+) -> bool {
+    for piece in guard.split(data) {
+        let keys = match piece {
+            Piece::Keys(keys) => keys,
+            Piece::Submit(key) => match guard.check().await {
+                None => key,
+                Some(blocked) => {
+                    if !block_line(guard, &blocked, taps, ttx, utx).await {
+                        return false;
+                    }
+                    continue;
+                }
+            },
+        };
+        taps.user_input(keys);
+        if ttx.data_bytes(keys.to_vec()).await.is_err() {
+            return false;
+        }
+    }
+    true
+}
+
+/// Wipes a blocked line on the target instead of submitting it, tells the user why, and lets
+/// the shell draw a fresh prompt (an empty line runs nothing).
+async fn block_line(
+    guard: &CommandGuard<'_>,
+    blocked: &Blocked,
+    taps: &Taps<'_>,
+    ttx: &russh::ChannelWriteHalf<client::Msg>,
+    utx: &russh::ChannelWriteHalf<russh::server::Msg>,
+) -> bool {
+    guard.shell().input(WIPE_LINE);
+    if ttx.data_bytes(WIPE_LINE.to_vec()).await.is_err() {
+        return false;
+    }
+    guard.settle().await;
+    let text = format!(
+        "\r\nbastion: command blocked by policy (rule {})",
+        blocked.rule
+    );
+    taps.bastion_message(
+        &format!("command blocked: {}", blocked.line),
+        text.as_bytes(),
+    );
+    let _ = utx.data_bytes(text.into_bytes()).await;
+    guard.blocked(blocked);
+    guard.shell().input(b"\r");
+    ttx.data_bytes(b"\r".to_vec()).await.is_ok()
 }
 
 /// Resolves when an administrator kills the session; never for sessions not registered live.

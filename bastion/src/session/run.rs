@@ -6,6 +6,7 @@ use recordings::{Header, Recorder};
 use serde_json::json;
 
 use super::authorize::{authorize, Granted};
+use super::command_guard::{Blocked, CommandGuard};
 use super::proxy::{pump, PumpOutcome};
 use super::sftp_log::{FileOp, SftpLog};
 use super::shell_log::ShellLog;
@@ -226,6 +227,15 @@ async fn run_started(
         live: Some(&live.session),
         shell: shell.as_ref(),
     };
+    let guard = CommandGuard::new(&g.limits.deny_commands, shell.as_ref(), |b: &Blocked| {
+        shared.audit(
+            "command_blocked",
+            Some(&conn.user),
+            Some(&conn.source),
+            json!({"session": session_id, "host": g.host, "login": g.login, "command": b.line,
+                   "role": g.limits.role, "rule": b.rule, "origin": "shell"}),
+        );
+    });
     let PumpOutcome {
         exit_status,
         exit_signal,
@@ -233,7 +243,7 @@ async fn run_started(
         bytes_out,
         reason,
         eof_forwarded,
-    } = pump(user, channel, &taps, &g.limits, standalone).await;
+    } = pump(user, channel, &taps, &g.limits, guard.as_ref(), standalone).await;
     drop(live);
     if let Some(shell) = &shell {
         shell.finish();

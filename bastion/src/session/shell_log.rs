@@ -1,6 +1,7 @@
 //! Turns a shell session's terminal streams into command-log rows as they happen, using the
 //! `recordings` crate's command-line reconstruction.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -17,6 +18,10 @@ pub struct ShellLog<'a> {
     login: &'a str,
     started: Instant,
     log: Mutex<CommandLog>,
+    /// Session time (ms) of the last keystrokes passed to the target.
+    last_input_ms: AtomicU64,
+    /// Session time (ms) of the last output from the target.
+    last_output_ms: AtomicU64,
 }
 
 impl<'a> ShellLog<'a> {
@@ -36,6 +41,8 @@ impl<'a> ShellLog<'a> {
             login,
             started: Instant::now(),
             log: Mutex::new(CommandLog::new()),
+            last_input_ms: AtomicU64::new(0),
+            last_output_ms: AtomicU64::new(0),
         }
     }
 
@@ -45,6 +52,7 @@ impl<'a> ShellLog<'a> {
 
     /// Keystrokes the user sent.
     pub fn input(&self, data: &[u8]) {
+        self.last_input_ms.store(self.now_ms(), Ordering::Relaxed);
         let at = self.started.elapsed().as_secs_f64();
         let done = self.lock().input(at, data);
         self.store_all(done);
@@ -52,9 +60,48 @@ impl<'a> ShellLog<'a> {
 
     /// What the target printed.
     pub fn output(&self, data: &[u8]) {
+        self.last_output_ms.store(self.now_ms(), Ordering::Relaxed);
         let at = self.started.elapsed().as_secs_f64();
         let done = self.lock().output(at, data);
         self.store_all(done);
+    }
+
+    fn now_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// Whether the target has answered the last keystrokes and then stayed quiet for `quiet_ms`:
+    /// the echo of what was typed is then on the line model.
+    pub fn echo_settled(&self, quiet_ms: u64) -> bool {
+        let input = self.last_input_ms.load(Ordering::Relaxed);
+        let output = self.last_output_ms.load(Ordering::Relaxed);
+        output >= input && self.now_ms().saturating_sub(output) >= quiet_ms
+    }
+
+    /// The command line being typed, as the target echoed it (see `CommandLog::pending_line`).
+    pub fn pending_line(&self) -> Option<String> {
+        self.lock().pending_line()
+    }
+
+    /// Stores a command line that a `deny_commands` rule stopped before it reached the target.
+    pub fn log_blocked(&self, text: &str) {
+        let row = NewCommand {
+            session_id: self.session_id,
+            user: self.user,
+            host: self.host,
+            login: self.login,
+            offset: self.started.elapsed().as_secs_f64(),
+            command: text,
+            exit_status: None,
+            blocked: true,
+            origin: "shell",
+        };
+        if let Err(e) = self.store.log_command(&row) {
+            tracing::error!(
+                "session {}: cannot log blocked command: {e}",
+                self.session_id
+            );
+        }
     }
 
     /// Session end: stores whatever was entered but not yet confirmed by the target's echo.

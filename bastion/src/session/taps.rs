@@ -69,6 +69,18 @@ impl Taps<'_> {
         }
     }
 
+    /// A message from the bastion itself on the user's screen: recorded as output with a
+    /// marker, shown to watchers, but not part of the target's terminal (not in the command log).
+    pub fn bastion_message(&self, marker: &str, text: &[u8]) {
+        self.record(|r| {
+            r.marker(marker)?;
+            r.output(text)
+        });
+        if let Some(live) = self.live {
+            live.output(text);
+        }
+    }
+
     /// The user's terminal changed size.
     pub fn resize(&self, cols: u32, rows: u32) {
         self.record(|r| r.resize(cols, rows));
