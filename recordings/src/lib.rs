@@ -5,16 +5,19 @@
 //! - [`seal_file`] and [`repair_and_seal`] compute the SHA-256 and size that the audit log signs;
 //!   repair first cuts a crashed recording back to its last complete event.
 //! - [`read_cast`] parses a recording back, for export, replay and tests.
+//! - [`EchoGate`] keeps input typed with echo off (passwords) out of recordings.
 //! - [`CommandLog`] reconstructs the commands typed in an interactive shell from the PTY streams.
 
 mod cast;
 mod commandlog;
+mod echo_gate;
 mod error;
 mod recorder;
 mod seal;
 
 pub use cast::{read_cast, Cast, Event, EventKind, Header};
 pub use commandlog::{CommandLog, LoggedCommand};
+pub use echo_gate::EchoGate;
 pub use error::RecordingError;
 pub use recorder::Recorder;
 pub use seal::{repair_and_seal, seal_file, Seal};

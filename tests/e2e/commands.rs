@@ -232,3 +232,102 @@ fn deny_commands_stop_a_typed_line_before_it_reaches_the_target() {
         "{cast}"
     );
 }
+
+/// A non-root account on this machine with a password and sudo rights, so a real `sudo`
+/// prompt can be answered through the bastion. Created once; the tests run as root.
+fn sudo_account() -> (&'static str, &'static str) {
+    const USER: &str = "e2e_sudoer";
+    const PASSWORD: &str = "Sudo-Pass-4242";
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let exists = std::process::Command::new("id")
+            .arg(USER)
+            .output()
+            .unwrap()
+            .status
+            .success();
+        if !exists {
+            let ok = std::process::Command::new("useradd")
+                .args(["-m", "-s", "/bin/bash", USER])
+                .status()
+                .unwrap()
+                .success();
+            assert!(ok, "useradd {USER}");
+        }
+        let mut chpasswd = std::process::Command::new("chpasswd")
+            .stdin(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        chpasswd
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{USER}:{PASSWORD}\n").as_bytes())
+            .unwrap();
+        assert!(chpasswd.wait().unwrap().success(), "chpasswd");
+        let sudoers = format!("/etc/sudoers.d/{USER}");
+        fs::write(&sudoers, format!("{USER} ALL=(ALL) ALL\n")).unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(&sudoers, fs::Permissions::from_mode(0o440)).unwrap();
+    });
+    (USER, PASSWORD)
+}
+
+#[test]
+fn a_sudo_password_never_appears_anywhere() {
+    let (login, password) = sudo_account();
+    let policy = format!("roles:\n  - name: ops\n    members: [alice]\n    hosts: [web1]\n    logins: [{login}]\n    require_totp: false\n    record_input: true\n");
+    let (lab, alice) = Lab::serving(BIN, &[("web1", &[])], &policy, "alice");
+    // sshd reads authorized_keys as the login user: let it through the temp dir.
+    use std::os::unix::fs::PermissionsExt;
+    let dir = lab.target("web1").dir().to_path_buf();
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o755)).unwrap();
+    fs::set_permissions(
+        dir.join("authorized_keys"),
+        fs::Permissions::from_mode(0o644),
+    )
+    .unwrap();
+    let client = Client::new(&lab.bastion, &alice);
+
+    let mut sh = client.terminal("alice", &["web1"], 100, 30);
+    sh.expect("$ ", secs(20));
+    sh.send("PS1='PROM''PT$ '\r");
+    sh.expect("PROMPT$ ", secs(20));
+    sh.send("sudo -k; sudo id -u\r");
+    sh.expect(&format!("[sudo] password for {login}: "), secs(20));
+    sh.send(&format!("{password}\r"));
+    sh.expect("\r\n0\r\n", secs(20));
+    sh.expect("PROMPT$ ", secs(10));
+    sh.send("exit\r");
+    assert_eq!(sh.wait(secs(20)), Some(0));
+
+    let session = lab.bastion.sessions()[0]["id"].to_string();
+    let logged: Vec<String> = lab
+        .bastion
+        .json_lines(&["commands", "--session", &session, "--json"])
+        .iter()
+        .map(|c| c["command"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(logged, ["PS1='PROM''PT$ '", "sudo -k; sudo id -u", "exit"]);
+    // Input is recorded for this role, but never what was typed while echo was off.
+    let rec = lab.bastion.sessions()[0]["recording"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let cast = fs::read_to_string(&rec).unwrap();
+    assert!(cast.contains("\"i\""), "input events are recorded: {cast}");
+    assert!(cast.contains("sudo id -u"));
+    assert!(!cast.contains(password), "password in the recording");
+    for f in ["bastion.db", "bastion.db-wal"] {
+        let bytes = fs::read(lab.bastion.data_dir().join(f)).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(password),
+            "password found in {f}"
+        );
+    }
+    assert!(!serde_json::to_string(&lab.bastion.audit_events())
+        .unwrap()
+        .contains(password));
+    assert!(!lab.bastion.log().contains(password));
+}

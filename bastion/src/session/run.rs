@@ -226,6 +226,7 @@ async fn run_started(
         sftp: sftp.as_ref(),
         live: Some(&live.session),
         shell: shell.as_ref(),
+        ..Taps::default()
     };
     let guard = CommandGuard::new(&g.limits.deny_commands, shell.as_ref(), |b: &Blocked| {
         shared.audit(

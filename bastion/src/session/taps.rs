@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 
-use recordings::Recorder;
+use recordings::{EchoGate, Recorder};
 
 use super::sftp_log::SftpLog;
 use super::shell_log::ShellLog;
@@ -15,6 +15,8 @@ use crate::server::LiveSession;
 pub struct Taps<'a> {
     pub recorder: Option<&'a Mutex<Recorder>>,
     pub record_input: bool,
+    /// Holds recorded input back until the target echoes it (never records passwords).
+    pub echo_gate: Mutex<EchoGate>,
     pub sftp: Option<&'a Mutex<SftpLog>>,
     pub live: Option<&'a LiveSession>,
     pub shell: Option<&'a ShellLog<'a>>,
@@ -47,6 +49,12 @@ impl Taps<'_> {
     }
 
     fn screen(&self, data: &[u8]) {
+        if self.record_input {
+            let confirmed = lock(&self.echo_gate).output(data);
+            if !confirmed.is_empty() {
+                self.record(|r| r.input(&confirmed));
+            }
+        }
         self.record(|r| r.output(data));
         if let Some(live) = self.live {
             live.output(data);
@@ -59,7 +67,10 @@ impl Taps<'_> {
     /// Bytes the user sent.
     pub fn user_input(&self, data: &[u8]) {
         if self.record_input {
-            self.record(|r| r.input(data));
+            let released = lock(&self.echo_gate).input(data);
+            if !released.is_empty() {
+                self.record(|r| r.input(&released));
+            }
         }
         if let Some(log) = self.sftp {
             lock(log).user_bytes(data);
