@@ -38,12 +38,14 @@ impl DataDir {
         };
         write_if_missing(&dir.inventory_path(), INVENTORY_TEMPLATE, 0o600)?;
         write_if_missing(&dir.policies_path(), POLICIES_TEMPLATE, 0o600)?;
-        fs::create_dir_all(dir.recordings_dir()).with_context(|| {
-            format!("creating recordings dir {}", dir.recordings_dir().display())
-        })?;
-        fs::set_permissions(dir.recordings_dir(), fs::Permissions::from_mode(0o700)).with_context(
-            || format!("setting permissions on {}", dir.recordings_dir().display()),
-        )?;
+        if let Err(e) = dir.prepare_recordings_dir() {
+            if dir.settings.recording_required {
+                return Err(e.context("sessions cannot be recorded (recording_required = true)"));
+            }
+            eprintln!(
+                "bastion: warning: {e:#}; sessions go on unrecorded (recording_required = false)"
+            );
+        }
         // The database holds TOTP secrets: create it private; SQLite gives -wal/-shm the same mode.
         write_if_missing(&root.join("bastion.db"), "", 0o600)?;
         for name in ["host_key", "client_key", "signing_key"] {
@@ -96,6 +98,14 @@ impl DataDir {
     /// The running server's control socket (`bastion watch`, `bastion kill`).
     pub fn control_socket_path(&self) -> PathBuf {
         self.root.join("control.sock")
+    }
+
+    fn prepare_recordings_dir(&self) -> Result<()> {
+        let path = self.recordings_dir();
+        fs::create_dir_all(&path)
+            .with_context(|| format!("creating recordings dir {}", path.display()))?;
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o700))
+            .with_context(|| format!("setting permissions on {}", path.display()))
     }
 
     pub fn recordings_dir(&self) -> PathBuf {

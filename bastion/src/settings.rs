@@ -16,6 +16,9 @@ pub struct Settings {
     pub connect_timeout: Duration,
     pub max_auth_failures: u32,
     pub lockout: Duration,
+    /// Refuse sessions that cannot be recorded (fail closed); `false` lets them go ahead
+    /// unrecorded, audited as `recording_unavailable`.
+    pub recording_required: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -28,6 +31,7 @@ struct RawSettings {
     connect_timeout: Option<String>,
     max_auth_failures: Option<u32>,
     lockout: Option<String>,
+    recording_required: Option<bool>,
 }
 
 impl Settings {
@@ -60,6 +64,7 @@ impl Settings {
             )?,
             max_auth_failures: raw.max_auth_failures.unwrap_or(5),
             lockout: dur("lockout", raw.lockout, Duration::from_secs(300))?,
+            recording_required: raw.recording_required.unwrap_or(true),
         })
     }
 }
@@ -73,6 +78,7 @@ mod tests {
         let s = Settings::parse(include_str!("templates/bastion.toml")).unwrap();
         assert_eq!(s.listen, "0.0.0.0:2222");
         assert_eq!(s.connect_timeout, Duration::from_secs(10));
+        assert!(s.recording_required);
     }
 
     #[test]

@@ -443,3 +443,55 @@ fn crash_mid_session_leaves_a_playable_recording() {
         ],
     );
 }
+
+#[test]
+fn sessions_are_refused_when_recordings_cannot_be_written_unless_fail_open_is_set() {
+    let (mut lab, alice) = lab();
+    let client = Client::new(&lab.bastion, &alice);
+    // The recordings directory breaks while the server runs (here: replaced by a file, which
+    // even root cannot create files in).
+    let rec_dir = lab.bastion.data_dir().join("recordings");
+    fs::remove_dir_all(&rec_dir).unwrap();
+    fs::write(&rec_dir, "not a directory").unwrap();
+
+    let mut sh = client.terminal("alice", &["web1"], 80, 24);
+    sh.expect(
+        "session refused: recording is unavailable on the bastion",
+        secs(20),
+    );
+    assert_eq!(sh.wait(secs(20)), Some(1));
+    let events = lab.bastion.audit_of("recording_unavailable");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["detail"]["action"], "session refused");
+
+    // Fail open, by explicit choice: the server starts despite the broken directory and the
+    // session goes ahead unrecorded, audited.
+    lab.bastion.crash();
+    lab.bastion.set("recording_required = false");
+    lab.bastion.serve();
+    let mut sh = client.terminal("alice", &["web1"], 80, 24);
+    sh.expect("# ", secs(20));
+    sh.send("echo fail-open-$((6*7))\r");
+    sh.expect("fail-open-42", secs(10));
+    sh.send("exit\r");
+    assert_eq!(sh.wait(secs(20)), Some(0));
+    let events = lab.bastion.audit_of("recording_unavailable");
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(
+        events[1]["detail"]["action"],
+        "session continues unrecorded"
+    );
+
+    // With recording required, a server does not even start on a broken directory.
+    lab.bastion.crash();
+    let toml = lab.bastion.data_dir().join("bastion.toml");
+    let text = fs::read_to_string(&toml).unwrap();
+    fs::write(
+        &toml,
+        text.replace("recording_required = false", "recording_required = true"),
+    )
+    .unwrap();
+    let out = lab.bastion.cli(&["serve", "--listen", "127.0.0.1:1"]);
+    out.assert_failure();
+    assert!(out.stderr.contains("recordings"), "{out}");
+}

@@ -158,7 +158,9 @@ pub async fn pump(
             _ = tick.tick() => {
                 taps.tick();
                 let now = started.elapsed();
-                let limit_msg = if deadline.as_ref().is_some_and(|(d, _)| now >= *d) {
+                let limit_msg = if let Some(why) = taps.recording_broken() {
+                    Some(why.to_string())
+                } else if deadline.as_ref().is_some_and(|(d, _)| now >= *d) {
                     deadline.as_ref().map(|(_, why)| why.clone())
                 } else if let Some(idle) = limits.idle_timeout {
                     let last = Duration::from_millis(last_input_ms.load(Ordering::Relaxed));

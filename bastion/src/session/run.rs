@@ -171,10 +171,21 @@ async fn run_started(
                 }
                 Err(e) => {
                     tracing::error!("session {session_id}: cannot record: {e}");
-                    end.reason = format!("recording unavailable: {e}");
-                    user.say("session refused: recording is unavailable on the bastion")
-                        .await;
-                    return Some(1);
+                    let required = shared.dir.settings.recording_required;
+                    shared.audit(
+                        "recording_unavailable",
+                        Some(&conn.user),
+                        Some(&conn.source),
+                        json!({"session": session_id, "host": g.host, "error": e.to_string(),
+                               "action": if required { "session refused" } else { "session continues unrecorded" }}),
+                    );
+                    if required {
+                        end.reason = format!("recording unavailable: {e}");
+                        user.say("session refused: recording is unavailable on the bastion")
+                            .await;
+                        return Some(1);
+                    }
+                    None
                 }
             }
         }
@@ -226,6 +237,7 @@ async fn run_started(
         sftp: sftp.as_ref(),
         live: Some(&live.session),
         shell: shell.as_ref(),
+        recording_required: shared.dir.settings.recording_required,
         ..Taps::default()
     };
     let guard = CommandGuard::new(&g.limits.deny_commands, shell.as_ref(), |b: &Blocked| {

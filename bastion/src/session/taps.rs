@@ -2,6 +2,7 @@
 //! log, the shell command log, and the live view auditors watch. The pump calls one method per event; each tap is
 //! optional.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use recordings::{EchoGate, Recorder};
@@ -20,6 +21,10 @@ pub struct Taps<'a> {
     pub sftp: Option<&'a Mutex<SftpLog>>,
     pub live: Option<&'a LiveSession>,
     pub shell: Option<&'a ShellLog<'a>>,
+    /// End the session when the recording can no longer be written (fail closed).
+    pub recording_required: bool,
+    /// A recording write failed.
+    pub recording_failed: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -30,7 +35,9 @@ impl Taps<'_> {
     fn record(&self, f: impl FnOnce(&mut Recorder) -> Result<(), recordings::RecordingError>) {
         if let Some(r) = self.recorder {
             if let Err(e) = f(&mut lock(r)) {
-                tracing::error!("recording write failed: {e}");
+                if !self.recording_failed.swap(true, Ordering::Relaxed) {
+                    tracing::error!("recording write failed: {e}");
+                }
             }
         }
     }
@@ -98,6 +105,12 @@ impl Taps<'_> {
         if let Some(live) = self.live {
             live.resize(cols, rows);
         }
+    }
+
+    /// Why the session must end now because its recording broke, if it must.
+    pub fn recording_broken(&self) -> Option<&'static str> {
+        (self.recording_required && self.recording_failed.load(Ordering::Relaxed))
+            .then_some("the recording can no longer be written")
     }
 
     /// Called every second: keeps the one-second flush promise of recordings.
