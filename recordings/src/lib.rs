@@ -16,7 +16,7 @@ mod recorder;
 mod seal;
 
 pub use cast::{read_cast, Cast, Event, EventKind, Header};
-pub use commandlog::{CommandLog, LoggedCommand};
+pub use commandlog::{CommandExit, CommandLog, LoggedCommand};
 pub use echo_gate::EchoGate;
 pub use error::RecordingError;
 pub use recorder::Recorder;

@@ -331,3 +331,52 @@ fn a_sudo_password_never_appears_anywhere() {
         .contains(password));
     assert!(!lab.bastion.log().contains(password));
 }
+
+#[test]
+fn exit_statuses_reported_by_shell_integration_are_logged() {
+    let (lab, alice) = Lab::serving(BIN, &[("web1", &[])], "roles:\n  - name: ops\n    members: [alice]\n    hosts: [web1]\n    logins: [root]\n    require_totp: false\n", "alice");
+    let client = Client::new(&lab.bastion, &alice);
+    let mut sh = client.terminal("alice", &["web1"], 100, 30);
+    sh.expect("# ", secs(20));
+    // The OSC 133 shell-integration hook many terminals install: report `$?` before each prompt.
+    sh.send("PROMPT_COMMAND='printf \"\\033]133;D;%s\\007\" $?'; PS1='PROM''PT$ '\r");
+    sh.expect("PROMPT$ ", secs(20));
+    for (cmd, done) in [
+        ("false", "PROMPT$ "),
+        ("true", "PROMPT$ "),
+        ("(exit 42)", "PROMPT$ "),
+        ("ls /nonexistent-dir", "PROMPT$ "),
+    ] {
+        sh.send(&format!("{cmd}\r"));
+        sh.expect(cmd, secs(10));
+        sh.expect(done, secs(10));
+    }
+    sh.send("\r");
+    sh.expect("PROMPT$ ", secs(10));
+    sh.send("exit 3\r");
+    assert_eq!(sh.wait(secs(20)), Some(3));
+
+    let session = lab.bastion.sessions()[0]["id"].to_string();
+    let got: Vec<(String, Option<i64>)> = lab
+        .bastion
+        .json_lines(&["commands", "--session", &session, "--json"])
+        .iter()
+        .map(|c| {
+            (
+                c["command"].as_str().unwrap().to_string(),
+                c["exit_status"].as_i64(),
+            )
+        })
+        .collect();
+    let row = |c: &str, s: Option<i64>| (c.to_string(), s);
+    assert_eq!(
+        got[1..],
+        [
+            row("false", Some(1)),
+            row("true", Some(0)),
+            row("(exit 42)", Some(42)),
+            row("ls /nonexistent-dir", Some(2)),
+            row("exit 3", None),
+        ]
+    );
+}

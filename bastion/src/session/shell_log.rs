@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-use recordings::{CommandLog, LoggedCommand};
+use recordings::{CommandExit, CommandLog, LoggedCommand};
 
 use crate::store::{NewCommand, Store};
 
@@ -18,6 +18,9 @@ pub struct ShellLog<'a> {
     login: &'a str,
     started: Instant,
     log: Mutex<CommandLog>,
+    /// Command-log row of each logged command still waiting for its exit status, by sequence
+    /// number (only the last few: a status only ever follows the latest command).
+    rows: Mutex<Vec<(u64, i64)>>,
     /// Session time (ms) of the last keystrokes passed to the target.
     last_input_ms: AtomicU64,
     /// Session time (ms) of the last output from the target.
@@ -41,6 +44,7 @@ impl<'a> ShellLog<'a> {
             login,
             started: Instant::now(),
             log: Mutex::new(CommandLog::new()),
+            rows: Mutex::new(Vec::new()),
             last_input_ms: AtomicU64::new(0),
             last_output_ms: AtomicU64::new(0),
         }
@@ -62,8 +66,13 @@ impl<'a> ShellLog<'a> {
     pub fn output(&self, data: &[u8]) {
         self.last_output_ms.store(self.now_ms(), Ordering::Relaxed);
         let at = self.started.elapsed().as_secs_f64();
-        let done = self.lock().output(at, data);
+        let (done, exits) = {
+            let mut log = self.lock();
+            let done = log.output(at, data);
+            (done, log.take_exits())
+        };
         self.store_all(done);
+        self.store_exits(exits);
     }
 
     fn now_ms(&self) -> u64 {
@@ -123,8 +132,32 @@ impl<'a> ShellLog<'a> {
                 blocked: false,
                 origin: "shell",
             };
-            if let Err(e) = self.store.log_command(&row) {
-                tracing::error!("session {}: cannot log command: {e}", self.session_id);
+            match self.store.log_command(&row) {
+                Ok(id) => {
+                    let mut rows = self.rows.lock().unwrap_or_else(|p| p.into_inner());
+                    if rows.len() >= 16 {
+                        rows.remove(0);
+                    }
+                    rows.push((c.seq, id));
+                }
+                Err(e) => tracing::error!("session {}: cannot log command: {e}", self.session_id),
+            }
+        }
+    }
+
+    fn store_exits(&self, exits: Vec<CommandExit>) {
+        for exit in exits {
+            let mut rows = self.rows.lock().unwrap_or_else(|p| p.into_inner());
+            let Some(pos) = rows.iter().position(|(seq, _)| *seq == exit.seq) else {
+                continue;
+            };
+            let (_, id) = rows.remove(pos);
+            drop(rows);
+            if let Err(e) = self
+                .store
+                .set_command_exit(id, Some(i64::from(exit.status)))
+            {
+                tracing::error!("session {}: cannot store exit status: {e}", self.session_id);
             }
         }
     }

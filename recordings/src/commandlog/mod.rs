@@ -37,8 +37,23 @@ pub struct LoggedCommand {
     pub at: f64,
     /// The command line as the target echoed it, prompt and trailing blanks removed.
     pub text: String,
-    /// Exit status, when the shell reports it. Not detected yet: always `None`.
+    /// Exit status, when known at the time the command is reported (never, so far: it comes
+    /// later as a [`CommandExit`]).
     pub exit_status: Option<i32>,
+    /// Number of the command in this session (0, 1, ...), for matching a later [`CommandExit`].
+    pub seq: u64,
+}
+
+/// The exit status of an earlier [`LoggedCommand`], reported by the shell's integration
+/// sequence `OSC 133 ; D ; STATUS` (also `OSC 633 ; D`, VS Code's dialect) before its next
+/// prompt. Shells send it when configured for it (fish does by default; bash and zsh with
+/// shell-integration scripts).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommandExit {
+    /// [`LoggedCommand::seq`] of the command that ended.
+    pub seq: u64,
+    /// Its exit status.
+    pub status: i32,
 }
 
 /// The command log of one interactive session. Feed it both directions of the PTY, in the
@@ -94,10 +109,63 @@ impl CommandLog {
         self.core.pending_line()
     }
 
+    /// Exit statuses reported since the last call.
+    pub fn take_exits(&mut self) -> Vec<CommandExit> {
+        std::mem::take(&mut self.core.exits)
+    }
+
     /// The session ended. Submitted lines still waiting are read off the echo as it stands; a
     /// line that was never submitted is not a command.
     pub fn finish(&mut self) -> Vec<LoggedCommand> {
         self.core.finish();
         std::mem::take(&mut self.core.done)
+    }
+}
+
+#[cfg(test)]
+mod exit_tests {
+    use super::*;
+
+    fn osc_d(status: i32) -> Vec<u8> {
+        format!("\x1b]133;D;{status}\x07").into_bytes()
+    }
+
+    #[test]
+    fn shell_integration_reports_exit_statuses_of_the_logged_commands() {
+        let mut log = CommandLog::new();
+        let mut cmds = Vec::new();
+        let mut exits = Vec::new();
+        let mut step = |log: &mut CommandLog, input: &[u8], output: &[u8]| {
+            cmds.extend(log.input(0.0, input));
+            cmds.extend(log.output(0.0, output));
+            exits.extend(log.take_exits());
+        };
+        step(&mut log, b"", b"\x1b]133;A\x07$ \x1b]133;B\x07");
+        for (typed, out) in [("false", 1), ("true", 0)] {
+            step(&mut log, typed.as_bytes(), typed.as_bytes());
+            let mut echo = b"\r\n".to_vec();
+            echo.extend(osc_d(out));
+            echo.extend(b"\x1b]133;A\x07$ \x1b]133;B\x07");
+            step(&mut log, b"\r", &echo);
+        }
+        // An empty line: the shell reports the last status again; nothing to attach it to.
+        let mut echo = b"\r\n".to_vec();
+        echo.extend(osc_d(0));
+        echo.extend(b"$ ");
+        step(&mut log, b"\r", &echo);
+        // VS Code's dialect.
+        step(&mut log, b"exit 7", b"exit 7");
+        step(&mut log, b"\r", b"\r\n\x1b]633;D;7\x07");
+
+        let texts: Vec<(&str, u64)> = cmds.iter().map(|c| (c.text.as_str(), c.seq)).collect();
+        assert_eq!(texts, [("false", 0), ("true", 1), ("exit 7", 2)]);
+        assert_eq!(
+            exits,
+            [
+                CommandExit { seq: 0, status: 1 },
+                CommandExit { seq: 1, status: 0 },
+                CommandExit { seq: 2, status: 7 },
+            ]
+        );
     }
 }

@@ -174,13 +174,24 @@ impl Perform for Core {
     }
 
     fn osc_dispatch(&mut self, params: &[&[u8]], _bell_terminated: bool) {
-        // Shell integration (FinalTerm / OSC 133): `B` marks the end of the prompt.
-        if self.fullscreen || params.first() != Some(&&b"133"[..]) {
+        // Shell integration (FinalTerm / OSC 133, VS Code's OSC 633): `A` starts the prompt,
+        // `B` ends it, `D;STATUS` reports how the last command ended.
+        let integration = matches!(params.first(), Some(&b"133") | Some(&b"633"));
+        if self.fullscreen || !integration {
             return;
         }
         match params.get(1).and_then(|p| p.first()) {
             Some(b'B') => self.start_hint = Some(self.line.cursor()),
             Some(b'A') => self.start_hint = None,
+            Some(b'D') => {
+                let status = params
+                    .get(2)
+                    .and_then(|p| std::str::from_utf8(p).ok())
+                    .and_then(|p| p.trim().parse::<i32>().ok());
+                if let Some(status) = status {
+                    self.command_finished(status);
+                }
+            }
             _ => {}
         }
     }

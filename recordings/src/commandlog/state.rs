@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 
 use super::input::Key;
 use super::line::{EchoLine, MAX_CELLS};
-use super::LoggedCommand;
+use super::{CommandExit, LoggedCommand};
 
 /// Most submitted lines kept waiting for their echo; older ones are dropped.
 const MAX_QUEUE: usize = 64;
@@ -69,6 +69,12 @@ pub(super) struct Core {
     /// Column of an OSC 133 `B` mark (end of prompt) not yet used.
     pub(super) start_hint: Option<usize>,
     pub(super) done: Vec<LoggedCommand>,
+    /// Exit statuses reported by the shell, not yet taken.
+    pub(super) exits: Vec<CommandExit>,
+    /// Number the next logged command gets.
+    next_seq: u64,
+    /// The last logged command, while no exit status has been reported after it.
+    awaiting_exit: Option<u64>,
     /// How often the cursor left the row; tells whether rows changed between two keys.
     rows: u64,
 }
@@ -288,11 +294,25 @@ impl Core {
     }
 
     fn emit(&mut self, at: f64, text: String) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.awaiting_exit = Some(seq);
         self.done.push(LoggedCommand {
             at,
             text,
             exit_status: None,
+            seq,
         });
+    }
+
+    /// The shell reported the exit status of the last command (`OSC 133 ; D ; N`). Reports
+    /// after an empty line (no command since the last report) are ignored. A command still
+    /// waiting for its echo to complete is concluded first, so the status finds it.
+    pub(super) fn command_finished(&mut self, status: i32) {
+        self.conclude_known_head();
+        if let Some(seq) = self.awaiting_exit.take() {
+            self.exits.push(CommandExit { seq, status });
+        }
     }
 
     /// The row's text after the last known prompt, if the row starts with it.
