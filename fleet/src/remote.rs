@@ -66,8 +66,7 @@ pub trait Remote: Send {
 /// Quotes a string for a POSIX shell: `'...'` with embedded quotes as `'\''`.
 pub fn shell_quote(s: &str) -> String {
     if !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./-_".contains(&b))
     {
         return s.to_string();

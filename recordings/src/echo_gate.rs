@@ -99,7 +99,15 @@ impl EchoGate {
             let cut = self.seen.len() - MAX_SEEN;
             self.seen.drain(..cut);
         }
-        if self.typed.is_empty() || contains(&self.seen, &self.typed) {
+        // While the line is being typed, any echo of the keys shows echo is on; line editors
+        // redraw wrapped lines with extra characters, so the keys need only appear in order.
+        // After Enter the echo must show them verbatim (program output cannot stand in).
+        let echoed = if self.submitted {
+            contains(&self.seen, &self.typed)
+        } else {
+            is_subsequence(&self.typed, &self.seen)
+        };
+        if self.typed.is_empty() || echoed {
             return self.release();
         }
         if self.submitted && bytes.iter().any(|&b| b == b'\n' || b == b'\r') {
@@ -122,6 +130,11 @@ impl EchoGate {
         self.seen.clear();
         self.submitted = false;
     }
+}
+
+fn is_subsequence(needle: &[u8], haystack: &[u8]) -> bool {
+    let mut rest = haystack.iter();
+    needle.iter().all(|n| rest.any(|h| h == n))
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
@@ -188,6 +201,12 @@ mod tests {
         assert_eq!(run(&[("i", "\x03")]), "\x03");
         let got = run(&[("i", "a"), ("i", "\x1b[D"), ("o", "a\x08")]);
         assert_eq!(got, "a\x1b[D");
+    }
+
+    #[test]
+    fn a_wrapped_echo_with_redrawn_characters_releases_while_typing() {
+        let got = run(&[("i", "abc"), ("o", "ab\rbc"), ("i", "\r"), ("o", "\r\n")]);
+        assert_eq!(got, "abc\r");
     }
 
     #[test]

@@ -380,3 +380,76 @@ fn exit_statuses_reported_by_shell_integration_are_logged() {
         ]
     );
 }
+
+#[test]
+fn lines_longer_than_the_terminal_are_logged_whole_through_edits_and_resizes() {
+    let (lab, alice) = Lab::serving(BIN, &[("web1", &[])], "roles:\n  - name: ops\n    members: [alice]\n    hosts: [web1]\n    logins: [root]\n    require_totp: false\n", "alice");
+    let client = Client::new(&lab.bastion, &alice);
+    let work = lab.target("web1").dir().join("work");
+    fs::create_dir_all(&work).unwrap();
+    // 40 columns: with the 8-column prompt, a command wraps after 32 characters.
+    let mut sh = client.terminal("alice", &["web1"], 40, 20);
+    sh.expect("# ", secs(20));
+    sh.send(&format!("cd {}; PS1='PROM''PT$ '\r", work.display()));
+    sh.expect("PROMPT$ ", secs(20));
+    let settle = || std::thread::sleep(std::time::Duration::from_millis(300));
+
+    // Typed across the wrap, then backspaced back over it, then typed on again.
+    let a = "a".repeat(25);
+    let c = "c".repeat(20);
+    sh.send(&format!("echo {a}{}", "b".repeat(35)));
+    settle();
+    sh.send(&"\x7f".repeat(35));
+    settle();
+    sh.send(&format!("XYZ{c} > one\r"));
+    sh.expect("PROMPT$ ", secs(10));
+    let one = format!("echo {a}XYZ{c} > one");
+
+    // History recall redraws the two-row line; insert near its start.
+    sh.send("\x1b[A");
+    settle();
+    sh.send("\x01");
+    sh.send(&"\x1b[C".repeat(5));
+    sh.send("Q");
+    settle();
+    // Move to the end and change the target file name.
+    sh.send("\x05\x7f\x7f\x7ftwo\r");
+    sh.expect("PROMPT$ ", secs(10));
+    let two = format!("echo Q{a}XYZ{c} > two");
+
+    // Cursor left back across the wrap, insert there.
+    let d = "d".repeat(20);
+    sh.send(&format!("echo {d}{d} > three"));
+    settle();
+    sh.send(&"\x1b[D".repeat(20 + 8));
+    settle();
+    sh.send("E\r");
+    sh.expect("PROMPT$ ", secs(10));
+    let three = format!("echo {d}E{d} > three");
+
+    // After a resize the new width applies.
+    sh.resize(60, 20);
+    settle();
+    let f = "f".repeat(70);
+    sh.send(&format!("echo {f} > four\r"));
+    sh.expect("PROMPT$ ", secs(10));
+    let four = format!("echo {f} > four");
+    sh.send("exit\r");
+    assert_eq!(sh.wait(secs(20)), Some(0));
+
+    // What ran is what the files say.
+    let content = |name: &str| fs::read_to_string(work.join(name)).unwrap();
+    assert_eq!(content("one"), format!("{a}XYZ{c}\n"));
+    assert_eq!(content("two"), format!("Q{a}XYZ{c}\n"));
+    assert_eq!(content("three"), format!("{d}E{d}\n"));
+    assert_eq!(content("four"), format!("{f}\n"));
+
+    let session = lab.bastion.sessions()[0]["id"].to_string();
+    let logged: Vec<String> = lab
+        .bastion
+        .json_lines(&["commands", "--session", &session, "--json"])
+        .iter()
+        .map(|c| c["command"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(logged[1..], [one, two, three, four, "exit".to_string()]);
+}

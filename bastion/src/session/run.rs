@@ -231,6 +231,9 @@ async fn run_started(
         .register(session_id, &conn.user, &target_name, screen);
     let shell = (kind == Kind::Shell && user.pty.is_some())
         .then(|| ShellLog::new(&shared.store, session_id, &conn.user, &g.host, &g.login));
+    if let (Some(shell), Some(p)) = (&shell, &user.pty) {
+        shell.set_width(p.cols);
+    }
     let taps = Taps {
         recorder: recorder.as_ref(),
         record_input: g.limits.record_input,

@@ -54,6 +54,11 @@ impl<'a> ShellLog<'a> {
         self.log.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// The terminal's width, at the start and on every resize.
+    pub fn set_width(&self, cols: u32) {
+        self.lock().set_width(cols);
+    }
+
     /// Keystrokes the user sent.
     pub fn input(&self, data: &[u8]) {
         self.last_input_ms.store(self.now_ms(), Ordering::Relaxed);

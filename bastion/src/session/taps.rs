@@ -102,6 +102,9 @@ impl Taps<'_> {
     /// The user's terminal changed size.
     pub fn resize(&self, cols: u32, rows: u32) {
         self.record(|r| r.resize(cols, rows));
+        if let Some(shell) = self.shell {
+            shell.set_width(cols);
+        }
         if let Some(live) = self.live {
             live.resize(cols, rows);
         }

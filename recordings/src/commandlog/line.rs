@@ -1,8 +1,13 @@
-//! One terminal row as the target's echo draws it: `char` cells and a cursor.
+//! The command line as the target's echo draws it: `char` cells and a cursor.
 //!
 //! Only what line editors (readline, libedit, zle) use to redraw the command line is modelled:
 //! printing, carriage return, backspace, horizontal cursor moves, erasing and inserting or
 //! deleting characters. Moving to another row starts a new, empty row.
+//!
+//! When the terminal width is known, a line longer than the terminal is one logical line over
+//! several physical rows, as the terminal wraps it: carriage return, backspace, column moves and
+//! erase-to-end act on the physical row; cursor up/down (and a line feed) that stay within the
+//! wrapped line move between its rows instead of leaving it.
 
 /// Most cells a row holds; printing beyond is dropped, so memory stays bounded.
 pub(crate) const MAX_CELLS: usize = 16 * 1024;
@@ -11,7 +16,12 @@ pub(crate) const MAX_CELLS: usize = 16 * 1024;
 #[derive(Debug, Default, Clone)]
 pub(crate) struct EchoLine {
     cells: Vec<char>,
+    /// Logical position: physical row within the line × width + column.
     cursor: usize,
+    /// Terminal columns; 0 when unknown (one unbounded row).
+    width: usize,
+    /// The last column was just written: the terminal wraps on the next printed character.
+    pending_wrap: bool,
 }
 
 impl EchoLine {
@@ -25,8 +35,42 @@ impl EchoLine {
         self.cells.iter().all(|c| *c == ' ')
     }
 
-    /// Writes `c` at the cursor, overwriting, and moves right.
+    /// Sets the terminal width (0: unknown). Takes effect for what is drawn next.
+    pub(crate) fn set_width(&mut self, width: usize) {
+        self.width = width;
+        self.pending_wrap = false;
+    }
+
+    /// Where the terminal's cursor really is (the last column while a wrap is pending).
+    fn physical(&self) -> usize {
+        if self.pending_wrap {
+            self.cursor - 1
+        } else {
+            self.cursor
+        }
+    }
+
+    /// Start of the physical row holding `pos`, and its column.
+    fn row_start(&self, pos: usize) -> (usize, usize) {
+        if self.width == 0 {
+            (0, pos)
+        } else {
+            (pos - pos % self.width, pos % self.width)
+        }
+    }
+
+    /// End (exclusive) of the physical row holding `pos`.
+    fn row_end(&self, pos: usize) -> usize {
+        if self.width == 0 {
+            MAX_CELLS + 1
+        } else {
+            (self.row_start(pos).0 + self.width).min(MAX_CELLS)
+        }
+    }
+
+    /// Writes `c` at the cursor, overwriting, and moves right (wrapping at the last column).
     pub(crate) fn print(&mut self, c: char) {
+        self.pending_wrap = false;
         if self.cursor >= MAX_CELLS {
             return;
         }
@@ -37,26 +81,67 @@ impl EchoLine {
             self.cells[self.cursor] = c;
         }
         self.cursor += 1;
+        self.pending_wrap = self.width > 0 && self.cursor.is_multiple_of(self.width);
     }
 
-    /// Carriage return: to column 0.
+    /// Carriage return: to column 0 of the physical row.
     pub(crate) fn carriage_return(&mut self) {
-        self.cursor = 0;
+        self.cursor = self.row_start(self.physical()).0;
+        self.pending_wrap = false;
     }
 
     /// Moves left `n` columns, stopping at column 0 (backspace, `CSI n D`).
     pub(crate) fn left(&mut self, n: usize) {
-        self.cursor = self.cursor.saturating_sub(n);
+        let pos = self.physical();
+        let (_, col) = self.row_start(pos);
+        self.cursor = pos - n.min(col);
+        self.pending_wrap = false;
     }
 
-    /// Moves right `n` columns (`CSI n C`).
+    /// Moves right `n` columns, stopping at the last column (`CSI n C`).
     pub(crate) fn right(&mut self, n: usize) {
-        self.cursor = self.cursor.saturating_add(n).min(MAX_CELLS);
+        let pos = self.physical();
+        let last = self.row_end(pos) - 1;
+        self.cursor = pos.saturating_add(n).min(last.max(pos)).min(MAX_CELLS);
+        self.pending_wrap = false;
     }
 
     /// Moves to column `col`, 0-based (`CSI n G`).
     pub(crate) fn set_column(&mut self, col: usize) {
-        self.cursor = col.min(MAX_CELLS);
+        let (start, _) = self.row_start(self.physical());
+        let col = if self.width == 0 {
+            col
+        } else {
+            col.min(self.width - 1)
+        };
+        self.cursor = (start + col).min(MAX_CELLS);
+        self.pending_wrap = false;
+    }
+
+    /// Moves up `n` rows if they belong to this wrapped line; false when the move leaves it.
+    pub(crate) fn up(&mut self, n: usize) -> bool {
+        let pos = self.physical();
+        match n.checked_mul(self.width) {
+            Some(d) if self.width > 0 && d <= pos => {
+                self.cursor = pos - d;
+                self.pending_wrap = false;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Moves down `n` rows if the wrapped line continues there; false when the move leaves it.
+    pub(crate) fn down(&mut self, n: usize) -> bool {
+        let pos = self.physical();
+        match n.checked_mul(self.width) {
+            Some(d) if self.width > 0 && self.row_start(pos).0 + d < self.cells.len() => {
+                self.cursor = pos + d;
+                self.pending_wrap = false;
+                true
+            }
+            _ => false,
+        }
     }
 
     /// Moves to the next tab stop (every 8 columns).
@@ -64,9 +149,20 @@ impl EchoLine {
         self.right(8 - self.cursor % 8);
     }
 
-    /// Erases from the cursor to the end of the row (`CSI K`).
+    /// Erases from the cursor to the end of the physical row (`CSI K`).
     pub(crate) fn erase_to_end(&mut self) {
-        self.cells.truncate(self.cursor);
+        let pos = self.physical();
+        let end = self.row_end(pos);
+        if end >= self.cells.len() {
+            self.cells.truncate(pos);
+        } else {
+            self.cells[pos..end].fill(' ');
+        }
+    }
+
+    /// Erases from the cursor to the end of the line, rows below included (`CSI J`).
+    pub(crate) fn erase_below(&mut self) {
+        self.cells.truncate(self.physical());
     }
 
     /// Erases from the start of the row through the cursor (`CSI 1 K`).
@@ -108,6 +204,8 @@ impl EchoLine {
 
     /// A new row below: empty, the cursor keeps its column (a bare line feed).
     pub(crate) fn new_row(&mut self) {
+        self.cursor = self.row_start(self.physical()).1;
+        self.pending_wrap = false;
         self.cells.clear();
     }
 
@@ -115,6 +213,7 @@ impl EchoLine {
     pub(crate) fn reset(&mut self) {
         self.cells.clear();
         self.cursor = 0;
+        self.pending_wrap = false;
     }
 
     /// The text from column `from` to the end, trailing blanks removed.
@@ -203,6 +302,52 @@ mod tests {
         l.set_column(0);
         l.insert_blanks(50);
         assert_eq!(l.text_from(0).chars().count(), MAX_CELLS);
+    }
+
+    fn wrapped(width: usize, s: &str) -> EchoLine {
+        let mut l = EchoLine::default();
+        l.set_width(width);
+        s.chars().for_each(|c| l.print(c));
+        l
+    }
+
+    #[test]
+    fn a_line_wider_than_the_terminal_wraps_onto_the_next_row() {
+        // readline's wrap at the last column: a space to force the wrap, then CR.
+        let mut l = wrapped(10, "$ echo abc");
+        l.print(' ');
+        l.carriage_return();
+        "defg".chars().for_each(|c| l.print(c));
+        assert_eq!(l.text(), "$ echo abcdefg");
+        // Backspace stops at column 0; going back across the wrap takes cursor-up.
+        l.left(10);
+        assert_eq!(l.cursor(), 10);
+        assert!(l.up(1));
+        l.set_column(9);
+        l.print('X');
+        assert_eq!(l.text(), "$ echo abXdefg");
+        assert_eq!(l.cursor(), 10);
+        // Erase to the end of the (second) row only.
+        assert!(l.down(1));
+        l.set_column(2);
+        l.erase_to_end();
+        assert_eq!(l.text(), "$ echo abXde");
+        // Cursor up from the first row leaves the line; down past its last row too.
+        l.carriage_return();
+        assert!(l.up(1));
+        assert!(!l.up(1));
+        assert!(l.down(1));
+        assert!(!l.down(1));
+    }
+
+    #[test]
+    fn carriage_return_after_the_last_column_stays_on_that_row() {
+        let mut l = wrapped(5, "abcde");
+        l.carriage_return();
+        l.print('X');
+        assert_eq!(l.text(), "Xbcde");
+        l.erase_below();
+        assert_eq!(l.text(), "X");
     }
 
     #[test]

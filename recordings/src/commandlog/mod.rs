@@ -81,6 +81,14 @@ impl CommandLog {
         Self::default()
     }
 
+    /// The terminal's width in columns, at the start and after each resize: lines longer than
+    /// the terminal wrap, and line editors redraw them row by row.
+    pub fn set_width(&mut self, cols: u32) {
+        self.core
+            .line
+            .set_width(cols.min(line::MAX_CELLS as u32) as usize);
+    }
+
     /// The user's keystrokes (client → target) at session time `at`. Returns the commands this
     /// input concluded: earlier submitted lines that were still waiting for their echo.
     pub fn input(&mut self, at: f64, bytes: &[u8]) -> Vec<LoggedCommand> {
@@ -167,5 +175,37 @@ mod exit_tests {
                 CommandExit { seq: 2, status: 7 },
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod type_ahead_tests {
+    use super::*;
+
+    #[test]
+    fn a_line_typed_ahead_while_a_command_runs_is_logged_when_the_shell_reads_it() {
+        // Captured through the bastion: "exit" typed before `touch`'s echo newline arrived.
+        let steps: &[(&str, &str)] = &[
+            ("o", "PROMPT$ "),
+            ("i", "touch allowed.txt"),
+            ("o", "touch allowed.txt"),
+            ("i", "\r"),
+            ("i", "exit"),
+            ("o", "\r\n\x1b[?2004l\r"),
+            ("i", "\r"),
+            ("o", "\r\n"),
+            ("o", "\x1b[?2004hPROMPT$ exit\r\n\x1b[?2004l\rlogout\r\n"),
+        ];
+        let mut log = CommandLog::new();
+        let mut got = Vec::new();
+        for (dir, bytes) in steps {
+            got.extend(match *dir {
+                "i" => log.input(0.0, bytes.as_bytes()),
+                _ => log.output(0.0, bytes.as_bytes()),
+            });
+        }
+        got.extend(log.finish());
+        let texts: Vec<&str> = got.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["touch allowed.txt", "exit"]);
     }
 }

@@ -89,6 +89,8 @@ impl Perform for Core {
         }
         match byte {
             b'\r' => self.line.carriage_return(),
+            // Within a wrapped command line a line feed moves to its next row.
+            b'\n' | 0x0b | 0x0c if self.line.down(1) => {}
             b'\n' | 0x0b | 0x0c => {
                 self.line_feed();
                 self.new_row();
@@ -126,15 +128,24 @@ impl Perform for Core {
                     .set_column(usize::from(it.next().unwrap_or(1).max(1)) - 1);
             }
             'A' | 'B' | 'E' | 'F' | 'd' | 'e' => {
-                self.new_row();
+                // Moves within a wrapped command line stay on it; others leave it.
+                let within = match action {
+                    'A' | 'F' => self.line.up(n),
+                    'B' | 'E' | 'e' => self.line.down(n),
+                    _ => false,
+                };
+                if !within {
+                    self.new_row();
+                }
                 if matches!(action, 'E' | 'F') {
                     self.line.carriage_return();
                 }
             }
             'K' | 'J' => {
-                match first {
-                    0 => self.line.erase_to_end(),
-                    1 => self.line.erase_to_start(),
+                match (action, first) {
+                    ('K', 0) => self.line.erase_to_end(),
+                    ('J', 0) => self.line.erase_below(),
+                    (_, 1) => self.line.erase_to_start(),
                     _ => self.line.erase_all(),
                 }
                 self.drew();

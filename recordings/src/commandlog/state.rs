@@ -36,6 +36,10 @@ struct Typing {
     prompt: String,
     /// [`Core::rows`] at the last key.
     rows: u64,
+    /// Typing began while an earlier line still waited for its echo: keys typed ahead for the
+    /// shell, which reads them once the running command ends. Rows changing meanwhile is
+    /// expected, so it does not make the line stale.
+    ahead: bool,
 }
 
 /// A line the user submitted with Enter, waiting for its echo to be complete.
@@ -142,7 +146,8 @@ impl Core {
         match t.start {
             Some(c) => self.line.text_before(c) != t.prompt,
             None => {
-                t.rows != self.rows
+                !t.ahead
+                    && t.rows != self.rows
                     && !t
                         .plain
                         .as_deref()
@@ -167,10 +172,15 @@ impl Core {
         {
             self.queue.clear();
         }
-        let start = if !self.queue.is_empty() {
+        let ahead = !self.queue.is_empty();
+        let start = if ahead {
             None
         } else if hint.is_some() {
             hint
+        } else if let Some(end) = self.known_prompt_end() {
+            // The row starts with the last prompt seen: the line begins after it, even when
+            // the cursor is elsewhere (a recalled or wrapped line being edited).
+            Some(end)
         } else if self.line.cursor() == 0 && self.line.is_blank() {
             None
         } else {
@@ -186,6 +196,7 @@ impl Core {
             echoed: false,
             prompt,
             rows: self.rows,
+            ahead,
         }
     }
 
@@ -313,6 +324,14 @@ impl Core {
         if let Some(seq) = self.awaiting_exit.take() {
             self.exits.push(CommandExit { seq, status });
         }
+    }
+
+    /// Column where the last known prompt ends, if the row starts with it and the cursor is
+    /// past it.
+    fn known_prompt_end(&self) -> Option<usize> {
+        let prompt = self.prompt.as_deref()?;
+        let end = prompt.chars().count();
+        (self.line.cursor() >= end && self.line.text_before(end) == prompt).then_some(end)
     }
 
     /// The row's text after the last known prompt, if the row starts with it.
