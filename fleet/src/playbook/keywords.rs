@@ -1,0 +1,144 @@
+//! Keywords shared by plays, roles, blocks and tasks ([`Keywords`]), read from one mapping key.
+
+use inventory::{Marked, MarkedValue};
+
+use super::error::PlaybookError;
+use super::fields;
+use super::model::Keywords;
+use super::source::Source;
+
+/// Keywords valid on plays, roles, blocks and tasks alike.
+const COMMON: &[&str] = &[
+    "tags",
+    "vars",
+    "environment",
+    "become",
+    "become_user",
+    "become_method",
+    "remote_user",
+    "ignore_errors",
+    "ignore_unreachable",
+    "any_errors_fatal",
+    "check_mode",
+    "diff",
+    "no_log",
+    "run_once",
+    "connection",
+    "collections",
+    "debugger",
+];
+
+/// Keywords of things that run conditionally and may be delegated (not plays).
+const CONDITIONAL: &[&str] = &["when", "delegate_to"];
+
+/// Ansible keywords fleet does not implement; refused rather than silently ignored.
+pub const UNSUPPORTED: &[&str] = &[
+    "async",
+    "poll",
+    "throttle",
+    "timeout",
+    "port",
+    "module_defaults",
+    "become_flags",
+    "become_exe",
+    "delegate_facts",
+    "vars_prompt",
+    "gather_subset",
+    "gather_timeout",
+    "fact_path",
+    "order",
+];
+
+/// Where a keyword appears; plays take no `when`/`delegate_to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// A play.
+    Play,
+    /// A role entry, block or task.
+    Task,
+}
+
+/// Whether `key` is a shared keyword in `scope`.
+pub fn is_keyword(key: &str, scope: Scope) -> bool {
+    COMMON.contains(&key) || (scope == Scope::Task && CONDITIONAL.contains(&key))
+}
+
+/// The error for an Ansible keyword fleet refuses, if `key` is one.
+pub fn unsupported(src: &Source, map: &Marked, key: &str, value: &Marked) -> Option<PlaybookError> {
+    UNSUPPORTED.contains(&key).then(|| {
+        src.key_err(
+            map,
+            key,
+            value,
+            format!("'{key}' is not supported by fleet"),
+        )
+    })
+}
+
+/// Reads one keyword (`is_keyword` must hold) into `keywords`. `owner` names the play or task
+/// for messages about `vars`.
+pub fn set(
+    src: &Source,
+    keywords: &mut Keywords,
+    key: &str,
+    value: &Marked,
+    owner: &str,
+) -> Result<(), PlaybookError> {
+    let kw = keywords;
+    match key {
+        "when" => kw.when = fields::conditions(src, value, key)?,
+        "tags" => kw.tags = fields::tags(src, value)?,
+        "vars" => kw.vars = fields::vars(src, value, owner)?,
+        "environment" => kw.environment = environment(src, value)?,
+        "become" => kw.become_ = fields::flag(src, value, key)?,
+        "become_user" => kw.become_user = fields::string(src, value, key)?,
+        "become_method" => {
+            kw.become_method = fields::string(src, value, key)?;
+            if let Some(method) = kw.become_method.as_deref().filter(|m| *m != "sudo") {
+                return Err(src.err(
+                    value,
+                    format!("become_method '{method}' is not supported (fleet only supports sudo)"),
+                ));
+            }
+        }
+        "remote_user" => kw.remote_user = fields::string(src, value, key)?,
+        "ignore_errors" => kw.ignore_errors = fields::flag(src, value, key)?,
+        "ignore_unreachable" => kw.ignore_unreachable = fields::flag(src, value, key)?,
+        "any_errors_fatal" => kw.any_errors_fatal = fields::flag(src, value, key)?,
+        "check_mode" => kw.check_mode = fields::flag(src, value, key)?,
+        "diff" => kw.diff = fields::flag(src, value, key)?,
+        "no_log" => kw.no_log = fields::flag(src, value, key)?,
+        "run_once" => kw.run_once = fields::flag(src, value, key)?,
+        "delegate_to" => kw.delegate_to = fields::string(src, value, key)?,
+        "connection" => kw.connection = fields::string(src, value, key)?,
+        // Accepted for compatibility; they change nothing fleet does.
+        "collections" | "debugger" => {}
+        _ => return Err(src.err(value, format!("'{key}' is not a keyword"))),
+    }
+    Ok(())
+}
+
+/// `environment:`: a mapping, a list of mappings, or a template yielding one.
+fn environment(src: &Source, node: &Marked) -> Result<Vec<serde_json::Value>, PlaybookError> {
+    match &node.value {
+        MarkedValue::Null => Ok(Vec::new()),
+        MarkedValue::Map(_) => Ok(vec![node.to_json()]),
+        MarkedValue::Str(s) if fields::is_template(s) => Ok(vec![node.to_json()]),
+        MarkedValue::Seq(items)
+            if items.iter().all(|item| match &item.value {
+                MarkedValue::Map(_) => true,
+                MarkedValue::Str(s) => fields::is_template(s),
+                _ => false,
+            }) =>
+        {
+            Ok(items.iter().map(Marked::to_json).collect())
+        }
+        _ => Err(src.err(
+            node,
+            format!(
+                "'environment' must be a mapping, a list of mappings or a template, got {}",
+                node.kind()
+            ),
+        )),
+    }
+}
