@@ -12,6 +12,7 @@
 //!
 //! See [`Templar`].
 
+mod escape;
 mod filters;
 mod jinja_tests;
 mod lazy;
@@ -92,7 +93,14 @@ impl Templar {
 
     /// Renders a template string from a playbook (trailing newlines kept, as Ansible does).
     pub fn render_str(&self, text: &str, vars: &Value) -> Result<String, TemplateError> {
-        self.render_file_str(text, vars, TemplateOptions::default())
+        self.with_scope(vars, |scope| {
+            let escaped = escape::escape_backslashes(text);
+            let mut out = self
+                .engine
+                .render(scope, &escaped, TemplateOptions::default())?;
+            keep_trailing_newlines(text, &mut out);
+            Ok(out)
+        })
     }
 
     /// Renders the text of a template file for the template module, with its options.
@@ -102,7 +110,11 @@ impl Templar {
         vars: &Value,
         options: TemplateOptions,
     ) -> Result<String, TemplateError> {
-        self.with_scope(vars, |scope| self.engine.render(scope, text, options))
+        self.with_scope(vars, |scope| {
+            let mut out = self.engine.render(scope, text, options)?;
+            keep_trailing_newlines(text, &mut out);
+            Ok(out)
+        })
     }
 
     /// Evaluates a bare Jinja2 expression to its native value.
@@ -196,14 +208,47 @@ pub(crate) fn has_template_markers(s: &str) -> bool {
 /// The expression of a template that is exactly one `{{ expr }}`, which Ansible evaluates to
 /// a native value.
 fn single_expression(text: &str) -> Option<&str> {
-    let inner = text.strip_prefix("{{")?.strip_suffix("}}")?;
-    let inner = inner.strip_prefix(['-', '+']).unwrap_or(inner);
-    let inner = inner.strip_suffix('-').unwrap_or(inner);
-    let nested = ["{{", "}}", "{%", "%}", "{#", "#}"];
-    if nested.iter().any(|m| inner.contains(m)) {
+    let body = text.strip_prefix("{{")?;
+    let close = expression_end(body)?;
+    if close + 2 != body.len() {
         return None;
     }
-    Some(inner)
+    let inner = &body[..close];
+    let inner = inner.strip_prefix(['-', '+']).unwrap_or(inner);
+    Some(inner.strip_suffix('-').unwrap_or(inner))
+}
+
+/// Where the `}}` closing an expression starts (brackets and string literals skipped).
+fn expression_end(body: &str) -> Option<usize> {
+    let bytes = body.as_bytes();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != q {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' => depth = depth.saturating_sub(1),
+            b'}' if depth == 0 && bytes.get(i + 1) == Some(&b'}') => return Some(i),
+            b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Ansible keeps the template's trailing newlines (Jinja2 drops one).
+fn keep_trailing_newlines(source: &str, out: &mut String) {
+    let wanted = source.len() - source.trim_end_matches('\n').len();
+    let have = out.len() - out.trim_end_matches('\n').len();
+    for _ in have..wanted {
+        out.push('\n');
+    }
 }
 
 /// Marks an expression whose whole result was undefined.
@@ -285,11 +330,14 @@ impl Engine {
     /// Templates `text` the way Ansible templates a variable or argument: one `{{ expr }}`
     /// gives its native value, anything else a string.
     pub(crate) fn native(&self, scope: &Arc<Scope>, text: &str) -> Result<JValue, EvalError> {
-        match single_expression(text) {
+        let escaped = escape::escape_backslashes(text);
+        match single_expression(&escaped) {
             Some(expr) => self.eval_expr(scope, expr),
-            None => self
-                .render(scope, text, TemplateOptions::default())
-                .map(JValue::from),
+            None => {
+                let mut out = self.render(scope, &escaped, TemplateOptions::default())?;
+                keep_trailing_newlines(text, &mut out);
+                Ok(JValue::from(out))
+            }
         }
     }
 

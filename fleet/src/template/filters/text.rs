@@ -30,6 +30,30 @@ pub(super) fn register(env: &mut Environment<'static>) {
         crate::template::repr::py_type_name(v).to_string()
     });
     env.add_filter("repr", |v: &Value| py_repr(v));
+    env.add_filter("round", round);
+    env.add_filter("pow", |x: f64, y: f64| x.powf(y));
+    env.add_filter("root", |x: f64, base: Option<f64>| match base {
+        None | Some(2.0) => x.sqrt(),
+        Some(b) => x.powf(1.0 / b),
+    });
+    env.add_filter("log", |x: f64, base: Option<f64>| match base {
+        Some(b) => x.ln() / b.ln(),
+        None => x.ln(),
+    });
+}
+
+/// Jinja2's `round(precision=0, method='common')`: `common` is Python's `round` (halves to
+/// even), `ceil` and `floor` as named; always a float.
+fn round(value: f64, precision: Option<i32>, method: Option<String>) -> Result<f64, Error> {
+    let factor = 10f64.powi(precision.unwrap_or(0));
+    let scaled = value * factor;
+    let rounded = match method.as_deref().unwrap_or("common") {
+        "common" => scaled.round_ties_even(),
+        "ceil" => scaled.ceil(),
+        "floor" => scaled.floor(),
+        _ => return Err(fail("method must be common, ceil or floor")),
+    };
+    Ok(rounded / factor)
 }
 
 /// Python's `str.capitalize`.

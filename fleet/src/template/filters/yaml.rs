@@ -35,7 +35,8 @@ impl Writer {
 
     /// Moves to column `indent`, on a new line if this line is already past it.
     fn goto(&mut self, indent: usize) {
-        if self.column > indent || (self.column == indent && indent == 0 && !self.out.is_empty()) {
+        let at_line_start = self.out.is_empty() || self.out.ends_with('\n');
+        if self.column > indent || (self.column == indent && !at_line_start) {
             self.out.push('\n');
             self.column = 0;
         }
