@@ -1,0 +1,228 @@
+//! Lazy, recursive variable resolution.
+//!
+//! Ansible variables may hold templates that refer to other variables
+//! (`root: "/tmp/{{ inventory_hostname }}"`, then `"{{ root }}/x"`). The variables of one
+//! evaluation are wrapped in a [`VarNode`] tree: a value is converted (and, when it holds
+//! `{{`/`{%`, templated against the same variables) only when a template looks it up, and the
+//! result is cached for the rest of the evaluation. A variable that refers to itself, directly or
+//! through others, gives a "recursive loop detected in template" error.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
+use minijinja::{Error, ErrorKind};
+use serde_json::Value as Json;
+
+use super::Engine;
+
+/// How deep templated variables may nest (a variable whose template uses a variable whose
+/// template uses ...) before it counts as a loop.
+const MAX_DEPTH: usize = 64;
+
+/// One step from a mapping or list to a member.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+type Path = Vec<Step>;
+
+/// The variables of one evaluation, the cache of what was resolved, and the chain of variables
+/// being templated right now (to detect loops).
+#[derive(Debug)]
+pub(crate) struct Scope {
+    engine: Arc<Engine>,
+    vars: Arc<Json>,
+    cache: Mutex<HashMap<Path, Value>>,
+    active: Mutex<Vec<Path>>,
+    /// Why a variable resolved to undefined (its template used an undefined name), so the final
+    /// error names the real culprit as Ansible does.
+    undefined_reasons: Mutex<HashMap<String, String>>,
+}
+
+impl Scope {
+    pub(crate) fn new(engine: Arc<Engine>, vars: Arc<Json>) -> Arc<Scope> {
+        Arc::new(Scope {
+            engine,
+            vars,
+            cache: Mutex::default(),
+            active: Mutex::default(),
+            undefined_reasons: Mutex::default(),
+        })
+    }
+
+    /// The root mapping, as the context of a template.
+    pub(crate) fn root(self: &Arc<Self>) -> Value {
+        Value::from_object(VarNode {
+            scope: Arc::downgrade(self),
+            path: Vec::new(),
+        })
+    }
+
+    /// The message explaining why the variable `name` turned out undefined, if it did so
+    /// because its own template used something undefined.
+    pub(crate) fn undefined_reason(&self, name: &str) -> Option<String> {
+        self.undefined_reasons.lock().unwrap().get(name).cloned()
+    }
+
+    fn json_at(&self, path: &[Step]) -> Option<&Json> {
+        let mut node = self.vars.as_ref();
+        for step in path {
+            node = match (step, node) {
+                (Step::Key(k), Json::Object(map)) => map.get(k)?,
+                (Step::Index(i), Json::Array(items)) => items.get(*i)?,
+                _ => return None,
+            };
+        }
+        Some(node)
+    }
+
+    /// The value at `path`, templated and converted, from the cache when resolved before.
+    fn resolve(self: &Arc<Self>, path: Path) -> Option<Value> {
+        if let Some(hit) = self.cache.lock().unwrap().get(&path) {
+            return Some(hit.clone());
+        }
+        let json = self.json_at(&path)?;
+        let value = match json {
+            Json::String(s) if super::has_template_markers(s) => self.template_member(&path, s)?,
+            Json::Object(_) | Json::Array(_) if contains_template(json) => {
+                Value::from_object(VarNode {
+                    scope: Arc::downgrade(self),
+                    path: path.clone(),
+                })
+            }
+            other => Value::from_serialize(other),
+        };
+        self.cache.lock().unwrap().insert(path, value.clone());
+        Some(value)
+    }
+
+    /// Templates the string member at `path` against the same variables.
+    fn template_member(self: &Arc<Self>, path: &Path, text: &str) -> Option<Value> {
+        {
+            let mut active = self.active.lock().unwrap();
+            if active.contains(path) || active.len() >= MAX_DEPTH {
+                let chain = active
+                    .iter()
+                    .chain(std::iter::once(path))
+                    .map(|p| describe(p))
+                    .collect::<Vec<_>>()
+                    .join(" -> ");
+                return Some(Value::from(Error::new(
+                    ErrorKind::InvalidOperation,
+                    format!("recursive loop detected in template: {chain}"),
+                )));
+            }
+            active.push(path.clone());
+        }
+        let result = self.engine.native(self, text);
+        self.active.lock().unwrap().pop();
+        match result {
+            Ok(value) => Some(value),
+            Err(err) if err.is_undefined() => {
+                // Like Ansible: a variable whose template uses an undefined name is itself
+                // undefined (so `| default(...)` and `is defined` work on it).
+                if let [Step::Key(name)] = path.as_slice() {
+                    self.undefined_reasons
+                        .lock()
+                        .unwrap()
+                        .insert(name.clone(), err.message().to_string());
+                }
+                None
+            }
+            Err(err) => Some(Value::from(err.into_minijinja())),
+        }
+    }
+}
+
+fn describe(path: &[Step]) -> String {
+    let mut out = String::new();
+    for step in path {
+        match step {
+            Step::Key(k) if out.is_empty() => out.push_str(k),
+            Step::Key(k) => {
+                out.push('.');
+                out.push_str(k);
+            }
+            Step::Index(i) => out.push_str(&format!("[{i}]")),
+        }
+    }
+    out
+}
+
+/// Whether any string inside `value` holds a template.
+pub(crate) fn contains_template(value: &Json) -> bool {
+    match value {
+        Json::String(s) => super::has_template_markers(s),
+        Json::Array(items) => items.iter().any(contains_template),
+        Json::Object(map) => map.values().any(contains_template),
+        _ => false,
+    }
+}
+
+/// A mapping or list inside the variables whose members are resolved on access.
+#[derive(Debug)]
+struct VarNode {
+    scope: Weak<Scope>,
+    path: Path,
+}
+
+impl VarNode {
+    fn child(&self, step: Step) -> Path {
+        let mut path = self.path.clone();
+        path.push(step);
+        path
+    }
+}
+
+impl Object for VarNode {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        let Some(scope) = self.scope.upgrade() else {
+            return ObjectRepr::Plain;
+        };
+        match scope.json_at(&self.path) {
+            Some(Json::Array(_)) => ObjectRepr::Seq,
+            _ => ObjectRepr::Map,
+        }
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let scope = self.scope.upgrade()?;
+        match scope.json_at(&self.path)? {
+            Json::Object(map) => {
+                let key = key.as_str()?;
+                if !map.contains_key(key) {
+                    // `vars` is the mapping of all variables, as in Ansible.
+                    if self.path.is_empty() && key == "vars" {
+                        return Some(scope.root());
+                    }
+                    return None;
+                }
+                scope.resolve(self.child(Step::Key(key.to_string())))
+            }
+            Json::Array(items) => {
+                let index = usize::try_from(key.as_i64()?).ok()?;
+                if index >= items.len() {
+                    return None;
+                }
+                scope.resolve(self.child(Step::Index(index)))
+            }
+            _ => None,
+        }
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        let Some(scope) = self.scope.upgrade() else {
+            return Enumerator::Empty;
+        };
+        match scope.json_at(&self.path) {
+            Some(Json::Object(map)) => {
+                Enumerator::Values(map.keys().map(|k| Value::from(k.as_str())).collect())
+            }
+            Some(Json::Array(items)) => Enumerator::Seq(items.len()),
+            _ => Enumerator::Empty,
+        }
+    }
+}

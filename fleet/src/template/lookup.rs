@@ -1,0 +1,148 @@
+//! `lookup()`/`query()` on the controller: `env`, `file`, `pipe`, `vars`, `items`/`list`,
+//! `first_found` (files), `template` is not supported.
+
+use minijinja::value::{Kwargs, Rest, Value};
+use minijinja::{Environment, Error, State};
+
+use super::filters::fail;
+
+/// Registers `lookup`, `query` and `q`.
+pub(crate) fn register(env: &mut Environment<'static>) {
+    env.add_function(
+        "lookup",
+        |state: &State, name: String, terms: Rest<Value>, kwargs: Kwargs| {
+            let wantlist: Option<bool> = kwargs.get("wantlist")?;
+            let results = run(state, &name, &terms, &kwargs)?;
+            if wantlist.unwrap_or(false) {
+                return Ok(Value::from(results));
+            }
+            // lookup joins several results with commas, as Ansible does
+            Ok(match results.len() {
+                1 => results.into_iter().next().unwrap_or_default(),
+                _ => Value::from(
+                    results
+                        .iter()
+                        .map(super::repr::py_string)
+                        .collect::<Vec<_>>()
+                        .join(","),
+                ),
+            })
+        },
+    );
+    let query = |state: &State, name: String, terms: Rest<Value>, kwargs: Kwargs| {
+        run(state, &name, &terms, &kwargs).map(Value::from)
+    };
+    env.add_function("query", query);
+    env.add_function("q", query);
+}
+
+/// A relative file path as Ansible's lookups search it: the role's files, then the playbook's.
+fn find_file(state: &State, path: &str) -> std::path::PathBuf {
+    let candidate = std::path::Path::new(path);
+    if candidate.is_absolute() {
+        return candidate.to_path_buf();
+    }
+    for (var, sub) in [
+        ("role_path", "files"),
+        ("role_path", ""),
+        ("playbook_dir", "files"),
+        ("playbook_dir", ""),
+    ] {
+        if let Some(base) = state.lookup(var).and_then(|v| v.as_str().map(String::from)) {
+            let full = std::path::Path::new(&base).join(sub).join(path);
+            if full.exists() {
+                return full;
+            }
+        }
+    }
+    candidate.to_path_buf()
+}
+
+fn run(state: &State, name: &str, terms: &[Value], kwargs: &Kwargs) -> Result<Vec<Value>, Error> {
+    let name = name.strip_prefix("ansible.builtin.").unwrap_or(name);
+    let rstrip: Option<bool> = kwargs.get("rstrip")?;
+    let default: Option<Value> = kwargs.get("default")?;
+    let _: Option<bool> = kwargs.get("wantlist")?;
+    let _: Option<String> = kwargs.get("errors")?;
+    let strings = || terms.iter().map(super::repr::py_string);
+    match name {
+        "env" => Ok(strings()
+            .map(|var| match std::env::var(&var) {
+                Ok(v) => Value::from(v),
+                Err(_) => default.clone().unwrap_or_else(|| Value::from("")),
+            })
+            .collect()),
+        "file" => strings()
+            .map(|path| {
+                let full = find_file(state, &path);
+                let text = std::fs::read_to_string(&full).map_err(|e| {
+                    fail(format!(
+                        "The 'file' lookup had an issue accessing the file '{path}': {e}"
+                    ))
+                })?;
+                Ok(Value::from(if rstrip.unwrap_or(true) {
+                    text.trim_end().to_string()
+                } else {
+                    text
+                }))
+            })
+            .collect(),
+        "pipe" => strings()
+            .map(|cmd| {
+                let output = std::process::Command::new("/bin/sh")
+                    .arg("-c")
+                    .arg(&cmd)
+                    .output()
+                    .map_err(|e| fail(format!("lookup_plugin.pipe({cmd}) failed: {e}")))?;
+                if !output.status.success() {
+                    return Err(fail(format!(
+                        "lookup_plugin.pipe({cmd}) returned {}",
+                        output.status.code().unwrap_or(-1)
+                    )));
+                }
+                Ok(Value::from(
+                    String::from_utf8_lossy(&output.stdout)
+                        .trim_end()
+                        .to_string(),
+                ))
+            })
+            .collect(),
+        "vars" => strings()
+            .map(|var| match state.lookup(&var) {
+                Some(v) if !v.is_undefined() => Ok(v),
+                _ => match &default {
+                    Some(d) => Ok(d.clone()),
+                    None => Err(fail(format!("No variable found with this name: {var}"))),
+                },
+            })
+            .collect(),
+        "items" | "flattened" => {
+            let mut out = Vec::new();
+            for term in terms {
+                match term.kind() {
+                    minijinja::value::ValueKind::Seq => out.extend(term.try_iter()?),
+                    _ => out.push(term.clone()),
+                }
+            }
+            Ok(out)
+        }
+        "list" => Ok(terms.to_vec()),
+        "first_found" => {
+            let mut candidates = Vec::new();
+            for term in terms {
+                match term.kind() {
+                    minijinja::value::ValueKind::Seq => candidates.extend(term.try_iter()?),
+                    _ => candidates.push(term.clone()),
+                }
+            }
+            for c in candidates {
+                let full = find_file(state, &super::repr::py_string(&c));
+                if full.exists() {
+                    return Ok(vec![Value::from(full.to_string_lossy().into_owned())]);
+                }
+            }
+            Err(fail("No file was found when using first_found."))
+        }
+        other => Err(fail(format!("lookup plugin ({other}) not found"))),
+    }
+}
