@@ -5,11 +5,19 @@ use super::Module;
 
 mod command;
 mod common;
+mod distro;
+mod setup;
 mod words;
 
 /// The system modules, for the registry in `modules::all`.
 pub fn modules() -> Vec<&'static dyn Module> {
-    vec![&command::Command, &command::Shell, &command::Raw]
+    vec![
+        &command::Command,
+        &command::Shell,
+        &command::Raw,
+        &setup::Setup,
+        &setup::Ping,
+    ]
 }
 
 /// Running a module against this machine through `LocalRemote`, for the module tests.
