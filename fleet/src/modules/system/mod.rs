@@ -6,6 +6,8 @@ use super::Module;
 mod command;
 mod common;
 mod distro;
+mod script;
+mod service;
 mod setup;
 mod words;
 
@@ -15,6 +17,9 @@ pub fn modules() -> Vec<&'static dyn Module> {
         &command::Command,
         &command::Shell,
         &command::Raw,
+        &script::Script,
+        &service::Service,
+        &service::Systemd,
         &setup::Setup,
         &setup::Ping,
     ]
