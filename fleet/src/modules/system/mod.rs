@@ -3,6 +3,7 @@
 
 use super::Module;
 
+mod apt;
 mod command;
 mod common;
 mod distro;
@@ -20,6 +21,8 @@ pub fn modules() -> Vec<&'static dyn Module> {
         &script::Script,
         &service::Service,
         &service::Systemd,
+        &apt::Apt,
+        &apt::Package,
         &setup::Setup,
         &setup::Ping,
     ]
