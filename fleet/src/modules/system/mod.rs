@@ -10,6 +10,7 @@ mod distro;
 mod script;
 mod service;
 mod setup;
+mod users;
 mod words;
 
 /// The system modules, for the registry in `modules::all`.
@@ -23,6 +24,8 @@ pub fn modules() -> Vec<&'static dyn Module> {
         &service::Systemd,
         &apt::Apt,
         &apt::Package,
+        &users::User,
+        &users::Group,
         &setup::Setup,
         &setup::Ping,
     ]
