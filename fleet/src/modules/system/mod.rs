@@ -6,6 +6,7 @@ use super::Module;
 mod apt;
 mod command;
 mod common;
+mod cron;
 mod distro;
 mod script;
 mod service;
@@ -26,6 +27,7 @@ pub fn modules() -> Vec<&'static dyn Module> {
         &apt::Package,
         &users::User,
         &users::Group,
+        &cron::Cron,
         &setup::Setup,
         &setup::Ping,
     ]
