@@ -15,7 +15,11 @@ use crate::remote::{shell_quote, RemoteError};
 
 const MARK: &str = "@@fleet-cmd@@";
 /// Prints the start time, just before the command runs.
-const START: &str = concat!("printf '@@fleet-cmd@@start %s\\n' \"$(", "date '+%Y-%m-%d %H:%M:%S.%N'", ")\" >&2");
+const START: &str = concat!(
+    "printf '@@fleet-cmd@@start %s\\n' \"$(",
+    "date '+%Y-%m-%d %H:%M:%S.%N'",
+    ")\" >&2"
+);
 
 /// `ansible.builtin.command`.
 pub struct Command;
@@ -133,7 +137,11 @@ fn parse_request(args: &Args, shell: bool) -> Result<Request, ModuleResult> {
     }
     let raw = raw.filter(|r| !r.trim().is_empty());
     let argv = opt_list(&args, "argv").filter(|a| !a.is_empty());
-    let fail = |msg: &str| ModuleResult::fail(msg).with("rc", 256).with("cmd", Value::Null);
+    let fail = |msg: &str| {
+        ModuleResult::fail(msg)
+            .with("rc", 256)
+            .with("cmd", Value::Null)
+    };
     let (cmd, run) = match (raw, argv) {
         (None, None) => return Err(fail("no command given")),
         (Some(_), Some(_)) => return Err(fail("only command or argv can be given, not both")),
@@ -144,8 +152,9 @@ fn parse_request(args: &Args, shell: bool) -> Result<Request, ModuleResult> {
         }
         (text, argv) => {
             let argv = match (text, argv) {
-                (Some(text), _) => words::split(&text)
-                    .ok_or_else(|| ModuleResult::fail("No closing quotation"))?,
+                (Some(text), _) => {
+                    words::split(&text).ok_or_else(|| ModuleResult::fail("No closing quotation"))?
+                }
                 (None, Some(argv)) => argv,
                 (None, None) => unreachable!("handled above"),
             };
@@ -269,7 +278,10 @@ async fn run_command(
         .strip_prefix(MARK)
         .filter(|rest| !rest.starts_with("start "))
     {
-        let (kind, detail) = rest.trim_end().split_once(' ').unwrap_or((rest.trim_end(), ""));
+        let (kind, detail) = rest
+            .trim_end()
+            .split_once(' ')
+            .unwrap_or((rest.trim_end(), ""));
         return Ok(match kind {
             "chdir" => {
                 let dir = req.chdir.clone().unwrap_or_default();
@@ -311,8 +323,9 @@ async fn run_command(
                         .join(" "),
                     other => common::display(other),
                 };
-                let mut r = common::with_output(ModuleResult::ok(), errno.parse().unwrap_or(2), "", "")
-                    .with("cmd", cmd_text);
+                let mut r =
+                    common::with_output(ModuleResult::ok(), errno.parse().unwrap_or(2), "", "")
+                        .with("cmd", cmd_text);
                 r.failed = true;
                 r.msg = Some(format!(
                     "[Errno {errno}] {text}: {}",

@@ -4,7 +4,6 @@
 use serde_json::Value;
 
 use crate::modules::{Args, ModuleResult};
-use crate::remote::CmdOutput;
 
 /// A module argument that does not have the type or value the module needs; becomes a failed
 /// result with Ansible's wording.
@@ -152,14 +151,6 @@ pub fn with_output(result: ModuleResult, rc: i32, stdout: &str, stderr: &str) ->
         .with("stderr_lines", lines(stderr))
 }
 
-/// The text of an output stream with trailing newlines removed, for messages.
-pub fn trimmed(out: &CmdOutput) -> (String, String) {
-    (
-        out.stdout_text().trim_end().to_string(),
-        out.stderr_text().trim_end().to_string(),
-    )
-}
-
 /// A point in time as `date '+%Y-%m-%d %H:%M:%S.%N'` prints it on the host, kept as text plus
 /// seconds since midnight for the delta.
 #[derive(Debug, Clone, PartialEq)]
@@ -185,8 +176,8 @@ impl HostTime {
         }
         let micros_part: i64 = format!("{frac:0<6}")[..6].parse().ok()?;
         let days = days_from_civil(y, mo, da);
-        let micros = ((days * 86_400 + h * 3600 + mi * 60 + s) as i128) * 1_000_000
-            + micros_part as i128;
+        let micros =
+            ((days * 86_400 + h * 3600 + mi * 60 + s) as i128) * 1_000_000 + micros_part as i128;
         let text = if micros_part == 0 {
             format!("{date} {hms}")
         } else {

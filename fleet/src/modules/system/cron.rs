@@ -40,8 +40,23 @@ impl Module for Cron {
         ArgSpec {
             free_form: false,
             params: &[
-                "name", "user", "job", "value", "cron_file", "state", "backup", "minute", "hour",
-                "day", "dom", "month", "weekday", "dow", "special_time", "disabled", "env",
+                "name",
+                "user",
+                "job",
+                "value",
+                "cron_file",
+                "state",
+                "backup",
+                "minute",
+                "hour",
+                "day",
+                "dom",
+                "month",
+                "weekday",
+                "dow",
+                "special_time",
+                "disabled",
+                "env",
             ],
             required: &[&["name"]],
         }
@@ -55,7 +70,10 @@ impl Module for Cron {
         let text = out.stdout_text();
         if out.rc != 0 {
             let err = out.stderr_text();
-            return Ok(ModuleResult::fail(format!("Failed to install new cronfile: {}", err.trim())));
+            return Ok(ModuleResult::fail(format!(
+                "Failed to install new cronfile: {}",
+                err.trim()
+            )));
         }
         let (old, rest) = text.split_once("@@new@@\n").unwrap_or((&text, ""));
         let (new, status) = rest.split_once("@@status@@\n").unwrap_or((rest, ""));
@@ -133,7 +151,10 @@ fn plan(args: &Args, check_mode: bool) -> Result<Plan, BadArg> {
             ]
             .join(" "),
         };
-        line = format!("{}{when} {user_field}{job}", if disabled { "#" } else { "" });
+        line = format!(
+            "{}{when} {user_field}{job}",
+            if disabled { "#" } else { "" }
+        );
     }
     let (read, write) = match (&cron_file, &user) {
         (Some(f), _) => {
@@ -147,7 +168,10 @@ fn plan(args: &Args, check_mode: bool) -> Result<Plan, BadArg> {
         }
         (None, Some(u)) => {
             let u = shell_quote(u);
-            (format!("crontab -u {u} -l 2>/dev/null"), format!("crontab -u {u} \"$new\""))
+            (
+                format!("crontab -u {u} -l 2>/dev/null"),
+                format!("crontab -u {u} \"$new\""),
+            )
         }
         (None, None) => ("crontab -l 2>/dev/null".into(), "crontab \"$new\"".into()),
     };

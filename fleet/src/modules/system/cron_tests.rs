@@ -24,10 +24,17 @@ fn stand_in(dir: &Path, check: bool) -> Run {
     let bin = dir.join("bin/crontab");
     std::fs::write(&bin, STAND_IN_CRONTAB).unwrap();
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let path = format!("{}:{}", dir.join("bin").display(), std::env::var("PATH").unwrap());
+    let path = format!(
+        "{}:{}",
+        dir.join("bin").display(),
+        std::env::var("PATH").unwrap()
+    );
     Run {
         check,
-        env: vec![("PATH".into(), path), ("FLEETUT_STATE".into(), dir.display().to_string())],
+        env: vec![
+            ("PATH".into(), path),
+            ("FLEETUT_STATE".into(), dir.display().to_string()),
+        ],
         ..Run::default()
     }
 }
@@ -42,7 +49,10 @@ async fn cron_with_stand_in_crontab_adds_updates_and_removes_jobs() {
 
     let r = run_with(&Cron, add.clone(), stand_in(d, true)).await;
     assert!(r.changed && !r.failed, "{r:?}");
-    assert_eq!(std::fs::read_to_string(&table).unwrap(), "MAILTO=ops\n5 * * * * /usr/bin/keep\n");
+    assert_eq!(
+        std::fs::read_to_string(&table).unwrap(),
+        "MAILTO=ops\n5 * * * * /usr/bin/keep\n"
+    );
 
     let r = run_with(&Cron, add.clone(), stand_in(d, false)).await;
     assert!(r.changed && !r.failed, "{r:?}");
@@ -85,14 +95,31 @@ async fn cron_file_in_a_temp_dir() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("fleetut-job");
     let f = file.display().to_string();
-    let args = json!({"name": "sync", "job": "run-sync", "cron_file": f, "user": "root", "minute": "*/5"});
+    let args =
+        json!({"name": "sync", "job": "run-sync", "cron_file": f, "user": "root", "minute": "*/5"});
     let r = run_with(&Cron, args.clone(), Run::default()).await;
     assert!(r.changed && !r.failed, "{r:?}");
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "#Ansible: sync\n*/5 * * * * root run-sync\n");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "#Ansible: sync\n*/5 * * * * root run-sync\n"
+    );
     assert!(!run_with(&Cron, args, Run::default()).await.changed);
-    let r = run_with(&Cron, json!({"name": "sync", "cron_file": f, "state": "absent"}), Run::default()).await;
+    let r = run_with(
+        &Cron,
+        json!({"name": "sync", "cron_file": f, "state": "absent"}),
+        Run::default(),
+    )
+    .await;
     assert!(r.changed);
     assert!(!file.exists(), "empty cron file removed");
-    let r = run_with(&Cron, json!({"name": "x", "cron_file": f, "job": "y"}), Run::default()).await;
-    assert_eq!(r.msg.as_deref(), Some("To use cron_file=... parameter you must specify user=... as well"));
+    let r = run_with(
+        &Cron,
+        json!({"name": "x", "cron_file": f, "job": "y"}),
+        Run::default(),
+    )
+    .await;
+    assert_eq!(
+        r.msg.as_deref(),
+        Some("To use cron_file=... parameter you must specify user=... as well")
+    );
 }

@@ -11,24 +11,63 @@ const OS_FAMILY: &[(&str, &[&str])] = &[
     (
         "RedHat",
         &[
-            "RedHat", "RHEL", "Fedora", "CentOS", "Scientific", "SLC", "Ascendos", "CloudLinux",
-            "PSBM", "OracleLinux", "OVS", "OEL", "Amazon", "Virtuozzo", "XenServer", "Alibaba",
-            "EulerOS", "openEuler", "AlmaLinux", "Rocky", "TencentOS", "EuroLinux",
+            "RedHat",
+            "RHEL",
+            "Fedora",
+            "CentOS",
+            "Scientific",
+            "SLC",
+            "Ascendos",
+            "CloudLinux",
+            "PSBM",
+            "OracleLinux",
+            "OVS",
+            "OEL",
+            "Amazon",
+            "Virtuozzo",
+            "XenServer",
+            "Alibaba",
+            "EulerOS",
+            "openEuler",
+            "AlmaLinux",
+            "Rocky",
+            "TencentOS",
+            "EuroLinux",
         ],
     ),
     (
         "Debian",
         &[
-            "Debian", "Ubuntu", "Raspbian", "Neon", "KDE neon", "Linux Mint", "SteamOS", "Devuan",
-            "Kali", "Cumulus Linux", "Pop!_OS", "Parrot", "Pardus GNU/Linux", "Uos", "Deepin",
+            "Debian",
+            "Ubuntu",
+            "Raspbian",
+            "Neon",
+            "KDE neon",
+            "Linux Mint",
+            "SteamOS",
+            "Devuan",
+            "Kali",
+            "Cumulus Linux",
+            "Pop!_OS",
+            "Parrot",
+            "Pardus GNU/Linux",
+            "Uos",
+            "Deepin",
             "OSMC",
         ],
     ),
     (
         "Suse",
         &[
-            "SuSE", "SLES", "SLED", "openSUSE", "openSUSE Tumbleweed", "SLES_SAP", "SUSE_LINUX",
-            "openSUSE Leap", "ALP-Dolomite",
+            "SuSE",
+            "SLES",
+            "SLED",
+            "openSUSE",
+            "openSUSE Tumbleweed",
+            "SLES_SAP",
+            "SUSE_LINUX",
+            "openSUSE Leap",
+            "ALP-Dolomite",
         ],
     ),
     ("Archlinux", &["Archlinux", "Antergos", "Manjaro"]),
@@ -99,7 +138,9 @@ impl Distribution {
         let version = match id.as_str() {
             "debian" => file("debian_version").filter(starts_digit),
             "centos" => file("centos-release").and_then(|line| {
-                let v = line.split_whitespace().find(|w| starts_digit(&w.to_string()))?;
+                let v = line
+                    .split_whitespace()
+                    .find(|w| starts_digit(&w.to_string()))?;
                 Some(v.split('.').take(2).collect::<Vec<_>>().join("."))
             }),
             "alpine" => file("alpine-release"),
@@ -148,7 +189,10 @@ impl Distribution {
 fn capitalize(s: &str) -> String {
     let mut chars = s.chars();
     match chars.next() {
-        Some(c) => c.to_uppercase().chain(chars.flat_map(char::to_lowercase)).collect(),
+        Some(c) => c
+            .to_uppercase()
+            .chain(chars.flat_map(char::to_lowercase))
+            .collect(),
         None => String::new(),
     }
 }
@@ -215,10 +259,20 @@ pub fn network(raw: &BTreeMap<String, String>) -> Network {
             }
         }
     }
-    if let Some(dev) = default.get("interface").and_then(Value::as_str).map(str::to_string) {
-        let want = default.get("address").and_then(Value::as_str).map(str::to_string);
+    if let Some(dev) = default
+        .get("interface")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+    {
+        let want = default
+            .get("address")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         let cidr = addrs.iter().find(|(d, c)| {
-            *d == dev && want.as_deref().is_none_or(|w| c.split('/').next() == Some(w))
+            *d == dev
+                && want
+                    .as_deref()
+                    .is_none_or(|w| c.split('/').next() == Some(w))
         });
         if let Some((_, cidr)) = cidr {
             add_prefix_facts(&mut default, cidr);
@@ -227,7 +281,10 @@ pub fn network(raw: &BTreeMap<String, String>) -> Network {
             let mut it = info.split_whitespace();
             if let Some(mac) = it.next() {
                 default.insert("macaddress".into(), json!(mac));
-                default.insert("type".into(), json!(if dev == "lo" { "loopback" } else { "ether" }));
+                default.insert(
+                    "type".into(),
+                    json!(if dev == "lo" { "loopback" } else { "ether" }),
+                );
             }
             if let Some(mtu) = it.next().and_then(|m| m.parse::<u64>().ok()) {
                 default.insert("mtu".into(), json!(mtu));
@@ -248,7 +305,11 @@ fn add_prefix_facts(default: &mut Map<String, Value>, cidr: &str) {
     let (Ok(addr), Ok(prefix)) = (addr.parse::<std::net::Ipv4Addr>(), prefix.parse::<u32>()) else {
         return;
     };
-    let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix.min(32)) };
+    let mask = if prefix == 0 {
+        0
+    } else {
+        u32::MAX << (32 - prefix.min(32))
+    };
     let net = u32::from(addr) & mask;
     let ip = std::net::Ipv4Addr::from;
     default.insert("address".into(), json!(addr.to_string()));
@@ -311,7 +372,10 @@ pub fn lsb(raw: &BTreeMap<String, String>) -> Option<Value> {
     }
     let release = m.get("release").and_then(Value::as_str).map(str::to_string);
     if let Some(r) = release {
-        m.insert("major_release".into(), json!(r.split('.').next().unwrap_or("")));
+        m.insert(
+            "major_release".into(),
+            json!(r.split('.').next().unwrap_or("")),
+        );
     }
     (!m.is_empty()).then_some(Value::Object(m))
 }

@@ -12,6 +12,7 @@ mod script;
 mod service;
 mod setup;
 mod users;
+mod wait_for;
 mod words;
 
 /// The system modules, for the registry in `modules::all`.
@@ -28,6 +29,7 @@ pub fn modules() -> Vec<&'static dyn Module> {
         &users::User,
         &users::Group,
         &cron::Cron,
+        &wait_for::WaitFor,
         &setup::Setup,
         &setup::Ping,
     ]
@@ -65,7 +67,10 @@ pub(crate) mod testing {
             inventory_hostname: "localhost".into(),
             search_dirs: opts.search_dirs,
         };
-        module.run(&args, &mut ctx).await.expect("local remote runs")
+        module
+            .run(&args, &mut ctx)
+            .await
+            .expect("local remote runs")
     }
 
     /// Runs `module` with `args`, normal mode.
@@ -75,7 +80,15 @@ pub(crate) mod testing {
 
     /// Runs `module` with `args` in check mode.
     pub async fn check(module: &dyn Module, args: Value) -> ModuleResult {
-        run_with(module, args, Run { check: true, ..Run::default() }).await
+        run_with(
+            module,
+            args,
+            Run {
+                check: true,
+                ..Run::default()
+            },
+        )
+        .await
     }
 
     /// A result key as text.

@@ -22,7 +22,14 @@ impl Module for Script {
     fn spec(&self) -> ArgSpec {
         ArgSpec {
             free_form: true,
-            params: &["cmd", "chdir", "creates", "removes", "executable", "decrypt"],
+            params: &[
+                "cmd",
+                "chdir",
+                "creates",
+                "removes",
+                "executable",
+                "decrypt",
+            ],
             required: &[],
         }
     }
@@ -46,7 +53,9 @@ impl Module for Script {
         let creates = opt_str(&args, "creates");
         let removes = opt_str(&args, "removes");
         let Some(local) = ctx.find_local("files", &first) else {
-            return Ok(ModuleResult::fail(format!("Could not find or access '{first}'")));
+            return Ok(ModuleResult::fail(format!(
+                "Could not find or access '{first}'"
+            )));
         };
         let content = match std::fs::read(&local) {
             Ok(c) => c,
@@ -75,10 +84,13 @@ impl Module for Script {
             script.push_str(&format!("echo {MARK}would; exit 0\n"));
         } else {
             // The rest of the line keeps its shell meaning, as Ansible substitutes only the path.
-            let rest = raw.strip_prefix(first.as_str()).map(str::to_string).unwrap_or_else(|| {
-                let quoted_end = raw.find(char::is_whitespace).unwrap_or(raw.len());
-                raw[quoted_end..].to_string()
-            });
+            let rest = raw
+                .strip_prefix(first.as_str())
+                .map(str::to_string)
+                .unwrap_or_else(|| {
+                    let quoted_end = raw.find(char::is_whitespace).unwrap_or(raw.len());
+                    raw[quoted_end..].to_string()
+                });
             let runner = opt_str(&args, "executable")
                 .map(|e| format!("{} ", shell_quote(&e)))
                 .unwrap_or_default();
@@ -101,7 +113,10 @@ impl Module for Script {
                 r
             };
             return Ok(match kind {
-                "creates" => skip(format!("skipped, since {} exists", creates.unwrap_or_default())),
+                "creates" => skip(format!(
+                    "skipped, since {} exists",
+                    creates.unwrap_or_default()
+                )),
                 "removes" => skip(format!(
                     "skipped, since {} does not exist",
                     removes.unwrap_or_default()
@@ -110,7 +125,8 @@ impl Module for Script {
                 _ => skip("Check mode is not supported for this task.".into()),
             });
         }
-        let mut r = common::with_output(ModuleResult::changed(), out.rc, &stdout, &out.stderr_text());
+        let mut r =
+            common::with_output(ModuleResult::changed(), out.rc, &stdout, &out.stderr_text());
         if out.rc != 0 {
             r.failed = true;
             r.msg = Some("non-zero return code".into());
@@ -145,10 +161,14 @@ mod tests {
         .unwrap();
         let marker = dir.path().join("made");
         let m = marker.display().to_string();
-        let args = json!({"_raw_params": format!("hello.sh {m} 'two words'"), "creates": m, "chdir": "/"});
+        let args =
+            json!({"_raw_params": format!("hello.sh {m} 'two words'"), "creates": m, "chdir": "/"});
 
         let r = run_with(&Script, args.clone(), opts(dir.path(), true)).await;
-        assert!(r.changed && !marker.exists(), "check mode changes nothing: {r:?}");
+        assert!(
+            r.changed && !marker.exists(),
+            "check mode changes nothing: {r:?}"
+        );
 
         let r = run_with(&Script, args.clone(), opts(dir.path(), false)).await;
         assert!(r.changed && !r.failed, "{r:?}");
@@ -160,8 +180,16 @@ mod tests {
         assert!(!r.changed && r.data["skipped"] == json!(true));
         assert_eq!(r.msg, Some(format!("skipped, since {m} exists")));
 
-        let r = run_with(&Script, json!({"_raw_params": "hello.sh"}), opts(dir.path(), true)).await;
-        assert_eq!(r.msg.as_deref(), Some("Check mode is not supported for this task."));
+        let r = run_with(
+            &Script,
+            json!({"_raw_params": "hello.sh"}),
+            opts(dir.path(), true),
+        )
+        .await;
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("Check mode is not supported for this task.")
+        );
     }
 
     #[tokio::test]
@@ -177,7 +205,12 @@ mod tests {
         assert!(r.failed && r.changed);
         assert_eq!(r.data["rc"], json!(5));
         assert!(text(&r, "stderr").contains("fleet-script."));
-        let r = run_with(&Script, json!({"_raw_params": "nope.sh"}), opts(dir.path(), false)).await;
+        let r = run_with(
+            &Script,
+            json!({"_raw_params": "nope.sh"}),
+            opts(dir.path(), false),
+        )
+        .await;
         assert_eq!(r.msg.as_deref(), Some("Could not find or access 'nope.sh'"));
     }
 }

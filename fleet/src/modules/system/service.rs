@@ -27,7 +27,14 @@ impl Module for Service {
         ArgSpec {
             free_form: false,
             params: &[
-                "name", "state", "enabled", "sleep", "pattern", "runlevel", "arguments", "args",
+                "name",
+                "state",
+                "enabled",
+                "sleep",
+                "pattern",
+                "runlevel",
+                "arguments",
+                "args",
                 "use",
             ],
             required: &[&["name"]],
@@ -51,8 +58,19 @@ impl Module for Systemd {
         ArgSpec {
             free_form: false,
             params: &[
-                "name", "service", "unit", "state", "enabled", "masked", "daemon_reload",
-                "daemon-reload", "daemon_reexec", "daemon-reexec", "scope", "no_block", "force",
+                "name",
+                "service",
+                "unit",
+                "state",
+                "enabled",
+                "masked",
+                "daemon_reload",
+                "daemon-reload",
+                "daemon_reexec",
+                "daemon-reexec",
+                "scope",
+                "no_block",
+                "force",
             ],
             required: &[],
         }
@@ -72,7 +90,8 @@ struct Wanted {
 }
 
 fn wanted(args: &Args) -> Result<Wanted, BadArg> {
-    let daemon_reload = bool_or(args, "daemon_reload", false)? || bool_or(args, "daemon-reload", false)?;
+    let daemon_reload =
+        bool_or(args, "daemon_reload", false)? || bool_or(args, "daemon-reload", false)?;
     let w = Wanted {
         name: opt_str_any(args, &["name", "service", "unit"]),
         state: choice(args, "state", STATES, None)?,
@@ -83,7 +102,12 @@ fn wanted(args: &Args) -> Result<Wanted, BadArg> {
     if w.name.is_none() && !w.daemon_reload {
         return Err(BadArg("missing required arguments: name".into()));
     }
-    if w.name.is_some() && w.state.is_none() && w.enabled.is_none() && w.masked.is_none() && !w.daemon_reload {
+    if w.name.is_some()
+        && w.state.is_none()
+        && w.enabled.is_none()
+        && w.masked.is_none()
+        && !w.daemon_reload
+    {
         return Err(BadArg(
             "one of the following is required: state, enabled, masked, daemon_reload".into(),
         ));

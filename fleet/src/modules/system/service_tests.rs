@@ -43,7 +43,11 @@ fn stand_in(dir: &Path, tool: &str, body: &str) -> Run {
     std::fs::write(&bin, body).unwrap();
     std::fs::set_permissions(&bin, std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::write(dir.join("units/web"), "").unwrap();
-    let path = format!("{}:{}", dir.join("bin").display(), std::env::var("PATH").unwrap());
+    let path = format!(
+        "{}:{}",
+        dir.join("bin").display(),
+        std::env::var("PATH").unwrap()
+    );
     Run {
         env: vec![
             ("PATH".into(), path),
@@ -63,7 +67,15 @@ async fn systemd_with_stand_in_systemctl_starts_enables_once() {
     let opts = || stand_in(dir.path(), "systemctl", STAND_IN_SYSTEMCTL);
     let args = json!({"name": "web", "state": "started", "enabled": true, "daemon_reload": true});
 
-    let check = run_with(&Systemd, args.clone(), Run { check: true, ..opts() }).await;
+    let check = run_with(
+        &Systemd,
+        args.clone(),
+        Run {
+            check: true,
+            ..opts()
+        },
+    )
+    .await;
     assert!(check.changed && !check.failed, "{check:?}");
     assert_eq!(log(dir.path()), "", "check mode runs nothing");
 
@@ -76,9 +88,19 @@ async fn systemd_with_stand_in_systemctl_starts_enables_once() {
     let r = run_with(&Systemd, args, opts()).await;
     assert!(!r.changed && !r.failed, "second run is ok: {r:?}");
 
-    let r = run_with(&Systemd, json!({"name": "web", "state": "restarted"}), opts()).await;
+    let r = run_with(
+        &Systemd,
+        json!({"name": "web", "state": "restarted"}),
+        opts(),
+    )
+    .await;
     assert!(r.changed);
-    let r = run_with(&Systemd, json!({"name": "web", "state": "stopped", "enabled": false}), opts()).await;
+    let r = run_with(
+        &Systemd,
+        json!({"name": "web", "state": "stopped", "enabled": false}),
+        opts(),
+    )
+    .await;
     assert!(r.changed);
     assert!(!dir.path().join("active/web").exists() && !dir.path().join("enabled/web").exists());
     let r = run_with(&Systemd, json!({"name": "web", "state": "stopped"}), opts()).await;
@@ -89,13 +111,26 @@ async fn systemd_with_stand_in_systemctl_starts_enables_once() {
 async fn systemd_with_stand_in_reports_missing_units_and_failures() {
     let dir = tempfile::tempdir().unwrap();
     let opts = || stand_in(dir.path(), "systemctl", STAND_IN_SYSTEMCTL);
-    let r = run_with(&Systemd, json!({"name": "nope", "state": "started"}), opts()).await;
+    let r = run_with(
+        &Systemd,
+        json!({"name": "nope", "state": "started"}),
+        opts(),
+    )
+    .await;
     assert!(r.failed);
-    assert_eq!(r.msg.as_deref(), Some("Could not find the requested service nope: host"));
+    assert_eq!(
+        r.msg.as_deref(),
+        Some("Could not find the requested service nope: host")
+    );
     // known to `show` but failing to start
     let failing = STAND_IN_SYSTEMCTL.replace("touch \"$d/active/$2\"", "echo boom >&2; exit 1");
     let failing_opts = stand_in(dir.path(), "systemctl", &failing);
-    let r = run_with(&Systemd, json!({"name": "web", "state": "started"}), failing_opts).await;
+    let r = run_with(
+        &Systemd,
+        json!({"name": "web", "state": "started"}),
+        failing_opts,
+    )
+    .await;
     assert!(r.failed);
     assert_eq!(r.msg.as_deref(), Some("Unable to start service web: boom"));
     let r = run_with(&Systemd, json!({"name": "web", "state": "bogus"}), opts()).await;
@@ -116,8 +151,19 @@ async fn service_with_stand_in_service_command_when_systemd_is_not_running() {
     assert!(r.changed && !r.failed, "{r:?}");
     let r = run_with(&Service, json!({"name": "web", "state": "started"}), opts()).await;
     assert!(!r.changed);
-    let r = run_with(&Service, json!({"name": "web", "state": "stopped"}), Run { check: true, ..opts() }).await;
+    let r = run_with(
+        &Service,
+        json!({"name": "web", "state": "stopped"}),
+        Run {
+            check: true,
+            ..opts()
+        },
+    )
+    .await;
     assert!(r.changed);
-    assert!(dir.path().join("active/web").exists(), "check mode left it running");
+    assert!(
+        dir.path().join("active/web").exists(),
+        "check mode left it running"
+    );
     assert_eq!(log(dir.path()), "start web\n");
 }

@@ -29,12 +29,7 @@ impl Module for Setup {
     fn spec(&self) -> ArgSpec {
         ArgSpec {
             free_form: false,
-            params: &[
-                "filter",
-                "gather_subset",
-                "gather_timeout",
-                "fact_path",
-            ],
+            params: &["filter", "gather_subset", "gather_timeout", "fact_path"],
             required: &[],
         }
     }
@@ -114,7 +109,10 @@ fn facts(raw: &BTreeMap<String, String>) -> Map<String, Value> {
         .unwrap_or_else(|| nodename.clone());
     put("nodename", json!(nodename));
     put("hostname", json!(nodename.split('.').next().unwrap_or("")));
-    put("domain", json!(fqdn.split_once('.').map(|x| x.1).unwrap_or("")));
+    put(
+        "domain",
+        json!(fqdn.split_once('.').map(|x| x.1).unwrap_or("")),
+    );
     put("fqdn", json!(fqdn));
     put("kernel", json!(get("kernel")));
     put("kernel_version", json!(get("kernel_version")));
@@ -156,7 +154,12 @@ fn facts(raw: &BTreeMap<String, String>) -> Map<String, Value> {
     match (raw.get("python.executable"), raw.get("python.version")) {
         (Some(exe), Some(version)) => {
             let parts: Vec<&str> = version.split_whitespace().collect();
-            let n = |i: usize| parts.get(i).and_then(|p| p.parse::<u64>().ok()).unwrap_or(0);
+            let n = |i: usize| {
+                parts
+                    .get(i)
+                    .and_then(|p| p.parse::<u64>().ok())
+                    .unwrap_or(0)
+            };
             let level = parts.get(3).copied().unwrap_or("final");
             put(
                 "python",
@@ -167,7 +170,10 @@ fn facts(raw: &BTreeMap<String, String>) -> Map<String, Value> {
                     "version_info": [n(0), n(1), n(2), level, n(4)],
                 }),
             );
-            put("python_version", json!(format!("{}.{}.{}", n(0), n(1), n(2))));
+            put(
+                "python_version",
+                json!(format!("{}.{}.{}", n(0), n(1), n(2))),
+            );
         }
         _ => put("python", json!({})),
     }

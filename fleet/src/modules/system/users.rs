@@ -25,9 +25,25 @@ impl Module for User {
         ArgSpec {
             free_form: false,
             params: &[
-                "name", "user", "state", "uid", "group", "groups", "append", "shell", "home",
-                "create_home", "createhome", "system", "password", "update_password", "remove",
-                "force", "comment", "move_home", "non_unique",
+                "name",
+                "user",
+                "state",
+                "uid",
+                "group",
+                "groups",
+                "append",
+                "shell",
+                "home",
+                "create_home",
+                "createhome",
+                "system",
+                "password",
+                "update_password",
+                "remove",
+                "force",
+                "comment",
+                "move_home",
+                "non_unique",
             ],
             required: &[&["name", "user"]],
         }
@@ -76,8 +92,13 @@ impl UserPlan {
         let groups = opt_list(args, "groups");
         let comment = opt_str(args, "comment");
         let password = opt_str(args, "password");
-        let update_pw = choice(args, "update_password", &["always", "on_create"], Some("always"))?
-            .unwrap_or_default();
+        let update_pw = choice(
+            args,
+            "update_password",
+            &["always", "on_create"],
+            Some("always"),
+        )?
+        .unwrap_or_default();
         let plan = UserPlan {
             script: String::new(),
             name,
@@ -96,7 +117,10 @@ impl UserPlan {
             ("STATE", plan.state.clone()),
             ("W_UID", opt_str(args, "uid").unwrap_or_default()),
             ("W_GROUP", opt_str(args, "group").unwrap_or_default()),
-            ("W_GROUPS", plan.groups.clone().unwrap_or_default().join(",")),
+            (
+                "W_GROUPS",
+                plan.groups.clone().unwrap_or_default().join(","),
+            ),
             ("SET_GROUPS", flag(plan.groups.is_some()).into()),
             ("APPEND", flag(plan.append).into()),
             ("W_SHELL", opt_str(args, "shell").unwrap_or_default()),
@@ -111,7 +135,10 @@ impl UserPlan {
             ("SYSTEM", flag(plan.system).into()),
             ("REMOVE", flag(plan.remove).into()),
             ("FORCE", flag(plan.force).into()),
-            ("NON_UNIQUE", flag(bool_or(args, "non_unique", false)?).into()),
+            (
+                "NON_UNIQUE",
+                flag(bool_or(args, "non_unique", false)?).into(),
+            ),
             ("CHECK", flag(check_mode).into()),
         ];
         Ok(UserPlan {
@@ -159,7 +186,9 @@ impl UserPlan {
         if created {
             r = r.with("create_home", self.create_home);
         } else {
-            r = r.with("append", self.append).with("move_home", self.move_home);
+            r = r
+                .with("append", self.append)
+                .with("move_home", self.move_home);
         }
         if let Some(g) = &self.groups {
             r = r.with("groups", g.join(","));
@@ -187,7 +216,15 @@ impl Module for Group {
     fn spec(&self) -> ArgSpec {
         ArgSpec {
             free_form: false,
-            params: &["name", "gid", "state", "system", "non_unique", "local", "force"],
+            params: &[
+                "name",
+                "gid",
+                "state",
+                "system",
+                "non_unique",
+                "local",
+                "force",
+            ],
             required: &[&["name"]],
         }
     }

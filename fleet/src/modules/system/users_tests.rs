@@ -21,12 +21,19 @@ impl Drop for Names {
         let script = format!(
             "userdel -r {p} 2>/dev/null; for g in $(cut -d: -f1 /etc/group | grep '^{p}'); do groupdel \"$g\"; done"
         );
-        let _ = std::process::Command::new("/bin/sh").arg("-c").arg(script).output();
+        let _ = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(script)
+            .output();
     }
 }
 
 fn sh(cmd: &str) -> String {
-    let out = std::process::Command::new("/bin/sh").arg("-c").arg(cmd).output().unwrap();
+    let out = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(cmd)
+        .output()
+        .unwrap();
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
@@ -48,7 +55,11 @@ async fn group_create_change_gid_and_remove() {
     let g = n.sub("g");
     let r = check(&Group, json!({"name": g})).await;
     assert!(r.changed);
-    assert_eq!(sh(&format!("getent group {g}")), "", "check mode created nothing");
+    assert_eq!(
+        sh(&format!("getent group {g}")),
+        "",
+        "check mode created nothing"
+    );
     let r = run(&Group, json!({"name": g, "gid": 47123})).await;
     assert!(r.changed && !r.failed, "{r:?}");
     assert_eq!(r.data["gid"], json!(47123));
@@ -91,17 +102,28 @@ async fn user_create_modify_groups_and_remove() {
     assert_eq!(r.data["home"], json!(home));
     assert_eq!(r.data["password"], json!("NOT_LOGGING_PASSWORD"));
     assert!(std::path::Path::new(&home).is_dir(), "home created");
-    assert_eq!(sh(&format!("getent shadow {u} | cut -d: -f2")), "$6$salt$hash");
+    assert_eq!(
+        sh(&format!("getent shadow {u} | cut -d: -f2")),
+        "$6$salt$hash"
+    );
     assert_eq!(sh(&format!("id -Gn {u}")), format!("{u} {g1}"));
 
     let r = run(&User, args.clone()).await;
     assert!(!r.changed && !r.failed, "second run unchanged: {r:?}");
 
-    let r = run(&User, json!({"name": u, "groups": g2, "append": true, "shell": "/bin/bash"})).await;
+    let r = run(
+        &User,
+        json!({"name": u, "groups": g2, "append": true, "shell": "/bin/bash"}),
+    )
+    .await;
     assert!(r.changed);
     assert_eq!(sh(&format!("id -Gn {u}")), format!("{u} {g1} {g2}"));
     assert_eq!(sh(&format!("getent passwd {u} | cut -d: -f7")), "/bin/bash");
-    let r = run(&User, json!({"name": u, "groups": [g2, g1], "append": true})).await;
+    let r = run(
+        &User,
+        json!({"name": u, "groups": [g2, g1], "append": true}),
+    )
+    .await;
     assert!(!r.changed);
     let r = run(&User, json!({"name": u, "groups": [g2]})).await;
     assert!(r.changed);
@@ -109,7 +131,10 @@ async fn user_create_modify_groups_and_remove() {
 
     let r = run(&User, json!({"name": u, "group": n.sub("missing")})).await;
     assert!(r.failed);
-    assert_eq!(r.msg, Some(format!("Group {} does not exist", n.sub("missing"))));
+    assert_eq!(
+        r.msg,
+        Some(format!("Group {} does not exist", n.sub("missing")))
+    );
 
     let r = check(&User, json!({"name": u, "state": "absent", "remove": true})).await;
     assert!(r.changed);
