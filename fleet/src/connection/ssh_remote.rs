@@ -94,7 +94,7 @@ impl SshRemote {
         session.close().await;
         let Some(pid) = pid else { return };
         if let Ok(mut fresh) = self.start_shell().await {
-            let kill = format!("kill -KILL -- -{pid} 2>/dev/null; true");
+            let kill = format!("kill -s KILL -- -{pid} 2>/dev/null; true");
             let _ = fresh
                 .session
                 .run(&Exec {
