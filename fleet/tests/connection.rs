@@ -334,3 +334,128 @@ async fn latency_of_the_long_lived_shell_versus_fresh_ssh() {
         fresh.as_secs_f64() / shell.as_secs_f64()
     );
 }
+
+/// The bastion binary of this workspace, built on demand (fleet does not depend on it).
+fn bastion_binary() -> String {
+    let deps = std::env::current_exe().unwrap();
+    let profile_dir = deps.parent().and_then(Path::parent).unwrap().to_path_buf();
+    let bin = profile_dir.join("bastion");
+    if !bin.exists() {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-p", "bastion", "--bin", "bastion"])
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .status()
+            .unwrap();
+        assert!(status.success(), "cannot build the bastion binary");
+    }
+    bin.to_string_lossy().into_owned()
+}
+
+#[tokio::test]
+async fn via_bastion_one_login_many_execs_each_logged() {
+    use fleet::connection::{BastionLink, CodeSource};
+
+    let bin = bastion_binary();
+    let mut lab = e2e::Lab::new(&bin, &[("web1", &["web"])]);
+    lab.bastion.write_policies(
+        "roles:\n  - name: ops\n    members: [alice]\n    hosts: [web1]\n    logins: [root]\n    channels: [exec]\n",
+    );
+    let alice = lab.bastion.add_user("alice", true);
+    lab.serve();
+
+    let dir = tempfile::tempdir().unwrap();
+    let host_pub = std::process::Command::new("ssh-keygen")
+        .arg("-y")
+        .arg("-f")
+        .arg(lab.bastion.data_dir().join("host_key"))
+        .output()
+        .unwrap();
+    assert!(host_pub.status.success());
+    let known = dir.path().join("known_hosts");
+    std::fs::write(
+        &known,
+        format!(
+            "[127.0.0.1]:{} {}",
+            lab.bastion.port(),
+            String::from_utf8_lossy(&host_pub.stdout)
+        ),
+    )
+    .unwrap();
+
+    // The code comes from SSH_ASKPASS, as OpenSSH would ask it, and only once.
+    let (code, _) = e2e::fresh_code(alice.totp_secret.as_deref().unwrap());
+    let askpass = dir.path().join("askpass.sh");
+    let asked = dir.path().join("asked");
+    std::fs::write(
+        &askpass,
+        format!(
+            "#!/bin/sh\necho \"$1\" >> '{}'\necho {code}\n",
+            asked.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(
+        &askpass,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    std::env::set_var("SSH_ASKPASS", &askpass);
+    std::env::set_var("SSH_ASKPASS_REQUIRE", "force");
+
+    let mut opts = ConnectOptions::new("127.0.0.1", "alice");
+    opts.port = lab.bastion.port();
+    opts.private_key = Some(alice.key.private.clone());
+    opts.known_hosts = vec![known];
+    let link = BastionLink::connect(&opts, CodeSource::Prompt)
+        .await
+        .expect("bastion login");
+    let prompts = std::fs::read_to_string(&asked).unwrap();
+    assert_eq!(prompts.lines().count(), 1, "{prompts}");
+    assert!(prompts.contains("Verification code:"), "{prompts}");
+
+    let mut web1 = link.open(Some("root"), "web1");
+    let out = web1
+        .exec(Exec {
+            script: "echo out; printf 'no-nl' >&2; exit 5",
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (out.rc, out.stdout_text(), out.stderr_text()),
+        (5, "out\n".into(), "no-nl".into())
+    );
+    let payload: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let out = web1
+        .exec(Exec {
+            script: "cat",
+            stdin: &payload,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(out.rc == 0 && out.stdout == payload);
+
+    let logged = lab.bastion.json_lines(&["commands", "--json"]);
+    let texts: Vec<&str> = logged
+        .iter()
+        .filter_map(|c| c["command"].as_str())
+        .collect();
+    assert!(
+        texts.contains(&"echo out; printf 'no-nl' >&2; exit 5"),
+        "{texts:?}"
+    );
+    assert!(texts.contains(&"cat"), "{texts:?}");
+    // Still one code asked for after several tasks.
+    assert_eq!(std::fs::read_to_string(&asked).unwrap().lines().count(), 1);
+
+    // A host the policy does not grant is unreachable, not a failed task.
+    let mut other = link.open(Some("root"), "db9");
+    let err = other
+        .exec(Exec {
+            script: "true",
+            ..Default::default()
+        })
+        .await;
+    assert!(matches!(err, Err(RemoteError::Unreachable(_))), "{err:?}");
+}
