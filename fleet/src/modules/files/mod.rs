@@ -1,9 +1,19 @@
 //! Modules that manage files and their content: copy, template, file, lineinfile, blockinfile,
 //! replace, stat, fetch, slurp, get_url.
+//!
+//! Each builds POSIX `sh` scripts (coreutils only) from shared pieces in [`remote_file`], and
+//! keeps round trips to the host to one or two per task.
 
 use super::Module;
 
+pub mod args;
+pub mod copy;
+pub mod put;
+pub mod remote_file;
+#[cfg(test)]
+mod testkit;
+
 /// The file modules, for the registry in `modules::all`.
 pub fn modules() -> Vec<&'static dyn Module> {
-    vec![]
+    vec![&copy::Copy]
 }
