@@ -10,10 +10,11 @@ pub mod args;
 pub mod copy;
 pub mod put;
 pub mod remote_file;
+pub mod template;
 #[cfg(test)]
 mod testkit;
 
 /// The file modules, for the registry in `modules::all`.
 pub fn modules() -> Vec<&'static dyn Module> {
-    vec![&copy::Copy]
+    vec![&copy::Copy, &template::Template]
 }
