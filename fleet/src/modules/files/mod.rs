@@ -8,6 +8,7 @@ use super::Module;
 
 pub mod args;
 pub mod copy;
+pub mod file;
 pub mod put;
 pub mod remote_file;
 pub mod template;
@@ -16,5 +17,5 @@ mod testkit;
 
 /// The file modules, for the registry in `modules::all`.
 pub fn modules() -> Vec<&'static dyn Module> {
-    vec![&copy::Copy, &template::Template]
+    vec![&copy::Copy, &file::File, &template::Template]
 }
