@@ -9,13 +9,15 @@ use super::Module;
 pub mod args;
 pub mod copy;
 pub mod file;
+pub mod lineinfile;
 pub mod put;
 pub mod remote_file;
 pub mod template;
+pub mod text_edit;
 #[cfg(test)]
 mod testkit;
 
 /// The file modules, for the registry in `modules::all`.
 pub fn modules() -> Vec<&'static dyn Module> {
-    vec![&copy::Copy, &file::File, &template::Template]
+    vec![&copy::Copy, &file::File, &lineinfile::LineInFile, &template::Template]
 }
