@@ -7,11 +7,13 @@
 use super::Module;
 
 pub mod args;
+pub mod blockinfile;
 pub mod copy;
 pub mod file;
 pub mod lineinfile;
 pub mod put;
 pub mod remote_file;
+pub mod replace;
 pub mod template;
 pub mod text_edit;
 #[cfg(test)]
@@ -19,5 +21,5 @@ mod testkit;
 
 /// The file modules, for the registry in `modules::all`.
 pub fn modules() -> Vec<&'static dyn Module> {
-    vec![&copy::Copy, &file::File, &lineinfile::LineInFile, &template::Template]
+    vec![&copy::Copy, &file::File, &lineinfile::LineInFile, &blockinfile::BlockInFile, &replace::Replace, &template::Template]
 }
