@@ -9,11 +9,15 @@ use super::Module;
 pub mod args;
 pub mod blockinfile;
 pub mod copy;
+pub mod fetch;
 pub mod file;
+pub mod get_url;
 pub mod lineinfile;
 pub mod put;
 pub mod remote_file;
 pub mod replace;
+pub mod slurp;
+pub mod stat;
 pub mod template;
 pub mod text_edit;
 #[cfg(test)]
@@ -21,5 +25,5 @@ mod testkit;
 
 /// The file modules, for the registry in `modules::all`.
 pub fn modules() -> Vec<&'static dyn Module> {
-    vec![&copy::Copy, &file::File, &lineinfile::LineInFile, &blockinfile::BlockInFile, &replace::Replace, &template::Template]
+    vec![&copy::Copy, &file::File, &lineinfile::LineInFile, &blockinfile::BlockInFile, &replace::Replace, &stat::Stat, &fetch::Fetch, &slurp::Slurp, &get_url::GetUrl, &template::Template]
 }
