@@ -47,10 +47,9 @@ pub fn int(args: &Args, name: &str, default: i64) -> Result<i64, String> {
             .as_i64()
             .or_else(|| n.as_f64().map(|f| f as i64))
             .ok_or_else(|| format!("argument '{name}' is not an integer")),
-        Some(Value::String(s)) => s
-            .trim()
-            .parse()
-            .map_err(|_| format!("argument '{name}' is of type str and we were unable to convert to int: {s}")),
+        Some(Value::String(s)) => s.trim().parse().map_err(|_| {
+            format!("argument '{name}' is of type str and we were unable to convert to int: {s}")
+        }),
         Some(other) => Err(format!(
             "argument '{name}' is of type {} and we were unable to convert to int",
             type_name(other)
@@ -103,9 +102,7 @@ pub fn mode(args: &Args, name: &str) -> Result<Option<Mode>, String> {
 }
 
 fn parse_mode_text(s: &str) -> Result<Mode, String> {
-    let invalid = || {
-        format!("mode must be in octal or symbolic form (invalid mode: {s})")
-    };
+    let invalid = || format!("mode must be in octal or symbolic form (invalid mode: {s})");
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         let bits = u32::from_str_radix(s, 8).map_err(|_| invalid())?;
         return if bits <= 0o7777 {
@@ -193,6 +190,8 @@ mod tests {
         assert!(!flag(&a, "b", true).unwrap());
         assert!(!flag(&a, "c", true).unwrap());
         assert!(flag(&a, "missing", true).unwrap());
-        assert!(flag(&a, "d", true).unwrap_err().contains("not a valid boolean"));
+        assert!(flag(&a, "d", true)
+            .unwrap_err()
+            .contains("not a valid boolean"));
     }
 }

@@ -21,10 +21,32 @@ impl Module for BlockInFile {
         ArgSpec {
             free_form: false,
             params: &[
-                "path", "dest", "destfile", "name", "block", "content", "marker", "marker_begin",
-                "marker_end", "insertafter", "insertbefore", "create", "state", "backup",
-                "mode", "owner", "group", "validate", "prepend_newline", "append_newline",
-                "attributes", "seuser", "serole", "setype", "selevel", "unsafe_writes",
+                "path",
+                "dest",
+                "destfile",
+                "name",
+                "block",
+                "content",
+                "marker",
+                "marker_begin",
+                "marker_end",
+                "insertafter",
+                "insertbefore",
+                "create",
+                "state",
+                "backup",
+                "mode",
+                "owner",
+                "group",
+                "validate",
+                "prepend_newline",
+                "append_newline",
+                "attributes",
+                "seuser",
+                "serole",
+                "setype",
+                "selevel",
+                "unsafe_writes",
             ],
             required: &[&["path", "dest", "destfile", "name"]],
         }
@@ -45,7 +67,9 @@ impl Module for BlockInFile {
         }
         if current.content.is_none() {
             if !create {
-                return Ok(ModuleResult::fail(format!("Path {path} does not exist !")).with("rc", 257));
+                return Ok(
+                    ModuleResult::fail(format!("Path {path} does not exist !")).with("rc", 257)
+                );
             }
             if !spec.present {
                 return Ok(ModuleResult::ok().with("msg", "File not present"));
@@ -72,6 +96,7 @@ impl Module for BlockInFile {
             msg: msg.to_string(),
             attrs: &attrs,
             backup,
+            validate: args::text(args, &["validate"]),
         };
         let applied = match text_edit::apply(ctx, edit).await? {
             Ok(applied) => applied,
@@ -87,7 +112,8 @@ impl Module for BlockInFile {
         }
         if ctx.diff {
             let before = original.unwrap_or_default();
-            out.diffs.push(text_edit::content_diff(&path, &before, &result));
+            out.diffs
+                .push(text_edit::content_diff(&path, &before, &result));
         }
         Ok(out)
     }
@@ -108,14 +134,17 @@ type Parsed = (String, BlockSpec, FileAttrs, bool, bool);
 fn parse(args: &Args) -> Result<Parsed, String> {
     let state = args::text(args, &["state"]).unwrap_or_else(|| "present".into());
     if state != "present" && state != "absent" {
-        return Err(format!("value of state must be one of: absent, present, got: {state}"));
+        return Err(format!(
+            "value of state must be one of: absent, present, got: {state}"
+        ));
     }
     let insertafter = args::text(args, &["insertafter"]);
     let insertbefore = args::text(args, &["insertbefore"]);
     if insertafter.is_some() && insertbefore.is_some() {
         return Err("parameters are mutually exclusive: insertbefore|insertafter".into());
     }
-    let marker = args::text(args, &["marker"]).unwrap_or_else(|| "# {mark} ANSIBLE MANAGED BLOCK".into());
+    let marker =
+        args::text(args, &["marker"]).unwrap_or_else(|| "# {mark} ANSIBLE MANAGED BLOCK".into());
     let begin = args::text(args, &["marker_begin"]).unwrap_or_else(|| "BEGIN".into());
     let end = args::text(args, &["marker_end"]).unwrap_or_else(|| "END".into());
     let spec = BlockSpec {
@@ -217,7 +246,10 @@ mod tests {
         assert!(!h.run(&BlockInFile, args).await.changed);
 
         let r = h
-            .run(&BlockInFile, json!({"path": path, "block": "10.0.0.3 c", "insertbefore": "BOF"}))
+            .run(
+                &BlockInFile,
+                json!({"path": path, "block": "10.0.0.3 c", "insertbefore": "BOF"}),
+            )
             .await;
         assert!(r.changed);
         assert_eq!(
@@ -225,7 +257,9 @@ mod tests {
             "127.0.0.1 localhost\n# BEGIN ANSIBLE MANAGED BLOCK\n10.0.0.3 c\n# END ANSIBLE MANAGED BLOCK\n",
             "an existing block is updated in place"
         );
-        let r = h.run(&BlockInFile, json!({"path": path, "state": "absent"})).await;
+        let r = h
+            .run(&BlockInFile, json!({"path": path, "state": "absent"}))
+            .await;
         assert_eq!(r.msg.as_deref(), Some("Block removed"));
         assert_eq!(fs::read_to_string(&path).unwrap(), "127.0.0.1 localhost\n");
     }
@@ -235,13 +269,17 @@ mod tests {
         let mut h = Harness::new();
         let path = h.path("conf");
         fs::write(&path, "[a]\nx=1\n[b]\n").unwrap();
-        let args = json!({"path": path, "block": "y=2", "marker": "; {mark} fleet", "insertafter": "^x="});
+        let args =
+            json!({"path": path, "block": "y=2", "marker": "; {mark} fleet", "insertafter": "^x="});
         h.check = true;
         h.diff = true;
         let r = h.run(&BlockInFile, args.clone()).await;
         assert!(r.changed);
         assert_eq!(fs::read_to_string(&path).unwrap(), "[a]\nx=1\n[b]\n");
-        assert_eq!(r.diffs[0].after, "[a]\nx=1\n; BEGIN fleet\ny=2\n; END fleet\n[b]\n");
+        assert_eq!(
+            r.diffs[0].after,
+            "[a]\nx=1\n; BEGIN fleet\ny=2\n; END fleet\n[b]\n"
+        );
         h.check = false;
         assert!(h.run(&BlockInFile, args).await.changed);
         assert_eq!(
@@ -249,10 +287,15 @@ mod tests {
             "[a]\nx=1\n; BEGIN fleet\ny=2\n; END fleet\n[b]\n"
         );
         let missing = h.path("new");
-        let r = h.run(&BlockInFile, json!({"path": missing, "block": "z"})).await;
+        let r = h
+            .run(&BlockInFile, json!({"path": missing, "block": "z"}))
+            .await;
         assert!(r.failed && r.to_json()["rc"] == 257);
         let r = h
-            .run(&BlockInFile, json!({"path": missing, "block": "z", "create": true}))
+            .run(
+                &BlockInFile,
+                json!({"path": missing, "block": "z", "create": true}),
+            )
             .await;
         assert_eq!(r.msg.as_deref(), Some("File created"));
     }

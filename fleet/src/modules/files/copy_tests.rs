@@ -26,7 +26,10 @@ async fn content_is_written_once_then_left_alone() {
     assert!(!again.changed && !again.failed, "{:?}", again.to_json());
     // a mode change alone is a change
     let r = h
-        .run(&Copy, json!({"content": "host=a\n", "dest": dest, "mode": 0o600}))
+        .run(
+            &Copy,
+            json!({"content": "host=a\n", "dest": dest, "mode": 0o600}),
+        )
         .await;
     assert!(r.changed);
     assert_eq!(mode_of(&dest), 0o600);
@@ -39,7 +42,10 @@ async fn existing_mode_is_kept_and_backup_made() {
     fs::write(&dest, "old\n").unwrap();
     fs::set_permissions(&dest, fs::Permissions::from_mode(0o604)).unwrap();
     let r = h
-        .run(&Copy, json!({"content": "new\n", "dest": dest, "backup": true}))
+        .run(
+            &Copy,
+            json!({"content": "new\n", "dest": dest, "backup": true}),
+        )
         .await;
     assert!(r.changed);
     assert_eq!(mode_of(&dest), 0o604);
@@ -55,13 +61,17 @@ async fn check_mode_reports_without_writing_and_diff_shows_content() {
     fs::write(&dest, "one\n").unwrap();
     h.check = true;
     h.diff = true;
-    let r = h.run(&Copy, json!({"content": "two\n", "dest": dest})).await;
+    let r = h
+        .run(&Copy, json!({"content": "two\n", "dest": dest}))
+        .await;
     assert!(r.changed && !r.failed);
     assert_eq!(fs::read_to_string(&dest).unwrap(), "one\n");
     assert_eq!(r.diffs.len(), 1);
     assert_eq!(r.diffs[0].before, "one\n");
     assert_eq!(r.diffs[0].after, "two\n");
-    let r = h.run(&Copy, json!({"content": "x", "dest": h.path("new")})).await;
+    let r = h
+        .run(&Copy, json!({"content": "x", "dest": h.path("new")}))
+        .await;
     assert!(r.changed);
     assert!(!h.root().join("new").exists());
 }
@@ -85,7 +95,10 @@ async fn missing_src_and_missing_parent_fail_like_ansible() {
         .run(&Copy, json!({"src": "nope.txt", "dest": h.path("x")}))
         .await;
     assert!(r.failed);
-    assert!(r.msg.unwrap().starts_with("Could not find or access 'nope.txt'"));
+    assert!(r
+        .msg
+        .unwrap()
+        .starts_with("Could not find or access 'nope.txt'"));
     let r = h
         .run(&Copy, json!({"content": "a", "dest": h.path("no/such/x")}))
         .await;
@@ -122,14 +135,20 @@ async fn directories_copy_recursively_and_into_existing_dirs() {
     let args = json!({"src": tree.to_str().unwrap(), "dest": dest, "directory_mode": "0750"});
     let r = h.run(&Copy, args.clone()).await;
     assert!(r.changed && !r.failed, "{:?}", r.to_json());
-    assert_eq!(fs::read_to_string(h.root().join("target/tree/sub/b")).unwrap(), "B");
+    assert_eq!(
+        fs::read_to_string(h.root().join("target/tree/sub/b")).unwrap(),
+        "B"
+    );
     assert!(h.root().join("target/tree/sub/empty").is_dir());
     assert_eq!(mode_of(&h.path("target/tree/sub")), 0o750);
     assert!(!h.run(&Copy, args).await.changed);
 
     // a file copied onto an existing directory lands inside it
     let r = h
-        .run(&Copy, json!({"src": tree.join("a").to_str().unwrap(), "dest": dest}))
+        .run(
+            &Copy,
+            json!({"src": tree.join("a").to_str().unwrap(), "dest": dest}),
+        )
         .await;
     assert!(r.changed);
     assert_eq!(fs::read_to_string(h.root().join("target/a")).unwrap(), "A");
@@ -143,4 +162,27 @@ async fn remote_src_copies_on_the_host() {
     assert!(h.run(&Copy, args.clone()).await.changed);
     assert_eq!(fs::read_to_string(h.path("to")).unwrap(), "data\n");
     assert!(!h.run(&Copy, args).await.changed);
+}
+
+#[tokio::test]
+async fn validate_rejects_bad_content() {
+    let h = Harness::new();
+    let dest = h.path("v");
+    let r = h
+        .run(
+            &Copy,
+            json!({"content": "bad\n", "dest": dest, "validate": "grep -q good %s"}),
+        )
+        .await;
+    assert!(r.failed, "{:?}", r.to_json());
+    assert!(!h.root().join("v").exists());
+    let leftovers = fs::read_dir(h.root()).unwrap().count();
+    assert_eq!(leftovers, 0, "no temporary file left behind");
+    let r = h
+        .run(
+            &Copy,
+            json!({"content": "good\n", "dest": dest, "validate": "grep -q good %s"}),
+        )
+        .await;
+    assert!(r.changed && !r.failed);
 }

@@ -35,7 +35,14 @@ impl Module for Fetch {
     fn spec(&self) -> ArgSpec {
         ArgSpec {
             free_form: false,
-            params: &["src", "dest", "flat", "fail_on_missing", "validate_checksum", "validate_md5"],
+            params: &[
+                "src",
+                "dest",
+                "flat",
+                "fail_on_missing",
+                "validate_checksum",
+                "validate_md5",
+            ],
             required: &[&["src"], &["dest"]],
         }
     }
@@ -54,10 +61,20 @@ impl Module for Fetch {
             Ok(flags) => flags,
             Err(msg) => return Ok(ModuleResult::fail(msg)),
         };
-        let dest = local_dest(&src, &dest_arg, flat, &ctx.inventory_hostname, ctx.search_dirs.last());
+        let dest = local_dest(
+            &src,
+            &dest_arg,
+            flat,
+            &ctx.inventory_hostname,
+            ctx.search_dirs.last(),
+        );
         let local = std::fs::read(&dest).ok();
         let have = local.as_deref().map(sha1_hex).unwrap_or_default();
-        let script = format!("P={}\nHAVE={}\n{BLOB_FN}{SCRIPT}", shell_quote(&src), shell_quote(&have));
+        let script = format!(
+            "P={}\nHAVE={}\n{BLOB_FN}{SCRIPT}",
+            shell_quote(&src),
+            shell_quote(&have)
+        );
         let out = ctx.sh(&script).await?;
         let records = parse_report(&out.stdout);
         if let Some(missing) = find(&records, "missing") {
@@ -84,10 +101,14 @@ impl Module for Fetch {
                 .with("dest", dest_text)
                 .with("checksum", sum));
         }
-        let data = find(&records, "data").and_then(|r| r.blob.clone()).unwrap_or_default();
+        let data = find(&records, "data")
+            .and_then(|r| r.blob.clone())
+            .unwrap_or_default();
         if !ctx.check_mode {
             if let Err(e) = write_local(&dest, &data) {
-                return Ok(ModuleResult::fail(format!("Failed to write {dest_text}: {e}")));
+                return Ok(ModuleResult::fail(format!(
+                    "Failed to write {dest_text}: {e}"
+                )));
             }
         }
         let new_sum = sha1_hex(&data);
@@ -111,7 +132,10 @@ impl Module for Fetch {
 fn local_dest(src: &str, dest: &str, flat: bool, host: &str, base: Option<&PathBuf>) -> PathBuf {
     let mut path = if flat {
         if dest.ends_with('/') {
-            format!("{dest}{}", src.trim_end_matches('/').rsplit('/').next().unwrap_or(src))
+            format!(
+                "{dest}{}",
+                src.trim_end_matches('/').rsplit('/').next().unwrap_or(src)
+            )
         } else {
             dest.to_string()
         }
@@ -164,27 +188,47 @@ mod tests {
         assert!(!h.run(&Fetch, args).await.changed);
 
         let r = h
-            .run(&Fetch, json!({"src": remote, "dest": h.path("flat/"), "flat": true}))
+            .run(
+                &Fetch,
+                json!({"src": remote, "dest": h.path("flat/"), "flat": true}),
+            )
             .await;
         assert!(r.changed);
-        assert_eq!(fs::read_to_string(h.path("flat/motd")).unwrap(), "welcome\n");
+        assert_eq!(
+            fs::read_to_string(h.path("flat/motd")).unwrap(),
+            "welcome\n"
+        );
     }
 
     #[tokio::test]
     async fn missing_files_fail_unless_told_not_to_and_check_mode_writes_nothing() {
         let mut h = Harness::new();
-        let r = h.run(&Fetch, json!({"src": "/nonexistent/x", "dest": h.path("d")})).await;
+        let r = h
+            .run(
+                &Fetch,
+                json!({"src": "/nonexistent/x", "dest": h.path("d")}),
+            )
+            .await;
         assert!(r.failed);
         assert_eq!(r.msg.as_deref(), Some("the remote file does not exist"));
         let r = h
-            .run(&Fetch, json!({"src": "/nonexistent/x", "dest": h.path("d"), "fail_on_missing": false}))
+            .run(
+                &Fetch,
+                json!({"src": "/nonexistent/x", "dest": h.path("d"), "fail_on_missing": false}),
+            )
             .await;
         assert!(!r.failed && !r.changed);
-        assert_eq!(r.msg.as_deref(), Some("the remote file does not exist, not transferring, ignored"));
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("the remote file does not exist, not transferring, ignored")
+        );
         fs::write(h.path("f"), "x").unwrap();
         h.check = true;
         let r = h
-            .run(&Fetch, json!({"src": h.path("f"), "dest": h.path("out"), "flat": true}))
+            .run(
+                &Fetch,
+                json!({"src": h.path("f"), "dest": h.path("out"), "flat": true}),
+            )
             .await;
         assert!(r.changed);
         assert!(!h.root().join("out").exists());

@@ -172,7 +172,11 @@ impl Module for File {
         let path = args::text(args, &["path", "dest", "name"]).unwrap_or_default();
         let out = ctx.sh(&script).await?;
         let records = parse_report(&out.stdout);
-        let field = |tag: &str| find(&records, tag).map(|r| r.rest.clone()).unwrap_or_default();
+        let field = |tag: &str| {
+            find(&records, tag)
+                .map(|r| r.rest.clone())
+                .unwrap_or_default()
+        };
         if let Some(msg) = failure(&records) {
             return Ok(ModuleResult::fail(msg).with("path", path));
         }

@@ -16,10 +16,16 @@ async fn directory_is_created_with_parents_then_unchanged() {
     assert_eq!(mode_of(&path), 0o750);
     assert_eq!(mode_of(&h.path("a")), 0o750, "new parents get the mode too");
     let j = r.to_json();
-    assert_eq!((j["state"].as_str(), j["mode"].as_str()), (Some("directory"), Some("0750")));
+    assert_eq!(
+        (j["state"].as_str(), j["mode"].as_str()),
+        (Some("directory"), Some("0750"))
+    );
     assert!(!h.run(&File, args).await.changed);
     let r = h
-        .run(&File, json!({"path": path, "state": "directory", "mode": "u=rwx,g=rx,o=rx"}))
+        .run(
+            &File,
+            json!({"path": path, "state": "directory", "mode": "u=rwx,g=rx,o=rx"}),
+        )
         .await;
     assert!(r.changed);
     assert_eq!(mode_of(&path), 0o755);
@@ -49,7 +55,9 @@ async fn check_mode_changes_nothing() {
     assert!(r.diffs[0].before.contains("\"state\": \"absent\""));
     assert!(r.diffs[0].after.contains("\"state\": \"directory\""));
     fs::write(h.path("f"), "").unwrap();
-    let r = h.run(&File, json!({"path": h.path("f"), "state": "absent"})).await;
+    let r = h
+        .run(&File, json!({"path": h.path("f"), "state": "absent"}))
+        .await;
     assert!(r.changed);
     assert!(h.root().join("f").exists());
 }
@@ -62,8 +70,16 @@ async fn absent_touch_and_file_states() {
     assert!(!r.changed && !r.failed);
     let r = h.run(&File, json!({"path": path, "state": "file"})).await;
     assert!(r.failed);
-    assert_eq!(r.msg.as_deref(), Some(format!("file ({path}) is absent, cannot continue").as_str()));
-    let r = h.run(&File, json!({"path": path, "state": "touch", "mode": "0600"})).await;
+    assert_eq!(
+        r.msg.as_deref(),
+        Some(format!("file ({path}) is absent, cannot continue").as_str())
+    );
+    let r = h
+        .run(
+            &File,
+            json!({"path": path, "state": "touch", "mode": "0600"}),
+        )
+        .await;
     assert!(r.changed && !r.failed, "{:?}", r.to_json());
     assert_eq!(mode_of(&path), 0o600);
     let r = h.run(&File, json!({"path": path, "state": "touch"})).await;
@@ -75,8 +91,13 @@ async fn absent_touch_and_file_states() {
         )
         .await;
     assert!(!r.changed);
-    let r = h.run(&File, json!({"path": path, "state": "directory"})).await;
-    assert_eq!(r.msg.as_deref(), Some(format!("{path} already exists as a file").as_str()));
+    let r = h
+        .run(&File, json!({"path": path, "state": "directory"}))
+        .await;
+    assert_eq!(
+        r.msg.as_deref(),
+        Some(format!("{path} already exists as a file").as_str())
+    );
     let r = h.run(&File, json!({"path": path, "state": "absent"})).await;
     assert!(r.changed);
     assert!(!h.root().join("x").exists());
@@ -95,23 +116,38 @@ async fn symlinks_and_hard_links() {
     assert!(!h.run(&File, args).await.changed);
 
     let r = h
-        .run(&File, json!({"path": link, "src": "nowhere", "state": "link"}))
+        .run(
+            &File,
+            json!({"path": link, "src": "nowhere", "state": "link"}),
+        )
         .await;
     assert!(r.failed && r.msg.unwrap().starts_with("src file does not exist"));
     let r = h
-        .run(&File, json!({"path": link, "src": "nowhere", "state": "link", "force": true}))
+        .run(
+            &File,
+            json!({"path": link, "src": "nowhere", "state": "link", "force": true}),
+        )
         .await;
     assert!(r.changed && !r.failed);
 
     let r = h
-        .run(&File, json!({"path": h.path("target"), "src": "/", "state": "link"}))
+        .run(
+            &File,
+            json!({"path": h.path("target"), "src": "/", "state": "link"}),
+        )
         .await;
     assert!(r.failed);
-    assert!(r.msg.unwrap().contains("refusing to convert from file to symlink"));
+    assert!(r
+        .msg
+        .unwrap()
+        .contains("refusing to convert from file to symlink"));
 
     let hard = h.path("hard");
     let args = json!({"path": hard, "src": h.path("target"), "state": "hard"});
     assert!(h.run(&File, args.clone()).await.changed);
-    assert_eq!(fs::metadata(&hard).unwrap().ino(), fs::metadata(h.path("target")).unwrap().ino());
+    assert_eq!(
+        fs::metadata(&hard).unwrap().ino(),
+        fs::metadata(h.path("target")).unwrap().ino()
+    );
     assert!(!h.run(&File, args).await.changed);
 }

@@ -60,14 +60,24 @@ async fn downloads_once_then_keeps_the_file() {
     assert_eq!(r.msg.as_deref(), Some("file already exists"));
     // force downloads again but an identical file is no change
     let r = h
-        .run(&GetUrl, json!({"url": format!("{base}/file.txt"), "dest": dest, "force": true}))
+        .run(
+            &GetUrl,
+            json!({"url": format!("{base}/file.txt"), "dest": dest, "force": true}),
+        )
         .await;
     assert!(!r.changed && !r.failed, "{:?}", r.to_json());
     // into a directory: the URL's file name
     let r = h
-        .run(&GetUrl, json!({"url": format!("{base}/file.txt"), "dest": h.path("")}))
+        .run(
+            &GetUrl,
+            json!({"url": format!("{base}/file.txt"), "dest": h.path("")}),
+        )
         .await;
-    assert!(!r.changed, "the same file already sits there: {:?}", r.to_json());
+    assert!(
+        !r.changed,
+        "the same file already sits there: {:?}",
+        r.to_json()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -77,26 +87,38 @@ async fn checksum_errors_and_check_mode() {
     let dest = h.path("out");
     let url = format!("{base}/file.txt");
     let r = h
-        .run(&GetUrl, json!({"url": url, "dest": dest, "checksum": "sha1:0000"}))
+        .run(
+            &GetUrl,
+            json!({"url": url, "dest": dest, "checksum": "sha1:0000"}),
+        )
         .await;
     assert!(r.failed);
     assert!(r.msg.unwrap().contains("did not match"));
     assert!(!h.root().join("out").exists());
     let good = format!("sha1:{}", sha1_hex(BODY));
-    let r = h.run(&GetUrl, json!({"url": url, "dest": dest, "checksum": good})).await;
+    let r = h
+        .run(&GetUrl, json!({"url": url, "dest": dest, "checksum": good}))
+        .await;
     assert!(r.changed && !r.failed);
-    let r = h.run(&GetUrl, json!({"url": url, "dest": dest, "checksum": good})).await;
+    let r = h
+        .run(&GetUrl, json!({"url": url, "dest": dest, "checksum": good}))
+        .await;
     assert!(!r.changed);
 
     let r = h
-        .run(&GetUrl, json!({"url": format!("{base}/missing"), "dest": h.path("m")}))
+        .run(
+            &GetUrl,
+            json!({"url": format!("{base}/missing"), "dest": h.path("m")}),
+        )
         .await;
     assert!(r.failed);
     assert_eq!(r.msg.as_deref(), Some("HTTP Error 404: Not Found"));
     assert_eq!(r.to_json()["status_code"], 404);
 
     h.check = true;
-    let r = h.run(&GetUrl, json!({"url": url, "dest": h.path("new")})).await;
+    let r = h
+        .run(&GetUrl, json!({"url": url, "dest": h.path("new")}))
+        .await;
     assert!(r.changed && !r.failed, "{:?}", r.to_json());
     assert!(!h.root().join("new").exists());
     let leftovers: Vec<_> = fs::read_dir(h.root()).unwrap().collect();

@@ -36,10 +36,33 @@ impl Module for LineInFile {
         ArgSpec {
             free_form: false,
             params: &[
-                "path", "dest", "destfile", "name", "line", "value", "regexp", "regex",
-                "search_string", "state", "insertafter", "insertbefore", "create", "backrefs",
-                "backup", "firstmatch", "mode", "owner", "group", "validate", "others",
-                "attributes", "seuser", "serole", "setype", "selevel", "unsafe_writes",
+                "path",
+                "dest",
+                "destfile",
+                "name",
+                "line",
+                "value",
+                "regexp",
+                "regex",
+                "search_string",
+                "state",
+                "insertafter",
+                "insertbefore",
+                "create",
+                "backrefs",
+                "backup",
+                "firstmatch",
+                "mode",
+                "owner",
+                "group",
+                "validate",
+                "others",
+                "attributes",
+                "seuser",
+                "serole",
+                "setype",
+                "selevel",
+                "unsafe_writes",
             ],
             required: &[&["path", "dest", "destfile", "name"]],
         }
@@ -55,12 +78,19 @@ impl Module for LineInFile {
             Err(msg) => return Ok(ModuleResult::fail(msg)),
         };
         if current.is_dir {
-            return Ok(ModuleResult::fail(format!("Destination {} is a directory !", opts.path)).with("rc", 256));
+            return Ok(
+                ModuleResult::fail(format!("Destination {} is a directory !", opts.path))
+                    .with("rc", 256),
+            );
         }
         let (new_lines, msg, found) = match (&current.content, opts.present) {
             (None, false) => return Ok(ModuleResult::ok().with("msg", "file not present")),
             (None, true) if !opts.create => {
-                return Ok(ModuleResult::fail(format!("Destination {} does not exist !", opts.path)).with("rc", 257))
+                return Ok(ModuleResult::fail(format!(
+                    "Destination {} does not exist !",
+                    opts.path
+                ))
+                .with("rc", 257))
             }
             (content, true) => {
                 let lines = split_lines(content.as_deref().unwrap_or_default());
@@ -71,7 +101,11 @@ impl Module for LineInFile {
             }
             (Some(content), false) => match absent(&opts, split_lines(content)) {
                 Ok((lines, found)) => {
-                    let msg = if found > 0 { format!("{found} line(s) removed") } else { String::new() };
+                    let msg = if found > 0 {
+                        format!("{found} line(s) removed")
+                    } else {
+                        String::new()
+                    };
                     (lines, msg, Some(found))
                 }
                 Err(msg) => return Ok(ModuleResult::fail(msg)),
@@ -87,6 +121,7 @@ impl Module for LineInFile {
             msg,
             attrs: &attrs,
             backup,
+            validate: args::text(args, &["validate"]),
         };
         let applied = match text_edit::apply(ctx, edit).await? {
             Ok(applied) => applied,
@@ -102,7 +137,9 @@ impl Module for LineInFile {
             result = result.with("found", found);
         }
         if ctx.diff {
-            result.diffs.push(text_edit::content_diff(&opts.path, &before, &after));
+            result
+                .diffs
+                .push(text_edit::content_diff(&opts.path, &before, &after));
         }
         Ok(result)
     }
@@ -111,7 +148,9 @@ impl Module for LineInFile {
 fn parse(args: &Args) -> Result<(Opts, FileAttrs, bool), String> {
     let state = args::text(args, &["state"]).unwrap_or_else(|| "present".into());
     if state != "present" && state != "absent" {
-        return Err(format!("value of state must be one of: absent, present, got: {state}"));
+        return Err(format!(
+            "value of state must be one of: absent, present, got: {state}"
+        ));
     }
     let opts = Opts {
         path: args::text(args, &["path", "dest", "destfile", "name"]).unwrap_or_default(),
@@ -144,14 +183,21 @@ fn parse(args: &Args) -> Result<(Opts, FileAttrs, bool), String> {
     } else if opts.regexp.is_none() && opts.line.is_none() && opts.search_string.is_none() {
         return Err("one of line, search_string, or regexp is required with state=absent".into());
     }
-    Ok((opts, FileAttrs::from_args(args)?, args::flag(args, "backup", false)?))
+    Ok((
+        opts,
+        FileAttrs::from_args(args)?,
+        args::flag(args, "backup", false)?,
+    ))
 }
 
 /// Ansible's `present()`: returns the new lines and the message (empty when unchanged).
 fn present(o: &Opts, mut lines: Vec<Vec<u8>>) -> Result<(Vec<Vec<u8>>, String), String> {
     let line = o.line.clone().unwrap_or_default().into_bytes();
     let regexp = o.regexp.as_deref().map(|r| compile(r, false)).transpose()?;
-    let after = o.insertafter.as_deref().filter(|s| *s != "BOF" && *s != "EOF");
+    let after = o
+        .insertafter
+        .as_deref()
+        .filter(|s| *s != "BOF" && *s != "EOF");
     let before = o.insertbefore.as_deref().filter(|s| *s != "BOF");
     let insert_re = after.or(before).map(|r| compile(r, false)).transpose()?;
     let (mut found, mut insert_at) = (None::<usize>, None::<usize>);
@@ -164,7 +210,10 @@ fn present(o: &Opts, mut lines: Vec<Vec<u8>>) -> Result<(Vec<Vec<u8>>, String), 
                 matched = true;
                 new_line = if o.backrefs {
                     let mut out = Vec::new();
-                    caps.expand(python_template(&String::from_utf8_lossy(&line)).as_bytes(), &mut out);
+                    caps.expand(
+                        python_template(&String::from_utf8_lossy(&line)).as_bytes(),
+                        &mut out,
+                    );
                     out
                 } else {
                     line.clone()
@@ -190,7 +239,10 @@ fn present(o: &Opts, mut lines: Vec<Vec<u8>>) -> Result<(Vec<Vec<u8>>, String), 
         for (i, cur) in lines.iter().enumerate() {
             if strip_eol(cur) == line.as_slice() {
                 found = Some(i);
-            } else if insert_re.as_ref().is_some_and(|re| re.is_match(cur.strip_suffix(b"\n").unwrap_or(cur))) {
+            } else if insert_re
+                .as_ref()
+                .is_some_and(|re| re.is_match(cur.strip_suffix(b"\n").unwrap_or(cur)))
+            {
                 insert_at = Some(if o.insertafter.is_some() { i + 1 } else { i });
                 if o.firstmatch {
                     break;
@@ -201,7 +253,11 @@ fn present(o: &Opts, mut lines: Vec<Vec<u8>>) -> Result<(Vec<Vec<u8>>, String), 
     let with_eol = |l: &[u8]| [l, b"\n"].concat();
     let added = "line added".to_string();
     let none = String::new();
-    let ends_open = |lines: &[Vec<u8>]| lines.last().is_some_and(|l| !l.ends_with(b"\n") && !l.ends_with(b"\r"));
+    let ends_open = |lines: &[Vec<u8>]| {
+        lines
+            .last()
+            .is_some_and(|l| !l.ends_with(b"\n") && !l.ends_with(b"\r"))
+    };
     if let Some(index) = found {
         if !new_line.ends_with(b"\n") {
             new_line.push(b'\n');

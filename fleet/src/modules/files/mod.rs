@@ -19,11 +19,22 @@ pub mod replace;
 pub mod slurp;
 pub mod stat;
 pub mod template;
-pub mod text_edit;
 #[cfg(test)]
 mod testkit;
+pub mod text_edit;
 
 /// The file modules, for the registry in `modules::all`.
 pub fn modules() -> Vec<&'static dyn Module> {
-    vec![&copy::Copy, &file::File, &lineinfile::LineInFile, &blockinfile::BlockInFile, &replace::Replace, &stat::Stat, &fetch::Fetch, &slurp::Slurp, &get_url::GetUrl, &template::Template]
+    vec![
+        &copy::Copy,
+        &file::File,
+        &lineinfile::LineInFile,
+        &blockinfile::BlockInFile,
+        &replace::Replace,
+        &stat::Stat,
+        &fetch::Fetch,
+        &slurp::Slurp,
+        &get_url::GetUrl,
+        &template::Template,
+    ]
 }

@@ -193,7 +193,11 @@ fn absorb(records: &[Record], outcome: &mut Outcome) -> Vec<usize> {
         else {
             continue;
         };
-        let Some(file) = index.parse().ok().and_then(|i: usize| outcome.files.get_mut(i)) else {
+        let Some(file) = index
+            .parse()
+            .ok()
+            .and_then(|i: usize| outcome.files.get_mut(i))
+        else {
             continue;
         };
         file.dest = dest.to_string();
@@ -229,7 +233,13 @@ async fn run_round(
         u8::from(ctx.diff && first),
         u8::from(opts.follow),
         shell_quote(opts.validate.as_deref().unwrap_or("")),
-        shell_quote(&opts.dir_mode.as_ref().map(Mode::chmod_arg).unwrap_or_default()),
+        shell_quote(
+            &opts
+                .dir_mode
+                .as_ref()
+                .map(Mode::chmod_arg)
+                .unwrap_or_default()
+        ),
     ));
     script.push_str(PUT_FN);
     if first {
@@ -246,7 +256,12 @@ async fn run_round(
                 if sent {
                     stdin.extend_from_slice(bytes);
                 }
-                (remote_file::sha1_hex(bytes), bytes.len().to_string(), sent, "")
+                (
+                    remote_file::sha1_hex(bytes),
+                    bytes.len().to_string(),
+                    sent,
+                    "",
+                )
             }
             Source::Remote(path) => (String::new(), "-".to_string(), false, path.as_str()),
         };

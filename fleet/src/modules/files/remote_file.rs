@@ -259,9 +259,6 @@ mod tests {
         assert_eq!(parent_dir("/a"), "/");
         assert_eq!(parent_dir("a"), ".");
         assert_eq!(base_name("/a/b/"), "b");
-        assert_eq!(
-            sha1_hex(b"abc"),
-            "a9993e364706816aba3e25717850c26c9cd0d89d"
-        );
+        assert_eq!(sha1_hex(b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
     }
 }

@@ -21,9 +21,27 @@ impl Module for Replace {
         ArgSpec {
             free_form: false,
             params: &[
-                "path", "dest", "destfile", "name", "regexp", "replace", "after", "before",
-                "backup", "mode", "owner", "group", "validate", "encoding", "others",
-                "attributes", "seuser", "serole", "setype", "selevel", "unsafe_writes",
+                "path",
+                "dest",
+                "destfile",
+                "name",
+                "regexp",
+                "replace",
+                "after",
+                "before",
+                "backup",
+                "mode",
+                "owner",
+                "group",
+                "validate",
+                "encoding",
+                "others",
+                "attributes",
+                "seuser",
+                "serole",
+                "setype",
+                "selevel",
+                "unsafe_writes",
             ],
             required: &[&["path", "dest", "destfile", "name"], &["regexp"]],
         }
@@ -31,7 +49,9 @@ impl Module for Replace {
 
     async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
         let path = args::text(args, &["path", "dest", "destfile", "name"]).unwrap_or_default();
-        let (attrs, backup) = match FileAttrs::from_args(args).and_then(|a| Ok((a, args::flag(args, "backup", false)?))) {
+        let (attrs, backup) = match FileAttrs::from_args(args)
+            .and_then(|a| Ok((a, args::flag(args, "backup", false)?)))
+        {
             Ok(parsed) => parsed,
             Err(msg) => return Ok(ModuleResult::fail(msg)),
         };
@@ -50,7 +70,9 @@ impl Module for Replace {
             Ok(Substituted::NoSection(pattern)) => {
                 return Ok(ModuleResult::ok().with(
                     "msg",
-                    format!("Pattern for before/after params did not match the given file: {pattern}"),
+                    format!(
+                        "Pattern for before/after params did not match the given file: {pattern}"
+                    ),
                 ))
             }
             Err(msg) => return Ok(ModuleResult::fail(msg)),
@@ -60,9 +82,14 @@ impl Module for Replace {
             path: &path,
             current: &current,
             new: changed.then(|| new.clone()),
-            msg: if changed { format!("{count} replacements made") } else { String::new() },
+            msg: if changed {
+                format!("{count} replacements made")
+            } else {
+                String::new()
+            },
             attrs: &attrs,
             backup,
+            validate: args::text(args, &["validate"]),
         };
         let applied = match text_edit::apply(ctx, edit).await? {
             Ok(applied) => applied,
@@ -144,7 +171,10 @@ mod tests {
         let r = h.run(&Replace, args.clone()).await;
         assert!(r.changed && !r.failed, "{:?}", r.to_json());
         assert_eq!(r.msg.as_deref(), Some("2 replacements made"));
-        assert_eq!(fs::read_to_string(&path).unwrap(), "mode=production\nother\nmode=production\n");
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "mode=production\nother\nmode=production\n"
+        );
         let r = h.run(&Replace, args).await;
         assert!(!r.changed && !r.failed);
     }
@@ -160,16 +190,25 @@ mod tests {
         let r = h.run(&Replace, args.clone()).await;
         assert!(r.changed);
         assert_eq!(r.diffs[0].after, "a=1\n[s]\nb=2\n[t]\na=3\n");
-        assert_eq!(fs::read_to_string(&path).unwrap(), "a=1\n[s]\na=2\n[t]\na=3\n");
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "a=1\n[s]\na=2\n[t]\na=3\n"
+        );
         h.check = false;
         let r = h.run(&Replace, args).await;
         assert!(r.changed);
-        assert_eq!(fs::read_to_string(&path).unwrap(), "a=1\n[s]\nb=2\n[t]\na=3\n");
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "a=1\n[s]\nb=2\n[t]\na=3\n"
+        );
         let r = h
             .run(&Replace, json!({"path": h.path("nope"), "regexp": "x"}))
             .await;
         assert!(r.failed);
         assert_eq!(r.to_json()["rc"], 257);
-        assert_eq!(r.msg, Some(format!("Path {} does not exist !", h.path("nope"))));
+        assert_eq!(
+            r.msg,
+            Some(format!("Path {} does not exist !", h.path("nope")))
+        );
     }
 }

@@ -33,7 +33,9 @@ impl Module for Slurp {
 
     async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
         let src = args::text(args, &["src", "path"]).unwrap_or_default();
-        let out = ctx.sh(&format!("P={}\n{SCRIPT}", shell_quote(&src))).await?;
+        let out = ctx
+            .sh(&format!("P={}\n{SCRIPT}", shell_quote(&src)))
+            .await?;
         let records = parse_report(&out.stdout);
         if let Some(msg) = failure(&records) {
             return Ok(ModuleResult::fail(msg));
@@ -65,10 +67,16 @@ mod tests {
         let r = h.run(&Slurp, json!({"src": h.path("f")})).await;
         assert!(!r.changed && !r.failed);
         let j = r.to_json();
-        assert_eq!((j["content"].as_str(), j["encoding"].as_str()), (Some("aGkACg=="), Some("base64")));
+        assert_eq!(
+            (j["content"].as_str(), j["encoding"].as_str()),
+            (Some("aGkACg=="), Some("base64"))
+        );
         let r = h.run(&Slurp, json!({"src": h.path("nope")})).await;
         assert_eq!(r.msg, Some(format!("file not found: {}", h.path("nope"))));
         let r = h.run(&Slurp, json!({"path": h.root().to_str()})).await;
-        assert_eq!(r.msg.as_deref(), Some("source is a directory and must be a file"));
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("source is a directory and must be a file")
+        );
     }
 }

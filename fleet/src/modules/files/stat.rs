@@ -40,9 +40,22 @@ impl Module for Stat {
         ArgSpec {
             free_form: false,
             params: &[
-                "path", "dest", "name", "follow", "get_checksum", "checksum_algorithm",
-                "checksum", "checksum_algo", "get_mime", "get_md5", "get_attributes", "mime",
-                "mime_type", "mime-type", "attr", "attributes",
+                "path",
+                "dest",
+                "name",
+                "follow",
+                "get_checksum",
+                "checksum_algorithm",
+                "checksum",
+                "checksum_algo",
+                "get_mime",
+                "get_md5",
+                "get_attributes",
+                "mime",
+                "mime_type",
+                "mime-type",
+                "attr",
+                "attributes",
             ],
             required: &[&["path", "dest", "name"]],
         }
@@ -66,7 +79,11 @@ impl Module for Stat {
                 .map_or(Ok(true), |k| args::flag(args, k, true))?;
             Ok((
                 args::flag(args, "follow", false)?,
-                if get_checksum { algorithm } else { String::new() },
+                if get_checksum {
+                    algorithm
+                } else {
+                    String::new()
+                },
                 mime,
             ))
         })();
@@ -96,7 +113,13 @@ impl Module for Stat {
         for key in ["readable", "writeable", "executable"] {
             stat.insert(key.into(), find(&records, key).is_some().into());
         }
-        for key in ["lnk_target", "lnk_source", "checksum", "mimetype", "charset"] {
+        for key in [
+            "lnk_target",
+            "lnk_source",
+            "checksum",
+            "mimetype",
+            "charset",
+        ] {
             if let Some(r) = find(&records, key) {
                 stat.insert(key.into(), r.rest.clone().into());
             }
@@ -124,7 +147,10 @@ fn parse_raw(rest: &str, path: &str) -> Option<Map<String, Value>> {
         u64::from_str_radix(f[14], 16).ok()?,
         u64::from_str_radix(f[15], 16).ok()?,
     );
-    let rdev = ((major & 0xfff) << 8) | (minor & 0xff) | ((minor & !0xff) << 12) | ((major & !0xfff) << 32);
+    let rdev = ((major & 0xfff) << 8)
+        | (minor & 0xff)
+        | ((minor & !0xff) << 12)
+        | ((major & !0xfff) << 32);
     let stat = json!({
         "exists": true,
         "path": path,
@@ -168,23 +194,42 @@ mod tests {
         let st = &r.to_json()["stat"];
         assert_eq!(st["exists"], true);
         assert_eq!(st["mode"], "0640");
-        assert_eq!((st["isreg"].clone(), st["isdir"].clone()), (json!(true), json!(false)));
+        assert_eq!(
+            (st["isreg"].clone(), st["isdir"].clone()),
+            (json!(true), json!(false))
+        );
         assert_eq!(st["size"], 6);
         assert_eq!(st["checksum"], sha1_hex(b"hello\n"));
         assert_eq!(st["pw_name"], "root");
-        assert_eq!((st["rusr"].clone(), st["roth"].clone()), (json!(true), json!(false)));
+        assert_eq!(
+            (st["rusr"].clone(), st["roth"].clone()),
+            (json!(true), json!(false))
+        );
         let mtime = fs::metadata(&file).unwrap().modified().unwrap();
-        let secs = mtime.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+        let secs = mtime
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
         assert!((st["mtime"].as_f64().unwrap() - secs).abs() < 0.001);
 
         std::os::unix::fs::symlink(&file, h.path("l")).unwrap();
         let r = h.run(&Stat, json!({"path": h.path("l")})).await;
         let st = &r.to_json()["stat"];
-        assert_eq!((st["islnk"].clone(), st["lnk_source"].clone()), (json!(true), json!(file)));
-        let r = h.run(&Stat, json!({"path": h.path("l"), "follow": true})).await;
+        assert_eq!(
+            (st["islnk"].clone(), st["lnk_source"].clone()),
+            (json!(true), json!(file))
+        );
+        let r = h
+            .run(&Stat, json!({"path": h.path("l"), "follow": true}))
+            .await;
         assert_eq!(r.to_json()["stat"]["isreg"], true);
 
-        let r = h.run(&Stat, json!({"path": h.root().to_str(), "get_checksum": false})).await;
+        let r = h
+            .run(
+                &Stat,
+                json!({"path": h.root().to_str(), "get_checksum": false}),
+            )
+            .await;
         assert_eq!(r.to_json()["stat"]["isdir"], true);
         let r = h.run(&Stat, json!({"path": h.path("missing")})).await;
         assert_eq!(r.to_json()["stat"], json!({"exists": false}));

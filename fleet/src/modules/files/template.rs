@@ -91,11 +91,16 @@ fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, Stri
     let mut vars = ctx.vars.clone();
     if let Value::Object(map) = &mut vars {
         let full = path.to_string_lossy().into_owned();
-        map.entry("template_path").or_insert_with(|| src.clone().into());
-        map.entry("template_fullpath").or_insert_with(|| full.into());
-        map.entry("template_destpath").or_insert_with(|| dest.clone().into());
-        map.entry("template_host").or_insert_with(|| ctx.inventory_hostname.clone().into());
-        map.entry("ansible_managed").or_insert_with(|| "Ansible managed".into());
+        map.entry("template_path")
+            .or_insert_with(|| src.clone().into());
+        map.entry("template_fullpath")
+            .or_insert_with(|| full.into());
+        map.entry("template_destpath")
+            .or_insert_with(|| dest.clone().into());
+        map.entry("template_host")
+            .or_insert_with(|| ctx.inventory_hostname.clone().into());
+        map.entry("ansible_managed")
+            .or_insert_with(|| "Ansible managed".into());
     }
     let mut rendered = Templar::new()
         .render_str(&text, &vars)
@@ -170,7 +175,9 @@ mod tests {
         fs::write(&dest, "port=80\n").unwrap();
         h.check = true;
         h.diff = true;
-        let r = h.run(&Template, json!({"src": "app.conf.j2", "dest": dest})).await;
+        let r = h
+            .run(&Template, json!({"src": "app.conf.j2", "dest": dest}))
+            .await;
         assert!(r.changed);
         assert_eq!(fs::read_to_string(&dest).unwrap(), "port=80\n");
         assert_eq!(r.diffs[0].before, "port=80\n");
@@ -183,9 +190,15 @@ mod tests {
         let r = h
             .run(&Template, json!({"src": "missing.j2", "dest": h.path("x")}))
             .await;
-        assert_eq!(r.msg.as_deref(), Some("Could not find or access 'missing.j2'"));
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("Could not find or access 'missing.j2'")
+        );
         let r = h
-            .run(&Template, json!({"src": "app.conf.j2", "dest": h.path("x")}))
+            .run(
+                &Template,
+                json!({"src": "app.conf.j2", "dest": h.path("x")}),
+            )
             .await;
         assert!(r.failed, "{:?}", r.to_json());
         assert!(r.msg.unwrap().contains("template error"));

@@ -56,7 +56,10 @@ impl Harness {
             inventory_hostname: "testhost".into(),
             search_dirs: vec![PathBuf::from(self.dir.path())],
         };
-        module.run(&args, &mut ctx).await.expect("local remote works")
+        module
+            .run(&args, &mut ctx)
+            .await
+            .expect("local remote works")
     }
 }
 

@@ -46,7 +46,10 @@ fleet_attrs "$P" && echo "attrs $attrs_changed"
         return Ok(Err(msg));
     }
     if out.rc != 0 {
-        return Ok(Err(format!("could not read {path}: {}", out.stderr_text().trim())));
+        return Ok(Err(format!(
+            "could not read {path}: {}",
+            out.stderr_text().trim()
+        )));
     }
     Ok(Ok(Current {
         content: find(&records, "content").map(|r| r.blob.clone().unwrap_or_default()),
@@ -70,6 +73,8 @@ pub struct Edit<'a> {
     pub attrs: &'a FileAttrs,
     /// Keep a backup of the old file.
     pub backup: bool,
+    /// Command that must accept the new file (`%s`) before it replaces the old one.
+    pub validate: Option<String>,
 }
 
 /// The outcome of [`apply`].
@@ -89,6 +94,9 @@ pub async fn apply(
     ctx: &mut ModuleCtx<'_>,
     edit: Edit<'_>,
 ) -> Result<Result<Applied, String>, RemoteError> {
+    if let Some(validate) = edit.validate.as_deref().filter(|v| !v.contains("%s")) {
+        return Ok(Err(format!("validate must contain %s: {validate}")));
+    }
     let exists = edit.current.content.is_some();
     let mut applied = Applied {
         changed: edit.new.is_some(),
@@ -105,6 +113,10 @@ pub async fn apply(
 [ -d "$_dir" ] || mkdir -p -- "$_dir" 2>/dev/null || {{ echo "fail Error creating $_dir"; exit 0; }}
 _tmp=$(mktemp "$_dir/.fleet_tmp.XXXXXX") || {{ echo "fail Could not create a temporary file in $_dir"; exit 0; }}
 head -c {} > "$_tmp"
+if [ -n "$F_VALIDATE" ]; then
+  _out=$(sh -c "${{F_VALIDATE%%\%s*}}$_tmp${{F_VALIDATE#*\%s}}" 2>&1) || {{
+    rm -f -- "$_tmp"; echo "fail failed to validate: $(printf %s "$_out" | tr '\n' ' ')"; exit 0; }}
+fi
 if [ -e "$P" ]; then
   chmod "$(stat -c %a -- "$P")" "$_tmp"; chown "$(stat -c %u:%g -- "$P")" "$_tmp" 2>/dev/null
   if [ "$F_BACKUP" = 1 ]; then fleet_backup "$P"; fi
@@ -120,9 +132,10 @@ echo "attrs $attrs_changed"
             None => "fleet_attrs \"$P\" && echo \"attrs $attrs_changed\"\n".to_string(),
         };
         let script = format!(
-            "{PRELUDE}{}F_BACKUP={}\nP={}\n{body}",
+            "{PRELUDE}{}F_BACKUP={}\nF_VALIDATE={}\nP={}\n{body}",
             attr_vars(edit.attrs, false),
             u8::from(edit.backup && exists),
+            shell_quote(edit.validate.as_deref().unwrap_or("")),
             shell_quote(&edit.current.real_path),
         );
         let out = ctx
@@ -150,7 +163,9 @@ echo "attrs $attrs_changed"
             applied.msg.push_str(" and ");
         }
         applied.changed = true;
-        applied.msg.push_str("ownership, perms or SE linux context changed");
+        applied
+            .msg
+            .push_str("ownership, perms or SE linux context changed");
     }
     Ok(Ok(applied))
 }
