@@ -140,6 +140,25 @@ impl FileAttrs {
         })
     }
 
+    /// Like [`FileAttrs::from_args`], with `mode: preserve` taking the mode of the controller's
+    /// `source` file (as `copy` and `template` do).
+    pub fn preserving(args: &Args, source: Option<&std::path::Path>) -> Result<Self, String> {
+        if text(args, &["mode"]).as_deref() != Some("preserve") {
+            return Self::from_args(args);
+        }
+        use std::os::unix::fs::PermissionsExt;
+        let bits = source
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map(|m| m.permissions().mode() & 0o7777)
+            .ok_or_else(|| "mode=preserve needs a source file on the controller".to_string())?;
+        let mut without = args.clone();
+        without.remove("mode");
+        Ok(FileAttrs {
+            mode: Some(Mode::Octal(bits)),
+            ..Self::from_args(&without)?
+        })
+    }
+
     /// Whether any attribute was requested.
     pub fn any(&self) -> bool {
         self.mode.is_some() || self.owner.is_some() || self.group.is_some()

@@ -79,7 +79,13 @@ fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, String> {
     }
     let src = args::text(args, &["src"]);
     let mut opts = PutOptions {
-        attrs: FileAttrs::from_args(args)?,
+        attrs: FileAttrs::from_args(args).or_else(|e| match &src {
+            // `mode: preserve` needs the source, resolved below
+            Some(_) if args::text(args, &["mode"]).as_deref() == Some("preserve") => {
+                Ok(FileAttrs::default())
+            }
+            _ => Err(e),
+        })?,
         force: args::flag(args, "force", true)?,
         backup: args::flag(args, "backup", false)?,
         validate: args::text(args, &["validate"]),
@@ -139,6 +145,7 @@ fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, String> {
             } else {
                 let bytes = std::fs::read(&local)
                     .map_err(|e| format!("Could not find or access '{src}': {e}"))?;
+                opts.attrs = FileAttrs::preserving(args, Some(&local))?;
                 check_expected(args, &bytes)?;
                 if dest_is_dir {
                     opts.dirs.push(dest.trim_end_matches('/').to_string());

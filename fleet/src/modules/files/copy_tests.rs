@@ -186,3 +186,19 @@ async fn validate_rejects_bad_content() {
         .await;
     assert!(r.changed && !r.failed);
 }
+
+#[tokio::test]
+async fn mode_preserve_takes_the_source_mode() {
+    let h = Harness::new();
+    let src = h.path("script.sh");
+    fs::write(&src, "#!/bin/sh\n").unwrap();
+    fs::set_permissions(&src, fs::Permissions::from_mode(0o751)).unwrap();
+    let r = h
+        .run(
+            &Copy,
+            json!({"src": src, "dest": h.path("out.sh"), "mode": "preserve"}),
+        )
+        .await;
+    assert!(r.changed && !r.failed, "{:?}", r.to_json());
+    assert_eq!(mode_of(&h.path("out.sh")), 0o751);
+}

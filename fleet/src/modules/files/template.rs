@@ -112,7 +112,7 @@ fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, Stri
         rendered = rendered.replace('\n', "\r\n");
     }
     let opts = PutOptions {
-        attrs: FileAttrs::from_args(args)?,
+        attrs: FileAttrs::preserving(args, Some(&path))?,
         force: args::flag(args, "force", true)?,
         backup: args::flag(args, "backup", false)?,
         validate: args::text(args, &["validate"]),
