@@ -1,0 +1,264 @@
+//! Shell building blocks shared by the file modules: a prelude of small `sh` functions (apply
+//! mode/owner/group and say whether anything differed, stat a path, take a backup), the variables
+//! that drive them, and the parser for the line-based report the scripts print back.
+//!
+//! Report protocol: every line is `tag rest`; a `blob N` line is followed by exactly N raw bytes
+//! (file content for diffs or fetches), so one round trip can carry status and data.
+
+use serde_json::{Map, Value};
+
+use super::args::{FileAttrs, Mode};
+use crate::remote::shell_quote;
+
+/// Shell functions every file-module script starts with.
+///
+/// `fleet_attrs PATH` applies `F_OWNER`, `F_GROUP`, `F_MODE` (symbolic when `F_MODE_SYM=1`) and
+/// sets `attrs_changed=1` when one differed; with `F_CHECK=1` it only compares (a symbolic mode is
+/// tried on a scratch file). `fleet_stat PATH` prints an `st` line; `fleet_backup PATH` copies the
+/// file to Ansible's backup name and prints a `backup` line; `fleet_mkdirs DIR` creates missing
+/// directories (mode `F_DIRMODE` on new ones) and prints a `mkdir` line for each; `fleet_blob
+/// PATH` sends a file's bytes.
+pub const PRELUDE: &str = r#"attrs_changed=0
+fleet_attrs() {
+  _p=$1
+  if [ -n "$F_OWNER" ]; then
+    case " $(stat -c '%U %u' -- "$_p") " in
+      *" $F_OWNER "*) ;;
+      *) attrs_changed=1
+         if [ "$F_CHECK" != 1 ]; then
+           chown -h -- "$F_OWNER" "$_p" 2>/dev/null || { echo "fail chown failed: failed to look up user $F_OWNER"; return 1; }
+         fi ;;
+    esac
+  fi
+  if [ -n "$F_GROUP" ]; then
+    case " $(stat -c '%G %g' -- "$_p") " in
+      *" $F_GROUP "*) ;;
+      *) attrs_changed=1
+         if [ "$F_CHECK" != 1 ]; then
+           chgrp -h -- "$F_GROUP" "$_p" 2>/dev/null || { echo "fail chgrp failed: failed to look up group $F_GROUP"; return 1; }
+         fi ;;
+    esac
+  fi
+  if [ -n "$F_MODE" ] && [ ! -L "$_p" ]; then
+    _cur=$(stat -c %a -- "$_p")
+    if [ "$F_MODE_SYM" = 1 ]; then
+      if [ -d "$_p" ]; then _t=$(mktemp -d); else _t=$(mktemp); fi
+      chmod "$_cur" "$_t" && chmod -- "$F_MODE" "$_t" && _new=$(stat -c %a -- "$_t")
+      rm -rf -- "$_t"
+    else
+      _new=$F_MODE
+    fi
+    if [ "$_cur" != "$_new" ]; then
+      attrs_changed=1
+      if [ "$F_CHECK" != 1 ]; then
+        chmod -- "$F_MODE" "$_p" || { echo "fail chmod failed on $_p"; return 1; }
+      fi
+    fi
+  fi
+  return 0
+}
+fleet_stat() { stat -c 'st %a|%U|%G|%u|%g|%s|%F|%n' -- "$1" 2>/dev/null; return 0; }
+fleet_backup() {
+  _b="$1.$$.$(date +%Y-%m-%d@%H:%M:%S)~"
+  cp -p -- "$1" "$_b" && echo "backup $_b"
+}
+fleet_mkdirs() {
+  [ -d "$1" ] && return 0
+  fleet_mkdirs "$(dirname -- "$1")" || return 1
+  echo "mkdir 1 $1"
+  [ "$F_CHECK" = 1 ] && return 0
+  mkdir -- "$1" 2>/dev/null || { echo "fail There was an issue creating $1 as requested"; return 1; }
+  if [ -n "${F_DIRMODE:-}" ]; then chmod -- "$F_DIRMODE" "$1"; fi
+  return 0
+}
+fleet_blob() { printf 'blob %s\n' "$(stat -L -c %s -- "$1")"; cat -- "$1"; }
+"#;
+
+/// Shell assignments for the prelude's `F_*` variables.
+pub fn attr_vars(attrs: &FileAttrs, check: bool) -> String {
+    let (mode, symbolic) = match &attrs.mode {
+        Some(m @ Mode::Octal(_)) => (m.chmod_arg(), false),
+        Some(m @ Mode::Symbolic(_)) => (m.chmod_arg(), true),
+        None => (String::new(), false),
+    };
+    format!(
+        "F_MODE={}\nF_MODE_SYM={}\nF_OWNER={}\nF_GROUP={}\nF_CHECK={}\n",
+        shell_quote(&mode),
+        u8::from(symbolic),
+        shell_quote(attrs.owner.as_deref().unwrap_or("")),
+        shell_quote(attrs.group.as_deref().unwrap_or("")),
+        u8::from(check),
+    )
+}
+
+/// One line of a script's report, with the raw bytes of a preceding `blob` line if any.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Record {
+    /// First word of the line (`st`, `fail`, `backup`, ...).
+    pub tag: String,
+    /// The rest of the line after the tag.
+    pub rest: String,
+    /// Bytes that came in a `blob N` line right before this one.
+    pub blob: Option<Vec<u8>>,
+}
+
+/// Splits a script's standard output into records; see the module doc for the protocol.
+pub fn parse_report(out: &[u8]) -> Vec<Record> {
+    let mut records = Vec::new();
+    let mut pending_blob = None;
+    let mut pos = 0;
+    while pos < out.len() {
+        let end = out[pos..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(out.len(), |i| pos + i);
+        let line = String::from_utf8_lossy(&out[pos..end]).into_owned();
+        pos = end + 1;
+        let (tag, rest) = line.split_once(' ').unwrap_or((line.as_str(), ""));
+        if tag == "blob" {
+            let size: usize = rest.trim().parse().unwrap_or(0);
+            let stop = (pos + size).min(out.len());
+            pending_blob = Some(out[pos.min(stop)..stop].to_vec());
+            pos = stop;
+            continue;
+        }
+        records.push(Record {
+            tag: tag.to_string(),
+            rest: rest.to_string(),
+            blob: pending_blob.take(),
+        });
+    }
+    records
+}
+
+/// The first record with `tag`.
+pub fn find<'a>(records: &'a [Record], tag: &str) -> Option<&'a Record> {
+    records.iter().find(|r| r.tag == tag)
+}
+
+/// The text of the first `fail` record: the script's own explanation of a failure.
+pub fn failure(records: &[Record]) -> Option<String> {
+    find(records, "fail").map(|r| r.rest.clone())
+}
+
+/// What `fleet_stat` reported about a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatLine {
+    /// Permission bits.
+    pub mode: u32,
+    /// Owner name.
+    pub owner: String,
+    /// Group name.
+    pub group: String,
+    /// Owner id.
+    pub uid: u64,
+    /// Group id.
+    pub gid: u64,
+    /// Size in bytes.
+    pub size: u64,
+    /// Ansible's state word: `file`, `directory`, `link`, or another type's name.
+    pub state: String,
+    /// The path as stat printed it.
+    pub path: String,
+}
+
+impl StatLine {
+    /// Parses the rest of an `st` record.
+    pub fn parse(rest: &str) -> Option<StatLine> {
+        let f: Vec<&str> = rest.splitn(8, '|').collect();
+        if f.len() != 8 {
+            return None;
+        }
+        let state = match f[6] {
+            "regular file" | "regular empty file" => "file",
+            "directory" => "directory",
+            "symbolic link" => "link",
+            other => other,
+        };
+        Some(StatLine {
+            mode: u32::from_str_radix(f[0], 8).ok()?,
+            owner: f[1].to_string(),
+            group: f[2].to_string(),
+            uid: f[3].parse().ok()?,
+            gid: f[4].parse().ok()?,
+            size: f[5].parse().ok()?,
+            state: state.to_string(),
+            path: f[7].to_string(),
+        })
+    }
+
+    /// Adds Ansible's file-info keys (`mode` as `'0644'`, owner, group, uid, gid, size, state).
+    pub fn add_to(&self, data: &mut Map<String, Value>) {
+        data.insert("mode".into(), format!("{:04o}", self.mode).into());
+        data.insert("owner".into(), self.owner.clone().into());
+        data.insert("group".into(), self.group.clone().into());
+        data.insert("uid".into(), self.uid.into());
+        data.insert("gid".into(), self.gid.into());
+        data.insert("size".into(), self.size.into());
+        data.insert("state".into(), self.state.clone().into());
+    }
+}
+
+/// The last `st` record, parsed.
+pub fn last_stat(records: &[Record]) -> Option<StatLine> {
+    records
+        .iter()
+        .rev()
+        .find(|r| r.tag == "st")
+        .and_then(|r| StatLine::parse(&r.rest))
+}
+
+/// The parent directory of a remote path as the scripts need it (`.` for a bare name).
+pub fn parent_dir(path: &str) -> String {
+    match path.trim_end_matches('/').rsplit_once('/') {
+        Some(("", _)) => "/".to_string(),
+        Some((dir, _)) => dir.to_string(),
+        None => ".".to_string(),
+    }
+}
+
+/// The last component of a path (`/a/b/` → `b`).
+pub fn base_name(path: &str) -> &str {
+    let trimmed = path.trim_end_matches('/');
+    trimmed.rsplit('/').next().unwrap_or(trimmed)
+}
+
+/// Text for a diff side; `None` when the bytes look binary (Ansible skips those diffs).
+pub fn diff_text(bytes: &[u8]) -> Option<String> {
+    if bytes.contains(&0) {
+        return None;
+    }
+    Some(String::from_utf8_lossy(bytes).into_owned())
+}
+
+/// The sha1 of some bytes in hex, Ansible's `checksum`.
+pub fn sha1_hex(bytes: &[u8]) -> String {
+    use sha1::Digest;
+    hex::encode(sha1::Sha1::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_carries_lines_and_blobs() {
+        let out = b"st 644|root|root|0|0|3|regular file|/x\nblob 4\na\nb\nold 1 /x\nend\n";
+        let r = parse_report(out);
+        assert_eq!(r.len(), 3);
+        assert_eq!(r[1].tag, "old");
+        assert_eq!(r[1].blob.as_deref(), Some(&b"a\nb\n"[..]));
+        let st = last_stat(&r).unwrap();
+        assert_eq!((st.mode, st.size, st.state.as_str()), (0o644, 3, "file"));
+        assert_eq!(r[2].tag, "end");
+    }
+
+    #[test]
+    fn paths_split_like_dirname() {
+        assert_eq!(parent_dir("/a/b"), "/a");
+        assert_eq!(parent_dir("/a"), "/");
+        assert_eq!(parent_dir("a"), ".");
+        assert_eq!(base_name("/a/b/"), "b");
+        assert_eq!(sha1_hex(b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+    }
+}
