@@ -214,7 +214,7 @@ mod tests {
         let mut mac = Hmac::<Sha1>::new_from_slice(salt).unwrap();
         mac.update(name.as_bytes());
         let hash = mac.finalize().into_bytes();
-        format!("|1|{}|{}", BASE64.encode(salt), BASE64.encode(&hash))
+        format!("|1|{}|{}", BASE64.encode(salt), BASE64.encode(hash))
     }
 
     #[test]
