@@ -7,6 +7,7 @@
 
 pub mod connection;
 pub mod modules;
+pub mod output;
 pub mod playbook;
 pub mod remote;
 pub mod template;
