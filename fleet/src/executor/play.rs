@@ -10,7 +10,9 @@ use super::handlers;
 use super::vars::PlayVars;
 use super::walk::{active_hosts, run_items, Flow, Hosts};
 use crate::output::Event;
-use crate::playbook::{BatchSize, Keywords, Play, Task, TaskItem, Templatable, VarsFile};
+use futures::future::join_all;
+
+use crate::playbook::{BatchSize, Keywords, Play, Strategy, Task, TaskItem, Templatable, VarsFile};
 
 /// What `run_play` needs beyond the play itself.
 pub struct PlayInput<'a> {
@@ -149,15 +151,32 @@ async fn run_batch(run: &Run, pctx: &PlayCtx<'_>, hosts: &Hosts, batch: &[usize]
     let sections: [&[TaskItem]; 3] = [&play.pre_tasks, &[], &play.post_tasks];
     let total = batch.len();
     for (n, section) in sections.iter().enumerate() {
-        let flow = if n == 1 {
-            let flow = run_items(run, pctx, hosts, batch, &roles, &scope).await;
-            if flow == Flow::EndPlay {
-                flow
-            } else {
-                run_items(run, pctx, hosts, batch, &play.tasks, &scope).await
+        let run_section = |ids: Vec<usize>| {
+            let scope = &scope;
+            let roles = &roles;
+            async move {
+                if n == 1 {
+                    let flow = run_items(run, pctx, hosts, &ids, roles, scope).await;
+                    if flow == Flow::EndPlay {
+                        return flow;
+                    }
+                    run_items(run, pctx, hosts, &ids, &play.tasks, scope).await
+                } else {
+                    run_items(run, pctx, hosts, &ids, section, scope).await
+                }
             }
-        } else {
-            run_items(run, pctx, hosts, batch, section, &scope).await
+        };
+        let flow = match play.strategy {
+            Strategy::Linear => run_section(batch.to_vec()).await,
+            // Each host goes through the section at its own pace.
+            Strategy::Free => {
+                let flows = join_all(batch.iter().map(|&i| run_section(vec![i]))).await;
+                if flows.contains(&Flow::EndPlay) {
+                    Flow::EndPlay
+                } else {
+                    Flow::Continue
+                }
+            }
         };
         if flow == Flow::EndPlay {
             return false;
