@@ -218,7 +218,11 @@ async fn run_task(
     let mut effective = task.keywords.clone();
     effective.inherit(&scope.keywords);
     let short = crate::modules::short_name(&task.action);
-    if !tags_selected(run, &effective.tags) && !matches!(short, "include_tasks" | "include_role") {
+    // Notified handlers run whatever the tags (Ansible does not tag-filter handlers).
+    if !scope.handler
+        && !tags_selected(run, &effective.tags)
+        && !matches!(short, "include_tasks" | "include_role")
+    {
         return Flow::Continue;
     }
     match short {
