@@ -199,6 +199,10 @@ fn conditions_loops_register_and_handlers() {
       copy:
         content: "{{{{ written.results | map(attribute='item') | join(',') }}}} changed={{{{ written.changed }}}}\n"
         dest: "{{{{ base }}}}/summary"
+    - name: another host's registered result through hostvars
+      copy:
+        content: "{{{{ hostvars['{h1}'].written.results | length }}}}\n"
+        dest: "{{{{ base }}}}/peer"
     - name: notify again in the same play
       command: "true"
       notify: record
@@ -229,8 +233,9 @@ fn conditions_loops_register_and_handlers() {
                 .find("TASK [notify again in the same play]")
                 .unwrap()
     );
-    assert_eq!(first.recap(&h1), [6, 6, 0, 0, 0, 0, 0]);
-    assert_eq!(first.recap(&h2), [5, 5, 0, 0, 1, 0, 0]);
+    assert_eq!(lab.file(1, "peer").as_deref(), Some("2\n"));
+    assert_eq!(first.recap(&h1), [7, 7, 0, 0, 0, 0, 0]);
+    assert_eq!(first.recap(&h2), [6, 6, 0, 0, 1, 0, 0]);
     assert_eq!(
         first.task_lines("one file per user"),
         [
@@ -249,7 +254,7 @@ fn conditions_loops_register_and_handlers() {
         lab.file(0, "summary").as_deref(),
         Some("ann,ben changed=False\n")
     );
-    assert_eq!(second.recap(&h1), [6, 2, 0, 0, 0, 0, 0]);
+    assert_eq!(second.recap(&h1), [7, 2, 0, 0, 0, 0, 0]);
     assert_eq!(
         second.task_lines("record"),
         [format!("ok: [{h1}]"), format!("ok: [{h2}]")]

@@ -72,6 +72,9 @@ pub struct Scope<'a> {
     pub handler: bool,
     /// Extra variables of an `include_tasks`/`include_role` (task-vars precedence).
     pub include_vars: Map<String, Value>,
+    /// `hostvars`, when the task being run refers to it: every host's variables as they stood
+    /// when the task started.
+    pub hostvars: Option<std::sync::Arc<Value>>,
 }
 
 impl<'a> Scope<'a> {

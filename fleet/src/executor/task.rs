@@ -81,7 +81,11 @@ pub async fn run_on_host(
     for (k, v) in &kw.vars {
         scoped.insert(k.clone(), v.clone());
     }
-    let base = Value::Object(task_vars(&pctx.vars, host, &scope.role_vars(), &scoped));
+    let mut base = task_vars(&pctx.vars, host, &scope.role_vars(), &scoped);
+    if let Some(hv) = &scope.hostvars {
+        base.insert("hostvars".into(), (**hv).clone());
+    }
+    let base = Value::Object(base);
     let ignore_errors = flag(run, &kw.ignore_errors, &base, false).unwrap_or(false);
     let no_log = flag(run, &kw.no_log, &base, false).unwrap_or(false);
     let delegated = kw.delegate_to.as_ref().map(|d| {

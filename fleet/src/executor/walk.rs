@@ -240,6 +240,15 @@ async fn run_task(
         handler: scope.handler,
         hosts: ids.len(),
     });
+    let with_hostvars;
+    let scope = if mentions_hostvars(task, &effective) {
+        let mut s = scope.clone();
+        s.hostvars = Some(std::sync::Arc::new(hostvars_snapshot(hosts).await));
+        with_hostvars = s;
+        &with_hostvars
+    } else {
+        scope
+    };
     let run_once = {
         let h = hosts.states[ids[0]].lock().await;
         let vars = Value::Object(task_vars(
@@ -296,6 +305,54 @@ async fn run_task(
         }
     }
     Flow::Continue
+}
+
+/// Whether the task's arguments, conditions or loop refer to `hostvars`.
+fn mentions_hostvars(task: &Task, kw: &crate::playbook::Keywords) -> bool {
+    let text = serde_json::to_string(&task.args).unwrap_or_default();
+    text.contains("hostvars")
+        || kw
+            .when
+            .iter()
+            .chain(&task.changed_when)
+            .chain(&task.failed_when)
+            .any(|c| c.contains("hostvars"))
+        || task
+            .loop_
+            .as_ref()
+            .is_some_and(|l| l.items.to_string().contains("hostvars"))
+        || kw.vars.values().any(|v| v.to_string().contains("hostvars"))
+}
+
+/// Every host's variables (inventory, facts, set_fact/register) as they stand now.
+async fn hostvars_snapshot(hosts: &Hosts) -> Value {
+    let mut all = serde_json::Map::new();
+    for state in &hosts.states {
+        let h = state.lock().await;
+        let mut vars = h.inventory_vars.clone();
+        for (k, v) in &h.facts {
+            vars.insert(k.clone(), v.clone());
+        }
+        if !h.facts.is_empty() {
+            let unprefixed: serde_json::Map<String, Value> = h
+                .facts
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.strip_prefix("ansible_").unwrap_or(k).to_string(),
+                        v.clone(),
+                    )
+                })
+                .collect();
+            vars.insert("ansible_facts".into(), Value::Object(unprefixed));
+        }
+        for (k, v) in &h.runtime_vars {
+            vars.insert(k.clone(), v.clone());
+        }
+        vars.insert("inventory_hostname".into(), Value::String(h.name.clone()));
+        all.insert(h.name.clone(), Value::Object(vars));
+    }
+    Value::Object(all)
 }
 
 async fn run_meta(
