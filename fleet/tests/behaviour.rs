@@ -374,7 +374,14 @@ fn roles_includes_tags_and_limit() {
     - import_tasks: more.yml
     - name: untagged task
       copy: {content: "plain\n", dest: "{{ base }}/plain"}
+    - include_tasks: per_item.yml
+      loop: [a, b]
+      loop_control: {loop_var: letter}
 "#;
+    lab.write(
+        "per_item.yml",
+        "- name: per item\n  copy: {content: \"{{ letter }}\\n\", dest: \"{{ base }}/inc-{{ letter }}\"}\n",
+    );
     let run = lab.play(playbook, &["--tags", "web", "--limit", &h1]);
     assert_eq!(run.code, Some(0), "{run}");
     assert_eq!(
@@ -393,6 +400,8 @@ fn roles_includes_tags_and_limit() {
     assert_eq!(run.code, Some(0), "{run}");
     assert_eq!(lab.file(1, "imported").as_deref(), Some("imported\n"));
     assert_eq!(lab.file(1, "plain").as_deref(), Some("plain\n"));
+    assert_eq!(lab.file(1, "inc-a").as_deref(), Some("a\n"));
+    assert_eq!(lab.file(1, "inc-b").as_deref(), Some("b\n"));
     assert_eq!(lab.file(1, "web.conf"), None);
 }
 

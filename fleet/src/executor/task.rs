@@ -531,7 +531,12 @@ fn environment(run: &Run, kw: &Keywords, vars: &Value) -> Result<Vec<(String, St
 }
 
 /// The loop's items, templated, in the shape each `with_*` form gives.
-fn loop_items(run: &Run, kind: LoopKind, raw: &Value, vars: &Value) -> Result<Vec<Value>, String> {
+pub(super) fn loop_items(
+    run: &Run,
+    kind: LoopKind,
+    raw: &Value,
+    vars: &Value,
+) -> Result<Vec<Value>, String> {
     let value = run
         .templar
         .template_value(raw, vars)

@@ -421,38 +421,57 @@ async fn run_include(
     task: &Task,
     scope: &Scope<'_>,
 ) -> Flow {
-    if task.loop_.is_some() {
-        return fail_all(
-            run,
-            hosts,
-            ids,
-            task,
-            "loops over include_tasks are not supported yet",
-        )
-        .await;
-    }
     let mut kw = task.keywords.clone();
     kw.inherit(&scope.keywords);
     let raw = task.include_file().unwrap_or_default().to_string();
-    let mut groups: Vec<(String, Vec<usize>)> = Vec::new();
+    // (file, loop item, hosts): hosts including the same file with the same item run it together.
+    let mut groups: Vec<(String, Option<Value>, Vec<usize>)> = Vec::new();
+    let loop_var = task
+        .loop_control
+        .as_ref()
+        .and_then(|c| c.loop_var.clone())
+        .unwrap_or_else(|| "item".into());
+    let mut bad_loops = Vec::new();
     for &i in ids {
         let h = hosts.states[i].lock().await;
         let vars = Value::Object(task_vars(&pctx.vars, &h, &scope.role_vars(), &kw.vars));
-        if !kw
-            .when
-            .iter()
-            .all(|c| run.templar.eval_bool(c, &vars).unwrap_or(false))
-        {
-            continue;
+        let items: Vec<Option<Value>> = match &task.loop_ {
+            None => vec![None],
+            Some(lp) => match super::task::loop_items(run, lp.kind, &lp.items, &vars) {
+                Ok(items) => items.into_iter().map(Some).collect(),
+                Err(e) => {
+                    bad_loops.push((i, e));
+                    continue;
+                }
+            },
+        };
+        for item in items {
+            let mut item_vars = vars.clone();
+            if let (Some(it), Value::Object(m)) = (&item, &mut item_vars) {
+                m.insert(loop_var.clone(), it.clone());
+            }
+            if !kw
+                .when
+                .iter()
+                .all(|c| run.templar.eval_bool(c, &item_vars).unwrap_or(false))
+            {
+                continue;
+            }
+            let file = run
+                .templar
+                .render_str(&raw, &item_vars)
+                .unwrap_or_else(|_| raw.clone());
+            match groups
+                .iter_mut()
+                .find(|(f, it, _)| *f == file && *it == item)
+            {
+                Some((_, _, g)) => g.push(i),
+                None => groups.push((file, item, vec![i])),
+            }
         }
-        let file = run
-            .templar
-            .render_str(&raw, &vars)
-            .unwrap_or_else(|_| raw.clone());
-        match groups.iter_mut().find(|(f, _)| *f == file) {
-            Some((_, g)) => g.push(i),
-            None => groups.push((file, vec![i])),
-        }
+    }
+    for (i, e) in bad_loops {
+        fail_all(run, hosts, &[i], task, &e).await;
     }
     let base = task
         .position
@@ -460,7 +479,7 @@ async fn run_include(
         .parent()
         .unwrap_or(Path::new(""))
         .to_path_buf();
-    for (file, group) in groups {
+    for (file, item, group) in groups {
         let candidates = [
             base.join(&file),
             base.parent()
@@ -485,6 +504,9 @@ async fn run_include(
         inner.keywords.when = scope.keywords.when.clone();
         if let Some(Value::Object(params)) = task.args.get("vars") {
             inner.include_vars.extend(params.clone());
+        }
+        if let Some(item) = item {
+            inner.include_vars.insert(loop_var.clone(), item);
         }
         if run_items(run, pctx, hosts, &group, &items, &inner).await == Flow::EndPlay {
             return Flow::EndPlay;
