@@ -31,7 +31,9 @@ pub struct TextOptions {
 /// A loop is reported as each item's result (`item_label` set), then the loop's overall result
 /// for that host (no `item_label`): that last one prints nothing unless the loop was skipped,
 /// unreachable or had an ignored failure, exactly like Ansible. The recap lists hosts sorted by
-/// name, as Ansible does. Warnings go to the writer given to [`TextReporter::warnings_to`]
+/// name, as Ansible does. A play started with no hosts prints `skipping: no hosts matched`, so
+/// `PlayStart.hosts` must be what the pattern matched (failed hosts included: a play whose hosts
+/// all failed earlier prints just its banner). Warnings go to the writer given to [`TextReporter::warnings_to`]
 /// (Ansible writes them to stderr), else to the main writer.
 pub struct TextReporter<W: Write + Send> {
     out: W,
@@ -293,7 +295,7 @@ impl<W: Write + Send> TextReporter<W> {
 impl<W: Write + Send> Reporter for TextReporter<W> {
     fn report(&mut self, event: &Event) {
         match event {
-            Event::PlayStart { name, .. } => {
+            Event::PlayStart { name, hosts } => {
                 self.task = None;
                 self.looped.clear();
                 let name = name.trim();
@@ -303,6 +305,9 @@ impl<W: Write + Send> Reporter for TextReporter<W> {
                     format!("PLAY [{name}]")
                 };
                 self.banner(&title);
+                if hosts.is_empty() {
+                    self.display("skipping: no hosts matched", Some(color::SKIP));
+                }
             }
             Event::TaskStart {
                 name,

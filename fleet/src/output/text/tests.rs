@@ -105,7 +105,7 @@ fn no_escape_codes_without_colour() {
 fn banners_fill_the_terminal_but_never_less_than_80_columns() {
     let banner = |width: usize, title: &str| {
         let out = render(
-            &[play(title, &[])],
+            &[play(title, &["h"])],
             TextOptions {
                 width,
                 ..opts(0, false, false)
@@ -169,4 +169,19 @@ fn warnings_go_to_their_own_writer() {
 fn no_more_hosts_banner() {
     let out = render(&[Event::NoMoreHosts], opts(0, false, false));
     assert_eq!(out, format!("\nNO MORE HOSTS LEFT {}\n", "*".repeat(61)));
+}
+
+#[test]
+fn play_without_hosts_says_so() {
+    // `ansible-playbook -i inv.ini nomatch.yml`, stderr and stdout together.
+    let events = [
+        Event::Warning("Could not match supplied host pattern, ignoring: nosuch".into()),
+        play("nomatch", &[]),
+        play("second", &["web1"]),
+        task("debug", 1),
+        res("web1", "debug", Status::Ok, debug_msg("y")).ev(),
+        Event::Recap(vec![("web1".into(), stats(1, 0, 0, 0, 0, 0))]),
+    ];
+    let want = include_str!("../testdata/nomatch.txt");
+    assert_eq!(render(&events, opts(0, false, false)), want);
 }
