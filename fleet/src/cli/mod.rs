@@ -1,7 +1,6 @@
 //! Command-line parsing and the four commands (`run`, `exec`, `inventory`, `check`).
 
 mod extra_vars;
-mod plain;
 mod setup;
 
 use std::path::PathBuf;

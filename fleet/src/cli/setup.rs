@@ -11,11 +11,13 @@ use serde_json::Value;
 
 use fleet::connection::{known_hosts, BastionLink, CodeSource, ConnectOptions};
 use fleet::executor::{run_playbook as execute, Connector, Run, RunOptions};
-use fleet::output::Reporter;
+use fleet::output::{
+    AdhocOptions, AdhocReporter, JsonReporter, Reporter, TextOptions, TextReporter,
+};
 use fleet::playbook::ParseOptions;
 use fleet::template::Templar;
 
-use super::{extra_vars, plain::Plain, Common};
+use super::{extra_vars, Common};
 
 fn host_key_checking(common: &Common) -> Result<bool> {
     let text = common
@@ -78,8 +80,43 @@ async fn connector(common: &Common) -> Result<Connector> {
     })
 }
 
-fn reporter(_common: &Common) -> Box<dyn Reporter> {
-    Box::new(Plain::new(std::io::stdout()))
+/// How results are shown: ansible-playbook's layout (or `ansible`'s for `exec`), JSON lines
+/// with `--json`; colours and the progress line only on a terminal.
+fn reporter(common: &Common, adhoc: bool) -> Box<dyn Reporter> {
+    use std::io::IsTerminal;
+    let stdout = std::io::stdout();
+    if common.json {
+        return Box::new(JsonReporter::new(stdout));
+    }
+    let tty = stdout.is_terminal();
+    let color = tty && std::env::var_os("NO_COLOR").is_none();
+    if adhoc {
+        return Box::new(AdhocReporter::new(
+            stdout,
+            AdhocOptions {
+                color,
+                verbose: common.verbose,
+                diff: common.diff,
+            },
+        ));
+    }
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|_| tty)
+        .unwrap_or(80);
+    let text = TextReporter::new(
+        stdout,
+        TextOptions {
+            color,
+            verbose: common.verbose,
+            diff: common.diff,
+            progress: tty,
+            width,
+        },
+    )
+    .warnings_to(Box::new(std::io::stderr()));
+    Box::new(text)
 }
 
 fn options(common: &Common) -> RunOptions {
@@ -96,10 +133,10 @@ fn options(common: &Common) -> RunOptions {
 /// `fleet run`.
 pub fn run_playbook(path: &Path, common: &Common) -> Result<i32> {
     let playbook = super::load_playbook(path)?;
-    run_parsed(playbook, common)
+    run_parsed(playbook, common, false)
 }
 
-fn run_parsed(playbook: fleet::playbook::Playbook, common: &Common) -> Result<i32> {
+fn run_parsed(playbook: fleet::playbook::Playbook, common: &Common, adhoc: bool) -> Result<i32> {
     let inv = inventory::Inventory::load(&common.inventory)
         .with_context(|| format!("loading inventory {}", common.inventory.display()))?;
     let extra = extra_vars::parse_all(&common.extra_vars)?;
@@ -109,7 +146,7 @@ fn run_parsed(playbook: fleet::playbook::Playbook, common: &Common) -> Result<i3
             templar: Templar::new(),
             connector: connector(common).await?,
             options: options(common),
-            reporter: Mutex::new(reporter(common)),
+            reporter: Mutex::new(reporter(common, adhoc)),
             parse_options: ParseOptions::default(),
             interrupted: AtomicBool::new(false),
         });
@@ -151,5 +188,5 @@ pub fn run_adhoc(pattern: &str, module: &str, args: &str, common: &Common) -> Re
     for p in &mut playbook.plays {
         p.base_dir = cwd.clone();
     }
-    run_parsed(playbook, common)
+    run_parsed(playbook, common, true)
 }

@@ -632,9 +632,6 @@ fn finish(
     };
     let ignored = status == Status::Failed && ignore_errors;
     for (single, label) in &results {
-        if looped && single.status == Status::Skipped && status == Status::Skipped {
-            // Ansible prints each skipped item, then one summary line.
-        }
         let result = if no_log {
             censored.clone()
         } else {
@@ -652,8 +649,8 @@ fn finish(
             retries_left: None,
         })));
     }
-    if looped && matches!(status, Status::Failed | Status::Skipped) {
-        // The summary line Ansible prints after a loop that failed or was skipped entirely.
+    if looped {
+        // The loop's overall result; the reporter decides whether it shows (as Ansible does).
         run.report(Event::Result(Box::new(HostResult {
             host: host.name.clone(),
             delegated_to: delegated.clone(),
