@@ -10,8 +10,10 @@
 pub mod actions;
 pub mod connect;
 pub mod context;
+pub mod escalation;
 pub mod handlers;
 pub mod host;
+pub mod loops;
 pub mod play;
 pub mod task;
 pub mod vars;

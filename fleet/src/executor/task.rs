@@ -7,11 +7,13 @@ use serde_json::{json, Map, Value};
 
 use super::actions;
 use super::context::{PlayCtx, Run, Scope};
+use super::escalation::{become_user, environment};
 use super::host::HostState;
+use super::loops::{item_label, loop_items};
 use super::vars::task_vars;
 use crate::modules::{self, ModuleCtx, ModuleResult};
 use crate::output::{Event, HostResult, Status};
-use crate::playbook::{Keywords, LoopKind, Task, Templatable};
+use crate::playbook::{Keywords, Task, Templatable};
 use crate::remote::{LocalRemote, RemoteError};
 use crate::template::TemplateError;
 
@@ -469,120 +471,6 @@ fn from_module(result: ModuleResult) -> Single {
         result: json,
         status,
         diffs: result.diffs,
-    }
-}
-
-/// `become`/`become_user` (or `ansible_become*` variables): the sudo target, if any.
-fn become_user(run: &Run, kw: &Keywords, vars: &Value) -> Result<Option<String>, String> {
-    let var = |name: &str| vars.get(name).cloned();
-    let become_ = match &kw.become_ {
-        Some(_) => flag(run, &kw.become_, vars, false).map_err(|e| e.to_string())?,
-        None => match var("ansible_become") {
-            Some(Value::Bool(b)) => b,
-            Some(Value::String(s)) => {
-                matches!(s.to_lowercase().as_str(), "yes" | "true" | "1" | "on")
-            }
-            _ => false,
-        },
-    };
-    if !become_ {
-        return Ok(None);
-    }
-    if let Some(method) = kw.become_method.as_deref().or(var("ansible_become_method")
-        .as_ref()
-        .and_then(Value::as_str))
-    {
-        if method != "sudo" {
-            return Err(format!(
-                "become_method {method} is not supported (only sudo)"
-            ));
-        }
-    }
-    let user = match &kw.become_user {
-        Some(u) => run.templar.render_str(u, vars).map_err(|e| e.to_string())?,
-        None => var("ansible_become_user")
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| "root".into()),
-    };
-    Ok(Some(user))
-}
-
-/// `environment:` dictionaries, templated, outermost first (inner keys win).
-fn environment(run: &Run, kw: &Keywords, vars: &Value) -> Result<Vec<(String, String)>, String> {
-    let mut env: Vec<(String, String)> = Vec::new();
-    for layer in &kw.environment {
-        let value = run
-            .templar
-            .template_value(layer, vars)
-            .map_err(|e| e.to_string())?;
-        let Value::Object(map) = value else {
-            return Err("environment must be a dictionary".into());
-        };
-        for (k, v) in map {
-            let v = match v {
-                Value::String(s) => s,
-                other => other.to_string(),
-            };
-            env.retain(|(key, _)| key != &k);
-            env.push((k, v));
-        }
-    }
-    Ok(env)
-}
-
-/// The loop's items, templated, in the shape each `with_*` form gives.
-pub(super) fn loop_items(
-    run: &Run,
-    kind: LoopKind,
-    raw: &Value,
-    vars: &Value,
-) -> Result<Vec<Value>, String> {
-    let value = run
-        .templar
-        .template_value(raw, vars)
-        .map_err(|e| e.to_string())?;
-    let list = |v: Value| {
-        match v {
-        Value::Array(a) => Ok(a),
-        Value::Null => Ok(Vec::new()),
-        Value::String(s) if kind != LoopKind::Loop => Ok(vec![Value::String(s)]),
-        other => Err(format!(
-            "Invalid data passed to 'loop', it requires a list, got this instead: {other}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup."
-        )),
-    }
-    };
-    match kind {
-        LoopKind::Loop | LoopKind::List => list(value),
-        LoopKind::Items => Ok(list(value)?
-            .into_iter()
-            .flat_map(|v| match v {
-                Value::Array(inner) => inner,
-                other => vec![other],
-            })
-            .collect()),
-        LoopKind::IndexedItems => Ok(list(value)?
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| json!([i, v]))
-            .collect()),
-        LoopKind::Dict => match value {
-            Value::Object(m) => Ok(m
-                .into_iter()
-                .map(|(k, v)| json!({"key": k, "value": v}))
-                .collect()),
-            other => Err(format!("with_dict expects a dict, got {other}")),
-        },
-        LoopKind::Sequence | LoopKind::Fileglob => {
-            Err(format!("{kind:?} loops are not supported yet"))
-        }
-    }
-}
-
-/// How Ansible labels a loop item in result lines.
-fn item_label(item: &Value) -> String {
-    match item {
-        Value::String(s) => s.clone(),
-        other => crate::template::py_repr(other),
     }
 }
 

@@ -437,7 +437,7 @@ async fn run_include(
         let vars = Value::Object(task_vars(&pctx.vars, &h, &scope.role_vars(), &kw.vars));
         let items: Vec<Option<Value>> = match &task.loop_ {
             None => vec![None],
-            Some(lp) => match super::task::loop_items(run, lp.kind, &lp.items, &vars) {
+            Some(lp) => match super::loops::loop_items(run, lp.kind, &lp.items, &vars) {
                 Ok(items) => items.into_iter().map(Some).collect(),
                 Err(e) => {
                     bad_loops.push((i, e));
