@@ -537,3 +537,42 @@ fn adhoc_exec_and_inventory_graph() {
         "{graph}"
     );
 }
+
+#[test]
+fn yaml_1_1_scalars_read_as_ansible_reads_them() {
+    let lab = Lab::new(1);
+    let playbook = r#"
+- hosts: targets
+  gather_facts: no
+  vars:
+    enabled: yes
+    quoted: "yes"
+    base: "{{ out }}/{{ inventory_hostname }}"
+  tasks:
+    - file: {path: "{{ base }}", state: directory, mode: 0750}
+    - name: unquoted octal mode
+      copy: {content: "x\n", dest: "{{ base }}/octal", mode: 0640}
+    - name: string mode
+      copy: {content: "x\n", dest: "{{ base }}/string", mode: "0604"}
+    - name: yes is a boolean
+      lineinfile: {path: "{{ base }}/created", line: "enabled={{ enabled }} quoted={{ quoted }}", create: yes}
+      when: enabled
+"#;
+    let run = lab.play(playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let mode = |name: &str| {
+        use std::os::unix::fs::PermissionsExt;
+        fs::metadata(lab.out().join(lab.host(0)).join(name))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    assert_eq!(mode(""), 0o750);
+    assert_eq!(mode("octal"), 0o640);
+    assert_eq!(mode("string"), 0o604);
+    assert_eq!(
+        lab.file(0, "created").as_deref(),
+        Some("enabled=True quoted=yes\n")
+    );
+}
