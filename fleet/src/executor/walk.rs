@@ -307,6 +307,14 @@ async fn run_task(
     Flow::Continue
 }
 
+/// Whether every condition holds for a flow action (`meta`, includes); a condition that cannot
+/// be evaluated does not hold.
+fn all_hold(run: &Run, conditions: &[String], vars: &Value) -> bool {
+    conditions
+        .iter()
+        .all(|c| run.templar.eval_bool(c, vars).unwrap_or(false))
+}
+
 /// Whether the task's arguments, conditions or loop refer to `hostvars`.
 fn mentions_hostvars(task: &Task, kw: &crate::playbook::Keywords) -> bool {
     let text = serde_json::to_string(&task.args).unwrap_or_default();
@@ -391,11 +399,7 @@ async fn run_meta(
                 ));
                 let mut kw = task.keywords.clone();
                 kw.inherit(&scope.keywords);
-                let when_ok = kw
-                    .when
-                    .iter()
-                    .all(|c| run.templar.eval_bool(c, &vars).unwrap_or(false));
-                if when_ok {
+                if all_hold(run, &kw.when, &vars) {
                     h.ended = true;
                 }
             }
@@ -450,11 +454,7 @@ async fn run_include(
             if let (Some(it), Value::Object(m)) = (&item, &mut item_vars) {
                 m.insert(loop_var.clone(), it.clone());
             }
-            if !kw
-                .when
-                .iter()
-                .all(|c| run.templar.eval_bool(c, &item_vars).unwrap_or(false))
-            {
+            if !all_hold(run, &kw.when, &item_vars) {
                 continue;
             }
             let file = run
@@ -538,11 +538,7 @@ async fn run_include_role(
     for &i in ids {
         let h = hosts.states[i].lock().await;
         let vars = Value::Object(task_vars(&pctx.vars, &h, &scope.role_vars(), &kw.vars));
-        if kw
-            .when
-            .iter()
-            .all(|c| run.templar.eval_bool(c, &vars).unwrap_or(false))
-        {
+        if all_hold(run, &kw.when, &vars) {
             selected.push(i);
         }
     }
