@@ -107,6 +107,9 @@ pub struct Common {
     /// One JSON object per task result, then the recap.
     #[arg(long)]
     pub json: bool,
+    /// Ask for the sudo password once, for tasks with `become` (also `ansible_become_password`).
+    #[arg(short = 'K', long = "ask-become-pass")]
+    pub ask_become_pass: bool,
     /// Show module results (-v); repeat for more.
     #[arg(short = 'v', action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -119,15 +119,44 @@ fn reporter(common: &Common, adhoc: bool) -> Box<dyn Reporter> {
     Box::new(text)
 }
 
-fn options(common: &Common) -> RunOptions {
-    RunOptions {
+/// `-K`: the sudo password, read once from the terminal without echo.
+fn become_password(common: &Common) -> Result<Option<String>> {
+    if !common.ask_become_pass {
+        return Ok(None);
+    }
+    use std::io::{BufRead, Write};
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")
+        .context("-K needs a terminal to ask on")?;
+    let echo_off = std::process::Command::new("stty")
+        .arg("-echo")
+        .stdin(tty.try_clone()?)
+        .status();
+    (&tty).write_all(b"BECOME password: ")?;
+    let mut line = String::new();
+    std::io::BufReader::new(&tty).read_line(&mut line)?;
+    if echo_off.is_ok() {
+        let _ = std::process::Command::new("stty")
+            .arg("echo")
+            .stdin(tty.try_clone()?)
+            .status();
+    }
+    (&tty).write_all(b"\n")?;
+    Ok(Some(line.trim_end_matches(['\r', '\n']).to_string()))
+}
+
+fn options(common: &Common) -> Result<RunOptions> {
+    Ok(RunOptions {
         forks: common.forks.max(1),
         check: common.check,
         diff: common.diff,
         tags: common.tags.clone(),
         skip_tags: common.skip_tags.clone(),
         verbosity: common.verbose,
-    }
+        become_password: become_password(common)?,
+    })
 }
 
 /// `fleet run`.
@@ -145,7 +174,7 @@ fn run_parsed(playbook: fleet::playbook::Playbook, common: &Common, adhoc: bool)
         let run = Arc::new(Run {
             templar: Templar::new(),
             connector: connector(common).await?,
-            options: options(common),
+            options: options(common)?,
             reporter: Mutex::new(reporter(common, adhoc)),
             parse_options: ParseOptions::default(),
             interrupted: AtomicBool::new(false),

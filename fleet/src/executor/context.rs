@@ -27,6 +27,8 @@ pub struct RunOptions {
     pub skip_tags: Vec<String>,
     /// `-v` count.
     pub verbosity: u8,
+    /// `-K`: the sudo password asked once at the start (hosts may set `ansible_become_password`).
+    pub become_password: Option<String>,
 }
 
 /// Everything shared by the whole run.

@@ -409,10 +409,26 @@ async fn execute(
     } else {
         host.remote.as_deref_mut().expect("connected above")
     };
+    let become_password = become_user.as_ref().and_then(|_| {
+        [
+            "ansible_become_password",
+            "ansible_become_pass",
+            "ansible_sudo_pass",
+        ]
+        .iter()
+        .find_map(|k| vars.get(*k))
+        .map(|v| match run.templar.template_value(v, vars) {
+            Ok(Value::String(s)) => s,
+            Ok(other) => other.to_string(),
+            Err(_) => String::new(),
+        })
+        .or_else(|| run.options.become_password.clone())
+    });
     let mut ctx = ModuleCtx {
         remote,
         check_mode,
         diff,
+        become_password,
         become_user,
         env,
         vars,

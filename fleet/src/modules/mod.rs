@@ -126,6 +126,8 @@ pub struct ModuleCtx<'a> {
     pub diff: bool,
     /// `become_user` when `become: true`.
     pub become_user: Option<String>,
+    /// The sudo password (`ansible_become_password`, `-K`); `None` when sudo must not ask.
+    pub become_password: Option<String>,
     /// `environment:` of the task/play.
     pub env: Vec<(String, String)>,
     /// All variables of the host for this task (for `template`), as a JSON object.
@@ -150,8 +152,36 @@ impl ModuleCtx<'_> {
         script: &str,
         stdin: &[u8],
     ) -> Result<CmdOutput, RemoteError> {
-        let become_user = self.become_user.clone();
         let env = self.env.clone();
+        if let (Some(user), Some(password)) = (&self.become_user, &self.become_password) {
+            // The password travels as the first line of stdin, never in the script text (which
+            // the bastion's command log shows): sudo -S validates it once, then the script runs
+            // under sudo -n with the rest of stdin.
+            let inner = crate::remote::wrap_script(&Exec {
+                script,
+                env: &env,
+                ..Exec::default()
+            });
+            let wrapped = format!(
+                "IFS= read -r __fleet_pw\nprintf '%s\\n' \"$__fleet_pw\" | sudo -S -p '' -v 2>/dev/null\n\
+                 unset __fleet_pw\nsudo -H -n -u {} -- /bin/sh -c {}",
+                crate::remote::shell_quote(user),
+                crate::remote::shell_quote(&inner)
+            );
+            let mut input = Vec::with_capacity(password.len() + 1 + stdin.len());
+            input.extend_from_slice(password.as_bytes());
+            input.push(b'\n');
+            input.extend_from_slice(stdin);
+            return self
+                .remote
+                .exec(Exec {
+                    script: &wrapped,
+                    stdin: &input,
+                    ..Exec::default()
+                })
+                .await;
+        }
+        let become_user = self.become_user.clone();
         self.remote
             .exec(Exec {
                 script,

@@ -51,6 +51,7 @@ impl Harness {
             check_mode: self.check,
             diff: self.diff,
             become_user: None,
+            become_password: None,
             env: Vec::new(),
             vars: &self.vars,
             inventory_hostname: "testhost".into(),

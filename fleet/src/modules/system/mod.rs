@@ -62,6 +62,7 @@ pub(crate) mod testing {
             check_mode: opts.check,
             diff: false,
             become_user: None,
+            become_password: None,
             env: opts.env,
             vars: &vars,
             inventory_hostname: "localhost".into(),
