@@ -651,3 +651,37 @@ fn become_with_a_sudo_password() {
     assert_eq!(wrong.code, Some(2), "{wrong}");
     assert!(wrong.stdout.contains("password"), "{wrong}");
 }
+
+#[test]
+fn delegate_to_runs_on_the_other_host_with_the_first_hosts_variables() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(0), lab.host(1));
+    let playbook = format!(
+        r#"
+- hosts: {h1}
+  gather_facts: false
+  tasks:
+    - shell: echo "$SSH_CONNECTION {{{{ inventory_hostname }}}}"
+      delegate_to: {h2}
+      register: there
+    - shell: echo "$SSH_CONNECTION"
+      delegate_to: localhost
+      register: local
+    - copy:
+        content: "{{{{ there.stdout }}}}|{{{{ local.stdout }}}}\n"
+        dest: "{{{{ out }}}}/delegated"
+"#
+    );
+    let run = lab.play(&playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let text = fs::read_to_string(lab.out().join("delegated")).unwrap();
+    let (there, local) = text.trim_end().split_once('|').unwrap();
+    // SSH_CONNECTION ends with the server's address and port: h2's sshd.
+    let t2 = &lab.targets[1];
+    assert!(
+        there.ends_with(&format!("{} {} {h1}", t2.addr(), t2.port())),
+        "{text}"
+    );
+    assert_eq!(local, "", "localhost runs without ssh: {text}");
+    assert!(run.stdout.contains(&format!("[{h1} -> {h2}]")), "{run}");
+}

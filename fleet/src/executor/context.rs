@@ -59,6 +59,8 @@ impl Run {
 pub struct PlayCtx<'a> {
     pub play: &'a crate::playbook::Play,
     pub vars: PlayVars,
+    /// The inventory, for `delegate_to` another host (its connection variables).
+    pub inventory: &'a inventory::Inventory,
 }
 
 /// What a task inherits from the blocks, roles and includes around it.

@@ -22,6 +22,8 @@ pub struct HostState {
     pub runtime_vars: Map<String, Value>,
     /// The open connection; opened on the first task that needs the host.
     pub remote: Option<Box<dyn Remote>>,
+    /// Connections to other hosts for tasks this host delegates (`delegate_to`), by host name.
+    pub delegates: std::collections::HashMap<String, Box<dyn Remote>>,
     /// Handler names (and `listen` topics) notified and not yet run, in notification order.
     pub notified: Vec<String>,
     /// A task failed (and was not ignored): the host takes no further tasks, except in
@@ -49,6 +51,7 @@ impl HostState {
             facts: Map::new(),
             runtime_vars: Map::new(),
             remote: None,
+            delegates: std::collections::HashMap::new(),
             notified: Vec::new(),
             failed: false,
             failure_rescuable: false,

@@ -172,7 +172,6 @@ pub async fn run_playbook(
             extra_vars: extra.clone(),
             magic: magic.clone(),
         };
-        let _ = input.inventory;
         play::run_play(run, play, &hosts, input).await;
     }
     let mut recap = Vec::new();

@@ -63,6 +63,7 @@ pub async fn run_play(run: &Run, play: &Play, hosts: &Hosts, input: PlayInput<'_
     let pctx = PlayCtx {
         play,
         vars: play_vars,
+        inventory: input.inventory,
     };
     for batch in batches(play, &input.host_ids) {
         if run.interrupted() {
@@ -77,6 +78,7 @@ pub async fn run_play(run: &Run, play: &Play, hosts: &Hosts, input: PlayInput<'_
         };
         let mut pctx_batch = PlayCtx {
             play,
+            inventory: input.inventory,
             vars: PlayVars {
                 vars: pctx.vars.vars.clone(),
                 vars_files: pctx.vars.vars_files.clone(),

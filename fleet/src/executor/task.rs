@@ -381,33 +381,26 @@ async fn execute(
         Err(e) => return error_result(e),
     };
     let search_dirs = scope.search_dirs(&pctx.play.base_dir);
-    let local = matches!(delegated, Some("localhost" | "127.0.0.1"));
-    if delegated.is_some() && !local {
-        return error_result("delegate_to supports only localhost");
-    }
+    let host_name = host.name.clone();
+    let local = matches!(delegated, Some("localhost" | "127.0.0.1"))
+        && delegated.is_some_and(|d| pctx.inventory.host(d).is_none());
     let mut local_remote = LocalRemote;
-    if !local && host.remote.is_none() {
-        let host_vars = match vars {
-            Value::Object(m) => m.clone(),
-            _ => Map::new(),
-        };
-        let mut templated = Map::new();
-        for (k, v) in host_vars.iter().filter(|(k, _)| k.starts_with("ansible_")) {
-            let v = run
-                .templar
-                .template_value(v, vars)
-                .unwrap_or_else(|_| v.clone());
-            templated.insert(k.clone(), v);
-        }
-        match run.connector.open(&host.name, &templated).await {
-            Ok(remote) => host.remote = Some(remote),
+    let remote: &mut dyn crate::remote::Remote = match delegated {
+        _ if local => &mut local_remote,
+        Some(other) => match delegate_remote(run, pctx, host, other, vars).await {
+            Ok(r) => r,
             Err(e) => return unreachable(e),
+        },
+        None => {
+            if host.remote.is_none() {
+                let templated = connection_vars(run, vars);
+                match run.connector.open(&host.name, &templated).await {
+                    Ok(remote) => host.remote = Some(remote),
+                    Err(e) => return unreachable(e),
+                }
+            }
+            host.remote.as_deref_mut().expect("connected above")
         }
-    }
-    let remote: &mut dyn crate::remote::Remote = if local {
-        &mut local_remote
-    } else {
-        host.remote.as_deref_mut().expect("connected above")
     };
     let become_password = become_user.as_ref().and_then(|_| {
         [
@@ -432,7 +425,7 @@ async fn execute(
         become_user,
         env,
         vars,
-        inventory_hostname: host.name.clone(),
+        inventory_hostname: host_name,
         search_dirs,
     };
     match module.run(&args, &mut ctx).await {
@@ -445,13 +438,67 @@ async fn execute(
             from_module(result)
         }
         Err(e @ RemoteError::Unreachable(_)) => {
-            if !local {
-                host.remote = None;
+            match delegated {
+                Some(other) if !local => {
+                    host.delegates.remove(other);
+                }
+                None => host.remote = None,
+                _ => {}
             }
             unreachable(e)
         }
         Err(e) => error_result(e.to_string()),
     }
+}
+
+/// The `ansible_*` variables of a host, templated: what its connection is made from.
+fn connection_vars(run: &Run, vars: &Value) -> Map<String, Value> {
+    let Value::Object(all) = vars else {
+        return Map::new();
+    };
+    all.iter()
+        .filter(|(k, _)| k.starts_with("ansible_"))
+        .map(|(k, v)| {
+            let v = run
+                .templar
+                .template_value(v, vars)
+                .unwrap_or_else(|_| v.clone());
+            (k.clone(), v)
+        })
+        .collect()
+}
+
+/// The connection to `other` for tasks `host` delegates to it: made from `other`'s inventory
+/// variables, kept for the run (each delegating host has its own, so they never share a shell).
+async fn delegate_remote<'h>(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    host: &'h mut HostState,
+    other: &str,
+    vars: &Value,
+) -> Result<&'h mut dyn crate::remote::Remote, RemoteError> {
+    if !host.delegates.contains_key(other) {
+        let Some(target) = pctx.inventory.host(other) else {
+            return Err(RemoteError::Unreachable(format!(
+                "delegate_to: {other} is not in the inventory"
+            )));
+        };
+        let mut target_vars = Value::Object(target.vars().clone());
+        if let (Value::Object(t), Value::Object(v)) = (&mut target_vars, vars) {
+            // Templates in the delegate's variables may refer to play-level variables.
+            for (k, val) in v {
+                t.entry(k.clone()).or_insert_with(|| val.clone());
+            }
+        }
+        let conn = connection_vars(run, &target_vars);
+        let remote = run.connector.open(other, &conn).await?;
+        host.delegates.insert(other.to_string(), remote);
+    }
+    Ok(host
+        .delegates
+        .get_mut(other)
+        .expect("inserted above")
+        .as_mut())
 }
 
 fn unreachable(e: RemoteError) -> Single {
