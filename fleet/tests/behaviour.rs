@@ -685,3 +685,129 @@ fn delegate_to_runs_on_the_other_host_with_the_first_hosts_variables() {
     assert_eq!(local, "", "localhost runs without ssh: {text}");
     assert!(run.stdout.contains(&format!("[{h1} -> {h2}]")), "{run}");
 }
+
+#[test]
+fn serial_free_strategy_flush_handlers_run_once_environment_no_log_vars_files_include_role() {
+    let lab = Lab::new(3);
+    let order = |name: &str| -> Vec<String> {
+        fs::read_to_string(lab.out().join(name))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.split_whitespace().nth(1).unwrap_or_default().to_string())
+            .collect()
+    };
+    let two_steps = |header: &str, file: &str| {
+        format!(
+            "- hosts: targets\n  gather_facts: false\n{header}  tasks:\n    - shell: echo \"{{{{ inventory_hostname }}}} A\" >> {{{{ out }}}}/{file}\n    - shell: echo \"{{{{ inventory_hostname }}}} B\" >> {{{{ out }}}}/{file}\n"
+        )
+    };
+    // serial: 1 runs the whole play host by host; the default runs each task on all hosts first.
+    let run = lab.play(&two_steps("  serial: 1\n", "serial"), &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(order("serial"), ["A", "B", "A", "B", "A", "B"]);
+    let run = lab.play(&two_steps("", "linear"), &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(order("linear"), ["A", "A", "A", "B", "B", "B"]);
+    let run = lab.play(&two_steps("  strategy: free\n", "free"), &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(order("free").len(), 6);
+
+    lab.write("vars.yml", "from_file: value-from-vars-file\n");
+    lab.write(
+        "roles/small/tasks/main.yml",
+        "- copy: {content: \"role {{ inventory_hostname }}\\n\", dest: \"{{ out }}/{{ inventory_hostname }}-role\"}\n",
+    );
+    let playbook = r#"
+- hosts: targets
+  gather_facts: false
+  vars_files: [vars.yml]
+  tasks:
+    - shell: echo "$GREETING {{ from_file }}" > {{ out }}/{{ inventory_hostname }}-env
+      environment: {GREETING: hi}
+    - command: echo secret-value-123
+      no_log: true
+      register: hidden
+    - shell: echo once >> {{ out }}/once
+      run_once: true
+    - copy: {content: "n\n", dest: "{{ out }}/{{ inventory_hostname }}-notify"}
+      notify: touch it
+    - meta: flush_handlers
+    - name: the handler already ran
+      command: test -f {{ out }}/{{ inventory_hostname }}-handled
+    - include_role: {name: small}
+    - assert: {that: ['hidden.stdout == "secret-value-123"']}
+  handlers:
+    - name: touch it
+      file: {path: "{{ out }}/{{ inventory_hostname }}-handled", state: touch}
+"#;
+    let run = lab.play(playbook, &["-v"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let h1 = lab.host(0);
+    assert_eq!(
+        fs::read_to_string(lab.out().join(format!("{h1}-env"))).unwrap(),
+        "hi value-from-vars-file\n"
+    );
+    assert_eq!(fs::read_to_string(lab.out().join("once")).unwrap(), "once\n");
+    assert_eq!(
+        fs::read_to_string(lab.out().join(format!("{}-role", lab.host(2)))).unwrap(),
+        format!("role {}\n", lab.host(2))
+    );
+    assert!(!run.stdout.contains("secret-value-123"), "no_log result shown:\n{run}");
+    assert!(run.stdout.contains("censored"), "{run}");
+}
+
+#[test]
+fn any_errors_fatal_max_fail_percentage_and_ignore_unreachable() {
+    let lab = Lab::new(3);
+    let mut dead = e2e::TargetSshd::start(&[]);
+    dead.stop();
+    lab.write_inventory(&format!(
+        "    {}-dead: {{ansible_host: '{}', ansible_port: {}}}\n",
+        lab.prefix,
+        dead.addr(),
+        dead.port()
+    ));
+    let (h1, h2) = (lab.host(0), lab.host(1));
+    let dead_name = format!("{}-dead", lab.prefix);
+    let playbook = format!(
+        r#"
+- hosts: targets
+  gather_facts: false
+  any_errors_fatal: true
+  tasks:
+    - fail: {{msg: stop}}
+      when: inventory_hostname == "{h1}"
+    - file: {{path: "{{{{ out }}}}/{{{{ inventory_hostname }}}}-fatal", state: touch}}
+- hosts: all
+  gather_facts: false
+  tasks:
+    - name: tolerated
+      command: "true"
+      ignore_unreachable: true
+"#
+    );
+    let run = lab.play(&playbook, &["--timeout", "3"]);
+    assert_eq!(run.code, Some(2), "{run}");
+    for i in 0..3 {
+        assert!(!lab.out().join(format!("{}-fatal", lab.host(i))).exists(), "{run}");
+    }
+    assert_eq!(run.recap(&h1)[3], 1, "{run}");
+    // The dead host is reached only by the second play, which tolerates it.
+    assert_eq!(run.recap(&dead_name), [1, 0, 0, 0, 0, 0, 1], "{run}");
+
+    // max_fail_percentage: 1 of 3 failing (33%) is over 20%: the play stops for everyone.
+    let playbook = format!(
+        r#"
+- hosts: targets
+  gather_facts: false
+  max_fail_percentage: 20
+  tasks:
+    - fail: {{msg: stop}}
+      when: inventory_hostname == "{h2}"
+    - file: {{path: "{{{{ out }}}}/{{{{ inventory_hostname }}}}-pct", state: touch}}
+"#
+    );
+    let run = lab.play(&playbook, &[]);
+    assert_eq!(run.code, Some(2), "{run}");
+    assert!(!lab.out().join(format!("{h1}-pct")).exists(), "{run}");
+}

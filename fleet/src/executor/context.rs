@@ -61,6 +61,8 @@ pub struct PlayCtx<'a> {
     pub vars: PlayVars,
     /// The inventory, for `delegate_to` another host (its connection variables).
     pub inventory: &'a inventory::Inventory,
+    /// The hosts of the current `serial` batch (what `max_fail_percentage` counts against).
+    pub batch: Vec<usize>,
 }
 
 /// What a task inherits from the blocks, roles and includes around it.

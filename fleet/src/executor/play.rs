@@ -64,6 +64,7 @@ pub async fn run_play(run: &Run, play: &Play, hosts: &Hosts, input: PlayInput<'_
         play,
         vars: play_vars,
         inventory: input.inventory,
+        batch: Vec::new(),
     };
     for batch in batches(play, &input.host_ids) {
         if run.interrupted() {
@@ -79,6 +80,7 @@ pub async fn run_play(run: &Run, play: &Play, hosts: &Hosts, input: PlayInput<'_
         let mut pctx_batch = PlayCtx {
             play,
             inventory: input.inventory,
+            batch: batch.clone(),
             vars: PlayVars {
                 vars: pctx.vars.vars.clone(),
                 vars_files: pctx.vars.vars_files.clone(),
@@ -151,7 +153,7 @@ async fn run_batch(run: &Run, pctx: &PlayCtx<'_>, hosts: &Hosts, batch: &[usize]
         .map(|r| TaskItem::Role(Box::new(r.clone())))
         .collect();
     let sections: [&[TaskItem]; 3] = [&play.pre_tasks, &[], &play.post_tasks];
-    let total = batch.len();
+
     for (n, section) in sections.iter().enumerate() {
         let run_section = |ids: Vec<usize>| {
             let scope = &scope;
@@ -184,21 +186,6 @@ async fn run_batch(run: &Run, pctx: &PlayCtx<'_>, hosts: &Hosts, batch: &[usize]
             return false;
         }
         handlers::flush(run, pctx, hosts, batch).await;
-        if let Some(Templatable::Literal(pct)) = &play.max_fail_percentage {
-            let mut failed = 0;
-            for &i in batch {
-                let h = hosts.states[i].lock().await;
-                if h.failed || h.unreachable {
-                    failed += 1;
-                }
-            }
-            if total > 0 && (failed as f64) * 100.0 / (total as f64) > *pct {
-                for &i in batch {
-                    hosts.states[i].lock().await.ended = true;
-                }
-                return false;
-            }
-        }
     }
     true
 }

@@ -30,6 +30,13 @@ pub enum Outcome {
     Ignored,
 }
 
+/// `ignore_errors` and `ignore_unreachable` of a task on a host.
+#[derive(Debug, Clone, Copy)]
+struct Ignore {
+    errors: bool,
+    unreachable: bool,
+}
+
 /// The result of one execution (one loop item, or the whole task without a loop).
 struct Single {
     result: Value,
@@ -88,7 +95,10 @@ pub async fn run_on_host(
         base.insert("hostvars".into(), (**hv).clone());
     }
     let base = Value::Object(base);
-    let ignore_errors = flag(run, &kw.ignore_errors, &base, false).unwrap_or(false);
+    let ignore = Ignore {
+        errors: flag(run, &kw.ignore_errors, &base, false).unwrap_or(false),
+        unreachable: flag(run, &kw.ignore_unreachable, &base, false).unwrap_or(false),
+    };
     let no_log = flag(run, &kw.no_log, &base, false).unwrap_or(false);
     let delegated = kw.delegate_to.as_ref().map(|d| {
         run.templar
@@ -127,7 +137,7 @@ pub async fn run_on_host(
                         host,
                         vec![(single, None)],
                         false,
-                        ignore_errors,
+                        ignore,
                         no_log,
                         delegated,
                         scope,
@@ -185,7 +195,7 @@ pub async fn run_on_host(
         host,
         results,
         looped,
-        ignore_errors,
+        ignore,
         no_log,
         delegated,
         scope,
@@ -545,7 +555,7 @@ fn finish(
     host: &mut HostState,
     results: Vec<(Single, Option<String>)>,
     looped: bool,
-    ignore_errors: bool,
+    ignore: Ignore,
     no_log: bool,
     delegated: Option<String>,
     scope: &Scope<'_>,
@@ -581,7 +591,8 @@ fn finish(
         let (single, _) = &results[0];
         (single.status, single.result.clone())
     };
-    let ignored = status == Status::Failed && ignore_errors;
+    let ignored = (status == Status::Failed && ignore.errors)
+        || (status == Status::Unreachable && ignore.unreachable);
     for (single, label) in &results {
         let result = if no_log {
             censored.clone()
@@ -621,6 +632,11 @@ fn finish(
         Status::Ok => Outcome::Ok,
         Status::Changed => Outcome::Changed,
         Status::Skipped => Outcome::Skipped,
+        Status::Unreachable if ignored => {
+            // The host stays in the play; the next task tries to connect again.
+            host.remote = None;
+            Outcome::Ignored
+        }
         Status::Unreachable => Outcome::Unreachable,
         Status::Failed if ignored => Outcome::Ignored,
         Status::Failed => Outcome::Failed,

@@ -13,7 +13,9 @@ use super::host::HostState;
 use super::task::{flag, run_on_host};
 use super::vars::task_vars;
 use crate::output::{Event, HostResult, Status};
-use crate::playbook::{load_role, parse_task_file, Block, Role, RoleRequest, Task, TaskItem};
+use crate::playbook::{
+    load_role, parse_task_file, Block, Role, RoleRequest, Task, TaskItem, Templatable,
+};
 
 /// The hosts of a play and the limit on hosts in flight.
 pub struct Hosts {
@@ -294,6 +296,23 @@ async fn run_task(
                         .insert(reg.clone(), value.clone());
                 }
             }
+        }
+    }
+    if let Some(Templatable::Literal(pct)) = &pctx.play.max_fail_percentage {
+        let total = pctx.batch.len();
+        let mut failed = 0usize;
+        for &i in &pctx.batch {
+            let h = hosts.states[i].lock().await;
+            if h.failed || h.unreachable {
+                failed += 1;
+            }
+        }
+        if total > 0 && (failed as f64) * 100.0 / (total as f64) > *pct {
+            // Too many failures in this batch: the play ends for every host.
+            for &i in &pctx.batch {
+                hosts.states[i].lock().await.ended = true;
+            }
+            return Flow::EndPlay;
         }
     }
     if any_fatal && outcomes.contains(&super::task::Outcome::Failed) {
