@@ -6,6 +6,7 @@
 //! `template` (minijinja).
 
 pub mod connection;
+pub mod executor;
 pub mod modules;
 pub mod output;
 pub mod playbook;

@@ -335,27 +335,11 @@ async fn latency_of_the_long_lived_shell_versus_fresh_ssh() {
     );
 }
 
-/// The bastion binary of this workspace, built on demand (fleet does not depend on it).
-fn bastion_binary() -> String {
-    let deps = std::env::current_exe().unwrap();
-    let profile_dir = deps.parent().and_then(Path::parent).unwrap().to_path_buf();
-    let bin = profile_dir.join("bastion");
-    if !bin.exists() {
-        let status = std::process::Command::new(env!("CARGO"))
-            .args(["build", "-p", "bastion", "--bin", "bastion"])
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .status()
-            .unwrap();
-        assert!(status.success(), "cannot build the bastion binary");
-    }
-    bin.to_string_lossy().into_owned()
-}
-
 #[tokio::test]
 async fn via_bastion_one_login_many_execs_each_logged() {
     use fleet::connection::{BastionLink, CodeSource};
 
-    let bin = bastion_binary();
+    let bin = e2e::workspace_binary("bastion");
     let mut lab = e2e::Lab::new(&bin, &[("web1", &["web"])]);
     lab.bastion.write_policies(
         "roles:\n  - name: ops\n    members: [alice]\n    hosts: [web1]\n    logins: [root]\n    channels: [exec]\n",

@@ -44,3 +44,24 @@ pub fn poll<T>(timeout: Duration, mut check: impl FnMut() -> Option<T>) -> Optio
 pub fn secs(n: u64) -> Duration {
     Duration::from_secs(n)
 }
+
+/// A binary of this workspace (e.g. `bastion` for fleet's tests), built on demand into the same
+/// target directory as the running test.
+pub fn workspace_binary(name: &str) -> String {
+    let exe = std::env::current_exe().expect("current_exe");
+    let profile_dir = exe
+        .parent()
+        .and_then(std::path::Path::parent)
+        .expect("target/<profile>/deps")
+        .to_path_buf();
+    let bin = profile_dir.join(name);
+    if !bin.exists() {
+        let status =
+            std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+                .args(["build", "-p", name, "--bin", name])
+                .status()
+                .expect("run cargo build");
+        assert!(status.success(), "cannot build the {name} binary");
+    }
+    bin.to_string_lossy().into_owned()
+}

@@ -6,6 +6,17 @@ use serde_json::Value;
 
 use crate::modules::Diff;
 
+mod adhoc;
+mod color;
+mod diff;
+mod dump;
+mod json;
+mod text;
+
+pub use adhoc::{AdhocOptions, AdhocReporter};
+pub use json::JsonReporter;
+pub use text::{TextOptions, TextReporter};
+
 /// How one host's task ended, as ansible-playbook names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -470,3 +470,8 @@ fn describe_error(err: &minijinja::Error, source: &str) -> String {
         kind => format!("{kind}: {detail} (while templating '{source}')"),
     }
 }
+
+/// How Python prints a value (`['a', 'b']`, `{'k': True}`), as Ansible shows loop item labels.
+pub fn py_repr(value: &Value) -> String {
+    repr::py_repr(&minijinja::Value::from_serialize(value))
+}

@@ -1,0 +1,162 @@
+//! Command-line parsing and the four commands (`run`, `exec`, `inventory`, `check`).
+
+mod extra_vars;
+mod setup;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use fleet::playbook::{check_playbook, parse_playbook, ParseOptions};
+
+/// Agentless parallel executor for Ansible-syntax playbooks.
+#[derive(Parser)]
+#[command(name = "fleet", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a playbook.
+    Run {
+        /// The playbook file.
+        playbook: PathBuf,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Run one module on the hosts matching PATTERN (default module: command).
+    Exec {
+        /// Host pattern (`all`, `web*`, `a:&b`, ...).
+        pattern: String,
+        /// Module name.
+        #[arg(short = 'm', long = "module-name", default_value = "command")]
+        module: String,
+        /// Module arguments (`k=v ...` or the free-form command).
+        #[arg(short = 'a', long = "args", default_value = "")]
+        args: String,
+        #[command(flatten)]
+        common: Common,
+    },
+    /// Show the inventory's hosts, groups and variables.
+    Inventory {
+        /// Inventory file or directory.
+        #[arg(short = 'i', long = "inventory")]
+        inventory: PathBuf,
+        /// Tree of groups and hosts, like `ansible-inventory --graph`.
+        #[arg(long)]
+        graph: bool,
+        /// Variables of one host, as JSON.
+        #[arg(long)]
+        host: Option<String>,
+    },
+    /// Check a playbook's syntax and module arguments without connecting.
+    Check {
+        /// The playbook file.
+        playbook: PathBuf,
+    },
+}
+
+/// Options shared by `run` and `exec`.
+#[derive(Args, Clone)]
+pub struct Common {
+    /// Inventory file or directory.
+    #[arg(short = 'i', long = "inventory")]
+    pub inventory: PathBuf,
+    /// Hosts in flight at once.
+    #[arg(short = 'f', long = "forks", default_value_t = 50)]
+    pub forks: usize,
+    /// Further limit the hosts (a host pattern).
+    #[arg(short = 'l', long = "limit")]
+    pub limit: Option<String>,
+    /// Only run tasks with these tags (comma-separated, repeatable).
+    #[arg(short = 't', long = "tags", value_delimiter = ',')]
+    pub tags: Vec<String>,
+    /// Skip tasks with these tags.
+    #[arg(long = "skip-tags", value_delimiter = ',')]
+    pub skip_tags: Vec<String>,
+    /// Report what would change, change nothing.
+    #[arg(short = 'C', long = "check")]
+    pub check: bool,
+    /// Show differences in changed files.
+    #[arg(short = 'D', long = "diff")]
+    pub diff: bool,
+    /// Extra variables: KEY=VALUE pairs, JSON/YAML, or @FILE (repeatable; they win over all).
+    #[arg(short = 'e', long = "extra-vars")]
+    pub extra_vars: Vec<String>,
+    /// Login for hosts without ansible_user.
+    #[arg(short = 'u', long = "user")]
+    pub user: Option<String>,
+    /// Private key for hosts without ansible_ssh_private_key_file.
+    #[arg(long = "private-key", visible_alias = "key-file")]
+    pub private_key: Option<PathBuf>,
+    /// Route every connection through the bastion USER@HOST[:PORT] (authorized and audited there).
+    #[arg(long = "via")]
+    pub via: Option<String>,
+    /// Check host keys against known_hosts (also ANSIBLE_HOST_KEY_CHECKING).
+    #[arg(long = "host-key-checking", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub host_key_checking: Option<String>,
+    /// Seconds allowed to connect to a host.
+    #[arg(long = "timeout", default_value_t = 10)]
+    pub timeout: u64,
+    /// Seconds one command may run on a host (0: no limit).
+    #[arg(long = "command-timeout", default_value_t = 0)]
+    pub command_timeout: u64,
+    /// One JSON object per task result, then the recap.
+    #[arg(long)]
+    pub json: bool,
+    /// Show module results (-v); repeat for more.
+    #[arg(short = 'v', action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Runs the command; the value is the process exit status.
+pub fn dispatch(cli: Cli) -> Result<i32> {
+    match cli.command {
+        Command::Run { playbook, common } => setup::run_playbook(&playbook, &common),
+        Command::Exec {
+            pattern,
+            module,
+            args,
+            common,
+        } => setup::run_adhoc(&pattern, &module, &args, &common),
+        Command::Inventory {
+            inventory,
+            graph,
+            host,
+        } => {
+            let inv = inventory::Inventory::load(&inventory)
+                .with_context(|| format!("loading inventory {}", inventory.display()))?;
+            if let Some(h) = host {
+                let host = inv
+                    .host(&h)
+                    .with_context(|| format!("host {h} is not in the inventory"))?;
+                println!("{}", serde_json::to_string_pretty(host.vars())?);
+            } else if graph {
+                print!("{}", inv.graph());
+            } else {
+                for h in inv.hosts() {
+                    println!("{}", h.name);
+                }
+            }
+            Ok(0)
+        }
+        Command::Check { playbook } => {
+            let report = check_playbook(&playbook, &ParseOptions::default());
+            if report.is_ok() {
+                println!("{report}");
+                Ok(0)
+            } else {
+                eprint!("{report}");
+                Ok(1)
+            }
+        }
+    }
+}
+
+/// Parses the playbook, with every error (file:line:column) in the message.
+pub fn load_playbook(path: &std::path::Path) -> Result<fleet::playbook::Playbook> {
+    parse_playbook(path, &ParseOptions::default()).map_err(|e| anyhow::anyhow!("{e}"))
+}

@@ -1,0 +1,192 @@
+//! Turning command-line options into a run: inventory, connector (direct or `--via`), reporter,
+//! Ctrl-C handling, and the exit status.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use serde_json::Value;
+
+use fleet::connection::{known_hosts, BastionLink, CodeSource, ConnectOptions};
+use fleet::executor::{run_playbook as execute, Connector, Run, RunOptions};
+use fleet::output::{
+    AdhocOptions, AdhocReporter, JsonReporter, Reporter, TextOptions, TextReporter,
+};
+use fleet::playbook::ParseOptions;
+use fleet::template::Templar;
+
+use super::{extra_vars, Common};
+
+fn host_key_checking(common: &Common) -> Result<bool> {
+    let text = common
+        .host_key_checking
+        .clone()
+        .or_else(|| std::env::var("ANSIBLE_HOST_KEY_CHECKING").ok());
+    match text.as_deref().map(str::to_lowercase).as_deref() {
+        None => Ok(true),
+        Some("true" | "yes" | "1" | "on") => Ok(true),
+        Some("false" | "no" | "0" | "off") => Ok(false),
+        Some(other) => bail!("--host-key-checking: expected true or false, got {other:?}"),
+    }
+}
+
+/// `USER@HOST[:PORT]`.
+fn parse_via(text: &str) -> Result<(String, String, u16)> {
+    let Some((user, rest)) = text.split_once('@') else {
+        bail!("--via {text:?}: expected USER@BASTION[:PORT]");
+    };
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((h, p)) => (
+            h,
+            p.parse()
+                .with_context(|| format!("--via {text:?}: bad port"))?,
+        ),
+        None => (rest, 22),
+    };
+    if user.is_empty() || host.is_empty() {
+        bail!("--via {text:?}: expected USER@BASTION[:PORT]");
+    }
+    Ok((user.to_string(), host.to_string(), port))
+}
+
+async fn connector(common: &Common) -> Result<Connector> {
+    let checking = host_key_checking(common)?;
+    let via = match &common.via {
+        None => None,
+        Some(text) => {
+            let (user, host, port) = parse_via(text)?;
+            let mut opts = ConnectOptions::new(host, user);
+            opts.port = port;
+            opts.private_key = common.private_key.clone();
+            opts.host_key_checking = checking;
+            opts.connect_timeout = Duration::from_secs(common.timeout);
+            let link = BastionLink::connect(&opts, CodeSource::Prompt)
+                .await
+                .map_err(|e| anyhow::anyhow!("bastion {text}: {e}"))?;
+            Some(link)
+        }
+    };
+    Ok(Connector {
+        default_user: common.user.clone(),
+        private_key: common.private_key.clone(),
+        host_key_checking: checking,
+        known_hosts: known_hosts::default_files(),
+        connect_timeout: Duration::from_secs(common.timeout),
+        command_timeout: (common.command_timeout > 0)
+            .then(|| Duration::from_secs(common.command_timeout)),
+        via,
+    })
+}
+
+/// How results are shown: ansible-playbook's layout (or `ansible`'s for `exec`), JSON lines
+/// with `--json`; colours and the progress line only on a terminal.
+fn reporter(common: &Common, adhoc: bool) -> Box<dyn Reporter> {
+    use std::io::IsTerminal;
+    let stdout = std::io::stdout();
+    if common.json {
+        return Box::new(JsonReporter::new(stdout));
+    }
+    let tty = stdout.is_terminal();
+    let color = tty && std::env::var_os("NO_COLOR").is_none();
+    if adhoc {
+        return Box::new(AdhocReporter::new(
+            stdout,
+            AdhocOptions {
+                color,
+                verbose: common.verbose,
+                diff: common.diff,
+            },
+        ));
+    }
+    let width = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.parse().ok())
+        .filter(|_| tty)
+        .unwrap_or(80);
+    let text = TextReporter::new(
+        stdout,
+        TextOptions {
+            color,
+            verbose: common.verbose,
+            diff: common.diff,
+            progress: tty,
+            width,
+        },
+    )
+    .warnings_to(Box::new(std::io::stderr()));
+    Box::new(text)
+}
+
+fn options(common: &Common) -> RunOptions {
+    RunOptions {
+        forks: common.forks.max(1),
+        check: common.check,
+        diff: common.diff,
+        tags: common.tags.clone(),
+        skip_tags: common.skip_tags.clone(),
+        verbosity: common.verbose,
+    }
+}
+
+/// `fleet run`.
+pub fn run_playbook(path: &Path, common: &Common) -> Result<i32> {
+    let playbook = super::load_playbook(path)?;
+    run_parsed(playbook, common, false)
+}
+
+fn run_parsed(playbook: fleet::playbook::Playbook, common: &Common, adhoc: bool) -> Result<i32> {
+    let inv = inventory::Inventory::load(&common.inventory)
+        .with_context(|| format!("loading inventory {}", common.inventory.display()))?;
+    let extra = extra_vars::parse_all(&common.extra_vars)?;
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let run = Arc::new(Run {
+            templar: Templar::new(),
+            connector: connector(common).await?,
+            options: options(common),
+            reporter: Mutex::new(reporter(common, adhoc)),
+            parse_options: ParseOptions::default(),
+            interrupted: AtomicBool::new(false),
+        });
+        let watcher = run.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                watcher.interrupted.store(true, Ordering::Relaxed);
+                eprintln!("\n[ERROR]: User interrupted execution");
+            }
+        });
+        let summary = execute(
+            &run,
+            &playbook,
+            &inv,
+            &common.inventory,
+            common.limit.as_deref(),
+            extra,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+        if run.interrupted() {
+            return Ok(99);
+        }
+        Ok(summary.exit_code)
+    })
+}
+
+/// `fleet exec`: one task on the matching hosts, written as a one-play playbook.
+pub fn run_adhoc(pattern: &str, module: &str, args: &str, common: &Common) -> Result<i32> {
+    let mut task = serde_json::Map::new();
+    task.insert("name".into(), Value::String(module.to_string()));
+    task.insert(module.to_string(), Value::String(args.to_string()));
+    let play = serde_json::json!([{"hosts": pattern, "gather_facts": false, "tasks": [task]}]);
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("adhoc.yml");
+    std::fs::write(&file, serde_json::to_string_pretty(&play)?)?;
+    let mut playbook = super::load_playbook(&file)?;
+    let cwd = std::env::current_dir()?;
+    for p in &mut playbook.plays {
+        p.base_dir = cwd.clone();
+    }
+    run_parsed(playbook, common, true)
+}

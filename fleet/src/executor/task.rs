@@ -1,0 +1,709 @@
+//! One task on one host: conditions, loops, templated arguments, the module or executor action,
+//! `until` retries, `changed_when`/`failed_when`, `register`, `notify`, and the recap counts.
+
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+
+use super::actions;
+use super::context::{PlayCtx, Run, Scope};
+use super::host::HostState;
+use super::vars::task_vars;
+use crate::modules::{self, ModuleCtx, ModuleResult};
+use crate::output::{Event, HostResult, Status};
+use crate::playbook::{Keywords, LoopKind, Task, Templatable};
+use crate::remote::{LocalRemote, RemoteError};
+use crate::template::TemplateError;
+
+/// How a task ended on a host, for the block logic of the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Changed,
+    Skipped,
+    /// Failed and not ignored.
+    Failed,
+    Unreachable,
+    /// Failed, ignored.
+    Ignored,
+}
+
+/// The result of one execution (one loop item, or the whole task without a loop).
+struct Single {
+    result: Value,
+    status: Status,
+    diffs: Vec<modules::Diff>,
+}
+
+fn error_result(msg: impl Into<String>) -> Single {
+    Single {
+        result: json!({"changed": false, "failed": true, "msg": msg.into()}),
+        status: Status::Failed,
+        diffs: Vec::new(),
+    }
+}
+
+/// A keyword flag, templated when it is a template.
+pub fn flag(
+    run: &Run,
+    value: &Option<Templatable<bool>>,
+    vars: &Value,
+    default: bool,
+) -> Result<bool, TemplateError> {
+    match value {
+        None => Ok(default),
+        Some(Templatable::Literal(b)) => Ok(*b),
+        Some(Templatable::Template(t)) => run.templar.eval_bool(t, vars),
+    }
+}
+
+/// Evaluates a list of conditions (all must hold), Ansible-style.
+fn conditions(run: &Run, conds: &[String], vars: &Value) -> Result<Option<String>, TemplateError> {
+    for c in conds {
+        if !run.templar.eval_bool(c, vars)? {
+            return Ok(Some(c.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// Runs `task` on `host`, reports its result lines and updates the host's state and stats.
+pub async fn run_on_host(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    scope: &Scope<'_>,
+    task: &Task,
+    host: &mut HostState,
+) -> Outcome {
+    let mut kw = task.keywords.clone();
+    kw.inherit(&scope.keywords);
+    let mut scoped = scope.include_vars.clone();
+    for (k, v) in &kw.vars {
+        scoped.insert(k.clone(), v.clone());
+    }
+    let mut base = task_vars(&pctx.vars, host, &scope.role_vars(), &scoped);
+    if let Some(hv) = &scope.hostvars {
+        base.insert("hostvars".into(), (**hv).clone());
+    }
+    let base = Value::Object(base);
+    let ignore_errors = flag(run, &kw.ignore_errors, &base, false).unwrap_or(false);
+    let no_log = flag(run, &kw.no_log, &base, false).unwrap_or(false);
+    let delegated = kw.delegate_to.as_ref().map(|d| {
+        run.templar
+            .render_str(d, &base)
+            .unwrap_or_else(|_| d.clone())
+    });
+
+    let mut results: Vec<(Single, Option<String>)> = Vec::new();
+    let looped = task.loop_.is_some();
+    match &task.loop_ {
+        None => {
+            let single = run_single(
+                run,
+                pctx,
+                scope,
+                task,
+                &kw,
+                host,
+                &base,
+                delegated.as_deref(),
+            )
+            .await;
+            results.push((single, None));
+        }
+        Some(lp) => {
+            let items = match loop_items(run, lp.kind, &lp.items, &base) {
+                Ok(items) => items,
+                Err(e) => {
+                    let single = error_result(format!(
+                        "Error while resolving the loop of task '{}': {e}",
+                        task.display_name()
+                    ));
+                    return finish(
+                        run,
+                        task,
+                        host,
+                        vec![(single, None)],
+                        false,
+                        ignore_errors,
+                        no_log,
+                        delegated,
+                        scope,
+                    );
+                }
+            };
+            let control = task.loop_control.clone().unwrap_or_default();
+            let loop_var = control.loop_var.clone().unwrap_or_else(|| "item".into());
+            for (index, item) in items.into_iter().enumerate() {
+                let mut vars = base.clone();
+                if let Value::Object(map) = &mut vars {
+                    map.insert(loop_var.clone(), item.clone());
+                    map.insert("ansible_loop_var".into(), Value::String(loop_var.clone()));
+                    if let Some(iv) = &control.index_var {
+                        map.insert(iv.clone(), json!(index));
+                        map.insert("ansible_index_var".into(), Value::String(iv.clone()));
+                    }
+                }
+                let label = match &control.label {
+                    Some(l) => run
+                        .templar
+                        .render_str(l, &vars)
+                        .unwrap_or_else(|_| l.clone()),
+                    None => item_label(&item),
+                };
+                let mut single = run_single(
+                    run,
+                    pctx,
+                    scope,
+                    task,
+                    &kw,
+                    host,
+                    &vars,
+                    delegated.as_deref(),
+                )
+                .await;
+                if let Value::Object(m) = &mut single.result {
+                    m.insert(loop_var.clone(), item.clone());
+                    m.insert("ansible_loop_var".into(), Value::String(loop_var.clone()));
+                }
+                let unreachable = single.status == Status::Unreachable;
+                results.push((single, Some(label)));
+                if unreachable {
+                    break;
+                }
+                if let Some(Templatable::Literal(p)) = &control.pause {
+                    tokio::time::sleep(Duration::from_secs_f64(*p)).await;
+                }
+            }
+        }
+    }
+    finish(
+        run,
+        task,
+        host,
+        results,
+        looped,
+        ignore_errors,
+        no_log,
+        delegated,
+        scope,
+    )
+}
+
+/// Runs the action once (for one loop item, or the task without a loop).
+#[allow(clippy::too_many_arguments)]
+async fn run_single(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    scope: &Scope<'_>,
+    task: &Task,
+    kw: &Keywords,
+    host: &mut HostState,
+    vars: &Value,
+    delegated: Option<&str>,
+) -> Single {
+    match conditions(run, &kw.when, vars) {
+        Ok(None) => {}
+        Ok(Some(cond)) => {
+            return Single {
+                result: json!({"changed": false, "skipped": true,
+                    "skip_reason": "Conditional result was False", "false_condition": cond}),
+                status: Status::Skipped,
+                diffs: Vec::new(),
+            }
+        }
+        Err(e) => {
+            return error_result(format!(
+                "The conditional check '{}' failed. The error was: {e}",
+                kw.when.join(" and ")
+            ))
+        }
+    }
+    let retries = match &task.retries {
+        Some(Templatable::Literal(n)) => *n,
+        _ if !task.until.is_empty() => 3,
+        _ => 0,
+    };
+    let delay = match &task.delay {
+        Some(Templatable::Literal(d)) => *d,
+        _ => 5.0,
+    };
+    let mut attempt = 0;
+    loop {
+        let mut single = execute(run, pctx, scope, task, kw, host, vars, delegated).await;
+        if single.status == Status::Unreachable {
+            return single;
+        }
+        let mut checked = vars.clone();
+        if let (Some(reg), Value::Object(m)) = (&task.register, &mut checked) {
+            m.insert(reg.clone(), single.result.clone());
+        }
+        if let Err(e) = apply_overrides(run, task, &checked, &mut single) {
+            return error_result(e);
+        }
+        if task.until.is_empty() {
+            return single;
+        }
+        match conditions(run, &task.until, &checked) {
+            Ok(None) => {
+                if let Value::Object(m) = &mut single.result {
+                    m.insert("attempts".into(), json!(attempt + 1));
+                }
+                return single;
+            }
+            Ok(Some(_)) if attempt < retries => {
+                attempt += 1;
+                let left = retries - attempt + 1;
+                run.report(Event::Result(Box::new(HostResult {
+                    host: host.name.clone(),
+                    delegated_to: delegated.map(str::to_string),
+                    status: Status::Failed,
+                    ignored: false,
+                    item_label: None,
+                    result: single.result.clone(),
+                    diffs: Vec::new(),
+                    action: task.action.clone(),
+                    retries_left: Some(left),
+                })));
+                tokio::time::sleep(Duration::from_secs_f64(delay)).await;
+            }
+            Ok(Some(_)) => {
+                if let Value::Object(m) = &mut single.result {
+                    m.insert("attempts".into(), json!(attempt + 1));
+                    m.insert("failed".into(), Value::Bool(true));
+                }
+                single.status = Status::Failed;
+                return single;
+            }
+            Err(e) => return error_result(e.to_string()),
+        }
+    }
+}
+
+/// `changed_when` and `failed_when`, evaluated with the registered result in scope.
+fn apply_overrides(
+    run: &Run,
+    task: &Task,
+    vars: &Value,
+    single: &mut Single,
+) -> Result<(), String> {
+    if matches!(single.status, Status::Skipped | Status::Unreachable) {
+        return Ok(());
+    }
+    let Value::Object(result) = &mut single.result else {
+        return Ok(());
+    };
+    if !task.changed_when.is_empty() {
+        let changed = conditions(run, &task.changed_when, vars)
+            .map_err(|e| {
+                format!(
+                    "The conditional check '{}' failed. The error was: {e}",
+                    task.changed_when.join(" and ")
+                )
+            })?
+            .is_none();
+        result.insert("changed".into(), Value::Bool(changed));
+    }
+    if !task.failed_when.is_empty() {
+        let failed = conditions(run, &task.failed_when, vars)
+            .map_err(|e| {
+                format!(
+                    "The conditional check '{}' failed. The error was: {e}",
+                    task.failed_when.join(" and ")
+                )
+            })?
+            .is_none();
+        result.insert("failed_when_result".into(), Value::Bool(failed));
+        result.insert("failed".into(), Value::Bool(failed));
+    }
+    let failed = result
+        .get("failed")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let changed = result
+        .get("changed")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    single.status = if failed {
+        Status::Failed
+    } else if changed {
+        Status::Changed
+    } else {
+        Status::Ok
+    };
+    Ok(())
+}
+
+/// Templates the arguments and runs the module or executor action.
+#[allow(clippy::too_many_arguments)]
+async fn execute(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    scope: &Scope<'_>,
+    task: &Task,
+    kw: &Keywords,
+    host: &mut HostState,
+    vars: &Value,
+    delegated: Option<&str>,
+) -> Single {
+    let args = match run
+        .templar
+        .template_value(&Value::Object(task.args.clone()), vars)
+    {
+        Ok(Value::Object(mut m)) => {
+            m.retain(|_, v| !run.templar.is_omit(v));
+            m
+        }
+        Ok(_) => Map::new(),
+        Err(e) => {
+            return error_result(format!(
+                "The task includes an option with an undefined variable. The error was: {e}"
+            ))
+        }
+    };
+    if let Some(result) = actions::run_action(run, task, &args, host, vars).await {
+        return from_module(result);
+    }
+    let Some(module) = modules::find(&task.action) else {
+        return error_result(format!("couldn't resolve module/action '{}'", task.action));
+    };
+    let check_mode =
+        flag(run, &kw.check_mode, vars, run.options.check).unwrap_or(run.options.check);
+    let diff = flag(run, &kw.diff, vars, run.options.diff).unwrap_or(run.options.diff);
+    let become_user = match become_user(run, kw, vars) {
+        Ok(b) => b,
+        Err(e) => return error_result(e),
+    };
+    let env = match environment(run, kw, vars) {
+        Ok(env) => env,
+        Err(e) => return error_result(e),
+    };
+    let search_dirs = scope.search_dirs(&pctx.play.base_dir);
+    let local = matches!(delegated, Some("localhost" | "127.0.0.1"));
+    if delegated.is_some() && !local {
+        return error_result("delegate_to supports only localhost");
+    }
+    let mut local_remote = LocalRemote;
+    if !local && host.remote.is_none() {
+        let host_vars = match vars {
+            Value::Object(m) => m.clone(),
+            _ => Map::new(),
+        };
+        let mut templated = Map::new();
+        for (k, v) in host_vars.iter().filter(|(k, _)| k.starts_with("ansible_")) {
+            let v = run
+                .templar
+                .template_value(v, vars)
+                .unwrap_or_else(|_| v.clone());
+            templated.insert(k.clone(), v);
+        }
+        match run.connector.open(&host.name, &templated).await {
+            Ok(remote) => host.remote = Some(remote),
+            Err(e) => return unreachable(e),
+        }
+    }
+    let remote: &mut dyn crate::remote::Remote = if local {
+        &mut local_remote
+    } else {
+        host.remote.as_deref_mut().expect("connected above")
+    };
+    let mut ctx = ModuleCtx {
+        remote,
+        check_mode,
+        diff,
+        become_user,
+        env,
+        vars,
+        inventory_hostname: host.name.clone(),
+        search_dirs,
+    };
+    match module.run(&args, &mut ctx).await {
+        Ok(result) => {
+            if module.name() == "setup" && !result.failed {
+                if let Some(Value::Object(facts)) = result.data.get("ansible_facts") {
+                    host.facts.extend(facts.clone());
+                }
+            }
+            from_module(result)
+        }
+        Err(e @ RemoteError::Unreachable(_)) => {
+            if !local {
+                host.remote = None;
+            }
+            unreachable(e)
+        }
+        Err(e) => error_result(e.to_string()),
+    }
+}
+
+fn unreachable(e: RemoteError) -> Single {
+    Single {
+        result: json!({"changed": false, "unreachable": true, "msg": e.to_string()}),
+        status: Status::Unreachable,
+        diffs: Vec::new(),
+    }
+}
+
+fn from_module(result: ModuleResult) -> Single {
+    let skipped = result
+        .data
+        .get("skipped")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let status = if result.failed {
+        Status::Failed
+    } else if skipped {
+        Status::Skipped
+    } else if result.changed {
+        Status::Changed
+    } else {
+        Status::Ok
+    };
+    let mut json = result.to_json();
+    if let Value::Object(m) = &mut json {
+        if m.get("msg").and_then(Value::as_str) == Some("") && !result.failed {
+            m.remove("msg");
+        }
+    }
+    Single {
+        result: json,
+        status,
+        diffs: result.diffs,
+    }
+}
+
+/// `become`/`become_user` (or `ansible_become*` variables): the sudo target, if any.
+fn become_user(run: &Run, kw: &Keywords, vars: &Value) -> Result<Option<String>, String> {
+    let var = |name: &str| vars.get(name).cloned();
+    let become_ = match &kw.become_ {
+        Some(_) => flag(run, &kw.become_, vars, false).map_err(|e| e.to_string())?,
+        None => match var("ansible_become") {
+            Some(Value::Bool(b)) => b,
+            Some(Value::String(s)) => {
+                matches!(s.to_lowercase().as_str(), "yes" | "true" | "1" | "on")
+            }
+            _ => false,
+        },
+    };
+    if !become_ {
+        return Ok(None);
+    }
+    if let Some(method) = kw.become_method.as_deref().or(var("ansible_become_method")
+        .as_ref()
+        .and_then(Value::as_str))
+    {
+        if method != "sudo" {
+            return Err(format!(
+                "become_method {method} is not supported (only sudo)"
+            ));
+        }
+    }
+    let user = match &kw.become_user {
+        Some(u) => run.templar.render_str(u, vars).map_err(|e| e.to_string())?,
+        None => var("ansible_become_user")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "root".into()),
+    };
+    Ok(Some(user))
+}
+
+/// `environment:` dictionaries, templated, outermost first (inner keys win).
+fn environment(run: &Run, kw: &Keywords, vars: &Value) -> Result<Vec<(String, String)>, String> {
+    let mut env: Vec<(String, String)> = Vec::new();
+    for layer in &kw.environment {
+        let value = run
+            .templar
+            .template_value(layer, vars)
+            .map_err(|e| e.to_string())?;
+        let Value::Object(map) = value else {
+            return Err("environment must be a dictionary".into());
+        };
+        for (k, v) in map {
+            let v = match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            env.retain(|(key, _)| key != &k);
+            env.push((k, v));
+        }
+    }
+    Ok(env)
+}
+
+/// The loop's items, templated, in the shape each `with_*` form gives.
+pub(super) fn loop_items(
+    run: &Run,
+    kind: LoopKind,
+    raw: &Value,
+    vars: &Value,
+) -> Result<Vec<Value>, String> {
+    let value = run
+        .templar
+        .template_value(raw, vars)
+        .map_err(|e| e.to_string())?;
+    let list = |v: Value| {
+        match v {
+        Value::Array(a) => Ok(a),
+        Value::Null => Ok(Vec::new()),
+        Value::String(s) if kind != LoopKind::Loop => Ok(vec![Value::String(s)]),
+        other => Err(format!(
+            "Invalid data passed to 'loop', it requires a list, got this instead: {other}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup."
+        )),
+    }
+    };
+    match kind {
+        LoopKind::Loop | LoopKind::List => list(value),
+        LoopKind::Items => Ok(list(value)?
+            .into_iter()
+            .flat_map(|v| match v {
+                Value::Array(inner) => inner,
+                other => vec![other],
+            })
+            .collect()),
+        LoopKind::IndexedItems => Ok(list(value)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| json!([i, v]))
+            .collect()),
+        LoopKind::Dict => match value {
+            Value::Object(m) => Ok(m
+                .into_iter()
+                .map(|(k, v)| json!({"key": k, "value": v}))
+                .collect()),
+            other => Err(format!("with_dict expects a dict, got {other}")),
+        },
+        LoopKind::Sequence | LoopKind::Fileglob => {
+            Err(format!("{kind:?} loops are not supported yet"))
+        }
+    }
+}
+
+/// How Ansible labels a loop item in result lines.
+fn item_label(item: &Value) -> String {
+    match item {
+        Value::String(s) => s.clone(),
+        other => crate::template::py_repr(other),
+    }
+}
+
+/// Aggregates the per-item results, reports them, registers and counts.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    run: &Run,
+    task: &Task,
+    host: &mut HostState,
+    results: Vec<(Single, Option<String>)>,
+    looped: bool,
+    ignore_errors: bool,
+    no_log: bool,
+    delegated: Option<String>,
+    scope: &Scope<'_>,
+) -> Outcome {
+    let censored = json!({"censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result", "changed": false});
+    let (status, registered) = if looped {
+        let statuses: Vec<Status> = results.iter().map(|(s, _)| s.status).collect();
+        let any = |st: Status| statuses.contains(&st);
+        let status = if any(Status::Unreachable) {
+            Status::Unreachable
+        } else if any(Status::Failed) {
+            Status::Failed
+        } else if !statuses.is_empty() && statuses.iter().all(|s| *s == Status::Skipped) {
+            Status::Skipped
+        } else if any(Status::Changed) {
+            Status::Changed
+        } else {
+            Status::Ok
+        };
+        let items: Vec<Value> = results.iter().map(|(s, _)| s.result.clone()).collect();
+        let mut agg = Map::new();
+        agg.insert("changed".into(), Value::Bool(any(Status::Changed)));
+        agg.insert("results".into(), Value::Array(items));
+        agg.insert("skipped".into(), Value::Bool(status == Status::Skipped));
+        if status == Status::Failed {
+            agg.insert("failed".into(), Value::Bool(true));
+            agg.insert("msg".into(), json!("One or more items failed"));
+        } else if status != Status::Skipped {
+            agg.insert("msg".into(), json!("All items completed"));
+        }
+        (status, Value::Object(agg))
+    } else {
+        let (single, _) = &results[0];
+        (single.status, single.result.clone())
+    };
+    let ignored = status == Status::Failed && ignore_errors;
+    for (single, label) in &results {
+        let result = if no_log {
+            censored.clone()
+        } else {
+            single.result.clone()
+        };
+        run.report(Event::Result(Box::new(HostResult {
+            host: host.name.clone(),
+            delegated_to: delegated.clone(),
+            status: single.status,
+            ignored: ignored && !looped,
+            item_label: label.clone(),
+            result,
+            diffs: single.diffs.clone(),
+            action: task.action.clone(),
+            retries_left: None,
+        })));
+    }
+    if looped {
+        // The loop's overall result; the reporter decides whether it shows (as Ansible does).
+        run.report(Event::Result(Box::new(HostResult {
+            host: host.name.clone(),
+            delegated_to: delegated.clone(),
+            status,
+            ignored,
+            item_label: None,
+            result: if no_log { censored } else { registered.clone() },
+            diffs: Vec::new(),
+            action: task.action.clone(),
+            retries_left: None,
+        })));
+    }
+    if let Some(name) = &task.register {
+        host.runtime_vars.insert(name.clone(), registered.clone());
+    }
+    let outcome = match status {
+        Status::Ok => Outcome::Ok,
+        Status::Changed => Outcome::Changed,
+        Status::Skipped => Outcome::Skipped,
+        Status::Unreachable => Outcome::Unreachable,
+        Status::Failed if ignored => Outcome::Ignored,
+        Status::Failed => Outcome::Failed,
+    };
+    match outcome {
+        Outcome::Ok => host.stats.ok += 1,
+        Outcome::Changed => {
+            host.stats.ok += 1;
+            host.stats.changed += 1;
+        }
+        Outcome::Skipped => host.stats.skipped += 1,
+        Outcome::Ignored => {
+            host.stats.ok += 1;
+            host.stats.ignored += 1;
+        }
+        Outcome::Unreachable => {
+            host.stats.unreachable += 1;
+            host.unreachable = true;
+        }
+        Outcome::Failed => {
+            host.failed = true;
+            if scope.rescuable {
+                host.failure_rescuable = true;
+            } else {
+                host.stats.failed += 1;
+            }
+        }
+    }
+    if outcome == Outcome::Changed && !task.notify.is_empty() {
+        for name in &task.notify {
+            if !host.notified.contains(name) {
+                host.notified.push(name.clone());
+            }
+        }
+    }
+    outcome
+}

@@ -1,0 +1,103 @@
+//! The variables a task sees on one host, layered in Ansible's precedence order (lowest first):
+//! role defaults < inventory (groups, group_vars, host_vars) < facts < play `vars` < play
+//! `vars_files` < role `vars` < block and task `vars` < `set_fact`/`register` < role params <
+//! extra vars (`-e`), with the magic variables (`inventory_hostname`, `groups`, ...) on top.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::host::HostState;
+
+/// Variables that are the same for every host of a play.
+pub struct PlayVars {
+    /// The play's `vars:`.
+    pub vars: Map<String, Value>,
+    /// Loaded `vars_files`, merged in order.
+    pub vars_files: Map<String, Value>,
+    /// `-e` extra vars.
+    pub extra: Arc<Map<String, Value>>,
+    /// Magic variables shared by all hosts: `groups`, `ansible_play_hosts`, `playbook_dir`,
+    /// `ansible_check_mode`, ...
+    pub magic: Map<String, Value>,
+}
+
+/// The role a task belongs to, with its variable layers.
+pub struct RoleVars<'a> {
+    pub name: &'a str,
+    pub dir: &'a Path,
+    pub defaults: &'a Map<String, Value>,
+    pub vars: &'a Map<String, Value>,
+    pub params: &'a Map<String, Value>,
+}
+
+fn merge(into: &mut Map<String, Value>, from: &Map<String, Value>) {
+    for (k, v) in from {
+        into.insert(k.clone(), v.clone());
+    }
+}
+
+/// Facts as Ansible exposes them: each `ansible_x` at top level, and `ansible_facts.x`.
+fn fact_layer(facts: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = facts.clone();
+    let unprefixed: Map<String, Value> = facts
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.strip_prefix("ansible_").unwrap_or(k).to_string(),
+                v.clone(),
+            )
+        })
+        .collect();
+    out.insert("ansible_facts".into(), Value::Object(unprefixed));
+    out
+}
+
+/// Builds the task's variables for `host`.
+pub fn task_vars(
+    play: &PlayVars,
+    host: &HostState,
+    roles: &[RoleVars<'_>],
+    scoped: &Map<String, Value>,
+) -> Map<String, Value> {
+    let mut vars = Map::new();
+    for role in roles {
+        merge(&mut vars, role.defaults);
+    }
+    merge(&mut vars, &host.inventory_vars);
+    if !host.facts.is_empty() {
+        merge(&mut vars, &fact_layer(&host.facts));
+    } else {
+        vars.insert("ansible_facts".into(), Value::Object(Map::new()));
+    }
+    merge(&mut vars, &play.vars);
+    merge(&mut vars, &play.vars_files);
+    for role in roles {
+        merge(&mut vars, role.vars);
+    }
+    merge(&mut vars, scoped);
+    merge(&mut vars, &host.runtime_vars);
+    for role in roles {
+        merge(&mut vars, role.params);
+    }
+    merge(&mut vars, &play.extra);
+    merge(&mut vars, &play.magic);
+    vars.insert(
+        "inventory_hostname".into(),
+        Value::String(host.name.clone()),
+    );
+    let short = host.name.split('.').next().unwrap_or(&host.name);
+    vars.insert(
+        "inventory_hostname_short".into(),
+        Value::String(short.into()),
+    );
+    if let Some(role) = roles.last() {
+        vars.insert("role_name".into(), Value::String(role.name.to_string()));
+        vars.insert(
+            "role_path".into(),
+            Value::String(role.dir.display().to_string()),
+        );
+    }
+    vars
+}

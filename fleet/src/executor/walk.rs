@@ -1,0 +1,579 @@
+//! Walking a play's task lists across hosts with the linear strategy: every task runs on all
+//! active hosts (up to `forks` at once) before the next starts; blocks send failed hosts to
+//! `rescue` and every host that entered them through `always`; roles and includes open scopes.
+
+use std::path::Path;
+
+use futures::future::join_all;
+use serde_json::Value;
+use tokio::sync::{Mutex, Semaphore};
+
+use super::context::{PlayCtx, Run, Scope};
+use super::host::HostState;
+use super::task::{flag, run_on_host};
+use super::vars::task_vars;
+use crate::output::{Event, HostResult, Status};
+use crate::playbook::{load_role, parse_task_file, Block, Role, RoleRequest, Task, TaskItem};
+
+/// The hosts of a play and the limit on hosts in flight.
+pub struct Hosts {
+    pub states: Vec<Mutex<HostState>>,
+    pub forks: Semaphore,
+}
+
+/// A flow change requested by `meta`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// `meta: end_play`.
+    EndPlay,
+}
+
+/// Runs `items` on the hosts `ids` (those still active at each step).
+pub async fn run_items(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    items: &[TaskItem],
+    scope: &Scope<'_>,
+) -> Flow {
+    for item in items {
+        if run.interrupted() {
+            return Flow::EndPlay;
+        }
+        let active = active_hosts(hosts, ids).await;
+        if active.is_empty() {
+            return Flow::Continue;
+        }
+        let flow = match item {
+            TaskItem::Task(task) => {
+                Box::pin(run_task(run, pctx, hosts, &active, task, scope)).await
+            }
+            TaskItem::Block(block) => {
+                Box::pin(run_block(run, pctx, hosts, &active, block, scope)).await
+            }
+            TaskItem::Role(role) => {
+                Box::pin(run_role(run, pctx, hosts, &active, role, scope)).await
+            }
+        };
+        if flow == Flow::EndPlay {
+            return flow;
+        }
+    }
+    Flow::Continue
+}
+
+/// Hosts of `ids` that take normal tasks.
+pub async fn active_hosts(hosts: &Hosts, ids: &[usize]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for &i in ids {
+        if hosts.states[i].lock().await.active() {
+            out.push(i);
+        }
+    }
+    out
+}
+
+async fn run_block(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    block: &Block,
+    scope: &Scope<'_>,
+) -> Flow {
+    let mut inner = scope.enter(&block.keywords);
+    if !block.rescue.is_empty() {
+        inner.rescuable = true;
+    }
+    let mut flow = run_items(run, pctx, hosts, ids, &block.block, &inner).await;
+    if flow == Flow::EndPlay {
+        return flow;
+    }
+    if !block.rescue.is_empty() {
+        let mut rescued = Vec::new();
+        for &i in ids {
+            let mut h = hosts.states[i].lock().await;
+            if h.failed && h.failure_rescuable && !h.unreachable {
+                h.failed = false;
+                h.failure_rescuable = false;
+                h.stats.rescued += 1;
+                rescued.push(i);
+            }
+        }
+        let rescue_scope = scope.enter(&block.keywords);
+        flow = run_items(run, pctx, hosts, &rescued, &block.rescue, &rescue_scope).await;
+        if flow == Flow::EndPlay {
+            return flow;
+        }
+    }
+    if !block.always.is_empty() {
+        // Every host that entered the block runs `always`, failed or not.
+        let mut was_failed = Vec::new();
+        for &i in ids {
+            let mut h = hosts.states[i].lock().await;
+            if h.unreachable {
+                continue;
+            }
+            was_failed.push((i, h.failed));
+            h.failed = false;
+        }
+        let always_ids: Vec<usize> = was_failed.iter().map(|(i, _)| *i).collect();
+        flow = run_items(run, pctx, hosts, &always_ids, &block.always, scope).await;
+        for (i, failed) in was_failed {
+            let mut h = hosts.states[i].lock().await;
+            h.failed |= failed;
+        }
+    }
+    // A failure that found no rescue here counts as a failure now (outer blocks may not rescue).
+    if !scope.rescuable {
+        for &i in ids {
+            let mut h = hosts.states[i].lock().await;
+            if h.failed && h.failure_rescuable {
+                h.failure_rescuable = false;
+                h.stats.failed += 1;
+            }
+        }
+    }
+    flow
+}
+
+async fn run_role<'a>(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    role: &'a Role,
+    scope: &Scope<'a>,
+) -> Flow {
+    let mut inner = scope.enter(&role.keywords);
+    inner.roles.push(role);
+    for dep in &role.dependencies {
+        if Box::pin(run_role(run, pctx, hosts, ids, dep, &inner)).await == Flow::EndPlay {
+            return Flow::EndPlay;
+        }
+    }
+    let mut todo = Vec::new();
+    for &i in ids {
+        let mut h = hosts.states[i].lock().await;
+        if role.allow_duplicates || h.roles_done.insert(role_key(role)) {
+            todo.push(i);
+        }
+    }
+    // Roles run once per host unless the play lists them with different parameters.
+    run_items(run, pctx, hosts, &todo, &role.tasks, &inner).await
+}
+
+fn role_key(role: &Role) -> String {
+    format!(
+        "{}{}",
+        role.dir.display(),
+        serde_json::to_string(&role.params).unwrap_or_default()
+    )
+}
+
+/// The name shown in the TASK banner: role prefix, templated with play-level variables.
+fn banner(run: &Run, pctx: &PlayCtx<'_>, task: &Task, scope: &Scope<'_>) -> String {
+    let name = match &task.name {
+        Some(n) => {
+            let mut vars = pctx.vars.vars.clone();
+            for (k, v) in pctx.vars.extra.iter() {
+                vars.insert(k.clone(), v.clone());
+            }
+            run.templar
+                .render_str(n, &Value::Object(vars))
+                .unwrap_or_else(|_| n.clone())
+        }
+        None => task.action.clone(),
+    };
+    match scope.role_prefix() {
+        Some(role) => format!("{role} : {name}"),
+        None => name,
+    }
+}
+
+/// Whether `--tags`/`--skip-tags` select a task with `tags`.
+fn tags_selected(run: &Run, tags: &[String]) -> bool {
+    let opts = &run.options;
+    if tags.iter().any(|t| opts.skip_tags.contains(t)) {
+        return false;
+    }
+    if opts.tags.is_empty() || opts.tags.iter().any(|t| t == "all") {
+        return !tags.iter().any(|t| t == "never");
+    }
+    tags.iter().any(|t| t == "always" || opts.tags.contains(t))
+        || (opts.tags.iter().any(|t| t == "tagged") && !tags.is_empty())
+        || (opts.tags.iter().any(|t| t == "untagged") && tags.is_empty())
+}
+
+async fn run_task(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    task: &Task,
+    scope: &Scope<'_>,
+) -> Flow {
+    let mut effective = task.keywords.clone();
+    effective.inherit(&scope.keywords);
+    let short = crate::modules::short_name(&task.action);
+    // Notified handlers run whatever the tags (Ansible does not tag-filter handlers).
+    if !scope.handler
+        && !tags_selected(run, &effective.tags)
+        && !matches!(short, "include_tasks" | "include_role")
+    {
+        return Flow::Continue;
+    }
+    match short {
+        "meta" => return run_meta(run, pctx, hosts, ids, task, scope).await,
+        "include_tasks" | "import_tasks" if task.include_file().is_some() => {
+            return run_include(run, pctx, hosts, ids, task, scope).await
+        }
+        "include_role" | "import_role" => {
+            return run_include_role(run, pctx, hosts, ids, task, scope).await
+        }
+        _ => {}
+    }
+    run.report(Event::TaskStart {
+        name: banner(run, pctx, task, scope),
+        handler: scope.handler,
+        hosts: ids.len(),
+    });
+    let with_hostvars;
+    let scope = if mentions_hostvars(task, &effective) {
+        let mut s = scope.clone();
+        s.hostvars = Some(std::sync::Arc::new(hostvars_snapshot(hosts).await));
+        with_hostvars = s;
+        &with_hostvars
+    } else {
+        scope
+    };
+    let run_once = {
+        let h = hosts.states[ids[0]].lock().await;
+        let vars = Value::Object(task_vars(
+            &pctx.vars,
+            &h,
+            &scope.role_vars(),
+            &effective.vars,
+        ));
+        flag(run, &effective.run_once, &vars, false).unwrap_or(false)
+    };
+    let targets: &[usize] = if run_once { &ids[..1] } else { ids };
+    let any_fatal = {
+        let h = hosts.states[ids[0]].lock().await;
+        let vars = Value::Object(task_vars(
+            &pctx.vars,
+            &h,
+            &scope.role_vars(),
+            &effective.vars,
+        ));
+        flag(run, &effective.any_errors_fatal, &vars, false).unwrap_or(false)
+    };
+    let outcomes = join_all(targets.iter().map(|&i| async move {
+        let _permit = hosts.forks.acquire().await;
+        let mut h = hosts.states[i].lock().await;
+        run_on_host(run, pctx, scope, task, &mut h).await
+    }))
+    .await;
+    if run_once && ids.len() > 1 {
+        // The one result stands for every host (registered everywhere, as Ansible does).
+        if let Some(reg) = &task.register {
+            let value = hosts.states[ids[0]]
+                .lock()
+                .await
+                .runtime_vars
+                .get(reg)
+                .cloned();
+            if let Some(value) = value {
+                for &i in &ids[1..] {
+                    hosts.states[i]
+                        .lock()
+                        .await
+                        .runtime_vars
+                        .insert(reg.clone(), value.clone());
+                }
+            }
+        }
+    }
+    if any_fatal && outcomes.contains(&super::task::Outcome::Failed) {
+        for &i in ids {
+            let mut h = hosts.states[i].lock().await;
+            if !h.failed {
+                h.failed = true;
+            }
+        }
+    }
+    Flow::Continue
+}
+
+/// Whether the task's arguments, conditions or loop refer to `hostvars`.
+fn mentions_hostvars(task: &Task, kw: &crate::playbook::Keywords) -> bool {
+    let text = serde_json::to_string(&task.args).unwrap_or_default();
+    text.contains("hostvars")
+        || kw
+            .when
+            .iter()
+            .chain(&task.changed_when)
+            .chain(&task.failed_when)
+            .any(|c| c.contains("hostvars"))
+        || task
+            .loop_
+            .as_ref()
+            .is_some_and(|l| l.items.to_string().contains("hostvars"))
+        || kw.vars.values().any(|v| v.to_string().contains("hostvars"))
+}
+
+/// Every host's variables (inventory, facts, set_fact/register) as they stand now.
+async fn hostvars_snapshot(hosts: &Hosts) -> Value {
+    let mut all = serde_json::Map::new();
+    for state in &hosts.states {
+        let h = state.lock().await;
+        let mut vars = h.inventory_vars.clone();
+        for (k, v) in &h.facts {
+            vars.insert(k.clone(), v.clone());
+        }
+        if !h.facts.is_empty() {
+            let unprefixed: serde_json::Map<String, Value> = h
+                .facts
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.strip_prefix("ansible_").unwrap_or(k).to_string(),
+                        v.clone(),
+                    )
+                })
+                .collect();
+            vars.insert("ansible_facts".into(), Value::Object(unprefixed));
+        }
+        for (k, v) in &h.runtime_vars {
+            vars.insert(k.clone(), v.clone());
+        }
+        vars.insert("inventory_hostname".into(), Value::String(h.name.clone()));
+        all.insert(h.name.clone(), Value::Object(vars));
+    }
+    Value::Object(all)
+}
+
+async fn run_meta(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    task: &Task,
+    scope: &Scope<'_>,
+) -> Flow {
+    let what = task
+        .args
+        .get("_raw_params")
+        .and_then(Value::as_str)
+        .unwrap_or("noop")
+        .to_string();
+    match what.as_str() {
+        "flush_handlers" => {
+            super::handlers::flush(run, pctx, hosts, ids).await;
+            Flow::Continue
+        }
+        "end_play" => {
+            for &i in ids {
+                hosts.states[i].lock().await.ended = true;
+            }
+            Flow::EndPlay
+        }
+        "end_host" => {
+            for &i in ids {
+                let mut h = hosts.states[i].lock().await;
+                let vars = Value::Object(task_vars(
+                    &pctx.vars,
+                    &h,
+                    &scope.role_vars(),
+                    &scope.keywords.vars,
+                ));
+                let mut kw = task.keywords.clone();
+                kw.inherit(&scope.keywords);
+                let when_ok = kw
+                    .when
+                    .iter()
+                    .all(|c| run.templar.eval_bool(c, &vars).unwrap_or(false));
+                if when_ok {
+                    h.ended = true;
+                }
+            }
+            Flow::Continue
+        }
+        "clear_host_errors" => {
+            for &i in ids {
+                hosts.states[i].lock().await.failed = false;
+            }
+            Flow::Continue
+        }
+        _ => Flow::Continue,
+    }
+}
+
+/// `include_tasks` (and templated `import_tasks`): each host evaluates `when` and the file name;
+/// hosts including the same file run it together.
+async fn run_include(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    task: &Task,
+    scope: &Scope<'_>,
+) -> Flow {
+    let mut kw = task.keywords.clone();
+    kw.inherit(&scope.keywords);
+    let raw = task.include_file().unwrap_or_default().to_string();
+    // (file, loop item, hosts): hosts including the same file with the same item run it together.
+    let mut groups: Vec<(String, Option<Value>, Vec<usize>)> = Vec::new();
+    let loop_var = task
+        .loop_control
+        .as_ref()
+        .and_then(|c| c.loop_var.clone())
+        .unwrap_or_else(|| "item".into());
+    let mut bad_loops = Vec::new();
+    for &i in ids {
+        let h = hosts.states[i].lock().await;
+        let vars = Value::Object(task_vars(&pctx.vars, &h, &scope.role_vars(), &kw.vars));
+        let items: Vec<Option<Value>> = match &task.loop_ {
+            None => vec![None],
+            Some(lp) => match super::task::loop_items(run, lp.kind, &lp.items, &vars) {
+                Ok(items) => items.into_iter().map(Some).collect(),
+                Err(e) => {
+                    bad_loops.push((i, e));
+                    continue;
+                }
+            },
+        };
+        for item in items {
+            let mut item_vars = vars.clone();
+            if let (Some(it), Value::Object(m)) = (&item, &mut item_vars) {
+                m.insert(loop_var.clone(), it.clone());
+            }
+            if !kw
+                .when
+                .iter()
+                .all(|c| run.templar.eval_bool(c, &item_vars).unwrap_or(false))
+            {
+                continue;
+            }
+            let file = run
+                .templar
+                .render_str(&raw, &item_vars)
+                .unwrap_or_else(|_| raw.clone());
+            match groups
+                .iter_mut()
+                .find(|(f, it, _)| *f == file && *it == item)
+            {
+                Some((_, _, g)) => g.push(i),
+                None => groups.push((file, item, vec![i])),
+            }
+        }
+    }
+    for (i, e) in bad_loops {
+        fail_all(run, hosts, &[i], task, &e).await;
+    }
+    let base = task
+        .position
+        .file
+        .parent()
+        .unwrap_or(Path::new(""))
+        .to_path_buf();
+    for (file, item, group) in groups {
+        let candidates = [
+            base.join(&file),
+            base.parent()
+                .map(|p| p.join("tasks").join(&file))
+                .unwrap_or_default(),
+            pctx.play.base_dir.join(&file),
+        ];
+        let path = candidates
+            .iter()
+            .find(|p| p.is_file())
+            .cloned()
+            .unwrap_or_else(|| base.join(&file));
+        let items = match parse_task_file(&path, &pctx.play.base_dir, false, &run.parse_options) {
+            Ok(items) => items,
+            Err(e) => {
+                fail_all(run, hosts, &group, task, &e.to_string()).await;
+                continue;
+            }
+        };
+        let mut inner = scope.enter(&task.keywords);
+        // Conditions of the include were evaluated above; the included tasks do not re-check them.
+        inner.keywords.when = scope.keywords.when.clone();
+        if let Some(Value::Object(params)) = task.args.get("vars") {
+            inner.include_vars.extend(params.clone());
+        }
+        if let Some(item) = item {
+            inner.include_vars.insert(loop_var.clone(), item);
+        }
+        if run_items(run, pctx, hosts, &group, &items, &inner).await == Flow::EndPlay {
+            return Flow::EndPlay;
+        }
+    }
+    Flow::Continue
+}
+
+async fn run_include_role(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    task: &Task,
+    scope: &Scope<'_>,
+) -> Flow {
+    let role = match load_role(
+        RoleRequest::from_task(task),
+        task.position.clone(),
+        &pctx.play.base_dir,
+        &run.parse_options,
+    ) {
+        Ok(role) => role,
+        Err(e) => return fail_all(run, hosts, ids, task, &e.to_string()).await,
+    };
+    let mut kw = task.keywords.clone();
+    kw.inherit(&scope.keywords);
+    let mut selected = Vec::new();
+    for &i in ids {
+        let h = hosts.states[i].lock().await;
+        let vars = Value::Object(task_vars(&pctx.vars, &h, &scope.role_vars(), &kw.vars));
+        if kw
+            .when
+            .iter()
+            .all(|c| run.templar.eval_bool(c, &vars).unwrap_or(false))
+        {
+            selected.push(i);
+        }
+    }
+    let mut inner = scope.enter(&task.keywords);
+    inner.keywords.when = scope.keywords.when.clone();
+    // A dynamically included role's handlers are not added to the play's.
+    run_role(run, pctx, hosts, &selected, &role, &inner).await
+}
+
+/// Reports a task-level error (bad include, missing role) as a failure on each host.
+async fn fail_all(run: &Run, hosts: &Hosts, ids: &[usize], task: &Task, msg: &str) -> Flow {
+    run.report(Event::TaskStart {
+        name: task.display_name().to_string(),
+        handler: false,
+        hosts: ids.len(),
+    });
+    for &i in ids {
+        let mut h = hosts.states[i].lock().await;
+        run.report(Event::Result(Box::new(HostResult {
+            host: h.name.clone(),
+            delegated_to: None,
+            status: Status::Failed,
+            ignored: false,
+            item_label: None,
+            result: serde_json::json!({"changed": false, "failed": true, "msg": msg}),
+            diffs: Vec::new(),
+            action: task.action.clone(),
+            retries_left: None,
+        })));
+        h.failed = true;
+        h.stats.failed += 1;
+    }
+    Flow::Continue
+}

@@ -1,0 +1,539 @@
+//! `fleet run` end to end against real OpenSSH targets on loopback: the playbook language
+//! (conditions, loops, register, handlers, blocks, roles, includes, tags, limit, become),
+//! failures and unreachable hosts, check and diff mode, parse errors.
+
+use std::fs;
+use std::path::PathBuf;
+use std::process::Command;
+
+const FLEET: &str = env!("CARGO_BIN_EXE_fleet");
+
+/// Targets, a key, a known_hosts file (through HOME) and a scratch directory.
+struct Lab {
+    dir: tempfile::TempDir,
+    targets: Vec<e2e::TargetSshd>,
+    key: e2e::KeyPair,
+    /// Unique prefix of host names, so labs running in parallel never share paths.
+    prefix: String,
+}
+
+impl Lab {
+    fn new(n: usize) -> Lab {
+        let dir = tempfile::tempdir().unwrap();
+        let key = e2e::KeyPair::generate(dir.path(), "id_ed25519");
+        let targets: Vec<_> = (0..n)
+            .map(|_| e2e::TargetSshd::start(std::slice::from_ref(&key.public_line)))
+            .collect();
+        let ssh = dir.path().join("home/.ssh");
+        fs::create_dir_all(&ssh).unwrap();
+        let known: String = targets
+            .iter()
+            .map(|t| t.known_hosts_line() + "\n")
+            .collect();
+        fs::write(ssh.join("known_hosts"), known).unwrap();
+        let prefix = format!("b{}", &hex_id()[..6]);
+        let lab = Lab {
+            dir,
+            targets,
+            key,
+            prefix,
+        };
+        lab.write_inventory("");
+        lab
+    }
+
+    fn host(&self, i: usize) -> String {
+        format!("{}-h{}", self.prefix, i + 1)
+    }
+
+    /// Inventory with every target in group `targets`, plus `extra` YAML under `all.hosts`.
+    fn write_inventory(&self, extra_hosts: &str) {
+        let mut text = String::from("all:\n  hosts:\n");
+        text.push_str(extra_hosts);
+        text.push_str("  children:\n    targets:\n      hosts:\n");
+        for (i, t) in self.targets.iter().enumerate() {
+            text.push_str(&format!(
+                "        {}: {{ansible_host: '{}', ansible_port: {}}}\n",
+                self.host(i),
+                t.addr(),
+                t.port()
+            ));
+        }
+        text.push_str(&format!(
+            "  vars:\n    ansible_user: root\n    ansible_ssh_private_key_file: {}\n    out: {}\n",
+            self.key.private.display(),
+            self.out().display()
+        ));
+        fs::write(self.path("inventory.yml"), text).unwrap();
+        fs::create_dir_all(self.out()).unwrap();
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// Where playbooks write, per host: `{{ out }}/{{ inventory_hostname }}`.
+    fn out(&self) -> PathBuf {
+        self.path("out")
+    }
+
+    fn file(&self, host: usize, name: &str) -> Option<String> {
+        fs::read_to_string(self.out().join(self.host(host)).join(name)).ok()
+    }
+
+    fn write(&self, name: &str, text: &str) -> PathBuf {
+        let p = self.path(name);
+        fs::create_dir_all(p.parent().unwrap()).unwrap();
+        fs::write(&p, text).unwrap();
+        p
+    }
+
+    fn fleet(&self, args: &[&str]) -> Run {
+        let out = Command::new(FLEET)
+            .args(args)
+            .env("HOME", self.path("home"))
+            .env_remove("ANSIBLE_HOST_KEY_CHECKING")
+            .current_dir(self.dir.path())
+            .output()
+            .unwrap();
+        Run {
+            code: out.status.code(),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    fn play(&self, playbook: &str, extra: &[&str]) -> Run {
+        let pb = self.write("site.yml", playbook);
+        let mut args = vec!["run", pb.to_str().unwrap(), "-i", "inventory.yml"];
+        args.extend(extra);
+        self.fleet(&args)
+    }
+}
+
+fn hex_id() -> String {
+    let mut bytes = [0u8; 8];
+    let f = fs::File::open("/dev/urandom").unwrap();
+    std::io::Read::read_exact(&mut &f, &mut bytes).unwrap();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "exit {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+}
+
+impl Run {
+    /// The recap counts of `host`: [ok, changed, unreachable, failed, skipped, rescued, ignored].
+    fn recap(&self, host: &str) -> [u32; 7] {
+        let line = self
+            .stdout
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(host) && l.contains(" : ok="))
+            .unwrap_or_else(|| panic!("no recap line for {host}:\n{self}"));
+        let nums: Vec<u32> = line
+            .split_whitespace()
+            .filter_map(|w| w.split_once('=').and_then(|(_, n)| n.parse().ok()))
+            .collect();
+        nums.try_into().unwrap()
+    }
+
+    /// Result lines (`ok: [h]`, `changed: [h] => (item=x)`, ...) of the task named `task`.
+    fn task_lines(&self, task: &str) -> Vec<String> {
+        let banner = format!("TASK [{task}]");
+        let handler = format!("RUNNING HANDLER [{task}]");
+        let mut lines = Vec::new();
+        let mut inside = false;
+        for l in self.stdout.lines() {
+            if l.starts_with("TASK [")
+                || l.starts_with("RUNNING HANDLER [")
+                || l.starts_with("PLAY")
+            {
+                inside = l.starts_with(&banner) || l.starts_with(&handler);
+                continue;
+            }
+            if inside && !l.trim().is_empty() {
+                lines.push(l.to_string());
+            }
+        }
+        lines.sort();
+        lines
+    }
+}
+
+#[test]
+fn conditions_loops_register_and_handlers() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(0), lab.host(1));
+    let playbook = format!(
+        r#"
+- hosts: targets
+  gather_facts: false
+  vars:
+    base: "{{{{ out }}}}/{{{{ inventory_hostname }}}}"
+    users: [ann, ben]
+  tasks:
+    - file: {{path: "{{{{ base }}}}", state: directory}}
+    - name: only the first host
+      copy: {{content: "first\n", dest: "{{{{ base }}}}/first"}}
+      when: inventory_hostname == "{h1}"
+    - name: one file per user
+      copy:
+        content: "{{{{ item }}}}\n"
+        dest: "{{{{ base }}}}/user-{{{{ item }}}}"
+      loop: "{{{{ users }}}}"
+      register: written
+      notify: record
+    - name: the register holds every item
+      copy:
+        content: "{{{{ written.results | map(attribute='item') | join(',') }}}} changed={{{{ written.changed }}}}\n"
+        dest: "{{{{ base }}}}/summary"
+    - name: another host's registered result through hostvars
+      copy:
+        content: "{{{{ hostvars['{h1}'].written.results | length }}}}\n"
+        dest: "{{{{ base }}}}/peer"
+    - name: notify again in the same play
+      command: "true"
+      notify: record
+  handlers:
+    - name: record
+      lineinfile: {{path: "{{{{ base }}}}/handled", line: "ran", create: true}}
+"#
+    );
+    let first = lab.play(&playbook, &[]);
+    assert_eq!(first.code, Some(0), "{first}");
+    assert_eq!(lab.file(0, "first").as_deref(), Some("first\n"));
+    assert_eq!(lab.file(1, "first"), None);
+    assert_eq!(lab.file(1, "user-ben").as_deref(), Some("ben\n"));
+    assert_eq!(
+        lab.file(0, "summary").as_deref(),
+        Some("ann,ben changed=True\n")
+    );
+    // Notified twice, ran once, after the tasks.
+    assert_eq!(lab.file(0, "handled").as_deref(), Some("ran\n"));
+    let handler_pos = first
+        .stdout
+        .find("RUNNING HANDLER [record]")
+        .expect("handler ran");
+    assert!(
+        handler_pos
+            > first
+                .stdout
+                .find("TASK [notify again in the same play]")
+                .unwrap()
+    );
+    assert_eq!(lab.file(1, "peer").as_deref(), Some("2\n"));
+    assert_eq!(first.recap(&h1), [7, 7, 0, 0, 0, 0, 0]);
+    assert_eq!(first.recap(&h2), [6, 6, 0, 0, 1, 0, 0]);
+    assert_eq!(
+        first.task_lines("one file per user"),
+        [
+            format!("changed: [{h1}] => (item=ann)"),
+            format!("changed: [{h1}] => (item=ben)"),
+            format!("changed: [{h2}] => (item=ann)"),
+            format!("changed: [{h2}] => (item=ben)"),
+        ]
+    );
+
+    // Second run: the files stay, the summary now says changed=False, the command (always
+    // "changed") notifies again and the handler finds nothing to do.
+    let second = lab.play(&playbook, &[]);
+    assert_eq!(second.code, Some(0), "{second}");
+    assert_eq!(
+        lab.file(0, "summary").as_deref(),
+        Some("ann,ben changed=False\n")
+    );
+    assert_eq!(second.recap(&h1), [7, 2, 0, 0, 0, 0, 0]);
+    assert_eq!(
+        second.task_lines("record"),
+        [format!("ok: [{h1}]"), format!("ok: [{h2}]")]
+    );
+}
+
+#[test]
+fn blocks_rescue_always_failures_and_unreachable_hosts() {
+    let lab = Lab::new(2);
+    // A third host nobody listens on.
+    let mut dead = e2e::TargetSshd::start(&[]);
+    dead.stop();
+    lab.write_inventory(&format!(
+        "    {}-dead: {{ansible_host: '{}', ansible_port: {}}}\n",
+        lab.prefix,
+        dead.addr(),
+        dead.port()
+    ));
+    let (h1, h2) = (lab.host(0), lab.host(1));
+    let dead_name = format!("{}-dead", lab.prefix);
+    let playbook = format!(
+        r#"
+- hosts: all
+  gather_facts: false
+  vars:
+    base: "{{{{ out }}}}/{{{{ inventory_hostname }}}}"
+  tasks:
+    - file: {{path: "{{{{ base }}}}", state: directory}}
+    - name: guarded
+      block:
+        - command: /bin/false
+        - name: never reached
+          copy: {{content: "no\n", dest: "{{{{ base }}}}/never"}}
+      rescue:
+        - copy: {{content: "rescued {{{{ ansible_failed_task.name | default('?') }}}}\n", dest: "{{{{ base }}}}/rescued"}}
+      always:
+        - copy: {{content: "always\n", dest: "{{{{ base }}}}/always"}}
+    - name: ignored failure
+      command: /bin/false
+      ignore_errors: true
+    - name: h2 fails for real
+      fail: {{msg: "boom"}}
+      when: inventory_hostname == "{h2}"
+    - name: after the failure
+      copy: {{content: "after\n", dest: "{{{{ base }}}}/after"}}
+"#
+    );
+    let run = lab.play(&playbook, &["--timeout", "3"]);
+    // An unreachable host gives 4 (it wins over a failed host's 2).
+    assert_eq!(run.code, Some(4), "{run}");
+    assert_eq!(
+        lab.file(0, "rescued")
+            .as_deref()
+            .map(|s| s.starts_with("rescued")),
+        Some(true)
+    );
+    assert_eq!(lab.file(0, "always").as_deref(), Some("always\n"));
+    assert_eq!(lab.file(0, "never"), None);
+    assert_eq!(lab.file(0, "after").as_deref(), Some("after\n"));
+    assert_eq!(
+        lab.file(1, "after"),
+        None,
+        "a failed host takes no more tasks"
+    );
+    assert!(run.stdout.contains("...ignoring"), "{run}");
+    assert_eq!(run.recap(&h1), [5, 4, 0, 0, 1, 1, 1]);
+    assert_eq!(run.recap(&h2), [4, 3, 0, 1, 0, 1, 1]);
+    assert_eq!(run.recap(&dead_name), [0, 0, 1, 0, 0, 0, 0]);
+    assert!(
+        run.stdout
+            .contains(&format!("fatal: [{dead_name}]: UNREACHABLE!")),
+        "{run}"
+    );
+}
+
+#[test]
+fn roles_includes_tags_and_limit() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(0), lab.host(1));
+    lab.write(
+        "roles/web/defaults/main.yml",
+        "web_port: 80\ngreeting: hello\n",
+    );
+    lab.write(
+        "roles/web/tasks/main.yml",
+        "- name: role config\n  template: {src: web.conf.j2, dest: \"{{ base }}/web.conf\"}\n  notify: web changed\n- include_tasks: extra.yml\n",
+    );
+    lab.write(
+        "roles/web/tasks/extra.yml",
+        "- name: included from the role\n  copy: {content: \"extra {{ web_port }}\\n\", dest: \"{{ base }}/extra\"}\n",
+    );
+    lab.write(
+        "roles/web/templates/web.conf.j2",
+        "greeting={{ greeting }}\nport={{ web_port }}\n",
+    );
+    lab.write(
+        "roles/web/handlers/main.yml",
+        "- name: web changed\n  copy: {content: \"handled\\n\", dest: \"{{ base }}/handled\"}\n",
+    );
+    lab.write(
+        "more.yml",
+        "- name: imported task\n  copy: {content: \"imported\\n\", dest: \"{{ base }}/imported\"}\n  tags: [imp]\n",
+    );
+    let playbook = r#"
+- hosts: targets
+  gather_facts: false
+  vars:
+    base: "{{ out }}/{{ inventory_hostname }}"
+  pre_tasks:
+    - file: {path: "{{ base }}", state: directory}
+      tags: [always]
+  roles:
+    - role: web
+      web_port: 8080
+      tags: [web]
+  tasks:
+    - import_tasks: more.yml
+    - name: untagged task
+      copy: {content: "plain\n", dest: "{{ base }}/plain"}
+    - include_tasks: per_item.yml
+      loop: [a, b]
+      loop_control: {loop_var: letter}
+"#;
+    lab.write(
+        "per_item.yml",
+        "- name: per item\n  copy: {content: \"{{ letter }}\\n\", dest: \"{{ base }}/inc-{{ letter }}\"}\n",
+    );
+    let run = lab.play(playbook, &["--tags", "web", "--limit", &h1]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(
+        lab.file(0, "web.conf").as_deref(),
+        Some("greeting=hello\nport=8080\n")
+    );
+    assert_eq!(lab.file(0, "extra").as_deref(), Some("extra 8080\n"));
+    assert_eq!(lab.file(0, "handled").as_deref(), Some("handled\n"));
+    assert_eq!(lab.file(0, "imported"), None, "not selected by --tags web");
+    assert_eq!(lab.file(0, "plain"), None);
+    assert_eq!(lab.file(1, "web.conf"), None, "not in --limit");
+    assert!(!run.stdout.contains(&h2), "{run}");
+    assert!(run.stdout.contains("TASK [web : role config]"), "{run}");
+
+    let run = lab.play(playbook, &["--skip-tags", "web"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(lab.file(1, "imported").as_deref(), Some("imported\n"));
+    assert_eq!(lab.file(1, "plain").as_deref(), Some("plain\n"));
+    assert_eq!(lab.file(1, "inc-a").as_deref(), Some("a\n"));
+    assert_eq!(lab.file(1, "inc-b").as_deref(), Some("b\n"));
+    assert_eq!(lab.file(1, "web.conf"), None);
+}
+
+#[test]
+fn check_mode_changes_nothing_and_diff_shows_the_change() {
+    let lab = Lab::new(1);
+    let h1 = lab.host(0);
+    let base = lab.out().join(&h1);
+    fs::create_dir_all(&base).unwrap();
+    fs::write(base.join("conf"), "a=1\nb=2\n").unwrap();
+    let playbook = r#"
+- hosts: targets
+  gather_facts: false
+  tasks:
+    - lineinfile: {path: "{{ out }}/{{ inventory_hostname }}/conf", regexp: '^b=', line: "b=3"}
+    - copy: {content: "new\n", dest: "{{ out }}/{{ inventory_hostname }}/new"}
+"#;
+    let run = lab.play(playbook, &["--check", "--diff"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(fs::read_to_string(base.join("conf")).unwrap(), "a=1\nb=2\n");
+    assert!(!base.join("new").exists());
+    assert_eq!(run.recap(&h1), [2, 2, 0, 0, 0, 0, 0]);
+    assert!(
+        run.stdout.contains("-b=2") && run.stdout.contains("+b=3"),
+        "{run}"
+    );
+}
+
+#[test]
+fn become_runs_tasks_as_root_through_sudo() {
+    let login = "fleet_become";
+    let exists = Command::new("id")
+        .arg(login)
+        .output()
+        .unwrap()
+        .status
+        .success();
+    if !exists {
+        assert!(Command::new("useradd")
+            .args(["-m", "-s", "/bin/sh", login])
+            .status()
+            .unwrap()
+            .success());
+    }
+    // A usable (not locked) account without a password: key logins only.
+    assert!(Command::new("usermod")
+        .args(["-p", "*", login])
+        .status()
+        .unwrap()
+        .success());
+    fs::write(
+        format!("/etc/sudoers.d/{login}"),
+        format!("{login} ALL=(ALL) NOPASSWD: ALL\n"),
+    )
+    .unwrap();
+    let lab = Lab::new(1);
+    // sshd reads authorized_keys as the login user.
+    for t in &lab.targets {
+        Command::new("chmod")
+            .arg("755")
+            .arg(t.dir())
+            .status()
+            .unwrap();
+        Command::new("chmod")
+            .arg("644")
+            .arg(t.dir().join("authorized_keys"))
+            .status()
+            .unwrap();
+    }
+    let playbook = format!(
+        r#"
+- hosts: targets
+  gather_facts: false
+  remote_user: {login}
+  vars:
+    ansible_user: {login}
+  tasks:
+    - command: id -un
+      register: plain
+    - command: id -un
+      register: elevated
+      become: true
+    - name: root-owned file
+      become: true
+      copy: {{content: "x\n", dest: "{{{{ out }}}}/{{{{ inventory_hostname }}}}-root", mode: "0600"}}
+    - assert:
+        that:
+          - plain.stdout == "{login}"
+          - elevated.stdout == "root"
+"#
+    );
+    let run = lab.play(&playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let meta = fs::metadata(lab.out().join(format!("{}-root", lab.host(0)))).unwrap();
+    assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), 0);
+}
+
+#[test]
+fn parse_errors_name_file_line_and_column_and_nothing_runs() {
+    let lab = Lab::new(1);
+    let run = lab.play(
+        "- hosts: targets\n  gather_facts: false\n  tasks:\n    - name: fine\n      file: {path: \"{{ out }}/touched\", state: touch}\n    - name: typo\n      cpoy: {content: x, dest: /tmp/x}\n",
+        &[],
+    );
+    assert_ne!(run.code, Some(0), "{run}");
+    assert!(run.stderr.contains("site.yml:7:7"), "{run}");
+    assert!(run.stderr.contains("cpoy"), "{run}");
+    assert!(!lab.out().join("touched").exists(), "nothing may run");
+    let check = lab.fleet(&["check", lab.path("site.yml").to_str().unwrap()]);
+    assert_eq!(check.code, Some(1), "{check}");
+    assert!(check.stderr.contains("site.yml:7:7"), "{check}");
+}
+
+#[test]
+fn adhoc_exec_and_inventory_graph() {
+    let lab = Lab::new(2);
+    let run = lab.fleet(&[
+        "exec",
+        "targets",
+        "-i",
+        "inventory.yml",
+        "-a",
+        "echo hi-{{ inventory_hostname }}",
+    ]);
+    assert_eq!(run.code, Some(0), "{run}");
+    for i in 0..2 {
+        assert!(run.stdout.contains(&format!("hi-{}", lab.host(i))), "{run}");
+    }
+    let graph = lab.fleet(&["inventory", "-i", "inventory.yml", "--graph"]);
+    assert!(graph.stdout.contains("@targets:"), "{graph}");
+    assert!(
+        graph.stdout.contains(&format!("|  |--{}", lab.host(1))),
+        "{graph}"
+    );
+}

@@ -1,0 +1,147 @@
+//! `fleet run --via`: a playbook whose every connection goes through the real bastion, with one
+//! TOTP prompt for the whole run; the bastion's policy decides which hosts fleet may reach and
+//! its command log shows what fleet ran.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+const FLEET: &str = env!("CARGO_BIN_EXE_fleet");
+
+#[test]
+fn a_playbook_through_the_bastion_is_authorized_logged_and_asks_one_code() {
+    let bin = e2e::workspace_binary("bastion");
+    let mut lab = e2e::Lab::new(
+        &bin,
+        &[("web1", &["web"]), ("web2", &["web"]), ("db1", &["db"])],
+    );
+    lab.bastion.write_policies(
+        "roles:\n  - name: deploy\n    members: [alice]\n    hosts: [\"web*\"]\n    logins: [root]\n    channels: [exec]\n",
+    );
+    let alice = lab.bastion.add_user("alice", true);
+    lab.serve();
+
+    let home = tempfile::tempdir().unwrap();
+    let ssh_dir = home.path().join(".ssh");
+    fs::create_dir_all(&ssh_dir).unwrap();
+    let host_pub = Command::new("ssh-keygen")
+        .arg("-y")
+        .arg("-f")
+        .arg(lab.bastion.data_dir().join("host_key"))
+        .output()
+        .unwrap();
+    fs::write(
+        ssh_dir.join("known_hosts"),
+        format!(
+            "[127.0.0.1]:{} {}",
+            lab.bastion.port(),
+            String::from_utf8_lossy(&host_pub.stdout)
+        ),
+    )
+    .unwrap();
+    let (code, _) = e2e::fresh_code(alice.totp_secret.as_deref().unwrap());
+    let asked = home.path().join("asked");
+    let askpass = home.path().join("askpass.sh");
+    fs::write(
+        &askpass,
+        format!(
+            "#!/bin/sh\necho \"$1\" >> '{}'\necho {code}\n",
+            asked.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(&askpass, fs::Permissions::from_mode(0o755)).unwrap();
+
+    let out_dir = home.path().join("out");
+    let inventory = home.path().join("inventory.ini");
+    fs::write(
+        &inventory,
+        "[web]\nweb1\nweb2\n[db]\ndb1\n[all:vars]\nansible_user=root\n",
+    )
+    .unwrap();
+    let playbook = home.path().join("site.yml");
+    fs::write(
+        &playbook,
+        format!(
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: marker\n      copy:\n        content: \"deployed {{{{ inventory_hostname }}}}\\n\"\n        dest: {}/{{{{ inventory_hostname }}}}.txt\n    - name: who\n      command: id -un\n      register: who\n    - assert:\n        that: [\"who.stdout == 'root'\"]\n",
+            out_dir.display()
+        ),
+    )
+    .unwrap();
+    fs::create_dir_all(&out_dir).unwrap();
+
+    let via = format!("alice@127.0.0.1:{}", lab.bastion.port());
+    let out = Command::new(FLEET)
+        .args(["run"])
+        .arg(&playbook)
+        .arg("-i")
+        .arg(&inventory)
+        .args(["--via", &via, "--private-key"])
+        .arg(&alice.key.private)
+        .env("HOME", home.path())
+        .env("SSH_ASKPASS", &askpass)
+        .env("SSH_ASKPASS_REQUIRE", "force")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // db1 is not granted: unreachable through the bastion, the others succeed.
+    assert_eq!(out.status.code(), Some(4), "{stdout}\n{stderr}");
+    assert_eq!(
+        fs::read_to_string(out_dir.join("web1.txt")).unwrap(),
+        "deployed web1\n"
+    );
+    assert_eq!(
+        fs::read_to_string(out_dir.join("web2.txt")).unwrap(),
+        "deployed web2\n"
+    );
+    assert!(!out_dir.join("db1.txt").exists());
+    assert!(stdout.contains("fatal: [db1]: UNREACHABLE!"), "{stdout}");
+    let recap_line = |host: &str| {
+        stdout
+            .lines()
+            .find(|l| l.starts_with(host) && l.contains(" : ok="))
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert_eq!(
+        recap_line("web1"),
+        "web1 : ok=3 changed=2 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0"
+    );
+    assert_eq!(
+        recap_line("db1"),
+        "db1 : ok=0 changed=0 unreachable=1 failed=0 skipped=0 rescued=0 ignored=0"
+    );
+    // One code for the whole run.
+    let prompts = fs::read_to_string(&asked).unwrap();
+    assert_eq!(prompts.lines().count(), 1, "{prompts}");
+
+    // The bastion saw and logged each task's command on each granted host, and denied db1.
+    let logged = lab.bastion.json_lines(&["commands", "--json"]);
+    for host in ["web1", "web2"] {
+        let cmds: Vec<&str> = logged
+            .iter()
+            .filter(|c| c["host"] == host)
+            .filter_map(|c| c["command"].as_str())
+            .collect();
+        assert!(
+            cmds.iter().any(|c| c.contains("id -un")
+                || c.contains("'id' '-un'")
+                || c.contains("id' '-un")),
+            "{host}: {cmds:?}"
+        );
+        assert!(cmds.len() >= 2, "{host}: {cmds:?}");
+    }
+    let denials: Vec<_> = lab
+        .bastion
+        .audit_events()
+        .into_iter()
+        .filter(|e| e["event"] == "policy_deny" || e["event"] == "access_denied")
+        .collect();
+    assert!(
+        denials.iter().any(|e| e.to_string().contains("db1")),
+        "{denials:?}"
+    );
+}
