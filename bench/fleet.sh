@@ -34,6 +34,7 @@ cleanup() {
   rm -rf "$T"
 }
 trap cleanup EXIT
+trap "exit 143" INT TERM
 mkdir -p /run/sshd "$ROOT/target"
 
 ensure_venv() {
