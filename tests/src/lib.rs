@@ -1,4 +1,4 @@
-//! End-to-end test harness for the `bastion` binary.
+//! End-to-end test harness for the `bastion` and `fleet` binaries.
 //!
 //! Everything here is real: targets are OpenSSH `sshd` processes on their own loopback
 //! addresses (127.0.1.N), users are the OpenSSH `ssh`/`scp`/`sftp` clients, and the bastion
@@ -7,6 +7,7 @@
 
 pub mod bastion;
 pub mod client;
+pub mod fleet;
 pub mod lab;
 pub mod net;
 pub mod proc;

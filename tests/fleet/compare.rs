@@ -1,0 +1,120 @@
+//! Same playbook, same results: each playbook runs under `ansible-playbook` (the reference)
+//! on one lab and under `fleet run` on another lab of the same size, twice. After each run the
+//! exit codes, the PLAY RECAP counts per host and the files the playbook left on the targets
+//! (content and mode, host names normalized) must be equal; the second run checks idempotence.
+
+use std::path::PathBuf;
+
+use e2e::fleet::{self, diff_recaps, diff_snapshots, FleetLab};
+
+/// Hosts per lab: enough for per-host differences (one host fails, one is skipped).
+const HOSTS: usize = 3;
+
+fn compare(playbook: PathBuf, extra: &[&str]) {
+    let reference = FleetLab::new(HOSTS);
+    let candidate = FleetLab::new(HOSTS).with_fleet_bin(env!("CARGO_BIN_EXE_fleet"));
+    let mut report = Vec::new();
+    for round in ["first run", "second run (idempotence)"] {
+        let want = reference.play_ansible(&playbook, extra);
+        let want_recap = reference.recap(&want.stdout);
+        assert!(
+            want.success() && want_recap.len() == HOSTS,
+            "the reference ansible-playbook run failed ({round}); the test itself is broken:\n{want}"
+        );
+        let got = candidate.play_fleet(&playbook, extra);
+        let got_recap = candidate.recap(&got.stdout);
+        let mut problems = Vec::new();
+        if got.code != want.code {
+            problems.push(format!(
+                "exit code {:?}, ansible-playbook {:?}",
+                got.code, want.code
+            ));
+        }
+        for line in diff_recaps(&want_recap, &got_recap) {
+            problems.push(format!("recap {line}"));
+        }
+        let files = diff_snapshots(&reference.samples_snapshot(), &candidate.samples_snapshot());
+        for line in files {
+            problems.push(format!("file {line}"));
+        }
+        if !problems.is_empty() {
+            report.push(format!(
+                "== {round}:\n  {}\n--- fleet stdout ---\n{}\n--- fleet stderr ---\n{}\n\
+                 --- ansible-playbook stdout ---\n{}",
+                problems.join("\n  "),
+                candidate.normalize(&got.stdout),
+                candidate.normalize(&got.stderr),
+                reference.normalize(&want.stdout),
+            ));
+        }
+    }
+    assert!(
+        report.is_empty(),
+        "fleet differs from ansible-playbook on {}:\n{}",
+        playbook.display(),
+        report.join("\n")
+    );
+}
+
+fn sample(name: &str) -> PathBuf {
+    fleet::samples_dir().join(name)
+}
+
+fn fixture(name: &str) -> PathBuf {
+    fleet::fixtures_dir().join(name)
+}
+
+#[test]
+fn sample_basic() {
+    compare(sample("basic.yml"), &[]);
+}
+
+#[test]
+fn sample_webapp() {
+    compare(sample("webapp.yml"), &[]);
+}
+
+/// Every playbook in the samples directory has its own test above.
+#[test]
+fn every_sample_is_compared() {
+    let mut found: Vec<String> = std::fs::read_dir(fleet::samples_dir())
+        .expect("read samples dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".yml") || n.ends_with(".yaml"))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        ["basic.yml", "webapp.yml"],
+        "new sample playbooks need a test in tests/fleet/compare.rs"
+    );
+}
+
+#[test]
+fn handlers_and_loops() {
+    compare(fixture("handlers_loops.yml"), &[]);
+}
+
+#[test]
+fn facts_and_conditions() {
+    compare(fixture("facts_when.yml"), &[]);
+}
+
+#[test]
+fn blocks_and_includes() {
+    compare(fixture("blocks_includes.yml"), &[]);
+}
+
+#[test]
+fn text_files_and_templates() {
+    compare(fixture("text_files.yml"), &[]);
+}
+
+#[test]
+fn tags_select_tasks() {
+    compare(
+        fixture("tags.yml"),
+        &["--tags", "config,debug", "--skip-tags", "slow"],
+    );
+}
