@@ -94,7 +94,6 @@ fn assert(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Value) -> Mo
         Some(other) => vec![text(other)],
         None => return ModuleResult::fail("missing required arguments: that"),
     };
-    let quiet = args.get("quiet").and_then(Value::as_bool).unwrap_or(false);
     for cond in &that {
         match run.templar.eval_bool(cond, vars) {
             Ok(true) => {}
@@ -119,14 +118,9 @@ fn assert(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Value) -> Mo
         .get("success_msg")
         .map(text)
         .unwrap_or_else(|| "All assertions passed".into());
-    let r = ModuleResult {
+    ModuleResult {
         msg: Some(msg),
         ..ModuleResult::ok()
-    };
-    if quiet {
-        r
-    } else {
-        r.with("evaluated_to", true)
     }
 }
 

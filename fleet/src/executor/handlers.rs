@@ -63,21 +63,12 @@ fn answers_to(handler: &Handler<'_>, notified: &str) -> bool {
 pub async fn flush(run: &Run, pctx: &PlayCtx<'_>, hosts: &Hosts, ids: &[usize]) {
     let handlers = collect(pctx.play);
     for handler in &handlers {
+        // Several handlers may listen to one topic: a notification stays until the flush ends.
         let mut targets = Vec::new();
         for &i in ids {
-            let mut h = hosts.states[i].lock().await;
-            let hit = h.notified.iter().any(|n| answers_to(handler, n));
-            if hit && h.active() {
+            let h = hosts.states[i].lock().await;
+            if h.active() && h.notified.iter().any(|n| answers_to(handler, n)) {
                 targets.push(i);
-            }
-            if hit {
-                let remaining: Vec<String> = h
-                    .notified
-                    .iter()
-                    .filter(|n| !answers_to(handler, n))
-                    .cloned()
-                    .collect();
-                h.notified = remaining;
             }
         }
         if targets.is_empty() {
@@ -98,5 +89,10 @@ pub async fn flush(run: &Run, pctx: &PlayCtx<'_>, hosts: &Hosts, ids: &[usize]) 
             &scope,
         )
         .await;
+    }
+    for &i in ids {
+        let mut h = hosts.states[i].lock().await;
+        h.notified
+            .retain(|n| !handlers.iter().any(|handler| answers_to(handler, n)));
     }
 }

@@ -190,15 +190,7 @@ pub async fn run_on_host(
         }
     }
     finish(
-        run,
-        task,
-        host,
-        results,
-        looped,
-        ignore,
-        no_log,
-        delegated,
-        scope,
+        run, task, host, results, looped, ignore, no_log, delegated, scope,
     )
 }
 
@@ -651,6 +643,10 @@ fn finish(
         Outcome::Ignored => {
             host.stats.ok += 1;
             host.stats.ignored += 1;
+            // An ignored failure that changed the host still counts as changed.
+            if registered.get("changed").and_then(Value::as_bool) == Some(true) {
+                host.stats.changed += 1;
+            }
         }
         Outcome::Unreachable => {
             host.stats.unreachable += 1;
@@ -660,6 +656,13 @@ fn finish(
             host.failed = true;
             if scope.rescuable {
                 host.failure_rescuable = true;
+                // What `rescue:` sections read about the failure.
+                host.runtime_vars.insert(
+                    "ansible_failed_task".into(),
+                    json!({"name": task.name.clone().unwrap_or_default(), "action": task.action}),
+                );
+                host.runtime_vars
+                    .insert("ansible_failed_result".into(), registered.clone());
             } else {
                 host.stats.failed += 1;
             }

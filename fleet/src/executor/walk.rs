@@ -398,6 +398,13 @@ async fn run_meta(
         .to_string();
     match what.as_str() {
         "flush_handlers" => {
+            if task.name.is_some() {
+                run.report(Event::TaskStart {
+                    name: banner(run, pctx, task, scope),
+                    handler: false,
+                    hosts: ids.len(),
+                });
+            }
             super::handlers::flush(run, pctx, hosts, ids).await;
             Flow::Continue
         }
@@ -498,6 +505,15 @@ async fn run_include(
         .parent()
         .unwrap_or(Path::new(""))
         .to_path_buf();
+    // Ansible shows the include as a task of its own: `included: FILE for HOSTS`, one `ok` each.
+    if !groups.is_empty() {
+        run.report(Event::TaskStart {
+            name: banner(run, pctx, task, scope),
+            handler: scope.handler,
+            hosts: ids.len(),
+        });
+    }
+    let mut resolved = Vec::new();
     for (file, item, group) in groups {
         let candidates = [
             base.join(&file),
@@ -511,6 +527,23 @@ async fn run_include(
             .find(|p| p.is_file())
             .cloned()
             .unwrap_or_else(|| base.join(&file));
+        let mut names = Vec::new();
+        for &i in &group {
+            let mut h = hosts.states[i].lock().await;
+            h.stats.ok += 1;
+            names.push(h.name.clone());
+        }
+        run.report(Event::Included {
+            file: std::fs::canonicalize(&path)
+                .unwrap_or_else(|_| path.clone())
+                .display()
+                .to_string(),
+            hosts: names,
+            item_label: item.as_ref().map(super::loops::item_label),
+        });
+        resolved.push((path, item, group));
+    }
+    for (path, item, group) in resolved {
         let items = match parse_task_file(&path, &pctx.play.base_dir, false, &run.parse_options) {
             Ok(items) => items,
             Err(e) => {

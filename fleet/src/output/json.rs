@@ -97,6 +97,11 @@ impl<W: Write + Send> Reporter for JsonReporter<W> {
                 json!({"event": "task_start", "name": name, "handler": handler, "hosts": hosts})
             }
             Event::Result(r) => self.result(r),
+            Event::Included {
+                file,
+                hosts,
+                item_label,
+            } => json!({"event": "included", "file": file, "hosts": hosts, "item": item_label}),
             Event::NoMoreHosts => json!({"event": "no_more_hosts"}),
             Event::Warning(msg) => json!({"event": "warning", "msg": msg}),
             Event::Recap(stats) => {

@@ -81,6 +81,13 @@ pub enum Event {
     },
     /// One host (or loop item) finished.
     Result(Box<HostResult>),
+    /// Hosts included a task file (`included: FILE for h1, h2`), counted `ok` for each.
+    Included {
+        file: String,
+        hosts: Vec<String>,
+        /// The loop item, for includes in a loop (`=> (item=x)`).
+        item_label: Option<String>,
+    },
     /// The play has no hosts left to run on (`NO MORE HOSTS LEFT`).
     NoMoreHosts,
     /// A warning (`[WARNING]: ...`).

@@ -324,6 +324,20 @@ impl<W: Write + Send> Reporter for TextReporter<W> {
                 });
             }
             Event::Result(r) => self.result(r),
+            Event::Included {
+                file,
+                hosts,
+                item_label,
+            } => {
+                let item = item_label
+                    .as_ref()
+                    .map(|l| format!(" => (item={l})"))
+                    .unwrap_or_default();
+                self.display(
+                    &format!("included: {file} for {}{item}", hosts.join(", ")),
+                    Some(color::SKIP),
+                );
+            }
             Event::NoMoreHosts => {
                 self.task = None;
                 self.banner("NO MORE HOSTS LEFT");
