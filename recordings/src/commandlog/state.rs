@@ -334,12 +334,17 @@ impl Core {
         (self.line.cursor() >= end && self.line.text_before(end) == prompt).then_some(end)
     }
 
-    /// The row's text after the last known prompt, if the row starts with it.
+    /// The row's text after the last known prompt, if the row holds it. Usually the row starts
+    /// with the prompt, but what the terminal driver echoed while the shell was busy (control
+    /// keys typed ahead show as `^[[D`) can stand before it: the shell draws its prompt after
+    /// that text, believing itself at the row's start.
     fn after_prompt(&self) -> Option<String> {
         let prompt = self.prompt.as_deref()?;
         let row = self.line.text_before(MAX_CELLS);
-        row.strip_prefix(prompt)
-            .map(|rest| rest.trim_end().to_string())
+        let rest = row
+            .strip_prefix(prompt)
+            .or_else(|| row.find(prompt).map(|i| &row[i + prompt.len()..]))?;
+        Some(rest.trim_end().to_string())
     }
 
     fn judge(&self, s: &Submission) -> Verdict {

@@ -32,7 +32,11 @@ fn load(path: &Path) -> Session {
         .expect("events")
         .iter()
         .map(|e| {
-            let dir = if e[0] == "i" { Dir::In } else { Dir::Out };
+            let dir = match e[0].as_str() {
+                Some("i") => Dir::In,
+                Some("w") => Dir::Resize,
+                _ => Dir::Out,
+            };
             (dir, e[1].as_str().expect("chunk").as_bytes().to_vec())
         })
         .collect();

@@ -10,6 +10,8 @@ pub const AFTER_ENTER: &str = "\r\n\x1b[?2004l\r";
 pub enum Dir {
     In,
     Out,
+    /// The terminal's new width in columns, as decimal text.
+    Resize,
 }
 
 /// A scripted session: input and output chunks in the order the proxy sees them.
@@ -84,6 +86,14 @@ pub fn replay(session: &Session, bytewise: bool) -> Replay {
     let mut pending = Vec::new();
     for (n, (dir, bytes)) in session.steps.iter().enumerate() {
         let at = n as f64;
+        if let Dir::Resize = dir {
+            let cols = std::str::from_utf8(bytes)
+                .expect("width")
+                .parse()
+                .expect("width");
+            log.set_width(cols);
+            continue;
+        }
         let chunks: Vec<&[u8]> = if bytewise {
             bytes.chunks(1).collect()
         } else {
@@ -93,6 +103,7 @@ pub fn replay(session: &Session, bytewise: bool) -> Replay {
             commands.extend(match dir {
                 Dir::In => log.input(at, chunk),
                 Dir::Out => log.output(at, chunk),
+                Dir::Resize => unreachable!("handled above"),
             });
             pending.push(log.pending_line());
         }
