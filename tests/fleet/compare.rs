@@ -11,10 +11,24 @@ use e2e::fleet::{self, diff_recaps, diff_snapshots, FleetLab};
 const HOSTS: usize = 3;
 
 fn compare(playbook: PathBuf, extra: &[&str]) {
+    compare_rounds(playbook, extra, &[FIRST_RUN, SECOND_RUN]);
+}
+
+/// One run of the playbook on both labs: its name and the options it adds.
+type Round = (&'static str, &'static [&'static str]);
+
+const FIRST_RUN: Round = ("first run", &[]);
+const SECOND_RUN: Round = ("second run (idempotence)", &[]);
+/// Check mode on clean targets: what would change, and nothing written.
+const CHECK_RUN: Round = ("check run (--check --diff)", &["--check", "--diff"]);
+
+fn compare_rounds(playbook: PathBuf, extra: &[&str], rounds: &[Round]) {
     let reference = FleetLab::new(HOSTS);
     let candidate = FleetLab::new(HOSTS).with_fleet_bin(env!("CARGO_BIN_EXE_fleet"));
     let mut report = Vec::new();
-    for round in ["first run", "second run (idempotence)"] {
+    for (round, options) in rounds {
+        let extra: Vec<&str> = extra.iter().chain(options.iter()).copied().collect();
+        let extra = extra.as_slice();
         let want = reference.play_ansible(&playbook, extra);
         let want_recap = reference.recap(&want.stdout);
         assert!(
@@ -116,5 +130,14 @@ fn tags_select_tasks() {
     compare(
         fixture("tags.yml"),
         &["--tags", "config,debug", "--skip-tags", "slow"],
+    );
+}
+
+#[test]
+fn every_module_checked_applied_and_idempotent() {
+    compare_rounds(
+        fixture("modules.yml"),
+        &[],
+        &[CHECK_RUN, FIRST_RUN, SECOND_RUN],
     );
 }

@@ -259,7 +259,8 @@ async fn run_task(
             &scope.role_vars(),
             &effective.vars,
         ));
-        flag(run, &effective.run_once, &vars, false).unwrap_or(false)
+        // `pause` bypasses the host loop in Ansible: it runs (and counts) for the first host.
+        task.action == "pause" || flag(run, &effective.run_once, &vars, false).unwrap_or(false)
     };
     let targets: &[usize] = if run_once { &ids[..1] } else { ids };
     let any_fatal = {

@@ -20,6 +20,7 @@ const SCRIPT: &str = r#"
 [ -r "$P" ] || { echo "missing no read permission on remote file"; exit 0; }
 _sum=$(sha1sum < "$P" | cut -c1-40)
 echo "sum $_sum"
+echo "mode $(stat -L -c %a -- "$P")"
 if [ "$_sum" != "$HAVE" ]; then fleet_blob "$P"; echo "data"; fi
 "#;
 
@@ -48,6 +49,13 @@ impl Module for Fetch {
     }
 
     async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+        if ctx.check_mode {
+            // As Ansible's fetch action: it does not run in check mode at all.
+            return Ok(ModuleResult {
+                msg: Some("check mode not (yet) supported for this module".into()),
+                ..ModuleResult::ok().with("skipped", true)
+            });
+        }
         let src = args::text(args, &["src"]).unwrap_or_default();
         let dest_arg = args::text(args, &["dest"]).unwrap_or_default();
         let flags = (|| {
@@ -104,12 +112,11 @@ impl Module for Fetch {
         let data = find(&records, "data")
             .and_then(|r| r.blob.clone())
             .unwrap_or_default();
-        if !ctx.check_mode {
-            if let Err(e) = write_local(&dest, &data) {
-                return Ok(ModuleResult::fail(format!(
-                    "Failed to write {dest_text}: {e}"
-                )));
-            }
+        let mode = find(&records, "mode").and_then(|r| u32::from_str_radix(r.rest.trim(), 8).ok());
+        if let Err(e) = write_local(&dest, &data, mode) {
+            return Ok(ModuleResult::fail(format!(
+                "Failed to write {dest_text}: {e}"
+            )));
         }
         let new_sum = sha1_hex(&data);
         if validate && new_sum != sum {
@@ -152,7 +159,11 @@ fn local_dest(src: &str, dest: &str, flat: bool, host: &str, base: Option<&PathB
     }
 }
 
-fn write_local(dest: &Path, data: &[u8]) -> std::io::Result<()> {
+/// Writes the fetched bytes atomically. Like OpenSSH's sftp download (which ansible-playbook
+/// uses), a new file gets the remote file's permission bits less the umask, owner-writable;
+/// an existing file keeps its mode.
+fn write_local(dest: &Path, data: &[u8], remote_mode: Option<u32>) -> std::io::Result<()> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let dir = dest.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let tmp = dir.join(format!(
@@ -160,7 +171,21 @@ fn write_local(dest: &Path, data: &[u8]) -> std::io::Result<()> {
         dest.file_name().unwrap_or_default().to_string_lossy(),
         std::process::id()
     ));
-    std::fs::write(&tmp, data)?;
+    let existing = std::fs::metadata(dest)
+        .ok()
+        .map(|m| m.permissions().mode() & 0o7777);
+    let create_mode = remote_mode.map_or(0o666, |m| (m & 0o777) | 0o200);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(create_mode)
+        .open(&tmp)?;
+    std::io::Write::write_all(&mut file, data)?;
+    drop(file);
+    if let Some(mode) = existing {
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(mode))?;
+    }
     std::fs::rename(&tmp, dest)
 }
 
@@ -201,7 +226,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn missing_files_fail_unless_told_not_to_and_check_mode_writes_nothing() {
+    async fn missing_files_fail_unless_told_not_to_and_check_mode_skips() {
         let mut h = Harness::new();
         let r = h
             .run(
@@ -230,7 +255,29 @@ mod tests {
                 json!({"src": h.path("f"), "dest": h.path("out"), "flat": true}),
             )
             .await;
-        assert!(r.changed);
+        assert!(
+            !r.changed && r.to_json()["skipped"] == true,
+            "{:?}",
+            r.to_json()
+        );
         assert!(!h.root().join("out").exists());
+    }
+
+    #[tokio::test]
+    async fn a_new_local_copy_takes_the_remote_mode_and_an_existing_one_keeps_its_own() {
+        use std::os::unix::fs::PermissionsExt;
+        let h = Harness::new();
+        let remote = h.path("secret");
+        fs::write(&remote, "s\n").unwrap();
+        fs::set_permissions(&remote, fs::Permissions::from_mode(0o640)).unwrap();
+        let mode = |p: &str| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        let args = json!({"src": remote, "dest": h.path("copy"), "flat": true});
+        assert!(h.run(&Fetch, args.clone()).await.changed);
+        assert_eq!(mode(&h.path("copy")), 0o640);
+        fs::set_permissions(h.path("copy"), fs::Permissions::from_mode(0o600)).unwrap();
+        fs::write(&remote, "changed\n").unwrap();
+        assert!(h.run(&Fetch, args).await.changed);
+        assert_eq!(fs::read_to_string(h.path("copy")).unwrap(), "changed\n");
+        assert_eq!(mode(&h.path("copy")), 0o600);
     }
 }
