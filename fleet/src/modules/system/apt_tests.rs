@@ -10,38 +10,13 @@ use super::*;
 const STAND_INS: &[(&str, &str)] = &[
     (
         "dpkg-query",
-        r#"#!/bin/sh
-for p; do :; done
-[ -e "$FLEETUT_STATE/installed/$p" ] || exit 1
-printf 'install ok installed|%s' "$(cat "$FLEETUT_STATE/installed/$p")"
-"#,
+        include_str!("../../../tests/stand-ins/dpkg-query"),
     ),
     (
         "apt-cache",
-        r#"#!/bin/sh
-[ -e "$FLEETUT_STATE/available/$2" ] && echo "  Candidate: $(cat "$FLEETUT_STATE/available/$2")"
-exit 0
-"#,
+        include_str!("../../../tests/stand-ins/apt-cache"),
     ),
-    (
-        "apt-get",
-        r#"#!/bin/sh
-d=$FLEETUT_STATE
-echo "apt-get $*" >> "$d/log"
-mode=
-for a; do
-  case $a in
-    -*|Dpkg::*|APT::*) ;;
-    update) echo "Hit:1 stand-in"; exit 0 ;;
-    install|remove) mode=$a ;;
-    *) if [ "$mode" = install ]; then
-         [ -e "$d/available/${a%%=*}" ] || { echo "E: Unable to locate package $a" >&2; exit 100; }
-         cp "$d/available/${a%%=*}" "$d/installed/${a%%=*}"; echo "Setting up $a"
-       elif [ "$mode" = remove ]; then rm -f "$d/installed/$a"; echo "Removing $a"; fi ;;
-  esac
-done
-"#,
-    ),
+    ("apt-get", include_str!("../../../tests/stand-ins/apt-get")),
 ];
 
 fn stand_ins(dir: &Path) -> Run {

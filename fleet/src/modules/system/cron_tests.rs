@@ -6,17 +6,7 @@ use super::super::testing::{run_with, Run};
 use super::*;
 
 /// A stand-in `crontab` (this machine may not have cron) keeping each user's table in a file.
-const STAND_IN_CRONTAB: &str = r#"#!/bin/sh
-u=$(id -un)
-if [ "$1" = -u ]; then u=$2; shift 2; fi
-f="$FLEETUT_STATE/$u"
-if [ "$1" = -l ]; then
-  [ -e "$f" ] || { echo "no crontab for $u" >&2; exit 1; }
-  cat "$f"
-else
-  cat "$1" > "$f"
-fi
-"#;
+const STAND_IN_CRONTAB: &str = include_str!("../../../tests/stand-ins/crontab");
 
 fn stand_in(dir: &Path, check: bool) -> Run {
     use std::os::unix::fs::PermissionsExt;

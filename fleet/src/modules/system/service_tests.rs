@@ -7,32 +7,9 @@ use super::*;
 
 /// A stand-in `systemctl` (and `service`) keeping unit state in files: `units/NAME` marks a known
 /// unit, `active/NAME` a running one, `enabled/NAME` an enabled one; every change is logged.
-const STAND_IN_SYSTEMCTL: &str = r#"#!/bin/sh
-d=$FLEETUT_STATE
-log() { echo "$*" >> "$d/log"; }
-case $1 in
-  show) u=$4; [ -e "$d/units/$u" ] && echo LoadState=loaded || echo LoadState=not-found ;;
-  is-active) if [ -e "$d/active/$2" ]; then echo active; else echo inactive; exit 3; fi ;;
-  is-enabled) if [ -e "$d/enabled/$2" ]; then echo enabled; else echo disabled; exit 1; fi ;;
-  start|restart) [ -e "$d/units/$2" ] || { echo "Unit $2 not found." >&2; exit 5; }; touch "$d/active/$2"; log "$1 $2" ;;
-  stop) rm -f "$d/active/$2"; log "stop $2" ;;
-  reload) log "reload $2" ;;
-  enable) touch "$d/enabled/$2"; log "enable $2" ;;
-  disable) rm -f "$d/enabled/$2"; log "disable $2" ;;
-  daemon-reload) log daemon-reload ;;
-  *) echo "unknown $1" >&2; exit 1 ;;
-esac
-"#;
+const STAND_IN_SYSTEMCTL: &str = include_str!("../../../tests/stand-ins/systemctl");
 
-const STAND_IN_SERVICE: &str = r#"#!/bin/sh
-d=$FLEETUT_STATE
-case $2 in
-  status) [ -e "$d/active/$1" ] ;;
-  start|restart) touch "$d/active/$1"; echo "$2 $1" >> "$d/log" ;;
-  stop) rm -f "$d/active/$1"; echo "stop $1" >> "$d/log" ;;
-  *) exit 1 ;;
-esac
-"#;
+const STAND_IN_SERVICE: &str = include_str!("../../../tests/stand-ins/service");
 
 fn stand_in(dir: &Path, tool: &str, body: &str) -> Run {
     use std::os::unix::fs::PermissionsExt;

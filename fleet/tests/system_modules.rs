@@ -1,0 +1,189 @@
+//! System modules through real sshd targets: `apt`/`package`, `service`/`systemd` and `cron`
+//! against stand-in `apt-get`/`dpkg-query`/`apt-cache`, `systemctl`/`service` and `crontab`
+//! put first on the target's PATH (this machine has no systemd and may have no cron), and
+//! `user`/`group` on real accounts. Each is run in check mode, for real, and again: check
+//! mode reports the change and touches nothing, the real run changes, the second run does not.
+
+mod lab;
+
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use lab::Lab;
+
+/// Copies the stand-in tools into `dir/bin` and makes their state directories.
+fn stand_ins(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stand-ins");
+    for sub in [
+        "bin",
+        "units",
+        "active",
+        "enabled",
+        "available",
+        "installed",
+    ] {
+        fs::create_dir_all(dir.join(sub)).unwrap();
+    }
+    for entry in fs::read_dir(source).unwrap() {
+        let entry = entry.unwrap();
+        let bin = dir.join("bin").join(entry.file_name());
+        fs::copy(entry.path(), &bin).unwrap();
+        fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    fs::write(dir.join("units/web"), "").unwrap();
+    fs::write(dir.join("available/pkg-a"), "1.0").unwrap();
+    fs::write(dir.join("available/pkg-b"), "2.0").unwrap();
+}
+
+fn log(dir: &Path) -> String {
+    fs::read_to_string(dir.join("log")).unwrap_or_default()
+}
+
+#[test]
+fn apt_service_systemd_and_cron_against_stand_ins_on_the_targets_path() {
+    let lab = Lab::new(1);
+    let host = lab.host(0);
+    let state = lab.path("state");
+    stand_ins(&state);
+    let playbook = format!(
+        r#"
+- hosts: targets
+  gather_facts: false
+  environment:
+    PATH: "{state}/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    FLEETUT_STATE: "{state}"
+  tasks:
+    - name: install with apt
+      apt: {{name: pkg-a, state: present}}
+    - name: install with package
+      package: {{name: pkg-b}}
+    - name: start with service (no systemd here, so through the service tool)
+      service: {{name: web, state: started}}
+    - name: enable with systemd (already started by then, outside check mode)
+      systemd: {{name: web, state: started, enabled: true}}
+    - name: a cron job
+      cron: {{name: nightly, minute: "5", hour: "2", job: /bin/true}}
+"#,
+        state = state.display()
+    );
+
+    let check = lab.play(&playbook, &["--check"]);
+    assert_eq!(check.code, Some(0), "{check}");
+    assert_eq!(check.recap(&host), [5, 5, 0, 0, 0, 0, 0], "{check}");
+    assert_eq!(log(&state), "", "check mode ran a changing command");
+    assert!(fs::read_dir(state.join("installed"))
+        .unwrap()
+        .next()
+        .is_none());
+    assert!(!state.join("root").exists(), "check mode wrote the crontab");
+
+    let first = lab.play(&playbook, &[]);
+    assert_eq!(first.code, Some(0), "{first}");
+    assert_eq!(first.recap(&host), [5, 5, 0, 0, 0, 0, 0], "{first}");
+    assert_eq!(
+        fs::read_to_string(state.join("installed/pkg-a")).unwrap(),
+        "1.0"
+    );
+    assert_eq!(
+        fs::read_to_string(state.join("installed/pkg-b")).unwrap(),
+        "2.0"
+    );
+    assert!(state.join("active/web").exists() && state.join("enabled/web").exists());
+    let crontab = fs::read_to_string(state.join("root")).unwrap();
+    assert_eq!(crontab, "#Ansible: nightly\n5 2 * * * /bin/true\n");
+    let after_first = log(&state);
+    assert!(after_first.contains("start web") && after_first.contains("enable web"));
+
+    let second = lab.play(&playbook, &[]);
+    assert_eq!(second.code, Some(0), "{second}");
+    assert_eq!(second.recap(&host), [5, 0, 0, 0, 0, 0, 0], "{second}");
+    assert_eq!(log(&state), after_first, "the second run changed something");
+}
+
+/// Names of accounts made by this test, removed again on drop.
+struct Accounts(Vec<String>);
+
+impl Drop for Accounts {
+    fn drop(&mut self) {
+        for name in &self.0 {
+            let _ = Command::new("userdel").arg(name).output();
+            let _ = Command::new("groupdel").arg(name).output();
+        }
+    }
+}
+
+fn exists(db: &str, name: &str) -> bool {
+    Command::new("getent")
+        .args([db, name])
+        .output()
+        .unwrap()
+        .status
+        .success()
+}
+
+#[test]
+fn user_and_group_on_real_accounts() {
+    if !nix_is_root() {
+        eprintln!("skipped: user and group management needs root (CI runs as root)");
+        return;
+    }
+    let lab = Lab::new(1);
+    let host = lab.host(0);
+    let name = format!("fx{}", &lab::hex_id()[..8]);
+    let group = format!("{name}g");
+    let _cleanup = Accounts(vec![name.clone(), group.clone()]);
+    let present = format!(
+        r#"
+- hosts: targets
+  gather_facts: false
+  tasks:
+    - group: {{name: {name}g, state: present}}
+    - user: {{name: {name}, groups: [], shell: /bin/sh, create_home: false}}
+"#
+    );
+    let absent = format!(
+        r#"
+- hosts: targets
+  gather_facts: false
+  tasks:
+    - user: {{name: {name}, state: absent}}
+    - group: {{name: {name}g, state: absent}}
+"#
+    );
+    let check = lab.play(&present, &["--check"]);
+    assert_eq!(check.recap(&host), [2, 2, 0, 0, 0, 0, 0], "{check}");
+    assert!(!exists("group", &group) && !exists("passwd", &name));
+
+    let made = lab.play(&present, &[]);
+    assert_eq!(made.recap(&host), [2, 2, 0, 0, 0, 0, 0], "{made}");
+    assert!(exists("group", &group) && exists("passwd", &name));
+    let again = lab.play(&present, &[]);
+    assert_eq!(again.recap(&host), [2, 0, 0, 0, 0, 0, 0], "{again}");
+
+    let check_removal = lab.play(&absent, &["--check"]);
+    assert_eq!(
+        check_removal.recap(&host),
+        [2, 2, 0, 0, 0, 0, 0],
+        "{check_removal}"
+    );
+    assert!(exists("passwd", &name));
+    let removed = lab.play(&absent, &[]);
+    assert_eq!(removed.recap(&host), [2, 2, 0, 0, 0, 0, 0], "{removed}");
+    assert!(!exists("group", &group) && !exists("passwd", &name));
+    let removed_again = lab.play(&absent, &[]);
+    assert_eq!(
+        removed_again.recap(&host),
+        [2, 0, 0, 0, 0, 0, 0],
+        "{removed_again}"
+    );
+}
+
+fn nix_is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        .unwrap_or(false)
+}
