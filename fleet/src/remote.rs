@@ -41,6 +41,23 @@ pub enum RemoteError {
     /// The script ran longer than the command timeout.
     #[error("command timed out after {0:?}")]
     Timeout(Duration),
+    /// The operator stopped the run (Ctrl-C); the script was ended on the host.
+    #[error("interrupted by the user")]
+    Interrupted,
+}
+
+/// Tells running commands that the operator stopped the run: `true` is sent once, on Ctrl-C.
+pub type StopSignal = tokio::sync::watch::Receiver<bool>;
+
+/// Resolves once `stop` says the run was stopped; never, without a signal.
+pub async fn stopped(stop: Option<&StopSignal>) {
+    if let Some(stop) = stop {
+        let mut stop = stop.clone();
+        if stop.wait_for(|s| *s).await.is_ok() {
+            return;
+        }
+    }
+    std::future::pending::<()>().await
 }
 
 /// One request: a script for `sh`, optional bytes for its standard input, and privilege escalation.

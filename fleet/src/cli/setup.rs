@@ -15,6 +15,7 @@ use fleet::output::{
     AdhocOptions, AdhocReporter, JsonReporter, Reporter, TextOptions, TextReporter,
 };
 use fleet::playbook::ParseOptions;
+use fleet::remote::StopSignal;
 use fleet::template::Templar;
 
 use super::{extra_vars, Common};
@@ -51,7 +52,7 @@ fn parse_via(text: &str) -> Result<(String, String, u16)> {
     Ok((user.to_string(), host.to_string(), port))
 }
 
-async fn connector(common: &Common) -> Result<Connector> {
+async fn connector(common: &Common, stop: StopSignal) -> Result<Connector> {
     let checking = host_key_checking(common)?;
     let via = match &common.via {
         None => None,
@@ -62,6 +63,7 @@ async fn connector(common: &Common) -> Result<Connector> {
             opts.private_key = common.private_key.clone();
             opts.host_key_checking = checking;
             opts.connect_timeout = Duration::from_secs(common.timeout);
+            opts.stop = Some(stop.clone());
             let link = BastionLink::connect(&opts, CodeSource::Prompt)
                 .await
                 .map_err(|e| anyhow::anyhow!("bastion {text}: {e}"))?;
@@ -76,6 +78,7 @@ async fn connector(common: &Common) -> Result<Connector> {
         connect_timeout: Duration::from_secs(common.timeout),
         command_timeout: (common.command_timeout > 0)
             .then(|| Duration::from_secs(common.command_timeout)),
+        stop: Some(stop),
         via,
     })
 }
@@ -171,9 +174,10 @@ fn run_parsed(playbook: fleet::playbook::Playbook, common: &Common, adhoc: bool)
     let extra = extra_vars::parse_all(&common.extra_vars)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
+        let (stop_all, stop) = tokio::sync::watch::channel(false);
         let run = Arc::new(Run {
             templar: Templar::new(),
-            connector: connector(common).await?,
+            connector: connector(common, stop).await?,
             options: options(common)?,
             reporter: Mutex::new(reporter(common, adhoc)),
             parse_options: ParseOptions::default(),
@@ -183,6 +187,8 @@ fn run_parsed(playbook: fleet::playbook::Playbook, common: &Common, adhoc: bool)
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
                 watcher.interrupted.store(true, Ordering::Relaxed);
+                // Running commands end on their hosts; the run stops after them with a recap.
+                let _ = stop_all.send(true);
                 eprintln!("\n[ERROR]: User interrupted execution");
             }
         });

@@ -14,7 +14,7 @@ use super::ssh::{
     authenticate_with_keys, handshake, permission_denied, unreachable, ConnectOptions,
     HostKeyCheck, KeyAuth,
 };
-use crate::remote::{wrap_script, CmdOutput, Exec, Remote, RemoteError};
+use crate::remote::{stopped, wrap_script, CmdOutput, Exec, Remote, RemoteError};
 
 /// Where the bastion's one-time verification code (TOTP) comes from.
 #[derive(Debug, Clone)]
@@ -227,13 +227,22 @@ impl ViaBastion {
             (out, status)
         };
         let both = async { tokio::join!(send, receive) };
-        let finished = match self.link.opts.command_timeout {
-            Some(limit) => tokio::time::timeout(limit, both).await.map_err(|_| limit),
-            None => Ok(both.await),
+        let limited = async {
+            match self.link.opts.command_timeout {
+                Some(limit) => tokio::time::timeout(limit, both)
+                    .await
+                    .map_err(|_| RemoteError::Timeout(limit)),
+                None => Ok(both.await),
+            }
         };
-        // Closing the channel also makes the bastion end the target side of a timed-out task.
+        let finished = tokio::select! {
+            finished = limited => finished,
+            () = stopped(self.link.opts.stop.as_ref()) => Err(RemoteError::Interrupted),
+        };
+        // Closing the channel also makes the bastion end the target side of a timed-out or
+        // interrupted task.
         let _ = write.close().await;
-        let (sent, (mut out, status)) = finished.map_err(RemoteError::Timeout)?;
+        let (sent, (mut out, status)) = finished?;
         let Some(rc) = status else {
             let why = sent
                 .err()

@@ -13,7 +13,7 @@ use russh::keys::{PrivateKey, PrivateKeyWithHashAlg, PublicKey, PublicKeyOrCerti
 use russh::MethodKind;
 
 use super::known_hosts::{self, KnownHosts, Verdict};
-use crate::remote::RemoteError;
+use crate::remote::{RemoteError, StopSignal};
 
 /// Everything needed to reach one host.
 #[derive(Debug, Clone)]
@@ -34,6 +34,8 @@ pub struct ConnectOptions {
     pub host_key_checking: bool,
     /// known_hosts files to consult, in order.
     pub known_hosts: Vec<PathBuf>,
+    /// Ends a running command early when the operator stops the run.
+    pub stop: Option<StopSignal>,
 }
 
 impl ConnectOptions {
@@ -49,6 +51,7 @@ impl ConnectOptions {
             command_timeout: None,
             host_key_checking: true,
             known_hosts: known_hosts::default_files(),
+            stop: None,
         }
     }
 

@@ -6,7 +6,7 @@ use russh::{ChannelMsg, ChannelReadHalf, ChannelWriteHalf};
 
 use super::shell_session::{Chunk, ShellGone, ShellInput, ShellOutput, ShellSession};
 use super::ssh::{connect_and_login, unreachable, ConnectOptions, HostKeyCheck};
-use crate::remote::{CmdOutput, Exec, Remote, RemoteError};
+use crate::remote::{stopped, CmdOutput, Exec, Remote, RemoteError};
 
 /// The shell the serving session runs: plain `sh`, not a login shell, no PTY.
 const SHELL_COMMAND: &str = "exec /bin/sh";
@@ -121,11 +121,17 @@ impl Remote for SshRemote {
         let Some(mut served) = self.shell.take() else {
             return Err(self.shell_failed());
         };
-        let outcome = match self.opts.command_timeout {
-            Some(limit) => tokio::time::timeout(limit, served.session.run(&req))
-                .await
-                .map_err(|_| limit),
-            None => Ok(served.session.run(&req).await),
+        let limited = async {
+            match self.opts.command_timeout {
+                Some(limit) => tokio::time::timeout(limit, served.session.run(&req))
+                    .await
+                    .map_err(|_| RemoteError::Timeout(limit)),
+                None => Ok(served.session.run(&req).await),
+            }
+        };
+        let outcome = tokio::select! {
+            outcome = limited => outcome,
+            () = stopped(self.opts.stop.as_ref()) => Err(RemoteError::Interrupted),
         };
         match outcome {
             Ok(Ok(out)) => {
@@ -133,9 +139,9 @@ impl Remote for SshRemote {
                 Ok(out)
             }
             Ok(Err(ShellGone)) => Err(self.shell_failed()),
-            Err(limit) => {
+            Err(e) => {
                 self.abandon_shell(served).await;
-                Err(RemoteError::Timeout(limit))
+                Err(e)
             }
         }
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use crate::connection::{self, BastionLink, ConnectOptions};
-use crate::remote::{LocalRemote, Remote, RemoteError};
+use crate::remote::{LocalRemote, Remote, RemoteError, StopSignal};
 
 /// Run-wide connection settings (command-line options and environment).
 #[derive(Clone)]
@@ -24,6 +24,8 @@ pub struct Connector {
     pub connect_timeout: Duration,
     /// Limit for one command on a host.
     pub command_timeout: Option<Duration>,
+    /// Ends running commands when the operator stops the run.
+    pub stop: Option<StopSignal>,
     /// `--via`: every connection goes through this bastion.
     pub via: Option<BastionLink>,
 }
@@ -79,6 +81,7 @@ impl Connector {
         opts.known_hosts = self.known_hosts.clone();
         opts.connect_timeout = self.connect_timeout;
         opts.command_timeout = self.command_timeout;
+        opts.stop = self.stop.clone();
         Ok(Box::new(connection::connect(&opts).await?))
     }
 }
