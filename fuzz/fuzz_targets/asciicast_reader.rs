@@ -1,7 +1,8 @@
 //! The recordings crate's asciicast v2 reader on arbitrary bytes. Invariants: never panics;
 //! errors name a 1-based line; a recording that reads back is printed by the writer's own
 //! serializers into text that reads back to the same header and events (times to the
-//! microsecond the writer keeps), and printing that again gives the same text.
+//! microsecond the writer keeps), and printing that again gives the same text (for times
+//! below 142 years).
 #![no_main]
 
 use std::path::Path;
@@ -44,5 +45,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(a.data, b.data);
         assert!((a.time - b.time).abs() <= 1e-6 * a.time.max(1.0), "{} vs {}", a.time, b.time);
     }
-    assert_eq!(print(&back), printed);
+    // serde_json's float parser may be one ulp off for 17-digit numbers; the writer's rounding
+    // to the microsecond absorbs that for any time a recording can have (below 2^52 µs, about
+    // 142 years), so only there must printing be exactly idempotent.
+    if cast.events.iter().all(|e| e.time < 4.5e9) {
+        assert_eq!(print(&back), printed);
+    }
 });
