@@ -259,6 +259,19 @@ fn expression_end(body: &str) -> Option<usize> {
     None
 }
 
+/// Refuses an expression that closes a `{{ }}` it never opened and goes on (`a }} b`):
+/// minijinja 2.24's lexer panics on any text after such a `}}` ("empty lexer stack"), and a
+/// `when:` a user wrote must not bring the controller down.
+pub(crate) fn refuse_early_close(expr: &str) -> Result<(), minijinja::Error> {
+    match expression_end(expr) {
+        Some(at) if at + 2 < expr.len() => Err(minijinja::Error::new(
+            ErrorKind::SyntaxError,
+            "unexpected '}}' in an expression",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Ansible keeps the template's trailing newlines (Jinja2 drops one).
 fn keep_trailing_newlines(source: &str, out: &mut String) {
     let wanted = source.len() - source.trim_end_matches('\n').len();
@@ -365,6 +378,7 @@ impl Engine {
     fn eval_expr(&self, scope: &Arc<Scope>, expr: &str) -> Result<JValue, EvalError> {
         let env = self.env(TemplateOptions::default());
         self.with_retries(scope, expr, true, |src| {
+            refuse_early_close(src)?;
             let compiled = env.compile_expression_owned(src.to_string())?;
             let value = compiled.eval(scope.root())?;
             if value.is_undefined() {

@@ -232,3 +232,15 @@ fn the_sandboxed_templar_refuses_lookups_that_touch_the_controller() {
         json!("hi")
     );
 }
+
+#[test]
+fn an_expression_closing_a_brace_it_never_opened_is_a_syntax_error_not_a_panic() {
+    // Found by the template fuzz target: minijinja's lexer panicked ("empty lexer stack").
+    for expr in ["a }} b", "n }}\n", "'%s' | format(n) }}\nx={ | sort %}"] {
+        let err = cond(expr).unwrap_err();
+        assert!(err.contains("unexpected '}}'"), "{expr}: {err}");
+        assert!(Templar::new().eval(expr, &vars()).is_err());
+    }
+    // Braces inside strings and dict literals are fine.
+    assert_eq!(cond("'}} x' != {'a': {'b': 1}}").unwrap(), true);
+}
