@@ -204,7 +204,9 @@ fn eval_returns_native_values() {
 #[test]
 fn a_runaway_loop_runs_out_of_fuel_instead_of_hanging() {
     let started = std::time::Instant::now();
-    let err = render_err("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}");
+    let err = render_err(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    );
     assert!(err.contains("fuel"), "{err}");
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
     // An ordinary loop is far within the budget.
@@ -228,7 +230,9 @@ fn the_sandboxed_templar_refuses_lookups_that_touch_the_controller() {
         json!("1,2")
     );
     assert_eq!(
-        Templar::new().eval("lookup('pipe', 'echo hi')", &vars()).unwrap(),
+        Templar::new()
+            .eval("lookup('pipe', 'echo hi')", &vars())
+            .unwrap(),
         json!("hi")
     );
 }
