@@ -9,7 +9,8 @@ mod server;
 mod session;
 mod settings;
 mod store;
-mod target;
+
+use bastion::target;
 
 use std::path::PathBuf;
 use std::process::ExitCode;

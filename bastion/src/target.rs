@@ -7,14 +7,18 @@
 /// Where a user asked to go.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TargetSpec {
+    /// The inventory host name.
     pub host: String,
+    /// The target account, when the user named one (else the policy's default login).
     pub login: Option<String>,
 }
 
 /// A bastion login name split into the bastion user and an optional target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginName {
+    /// The bastion user who logs in.
     pub user: String,
+    /// Where the login name says to go, if anywhere.
     pub target: Option<TargetSpec>,
 }
 

@@ -180,6 +180,12 @@ impl Cast {
 /// Reads and validates a whole recording; errors name the file and line.
 pub fn read_cast(path: &Path) -> Result<Cast, RecordingError> {
     let text = std::fs::read_to_string(path).map_err(|e| RecordingError::io(path, e))?;
+    parse_cast(&text, path)
+}
+
+/// Parses and validates a whole recording held in memory (what [`read_cast`] does after
+/// reading the file); `path` names it in errors.
+pub fn parse_cast(text: &str, path: &Path) -> Result<Cast, RecordingError> {
     let format = |line: usize, message: String| RecordingError::Format {
         path: path.to_path_buf(),
         line,
@@ -235,6 +241,18 @@ mod tests {
         let back = Event::parse(&e.to_json_line()).unwrap();
         assert_eq!(back.data, e.data);
         assert!((back.time - 1.234568).abs() < 1e-9);
+    }
+
+    #[test]
+    fn parses_text_and_names_the_line_of_an_error() {
+        let path = Path::new("x.cast");
+        let text = "{\"version\":2,\"width\":80,\"height\":24}\n[0.5,\"o\",\"hi\"]\n";
+        assert_eq!(parse_cast(text, path).unwrap().output_text(), "hi");
+        let bad = format!("{text}[0.1,\"o\",\"back\"]\n");
+        match parse_cast(&bad, path) {
+            Err(RecordingError::Format { line, .. }) => assert_eq!(line, 3),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

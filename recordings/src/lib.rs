@@ -4,7 +4,7 @@
 //!   crash loses at most the last second.
 //! - [`seal_file`] and [`repair_and_seal`] compute the SHA-256 and size that the audit log signs;
 //!   repair first cuts a crashed recording back to its last complete event.
-//! - [`read_cast`] parses a recording back, for export, replay and tests.
+//! - [`read_cast`] (from a file) and [`parse_cast`] (from text) parse a recording back, for export, replay and tests.
 //! - [`EchoGate`] keeps input typed with echo off (passwords) out of recordings.
 //! - [`CommandLog`] reconstructs the commands typed in an interactive shell from the PTY streams.
 
@@ -15,7 +15,7 @@ mod error;
 mod recorder;
 mod seal;
 
-pub use cast::{read_cast, Cast, Event, EventKind, Header};
+pub use cast::{parse_cast, read_cast, Cast, Event, EventKind, Header};
 pub use commandlog::{CommandExit, CommandLog, LoggedCommand};
 pub use echo_gate::EchoGate;
 pub use error::RecordingError;

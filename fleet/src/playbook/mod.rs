@@ -1,7 +1,7 @@
 //! Playbooks parsed into plays, roles, blocks and tasks, with every error naming
 //! `file:line:column`.
 //!
-//! - [`parse_playbook`] reads a playbook with everything static in it: `import_playbook`,
+//! - [`parse_playbook`] reads a playbook file ([`parse_playbook_str`]: text) with everything static in it: `import_playbook`,
 //!   `import_tasks` and `import_role` are inlined, `roles:` are found and loaded (tasks,
 //!   handlers, defaults, vars, `meta/main.yml` dependencies). Dynamic `include_tasks` and
 //!   `include_role` stay tasks; the executor loads them with [`parse_task_file`] and
@@ -30,7 +30,7 @@ pub use check::{check_playbook, CheckReport};
 pub use error::{PlaybookError, PlaybookErrors};
 pub use keywords::UNSUPPORTED as UNSUPPORTED_KEYWORDS;
 pub use model::*;
-pub use parse::{parse_playbook, parse_task_file, ParseOptions};
+pub use parse::{parse_playbook, parse_playbook_str, parse_task_file, ParseOptions};
 pub use roles::{load_role, RoleRequest};
 
 #[cfg(test)]

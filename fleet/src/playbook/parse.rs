@@ -33,6 +33,27 @@ pub fn parse_playbook(path: &Path, options: &ParseOptions) -> Result<Playbook, P
     })
 }
 
+/// Parses playbook `text` as if read from `path` (imports and roles resolve next to `path`), for
+/// playbooks that are not files: fuzzing, tests, generated playbooks.
+pub fn parse_playbook_str(
+    path: &Path,
+    text: &str,
+    options: &ParseOptions,
+) -> Result<Playbook, PlaybookErrors> {
+    let mut parser = Parser::new(options, base_dir_of(path));
+    let plays = match Source::parse(path, text) {
+        Ok((src, root)) => parser.playbook_source(&src, &root),
+        Err(error) => {
+            parser.errors.push(error);
+            Vec::new()
+        }
+    };
+    parser.finish(Playbook {
+        path: path.to_path_buf(),
+        plays,
+    })
+}
+
 /// Parses a task file at run time (`include_tasks`). `playbook_dir` is the play's
 /// [`Play::base_dir`] (for roles named by `import_role` inside); `handlers` allows `listen`.
 pub fn parse_task_file(
@@ -128,16 +149,21 @@ impl<'o> Parser<'o> {
         let Some((src, root)) = self.report(Source::load(path, referrer)) else {
             return Vec::new();
         };
+        self.playbook_source(&src, &root)
+    }
+
+    /// The plays of a loaded playbook file.
+    fn playbook_source(&mut self, src: &Source, root: &Marked) -> Vec<Play> {
         let entries = match &root.value {
             MarkedValue::Seq(entries) => entries,
             MarkedValue::Null => {
                 self.errors
-                    .push(src.err(&root, "empty playbook, nothing to do"));
+                    .push(src.err(root, "empty playbook, nothing to do"));
                 return Vec::new();
             }
             _ => {
                 self.errors.push(src.err(
-                    &root,
+                    root,
                     format!(
                         "a playbook must be a list of plays, got {} instead",
                         root.kind()
@@ -163,11 +189,11 @@ impl<'o> Parser<'o> {
                 .iter()
                 .find(|(k, _)| k == "import_playbook" || k == "ansible.builtin.import_playbook");
             if let Some((_, target)) = import {
-                let imported = self.import_playbook(&src, entry, target);
+                let imported = self.import_playbook(src, entry, target);
                 if let Some(imported) = self.report(imported) {
                     plays.extend(imported);
                 }
-            } else if let Some(play) = self.play(&src, entry) {
+            } else if let Some(play) = self.play(src, entry) {
                 plays.push(play);
             }
         }

@@ -6,13 +6,14 @@ use minijinja::{Environment, Error, State};
 
 use super::filters::fail;
 
-/// Registers `lookup`, `query` and `q`.
-pub(crate) fn register(env: &mut Environment<'static>) {
+/// Registers `lookup`, `query` and `q`; without `system`, the lookups that read the
+/// controller's files and environment or run commands there are refused.
+pub(crate) fn register(env: &mut Environment<'static>, system: bool) {
     env.add_function(
         "lookup",
-        |state: &State, name: String, terms: Rest<Value>, kwargs: Kwargs| {
+        move |state: &State, name: String, terms: Rest<Value>, kwargs: Kwargs| {
             let wantlist: Option<bool> = kwargs.get("wantlist")?;
-            let results = run(state, &name, &terms, &kwargs)?;
+            let results = run(state, system, &name, &terms, &kwargs)?;
             if wantlist.unwrap_or(false) {
                 return Ok(Value::from(results));
             }
@@ -29,8 +30,8 @@ pub(crate) fn register(env: &mut Environment<'static>) {
             })
         },
     );
-    let query = |state: &State, name: String, terms: Rest<Value>, kwargs: Kwargs| {
-        run(state, &name, &terms, &kwargs).map(Value::from)
+    let query = move |state: &State, name: String, terms: Rest<Value>, kwargs: Kwargs| {
+        run(state, system, &name, &terms, &kwargs).map(Value::from)
     };
     env.add_function("query", query);
     env.add_function("q", query);
@@ -58,8 +59,22 @@ fn find_file(state: &State, path: &str) -> std::path::PathBuf {
     candidate.to_path_buf()
 }
 
-fn run(state: &State, name: &str, terms: &[Value], kwargs: &Kwargs) -> Result<Vec<Value>, Error> {
+/// Lookups that touch the controller's system (files, environment, commands).
+const SYSTEM_LOOKUPS: [&str; 4] = ["env", "file", "pipe", "first_found"];
+
+fn run(
+    state: &State,
+    system: bool,
+    name: &str,
+    terms: &[Value],
+    kwargs: &Kwargs,
+) -> Result<Vec<Value>, Error> {
     let name = name.strip_prefix("ansible.builtin.").unwrap_or(name);
+    if !system && SYSTEM_LOOKUPS.contains(&name) {
+        return Err(fail(format!(
+            "lookup plugin ({name}) is disabled: this templar may not touch the controller"
+        )));
+    }
     let rstrip: Option<bool> = kwargs.get("rstrip")?;
     let default: Option<Value> = kwargs.get("default")?;
     let _: Option<bool> = kwargs.get("wantlist")?;

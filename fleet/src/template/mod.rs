@@ -69,15 +69,32 @@ impl Default for Templar {
     }
 }
 
+/// Most minijinja instructions one render or expression may execute. A user-written template
+/// must not hang the controller (`{% for i in range(10**9) %}`, or nested loops over ranges):
+/// past this budget the template fails with "engine ran out of fuel". Real templates use a tiny
+/// fraction of it (a loop over 10 000 hosts with a few fields each: about 100 000).
+pub const FUEL: u64 = 20_000_000;
+
 impl Templar {
     /// Builds the environment with Ansible's filters and tests.
     pub fn new() -> Self {
+        Self::build(true)
+    }
+
+    /// A templar whose lookups cannot reach the controller's system: `pipe` (runs commands),
+    /// `file`, `first_found` and `env` fail as unknown plugins. For evaluating templates nobody
+    /// vouches for, such as the fuzz targets' inputs.
+    pub fn sandboxed() -> Self {
+        Self::build(false)
+    }
+
+    fn build(system_lookups: bool) -> Self {
         let omit = format!(
             "__omit_place_holder__{}",
             hex::encode(rand::random::<[u8; 20]>())
         );
         Templar {
-            engine: Arc::new(Engine::new(omit)),
+            engine: Arc::new(Engine::new(omit, system_lookups)),
         }
     }
 
@@ -242,6 +259,19 @@ fn expression_end(body: &str) -> Option<usize> {
     None
 }
 
+/// Refuses an expression that closes a `{{ }}` it never opened and goes on (`a }} b`):
+/// minijinja 2.24's lexer panics on any text after such a `}}` ("empty lexer stack"), and a
+/// `when:` a user wrote must not bring the controller down.
+pub(crate) fn refuse_early_close(expr: &str) -> Result<(), minijinja::Error> {
+    match expression_end(expr) {
+        Some(at) if at + 2 < expr.len() => Err(minijinja::Error::new(
+            ErrorKind::SyntaxError,
+            "unexpected '}}' in an expression",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Ansible keeps the template's trailing newlines (Jinja2 drops one).
 fn keep_trailing_newlines(source: &str, out: &mut String) {
     let wanted = source.len() - source.trim_end_matches('\n').len();
@@ -292,13 +322,16 @@ impl EvalError {
 #[derive(Debug)]
 pub(crate) struct Engine {
     omit: String,
+    /// Whether lookups may read files, the environment and run commands on the controller.
+    system_lookups: bool,
     envs: [OnceLock<Environment<'static>>; 4],
 }
 
 impl Engine {
-    fn new(omit: String) -> Self {
+    fn new(omit: String, system_lookups: bool) -> Self {
         Engine {
             omit,
+            system_lookups,
             envs: Default::default(),
         }
     }
@@ -311,6 +344,7 @@ impl Engine {
     fn build_env(&self, options: TemplateOptions) -> Environment<'static> {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_fuel(Some(FUEL));
         env.set_trim_blocks(options.trim_blocks);
         env.set_lstrip_blocks(options.lstrip_blocks);
         env.set_keep_trailing_newline(false);
@@ -323,7 +357,7 @@ impl Engine {
         env.add_function(undefined::CHAIN_FN, undefined::chain_fn);
         filters::register(&mut env);
         jinja_tests::register(&mut env);
-        lookup::register(&mut env);
+        lookup::register(&mut env, self.system_lookups);
         env
     }
 
@@ -344,6 +378,7 @@ impl Engine {
     fn eval_expr(&self, scope: &Arc<Scope>, expr: &str) -> Result<JValue, EvalError> {
         let env = self.env(TemplateOptions::default());
         self.with_retries(scope, expr, true, |src| {
+            refuse_early_close(src)?;
             let compiled = env.compile_expression_owned(src.to_string())?;
             let value = compiled.eval(scope.root())?;
             if value.is_undefined() {

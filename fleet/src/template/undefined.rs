@@ -191,7 +191,8 @@ pub(crate) trait Names {
 fn missing_names(source: &str, is_expression: bool, pos: usize, names: &dyn Names) -> Vec<String> {
     let env = minijinja::Environment::new();
     let used = if is_expression {
-        env.compile_expression(source)
+        super::refuse_early_close(source)
+            .and_then(|()| env.compile_expression(source))
             .map(|e| e.undeclared_variables(false))
             .unwrap_or_default()
     } else {

@@ -209,3 +209,23 @@ mod type_ahead_tests {
         assert_eq!(texts, ["touch allowed.txt", "exit"]);
     }
 }
+
+#[cfg(test)]
+mod control_char_tests {
+    use super::*;
+
+    #[test]
+    fn del_and_c1_controls_in_the_echo_stay_out_of_the_command_text() {
+        // Found by the commandlog fuzz target: vte passes 0x7f to `print`, and the row kept it.
+        let mut log = CommandLog::new();
+        let mut cmds = Vec::new();
+        cmds.extend(log.output(0.0, b"$ "));
+        cmds.extend(log.input(0.0, b"l\x01s"));
+        cmds.extend(log.output(0.0, "l\x7f\u{85}s".as_bytes()));
+        cmds.extend(log.input(0.0, b"\r"));
+        cmds.extend(log.output(0.0, b"\r\n$ "));
+        cmds.extend(log.finish());
+        let texts: Vec<&str> = cmds.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(texts, ["ls"]);
+    }
+}

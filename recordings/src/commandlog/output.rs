@@ -77,7 +77,9 @@ fn is_alternate_screen(mode: u16) -> bool {
 
 impl Perform for Core {
     fn print(&mut self, c: char) {
-        if !self.fullscreen {
+        // vte hands DEL (and UTF-8-encoded C1 controls) to `print`; a terminal draws nothing for
+        // them, so neither may the row (they would end up in the command log's text).
+        if !self.fullscreen && !c.is_control() {
             self.line.print(c);
             self.drew();
         }

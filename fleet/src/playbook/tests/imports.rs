@@ -244,3 +244,16 @@ fn import_playbook_inlines_plays_with_vars_tags_and_when() {
     assert_eq!(imported.roles[0].dir, fixture.path("sub/roles/r"));
     assert!(playbook.plays[2].tasks[0].keywords().when.is_empty());
 }
+
+#[test]
+fn a_playbook_given_as_text_resolves_imports_next_to_its_path() {
+    let fixture = Fixture::new(&[("other.yml", "- hosts: db\n  tasks:\n    - ping:\n")]);
+    let path = fixture.path("site.yml");
+    let text = "- hosts: web\n  tasks:\n    - ping:\n- import_playbook: other.yml\n";
+    let playbook = parse_playbook_str(&path, text, &ParseOptions::default()).unwrap();
+    assert_eq!(playbook.path, path);
+    let hosts: Vec<&str> = playbook.plays.iter().map(|p| p.hosts.as_str()).collect();
+    assert_eq!(hosts, ["web", "db"]);
+    let errors = parse_playbook_str(&path, "- hosts: [", &ParseOptions::default()).unwrap_err();
+    assert!(errors.errors()[0].position().is_some());
+}

@@ -200,3 +200,51 @@ fn eval_returns_native_values() {
     );
     assert_eq!(templar.eval("none", &vars()).unwrap(), json!(null));
 }
+
+#[test]
+fn a_runaway_loop_runs_out_of_fuel_instead_of_hanging() {
+    let started = std::time::Instant::now();
+    let err = render_err(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    );
+    assert!(err.contains("fuel"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    // An ordinary loop is far within the budget.
+    assert_eq!(render("{% for i in range(10000) %}{% endfor %}ok"), "ok");
+}
+
+#[test]
+fn the_sandboxed_templar_refuses_lookups_that_touch_the_controller() {
+    let templar = Templar::sandboxed();
+    for expr in [
+        "lookup('pipe', 'echo hi')",
+        "lookup('file', '/etc/hostname')",
+        "lookup('ansible.builtin.env', 'HOME')",
+        "query('first_found', ['/etc/hostname'])",
+    ] {
+        let err = templar.eval(expr, &vars()).unwrap_err().0;
+        assert!(err.contains("disabled"), "{expr}: {err}");
+    }
+    assert_eq!(
+        templar.eval("lookup('list', 1, 2)", &vars()).unwrap(),
+        json!("1,2")
+    );
+    assert_eq!(
+        Templar::new()
+            .eval("lookup('pipe', 'echo hi')", &vars())
+            .unwrap(),
+        json!("hi")
+    );
+}
+
+#[test]
+fn an_expression_closing_a_brace_it_never_opened_is_a_syntax_error_not_a_panic() {
+    // Found by the template fuzz target: minijinja's lexer panicked ("empty lexer stack").
+    for expr in ["a }} b", "n }}\n", "'%s' | format(n) }}\nx={ | sort %}"] {
+        let err = cond(expr).unwrap_err();
+        assert!(err.contains("unexpected '}}'"), "{expr}: {err}");
+        assert!(Templar::new().eval(expr, &vars()).is_err());
+    }
+    // Braces inside strings and dict literals are fine.
+    assert_eq!(cond("'}} x' != {'a': {'b': 1}}").unwrap(), true);
+}
