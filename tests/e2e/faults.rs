@@ -108,7 +108,10 @@ fn a_dead_target_ends_its_session_cleanly_and_a_hung_one_times_out_while_others_
     })
     .expect("the dead target's session is ended");
     assert_eq!(dead["status"], "closed", "{dead}");
-    assert_eq!(dead["end_reason"], "connection to the target was lost", "{dead}");
+    assert_eq!(
+        dead["end_reason"], "connection to the target was lost",
+        "{dead}"
+    );
 
     // Users wait on a target that accepts TCP and never speaks...
     let waiting: Vec<Child> = (0..HUNG)
