@@ -44,6 +44,9 @@ impl LoadLab {
         let hosts: Vec<String> = (1..=(n / 50).max(2)).map(|i| format!("load{i}")).collect();
         let spec: Vec<(&str, &[&str])> = hosts.iter().map(|h| (h.as_str(), &[][..])).collect();
         let mut lab = Lab::with_sshd_config(BIN, &spec, SSHD_LIMITS);
+        // Hundreds of key exchanges at once on a small shared machine can take longer than the
+        // default 10 s per target connect; a timeout here would be a wall-clock threshold.
+        lab.bastion.set("connect_timeout = \"120s\"");
         let names: Vec<String> = (0..USERS).map(|i| format!("u{i}")).collect();
         lab.bastion.write_policies(&format!(
             "roles:\n  - name: load\n    members: [{}]\n    hosts: [\"load*\"]\n    logins: [root]\n    require_totp: false\n",
