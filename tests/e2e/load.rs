@@ -21,12 +21,18 @@ const BIN: &str = env!("CARGO_BIN_EXE_bastion");
 const USERS: usize = 4;
 
 /// Targets take many connections at once: sshd's default `MaxStartups 10:30:100` would drop
-/// most of them while their key exchange is in progress.
-const SSHD_LIMITS: &str = "MaxStartups 1000\nMaxSessions 100\n";
+/// most of them while their key exchange is in progress. HOME is the target's own (empty of
+/// dotfiles) directory, so the sessions' bash does not run this machine's root ~/.bashrc: a
+/// developer's may run e.g. `pyenv rehash`, which takes a global lock that hundreds of logins
+/// at once queue on for minutes.
+const SSHD_CONFIG: &str = "MaxStartups 1000\nMaxSessions 100\nSetEnv HOME={dir}\n";
 
 /// How long a worker may take for one step, and the whole crowd for getting everyone open.
 const STEP: Duration = Duration::from_secs(120);
 const CROWD: Duration = Duration::from_secs(600);
+
+/// A worker's error when the test gave up waiting for the others.
+const ABORTED: &str = "released without its turn: not every session opened";
 
 fn sessions_wanted() -> usize {
     size("LOAD_SESSIONS", 40)
@@ -43,7 +49,7 @@ impl LoadLab {
     fn start(n: usize) -> LoadLab {
         let hosts: Vec<String> = (1..=(n / 50).max(2)).map(|i| format!("load{i}")).collect();
         let spec: Vec<(&str, &[&str])> = hosts.iter().map(|h| (h.as_str(), &[][..])).collect();
-        let mut lab = Lab::with_sshd_config(BIN, &spec, SSHD_LIMITS);
+        let mut lab = Lab::with_sshd_config(BIN, &spec, SSHD_CONFIG);
         // Hundreds of key exchanges at once on a small shared machine can take longer than the
         // default 10 s per target connect; a timeout here would be a wall-clock threshold.
         lab.bastion.set("connect_timeout = \"120s\"");
@@ -132,7 +138,7 @@ fn pass(gate: &Gate, arrived: &mut bool) -> Result<(), String> {
     gate.arrive();
     gate.wait(CROWD)
         .then_some(())
-        .ok_or_else(|| "the gate never opened".to_string())
+        .ok_or_else(|| ABORTED.to_string())
 }
 
 fn shell_session(
@@ -245,9 +251,15 @@ fn crowd<T>(
             })
             .collect();
         let all = gate.all_arrived(n, CROWD);
-        let peak = all.is_ok().then(at_peak);
-        gate.open();
-        let errors: Vec<String> = workers
+        // Whatever happens at the peak (even a failed assertion), the workers are released.
+        let peak = all
+            .is_ok()
+            .then(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(at_peak)));
+        match &peak {
+            Some(Ok(_)) => gate.open(),
+            _ => gate.abort(),
+        }
+        let mut errors: Vec<String> = workers
             .into_iter()
             .filter_map(|w| {
                 w.join()
@@ -255,6 +267,13 @@ fn crowd<T>(
                     .err()
             })
             .collect();
+        let peak = match peak {
+            Some(Ok(v)) => Some(v),
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            None => None,
+        };
+        // The real failures first, then those released because of them.
+        errors.sort_by_key(|e| e.contains(ABORTED));
         assert!(
             errors.is_empty(),
             "{} of {n} sessions failed (arrived/failed at the gate: {all:?}); first ones:\n{}",

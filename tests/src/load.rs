@@ -25,6 +25,7 @@ pub struct Gate {
     arrived: AtomicUsize,
     failed: AtomicUsize,
     open: AtomicBool,
+    aborted: AtomicBool,
 }
 
 impl Gate {
@@ -48,7 +49,14 @@ impl Gate {
         self.open.store(true, Ordering::SeqCst);
     }
 
-    /// Blocks a worker until the gate opens; false if `timeout` passed first.
+    /// Releases the waiting workers with the news that the test gave up ([`Gate::wait`]
+    /// returns false), so they end at once.
+    pub fn abort(&self) {
+        self.aborted.store(true, Ordering::SeqCst);
+        self.open();
+    }
+
+    /// Blocks a worker until the gate opens; false if it was aborted or `timeout` passed first.
     pub fn wait(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         while !self.open.load(Ordering::SeqCst) {
@@ -57,7 +65,7 @@ impl Gate {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        true
+        !self.aborted.load(Ordering::SeqCst)
     }
 
     /// Waits until `n` workers arrived; `Err((arrived, failed))` once any failed or `timeout`

@@ -82,7 +82,8 @@ impl TargetSshd {
     }
 
     /// Like [`TargetSshd::start`], with `extra_config` (sshd_config lines) appended, e.g.
-    /// `MaxStartups 500` for a target that many sessions reach at once.
+    /// `MaxStartups 500` for a target that many sessions reach at once; `{dir}` in it stands
+    /// for this server's own temp dir.
     pub fn start_with(authorized_keys: &[String], extra_config: &str) -> TargetSshd {
         let dir = tempfile::Builder::new()
             .prefix("e2e-sshd-")
@@ -173,7 +174,7 @@ impl TargetSshd {
              {extra}",
             ip = self.ip,
             port = self.port,
-            extra = self.extra_config,
+            extra = self.extra_config.replace("{dir}", &d.to_string()),
         );
         fs::write(self.dir.path().join("sshd_config"), cfg).expect("write sshd_config");
     }
