@@ -87,7 +87,7 @@ impl LoadLab {
 
 /// Even sessions are PTY shells, odd ones exec requests.
 fn is_shell(i: usize) -> bool {
-    i % 2 == 0
+    i.is_multiple_of(2)
 }
 
 /// What the shell of session `i` types, and what it prints.
