@@ -14,12 +14,17 @@ const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
 /// An open recording. Events are buffered and flushed by [`Recorder::flush_if_due`] (call it at
 /// least every second) and by [`Recorder::finish`], which also returns the seal.
+///
+/// After a failed write (disk full) the recorder writes nothing more, so a torn event is only
+/// ever at the end of the file, where [`Recorder::finish`] cuts it off.
 pub struct Recorder {
     path: PathBuf,
     out: BufWriter<File>,
     started: Instant,
     last_flush: Instant,
     dirty: bool,
+    /// A write failed; the file may end in a partial event.
+    failed: bool,
     /// Trailing bytes of an incomplete UTF-8 sequence, per stream, kept for the next chunk.
     pending_output: Vec<u8>,
     pending_input: Vec<u8>,
@@ -42,11 +47,19 @@ impl Recorder {
             started: Instant::now(),
             last_flush: Instant::now(),
             dirty: false,
+            failed: false,
             pending_output: Vec::new(),
             pending_input: Vec::new(),
         };
-        rec.write_line(&header.to_json_line())?;
-        rec.flush()?;
+        if let Err(e) = rec
+            .write_line(&header.to_json_line())
+            .and_then(|_| rec.flush())
+        {
+            // No half-made file left behind (e.g. an empty one on a full disk).
+            drop(rec.out.into_parts());
+            let _ = std::fs::remove_file(path);
+            return Err(e);
+        }
         Ok(rec)
     }
 
@@ -92,16 +105,33 @@ impl Recorder {
 
     /// Pushes buffered events to the file.
     pub fn flush(&mut self) -> Result<(), RecordingError> {
-        self.out
-            .flush()
-            .map_err(|e| RecordingError::io(&self.path, e))?;
+        self.check_usable()?;
+        let flushed = self.out.flush();
+        self.io_result(flushed)?;
         self.last_flush = Instant::now();
         self.dirty = false;
         Ok(())
     }
 
     /// Writes what is left, syncs the file to disk and returns its seal (SHA-256 and size).
+    /// If a write failed (now or earlier), what did not fit is dropped and the file is cut
+    /// back to its last complete event, as crash repair does, and that is sealed: the
+    /// recording stays playable up to the failure.
     pub fn finish(mut self) -> Result<Seal, RecordingError> {
+        match self.write_rest() {
+            Ok(seal) => Ok(seal),
+            Err(e) => {
+                let path = self.path.clone();
+                // Close without flushing the buffer again: nothing more goes to the file.
+                drop(self.out.into_parts());
+                crate::repair_and_seal(&path)
+                    .map(|(seal, _dropped)| seal)
+                    .map_err(|_| e)
+            }
+        }
+    }
+
+    fn write_rest(&mut self) -> Result<Seal, RecordingError> {
         for stream in [EventKind::Output, EventKind::Input] {
             let rest = match stream {
                 EventKind::Output => std::mem::take(&mut self.pending_output),
@@ -112,10 +142,28 @@ impl Recorder {
             }
         }
         self.flush()?;
-        let file = self.out.get_ref();
-        file.sync_all()
-            .map_err(|e| RecordingError::io(&self.path, e))?;
+        let synced = self.out.get_ref().sync_all();
+        self.io_result(synced)?;
         seal_file(&self.path)
+    }
+
+    /// Refuses further writes after a failed one.
+    fn check_usable(&self) -> Result<(), RecordingError> {
+        if self.failed {
+            return Err(RecordingError::io(
+                &self.path,
+                std::io::Error::other("an earlier write failed; recording stopped"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Maps an I/O result, remembering a failure.
+    fn io_result<T>(&mut self, r: std::io::Result<T>) -> Result<T, RecordingError> {
+        r.map_err(|e| {
+            self.failed = true;
+            RecordingError::io(&self.path, e)
+        })
     }
 
     fn event(&mut self, kind: EventKind, data: String) -> Result<(), RecordingError> {
@@ -132,10 +180,12 @@ impl Recorder {
     }
 
     fn write_line(&mut self, line: &str) -> Result<(), RecordingError> {
-        self.out
+        self.check_usable()?;
+        let written = self
+            .out
             .write_all(line.as_bytes())
-            .and_then(|_| self.out.write_all(b"\n"))
-            .map_err(|e| RecordingError::io(&self.path, e))?;
+            .and_then(|_| self.out.write_all(b"\n"));
+        self.io_result(written)?;
         self.dirty = true;
         Ok(())
     }
@@ -225,6 +275,34 @@ mod tests {
         let path = dir.path().join("s.cast");
         std::fs::write(&path, "x").unwrap();
         assert!(Recorder::create(&path, &header()).is_err());
+    }
+
+    #[test]
+    fn a_failed_write_stops_the_recording_and_finish_seals_what_is_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.cast");
+        let mut r = Recorder::create(&path, &header()).unwrap();
+        r.output(b"kept").unwrap();
+        r.flush().unwrap();
+        let complete = std::fs::read(&path).unwrap();
+        // The disk fills: part of an event reaches the file, the rest fails (/dev/full).
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .unwrap()
+            .write_all(b"[1.5,\"o\",\"torn")
+            .unwrap();
+        r.out = BufWriter::new(File::options().write(true).open("/dev/full").unwrap());
+        r.output(b"lost").unwrap();
+        assert!(r.flush().is_err());
+        assert!(
+            r.output(b"after").is_err(),
+            "nothing is written after a failure"
+        );
+        let seal = r.finish().unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), complete);
+        assert_eq!(seal, seal_file(&path).unwrap());
+        assert_eq!(read_cast(&path).unwrap().output_text(), "kept");
     }
 
     #[test]

@@ -162,6 +162,11 @@ impl BastionHome {
         .assert_success();
     }
 
+    /// The server's process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.server.as_ref().map(Child::id)
+    }
+
     /// Kills the server hard (`kill -9`) and reaps it.
     pub fn crash(&mut self) {
         if let Some(mut c) = self.server.take() {

@@ -15,6 +15,12 @@ impl Lab {
     /// per `(name, groups)`; the inventory lists them all. The server is not started yet so
     /// tests can add users, policies and settings first; call [`Lab::serve`].
     pub fn new(bin: &str, hosts: &[(&str, &[&str])]) -> Lab {
+        Lab::with_sshd_config(bin, hosts, "")
+    }
+
+    /// Like [`Lab::new`], with `sshd_config` lines added to every target (e.g. raised
+    /// `MaxStartups` for load tests).
+    pub fn with_sshd_config(bin: &str, hosts: &[(&str, &[&str])], sshd_config: &str) -> Lab {
         let bastion = BastionHome::init(bin);
         let key = bastion.client_pubkey();
         let targets = hosts
@@ -23,7 +29,7 @@ impl Lab {
                 (
                     name.to_string(),
                     groups.iter().map(|g| g.to_string()).collect(),
-                    TargetSshd::start(std::slice::from_ref(&key)),
+                    TargetSshd::start_with(std::slice::from_ref(&key), sshd_config),
                 )
             })
             .collect();

@@ -9,19 +9,23 @@ pub mod bastion;
 pub mod client;
 pub mod fleet;
 pub mod lab;
+pub mod load;
 pub mod net;
 pub mod proc;
 pub mod pty;
 pub mod sshd;
+pub mod tmpfs;
 pub mod totp;
 
 pub use bastion::{BastionHome, TestUser};
 pub use client::Client;
 pub use lab::Lab;
+pub use load::{asciinema_cat, Gate};
 pub use net::SilentListener;
 pub use proc::{run, Outcome};
 pub use pty::PtySession;
 pub use sshd::{KeyPair, TargetSshd};
+pub use tmpfs::SmallFs;
 pub use totp::{code_at, fresh_code};
 
 use std::time::{Duration, Instant};

@@ -107,3 +107,52 @@ fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<S
         String::from_utf8_lossy(&buf).into_owned()
     })
 }
+
+/// Every process whose parent chain leads to `pid` (children first found, then theirs), read
+/// from `/proc`.
+pub fn descendants(pid: u32) -> Vec<u32> {
+    let mut parents: Vec<(u32, u32)> = Vec::new();
+    if let Ok(rd) = std::fs::read_dir("/proc") {
+        for e in rd.flatten() {
+            let Some(p) = e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else {
+                continue;
+            };
+            // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u32>().ok());
+            if let Some(ppid) = ppid {
+                parents.push((p, ppid));
+            }
+        }
+    }
+    let mut out = vec![];
+    let mut frontier = vec![pid];
+    while let Some(parent) = frontier.pop() {
+        for &(child, _) in parents.iter().filter(|(_, pp)| *pp == parent) {
+            if !out.contains(&child) {
+                out.push(child);
+                frontier.push(child);
+            }
+        }
+    }
+    out
+}
+
+/// `kill -9` of `pid` and all its descendants, by process id (parents first, so none can
+/// fork a replacement).
+pub fn kill_tree(pid: u32) {
+    let mut all = vec![pid];
+    all.extend(descendants(pid));
+    let ids: Vec<String> = all.iter().map(u32::to_string).collect();
+    let _ = Command::new("kill")
+        .arg("-9")
+        .args(&ids)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+}

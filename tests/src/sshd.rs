@@ -69,6 +69,8 @@ pub struct TargetSshd {
     ip: Ipv4Addr,
     port: u16,
     child: Option<Child>,
+    /// sshd_config lines appended after the defaults (e.g. raised `MaxStartups`).
+    extra_config: String,
 }
 
 impl TargetSshd {
@@ -76,6 +78,13 @@ impl TargetSshd {
     /// (lines in authorized_keys format) for `root`. Panics (with its log) if it does not
     /// accept TCP connections within 10 s.
     pub fn start(authorized_keys: &[String]) -> TargetSshd {
+        TargetSshd::start_with(authorized_keys, "")
+    }
+
+    /// Like [`TargetSshd::start`], with `extra_config` (sshd_config lines) appended, e.g.
+    /// `MaxStartups 500` for a target that many sessions reach at once; `{dir}` in it stands
+    /// for this server's own temp dir.
+    pub fn start_with(authorized_keys: &[String], extra_config: &str) -> TargetSshd {
         let dir = tempfile::Builder::new()
             .prefix("e2e-sshd-")
             .tempdir()
@@ -91,6 +100,7 @@ impl TargetSshd {
             ip,
             port: 0,
             child: None,
+            extra_config: extra_config.to_string(),
         };
         sshd.launch();
         sshd
@@ -160,9 +170,11 @@ impl TargetSshd {
              PrintMotd no\n\
              PrintLastLog no\n\
              Subsystem sftp internal-sftp\n\
-             LogLevel ERROR\n",
+             LogLevel ERROR\n\
+             {extra}",
             ip = self.ip,
             port = self.port,
+            extra = self.extra_config.replace("{dir}", &d.to_string()),
         );
         fs::write(self.dir.path().join("sshd_config"), cfg).expect("write sshd_config");
     }
@@ -220,6 +232,22 @@ impl TargetSshd {
     /// Stops the server (connections to its port are then refused).
     pub fn stop(&mut self) {
         self.kill();
+    }
+
+    /// The host dies: `kill -9` of the listener and of every per-connection sshd and shell
+    /// under it, so open sessions lose their TCP connection mid-stream.
+    pub fn crash(&mut self) {
+        if let Some(c) = self.child.as_ref() {
+            crate::proc::kill_tree(c.id());
+        }
+        self.kill();
+    }
+
+    /// How many processes run under this sshd (one per open connection, plus their shells).
+    pub fn session_processes(&self) -> usize {
+        self.child
+            .as_ref()
+            .map_or(0, |c| crate::proc::descendants(c.id()).len())
     }
 
     fn kill(&mut self) {

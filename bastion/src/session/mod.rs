@@ -54,6 +54,15 @@ impl UserChannel {
         }
     }
 
+    /// Like [`UserChannel::say`], for a message that follows target output: on a terminal it
+    /// starts on a fresh line.
+    pub async fn say_on_new_line(&mut self, text: &str) {
+        if self.pty.is_some() {
+            let _ = self.tx.data_bytes(b"\r\n".to_vec()).await;
+        }
+        self.say(text).await;
+    }
+
     /// Ends the channel with an exit status, the way a shell would.
     pub async fn finish(&self, status: u32) {
         let _ = self.tx.exit_status(status).await;

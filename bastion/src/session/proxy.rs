@@ -23,11 +23,15 @@ pub struct PumpOutcome {
     pub reason: String,
     /// The target's EOF was passed on to the user.
     pub eof_forwarded: bool,
+    /// The connection to the target broke (the host died, the network went away) before the
+    /// target closed the channel.
+    pub target_lost: bool,
 }
 
 struct TargetEnd {
     exit_status: Option<u32>,
     exit_signal: Option<Sig>,
+    lost: bool,
 }
 
 /// Pumps until the target closes, the user goes away, or a limit ends the session.
@@ -60,6 +64,7 @@ pub async fn pump(
         let mut end = TargetEnd {
             exit_status: None,
             exit_signal: None,
+            lost: true,
         };
         while let Some(msg) = trx.wait().await {
             match msg {
@@ -67,6 +72,7 @@ pub async fn pump(
                     bytes_out.fetch_add(data.len() as u64, Ordering::Relaxed);
                     taps.target_stdout(&data);
                     if utx.data_bytes(data).await.is_err() {
+                        end.lost = false;
                         break;
                     }
                 }
@@ -76,6 +82,7 @@ pub async fn pump(
                         taps.target_stderr_on_screen(&data);
                     }
                     if utx.extended_data_bytes(ext, data).await.is_err() {
+                        end.lost = false;
                         break;
                     }
                 }
@@ -85,10 +92,15 @@ pub async fn pump(
                 }
                 ChannelMsg::ExitStatus { exit_status } => end.exit_status = Some(exit_status),
                 ChannelMsg::ExitSignal { signal_name, .. } => end.exit_signal = Some(signal_name),
-                ChannelMsg::Close => break,
+                ChannelMsg::Close => {
+                    end.lost = false;
+                    break;
+                }
                 _ => {}
             }
         }
+        // A target that reported how its command ended did not vanish mid-session.
+        end.lost &= end.exit_status.is_none() && end.exit_signal.is_none();
         end
     };
 
@@ -190,7 +202,11 @@ pub async fn pump(
     let end = end.unwrap_or(TargetEnd {
         exit_status: None,
         exit_signal: None,
+        lost: false,
     });
+    if end.lost && !user_gone {
+        reason = "connection to the target was lost".into();
+    }
     PumpOutcome {
         exit_status: end.exit_status,
         exit_signal: end.exit_signal,
@@ -198,6 +214,7 @@ pub async fn pump(
         bytes_out: bytes_out.load(Ordering::Relaxed),
         reason,
         eof_forwarded: eof_forwarded.load(Ordering::Relaxed),
+        target_lost: end.lost && !user_gone,
     }
 }
 

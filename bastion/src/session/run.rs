@@ -259,7 +259,14 @@ async fn run_started(
         bytes_out,
         reason,
         eof_forwarded,
+        target_lost,
     } = pump(user, channel, &taps, &g.limits, guard.as_ref(), standalone).await;
+    if target_lost {
+        // Say why the session ended (in the recording too), rather than just dropping it.
+        let msg = format!("connection to {} lost", g.host);
+        taps.bastion_message(&msg, format!("\r\nbastion: {msg}\r\n").as_bytes());
+        user.say_on_new_line(&msg).await;
+    }
     drop(live);
     if let Some(shell) = &shell {
         shell.finish();
