@@ -246,5 +246,5 @@ fn an_expression_closing_a_brace_it_never_opened_is_a_syntax_error_not_a_panic()
         assert!(Templar::new().eval(expr, &vars()).is_err());
     }
     // Braces inside strings and dict literals are fine.
-    assert_eq!(cond("'}} x' != {'a': {'b': 1}}").unwrap(), true);
+    assert!(cond("'}} x' != {'a': {'b': 1}}").unwrap());
 }
