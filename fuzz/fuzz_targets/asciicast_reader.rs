@@ -43,7 +43,12 @@ fuzz_target!(|data: &[u8]| {
     for (a, b) in cast.events.iter().zip(&back.events) {
         assert_eq!(a.kind, b.kind);
         assert_eq!(a.data, b.data);
-        assert!((a.time - b.time).abs() <= 1e-6 * a.time.max(1.0), "{} vs {}", a.time, b.time);
+        assert!(
+            (a.time - b.time).abs() <= 1e-6 * a.time.max(1.0),
+            "{} vs {}",
+            a.time,
+            b.time
+        );
     }
     // serde_json's float parser may be one ulp off for 17-digit numbers; the writer's rounding
     // to the microsecond absorbs that for any time a recording can have (below 2^52 µs, about

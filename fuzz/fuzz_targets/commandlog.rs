@@ -80,7 +80,11 @@ fn run(chunks: &[Chunk<'_>], split: bool) -> Run {
         match *chunk {
             Chunk::Input(bytes, cut) => {
                 r.input_bytes += bytes.len();
-                let parts = if split { bytes.split_at(cut) } else { (bytes, &[][..]) };
+                let parts = if split {
+                    bytes.split_at(cut)
+                } else {
+                    (bytes, &[][..])
+                };
                 let got = log.input(at, parts.0);
                 r.take(got);
                 let got = log.input(at, parts.1);
@@ -88,7 +92,11 @@ fn run(chunks: &[Chunk<'_>], split: bool) -> Run {
             }
             Chunk::Output(bytes, cut) => {
                 r.output_bytes += bytes.len();
-                let parts = if split { bytes.split_at(cut) } else { (bytes, &[][..]) };
+                let parts = if split {
+                    bytes.split_at(cut)
+                } else {
+                    (bytes, &[][..])
+                };
                 let got = log.output(at, parts.0);
                 r.take(got);
                 let got = log.output(at, parts.1);
@@ -118,8 +126,15 @@ fuzz_target!(|data: &[u8]| {
     }
     for (i, (seq, text, _)) in whole.commands.iter().enumerate() {
         assert_eq!(*seq, i as u64);
-        assert!(text.chars().count() <= MAX_CELLS, "command of {} chars", text.len());
-        assert!(!text.chars().any(|c| c.is_ascii_control()), "control character in {text:?}");
+        assert!(
+            text.chars().count() <= MAX_CELLS,
+            "command of {} chars",
+            text.len()
+        );
+        assert!(
+            !text.chars().any(|c| c.is_ascii_control()),
+            "control character in {text:?}"
+        );
     }
     let split = run(&chunks, true);
     assert_eq!(whole, split, "splitting reads changed the command log");

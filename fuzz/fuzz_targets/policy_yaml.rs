@@ -31,7 +31,12 @@ fuzz_target!(|data: &[u8]| {
             let _ = hours.contains(&at);
             let _ = hours.window_end(Utc.timestamp_opt(1_700_000_000, 0).unwrap());
         }
-        let members: Vec<&str> = role.members.iter().take(4).map(|m| m.text.as_str()).collect();
+        let members: Vec<&str> = role
+            .members
+            .iter()
+            .take(4)
+            .map(|m| m.text.as_str())
+            .collect();
         for user in members.into_iter().chain(["alice"]) {
             for host in ["web1", "db1"] {
                 let _ = set.reachable(user, host, &groups, at);

@@ -223,11 +223,12 @@ impl Inventory {
     pub(crate) fn add_host_to_group(&mut self, host: &str, group: &str) {
         let h = self.ensure_host(host);
         let g = self.ensure_group(group);
-        if !self.groups[g].hosts.iter().any(|x| x == host) {
-            self.groups[g].hosts.push(host.to_string());
-        }
+        // A host is in `group.hosts` exactly when the group is in its `direct_groups`; check the
+        // host's short list, not the group's, which a range like `web[0:99999]` makes long
+        // (checking it made adding N hosts quadratic).
         if !self.hosts[h].direct_groups.iter().any(|x| x == group) {
             self.hosts[h].direct_groups.push(group.to_string());
+            self.groups[g].hosts.push(host.to_string());
         }
     }
 
