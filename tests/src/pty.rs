@@ -2,6 +2,7 @@
 //! so tests can assert what a user would see.
 
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,8 @@ pub struct PtySession {
     master: Box<dyn MasterPty + Send>,
     writer: Box<dyn Write + Send>,
     output: Arc<Mutex<Vec<u8>>>,
+    /// The reader thread has seen the end of the output (every slave side closed).
+    drained: Arc<AtomicBool>,
     /// How far `expect` has consumed the output.
     cursor: usize,
     size: (u16, u16),
@@ -42,6 +45,8 @@ impl PtySession {
         let writer = pty.master.take_writer().expect("pty writer");
         let output = Arc::new(Mutex::new(Vec::new()));
         let sink = output.clone();
+        let drained = Arc::new(AtomicBool::new(false));
+        let done = drained.clone();
         std::thread::spawn(move || {
             let mut buf = [0u8; 8192];
             while let Ok(n) = reader.read(&mut buf) {
@@ -50,12 +55,14 @@ impl PtySession {
                 }
                 sink.lock().unwrap().extend_from_slice(&buf[..n]);
             }
+            done.store(true, Ordering::Release);
         });
         PtySession {
             child,
             master: pty.master,
             writer,
             output,
+            drained,
             cursor: 0,
             size: (cols, rows),
         }
@@ -142,10 +149,15 @@ impl PtySession {
     }
 
     /// Waits for the program to exit; its exit code, or `None` on timeout (then it is killed).
+    /// Once it has exited, what it printed last is read before this returns (for up to 2 s).
     pub fn wait(&mut self, timeout: Duration) -> Option<u32> {
         let deadline = Instant::now() + timeout;
         loop {
             if let Ok(Some(status)) = self.child.try_wait() {
+                let drain_until = Instant::now() + Duration::from_secs(2);
+                while !self.drained.load(Ordering::Acquire) && Instant::now() < drain_until {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
                 return Some(status.exit_code());
             }
             if Instant::now() >= deadline {
