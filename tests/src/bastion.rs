@@ -152,6 +152,11 @@ impl BastionHome {
         }
     }
 
+    /// The server's process id, once started.
+    pub fn pid(&self) -> Option<u32> {
+        self.server.as_ref().map(Child::id)
+    }
+
     /// Sends a signal to the server (`"HUP"`, `"KILL"`, ...).
     pub fn signal(&self, sig: &str) {
         let pid = self.server.as_ref().expect("serving").id().to_string();

@@ -69,6 +69,8 @@ pub struct TargetSshd {
     ip: Ipv4Addr,
     port: u16,
     child: Option<Child>,
+    /// Extra sshd_config lines (e.g. `MaxStartups` for benchmarks).
+    extra_config: String,
 }
 
 impl TargetSshd {
@@ -76,6 +78,11 @@ impl TargetSshd {
     /// (lines in authorized_keys format) for `root`. Panics (with its log) if it does not
     /// accept TCP connections within 10 s.
     pub fn start(authorized_keys: &[String]) -> TargetSshd {
+        TargetSshd::start_with(authorized_keys, "")
+    }
+
+    /// Like [`TargetSshd::start`], with `extra_config` lines appended to sshd_config.
+    pub fn start_with(authorized_keys: &[String], extra_config: &str) -> TargetSshd {
         let dir = tempfile::Builder::new()
             .prefix("e2e-sshd-")
             .tempdir()
@@ -91,6 +98,7 @@ impl TargetSshd {
             ip,
             port: 0,
             child: None,
+            extra_config: extra_config.to_string(),
         };
         sshd.launch();
         sshd
@@ -160,9 +168,10 @@ impl TargetSshd {
              PrintMotd no\n\
              PrintLastLog no\n\
              Subsystem sftp internal-sftp\n\
-             LogLevel ERROR\n",
+             LogLevel ERROR\n{extra}",
             ip = self.ip,
             port = self.port,
+            extra = self.extra_config,
         );
         fs::write(self.dir.path().join("sshd_config"), cfg).expect("write sshd_config");
     }
