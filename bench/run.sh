@@ -2,7 +2,10 @@
 # All benchmarks of issue 5 in one command: one table of every figure with its same-run
 # reference and ratio, and one JSON file.
 #
-#   bench/run.sh [--quick]        --quick: small sizes, a few minutes
+#   bench/run.sh [--quick] [--only PART,...] [--out DIR]
+#     --quick  small sizes, a few minutes
+#     --only   run just these parts (fleet,throughput,latency,sessions,logins,commands,load,fuzz)
+#     --out    add to the results in DIR (from an earlier run) instead of a new directory
 #
 # Parts (each also runs on its own):
 #   1 fleet       bench/fleet.sh 10 50 200       fleet run vs ansible-playbook vs N parallel `ssh true`
@@ -16,14 +19,22 @@
 # load is not controlled: every reference is measured in the same run, interleaved.
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-QUICK=0
-[ "${1:-}" = --quick ] && QUICK=1
+QUICK=0 ONLY=all OUT=
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) QUICK=1 ;;
+    --only) ONLY=",$2,"; shift ;;
+    --out) OUT=$2; shift ;;
+    *) echo "usage: bench/run.sh [--quick] [--only PART,...] [--out DIR]" >&2; exit 1 ;;
+  esac
+  shift
+done
 cd "$ROOT"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 cargo build --release -q -p bastion -p fleet -p bench || exit 1
 BENCH="$ROOT/target/release/bench"
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-OUT="$ROOT/target/bench-$STAMP"
+[ -n "$OUT" ] || OUT="$ROOT/target/bench-$STAMP"
 mkdir -p "$OUT"
 export FLEET_BIN="$ROOT/target/release/fleet"
 
@@ -40,6 +51,7 @@ fi
 # part NAME CMD...: runs CMD; stdout to OUT/NAME.out, stderr shown and kept in OUT/NAME.log.
 part() {
   local name=$1 t0 rc; shift
+  [ "$ONLY" = all ] || [[ $ONLY == *",$name,"* ]] || return 0
   echo "== $name: $*" >&2
   t0=$(date +%s)
   "$@" > "$OUT/$name.out" 2> >(tee "$OUT/$name.log" >&2)

@@ -15,8 +15,8 @@ set -euo pipefail
 SIZE=${1:-1G}
 ROUNDS=${2:-2}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cargo build --release -q -p bastion --manifest-path "$ROOT/Cargo.toml"
-BASTION="$ROOT/target/release/bastion"
+BASTION=${BASTION_BIN:-$ROOT/target/release/bastion}
+[ -x "$BASTION" ] || cargo build --release -q -p bastion --manifest-path "$ROOT/Cargo.toml"
 T=$(mktemp -d)
 cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$T"; }
 PIDS=()
@@ -79,7 +79,7 @@ SSH=(ssh -F /dev/null -i "$T/user_key" -o IdentitiesOnly=yes -o StrictHostKeyChe
 MIDKEY="$T/mid_key"; cp "$T/user_key" "$MIDKEY"
 
 # The PTY payload: SIZE bytes of printable text (zeros would be \u0000-escaped 6x in the recording).
-base64 -w 100 /dev/urandom | head -c "$SIZE" > "$T/payload.txt"
+(set +o pipefail; base64 -w 100 /dev/urandom | head -c "$SIZE" > "$T/payload.txt")
 SKIP=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR)
 HOP="ssh -F /dev/null -i $MIDKEY ${SKIP[*]} -p $TP root@127.0.1.200"
 

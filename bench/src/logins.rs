@@ -234,7 +234,7 @@ fn profile(
             "-g",
             "none",
             "--percent-limit",
-            "1",
+            "0",
             "-i",
         ])
         .arg(&data)
@@ -242,7 +242,7 @@ fn profile(
         .output()?;
     let text = String::from_utf8_lossy(&out.stdout);
     let mut rows = Vec::new();
-    let mut groups = [0.0f64; 4];
+    let mut groups = [0.0f64; 8];
     for line in text.lines() {
         let line = line.trim();
         let Some((pct, sym)) = line.split_once('%') else {
@@ -260,14 +260,18 @@ fn profile(
         groups[if kernel { 1 } else { category(sym) }] += pct;
         if rows.len() < 12 {
             let short: String = sym.chars().take(70).collect();
-            rows.push(Row::new("4 login profile", format!("{short}"), pct, "%"));
+            rows.push(Row::new("4 login profile", short, pct, "%"));
         }
     }
     let labels = [
         "crypto",
-        "kernel/syscalls",
+        "kernel",
         "sqlite",
-        "other (>=1% symbols)",
+        "everything else",
+        "russh protocol",
+        "malloc/memcpy",
+        "tokio",
+        "regex/globset (policy)",
     ];
     let mut out_rows = vec![Row::new(
         "4 login profile",
@@ -282,7 +286,7 @@ fn profile(
     Ok(out_rows)
 }
 
-/// 0 crypto, 2 sqlite, 3 other: by user-space symbol name (1, kernel, is perf's `[k]`).
+/// The `labels` index of a user-space symbol (1, kernel, is perf's `[k]`), by its name.
 fn category(sym: &str) -> usize {
     let s = sym.to_ascii_lowercase();
     const CRYPTO: &[&str] = &[
@@ -310,11 +314,26 @@ fn category(sym: &str) -> usize {
         "blake",
         "dalek",
         "digest",
+        "ml_kem",
+        "lattice",
     ];
     if CRYPTO.iter().any(|c| s.contains(c)) {
         0
     } else if s.contains("sqlite") {
         2
+    } else if s.contains("russh") {
+        4
+    } else if s.contains("malloc")
+        || s.contains("free")
+        || s.contains("memmove")
+        || s.contains("memcpy")
+        || s.contains("memset")
+    {
+        5
+    } else if s.contains("tokio") {
+        6
+    } else if s.contains("regex") || s.contains("globset") || s.contains("aho_corasick") {
+        7
     } else {
         3
     }
