@@ -43,7 +43,7 @@ if [ $QUICK = 1 ]; then
   LAT=(--keys 100 --batch 25); SESS=(--sessions 40 --per-target 20 --hold 6 --period 2)
   LOGINS=(--logins 20 --rounds 2 --parallel 4); CMDS=(--rows 50000 --repeat 3); FUZZ=30
 else
-  FLEET_HOSTS=(10 50 200); SIZE=1G; ROUNDS=2
+  FLEET_HOSTS=(10 50 200); SIZE=1G; ROUNDS=2; : "${PTY_SIZE:=256M}"; export PTY_SIZE
   LAT=(--keys 1000 --batch 50); SESS=(--sessions 500 --per-target 100 --hold 20 --period 5)
   LOGINS=(--logins 100 --rounds 2 --parallel 8); CMDS=(--rows 1000000 --repeat 5); FUZZ=300
 fi

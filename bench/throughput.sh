@@ -2,6 +2,7 @@
 # Throughput through the bastion vs straight to the target vs an OpenSSH double hop, in one run.
 #
 #   bench/throughput.sh [SIZE] [ROUNDS]     SIZE for head -c (default 1G), ROUNDS (default 2)
+#   PTY_SIZE=256M bench/throughput.sh ...   a smaller payload for the (much slower) PTY paths
 #
 # Starts a real sshd target on 127.0.1.200 (and a "mid" sshd for the double hop) and a bastion
 # on a temporary data directory, then moves SIZE bytes to the client over each path:
@@ -14,6 +15,7 @@
 set -euo pipefail
 SIZE=${1:-1G}
 ROUNDS=${2:-2}
+PTY_SIZE=${PTY_SIZE:-$SIZE}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BASTION=${BASTION_BIN:-$ROOT/target/release/bastion}
 [ -x "$BASTION" ] || cargo build --release -q -p bastion --manifest-path "$ROOT/Cargo.toml"
@@ -79,7 +81,7 @@ SSH=(ssh -F /dev/null -i "$T/user_key" -o IdentitiesOnly=yes -o StrictHostKeyChe
 MIDKEY="$T/mid_key"; cp "$T/user_key" "$MIDKEY"
 
 # The PTY payload: SIZE bytes of printable text (zeros would be \u0000-escaped 6x in the recording).
-(set +o pipefail; base64 -w 100 /dev/urandom | head -c "$SIZE" > "$T/payload.txt")
+(set +o pipefail; base64 -w 100 /dev/urandom | head -c "$PTY_SIZE" > "$T/payload.txt")
 SKIP=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR)
 HOP="ssh -F /dev/null -i $MIDKEY ${SKIP[*]} -p $TP root@127.0.1.200"
 
@@ -108,13 +110,13 @@ rows = [json.loads(l) for l in sys.stdin if l.strip()]
 paths = [os.path.join(sys.argv[1], r["recording"]) for r in rows if r.get("recording")]
 print(max((os.path.getsize(p) for p in paths if os.path.exists(p)), default=0))' "$T/data")
 
-python3 - "$SIZE" "$REC" "${BEST[exec_direct]}" "${BEST[exec_bastion]}" "${BEST[exec_double]}" \
+python3 - "$SIZE" "$PTY_SIZE" "$REC" "${BEST[exec_direct]}" "${BEST[exec_bastion]}" "${BEST[exec_double]}" \
   "${BEST[pty_direct]}" "${BEST[pty_bastion]}" "${BEST[pty_double]}" \
   "${BYTES[exec_bastion]}" "${BYTES[pty_bastion]}" <<'PY'
 import json, sys
-size, rec = sys.argv[1], int(sys.argv[2])
-ed, eb, eh, pd, pb, ph = map(float, sys.argv[3:9])
-xb, pbytes = int(sys.argv[9]), int(sys.argv[10])
+size, psize, rec = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ed, eb, eh, pd, pb, ph = map(float, sys.argv[4:10])
+xb, pbytes = int(sys.argv[10]), int(sys.argv[11])
 mib_e, mib_p = xb / 2**20, pbytes / 2**20
 print(f"{'path':<34}{'seconds':>9}{'MiB/s':>9}{'vs direct':>11}{'vs double hop':>15}")
 for name, t, d, h, mib in [
@@ -131,8 +133,8 @@ def row(fig, v, ref, rv, g=""):
 rows = [
     row(f"exec {size} through bastion", mib_e / eb, "OpenSSH double hop", mib_e / eh, goal),
     row(f"exec {size} through bastion", mib_e / eb, "direct ssh", mib_e / ed),
-    row(f"pty cat {size} through bastion, recorded", mib_p / pb, "OpenSSH double hop -tt", mib_p / ph, goal),
-    row(f"pty cat {size} through bastion, recorded", mib_p / pb, "direct ssh -tt", mib_p / pd),
+    row(f"pty cat {psize} through bastion, recorded", mib_p / pb, "OpenSSH double hop -tt", mib_p / ph, goal),
+    row(f"pty cat {psize} through bastion, recorded", mib_p / pb, "direct ssh -tt", mib_p / pd),
     {"item": "2 throughput", "figure": "recording size of that session", "value": round(rec / 2**20, 1),
      "unit": "MiB", "reference": "bytes received", "ref_value": round(mib_p, 1), "ratio": round(rec / 2**20 / mib_p, 3), "goal": ""},
 ]
