@@ -13,8 +13,12 @@
 # JSON to $FLEET_BENCH_JSON (default target/fleet-bench.json). No pass/fail thresholds.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-SAMPLES=$(cd "$ROOT/../shared/fleet-samples" 2>/dev/null && pwd) || {
-  echo "sample playbooks not found at $ROOT/../shared/fleet-samples" >&2; exit 1; }
+# ../shared next to the main checkout; a worktree under wt/ finds it two levels up.
+SAMPLES=${FLEET_SAMPLES:-}
+for d in "$ROOT/../shared/fleet-samples" "$ROOT/../../shared/fleet-samples"; do
+  [ -n "$SAMPLES" ] || SAMPLES=$(cd "$d" 2>/dev/null && pwd) || true
+done
+[ -n "$SAMPLES" ] || { echo "sample playbooks not found at $ROOT/../shared/fleet-samples (or set FLEET_SAMPLES)" >&2; exit 1; }
 HOSTS=("$@")
 [ ${#HOSTS[@]} -gt 0 ] || HOSTS=(10 50)
 OUT=${FLEET_BENCH_JSON:-$ROOT/target/fleet-bench.json}
@@ -83,6 +87,9 @@ KbdInteractiveAuthentication no
 PrintMotd no
 MaxStartups 200
 LogLevel ERROR
+# Keeps bash from sourcing root's ~/.bashrc for ssh commands (bash skips it when SHLVL > 1):
+# on the dev machine that file runs `pyenv init`, ~1 s per command, which no real target pays.
+SetEnv SHLVL=5
 CONF
     /usr/sbin/sshd -D -e -f "$d/sshd$i.conf" 2>>"$d/sshd$i.log" &
     PIDS+=($!)

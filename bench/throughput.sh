@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # Throughput through the bastion vs straight to the target vs an OpenSSH double hop, in one run.
 #
-#   bench/throughput.sh [SIZE]        SIZE for head -c (default 1G)
+#   bench/throughput.sh [SIZE] [ROUNDS]     SIZE for head -c (default 1G), ROUNDS (default 2)
+#   PTY_SIZE=256M bench/throughput.sh ...   a smaller payload for the (much slower) PTY paths
 #
-# Starts a real sshd target on 127.0.1.200 and a bastion on a temporary data directory, then
-# times `head -c SIZE /dev/zero` streamed to the client through each path, prints a table and a
-# JSON line with the ratios. Nothing here is a pass/fail threshold.
+# Starts a real sshd target on 127.0.1.200 (and a "mid" sshd for the double hop) and a bastion
+# on a temporary data directory, then moves SIZE bytes to the client over each path:
+#   exec: `head -c SIZE /dev/zero` as an exec request (no PTY, not recorded);
+#   pty:  `cat FILE` (SIZE bytes of base64 text) in a PTY session (`ssh -tt`), which the bastion
+#         records as asciicast (recording on, as in production).
+# Paths are run interleaved, ROUNDS times; the best time of each is reported (the one least
+# disturbed by other load). Prints a table and, as its last line, a JSON object {"rows": [...]}
+# (the bench/run.sh row format). Nothing here is a pass/fail threshold.
 set -euo pipefail
 SIZE=${1:-1G}
+ROUNDS=${2:-2}
+PTY_SIZE=${PTY_SIZE:-$SIZE}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cargo build --release -q -p bastion --manifest-path "$ROOT/Cargo.toml"
-BASTION="$ROOT/target/release/bastion"
+BASTION=${BASTION_BIN:-$ROOT/target/release/bastion}
+[ -x "$BASTION" ] || cargo build --release -q -p bastion --manifest-path "$ROOT/Cargo.toml"
 T=$(mktemp -d)
 cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$T"; }
 PIDS=()
@@ -38,6 +46,9 @@ PermitRootLogin prohibit-password
 PasswordAuthentication no
 KbdInteractiveAuthentication no
 LogLevel ERROR
+# Keeps bash from sourcing root's ~/.bashrc for ssh commands (bash skips it when SHLVL > 1):
+# on the dev machine that file runs `pyenv init`, ~1 s per command, which no real target pays.
+SetEnv SHLVL=5
 CONF
   /usr/sbin/sshd -D -e -f "$T/$1.conf" 2>>"$T/$1.log" &
   PIDS+=($!)
@@ -69,18 +80,63 @@ SSH=(ssh -F /dev/null -i "$T/user_key" -o IdentitiesOnly=yes -o StrictHostKeyChe
 # The mid hop logs in to the target with the same key (copied where root's ssh finds it).
 MIDKEY="$T/mid_key"; cp "$T/user_key" "$MIDKEY"
 
-timeit() { local s e; s=$(date +%s.%N); "$@" | wc -c > "$T/bytes"; e=$(date +%s.%N); python3 -c "print(f'{$e-$s:.3f}')"; }
-direct=$(timeit "${SSH[@]}" -p "$TP" root@127.0.1.200 "head -c $SIZE /dev/zero")
-via=$(timeit "${SSH[@]}" -p "$BP" bench@127.0.0.1 "target head -c $SIZE /dev/zero")
-vbytes=$(cat "$T/bytes")
-double=$(timeit "${SSH[@]}" -p "$MP" root@127.0.1.201 "ssh -F /dev/null -i $MIDKEY -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -p $TP root@127.0.1.200 'head -c $SIZE /dev/zero'")
-python3 - "$SIZE" "$direct" "$via" "$double" "$vbytes" <<'PY'
+# The PTY payload: SIZE bytes of printable text (zeros would be \u0000-escaped 6x in the recording).
+(set +o pipefail; base64 -w 100 /dev/urandom | head -c "$PTY_SIZE" > "$T/payload.txt")
+SKIP=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR)
+HOP="ssh -F /dev/null -i $MIDKEY ${SKIP[*]} -p $TP root@127.0.1.200"
+
+timeit() { local s e; s=$(date +%s.%N); "$@" </dev/null | wc -c > "$T/bytes"; e=$(date +%s.%N); python3 -c "print(f'{$e-$s:.3f}')"; }
+declare -A BEST BYTES
+run_path() { # name command...
+  local name=$1 t; shift
+  t=$(timeit "$@")
+  BYTES[$name]=$(cat "$T/bytes")
+  if [ -z "${BEST[$name]:-}" ] || python3 -c "import sys; sys.exit(0 if $t < ${BEST[$name]} else 1)"; then BEST[$name]=$t; fi
+  echo "  $name: $t s, ${BYTES[$name]} bytes" >&2
+}
+for r in $(seq "$ROUNDS"); do
+  echo "round $r/$ROUNDS" >&2
+  run_path exec_direct "${SSH[@]}" -p "$TP" root@127.0.1.200 "head -c $SIZE /dev/zero"
+  run_path exec_bastion "${SSH[@]}" -p "$BP" bench@127.0.0.1 "target head -c $SIZE /dev/zero"
+  run_path exec_double "${SSH[@]}" -p "$MP" root@127.0.1.201 "$HOP 'head -c $SIZE /dev/zero'"
+  run_path pty_direct "${SSH[@]}" -tt -p "$TP" root@127.0.1.200 "cat $T/payload.txt"
+  run_path pty_bastion "${SSH[@]}" -tt -p "$BP" bench@127.0.0.1 "target cat $T/payload.txt"
+  run_path pty_double "${SSH[@]}" -tt -p "$MP" root@127.0.1.201 "$HOP -tt 'cat $T/payload.txt'"
+done
+# The last PTY session through the bastion: was it recorded, and how big is its recording?
+REC=$("$BASTION" --data-dir "$T/data" sessions --json | python3 -c '
+import json, os, sys
+rows = [json.loads(l) for l in sys.stdin if l.strip()]
+paths = [os.path.join(sys.argv[1], r["recording"]) for r in rows if r.get("recording")]
+print(max((os.path.getsize(p) for p in paths if os.path.exists(p)), default=0))' "$T/data")
+
+python3 - "$SIZE" "$PTY_SIZE" "$REC" "${BEST[exec_direct]}" "${BEST[exec_bastion]}" "${BEST[exec_double]}" \
+  "${BEST[pty_direct]}" "${BEST[pty_bastion]}" "${BEST[pty_double]}" \
+  "${BYTES[exec_bastion]}" "${BYTES[pty_bastion]}" <<'PY'
 import json, sys
-size, d, v, h, vb = sys.argv[1], *map(float, sys.argv[2:5]), int(sys.argv[5])
-mib = vb / 2**20
-print(f"{'path':<28}{'seconds':>9}{'MiB/s':>9}{'vs direct':>11}")
-for name, t in [("direct ssh", d), ("through bastion (exec)", v), ("OpenSSH double hop", h)]:
-    print(f"{name:<28}{t:>9.2f}{mib/t:>9.0f}{t/d:>10.2f}x")
-print(json.dumps({"size": size, "bytes_via_bastion": vb, "direct_s": d, "bastion_s": v, "double_hop_s": h,
-                  "bastion_vs_direct": round(v/d, 3), "bastion_vs_double_hop": round(v/h, 3)}))
+size, psize, rec = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ed, eb, eh, pd, pb, ph = map(float, sys.argv[4:10])
+xb, pbytes = int(sys.argv[10]), int(sys.argv[11])
+mib_e, mib_p = xb / 2**20, pbytes / 2**20
+print(f"{'path':<34}{'seconds':>9}{'MiB/s':>9}{'vs direct':>11}{'vs double hop':>15}")
+for name, t, d, h, mib in [
+        ("exec: direct ssh", ed, ed, eh, mib_e), ("exec: through bastion", eb, ed, eh, mib_e),
+        ("exec: OpenSSH double hop", eh, ed, eh, mib_e),
+        ("pty cat: direct ssh -tt", pd, pd, ph, mib_p), ("pty cat: through bastion, recorded", pb, pd, ph, mib_p),
+        ("pty cat: OpenSSH double hop", ph, pd, ph, mib_p)]:
+    print(f"{name:<34}{t:>9.2f}{mib/t:>9.0f}{t/d:>10.2f}x{t/h:>14.2f}x")
+print(f"recording of the PTY session through the bastion: {rec} bytes")
+goal = "throughput >= OpenSSH double hop (recording on)"
+def row(fig, v, ref, rv, g=""):
+    return {"item": "2 throughput", "figure": fig, "value": round(v, 1), "unit": "MiB/s", "reference": ref,
+            "ref_value": round(rv, 1), "ratio": round(v / rv, 3), "goal": g}
+rows = [
+    row(f"exec {size} through bastion", mib_e / eb, "OpenSSH double hop", mib_e / eh, goal),
+    row(f"exec {size} through bastion", mib_e / eb, "direct ssh", mib_e / ed),
+    row(f"pty cat {psize} through bastion, recorded", mib_p / pb, "OpenSSH double hop -tt", mib_p / ph, goal),
+    row(f"pty cat {psize} through bastion, recorded", mib_p / pb, "direct ssh -tt", mib_p / pd),
+    {"item": "2 throughput", "figure": "recording size of that session", "value": round(rec / 2**20, 1),
+     "unit": "MiB", "reference": "bytes received", "ref_value": round(mib_p, 1), "ratio": round(rec / 2**20 / mib_p, 3), "goal": ""},
+]
+print(json.dumps({"rows": rows}))
 PY

@@ -152,6 +152,11 @@ impl BastionHome {
         }
     }
 
+    /// The server's process id, once started.
+    pub fn pid(&self) -> Option<u32> {
+        self.server.as_ref().map(Child::id)
+    }
+
     /// Sends a signal to the server (`"HUP"`, `"KILL"`, ...).
     pub fn signal(&self, sig: &str) {
         let pid = self.server.as_ref().expect("serving").id().to_string();
@@ -160,11 +165,6 @@ impl BastionHome {
             Duration::from_secs(5),
         )
         .assert_success();
-    }
-
-    /// The server's process id, while it runs.
-    pub fn pid(&self) -> Option<u32> {
-        self.server.as_ref().map(Child::id)
     }
 
     /// Kills the server hard (`kill -9`) and reaps it.

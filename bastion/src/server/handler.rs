@@ -6,6 +6,7 @@
 use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use russh::keys::{HashAlg, PublicKey};
 use russh::server::{
@@ -48,6 +49,25 @@ pub struct ConnectionHandler {
 
 fn fp(key: &PublicKey) -> String {
     key.fingerprint(HashAlg::Sha256).to_string()
+}
+
+/// How long a failed authentication attempt waits before it is answered. russh's own
+/// `auth_rejection_time` is zero (see `server::serve`) because it would also hold back the
+/// partial success that asks for the TOTP code after a good key: one second on every login.
+const FAILURE_DELAY: Duration = Duration::from_secs(1);
+
+/// Answers a failure after [`FAILURE_DELAY`]; anything else at once.
+async fn delay_failure(auth: Auth) -> Auth {
+    if matches!(
+        auth,
+        Auth::Reject {
+            partial_success: false,
+            ..
+        }
+    ) {
+        tokio::time::sleep(FAILURE_DELAY).await;
+    }
+    auth
 }
 
 fn totp_only() -> Auth {
@@ -100,16 +120,15 @@ impl russh::server::Handler for ConnectionHandler {
         let fingerprint = fp(key.public_key);
         let delay = self.delay(user);
         tokio::time::sleep(delay).await;
-        Ok(
-            match login::check_key(&self.shared, user, &self.ip, &fingerprint) {
-                KeyOutcome::Accepted => self.logged_in(user, fingerprint),
-                KeyOutcome::NeedTotp => {
-                    self.key_passed = Some((user.to_string(), fingerprint));
-                    totp_only()
-                }
-                KeyOutcome::Rejected => Auth::reject(),
-            },
-        )
+        let auth = match login::check_key(&self.shared, user, &self.ip, &fingerprint) {
+            KeyOutcome::Accepted => self.logged_in(user, fingerprint),
+            KeyOutcome::NeedTotp => {
+                self.key_passed = Some((user.to_string(), fingerprint));
+                totp_only()
+            }
+            KeyOutcome::Rejected => Auth::reject(),
+        };
+        Ok(delay_failure(auth).await)
     }
 
     async fn auth_keyboard_interactive<'a>(
@@ -120,10 +139,10 @@ impl russh::server::Handler for ConnectionHandler {
     ) -> Result<Auth, Self::Error> {
         // Only the second step of a login whose key already passed, for the same login name.
         let Some((passed_name, fingerprint)) = self.key_passed.clone() else {
-            return Ok(Auth::reject());
+            return Ok(delay_failure(Auth::reject()).await);
         };
         if passed_name != user {
-            return Ok(Auth::reject());
+            return Ok(delay_failure(Auth::reject()).await);
         }
         let Some(mut response) = response else {
             return Ok(Auth::Partial {
@@ -141,8 +160,10 @@ impl russh::server::Handler for ConnectionHandler {
         let bastion_user = parse_login_name(user).map(|l| l.user).unwrap_or_default();
         if login::check_totp(&self.shared, &bastion_user, &self.ip, &fingerprint, &answer) {
             self.key_passed = None;
-            Ok(self.logged_in(user, fingerprint))
+            Ok(delay_failure(self.logged_in(user, fingerprint)).await)
         } else {
+            // A wrong code: a failure, though the key step stands (partial success).
+            tokio::time::sleep(FAILURE_DELAY).await;
             Ok(totp_only())
         }
     }

@@ -35,8 +35,8 @@ impl LiveSession {
     pub fn resize(&self, cols: u32, rows: u32) {
         let mut screen = self.screen.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(p) = screen.as_mut() {
-            p.screen_mut()
-                .set_size(rows.clamp(1, 500) as u16, cols.clamp(1, 1000) as u16);
+            let (rows, cols) = screen_size(cols, rows);
+            p.screen_mut().set_size(rows, cols);
         }
     }
 
@@ -69,6 +69,15 @@ impl LiveSession {
     }
 }
 
+/// (rows, cols) of the screen model for a terminal of `cols` x `rows`. A size of 0 (`ssh -tt`
+/// from a pipe asks for a 0x0 PTY) means 80x24; at least 2 rows, because vt100 panics when a
+/// line wraps on a one-row screen (which ended the session's pump mid-stream).
+fn screen_size(cols: u32, rows: u32) -> (u16, u16) {
+    let rows = if rows == 0 { 24 } else { rows.clamp(2, 500) };
+    let cols = if cols == 0 { 80 } else { cols.clamp(2, 1000) };
+    (rows as u16, cols as u16)
+}
+
 /// The registry of live sessions.
 #[derive(Default)]
 pub struct LiveSessions {
@@ -87,7 +96,8 @@ impl LiveSessions {
         let (output, _) = broadcast::channel(1024);
         let (kill, _) = watch::channel(None);
         let parser = screen.map(|(cols, rows)| {
-            vt100::Parser::new(rows.clamp(1, 500) as u16, cols.clamp(1, 1000) as u16, 0)
+            let (rows, cols) = screen_size(cols, rows);
+            vt100::Parser::new(rows, cols, 0)
         });
         let session = Arc::new(LiveSession {
             id,
@@ -130,5 +140,24 @@ impl Drop for LiveGuard<'_> {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .remove(&self.session.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zero_sized_terminal_takes_long_wrapping_output() {
+        let live = LiveSessions::default();
+        for size in [(0, 0), (1, 1), (3, 1)] {
+            let guard = live.register(1, "u", "h", Some(size));
+            let line = "x".repeat(250) + "\r\n";
+            for _ in 0..50 {
+                guard.session.output(line.as_bytes());
+            }
+            guard.session.resize(1, 1);
+            guard.session.output(line.as_bytes());
+        }
     }
 }

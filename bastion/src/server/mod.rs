@@ -31,7 +31,9 @@ pub async fn serve(dir: DataDir, listen: Option<String>) -> Result<()> {
     let config = russh::server::Config {
         server_id: russh::SshId::Standard("SSH-2.0-Bastion".into()),
         methods: MethodSet::from(&[MethodKind::PublicKey, MethodKind::KeyboardInteractive][..]),
-        auth_rejection_time: Duration::from_secs(1),
+        // Failures wait handler::FAILURE_DELAY in the handler; russh's delay would also hold
+        // every partial success (good key, TOTP code still needed) for the whole second.
+        auth_rejection_time: Duration::ZERO,
         auth_rejection_time_initial: Some(Duration::ZERO),
         keys: vec![host_key],
         inactivity_timeout: None,

@@ -1,0 +1,177 @@
+//! Item 3: keystroke latency. `ssh -tt` runs on a real PTY (as a user's terminal would), the
+//! target's shell is switched to `stty raw -echo; exec cat`, and one byte at a time is written
+//! and timed until it comes back. Direct and through-the-bastion sessions are open side by side
+//! and measured in alternating batches, so machine noise hits both alike.
+
+use std::io::{Read, Write};
+use std::sync::mpsc::{channel, Receiver};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use portable_pty::{native_pty_system, Child, CommandBuilder, PtySize};
+
+use crate::report::Row;
+use crate::stats::summarize;
+use crate::world::World;
+
+/// Options of `bench latency`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// Keystrokes per path.
+    #[arg(long, default_value_t = 1000)]
+    keys: usize,
+    /// Keystrokes per batch before switching path.
+    #[arg(long, default_value_t = 50)]
+    batch: usize,
+    /// Pause between keystrokes, ms (typing, not a flood).
+    #[arg(long, default_value_t = 5)]
+    gap_ms: u64,
+}
+
+/// A `ssh -tt` client on a PTY, its output arriving through a reader thread.
+struct Term {
+    child: Box<dyn Child + Send + Sync>,
+    writer: Box<dyn Write + Send>,
+    output: Receiver<(Instant, Vec<u8>)>,
+    _master: Box<dyn portable_pty::MasterPty + Send>,
+}
+
+impl Term {
+    fn spawn(argv: &[String]) -> Result<Term> {
+        let pty = native_pty_system().openpty(PtySize {
+            rows: 24,
+            cols: 80,
+            pixel_width: 0,
+            pixel_height: 0,
+        })?;
+        let mut cmd = CommandBuilder::new(&argv[0]);
+        cmd.args(&argv[1..]);
+        cmd.env("TERM", "xterm");
+        cmd.env_remove("SSH_AUTH_SOCK");
+        let child = pty.slave.spawn_command(cmd)?;
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader()?;
+        let writer = pty.master.take_writer()?;
+        let (tx, output) = channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 || tx.send((Instant::now(), buf[..n].to_vec())).is_err() {
+                    break;
+                }
+            }
+        });
+        Ok(Term {
+            child,
+            writer,
+            output,
+            _master: pty.master,
+        })
+    }
+
+    fn send(&mut self, bytes: &[u8]) -> Result<Instant> {
+        let t = Instant::now();
+        self.writer.write_all(bytes)?;
+        self.writer.flush()?;
+        Ok(t)
+    }
+
+    /// Reads until `needle` has arrived; the arrival time of the chunk that completed it.
+    fn expect(&mut self, needle: &[u8], timeout: Duration) -> Result<Instant> {
+        let deadline = Instant::now() + timeout;
+        let mut seen = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let (at, chunk) = self
+                .output
+                .recv_timeout(left)
+                .with_context(|| format!("waiting for {:?}; got {:?}", needle, tail(&seen)))?;
+            seen.extend_from_slice(&chunk);
+            if seen.windows(needle.len()).any(|w| w == needle) {
+                return Ok(at);
+            }
+        }
+    }
+
+    /// Switches the remote shell to a raw echoing `cat` and synchronises on a marker.
+    fn start_cat(&mut self) -> Result<()> {
+        self.expect(b"# ", Duration::from_secs(30))
+            .context("no shell prompt")?;
+        self.send(b"stty raw -echo; echo RE''ADY; exec cat\r")?;
+        self.expect(b"READY", Duration::from_secs(30))?;
+        std::thread::sleep(Duration::from_millis(300));
+        while self.output.try_recv().is_ok() {}
+        self.send(b"S")?;
+        self.expect(b"S", Duration::from_secs(10))?;
+        Ok(())
+    }
+
+    /// One keystroke's round trip.
+    fn keystroke(&mut self, b: u8) -> Result<Duration> {
+        let t = self.send(&[b])?;
+        let at = self.expect(&[b], Duration::from_secs(10))?;
+        Ok(at.duration_since(t))
+    }
+}
+
+impl Drop for Term {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn tail(b: &[u8]) -> String {
+    String::from_utf8_lossy(&b[b.len().saturating_sub(200)..]).into_owned()
+}
+
+/// Runs the benchmark and returns its rows.
+pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
+    let mut world = World::new(bastion, 1, "")?;
+    world.serve();
+    let t = &world.targets[0];
+    let mut direct = world.ssh_base();
+    direct.extend(["-tt".into(), "-p".into(), t.port().to_string()]);
+    direct.push(format!("root@{}", t.addr()));
+    let mut via = world.ssh_base();
+    via.extend(["-tt".into(), "-p".into(), world.home.port().to_string()]);
+    via.extend(["bench@127.0.0.1".into(), "t0".into()]);
+
+    let mut terms = [Term::spawn(&direct)?, Term::spawn(&via)?];
+    for term in terms.iter_mut() {
+        term.start_cat()?;
+    }
+    eprintln!(
+        "latency: {} keystrokes per path, batches of {}",
+        a.keys, a.batch
+    );
+    let mut samples: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    let gap = Duration::from_millis(a.gap_ms);
+    let mut batch = 0;
+    while samples[0].len() < a.keys || samples[1].len() < a.keys {
+        // Alternate which path goes first, too.
+        for k in [batch % 2, (batch + 1) % 2] {
+            for _ in 0..a.batch.min(a.keys - samples[k].len()) {
+                let b = b'a' + (samples[k].len() % 26) as u8;
+                samples[k].push(terms[k].keystroke(b)?);
+                std::thread::sleep(gap);
+            }
+        }
+        batch += 1;
+    }
+    let (d, v) = (summarize(&samples[0]), summarize(&samples[1]));
+    if d.n == 0 {
+        bail!("no samples");
+    }
+    let goal = "< 1 ms added at p99 (idle machine)";
+    Ok(vec![
+        Row::new("3 latency", "keystroke p50 via bastion", v.p50, "ms").vs("direct", d.p50),
+        Row::new("3 latency", "keystroke p99 via bastion", v.p99, "ms")
+            .vs("direct", d.p99)
+            .goal(goal),
+        Row::new("3 latency", "keystroke mean via bastion", v.mean, "ms").vs("direct", d.mean),
+        Row::new("3 latency", "keystroke max via bastion", v.max, "ms").vs("direct", d.max),
+        Row::new("3 latency", "added at p50", v.p50 - d.p50, "ms"),
+        Row::new("3 latency", "added at p99", v.p99 - d.p99, "ms").goal(goal),
+    ])
+}

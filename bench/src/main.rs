@@ -1,0 +1,64 @@
+//! `bench`: the Rust-side benchmarks of issue 5, run by `bench/run.sh`.
+//!
+//! Each subcommand sets up its own world (real `sshd` targets, a bastion on a temporary data
+//! directory), measures the bastion and a same-run reference interleaved, prints progress on
+//! stderr and one JSON object `{"rows": [...]}` on stdout (see [`report`]). Nothing here is a
+//! pass/fail threshold: the goals are printed next to the figures.
+
+mod client;
+mod commands;
+mod latency;
+mod logins;
+mod report;
+mod sessions;
+mod stats;
+mod world;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(about = "bastion benchmarks (issue 5); see bench/run.sh")]
+struct Cli {
+    /// The bastion binary (default: `bastion` next to this executable).
+    #[arg(long, global = true)]
+    bastion: Option<PathBuf>,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Keystroke round trip through a PTY (`ssh -tt`), direct vs through the bastion.
+    Latency(latency::Args),
+    /// N concurrent interactive sessions through one bastion: RSS per session, echo latency.
+    Sessions(sessions::Args),
+    /// Logins per second (key + TOTP) vs plain sshd logins, and where the time goes (perf).
+    Logins(logins::Args),
+    /// `bastion commands --grep` over a generated command log.
+    Commands(commands::Args),
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let bastion = match cli.bastion {
+        Some(p) => p,
+        None => std::env::current_exe()?.with_file_name("bastion"),
+    };
+    anyhow::ensure!(
+        bastion.exists(),
+        "no bastion binary at {} (cargo build --release -p bastion, or --bastion PATH)",
+        bastion.display()
+    );
+    let bastion = bastion.to_string_lossy().into_owned();
+    let rows = match cli.cmd {
+        Cmd::Latency(a) => latency::run(&bastion, &a)?,
+        Cmd::Sessions(a) => sessions::run(&bastion, &a)?,
+        Cmd::Logins(a) => logins::run(&bastion, &a)?,
+        Cmd::Commands(a) => commands::run(&bastion, &a)?,
+    };
+    report::print(&rows);
+    Ok(())
+}
