@@ -143,16 +143,19 @@ pub fn descendants(pid: u32) -> Vec<u32> {
     out
 }
 
-/// `kill -9` of `pid` and all its descendants, by process id (parents first, so none can
-/// fork a replacement).
+/// `kill -9` of `pid` and all its descendants, by process id. All are stopped (SIGSTOP) first,
+/// so none can react to another's death (e.g. sshd reporting that its shell was killed): the
+/// whole tree vanishes at once, as when a host dies.
 pub fn kill_tree(pid: u32) {
     let mut all = vec![pid];
     all.extend(descendants(pid));
     let ids: Vec<String> = all.iter().map(u32::to_string).collect();
-    let _ = Command::new("kill")
-        .arg("-9")
-        .args(&ids)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
+    for sig in ["-STOP", "-KILL"] {
+        let _ = Command::new("kill")
+            .arg(sig)
+            .args(&ids)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
 }
