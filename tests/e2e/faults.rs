@@ -6,7 +6,7 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
 
-use e2e::{asciinema_cat, poll, secs, Client, Lab, PtySession, SilentListener, SmallFs};
+use e2e::{asciinema_cat, poll, secs, Client, Lab, PtySession, SmallFs};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_bastion");
@@ -72,12 +72,7 @@ fn a_dead_target_ends_its_session_cleanly_and_a_hung_one_times_out_while_others_
     let mut lab = Lab::new(BIN, &[("web1", &[]), ("web2", &[])]);
     lab.bastion.write_policies(POLICY);
     lab.bastion.set("connect_timeout = \"10s\"");
-    let hung = SilentListener::start();
-    lab.bastion.write_inventory(&lab.inventory_yaml(&format!(
-        "    hung1:\n      ansible_host: {}\n      ansible_port: {}\n",
-        hung.ip(),
-        hung.port()
-    )));
+    let _hung = lab.add_hung_host("hung1");
     let alice = lab.bastion.add_user("alice", false);
     let bob = lab.bastion.add_user("bob", false);
     lab.serve();

@@ -331,6 +331,21 @@ fn marker_index(text: &str) -> Option<usize> {
 
 /// `asciinema cat` accepts a spread of the recordings (the first, the last, some between) and
 /// prints each one's marker.
+/// One recording per shell in `shells`, each parsing, sealed and holding its marker; some play.
+/// Returns each shell's number with its recording.
+fn check_shell_recordings(sessions: &[Value], shells: &BTreeSet<usize>) -> Vec<(usize, PathBuf)> {
+    let mut recs: Vec<(usize, PathBuf)> = sessions
+        .iter()
+        .filter(|s| s["kind"] == "shell")
+        .map(|s| (check_recording(s), recording(s)))
+        .collect();
+    recs.sort();
+    let recorded: BTreeSet<usize> = recs.iter().map(|(i, _)| *i).collect();
+    assert_eq!(&recorded, shells, "one recording per shell session");
+    play_some(&recs);
+    recs
+}
+
 fn play_some(recs: &[(usize, PathBuf)]) {
     let step = (recs.len() / 4).max(1);
     for (i, path) in recs.iter().step_by(step).chain(recs.last()) {
@@ -388,15 +403,7 @@ fn concurrent_sessions_are_all_recorded_logged_and_closed() {
     let (shells, execs) = shells_and_execs(n);
 
     // Every shell recorded: one recording per shell, each parses, is sealed, plays.
-    let mut recs: Vec<(usize, PathBuf)> = sessions
-        .iter()
-        .filter(|s| s["kind"] == "shell")
-        .map(|s| (check_recording(s), recording(s)))
-        .collect();
-    recs.sort();
-    let recorded: BTreeSet<usize> = recs.iter().map(|(i, _)| *i).collect();
-    assert_eq!(recorded, shells, "one recording per shell session");
-    play_some(&recs);
+    let recs = check_shell_recordings(&sessions, &shells);
 
     // Every command logged: each exec's command line with its exit status, each shell's typed
     // command in its own session.
@@ -517,15 +524,7 @@ fn kill_9_under_load_then_restart_marks_every_session_interrupted() {
 
     // Every shell's recording is playable and holds what its shell printed before the crash.
     let (shells, _) = shells_and_execs(n);
-    let mut played: Vec<(usize, PathBuf)> = sessions
-        .iter()
-        .filter(|s| s["kind"] == "shell")
-        .map(|s| (check_recording(s), recording(s)))
-        .collect();
-    played.sort();
-    let recorded: BTreeSet<usize> = played.iter().map(|(i, _)| *i).collect();
-    assert_eq!(recorded, shells);
-    play_some(&played);
+    check_shell_recordings(&sessions, &shells);
     assert_verified(&ll.lab);
 
     // And the restarted server serves.

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use e2e::{poll, run, secs, Client, Lab, PtySession, SilentListener, TestUser};
+use e2e::{poll, run, secs, Client, Lab, PtySession, TestUser};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bastion");
 
@@ -254,12 +254,7 @@ fn unreachable_targets_fail_fast_with_a_reason() {
     let mut lab = Lab::new(BIN, &[("web1", &[])]);
     lab.bastion.write_policies(POLICY);
     lab.bastion.set("connect_timeout = \"2s\"");
-    let hung = SilentListener::start();
-    lab.bastion.write_inventory(&lab.inventory_yaml(&format!(
-        "    hung1:\n      ansible_host: {}\n      ansible_port: {}\n",
-        hung.ip(),
-        hung.port()
-    )));
+    let _hung = lab.add_hung_host("hung1");
     let alice = lab.bastion.add_user("alice", false);
     lab.serve();
     let client = Client::new(&lab.bastion, &alice);

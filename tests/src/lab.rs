@@ -2,6 +2,7 @@
 //! inventory naming them.
 
 use crate::bastion::{BastionHome, TestUser};
+use crate::net::SilentListener;
 use crate::sshd::TargetSshd;
 
 /// A bastion plus named targets, written into its inventory.
@@ -109,5 +110,17 @@ impl Lab {
 
     fn write_inventory(&self) {
         self.bastion.write_inventory(&self.inventory_yaml(""));
+    }
+
+    /// Adds inventory host `name` on a listener that accepts connections and never speaks (a
+    /// hung sshd); keep the listener alive as long as the host should hang.
+    pub fn add_hung_host(&self, name: &str) -> SilentListener {
+        let hung = SilentListener::start();
+        self.bastion.write_inventory(&self.inventory_yaml(&format!(
+            "    {name}:\n      ansible_host: {}\n      ansible_port: {}\n",
+            hung.ip(),
+            hung.port()
+        )));
+        hung
     }
 }
