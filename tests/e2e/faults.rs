@@ -22,6 +22,17 @@ const POLICY: &str = "roles:
 /// How many users at once wait on the hung target.
 const HUNG: usize = 3;
 
+/// Adds users alice and bob (no TOTP), starts the server, and gives each a client.
+fn serve_alice_and_bob(lab: &mut Lab) -> (Client, Client) {
+    let alice = lab.bastion.add_user("alice", false);
+    let bob = lab.bastion.add_user("bob", false);
+    lab.serve();
+    (
+        Client::new(&lab.bastion, &alice),
+        Client::new(&lab.bastion, &bob),
+    )
+}
+
 fn active(lab: &Lab) -> Vec<Value> {
     lab.bastion.json_lines(&["sessions", "--active", "--json"])
 }
@@ -73,13 +84,7 @@ fn a_dead_target_ends_its_session_cleanly_and_a_hung_one_times_out_while_others_
     lab.bastion.write_policies(POLICY);
     lab.bastion.set("connect_timeout = \"10s\"");
     let _hung = lab.add_hung_host("hung1");
-    let alice = lab.bastion.add_user("alice", false);
-    let bob = lab.bastion.add_user("bob", false);
-    lab.serve();
-    let (ca, cb) = (
-        Client::new(&lab.bastion, &alice),
-        Client::new(&lab.bastion, &bob),
-    );
+    let (ca, cb) = serve_alice_and_bob(&mut lab);
 
     let mut doomed = shell(&ca, "alice", "web1", "doomed");
     let mut other = shell(&cb, "bob", "web2", "other");
@@ -182,13 +187,7 @@ fn a_full_recordings_disk_ends_recorded_sessions_refuses_new_ones_and_corrupts_n
     lab.bastion.write_policies(POLICY);
     lab.bastion
         .set(&format!("recordings = \"{}\"", small.path().display()));
-    let alice = lab.bastion.add_user("alice", false);
-    let bob = lab.bastion.add_user("bob", false);
-    lab.serve();
-    let (ca, cb) = (
-        Client::new(&lab.bastion, &alice),
-        Client::new(&lab.bastion, &bob),
-    );
+    let (ca, cb) = serve_alice_and_bob(&mut lab);
 
     let mut open = shell(&ca, "alice", "web1", "before-full");
     let s = active(&lab).pop().expect("the open session");
