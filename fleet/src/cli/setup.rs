@@ -2,7 +2,6 @@
 //! Ctrl-C handling, and the exit status.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -181,14 +180,13 @@ fn run_parsed(playbook: fleet::playbook::Playbook, common: &Common, adhoc: bool)
             options: options(common)?,
             reporter: Mutex::new(reporter(common, adhoc)),
             parse_options: ParseOptions::default(),
-            interrupted: AtomicBool::new(false),
+            stop: stop_all,
         });
         let watcher = run.clone();
         tokio::spawn(async move {
             if tokio::signal::ctrl_c().await.is_ok() {
-                watcher.interrupted.store(true, Ordering::Relaxed);
                 // Running commands end on their hosts; the run stops after them with a recap.
-                let _ = stop_all.send(true);
+                watcher.interrupt();
                 eprintln!("\n[ERROR]: User interrupted execution");
             }
         });

@@ -38,8 +38,9 @@ pub struct Run {
     pub options: RunOptions,
     pub reporter: Mutex<Box<dyn Reporter>>,
     pub parse_options: ParseOptions,
-    /// Set by Ctrl-C: no new task starts.
-    pub interrupted: std::sync::atomic::AtomicBool,
+    /// Flipped to `true` by Ctrl-C: no new task starts, and the connections (which hold its
+    /// receivers, see [`Connector::stop`]) end the commands still running.
+    pub stop: tokio::sync::watch::Sender<bool>,
 }
 
 impl Run {
@@ -51,7 +52,12 @@ impl Run {
 
     /// Whether Ctrl-C was pressed.
     pub fn interrupted(&self) -> bool {
-        self.interrupted.load(std::sync::atomic::Ordering::Relaxed)
+        *self.stop.borrow()
+    }
+
+    /// Stops the run (Ctrl-C).
+    pub fn interrupt(&self) {
+        self.stop.send_replace(true);
     }
 }
 
