@@ -113,6 +113,14 @@ impl Recorder {
         Ok(())
     }
 
+    /// Flushes and returns the file's length: everything recorded so far is in the file up to
+    /// there, so a reader (a watcher joining mid-session) can replay it while writing goes on.
+    pub fn flush_for_reader(&mut self) -> Result<u64, RecordingError> {
+        self.flush()?;
+        let len = self.out.get_ref().metadata().map(|m| m.len());
+        self.io_result(len)
+    }
+
     /// Writes what is left, syncs the file to disk and returns its seal (SHA-256 and size).
     /// If a write failed (now or earlier), what did not fit is dropped and the file is cut
     /// back to its last complete event, as crash repair does, and that is sealed: the
@@ -314,6 +322,10 @@ mod tests {
         r.flush().unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(text.contains("first"));
+        r.output(b"second").unwrap();
+        let len = r.flush_for_reader().unwrap();
+        assert_eq!(len, std::fs::metadata(&path).unwrap().len());
+        assert!(std::fs::read_to_string(&path).unwrap().contains("second"));
         drop(r);
     }
 }

@@ -417,12 +417,14 @@ fn ini_inventory_is_honoured() {
 
 /// An auditor joins a running shell with `bastion watch` (seeing the current screen first, then
 /// live output) and ends it with `bastion kill`; the user is told and both acts are audited.
+/// The first screen is the terminal as it is now (rebuilt from the recording so far), not the
+/// session's whole history: lines that scrolled off are not in it.
 #[test]
 fn watch_shows_the_live_screen_and_kill_ends_the_session() {
     let (lab, alice) = lab();
     let client = Client::new(&lab.bastion, &alice);
     let mut pty = client.terminal("alice", &["web1"], 80, 24);
-    pty.send("echo BEFORE-$((20+1))\r");
+    pty.send("seq -f OLD-%g 1 60; echo BEFORE-$((20+1))\r");
     pty.expect("BEFORE-21", secs(20));
     let active = lab.bastion.json_lines(&["sessions", "--active", "--json"]);
     assert_eq!(active.len(), 1, "{active:?}");
@@ -450,6 +452,8 @@ fn watch_shows_the_live_screen_and_kill_ends_the_session() {
     let text = || String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
     poll(secs(10), || text().contains("BEFORE-21").then_some(()))
         .unwrap_or_else(|| panic!("snapshot missing: {:?}", text()));
+    assert!(text().contains("OLD-60"), "{:?}", text());
+    assert!(!text().contains("OLD-20"), "scrolled off: {:?}", text());
     pty.send("echo LIVE-$((40+2))\r");
     poll(secs(10), || text().contains("LIVE-42").then_some(()))
         .unwrap_or_else(|| panic!("live output missing: {:?}", text()));

@@ -16,7 +16,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::Shared;
+use super::{screen_from_recording, Join, JoinStart, Shared};
 
 /// Binds the socket (replacing a stale one) and serves it in the background.
 pub fn spawn(shared: Arc<Shared>, path: &Path) -> Result<()> {
@@ -91,11 +91,25 @@ async fn handle(shared: Arc<Shared>, stream: UnixStream) -> Result<()> {
                 None,
                 json!({"session": id, "target": live.target, "by": by}),
             );
-            let (snapshot, mut rx) = live.join();
+            let Join {
+                start,
+                stream: mut rx,
+            } = live.join();
             drop(live); // the stream ends when the session does
             write
                 .write_all(reply(json!({"ok": true})).as_bytes())
                 .await?;
+            let snapshot = match start {
+                JoinStart::Snapshot(bytes) => bytes,
+                JoinStart::Replay { path, len } => {
+                    tokio::task::spawn_blocking(move || {
+                        std::fs::File::open(&path)
+                            .map(|f| screen_from_recording(f, len))
+                            .unwrap_or_default()
+                    })
+                    .await?
+                }
+            };
             write.write_all(&snapshot).await?;
             loop {
                 match rx.recv().await {

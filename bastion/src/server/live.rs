@@ -1,53 +1,123 @@
-//! Sessions in progress, for auditors: a live screen model per terminal session (so a watcher
-//! joining mid-session sees the current screen, not a blank one), a broadcast of new output,
-//! and a kill switch.
+//! Sessions in progress, for auditors: what a watcher joining mid-session needs to see the
+//! current screen (not a blank one), a broadcast of new output, and a kill switch.
+//!
+//! A recorded session keeps no screen model on its data path: a joining watcher's screen is
+//! rebuilt from the recording written so far (off the data path, paid only when someone
+//! watches), and the live stream continues exactly where that file ends. Only a terminal
+//! session that could not be recorded keeps a live vt100 model.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::io::{BufRead, BufReader, Read};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, MutexGuard};
 
+use recordings::{Event, EventKind, Header, Recorder};
 use tokio::sync::{broadcast, watch};
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Where a watcher's first screen comes from, chosen when the session registers.
+pub enum ScreenSource {
+    /// The session's recording. Its writer must call [`LiveSession::output`] while holding the
+    /// recorder's lock, right after recording the same bytes, so file and stream never overlap.
+    Recording(Arc<Mutex<Recorder>>),
+    /// An unrecorded terminal of this many columns and rows: kept as a live screen model.
+    Terminal { cols: u32, rows: u32 },
+    /// No terminal (exec, SFTP): watchers get the stream only.
+    None,
+}
+
+/// A watcher's start: the screen so far, then everything after it.
+pub struct Join {
+    pub start: JoinStart,
+    pub stream: broadcast::Receiver<Vec<u8>>,
+}
+
+/// How a watcher's first screen is made.
+pub enum JoinStart {
+    /// Bytes that redraw the current screen.
+    Snapshot(Vec<u8>),
+    /// Replay the first `len` bytes of this recording with [`screen_from_recording`].
+    Replay { path: PathBuf, len: u64 },
+}
 
 /// One live session.
 pub struct LiveSession {
     pub id: i64,
     pub user: String,
     pub target: String,
-    screen: Mutex<Option<vt100::Parser>>,
+    /// Cleared when the session ends, so the session's owner gets its recorder back.
+    recording: Mutex<Option<Arc<Mutex<Recorder>>>>,
+    screen: Option<Mutex<vt100::Parser>>,
     output: broadcast::Sender<Vec<u8>>,
     kill: watch::Sender<Option<String>>,
 }
 
 impl LiveSession {
-    /// Feeds target output to the screen model and to watchers.
+    /// Passes target output to watchers (skipped, no copy, while nobody watches) and, for an
+    /// unrecorded terminal, to the screen model.
     pub fn output(&self, data: &[u8]) {
-        let mut screen = self.screen.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(p) = screen.as_mut() {
-            p.process(data);
+        match &self.screen {
+            Some(screen) => {
+                // Sent under the screen lock, so a joining watcher's snapshot and stream never
+                // overlap or leave a gap.
+                let mut p = lock(screen);
+                p.process(data);
+                self.send(data);
+            }
+            None => self.send(data),
         }
-        // Sent under the screen lock, so a joining watcher's snapshot and stream never overlap
-        // or leave a gap; skipped (no copy) while nobody watches.
+    }
+
+    fn send(&self, data: &[u8]) {
         if self.output.receiver_count() > 0 {
             let _ = self.output.send(data.to_vec());
         }
     }
 
-    /// Follows the user's terminal size.
+    /// Follows the user's terminal size (the recording has its own resize events).
     pub fn resize(&self, cols: u32, rows: u32) {
-        let mut screen = self.screen.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(p) = screen.as_mut() {
+        if let Some(screen) = &self.screen {
             let (rows, cols) = screen_size(cols, rows);
-            p.screen_mut().set_size(rows, cols);
+            lock(screen).screen_mut().set_size(rows, cols);
         }
     }
 
-    /// The current screen as bytes that redraw it, plus a receiver of everything after it.
-    pub fn join(&self) -> (Vec<u8>, broadcast::Receiver<Vec<u8>>) {
-        let screen = self.screen.lock().unwrap_or_else(|p| p.into_inner());
-        let snapshot = screen
-            .as_ref()
-            .map(|p| p.screen().contents_formatted())
-            .unwrap_or_default();
-        (snapshot, self.output.subscribe())
+    /// Where a new watcher starts, and its receiver of everything after that.
+    pub fn join(&self) -> Join {
+        if let Some(screen) = &self.screen {
+            let p = lock(screen);
+            return Join {
+                start: JoinStart::Snapshot(p.screen().contents_formatted()),
+                stream: self.output.subscribe(),
+            };
+        }
+        let recording = lock(&self.recording);
+        let Some(recorder) = recording.as_ref() else {
+            return Join {
+                start: JoinStart::Snapshot(Vec::new()),
+                stream: self.output.subscribe(),
+            };
+        };
+        // Under the recorder's lock no output is recorded or sent: the file up to `len` and
+        // the stream from the subscription on are exactly the whole output.
+        let mut rec = lock(recorder);
+        let start = match rec.flush_for_reader() {
+            Ok(len) => JoinStart::Replay {
+                path: rec.path().to_path_buf(),
+                len,
+            },
+            Err(e) => {
+                tracing::warn!("session {}: watcher gets no screen: {e}", self.id);
+                JoinStart::Snapshot(Vec::new())
+            }
+        };
+        Join {
+            start,
+            stream: self.output.subscribe(),
+        }
     }
 
     /// Asks the session to end with `reason` shown to the user.
@@ -69,6 +139,42 @@ impl LiveSession {
     }
 }
 
+/// The screen at the end of a recording's first `len` bytes, as bytes that redraw it. Reads
+/// line by line (a long session's recording is never held in memory); stops at the first line
+/// it cannot parse, showing what came before.
+pub fn screen_from_recording(file: impl Read, len: u64) -> Vec<u8> {
+    let mut lines = BufReader::new(file.take(len)).lines();
+    let Some(Ok(first)) = lines.next() else {
+        return Vec::new();
+    };
+    let Ok(header) = Header::parse(&first) else {
+        return Vec::new();
+    };
+    let (rows, cols) = screen_size(header.width, header.height);
+    let mut parser = vt100::Parser::new(rows, cols, 0);
+    for line in lines {
+        let Ok(event) = line
+            .map_err(drop)
+            .and_then(|l| Event::parse(&l).map_err(drop))
+        else {
+            break;
+        };
+        match event.kind {
+            EventKind::Output => parser.process(event.data.as_bytes()),
+            EventKind::Resize => {
+                if let Some((c, r)) = event.data.split_once('x') {
+                    if let (Ok(c), Ok(r)) = (c.parse(), r.parse()) {
+                        let (rows, cols) = screen_size(c, r);
+                        parser.screen_mut().set_size(rows, cols);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    parser.screen().contents_formatted()
+}
+
 /// (rows, cols) of the screen model for a terminal of `cols` x `rows`. A size of 0 (`ssh -tt`
 /// from a pipe asks for a 0x0 PTY) means 80x24; at least 2 rows, because vt100 panics when a
 /// line wraps on a one-row screen (which ended the session's pump mid-stream).
@@ -85,32 +191,34 @@ pub struct LiveSessions {
 }
 
 impl LiveSessions {
-    /// Registers a session; `screen` is its terminal size when it has one.
+    /// Registers a session; `source` says how a joining watcher sees its current screen.
     pub fn register(
         &self,
         id: i64,
         user: &str,
         target: &str,
-        screen: Option<(u32, u32)>,
+        source: ScreenSource,
     ) -> LiveGuard<'_> {
         let (output, _) = broadcast::channel(1024);
         let (kill, _) = watch::channel(None);
-        let parser = screen.map(|(cols, rows)| {
-            let (rows, cols) = screen_size(cols, rows);
-            vt100::Parser::new(rows, cols, 0)
-        });
+        let (recording, screen) = match source {
+            ScreenSource::Recording(r) => (Some(r), None),
+            ScreenSource::Terminal { cols, rows } => {
+                let (rows, cols) = screen_size(cols, rows);
+                (None, Some(Mutex::new(vt100::Parser::new(rows, cols, 0))))
+            }
+            ScreenSource::None => (None, None),
+        };
         let session = Arc::new(LiveSession {
             id,
             user: user.to_string(),
             target: target.to_string(),
-            screen: Mutex::new(parser),
+            recording: Mutex::new(recording),
+            screen,
             output,
             kill,
         });
-        self.map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id, session.clone());
+        lock(&self.map).insert(id, session.clone());
         LiveGuard {
             registry: self,
             session,
@@ -119,15 +227,12 @@ impl LiveSessions {
 
     /// A live session by id.
     pub fn get(&self, id: i64) -> Option<Arc<LiveSession>> {
-        self.map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&id)
-            .cloned()
+        lock(&self.map).get(&id).cloned()
     }
 }
 
-/// Keeps a session registered while it runs; unregisters on drop.
+/// Keeps a session registered while it runs; unregisters on drop and lets go of the session's
+/// recorder (a watcher still streaming holds only its receiver).
 pub struct LiveGuard<'a> {
     registry: &'a LiveSessions,
     pub session: Arc<LiveSession>,
@@ -135,11 +240,8 @@ pub struct LiveGuard<'a> {
 
 impl Drop for LiveGuard<'_> {
     fn drop(&mut self) {
-        self.registry
-            .map
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.session.id);
+        lock(&self.registry.map).remove(&self.session.id);
+        lock(&self.session.recording).take();
     }
 }
 
@@ -150,8 +252,8 @@ mod tests {
     #[test]
     fn a_zero_sized_terminal_takes_long_wrapping_output() {
         let live = LiveSessions::default();
-        for size in [(0, 0), (1, 1), (3, 1)] {
-            let guard = live.register(1, "u", "h", Some(size));
+        for (cols, rows) in [(0, 0), (1, 1), (3, 1)] {
+            let guard = live.register(1, "u", "h", ScreenSource::Terminal { cols, rows });
             let line = "x".repeat(250) + "\r\n";
             for _ in 0..50 {
                 guard.session.output(line.as_bytes());
@@ -159,5 +261,104 @@ mod tests {
             guard.session.resize(1, 1);
             guard.session.output(line.as_bytes());
         }
+    }
+
+    /// What the session's writer does (`Taps`): record, then send, under the recorder's lock.
+    fn write(rec: &Mutex<Recorder>, session: &LiveSession, data: &[u8]) {
+        let mut r = lock(rec);
+        r.output(data).unwrap();
+        session.output(data);
+    }
+
+    fn text(screen: &[u8]) -> String {
+        let mut p = vt100::Parser::new(24, 80, 0);
+        p.process(screen);
+        p.screen().contents()
+    }
+
+    #[test]
+    fn a_watcher_of_a_recorded_session_gets_the_current_screen_then_exactly_what_follows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.cast");
+        let header = Header {
+            width: 80,
+            height: 24,
+            timestamp: 1,
+            title: "t".into(),
+            term: None,
+        };
+        let rec = Arc::new(Mutex::new(Recorder::create(&path, &header).unwrap()));
+        let live = LiveSessions::default();
+        let guard = live.register(7, "u", "h", ScreenSource::Recording(rec.clone()));
+        for i in 1..=60 {
+            write(&rec, &guard.session, format!("OLD-{i}\r\n").as_bytes());
+        }
+        lock(&rec).resize(100, 30).unwrap();
+        write(&rec, &guard.session, b"\x1b[2J\x1b[HNEW-SCREEN");
+
+        let Join { start, mut stream } = live.get(7).unwrap().join();
+        let JoinStart::Replay { path: p, len } = start else {
+            panic!("a recorded session replays its recording")
+        };
+        write(&rec, &guard.session, b" AFTER-JOIN");
+        let screen = text(&screen_from_recording(
+            std::fs::File::open(&p).unwrap(),
+            len,
+        ));
+        assert!(screen.contains("NEW-SCREEN"), "{screen:?}");
+        assert!(
+            !screen.contains("OLD-"),
+            "a cleared screen shows nothing old: {screen:?}"
+        );
+        assert!(
+            !screen.contains("AFTER-JOIN"),
+            "later output is the stream's: {screen:?}"
+        );
+        assert_eq!(stream.try_recv().unwrap(), b" AFTER-JOIN");
+        assert!(stream.try_recv().is_err());
+
+        drop(guard);
+        assert!(live.get(7).is_none());
+        assert_eq!(
+            Arc::strong_count(&rec),
+            1,
+            "the session's owner gets its recorder back"
+        );
+    }
+
+    #[test]
+    fn a_replay_shows_the_last_rows_of_scrolled_output_and_stops_at_a_torn_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.cast");
+        let header = Header {
+            width: 80,
+            height: 24,
+            timestamp: 1,
+            title: "t".into(),
+            term: None,
+        };
+        let mut rec = Recorder::create(&path, &header).unwrap();
+        for i in 1..=60 {
+            rec.output(format!("LINE-{i}\r\n").as_bytes()).unwrap();
+        }
+        let len = rec.flush_for_reader().unwrap();
+        drop(rec);
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.extend_from_slice(b"[9.0,\"o\",\"TORN");
+        let screen = text(&screen_from_recording(&bytes[..], bytes.len() as u64));
+        assert!(
+            screen.contains("LINE-60") && screen.contains("LINE-38"),
+            "{screen:?}"
+        );
+        assert!(
+            !screen.contains("LINE-37\n") && !screen.contains("TORN"),
+            "{screen:?}"
+        );
+        assert_eq!(
+            screen,
+            text(&screen_from_recording(&bytes[..], len)),
+            "the torn line changes nothing"
+        );
+        assert!(screen_from_recording(&b"not a header\n"[..], 13).is_empty());
     }
 }

@@ -17,7 +17,7 @@ use russh::{MethodKind, MethodSet};
 use crate::datadir::DataDir;
 use crate::keys;
 
-pub use live::{LiveSession, LiveSessions};
+pub use live::{screen_from_recording, Join, JoinStart, LiveSession, LiveSessions, ScreenSource};
 pub use state::{Access, ConnInfo, Shared};
 
 /// Runs the SSH server until the process is stopped.

@@ -12,7 +12,7 @@ use super::sftp_log::{FileOp, SftpLog};
 use super::shell_log::ShellLog;
 use super::taps::Taps;
 use super::{upstream, UserChannel};
-use crate::server::{ConnInfo, Shared};
+use crate::server::{ConnInfo, ScreenSource, Shared};
 use crate::store::{NewCommand, NewSession, SessionEnd};
 use crate::target::TargetSpec;
 
@@ -167,7 +167,7 @@ async fn run_started(
                     let _ = shared
                         .store
                         .set_session_recording(session_id, &path.to_string_lossy());
-                    Some(Mutex::new(r))
+                    Some(Arc::new(Mutex::new(r)))
                 }
                 Err(e) => {
                     tracing::error!("session {session_id}: cannot record: {e}");
@@ -225,7 +225,14 @@ async fn run_started(
     };
     let sftp = (kind == Kind::Sftp).then(|| Mutex::new(SftpLog::default()));
     let target_name = format!("{}@{}", g.login, g.host);
-    let screen = user.pty.as_ref().map(|p| (p.cols, p.rows));
+    let screen = match (&recorder, &user.pty) {
+        (Some(r), _) => ScreenSource::Recording(r.clone()),
+        (None, Some(p)) => ScreenSource::Terminal {
+            cols: p.cols,
+            rows: p.rows,
+        },
+        (None, None) => ScreenSource::None,
+    };
     let live = shared
         .live
         .register(session_id, &conn.user, &target_name, screen);
@@ -235,7 +242,7 @@ async fn run_started(
         shell.set_width(p.cols);
     }
     let taps = Taps {
-        recorder: recorder.as_ref(),
+        recorder: recorder.as_deref(),
         record_input: g.limits.record_input,
         sftp: sftp.as_ref(),
         live: Some(&live.session),
@@ -365,8 +372,13 @@ fn audit_files(
     }
 }
 
-fn finish_recording(recorder: Option<Mutex<Recorder>>, end: &mut SessionEnd) {
+fn finish_recording(recorder: Option<Arc<Mutex<Recorder>>>, end: &mut SessionEnd) {
     let Some(rec) = recorder else { return };
+    // The live registry let go of its share when the session's LiveGuard was dropped.
+    let Ok(rec) = Arc::try_unwrap(rec) else {
+        tracing::error!("recording still shared at session end; left for crash repair");
+        return;
+    };
     let rec = rec.into_inner().unwrap_or_else(|p| p.into_inner());
     match rec.finish() {
         Ok(seal) => {

@@ -10,6 +10,8 @@ use recordings::{EchoGate, Recorder};
 use super::sftp_log::SftpLog;
 use super::shell_log::ShellLog;
 use crate::server::LiveSession;
+#[cfg(doc)]
+use crate::server::ScreenSource;
 
 /// The observers of one session.
 #[derive(Default)]
@@ -42,6 +44,27 @@ impl Taps<'_> {
         }
     }
 
+    /// Records with `f`, then shows `shown` to watchers while still holding the recorder's lock:
+    /// a watcher joining replays the file up to a point and streams from there, so nothing
+    /// may be recorded without being sent in the same step (see [`ScreenSource::Recording`]).
+    fn record_and_show(
+        &self,
+        shown: &[u8],
+        f: impl FnOnce(&mut Recorder) -> Result<(), recordings::RecordingError>,
+    ) {
+        match (self.recorder, self.live) {
+            (Some(_), live) => self.record(|r| {
+                let result = f(r);
+                if let Some(live) = live {
+                    live.output(shown);
+                }
+                result
+            }),
+            (None, Some(live)) => live.output(shown),
+            (None, None) => {}
+        }
+    }
+
     /// Bytes the target printed on stdout.
     pub fn target_stdout(&self, data: &[u8]) {
         self.screen(data);
@@ -62,10 +85,7 @@ impl Taps<'_> {
                 self.record(|r| r.input(&confirmed));
             }
         }
-        self.record(|r| r.output(data));
-        if let Some(live) = self.live {
-            live.output(data);
-        }
+        self.record_and_show(data, |r| r.output(data));
         if let Some(shell) = self.shell {
             shell.output(data);
         }
@@ -90,13 +110,10 @@ impl Taps<'_> {
     /// A message from the bastion itself on the user's screen: recorded as output with a
     /// marker, shown to watchers, but not part of the target's terminal (not in the command log).
     pub fn bastion_message(&self, marker: &str, text: &[u8]) {
-        self.record(|r| {
+        self.record_and_show(text, |r| {
             r.marker(marker)?;
             r.output(text)
         });
-        if let Some(live) = self.live {
-            live.output(text);
-        }
     }
 
     /// The user's terminal changed size.
