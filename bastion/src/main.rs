@@ -4,6 +4,7 @@
 mod auth;
 mod cli;
 mod datadir;
+mod faults;
 mod keys;
 mod server;
 mod session;

@@ -275,3 +275,65 @@ fn a_full_recordings_disk_ends_recorded_sessions_refuses_new_ones_and_corrupts_n
     assert_verified(&lab);
     drop(lab);
 }
+
+/// A bug in one session (a panic in its task, injected with a failpoint of the debug build)
+/// costs only that session: its user is told and their client exits with 255 instead of
+/// hanging; the session is sealed as interrupted, with a playable recording; the audit log
+/// says what failed; the server keeps serving everyone else.
+#[test]
+fn a_panicking_session_task_ends_only_its_session_with_a_message_and_an_audit_trail() {
+    let mut lab = Lab::new(BIN, &[("web1", &[])]);
+    lab.bastion.write_policies(POLICY);
+    let alice = lab.bastion.add_user("alice", false);
+    let bob = lab.bastion.add_user("bob", false);
+    lab.bastion
+        .serve_with_env(&[("BASTION_FAILPOINTS", "user_input")]);
+    let (ca, cb) = (
+        Client::new(&lab.bastion, &alice),
+        Client::new(&lab.bastion, &bob),
+    );
+
+    let mut pty = ca.terminal("alice", &["web1"], 80, 24);
+    pty.expect("# ", secs(30));
+    pty.send("echo typed\r"); // the first keystrokes hit the failpoint
+    pty.expect(
+        "internal error: this session was ended and logged",
+        secs(30),
+    );
+    assert_eq!(
+        pty.wait(secs(20)),
+        Some(255),
+        "the client must exit, not hang"
+    );
+
+    let failed = lab.bastion.audit_of("session_failed");
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0]["user"], "alice");
+    let error = failed[0]["detail"]["error"].as_str().unwrap_or("");
+    assert!(error.contains("failpoint user_input"), "{error}");
+
+    let s = poll(secs(10), || {
+        lab.bastion
+            .sessions()
+            .into_iter()
+            .find(|s| s["user"] == "alice" && s["status"] != "active")
+    })
+    .expect("alice's session ended");
+    assert_eq!(s["status"], "interrupted", "{s}");
+    assert_eq!(s["end_reason"], "internal error in the bastion", "{s}");
+    let path = recording(&s);
+    let seal = recordings::seal_file(&path).unwrap();
+    assert_eq!(s["recording_sha256"], seal.sha256_hex(), "{s}");
+    let shown = asciinema_cat(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert!(shown.contains("# "), "the prompt was recorded: {shown:?}");
+    let interrupted = lab.bastion.audit_of("session_interrupted");
+    assert_eq!(interrupted.len(), 1, "{interrupted:?}");
+    assert_eq!(interrupted[0]["detail"]["session"], s["id"]);
+    assert!(active(&lab).is_empty(), "nothing left open");
+
+    // Everyone else is still served (an exec sends no input, so it passes the failpoint).
+    let out = cb.run_ssh("bob", &["web1", "echo still-served"]);
+    out.assert_success();
+    assert_eq!(out.stdout.trim(), "still-served");
+    assert_verified(&lab);
+}

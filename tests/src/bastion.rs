@@ -131,12 +131,18 @@ impl BastionHome {
 
     /// Starts `bastion serve` and waits until it accepts TCP connections.
     pub fn serve(&mut self) {
+        self.serve_with_env(&[]);
+    }
+
+    /// [`Bastion::serve`] with extra environment variables (e.g. `BASTION_FAILPOINTS`).
+    pub fn serve_with_env(&mut self, env: &[(&str, &str)]) {
         assert!(self.server.is_none(), "already serving");
         let log = fs::File::create(self.log_path()).expect("create serve log");
         let listen = format!("127.0.0.1:{}", self.port);
         let child = self
             .command(&["serve", "--listen", &listen])
             .env("RUST_LOG", "info")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("clone log"))
             .stderr(log)

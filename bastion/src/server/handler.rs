@@ -179,7 +179,7 @@ impl russh::server::Handler for ConnectionHandler {
         };
         reply.accept().await;
         let handle = session.handle();
-        tokio::spawn(crate::session::run_channel(
+        tokio::spawn(crate::session::supervise(
             self.shared.clone(),
             conn,
             channel,

@@ -18,6 +18,7 @@ use crate::datadir::DataDir;
 use crate::keys;
 
 pub use live::{screen_from_recording, Join, JoinStart, LiveSession, LiveSessions, ScreenSource};
+pub use recovery::seal_session;
 pub use state::{Access, ConnInfo, Shared};
 
 /// Runs the SSH server until the process is stopped.

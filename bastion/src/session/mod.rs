@@ -8,6 +8,7 @@ mod proxy;
 mod run;
 mod sftp_log;
 mod shell_log;
+mod supervise;
 mod taps;
 mod upstream;
 
@@ -20,6 +21,7 @@ use crate::server::{ConnInfo, Shared};
 use crate::target::{parse_target, split_exec, TargetSpec};
 
 pub use run::Kind;
+pub use supervise::supervise;
 
 /// The terminal the client asked for, forwarded to the target.
 #[derive(Clone, Debug)]

@@ -10,6 +10,7 @@ use super::command_guard::{Blocked, CommandGuard};
 use super::proxy::{pump, PumpOutcome};
 use super::sftp_log::{FileOp, SftpLog};
 use super::shell_log::ShellLog;
+use super::supervise::SealOnUnwind;
 use super::taps::Taps;
 use super::{upstream, UserChannel};
 use crate::server::{ConnInfo, ScreenSource, Shared};
@@ -90,6 +91,7 @@ pub async fn run_target(
         json!({"session": session_id, "host": granted.host, "login": granted.login, "kind": kind.as_str(),
                "command": command, "key": conn.fingerprint}),
     );
+    let unwinding = SealOnUnwind::new(shared, session_id);
     let mut end = SessionEnd::default();
     let logged = command.map(|cmd| log_exec(shared, conn, &granted, session_id, cmd));
     let status = match &logged {
@@ -115,6 +117,7 @@ pub async fn run_target(
     if let Err(e) = shared.store.end_session(session_id, &end) {
         tracing::error!("session {session_id}: cannot store end: {e}");
     }
+    unwinding.disarm();
     shared.audit(
         "session_end",
         Some(&conn.user),

@@ -93,6 +93,7 @@ impl Taps<'_> {
 
     /// Bytes the user sent.
     pub fn user_input(&self, data: &[u8]) {
+        crate::faults::point("user_input");
         if self.record_input {
             let released = lock(&self.echo_gate).input(data);
             if !released.is_empty() {

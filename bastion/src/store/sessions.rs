@@ -121,12 +121,19 @@ impl Store {
         })
     }
 
-    /// Marks a session left active by a crash as interrupted, with its repaired recording's seal.
-    pub fn mark_interrupted(&self, id: i64, sha256: Option<&str>, size: Option<u64>) -> Result<()> {
+    /// Marks a session that ended abnormally (a crash, a failed session task) as interrupted,
+    /// with its repaired recording's seal and why.
+    pub fn mark_interrupted(
+        &self,
+        id: i64,
+        sha256: Option<&str>,
+        size: Option<u64>,
+        reason: &str,
+    ) -> Result<()> {
         self.conn().execute(
             "UPDATE sessions SET status = 'interrupted', ended_at = ?2, rec_sha256 = ?3, rec_size = ?4,
-             end_reason = 'bastion stopped unexpectedly' WHERE id = ?1",
-            params![id, now_ts(), sha256, size.map(|v| v as i64)],
+             end_reason = ?5 WHERE id = ?1",
+            params![id, now_ts(), sha256, size.map(|v| v as i64), reason],
         )?;
         Ok(())
     }
