@@ -3,8 +3,9 @@
 //!
 //! - [`context`]: run-wide state and the scope a task inherits.
 //! - [`play`]: hosts, batches, facts, sections and handler flushes of one play.
-//! - [`walk`]: task lists, blocks, roles, includes, `meta`.
-//! - [`task`]: one task on one host; [`actions`]: host-less actions; [`handlers`].
+//! - [`walk`]: task lists, blocks, roles, `meta`; [`include`]: dynamic includes.
+//! - [`task`]: one task on one host, [`result`]: what its executions add up to;
+//!   [`actions`]: host-less actions; [`handlers`].
 //! - [`vars`]: variable precedence; [`connect`]: how a host is reached; [`host`]: per-host state.
 
 pub mod actions;
@@ -13,8 +14,10 @@ pub mod context;
 pub mod escalation;
 pub mod handlers;
 pub mod host;
+pub mod include;
 pub mod loops;
 pub mod play;
+pub mod result;
 pub mod task;
 pub mod vars;
 pub mod walk;
