@@ -27,7 +27,8 @@ fleet_prev() {
 }
 fleet_mkdir_attrs() {
   [ -d "$1" ] && return 0
-  fleet_mkdir_attrs "$(dirname -- "$1")" || return 1
+  fleet_parent "$1"
+  fleet_mkdir_attrs "$_parent" || return 1
   did=1
   [ "$F_CHECK" = 1 ] && return 0
   mkdir -- "$1" 2>/dev/null || { echo "fail There was an issue creating $1 as requested"; return 1; }
@@ -91,7 +92,7 @@ link|hard)
   if [ -z "$SRC" ]; then
     if [ "$S" = link ] && [ "$prev" = link ]; then SRC=$(readlink -- "$P"); else echo "fail src is required for creating new ${S}s"; exit 1; fi
   fi
-  case "$SRC" in /*) abs=$SRC ;; *) if [ "$prev" = directory ]; then abs="$P/$SRC"; else abs="$(dirname -- "$P")/$SRC"; fi ;; esac
+  case "$SRC" in /*) abs=$SRC ;; *) if [ "$prev" = directory ]; then abs="$P/$SRC"; else fleet_parent "$P"; abs="$_parent/$SRC"; fi ;; esac
   if [ "$S" = hard ]; then
     [ -e "$abs" ] || { echo "fail src does not exist"; exit 1; }
     if [ "$prev" != absent ] && [ "$P" -ef "$abs" ] && [ "$prev" != link ]; then :
@@ -111,7 +112,7 @@ link|hard)
     else did=1; fi
   fi
   if [ "$did" = 1 ] && [ "$F_CHECK" != 1 ]; then
-    _tmp="$(dirname -- "$P")/.fleet_link.$$"
+    fleet_parent "$P"; _tmp="$_parent/.fleet_link.$$"
     [ "$prev" = directory ] && { rmdir -- "$P" || exit 1; }
     if [ "$S" = hard ]; then ln -f -- "$abs" "$_tmp"; else ln -sf -- "$SRC" "$_tmp"; fi || { echo "fail Error while linking: $P"; exit 1; }
     mv -fT -- "$_tmp" "$P" || { rm -f -- "$_tmp"; echo "fail Error while linking: $P"; exit 1; }

@@ -25,7 +25,7 @@ if [ -e "$DEST" ]; then
     fleet_attrs "$DEST" || exit 0; echo "exists $attrs_changed"; fleet_stat "$DEST"; exit 0
   fi
 fi
-_dir=$(dirname -- "$DEST")
+fleet_parent "$DEST"; _dir=$_parent
 [ -d "$_dir" ] || { echo "fail Destination $_dir does not exist"; exit 0; }
 if [ "$F_CHECK" = 1 ]; then _tmp=$(mktemp); else _tmp=$(mktemp "$_dir/.fleet_get.XXXXXX"); fi || { echo "fail Destination $_dir is not writable"; exit 0; }
 if command -v curl >/dev/null 2>&1; then

@@ -121,11 +121,12 @@ fleet_put() {
   if [ "$F_DIFF" = 1 ] && [ "$_have" != absent ]; then fleet_blob "$_d"; echo "old 0 $7 $_d"; fi
   if [ "$F_CHECK" = 1 ]; then fleet_skip; echo "changed 1 $7 $_d"; return 0; fi
   if [ "$_sent" = 0 ] && [ -z "$_src" ]; then echo "need 0 $7 $_d"; return 0; fi
-  _dir=$(dirname -- "$_d")
+  fleet_parent "$_d"; _dir=$_parent
   [ -d "$_dir" ] || { fleet_skip; echo "fail Destination directory $_dir does not exist"; return 1; }
   _tmp=$(mktemp "$_dir/.fleet_tmp.XXXXXX") || { fleet_skip; echo "fail Could not create a temporary file in $_dir"; return 1; }
   if [ -n "$_src" ]; then cat -- "$_src" > "$_tmp"; else head -c "$_size" > "$_tmp"; fi
-  if [ "$(sha1sum < "$_tmp" | cut -c1-40)" != "$_want" ]; then
+  _sum=$(sha1sum < "$_tmp")
+  if [ "${_sum%% *}" != "$_want" ]; then
     rm -f -- "$_tmp"; echo "fail Copied file does not match the expected checksum. Transfer failed."; return 1
   fi
   if [ -n "$F_VALIDATE" ]; then

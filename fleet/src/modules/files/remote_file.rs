@@ -62,9 +62,21 @@ fleet_backup() {
   _b="$1.$$.$(date +%Y-%m-%d@%H:%M:%S)~"
   cp -p -- "$1" "$_b" && echo "backup $_b"
 }
+# fleet_parent PATH: what `dirname -- PATH` prints, in $_parent, without starting a process.
+fleet_parent() {
+  _parent=$1
+  while [ "$_parent" != / ] && [ "${_parent%/}" != "$_parent" ]; do _parent=${_parent%/}; done
+  case $_parent in
+    */*) _parent=${_parent%/*}
+         while [ "${_parent%/}" != "$_parent" ]; do _parent=${_parent%/}; done
+         [ -n "$_parent" ] || _parent=/ ;;
+    *) _parent=. ;;
+  esac
+}
 fleet_mkdirs() {
   [ -d "$1" ] && return 0
-  fleet_mkdirs "$(dirname -- "$1")" || return 1
+  fleet_parent "$1"
+  fleet_mkdirs "$_parent" || return 1
   echo "mkdir 1 $1"
   [ "$F_CHECK" = 1 ] && return 0
   mkdir -- "$1" 2>/dev/null || { echo "fail There was an issue creating $1 as requested"; return 1; }
@@ -260,5 +272,42 @@ mod tests {
         assert_eq!(parent_dir("a"), ".");
         assert_eq!(base_name("/a/b/"), "b");
         assert_eq!(sha1_hex(b"abc"), "a9993e364706816aba3e25717850c26c9cd0d89d");
+    }
+
+    /// The scripts' `fleet_parent` (no process) prints what dirname(1) prints.
+    #[test]
+    fn fleet_parent_agrees_with_dirname() {
+        let paths = [
+            "/a/b",
+            "/a",
+            "/",
+            "a",
+            "a/b",
+            "/a/b/",
+            "a//",
+            "/a//b//",
+            "a//b",
+            "/x y/z",
+            ".",
+            "..",
+            "./f",
+            "-n/x",
+            "a/-e",
+            "/tmp/h/app/mode.conf",
+        ];
+        let script = format!(
+            "{PRELUDE}for p in \"$@\"; do fleet_parent \"$p\"; printf '%s|%s\\n' \"$_parent\" \"$(dirname -- \"$p\")\"; done"
+        );
+        let out = std::process::Command::new("/bin/sh")
+            .args(["-c", &script, "sh"])
+            .args(paths)
+            .output()
+            .unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(text.lines().count(), paths.len(), "{text}");
+        for (line, path) in text.lines().zip(paths) {
+            let (ours, dirname) = line.split_once('|').unwrap();
+            assert_eq!(ours, dirname, "{path}");
+        }
     }
 }

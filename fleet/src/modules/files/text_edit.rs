@@ -109,7 +109,7 @@ pub async fn apply(
         let content = edit.new.as_deref();
         let body = match content {
             Some(bytes) => format!(
-                r#"_dir=$(dirname -- "$P")
+                r#"fleet_parent "$P"; _dir=$_parent
 [ -d "$_dir" ] || mkdir -p -- "$_dir" 2>/dev/null || {{ echo "fail Error creating $_dir"; exit 0; }}
 _tmp=$(mktemp "$_dir/.fleet_tmp.XXXXXX") || {{ echo "fail Could not create a temporary file in $_dir"; exit 0; }}
 head -c {} > "$_tmp"
