@@ -9,6 +9,8 @@
 //! ```
 //!
 //! and, when the request has standard input, the second line is instead
+//! `( eval "$__fleet_s" ) <<'TAG'; ...` followed by the payload as it is and `TAG`, when a
+//! here-document carries it byte-exact (text ending in a newline), else
 //! `base64 -d <<'TAG' | ( eval "$__fleet_s" ); ...` followed by the payload in base64 and `TAG`.
 //! The subshell keeps `exit`, `cd`, `set -e` and syntax errors (rc 2) away from the serving shell.
 //! TAG is a random per-connection nonce plus a sequence number, so output cannot fake it.
@@ -102,6 +104,14 @@ pub fn frame_request(tag: &str, script: &str, stdin: &[u8]) -> Vec<u8> {
     if stdin.is_empty() {
         out.push_str("( eval \"$__fleet_s\" ) </dev/null");
         out.push_str(&trailer);
+    } else if fits_a_heredoc(tag, stdin) {
+        // Text as it is: no `base64` process on the target for the common case (file contents).
+        out.push_str(&format!("( eval \"$__fleet_s\" ) <<'{tag}'{trailer}"));
+        let mut bytes = out.into_bytes();
+        bytes.extend_from_slice(stdin);
+        bytes.extend_from_slice(tag.as_bytes());
+        bytes.push(b'\n');
+        return bytes;
     } else {
         out.push_str(&format!(
             "base64 -d <<'{tag}' | ( eval \"$__fleet_s\" ){trailer}"
@@ -117,6 +127,17 @@ pub fn frame_request(tag: &str, script: &str, stdin: &[u8]) -> Vec<u8> {
         out.push('\n');
     }
     out.into_bytes()
+}
+
+/// Whether `stdin` reaches the script byte-exact as the body of a quoted here-document: it
+/// ends in a newline (a here-document's body always does), has no NUL (shells drop them) and
+/// no line that is the delimiter.
+fn fits_a_heredoc(tag: &str, stdin: &[u8]) -> bool {
+    stdin.ends_with(b"\n")
+        && !stdin.contains(&0)
+        && !stdin
+            .split(|&b| b == b'\n')
+            .any(|line| line == tag.as_bytes())
 }
 
 /// Single-quotes even plain words, so the assignment never sees an empty right-hand side
@@ -344,6 +365,40 @@ mod tests {
         assert_eq!(out.stdout, payload);
         let out = run(&mut s, "echo \"it's\" '$HOME' \\\\", b"").await;
         assert_eq!(out.stdout_text(), "it's $HOME \\\n");
+    }
+
+    /// Text goes as a plain here-document, the rest in base64; both arrive byte-exact.
+    #[tokio::test]
+    async fn text_and_other_stdin_arrive_byte_exact() {
+        let (mut s, _child) = local_session();
+        let tag = format!("__fleet_{}_{}", s.nonce, s.seq + 1);
+        let payloads: Vec<Vec<u8>> = vec![
+            b"mode=development\n".to_vec(),
+            b"no newline at the end".to_vec(),
+            b"$HOME `id` \\\n'quoted' \"double\"\n\n\t\r\n".to_vec(),
+            b"nul \0 inside\n".to_vec(),
+            "caf\u{e9} \u{1f600}\n".as_bytes().to_vec(),
+            b"\xff\xfe not UTF-8\n".to_vec(),
+            format!("before\n{tag}\nafter\n").into_bytes(),
+            "x".repeat(300_000)
+                .into_bytes()
+                .into_iter()
+                .chain(*b"\n")
+                .collect(),
+        ];
+        assert!(fits_a_heredoc(&tag, &payloads[0]));
+        assert!(!fits_a_heredoc(&tag, &payloads[1]) && !fits_a_heredoc(&tag, &payloads[3]));
+        assert!(
+            !fits_a_heredoc(&tag, &payloads[6]),
+            "a line equal to the delimiter"
+        );
+        for payload in &payloads {
+            let out = run(&mut s, "cat; echo done", payload).await;
+            assert_eq!(out.rc, 0);
+            let mut want = payload.clone();
+            want.extend_from_slice(b"done\n");
+            assert_eq!(out.stdout, want, "{:?}", String::from_utf8_lossy(payload));
+        }
     }
 
     #[tokio::test]
