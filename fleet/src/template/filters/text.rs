@@ -8,6 +8,19 @@ use super::fail;
 use crate::template::repr::{py_repr, text_input};
 
 pub(super) fn register(env: &mut Environment<'static>) {
+    // minijinja's printf-style `format` walks a `%(key)s` key byte by byte and panics on a
+    // non-ASCII character in it (found by fuzz/template); such a key is refused instead.
+    env.add_filter(
+        "format",
+        |state: &State, fmt: &Value, args: Rest<Value>| -> Result<Value, Error> {
+            if fmt.as_str().is_some_and(has_non_ascii_mapping_key) {
+                return Err(fail(
+                    "format: a %(key) with non-ASCII characters is not supported",
+                ));
+            }
+            minijinja::filters::format(state, fmt, args)
+        },
+    );
     env.add_filter("string", |v: &Value| text_input(v));
     env.add_filter("lower", |v: &Value| text_input(v).map(|s| s.to_lowercase()));
     env.add_filter("upper", |v: &Value| text_input(v).map(|s| s.to_uppercase()));
@@ -66,6 +79,28 @@ pub(crate) fn capitalize(s: &str) -> String {
             .collect(),
         None => String::new(),
     }
+}
+
+/// Whether a printf-style format has a `%(key)` whose key holds a non-ASCII character (or an
+/// unclosed key that runs into one); `%%` is a literal percent sign.
+fn has_non_ascii_mapping_key(fmt: &str) -> bool {
+    let bytes = fmt.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        match (bytes[i], bytes.get(i + 1)) {
+            (b'%', Some(b'%')) => i += 2,
+            (b'%', Some(b'(')) => {
+                let key = &bytes[i + 2..];
+                let end = key.iter().position(|&b| b == b')').unwrap_or(key.len());
+                if !key[..end].is_ascii() {
+                    return true;
+                }
+                i += 2 + end;
+            }
+            _ => i += 1,
+        }
+    }
+    false
 }
 
 /// Python's `str.title`: a letter after a non-letter is upper case, others lower case.

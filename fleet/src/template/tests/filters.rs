@@ -212,6 +212,7 @@ const CASES: &[(&str, &str)] = &[
     (r#"'{} and {}'.format('a', 1)"#, r#""a and 1""#),
     (r#"'7'.zfill(3)"#, r#""007""#),
     (r#"'%s-%d' | format('a', 3)"#, r#""a-3""#),
+    (r#"'%(a)s=%%(é)' | format(a=1)"#, r#""1=%(é)""#),
     (r#"lst | batch(2) | list"#, r#"[[1, 2], [3]]"#),
     (r#"users | random(seed='x') in users"#, r#"true"#),
     (r#"[1, 2, 3] | shuffle(seed=1) | sort"#, r#"[1, 2, 3]"#),
@@ -272,4 +273,20 @@ fn expressions_evaluate_as_in_ansible() {
         CASES.len(),
         wrong.join("\n")
     );
+}
+
+/// A `%(key)` with a non-ASCII key made minijinja's `format` panic (fuzz/template found it,
+/// the fuzz input is `%(` and a two-byte character); it is now an error naming the filter.
+#[test]
+fn format_refuses_a_non_ascii_mapping_key_instead_of_panicking() {
+    let templar = Templar::new();
+    for expr in [
+        "'%(\u{6db})s' | format(a=1)",
+        "'%s %(\u{e9}' | format(namef, po.rt)",
+    ] {
+        let err = templar
+            .eval(expr, &json!({"namef": 1, "po": {"rt": 2}}))
+            .unwrap_err();
+        assert!(err.to_string().contains("format"), "{expr}: {err}");
+    }
 }
