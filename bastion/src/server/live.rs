@@ -270,6 +270,19 @@ mod tests {
         session.output(data);
     }
 
+    /// A new 80x24 recording in `dir`, and its path.
+    fn recording(dir: &std::path::Path) -> (Recorder, PathBuf) {
+        let path = dir.join("s.cast");
+        let header = Header {
+            width: 80,
+            height: 24,
+            timestamp: 1,
+            title: "t".into(),
+            term: None,
+        };
+        (Recorder::create(&path, &header).unwrap(), path)
+    }
+
     fn text(screen: &[u8]) -> String {
         let mut p = vt100::Parser::new(24, 80, 0);
         p.process(screen);
@@ -279,15 +292,7 @@ mod tests {
     #[test]
     fn a_watcher_of_a_recorded_session_gets_the_current_screen_then_exactly_what_follows() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.cast");
-        let header = Header {
-            width: 80,
-            height: 24,
-            timestamp: 1,
-            title: "t".into(),
-            term: None,
-        };
-        let rec = Arc::new(Mutex::new(Recorder::create(&path, &header).unwrap()));
+        let rec = Arc::new(Mutex::new(recording(dir.path()).0));
         let live = LiveSessions::default();
         let guard = live.register(7, "u", "h", ScreenSource::Recording(rec.clone()));
         for i in 1..=60 {
@@ -329,15 +334,7 @@ mod tests {
     #[test]
     fn a_replay_shows_the_last_rows_of_scrolled_output_and_stops_at_a_torn_line() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("s.cast");
-        let header = Header {
-            width: 80,
-            height: 24,
-            timestamp: 1,
-            title: "t".into(),
-            term: None,
-        };
-        let mut rec = Recorder::create(&path, &header).unwrap();
+        let (mut rec, path) = recording(dir.path());
         for i in 1..=60 {
             rec.output(format!("LINE-{i}\r\n").as_bytes()).unwrap();
         }
