@@ -379,7 +379,7 @@ fn finish_recording(recorder: Option<Arc<Mutex<Recorder>>>, end: &mut SessionEnd
     let Some(rec) = recorder else { return };
     // The live registry let go of its share when the session's LiveGuard was dropped.
     let Ok(rec) = Arc::try_unwrap(rec) else {
-        tracing::error!("recording still shared at session end; left for crash repair");
+        tracing::error!("recording still shared at session end; it is left unsealed");
         return;
     };
     let rec = rec.into_inner().unwrap_or_else(|p| p.into_inner());
