@@ -6,6 +6,7 @@ mod cli;
 mod datadir;
 mod faults;
 mod keys;
+mod locks;
 mod server;
 mod session;
 mod settings;

@@ -9,14 +9,12 @@
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex};
 
 use recordings::{Event, EventKind, Header, Recorder};
 use tokio::sync::{broadcast, watch};
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+use crate::locks::lock;
 
 /// Where a watcher's first screen comes from, chosen when the session registers.
 pub enum ScreenSource {

@@ -9,6 +9,7 @@ use recordings::{EchoGate, Recorder};
 
 use super::sftp_log::SftpLog;
 use super::shell_log::ShellLog;
+use crate::locks::lock;
 use crate::server::LiveSession;
 #[cfg(doc)]
 use crate::server::ScreenSource;
@@ -27,10 +28,6 @@ pub struct Taps<'a> {
     pub recording_required: bool,
     /// A recording write failed.
     pub recording_failed: AtomicBool,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl Taps<'_> {
