@@ -88,7 +88,7 @@ PrintMotd no
 MaxStartups 200
 LogLevel ERROR
 # Keeps bash from sourcing root's ~/.bashrc for ssh commands (bash skips it when SHLVL > 1):
-# on the dev machine that file runs `pyenv init`, ~1 s per command, which no real target pays.
+# on the dev machine that file runs pyenv init, ~1 s per command, which no real target pays.
 SetEnv SHLVL=5
 CONF
     /usr/sbin/sshd -D -e -f "$d/sshd$i.conf" 2>>"$d/sshd$i.log" &

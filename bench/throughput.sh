@@ -47,7 +47,7 @@ PasswordAuthentication no
 KbdInteractiveAuthentication no
 LogLevel ERROR
 # Keeps bash from sourcing root's ~/.bashrc for ssh commands (bash skips it when SHLVL > 1):
-# on the dev machine that file runs `pyenv init`, ~1 s per command, which no real target pays.
+# on the dev machine that file runs pyenv init, ~1 s per command, which no real target pays.
 SetEnv SHLVL=5
 CONF
   /usr/sbin/sshd -D -e -f "$T/$1.conf" 2>>"$T/$1.log" &
