@@ -31,11 +31,13 @@ fleet_mkdir_attrs() {
   fleet_mkdir_attrs "$_parent" || return 1
   did=1
   [ "$F_CHECK" = 1 ] && return 0
-  mkdir -- "$1" 2>/dev/null || { echo "fail There was an issue creating $1 as requested"; return 1; }
+  # another run may create it at the same moment (Ansible accepts EEXIST for a directory too)
+  mkdir -- "$1" 2>/dev/null || [ -d "$1" ] || { echo "fail There was an issue creating $1 as requested"; return 1; }
   fleet_attrs "$1"
 }
 fleet_recurse() {
   [ "$attrs_changed" = 1 ] && did=1
+  _fa_stat=
   if [ -n "$F_OWNER" ] && [ -n "$(find "$P" ! -user "$F_OWNER" | head -n 1)" ]; then
     did=1; [ "$F_CHECK" = 1 ] || chown -R -h -- "$F_OWNER" "$P" || { echo "fail chown failed"; exit 1; }
   fi
@@ -125,7 +127,7 @@ link|hard)
 esac
 [ "$attrs_changed" = 1 ] && did=1
 echo "did $did"
-fleet_stat "$P"
+fleet_stat_known "$P"
 "#;
 
 #[async_trait]

@@ -22,6 +22,8 @@ pub mod template;
 #[cfg(test)]
 mod testkit;
 pub mod text_edit;
+#[cfg(test)]
+mod write_tests;
 
 /// The file modules, for the registry in `modules::all`.
 pub fn modules() -> Vec<&'static dyn Module> {

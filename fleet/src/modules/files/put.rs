@@ -95,18 +95,18 @@ impl Outcome {
 
 const PUT_FN: &str = r#"fleet_skip() { if [ "$_sent" = 1 ]; then head -c "$_size" >/dev/null; fi; return 0; }
 fleet_put() {
-  _d=$1 _want=$2 _size=$3 _sent=$4 _src=$6
+  _d=$1 _want=$2 _size=$3 _sent=$4 _src=$6 _fa_stat=
   if [ -n "$5" ] && [ -d "$_d" ]; then _d="${_d%/}/$5"; fi
   if [ "$F_FOLLOW" = 1 ] && [ -L "$_d" ]; then _d=$(readlink -f -- "$_d"); fi
   if [ -n "$_src" ]; then
     [ -f "$_src" ] || { echo "fail Source $_src not found"; return 1; }
-    _want=$(sha1sum < "$_src" | cut -c1-40); _sent=0
+    _want=$(sha1sum < "$_src"); _want=${_want%% *} _sent=0
   fi
   _have=absent
   if [ -d "$_d" ]; then
     fleet_skip; echo "fail Destination $_d is a directory"; return 1
   elif [ -e "$_d" ] || [ -L "$_d" ]; then
-    _have=$(sha1sum < "$_d" 2>/dev/null | cut -c1-40)
+    _have=$(sha1sum < "$_d" 2>/dev/null); _have=${_have%% *}
     [ -n "$_have" ] || { fleet_skip; echo "fail Destination $_d not readable"; return 1; }
   fi
   if [ "$_have" = "$_want" ] || { [ "$_have" != absent ] && [ "$F_FORCE" = 0 ]; }; then
@@ -123,25 +123,7 @@ fleet_put() {
   if [ "$_sent" = 0 ] && [ -z "$_src" ]; then echo "need 0 $7 $_d"; return 0; fi
   fleet_parent "$_d"; _dir=$_parent
   [ -d "$_dir" ] || { fleet_skip; echo "fail Destination directory $_dir does not exist"; return 1; }
-  _tmp=$(mktemp "$_dir/.fleet_tmp.XXXXXX") || { fleet_skip; echo "fail Could not create a temporary file in $_dir"; return 1; }
-  if [ -n "$_src" ]; then cat -- "$_src" > "$_tmp"; else head -c "$_size" > "$_tmp"; fi
-  _sum=$(sha1sum < "$_tmp")
-  if [ "${_sum%% *}" != "$_want" ]; then
-    rm -f -- "$_tmp"; echo "fail Copied file does not match the expected checksum. Transfer failed."; return 1
-  fi
-  if [ -n "$F_VALIDATE" ]; then
-    _out=$(sh -c "${F_VALIDATE%%\%s*}$_tmp${F_VALIDATE#*\%s}" 2>&1) || {
-      rm -f -- "$_tmp"; echo "fail failed to validate: $(printf %s "$_out" | tr '\n' ' ')"; return 1; }
-  fi
-  if [ "$_have" != absent ]; then
-    chmod "$(stat -L -c %a -- "$_d")" "$_tmp"
-    chown "$(stat -L -c %u:%g -- "$_d")" "$_tmp" 2>/dev/null
-    if [ "$F_BACKUP" = 1 ]; then fleet_backup "$_d"; fi
-  else
-    chmod "$(printf '%o' $(( 0666 & ~$(umask) )))" "$_tmp"
-  fi
-  fleet_attrs "$_tmp" || { rm -f -- "$_tmp"; return 1; }
-  mv -f -- "$_tmp" "$_d" || { rm -f -- "$_tmp"; echo "fail Could not replace $_d"; return 1; }
+  fleet_write "$_d" "$_size" "$_src" "$_want" || return 1
   echo "changed 1 $7 $_d"
 }
 "#;
@@ -276,7 +258,7 @@ async fn run_round(
             shell_quote(src),
         ));
         if opts.want_stat {
-            script.push_str("fleet_stat \"$_d\"\n");
+            script.push_str("fleet_stat_known \"$_d\"\n");
         }
     }
     let out = ctx.sh_with_input(&script, &stdin).await?;

@@ -12,35 +12,53 @@ use crate::remote::shell_quote;
 
 /// Shell functions every file-module script starts with.
 ///
-/// `fleet_attrs PATH` applies `F_OWNER`, `F_GROUP`, `F_MODE` (symbolic when `F_MODE_SYM=1`) and
-/// sets `attrs_changed=1` when one differed; with `F_CHECK=1` it only compares (a symbolic mode is
-/// tried on a scratch file). `fleet_stat PATH` prints an `st` line; `fleet_backup PATH` copies the
+/// `fleet_attrs PATH [STAT]` applies `F_OWNER`, `F_GROUP`, `F_MODE` (symbolic when `F_MODE_SYM=1`)
+/// and sets `attrs_changed=1` when one differed; with `F_CHECK=1` it only compares (a symbolic
+/// mode is tried on a scratch file). STAT is PATH's `mode|user|group|uid|gid|size|type` when the
+/// caller has just read it; what PATH's stat is afterwards, when fleet_attrs can tell without
+/// asking again, is left for `fleet_stat_known PATH`. `fleet_write` puts a whole file (see its
+/// comment). Each process costs the target a fork and an exec, which on many hosts sharing a CPU
+/// is most of a run's time, so these reuse what one `stat` said. `fleet_stat PATH` prints an `st`
+/// line; `fleet_backup PATH` copies the
 /// file to Ansible's backup name and prints a `backup` line; `fleet_mkdirs DIR` creates missing
 /// directories (mode `F_DIRMODE` on new ones) and prints a `mkdir` line for each; `fleet_blob
 /// PATH` sends a file's bytes.
-pub const PRELUDE: &str = r#"attrs_changed=0
+pub const PRELUDE: &str = r#"attrs_changed=0 _fa_stat= _fa_path=
+nl='
+'
 fleet_attrs() {
-  _p=$1
+  _p=$1 _fa=${2:-} _fa_stat= _fa_path=$1
+  if [ -z "$F_OWNER$F_GROUP$F_MODE" ]; then _fa_stat=$_fa; return 0; fi
+  [ -n "$_fa" ] || _fa=$(stat -c '%a|%U|%G|%u|%g|%s|%F' -- "$_p" 2>/dev/null)
+  _fa_known=$_fa
+  _fa_mode=${_fa%%|*}; _fa=${_fa#*|}
+  _fa_user=${_fa%%|*}; _fa=${_fa#*|}
+  _fa_group=${_fa%%|*}; _fa=${_fa#*|}
+  _fa_uid=${_fa%%|*}; _fa=${_fa#*|}
+  _fa_gid=${_fa%%|*}
   if [ -n "$F_OWNER" ]; then
-    case " $(stat -c '%U %u' -- "$_p") " in
+    case " $_fa_user $_fa_uid " in
       *" $F_OWNER "*) ;;
       *) attrs_changed=1
          if [ "$F_CHECK" != 1 ]; then
            chown -h -- "$F_OWNER" "$_p" 2>/dev/null || { echo "fail chown failed: failed to look up user $F_OWNER"; return 1; }
+           _fa_mode= _fa_known=
          fi ;;
     esac
   fi
   if [ -n "$F_GROUP" ]; then
-    case " $(stat -c '%G %g' -- "$_p") " in
+    case " $_fa_group $_fa_gid " in
       *" $F_GROUP "*) ;;
       *) attrs_changed=1
          if [ "$F_CHECK" != 1 ]; then
            chgrp -h -- "$F_GROUP" "$_p" 2>/dev/null || { echo "fail chgrp failed: failed to look up group $F_GROUP"; return 1; }
+           _fa_mode= _fa_known=
          fi ;;
     esac
   fi
   if [ -n "$F_MODE" ] && [ ! -L "$_p" ]; then
-    _cur=$(stat -c %a -- "$_p")
+    # a chown may have cleared set-id bits: then the mode is read again
+    _cur=$_fa_mode; [ -n "$_cur" ] || _cur=$(stat -c %a -- "$_p")
     if [ "$F_MODE_SYM" = 1 ]; then
       if [ -d "$_p" ]; then _t=$(mktemp -d); else _t=$(mktemp); fi
       chmod "$_cur" "$_t" && chmod -- "$F_MODE" "$_t" && _new=$(stat -c %a -- "$_t")
@@ -52,10 +70,19 @@ fleet_attrs() {
       attrs_changed=1
       if [ "$F_CHECK" != 1 ]; then
         chmod -- "$F_MODE" "$_p" || { echo "fail chmod failed on $_p"; return 1; }
+        # without set-id or sticky bits before and after, the mode is now exactly F_MODE
+        if [ -n "$_fa_known" ] && [ "$F_MODE_SYM" != 1 ] && [ ${#_cur} -le 3 ] && [ ${#_new} -le 3 ]; then
+          _fa_known="$_new|${_fa_known#*|}"
+        else _fa_known=; fi
       fi
     fi
   fi
+  _fa_stat=$_fa_known
   return 0
+}
+# fleet_stat_known PATH: PATH's `st` line, from what fleet_attrs last read when that was PATH.
+fleet_stat_known() {
+  if [ -n "$_fa_stat" ] && [ "$_fa_path" = "$1" ]; then printf 'st %s|%s\n' "$_fa_stat" "$1"; else fleet_stat "$1"; fi
 }
 fleet_stat() { stat -c 'st %a|%U|%G|%u|%g|%s|%F|%n' -- "$1" 2>/dev/null; return 0; }
 fleet_backup() {
@@ -79,11 +106,75 @@ fleet_mkdirs() {
   fleet_mkdirs "$_parent" || return 1
   echo "mkdir 1 $1"
   [ "$F_CHECK" = 1 ] && return 0
-  mkdir -- "$1" 2>/dev/null || { echo "fail There was an issue creating $1 as requested"; return 1; }
+  # another run may create it at the same moment (Ansible accepts EEXIST for a directory too)
+  mkdir -- "$1" 2>/dev/null || [ -d "$1" ] || { echo "fail There was an issue creating $1 as requested"; return 1; }
   if [ -n "${F_DIRMODE:-}" ]; then chmod -- "$F_DIRMODE" "$1"; fi
   return 0
 }
 fleet_blob() { printf 'blob %s\n' "$(stat -L -c %s -- "$1")"; cat -- "$1"; }
+# fleet_tmpfile DIR: creates an empty file in DIR with a new file's mode (0666 & ~umask), named
+# in $_tmp. In a sticky directory (/tmp) other users may have planted traps, so there the name is
+# random (mktemp). Elsewhere whoever can add a name to DIR can as well replace the destination,
+# so a counted name created with noclobber (O_EXCL) is as safe and costs no process.
+fleet_tmpfile() {
+  if [ ! -k "$1" ]; then
+    _fn=0
+    while [ "$_fn" -lt 20 ]; do
+      _fn=$((_fn + 1)); _tmp="$1/.fleet_tmp.$$.$_fn"
+      if [ -e "$_tmp" ] || [ -L "$_tmp" ]; then continue; fi
+      set -C; { true > "$_tmp"; } 2>/dev/null; _frc=$?; set +C
+      [ "$_frc" = 0 ] && return 0
+      [ -e "$_tmp" ] || [ -L "$_tmp" ] || return 1
+    done
+  fi
+  _tmp=$(mktemp "$1/.fleet_tmp.XXXXXX") || return 1
+  chmod "$(printf '%o' $(( 0666 & ~$(umask) )))" "$_tmp"
+}
+# fleet_write DEST SIZE [SRC SHA1]: replaces DEST atomically with the next SIZE bytes of standard
+# input (or with the host's file SRC, whose sha1 must be SHA1). A temporary file in DEST's
+# directory gets the old file's owner and mode (a new file's mode when there is none), must pass
+# F_VALIDATE, gets the F_* attributes, and is renamed over DEST. One stat serves the size check,
+# the attribute comparisons and DEST's `st` line (fleet_stat_known DEST). On error: a `fail` line, status 1.
+fleet_write() {
+  _wd=$1
+  fleet_parent "$_wd"; _dir=$_parent
+  fleet_tmpfile "$_dir" || { echo "fail Could not create a temporary file in $_dir"; return 1; }
+  if [ -n "${3:-}" ]; then cat -- "$3" > "$_tmp"; else head -c "$2" > "$_tmp"; fi
+  if [ -e "$_wd" ]; then
+    _w=$(stat -L -c '%s|%a|%U|%G|%u|%g|%F' -- "$_tmp" "$_wd" 2>/dev/null)
+  else
+    _w=$(stat -c '%s|%a|%U|%G|%u|%g|%F' -- "$_tmp" 2>/dev/null)
+  fi
+  _wn=${_w%%"$nl"*} _wo=
+  [ "$_wn" = "$_w" ] || _wo=${_w#*"$nl"}
+  if [ -n "${3:-}" ]; then
+    _sum=$(sha1sum < "$_tmp"); [ "${_sum%% *}" = "$4" ]
+  else
+    [ "${_wn%%|*}" = "$2" ]
+  fi || { rm -f -- "$_tmp"; echo "fail Copied file does not match the expected checksum. Transfer failed."; return 1; }
+  if [ -n "${F_VALIDATE:-}" ]; then
+    _out=$(sh -c "${F_VALIDATE%%\%s*}$_tmp${F_VALIDATE#*\%s}" 2>&1) || {
+      rm -f -- "$_tmp"; echo "fail failed to validate: $(printf %s "$_out" | tr '\n' ' ')"; return 1; }
+  fi
+  # mode|user|group|uid|gid of the temporary file, then of the old file when there is one
+  _wa=${_wn#*|}; _wa=${_wa%|*}
+  if [ -n "$_wo" ]; then
+    _woa=${_wo#*|}; _woa=${_woa%|*}
+    _wids=${_wa#*|*|*|} _woids=${_woa#*|*|*|}
+    if [ "$_wids" != "$_woids" ]; then
+      # owner first: a chown clears set-id bits, the chmod after it restores them
+      if chown "${_woids%|*}:${_woids#*|}" "$_tmp" 2>/dev/null; then _wa="${_wa%%|*}|${_woa#*|}"; fi
+      chmod "${_woa%%|*}" "$_tmp"; _wa="${_woa%%|*}|${_wa#*|}"
+    elif [ "${_wa%%|*}" != "${_woa%%|*}" ]; then
+      chmod "${_woa%%|*}" "$_tmp"; _wa="${_woa%%|*}|${_wa#*|}"
+    fi
+    if [ "${F_BACKUP:-0}" = 1 ]; then fleet_backup "$_wd"; fi
+  fi
+  fleet_attrs "$_tmp" "$_wa|${_wn%%|*}|${_wn##*|}" || { rm -f -- "$_tmp"; return 1; }
+  mv -f -- "$_tmp" "$_wd" || { rm -f -- "$_tmp"; _fa_stat=; echo "fail Could not replace $_wd"; return 1; }
+  _fa_path=$_wd
+  return 0
+}
 "#;
 
 /// Shell assignments for the prelude's `F_*` variables.

@@ -34,7 +34,7 @@ pub async fn read(
         shell_quote(path),
         r#"if [ -d "$P" ]; then echo "isdir"; exit 0; fi
 if [ ! -e "$P" ]; then echo "real $P"; echo "absent"; exit 0; fi
-echo "real $(readlink -f -- "$P")"
+if [ -L "$P" ]; then echo "real $(readlink -f -- "$P")"; else echo "real $P"; fi
 [ -r "$P" ] || { echo "fail file $P is not readable"; exit 0; }
 fleet_blob "$P"; echo "content"
 fleet_attrs "$P" && echo "attrs $attrs_changed"
@@ -111,20 +111,7 @@ pub async fn apply(
             Some(bytes) => format!(
                 r#"fleet_parent "$P"; _dir=$_parent
 [ -d "$_dir" ] || mkdir -p -- "$_dir" 2>/dev/null || {{ echo "fail Error creating $_dir"; exit 0; }}
-_tmp=$(mktemp "$_dir/.fleet_tmp.XXXXXX") || {{ echo "fail Could not create a temporary file in $_dir"; exit 0; }}
-head -c {} > "$_tmp"
-if [ -n "$F_VALIDATE" ]; then
-  _out=$(sh -c "${{F_VALIDATE%%\%s*}}$_tmp${{F_VALIDATE#*\%s}}" 2>&1) || {{
-    rm -f -- "$_tmp"; echo "fail failed to validate: $(printf %s "$_out" | tr '\n' ' ')"; exit 0; }}
-fi
-if [ -e "$P" ]; then
-  chmod "$(stat -c %a -- "$P")" "$_tmp"; chown "$(stat -c %u:%g -- "$P")" "$_tmp" 2>/dev/null
-  if [ "$F_BACKUP" = 1 ]; then fleet_backup "$P"; fi
-else
-  chmod "$(printf '%o' $(( 0666 & ~$(umask) )))" "$_tmp"
-fi
-fleet_attrs "$_tmp" || {{ rm -f -- "$_tmp"; exit 0; }}
-mv -f -- "$_tmp" "$P" || {{ rm -f -- "$_tmp"; echo "fail Could not replace $P"; exit 0; }}
+fleet_write "$P" {} || exit 0
 echo "attrs $attrs_changed"
 "#,
                 bytes.len()

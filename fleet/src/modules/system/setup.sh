@@ -14,7 +14,7 @@ kv nodename "$nodename"
 kv fqdn "$(hostname -f 2>/dev/null || printf '%s' "$nodename")"
 if line /proc/sys/kernel/osrelease; then kv kernel "$l"; else kv kernel "$(uname -r)"; fi
 if line /proc/sys/kernel/version; then kv kernel_version "$l"; else kv kernel_version "$(uname -v)"; fi
-kv machine "$(uname -m)"
+if line /proc/sys/kernel/arch; then kv machine "$l"; else kv machine "$(uname -m)"; fi
 if line /proc/sys/kernel/ostype; then kv system "$l"; else kv system "$(uname -s)"; fi
 for f in /etc/os-release /usr/lib/os-release; do
   if [ -r "$f" ]; then
@@ -49,7 +49,7 @@ if [ -r /proc/meminfo ]; then
   done < /proc/meminfo
 fi
 if have ip; then
-  kv route.get "$(ip -4 route get 8.8.8.8 2>/dev/null | head -n 1)"
+  kv route.get "$(ip -4 route get 8.8.8.8 2>/dev/null | { IFS= read -r l; printf '%s' "$l"; })"
   ip -4 -o addr show 2>/dev/null | while read -r _ dev _ cidr rest; do kv "addr.$dev" "$cidr"; done
 elif [ -r /proc/net/route ]; then
   while read -r dev dest gw _ _ _ _ mask _; do
@@ -66,10 +66,19 @@ fi
 if have python3; then
   python3 -S -c 'import sys; print("python.executable=" + sys.executable); print("python.version=" + " ".join(str(x) for x in sys.version_info))' 2>/dev/null
 fi
-un=$(id -un)
+# Ansible's user_id is getpass.getuser(): the first of these variables that is set.
+un=${LOGNAME:-${USER:-${LNAME:-${USERNAME:-}}}}
+[ -n "$un" ] || un=$(id -un)
 kv user.id "$un"
-kv user.uid "$(id -u)"
-kv user.gid "$(id -g)"
+# os.getuid() and os.getgid(): the real ids, the first number on these lines of our status.
+uid= gid=
+if [ -r /proc/$$/status ]; then
+  while read -r k v _; do
+    case $k in Uid:) uid=$v ;; Gid:) gid=$v ;; esac
+  done < /proc/$$/status
+fi
+kv user.uid "${uid:-$(id -ru)}"
+kv user.gid "${gid:-$(id -rg)}"
 if have getent; then kv user.passwd "$(getent passwd "$un")"; else kv user.passwd "$(grep "^$un:" /etc/passwd)"; fi
 kv date "$(date '+%s %N %z %Z')"
 for m in apt-get dnf yum zypper apk pacman; do
@@ -82,7 +91,7 @@ if line /proc/1/comm; then kv proc1 "$l"; else kv proc1 "$(ps -p 1 -o comm= 2>/d
 [ -d /etc/init.d ] && kv sysvinit 1
 if have lsb_release; then
   lsb_release -a 2>/dev/null | while IFS=: read -r k v; do
-    v=$(printf '%s' "$v" | sed 's/^[[:space:]]*//'); kv "lsbr.$k" "$v"
+    v=${v#"${v%%[![:space:]]*}"}; kv "lsbr.$k" "$v"
   done
 fi
 awk 'BEGIN { for (k in ENVIRON) { v = ENVIRON[k]; gsub(/\\/, "\\\\", v); gsub(/\n/, "\\n", v); print "env." k "=" v } }'
