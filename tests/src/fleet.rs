@@ -68,6 +68,12 @@ pub struct FleetLab {
     fleet_bin: PathBuf,
 }
 
+/// sshd_config lines for fleet lab targets. Bash sources root's `~/.bashrc` for ssh commands
+/// unless SHLVL > 1; on a developer machine that file may print (pyenv's rehash races between
+/// hosts and says so), which `raw` and `command` results of both tools would then carry. The
+/// comparison is of the tools, not of this machine's dotfiles.
+const TARGET_CONFIG: &str = "SetEnv SHLVL=5\n";
+
 impl FleetLab {
     /// Starts `n` targets (group `targets`, login `root` with a fresh key) and writes
     /// `inventory.yml`, `.ssh/known_hosts` and `ansible.cfg` into a temp dir. The fleet
@@ -86,7 +92,8 @@ impl FleetLab {
         let hosts: Vec<(String, TargetSshd)> = (1..=n)
             .map(|i| {
                 let name = format!("{prefix}h{i}");
-                let target = TargetSshd::start(std::slice::from_ref(&key.public_line));
+                let target =
+                    TargetSshd::start_with(std::slice::from_ref(&key.public_line), TARGET_CONFIG);
                 (name, target)
             })
             .collect();
