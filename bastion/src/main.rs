@@ -10,7 +10,7 @@ mod locks;
 mod server;
 mod session;
 mod settings;
-mod store;
+mod state;
 
 use bastion::target;
 

@@ -422,8 +422,8 @@ fn crash_mid_session_leaves_a_playable_recording() {
         .find(|e| e["detail"]["session"] == shell["id"])
         .unwrap_or_else(|| panic!("{interrupted:?}"));
     assert_eq!(ev["user"], "alice", "{ev}");
-    assert_eq!(ev["detail"]["sha256"], seal.sha256_hex(), "{ev}");
-    assert_eq!(ev["detail"]["size"], seal.size, "{ev}");
+    assert_eq!(ev["detail"]["recording_sha256"], seal.sha256_hex(), "{ev}");
+    assert_eq!(ev["detail"]["recording_size"], seal.size, "{ev}");
     assert_eq!(ev["detail"]["bytes_dropped"], torn.len(), "{ev}");
 
     // And it is all signed: the chain and the sealed recording verify.

@@ -48,6 +48,33 @@ impl BastionHome {
         home
     }
 
+    /// A copy of a data directory kept under `tests/fixtures/` (one written by older code), in
+    /// a fresh temp dir; secret files get mode 0600 again (git keeps no modes).
+    pub fn from_fixture(bin: &str, fixture: &Path) -> BastionHome {
+        let dir = tempfile::Builder::new()
+            .prefix("e2e-bastion-")
+            .tempdir()
+            .expect("tempdir");
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg(format!("{}/.", fixture.display()))
+            .arg(dir.path())
+            .status()
+            .expect("cp");
+        assert!(status.success(), "copying {}", fixture.display());
+        for secret in ["host_key", "client_key", "signing_key", "bastion.db"] {
+            use std::os::unix::fs::PermissionsExt;
+            let path = dir.path().join(secret);
+            fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).expect("chmod");
+        }
+        BastionHome {
+            bin: PathBuf::from(bin),
+            dir,
+            port: free_port(Ipv4Addr::LOCALHOST),
+            server: None,
+        }
+    }
+
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
         self.dir.path()

@@ -1,9 +1,9 @@
 //! The login sequence: public key first, then (when any role requires it) a TOTP code.
 //! Every outcome is audited with the source address and key fingerprint.
 
-use serde_json::json;
+use store::AuditEvent;
 
-use crate::server::Shared;
+use crate::state::Shared;
 use crate::target::{parse_login_name, LoginName};
 
 /// What the key step concluded.
@@ -44,21 +44,27 @@ pub fn audit_unknown_key(shared: &Shared, login_name: &str, ip: &str, fingerprin
         },
     };
     shared.audit(
-        "login_failed",
         Some(user.as_deref().unwrap_or(login_name)),
         Some(ip),
-        json!({"reason": reason, "key": fingerprint, "login_name": login_name}),
+        login_failed(reason, fingerprint, login_name),
     );
+}
+
+fn login_failed(reason: &str, fingerprint: &str, login_name: &str) -> AuditEvent {
+    AuditEvent::LoginFailed {
+        reason: reason.to_string(),
+        key: fingerprint.to_string(),
+        login_name: login_name.to_string(),
+    }
 }
 
 /// Checks a verified public key for a login name.
 pub fn check_key(shared: &Shared, login_name: &str, ip: &str, fingerprint: &str) -> KeyOutcome {
     let fail = |user: &str, reason: &str| {
         shared.audit(
-            "login_failed",
             Some(user),
             Some(ip),
-            json!({"reason": reason, "key": fingerprint, "login_name": login_name}),
+            login_failed(reason, fingerprint, login_name),
         );
         KeyOutcome::Rejected
     };
@@ -97,10 +103,12 @@ pub fn check_key(shared: &Shared, login_name: &str, ip: &str, fingerprint: &str)
 
 fn accepted(shared: &Shared, user: &str, ip: &str, fp: &str, method: &str) -> KeyOutcome {
     let ok = shared.audit(
-        "login_ok",
         Some(user),
         Some(ip),
-        json!({"key": fp, "method": method}),
+        AuditEvent::LoginOk {
+            key: fp.to_string(),
+            method: method.to_string(),
+        },
     );
     if !ok {
         // Fail closed: a login we cannot audit does not happen.
@@ -117,10 +125,12 @@ pub fn check_totp(shared: &Shared, user: &str, ip: &str, fingerprint: &str, code
     let fail = |reason: &str| {
         shared.limiter.record_failure(&keys);
         shared.audit(
-            "totp_failed",
             Some(user),
             Some(ip),
-            json!({"reason": reason, "key": fingerprint}),
+            AuditEvent::TotpFailed {
+                reason: reason.to_string(),
+                key: fingerprint.to_string(),
+            },
         );
         false
     };

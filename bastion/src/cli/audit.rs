@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::{open, parse_since, table};
 use crate::keys;
-use crate::store::{format_ts, rfc3339};
+use store::{format_ts, rfc3339};
 
 #[derive(Args)]
 pub struct AuditArgs {

@@ -9,7 +9,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::{open, parse_since, table};
-use crate::store::{format_ts, rfc3339, CommandFilter};
+use store::{format_ts, rfc3339, CommandFilter};
 
 #[derive(Args)]
 pub struct CommandsArgs {

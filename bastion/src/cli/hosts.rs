@@ -9,7 +9,8 @@ use serde_json::json;
 
 use super::table;
 use crate::datadir::DataDir;
-use crate::server::Access;
+use crate::state::Access;
+use store::AdminChange;
 
 pub fn run(dir: &Path, user: Option<&str>, as_json: bool) -> Result<ExitCode> {
     let data = DataDir::open_existing(dir)?;
@@ -70,14 +71,14 @@ pub fn forget_key(dir: &Path, host: &str, as_json: bool) -> Result<ExitCode> {
             data.inventory_path().display()
         );
     };
-    let endpoint = crate::store::endpoint(h.address(), h.port());
+    let endpoint = store::endpoint(h.address(), h.port());
     let forgotten = store.forget_host_key(&endpoint)?;
-    super::users::admin(
-        &store,
-        "host_key_forgotten",
-        "-",
-        json!({"host": host, "endpoint": endpoint, "had_pin": forgotten}),
-    )?;
+    let change = AdminChange::HostKeyForgotten {
+        host: host.to_string(),
+        endpoint: endpoint.clone(),
+        had_pin: forgotten,
+    };
+    super::users::admin(&store, "-", change)?;
     if as_json {
         println!(
             "{}",

@@ -18,7 +18,7 @@ use anyhow::{Context, Result};
 
 use crate::datadir::DataDir;
 use crate::keys;
-use crate::store::Store;
+use store::Store;
 
 /// Opens an initialised data directory and its store with the signing key (admin changes are
 /// audited).
@@ -42,7 +42,7 @@ pub fn operator() -> String {
 pub fn parse_since(s: &str) -> Result<f64> {
     use chrono::{Local, NaiveDate, NaiveDateTime, TimeZone};
     if let Ok(d) = policies::parse_duration(s) {
-        return Ok(crate::store::now_ts() - d.as_secs_f64());
+        return Ok(store::now_ts() - d.as_secs_f64());
     }
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Ok(t.timestamp() as f64);

@@ -51,7 +51,7 @@ pub fn run(dir: &Path, cmd: PolicyCommand) -> Result<ExitCode> {
             channel,
         } => {
             let data = DataDir::open_existing(dir)?;
-            let access = crate::server::Access::load(&data)?;
+            let access = crate::state::Access::load(&data)?;
             let channel: ChannelKind = channel
                 .parse()
                 .map_err(|e| anyhow::anyhow!("--channel: {e}"))?;

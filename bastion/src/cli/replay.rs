@@ -15,7 +15,7 @@ use nix::sys::termios::{self, SetArg, Termios};
 use recordings::{read_cast, EventKind};
 
 use super::open;
-use crate::store::CommandFilter;
+use store::CommandFilter;
 
 #[derive(Args)]
 pub struct ReplayArgs {

@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::{open, parse_since, table};
-use crate::store::Totals;
+use store::Totals;
 
 #[derive(Args)]
 pub struct ReportArgs {

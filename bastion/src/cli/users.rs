@@ -10,7 +10,7 @@ use serde_json::json;
 use super::{open, table};
 use crate::auth::totp;
 use crate::keys;
-use crate::store::{format_ts, NewEvent, Store, UserKey};
+use store::{format_ts, AdminChange, AuditEvent, Store, UserKey};
 
 #[derive(Subcommand)]
 pub enum UserCommand {
@@ -73,24 +73,14 @@ fn read_keys(path: &Path) -> Result<Vec<UserKey>> {
 }
 
 /// Appends an `admin` audit event for a CLI change (who ran it, what changed).
-pub(crate) fn admin(
-    store: &Store,
-    action: &str,
-    user: &str,
-    extra: serde_json::Value,
-) -> Result<()> {
-    let by = super::operator();
-    let mut detail = json!({"action": action, "target_user": user, "by": by});
-    if let (Some(d), Some(e)) = (detail.as_object_mut(), extra.as_object()) {
-        d.extend(e.clone());
-    }
+pub(crate) fn admin(store: &Store, user: &str, change: AdminChange) -> Result<()> {
+    let event = AuditEvent::Admin {
+        target_user: user.to_string(),
+        by: super::operator(),
+        change,
+    };
     store
-        .audit(NewEvent {
-            event: "admin",
-            user: Some(user),
-            source: Some("cli"),
-            detail,
-        })
+        .audit(Some(user), Some("cli"), &event)
         .context("writing the audit record")?;
     Ok(())
 }
@@ -121,12 +111,9 @@ pub fn run(dir: &Path, cmd: UserCommand) -> Result<ExitCode> {
             }
             let secret = (!no_totp).then(totp::new_secret);
             store.add_user(&name, secret.as_deref(), &all)?;
-            admin(
-                &store,
-                "user_add",
-                &name,
-                json!({"keys": all.iter().map(|k| &k.fingerprint).collect::<Vec<_>>(), "totp": !no_totp}),
-            )?;
+            let keys = all.iter().map(|k| k.fingerprint.clone()).collect();
+            let totp = !no_totp;
+            admin(&store, &name, AdminChange::UserAdd { keys, totp })?;
             println!("created user {name} with {} key(s)", all.len());
             if let Some(s) = secret {
                 print_enrolment(&name, &s);
@@ -139,7 +126,7 @@ pub fn run(dir: &Path, cmd: UserCommand) -> Result<ExitCode> {
                     let keys = store.user_keys(&u.name)?.len();
                     println!(
                         "{}",
-                        json!({"name": u.name, "disabled": u.disabled, "totp": u.totp_secret.is_some(), "keys": keys, "created_at": crate::store::rfc3339(u.created_at)})
+                        json!({"name": u.name, "disabled": u.disabled, "totp": u.totp_secret.is_some(), "keys": keys, "created_at": store::rfc3339(u.created_at)})
                     );
                 }
             } else {
@@ -210,35 +197,37 @@ pub fn run(dir: &Path, cmd: UserCommand) -> Result<ExitCode> {
         }
         UserCommand::Disable { name } => {
             store.set_disabled(&name, true)?;
-            admin(&store, "user_disable", &name, json!({}))?;
+            admin(&store, &name, AdminChange::UserDisable)?;
             println!("disabled {name}");
         }
         UserCommand::Enable { name } => {
             store.set_disabled(&name, false)?;
-            admin(&store, "user_enable", &name, json!({}))?;
+            admin(&store, &name, AdminChange::UserEnable)?;
             println!("enabled {name}");
         }
         UserCommand::Rm { name } => {
             store.remove_user(&name)?;
-            admin(&store, "user_rm", &name, json!({}))?;
+            admin(&store, &name, AdminChange::UserRm)?;
             println!("removed {name}");
         }
         UserCommand::KeyAdd { name, file } => {
             for k in read_keys(&file)? {
                 store.add_key(&name, &k)?;
-                admin(&store, "key_add", &name, json!({"key": k.fingerprint}))?;
+                let key = k.fingerprint.clone();
+                admin(&store, &name, AdminChange::KeyAdd { key })?;
                 println!("added {} to {name}", k.fingerprint);
             }
         }
         UserCommand::KeyRm { name, fingerprint } => {
             store.remove_key(&name, &fingerprint)?;
-            admin(&store, "key_rm", &name, json!({"key": fingerprint}))?;
+            let key = fingerprint.clone();
+            admin(&store, &name, AdminChange::KeyRm { key })?;
             println!("removed {fingerprint} from {name}");
         }
         UserCommand::TotpReset { name } => {
             let secret = totp::new_secret();
             store.set_totp_secret(&name, Some(&secret))?;
-            admin(&store, "totp_reset", &name, json!({}))?;
+            admin(&store, &name, AdminChange::TotpReset)?;
             print_enrolment(&name, &secret);
         }
     }

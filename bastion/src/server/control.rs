@@ -16,7 +16,8 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::broadcast::error::RecvError;
 
-use super::{screen_from_recording, Join, JoinStart, Shared};
+use crate::state::{screen_from_recording, Join, JoinStart, Shared};
+use store::AuditEvent;
 
 /// Binds the socket (replacing a stale one) and serves it in the background.
 pub fn spawn(shared: Arc<Shared>, path: &Path) -> Result<()> {
@@ -74,10 +75,13 @@ async fn handle(shared: Arc<Shared>, stream: UnixStream) -> Result<()> {
     match req["cmd"].as_str() {
         Some("kill") => {
             shared.audit(
-                "session_killed",
                 Some(&live.user),
                 None,
-                json!({"session": id, "target": live.target, "by": by}),
+                AuditEvent::SessionKilled {
+                    session: id,
+                    target: live.target.clone(),
+                    by: by.clone(),
+                },
             );
             live.kill(format!("terminated by an administrator ({by})"));
             write
@@ -86,10 +90,13 @@ async fn handle(shared: Arc<Shared>, stream: UnixStream) -> Result<()> {
         }
         Some("watch") => {
             shared.audit(
-                "session_watched",
                 Some(&live.user),
                 None,
-                json!({"session": id, "target": live.target, "by": by}),
+                AuditEvent::SessionWatched {
+                    session: id,
+                    target: live.target.clone(),
+                    by: by.clone(),
+                },
             );
             let Join {
                 start,

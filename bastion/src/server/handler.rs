@@ -14,8 +14,8 @@ use russh::server::{
 };
 use russh::{Channel, ChannelId, MethodKind, MethodSet};
 
-use super::state::{ConnInfo, Shared};
 use crate::auth::login::{self, KeyOutcome};
+use crate::state::{ConnInfo, Shared};
 use crate::target::parse_login_name;
 
 /// Makes one handler per TCP connection.

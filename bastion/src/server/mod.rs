@@ -1,10 +1,9 @@
 //! `bastion serve`: wires the data directory, store, access rules and the SSH listener together.
+//! This folder keeps the listener, the russh handler shim, the control socket and the file
+//! watcher; what connections share lives in `state/`.
 
 mod control;
 mod handler;
-mod live;
-mod recovery;
-mod state;
 mod watcher;
 
 use std::sync::Arc;
@@ -17,14 +16,12 @@ use russh::{MethodKind, MethodSet};
 use crate::datadir::DataDir;
 use crate::keys;
 
-pub use live::{screen_from_recording, Join, JoinStart, LiveSession, LiveSessions, ScreenSource};
-pub use recovery::seal_session;
-pub use state::{Access, ConnInfo, Shared};
+use crate::state::{seal_interrupted, Shared};
 
 /// Runs the SSH server until the process is stopped.
 pub async fn serve(dir: DataDir, listen: Option<String>) -> Result<()> {
     let shared = Arc::new(Shared::load(dir)?);
-    recovery::seal_interrupted(&shared)?;
+    seal_interrupted(&shared)?;
     watcher::spawn(shared.clone());
     control::spawn(shared.clone(), &shared.dir.control_socket_path())?;
 

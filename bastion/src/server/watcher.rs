@@ -5,7 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::state::{Access, Shared};
+use crate::state::{Access, Shared};
+use store::AuditEvent;
 
 fn stamp(p: &Path) -> Option<(SystemTime, u64)> {
     let m = std::fs::metadata(p).ok()?;
@@ -41,22 +42,12 @@ fn reload(shared: &Shared) {
             let hosts = access.inventory.hosts().count();
             shared.set_access(access);
             tracing::info!("reloaded policies ({roles} roles) and inventory ({hosts} hosts)");
-            shared.audit(
-                "policy_reloaded",
-                None,
-                None,
-                serde_json::json!({"roles": roles, "hosts": hosts}),
-            );
+            shared.audit(None, None, AuditEvent::PolicyReloaded { roles, hosts });
         }
         Err(e) => {
             let msg = format!("{e:#}");
             tracing::warn!("reload refused, previous rules stay in force: {msg}");
-            shared.audit(
-                "policy_reload_failed",
-                None,
-                None,
-                serde_json::json!({"error": msg}),
-            );
+            shared.audit(None, None, AuditEvent::PolicyReloadFailed { error: msg });
         }
     }
 }

@@ -2,10 +2,10 @@
 
 use chrono::Local;
 use policies::{AccessRequest, ChannelKind, SessionLimits};
-use serde_json::json;
+use store::AuditEvent;
 
 use super::run::Kind;
-use crate::server::{ConnInfo, Shared};
+use crate::state::{ConnInfo, Shared};
 use crate::target::TargetSpec;
 
 /// An allowed target, resolved against the inventory.
@@ -33,10 +33,14 @@ pub fn authorize(
     };
     let deny = |reason: String| {
         shared.audit(
-            "policy_deny",
             Some(&conn.user),
             Some(&conn.source),
-            json!({"host": target.host, "login": target.login, "channel": channel.to_string(), "reason": reason}),
+            AuditEvent::PolicyDeny {
+                host: target.host.clone(),
+                login: target.login.clone(),
+                channel: channel.to_string(),
+                reason: reason.clone(),
+            },
         );
         Err(format!("access denied: {reason}"))
     };
@@ -57,10 +61,15 @@ pub fn authorize(
         _ => return deny(decision.reason.clone()),
     };
     let ok = shared.audit(
-        "policy_allow",
         Some(&conn.user),
         Some(&conn.source),
-        json!({"host": host.name, "login": login, "channel": channel.to_string(), "reason": decision.reason}),
+        AuditEvent::PolicyAllow {
+            host: host.name.clone(),
+            login: login.clone(),
+            channel: channel.to_string(),
+            reason: decision.reason.clone(),
+            roles: decision.role.iter().cloned().collect(),
+        },
     );
     if !ok {
         return Err("access denied: the audit log cannot be written".into());

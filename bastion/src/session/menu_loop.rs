@@ -11,7 +11,7 @@ use russh::ChannelMsg;
 
 use super::run::{run_target, Kind};
 use super::UserChannel;
-use crate::server::{ConnInfo, Shared};
+use crate::state::{ConnInfo, Shared};
 use crate::target::TargetSpec;
 
 /// The (host, login) pairs the user may reach now, in inventory order.

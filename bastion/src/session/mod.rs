@@ -17,7 +17,7 @@ use std::sync::Arc;
 use russh::server::{Handle, Msg};
 use russh::{Channel, ChannelMsg, ChannelReadHalf, ChannelWriteHalf, Pty};
 
-use crate::server::{ConnInfo, Shared};
+use crate::state::{ConnInfo, Shared};
 use crate::target::{parse_target, split_exec, TargetSpec};
 
 pub use run::Kind;

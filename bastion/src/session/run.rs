@@ -3,7 +3,6 @@
 use std::sync::{Arc, Mutex};
 
 use recordings::{Header, Recorder};
-use serde_json::json;
 
 use super::authorize::{authorize, Granted};
 use super::command_guard::{Blocked, CommandGuard};
@@ -13,9 +12,9 @@ use super::shell_log::ShellLog;
 use super::supervise::SealOnUnwind;
 use super::taps::Taps;
 use super::{upstream, UserChannel};
-use crate::server::{ConnInfo, ScreenSource, Shared};
-use crate::store::{NewCommand, NewSession, SessionEnd};
+use crate::state::{ConnInfo, ScreenSource, Shared};
 use crate::target::TargetSpec;
+use store::{AuditEvent, NewCommand, NewSession, SessionEnd, Transfer};
 
 /// What kind of session a channel carries (stored in `sessions.kind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -85,11 +84,16 @@ pub async fn run_target(
         }
     };
     shared.audit(
-        "session_start",
         Some(&conn.user),
         Some(&conn.source),
-        json!({"session": session_id, "host": granted.host, "login": granted.login, "kind": kind.as_str(),
-               "command": command, "key": conn.fingerprint}),
+        AuditEvent::SessionStart {
+            session: session_id,
+            host: granted.host.clone(),
+            login: granted.login.clone(),
+            kind: kind.as_str().into(),
+            command: command.map(str::to_string),
+            key: conn.fingerprint.clone(),
+        },
     );
     let unwinding = SealOnUnwind::new(shared, session_id);
     let mut end = SessionEnd::default();
@@ -118,23 +122,39 @@ pub async fn run_target(
         tracing::error!("session {session_id}: cannot store end: {e}");
     }
     unwinding.disarm();
+    let transfer = matches!(kind, Kind::Scp | Kind::Rsync).then(|| Transfer::Stream {
+        command: command.map(str::to_string),
+        bytes_up: end.bytes_in,
+        bytes_down: end.bytes_out,
+        exit_status: status,
+    });
     shared.audit(
-        "session_end",
         Some(&conn.user),
         Some(&conn.source),
-        json!({
-            "session": session_id, "host": granted.host, "login": granted.login, "kind": kind.as_str(),
-            "exit_status": status, "exit_signal": end.exit_signal, "bytes_in": end.bytes_in, "bytes_out": end.bytes_out,
-            "reason": end.reason, "recording_sha256": end.rec_sha256, "recording_size": end.rec_size,
-        }),
+        AuditEvent::SessionEnd {
+            session: session_id,
+            host: granted.host.clone(),
+            login: granted.login.clone(),
+            kind: kind.as_str().into(),
+            exit_status: status,
+            exit_signal: end.exit_signal,
+            bytes_in: end.bytes_in,
+            bytes_out: end.bytes_out,
+            reason: end.reason,
+            seal: end.seal,
+        },
     );
-    if matches!(kind, Kind::Scp | Kind::Rsync) {
+    if let Some(transfer) = transfer {
         shared.audit(
-            "file_transfer",
             Some(&conn.user),
             Some(&conn.source),
-            json!({"session": session_id, "host": granted.host, "login": granted.login, "kind": kind.as_str(),
-                   "command": command, "bytes_up": end.bytes_in, "bytes_down": end.bytes_out, "exit_status": status}),
+            AuditEvent::FileTransfer {
+                session: session_id,
+                host: granted.host.clone(),
+                login: Some(granted.login.clone()),
+                kind: kind.as_str().into(),
+                transfer,
+            },
         );
     }
     status
@@ -167,20 +187,28 @@ async fn run_started(
             };
             match Recorder::create(&path, &header) {
                 Ok(r) => {
-                    let _ = shared
-                        .store
-                        .set_session_recording(session_id, &path.to_string_lossy());
+                    let recording = path.to_string_lossy().into_owned();
+                    let _ = shared.store.set_session_recording(session_id, &recording);
+                    end.seal.recording = Some(recording);
                     Some(Arc::new(Mutex::new(r)))
                 }
                 Err(e) => {
                     tracing::error!("session {session_id}: cannot record: {e}");
                     let required = shared.dir.settings.recording_required;
+                    let action = if required {
+                        "session refused"
+                    } else {
+                        "session continues unrecorded"
+                    };
                     shared.audit(
-                        "recording_unavailable",
                         Some(&conn.user),
                         Some(&conn.source),
-                        json!({"session": session_id, "host": g.host, "error": e.to_string(),
-                               "action": if required { "session refused" } else { "session continues unrecorded" }}),
+                        AuditEvent::RecordingUnavailable {
+                            session: session_id,
+                            host: g.host.clone(),
+                            error: e.to_string(),
+                            action: action.into(),
+                        },
                     );
                     if required {
                         end.reason = format!("recording unavailable: {e}");
@@ -255,11 +283,9 @@ async fn run_started(
     };
     let guard = CommandGuard::new(&g.limits.deny_commands, shell.as_ref(), |b: &Blocked| {
         shared.audit(
-            "command_blocked",
             Some(&conn.user),
             Some(&conn.source),
-            json!({"session": session_id, "host": g.host, "login": g.login, "command": b.line,
-                   "role": g.limits.role, "rule": b.rule, "origin": "shell"}),
+            command_blocked(session_id, g, &b.line, &b.rule, "shell"),
         );
     });
     let PumpOutcome {
@@ -335,15 +361,31 @@ fn log_exec(
     match rule {
         Some(rule) => {
             shared.audit(
-                "command_blocked",
                 Some(&conn.user),
                 Some(&conn.source),
-                json!({"session": session_id, "host": g.host, "login": g.login, "command": cmd,
-                       "role": g.limits.role, "rule": rule, "origin": "exec"}),
+                command_blocked(session_id, g, cmd, &rule, "exec"),
             );
             Err(rule)
         }
         None => Ok(row.ok()),
+    }
+}
+
+fn command_blocked(
+    session: i64,
+    g: &Granted,
+    command: &str,
+    rule: &str,
+    origin: &str,
+) -> AuditEvent {
+    AuditEvent::CommandBlocked {
+        session,
+        host: g.host.clone(),
+        login: g.login.clone(),
+        command: command.to_string(),
+        role: g.limits.role.clone(),
+        rule: rule.to_string(),
+        origin: origin.to_string(),
     }
 }
 
@@ -356,22 +398,34 @@ fn audit_files(
     files: &[FileOp],
     dropped: u64,
 ) {
-    for f in files {
+    let sftp = |login: Option<String>, transfer: Transfer| {
         shared.audit(
-            "file_transfer",
             Some(&conn.user),
             Some(&conn.source),
-            json!({"session": session_id, "host": g.host, "login": g.login, "kind": "sftp",
-                   "op": f.op, "path": f.path, "to": f.to, "bytes": f.bytes}),
+            AuditEvent::FileTransfer {
+                session: session_id,
+                host: g.host.clone(),
+                login,
+                kind: "sftp".into(),
+                transfer,
+            },
         );
+    };
+    for f in files {
+        let op = Transfer::SftpOp {
+            op: f.op.into(),
+            path: f.path.clone(),
+            to: f.to.clone(),
+            bytes: f.bytes,
+        };
+        sftp(Some(g.login.clone()), op);
     }
     if dropped > 0 {
-        shared.audit(
-            "file_transfer",
-            Some(&conn.user),
-            Some(&conn.source),
-            json!({"session": session_id, "host": g.host, "kind": "sftp", "op": "more", "count": dropped}),
-        );
+        let more = Transfer::SftpMore {
+            op: "more".into(),
+            count: dropped,
+        };
+        sftp(None, more);
     }
 }
 
@@ -385,8 +439,8 @@ fn finish_recording(recorder: Option<Arc<Mutex<Recorder>>>, end: &mut SessionEnd
     let rec = rec.into_inner().unwrap_or_else(|p| p.into_inner());
     match rec.finish() {
         Ok(seal) => {
-            end.rec_sha256 = Some(seal.sha256_hex());
-            end.rec_size = Some(seal.size);
+            end.seal.recording_sha256 = Some(seal.sha256_hex());
+            end.seal.recording_size = Some(seal.size);
         }
         Err(e) => tracing::error!("cannot seal recording: {e}"),
     }

@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use recordings::{CommandExit, CommandLog, LoggedCommand};
 
-use crate::store::{NewCommand, Store};
+use store::{NewCommand, Store};
 
 /// The command log of one shell session.
 pub struct ShellLog<'a> {

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use russh::server::{Handle, Msg};
 use russh::Channel;
-use serde_json::json;
 
-use crate::server::{seal_session, ConnInfo, Shared};
+use crate::state::{seal_session, ConnInfo, Shared};
+use store::AuditEvent;
 
 /// The exit status a user's client gets when the bastion failed, like ssh's own errors.
 const FAILED: u32 = 255;
@@ -31,10 +31,12 @@ pub async fn supervise(shared: Arc<Shared>, conn: ConnInfo, channel: Channel<Msg
     };
     tracing::error!("user {}: session task failed: {error}", conn.user);
     shared.audit(
-        "session_failed",
         Some(&conn.user),
         Some(&conn.source),
-        json!({"channel": u32::from(id), "error": error}),
+        AuditEvent::SessionFailed {
+            channel: u32::from(id),
+            error: error.to_string(),
+        },
     );
     let msg = "\r\nbastion: internal error: this session was ended and logged\r\n";
     let _ = handle.extended_data(id, 1, msg.as_bytes().to_vec()).await;

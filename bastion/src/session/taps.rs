@@ -10,9 +10,9 @@ use recordings::{EchoGate, Recorder};
 use super::sftp_log::SftpLog;
 use super::shell_log::ShellLog;
 use crate::locks::lock;
-use crate::server::LiveSession;
+use crate::state::LiveSession;
 #[cfg(doc)]
-use crate::server::ScreenSource;
+use crate::state::ScreenSource;
 
 /// The observers of one session.
 #[derive(Default)]

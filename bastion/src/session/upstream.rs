@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use russh::client;
 use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKey};
-use serde_json::json;
 
 use super::authorize::Granted;
 
@@ -20,8 +19,8 @@ const UPSTREAM_CIPHERS: &[russh::cipher::Name] = &[
     russh::cipher::AES_128_CTR,
 ];
 use crate::keys::public_line;
-use crate::server::{ConnInfo, Shared};
-use crate::store::PinCheck;
+use crate::state::{ConnInfo, Shared};
+use store::{AuditEvent, PinCheck};
 
 /// Why a target could not be reached, as one line for the user.
 #[derive(Debug, thiserror::Error)]
@@ -100,25 +99,24 @@ impl client::Handler for TargetKeyCheck {
                 },
             },
         };
-        let audit = |event: &str, detail| {
-            self.shared.audit(
-                event,
-                Some(&self.conn.user),
-                Some(&self.conn.source),
-                detail,
-            )
+        let audit = |event| {
+            self.shared
+                .audit(Some(&self.conn.user), Some(&self.conn.source), event)
         };
         match verdict {
             PinCheck::Match => Ok(true),
-            PinCheck::PinnedNow => Ok(audit(
-                "host_key_pinned",
-                json!({"host": self.host, "endpoint": self.endpoint, "key": offered_fp}),
-            )),
+            PinCheck::PinnedNow => Ok(audit(AuditEvent::HostKeyPinned {
+                host: self.host.clone(),
+                endpoint: self.endpoint.clone(),
+                key: offered_fp,
+            })),
             PinCheck::Mismatch { pinned_fingerprint } => {
-                audit(
-                    "host_key_mismatch",
-                    json!({"host": self.host, "endpoint": self.endpoint, "pinned": pinned_fingerprint, "offered": offered_fp}),
-                );
+                audit(AuditEvent::HostKeyMismatch {
+                    host: self.host.clone(),
+                    endpoint: self.endpoint.clone(),
+                    pinned: pinned_fingerprint.clone(),
+                    offered: offered_fp.clone(),
+                });
                 *self.mismatch.lock().unwrap_or_else(|p| p.into_inner()) = Some(Mismatch {
                     pinned: pinned_fingerprint,
                     offered: offered_fp,
@@ -135,7 +133,7 @@ pub async fn connect(
     conn: &ConnInfo,
     g: &Granted,
 ) -> Result<client::Handle<TargetKeyCheck>, ConnectError> {
-    let endpoint = crate::store::endpoint(&g.address, g.port);
+    let endpoint = store::endpoint(&g.address, g.port);
     let mismatch = Arc::new(Mutex::new(None));
     let handler = TargetKeyCheck {
         shared: shared.clone(),
@@ -168,10 +166,14 @@ pub async fn connect(
     let result = tokio::time::timeout(timeout, attempt).await;
     let fail = |e: ConnectError| {
         shared.audit(
-            "target_connect_failed",
             Some(&conn.user),
             Some(&conn.source),
-            json!({"host": g.host, "endpoint": endpoint, "login": g.login, "error": e.to_string()}),
+            AuditEvent::TargetConnectFailed {
+                host: g.host.clone(),
+                endpoint: endpoint.clone(),
+                login: g.login.clone(),
+                error: e.to_string(),
+            },
         );
         Err(e)
     };

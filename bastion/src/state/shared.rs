@@ -7,10 +7,10 @@ use inventory::Inventory;
 use policies::PolicySet;
 use russh::keys::PrivateKey;
 
-use crate::auth::RateLimiter;
+use super::RateLimiter;
 use crate::datadir::DataDir;
 use crate::keys;
-use crate::store::{NewEvent, Store};
+use store::{AuditEvent, Store};
 
 /// Inventory and policies as one snapshot, so a decision never mixes old and new files.
 pub struct Access {
@@ -88,22 +88,11 @@ impl Shared {
 
     /// Appends an audit event; returns false (and logs) when the store refused it, so callers
     /// can deny whatever the event was about.
-    pub fn audit(
-        &self,
-        event: &str,
-        user: Option<&str>,
-        source: Option<&str>,
-        detail: serde_json::Value,
-    ) -> bool {
-        match self.store.audit(NewEvent {
-            event,
-            user,
-            source,
-            detail,
-        }) {
+    pub fn audit(&self, user: Option<&str>, source: Option<&str>, event: AuditEvent) -> bool {
+        match self.store.audit(user, source, &event) {
             Ok(_) => true,
             Err(e) => {
-                tracing::error!("audit append failed ({event}): {e}");
+                tracing::error!("audit append failed ({}): {e}", event.kind());
                 false
             }
         }

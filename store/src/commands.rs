@@ -144,7 +144,7 @@ mod tests {
 
     fn session(store: &Store) -> i64 {
         store
-            .start_session(&super::super::NewSession {
+            .start_session(&crate::NewSession {
                 user: "alice",
                 source: "127.0.0.1",
                 host: "web1",

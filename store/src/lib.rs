@@ -1,14 +1,26 @@
-//! The SQLite store (WAL): users and keys, sessions, the audit chain and pinned target host keys.
+//! The bastion's database: users with their keys and TOTP steps, sessions, the command log with
+//! its trigram index, the signed and hash-chained audit log, pinned target host keys, and the
+//! totals of `bastion report`.
 //!
-//! One connection behind a mutex: every statement is short, and the audit chain needs its appends
-//! serialised anyway.
+//! This crate owns every SQL statement: the SSH server, the CLI and the web console call its
+//! typed API and never see a table. It also owns the one definition of what an audit record
+//! says ([`AuditEvent`]). It must not know about SSH, policies or the data directory's layout:
+//! callers hand it a database path and a signing key.
+//!
+//! Today the engine is SQLite in WAL mode, one connection behind a mutex: every statement is
+//! short, and the audit chain needs its appends serialised anyway. The schema is versioned
+//! (`schema.rs`): opening a database written by an older bastion migrates it in place.
 
 mod audit;
 mod commands;
+mod events;
 mod hostkeys;
 mod report;
 mod schema;
+mod seals;
 mod sessions;
+#[cfg(test)]
+mod testkit;
 mod users;
 
 use std::path::Path;
@@ -16,10 +28,13 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
-pub use audit::NewEvent;
+pub use audit::AuditRecord;
 pub use commands::{CommandFilter, NewCommand};
+pub use events::{AdminChange, AuditEvent, EventKind, Seal, Transfer};
 pub use hostkeys::{endpoint, PinCheck};
 pub use report::Totals;
+pub use schema::{AppliedMigration, SCHEMA_VERSION};
+pub use seals::RecordingSeal;
 pub use sessions::{NewSession, SessionEnd, SessionFilter, SessionRow};
 pub use users::UserKey;
 
@@ -30,6 +45,12 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("{0}")]
     Invalid(String),
+    #[error("{path}: schema version {found} is newer than this bastion knows ({known}); run the newer bastion, or restore a backup")]
+    TooNew {
+        path: String,
+        found: usize,
+        known: usize,
+    },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -53,7 +74,7 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        schema::migrate(&conn)?;
+        schema::migrate(&conn, path)?;
         Ok(Store {
             conn: Mutex::new(conn),
             signer,

@@ -3,6 +3,7 @@
 use rusqlite::{params, OptionalExtension};
 
 use super::{now_ts, Result, Store};
+use crate::events::Seal;
 
 /// What is known when a session starts.
 #[derive(Debug, Clone)]
@@ -23,8 +24,8 @@ pub struct SessionEnd {
     pub exit_signal: Option<String>,
     pub bytes_in: u64,
     pub bytes_out: u64,
-    pub rec_sha256: Option<String>,
-    pub rec_size: Option<u64>,
+    /// The recording and its seal, as the `session_end` event signs them.
+    pub seal: Seal,
     pub reason: String,
 }
 
@@ -96,7 +97,8 @@ impl Store {
     pub fn end_session(&self, id: i64, end: &SessionEnd) -> Result<()> {
         self.conn().execute(
             "UPDATE sessions SET ended_at = ?2, status = 'closed', exit_status = ?3, exit_signal = ?4,
-             bytes_in = ?5, bytes_out = ?6, rec_sha256 = ?7, rec_size = ?8, end_reason = ?9
+             bytes_in = ?5, bytes_out = ?6, rec_sha256 = ?7, rec_size = ?8, end_reason = ?9,
+             recording = COALESCE(?10, recording)
              WHERE id = ?1",
             params![
                 id,
@@ -105,9 +107,10 @@ impl Store {
                 end.exit_signal,
                 end.bytes_in as i64,
                 end.bytes_out as i64,
-                end.rec_sha256,
-                end.rec_size.map(|v| v as i64),
-                end.reason
+                end.seal.recording_sha256,
+                end.seal.recording_size.map(|v| v as i64),
+                end.reason,
+                end.seal.recording
             ],
         )?;
         Ok(())
@@ -123,17 +126,17 @@ impl Store {
 
     /// Marks a session that ended abnormally (a crash, a failed session task) as interrupted,
     /// with its repaired recording's seal and why.
-    pub fn mark_interrupted(
-        &self,
-        id: i64,
-        sha256: Option<&str>,
-        size: Option<u64>,
-        reason: &str,
-    ) -> Result<()> {
+    pub fn mark_interrupted(&self, id: i64, seal: &Seal, reason: &str) -> Result<()> {
         self.conn().execute(
             "UPDATE sessions SET status = 'interrupted', ended_at = ?2, rec_sha256 = ?3, rec_size = ?4,
              end_reason = ?5 WHERE id = ?1",
-            params![id, now_ts(), sha256, size.map(|v| v as i64), reason],
+            params![
+                id,
+                now_ts(),
+                seal.recording_sha256,
+                seal.recording_size.map(|v| v as i64),
+                reason
+            ],
         )?;
         Ok(())
     }

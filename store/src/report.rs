@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::{now_ts, Result, Store};
+use crate::events::EventKind;
 
 /// Totals for one user or one host.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
@@ -76,10 +77,16 @@ impl Store {
         }
         let mut q = conn.prepare(
             "SELECT event, COALESCE(user, ''), COALESCE(json_extract(detail, '$.host'), ''), COUNT(*) FROM audit
-             WHERE ts >= ?1 AND event IN ('login_failed', 'totp_failed', 'policy_deny')
+             WHERE ts >= ?1 AND event IN (?2, ?3, ?4)
              GROUP BY event, user, json_extract(detail, '$.host')",
         )?;
-        let rows = q.query_map([since], |row| {
+        let counted = rusqlite::params![
+            since,
+            EventKind::LoginFailed.as_str(),
+            EventKind::TotpFailed.as_str(),
+            EventKind::PolicyDeny.as_str()
+        ];
+        let rows = q.query_map(counted, |row| {
             Ok((
                 row.get::<_, String>(0)?,
                 row.get::<_, String>(1)?,
@@ -89,7 +96,7 @@ impl Store {
         })?;
         for row in rows {
             let (event, user, host, n) = row?;
-            if event == "policy_deny" {
+            if event == EventKind::PolicyDeny.as_str() {
                 r.users.entry(user).or_default().denials += n;
                 if !host.is_empty() {
                     r.hosts.entry(host).or_default().denials += n;

@@ -4,8 +4,8 @@
 
 use anyhow::Result;
 
-use super::state::Shared;
-use crate::store::SessionRow;
+use super::Shared;
+use store::{AuditEvent, Seal, SessionRow};
 
 /// Seals every session a previous run left open.
 pub fn seal_interrupted(shared: &Shared) -> Result<()> {
@@ -25,21 +25,35 @@ pub fn seal_session(shared: &Shared, s: &SessionRow, reason: &str) -> Result<()>
             Err(e) => tracing::warn!("session {}: recording {path}: {e}", s.id),
         }
     }
-    let (sha, size, dropped) = match &seal {
-        Some((sealed, dropped)) => (Some(sealed.sha256_hex()), Some(sealed.size), *dropped),
-        None => (None, None, 0),
+    let (sealed, dropped) = match &seal {
+        Some((sealed, dropped)) => (
+            Seal {
+                recording: s.recording.clone(),
+                recording_sha256: Some(sealed.sha256_hex()),
+                recording_size: Some(sealed.size),
+            },
+            *dropped,
+        ),
+        None => (
+            Seal {
+                recording: s.recording.clone(),
+                ..Seal::default()
+            },
+            0,
+        ),
     };
-    shared
-        .store
-        .mark_interrupted(s.id, sha.as_deref(), size, reason)?;
+    shared.store.mark_interrupted(s.id, &sealed, reason)?;
     shared.audit(
-        "session_interrupted",
         Some(&s.user),
         Some(&s.source),
-        serde_json::json!({
-            "session": s.id, "host": s.host, "login": s.login, "reason": reason,
-            "recording": s.recording, "sha256": sha, "size": size, "bytes_dropped": dropped,
-        }),
+        AuditEvent::SessionInterrupted {
+            session: s.id,
+            host: s.host.clone(),
+            login: s.login.clone(),
+            reason: reason.to_string(),
+            seal: sealed,
+            bytes_dropped: dropped,
+        },
     );
     Ok(())
 }

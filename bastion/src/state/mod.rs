@@ -1,0 +1,16 @@
+//! What every connection shares, beside the listener: the store, keys and access rules
+//! ([`Shared`]), who is on a connection ([`ConnInfo`]), the login failure counters, the registry of live sessions that
+//! `bastion watch` and `kill` reach, and the sealing of sessions that ended abnormally.
+//!
+//! It sits below both `server/` (the listener, the russh handler, the control socket) and
+//! `session/` and `auth/`, which use it; it imports from none of them, so the data flows one way.
+
+mod live;
+mod ratelimit;
+mod recovery;
+mod shared;
+
+pub use live::{screen_from_recording, Join, JoinStart, LiveSession, LiveSessions, ScreenSource};
+pub use ratelimit::RateLimiter;
+pub use recovery::{seal_interrupted, seal_session};
+pub use shared::{Access, ConnInfo, Shared};

@@ -1,0 +1,442 @@
+//! Every event the bastion writes to its audit log, as one typed enum.
+//!
+//! Writers build an [`AuditEvent`]; the store turns it into the `event` name and the `detail`
+//! JSON object that the hash chain signs. Readers (`bastion audit`, `report`, recording seals,
+//! the console) parse records back with [`AuditEvent::parse`], so a field is named in exactly
+//! one place. The names and fields are those the bastion wrote before this enum existed, so
+//! chains written by older versions still verify (the chain signs the stored text, never a
+//! re-serialisation) and still parse: `tests/migrate.rs` parses every record of such a database.
+//!
+//! One shape is new: a recording's seal. `session_end` used to write `recording_sha256` and
+//! `recording_size`, crash recovery `sha256` and `size`; both now write [`Seal`]
+//! (`recording`, `recording_sha256`, `recording_size`), and the old names are read as aliases.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// A recording's seal as signed into `session_end` and `session_interrupted`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Seal {
+    /// The recording file; `None` for unrecorded channels.
+    #[serde(default)]
+    pub recording: Option<String>,
+    #[serde(default, alias = "sha256")]
+    pub recording_sha256: Option<String>,
+    #[serde(default, alias = "size")]
+    pub recording_size: Option<u64>,
+}
+
+/// What moved in a `file_transfer` event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Transfer {
+    /// scp or rsync over an exec channel: the whole stream.
+    Stream {
+        command: Option<String>,
+        bytes_up: u64,
+        bytes_down: u64,
+        exit_status: Option<u32>,
+    },
+    /// One SFTP operation (`read`, `write`, `remove`, `rename`, `mkdir`, `rmdir`).
+    SftpOp {
+        op: String,
+        path: String,
+        #[serde(default)]
+        to: Option<String>,
+        bytes: u64,
+    },
+    /// SFTP operations past the per-session limit, counted only (`op` is `more`).
+    SftpMore { op: String, count: u64 },
+}
+
+/// An administrator's change, in `admin` events (`action` names it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum AdminChange {
+    UserAdd {
+        keys: Vec<String>,
+        totp: bool,
+    },
+    UserDisable,
+    UserEnable,
+    UserRm,
+    KeyAdd {
+        key: String,
+    },
+    KeyRm {
+        key: String,
+    },
+    TotpReset,
+    HostKeyForgotten {
+        host: String,
+        endpoint: String,
+        had_pin: bool,
+    },
+}
+
+/// Every event of the audit log. The variant name, in snake case, is the stored `event`; the
+/// fields are the stored `detail` object.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", content = "detail", rename_all = "snake_case")]
+pub enum AuditEvent {
+    LoginOk {
+        key: String,
+        method: String,
+    },
+    LoginFailed {
+        reason: String,
+        key: String,
+        login_name: String,
+    },
+    TotpFailed {
+        reason: String,
+        key: String,
+    },
+    PolicyAllow {
+        host: String,
+        login: String,
+        channel: String,
+        reason: String,
+        /// Every role that granted the request (absent in records written before roles combined).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        roles: Vec<String>,
+    },
+    PolicyDeny {
+        host: String,
+        login: Option<String>,
+        channel: String,
+        reason: String,
+    },
+    SessionStart {
+        session: i64,
+        host: String,
+        login: String,
+        kind: String,
+        command: Option<String>,
+        key: String,
+    },
+    SessionEnd {
+        session: i64,
+        host: String,
+        login: String,
+        kind: String,
+        exit_status: Option<u32>,
+        exit_signal: Option<String>,
+        bytes_in: u64,
+        bytes_out: u64,
+        reason: String,
+        #[serde(flatten)]
+        seal: Seal,
+    },
+    /// A session that ended without its normal end (a crash, a failed session task).
+    SessionInterrupted {
+        session: i64,
+        host: String,
+        login: String,
+        reason: String,
+        #[serde(flatten)]
+        seal: Seal,
+        /// Bytes of a torn last line cut from the recording.
+        bytes_dropped: u64,
+    },
+    /// A session task that panicked; the session itself is sealed as interrupted.
+    SessionFailed {
+        channel: u32,
+        error: String,
+    },
+    SessionKilled {
+        session: i64,
+        target: String,
+        by: String,
+    },
+    SessionWatched {
+        session: i64,
+        target: String,
+        by: String,
+    },
+    FileTransfer {
+        session: i64,
+        host: String,
+        #[serde(default)]
+        login: Option<String>,
+        kind: String,
+        #[serde(flatten)]
+        transfer: Transfer,
+    },
+    CommandBlocked {
+        session: i64,
+        host: String,
+        login: String,
+        command: String,
+        /// The role whose rule matched.
+        role: String,
+        rule: String,
+        /// `shell` or `exec`.
+        origin: String,
+    },
+    RecordingUnavailable {
+        session: i64,
+        host: String,
+        error: String,
+        /// `session refused` or `session continues unrecorded`.
+        action: String,
+    },
+    HostKeyPinned {
+        host: String,
+        endpoint: String,
+        key: String,
+    },
+    HostKeyMismatch {
+        host: String,
+        endpoint: String,
+        pinned: String,
+        offered: String,
+    },
+    TargetConnectFailed {
+        host: String,
+        endpoint: String,
+        login: String,
+        error: String,
+    },
+    PolicyReloaded {
+        roles: usize,
+        hosts: usize,
+    },
+    PolicyReloadFailed {
+        error: String,
+    },
+    Admin {
+        target_user: String,
+        by: String,
+        #[serde(flatten)]
+        change: AdminChange,
+    },
+}
+
+/// The stored name of each event, for queries that select by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    LoginOk,
+    LoginFailed,
+    TotpFailed,
+    PolicyAllow,
+    PolicyDeny,
+    SessionStart,
+    SessionEnd,
+    SessionInterrupted,
+    SessionFailed,
+    SessionKilled,
+    SessionWatched,
+    FileTransfer,
+    CommandBlocked,
+    RecordingUnavailable,
+    HostKeyPinned,
+    HostKeyMismatch,
+    TargetConnectFailed,
+    PolicyReloaded,
+    PolicyReloadFailed,
+    Admin,
+}
+
+impl EventKind {
+    /// The name stored in the audit table's `event` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::LoginOk => "login_ok",
+            EventKind::LoginFailed => "login_failed",
+            EventKind::TotpFailed => "totp_failed",
+            EventKind::PolicyAllow => "policy_allow",
+            EventKind::PolicyDeny => "policy_deny",
+            EventKind::SessionStart => "session_start",
+            EventKind::SessionEnd => "session_end",
+            EventKind::SessionInterrupted => "session_interrupted",
+            EventKind::SessionFailed => "session_failed",
+            EventKind::SessionKilled => "session_killed",
+            EventKind::SessionWatched => "session_watched",
+            EventKind::FileTransfer => "file_transfer",
+            EventKind::CommandBlocked => "command_blocked",
+            EventKind::RecordingUnavailable => "recording_unavailable",
+            EventKind::HostKeyPinned => "host_key_pinned",
+            EventKind::HostKeyMismatch => "host_key_mismatch",
+            EventKind::TargetConnectFailed => "target_connect_failed",
+            EventKind::PolicyReloaded => "policy_reloaded",
+            EventKind::PolicyReloadFailed => "policy_reload_failed",
+            EventKind::Admin => "admin",
+        }
+    }
+}
+
+impl std::fmt::Display for EventKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl AuditEvent {
+    /// Which event this is.
+    pub fn kind(&self) -> EventKind {
+        match self {
+            AuditEvent::LoginOk { .. } => EventKind::LoginOk,
+            AuditEvent::LoginFailed { .. } => EventKind::LoginFailed,
+            AuditEvent::TotpFailed { .. } => EventKind::TotpFailed,
+            AuditEvent::PolicyAllow { .. } => EventKind::PolicyAllow,
+            AuditEvent::PolicyDeny { .. } => EventKind::PolicyDeny,
+            AuditEvent::SessionStart { .. } => EventKind::SessionStart,
+            AuditEvent::SessionEnd { .. } => EventKind::SessionEnd,
+            AuditEvent::SessionInterrupted { .. } => EventKind::SessionInterrupted,
+            AuditEvent::SessionFailed { .. } => EventKind::SessionFailed,
+            AuditEvent::SessionKilled { .. } => EventKind::SessionKilled,
+            AuditEvent::SessionWatched { .. } => EventKind::SessionWatched,
+            AuditEvent::FileTransfer { .. } => EventKind::FileTransfer,
+            AuditEvent::CommandBlocked { .. } => EventKind::CommandBlocked,
+            AuditEvent::RecordingUnavailable { .. } => EventKind::RecordingUnavailable,
+            AuditEvent::HostKeyPinned { .. } => EventKind::HostKeyPinned,
+            AuditEvent::HostKeyMismatch { .. } => EventKind::HostKeyMismatch,
+            AuditEvent::TargetConnectFailed { .. } => EventKind::TargetConnectFailed,
+            AuditEvent::PolicyReloaded { .. } => EventKind::PolicyReloaded,
+            AuditEvent::PolicyReloadFailed { .. } => EventKind::PolicyReloadFailed,
+            AuditEvent::Admin { .. } => EventKind::Admin,
+        }
+    }
+
+    /// The `detail` object stored (and signed) for this event.
+    pub fn detail(&self) -> Value {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(mut m)) => m.remove("detail").unwrap_or(Value::Null),
+            // Every variant is a struct of plain fields: serialising cannot fail.
+            _ => Value::Null,
+        }
+    }
+
+    /// Reads a stored record back: its `event` name and `detail` object.
+    pub fn parse(event: &str, detail: &Value) -> Result<AuditEvent, serde_json::Error> {
+        serde_json::from_value(serde_json::json!({"event": event, "detail": detail}))
+    }
+
+    /// The recording seal this event signs, if it is one that seals a session.
+    pub fn seal(&self) -> Option<(i64, &Seal)> {
+        match self {
+            AuditEvent::SessionEnd { session, seal, .. }
+            | AuditEvent::SessionInterrupted { session, seal, .. } => Some((*session, seal)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn samples() -> Vec<AuditEvent> {
+        vec![
+            AuditEvent::LoginOk {
+                key: "SHA256:k".into(),
+                method: "publickey".into(),
+            },
+            AuditEvent::SessionEnd {
+                session: 3,
+                host: "web1".into(),
+                login: "root".into(),
+                kind: "shell".into(),
+                exit_status: Some(0),
+                exit_signal: None,
+                bytes_in: 5,
+                bytes_out: 7,
+                reason: "closed".into(),
+                seal: Seal {
+                    recording: Some("/r/3.cast".into()),
+                    recording_sha256: Some("ab".into()),
+                    recording_size: Some(9),
+                },
+            },
+            AuditEvent::FileTransfer {
+                session: 4,
+                host: "web1".into(),
+                login: None,
+                kind: "sftp".into(),
+                transfer: Transfer::SftpMore {
+                    op: "more".into(),
+                    count: 2,
+                },
+            },
+            AuditEvent::Admin {
+                target_user: "bob".into(),
+                by: "root".into(),
+                change: AdminChange::UserAdd {
+                    keys: vec!["SHA256:x".into()],
+                    totp: true,
+                },
+            },
+        ]
+    }
+
+    #[test]
+    fn kind_names_are_the_serialised_names_and_events_round_trip() {
+        for ev in samples() {
+            let whole = serde_json::to_value(&ev).unwrap();
+            assert_eq!(whole["event"], ev.kind().as_str(), "{whole}");
+            assert_eq!(
+                AuditEvent::parse(ev.kind().as_str(), &ev.detail()).unwrap(),
+                ev
+            );
+        }
+    }
+
+    #[test]
+    fn the_seal_reads_both_the_old_and_the_new_field_names() {
+        let old = json!({"session": 2, "host": "web1", "login": "root", "reason": "crash",
+                         "recording": "/r/2.cast", "sha256": "cd", "size": 10, "bytes_dropped": 3});
+        let ev = AuditEvent::parse("session_interrupted", &old).unwrap();
+        let (session, seal) = ev.seal().unwrap();
+        assert_eq!(session, 2);
+        assert_eq!(seal.recording_sha256.as_deref(), Some("cd"));
+        assert_eq!(seal.recording_size, Some(10));
+        let new = ev.detail();
+        assert_eq!(new["recording_sha256"], "cd");
+        assert_eq!(new["recording_size"], 10);
+        assert!(new.get("sha256").is_none(), "{new}");
+    }
+
+    #[test]
+    fn every_file_transfer_shape_parses_to_its_own_variant() {
+        let stream = json!({"session": 1, "host": "h", "login": "root", "kind": "scp",
+                            "command": "scp -t /tmp", "bytes_up": 5, "bytes_down": 0, "exit_status": 0});
+        let op = json!({"session": 1, "host": "h", "login": "root", "kind": "sftp",
+                        "op": "read", "path": "/etc/hosts", "to": null, "bytes": 12});
+        let more = json!({"session": 1, "host": "h", "kind": "sftp", "op": "more", "count": 4});
+        let shape = |v: &Value| match AuditEvent::parse("file_transfer", v).unwrap() {
+            AuditEvent::FileTransfer { transfer, .. } => transfer,
+            other => panic!("{other:?}"),
+        };
+        assert!(matches!(
+            shape(&stream),
+            Transfer::Stream { bytes_up: 5, .. }
+        ));
+        assert!(matches!(shape(&op), Transfer::SftpOp { bytes: 12, .. }));
+        assert!(matches!(shape(&more), Transfer::SftpMore { count: 4, .. }));
+    }
+
+    #[test]
+    fn admin_changes_keep_their_action_name_beside_the_common_fields() {
+        let d = AuditEvent::Admin {
+            target_user: "-".into(),
+            by: "root".into(),
+            change: AdminChange::HostKeyForgotten {
+                host: "web1".into(),
+                endpoint: "127.0.1.1:22".into(),
+                had_pin: true,
+            },
+        }
+        .detail();
+        assert_eq!(d["action"], "host_key_forgotten");
+        assert_eq!(d["target_user"], "-");
+        assert_eq!(d["had_pin"], true);
+    }
+
+    #[test]
+    fn an_unknown_event_or_a_missing_field_is_an_error() {
+        assert!(AuditEvent::parse("teleport", &json!({})).is_err());
+        assert!(AuditEvent::parse("login_ok", &json!({"key": "k"})).is_err());
+    }
+}

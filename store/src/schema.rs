@@ -1,0 +1,203 @@
+//! Schema and migrations, applied in order inside one transaction each and recorded in
+//! SQLite's `user_version` (the number the code trusts) and in `schema_migrations` (when each
+//! was applied, for operators). A migration is never edited once released: a change is a new
+//! entry at the end. A database newer than this code is refused rather than used half-known.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+/// One step of the schema's history.
+struct Migration {
+    name: &'static str,
+    sql: &'static str,
+}
+
+/// The migration that creates `schema_migrations`; it and every later one record themselves.
+const HISTORY_FROM: usize = 3;
+
+/// The schema version this code writes: the number of migrations.
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
+
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        name: "users, keys, sessions, audit log, pinned host keys",
+        sql: r#"
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    totp_secret TEXT,
+    totp_last_step INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL
+);
+CREATE TABLE user_keys (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    fingerprint TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    comment TEXT NOT NULL DEFAULT '',
+    added_at REAL NOT NULL,
+    UNIQUE(user_id, fingerprint)
+);
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    user TEXT NOT NULL,
+    source TEXT NOT NULL,
+    host TEXT NOT NULL,
+    login TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    command TEXT,
+    started_at REAL NOT NULL,
+    ended_at REAL,
+    status TEXT NOT NULL DEFAULT 'active',
+    exit_status INTEGER,
+    exit_signal TEXT,
+    recording TEXT,
+    rec_sha256 TEXT,
+    rec_size INTEGER,
+    bytes_in INTEGER NOT NULL DEFAULT 0,
+    bytes_out INTEGER NOT NULL DEFAULT 0,
+    end_reason TEXT
+);
+CREATE INDEX sessions_user ON sessions(user, started_at);
+CREATE INDEX sessions_host ON sessions(host, started_at);
+CREATE INDEX sessions_status ON sessions(status);
+CREATE TABLE audit (
+    id INTEGER PRIMARY KEY,
+    ts REAL NOT NULL,
+    event TEXT NOT NULL,
+    user TEXT,
+    source TEXT,
+    detail TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
+CREATE INDEX audit_ts ON audit(ts);
+CREATE TABLE host_keys (
+    endpoint TEXT PRIMARY KEY,
+    host TEXT NOT NULL,
+    public_key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    pinned_at REAL NOT NULL
+);
+"#,
+    },
+    Migration {
+        name: "command log with a trigram index",
+        sql: r#"
+CREATE TABLE commands (
+    id INTEGER PRIMARY KEY,
+    session_id INTEGER NOT NULL REFERENCES sessions(id),
+    user TEXT NOT NULL,
+    host TEXT NOT NULL,
+    login TEXT NOT NULL,
+    ts REAL NOT NULL,
+    offset REAL NOT NULL,
+    command TEXT NOT NULL,
+    exit_status INTEGER,
+    blocked INTEGER NOT NULL DEFAULT 0,
+    origin TEXT NOT NULL
+);
+CREATE INDEX commands_user ON commands(user, ts);
+CREATE INDEX commands_host ON commands(host, ts);
+CREATE INDEX commands_ts ON commands(ts);
+CREATE INDEX commands_session ON commands(session_id);
+-- Substring search (`--grep`) through a trigram index kept in step by triggers.
+CREATE VIRTUAL TABLE commands_fts USING fts5(command, content='commands', content_rowid='id', tokenize='trigram');
+CREATE TRIGGER commands_ai AFTER INSERT ON commands BEGIN
+    INSERT INTO commands_fts(rowid, command) VALUES (new.id, new.command);
+END;
+CREATE TRIGGER commands_ad AFTER DELETE ON commands BEGIN
+    INSERT INTO commands_fts(commands_fts, rowid, command) VALUES ('delete', old.id, old.command);
+END;
+CREATE TRIGGER commands_au AFTER UPDATE OF command ON commands BEGIN
+    INSERT INTO commands_fts(commands_fts, rowid, command) VALUES ('delete', old.id, old.command);
+    INSERT INTO commands_fts(rowid, command) VALUES (new.id, new.command);
+END;
+"#,
+    },
+    Migration {
+        name: "migration history; audit events selected by name",
+        sql: r#"
+CREATE TABLE schema_migrations (
+    version INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    applied_at REAL
+);
+-- Versions applied before this table existed: their time is not known.
+INSERT INTO schema_migrations(version, name, applied_at)
+    VALUES (1, 'users, keys, sessions, audit log, pinned host keys', NULL),
+           (2, 'command log with a trigram index', NULL);
+-- `report` and `audit verify` select records by event name.
+CREATE INDEX audit_event ON audit(event, id);
+"#,
+    },
+];
+
+/// Brings the database at `path` up to [`SCHEMA_VERSION`].
+pub fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(StoreError::TooNew {
+            path: path.display().to_string(),
+            found: version,
+            known: SCHEMA_VERSION,
+        });
+    }
+    for (i, m) in MIGRATIONS.iter().enumerate().skip(version) {
+        let number = i + 1;
+        let tx = conn.unchecked_transaction()?;
+        tx.execute_batch(m.sql)?;
+        if number >= HISTORY_FROM {
+            tx.execute(
+                "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?1, ?2, ?3)",
+                rusqlite::params![number, m.name, crate::now_ts()],
+            )?;
+        }
+        tx.pragma_update(None, "user_version", number)?;
+        tx.commit()?;
+        tracing::info!(
+            "{}: schema migrated to version {number} ({})",
+            path.display(),
+            m.name
+        );
+    }
+    Ok(())
+}
+
+/// One applied migration, as `schema_migrations` records it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct AppliedMigration {
+    pub version: usize,
+    pub name: String,
+    /// `None` for migrations applied before the history was kept.
+    pub applied_at: Option<f64>,
+}
+
+impl crate::Store {
+    /// The database's schema version (after opening: [`SCHEMA_VERSION`]).
+    pub fn schema_version(&self) -> crate::Result<usize> {
+        Ok(self
+            .conn()
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// The migrations applied to this database, oldest first.
+    pub fn migrations(&self) -> crate::Result<Vec<AppliedMigration>> {
+        let conn = self.conn();
+        let mut st = conn
+            .prepare("SELECT version, name, applied_at FROM schema_migrations ORDER BY version")?;
+        let rows = st.query_map([], |r| {
+            Ok(AppliedMigration {
+                version: r.get(0)?,
+                name: r.get(1)?,
+                applied_at: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
