@@ -15,9 +15,6 @@ mod model;
 mod render;
 mod text;
 
-#[cfg(test)]
-mod tests;
-
 use keys::{Key, KeyDecoder};
 use model::Model;
 use render::Renderer;

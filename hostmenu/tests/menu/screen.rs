@@ -1,7 +1,7 @@
 //! Rendering, checked through the `vt100` terminal model.
 
 use super::{item, many, menu, sample, screen_of, Term};
-use crate::{Menu, MenuItem};
+use hostmenu::{Menu, MenuItem};
 
 const LONG: &str =
     "very-long-host-name-for-the-primary-database-cluster-node-0001.dc1.example.internal";

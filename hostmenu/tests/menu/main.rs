@@ -4,7 +4,7 @@
 mod input;
 mod screen;
 
-use crate::{Menu, MenuItem};
+use hostmenu::{Menu, MenuItem};
 
 /// One item.
 fn item(host: &str, login: &str, address: &str, groups: &[&str], within_hours: bool) -> MenuItem {

@@ -1,7 +1,7 @@
 //! Keys → filtering, selection and actions.
 
 use super::{item, many, menu, sample, screen_of};
-use crate::{Menu, MenuAction};
+use hostmenu::{Menu, MenuAction};
 
 fn hosts(m: &Menu) -> Vec<String> {
     m.visible()
