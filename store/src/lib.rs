@@ -13,6 +13,7 @@
 
 mod audit;
 mod commands;
+mod describe;
 mod events;
 mod hostkeys;
 mod report;

@@ -68,6 +68,18 @@ fn an_old_database_migrates_and_its_audit_chain_still_verifies() {
     assert_eq!(report.code, Some(0), "{report}");
     assert!(report.stdout.contains("alice"), "{report}");
 
+    // `bastion audit` reads old records through the typed events.
+    let table = home.cli(&["audit"]);
+    assert_eq!(table.code, Some(0), "{table}");
+    for line in [
+        r#"command blocked in session 3 on web1: "shutdown -h now" (role ops, rule ^shutdown)"#,
+        "session 8 interrupted: bastion stopped unexpectedly; recording sealed, 332 bytes",
+        "user alice disabled",
+    ] {
+        assert!(table.stdout.contains(line), "{line:?} missing:\n{table}");
+    }
+    assert!(!table.stdout.contains("unreadable"), "{table}");
+
     // New records continue the old chain, and the whole chain verifies.
     let bob = KeyPair::generate(home.data_dir(), "bob");
     home.cli(&[

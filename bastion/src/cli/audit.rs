@@ -70,17 +70,22 @@ pub fn run(dir: &Path, a: AuditArgs) -> Result<ExitCode> {
         let rows: Vec<Vec<String>> = records
             .into_iter()
             .map(|r| {
+                // The typed event's own words; a record this version cannot read shows as stored.
+                let what = match r.parsed() {
+                    Ok(event) => event.to_string(),
+                    Err(e) => format!("{} (unreadable: {e})", r.detail),
+                };
                 vec![
                     r.id.to_string(),
                     format_ts(r.ts),
                     r.event,
                     r.user.unwrap_or_default(),
                     r.source.unwrap_or_default(),
-                    r.detail.to_string(),
+                    what,
                 ]
             })
             .collect();
-        table::print(&["ID", "TIME", "EVENT", "USER", "SOURCE", "DETAIL"], &rows);
+        table::print(&["ID", "TIME", "EVENT", "USER", "SOURCE", "WHAT"], &rows);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,178 @@
+//! One line of plain words per audit event, for people: `bastion audit`'s table today, the web
+//! console's timeline later. Built from the typed [`AuditEvent`], so a renamed field is a
+//! compile error here rather than a blank column. The text is data, never markup: whoever
+//! shows it in HTML escapes it like any other value.
+
+use std::fmt;
+
+use crate::events::{AdminChange, AuditEvent, Transfer};
+
+impl fmt::Display for AuditEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AuditEvent::LoginOk { key, method } => write!(f, "logged in ({method}, key {key})"),
+            AuditEvent::LoginFailed { reason, key, login_name } => {
+                write!(f, "login as {login_name} refused: {reason} (key {key})")
+            }
+            AuditEvent::TotpFailed { reason, .. } => write!(f, "TOTP code refused: {reason}"),
+            AuditEvent::PolicyAllow { host, login, channel, reason, .. } => {
+                write!(f, "{channel} as {login} on {host} allowed: {reason}")
+            }
+            AuditEvent::PolicyDeny { host, login, channel, reason } => {
+                let login = login.as_deref().unwrap_or("(default login)");
+                write!(f, "{channel} as {login} on {host} denied: {reason}")
+            }
+            AuditEvent::SessionStart { session, host, login, kind, command, .. } => {
+                write!(f, "session {session} started: {kind} as {login} on {host}")?;
+                match command {
+                    Some(c) => write!(f, ": {c}"),
+                    None => Ok(()),
+                }
+            }
+            AuditEvent::SessionEnd { session, exit_status, exit_signal, reason, seal, .. } => {
+                write!(f, "session {session} ended")?;
+                match (exit_status, exit_signal) {
+                    (_, Some(sig)) => write!(f, " by signal {sig}")?,
+                    (Some(s), None) => write!(f, " with status {s}")?,
+                    (None, None) => {}
+                }
+                if !reason.is_empty() {
+                    write!(f, " ({reason})")?;
+                }
+                write_seal(f, seal.recording_size)
+            }
+            AuditEvent::SessionInterrupted { session, reason, seal, bytes_dropped, .. } => {
+                write!(f, "session {session} interrupted: {reason}")?;
+                write_seal(f, seal.recording_size)?;
+                match bytes_dropped {
+                    0 => Ok(()),
+                    n => write!(f, ", {n} torn bytes cut"),
+                }
+            }
+            AuditEvent::SessionFailed { channel, error } => {
+                write!(f, "session task on channel {channel} failed: {error}")
+            }
+            AuditEvent::SessionKilled { session, target, by } => {
+                write!(f, "session {session} on {target} killed by {by}")
+            }
+            AuditEvent::SessionWatched { session, target, by } => {
+                write!(f, "session {session} on {target} watched by {by}")
+            }
+            AuditEvent::FileTransfer { session, host, kind, transfer, .. } => {
+                write!(f, "{kind} in session {session} on {host}: ")?;
+                match transfer {
+                    Transfer::Stream { bytes_up, bytes_down, .. } => {
+                        write!(f, "{bytes_up} bytes up, {bytes_down} bytes down")
+                    }
+                    Transfer::SftpOp { op, path, to: Some(to), .. } => {
+                        write!(f, "{op} {path} -> {to}")
+                    }
+                    Transfer::SftpOp { op, path, bytes, .. } => {
+                        write!(f, "{op} {path} ({bytes} bytes)")
+                    }
+                    Transfer::SftpMore { count, .. } => write!(f, "{count} more operations"),
+                }
+            }
+            AuditEvent::CommandBlocked { session, host, command, role, rule, .. } => write!(
+                f,
+                "command blocked in session {session} on {host}: {command:?} (role {role}, rule {rule})"
+            ),
+            AuditEvent::RecordingUnavailable { session, error, action, .. } => {
+                write!(f, "session {session} not recorded: {error}; {action}")
+            }
+            AuditEvent::HostKeyPinned { host, endpoint, key } => {
+                write!(f, "host key of {host} ({endpoint}) pinned: {key}")
+            }
+            AuditEvent::HostKeyMismatch { host, endpoint, pinned, offered } => write!(
+                f,
+                "host key of {host} ({endpoint}) CHANGED: pinned {pinned}, offered {offered}; refused"
+            ),
+            AuditEvent::TargetConnectFailed { host, endpoint, login, error } => {
+                write!(f, "cannot reach {login}@{host} ({endpoint}): {error}")
+            }
+            AuditEvent::PolicyReloaded { roles, hosts } => {
+                write!(f, "policies reloaded: {roles} roles, {hosts} hosts")
+            }
+            AuditEvent::PolicyReloadFailed { error } => {
+                write!(f, "policy reload refused, previous policy stays: {error}")
+            }
+            AuditEvent::Admin { target_user, by, change } => {
+                write_change(f, change, target_user)?;
+                write!(f, " (by {by})")
+            }
+        }
+    }
+}
+
+fn write_seal(f: &mut fmt::Formatter<'_>, size: Option<u64>) -> fmt::Result {
+    match size {
+        Some(size) => write!(f, "; recording sealed, {size} bytes"),
+        None => Ok(()),
+    }
+}
+
+fn write_change(f: &mut fmt::Formatter<'_>, change: &AdminChange, user: &str) -> fmt::Result {
+    match change {
+        AdminChange::UserAdd { keys, totp } => write!(
+            f,
+            "user {user} added with {} key(s){}",
+            keys.len(),
+            if *totp { " and TOTP" } else { "" }
+        ),
+        AdminChange::UserDisable => write!(f, "user {user} disabled"),
+        AdminChange::UserEnable => write!(f, "user {user} enabled"),
+        AdminChange::UserRm => write!(f, "user {user} removed"),
+        AdminChange::KeyAdd { key } => write!(f, "key {key} added to {user}"),
+        AdminChange::KeyRm { key } => write!(f, "key {key} removed from {user}"),
+        AdminChange::TotpReset => write!(f, "TOTP secret of {user} reset"),
+        AdminChange::HostKeyForgotten {
+            host,
+            endpoint,
+            had_pin,
+        } => write!(
+            f,
+            "pinned host key of {host} ({endpoint}) forgotten{}",
+            if *had_pin { "" } else { " (there was none)" }
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Seal;
+
+    #[test]
+    fn a_line_names_what_happened_with_its_typed_fields() {
+        let end = AuditEvent::SessionEnd {
+            session: 7,
+            host: "web1".into(),
+            login: "root".into(),
+            kind: "shell".into(),
+            exit_status: Some(0),
+            exit_signal: None,
+            bytes_in: 1,
+            bytes_out: 2,
+            reason: String::new(),
+            seal: Seal {
+                recording: Some("/r/7.cast".into()),
+                recording_sha256: Some("ab".into()),
+                recording_size: Some(300),
+            },
+        };
+        assert_eq!(
+            end.to_string(),
+            "session 7 ended with status 0; recording sealed, 300 bytes"
+        );
+        let deny = AuditEvent::PolicyDeny {
+            host: "db9".into(),
+            login: None,
+            channel: "exec".into(),
+            reason: "no role of alice covers host db9".into(),
+        };
+        assert_eq!(
+            deny.to_string(),
+            "exec as (default login) on db9 denied: no role of alice covers host db9"
+        );
+    }
+}
