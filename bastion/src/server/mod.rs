@@ -19,7 +19,7 @@ use crate::keys;
 
 pub use live::{screen_from_recording, Join, JoinStart, LiveSession, LiveSessions, ScreenSource};
 pub use recovery::seal_session;
-pub use state::{Access, ConnInfo, Shared};
+pub use state::{load_access, ConnInfo, Shared};
 
 /// Runs the SSH server until the process is stopped.
 pub async fn serve(dir: DataDir, listen: Option<String>) -> Result<()> {

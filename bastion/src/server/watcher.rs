@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use super::state::{Access, Shared};
+use super::state::{load_access, Shared};
 
 fn stamp(p: &Path) -> Option<(SystemTime, u64)> {
     let m = std::fs::metadata(p).ok()?;
@@ -35,7 +35,7 @@ pub fn spawn(shared: Arc<Shared>) {
 }
 
 fn reload(shared: &Shared) {
-    match Access::load(&shared.dir) {
+    match load_access(&shared.dir) {
         Ok(access) => {
             let roles = access.policies.roles().len();
             let hosts = access.inventory.hosts().count();

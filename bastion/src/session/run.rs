@@ -98,7 +98,7 @@ pub async fn run_target(
         Some(Err(rule)) => {
             end.reason = format!(
                 "command blocked by policy (role {}, rule {rule})",
-                granted.limits.role
+                granted.limits.rule_roles(rule)
             );
             user.say(&format!("bastion: {}", end.reason)).await;
             Some(1)
@@ -259,7 +259,7 @@ async fn run_started(
             Some(&conn.user),
             Some(&conn.source),
             json!({"session": session_id, "host": g.host, "login": g.login, "command": b.line,
-                   "role": g.limits.role, "rule": b.rule, "origin": "shell"}),
+                   "role": g.limits.rule_roles(&b.rule), "rule": b.rule, "origin": "shell"}),
         );
     });
     let PumpOutcome {
@@ -339,7 +339,7 @@ fn log_exec(
                 Some(&conn.user),
                 Some(&conn.source),
                 json!({"session": session_id, "host": g.host, "login": g.login, "command": cmd,
-                       "role": g.limits.role, "rule": rule, "origin": "exec"}),
+                       "role": g.limits.rule_roles(&rule), "rule": rule, "origin": "exec"}),
             );
             Err(rule)
         }
