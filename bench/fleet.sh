@@ -11,6 +11,10 @@
 #                          pipelining on, forks = N, a fresh ControlPath dir per run)
 # and once per host count the floor: N parallel `ssh host true`. Prints a table and writes
 # JSON to $FLEET_BENCH_JSON (default target/fleet-bench.json). No pass/fail thresholds.
+#
+#   FLEET_REF_BIN=/path/to/older/fleet bench/fleet.sh 50
+# measures that binary instead of ansible-playbook as the reference: a before/after comparison
+# of two fleet builds in one run (JSON keys then say "before" where they say "ansible").
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # ../shared next to the main checkout; a worktree under wt/ finds it two levels up.
@@ -24,6 +28,8 @@ HOSTS=("$@")
 OUT=${FLEET_BENCH_JSON:-$ROOT/target/fleet-bench.json}
 FLEET=${FLEET_BIN:-$ROOT/target/release/fleet}
 [ -x "$FLEET" ] || cargo build --release -q -p fleet --manifest-path "$ROOT/Cargo.toml"
+REF_BIN=${FLEET_REF_BIN:-}
+REF=ansible; [ -z "$REF_BIN" ] || REF=before
 VENV="$ROOT/target/ansible-venv"
 PIN='ansible-core==2.19.*'
 MARKER="$VENV/.ready-ansible-core-2.19"   # the same marker the e2e harness uses
@@ -140,6 +146,8 @@ timed() {
   case $tool in
     fleet)
       env -u SSH_AUTH_SOCK HOME="$d" "$FLEET" run "$pb" -i "$d/inventory.yml" -f "$N" >"$log" 2>&1 || rc=$? ;;
+    before)
+      env -u SSH_AUTH_SOCK HOME="$d" "$REF_BIN" run "$pb" -i "$d/inventory.yml" -f "$N" >"$log" 2>&1 || rc=$? ;;
     ansible)
       local cp; cp=$(mktemp -d "$d/cp.XXXX")
       env -u SSH_AUTH_SOCK ANSIBLE_CONFIG="$d/ansible.cfg" ANSIBLE_HOME="$d/ansible-home" ANSIBLE_NOCOLOR=1 \
@@ -152,12 +160,17 @@ timed() {
 # mark KEY: the time of run KEY, with "!" if it exited non-zero.
 mark() { if [ "${R[${1}rc]}" = 0 ]; then echo "${R[$1]}"; else echo "${R[$1]}!"; fi; }
 
-ensure_venv
-echo "fleet: $FLEET; ansible: $("$VENV/bin/ansible-playbook" --version 2>/dev/null | sed -n 1p); $(nproc) CPUs"
+if [ "$REF" = ansible ]; then
+  ensure_venv
+  REF_VERSION=$("$VENV/bin/ansible-playbook" --version 2>/dev/null | sed -n 1p)
+else
+  REF_VERSION="fleet before: $REF_BIN"
+fi
+echo "fleet: $FLEET; $REF: $REF_VERSION; $(nproc) CPUs"
 echo "seconds, first run from clean targets and second (no-change) run; ! = exited non-zero"
 ROWS=()
 printf '%-6s %-12s %7s | %9s %9s %7s | %9s %9s %7s | %9s\n' hosts playbook floor \
-  ansible fleet ans/flt "ans(2nd)" "flt(2nd)" ans/flt fleet/floor
+  "$REF" fleet "${REF:0:3}/flt" "${REF:0:3}(2nd)" "flt(2nd)" "${REF:0:3}/flt" fleet/floor
 for N in "${HOSTS[@]}"; do
   D="$T/n$N"; mkdir -p "$D"
   start_targets "$N" "$D"
@@ -165,7 +178,7 @@ for N in "${HOSTS[@]}"; do
   for pb in "$SAMPLES"/*.yml; do
     name=$(basename "$pb" .yml)
     declare -A R=()
-    for tool in ansible fleet; do
+    for tool in "$REF" fleet; do
       clean_targets
       read -r R[${tool}1] R[${tool}1rc] < <(timed "$tool" "$D" "$pb" "$D/$tool-$name-1.log")
       read -r R[${tool}2] R[${tool}2rc] < <(timed "$tool" "$D" "$pb" "$D/$tool-$name-2.log")
@@ -177,13 +190,13 @@ for N in "${HOSTS[@]}"; do
       done
     done
     printf '%-6s %-12s %7s | %9s %9s %7s | %9s %9s %7s | %9s\n' "$N" "$name" "$FLOOR" \
-      "$(mark ansible1)" "$(mark fleet1)" "$(ratio "${R[ansible1]}" "${R[fleet1]}")x" \
-      "$(mark ansible2)" "$(mark fleet2)" "$(ratio "${R[ansible2]}" "${R[fleet2]}")x" \
+      "$(mark "${REF}1")" "$(mark fleet1)" "$(ratio "${R[${REF}1]}" "${R[fleet1]}")x" \
+      "$(mark "${REF}2")" "$(mark fleet2)" "$(ratio "${R[${REF}2]}" "${R[fleet2]}")x" \
       "$(ratio "${R[fleet1]}" "$FLOOR")x"
     ROWS+=("{\"hosts\": $N, \"playbook\": \"$name\", \"floor_s\": $FLOOR, \
-\"ansible_s\": ${R[ansible1]}, \"ansible_exit\": ${R[ansible1rc]}, \"fleet_s\": ${R[fleet1]}, \"fleet_exit\": ${R[fleet1rc]}, \
-\"ansible_again_s\": ${R[ansible2]}, \"ansible_again_exit\": ${R[ansible2rc]}, \"fleet_again_s\": ${R[fleet2]}, \"fleet_again_exit\": ${R[fleet2rc]}, \
-\"ansible_over_fleet\": $(ratio "${R[ansible1]}" "${R[fleet1]}"), \"fleet_over_floor\": $(ratio "${R[fleet1]}" "$FLOOR")}")
+\"${REF}_s\": ${R[${REF}1]}, \"${REF}_exit\": ${R[${REF}1rc]}, \"fleet_s\": ${R[fleet1]}, \"fleet_exit\": ${R[fleet1rc]}, \
+\"${REF}_again_s\": ${R[${REF}2]}, \"${REF}_again_exit\": ${R[${REF}2rc]}, \"fleet_again_s\": ${R[fleet2]}, \"fleet_again_exit\": ${R[fleet2rc]}, \
+\"${REF}_over_fleet\": $(ratio "${R[${REF}1]}" "${R[fleet1]}"), \"fleet_over_floor\": $(ratio "${R[fleet1]}" "$FLOOR")}")
     unset R
   done
   clean_targets
@@ -191,7 +204,7 @@ for N in "${HOSTS[@]}"; do
   PIDS=()
 done
 {
-  echo "{\"ansible\": \"$("$VENV/bin/ansible-playbook" --version 2>/dev/null | sed -n 1p)\", \"cpus\": $(nproc), \"results\": ["
+  echo "{\"$REF\": \"$REF_VERSION\", \"cpus\": $(nproc), \"results\": ["
   for i in "${!ROWS[@]}"; do
     [ "$i" -gt 0 ] && echo ","
     printf '  %s' "${ROWS[$i]}"

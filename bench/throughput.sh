@@ -12,12 +12,17 @@
 # Paths are run interleaved, ROUNDS times; the best time of each is reported (the one least
 # disturbed by other load). Prints a table and, as its last line, a JSON object {"rows": [...]}
 # (the bench/run.sh row format). Nothing here is a pass/fail threshold.
+#
+#   BASTION_REF_BIN=/path/to/older/bastion bench/throughput.sh ...
+# also serves that binary (its own data directory) and runs both paths through it in every
+# round: a before/after comparison of two bastion builds in one run.
 set -euo pipefail
 SIZE=${1:-1G}
 ROUNDS=${2:-2}
 PTY_SIZE=${PTY_SIZE:-$SIZE}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BASTION=${BASTION_BIN:-$ROOT/target/release/bastion}
+REF_BIN=${BASTION_REF_BIN:-}
 [ -x "$BASTION" ] || cargo build --release -q -p bastion --manifest-path "$ROOT/Cargo.toml"
 T=$(mktemp -d)
 cleanup() { kill "${PIDS[@]}" 2>/dev/null || true; rm -rf "$T"; }
@@ -32,6 +37,10 @@ ssh-keygen -q -t ed25519 -N '' -f "$T/user_key"
 "$BASTION" --data-dir "$T/data" init >/dev/null
 "$BASTION" --data-dir "$T/data" key > "$T/authorized_keys"
 cat "$T/user_key.pub" >> "$T/authorized_keys"
+if [ -n "$REF_BIN" ]; then
+  "$REF_BIN" --data-dir "$T/ref" init >/dev/null
+  "$REF_BIN" --data-dir "$T/ref" key >> "$T/authorized_keys"
+fi
 
 start_sshd() { # name addr port
   ssh-keygen -q -t ed25519 -N '' -f "$T/$1_host_key"
@@ -70,11 +79,17 @@ roles:
     logins: [root]
     require_totp: false
 POL
-"$BASTION" --data-dir "$T/data" user add bench --key "$T/user_key.pub" --no-totp >/dev/null
-BP=$(free_port)
-RUST_LOG=warn "$BASTION" --data-dir "$T/data" serve --listen "127.0.0.1:$BP" 2>"$T/bastion.log" &
-PIDS+=($!)
-wait_port 127.0.0.1 "$BP"
+serve_bastion() { # binary datadir port
+  "$1" --data-dir "$2" user add bench --key "$T/user_key.pub" --no-totp >/dev/null
+  RUST_LOG=warn "$1" --data-dir "$2" serve --listen "127.0.0.1:$3" 2>"$2.log" &
+  PIDS+=($!)
+  wait_port 127.0.0.1 "$3"
+}
+BP=$(free_port); serve_bastion "$BASTION" "$T/data" "$BP"
+if [ -n "$REF_BIN" ]; then
+  cp "$T/data/inventory.yaml" "$T/data/policies.yaml" "$T/ref/"
+  RP=$(free_port); serve_bastion "$REF_BIN" "$T/ref" "$RP"
+fi
 
 SSH=(ssh -F /dev/null -i "$T/user_key" -o IdentitiesOnly=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o BatchMode=yes)
 # The mid hop logs in to the target with the same key (copied where root's ssh finds it).
@@ -99,9 +114,11 @@ for r in $(seq "$ROUNDS"); do
   run_path exec_direct "${SSH[@]}" -p "$TP" root@127.0.1.200 "head -c $SIZE /dev/zero"
   run_path exec_bastion "${SSH[@]}" -p "$BP" bench@127.0.0.1 "target head -c $SIZE /dev/zero"
   run_path exec_double "${SSH[@]}" -p "$MP" root@127.0.1.201 "$HOP 'head -c $SIZE /dev/zero'"
+  [ -z "$REF_BIN" ] || run_path exec_before "${SSH[@]}" -p "$RP" bench@127.0.0.1 "target head -c $SIZE /dev/zero"
   run_path pty_direct "${SSH[@]}" -tt -p "$TP" root@127.0.1.200 "cat $T/payload.txt"
   run_path pty_bastion "${SSH[@]}" -tt -p "$BP" bench@127.0.0.1 "target cat $T/payload.txt"
   run_path pty_double "${SSH[@]}" -tt -p "$MP" root@127.0.1.201 "$HOP -tt 'cat $T/payload.txt'"
+  [ -z "$REF_BIN" ] || run_path pty_before "${SSH[@]}" -tt -p "$RP" bench@127.0.0.1 "target cat $T/payload.txt"
 done
 # The last PTY session through the bastion: was it recorded, and how big is its recording?
 REC=$("$BASTION" --data-dir "$T/data" sessions --json | python3 -c '
@@ -110,7 +127,7 @@ rows = [json.loads(l) for l in sys.stdin if l.strip()]
 paths = [os.path.join(sys.argv[1], r["recording"]) for r in rows if r.get("recording")]
 print(max((os.path.getsize(p) for p in paths if os.path.exists(p)), default=0))' "$T/data")
 
-python3 - "$SIZE" "$PTY_SIZE" "$REC" "${BEST[exec_direct]}" "${BEST[exec_bastion]}" "${BEST[exec_double]}" \
+EXEC_BEFORE=${BEST[exec_before]:-} PTY_BEFORE=${BEST[pty_before]:-} python3 - "$SIZE" "$PTY_SIZE" "$REC" "${BEST[exec_direct]}" "${BEST[exec_bastion]}" "${BEST[exec_double]}" \
   "${BEST[pty_direct]}" "${BEST[pty_bastion]}" "${BEST[pty_double]}" \
   "${BYTES[exec_bastion]}" "${BYTES[pty_bastion]}" <<'PY'
 import json, sys
@@ -125,6 +142,12 @@ for name, t, d, h, mib in [
         ("pty cat: direct ssh -tt", pd, pd, ph, mib_p), ("pty cat: through bastion, recorded", pb, pd, ph, mib_p),
         ("pty cat: OpenSSH double hop", ph, pd, ph, mib_p)]:
     print(f"{name:<34}{t:>9.2f}{mib/t:>9.0f}{t/d:>10.2f}x{t/h:>14.2f}x")
+import os
+before = [(k, float(os.environ[k])) for k in ("EXEC_BEFORE", "PTY_BEFORE") if os.environ.get(k)]
+eB, pB = (before[0][1], before[1][1]) if len(before) == 2 else (None, None)
+if eB:
+    print(f"{'exec: through the bastion before':<34}{eB:>9.2f}{mib_e/eB:>9.0f}{eB/ed:>10.2f}x{eB/eh:>14.2f}x")
+    print(f"{'pty cat: through the bastion before':<34}{pB:>9.2f}{mib_p/pB:>9.0f}{pB/pd:>10.2f}x{pB/ph:>14.2f}x")
 print(f"recording of the PTY session through the bastion: {rec} bytes")
 goal = "throughput >= OpenSSH double hop (recording on)"
 def row(fig, v, ref, rv, g=""):
@@ -135,6 +158,8 @@ rows = [
     row(f"exec {size} through bastion", mib_e / eb, "direct ssh", mib_e / ed),
     row(f"pty cat {psize} through bastion, recorded", mib_p / pb, "OpenSSH double hop -tt", mib_p / ph, goal),
     row(f"pty cat {psize} through bastion, recorded", mib_p / pb, "direct ssh -tt", mib_p / pd),
+    *([row(f"exec {size} through bastion", mib_e / eb, "bastion before", mib_e / eB),
+       row(f"pty cat {psize} through bastion, recorded", mib_p / pb, "bastion before", mib_p / pB)] if eB else []),
     {"item": "2 throughput", "figure": "recording size of that session", "value": round(rec / 2**20, 1),
      "unit": "MiB", "reference": "bytes received", "ref_value": round(mib_p, 1), "ratio": round(rec / 2**20 / mib_p, 3), "goal": ""},
 ]

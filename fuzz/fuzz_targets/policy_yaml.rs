@@ -50,7 +50,7 @@ fuzz_target!(|data: &[u8]| {
                         at,
                     });
                     if decision.allowed {
-                        assert!(decision.role.is_some() && decision.login.is_some());
+                        assert!(!decision.roles.is_empty() && decision.login.is_some());
                     }
                 }
             }

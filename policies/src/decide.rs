@@ -1,13 +1,12 @@
-//! The policy set and its decisions.
+//! The policy set and its decisions: one place that answers "may this user do this now", as
+//! the union of their roles, so every caller (session, menu, CLI) gets the same answer.
 
 use std::path::Path;
-use std::time::Duration;
 
 use chrono::{DateTime, Local, TimeZone};
-use regex::Regex;
 
 use crate::parse::parse_roles;
-use crate::{ChannelKind, Hours, PolicyError, Role};
+use crate::{ChannelKind, PolicyError, Role, SessionLimits};
 
 /// Every role of one policy file.
 #[derive(Debug, Clone, Default)]
@@ -28,35 +27,25 @@ pub struct AccessRequest<'a> {
     pub at: DateTime<Local>,
 }
 
-/// Limits a granting role puts on the session.
-#[derive(Debug, Clone, Default)]
-pub struct SessionLimits {
-    pub max_session: Option<Duration>,
-    pub idle_timeout: Option<Duration>,
-    pub hours: Option<Hours>,
-    pub record_input: bool,
-    pub deny_commands: Vec<Regex>,
-    /// The role these limits come from.
-    pub role: String,
-}
-
 /// The answer to an [`AccessRequest`], with the reason an auditor reads.
 #[derive(Debug, Clone)]
 pub struct Decision {
     pub allowed: bool,
     /// The login to use (when allowed).
     pub login: Option<String>,
-    /// The deciding role (when allowed).
-    pub role: Option<String>,
-    /// One line: which rule allowed, or why nothing did.
+    /// Every role that grants the request (when allowed), sorted by name.
+    pub roles: Vec<String>,
+    /// One line: which roles allowed (each with its line), or why nothing did.
     pub reason: String,
+    /// The merge of the limits of every role in `roles`.
     pub limits: SessionLimits,
 }
 
 /// What a user may do on one host, for menus and `bastion hosts --user`.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Reach {
-    /// Logins granted by any role, default first, without duplicates.
+    /// Logins granted by any role covering the host, without duplicates: the roles' default
+    /// logins first (sorted), then the others in role-name order.
     pub logins: Vec<String>,
     /// False when every granting role is outside its hours right now.
     pub within_hours: bool,
@@ -100,9 +89,21 @@ impl PolicySet {
         roles.is_empty() || roles.iter().any(|r| r.require_totp)
     }
 
-    /// Decides a request. The first role (file order) that grants it decides.
+    /// Decides a request as the union of the user's roles.
+    ///
+    /// A role *grants* when the user is a member, it covers the host, it has the login (any of
+    /// its logins when none is asked for), it allows the channel, and it is within its hours at
+    /// `req.at`. The request is allowed when at least one role grants. With no login asked for,
+    /// the login is the default (first login) of the granting roles; when their defaults differ,
+    /// the lexicographically smallest. The limits are then merged over *every* role that grants
+    /// the request with that login ([`SessionLimits::merge`]).
+    ///
+    /// Role order in the file never changes a decision: roles are considered sorted by name,
+    /// so the login, the limits, the role list and the reason (allow or deny) are the same for
+    /// any order.
     pub fn decide(&self, req: &AccessRequest) -> Decision {
-        let mine = self.roles_of(req.user);
+        let mut mine = self.roles_of(req.user);
+        mine.sort_by(|a, b| a.name.cmp(&b.name));
         if mine.is_empty() {
             return deny(format!("user {} holds no role", req.user));
         }
@@ -113,14 +114,14 @@ impl PolicySet {
         if covering.is_empty() {
             return deny(format!("no role of {} covers host {}", req.user, req.host));
         }
-        let with_login: Vec<&Role> = match req.login {
-            Some(l) => covering
-                .iter()
-                .copied()
-                .filter(|r| r.logins.iter().any(|x| x == l))
-                .collect(),
-            None => covering.clone(),
-        };
+        let with_login: Vec<&Role> = covering
+            .iter()
+            .copied()
+            .filter(|r| match req.login {
+                Some(l) => r.logins.iter().any(|x| x == l),
+                None => !r.logins.is_empty(),
+            })
+            .collect();
         if with_login.is_empty() {
             let allowed = union_logins(&covering);
             return deny(format!(
@@ -143,37 +144,49 @@ impl PolicySet {
                 role_names(&with_login)
             ));
         }
-        let Some(role) = with_channel
+        let now: Vec<&Role> = with_channel
             .iter()
             .copied()
-            .find(|r| r.within_hours(&req.at))
-        else {
+            .filter(|r| r.within_hours(&req.at))
+            .collect();
+        if now.is_empty() {
             let windows: Vec<String> = with_channel
                 .iter()
                 .filter_map(|r| r.hours.as_ref().map(|h| format!("{}: {h}", r.name)))
                 .collect();
             return deny(format!("outside access hours ({})", windows.join("; ")));
+        }
+        let login = match req.login {
+            Some(l) => l.to_string(),
+            None => now
+                .iter()
+                .filter_map(|r| r.logins.first())
+                .min()
+                .cloned()
+                .unwrap_or_default(),
         };
-        let login = req
-            .login
-            .map(str::to_string)
-            .unwrap_or_else(|| role.logins[0].clone());
+        let granting: Vec<&Role> = now
+            .into_iter()
+            .filter(|r| r.logins.contains(&login))
+            .collect();
+        let limits = SessionLimits::merge(&granting);
+        let verb = if granting.len() == 1 {
+            "allows"
+        } else {
+            "allow"
+        };
         Decision {
             allowed: true,
             reason: format!(
-                "role {} (line {}) allows {} as {login} on {} via {}",
-                role.name, role.line, req.user, req.host, req.channel
+                "{} {verb} {} as {login} on {} via {}",
+                role_lines(&granting),
+                req.user,
+                req.host,
+                req.channel
             ),
             login: Some(login),
-            role: Some(role.name.clone()),
-            limits: SessionLimits {
-                max_session: role.max_session,
-                idle_timeout: role.idle_timeout,
-                hours: role.hours.clone(),
-                record_input: role.record_input,
-                deny_commands: role.deny_commands.clone(),
-                role: role.name.clone(),
-            },
+            roles: limits.roles.clone(),
+            limits,
         }
     }
 
@@ -185,15 +198,36 @@ impl PolicySet {
         groups: &[String],
         now: DateTime<Tz>,
     ) -> Reach {
-        let covering: Vec<&Role> = self
-            .roles_of(user)
-            .into_iter()
-            .filter(|r| r.covers_host(host, groups))
-            .collect();
+        let covering = self.covering(user, host, groups);
         Reach {
             logins: union_logins(&covering),
             within_hours: covering.iter().any(|r| r.within_hours(&now)),
         }
+    }
+
+    /// True when some role of `user` covering the host with `login` is within its hours now.
+    pub fn login_within_hours<Tz: TimeZone>(
+        &self,
+        user: &str,
+        host: &str,
+        groups: &[String],
+        login: &str,
+        now: &DateTime<Tz>,
+    ) -> bool {
+        self.covering(user, host, groups)
+            .iter()
+            .any(|r| r.logins.iter().any(|l| l == login) && r.within_hours(now))
+    }
+
+    /// The roles of `user` covering a host, sorted by name.
+    fn covering(&self, user: &str, host: &str, groups: &[String]) -> Vec<&Role> {
+        let mut covering: Vec<&Role> = self
+            .roles_of(user)
+            .into_iter()
+            .filter(|r| r.covers_host(host, groups))
+            .collect();
+        covering.sort_by(|a, b| a.name.cmp(&b.name));
+        covering
     }
 }
 
@@ -201,19 +235,27 @@ fn deny(reason: String) -> Decision {
     Decision {
         allowed: false,
         login: None,
-        role: None,
+        roles: Vec::new(),
         reason,
         limits: SessionLimits::default(),
     }
 }
 
+/// The logins of `roles` (sorted by name): their defaults first, sorted, then the others.
 fn union_logins(roles: &[&Role]) -> Vec<String> {
+    let mut defaults: Vec<String> = roles
+        .iter()
+        .filter_map(|r| r.logins.first())
+        .cloned()
+        .collect();
+    defaults.sort();
     let mut out: Vec<String> = Vec::new();
-    for r in roles {
-        for l in &r.logins {
-            if !out.contains(l) {
-                out.push(l.clone());
-            }
+    for l in defaults
+        .into_iter()
+        .chain(roles.iter().flat_map(|r| r.logins.iter().cloned()))
+    {
+        if !out.contains(&l) {
+            out.push(l);
         }
     }
     out
@@ -223,6 +265,17 @@ fn role_names(roles: &[&Role]) -> String {
     roles
         .iter()
         .map(|r| format!("role {}", r.name))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `role a (line 3), role b (line 12)`: every role with the line it starts on, by name.
+fn role_lines(roles: &[&Role]) -> String {
+    let mut sorted = roles.to_vec();
+    sorted.sort_by(|a, b| a.name.cmp(&b.name));
+    sorted
+        .iter()
+        .map(|r| format!("role {} (line {})", r.name, r.line))
         .collect::<Vec<_>>()
         .join(", ")
 }

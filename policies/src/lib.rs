@@ -1,21 +1,25 @@
 //! Role policies: who may reach which host, as which login, over which channel, when, and
 //! under which session limits (PRODUCT.md 1.4).
 //!
-//! Deny by default; a user's access is the union of their roles. The first role in file order
-//! that grants a request decides it, and its limits apply, so `policy explain` can always name
-//! one rule.
+//! Deny by default; a user's access is the union of their roles. A request is allowed when any
+//! role grants it now, and then the limits of *every* granting role apply, most restrictive
+//! first ([`SessionLimits::merge`]): all their `deny_commands`, `record_input` and
+//! `require_totp` if any says so, the shortest `max_session` and `idle_timeout`. Role order in
+//! the file never changes a decision, and a decision names every role that granted it.
 
 mod channel;
 mod decide;
 mod duration;
 mod error;
 mod hours;
+mod limits;
 mod parse;
 mod role;
 
 pub use channel::ChannelKind;
-pub use decide::{AccessRequest, Decision, PolicySet, Reach, SessionLimits};
+pub use decide::{AccessRequest, Decision, PolicySet, Reach};
 pub use duration::{format_duration, parse_duration};
 pub use error::PolicyError;
 pub use hours::Hours;
+pub use limits::SessionLimits;
 pub use role::{HostSelector, Role};

@@ -201,10 +201,12 @@ fn idle_timeout_and_max_session_end_live_sessions_with_a_message() {
 #[test]
 fn access_hours_deny_outside_and_end_sessions_at_the_close() {
     let mut lab = Lab::new(BIN, &[("web1", &[]), ("web2", &[])]);
-    // Leave at least 5 s before the minute turns so the session starts inside the window.
+    // Leave at least 5 s before the minute turns so the session starts inside the window, and
+    // start no earlier than second 15, so the window closes well within the client's 60 s limit
+    // (started at second 0, the close raced that limit).
     let now = loop {
         let n = chrono::Local::now();
-        if n.second() < 55 {
+        if (15..55).contains(&n.second()) {
             break n;
         }
         std::thread::sleep(Duration::from_secs(1));
@@ -326,4 +328,88 @@ fn denied_exec_commands_never_run_and_the_command_log_is_searchable() {
         table.stdout.contains("echo fine") && table.stdout.contains("root@web1"),
         "{table}"
     );
+}
+
+/// Several roles combine as a union: an unrestricted role listed first does not lift another
+/// granting role's `deny_commands`, and `policy explain` names every contributing role, the
+/// same for either role order.
+#[test]
+fn every_granting_roles_deny_rules_apply_whatever_the_role_order() {
+    let free = "  - name: free
+    members: [alice]
+    hosts: [\"web*\"]
+    logins: [root]
+    channels: [shell, exec]
+    require_totp: false
+";
+    let careful = "  - name: careful
+    members: [alice]
+    hosts: [web1]
+    logins: [root]
+    channels: [exec]
+    require_totp: false
+    max_session: 1h
+    deny_commands: ['shutdown']
+";
+    let (lab, alice) = Lab::serving(
+        BIN,
+        &[("web1", &[])],
+        &format!("roles:\n{free}{careful}"),
+        "alice",
+    );
+    let client = Client::new(&lab.bastion, &alice);
+    let flag = lab.target("web1").dir().join("ran");
+    let blocked = client.run_ssh(
+        "alice",
+        &[
+            "web1",
+            &format!("touch {}; shutdown -h now", flag.display()),
+        ],
+    );
+    blocked.assert_failure();
+    assert!(
+        blocked
+            .stderr
+            .contains("command blocked by policy (role careful, rule shutdown)"),
+        "{blocked}"
+    );
+    assert!(!flag.exists(), "a blocked command reached the target");
+    client
+        .run_ssh("alice", &["web1", "echo", "fine"])
+        .assert_success();
+
+    let events = lab.bastion.audit_of("command_blocked");
+    assert_eq!(events.len(), 1, "{events:?}");
+    assert_eq!(events[0]["detail"]["role"], "careful");
+    let allows = lab.bastion.audit_of("policy_allow");
+    assert!(
+        allows
+            .iter()
+            .all(|e| e["detail"]["roles"] == serde_json::json!(["careful", "free"])),
+        "{allows:?}"
+    );
+
+    let explain = |policy: &str| {
+        lab.bastion.write_policies(policy);
+        let out = lab
+            .bastion
+            .cli(&["policy", "explain", "alice", "web1", "--channel", "exec"]);
+        out.assert_success();
+        out.stdout
+    };
+    let listed_first = explain(&format!("roles:\n{free}{careful}"));
+    let listed_second = explain(&format!("roles:\n{careful}{free}"));
+    for out in [&listed_first, &listed_second] {
+        assert!(
+            out.starts_with("allowed: role careful (line ")
+                && out.contains(", role free (line ")
+                && out.contains("\nroles: careful, free\n")
+                && out.contains("deny_commands 1,")
+                && out.contains("max_session 1h"),
+            "{out}"
+        );
+    }
+    // Only the line numbers differ.
+    let strip = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
+    assert_eq!(strip(&listed_first), strip(&listed_second));
 }

@@ -91,7 +91,7 @@ pub fn check_key(shared: &Shared, login_name: &str, ip: &str, fingerprint: &str)
     if !key_is_known(shared, login_name, fingerprint) {
         return record("key not registered for this user");
     }
-    let needs_totp = shared.access().policies.requires_totp(&user);
+    let needs_totp = shared.access().requires_totp(&user);
     if needs_totp {
         if row.totp_secret.is_none() {
             return record("a role requires TOTP but the user has no TOTP secret");

@@ -9,40 +9,73 @@ use serde_json::json;
 
 use super::table;
 use crate::datadir::DataDir;
-use crate::state::Access;
+use crate::state::load_access;
 use store::AdminChange;
+
+/// One output row: a host with the logins the user may use there (all of them: none given).
+struct Row {
+    host: String,
+    address: String,
+    port: u16,
+    groups: Vec<String>,
+    logins: Vec<String>,
+    within_hours: bool,
+}
 
 pub fn run(dir: &Path, user: Option<&str>, as_json: bool) -> Result<ExitCode> {
     let data = DataDir::open_existing(dir)?;
-    let access = Access::load(&data)?;
-    let now = Local::now();
-    let mut rows = Vec::new();
-    for h in access.inventory.hosts() {
-        let groups = h.groups().to_vec();
-        let (logins, within) = match user {
-            Some(u) => {
-                let r = access.policies.reachable(u, &h.name, &groups, now);
-                if r.logins.is_empty() {
-                    continue;
+    let access = load_access(&data)?;
+    let hosts: Vec<Row> = match user {
+        // What the user may reach, as the session and the menu decide it; one row per host.
+        Some(u) => {
+            let mut rows: Vec<Row> = Vec::new();
+            for r in access.reachable(u, Local::now()) {
+                match rows.last_mut() {
+                    Some(last) if last.host == r.host => {
+                        last.logins.push(r.login);
+                        last.within_hours |= r.within_hours;
+                    }
+                    _ => rows.push(Row {
+                        host: r.host,
+                        address: r.address,
+                        port: r.port,
+                        groups: r.groups,
+                        logins: vec![r.login],
+                        within_hours: r.within_hours,
+                    }),
                 }
-                (r.logins, r.within_hours)
             }
-            None => (Vec::new(), true),
-        };
+            rows
+        }
+        None => access
+            .inventory
+            .hosts()
+            .map(|h| Row {
+                host: h.name.clone(),
+                address: h.address().to_string(),
+                port: h.port(),
+                groups: h.groups().to_vec(),
+                logins: Vec::new(),
+                within_hours: true,
+            })
+            .collect(),
+    };
+    let mut rows = Vec::new();
+    for h in hosts {
         if as_json {
             println!(
                 "{}",
-                json!({"host": h.name, "address": h.address(), "port": h.port(), "groups": groups, "logins": logins, "within_hours": within})
+                json!({"host": h.host, "address": h.address, "port": h.port, "groups": h.groups, "logins": h.logins, "within_hours": h.within_hours})
             );
         } else {
             let mut row = vec![
-                h.name.clone(),
-                format!("{}:{}", h.address(), h.port()),
-                groups.join(","),
+                h.host.clone(),
+                format!("{}:{}", h.address, h.port),
+                h.groups.join(","),
             ];
             if user.is_some() {
-                row.push(logins.join(","));
-                row.push(if within {
+                row.push(h.logins.join(","));
+                row.push(if h.within_hours {
                     String::new()
                 } else {
                     "outside hours".into()
@@ -64,7 +97,7 @@ pub fn run(dir: &Path, user: Option<&str>, as_json: bool) -> Result<ExitCode> {
 /// `bastion hosts --forget-key HOST`: drops the pinned key of HOST's endpoint, audited.
 pub fn forget_key(dir: &Path, host: &str, as_json: bool) -> Result<ExitCode> {
     let (data, store) = super::open(dir)?;
-    let access = Access::load(&data)?;
+    let access = load_access(&data)?;
     let Some(h) = access.inventory.host(host) else {
         anyhow::bail!(
             "unknown host {host} (not in {})",

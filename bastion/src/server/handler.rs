@@ -78,7 +78,7 @@ fn totp_only() -> Auth {
 }
 
 impl ConnectionHandler {
-    fn logged_in(&mut self, login_name: &str, fingerprint: String) -> Auth {
+    fn logged_in(&mut self, login_name: &str, fingerprint: String, totp_verified: bool) -> Auth {
         let Some(parsed) = parse_login_name(login_name) else {
             return Auth::reject();
         };
@@ -87,6 +87,7 @@ impl ConnectionHandler {
             source: self.ip.clone(),
             fingerprint,
             target: parsed.target,
+            totp_verified,
         });
         Auth::Accept
     }
@@ -121,7 +122,7 @@ impl russh::server::Handler for ConnectionHandler {
         let delay = self.delay(user);
         tokio::time::sleep(delay).await;
         let auth = match login::check_key(&self.shared, user, &self.ip, &fingerprint) {
-            KeyOutcome::Accepted => self.logged_in(user, fingerprint),
+            KeyOutcome::Accepted => self.logged_in(user, fingerprint, false),
             KeyOutcome::NeedTotp => {
                 self.key_passed = Some((user.to_string(), fingerprint));
                 totp_only()
@@ -160,7 +161,7 @@ impl russh::server::Handler for ConnectionHandler {
         let bastion_user = parse_login_name(user).map(|l| l.user).unwrap_or_default();
         if login::check_totp(&self.shared, &bastion_user, &self.ip, &fingerprint, &answer) {
             self.key_passed = None;
-            Ok(delay_failure(self.logged_in(user, fingerprint)).await)
+            Ok(delay_failure(self.logged_in(user, fingerprint, true)).await)
         } else {
             // A wrong code: a failure, though the key step stands (partial success).
             tokio::time::sleep(FAILURE_DELAY).await;

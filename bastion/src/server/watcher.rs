@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::state::{Access, Shared};
+use crate::state::{load_access, Shared};
 use store::AuditEvent;
 
 fn stamp(p: &Path) -> Option<(SystemTime, u64)> {
@@ -36,7 +36,7 @@ pub fn spawn(shared: Arc<Shared>) {
 }
 
 fn reload(shared: &Shared) {
-    match Access::load(&shared.dir) {
+    match load_access(&shared.dir) {
         Ok(access) => {
             let roles = access.policies.roles().len();
             let hosts = access.inventory.hosts().count();

@@ -1,7 +1,9 @@
 //! Turns a requested target into an allowed (host, login, limits) or a denial, audited either way.
+//! The decision itself is `access::Access::grant` (shared with the menu and the CLI); this file
+//! adds what only a live connection knows (whether TOTP was verified) and the audit records.
 
 use chrono::Local;
-use policies::{AccessRequest, ChannelKind, SessionLimits};
+use policies::{ChannelKind, SessionLimits};
 use store::AuditEvent;
 
 use super::run::Kind;
@@ -15,6 +17,7 @@ pub struct Granted {
     pub port: u16,
     pub pinned_key: Option<String>,
     pub login: String,
+    /// The merged limits of every granting role.
     pub limits: SessionLimits,
 }
 
@@ -44,42 +47,39 @@ pub fn authorize(
         );
         Err(format!("access denied: {reason}"))
     };
-    let Some(host) = access.inventory.host(&target.host) else {
-        return deny(format!("unknown host {}", target.host));
-    };
-    let groups: Vec<String> = host.groups().to_vec();
-    let decision = access.policies.decide(&AccessRequest {
-        user: &conn.user,
-        host: &host.name,
-        groups: &groups,
-        login: target.login.as_deref(),
-        channel,
-        at: Local::now(),
-    });
-    let login = match (&decision.login, decision.allowed) {
-        (Some(l), true) => l.clone(),
-        _ => return deny(decision.reason.clone()),
+    let grant = access
+        .grant(
+            &conn.user,
+            &target.host,
+            target.login.as_deref(),
+            channel,
+            Local::now(),
+        )
+        .for_connection(conn.totp_verified);
+    let (login, endpoint) = match (grant.allowed, grant.login, grant.endpoint) {
+        (true, Some(l), Some(e)) => (l, e),
+        _ => return deny(grant.reason),
     };
     let ok = shared.audit(
         Some(&conn.user),
         Some(&conn.source),
         AuditEvent::PolicyAllow {
-            host: host.name.clone(),
+            host: grant.host.clone(),
             login: login.clone(),
             channel: channel.to_string(),
-            reason: decision.reason.clone(),
-            roles: decision.role.iter().cloned().collect(),
+            reason: grant.reason.clone(),
+            roles: grant.roles.clone(),
         },
     );
     if !ok {
         return Err("access denied: the audit log cannot be written".into());
     }
     Ok(Granted {
-        host: host.name.clone(),
-        address: host.address().to_string(),
-        port: host.port(),
-        pinned_key: host.ssh_host_key().map(str::to_string),
+        host: grant.host,
+        address: endpoint.address,
+        port: endpoint.port,
+        pinned_key: endpoint.pinned_key,
         login,
-        limits: decision.limits,
+        limits: grant.limits,
     })
 }

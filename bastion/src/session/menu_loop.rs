@@ -14,25 +14,20 @@ use super::UserChannel;
 use crate::state::{ConnInfo, Shared};
 use crate::target::TargetSpec;
 
-/// The (host, login) pairs the user may reach now, in inventory order.
+/// The (host, login) pairs the user may reach now, in inventory order (`Access::reachable`).
 pub fn menu_items(shared: &Shared, user: &str) -> Vec<MenuItem> {
-    let access = shared.access();
-    let now = Local::now();
-    let mut items = Vec::new();
-    for host in access.inventory.hosts() {
-        let groups = host.groups().to_vec();
-        let reach = access.policies.reachable(user, &host.name, &groups, now);
-        for login in reach.logins {
-            items.push(MenuItem {
-                host: host.name.clone(),
-                login,
-                address: host.address().to_string(),
-                groups: groups.clone(),
-                within_hours: reach.within_hours,
-            });
-        }
-    }
-    items
+    shared
+        .access()
+        .reachable(user, Local::now())
+        .into_iter()
+        .map(|r| MenuItem {
+            host: r.host,
+            login: r.login,
+            address: r.address,
+            groups: r.groups,
+            within_hours: r.within_hours,
+        })
+        .collect()
 }
 
 /// Runs the menu until the user quits or disconnects.

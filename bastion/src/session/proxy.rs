@@ -284,7 +284,8 @@ async fn killed(taps: &Taps<'_>) -> String {
     }
 }
 
-/// The earliest of max_session and the end of the access-hours window, with the reason text.
+/// The earliest of max_session (the shortest of the granting roles) and the end of the
+/// access hours (the last granting role's window to close), with the reason text.
 fn session_deadline(limits: &SessionLimits) -> Option<(Duration, String)> {
     let mut best: Option<(Duration, String)> = None;
     if let Some(max) = limits.max_session {
@@ -293,13 +294,15 @@ fn session_deadline(limits: &SessionLimits) -> Option<(Duration, String)> {
             format!("maximum session length {} reached", format_duration(max)),
         ));
     }
-    if let Some(hours) = &limits.hours {
-        let now = chrono::Local::now();
-        if let Some(end) = hours.window_end(now) {
-            let left = (end - now).to_std().unwrap_or_default();
-            if best.as_ref().is_none_or(|(d, _)| left < *d) {
-                best = Some((left, format!("access hours {hours} are over")));
-            }
+    // Hours: the session goes on while any granting role is within its hours.
+    let now = chrono::Local::now();
+    if let Some(end) = limits.hours_end(now) {
+        let left = (end - now).to_std().unwrap_or_default();
+        if best.as_ref().is_none_or(|(d, _)| left < *d) {
+            best = Some((
+                left,
+                format!("access hours {} are over", limits.hours_text()),
+            ));
         }
     }
     best

@@ -102,7 +102,7 @@ pub async fn run_target(
         Some(Err(rule)) => {
             end.reason = format!(
                 "command blocked by policy (role {}, rule {rule})",
-                granted.limits.role
+                granted.limits.rule_roles(rule)
             );
             user.say(&format!("bastion: {}", end.reason)).await;
             Some(1)
@@ -383,7 +383,7 @@ fn command_blocked(
         host: g.host.clone(),
         login: g.login.clone(),
         command: command.to_string(),
-        role: g.limits.role.clone(),
+        role: g.limits.rule_roles(rule),
         rule: rule.to_string(),
         origin: origin.to_string(),
     }

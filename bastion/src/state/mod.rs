@@ -13,4 +13,4 @@ mod shared;
 pub use live::{screen_from_recording, Join, JoinStart, LiveSession, LiveSessions, ScreenSource};
 pub use ratelimit::RateLimiter;
 pub use recovery::{seal_interrupted, seal_session};
-pub use shared::{Access, ConnInfo, Shared};
+pub use shared::{load_access, ConnInfo, Shared};

@@ -3,8 +3,6 @@
 use std::sync::{Arc, RwLock};
 
 use anyhow::{Context, Result};
-use inventory::Inventory;
-use policies::PolicySet;
 use russh::keys::PrivateKey;
 
 use super::RateLimiter;
@@ -12,26 +10,13 @@ use crate::datadir::DataDir;
 use crate::keys;
 use store::{AuditEvent, Store};
 
-/// Inventory and policies as one snapshot, so a decision never mixes old and new files.
-pub struct Access {
-    pub inventory: Inventory,
-    pub policies: PolicySet,
-}
+/// Inventory and policies as one snapshot, so a decision never mixes old and new files; the
+/// one access decision (`grant`, `reachable`) lives in the `access` crate.
+use access::Access;
 
-impl Access {
-    /// Loads both files; errors name file:line:column.
-    pub fn load(dir: &DataDir) -> Result<Access> {
-        let inventory = Inventory::load(&dir.inventory_path())
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .context("loading inventory")?;
-        let policies = PolicySet::load(&dir.policies_path())
-            .map_err(|e| anyhow::anyhow!("{e}"))
-            .context("loading policies")?;
-        Ok(Access {
-            inventory,
-            policies,
-        })
-    }
+/// Loads the data directory's inventory and policies; errors name file:line:column.
+pub fn load_access(dir: &DataDir) -> Result<Access> {
+    Ok(Access::load(&dir.inventory_path(), &dir.policies_path())?)
 }
 
 /// Everything a connection needs, behind one `Arc`.
@@ -52,6 +37,9 @@ pub struct ConnInfo {
     pub source: String,
     pub fingerprint: String,
     pub target: Option<crate::target::TargetSpec>,
+    /// True when the login included a valid TOTP code; a grant from a role requiring TOTP is
+    /// refused without one (the policy may have changed since the login).
+    pub totp_verified: bool,
 }
 
 impl Shared {
@@ -60,7 +48,7 @@ impl Shared {
         let signer = keys::load_signing_key(&dir.signing_key_path())?;
         let store = Store::open(&dir.db_path(), Some(signer))
             .with_context(|| format!("opening {}", dir.db_path().display()))?;
-        let access = Access::load(&dir)?;
+        let access = load_access(&dir)?;
         let client_key = Arc::new(keys::load_private(&dir.client_key_path())?);
         let limiter = RateLimiter::new(dir.settings.max_auth_failures, dir.settings.lockout);
         Ok(Shared {

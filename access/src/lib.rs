@@ -1,0 +1,192 @@
+//! The bastion's one access decision: may this user reach this host, as which login, over which
+//! channel, right now, and under which limits (PRODUCT.md 1.4).
+//!
+//! Before this crate the session, the host menu, `bastion hosts --user` and
+//! `bastion policy explain` each joined the inventory and the policies themselves, and could
+//! drift apart. Now they all ask [`Access`]:
+//! - [`Access::grant`] answers one request: the host resolved in the inventory (address, port,
+//!   pinned host key), the login, every contributing role, the merged limits and the reason.
+//! - [`Access::reachable`] lists every (host, login) a user may reach, in inventory order.
+//!
+//! Several roles combine as a union ([`policies::PolicySet::decide`]): any granting role lets
+//! the request in, and the limits of every granting role apply, most restrictive first.
+//!
+//! What this crate owns: the snapshot of inventory + policies (loaded together, so a decision
+//! never mixes old and new files) and the decision. What it must not know: storage (no SQL),
+//! the SSH protocol, auditing (callers audit every allow and deny they act on), and how a
+//! connection authenticated, beyond the one flag [`Grant::for_connection`] takes.
+
+use std::path::Path;
+
+use chrono::{DateTime, Local};
+use inventory::{Inventory, InventoryError};
+use policies::{AccessRequest, ChannelKind, PolicyError, PolicySet, SessionLimits};
+
+/// A policy or inventory file that cannot be used; the message names file:line:column.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The inventory is unreadable or invalid.
+    #[error("loading inventory: {0}")]
+    Inventory(#[from] InventoryError),
+    /// The policy file is unreadable or invalid.
+    #[error("loading policies: {0}")]
+    Policies(#[from] PolicyError),
+}
+
+/// Inventory and policies as one snapshot.
+pub struct Access {
+    pub inventory: Inventory,
+    pub policies: PolicySet,
+}
+
+/// Where a known host is and how to check it is the right one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub address: String,
+    pub port: u16,
+    /// The host key preset in the inventory (`ssh_host_key`), if any.
+    pub pinned_key: Option<String>,
+    /// The host's inventory groups (all ancestors).
+    pub groups: Vec<String>,
+}
+
+/// The answer to one request, allowed or not, with what an auditor needs either way.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub allowed: bool,
+    /// The host as the inventory names it (as requested when unknown).
+    pub host: String,
+    /// `None` when the host is not in the inventory.
+    pub endpoint: Option<Endpoint>,
+    /// The login to use (when allowed).
+    pub login: Option<String>,
+    /// Every role that grants the request, sorted by name (empty when denied).
+    pub roles: Vec<String>,
+    /// One line: the granting roles with their lines, or why nothing granted.
+    pub reason: String,
+    /// The merged limits of every granting role.
+    pub limits: SessionLimits,
+}
+
+/// One (host, login) a user may reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reachable {
+    pub host: String,
+    pub login: String,
+    pub address: String,
+    pub port: u16,
+    pub groups: Vec<String>,
+    /// False when every role granting this login on this host is outside its hours now.
+    pub within_hours: bool,
+}
+
+impl Access {
+    /// A snapshot of already loaded files.
+    pub fn new(inventory: Inventory, policies: PolicySet) -> Access {
+        Access {
+            inventory,
+            policies,
+        }
+    }
+
+    /// Loads both files; either error names file:line:column.
+    pub fn load(inventory_path: &Path, policies_path: &Path) -> Result<Access, LoadError> {
+        let inventory = Inventory::load(inventory_path)?;
+        let policies = PolicySet::load(policies_path)?;
+        Ok(Access::new(inventory, policies))
+    }
+
+    /// Whether logging in needs a TOTP code (see [`PolicySet::requires_totp`]).
+    pub fn requires_totp(&self, user: &str) -> bool {
+        self.policies.requires_totp(user)
+    }
+
+    /// Decides one request. `login: None` asks for the default login. An unknown host is
+    /// denied with the reason `unknown host NAME`.
+    pub fn grant(
+        &self,
+        user: &str,
+        host: &str,
+        login: Option<&str>,
+        channel: ChannelKind,
+        now: DateTime<Local>,
+    ) -> Grant {
+        let Some(h) = self.inventory.host(host) else {
+            return Grant {
+                allowed: false,
+                host: host.to_string(),
+                endpoint: None,
+                login: None,
+                roles: Vec::new(),
+                reason: format!("unknown host {host}"),
+                limits: SessionLimits::default(),
+            };
+        };
+        let groups = h.groups().to_vec();
+        let d = self.policies.decide(&AccessRequest {
+            user,
+            host: &h.name,
+            groups: &groups,
+            login,
+            channel,
+            at: now,
+        });
+        Grant {
+            allowed: d.allowed,
+            host: h.name.clone(),
+            endpoint: Some(Endpoint {
+                address: h.address().to_string(),
+                port: h.port(),
+                pinned_key: h.ssh_host_key().map(str::to_string),
+                groups,
+            }),
+            login: d.login.filter(|_| d.allowed),
+            roles: d.roles,
+            reason: d.reason,
+            limits: d.limits,
+        }
+    }
+
+    /// Every (host, login) `user` may reach, hosts in inventory order, logins as
+    /// [`policies::Reach::logins`] orders them.
+    pub fn reachable(&self, user: &str, now: DateTime<Local>) -> Vec<Reachable> {
+        let mut out = Vec::new();
+        for h in self.inventory.hosts() {
+            let groups = h.groups().to_vec();
+            let reach = self.policies.reachable(user, &h.name, &groups, now);
+            for login in reach.logins {
+                let within_hours = self
+                    .policies
+                    .login_within_hours(user, &h.name, &groups, &login, &now);
+                out.push(Reachable {
+                    host: h.name.clone(),
+                    login,
+                    address: h.address().to_string(),
+                    port: h.port(),
+                    groups: groups.clone(),
+                    within_hours,
+                });
+            }
+        }
+        out
+    }
+}
+
+impl Grant {
+    /// Applies what the connection proved: when a granting role requires TOTP and the
+    /// connection logged in without a code (possible after a policy reload, or for a user
+    /// created with `--no-totp`), the grant is turned into a denial (fail closed).
+    pub fn for_connection(mut self, totp_verified: bool) -> Grant {
+        if self.allowed && self.limits.require_totp && !totp_verified {
+            self.reason = format!(
+                "TOTP is required (granting roles: {}) but this connection logged in without a verification code",
+                self.roles.join(", ")
+            );
+            self.allowed = false;
+            self.login = None;
+            self.roles.clear();
+            self.limits = SessionLimits::default();
+        }
+        self
+    }
+}

@@ -1,0 +1,143 @@
+//! The one access decision as its callers use it: hosts resolved in the inventory, unknown
+//! hosts denied, reachable (host, login) pairs in inventory order, TOTP failing closed.
+
+use std::time::Duration;
+
+use access::Access;
+use chrono::{DateTime, Local, NaiveDate, TimeZone};
+use inventory::Inventory;
+use policies::{ChannelKind, PolicySet};
+
+const INVENTORY: &str = "all:
+  hosts:
+    web1:
+      ansible_host: 10.0.0.1
+      ansible_port: 2201
+      ssh_host_key: ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKey web1
+    web2: {}
+  children:
+    db:
+      hosts:
+        pg1:
+          ansible_host: 10.0.1.1
+";
+
+const POLICY: &str = "roles:
+  - name: free
+    members: [alice]
+    hosts: [\"*\"]
+    logins: [root]
+    channels: [shell, exec]
+    require_totp: false
+  - name: careful
+    members: [alice]
+    hosts: [\"web*\"]
+    logins: [root, deploy]
+    channels: [shell, exec]
+    require_totp: true
+    idle_timeout: 10m
+    deny_commands: ['shutdown']
+  - name: dba
+    members: [alice]
+    hosts: [\"group:db\"]
+    logins: [postgres]
+    require_totp: false
+    hours: \"Mon-Fri 08:00-20:00\"
+";
+
+fn access(policy: &str) -> Access {
+    Access::new(
+        Inventory::parse_yaml(INVENTORY, "inventory.yaml").unwrap(),
+        PolicySet::parse(policy, "policies.yaml").unwrap(),
+    )
+}
+
+fn at(day: u32, hour: u32) -> DateTime<Local> {
+    let n = NaiveDate::from_ymd_opt(2026, 11, day)
+        .unwrap()
+        .and_hms_opt(hour, 0, 0)
+        .unwrap();
+    Local.from_local_datetime(&n).earliest().unwrap()
+}
+
+#[test]
+fn grant_resolves_the_host_and_merges_every_granting_role() {
+    let a = access(POLICY);
+    let g = a.grant("alice", "web1", None, ChannelKind::Exec, at(23, 12));
+    assert!(g.allowed, "{}", g.reason);
+    assert_eq!(g.login.as_deref(), Some("root"));
+    assert_eq!(g.roles, ["careful", "free"]);
+    let e = g.endpoint.as_ref().unwrap();
+    assert_eq!((e.address.as_str(), e.port), ("10.0.0.1", 2201));
+    assert!(e.pinned_key.as_deref().unwrap().starts_with("ssh-ed25519 "));
+    assert_eq!(g.limits.deny_commands.len(), 1);
+    assert_eq!(g.limits.idle_timeout, Some(Duration::from_secs(600)));
+    assert!(g.limits.require_totp);
+
+    // Logged in with a code: stays allowed. Without one: denied, naming the reason.
+    assert!(g.clone().for_connection(true).allowed);
+    let no_code = g.for_connection(false);
+    assert!(!no_code.allowed && no_code.login.is_none() && no_code.roles.is_empty());
+    assert!(
+        no_code.reason.starts_with("TOTP is required"),
+        "{}",
+        no_code.reason
+    );
+
+    // Only `free` grants on pg1 at night (dba is outside its hours): no TOTP needed there.
+    let g = a.grant("alice", "pg1", Some("root"), ChannelKind::Shell, at(23, 22));
+    assert!(g.allowed && g.roles == ["free"], "{}", g.reason);
+    assert!(g.for_connection(false).allowed);
+}
+
+#[test]
+fn unknown_hosts_and_strangers_are_denied() {
+    let a = access(POLICY);
+    let g = a.grant("alice", "nope", None, ChannelKind::Shell, at(23, 12));
+    assert!(!g.allowed && g.endpoint.is_none());
+    assert_eq!(g.reason, "unknown host nope");
+    let g = a.grant("mallory", "web1", None, ChannelKind::Shell, at(23, 12));
+    assert!(!g.allowed && g.endpoint.is_some());
+    assert!(g.reason.contains("holds no role"), "{}", g.reason);
+}
+
+#[test]
+fn reachable_lists_host_login_pairs_in_inventory_order() {
+    let a = access(POLICY);
+    let pairs: Vec<(String, String, bool)> = a
+        .reachable("alice", at(23, 22))
+        .into_iter()
+        .map(|r| (r.host, r.login, r.within_hours))
+        .collect();
+    let want = [
+        ("web1", "root", true),
+        ("web1", "deploy", true),
+        ("web2", "root", true),
+        ("web2", "deploy", true),
+        // Default logins first, sorted (dba's postgres, free's root).
+        ("pg1", "postgres", false),
+        ("pg1", "root", true),
+    ];
+    let want: Vec<(String, String, bool)> = want
+        .iter()
+        .map(|(h, l, w)| (h.to_string(), l.to_string(), *w))
+        .collect();
+    assert_eq!(pairs, want);
+    assert!(a.reachable("mallory", at(23, 12)).is_empty());
+}
+
+#[test]
+fn load_errors_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("inventory.yaml");
+    let pol = dir.path().join("policies.yaml");
+    std::fs::write(&inv, INVENTORY).unwrap();
+    std::fs::write(&pol, "roles:\n  - name: a\n    members: [x]\n    hosts: [w]\n    logins: [r]\n    max_session: soon\n").unwrap();
+    let e = Access::load(&inv, &pol).err().unwrap().to_string();
+    assert!(
+        e.starts_with("loading policies: ") && e.contains("policies.yaml:6:18"),
+        "{e}"
+    );
+    std::fs::write(&pol, POLICY).unwrap();
+    assert!(Access::load(&inv, &pol).is_ok());
+}

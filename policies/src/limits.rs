@@ -1,0 +1,122 @@
+//! The limits a granted session runs under, merged over every role that grants it.
+//!
+//! Access is a union (PRODUCT.md 1.4): any granting role is enough to get in, but once in, the
+//! session obeys *all* of them, most restrictive first. Merging here, in one place, is what makes
+//! the outcome independent of the order roles are written in: every list is built from the
+//! roles sorted by name, and every scalar is a commutative choice (any / minimum).
+
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Timelike};
+use regex::Regex;
+
+use crate::{Hours, Role};
+
+/// Limits on one granted session: the merge of every role that grants it.
+#[derive(Debug, Clone, Default)]
+pub struct SessionLimits {
+    /// The shortest `max_session` of the granting roles (`None` when none sets one).
+    pub max_session: Option<Duration>,
+    /// The shortest `idle_timeout` of the granting roles (`None` when none sets one).
+    pub idle_timeout: Option<Duration>,
+    /// Access hours are a condition of access, not a limit of their own: a role outside its
+    /// hours does not grant, so it contributes nothing. A session may go on while at least one
+    /// granting role is within its hours, so this holds the windows of the granting roles, and
+    /// is empty when some granting role has no hours at all (hours then never end the session).
+    /// See [`SessionLimits::hours_end`].
+    pub hours: Vec<Hours>,
+    /// True when any granting role records input.
+    pub record_input: bool,
+    /// True when any granting role requires TOTP; a connection that logged in without a code
+    /// must then be refused (the caller knows how the connection authenticated).
+    pub require_totp: bool,
+    /// Every `deny_commands` rule of every granting role, deduplicated by pattern text, in role
+    /// name order (then file order within a role).
+    pub deny_commands: Vec<Regex>,
+    /// For each rule of `deny_commands` (same index), the roles that set it.
+    pub deny_roles: Vec<Vec<String>>,
+    /// The granting roles, sorted by name.
+    pub roles: Vec<String>,
+}
+
+impl SessionLimits {
+    /// Merges the limits of `granting` (any order; the result does not depend on it).
+    pub fn merge(granting: &[&Role]) -> SessionLimits {
+        let mut roles: Vec<&Role> = granting.to_vec();
+        roles.sort_by(|a, b| a.name.cmp(&b.name));
+        roles.dedup_by(|a, b| a.name == b.name);
+        let mut out = SessionLimits {
+            max_session: roles.iter().filter_map(|r| r.max_session).min(),
+            idle_timeout: roles.iter().filter_map(|r| r.idle_timeout).min(),
+            hours: Vec::new(),
+            record_input: roles.iter().any(|r| r.record_input),
+            require_totp: roles.iter().any(|r| r.require_totp),
+            deny_commands: Vec::new(),
+            deny_roles: Vec::new(),
+            roles: roles.iter().map(|r| r.name.clone()).collect(),
+        };
+        if roles.iter().all(|r| r.hours.is_some()) {
+            for h in roles.iter().filter_map(|r| r.hours.as_ref()) {
+                if !out.hours.contains(h) {
+                    out.hours.push(h.clone());
+                }
+            }
+        }
+        for r in &roles {
+            for rule in &r.deny_commands {
+                match out
+                    .deny_commands
+                    .iter()
+                    .position(|x| x.as_str() == rule.as_str())
+                {
+                    Some(i) => out.deny_roles[i].push(r.name.clone()),
+                    None => {
+                        out.deny_commands.push(rule.clone());
+                        out.deny_roles.push(vec![r.name.clone()]);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The roles that set the deny rule with pattern `rule`, comma-separated (for audit records
+    /// and messages); all granting roles when no rule has that text.
+    pub fn rule_roles(&self, rule: &str) -> String {
+        match self.deny_commands.iter().position(|r| r.as_str() == rule) {
+            Some(i) => self.deny_roles[i].join(", "),
+            None => self.roles.join(", "),
+        }
+    }
+
+    /// When access hours end a session running at `now`: the moment no window of
+    /// [`SessionLimits::hours`] covers any more (windows of different roles that overlap or
+    /// touch count as one stretch). `None` when hours never end it, or `now` is outside them all.
+    pub fn hours_end<Tz: TimeZone>(&self, now: DateTime<Tz>) -> Option<DateTime<Tz>> {
+        if self.hours.is_empty() {
+            return None;
+        }
+        let covered = |t: chrono::NaiveDateTime| self.hours.iter().any(|h| h.contains_naive(t));
+        let start = now.naive_local();
+        if !covered(start) {
+            return None;
+        }
+        let mut t = start.with_second(0)?.with_nanosecond(0)?;
+        for _ in 0..(8 * 24 * 60) {
+            t += chrono::Duration::minutes(1);
+            if !covered(t) {
+                return now.timezone().from_local_datetime(&t).earliest();
+            }
+        }
+        None
+    }
+
+    /// The hours windows as one phrase (`Mon-Fri 08:00-20:00 or Sat 10:00-14:00`).
+    pub fn hours_text(&self) -> String {
+        self.hours
+            .iter()
+            .map(|h| h.to_string())
+            .collect::<Vec<_>>()
+            .join(" or ")
+    }
+}
