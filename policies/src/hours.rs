@@ -64,19 +64,28 @@ impl Hours {
     /// When the window containing `now` closes (joining back-to-back windows); `None` when
     /// `now` is outside every window or the windows never close.
     pub fn window_end<Tz: TimeZone>(&self, now: DateTime<Tz>) -> Option<DateTime<Tz>> {
-        let start = now.naive_local();
-        if !self.contains_naive(start) {
-            return None;
-        }
-        let mut t = start.with_second(0)?.with_nanosecond(0)?;
-        for _ in 0..(8 * 24 * 60) {
-            t += chrono::Duration::minutes(1);
-            if !self.contains_naive(t) {
-                return now.timezone().from_local_datetime(&t).earliest();
-            }
-        }
-        None
+        cover_end(now, |t| self.contains_naive(t))
     }
+}
+
+/// The first whole minute after `now` that `covered` says is outside, within a week and a day
+/// (windows repeat weekly); `None` when `now` itself is outside or nothing ends the cover.
+pub(crate) fn cover_end<Tz: TimeZone>(
+    now: DateTime<Tz>,
+    covered: impl Fn(NaiveDateTime) -> bool,
+) -> Option<DateTime<Tz>> {
+    let start = now.naive_local();
+    if !covered(start) {
+        return None;
+    }
+    let mut t = start.with_second(0)?.with_nanosecond(0)?;
+    for _ in 0..(8 * 24 * 60) {
+        t += chrono::Duration::minutes(1);
+        if !covered(t) {
+            return now.timezone().from_local_datetime(&t).earliest();
+        }
+    }
+    None
 }
 
 impl fmt::Display for Hours {

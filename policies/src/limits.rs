@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, TimeZone, Timelike};
+use chrono::{DateTime, TimeZone};
 use regex::Regex;
 
 use crate::{Hours, Role};
@@ -96,19 +96,7 @@ impl SessionLimits {
         if self.hours.is_empty() {
             return None;
         }
-        let covered = |t: chrono::NaiveDateTime| self.hours.iter().any(|h| h.contains_naive(t));
-        let start = now.naive_local();
-        if !covered(start) {
-            return None;
-        }
-        let mut t = start.with_second(0)?.with_nanosecond(0)?;
-        for _ in 0..(8 * 24 * 60) {
-            t += chrono::Duration::minutes(1);
-            if !covered(t) {
-                return now.timezone().from_local_datetime(&t).earliest();
-            }
-        }
-        None
+        crate::hours::cover_end(now, |t| self.hours.iter().any(|h| h.contains_naive(t)))
     }
 
     /// The hours windows as one phrase (`Mon-Fri 08:00-20:00 or Sat 10:00-14:00`).
