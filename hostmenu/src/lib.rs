@@ -8,7 +8,8 @@
 //! - [`render`]: state → ANSI bytes, fitted to any screen size;
 //! - [`text`]: display-width aware truncation and padding.
 //!
-//! [`Menu`] ties them together and is all a caller needs.
+//! [`Menu`] ties them together and is all a caller needs. It must not know SSH, policies or
+//! the inventory: the caller hands it the items a user may pick and writes its bytes out.
 
 mod keys;
 mod model;

@@ -15,6 +15,8 @@
 //! - YAML 1.1 scalar typing as Ansible reads it ([`yaml11`]): `yes`/`on` are booleans, `0644` is
 //!   octal, quoted scalars stay strings; also exposed for playbooks.
 //! - Errors ([`InventoryError`]) name `file:line:column`. No input makes this crate panic.
+//!
+//! It must not know what its users do with hosts: no SSH, no policies, no playbooks.
 
 #![warn(missing_docs)]
 

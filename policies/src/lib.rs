@@ -6,6 +6,9 @@
 //! first ([`SessionLimits::merge`]): all their `deny_commands`, `record_input` and
 //! `require_totp` if any says so, the shortest `max_session` and `idle_timeout`. Role order in
 //! the file never changes a decision, and a decision names every role that granted it.
+//!
+//! It owns the policy file's grammar and the rules; it must not know the inventory's files (the
+//! caller passes a host's groups: the `access` crate joins the two), SSH, or the audit log.
 
 mod channel;
 mod decide;

@@ -7,6 +7,9 @@
 //! - [`read_cast`] (from a file) and [`parse_cast`] (from text) parse a recording back, for export, replay and tests.
 //! - [`EchoGate`] keeps input typed with echo off (passwords) out of recordings.
 //! - [`CommandLog`] reconstructs the commands typed in an interactive shell from the PTY streams.
+//!
+//! It owns the bytes of a recording and what can be read from them; it must not know sessions,
+//! users or policies (the bastion passes a header and a stream), nor the database.
 
 mod cast;
 mod commandlog;
