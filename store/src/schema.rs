@@ -160,11 +160,11 @@ pub fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
         }
         tx.pragma_update(None, "user_version", number)?;
         tx.commit()?;
-        tracing::info!(
-            "{}: schema migrated to version {number} ({})",
-            path.display(),
-            m.name
-        );
+        // Creating a database is not news; changing an existing one is.
+        if version > 0 {
+            let path = path.display();
+            tracing::info!("{path}: schema migrated to version {number} ({})", m.name);
+        }
     }
     Ok(())
 }
