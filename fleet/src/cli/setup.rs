@@ -8,14 +8,14 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
-use fleet::connection::{known_hosts, BastionLink, CodeSource, ConnectOptions};
-use fleet::executor::{run_playbook as execute, Connector, Run, RunOptions};
-use fleet::output::{
+use fleet_executor::connection::{known_hosts, BastionLink, CodeSource, ConnectOptions};
+use fleet_executor::output::{
     AdhocOptions, AdhocReporter, JsonReporter, Reporter, TextOptions, TextReporter,
 };
-use fleet::playbook::ParseOptions;
-use fleet::remote::StopSignal;
-use fleet::template::Templar;
+use fleet_executor::{run_playbook as execute, Connector, Run, RunOptions};
+use fleet_modules::remote::StopSignal;
+use fleet_playbook::ParseOptions;
+use fleet_templates::Templar;
 
 use super::{extra_vars, Common};
 
@@ -167,7 +167,7 @@ pub fn run_playbook(path: &Path, common: &Common) -> Result<i32> {
     run_parsed(playbook, common, false)
 }
 
-fn run_parsed(playbook: fleet::playbook::Playbook, common: &Common, adhoc: bool) -> Result<i32> {
+fn run_parsed(playbook: fleet_playbook::Playbook, common: &Common, adhoc: bool) -> Result<i32> {
     let inv = inventory::Inventory::load(&common.inventory)
         .with_context(|| format!("loading inventory {}", common.inventory.display()))?;
     let extra = extra_vars::parse_all(&common.extra_vars)?;

@@ -1,0 +1,63 @@
+//! Loop items as each form yields them (`loop`, `with_items` flattening one level,
+//! `with_dict`, `with_indexed_items`, ...) and how result lines label them.
+
+use serde_json::{json, Value};
+
+use super::context::Run;
+use fleet_playbook::LoopKind;
+
+/// The loop's items, templated, in the shape each `with_*` form gives.
+pub fn loop_items(
+    run: &Run,
+    kind: LoopKind,
+    raw: &Value,
+    vars: &Value,
+) -> Result<Vec<Value>, String> {
+    let value = run
+        .templar
+        .template_value(raw, vars)
+        .map_err(|e| e.to_string())?;
+    let list = |v: Value| {
+        match v {
+        Value::Array(a) => Ok(a),
+        Value::Null => Ok(Vec::new()),
+        Value::String(s) if kind != LoopKind::Loop => Ok(vec![Value::String(s)]),
+        other => Err(format!(
+            "Invalid data passed to 'loop', it requires a list, got this instead: {other}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup."
+        )),
+    }
+    };
+    match kind {
+        LoopKind::Loop | LoopKind::List => list(value),
+        LoopKind::Items => Ok(list(value)?
+            .into_iter()
+            .flat_map(|v| match v {
+                Value::Array(inner) => inner,
+                other => vec![other],
+            })
+            .collect()),
+        LoopKind::IndexedItems => Ok(list(value)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| json!([i, v]))
+            .collect()),
+        LoopKind::Dict => match value {
+            Value::Object(m) => Ok(m
+                .into_iter()
+                .map(|(k, v)| json!({"key": k, "value": v}))
+                .collect()),
+            other => Err(format!("with_dict expects a dict, got {other}")),
+        },
+        LoopKind::Sequence | LoopKind::Fileglob => {
+            Err(format!("{kind:?} loops are not supported yet"))
+        }
+    }
+}
+
+/// How Ansible labels a loop item in result lines.
+pub fn item_label(item: &Value) -> String {
+    match item {
+        Value::String(s) => s.clone(),
+        other => fleet_templates::py_repr(other),
+    }
+}

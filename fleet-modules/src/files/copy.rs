@@ -1,0 +1,284 @@
+//! `copy`: puts a file (from `content`, a controller file or directory, or a file already on the
+//! host with `remote_src`) at `dest`, only when its content differs.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::args::{self, FileAttrs, IGNORED_FILE_PARAMS};
+use super::put::{put, Outcome, PutOptions, Source, Upload};
+use super::remote_file::{base_name, diff_text, sha1_hex};
+use crate::remote::RemoteError;
+use crate::{ArgSpec, Args, Diff, Module, ModuleCtx, ModuleResult};
+
+/// The `copy` module.
+pub struct Copy;
+
+const PARAMS: &[&str] = &[
+    "src",
+    "content",
+    "dest",
+    "mode",
+    "owner",
+    "group",
+    "backup",
+    "force",
+    "remote_src",
+    "directory_mode",
+    "follow",
+    "local_follow",
+    "validate",
+    "checksum",
+    "decrypt",
+    "attributes",
+    "attr",
+    "seuser",
+    "serole",
+    "setype",
+    "selevel",
+    "unsafe_writes",
+];
+
+#[async_trait]
+impl Module for Copy {
+    fn name(&self) -> &'static str {
+        "copy"
+    }
+
+    fn spec(&self) -> ArgSpec {
+        debug_assert!(IGNORED_FILE_PARAMS.iter().all(|p| PARAMS.contains(p)));
+        ArgSpec {
+            free_form: false,
+            params: PARAMS,
+            required: &[&["dest"]],
+        }
+    }
+
+    async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+        match plan(args, ctx) {
+            Ok(plan) => execute(plan, ctx).await,
+            Err(msg) => Ok(ModuleResult::fail(msg)),
+        }
+    }
+}
+
+/// A copy worked out on the controller, ready to run.
+struct Plan {
+    uploads: Vec<Upload>,
+    opts: PutOptions,
+    dest: String,
+    src_label: Option<String>,
+    single: bool,
+}
+
+fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, String> {
+    let dest = args::text(args, &["dest"]).unwrap_or_default();
+    if dest.is_empty() {
+        return Err("dest is required".into());
+    }
+    let src = args::text(args, &["src"]);
+    let mut opts = PutOptions {
+        attrs: FileAttrs::from_args(args).or_else(|e| match &src {
+            // `mode: preserve` needs the source, resolved below
+            Some(_) if args::text(args, &["mode"]).as_deref() == Some("preserve") => {
+                Ok(FileAttrs::default())
+            }
+            _ => Err(e),
+        })?,
+        force: args::flag(args, "force", true)?,
+        backup: args::flag(args, "backup", false)?,
+        validate: args::text(args, &["validate"]),
+        follow: args::flag(args, "follow", false)?,
+        dir_mode: args::mode(args, "directory_mode")?,
+        ..PutOptions::default()
+    };
+    let dest_is_dir = dest.ends_with('/');
+    let content = match args.get("content") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.clone().into_bytes()),
+        Some(v @ (Value::Object(_) | Value::Array(_))) => Some(v.to_string().into_bytes()),
+        Some(_) => args::text(args, &["content"]).map(String::into_bytes),
+    };
+    let mut uploads = Vec::new();
+    let mut single = true;
+    match (content, src) {
+        (Some(_), Some(_)) => return Err("src and content are mutually exclusive".into()),
+        (None, None) => return Err("src (or content) is required".into()),
+        (Some(bytes), None) => {
+            if dest_is_dir {
+                return Err("can not use content with a dir as dest".into());
+            }
+            check_expected(args, &bytes)?;
+            uploads.push(Upload {
+                dest: dest.clone(),
+                into_dir_as: None,
+                source: Source::Bytes(bytes),
+            });
+        }
+        (None, Some(src)) if args::flag(args, "remote_src", false)? => {
+            if dest_is_dir {
+                opts.dirs.push(dest.trim_end_matches('/').to_string());
+            }
+            uploads.push(Upload {
+                dest: dest.clone(),
+                into_dir_as: Some(base_name(&src).to_string()),
+                source: Source::Remote(src),
+            });
+        }
+        (None, Some(src)) => {
+            let local = ctx.find_local("files", &src).ok_or_else(|| {
+                format!(
+                    "Could not find or access '{src}' on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option"
+                )
+            })?;
+            if local.is_dir() {
+                single = false;
+                let root = if src.ends_with('/') {
+                    dest.trim_end_matches('/').to_string()
+                } else {
+                    format!("{}/{}", dest.trim_end_matches('/'), base_name(&src))
+                };
+                let mut dirs = vec![root.clone()];
+                walk(&local, Path::new(""), &root, &mut dirs, &mut uploads)?;
+                opts.dirs = dirs;
+            } else {
+                let bytes = std::fs::read(&local)
+                    .map_err(|e| format!("Could not find or access '{src}': {e}"))?;
+                opts.attrs = FileAttrs::preserving(args, Some(&local))?;
+                check_expected(args, &bytes)?;
+                if dest_is_dir {
+                    opts.dirs.push(dest.trim_end_matches('/').to_string());
+                }
+                uploads.push(Upload {
+                    dest: dest.clone(),
+                    into_dir_as: Some(base_name(&src).to_string()),
+                    source: Source::Bytes(bytes),
+                });
+            }
+        }
+    }
+    opts.want_stat = single;
+    Ok(Plan {
+        uploads,
+        opts,
+        dest,
+        src_label: args::text(args, &["src"]),
+        single,
+    })
+}
+
+fn check_expected(args: &Args, bytes: &[u8]) -> Result<(), String> {
+    match args::text(args, &["checksum"]) {
+        Some(want) if want != sha1_hex(bytes) => {
+            Err("Copied file does not match the expected checksum. Transfer failed.".into())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Collects the files and directories below `dir` (sorted, so runs are reproducible).
+fn walk(
+    dir: &Path,
+    rel: &Path,
+    root: &str,
+    dirs: &mut Vec<String>,
+    uploads: &mut Vec<Upload>,
+) -> Result<(), String> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("Could not read {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().unwrap_or_default();
+        let rel = rel.join(name);
+        let remote = format!("{root}/{}", rel.to_string_lossy());
+        if path.is_dir() {
+            dirs.push(remote.clone());
+            walk(&path, &rel, root, dirs, uploads)?;
+        } else {
+            let bytes = std::fs::read(&path)
+                .map_err(|e| format!("Could not read {}: {e}", path.display()))?;
+            uploads.push(Upload {
+                dest: remote,
+                into_dir_as: None,
+                source: Source::Bytes(bytes),
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn execute(plan: Plan, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+    let outcome = match put(ctx, &plan.uploads, &plan.opts).await? {
+        Ok(outcome) => outcome,
+        Err(msg) => return Ok(ModuleResult::fail(msg)),
+    };
+    let after_label = plan
+        .src_label
+        .clone()
+        .unwrap_or_else(|| "dynamically generated".into());
+    let mut result = if plan.single {
+        let bytes = match &plan.uploads[0].source {
+            Source::Bytes(b) => Some(b.as_slice()),
+            Source::Remote(_) => None,
+        };
+        single_result(&outcome, bytes, &plan.dest)
+    } else {
+        ModuleResult {
+            changed: outcome.changed(),
+            ..ModuleResult::default()
+        }
+        .with("dest", plan.dest.clone())
+    };
+    if let Some(src) = &plan.src_label {
+        result = result.with("src", src.clone());
+    }
+    if ctx.diff {
+        for (file, upload) in outcome.files.iter().zip(&plan.uploads) {
+            if let (true, Source::Bytes(after)) = (file.content_changed, &upload.source) {
+                let before = file.before.as_deref().unwrap_or_default();
+                if let (Some(before), Some(after)) = (diff_text(before), diff_text(after)) {
+                    result.diffs.push(Diff {
+                        before_header: file.dest.clone(),
+                        after_header: after_label.clone(),
+                        before,
+                        after,
+                    });
+                }
+            }
+        }
+    }
+    Ok(result)
+}
+
+/// The result of putting one file, shaped like Ansible's `copy`/`template` result.
+pub fn single_result(outcome: &Outcome, content: Option<&[u8]>, dest: &str) -> ModuleResult {
+    let mut result = ModuleResult {
+        changed: outcome.changed(),
+        ..ModuleResult::default()
+    };
+    let file = outcome.files.first();
+    let dest = file.map_or(dest.to_string(), |f| f.dest.clone());
+    result = result.with("dest", dest.clone());
+    if let Some(bytes) = content {
+        result = result.with("checksum", sha1_hex(bytes));
+    }
+    if file.is_some_and(|f| !f.content_changed) {
+        result = result.with("path", dest);
+    }
+    if let Some(st) = &outcome.stat {
+        st.add_to(&mut result.data);
+    } else if let Some(bytes) = content {
+        result = result.with("size", bytes.len());
+    }
+    if let Some(backup) = file.and_then(|f| f.backup.clone()) {
+        result = result.with("backup_file", backup);
+    }
+    result
+}
+
+#[cfg(test)]
+#[path = "copy_tests.rs"]
+mod tests;
