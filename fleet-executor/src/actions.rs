@@ -10,6 +10,7 @@ use super::context::Run;
 use super::host::HostState;
 use fleet_modules::ModuleResult;
 use fleet_playbook::Task;
+use fleet_templates::boolean;
 
 /// Runs `task` if its action is one of these; `None` for modules.
 pub async fn run_action(
@@ -66,6 +67,10 @@ fn debug(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Value) -> Mod
     r
 }
 
+/// The words `set_fact` turns into booleans (Ansible: `v.lower() in ('true', 'false', 'yes',
+/// 'no')`, then `boolean()`).
+const SET_FACT_BOOLEANS: &[&str] = &["true", "false", "yes", "no"];
+
 fn set_fact(args: &Map<String, Value>, host: &mut HostState) -> ModuleResult {
     let mut facts = Map::new();
     for (k, v) in args {
@@ -74,9 +79,8 @@ fn set_fact(args: &Map<String, Value>, host: &mut HostState) -> ModuleResult {
         }
         let v = match v {
             // `k=v` strings from the free form give text; Ansible converts booleans there.
-            Value::String(s) if matches!(s.as_str(), "True" | "true" | "yes") => Value::Bool(true),
-            Value::String(s) if matches!(s.as_str(), "False" | "false" | "no") => {
-                Value::Bool(false)
+            Value::String(s) if SET_FACT_BOOLEANS.contains(&s.to_lowercase().as_str()) => {
+                Value::Bool(boolean::parse_str(s).unwrap_or(false))
             }
             other => other.clone(),
         };

@@ -1,23 +1,25 @@
 //! Task keywords that need the host's variables: `become`, `environment`.
 
+use fleet_templates::boolean;
 use serde_json::Value;
 
-use super::context::Run;
-use super::task::flag;
-use fleet_playbook::Keywords;
+use fleet_playbook::{Keywords, Templatable};
+use fleet_templates::Templar;
 
 /// `become`/`become_user` (or `ansible_become*` variables): the sudo target, if any.
-pub fn become_user(run: &Run, kw: &Keywords, vars: &Value) -> Result<Option<String>, String> {
+pub fn become_user(
+    templar: &Templar,
+    kw: &Keywords,
+    vars: &Value,
+) -> Result<Option<String>, String> {
     let var = |name: &str| vars.get(name).cloned();
     let become_ = match &kw.become_ {
-        Some(_) => flag(run, &kw.become_, vars, false).map_err(|e| e.to_string())?,
-        None => match var("ansible_become") {
-            Some(Value::Bool(b)) => b,
-            Some(Value::String(s)) => {
-                matches!(s.to_lowercase().as_str(), "yes" | "true" | "1" | "on")
-            }
-            _ => false,
-        },
+        Some(Templatable::Literal(b)) => *b,
+        Some(Templatable::Template(t)) => templar.eval_bool(t, vars).map_err(|e| e.to_string())?,
+        None => var("ansible_become")
+            .as_ref()
+            .and_then(boolean::from_json)
+            .unwrap_or(false),
     };
     if !become_ {
         return Ok(None);
@@ -33,7 +35,7 @@ pub fn become_user(run: &Run, kw: &Keywords, vars: &Value) -> Result<Option<Stri
         }
     }
     let user = match &kw.become_user {
-        Some(u) => run.templar.render_str(u, vars).map_err(|e| e.to_string())?,
+        Some(u) => templar.render_str(u, vars).map_err(|e| e.to_string())?,
         None => var("ansible_become_user")
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_else(|| "root".into()),
@@ -43,14 +45,13 @@ pub fn become_user(run: &Run, kw: &Keywords, vars: &Value) -> Result<Option<Stri
 
 /// `environment:` dictionaries, templated, outermost first (inner keys win).
 pub fn environment(
-    run: &Run,
+    templar: &Templar,
     kw: &Keywords,
     vars: &Value,
 ) -> Result<Vec<(String, String)>, String> {
     let mut env: Vec<(String, String)> = Vec::new();
     for layer in &kw.environment {
-        let value = run
-            .templar
+        let value = templar
             .template_value(layer, vars)
             .map_err(|e| e.to_string())?;
         let Value::Object(map) = value else {
@@ -66,4 +67,41 @@ pub fn environment(
         }
     }
     Ok(env)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn ansible_become_y_enables_become() {
+        let templar = Templar::new();
+        let kw = Keywords::default();
+        for yes in [
+            json!("y"),
+            json!("Y"),
+            json!("yes"),
+            json!("on"),
+            json!(true),
+            json!(1),
+        ] {
+            let vars = json!({"ansible_become": yes});
+            assert_eq!(
+                become_user(&templar, &kw, &vars).unwrap(),
+                Some("root".to_string()),
+                "ansible_become: {yes}"
+            );
+        }
+        for no in [json!("n"), json!("no"), json!(false), json!(0)] {
+            let vars = json!({"ansible_become": no, "ansible_become_user": "app"});
+            assert_eq!(become_user(&templar, &kw, &vars).unwrap(), None, "{no}");
+        }
+        let vars = json!({"ansible_become": "y", "ansible_become_user": "app"});
+        assert_eq!(
+            become_user(&templar, &kw, &vars).unwrap(),
+            Some("app".to_string())
+        );
+    }
 }

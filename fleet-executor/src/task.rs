@@ -341,11 +341,11 @@ async fn execute(
     let check_mode =
         flag(run, &kw.check_mode, vars, run.options.check).unwrap_or(run.options.check);
     let diff = flag(run, &kw.diff, vars, run.options.diff).unwrap_or(run.options.diff);
-    let become_user = match become_user(run, kw, vars) {
+    let become_user = match become_user(&run.templar, kw, vars) {
         Ok(b) => b,
         Err(e) => return error_result(e),
     };
-    let env = match environment(run, kw, vars) {
+    let env = match environment(&run.templar, kw, vars) {
         Ok(env) => env,
         Err(e) => return error_result(e),
     };

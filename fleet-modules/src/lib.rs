@@ -8,10 +8,10 @@
 //! Actions that never touch the host (`debug`, `set_fact`, `assert`, `fail`, `pause`, `meta`,
 //! includes and imports) are not modules: the executor handles them (see [`EXECUTOR_ACTIONS`]).
 //!
-//! Owns: the module registry ([`all`], [`find`], [`EXECUTOR_ACTIONS`]: every action name a task
-//! may use), argument checking, the POSIX `sh` each module sends, parsing what came back, the
+//! Owns: the module registry ([`all`], [`find`], [`is_action`], [`EXECUTOR_ACTIONS`]: every
+//! action name a task may use), argument checking, the POSIX `sh` each module sends, parsing what came back, the
 //! [`remote::Remote`] trait a host is reached through, and the one place that wraps a script
-//! for `become` ([`remote::wrap_script`]).
+//! for `become` ([`remote::sudo`]).
 //!
 //! Must not know: playbooks, plays, hosts' inventory, SSH, or how results are displayed.
 
@@ -162,24 +162,12 @@ impl ModuleCtx<'_> {
     ) -> Result<CmdOutput, RemoteError> {
         let env = self.env.clone();
         if let (Some(user), Some(password)) = (&self.become_user, &self.become_password) {
-            // The password travels as the first line of stdin, never in the script text (which
-            // the bastion's command log shows): sudo -S validates it once, then the script runs
-            // under sudo -n with the rest of stdin.
             let inner = crate::remote::wrap_script(&Exec {
                 script,
                 env: &env,
                 ..Exec::default()
             });
-            let wrapped = format!(
-                "IFS= read -r __fleet_pw\nprintf '%s\\n' \"$__fleet_pw\" | sudo -S -p '' -v 2>/dev/null\n\
-                 unset __fleet_pw\nsudo -H -n -u {} -- /bin/sh -c {}",
-                crate::remote::shell_quote(user),
-                crate::remote::shell_quote(&inner)
-            );
-            let mut input = Vec::with_capacity(password.len() + 1 + stdin.len());
-            input.extend_from_slice(password.as_bytes());
-            input.push(b'\n');
-            input.extend_from_slice(stdin);
+            let (wrapped, input) = crate::remote::sudo_with_password(user, password, &inner, stdin);
             return self
                 .remote
                 .exec(Exec {
@@ -255,6 +243,12 @@ pub fn short_name(name: &str) -> &str {
 pub fn find(name: &str) -> Option<&'static dyn Module> {
     let name = short_name(name);
     all().iter().copied().find(|m| m.name() == name)
+}
+
+/// Whether `name` (short or fully-qualified) is an action a task may name: a module of the
+/// registry or one of the [`EXECUTOR_ACTIONS`]. The one list of action names the parser uses.
+pub fn is_action(name: &str) -> bool {
+    find(name).is_some() || EXECUTOR_ACTIONS.contains(&short_name(name))
 }
 
 /// Every module fleet ships.

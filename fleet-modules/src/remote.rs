@@ -100,13 +100,40 @@ pub fn wrap_script(req: &Exec<'_>) -> String {
     }
     let body = format!("{prefix}{}", req.script);
     match req.become_user {
-        Some(user) => format!(
-            "sudo -H -n -u {} -- /bin/sh -c {}",
-            shell_quote(user),
-            shell_quote(&body)
-        ),
+        Some(user) => sudo(user, &body),
         None => body,
     }
+}
+
+/// The one `become` wrapper: `body` run by `/bin/sh` as `user` through non-interactive sudo
+/// (`-n`: fails instead of prompting), with the target user's `HOME`.
+pub fn sudo(user: &str, body: &str) -> String {
+    format!(
+        "sudo -H -n -u {} -- /bin/sh -c {}",
+        shell_quote(user),
+        shell_quote(body)
+    )
+}
+
+/// [`sudo`] when sudo needs a password: the script and the standard input to send. The password
+/// travels as the first line of stdin, never in the script text (which the bastion's command log
+/// shows): `sudo -S` validates it once, then `body` runs under [`sudo`] with the rest of `stdin`.
+pub fn sudo_with_password(
+    user: &str,
+    password: &str,
+    body: &str,
+    stdin: &[u8],
+) -> (String, Vec<u8>) {
+    let script = format!(
+        "IFS= read -r __fleet_pw\nprintf '%s\\n' \"$__fleet_pw\" | sudo -S -p '' -v 2>/dev/null\n\
+         unset __fleet_pw\n{}",
+        sudo(user, body)
+    );
+    let mut input = Vec::with_capacity(password.len() + 1 + stdin.len());
+    input.extend_from_slice(password.as_bytes());
+    input.push(b'\n');
+    input.extend_from_slice(stdin);
+    (script, input)
 }
 
 /// Runs scripts on this machine with `/bin/sh`: `delegate_to: localhost`, `connection: local`,

@@ -11,46 +11,6 @@ use super::kv;
 use super::source::Source;
 use fleet_modules as modules;
 
-/// Module names accepted while the module registry is being filled (the registry and
-/// [`modules::EXECUTOR_ACTIONS`] are consulted too).
-pub const KNOWN_MODULES: &[&str] = &[
-    "command",
-    "shell",
-    "raw",
-    "script",
-    "copy",
-    "template",
-    "file",
-    "lineinfile",
-    "blockinfile",
-    "replace",
-    "stat",
-    "fetch",
-    "slurp",
-    "get_url",
-    "apt",
-    "package",
-    "service",
-    "systemd",
-    "user",
-    "group",
-    "cron",
-    "wait_for",
-    "debug",
-    "set_fact",
-    "assert",
-    "fail",
-    "pause",
-    "ping",
-    "setup",
-    "meta",
-    "include_tasks",
-    "import_tasks",
-    "include_role",
-    "import_role",
-    "include_vars",
-];
-
 /// Actions whose free-form string is a command line: only their own options
 /// ([`kv::COMMAND_OPTIONS`]) are taken out of it.
 pub const FREEFORM_ACTIONS: &[&str] = &[
@@ -81,12 +41,10 @@ pub const RAW_PARAM_ACTIONS: &[&str] = &[
     "meta",
 ];
 
-/// Whether `name` (short or `ansible.builtin.`-qualified) is a module or executor action.
+/// Whether `name` (short or `ansible.builtin.`-qualified) is a module or executor action, as
+/// the module registry says.
 pub fn is_known_action(name: &str) -> bool {
-    let short = modules::short_name(name);
-    modules::find(short).is_some()
-        || modules::EXECUTOR_ACTIONS.contains(&short)
-        || KNOWN_MODULES.contains(&short)
+    modules::is_action(name)
 }
 
 /// How the task named its action.

@@ -54,15 +54,6 @@ pub fn string(src: &Source, node: &Marked, field: &str) -> Result<Option<String>
     })
 }
 
-/// Ansible's `boolean()`: the YAML booleans and the strings and numbers it accepts.
-fn parse_bool_text(text: &str) -> Option<bool> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "y" | "yes" | "on" | "1" | "true" | "t" | "1.0" => Some(true),
-        "n" | "no" | "off" | "0" | "false" | "f" | "0.0" => Some(false),
-        _ => None,
-    }
-}
-
 /// A boolean field: YAML booleans, the strings `yes`/`no`/`true`/`false`/`on`/`off`/`1`/`0`,
 /// the numbers 1 and 0, or a template kept for later. Null is unset.
 pub fn flag(src: &Source, node: &Marked, field: &str) -> Result<Option<Flag>, PlaybookError> {
@@ -74,7 +65,7 @@ pub fn flag(src: &Source, node: &Marked, field: &str) -> Result<Option<Flag>, Pl
         MarkedValue::Str(s) if is_template(s) => {
             return Ok(Some(Templatable::Template(s.clone())));
         }
-        MarkedValue::Str(s) => parse_bool_text(s),
+        MarkedValue::Str(s) => fleet_templates::boolean::parse_str(s),
         _ => None,
     };
     match value {

@@ -141,14 +141,8 @@ fn truthy(value: &Value, kwargs: Kwargs) -> Result<bool, Error> {
     let convert_bool: Option<bool> = kwargs.get("convert_bool")?;
     kwargs.assert_all_used()?;
     if convert_bool.unwrap_or(false) {
-        if let Some(s) = value.as_str() {
-            let lowered = s.to_lowercase();
-            if ["yes", "on", "1", "true", "y", "t"].contains(&lowered.as_str()) {
-                return Ok(true);
-            }
-            if ["no", "off", "0", "false", "n", "f"].contains(&lowered.as_str()) {
-                return Ok(false);
-            }
+        if let Some(b) = value.as_str().and_then(crate::boolean::parse_str) {
+            return Ok(b);
         }
     }
     Ok(value.is_true())

@@ -17,6 +17,7 @@
 //!
 //! Must not know: playbooks, modules, hosts or connections; it sees variables as JSON only.
 
+pub mod boolean;
 mod escape;
 mod filters;
 mod jinja_tests;

@@ -1,6 +1,7 @@
 //! Reading module arguments the way Ansible's argument spec coerces them: strings from numbers,
 //! booleans from `yes`/`no`/`1`/`0`, and file modes from ints, octal text or symbolic text.
 
+use fleet_templates::boolean;
 use serde_json::Value;
 
 use crate::Args;
@@ -23,16 +24,9 @@ pub fn flag(args: &Args, name: &str, default: bool) -> Result<bool, String> {
         None | Some(Value::Null) => return Ok(default),
         Some(v) => v,
     };
-    let text = match value {
-        Value::Bool(b) => return Ok(*b),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.to_ascii_lowercase(),
-        _ => String::new(),
-    };
-    match text.as_str() {
-        "yes" | "on" | "1" | "true" | "t" | "y" | "1.0" => Ok(true),
-        "no" | "off" | "0" | "false" | "f" | "n" | "0.0" | "" => Ok(false),
-        _ => Err(format!(
+    match boolean::from_json(value) {
+        Some(b) => Ok(b),
+        None => Err(format!(
             "argument '{name}' is of type {} and we were unable to convert to bool: The value {value} is not a valid boolean.",
             type_name(value)
         )),

@@ -37,17 +37,12 @@ pub fn opt_bool(args: &Args, key: &str) -> Result<Option<bool>, BadArg> {
     let Some(value) = args.get(key) else {
         return Ok(None);
     };
-    let text = match value {
-        Value::Null => return Ok(None),
-        Value::Bool(b) => return Ok(Some(*b)),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => s.to_lowercase(),
-        _ => String::new(),
-    };
-    match text.as_str() {
-        "yes" | "on" | "1" | "true" | "y" | "t" | "1.0" => Ok(Some(true)),
-        "no" | "off" | "0" | "false" | "n" | "f" | "0.0" => Ok(Some(false)),
-        _ => Err(BadArg(format!(
+    if value.is_null() {
+        return Ok(None);
+    }
+    match fleet_templates::boolean::from_json(value) {
+        Some(b) => Ok(Some(b)),
+        None => Err(BadArg(format!(
             "argument '{key}' is of type {} and we were unable to convert to bool: \
              The value '{}' is not a valid boolean.",
             type_name(value),

@@ -179,17 +179,12 @@ pub(crate) fn to_bool(value: &Value) -> Result<bool, Error> {
         ValueKind::Bool => value.is_true(),
         ValueKind::None => false,
         ValueKind::Number => f64::try_from(value.clone())
-            .map(|f| f == 1.0)
+            .ok()
+            .and_then(crate::boolean::from_f64)
             .unwrap_or(false),
-        ValueKind::String => matches!(
-            value
-                .as_str()
-                .unwrap_or_default()
-                .trim()
-                .to_lowercase()
-                .as_str(),
-            "yes" | "on" | "1" | "true" | "y" | "t" | "1.0"
-        ),
+        ValueKind::String => {
+            crate::boolean::parse_str(value.as_str().unwrap_or_default()).unwrap_or(false)
+        }
         ValueKind::Undefined => return Err(Error::from(minijinja::ErrorKind::UndefinedError)),
         _ => false,
     })

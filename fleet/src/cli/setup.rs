@@ -24,11 +24,15 @@ fn host_key_checking(common: &Common) -> Result<bool> {
         .host_key_checking
         .clone()
         .or_else(|| std::env::var("ANSIBLE_HOST_KEY_CHECKING").ok());
-    match text.as_deref().map(str::to_lowercase).as_deref() {
+    match text.as_deref() {
         None => Ok(true),
-        Some("true" | "yes" | "1" | "on") => Ok(true),
-        Some("false" | "no" | "0" | "off") => Ok(false),
-        Some(other) => bail!("--host-key-checking: expected true or false, got {other:?}"),
+        Some(text) => match fleet_templates::boolean::parse_str(text) {
+            Some(b) => Ok(b),
+            None => bail!(
+                "--host-key-checking: expected true or false, got {:?}",
+                text.to_lowercase()
+            ),
+        },
     }
 }
 
