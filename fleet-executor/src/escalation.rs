@@ -3,6 +3,7 @@
 use fleet_templates::boolean;
 use serde_json::Value;
 
+use super::error::ExecError;
 use fleet_playbook::{Keywords, Templatable};
 use fleet_templates::Templar;
 
@@ -11,11 +12,11 @@ pub fn become_user(
     templar: &Templar,
     kw: &Keywords,
     vars: &Value,
-) -> Result<Option<String>, String> {
+) -> Result<Option<String>, ExecError> {
     let var = |name: &str| vars.get(name).cloned();
     let become_ = match &kw.become_ {
         Some(Templatable::Literal(b)) => *b,
-        Some(Templatable::Template(t)) => templar.eval_bool(t, vars).map_err(|e| e.to_string())?,
+        Some(Templatable::Template(t)) => templar.eval_bool(t, vars)?,
         None => var("ansible_become")
             .as_ref()
             .and_then(boolean::from_json)
@@ -29,13 +30,11 @@ pub fn become_user(
         .and_then(Value::as_str))
     {
         if method != "sudo" {
-            return Err(format!(
-                "become_method {method} is not supported (only sudo)"
-            ));
+            return Err(ExecError::BecomeMethod(method.to_string()));
         }
     }
     let user = match &kw.become_user {
-        Some(u) => templar.render_str(u, vars).map_err(|e| e.to_string())?,
+        Some(u) => templar.render_str(u, vars)?,
         None => var("ansible_become_user")
             .and_then(|v| v.as_str().map(str::to_string))
             .unwrap_or_else(|| "root".into()),
@@ -48,14 +47,12 @@ pub fn environment(
     templar: &Templar,
     kw: &Keywords,
     vars: &Value,
-) -> Result<Vec<(String, String)>, String> {
+) -> Result<Vec<(String, String)>, ExecError> {
     let mut env: Vec<(String, String)> = Vec::new();
     for layer in &kw.environment {
-        let value = templar
-            .template_value(layer, vars)
-            .map_err(|e| e.to_string())?;
+        let value = templar.template_value(layer, vars)?;
         let Value::Object(map) = value else {
-            return Err("environment must be a dictionary".into());
+            return Err(ExecError::EnvironmentNotDict);
         };
         for (k, v) in map {
             let v = match v {

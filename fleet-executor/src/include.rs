@@ -67,7 +67,7 @@ pub(super) async fn run_include(
         }
     }
     for (i, e) in bad_loops {
-        fail_all(run, hosts, &[i], task, &e).await;
+        fail_all(run, hosts, &[i], task, &e.to_string()).await;
     }
     let base = task
         .position

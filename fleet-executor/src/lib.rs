@@ -19,6 +19,7 @@
 //! - [`vars`]: variable precedence; [`connect`]: how a host is reached; [`host`]: per-host state.
 
 pub mod connection;
+mod error;
 pub mod output;
 
 pub mod actions;
@@ -43,6 +44,7 @@ use tokio::sync::{Mutex, Semaphore};
 
 pub use connect::Connector;
 pub use context::{Run, RunOptions};
+pub use error::ExecError;
 pub use host::HostState;
 
 use crate::output::{Event, HostStats};
@@ -129,7 +131,7 @@ pub async fn run_playbook(
     inventory_path: &std::path::Path,
     limit: Option<&str>,
     extra_vars: Map<String, Value>,
-) -> Result<Summary, String> {
+) -> Result<Summary, ExecError> {
     let hosts = Hosts {
         states: host_states(inv).into_iter().map(Mutex::new).collect(),
         forks: Semaphore::new(run.options.forks.max(1)),
@@ -140,13 +142,7 @@ pub async fn run_playbook(
         .map(|(i, h)| (h.name.clone(), i))
         .collect();
     let limited: Option<Vec<String>> = match limit {
-        Some(l) => Some(
-            inv.select(l)
-                .map_err(|e| e.to_string())?
-                .iter()
-                .map(|h| h.name.clone())
-                .collect(),
-        ),
+        Some(l) => Some(inv.select(l)?.iter().map(|h| h.name.clone()).collect()),
         None => None,
     };
     let playbook_dir = playbook
@@ -166,7 +162,10 @@ pub async fn run_playbook(
         let pattern = run
             .templar
             .render_str(&play.hosts, &Value::Object(pattern_vars))
-            .map_err(|e| format!("{}: hosts: {e}", play.position))?;
+            .map_err(|error| ExecError::HostsPattern {
+                position: play.position.to_string(),
+                error,
+            })?;
         let selected = match inv.select(&pattern) {
             Ok(hs) => hs,
             Err(e) => {

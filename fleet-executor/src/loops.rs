@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 
 use super::context::Run;
+use super::error::ExecError;
 use fleet_playbook::LoopKind;
 
 /// The loop's items, templated, in the shape each `with_*` form gives.
@@ -12,20 +13,13 @@ pub fn loop_items(
     kind: LoopKind,
     raw: &Value,
     vars: &Value,
-) -> Result<Vec<Value>, String> {
-    let value = run
-        .templar
-        .template_value(raw, vars)
-        .map_err(|e| e.to_string())?;
-    let list = |v: Value| {
-        match v {
+) -> Result<Vec<Value>, ExecError> {
+    let value = run.templar.template_value(raw, vars)?;
+    let list = |v: Value| match v {
         Value::Array(a) => Ok(a),
         Value::Null => Ok(Vec::new()),
         Value::String(s) if kind != LoopKind::Loop => Ok(vec![Value::String(s)]),
-        other => Err(format!(
-            "Invalid data passed to 'loop', it requires a list, got this instead: {other}. Hint: If you passed a list/dict of just one element, try adding wantlist=True to your lookup invocation or use q/query instead of lookup."
-        )),
-    }
+        other => Err(ExecError::LoopNotList(other)),
     };
     match kind {
         LoopKind::Loop | LoopKind::List => list(value),
@@ -46,11 +40,9 @@ pub fn loop_items(
                 .into_iter()
                 .map(|(k, v)| json!({"key": k, "value": v}))
                 .collect()),
-            other => Err(format!("with_dict expects a dict, got {other}")),
+            other => Err(ExecError::LoopNotDict(other)),
         },
-        LoopKind::Sequence | LoopKind::Fileglob => {
-            Err(format!("{kind:?} loops are not supported yet"))
-        }
+        LoopKind::Sequence | LoopKind::Fileglob => Err(ExecError::UnsupportedLoop(kind)),
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde_json::{json, Map, Value};
 
 use super::context::{PlayCtx, Run, Scope};
+use super::error::ExecError;
 use super::handlers;
 use super::vars::PlayVars;
 use super::walk::{active_hosts, run_items, Flow, Hosts};
@@ -52,7 +53,7 @@ pub async fn run_play(run: &Run, play: &Play, hosts: &Hosts, input: PlayInput<'_
         magic,
     };
     if let Err(e) = load_vars_files(run, play, &mut play_vars) {
-        run.report(Event::Warning(e.clone()));
+        run.report(Event::Warning(e.to_string()));
         for &i in &input.host_ids {
             let mut h = hosts.states[i].lock().await;
             h.failed = true;
@@ -214,7 +215,7 @@ fn batches(play: &Play, ids: &[usize]) -> Vec<Vec<usize>> {
     out
 }
 
-fn load_vars_files(run: &Run, play: &Play, vars: &mut PlayVars) -> Result<(), String> {
+fn load_vars_files(run: &Run, play: &Play, vars: &mut PlayVars) -> Result<(), ExecError> {
     let mut scope = vars.vars.clone();
     scope.extend(vars.extra.as_ref().clone());
     scope.extend(vars.magic.clone());
@@ -226,10 +227,12 @@ fn load_vars_files(run: &Run, play: &Play, vars: &mut PlayVars) -> Result<(), St
         };
         let mut loaded = false;
         for candidate in &candidates {
-            let name = run
-                .templar
-                .render_str(candidate, &scope)
-                .map_err(|e| format!("vars_files {candidate}: {e}"))?;
+            let name = run.templar.render_str(candidate, &scope).map_err(|error| {
+                ExecError::VarsFileName {
+                    file: candidate.to_string(),
+                    error,
+                }
+            })?;
             let path = play.base_dir.join(&name);
             let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;
@@ -237,20 +240,19 @@ fn load_vars_files(run: &Run, play: &Play, vars: &mut PlayVars) -> Result<(), St
             match inventory::load_yaml11(&text, &path.to_string_lossy()) {
                 Ok(Value::Object(map)) => vars.vars_files.extend(map),
                 Ok(Value::Null) => {}
-                Ok(_) => return Err(format!("{}: vars file must hold a mapping", path.display())),
-                Err(e) => return Err(e.to_string()),
+                Ok(_) => return Err(ExecError::VarsFileNotMapping(path)),
+                Err(e) => return Err(e.into()),
             }
             loaded = true;
             break;
         }
         if !loaded {
-            return Err(format!(
-                "vars file {} was not found",
+            return Err(ExecError::VarsFileNotFound(
                 candidates
                     .iter()
                     .map(|s| s.as_str())
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
             ));
         }
     }

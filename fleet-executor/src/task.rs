@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 
 use super::actions;
 use super::context::{PlayCtx, Run, Scope};
+use super::error::ExecError;
 use super::escalation::{become_user, environment};
 use super::host::HostState;
 use super::loops::{item_label, loop_items};
@@ -210,7 +211,7 @@ async fn run_single(
             m.insert(reg.clone(), single.result.clone());
         }
         if let Err(e) = apply_overrides(run, task, &checked, &mut single) {
-            return error_result(e);
+            return error_result(e.to_string());
         }
         if task.until.is_empty() {
             return single;
@@ -257,7 +258,7 @@ fn apply_overrides(
     task: &Task,
     vars: &Value,
     single: &mut Single,
-) -> Result<(), String> {
+) -> Result<(), ExecError> {
     if matches!(single.status, Status::Skipped | Status::Unreachable) {
         return Ok(());
     }
@@ -266,22 +267,18 @@ fn apply_overrides(
     };
     if !task.changed_when.is_empty() {
         let changed = conditions(run, &task.changed_when, vars)
-            .map_err(|e| {
-                format!(
-                    "The conditional check '{}' failed. The error was: {e}",
-                    task.changed_when.join(" and ")
-                )
+            .map_err(|error| ExecError::Conditional {
+                conditions: task.changed_when.join(" and "),
+                error,
             })?
             .is_none();
         result.insert("changed".into(), Value::Bool(changed));
     }
     if !task.failed_when.is_empty() {
         let failed = conditions(run, &task.failed_when, vars)
-            .map_err(|e| {
-                format!(
-                    "The conditional check '{}' failed. The error was: {e}",
-                    task.failed_when.join(" and ")
-                )
+            .map_err(|error| ExecError::Conditional {
+                conditions: task.failed_when.join(" and "),
+                error,
             })?
             .is_none();
         result.insert("failed_when_result".into(), Value::Bool(failed));
@@ -343,11 +340,11 @@ async fn execute(
     let diff = flag(run, &kw.diff, vars, run.options.diff).unwrap_or(run.options.diff);
     let become_user = match become_user(&run.templar, kw, vars) {
         Ok(b) => b,
-        Err(e) => return error_result(e),
+        Err(e) => return error_result(e.to_string()),
     };
     let env = match environment(&run.templar, kw, vars) {
         Ok(env) => env,
-        Err(e) => return error_result(e),
+        Err(e) => return error_result(e.to_string()),
     };
     let search_dirs = scope.search_dirs(&pctx.play.base_dir);
     let host_name = host.name.clone();

@@ -20,8 +20,10 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
+pub use crate::error::{BadArg, ModuleError};
 use crate::remote::{CmdOutput, Exec, Remote, RemoteError};
 
+mod error;
 pub mod files;
 pub mod remote;
 pub mod system;
@@ -262,11 +264,11 @@ pub fn all() -> &'static [&'static dyn Module] {
 }
 
 /// Checks `args` against `spec`: unknown keys and missing required ones are errors naming them.
-pub fn check_args(module: &str, spec: &ArgSpec, args: &Args) -> Result<(), String> {
+pub fn check_args(module: &str, spec: &ArgSpec, args: &Args) -> Result<(), BadArg> {
     for key in args.keys() {
         if key == "_raw_params" {
             if !spec.free_form {
-                return Err(format!("{module} does not take a free-form argument"));
+                return Err(format!("{module} does not take a free-form argument").into());
             }
             continue;
         }
@@ -276,7 +278,8 @@ pub fn check_args(module: &str, spec: &ArgSpec, args: &Args) -> Result<(), Strin
             return Err(format!(
                 "unsupported parameter for {module}: {key} (accepted: {})",
                 accepted.join(", ")
-            ));
+            )
+            .into());
         }
     }
     for group in spec.required {
@@ -284,7 +287,8 @@ pub fn check_args(module: &str, spec: &ArgSpec, args: &Args) -> Result<(), Strin
             return Err(format!(
                 "missing required argument for {module}: {}",
                 group.join(" or ")
-            ));
+            )
+            .into());
         }
     }
     Ok(())

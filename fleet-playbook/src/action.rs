@@ -168,7 +168,7 @@ fn old_style(src: &Source, value: &Marked) -> Result<(String, Map<String, Value>
             ))
         }
     };
-    let words = kv::split_args(&module_string).map_err(|e| src.err(value, e))?;
+    let words = kv::split_args(&module_string).map_err(|e| src.err(value, e.to_string()))?;
     let Some(name) = words.first().map(|w| w.trim().to_string()) else {
         return Err(src.err(value, "no module/action detected in task."));
     };
@@ -187,7 +187,7 @@ fn old_style(src: &Source, value: &Marked) -> Result<(String, Map<String, Value>
         match nested {
             Value::Object(map) => rest.extend(map),
             Value::String(text) => {
-                rest.extend(kv::parse_kv(&text, false).map_err(|e| src.err(value, e))?)
+                rest.extend(kv::parse_kv(&text, false).map_err(|e| src.err(value, e.to_string()))?)
             }
             _ => {}
         }
@@ -203,7 +203,7 @@ fn parse_kv(
     text: &str,
     check_raw: bool,
 ) -> Result<Map<String, Value>, PlaybookError> {
-    kv::parse_kv(text, check_raw).map_err(|e| src.err(node, e))
+    kv::parse_kv(text, check_raw).map_err(|e| src.err(node, e.to_string()))
 }
 
 /// A mapping node as a JSON object (keys in document order).

@@ -16,10 +16,21 @@ pub const COMMAND_OPTIONS: &[&str] = &[
     "strip_empty_ends",
 ];
 
+/// Why an argument string could not be split, in Ansible's words.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KvError {
+    /// A continuation with nothing to continue.
+    #[error("unable to parse argument string")]
+    Unparsable,
+    /// An unclosed quote or Jinja2 block (the whole string).
+    #[error("failed at splitting arguments, either an unbalanced jinja2 block or quotes: {0}")]
+    Unbalanced(String),
+}
+
 /// Parses an argument string into a mapping. Words that are not `k=v` (and, when `check_raw`
 /// is set, `k=v` words whose key is not in [`COMMAND_OPTIONS`]) are joined back into
 /// `_raw_params`. Values are unquoted; keys are trimmed.
-pub fn parse_kv(text: &str, check_raw: bool) -> Result<Map<String, Value>, String> {
+pub fn parse_kv(text: &str, check_raw: bool) -> Result<Map<String, Value>, KvError> {
     let mut options = Map::new();
     let mut raw_params = Vec::new();
     for original in split_args(text)? {
@@ -54,7 +65,7 @@ pub fn parse_kv(text: &str, check_raw: bool) -> Result<Map<String, Value>, Strin
 
 /// Splits on spaces, keeping quoted strings and Jinja2 blocks whole (quotes stay in the words)
 /// and newlines at the end of the word before them. Unbalanced quotes or blocks are an error.
-pub fn split_args(text: &str) -> Result<Vec<String>, String> {
+pub fn split_args(text: &str) -> Result<Vec<String>, KvError> {
     let mut params: Vec<String> = Vec::new();
     let mut quote_char: Option<char> = None;
     let mut print_depth = 0usize;
@@ -85,9 +96,7 @@ pub fn split_args(text: &str) -> Result<Vec<String>, String> {
                 params.push(token.to_string());
                 appended = true;
             } else if in_jinja || inside_quotes || inside_quotes_before {
-                let last = params
-                    .last_mut()
-                    .ok_or_else(|| "unable to parse argument string".to_string())?;
+                let last = params.last_mut().ok_or(KvError::Unparsable)?;
                 if index == 0 && inside_quotes_before {
                     last.push_str(token);
                 } else if tokens.len() > 1 {
@@ -125,9 +134,7 @@ pub fn split_args(text: &str) -> Result<Vec<String>, String> {
         }
     }
     if print_depth > 0 || block_depth > 0 || comment_depth > 0 || quote_char.is_some() {
-        return Err(format!(
-            "failed at splitting arguments, either an unbalanced jinja2 block or quotes: {text}"
-        ));
+        return Err(KvError::Unbalanced(text.to_string()));
     }
     Ok(params)
 }

@@ -178,12 +178,7 @@ impl Parser<'_> {
         at: &Position,
         near: Option<&Path>,
     ) -> Result<Role, PlaybookError> {
-        let dir = self.find_role(&request.name, near).map_err(|searched| {
-            PlaybookError::invalid(
-                at.clone(),
-                format!("the role '{}' was not found in {searched}", request.name),
-            )
-        })?;
+        let dir = self.find_role(&request.name, near, at)?;
         self.enter(&dir, at)?;
         let role = self.load_role_dir(request, dir, at);
         self.leave();
@@ -217,8 +212,13 @@ impl Parser<'_> {
         })
     }
 
-    /// The role directory, or the directories searched (for the message).
-    fn find_role(&self, name: &str, near: Option<&Path>) -> Result<PathBuf, String> {
+    /// The role directory; not found, an error at `at` naming the directories searched.
+    fn find_role(
+        &self,
+        name: &str,
+        near: Option<&Path>,
+        at: &Position,
+    ) -> Result<PathBuf, PlaybookError> {
         let mut search: Vec<PathBuf> = Vec::new();
         if name.contains('/') || Path::new(name).is_absolute() {
             search.push(self.base_dir.clone());
@@ -241,7 +241,10 @@ impl Parser<'_> {
                 false => d.display().to_string(),
             })
             .collect();
-        Err(shown.join(":"))
+        Err(PlaybookError::invalid(
+            at.clone(),
+            format!("the role '{name}' was not found in {}", shown.join(":")),
+        ))
     }
 
     /// `tasks/` or `handlers/`: `from` (must exist) or `main` (may be absent).

@@ -317,7 +317,7 @@ impl Parser<'_> {
         } else if let Some(module) = modules::find(&task.action) {
             if !task.args.contains_key("_variable_params") {
                 modules::check_args(&task.action, &module.spec(), &task.args)
-                    .map_err(|e| src.err(node, e))?;
+                    .map_err(|e| src.err(node, e.to_string()))?;
             }
         }
         Ok(task)

@@ -4,7 +4,7 @@
 use fleet_templates::boolean;
 use serde_json::Value;
 
-use crate::Args;
+use crate::{Args, BadArg};
 
 /// The first present argument among `names` (a key and its aliases), as text. Numbers and
 /// booleans are turned into text as Ansible's `str` type does; `null` counts as absent.
@@ -19,7 +19,7 @@ pub fn text(args: &Args, names: &[&str]) -> Option<String> {
 }
 
 /// A boolean argument with Ansible's accepted spellings; `default` when absent.
-pub fn flag(args: &Args, name: &str, default: bool) -> Result<bool, String> {
+pub fn flag(args: &Args, name: &str, default: bool) -> Result<bool, BadArg> {
     let value = match args.get(name) {
         None | Some(Value::Null) => return Ok(default),
         Some(v) => v,
@@ -29,25 +29,28 @@ pub fn flag(args: &Args, name: &str, default: bool) -> Result<bool, String> {
         None => Err(format!(
             "argument '{name}' is of type {} and we were unable to convert to bool: The value {value} is not a valid boolean.",
             type_name(value)
-        )),
+        ).into()),
     }
 }
 
 /// An integer argument (`timeout: 10` or `timeout: "10"`); `default` when absent.
-pub fn int(args: &Args, name: &str, default: i64) -> Result<i64, String> {
+pub fn int(args: &Args, name: &str, default: i64) -> Result<i64, BadArg> {
     match args.get(name) {
         None | Some(Value::Null) => Ok(default),
         Some(Value::Number(n)) => n
             .as_i64()
             .or_else(|| n.as_f64().map(|f| f as i64))
-            .ok_or_else(|| format!("argument '{name}' is not an integer")),
+            .ok_or_else(|| BadArg(format!("argument '{name}' is not an integer"))),
         Some(Value::String(s)) => s.trim().parse().map_err(|_| {
-            format!("argument '{name}' is of type str and we were unable to convert to int: {s}")
+            BadArg(format!(
+                "argument '{name}' is of type str and we were unable to convert to int: {s}"
+            ))
         }),
         Some(other) => Err(format!(
             "argument '{name}' is of type {} and we were unable to convert to int",
             type_name(other)
-        )),
+        )
+        .into()),
     }
 }
 
@@ -83,20 +86,24 @@ impl Mode {
 
 /// Parses `mode` the way Ansible does: an int is the mode itself (YAML `0644` arrives as 420),
 /// digits-only text is octal, anything else must be a valid symbolic mode.
-pub fn mode(args: &Args, name: &str) -> Result<Option<Mode>, String> {
+pub fn mode(args: &Args, name: &str) -> Result<Option<Mode>, BadArg> {
     match args.get(name) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Number(n)) => match n.as_u64() {
             Some(bits) if bits <= 0o7777 => Ok(Some(Mode::Octal(bits as u32))),
-            _ => Err(format!("mode must be in octal or symbolic form: {n}")),
+            _ => Err(format!("mode must be in octal or symbolic form: {n}").into()),
         },
         Some(Value::String(s)) => parse_mode_text(s).map(Some),
-        Some(other) => Err(format!("mode must be in octal or symbolic form: {other}")),
+        Some(other) => Err(format!("mode must be in octal or symbolic form: {other}").into()),
     }
 }
 
-fn parse_mode_text(s: &str) -> Result<Mode, String> {
-    let invalid = || format!("mode must be in octal or symbolic form (invalid mode: {s})");
+fn parse_mode_text(s: &str) -> Result<Mode, BadArg> {
+    let invalid = || {
+        BadArg(format!(
+            "mode must be in octal or symbolic form (invalid mode: {s})"
+        ))
+    };
     if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) {
         let bits = u32::from_str_radix(s, 8).map_err(|_| invalid())?;
         return if bits <= 0o7777 {
@@ -126,7 +133,7 @@ pub struct FileAttrs {
 
 impl FileAttrs {
     /// Reads `mode`, `owner` and `group`.
-    pub fn from_args(args: &Args) -> Result<Self, String> {
+    pub fn from_args(args: &Args) -> Result<Self, BadArg> {
         Ok(FileAttrs {
             mode: mode(args, "mode")?,
             owner: text(args, &["owner"]).filter(|s| !s.is_empty()),
@@ -136,7 +143,7 @@ impl FileAttrs {
 
     /// Like [`FileAttrs::from_args`], with `mode: preserve` taking the mode of the controller's
     /// `source` file (as `copy` and `template` do).
-    pub fn preserving(args: &Args, source: Option<&std::path::Path>) -> Result<Self, String> {
+    pub fn preserving(args: &Args, source: Option<&std::path::Path>) -> Result<Self, BadArg> {
         if text(args, &["mode"]).as_deref() != Some("preserve") {
             return Self::from_args(args);
         }

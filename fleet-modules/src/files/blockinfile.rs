@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use super::args::{self, FileAttrs};
 use super::text_edit::{self, compile, split_lines, strip_eol, Edit};
 use crate::remote::RemoteError;
-use crate::{ArgSpec, Args, Module, ModuleCtx, ModuleResult};
+use crate::{ArgSpec, Args, BadArg, Module, ModuleCtx, ModuleResult};
 
 /// The `blockinfile` module.
 pub struct BlockInFile;
@@ -56,11 +56,11 @@ impl Module for BlockInFile {
         let parsed = parse(args);
         let (path, spec, attrs, create, backup) = match parsed {
             Ok(parsed) => parsed,
-            Err(msg) => return Ok(ModuleResult::fail(msg)),
+            Err(e) => return Ok(e.into()),
         };
         let current = match text_edit::read(ctx, &path, &attrs).await? {
             Ok(current) => current,
-            Err(msg) => return Ok(ModuleResult::fail(msg)),
+            Err(e) => return Ok(e.into()),
         };
         if current.is_dir {
             return Ok(ModuleResult::fail(format!("Path {path} is a directory !")).with("rc", 256));
@@ -77,7 +77,7 @@ impl Module for BlockInFile {
         }
         let result = match update(&spec, current.content.as_deref()) {
             Ok(result) => result,
-            Err(msg) => return Ok(ModuleResult::fail(msg)),
+            Err(e) => return Ok(e.into()),
         };
         let original = current.content.clone();
         let msg = if original.as_deref() == Some(result.as_slice()) {
@@ -100,7 +100,7 @@ impl Module for BlockInFile {
         };
         let applied = match text_edit::apply(ctx, edit).await? {
             Ok(applied) => applied,
-            Err(msg) => return Ok(ModuleResult::fail(msg)),
+            Err(e) => return Ok(e.into()),
         };
         let mut out = ModuleResult {
             changed: applied.changed,
@@ -131,12 +131,10 @@ struct BlockSpec {
 
 type Parsed = (String, BlockSpec, FileAttrs, bool, bool);
 
-fn parse(args: &Args) -> Result<Parsed, String> {
+fn parse(args: &Args) -> Result<Parsed, BadArg> {
     let state = args::text(args, &["state"]).unwrap_or_else(|| "present".into());
     if state != "present" && state != "absent" {
-        return Err(format!(
-            "value of state must be one of: absent, present, got: {state}"
-        ));
+        return Err(format!("value of state must be one of: absent, present, got: {state}").into());
     }
     let insertafter = args::text(args, &["insertafter"]);
     let insertbefore = args::text(args, &["insertbefore"]);
@@ -166,7 +164,7 @@ fn parse(args: &Args) -> Result<Parsed, String> {
 }
 
 /// Ansible's block placement: replace the old block between markers, or insert at the anchor.
-fn update(spec: &BlockSpec, original: Option<&[u8]>) -> Result<Vec<u8>, String> {
+fn update(spec: &BlockSpec, original: Option<&[u8]>) -> Result<Vec<u8>, BadArg> {
     let mut lines = split_lines(original.unwrap_or_default());
     let with_eol = |m: &[u8]| [m, b"\n"].concat();
     let block_lines: Vec<Vec<u8>> = if spec.present && !spec.block.is_empty() {

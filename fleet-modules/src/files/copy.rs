@@ -10,7 +10,7 @@ use super::args::{self, FileAttrs, IGNORED_FILE_PARAMS};
 use super::put::{put, Outcome, PutOptions, Source, Upload};
 use super::remote_file::{base_name, diff_text, sha1_hex};
 use crate::remote::RemoteError;
-use crate::{ArgSpec, Args, Diff, Module, ModuleCtx, ModuleResult};
+use crate::{ArgSpec, Args, BadArg, Diff, Module, ModuleCtx, ModuleError, ModuleResult};
 
 /// The `copy` module.
 pub struct Copy;
@@ -58,7 +58,7 @@ impl Module for Copy {
     async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
         match plan(args, ctx) {
             Ok(plan) => execute(plan, ctx).await,
-            Err(msg) => Ok(ModuleResult::fail(msg)),
+            Err(e) => Ok(e.into()),
         }
     }
 }
@@ -72,10 +72,10 @@ struct Plan {
     single: bool,
 }
 
-fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, String> {
+fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, ModuleError> {
     let dest = args::text(args, &["dest"]).unwrap_or_default();
     if dest.is_empty() {
-        return Err("dest is required".into());
+        return Err(BadArg::from("dest is required").into());
     }
     let src = args::text(args, &["src"]);
     let mut opts = PutOptions {
@@ -103,11 +103,13 @@ fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, String> {
     let mut uploads = Vec::new();
     let mut single = true;
     match (content, src) {
-        (Some(_), Some(_)) => return Err("src and content are mutually exclusive".into()),
-        (None, None) => return Err("src (or content) is required".into()),
+        (Some(_), Some(_)) => {
+            return Err(BadArg::from("src and content are mutually exclusive").into())
+        }
+        (None, None) => return Err(BadArg::from("src (or content) is required").into()),
         (Some(bytes), None) => {
             if dest_is_dir {
-                return Err("can not use content with a dir as dest".into());
+                return Err(BadArg::from("can not use content with a dir as dest").into());
             }
             check_expected(args, &bytes)?;
             uploads.push(Upload {
@@ -128,9 +130,9 @@ fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, String> {
         }
         (None, Some(src)) => {
             let local = ctx.find_local("files", &src).ok_or_else(|| {
-                format!(
+                ModuleError::Local(format!(
                     "Could not find or access '{src}' on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option"
-                )
+                ))
             })?;
             if local.is_dir() {
                 single = false;
@@ -143,8 +145,9 @@ fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, String> {
                 walk(&local, Path::new(""), &root, &mut dirs, &mut uploads)?;
                 opts.dirs = dirs;
             } else {
-                let bytes = std::fs::read(&local)
-                    .map_err(|e| format!("Could not find or access '{src}': {e}"))?;
+                let bytes = std::fs::read(&local).map_err(|e| {
+                    ModuleError::Local(format!("Could not find or access '{src}': {e}"))
+                })?;
                 opts.attrs = FileAttrs::preserving(args, Some(&local))?;
                 check_expected(args, &bytes)?;
                 if dest_is_dir {
@@ -168,11 +171,11 @@ fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, String> {
     })
 }
 
-fn check_expected(args: &Args, bytes: &[u8]) -> Result<(), String> {
+fn check_expected(args: &Args, bytes: &[u8]) -> Result<(), ModuleError> {
     match args::text(args, &["checksum"]) {
-        Some(want) if want != sha1_hex(bytes) => {
-            Err("Copied file does not match the expected checksum. Transfer failed.".into())
-        }
+        Some(want) if want != sha1_hex(bytes) => Err(ModuleError::Host(
+            "Copied file does not match the expected checksum. Transfer failed.".into(),
+        )),
         _ => Ok(()),
     }
 }
@@ -184,9 +187,9 @@ fn walk(
     root: &str,
     dirs: &mut Vec<String>,
     uploads: &mut Vec<Upload>,
-) -> Result<(), String> {
+) -> Result<(), ModuleError> {
     let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| format!("Could not read {}: {e}", dir.display()))?
+        .map_err(|e| ModuleError::Local(format!("Could not read {}: {e}", dir.display())))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     entries.sort();
@@ -198,8 +201,9 @@ fn walk(
             dirs.push(remote.clone());
             walk(&path, &rel, root, dirs, uploads)?;
         } else {
-            let bytes = std::fs::read(&path)
-                .map_err(|e| format!("Could not read {}: {e}", path.display()))?;
+            let bytes = std::fs::read(&path).map_err(|e| {
+                ModuleError::Local(format!("Could not read {}: {e}", path.display()))
+            })?;
             uploads.push(Upload {
                 dest: remote,
                 into_dir_as: None,
@@ -213,7 +217,7 @@ fn walk(
 async fn execute(plan: Plan, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
     let outcome = match put(ctx, &plan.uploads, &plan.opts).await? {
         Ok(outcome) => outcome,
-        Err(msg) => return Ok(ModuleResult::fail(msg)),
+        Err(e) => return Ok(e.into()),
     };
     let after_label = plan
         .src_label

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use super::args;
 use super::remote_file::{find, parse_report, sha1_hex};
 use crate::remote::{shell_quote, RemoteError};
-use crate::{ArgSpec, Args, Module, ModuleCtx, ModuleResult};
+use crate::{ArgSpec, Args, BadArg, Module, ModuleCtx, ModuleResult};
 
 /// The `fetch` module.
 pub struct Fetch;
@@ -59,7 +59,7 @@ impl Module for Fetch {
         let src = args::text(args, &["src"]).unwrap_or_default();
         let dest_arg = args::text(args, &["dest"]).unwrap_or_default();
         let flags = (|| {
-            Ok::<_, String>((
+            Ok::<_, BadArg>((
                 args::flag(args, "flat", false)?,
                 args::flag(args, "fail_on_missing", true)?,
                 args::flag(args, "validate_checksum", true)?,
@@ -67,7 +67,7 @@ impl Module for Fetch {
         })();
         let (flat, fail_on_missing, validate) = match flags {
             Ok(flags) => flags,
-            Err(msg) => return Ok(ModuleResult::fail(msg)),
+            Err(e) => return Ok(e.into()),
         };
         let dest = local_dest(
             &src,

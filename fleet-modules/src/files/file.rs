@@ -7,7 +7,7 @@ use serde_json::json;
 use super::args::{self, FileAttrs};
 use super::remote_file::{attr_vars, failure, find, last_stat, parse_report, PRELUDE};
 use crate::remote::{shell_quote, RemoteError};
-use crate::{ArgSpec, Args, Diff, Module, ModuleCtx, ModuleResult};
+use crate::{ArgSpec, Args, BadArg, Diff, Module, ModuleCtx, ModuleResult};
 
 /// The `file` module.
 pub struct File;
@@ -170,7 +170,7 @@ impl Module for File {
     async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
         let script = match build(args, ctx.check_mode) {
             Ok(script) => script,
-            Err(msg) => return Ok(ModuleResult::fail(msg)),
+            Err(e) => return Ok(e.into()),
         };
         let path = args::text(args, &["path", "dest", "name"]).unwrap_or_default();
         let out = ctx.sh(&script).await?;
@@ -226,7 +226,7 @@ impl Module for File {
     }
 }
 
-fn build(args: &Args, check: bool) -> Result<String, String> {
+fn build(args: &Args, check: bool) -> Result<String, BadArg> {
     let path = args::text(args, &["path", "dest", "name"]).unwrap_or_default();
     if path.is_empty() {
         return Err("missing required arguments: path".into());
@@ -236,7 +236,8 @@ fn build(args: &Args, check: bool) -> Result<String, String> {
         return Err(format!(
             "value of state must be one of: {}, got: {state}",
             STATES.join(", ")
-        ));
+        )
+        .into());
     }
     let src = args::text(args, &["src"]).unwrap_or_default();
     if !src.is_empty() && !state.is_empty() && state != "link" && state != "hard" {
@@ -247,13 +248,13 @@ fn build(args: &Args, check: bool) -> Result<String, String> {
         return Err("recurse option requires state to be 'directory'".into());
     }
     let touch_default = if state == "touch" { "now" } else { "preserve" };
-    let time = |name: &str, format_name: &str| -> Result<String, String> {
+    let time = |name: &str, format_name: &str| -> Result<String, BadArg> {
         let value = args::text(args, &[name]).unwrap_or_else(|| touch_default.into());
         let format = args::text(args, &[format_name]).unwrap_or_else(|| "%Y%m%d%H%M".into());
         match value.as_str() {
             "now" | "preserve" => Ok(value),
             _ if format == "%Y%m%d%H%M" || format == "%Y%m%d%H%M.%S" => Ok(value),
-            _ => Err(format!("{format_name} {format} is not supported by fleet")),
+            _ => Err(format!("{format_name} {format} is not supported by fleet").into()),
         }
     };
     let vars = format!(

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use super::args::{self, FileAttrs};
 use super::remote_file::{attr_vars, failure, find, last_stat, parse_report, PRELUDE};
 use crate::remote::{shell_quote, RemoteError};
-use crate::{ArgSpec, Args, Module, ModuleCtx, ModuleResult};
+use crate::{ArgSpec, Args, BadArg, Module, ModuleCtx, ModuleResult};
 
 /// The `get_url` module.
 pub struct GetUrl;
@@ -110,7 +110,7 @@ impl Module for GetUrl {
         let url = args::text(args, &["url"]).unwrap_or_default();
         let script = match build(args, &url, ctx.check_mode) {
             Ok(script) => script,
-            Err(msg) => return Ok(ModuleResult::fail(msg)),
+            Err(e) => return Ok(e.into()),
         };
         let started = std::time::Instant::now();
         let out = ctx.sh(&script).await?;
@@ -175,7 +175,7 @@ impl Module for GetUrl {
     }
 }
 
-fn build(args: &Args, url: &str, check: bool) -> Result<String, String> {
+fn build(args: &Args, url: &str, check: bool) -> Result<String, BadArg> {
     let (alg, sum) = match args::text(args, &["checksum"]).filter(|s| !s.is_empty()) {
         None => (String::new(), String::new()),
         Some(spec) => {
@@ -183,7 +183,7 @@ fn build(args: &Args, url: &str, check: bool) -> Result<String, String> {
                 "The checksum parameter has to be in format <algorithm>:<checksum>".to_string()
             })?;
             if !ALGORITHMS.contains(&alg) {
-                return Err(format!("Unsupported hash algorithm: {alg}"));
+                return Err(format!("Unsupported hash algorithm: {alg}").into());
             }
             if value.contains("://") {
                 return Err("checksum given as a URL is not supported by fleet".into());

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use super::args::{self, FileAttrs};
 use super::text_edit::{self, compile, python_template, split_lines, strip_eol, Edit};
 use crate::remote::RemoteError;
-use crate::{ArgSpec, Args, Module, ModuleCtx, ModuleResult};
+use crate::{ArgSpec, Args, BadArg, Module, ModuleCtx, ModuleResult};
 
 /// The `lineinfile` module.
 pub struct LineInFile;
@@ -71,11 +71,11 @@ impl Module for LineInFile {
     async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
         let (opts, attrs, backup) = match parse(args) {
             Ok(parsed) => parsed,
-            Err(msg) => return Ok(ModuleResult::fail(msg)),
+            Err(e) => return Ok(e.into()),
         };
         let current = match text_edit::read(ctx, &opts.path, &attrs).await? {
             Ok(current) => current,
-            Err(msg) => return Ok(ModuleResult::fail(msg)),
+            Err(e) => return Ok(e.into()),
         };
         if current.is_dir {
             return Ok(
@@ -96,7 +96,7 @@ impl Module for LineInFile {
                 let lines = split_lines(content.as_deref().unwrap_or_default());
                 match present(&opts, lines) {
                     Ok((lines, msg)) => (lines, msg, None),
-                    Err(msg) => return Ok(ModuleResult::fail(msg)),
+                    Err(e) => return Ok(e.into()),
                 }
             }
             (Some(content), false) => match absent(&opts, split_lines(content)) {
@@ -108,7 +108,7 @@ impl Module for LineInFile {
                     };
                     (lines, msg, Some(found))
                 }
-                Err(msg) => return Ok(ModuleResult::fail(msg)),
+                Err(e) => return Ok(e.into()),
             },
         };
         let before = current.content.clone().unwrap_or_default();
@@ -125,7 +125,7 @@ impl Module for LineInFile {
         };
         let applied = match text_edit::apply(ctx, edit).await? {
             Ok(applied) => applied,
-            Err(msg) => return Ok(ModuleResult::fail(msg)),
+            Err(e) => return Ok(e.into()),
         };
         let mut result = ModuleResult {
             changed: applied.changed,
@@ -145,12 +145,10 @@ impl Module for LineInFile {
     }
 }
 
-fn parse(args: &Args) -> Result<(Opts, FileAttrs, bool), String> {
+fn parse(args: &Args) -> Result<(Opts, FileAttrs, bool), BadArg> {
     let state = args::text(args, &["state"]).unwrap_or_else(|| "present".into());
     if state != "present" && state != "absent" {
-        return Err(format!(
-            "value of state must be one of: absent, present, got: {state}"
-        ));
+        return Err(format!("value of state must be one of: absent, present, got: {state}").into());
     }
     let opts = Opts {
         path: args::text(args, &["path", "dest", "destfile", "name"]).unwrap_or_default(),
@@ -191,7 +189,7 @@ fn parse(args: &Args) -> Result<(Opts, FileAttrs, bool), String> {
 }
 
 /// Ansible's `present()`: returns the new lines and the message (empty when unchanged).
-fn present(o: &Opts, mut lines: Vec<Vec<u8>>) -> Result<(Vec<Vec<u8>>, String), String> {
+fn present(o: &Opts, mut lines: Vec<Vec<u8>>) -> Result<(Vec<Vec<u8>>, String), BadArg> {
     let line = o.line.clone().unwrap_or_default().into_bytes();
     let regexp = o.regexp.as_deref().map(|r| compile(r, false)).transpose()?;
     let after = o
@@ -306,7 +304,7 @@ fn present(o: &Opts, mut lines: Vec<Vec<u8>>) -> Result<(Vec<Vec<u8>>, String), 
 }
 
 /// Ansible's `absent()`: returns the kept lines and how many were removed.
-fn absent(o: &Opts, lines: Vec<Vec<u8>>) -> Result<(Vec<Vec<u8>>, usize), String> {
+fn absent(o: &Opts, lines: Vec<Vec<u8>>) -> Result<(Vec<Vec<u8>>, usize), BadArg> {
     let regexp = o.regexp.as_deref().map(|r| compile(r, false)).transpose()?;
     let line = o.line.clone().unwrap_or_default().into_bytes();
     let before = lines.len();

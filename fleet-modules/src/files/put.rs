@@ -10,7 +10,7 @@
 use super::args::{FileAttrs, Mode};
 use super::remote_file::{self, attr_vars, parse_report, Record, StatLine, PRELUDE};
 use crate::remote::{shell_quote, RemoteError};
-use crate::ModuleCtx;
+use crate::{ModuleCtx, ModuleError};
 
 /// Contents up to this size go with the first script, bigger ones only when needed.
 const INLINE_LIMIT: usize = 64 * 1024;
@@ -133,11 +133,11 @@ pub async fn put(
     ctx: &mut ModuleCtx<'_>,
     uploads: &[Upload],
     opts: &PutOptions,
-) -> Result<Result<Outcome, String>, RemoteError> {
+) -> Result<Result<Outcome, ModuleError>, RemoteError> {
     let all: Vec<(usize, &Upload)> = uploads.iter().enumerate().collect();
     let records = run_round(ctx, &all, opts, true).await?;
     if let Some(msg) = remote_file::failure(&records) {
-        return Ok(Err(msg));
+        return Ok(Err(ModuleError::Host(msg)));
     }
     let mut outcome = Outcome {
         files: vec![FileOutcome::default(); uploads.len()],
@@ -150,7 +150,7 @@ pub async fn put(
     if !again.is_empty() {
         let records = run_round(ctx, &again, opts, false).await?;
         if let Some(msg) = remote_file::failure(&records) {
-            return Ok(Err(msg));
+            return Ok(Err(ModuleError::Host(msg)));
         }
         absorb(&records, &mut outcome);
     }

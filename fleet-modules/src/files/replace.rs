@@ -6,7 +6,7 @@ use async_trait::async_trait;
 use super::args::{self, FileAttrs};
 use super::text_edit::{self, compile, python_template, Edit};
 use crate::remote::RemoteError;
-use crate::{ArgSpec, Args, Module, ModuleCtx, ModuleResult};
+use crate::{ArgSpec, Args, BadArg, Module, ModuleCtx, ModuleResult};
 
 /// The `replace` module.
 pub struct Replace;
@@ -53,11 +53,11 @@ impl Module for Replace {
             .and_then(|a| Ok((a, args::flag(args, "backup", false)?)))
         {
             Ok(parsed) => parsed,
-            Err(msg) => return Ok(ModuleResult::fail(msg)),
+            Err(e) => return Ok(e.into()),
         };
         let current = match text_edit::read(ctx, &path, &attrs).await? {
             Ok(current) => current,
-            Err(msg) => return Ok(ModuleResult::fail(msg)),
+            Err(e) => return Ok(e.into()),
         };
         if current.is_dir {
             return Ok(ModuleResult::fail(format!("Path {path} is a directory !")).with("rc", 256));
@@ -75,7 +75,7 @@ impl Module for Replace {
                     ),
                 ))
             }
-            Err(msg) => return Ok(ModuleResult::fail(msg)),
+            Err(e) => return Ok(e.into()),
         };
         let changed = count > 0 && new != contents;
         let edit = Edit {
@@ -93,7 +93,7 @@ impl Module for Replace {
         };
         let applied = match text_edit::apply(ctx, edit).await? {
             Ok(applied) => applied,
-            Err(msg) => return Ok(ModuleResult::fail(msg)),
+            Err(e) => return Ok(e.into()),
         };
         let mut result = ModuleResult {
             changed: applied.changed,
@@ -121,7 +121,7 @@ enum Substituted {
     NoSection(String),
 }
 
-fn substitute(args: &Args, contents: &[u8]) -> Result<Substituted, String> {
+fn substitute(args: &Args, contents: &[u8]) -> Result<Substituted, BadArg> {
     let regexp = args::text(args, &["regexp"]).unwrap_or_default();
     let replacement = python_template(&args::text(args, &["replace"]).unwrap_or_default());
     let after = args::text(args, &["after"]).filter(|s| !s.is_empty());

@@ -7,7 +7,7 @@ use serde_json::{json, Map, Value};
 use super::args;
 use super::remote_file::{find, parse_report};
 use crate::remote::{shell_quote, RemoteError};
-use crate::{ArgSpec, Args, Module, ModuleCtx, ModuleResult};
+use crate::{ArgSpec, Args, BadArg, Module, ModuleCtx, ModuleResult};
 
 /// The `stat` module.
 pub struct Stat;
@@ -63,14 +63,15 @@ impl Module for Stat {
 
     async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
         let path = args::text(args, &["path", "dest", "name"]).unwrap_or_default();
-        let options = (|| -> Result<(bool, String, bool), String> {
+        let options = (|| -> Result<(bool, String, bool), BadArg> {
             let algorithm = args::text(args, &["checksum_algorithm", "checksum", "checksum_algo"])
                 .unwrap_or_else(|| "sha1".into());
             if !ALGORITHMS.contains(&algorithm.as_str()) {
                 return Err(format!(
                     "value of checksum_algorithm must be one of: {}, got: {algorithm}",
                     ALGORITHMS.join(", ")
-                ));
+                )
+                .into());
             }
             let get_checksum = args::flag(args, "get_checksum", true)?;
             let mime = ["get_mime", "mime", "mime_type", "mime-type"]
@@ -89,7 +90,7 @@ impl Module for Stat {
         })();
         let (follow, algorithm, mime) = match options {
             Ok(options) => options,
-            Err(msg) => return Ok(ModuleResult::fail(msg)),
+            Err(e) => return Ok(e.into()),
         };
         let script = format!(
             "P={}\nFOLLOW={}\nALG={}\nMIME={}\n{SCRIPT}",

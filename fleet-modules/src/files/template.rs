@@ -9,7 +9,7 @@ use super::copy::single_result;
 use super::put::{put, PutOptions, Source, Upload};
 use super::remote_file::{base_name, diff_text};
 use crate::remote::RemoteError;
-use crate::{ArgSpec, Args, Diff, Module, ModuleCtx, ModuleResult};
+use crate::{ArgSpec, Args, Diff, Module, ModuleCtx, ModuleError, ModuleResult};
 use fleet_templates::Templar;
 
 /// The `template` module.
@@ -52,11 +52,11 @@ impl Module for Template {
     async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
         let (upload, opts, src) = match prepare(args, ctx) {
             Ok(prepared) => prepared,
-            Err(msg) => return Ok(ModuleResult::fail(msg)),
+            Err(e) => return Ok(e.into()),
         };
         let outcome = match put(ctx, std::slice::from_ref(&upload), &opts).await? {
             Ok(outcome) => outcome,
-            Err(msg) => return Ok(ModuleResult::fail(msg)),
+            Err(e) => return Ok(e.into()),
         };
         let Source::Bytes(rendered) = &upload.source else {
             unreachable!("templates are rendered on the controller")
@@ -79,15 +79,15 @@ impl Module for Template {
     }
 }
 
-fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, String), String> {
+fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, String), ModuleError> {
     let src = args::text(args, &["src"]).unwrap_or_default();
     let dest = args::text(args, &["dest"]).unwrap_or_default();
     let path = ctx
         .find_local("templates", &src)
         .filter(|p| p.is_file())
-        .ok_or_else(|| format!("Could not find or access '{src}'"))?;
+        .ok_or_else(|| ModuleError::Local(format!("Could not find or access '{src}'")))?;
     let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("Could not find or access '{src}': {e}"))?;
+        .map_err(|e| ModuleError::Local(format!("Could not find or access '{src}': {e}")))?;
     let mut vars = ctx.vars.clone();
     if let Value::Object(map) = &mut vars {
         let full = path.to_string_lossy().into_owned();
@@ -102,9 +102,11 @@ fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, Stri
         map.entry("ansible_managed")
             .or_insert_with(|| "Ansible managed".into());
     }
-    let mut rendered = Templar::new()
-        .render_str(&text, &vars)
-        .map_err(|e| format!("AnsibleError: template error while templating string: {e}"))?;
+    let mut rendered = Templar::new().render_str(&text, &vars).map_err(|e| {
+        ModuleError::Local(format!(
+            "AnsibleError: template error while templating string: {e}"
+        ))
+    })?;
     if keeps_final_newline(&text) && !rendered.ends_with('\n') {
         rendered.push('\n');
     }

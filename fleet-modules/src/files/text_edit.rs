@@ -7,7 +7,7 @@
 use super::args::FileAttrs;
 use super::remote_file::{attr_vars, failure, find, parse_report, PRELUDE};
 use crate::remote::{shell_quote, RemoteError};
-use crate::{Diff, ModuleCtx};
+use crate::{BadArg, Diff, ModuleCtx, ModuleError};
 
 /// A file as the read script found it.
 #[derive(Debug, Clone, Default)]
@@ -27,7 +27,7 @@ pub async fn read(
     ctx: &mut ModuleCtx<'_>,
     path: &str,
     attrs: &FileAttrs,
-) -> Result<Result<Current, String>, RemoteError> {
+) -> Result<Result<Current, ModuleError>, RemoteError> {
     let script = format!(
         "{PRELUDE}{}P={}\n{}",
         attr_vars(attrs, true),
@@ -43,13 +43,13 @@ fleet_attrs "$P" && echo "attrs $attrs_changed"
     let out = ctx.sh(&script).await?;
     let records = parse_report(&out.stdout);
     if let Some(msg) = failure(&records) {
-        return Ok(Err(msg));
+        return Ok(Err(ModuleError::Host(msg)));
     }
     if out.rc != 0 {
-        return Ok(Err(format!(
+        return Ok(Err(ModuleError::Host(format!(
             "could not read {path}: {}",
             out.stderr_text().trim()
-        )));
+        ))));
     }
     Ok(Ok(Current {
         content: find(&records, "content").map(|r| r.blob.clone().unwrap_or_default()),
@@ -93,9 +93,11 @@ pub struct Applied {
 pub async fn apply(
     ctx: &mut ModuleCtx<'_>,
     edit: Edit<'_>,
-) -> Result<Result<Applied, String>, RemoteError> {
+) -> Result<Result<Applied, ModuleError>, RemoteError> {
     if let Some(validate) = edit.validate.as_deref().filter(|v| !v.contains("%s")) {
-        return Ok(Err(format!("validate must contain %s: {validate}")));
+        return Ok(Err(
+            BadArg(format!("validate must contain %s: {validate}")).into()
+        ));
     }
     let exists = edit.current.content.is_some();
     let mut applied = Applied {
@@ -130,14 +132,14 @@ echo "attrs $attrs_changed"
             .await?;
         let records = parse_report(&out.stdout);
         if let Some(msg) = failure(&records) {
-            return Ok(Err(msg));
+            return Ok(Err(ModuleError::Host(msg)));
         }
         let Some(attrs) = find(&records, "attrs") else {
-            return Ok(Err(format!(
+            return Ok(Err(ModuleError::Host(format!(
                 "could not write {}: {}",
                 edit.path,
                 out.stderr_text().trim()
-            )));
+            ))));
         };
         attrs_changed = attrs.rest == "1";
         applied.backup = find(&records, "backup").map(|r| r.rest.clone());
@@ -185,11 +187,11 @@ pub fn strip_eol(line: &[u8]) -> &[u8] {
 }
 
 /// Compiles a Python-syntax regular expression (the subset the `regex` crate shares with it).
-pub fn compile(pattern: &str, multiline: bool) -> Result<regex::bytes::Regex, String> {
+pub fn compile(pattern: &str, multiline: bool) -> Result<regex::bytes::Regex, BadArg> {
     regex::bytes::RegexBuilder::new(pattern)
         .multi_line(multiline)
         .build()
-        .map_err(|e| format!("Invalid regular expression {pattern:?}: {e}"))
+        .map_err(|e| BadArg(format!("Invalid regular expression {pattern:?}: {e}")))
 }
 
 /// Turns a Python replacement template (`\1`, `\g<1>`, `\g<name>`, `\n`) into the `regex`

@@ -5,17 +5,7 @@ use serde_json::Value;
 
 use crate::{Args, ModuleResult};
 
-/// A module argument that does not have the type or value the module needs; becomes a failed
-/// result with Ansible's wording.
-#[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct BadArg(pub String);
-
-impl From<BadArg> for ModuleResult {
-    fn from(e: BadArg) -> Self {
-        ModuleResult::fail(e.0)
-    }
-}
+pub use crate::BadArg;
 
 /// A string argument (numbers and booleans are turned into their text, as Ansible does).
 pub fn opt_str(args: &Args, key: &str) -> Option<String> {

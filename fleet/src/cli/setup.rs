@@ -202,8 +202,7 @@ fn run_parsed(playbook: fleet_playbook::Playbook, common: &Common, adhoc: bool) 
             common.limit.as_deref(),
             extra,
         )
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?;
+        .await?;
         if run.interrupted() {
             return Ok(99);
         }
