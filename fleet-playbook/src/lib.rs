@@ -39,6 +39,3 @@ pub use keywords::UNSUPPORTED as UNSUPPORTED_KEYWORDS;
 pub use model::*;
 pub use parse::{parse_playbook, parse_playbook_str, parse_task_file, ParseOptions};
 pub use roles::{load_role, RoleRequest};
-
-#[cfg(test)]
-mod tests;

@@ -7,7 +7,7 @@
 //! - A string that is exactly one `{{ expr }}` yields the expression's native value
 //!   ([`Templar::template_value`]); text around it yields a string, with Python's rendering of
 //!   values ([`repr`]).
-//! - Ansible's filters, tests and lookups ([`filters`], [`jinja_tests`], [`lookup`]) and
+//! - Ansible's filters, tests and lookups ([`filters`], [`predicates`], [`lookup`]) and
 //!   Python's string/dict/list methods ([`methods`]).
 //!
 //! See [`Templar`].
@@ -20,15 +20,12 @@
 pub mod boolean;
 mod escape;
 mod filters;
-mod jinja_tests;
 mod lazy;
 mod lookup;
 mod methods;
+mod predicates;
 mod repr;
 mod undefined;
-
-#[cfg(test)]
-mod tests;
 
 use std::sync::{Arc, OnceLock};
 
@@ -362,7 +359,7 @@ impl Engine {
         env.add_global("omit", self.omit.clone());
         env.add_function(undefined::CHAIN_FN, undefined::chain_fn);
         filters::register(&mut env);
-        jinja_tests::register(&mut env);
+        predicates::register(&mut env);
         lookup::register(&mut env, self.system_lookups);
         env
     }

@@ -104,7 +104,7 @@ mod tests {
         }
     }
 
-    // Expected texts: ansible-core 2.19.14, `copy` with --diff (see text/tests.rs for the runs).
+    // Expected texts: ansible-core 2.19.14, `copy` with --diff (see tests/text_output for the runs).
     #[test]
     fn changed_line_with_context() {
         let d = diff("/tmp/f", "a\nB\nc\n", "/tmp/f", "a\nb\nc\n");

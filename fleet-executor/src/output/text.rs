@@ -412,6 +412,3 @@ fn truncate_to_width(text: &str, columns: usize) -> &str {
     }
     text
 }
-
-#[cfg(test)]
-mod tests;

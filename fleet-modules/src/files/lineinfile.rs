@@ -5,26 +5,13 @@
 use async_trait::async_trait;
 
 use super::args::{self, FileAttrs};
-use super::text_edit::{self, compile, python_template, split_lines, strip_eol, Edit};
+use super::line_placement::{absent, present, Opts};
+use super::text_edit::{self, split_lines, Edit};
 use crate::remote::RemoteError;
 use crate::{ArgSpec, Args, BadArg, Module, ModuleCtx, ModuleResult};
 
 /// The `lineinfile` module.
 pub struct LineInFile;
-
-/// The module's options after validation.
-struct Opts {
-    path: String,
-    line: Option<String>,
-    regexp: Option<String>,
-    search_string: Option<String>,
-    present: bool,
-    insertafter: Option<String>,
-    insertbefore: Option<String>,
-    create: bool,
-    backrefs: bool,
-    firstmatch: bool,
-}
 
 #[async_trait]
 impl Module for LineInFile {
@@ -188,147 +175,202 @@ fn parse(args: &Args) -> Result<(Opts, FileAttrs, bool), BadArg> {
     ))
 }
 
-/// Ansible's `present()`: returns the new lines and the message (empty when unchanged).
-fn present(o: &Opts, mut lines: Vec<Vec<u8>>) -> Result<(Vec<Vec<u8>>, String), BadArg> {
-    let line = o.line.clone().unwrap_or_default().into_bytes();
-    let regexp = o.regexp.as_deref().map(|r| compile(r, false)).transpose()?;
-    let after = o
-        .insertafter
-        .as_deref()
-        .filter(|s| *s != "BOF" && *s != "EOF");
-    let before = o.insertbefore.as_deref().filter(|s| *s != "BOF");
-    let insert_re = after.or(before).map(|r| compile(r, false)).transpose()?;
-    let (mut found, mut insert_at) = (None::<usize>, None::<usize>);
-    let mut new_line = line.clone();
-    let mut matched = false;
-    if let Some(re) = &regexp {
-        for (i, cur) in lines.iter().enumerate() {
-            if let Some(caps) = re.captures(cur.strip_suffix(b"\n").unwrap_or(cur)) {
-                found = Some(i);
-                matched = true;
-                new_line = if o.backrefs {
-                    let mut out = Vec::new();
-                    caps.expand(
-                        python_template(&String::from_utf8_lossy(&line)).as_bytes(),
-                        &mut out,
-                    );
-                    out
-                } else {
-                    line.clone()
-                };
-                if o.firstmatch {
-                    break;
-                }
-            }
-        }
-    }
-    if let Some(needle) = &o.search_string {
-        for (i, cur) in lines.iter().enumerate() {
-            if contains(cur, needle.as_bytes()) {
-                found = Some(i);
-                matched = true;
-                if o.firstmatch {
-                    break;
-                }
-            }
-        }
-    }
-    if !matched {
-        for (i, cur) in lines.iter().enumerate() {
-            if strip_eol(cur) == line.as_slice() {
-                found = Some(i);
-            } else if insert_re
-                .as_ref()
-                .is_some_and(|re| re.is_match(cur.strip_suffix(b"\n").unwrap_or(cur)))
-            {
-                insert_at = Some(if o.insertafter.is_some() { i + 1 } else { i });
-                if o.firstmatch {
-                    break;
-                }
-            }
-        }
-    }
-    let with_eol = |l: &[u8]| [l, b"\n"].concat();
-    let added = "line added".to_string();
-    let none = String::new();
-    let ends_open = |lines: &[Vec<u8>]| {
-        lines
-            .last()
-            .is_some_and(|l| !l.ends_with(b"\n") && !l.ends_with(b"\r"))
-    };
-    if let Some(index) = found {
-        if !new_line.ends_with(b"\n") {
-            new_line.push(b'\n');
-        }
-        if lines[index] != new_line {
-            lines[index] = new_line;
-            return Ok((lines, "line replaced".into()));
-        }
-        return Ok((lines, none));
-    }
-    if o.backrefs {
-        return Ok((lines, none));
-    }
-    if o.insertbefore.as_deref() == Some("BOF") || o.insertafter.as_deref() == Some("BOF") {
-        lines.insert(0, with_eol(&line));
-        return Ok((lines, added));
-    }
-    match insert_at {
-        _ if o.insertafter.as_deref() == Some("EOF") || insert_at.is_none() => {
-            if ends_open(&lines) {
-                lines.push(b"\n".to_vec());
-            }
-            lines.push(with_eol(&line));
-            Ok((lines, added))
-        }
-        Some(at) if o.insertafter.is_some() => {
-            if at == lines.len() {
-                if strip_eol(&lines[at - 1]) != line.as_slice() {
-                    lines.push(with_eol(&line));
-                    return Ok((lines, added));
-                }
-                Ok((lines, none))
-            } else if strip_eol(&lines[at]) != line.as_slice() {
-                lines.insert(at, with_eol(&line));
-                Ok((lines, added))
-            } else {
-                Ok((lines, none))
-            }
-        }
-        Some(at) => {
-            lines.insert(at, with_eol(&line));
-            Ok((lines, added))
-        }
-        None => unreachable!("handled by the first arm"),
-    }
-}
-
-/// Ansible's `absent()`: returns the kept lines and how many were removed.
-fn absent(o: &Opts, lines: Vec<Vec<u8>>) -> Result<(Vec<Vec<u8>>, usize), BadArg> {
-    let regexp = o.regexp.as_deref().map(|r| compile(r, false)).transpose()?;
-    let line = o.line.clone().unwrap_or_default().into_bytes();
-    let before = lines.len();
-    let kept: Vec<Vec<u8>> = lines
-        .into_iter()
-        .filter(|cur| {
-            let hit = if let Some(re) = &regexp {
-                re.is_match(cur.strip_suffix(b"\n").unwrap_or(cur))
-            } else if let Some(needle) = &o.search_string {
-                contains(cur, needle.as_bytes())
-            } else {
-                strip_eol(cur) == line.as_slice()
-            };
-            !hit
-        })
-        .collect();
-    let removed = before - kept.len();
-    Ok((kept, removed))
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 #[cfg(test)]
-#[path = "lineinfile_tests.rs"]
-mod tests;
+mod tests {
+    use std::fs;
+
+    use serde_json::{json, Value};
+
+    use super::LineInFile;
+    use crate::files::testkit::{mode_of, Harness};
+
+    async fn edit(
+        h: &Harness,
+        initial: Option<&str>,
+        args: Value,
+    ) -> (String, crate::ModuleResult) {
+        let path = h.path("f.conf");
+        match initial {
+            Some(text) => fs::write(&path, text).unwrap(),
+            None => {
+                let _ = fs::remove_file(&path);
+            }
+        }
+        let mut args = args.as_object().unwrap().clone();
+        args.insert("path".into(), path.clone().into());
+        let r = h.run(&LineInFile, Value::Object(args)).await;
+        (fs::read_to_string(&path).unwrap_or_default(), r)
+    }
+
+    #[tokio::test]
+    async fn adds_then_leaves_alone() {
+        let h = Harness::new();
+        let (text, r) = edit(&h, Some("a=1\nb=2"), json!({"line": "port=8080"})).await;
+        assert_eq!(text, "a=1\nb=2\nport=8080\n");
+        assert!(r.changed);
+        assert_eq!(r.msg.as_deref(), Some("line added"));
+        let r = h
+            .run(
+                &LineInFile,
+                json!({"path": h.path("f.conf"), "line": "port=8080"}),
+            )
+            .await;
+        assert!(!r.changed && !r.failed);
+        assert_eq!(r.msg.as_deref(), Some(""));
+    }
+
+    #[tokio::test]
+    async fn regexp_replaces_the_last_match_or_the_first_with_firstmatch() {
+        let h = Harness::new();
+        let (text, r) = edit(
+            &h,
+            Some("port=1\nx\nport=2\n"),
+            json!({"regexp": "^port=", "line": "port=9"}),
+        )
+        .await;
+        assert_eq!(text, "port=1\nx\nport=9\n");
+        assert_eq!(r.msg.as_deref(), Some("line replaced"));
+        let (text, _) = edit(
+            &h,
+            Some("port=1\nx\nport=2\n"),
+            json!({"regexp": "^port=", "line": "port=9", "firstmatch": true}),
+        )
+        .await;
+        assert_eq!(text, "port=9\nx\nport=2\n");
+        let (text, r) = edit(&h, Some("a\n"), json!({"search_string": "zz", "line": "b"})).await;
+        assert_eq!((text.as_str(), r.changed), ("a\nb\n", true));
+    }
+
+    #[tokio::test]
+    async fn insertafter_insertbefore_and_bof() {
+        let h = Harness::new();
+        let start = "[main]\nkey=1\n[other]\n";
+        let (text, _) = edit(
+            &h,
+            Some(start),
+            json!({"line": "new=2", "insertafter": "^\\[main\\]"}),
+        )
+        .await;
+        assert_eq!(text, "[main]\nnew=2\nkey=1\n[other]\n");
+        let (text, _) = edit(
+            &h,
+            Some(start),
+            json!({"line": "new=2", "insertbefore": "^\\[other\\]"}),
+        )
+        .await;
+        assert_eq!(text, "[main]\nkey=1\nnew=2\n[other]\n");
+        let (text, _) = edit(
+            &h,
+            Some(start),
+            json!({"line": "# top", "insertbefore": "BOF"}),
+        )
+        .await;
+        assert_eq!(text, "# top\n[main]\nkey=1\n[other]\n");
+        let (text, _) = edit(
+            &h,
+            Some(start),
+            json!({"line": "end", "insertafter": "nomatch"}),
+        )
+        .await;
+        assert_eq!(text, "[main]\nkey=1\n[other]\nend\n");
+    }
+
+    #[tokio::test]
+    async fn backrefs_expand_and_do_nothing_without_a_match() {
+        let h = Harness::new();
+        let args = json!({"regexp": "^(\\w+)=(\\d+)$", "line": "\\1 = \\2", "backrefs": true});
+        let (text, r) = edit(&h, Some("port=80\n"), args.clone()).await;
+        assert_eq!(text, "port = 80\n");
+        assert!(r.changed);
+        let (text, r) = edit(&h, Some("nothing here\n"), args).await;
+        assert_eq!(text, "nothing here\n");
+        assert!(!r.changed);
+    }
+
+    #[tokio::test]
+    async fn absent_removes_every_match() {
+        let h = Harness::new();
+        let (text, r) = edit(
+            &h,
+            Some("a\nb\na\n"),
+            json!({"line": "a", "state": "absent"}),
+        )
+        .await;
+        assert_eq!(text, "b\n");
+        assert_eq!(r.msg.as_deref(), Some("2 line(s) removed"));
+        assert_eq!(r.to_json()["found"], 2);
+        let (_, r) = edit(&h, None, json!({"line": "a", "state": "absent"})).await;
+        assert!(!r.changed && !r.failed);
+        assert_eq!(r.to_json()["msg"], "file not present");
+    }
+
+    #[tokio::test]
+    async fn missing_file_needs_create() {
+        let h = Harness::new();
+        let (_, r) = edit(&h, None, json!({"line": "x"})).await;
+        assert!(r.failed);
+        assert_eq!(
+            r.msg.as_deref(),
+            Some(format!("Destination {} does not exist !", h.path("f.conf")).as_str())
+        );
+        assert_eq!(r.to_json()["rc"], 257);
+        let path = h.path("sub/dir/new.conf");
+        let r = h
+            .run(
+                &LineInFile,
+                json!({"path": path, "line": "x", "create": true, "mode": "0600"}),
+            )
+            .await;
+        assert!(r.changed && !r.failed, "{:?}", r.to_json());
+        assert_eq!(fs::read_to_string(&path).unwrap(), "x\n");
+        assert_eq!(mode_of(&path), 0o600);
+    }
+
+    #[tokio::test]
+    async fn check_diff_attrs_and_backup() {
+        let mut h = Harness::new();
+        h.check = true;
+        h.diff = true;
+        let (text, r) = edit(&h, Some("a\n"), json!({"line": "b"})).await;
+        assert_eq!(text, "a\n");
+        assert!(r.changed);
+        assert_eq!(
+            (r.diffs[0].before.as_str(), r.diffs[0].after.as_str()),
+            ("a\n", "a\nb\n")
+        );
+        h.check = false;
+        let (_, r) = edit(&h, Some("a\n"), json!({"line": "a", "mode": "0600"})).await;
+        assert!(r.changed);
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("ownership, perms or SE linux context changed")
+        );
+        let (_, r) = edit(&h, Some("a\n"), json!({"line": "b", "backup": true})).await;
+        let backup = r.to_json()["backup"].as_str().unwrap().to_string();
+        assert_eq!(fs::read_to_string(backup).unwrap(), "a\n");
+    }
+
+    #[tokio::test]
+    async fn validate_guards_the_write() {
+        let h = Harness::new();
+        let (text, r) = edit(
+            &h,
+            Some("a\n"),
+            json!({"line": "b", "validate": "grep -q '^b$' %s"}),
+        )
+        .await;
+        assert!(r.changed && !r.failed, "{:?}", r.to_json());
+        assert_eq!(text, "a\nb\n");
+        let (text, r) = edit(
+            &h,
+            Some("a\n"),
+            json!({"line": "c", "validate": "grep -q '^zzz$' %s"}),
+        )
+        .await;
+        assert!(r.failed);
+        assert!(r.msg.unwrap().starts_with("failed to validate"));
+        assert_eq!(text, "a\n");
+        let (_, r) = edit(&h, Some("a\n"), json!({"line": "c", "validate": "true"})).await;
+        assert_eq!(r.msg.as_deref(), Some("validate must contain %s: true"));
+    }
+}

@@ -12,6 +12,7 @@ pub mod copy;
 pub mod fetch;
 pub mod file;
 pub mod get_url;
+mod line_placement;
 pub mod lineinfile;
 pub mod put;
 pub mod remote_file;
@@ -22,8 +23,6 @@ pub mod template;
 #[cfg(test)]
 mod testkit;
 pub mod text_edit;
-#[cfg(test)]
-mod write_tests;
 
 /// The file modules, for the registry in `modules::all`.
 pub fn modules() -> Vec<&'static dyn Module> {

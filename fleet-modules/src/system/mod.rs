@@ -5,6 +5,7 @@ use super::Module;
 
 mod apt;
 mod command;
+mod command_run;
 mod common;
 mod cron;
 mod distro;

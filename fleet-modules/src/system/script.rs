@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::command::glob_matches;
+use super::command_run::glob_matches;
 use super::common::{self, opt_str};
 use super::words::{self, expanded_word, EXPAND_PRELUDE};
 use crate::remote::{shell_quote, RemoteError};

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::{Templar, TemplateOptions};
+use fleet_templates::{Templar, TemplateOptions};
 
 #[test]
 fn webapp_sample_values() {

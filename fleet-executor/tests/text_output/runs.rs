@@ -2,8 +2,8 @@
 
 use serde_json::json;
 
-use super::super::*;
 use super::build::*;
+use fleet_executor::output::*;
 
 /// The run of testdata/x.yml (timings from the `-v` run).
 pub(super) fn x_events() -> Vec<Event> {

@@ -1,4 +1,5 @@
-//! Parser tests: the shared sample playbooks, every syntax form, every error with its position.
+//! Parser tests through the crate's public API: the shared sample playbooks, every syntax form,
+//! every error with its position.
 //!
 //! Fixtures are written to a temporary directory; error messages are shown relative to it.
 
@@ -12,16 +13,16 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 use tempfile::TempDir;
 
-use super::*;
+use fleet_playbook::*;
 
 /// A directory of fixture files.
-pub(super) struct Fixture {
+pub(crate) struct Fixture {
     dir: TempDir,
 }
 
 impl Fixture {
     /// Writes `files` (relative path, content) into a fresh temporary directory.
-    pub(super) fn new(files: &[(&str, &str)]) -> Fixture {
+    pub(crate) fn new(files: &[(&str, &str)]) -> Fixture {
         let dir = tempfile::tempdir().expect("temp dir");
         for (name, text) in files {
             let path = dir.path().join(name);
@@ -31,16 +32,16 @@ impl Fixture {
         Fixture { dir }
     }
 
-    pub(super) fn path(&self, name: &str) -> PathBuf {
+    pub(crate) fn path(&self, name: &str) -> PathBuf {
         self.dir.path().join(name)
     }
 
     /// Parses `name`, which must succeed.
-    pub(super) fn playbook(&self, name: &str) -> Playbook {
+    pub(crate) fn playbook(&self, name: &str) -> Playbook {
         self.playbook_with(name, &ParseOptions::default())
     }
 
-    pub(super) fn playbook_with(&self, name: &str, options: &ParseOptions) -> Playbook {
+    pub(crate) fn playbook_with(&self, name: &str, options: &ParseOptions) -> Playbook {
         match parse_playbook(&self.path(name), options) {
             Ok(playbook) => playbook,
             Err(errors) => panic!("{}", self.relative(&errors.to_string())),
@@ -48,7 +49,7 @@ impl Fixture {
     }
 
     /// The error lines of parsing `name`, paths relative to the fixture directory.
-    pub(super) fn errors(&self, name: &str) -> Vec<String> {
+    pub(crate) fn errors(&self, name: &str) -> Vec<String> {
         match parse_playbook(&self.path(name), &ParseOptions::default()) {
             Ok(_) => panic!("{name} parsed without error"),
             Err(errors) => errors
@@ -60,20 +61,20 @@ impl Fixture {
     }
 
     /// The single error of parsing `name`.
-    pub(super) fn error(&self, name: &str) -> String {
+    pub(crate) fn error(&self, name: &str) -> String {
         let errors = self.errors(name);
         assert_eq!(errors.len(), 1, "expected one error, got {errors:#?}");
         errors.into_iter().next().unwrap_or_default()
     }
 
-    pub(super) fn relative(&self, text: &str) -> String {
+    pub(crate) fn relative(&self, text: &str) -> String {
         let prefix = format!("{}/", self.dir.path().display());
         text.replace(&prefix, "")
     }
 }
 
 /// The tasks of the first play of a one-file playbook with these `tasks:` lines.
-pub(super) fn tasks_of(tasks_yaml: &str) -> Vec<TaskItem> {
+pub(crate) fn tasks_of(tasks_yaml: &str) -> Vec<TaskItem> {
     let text = format!("- hosts: all\n  tasks:\n{tasks_yaml}");
     let fixture = Fixture::new(&[("play.yml", &text)]);
     let mut playbook = fixture.playbook("play.yml");
@@ -81,20 +82,20 @@ pub(super) fn tasks_of(tasks_yaml: &str) -> Vec<TaskItem> {
 }
 
 /// The one error of a one-file playbook with these `tasks:` lines (paths as `play.yml`).
-pub(super) fn task_error(tasks_yaml: &str) -> String {
+pub(crate) fn task_error(tasks_yaml: &str) -> String {
     let text = format!("- hosts: all\n  tasks:\n{tasks_yaml}");
     Fixture::new(&[("play.yml", &text)]).error("play.yml")
 }
 
 /// The task inside a task item (panics for blocks and roles).
-pub(super) fn task(item: &TaskItem) -> &Task {
+pub(crate) fn task(item: &TaskItem) -> &Task {
     match item {
         TaskItem::Task(task) => task,
         other => panic!("expected a task, got {other:?}"),
     }
 }
 
-pub(super) fn block(item: &TaskItem) -> &Block {
+pub(crate) fn block(item: &TaskItem) -> &Block {
     match item {
         TaskItem::Block(block) => block,
         other => panic!("expected a block, got {other:?}"),
@@ -102,11 +103,11 @@ pub(super) fn block(item: &TaskItem) -> &Block {
 }
 
 /// The args of a task as one JSON value, for compact assertions.
-pub(super) fn args(item: &TaskItem) -> Value {
+pub(crate) fn args(item: &TaskItem) -> Value {
     Value::Object(task(item).args.clone())
 }
 
 /// A copy of /work/shared/fleet-samples (the playbooks that must behave as under Ansible).
-pub(super) fn samples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("src/tests/fleet-samples")
+pub(crate) fn samples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fleet-samples")
 }

@@ -1,5 +1,5 @@
-//! Ansible's tests (`x is succeeded`, `v is version('1.2', '>=')`, `s is match('^a')`) and
-//! Jinja2's where minijinja lacks them.
+//! Ansible's Jinja2 tests (`x is succeeded`, `v is version('1.2', '>=')`, `s is match('^a')`) and
+//! Jinja2's where minijinja lacks them. Named predicates so they are not mistaken for unit tests.
 
 use std::cmp::Ordering;
 

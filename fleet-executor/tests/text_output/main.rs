@@ -1,10 +1,12 @@
 //! The reporter against real `ansible-playbook` output: ansible-core 2.19.14, captured as
-//! `../testdata/README.md` describes. Each test replays the events of that run (results shaped
+//! `testdata/README.md` describes. Each test replays the events of that run (results shaped
 //! as the modules returned them, keys unsorted, internal keys included) and compares bytes.
+
+use std::io::Write;
 
 use regex::Regex;
 
-use super::*;
+use fleet_executor::output::*;
 mod build;
 mod runs;
 
@@ -47,7 +49,7 @@ fn without_times(text: &str) -> String {
 
 #[test]
 fn playbook_run_matches_ansible() {
-    let want = real(include_str!("../testdata/x_plain.txt"));
+    let want = real(include_str!("testdata/x_plain.txt"));
     assert_eq!(
         without_times(&render(&x_events(), opts(0, false, false))),
         without_times(&want)
@@ -56,7 +58,7 @@ fn playbook_run_matches_ansible() {
 
 #[test]
 fn verbose_run_prints_result_dictionaries_like_ansible() {
-    let want = real(include_str!("../testdata/x_v.txt"));
+    let want = real(include_str!("testdata/x_v.txt"));
     assert_eq!(render(&x_events(), opts(1, false, false)), want);
 }
 
@@ -65,29 +67,29 @@ fn loops_retries_skips_and_diffs_match_ansible() {
     let events = y_events();
     assert_eq!(
         render(&events, opts(0, false, false)),
-        real(include_str!("../testdata/y_plain.txt"))
+        real(include_str!("testdata/y_plain.txt"))
     );
     assert_eq!(
         render(&events, opts(0, true, false)),
-        real(include_str!("../testdata/y_diff.txt"))
+        real(include_str!("testdata/y_diff.txt"))
     );
     assert_eq!(
         render(&events, opts(1, true, false)),
-        real(include_str!("../testdata/y_diff_v.txt"))
+        real(include_str!("testdata/y_diff_v.txt"))
     );
 }
 
 #[test]
 fn colours_match_ansible_and_recap_is_coloured_per_count() {
     let got = render(&y_events(), opts(0, true, true));
-    assert_eq!(got, real(include_str!("../testdata/y_diff_color.txt")));
+    assert_eq!(got, real(include_str!("testdata/y_diff_color.txt")));
 }
 
 #[test]
 fn unreachable_and_failed_hosts_match_ansible() {
     for (color, real_text) in [
-        (false, include_str!("../testdata/z_plain.txt")),
-        (true, include_str!("../testdata/z_color.txt")),
+        (false, include_str!("testdata/z_plain.txt")),
+        (true, include_str!("testdata/z_color.txt")),
     ] {
         let got = render(&z_events(), opts(0, false, color));
         assert_eq!(without_times(&got), without_times(&real(real_text)));
@@ -182,6 +184,6 @@ fn play_without_hosts_says_so() {
         res("web1", "debug", Status::Ok, debug_msg("y")).ev(),
         Event::Recap(vec![("web1".into(), stats(1, 0, 0, 0, 0, 0))]),
     ];
-    let want = include_str!("../testdata/nomatch.txt");
+    let want = include_str!("testdata/nomatch.txt");
     assert_eq!(render(&events, opts(0, false, false)), want);
 }

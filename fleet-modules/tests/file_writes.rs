@@ -5,7 +5,7 @@
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::process::{Command, Stdio};
 
-use super::remote_file::PRELUDE;
+use fleet_modules::files::remote_file::PRELUDE;
 
 /// Runs `body` after the prelude (with no `F_*` attributes) in `dir`, feeding `stdin`; returns
 /// what it printed.

@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use super::{cond, native, render, render_err, vars};
-use crate::{Templar, TemplateOptions};
+use fleet_templates::{Templar, TemplateOptions};
 
 #[test]
 fn variables_holding_templates_are_templated_when_used() {

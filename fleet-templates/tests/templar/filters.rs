@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::Templar;
+use fleet_templates::Templar;
 
 /// (expression, its value as JSON under ansible-core 2.19)
 const CASES: &[(&str, &str)] = &[

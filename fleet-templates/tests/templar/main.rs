@@ -1,4 +1,4 @@
-//! Unit tests of the templar; expected values are what ansible-core 2.19 gives.
+//! The templar through its public API (integration tests); expected values are what ansible-core 2.19 gives.
 
 mod core;
 mod filters;
@@ -6,7 +6,7 @@ mod samples;
 
 use serde_json::{json, Value};
 
-use super::Templar;
+use fleet_templates::Templar;
 
 /// Variables like a play's, including templated ones.
 fn vars() -> Value {

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::super::*;
+use fleet_executor::output::*;
 use fleet_modules::Diff;
 
 /// A result under construction.
