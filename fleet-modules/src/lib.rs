@@ -1,5 +1,5 @@
-//! fleet-modules: task modules. Each one turns its arguments into shell scripts run on the host through a
-//! [`Remote`], parses what came back, and reports an Ansible-shaped result.
+//! fleet-modules: task modules. Each one turns its arguments into shell scripts run on the host
+//! through a [`Remote`], parses what came back, and reports an Ansible-shaped result.
 //!
 //! Modules are idempotent (they look before they change), honour check mode (report what would
 //! change, change nothing) and diff mode (before/after text). Arguments arrive already templated;
@@ -9,9 +9,9 @@
 //! includes and imports) are not modules: the executor handles them (see [`EXECUTOR_ACTIONS`]).
 //!
 //! Owns: the module registry ([`all`], [`find`], [`is_action`], [`EXECUTOR_ACTIONS`]: every
-//! action name a task may use), argument checking, the POSIX `sh` each module sends, parsing what came back, the
-//! [`remote::Remote`] trait a host is reached through, and the one place that wraps a script
-//! for `become` ([`remote::sudo`]).
+//! action name a task may use), argument checking ([`BadArg`], [`ModuleError`]), the POSIX `sh`
+//! each module sends, parsing what came back, the [`remote::Remote`] trait a host is reached
+//! through, and the one place that wraps a script for `become` ([`remote::sudo`]).
 //!
 //! Must not know: playbooks, plays, hosts' inventory, SSH, or how results are displayed.
 

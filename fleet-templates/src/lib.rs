@@ -1,4 +1,5 @@
-//! fleet-templates: Jinja2 templates and expressions as Ansible (ansible-core 2.19) evaluates them, on minijinja.
+//! fleet-templates: Jinja2 templates and expressions as Ansible (ansible-core 2.19) evaluates
+//! them, on minijinja.
 //!
 //! - Variables are resolved lazily and recursively ([`lazy`]): a variable holding a template is
 //!   templated against the same variables when used.
