@@ -1,5 +1,10 @@
 //! `fleet`: run Ansible-syntax playbooks and ad-hoc tasks over SSH on many hosts at once.
 //! Commands and flags follow PRODUCT.md section 2.1.
+//!
+//! The thin binary: flags, prompts and the choice of reporter, then the library crates do the
+//! work: `fleet-playbook` parses, `fleet-executor` runs (over `fleet-modules`, with
+//! `fleet-templates` for expressions). Owns: the command line and exit codes. Must not know how
+//! a playbook is parsed, a module works or a host is reached.
 
 mod cli;
 

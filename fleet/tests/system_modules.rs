@@ -15,7 +15,7 @@ use lab::Lab;
 /// Copies the stand-in tools into `dir/bin` and makes their state directories.
 fn stand_ins(dir: &Path) {
     use std::os::unix::fs::PermissionsExt;
-    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/stand-ins");
+    let source = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fleet-modules/tests/stand-ins");
     for sub in [
         "bin",
         "units",

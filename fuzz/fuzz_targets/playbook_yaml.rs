@@ -5,7 +5,7 @@
 
 use std::path::Path;
 
-use fleet::playbook::{parse_playbook_str, ParseOptions};
+use fleet_playbook::{parse_playbook_str, ParseOptions};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

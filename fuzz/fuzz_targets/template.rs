@@ -7,7 +7,7 @@
 
 use std::sync::OnceLock;
 
-use fleet::template::{Templar, TemplateOptions};
+use fleet_templates::{Templar, TemplateOptions};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{json, Value};
 

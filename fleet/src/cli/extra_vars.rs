@@ -23,7 +23,7 @@ fn parse_one(text: &str) -> Result<Map<String, Value>> {
     if trimmed.starts_with('{') || trimmed.starts_with('[') {
         return mapping(text, "extra vars");
     }
-    fleet::playbook::kv::parse_kv(text, false)
+    fleet_playbook::kv::parse_kv(text, false)
         .map_err(|e| anyhow::anyhow!("extra vars {text:?}: {e}"))
 }
 

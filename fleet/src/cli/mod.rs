@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
-use fleet::playbook::{check_playbook, parse_playbook, ParseOptions};
+use fleet_playbook::{check_playbook, parse_playbook, ParseOptions};
 
 /// Agentless parallel executor for Ansible-syntax playbooks.
 #[derive(Parser)]
@@ -160,6 +160,6 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
 }
 
 /// Parses the playbook, with every error (file:line:column) in the message.
-pub fn load_playbook(path: &std::path::Path) -> Result<fleet::playbook::Playbook> {
+pub fn load_playbook(path: &std::path::Path) -> Result<fleet_playbook::Playbook> {
     parse_playbook(path, &ParseOptions::default()).map_err(|e| anyhow::anyhow!("{e}"))
 }

@@ -8,14 +8,14 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
 
-use fleet::connection::{known_hosts, BastionLink, CodeSource, ConnectOptions};
-use fleet::executor::{run_playbook as execute, Connector, Run, RunOptions};
-use fleet::output::{
+use fleet_executor::connection::{known_hosts, BastionLink, CodeSource, ConnectOptions};
+use fleet_executor::output::{
     AdhocOptions, AdhocReporter, JsonReporter, Reporter, TextOptions, TextReporter,
 };
-use fleet::playbook::ParseOptions;
-use fleet::remote::StopSignal;
-use fleet::template::Templar;
+use fleet_executor::{run_playbook as execute, Connector, Run, RunOptions};
+use fleet_modules::remote::StopSignal;
+use fleet_playbook::ParseOptions;
+use fleet_templates::Templar;
 
 use super::{extra_vars, Common};
 
@@ -24,11 +24,15 @@ fn host_key_checking(common: &Common) -> Result<bool> {
         .host_key_checking
         .clone()
         .or_else(|| std::env::var("ANSIBLE_HOST_KEY_CHECKING").ok());
-    match text.as_deref().map(str::to_lowercase).as_deref() {
+    match text.as_deref() {
         None => Ok(true),
-        Some("true" | "yes" | "1" | "on") => Ok(true),
-        Some("false" | "no" | "0" | "off") => Ok(false),
-        Some(other) => bail!("--host-key-checking: expected true or false, got {other:?}"),
+        Some(text) => match fleet_templates::boolean::parse_str(text) {
+            Some(b) => Ok(b),
+            None => bail!(
+                "--host-key-checking: expected true or false, got {:?}",
+                text.to_lowercase()
+            ),
+        },
     }
 }
 
@@ -167,7 +171,7 @@ pub fn run_playbook(path: &Path, common: &Common) -> Result<i32> {
     run_parsed(playbook, common, false)
 }
 
-fn run_parsed(playbook: fleet::playbook::Playbook, common: &Common, adhoc: bool) -> Result<i32> {
+fn run_parsed(playbook: fleet_playbook::Playbook, common: &Common, adhoc: bool) -> Result<i32> {
     let inv = inventory::Inventory::load(&common.inventory)
         .with_context(|| format!("loading inventory {}", common.inventory.display()))?;
     let extra = extra_vars::parse_all(&common.extra_vars)?;
@@ -198,8 +202,7 @@ fn run_parsed(playbook: fleet::playbook::Playbook, common: &Common, adhoc: bool)
             common.limit.as_deref(),
             extra,
         )
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?;
+        .await?;
         if run.interrupted() {
             return Ok(99);
         }

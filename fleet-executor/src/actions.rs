@@ -1,0 +1,205 @@
+//! Task actions that never touch the host: `debug`, `set_fact`, `assert`, `fail`, `pause`,
+//! `include_vars`. (`meta`, `include_tasks` and `include_role` change the flow and are handled
+//! by the walker.)
+
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+
+use super::context::Run;
+use super::host::HostState;
+use fleet_modules::ModuleResult;
+use fleet_playbook::Task;
+use fleet_templates::boolean;
+
+/// Runs `task` if its action is one of these; `None` for modules.
+pub async fn run_action(
+    run: &Run,
+    task: &Task,
+    args: &Map<String, Value>,
+    host: &mut HostState,
+    vars: &Value,
+) -> Option<ModuleResult> {
+    let result = match fleet_modules::short_name(&task.action) {
+        "debug" => debug(run, task, args, vars),
+        "set_fact" => set_fact(args, host),
+        "assert" => assert(run, task, args, vars),
+        "fail" => ModuleResult::fail(
+            args.get("msg")
+                .map(text)
+                .unwrap_or_else(|| "Failed as requested from task".into()),
+        ),
+        "pause" => pause(args).await,
+        "include_vars" => include_vars(task, args, host),
+        "meta" => ModuleResult::ok().with("skipped", false),
+        _ => return None,
+    };
+    Some(result)
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => fleet_templates::py_repr(other),
+    }
+}
+
+fn debug(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Value) -> ModuleResult {
+    let verbosity = args.get("verbosity").and_then(Value::as_u64).unwrap_or(0);
+    if verbosity > u64::from(run.options.verbosity) {
+        return ModuleResult::ok()
+            .with("skipped", true)
+            .with("skipped_reason", "Verbosity threshold not met.");
+    }
+    if let Some(var) = task.args.get("var").and_then(Value::as_str) {
+        let value = run
+            .templar
+            .eval(var, vars)
+            .unwrap_or_else(|_| json!("VARIABLE IS NOT DEFINED!"));
+        return ModuleResult::ok().with(var, value);
+    }
+    let msg = args
+        .get("msg")
+        .cloned()
+        .unwrap_or_else(|| json!("Hello world!"));
+    let mut r = ModuleResult::ok();
+    r.data.insert("msg".into(), msg);
+    r
+}
+
+/// The words `set_fact` turns into booleans (Ansible: `v.lower() in ('true', 'false', 'yes',
+/// 'no')`, then `boolean()`).
+const SET_FACT_BOOLEANS: &[&str] = &["true", "false", "yes", "no"];
+
+fn set_fact(args: &Map<String, Value>, host: &mut HostState) -> ModuleResult {
+    let mut facts = Map::new();
+    for (k, v) in args {
+        if k == "cacheable" {
+            continue;
+        }
+        let v = match v {
+            // `k=v` strings from the free form give text; Ansible converts booleans there.
+            Value::String(s) if SET_FACT_BOOLEANS.contains(&s.to_lowercase().as_str()) => {
+                Value::Bool(boolean::parse_str(s).unwrap_or(false))
+            }
+            other => other.clone(),
+        };
+        host.runtime_vars.insert(k.clone(), v.clone());
+        facts.insert(k.clone(), v);
+    }
+    ModuleResult::ok().with("ansible_facts", Value::Object(facts))
+}
+
+fn assert(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Value) -> ModuleResult {
+    // `that` holds expressions: use the raw ones, evaluated as conditions.
+    let that: Vec<String> = match task.args.get("that") {
+        Some(Value::Array(items)) => items.iter().map(text).collect(),
+        Some(Value::String(s)) => vec![s.clone()],
+        Some(other) => vec![text(other)],
+        None => return ModuleResult::fail("missing required arguments: that"),
+    };
+    for cond in &that {
+        match run.templar.eval_bool(cond, vars) {
+            Ok(true) => {}
+            Ok(false) => {
+                let msg = args
+                    .get("fail_msg")
+                    .or_else(|| args.get("msg"))
+                    .map(text)
+                    .unwrap_or_else(|| "Assertion failed".into());
+                return ModuleResult::fail(msg)
+                    .with("assertion", cond.clone())
+                    .with("evaluated_to", false);
+            }
+            Err(e) => {
+                return ModuleResult::fail(format!(
+                    "The conditional check '{cond}' failed. The error was: {e}"
+                ))
+            }
+        }
+    }
+    let msg = args
+        .get("success_msg")
+        .map(text)
+        .unwrap_or_else(|| "All assertions passed".into());
+    ModuleResult {
+        msg: Some(msg),
+        ..ModuleResult::ok()
+    }
+}
+
+async fn pause(args: &Map<String, Value>) -> ModuleResult {
+    let number = |k: &str| -> Option<f64> {
+        match args.get(k)? {
+            Value::Number(n) => n.as_f64(),
+            Value::String(s) => s.parse().ok(),
+            _ => None,
+        }
+    };
+    let secs = number("seconds")
+        .or_else(|| number("minutes").map(|m| m * 60.0))
+        .unwrap_or(0.0);
+    if secs <= 0.0 {
+        return ModuleResult::fail(
+            "pause without seconds/minutes (an interactive prompt) is not supported",
+        );
+    }
+    tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+    ModuleResult::ok()
+        .with("delta", secs as i64)
+        .with("stdout", format!("Paused for {secs} seconds"))
+        .with("echo", true)
+}
+
+fn include_vars(task: &Task, args: &Map<String, Value>, host: &mut HostState) -> ModuleResult {
+    let Some(file) = args
+        .get("file")
+        .or_else(|| args.get("_raw_params"))
+        .and_then(Value::as_str)
+    else {
+        return ModuleResult::fail("include_vars needs a file");
+    };
+    let base = task
+        .position
+        .file
+        .parent()
+        .map(|p| p.to_path_buf())
+        .unwrap_or_default();
+    let candidates = [
+        base.join(file),
+        base.parent()
+            .map(|p| p.join("vars").join(file))
+            .unwrap_or_default(),
+    ];
+    let Some(path) = candidates.iter().find(|p| p.is_file()) else {
+        return ModuleResult::fail(format!("Could not find or access '{file}'"));
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => return ModuleResult::fail(format!("{}: {e}", path.display())),
+    };
+    match inventory::load_yaml11(&text, &path.to_string_lossy()) {
+        Ok(Value::Object(map)) => {
+            let name = args.get("name").and_then(Value::as_str);
+            match name {
+                Some(n) => {
+                    host.runtime_vars
+                        .insert(n.to_string(), Value::Object(map.clone()));
+                }
+                None => {
+                    for (k, v) in &map {
+                        host.runtime_vars.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            ModuleResult::ok()
+                .with("ansible_facts", Value::Object(map))
+                .with(
+                    "ansible_included_var_files",
+                    json!([path.display().to_string()]),
+                )
+        }
+        Ok(_) => ModuleResult::fail(format!("{} must hold a mapping", path.display())),
+        Err(e) => ModuleResult::fail(e.to_string()),
+    }
+}

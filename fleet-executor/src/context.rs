@@ -1,0 +1,127 @@
+//! The run-wide and scope-wide state a task needs: templar, connector, options, reporter,
+//! and the keywords and roles inherited from enclosing blocks and roles.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use serde_json::{Map, Value};
+
+use super::connect::Connector;
+use super::vars::{PlayVars, RoleVars};
+use crate::output::{Event, Reporter};
+use fleet_playbook::{Keywords, ParseOptions, Role};
+use fleet_templates::Templar;
+
+/// Options of `fleet run`/`fleet exec` that change how tasks run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// `-f`: hosts in flight at once.
+    pub forks: usize,
+    /// `-C`.
+    pub check: bool,
+    /// `-D`.
+    pub diff: bool,
+    /// `-t`: run only tasks with these tags (empty: all).
+    pub tags: Vec<String>,
+    /// `--skip-tags`.
+    pub skip_tags: Vec<String>,
+    /// `-v` count.
+    pub verbosity: u8,
+    /// `-K`: the sudo password asked once at the start (hosts may set `ansible_become_password`).
+    pub become_password: Option<String>,
+}
+
+/// Everything shared by the whole run.
+pub struct Run {
+    pub templar: Templar,
+    pub connector: Connector,
+    pub options: RunOptions,
+    pub reporter: Mutex<Box<dyn Reporter>>,
+    pub parse_options: ParseOptions,
+    /// Flipped to `true` by Ctrl-C: no new task starts, and the connections (which hold its
+    /// receivers, see [`Connector::stop`]) end the commands still running.
+    pub stop: tokio::sync::watch::Sender<bool>,
+}
+
+impl Run {
+    /// Passes an event to the reporter.
+    pub fn report(&self, event: Event) {
+        let mut reporter = self.reporter.lock().unwrap_or_else(|p| p.into_inner());
+        reporter.report(&event);
+    }
+
+    /// Whether Ctrl-C was pressed.
+    pub fn interrupted(&self) -> bool {
+        *self.stop.borrow()
+    }
+
+    /// Stops the run (Ctrl-C).
+    pub fn interrupt(&self) {
+        self.stop.send_replace(true);
+    }
+}
+
+/// One play being run.
+pub struct PlayCtx<'a> {
+    pub play: &'a fleet_playbook::Play,
+    pub vars: PlayVars,
+    /// The inventory, for `delegate_to` another host (its connection variables).
+    pub inventory: &'a inventory::Inventory,
+    /// The hosts of the current `serial` batch (what `max_fail_percentage` counts against).
+    pub batch: Vec<usize>,
+}
+
+/// What a task inherits from the blocks, roles and includes around it.
+#[derive(Clone, Default)]
+pub struct Scope<'a> {
+    /// Keywords of enclosing blocks/roles/includes (child values win when a task sets them).
+    pub keywords: Keywords,
+    /// Enclosing roles, outermost first.
+    pub roles: Vec<&'a Role>,
+    /// Inside a block that has a `rescue` section.
+    pub rescuable: bool,
+    /// Running handlers (banner says `RUNNING HANDLER`).
+    pub handler: bool,
+    /// Extra variables of an `include_tasks`/`include_role` (task-vars precedence).
+    pub include_vars: Map<String, Value>,
+    /// `hostvars`, when the task being run refers to it: every host's variables as they stood
+    /// when the task started.
+    pub hostvars: Option<std::sync::Arc<Value>>,
+}
+
+impl<'a> Scope<'a> {
+    /// The scope inside an item with `keywords`.
+    pub fn enter(&self, keywords: &Keywords) -> Scope<'a> {
+        let mut inner = self.clone();
+        let mut kw = keywords.clone();
+        kw.inherit(&self.keywords);
+        inner.keywords = kw;
+        inner
+    }
+
+    /// Role variable layers, outermost first.
+    pub fn role_vars(&self) -> Vec<RoleVars<'a>> {
+        self.roles
+            .iter()
+            .map(|r| RoleVars {
+                name: &r.name,
+                dir: &r.dir,
+                defaults: &r.defaults,
+                vars: &r.vars,
+                params: &r.params,
+            })
+            .collect()
+    }
+
+    /// Local directories searched for `src` files: the innermost role's, then the playbook's.
+    pub fn search_dirs(&self, play_dir: &std::path::Path) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = self.roles.iter().rev().map(|r| r.dir.clone()).collect();
+        dirs.push(play_dir.to_path_buf());
+        dirs
+    }
+
+    /// The role name prefix Ansible shows before task names (`app : task`).
+    pub fn role_prefix(&self) -> Option<&str> {
+        self.roles.last().map(|r| r.name.as_str())
+    }
+}

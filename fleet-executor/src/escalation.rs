@@ -1,0 +1,104 @@
+//! Task keywords that need the host's variables: `become`, `environment`.
+
+use fleet_templates::boolean;
+use serde_json::Value;
+
+use super::error::ExecError;
+use fleet_playbook::{Keywords, Templatable};
+use fleet_templates::Templar;
+
+/// `become`/`become_user` (or `ansible_become*` variables): the sudo target, if any.
+pub fn become_user(
+    templar: &Templar,
+    kw: &Keywords,
+    vars: &Value,
+) -> Result<Option<String>, ExecError> {
+    let var = |name: &str| vars.get(name).cloned();
+    let become_ = match &kw.become_ {
+        Some(Templatable::Literal(b)) => *b,
+        Some(Templatable::Template(t)) => templar.eval_bool(t, vars)?,
+        None => var("ansible_become")
+            .as_ref()
+            .and_then(boolean::from_json)
+            .unwrap_or(false),
+    };
+    if !become_ {
+        return Ok(None);
+    }
+    if let Some(method) = kw.become_method.as_deref().or(var("ansible_become_method")
+        .as_ref()
+        .and_then(Value::as_str))
+    {
+        if method != "sudo" {
+            return Err(ExecError::BecomeMethod(method.to_string()));
+        }
+    }
+    let user = match &kw.become_user {
+        Some(u) => templar.render_str(u, vars)?,
+        None => var("ansible_become_user")
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_else(|| "root".into()),
+    };
+    Ok(Some(user))
+}
+
+/// `environment:` dictionaries, templated, outermost first (inner keys win).
+pub fn environment(
+    templar: &Templar,
+    kw: &Keywords,
+    vars: &Value,
+) -> Result<Vec<(String, String)>, ExecError> {
+    let mut env: Vec<(String, String)> = Vec::new();
+    for layer in &kw.environment {
+        let value = templar.template_value(layer, vars)?;
+        let Value::Object(map) = value else {
+            return Err(ExecError::EnvironmentNotDict);
+        };
+        for (k, v) in map {
+            let v = match v {
+                Value::String(s) => s,
+                other => other.to_string(),
+            };
+            env.retain(|(key, _)| key != &k);
+            env.push((k, v));
+        }
+    }
+    Ok(env)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn ansible_become_y_enables_become() {
+        let templar = Templar::new();
+        let kw = Keywords::default();
+        for yes in [
+            json!("y"),
+            json!("Y"),
+            json!("yes"),
+            json!("on"),
+            json!(true),
+            json!(1),
+        ] {
+            let vars = json!({"ansible_become": yes});
+            assert_eq!(
+                become_user(&templar, &kw, &vars).unwrap(),
+                Some("root".to_string()),
+                "ansible_become: {yes}"
+            );
+        }
+        for no in [json!("n"), json!("no"), json!(false), json!(0)] {
+            let vars = json!({"ansible_become": no, "ansible_become_user": "app"});
+            assert_eq!(become_user(&templar, &kw, &vars).unwrap(), None, "{no}");
+        }
+        let vars = json!({"ansible_become": "y", "ansible_become_user": "app"});
+        assert_eq!(
+            become_user(&templar, &kw, &vars).unwrap(),
+            Some("app".to_string())
+        );
+    }
+}

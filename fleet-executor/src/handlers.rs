@@ -1,0 +1,98 @@
+//! Handlers: tasks that run once per host, at the end of each section of a play (or at
+//! `meta: flush_handlers`), only on hosts that notified them, in the order they are defined.
+
+use super::context::{PlayCtx, Run, Scope};
+use super::walk::{run_items, Hosts};
+use fleet_playbook::{Role, TaskItem};
+
+/// A handler with the role it came from.
+pub struct Handler<'a> {
+    pub item: &'a TaskItem,
+    pub role: Option<&'a Role>,
+}
+
+/// Every handler of the play: the play's own, then each role's.
+pub fn collect<'a>(play: &'a fleet_playbook::Play) -> Vec<Handler<'a>> {
+    let mut out: Vec<Handler<'a>> = play
+        .handlers
+        .iter()
+        .map(|item| Handler { item, role: None })
+        .collect();
+    fn add_role<'a>(role: &'a Role, out: &mut Vec<Handler<'a>>) {
+        for dep in &role.dependencies {
+            add_role(dep, out);
+        }
+        out.extend(role.handlers.iter().map(|item| Handler {
+            item,
+            role: Some(role),
+        }));
+    }
+    for role in &play.roles {
+        add_role(role, &mut out);
+    }
+    let mut stack: Vec<&'a TaskItem> = play
+        .pre_tasks
+        .iter()
+        .chain(&play.tasks)
+        .chain(&play.post_tasks)
+        .collect();
+    while let Some(item) = stack.pop() {
+        match item {
+            TaskItem::Role(role) => add_role(role, &mut out),
+            TaskItem::Block(b) => stack.extend(b.block.iter().chain(&b.rescue).chain(&b.always)),
+            TaskItem::Task(_) => {}
+        }
+    }
+    out
+}
+
+/// The names a handler answers to: its name, `role : name`, and its `listen` topics.
+fn answers_to(handler: &Handler<'_>, notified: &str) -> bool {
+    let TaskItem::Task(task) = handler.item else {
+        return false;
+    };
+    let name = task.name.as_deref().unwrap_or_default();
+    name == notified
+        || handler
+            .role
+            .is_some_and(|r| format!("{} : {name}", r.name) == notified)
+        || task.listen.iter().any(|l| l == notified)
+}
+
+/// Runs the notified handlers on the hosts that notified them.
+pub async fn flush(run: &Run, pctx: &PlayCtx<'_>, hosts: &Hosts, ids: &[usize]) {
+    let handlers = collect(pctx.play);
+    for handler in &handlers {
+        // Several handlers may listen to one topic: a notification stays until the flush ends.
+        let mut targets = Vec::new();
+        for &i in ids {
+            let h = hosts.states[i].lock().await;
+            if h.active() && h.notified.iter().any(|n| answers_to(handler, n)) {
+                targets.push(i);
+            }
+        }
+        if targets.is_empty() {
+            continue;
+        }
+        let scope = Scope {
+            keywords: pctx.play.keywords.clone(),
+            roles: handler.role.into_iter().collect(),
+            handler: true,
+            ..Scope::default()
+        };
+        run_items(
+            run,
+            pctx,
+            hosts,
+            &targets,
+            std::slice::from_ref(handler.item),
+            &scope,
+        )
+        .await;
+    }
+    for &i in ids {
+        let mut h = hosts.states[i].lock().await;
+        h.notified
+            .retain(|n| !handlers.iter().any(|handler| answers_to(handler, n)));
+    }
+}

@@ -1,0 +1,172 @@
+//! Dynamic includes: `include_tasks` (and templated `import_tasks`) and `include_role`, resolved
+//! per host when the walk reaches them.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use super::context::{PlayCtx, Run, Scope};
+use super::vars::task_vars;
+use super::walk::{all_hold, banner, fail_all, run_items, run_role, Flow, Hosts};
+use crate::output::Event;
+use fleet_playbook::{load_role, parse_task_file, RoleRequest, Task};
+
+/// `include_tasks` (and templated `import_tasks`): each host evaluates `when` and the file name;
+/// hosts including the same file run it together.
+pub(super) async fn run_include(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    task: &Task,
+    scope: &Scope<'_>,
+) -> Flow {
+    let mut kw = task.keywords.clone();
+    kw.inherit(&scope.keywords);
+    let raw = task.include_file().unwrap_or_default().to_string();
+    // (file, loop item, hosts): hosts including the same file with the same item run it together.
+    let mut groups: Vec<(String, Option<Value>, Vec<usize>)> = Vec::new();
+    let loop_var = task
+        .loop_control
+        .as_ref()
+        .and_then(|c| c.loop_var.clone())
+        .unwrap_or_else(|| "item".into());
+    let mut bad_loops = Vec::new();
+    for &i in ids {
+        let h = hosts.states[i].lock().await;
+        let vars = Value::Object(task_vars(&pctx.vars, &h, &scope.role_vars(), &kw.vars));
+        let items: Vec<Option<Value>> = match &task.loop_ {
+            None => vec![None],
+            Some(lp) => match super::loops::loop_items(run, lp.kind, &lp.items, &vars) {
+                Ok(items) => items.into_iter().map(Some).collect(),
+                Err(e) => {
+                    bad_loops.push((i, e));
+                    continue;
+                }
+            },
+        };
+        for item in items {
+            let mut item_vars = vars.clone();
+            if let (Some(it), Value::Object(m)) = (&item, &mut item_vars) {
+                m.insert(loop_var.clone(), it.clone());
+            }
+            if !all_hold(run, &kw.when, &item_vars) {
+                continue;
+            }
+            let file = run
+                .templar
+                .render_str(&raw, &item_vars)
+                .unwrap_or_else(|_| raw.clone());
+            match groups
+                .iter_mut()
+                .find(|(f, it, _)| *f == file && *it == item)
+            {
+                Some((_, _, g)) => g.push(i),
+                None => groups.push((file, item, vec![i])),
+            }
+        }
+    }
+    for (i, e) in bad_loops {
+        fail_all(run, hosts, &[i], task, &e.to_string()).await;
+    }
+    let base = task
+        .position
+        .file
+        .parent()
+        .unwrap_or(Path::new(""))
+        .to_path_buf();
+    // Ansible shows the include as a task of its own: `included: FILE for HOSTS`, one `ok` each.
+    if !groups.is_empty() {
+        run.report(Event::TaskStart {
+            name: banner(run, pctx, task, scope),
+            handler: scope.handler,
+            hosts: ids.len(),
+        });
+    }
+    let mut resolved = Vec::new();
+    for (file, item, group) in groups {
+        let candidates = [
+            base.join(&file),
+            base.parent()
+                .map(|p| p.join("tasks").join(&file))
+                .unwrap_or_default(),
+            pctx.play.base_dir.join(&file),
+        ];
+        let path = candidates
+            .iter()
+            .find(|p| p.is_file())
+            .cloned()
+            .unwrap_or_else(|| base.join(&file));
+        let mut names = Vec::new();
+        for &i in &group {
+            let mut h = hosts.states[i].lock().await;
+            h.stats.ok += 1;
+            names.push(h.name.clone());
+        }
+        run.report(Event::Included {
+            file: std::fs::canonicalize(&path)
+                .unwrap_or_else(|_| path.clone())
+                .display()
+                .to_string(),
+            hosts: names,
+            item_label: item.as_ref().map(super::loops::item_label),
+        });
+        resolved.push((path, item, group));
+    }
+    for (path, item, group) in resolved {
+        let items = match parse_task_file(&path, &pctx.play.base_dir, false, &run.parse_options) {
+            Ok(items) => items,
+            Err(e) => {
+                fail_all(run, hosts, &group, task, &e.to_string()).await;
+                continue;
+            }
+        };
+        let mut inner = scope.enter(&task.keywords);
+        // Conditions of the include were evaluated above; the included tasks do not re-check them.
+        inner.keywords.when = scope.keywords.when.clone();
+        if let Some(Value::Object(params)) = task.args.get("vars") {
+            inner.include_vars.extend(params.clone());
+        }
+        if let Some(item) = item {
+            inner.include_vars.insert(loop_var.clone(), item);
+        }
+        if run_items(run, pctx, hosts, &group, &items, &inner).await == Flow::EndPlay {
+            return Flow::EndPlay;
+        }
+    }
+    Flow::Continue
+}
+
+/// `include_role`: the role is loaded when reached; hosts for which `when` holds run it.
+pub(super) async fn run_include_role(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    task: &Task,
+    scope: &Scope<'_>,
+) -> Flow {
+    let role = match load_role(
+        RoleRequest::from_task(task),
+        task.position.clone(),
+        &pctx.play.base_dir,
+        &run.parse_options,
+    ) {
+        Ok(role) => role,
+        Err(e) => return fail_all(run, hosts, ids, task, &e.to_string()).await,
+    };
+    let mut kw = task.keywords.clone();
+    kw.inherit(&scope.keywords);
+    let mut selected = Vec::new();
+    for &i in ids {
+        let h = hosts.states[i].lock().await;
+        let vars = Value::Object(task_vars(&pctx.vars, &h, &scope.role_vars(), &kw.vars));
+        if all_hold(run, &kw.when, &vars) {
+            selected.push(i);
+        }
+    }
+    let mut inner = scope.enter(&task.keywords);
+    inner.keywords.when = scope.keywords.when.clone();
+    // A dynamically included role's handlers are not added to the play's.
+    run_role(run, pctx, hosts, &selected, &role, &inner).await
+}

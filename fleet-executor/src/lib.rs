@@ -1,0 +1,211 @@
+//! fleet-executor: running parsed playbooks on hosts. Plays in order over their hosts, tasks in
+//! lockstep across hosts (linear strategy) or independently per host (free strategy), with
+//! Ansible's recap counting; the SSH connections that reach the hosts ([`connection`]); what a run
+//! shows ([`output`]).
+//!
+//! Owns: variable precedence, `when`/loops/`register`/handlers/includes at run time, `become`
+//! and `environment` resolution per task, the host-less actions (`debug`, `set_fact`, `assert`...),
+//! connections (russh, known_hosts, the bastion route) and the reporters.
+//!
+//! Must not know: YAML syntax or how a task's action and arguments are spelled (that is
+//! `fleet-playbook`), the shell scripts of a module (`fleet-modules`), Jinja internals
+//! (`fleet-templates`), or the command line (`fleet`).
+//!
+//! - [`context`]: run-wide state and the scope a task inherits.
+//! - [`play`]: hosts, batches, facts, sections and handler flushes of one play.
+//! - [`walk`]: task lists, blocks, roles, `meta`; [`include`]: dynamic includes.
+//! - [`task`]: one task on one host, [`result`]: what its executions add up to;
+//!   [`actions`]: host-less actions; [`handlers`].
+//! - [`vars`]: variable precedence; [`connect`]: how a host is reached; [`host`]: per-host state.
+
+pub mod connection;
+mod error;
+pub mod output;
+
+pub mod actions;
+pub mod connect;
+pub mod context;
+pub mod escalation;
+pub mod handlers;
+pub mod host;
+pub mod include;
+pub mod loops;
+pub mod play;
+pub mod result;
+pub mod task;
+pub mod vars;
+pub mod walk;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use serde_json::{json, Map, Value};
+use tokio::sync::{Mutex, Semaphore};
+
+pub use connect::Connector;
+pub use context::{Run, RunOptions};
+pub use error::ExecError;
+pub use host::HostState;
+
+use crate::output::{Event, HostStats};
+use fleet_playbook::Playbook;
+use walk::Hosts;
+
+/// How a run ended, for the exit status and `--json`.
+pub struct Summary {
+    /// Totals per host, sorted by host name (the recap's order).
+    pub recap: Vec<(String, HostStats)>,
+    /// 0 all good, 2 a host failed, 4 a host unreachable (PRODUCT.md 2.2).
+    pub exit_code: i32,
+}
+
+/// Magic variables that are the same for every play: `groups`, `playbook_dir`, modes.
+fn run_magic(
+    run: &Run,
+    inv: &inventory::Inventory,
+    playbook_dir: &std::path::Path,
+    inventory_path: &std::path::Path,
+) -> Map<String, Value> {
+    let mut groups = Map::new();
+    for g in inv.groups() {
+        let members: Vec<String> = inv
+            .select(&g.name)
+            .map(|hs| hs.iter().map(|h| h.name.clone()).collect())
+            .unwrap_or_default();
+        groups.insert(g.name.clone(), json!(members));
+    }
+    let all: Vec<String> = inv.hosts().map(|h| h.name.clone()).collect();
+    groups.insert("all".into(), json!(all));
+    let mut m = Map::new();
+    m.insert("groups".into(), Value::Object(groups));
+    let abs = |p: &std::path::Path| {
+        std::fs::canonicalize(p)
+            .unwrap_or_else(|_| p.to_path_buf())
+            .display()
+            .to_string()
+    };
+    m.insert("playbook_dir".into(), json!(abs(playbook_dir)));
+    let inv_abs = abs(inventory_path);
+    m.insert("inventory_file".into(), json!(inv_abs));
+    let inv_dir = std::path::Path::new(&inv_abs)
+        .parent()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    m.insert("inventory_dir".into(), json!(inv_dir));
+    m.insert("ansible_check_mode".into(), json!(run.options.check));
+    m.insert("ansible_diff_mode".into(), json!(run.options.diff));
+    m.insert("ansible_verbosity".into(), json!(run.options.verbosity));
+    m.insert(
+        "ansible_run_tags".into(),
+        json!(if run.options.tags.is_empty() {
+            vec!["all".to_string()]
+        } else {
+            run.options.tags.clone()
+        }),
+    );
+    m.insert("ansible_skip_tags".into(), json!(run.options.skip_tags));
+    m.insert(
+        "ansible_version".into(),
+        json!({"full": "2.19.0", "major": 2, "minor": 19, "revision": 0, "string": "2.19.0"}),
+    );
+    m
+}
+
+/// The hosts every run starts with: all inventory hosts, with their inventory variables.
+pub fn host_states(inv: &inventory::Inventory) -> Vec<HostState> {
+    inv.hosts()
+        .enumerate()
+        .map(|(i, h)| {
+            let mut vars = h.vars().clone();
+            vars.insert("group_names".into(), json!(h.groups()));
+            HostState::new(&h.name, i, vars)
+        })
+        .collect()
+}
+
+/// Runs a playbook. `limit` narrows every play's hosts (`--limit`).
+pub async fn run_playbook(
+    run: &Run,
+    playbook: &Playbook,
+    inv: &inventory::Inventory,
+    inventory_path: &std::path::Path,
+    limit: Option<&str>,
+    extra_vars: Map<String, Value>,
+) -> Result<Summary, ExecError> {
+    let hosts = Hosts {
+        states: host_states(inv).into_iter().map(Mutex::new).collect(),
+        forks: Semaphore::new(run.options.forks.max(1)),
+    };
+    let index: BTreeMap<String, usize> = inv
+        .hosts()
+        .enumerate()
+        .map(|(i, h)| (h.name.clone(), i))
+        .collect();
+    let limited: Option<Vec<String>> = match limit {
+        Some(l) => Some(inv.select(l)?.iter().map(|h| h.name.clone()).collect()),
+        None => None,
+    };
+    let playbook_dir = playbook
+        .path
+        .parent()
+        .unwrap_or(std::path::Path::new("."))
+        .to_path_buf();
+    let magic = run_magic(run, inv, &playbook_dir, inventory_path);
+    let extra = Arc::new(extra_vars);
+    let mut processed = std::collections::BTreeSet::new();
+    for play in &playbook.plays {
+        if run.interrupted() {
+            break;
+        }
+        let mut pattern_vars = (*extra).clone();
+        pattern_vars.extend(magic.clone());
+        let pattern = run
+            .templar
+            .render_str(&play.hosts, &Value::Object(pattern_vars))
+            .map_err(|error| ExecError::HostsPattern {
+                position: play.position.to_string(),
+                error,
+            })?;
+        let selected = match inv.select(&pattern) {
+            Ok(hs) => hs,
+            Err(e) => {
+                run.report(Event::Warning(format!(
+                    "Could not match supplied host pattern, ignoring: {pattern} ({e})"
+                )));
+                Vec::new()
+            }
+        };
+        let host_ids: Vec<usize> = selected
+            .iter()
+            .filter(|h| limited.as_ref().is_none_or(|l| l.contains(&h.name)))
+            .filter_map(|h| index.get(&h.name).copied())
+            .collect();
+        processed.extend(host_ids.iter().copied());
+        let input = play::PlayInput {
+            inventory: inv,
+            host_ids,
+            extra_vars: extra.clone(),
+            magic: magic.clone(),
+        };
+        play::run_play(run, play, &hosts, input).await;
+    }
+    let mut recap = Vec::new();
+    let mut failed = false;
+    let mut unreachable = false;
+    for i in processed {
+        let h = hosts.states[i].lock().await;
+        failed |= h.stats.failed > 0;
+        unreachable |= h.stats.unreachable > 0;
+        recap.push((h.name.clone(), h.stats.clone()));
+    }
+    recap.sort_by(|a, b| a.0.cmp(&b.0));
+    run.report(Event::Recap(recap.clone()));
+    let exit_code = if unreachable {
+        4
+    } else if failed {
+        2
+    } else {
+        0
+    };
+    Ok(Summary { recap, exit_code })
+}

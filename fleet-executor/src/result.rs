@@ -1,0 +1,224 @@
+//! What a task's executions add up to on one host: the aggregate of its loop items, what is
+//! reported and registered, the recap counts, `notify`, and what `rescue:` gets to read.
+
+use serde_json::{json, Map, Value};
+
+use super::context::{Run, Scope};
+use super::host::HostState;
+use crate::output::{Event, HostResult, Status};
+use fleet_modules::remote::RemoteError;
+use fleet_modules::{self as modules, ModuleResult};
+use fleet_playbook::Task;
+
+/// How a task ended on a host, for the block logic of the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    Changed,
+    Skipped,
+    /// Failed and not ignored.
+    Failed,
+    Unreachable,
+    /// Failed, ignored.
+    Ignored,
+}
+
+/// `ignore_errors` and `ignore_unreachable` of a task on a host.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Ignore {
+    pub errors: bool,
+    pub unreachable: bool,
+}
+
+/// The result of one execution (one loop item, or the whole task without a loop).
+pub(super) struct Single {
+    pub result: Value,
+    pub status: Status,
+    pub diffs: Vec<modules::Diff>,
+}
+
+/// A failed execution with `msg`, before any module ran.
+pub(super) fn error_result(msg: impl Into<String>) -> Single {
+    Single {
+        result: json!({"changed": false, "failed": true, "msg": msg.into()}),
+        status: Status::Failed,
+        diffs: Vec::new(),
+    }
+}
+
+/// The host could not be reached.
+pub(super) fn unreachable(e: RemoteError) -> Single {
+    Single {
+        result: json!({"changed": false, "unreachable": true, "msg": e.to_string()}),
+        status: Status::Unreachable,
+        diffs: Vec::new(),
+    }
+}
+
+/// A module's result as an execution's outcome.
+pub(super) fn from_module(result: ModuleResult) -> Single {
+    let skipped = result
+        .data
+        .get("skipped")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let status = if result.failed {
+        Status::Failed
+    } else if skipped {
+        Status::Skipped
+    } else if result.changed {
+        Status::Changed
+    } else {
+        Status::Ok
+    };
+    let mut json = result.to_json();
+    if let Value::Object(m) = &mut json {
+        if m.get("msg").and_then(Value::as_str) == Some("") && !result.failed {
+            m.remove("msg");
+        }
+    }
+    Single {
+        result: json,
+        status,
+        diffs: result.diffs,
+    }
+}
+
+/// Aggregates the per-item results, reports them, registers and counts.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn finish(
+    run: &Run,
+    task: &Task,
+    host: &mut HostState,
+    results: Vec<(Single, Option<String>)>,
+    looped: bool,
+    ignore: Ignore,
+    no_log: bool,
+    delegated: Option<String>,
+    scope: &Scope<'_>,
+) -> Outcome {
+    let censored = json!({"censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result", "changed": false});
+    let (status, registered) = if looped {
+        let statuses: Vec<Status> = results.iter().map(|(s, _)| s.status).collect();
+        let any = |st: Status| statuses.contains(&st);
+        let status = if any(Status::Unreachable) {
+            Status::Unreachable
+        } else if any(Status::Failed) {
+            Status::Failed
+        } else if !statuses.is_empty() && statuses.iter().all(|s| *s == Status::Skipped) {
+            Status::Skipped
+        } else if any(Status::Changed) {
+            Status::Changed
+        } else {
+            Status::Ok
+        };
+        let items: Vec<Value> = results.iter().map(|(s, _)| s.result.clone()).collect();
+        let mut agg = Map::new();
+        agg.insert("changed".into(), Value::Bool(any(Status::Changed)));
+        agg.insert("results".into(), Value::Array(items));
+        agg.insert("skipped".into(), Value::Bool(status == Status::Skipped));
+        if status == Status::Failed {
+            agg.insert("failed".into(), Value::Bool(true));
+            agg.insert("msg".into(), json!("One or more items failed"));
+        } else if status != Status::Skipped {
+            agg.insert("msg".into(), json!("All items completed"));
+        }
+        (status, Value::Object(agg))
+    } else {
+        let (single, _) = &results[0];
+        (single.status, single.result.clone())
+    };
+    let ignored = (status == Status::Failed && ignore.errors)
+        || (status == Status::Unreachable && ignore.unreachable);
+    for (single, label) in &results {
+        let result = if no_log {
+            censored.clone()
+        } else {
+            single.result.clone()
+        };
+        run.report(Event::Result(Box::new(HostResult {
+            host: host.name.clone(),
+            delegated_to: delegated.clone(),
+            status: single.status,
+            ignored: ignored && !looped,
+            item_label: label.clone(),
+            result,
+            diffs: single.diffs.clone(),
+            action: task.action.clone(),
+            retries_left: None,
+        })));
+    }
+    if looped {
+        // The loop's overall result; the reporter decides whether it shows (as Ansible does).
+        run.report(Event::Result(Box::new(HostResult {
+            host: host.name.clone(),
+            delegated_to: delegated.clone(),
+            status,
+            ignored,
+            item_label: None,
+            result: if no_log { censored } else { registered.clone() },
+            diffs: Vec::new(),
+            action: task.action.clone(),
+            retries_left: None,
+        })));
+    }
+    if let Some(name) = &task.register {
+        host.runtime_vars.insert(name.clone(), registered.clone());
+    }
+    let outcome = match status {
+        Status::Ok => Outcome::Ok,
+        Status::Changed => Outcome::Changed,
+        Status::Skipped => Outcome::Skipped,
+        Status::Unreachable if ignored => {
+            // The host stays in the play; the next task tries to connect again.
+            host.remote = None;
+            Outcome::Ignored
+        }
+        Status::Unreachable => Outcome::Unreachable,
+        Status::Failed if ignored => Outcome::Ignored,
+        Status::Failed => Outcome::Failed,
+    };
+    match outcome {
+        Outcome::Ok => host.stats.ok += 1,
+        Outcome::Changed => {
+            host.stats.ok += 1;
+            host.stats.changed += 1;
+        }
+        Outcome::Skipped => host.stats.skipped += 1,
+        Outcome::Ignored => {
+            host.stats.ok += 1;
+            host.stats.ignored += 1;
+            // An ignored failure that changed the host still counts as changed.
+            if registered.get("changed").and_then(Value::as_bool) == Some(true) {
+                host.stats.changed += 1;
+            }
+        }
+        Outcome::Unreachable => {
+            host.stats.unreachable += 1;
+            host.unreachable = true;
+        }
+        Outcome::Failed => {
+            host.failed = true;
+            if scope.rescuable {
+                host.failure_rescuable = true;
+                // What `rescue:` sections read about the failure.
+                host.runtime_vars.insert(
+                    "ansible_failed_task".into(),
+                    json!({"name": task.name.clone().unwrap_or_default(), "action": task.action}),
+                );
+                host.runtime_vars
+                    .insert("ansible_failed_result".into(), registered.clone());
+            } else {
+                host.stats.failed += 1;
+            }
+        }
+    }
+    if outcome == Outcome::Changed && !task.notify.is_empty() {
+        for name in &task.notify {
+            if !host.notified.contains(name) {
+                host.notified.push(name.clone());
+            }
+        }
+    }
+    outcome
+}

@@ -1,0 +1,468 @@
+//! One task on one host: conditions, loops, templated arguments, the module or executor action,
+//! `until` retries, `changed_when`/`failed_when`, `register`, `notify`, and the recap counts.
+
+use std::time::Duration;
+
+use serde_json::{json, Map, Value};
+
+use super::actions;
+use super::context::{PlayCtx, Run, Scope};
+use super::error::ExecError;
+use super::escalation::{become_user, environment};
+use super::host::HostState;
+use super::loops::{item_label, loop_items};
+pub use super::result::Outcome;
+use super::result::{error_result, finish, from_module, unreachable, Ignore, Single};
+use super::vars::task_vars;
+use crate::output::{Event, HostResult, Status};
+use fleet_modules::remote::{LocalRemote, RemoteError};
+use fleet_modules::{self as modules, ModuleCtx};
+use fleet_playbook::{Keywords, Task, Templatable};
+use fleet_templates::TemplateError;
+
+/// A keyword flag, templated when it is a template.
+pub fn flag(
+    run: &Run,
+    value: &Option<Templatable<bool>>,
+    vars: &Value,
+    default: bool,
+) -> Result<bool, TemplateError> {
+    match value {
+        None => Ok(default),
+        Some(Templatable::Literal(b)) => Ok(*b),
+        Some(Templatable::Template(t)) => run.templar.eval_bool(t, vars),
+    }
+}
+
+/// Evaluates a list of conditions (all must hold), Ansible-style.
+fn conditions(run: &Run, conds: &[String], vars: &Value) -> Result<Option<String>, TemplateError> {
+    for c in conds {
+        if !run.templar.eval_bool(c, vars)? {
+            return Ok(Some(c.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// Runs `task` on `host`, reports its result lines and updates the host's state and stats.
+pub async fn run_on_host(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    scope: &Scope<'_>,
+    task: &Task,
+    host: &mut HostState,
+) -> Outcome {
+    let mut kw = task.keywords.clone();
+    kw.inherit(&scope.keywords);
+    let mut scoped = scope.include_vars.clone();
+    for (k, v) in &kw.vars {
+        scoped.insert(k.clone(), v.clone());
+    }
+    let mut base = task_vars(&pctx.vars, host, &scope.role_vars(), &scoped);
+    if let Some(hv) = &scope.hostvars {
+        base.insert("hostvars".into(), (**hv).clone());
+    }
+    let base = Value::Object(base);
+    let ignore = Ignore {
+        errors: flag(run, &kw.ignore_errors, &base, false).unwrap_or(false),
+        unreachable: flag(run, &kw.ignore_unreachable, &base, false).unwrap_or(false),
+    };
+    let no_log = flag(run, &kw.no_log, &base, false).unwrap_or(false);
+    let delegated = kw.delegate_to.as_ref().map(|d| {
+        run.templar
+            .render_str(d, &base)
+            .unwrap_or_else(|_| d.clone())
+    });
+
+    let mut results: Vec<(Single, Option<String>)> = Vec::new();
+    let looped = task.loop_.is_some();
+    match &task.loop_ {
+        None => {
+            let single = run_single(
+                run,
+                pctx,
+                scope,
+                task,
+                &kw,
+                host,
+                &base,
+                delegated.as_deref(),
+            )
+            .await;
+            results.push((single, None));
+        }
+        Some(lp) => {
+            let items = match loop_items(run, lp.kind, &lp.items, &base) {
+                Ok(items) => items,
+                Err(e) => {
+                    let single = error_result(format!(
+                        "Error while resolving the loop of task '{}': {e}",
+                        task.display_name()
+                    ));
+                    return finish(
+                        run,
+                        task,
+                        host,
+                        vec![(single, None)],
+                        false,
+                        ignore,
+                        no_log,
+                        delegated,
+                        scope,
+                    );
+                }
+            };
+            let control = task.loop_control.clone().unwrap_or_default();
+            let loop_var = control.loop_var.clone().unwrap_or_else(|| "item".into());
+            for (index, item) in items.into_iter().enumerate() {
+                let mut vars = base.clone();
+                if let Value::Object(map) = &mut vars {
+                    map.insert(loop_var.clone(), item.clone());
+                    map.insert("ansible_loop_var".into(), Value::String(loop_var.clone()));
+                    if let Some(iv) = &control.index_var {
+                        map.insert(iv.clone(), json!(index));
+                        map.insert("ansible_index_var".into(), Value::String(iv.clone()));
+                    }
+                }
+                let label = match &control.label {
+                    Some(l) => run
+                        .templar
+                        .render_str(l, &vars)
+                        .unwrap_or_else(|_| l.clone()),
+                    None => item_label(&item),
+                };
+                let mut single = run_single(
+                    run,
+                    pctx,
+                    scope,
+                    task,
+                    &kw,
+                    host,
+                    &vars,
+                    delegated.as_deref(),
+                )
+                .await;
+                if let Value::Object(m) = &mut single.result {
+                    m.insert(loop_var.clone(), item.clone());
+                    m.insert("ansible_loop_var".into(), Value::String(loop_var.clone()));
+                }
+                let unreachable = single.status == Status::Unreachable;
+                results.push((single, Some(label)));
+                if unreachable {
+                    break;
+                }
+                if let Some(Templatable::Literal(p)) = &control.pause {
+                    tokio::time::sleep(Duration::from_secs_f64(*p)).await;
+                }
+            }
+        }
+    }
+    finish(
+        run, task, host, results, looped, ignore, no_log, delegated, scope,
+    )
+}
+
+/// Runs the action once (for one loop item, or the task without a loop).
+#[allow(clippy::too_many_arguments)]
+async fn run_single(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    scope: &Scope<'_>,
+    task: &Task,
+    kw: &Keywords,
+    host: &mut HostState,
+    vars: &Value,
+    delegated: Option<&str>,
+) -> Single {
+    match conditions(run, &kw.when, vars) {
+        Ok(None) => {}
+        Ok(Some(cond)) => {
+            return Single {
+                result: json!({"changed": false, "skipped": true,
+                    "skip_reason": "Conditional result was False", "false_condition": cond}),
+                status: Status::Skipped,
+                diffs: Vec::new(),
+            }
+        }
+        Err(e) => {
+            return error_result(format!(
+                "The conditional check '{}' failed. The error was: {e}",
+                kw.when.join(" and ")
+            ))
+        }
+    }
+    let retries = match &task.retries {
+        Some(Templatable::Literal(n)) => *n,
+        _ if !task.until.is_empty() => 3,
+        _ => 0,
+    };
+    let delay = match &task.delay {
+        Some(Templatable::Literal(d)) => *d,
+        _ => 5.0,
+    };
+    let mut attempt = 0;
+    loop {
+        let mut single = execute(run, pctx, scope, task, kw, host, vars, delegated).await;
+        if single.status == Status::Unreachable {
+            return single;
+        }
+        let mut checked = vars.clone();
+        if let (Some(reg), Value::Object(m)) = (&task.register, &mut checked) {
+            m.insert(reg.clone(), single.result.clone());
+        }
+        if let Err(e) = apply_overrides(run, task, &checked, &mut single) {
+            return error_result(e.to_string());
+        }
+        if task.until.is_empty() {
+            return single;
+        }
+        match conditions(run, &task.until, &checked) {
+            Ok(None) => {
+                if let Value::Object(m) = &mut single.result {
+                    m.insert("attempts".into(), json!(attempt + 1));
+                }
+                return single;
+            }
+            Ok(Some(_)) if attempt < retries => {
+                attempt += 1;
+                let left = retries - attempt + 1;
+                run.report(Event::Result(Box::new(HostResult {
+                    host: host.name.clone(),
+                    delegated_to: delegated.map(str::to_string),
+                    status: Status::Failed,
+                    ignored: false,
+                    item_label: None,
+                    result: single.result.clone(),
+                    diffs: Vec::new(),
+                    action: task.action.clone(),
+                    retries_left: Some(left),
+                })));
+                tokio::time::sleep(Duration::from_secs_f64(delay)).await;
+            }
+            Ok(Some(_)) => {
+                if let Value::Object(m) = &mut single.result {
+                    m.insert("attempts".into(), json!(attempt + 1));
+                    m.insert("failed".into(), Value::Bool(true));
+                }
+                single.status = Status::Failed;
+                return single;
+            }
+            Err(e) => return error_result(e.to_string()),
+        }
+    }
+}
+
+/// `changed_when` and `failed_when`, evaluated with the registered result in scope.
+fn apply_overrides(
+    run: &Run,
+    task: &Task,
+    vars: &Value,
+    single: &mut Single,
+) -> Result<(), ExecError> {
+    if matches!(single.status, Status::Skipped | Status::Unreachable) {
+        return Ok(());
+    }
+    let Value::Object(result) = &mut single.result else {
+        return Ok(());
+    };
+    if !task.changed_when.is_empty() {
+        let changed = conditions(run, &task.changed_when, vars)
+            .map_err(|error| ExecError::Conditional {
+                conditions: task.changed_when.join(" and "),
+                error,
+            })?
+            .is_none();
+        result.insert("changed".into(), Value::Bool(changed));
+    }
+    if !task.failed_when.is_empty() {
+        let failed = conditions(run, &task.failed_when, vars)
+            .map_err(|error| ExecError::Conditional {
+                conditions: task.failed_when.join(" and "),
+                error,
+            })?
+            .is_none();
+        result.insert("failed_when_result".into(), Value::Bool(failed));
+        result.insert("failed".into(), Value::Bool(failed));
+    }
+    let failed = result
+        .get("failed")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let changed = result
+        .get("changed")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    single.status = if failed {
+        Status::Failed
+    } else if changed {
+        Status::Changed
+    } else {
+        Status::Ok
+    };
+    Ok(())
+}
+
+/// Templates the arguments and runs the module or executor action.
+#[allow(clippy::too_many_arguments)]
+async fn execute(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    scope: &Scope<'_>,
+    task: &Task,
+    kw: &Keywords,
+    host: &mut HostState,
+    vars: &Value,
+    delegated: Option<&str>,
+) -> Single {
+    let args = match run
+        .templar
+        .template_value(&Value::Object(task.args.clone()), vars)
+    {
+        Ok(Value::Object(mut m)) => {
+            m.retain(|_, v| !run.templar.is_omit(v));
+            m
+        }
+        Ok(_) => Map::new(),
+        Err(e) => {
+            return error_result(format!(
+                "The task includes an option with an undefined variable. The error was: {e}"
+            ))
+        }
+    };
+    if let Some(result) = actions::run_action(run, task, &args, host, vars).await {
+        return from_module(result);
+    }
+    let Some(module) = modules::find(&task.action) else {
+        return error_result(format!("couldn't resolve module/action '{}'", task.action));
+    };
+    let check_mode =
+        flag(run, &kw.check_mode, vars, run.options.check).unwrap_or(run.options.check);
+    let diff = flag(run, &kw.diff, vars, run.options.diff).unwrap_or(run.options.diff);
+    let become_user = match become_user(&run.templar, kw, vars) {
+        Ok(b) => b,
+        Err(e) => return error_result(e.to_string()),
+    };
+    let env = match environment(&run.templar, kw, vars) {
+        Ok(env) => env,
+        Err(e) => return error_result(e.to_string()),
+    };
+    let search_dirs = scope.search_dirs(&pctx.play.base_dir);
+    let host_name = host.name.clone();
+    let local = matches!(delegated, Some("localhost" | "127.0.0.1"))
+        && delegated.is_some_and(|d| pctx.inventory.host(d).is_none());
+    let mut local_remote = LocalRemote;
+    let remote: &mut dyn fleet_modules::remote::Remote = match delegated {
+        _ if local => &mut local_remote,
+        Some(other) => match delegate_remote(run, pctx, host, other, vars).await {
+            Ok(r) => r,
+            Err(e) => return unreachable(e),
+        },
+        None => {
+            if host.remote.is_none() {
+                let templated = connection_vars(run, vars);
+                match run.connector.open(&host.name, &templated).await {
+                    Ok(remote) => host.remote = Some(remote),
+                    Err(e) => return unreachable(e),
+                }
+            }
+            host.remote.as_deref_mut().expect("connected above")
+        }
+    };
+    let become_password = become_user.as_ref().and_then(|_| {
+        [
+            "ansible_become_password",
+            "ansible_become_pass",
+            "ansible_sudo_pass",
+        ]
+        .iter()
+        .find_map(|k| vars.get(*k))
+        .map(|v| match run.templar.template_value(v, vars) {
+            Ok(Value::String(s)) => s,
+            Ok(other) => other.to_string(),
+            Err(_) => String::new(),
+        })
+        .or_else(|| run.options.become_password.clone())
+    });
+    let mut ctx = ModuleCtx {
+        remote,
+        check_mode,
+        diff,
+        become_password,
+        become_user,
+        env,
+        vars,
+        inventory_hostname: host_name,
+        search_dirs,
+    };
+    match module.run(&args, &mut ctx).await {
+        Ok(result) => {
+            if module.name() == "setup" && !result.failed {
+                if let Some(Value::Object(facts)) = result.data.get("ansible_facts") {
+                    host.facts.extend(facts.clone());
+                }
+            }
+            from_module(result)
+        }
+        Err(e @ RemoteError::Unreachable(_)) => {
+            match delegated {
+                Some(other) if !local => {
+                    host.delegates.remove(other);
+                }
+                None => host.remote = None,
+                _ => {}
+            }
+            unreachable(e)
+        }
+        Err(e) => error_result(e.to_string()),
+    }
+}
+
+/// The `ansible_*` variables of a host, templated: what its connection is made from.
+fn connection_vars(run: &Run, vars: &Value) -> Map<String, Value> {
+    let Value::Object(all) = vars else {
+        return Map::new();
+    };
+    all.iter()
+        .filter(|(k, _)| k.starts_with("ansible_"))
+        .map(|(k, v)| {
+            let v = run
+                .templar
+                .template_value(v, vars)
+                .unwrap_or_else(|_| v.clone());
+            (k.clone(), v)
+        })
+        .collect()
+}
+
+/// The connection to `other` for tasks `host` delegates to it: made from `other`'s inventory
+/// variables, kept for the run (each delegating host has its own, so they never share a shell).
+async fn delegate_remote<'h>(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    host: &'h mut HostState,
+    other: &str,
+    vars: &Value,
+) -> Result<&'h mut dyn fleet_modules::remote::Remote, RemoteError> {
+    if !host.delegates.contains_key(other) {
+        let Some(target) = pctx.inventory.host(other) else {
+            return Err(RemoteError::Unreachable(format!(
+                "delegate_to: {other} is not in the inventory"
+            )));
+        };
+        let mut target_vars = Value::Object(target.vars().clone());
+        if let (Value::Object(t), Value::Object(v)) = (&mut target_vars, vars) {
+            // Templates in the delegate's variables may refer to play-level variables.
+            for (k, val) in v {
+                t.entry(k.clone()).or_insert_with(|| val.clone());
+            }
+        }
+        let conn = connection_vars(run, &target_vars);
+        let remote = run.connector.open(other, &conn).await?;
+        host.delegates.insert(other.to_string(), remote);
+    }
+    Ok(host
+        .delegates
+        .get_mut(other)
+        .expect("inserted above")
+        .as_mut())
+}

@@ -1,0 +1,471 @@
+//! Walking a play's task lists across hosts with the linear strategy: every task runs on all
+//! active hosts (up to `forks` at once) before the next starts; blocks send failed hosts to
+//! `rescue` and every host that entered them through `always`; roles and includes open scopes.
+
+use futures::future::join_all;
+use serde_json::Value;
+use tokio::sync::{Mutex, Semaphore};
+
+use super::context::{PlayCtx, Run, Scope};
+use super::host::HostState;
+use super::task::{flag, run_on_host};
+use super::vars::task_vars;
+use crate::output::{Event, HostResult, Status};
+use fleet_playbook::{Block, Role, Task, TaskItem, Templatable};
+
+/// The hosts of a play and the limit on hosts in flight.
+pub struct Hosts {
+    pub states: Vec<Mutex<HostState>>,
+    pub forks: Semaphore,
+}
+
+/// A flow change requested by `meta`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// `meta: end_play`.
+    EndPlay,
+}
+
+/// Runs `items` on the hosts `ids` (those still active at each step).
+pub async fn run_items(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    items: &[TaskItem],
+    scope: &Scope<'_>,
+) -> Flow {
+    for item in items {
+        if run.interrupted() {
+            return Flow::EndPlay;
+        }
+        let active = active_hosts(hosts, ids).await;
+        if active.is_empty() {
+            return Flow::Continue;
+        }
+        let flow = match item {
+            TaskItem::Task(task) => {
+                Box::pin(run_task(run, pctx, hosts, &active, task, scope)).await
+            }
+            TaskItem::Block(block) => {
+                Box::pin(run_block(run, pctx, hosts, &active, block, scope)).await
+            }
+            TaskItem::Role(role) => {
+                Box::pin(run_role(run, pctx, hosts, &active, role, scope)).await
+            }
+        };
+        if flow == Flow::EndPlay {
+            return flow;
+        }
+    }
+    Flow::Continue
+}
+
+/// Hosts of `ids` that take normal tasks.
+pub async fn active_hosts(hosts: &Hosts, ids: &[usize]) -> Vec<usize> {
+    let mut out = Vec::new();
+    for &i in ids {
+        if hosts.states[i].lock().await.active() {
+            out.push(i);
+        }
+    }
+    out
+}
+
+async fn run_block(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    block: &Block,
+    scope: &Scope<'_>,
+) -> Flow {
+    let mut inner = scope.enter(&block.keywords);
+    if !block.rescue.is_empty() {
+        inner.rescuable = true;
+    }
+    let mut flow = run_items(run, pctx, hosts, ids, &block.block, &inner).await;
+    if flow == Flow::EndPlay {
+        return flow;
+    }
+    if !block.rescue.is_empty() {
+        let mut rescued = Vec::new();
+        for &i in ids {
+            let mut h = hosts.states[i].lock().await;
+            if h.failed && h.failure_rescuable && !h.unreachable {
+                h.failed = false;
+                h.failure_rescuable = false;
+                h.stats.rescued += 1;
+                rescued.push(i);
+            }
+        }
+        let rescue_scope = scope.enter(&block.keywords);
+        flow = run_items(run, pctx, hosts, &rescued, &block.rescue, &rescue_scope).await;
+        if flow == Flow::EndPlay {
+            return flow;
+        }
+    }
+    if !block.always.is_empty() {
+        // Every host that entered the block runs `always`, failed or not.
+        let mut was_failed = Vec::new();
+        for &i in ids {
+            let mut h = hosts.states[i].lock().await;
+            if h.unreachable {
+                continue;
+            }
+            was_failed.push((i, h.failed));
+            h.failed = false;
+        }
+        let always_ids: Vec<usize> = was_failed.iter().map(|(i, _)| *i).collect();
+        flow = run_items(run, pctx, hosts, &always_ids, &block.always, scope).await;
+        for (i, failed) in was_failed {
+            let mut h = hosts.states[i].lock().await;
+            h.failed |= failed;
+        }
+    }
+    // A failure that found no rescue here counts as a failure now (outer blocks may not rescue).
+    if !scope.rescuable {
+        for &i in ids {
+            let mut h = hosts.states[i].lock().await;
+            if h.failed && h.failure_rescuable {
+                h.failure_rescuable = false;
+                h.stats.failed += 1;
+            }
+        }
+    }
+    flow
+}
+
+pub(super) async fn run_role<'a>(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    role: &'a Role,
+    scope: &Scope<'a>,
+) -> Flow {
+    let mut inner = scope.enter(&role.keywords);
+    inner.roles.push(role);
+    for dep in &role.dependencies {
+        if Box::pin(run_role(run, pctx, hosts, ids, dep, &inner)).await == Flow::EndPlay {
+            return Flow::EndPlay;
+        }
+    }
+    let mut todo = Vec::new();
+    for &i in ids {
+        let mut h = hosts.states[i].lock().await;
+        if role.allow_duplicates || h.roles_done.insert(role_key(role)) {
+            todo.push(i);
+        }
+    }
+    // Roles run once per host unless the play lists them with different parameters.
+    run_items(run, pctx, hosts, &todo, &role.tasks, &inner).await
+}
+
+fn role_key(role: &Role) -> String {
+    format!(
+        "{}{}",
+        role.dir.display(),
+        serde_json::to_string(&role.params).unwrap_or_default()
+    )
+}
+
+/// The name shown in the TASK banner: role prefix, templated with play-level variables.
+pub(super) fn banner(run: &Run, pctx: &PlayCtx<'_>, task: &Task, scope: &Scope<'_>) -> String {
+    let name = match &task.name {
+        Some(n) => {
+            let mut vars = pctx.vars.vars.clone();
+            for (k, v) in pctx.vars.extra.iter() {
+                vars.insert(k.clone(), v.clone());
+            }
+            run.templar
+                .render_str(n, &Value::Object(vars))
+                .unwrap_or_else(|_| n.clone())
+        }
+        None => task.action.clone(),
+    };
+    match scope.role_prefix() {
+        Some(role) => format!("{role} : {name}"),
+        None => name,
+    }
+}
+
+/// Whether `--tags`/`--skip-tags` select a task with `tags`.
+fn tags_selected(run: &Run, tags: &[String]) -> bool {
+    let opts = &run.options;
+    if tags.iter().any(|t| opts.skip_tags.contains(t)) {
+        return false;
+    }
+    if opts.tags.is_empty() || opts.tags.iter().any(|t| t == "all") {
+        return !tags.iter().any(|t| t == "never");
+    }
+    tags.iter().any(|t| t == "always" || opts.tags.contains(t))
+        || (opts.tags.iter().any(|t| t == "tagged") && !tags.is_empty())
+        || (opts.tags.iter().any(|t| t == "untagged") && tags.is_empty())
+}
+
+async fn run_task(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    task: &Task,
+    scope: &Scope<'_>,
+) -> Flow {
+    let mut effective = task.keywords.clone();
+    effective.inherit(&scope.keywords);
+    let short = fleet_modules::short_name(&task.action);
+    // Notified handlers run whatever the tags (Ansible does not tag-filter handlers).
+    if !scope.handler
+        && !tags_selected(run, &effective.tags)
+        && !matches!(short, "include_tasks" | "include_role")
+    {
+        return Flow::Continue;
+    }
+    match short {
+        "meta" => return run_meta(run, pctx, hosts, ids, task, scope).await,
+        "include_tasks" | "import_tasks" if task.include_file().is_some() => {
+            return super::include::run_include(run, pctx, hosts, ids, task, scope).await
+        }
+        "include_role" | "import_role" => {
+            return super::include::run_include_role(run, pctx, hosts, ids, task, scope).await
+        }
+        _ => {}
+    }
+    run.report(Event::TaskStart {
+        name: banner(run, pctx, task, scope),
+        handler: scope.handler,
+        hosts: ids.len(),
+    });
+    let with_hostvars;
+    let scope = if mentions_hostvars(task, &effective) {
+        let mut s = scope.clone();
+        s.hostvars = Some(std::sync::Arc::new(hostvars_snapshot(hosts).await));
+        with_hostvars = s;
+        &with_hostvars
+    } else {
+        scope
+    };
+    let run_once = {
+        let h = hosts.states[ids[0]].lock().await;
+        let vars = Value::Object(task_vars(
+            &pctx.vars,
+            &h,
+            &scope.role_vars(),
+            &effective.vars,
+        ));
+        // `pause` bypasses the host loop in Ansible: it runs (and counts) for the first host.
+        task.action == "pause" || flag(run, &effective.run_once, &vars, false).unwrap_or(false)
+    };
+    let targets: &[usize] = if run_once { &ids[..1] } else { ids };
+    let any_fatal = {
+        let h = hosts.states[ids[0]].lock().await;
+        let vars = Value::Object(task_vars(
+            &pctx.vars,
+            &h,
+            &scope.role_vars(),
+            &effective.vars,
+        ));
+        flag(run, &effective.any_errors_fatal, &vars, false).unwrap_or(false)
+    };
+    let outcomes = join_all(targets.iter().map(|&i| async move {
+        let _permit = hosts.forks.acquire().await;
+        let mut h = hosts.states[i].lock().await;
+        run_on_host(run, pctx, scope, task, &mut h).await
+    }))
+    .await;
+    if run_once && ids.len() > 1 {
+        // The one result stands for every host (registered everywhere, as Ansible does).
+        if let Some(reg) = &task.register {
+            let value = hosts.states[ids[0]]
+                .lock()
+                .await
+                .runtime_vars
+                .get(reg)
+                .cloned();
+            if let Some(value) = value {
+                for &i in &ids[1..] {
+                    hosts.states[i]
+                        .lock()
+                        .await
+                        .runtime_vars
+                        .insert(reg.clone(), value.clone());
+                }
+            }
+        }
+    }
+    if let Some(Templatable::Literal(pct)) = &pctx.play.max_fail_percentage {
+        let total = pctx.batch.len();
+        let mut failed = 0usize;
+        for &i in &pctx.batch {
+            let h = hosts.states[i].lock().await;
+            if h.failed || h.unreachable {
+                failed += 1;
+            }
+        }
+        if total > 0 && (failed as f64) * 100.0 / (total as f64) > *pct {
+            // Too many failures in this batch: the play ends for every host.
+            for &i in &pctx.batch {
+                hosts.states[i].lock().await.ended = true;
+            }
+            return Flow::EndPlay;
+        }
+    }
+    if any_fatal && outcomes.contains(&super::task::Outcome::Failed) {
+        for &i in ids {
+            let mut h = hosts.states[i].lock().await;
+            if !h.failed {
+                h.failed = true;
+            }
+        }
+    }
+    Flow::Continue
+}
+
+/// Whether every condition holds for a flow action (`meta`, includes); a condition that cannot
+/// be evaluated does not hold.
+pub(super) fn all_hold(run: &Run, conditions: &[String], vars: &Value) -> bool {
+    conditions
+        .iter()
+        .all(|c| run.templar.eval_bool(c, vars).unwrap_or(false))
+}
+
+/// Whether the task's arguments, conditions or loop refer to `hostvars`.
+fn mentions_hostvars(task: &Task, kw: &fleet_playbook::Keywords) -> bool {
+    let text = serde_json::to_string(&task.args).unwrap_or_default();
+    text.contains("hostvars")
+        || kw
+            .when
+            .iter()
+            .chain(&task.changed_when)
+            .chain(&task.failed_when)
+            .any(|c| c.contains("hostvars"))
+        || task
+            .loop_
+            .as_ref()
+            .is_some_and(|l| l.items.to_string().contains("hostvars"))
+        || kw.vars.values().any(|v| v.to_string().contains("hostvars"))
+}
+
+/// Every host's variables (inventory, facts, set_fact/register) as they stand now.
+async fn hostvars_snapshot(hosts: &Hosts) -> Value {
+    let mut all = serde_json::Map::new();
+    for state in &hosts.states {
+        let h = state.lock().await;
+        let mut vars = h.inventory_vars.clone();
+        for (k, v) in &h.facts {
+            vars.insert(k.clone(), v.clone());
+        }
+        if !h.facts.is_empty() {
+            let unprefixed: serde_json::Map<String, Value> = h
+                .facts
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.strip_prefix("ansible_").unwrap_or(k).to_string(),
+                        v.clone(),
+                    )
+                })
+                .collect();
+            vars.insert("ansible_facts".into(), Value::Object(unprefixed));
+        }
+        for (k, v) in &h.runtime_vars {
+            vars.insert(k.clone(), v.clone());
+        }
+        vars.insert("inventory_hostname".into(), Value::String(h.name.clone()));
+        all.insert(h.name.clone(), Value::Object(vars));
+    }
+    Value::Object(all)
+}
+
+async fn run_meta(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    task: &Task,
+    scope: &Scope<'_>,
+) -> Flow {
+    let what = task
+        .args
+        .get("_raw_params")
+        .and_then(Value::as_str)
+        .unwrap_or("noop")
+        .to_string();
+    match what.as_str() {
+        "flush_handlers" => {
+            if task.name.is_some() {
+                run.report(Event::TaskStart {
+                    name: banner(run, pctx, task, scope),
+                    handler: false,
+                    hosts: ids.len(),
+                });
+            }
+            super::handlers::flush(run, pctx, hosts, ids).await;
+            Flow::Continue
+        }
+        "end_play" => {
+            for &i in ids {
+                hosts.states[i].lock().await.ended = true;
+            }
+            Flow::EndPlay
+        }
+        "end_host" => {
+            for &i in ids {
+                let mut h = hosts.states[i].lock().await;
+                let vars = Value::Object(task_vars(
+                    &pctx.vars,
+                    &h,
+                    &scope.role_vars(),
+                    &scope.keywords.vars,
+                ));
+                let mut kw = task.keywords.clone();
+                kw.inherit(&scope.keywords);
+                if all_hold(run, &kw.when, &vars) {
+                    h.ended = true;
+                }
+            }
+            Flow::Continue
+        }
+        "clear_host_errors" => {
+            for &i in ids {
+                hosts.states[i].lock().await.failed = false;
+            }
+            Flow::Continue
+        }
+        _ => Flow::Continue,
+    }
+}
+
+/// Reports a task-level error (bad include, missing role) as a failure on each host.
+pub(super) async fn fail_all(
+    run: &Run,
+    hosts: &Hosts,
+    ids: &[usize],
+    task: &Task,
+    msg: &str,
+) -> Flow {
+    run.report(Event::TaskStart {
+        name: task.display_name().to_string(),
+        handler: false,
+        hosts: ids.len(),
+    });
+    for &i in ids {
+        let mut h = hosts.states[i].lock().await;
+        run.report(Event::Result(Box::new(HostResult {
+            host: h.name.clone(),
+            delegated_to: None,
+            status: Status::Failed,
+            ignored: false,
+            item_label: None,
+            result: serde_json::json!({"changed": false, "failed": true, "msg": msg}),
+            diffs: Vec::new(),
+            action: task.action.clone(),
+            retries_left: None,
+        })));
+        h.failed = true;
+        h.stats.failed += 1;
+    }
+    Flow::Continue
+}

@@ -1,0 +1,351 @@
+//! `get_url`: downloads a URL on the host (with `curl`, else `wget`) to `dest`, replacing the file
+//! only when the download differs. One script decides, downloads and moves into place.
+
+use async_trait::async_trait;
+
+use super::args::{self, FileAttrs};
+use super::remote_file::{attr_vars, failure, find, last_stat, parse_report, PRELUDE};
+use crate::remote::{shell_quote, RemoteError};
+use crate::{ArgSpec, Args, BadArg, Module, ModuleCtx, ModuleResult};
+
+/// The `get_url` module.
+pub struct GetUrl;
+
+const ALGORITHMS: &[&str] = &["md5", "sha1", "sha224", "sha256", "sha384", "sha512"];
+
+const SCRIPT: &str = r#"
+if [ -d "$DEST" ]; then _n=${URL%%\?*}; _n=${_n##*/}; [ -n "$_n" ] || _n=index.html; DEST="${DEST%/}/$_n"; fi
+echo "dest $DEST"
+if [ -e "$DEST" ]; then
+  if [ -n "$SUM" ]; then
+    if [ "$("${ALG}sum" < "$DEST" | cut -d' ' -f1)" = "$SUM" ]; then
+      fleet_attrs "$DEST" || exit 0; echo "same $attrs_changed"; fleet_stat "$DEST"; exit 0
+    fi
+  elif [ "$FORCE" != 1 ]; then
+    fleet_attrs "$DEST" || exit 0; echo "exists $attrs_changed"; fleet_stat "$DEST"; exit 0
+  fi
+fi
+fleet_parent "$DEST"; _dir=$_parent
+[ -d "$_dir" ] || { echo "fail Destination $_dir does not exist"; exit 0; }
+if [ "$F_CHECK" = 1 ]; then _tmp=$(mktemp); else _tmp=$(mktemp "$_dir/.fleet_get.XXXXXX"); fi || { echo "fail Destination $_dir is not writable"; exit 0; }
+if command -v curl >/dev/null 2>&1; then
+  _code=$(curl -sS -L --max-time "$TIMEOUT" -o "$_tmp" -w '%{http_code}' -- "$URL" 2>"$_tmp.err"); _rc=$?
+elif command -v wget >/dev/null 2>&1; then
+  wget -q -T "$TIMEOUT" -O "$_tmp" -- "$URL" 2>"$_tmp.err"; _rc=$?
+  case $_rc in 0) _code=200;; 8) _code=404;; *) _code=0;; esac
+else
+  rm -f -- "$_tmp"; echo "fail get_url needs curl or wget on the target"; exit 0
+fi
+echo "status $_code"
+if [ "$_rc" != 0 ] || [ "$_code" -ge 400 ] 2>/dev/null; then
+  echo "error $(tr '\n' ' ' < "$_tmp.err")"; rm -f -- "$_tmp" "$_tmp.err"; exit 0
+fi
+rm -f -- "$_tmp.err"
+_src_sum=$(sha1sum < "$_tmp" | cut -c1-40)
+echo "checksum_src $_src_sum"
+echo "size $(stat -c %s -- "$_tmp")"
+if [ -n "$SUM" ]; then
+  _got=$("${ALG}sum" < "$_tmp" | cut -d' ' -f1)
+  [ "$_got" = "$SUM" ] || { rm -f -- "$_tmp"; echo "fail The checksum for $DEST did not match $SUM; it was $_got."; exit 0; }
+fi
+if [ -e "$DEST" ]; then
+  _dst_sum=$(sha1sum < "$DEST" | cut -c1-40)
+  echo "checksum_dest $_dst_sum"
+  if [ "$_src_sum" = "$_dst_sum" ]; then
+    rm -f -- "$_tmp"; fleet_attrs "$DEST" || exit 0; echo "same $attrs_changed"; fleet_stat "$DEST"; exit 0
+  fi
+fi
+if [ "$F_CHECK" = 1 ]; then rm -f -- "$_tmp"; echo "changed 1"; exit 0; fi
+if [ -e "$DEST" ]; then
+  chmod "$(stat -L -c %a -- "$DEST")" "$_tmp"; chown "$(stat -L -c %u:%g -- "$DEST")" "$_tmp" 2>/dev/null
+  if [ "$F_BACKUP" = 1 ]; then fleet_backup "$DEST"; fi
+else
+  chmod "$(printf '%o' $(( 0666 & ~$(umask) )))" "$_tmp"
+fi
+fleet_attrs "$_tmp" || { rm -f -- "$_tmp"; exit 0; }
+mv -f -- "$_tmp" "$DEST" || { rm -f -- "$_tmp"; echo "fail Could not replace $DEST"; exit 0; }
+echo "changed 1"
+fleet_stat "$DEST"
+"#;
+
+#[async_trait]
+impl Module for GetUrl {
+    fn name(&self) -> &'static str {
+        "get_url"
+    }
+
+    fn spec(&self) -> ArgSpec {
+        ArgSpec {
+            free_form: false,
+            params: &[
+                "url",
+                "dest",
+                "mode",
+                "owner",
+                "group",
+                "force",
+                "checksum",
+                "timeout",
+                "backup",
+                "validate_certs",
+                "headers",
+                "url_username",
+                "url_password",
+                "force_basic_auth",
+                "use_proxy",
+                "tmp_dest",
+                "http_agent",
+                "attributes",
+                "seuser",
+                "serole",
+                "setype",
+                "selevel",
+                "unsafe_writes",
+            ],
+            required: &[&["url"], &["dest"]],
+        }
+    }
+
+    async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+        let url = args::text(args, &["url"]).unwrap_or_default();
+        let script = match build(args, &url, ctx.check_mode) {
+            Ok(script) => script,
+            Err(e) => return Ok(e.into()),
+        };
+        let started = std::time::Instant::now();
+        let out = ctx.sh(&script).await?;
+        let elapsed = started.elapsed().as_secs();
+        let records = parse_report(&out.stdout);
+        let field = |tag: &str| find(&records, tag).map(|r| r.rest.clone());
+        let dest = field("dest").unwrap_or_default();
+        if let Some(msg) = failure(&records) {
+            return Ok(ModuleResult::fail(msg).with("url", url).with("dest", dest));
+        }
+        let status: i64 = field("status").and_then(|s| s.parse().ok()).unwrap_or(-1);
+        if let Some(error) = field("error") {
+            let msg = match status {
+                400.. => format!("HTTP Error {status}: {}", reason(status)),
+                _ => format!("Request failed: {}", error.trim()),
+            };
+            return Ok(ModuleResult::fail(msg)
+                .with("status_code", status)
+                .with("url", url)
+                .with("dest", dest)
+                .with("elapsed", elapsed));
+        }
+        let mut result = if let Some(exists) = field("exists") {
+            ModuleResult {
+                changed: exists == "1",
+                msg: Some("file already exists".into()),
+                ..ModuleResult::default()
+            }
+        } else if let Some(same) = field("same") {
+            ModuleResult {
+                changed: same == "1",
+                msg: Some(format!("OK ({} bytes)", field("size").unwrap_or_default())),
+                ..ModuleResult::default()
+            }
+        } else if field("changed").is_some() {
+            ModuleResult {
+                changed: true,
+                msg: Some(format!("OK ({} bytes)", field("size").unwrap_or_default())),
+                ..ModuleResult::default()
+            }
+        } else {
+            return Ok(ModuleResult::fail(format!(
+                "get_url script failed: {}",
+                out.stderr_text().trim()
+            )));
+        };
+        for key in ["checksum_src", "checksum_dest"] {
+            if let Some(v) = field(key) {
+                result = result.with(key, v);
+            }
+        }
+        if status >= 0 {
+            result = result.with("status_code", status).with("elapsed", elapsed);
+        }
+        if let Some(backup) = field("backup") {
+            result = result.with("backup_file", backup);
+        }
+        if let Some(st) = last_stat(&records) {
+            st.add_to(&mut result.data);
+        }
+        Ok(result.with("url", url).with("dest", dest))
+    }
+}
+
+fn build(args: &Args, url: &str, check: bool) -> Result<String, BadArg> {
+    let (alg, sum) = match args::text(args, &["checksum"]).filter(|s| !s.is_empty()) {
+        None => (String::new(), String::new()),
+        Some(spec) => {
+            let (alg, value) = spec.split_once(':').ok_or_else(|| {
+                "The checksum parameter has to be in format <algorithm>:<checksum>".to_string()
+            })?;
+            if !ALGORITHMS.contains(&alg) {
+                return Err(format!("Unsupported hash algorithm: {alg}").into());
+            }
+            if value.contains("://") {
+                return Err("checksum given as a URL is not supported by fleet".into());
+            }
+            (alg.to_string(), value.trim().to_ascii_lowercase())
+        }
+    };
+    let vars = format!(
+        "URL={}\nDEST={}\nFORCE={}\nF_BACKUP={}\nALG={}\nSUM={}\nTIMEOUT={}\n",
+        shell_quote(url),
+        shell_quote(&args::text(args, &["dest"]).unwrap_or_default()),
+        u8::from(args::flag(args, "force", false)?),
+        u8::from(args::flag(args, "backup", false)?),
+        shell_quote(&alg),
+        shell_quote(&sum),
+        args::int(args, "timeout", 10)?,
+    );
+    Ok(format!(
+        "{PRELUDE}{}{vars}{SCRIPT}",
+        attr_vars(&FileAttrs::from_args(args)?, check)
+    ))
+}
+
+fn reason(status: i64) -> &'static str {
+    match status {
+        400 => "Bad Request",
+        401 => "Unauthorized",
+        403 => "Forbidden",
+        404 => "Not Found",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        _ => "Error",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use serde_json::json;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::GetUrl;
+    use crate::files::remote_file::sha1_hex;
+    use crate::files::testkit::{mode_of, Harness};
+
+    const BODY: &[u8] = b"downloaded content\n";
+
+    /// A tiny HTTP server: `/file.txt` is BODY, anything else 404. Returns the base URL.
+    async fn serve() -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 1024];
+                    while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                        match sock.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                        }
+                    }
+                    let request = String::from_utf8_lossy(&buf);
+                    let (status, body): (&str, &[u8]) = if request.starts_with("GET /file.txt ") {
+                        ("200 OK", BODY)
+                    } else {
+                        ("404 Not Found", b"nope")
+                    };
+                    let head = format!(
+                        "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = sock.write_all(head.as_bytes()).await;
+                    let _ = sock.write_all(body).await;
+                });
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn downloads_once_then_keeps_the_file() {
+        let base = serve().await;
+        let h = Harness::new();
+        let dest = h.path("file.txt");
+        let args = json!({"url": format!("{base}/file.txt"), "dest": dest, "mode": "0600"});
+        let r = h.run(&GetUrl, args.clone()).await;
+        assert!(r.changed && !r.failed, "{:?}", r.to_json());
+        assert_eq!(fs::read(&dest).unwrap(), BODY);
+        assert_eq!(mode_of(&dest), 0o600);
+        let j = r.to_json();
+        assert_eq!(j["status_code"], 200);
+        assert_eq!(j["checksum_src"], sha1_hex(BODY));
+        let r = h.run(&GetUrl, args).await;
+        assert!(!r.changed && !r.failed, "{:?}", r.to_json());
+        assert_eq!(r.msg.as_deref(), Some("file already exists"));
+        // force downloads again but an identical file is no change
+        let r = h
+            .run(
+                &GetUrl,
+                json!({"url": format!("{base}/file.txt"), "dest": dest, "force": true}),
+            )
+            .await;
+        assert!(!r.changed && !r.failed, "{:?}", r.to_json());
+        // into a directory: the URL's file name
+        let r = h
+            .run(
+                &GetUrl,
+                json!({"url": format!("{base}/file.txt"), "dest": h.path("")}),
+            )
+            .await;
+        assert!(
+            !r.changed,
+            "the same file already sits there: {:?}",
+            r.to_json()
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn checksum_errors_and_check_mode() {
+        let base = serve().await;
+        let mut h = Harness::new();
+        let dest = h.path("out");
+        let url = format!("{base}/file.txt");
+        let r = h
+            .run(
+                &GetUrl,
+                json!({"url": url, "dest": dest, "checksum": "sha1:0000"}),
+            )
+            .await;
+        assert!(r.failed);
+        assert!(r.msg.unwrap().contains("did not match"));
+        assert!(!h.root().join("out").exists());
+        let good = format!("sha1:{}", sha1_hex(BODY));
+        let r = h
+            .run(&GetUrl, json!({"url": url, "dest": dest, "checksum": good}))
+            .await;
+        assert!(r.changed && !r.failed);
+        let r = h
+            .run(&GetUrl, json!({"url": url, "dest": dest, "checksum": good}))
+            .await;
+        assert!(!r.changed);
+
+        let r = h
+            .run(
+                &GetUrl,
+                json!({"url": format!("{base}/missing"), "dest": h.path("m")}),
+            )
+            .await;
+        assert!(r.failed);
+        assert_eq!(r.msg.as_deref(), Some("HTTP Error 404: Not Found"));
+        assert_eq!(r.to_json()["status_code"], 404);
+
+        h.check = true;
+        let r = h
+            .run(&GetUrl, json!({"url": url, "dest": h.path("new")}))
+            .await;
+        assert!(r.changed && !r.failed, "{:?}", r.to_json());
+        assert!(!h.root().join("new").exists());
+        let leftovers: Vec<_> = fs::read_dir(h.root()).unwrap().collect();
+        assert_eq!(leftovers.len(), 1, "only `out` remains");
+    }
+}

@@ -1,0 +1,161 @@
+//! Where `lineinfile` puts its line: a port of Ansible's `present()` and `absent()`, so files
+//! end up byte-identical. Works on the file's lines (each with its end of line); knows nothing
+//! of hosts.
+
+use super::text_edit::{compile, python_template, strip_eol};
+use crate::BadArg;
+
+/// The module's options after validation.
+pub(super) struct Opts {
+    pub(super) path: String,
+    pub(super) line: Option<String>,
+    pub(super) regexp: Option<String>,
+    pub(super) search_string: Option<String>,
+    pub(super) present: bool,
+    pub(super) insertafter: Option<String>,
+    pub(super) insertbefore: Option<String>,
+    pub(super) create: bool,
+    pub(super) backrefs: bool,
+    pub(super) firstmatch: bool,
+}
+
+/// Ansible's `present()`: returns the new lines and the message (empty when unchanged).
+pub(super) fn present(o: &Opts, mut lines: Vec<Vec<u8>>) -> Result<(Vec<Vec<u8>>, String), BadArg> {
+    let line = o.line.clone().unwrap_or_default().into_bytes();
+    let regexp = o.regexp.as_deref().map(|r| compile(r, false)).transpose()?;
+    let after = o
+        .insertafter
+        .as_deref()
+        .filter(|s| *s != "BOF" && *s != "EOF");
+    let before = o.insertbefore.as_deref().filter(|s| *s != "BOF");
+    let insert_re = after.or(before).map(|r| compile(r, false)).transpose()?;
+    let (mut found, mut insert_at) = (None::<usize>, None::<usize>);
+    let mut new_line = line.clone();
+    let mut matched = false;
+    if let Some(re) = &regexp {
+        for (i, cur) in lines.iter().enumerate() {
+            if let Some(caps) = re.captures(cur.strip_suffix(b"\n").unwrap_or(cur)) {
+                found = Some(i);
+                matched = true;
+                new_line = if o.backrefs {
+                    let mut out = Vec::new();
+                    caps.expand(
+                        python_template(&String::from_utf8_lossy(&line)).as_bytes(),
+                        &mut out,
+                    );
+                    out
+                } else {
+                    line.clone()
+                };
+                if o.firstmatch {
+                    break;
+                }
+            }
+        }
+    }
+    if let Some(needle) = &o.search_string {
+        for (i, cur) in lines.iter().enumerate() {
+            if contains(cur, needle.as_bytes()) {
+                found = Some(i);
+                matched = true;
+                if o.firstmatch {
+                    break;
+                }
+            }
+        }
+    }
+    if !matched {
+        for (i, cur) in lines.iter().enumerate() {
+            if strip_eol(cur) == line.as_slice() {
+                found = Some(i);
+            } else if insert_re
+                .as_ref()
+                .is_some_and(|re| re.is_match(cur.strip_suffix(b"\n").unwrap_or(cur)))
+            {
+                insert_at = Some(if o.insertafter.is_some() { i + 1 } else { i });
+                if o.firstmatch {
+                    break;
+                }
+            }
+        }
+    }
+    let with_eol = |l: &[u8]| [l, b"\n"].concat();
+    let added = "line added".to_string();
+    let none = String::new();
+    let ends_open = |lines: &[Vec<u8>]| {
+        lines
+            .last()
+            .is_some_and(|l| !l.ends_with(b"\n") && !l.ends_with(b"\r"))
+    };
+    if let Some(index) = found {
+        if !new_line.ends_with(b"\n") {
+            new_line.push(b'\n');
+        }
+        if lines[index] != new_line {
+            lines[index] = new_line;
+            return Ok((lines, "line replaced".into()));
+        }
+        return Ok((lines, none));
+    }
+    if o.backrefs {
+        return Ok((lines, none));
+    }
+    if o.insertbefore.as_deref() == Some("BOF") || o.insertafter.as_deref() == Some("BOF") {
+        lines.insert(0, with_eol(&line));
+        return Ok((lines, added));
+    }
+    match insert_at {
+        _ if o.insertafter.as_deref() == Some("EOF") || insert_at.is_none() => {
+            if ends_open(&lines) {
+                lines.push(b"\n".to_vec());
+            }
+            lines.push(with_eol(&line));
+            Ok((lines, added))
+        }
+        Some(at) if o.insertafter.is_some() => {
+            if at == lines.len() {
+                if strip_eol(&lines[at - 1]) != line.as_slice() {
+                    lines.push(with_eol(&line));
+                    return Ok((lines, added));
+                }
+                Ok((lines, none))
+            } else if strip_eol(&lines[at]) != line.as_slice() {
+                lines.insert(at, with_eol(&line));
+                Ok((lines, added))
+            } else {
+                Ok((lines, none))
+            }
+        }
+        Some(at) => {
+            lines.insert(at, with_eol(&line));
+            Ok((lines, added))
+        }
+        None => unreachable!("handled by the first arm"),
+    }
+}
+
+/// Ansible's `absent()`: returns the kept lines and how many were removed.
+pub(super) fn absent(o: &Opts, lines: Vec<Vec<u8>>) -> Result<(Vec<Vec<u8>>, usize), BadArg> {
+    let regexp = o.regexp.as_deref().map(|r| compile(r, false)).transpose()?;
+    let line = o.line.clone().unwrap_or_default().into_bytes();
+    let before = lines.len();
+    let kept: Vec<Vec<u8>> = lines
+        .into_iter()
+        .filter(|cur| {
+            let hit = if let Some(re) = &regexp {
+                re.is_match(cur.strip_suffix(b"\n").unwrap_or(cur))
+            } else if let Some(needle) = &o.search_string {
+                contains(cur, needle.as_bytes())
+            } else {
+                strip_eol(cur) == line.as_slice()
+            };
+            !hit
+        })
+        .collect();
+    let removed = before - kept.len();
+    Ok((kept, removed))
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || haystack.windows(needle.len()).any(|w| w == needle)
+}

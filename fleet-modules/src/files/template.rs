@@ -1,0 +1,216 @@
+//! `template`: renders a controller-side Jinja2 file against the host's variables and puts the
+//! result at `dest` exactly as `copy` puts `content`.
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use super::args::{self, FileAttrs};
+use super::copy::single_result;
+use super::put::{put, PutOptions, Source, Upload};
+use super::remote_file::{base_name, diff_text};
+use crate::remote::RemoteError;
+use crate::{ArgSpec, Args, Diff, Module, ModuleCtx, ModuleError, ModuleResult};
+use fleet_templates::Templar;
+
+/// The `template` module.
+pub struct Template;
+
+#[async_trait]
+impl Module for Template {
+    fn name(&self) -> &'static str {
+        "template"
+    }
+
+    fn spec(&self) -> ArgSpec {
+        ArgSpec {
+            free_form: false,
+            params: &[
+                "src",
+                "dest",
+                "mode",
+                "owner",
+                "group",
+                "backup",
+                "force",
+                "follow",
+                "validate",
+                "newline_sequence",
+                "trim_blocks",
+                "lstrip_blocks",
+                "output_encoding",
+                "attributes",
+                "seuser",
+                "serole",
+                "setype",
+                "selevel",
+                "unsafe_writes",
+            ],
+            required: &[&["src"], &["dest"]],
+        }
+    }
+
+    async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+        let (upload, opts, src) = match prepare(args, ctx) {
+            Ok(prepared) => prepared,
+            Err(e) => return Ok(e.into()),
+        };
+        let outcome = match put(ctx, std::slice::from_ref(&upload), &opts).await? {
+            Ok(outcome) => outcome,
+            Err(e) => return Ok(e.into()),
+        };
+        let Source::Bytes(rendered) = &upload.source else {
+            unreachable!("templates are rendered on the controller")
+        };
+        let mut result = single_result(&outcome, Some(rendered), &upload.dest).with("src", src);
+        if let (true, Some(file)) = (ctx.diff, outcome.files.first()) {
+            let before = file.before.as_deref().unwrap_or_default();
+            if let (true, Some(before), Some(after)) =
+                (file.content_changed, diff_text(before), diff_text(rendered))
+            {
+                result.diffs.push(Diff {
+                    before_header: file.dest.clone(),
+                    after_header: upload.dest.clone(),
+                    before,
+                    after,
+                });
+            }
+        }
+        Ok(result)
+    }
+}
+
+fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, String), ModuleError> {
+    let src = args::text(args, &["src"]).unwrap_or_default();
+    let dest = args::text(args, &["dest"]).unwrap_or_default();
+    let path = ctx
+        .find_local("templates", &src)
+        .filter(|p| p.is_file())
+        .ok_or_else(|| ModuleError::Local(format!("Could not find or access '{src}'")))?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| ModuleError::Local(format!("Could not find or access '{src}': {e}")))?;
+    let mut vars = ctx.vars.clone();
+    if let Value::Object(map) = &mut vars {
+        let full = path.to_string_lossy().into_owned();
+        map.entry("template_path")
+            .or_insert_with(|| src.clone().into());
+        map.entry("template_fullpath")
+            .or_insert_with(|| full.into());
+        map.entry("template_destpath")
+            .or_insert_with(|| dest.clone().into());
+        map.entry("template_host")
+            .or_insert_with(|| ctx.inventory_hostname.clone().into());
+        map.entry("ansible_managed")
+            .or_insert_with(|| "Ansible managed".into());
+    }
+    let mut rendered = Templar::new().render_str(&text, &vars).map_err(|e| {
+        ModuleError::Local(format!(
+            "AnsibleError: template error while templating string: {e}"
+        ))
+    })?;
+    if keeps_final_newline(&text) && !rendered.ends_with('\n') {
+        rendered.push('\n');
+    }
+    if args::text(args, &["newline_sequence"]).as_deref() == Some("\\r\\n") {
+        rendered = rendered.replace('\n', "\r\n");
+    }
+    let opts = PutOptions {
+        attrs: FileAttrs::preserving(args, Some(&path))?,
+        force: args::flag(args, "force", true)?,
+        backup: args::flag(args, "backup", false)?,
+        validate: args::text(args, &["validate"]),
+        follow: args::flag(args, "follow", false)?,
+        want_stat: true,
+        ..PutOptions::default()
+    };
+    let upload = Upload {
+        dest,
+        into_dir_as: Some(base_name(&src).to_string()),
+        source: Source::Bytes(rendered.into_bytes()),
+    };
+    Ok((upload, opts, src))
+}
+
+/// Ansible renders with `keep_trailing_newline`: a template ending in a newline yields one,
+/// unless that newline follows a block or comment tag (which `trim_blocks` eats).
+fn keeps_final_newline(text: &str) -> bool {
+    match text.strip_suffix('\n') {
+        Some(body) => !(body.ends_with("%}") || body.ends_with("#}")),
+        None => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fs;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::files::testkit::{mode_of, Harness};
+
+    fn harness_with_template(body: &str) -> Harness {
+        let mut h = Harness::new();
+        fs::create_dir(h.root().join("templates")).unwrap();
+        fs::write(h.root().join("templates/app.conf.j2"), body).unwrap();
+        h.vars = json!({"port": 8080, "name": "web"});
+        h
+    }
+
+    #[tokio::test]
+    async fn renders_keeps_newline_and_is_idempotent() {
+        let h = harness_with_template("name={{ name }}\nport={{ port }}\n");
+        let dest = h.path("app.conf");
+        let args = json!({"src": "app.conf.j2", "dest": dest, "mode": "0644"});
+        let r = h.run(&Template, args.clone()).await;
+        assert!(r.changed && !r.failed, "{:?}", r.to_json());
+        assert_eq!(fs::read_to_string(&dest).unwrap(), "name=web\nport=8080\n");
+        assert_eq!(mode_of(&dest), 0o644);
+        assert_eq!(r.to_json()["src"], "app.conf.j2");
+        let again = h.run(&Template, args).await;
+        assert!(!again.changed, "{:?}", again.to_json());
+    }
+
+    #[tokio::test]
+    async fn check_and_diff_modes() {
+        let mut h = harness_with_template("port={{ port }}\n");
+        let dest = h.path("app.conf");
+        fs::write(&dest, "port=80\n").unwrap();
+        h.check = true;
+        h.diff = true;
+        let r = h
+            .run(&Template, json!({"src": "app.conf.j2", "dest": dest}))
+            .await;
+        assert!(r.changed);
+        assert_eq!(fs::read_to_string(&dest).unwrap(), "port=80\n");
+        assert_eq!(r.diffs[0].before, "port=80\n");
+        assert_eq!(r.diffs[0].after, "port=8080\n");
+    }
+
+    #[tokio::test]
+    async fn missing_template_and_bad_variable_fail() {
+        let h = harness_with_template("{{ nope }}\n");
+        let r = h
+            .run(&Template, json!({"src": "missing.j2", "dest": h.path("x")}))
+            .await;
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("Could not find or access 'missing.j2'")
+        );
+        let r = h
+            .run(
+                &Template,
+                json!({"src": "app.conf.j2", "dest": h.path("x")}),
+            )
+            .await;
+        assert!(r.failed, "{:?}", r.to_json());
+        assert!(r.msg.unwrap().contains("template error"));
+        assert!(!h.root().join("x").exists());
+    }
+
+    #[test]
+    fn final_newline_rule() {
+        assert!(keeps_final_newline("a\n"));
+        assert!(!keeps_final_newline("a"));
+        assert!(!keeps_final_newline("{% endif %}\n"));
+    }
+}

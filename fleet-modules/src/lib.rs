@@ -1,0 +1,295 @@
+//! fleet-modules: task modules. Each one turns its arguments into shell scripts run on the host
+//! through a [`Remote`], parses what came back, and reports an Ansible-shaped result.
+//!
+//! Modules are idempotent (they look before they change), honour check mode (report what would
+//! change, change nothing) and diff mode (before/after text). Arguments arrive already templated;
+//! the free-form string of `command`/`shell`/`raw`/`script` arrives as `_raw_params`.
+//!
+//! Actions that never touch the host (`debug`, `set_fact`, `assert`, `fail`, `pause`, `meta`,
+//! includes and imports) are not modules: the executor handles them (see [`EXECUTOR_ACTIONS`]).
+//!
+//! Owns: the module registry ([`all`], [`find`], [`is_action`], [`EXECUTOR_ACTIONS`]: every
+//! action name a task may use), argument checking ([`BadArg`], [`ModuleError`]), the POSIX `sh`
+//! each module sends, parsing what came back, the [`remote::Remote`] trait a host is reached
+//! through, and the one place that wraps a script for `become` ([`remote::sudo`]).
+//!
+//! Must not know: playbooks, plays, hosts' inventory, SSH, or how results are displayed.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use serde_json::{Map, Value};
+
+pub use crate::error::{BadArg, ModuleError};
+use crate::remote::{CmdOutput, Exec, Remote, RemoteError};
+
+mod error;
+pub mod files;
+pub mod remote;
+pub mod system;
+
+/// Module arguments after templating (`key: value`; free-form text under `_raw_params`).
+pub type Args = Map<String, Value>;
+
+/// What a module accepts, checked at parse time (`fleet check`) before anything connects.
+#[derive(Debug, Clone, Copy)]
+pub struct ArgSpec {
+    /// Whether a free-form string (`command: ls -l`) is accepted, stored as `_raw_params`.
+    pub free_form: bool,
+    /// Every accepted key, aliases included.
+    pub params: &'static [&'static str],
+    /// Keys of which at least one of each group must be present (`&[&["path", "dest", "name"]]`).
+    pub required: &'static [&'static [&'static str]],
+}
+
+/// One before/after pair for `--diff` output.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Diff {
+    /// Label of the old side (usually the path).
+    pub before_header: String,
+    /// Label of the new side.
+    pub after_header: String,
+    /// Old content (or state description).
+    pub before: String,
+    /// New content.
+    pub after: String,
+}
+
+/// A module's outcome, shaped like Ansible's result dictionary.
+#[derive(Debug, Clone, Default)]
+pub struct ModuleResult {
+    /// The module changed (or in check mode would change) the host.
+    pub changed: bool,
+    /// The module failed; `msg` says why.
+    pub failed: bool,
+    /// Human-readable message (`msg` in Ansible results).
+    pub msg: Option<String>,
+    /// Other result keys (`rc`, `stdout`, `stdout_lines`, `stat`, `path`, `ansible_facts`...).
+    pub data: Map<String, Value>,
+    /// Before/after pairs for `--diff`.
+    pub diffs: Vec<Diff>,
+}
+
+impl ModuleResult {
+    /// An unchanged, successful result.
+    pub fn ok() -> Self {
+        Self::default()
+    }
+
+    /// A successful result that changed the host.
+    pub fn changed() -> Self {
+        ModuleResult {
+            changed: true,
+            ..Self::default()
+        }
+    }
+
+    /// A failure with a message.
+    pub fn fail(msg: impl Into<String>) -> Self {
+        ModuleResult {
+            failed: true,
+            msg: Some(msg.into()),
+            ..Self::default()
+        }
+    }
+
+    /// Adds a result key.
+    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
+        self.data.insert(key.to_string(), value.into());
+        self
+    }
+
+    /// The dictionary `register:` stores and `-v` prints.
+    pub fn to_json(&self) -> Value {
+        let mut map = self.data.clone();
+        map.insert("changed".into(), Value::Bool(self.changed));
+        if self.failed {
+            map.insert("failed".into(), Value::Bool(true));
+        }
+        if let Some(msg) = &self.msg {
+            map.insert("msg".into(), Value::String(msg.clone()));
+        }
+        if !self.diffs.is_empty() {
+            let diffs: Vec<Value> = self
+                .diffs
+                .iter()
+                .map(|d| {
+                    serde_json::json!({
+                        "before_header": d.before_header, "after_header": d.after_header,
+                        "before": d.before, "after": d.after,
+                    })
+                })
+                .collect();
+            map.insert("diff".into(), Value::Array(diffs));
+        }
+        Value::Object(map)
+    }
+}
+
+/// Everything a module may use while it runs on one host.
+pub struct ModuleCtx<'a> {
+    /// The host (or localhost for `delegate_to: localhost`).
+    pub remote: &'a mut dyn Remote,
+    /// `--check`: report, change nothing.
+    pub check_mode: bool,
+    /// `--diff`: fill [`ModuleResult::diffs`].
+    pub diff: bool,
+    /// `become_user` when `become: true`.
+    pub become_user: Option<String>,
+    /// The sudo password (`ansible_become_password`, `-K`); `None` when sudo must not ask.
+    pub become_password: Option<String>,
+    /// `environment:` of the task/play.
+    pub env: Vec<(String, String)>,
+    /// All variables of the host for this task (for `template`), as a JSON object.
+    pub vars: &'a Value,
+    /// The host's inventory name (for `fetch` destinations).
+    pub inventory_hostname: String,
+    /// Local directories searched for `src` of `copy`/`template`/`script`, most specific first
+    /// (role directory, then the playbook's directory). `files/` or `templates/` is tried inside
+    /// each, then the directory itself, as Ansible does.
+    pub search_dirs: Vec<PathBuf>,
+}
+
+impl ModuleCtx<'_> {
+    /// Runs a script on the host with the task's `become` and `environment`.
+    pub async fn sh(&mut self, script: &str) -> Result<CmdOutput, RemoteError> {
+        self.sh_with_input(script, &[]).await
+    }
+
+    /// Runs a script on the host, feeding `stdin`.
+    pub async fn sh_with_input(
+        &mut self,
+        script: &str,
+        stdin: &[u8],
+    ) -> Result<CmdOutput, RemoteError> {
+        let env = self.env.clone();
+        if let (Some(user), Some(password)) = (&self.become_user, &self.become_password) {
+            let inner = crate::remote::wrap_script(&Exec {
+                script,
+                env: &env,
+                ..Exec::default()
+            });
+            let (wrapped, input) = crate::remote::sudo_with_password(user, password, &inner, stdin);
+            return self
+                .remote
+                .exec(Exec {
+                    script: &wrapped,
+                    stdin: &input,
+                    ..Exec::default()
+                })
+                .await;
+        }
+        let become_user = self.become_user.clone();
+        self.remote
+            .exec(Exec {
+                script,
+                stdin,
+                become_user: become_user.as_deref(),
+                env: &env,
+            })
+            .await
+    }
+
+    /// Finds a local source file: absolute paths as given, else `<dir>/<kind>/<name>` then
+    /// `<dir>/<name>` for each search directory. `kind` is `files` or `templates`.
+    pub fn find_local(&self, kind: &str, name: &str) -> Option<PathBuf> {
+        let path = Path::new(name);
+        if path.is_absolute() {
+            return path.exists().then(|| path.to_path_buf());
+        }
+        for dir in &self.search_dirs {
+            for candidate in [dir.join(kind).join(name), dir.join(name)] {
+                if candidate.exists() {
+                    return Some(candidate);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// A task module.
+#[async_trait]
+pub trait Module: Send + Sync {
+    /// Short name (`copy`); `ansible.builtin.copy` resolves to it.
+    fn name(&self) -> &'static str;
+    /// Accepted arguments, checked before the run.
+    fn spec(&self) -> ArgSpec;
+    /// Runs the module on one host. `Err` only when the host could not be reached.
+    async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError>;
+}
+
+/// Task actions the executor handles itself; valid task keys but not [`Module`]s.
+pub const EXECUTOR_ACTIONS: &[&str] = &[
+    "debug",
+    "set_fact",
+    "assert",
+    "fail",
+    "pause",
+    "meta",
+    "include_tasks",
+    "import_tasks",
+    "include_role",
+    "import_role",
+    "include_vars",
+];
+
+/// Strips the collection prefix Ansible allows (`ansible.builtin.copy`, `ansible.legacy.copy`).
+pub fn short_name(name: &str) -> &str {
+    name.strip_prefix("ansible.builtin.")
+        .or_else(|| name.strip_prefix("ansible.legacy."))
+        .unwrap_or(name)
+}
+
+/// Looks a module up by short or fully-qualified name.
+pub fn find(name: &str) -> Option<&'static dyn Module> {
+    let name = short_name(name);
+    all().iter().copied().find(|m| m.name() == name)
+}
+
+/// Whether `name` (short or fully-qualified) is an action a task may name: a module of the
+/// registry or one of the [`EXECUTOR_ACTIONS`]. The one list of action names the parser uses.
+pub fn is_action(name: &str) -> bool {
+    find(name).is_some() || EXECUTOR_ACTIONS.contains(&short_name(name))
+}
+
+/// Every module fleet ships.
+pub fn all() -> &'static [&'static dyn Module] {
+    static ALL: std::sync::OnceLock<Vec<&'static dyn Module>> = std::sync::OnceLock::new();
+    ALL.get_or_init(|| {
+        let mut all = files::modules();
+        all.extend(system::modules());
+        all
+    })
+}
+
+/// Checks `args` against `spec`: unknown keys and missing required ones are errors naming them.
+pub fn check_args(module: &str, spec: &ArgSpec, args: &Args) -> Result<(), BadArg> {
+    for key in args.keys() {
+        if key == "_raw_params" {
+            if !spec.free_form {
+                return Err(format!("{module} does not take a free-form argument").into());
+            }
+            continue;
+        }
+        if !spec.params.contains(&key.as_str()) {
+            let mut accepted: Vec<&str> = spec.params.to_vec();
+            accepted.sort_unstable();
+            return Err(format!(
+                "unsupported parameter for {module}: {key} (accepted: {})",
+                accepted.join(", ")
+            )
+            .into());
+        }
+    }
+    for group in spec.required {
+        if !group.iter().any(|k| args.contains_key(*k)) {
+            return Err(format!(
+                "missing required argument for {module}: {}",
+                group.join(" or ")
+            )
+            .into());
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,220 @@
+//! How modules reach a host: one trait for "run this shell script there", implemented by the SSH
+//! connection (`connection`), by the bastion route, and by [`LocalRemote`] for `delegate_to:
+//! localhost` and for module tests.
+//!
+//! Modules only ever build POSIX shell scripts and read back exit status, stdout and stderr, so a
+//! target needs nothing beyond `sh` and coreutils.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+/// What one remote script produced.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CmdOutput {
+    /// Exit status of the script (`sh` convention: 128+N for a signal).
+    pub rc: i32,
+    /// Raw standard output (may be binary, e.g. `slurp`/`fetch`).
+    pub stdout: Vec<u8>,
+    /// Raw standard error.
+    pub stderr: Vec<u8>,
+}
+
+impl CmdOutput {
+    /// Standard output as text (lossy UTF-8), the way Ansible shows it.
+    pub fn stdout_text(&self) -> String {
+        String::from_utf8_lossy(&self.stdout).into_owned()
+    }
+
+    /// Standard error as text (lossy UTF-8).
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr).into_owned()
+    }
+}
+
+/// Why a script could not be run at all (as opposed to running and failing).
+#[derive(Debug, thiserror::Error)]
+pub enum RemoteError {
+    /// The host cannot be reached or the connection broke: Ansible's UNREACHABLE.
+    #[error("{0}")]
+    Unreachable(String),
+    /// The script ran longer than the command timeout.
+    #[error("command timed out after {0:?}")]
+    Timeout(Duration),
+    /// The operator stopped the run (Ctrl-C); the script was ended on the host.
+    #[error("interrupted by the user")]
+    Interrupted,
+}
+
+/// Tells running commands that the operator stopped the run: `true` is sent once, on Ctrl-C.
+pub type StopSignal = tokio::sync::watch::Receiver<bool>;
+
+/// Resolves once `stop` says the run was stopped; never, without a signal.
+pub async fn stopped(stop: Option<&StopSignal>) {
+    if let Some(stop) = stop {
+        let mut stop = stop.clone();
+        if stop.wait_for(|s| *s).await.is_ok() {
+            return;
+        }
+    }
+    std::future::pending::<()>().await
+}
+
+/// One request: a script for `sh`, optional bytes for its standard input, and privilege escalation.
+#[derive(Debug, Clone, Default)]
+pub struct Exec<'a> {
+    /// POSIX shell script, run by `sh -c` semantics (syntax errors give rc 2, not a broken session).
+    pub script: &'a str,
+    /// Bytes fed to the script's standard input; empty means `/dev/null`.
+    pub stdin: &'a [u8],
+    /// Run as this user through `sudo -n` (Ansible's `become_user` with `become: true`).
+    pub become_user: Option<&'a str>,
+    /// Extra environment variables (`environment:` on a task or play).
+    pub env: &'a [(String, String)],
+}
+
+/// A host on which scripts can be run. One value per host for the whole run; calls are sequential.
+#[async_trait]
+pub trait Remote: Send {
+    /// Runs one script and returns its exit status and output.
+    async fn exec(&mut self, req: Exec<'_>) -> Result<CmdOutput, RemoteError>;
+}
+
+/// Quotes a string for a POSIX shell: `'...'` with embedded quotes as `'\''`.
+pub fn shell_quote(s: &str) -> String {
+    if !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"@%+=:,./-_".contains(&b))
+    {
+        return s.to_string();
+    }
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Wraps a script so it runs as `user` through `sudo` (non-interactive) with `env` set, or just
+/// with `env` set; what every [`Remote`] implementation runs.
+pub fn wrap_script(req: &Exec<'_>) -> String {
+    let mut prefix = String::new();
+    for (k, v) in req.env {
+        prefix.push_str(&format!("export {}={}\n", k, shell_quote(v)));
+    }
+    let body = format!("{prefix}{}", req.script);
+    match req.become_user {
+        Some(user) => sudo(user, &body),
+        None => body,
+    }
+}
+
+/// The one `become` wrapper: `body` run by `/bin/sh` as `user` through non-interactive sudo
+/// (`-n`: fails instead of prompting), with the target user's `HOME`.
+pub fn sudo(user: &str, body: &str) -> String {
+    format!(
+        "sudo -H -n -u {} -- /bin/sh -c {}",
+        shell_quote(user),
+        shell_quote(body)
+    )
+}
+
+/// [`sudo`] when sudo needs a password: the script and the standard input to send. The password
+/// travels as the first line of stdin, never in the script text (which the bastion's command log
+/// shows): `sudo -S` validates it once, then `body` runs under [`sudo`] with the rest of `stdin`.
+pub fn sudo_with_password(
+    user: &str,
+    password: &str,
+    body: &str,
+    stdin: &[u8],
+) -> (String, Vec<u8>) {
+    let script = format!(
+        "IFS= read -r __fleet_pw\nprintf '%s\\n' \"$__fleet_pw\" | sudo -S -p '' -v 2>/dev/null\n\
+         unset __fleet_pw\n{}",
+        sudo(user, body)
+    );
+    let mut input = Vec::with_capacity(password.len() + 1 + stdin.len());
+    input.extend_from_slice(password.as_bytes());
+    input.push(b'\n');
+    input.extend_from_slice(stdin);
+    (script, input)
+}
+
+/// Runs scripts on this machine with `/bin/sh`: `delegate_to: localhost`, `connection: local`,
+/// and the module tests.
+#[derive(Debug, Default)]
+pub struct LocalRemote;
+
+#[async_trait]
+impl Remote for LocalRemote {
+    async fn exec(&mut self, req: Exec<'_>) -> Result<CmdOutput, RemoteError> {
+        use std::process::Stdio;
+        use tokio::io::AsyncWriteExt;
+        let script = wrap_script(&req);
+        let mut child = tokio::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(&script)
+            .stdin(if req.stdin.is_empty() {
+                Stdio::null()
+            } else {
+                Stdio::piped()
+            })
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| RemoteError::Unreachable(format!("cannot run /bin/sh: {e}")))?;
+        if let Some(mut stdin) = child.stdin.take() {
+            let data = req.stdin.to_vec();
+            tokio::spawn(async move {
+                let _ = stdin.write_all(&data).await;
+            });
+        }
+        let out = child
+            .wait_with_output()
+            .await
+            .map_err(|e| RemoteError::Unreachable(format!("/bin/sh failed: {e}")))?;
+        Ok(CmdOutput {
+            rc: exit_code(out.status),
+            stdout: out.stdout,
+            stderr: out.stderr,
+        })
+    }
+}
+
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .unwrap_or_else(|| 128 + status.signal().unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn local_remote_runs_scripts_with_stdin_and_env() {
+        let mut r = LocalRemote;
+        let env = vec![("GREETING".to_string(), "it's me".to_string())];
+        let out = r
+            .exec(Exec {
+                script: "cat; echo \"$GREETING\"; echo err >&2; exit 3",
+                stdin: b"in\n",
+                env: &env,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(out.rc, 3);
+        assert_eq!(out.stdout_text(), "in\nit's me\n");
+        assert_eq!(out.stderr_text(), "err\n");
+    }
+
+    #[test]
+    fn quoting_round_trips_through_sh() {
+        for s in ["plain", "with space", "it's", "", "$HOME `x` \"q\"", "a\nb"] {
+            let out = std::process::Command::new("/bin/sh")
+                .arg("-c")
+                .arg(format!("printf %s {}", shell_quote(s)))
+                .output()
+                .unwrap();
+            assert_eq!(String::from_utf8_lossy(&out.stdout), s);
+        }
+    }
+}

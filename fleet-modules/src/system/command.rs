@@ -1,0 +1,258 @@
+//! `command`, `shell` and `raw`: run what the task says on the host, with Ansible's result keys.
+//!
+//! `command` never involves a shell: the line is split with shlex rules and every word quoted
+//! (variables and `~` are expanded on the host, as Ansible's `run_command` does). `shell` hands the
+//! line to `/bin/sh -c` (or `executable`). Both check `chdir`, `creates` and `removes` and run the
+//! command in one round trip; the host's clock gives `start`, `end` and `delta`.
+
+use async_trait::async_trait;
+
+use super::command_run::run_command;
+use super::common::{self, opt_str};
+use crate::remote::{shell_quote, RemoteError};
+use crate::{ArgSpec, Args, Module, ModuleCtx, ModuleResult};
+
+/// `ansible.builtin.command`.
+pub struct Command;
+/// `ansible.builtin.shell`.
+pub struct Shell;
+/// `ansible.builtin.raw`.
+pub struct Raw;
+
+const COMMAND_PARAMS: &[&str] = &[
+    "cmd",
+    "argv",
+    "chdir",
+    "creates",
+    "removes",
+    "stdin",
+    "stdin_add_newline",
+    "strip_empty_ends",
+    "executable",
+    "expand_argument_vars",
+    "warn",
+];
+
+#[async_trait]
+impl Module for Command {
+    fn name(&self) -> &'static str {
+        "command"
+    }
+    fn spec(&self) -> ArgSpec {
+        ArgSpec {
+            free_form: true,
+            params: COMMAND_PARAMS,
+            required: &[],
+        }
+    }
+    async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+        run_command(args, ctx, false).await
+    }
+}
+
+#[async_trait]
+impl Module for Shell {
+    fn name(&self) -> &'static str {
+        "shell"
+    }
+    fn spec(&self) -> ArgSpec {
+        ArgSpec {
+            free_form: true,
+            params: COMMAND_PARAMS,
+            required: &[],
+        }
+    }
+    async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+        run_command(args, ctx, true).await
+    }
+}
+
+#[async_trait]
+impl Module for Raw {
+    fn name(&self) -> &'static str {
+        "raw"
+    }
+    fn spec(&self) -> ArgSpec {
+        ArgSpec {
+            free_form: true,
+            params: &["executable"],
+            required: &[],
+        }
+    }
+    async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+        if ctx.check_mode {
+            return Ok(ModuleResult::ok().with("skipped", true));
+        }
+        let raw = opt_str(args, "_raw_params").unwrap_or_default();
+        let script = match opt_str(args, "executable") {
+            Some(exe) => format!("{} -c {}", shell_quote(&exe), shell_quote(&raw)),
+            None => raw,
+        };
+        let out = ctx.sh(&script).await?;
+        let mut result = common::with_output(
+            ModuleResult::changed(),
+            out.rc,
+            &out.stdout_text(),
+            &out.stderr_text(),
+        );
+        if out.rc != 0 {
+            result.failed = true;
+            result.msg = Some("non-zero return code".into());
+        }
+        Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::super::common::HostTime;
+    use super::super::testing::{check, run, run_with, text, Run};
+    use super::*;
+
+    #[tokio::test]
+    async fn command_runs_without_a_shell_and_reports_ansible_keys() {
+        let r = run(&Command, json!({"_raw_params": "echo 'a  b' $HOME | wc"})).await;
+        assert!(r.changed && !r.failed, "{:?}", r);
+        let home = std::env::var("HOME").unwrap();
+        assert_eq!(text(&r, "stdout"), format!("a  b {home} | wc"));
+        assert_eq!(r.data["cmd"], json!(["echo", "a  b", "$HOME", "|", "wc"]));
+        assert_eq!(r.data["rc"], json!(0));
+        assert_eq!(r.data["stdout_lines"], json!([format!("a  b {home} | wc")]));
+        assert_eq!(r.msg.as_deref(), Some(""));
+        let start = HostTime::parse(&text(&r, "start")).expect("start parses");
+        let end = HostTime::parse(&text(&r, "end")).expect("end parses");
+        assert_eq!(start.delta(&end), text(&r, "delta"));
+        assert!(text(&r, "delta").starts_with("0:00:0"));
+    }
+
+    #[tokio::test]
+    async fn command_failure_and_missing_program() {
+        let r = run(
+            &Command,
+            json!({"argv": ["sh", "-c", "echo out; echo err >&2; exit 3"]}),
+        )
+        .await;
+        assert!(r.failed && r.changed);
+        assert_eq!(r.msg.as_deref(), Some("non-zero return code"));
+        assert_eq!(
+            (text(&r, "rc"), text(&r, "stdout"), text(&r, "stderr")),
+            ("3".into(), "out".into(), "err".into())
+        );
+
+        let r = run(
+            &Command,
+            json!({"_raw_params": "fleetut-no-such-program --x"}),
+        )
+        .await;
+        assert!(r.failed);
+        assert_eq!(r.data["rc"], json!(2));
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("[Errno 2] No such file or directory: b'fleetut-no-such-program'")
+        );
+        let r = run(&Command, json!({"_raw_params": "/tmp"})).await;
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("[Errno 13] Permission denied: b'/tmp'")
+        );
+    }
+
+    #[tokio::test]
+    async fn creates_and_removes_skip_and_check_mode() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display().to_string();
+        std::fs::write(dir.path().join("made.txt"), "x").unwrap();
+        let r = run(
+            &Command,
+            json!({"_raw_params": format!("touch {d}/never creates={d}/*.txt")}),
+        )
+        .await;
+        assert!(!r.changed && !r.failed);
+        assert_eq!(
+            text(&r, "stdout"),
+            format!("skipped, since {d}/*.txt exists")
+        );
+        assert_eq!(
+            r.msg,
+            Some(format!("Did not run command since '{d}/*.txt' exists"))
+        );
+        assert!(!dir.path().join("never").exists());
+
+        let r = run(
+            &Shell,
+            json!({"cmd": "touch gone", "chdir": d, "removes": "gone"}),
+        )
+        .await;
+        assert_eq!(text(&r, "stdout"), "skipped, since gone does not exist");
+        assert!(!dir.path().join("gone").exists());
+
+        // check mode: skipped unless creates/removes decide
+        let r = check(&Shell, json!({"_raw_params": format!("touch {d}/c")})).await;
+        assert!(!r.changed && r.data["skipped"] == json!(true));
+        let r = check(
+            &Shell,
+            json!({"_raw_params": format!("touch {d}/c"), "creates": format!("{d}/c")}),
+        )
+        .await;
+        assert!(r.changed && r.data.get("skipped").is_none());
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("Command would have run if not in check mode")
+        );
+        assert!(!dir.path().join("c").exists());
+    }
+
+    #[tokio::test]
+    async fn shell_uses_sh_with_stdin_env_and_executable() {
+        let r = run_with(
+        &Shell,
+        json!({"_raw_params": "read x; echo \"$x-$FLEETUT_V\" | tr a-z A-Z; exit 0", "stdin": "hi"}),
+        Run { env: vec![("FLEETUT_V".into(), "v".into())], ..Run::default() },
+    )
+    .await;
+        assert_eq!(text(&r, "stdout"), "HI-V");
+        assert_eq!(
+            r.data["cmd"],
+            json!("read x; echo \"$x-$FLEETUT_V\" | tr a-z A-Z; exit 0")
+        );
+        let r = run(
+            &Shell,
+            json!({"_raw_params": "echo $0", "executable": "/bin/bash"}),
+        )
+        .await;
+        assert_eq!(text(&r, "stdout"), "/bin/bash");
+        let r = run(
+            &Shell,
+            json!({"_raw_params": "printf 'x\\n\\n'", "strip_empty_ends": false}),
+        )
+        .await;
+        assert_eq!(text(&r, "stdout"), "x\n\n");
+        let r = run(&Shell, json!({"_raw_params": "cd /nonexistent-fleetut"})).await;
+        assert!(r.failed);
+        assert_eq!(r.data["rc"], json!(2));
+        let r = run(
+            &Shell,
+            json!({"_raw_params": "true", "chdir": "/nonexistent-fleetut"}),
+        )
+        .await;
+        assert!(r.failed);
+        assert!(r
+            .msg
+            .unwrap()
+            .starts_with("Unable to change directory before execution"));
+    }
+
+    #[tokio::test]
+    async fn raw_runs_as_is_and_is_skipped_in_check_mode() {
+        let r = run(&Raw, json!({"_raw_params": "echo raw; exit 4"})).await;
+        assert!(r.changed && r.failed);
+        assert_eq!(
+            (text(&r, "stdout"), text(&r, "rc")),
+            ("raw\n".into(), "4".into())
+        );
+        let r = check(&Raw, json!({"_raw_params": "echo raw"})).await;
+        assert!(!r.changed && r.data["skipped"] == json!(true));
+    }
+}

@@ -1,0 +1,526 @@
+//! Task lists: tasks, blocks, and the static imports expanded in place.
+
+use inventory::{Marked, MarkedValue};
+use serde_json::Value;
+
+use super::action::{self, ActionKey};
+use super::error::PlaybookError;
+use super::fields;
+use super::keywords::{self, Scope};
+use super::model::{Block, Keywords, Loop, LoopControl, LoopKind, Task, TaskItem};
+use super::parse::Parser;
+use super::play::in_context;
+use super::source::{pairs, Source};
+use fleet_modules as modules;
+
+/// Keys an include or import (`include_tasks`, `import_role`...) may carry, as in Ansible.
+const INCLUDE_KEYS: &[&str] = &[
+    "action",
+    "args",
+    "collections",
+    "debugger",
+    "ignore_errors",
+    "loop",
+    "loop_control",
+    "name",
+    "no_log",
+    "register",
+    "run_once",
+    "tags",
+    "timeout",
+    "vars",
+    "when",
+];
+
+/// The include and import actions, whose arguments and keys are restricted.
+const INCLUDE_ACTIONS: &[&str] = &[
+    "include_tasks",
+    "import_tasks",
+    "include_role",
+    "import_role",
+];
+
+/// Arguments of `include_role`/`import_role`.
+const ROLE_INCLUDE_ARGS: &[&str] = &[
+    "name",
+    "tasks_from",
+    "vars_from",
+    "defaults_from",
+    "handlers_from",
+    "public",
+    "allow_duplicates",
+    "apply",
+    "rolespec_validate",
+];
+
+/// How an error names a task or block.
+fn label(kind: &str, node: &Marked) -> String {
+    match node.get("name").and_then(fields::scalar_text) {
+        Some(name) => format!("{kind} '{name}'"),
+        None => format!("unnamed {kind}"),
+    }
+}
+
+impl Parser<'_> {
+    /// The items of a task list node (a list; `field` names it in messages). Bad items are
+    /// reported and skipped.
+    pub(super) fn task_list(
+        &mut self,
+        src: &Source,
+        node: &Marked,
+        field: &str,
+        handlers: bool,
+    ) -> Vec<TaskItem> {
+        let entries = match &node.value {
+            MarkedValue::Null => return Vec::new(),
+            MarkedValue::Seq(entries) => entries,
+            _ => {
+                self.errors.push(src.err(
+                    node,
+                    format!("'{field}' must be a list of tasks, got {}", node.kind()),
+                ));
+                return Vec::new();
+            }
+        };
+        let mut items = Vec::new();
+        for entry in entries {
+            if let Some(expanded) = self.task_item(src, entry, handlers) {
+                items.extend(expanded);
+            }
+        }
+        items
+    }
+
+    /// One list entry: a block, a task, or the items of a static import.
+    fn task_item(&mut self, src: &Source, node: &Marked, handlers: bool) -> Option<Vec<TaskItem>> {
+        let Some(entry_pairs) = pairs(node) else {
+            self.errors.push(src.err(
+                node,
+                format!("a task must be a mapping, got {}", node.kind()),
+            ));
+            return None;
+        };
+        if entry_pairs
+            .iter()
+            .any(|(k, _)| matches!(k.as_str(), "block" | "rescue" | "always"))
+        {
+            let block = self.block(src, node, handlers);
+            let block = self.report(block.map_err(|e| in_context(e, &label("block", node))))?;
+            return Some(vec![TaskItem::Block(Box::new(block))]);
+        }
+        let task = self.task(src, node, handlers);
+        let task = self.report(task.map_err(|e| in_context(e, &label("task", node))))?;
+        let at = node
+            .get("import_tasks")
+            .or(node.get("ansible.builtin.import_tasks"));
+        match task.action.as_str() {
+            "import_tasks" if !task.include_file().is_some_and(fields::is_template) => {
+                let imported = self.import_tasks(src, node, at.unwrap_or(node), &task, handlers);
+                let imported = imported.map_err(|e| in_context(e, &label("task", node)));
+                self.report(imported)
+            }
+            "import_role" if !role_name(&task).is_some_and(fields::is_template) => {
+                let role = self.import_role(src, node, &task);
+                let role = self.report(role.map_err(|e| in_context(e, &label("task", node))))?;
+                Some(vec![TaskItem::Role(Box::new(role))])
+            }
+            _ => Some(vec![TaskItem::Task(Box::new(task))]),
+        }
+    }
+
+    /// `block:`/`rescue:`/`always:` with its keywords.
+    fn block(
+        &mut self,
+        src: &Source,
+        node: &Marked,
+        handlers: bool,
+    ) -> Result<Block, PlaybookError> {
+        let mut block = Block {
+            name: None,
+            block: Vec::new(),
+            rescue: Vec::new(),
+            always: Vec::new(),
+            notify: Vec::new(),
+            keywords: Keywords::default(),
+            position: src.pos(node),
+        };
+        for (key, value) in pairs(node).unwrap_or_default() {
+            if let Some(error) = keywords::unsupported(src, node, key, value) {
+                return Err(error);
+            }
+            match key.as_str() {
+                "name" => block.name = fields::string(src, value, key)?,
+                "notify" => block.notify = fields::names(src, value, key)?,
+                "block" | "rescue" | "always" => {
+                    if !matches!(value.value, MarkedValue::Seq(_) | MarkedValue::Null) {
+                        return Err(src.err(
+                            value,
+                            format!("'{key}' must be a list of tasks, got {}", value.kind()),
+                        ));
+                    }
+                    let items = self.task_list(src, value, key, handlers);
+                    match key.as_str() {
+                        "block" => block.block = items,
+                        "rescue" => block.rescue = items,
+                        _ => block.always = items,
+                    }
+                }
+                _ if keywords::is_keyword(key, Scope::Task) => {
+                    keywords::set(src, &mut block.keywords, key, value, "a block")?;
+                }
+                _ => {
+                    return Err(src.key_err(
+                        node,
+                        key,
+                        value,
+                        format!("'{key}' is not a valid attribute for a Block"),
+                    ))
+                }
+            }
+        }
+        Ok(block)
+    }
+
+    /// One task mapping, its action found among its keys.
+    fn task(&mut self, src: &Source, node: &Marked, handlers: bool) -> Result<Task, PlaybookError> {
+        let mut task = Task {
+            name: None,
+            action: String::new(),
+            args: Default::default(),
+            keywords: Keywords::default(),
+            loop_: None,
+            loop_control: None,
+            register: None,
+            notify: Vec::new(),
+            listen: Vec::new(),
+            changed_when: Vec::new(),
+            failed_when: Vec::new(),
+            until: Vec::new(),
+            retries: None,
+            delay: None,
+            position: src.pos(node),
+        };
+        let owner = if handlers { "a Handler" } else { "a Task" };
+        let mut old_action: Option<(&str, &Marked)> = None;
+        let mut modules: Vec<(&str, &Marked)> = Vec::new();
+        let mut unknown: Vec<(&str, &Marked)> = Vec::new();
+        let mut extra_args = None;
+        let mut loop_key: Option<&str> = None;
+        for (key, value) in pairs(node).unwrap_or_default() {
+            let key = key.as_str();
+            if let Some(error) = keywords::unsupported(src, node, key, value) {
+                return Err(error);
+            }
+            if key == "loop" || key.starts_with("with_") {
+                if let Some(previous) = loop_key {
+                    return Err(src.key_err(
+                        node,
+                        key,
+                        value,
+                        format!("duplicate loop in task: '{previous}' and '{key}'"),
+                    ));
+                }
+                loop_key = Some(key);
+                task.loop_ = Some(loop_spec(src, node, key, value)?);
+                continue;
+            }
+            match key {
+                "name" => task.name = fields::string(src, value, key)?,
+                "action" | "local_action" => {
+                    if let Some((previous, _)) = old_action {
+                        return Err(src.key_err(
+                            node,
+                            key,
+                            value,
+                            format!("'{previous}' and '{key}' are mutually exclusive"),
+                        ));
+                    }
+                    old_action = Some((key, value));
+                    if key == "local_action" {
+                        task.keywords.delegate_to = Some("localhost".into());
+                    }
+                }
+                "args" => extra_args = Some(value),
+                "loop_control" => task.loop_control = Some(loop_control(src, value)?),
+                "register" => {
+                    task.register = fields::string(src, value, key)?;
+                    if let Some(name) = task
+                        .register
+                        .as_deref()
+                        .filter(|n| !fields::is_identifier(n))
+                    {
+                        return Err(src.err(
+                            value,
+                            format!("invalid variable name in 'register' specified: '{name}'"),
+                        ));
+                    }
+                }
+                "notify" => task.notify = fields::names(src, value, key)?,
+                "listen" if handlers => task.listen = fields::names(src, value, key)?,
+                "changed_when" => task.changed_when = fields::conditions(src, value, key)?,
+                "failed_when" => task.failed_when = fields::conditions(src, value, key)?,
+                "until" => task.until = fields::conditions(src, value, key)?,
+                "retries" => task.retries = fields::integer(src, value, key)?,
+                "delay" => task.delay = fields::number(src, value, key, false)?,
+                _ if keywords::is_keyword(key, Scope::Task) => {
+                    keywords::set(src, &mut task.keywords, key, value, owner)?;
+                }
+                _ if action::is_known_action(key) => modules.push((key, value)),
+                _ => unknown.push((key, value)),
+            }
+        }
+        let action_key = match (old_action, modules.as_slice()) {
+            (Some((_, value)), []) => ActionKey::Old(value),
+            (Some((_, old)), [(second, value), ..]) => {
+                let first = fields::scalar_text(old)
+                    .and_then(|s| s.split_whitespace().next().map(str::to_string))
+                    .unwrap_or_else(|| "action".into());
+                return Err(src.key_err(
+                    node,
+                    second,
+                    value,
+                    format!("conflicting action statements: {first}, {second}"),
+                ));
+            }
+            (None, [(name, value)]) => ActionKey::Module(name, value),
+            (None, [(first, _), (second, value), ..]) => {
+                return Err(src.key_err(
+                    node,
+                    second,
+                    value,
+                    format!("conflicting action statements: {first}, {second}"),
+                ));
+            }
+            (None, []) => {
+                return Err(match unknown.first() {
+                    Some((key, value)) => {
+                        src.key_err(node, key, value, format!("unknown module '{key}'"))
+                    }
+                    None => src.err(node, "no module/action detected in task"),
+                });
+            }
+        };
+        if let Some((key, value)) = unknown.first() {
+            let what = owner.trim_start_matches("a ");
+            return Err(src.key_err(
+                node,
+                key,
+                value,
+                format!("'{key}' is not a valid attribute for a {what}"),
+            ));
+        }
+        let (name, args) = action::action_and_args(src, action_key, extra_args)?;
+        task.action = name;
+        task.args = args;
+        if INCLUDE_ACTIONS.contains(&task.action.as_str()) {
+            check_include(src, node, &mut task, loop_key)?;
+        } else if let Some(module) = modules::find(&task.action) {
+            if !task.args.contains_key("_variable_params") {
+                modules::check_args(&task.action, &module.spec(), &task.args)
+                    .map_err(|e| src.err(node, e.to_string()))?;
+            }
+        }
+        Ok(task)
+    }
+
+    /// `import_tasks: file`: the file's items, each inheriting the import's keywords.
+    fn import_tasks(
+        &mut self,
+        src: &Source,
+        node: &Marked,
+        at: &Marked,
+        task: &Task,
+        handlers: bool,
+    ) -> Result<Vec<TaskItem>, PlaybookError> {
+        let file = task.include_file().unwrap_or_default();
+        let here = super::parse::base_dir_of(&src.path);
+        let mut path = super::parse::resolve(&here, file);
+        if !path.is_file() {
+            let from_playbook = super::parse::resolve(&self.base_dir, file);
+            if from_playbook.is_file() {
+                path = from_playbook;
+            } else {
+                return Err(src.err(at, format!("could not find or access '{}'", path.display())));
+            }
+        }
+        let position = src.pos(node);
+        self.enter(&path, &position)?;
+        let items = match Source::load(&path, Some(&position)) {
+            Ok((imported, root)) => Ok(self.task_file(&imported, &root, handlers)),
+            Err(error) => Err(error),
+        };
+        self.leave();
+        let mut items = items?;
+        for item in &mut items {
+            item.keywords_mut().inherit(&task.keywords);
+        }
+        Ok(items)
+    }
+}
+
+/// The role name of an `include_role`/`import_role` task.
+pub(super) fn role_name(task: &Task) -> Option<&str> {
+    task.args.get("name").and_then(Value::as_str)
+}
+
+/// Checks the keys and arguments of an include or import, and normalizes the file argument.
+fn check_include(
+    src: &Source,
+    node: &Marked,
+    task: &mut Task,
+    loop_key: Option<&str>,
+) -> Result<(), PlaybookError> {
+    let action = task.action.clone();
+    let is_role = action.ends_with("_role");
+    let class = if is_role {
+        "IncludeRole"
+    } else {
+        "TaskInclude"
+    };
+    for (key, value) in pairs(node).unwrap_or_default() {
+        let allowed = INCLUDE_KEYS.contains(&key.as_str())
+            || key.starts_with("with_")
+            || modules::short_name(key) == action;
+        if !allowed {
+            return Err(src.key_err(
+                node,
+                key,
+                value,
+                format!("'{key}' is not a valid attribute for a {class}"),
+            ));
+        }
+    }
+    if action.starts_with("import_") {
+        if let Some(key) = loop_key {
+            return Err(src.err(
+                node,
+                format!(
+                    "you cannot use loops ('{key}') on '{action}' statements; use '{}' instead",
+                    action.replace("import_", "include_")
+                ),
+            ));
+        }
+    }
+    let valid: &[&str] = if is_role {
+        ROLE_INCLUDE_ARGS
+    } else {
+        &["file", "_raw_params", "apply"]
+    };
+    let mut bad: Vec<&str> = task
+        .args
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !valid.contains(k))
+        .collect();
+    if task.args.contains_key("apply") && action.starts_with("import_") {
+        bad.push("apply");
+    }
+    if !bad.is_empty() {
+        return Err(src.err(
+            node,
+            format!("invalid options for {action}: {}", bad.join(",")),
+        ));
+    }
+    if let Some(apply) = task.args.get("apply") {
+        if !apply.is_object() {
+            return Err(src.err(node, "expected a dict for apply"));
+        }
+    }
+    if is_role {
+        if role_name(task).is_none_or(|n| n.trim().is_empty()) {
+            return Err(src.err(node, format!("'name' is a required field for {action}")));
+        }
+    } else {
+        let file = task.args.remove("file");
+        let raw = task.args.remove("_raw_params").or(file);
+        match raw {
+            Some(Value::String(file)) if !file.trim().is_empty() => {
+                task.args
+                    .insert("_raw_params".into(), Value::String(file.trim().to_string()));
+            }
+            _ => return Err(src.err(node, format!("no file specified for {action}"))),
+        }
+    }
+    Ok(())
+}
+
+/// `loop:` or `with_<lookup>:` (supported lookups: [`LoopKind::WITH_LOOKUPS`]).
+fn loop_spec(
+    src: &Source,
+    node: &Marked,
+    key: &str,
+    value: &Marked,
+) -> Result<Loop, PlaybookError> {
+    let kind = match key.strip_prefix("with_") {
+        None => LoopKind::Loop,
+        Some(lookup) => match LoopKind::WITH_LOOKUPS
+            .iter()
+            .find(|(name, _)| *name == lookup)
+        {
+            Some((_, kind)) => *kind,
+            None => {
+                let supported: Vec<String> = LoopKind::WITH_LOOKUPS
+                    .iter()
+                    .map(|(name, _)| format!("with_{name}"))
+                    .collect();
+                return Err(src.key_err(
+                    node,
+                    key,
+                    value,
+                    format!(
+                        "'{key}' is not supported by fleet (supported: loop, {})",
+                        supported.join(", ")
+                    ),
+                ));
+            }
+        },
+    };
+    Ok(Loop {
+        kind,
+        items: value.to_json(),
+    })
+}
+
+/// `loop_control:`.
+fn loop_control(src: &Source, node: &Marked) -> Result<LoopControl, PlaybookError> {
+    let mut control = LoopControl::default();
+    let Some(entries) = pairs(node) else {
+        if matches!(node.value, MarkedValue::Null) {
+            return Ok(control);
+        }
+        return Err(src.err(
+            node,
+            format!("'loop_control' must be a mapping, got {}", node.kind()),
+        ));
+    };
+    for (key, value) in entries {
+        match key.as_str() {
+            "loop_var" => control.loop_var = fields::string(src, value, key)?,
+            "index_var" => control.index_var = fields::string(src, value, key)?,
+            "label" => control.label = fields::string(src, value, key)?,
+            "pause" => control.pause = fields::number(src, value, key, false)?,
+            "extended" => control.extended = fields::flag(src, value, key)?,
+            "break_when" => control.break_when = fields::conditions(src, value, key)?,
+            "extended_allitems" => {
+                fields::flag(src, value, key)?;
+            }
+            _ => {
+                return Err(src.key_err(
+                    node,
+                    key,
+                    value,
+                    format!("'{key}' is not a valid attribute for a LoopControl"),
+                ))
+            }
+        }
+    }
+    for var in [&control.loop_var, &control.index_var]
+        .into_iter()
+        .flatten()
+    {
+        if !fields::is_identifier(var) {
+            return Err(src.err(node, format!("'{var}' is not a valid variable name")));
+        }
+    }
+    Ok(control)
+}

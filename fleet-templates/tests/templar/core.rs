@@ -1,0 +1,250 @@
+//! Lazy variables, undefined values, native types, omit, conditionals, rendering of values.
+
+use serde_json::json;
+
+use super::{cond, native, render, render_err, vars};
+use fleet_templates::{Templar, TemplateOptions};
+
+#[test]
+fn variables_holding_templates_are_templated_when_used() {
+    assert_eq!(render("{{ root }}/x"), "/tmp/h1/x");
+    assert_eq!(render("{{ nested.path }}"), "/tmp/h1/x");
+    assert_eq!(native("{{ nested.list }}"), json!([6, "plain"]));
+    assert_eq!(native("{{ native | length }}"), json!(2));
+    assert_eq!(native("{{ numstr }}"), json!(5));
+    assert_eq!(native("{{ vars['root'] }}"), json!("/tmp/h1"));
+}
+
+#[test]
+fn self_referencing_variables_are_a_recursive_loop() {
+    for text in ["{{ loop1 }}", "{{ me }}", "x{{ me }}"] {
+        let err = render_err(text);
+        assert!(
+            err.contains("recursive loop detected in template"),
+            "{text}: {err}"
+        );
+    }
+}
+
+#[test]
+fn undefined_variables_are_named_like_ansible() {
+    assert_eq!(render_err("{{ foo }}"), "'foo' is undefined");
+    assert_eq!(render_err("a {{ foo | upper }} b"), "'foo' is undefined");
+    assert_eq!(render_err("{% if foo %}a{% endif %}"), "'foo' is undefined");
+    assert_eq!(render_err("{{ foo == 1 }}"), "'foo' is undefined");
+    assert_eq!(
+        render_err("{{ d.x }}"),
+        "object of type 'dict' has no attribute 'x'"
+    );
+    assert_eq!(
+        render_err("{{ d.x.y }}"),
+        "object of type 'dict' has no attribute 'x'"
+    );
+    assert_eq!(
+        render_err("{{ 'abc'.x }}"),
+        "object of type 'str' has no attribute 'x'"
+    );
+    assert_eq!(render_err("{{ foo.bar }}"), "'foo' is undefined");
+    // a variable whose own template uses an undefined name reports that name
+    assert_eq!(render_err("{{ broken }}"), "'nothere' is undefined");
+    let err = Templar::new().eval("foo + 1", &vars()).unwrap_err().0;
+    assert_eq!(err, "'foo' is undefined");
+    let err = Templar::new().eval("d.a.zz", &vars()).unwrap_err().0;
+    assert_eq!(err, "object of type 'dict' has no attribute 'zz'");
+}
+
+#[test]
+fn undefined_values_chain_under_default_and_defined() {
+    assert_eq!(render("{{ foo | default('z') }}"), "z");
+    assert_eq!(render("{{ foo.bar | default('z') }}"), "z");
+    assert_eq!(render("{{ d.x.y | d('z') }}"), "z");
+    assert_eq!(render("{{ d['x']['y'] | default('z') }}"), "z");
+    assert_eq!(render("{{ broken | default('fallback') }}"), "fallback");
+    assert_eq!(render("{{ foo.bar is defined }}"), "False");
+    assert_eq!(render("{{ d.a.b is defined }}"), "True");
+    assert_eq!(render("{{ foo is undefined }}"), "True");
+    assert_eq!(render("{{ none | default('x') }}"), "");
+    assert_eq!(render("{{ empty | default('x', true) }}"), "x");
+    let looped = "{% for i in [{'a': {'b': 1}}, {}] %}{{ i.a.b | default('-') }}{% endfor %}";
+    assert_eq!(render(looped), "1-");
+}
+
+#[test]
+fn omit_is_a_placeholder_the_executor_can_drop() {
+    let templar = Templar::new();
+    let value = templar
+        .template_value(&json!({"mode": "{{ foo | default(omit) }}"}), &vars())
+        .unwrap();
+    assert!(templar.is_omit(&value["mode"]), "{value}");
+    assert!(templar.omit().starts_with("__omit_place_holder__"));
+    assert_ne!(templar.omit(), Templar::new().omit());
+}
+
+#[test]
+fn one_expression_gives_its_native_value() {
+    assert_eq!(native("{{ users }}"), json!(["alice", "bob"]));
+    assert_eq!(native("{{ n }}"), json!(5));
+    assert_eq!(native("{{ true }}"), json!(true));
+    assert_eq!(native("{{ none }}"), json!(null));
+    assert_eq!(native("{{ 7 / 2 }}"), json!(3.5));
+    assert_eq!(native("{{ 7 // 2 }}"), json!(3));
+    assert_eq!(
+        native("{{ flags }}"),
+        json!({"search": true, "beta": false})
+    );
+    // text around the expression makes a string, even whitespace (ansible-core 2.19)
+    assert_eq!(native("a {{ n }}"), json!("a 5"));
+    assert_eq!(native("  {{ users }}  "), json!("  ['alice', 'bob']  "));
+    assert_eq!(native("{{ 'a' }}{{ 'b' }}"), json!("ab"));
+    assert_eq!(native("no markers"), json!("no markers"));
+    let templar = Templar::new();
+    let value = json!({"k": ["{{ n }}", 1, {"x": "{{ root }}"}], "plain": true});
+    assert_eq!(
+        templar.template_value(&value, &vars()).unwrap(),
+        json!({"k": [5, 1, {"x": "/tmp/h1"}], "plain": true})
+    );
+}
+
+#[test]
+fn values_render_into_text_as_python_prints_them() {
+    assert_eq!(render("x{{ [1, 'a'] }}"), "x[1, 'a']");
+    assert_eq!(
+        render("x{{ {'a': True, 'b': None} }}"),
+        "x{'a': True, 'b': None}"
+    );
+    assert_eq!(render("x{{ true }}"), "xTrue");
+    assert_eq!(render("x{{ none }}"), "x");
+    assert_eq!(render("{{ 1.0 }}"), "1.0");
+    assert_eq!(render("{{ users }}"), "['alice', 'bob']");
+    assert_eq!(render("{{ flags }}"), "{'search': True, 'beta': False}");
+    assert_eq!(render("{{ [\"it's\"] }}"), "[\"it's\"]");
+    assert_eq!(render("{{ true | lower }}"), "true");
+    assert_eq!(render("{{ true | string }}"), "True");
+}
+
+#[test]
+fn trailing_newlines_are_kept_as_in_ansible() {
+    assert_eq!(render("host={{ inventory_hostname }}\n"), "host=h1\n");
+    assert_eq!(render("a\n\n"), "a\n\n");
+    let templar = Templar::new();
+    let file = "{% for u in users %}\nuser={{ u }}\n{% endfor %}\n";
+    let out = templar
+        .render_file_str(file, &vars(), TemplateOptions::default())
+        .unwrap();
+    assert_eq!(out, "user=alice\nuser=bob\n");
+    let options = TemplateOptions {
+        trim_blocks: false,
+        lstrip_blocks: false,
+    };
+    let out = templar.render_file_str(file, &vars(), options).unwrap();
+    // Jinja2 drops the last newline and the source had only one
+    assert_eq!(out, "\nuser=alice\n\nuser=bob\n");
+}
+
+#[test]
+fn conditionals_must_be_booleans_as_in_ansible_2_19() {
+    assert_eq!(cond("inventory_hostname == 'h1'"), Ok(true));
+    assert_eq!(cond("flags.search"), Ok(true));
+    assert_eq!(cond("foo is defined"), Ok(false));
+    assert_eq!(cond("not foo is defined"), Ok(true));
+    assert_eq!(cond("n < 3 and foo"), Ok(false));
+    assert_eq!(cond("{{ s }}"), Ok(false));
+    assert_eq!(cond("result is changed and result is succeeded"), Ok(true));
+    let err = cond("s").unwrap_err();
+    assert!(
+        err.contains("Conditionals must have a boolean result"),
+        "{err}"
+    );
+    assert!(err.contains("type 'str'"), "{err}");
+    let err = cond("users").unwrap_err();
+    assert!(err.contains("type 'list'"), "{err}");
+    assert_eq!(cond("foo and n").unwrap_err(), "'foo' is undefined");
+}
+
+#[test]
+fn syntax_errors_give_the_position() {
+    let err = render_err("line one\n{{ a b }}");
+    assert!(err.contains("syntax error"), "{err}");
+    assert!(err.contains("line 2"), "{err}");
+    let err = Templar::new().eval("1 +", &vars()).unwrap_err().0;
+    assert!(err.contains("syntax error"), "{err}");
+}
+
+#[test]
+fn python_methods_work_on_strings_dicts_and_lists() {
+    assert_eq!(native("{{ 'a,b'.split(',') }}"), json!(["a", "b"]));
+    assert_eq!(native("{{ root.startswith('/tmp') }}"), json!(true));
+    assert_eq!(native("{{ 'abc'.upper() }}"), json!("ABC"));
+    assert_eq!(
+        native("{{ flags.items() | list }}"),
+        json!([["search", true], ["beta", false]])
+    );
+    assert_eq!(
+        native("{{ flags.keys() | list }}"),
+        json!(["search", "beta"])
+    );
+    assert_eq!(native("{{ flags.get('nope', 3) }}"), json!(3));
+    assert_eq!(native("{{ nested.get('path') }}"), json!("/tmp/h1/x"));
+    assert_eq!(native("{{ '{}-{}'.format(1, 'x') }}"), json!("1-x"));
+    assert_eq!(native("{{ lst.index(2) }}"), json!(1));
+    assert_eq!(native("{{ '  x '.strip() }}"), json!("x"));
+}
+
+#[test]
+fn eval_returns_native_values() {
+    let templar = Templar::new();
+    assert_eq!(templar.eval("lst | sum", &vars()).unwrap(), json!(6));
+    assert_eq!(
+        templar.eval("root ~ '/y'", &vars()).unwrap(),
+        json!("/tmp/h1/y")
+    );
+    assert_eq!(templar.eval("none", &vars()).unwrap(), json!(null));
+}
+
+#[test]
+fn a_runaway_loop_runs_out_of_fuel_instead_of_hanging() {
+    let started = std::time::Instant::now();
+    let err = render_err(
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    );
+    assert!(err.contains("fuel"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    // An ordinary loop is far within the budget.
+    assert_eq!(render("{% for i in range(10000) %}{% endfor %}ok"), "ok");
+}
+
+#[test]
+fn the_sandboxed_templar_refuses_lookups_that_touch_the_controller() {
+    let templar = Templar::sandboxed();
+    for expr in [
+        "lookup('pipe', 'echo hi')",
+        "lookup('file', '/etc/hostname')",
+        "lookup('ansible.builtin.env', 'HOME')",
+        "query('first_found', ['/etc/hostname'])",
+    ] {
+        let err = templar.eval(expr, &vars()).unwrap_err().0;
+        assert!(err.contains("disabled"), "{expr}: {err}");
+    }
+    assert_eq!(
+        templar.eval("lookup('list', 1, 2)", &vars()).unwrap(),
+        json!("1,2")
+    );
+    assert_eq!(
+        Templar::new()
+            .eval("lookup('pipe', 'echo hi')", &vars())
+            .unwrap(),
+        json!("hi")
+    );
+}
+
+#[test]
+fn an_expression_closing_a_brace_it_never_opened_is_a_syntax_error_not_a_panic() {
+    // Found by the template fuzz target: minijinja's lexer panicked ("empty lexer stack").
+    for expr in ["a }} b", "n }}\n", "'%s' | format(n) }}\nx={ | sort %}"] {
+        let err = cond(expr).unwrap_err();
+        assert!(err.contains("unexpected '}}'"), "{expr}: {err}");
+        assert!(Templar::new().eval(expr, &vars()).is_err());
+    }
+    // Braces inside strings and dict literals are fine.
+    assert!(cond("'}} x' != {'a': {'b': 1}}").unwrap());
+}
