@@ -148,7 +148,13 @@ impl TargetSshd {
                 }
             }
             if wait_for_port(addr, Duration::from_millis(200)) {
-                return true;
+                // Something accepts: make sure it is this sshd, not another test's listener
+                // that got the same address and port (sshd then exits: "Address in use").
+                std::thread::sleep(Duration::from_millis(100));
+                return match self.child.as_mut().map(|c| c.try_wait()) {
+                    Some(Ok(None)) => true,
+                    _ => false,
+                };
             }
         }
         false
