@@ -151,10 +151,7 @@ impl TargetSshd {
                 // Something accepts: make sure it is this sshd, not another test's listener
                 // that got the same address and port (sshd then exits: "Address in use").
                 std::thread::sleep(Duration::from_millis(100));
-                return match self.child.as_mut().map(|c| c.try_wait()) {
-                    Some(Ok(None)) => true,
-                    _ => false,
-                };
+                return matches!(self.child.as_mut().map(|c| c.try_wait()), Some(Ok(None)));
             }
         }
         false
