@@ -18,30 +18,21 @@ pub fn seal_interrupted(shared: &Shared) -> Result<()> {
 /// Seals one session that ended without its normal end: repairs and seals its recording, marks
 /// it interrupted with `reason`, and audits `session_interrupted`.
 pub fn seal_session(shared: &Shared, s: &SessionRow, reason: &str) -> Result<()> {
-    let mut seal = None;
+    let mut sealed = Seal {
+        recording: s.recording.clone(),
+        ..Seal::default()
+    };
+    let mut dropped = 0;
     if let Some(path) = &s.recording {
         match recordings::repair_and_seal(std::path::Path::new(path)) {
-            Ok((sealed, dropped)) => seal = Some((sealed, dropped)),
+            Ok((file, cut)) => {
+                sealed.recording_sha256 = Some(file.sha256_hex());
+                sealed.recording_size = Some(file.size);
+                dropped = cut;
+            }
             Err(e) => tracing::warn!("session {}: recording {path}: {e}", s.id),
         }
     }
-    let (sealed, dropped) = match &seal {
-        Some((sealed, dropped)) => (
-            Seal {
-                recording: s.recording.clone(),
-                recording_sha256: Some(sealed.sha256_hex()),
-                recording_size: Some(sealed.size),
-            },
-            *dropped,
-        ),
-        None => (
-            Seal {
-                recording: s.recording.clone(),
-                ..Seal::default()
-            },
-            0,
-        ),
-    };
     shared.store.mark_interrupted(s.id, &sealed, reason)?;
     shared.audit(
         Some(&s.user),
