@@ -5,7 +5,8 @@
 //!
 //! Spellings are compared lower-cased and trimmed. As in Ansible, the numbers 1 and 0 (and 1.0,
 //! 0.0) are booleans too; their text forms `"1.0"`/`"0.0"` are accepted because a templated
-//! number arrives as text. The empty string is false.
+//! number arrives as text. Anything else, the empty string included, is not a boolean (Ansible's
+//! strict reading raises); callers that read leniently, like the `bool` filter, choose false.
 
 use serde_json::Value;
 
@@ -13,7 +14,7 @@ use serde_json::Value;
 pub const TRUE_STRINGS: &[&str] = &["y", "yes", "on", "1", "true", "t", "1.0"];
 
 /// Spellings read as false.
-pub const FALSE_STRINGS: &[&str] = &["n", "no", "off", "0", "false", "f", "0.0", ""];
+pub const FALSE_STRINGS: &[&str] = &["n", "no", "off", "0", "false", "f", "0.0"];
 
 /// A boolean spelled as text; `None` when `text` is not one of Ansible's spellings.
 pub fn parse_str(text: &str) -> Option<bool> {
@@ -63,11 +64,11 @@ mod tests {
             assert_eq!(parse_str(text), Some(true), "{text}");
         }
         for text in [
-            "n", "N", "no", "NO", "off", "Off", "0", "false", "False", "f", "0.0", "",
+            "n", "N", "no", "NO", "off", "Off", "0", "false", "False", "f", "0.0",
         ] {
             assert_eq!(parse_str(text), Some(false), "{text}");
         }
-        for text in ["maybe", "2", "yess", "none"] {
+        for text in ["maybe", "2", "yess", "none", "", "  "] {
             assert_eq!(parse_str(text), None, "{text}");
         }
         assert_eq!(parse_str(" yes "), Some(true));

@@ -214,4 +214,15 @@ mod tests {
             .unwrap_err()
             .contains("not a valid boolean"));
     }
+
+    #[test]
+    fn an_empty_string_or_a_list_is_not_a_boolean_as_in_ansible() {
+        // Ansible's check_type_bool raises for both; reading them as false would quietly
+        // turn `force: "{{ unset }}"` into `force: no`.
+        let a = args(json!({"empty": "", "list": ["yes"]}));
+        for name in ["empty", "list"] {
+            let err = flag(&a, name, true).unwrap_err();
+            assert!(err.contains("not a valid boolean"), "{name}: {err}");
+        }
+    }
 }
