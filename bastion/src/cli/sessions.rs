@@ -91,7 +91,7 @@ pub fn recording_path(store: &Store, id: i64) -> Result<PathBuf> {
         .with_context(|| format!("no session {id}"))?;
     s.recording.map(PathBuf::from).with_context(|| {
         format!(
-            "session {id} ({}) has no recording: only terminal sessions are recorded",
+            "session {id} ({}) has no recording: terminal sessions and shells are recorded; exec, scp, rsync and SFTP sessions are in the command log and the audit log",
             s.kind
         )
     })

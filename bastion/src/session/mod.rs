@@ -3,6 +3,7 @@
 
 mod authorize;
 mod command_guard;
+mod line_shell;
 mod menu_loop;
 mod proxy;
 mod run;

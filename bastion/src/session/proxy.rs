@@ -11,6 +11,7 @@ use policies::{format_duration, SessionLimits};
 use russh::{client, Channel, ChannelMsg, Sig};
 
 use super::command_guard::{Blocked, CommandGuard, Piece, WIPE_LINE};
+use super::line_shell::{LineShell, LineTooLong, MAX_LINE};
 use super::taps::Taps;
 use super::UserChannel;
 
@@ -28,6 +29,17 @@ pub struct PumpOutcome {
     pub target_lost: bool,
 }
 
+/// How the user's input reaches the target.
+pub enum Input<'r, 'g> {
+    /// As it comes (exec, file transfers, sessions without rules to check).
+    Open,
+    /// A terminal shell with `deny_commands`: each Enter held until its line is checked.
+    Keys(&'r CommandGuard<'g>),
+    /// A shell without a terminal: line by line, each judged and logged before it is sent;
+    /// the function audits a blocked line.
+    Lines(&'r LineShell<'g>, &'r (dyn Fn(&Blocked) + Sync + 'g)),
+}
+
 struct TargetEnd {
     exit_status: Option<u32>,
     exit_signal: Option<Sig>,
@@ -42,7 +54,7 @@ pub async fn pump(
     target: Channel<client::Msg>,
     taps: &Taps<'_>,
     limits: &SessionLimits,
-    guard: Option<&CommandGuard<'_>>,
+    input: Input<'_, '_>,
     standalone: bool,
 ) -> PumpOutcome {
     let started = Instant::now();
@@ -78,9 +90,7 @@ pub async fn pump(
                 }
                 ChannelMsg::ExtendedData { data, ext } => {
                     bytes_out.fetch_add(data.len() as u64, Ordering::Relaxed);
-                    if has_pty {
-                        taps.target_stderr_on_screen(&data);
-                    }
+                    taps.target_stderr(&data);
                     if utx.extended_data_bytes(ext, data).await.is_err() {
                         end.lost = false;
                         break;
@@ -110,18 +120,32 @@ pub async fn pump(
                 ChannelMsg::Data { data } => {
                     bytes_in.fetch_add(data.len() as u64, Ordering::Relaxed);
                     last_input_ms.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
-                    let Some(guard) = guard else {
-                        taps.user_input(&data);
-                        if ttx.data_bytes(data).await.is_err() {
-                            break;
+                    let passed = match input {
+                        Input::Open => {
+                            taps.user_input(&data);
+                            ttx.data_bytes(data).await.is_ok()
                         }
-                        continue;
+                        Input::Keys(guard) => guarded_input(guard, &data, taps, &ttx, utx).await,
+                        Input::Lines(shell, on_block) => match shell.take_lines(&data) {
+                            Ok(lines) => line_input(shell, on_block, lines, taps, &ttx, utx).await,
+                            Err(LineTooLong) => {
+                                let why = format!("a line longer than {MAX_LINE} bytes without a newline cannot be checked");
+                                say_error(utx, taps, &why).await;
+                                false
+                            }
+                        },
                     };
-                    if !guarded_input(guard, &data, taps, &ttx, utx).await {
+                    if !passed {
                         break;
                     }
                 }
                 ChannelMsg::Eof => {
+                    if let Input::Lines(shell, on_block) = input {
+                        let last: Vec<Vec<u8>> = shell.take_rest().into_iter().collect();
+                        if !line_input(shell, on_block, last, taps, &ttx, utx).await {
+                            break;
+                        }
+                    }
                     let _ = ttx.eof().await;
                 }
                 ChannelMsg::WindowChange {
@@ -246,6 +270,59 @@ async fn guarded_input(
         }
     }
     true
+}
+
+/// Sends whole lines to a shell without a terminal, each only after it is judged and logged; a
+/// blocked line is replaced by a message on the user's stderr. False once the session must end
+/// (the target is gone, or a line could not be logged: nothing reaches a host unseen).
+async fn line_input(
+    shell: &LineShell<'_>,
+    on_block: &(dyn Fn(&Blocked) + Sync + '_),
+    lines: Vec<Vec<u8>>,
+    taps: &Taps<'_>,
+    ttx: &russh::ChannelWriteHalf<client::Msg>,
+    utx: &russh::ChannelWriteHalf<russh::server::Msg>,
+) -> bool {
+    for line in lines {
+        match shell.judge(&line) {
+            Ok(None) => {
+                taps.user_line(&line);
+                if ttx.data_bytes(line).await.is_err() {
+                    return false;
+                }
+            }
+            Ok(Some(blocked)) => {
+                let text = format!(
+                    "bastion: command blocked by policy (rule {}): {}\n",
+                    blocked.rule, blocked.line
+                );
+                taps.bastion_message(
+                    &format!("command blocked: {}", blocked.line),
+                    text.as_bytes(),
+                );
+                let _ = utx.extended_data_bytes(1, text.into_bytes()).await;
+                on_block(&blocked);
+            }
+            Err(e) => {
+                tracing::error!("command log write failed: {e}");
+                say_error(
+                    utx,
+                    taps,
+                    "the command log cannot be written, so nothing more is sent",
+                )
+                .await;
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Tells the user (on stderr) and the recording why their input stops here.
+async fn say_error(utx: &russh::ChannelWriteHalf<russh::server::Msg>, taps: &Taps<'_>, why: &str) {
+    let text = format!("bastion: {why}\n");
+    taps.bastion_message(why, text.as_bytes());
+    let _ = utx.extended_data_bytes(1, text.into_bytes()).await;
 }
 
 /// Wipes a blocked line on the target instead of submitting it, tells the user why, and lets

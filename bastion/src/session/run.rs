@@ -6,7 +6,8 @@ use recordings::{Header, Recorder};
 
 use super::authorize::{authorize, Granted};
 use super::command_guard::{Blocked, CommandGuard};
-use super::proxy::{pump, PumpOutcome};
+use super::line_shell::LineShell;
+use super::proxy::{pump, Input, PumpOutcome};
 use super::sftp_log::{FileOp, SftpLog};
 use super::shell_log::ShellLog;
 use super::supervise::SealOnUnwind;
@@ -172,18 +173,26 @@ async fn run_started(
     standalone: bool,
     end: &mut SessionEnd,
 ) -> Option<u32> {
-    let recorder = match &user.pty {
-        Some(pty) => {
+    // Terminal sessions and shells without a terminal are recorded (the latter at 80x24: the
+    // player needs a size); exec, scp, rsync and SFTP sessions are logged by their commands
+    // and file operations instead.
+    let screen_size = match (&user.pty, kind) {
+        (Some(p), _) => Some((p.cols, p.rows, Some(p.term.clone()))),
+        (None, Kind::Shell) => Some((80, 24, None)),
+        (None, _) => None,
+    };
+    let recorder = match screen_size {
+        Some((width, height, term)) => {
             let path = shared
                 .dir
                 .recordings_dir()
                 .join(format!("{session_id}-{}-{}.cast", conn.user, g.host));
             let header = Header {
-                width: pty.cols,
-                height: pty.rows,
+                width,
+                height,
                 timestamp: chrono::Utc::now().timestamp(),
                 title: format!("{} -> {}@{}", conn.user, g.login, g.host),
-                term: Some(pty.term.clone()),
+                term,
             };
             match Recorder::create(&path, &header) {
                 Ok(r) => {
@@ -267,7 +276,10 @@ async fn run_started(
     let live = shared
         .live
         .register(session_id, &conn.user, &target_name, screen);
-    let shell = (kind == Kind::Shell && user.pty.is_some())
+    // A terminal session is a shell to log and guard whether it was asked for as a shell or as
+    // a command (`ssh -t bastion web1 bash`, `sudo -i`): typed lines go to the command log
+    // and through `deny_commands` the same way.
+    let shell = (matches!(kind, Kind::Shell | Kind::Exec) && user.pty.is_some())
         .then(|| ShellLog::new(&shared.store, session_id, &conn.user, &g.host, &g.login));
     if let (Some(shell), Some(p)) = (&shell, &user.pty) {
         shell.set_width(p.cols);
@@ -281,13 +293,23 @@ async fn run_started(
         recording_required: shared.dir.settings.recording_required,
         ..Taps::default()
     };
-    let guard = CommandGuard::new(&g.limits.deny_commands, shell.as_ref(), |b: &Blocked| {
+    let audit_block = |b: &Blocked| {
         shared.audit(
             Some(&conn.user),
             Some(&conn.source),
             command_blocked(session_id, g, &b.line, &b.rule, "shell"),
         );
+    };
+    let guard = CommandGuard::new(&g.limits.deny_commands, shell.as_ref(), audit_block);
+    let lines = (kind == Kind::Shell && user.pty.is_none()).then(|| {
+        let who = (conn.user.as_str(), g.host.as_str(), g.login.as_str());
+        LineShell::new(&g.limits, &shared.store, session_id, who)
     });
+    let input = match (&guard, &lines) {
+        (Some(guard), _) => Input::Keys(guard),
+        (None, Some(lines)) => Input::Lines(lines, &audit_block),
+        (None, None) => Input::Open,
+    };
     let PumpOutcome {
         exit_status,
         exit_signal,
@@ -296,7 +318,7 @@ async fn run_started(
         reason,
         eof_forwarded,
         target_lost,
-    } = pump(user, channel, &taps, &g.limits, guard.as_ref(), standalone).await;
+    } = pump(user, channel, &taps, &g.limits, input, standalone).await;
     if target_lost {
         // Say why the session ended (in the recording too), rather than just dropping it.
         let msg = format!("connection to {} lost", g.host);

@@ -70,8 +70,9 @@ impl Taps<'_> {
         }
     }
 
-    /// Target stderr that shares the user's terminal (PTY sessions only).
-    pub fn target_stderr_on_screen(&self, data: &[u8]) {
+    /// Bytes the target printed on stderr: a terminal shows both streams, and a recording of
+    /// a shell without one keeps them in order of arrival too.
+    pub fn target_stderr(&self, data: &[u8]) {
         self.screen(data);
     }
 
@@ -102,6 +103,16 @@ impl Taps<'_> {
         }
         if let Some(shell) = self.shell {
             shell.input(data);
+        }
+    }
+
+    /// A whole line the user sent to a shell without a terminal, already judged and about to
+    /// be passed on: recorded as input when the policy says so. No echo gate here: without a
+    /// terminal nothing is echoed, so there is no echo-off state to respect.
+    pub fn user_line(&self, line: &[u8]) {
+        crate::faults::point("user_input");
+        if self.record_input {
+            self.record(|r| r.input(line));
         }
     }
 

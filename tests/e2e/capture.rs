@@ -1,0 +1,205 @@
+//! Nothing reaches a host unseen (issue 15): a shell without a terminal (`ssh bastion web1`
+//! with a script on stdin, `ssh -T alice+web1@bastion`) is recorded, every line is a
+//! command-log row, and `deny_commands` stops a line before any byte of it reaches the target;
+//! a command run with a terminal (`ssh -t bastion web1 bash`) has its typed lines logged and
+//! guarded like a menu shell.
+
+use std::fs;
+use std::io::Write;
+use std::process::Stdio;
+
+use e2e::{asciinema_cat, secs, Client, Lab};
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_bastion");
+
+const POLICY: &str = "roles:
+  - name: ops
+    members: [alice]
+    hosts: [web1]
+    logins: [root]
+    require_totp: false
+    record_input: true
+    deny_commands: ['forbidden-word', '^shutdown']
+";
+
+/// `ssh ARGS` with `script` on stdin: not a terminal, so ssh asks for none (as `-T`); returns
+/// (status, stdout, stderr).
+fn piped(client: &Client, login: &str, args: &[&str], script: &str) -> (i32, String, String) {
+    let mut child = client
+        .ssh(login, args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn ssh");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().expect("ssh output");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The (command, blocked) rows of one session.
+fn logged(lab: &Lab, session: &Value) -> Vec<(String, bool)> {
+    let id = session["id"].to_string();
+    lab.bastion
+        .json_lines(&["commands", "--session", &id, "--json"])
+        .iter()
+        .map(|c| {
+            (
+                c["command"].as_str().unwrap_or_default().to_string(),
+                c["blocked"].as_bool().unwrap_or(false),
+            )
+        })
+        .collect()
+}
+
+fn row(command: &str, blocked: bool) -> (String, bool) {
+    (command.to_string(), blocked)
+}
+
+#[test]
+fn a_shell_without_a_terminal_is_recorded_logged_and_guarded_line_by_line() {
+    let (lab, alice) = Lab::serving(BIN, &[("web1", &[])], POLICY, "alice");
+    let client = Client::new(&lab.bastion, &alice);
+    let work = lab.target("web1").dir().join("work");
+    fs::create_dir_all(&work).unwrap();
+    let w = work.display();
+
+    // A script piped into `ssh bastion web1`: the blocked line never runs, the others do.
+    let script = format!(
+        "cd {w}\necho first-$((1+1))\ntouch forbidden-word.txt; touch marker-from-blocked-line\n\
+         echo to-stderr >&2\necho after-block\nprintf no-newline-at-end"
+    );
+    let (status, stdout, stderr) = piped(&client, "alice", &["web1"], &script);
+    assert_eq!(status, 0, "stdout: {stdout}\nstderr: {stderr}");
+    assert_eq!(stdout, "first-2\nafter-block\nno-newline-at-end");
+    assert!(
+        stderr.contains("command blocked by policy (rule forbidden-word)"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("to-stderr"), "{stderr}");
+    assert!(
+        !work.join("forbidden-word.txt").exists(),
+        "blocked line ran"
+    );
+    assert!(
+        !work.join("marker-from-blocked-line").exists(),
+        "part of the blocked line ran"
+    );
+
+    let sessions = lab.bastion.sessions();
+    let s = sessions
+        .iter()
+        .find(|s| s["kind"] == "shell")
+        .expect("shell session");
+    assert_eq!(
+        logged(&lab, s),
+        vec![
+            row(&format!("cd {w}"), false),
+            row("echo first-$((1+1))", false),
+            row(
+                "touch forbidden-word.txt; touch marker-from-blocked-line",
+                true
+            ),
+            row("echo to-stderr >&2", false),
+            row("echo after-block", false),
+            row("printf no-newline-at-end", false),
+        ]
+    );
+    let blocked = lab.bastion.audit_of("command_blocked");
+    assert_eq!(blocked.len(), 1, "{blocked:?}");
+    assert_eq!(blocked[0]["detail"]["origin"], "shell");
+    assert_eq!(blocked[0]["detail"]["role"], "ops");
+
+    // The recording: asciicast v2 that asciinema plays, output and (record_input) input lines.
+    let path = s["recording"].as_str().expect("a recording").to_string();
+    let cast = recordings::read_cast(std::path::Path::new(&path)).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cast.header.title, "alice -> root@web1");
+    let shown = cast.output_text();
+    for text in [
+        "first-2",
+        "to-stderr",
+        "after-block",
+        "command blocked by policy",
+    ] {
+        assert!(shown.contains(text), "{text} not in the recording: {shown}");
+    }
+    let raw = fs::read_to_string(&path).unwrap();
+    assert!(
+        raw.contains("\"i\"") && raw.contains("echo first-$((1+1))"),
+        "{raw}"
+    );
+    assert!(
+        !raw.contains("\"i\", \"touch forbidden-word.txt"),
+        "a blocked line is not recorded as sent input: {raw}"
+    );
+    let played = asciinema_cat(std::path::Path::new(&path)).expect("asciinema plays it");
+    assert!(played.contains("after-block"), "{played}");
+
+    // `ssh -T alice+web1@bastion`: the target in the login name, same rules.
+    let (status, stdout, stderr) = piped(
+        &client,
+        "alice+web1",
+        &[],
+        "echo via-login-name\nshutdown -h now\necho still-here\n",
+    );
+    assert_eq!(status, 0, "{stderr}");
+    assert_eq!(stdout, "via-login-name\nstill-here\n");
+    assert!(stderr.contains("rule ^shutdown"), "{stderr}");
+
+    let out = lab.bastion.cli(&["audit", "verify"]);
+    assert_eq!(out.code, Some(0), "{out}");
+}
+
+#[test]
+fn a_command_run_with_a_terminal_has_its_typed_lines_logged_and_guarded() {
+    let (lab, alice) = Lab::serving(BIN, &[("web1", &[])], POLICY, "alice");
+    let client = Client::new(&lab.bastion, &alice);
+    let work = lab.target("web1").dir().join("work");
+    fs::create_dir_all(&work).unwrap();
+
+    let mut sh = client.terminal("alice", &["web1", "bash --norc -i"], 100, 30);
+    sh.expect("# ", secs(20));
+    sh.send(&format!("PS1='PROM''PT$ '; cd {}\r", work.display()));
+    sh.expect("PROMPT$ ", secs(20));
+    sh.send("echo typed-$((3+4))\r");
+    sh.expect("typed-7\r\n", secs(10));
+    sh.expect("PROMPT$ ", secs(10));
+    sh.send("touch forbidden-word.txt\r");
+    sh.expect("command blocked by policy", secs(10));
+    sh.expect("PROMPT$ ", secs(10));
+    sh.send("exit\r");
+    assert_eq!(sh.wait(secs(20)), Some(0), "{}", sh.output());
+    assert!(
+        !work.join("forbidden-word.txt").exists(),
+        "blocked line ran"
+    );
+
+    let sessions = lab.bastion.sessions();
+    let s = sessions
+        .iter()
+        .find(|s| s["kind"] == "exec")
+        .expect("exec session");
+    assert_eq!(
+        logged(&lab, s),
+        vec![
+            row("bash --norc -i", false),
+            row(&format!("PS1='PROM''PT$ '; cd {}", work.display()), false),
+            row("echo typed-$((3+4))", false),
+            row("touch forbidden-word.txt", true),
+            row("exit", false),
+        ]
+    );
+    let blocked = lab.bastion.audit_of("command_blocked");
+    assert_eq!(blocked.len(), 1, "{blocked:?}");
+    assert_eq!(blocked[0]["detail"]["command"], "touch forbidden-word.txt");
+}
