@@ -1,4 +1,9 @@
 //! The kinds of SSH channel a role can allow.
+//!
+//! Agent forwarding is deliberately not one of them: the bastion logs in to targets with its
+//! own key, so a user's agent is never needed there, and forwarding it would hand every target
+//! the power to use the user's keys elsewhere. A policy naming `agent_forward` is refused with
+//! that reason rather than accepted and silently never honoured.
 
 use std::fmt;
 use std::str::FromStr;
@@ -14,18 +19,15 @@ pub enum ChannelKind {
     Sftp,
     /// TCP forwarding (`ssh -L`).
     PortForward,
-    /// SSH agent forwarding (`ssh -A`).
-    AgentForward,
 }
 
 impl ChannelKind {
     /// Every kind, in the order documented.
-    pub const ALL: [ChannelKind; 5] = [
+    pub const ALL: [ChannelKind; 4] = [
         ChannelKind::Shell,
         ChannelKind::Exec,
         ChannelKind::Sftp,
         ChannelKind::PortForward,
-        ChannelKind::AgentForward,
     ];
 
     /// The name used in policy files.
@@ -35,7 +37,6 @@ impl ChannelKind {
             ChannelKind::Exec => "exec",
             ChannelKind::Sftp => "sftp",
             ChannelKind::PortForward => "port_forward",
-            ChannelKind::AgentForward => "agent_forward",
         }
     }
 }
@@ -50,8 +51,16 @@ impl FromStr for ChannelKind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ChannelKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
-            format!("unknown channel {s:?}; expected one of shell, exec, sftp, port_forward, agent_forward")
-        })
+        if s == "agent_forward" {
+            return Err("agent_forward is not supported: the bastion logs in to targets with its own key \
+                        and never forwards a user's agent (use ssh -J to reach a host with your own key)"
+                .into());
+        }
+        ChannelKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown channel {s:?}; expected one of shell, exec, sftp, port_forward")
+            })
     }
 }

@@ -189,3 +189,16 @@ fn empty_files_deny_everything() {
         );
     }
 }
+
+#[test]
+fn agent_forwarding_is_refused_with_the_reason_not_accepted_and_ignored() {
+    let text = "roles:\n  - name: a\n    members: [x]\n    hosts: [w]\n    logins: [r]\n    channels: [shell, agent_forward]\n";
+    let e = PolicySet::parse(text, "policies.yaml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("policies.yaml:6:23: roles[0].channels: agent_forward is not supported"),
+        "{e}"
+    );
+    assert!(e.contains("never forwards"), "{e}");
+}

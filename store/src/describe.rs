@@ -90,6 +90,9 @@ impl fmt::Display for AuditEvent {
             AuditEvent::TargetConnectFailed { host, endpoint, login, error } => {
                 write!(f, "cannot reach {login}@{host} ({endpoint}): {error}")
             }
+            AuditEvent::RequestRefused { request, detail, reason } => {
+                write!(f, "{request} request refused ({detail}): {reason}")
+            }
             AuditEvent::PolicyReloaded { roles, hosts } => {
                 write!(f, "policies reloaded: {roles} roles, {hosts} hosts")
             }

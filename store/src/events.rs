@@ -198,6 +198,16 @@ pub enum AuditEvent {
         login: String,
         error: String,
     },
+    /// A request the bastion refused outright on a logged-in connection: agent or X11
+    /// forwarding, an environment variable, an unknown subsystem, a forward it does not serve.
+    RequestRefused {
+        /// `agent_forward`, `x11`, `env`, `subsystem`, `port_forward`, `remote_forward`,
+        /// `streamlocal`.
+        request: String,
+        /// What was asked (a variable's name, a subsystem, `host:port`, a socket path).
+        detail: String,
+        reason: String,
+    },
     PolicyReloaded {
         roles: usize,
         hosts: usize,
@@ -233,6 +243,7 @@ pub enum EventKind {
     HostKeyPinned,
     HostKeyMismatch,
     TargetConnectFailed,
+    RequestRefused,
     PolicyReloaded,
     PolicyReloadFailed,
     Admin,
@@ -259,6 +270,7 @@ impl EventKind {
             EventKind::HostKeyPinned => "host_key_pinned",
             EventKind::HostKeyMismatch => "host_key_mismatch",
             EventKind::TargetConnectFailed => "target_connect_failed",
+            EventKind::RequestRefused => "request_refused",
             EventKind::PolicyReloaded => "policy_reloaded",
             EventKind::PolicyReloadFailed => "policy_reload_failed",
             EventKind::Admin => "admin",
@@ -293,6 +305,7 @@ impl AuditEvent {
             AuditEvent::HostKeyPinned { .. } => EventKind::HostKeyPinned,
             AuditEvent::HostKeyMismatch { .. } => EventKind::HostKeyMismatch,
             AuditEvent::TargetConnectFailed { .. } => EventKind::TargetConnectFailed,
+            AuditEvent::RequestRefused { .. } => EventKind::RequestRefused,
             AuditEvent::PolicyReloaded { .. } => EventKind::PolicyReloaded,
             AuditEvent::PolicyReloadFailed { .. } => EventKind::PolicyReloadFailed,
             AuditEvent::Admin { .. } => EventKind::Admin,

@@ -203,3 +203,84 @@ fn a_command_run_with_a_terminal_has_its_typed_lines_logged_and_guarded() {
     assert_eq!(blocked.len(), 1, "{blocked:?}");
     assert_eq!(blocked[0]["detail"]["command"], "touch forbidden-word.txt");
 }
+
+/// `ssh` with `extra` options before the destination `alice@127.0.0.1` and `rest` after it.
+fn ssh_with(client: &Client, extra: &[&str], rest: &[&str]) -> e2e::Outcome {
+    let base = client.rsync_rsh();
+    let mut argv = base.split_whitespace();
+    let mut cmd = std::process::Command::new(argv.next().unwrap());
+    cmd.args(argv).args(extra).arg("alice@127.0.0.1").args(rest);
+    e2e::run(&mut cmd, secs(30))
+}
+
+#[test]
+fn every_refused_request_is_audited_with_its_kind() {
+    let (lab, alice) = Lab::serving(BIN, &[("web1", &[])], POLICY, "alice");
+    let client = Client::new(&lab.bastion, &alice);
+    let web1 = lab.target("web1");
+    let target = format!("{}:{}", web1.addr(), web1.port());
+
+    // An environment variable: refused, the session still runs; its value is never logged.
+    let env = ssh_with(
+        &client,
+        &["-o", "SetEnv=SECRET_TOKEN=hunter2-value"],
+        &["web1", "echo env-ok"],
+    );
+    assert_eq!(env.code, Some(0), "{env}");
+    assert!(env.stdout.contains("env-ok"), "{env}");
+    // Remote forwarding is never offered.
+    let remote = ssh_with(
+        &client,
+        &[
+            "-N",
+            "-o",
+            "ExitOnForwardFailure=yes",
+            "-R",
+            "0:127.0.0.1:9",
+        ],
+        &[],
+    );
+    assert_ne!(remote.code, Some(0), "{remote}");
+    // A TCP forward (here `ssh -W`, what ProxyJump sends) is refused until it is served.
+    let forward = ssh_with(&client, &["-W", &target], &[]);
+    assert_ne!(forward.code, Some(0), "{forward}");
+    // An unknown subsystem.
+    let subsystem = ssh_with(&client, &["-s"], &["nosuch"]);
+    assert_ne!(subsystem.code, Some(0), "{subsystem}");
+
+    let refused = lab.bastion.audit_of("request_refused");
+    let kinds: Vec<(String, String)> = refused
+        .iter()
+        .map(|e| {
+            (
+                e["detail"]["request"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                e["detail"]["detail"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    for (kind, detail) in [
+        ("env", "SECRET_TOKEN".to_string()),
+        ("remote_forward", "localhost:0".to_string()),
+        ("port_forward", target.clone()),
+        ("subsystem", "nosuch".to_string()),
+    ] {
+        assert!(
+            kinds.iter().any(|(k, d)| k == kind && d.contains(&detail)),
+            "no {kind} refusal ({detail}) in {kinds:?}"
+        );
+    }
+    assert!(refused.iter().all(|e| e["user"] == "alice"), "{refused:?}");
+    let all = lab.bastion.cli(&["audit", "--json"]);
+    assert!(
+        !all.stdout.contains("hunter2-value"),
+        "an env value was logged"
+    );
+    let out = lab.bastion.cli(&["audit", "verify"]);
+    assert_eq!(out.code, Some(0), "{out}");
+}

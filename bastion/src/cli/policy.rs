@@ -22,7 +22,7 @@ pub enum PolicyCommand {
         host: String,
         #[arg(long)]
         login: Option<String>,
-        /// Channel to check: shell, exec, sftp, port_forward, agent_forward.
+        /// Channel to check: shell, exec, sftp, port_forward.
         #[arg(long, default_value = "shell")]
         channel: String,
     },

@@ -17,6 +17,7 @@ use russh::{Channel, ChannelId, MethodKind, MethodSet};
 use crate::auth::login::{self, KeyOutcome};
 use crate::state::{ConnInfo, Shared};
 use crate::target::parse_login_name;
+use store::AuditEvent;
 
 /// Makes one handler per TCP connection.
 pub struct ConnectionFactory {
@@ -232,6 +233,7 @@ impl russh::server::Handler for ConnectionHandler {
         if name == "sftp" {
             session.channel_success(channel)?;
         } else {
+            self.refused("subsystem", name, "only the sftp subsystem is served");
             session.channel_failure(channel)?;
         }
         Ok(())
@@ -242,7 +244,11 @@ impl russh::server::Handler for ConnectionHandler {
         _channel: ChannelId,
         _session: &mut Session,
     ) -> Result<bool, Self::Error> {
-        // Agent forwarding to targets is not offered.
+        self.refused(
+            "agent_forward",
+            "",
+            "the bastion logs in to targets with its own key and never forwards an agent",
+        );
         Ok(false)
     }
 
@@ -255,6 +261,7 @@ impl russh::server::Handler for ConnectionHandler {
         _screen: u32,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
+        self.refused("x11", "", "X11 forwarding is not offered");
         session.channel_failure(channel)?;
         Ok(())
     }
@@ -262,16 +269,101 @@ impl russh::server::Handler for ConnectionHandler {
     async fn env_request(
         &mut self,
         channel: ChannelId,
-        _name: &str,
+        name: &str,
         _value: &str,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
+        // The name only: values (tokens in the environment) are never logged.
+        self.refused(
+            "env",
+            name,
+            "environment variables are not passed to targets",
+        );
         session.channel_failure(channel)?;
         Ok(())
+    }
+
+    async fn channel_open_direct_tcpip(
+        &mut self,
+        _channel: Channel<Msg>,
+        host_to_connect: &str,
+        port_to_connect: u32,
+        _originator_address: &str,
+        _originator_port: u32,
+        _reply: ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // Dropping `reply` refuses the channel.
+        self.refused(
+            "port_forward",
+            &format!("{host_to_connect}:{port_to_connect}"),
+            "TCP forwarding (ssh -L, ssh -J) is not served yet",
+        );
+        Ok(())
+    }
+
+    async fn channel_open_direct_streamlocal(
+        &mut self,
+        _channel: Channel<Msg>,
+        socket_path: &str,
+        _reply: ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.refused(
+            "streamlocal",
+            socket_path,
+            "Unix socket forwarding is not offered",
+        );
+        Ok(())
+    }
+
+    async fn tcpip_forward(
+        &mut self,
+        address: &str,
+        port: &mut u32,
+        _session: &mut Session,
+    ) -> Result<bool, Self::Error> {
+        self.refused(
+            "remote_forward",
+            &format!("{address}:{port}"),
+            "remote forwarding (ssh -R) is never offered",
+        );
+        Ok(false)
+    }
+
+    async fn streamlocal_forward(
+        &mut self,
+        socket_path: &str,
+        _session: &mut Session,
+    ) -> Result<bool, Self::Error> {
+        self.refused(
+            "remote_forward",
+            socket_path,
+            "remote forwarding (ssh -R) is never offered",
+        );
+        Ok(false)
     }
 }
 
 impl ConnectionHandler {
+    /// Audits a refused request with its kind, by the logged-in user (or, before login, by
+    /// the source address alone).
+    fn refused(&self, request: &str, detail: &str, reason: &str) {
+        let (user, source) = match &self.conn {
+            Some(c) => (c.user.as_str(), c.source.as_str()),
+            None => ("", self.ip.as_str()),
+        };
+        self.shared.audit(
+            (!user.is_empty()).then_some(user),
+            Some(source),
+            AuditEvent::RequestRefused {
+                request: request.to_string(),
+                detail: detail.to_string(),
+                reason: reason.to_string(),
+            },
+        );
+    }
+
     fn delay(&self, login_name: &str) -> std::time::Duration {
         let user = parse_login_name(login_name)
             .map(|l| l.user)
