@@ -147,6 +147,40 @@ impl Access {
         }
     }
 
+    /// Decides a TCP forward (`ssh -L LOCAL:HOST:PORT`) to `port` of `host`, named as the
+    /// inventory names it or by its address: a `port_forward` grant whose roles list the port
+    /// in `forward_ports` (any granting role's list: access is a union).
+    pub fn grant_forward(&self, user: &str, host: &str, port: u16, now: DateTime<Local>) -> Grant {
+        let name = match self.inventory.host(host) {
+            Some(h) => h.name.clone(),
+            None => match self.inventory.hosts().find(|h| h.address() == host) {
+                Some(h) => h.name.clone(),
+                None => host.to_string(),
+            },
+        };
+        let mut grant = self.grant(user, &name, None, ChannelKind::PortForward, now);
+        if grant.allowed && !grant.limits.forward_ports.contains(&port) {
+            grant.reason = format!(
+                "port {port} of {name} is not in forward_ports of {} (allowed: {})",
+                grant.roles.join(", "),
+                if grant.limits.forward_ports.is_empty() {
+                    "none".to_string()
+                } else {
+                    grant
+                        .limits
+                        .forward_ports
+                        .iter()
+                        .map(u16::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            );
+            grant.allowed = false;
+            grant.login = None;
+        }
+        grant
+    }
+
     /// Every (host, login) `user` may reach, hosts in inventory order, logins as
     /// [`policies::Reach::logins`] orders them.
     pub fn reachable(&self, user: &str, now: DateTime<Local>) -> Vec<Reachable> {

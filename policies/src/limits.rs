@@ -37,6 +37,9 @@ pub struct SessionLimits {
     pub deny_roles: Vec<Vec<String>>,
     /// The granting roles, sorted by name.
     pub roles: Vec<String>,
+    /// Ports a `port_forward` grant may reach: any granting role's `forward_ports` (access is a
+    /// union), sorted.
+    pub forward_ports: Vec<u16>,
 }
 
 impl SessionLimits {
@@ -54,7 +57,14 @@ impl SessionLimits {
             deny_commands: Vec::new(),
             deny_roles: Vec::new(),
             roles: roles.iter().map(|r| r.name.clone()).collect(),
+            forward_ports: Vec::new(),
         };
+        out.forward_ports = roles
+            .iter()
+            .flat_map(|r| r.forward_ports.iter().copied())
+            .collect();
+        out.forward_ports.sort_unstable();
+        out.forward_ports.dedup();
         if roles.iter().all(|r| r.hours.is_some()) {
             for h in roles.iter().filter_map(|r| r.hours.as_ref()) {
                 if !out.hours.contains(h) {

@@ -6,7 +6,7 @@ use regex::Regex;
 use crate::role::NamePattern;
 use crate::{parse_duration, ChannelKind, HostSelector, Hours, PolicyError, Role};
 
-const ROLE_KEYS: [&str; 11] = [
+const ROLE_KEYS: [&str; 12] = [
     "name",
     "members",
     "hosts",
@@ -18,6 +18,7 @@ const ROLE_KEYS: [&str; 11] = [
     "hours",
     "deny_commands",
     "record_input",
+    "forward_ports",
 ];
 
 /// Channels a role allows when it does not say.
@@ -246,6 +247,25 @@ fn parse_role(ctx: &Ctx, node: &Marked, path: &str) -> Result<Role, PolicyError>
             })
             .collect::<Result<Vec<_>, _>>()?,
     };
+    let mut forward_ports = Vec::new();
+    if let Some(n) = node.get("forward_ports") {
+        for (s, n) in string_list(ctx, n, &field("forward_ports"))? {
+            match s.parse::<u16>() {
+                Ok(p) if p > 0 => {
+                    if !forward_ports.contains(&p) {
+                        forward_ports.push(p);
+                    }
+                }
+                _ => {
+                    return Err(ctx.err(
+                        n,
+                        &field("forward_ports"),
+                        format!("{s:?} is not a TCP port (1-65535)"),
+                    ))
+                }
+            }
+        }
+    }
     let flag = |k: &str, default: bool| -> Result<bool, PolicyError> {
         match node.get(k) {
             None => Ok(default),
@@ -273,6 +293,7 @@ fn parse_role(ctx: &Ctx, node: &Marked, path: &str) -> Result<Role, PolicyError>
         hours,
         deny_commands,
         record_input: flag("record_input", false)?,
+        forward_ports,
     })
 }
 

@@ -26,6 +26,8 @@ pub struct Role {
     pub hours: Option<Hours>,
     pub deny_commands: Vec<Regex>,
     pub record_input: bool,
+    /// Ports of its hosts that `port_forward` may reach (`ssh -L`); none when empty.
+    pub forward_ports: Vec<u16>,
 }
 
 /// A glob over names, keeping the text it came from for messages.

@@ -90,6 +90,13 @@ impl fmt::Display for AuditEvent {
             AuditEvent::TargetConnectFailed { host, endpoint, login, error } => {
                 write!(f, "cannot reach {login}@{host} ({endpoint}): {error}")
             }
+            AuditEvent::PortForward { host, port, error: Some(e), .. } => {
+                write!(f, "forward to {host}:{port} failed: {e}")
+            }
+            AuditEvent::PortForward { host, port, bytes_up, bytes_down, seconds, .. } => write!(
+                f,
+                "forward to {host}:{port}: {bytes_up} bytes up, {bytes_down} bytes down in {seconds:.1} s"
+            ),
             AuditEvent::RequestRefused { request, detail, reason } => {
                 write!(f, "{request} request refused ({detail}): {reason}")
             }

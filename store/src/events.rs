@@ -198,6 +198,20 @@ pub enum AuditEvent {
         login: String,
         error: String,
     },
+    /// One forwarded TCP connection (`ssh -L`) to a port of a host, when it ended.
+    PortForward {
+        host: String,
+        port: u16,
+        /// The account the bastion logged in as to open it.
+        login: String,
+        /// The client-side address that connected to the user's listener.
+        originator: String,
+        bytes_up: u64,
+        bytes_down: u64,
+        seconds: f64,
+        /// Why it could not be opened, if it could not.
+        error: Option<String>,
+    },
     /// A request the bastion refused outright on a logged-in connection: agent or X11
     /// forwarding, an environment variable, an unknown subsystem, a forward it does not serve.
     RequestRefused {
@@ -243,6 +257,7 @@ pub enum EventKind {
     HostKeyPinned,
     HostKeyMismatch,
     TargetConnectFailed,
+    PortForward,
     RequestRefused,
     PolicyReloaded,
     PolicyReloadFailed,
@@ -270,6 +285,7 @@ impl EventKind {
             EventKind::HostKeyPinned => "host_key_pinned",
             EventKind::HostKeyMismatch => "host_key_mismatch",
             EventKind::TargetConnectFailed => "target_connect_failed",
+            EventKind::PortForward => "port_forward",
             EventKind::RequestRefused => "request_refused",
             EventKind::PolicyReloaded => "policy_reloaded",
             EventKind::PolicyReloadFailed => "policy_reload_failed",
@@ -305,6 +321,7 @@ impl AuditEvent {
             AuditEvent::HostKeyPinned { .. } => EventKind::HostKeyPinned,
             AuditEvent::HostKeyMismatch { .. } => EventKind::HostKeyMismatch,
             AuditEvent::TargetConnectFailed { .. } => EventKind::TargetConnectFailed,
+            AuditEvent::PortForward { .. } => EventKind::PortForward,
             AuditEvent::RequestRefused { .. } => EventKind::RequestRefused,
             AuditEvent::PolicyReloaded { .. } => EventKind::PolicyReloaded,
             AuditEvent::PolicyReloadFailed { .. } => EventKind::PolicyReloadFailed,

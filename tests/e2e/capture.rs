@@ -241,7 +241,8 @@ fn every_refused_request_is_audited_with_its_kind() {
         &[],
     );
     assert_ne!(remote.code, Some(0), "{remote}");
-    // A TCP forward (here `ssh -W`, what ProxyJump sends) is refused until it is served.
+    // A TCP forward (here `ssh -W`, what ProxyJump sends) that no role allows: a policy
+    // denial of the port_forward channel.
     let forward = ssh_with(&client, &["-W", &target], &[]);
     assert_ne!(forward.code, Some(0), "{forward}");
     // An unknown subsystem.
@@ -267,7 +268,6 @@ fn every_refused_request_is_audited_with_its_kind() {
     for (kind, detail) in [
         ("env", "SECRET_TOKEN".to_string()),
         ("remote_forward", "localhost:0".to_string()),
-        ("port_forward", target.clone()),
         ("subsystem", "nosuch".to_string()),
     ] {
         assert!(
@@ -276,6 +276,13 @@ fn every_refused_request_is_audited_with_its_kind() {
         );
     }
     assert!(refused.iter().all(|e| e["user"] == "alice"), "{refused:?}");
+    let denied = lab.bastion.audit_of("policy_deny");
+    assert!(
+        denied
+            .iter()
+            .any(|e| e["detail"]["channel"] == "port_forward" && e["detail"]["host"] == web1.addr()),
+        "{denied:?}"
+    );
     let all = lab.bastion.cli(&["audit", "--json"]);
     assert!(
         !all.stdout.contains("hunter2-value"),

@@ -285,20 +285,31 @@ impl russh::server::Handler for ConnectionHandler {
 
     async fn channel_open_direct_tcpip(
         &mut self,
-        _channel: Channel<Msg>,
+        channel: Channel<Msg>,
         host_to_connect: &str,
         port_to_connect: u32,
-        _originator_address: &str,
-        _originator_port: u32,
-        _reply: ChannelOpenHandle,
+        originator_address: &str,
+        originator_port: u32,
+        reply: ChannelOpenHandle,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        // Dropping `reply` refuses the channel.
-        self.refused(
-            "port_forward",
-            &format!("{host_to_connect}:{port_to_connect}"),
-            "TCP forwarding (ssh -L, ssh -J) is not served yet",
-        );
+        let Some(conn) = self.conn.clone() else {
+            return Ok(()); // dropping `reply` refuses the channel
+        };
+        // The decision (audited), the upstream connection and the relay run in their own task;
+        // the channel is accepted only once the host's side is open.
+        let req = crate::session::ForwardRequest {
+            host: host_to_connect.to_string(),
+            port: port_to_connect,
+            originator: format!("{originator_address}:{originator_port}"),
+        };
+        tokio::spawn(crate::session::forward(
+            self.shared.clone(),
+            conn,
+            channel,
+            reply,
+            req,
+        ));
         Ok(())
     }
 

@@ -34,19 +34,6 @@ pub fn authorize(
         Kind::Exec | Kind::Scp | Kind::Rsync => ChannelKind::Exec,
         Kind::Sftp => ChannelKind::Sftp,
     };
-    let deny = |reason: String| {
-        shared.audit(
-            Some(&conn.user),
-            Some(&conn.source),
-            AuditEvent::PolicyDeny {
-                host: target.host.clone(),
-                login: target.login.clone(),
-                channel: channel.to_string(),
-                reason: reason.clone(),
-            },
-        );
-        Err(format!("access denied: {reason}"))
-    };
     let grant = access
         .grant(
             &conn.user,
@@ -56,9 +43,54 @@ pub fn authorize(
             Local::now(),
         )
         .for_connection(conn.totp_verified);
+    audited(
+        shared,
+        conn,
+        (&target.host, target.login.as_deref()),
+        channel,
+        grant,
+    )
+}
+
+/// Decides a TCP forward to `port` of `host` (an inventory name or address), audited either
+/// way like a session.
+pub fn authorize_forward(
+    shared: &Shared,
+    conn: &ConnInfo,
+    host: &str,
+    port: u16,
+) -> Result<Granted, String> {
+    let grant = shared
+        .access()
+        .grant_forward(&conn.user, host, port, Local::now())
+        .for_connection(conn.totp_verified);
+    audited(shared, conn, (host, None), ChannelKind::PortForward, grant)
+}
+
+/// Audits a decision (`policy_allow` or `policy_deny`) and turns it into a [`Granted`] or the
+/// user's message. An allow that cannot be audited is a denial.
+fn audited(
+    shared: &Shared,
+    conn: &ConnInfo,
+    (host, login): (&str, Option<&str>),
+    channel: ChannelKind,
+    grant: access::Grant,
+) -> Result<Granted, String> {
     let (login, endpoint) = match (grant.allowed, grant.login, grant.endpoint) {
         (true, Some(l), Some(e)) => (l, e),
-        _ => return deny(grant.reason),
+        _ => {
+            shared.audit(
+                Some(&conn.user),
+                Some(&conn.source),
+                AuditEvent::PolicyDeny {
+                    host: host.to_string(),
+                    login: login.map(str::to_string),
+                    channel: channel.to_string(),
+                    reason: grant.reason.clone(),
+                },
+            );
+            return Err(format!("access denied: {}", grant.reason));
+        }
     };
     let ok = shared.audit(
         Some(&conn.user),

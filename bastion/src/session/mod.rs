@@ -3,6 +3,7 @@
 
 mod authorize;
 mod command_guard;
+mod forward;
 mod line_shell;
 mod menu_loop;
 mod proxy;
@@ -21,6 +22,7 @@ use russh::{Channel, ChannelMsg, ChannelReadHalf, ChannelWriteHalf, Pty};
 use crate::state::{ConnInfo, Shared};
 use crate::target::{parse_target, split_exec, TargetSpec};
 
+pub use forward::{forward, ForwardRequest};
 pub use run::Kind;
 pub use supervise::supervise;
 
