@@ -64,10 +64,10 @@ impl fmt::Display for AuditEvent {
                     Transfer::Stream { bytes_up, bytes_down, .. } => {
                         write!(f, "{bytes_up} bytes up, {bytes_down} bytes down")
                     }
-                    Transfer::SftpOp { op, path, to: Some(to), .. } => {
+                    Transfer::FileOp { op, path, to: Some(to), .. } => {
                         write!(f, "{op} {path} -> {to}")
                     }
-                    Transfer::SftpOp { op, path, bytes, .. } => {
+                    Transfer::FileOp { op, path, bytes, .. } => {
                         write!(f, "{op} {path} ({bytes} bytes)")
                     }
                     Transfer::SftpMore { count, .. } => write!(f, "{count} more operations"),

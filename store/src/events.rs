@@ -37,8 +37,9 @@ pub enum Transfer {
         bytes_down: u64,
         exit_status: Option<u32>,
     },
-    /// One SFTP operation (`read`, `write`, `remove`, `rename`, `mkdir`, `rmdir`).
-    SftpOp {
+    /// One file operation: an SFTP one (`read`, `write`, `remove`, `rename`, `mkdir`,
+    /// `rmdir`), or a file sent or received over the legacy scp protocol (`write`, `read`).
+    FileOp {
         op: String,
         path: String,
         #[serde(default)]
@@ -443,7 +444,7 @@ mod tests {
             shape(&stream),
             Transfer::Stream { bytes_up: 5, .. }
         ));
-        assert!(matches!(shape(&op), Transfer::SftpOp { bytes: 12, .. }));
+        assert!(matches!(shape(&op), Transfer::FileOp { bytes: 12, .. }));
         assert!(matches!(shape(&more), Transfer::SftpMore { count: 4, .. }));
     }
 

@@ -291,3 +291,63 @@ fn every_refused_request_is_audited_with_its_kind() {
     let out = lab.bastion.cli(&["audit", "verify"]);
     assert_eq!(out.code, Some(0), "{out}");
 }
+
+#[test]
+fn legacy_scp_transfers_are_audited_file_by_file() {
+    let (lab, alice) = Lab::serving(BIN, &[("web1", &[])], POLICY, "alice");
+    let client = Client::new(&lab.bastion, &alice);
+    let remote = lab.target("web1").dir().join("inbox");
+    fs::create_dir_all(&remote).unwrap();
+    let local = client.dir().join("outbox");
+    fs::create_dir_all(local.join("sub")).unwrap();
+    fs::write(local.join("one.txt"), "first file\n").unwrap();
+    fs::write(local.join("sub").join("two.bin"), vec![7u8; 3000]).unwrap();
+    let dest = |p: &std::path::Path| format!("alice+root@web1@127.0.0.1:{}", p.display());
+
+    // Upload a directory tree with the scp protocol (-O), then download one file back.
+    let up = client.scp(&["-O", "-r", &local.display().to_string(), &dest(&remote)]);
+    up.assert_success();
+    assert_eq!(
+        fs::read(remote.join("outbox").join("sub").join("two.bin")).unwrap(),
+        vec![7u8; 3000]
+    );
+    let back = client.dir().join("back.txt");
+    let down = client.scp(&[
+        "-O",
+        &dest(&remote.join("outbox").join("one.txt")),
+        &back.display().to_string(),
+    ]);
+    down.assert_success();
+    assert_eq!(fs::read_to_string(&back).unwrap(), "first file\n");
+
+    let files: Vec<(String, String, u64)> = lab
+        .bastion
+        .audit_of("file_transfer")
+        .iter()
+        .filter(|e| e["detail"]["kind"] == "scp" && e["detail"]["path"].is_string())
+        .map(|e| {
+            let d = &e["detail"];
+            (
+                d["op"].as_str().unwrap().to_string(),
+                d["path"].as_str().unwrap().to_string(),
+                d["bytes"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    let mut uploaded: Vec<_> = files.iter().filter(|f| f.0 == "write").cloned().collect();
+    uploaded.sort();
+    assert_eq!(
+        uploaded,
+        vec![
+            ("write".to_string(), "outbox/one.txt".to_string(), 11),
+            ("write".to_string(), "outbox/sub/two.bin".to_string(), 3000),
+        ],
+        "{files:?}"
+    );
+    assert!(
+        files.contains(&("read".to_string(), "one.txt".to_string(), 11)),
+        "{files:?}"
+    );
+    let out = lab.bastion.cli(&["audit", "verify"]);
+    assert_eq!(out.code, Some(0), "{out}");
+}

@@ -8,6 +8,7 @@ mod line_shell;
 mod menu_loop;
 mod proxy;
 mod run;
+mod scp_log;
 mod sftp_log;
 mod shell_log;
 mod supervise;

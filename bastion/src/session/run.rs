@@ -8,7 +8,8 @@ use super::authorize::{authorize, Granted};
 use super::command_guard::{Blocked, CommandGuard};
 use super::line_shell::LineShell;
 use super::proxy::{pump, Input, PumpOutcome};
-use super::sftp_log::{FileOp, SftpLog};
+use super::scp_log::{Direction as ScpDirection, ScpLog};
+use super::sftp_log::SftpLog;
 use super::shell_log::ShellLog;
 use super::supervise::SealOnUnwind;
 use super::taps::Taps;
@@ -264,6 +265,10 @@ async fn run_started(
         }
     };
     let sftp = (kind == Kind::Sftp).then(|| Mutex::new(SftpLog::default()));
+    let scp = command
+        .filter(|_| kind == Kind::Scp)
+        .and_then(ScpDirection::of_command)
+        .map(|d| Mutex::new(ScpLog::new(d)));
     let target_name = format!("{}@{}", g.login, g.host);
     let screen = match (&recorder, &user.pty) {
         (Some(r), _) => ScreenSource::Recording(r.clone()),
@@ -288,6 +293,7 @@ async fn run_started(
         recorder: recorder.as_deref(),
         record_input: g.limits.record_input,
         sftp: sftp.as_ref(),
+        scp: scp.as_ref(),
         live: Some(&live.session),
         shell: shell.as_ref(),
         recording_required: shared.dir.settings.recording_required,
@@ -331,7 +337,15 @@ async fn run_started(
     }
     if let Some(log) = sftp {
         let (files, dropped) = log.into_inner().unwrap_or_else(|p| p.into_inner()).finish();
-        audit_files(shared, conn, g, session_id, &files, dropped);
+        let files = files
+            .iter()
+            .map(|f| (f.op, f.path.clone(), f.to.clone(), f.bytes));
+        audit_files(shared, conn, g, session_id, "sftp", files, dropped);
+    }
+    if let Some(log) = scp {
+        let (files, dropped) = log.into_inner().unwrap_or_else(|p| p.into_inner()).finish();
+        let files = files.into_iter().map(|f| (f.op, f.path, None, f.bytes));
+        audit_files(shared, conn, g, session_id, "scp", files, dropped);
     }
     user.eof_sent |= eof_forwarded;
     let _ = handle
@@ -411,16 +425,18 @@ fn command_blocked(
     }
 }
 
-/// One `file_transfer` event per file an SFTP session touched.
+/// One `file_transfer` event per file an SFTP or legacy scp session touched, then one
+/// counting those past the per-session list.
 fn audit_files(
     shared: &Shared,
     conn: &ConnInfo,
     g: &Granted,
     session_id: i64,
-    files: &[FileOp],
+    kind: &str,
+    files: impl Iterator<Item = (&'static str, String, Option<String>, u64)>,
     dropped: u64,
 ) {
-    let sftp = |login: Option<String>, transfer: Transfer| {
+    let event = |login: Option<String>, transfer: Transfer| {
         shared.audit(
             Some(&conn.user),
             Some(&conn.source),
@@ -428,26 +444,26 @@ fn audit_files(
                 session: session_id,
                 host: g.host.clone(),
                 login,
-                kind: "sftp".into(),
+                kind: kind.into(),
                 transfer,
             },
         );
     };
-    for f in files {
-        let op = Transfer::SftpOp {
-            op: f.op.into(),
-            path: f.path.clone(),
-            to: f.to.clone(),
-            bytes: f.bytes,
+    for (op, path, to, bytes) in files {
+        let op = Transfer::FileOp {
+            op: op.into(),
+            path,
+            to,
+            bytes,
         };
-        sftp(Some(g.login.clone()), op);
+        event(Some(g.login.clone()), op);
     }
     if dropped > 0 {
         let more = Transfer::SftpMore {
             op: "more".into(),
             count: dropped,
         };
-        sftp(None, more);
+        event(None, more);
     }
 }
 

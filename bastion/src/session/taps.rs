@@ -7,6 +7,7 @@ use std::sync::Mutex;
 
 use recordings::{EchoGate, Recorder};
 
+use super::scp_log::{Direction, ScpLog};
 use super::sftp_log::SftpLog;
 use super::shell_log::ShellLog;
 use crate::locks::lock;
@@ -22,6 +23,8 @@ pub struct Taps<'a> {
     /// Holds recorded input back until the target echoes it (never records passwords).
     pub echo_gate: Mutex<EchoGate>,
     pub sftp: Option<&'a Mutex<SftpLog>>,
+    /// The file list of a legacy scp session.
+    pub scp: Option<&'a Mutex<ScpLog>>,
     pub live: Option<&'a LiveSession>,
     pub shell: Option<&'a ShellLog<'a>>,
     /// End the session when the recording can no longer be written (fail closed).
@@ -68,6 +71,7 @@ impl Taps<'_> {
         if let Some(log) = self.sftp {
             lock(log).target_bytes(data);
         }
+        self.scp_sent(Direction::Download, data);
     }
 
     /// Bytes the target printed on stderr: a terminal shows both streams, and a recording of
@@ -101,8 +105,19 @@ impl Taps<'_> {
         if let Some(log) = self.sftp {
             lock(log).user_bytes(data);
         }
+        self.scp_sent(Direction::Upload, data);
         if let Some(shell) = self.shell {
             shell.input(data);
+        }
+    }
+
+    /// Bytes of an scp stream, read when they come from the side that sends the files.
+    fn scp_sent(&self, from: Direction, data: &[u8]) {
+        if let Some(log) = self.scp {
+            let mut log = lock(log);
+            if log.direction() == from {
+                log.sent(data);
+            }
         }
     }
 
