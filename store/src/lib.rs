@@ -12,6 +12,8 @@
 //! (`schema.rs`): opening a database written by an older bastion migrates it in place.
 
 mod audit;
+mod checkpoint;
+mod command_audit;
 mod commands;
 mod describe;
 mod events;
@@ -29,7 +31,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
-pub use audit::AuditRecord;
+pub use audit::{AuditRecord, CHECKPOINT_EVERY};
+pub use checkpoint::CheckpointReport;
+pub use command_audit::CommandAudit;
 pub use commands::{CommandFilter, NewCommand};
 pub use events::{AdminChange, AuditEvent, EventKind, Seal, Transfer};
 pub use hostkeys::{endpoint, PinCheck};
@@ -63,6 +67,8 @@ pub struct Store {
     /// `<db>.audit-head`: the newest audit record's id and hash, kept outside the database so
     /// deleting the newest rows (which leaves a valid chain) is still detected.
     audit_head: std::path::PathBuf,
+    /// Records between two audit checkpoints ([`CHECKPOINT_EVERY`]; smaller in unit tests).
+    checkpoint_every: i64,
 }
 
 impl Store {
@@ -80,6 +86,7 @@ impl Store {
             conn: Mutex::new(conn),
             signer,
             audit_head: path.with_extension("audit-head"),
+            checkpoint_every: CHECKPOINT_EVERY,
         })
     }
 
