@@ -185,12 +185,23 @@ impl Store {
 
     /// Audit records since `since` (Unix seconds), oldest first.
     pub fn audit_records(&self, since: Option<f64>) -> Result<Vec<AuditRecord>> {
+        self.select_records("ts >= ?1 ORDER BY id", since.unwrap_or(0.0))
+    }
+
+    /// At most `limit` audit records with an id above `after`, oldest first: `bastion audit
+    /// --follow` resumes from the last id it printed, so a record is never shown twice or skipped.
+    pub fn audit_records_after(&self, after: i64, limit: usize) -> Result<Vec<AuditRecord>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.select_records(&format!("id > ?1 ORDER BY id LIMIT {limit}"), after)
+    }
+
+    fn select_records(&self, filter: &str, arg: impl rusqlite::ToSql) -> Result<Vec<AuditRecord>> {
         let conn = self.conn();
-        let mut st = conn.prepare(
+        let mut st = conn.prepare(&format!(
             "SELECT id, ts, event, user, source, detail, prev_hash, hash, signature
-             FROM audit WHERE ts >= ?1 ORDER BY id",
-        )?;
-        let rows = st.query_map([since.unwrap_or(0.0)], |r| {
+             FROM audit WHERE {filter}"
+        ))?;
+        let rows = st.query_map([arg], |r| {
             let detail: String = r.get(5)?;
             Ok(AuditRecord {
                 id: r.get(0)?,
