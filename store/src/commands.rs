@@ -1,5 +1,6 @@
 //! The command log: each command line a user ran, from exec requests and reconstructed from
-//! shell sessions, searchable by substring through an FTS5 trigram index.
+//! shell sessions, searchable by substring through an FTS5 trigram index. Each row is written
+//! with its `command_logged` audit event (`command_audit.rs`), so an edited row fails `verify`.
 
 use rusqlite::{params, params_from_iter, types::Value};
 

@@ -10,6 +10,10 @@
 //! Today the engine is SQLite in WAL mode, one connection behind a mutex: every statement is
 //! short, and the audit chain needs its appends serialised anyway. The schema is versioned
 //! (`schema.rs`): opening a database written by an older bastion migrates it in place.
+//!
+//! The command log is bound into the audit chain (`command_audit.rs`: each row's content hash is
+//! signed in the same transaction), and signed checkpoints (`checkpoint.rs`) state the size of
+//! both every `CHECKPOINT_EVERY` records, so `verify` covers what `bastion commands` shows too.
 
 mod audit;
 mod checkpoint;
