@@ -74,6 +74,11 @@ fn verify_checks_the_signing_key_against_a_copy_kept_elsewhere() {
     let out = verify(&home, &["--key", copy.to_str().unwrap()]);
     assert_eq!(out.code, Some(0), "{out}");
     assert!(out.stdout.contains(&format!("signed by {fp}")), "{out}");
+    assert!(
+        out.stdout.contains("no checkpoint yet")
+            && out.stdout.contains("consistent with the head file"),
+        "{out}"
+    );
     let out = verify(&home, &["--fingerprint", &fp]);
     assert_eq!(out.code, Some(0), "{out}");
 
@@ -91,6 +96,10 @@ fn verify_checks_the_signing_key_against_a_copy_kept_elsewhere() {
     let out = verify(&home, &["--fingerprint", &other_fp]);
     assert_eq!(out.code, Some(1), "{out}");
     assert!(out.stdout.contains("audit key MISMATCH"), "{out}");
+    assert!(
+        !out.stdout.contains("TAMPERED"),
+        "the chain itself is fine:\n{out}"
+    );
     assert_eq!(
         verify(&home, &[]).code,
         Some(0),
