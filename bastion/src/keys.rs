@@ -69,6 +69,12 @@ pub fn fingerprint(key: &PublicKey) -> String {
     key.fingerprint(HashAlg::Sha256).to_string()
 }
 
+/// The audit signing key's fingerprint (`SHA256:...`, as `ssh-keygen -lf signing_key.pub`
+/// shows it), read from the private key: that is the key that really signs.
+pub fn audit_fingerprint(signing_key: &Path) -> Result<String> {
+    Ok(fingerprint(load_private(signing_key)?.public_key()))
+}
+
 /// The public key as a single authorized_keys line without comment.
 pub fn public_line(key: &PublicKey) -> String {
     let mut k = key.clone();

@@ -109,7 +109,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let dir = &cli.data_dir;
     match cli.command {
         Command::Serve { listen } => {
+            let first_start = !dir.join("signing_key").exists();
             let data = datadir::DataDir::open_or_init(dir)?;
+            if first_start {
+                tracing::info!(
+                    "audit signing key fingerprint: {} (keep it elsewhere: `bastion audit verify --fingerprint` checks against it)",
+                    keys::audit_fingerprint(&data.signing_key_path())?
+                );
+            }
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(server::serve(data, listen))?;
             Ok(ExitCode::SUCCESS)
@@ -118,6 +125,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let data = datadir::DataDir::open_or_init(dir)?;
             store::Store::open(&data.db_path(), None)?;
             println!("initialised {}", data.root.display());
+            println!(
+                "audit signing key fingerprint: {}",
+                keys::audit_fingerprint(&data.signing_key_path())?
+            );
+            println!("keep it (or a copy of signing_key.pub) off this machine: `bastion audit verify --fingerprint` (or `--key FILE`) checks the log against it");
             Ok(ExitCode::SUCCESS)
         }
         Command::Key => {

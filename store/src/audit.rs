@@ -49,7 +49,72 @@ fn record_hash(
     hex::encode(Sha256::digest(canonical.as_bytes()))
 }
 
+/// An audit `checkpoint` is appended after every this many records (see `checkpoint.rs`):
+/// rare enough to cost nothing, often enough that a shipped checkpoint is never far behind.
+pub const CHECKPOINT_EVERY: i64 = 1000;
+
+/// The newest record's id and hash, or 0 and the genesis hash for an empty log.
+pub(crate) fn newest(tx: &rusqlite::Connection) -> Result<(i64, String)> {
+    let last: Option<(i64, String)> = tx
+        .query_row(
+            "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    Ok(last.unwrap_or_else(|| (0, GENESIS.to_string())))
+}
+
+/// Appends one signed record inside the caller's transaction; returns its id and hash. The
+/// caller commits, then writes the head file (`Store::write_audit_head`).
+pub(crate) fn append(
+    tx: &rusqlite::Connection,
+    signer: &ed25519_dalek::SigningKey,
+    user: Option<&str>,
+    source: Option<&str>,
+    event: &AuditEvent,
+) -> Result<(i64, String)> {
+    let (last, prev) = newest(tx)?;
+    let id = last + 1;
+    let ts = now_ts();
+    let name = event.kind().as_str();
+    let detail = event.detail().to_string();
+    let hash = record_hash(id, ts, name, user, source, &detail, &prev);
+    let sig = hex::encode(signer.sign(hash.as_bytes()).to_bytes());
+    tx.execute(
+        "INSERT INTO audit(id, ts, event, user, source, detail, prev_hash, hash, signature)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        params![id, ts, name, user, source, detail, prev, hash, sig],
+    )?;
+    Ok((id, hash))
+}
+
+/// [`append`], then a signed `checkpoint` when the record's id is a multiple of `every`
+/// ([`CHECKPOINT_EVERY`] outside tests); returns the event's own id and hash.
+pub(crate) fn append_checkpointed(
+    tx: &rusqlite::Connection,
+    signer: &ed25519_dalek::SigningKey,
+    every: i64,
+    user: Option<&str>,
+    source: Option<&str>,
+    event: &AuditEvent,
+) -> Result<(i64, String)> {
+    let (id, hash) = append(tx, signer, user, source, event)?;
+    if every > 0 && id % every == 0 {
+        let cp = crate::checkpoint::checkpoint_event(tx, id, &hash)?;
+        append(tx, signer, None, None, &cp)?;
+    }
+    Ok((id, hash))
+}
+
 impl Store {
+    /// The signing key, which every writer of the audit log needs.
+    pub(crate) fn signer(&self) -> Result<&ed25519_dalek::SigningKey> {
+        self.signer
+            .as_ref()
+            .ok_or_else(|| StoreError::Invalid("audit log opened without signing key".into()))
+    }
+
     /// Appends one event to the chain, by `user` (the bastion user it concerns) from `source`
     /// (an address, or `cli`). Never fails silently: an error here must deny the action that
     /// caused it at the caller.
@@ -59,42 +124,20 @@ impl Store {
         source: Option<&str>,
         event: &AuditEvent,
     ) -> Result<i64> {
-        let signer = self
-            .signer
-            .as_ref()
-            .ok_or_else(|| StoreError::Invalid("audit log opened without signing key".into()))?;
+        let signer = self.signer()?;
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let last: Option<(i64, String)> = tx
-            .query_row(
-                "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
-                [],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let (id, prev) = match last {
-            Some((id, h)) => (id + 1, h),
-            None => (1, GENESIS.to_string()),
-        };
-        let ts = now_ts();
-        let name = event.kind().as_str();
-        let detail = event.detail().to_string();
-        let hash = record_hash(id, ts, name, user, source, &detail, &prev);
-        let sig = hex::encode(signer.sign(hash.as_bytes()).to_bytes());
-        tx.execute(
-            "INSERT INTO audit(id, ts, event, user, source, detail, prev_hash, hash, signature)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            params![id, ts, name, user, source, detail, prev, hash, sig],
-        )?;
+        let (id, _) = append_checkpointed(&tx, signer, self.checkpoint_every, user, source, event)?;
+        let (head_id, head_hash) = newest(&tx)?;
         tx.commit()?;
-        self.write_audit_head(id, &hash);
+        self.write_audit_head(head_id, &head_hash);
         Ok(id)
     }
 
     /// Records the newest audit record outside the database (write to a temp file, then rename,
     /// so a crash never leaves a torn head). Failing here is logged, not fatal: the record is
     /// already committed, and verify reports a head that lags behind as fine.
-    fn write_audit_head(&self, id: i64, hash: &str) {
+    pub(crate) fn write_audit_head(&self, id: i64, hash: &str) {
         let tmp = self.audit_head.with_extension("audit-head.tmp");
         let text = format!("{}\n", serde_json::json!({"id": id, "hash": hash}));
         if let Err(e) =
@@ -142,12 +185,23 @@ impl Store {
 
     /// Audit records since `since` (Unix seconds), oldest first.
     pub fn audit_records(&self, since: Option<f64>) -> Result<Vec<AuditRecord>> {
+        self.select_records("ts >= ?1 ORDER BY id", since.unwrap_or(0.0))
+    }
+
+    /// At most `limit` audit records with an id above `after`, oldest first: `bastion audit
+    /// --follow` resumes from the last id it printed, so a record is never shown twice or skipped.
+    pub fn audit_records_after(&self, after: i64, limit: usize) -> Result<Vec<AuditRecord>> {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.select_records(&format!("id > ?1 ORDER BY id LIMIT {limit}"), after)
+    }
+
+    fn select_records(&self, filter: &str, arg: impl rusqlite::ToSql) -> Result<Vec<AuditRecord>> {
         let conn = self.conn();
-        let mut st = conn.prepare(
+        let mut st = conn.prepare(&format!(
             "SELECT id, ts, event, user, source, detail, prev_hash, hash, signature
-             FROM audit WHERE ts >= ?1 ORDER BY id",
-        )?;
-        let rows = st.query_map([since.unwrap_or(0.0)], |r| {
+             FROM audit WHERE {filter}"
+        ))?;
+        let rows = st.query_map([arg], |r| {
             let detail: String = r.get(5)?;
             Ok(AuditRecord {
                 id: r.get(0)?,

@@ -1,9 +1,13 @@
 //! The command log: each command line a user ran, from exec requests and reconstructed from
-//! shell sessions, searchable by substring through an FTS5 trigram index.
+//! shell sessions, searchable by substring through an FTS5 trigram index. Each row is written
+//! with its `command_logged` audit event (`command_audit.rs`), so an edited row fails `verify`.
 
 use rusqlite::{params, params_from_iter, types::Value};
 
 use super::{now_ts, Result, Store};
+use crate::audit::{append_checkpointed, newest};
+use crate::command_audit::HashedCommand;
+use crate::events::AuditEvent;
 
 /// A command to log.
 #[derive(Debug, Clone)]
@@ -51,15 +55,48 @@ pub struct CommandFilter {
 }
 
 impl Store {
-    /// Appends a command; returns its id.
+    /// Appends a command and, in the same transaction, its `command_logged` audit event (the
+    /// row's content hash, `command_audit.rs`); returns the row's id. Needs the signing key.
     pub fn log_command(&self, c: &NewCommand) -> Result<i64> {
-        let conn = self.conn();
-        conn.execute(
+        let signer = self.signer()?;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let ts = now_ts();
+        tx.execute(
             "INSERT INTO commands (session_id, user, host, login, ts, offset, command, exit_status, blocked, origin)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![c.session_id, c.user, c.host, c.login, now_ts(), c.offset, c.command, c.exit_status, c.blocked, c.origin],
+            params![c.session_id, c.user, c.host, c.login, ts, c.offset, c.command, c.exit_status, c.blocked, c.origin],
         )?;
-        Ok(conn.last_insert_rowid())
+        let id = tx.last_insert_rowid();
+        let sha256 = HashedCommand {
+            session_id: c.session_id,
+            user: c.user,
+            host: c.host,
+            login: c.login,
+            ts,
+            offset: c.offset,
+            command: c.command,
+            origin: c.origin,
+            blocked: c.blocked,
+        }
+        .sha256();
+        let event = AuditEvent::CommandLogged {
+            session: c.session_id,
+            command_id: id,
+            sha256,
+        };
+        append_checkpointed(
+            &tx,
+            signer,
+            self.checkpoint_every,
+            Some(c.user),
+            None,
+            &event,
+        )?;
+        let (head_id, head_hash) = newest(&tx)?;
+        tx.commit()?;
+        self.write_audit_head(head_id, &head_hash);
+        Ok(id)
     }
 
     /// Records the exit status of a logged command once it is known.
@@ -136,9 +173,9 @@ impl Store {
 mod tests {
     use super::*;
 
+    /// Logging a command appends its audit event, so the store needs the signing key.
     fn store() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("t.db"), None).unwrap();
+        let (dir, store, _) = crate::testkit::store();
         (dir, store)
     }
 

@@ -110,6 +110,12 @@ impl fmt::Display for AuditEvent {
                 write_change(f, change, target_user)?;
                 write!(f, " (by {by})")
             }
+            AuditEvent::CommandLogged { session, command_id, .. } => {
+                write!(f, "command {command_id} of session {session} logged (content hashed)")
+            }
+            AuditEvent::Checkpoint { records, commands, .. } => {
+                write!(f, "checkpoint: {records} records, {commands} command rows")
+            }
         }
     }
 }

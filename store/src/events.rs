@@ -236,6 +236,21 @@ pub enum AuditEvent {
         #[serde(flatten)]
         change: AdminChange,
     },
+    /// A row of the command log, bound into the chain: `sha256` hashes the row's content
+    /// (`command_audit.rs` says which fields), so editing what `bastion commands` shows is caught.
+    CommandLogged {
+        session: i64,
+        command_id: i64,
+        sha256: String,
+    },
+    /// Every `CHECKPOINT_EVERY` records: how many records precede it and the newest one's hash,
+    /// and how many command rows existed up to which id (`checkpoint.rs`).
+    Checkpoint {
+        records: i64,
+        last_hash: String,
+        commands: i64,
+        last_command: Option<i64>,
+    },
 }
 
 /// The stored name of each event, for queries that select by name.
@@ -263,6 +278,8 @@ pub enum EventKind {
     PolicyReloaded,
     PolicyReloadFailed,
     Admin,
+    CommandLogged,
+    Checkpoint,
 }
 
 impl EventKind {
@@ -291,6 +308,8 @@ impl EventKind {
             EventKind::PolicyReloaded => "policy_reloaded",
             EventKind::PolicyReloadFailed => "policy_reload_failed",
             EventKind::Admin => "admin",
+            EventKind::CommandLogged => "command_logged",
+            EventKind::Checkpoint => "checkpoint",
         }
     }
 }
@@ -327,6 +346,8 @@ impl AuditEvent {
             AuditEvent::PolicyReloaded { .. } => EventKind::PolicyReloaded,
             AuditEvent::PolicyReloadFailed { .. } => EventKind::PolicyReloadFailed,
             AuditEvent::Admin { .. } => EventKind::Admin,
+            AuditEvent::CommandLogged { .. } => EventKind::CommandLogged,
+            AuditEvent::Checkpoint { .. } => EventKind::Checkpoint,
         }
     }
 
@@ -398,6 +419,17 @@ mod tests {
                     keys: vec!["SHA256:x".into()],
                     totp: true,
                 },
+            },
+            AuditEvent::CommandLogged {
+                session: 2,
+                command_id: 9,
+                sha256: "ef".into(),
+            },
+            AuditEvent::Checkpoint {
+                records: 1000,
+                last_hash: "01".into(),
+                commands: 3,
+                last_command: Some(3),
             },
         ]
     }

@@ -10,8 +10,14 @@
 //! Today the engine is SQLite in WAL mode, one connection behind a mutex: every statement is
 //! short, and the audit chain needs its appends serialised anyway. The schema is versioned
 //! (`schema.rs`): opening a database written by an older bastion migrates it in place.
+//!
+//! The command log is bound into the audit chain (`command_audit.rs`: each row's content hash is
+//! signed in the same transaction), and signed checkpoints (`checkpoint.rs`) state the size of
+//! both every `CHECKPOINT_EVERY` records, so `verify` covers what `bastion commands` shows too.
 
 mod audit;
+mod checkpoint;
+mod command_audit;
 mod commands;
 mod describe;
 mod events;
@@ -29,7 +35,9 @@ use std::sync::{Mutex, MutexGuard};
 
 use rusqlite::Connection;
 
-pub use audit::AuditRecord;
+pub use audit::{AuditRecord, CHECKPOINT_EVERY};
+pub use checkpoint::CheckpointReport;
+pub use command_audit::CommandAudit;
 pub use commands::{CommandFilter, NewCommand};
 pub use events::{AdminChange, AuditEvent, EventKind, Seal, Transfer};
 pub use hostkeys::{endpoint, PinCheck};
@@ -63,6 +71,8 @@ pub struct Store {
     /// `<db>.audit-head`: the newest audit record's id and hash, kept outside the database so
     /// deleting the newest rows (which leaves a valid chain) is still detected.
     audit_head: std::path::PathBuf,
+    /// Records between two audit checkpoints ([`CHECKPOINT_EVERY`]; smaller in unit tests).
+    checkpoint_every: i64,
 }
 
 impl Store {
@@ -80,6 +90,7 @@ impl Store {
             conn: Mutex::new(conn),
             signer,
             audit_head: path.with_extension("audit-head"),
+            checkpoint_every: CHECKPOINT_EVERY,
         })
     }
 

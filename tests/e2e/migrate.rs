@@ -57,6 +57,12 @@ fn an_old_database_migrates_and_its_audit_chain_still_verifies() {
         out.stdout.contains("42 records") && out.stdout.contains("2 sealed recordings match"),
         "{out}"
     );
+    // Its commands were logged before command hashing: counted, not failed.
+    assert!(
+        out.stdout
+            .contains("7 command rows predate command hashing"),
+        "{out}"
+    );
     assert_eq!(schema_version(&home), 3, "opening migrated the database");
 
     // Every listing reads the old rows.

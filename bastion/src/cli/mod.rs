@@ -2,6 +2,8 @@
 //! terminal and JSON lines with `--json`.
 
 pub mod audit;
+mod audit_follow;
+mod audit_verify;
 pub mod commands;
 pub mod hosts;
 pub mod live;

@@ -163,7 +163,9 @@ mod tests {
     #[test]
     fn blocked_lines_are_logged_as_blocked_and_others_as_run() {
         let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(&dir.path().join("db"), None).unwrap();
+        // Logging a command also signs its hash into the audit chain: the store needs the key.
+        let key = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]);
+        let store = Store::open(&dir.path().join("db"), Some(key)).unwrap();
         let sid = store
             .start_session(&store::NewSession {
                 user: "alice",

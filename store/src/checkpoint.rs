@@ -1,0 +1,187 @@
+//! Signed checkpoints in the audit chain: after every `CHECKPOINT_EVERY` records, a
+//! `checkpoint { records, last_hash, commands, last_command }` event.
+//!
+//! What they add beyond each record's own signature and link: each record only vouches for
+//! itself and its predecessor, and nothing in the chain says how big the command log was. A
+//! checkpoint states, under the signature, "the log had `records` records ending in
+//! `last_hash`, and the command log had `commands` rows up to row `last_command`". So
+//! `verify` catches a deleted command row even when it predates command hashing (an upgraded
+//! database), and an operator who ships checkpoints off the box (`bastion audit --follow`)
+//! holds a short commitment to everything before it: a chain rewritten with the stolen
+//! signing key no longer ends in, or passes through, the hash they kept.
+//!
+//! What they do not do: the newest records after the last checkpoint are vouched for only by
+//! the unsigned head file. Whoever can write the data directory can delete them and rewrite
+//! that file; only copies kept elsewhere (shipped events) show it. There is no checkpoint at
+//! shutdown: the server has no clean-shutdown path to hang it on (it is stopped by a signal
+//! it does not handle), so checkpoints come every N records only.
+
+use rusqlite::OptionalExtension;
+
+use super::{Result, Store};
+use crate::events::{AuditEvent, EventKind};
+
+/// The checkpoint to append after record `id` (whose hash is `hash`), inside its transaction.
+pub(crate) fn checkpoint_event(
+    tx: &rusqlite::Connection,
+    id: i64,
+    hash: &str,
+) -> Result<AuditEvent> {
+    let (commands, last_command): (i64, Option<i64>) =
+        tx.query_row("SELECT COUNT(*), MAX(id) FROM commands", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+    Ok(AuditEvent::Checkpoint {
+        records: id,
+        last_hash: hash.to_string(),
+        commands,
+        last_command,
+    })
+}
+
+/// What [`Store::verify_checkpoints`] found.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct CheckpointReport {
+    /// The newest checkpoint's record id and the number of records it covers.
+    pub last: Option<(i64, i64)>,
+    /// Records after the newest checkpoint (or all of them, without one).
+    pub after: i64,
+    /// The record the head file names, when it is readable.
+    pub head: Option<i64>,
+    /// `(checkpoint record id, why)` for each checkpoint the log no longer agrees with.
+    pub problems: Vec<(i64, String)>,
+}
+
+impl Store {
+    /// Checks every checkpoint against the records before it and the command log. Trusts the
+    /// chain, so run it after [`Store::verify_audit`] passed (which also checks the records
+    /// after the last checkpoint against the head file).
+    pub fn verify_checkpoints(&self) -> Result<CheckpointReport> {
+        let conn = self.conn();
+        let mut out = CheckpointReport::default();
+        let mut st =
+            conn.prepare("SELECT id, detail, prev_hash FROM audit WHERE event = ?1 ORDER BY id")?;
+        let rows: Vec<(i64, String, String)> = st
+            .query_map([EventKind::Checkpoint.as_str()], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        for (id, detail, prev) in rows {
+            let parsed = serde_json::from_str(&detail)
+                .ok()
+                .and_then(|d| AuditEvent::parse(EventKind::Checkpoint.as_str(), &d).ok());
+            let Some(AuditEvent::Checkpoint {
+                records,
+                last_hash,
+                commands,
+                last_command,
+            }) = parsed
+            else {
+                out.problems.push((id, "unreadable checkpoint".into()));
+                continue;
+            };
+            if records != id - 1 || last_hash != prev {
+                out.problems.push((
+                    id,
+                    format!("names record {records}, which is not the record before it"),
+                ));
+            }
+            let now: i64 = conn.query_row(
+                "SELECT COUNT(*) FROM commands WHERE id <= ?1",
+                [last_command.unwrap_or(0)],
+                |r| r.get(0),
+            )?;
+            if now != commands {
+                out.problems.push((
+                    id,
+                    format!(
+                        "{commands} command rows existed up to row {}, now {now}: command rows were deleted or added",
+                        last_command.unwrap_or(0)
+                    ),
+                ));
+            }
+            out.last = Some((id, records));
+        }
+        let last_id: i64 = conn
+            .query_row("SELECT MAX(id) FROM audit", [], |r| r.get(0))
+            .optional()?
+            .flatten()
+            .unwrap_or(0);
+        out.after = last_id - out.last.map_or(0, |l| l.0);
+        out.head = std::fs::read_to_string(&self.audit_head)
+            .ok()
+            .and_then(|t| serde_json::from_str::<serde_json::Value>(t.trim()).ok())
+            .and_then(|v| v["id"].as_i64());
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::events::AuditEvent;
+    use crate::testkit::store;
+
+    #[test]
+    fn a_checkpoint_follows_every_nth_record_and_catches_deleted_commands() {
+        let (_d, mut s, vk) = store();
+        s.checkpoint_every = 4;
+        // Command rows written before command hashing: only a checkpoint covers them.
+        let sid = s
+            .start_session(&crate::NewSession {
+                user: "alice",
+                source: "127.0.0.1",
+                host: "web1",
+                login: "root",
+                kind: "exec",
+                command: None,
+                recording: None,
+            })
+            .unwrap();
+        for n in 0..2 {
+            s.conn()
+                .execute(
+                    "INSERT INTO commands (session_id, user, host, login, ts, offset, command, blocked, origin)
+                     VALUES (?2, 'alice', 'web1', 'root', 1.0, 0.0, ?1, 0, 'exec')",
+                    rusqlite::params![format!("old {n}"), sid],
+                )
+                .unwrap();
+        }
+        for n in 0..9 {
+            s.audit(
+                None,
+                None,
+                &AuditEvent::PolicyReloaded { roles: n, hosts: 1 },
+            )
+            .unwrap();
+        }
+        // Records 1-4, checkpoint 5, 6-8 (8 is a multiple of 4), checkpoint 9, 10-11.
+        let events: Vec<String> = s
+            .audit_records(None)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.event)
+            .collect();
+        assert_eq!(events.len(), 11, "{events:?}");
+        assert_eq!(
+            (events[4].as_str(), events[8].as_str()),
+            ("checkpoint", "checkpoint")
+        );
+        assert_eq!(s.verify_audit(&vk).unwrap(), None);
+        let report = s.verify_checkpoints().unwrap();
+        assert_eq!(report.last, Some((9, 8)), "{report:?}");
+        assert_eq!((report.after, report.head), (2, Some(11)));
+        assert!(report.problems.is_empty(), "{report:?}");
+
+        s.conn()
+            .execute("DELETE FROM commands WHERE id = 1", [])
+            .unwrap();
+        let report = s.verify_checkpoints().unwrap();
+        assert_eq!(
+            report.problems.len(),
+            2,
+            "both checkpoints counted it: {report:?}"
+        );
+        assert!(report.problems[0].1.contains("deleted"), "{report:?}");
+        assert_eq!(s.verify_commands().unwrap().predating, 1);
+    }
+}
