@@ -132,6 +132,12 @@ fn run_time_failures_fail_late() {
     compare(fixture("fail_late.yml"), &[]);
 }
 
+/// Issue 18: Python's `re` in lineinfile, replace and the regex filters, and k=v `\1`.
+#[test]
+fn python_regular_expressions() {
+    compare(fixture("python_regex.yml"), &[]);
+}
+
 #[test]
 fn tags_select_tasks() {
     compare(
