@@ -80,28 +80,62 @@ pub fn compile(pattern: &str, flags: Flags) -> Result<PyRegex, PyReError> {
 }
 
 /// Rewrites what Python spells differently from fancy-regex: `\Z` (Python: the very end of the
-/// text; fancy-regex: before trailing newlines) becomes `\z`.
+/// text; fancy-regex: before trailing newlines) becomes `\z`, and Python 3.11's `{,n}`
+/// quantifier becomes `{0,n}`. Escapes and character classes are copied as they are.
 fn translate(pattern: &str) -> Cow<'_, str> {
-    if !pattern.contains("\\Z") {
+    if !pattern.contains("\\Z") && !pattern.contains("{,") {
         return Cow::Borrowed(pattern);
     }
-    let mut out = String::with_capacity(pattern.len());
-    let mut chars = pattern.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('Z') => out.push_str("\\z"),
-            Some(other) => {
-                out.push('\\');
-                out.push(other);
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 4);
+    let mut in_class = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        i += 1;
+        match c {
+            '\\' => match chars.get(i) {
+                Some('Z') if !in_class => {
+                    out.push_str("\\z");
+                    i += 1;
+                }
+                Some(&next) => {
+                    out.push('\\');
+                    out.push(next);
+                    i += 1;
+                }
+                None => out.push('\\'),
+            },
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // a `]` right after `[` or `[^` is a literal
+                if chars.get(i) == Some(&'^') {
+                    out.push('^');
+                    i += 1;
+                }
+                if chars.get(i) == Some(&']') {
+                    out.push(']');
+                    i += 1;
+                }
             }
-            None => out.push('\\'),
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            '{' if !in_class && chars.get(i) == Some(&',') && is_upper_bound(&chars[i + 1..]) => {
+                out.push_str("{0");
+            }
+            _ => out.push(c),
         }
     }
     Cow::Owned(out)
+}
+
+/// `n}` after `{,`: digits then a closing brace.
+fn is_upper_bound(rest: &[char]) -> bool {
+    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    digits > 0 && rest.get(digits) == Some(&'}')
 }
 
 impl PyRegex {
@@ -208,6 +242,11 @@ impl Groups {
             .copied()
             .flatten()
             .map(|(s, e)| &text[s..e])
+    }
+
+    /// The names of the pattern's named groups, in pattern order.
+    pub fn group_names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(|(n, _)| n.as_str())
     }
 
     /// The named group's text.
@@ -370,6 +409,12 @@ mod tests {
         assert_eq!((out.as_slice(), n), (&b"bba"[..], 2));
         // Python's \Z is the very end, not before a final newline.
         assert!(!re(r"a\Z").is_match(b"a\n").unwrap());
+        // as in Python: `\Z` in a class is a bad escape
+        assert!(compile(r"[\Z]", Flags::default()).is_err());
+        // Python 3.11's {,n}; a literal `{,` elsewhere stays literal.
+        assert_eq!(re(r"^a{,2}$").find(b"aa").unwrap(), Some((0, 2)));
+        assert!(!re(r"^a{,2}$").is_match(b"aaa").unwrap());
+        assert!(re(r"[{,]2").is_match(b",2").unwrap());
         assert!(re(r"a\Z").is_match(b"a").unwrap());
         let m = compile(
             "^b$",
