@@ -169,12 +169,35 @@ impl PyRegex {
         Ok(caps.map(|c| self.groups(&c)))
     }
 
-    /// Every non-overlapping match's groups, as `re.finditer`.
+    /// Every non-overlapping match's groups, as `re.finditer` (Python 3.7+): an empty match
+    /// may follow a non-empty one at the same position (`re.sub('x*', '-', 'abxd')` is
+    /// `-a-b--d-`), and after an empty match the search goes on one character further. Known
+    /// gap: Python would first try a non-empty match at the empty match's position (`'|a'`).
     pub fn captures_all(&self, text: &[u8]) -> Result<Vec<Groups>, PyReError> {
-        self.re
-            .captures_iter(text)
-            .map(|c| c.map(|c| self.groups(&c)).map_err(|e| self.run_err(e)))
-            .collect()
+        let mut all = Vec::new();
+        let mut pos = 0;
+        let mut after_empty = false;
+        loop {
+            let start = if after_empty {
+                next_char(text, pos)
+            } else {
+                pos
+            };
+            if start > text.len() {
+                break;
+            }
+            let caps = self
+                .re
+                .captures_from_pos(text, start)
+                .map_err(|e| self.run_err(e))?;
+            let Some(caps) = caps else { break };
+            let groups = self.groups(&caps);
+            let (s, e) = groups.spans[0].unwrap_or((start, start));
+            after_empty = s == e;
+            pos = e;
+            all.push(groups);
+        }
+        Ok(all)
     }
 
     fn groups(&self, caps: &Captures<'_, [u8]>) -> Groups {
@@ -224,6 +247,15 @@ impl PyRegex {
         out.extend_from_slice(&text[last..]);
         Ok((out, n))
     }
+}
+
+/// The position one character after `pos` (UTF-8 aware; past the end: `len + 1`).
+fn next_char(text: &[u8], pos: usize) -> usize {
+    let mut next = pos + 1;
+    while next < text.len() && text[next] & 0xC0 == 0x80 {
+        next += 1;
+    }
+    next
 }
 
 /// One match's group spans.
@@ -405,6 +437,24 @@ mod tests {
         assert_eq!(out, b"port: 80\nport=80\\");
         assert!(r.subn(b"x", r"\q", 0).is_err());
         assert!(r.subn(b"x", r"\3", 0).is_err());
+        // Python 3.7+'s empty matches (values from CPython's re.sub)
+        for (pattern, text, want) in [
+            ("x*", "abxd", "-a-b--d-"),
+            ("x*", "xa", "--a-"),
+            ("", "ab", "-a-b-"),
+            ("a|", "ab", "--b-"),
+            (r"\b", "a b", "-a- -b-"),
+            ("(?m)^", "a\nb\n", "-a\n-b\n-"),
+            ("b*", "abb", "-a--"),
+            ("x*", "é", "-é-"),
+        ] {
+            let (out, _) = re(pattern).subn(text.as_bytes(), "-", 0).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                want,
+                "{pattern:?} on {text:?}"
+            );
+        }
         let (out, n) = re("a").subn(b"aaa", "b", 2).unwrap();
         assert_eq!((out.as_slice(), n), (&b"bba"[..], 2));
         // Python's \Z is the very end, not before a final newline.
