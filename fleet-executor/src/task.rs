@@ -332,9 +332,16 @@ async fn execute(
     if let Some(result) = actions::run_action(run, task, &args, host, vars).await {
         return from_module(result);
     }
+    // What Ansible finds only when a task runs fails this task alone (the parse of `fleet run`
+    // leaves it here): a module fleet lacks, arguments the module does not accept.
     let Some(module) = modules::find(&task.action) else {
-        return error_result(format!("couldn't resolve module/action '{}'", task.action));
+        return error_result(modules::unavailable_message(&task.action));
     };
+    if !args.contains_key("_variable_params") {
+        if let Err(e) = modules::check_args(&task.action, &module.spec(), &args) {
+            return error_result(e.to_string());
+        }
+    }
     let check_mode =
         flag(run, &kw.check_mode, vars, run.options.check).unwrap_or(run.options.check);
     let diff = flag(run, &kw.diff, vars, run.options.diff).unwrap_or(run.options.diff);

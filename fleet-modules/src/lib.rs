@@ -20,9 +20,13 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
+pub use crate::builtin::{
+    is_builtin, is_collection_name, unavailable_message, ANSIBLE_BUILTIN_MODULES,
+};
 pub use crate::error::{BadArg, ModuleError};
 use crate::remote::{CmdOutput, Exec, Remote, RemoteError};
 
+mod builtin;
 mod error;
 pub mod files;
 pub mod remote;
@@ -263,7 +267,8 @@ pub fn all() -> &'static [&'static dyn Module] {
     })
 }
 
-/// Checks `args` against `spec`: unknown keys and missing required ones are errors naming them.
+/// Checks `args` against `spec`: unknown keys and missing required ones are errors naming them,
+/// in Ansible's words (`fleet check` reports them up front; `fleet run` when the task runs).
 pub fn check_args(module: &str, spec: &ArgSpec, args: &Args) -> Result<(), BadArg> {
     for key in args.keys() {
         if key == "_raw_params" {
@@ -276,7 +281,8 @@ pub fn check_args(module: &str, spec: &ArgSpec, args: &Args) -> Result<(), BadAr
             let mut accepted: Vec<&str> = spec.params.to_vec();
             accepted.sort_unstable();
             return Err(format!(
-                "unsupported parameter for {module}: {key} (accepted: {})",
+                "Unsupported parameters for ({module}) module: {key}. Supported parameters \
+                 include: {}.",
                 accepted.join(", ")
             )
             .into());
@@ -284,11 +290,8 @@ pub fn check_args(module: &str, spec: &ArgSpec, args: &Args) -> Result<(), BadAr
     }
     for group in spec.required {
         if !group.iter().any(|k| args.contains_key(*k)) {
-            return Err(format!(
-                "missing required argument for {module}: {}",
-                group.join(" or ")
-            )
-            .into());
+            // the first of a group is the canonical name, the others its aliases
+            return Err(format!("missing required arguments: {}", group[0]).into());
         }
     }
     Ok(())

@@ -41,10 +41,11 @@ pub const RAW_PARAM_ACTIONS: &[&str] = &[
     "meta",
 ];
 
-/// Whether `name` (short or `ansible.builtin.`-qualified) is a module or executor action, as
-/// the module registry says.
+/// Whether `name` may be a task's action: a module or executor action of the registry, any
+/// `ansible.builtin` module (fleet may lack it: that is found when the task runs, as Ansible
+/// resolves modules then), or a collection's `namespace.collection.module`.
 pub fn is_known_action(name: &str) -> bool {
-    modules::is_action(name)
+    modules::is_action(name) || modules::is_builtin(name) || modules::is_collection_name(name)
 }
 
 /// How the task named its action.

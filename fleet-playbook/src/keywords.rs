@@ -92,15 +92,8 @@ pub fn set(
         "environment" => kw.environment = environment(src, value)?,
         "become" => kw.become_ = fields::flag(src, value, key)?,
         "become_user" => kw.become_user = fields::string(src, value, key)?,
-        "become_method" => {
-            kw.become_method = fields::string(src, value, key)?;
-            if let Some(method) = kw.become_method.as_deref().filter(|m| *m != "sudo") {
-                return Err(src.err(
-                    value,
-                    format!("become_method '{method}' is not supported (fleet only supports sudo)"),
-                ));
-            }
-        }
+        // whether fleet supports the method is a run-time check (deferred.rs)
+        "become_method" => kw.become_method = fields::string(src, value, key)?,
         "remote_user" => kw.remote_user = fields::string(src, value, key)?,
         "ignore_errors" => kw.ignore_errors = fields::flag(src, value, key)?,
         "ignore_unreachable" => kw.ignore_unreachable = fields::flag(src, value, key)?,

@@ -188,8 +188,9 @@ pub fn unquote(text: &str) -> &str {
     }
 }
 
-/// Python `unicode-escape` decoding of backslash escapes (`\n`, `\t`, `\\`, `\"`, `\x41`,
-/// `\u00e9`, `\U0001F600`, octal `\101`). Unknown or malformed escapes are left as written.
+/// Ansible's `_decode_escapes`: only `\\`, `\'`, `\"`, `\a\b\f\n\r\t\v`, `\x41`, `\u00e9` and
+/// `\U0001F600` are decoded. Everything else — octal-looking `\1` in particular, which is a
+/// regex backreference in `replace='"\1"'` — is left as written, as Ansible's regex leaves it.
 pub fn decode_escapes(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
@@ -234,22 +235,6 @@ pub fn decode_escapes(text: &str) -> String {
             if let Some(c) = decoded {
                 out.push(c);
                 i += 2 + hex_len;
-                continue;
-            }
-        }
-        if next.is_digit(8) {
-            let digits: String = chars
-                .iter()
-                .skip(i + 1)
-                .take(3)
-                .take_while(|c| c.is_digit(8))
-                .collect();
-            if let Some(c) = u32::from_str_radix(&digits, 8)
-                .ok()
-                .and_then(char::from_u32)
-            {
-                out.push(c);
-                i += 1 + digits.len();
                 continue;
             }
         }
@@ -341,6 +326,15 @@ mod tests {
         );
         // An escaped `=` is not a separator.
         assert_eq!(kv(r"a\=b", false), json!({"_raw_params": "a=b"}));
+    }
+
+    #[test]
+    fn backreferences_are_not_octal_escapes() {
+        // Ansible's parse_kv decodes no octal escapes: `\1` stays backslash-one.
+        let args = kv(r#"path=/f regexp='(a)' replace='"\1"'"#, false);
+        assert_eq!(args["replace"], json!("\"\\1\""));
+        assert_eq!(args["regexp"], json!("(a)"));
+        assert_eq!(decode_escapes(r"\0\101\g<1>"), r"\0\101\g<1>");
     }
 
     #[test]

@@ -22,6 +22,7 @@
 
 mod action;
 pub mod check;
+mod deferred;
 mod error;
 mod fields;
 mod keywords;

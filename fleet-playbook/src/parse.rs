@@ -21,6 +21,9 @@ pub struct ParseOptions {
     /// Extra role directories (Ansible's `roles_path`), searched after `roles/` next to the
     /// playbook and before the playbook's own directory.
     pub roles_path: Vec<PathBuf>,
+    /// Leave to run time what Ansible only finds at run time (module arguments, modules fleet
+    /// lacks, `become_method`): `fleet run` sets it; `fleet check` and the default report them.
+    pub defer_runtime_checks: bool,
 }
 
 /// Parses a playbook file, with its imported playbooks, task files and roles.

@@ -57,7 +57,7 @@ impl Parser<'_> {
                 return Err(error);
             }
             if keywords::is_keyword(key, Scope::Play) {
-                keywords::set(src, &mut keywords, key, value, owner)?;
+                self.keyword(src, &mut keywords, key, value, owner)?;
             } else if !PLAY_KEYS.contains(&key.as_str()) {
                 return Err(src.key_err(
                     node,

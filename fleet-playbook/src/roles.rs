@@ -140,7 +140,7 @@ impl Parser<'_> {
                         return Err(error);
                     }
                     if keywords::is_keyword(key, Scope::Task) {
-                        keywords::set(src, &mut request.keywords, key, value, "a role")?;
+                        self.keyword(src, &mut request.keywords, key, value, "a role")?;
                     } else {
                         request.params.insert(key.clone(), value.to_json());
                     }

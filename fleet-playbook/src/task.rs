@@ -166,7 +166,7 @@ impl Parser<'_> {
                     }
                 }
                 _ if keywords::is_keyword(key, Scope::Task) => {
-                    keywords::set(src, &mut block.keywords, key, value, "a block")?;
+                    self.keyword(src, &mut block.keywords, key, value, "a block")?;
                 }
                 _ => {
                     return Err(src.key_err(
@@ -263,7 +263,7 @@ impl Parser<'_> {
                 "retries" => task.retries = fields::integer(src, value, key)?,
                 "delay" => task.delay = fields::number(src, value, key, false)?,
                 _ if keywords::is_keyword(key, Scope::Task) => {
-                    keywords::set(src, &mut task.keywords, key, value, owner)?;
+                    self.keyword(src, &mut task.keywords, key, value, owner)?;
                 }
                 _ if action::is_known_action(key) => modules.push((key, value)),
                 _ => unknown.push((key, value)),
@@ -314,11 +314,8 @@ impl Parser<'_> {
         task.args = args;
         if INCLUDE_ACTIONS.contains(&task.action.as_str()) {
             check_include(src, node, &mut task, loop_key)?;
-        } else if let Some(module) = modules::find(&task.action) {
-            if !task.args.contains_key("_variable_params") {
-                modules::check_args(&task.action, &module.spec(), &task.args)
-                    .map_err(|e| src.err(node, e.to_string()))?;
-            }
+        } else {
+            self.module_valid(src, node, &task)?;
         }
         Ok(task)
     }

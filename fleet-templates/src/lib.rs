@@ -25,6 +25,7 @@ mod lazy;
 mod lookup;
 mod methods;
 mod predicates;
+pub mod pyre;
 mod repr;
 mod undefined;
 

@@ -5,7 +5,6 @@ use std::cmp::Ordering;
 
 use minijinja::value::{Kwargs, Value, ValueKind};
 use minijinja::{Environment, Error};
-use regex::RegexBuilder;
 
 use super::filters::fail;
 use super::repr::py_string;
@@ -125,16 +124,27 @@ fn regex_test(value: &Value, pattern: &str, kwargs: Kwargs, mode: &str) -> Resul
         "fullmatch" => format!("^(?:{pattern})$"),
         _ => pattern.to_string(),
     };
-    let re = RegexBuilder::new(&anchored)
-        .case_insensitive(ignorecase.unwrap_or(false))
-        .multi_line(multiline.unwrap_or(false))
-        .build()
-        .map_err(|e| fail(format!("invalid regular expression '{pattern}': {e}")))?;
+    let flags = crate::pyre::Flags {
+        ignorecase: ignorecase.unwrap_or(false),
+        multiline: multiline.unwrap_or(false),
+        dotall: false,
+    };
+    let re = crate::pyre::compile(&anchored, flags).map_err(|e| match e {
+        crate::pyre::PyReError::Compile { source, .. } => {
+            fail(format!("invalid regular expression '{pattern}': {source}"))
+        }
+        other => fail(other.to_string()),
+    })?;
+    let text = py_string(value);
+    let run = |e: crate::pyre::PyReError| fail(e.to_string());
     // `^` of a multi-line `match` must still be the start of the text
     if mode == "match" && multiline.unwrap_or(false) {
-        return Ok(re.find(&py_string(value)).is_some_and(|m| m.start() == 0));
+        return Ok(re
+            .find(text.as_bytes())
+            .map_err(run)?
+            .is_some_and(|(start, _)| start == 0));
     }
-    Ok(re.is_match(&py_string(value)))
+    re.is_match(text.as_bytes()).map_err(run)
 }
 
 fn truthy(value: &Value, kwargs: Kwargs) -> Result<bool, Error> {

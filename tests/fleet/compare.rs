@@ -125,6 +125,19 @@ fn text_files_and_templates() {
     compare(fixture("text_files.yml"), &[]);
 }
 
+/// Issue 18: run-time failures (module arguments, modules fleet lacks, `become_method`) fail
+/// the task when it runs, not the playbook up front.
+#[test]
+fn run_time_failures_fail_late() {
+    compare(fixture("fail_late.yml"), &[]);
+}
+
+/// Issue 18: Python's `re` in lineinfile, replace and the regex filters, and k=v `\1`.
+#[test]
+fn python_regular_expressions() {
+    compare(fixture("python_regex.yml"), &[]);
+}
+
 #[test]
 fn tags_select_tasks() {
     compare(

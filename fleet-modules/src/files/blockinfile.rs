@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 
 use super::args::{self, FileAttrs};
-use super::text_edit::{self, compile, split_lines, strip_eol, Edit};
+use super::text_edit::{self, compile, line_matches, split_lines, strip_eol, Edit};
 use crate::remote::RemoteError;
 use crate::{ArgSpec, Args, BadArg, Module, ModuleCtx, ModuleResult};
 
@@ -200,9 +200,13 @@ fn update(spec: &BlockSpec, original: Option<&[u8]>) -> Result<Vec<u8>, BadArg> 
             match after.or(before) {
                 Some(pattern) => {
                     let re = compile(pattern, false)?;
-                    let hit = lines
-                        .iter()
-                        .rposition(|l| re.is_match(l.strip_suffix(b"\n").unwrap_or(l)));
+                    let mut hit = None;
+                    for (i, l) in lines.iter().enumerate().rev() {
+                        if line_matches(&re, l)? {
+                            hit = Some(i);
+                            break;
+                        }
+                    }
                     match hit {
                         None => lines.len(),
                         Some(i) if after.is_some() => i + 1,

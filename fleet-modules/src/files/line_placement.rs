@@ -2,8 +2,9 @@
 //! end up byte-identical. Works on the file's lines (each with its end of line); knows nothing
 //! of hosts.
 
-use super::text_edit::{compile, python_template, strip_eol};
+use super::text_edit::{compile, line_matches, regex_error, strip_eol};
 use crate::BadArg;
+use fleet_templates::pyre::Template;
 
 /// The module's options after validation.
 pub(super) struct Opts {
@@ -33,17 +34,19 @@ pub(super) fn present(o: &Opts, mut lines: Vec<Vec<u8>>) -> Result<(Vec<Vec<u8>>
     let mut new_line = line.clone();
     let mut matched = false;
     if let Some(re) = &regexp {
+        let template = match o.backrefs {
+            true => {
+                Some(Template::parse(&String::from_utf8_lossy(&line), re).map_err(regex_error)?)
+            }
+            false => None,
+        };
         for (i, cur) in lines.iter().enumerate() {
-            if let Some(caps) = re.captures(cur.strip_suffix(b"\n").unwrap_or(cur)) {
+            let text = cur.strip_suffix(b"\n").unwrap_or(cur);
+            if let Some(caps) = re.captures(text).map_err(regex_error)? {
                 found = Some(i);
                 matched = true;
-                new_line = if o.backrefs {
-                    let mut out = Vec::new();
-                    caps.expand(
-                        python_template(&String::from_utf8_lossy(&line)).as_bytes(),
-                        &mut out,
-                    );
-                    out
+                new_line = if let Some(template) = &template {
+                    template.expand(&caps, text)
                 } else {
                     line.clone()
                 };
@@ -68,10 +71,10 @@ pub(super) fn present(o: &Opts, mut lines: Vec<Vec<u8>>) -> Result<(Vec<Vec<u8>>
         for (i, cur) in lines.iter().enumerate() {
             if strip_eol(cur) == line.as_slice() {
                 found = Some(i);
-            } else if insert_re
-                .as_ref()
-                .is_some_and(|re| re.is_match(cur.strip_suffix(b"\n").unwrap_or(cur)))
-            {
+            } else if match &insert_re {
+                Some(re) => line_matches(re, cur)?,
+                None => false,
+            } {
                 insert_at = Some(if o.insertafter.is_some() { i + 1 } else { i });
                 if o.firstmatch {
                     break;
@@ -139,19 +142,19 @@ pub(super) fn absent(o: &Opts, lines: Vec<Vec<u8>>) -> Result<(Vec<Vec<u8>>, usi
     let regexp = o.regexp.as_deref().map(|r| compile(r, false)).transpose()?;
     let line = o.line.clone().unwrap_or_default().into_bytes();
     let before = lines.len();
-    let kept: Vec<Vec<u8>> = lines
-        .into_iter()
-        .filter(|cur| {
-            let hit = if let Some(re) = &regexp {
-                re.is_match(cur.strip_suffix(b"\n").unwrap_or(cur))
-            } else if let Some(needle) = &o.search_string {
-                contains(cur, needle.as_bytes())
-            } else {
-                strip_eol(cur) == line.as_slice()
-            };
-            !hit
-        })
-        .collect();
+    let mut kept: Vec<Vec<u8>> = Vec::with_capacity(before);
+    for cur in lines {
+        let hit = if let Some(re) = &regexp {
+            line_matches(re, &cur)?
+        } else if let Some(needle) = &o.search_string {
+            contains(&cur, needle.as_bytes())
+        } else {
+            strip_eol(&cur) == line.as_slice()
+        };
+        if !hit {
+            kept.push(cur);
+        }
+    }
     let removed = before - kept.len();
     Ok((kept, removed))
 }

@@ -288,6 +288,22 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn python_regexes_backreferences_and_lookaround() {
+        let h = Harness::new();
+        // A backreference in the pattern and Python's `\g<name>` in the line.
+        let args = json!({"regexp": "^(?P<k>\\w+)=(['\"])(.*)\\2$", "line": "\\g<k>=\\3", "backrefs": true});
+        let (text, r) = edit(&h, Some("a=1\nname='x y'\n"), args).await;
+        assert_eq!(text, "a=1\nname=x y\n", "{:?}", r.to_json());
+        // Lookahead in insertafter, negative lookbehind in regexp with state=absent.
+        let args = json!({"line": "new", "insertafter": "^opt(?==)"});
+        let (text, _) = edit(&h, Some("opt\nopt=1\nz\n"), args).await;
+        assert_eq!(text, "opt\nopt=1\nnew\nz\n");
+        let args = json!({"regexp": "(?<!#)port", "state": "absent"});
+        let (text, _) = edit(&h, Some("#port\nport\n"), args).await;
+        assert_eq!(text, "#port\n");
+    }
+
+    #[tokio::test]
     async fn absent_removes_every_match() {
         let h = Harness::new();
         let (text, r) = edit(

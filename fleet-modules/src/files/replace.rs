@@ -4,9 +4,10 @@
 use async_trait::async_trait;
 
 use super::args::{self, FileAttrs};
-use super::text_edit::{self, compile, python_template, Edit};
+use super::text_edit::{self, compile, regex_error, Edit};
 use crate::remote::RemoteError;
 use crate::{ArgSpec, Args, BadArg, Module, ModuleCtx, ModuleResult};
+use fleet_templates::pyre::{self, Flags};
 
 /// The `replace` module.
 pub struct Replace;
@@ -123,7 +124,7 @@ enum Substituted {
 
 fn substitute(args: &Args, contents: &[u8]) -> Result<Substituted, BadArg> {
     let regexp = args::text(args, &["regexp"]).unwrap_or_default();
-    let replacement = python_template(&args::text(args, &["replace"]).unwrap_or_default());
+    let replacement = args::text(args, &["replace"]).unwrap_or_default();
     let after = args::text(args, &["after"]).filter(|s| !s.is_empty());
     let before = args::text(args, &["before"]).filter(|s| !s.is_empty());
     let section_pattern = match (&after, &before) {
@@ -134,12 +135,15 @@ fn substitute(args: &Args, contents: &[u8]) -> Result<Substituted, BadArg> {
     };
     let (start, end) = match &section_pattern {
         Some(pattern) => {
-            let re = regex::bytes::RegexBuilder::new(pattern)
-                .dot_matches_new_line(true)
-                .build()
-                .map_err(|e| format!("Invalid regular expression {pattern:?}: {e}"))?;
-            match re.captures(contents).and_then(|c| c.name("subsection")) {
-                Some(m) => (m.start(), m.end()),
+            let flags = Flags {
+                dotall: true,
+                ..Flags::default()
+            };
+            let re = pyre::compile(pattern, flags).map_err(regex_error)?;
+            let index = re.group_index("subsection").unwrap_or(0);
+            let caps = re.captures(contents).map_err(regex_error)?;
+            match caps.and_then(|c| c.spans.get(index).copied().flatten()) {
+                Some(span) => span,
                 None => return Ok(Substituted::NoSection(pattern.clone())),
             }
         }
@@ -147,8 +151,7 @@ fn substitute(args: &Args, contents: &[u8]) -> Result<Substituted, BadArg> {
     };
     let re = compile(&regexp, true)?;
     let section = &contents[start..end];
-    let count = re.find_iter(section).count();
-    let replaced = re.replace_all(section, replacement.as_bytes());
+    let (replaced, count) = re.subn(section, &replacement, 0).map_err(regex_error)?;
     let new = [&contents[..start], &replaced[..], &contents[end..]].concat();
     Ok(Substituted::Done(new, count))
 }
@@ -210,5 +213,23 @@ mod tests {
             r.msg,
             Some(format!("Path {} does not exist !", h.path("nope")))
         );
+    }
+
+    #[tokio::test]
+    async fn python_replacements_backreferences_and_lookaround() {
+        let h = Harness::new();
+        let path = h.path("q");
+        fs::write(&path, "a b aa\n").unwrap();
+        // `replace='"\1"'` as k=v parsing now leaves it: backslash-one, the group's text.
+        let args = json!({"path": path, "regexp": "(a)", "replace": "\"\\1\""});
+        let r = h.run(&Replace, args).await;
+        assert_eq!(r.msg.as_deref(), Some("3 replacements made"));
+        assert_eq!(fs::read_to_string(&path).unwrap(), "\"a\" b \"a\"\"a\"\n");
+        fs::write(&path, "x=1 x=x y=2\n").unwrap();
+        let args =
+            json!({"path": path, "regexp": "(?<=x=)(?P<v>\\d)|(\\w)=\\2", "replace": "<\\g<v>>"});
+        let r = h.run(&Replace, args).await;
+        assert!(r.changed, "{:?}", r.to_json());
+        assert_eq!(fs::read_to_string(&path).unwrap(), "x=<1> <> y=2\n");
     }
 }

@@ -8,6 +8,7 @@ use super::args::FileAttrs;
 use super::remote_file::{attr_vars, failure, find, parse_report, PRELUDE};
 use crate::remote::{shell_quote, RemoteError};
 use crate::{BadArg, Diff, ModuleCtx, ModuleError};
+use fleet_templates::pyre::{self, Flags, PyReError, PyRegex};
 
 /// A file as the read script found it.
 #[derive(Debug, Clone, Default)]
@@ -186,68 +187,25 @@ pub fn strip_eol(line: &[u8]) -> &[u8] {
     &line[..end]
 }
 
-/// Compiles a Python-syntax regular expression (the subset the `regex` crate shares with it).
-pub fn compile(pattern: &str, multiline: bool) -> Result<regex::bytes::Regex, BadArg> {
-    regex::bytes::RegexBuilder::new(pattern)
-        .multi_line(multiline)
-        .build()
-        .map_err(|e| BadArg(format!("Invalid regular expression {pattern:?}: {e}")))
+/// Compiles a Python-syntax regular expression (backreferences and lookaround included) with
+/// the project's one regex compiler, [`pyre::compile`]; `multiline` is `re.MULTILINE`.
+pub fn compile(pattern: &str, multiline: bool) -> Result<PyRegex, BadArg> {
+    let flags = Flags {
+        multiline,
+        ..Flags::default()
+    };
+    pyre::compile(pattern, flags).map_err(regex_error)
 }
 
-/// Turns a Python replacement template (`\1`, `\g<1>`, `\g<name>`, `\n`) into the `regex`
-/// crate's syntax (`${1}`, `${name}`), escaping literal `$`.
-pub fn python_template(template: &str) -> String {
-    let mut out = String::with_capacity(template.len());
-    let mut chars = template.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '$' => out.push_str("$$"),
-            '\\' => match chars.peek().copied() {
-                Some(d) if d.is_ascii_digit() => {
-                    let mut num = String::new();
-                    while let Some(d) = chars.peek().copied().filter(char::is_ascii_digit) {
-                        if num.len() == 2 {
-                            break;
-                        }
-                        num.push(d);
-                        chars.next();
-                    }
-                    out.push_str(&format!("${{{num}}}"));
-                }
-                Some('g') => {
-                    chars.next();
-                    let mut name = String::new();
-                    if chars.peek() == Some(&'<') {
-                        chars.next();
-                        for d in chars.by_ref() {
-                            if d == '>' {
-                                break;
-                            }
-                            name.push(d);
-                        }
-                        out.push_str(&format!("${{{name}}}"));
-                    } else {
-                        out.push_str("\\g");
-                    }
-                }
-                Some('n') => {
-                    chars.next();
-                    out.push('\n');
-                }
-                Some('t') => {
-                    chars.next();
-                    out.push('\t');
-                }
-                Some('\\') => {
-                    chars.next();
-                    out.push('\\');
-                }
-                _ => out.push('\\'),
-            },
-            other => out.push(other),
-        }
-    }
-    out
+/// A regex failure as the module's argument error.
+pub fn regex_error(e: PyReError) -> BadArg {
+    BadArg(e.to_string())
+}
+
+/// Whether `re` matches `line` without its final `\n` (as Ansible's `re.search` on a line).
+pub fn line_matches(re: &PyRegex, line: &[u8]) -> Result<bool, BadArg> {
+    re.is_match(line.strip_suffix(b"\n").unwrap_or(line))
+        .map_err(regex_error)
 }
 
 #[cfg(test)]
@@ -255,15 +213,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn python_templates_translate() {
-        assert_eq!(python_template(r"port=\1"), "port=${1}");
-        assert_eq!(python_template(r"\g<name>-\g<2>$"), "${name}-${2}$$");
-        assert_eq!(python_template(r"a\nb\\c"), "a\nb\\c");
+    fn python_templates_expand() {
         let re = compile(r"^(\w+)=(\d+)$", false).unwrap();
-        let caps = re.captures(b"port=80").unwrap();
-        let mut out = Vec::new();
-        caps.expand(python_template(r"\1: \2").as_bytes(), &mut out);
+        let (out, _) = re.subn(b"port=80", r"\1: \2", 0).unwrap();
         assert_eq!(out, b"port: 80");
+        let re = compile(r"(?P<name>\w+)-(\d)", false).unwrap();
+        let (out, _) = re.subn(b"a-1", r"\g<name>-\g<2>$ a\nb\\c", 0).unwrap();
+        assert_eq!(out, b"a-1$ a\nb\\c");
+        assert!(line_matches(&compile(r"(a)\1$", false).unwrap(), b"xaa\n").unwrap());
     }
 
     #[test]

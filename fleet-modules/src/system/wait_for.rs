@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 use super::common::{choice, opt_f64, opt_str, BadArg};
 use crate::remote::{shell_quote, RemoteError};
 use crate::{ArgSpec, Args, Module, ModuleCtx, ModuleResult};
+use fleet_templates::pyre::{self, Flags};
 
 const WAIT_SCRIPT: &str = include_str!("wait_for.sh");
 
@@ -198,30 +199,24 @@ impl Wait {
     }
 }
 
-/// Python's `match.groups()` and `groupdict()` of the first match in the line.
+/// Python's `match.groups()` and `groupdict()` of the first match in the line (Python's `re`
+/// through the project's one regex compiler).
 fn match_groups(re: &str, line: &str) -> (Value, Value) {
-    let Ok(re) = regex::Regex::new(re) else {
-        return (json!([]), json!({}));
+    let empty = || (json!([]), json!({}));
+    let Ok(re) = pyre::compile(re, Flags::default()) else {
+        return empty();
     };
-    let Some(caps) = re.captures(line) else {
-        return (json!([]), json!({}));
+    let text = line.as_bytes();
+    let Ok(Some(caps)) = re.captures(text) else {
+        return empty();
     };
-    let groups: Vec<Value> = caps
-        .iter()
-        .skip(1)
-        .map(|m| m.map(|m| json!(m.as_str())).unwrap_or(Value::Null))
+    let value = |m: Option<&[u8]>| m.map_or(Value::Null, |m| json!(String::from_utf8_lossy(m)));
+    let groups: Vec<Value> = (1..caps.spans.len())
+        .map(|i| value(caps.get(text, i)))
         .collect();
-    let named: Map<String, Value> = re
-        .capture_names()
-        .flatten()
-        .map(|n| {
-            (
-                n.to_string(),
-                caps.name(n)
-                    .map(|m| json!(m.as_str()))
-                    .unwrap_or(Value::Null),
-            )
-        })
+    let named: Map<String, Value> = caps
+        .group_names()
+        .map(|n| (n.to_string(), value(caps.name(text, n))))
         .collect();
     (Value::Array(groups), Value::Object(named))
 }

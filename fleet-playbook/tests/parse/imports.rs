@@ -126,6 +126,7 @@ fn roles_with_entries_dependencies_and_options() {
     ]);
     let options = ParseOptions {
         roles_path: vec![fixture.path("shared")],
+        ..ParseOptions::default()
     };
     let play = &fixture.playbook_with("site.yml", &options).plays[0];
     let names: Vec<&str> = play.roles.iter().map(|r| r.name.as_str()).collect();

@@ -3,6 +3,7 @@
 //!
 //! Fixtures are written to a temporary directory; error messages are shown relative to it.
 
+mod deferred;
 mod errors;
 mod forms;
 mod imports;

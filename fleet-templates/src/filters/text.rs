@@ -1,8 +1,8 @@
 //! String filters: case, trimming, replacing, regular expressions, Python's `str()`.
 
+use crate::pyre::{self, Flags, PyRegex};
 use minijinja::value::{Kwargs, Rest, Value, ValueKind};
 use minijinja::{Environment, Error, State};
-use regex::{Regex, RegexBuilder};
 
 use super::fail;
 use crate::repr::{py_repr, text_input};
@@ -249,53 +249,25 @@ fn to_float(value: &Value, default: Option<Value>) -> Value {
 }
 
 /// Builds a regex with Python's `ignorecase`/`multiline` flags from the filter's kwargs.
-fn build_regex(pattern: &str, kwargs: &Kwargs) -> Result<Regex, Error> {
+fn build_regex(pattern: &str, kwargs: &Kwargs) -> Result<PyRegex, Error> {
     let ignorecase: Option<bool> = kwargs.get("ignorecase")?;
     let multiline: Option<bool> = kwargs.get("multiline")?;
-    RegexBuilder::new(pattern)
-        .case_insensitive(ignorecase.unwrap_or(false))
-        .multi_line(multiline.unwrap_or(false))
-        .build()
-        .map_err(|e| fail(format!("invalid regular expression '{pattern}': {e}")))
+    let flags = Flags {
+        ignorecase: ignorecase.unwrap_or(false),
+        multiline: multiline.unwrap_or(false),
+        dotall: false,
+    };
+    pyre::compile(pattern, flags).map_err(re_fail)
 }
 
-/// Translates a Python `re.sub` replacement (`\1`, `\g<name>`) to the regex crate's (`${1}`).
-fn python_replacement(replacement: &str) -> String {
-    let mut out = String::new();
-    let mut chars = replacement.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '$' => out.push_str("$$"),
-            '\\' => match chars.next() {
-                Some(d) if d.is_ascii_digit() => {
-                    let mut num = d.to_string();
-                    if let Some(&e) = chars.peek() {
-                        if e.is_ascii_digit() {
-                            num.push(e);
-                            chars.next();
-                        }
-                    }
-                    out.push_str(&format!("${{{num}}}"));
-                }
-                Some('g') if chars.peek() == Some(&'<') => {
-                    chars.next();
-                    let name: String = chars.by_ref().take_while(|&c| c != '>').collect();
-                    out.push_str(&format!("${{{name}}}"));
-                }
-                Some('n') => out.push('\n'),
-                Some('t') => out.push('\t'),
-                Some('r') => out.push('\r'),
-                Some('\\') => out.push('\\'),
-                Some(other) => {
-                    out.push('\\');
-                    out.push(other);
-                }
-                None => out.push('\\'),
-            },
-            c => out.push(c),
-        }
-    }
-    out
+/// A regex error as a template error.
+fn re_fail(e: pyre::PyReError) -> Error {
+    fail(e.to_string())
+}
+
+/// Text out of matched bytes (the input was UTF-8, so are the matches).
+fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn regex_replace(
@@ -308,10 +280,14 @@ fn regex_replace(
     let re = build_regex(&pattern.unwrap_or_default(), &kwargs)?;
     kwargs.assert_all_used()?;
     let text = text_input(value)?;
-    let replacement = python_replacement(&replacement.unwrap_or_default());
-    Ok(re
-        .replacen(&text, count.unwrap_or(0), replacement.as_str())
-        .into_owned())
+    let (out, _) = re
+        .subn(
+            text.as_bytes(),
+            &replacement.unwrap_or_default(),
+            count.unwrap_or(0),
+        )
+        .map_err(re_fail)?;
+    Ok(text_of(&out))
 }
 
 /// Ansible's `regex_search`: the first match (or None); with `'\\1'`/`'\\g<name>'` arguments,
@@ -325,26 +301,27 @@ fn regex_search(
     let re = build_regex(&pattern, &kwargs)?;
     kwargs.assert_all_used()?;
     let text = text_input(value)?;
-    let Some(caps) = re.captures(&text) else {
+    let bytes = text.as_bytes();
+    let Some(caps) = re.captures(bytes).map_err(re_fail)? else {
         return Ok(Value::from(()));
     };
     if groups.is_empty() {
-        return Ok(Value::from(&caps[0]));
+        return Ok(Value::from(text_of(caps.get(bytes, 0).unwrap_or_default())));
     }
     let mut out = Vec::new();
     for group in groups.iter() {
         let m = if let Some(n) = group.strip_prefix('\\') {
             match n.strip_prefix("g<").and_then(|g| g.strip_suffix('>')) {
                 Some(name) => match name.parse::<usize>() {
-                    Ok(i) => caps.get(i),
-                    Err(_) => caps.name(name),
+                    Ok(i) => caps.get(bytes, i),
+                    Err(_) => caps.name(bytes, name),
                 },
-                None => n.parse::<usize>().ok().and_then(|i| caps.get(i)),
+                None => n.parse::<usize>().ok().and_then(|i| caps.get(bytes, i)),
             }
         } else {
             return Err(fail(format!("Unknown argument: {group}")));
         };
-        out.push(m.map_or(Value::from(()), |m| Value::from(m.as_str())));
+        out.push(m.map_or(Value::from(()), |m| Value::from(text_of(m))));
     }
     Ok(Value::from(out))
 }
@@ -354,12 +331,14 @@ fn regex_findall(value: &Value, pattern: String, kwargs: Kwargs) -> Result<Value
     let re = build_regex(&pattern, &kwargs)?;
     kwargs.assert_all_used()?;
     let text = text_input(value)?;
-    let groups = re.captures_len() - 1;
+    let bytes = text.as_bytes();
     let found: Vec<Value> = re
-        .captures_iter(&text)
+        .captures_all(bytes)
+        .map_err(re_fail)?
+        .iter()
         .map(|caps| {
-            let group = |i: usize| Value::from(caps.get(i).map_or("", |m| m.as_str()));
-            match groups {
+            let group = |i: usize| Value::from(text_of(caps.get(bytes, i).unwrap_or_default()));
+            match caps.spans.len() - 1 {
                 0 => group(0),
                 1 => group(1),
                 n => Value::from((1..=n).map(group).collect::<Vec<_>>()),

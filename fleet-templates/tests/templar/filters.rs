@@ -290,3 +290,39 @@ fn format_refuses_a_non_ascii_mapping_key_instead_of_panicking() {
         assert!(err.to_string().contains("format"), "{expr}: {err}");
     }
 }
+
+/// The `regex_*` filters and the `regex` test use Python's `re`: backreferences in the pattern,
+/// lookaround, and `\1`/`\g<name>` replacements (patterns in variables, so no YAML or Jinja
+/// escaping is involved; values as Python's `re` gives them).
+#[test]
+fn regex_filters_have_backreferences_and_lookaround() {
+    let templar = Templar::new();
+    let vars = json!({
+        "text": "hello  world, committee",
+        "double": r"(\w)\1",
+        "behind": r"(?<=o)\s+(?=w)",
+        "named": r"(?P<first>\w+)\s+(?P<second>\w+)",
+        "swap": r"\g<second> \g<first>!\1",
+    });
+    let cases = [
+        ("text | regex_findall(double)", json!(["l", "m", "t", "e"])),
+        ("text | regex_search(double)", json!("ll")),
+        (
+            "text | regex_replace(behind, '_')",
+            json!("hello_world, committee"),
+        ),
+        (
+            "text | regex_replace(named, swap, count=1)",
+            json!("world hello!hello, committee"),
+        ),
+        (
+            "text | regex_search(named, '\\\\g<second>')",
+            json!(["world"]),
+        ),
+        ("text is regex('(?<!x)world')", json!(true)),
+        ("'aXa' is regex('(a)X\\\\1')", json!(true)),
+    ];
+    for (expr, expected) in cases {
+        assert_eq!(templar.eval(expr, &vars).unwrap(), expected, "{expr}");
+    }
+}

@@ -159,7 +159,16 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     }
 }
 
-/// Parses the playbook, with every error (file:line:column) in the message.
+/// What `fleet run` parses with: syntax errors stop the run, what Ansible only finds when a
+/// task runs (arguments, modules fleet lacks, `become_method`) fails that task when it runs.
+pub fn run_parse_options() -> ParseOptions {
+    ParseOptions {
+        defer_runtime_checks: true,
+        ..ParseOptions::default()
+    }
+}
+
+/// Parses the playbook for a run, with every syntax error (file:line:column) in the message.
 pub fn load_playbook(path: &std::path::Path) -> Result<fleet_playbook::Playbook> {
-    parse_playbook(path, &ParseOptions::default()).map_err(|e| anyhow::anyhow!("{e}"))
+    parse_playbook(path, &run_parse_options()).map_err(|e| anyhow::anyhow!("{e}"))
 }

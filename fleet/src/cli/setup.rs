@@ -14,7 +14,6 @@ use fleet_executor::output::{
 };
 use fleet_executor::{run_playbook as execute, Connector, Run, RunOptions};
 use fleet_modules::remote::StopSignal;
-use fleet_playbook::ParseOptions;
 use fleet_templates::Templar;
 
 use super::{extra_vars, Common};
@@ -183,7 +182,7 @@ fn run_parsed(playbook: fleet_playbook::Playbook, common: &Common, adhoc: bool) 
             connector: connector(common, stop).await?,
             options: options(common)?,
             reporter: Mutex::new(reporter(common, adhoc)),
-            parse_options: ParseOptions::default(),
+            parse_options: super::run_parse_options(),
             stop: stop_all,
         });
         let watcher = run.clone();

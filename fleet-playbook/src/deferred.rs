@@ -1,0 +1,76 @@
+//! Syntax versus run-time validity. Ansible refuses a playbook up front only for what is wrong
+//! with its syntax (YAML, task structure, keyword types); what it discovers only when a task
+//! runs — a missing or unsupported module argument, a module it cannot resolve or that this
+//! controller lacks, an unsupported `become_method` — fails that task alone, so a task under a
+//! false `when`, or one the play expects to fail (`ignore_errors`, `rescue`), never stops the run.
+//!
+//! The parser keeps both kinds of check; the run-time kind goes through [`Parser::runtime`],
+//! which reports it (`fleet check`, the linter, and the default) or leaves it to the executor
+//! (`fleet run`, with [`ParseOptions::defer_runtime_checks`](super::ParseOptions)), which
+//! checks the same things when the task runs.
+
+use inventory::Marked;
+
+use super::error::PlaybookError;
+use super::fields;
+use super::keywords;
+use super::model::{Keywords, Task};
+use super::parse::Parser;
+use super::source::Source;
+use fleet_modules as modules;
+
+impl Parser<'_> {
+    /// A run-time validity check's outcome: the error when checking up front, nothing when the
+    /// check is deferred to run time.
+    pub(super) fn runtime(&self, check: Result<(), PlaybookError>) -> Result<(), PlaybookError> {
+        if self.options.defer_runtime_checks {
+            Ok(())
+        } else {
+            check
+        }
+    }
+
+    /// [`keywords::set`], with the run-time part (`become_method`) through [`Self::runtime`].
+    pub(super) fn keyword(
+        &self,
+        src: &Source,
+        kw: &mut Keywords,
+        key: &str,
+        value: &Marked,
+        owner: &str,
+    ) -> Result<(), PlaybookError> {
+        keywords::set(src, kw, key, value, owner)?;
+        if key == "become_method" {
+            let method = kw
+                .become_method
+                .as_deref()
+                .filter(|m| *m != "sudo" && !fields::is_template(m));
+            if let Some(method) = method {
+                let message =
+                    format!("become_method '{method}' is not supported (fleet only supports sudo)");
+                self.runtime(Err(src.err(value, message)))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The module a task names exists in fleet and accepts the task's arguments (unless they
+    /// come from a variable); a run-time check.
+    pub(super) fn module_valid(
+        &self,
+        src: &Source,
+        node: &Marked,
+        task: &Task,
+    ) -> Result<(), PlaybookError> {
+        if modules::EXECUTOR_ACTIONS.contains(&task.action.as_str()) {
+            return Ok(());
+        }
+        let check = match modules::find(&task.action) {
+            None => Err(modules::unavailable_message(&task.action)),
+            Some(_) if task.args.contains_key("_variable_params") => Ok(()),
+            Some(module) => modules::check_args(&task.action, &module.spec(), &task.args)
+                .map_err(|e| e.to_string()),
+        };
+        self.runtime(check.map_err(|message| src.err(node, message)))
+    }
+}

@@ -1,0 +1,482 @@
+//! Python `re` semantics for every place where Ansible hands a user's regex to Python: the
+//! `regex_*` filters and tests, and the `lineinfile`, `replace` and `blockinfile` modules.
+//!
+//! Why: the `regex` crate has no backreferences and no lookaround, both of which real playbooks
+//! (and Ansible's own integration tests) use, and its replacement syntax is `${1}`, not Python's
+//! `\1`/`\g<name>`. [`fancy_regex`] is a maintained backtracking engine layered on `regex` that
+//! implements both, with Python's `(?P<name>...)`/`(?P=name)` spelling. What it still spells
+//! differently is translated here ([`translate`]: Python's `\Z` is the absolute end), and
+//! Python's replacement templates are parsed here ([`Template`]), so there is one compile
+//! function and one expansion for all callers. Matching is on bytes in Unicode-aware bytes mode,
+//! so a file that is not valid UTF-8 is edited without loss (as Ansible's `surrogateescape`).
+
+use std::borrow::Cow;
+
+use fancy_regex::{BytesMode, Captures, Regex, RegexBuilder};
+
+/// Why a regex could not be compiled or run.
+#[derive(Debug, thiserror::Error)]
+pub enum PyReError {
+    /// The pattern does not compile.
+    #[error("invalid regular expression '{pattern}': {source}")]
+    Compile {
+        /// The pattern as written.
+        pattern: String,
+        /// The engine's reason.
+        source: Box<fancy_regex::Error>,
+    },
+    /// Matching gave up (backtracking limit).
+    #[error("regular expression '{pattern}' failed while matching: {source}")]
+    Run {
+        /// The pattern as written.
+        pattern: String,
+        /// The engine's reason.
+        source: Box<fancy_regex::Error>,
+    },
+    /// A replacement template Python's `re` refuses.
+    #[error("invalid replacement template '{template}': {reason}")]
+    Template {
+        /// The template as written.
+        template: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// Python's `re` flags fleet's callers use.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flags {
+    /// `re.IGNORECASE`.
+    pub ignorecase: bool,
+    /// `re.MULTILINE`: `^`/`$` at every line.
+    pub multiline: bool,
+    /// `re.DOTALL`: `.` matches a newline.
+    pub dotall: bool,
+}
+
+/// A compiled Python-syntax regular expression.
+#[derive(Debug, Clone)]
+pub struct PyRegex {
+    pattern: String,
+    re: Regex,
+}
+
+/// Compiles `pattern` with Python's syntax and `flags`: the one compile function of fleet.
+pub fn compile(pattern: &str, flags: Flags) -> Result<PyRegex, PyReError> {
+    let re = RegexBuilder::new(&translate(pattern))
+        .case_insensitive(flags.ignorecase)
+        .multi_line(flags.multiline)
+        .dot_matches_new_line(flags.dotall)
+        .bytes_mode(BytesMode::UnicodeBytes)
+        .build()
+        .map_err(|e| PyReError::Compile {
+            pattern: pattern.to_string(),
+            source: Box::new(e),
+        })?;
+    Ok(PyRegex {
+        pattern: pattern.to_string(),
+        re,
+    })
+}
+
+/// Rewrites what Python spells differently from fancy-regex: `\Z` (Python: the very end of the
+/// text; fancy-regex: before trailing newlines) becomes `\z`, and Python 3.11's `{,n}`
+/// quantifier becomes `{0,n}`. Escapes and character classes are copied as they are.
+fn translate(pattern: &str) -> Cow<'_, str> {
+    if !pattern.contains("\\Z") && !pattern.contains("{,") {
+        return Cow::Borrowed(pattern);
+    }
+    let chars: Vec<char> = pattern.chars().collect();
+    let mut out = String::with_capacity(pattern.len() + 4);
+    let mut in_class = false;
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        i += 1;
+        match c {
+            '\\' => match chars.get(i) {
+                Some('Z') if !in_class => {
+                    out.push_str("\\z");
+                    i += 1;
+                }
+                Some(&next) => {
+                    out.push('\\');
+                    out.push(next);
+                    i += 1;
+                }
+                None => out.push('\\'),
+            },
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // a `]` right after `[` or `[^` is a literal
+                if chars.get(i) == Some(&'^') {
+                    out.push('^');
+                    i += 1;
+                }
+                if chars.get(i) == Some(&']') {
+                    out.push(']');
+                    i += 1;
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            '{' if !in_class && chars.get(i) == Some(&',') && is_upper_bound(&chars[i + 1..]) => {
+                out.push_str("{0");
+            }
+            _ => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// `n}` after `{,`: digits then a closing brace.
+fn is_upper_bound(rest: &[char]) -> bool {
+    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    digits > 0 && rest.get(digits) == Some(&'}')
+}
+
+impl PyRegex {
+    /// The pattern as written.
+    pub fn as_str(&self) -> &str {
+        &self.pattern
+    }
+
+    fn run_err(&self, e: fancy_regex::Error) -> PyReError {
+        PyReError::Run {
+            pattern: self.pattern.clone(),
+            source: Box::new(e),
+        }
+    }
+
+    /// `re.search(...) is not None`.
+    pub fn is_match(&self, text: &[u8]) -> Result<bool, PyReError> {
+        self.re.is_match(text).map_err(|e| self.run_err(e))
+    }
+
+    /// The byte range of the first match.
+    pub fn find(&self, text: &[u8]) -> Result<Option<(usize, usize)>, PyReError> {
+        let found = self.re.find(text).map_err(|e| self.run_err(e))?;
+        Ok(found.map(|m| (m.start(), m.end())))
+    }
+
+    /// The first match's groups (index 0 is the whole match; `None` for a group that did not
+    /// take part).
+    pub fn captures(&self, text: &[u8]) -> Result<Option<Groups>, PyReError> {
+        let caps = self.re.captures(text).map_err(|e| self.run_err(e))?;
+        Ok(caps.map(|c| self.groups(&c)))
+    }
+
+    /// Every non-overlapping match's groups, as `re.finditer` (Python 3.7+): an empty match
+    /// may follow a non-empty one at the same position (`re.sub('x*', '-', 'abxd')` is
+    /// `-a-b--d-`), and after an empty match the search goes on one character further. Known
+    /// gap: Python would first try a non-empty match at the empty match's position (`'|a'`).
+    pub fn captures_all(&self, text: &[u8]) -> Result<Vec<Groups>, PyReError> {
+        let mut all = Vec::new();
+        let mut pos = 0;
+        let mut after_empty = false;
+        loop {
+            let start = if after_empty {
+                next_char(text, pos)
+            } else {
+                pos
+            };
+            if start > text.len() {
+                break;
+            }
+            let caps = self
+                .re
+                .captures_from_pos(text, start)
+                .map_err(|e| self.run_err(e))?;
+            let Some(caps) = caps else { break };
+            let groups = self.groups(&caps);
+            let (s, e) = groups.spans[0].unwrap_or((start, start));
+            after_empty = s == e;
+            pos = e;
+            all.push(groups);
+        }
+        Ok(all)
+    }
+
+    fn groups(&self, caps: &Captures<'_, [u8]>) -> Groups {
+        Groups {
+            spans: (0..caps.len())
+                .map(|i| caps.get(i).map(|m| (m.start(), m.end())))
+                .collect(),
+            names: self
+                .re
+                .capture_names()
+                .enumerate()
+                .filter_map(|(i, n)| n.map(|n| (n.to_string(), i)))
+                .collect(),
+        }
+    }
+
+    /// The group index of `name` (a number or a group name).
+    pub fn group_index(&self, name: &str) -> Option<usize> {
+        if let Ok(n) = name.parse::<usize>() {
+            return (n < self.re.captures_len()).then_some(n);
+        }
+        self.re.capture_names().position(|n| n == Some(name))
+    }
+
+    /// `re.subn(template, text, count)`: the new text and the number of substitutions
+    /// (`count` 0: all).
+    pub fn subn(
+        &self,
+        text: &[u8],
+        template: &str,
+        count: usize,
+    ) -> Result<(Vec<u8>, usize), PyReError> {
+        let template = Template::parse(template, self)?;
+        let mut out = Vec::with_capacity(text.len());
+        let mut last = 0;
+        let mut n = 0;
+        for groups in self.captures_all(text)? {
+            if count > 0 && n == count {
+                break;
+            }
+            let (start, end) = groups.spans[0].unwrap_or((last, last));
+            out.extend_from_slice(&text[last..start]);
+            template.expand_into(&groups, text, &mut out);
+            last = end;
+            n += 1;
+        }
+        out.extend_from_slice(&text[last..]);
+        Ok((out, n))
+    }
+}
+
+/// The position one character after `pos` (UTF-8 aware; past the end: `len + 1`).
+fn next_char(text: &[u8], pos: usize) -> usize {
+    let mut next = pos + 1;
+    while next < text.len() && text[next] & 0xC0 == 0x80 {
+        next += 1;
+    }
+    next
+}
+
+/// One match's group spans.
+#[derive(Debug, Clone)]
+pub struct Groups {
+    /// Byte ranges by group index; 0 is the whole match.
+    pub spans: Vec<Option<(usize, usize)>>,
+    names: Vec<(String, usize)>,
+}
+
+impl Groups {
+    /// Group `i`'s text in `text` (`None` when it did not take part).
+    pub fn get<'t>(&self, text: &'t [u8], i: usize) -> Option<&'t [u8]> {
+        self.spans
+            .get(i)
+            .copied()
+            .flatten()
+            .map(|(s, e)| &text[s..e])
+    }
+
+    /// The names of the pattern's named groups, in pattern order.
+    pub fn group_names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().map(|(n, _)| n.as_str())
+    }
+
+    /// The named group's text.
+    pub fn name<'t>(&self, text: &'t [u8], name: &str) -> Option<&'t [u8]> {
+        let i = self.names.iter().find(|(n, _)| n == name)?.1;
+        self.get(text, i)
+    }
+}
+
+/// A Python `re.sub` replacement template, parsed once: `\1`..`\99`, `\g<1>`, `\g<name>`, and
+/// Python's character escapes (`\n`, `\t`, `\\`, ...). An unknown ASCII-letter escape is an
+/// error, as in Python; any other escaped character stays as written.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pieces: Vec<Piece>,
+}
+
+#[derive(Debug, Clone)]
+enum Piece {
+    Literal(Vec<u8>),
+    Group(usize),
+}
+
+impl Template {
+    /// Parses `template` against `re`'s groups.
+    pub fn parse(template: &str, re: &PyRegex) -> Result<Template, PyReError> {
+        let bad = |reason: String| PyReError::Template {
+            template: template.to_string(),
+            reason,
+        };
+        let group = |name: &str| {
+            re.group_index(name)
+                .map(Piece::Group)
+                .ok_or_else(|| bad(format!("invalid group reference {name}")))
+        };
+        let mut pieces = Vec::new();
+        let mut literal = String::new();
+        let chars: Vec<char> = template.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let c = chars[i];
+            i += 1;
+            if c != '\\' {
+                literal.push(c);
+                continue;
+            }
+            let Some(&next) = chars.get(i) else {
+                return Err(bad("bad escape (end of pattern)".into()));
+            };
+            i += 1;
+            let piece = match next {
+                '1'..='9' => {
+                    let mut digits = next.to_string();
+                    if let Some(&d) = chars.get(i).filter(|d| d.is_ascii_digit()) {
+                        digits.push(d);
+                        i += 1;
+                    }
+                    Some(group(&digits)?)
+                }
+                '0' => {
+                    let digits: String = chars[i..]
+                        .iter()
+                        .take(2)
+                        .take_while(|d| d.is_digit(8))
+                        .collect();
+                    i += digits.len();
+                    let code = u32::from_str_radix(&format!("0{digits}"), 8).unwrap_or(0);
+                    literal.push(char::from_u32(code).unwrap_or('\0'));
+                    None
+                }
+                'g' => {
+                    let rest: String = chars[i..].iter().collect();
+                    let Some(name) = rest
+                        .strip_prefix('<')
+                        .and_then(|r| r.split_once('>'))
+                        .map(|(n, _)| n.to_string())
+                    else {
+                        return Err(bad("missing group name".into()));
+                    };
+                    i += name.chars().count() + 2;
+                    Some(group(&name)?)
+                }
+                'n' => Some(Piece::Literal(b"\n".to_vec())),
+                't' => Some(Piece::Literal(b"\t".to_vec())),
+                'r' => Some(Piece::Literal(b"\r".to_vec())),
+                'a' => Some(Piece::Literal(b"\x07".to_vec())),
+                'b' => Some(Piece::Literal(b"\x08".to_vec())),
+                'f' => Some(Piece::Literal(b"\x0c".to_vec())),
+                'v' => Some(Piece::Literal(b"\x0b".to_vec())),
+                '\\' => Some(Piece::Literal(b"\\".to_vec())),
+                l if l.is_ascii_alphabetic() => return Err(bad(format!("bad escape \\{l}"))),
+                other => {
+                    literal.push('\\');
+                    literal.push(other);
+                    None
+                }
+            };
+            if let Some(piece) = piece {
+                if !literal.is_empty() {
+                    pieces.push(Piece::Literal(std::mem::take(&mut literal).into_bytes()));
+                }
+                pieces.push(piece);
+            }
+        }
+        if !literal.is_empty() {
+            pieces.push(Piece::Literal(literal.into_bytes()));
+        }
+        Ok(Template { pieces })
+    }
+
+    /// Appends the expansion for one match (a group that did not take part expands to nothing,
+    /// as in Python 3.5+).
+    pub fn expand_into(&self, groups: &Groups, text: &[u8], out: &mut Vec<u8>) {
+        for piece in &self.pieces {
+            match piece {
+                Piece::Literal(bytes) => out.extend_from_slice(bytes),
+                Piece::Group(i) => out.extend_from_slice(groups.get(text, *i).unwrap_or_default()),
+            }
+        }
+    }
+
+    /// The expansion for one match.
+    pub fn expand(&self, groups: &Groups, text: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.expand_into(groups, text, &mut out);
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn re(p: &str) -> PyRegex {
+        compile(p, Flags::default()).unwrap()
+    }
+
+    #[test]
+    fn backreferences_and_lookaround() {
+        assert!(re(r"(\w)\1").is_match(b"hello").unwrap());
+        assert!(!re(r"(\w)\1").is_match(b"helo").unwrap());
+        assert!(re(r"(?P<q>['\x22]).*(?P=q)").is_match(b"'a'").unwrap());
+        assert_eq!(
+            re(r"foo(?=bar)").find(b"foobaz foobar").unwrap(),
+            Some((7, 10))
+        );
+        assert_eq!(re(r"(?<!x)a").find(b"xa a").unwrap(), Some((3, 4)));
+        let (out, n) = re(r"(?<==)(\d+)").subn(b"a=1 b=22", r"<\1>", 0).unwrap();
+        assert_eq!((out.as_slice(), n), (&b"a=<1> b=<22>"[..], 2));
+    }
+
+    #[test]
+    fn python_templates_and_anchors() {
+        let r = re(r"(?P<k>\w+)=(\d+)");
+        let (out, _) = r.subn(b"port=80", r"\g<k>: \2\n\g<0>\\", 0).unwrap();
+        assert_eq!(out, b"port: 80\nport=80\\");
+        assert!(r.subn(b"x", r"\q", 0).is_err());
+        assert!(r.subn(b"x", r"\3", 0).is_err());
+        // Python 3.7+'s empty matches (values from CPython's re.sub)
+        for (pattern, text, want) in [
+            ("x*", "abxd", "-a-b--d-"),
+            ("x*", "xa", "--a-"),
+            ("", "ab", "-a-b-"),
+            ("a|", "ab", "--b-"),
+            (r"\b", "a b", "-a- -b-"),
+            ("(?m)^", "a\nb\n", "-a\n-b\n-"),
+            ("b*", "abb", "-a--"),
+            ("x*", "é", "-é-"),
+        ] {
+            let (out, _) = re(pattern).subn(text.as_bytes(), "-", 0).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                want,
+                "{pattern:?} on {text:?}"
+            );
+        }
+        let (out, n) = re("a").subn(b"aaa", "b", 2).unwrap();
+        assert_eq!((out.as_slice(), n), (&b"bba"[..], 2));
+        // Python's \Z is the very end, not before a final newline.
+        assert!(!re(r"a\Z").is_match(b"a\n").unwrap());
+        // as in Python: `\Z` in a class is a bad escape
+        assert!(compile(r"[\Z]", Flags::default()).is_err());
+        // Python 3.11's {,n}; a literal `{,` elsewhere stays literal.
+        assert_eq!(re(r"^a{,2}$").find(b"aa").unwrap(), Some((0, 2)));
+        assert!(!re(r"^a{,2}$").is_match(b"aaa").unwrap());
+        assert!(re(r"[{,]2").is_match(b",2").unwrap());
+        assert!(re(r"a\Z").is_match(b"a").unwrap());
+        let m = compile(
+            "^b$",
+            Flags {
+                multiline: true,
+                ..Flags::default()
+            },
+        )
+        .unwrap();
+        assert!(m.is_match(b"a\nb\nc").unwrap());
+        // Not UTF-8: matched and kept byte for byte.
+        let (out, _) = re("x").subn(b"\xffx\xfe", "y", 0).unwrap();
+        assert_eq!(out, b"\xffy\xfe");
+    }
+}
