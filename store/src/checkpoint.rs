@@ -126,17 +126,7 @@ mod tests {
         let (_d, mut s, vk) = store();
         s.checkpoint_every = 4;
         // Command rows written before command hashing: only a checkpoint covers them.
-        let sid = s
-            .start_session(&crate::NewSession {
-                user: "alice",
-                source: "127.0.0.1",
-                host: "web1",
-                login: "root",
-                kind: "exec",
-                command: None,
-                recording: None,
-            })
-            .unwrap();
+        let sid = crate::testkit::session(&s, None);
         for n in 0..2 {
             s.conn()
                 .execute(

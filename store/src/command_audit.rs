@@ -149,20 +149,10 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use crate::testkit::store;
-    use crate::{NewCommand, NewSession, Store};
+    use crate::{NewCommand, Store};
 
     fn log(s: &Store, cmd: &str) -> i64 {
-        let sid = s
-            .start_session(&NewSession {
-                user: "alice",
-                source: "127.0.0.1",
-                host: "web1",
-                login: "root",
-                kind: "shell",
-                command: None,
-                recording: None,
-            })
-            .unwrap();
+        let sid = crate::testkit::session(s, None);
         s.log_command(&NewCommand {
             session_id: sid,
             user: "alice",

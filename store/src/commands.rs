@@ -180,17 +180,7 @@ mod tests {
     }
 
     fn session(store: &Store) -> i64 {
-        store
-            .start_session(&crate::NewSession {
-                user: "alice",
-                source: "127.0.0.1",
-                host: "web1",
-                login: "root",
-                kind: "shell",
-                command: None,
-                recording: None,
-            })
-            .unwrap()
+        crate::testkit::session(store, None)
     }
 
     fn log(store: &Store, sid: i64, cmd: &str) -> i64 {

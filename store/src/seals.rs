@@ -158,17 +158,7 @@ mod tests {
         let path = d.path().join("1.cast");
         std::fs::write(&path, "recording\n").unwrap();
         let seal = recordings::seal_file(&path).unwrap();
-        let id = s
-            .start_session(&crate::NewSession {
-                user: "alice",
-                source: "127.0.0.1",
-                host: "web1",
-                login: "root",
-                kind: "shell",
-                command: None,
-                recording: Some(&path.to_string_lossy()),
-            })
-            .unwrap();
+        let id = crate::testkit::session(&s, Some(&path.to_string_lossy()));
         s.end_session(
             id,
             &crate::SessionEnd {

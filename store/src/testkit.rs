@@ -10,3 +10,18 @@ pub fn store() -> (tempfile::TempDir, Store, ed25519_dalek::VerifyingKey) {
     let s = Store::open(&dir.path().join("db"), Some(key)).unwrap();
     (dir, s, vk)
 }
+
+/// Starts a session of alice as root on web1 (a shell, recorded to `recording` if given).
+pub fn session(store: &Store, recording: Option<&str>) -> i64 {
+    store
+        .start_session(&crate::NewSession {
+            user: "alice",
+            source: "127.0.0.1",
+            host: "web1",
+            login: "root",
+            kind: "shell",
+            command: None,
+            recording,
+        })
+        .unwrap()
+}
