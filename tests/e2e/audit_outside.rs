@@ -271,3 +271,39 @@ fn follow_prints_new_records_as_committed_and_resumes_after_an_id() {
     };
     assert!(status.success(), "{status:?}");
 }
+
+/// `systemctl stop` sends SIGTERM: live sessions end with a message and are sealed as closed
+/// (not left for crash recovery), and the log ends in a signed checkpoint that verifies.
+#[test]
+fn a_clean_shutdown_ends_sessions_sealed_and_closes_the_log_with_a_checkpoint() {
+    let (mut lab, alice) = Lab::serving(BIN, &[("web1", &[])], POLICY, "alice");
+    let client = Client::new(&lab.bastion, &alice);
+    let mut sh = client.terminal("alice", &["web1"], 80, 24);
+    sh.send("echo BEFORE-$((20+22))\r");
+    sh.expect("BEFORE-42", secs(20));
+
+    assert_eq!(
+        lab.bastion.stop("TERM", secs(30)),
+        Some(0),
+        "{}",
+        lab.bastion.log()
+    );
+    sh.expect("the bastion is shutting down", secs(10));
+    assert!(sh.wait(secs(20)).is_some(), "the client was left hanging");
+
+    let sessions = lab.bastion.sessions();
+    assert_eq!(sessions.len(), 1, "{sessions:?}");
+    let s = &sessions[0];
+    assert_eq!(s["status"], "closed", "{s}");
+    assert!(
+        s["recording_sha256"].is_string(),
+        "recording not sealed: {s}"
+    );
+    let events = lab.bastion.audit_events();
+    let names: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+    assert_eq!(names.last(), Some(&"checkpoint"), "{names:?}");
+    assert!(names.contains(&"session_end"), "{names:?}");
+    assert!(!names.contains(&"session_interrupted"), "{names:?}");
+    let out = verify(&lab.bastion, &[]);
+    assert_eq!(out.code, Some(0), "{out}");
+}

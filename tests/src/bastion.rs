@@ -200,6 +200,23 @@ impl BastionHome {
         .assert_success();
     }
 
+    /// Sends `sig` and waits (up to `timeout`) for the server to exit; its exit code, or `None`
+    /// when it did not exit in time (it is then killed) or died from a signal.
+    pub fn stop(&mut self, sig: &str, timeout: Duration) -> Option<i32> {
+        self.signal(sig);
+        let mut child = self.server.take()?;
+        let deadline = std::time::Instant::now() + timeout;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = child.try_wait() {
+                return status.code();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        None
+    }
+
     /// Kills the server hard (`kill -9`) and reaps it.
     pub fn crash(&mut self) {
         if let Some(mut c) = self.server.take() {

@@ -50,10 +50,63 @@ pub async fn serve(dir: DataDir, listen: Option<String>) -> Result<()> {
     let local = listener.local_addr()?;
     tracing::info!("listening on {local}");
     eprintln!("bastion: listening on {local}");
-    let mut server = handler::ConnectionFactory { shared };
-    server
-        .run_on_socket(Arc::new(config), &listener)
-        .await
-        .context("SSH server stopped")?;
+    let mut server = handler::ConnectionFactory {
+        shared: shared.clone(),
+    };
+    let running = server.run_on_socket(Arc::new(config), &listener);
+    tokio::pin!(running);
+    tokio::select! {
+        stopped = &mut running => stopped.context("SSH server stopped")?,
+        signal = shutdown_signal() => {
+            let signal = signal?;
+            // The server future keeps being polled while sessions end: dropping it
+            // disconnects every connection before their sessions could say why and seal.
+            tokio::select! {
+                _ = &mut running => {}
+                _ = shutdown(&shared, signal) => {}
+            }
+        }
+    }
     Ok(())
+}
+
+/// How long a clean shutdown waits for sessions to end before stopping anyway (those left are
+/// sealed as interrupted at the next start, as after a crash).
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Time for connection tasks to write out what ended sessions queued.
+const FLUSH_GRACE: Duration = Duration::from_millis(500);
+
+/// Resolves with the signal's name on SIGTERM or SIGINT.
+async fn shutdown_signal() -> Result<&'static str> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let mut term = signal(SignalKind::terminate()).context("SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("SIGINT handler")?;
+    Ok(tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    })
+}
+
+/// A clean stop: every live session is ended with a message (sealed, `session_end` audited as
+/// usual), then one last signed checkpoint closes the audit log.
+async fn shutdown(shared: &Shared, signal: &str) {
+    eprintln!("bastion: {signal}: ending live sessions, then stopping");
+    for session in shared.live.all() {
+        session.kill("the bastion is shutting down".into());
+    }
+    if tokio::time::timeout(SHUTDOWN_GRACE, shared.running.wait_idle())
+        .await
+        .is_err()
+    {
+        tracing::warn!("sessions still running after {SHUTDOWN_GRACE:?}; stopping anyway");
+    }
+    // The connections' own tasks still have the sessions' last words (the message, exit
+    // status, close) to write out; they end with the process.
+    tokio::time::sleep(FLUSH_GRACE).await;
+    match shared.store.checkpoint_now() {
+        Ok(Some(id)) => eprintln!("bastion: audit log closed with checkpoint record {id}"),
+        Ok(None) => {}
+        Err(e) => tracing::error!("cannot write the shutdown checkpoint: {e}"),
+    }
 }

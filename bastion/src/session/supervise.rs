@@ -16,6 +16,7 @@ const FAILED: u32 = 255;
 
 /// Runs the channel's session task and answers for it if it panics.
 pub async fn supervise(shared: Arc<Shared>, conn: ConnInfo, channel: Channel<Msg>, handle: Handle) {
+    let _running = shared.running.enter();
     let id = channel.id();
     let task = tokio::spawn(super::run_channel(
         shared.clone(),

@@ -227,6 +227,11 @@ impl LiveSessions {
     pub fn get(&self, id: i64) -> Option<Arc<LiveSession>> {
         lock(&self.map).get(&id).cloned()
     }
+
+    /// Every live session.
+    pub fn all(&self) -> Vec<Arc<LiveSession>> {
+        lock(&self.map).values().cloned().collect()
+    }
 }
 
 /// Keeps a session registered while it runs; unregisters on drop and lets go of the session's

@@ -8,9 +8,11 @@
 mod live;
 mod ratelimit;
 mod recovery;
+mod running;
 mod shared;
 
 pub use live::{screen_from_recording, Join, JoinStart, LiveSession, LiveSessions, ScreenSource};
 pub use ratelimit::RateLimiter;
 pub use recovery::{seal_interrupted, seal_session};
+pub use running::Running;
 pub use shared::{load_access, ConnInfo, Shared};

@@ -28,6 +28,8 @@ pub struct Shared {
     pub client_key: Arc<PrivateKey>,
     /// Sessions in progress, for `bastion watch` and `bastion kill`.
     pub live: super::LiveSessions,
+    /// Session tasks running, for a clean shutdown.
+    pub running: super::Running,
 }
 
 /// Who is on the other end of an authenticated connection.
@@ -58,6 +60,7 @@ impl Shared {
             limiter,
             client_key,
             live: Default::default(),
+            running: Default::default(),
         })
     }
 
