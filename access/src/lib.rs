@@ -151,12 +151,9 @@ impl Access {
     /// inventory names it or by its address: a `port_forward` grant whose roles list the port
     /// in `forward_ports` (any granting role's list: access is a union).
     pub fn grant_forward(&self, user: &str, host: &str, port: u16, now: DateTime<Local>) -> Grant {
-        let name = match self.inventory.host(host) {
+        let name = match self.resolve(host) {
             Some(h) => h.name.clone(),
-            None => match self.inventory.hosts().find(|h| h.address() == host) {
-                Some(h) => h.name.clone(),
-                None => host.to_string(),
-            },
+            None => host.to_string(),
         };
         let mut grant = self.grant(user, &name, None, ChannelKind::PortForward, now);
         if grant.allowed && !grant.limits.forward_ports.contains(&port) {
@@ -179,6 +176,26 @@ impl Access {
             grant.login = None;
         }
         grant
+    }
+
+    /// The inventory host a client names, by its inventory name or its address.
+    pub fn resolve(&self, name_or_address: &str) -> Option<&inventory::Host> {
+        self.inventory.host(name_or_address).or_else(|| {
+            self.inventory
+                .hosts()
+                .find(|h| h.address() == name_or_address)
+        })
+    }
+
+    /// When a `direct-tcpip` request names an inventory host's SSH service, its inventory
+    /// name: the host by name or address, on port 22 (what `ssh -J bastion web1` asks for,
+    /// the client not knowing where the bastion reaches web1) or on the host's own SSH port.
+    /// Such a request is a ProxyJump, which the bastion terminates itself; it is never a raw
+    /// TCP forward, whatever `forward_ports` lists.
+    pub fn ssh_service(&self, name_or_address: &str, port: u16) -> Option<String> {
+        self.resolve(name_or_address)
+            .filter(|h| port == 22 || port == h.port())
+            .map(|h| h.name.clone())
     }
 
     /// Every (host, login) `user` may reach, hosts in inventory order, logins as

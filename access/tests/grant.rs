@@ -141,3 +141,17 @@ fn load_errors_name_the_file() {
     std::fs::write(&pol, POLICY).unwrap();
     assert!(Access::load(&inv, &pol).is_ok());
 }
+
+#[test]
+fn a_jump_names_an_inventory_hosts_ssh_service_by_name_or_address() {
+    let a = access(POLICY);
+    // By name or address, on 22 (the client's default) or the host's own SSH port.
+    assert_eq!(a.ssh_service("web1", 22).as_deref(), Some("web1"));
+    assert_eq!(a.ssh_service("web1", 2201).as_deref(), Some("web1"));
+    assert_eq!(a.ssh_service("10.0.0.1", 2201).as_deref(), Some("web1"));
+    assert_eq!(a.ssh_service("10.0.0.1", 22).as_deref(), Some("web1"));
+    // Another port is a TCP forward, not a jump; unknown hosts are neither.
+    assert_eq!(a.ssh_service("web1", 5432), None);
+    assert_eq!(a.ssh_service("10.9.9.9", 22), None);
+    assert_eq!(a.ssh_service("db9", 22), None);
+}

@@ -48,7 +48,9 @@ impl DataDir {
         }
         // The database holds TOTP secrets: create it private; SQLite gives -wal/-shm the same mode.
         write_if_missing(&root.join("bastion.db"), "", 0o600)?;
-        for name in ["host_key", "client_key", "signing_key"] {
+        // host_ca signs the host certificates ProxyJump connections are served with
+        // (session::jump); data directories made before it existed get it at the next start.
+        for name in ["host_key", "client_key", "signing_key", "host_ca"] {
             keys::ensure_ed25519(&root.join(name), &format!("bastion-{name}"))?;
         }
         Ok(dir)
@@ -85,6 +87,10 @@ impl DataDir {
     }
     pub fn client_key_path(&self) -> PathBuf {
         self.root.join("client_key")
+    }
+    /// The CA key that signs the host certificates of ProxyJump connections.
+    pub fn host_ca_path(&self) -> PathBuf {
+        self.root.join("host_ca")
     }
     pub fn signing_key_path(&self) -> PathBuf {
         self.root.join("signing_key")

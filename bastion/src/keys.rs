@@ -1,4 +1,5 @@
-//! The bastion's three ed25519 keys: SSH host key, target-login client key, audit signing key.
+//! The bastion's four ed25519 keys: SSH host key, target-login client key, audit signing key,
+//! and the host CA that certifies the bastion's host key for inventory hosts reached by ProxyJump.
 //!
 //! All are stored in OpenSSH private-key format with mode 0600, created once and never overwritten.
 

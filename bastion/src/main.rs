@@ -5,6 +5,7 @@ mod auth;
 mod cli;
 mod datadir;
 mod faults;
+mod host_cert;
 mod keys;
 mod locks;
 mod server;
@@ -85,6 +86,9 @@ enum Command {
     Kill { id: i64 },
     /// Show or verify the audit log.
     Audit(cli::audit::AuditArgs),
+    /// Print the known_hosts lines users need: the bastion's host key, and the host CA for
+    /// inventory hosts reached through it with `ssh -J`.
+    KnownHosts(cli::known_hosts::KnownHostsArgs),
 }
 
 fn main() -> ExitCode {
@@ -158,5 +162,6 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Kill { id } => cli::live::kill(dir, id),
         Command::Export { id, output } => cli::sessions::export(dir, id, output.as_deref()),
         Command::Audit(a) => cli::audit::run(dir, a),
+        Command::KnownHosts(a) => cli::known_hosts::run(dir, a),
     }
 }

@@ -22,7 +22,8 @@ pub struct LoginName {
     pub target: Option<TargetSpec>,
 }
 
-fn valid_name(s: &str) -> bool {
+/// A user, login or host name the bastion accepts: letters, digits, `-`, `_`, `.`.
+pub fn valid_name(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 253
         && s.bytes()

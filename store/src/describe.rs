@@ -15,6 +15,9 @@ impl fmt::Display for AuditEvent {
                 write!(f, "login as {login_name} refused: {reason} (key {key})")
             }
             AuditEvent::TotpFailed { reason, .. } => write!(f, "TOTP code refused: {reason}"),
+            AuditEvent::JumpLogin { host, login, key } => {
+                write!(f, "logged in to {host} as {login} through the bastion (ProxyJump, key {key})")
+            }
             AuditEvent::PolicyAllow { host, login, channel, reason, .. } => {
                 write!(f, "{channel} as {login} on {host} allowed: {reason}")
             }
@@ -22,8 +25,11 @@ impl fmt::Display for AuditEvent {
                 let login = login.as_deref().unwrap_or("(default login)");
                 write!(f, "{channel} as {login} on {host} denied: {reason}")
             }
-            AuditEvent::SessionStart { session, host, login, kind, command, .. } => {
+            AuditEvent::SessionStart { session, host, login, kind, command, via, .. } => {
                 write!(f, "session {session} started: {kind} as {login} on {host}")?;
+                if let Some(via) = via {
+                    write!(f, " (via {via})")?;
+                }
                 match command {
                     Some(c) => write!(f, ": {c}"),
                     None => Ok(()),

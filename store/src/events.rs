@@ -93,6 +93,12 @@ pub enum AuditEvent {
         reason: String,
         key: String,
     },
+    /// The inner login of a ProxyJump connection (`ssh -J`), which the bastion terminates.
+    JumpLogin {
+        host: String,
+        login: String,
+        key: String,
+    },
     PolicyAllow {
         host: String,
         login: String,
@@ -115,6 +121,10 @@ pub enum AuditEvent {
         kind: String,
         command: Option<String>,
         key: String,
+        /// `proxyjump` when the user came through the bastion with `ssh -J` (absent: logged
+        /// in to the bastion itself).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        via: Option<String>,
     },
     SessionEnd {
         session: i64,
@@ -259,6 +269,7 @@ pub enum EventKind {
     LoginOk,
     LoginFailed,
     TotpFailed,
+    JumpLogin,
     PolicyAllow,
     PolicyDeny,
     SessionStart,
@@ -289,6 +300,7 @@ impl EventKind {
             EventKind::LoginOk => "login_ok",
             EventKind::LoginFailed => "login_failed",
             EventKind::TotpFailed => "totp_failed",
+            EventKind::JumpLogin => "jump_login",
             EventKind::PolicyAllow => "policy_allow",
             EventKind::PolicyDeny => "policy_deny",
             EventKind::SessionStart => "session_start",
@@ -327,6 +339,7 @@ impl AuditEvent {
             AuditEvent::LoginOk { .. } => EventKind::LoginOk,
             AuditEvent::LoginFailed { .. } => EventKind::LoginFailed,
             AuditEvent::TotpFailed { .. } => EventKind::TotpFailed,
+            AuditEvent::JumpLogin { .. } => EventKind::JumpLogin,
             AuditEvent::PolicyAllow { .. } => EventKind::PolicyAllow,
             AuditEvent::PolicyDeny { .. } => EventKind::PolicyDeny,
             AuditEvent::SessionStart { .. } => EventKind::SessionStart,

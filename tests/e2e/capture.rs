@@ -150,7 +150,7 @@ fn a_shell_without_a_terminal_is_recorded_logged_and_guarded_line_by_line() {
         &client,
         "alice+web1",
         &[],
-        "echo via-login-name\nshutdown -h now\necho still-here\n",
+        "echo via-login-name\nshutdown-marker-not-a-command\necho still-here\n",
     );
     assert_eq!(status, 0, "{stderr}");
     assert_eq!(stdout, "via-login-name\nstill-here\n");
@@ -218,7 +218,8 @@ fn every_refused_request_is_audited_with_its_kind() {
     let (lab, alice) = Lab::serving(BIN, &[("web1", &[])], POLICY, "alice");
     let client = Client::new(&lab.bastion, &alice);
     let web1 = lab.target("web1");
-    let target = format!("{}:{}", web1.addr(), web1.port());
+    // A port of web1 that is not its SSH service (that would be a ProxyJump, tests/e2e/jump.rs).
+    let target = format!("{}:9", web1.addr());
 
     // An environment variable: refused, the session still runs; its value is never logged.
     let env = ssh_with(
@@ -241,8 +242,8 @@ fn every_refused_request_is_audited_with_its_kind() {
         &[],
     );
     assert_ne!(remote.code, Some(0), "{remote}");
-    // A TCP forward (here `ssh -W`, what ProxyJump sends) that no role allows: a policy
-    // denial of the port_forward channel.
+    // A TCP forward (`ssh -W`) that no role allows: a policy denial of the port_forward
+    // channel.
     let forward = ssh_with(&client, &["-W", &target], &[]);
     assert_ne!(forward.code, Some(0), "{forward}");
     // An unknown subsystem.

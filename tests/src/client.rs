@@ -193,3 +193,91 @@ impl Client {
         v
     }
 }
+
+/// ProxyJump (`ssh -J`) through the bastion. `-o` options are not passed on to the ssh that
+/// ProxyJump starts for the jump host, but `-F` is: both hops read one config file, written by
+/// [`Client::jump_config`], with `StrictHostKeyChecking yes` against this client's known_hosts
+/// (which the test fills from `bastion known-hosts`).
+impl Client {
+    /// The client's known_hosts file.
+    pub fn known_hosts(&self) -> PathBuf {
+        self.dir.path().join("known_hosts")
+    }
+
+    /// Writes the ssh config both hops use and returns its path.
+    pub fn jump_config(&self) -> PathBuf {
+        let path = self.dir.path().join("jump_config");
+        let text = format!(
+            "Host *\n  UserKnownHostsFile {kh}\n  GlobalKnownHostsFile /dev/null\n  \
+             StrictHostKeyChecking yes\n  IdentitiesOnly yes\n  IdentityAgent none\n  \
+             IdentityFile {key}\n  PreferredAuthentications publickey,keyboard-interactive\n  \
+             NumberOfPasswordPrompts 1\n  ConnectTimeout 10\n  ServerAliveInterval 5\n  \
+             LogLevel ERROR\n",
+            kh = self.known_hosts().display(),
+            key = self.key.display(),
+        );
+        fs::write(&path, text).expect("write jump config");
+        path
+    }
+
+    /// The `-J` argument: `LOGIN@127.0.0.1:PORT`.
+    pub fn jump_host(&self, login: &str) -> String {
+        format!("{login}@127.0.0.1:{}", self.port)
+    }
+
+    /// `ssh -F CONFIG -J LOGIN@bastion TARGET ARGS...` (not yet run).
+    pub fn jump_ssh(&self, login: &str, target: &str, args: &[&str]) -> Command {
+        let mut c = Command::new("ssh");
+        c.arg("-F")
+            .arg(self.jump_config())
+            .arg("-J")
+            .arg(self.jump_host(login))
+            .arg(target)
+            .args(args);
+        self.askpass_env(&mut c);
+        c
+    }
+
+    /// `scp -F CONFIG -J LOGIN@bastion ARGS...` to completion.
+    pub fn jump_scp(&self, login: &str, args: &[&str]) -> Outcome {
+        let mut c = Command::new("scp");
+        c.arg("-F")
+            .arg(self.jump_config())
+            .arg("-J")
+            .arg(self.jump_host(login))
+            .args(args);
+        self.askpass_env(&mut c);
+        run(
+            c.stdin(std::process::Stdio::null()),
+            Duration::from_secs(60),
+        )
+    }
+
+    /// `sftp -F CONFIG -J LOGIN@bastion -b BATCH TARGET` with `commands` as the batch.
+    pub fn jump_sftp(&self, login: &str, target: &str, commands: &str) -> Outcome {
+        let batch = self.dir.path().join("sftp-batch");
+        fs::write(&batch, commands).expect("write batch");
+        let mut c = Command::new("sftp");
+        c.arg("-F")
+            .arg(self.jump_config())
+            .arg("-J")
+            .arg(self.jump_host(login))
+            .arg("-b")
+            .arg(&batch)
+            .arg(target);
+        self.askpass_env(&mut c);
+        run(
+            c.stdin(std::process::Stdio::null()),
+            Duration::from_secs(60),
+        )
+    }
+
+    /// rsync's `-e` for ProxyJump: `ssh -F CONFIG -J LOGIN@bastion`.
+    pub fn jump_rsh(&self, login: &str) -> String {
+        format!(
+            "ssh -F {} -J {}",
+            self.jump_config().display(),
+            self.jump_host(login)
+        )
+    }
+}

@@ -4,7 +4,7 @@
 use store::AuditEvent;
 
 use crate::state::Shared;
-use crate::target::{parse_login_name, LoginName};
+use crate::target::{parse_login_name, valid_name, LoginName};
 
 /// What the key step concluded.
 #[derive(Debug, PartialEq, Eq)]
@@ -116,6 +116,54 @@ fn accepted(shared: &Shared, user: &str, ip: &str, fp: &str, method: &str) -> Ke
     }
     shared.limiter.record_success(&format!("user:{user}"));
     KeyOutcome::Accepted
+}
+
+/// Checks the inner login of a ProxyJump (`ssh -J user@bastion login@host`): `key` must be
+/// one of `user`'s registered keys, `user` still enabled; the login name is the target login.
+/// TOTP was asked on the outer connection, so none is asked here. Audited either way.
+pub fn check_jump_key(
+    shared: &Shared,
+    (user, host, login): (&str, &str, &str),
+    ip: &str,
+    fingerprint: &str,
+) -> bool {
+    let shown = format!("{login}@{host} (ProxyJump)");
+    let keys = throttle_keys(user, ip);
+    let keys: [&str; 2] = [&keys[0], &keys[1]];
+    let fail = |reason: &str| {
+        shared.limiter.record_failure(&keys);
+        shared.audit(
+            Some(user),
+            Some(ip),
+            login_failed(reason, fingerprint, &shown),
+        );
+        false
+    };
+    if shared.limiter.is_locked(&keys) {
+        return fail("too many recent failures (throttled)");
+    }
+    if !valid_name(login) {
+        return fail("malformed target login");
+    }
+    match shared.store.user(user) {
+        Ok(Some(row)) if !row.disabled => {}
+        Ok(Some(_)) => return fail("user disabled"),
+        Ok(None) => return fail("unknown user"),
+        Err(e) => return fail(&format!("store error: {e}")),
+    }
+    if !key_is_known(shared, user, fingerprint) {
+        return fail("key not registered for this user");
+    }
+    // Fail closed: a login we cannot audit does not happen.
+    shared.audit(
+        Some(user),
+        Some(ip),
+        AuditEvent::JumpLogin {
+            host: host.to_string(),
+            login: login.to_string(),
+            key: fingerprint.to_string(),
+        },
+    )
 }
 
 /// Checks the TOTP answer after a successful key step; `true` logs the user in.

@@ -6,6 +6,7 @@ mod audit_follow;
 mod audit_verify;
 pub mod commands;
 pub mod hosts;
+pub mod known_hosts;
 pub mod live;
 pub mod policy;
 pub mod replay;

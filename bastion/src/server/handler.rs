@@ -14,9 +14,10 @@ use russh::server::{
 };
 use russh::{Channel, ChannelId, MethodKind, MethodSet};
 
+use super::jump::JumpTo;
 use crate::auth::login::{self, KeyOutcome};
-use crate::state::{ConnInfo, Shared};
-use crate::target::parse_login_name;
+use crate::state::{ConnInfo, Shared, Via};
+use crate::target::{parse_login_name, TargetSpec};
 use store::AuditEvent;
 
 /// Makes one handler per TCP connection.
@@ -35,6 +36,7 @@ impl russh::server::Server for ConnectionFactory {
                 .unwrap_or_else(|| "unknown".into()),
             key_passed: None,
             conn: None,
+            jump: None,
         }
     }
 }
@@ -46,6 +48,25 @@ pub struct ConnectionHandler {
     /// (login name, key fingerprint) after a key step that still needs TOTP.
     key_passed: Option<(String, String)>,
     conn: Option<ConnInfo>,
+    /// Set on the inner connection of a ProxyJump: who opened it and to which host.
+    jump: Option<JumpTo>,
+}
+
+impl ConnectionHandler {
+    /// The handler of an inner ProxyJump connection opened on `outer`'s connection.
+    pub fn jumped(shared: Arc<Shared>, outer: &ConnInfo, host: String) -> ConnectionHandler {
+        ConnectionHandler {
+            shared,
+            ip: outer.source.clone(),
+            key_passed: None,
+            conn: None,
+            jump: Some(JumpTo {
+                user: outer.user.clone(),
+                host,
+                totp_verified: outer.totp_verified,
+            }),
+        }
+    }
 }
 
 fn fp(key: &PublicKey) -> String {
@@ -89,6 +110,33 @@ impl ConnectionHandler {
             fingerprint,
             target: parsed.target,
             totp_verified,
+            via: Via::Direct,
+        });
+        Auth::Accept
+    }
+
+    /// The inner login of a ProxyJump: the login name is the target login, the key one of the
+    /// outer user's (the outer login already passed TOTP where required).
+    fn jump_login(&mut self, jump: &JumpTo, login_name: &str, fingerprint: String) -> Auth {
+        let (user, host) = (jump.user.as_str(), jump.host.as_str());
+        if !login::check_jump_key(
+            &self.shared,
+            (user, host, login_name),
+            &self.ip,
+            &fingerprint,
+        ) {
+            return Auth::reject();
+        }
+        self.conn = Some(ConnInfo {
+            user: jump.user.clone(),
+            source: self.ip.clone(),
+            fingerprint,
+            target: Some(TargetSpec {
+                host: jump.host.clone(),
+                login: Some(login_name.to_string()),
+            }),
+            totp_verified: jump.totp_verified,
+            via: Via::ProxyJump,
         });
         Auth::Accept
     }
@@ -104,11 +152,15 @@ impl russh::server::Handler for ConnectionHandler {
     ) -> Result<Auth, Self::Error> {
         // Spare the signature round trip for keys that cannot succeed; the real check (and the
         // audit record) happens in auth_publickey.
+        let owner = match &self.jump {
+            Some(j) => j.user.as_str(),
+            None => user,
+        };
         Ok(
-            if login::key_is_known(&self.shared, user, &fp(offer.public_key)) {
+            if login::key_is_known(&self.shared, owner, &fp(offer.public_key)) {
                 Auth::Accept
             } else {
-                login::audit_unknown_key(&self.shared, user, &self.ip, &fp(offer.public_key));
+                login::audit_unknown_key(&self.shared, owner, &self.ip, &fp(offer.public_key));
                 Auth::reject()
             },
         )
@@ -120,6 +172,10 @@ impl russh::server::Handler for ConnectionHandler {
         key: VerifiedPublicKey<'_>,
     ) -> Result<Auth, Self::Error> {
         let fingerprint = fp(key.public_key);
+        if let Some(jump) = self.jump.clone() {
+            let auth = self.jump_login(&jump, user, fingerprint);
+            return Ok(delay_failure(auth).await);
+        }
         let delay = self.delay(user);
         tokio::time::sleep(delay).await;
         let auth = match login::check_key(&self.shared, user, &self.ip, &fingerprint) {
@@ -296,6 +352,28 @@ impl russh::server::Handler for ConnectionHandler {
         let Some(conn) = self.conn.clone() else {
             return Ok(()); // dropping `reply` refuses the channel
         };
+        if self.jump.is_some() {
+            self.refused(
+                "direct_tcpip",
+                &format!("{host_to_connect}:{port_to_connect}"),
+                "forwarding inside a ProxyJump connection is not offered; jump or forward from the bastion itself",
+            );
+            return Ok(());
+        }
+        let jump_host = u16::try_from(port_to_connect)
+            .ok()
+            .and_then(|p| self.shared.access().ssh_service(host_to_connect, p));
+        if let Some(host) = jump_host {
+            // `ssh -J`: the bastion terminates the inner SSH connection itself.
+            tokio::spawn(super::jump::serve(
+                self.shared.clone(),
+                conn,
+                channel,
+                reply,
+                host,
+            ));
+            return Ok(());
+        }
         // The decision (audited), the upstream connection and the relay run in their own task;
         // the channel is accepted only once the host's side is open.
         let req = crate::session::ForwardRequest {

@@ -4,6 +4,7 @@
 
 mod control;
 mod handler;
+mod jump;
 mod watcher;
 
 use std::sync::Arc;
@@ -14,7 +15,6 @@ use russh::server::Server as _;
 use russh::{MethodKind, MethodSet};
 
 use crate::datadir::DataDir;
-use crate::keys;
 
 use crate::state::{seal_interrupted, Shared};
 
@@ -25,24 +25,11 @@ pub async fn serve(dir: DataDir, listen: Option<String>) -> Result<()> {
     watcher::spawn(shared.clone());
     control::spawn(shared.clone(), &shared.dir.control_socket_path())?;
 
-    let host_key = keys::load_private(&shared.dir.host_key_path())?;
-    let config = russh::server::Config {
-        server_id: russh::SshId::Standard("SSH-2.0-Bastion".into()),
-        methods: MethodSet::from(&[MethodKind::PublicKey, MethodKind::KeyboardInteractive][..]),
-        // Failures wait handler::FAILURE_DELAY in the handler; russh's delay would also hold
-        // every partial success (good key, TOTP code still needed) for the whole second.
-        auth_rejection_time: Duration::ZERO,
-        auth_rejection_time_initial: Some(Duration::ZERO),
-        keys: vec![host_key],
-        inactivity_timeout: None,
-        keepalive_interval: Some(Duration::from_secs(30)),
-        keepalive_max: 4,
-        max_auth_attempts: 6,
-        nodelay: true,
-        window_size: 8 * 1024 * 1024,
-        channel_buffer_size: 64,
-        ..Default::default()
-    };
+    let config = ssh_config(
+        &[MethodKind::PublicKey, MethodKind::KeyboardInteractive],
+        (*shared.host_key).clone(),
+        Vec::new(),
+    );
     let addr = listen.unwrap_or_else(|| shared.dir.settings.listen.clone());
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -68,6 +55,32 @@ pub async fn serve(dir: DataDir, listen: Option<String>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The SSH server settings of the bastion's own port and of ProxyJump inner connections.
+fn ssh_config(
+    methods: &[MethodKind],
+    host_key: russh::keys::PrivateKey,
+    certificates: Vec<russh::keys::Certificate>,
+) -> russh::server::Config {
+    russh::server::Config {
+        server_id: russh::SshId::Standard("SSH-2.0-Bastion".into()),
+        methods: MethodSet::from(methods),
+        // Failures wait handler::FAILURE_DELAY in the handler; russh's delay would also hold
+        // every partial success (good key, TOTP code still needed) for the whole second.
+        auth_rejection_time: Duration::ZERO,
+        auth_rejection_time_initial: Some(Duration::ZERO),
+        keys: vec![host_key],
+        certificates,
+        inactivity_timeout: None,
+        keepalive_interval: Some(Duration::from_secs(30)),
+        keepalive_max: 4,
+        max_auth_attempts: 6,
+        nodelay: true,
+        window_size: 8 * 1024 * 1024,
+        channel_buffer_size: 64,
+        ..Default::default()
+    }
 }
 
 /// How long a clean shutdown waits for sessions to end before stopping anyway (those left are

@@ -67,6 +67,33 @@ pub fn authorize_forward(
     audited(shared, conn, (host, None), ChannelKind::PortForward, grant)
 }
 
+/// Decides whether `host` (an inventory name) may be entered by ProxyJump at all: when no role
+/// grants the user any login there, the jump is refused (and audited, channel `proxyjump`)
+/// before an inner connection is served. Each channel inside it is then decided like a
+/// direct session's, by [`authorize`].
+pub fn authorize_jump(shared: &Shared, conn: &ConnInfo, host: &str) -> Result<(), String> {
+    let reachable = shared
+        .access()
+        .reachable(&conn.user, Local::now())
+        .iter()
+        .any(|r| r.host == host);
+    if reachable {
+        return Ok(());
+    }
+    let reason = format!("no role grants {} any login on {host}", conn.user);
+    shared.audit(
+        Some(&conn.user),
+        Some(&conn.source),
+        AuditEvent::PolicyDeny {
+            host: host.to_string(),
+            login: None,
+            channel: "proxyjump".into(),
+            reason: reason.clone(),
+        },
+    );
+    Err(format!("access denied: {reason}"))
+}
+
 /// Audits a decision (`policy_allow` or `policy_deny`) and turns it into a [`Granted`] or the
 /// user's message. An allow that cannot be audited is a denial.
 fn audited(

@@ -3,7 +3,8 @@
 //! on the target (Ctrl-E, Ctrl-U) instead of being submitted.
 //!
 //! The check reads the line the target's own line editor shows (history recall and tab
-//! completion resolved), from the command log's terminal model. What it cannot see, it cannot
+//! completion resolved), from the command log's terminal model, and the keys typed when they
+//! were plain characters (a line typed ahead, before its prompt, has no readable echo yet). What it cannot see, it cannot
 //! block: lines typed with echo off, commands inside full-screen programs, multi-line bracketed
 //! pastes, obfuscated commands (see the README).
 
@@ -46,6 +47,11 @@ pub struct Blocked {
     pub line: String,
     /// The rule (regex source) that matched.
     pub rule: String,
+    /// The line was judged on its keys alone, its echo unreadable: typed ahead while a
+    /// command still runs. Such keys may sit in the target's terminal buffer where no wipe
+    /// reaches them (they arrived while the shell's line editor had the terminal raw), so the
+    /// line is left unsubmitted rather than followed by an Enter.
+    pub typed_ahead: bool,
 }
 
 /// The command rules of one shell session.
@@ -95,16 +101,26 @@ impl<'a> CommandGuard<'a> {
         }
     }
 
-    /// Checks the line about to be submitted, after its echo has settled.
+    /// Checks the line about to be submitted, after its echo has settled: the line as echoed
+    /// and, when it was typed as plain characters, the keys themselves. The keys matter when
+    /// the echo cannot be read: a line typed ahead while a command still runs has no prompt to
+    /// mark where it starts, yet the shell runs it as soon as the prompt comes back.
     pub async fn check(&self) -> Option<Blocked> {
         self.settle().await;
-        let line = self.shell.pending_line()?;
-        let line = line.trim();
-        let rule = self.rules.iter().find(|r| r.is_match(line))?;
-        Some(Blocked {
-            line: line.to_string(),
-            rule: rule.as_str().to_string(),
-        })
+        let echoed = self.shell.pending_line();
+        let typed_ahead = echoed.is_none();
+        [echoed, self.shell.pending_keys()]
+            .into_iter()
+            .flatten()
+            .find_map(|line| {
+                let line = line.trim();
+                let rule = self.rules.iter().find(|r| r.is_match(line))?;
+                Some(Blocked {
+                    line: line.to_string(),
+                    rule: rule.as_str().to_string(),
+                    typed_ahead,
+                })
+            })
     }
 
     /// The command log of the session (to store a blocked line and feed it the wipe keys).

@@ -96,6 +96,7 @@ impl<'a> LineShell<'a> {
         Ok(rule.map(|r| Blocked {
             line: text,
             rule: r.as_str().to_string(),
+            typed_ahead: false,
         }))
     }
 }

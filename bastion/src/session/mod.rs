@@ -23,6 +23,7 @@ use russh::{Channel, ChannelMsg, ChannelReadHalf, ChannelWriteHalf, Pty};
 use crate::state::{ConnInfo, Shared};
 use crate::target::{parse_target, split_exec, TargetSpec};
 
+pub use authorize::authorize_jump;
 pub use forward::{forward, ForwardRequest};
 pub use run::Kind;
 pub use supervise::supervise;

@@ -326,7 +326,9 @@ async fn say_error(utx: &russh::ChannelWriteHalf<russh::server::Msg>, taps: &Tap
 }
 
 /// Wipes a blocked line on the target instead of submitting it, tells the user why, and lets
-/// the shell draw a fresh prompt (an empty line runs nothing).
+/// the shell draw a fresh prompt (an empty line runs nothing). A line typed ahead gets no
+/// Enter at all: what the wipe could not reach stays unsubmitted, and the shell shows it at
+/// its next prompt, where the next Enter is checked again.
 async fn block_line(
     guard: &CommandGuard<'_>,
     blocked: &Blocked,
@@ -339,16 +341,26 @@ async fn block_line(
         return false;
     }
     guard.settle().await;
-    let text = format!(
-        "\r\nbastion: command blocked by policy (rule {})",
-        blocked.rule
-    );
+    let text = if blocked.typed_ahead {
+        format!(
+            "\r\nbastion: command blocked by policy (rule {}); clear what is left of it with Ctrl-U\r\n",
+            blocked.rule
+        )
+    } else {
+        format!(
+            "\r\nbastion: command blocked by policy (rule {})",
+            blocked.rule
+        )
+    };
     taps.bastion_message(
         &format!("command blocked: {}", blocked.line),
         text.as_bytes(),
     );
     let _ = utx.data_bytes(text.into_bytes()).await;
     guard.blocked(blocked);
+    if blocked.typed_ahead {
+        return true;
+    }
     guard.shell().input(b"\r");
     ttx.data_bytes(b"\r".to_vec()).await.is_ok()
 }

@@ -14,7 +14,7 @@ use super::shell_log::ShellLog;
 use super::supervise::SealOnUnwind;
 use super::taps::Taps;
 use super::{upstream, UserChannel};
-use crate::state::{ConnInfo, ScreenSource, Shared};
+use crate::state::{ConnInfo, ScreenSource, Shared, Via};
 use crate::target::TargetSpec;
 use store::{AuditEvent, NewCommand, NewSession, SessionEnd, Transfer};
 
@@ -95,6 +95,7 @@ pub async fn run_target(
             kind: kind.as_str().into(),
             command: command.map(str::to_string),
             key: conn.fingerprint.clone(),
+            via: (conn.via == Via::ProxyJump).then(|| "proxyjump".to_string()),
         },
     );
     let unwinding = SealOnUnwind::new(shared, session_id);

@@ -97,6 +97,11 @@ impl<'a> ShellLog<'a> {
         self.lock().pending_line()
     }
 
+    /// The plain keys of the line being typed (see `CommandLog::pending_keys`).
+    pub fn pending_keys(&self) -> Option<String> {
+        self.lock().pending_keys()
+    }
+
     /// Stores a command line that a `deny_commands` rule stopped before it reached the target.
     pub fn log_blocked(&self, text: &str) {
         let row = NewCommand {

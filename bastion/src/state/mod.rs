@@ -15,4 +15,4 @@ pub use live::{screen_from_recording, Join, JoinStart, LiveSession, LiveSessions
 pub use ratelimit::RateLimiter;
 pub use recovery::{seal_interrupted, seal_session};
 pub use running::Running;
-pub use shared::{load_access, ConnInfo, Shared};
+pub use shared::{load_access, ConnInfo, Shared, Via};

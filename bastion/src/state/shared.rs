@@ -26,6 +26,10 @@ pub struct Shared {
     access: RwLock<Arc<Access>>,
     pub limiter: RateLimiter,
     pub client_key: Arc<PrivateKey>,
+    /// The bastion's SSH host key, presented on its own port and, certified by `host_ca`, to
+    /// ProxyJump clients for the inventory host they named.
+    pub host_key: Arc<PrivateKey>,
+    pub host_ca: Arc<PrivateKey>,
     /// Sessions in progress, for `bastion watch` and `bastion kill`.
     pub live: super::LiveSessions,
     /// Session tasks running, for a clean shutdown.
@@ -42,6 +46,16 @@ pub struct ConnInfo {
     /// True when the login included a valid TOTP code; a grant from a role requiring TOTP is
     /// refused without one (the policy may have changed since the login).
     pub totp_verified: bool,
+    /// How the connection came in.
+    pub via: Via,
+}
+
+/// How a user reached the session: logged in to the bastion itself, or through it with
+/// `ssh -J` (an inner SSH connection the bastion terminates, see `session::jump`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Via {
+    Direct,
+    ProxyJump,
 }
 
 impl Shared {
@@ -52,6 +66,8 @@ impl Shared {
             .with_context(|| format!("opening {}", dir.db_path().display()))?;
         let access = load_access(&dir)?;
         let client_key = Arc::new(keys::load_private(&dir.client_key_path())?);
+        let host_key = Arc::new(keys::load_private(&dir.host_key_path())?);
+        let host_ca = Arc::new(keys::load_private(&dir.host_ca_path())?);
         let limiter = RateLimiter::new(dir.settings.max_auth_failures, dir.settings.lockout);
         Ok(Shared {
             dir,
@@ -59,6 +75,8 @@ impl Shared {
             access: RwLock::new(Arc::new(access)),
             limiter,
             client_key,
+            host_key,
+            host_ca,
             live: Default::default(),
             running: Default::default(),
         })

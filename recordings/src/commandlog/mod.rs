@@ -117,6 +117,14 @@ impl CommandLog {
         self.core.pending_line()
     }
 
+    /// The keys of the line being typed, when all plain characters; `None` otherwise or in a
+    /// full-screen program. Never a command-log entry (that comes from the echo): `deny_commands`
+    /// checks it beside [`CommandLog::pending_line`], so a line typed before its prompt was
+    /// drawn, whose echo position is unknown, is still checked.
+    pub fn pending_keys(&self) -> Option<String> {
+        self.core.pending_keys()
+    }
+
     /// Exit statuses reported since the last call.
     pub fn take_exits(&mut self) -> Vec<CommandExit> {
         std::mem::take(&mut self.core.exits)

@@ -279,6 +279,20 @@ impl Core {
         (!text.is_empty()).then_some(text)
     }
 
+    /// The keys of the line being typed, when they were all plain characters (outside
+    /// full-screen programs): what the line will say even before its echo can be read (keys
+    /// typed ahead while a command still runs, before the prompt is drawn).
+    pub(super) fn pending_keys(&self) -> Option<String> {
+        if self.fullscreen {
+            return None;
+        }
+        self.typing
+            .as_ref()?
+            .plain
+            .clone()
+            .filter(|p| !p.is_empty())
+    }
+
     /// A submitted line whose row was redrawn without a line feed (a program that does not
     /// echo the newline, like `read -s`) is judged as soon as the user types again.
     fn finalize_stale(&mut self) {

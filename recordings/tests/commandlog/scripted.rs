@@ -271,6 +271,25 @@ fn pending_line_while_typing() {
     assert!(log.finish().is_empty());
 }
 
+#[test]
+fn pending_keys_of_a_line_typed_ahead() {
+    let mut log = CommandLog::new();
+    log.output(0.0, PROMPT.as_bytes());
+    log.input(1.0, b"sleep 1\r");
+    log.output(1.0, b"sleep 1\r\n");
+    // Typed while `sleep` runs: the kernel echoes it, but no prompt marks where it starts.
+    log.input(1.5, b"shutdown -h now");
+    log.output(1.5, b"shutdown -h now");
+    assert_eq!(log.pending_keys().as_deref(), Some("shutdown -h now"));
+    // Edited lines and full-screen programs give no plain keys.
+    log.input(2.0, b"\x1b[D");
+    assert_eq!(log.pending_keys(), None);
+    log.input(2.1, b"\x15");
+    log.output(2.5, b"\r\n\x1b[?1049h");
+    log.input(3.0, b"ihello");
+    assert_eq!(log.pending_keys(), None);
+}
+
 fn empty_lines() -> Session {
     Session::new("empty_lines")
         .enter("")
