@@ -9,6 +9,8 @@
 #   exec: `head -c SIZE /dev/zero` as an exec request (no PTY, not recorded);
 #   pty:  `cat FILE` (SIZE bytes of base64 text) in a PTY session (`ssh -tt`), which the bastion
 #         records as asciicast (recording on, as in production).
+# Each both direct, through the bastion, with `ssh -J` through the bastion (which terminates the
+# inner connection and records it), and as an OpenSSH double hop.
 # Paths are run interleaved, ROUNDS times; the best time of each is reported (the one least
 # disturbed by other load). Prints a table and, as its last line, a JSON object {"rows": [...]}
 # (the bench/run.sh row format). Nothing here is a pass/fail threshold.
@@ -99,6 +101,18 @@ MIDKEY="$T/mid_key"; cp "$T/user_key" "$MIDKEY"
 (set +o pipefail; base64 -w 100 /dev/urandom | head -c "$PTY_SIZE" > "$T/payload.txt")
 SKIP=(-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR)
 HOP="ssh -F /dev/null -i $MIDKEY ${SKIP[*]} -p $TP root@127.0.1.200"
+# ssh -J through the bastion (which terminates the inner connection and records it): -o options
+# do not reach the jump ssh, -F does.
+cat > "$T/jump_config" <<CFG
+Host *
+  IdentityFile $T/user_key
+  IdentitiesOnly yes
+  StrictHostKeyChecking no
+  UserKnownHostsFile /dev/null
+  LogLevel ERROR
+  BatchMode yes
+CFG
+JUMP=(ssh -F "$T/jump_config" -J "bench@127.0.0.1:$BP")
 
 timeit() { local s e; s=$(date +%s.%N); "$@" </dev/null | wc -c > "$T/bytes"; e=$(date +%s.%N); python3 -c "print(f'{$e-$s:.3f}')"; }
 declare -A BEST BYTES
@@ -114,10 +128,12 @@ for r in $(seq "$ROUNDS"); do
   run_path exec_direct "${SSH[@]}" -p "$TP" root@127.0.1.200 "head -c $SIZE /dev/zero"
   run_path exec_bastion "${SSH[@]}" -p "$BP" bench@127.0.0.1 "target head -c $SIZE /dev/zero"
   run_path exec_double "${SSH[@]}" -p "$MP" root@127.0.1.201 "$HOP 'head -c $SIZE /dev/zero'"
+  run_path exec_jump "${JUMP[@]}" root@target "head -c $SIZE /dev/zero"
   [ -z "$REF_BIN" ] || run_path exec_before "${SSH[@]}" -p "$RP" bench@127.0.0.1 "target head -c $SIZE /dev/zero"
   run_path pty_direct "${SSH[@]}" -tt -p "$TP" root@127.0.1.200 "cat $T/payload.txt"
   run_path pty_bastion "${SSH[@]}" -tt -p "$BP" bench@127.0.0.1 "target cat $T/payload.txt"
   run_path pty_double "${SSH[@]}" -tt -p "$MP" root@127.0.1.201 "$HOP -tt 'cat $T/payload.txt'"
+  run_path pty_jump "${JUMP[@]}" -tt root@target "cat $T/payload.txt"
   [ -z "$REF_BIN" ] || run_path pty_before "${SSH[@]}" -tt -p "$RP" bench@127.0.0.1 "target cat $T/payload.txt"
 done
 # The last PTY session through the bastion: was it recorded, and how big is its recording?
@@ -127,6 +143,7 @@ rows = [json.loads(l) for l in sys.stdin if l.strip()]
 paths = [os.path.join(sys.argv[1], r["recording"]) for r in rows if r.get("recording")]
 print(max((os.path.getsize(p) for p in paths if os.path.exists(p)), default=0))' "$T/data")
 
+EXEC_JUMP=${BEST[exec_jump]} PTY_JUMP=${BEST[pty_jump]} \
 EXEC_BEFORE=${BEST[exec_before]:-} PTY_BEFORE=${BEST[pty_before]:-} python3 - "$SIZE" "$PTY_SIZE" "$REC" "${BEST[exec_direct]}" "${BEST[exec_bastion]}" "${BEST[exec_double]}" \
   "${BEST[pty_direct]}" "${BEST[pty_bastion]}" "${BEST[pty_double]}" \
   "${BYTES[exec_bastion]}" "${BYTES[pty_bastion]}" <<'PY'
@@ -148,6 +165,9 @@ eB, pB = (before[0][1], before[1][1]) if len(before) == 2 else (None, None)
 if eB:
     print(f"{'exec: through the bastion before':<34}{eB:>9.2f}{mib_e/eB:>9.0f}{eB/ed:>10.2f}x{eB/eh:>14.2f}x")
     print(f"{'pty cat: through the bastion before':<34}{pB:>9.2f}{mib_p/pB:>9.0f}{pB/pd:>10.2f}x{pB/ph:>14.2f}x")
+eJ, pJ = float(os.environ["EXEC_JUMP"]), float(os.environ["PTY_JUMP"])
+print(f"{'exec: ssh -J through bastion':<34}{eJ:>9.2f}{mib_e/eJ:>9.0f}{eJ/ed:>10.2f}x{eJ/eh:>14.2f}x")
+print(f"{'pty cat: ssh -J bastion, recorded':<34}{pJ:>9.2f}{mib_p/pJ:>9.0f}{pJ/pd:>10.2f}x{pJ/ph:>14.2f}x")
 print(f"recording of the PTY session through the bastion: {rec} bytes")
 goal = "throughput >= OpenSSH double hop (recording on)"
 def row(fig, v, ref, rv, g=""):
@@ -158,6 +178,12 @@ rows = [
     row(f"exec {size} through bastion", mib_e / eb, "direct ssh", mib_e / ed),
     row(f"pty cat {psize} through bastion, recorded", mib_p / pb, "OpenSSH double hop -tt", mib_p / ph, goal),
     row(f"pty cat {psize} through bastion, recorded", mib_p / pb, "direct ssh -tt", mib_p / pd),
+    row(f"exec {size} ssh -J through bastion", mib_e / eJ, "bastion, direct path", mib_e / eb,
+        "-J within 1.1x of the direct bastion path"),
+    row(f"exec {size} ssh -J through bastion", mib_e / eJ, "OpenSSH double hop", mib_e / eh),
+    row(f"pty cat {psize} ssh -J through bastion, recorded", mib_p / pJ, "bastion, direct path", mib_p / pb,
+        "-J within 1.1x of the direct bastion path"),
+    row(f"pty cat {psize} ssh -J through bastion, recorded", mib_p / pJ, "OpenSSH double hop -tt", mib_p / ph),
     *([row(f"exec {size} through bastion", mib_e / eb, "bastion before", mib_e / eB),
        row(f"pty cat {psize} through bastion, recorded", mib_p / pb, "bastion before", mib_p / pB)] if eB else []),
     {"item": "2 throughput", "figure": "recording size of that session", "value": round(rec / 2**20, 1),

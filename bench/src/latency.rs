@@ -1,7 +1,9 @@
 //! Item 3: keystroke latency. `ssh -tt` runs on a real PTY (as a user's terminal would), the
 //! target's shell is switched to `stty raw -echo; exec cat`, and one byte at a time is written
-//! and timed until it comes back. Direct and through-the-bastion sessions are open side by side
-//! and measured in alternating batches, so machine noise hits both alike.
+//! and timed until it comes back. Four sessions are open side by side — direct, through the
+//! bastion, through the bastion with `ssh -J` (which it terminates and records), and an OpenSSH
+//! double hop (`ssh -J` through a plain sshd) — and measured in rotating batches, so machine
+//! noise hits all alike.
 
 use std::io::{Read, Write};
 use std::sync::mpsc::{channel, Receiver};
@@ -125,32 +127,62 @@ fn tail(b: &[u8]) -> String {
     String::from_utf8_lossy(&b[b.len().saturating_sub(200)..]).into_owned()
 }
 
-/// Runs the benchmark and returns its rows.
-pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
-    let mut world = World::new(bastion, 1, "")?;
-    world.serve();
-    let t = &world.targets[0];
+/// The paths measured side by side: (name, `ssh -tt` argv).
+fn paths(world: &World) -> Result<Vec<(&'static str, Vec<String>)>> {
+    let (t, mid) = (&world.targets[0], &world.targets[1]);
+    let port = world.home.port();
     let mut direct = world.ssh_base();
     direct.extend(["-tt".into(), "-p".into(), t.port().to_string()]);
     direct.push(format!("root@{}", t.addr()));
     let mut via = world.ssh_base();
-    via.extend(["-tt".into(), "-p".into(), world.home.port().to_string()]);
+    via.extend(["-tt".into(), "-p".into(), port.to_string()]);
     via.extend(["bench@127.0.0.1".into(), "t0".into()]);
+    // `ssh -J bench@bastion root@t0`: the bastion terminates the inner connection (recorded).
+    let mut jump = world.ssh_jump_base()?;
+    jump.extend(["-tt".into(), "-J".into(), format!("bench@127.0.0.1:{port}")]);
+    jump.push("root@t0".into());
+    // The reference: an OpenSSH double hop through a plain sshd (`ssh -J root@mid root@t0`).
+    let mut double = world.ssh_jump_base()?;
+    double.extend([
+        "-tt".into(),
+        "-J".into(),
+        format!("root@{}:{}", mid.addr(), mid.port()),
+        "-p".into(),
+        t.port().to_string(),
+        format!("root@{}", t.addr()),
+    ]);
+    Ok(vec![
+        ("direct", direct),
+        ("bastion", via),
+        ("bastion -J", jump),
+        ("OpenSSH double hop", double),
+    ])
+}
 
-    let mut terms = [Term::spawn(&direct)?, Term::spawn(&via)?];
-    for term in terms.iter_mut() {
-        term.start_cat()?;
+/// Runs the benchmark and returns its rows.
+pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
+    let mut world = World::new(bastion, 2, "")?;
+    world.serve();
+    let paths = paths(&world)?;
+    let mut terms = Vec::new();
+    for (name, argv) in &paths {
+        let mut term = Term::spawn(argv)?;
+        term.start_cat().with_context(|| format!("path {name}"))?;
+        terms.push(term);
     }
     eprintln!(
-        "latency: {} keystrokes per path, batches of {}",
-        a.keys, a.batch
+        "latency: {} keystrokes per path ({}), batches of {}",
+        a.keys,
+        paths.iter().map(|p| p.0).collect::<Vec<_>>().join(", "),
+        a.batch
     );
-    let mut samples: [Vec<Duration>; 2] = [Vec::new(), Vec::new()];
+    let n = terms.len();
+    let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); n];
     let gap = Duration::from_millis(a.gap_ms);
     let mut batch = 0;
-    while samples[0].len() < a.keys || samples[1].len() < a.keys {
-        // Alternate which path goes first, too.
-        for k in [batch % 2, (batch + 1) % 2] {
+    while samples.iter().any(|s| s.len() < a.keys) {
+        // Rotate which path goes first, too.
+        for k in (0..n).map(|i| (i + batch) % n) {
             for _ in 0..a.batch.min(a.keys - samples[k].len()) {
                 let b = b'a' + (samples[k].len() % 26) as u8;
                 samples[k].push(terms[k].keystroke(b)?);
@@ -159,11 +191,13 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
         }
         batch += 1;
     }
-    let (d, v) = (summarize(&samples[0]), summarize(&samples[1]));
-    if d.n == 0 {
+    let s: Vec<_> = samples.iter().map(|x| summarize(x)).collect();
+    if s[0].n == 0 {
         bail!("no samples");
     }
+    let (d, v, j, h) = (&s[0], &s[1], &s[2], &s[3]);
     let goal = "< 1 ms added at p99 (idle machine)";
+    let jump_goal = "-J within 1.1x of the direct bastion path";
     Ok(vec![
         Row::new("3 latency", "keystroke p50 via bastion", v.p50, "ms").vs("direct", d.p50),
         Row::new("3 latency", "keystroke p99 via bastion", v.p99, "ms")
@@ -173,5 +207,15 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
         Row::new("3 latency", "keystroke max via bastion", v.max, "ms").vs("direct", d.max),
         Row::new("3 latency", "added at p50", v.p50 - d.p50, "ms"),
         Row::new("3 latency", "added at p99", v.p99 - d.p99, "ms").goal(goal),
+        Row::new("3 latency", "keystroke p50 via bastion -J", j.p50, "ms")
+            .vs("bastion, direct path", v.p50)
+            .goal(jump_goal),
+        Row::new("3 latency", "keystroke p99 via bastion -J", j.p99, "ms")
+            .vs("bastion, direct path", v.p99)
+            .goal(jump_goal),
+        Row::new("3 latency", "keystroke p50 via bastion -J", j.p50, "ms")
+            .vs("OpenSSH double hop", h.p50),
+        Row::new("3 latency", "keystroke p99 via bastion -J", j.p99, "ms")
+            .vs("OpenSSH double hop", h.p99),
     ])
 }

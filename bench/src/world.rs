@@ -104,6 +104,26 @@ impl World {
         rss_kib(pid)
     }
 
+    /// `ssh -F CONFIG` arguments for ProxyJump paths: `-o` options do not reach the ssh that
+    /// `-J` starts for the jump host, `-F` does, so both hops read the same settings as
+    /// [`World::ssh_base`] from a file.
+    pub fn ssh_jump_base(&self) -> Result<Vec<String>> {
+        let path = self._scratch.path().join("jump_config");
+        std::fs::write(
+            &path,
+            format!(
+                "Host *\n  IdentityFile {}\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n  \
+                 UserKnownHostsFile /dev/null\n  LogLevel ERROR\n  BatchMode yes\n",
+                self.key.private.display()
+            ),
+        )?;
+        Ok(vec![
+            "ssh".into(),
+            "-F".into(),
+            path.to_string_lossy().into_owned(),
+        ])
+    }
+
     /// `ssh` arguments common to every OpenSSH client run here.
     pub fn ssh_base(&self) -> Vec<String> {
         [
