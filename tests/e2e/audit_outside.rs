@@ -307,3 +307,36 @@ fn a_clean_shutdown_ends_sessions_sealed_and_closes_the_log_with_a_checkpoint() 
     let out = verify(&lab.bastion, &[]);
     assert_eq!(out.code, Some(0), "{out}");
 }
+
+#[test]
+fn the_first_serve_prints_the_audit_fingerprint_and_makes_a_private_host_ca() {
+    use std::os::unix::fs::PermissionsExt;
+    let mut home = BastionHome::empty(BIN);
+    home.serve();
+    let fp = keygen_fingerprint(&home.data_dir().join("signing_key.pub"));
+    let log = poll(secs(10), || {
+        let log = home.log();
+        log.contains("audit signing key fingerprint").then_some(log)
+    })
+    .unwrap_or_else(|| panic!("no fingerprint in the first serve's log: {}", home.log()));
+    assert!(
+        log.contains(&format!("audit signing key fingerprint: {fp}")),
+        "{log}"
+    );
+    let ca = home.data_dir().join("host_ca");
+    let mode = std::fs::metadata(&ca)
+        .expect("host_ca")
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600, "host_ca mode {mode:o}");
+    // A second start is not a first start: the fingerprint is not repeated.
+    home.stop("TERM", secs(20));
+    std::fs::remove_file(home.data_dir().join("serve.log")).ok();
+    home.serve();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        !home.log().contains("audit signing key fingerprint"),
+        "{}",
+        home.log()
+    );
+}

@@ -138,3 +138,63 @@ fn a_local_forward_reaches_an_allowed_port_and_each_connection_is_audited() {
     let out = lab.bastion.cli(&["audit", "verify"]);
     assert_eq!(out.code, Some(0), "{out}");
 }
+
+#[test]
+fn a_forward_open_at_a_clean_shutdown_is_audited_with_its_bytes() {
+    let echo = echo_service();
+    let policy = format!(
+        "roles:
+  - name: dba
+    members: [alice]
+    hosts: [web1]
+    logins: [root]
+    channels: [port_forward]
+    forward_ports: [{echo}]
+    require_totp: false
+"
+    );
+    let (mut lab, alice) = Lab::serving(BIN, &[("web1", &[])], &policy, "alice");
+    let client = Client::new(&lab.bastion, &alice);
+    let local = free_port(Ipv4Addr::LOCALHOST);
+    let base = client.rsync_rsh();
+    let mut argv = base.split_whitespace();
+    let mut ssh = std::process::Command::new(argv.next().unwrap())
+        .args(argv)
+        .args(["-N", "-o", "ExitOnForwardFailure=yes", "-L"])
+        .arg(format!("127.0.0.1:{local}:web1:{echo}"))
+        .arg("alice@127.0.0.1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn ssh -L");
+    assert!(
+        wait_for_port(SocketAddr::from((Ipv4Addr::LOCALHOST, local)), secs(20)),
+        "ssh -L never listened"
+    );
+    let mut s = TcpStream::connect((Ipv4Addr::LOCALHOST, local)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    s.write_all(b"still-open\n").unwrap();
+    let mut got = [0u8; 11];
+    s.read_exact(&mut got).unwrap();
+
+    // The connection stays open while the bastion stops cleanly.
+    assert_eq!(lab.bastion.stop("TERM", secs(30)), Some(0));
+    let _ = ssh.kill();
+    let _ = ssh.wait();
+    let events = lab.bastion.audit_of("port_forward");
+    let ours = events
+        .iter()
+        .find(|e| e["detail"]["bytes_up"] == 11)
+        .unwrap_or_else(|| panic!("no port_forward event for the open connection: {events:#?}"));
+    assert_eq!(ours["detail"]["bytes_down"], 11, "{ours}");
+    assert!(
+        ours["detail"]["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("shutting down"),
+        "{ours}"
+    );
+    let out = lab.bastion.cli(&["audit", "verify"]);
+    assert_eq!(out.code, Some(0), "{out}");
+}

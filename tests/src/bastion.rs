@@ -48,6 +48,20 @@ impl BastionHome {
         home
     }
 
+    /// A fresh, empty data directory that nothing has initialised yet (the first `serve` does).
+    pub fn empty(bin: &str) -> BastionHome {
+        let dir = tempfile::Builder::new()
+            .prefix("e2e-bastion-")
+            .tempdir()
+            .expect("tempdir");
+        BastionHome {
+            bin: PathBuf::from(bin),
+            dir,
+            port: free_port(Ipv4Addr::LOCALHOST),
+            server: None,
+        }
+    }
+
     /// A copy of a data directory kept under `tests/fixtures/` (one written by older code), in
     /// a fresh temp dir; secret files get mode 0600 again (git keeps no modes).
     pub fn from_fixture(bin: &str, fixture: &Path) -> BastionHome {

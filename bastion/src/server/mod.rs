@@ -105,6 +105,7 @@ async fn shutdown_signal() -> Result<&'static str> {
 /// usual), then one last signed checkpoint closes the audit log.
 async fn shutdown(shared: &Shared, signal: &str) {
     eprintln!("bastion: {signal}: ending live sessions, then stopping");
+    shared.running.stop();
     for session in shared.live.all() {
         session.kill("the bastion is shutting down".into());
     }

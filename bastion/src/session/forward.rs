@@ -7,8 +7,8 @@
 //! `ssh -L LOCAL:localhost:PORT root@HOST` would reach, including services bound to loopback.
 //! The user's channel is accepted only once that works, so a refused or failed forward shows in
 //! the client as a failed connection. Each forwarded connection is audited when it ends
-//! (`port_forward`: host, port, bytes each way, duration, or why it failed); the policy decision
-//! is audited as for any session. The bytes are not recorded: they are another protocol's.
+//! (`port_forward`: host, port, bytes each way, duration, or why it failed), also when a clean
+//! shutdown ends it; the policy decision is audited as for any session. The bytes are not recorded: they are another protocol's.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -92,24 +92,39 @@ pub async fn forward(
         }
     };
     reply.accept().await;
-    let (up, down) = relay(user, target).await;
+    let bytes = Bytes::default();
+    let _running = shared.running.enter();
+    let error = tokio::select! {
+        _ = relay(user, target, &bytes) => None,
+        _ = shared.running.stopping() => Some("ended: the bastion is shutting down".to_string()),
+    };
     let _ = handle
         .disconnect(russh::Disconnect::ByApplication, "", "en")
         .await;
-    audit(up, down, None);
+    audit(
+        bytes.up.load(Ordering::Relaxed),
+        bytes.down.load(Ordering::Relaxed),
+        error,
+    );
+}
+
+/// Bytes relayed each way so far (read when the relay ends, however it ends).
+#[derive(Default)]
+struct Bytes {
+    up: AtomicU64,
+    down: AtomicU64,
 }
 
 /// How long one side may still drain after the other closed: the SSH layer does not always
 /// report the peer's answering close, so waiting for it could hold the relay open forever.
 const DRAIN: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// Copies bytes both ways until one side closes (then the other gets [`DRAIN`] to finish);
-/// returns (user → host, host → user) bytes.
-async fn relay(user: Channel<Msg>, target: Channel<russh::client::Msg>) -> (u64, u64) {
+/// Copies bytes both ways until one side closes (then the other gets [`DRAIN`] to finish),
+/// counting them in `bytes`.
+async fn relay(user: Channel<Msg>, target: Channel<russh::client::Msg>, bytes: &Bytes) {
     let (mut urx, utx) = user.split();
     let (mut trx, ttx) = target.split();
-    let up = AtomicU64::new(0);
-    let down = AtomicU64::new(0);
+    let (up, down) = (&bytes.up, &bytes.down);
     let upward = async {
         while let Some(msg) = urx.wait().await {
             match msg {
@@ -151,5 +166,4 @@ async fn relay(user: Channel<Msg>, target: Channel<russh::client::Msg>) -> (u64,
         _ = &mut upward => { let _ = tokio::time::timeout(DRAIN, downward).await; }
         _ = &mut downward => { let _ = tokio::time::timeout(DRAIN, upward).await; }
     }
-    (up.load(Ordering::Relaxed), down.load(Ordering::Relaxed))
 }
