@@ -119,6 +119,28 @@ fn a_jumped_exec_and_shell_are_recorded_logged_and_guarded_like_direct_sessions(
     assert_eq!(out.stdout, "jumped-5\n", "{out}");
     assert!(work.join("exec-ran").exists());
 
+    // `ProxyJump` in the ssh config, as people who live by it write it.
+    let config = client.dir().join("proxyjump_config");
+    fs::write(
+        &config,
+        format!(
+            "Host web1\n  User root\n  ProxyJump {}\n{}",
+            client.jump_host("alice"),
+            fs::read_to_string(client.jump_config()).unwrap()
+        ),
+    )
+    .unwrap();
+    let out = run(
+        Command::new("ssh")
+            .arg("-F")
+            .arg(&config)
+            .args(["web1", "echo via-config-$((6*7))"])
+            .stdin(Stdio::null()),
+        secs(60),
+    );
+    out.assert_success();
+    assert_eq!(out.stdout, "via-config-42\n", "{out}");
+
     // A blocked exec never reaches web1.
     let blocked = format!("touch {w}/forbidden-word.txt");
     let out = run(
@@ -180,7 +202,7 @@ fn a_jumped_exec_and_shell_are_recorded_logged_and_guarded_like_direct_sessions(
 
     // Every session says how the user came in; the inner login is audited with its key.
     let starts = lab.bastion.audit_of("session_start");
-    assert_eq!(starts.len(), 4, "{starts:#?}");
+    assert_eq!(starts.len(), 5, "{starts:#?}");
     assert!(
         starts.iter().all(|e| e["detail"]["via"] == "proxyjump"
             && e["detail"]["host"] == "web1"
@@ -189,7 +211,7 @@ fn a_jumped_exec_and_shell_are_recorded_logged_and_guarded_like_direct_sessions(
         "{starts:#?}"
     );
     let logins = lab.bastion.audit_of("jump_login");
-    assert_eq!(logins.len(), 4, "{logins:#?}");
+    assert_eq!(logins.len(), 5, "{logins:#?}");
     assert!(logins.iter().all(|e| e["user"] == "alice"
         && e["detail"]["host"] == "web1"
         && e["detail"]["login"] == "root"));
