@@ -192,9 +192,20 @@ impl Access {
     /// the client not knowing where the bastion reaches web1) or on the host's own SSH port.
     /// Such a request is a ProxyJump, which the bastion terminates itself; it is never a raw
     /// TCP forward, whatever `forward_ports` lists.
+    /// Several hosts may share an address (containers, NAT): the one whose SSH port was named
+    /// wins, else on port 22 the first one.
     pub fn ssh_service(&self, name_or_address: &str, port: u16) -> Option<String> {
-        self.resolve(name_or_address)
-            .filter(|h| port == 22 || port == h.port())
+        if let Some(h) = self.inventory.host(name_or_address) {
+            return (port == 22 || port == h.port()).then(|| h.name.clone());
+        }
+        let at_address = || {
+            self.inventory
+                .hosts()
+                .filter(move |h| h.address() == name_or_address)
+        };
+        at_address()
+            .find(|h| h.port() == port)
+            .or_else(|| at_address().next().filter(|_| port == 22))
             .map(|h| h.name.clone())
     }
 

@@ -155,3 +155,20 @@ fn a_jump_names_an_inventory_hosts_ssh_service_by_name_or_address() {
     assert_eq!(a.ssh_service("10.9.9.9", 22), None);
     assert_eq!(a.ssh_service("db9", 22), None);
 }
+
+#[test]
+fn hosts_sharing_an_address_are_told_apart_by_their_ssh_port() {
+    let inventory = "all:
+  hosts:
+    c1: {ansible_host: 10.0.0.9, ansible_port: 2201}
+    c2: {ansible_host: 10.0.0.9, ansible_port: 2202}
+";
+    let a = Access::new(
+        Inventory::parse_yaml(inventory, "inventory.yaml").unwrap(),
+        PolicySet::parse(POLICY, "policies.yaml").unwrap(),
+    );
+    assert_eq!(a.ssh_service("10.0.0.9", 2202).as_deref(), Some("c2"));
+    assert_eq!(a.ssh_service("10.0.0.9", 2201).as_deref(), Some("c1"));
+    assert_eq!(a.ssh_service("10.0.0.9", 22).as_deref(), Some("c1"));
+    assert_eq!(a.ssh_service("10.0.0.9", 2203), None);
+}
