@@ -7,6 +7,8 @@
 //! - [`Access::grant`] answers one request: the host resolved in the inventory (address, port,
 //!   pinned host key), the login, every contributing role, the merged limits and the reason.
 //! - [`Access::reachable`] lists every (host, login) a user may reach, in inventory order.
+//! - [`Access::console`] and [`Access::console_sees`]: the web console's rights and the hosts
+//!   whose sessions they cover.
 //!
 //! Several roles combine as a union ([`policies::PolicySet::decide`]): any granting role lets
 //! the request in, and the limits of every granting role apply, most restrictive first.
@@ -20,7 +22,9 @@ use std::path::Path;
 
 use chrono::{DateTime, Local};
 use inventory::{Inventory, InventoryError};
-use policies::{AccessRequest, ChannelKind, PolicyError, PolicySet, SessionLimits};
+use policies::{
+    AccessRequest, ChannelKind, ConsoleGrant, ConsoleRight, PolicyError, PolicySet, SessionLimits,
+};
 
 /// A policy or inventory file that cannot be used; the message names file:line:column.
 #[derive(Debug, thiserror::Error)]
@@ -207,6 +211,23 @@ impl Access {
             .find(|h| h.port() == port)
             .or_else(|| at_address().next().filter(|_| port == 22))
             .map(|h| h.name.clone())
+    }
+
+    /// What `user` may do in the web console (see [`policies::ConsoleGrant`]).
+    pub fn console(&self, user: &str) -> ConsoleGrant {
+        self.policies.console_rights(user)
+    }
+
+    /// Whether `user` may use `right` on what happened on `host`: a role giving the right
+    /// covers the host, by name or by its inventory groups (a host since removed from the
+    /// inventory is matched by name alone).
+    pub fn console_sees(&self, user: &str, right: ConsoleRight, host: &str) -> bool {
+        let groups = self
+            .inventory
+            .host(host)
+            .map(|h| h.groups().to_vec())
+            .unwrap_or_default();
+        self.policies.console_covers(user, right, host, &groups)
     }
 
     /// Every (host, login) `user` may reach, hosts in inventory order, logins as

@@ -172,3 +172,23 @@ fn hosts_sharing_an_address_are_told_apart_by_their_ssh_port() {
     assert_eq!(a.ssh_service("10.0.0.9", 22).as_deref(), Some("c1"));
     assert_eq!(a.ssh_service("10.0.0.9", 2203), None);
 }
+
+#[test]
+fn console_scope_follows_inventory_groups_and_host_names() {
+    use policies::ConsoleRight;
+    let a = access(
+        "roles:
+  - name: db-auditors
+    members: [carol]
+    hosts: [\"group:db\"]
+    console: [audit]
+",
+    );
+    assert_eq!(a.console("carol").rights, [ConsoleRight::Audit]);
+    assert!(a.console_sees("carol", ConsoleRight::Audit, "pg1"));
+    assert!(!a.console_sees("carol", ConsoleRight::Audit, "web1"));
+    // A host the inventory no longer lists has no groups: a group selector does not cover it.
+    assert!(!a.console_sees("carol", ConsoleRight::Audit, "pg-old"));
+    assert!(!a.console_sees("carol", ConsoleRight::Live, "pg1"));
+    assert!(a.console("alice").rights.is_empty());
+}

@@ -53,7 +53,7 @@ impl FromStr for ChannelKind {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s == "agent_forward" {
             return Err("agent_forward is not supported: the bastion logs in to targets with its own key \
-                        and never forwards a user's agent (use ssh -J to reach a host with your own key)"
+                        and never forwards a user's agent (ssh -J through the bastion needs none: it serves the session itself)"
                 .into());
         }
         ChannelKind::ALL

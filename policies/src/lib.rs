@@ -11,6 +11,7 @@
 //! caller passes a host's groups: the `access` crate joins the two), SSH, or the audit log.
 
 mod channel;
+mod console;
 mod decide;
 mod duration;
 mod error;
@@ -20,6 +21,7 @@ mod parse;
 mod role;
 
 pub use channel::ChannelKind;
+pub use console::{ConsoleGrant, ConsoleRight};
 pub use decide::{AccessRequest, Decision, PolicySet, Reach};
 pub use duration::{format_duration, parse_duration};
 pub use error::PolicyError;

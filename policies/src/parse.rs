@@ -6,7 +6,7 @@ use regex::Regex;
 use crate::role::NamePattern;
 use crate::{parse_duration, ChannelKind, HostSelector, Hours, PolicyError, Role};
 
-const ROLE_KEYS: [&str; 12] = [
+const ROLE_KEYS: [&str; 13] = [
     "name",
     "members",
     "hosts",
@@ -19,6 +19,7 @@ const ROLE_KEYS: [&str; 12] = [
     "deny_commands",
     "record_input",
     "forward_ports",
+    "console",
 ];
 
 /// Channels a role allows when it does not say.
@@ -181,8 +182,31 @@ fn parse_role(ctx: &Ctx, node: &Marked, path: &str) -> Result<Role, PolicyError>
             "only exclusions (!...) select no host",
         ));
     }
+    let console = match node.get("console") {
+        None => Vec::new(),
+        Some(n) => {
+            let mut rights = Vec::new();
+            for (s, item) in string_list(ctx, n, &field("console"))? {
+                let r = s
+                    .parse()
+                    .map_err(|m: String| ctx.err(item, &field("console"), m))?;
+                if !rights.contains(&r) {
+                    rights.push(r);
+                }
+            }
+            if rights.is_empty() {
+                return Err(ctx.err(n, &field("console"), "must list at least one right"));
+            }
+            rights
+        }
+    };
+    // A console-only role needs no logins: it grants no SSH access at all.
+    let login_list = match node.get("logins") {
+        None if !console.is_empty() => Vec::new(),
+        _ => required_list("logins")?,
+    };
     let mut logins = Vec::new();
-    for (s, n) in required_list("logins")? {
+    for (s, n) in login_list {
         if s.is_empty()
             || s.chars()
                 .any(|c| c.is_whitespace() || c == '@' || c == '+' || c.is_control())
@@ -294,6 +318,7 @@ fn parse_role(ctx: &Ctx, node: &Marked, path: &str) -> Result<Role, PolicyError>
         deny_commands,
         record_input: flag("record_input", false)?,
         forward_ports,
+        console,
     })
 }
 

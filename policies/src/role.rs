@@ -5,7 +5,7 @@ use std::time::Duration;
 use globset::{Glob, GlobMatcher};
 use regex::Regex;
 
-use crate::{ChannelKind, Hours};
+use crate::{ChannelKind, ConsoleRight, Hours};
 
 /// A role: who (members) may reach what (hosts) as whom (logins), how (channels), when (hours),
 /// and under which limits.
@@ -17,7 +17,7 @@ pub struct Role {
     /// Bastion user names or globs (`*` for everyone).
     pub members: Vec<NamePattern>,
     pub hosts: Vec<HostSelector>,
-    /// Target accounts; the first is the default.
+    /// Target accounts; the first is the default. Empty only in a console-only role.
     pub logins: Vec<String>,
     pub channels: Vec<ChannelKind>,
     pub require_totp: bool,
@@ -28,6 +28,8 @@ pub struct Role {
     pub record_input: bool,
     /// Ports of its hosts that `port_forward` may reach (`ssh -L`); none when empty.
     pub forward_ports: Vec<u16>,
+    /// What members may do in the web console, over the sessions of the role's hosts.
+    pub console: Vec<ConsoleRight>,
 }
 
 /// A glob over names, keeping the text it came from for messages.

@@ -202,3 +202,64 @@ fn agent_forwarding_is_refused_with_the_reason_not_accepted_and_ignored() {
     );
     assert!(e.contains("never forwards"), "{e}");
 }
+
+#[test]
+fn console_rights_are_a_union_scoped_by_hosts_and_need_no_logins() {
+    use policies::ConsoleRight;
+    let set = PolicySet::parse(
+        "roles:
+  - name: web-auditors
+    members: [carol]
+    hosts: [\"web*\"]
+    console: [audit]
+  - name: night-watch
+    members: [carol, dave]
+    hosts: [\"group:db\"]
+    console: [live, audit, live]
+  - name: ops
+    members: [dave]
+    hosts: [\"*\"]
+    logins: [root]
+",
+        "policies.yaml",
+    )
+    .unwrap();
+    let carol = set.console_rights("carol");
+    assert_eq!(carol.rights, [ConsoleRight::Audit, ConsoleRight::Live]);
+    assert_eq!(carol.roles, ["night-watch", "web-auditors"]);
+    assert!(set.console_covers("carol", ConsoleRight::Audit, "web1", &[]));
+    assert!(!set.console_covers("carol", ConsoleRight::Audit, "db1", &[]));
+    assert!(set.console_covers("carol", ConsoleRight::Audit, "db1", &["db".into()]));
+    assert!(!set.console_covers("carol", ConsoleRight::Live, "web1", &[]));
+    // ops gives dave SSH access but no console right beyond night-watch's.
+    assert_eq!(set.console_rights("dave").roles, ["night-watch"]);
+    assert!(set.console_rights("erin").rights.is_empty());
+    // A console-only role grants no SSH access.
+    let d = set.decide(&AccessRequest {
+        user: "carol",
+        host: "web1",
+        groups: &[],
+        login: None,
+        channel: ChannelKind::Shell,
+        at: Local::now(),
+    });
+    assert!(!d.allowed, "{}", d.reason);
+
+    // Errors name the field: an unknown right, an empty list, logins still required without it.
+    let err = |text: &str| PolicySet::parse(text, "p.yaml").unwrap_err().to_string();
+    let e = err("roles:\n  - name: a\n    members: [x]\n    hosts: [h]\n    console: [watch]\n");
+    assert!(
+        e.contains("p.yaml:5:15") && e.contains("unknown console right \"watch\""),
+        "{e}"
+    );
+    let e = err("roles:\n  - name: a\n    members: [x]\n    hosts: [h]\n    console: []\n");
+    assert!(
+        e.contains("roles[0].console") && e.contains("at least one"),
+        "{e}"
+    );
+    let e = err("roles:\n  - name: a\n    members: [x]\n    hosts: [h]\n");
+    assert!(
+        e.contains("roles[0].logins") && e.contains("missing"),
+        "{e}"
+    );
+}
