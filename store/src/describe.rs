@@ -119,6 +119,25 @@ impl fmt::Display for AuditEvent {
             AuditEvent::CommandLogged { session, command_id, .. } => {
                 write!(f, "command {command_id} of session {session} logged (content hashed)")
             }
+            AuditEvent::ConsoleLinkIssued { valid_seconds } => {
+                write!(f, "console login link issued (valid {valid_seconds} s, single use)")
+            }
+            AuditEvent::ConsoleLogin { rights, roles } => write!(
+                f,
+                "console login ({} from roles {})",
+                rights.join(", "),
+                roles.join(", ")
+            ),
+            AuditEvent::ConsoleLoginFailed { reason } => write!(f, "console login refused: {reason}"),
+            AuditEvent::ConsoleLogout {} => write!(f, "console logout"),
+            AuditEvent::ConsoleDenied { request, reason } => {
+                write!(f, "console request {request} refused: {reason}")
+            }
+            AuditEvent::RecordingViewed { session, host, download } => write!(
+                f,
+                "recording of session {session} on {host} {}",
+                if *download { "downloaded" } else { "viewed" }
+            ),
             AuditEvent::Checkpoint { records, commands, .. } => {
                 write!(f, "checkpoint: {records} records, {commands} command rows")
             }

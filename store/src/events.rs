@@ -253,6 +253,31 @@ pub enum AuditEvent {
         command_id: i64,
         sha256: String,
     },
+    /// `ssh bastion console` issued a one-time login link (valid `valid_seconds`).
+    ConsoleLinkIssued {
+        valid_seconds: u64,
+    },
+    /// A console login link opened a browser session.
+    ConsoleLogin {
+        rights: Vec<String>,
+        roles: Vec<String>,
+    },
+    /// A console login refused: a reused, expired or unknown link, or no console right.
+    ConsoleLoginFailed {
+        reason: String,
+    },
+    ConsoleLogout {},
+    /// A console request refused: a page, session or action outside the user's rights.
+    ConsoleDenied {
+        request: String,
+        reason: String,
+    },
+    /// A recording shown in the console's player (`download`: saved as a file).
+    RecordingViewed {
+        session: i64,
+        host: String,
+        download: bool,
+    },
     /// Every `CHECKPOINT_EVERY` records: how many records precede it and the newest one's hash,
     /// and how many command rows existed up to which id (`checkpoint.rs`).
     Checkpoint {
@@ -290,6 +315,12 @@ pub enum EventKind {
     PolicyReloadFailed,
     Admin,
     CommandLogged,
+    ConsoleLinkIssued,
+    ConsoleLogin,
+    ConsoleLoginFailed,
+    ConsoleLogout,
+    ConsoleDenied,
+    RecordingViewed,
     Checkpoint,
 }
 
@@ -321,6 +352,12 @@ impl EventKind {
             EventKind::PolicyReloadFailed => "policy_reload_failed",
             EventKind::Admin => "admin",
             EventKind::CommandLogged => "command_logged",
+            EventKind::ConsoleLinkIssued => "console_link_issued",
+            EventKind::ConsoleLogin => "console_login",
+            EventKind::ConsoleLoginFailed => "console_login_failed",
+            EventKind::ConsoleLogout => "console_logout",
+            EventKind::ConsoleDenied => "console_denied",
+            EventKind::RecordingViewed => "recording_viewed",
             EventKind::Checkpoint => "checkpoint",
         }
     }
@@ -360,6 +397,12 @@ impl AuditEvent {
             AuditEvent::PolicyReloadFailed { .. } => EventKind::PolicyReloadFailed,
             AuditEvent::Admin { .. } => EventKind::Admin,
             AuditEvent::CommandLogged { .. } => EventKind::CommandLogged,
+            AuditEvent::ConsoleLinkIssued { .. } => EventKind::ConsoleLinkIssued,
+            AuditEvent::ConsoleLogin { .. } => EventKind::ConsoleLogin,
+            AuditEvent::ConsoleLoginFailed { .. } => EventKind::ConsoleLoginFailed,
+            AuditEvent::ConsoleLogout { .. } => EventKind::ConsoleLogout,
+            AuditEvent::ConsoleDenied { .. } => EventKind::ConsoleDenied,
+            AuditEvent::RecordingViewed { .. } => EventKind::RecordingViewed,
             AuditEvent::Checkpoint { .. } => EventKind::Checkpoint,
         }
     }

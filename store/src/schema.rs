@@ -136,6 +136,30 @@ INSERT INTO schema_migrations(version, name, applied_at)
 CREATE INDEX audit_event ON audit(event, id);
 "#,
     },
+    Migration {
+        name: "web console: one-time login links, browser sessions",
+        sql: r#"
+-- Only hashes of the secrets are kept: a copy of the database opens no console.
+CREATE TABLE console_links (
+    token_hash TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    used_at REAL
+);
+CREATE TABLE console_sessions (
+    id_hash TEXT PRIMARY KEY,
+    user TEXT NOT NULL,
+    csrf TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    last_seen REAL NOT NULL,
+    expires_at REAL NOT NULL,
+    ended_at REAL
+);
+-- The console lists sessions newest first over every user and host.
+CREATE INDEX sessions_started ON sessions(started_at);
+"#,
+    },
 ];
 
 /// Brings the database at `path` up to [`SCHEMA_VERSION`].
