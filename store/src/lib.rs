@@ -30,6 +30,7 @@ mod sessions;
 #[cfg(test)]
 mod testkit;
 mod users;
+mod verify;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -48,6 +49,7 @@ pub use schema::{AppliedMigration, SCHEMA_VERSION};
 pub use seals::RecordingSeal;
 pub use sessions::{NewSession, SessionEnd, SessionFilter, SessionRow};
 pub use users::UserKey;
+pub use verify::Verification;
 
 /// Errors from the store; callers at the binary edge add context.
 #[derive(Debug, thiserror::Error)]
