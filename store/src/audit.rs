@@ -196,12 +196,21 @@ impl Store {
     }
 
     fn select_records(&self, filter: &str, arg: impl rusqlite::ToSql) -> Result<Vec<AuditRecord>> {
+        self.select_records_where(filter, &[&arg as &dyn rusqlite::ToSql])
+    }
+
+    /// Records of `audit a WHERE filter` (the table aliased `a`), with `args` in order.
+    pub(crate) fn select_records_where<P: rusqlite::ToSql>(
+        &self,
+        filter: &str,
+        args: &[P],
+    ) -> Result<Vec<AuditRecord>> {
         let conn = self.conn();
         let mut st = conn.prepare(&format!(
-            "SELECT id, ts, event, user, source, detail, prev_hash, hash, signature
-             FROM audit WHERE {filter}"
+            "SELECT a.id, a.ts, a.event, a.user, a.source, a.detail, a.prev_hash, a.hash, a.signature
+             FROM audit a WHERE {filter}"
         ))?;
-        let rows = st.query_map([arg], |r| {
+        let rows = st.query_map(rusqlite::params_from_iter(args), |r| {
             let detail: String = r.get(5)?;
             Ok(AuditRecord {
                 id: r.get(0)?,

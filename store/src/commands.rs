@@ -110,10 +110,7 @@ impl Store {
 
     /// Commands matching `f`, oldest first.
     pub fn commands(&self, f: &CommandFilter) -> Result<Vec<CommandRow>> {
-        let mut sql = String::from(
-            "SELECT c.id, c.session_id, c.user, c.host, c.login, c.ts, c.offset, c.command, c.exit_status, c.blocked, c.origin
-             FROM commands c WHERE 1=1",
-        );
+        let mut sql = format!("SELECT {COLUMNS_C} FROM commands c WHERE 1=1");
         let mut args: Vec<Value> = Vec::new();
         if let Some(g) = f.grep.as_deref().filter(|g| !g.is_empty()) {
             if g.chars().count() >= 3 {
@@ -150,23 +147,29 @@ impl Store {
         }
         let conn = self.conn();
         let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args), |r| {
-            Ok(CommandRow {
-                id: r.get(0)?,
-                session_id: r.get(1)?,
-                user: r.get(2)?,
-                host: r.get(3)?,
-                login: r.get(4)?,
-                ts: r.get(5)?,
-                offset: r.get(6)?,
-                command: r.get(7)?,
-                exit_status: r.get(8)?,
-                blocked: r.get(9)?,
-                origin: r.get(10)?,
-            })
-        })?;
+        let rows = stmt.query_map(params_from_iter(args), row_to_command)?;
         Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
     }
+}
+
+/// The columns [`row_to_command`] reads, of the table aliased `c`.
+pub(crate) const COLUMNS_C: &str = "c.id, c.session_id, c.user, c.host, c.login, c.ts, c.offset,
+    c.command, c.exit_status, c.blocked, c.origin";
+
+pub(crate) fn row_to_command(r: &rusqlite::Row<'_>) -> rusqlite::Result<CommandRow> {
+    Ok(CommandRow {
+        id: r.get(0)?,
+        session_id: r.get(1)?,
+        user: r.get(2)?,
+        host: r.get(3)?,
+        login: r.get(4)?,
+        ts: r.get(5)?,
+        offset: r.get(6)?,
+        command: r.get(7)?,
+        exit_status: r.get(8)?,
+        blocked: r.get(9)?,
+        origin: r.get(10)?,
+    })
 }
 
 #[cfg(test)]

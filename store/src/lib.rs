@@ -16,6 +16,7 @@
 //! both every `CHECKPOINT_EVERY` records, so `verify` covers what `bastion commands` shows too.
 
 mod audit;
+mod browse;
 mod checkpoint;
 mod command_audit;
 mod commands;
@@ -38,6 +39,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::Connection;
 
 pub use audit::{AuditRecord, CHECKPOINT_EVERY};
+pub use browse::{AuditQuery, CommandQuery, Page, SessionQuery, SessionSort};
 pub use checkpoint::CheckpointReport;
 pub use command_audit::CommandAudit;
 pub use commands::{CommandFilter, CommandRow, NewCommand};

@@ -63,6 +63,11 @@ pub struct SessionFilter {
 const COLUMNS: &str = "id, user, source, host, login, kind, command, started_at, ended_at, status,
     exit_status, exit_signal, recording, rec_sha256, bytes_in, bytes_out, end_reason";
 
+/// [`COLUMNS`] of the table aliased `s` (for queries that join or filter on subqueries).
+pub(crate) const COLUMNS_S: &str = "s.id, s.user, s.source, s.host, s.login, s.kind, s.command,
+    s.started_at, s.ended_at, s.status, s.exit_status, s.exit_signal, s.recording, s.rec_sha256,
+    s.bytes_in, s.bytes_out, s.end_reason";
+
 impl Store {
     /// Inserts an `active` session and returns its id.
     pub fn start_session(&self, s: &NewSession<'_>) -> Result<i64> {
@@ -168,7 +173,7 @@ impl Store {
     }
 }
 
-fn row_to_session(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
+pub(crate) fn row_to_session(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
     Ok(SessionRow {
         id: r.get(0)?,
         user: r.get(1)?,

@@ -1,0 +1,436 @@
+//! Paged, filtered and scoped reading for the web console: sessions, commands and audit
+//! records, newest first, with the total for the pager.
+//!
+//! Scoping is part of the query, not a filter applied afterwards, so a page is always full and
+//! the total never counts what the viewer may not see: `hosts: Some(list)` restricts every
+//! query to those hosts (an auditor of `web*`), `None` shows all. The caller computes the list
+//! from the policy (`access::Access::console_sees`) over [`Store::session_hosts`].
+
+use rusqlite::{params_from_iter, types::Value};
+
+use super::{Result, Store};
+use crate::audit::AuditRecord;
+use crate::commands::CommandRow;
+use crate::sessions::SessionRow;
+
+/// One page of results and how many there are in all.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// How sessions are ordered.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SessionSort {
+    #[default]
+    Newest,
+    Oldest,
+    User,
+    Host,
+    /// Most bytes moved first.
+    Bytes,
+}
+
+impl SessionSort {
+    pub const ALL: [(&'static str, SessionSort); 5] = [
+        ("newest", SessionSort::Newest),
+        ("oldest", SessionSort::Oldest),
+        ("user", SessionSort::User),
+        ("host", SessionSort::Host),
+        ("bytes", SessionSort::Bytes),
+    ];
+
+    fn order_by(self) -> &'static str {
+        match self {
+            SessionSort::Newest => "s.started_at DESC, s.id DESC",
+            SessionSort::Oldest => "s.started_at, s.id",
+            SessionSort::User => "s.user, s.started_at DESC",
+            SessionSort::Host => "s.host, s.started_at DESC",
+            SessionSort::Bytes => "s.bytes_in + s.bytes_out DESC, s.id DESC",
+        }
+    }
+}
+
+/// Filters of the console's session list.
+#[derive(Debug, Clone, Default)]
+pub struct SessionQuery {
+    /// The viewer's scope: `None` sees every host.
+    pub hosts: Option<Vec<String>>,
+    pub user: Option<String>,
+    pub host: Option<String>,
+    pub login: Option<String>,
+    pub kind: Option<String>,
+    /// Started at or after (Unix seconds).
+    pub from: Option<f64>,
+    /// Started before.
+    pub to: Option<f64>,
+    pub active_only: bool,
+    /// Only sessions with at least one blocked command.
+    pub with_blocked: bool,
+    pub sort: SessionSort,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// Filters of the console's command search.
+#[derive(Debug, Clone, Default)]
+pub struct CommandQuery {
+    pub hosts: Option<Vec<String>>,
+    /// Case-insensitive substring (trigram index from 3 characters).
+    pub text: Option<String>,
+    pub user: Option<String>,
+    pub host: Option<String>,
+    pub session: Option<i64>,
+    pub from: Option<f64>,
+    pub to: Option<f64>,
+    pub blocked_only: bool,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// Filters of the console's audit log.
+#[derive(Debug, Clone, Default)]
+pub struct AuditQuery {
+    /// Only records about these hosts (`detail.host`); `None` shows every record.
+    pub hosts: Option<Vec<String>>,
+    pub event: Option<String>,
+    pub user: Option<String>,
+    /// Only records about this session (`detail.session`).
+    pub session: Option<i64>,
+    pub from: Option<f64>,
+    pub to: Option<f64>,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// A WHERE clause under construction, with its arguments in order.
+#[derive(Default)]
+struct Where {
+    sql: String,
+    args: Vec<Value>,
+}
+
+impl Where {
+    fn push(&mut self, clause: &str, args: impl IntoIterator<Item = Value>) {
+        self.sql.push_str(" AND ");
+        self.sql.push_str(clause);
+        self.args.extend(args);
+    }
+
+    fn text(&mut self, clause: &str, v: &Option<String>) {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            self.push(clause, [Value::Text(v.to_string())]);
+        }
+    }
+
+    fn real(&mut self, clause: &str, v: Option<f64>) {
+        if let Some(v) = v {
+            self.push(clause, [Value::Real(v)]);
+        }
+    }
+
+    /// `column IN (…)` for a scope; an empty scope matches nothing.
+    fn scope(&mut self, column: &str, hosts: &Option<Vec<String>>) {
+        let Some(hosts) = hosts else { return };
+        if hosts.is_empty() {
+            self.push("0", []);
+            return;
+        }
+        let marks = vec!["?"; hosts.len()].join(",");
+        self.push(
+            &format!("{column} IN ({marks})"),
+            hosts.iter().map(|h| Value::Text(h.clone())),
+        );
+    }
+}
+
+fn limit(l: u64) -> u64 {
+    l.clamp(1, 500)
+}
+
+impl Store {
+    /// Every host that has a session, for computing a viewer's scope.
+    pub fn session_hosts(&self) -> Result<Vec<String>> {
+        let conn = self.conn();
+        let mut st = conn.prepare("SELECT DISTINCT host FROM sessions ORDER BY host")?;
+        let rows = st.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// A page of sessions.
+    pub fn browse_sessions(&self, q: &SessionQuery) -> Result<Page<SessionRow>> {
+        let mut w = Where::default();
+        w.scope("s.host", &q.hosts);
+        w.text("s.user = ?", &q.user);
+        w.text("s.host = ?", &q.host);
+        w.text("s.login = ?", &q.login);
+        w.text("s.kind = ?", &q.kind);
+        w.real("s.started_at >= ?", q.from);
+        w.real("s.started_at < ?", q.to);
+        if q.active_only {
+            w.push("s.status = 'active'", []);
+        }
+        if q.with_blocked {
+            w.push(
+                "EXISTS (SELECT 1 FROM commands c WHERE c.session_id = s.id AND c.blocked = 1)",
+                [],
+            );
+        }
+        let total = self.count(
+            &format!("SELECT count(*) FROM sessions s WHERE 1=1{}", w.sql),
+            &w.args,
+        )?;
+        let sql = format!(
+            "SELECT {} FROM sessions s WHERE 1=1{} ORDER BY {} LIMIT {} OFFSET {}",
+            crate::sessions::COLUMNS_S,
+            w.sql,
+            q.sort.order_by(),
+            limit(q.limit),
+            q.offset
+        );
+        let conn = self.conn();
+        let mut st = conn.prepare(&sql)?;
+        let rows = st.query_map(params_from_iter(&w.args), crate::sessions::row_to_session)?;
+        Ok(Page {
+            items: rows.collect::<rusqlite::Result<_>>()?,
+            total,
+            offset: q.offset,
+            limit: limit(q.limit),
+        })
+    }
+
+    /// A page of commands, newest first.
+    pub fn browse_commands(&self, q: &CommandQuery) -> Result<Page<CommandRow>> {
+        let mut w = Where::default();
+        if let Some(t) = q.text.as_deref().filter(|t| !t.is_empty()) {
+            if t.chars().count() >= 3 {
+                // A quoted FTS5 phrase: the trigram tokenizer makes it a substring match.
+                w.push(
+                    "c.id IN (SELECT rowid FROM commands_fts WHERE commands_fts MATCH ?)",
+                    [Value::Text(format!("\"{}\"", t.replace('"', "\"\"")))],
+                );
+            } else {
+                w.push(
+                    "instr(lower(c.command), lower(?)) > 0",
+                    [Value::Text(t.to_string())],
+                );
+            }
+        }
+        w.scope("c.host", &q.hosts);
+        w.text("c.user = ?", &q.user);
+        w.text("c.host = ?", &q.host);
+        if let Some(s) = q.session {
+            w.push("c.session_id = ?", [Value::Integer(s)]);
+        }
+        w.real("c.ts >= ?", q.from);
+        w.real("c.ts < ?", q.to);
+        if q.blocked_only {
+            w.push("c.blocked = 1", []);
+        }
+        let total = self.count(
+            &format!("SELECT count(*) FROM commands c WHERE 1=1{}", w.sql),
+            &w.args,
+        )?;
+        let order = if q.session.is_some() {
+            "c.offset, c.id"
+        } else {
+            "c.ts DESC, c.id DESC"
+        };
+        let sql = format!(
+            "SELECT {} FROM commands c WHERE 1=1{} ORDER BY {order} LIMIT {} OFFSET {}",
+            crate::commands::COLUMNS_C,
+            w.sql,
+            limit(q.limit),
+            q.offset
+        );
+        let conn = self.conn();
+        let mut st = conn.prepare(&sql)?;
+        let rows = st.query_map(params_from_iter(&w.args), crate::commands::row_to_command)?;
+        Ok(Page {
+            items: rows.collect::<rusqlite::Result<_>>()?,
+            total,
+            offset: q.offset,
+            limit: limit(q.limit),
+        })
+    }
+
+    /// A page of audit records, newest first.
+    pub fn browse_audit(&self, q: &AuditQuery) -> Result<Page<AuditRecord>> {
+        let mut w = Where::default();
+        w.scope("json_extract(a.detail, '$.host')", &q.hosts);
+        w.text("a.event = ?", &q.event);
+        w.text("a.user = ?", &q.user);
+        if let Some(s) = q.session {
+            w.push(
+                "json_extract(a.detail, '$.session') = ?",
+                [Value::Integer(s)],
+            );
+        }
+        w.real("a.ts >= ?", q.from);
+        w.real("a.ts < ?", q.to);
+        let total = self.count(
+            &format!("SELECT count(*) FROM audit a WHERE 1=1{}", w.sql),
+            &w.args,
+        )?;
+        let order = if q.session.is_some() {
+            "a.id"
+        } else {
+            "a.id DESC"
+        };
+        let filter = format!(
+            "1=1{} ORDER BY {order} LIMIT {} OFFSET {}",
+            w.sql,
+            limit(q.limit),
+            q.offset
+        );
+        Ok(Page {
+            items: self.select_records_where(&filter, &w.args)?,
+            total,
+            offset: q.offset,
+            limit: limit(q.limit),
+        })
+    }
+
+    fn count(&self, sql: &str, args: &[Value]) -> Result<u64> {
+        let n: i64 = self
+            .conn()
+            .query_row(sql, params_from_iter(args), |r| r.get(0))?;
+        Ok(n.max(0) as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{NewCommand, NewSession};
+
+    fn session(store: &Store, user: &str, host: &str) -> i64 {
+        store
+            .start_session(&NewSession {
+                user,
+                source: "127.0.0.1",
+                host,
+                login: "root",
+                kind: "shell",
+                command: None,
+                recording: None,
+            })
+            .unwrap()
+    }
+
+    fn command(store: &Store, sid: i64, host: &str, text: &str, blocked: bool) {
+        store
+            .log_command(&NewCommand {
+                session_id: sid,
+                user: "alice",
+                host,
+                login: "root",
+                offset: 1.5,
+                command: text,
+                exit_status: None,
+                blocked,
+                origin: "shell",
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn pages_are_scoped_filtered_and_counted_in_the_query() {
+        let (_dir, store, _) = crate::testkit::store();
+        let web: Vec<i64> = (0..5).map(|_| session(&store, "alice", "web1")).collect();
+        let db = session(&store, "bob", "db1");
+        command(&store, web[0], "web1", "systemctl restart nginx", false);
+        command(&store, web[1], "web1", "rm -rf /srv/old", true);
+        command(&store, db, "db1", "psql -c 'drop table nginx_logs'", false);
+
+        let scoped = Some(vec!["web1".to_string()]);
+        let page = store
+            .browse_sessions(&SessionQuery {
+                hosts: scoped.clone(),
+                limit: 2,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(page.total, 5);
+        assert_eq!(
+            page.items.iter().map(|s| s.id).collect::<Vec<_>>(),
+            [web[4], web[3]]
+        );
+        let blocked = store
+            .browse_sessions(&SessionQuery {
+                with_blocked: true,
+                limit: 50,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(
+            blocked.items.iter().map(|s| s.id).collect::<Vec<_>>(),
+            [web[1]]
+        );
+        let nobody = store
+            .browse_sessions(&SessionQuery {
+                hosts: Some(Vec::new()),
+                limit: 50,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(nobody.total, 0);
+
+        // "nginx" is in a web1 and a db1 command: the web1 auditor finds only the first.
+        let found = store
+            .browse_commands(&CommandQuery {
+                hosts: scoped.clone(),
+                text: Some("NGINX".into()),
+                limit: 50,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(found.total, 1);
+        assert_eq!(found.items[0].command, "systemctl restart nginx");
+        let all = store
+            .browse_commands(&CommandQuery {
+                text: Some("nginx".into()),
+                limit: 50,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(all.total, 2);
+
+        // Audit records are scoped by the host they name.
+        for host in ["db1", "web1"] {
+            let deny = crate::AuditEvent::PolicyDeny {
+                host: host.into(),
+                login: None,
+                channel: "shell".into(),
+                reason: "test".into(),
+            };
+            store.audit(Some("alice"), None, &deny).unwrap();
+        }
+        let audit = store
+            .browse_audit(&AuditQuery {
+                hosts: Some(vec!["db1".into()]),
+                limit: 500,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(audit.total, 1);
+        assert!(
+            audit.items.iter().all(|r| r.detail["host"] == "db1"),
+            "{:?}",
+            audit.items
+        );
+        let of_session = store
+            .browse_audit(&AuditQuery {
+                session: Some(web[1]),
+                limit: 500,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!(of_session.total, 1, "its command_logged record");
+        assert_eq!(of_session.items[0].detail["session"], web[1]);
+        assert_eq!(store.session_hosts().unwrap(), ["db1", "web1"]);
+    }
+}
