@@ -83,6 +83,8 @@ roles:
 POL
 serve_bastion() { # binary datadir port
   "$1" --data-dir "$2" user add bench --key "$T/user_key.pub" --no-totp >/dev/null
+  # No web console here (an older reference build knows no [web] section).
+  [ "$1" != "$BASTION" ] || printf '\n[web]\nenabled = false\n' >> "$2/bastion.toml"
   RUST_LOG=warn "$1" --data-dir "$2" serve --listen "127.0.0.1:$3" 2>"$2.log" &
   PIDS+=($!)
   wait_port 127.0.0.1 "$3"

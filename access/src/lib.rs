@@ -230,6 +230,12 @@ impl Access {
         self.policies.console_covers(user, right, host, &groups)
     }
 
+    /// Whether `user` holds `right` over every host (see
+    /// [`policies::PolicySet::console_everywhere`]).
+    pub fn console_everywhere(&self, user: &str, right: ConsoleRight) -> bool {
+        self.policies.console_everywhere(user, right)
+    }
+
     /// Every (host, login) `user` may reach, hosts in inventory order, logins as
     /// [`policies::Reach::logins`] orders them.
     pub fn reachable(&self, user: &str, now: DateTime<Local>) -> Vec<Reachable> {

@@ -53,6 +53,7 @@ impl DataDir {
         for name in ["host_key", "client_key", "signing_key", "host_ca"] {
             keys::ensure_ed25519(&root.join(name), &format!("bastion-{name}"))?;
         }
+        dir.ensure_web_certificate()?;
         Ok(dir)
     }
 
@@ -106,6 +107,51 @@ impl DataDir {
         self.root.join("control.sock")
     }
 
+    /// The console's certificate and key (PEM).
+    pub fn web_cert_path(&self) -> PathBuf {
+        self.resolve(&self.settings.web.cert)
+    }
+    pub fn web_key_path(&self) -> PathBuf {
+        self.resolve(&self.settings.web.key)
+    }
+
+    /// Makes the console's self-signed certificate when the console is on and no certificate
+    /// exists yet (an operator's own certificate, named in `[web]`, is never replaced).
+    fn ensure_web_certificate(&self) -> Result<()> {
+        if !self.settings.web.enabled {
+            return Ok(());
+        }
+        let mut names = vec!["localhost".to_string(), "127.0.0.1".into(), "::1".into()];
+        if let Some(h) = machine_hostname() {
+            names.insert(0, h);
+        }
+        if console::ensure_self_signed(&self.web_cert_path(), &self.web_key_path(), &names)? {
+            tracing::info!(
+                "made a self-signed console certificate for {} ({}); name your own in [web] cert/key",
+                names.join(", "),
+                self.web_cert_path().display()
+            );
+        }
+        Ok(())
+    }
+
+    /// The console's address for printed links: `[web] public_url`, else
+    /// `https://HOST:PORT` from the listen address (this machine's name when it listens on
+    /// every address).
+    pub fn console_url(&self, web_listen: &str) -> String {
+        if let Some(u) = &self.settings.web.public_url {
+            return u.trim_end_matches('/').to_string();
+        }
+        let (host, port) = web_listen.rsplit_once(':').unwrap_or((web_listen, "8443"));
+        let host = host.trim_matches(['[', ']']);
+        let host = match host {
+            "0.0.0.0" | "::" | "" => machine_hostname().unwrap_or_else(|| "localhost".into()),
+            h if h.contains(':') => format!("[{h}]"),
+            h => h.to_string(),
+        };
+        format!("https://{host}:{port}")
+    }
+
     fn prepare_recordings_dir(&self) -> Result<()> {
         let path = self.recordings_dir();
         fs::create_dir_all(&path)
@@ -133,4 +179,11 @@ pub fn write_if_missing(path: &Path, contents: &str, mode: u32) -> Result<()> {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
         Err(e) => Err(e).with_context(|| format!("creating {}", path.display())),
     }
+}
+
+/// This machine's host name, if it can be read.
+pub fn machine_hostname() -> Option<String> {
+    let name = fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    let name = name.trim();
+    (!name.is_empty()).then(|| name.to_string())
 }

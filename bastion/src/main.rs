@@ -43,6 +43,9 @@ enum Command {
         /// Listen address, overriding bastion.toml (e.g. 0.0.0.0:2222).
         #[arg(long)]
         listen: Option<String>,
+        /// The web console's listen address, overriding `[web] listen` (e.g. 127.0.0.1:8443).
+        #[arg(long)]
+        web_listen: Option<String>,
     },
     /// Initialise the data directory without serving.
     Init,
@@ -112,7 +115,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let dir = &cli.data_dir;
     match cli.command {
-        Command::Serve { listen } => {
+        Command::Serve { listen, web_listen } => {
             let first_start = !dir.join("signing_key").exists();
             let data = datadir::DataDir::open_or_init(dir)?;
             if first_start {
@@ -122,7 +125,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             let rt = tokio::runtime::Runtime::new()?;
-            rt.block_on(server::serve(data, listen))?;
+            rt.block_on(server::serve(data, listen, web_listen))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Init => {

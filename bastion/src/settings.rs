@@ -19,6 +19,34 @@ pub struct Settings {
     /// Refuse sessions that cannot be recorded (fail closed); `false` lets them go ahead
     /// unrecorded, audited as `recording_unavailable`.
     pub recording_required: bool,
+    /// The web console (`[web]`).
+    pub web: WebSettings,
+}
+
+/// `[web]`: the console served by `bastion serve`.
+#[derive(Clone, Debug)]
+pub struct WebSettings {
+    pub enabled: bool,
+    pub listen: String,
+    /// What printed links start with; `None`: `https://<this host's name>:<listen port>`.
+    pub public_url: Option<String>,
+    /// PEM certificate chain and key; the defaults are made self-signed at `init`.
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub session_idle: Duration,
+    pub session_max: Duration,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawWeb {
+    enabled: Option<bool>,
+    listen: Option<String>,
+    public_url: Option<String>,
+    cert: Option<PathBuf>,
+    key: Option<PathBuf>,
+    session_idle: Option<String>,
+    session_max: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -32,6 +60,7 @@ struct RawSettings {
     max_auth_failures: Option<u32>,
     lockout: Option<String>,
     recording_required: Option<bool>,
+    web: Option<RawWeb>,
 }
 
 impl Settings {
@@ -44,14 +73,7 @@ impl Settings {
 
     fn parse(text: &str) -> Result<Settings> {
         let raw: RawSettings = toml::from_str(text)?;
-        let dur = |field: &str, v: Option<String>, default: Duration| -> Result<Duration> {
-            match v {
-                None => Ok(default),
-                Some(s) => {
-                    policies::parse_duration(&s).map_err(|e| anyhow::anyhow!("{field}: {e}"))
-                }
-            }
-        };
+        let dur = duration;
         Ok(Settings {
             listen: raw.listen.unwrap_or_else(|| "0.0.0.0:2222".into()),
             inventory: raw.inventory.unwrap_or_else(|| "inventory.yaml".into()),
@@ -65,8 +87,44 @@ impl Settings {
             max_auth_failures: raw.max_auth_failures.unwrap_or(5),
             lockout: dur("lockout", raw.lockout, Duration::from_secs(300))?,
             recording_required: raw.recording_required.unwrap_or(true),
+            web: web(raw.web.unwrap_or_default())?,
         })
     }
+}
+
+/// A duration setting (`30m`, `12h`), its default when absent; errors name the field.
+fn duration(field: &str, v: Option<String>, default: Duration) -> Result<Duration> {
+    match v {
+        None => Ok(default),
+        Some(s) => policies::parse_duration(&s).map_err(|e| anyhow::anyhow!("{field}: {e}")),
+    }
+}
+
+fn web(raw: RawWeb) -> Result<WebSettings> {
+    let dur = duration;
+    let public_url = match raw.public_url {
+        Some(u) if !u.starts_with("https://") => {
+            anyhow::bail!("web.public_url: {u:?} must start with https://")
+        }
+        other => other,
+    };
+    Ok(WebSettings {
+        enabled: raw.enabled.unwrap_or(true),
+        listen: raw.listen.unwrap_or_else(|| "0.0.0.0:8443".into()),
+        public_url,
+        cert: raw.cert.unwrap_or_else(|| "web_cert.pem".into()),
+        key: raw.key.unwrap_or_else(|| "web_key.pem".into()),
+        session_idle: dur(
+            "web.session_idle",
+            raw.session_idle,
+            Duration::from_secs(1800),
+        )?,
+        session_max: dur(
+            "web.session_max",
+            raw.session_max,
+            Duration::from_secs(12 * 3600),
+        )?,
+    })
 }
 
 #[cfg(test)]
@@ -85,6 +143,22 @@ mod tests {
     fn bad_duration_names_field() {
         let e = Settings::parse("connect_timeout = \"ten\"").unwrap_err();
         assert!(format!("{e:#}").contains("connect_timeout"), "{e:#}");
+    }
+
+    #[test]
+    fn web_section_defaults_and_errors() {
+        let s = Settings::parse("").unwrap();
+        assert!(s.web.enabled);
+        assert_eq!(s.web.listen, "0.0.0.0:8443");
+        assert_eq!(s.web.session_idle, Duration::from_secs(1800));
+        let s = Settings::parse("[web]\nenabled = false\nsession_max = \"1h\"\n").unwrap();
+        assert!(!s.web.enabled);
+        assert_eq!(s.web.session_max, Duration::from_secs(3600));
+        let e = Settings::parse("[web]\npublic_url = \"http://x\"\n").unwrap_err();
+        assert!(format!("{e:#}").contains("web.public_url"), "{e:#}");
+        let e = Settings::parse("[web]\nsession_idle = \"soon\"\n").unwrap_err();
+        assert!(format!("{e:#}").contains("web.session_idle"), "{e:#}");
+        assert!(Settings::parse("[web]\nport = 1\n").is_err());
     }
 
     #[test]

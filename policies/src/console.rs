@@ -93,6 +93,15 @@ impl PolicySet {
         grant
     }
 
+    /// Whether some role gives `user` the `right` over every host (`hosts: ["*"]`, no
+    /// exclusion): such a viewer also sees audit records that name no host (logins, admin
+    /// changes, policy reloads); a viewer scoped to some hosts sees only records about them.
+    pub fn console_everywhere(&self, user: &str, right: ConsoleRight) -> bool {
+        self.roles_of(user)
+            .iter()
+            .any(|r| r.console.contains(&right) && r.covers_everything())
+    }
+
     /// Whether `user` may use `right` on what happened on `host` (with its inventory `groups`):
     /// some role of theirs gives the right and covers the host.
     pub fn console_covers(

@@ -111,6 +111,15 @@ impl Role {
         included && !self.hosts.iter().any(|s| s.exclude && s.hits(host, groups))
     }
 
+    /// True when the role selects every host: a `*` host selector and no exclusion.
+    pub fn covers_everything(&self) -> bool {
+        self.hosts.iter().all(|s| !s.exclude)
+            && self
+                .hosts
+                .iter()
+                .any(|s| matches!(&s.target, SelectorTarget::Host(p) if p.text == "*"))
+    }
+
     /// True when the role's hours (if any) include `at`.
     pub fn within_hours<Tz: chrono::TimeZone>(&self, at: &chrono::DateTime<Tz>) -> bool {
         self.hours.as_ref().is_none_or(|h| h.contains(at))

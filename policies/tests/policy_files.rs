@@ -234,6 +234,15 @@ fn console_rights_are_a_union_scoped_by_hosts_and_need_no_logins() {
     // ops gives dave SSH access but no console right beyond night-watch's.
     assert_eq!(set.console_rights("dave").roles, ["night-watch"]);
     assert!(set.console_rights("erin").rights.is_empty());
+    assert!(!set.console_everywhere("carol", ConsoleRight::Audit));
+    let everywhere = PolicySet::parse(
+        "roles:\n  - name: a\n    members: [x]\n    hosts: [\"*\"]\n    console: [audit]\n  - name: b\n    members: [y]\n    hosts: [\"*\", \"!db1\"]\n    console: [audit]\n",
+        "p.yaml",
+    )
+    .unwrap();
+    assert!(everywhere.console_everywhere("x", ConsoleRight::Audit));
+    assert!(!everywhere.console_everywhere("x", ConsoleRight::Live));
+    assert!(!everywhere.console_everywhere("y", ConsoleRight::Audit));
     // A console-only role grants no SSH access.
     let d = set.decide(&AccessRequest {
         user: "carol",

@@ -27,6 +27,8 @@ pub struct BastionHome {
     bin: PathBuf,
     dir: TempDir,
     port: u16,
+    /// The web console's port (HTTPS on 127.0.0.1).
+    web_port: u16,
     server: Option<Child>,
 }
 
@@ -42,6 +44,7 @@ impl BastionHome {
             bin: PathBuf::from(bin),
             dir,
             port,
+            web_port: free_port(Ipv4Addr::LOCALHOST),
             server: None,
         };
         home.cli(&["init"]).assert_success();
@@ -58,6 +61,7 @@ impl BastionHome {
             bin: PathBuf::from(bin),
             dir,
             port: free_port(Ipv4Addr::LOCALHOST),
+            web_port: free_port(Ipv4Addr::LOCALHOST),
             server: None,
         }
     }
@@ -85,6 +89,7 @@ impl BastionHome {
             bin: PathBuf::from(bin),
             dir,
             port: free_port(Ipv4Addr::LOCALHOST),
+            web_port: free_port(Ipv4Addr::LOCALHOST),
             server: None,
         }
     }
@@ -97,6 +102,11 @@ impl BastionHome {
     /// The port the server listens on (127.0.0.1).
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The web console's base URL (`https://127.0.0.1:PORT`).
+    pub fn console_url(&self) -> String {
+        format!("https://127.0.0.1:{}", self.web_port)
     }
 
     /// A `bastion --data-dir DIR ...` command, not yet run.
@@ -180,8 +190,9 @@ impl BastionHome {
         assert!(self.server.is_none(), "already serving");
         let log = fs::File::create(self.log_path()).expect("create serve log");
         let listen = format!("127.0.0.1:{}", self.port);
+        let web_listen = format!("127.0.0.1:{}", self.web_port);
         let child = self
-            .command(&["serve", "--listen", &listen])
+            .command(&["serve", "--listen", &listen, "--web-listen", &web_listen])
             .env("RUST_LOG", "info")
             .envs(env.iter().copied())
             .stdin(Stdio::null())

@@ -84,9 +84,8 @@ fn default_name(listen_host: &str) -> Result<String> {
     if !matches!(listen_host, "0.0.0.0" | "::" | "") {
         return Ok(listen_host.to_string());
     }
-    let name = std::fs::read_to_string("/proc/sys/kernel/hostname")
+    let name = crate::datadir::machine_hostname()
         .context("reading this machine's host name (name the bastion with --name)")?;
-    let name = name.trim().to_string();
     eprintln!(
         "bastion: naming the bastion {name} (this machine's host name); use --name for each name users type"
     );

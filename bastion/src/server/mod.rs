@@ -19,11 +19,25 @@ use crate::datadir::DataDir;
 use crate::state::{seal_interrupted, Shared};
 
 /// Runs the SSH server until the process is stopped.
-pub async fn serve(dir: DataDir, listen: Option<String>) -> Result<()> {
-    let shared = Arc::new(Shared::load(dir)?);
+pub async fn serve(dir: DataDir, listen: Option<String>, web_listen: Option<String>) -> Result<()> {
+    let web = dir.settings.web.clone();
+    let web_listen = web_listen.unwrap_or(web.listen.clone());
+    let console_url = web.enabled.then(|| dir.console_url(&web_listen));
+    let shared = Arc::new(Shared::load(dir, console_url.clone())?);
     seal_interrupted(&shared)?;
     watcher::spawn(shared.clone());
     control::spawn(shared.clone(), &shared.dir.control_socket_path())?;
+    if let Some(public_url) = console_url {
+        let config = console::ConsoleConfig {
+            listen: web_listen,
+            public_url,
+            cert: shared.dir.web_cert_path(),
+            key: shared.dir.web_key_path(),
+            idle: web.session_idle,
+            max_age: web.session_max,
+        };
+        console::start(config, Arc::new(ConsoleBackend(shared.clone()))).await?;
+    }
 
     let config = ssh_config(
         &[MethodKind::PublicKey, MethodKind::KeyboardInteractive],
@@ -55,6 +69,27 @@ pub async fn serve(dir: DataDir, listen: Option<String>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// What the web console reads through: the server's own store, access snapshot and audit log.
+struct ConsoleBackend(Arc<Shared>);
+
+impl console::Backend for ConsoleBackend {
+    fn store(&self) -> &store::Store {
+        &self.0.store
+    }
+
+    fn access(&self) -> Arc<access::Access> {
+        self.0.access()
+    }
+
+    fn audit(&self, user: Option<&str>, source: Option<&str>, event: store::AuditEvent) -> bool {
+        self.0.audit(user, source, event)
+    }
+
+    fn audit_key(&self) -> ed25519_dalek::VerifyingKey {
+        self.0.audit_key
+    }
 }
 
 /// The SSH server settings of the bastion's own port and of ProxyJump inner connections.

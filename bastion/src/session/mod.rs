@@ -3,6 +3,7 @@
 
 mod authorize;
 mod command_guard;
+mod console_link;
 mod forward;
 mod line_shell;
 mod menu_loop;
@@ -106,6 +107,13 @@ pub async fn run_channel(
     let Some(start) = collect_requests(&mut user).await else {
         return;
     };
+    if let Start::Exec(cmd) = &start {
+        if conn.target.is_none() && console_link::is_console_request(cmd) {
+            let status = console_link::issue(&shared, &conn, &mut user).await;
+            user.finish(status).await;
+            return;
+        }
+    }
     let (target, kind, command): (Option<TargetSpec>, Kind, Option<String>) = match start {
         Start::Sftp => (conn.target.clone(), Kind::Sftp, None),
         Start::Shell => (conn.target.clone(), Kind::Shell, None),

@@ -34,6 +34,10 @@ pub struct Shared {
     pub live: super::LiveSessions,
     /// Session tasks running, for a clean shutdown.
     pub running: super::Running,
+    /// The public half of the audit signing key (the console's verify button).
+    pub audit_key: ed25519_dalek::VerifyingKey,
+    /// The web console's address for printed links; `None` when the console is off.
+    pub console_url: Option<String>,
 }
 
 /// Who is on the other end of an authenticated connection.
@@ -60,8 +64,9 @@ pub enum Via {
 
 impl Shared {
     /// Opens store and keys and loads the access rules; fails (refusing to start) on any error.
-    pub fn load(dir: DataDir) -> Result<Shared> {
+    pub fn load(dir: DataDir, console_url: Option<String>) -> Result<Shared> {
         let signer = keys::load_signing_key(&dir.signing_key_path())?;
+        let audit_key = signer.verifying_key();
         let store = Store::open(&dir.db_path(), Some(signer))
             .with_context(|| format!("opening {}", dir.db_path().display()))?;
         let access = load_access(&dir)?;
@@ -79,6 +84,8 @@ impl Shared {
             host_ca,
             live: Default::default(),
             running: Default::default(),
+            console_url,
+            audit_key,
         })
     }
 

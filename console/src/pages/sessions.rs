@@ -1,0 +1,149 @@
+//! The session list: every session the viewer's roles let them see, filtered (user, host,
+//! login, kind, time range, active, with blocked commands), sorted and paged.
+
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use maud::html;
+use policies::ConsoleRight;
+use serde::{Deserialize, Serialize};
+use store::{Page, SessionQuery, SessionRow, SessionSort};
+
+use super::{flag, query_without_offset, text};
+use crate::auth::Viewer;
+use crate::html::{self, Nav};
+use crate::{scope, AppState};
+
+/// The list's filters, as query parameters.
+#[derive(Debug, Default, Deserialize, Serialize)]
+pub struct Params {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// `YYYY-MM-DD` or RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub active: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blocked: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sort: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limit: Option<u64>,
+}
+
+fn sort_of(p: &Params) -> SessionSort {
+    SessionSort::ALL
+        .iter()
+        .find(|(name, _)| Some(*name) == p.sort.as_deref())
+        .map(|(_, s)| *s)
+        .unwrap_or_default()
+}
+
+/// Runs the query for `viewer`.
+fn fetch(state: &AppState, viewer: &Viewer, p: &Params) -> Result<Page<SessionRow>, Response> {
+    viewer.require(state, ConsoleRight::Audit, "sessions")?;
+    let hosts = scope::hosts(state, viewer, ConsoleRight::Audit).map_err(|e| html::internal(&e))?;
+    let q = SessionQuery {
+        hosts,
+        user: text(&p.user),
+        host: text(&p.host),
+        login: text(&p.login),
+        kind: text(&p.kind),
+        from: p.from.as_deref().and_then(|t| html::parse_time(t, false)),
+        to: p.to.as_deref().and_then(|t| html::parse_time(t, true)),
+        active_only: flag(&p.active),
+        with_blocked: flag(&p.blocked),
+        sort: sort_of(p),
+        offset: p.offset.unwrap_or(0),
+        limit: p.limit.unwrap_or(50),
+    };
+    state
+        .backend
+        .store()
+        .browse_sessions(&q)
+        .map_err(|e| html::internal(&e))
+}
+
+/// `GET /api/v1/sessions`.
+pub async fn json(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(p): Query<Params>,
+) -> Response {
+    match fetch(&state, &viewer, &p) {
+        Ok(page) => Json(page).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// `GET /sessions`.
+pub async fn page(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(p): Query<Params>,
+) -> Response {
+    let page = match fetch(&state, &viewer, &p) {
+        Ok(page) => page,
+        Err(r) => return r,
+    };
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let body = html! {
+        form.filters method="get" action="/sessions" {
+            label { "user" input name="user" value=(value(&p.user)); }
+            label { "host" input name="host" value=(value(&p.host)); }
+            label { "login" input name="login" value=(value(&p.login)); }
+            label { "kind" select name="kind" {
+                option value="" { "any" }
+                @for k in ["shell", "exec", "scp", "rsync", "sftp"] {
+                    option value=(k) selected[p.kind.as_deref() == Some(k)] { (k) }
+                }
+            } }
+            label { "from" input type="date" name="from" value=(value(&p.from)); }
+            label { "to" input type="date" name="to" value=(value(&p.to)); }
+            label { "sort" select name="sort" {
+                @for (name, s) in SessionSort::ALL {
+                    option value=(name) selected[sort_of(&p) == s] { (name) }
+                }
+            } }
+            label { span { input type="checkbox" name="active" checked[flag(&p.active)]; " active only" } }
+            label { span { input type="checkbox" name="blocked" checked[flag(&p.blocked)]; " with blocked commands" } }
+            button type="submit" { "Filter" }
+        }
+        table #sessions {
+            thead { tr {
+                th { "#" } th { "started" } th { "user" } th { "from" } th { "host" } th { "login" }
+                th { "kind" } th { "command" } th { "duration" } th { "status" } th { "bytes in / out" }
+            } }
+            tbody {
+                @for s in &page.items {
+                    tr data-session=(s.id) {
+                        td.num { a href=(format!("/sessions/{}", s.id)) { (s.id) } }
+                        td { (html::when(s.started_at)) }
+                        td { (s.user) }
+                        td { (s.source) }
+                        td { (s.host) }
+                        td { (s.login) }
+                        td { (s.kind) }
+                        td.cmd { (s.command.as_deref().unwrap_or("")) }
+                        td.num { (html::duration(s.ended_at.unwrap_or_else(store::now_ts) - s.started_at)) }
+                        td { (s.status) @if let Some(code) = s.exit_status { " (" (code) ")" } }
+                        td.num { (html::bytes(s.bytes_in)) " / " (html::bytes(s.bytes_out)) }
+                    }
+                }
+            }
+        }
+        (html::pager("/sessions", &query_without_offset(&p), &page))
+    };
+    html::layout(&viewer, Nav::Sessions, "Sessions", false, body).into_response()
+}
