@@ -6,6 +6,7 @@
 //! dir and kills its processes on drop, so tests run in parallel; every wait has a timeout.
 
 pub mod bastion;
+pub mod browser;
 pub mod client;
 pub mod fleet;
 pub mod lab;
@@ -18,6 +19,7 @@ pub mod tmpfs;
 pub mod totp;
 
 pub use bastion::{BastionHome, TestUser};
+pub use browser::Browser;
 pub use client::Client;
 pub use lab::Lab;
 pub use load::{asciinema_cat, Gate};
