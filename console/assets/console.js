@@ -1,11 +1,22 @@
 // The console's only script of its own (no inline script anywhere: the CSP forbids it).
 // On a session page it starts asciinema-player on the recording and makes the command list
-// seek it; a link ending in #t=SECONDS (from command search) starts there.
+// seek it; a link ending in #t=SECONDS (from command search) starts there. On a watch page it
+// plays the live session from its WebSocket.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
   const el = document.getElementById("player");
   if (!el || typeof AsciinemaPlayer === "undefined") return;
+  if (el.dataset.live) {
+    // A live session: asciicast v2 over a WebSocket to this same origin.
+    const url = "wss://" + window.location.host + el.dataset.live;
+    window.bastionPlayer = AsciinemaPlayer.create({ driver: "websocket", url: url, bufferTime: 0 }, el, {
+      fit: "width",
+      autoPlay: true,
+      terminalFontSize: "small",
+    });
+    return;
+  }
   const player = AsciinemaPlayer.create(el.dataset.cast, el, {
     fit: "width",
     idleTimeLimit: 2,

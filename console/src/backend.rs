@@ -1,5 +1,6 @@
 //! What the console needs from the running bastion, as a trait the server implements: the
-//! store, the current access snapshot, the audit log, and the audit key for verification.
+//! store, the current access snapshot, the audit log, the audit key for verification, and
+//! the sessions in progress (to watch and to kill).
 //! The console crate cannot depend on the `bastion` binary; the server hands it this instead.
 
 use std::sync::Arc;
@@ -15,4 +16,30 @@ pub trait Backend: Send + Sync + 'static {
     fn audit(&self, user: Option<&str>, source: Option<&str>, event: AuditEvent) -> bool;
     /// The key the audit log is signed with, to verify it.
     fn audit_key(&self) -> ed25519_dalek::VerifyingKey;
+    /// Sessions in progress.
+    fn live(&self) -> Vec<LiveInfo>;
+    /// Starts watching session `id` for `by` (audited as `session_watched`); `None` when it is
+    /// no longer live. Blocking: the first screen may be replayed from the recording.
+    fn watch(&self, id: i64, by: &str) -> Option<LiveWatch>;
+    /// Ends session `id`, telling its user `message` (audited as `session_killed` by `by`);
+    /// false when it is no longer live.
+    fn kill(&self, id: i64, by: &str, message: &str) -> bool;
+}
+
+/// A session in progress.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LiveInfo {
+    pub id: i64,
+    pub user: String,
+    pub login: String,
+    pub host: String,
+}
+
+/// A watcher's start: the screen so far (bytes that draw it on a `cols` x `rows` terminal),
+/// then every later output chunk until the session ends.
+pub struct LiveWatch {
+    pub cols: u32,
+    pub rows: u32,
+    pub screen: Vec<u8>,
+    pub stream: tokio::sync::broadcast::Receiver<Vec<u8>>,
 }

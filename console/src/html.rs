@@ -14,6 +14,7 @@ use crate::auth::Viewer;
 pub enum Nav {
     Sessions,
     Commands,
+    Live,
     Audit,
 }
 
@@ -43,6 +44,9 @@ pub fn layout(viewer: &Viewer, nav: Nav, title: &str, player: bool, body: Markup
                         (link("/sessions", "Sessions", Nav::Sessions))
                         (link("/commands", "Commands", Nav::Commands))
                         (link("/audit", "Audit log", Nav::Audit))
+                    }
+                    @if viewer.grant.has(ConsoleRight::Live) {
+                        (link("/live", "Live", Nav::Live))
                     }
                     span.who { (viewer.user) }
                     form method="post" action="/logout" {

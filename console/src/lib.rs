@@ -35,7 +35,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 pub use auth::{new_login_link, LINK_VALIDITY};
-pub use backend::Backend;
+pub use backend::{Backend, LiveInfo, LiveWatch};
 pub use tls::ensure_self_signed;
 
 /// How the console is reached and how long its sessions last.
@@ -70,6 +70,10 @@ fn router(state: AppState) -> Router {
         .route("/sessions/{id}", get(pages::session::page))
         .route("/sessions/{id}/cast", get(pages::session::cast))
         .route("/commands", get(pages::commands::page))
+        .route("/live", get(pages::live::page))
+        .route("/live/{id}", get(pages::live::watch_page))
+        .route("/live/{id}/ws", get(pages::live::socket))
+        .route("/live/{id}/kill", post(pages::live::kill))
         .route("/audit", get(pages::audit::page))
         .route("/audit/verify", post(pages::audit::verify))
         .route("/api/v1/openapi.json", get(api::openapi))
@@ -77,6 +81,7 @@ fn router(state: AppState) -> Router {
         .route("/api/v1/sessions/{id}", get(pages::session::json))
         .route("/api/v1/commands", get(pages::commands::json))
         .route("/api/v1/audit", get(pages::audit::json))
+        .route("/api/v1/live", get(pages::live::json))
         .route("/api/v1/audit/verify", post(pages::audit::verify_json))
         .route("/assets/{name}", get(assets::serve))
         .fallback(pages::not_found)

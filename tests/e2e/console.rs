@@ -23,7 +23,7 @@ const POLICY: &str = "roles:
   - name: auditors
     members: [carol]
     hosts: [\"*\"]
-    console: [audit]
+    console: [audit, live]
     require_totp: false
   - name: web-auditors
     members: [wendy]
@@ -284,5 +284,58 @@ fn an_auditor_scoped_to_web_hosts_cannot_see_a_db_session_any_way() {
     assert!(
         denied.iter().filter(|e| e["user"] == "wendy").count() >= 3,
         "{denied:#?}"
+    );
+}
+
+#[test]
+fn a_watcher_sees_typing_live_and_a_kill_ends_the_ssh_client_with_its_message() {
+    let (lab, alice) = Lab::serving(BIN, &[("web1", &[])], POLICY, "alice");
+    let carol = lab.bastion.add_user("carol", false);
+    let client = Client::new(&lab.bastion, &alice);
+    let mut sh = client.terminal("alice", &["web1"], 100, 30);
+    sh.expect("# ", secs(20));
+    sh.send("echo before-watching\r");
+    sh.expect("before-watching\r\n", secs(10));
+
+    let browser = Browser::start();
+    browser.goto(&console_link(&lab, &carol));
+    browser.goto(&format!("{}/live", lab.bastion.console_url()));
+    browser.wait_for_text("#live", "root@web1", secs(10));
+    browser.click("#live a.watch");
+    // The current screen first, then what is typed as it is typed.
+    browser.wait_for_text(".ap-term", "before-watching", secs(15));
+    sh.send("echo typed-live-$((5*5))");
+    let latency = browser.wait_for_text(".ap-term", "echo typed-live-$((5*5))", secs(10));
+    eprintln!("live watch: typed keys shown in the browser after {latency:?}");
+    sh.send("\r");
+    browser.wait_for_text(".ap-term", "typed-live-25", secs(10));
+    browser.screenshot("console-live-watch");
+
+    // Kill from the watch page, with a message the ssh user sees.
+    browser.fill("form.kill input[name=message]", "maintenance window");
+    browser.click("form.kill button");
+    sh.expect("maintenance window", secs(10));
+    sh.wait(secs(20));
+    assert!(
+        sh.output()
+            .contains("terminated by carol (console, 127.0.0.1): maintenance window"),
+        "{}",
+        sh.output()
+    );
+    let watched = lab.bastion.audit_of("session_watched");
+    assert!(
+        watched.iter().any(|e| e["detail"]["by"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("carol (console")),
+        "{watched:?}"
+    );
+    let killed = lab.bastion.audit_of("session_killed");
+    assert!(
+        killed.iter().any(|e| e["detail"]["by"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("carol (console")),
+        "{killed:?}"
     );
 }

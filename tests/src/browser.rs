@@ -129,6 +129,16 @@ impl Browser {
             .unwrap_or_else(|e| panic!("clicking {css}: {e}"));
     }
 
+    /// Types `text` into the first element matching `css`.
+    pub fn fill(&self, css: &str, text: &str) {
+        self.rt
+            .block_on(async {
+                let el = self.c().find(Locator::Css(css)).await?;
+                el.send_keys(text).await
+            })
+            .unwrap_or_else(|e| panic!("typing into {css}: {e}"));
+    }
+
     /// Runs `script` (a function body; `arguments` are none) and returns its value.
     pub fn eval(&self, script: &str) -> Value {
         self.rt
@@ -136,18 +146,20 @@ impl Browser {
             .unwrap_or_else(|e| panic!("running {script}: {e}"))
     }
 
-    /// Waits until the text of `css` contains `needle`; panics with what it saw.
-    pub fn wait_for_text(&self, css: &str, needle: &str, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
+    /// Waits until the text of `css` contains `needle`; returns how long that took, or panics
+    /// with what it saw.
+    pub fn wait_for_text(&self, css: &str, needle: &str, timeout: Duration) -> Duration {
+        let start = Instant::now();
+        let deadline = start + timeout;
         loop {
             let seen = self.text_of(css).unwrap_or_default();
             if seen.contains(needle) {
-                return;
+                return start.elapsed();
             }
             if Instant::now() >= deadline {
                 panic!("waited {timeout:?} for {needle:?} in {css}; it shows:\n{seen}");
             }
-            std::thread::sleep(Duration::from_millis(100));
+            std::thread::sleep(Duration::from_millis(20));
         }
     }
 

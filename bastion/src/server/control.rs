@@ -16,7 +16,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::broadcast::error::RecvError;
 
-use crate::state::{screen_from_recording, Join, JoinStart, Shared};
+use crate::state::{Shared, Watch};
 use store::AuditEvent;
 
 /// Binds the socket (replacing a stale one) and serves it in the background.
@@ -98,25 +98,15 @@ async fn handle(shared: Arc<Shared>, stream: UnixStream) -> Result<()> {
                     by: by.clone(),
                 },
             );
-            let Join {
-                start,
+            let Watch {
+                screen: snapshot,
                 stream: mut rx,
-            } = live.join();
-            drop(live); // the stream ends when the session does
+                ..
+            } = tokio::task::spawn_blocking(move || live.watch_blocking()).await?;
+            // `live` went into the task and is dropped: the stream ends when the session does.
             write
                 .write_all(reply(json!({"ok": true})).as_bytes())
                 .await?;
-            let snapshot = match start {
-                JoinStart::Snapshot(bytes) => bytes,
-                JoinStart::Replay { path, len } => {
-                    tokio::task::spawn_blocking(move || {
-                        std::fs::File::open(&path)
-                            .map(|f| screen_from_recording(f, len))
-                            .unwrap_or_default()
-                    })
-                    .await?
-                }
-            };
             write.write_all(&snapshot).await?;
             loop {
                 match rx.recv().await {

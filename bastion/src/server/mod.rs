@@ -2,6 +2,7 @@
 //! This folder keeps the listener, the russh handler shim, the control socket and the file
 //! watcher; what connections share lives in `state/`.
 
+mod console_backend;
 mod control;
 mod handler;
 mod jump;
@@ -36,7 +37,11 @@ pub async fn serve(dir: DataDir, listen: Option<String>, web_listen: Option<Stri
             idle: web.session_idle,
             max_age: web.session_max,
         };
-        console::start(config, Arc::new(ConsoleBackend(shared.clone()))).await?;
+        console::start(
+            config,
+            Arc::new(console_backend::ConsoleBackend(shared.clone())),
+        )
+        .await?;
     }
 
     let config = ssh_config(
@@ -69,27 +74,6 @@ pub async fn serve(dir: DataDir, listen: Option<String>, web_listen: Option<Stri
         }
     }
     Ok(())
-}
-
-/// What the web console reads through: the server's own store, access snapshot and audit log.
-struct ConsoleBackend(Arc<Shared>);
-
-impl console::Backend for ConsoleBackend {
-    fn store(&self) -> &store::Store {
-        &self.0.store
-    }
-
-    fn access(&self) -> Arc<access::Access> {
-        self.0.access()
-    }
-
-    fn audit(&self, user: Option<&str>, source: Option<&str>, event: store::AuditEvent) -> bool {
-        self.0.audit(user, source, event)
-    }
-
-    fn audit_key(&self) -> ed25519_dalek::VerifyingKey {
-        self.0.audit_key
-    }
 }
 
 /// The SSH server settings of the bastion's own port and of ProxyJump inner connections.

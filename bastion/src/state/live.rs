@@ -33,6 +33,14 @@ pub struct Join {
     pub stream: broadcast::Receiver<Vec<u8>>,
 }
 
+/// A watcher's first screen, built: its size and the bytes that draw it, then the stream.
+pub struct Watch {
+    pub cols: u32,
+    pub rows: u32,
+    pub screen: Vec<u8>,
+    pub stream: broadcast::Receiver<Vec<u8>>,
+}
+
 /// How a watcher's first screen is made.
 pub enum JoinStart {
     /// Bytes that redraw the current screen.
@@ -119,6 +127,31 @@ impl LiveSession {
     }
 
     /// Asks the session to end with `reason` shown to the user.
+    /// Joins as a watcher and builds the first screen, ready to show (blocking: it may replay
+    /// the recording so far; run it off the async threads).
+    pub fn watch_blocking(&self) -> Watch {
+        let Join { start, stream } = self.join();
+        let (cols, rows, screen) = match start {
+            JoinStart::Snapshot(bytes) => {
+                let (rows, cols) = self
+                    .screen
+                    .as_ref()
+                    .map(|s| lock(s).screen().size())
+                    .unwrap_or((24, 80));
+                (u32::from(cols), u32::from(rows), bytes)
+            }
+            JoinStart::Replay { path, len } => std::fs::File::open(&path)
+                .map(|f| sized_screen_from_recording(f, len))
+                .unwrap_or((80, 24, Vec::new())),
+        };
+        Watch {
+            cols,
+            rows,
+            screen,
+            stream,
+        }
+    }
+
     pub fn kill(&self, reason: String) {
         let _ = self.kill.send(Some(reason));
     }
@@ -140,13 +173,19 @@ impl LiveSession {
 /// The screen at the end of a recording's first `len` bytes, as bytes that redraw it. Reads
 /// line by line (a long session's recording is never held in memory); stops at the first line
 /// it cannot parse, showing what came before.
+#[cfg(test)]
 pub fn screen_from_recording(file: impl Read, len: u64) -> Vec<u8> {
+    sized_screen_from_recording(file, len).2
+}
+
+/// [`screen_from_recording`] with the screen's final size: (columns, rows, bytes).
+fn sized_screen_from_recording(file: impl Read, len: u64) -> (u32, u32, Vec<u8>) {
     let mut lines = BufReader::new(file.take(len)).lines();
     let Some(Ok(first)) = lines.next() else {
-        return Vec::new();
+        return (80, 24, Vec::new());
     };
     let Ok(header) = Header::parse(&first) else {
-        return Vec::new();
+        return (80, 24, Vec::new());
     };
     let (rows, cols) = screen_size(header.width, header.height);
     let mut parser = vt100::Parser::new(rows, cols, 0);
@@ -170,7 +209,12 @@ pub fn screen_from_recording(file: impl Read, len: u64) -> Vec<u8> {
             _ => {}
         }
     }
-    parser.screen().contents_formatted()
+    let (rows, cols) = parser.screen().size();
+    (
+        u32::from(cols),
+        u32::from(rows),
+        parser.screen().contents_formatted(),
+    )
 }
 
 /// (rows, cols) of the screen model for a terminal of `cols` x `rows`. A size of 0 (`ssh -tt`

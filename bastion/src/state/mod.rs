@@ -11,7 +11,7 @@ mod recovery;
 mod running;
 mod shared;
 
-pub use live::{screen_from_recording, Join, JoinStart, LiveSession, LiveSessions, ScreenSource};
+pub use live::{LiveSession, LiveSessions, ScreenSource, Watch};
 pub use ratelimit::RateLimiter;
 pub use recovery::{seal_interrupted, seal_session};
 pub use running::Running;

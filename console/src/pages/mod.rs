@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod commands;
+pub mod live;
 pub mod session;
 pub mod sessions;
 
@@ -12,9 +13,13 @@ use axum::response::{IntoResponse, Redirect, Response};
 use crate::auth::Viewer;
 use crate::html;
 
-/// `/`: the session list.
-pub async fn home(_viewer: Viewer) -> Redirect {
-    Redirect::to("/sessions")
+/// `/`: the session list, or the live sessions for a viewer who may only watch.
+pub async fn home(viewer: Viewer) -> Redirect {
+    if viewer.grant.has(policies::ConsoleRight::Audit) {
+        Redirect::to("/sessions")
+    } else {
+        Redirect::to("/live")
+    }
 }
 
 /// Anything else.

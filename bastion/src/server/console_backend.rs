@@ -1,0 +1,93 @@
+//! The web console's view of the running server (`console::Backend`): the store, the access
+//! snapshot and the audit log it shares with SSH sessions, and the live sessions it may watch
+//! and kill, each audited here as the control socket's `watch` and `kill` are.
+
+use std::sync::Arc;
+
+use crate::state::Shared;
+
+/// What the web console reads through: the server's own store, access snapshot and audit log.
+pub struct ConsoleBackend(pub Arc<Shared>);
+
+impl console::Backend for ConsoleBackend {
+    fn store(&self) -> &store::Store {
+        &self.0.store
+    }
+
+    fn access(&self) -> Arc<access::Access> {
+        self.0.access()
+    }
+
+    fn audit(&self, user: Option<&str>, source: Option<&str>, event: store::AuditEvent) -> bool {
+        self.0.audit(user, source, event)
+    }
+
+    fn audit_key(&self) -> ed25519_dalek::VerifyingKey {
+        self.0.audit_key
+    }
+
+    fn live(&self) -> Vec<console::LiveInfo> {
+        let mut all: Vec<console::LiveInfo> = self
+            .0
+            .live
+            .all()
+            .iter()
+            .map(|s| {
+                let (login, host) = s.target.rsplit_once('@').unwrap_or(("", &s.target));
+                console::LiveInfo {
+                    id: s.id,
+                    user: s.user.clone(),
+                    login: login.to_string(),
+                    host: host.to_string(),
+                }
+            })
+            .collect();
+        all.sort_by_key(|s| s.id);
+        all
+    }
+
+    fn watch(&self, id: i64, by: &str) -> Option<console::LiveWatch> {
+        let live = self.0.live.get(id)?;
+        let audited = self.0.audit(
+            Some(&live.user),
+            None,
+            store::AuditEvent::SessionWatched {
+                session: id,
+                target: live.target.clone(),
+                by: by.to_string(),
+            },
+        );
+        if !audited {
+            return None;
+        }
+        let w = live.watch_blocking();
+        Some(console::LiveWatch {
+            cols: w.cols,
+            rows: w.rows,
+            screen: w.screen,
+            stream: w.stream,
+        })
+    }
+
+    fn kill(&self, id: i64, by: &str, message: &str) -> bool {
+        let Some(live) = self.0.live.get(id) else {
+            return false;
+        };
+        self.0.audit(
+            Some(&live.user),
+            None,
+            store::AuditEvent::SessionKilled {
+                session: id,
+                target: live.target.clone(),
+                by: by.to_string(),
+            },
+        );
+        let message = message.trim();
+        live.kill(if message.is_empty() {
+            format!("terminated by {by}")
+        } else {
+            format!("terminated by {by}: {message}")
+        });
+        true
+    }
+}
