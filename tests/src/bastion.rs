@@ -140,12 +140,16 @@ impl BastionHome {
     }
 
     /// Appends `key = value` lines to `bastion.toml` (before the server starts).
+    /// Top-level keys go before the first `[table]` (a key after it would belong to it).
     pub fn set(&self, lines: &str) {
         let path = self.dir.path().join("bastion.toml");
-        let mut text = fs::read_to_string(&path).expect("read bastion.toml");
-        text.push('\n');
-        text.push_str(lines);
-        text.push('\n');
+        let text = fs::read_to_string(&path).expect("read bastion.toml");
+        let at = text
+            .match_indices('\n')
+            .map(|(i, _)| i + 1)
+            .find(|&i| text[i..].starts_with('['))
+            .unwrap_or(text.len());
+        let text = format!("{}\n{lines}\n{}", &text[..at], &text[at..]);
         fs::write(path, text).expect("write bastion.toml");
     }
 
