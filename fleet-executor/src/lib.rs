@@ -26,6 +26,7 @@ pub mod actions;
 pub mod connect;
 pub mod context;
 pub mod escalation;
+pub mod fallback;
 pub mod handlers;
 pub mod host;
 pub mod include;

@@ -26,6 +26,7 @@ pub use crate::builtin::{
 pub use crate::error::{BadArg, ModuleError};
 use crate::remote::{CmdOutput, Exec, Remote, RemoteError};
 
+pub mod ansible;
 mod builtin;
 mod error;
 pub mod files;

@@ -7,7 +7,8 @@
 //! The parser keeps both kinds of check; the run-time kind goes through [`Parser::runtime`],
 //! which reports it (`fleet check`, the linter, and the default) or leaves it to the executor
 //! (`fleet run`, with [`ParseOptions::defer_runtime_checks`](super::ParseOptions)), which
-//! checks the same things when the task runs.
+//! checks the same things when the task runs. A module from a `library/` directory beside the
+//! playbook or in a role is a valid action (fleet runs it through Ansible's code).
 
 use inventory::Marked;
 
@@ -62,7 +63,9 @@ impl Parser<'_> {
         node: &Marked,
         task: &Task,
     ) -> Result<(), PlaybookError> {
-        if modules::EXECUTOR_ACTIONS.contains(&task.action.as_str()) {
+        if modules::EXECUTOR_ACTIONS.contains(&task.action.as_str())
+            || self.library_module(&task.action)
+        {
             return Ok(());
         }
         let check = match modules::find(&task.action) {
@@ -72,5 +75,14 @@ impl Parser<'_> {
                 .map_err(|e| e.to_string()),
         };
         self.runtime(check.map_err(|message| src.err(node, message)))
+    }
+
+    /// Whether `name` is a module in a `library/` directory beside the playbook or in a role
+    /// being parsed: Ansible accepts it as a task's action, and fleet runs it through Ansible's
+    /// module code.
+    pub(super) fn library_module(&self, name: &str) -> bool {
+        let mut dirs = vec![self.base_dir.clone()];
+        dirs.extend(self.import_stack.iter().filter(|p| p.is_dir()).cloned());
+        modules::ansible::library_module(&dirs, name).is_some()
     }
 }

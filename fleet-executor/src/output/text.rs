@@ -343,6 +343,8 @@ impl<W: Write + Send> Reporter for TextReporter<W> {
                 self.banner("NO MORE HOSTS LEFT");
             }
             Event::Warning(msg) => self.warning(msg),
+            Event::Verbose(msg) if self.opts.verbose > 0 => self.display(msg, None),
+            Event::Verbose(_) => {}
             Event::Recap(stats) => self.recap(stats),
         }
         self.draw_progress();
