@@ -69,11 +69,18 @@ pub async fn run(
     };
     let built = match controller.build(&req).await {
         Ok(built) => built,
-        Err(FallbackError::Unavailable(why)) => {
+        Err(e @ FallbackError::Unavailable(_)) => {
+            let what = match call.path {
+                Some(path) => format!(
+                    "module '{}' ({}) is not native to fleet",
+                    call.name,
+                    path.display()
+                ),
+                None => crate::unavailable_message(call.name),
+            };
             return Ok(ModuleResult::fail(format!(
-                "{}; {why}, so fleet cannot run it through Ansible's module code",
-                crate::unavailable_message(call.name)
-            )))
+                "{what}; {e}, so fleet cannot run it through Ansible's module code"
+            )));
         }
         Err(e) => return Ok(ModuleResult::fail(e.to_string())),
     };
