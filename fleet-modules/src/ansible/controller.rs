@@ -69,7 +69,7 @@ struct Helper {
 
 enum State {
     Unstarted,
-    Ready(Helper),
+    Ready(Box<Helper>),
     Unavailable(String),
 }
 
@@ -117,7 +117,7 @@ impl Controller {
         }
         if matches!(*state, State::Unstarted) {
             *state = match start(self.python.clone()).await {
-                Ok(helper) => State::Ready(helper),
+                Ok(helper) => State::Ready(Box::new(helper)),
                 Err(why) => State::Unavailable(why),
             };
         }
