@@ -1,8 +1,8 @@
 //! Issue 18, "every other module through Ansible's own code": a role's custom Python module in
 //! `library/`, a `community.general` module and an `ansible.builtin` module fleet lacks run
 //! under `fleet run` through Ansible's packager and the target's Python, with the same recap
-//! and files as `ansible-playbook` (twice: the second run checks idempotence); `-v` names the
-//! path each task took.
+//! and files as `ansible-playbook` (in check mode, then twice: the second run checks
+//! idempotence); `-v` names the path each task took.
 
 use e2e::collections::community_general;
 use e2e::fleet::{self, ansible_venv, diff_recaps, diff_snapshots, FleetLab};
@@ -28,10 +28,15 @@ fn playbook() -> std::path::PathBuf {
 fn custom_collection_and_builtin_modules_match_ansible_playbook() {
     let reference = lab();
     let candidate = lab();
-    for round in ["first run", "second run (idempotence)"] {
-        let want = reference.play_ansible(&playbook(), &[]);
+    let rounds: [(&str, &[&str]); 3] = [
+        ("check run (--check --diff)", &["--check", "--diff"]),
+        ("first run", &[]),
+        ("second run (idempotence)", &[]),
+    ];
+    for (round, extra) in rounds {
+        let want = reference.play_ansible(&playbook(), extra);
         assert!(want.success(), "reference run failed ({round}):\n{want}");
-        let got = candidate.play_fleet(&playbook(), &[]);
+        let got = candidate.play_fleet(&playbook(), extra);
         let mut problems: Vec<String> = Vec::new();
         if got.code != want.code {
             problems.push(format!("exit code {:?} vs {:?}", got.code, want.code));
