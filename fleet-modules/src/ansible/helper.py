@@ -55,6 +55,15 @@ def main():
             answer({"ok": False, "msg": "%s: %s" % (type(e).__name__, e), "detail": detail})
 
 
+# Action plugins that only run the module of the same name in the case given: running the
+# module directly is what Ansible does then.
+def passes_through(fqcn, args):
+    if fqcn == "ansible.builtin.uri":
+        return not args.get("src")
+    # picks dnf or dnf5 by the host's package manager; the dnf module itself is the dnf4 one
+    return fqcn == "ansible.builtin.dnf"
+
+
 def build(req, C, release, module_common, plugin_loader, templar):
     name = req["name"]
     path = req.get("path")
@@ -69,6 +78,14 @@ def build(req, C, release, module_common, plugin_loader, templar):
             }
         path = found.plugin_resolved_path
         fqcn = found.resolved_fqcn or name
+        action = plugin_loader.action_loader.find_plugin_with_context(fqcn)
+        if action.resolved and not passes_through(fqcn, req.get("args") or {}):
+            return {
+                "ok": False,
+                "msg": "module '%s' runs through Ansible's controller-side action plugin (%s), "
+                "which fleet does not run; only the module itself can run through Ansible's "
+                "code" % (fqcn, action.resolved_fqcn),
+            }
     args = dict(req.get("args") or {})
     args.setdefault("_ansible_version", release.__version__)
     args.setdefault("_ansible_module_name", name)
