@@ -123,3 +123,25 @@ fn without_ansible_on_the_controller_the_task_fails_naming_the_module() {
         "{out}"
     );
 }
+
+#[test]
+fn a_module_whose_action_plugin_works_on_the_controller_fails_naming_it() {
+    let lab = lab();
+    let inventory = lab.inventory();
+    let inventory = inventory.to_string_lossy();
+    let args = [
+        "exec",
+        "targets",
+        "-i",
+        &inventory,
+        "-m",
+        "unarchive",
+        "-a",
+        "src=a.tgz dest=/tmp",
+    ];
+    let out = lab.run_fleet(&args);
+    assert_eq!(out.code, Some(2), "{out}");
+    let message = "module 'ansible.builtin.unarchive' runs through Ansible's controller-side \
+                   action plugin (ansible.builtin.unarchive), which fleet does not run";
+    assert!(out.stdout.contains(message), "{out}");
+}
