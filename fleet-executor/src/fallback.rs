@@ -14,12 +14,20 @@ use crate::task::flag;
 use fleet_modules::ansible::{self, target, Route};
 use fleet_modules::remote::RemoteError;
 use fleet_modules::{Args, ModuleCtx, ModuleResult, EXECUTOR_ACTIONS};
-use fleet_playbook::{Keywords, Task};
+use fleet_playbook::{Keywords, Role, Task};
 
 /// The `library/` directories a task in `scope` can use: the playbook's, then the enclosing
-/// roles', innermost first.
+/// roles', innermost first, then every role of the play (Ansible adds a loaded role's
+/// `library/` to the module path for the whole play).
 fn library_dirs(pctx: &PlayCtx<'_>, scope: &Scope<'_>) -> Vec<PathBuf> {
-    let roles: Vec<PathBuf> = scope.roles.iter().rev().map(|r| r.dir.clone()).collect();
+    let mut roles: Vec<PathBuf> = scope.roles.iter().rev().map(|r| r.dir.clone()).collect();
+    let mut stack: Vec<&Role> = pctx.play.roles.iter().rev().collect();
+    while let Some(role) = stack.pop() {
+        if !roles.contains(&role.dir) {
+            roles.push(role.dir.clone());
+        }
+        stack.extend(role.dependencies.iter().rev());
+    }
     ansible::library_dirs(&pctx.play.base_dir, &roles)
 }
 

@@ -68,7 +68,7 @@ fn custom_collection_and_builtin_modules_match_ansible_playbook() {
         "size = 3",
         "MARKED BY A ROLE MODULE",
         "home=/root",
-        "path",
+        "from-the-play",
     ] {
         assert!(text.contains(expected), "{expected:?} missing from {text}");
     }
