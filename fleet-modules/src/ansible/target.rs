@@ -78,9 +78,8 @@ pub async fn run(
                 ),
                 None => crate::unavailable_message(call.name),
             };
-            return Ok(ModuleResult::fail(format!(
-                "{what}; {e}, so fleet cannot run it through Ansible's module code"
-            )));
+            // the message stays the fail-late one; why the fallback could not help rides beside it
+            return Ok(ModuleResult::fail(what).with("fleet_fallback", e.to_string()));
         }
         Err(e) => return Ok(ModuleResult::fail(e.to_string())),
     };
