@@ -146,6 +146,12 @@ impl<W: Write + Send> TextReporter<W> {
             }
             return self.display(&msg, Some(color::DEBUG));
         }
+        // a module's own warnings (`module.warn`), before its line, as ansible-playbook shows them
+        if let Some(serde_json::Value::Array(warnings)) = r.result.get("warnings") {
+            for w in warnings.iter().filter_map(serde_json::Value::as_str) {
+                self.warning(w);
+            }
+        }
         if let Some(label) = &r.item_label {
             self.looped.insert(r.host.clone());
             return self.item(r, label, verbosity);

@@ -57,6 +57,9 @@ pub fn library_module(dirs: &[PathBuf], name: &str) -> Option<PathBuf> {
         [lib.join(format!("{short}.py")), lib.join(short)]
             .into_iter()
             .find(|p| p.is_file())
+            // Ansible's packager needs an absolute path (a playbook run as `fleet run site.yml`
+            // has a relative directory)
+            .map(|p| std::path::absolute(&p).unwrap_or(p))
     })
 }
 
@@ -136,5 +139,15 @@ mod tests {
             Route::Ansible("community.general.ini_file".into())
         );
         assert_eq!(route("x.y.mine", &dirs), Route::Ansible("x.y.mine".into()));
+        // a relative playbook directory still gives an absolute module path
+        let cwd = std::env::current_dir().unwrap();
+        let rel = play.strip_prefix("/").unwrap();
+        let rel = std::iter::repeat_n("..", cwd.components().count() - 1)
+            .collect::<PathBuf>()
+            .join(rel);
+        match route("mine", &[rel]) {
+            Route::Library(p) => assert!(p.is_absolute() && p.is_file(), "{}", p.display()),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -131,6 +131,15 @@ pub fn parse_returned(stdout: &str, stderr: &str, rc: i32, want_diff: bool) -> M
         r.data.insert("rc".into(), rc.into());
         return r;
     };
+    if let Some(Value::Array(warnings)) = data.get_mut("warnings") {
+        // ansible-core 2.19 modules send `{"event": {"msg": ...}}` summaries; the text is the
+        // warning
+        for w in warnings.iter_mut() {
+            if let Some(msg) = w.pointer("/event/msg").and_then(Value::as_str) {
+                *w = Value::String(msg.to_string());
+            }
+        }
+    }
     let changed = data.remove("changed").is_some_and(|v| v == true);
     let failed = match data.remove("failed") {
         Some(v) => v == true,
@@ -188,6 +197,9 @@ mod tests {
         );
         assert!(r.changed && !r.failed);
         assert_eq!(r.data["x"], 1);
+        let warned = r#"{"warnings": [{"event": {"msg": "careful"}}, "plain"]}"#;
+        let r = parse_returned(warned, "", 0, false);
+        assert_eq!(r.data["warnings"], serde_json::json!(["careful", "plain"]));
         let r = parse_returned("{\"rc\": 3, \"msg\": \"no\"}\n", "", 0, false);
         assert!(r.failed);
         assert_eq!(r.msg.as_deref(), Some("no"));
