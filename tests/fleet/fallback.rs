@@ -2,7 +2,7 @@
 //! `library/`, a `community.general` module and an `ansible.builtin` module fleet lacks run
 //! under `fleet run` through Ansible's packager and the target's Python, with the same recap
 //! and files as `ansible-playbook` (in check mode, then twice: the second run checks
-//! idempotence); `-v` names the path each task took.
+//! idempotence); `-v` names the path each task took; a module's warnings are shown.
 
 use e2e::collections::community_general;
 use e2e::fleet::{self, ansible_venv, diff_recaps, diff_snapshots, FleetLab};
@@ -87,6 +87,11 @@ fn verbose_names_each_tasks_path() {
     ] {
         assert!(out.stdout.contains(line), "{line:?} missing:\n{}", out.stdout);
     }
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        all.contains("[WARNING]: fleet_marker upper-cases the content"),
+        "the module's warning is shown:\n{all}"
+    );
     assert!(
         out.stdout.contains("roles/marker/library/fleet_marker.py)"),
         "{}",
