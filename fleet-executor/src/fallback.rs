@@ -46,8 +46,11 @@ pub fn describe(pctx: &PlayCtx<'_>, scope: &Scope<'_>, task: &Task) -> Option<St
 }
 
 /// Runs `task`'s module through Ansible's code on the host of `ctx`.
+#[allow(clippy::too_many_arguments)]
 pub async fn run(
     run: &Run,
+    pctx: &PlayCtx<'_>,
+    scope: &Scope<'_>,
     route: &Route,
     task: &Task,
     kw: &Keywords,
@@ -66,6 +69,12 @@ pub async fn run(
         Route::Ansible(name) => (name.as_str(), None),
         Route::Native(_) => unreachable!("native modules never take the fallback"),
     };
+    let module_utils: Vec<PathBuf> = library_dirs(pctx, scope)
+        .into_iter()
+        .map(|d| d.join("module_utils"))
+        .filter(|d| d.is_dir())
+        .map(|d| std::path::absolute(&d).unwrap_or(d))
+        .collect();
     let call = target::Call {
         name,
         path,
@@ -73,6 +82,7 @@ pub async fn run(
         interpreter: interpreter.as_deref(),
         verbosity: run.options.verbosity,
         no_log,
+        module_utils: &module_utils,
     };
     target::run(&run.ansible, &call, ctx).await
 }

@@ -408,7 +408,7 @@ async fn execute(
     };
     let outcome = match native {
         Some(module) => module.run(&args, &mut ctx).await,
-        None => super::fallback::run(run, &route, task, kw, &args, &mut ctx).await,
+        None => super::fallback::run(run, pctx, scope, &route, task, kw, &args, &mut ctx).await,
     };
     match outcome {
         Ok(result) => {

@@ -59,6 +59,9 @@ pub struct BuildRequest<'a> {
     pub args: &'a serde_json::Map<String, Value>,
     /// The target's Python (only the shebang Ansible writes depends on it).
     pub interpreter: &'a str,
+    /// `module_utils/` directories beside the playbook and in the roles, for custom modules'
+    /// own utilities (`ansible.module_utils.NAME`), as Ansible adds them.
+    pub module_utils: &'a [PathBuf],
 }
 
 struct Helper {
@@ -104,7 +107,7 @@ impl Controller {
             "path": req.path,
             "args": req.args,
             "interpreter": req.interpreter,
-            "library": req.path.and_then(Path::parent),
+            "module_utils": req.module_utils,
         })
         .to_string();
         if let Some(hit) = self.cached(&line) {
@@ -272,6 +275,7 @@ mod tests {
             path: None,
             args: &args,
             interpreter: "/usr/bin/python3",
+            module_utils: &[],
         };
         let err = controller.build(&req).await.unwrap_err();
         assert!(

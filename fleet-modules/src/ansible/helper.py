@@ -9,7 +9,7 @@
 #
 # Protocol: one JSON request per line on stdin, one JSON answer per line on stdout.
 #   request: {"name": str, "path": str|null, "args": {...}, "interpreter": str,
-#             "library": [dir, ...]}
+#             "module_utils": [dir, ...]}
 #   answer:  {"ok": true, "payload": base64, "style": str, "path": str, "fqcn": str}
 #            {"ok": false, "msg": str}
 # The first line written, before any request is read, is {"ready": true, "version": str}.
@@ -45,9 +45,9 @@ def main():
             continue
         try:
             req = json.loads(line)
-            for d in req.get("library") or []:
+            for d in req.get("module_utils") or []:
                 if d not in added and os.path.isdir(d):
-                    plugin_loader.module_loader.add_directory(d)
+                    plugin_loader.module_utils_loader.add_directory(d)
                     added.add(d)
             answer(build(req, C, release, module_common, plugin_loader, templar))
         except Exception as e:  # every failure is an answer, never a dead helper

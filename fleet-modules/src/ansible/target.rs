@@ -50,6 +50,8 @@ pub struct Call<'a> {
     pub verbosity: u8,
     /// `no_log` on the task.
     pub no_log: bool,
+    /// `module_utils/` directories beside the playbook and in the roles.
+    pub module_utils: &'a [std::path::PathBuf],
 }
 
 /// Packages the module through `controller` and runs it on the host. `Err` only when the host
@@ -66,6 +68,7 @@ pub async fn run(
         path: call.path,
         args: &args,
         interpreter: call.interpreter.unwrap_or("/usr/bin/python3"),
+        module_utils: call.module_utils,
     };
     let built = match controller.build(&req).await {
         Ok(built) => built,
