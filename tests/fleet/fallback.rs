@@ -69,6 +69,7 @@ fn custom_collection_and_builtin_modules_match_ansible_playbook() {
         "MARKED BY A ROLE MODULE",
         "home=/root",
         "from-the-play",
+        "stamped",
     ] {
         assert!(text.contains(expected), "{expected:?} missing from {text}");
     }

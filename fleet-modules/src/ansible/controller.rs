@@ -46,6 +46,8 @@ pub struct Built {
     pub style: String,
     /// The fully-qualified name Ansible resolved.
     pub fqcn: String,
+    /// The arguments file, for modules that read one (every style but `new`).
+    pub args_file: Option<String>,
 }
 
 /// What the helper needs to build one payload.
@@ -259,6 +261,7 @@ fn parse_answer(answer: &Value) -> Result<Built, FallbackError> {
         payload,
         style: answer["style"].as_str().unwrap_or_default().to_string(),
         fqcn: answer["fqcn"].as_str().unwrap_or_default().to_string(),
+        args_file: answer["args"].as_str().map(str::to_string),
     })
 }
 

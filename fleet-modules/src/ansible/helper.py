@@ -10,7 +10,8 @@
 # Protocol: one JSON request per line on stdin, one JSON answer per line on stdout.
 #   request: {"name": str, "path": str|null, "args": {...}, "interpreter": str,
 #             "module_utils": [dir, ...]}
-#   answer:  {"ok": true, "payload": base64, "style": str, "path": str, "fqcn": str}
+#   answer:  {"ok": true, "payload": base64, "style": str, "path": str, "fqcn": str,
+#             "args": str (the arguments file, for modules that are not AnsiballZ)}
 #            {"ok": false, "msg": str}
 # The first line written, before any request is read, is {"ready": true, "version": str}.
 import base64
@@ -109,13 +110,23 @@ def build(req, C, release, module_common, plugin_loader, templar):
         task_vars=task_vars,
         module_compression=C.config.get_config_value("DEFAULT_MODULE_COMPRESSION"),
     )
-    return {
+    answer = {
         "ok": True,
         "payload": base64.b64encode(built.b_module_data).decode("ascii"),
         "style": built.module_style,
         "path": path,
         "fqcn": fqcn,
     }
+    if built.module_style != "new":
+        # the module reads its arguments from a file, written as Ansible writes it
+        # (ActionBase._execute_module): JSON, or k=v words for old-style modules
+        if built.module_style == "old":
+            import shlex
+
+            answer["args"] = "".join("%s=%s " % (k, shlex.quote(str(v))) for k, v in args.items())
+        else:
+            answer["args"] = json.dumps(args)
+    return answer
 
 
 if __name__ == "__main__":

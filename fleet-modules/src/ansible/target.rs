@@ -25,6 +25,23 @@ fn interpreter_script(interpreter: Option<&str>) -> String {
     }
 }
 
+/// Runs a module that is not AnsiballZ (a script reading `WANT_JSON` or `k=v` arguments, a
+/// binary) as Ansible does: the module and its arguments file in a private temporary directory
+/// under Ansible's `~/.ansible/tmp`, `module ARGS_FILE`, the directory removed after. Standard input holds the arguments file
+/// (`args_len` bytes, read exactly with `dd`), then the module.
+fn module_file_script(args_len: usize) -> String {
+    format!(
+        "t=\"$HOME/.ansible/tmp\"; mkdir -p \"$t\" 2>/dev/null\n\
+         d=$(mktemp -d \"$t/fleet-module.XXXXXX\" 2>/dev/null || mktemp -d) || exit 1\n\
+         dd bs=1 count={args_len} of=\"$d/args\" 2>/dev/null\n\
+         cat > \"$d/module\" && chmod 700 \"$d/module\"\n\
+         \"$d/module\" \"$d/args\"\n\
+         rc=$?\n\
+         rm -rf \"$d\"\n\
+         exit $rc"
+    )
+}
+
 /// The `_ansible_*` arguments Ansible adds for a module (`ActionBase._update_module_args`).
 fn internal_args(ctx: &ModuleCtx<'_>, name: &str, verbosity: u8, no_log: bool) -> Args {
     let mut args = Map::new();
@@ -86,16 +103,24 @@ pub async fn run(
         }
         Err(e) => return Ok(ModuleResult::fail(e.to_string())),
     };
-    if built.style != "new" {
-        return Ok(ModuleResult::fail(format!(
-            "module '{}' is an Ansible module of style '{}'; fleet runs only Python (AnsiballZ) \
-             modules through Ansible's code",
-            built.fqcn, built.style
-        )));
-    }
-    let out = ctx
-        .sh_with_input(&interpreter_script(call.interpreter), &built.payload)
-        .await?;
+    let out = match (built.style.as_str(), &built.args_file) {
+        ("new", _) => {
+            ctx.sh_with_input(&interpreter_script(call.interpreter), &built.payload)
+                .await?
+        }
+        ("old" | "non_native_want_json" | "binary", Some(args_file)) => {
+            let mut input = args_file.as_bytes().to_vec();
+            input.extend_from_slice(&built.payload);
+            ctx.sh_with_input(&module_file_script(args_file.len()), &input)
+                .await?
+        }
+        (style, _) => {
+            return Ok(ModuleResult::fail(format!(
+                "module '{}' is an Ansible module of style '{style}', which fleet cannot run",
+                built.fqcn
+            )))
+        }
+    };
     Ok(parse_returned(
         &out.stdout_text(),
         &out.stderr_text(),
@@ -218,6 +243,29 @@ mod tests {
             .starts_with("Module result deserialization failed"));
         assert_eq!(r.data["module_stderr"], "boom\n");
         assert_eq!(r.data["rc"], 1);
+    }
+
+    #[tokio::test]
+    async fn a_module_file_runs_with_its_arguments_file_and_is_removed() {
+        use crate::remote::{Exec, LocalRemote, Remote};
+        let args = r#"{"say": "hi"}"#;
+        let module = "#!/bin/sh\nprintf '{\"args\": %s, \"dir\": \"%s\"}' \"$(cat \"$1\")\" \"${1%/args}\"\n";
+        let mut input = args.as_bytes().to_vec();
+        input.extend_from_slice(module.as_bytes());
+        let script = module_file_script(args.len());
+        let out = LocalRemote
+            .exec(Exec {
+                script: &script,
+                stdin: &input,
+                ..Exec::default()
+            })
+            .await
+            .unwrap();
+        let r = parse_returned(&out.stdout_text(), &out.stderr_text(), out.rc, false);
+        assert!(!r.failed, "{r:?}");
+        assert_eq!(r.data["args"]["say"], "hi");
+        let dir = r.data["dir"].as_str().unwrap();
+        assert!(dir.contains("fleet-module.") && !std::path::Path::new(dir).exists());
     }
 
     #[test]
