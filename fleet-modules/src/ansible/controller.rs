@@ -75,7 +75,8 @@ struct Helper {
 enum State {
     Unstarted,
     Ready(Box<Helper>),
-    Unavailable(String),
+    /// Ansible cannot be used for the rest of the run (not importable, or the helper died).
+    Broken(FallbackError),
 }
 
 /// The run's handle on Ansible: started on first use, shared by every host.
@@ -123,18 +124,18 @@ impl Controller {
         if matches!(*state, State::Unstarted) {
             *state = match start(self.python.clone()).await {
                 Ok(helper) => State::Ready(Box::new(helper)),
-                Err(why) => State::Unavailable(why),
+                Err(why) => State::Broken(FallbackError::Unavailable(why)),
             };
         }
         let helper = match &mut *state {
             State::Ready(helper) => helper,
-            State::Unavailable(why) => return Err(FallbackError::Unavailable(why.clone())),
+            State::Broken(e) => return Err(e.clone()),
             State::Unstarted => unreachable!("started above"),
         };
         let answer = match ask(helper, &line).await {
             Ok(answer) => answer,
             Err(e) => {
-                *state = State::Unavailable(e.to_string());
+                *state = State::Broken(e.clone());
                 return Err(e);
             }
         };
@@ -158,23 +159,22 @@ fn pick_python(configured: Option<PathBuf>) -> PathBuf {
     let on_path = std::env::var_os("PATH")
         .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
         .unwrap_or_default();
-    for dir in on_path {
-        let script = dir.join("ansible-playbook");
-        let Ok(text) = std::fs::read(&script) else {
-            continue;
-        };
-        let first = text.split(|b| *b == b'\n').next().unwrap_or_default();
-        let first = String::from_utf8_lossy(first);
-        if let Some(interp) = first.strip_prefix("#!") {
-            let mut words = interp.split_whitespace();
-            match (words.next(), words.next()) {
-                (Some(env), Some(prog)) if env.ends_with("/env") => return PathBuf::from(prog),
-                (Some(path), _) => return PathBuf::from(path),
-                _ => {}
-            }
-        }
+    on_path
+        .iter()
+        .find_map(|dir| std::fs::read(dir.join("ansible-playbook")).ok())
+        .and_then(|text| shebang_interpreter(&text))
+        .unwrap_or_else(|| PathBuf::from("python3"))
+}
+
+/// The interpreter a script's `#!` line names (`#!/usr/bin/env python3` gives `python3`).
+fn shebang_interpreter(text: &[u8]) -> Option<PathBuf> {
+    let first = text.split(|b| *b == b'\n').next()?;
+    let first = String::from_utf8_lossy(first);
+    let mut words = first.strip_prefix("#!")?.split_whitespace();
+    match (words.next()?, words.next()) {
+        (env, Some(prog)) if env.ends_with("/env") => Some(PathBuf::from(prog)),
+        (path, _) => Some(PathBuf::from(path)),
     }
-    PathBuf::from("python3")
 }
 
 /// Starts the helper and waits for its `ready` line.
@@ -268,6 +268,22 @@ fn parse_answer(answer: &Value) -> Result<Built, FallbackError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_interpreter_of_ansible_playbook_is_read_from_its_shebang() {
+        let venv = b"#!/opt/venv/bin/python3.11\n# -*- coding: utf-8 -*-\n";
+        assert_eq!(
+            shebang_interpreter(venv),
+            Some("/opt/venv/bin/python3.11".into())
+        );
+        let env = b"#!/usr/bin/env python3\nimport sys\n";
+        assert_eq!(shebang_interpreter(env), Some("python3".into()));
+        assert_eq!(
+            shebang_interpreter(b"#!/usr/bin/python3 -I\n"),
+            Some("/usr/bin/python3".into())
+        );
+        assert_eq!(shebang_interpreter(b"\x7fELF..."), None);
+    }
 
     #[tokio::test]
     async fn a_python_without_ansible_is_reported_unavailable() {
