@@ -41,6 +41,9 @@ pub struct Run {
     /// Flipped to `true` by Ctrl-C: no new task starts, and the connections (which hold its
     /// receivers, see [`Connector::stop`]) end the commands still running.
     pub stop: tokio::sync::watch::Sender<bool>,
+    /// Ansible on the controller, for the modules fleet runs through Ansible's own code
+    /// (started on first use; `FLEET_ANSIBLE_PYTHON` or the `ansible-playbook` on `PATH`).
+    pub ansible: fleet_modules::ansible::Controller,
 }
 
 impl Run {

@@ -15,7 +15,8 @@
 //! - [`play`]: hosts, batches, facts, sections and handler flushes of one play.
 //! - [`walk`]: task lists, blocks, roles, `meta`; [`include`]: dynamic includes.
 //! - [`task`]: one task on one host, [`result`]: what its executions add up to;
-//!   [`actions`]: host-less actions; [`handlers`].
+//!   [`actions`]: host-less actions; [`handlers`]; [`fallback`]: which path a task's module
+//!   takes (native, or Ansible's own module code).
 //! - [`vars`]: variable precedence; [`connect`]: how a host is reached; [`host`]: per-host state.
 
 pub mod connection;
@@ -26,6 +27,7 @@ pub mod actions;
 pub mod connect;
 pub mod context;
 pub mod escalation;
+pub mod fallback;
 pub mod handlers;
 pub mod host;
 pub mod include;

@@ -15,6 +15,7 @@ pub use super::result::Outcome;
 use super::result::{error_result, finish, from_module, unreachable, Ignore, Single};
 use super::vars::task_vars;
 use crate::output::{Event, HostResult, Status};
+use fleet_modules::ansible::Route;
 use fleet_modules::remote::{LocalRemote, RemoteError};
 use fleet_modules::{self as modules, ModuleCtx};
 use fleet_playbook::{Keywords, Task, Templatable};
@@ -334,10 +335,14 @@ async fn execute(
     }
     // What Ansible finds only when a task runs fails this task alone (the parse of `fleet run`
     // leaves it here): a module fleet lacks, arguments the module does not accept.
-    let Some(module) = modules::find(&task.action) else {
+    // Modules fleet lacks run through Ansible's own code when the controller has it.
+    let Some(route) = super::fallback::route(pctx, scope, task) else {
         return error_result(modules::unavailable_message(&task.action));
     };
-    if !args.contains_key("_variable_params") {
+    let native = matches!(route, Route::Native(_))
+        .then(|| modules::find(&task.action))
+        .flatten();
+    if let Some(module) = native.filter(|_| !args.contains_key("_variable_params")) {
         if let Err(e) = modules::check_args(&task.action, &module.spec(), &args) {
             return error_result(e.to_string());
         }
@@ -401,12 +406,15 @@ async fn execute(
         inventory_hostname: host_name,
         search_dirs,
     };
-    match module.run(&args, &mut ctx).await {
+    let outcome = match native {
+        Some(module) => module.run(&args, &mut ctx).await,
+        None => super::fallback::run(run, pctx, scope, &route, task, kw, &args, &mut ctx).await,
+    };
+    match outcome {
         Ok(result) => {
-            if module.name() == "setup" && !result.failed {
-                if let Some(Value::Object(facts)) = result.data.get("ansible_facts") {
-                    host.facts.extend(facts.clone());
-                }
+            let facts_from = native.is_none_or(|m| m.name() == "setup");
+            if let Some(facts) = super::fallback::returned_facts(&result).filter(|_| facts_from) {
+                host.facts.extend(facts.clone());
             }
             from_module(result)
         }

@@ -238,6 +238,11 @@ async fn run_task(
         handler: scope.handler,
         hosts: ids.len(),
     });
+    if run.options.verbosity > 0 {
+        if let Some(path) = super::fallback::describe(pctx, scope, task) {
+            run.report(Event::Verbose(path));
+        }
+    }
     let with_hostvars;
     let scope = if mentions_hostvars(task, &effective) {
         let mut s = scope.clone();

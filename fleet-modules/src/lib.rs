@@ -11,7 +11,8 @@
 //! Owns: the module registry ([`all`], [`find`], [`is_action`], [`EXECUTOR_ACTIONS`]: every
 //! action name a task may use), argument checking ([`BadArg`], [`ModuleError`]), the POSIX `sh`
 //! each module sends, parsing what came back, the [`remote::Remote`] trait a host is reached
-//! through, and the one place that wraps a script for `become` ([`remote::sudo`]).
+//! through, the one place that wraps a script for `become` ([`remote::sudo`]), and the fallback
+//! for every other module through Ansible's own module code ([`ansible`]).
 //!
 //! Must not know: playbooks, plays, hosts' inventory, SSH, or how results are displayed.
 
@@ -26,6 +27,7 @@ pub use crate::builtin::{
 pub use crate::error::{BadArg, ModuleError};
 use crate::remote::{CmdOutput, Exec, Remote, RemoteError};
 
+pub mod ansible;
 mod builtin;
 mod error;
 pub mod files;

@@ -7,7 +7,8 @@
 //! The parser keeps both kinds of check; the run-time kind goes through [`Parser::runtime`],
 //! which reports it (`fleet check`, the linter, and the default) or leaves it to the executor
 //! (`fleet run`, with [`ParseOptions::defer_runtime_checks`](super::ParseOptions)), which
-//! checks the same things when the task runs.
+//! checks the same things when the task runs. A module from a `library/` directory beside the
+//! playbook or in a role is a valid action (fleet runs it through Ansible's code).
 
 use inventory::Marked;
 
@@ -62,7 +63,9 @@ impl Parser<'_> {
         node: &Marked,
         task: &Task,
     ) -> Result<(), PlaybookError> {
-        if modules::EXECUTOR_ACTIONS.contains(&task.action.as_str()) {
+        if modules::EXECUTOR_ACTIONS.contains(&task.action.as_str())
+            || self.library_module(&task.action)
+        {
             return Ok(());
         }
         let check = match modules::find(&task.action) {
@@ -72,5 +75,48 @@ impl Parser<'_> {
                 .map_err(|e| e.to_string()),
         };
         self.runtime(check.map_err(|message| src.err(node, message)))
+    }
+
+    /// Whether `name` is a module in a `library/` directory beside the playbook or in a role
+    /// loaded so far: Ansible accepts it as a task's action, and fleet runs it through Ansible's
+    /// module code.
+    pub(super) fn library_module(&self, name: &str) -> bool {
+        let mut dirs = vec![self.base_dir.clone()];
+        dirs.extend(self.import_stack.iter().filter(|p| p.is_dir()).cloned());
+        dirs.extend(self.role_dirs.iter().cloned());
+        modules::ansible::library_module(&dirs, name).is_some()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{parse_playbook, ParseOptions};
+
+    #[test]
+    fn a_library_module_of_a_loaded_role_or_the_playbook_is_an_action() {
+        let tmp = tempfile::tempdir().unwrap();
+        let write = |rel: &str, text: &str| {
+            let path = tmp.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("roles/r/library/role_mod.py", "#!/usr/bin/python\n");
+        write("roles/r/tasks/main.yml", "- role_mod: {a: 1}\n");
+        write("library/play_mod", "#!/bin/sh\n");
+        let play =
+            "- hosts: all\n  roles: [r]\n  tasks:\n    - role_mod: {b: 2}\n    - play_mod: x=1\n";
+        write("site.yml", play);
+        let options = ParseOptions::default();
+        let book = parse_playbook(&tmp.path().join("site.yml"), &options).unwrap();
+        assert_eq!(book.plays[0].roles.len(), 1);
+        write(
+            "bad.yml",
+            "- hosts: all\n  tasks:\n    - nowhere_mod: {b: 2}\n",
+        );
+        let err = parse_playbook(&tmp.path().join("bad.yml"), &options).unwrap_err();
+        assert!(
+            err.to_string().contains("unknown module 'nowhere_mod'"),
+            "{err}"
+        );
     }
 }

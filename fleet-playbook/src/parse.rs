@@ -91,6 +91,9 @@ pub(super) struct Parser<'o> {
     pub(super) errors: Vec<PlaybookError>,
     /// Files and roles being imported, outermost first, to refuse cycles.
     pub(super) import_stack: Vec<PathBuf>,
+    /// Directories of the roles loaded so far: their `library/` modules are valid actions for
+    /// every later task, as Ansible adds a loaded role's `library/` to its module path.
+    pub(super) role_dirs: Vec<PathBuf>,
 }
 
 impl<'o> Parser<'o> {
@@ -100,6 +103,7 @@ impl<'o> Parser<'o> {
             base_dir,
             errors: Vec::new(),
             import_stack: Vec::new(),
+            role_dirs: Vec::new(),
         }
     }
 

@@ -191,6 +191,7 @@ impl Parser<'_> {
         dir: PathBuf,
         at: &Position,
     ) -> Result<Role, PlaybookError> {
+        self.role_dirs.push(dir.clone());
         let (dependencies, meta_allow) = self.role_meta(&dir, at)?;
         let defaults = role_vars(&dir, "defaults", request.defaults_from.as_deref(), at)?;
         let vars = role_vars(&dir, "vars", request.vars_from.as_deref(), at)?;

@@ -265,7 +265,9 @@ impl Parser<'_> {
                 _ if keywords::is_keyword(key, Scope::Task) => {
                     self.keyword(src, &mut task.keywords, key, value, owner)?;
                 }
-                _ if action::is_known_action(key) => modules.push((key, value)),
+                _ if action::is_known_action(key) || self.library_module(key) => {
+                    modules.push((key, value))
+                }
                 _ => unknown.push((key, value)),
             }
         }

@@ -1,6 +1,7 @@
 //! `fleet run --via`: a playbook whose every connection goes through the real bastion, with one
 //! TOTP prompt for the whole run; the bastion's policy decides which hosts fleet may reach and
-//! its command log shows what fleet ran.
+//! its command log shows what fleet ran. A module fleet lacks (`getent`, with become) runs
+//! through Ansible's code over the same bastion route.
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
@@ -63,7 +64,7 @@ fn a_playbook_through_the_bastion_is_authorized_logged_and_asks_one_code() {
     fs::write(
         &playbook,
         format!(
-            "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: marker\n      copy:\n        content: \"deployed {{{{ inventory_hostname }}}}\\n\"\n        dest: {}/{{{{ inventory_hostname }}}}.txt\n    - name: who\n      command: id -un\n      register: who\n    - assert:\n        that: [\"who.stdout == 'root'\"]\n",
+            "- hosts: all\n  gather_facts: false\n  tasks:\n    - name: marker\n      copy:\n        content: \"deployed {{{{ inventory_hostname }}}}\\n\"\n        dest: {}/{{{{ inventory_hostname }}}}.txt\n    - name: who\n      command: id -un\n      register: who\n    - getent: database=passwd key=root\n      become: true\n    - assert:\n        that: [\"who.stdout == 'root'\", \"getent_passwd.root[4] == '/root'\"]\n",
             out_dir.display()
         ),
     )
@@ -79,6 +80,10 @@ fn a_playbook_through_the_bastion_is_authorized_logged_and_asks_one_code() {
         .args(["--via", &via, "--private-key"])
         .arg(&alice.key.private)
         .env("HOME", home.path())
+        .env(
+            "FLEET_ANSIBLE_PYTHON",
+            e2e::fleet::ansible_venv().join("bin/python"),
+        )
         .env("SSH_ASKPASS", &askpass)
         .env("SSH_ASKPASS_REQUIRE", "force")
         .output()
@@ -108,7 +113,7 @@ fn a_playbook_through_the_bastion_is_authorized_logged_and_asks_one_code() {
     };
     assert_eq!(
         recap_line("web1"),
-        "web1 : ok=3 changed=2 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0"
+        "web1 : ok=4 changed=2 unreachable=0 failed=0 skipped=0 rescued=0 ignored=0"
     );
     assert_eq!(
         recap_line("db1"),

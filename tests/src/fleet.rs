@@ -66,6 +66,8 @@ pub struct FleetLab {
     hosts: Vec<(String, TargetSshd)>,
     key: KeyPair,
     fleet_bin: PathBuf,
+    /// Environment both tools run with (after the inherited `ANSIBLE_*` are removed).
+    env: Vec<(String, String)>,
 }
 
 /// sshd_config lines for fleet lab targets. Bash sources root's `~/.bashrc` for ssh commands
@@ -106,10 +108,17 @@ impl FleetLab {
             hosts,
             key,
             fleet_bin,
+            env: Vec::new(),
         };
         lab.clean_targets();
         lab.write_files();
         lab
+    }
+
+    /// Runs both tools with `key=value` in their environment (`ANSIBLE_COLLECTIONS_PATH`...).
+    pub fn with_env(mut self, key: &str, value: impl Into<String>) -> FleetLab {
+        self.env.push((key.to_string(), value.into()));
+        self
     }
 
     /// Uses `bin` as the fleet binary (tests pass `env!("CARGO_BIN_EXE_fleet")`).
@@ -279,6 +288,7 @@ impl FleetLab {
         cmd.env_remove("SSH_AUTH_SOCK")
             .env("HOME", self.dir.path())
             .current_dir(self.dir.path());
+        cmd.envs(self.env.iter().map(|(k, v)| (k, v)));
     }
 
     /// The PLAY RECAP counts of `stdout`, keyed by normalized host name (`lab-h1`, ...).

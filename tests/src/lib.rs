@@ -8,6 +8,7 @@
 pub mod bastion;
 pub mod browser;
 pub mod client;
+pub mod collections;
 pub mod fleet;
 pub mod lab;
 pub mod load;

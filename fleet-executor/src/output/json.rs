@@ -10,6 +10,7 @@
 //! | `retry` | `host`, `task`, `retries_left` (number), `result` |
 //! | `no_more_hosts` | none |
 //! | `warning` | `msg` |
+//! | `verbose` | `msg` (with `-v`: the path a task's module takes, native or through Ansible's code) |
 //! | `recap` | `hosts`: object from host name to `{ok, changed, unreachable, failed, skipped, rescued, ignored}` (numbers), in inventory order |
 //!
 //! A loop sends one `result` per item (`item` set), then the loop's overall `result` (`item`
@@ -104,6 +105,7 @@ impl<W: Write + Send> Reporter for JsonReporter<W> {
             } => json!({"event": "included", "file": file, "hosts": hosts, "item": item_label}),
             Event::NoMoreHosts => json!({"event": "no_more_hosts"}),
             Event::Warning(msg) => json!({"event": "warning", "msg": msg}),
+            Event::Verbose(msg) => json!({"event": "verbose", "msg": msg}),
             Event::Recap(stats) => {
                 let hosts: Map<String, Value> = stats
                     .iter()

@@ -92,6 +92,8 @@ pub enum Event {
     NoMoreHosts,
     /// A warning (`[WARNING]: ...`).
     Warning(String),
+    /// A detail shown with `-v` only (which path a task's module takes).
+    Verbose(String),
     /// The run ended; totals per host in inventory order.
     Recap(Vec<(String, HostStats)>),
 }

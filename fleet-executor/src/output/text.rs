@@ -146,6 +146,12 @@ impl<W: Write + Send> TextReporter<W> {
             }
             return self.display(&msg, Some(color::DEBUG));
         }
+        // a module's own warnings (`module.warn`), before its line, as ansible-playbook shows them
+        if let Some(serde_json::Value::Array(warnings)) = r.result.get("warnings") {
+            for w in warnings.iter().filter_map(serde_json::Value::as_str) {
+                self.warning(w);
+            }
+        }
         if let Some(label) = &r.item_label {
             self.looped.insert(r.host.clone());
             return self.item(r, label, verbosity);
@@ -343,6 +349,8 @@ impl<W: Write + Send> Reporter for TextReporter<W> {
                 self.banner("NO MORE HOSTS LEFT");
             }
             Event::Warning(msg) => self.warning(msg),
+            Event::Verbose(msg) if self.opts.verbose > 0 => self.display(msg, None),
+            Event::Verbose(_) => {}
             Event::Recap(stats) => self.recap(stats),
         }
         self.draw_progress();

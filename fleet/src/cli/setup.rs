@@ -184,6 +184,7 @@ fn run_parsed(playbook: fleet_playbook::Playbook, common: &Common, adhoc: bool) 
             reporter: Mutex::new(reporter(common, adhoc)),
             parse_options: super::run_parse_options(),
             stop: stop_all,
+            ansible: Default::default(),
         });
         let watcher = run.clone();
         tokio::spawn(async move {

@@ -92,6 +92,9 @@ impl Lab {
         let out = Command::new(FLEET)
             .args(args)
             .env("HOME", self.path("home"))
+            // fleet alone: modules it lacks fail late whatever this machine has installed (the
+            // fallback through Ansible's code has its own tests, tests/fleet/fallback.rs)
+            .env("FLEET_ANSIBLE_PYTHON", "/nonexistent/python3")
             .env_remove("ANSIBLE_HOST_KEY_CHECKING")
             .current_dir(self.dir.path())
             .output()

@@ -1,0 +1,99 @@
+//! Which path a task's module takes — fleet's native implementation or Ansible's own module code
+//! ([`fleet_modules::ansible`]) — and running it on the fallback path with the task's settings.
+//!
+//! Why here: the route depends on the play (the playbook's `library/`) and the scope (the
+//! enclosing roles' `library/`), which only the executor knows; the modules crate owns the
+//! lookup order itself and the packaging.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+
+use super::context::{PlayCtx, Run, Scope};
+use crate::task::flag;
+use fleet_modules::ansible::{self, target, Route};
+use fleet_modules::remote::RemoteError;
+use fleet_modules::{Args, ModuleCtx, ModuleResult, EXECUTOR_ACTIONS};
+use fleet_playbook::{Keywords, Role, Task};
+
+/// The `library/` directories a task in `scope` can use: the playbook's, then the enclosing
+/// roles', innermost first, then every role of the play (Ansible adds a loaded role's
+/// `library/` to the module path for the whole play).
+fn library_dirs(pctx: &PlayCtx<'_>, scope: &Scope<'_>) -> Vec<PathBuf> {
+    let mut roles: Vec<PathBuf> = scope.roles.iter().rev().map(|r| r.dir.clone()).collect();
+    let mut stack: Vec<&Role> = pctx.play.roles.iter().rev().collect();
+    while let Some(role) = stack.pop() {
+        if !roles.contains(&role.dir) {
+            roles.push(role.dir.clone());
+        }
+        stack.extend(role.dependencies.iter().rev());
+    }
+    ansible::library_dirs(&pctx.play.base_dir, &roles)
+}
+
+/// The route of `task`'s module, or `None` for an action the executor runs itself.
+pub fn route(pctx: &PlayCtx<'_>, scope: &Scope<'_>, task: &Task) -> Option<Route> {
+    let short = fleet_modules::short_name(&task.action);
+    if EXECUTOR_ACTIONS.contains(&short) {
+        return None;
+    }
+    Some(ansible::route(&task.action, &library_dirs(pctx, scope)))
+}
+
+/// The `-v` line naming the path `task` takes, for a task that runs a module.
+pub fn describe(pctx: &PlayCtx<'_>, scope: &Scope<'_>, task: &Task) -> Option<String> {
+    route(pctx, scope, task).map(|r| r.describe(&task.action))
+}
+
+/// Runs `task`'s module through Ansible's code on the host of `ctx`.
+#[allow(clippy::too_many_arguments)]
+pub async fn run(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    scope: &Scope<'_>,
+    route: &Route,
+    task: &Task,
+    kw: &Keywords,
+    args: &Args,
+    ctx: &mut ModuleCtx<'_>,
+) -> Result<ModuleResult, RemoteError> {
+    let vars = ctx.vars;
+    let interpreter = vars
+        .get("ansible_python_interpreter")
+        .and_then(|v| run.templar.template_value(v, vars).ok())
+        .and_then(|v| v.as_str().map(str::to_string))
+        .filter(|p| !p.is_empty() && !p.starts_with("auto"));
+    let no_log = flag(run, &kw.no_log, vars, false).unwrap_or(true);
+    let (name, path) = match route {
+        Route::Library(path) => (task.action.as_str(), Some(path.as_path())),
+        Route::Ansible(name) => (name.as_str(), None),
+        Route::Native(_) => unreachable!("native modules never take the fallback"),
+    };
+    let module_utils: Vec<PathBuf> = library_dirs(pctx, scope)
+        .into_iter()
+        .map(|d| d.join("module_utils"))
+        .filter(|d| d.is_dir())
+        .map(|d| std::path::absolute(&d).unwrap_or(d))
+        .collect();
+    let call = target::Call {
+        name,
+        path,
+        args,
+        interpreter: interpreter.as_deref(),
+        verbosity: run.options.verbosity,
+        no_log,
+        module_utils: &module_utils,
+    };
+    target::run(&run.ansible, &call, ctx).await
+}
+
+/// Facts a module returned (`ansible_facts`), to merge into the host's facts as Ansible does.
+pub fn returned_facts(result: &ModuleResult) -> Option<&serde_json::Map<String, Value>> {
+    if result.failed {
+        return None;
+    }
+    match result.data.get("ansible_facts") {
+        Some(Value::Object(facts)) => Some(facts),
+        _ => None,
+    }
+}

@@ -1,0 +1,153 @@
+//! Every module fleet does not implement natively, run through Ansible's own code.
+//!
+//! Why: real playbooks use collections (`community.general.*`, `ansible.posix.*`), custom
+//! modules from a `library/` directory, and `ansible.builtin` modules fleet has no native
+//! version of; rewriting each in Rust would never end and would drift from Ansible. When
+//! ansible-core is importable on the controller, such a module is packaged by Ansible's own
+//! packager (the AnsiballZ payload with the module_utils it imports, [`controller`]) and piped
+//! to the target's Python over the host's existing connection, as ansible-playbook does with
+//! pipelining ([`target`]); its JSON becomes the task's result. Native modules stay the fast
+//! path; [`route`] decides, in Ansible's lookup order ([`library_module`]).
+
+use std::path::{Path, PathBuf};
+
+pub mod controller;
+pub mod target;
+
+pub use controller::{Built, Controller, FallbackError};
+
+/// How a task's module runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// fleet's own implementation (the fast path).
+    Native(&'static str),
+    /// A module file from a `library/` directory, packaged by Ansible.
+    Library(PathBuf),
+    /// Resolved by Ansible's plugin loader on the controller: a collection's module or an
+    /// `ansible.builtin` one fleet lacks.
+    Ansible(String),
+}
+
+impl Route {
+    /// What `-v` prints for a task taking this route.
+    pub fn describe(&self, action: &str) -> String {
+        match self {
+            Route::Native(name) => format!("module {action}: native (fleet's {name})"),
+            Route::Library(path) => format!(
+                "module {action}: through Ansible's module code ({})",
+                path.display()
+            ),
+            Route::Ansible(name) => {
+                format!("module {action}: through Ansible's module code ({name})")
+            }
+        }
+    }
+}
+
+/// A module file named `name` in one of `dirs`' `library/` subdirectories, in order: `name.py`,
+/// then `name` itself (Ansible also runs modules without an extension). Only short names and
+/// `ansible.legacy.` names are looked up there, as in Ansible.
+pub fn library_module(dirs: &[PathBuf], name: &str) -> Option<PathBuf> {
+    let short = name.strip_prefix("ansible.legacy.").unwrap_or(name);
+    if short.is_empty() || short.contains(['.', '/']) {
+        return None;
+    }
+    dirs.iter().find_map(|dir| {
+        let lib = dir.join("library");
+        [lib.join(format!("{short}.py")), lib.join(short)]
+            .into_iter()
+            .find(|p| p.is_file())
+            // Ansible's packager needs an absolute path (a playbook run as `fleet run site.yml`
+            // has a relative directory)
+            .map(|p| std::path::absolute(&p).unwrap_or(p))
+    })
+}
+
+/// The `library/` directories a task can use, in Ansible's order: beside the playbook first,
+/// then the roles' (innermost first). `roles` are role directories, innermost first.
+pub fn library_dirs(playbook_dir: &Path, roles: &[PathBuf]) -> Vec<PathBuf> {
+    let mut dirs = vec![playbook_dir.to_path_buf()];
+    dirs.extend(roles.iter().cloned());
+    dirs
+}
+
+/// Where a task's module `name` comes from: a `library/` module (which shadows a native one of
+/// the same short name, as in Ansible), a native module, or Ansible's loader (collections, then
+/// `ansible.builtin`). `dirs` as [`library_dirs`] gives them.
+pub fn route(name: &str, dirs: &[PathBuf]) -> Route {
+    if let Some(path) = library_module(dirs, name) {
+        return Route::Library(path);
+    }
+    match crate::find(name) {
+        Some(module) => Route::Native(module.name()),
+        None if crate::is_builtin(name) => {
+            Route::Ansible(format!("ansible.builtin.{}", crate::short_name(name)))
+        }
+        None => Route::Ansible(name.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn touch(path: &Path) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, "#!/usr/bin/python\n").unwrap();
+    }
+
+    #[test]
+    fn lookup_order_playbook_library_then_roles_then_native_then_ansible() {
+        let tmp = tempfile::tempdir().unwrap();
+        let play = tmp.path().join("play");
+        let outer = tmp.path().join("roles/outer");
+        let inner = tmp.path().join("roles/inner");
+        touch(&inner.join("library/mine.py"));
+        touch(&outer.join("library/mine.py"));
+        touch(&outer.join("library/copy.py"));
+        touch(&inner.join("library/bare"));
+        let dirs = library_dirs(&play, &[inner.clone(), outer.clone()]);
+        // the innermost role's library before an outer role's
+        assert_eq!(
+            route("mine", &dirs),
+            Route::Library(inner.join("library/mine.py"))
+        );
+        assert_eq!(
+            route("bare", &dirs),
+            Route::Library(inner.join("library/bare"))
+        );
+        // a library module shadows a native one of the same short name, not the FQCN
+        assert_eq!(
+            route("copy", &dirs),
+            Route::Library(outer.join("library/copy.py"))
+        );
+        assert_eq!(route("ansible.builtin.copy", &dirs), Route::Native("copy"));
+        // the playbook's library comes first of all
+        touch(&play.join("library/mine.py"));
+        assert_eq!(
+            route("ansible.legacy.mine", &dirs),
+            Route::Library(play.join("library/mine.py"))
+        );
+        // no library module: native, then Ansible's loader (builtin names fully qualified)
+        assert_eq!(route("file", &dirs), Route::Native("file"));
+        assert_eq!(
+            route("getent", &dirs),
+            Route::Ansible("ansible.builtin.getent".into())
+        );
+        assert_eq!(
+            route("community.general.ini_file", &dirs),
+            Route::Ansible("community.general.ini_file".into())
+        );
+        assert_eq!(route("x.y.mine", &dirs), Route::Ansible("x.y.mine".into()));
+        // a relative playbook directory still gives an absolute module path
+        let cwd = std::env::current_dir().unwrap();
+        let rel = play.strip_prefix("/").unwrap();
+        let rel = std::iter::repeat_n("..", cwd.components().count() - 1)
+            .collect::<PathBuf>()
+            .join(rel);
+        match route("mine", &[rel]) {
+            Route::Library(p) => assert!(p.is_absolute() && p.is_file(), "{}", p.display()),
+            other => panic!("{other:?}"),
+        }
+    }
+}
