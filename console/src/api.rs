@@ -97,6 +97,8 @@ pub async fn openapi() -> Json<Value> {
             "/api/v1/sessions/{id}": one_session,
             "/api/v1/commands": get("command search", commands),
             "/api/v1/audit": get("audit records, newest first", audit),
+            "/api/v1/live": get("sessions in progress the viewer may watch", vec![]),
+            "/api/v1/reports": get("totals per day, user and host over a range (default the last 30 days)", vec![string("from", time), string("to", time)]),
             "/api/v1/audit/verify": {
                 "post": {
                     "summary": "verify the audit chain, command hashes, checkpoints and recording seals",

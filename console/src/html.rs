@@ -16,6 +16,7 @@ pub enum Nav {
     Commands,
     Live,
     Audit,
+    Reports,
 }
 
 /// The frame of every logged-in page. `player`: load the asciinema-player (session pages).
@@ -44,6 +45,7 @@ pub fn layout(viewer: &Viewer, nav: Nav, title: &str, player: bool, body: Markup
                         (link("/sessions", "Sessions", Nav::Sessions))
                         (link("/commands", "Commands", Nav::Commands))
                         (link("/audit", "Audit log", Nav::Audit))
+                        (link("/reports", "Reports", Nav::Reports))
                     }
                     @if viewer.grant.has(ConsoleRight::Live) {
                         (link("/live", "Live", Nav::Live))

@@ -46,7 +46,7 @@ pub use commands::{CommandFilter, CommandRow, NewCommand};
 pub use console::{ConsoleSession, LinkRefusal};
 pub use events::{AdminChange, AuditEvent, EventKind, Seal, Transfer};
 pub use hostkeys::{endpoint, PinCheck};
-pub use report::Totals;
+pub use report::{Report, ReportQuery, Totals};
 pub use schema::{AppliedMigration, SCHEMA_VERSION};
 pub use seals::RecordingSeal;
 pub use sessions::{NewSession, SessionEnd, SessionFilter, SessionRow};

@@ -1,4 +1,6 @@
-//! Totals for `bastion report`: per user and per host since a moment.
+//! Totals for `bastion report` and the console's reports: per user, per host and per day,
+//! over a time range, optionally scoped to some hosts (an auditor of `web*`). Failed logins
+//! name no host, so a scoped report counts none.
 
 use std::collections::BTreeMap;
 
@@ -24,87 +26,218 @@ pub struct Totals {
 pub struct Report {
     pub users: BTreeMap<String, Totals>,
     pub hosts: BTreeMap<String, Totals>,
+    /// Per local calendar day (`YYYY-MM-DD`).
+    pub days: BTreeMap<String, Totals>,
 }
+
+/// What a report covers.
+#[derive(Debug, Clone, Default)]
+pub struct ReportQuery {
+    /// From (inclusive) and to (exclusive), Unix seconds.
+    pub from: f64,
+    pub to: f64,
+    /// Only these hosts; `None`: all (and failed logins, which name no host).
+    pub hosts: Option<Vec<String>>,
+}
+
+/// `AND column IN (...)` for a scope, and its arguments.
+fn scope(column: &str, hosts: &Option<Vec<String>>) -> (String, Vec<rusqlite::types::Value>) {
+    match hosts {
+        None => (String::new(), Vec::new()),
+        Some(h) if h.is_empty() => (" AND 0".into(), Vec::new()),
+        Some(h) => (
+            format!(" AND {column} IN ({})", vec!["?"; h.len()].join(",")),
+            h.iter()
+                .cloned()
+                .map(rusqlite::types::Value::Text)
+                .collect(),
+        ),
+    }
+}
+
+/// `(user, host, day)` of a row and its totals, added to each grouping.
+fn add(r: &mut Report, (user, host, day): (String, String, String), f: impl Fn(&mut Totals)) {
+    f(r.users.entry(user).or_default());
+    if !host.is_empty() {
+        f(r.hosts.entry(host).or_default());
+    }
+    f(r.days.entry(day).or_default());
+}
+
+const DAY: &str = "date({}, 'unixepoch', 'localtime')";
 
 impl Store {
     /// Aggregates sessions, commands and audit events since `since` (Unix seconds).
     pub fn report(&self, since: f64) -> Result<Report> {
+        self.report_range(&ReportQuery {
+            from: since,
+            to: now_ts() + 1.0,
+            hosts: None,
+        })
+    }
+
+    /// Aggregates over `q`'s range and scope.
+    pub fn report_range(&self, q: &ReportQuery) -> Result<Report> {
+        use rusqlite::types::Value;
         let conn = self.conn();
         let mut r = Report::default();
-        let now = now_ts();
-        let mut q = conn.prepare(
-            "SELECT user, host, COUNT(*), SUM(COALESCE(ended_at, ?2) - started_at) FROM sessions
-             WHERE started_at >= ?1 GROUP BY user, host",
-        )?;
-        let rows = q.query_map(rusqlite::params![since, now], |row| {
+        let range = |extra: Vec<Value>| {
+            let mut a = vec![Value::Real(q.from), Value::Real(q.to)];
+            a.extend(extra);
+            a
+        };
+        let (where_host, host_args) = scope("host", &q.hosts);
+        let mut st = conn.prepare(&format!(
+            "SELECT user, host, {}, COUNT(*), SUM(COALESCE(ended_at, ?3) - started_at) FROM sessions
+             WHERE started_at >= ?1 AND started_at < ?2{where_host} GROUP BY 1, 2, 3",
+            DAY.replace("{}", "started_at")
+        ))?;
+        let mut args = vec![
+            Value::Real(q.from),
+            Value::Real(q.to),
+            Value::Real(now_ts()),
+        ];
+        args.extend(host_args.clone());
+        let rows = st.query_map(rusqlite::params_from_iter(&args), |row| {
             Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, f64>(3)?,
+                (row.get(0)?, row.get(1)?, row.get(2)?),
+                row.get::<_, i64>(3)?,
+                row.get::<_, f64>(4)?,
             ))
         })?;
         for row in rows {
-            let (user, host, n, secs) = row?;
-            for t in [
-                r.users.entry(user).or_default(),
-                r.hosts.entry(host).or_default(),
-            ] {
+            let (key, n, secs) = row?;
+            add(&mut r, key, |t| {
                 t.sessions += n;
                 t.seconds += secs;
-            }
+            });
         }
-        let mut q = conn.prepare(
-            "SELECT user, host, COUNT(*), SUM(blocked) FROM commands WHERE ts >= ?1 GROUP BY user, host",
-        )?;
-        let rows = q.query_map([since], |row| {
+        let mut st = conn.prepare(&format!(
+            "SELECT user, host, {}, COUNT(*), SUM(blocked) FROM commands
+             WHERE ts >= ?1 AND ts < ?2{where_host} GROUP BY 1, 2, 3",
+            DAY.replace("{}", "ts")
+        ))?;
+        let rows = st.query_map(rusqlite::params_from_iter(range(host_args)), |row| {
             Ok((
-                row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, i64>(2)?,
+                (row.get(0)?, row.get(1)?, row.get(2)?),
                 row.get::<_, i64>(3)?,
+                row.get::<_, i64>(4)?,
             ))
         })?;
         for row in rows {
-            let (user, host, n, blocked) = row?;
-            for t in [
-                r.users.entry(user).or_default(),
-                r.hosts.entry(host).or_default(),
-            ] {
+            let (key, n, blocked) = row?;
+            add(&mut r, key, |t| {
                 t.commands += n;
                 t.blocked_commands += blocked;
-            }
+            });
         }
-        let mut q = conn.prepare(
-            "SELECT event, COALESCE(user, ''), COALESCE(json_extract(detail, '$.host'), ''), COUNT(*) FROM audit
-             WHERE ts >= ?1 AND event IN (?2, ?3, ?4)
-             GROUP BY event, user, json_extract(detail, '$.host')",
-        )?;
-        let counted = rusqlite::params![
-            since,
-            EventKind::LoginFailed.as_str(),
-            EventKind::TotpFailed.as_str(),
-            EventKind::PolicyDeny.as_str()
-        ];
-        let rows = q.query_map(counted, |row| {
+        let (where_audit, audit_args) = scope("json_extract(detail, '$.host')", &q.hosts);
+        let mut st = conn.prepare(&format!(
+            "SELECT event, COALESCE(user, ''), COALESCE(json_extract(detail, '$.host'), ''), {}, COUNT(*)
+             FROM audit WHERE ts >= ?1 AND ts < ?2 AND event IN (?3, ?4, ?5){where_audit}
+             GROUP BY 1, 2, 3, 4",
+            DAY.replace("{}", "ts")
+        ))?;
+        let events = [
+            EventKind::LoginFailed,
+            EventKind::TotpFailed,
+            EventKind::PolicyDeny,
+        ]
+        .map(|e| Value::Text(e.as_str().into()));
+        let mut extra = events.to_vec();
+        extra.extend(audit_args);
+        let rows = st.query_map(rusqlite::params_from_iter(range(extra)), |row| {
             Ok((
                 row.get::<_, String>(0)?,
-                row.get::<_, String>(1)?,
-                row.get::<_, String>(2)?,
-                row.get::<_, i64>(3)?,
+                (row.get(1)?, row.get(2)?, row.get(3)?),
+                row.get::<_, i64>(4)?,
             ))
         })?;
         for row in rows {
-            let (event, user, host, n) = row?;
+            let (event, key, n): (String, (String, String, String), i64) = row?;
             if event == EventKind::PolicyDeny.as_str() {
-                r.users.entry(user).or_default().denials += n;
-                if !host.is_empty() {
-                    r.hosts.entry(host).or_default().denials += n;
-                }
-            } else if !user.is_empty() {
-                r.users.entry(user).or_default().failed_logins += n;
+                add(&mut r, key, |t| t.denials += n);
+            } else if !key.0.is_empty() {
+                add(&mut r, key, |t| t.failed_logins += n);
             }
         }
         Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_range_report_counts_per_day_and_respects_the_scope() {
+        let (_dir, store, _) = crate::testkit::store();
+        let web = crate::testkit::session(&store, None);
+        store
+            .log_command(&crate::NewCommand {
+                session_id: web,
+                user: "alice",
+                host: "web1",
+                login: "root",
+                offset: 0.0,
+                command: "rm -rf /",
+                exit_status: None,
+                blocked: true,
+                origin: "shell",
+            })
+            .unwrap();
+        let deny = |host: &str| crate::AuditEvent::PolicyDeny {
+            host: host.into(),
+            login: None,
+            channel: "shell".into(),
+            reason: "r".into(),
+        };
+        store.audit(Some("alice"), None, &deny("web1")).unwrap();
+        store.audit(Some("alice"), None, &deny("db1")).unwrap();
+        let failed = crate::AuditEvent::LoginFailed {
+            reason: "bad key".into(),
+            key: "k".into(),
+            login_name: "mallory".into(),
+        };
+        store.audit(Some("mallory"), None, &failed).unwrap();
+        let all = store
+            .report_range(&ReportQuery {
+                from: 0.0,
+                to: now_ts() + 10.0,
+                hosts: None,
+            })
+            .unwrap();
+        let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+        let day = &all.days[&today];
+        assert_eq!(
+            (
+                day.sessions,
+                day.commands,
+                day.blocked_commands,
+                day.denials,
+                day.failed_logins
+            ),
+            (1, 1, 1, 2, 1)
+        );
+        assert_eq!(all.hosts["db1"].denials, 1);
+        let web_only = store
+            .report_range(&ReportQuery {
+                from: 0.0,
+                to: now_ts() + 10.0,
+                hosts: Some(vec!["web1".into()]),
+            })
+            .unwrap();
+        let day = &web_only.days[&today];
+        assert_eq!((day.denials, day.failed_logins), (1, 0));
+        assert!(!web_only.hosts.contains_key("db1"));
+        assert!(!web_only.users.contains_key("mallory"));
+        let past = store
+            .report_range(&ReportQuery {
+                from: 0.0,
+                to: 1.0,
+                hosts: None,
+            })
+            .unwrap();
+        assert!(past.days.is_empty());
     }
 }

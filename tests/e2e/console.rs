@@ -184,6 +184,19 @@ fn search_finds_a_typed_command_and_opens_its_session_there() {
     browser.click("#commands a.hit");
     assert!(browser.url().contains("#t="), "{}", browser.url());
     browser.wait_for_text(".ap-term", "needle-in-the-42-haystack", secs(15));
+
+    // Reports: today's bars and alice at the top, drawn by the server.
+    browser.goto(&format!("{}/reports", lab.bastion.console_url()));
+    browser.wait_for_text("table.top", "alice", secs(10));
+    let bars = browser.eval("return document.querySelectorAll('figure.chart svg rect').length");
+    assert!(bars.as_u64().unwrap_or(0) >= 1, "{bars}");
+    let title =
+        browser.eval("return document.querySelector('figure.chart svg rect title').textContent");
+    assert!(
+        title.as_str().unwrap_or("").ends_with(": 1"),
+        "one session today: {title}"
+    );
+    browser.screenshot("console-reports");
 }
 
 #[test]

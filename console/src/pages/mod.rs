@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod commands;
 pub mod live;
+pub mod reports;
 pub mod session;
 pub mod sessions;
 
