@@ -21,6 +21,9 @@ use crate::html::{self, Nav};
 use crate::{scope, AppState};
 
 const DAY: f64 = 86400.0;
+
+/// One number of a day's totals.
+type Metric = fn(&Totals) -> i64;
 /// The longest range one report covers (a chart of more days is unreadable anyway).
 const MAX_DAYS: f64 = 366.0;
 
@@ -151,7 +154,7 @@ pub async fn page(
     };
     let query = serde_urlencoded::to_string(&p).unwrap_or_default();
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
-    let metrics: [(&str, fn(&Totals) -> i64); 5] = [
+    let metrics: [(&str, Metric); 5] = [
         ("sessions", |t| t.sessions),
         ("commands", |t| t.commands),
         ("blocked commands", |t| t.blocked_commands),
@@ -184,7 +187,7 @@ pub async fn page(
 }
 
 /// A bar per day; the day and value in each bar's `<title>` (shown on hover).
-fn bar_chart(days: &BTreeMap<String, Totals>, get: fn(&Totals) -> i64) -> Markup {
+fn bar_chart(days: &BTreeMap<String, Totals>, get: Metric) -> Markup {
     let (w, h, pad) = (600.0, 120.0, 18.0);
     let max = days.values().map(get).max().unwrap_or(0).max(1) as f64;
     let n = days.len().max(1) as f64;
