@@ -13,6 +13,19 @@ fn string(name: &str, description: &str) -> Value {
     param(name, description, json!({"type": "string"}))
 }
 
+/// A time filter: a date, an RFC 3339 time, or empty (no filter).
+fn time(name: &str, description: &str) -> Value {
+    param(
+        name,
+        description,
+        json!({"anyOf": [
+            {"type": "string", "format": "date"},
+            {"type": "string", "format": "date-time"},
+            {"type": "string", "maxLength": 0}
+        ]}),
+    )
+}
+
 fn paging() -> [Value; 2] {
     [
         param(
@@ -46,33 +59,37 @@ fn get(summary: &str, params: Vec<Value>) -> Value {
 
 /// `GET /api/v1/openapi.json` (public: it describes, it does not show data).
 pub async fn openapi() -> Json<Value> {
-    let time = "`YYYY-MM-DD` (local day) or RFC 3339";
+    let when = "`YYYY-MM-DD` (local day) or RFC 3339";
     let mut sessions = vec![
         string("user", "bastion user"),
         string("host", "inventory host"),
         string("login", "target account"),
         string("kind", "shell, exec, scp, rsync or sftp"),
-        string("from", &format!("started at or after: {time}")),
-        string("to", &format!("started before the end of: {time}")),
+        time("from", &format!("started at or after: {when}")),
+        time("to", &format!("started before the end of: {when}")),
         string("active", "`true`: only running sessions"),
         string("blocked", "`true`: only sessions with a blocked command"),
-        string("sort", "newest (default), oldest, user, host or bytes"),
+        param(
+            "sort",
+            "newest (default), oldest, user, host or bytes",
+            json!({"type": "string", "enum": ["newest", "oldest", "user", "host", "bytes", ""]}),
+        ),
     ];
     sessions.extend(paging());
     let mut commands = vec![
         string("q", "case-insensitive substring of the command line"),
         string("user", "bastion user"),
         string("host", "inventory host"),
-        string("from", time),
-        string("to", time),
+        time("from", when),
+        time("to", when),
         string("blocked", "`true`: only blocked commands"),
     ];
     commands.extend(paging());
     let mut audit = vec![
         string("event", "event name, e.g. policy_deny"),
         string("user", "bastion user"),
-        string("from", time),
-        string("to", time),
+        time("from", when),
+        time("to", when),
     ];
     audit.extend(paging());
     let session_id = json!({"name": "id", "in": "path", "required": true, "schema": {"type": "integer", "format": "int64"}});
@@ -86,19 +103,15 @@ pub async fn openapi() -> Json<Value> {
         "info": {
             "title": "bastion console API",
             "version": "1",
-            "description": "Read what the console shows. Log in with the link `ssh BASTION console` prints; the session cookie authenticates every call. State-changing calls need the `X-CSRF-Token` header."
+            "description": "Read what the console shows. Log in with the link `ssh BASTION console` prints; the session cookie it sets (`__Host-bastion-console`) authenticates every call. State-changing calls need the `X-CSRF-Token` header."
         },
-        "components": {
-            "securitySchemes": {"cookie": {"type": "apiKey", "in": "cookie", "name": "__Host-bastion-console"}}
-        },
-        "security": [{"cookie": []}],
         "paths": {
             "/api/v1/sessions": get("sessions the viewer may see, filtered and paged", sessions),
             "/api/v1/sessions/{id}": one_session,
             "/api/v1/commands": get("command search", commands),
             "/api/v1/audit": get("audit records, newest first", audit),
             "/api/v1/live": get("sessions in progress the viewer may watch", vec![]),
-            "/api/v1/reports": get("totals per day, user and host over a range (default the last 30 days)", vec![string("from", time), string("to", time)]),
+            "/api/v1/reports": get("totals per day, user and host over a range (default the last 30 days)", vec![time("from", when), time("to", when)]),
             "/api/v1/audit/verify": {
                 "post": {
                     "summary": "verify the audit chain, command hashes, checkpoints and recording seals",

@@ -527,47 +527,7 @@ pub fn ansible_venv() -> PathBuf {
 }
 
 fn make_venv() -> Result<PathBuf, String> {
-    let target = workspace_root().join("target");
-    fs::create_dir_all(&target).map_err(|e| format!("mkdir {}: {e}", target.display()))?;
-    let venv = target.join("ansible-venv");
-    let marker = venv.join(format!(
-        ".ready-{}",
-        ANSIBLE_PIN.replace("==", "-").replace(".*", "")
-    ));
-    if marker.is_file() {
-        return Ok(venv);
-    }
-    let script = format!(
-        "set -e\n\
-         [ -f '{marker}' ] && exit 0\n\
-         rm -rf '{venv}'\n\
-         {python} -m venv '{venv}'\n\
-         '{venv}/bin/pip' install -q --disable-pip-version-check '{ANSIBLE_PIN}'\n\
-         '{venv}/bin/ansible-playbook' --version >/dev/null\n\
-         touch '{marker}'\n",
-        marker = marker.display(),
-        venv = venv.display(),
-        python = if Path::new("/usr/bin/python3").exists() {
-            "/usr/bin/python3"
-        } else {
-            "python3"
-        },
-    );
-    let out = run(
-        Command::new("flock")
-            .arg(target.join("ansible-venv.lock"))
-            .args(["sh", "-c", &script]),
-        Duration::from_secs(900),
-    );
-    if out.success() && marker.is_file() {
-        Ok(venv)
-    } else {
-        Err(format!(
-            "cannot create the reference Ansible virtualenv at {} \
-             (needs python3 with venv, e.g. Debian's python3-venv, and access to PyPI for {ANSIBLE_PIN}):\n{out}",
-            venv.display()
-        ))
-    }
+    crate::pyvenv::make("ansible-venv", ANSIBLE_PIN, "ansible-playbook")
 }
 
 /// A slot among [`RUN_SLOTS`] concurrent playbook runs, released on drop.

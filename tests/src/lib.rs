@@ -15,6 +15,7 @@ pub mod load;
 pub mod net;
 pub mod proc;
 pub mod pty;
+pub mod pyvenv;
 pub mod sshd;
 pub mod tmpfs;
 pub mod totp;

@@ -39,15 +39,16 @@ pub struct Params {
 fn fetch(state: &AppState, viewer: &Viewer, p: &Params) -> Result<Page<AuditRecord>, Response> {
     viewer.require(state, ConsoleRight::Audit, "audit log")?;
     let hosts = scope::hosts(state, viewer, ConsoleRight::Audit).map_err(|e| html::internal(&e))?;
+    let (offset, limit) = super::paging(p.offset, p.limit, 100)?;
     let q = AuditQuery {
         hosts,
         event: text(&p.event),
         user: text(&p.user),
         session: None,
-        from: p.from.as_deref().and_then(|t| html::parse_time(t, false)),
-        to: p.to.as_deref().and_then(|t| html::parse_time(t, true)),
-        offset: p.offset.unwrap_or(0),
-        limit: p.limit.unwrap_or(100),
+        from: super::time("from", &p.from, false)?,
+        to: super::time("to", &p.to, true)?,
+        offset,
+        limit,
     };
     state
         .backend

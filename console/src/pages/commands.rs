@@ -38,17 +38,18 @@ pub struct Params {
 fn fetch(state: &AppState, viewer: &Viewer, p: &Params) -> Result<Page<CommandRow>, Response> {
     viewer.require(state, ConsoleRight::Audit, "commands")?;
     let hosts = scope::hosts(state, viewer, ConsoleRight::Audit).map_err(|e| html::internal(&e))?;
+    let (offset, limit) = super::paging(p.offset, p.limit, 50)?;
     let q = CommandQuery {
         hosts,
         text: text(&p.q),
         user: text(&p.user),
         host: text(&p.host),
         session: None,
-        from: p.from.as_deref().and_then(|t| html::parse_time(t, false)),
-        to: p.to.as_deref().and_then(|t| html::parse_time(t, true)),
+        from: super::time("from", &p.from, false)?,
+        to: super::time("to", &p.to, true)?,
         blocked_only: flag(&p.blocked),
-        offset: p.offset.unwrap_or(0),
-        limit: p.limit.unwrap_or(50),
+        offset,
+        limit,
     };
     state
         .backend

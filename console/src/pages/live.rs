@@ -63,7 +63,7 @@ fn one(state: &AppState, viewer: &Viewer, id: i64, what: &str) -> Result<LiveInf
 /// `GET /api/v1/live`.
 pub async fn json(State(state): State<AppState>, viewer: Viewer) -> Response {
     match visible(&state, &viewer) {
-        Ok(list) => Json(list).into_response(),
+        Ok(items) => Json(serde_json::json!({ "items": items })).into_response(),
         Err(r) => r,
     }
 }

@@ -54,3 +54,39 @@ pub fn query_without_offset<T: serde::Serialize>(params: &T) -> String {
         .collect::<Vec<_>>()
         .join("&")
 }
+
+/// A rejected query parameter: 400 naming it.
+pub fn bad_param(name: &str, why: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        axum::Json(serde_json::json!({"error": format!("{name}: {why}")})),
+    )
+        .into_response()
+}
+
+/// `offset` and `limit` (1-500, `default` when absent), or 400.
+pub fn paging(
+    offset: Option<u64>,
+    limit: Option<u64>,
+    default: u64,
+) -> Result<(u64, u64), Response> {
+    let limit = limit.unwrap_or(default);
+    if !(1..=500).contains(&limit) {
+        return Err(bad_param("limit", "must be between 1 and 500"));
+    }
+    let offset = offset.unwrap_or(0);
+    if offset > i64::MAX as u64 {
+        return Err(bad_param("offset", "too large"));
+    }
+    Ok((offset, limit))
+}
+
+/// A time filter (`YYYY-MM-DD` or RFC 3339; empty: none), or 400 naming the parameter.
+pub fn time(name: &str, v: &Option<String>, end_of_day: bool) -> Result<Option<f64>, Response> {
+    match text(v) {
+        None => Ok(None),
+        Some(t) => html::parse_time(&t, end_of_day)
+            .map(Some)
+            .ok_or_else(|| bad_param(name, "expected YYYY-MM-DD or an RFC 3339 time")),
+    }
+}

@@ -15,7 +15,6 @@ use policies::ConsoleRight;
 use serde::{Deserialize, Serialize};
 use store::{Report, ReportQuery, Totals};
 
-use super::text;
 use crate::auth::Viewer;
 use crate::html::{self, Nav};
 use crate::{scope, AppState};
@@ -52,11 +51,8 @@ fn fetch(
     viewer.require(state, ConsoleRight::Audit, "reports")?;
     let hosts = scope::hosts(state, viewer, ConsoleRight::Audit).map_err(|e| html::internal(&e))?;
     let now = store::now_ts();
-    let to = text(&p.to)
-        .and_then(|t| html::parse_time(&t, true))
-        .unwrap_or(now + 1.0);
-    let from = text(&p.from)
-        .and_then(|t| html::parse_time(&t, false))
+    let to = super::time("to", &p.to, true)?.unwrap_or(now + 1.0);
+    let from = super::time("from", &p.from, false)?
         .unwrap_or(to - 30.0 * DAY)
         .max(to - MAX_DAYS * DAY);
     let report = state

@@ -50,23 +50,36 @@ fn sort_of(p: &Params) -> SessionSort {
         .unwrap_or_default()
 }
 
+/// An unknown `sort` is refused rather than silently ignored.
+fn check_sort(p: &Params) -> Result<(), Response> {
+    match text(&p.sort) {
+        Some(s) if !SessionSort::ALL.iter().any(|(name, _)| *name == s) => Err(super::bad_param(
+            "sort",
+            "expected newest, oldest, user, host or bytes",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Runs the query for `viewer`.
 fn fetch(state: &AppState, viewer: &Viewer, p: &Params) -> Result<Page<SessionRow>, Response> {
     viewer.require(state, ConsoleRight::Audit, "sessions")?;
+    check_sort(p)?;
     let hosts = scope::hosts(state, viewer, ConsoleRight::Audit).map_err(|e| html::internal(&e))?;
+    let (offset, limit) = super::paging(p.offset, p.limit, 50)?;
     let q = SessionQuery {
         hosts,
         user: text(&p.user),
         host: text(&p.host),
         login: text(&p.login),
         kind: text(&p.kind),
-        from: p.from.as_deref().and_then(|t| html::parse_time(t, false)),
-        to: p.to.as_deref().and_then(|t| html::parse_time(t, true)),
+        from: super::time("from", &p.from, false)?,
+        to: super::time("to", &p.to, true)?,
         active_only: flag(&p.active),
         with_blocked: flag(&p.blocked),
         sort: sort_of(p),
-        offset: p.offset.unwrap_or(0),
-        limit: p.limit.unwrap_or(50),
+        offset,
+        limit,
     };
     state
         .backend
