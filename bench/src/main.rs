@@ -7,6 +7,7 @@
 
 mod client;
 mod commands;
+mod console;
 mod latency;
 mod logins;
 mod report;
@@ -39,6 +40,8 @@ enum Cmd {
     Logins(logins::Args),
     /// `bastion commands --grep` over a generated command log.
     Commands(commands::Args),
+    /// The web console's server time with 1M sessions and commands.
+    Console(console::Args),
 }
 
 fn main() -> Result<()> {
@@ -58,6 +61,7 @@ fn main() -> Result<()> {
         Cmd::Sessions(a) => sessions::run(&bastion, &a)?,
         Cmd::Logins(a) => logins::run(&bastion, &a)?,
         Cmd::Commands(a) => commands::run(&bastion, &a)?,
+        Cmd::Console(a) => console::run(&bastion, &a)?,
     };
     report::print(&rows);
     Ok(())

@@ -7,6 +7,7 @@ use std::time::Duration;
 pub struct Summary {
     pub n: usize,
     pub p50: f64,
+    pub p95: f64,
     pub p99: f64,
     pub mean: f64,
     pub max: f64,
@@ -20,6 +21,7 @@ pub fn summarize(samples: &[Duration]) -> Summary {
         return Summary {
             n: 0,
             p50: 0.0,
+            p95: 0.0,
             p99: 0.0,
             mean: 0.0,
             max: 0.0,
@@ -29,6 +31,7 @@ pub fn summarize(samples: &[Duration]) -> Summary {
     Summary {
         n: ms.len(),
         p50: rank(0.50),
+        p95: rank(0.95),
         p99: rank(0.99),
         mean: ms.iter().sum::<f64>() / ms.len() as f64,
         max: ms[ms.len() - 1],
