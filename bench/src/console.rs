@@ -151,7 +151,7 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
             rows.push(
                 Row::new(
                     "16 console",
-                    &format!("{name} ({scope}), server p95"),
+                    format!("{name} ({scope}), server p95"),
                     s.p95,
                     "ms",
                 )
