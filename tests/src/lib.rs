@@ -7,6 +7,7 @@
 
 pub mod bastion;
 pub mod client;
+pub mod ansible_targets;
 pub mod fleet;
 pub mod lab;
 pub mod load;

@@ -1,0 +1,203 @@
+//! Ansible's own integration targets under both tools (issue 18 item 1): each target runs
+//! under `ansible-playbook` on one real sshd target and under `fleet run` on another, and fleet
+//! must pass every target ansible-playbook passes. The targets that fit CI time and that fleet
+//! passes today each have a test here; `all_targets` (run by `bench/ansible_targets.sh`) runs
+//! every target of [`TARGETS`] and prints "targets passed / run" per tool.
+//!
+//! Parts this machine cannot give are removed for both tools, each with its reason in
+//! [`TARGETS`]; everything else runs as Ansible ships it.
+
+use e2e::ansible_targets::{patched_targets, run_target, Kind, PlaybookRun, Skip, Target, Tool};
+use e2e::fleet::FleetLab;
+
+const NOT_ROOT: &str = "the lab logs in as root, which reads every file: the test needs an unprivileged remote user";
+
+/// Every target of issue 18's list, as this machine runs it.
+const TARGETS: &[Target] = &[
+    role("lineinfile", &[]),
+    role("blockinfile", &[]),
+    role("replace", &[]),
+    role("copy", &[]),
+    role("file", &[]),
+    role("stat", &[]),
+    role("slurp", &[]),
+    role("template", &[]),
+    role("loops", &[]),
+    role("command_shell", &[]),
+    role("assert", &[]),
+    Target {
+        name: "set_fact",
+        kind: Kind::Playbooks(&[PlaybookRun {
+            playbook: "set_fact.yml",
+            hosts: &["testhost"],
+            args: &[],
+        }]),
+        skips: &[],
+    },
+    Target {
+        name: "blocks",
+        kind: Kind::Playbooks(&[PlaybookRun {
+            playbook: "main.yml",
+            hosts: &["testhost"],
+            args: &[],
+        }]),
+        skips: &[],
+    },
+    Target {
+        name: "handlers",
+        kind: Kind::Playbooks(&[
+            PlaybookRun {
+                playbook: "test_handlers.yml",
+                hosts: &["A", "B", "C", "D", "E"],
+                args: &["--tags", "scenario1"],
+            },
+            PlaybookRun {
+                playbook: "from_handlers.yml",
+                hosts: &["A", "B", "C", "D", "E"],
+                args: &["--tags", "scenario1"],
+            },
+            PlaybookRun {
+                playbook: "test_listening_handlers.yml",
+                hosts: &["A", "B", "C", "D", "E"],
+                args: &[],
+            },
+        ]),
+        skips: &[],
+    },
+    Target {
+        name: "include_import",
+        kind: Kind::Playbooks(&[
+            PlaybookRun {
+                playbook: "playbook/test_import_playbook.yml",
+                hosts: II_HOSTS,
+                args: &[],
+            },
+            PlaybookRun {
+                playbook: "tasks/test_import_tasks.yml",
+                hosts: II_HOSTS,
+                args: &[],
+            },
+            PlaybookRun {
+                playbook: "tasks/test_include_tasks.yml",
+                hosts: II_HOSTS,
+                args: &[],
+            },
+            PlaybookRun {
+                playbook: "role/test_import_role.yml",
+                hosts: II_HOSTS,
+                args: &[],
+            },
+            PlaybookRun {
+                playbook: "role/test_include_role.yml",
+                hosts: II_HOSTS,
+                args: &[],
+            },
+        ]),
+        skips: &[],
+    },
+    Target {
+        name: "fetch",
+        kind: Kind::Playbooks(&[PlaybookRun {
+            playbook: "run_fetch_tests.yml",
+            hosts: &["testhost"],
+            args: &[],
+        }]),
+        skips: &[],
+    },
+];
+
+/// include_import's own inventory, over ssh instead of `ansible_connection=local`.
+const II_HOSTS: &[&str] = &[
+    "testhost host_var_role_name=role3",
+    "testhost2 host_var_role_name=role2",
+    "localhost",
+];
+
+const fn role(name: &'static str, skips: &'static [Skip]) -> Target {
+    Target {
+        name,
+        kind: Kind::Role,
+        skips,
+    }
+}
+
+fn target(name: &str) -> &'static Target {
+    TARGETS
+        .iter()
+        .find(|t| t.name == name)
+        .unwrap_or_else(|| panic!("no target {name}"))
+}
+
+/// Runs `name` under both tools; ansible-playbook must pass it (else this test is broken), and
+/// so must fleet.
+fn both_pass(name: &str) {
+    let t = target(name);
+    let reference = FleetLab::new(1);
+    let candidate = FleetLab::new(1).with_fleet_bin(env!("CARGO_BIN_EXE_fleet"));
+    let targets = patched_targets(reference.dir(), &[t]);
+    let want = run_target(&reference, Tool::Ansible, &targets, t);
+    assert!(
+        want.passed,
+        "ansible-playbook fails integration target {name}; the test itself is broken:\n{}",
+        want.detail
+    );
+    let got = run_target(&candidate, Tool::Fleet, &targets, t);
+    assert!(
+        got.passed,
+        "fleet fails integration target {name}, which ansible-playbook passes:\n{}",
+        got.detail
+    );
+}
+
+/// Every target under both tools: prints the figures, then requires fleet to pass every target
+/// ansible-playbook passed. Long (minutes per target under ansible-playbook), so run by
+/// `bench/ansible_targets.sh` rather than in `cargo test --workspace`.
+#[test]
+#[ignore = "long: bench/ansible_targets.sh runs it"]
+fn all_targets() {
+    let only = std::env::var("AIT_ONLY").unwrap_or_default();
+    let chosen: Vec<&Target> = TARGETS
+        .iter()
+        .filter(|t| only.is_empty() || only.split(',').any(|o| o == t.name))
+        .collect();
+    let reference = FleetLab::new(1);
+    let candidate = FleetLab::new(1).with_fleet_bin(env!("CARGO_BIN_EXE_fleet"));
+    let targets = patched_targets(reference.dir(), &chosen);
+    let mut rows = Vec::new();
+    for t in &chosen {
+        let a = run_target(&reference, Tool::Ansible, &targets, t);
+        let f = run_target(&candidate, Tool::Fleet, &targets, t);
+        println!(
+            "{:<16} ansible-playbook: {:<6} fleet: {}",
+            t.name,
+            if a.passed { "pass" } else { "FAIL" },
+            if f.passed { "pass" } else { "FAIL" }
+        );
+        if !f.passed {
+            println!("--- fleet on {}:\n{}", t.name, tail(&f.detail, 60));
+        }
+        if !a.passed {
+            println!("--- ansible-playbook on {}:\n{}", t.name, tail(&a.detail, 60));
+        }
+        rows.push((t.name, a.passed, f.passed));
+    }
+    let count = |f: fn(&(&str, bool, bool)) -> bool| rows.iter().filter(|r| f(r)).count();
+    let n = rows.len();
+    println!("ansible-playbook: {} targets passed / {n} run", count(|r| r.1));
+    println!("fleet: {} targets passed / {n} run", count(|r| r.2));
+    let missing: Vec<&str> = rows.iter().filter(|r| r.1 && !r.2).map(|r| r.0).collect();
+    assert!(
+        missing.is_empty(),
+        "fleet fails targets ansible-playbook passes: {missing:?}"
+    );
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+#[test]
+fn stat() {
+    both_pass("stat");
+}
