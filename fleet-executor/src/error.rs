@@ -4,7 +4,6 @@
 
 use std::path::PathBuf;
 
-use fleet_playbook::LoopKind;
 use fleet_templates::TemplateError;
 use inventory::InventoryError;
 use serde_json::Value;
@@ -40,9 +39,9 @@ pub enum ExecError {
     /// `with_dict` got something other than a dictionary.
     #[error("with_dict expects a dict, got {0}")]
     LoopNotDict(Value),
-    /// A `with_*` form fleet does not implement.
-    #[error("{0:?} loops are not supported yet")]
-    UnsupportedLoop(LoopKind),
+    /// A `with_sequence`/`with_together` lookup refused its terms (Ansible's message).
+    #[error("{0}")]
+    Lookup(String),
     /// `changed_when`/`failed_when` could not be evaluated.
     #[error("The conditional check '{conditions}' failed. The error was: {error}")]
     Conditional {

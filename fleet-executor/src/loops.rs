@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use super::context::Run;
 use super::error::ExecError;
 use fleet_playbook::LoopKind;
+use fleet_templates::sequences;
 
 /// The loop's items, templated, in the shape each `with_*` form gives.
 pub fn loop_items(
@@ -42,7 +43,25 @@ pub fn loop_items(
                 .collect()),
             other => Err(ExecError::LoopNotDict(other)),
         },
-        LoopKind::Sequence | LoopKind::Fileglob => Err(ExecError::UnsupportedLoop(kind)),
+        LoopKind::Sequence => {
+            let mut out = Vec::new();
+            for term in list(value)? {
+                let term = fleet_templates::py_string(&term);
+                let numbers = sequences::sequence(&term).map_err(ExecError::Lookup)?;
+                out.extend(numbers.into_iter().map(Value::String));
+            }
+            Ok(out)
+        }
+        LoopKind::Fileglob => {
+            let var = |n: &str| vars.get(n).and_then(Value::as_str);
+            let search = sequences::search_dirs(var("role_path"), var("playbook_dir"));
+            Ok(list(value)?
+                .iter()
+                .flat_map(|p| sequences::fileglob(&fleet_templates::py_string(p), &search))
+                .map(Value::String)
+                .collect())
+        }
+        LoopKind::Together => sequences::together(&list(value)?).map_err(ExecError::Lookup),
     }
 }
 

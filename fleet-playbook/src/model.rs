@@ -389,6 +389,8 @@ pub enum LoopKind {
     Sequence,
     /// `with_fileglob:`: local files matching the patterns.
     Fileglob,
+    /// `with_together:`: the lists zipped, `[a0, b0]`, `[a1, b1]`, ...
+    Together,
 }
 
 impl LoopKind {
@@ -400,6 +402,7 @@ impl LoopKind {
         ("indexed_items", LoopKind::IndexedItems),
         ("sequence", LoopKind::Sequence),
         ("fileglob", LoopKind::Fileglob),
+        ("together", LoopKind::Together),
     ];
 }
 

@@ -27,6 +27,7 @@ mod methods;
 mod predicates;
 pub mod pyre;
 mod repr;
+pub mod sequences;
 mod undefined;
 
 use std::sync::{Arc, OnceLock};
@@ -514,4 +515,9 @@ fn describe_error(err: &minijinja::Error, source: &str) -> String {
 /// How Python prints a value (`['a', 'b']`, `{'k': True}`), as Ansible shows loop item labels.
 pub fn py_repr(value: &Value) -> String {
     repr::py_repr(&minijinja::Value::from_serialize(value))
+}
+
+/// How Python's `str()` prints a value (strings bare, others as [`py_repr`]).
+pub fn py_string(value: &Value) -> String {
+    repr::py_string(&minijinja::Value::from_serialize(value))
 }

@@ -60,7 +60,7 @@ fn find_file(state: &State, path: &str) -> std::path::PathBuf {
 }
 
 /// Lookups that touch the controller's system (files, environment, commands).
-const SYSTEM_LOOKUPS: [&str; 4] = ["env", "file", "pipe", "first_found"];
+const SYSTEM_LOOKUPS: [&str; 5] = ["env", "file", "pipe", "first_found", "fileglob"];
 
 fn run(
     state: &State,
@@ -142,6 +142,30 @@ fn run(
             Ok(out)
         }
         "list" => Ok(terms.to_vec()),
+        "sequence" => {
+            let mut out = Vec::new();
+            for term in strings() {
+                out.extend(super::sequences::sequence(&term).map_err(fail)?);
+            }
+            Ok(out.into_iter().map(Value::from).collect())
+        }
+        "together" => {
+            let lists: Vec<serde_json::Value> = terms
+                .iter()
+                .map(|t| serde_json::to_value(t).map_err(|e| fail(e.to_string())))
+                .collect::<Result<_, _>>()?;
+            let zipped = super::sequences::together(&lists).map_err(fail)?;
+            Ok(zipped.iter().map(Value::from_serialize).collect())
+        }
+        "fileglob" => {
+            let var = |n: &str| state.lookup(n).and_then(|v| v.as_str().map(String::from));
+            let search =
+                super::sequences::search_dirs(var("role_path").as_deref(), var("playbook_dir").as_deref());
+            Ok(strings()
+                .flat_map(|p| super::sequences::fileglob(&p, &search))
+                .map(Value::from)
+                .collect())
+        }
         "first_found" => {
             let mut candidates = Vec::new();
             for term in terms {

@@ -59,6 +59,7 @@ pub struct Flags {
 pub struct PyRegex {
     pattern: String,
     re: Regex,
+    multiline: bool,
 }
 
 /// Compiles `pattern` with Python's syntax and `flags`: the one compile function of fleet.
@@ -76,7 +77,19 @@ pub fn compile(pattern: &str, flags: Flags) -> Result<PyRegex, PyReError> {
     Ok(PyRegex {
         pattern: pattern.to_string(),
         re,
+        multiline: flags.multiline || leading_flags(pattern).contains('m'),
     })
+}
+
+/// The letters of a global inline flag group at the start of `pattern` (`(?mi)` -> `mi`),
+/// which Python 3.11 allows only there.
+fn leading_flags(pattern: &str) -> &str {
+    pattern
+        .strip_prefix("(?")
+        .and_then(|rest| rest.split_once(')'))
+        .map(|(flags, _)| flags)
+        .filter(|f| !f.is_empty() && f.chars().all(|c| "aiLmsux".contains(c)))
+        .unwrap_or("")
 }
 
 /// Rewrites what Python spells differently from fancy-regex: `\Z` (Python: the very end of the
@@ -149,6 +162,12 @@ impl PyRegex {
             pattern: self.pattern.clone(),
             source: Box::new(e),
         }
+    }
+
+    /// Whether the compiled pattern has `re.MULTILINE` (`re.compile(...).flags & re.MULTILINE`):
+    /// from the flags it was compiled with or a leading `(?m)`.
+    pub fn multiline(&self) -> bool {
+        self.multiline
     }
 
     /// `re.search(...) is not None`.
@@ -411,6 +430,20 @@ impl Template {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn multiline_flag_comes_from_flags_or_a_leading_group() {
+        let plain = compile("a\\nb", Flags::default()).unwrap();
+        assert!(!plain.multiline());
+        assert!(compile("(?m)a\\nb", Flags::default()).unwrap().multiline());
+        assert!(compile("(?im)a", Flags::default()).unwrap().multiline());
+        assert!(!compile("(?i)a(?:m)", Flags::default()).unwrap().multiline());
+        let flags = Flags {
+            multiline: true,
+            ..Flags::default()
+        };
+        assert!(compile("a", flags).unwrap().multiline());
+    }
 
     fn re(p: &str) -> PyRegex {
         compile(p, Flags::default()).unwrap()

@@ -237,7 +237,10 @@ pub fn run_target(lab: &FleetLab, tool: Tool, targets: &Path, target: &Target) -
         if !passed(lab, &out) {
             return Verdict {
                 passed: false,
-                detail: format!("{pb}:\n{}", lab.normalize(&out.to_string())),
+                detail: lab.normalize(&format!(
+                    "{pb}: exit {:?}\n{}\n--- stderr ---\n{}",
+                    out.code, out.stdout, out.stderr
+                )),
             };
         }
     }
