@@ -10,17 +10,70 @@
 use e2e::ansible_targets::{patched_targets, run_target, Kind, PlaybookRun, Skip, Target, Tool};
 use e2e::fleet::FleetLab;
 
-const NOT_ROOT: &str = "the lab logs in as root, which reads every file: the test needs an unprivileged remote user";
+/// `setfacl`/`getfacl` (Debian's `acl` package) are not installed here, and the targets
+/// install them only on Ubuntu and RedHat.
+const NO_ACL_TOOLS: &str = "setfacl is not installed on this machine (the acl package; the \
+                            target installs it only on Ubuntu and RedHat)";
+
+/// `setup_test_user` makes a user with a password (hashed with passlib, which the reference
+/// venv does not have) for tests that `become` it with that password.
+const SU_PASSWORD: &str = "the test becomes a user by its password, made with passlib's \
+                           password_hash, which the reference venv lacks";
 
 /// Every target of issue 18's list, as this machine runs it.
 const TARGETS: &[Target] = &[
-    role("lineinfile", &[]),
+    role(
+        "lineinfile",
+        &[Skip {
+            file: "lineinfile/tasks/main.yml",
+            task: "import_tasks: acls.yml",
+            reason: NO_ACL_TOOLS,
+        }],
+    ),
     role("blockinfile", &[]),
     role("replace", &[]),
-    role("copy", &[]),
-    role("file", &[]),
+    role(
+        "copy",
+        &[
+            Skip {
+                file: "copy/tasks/main.yml",
+                task: "Duplicate authorized_keys",
+                reason: "the lab's sshd reads every user's keys from its own AuthorizedKeysFile, \
+                         so the unprivileged user logs in with the lab's key already, and root \
+                         has no ~/.ssh/authorized_keys to copy",
+            },
+            Skip {
+                file: "copy/tasks/main.yml",
+                task: "import_tasks: acls.yml",
+                reason: NO_ACL_TOOLS,
+            },
+        ],
+    ),
+    role(
+        "file",
+        &[Skip {
+            file: "file/tasks/main.yml",
+            task: "verify that the file was not marked as changed",
+            reason: "ansible-playbook itself fails it here: on this machine's ext4 `lsattr` \
+                     lists the extent flag `e`, so adding +A to a file that has A reports changed",
+        }],
+    ),
     role("stat", &[]),
-    role("slurp", &[]),
+    role(
+        "slurp",
+        &[
+            Skip {
+                file: "slurp/meta/main.yml",
+                task: "setup_test_user",
+                reason: SU_PASSWORD,
+            },
+            Skip {
+                file: "slurp/tasks/main.yml",
+                task: "import_tasks: test_unreadable.yml",
+                reason: SU_PASSWORD,
+            },
+        ],
+    ),
     role("template", &[]),
     role("loops", &[]),
     role("command_shell", &[]),
@@ -36,11 +89,35 @@ const TARGETS: &[Target] = &[
     },
     Target {
         name: "blocks",
-        kind: Kind::Playbooks(&[PlaybookRun {
-            playbook: "main.yml",
-            hosts: &["testhost"],
-            args: &[],
-        }]),
+        // runme.sh checks main.yml and block_fail.yml by counting lines of their output, and the
+        // *_rc.yml playbooks by their exit code 2; these are the ones it expects to succeed
+        kind: Kind::Playbooks(&[
+            PlaybookRun {
+                playbook: "block_rescue_vars.yml",
+                hosts: &["localhost"],
+                args: &[],
+            },
+            PlaybookRun {
+                playbook: "issue29047.yml",
+                hosts: &["localhost"],
+                args: &[],
+            },
+            PlaybookRun {
+                playbook: "block_in_rescue.yml",
+                hosts: &["localhost"],
+                args: &[],
+            },
+            PlaybookRun {
+                playbook: "issue71306.yml",
+                hosts: &["host1", "host2"],
+                args: &[],
+            },
+            PlaybookRun {
+                playbook: "inherit_notify.yml",
+                hosts: &["localhost"],
+                args: &[],
+            },
+        ]),
         skips: &[],
     },
     Target {
@@ -164,9 +241,22 @@ fn all_targets() {
     let candidate = FleetLab::new(1).with_fleet_bin(env!("CARGO_BIN_EXE_fleet"));
     let targets = patched_targets(reference.dir(), &chosen);
     let mut rows = Vec::new();
+    let tools = std::env::var("AIT_TOOL").unwrap_or_default();
+    let skipped = || e2e::ansible_targets::Verdict {
+        passed: false,
+        detail: "not run (AIT_TOOL)".into(),
+    };
     for t in &chosen {
-        let a = run_target(&reference, Tool::Ansible, &targets, t);
-        let f = run_target(&candidate, Tool::Fleet, &targets, t);
+        let a = if tools.is_empty() || tools == "ansible" {
+            run_target(&reference, Tool::Ansible, &targets, t)
+        } else {
+            skipped()
+        };
+        let f = if tools.is_empty() || tools == "fleet" {
+            run_target(&candidate, Tool::Fleet, &targets, t)
+        } else {
+            skipped()
+        };
         println!(
             "{:<16} ansible-playbook: {:<6} fleet: {}",
             t.name,

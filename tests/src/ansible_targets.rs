@@ -41,7 +41,8 @@ pub struct PlaybookRun {
 pub struct Skip {
     /// The file, relative to the targets directory (`copy/tasks/tests.yml`).
     pub file: &'static str,
-    /// The task's `name:` exactly as written (the first task with that name is removed).
+    /// The task's `name:` exactly as written, or the whole text of an unnamed list item's first
+    /// line after `- ` (`import_tasks: acls.yml`, a role dependency); the first match goes.
     pub task: &'static str,
     pub reason: &'static str,
 }
@@ -161,6 +162,9 @@ pub fn remove_task(text: &str, task: &str) -> Option<String> {
     let lines: Vec<&str> = text.lines().collect();
     let is_start = |l: &str| {
         let t = l.trim_start();
+        if t.strip_prefix("- ").map(str::trim_end) == Some(task) {
+            return true;
+        }
         let Some(rest) = t.strip_prefix("- name:") else {
             return false;
         };
@@ -206,7 +210,9 @@ pub fn run_target(lab: &FleetLab, tool: Tool, targets: &Path, target: &Target) -
             let pb = work.join("site.yml");
             fs::write(&pb, play).expect("write play");
             std::os::unix::fs::symlink(targets, work.join("roles")).ok();
-            vec![(pb, lab.inventory(), Vec::new())]
+            let inv = work.join("inventory.yml");
+            fs::write(&inv, inventory_for(lab, &host, &[&host])).expect("write inventory");
+            vec![(pb, inv, Vec::new())]
         }
         Kind::Playbooks(list) => list
             .iter()
@@ -261,11 +267,12 @@ fn passed(lab: &FleetLab, out: &Outcome) -> bool {
 fn role_play(targets: &Path, name: &str) -> String {
     let aliases = fs::read_to_string(targets.join(name).join("aliases")).unwrap_or_default();
     let facts = !aliases.lines().any(|l| l.trim() == "gather_facts/no");
-    format!("- hosts: targets\n  gather_facts: {facts}\n  roles:\n    - role: {name}\n")
+    format!("- hosts: all\n  gather_facts: {facts}\n  roles:\n    - role: {name}\n")
 }
 
 /// An inventory naming `hosts` (e.g. `testhost`, or `testhost k=v ...` with host vars), all
-/// the lab's host `real`, in group `testgroup` (the targets' own inventories' group).
+/// the lab's host `real`, in group `testgroup` (the targets' own inventories' group), with
+/// `ansible_python_interpreter` set as ansible-test's inventories set it.
 fn inventory_for(lab: &FleetLab, real: &str, hosts: &[&str]) -> String {
     let t = lab.target(real);
     let mut out = String::from("all:\n  children:\n    testgroup:\n      hosts:\n");
@@ -274,7 +281,8 @@ fn inventory_for(lab: &FleetLab, real: &str, hosts: &[&str]) -> String {
         let name = words.next().expect("host name");
         out.push_str(&format!(
             "        {name}:\n          ansible_host: {}\n          ansible_port: {}\n          \
-             ansible_user: root\n          ansible_ssh_private_key_file: {}\n",
+             ansible_user: root\n          ansible_ssh_private_key_file: {}\n          \
+             ansible_python_interpreter: /usr/bin/python3\n",
             t.addr(),
             t.port(),
             lab.key().private.display()
@@ -297,6 +305,8 @@ mod tests {
         let cut = remove_task(text, "b c").expect("found");
         assert_eq!(cut, "- name: a\n  file: x\n\n# note\n- name: d\n  debug:\n");
         assert!(remove_task(text, "nope").is_none());
+        let deps = "dependencies:\n  - a\n  - setup_test_user\n  - b\n";
+        assert_eq!(remove_task(deps, "setup_test_user").unwrap(), "dependencies:\n  - a\n  - b\n");
         let nested = "- block:\n    - name: in\n      x: 1\n    - name: out\n";
         assert_eq!(remove_task(nested, "in").unwrap(), "- block:\n    - name: out\n");
     }
