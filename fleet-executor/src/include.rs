@@ -25,16 +25,17 @@ pub(super) async fn run_include(
     kw.inherit(&scope.keywords);
     let raw = task.include_file().unwrap_or_default().to_string();
     // (file, loop item, hosts): hosts including the same file with the same item run it together.
-    let mut groups: Vec<(String, Option<Value>, Vec<usize>)> = Vec::new();
-    let loop_var = task
+    // the loop item goes with its (per-host templated) loop variable's name
+    let mut groups: Vec<(String, Option<(String, Value)>, Vec<usize>)> = Vec::new();
+    let loop_var_raw = task
         .loop_control
         .as_ref()
-        .and_then(|c| c.loop_var.clone())
-        .unwrap_or_else(|| "item".into());
+        .and_then(|c| c.loop_var.clone());
     let mut bad_loops = Vec::new();
     for &i in ids {
         let h = hosts.states[i].lock().await;
         let vars = Value::Object(task_vars(&pctx.vars, &h, &scope.role_vars(), &kw.vars));
+        let loop_var = super::loops::control_var(run, loop_var_raw.as_deref(), "item", &vars);
         let items: Vec<Option<Value>> = match &task.loop_ {
             None => vec![None],
             Some(lp) => match super::loops::loop_items(run, lp.kind, &lp.items, &vars) {
@@ -57,6 +58,7 @@ pub(super) async fn run_include(
                 .templar
                 .render_str(&raw, &item_vars)
                 .unwrap_or_else(|_| raw.clone());
+            let item = item.map(|it| (loop_var.clone(), it));
             match groups
                 .iter_mut()
                 .find(|(f, it, _)| *f == file && *it == item)
@@ -109,7 +111,7 @@ pub(super) async fn run_include(
                 .display()
                 .to_string(),
             hosts: names,
-            item_label: item.as_ref().map(super::loops::item_label),
+            item_label: item.as_ref().map(|(_, it)| super::loops::item_label(it)),
         });
         resolved.push((path, item, group));
     }
@@ -127,8 +129,8 @@ pub(super) async fn run_include(
         if let Some(Value::Object(params)) = task.args.get("vars") {
             inner.include_vars.extend(params.clone());
         }
-        if let Some(item) = item {
-            inner.include_vars.insert(loop_var.clone(), item);
+        if let Some((loop_var, item)) = item {
+            inner.include_vars.insert(loop_var, item);
         }
         if run_items(run, pctx, hosts, &group, &items, &inner).await == Flow::EndPlay {
             return Flow::EndPlay;

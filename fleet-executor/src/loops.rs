@@ -5,7 +5,7 @@ use serde_json::{json, Value};
 
 use super::context::Run;
 use super::error::ExecError;
-use fleet_playbook::LoopKind;
+use fleet_playbook::{LoopKind, Templatable};
 use fleet_templates::sequences;
 
 /// The loop's items, templated, in the shape each `with_*` form gives.
@@ -63,6 +63,34 @@ pub fn loop_items(
         }
         LoopKind::Together => sequences::together(&list(value)?).map_err(ExecError::Lookup),
     }
+}
+
+/// A `loop_control` variable name (`loop_var`, `index_var`), templated against the host's
+/// variables as Ansible does (`loop_var: "{{ name }}"`); `default` when unset.
+pub fn control_var(run: &Run, name: Option<&str>, default: &str, vars: &Value) -> String {
+    match name {
+        Some(n) => run
+            .templar
+            .render_str(n, vars)
+            .unwrap_or_else(|_| n.to_string()),
+        None => default.to_string(),
+    }
+}
+
+/// `loop_control.pause` in seconds (a number, or a template giving one); `None` for no pause.
+pub fn pause_seconds(run: &Run, pause: Option<&Templatable<f64>>, vars: &Value) -> Option<f64> {
+    let seconds = match pause? {
+        Templatable::Literal(p) => *p,
+        Templatable::Template(t) => {
+            let v = run.templar.template_value(&Value::String(t.clone()), vars).ok()?;
+            match v {
+                Value::Number(n) => n.as_f64()?,
+                Value::String(s) => s.trim().parse().ok()?,
+                _ => return None,
+            }
+        }
+    };
+    (seconds > 0.0 && seconds.is_finite()).then_some(seconds)
 }
 
 /// How Ansible labels a loop item in result lines.

@@ -10,7 +10,7 @@ use super::context::{PlayCtx, Run, Scope};
 use super::error::ExecError;
 use super::escalation::{become_user, environment};
 use super::host::HostState;
-use super::loops::{item_label, loop_items};
+use super::loops::{control_var, item_label, loop_items, pause_seconds};
 pub use super::result::Outcome;
 use super::result::{error_result, finish, from_module, unreachable, Ignore, Single};
 use super::vars::task_vars;
@@ -62,7 +62,7 @@ pub async fn run_on_host(
     if let Some(hv) = &scope.hostvars {
         base.insert("hostvars".into(), (**hv).clone());
     }
-    let base = Value::Object(base);
+    let mut base = Value::Object(base);
     let ignore = Ignore {
         errors: flag(run, &kw.ignore_errors, &base, false).unwrap_or(false),
         unreachable: flag(run, &kw.ignore_unreachable, &base, false).unwrap_or(false),
@@ -113,13 +113,22 @@ pub async fn run_on_host(
                 }
             };
             let control = task.loop_control.clone().unwrap_or_default();
-            let loop_var = control.loop_var.clone().unwrap_or_else(|| "item".into());
+            let loop_var = control_var(run, control.loop_var.as_deref(), "item", &base);
+            let index_var = control
+                .index_var
+                .as_deref()
+                .map(|iv| control_var(run, Some(iv), "", &base));
+            let pause = pause_seconds(run, control.pause.as_ref(), &base);
             for (index, item) in items.into_iter().enumerate() {
+                // Ansible pauses between items, not after the last
+                if let Some(p) = pause.filter(|_| index > 0) {
+                    tokio::time::sleep(Duration::from_secs_f64(p)).await;
+                }
                 let mut vars = base.clone();
                 if let Value::Object(map) = &mut vars {
                     map.insert(loop_var.clone(), item.clone());
                     map.insert("ansible_loop_var".into(), Value::String(loop_var.clone()));
-                    if let Some(iv) = &control.index_var {
+                    if let Some(iv) = &index_var {
                         map.insert(iv.clone(), json!(index));
                         map.insert("ansible_index_var".into(), Value::String(iv.clone()));
                     }
@@ -145,14 +154,21 @@ pub async fn run_on_host(
                 if let Value::Object(m) = &mut single.result {
                     m.insert(loop_var.clone(), item.clone());
                     m.insert("ansible_loop_var".into(), Value::String(loop_var.clone()));
+                    if let Some(iv) = &index_var {
+                        m.insert(iv.clone(), json!(index));
+                        m.insert("ansible_index_var".into(), Value::String(iv.clone()));
+                    }
+                }
+                // the next item sees this one's facts (Ansible updates the task's variables)
+                if let (Value::Object(b), Some(Value::Object(facts))) =
+                    (&mut base, single.result.get("ansible_facts"))
+                {
+                    b.extend(facts.clone());
                 }
                 let unreachable = single.status == Status::Unreachable;
                 results.push((single, Some(label)));
                 if unreachable {
                     break;
-                }
-                if let Some(Templatable::Literal(p)) = &control.pause {
-                    tokio::time::sleep(Duration::from_secs_f64(*p)).await;
                 }
             }
         }

@@ -515,7 +515,8 @@ fn loop_control(src: &Source, node: &Marked) -> Result<LoopControl, PlaybookErro
         .into_iter()
         .flatten()
     {
-        if !fields::is_identifier(var) {
+        // a templated name is only known per host, at run time
+        if !fields::is_identifier(var) && !fields::is_template(var) {
             return Err(src.err(node, format!("'{var}' is not a valid variable name")));
         }
     }

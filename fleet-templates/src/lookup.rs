@@ -76,6 +76,7 @@ fn run(
         )));
     }
     let rstrip: Option<bool> = kwargs.get("rstrip")?;
+    let lstrip: Option<bool> = kwargs.get("lstrip")?;
     let default: Option<Value> = kwargs.get("default")?;
     let _: Option<bool> = kwargs.get("wantlist")?;
     let _: Option<String> = kwargs.get("errors")?;
@@ -95,11 +96,17 @@ fn run(
                         "The 'file' lookup had an issue accessing the file '{path}': {e}"
                     ))
                 })?;
-                Ok(Value::from(if rstrip.unwrap_or(true) {
-                    text.trim_end().to_string()
+                let text = if rstrip.unwrap_or(true) {
+                    text.trim_end()
+                } else {
+                    &text
+                };
+                let text = if lstrip.unwrap_or(false) {
+                    text.trim_start()
                 } else {
                     text
-                }))
+                };
+                Ok(Value::from(text.to_string()))
             })
             .collect(),
         "pipe" => strings()

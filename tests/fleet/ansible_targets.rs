@@ -22,14 +22,18 @@ const SU_PASSWORD: &str = "the test becomes a user by its password, made with pa
 
 /// Every target of issue 18's list, as this machine runs it.
 const TARGETS: &[Target] = &[
-    role(
-        "lineinfile",
-        &[Skip {
-            file: "lineinfile/tasks/main.yml",
-            task: "import_tasks: acls.yml",
-            reason: NO_ACL_TOOLS,
-        }],
-    ),
+    Target {
+        // "Create a file without a path" writes file.txt in the login's home
+        home_files: &["file.txt"],
+        ..role(
+            "lineinfile",
+            &[Skip {
+                file: "lineinfile/tasks/main.yml",
+                task: "Integration test for issue 72929",
+                reason: NO_ACL_TOOLS,
+            }],
+        )
+    },
     role("blockinfile", &[]),
     role("replace", &[]),
     role(
@@ -86,6 +90,7 @@ const TARGETS: &[Target] = &[
             args: &[],
         }]),
         skips: &[],
+        home_files: &[],
     },
     Target {
         name: "blocks",
@@ -119,6 +124,7 @@ const TARGETS: &[Target] = &[
             },
         ]),
         skips: &[],
+        home_files: &[],
     },
     Target {
         name: "handlers",
@@ -140,6 +146,7 @@ const TARGETS: &[Target] = &[
             },
         ]),
         skips: &[],
+        home_files: &[],
     },
     Target {
         name: "include_import",
@@ -171,6 +178,7 @@ const TARGETS: &[Target] = &[
             },
         ]),
         skips: &[],
+        home_files: &[],
     },
     Target {
         name: "fetch",
@@ -180,6 +188,7 @@ const TARGETS: &[Target] = &[
             args: &[],
         }]),
         skips: &[],
+        home_files: &[],
     },
 ];
 
@@ -195,6 +204,7 @@ const fn role(name: &'static str, skips: &'static [Skip]) -> Target {
         name,
         kind: Kind::Role,
         skips,
+        home_files: &[],
     }
 }
 

@@ -52,6 +52,9 @@ pub struct Target {
     pub name: &'static str,
     pub kind: Kind,
     pub skips: &'static [Skip],
+    /// Paths the target writes relative to the remote login's home (root's, on this machine),
+    /// removed before each run so one run does not see the last one's files.
+    pub home_files: &'static [&'static str],
 }
 
 /// What one tool did with one target.
@@ -225,7 +228,11 @@ pub fn run_target(lab: &FleetLab, tool: Tool, targets: &Path, target: &Target) -
             })
             .collect(),
     };
+    let home = root_home();
     for (pb, inv, args) in runs {
+        for f in target.home_files {
+            let _ = fs::remove_file(home.join(f));
+        }
         for d in ["remote_tmp", "output"] {
             fs::create_dir_all(scratch.join(d)).expect("mkdir scratch");
         }
@@ -254,6 +261,16 @@ pub fn run_target(lab: &FleetLab, tool: Tool, targets: &Path, target: &Target) -
         passed: true,
         detail: String::new(),
     }
+}
+
+/// The lab's login (root)'s home directory, from /etc/passwd.
+fn root_home() -> PathBuf {
+    let passwd = fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .find_map(|l| l.strip_prefix("root:"))
+        .and_then(|rest| rest.split(':').nth(4))
+        .map_or_else(|| PathBuf::from("/root"), PathBuf::from)
 }
 
 /// A run passes when it exits 0 and its recap shows no failed or unreachable host.

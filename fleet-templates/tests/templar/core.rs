@@ -248,3 +248,25 @@ fn an_expression_closing_a_brace_it_never_opened_is_a_syntax_error_not_a_panic()
     // Braces inside strings and dict literals are fine.
     assert!(cond("'}} x' != {'a': {'b': 1}}").unwrap());
 }
+
+/// Issue 18: the file lookup's `lstrip`, and `now()` with a Python strftime format.
+#[test]
+fn file_lookup_strips_and_now_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.txt");
+    std::fs::write(&path, "   Hello World\n\n").unwrap();
+    let p = path.display();
+    let templar = Templar::new();
+    let eval = |e: &str| templar.eval(e, &vars()).unwrap();
+    assert_eq!(eval(&format!("lookup('file', '{p}')")), json!("   Hello World"));
+    assert_eq!(
+        eval(&format!("q('file', '{p}', lstrip=True)")),
+        json!(["Hello World"])
+    );
+    let stamp = eval("now(fmt='%s.%f')");
+    let text = stamp.as_str().unwrap();
+    let (secs, micros) = text.split_once('.').unwrap();
+    assert!(secs.parse::<u64>().unwrap() > 1_700_000_000, "{text}");
+    assert_eq!(micros.len(), 6, "{text}");
+    assert!(eval("now(utc=True)").as_str().unwrap().len() == 26);
+}
