@@ -19,7 +19,8 @@ pub fn loop_items(
     let list = |v: Value| match v {
         Value::Array(a) => Ok(a),
         Value::Null => Ok(Vec::new()),
-        Value::String(s) if kind != LoopKind::Loop => Ok(vec![Value::String(s)]),
+        // with_* lookups take one term that is not a list as a list of it
+        other if kind != LoopKind::Loop => Ok(vec![other]),
         other => Err(ExecError::LoopNotList(other)),
     };
     match kind {
@@ -77,6 +78,46 @@ pub fn control_var(run: &Run, name: Option<&str>, default: &str, vars: &Value) -
     }
 }
 
+/// The variables one loop item brings: the item under its loop variable, `ansible_loop_var`,
+/// and with an `index_var` the index under it and `ansible_index_var`.
+/// With `extended` (all the loop's items), `ansible_loop` too, as Ansible fills it.
+pub fn item_vars(
+    loop_var: &str,
+    index_var: Option<&str>,
+    index: usize,
+    item: &Value,
+    extended: Option<&[Value]>,
+) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert(loop_var.to_string(), item.clone());
+    m.insert("ansible_loop_var".into(), json!(loop_var));
+    if let Some(iv) = index_var {
+        m.insert(iv.to_string(), json!(index));
+        m.insert("ansible_index_var".into(), json!(iv));
+    }
+    if let Some(all) = extended {
+        let n = all.len();
+        let mut info = json!({
+            "allitems": all,
+            "index": index + 1,
+            "index0": index,
+            "first": index == 0,
+            "last": index + 1 == n,
+            "length": n,
+            "revindex": n - index,
+            "revindex0": n - index - 1,
+        });
+        if index > 0 {
+            info["previtem"] = all[index - 1].clone();
+        }
+        if index + 1 < n {
+            info["nextitem"] = all[index + 1].clone();
+        }
+        m.insert("ansible_loop".into(), info);
+    }
+    m
+}
+
 /// `loop_control.pause` in seconds (a number, or a template giving one); `None` for no pause.
 pub fn pause_seconds(run: &Run, pause: Option<&Templatable<f64>>, vars: &Value) -> Option<f64> {
     let seconds = match pause? {
@@ -98,5 +139,41 @@ pub fn item_label(item: &Value) -> String {
     match item {
         Value::String(s) => s.clone(),
         other => fleet_templates::py_repr(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 18: what one item brings, with `index_var` and `extended` as Ansible fills them.
+    #[test]
+    fn item_vars_name_the_loop_and_index_and_extended_info() {
+        let all = [json!("a"), json!("b"), json!("c")];
+        let m = item_vars("fruit", Some("i"), 1, &all[1], Some(&all));
+        assert_eq!(m["fruit"], json!("b"));
+        assert_eq!(m["ansible_loop_var"], json!("fruit"));
+        assert_eq!(m["i"], json!(1));
+        assert_eq!(m["ansible_index_var"], json!("i"));
+        let info = &m["ansible_loop"];
+        assert_eq!(info["index"], json!(2));
+        assert_eq!(info["revindex0"], json!(1));
+        assert_eq!(info["previtem"], json!("a"));
+        assert_eq!(info["nextitem"], json!("c"));
+        assert_eq!(info["first"], json!(false));
+        let last = item_vars("item", None, 2, &all[2], Some(&all));
+        assert!(last["ansible_loop"].get("nextitem").is_none());
+        assert_eq!(last["ansible_loop"]["last"], json!(true));
+        assert!(!last.contains_key("ansible_index_var"));
+        assert!(!item_vars("item", None, 0, &all[0], None).contains_key("ansible_loop"));
+    }
+
+    #[test]
+    fn dict_loop_errors_read_as_ansibles() {
+        let e = ExecError::LoopNotDict(json!([1, 2]));
+        assert_eq!(
+            e.to_string(),
+            "the 'dict' lookup plugin expects a dictionary, got '[1, 2]' of type <class 'list'>)"
+        );
     }
 }

@@ -10,7 +10,7 @@ use super::context::{PlayCtx, Run, Scope};
 use super::error::ExecError;
 use super::escalation::{become_user, environment};
 use super::host::HostState;
-use super::loops::{control_var, item_label, loop_items, pause_seconds};
+use super::loops::{control_var, item_label, item_vars, loop_items, pause_seconds};
 pub use super::result::Outcome;
 use super::result::{error_result, finish, from_module, unreachable, Ignore, Single};
 use super::vars::task_vars;
@@ -62,6 +62,7 @@ pub async fn run_on_host(
     if let Some(hv) = &scope.hostvars {
         base.insert("hostvars".into(), (**hv).clone());
     }
+    base.insert("ansible_search_path".into(), search_path(&base, task));
     let mut base = Value::Object(base);
     let ignore = Ignore {
         errors: flag(run, &kw.ignore_errors, &base, false).unwrap_or(false),
@@ -95,10 +96,21 @@ pub async fn run_on_host(
             let items = match loop_items(run, lp.kind, &lp.items, &base) {
                 Ok(items) => items,
                 Err(e) => {
-                    let single = error_result(format!(
-                        "Error while resolving the loop of task '{}': {e}",
-                        task.display_name()
-                    ));
+                    // Ansible evaluates `when` first when the loop does not template: a false
+                    // condition skips the task, the loop error shows otherwise
+                    let single = match conditions(run, &kw.when, &base) {
+                        Ok(Some(cond)) => Single {
+                            result: json!({"changed": false, "skipped": true,
+                                "skip_reason": "Conditional result was False",
+                                "false_condition": cond}),
+                            status: Status::Skipped,
+                            diffs: Vec::new(),
+                        },
+                        _ => error_result(format!(
+                            "Error while resolving the loop of task '{}': {e}",
+                            task.display_name()
+                        )),
+                    };
                     return finish(
                         run,
                         task,
@@ -119,27 +131,19 @@ pub async fn run_on_host(
                 .as_deref()
                 .map(|iv| control_var(run, Some(iv), "", &base));
             let pause = pause_seconds(run, control.pause.as_ref(), &base);
+            let extended = flag(run, &control.extended, &base, false).unwrap_or(false);
+            let all = extended.then(|| items.clone());
             for (index, item) in items.into_iter().enumerate() {
                 // Ansible pauses between items, not after the last
                 if let Some(p) = pause.filter(|_| index > 0) {
                     tokio::time::sleep(Duration::from_secs_f64(p)).await;
                 }
+                let brought =
+                    item_vars(&loop_var, index_var.as_deref(), index, &item, all.as_deref());
                 let mut vars = base.clone();
                 if let Value::Object(map) = &mut vars {
-                    map.insert(loop_var.clone(), item.clone());
-                    map.insert("ansible_loop_var".into(), Value::String(loop_var.clone()));
-                    if let Some(iv) = &index_var {
-                        map.insert(iv.clone(), json!(index));
-                        map.insert("ansible_index_var".into(), Value::String(iv.clone()));
-                    }
+                    map.extend(brought.clone());
                 }
-                let label = match &control.label {
-                    Some(l) => run
-                        .templar
-                        .render_str(l, &vars)
-                        .unwrap_or_else(|_| l.clone()),
-                    None => item_label(&item),
-                };
                 let mut single = run_single(
                     run,
                     pctx,
@@ -152,19 +156,19 @@ pub async fn run_on_host(
                 )
                 .await;
                 if let Value::Object(m) = &mut single.result {
-                    m.insert(loop_var.clone(), item.clone());
-                    m.insert("ansible_loop_var".into(), Value::String(loop_var.clone()));
-                    if let Some(iv) = &index_var {
-                        m.insert(iv.clone(), json!(index));
-                        m.insert("ansible_index_var".into(), Value::String(iv.clone()));
-                    }
+                    m.extend(brought.clone());
                 }
-                // the next item sees this one's facts (Ansible updates the task's variables)
+                // the next item sees this one's facts (Ansible updates the task's variables),
+                // and its registered result, which the label may use
                 if let (Value::Object(b), Some(Value::Object(facts))) =
                     (&mut base, single.result.get("ansible_facts"))
                 {
                     b.extend(facts.clone());
                 }
+                if let (Value::Object(b), Some(name)) = (&mut base, &task.register) {
+                    b.insert(name.clone(), single.result.clone());
+                }
+                let label = item_result_label(run, &control, &base, &brought, &item, &mut single);
                 let unreachable = single.status == Status::Unreachable;
                 results.push((single, Some(label)));
                 if unreachable {
@@ -176,6 +180,55 @@ pub async fn run_on_host(
     finish(
         run, task, host, results, looped, ignore, no_log, delegated, scope,
     )
+}
+
+/// The item's label: `loop_control.label` templated once the item ran (with its registered
+/// result in `base`); a label that does not template fails the item, as in Ansible.
+fn item_result_label(
+    run: &Run,
+    control: &fleet_playbook::LoopControl,
+    base: &Value,
+    brought: &Map<String, Value>,
+    item: &Value,
+    single: &mut Single,
+) -> String {
+    let Some(label) = &control.label else {
+        return item_label(item);
+    };
+    let mut vars = base.clone();
+    if let Value::Object(m) = &mut vars {
+        m.extend(brought.clone());
+    }
+    match run.templar.render_str(label, &vars) {
+        Ok(text) => text,
+        Err(e) => {
+            if let Value::Object(r) = &mut single.result {
+                r.insert("failed".into(), Value::Bool(true));
+                r.insert(
+                    "msg".into(),
+                    Value::String(format!("Failed to template loop_control.label: {e}")),
+                );
+            }
+            single.status = Status::Failed;
+            label.clone()
+        }
+    }
+}
+
+/// `ansible_search_path`: the role's directory (in a role), then the task file's directory,
+/// as Ansible's `Task.get_search_path`.
+fn search_path(vars: &Map<String, Value>, task: &Task) -> Value {
+    let mut out: Vec<Value> = Vec::new();
+    if let Some(role) = vars.get("role_path") {
+        out.push(role.clone());
+    }
+    if let Some(dir) = task.position.file.parent() {
+        let dir = Value::String(dir.display().to_string());
+        if !out.contains(&dir) {
+            out.push(dir);
+        }
+    }
+    Value::Array(out)
 }
 
 /// Runs the action once (for one loop item, or the task without a loop).
