@@ -10,7 +10,6 @@ use super::context::Run;
 use super::host::HostState;
 use fleet_modules::ModuleResult;
 use fleet_playbook::Task;
-use fleet_templates::boolean;
 
 /// Runs `task` if its action is one of these; `None` for modules.
 pub async fn run_action(
@@ -67,10 +66,8 @@ fn debug(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Value) -> Mod
     r
 }
 
-/// The words `set_fact` turns into booleans (Ansible: `v.lower() in ('true', 'false', 'yes',
-/// 'no')`, then `boolean()`).
-const SET_FACT_BOOLEANS: &[&str] = &["true", "false", "yes", "no"];
-
+/// `set_fact`: values as they are (ansible-core 2.19 no longer turns `k=yes` into a boolean),
+/// keys templated and checked.
 fn set_fact(run: &Run, args: &Map<String, Value>, host: &mut HostState, vars: &Value) -> ModuleResult {
     let mut facts = Map::new();
     for (k, v) in args {
@@ -84,16 +81,10 @@ fn set_fact(run: &Run, args: &Map<String, Value>, host: &mut HostState, vars: &V
         };
         let key = match valid_variable_name(&key) {
             Ok(key) => key,
-            Err(msg) => return ModuleResult::fail(msg),
+            // an error of the action plugin: 2.19 says "Task failed: ..."
+            Err(msg) => return ModuleResult::fail(format!("Task failed: {msg}")),
         };
-        let v = match v {
-            // `k=v` strings from the free form give text; Ansible converts booleans there.
-            Value::String(s) if SET_FACT_BOOLEANS.contains(&s.to_lowercase().as_str()) => {
-                Value::Bool(boolean::parse_str(s).unwrap_or(false))
-            }
-            other => other.clone(),
-        };
-        facts.insert(key, v);
+        facts.insert(key, v.clone());
     }
     if facts.is_empty() {
         return ModuleResult::fail(

@@ -87,6 +87,8 @@ pub struct Scope<'a> {
     /// `hostvars`, when the task being run refers to it: every host's variables as they stood
     /// when the task started.
     pub hostvars: Option<std::sync::Arc<Value>>,
+    /// `notify:` of the innermost enclosing block that has one, for tasks without their own.
+    pub notify: Vec<String>,
 }
 
 impl<'a> Scope<'a> {
@@ -96,6 +98,15 @@ impl<'a> Scope<'a> {
         let mut kw = keywords.clone();
         kw.inherit(&self.keywords);
         inner.keywords = kw;
+        inner
+    }
+
+    /// The scope inside `block`: its keywords, and its `notify` for tasks without one.
+    pub fn enter_block(&self, block: &fleet_playbook::Block) -> Scope<'a> {
+        let mut inner = self.enter(&block.keywords);
+        if !block.notify.is_empty() {
+            inner.notify = block.notify.clone();
+        }
         inner
     }
 

@@ -81,7 +81,7 @@ async fn run_block(
     block: &Block,
     scope: &Scope<'_>,
 ) -> Flow {
-    let mut inner = scope.enter(&block.keywords);
+    let mut inner = scope.enter_block(block);
     if !block.rescue.is_empty() {
         inner.rescuable = true;
     }
@@ -100,7 +100,7 @@ async fn run_block(
                 rescued.push(i);
             }
         }
-        let rescue_scope = scope.enter(&block.keywords);
+        let rescue_scope = scope.enter_block(block);
         flow = run_items(run, pctx, hosts, &rescued, &block.rescue, &rescue_scope).await;
         if flow == Flow::EndPlay {
             return flow;
