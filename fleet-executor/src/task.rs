@@ -215,6 +215,30 @@ fn item_result_label(
     }
 }
 
+/// The task keyword `timeout` in seconds (a number or a template); `None` for no limit.
+fn task_timeout(run: &Run, kw: &Keywords, vars: &Value) -> Option<u64> {
+    let secs = match kw.timeout.as_ref()? {
+        Templatable::Literal(n) => *n,
+        Templatable::Template(t) => {
+            match run.templar.template_value(&Value::String(t.clone()), vars).ok()? {
+                Value::Number(n) => n.as_i64()?,
+                Value::String(s) => s.trim().parse().ok()?,
+                _ => return None,
+            }
+        }
+    };
+    u64::try_from(secs).ok().filter(|s| *s > 0)
+}
+
+/// A task stopped by its `timeout`, as Ansible reports it.
+fn timed_out(secs: u64) -> Single {
+    let mut single = error_result(format!("Task failed: Timed out after {secs} second(s)."));
+    if let Value::Object(m) = &mut single.result {
+        m.insert("timedout".into(), json!({"period": secs}));
+    }
+    single
+}
+
 /// `ansible_search_path`: the role's directory (in a role), then the task file's directory,
 /// as Ansible's `Task.get_search_path`.
 fn search_path(vars: &Map<String, Value>, task: &Task) -> Value {
@@ -271,7 +295,15 @@ async fn run_single(
     };
     let mut attempt = 0;
     loop {
-        let mut single = execute(run, pctx, scope, task, kw, host, vars, delegated).await;
+        let running = execute(run, pctx, scope, task, kw, host, vars, delegated);
+        let mut single = match task_timeout(run, kw, vars) {
+            // the host's shell is dropped with the abandoned command; the next task opens one
+            Some(secs) => match tokio::time::timeout(Duration::from_secs(secs), running).await {
+                Ok(single) => single,
+                Err(_) => timed_out(secs),
+            },
+            None => running.await,
+        };
         if single.status == Status::Unreachable {
             return single;
         }

@@ -168,6 +168,8 @@ pub struct Keywords {
     pub delegate_to: Option<String>,
     /// `connection:` (`local`, `ssh`...), as written.
     pub connection: Option<String>,
+    /// `timeout:` seconds the task may run (0 or unset: no limit), or a template.
+    pub timeout: Option<Templatable<i64>>,
 }
 
 impl Keywords {
@@ -213,6 +215,7 @@ impl Keywords {
         fill(&mut self.check_mode, &parent.check_mode);
         fill(&mut self.diff, &parent.diff);
         fill(&mut self.no_log, &parent.no_log);
+        fill(&mut self.timeout, &parent.timeout);
         fill(&mut self.run_once, &parent.run_once);
         fill(&mut self.delegate_to, &parent.delegate_to);
         fill(&mut self.connection, &parent.connection);

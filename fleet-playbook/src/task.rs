@@ -374,8 +374,12 @@ fn check_include(
     } else {
         "TaskInclude"
     };
+    // Ansible restricts the keywords of include_tasks/include_role only; an import's keywords
+    // (remote_user, delegate_to, become, environment...) go to every imported task
+    let restricted = action.starts_with("include_");
     for (key, value) in pairs(node).unwrap_or_default() {
-        let allowed = INCLUDE_KEYS.contains(&key.as_str())
+        let allowed = !restricted
+            || INCLUDE_KEYS.contains(&key.as_str())
             || key.starts_with("with_")
             || modules::short_name(key) == action;
         if !allowed {
