@@ -68,7 +68,12 @@ fn debug(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Value) -> Mod
 
 /// `set_fact`: values as they are (ansible-core 2.19 no longer turns `k=yes` into a boolean),
 /// keys templated and checked.
-fn set_fact(run: &Run, args: &Map<String, Value>, host: &mut HostState, vars: &Value) -> ModuleResult {
+fn set_fact(
+    run: &Run,
+    args: &Map<String, Value>,
+    host: &mut HostState,
+    vars: &Value,
+) -> ModuleResult {
     let mut facts = Map::new();
     for (k, v) in args {
         if k == "cacheable" {

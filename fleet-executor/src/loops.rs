@@ -123,7 +123,10 @@ pub fn pause_seconds(run: &Run, pause: Option<&Templatable<f64>>, vars: &Value) 
     let seconds = match pause? {
         Templatable::Literal(p) => *p,
         Templatable::Template(t) => {
-            let v = run.templar.template_value(&Value::String(t.clone()), vars).ok()?;
+            let v = run
+                .templar
+                .template_value(&Value::String(t.clone()), vars)
+                .ok()?;
             match v {
                 Value::Number(n) => n.as_f64()?,
                 Value::String(s) => s.trim().parse().ok()?,

@@ -138,8 +138,13 @@ pub async fn run_on_host(
                 if let Some(p) = pause.filter(|_| index > 0) {
                     tokio::time::sleep(Duration::from_secs_f64(p)).await;
                 }
-                let brought =
-                    item_vars(&loop_var, index_var.as_deref(), index, &item, all.as_deref());
+                let brought = item_vars(
+                    &loop_var,
+                    index_var.as_deref(),
+                    index,
+                    &item,
+                    all.as_deref(),
+                );
                 let mut vars = base.clone();
                 if let Value::Object(map) = &mut vars {
                     map.extend(brought.clone());
@@ -220,7 +225,11 @@ fn task_timeout(run: &Run, kw: &Keywords, vars: &Value) -> Option<u64> {
     let secs = match kw.timeout.as_ref()? {
         Templatable::Literal(n) => *n,
         Templatable::Template(t) => {
-            match run.templar.template_value(&Value::String(t.clone()), vars).ok()? {
+            match run
+                .templar
+                .template_value(&Value::String(t.clone()), vars)
+                .ok()?
+            {
                 Value::Number(n) => n.as_i64()?,
                 Value::String(s) => s.trim().parse().ok()?,
                 _ => return None,

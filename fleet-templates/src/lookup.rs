@@ -166,8 +166,10 @@ fn run(
         }
         "fileglob" => {
             let var = |n: &str| state.lookup(n).and_then(|v| v.as_str().map(String::from));
-            let search =
-                super::sequences::search_dirs(var("role_path").as_deref(), var("playbook_dir").as_deref());
+            let search = super::sequences::search_dirs(
+                var("role_path").as_deref(),
+                var("playbook_dir").as_deref(),
+            );
             Ok(strings()
                 .flat_map(|p| super::sequences::fileglob(&p, &search))
                 .map(Value::from)

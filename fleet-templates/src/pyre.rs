@@ -347,7 +347,10 @@ impl Template {
                 continue;
             }
             let Some(&next) = chars.get(i) else {
-                return Err(bad(format!("bad escape (end of pattern) at position {}", i - 1)));
+                return Err(bad(format!(
+                    "bad escape (end of pattern) at position {}",
+                    i - 1
+                )));
             };
             i += 1;
             let at = i - 2;

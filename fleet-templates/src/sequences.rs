@@ -218,14 +218,20 @@ mod tests {
     fn sequence_forms_match_ansible() {
         assert_eq!(sequence("start=0 end=4 stride=2").unwrap(), ["0", "2", "4"]);
         assert_eq!(sequence("4").unwrap(), ["1", "2", "3", "4"]);
-        assert_eq!(sequence("2-10/4:host%02d").unwrap(), ["host02", "host06", "host10"]);
+        assert_eq!(
+            sequence("2-10/4:host%02d").unwrap(),
+            ["host02", "host06", "host10"]
+        );
         assert_eq!(
             sequence("start=5 end=11 stride=2 format=0x%02x").unwrap(),
             ["0x05", "0x07", "0x09", "0x0b"]
         );
         assert_eq!(sequence("start=0x0a count=3").unwrap(), ["10", "11", "12"]);
         assert_eq!(sequence("count=0").unwrap(), Vec::<String>::new());
-        assert_eq!(sequence("start=3 end=1 stride=-1").unwrap(), ["3", "2", "1"]);
+        assert_eq!(
+            sequence("start=3 end=1 stride=-1").unwrap(),
+            ["3", "2", "1"]
+        );
         assert_eq!(
             sequence("start=3 end=1").unwrap_err(),
             "to count backwards make stride negative"

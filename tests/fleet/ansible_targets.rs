@@ -284,13 +284,20 @@ fn all_targets() {
             println!("--- fleet on {}:\n{}", t.name, tail(&f.detail, 60));
         }
         if !a.passed {
-            println!("--- ansible-playbook on {}:\n{}", t.name, tail(&a.detail, 60));
+            println!(
+                "--- ansible-playbook on {}:\n{}",
+                t.name,
+                tail(&a.detail, 60)
+            );
         }
         rows.push((t.name, a.passed, f.passed));
     }
     let count = |f: fn(&(&str, bool, bool)) -> bool| rows.iter().filter(|r| f(r)).count();
     let n = rows.len();
-    println!("ansible-playbook: {} targets passed / {n} run", count(|r| r.1));
+    println!(
+        "ansible-playbook: {} targets passed / {n} run",
+        count(|r| r.1)
+    );
     println!("fleet: {} targets passed / {n} run", count(|r| r.2));
     let missing: Vec<&str> = rows.iter().filter(|r| r.1 && !r.2).map(|r| r.0).collect();
     assert!(

@@ -73,7 +73,10 @@ pub fn ansible_version() -> String {
             Command::new(py).args(["-c", "import ansible.release as r; print(r.__version__)"]),
             Duration::from_secs(60),
         );
-        assert!(out.success(), "cannot read the venv's ansible-core version:\n{out}");
+        assert!(
+            out.success(),
+            "cannot read the venv's ansible-core version:\n{out}"
+        );
         out.stdout.trim().to_string()
     })
     .clone()
@@ -276,7 +279,9 @@ fn root_home() -> PathBuf {
 /// A run passes when it exits 0 and its recap shows no failed or unreachable host.
 fn passed(lab: &FleetLab, out: &Outcome) -> bool {
     let recap = lab.recap(&out.stdout);
-    out.success() && !recap.is_empty() && recap.values().all(|r| r.failed == 0 && r.unreachable == 0)
+    out.success()
+        && !recap.is_empty()
+        && recap.values().all(|r| r.failed == 0 && r.unreachable == 0)
 }
 
 /// The play running role-style target `name`: facts gathered unless its `aliases` say
@@ -323,8 +328,14 @@ mod tests {
         assert_eq!(cut, "- name: a\n  file: x\n\n# note\n- name: d\n  debug:\n");
         assert!(remove_task(text, "nope").is_none());
         let deps = "dependencies:\n  - a\n  - setup_test_user\n  - b\n";
-        assert_eq!(remove_task(deps, "setup_test_user").unwrap(), "dependencies:\n  - a\n  - b\n");
+        assert_eq!(
+            remove_task(deps, "setup_test_user").unwrap(),
+            "dependencies:\n  - a\n  - b\n"
+        );
         let nested = "- block:\n    - name: in\n      x: 1\n    - name: out\n";
-        assert_eq!(remove_task(nested, "in").unwrap(), "- block:\n    - name: out\n");
+        assert_eq!(
+            remove_task(nested, "in").unwrap(),
+            "- block:\n    - name: out\n"
+        );
     }
 }

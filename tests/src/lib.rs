@@ -5,9 +5,9 @@
 //! is the compiled binary run against a temporary data directory. Each fixture owns a temp
 //! dir and kills its processes on drop, so tests run in parallel; every wait has a timeout.
 
+pub mod ansible_targets;
 pub mod bastion;
 pub mod client;
-pub mod ansible_targets;
 pub mod fleet;
 pub mod lab;
 pub mod load;

@@ -213,8 +213,7 @@ fn update(spec: &BlockSpec, original: Option<&[u8]>) -> Result<Vec<u8>, BadArg> 
     }
     let after_block = at + block_lines.len();
     lines.splice(at..at, block_lines);
-    if spec.append_newline && present && after_block < lines.len() && lines[after_block] != b"\n"
-    {
+    if spec.append_newline && present && after_block < lines.len() && lines[after_block] != b"\n" {
         lines.insert(after_block, b"\n".to_vec());
     }
     Ok(lines.concat())

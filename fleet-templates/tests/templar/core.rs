@@ -258,7 +258,10 @@ fn file_lookup_strips_and_now_formats() {
     let p = path.display();
     let templar = Templar::new();
     let eval = |e: &str| templar.eval(e, &vars()).unwrap();
-    assert_eq!(eval(&format!("lookup('file', '{p}')")), json!("   Hello World"));
+    assert_eq!(
+        eval(&format!("lookup('file', '{p}')")),
+        json!("   Hello World")
+    );
     assert_eq!(
         eval(&format!("q('file', '{p}', lstrip=True)")),
         json!(["Hello World"])
