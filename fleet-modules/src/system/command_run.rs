@@ -142,7 +142,7 @@ pub(super) async fn run_command(
     let mut script = String::from(EXPAND_PRELUDE);
     if let Some(dir) = &req.chdir {
         script.push_str(&format!(
-            "cd {} 2>/dev/null || {{ printf '{MARK}chdir\\n' >&2; exit 1; }}\n",
+            "cd -P {} 2>/dev/null || {{ printf '{MARK}chdir\\n' >&2; exit 1; }}\n",
             expanded_word(dir)
         ));
     }
