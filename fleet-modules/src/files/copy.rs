@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::args::{self, FileAttrs, IGNORED_FILE_PARAMS};
 use super::put::{put, Outcome, PutOptions, Source, Upload};
-use super::remote_file::{base_name, diff_text, sha1_hex};
+use super::remote_file::{base_name, diff_text, md5_hex, sha1_hex};
 use crate::remote::RemoteError;
 use crate::{ArgSpec, Args, BadArg, Diff, Module, ModuleCtx, ModuleError, ModuleResult};
 
@@ -271,6 +271,9 @@ pub fn single_result(outcome: &Outcome, content: Option<&[u8]>, dest: &str) -> M
     }
     if file.is_some_and(|f| !f.content_changed) {
         result = result.with("path", dest);
+    } else if let Some(bytes) = content {
+        // the module ran and wrote the file: Ansible's result has the source's md5 too
+        result = result.with("md5sum", md5_hex(bytes));
     }
     if let Some(st) = &outcome.stat {
         st.add_to(&mut result.data);
@@ -291,7 +294,7 @@ mod tests {
     use serde_json::json;
 
     use super::Copy;
-    use crate::files::remote_file::sha1_hex;
+    use crate::files::remote_file::{md5_hex, sha1_hex};
     use crate::files::testkit::{mode_of, Harness};
 
     #[tokio::test]
@@ -305,6 +308,7 @@ mod tests {
         assert_eq!(mode_of(&dest), 0o640);
         let j = r.to_json();
         assert_eq!(j["checksum"], sha1_hex(b"host=a\n"));
+        assert_eq!(j["md5sum"], md5_hex(b"host=a\n"));
         assert_eq!(j["mode"], "0640");
         assert_eq!(j["size"], 7);
         assert_eq!(j["dest"], dest);
