@@ -69,6 +69,10 @@ pub struct PlayCtx<'a> {
     pub inventory: &'a inventory::Inventory,
     /// The hosts of the current `serial` batch (what `max_fail_percentage` counts against).
     pub batch: Vec<usize>,
+    /// Roles loaded by `include_role` so far: their handlers (`handlers_from`) join the play's
+    /// from then on, as in Ansible.
+    /// Keyed by the role's directory and its `handlers_from`.
+    pub included_roles: std::sync::Mutex<Vec<(String, std::sync::Arc<Role>)>>,
 }
 
 /// What a task inherits from the blocks, roles and includes around it.

@@ -173,8 +173,30 @@ pub(super) async fn run_include_role(
             selected.push(i);
         }
     }
+    // Ansible counts the include itself as ok on each host that runs it (it shows no line)
+    for &i in &selected {
+        hosts.states[i].lock().await.stats.ok += 1;
+    }
     let mut inner = scope.enter(&task.keywords);
     inner.keywords.when = scope.keywords.when.clone();
-    // A dynamically included role's handlers are not added to the play's.
+    let role = std::sync::Arc::new(role);
+    let key = format!(
+        "{}\0{}",
+        role.dir.display(),
+        task.args
+            .get("handlers_from")
+            .and_then(Value::as_str)
+            .unwrap_or("main")
+    );
+    if !role.handlers.is_empty() {
+        let mut included = pctx
+            .included_roles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        // the same role with the same handlers file adds its handlers once
+        if !included.iter().any(|(k, _)| *k == key) {
+            included.push((key, role.clone()));
+        }
+    }
     run_role(run, pctx, hosts, &selected, &role, &inner).await
 }

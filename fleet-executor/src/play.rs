@@ -66,6 +66,7 @@ pub async fn run_play(run: &Run, play: &Play, hosts: &Hosts, input: PlayInput<'_
         vars: play_vars,
         inventory: input.inventory,
         batch: Vec::new(),
+        included_roles: Default::default(),
     };
     for batch in batches(play, &input.host_ids) {
         if run.interrupted() {
@@ -82,6 +83,7 @@ pub async fn run_play(run: &Run, play: &Play, hosts: &Hosts, input: PlayInput<'_
             play,
             inventory: input.inventory,
             batch: batch.clone(),
+            included_roles: Default::default(),
             vars: PlayVars {
                 vars: pctx.vars.vars.clone(),
                 vars_files: pctx.vars.vars_files.clone(),

@@ -218,7 +218,10 @@ mod tests {
     fn empty_patterns_warn() {
         let args = |v: Value| v.as_object().cloned().unwrap();
         let w = empty_pattern_warning(&args(json!({"regexp": "", "line": "x"}))).unwrap();
-        assert!(w.starts_with("The regular expression is an empty string"), "{w}");
+        assert!(
+            w.starts_with("The regular expression is an empty string"),
+            "{w}"
+        );
         assert!(w.ends_with("avoid this warning."), "{w}");
         let w = empty_pattern_warning(&args(json!({"search_string": ""}))).unwrap();
         assert!(w.starts_with("The search string is an empty string") && w.ends_with("appending."));

@@ -70,6 +70,12 @@ impl Module for Shell {
         }
     }
     async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+        // Ansible's shell action refuses the one option only command has
+        if args.contains_key("expand_argument_vars") {
+            return Ok(ModuleResult::fail(
+                "Unsupported parameters for (shell) module: expand_argument_vars",
+            ));
+        }
         run_command(args, ctx, true).await
     }
 }
@@ -134,6 +140,15 @@ mod tests {
             .as_str()
             .unwrap()
             .contains("no longer supported"));
+        let r = run(
+            &Shell,
+            json!({"_raw_params": "echo hi", "expand_argument_vars": false}),
+        )
+        .await;
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("Unsupported parameters for (shell) module: expand_argument_vars")
+        );
         let r = run(&Command, json!({"chdir": "/"})).await;
         assert!(r.failed);
         assert_eq!(
