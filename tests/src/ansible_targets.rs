@@ -55,6 +55,9 @@ pub struct Target {
     /// Paths the target writes relative to the remote login's home (root's, on this machine),
     /// removed before each run so one run does not see the last one's files.
     pub home_files: &'static [&'static str],
+    /// Symlinks (path, target) made in the copy, relative to the targets directory: what the
+    /// target's `runme.sh` sets up (`ANSIBLE_ROLES_PATH=./roles`, a linked role) for both tools.
+    pub links: &'static [(&'static str, &'static str)],
 }
 
 /// What one tool did with one target.
@@ -145,6 +148,10 @@ pub fn patched_targets(into: &Path, targets: &[&Target]) -> PathBuf {
                 .filter(|l| l.trim() != "- setup_remote_tmp_dir")
                 .collect();
             fs::write(&meta, kept.join("\n") + "\n").expect("write meta");
+        }
+        for (link, to) in t.links {
+            std::os::unix::fs::symlink(to, copy.join(link))
+                .unwrap_or_else(|e| panic!("link {link} -> {to}: {e}"));
         }
         for skip in t.skips {
             let path = copy.join(skip.file);
