@@ -18,5 +18,5 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 export AIT_ONLY=${1:-}
 cargo test -q -p fleet --test fleet_ansible_targets -- --ignored all_targets --nocapture 2>&1 \
-  | grep -E '^[a-z_]+ +ansible-playbook: |targets passed / |^test result|panicked' \
+  | grep -E '^[a-z_]+ +ansible-playbook: |targets passed / |^test result|panicked'
 exit "${PIPESTATUS[0]}"
