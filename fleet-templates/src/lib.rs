@@ -94,6 +94,17 @@ impl Templar {
         Self::build(false)
     }
 
+    /// A templar for the template module: `{% import %}`/`{% include %}`/`{% extends %}`
+    /// names are looked up in `search` (the template's own directory, then the role's and the
+    /// playbook's `templates/`), as Ansible's loader searches them.
+    pub fn for_files(search: Vec<std::path::PathBuf>) -> Self {
+        let mut templar = Self::build(true);
+        if let Some(engine) = Arc::get_mut(&mut templar.engine) {
+            engine.search = search;
+        }
+        templar
+    }
+
     fn build(system_lookups: bool) -> Self {
         let omit = format!(
             "__omit_place_holder__{}",
@@ -330,6 +341,8 @@ pub(crate) struct Engine {
     omit: String,
     /// Whether lookups may read files, the environment and run commands on the controller.
     system_lookups: bool,
+    /// Directories `{% import %}` and `{% include %}` names are found in (none: refused).
+    search: Vec<std::path::PathBuf>,
     envs: [OnceLock<Environment<'static>>; 4],
 }
 
@@ -338,6 +351,7 @@ impl Engine {
         Engine {
             omit,
             system_lookups,
+            search: Vec::new(),
             envs: Default::default(),
         }
     }
@@ -364,6 +378,20 @@ impl Engine {
         filters::register(&mut env);
         predicates::register(&mut env);
         lookup::register(&mut env, self.system_lookups);
+        if !self.search.is_empty() {
+            let search = self.search.clone();
+            env.set_loader(move |name| {
+                for dir in &search {
+                    let path = dir.join(name);
+                    if path.is_file() {
+                        return std::fs::read_to_string(&path).map(Some).map_err(|e| {
+                            minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string())
+                        });
+                    }
+                }
+                Ok(None)
+            });
+        }
         env
     }
 

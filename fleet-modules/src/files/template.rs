@@ -102,11 +102,21 @@ fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, Stri
         map.entry("ansible_managed")
             .or_insert_with(|| "Ansible managed".into());
     }
-    let mut rendered = Templar::new().render_str(&text, &vars).map_err(|e| {
-        ModuleError::Local(format!(
-            "AnsibleError: template error while templating string: {e}"
-        ))
-    })?;
+    // imports and includes: beside the template, then the role's and playbook's templates/
+    let mut search: Vec<std::path::PathBuf> = path.parent().map(Into::into).into_iter().collect();
+    search.extend(
+        ["role_path", "playbook_dir"]
+            .iter()
+            .filter_map(|k| ctx.vars.get(*k).and_then(Value::as_str))
+            .map(|base| std::path::Path::new(base).join("templates")),
+    );
+    let mut rendered = Templar::for_files(search)
+        .render_str(&text, &vars)
+        .map_err(|e| {
+            ModuleError::Local(format!(
+                "AnsibleError: template error while templating string: {e}"
+            ))
+        })?;
     if keeps_final_newline(&text) && !rendered.ends_with('\n') {
         rendered.push('\n');
     }

@@ -273,3 +273,27 @@ fn file_lookup_strips_and_now_formats() {
     assert_eq!(micros.len(), 6, "{text}");
     assert!(eval("now(utc=True)").as_str().unwrap().len() == 26);
 }
+
+/// Issue 18: the template module's templar finds `{% import %}`/`{% include %}` names in its
+/// search path (the role's templates/), as Ansible's loader does.
+#[test]
+fn templates_import_and_include_from_the_search_path() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("qux"),
+        "{% macro wibble() %}W{% endmacro %}",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("bar"), "B{{ 1 + 1 }}").unwrap();
+    let templar = Templar::for_files(vec![dir.path().join("missing"), dir.path().to_path_buf()]);
+    let out = templar
+        .render_str(
+            "{% import 'qux' as qux with context %}{{ qux.wibble() }}-{% include 'bar' %}",
+            &vars(),
+        )
+        .unwrap();
+    assert_eq!(out, "W-B2");
+    assert!(Templar::new()
+        .render_str("{% include 'bar' %}", &vars())
+        .is_err());
+}
