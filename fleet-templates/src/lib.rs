@@ -45,6 +45,25 @@ use undefined::Remedy;
 #[error("{0}")]
 pub struct TemplateError(pub String);
 
+/// The template module's delimiters: (start, end) of blocks, variables and comments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delimiters {
+    pub block: (String, String),
+    pub variable: (String, String),
+    pub comment: (String, String),
+}
+
+impl Default for Delimiters {
+    fn default() -> Self {
+        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
+        Delimiters {
+            block: pair("{%", "%}"),
+            variable: pair("{{", "}}"),
+            comment: pair("{#", "#}"),
+        }
+    }
+}
+
 /// How the template module renders a file (its `trim_blocks`/`lstrip_blocks` options).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TemplateOptions {
@@ -103,6 +122,22 @@ impl Templar {
             engine.search = search;
         }
         templar
+    }
+
+    /// The template module's `block_start_string` ... `comment_end_string`: this templar's
+    /// delimiters instead of Jinja2's (`{% %}`, `{{ }}`, `{# #}`).
+    pub fn with_delimiters(mut self, d: &Delimiters) -> Result<Self, TemplateError> {
+        let syntax = minijinja::syntax::SyntaxConfig::builder()
+            .block_delimiters(d.block.0.clone(), d.block.1.clone())
+            .variable_delimiters(d.variable.0.clone(), d.variable.1.clone())
+            .comment_delimiters(d.comment.0.clone(), d.comment.1.clone())
+            .build()
+            .map_err(|e| TemplateError(e.to_string()))?;
+        match Arc::get_mut(&mut self.engine) {
+            Some(engine) => engine.syntax = Some(syntax),
+            None => return Err(TemplateError("templar already shared".into())),
+        }
+        Ok(self)
     }
 
     fn build(system_lookups: bool) -> Self {
@@ -343,6 +378,8 @@ pub(crate) struct Engine {
     system_lookups: bool,
     /// Directories `{% import %}` and `{% include %}` names are found in (none: refused).
     search: Vec<std::path::PathBuf>,
+    /// Custom delimiters (the template module's `*_start_string`/`*_end_string`).
+    syntax: Option<minijinja::syntax::SyntaxConfig>,
     envs: [OnceLock<Environment<'static>>; 4],
 }
 
@@ -352,6 +389,7 @@ impl Engine {
             omit,
             system_lookups,
             search: Vec::new(),
+            syntax: None,
             envs: Default::default(),
         }
     }
@@ -378,6 +416,9 @@ impl Engine {
         filters::register(&mut env);
         predicates::register(&mut env);
         lookup::register(&mut env, self.system_lookups);
+        if let Some(syntax) = &self.syntax {
+            env.set_syntax(syntax.clone());
+        }
         if !self.search.is_empty() {
             let search = self.search.clone();
             env.set_loader(move |name| {

@@ -10,7 +10,7 @@ use super::put::{put, PutOptions, Source, Upload};
 use super::remote_file::{base_name, diff_text};
 use crate::remote::RemoteError;
 use crate::{ArgSpec, Args, Diff, Module, ModuleCtx, ModuleError, ModuleResult};
-use fleet_templates::Templar;
+use fleet_templates::{Delimiters, Templar, TemplateOptions};
 
 /// The `template` module.
 pub struct Template;
@@ -37,6 +37,12 @@ impl Module for Template {
                 "newline_sequence",
                 "trim_blocks",
                 "lstrip_blocks",
+                "block_start_string",
+                "block_end_string",
+                "variable_start_string",
+                "variable_end_string",
+                "comment_start_string",
+                "comment_end_string",
                 "output_encoding",
                 "attributes",
                 "seuser",
@@ -110,8 +116,17 @@ fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, Stri
             .filter_map(|k| ctx.vars.get(*k).and_then(Value::as_str))
             .map(|base| std::path::Path::new(base).join("templates")),
     );
-    let mut rendered = Templar::for_files(search)
-        .render_str(&text, &vars)
+    let templar = Templar::for_files(search)
+        .with_delimiters(&delimiters(args))
+        .map_err(|e| ModuleError::Local(format!("AnsibleError: {e}")))?;
+    // the template module's own options; no backslash escaping (Ansible's escape_backslashes
+    // is for playbook strings)
+    let options = TemplateOptions {
+        trim_blocks: args::flag(args, "trim_blocks", true)?,
+        lstrip_blocks: args::flag(args, "lstrip_blocks", false)?,
+    };
+    let mut rendered = templar
+        .render_file_str(&text, &vars, options)
         .map_err(|e| {
             ModuleError::Local(format!(
                 "AnsibleError: template error while templating string: {e}"
@@ -138,6 +153,26 @@ fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, Stri
         source: Source::Bytes(rendered.into_bytes()),
     };
     Ok((upload, opts, src))
+}
+
+/// The delimiters the task sets (`block_start_string`, ...), Jinja2's otherwise.
+fn delimiters(args: &Args) -> Delimiters {
+    let d = Delimiters::default();
+    let get = |key: &str, default: &str| args::text(args, &[key]).unwrap_or_else(|| default.into());
+    Delimiters {
+        block: (
+            get("block_start_string", &d.block.0),
+            get("block_end_string", &d.block.1),
+        ),
+        variable: (
+            get("variable_start_string", &d.variable.0),
+            get("variable_end_string", &d.variable.1),
+        ),
+        comment: (
+            get("comment_start_string", &d.comment.0),
+            get("comment_end_string", &d.comment.1),
+        ),
+    }
 }
 
 /// Ansible renders with `keep_trailing_newline`: a template ending in a newline yields one,
