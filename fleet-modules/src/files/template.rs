@@ -147,12 +147,53 @@ fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, Stri
         want_stat: true,
         ..PutOptions::default()
     };
+    let encoding = args::text(args, &["output_encoding"]).unwrap_or_else(|| "utf-8".into());
+    let bytes = encode_output(&rendered, &encoding).map_err(ModuleError::Local)?;
     let upload = Upload {
         dest,
         into_dir_as: Some(base_name(&src).to_string()),
-        source: Source::Bytes(rendered.into_bytes()),
+        source: Source::Bytes(bytes),
     };
     Ok((upload, opts, src))
+}
+
+/// Windows-1252's characters for bytes 0x80-0x9F (0 where the code page has none).
+const CP1252_HIGH: [u16; 32] = [
+    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
+    0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC,
+    0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+];
+
+/// The rendered text in `output_encoding`: UTF-8, Latin-1 or Windows-1252 (Python's codec
+/// names); a character the encoding lacks fails the task as Python's strict encoding does.
+fn encode_output(text: &str, encoding: &str) -> Result<Vec<u8>, String> {
+    let name = encoding.to_ascii_lowercase().replace('_', "-");
+    let single_byte = |high: &dyn Fn(char) -> Option<u8>| {
+        text.chars()
+            .map(|c| match u32::from(c) {
+                n @ 0..=0x7F => Ok(n as u8),
+                _ => high(c)
+                    .ok_or_else(|| format!("'{encoding}' codec can't encode character '{c}'")),
+            })
+            .collect::<Result<Vec<u8>, String>>()
+    };
+    match name.as_str() {
+        "utf-8" | "utf8" => Ok(text.as_bytes().to_vec()),
+        "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" => {
+            single_byte(&|c| u8::try_from(u32::from(c)).ok())
+        }
+        "windows-1252" | "cp1252" => single_byte(&|c| {
+            let n = u32::from(c);
+            if let Some(i) = CP1252_HIGH
+                .iter()
+                .position(|&h| h != 0 && u32::from(h) == n)
+            {
+                return Some(0x80 + i as u8);
+            }
+            (0xA0..=0xFF).contains(&n).then_some(n as u8)
+        }),
+        _ => Err(format!("unknown encoding: {encoding}")),
+    }
 }
 
 /// The delimiters the task sets (`block_start_string`, ...), Jinja2's otherwise.
@@ -192,6 +233,46 @@ mod tests {
 
     use super::*;
     use crate::files::testkit::{mode_of, Harness};
+
+    /// Issue 18: output_encoding as Python's codecs (the template target compares bytes).
+    #[test]
+    fn output_encodings() {
+        assert_eq!(encode_output("é€", "utf-8").unwrap(), "é€".as_bytes());
+        assert_eq!(
+            encode_output("aé€Ÿ", "windows-1252").unwrap(),
+            b"a\xe9\x80\x9f"
+        );
+        assert_eq!(encode_output("é", "latin-1").unwrap(), b"\xe9");
+        assert!(encode_output("€", "latin-1").is_err());
+        assert!(encode_output("x", "klingon").is_err());
+    }
+
+    /// Issue 18: custom delimiters, trim_blocks off, and an import from templates/.
+    #[tokio::test]
+    async fn delimiters_options_and_imports() {
+        let h = harness_with_template("[# gone #]{% if true %}\nX{% endif %}\n");
+        fs::write(
+            h.root().join("templates/m.j2"),
+            "{% macro m() %}M{% endmacro %}",
+        )
+        .unwrap();
+        let dest = h.path("out.txt");
+        let args = json!({"src": "app.conf.j2", "dest": dest, "comment_start_string": "[#",
+                          "comment_end_string": "#]", "trim_blocks": false});
+        let r = h.run(&Template, args).await;
+        assert!(r.changed && !r.failed, "{:?}", r.to_json());
+        assert_eq!(fs::read_to_string(&dest).unwrap(), "\nX\n");
+        fs::write(
+            h.root().join("templates/app.conf.j2"),
+            "{% import 'm.j2' as mm %}{{ mm.m() }}\n",
+        )
+        .unwrap();
+        let r = h
+            .run(&Template, json!({"src": "app.conf.j2", "dest": dest}))
+            .await;
+        assert!(!r.failed, "{:?}", r.to_json());
+        assert_eq!(fs::read_to_string(&dest).unwrap(), "M\n");
+    }
 
     fn harness_with_template(body: &str) -> Harness {
         let mut h = Harness::new();
