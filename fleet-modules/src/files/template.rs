@@ -147,7 +147,10 @@ fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, Stri
         want_stat: true,
         ..PutOptions::default()
     };
-    let encoding = args::text(args, &["output_encoding"]).unwrap_or_else(|| "utf-8".into());
+    // Ansible: `args.get('output_encoding', 'utf-8') or 'utf-8'`
+    let encoding = args::text(args, &["output_encoding"])
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(|| "utf-8".into());
     let bytes = encode_output(&rendered, &encoding).map_err(ModuleError::Local)?;
     let upload = Upload {
         dest,
