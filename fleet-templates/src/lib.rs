@@ -510,15 +510,21 @@ impl Engine {
             } else {
                 err.range()
             };
-            let Some(range) = range.filter(|r| r.end <= src.len()) else {
-                return Err(EvalError {
-                    undefined: true,
-                    message: format!("undefined variable in '{source}'"),
-                });
-            };
             let names = ScopeNames {
                 scope,
                 env: self.env(TemplateOptions::default()),
+            };
+            let Some(range) = range.filter(|r| r.end <= src.len()) else {
+                // no position (`'x' in y`): name the first variable the source uses that is
+                // not defined, as Ansible's message does
+                let missing = first_missing(&names, &src, is_expression);
+                return Err(EvalError {
+                    undefined: true,
+                    message: missing.map_or_else(
+                        || format!("undefined variable in '{source}'"),
+                        |name| format!("'{name}' is undefined"),
+                    ),
+                });
             };
             match undefined::remedy(&src, is_expression, range, &names) {
                 Remedy::Retry(rewritten) => src = rewritten,
@@ -556,6 +562,21 @@ impl undefined::Names for ScopeNames<'_> {
             .is_ok_and(|v| !v.is_undefined());
         !defined && self.env.globals().all(|(global, _)| global != name)
     }
+}
+
+/// The first (by name) variable `src` uses that is neither defined nor a global.
+fn first_missing(names: &ScopeNames<'_>, src: &str, is_expression: bool) -> Option<String> {
+    use undefined::Names;
+    let text = if is_expression {
+        format!("{{{{ {src} }}}}")
+    } else {
+        src.to_string()
+    };
+    let env = names.env;
+    let template = env.template_from_str(&text).ok()?;
+    let mut used: Vec<String> = template.undeclared_variables(false).into_iter().collect();
+    used.sort();
+    used.into_iter().find(|n| names.is_missing(n))
 }
 
 /// Ansible-like text for a failure other than an undefined value.

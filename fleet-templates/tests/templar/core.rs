@@ -297,3 +297,14 @@ fn templates_import_and_include_from_the_search_path() {
         .render_str("{% include 'bar' %}", &vars())
         .is_err());
 }
+
+/// Issue 18: an undefined variable minijinja gives no position for (the `in` operator) is
+/// still named, as Ansible's message names it.
+#[test]
+fn undefined_in_membership_is_named() {
+    let templar = Templar::new();
+    let err = templar.eval("'x' in y", &vars()).unwrap_err().0;
+    assert!(err.contains("'y' is undefined"), "{err}");
+    let err = templar.render_str("{{ 'x' in y }}", &vars()).unwrap_err().0;
+    assert!(err.contains("'y' is undefined"), "{err}");
+}
