@@ -60,7 +60,7 @@ fn find_file(state: &State, path: &str) -> std::path::PathBuf {
 }
 
 /// Lookups that touch the controller's system (files, environment, commands).
-const SYSTEM_LOOKUPS: [&str; 5] = ["env", "file", "pipe", "first_found", "fileglob"];
+const SYSTEM_LOOKUPS: [&str; 6] = ["env", "file", "pipe", "lines", "first_found", "fileglob"];
 
 fn run(
     state: &State,
@@ -109,6 +109,26 @@ fn run(
                 Ok(Value::from(text.to_string()))
             })
             .collect(),
+        // each command's output, line by line (Ansible's `lines` lookup)
+        "lines" => {
+            let mut out = Vec::new();
+            for cmd in strings() {
+                let output = std::process::Command::new("/bin/sh")
+                    .arg("-c")
+                    .arg(&cmd)
+                    .output()
+                    .map_err(|e| fail(format!("lookup_plugin.lines({cmd}) failed: {e}")))?;
+                if !output.status.success() {
+                    return Err(fail(format!(
+                        "lookup_plugin.lines({cmd}) returned {}",
+                        output.status.code().unwrap_or(-1)
+                    )));
+                }
+                let text = String::from_utf8_lossy(&output.stdout).into_owned();
+                out.extend(text.lines().map(|l| Value::from(l.to_string())));
+            }
+            Ok(out)
+        }
         "pipe" => strings()
             .map(|cmd| {
                 let output = std::process::Command::new("/bin/sh")

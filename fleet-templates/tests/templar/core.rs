@@ -235,6 +235,18 @@ fn the_sandboxed_templar_refuses_lookups_that_touch_the_controller() {
             .unwrap(),
         json!("hi")
     );
+    // issue 18: `lines`, one item per output line
+    assert_eq!(
+        Templar::new()
+            .eval("query('lines', 'printf \"a\\nb\\n\"')", &vars())
+            .unwrap(),
+        json!(["a", "b"])
+    );
+    assert!(templar
+        .eval("lookup('lines', 'true')", &vars())
+        .unwrap_err()
+        .0
+        .contains("disabled"));
 }
 
 #[test]
