@@ -21,6 +21,10 @@ use std::time::Duration;
 use crate::fleet::{ansible_venv, workspace_root, FleetLab, SAMPLES_ROOT};
 use crate::proc::{run, Outcome};
 
+/// How long one playbook run of a target may take: ansible-playbook needs over five minutes for
+/// the larger targets (copy, file) on a busy 2-core machine.
+const TARGET_TIMEOUT: Duration = Duration::from_secs(1500);
+
 /// How one integration target is run.
 pub enum Kind {
     /// `tasks/main.yml`: run as a role; `gather_facts` as the target's `aliases` say.
@@ -250,11 +254,11 @@ pub fn run_target(lab: &FleetLab, tool: Tool, targets: &Path, target: &Target) -
         let mut all = vec!["-i", &inv, &pb, "-e", &vars];
         all.extend(args.iter().copied());
         let out = match tool {
-            Tool::Ansible => lab.run_ansible(&all),
+            Tool::Ansible => lab.run_ansible_for(&all, TARGET_TIMEOUT),
             Tool::Fleet => {
                 let mut f = vec!["run"];
                 f.extend(all);
-                lab.run_fleet(&f)
+                lab.run_fleet_for(&f, TARGET_TIMEOUT)
             }
         };
         if !passed(lab, &out) {
