@@ -94,6 +94,13 @@ fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, Stri
         .ok_or_else(|| ModuleError::Local(format!("Could not find or access '{src}'")))?;
     let text = std::fs::read_to_string(&path)
         .map_err(|e| ModuleError::Local(format!("Could not find or access '{src}': {e}")))?;
+    // a `#jinja2:` first line overrides the task's options
+    let (text, header_args) = header_overrides(&text, args).map_err(|e| {
+        ModuleError::Local(format!(
+            "AnsibleError: template error while templating string: {e}"
+        ))
+    })?;
+    let args = &header_args;
     let mut vars = ctx.vars.clone();
     if let Value::Object(map) = &mut vars {
         let full = path.to_string_lossy().into_owned();
@@ -158,6 +165,76 @@ fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, Stri
         source: Source::Bytes(bytes),
     };
     Ok((upload, opts, src))
+}
+
+/// What a `#jinja2:` line may set.
+const OVERRIDE_KEYS: &[&str] = &[
+    "block_start_string",
+    "block_end_string",
+    "variable_start_string",
+    "variable_end_string",
+    "comment_start_string",
+    "comment_end_string",
+    "trim_blocks",
+    "lstrip_blocks",
+    "newline_sequence",
+    "keep_trailing_newline",
+];
+
+/// The template without its `#jinja2: key: value, ...` first line, and `args` with those
+/// values over the task's; Ansible's messages for a malformed line.
+fn header_overrides(text: &str, args: &Args) -> Result<(String, Args), String> {
+    const MARK: &str = "#jinja2:";
+    let Some(rest) = text.strip_prefix(MARK) else {
+        return Ok((text.to_string(), args.clone()));
+    };
+    let eol = rest
+        .find('\n')
+        .ok_or_else(|| format!("Missing newline after '{MARK}' override."))?;
+    let mut args = args.clone();
+    for pair in rest[..eol].split(',') {
+        if pair.trim().is_empty() {
+            return Err(format!("Empty '{MARK}' override pair not allowed."));
+        }
+        let Some((key, value)) = pair.split_once(':') else {
+            return Err(format!(
+                "Missing key-value separator `:` in '{MARK}' override pair '{pair}'."
+            ));
+        };
+        let key = key.trim();
+        if !OVERRIDE_KEYS.contains(&key) {
+            return Err(format!("Invalid '{MARK}' override key '{key}'."));
+        }
+        let mut value = python_literal(value.trim())?;
+        if let (Value::String(s), "newline_sequence") = (&value, key) {
+            // the task's form: an escaped sequence
+            value = Value::String(s.replace('\r', "\\r").replace('\n', "\\n"));
+        }
+        args.insert(key.to_string(), value);
+    }
+    Ok((rest[eol + 1..].to_string(), args))
+}
+
+/// Python's `ast.literal_eval` for what a `#jinja2:` value holds: True/False and quoted strings
+/// (with `\n`, `\r`, `\t` escapes).
+fn python_literal(text: &str) -> Result<Value, String> {
+    match text {
+        "True" => return Ok(Value::Bool(true)),
+        "False" => return Ok(Value::Bool(false)),
+        _ => {}
+    }
+    let quoted = ['"', '\'']
+        .iter()
+        .find(|q| text.len() >= 2 && text.starts_with(**q) && text.ends_with(**q));
+    match quoted {
+        Some(_) => Ok(Value::String(
+            text[1..text.len() - 1]
+                .replace("\\n", "\n")
+                .replace("\\r", "\r")
+                .replace("\\t", "\t"),
+        )),
+        None => Err(format!("malformed node or string: {text}")),
+    }
 }
 
 /// Windows-1252's characters for bytes 0x80-0x9F (0 where the code page has none).
@@ -236,6 +313,24 @@ mod tests {
 
     use super::*;
     use crate::files::testkit::{mode_of, Harness};
+
+    /// Issue 18: a `#jinja2:` first line sets options; a malformed one fails as Ansible's.
+    #[test]
+    fn jinja2_header_overrides() {
+        let args = json!({"src": "x"}).as_object().cloned().unwrap();
+        let (body, got) = header_overrides(
+            "#jinja2: lstrip_blocks: True, comment_start_string: '[#'\nB",
+            &args,
+        )
+        .unwrap();
+        assert_eq!(body, "B");
+        assert_eq!(got["lstrip_blocks"], json!(true));
+        assert_eq!(got["comment_start_string"], json!("[#"));
+        let err = header_overrides("#jinja2: lstrip_blocks=True\nB", &args).unwrap_err();
+        assert!(err.contains("Missing key-value separator"), "{err}");
+        assert!(header_overrides("#jinja2: nope: True\nB", &args).is_err());
+        assert_eq!(header_overrides("plain", &args).unwrap().0, "plain");
+    }
 
     /// Issue 18: output_encoding as Python's codecs (the template target compares bytes).
     #[test]
