@@ -51,6 +51,10 @@ pub struct Delimiters {
     pub block: (String, String),
     pub variable: (String, String),
     pub comment: (String, String),
+    /// `line_statement_prefix`: a line starting with it is a block tag.
+    pub line_statement: Option<String>,
+    /// `line_comment_prefix`: a line starting with it is a comment.
+    pub line_comment: Option<String>,
 }
 
 impl Default for Delimiters {
@@ -60,6 +64,8 @@ impl Default for Delimiters {
             block: pair("{%", "%}"),
             variable: pair("{{", "}}"),
             comment: pair("{#", "#}"),
+            line_statement: None,
+            line_comment: None,
         }
     }
 }
@@ -127,12 +133,18 @@ impl Templar {
     /// The template module's `block_start_string` ... `comment_end_string`: this templar's
     /// delimiters instead of Jinja2's (`{% %}`, `{{ }}`, `{# #}`).
     pub fn with_delimiters(mut self, d: &Delimiters) -> Result<Self, TemplateError> {
-        let syntax = minijinja::syntax::SyntaxConfig::builder()
+        let mut builder = minijinja::syntax::SyntaxConfig::builder();
+        builder
             .block_delimiters(d.block.0.clone(), d.block.1.clone())
             .variable_delimiters(d.variable.0.clone(), d.variable.1.clone())
-            .comment_delimiters(d.comment.0.clone(), d.comment.1.clone())
-            .build()
-            .map_err(|e| TemplateError(e.to_string()))?;
+            .comment_delimiters(d.comment.0.clone(), d.comment.1.clone());
+        if let Some(prefix) = &d.line_statement {
+            builder.line_statement_prefix(prefix.clone());
+        }
+        if let Some(prefix) = &d.line_comment {
+            builder.line_comment_prefix(prefix.clone());
+        }
+        let syntax = builder.build().map_err(|e| TemplateError(e.to_string()))?;
         match Arc::get_mut(&mut self.engine) {
             Some(engine) => engine.syntax = Some(syntax),
             None => return Err(TemplateError("templar already shared".into())),

@@ -179,6 +179,8 @@ const OVERRIDE_KEYS: &[&str] = &[
     "lstrip_blocks",
     "newline_sequence",
     "keep_trailing_newline",
+    "line_statement_prefix",
+    "line_comment_prefix",
 ];
 
 /// The template without its `#jinja2: key: value, ...` first line, and `args` with those
@@ -293,6 +295,8 @@ fn delimiters(args: &Args) -> Delimiters {
             get("comment_start_string", &d.comment.0),
             get("comment_end_string", &d.comment.1),
         ),
+        line_statement: args::text(args, &["line_statement_prefix"]),
+        line_comment: args::text(args, &["line_comment_prefix"]),
     }
 }
 
