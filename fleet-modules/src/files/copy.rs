@@ -77,7 +77,8 @@ fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, ModuleError> {
     if dest.is_empty() {
         return Err(BadArg::from("dest is required").into());
     }
-    let src = args::text(args, &["src"]);
+    // Ansible: `if not source and content is None` (an empty src is no src)
+    let src = args::text(args, &["src"]).filter(|s| !s.is_empty());
     let mut opts = PutOptions {
         attrs: FileAttrs::from_args(args).or_else(|e| match &src {
             // `mode: preserve` needs the source, resolved below
@@ -296,6 +297,15 @@ mod tests {
     use super::Copy;
     use crate::files::remote_file::{md5_hex, sha1_hex};
     use crate::files::testkit::{mode_of, Harness};
+
+    /// Issue 18: an empty `src` is no source, with Ansible's message.
+    #[tokio::test]
+    async fn empty_src_is_required_error() {
+        let h = Harness::new();
+        let r = h.run(&Copy, json!({"src": "", "dest": h.path("x")})).await;
+        assert!(r.failed);
+        assert_eq!(r.msg.as_deref(), Some("src (or content) is required"));
+    }
 
     #[tokio::test]
     async fn content_is_written_once_then_left_alone() {
