@@ -59,6 +59,70 @@ fn find_file(state: &State, path: &str) -> std::path::PathBuf {
     candidate.to_path_buf()
 }
 
+/// `first_found`: terms are file names or `{files, paths, skip}` mappings (and the same as
+/// keyword arguments); names may be joined with `,` or `;`. Each file is tried in each path in
+/// turn (file-major, as Ansible), or searched like `file` when no paths are given.
+fn first_found(state: &State, terms: &[Value], kwargs: &Kwargs) -> Result<Vec<Value>, Error> {
+    let split = |v: &Value, into: &mut Vec<String>| -> Result<(), Error> {
+        let items: Vec<Value> = match v.kind() {
+            minijinja::value::ValueKind::Seq => v.try_iter()?.collect(),
+            _ if v.is_undefined() || v.is_none() => Vec::new(),
+            _ => vec![v.clone()],
+        };
+        for item in items {
+            let text = super::repr::py_string(&item);
+            into.extend(
+                text.split([',', ';'])
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(String::from),
+            );
+        }
+        Ok(())
+    };
+    let (mut files, mut paths) = (Vec::new(), Vec::new());
+    let mut skip: bool = kwargs.get::<Option<bool>>("skip")?.unwrap_or(false);
+    if let Some(f) = kwargs.get::<Option<Value>>("files")? {
+        split(&f, &mut files)?;
+    }
+    if let Some(p) = kwargs.get::<Option<Value>>("paths")? {
+        split(&p, &mut paths)?;
+    }
+    let mut flat = Vec::new();
+    for term in terms {
+        match term.kind() {
+            minijinja::value::ValueKind::Seq => flat.extend(term.try_iter()?),
+            _ => flat.push(term.clone()),
+        }
+    }
+    for term in flat {
+        if term.kind() == minijinja::value::ValueKind::Map {
+            split(&term.get_attr("files")?, &mut files)?;
+            split(&term.get_attr("paths")?, &mut paths)?;
+            skip |= term.get_attr("skip")?.is_true();
+        } else {
+            split(&term, &mut files)?;
+        }
+    }
+    for file in &files {
+        let found = if paths.is_empty() || std::path::Path::new(file).is_absolute() {
+            Some(find_file(state, file)).filter(|p| p.exists())
+        } else {
+            paths
+                .iter()
+                .map(|p| std::path::Path::new(p).join(file))
+                .find(|p| p.exists())
+        };
+        if let Some(full) = found {
+            return Ok(vec![Value::from(full.to_string_lossy().into_owned())]);
+        }
+    }
+    if skip {
+        return Ok(Vec::new());
+    }
+    Err(fail("No file was found when using first_found."))
+}
+
 /// Lookups that touch the controller's system (files, environment, commands).
 const SYSTEM_LOOKUPS: [&str; 6] = ["env", "file", "pipe", "lines", "first_found", "fileglob"];
 
@@ -195,22 +259,7 @@ fn run(
                 .map(Value::from)
                 .collect())
         }
-        "first_found" => {
-            let mut candidates = Vec::new();
-            for term in terms {
-                match term.kind() {
-                    minijinja::value::ValueKind::Seq => candidates.extend(term.try_iter()?),
-                    _ => candidates.push(term.clone()),
-                }
-            }
-            for c in candidates {
-                let full = find_file(state, &super::repr::py_string(&c));
-                if full.exists() {
-                    return Ok(vec![Value::from(full.to_string_lossy().into_owned())]);
-                }
-            }
-            Err(fail("No file was found when using first_found."))
-        }
+        "first_found" => first_found(state, terms, kwargs),
         other => Err(fail(format!("lookup plugin ({other}) not found"))),
     }
 }

@@ -320,3 +320,38 @@ fn undefined_in_membership_is_named() {
     let err = templar.render_str("{{ 'x' in y }}", &vars()).unwrap_err().0;
     assert!(err.contains("'y' is undefined"), "{err}");
 }
+
+/// Issue 18: first_found with `{files, paths}` (and as keyword arguments), `a,b` names, skip.
+#[test]
+fn first_found_with_files_and_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("vars")).unwrap();
+    std::fs::write(dir.path().join("vars/default.yml"), "x: 1\n").unwrap();
+    let d = dir.path().join("vars").display().to_string();
+    let templar = Templar::new();
+    let want = json!(format!("{d}/default.yml"));
+    let eval = |e: String| templar.eval(&e, &vars()).unwrap();
+    assert_eq!(
+        eval(format!(
+            "lookup('first_found', {{'files': ['Linux.yml', 'default.yml'], 'paths': ['{d}']}})"
+        )),
+        want
+    );
+    assert_eq!(
+        eval(format!(
+            "lookup('first_found', files='nope.yml,default.yml', paths=['{d}'])"
+        )),
+        want
+    );
+    assert_eq!(
+        eval(format!(
+            "query('first_found', {{'files': ['nope.yml'], 'paths': ['{d}'], 'skip': true}})"
+        )),
+        json!([])
+    );
+    let err = templar
+        .eval("lookup('first_found', ['/nonexistent/x'])", &vars())
+        .unwrap_err()
+        .0;
+    assert!(err.contains("No file was found"), "{err}");
+}
