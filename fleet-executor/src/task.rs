@@ -513,7 +513,7 @@ async fn execute(
     };
     match module.run(&args, &mut ctx).await {
         Ok(result) => {
-            if module.name() == "setup" && !result.failed {
+            if matches!(module.name(), "setup" | "gather_facts") && !result.failed {
                 if let Some(Value::Object(facts)) = result.data.get("ansible_facts") {
                     host.facts.extend(facts.clone());
                 }
