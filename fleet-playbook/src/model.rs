@@ -65,6 +65,9 @@ pub struct Play {
     pub serial: Vec<BatchSize>,
     /// `strategy:` (default linear).
     pub strategy: Strategy,
+    /// A templated `strategy:` (`"{{ test_strategy | default('linear') }}"`), resolved with
+    /// the play's and extra variables when the play starts; `strategy` is unused then.
+    pub strategy_template: Option<String>,
     /// `max_fail_percentage:` (0-100).
     pub max_fail_percentage: Option<Templatable<f64>>,
     /// `force_handlers:`: run notified handlers even after a failure.
