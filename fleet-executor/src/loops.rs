@@ -1,10 +1,13 @@
 //! Loop items as each form yields them (`loop`, `with_items` flattening one level,
-//! `with_dict`, `with_indexed_items`, ...) and how result lines label them.
+//! `with_dict`, `with_indexed_items`, `with_sequence`, `with_together`, ...), the variables
+//! each item brings (`loop_control`), and how result lines label them.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
 use super::context::Run;
 use super::error::ExecError;
+use super::result::Single;
+use crate::output::Status;
 use fleet_playbook::{LoopKind, Templatable};
 use fleet_templates::sequences;
 
@@ -135,6 +138,39 @@ pub fn pause_seconds(run: &Run, pause: Option<&Templatable<f64>>, vars: &Value) 
         }
     };
     (seconds > 0.0 && seconds.is_finite()).then_some(seconds)
+}
+
+/// The item's label: `loop_control.label` templated once the item ran (with its registered
+/// result in `base`); a label that does not template fails the item, as in Ansible.
+pub(super) fn item_result_label(
+    run: &Run,
+    control: &fleet_playbook::LoopControl,
+    base: &Value,
+    brought: &Map<String, Value>,
+    item: &Value,
+    single: &mut Single,
+) -> String {
+    let Some(label) = &control.label else {
+        return item_label(item);
+    };
+    let mut vars = base.clone();
+    if let Value::Object(m) = &mut vars {
+        m.extend(brought.clone());
+    }
+    match run.templar.render_str(label, &vars) {
+        Ok(text) => text,
+        Err(e) => {
+            if let Value::Object(r) = &mut single.result {
+                r.insert("failed".into(), Value::Bool(true));
+                r.insert(
+                    "msg".into(),
+                    Value::String(format!("Failed to template loop_control.label: {e}")),
+                );
+            }
+            single.status = Status::Failed;
+            label.clone()
+        }
+    }
 }
 
 /// How Ansible labels a loop item in result lines.

@@ -10,10 +10,11 @@ use super::context::{PlayCtx, Run, Scope};
 use super::error::ExecError;
 use super::escalation::{become_user, environment};
 use super::host::HostState;
-use super::loops::{control_var, item_label, item_vars, loop_items, pause_seconds};
+use super::loops::{control_var, item_result_label, item_vars, loop_items, pause_seconds};
 pub use super::result::Outcome;
 use super::result::{error_result, finish, from_module, unreachable, Ignore, Single};
-use super::vars::task_vars;
+use super::task_timeout::{task_timeout, timed_out};
+use super::vars::{search_path, task_vars};
 use crate::output::{Event, HostResult, Status};
 use fleet_modules::remote::{LocalRemote, RemoteError};
 use fleet_modules::{self as modules, ModuleCtx};
@@ -185,83 +186,6 @@ pub async fn run_on_host(
     finish(
         run, task, host, results, looped, ignore, no_log, delegated, scope,
     )
-}
-
-/// The item's label: `loop_control.label` templated once the item ran (with its registered
-/// result in `base`); a label that does not template fails the item, as in Ansible.
-fn item_result_label(
-    run: &Run,
-    control: &fleet_playbook::LoopControl,
-    base: &Value,
-    brought: &Map<String, Value>,
-    item: &Value,
-    single: &mut Single,
-) -> String {
-    let Some(label) = &control.label else {
-        return item_label(item);
-    };
-    let mut vars = base.clone();
-    if let Value::Object(m) = &mut vars {
-        m.extend(brought.clone());
-    }
-    match run.templar.render_str(label, &vars) {
-        Ok(text) => text,
-        Err(e) => {
-            if let Value::Object(r) = &mut single.result {
-                r.insert("failed".into(), Value::Bool(true));
-                r.insert(
-                    "msg".into(),
-                    Value::String(format!("Failed to template loop_control.label: {e}")),
-                );
-            }
-            single.status = Status::Failed;
-            label.clone()
-        }
-    }
-}
-
-/// The task keyword `timeout` in seconds (a number or a template); `None` for no limit.
-fn task_timeout(run: &Run, kw: &Keywords, vars: &Value) -> Option<u64> {
-    let secs = match kw.timeout.as_ref()? {
-        Templatable::Literal(n) => *n,
-        Templatable::Template(t) => {
-            match run
-                .templar
-                .template_value(&Value::String(t.clone()), vars)
-                .ok()?
-            {
-                Value::Number(n) => n.as_i64()?,
-                Value::String(s) => s.trim().parse().ok()?,
-                _ => return None,
-            }
-        }
-    };
-    u64::try_from(secs).ok().filter(|s| *s > 0)
-}
-
-/// A task stopped by its `timeout`, as Ansible reports it.
-fn timed_out(secs: u64) -> Single {
-    let mut single = error_result(format!("Task failed: Timed out after {secs} second(s)."));
-    if let Value::Object(m) = &mut single.result {
-        m.insert("timedout".into(), json!({"period": secs}));
-    }
-    single
-}
-
-/// `ansible_search_path`: the role's directory (in a role), then the task file's directory,
-/// as Ansible's `Task.get_search_path`.
-fn search_path(vars: &Map<String, Value>, task: &Task) -> Value {
-    let mut out: Vec<Value> = Vec::new();
-    if let Some(role) = vars.get("role_path") {
-        out.push(role.clone());
-    }
-    if let Some(dir) = task.position.file.parent() {
-        let dir = Value::String(dir.display().to_string());
-        if !out.contains(&dir) {
-            out.push(dir);
-        }
-    }
-    Value::Array(out)
 }
 
 /// Runs the action once (for one loop item, or the task without a loop).

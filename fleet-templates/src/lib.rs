@@ -20,6 +20,7 @@
 
 pub mod boolean;
 mod escape;
+mod files;
 mod filters;
 mod lazy;
 mod lookup;
@@ -28,6 +29,8 @@ mod predicates;
 pub mod pyre;
 mod repr;
 pub mod sequences;
+
+pub use files::Delimiters;
 mod undefined;
 
 use std::sync::{Arc, OnceLock};
@@ -44,31 +47,6 @@ use undefined::Remedy;
 #[derive(Debug, Clone, thiserror::Error)]
 #[error("{0}")]
 pub struct TemplateError(pub String);
-
-/// The template module's delimiters: (start, end) of blocks, variables and comments.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Delimiters {
-    pub block: (String, String),
-    pub variable: (String, String),
-    pub comment: (String, String),
-    /// `line_statement_prefix`: a line starting with it is a block tag.
-    pub line_statement: Option<String>,
-    /// `line_comment_prefix`: a line starting with it is a comment.
-    pub line_comment: Option<String>,
-}
-
-impl Default for Delimiters {
-    fn default() -> Self {
-        let pair = |a: &str, b: &str| (a.to_string(), b.to_string());
-        Delimiters {
-            block: pair("{%", "%}"),
-            variable: pair("{{", "}}"),
-            comment: pair("{#", "#}"),
-            line_statement: None,
-            line_comment: None,
-        }
-    }
-}
 
 /// How the template module renders a file (its `trim_blocks`/`lstrip_blocks` options).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,39 +95,6 @@ impl Templar {
     /// vouches for, such as the fuzz targets' inputs.
     pub fn sandboxed() -> Self {
         Self::build(false)
-    }
-
-    /// A templar for the template module: `{% import %}`/`{% include %}`/`{% extends %}`
-    /// names are looked up in `search` (the template's own directory, then the role's and the
-    /// playbook's `templates/`), as Ansible's loader searches them.
-    pub fn for_files(search: Vec<std::path::PathBuf>) -> Self {
-        let mut templar = Self::build(true);
-        if let Some(engine) = Arc::get_mut(&mut templar.engine) {
-            engine.search = search;
-        }
-        templar
-    }
-
-    /// The template module's `block_start_string` ... `comment_end_string`: this templar's
-    /// delimiters instead of Jinja2's (`{% %}`, `{{ }}`, `{# #}`).
-    pub fn with_delimiters(mut self, d: &Delimiters) -> Result<Self, TemplateError> {
-        let mut builder = minijinja::syntax::SyntaxConfig::builder();
-        builder
-            .block_delimiters(d.block.0.clone(), d.block.1.clone())
-            .variable_delimiters(d.variable.0.clone(), d.variable.1.clone())
-            .comment_delimiters(d.comment.0.clone(), d.comment.1.clone());
-        if let Some(prefix) = &d.line_statement {
-            builder.line_statement_prefix(prefix.clone());
-        }
-        if let Some(prefix) = &d.line_comment {
-            builder.line_comment_prefix(prefix.clone());
-        }
-        let syntax = builder.build().map_err(|e| TemplateError(e.to_string()))?;
-        match Arc::get_mut(&mut self.engine) {
-            Some(engine) => engine.syntax = Some(syntax),
-            None => return Err(TemplateError("templar already shared".into())),
-        }
-        Ok(self)
     }
 
     fn build(system_lookups: bool) -> Self {
@@ -428,23 +373,7 @@ impl Engine {
         filters::register(&mut env);
         predicates::register(&mut env);
         lookup::register(&mut env, self.system_lookups);
-        if let Some(syntax) = &self.syntax {
-            env.set_syntax(syntax.clone());
-        }
-        if !self.search.is_empty() {
-            let search = self.search.clone();
-            env.set_loader(move |name| {
-                for dir in &search {
-                    let path = dir.join(name);
-                    if path.is_file() {
-                        return std::fs::read_to_string(&path).map(Some).map_err(|e| {
-                            minijinja::Error::new(ErrorKind::InvalidOperation, e.to_string())
-                        });
-                    }
-                }
-                Ok(None)
-            });
-        }
+        files::configure(&mut env, &self.search, self.syntax.as_ref());
         env
     }
 
@@ -529,7 +458,7 @@ impl Engine {
             let Some(range) = range.filter(|r| r.end <= src.len()) else {
                 // no position (`'x' in y`): name the first variable the source uses that is
                 // not defined, as Ansible's message does
-                let missing = first_missing(&names, &src, is_expression);
+                let missing = files::first_missing(&names, &src, is_expression);
                 return Err(EvalError {
                     undefined: true,
                     message: missing.map_or_else(
@@ -574,21 +503,6 @@ impl undefined::Names for ScopeNames<'_> {
             .is_ok_and(|v| !v.is_undefined());
         !defined && self.env.globals().all(|(global, _)| global != name)
     }
-}
-
-/// The first (by name) variable `src` uses that is neither defined nor a global.
-fn first_missing(names: &ScopeNames<'_>, src: &str, is_expression: bool) -> Option<String> {
-    use undefined::Names;
-    let text = if is_expression {
-        format!("{{{{ {src} }}}}")
-    } else {
-        src.to_string()
-    };
-    let env = names.env;
-    let template = env.template_from_str(&text).ok()?;
-    let mut used: Vec<String> = template.undeclared_variables(false).into_iter().collect();
-    used.sort();
-    used.into_iter().find(|n| names.is_missing(n))
 }
 
 /// Ansible-like text for a failure other than an undefined value.
