@@ -123,8 +123,61 @@ fn first_found(state: &State, terms: &[Value], kwargs: &Kwargs) -> Result<Vec<Va
     Err(fail("No file was found when using first_found."))
 }
 
+/// `template`: each file (found in the role's, then the playbook's `templates/`) rendered with
+/// the current variables; with `convert_data` (the default) a result that is a Python literal
+/// (`{'foo': 'bar'}`) becomes that value, as Ansible's native templating makes it.
+fn template(state: &State, terms: &[Value], kwargs: &Kwargs) -> Result<Vec<Value>, Error> {
+    let convert: bool = kwargs.get::<Option<bool>>("convert_data")?.unwrap_or(true);
+    let vars = state.lookup("vars").unwrap_or_default();
+    let mut out = Vec::new();
+    for term in terms {
+        let name = super::repr::py_string(term);
+        let path = find_in(state, "templates", &name);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            fail(format!(
+                "the template file {name} could not be found for the lookup: {e}"
+            ))
+        })?;
+        let mut rendered = state.env().render_str(&text, vars.clone())?;
+        // Ansible keeps the template's trailing newlines (Jinja2 drops one)
+        super::keep_trailing_newlines(&text, &mut rendered);
+        // Python's literal_eval ignores the surrounding whitespace; text stays text
+        let literal = inventory::pyliteral::eval(rendered.trim());
+        out.push(if convert && !literal.is_string() {
+            Value::from_serialize(literal)
+        } else {
+            Value::from(rendered)
+        });
+    }
+    Ok(out)
+}
+
+/// A relative path in a role's or the playbook's `sub` directory (`templates`), then as
+/// [`find_file`] searches it.
+fn find_in(state: &State, sub: &str, path: &str) -> std::path::PathBuf {
+    if !std::path::Path::new(path).is_absolute() {
+        for var in ["role_path", "playbook_dir"] {
+            if let Some(base) = state.lookup(var).and_then(|v| v.as_str().map(String::from)) {
+                let full = std::path::Path::new(&base).join(sub).join(path);
+                if full.exists() {
+                    return full;
+                }
+            }
+        }
+    }
+    find_file(state, path)
+}
+
 /// Lookups that touch the controller's system (files, environment, commands).
-const SYSTEM_LOOKUPS: [&str; 6] = ["env", "file", "pipe", "lines", "first_found", "fileglob"];
+const SYSTEM_LOOKUPS: [&str; 7] = [
+    "env",
+    "file",
+    "pipe",
+    "lines",
+    "first_found",
+    "fileglob",
+    "template",
+];
 
 fn run(
     state: &State,
@@ -260,6 +313,7 @@ fn run(
                 .collect())
         }
         "first_found" => first_found(state, terms, kwargs),
+        "template" => template(state, terms, kwargs),
         other => Err(fail(format!("lookup plugin ({other}) not found"))),
     }
 }

@@ -355,3 +355,31 @@ fn first_found_with_files_and_paths() {
         .0;
     assert!(err.contains("No file was found"), "{err}");
 }
+
+/// Issue 18: the template lookup renders a role's template with the current variables; a
+/// Python literal result becomes its value (convert_data).
+#[test]
+fn template_lookup_renders_and_converts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("templates")).unwrap();
+    std::fs::write(
+        dir.path().join("templates/json_macro.j2"),
+        "{% macro m() %}{{ {\"foo\":\"bar\"} }}{% endmacro %}\n{{ m() }}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("templates/hello.j2"), "hello {{ name }}\n").unwrap();
+    let vars = json!({"role_path": dir.path().display().to_string(), "name": "w"});
+    let templar = Templar::new();
+    assert_eq!(
+        templar
+            .eval("lookup('template', 'json_macro.j2')['foo']", &vars)
+            .unwrap(),
+        json!("bar")
+    );
+    assert_eq!(
+        templar
+            .eval("lookup('template', 'hello.j2')", &vars)
+            .unwrap(),
+        json!("hello w\n")
+    );
+}
