@@ -44,10 +44,15 @@ pub fn collect<'a>(
     out
 }
 
-/// A role's handlers after its dependencies'.
+/// A role's handlers after its dependencies'; a role referenced again with the same handlers
+/// file adds them once (a notified handler runs once per flush, as in Ansible).
 fn add_role<'a>(role: &'a Role, out: &mut Vec<Handler<'a>>) {
     for dep in &role.dependencies {
         add_role(dep, out);
+    }
+    let same = |r: &Role| r.dir == role.dir && r.from_files.handlers == role.from_files.handlers;
+    if out.iter().any(|h| h.role.is_some_and(same)) {
+        return;
     }
     out.extend(role.handlers.iter().map(|item| Handler {
         item,

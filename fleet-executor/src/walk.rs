@@ -165,9 +165,10 @@ pub(super) async fn run_role<'a>(
 
 fn role_key(role: &Role) -> String {
     format!(
-        "{}{}",
+        "{}{}{:?}",
         role.dir.display(),
-        serde_json::to_string(&role.params).unwrap_or_default()
+        serde_json::to_string(&role.params).unwrap_or_default(),
+        role.from_files
     )
 }
 

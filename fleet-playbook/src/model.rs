@@ -252,6 +252,19 @@ pub struct Role {
     pub keywords: Keywords,
     /// Where the role was referenced.
     pub position: Position,
+    /// The `*_from` files it was loaded with (`tasks=a.yml handlers=`...): part of what makes
+    /// two references the same role, as Ansible's role hash (a second `import_role` with
+    /// another `tasks_from` runs; the same handlers file joins the handlers once).
+    pub from_files: FromFiles,
+}
+
+/// A role's `tasks_from`, `handlers_from`, `vars_from`, `defaults_from`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FromFiles {
+    pub tasks: Option<String>,
+    pub handlers: Option<String>,
+    pub vars: Option<String>,
+    pub defaults: Option<String>,
 }
 
 /// One entry of a task list.
