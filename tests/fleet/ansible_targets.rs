@@ -355,6 +355,11 @@ fn slurp() {
 }
 
 #[test]
+fn template() {
+    both_pass("template");
+}
+
+#[test]
 fn loops() {
     both_pass("loops");
 }

@@ -51,7 +51,8 @@ impl Module for Copy {
         ArgSpec {
             free_form: false,
             params: PARAMS,
-            required: &[&["dest"]],
+            // Ansible's copy action checks dest itself first ("dest is required", in plan)
+            required: &[],
         }
     }
 
@@ -298,13 +299,16 @@ mod tests {
     use crate::files::remote_file::{md5_hex, sha1_hex};
     use crate::files::testkit::{mode_of, Harness};
 
-    /// Issue 18: an empty `src` is no source, with Ansible's message.
+    /// Issue 18: an empty `src` is no source, and no `dest` is the action's own error, with
+    /// Ansible's messages.
     #[tokio::test]
-    async fn empty_src_is_required_error() {
+    async fn empty_src_and_missing_dest_errors() {
         let h = Harness::new();
         let r = h.run(&Copy, json!({"src": "", "dest": h.path("x")})).await;
         assert!(r.failed);
         assert_eq!(r.msg.as_deref(), Some("src (or content) is required"));
+        let r = h.run(&Copy, json!({"src": "foo.txt"})).await;
+        assert_eq!(r.msg.as_deref(), Some("dest is required"));
     }
 
     #[tokio::test]
