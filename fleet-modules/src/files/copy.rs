@@ -219,6 +219,12 @@ fn walk(
 async fn execute(plan: Plan, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
     let outcome = match put(ctx, &plan.uploads, &plan.opts).await? {
         Ok(outcome) => outcome,
+        // content has no file name to put into a directory: the copy action's own message
+        Err(ModuleError::Host(msg))
+            if plan.src_label.is_none() && msg.ends_with(" is a directory") =>
+        {
+            return Ok(ModuleResult::fail("can not use content with a dir as dest"))
+        }
         Err(e) => return Ok(e.into()),
     };
     let after_label = plan
@@ -309,6 +315,13 @@ mod tests {
         assert_eq!(r.msg.as_deref(), Some("src (or content) is required"));
         let r = h.run(&Copy, json!({"src": "foo.txt"})).await;
         assert_eq!(r.msg.as_deref(), Some("dest is required"));
+        let dir = h.path("d");
+        fs::create_dir(&dir).unwrap();
+        let r = h.run(&Copy, json!({"content": "x", "dest": dir})).await;
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("can not use content with a dir as dest")
+        );
     }
 
     #[tokio::test]
