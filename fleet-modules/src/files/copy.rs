@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::args::{self, FileAttrs, IGNORED_FILE_PARAMS};
 use super::put::{put, Outcome, PutOptions, Source, Upload};
 use super::remote_file::{base_name, diff_text, md5_hex, sha1_hex};
-use crate::remote::RemoteError;
+use crate::remote::{shell_quote, RemoteError};
 use crate::{ArgSpec, Args, BadArg, Diff, Module, ModuleCtx, ModuleError, ModuleResult};
 
 /// The `copy` module.
@@ -71,6 +71,8 @@ struct Plan {
     dest: String,
     src_label: Option<String>,
     single: bool,
+    /// `remote_src` with `mode: preserve`: the host file whose mode the copy takes.
+    preserve_from: Option<String>,
 }
 
 fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, ModuleError> {
@@ -104,6 +106,7 @@ fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, ModuleError> {
     };
     let mut uploads = Vec::new();
     let mut single = true;
+    let mut preserve_from = None;
     match (content, src) {
         (Some(_), Some(_)) => {
             return Err(BadArg::from("src and content are mutually exclusive").into())
@@ -121,6 +124,9 @@ fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, ModuleError> {
             });
         }
         (None, Some(src)) if args::flag(args, "remote_src", false)? => {
+            if args::text(args, &["mode"]).as_deref() == Some("preserve") {
+                preserve_from = Some(src.clone());
+            }
             if dest_is_dir {
                 opts.dirs.push(dest.trim_end_matches('/').to_string());
             }
@@ -170,6 +176,7 @@ fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, ModuleError> {
         dest,
         src_label: args::text(args, &["src"]),
         single,
+        preserve_from,
     })
 }
 
@@ -216,7 +223,17 @@ fn walk(
     Ok(())
 }
 
-async fn execute(plan: Plan, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+async fn execute(mut plan: Plan, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+    if let Some(src) = &plan.preserve_from {
+        // the host file's own mode, as Ansible's module reads it there
+        let out = ctx
+            .sh(&format!("stat -L -c %a -- {}", shell_quote(src)))
+            .await?;
+        match u32::from_str_radix(out.stdout_text().trim(), 8) {
+            Ok(bits) if out.rc == 0 => plan.opts.attrs.mode = Some(args::Mode::Octal(bits)),
+            _ => return Ok(ModuleResult::fail(format!("Source {src} not found"))),
+        }
+    }
     let outcome = match put(ctx, &plan.uploads, &plan.opts).await? {
         Ok(outcome) => outcome,
         // content has no file name to put into a directory: the copy action's own message
@@ -519,5 +536,13 @@ mod tests {
             .await;
         assert!(r.changed && !r.failed, "{:?}", r.to_json());
         assert_eq!(mode_of(&h.path("out.sh")), 0o751);
+        // issue 18: with remote_src the host file's mode
+        fs::set_permissions(&src, fs::Permissions::from_mode(0o547)).unwrap();
+        let args = json!({"src": src, "dest": h.path("out2.sh"), "mode": "preserve",
+                          "remote_src": true});
+        let r = h.run(&Copy, args).await;
+        assert!(r.changed && !r.failed, "{:?}", r.to_json());
+        assert_eq!(mode_of(&h.path("out2.sh")), 0o547);
+        assert_eq!(r.to_json()["mode"], "0547");
     }
 }
