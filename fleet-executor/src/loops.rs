@@ -4,11 +4,15 @@
 
 use serde_json::{json, Map, Value};
 
-use super::context::Run;
+use std::time::Duration;
+
+use super::context::{PlayCtx, Run, Scope};
 use super::error::ExecError;
+use super::host::HostState;
 use super::result::Single;
+use super::task::flag;
 use crate::output::Status;
-use fleet_playbook::{LoopKind, Templatable};
+use fleet_playbook::{Keywords, LoopKind, Task, Templatable};
 use fleet_templates::sequences;
 
 /// The loop's items, templated, in the shape each `with_*` form gives.
@@ -171,6 +175,80 @@ pub(super) fn item_result_label(
             label.clone()
         }
     }
+}
+
+/// The items of a loop, one after another: the variables each brings, the pause between them,
+/// the facts and registered result the next one sees, and each item's label.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn run_loop(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    scope: &Scope<'_>,
+    task: &Task,
+    kw: &Keywords,
+    host: &mut HostState,
+    mut base: Value,
+    delegated: Option<&str>,
+    items: Vec<Value>,
+) -> Vec<(Single, Option<String>)> {
+    let mut results = Vec::new();
+    let control = task.loop_control.clone().unwrap_or_default();
+    let loop_var = control_var(run, control.loop_var.as_deref(), "item", &base);
+    let index_var = control
+        .index_var
+        .as_deref()
+        .map(|iv| control_var(run, Some(iv), "", &base));
+    let pause = pause_seconds(run, control.pause.as_ref(), &base);
+    let extended = flag(run, &control.extended, &base, false).unwrap_or(false);
+    let all = extended.then(|| items.clone());
+    for (index, item) in items.into_iter().enumerate() {
+        // Ansible pauses between items, not after the last
+        if let Some(p) = pause.filter(|_| index > 0) {
+            tokio::time::sleep(Duration::from_secs_f64(p)).await;
+        }
+        let brought = item_vars(
+            &loop_var,
+            index_var.as_deref(),
+            index,
+            &item,
+            all.as_deref(),
+        );
+        let mut vars = base.clone();
+        if let Value::Object(map) = &mut vars {
+            map.extend(brought.clone());
+        }
+        let mut single = super::task::run_single(
+            run,
+            pctx,
+            scope,
+            task,
+            &kw,
+            host,
+            &vars,
+            delegated.as_deref(),
+        )
+        .await;
+        if let Value::Object(m) = &mut single.result {
+            m.extend(brought.clone());
+        }
+        // the next item sees this one's facts (Ansible updates the task's variables),
+        // and its registered result, which the label may use
+        if let (Value::Object(b), Some(Value::Object(facts))) =
+            (&mut base, single.result.get("ansible_facts"))
+        {
+            b.extend(facts.clone());
+        }
+        if let (Value::Object(b), Some(name)) = (&mut base, &task.register) {
+            b.insert(name.clone(), single.result.clone());
+        }
+        let label = item_result_label(run, &control, &base, &brought, &item, &mut single);
+        let unreachable = single.status == Status::Unreachable;
+        results.push((single, Some(label)));
+        if unreachable {
+            break;
+        }
+    }
+    results
 }
 
 /// How Ansible labels a loop item in result lines.

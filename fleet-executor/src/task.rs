@@ -10,7 +10,7 @@ use super::context::{PlayCtx, Run, Scope};
 use super::error::ExecError;
 use super::escalation::{become_user, environment};
 use super::host::HostState;
-use super::loops::{control_var, item_result_label, item_vars, loop_items, pause_seconds};
+use super::loops::loop_items;
 pub use super::result::Outcome;
 use super::result::{error_result, finish, from_module, unreachable, Ignore, Single};
 use super::task_timeout::{task_timeout, timed_out};
@@ -64,7 +64,7 @@ pub async fn run_on_host(
         base.insert("hostvars".into(), (**hv).clone());
     }
     base.insert("ansible_search_path".into(), search_path(&base, task));
-    let mut base = Value::Object(base);
+    let base = Value::Object(base);
     let ignore = Ignore {
         errors: flag(run, &kw.ignore_errors, &base, false).unwrap_or(false),
         unreachable: flag(run, &kw.ignore_unreachable, &base, false).unwrap_or(false),
@@ -125,62 +125,18 @@ pub async fn run_on_host(
                     );
                 }
             };
-            let control = task.loop_control.clone().unwrap_or_default();
-            let loop_var = control_var(run, control.loop_var.as_deref(), "item", &base);
-            let index_var = control
-                .index_var
-                .as_deref()
-                .map(|iv| control_var(run, Some(iv), "", &base));
-            let pause = pause_seconds(run, control.pause.as_ref(), &base);
-            let extended = flag(run, &control.extended, &base, false).unwrap_or(false);
-            let all = extended.then(|| items.clone());
-            for (index, item) in items.into_iter().enumerate() {
-                // Ansible pauses between items, not after the last
-                if let Some(p) = pause.filter(|_| index > 0) {
-                    tokio::time::sleep(Duration::from_secs_f64(p)).await;
-                }
-                let brought = item_vars(
-                    &loop_var,
-                    index_var.as_deref(),
-                    index,
-                    &item,
-                    all.as_deref(),
-                );
-                let mut vars = base.clone();
-                if let Value::Object(map) = &mut vars {
-                    map.extend(brought.clone());
-                }
-                let mut single = run_single(
-                    run,
-                    pctx,
-                    scope,
-                    task,
-                    &kw,
-                    host,
-                    &vars,
-                    delegated.as_deref(),
-                )
-                .await;
-                if let Value::Object(m) = &mut single.result {
-                    m.extend(brought.clone());
-                }
-                // the next item sees this one's facts (Ansible updates the task's variables),
-                // and its registered result, which the label may use
-                if let (Value::Object(b), Some(Value::Object(facts))) =
-                    (&mut base, single.result.get("ansible_facts"))
-                {
-                    b.extend(facts.clone());
-                }
-                if let (Value::Object(b), Some(name)) = (&mut base, &task.register) {
-                    b.insert(name.clone(), single.result.clone());
-                }
-                let label = item_result_label(run, &control, &base, &brought, &item, &mut single);
-                let unreachable = single.status == Status::Unreachable;
-                results.push((single, Some(label)));
-                if unreachable {
-                    break;
-                }
-            }
+            results = super::loops::run_loop(
+                run,
+                pctx,
+                scope,
+                task,
+                &kw,
+                host,
+                base,
+                delegated.as_deref(),
+                items,
+            )
+            .await;
         }
     }
     finish(
@@ -190,7 +146,7 @@ pub async fn run_on_host(
 
 /// Runs the action once (for one loop item, or the task without a loop).
 #[allow(clippy::too_many_arguments)]
-async fn run_single(
+pub(super) async fn run_single(
     run: &Run,
     pctx: &PlayCtx<'_>,
     scope: &Scope<'_>,
