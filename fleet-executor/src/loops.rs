@@ -217,17 +217,8 @@ pub(super) async fn run_loop(
         if let Value::Object(map) = &mut vars {
             map.extend(brought.clone());
         }
-        let mut single = super::task::run_single(
-            run,
-            pctx,
-            scope,
-            task,
-            &kw,
-            host,
-            &vars,
-            delegated.as_deref(),
-        )
-        .await;
+        let mut single =
+            super::task::run_single(run, pctx, scope, task, kw, host, &vars, delegated).await;
         if let Value::Object(m) = &mut single.result {
             m.extend(brought.clone());
         }
