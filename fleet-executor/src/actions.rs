@@ -10,7 +10,6 @@ use super::context::Run;
 use super::host::HostState;
 use fleet_modules::ModuleResult;
 use fleet_playbook::Task;
-use fleet_templates::boolean;
 
 /// Runs `task` if its action is one of these; `None` for modules.
 pub async fn run_action(
@@ -22,7 +21,7 @@ pub async fn run_action(
 ) -> Option<ModuleResult> {
     let result = match fleet_modules::short_name(&task.action) {
         "debug" => debug(run, task, args, vars),
-        "set_fact" => set_fact(args, host),
+        "set_fact" => set_fact(run, args, host, vars),
         "assert" => assert(run, task, args, vars),
         "fail" => ModuleResult::fail(
             args.get("msg")
@@ -67,27 +66,74 @@ fn debug(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Value) -> Mod
     r
 }
 
-/// The words `set_fact` turns into booleans (Ansible: `v.lower() in ('true', 'false', 'yes',
-/// 'no')`, then `boolean()`).
-const SET_FACT_BOOLEANS: &[&str] = &["true", "false", "yes", "no"];
-
-fn set_fact(args: &Map<String, Value>, host: &mut HostState) -> ModuleResult {
+/// `set_fact`: values as they are (ansible-core 2.19 no longer turns `k=yes` into a boolean),
+/// keys templated and checked.
+fn set_fact(
+    run: &Run,
+    args: &Map<String, Value>,
+    host: &mut HostState,
+    vars: &Value,
+) -> ModuleResult {
     let mut facts = Map::new();
     for (k, v) in args {
         if k == "cacheable" {
             continue;
         }
-        let v = match v {
-            // `k=v` strings from the free form give text; Ansible converts booleans there.
-            Value::String(s) if SET_FACT_BOOLEANS.contains(&s.to_lowercase().as_str()) => {
-                Value::Bool(boolean::parse_str(s).unwrap_or(false))
-            }
-            other => other.clone(),
+        // a templated key is allowed here (Ansible keeps it for dynamic names)
+        let key = match run.templar.template_value(&Value::String(k.clone()), vars) {
+            Ok(key) => key,
+            Err(e) => return ModuleResult::fail(e.to_string()),
         };
+        let key = match valid_variable_name(&key) {
+            Ok(key) => key,
+            // an error of the action plugin: 2.19 says "Task failed: ..."
+            Err(msg) => return ModuleResult::fail(format!("Task failed: {msg}")),
+        };
+        facts.insert(key, v.clone());
+    }
+    if facts.is_empty() {
+        return ModuleResult::fail(
+            "No key/value pairs provided, at least one is required for this action to succeed",
+        );
+    }
+    for (k, v) in &facts {
         host.runtime_vars.insert(k.clone(), v.clone());
-        facts.insert(k.clone(), v);
     }
     ModuleResult::ok().with("ansible_facts", Value::Object(facts))
+}
+
+/// Ansible's `validate_variable_name`: an ASCII Python identifier that is not one of Jinja's
+/// literal words; its message otherwise.
+fn valid_variable_name(name: &Value) -> Result<String, String> {
+    const JINJA_KEYWORDS: [&str; 7] = ["False", "None", "True", "false", "none", "not", "true"];
+    if let Value::String(s) = name {
+        let mut chars = s.chars();
+        let identifier = chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if identifier && !JINJA_KEYWORDS.contains(&s.as_str()) {
+            return Ok(s.clone());
+        }
+    }
+    let (shown, kind) = match name {
+        Value::String(s) => (format!(" name '{s}'"), String::new()),
+        Value::Array(_) => (" name".to_string(), " of type 'list'".to_string()),
+        Value::Object(_) => (" name".to_string(), " of type 'dict'".to_string()),
+        other => {
+            let kind = match other {
+                Value::Bool(_) => "bool",
+                Value::Null => "NoneType",
+                Value::Number(n) if n.is_f64() => "float",
+                _ => "int",
+            };
+            (
+                format!(" name '{}'", fleet_templates::py_string(other)),
+                format!(" of type '{kind}'"),
+            )
+        }
+    };
+    Err(format!("Invalid variable{shown}{kind}."))
 }
 
 fn assert(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Value) -> ModuleResult {
@@ -201,5 +247,33 @@ fn include_vars(task: &Task, args: &Map<String, Value>, host: &mut HostState) ->
         }
         Ok(_) => ModuleResult::fail(format!("{} must hold a mapping", path.display())),
         Err(e) => ModuleResult::fail(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 18: set_fact's templated keys are checked as Ansible's validate_variable_name.
+    #[test]
+    fn variable_names_are_validated_with_ansibles_messages() {
+        assert_eq!(valid_variable_name(&json!("my_key")).unwrap(), "my_key");
+        assert_eq!(valid_variable_name(&json!("_x1")).unwrap(), "_x1");
+        assert_eq!(
+            valid_variable_name(&json!("true")).unwrap_err(),
+            "Invalid variable name 'true'."
+        );
+        assert_eq!(
+            valid_variable_name(&json!("a-b")).unwrap_err(),
+            "Invalid variable name 'a-b'."
+        );
+        assert_eq!(
+            valid_variable_name(&json!(1)).unwrap_err(),
+            "Invalid variable name '1' of type 'int'."
+        );
+        assert_eq!(
+            valid_variable_name(&json!([1])).unwrap_err(),
+            "Invalid variable name of type 'list'."
+        );
     }
 }

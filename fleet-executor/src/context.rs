@@ -72,6 +72,10 @@ pub struct PlayCtx<'a> {
     pub inventory: &'a inventory::Inventory,
     /// The hosts of the current `serial` batch (what `max_fail_percentage` counts against).
     pub batch: Vec<usize>,
+    /// Roles loaded by `include_role` so far: their handlers (`handlers_from`) join the play's
+    /// from then on, as in Ansible.
+    /// Keyed by the role's directory and its `handlers_from`.
+    pub included_roles: std::sync::Mutex<Vec<(String, std::sync::Arc<Role>)>>,
 }
 
 /// What a task inherits from the blocks, roles and includes around it.
@@ -90,6 +94,8 @@ pub struct Scope<'a> {
     /// `hostvars`, when the task being run refers to it: every host's variables as they stood
     /// when the task started.
     pub hostvars: Option<std::sync::Arc<Value>>,
+    /// `notify:` of the innermost enclosing block that has one, for tasks without their own.
+    pub notify: Vec<String>,
 }
 
 impl<'a> Scope<'a> {
@@ -99,6 +105,15 @@ impl<'a> Scope<'a> {
         let mut kw = keywords.clone();
         kw.inherit(&self.keywords);
         inner.keywords = kw;
+        inner
+    }
+
+    /// The scope inside `block`: its keywords, and its `notify` for tasks without one.
+    pub fn enter_block(&self, block: &fleet_playbook::Block) -> Scope<'a> {
+        let mut inner = self.enter(&block.keywords);
+        if !block.notify.is_empty() {
+            inner.notify = block.notify.clone();
+        }
         inner
     }
 

@@ -11,22 +11,17 @@ pub struct Handler<'a> {
     pub role: Option<&'a Role>,
 }
 
-/// Every handler of the play: the play's own, then each role's.
-pub fn collect<'a>(play: &'a fleet_playbook::Play) -> Vec<Handler<'a>> {
+/// Every handler of the play: the play's own, then each role's, then those of the roles
+/// `include_role` loaded (`dynamic`).
+pub fn collect<'a>(
+    play: &'a fleet_playbook::Play,
+    dynamic: &'a [std::sync::Arc<Role>],
+) -> Vec<Handler<'a>> {
     let mut out: Vec<Handler<'a>> = play
         .handlers
         .iter()
         .map(|item| Handler { item, role: None })
         .collect();
-    fn add_role<'a>(role: &'a Role, out: &mut Vec<Handler<'a>>) {
-        for dep in &role.dependencies {
-            add_role(dep, out);
-        }
-        out.extend(role.handlers.iter().map(|item| Handler {
-            item,
-            role: Some(role),
-        }));
-    }
     for role in &play.roles {
         add_role(role, &mut out);
     }
@@ -43,7 +38,26 @@ pub fn collect<'a>(play: &'a fleet_playbook::Play) -> Vec<Handler<'a>> {
             TaskItem::Task(_) => {}
         }
     }
+    for role in dynamic {
+        add_role(role, &mut out);
+    }
     out
+}
+
+/// A role's handlers after its dependencies'; a role referenced again with the same handlers
+/// file adds them once (a notified handler runs once per flush, as in Ansible).
+fn add_role<'a>(role: &'a Role, out: &mut Vec<Handler<'a>>) {
+    for dep in &role.dependencies {
+        add_role(dep, out);
+    }
+    let same = |r: &Role| r.dir == role.dir && r.from_files.handlers == role.from_files.handlers;
+    if out.iter().any(|h| h.role.is_some_and(same)) {
+        return;
+    }
+    out.extend(role.handlers.iter().map(|item| Handler {
+        item,
+        role: Some(role),
+    }));
 }
 
 /// The names a handler answers to: its name, `role : name`, and its `listen` topics.
@@ -61,7 +75,14 @@ fn answers_to(handler: &Handler<'_>, notified: &str) -> bool {
 
 /// Runs the notified handlers on the hosts that notified them.
 pub async fn flush(run: &Run, pctx: &PlayCtx<'_>, hosts: &Hosts, ids: &[usize]) {
-    let handlers = collect(pctx.play);
+    let dynamic = pctx
+        .included_roles
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .map(|(_, role)| role.clone())
+        .collect::<Vec<_>>();
+    let handlers = collect(pctx.play, &dynamic);
     for handler in &handlers {
         // Several handlers may listen to one topic: a notification stays until the flush ends.
         let mut targets = Vec::new();

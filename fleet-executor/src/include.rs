@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::context::{PlayCtx, Run, Scope};
 use super::vars::task_vars;
@@ -25,16 +25,19 @@ pub(super) async fn run_include(
     kw.inherit(&scope.keywords);
     let raw = task.include_file().unwrap_or_default().to_string();
     // (file, loop item, hosts): hosts including the same file with the same item run it together.
-    let mut groups: Vec<(String, Option<Value>, Vec<usize>)> = Vec::new();
-    let loop_var = task
-        .loop_control
-        .as_ref()
-        .and_then(|c| c.loop_var.clone())
-        .unwrap_or_else(|| "item".into());
+    // the loop item goes with the variables it brings (per-host templated names)
+    type Item = Option<(Value, Map<String, Value>)>;
+    let mut groups: Vec<(String, Item, Vec<usize>)> = Vec::new();
+    let control = task.loop_control.clone().unwrap_or_default();
     let mut bad_loops = Vec::new();
     for &i in ids {
         let h = hosts.states[i].lock().await;
         let vars = Value::Object(task_vars(&pctx.vars, &h, &scope.role_vars(), &kw.vars));
+        let loop_var = super::loops::control_var(run, control.loop_var.as_deref(), "item", &vars);
+        let index_var = control
+            .index_var
+            .as_deref()
+            .map(|iv| super::loops::control_var(run, Some(iv), "", &vars));
         let items: Vec<Option<Value>> = match &task.loop_ {
             None => vec![None],
             Some(lp) => match super::loops::loop_items(run, lp.kind, &lp.items, &vars) {
@@ -45,10 +48,15 @@ pub(super) async fn run_include(
                 }
             },
         };
-        for item in items {
+        for (index, item) in items.into_iter().enumerate() {
+            let item = item.map(|it| {
+                let brought =
+                    super::loops::item_vars(&loop_var, index_var.as_deref(), index, &it, None);
+                (it, brought)
+            });
             let mut item_vars = vars.clone();
-            if let (Some(it), Value::Object(m)) = (&item, &mut item_vars) {
-                m.insert(loop_var.clone(), it.clone());
+            if let (Some((_, brought)), Value::Object(m)) = (&item, &mut item_vars) {
+                m.extend(brought.clone());
             }
             if !all_hold(run, &kw.when, &item_vars) {
                 continue;
@@ -109,7 +117,7 @@ pub(super) async fn run_include(
                 .display()
                 .to_string(),
             hosts: names,
-            item_label: item.as_ref().map(super::loops::item_label),
+            item_label: item.as_ref().map(|(it, _)| super::loops::item_label(it)),
         });
         resolved.push((path, item, group));
     }
@@ -127,8 +135,8 @@ pub(super) async fn run_include(
         if let Some(Value::Object(params)) = task.args.get("vars") {
             inner.include_vars.extend(params.clone());
         }
-        if let Some(item) = item {
-            inner.include_vars.insert(loop_var.clone(), item);
+        if let Some((_, brought)) = item {
+            inner.include_vars.extend(brought);
         }
         if run_items(run, pctx, hosts, &group, &items, &inner).await == Flow::EndPlay {
             return Flow::EndPlay;
@@ -165,8 +173,30 @@ pub(super) async fn run_include_role(
             selected.push(i);
         }
     }
+    // Ansible counts the include itself as ok on each host that runs it (it shows no line)
+    for &i in &selected {
+        hosts.states[i].lock().await.stats.ok += 1;
+    }
     let mut inner = scope.enter(&task.keywords);
     inner.keywords.when = scope.keywords.when.clone();
-    // A dynamically included role's handlers are not added to the play's.
+    let role = std::sync::Arc::new(role);
+    let key = format!(
+        "{}\0{}",
+        role.dir.display(),
+        task.args
+            .get("handlers_from")
+            .and_then(Value::as_str)
+            .unwrap_or("main")
+    );
+    if !role.handlers.is_empty() {
+        let mut included = pctx
+            .included_roles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        // the same role with the same handlers file adds its handlers once
+        if !included.iter().any(|(k, _)| *k == key) {
+            included.push((key, role.clone()));
+        }
+    }
     run_role(run, pctx, hosts, &selected, &role, &inner).await
 }

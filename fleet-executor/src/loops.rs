@@ -1,11 +1,19 @@
 //! Loop items as each form yields them (`loop`, `with_items` flattening one level,
-//! `with_dict`, `with_indexed_items`, ...) and how result lines label them.
+//! `with_dict`, `with_indexed_items`, `with_sequence`, `with_together`, ...), the variables
+//! each item brings (`loop_control`), and how result lines label them.
 
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 
-use super::context::Run;
+use std::time::Duration;
+
+use super::context::{PlayCtx, Run, Scope};
 use super::error::ExecError;
-use fleet_playbook::LoopKind;
+use super::host::HostState;
+use super::result::Single;
+use super::task::flag;
+use crate::output::Status;
+use fleet_playbook::{Keywords, LoopKind, Task, Templatable};
+use fleet_templates::sequences;
 
 /// The loop's items, templated, in the shape each `with_*` form gives.
 pub fn loop_items(
@@ -18,7 +26,8 @@ pub fn loop_items(
     let list = |v: Value| match v {
         Value::Array(a) => Ok(a),
         Value::Null => Ok(Vec::new()),
-        Value::String(s) if kind != LoopKind::Loop => Ok(vec![Value::String(s)]),
+        // with_* lookups take one term that is not a list as a list of it
+        other if kind != LoopKind::Loop => Ok(vec![other]),
         other => Err(ExecError::LoopNotList(other)),
     };
     match kind {
@@ -42,8 +51,195 @@ pub fn loop_items(
                 .collect()),
             other => Err(ExecError::LoopNotDict(other)),
         },
-        LoopKind::Sequence | LoopKind::Fileglob => Err(ExecError::UnsupportedLoop(kind)),
+        LoopKind::Sequence => {
+            let mut out = Vec::new();
+            for term in list(value)? {
+                let term = fleet_templates::py_string(&term);
+                let numbers = sequences::sequence(&term).map_err(ExecError::Lookup)?;
+                out.extend(numbers.into_iter().map(Value::String));
+            }
+            Ok(out)
+        }
+        LoopKind::Fileglob => {
+            let var = |n: &str| vars.get(n).and_then(Value::as_str);
+            let search = sequences::search_dirs(var("role_path"), var("playbook_dir"));
+            Ok(list(value)?
+                .iter()
+                .flat_map(|p| sequences::fileglob(&fleet_templates::py_string(p), &search))
+                .map(Value::String)
+                .collect())
+        }
+        LoopKind::Together => sequences::together(&list(value)?).map_err(ExecError::Lookup),
     }
+}
+
+/// A `loop_control` variable name (`loop_var`, `index_var`), templated against the host's
+/// variables as Ansible does (`loop_var: "{{ name }}"`); `default` when unset.
+pub fn control_var(run: &Run, name: Option<&str>, default: &str, vars: &Value) -> String {
+    match name {
+        Some(n) => run
+            .templar
+            .render_str(n, vars)
+            .unwrap_or_else(|_| n.to_string()),
+        None => default.to_string(),
+    }
+}
+
+/// The variables one loop item brings: the item under its loop variable, `ansible_loop_var`,
+/// and with an `index_var` the index under it and `ansible_index_var`.
+/// With `extended` (all the loop's items), `ansible_loop` too, as Ansible fills it.
+pub fn item_vars(
+    loop_var: &str,
+    index_var: Option<&str>,
+    index: usize,
+    item: &Value,
+    extended: Option<&[Value]>,
+) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert(loop_var.to_string(), item.clone());
+    m.insert("ansible_loop_var".into(), json!(loop_var));
+    if let Some(iv) = index_var {
+        m.insert(iv.to_string(), json!(index));
+        m.insert("ansible_index_var".into(), json!(iv));
+    }
+    if let Some(all) = extended {
+        let n = all.len();
+        let mut info = json!({
+            "allitems": all,
+            "index": index + 1,
+            "index0": index,
+            "first": index == 0,
+            "last": index + 1 == n,
+            "length": n,
+            "revindex": n - index,
+            "revindex0": n - index - 1,
+        });
+        if index > 0 {
+            info["previtem"] = all[index - 1].clone();
+        }
+        if index + 1 < n {
+            info["nextitem"] = all[index + 1].clone();
+        }
+        m.insert("ansible_loop".into(), info);
+    }
+    m
+}
+
+/// `loop_control.pause` in seconds (a number, or a template giving one); `None` for no pause.
+pub fn pause_seconds(run: &Run, pause: Option<&Templatable<f64>>, vars: &Value) -> Option<f64> {
+    let seconds = match pause? {
+        Templatable::Literal(p) => *p,
+        Templatable::Template(t) => {
+            let v = run
+                .templar
+                .template_value(&Value::String(t.clone()), vars)
+                .ok()?;
+            match v {
+                Value::Number(n) => n.as_f64()?,
+                Value::String(s) => s.trim().parse().ok()?,
+                _ => return None,
+            }
+        }
+    };
+    (seconds > 0.0 && seconds.is_finite()).then_some(seconds)
+}
+
+/// The item's label: `loop_control.label` templated once the item ran (with its registered
+/// result in `base`); a label that does not template fails the item, as in Ansible.
+pub(super) fn item_result_label(
+    run: &Run,
+    control: &fleet_playbook::LoopControl,
+    base: &Value,
+    brought: &Map<String, Value>,
+    item: &Value,
+    single: &mut Single,
+) -> String {
+    let Some(label) = &control.label else {
+        return item_label(item);
+    };
+    let mut vars = base.clone();
+    if let Value::Object(m) = &mut vars {
+        m.extend(brought.clone());
+    }
+    match run.templar.render_str(label, &vars) {
+        Ok(text) => text,
+        Err(e) => {
+            if let Value::Object(r) = &mut single.result {
+                r.insert("failed".into(), Value::Bool(true));
+                r.insert(
+                    "msg".into(),
+                    Value::String(format!("Failed to template loop_control.label: {e}")),
+                );
+            }
+            single.status = Status::Failed;
+            label.clone()
+        }
+    }
+}
+
+/// The items of a loop, one after another: the variables each brings, the pause between them,
+/// the facts and registered result the next one sees, and each item's label.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn run_loop(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    scope: &Scope<'_>,
+    task: &Task,
+    kw: &Keywords,
+    host: &mut HostState,
+    mut base: Value,
+    delegated: Option<&str>,
+    items: Vec<Value>,
+) -> Vec<(Single, Option<String>)> {
+    let mut results = Vec::new();
+    let control = task.loop_control.clone().unwrap_or_default();
+    let loop_var = control_var(run, control.loop_var.as_deref(), "item", &base);
+    let index_var = control
+        .index_var
+        .as_deref()
+        .map(|iv| control_var(run, Some(iv), "", &base));
+    let pause = pause_seconds(run, control.pause.as_ref(), &base);
+    let extended = flag(run, &control.extended, &base, false).unwrap_or(false);
+    let all = extended.then(|| items.clone());
+    for (index, item) in items.into_iter().enumerate() {
+        // Ansible pauses between items, not after the last
+        if let Some(p) = pause.filter(|_| index > 0) {
+            tokio::time::sleep(Duration::from_secs_f64(p)).await;
+        }
+        let brought = item_vars(
+            &loop_var,
+            index_var.as_deref(),
+            index,
+            &item,
+            all.as_deref(),
+        );
+        let mut vars = base.clone();
+        if let Value::Object(map) = &mut vars {
+            map.extend(brought.clone());
+        }
+        let mut single =
+            super::task::run_single(run, pctx, scope, task, kw, host, &vars, delegated).await;
+        if let Value::Object(m) = &mut single.result {
+            m.extend(brought.clone());
+        }
+        // the next item sees this one's facts (Ansible updates the task's variables),
+        // and its registered result, which the label may use
+        if let (Value::Object(b), Some(Value::Object(facts))) =
+            (&mut base, single.result.get("ansible_facts"))
+        {
+            b.extend(facts.clone());
+        }
+        if let (Value::Object(b), Some(name)) = (&mut base, &task.register) {
+            b.insert(name.clone(), single.result.clone());
+        }
+        let label = item_result_label(run, &control, &base, &brought, &item, &mut single);
+        let unreachable = single.status == Status::Unreachable;
+        results.push((single, Some(label)));
+        if unreachable {
+            break;
+        }
+    }
+    results
 }
 
 /// How Ansible labels a loop item in result lines.
@@ -51,5 +247,41 @@ pub fn item_label(item: &Value) -> String {
     match item {
         Value::String(s) => s.clone(),
         other => fleet_templates::py_repr(other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 18: what one item brings, with `index_var` and `extended` as Ansible fills them.
+    #[test]
+    fn item_vars_name_the_loop_and_index_and_extended_info() {
+        let all = [json!("a"), json!("b"), json!("c")];
+        let m = item_vars("fruit", Some("i"), 1, &all[1], Some(&all));
+        assert_eq!(m["fruit"], json!("b"));
+        assert_eq!(m["ansible_loop_var"], json!("fruit"));
+        assert_eq!(m["i"], json!(1));
+        assert_eq!(m["ansible_index_var"], json!("i"));
+        let info = &m["ansible_loop"];
+        assert_eq!(info["index"], json!(2));
+        assert_eq!(info["revindex0"], json!(1));
+        assert_eq!(info["previtem"], json!("a"));
+        assert_eq!(info["nextitem"], json!("c"));
+        assert_eq!(info["first"], json!(false));
+        let last = item_vars("item", None, 2, &all[2], Some(&all));
+        assert!(last["ansible_loop"].get("nextitem").is_none());
+        assert_eq!(last["ansible_loop"]["last"], json!(true));
+        assert!(!last.contains_key("ansible_index_var"));
+        assert!(!item_vars("item", None, 0, &all[0], None).contains_key("ansible_loop"));
+    }
+
+    #[test]
+    fn dict_loop_errors_read_as_ansibles() {
+        let e = ExecError::LoopNotDict(json!([1, 2]));
+        assert_eq!(
+            e.to_string(),
+            "the 'dict' lookup plugin expects a dictionary, got '[1, 2]' of type <class 'list'>)"
+        );
     }
 }

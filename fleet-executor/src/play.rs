@@ -66,6 +66,7 @@ pub async fn run_play(run: &Run, play: &Play, hosts: &Hosts, input: PlayInput<'_
         vars: play_vars,
         inventory: input.inventory,
         batch: Vec::new(),
+        included_roles: Default::default(),
     };
     for batch in batches(play, &input.host_ids) {
         if run.interrupted() {
@@ -82,6 +83,7 @@ pub async fn run_play(run: &Run, play: &Play, hosts: &Hosts, input: PlayInput<'_
             play,
             inventory: input.inventory,
             batch: batch.clone(),
+            included_roles: Default::default(),
             vars: PlayVars {
                 vars: pctx.vars.vars.clone(),
                 vars_files: pctx.vars.vars_files.clone(),
@@ -171,7 +173,7 @@ async fn run_batch(run: &Run, pctx: &PlayCtx<'_>, hosts: &Hosts, batch: &[usize]
                 }
             }
         };
-        let flow = match play.strategy {
+        let flow = match effective_strategy(run, pctx) {
             Strategy::Linear => run_section(batch.to_vec()).await,
             // Each host goes through the section at its own pace.
             Strategy::Free => {
@@ -257,4 +259,23 @@ fn load_vars_files(run: &Run, play: &Play, vars: &mut PlayVars) -> Result<(), Ex
         }
     }
     Ok(())
+}
+
+/// The play's strategy, a templated one rendered with the play's and extra variables (as
+/// Ansible templates it before any host runs): `free` and `host_pinned` run hosts
+/// independently, anything else in lockstep.
+fn effective_strategy(run: &Run, pctx: &PlayCtx<'_>) -> Strategy {
+    let Some(template) = &pctx.play.strategy_template else {
+        return pctx.play.strategy;
+    };
+    let mut vars = pctx.vars.vars.clone();
+    vars.extend(pctx.vars.extra.as_ref().clone());
+    match run
+        .templar
+        .render_str(template, &Value::Object(vars))
+        .as_deref()
+    {
+        Ok("free") | Ok("host_pinned") => Strategy::Free,
+        _ => Strategy::Linear,
+    }
 }

@@ -213,8 +213,14 @@ pub(super) fn finish(
             }
         }
     }
-    if outcome == Outcome::Changed && !task.notify.is_empty() {
-        for name in &task.notify {
+    // a task without `notify` takes its block's
+    let notify = if task.notify.is_empty() {
+        &scope.notify
+    } else {
+        &task.notify
+    };
+    if outcome == Outcome::Changed {
+        for name in notify {
             if !host.notified.contains(name) {
                 host.notified.push(name.clone());
             }

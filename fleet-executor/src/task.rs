@@ -10,10 +10,11 @@ use super::context::{PlayCtx, Run, Scope};
 use super::error::ExecError;
 use super::escalation::{become_user, environment};
 use super::host::HostState;
-use super::loops::{item_label, loop_items};
+use super::loops::loop_items;
 pub use super::result::Outcome;
 use super::result::{error_result, finish, from_module, unreachable, Ignore, Single};
-use super::vars::task_vars;
+use super::task_timeout::{task_timeout, timed_out};
+use super::vars::{search_path, task_vars};
 use crate::output::{Event, HostResult, Status};
 use fleet_modules::ansible::Route;
 use fleet_modules::remote::{LocalRemote, RemoteError};
@@ -63,6 +64,7 @@ pub async fn run_on_host(
     if let Some(hv) = &scope.hostvars {
         base.insert("hostvars".into(), (**hv).clone());
     }
+    base.insert("ansible_search_path".into(), search_path(&base, task));
     let base = Value::Object(base);
     let ignore = Ignore {
         errors: flag(run, &kw.ignore_errors, &base, false).unwrap_or(false),
@@ -96,10 +98,21 @@ pub async fn run_on_host(
             let items = match loop_items(run, lp.kind, &lp.items, &base) {
                 Ok(items) => items,
                 Err(e) => {
-                    let single = error_result(format!(
-                        "Error while resolving the loop of task '{}': {e}",
-                        task.display_name()
-                    ));
+                    // Ansible evaluates `when` first when the loop does not template: a false
+                    // condition skips the task, the loop error shows otherwise
+                    let single = match conditions(run, &kw.when, &base) {
+                        Ok(Some(cond)) => Single {
+                            result: json!({"changed": false, "skipped": true,
+                                "skip_reason": "Conditional result was False",
+                                "false_condition": cond}),
+                            status: Status::Skipped,
+                            diffs: Vec::new(),
+                        },
+                        _ => error_result(format!(
+                            "Error while resolving the loop of task '{}': {e}",
+                            task.display_name()
+                        )),
+                    };
                     return finish(
                         run,
                         task,
@@ -113,49 +126,18 @@ pub async fn run_on_host(
                     );
                 }
             };
-            let control = task.loop_control.clone().unwrap_or_default();
-            let loop_var = control.loop_var.clone().unwrap_or_else(|| "item".into());
-            for (index, item) in items.into_iter().enumerate() {
-                let mut vars = base.clone();
-                if let Value::Object(map) = &mut vars {
-                    map.insert(loop_var.clone(), item.clone());
-                    map.insert("ansible_loop_var".into(), Value::String(loop_var.clone()));
-                    if let Some(iv) = &control.index_var {
-                        map.insert(iv.clone(), json!(index));
-                        map.insert("ansible_index_var".into(), Value::String(iv.clone()));
-                    }
-                }
-                let label = match &control.label {
-                    Some(l) => run
-                        .templar
-                        .render_str(l, &vars)
-                        .unwrap_or_else(|_| l.clone()),
-                    None => item_label(&item),
-                };
-                let mut single = run_single(
-                    run,
-                    pctx,
-                    scope,
-                    task,
-                    &kw,
-                    host,
-                    &vars,
-                    delegated.as_deref(),
-                )
-                .await;
-                if let Value::Object(m) = &mut single.result {
-                    m.insert(loop_var.clone(), item.clone());
-                    m.insert("ansible_loop_var".into(), Value::String(loop_var.clone()));
-                }
-                let unreachable = single.status == Status::Unreachable;
-                results.push((single, Some(label)));
-                if unreachable {
-                    break;
-                }
-                if let Some(Templatable::Literal(p)) = &control.pause {
-                    tokio::time::sleep(Duration::from_secs_f64(*p)).await;
-                }
-            }
+            results = super::loops::run_loop(
+                run,
+                pctx,
+                scope,
+                task,
+                &kw,
+                host,
+                base,
+                delegated.as_deref(),
+                items,
+            )
+            .await;
         }
     }
     finish(
@@ -165,7 +147,7 @@ pub async fn run_on_host(
 
 /// Runs the action once (for one loop item, or the task without a loop).
 #[allow(clippy::too_many_arguments)]
-async fn run_single(
+pub(super) async fn run_single(
     run: &Run,
     pctx: &PlayCtx<'_>,
     scope: &Scope<'_>,
@@ -203,7 +185,15 @@ async fn run_single(
     };
     let mut attempt = 0;
     loop {
-        let mut single = execute(run, pctx, scope, task, kw, host, vars, delegated).await;
+        let running = execute(run, pctx, scope, task, kw, host, vars, delegated);
+        let mut single = match task_timeout(run, kw, vars) {
+            // the host's shell is dropped with the abandoned command; the next task opens one
+            Some(secs) => match tokio::time::timeout(Duration::from_secs(secs), running).await {
+                Ok(single) => single,
+                Err(_) => timed_out(secs),
+            },
+            None => running.await,
+        };
         if single.status == Status::Unreachable {
             return single;
         }
@@ -412,7 +402,7 @@ async fn execute(
     };
     match outcome {
         Ok(result) => {
-            let facts_from = native.is_none_or(|m| m.name() == "setup");
+            let facts_from = native.is_none_or(|m| matches!(m.name(), "setup" | "gather_facts"));
             if let Some(facts) = super::fallback::returned_facts(&result).filter(|_| facts_from) {
                 host.facts.extend(facts.clone());
             }

@@ -101,3 +101,19 @@ pub fn task_vars(
     }
     vars
 }
+
+/// `ansible_search_path`: the role's directory (in a role), then the task file's directory,
+/// as Ansible's `Task.get_search_path`.
+pub(super) fn search_path(vars: &Map<String, Value>, task: &fleet_playbook::Task) -> Value {
+    let mut out: Vec<Value> = Vec::new();
+    if let Some(role) = vars.get("role_path") {
+        out.push(role.clone());
+    }
+    if let Some(dir) = task.position.file.parent() {
+        let dir = Value::String(dir.display().to_string());
+        if !out.contains(&dir) {
+            out.push(dir);
+        }
+    }
+    Value::Array(out)
+}

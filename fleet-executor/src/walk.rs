@@ -81,7 +81,7 @@ async fn run_block(
     block: &Block,
     scope: &Scope<'_>,
 ) -> Flow {
-    let mut inner = scope.enter(&block.keywords);
+    let mut inner = scope.enter_block(block);
     if !block.rescue.is_empty() {
         inner.rescuable = true;
     }
@@ -100,7 +100,7 @@ async fn run_block(
                 rescued.push(i);
             }
         }
-        let rescue_scope = scope.enter(&block.keywords);
+        let rescue_scope = scope.enter_block(block);
         flow = run_items(run, pctx, hosts, &rescued, &block.rescue, &rescue_scope).await;
         if flow == Flow::EndPlay {
             return flow;
@@ -165,9 +165,10 @@ pub(super) async fn run_role<'a>(
 
 fn role_key(role: &Role) -> String {
     format!(
-        "{}{}",
+        "{}{}{:?}",
         role.dir.display(),
-        serde_json::to_string(&role.params).unwrap_or_default()
+        serde_json::to_string(&role.params).unwrap_or_default(),
+        role.from_files
     )
 }
 

@@ -105,6 +105,18 @@ impl ModuleResult {
         self
     }
 
+    /// Adds `message` to the result's `warnings` (Ansible's `module.warn`).
+    pub fn with_warning(mut self, message: impl Into<String>) -> Self {
+        let list = self
+            .data
+            .entry("warnings")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(items) = list {
+            items.push(Value::String(message.into()));
+        }
+        self
+    }
+
     /// The dictionary `register:` stores and `-v` prints.
     pub fn to_json(&self) -> Value {
         let mut map = self.data.clone();

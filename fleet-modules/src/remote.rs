@@ -165,16 +165,58 @@ impl Remote for LocalRemote {
                 let _ = stdin.write_all(&data).await;
             });
         }
-        let out = child
-            .wait_with_output()
+        let stdout = drain(child.stdout.take());
+        let stderr = drain(child.stderr.take());
+        let status = child
+            .wait()
             .await
             .map_err(|e| RemoteError::Unreachable(format!("/bin/sh failed: {e}")))?;
         Ok(CmdOutput {
-            rc: exit_code(out.status),
-            stdout: out.stdout,
-            stderr: out.stderr,
+            rc: exit_code(status),
+            stdout: collected(stdout).await,
+            stderr: collected(stderr).await,
         })
     }
+}
+
+/// Reads `pipe` to its end in the background, into a shared buffer.
+fn drain(
+    pipe: Option<impl tokio::io::AsyncRead + Unpin + Send + 'static>,
+) -> (
+    std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+    tokio::task::JoinHandle<()>,
+) {
+    use tokio::io::AsyncReadExt;
+    let buf = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = buf.clone();
+    let task = tokio::spawn(async move {
+        let Some(mut pipe) = pipe else { return };
+        let mut chunk = [0u8; 8192];
+        while let Ok(n) = pipe.read(&mut chunk).await {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend_from_slice(&chunk[..n]);
+        }
+    });
+    (buf, task)
+}
+
+/// What a drained pipe held once the shell exited: a command it left in the background may
+/// keep the pipe open, so (like Ansible's run_command, which stops once the process is gone)
+/// the rest is awaited only briefly.
+async fn collected(
+    (buf, task): (
+        std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+        tokio::task::JoinHandle<()>,
+    ),
+) -> Vec<u8> {
+    // on timeout the reader stays behind with the background process; it ends with the pipe
+    let _ = tokio::time::timeout(std::time::Duration::from_millis(200), task).await;
+    let held = buf.lock().unwrap_or_else(|e| e.into_inner());
+    held.clone()
 }
 
 fn exit_code(status: std::process::ExitStatus) -> i32 {
@@ -187,6 +229,21 @@ fn exit_code(status: std::process::ExitStatus) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 18: a command left in the background holding stdout does not hold the task.
+    #[tokio::test]
+    async fn local_remote_returns_when_the_shell_exits() {
+        let started = std::time::Instant::now();
+        let out = LocalRemote
+            .exec(Exec {
+                script: "echo before; sleep 5 &",
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        assert_eq!(out.stdout, b"before\n");
+        assert!(started.elapsed() < std::time::Duration::from_secs(3));
+    }
 
     #[tokio::test]
     async fn local_remote_runs_scripts_with_stdin_and_env() {

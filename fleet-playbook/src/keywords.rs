@@ -29,14 +29,13 @@ const COMMON: &[&str] = &[
 ];
 
 /// Keywords of things that run conditionally and may be delegated (not plays).
-const CONDITIONAL: &[&str] = &["when", "delegate_to"];
+const CONDITIONAL: &[&str] = &["when", "delegate_to", "timeout"];
 
 /// Ansible keywords fleet does not implement; refused rather than silently ignored.
 pub const UNSUPPORTED: &[&str] = &[
     "async",
     "poll",
     "throttle",
-    "timeout",
     "port",
     "module_defaults",
     "become_flags",
@@ -104,6 +103,7 @@ pub fn set(
         "run_once" => kw.run_once = fields::flag(src, value, key)?,
         "delegate_to" => kw.delegate_to = fields::string(src, value, key)?,
         "connection" => kw.connection = fields::string(src, value, key)?,
+        "timeout" => kw.timeout = fields::integer(src, value, key)?,
         // Accepted for compatibility; they change nothing fleet does.
         "collections" | "debugger" => {}
         _ => return Err(src.err(value, format!("'{key}' is not a keyword"))),

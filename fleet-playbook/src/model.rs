@@ -65,6 +65,9 @@ pub struct Play {
     pub serial: Vec<BatchSize>,
     /// `strategy:` (default linear).
     pub strategy: Strategy,
+    /// A templated `strategy:` (`"{{ test_strategy | default('linear') }}"`), resolved with
+    /// the play's and extra variables when the play starts; `strategy` is unused then.
+    pub strategy_template: Option<String>,
     /// `max_fail_percentage:` (0-100).
     pub max_fail_percentage: Option<Templatable<f64>>,
     /// `force_handlers:`: run notified handlers even after a failure.
@@ -168,6 +171,8 @@ pub struct Keywords {
     pub delegate_to: Option<String>,
     /// `connection:` (`local`, `ssh`...), as written.
     pub connection: Option<String>,
+    /// `timeout:` seconds the task may run (0 or unset: no limit), or a template.
+    pub timeout: Option<Templatable<i64>>,
 }
 
 impl Keywords {
@@ -213,6 +218,7 @@ impl Keywords {
         fill(&mut self.check_mode, &parent.check_mode);
         fill(&mut self.diff, &parent.diff);
         fill(&mut self.no_log, &parent.no_log);
+        fill(&mut self.timeout, &parent.timeout);
         fill(&mut self.run_once, &parent.run_once);
         fill(&mut self.delegate_to, &parent.delegate_to);
         fill(&mut self.connection, &parent.connection);
@@ -246,6 +252,19 @@ pub struct Role {
     pub keywords: Keywords,
     /// Where the role was referenced.
     pub position: Position,
+    /// The `*_from` files it was loaded with (`tasks=a.yml handlers=`...): part of what makes
+    /// two references the same role, as Ansible's role hash (a second `import_role` with
+    /// another `tasks_from` runs; the same handlers file joins the handlers once).
+    pub from_files: FromFiles,
+}
+
+/// A role's `tasks_from`, `handlers_from`, `vars_from`, `defaults_from`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FromFiles {
+    pub tasks: Option<String>,
+    pub handlers: Option<String>,
+    pub vars: Option<String>,
+    pub defaults: Option<String>,
 }
 
 /// One entry of a task list.
@@ -389,6 +408,8 @@ pub enum LoopKind {
     Sequence,
     /// `with_fileglob:`: local files matching the patterns.
     Fileglob,
+    /// `with_together:`: the lists zipped, `[a0, b0]`, `[a1, b1]`, ...
+    Together,
 }
 
 impl LoopKind {
@@ -400,6 +421,7 @@ impl LoopKind {
         ("indexed_items", LoopKind::IndexedItems),
         ("sequence", LoopKind::Sequence),
         ("fileglob", LoopKind::Fileglob),
+        ("together", LoopKind::Together),
     ];
 }
 

@@ -87,6 +87,10 @@ impl Parser<'_> {
             vars_files: optional(node, "vars_files", |v| vars_files(src, v))?.unwrap_or_default(),
             serial: optional(node, "serial", |v| serial(src, v))?.unwrap_or_default(),
             strategy: optional(node, "strategy", |v| strategy(src, v))?.unwrap_or_default(),
+            strategy_template: optional(node, "strategy", |v| {
+                Ok(fields::scalar_text(v).filter(|t| fields::is_template(t)))
+            })?
+            .flatten(),
             max_fail_percentage: optional(node, "max_fail_percentage", |v| {
                 fields::number(src, v, "max_fail_percentage", true)
             })?
@@ -246,6 +250,8 @@ fn serial(src: &Source, node: &Marked) -> Result<Vec<BatchSize>, PlaybookError> 
 /// `strategy:`: `linear` or `free`.
 fn strategy(src: &Source, node: &Marked) -> Result<Strategy, PlaybookError> {
     match fields::scalar_text(node).as_deref() {
+        // a template is resolved when the play runs (Play::strategy_template)
+        Some(t) if fields::is_template(t) => Ok(Strategy::Linear),
         Some("linear") => Ok(Strategy::Linear),
         Some("free") => Ok(Strategy::Free),
         _ => Err(src.err(

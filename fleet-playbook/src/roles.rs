@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use super::error::{PlaybookError, PlaybookErrors};
 use super::fields;
 use super::keywords::{self, Scope};
-use super::model::{Keywords, Position, Role, Task, TaskItem};
+use super::model::{FromFiles, Keywords, Position, Role, Task, TaskItem};
 use super::parse::{ParseOptions, Parser};
 use super::source::Source;
 use super::task::role_name;
@@ -210,6 +210,12 @@ impl Parser<'_> {
             allow_duplicates: request.allow_duplicates.unwrap_or(meta_allow),
             keywords: request.keywords,
             position: at.clone(),
+            from_files: FromFiles {
+                tasks: request.tasks_from,
+                handlers: request.handlers_from,
+                vars: request.vars_from,
+                defaults: request.defaults_from,
+            },
         })
     }
 

@@ -376,8 +376,12 @@ fn check_include(
     } else {
         "TaskInclude"
     };
+    // Ansible restricts the keywords of include_tasks/include_role only; an import's keywords
+    // (remote_user, delegate_to, become, environment...) go to every imported task
+    let restricted = action.starts_with("include_");
     for (key, value) in pairs(node).unwrap_or_default() {
-        let allowed = INCLUDE_KEYS.contains(&key.as_str())
+        let allowed = !restricted
+            || INCLUDE_KEYS.contains(&key.as_str())
             || key.starts_with("with_")
             || modules::short_name(key) == action;
         if !allowed {
@@ -517,7 +521,8 @@ fn loop_control(src: &Source, node: &Marked) -> Result<LoopControl, PlaybookErro
         .into_iter()
         .flatten()
     {
-        if !fields::is_identifier(var) {
+        // a templated name is only known per host, at run time
+        if !fields::is_identifier(var) && !fields::is_template(var) {
             return Err(src.err(node, format!("'{var}' is not a valid variable name")));
         }
     }

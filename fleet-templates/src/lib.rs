@@ -20,6 +20,7 @@
 
 pub mod boolean;
 mod escape;
+mod files;
 mod filters;
 mod lazy;
 mod lookup;
@@ -27,6 +28,9 @@ mod methods;
 mod predicates;
 pub mod pyre;
 mod repr;
+pub mod sequences;
+
+pub use files::Delimiters;
 mod undefined;
 
 use std::sync::{Arc, OnceLock};
@@ -329,6 +333,10 @@ pub(crate) struct Engine {
     omit: String,
     /// Whether lookups may read files, the environment and run commands on the controller.
     system_lookups: bool,
+    /// Directories `{% import %}` and `{% include %}` names are found in (none: refused).
+    search: Vec<std::path::PathBuf>,
+    /// Custom delimiters (the template module's `*_start_string`/`*_end_string`).
+    syntax: Option<minijinja::syntax::SyntaxConfig>,
     envs: [OnceLock<Environment<'static>>; 4],
 }
 
@@ -337,6 +345,8 @@ impl Engine {
         Engine {
             omit,
             system_lookups,
+            search: Vec::new(),
+            syntax: None,
             envs: Default::default(),
         }
     }
@@ -363,6 +373,7 @@ impl Engine {
         filters::register(&mut env);
         predicates::register(&mut env);
         lookup::register(&mut env, self.system_lookups);
+        files::configure(&mut env, &self.search, self.syntax.as_ref());
         env
     }
 
@@ -440,15 +451,21 @@ impl Engine {
             } else {
                 err.range()
             };
-            let Some(range) = range.filter(|r| r.end <= src.len()) else {
-                return Err(EvalError {
-                    undefined: true,
-                    message: format!("undefined variable in '{source}'"),
-                });
-            };
             let names = ScopeNames {
                 scope,
                 env: self.env(TemplateOptions::default()),
+            };
+            let Some(range) = range.filter(|r| r.end <= src.len()) else {
+                // no position (`'x' in y`): name the first variable the source uses that is
+                // not defined, as Ansible's message does
+                let missing = files::first_missing(&names, &src, is_expression);
+                return Err(EvalError {
+                    undefined: true,
+                    message: missing.map_or_else(
+                        || format!("undefined variable in '{source}'"),
+                        |name| format!("'{name}' is undefined"),
+                    ),
+                });
             };
             match undefined::remedy(&src, is_expression, range, &names) {
                 Remedy::Retry(rewritten) => src = rewritten,
@@ -514,4 +531,9 @@ fn describe_error(err: &minijinja::Error, source: &str) -> String {
 /// How Python prints a value (`['a', 'b']`, `{'k': True}`), as Ansible shows loop item labels.
 pub fn py_repr(value: &Value) -> String {
     repr::py_repr(&minijinja::Value::from_serialize(value))
+}
+
+/// How Python's `str()` prints a value (strings bare, others as [`py_repr`]).
+pub fn py_string(value: &Value) -> String {
+    repr::py_string(&minijinja::Value::from_serialize(value))
 }

@@ -59,8 +59,125 @@ fn find_file(state: &State, path: &str) -> std::path::PathBuf {
     candidate.to_path_buf()
 }
 
+/// `first_found`: terms are file names or `{files, paths, skip}` mappings (and the same as
+/// keyword arguments); names may be joined with `,` or `;`. Each file is tried in each path in
+/// turn (file-major, as Ansible), or searched like `file` when no paths are given.
+fn first_found(state: &State, terms: &[Value], kwargs: &Kwargs) -> Result<Vec<Value>, Error> {
+    let split = |v: &Value, into: &mut Vec<String>| -> Result<(), Error> {
+        let items: Vec<Value> = match v.kind() {
+            minijinja::value::ValueKind::Seq => v.try_iter()?.collect(),
+            _ if v.is_undefined() || v.is_none() => Vec::new(),
+            _ => vec![v.clone()],
+        };
+        for item in items {
+            let text = super::repr::py_string(&item);
+            into.extend(
+                text.split([',', ';'])
+                    .map(str::trim)
+                    .filter(|t| !t.is_empty())
+                    .map(String::from),
+            );
+        }
+        Ok(())
+    };
+    let (mut files, mut paths) = (Vec::new(), Vec::new());
+    let mut skip: bool = kwargs.get::<Option<bool>>("skip")?.unwrap_or(false);
+    if let Some(f) = kwargs.get::<Option<Value>>("files")? {
+        split(&f, &mut files)?;
+    }
+    if let Some(p) = kwargs.get::<Option<Value>>("paths")? {
+        split(&p, &mut paths)?;
+    }
+    let mut flat = Vec::new();
+    for term in terms {
+        match term.kind() {
+            minijinja::value::ValueKind::Seq => flat.extend(term.try_iter()?),
+            _ => flat.push(term.clone()),
+        }
+    }
+    for term in flat {
+        if term.kind() == minijinja::value::ValueKind::Map {
+            split(&term.get_attr("files")?, &mut files)?;
+            split(&term.get_attr("paths")?, &mut paths)?;
+            skip |= term.get_attr("skip")?.is_true();
+        } else {
+            split(&term, &mut files)?;
+        }
+    }
+    for file in &files {
+        let found = if paths.is_empty() || std::path::Path::new(file).is_absolute() {
+            Some(find_file(state, file)).filter(|p| p.exists())
+        } else {
+            paths
+                .iter()
+                .map(|p| std::path::Path::new(p).join(file))
+                .find(|p| p.exists())
+        };
+        if let Some(full) = found {
+            return Ok(vec![Value::from(full.to_string_lossy().into_owned())]);
+        }
+    }
+    if skip {
+        return Ok(Vec::new());
+    }
+    Err(fail("No file was found when using first_found."))
+}
+
+/// `template`: each file (found in the role's, then the playbook's `templates/`) rendered with
+/// the current variables; with `convert_data` (the default) a result that is a Python literal
+/// (`{'foo': 'bar'}`) becomes that value, as Ansible's native templating makes it.
+fn template(state: &State, terms: &[Value], kwargs: &Kwargs) -> Result<Vec<Value>, Error> {
+    let convert: bool = kwargs.get::<Option<bool>>("convert_data")?.unwrap_or(true);
+    let vars = state.lookup("vars").unwrap_or_default();
+    let mut out = Vec::new();
+    for term in terms {
+        let name = super::repr::py_string(term);
+        let path = find_in(state, "templates", &name);
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            fail(format!(
+                "the template file {name} could not be found for the lookup: {e}"
+            ))
+        })?;
+        let mut rendered = state.env().render_str(&text, vars.clone())?;
+        // Ansible keeps the template's trailing newlines (Jinja2 drops one)
+        super::keep_trailing_newlines(&text, &mut rendered);
+        // Python's literal_eval ignores the surrounding whitespace; text stays text
+        let literal = inventory::pyliteral::eval(rendered.trim());
+        out.push(if convert && !literal.is_string() {
+            Value::from_serialize(literal)
+        } else {
+            Value::from(rendered)
+        });
+    }
+    Ok(out)
+}
+
+/// A relative path in a role's or the playbook's `sub` directory (`templates`), then as
+/// [`find_file`] searches it.
+fn find_in(state: &State, sub: &str, path: &str) -> std::path::PathBuf {
+    if !std::path::Path::new(path).is_absolute() {
+        for var in ["role_path", "playbook_dir"] {
+            if let Some(base) = state.lookup(var).and_then(|v| v.as_str().map(String::from)) {
+                let full = std::path::Path::new(&base).join(sub).join(path);
+                if full.exists() {
+                    return full;
+                }
+            }
+        }
+    }
+    find_file(state, path)
+}
+
 /// Lookups that touch the controller's system (files, environment, commands).
-const SYSTEM_LOOKUPS: [&str; 4] = ["env", "file", "pipe", "first_found"];
+const SYSTEM_LOOKUPS: [&str; 7] = [
+    "env",
+    "file",
+    "pipe",
+    "lines",
+    "first_found",
+    "fileglob",
+    "template",
+];
 
 fn run(
     state: &State,
@@ -76,6 +193,7 @@ fn run(
         )));
     }
     let rstrip: Option<bool> = kwargs.get("rstrip")?;
+    let lstrip: Option<bool> = kwargs.get("lstrip")?;
     let default: Option<Value> = kwargs.get("default")?;
     let _: Option<bool> = kwargs.get("wantlist")?;
     let _: Option<String> = kwargs.get("errors")?;
@@ -95,13 +213,39 @@ fn run(
                         "The 'file' lookup had an issue accessing the file '{path}': {e}"
                     ))
                 })?;
-                Ok(Value::from(if rstrip.unwrap_or(true) {
-                    text.trim_end().to_string()
+                let text = if rstrip.unwrap_or(true) {
+                    text.trim_end()
+                } else {
+                    &text
+                };
+                let text = if lstrip.unwrap_or(false) {
+                    text.trim_start()
                 } else {
                     text
-                }))
+                };
+                Ok(Value::from(text.to_string()))
             })
             .collect(),
+        // each command's output, line by line (Ansible's `lines` lookup)
+        "lines" => {
+            let mut out = Vec::new();
+            for cmd in strings() {
+                let output = std::process::Command::new("/bin/sh")
+                    .arg("-c")
+                    .arg(&cmd)
+                    .output()
+                    .map_err(|e| fail(format!("lookup_plugin.lines({cmd}) failed: {e}")))?;
+                if !output.status.success() {
+                    return Err(fail(format!(
+                        "lookup_plugin.lines({cmd}) returned {}",
+                        output.status.code().unwrap_or(-1)
+                    )));
+                }
+                let text = String::from_utf8_lossy(&output.stdout).into_owned();
+                out.extend(text.lines().map(|l| Value::from(l.to_string())));
+            }
+            Ok(out)
+        }
         "pipe" => strings()
             .map(|cmd| {
                 let output = std::process::Command::new("/bin/sh")
@@ -142,22 +286,34 @@ fn run(
             Ok(out)
         }
         "list" => Ok(terms.to_vec()),
-        "first_found" => {
-            let mut candidates = Vec::new();
-            for term in terms {
-                match term.kind() {
-                    minijinja::value::ValueKind::Seq => candidates.extend(term.try_iter()?),
-                    _ => candidates.push(term.clone()),
-                }
+        "sequence" => {
+            let mut out = Vec::new();
+            for term in strings() {
+                out.extend(super::sequences::sequence(&term).map_err(fail)?);
             }
-            for c in candidates {
-                let full = find_file(state, &super::repr::py_string(&c));
-                if full.exists() {
-                    return Ok(vec![Value::from(full.to_string_lossy().into_owned())]);
-                }
-            }
-            Err(fail("No file was found when using first_found."))
+            Ok(out.into_iter().map(Value::from).collect())
         }
+        "together" => {
+            let lists: Vec<serde_json::Value> = terms
+                .iter()
+                .map(|t| serde_json::to_value(t).map_err(|e| fail(e.to_string())))
+                .collect::<Result<_, _>>()?;
+            let zipped = super::sequences::together(&lists).map_err(fail)?;
+            Ok(zipped.iter().map(Value::from_serialize).collect())
+        }
+        "fileglob" => {
+            let var = |n: &str| state.lookup(n).and_then(|v| v.as_str().map(String::from));
+            let search = super::sequences::search_dirs(
+                var("role_path").as_deref(),
+                var("playbook_dir").as_deref(),
+            );
+            Ok(strings()
+                .flat_map(|p| super::sequences::fileglob(&p, &search))
+                .map(Value::from)
+                .collect())
+        }
+        "first_found" => first_found(state, terms, kwargs),
+        "template" => template(state, terms, kwargs),
         other => Err(fail(format!("lookup plugin ({other}) not found"))),
     }
 }

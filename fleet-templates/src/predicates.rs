@@ -56,7 +56,11 @@ pub(crate) fn register(env: &mut Environment<'static>) {
             .iter()
             .all(|x| big.contains(x)))
     });
+    // Python's `value in seq`: a substring for strings
     env.add_test("contains", |a: Value, b: Value| -> Result<bool, Error> {
+        if let (Some(text), Some(part)) = (a.as_str(), b.as_str()) {
+            return Ok(text.contains(part));
+        }
         Ok(super::filters::items_of(&a)?.contains(&b))
     });
     env.add_test("truthy", |v: &Value, k: Kwargs| truthy(v, k));

@@ -59,6 +59,7 @@ pub struct Flags {
 pub struct PyRegex {
     pattern: String,
     re: Regex,
+    multiline: bool,
 }
 
 /// Compiles `pattern` with Python's syntax and `flags`: the one compile function of fleet.
@@ -76,7 +77,19 @@ pub fn compile(pattern: &str, flags: Flags) -> Result<PyRegex, PyReError> {
     Ok(PyRegex {
         pattern: pattern.to_string(),
         re,
+        multiline: flags.multiline || leading_flags(pattern).contains('m'),
     })
+}
+
+/// The letters of a global inline flag group at the start of `pattern` (`(?mi)` -> `mi`),
+/// which Python 3.11 allows only there.
+fn leading_flags(pattern: &str) -> &str {
+    pattern
+        .strip_prefix("(?")
+        .and_then(|rest| rest.split_once(')'))
+        .map(|(flags, _)| flags)
+        .filter(|f| !f.is_empty() && f.chars().all(|c| "aiLmsux".contains(c)))
+        .unwrap_or("")
 }
 
 /// Rewrites what Python spells differently from fancy-regex: `\Z` (Python: the very end of the
@@ -149,6 +162,12 @@ impl PyRegex {
             pattern: self.pattern.clone(),
             source: Box::new(e),
         }
+    }
+
+    /// Whether the compiled pattern has `re.MULTILINE` (`re.compile(...).flags & re.MULTILINE`):
+    /// from the flags it was compiled with or a leading `(?m)`.
+    pub fn multiline(&self) -> bool {
+        self.multiline
     }
 
     /// `re.search(...) is not None`.
@@ -309,10 +328,12 @@ impl Template {
             template: template.to_string(),
             reason,
         };
-        let group = |name: &str| {
+        // Python's messages end with the position: of the backslash for a bad escape, of
+        // the group for a bad reference
+        let group = |name: &str, at: usize| {
             re.group_index(name)
                 .map(Piece::Group)
-                .ok_or_else(|| bad(format!("invalid group reference {name}")))
+                .ok_or_else(|| bad(format!("invalid group reference {name} at position {at}")))
         };
         let mut pieces = Vec::new();
         let mut literal = String::new();
@@ -326,9 +347,13 @@ impl Template {
                 continue;
             }
             let Some(&next) = chars.get(i) else {
-                return Err(bad("bad escape (end of pattern)".into()));
+                return Err(bad(format!(
+                    "bad escape (end of pattern) at position {}",
+                    i - 1
+                )));
             };
             i += 1;
+            let at = i - 2;
             let piece = match next {
                 '1'..='9' => {
                     let mut digits = next.to_string();
@@ -336,7 +361,7 @@ impl Template {
                         digits.push(d);
                         i += 1;
                     }
-                    Some(group(&digits)?)
+                    Some(group(&digits, at + 1)?)
                 }
                 '0' => {
                     let digits: String = chars[i..]
@@ -359,7 +384,7 @@ impl Template {
                         return Err(bad("missing group name".into()));
                     };
                     i += name.chars().count() + 2;
-                    Some(group(&name)?)
+                    Some(group(&name, at + 3)?)
                 }
                 'n' => Some(Piece::Literal(b"\n".to_vec())),
                 't' => Some(Piece::Literal(b"\t".to_vec())),
@@ -369,7 +394,9 @@ impl Template {
                 'f' => Some(Piece::Literal(b"\x0c".to_vec())),
                 'v' => Some(Piece::Literal(b"\x0b".to_vec())),
                 '\\' => Some(Piece::Literal(b"\\".to_vec())),
-                l if l.is_ascii_alphabetic() => return Err(bad(format!("bad escape \\{l}"))),
+                l if l.is_ascii_alphabetic() => {
+                    return Err(bad(format!("bad escape \\{l} at position {at}")))
+                }
                 other => {
                     literal.push('\\');
                     literal.push(other);
@@ -411,6 +438,34 @@ impl Template {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 18: replacement template errors read as Python's (the replace target asserts the
+    /// message).
+    #[test]
+    fn template_errors_name_the_position_as_python() {
+        let re = compile("(a)", Flags::default()).unwrap();
+        let err = |t: &str| match Template::parse(t, &re) {
+            Err(PyReError::Template { reason, .. }) => reason,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(err(r"\D"), r"bad escape \D at position 0");
+        assert_eq!(err(r"x\3"), "invalid group reference 3 at position 2");
+        assert_eq!(err("ab\\"), "bad escape (end of pattern) at position 2");
+    }
+
+    #[test]
+    fn multiline_flag_comes_from_flags_or_a_leading_group() {
+        let plain = compile("a\\nb", Flags::default()).unwrap();
+        assert!(!plain.multiline());
+        assert!(compile("(?m)a\\nb", Flags::default()).unwrap().multiline());
+        assert!(compile("(?im)a", Flags::default()).unwrap().multiline());
+        assert!(!compile("(?i)a(?:m)", Flags::default()).unwrap().multiline());
+        let flags = Flags {
+            multiline: true,
+            ..Flags::default()
+        };
+        assert!(compile("a", flags).unwrap().multiline());
+    }
 
     fn re(p: &str) -> PyRegex {
         compile(p, Flags::default()).unwrap()

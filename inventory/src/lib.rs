@@ -29,7 +29,7 @@ mod load;
 mod model;
 mod pattern;
 mod precedence;
-mod pyliteral;
+pub mod pyliteral;
 mod shlex;
 mod vars_dirs;
 mod yaml;

@@ -154,3 +154,9 @@ fn every_module_checked_applied_and_idempotent() {
         &[CHECK_RUN, FIRST_RUN, SECOND_RUN],
     );
 }
+
+/// Issue 18: loops, facts and blocks as Ansible's integration targets use them.
+#[test]
+fn loops_and_facts_of_the_integration_targets() {
+    compare(fixture("loops_facts.yml"), &[]);
+}

@@ -233,6 +233,11 @@ impl FleetLab {
     /// Runs the fleet binary with `args`, in the lab dir, with HOME = the lab dir (so its
     /// `~/.ssh/known_hosts` is the lab's), no ssh-agent and no ANSIBLE_* settings inherited.
     pub fn run_fleet(&self, args: &[&str]) -> Outcome {
+        self.run_fleet_for(args, RUN_TIMEOUT)
+    }
+
+    /// [`FleetLab::run_fleet`] allowed `limit` instead of the usual five minutes.
+    pub fn run_fleet_for(&self, args: &[&str], limit: Duration) -> Outcome {
         assert!(
             self.fleet_bin.is_file(),
             "fleet binary not found at {} (build it, or set FLEET_BIN)",
@@ -242,7 +247,7 @@ impl FleetLab {
         cmd.args(args);
         self.isolate(&mut cmd);
         let _slot = RunSlot::take();
-        run(&mut cmd, RUN_TIMEOUT)
+        run(&mut cmd, limit)
     }
 
     /// `fleet run PLAYBOOK -i INVENTORY -f HOSTS EXTRA...`.
@@ -258,6 +263,11 @@ impl FleetLab {
     /// Runs `ansible-playbook` (from the venv, see [`ansible_venv`]) with `args`, using the
     /// lab's ansible.cfg. Panics with a clear message if the venv cannot be made.
     pub fn run_ansible(&self, args: &[&str]) -> Outcome {
+        self.run_ansible_for(args, RUN_TIMEOUT)
+    }
+
+    /// [`FleetLab::run_ansible`] allowed `limit` instead of the usual five minutes.
+    pub fn run_ansible_for(&self, args: &[&str], limit: Duration) -> Outcome {
         let venv = ansible_venv();
         let mut cmd = Command::new(venv.join("bin/ansible-playbook"));
         cmd.args(args);
@@ -267,7 +277,7 @@ impl FleetLab {
             .env("ANSIBLE_NOCOLOR", "1")
             .env("ANSIBLE_FORCE_COLOR", "0");
         let _slot = RunSlot::take();
-        run(&mut cmd, RUN_TIMEOUT)
+        run(&mut cmd, limit)
     }
 
     /// `ansible-playbook -i INVENTORY PLAYBOOK EXTRA...`.

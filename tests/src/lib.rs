@@ -5,6 +5,7 @@
 //! is the compiled binary run against a temporary data directory. Each fixture owns a temp
 //! dir and kills its processes on drop, so tests run in parallel; every wait has a timeout.
 
+pub mod ansible_targets;
 pub mod bastion;
 pub mod browser;
 pub mod client;

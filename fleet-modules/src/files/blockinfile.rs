@@ -127,6 +127,10 @@ struct BlockSpec {
     insertafter: Option<String>,
     insertbefore: Option<String>,
     present: bool,
+    /// A blank line before the block unless at the start or after one.
+    prepend_newline: bool,
+    /// A blank line after the block unless at the end or before one.
+    append_newline: bool,
 }
 
 type Parsed = (String, BlockSpec, FileAttrs, bool, bool);
@@ -152,6 +156,8 @@ fn parse(args: &Args) -> Result<Parsed, BadArg> {
         insertafter,
         insertbefore,
         present: state == "present",
+        prepend_newline: args::flag(args, "prepend_newline", false)?,
+        append_newline: args::flag(args, "append_newline", false)?,
     };
     let path = args::text(args, &["path", "dest", "destfile", "name"]).unwrap_or_default();
     Ok((
@@ -194,35 +200,57 @@ fn update(spec: &BlockSpec, original: Option<&[u8]>) -> Result<Vec<u8>, BadArg> 
             lines.drain(lo..=hi);
             lo
         }
-        _ => {
-            let after = spec.insertafter.as_deref().filter(|s| *s != "EOF");
-            let before = spec.insertbefore.as_deref().filter(|s| *s != "BOF");
-            match after.or(before) {
-                Some(pattern) => {
-                    let re = compile(pattern, false)?;
-                    let mut hit = None;
-                    for (i, l) in lines.iter().enumerate().rev() {
-                        if line_matches(&re, l)? {
-                            hit = Some(i);
-                            break;
-                        }
-                    }
-                    match hit {
-                        None => lines.len(),
-                        Some(i) if after.is_some() => i + 1,
-                        Some(i) => i,
-                    }
-                }
-                None if spec.insertbefore.is_some() => 0,
-                None => lines.len(),
-            }
-        }
+        _ => anchor(spec, &lines, original.unwrap_or_default())?,
     };
+    let mut at = at;
     if at > 0 && !lines[at - 1].ends_with(b"\n") {
         lines[at - 1].push(b'\n');
     }
+    let present = spec.present;
+    if spec.prepend_newline && present && at != 0 && lines[at - 1] != b"\n" {
+        lines.insert(at, b"\n".to_vec());
+        at += 1;
+    }
+    let after_block = at + block_lines.len();
     lines.splice(at..at, block_lines);
+    if spec.append_newline && present && after_block < lines.len() && lines[after_block] != b"\n" {
+        lines.insert(after_block, b"\n".to_vec());
+    }
     Ok(lines.concat())
+}
+
+/// Where a new block goes: after (before) the last line matching `insertafter`
+/// (`insertbefore`), or, for a pattern with `re.MULTILINE`, at the line of the first match in
+/// the whole text (Ansible counts the newlines up to the match's end or start).
+fn anchor(spec: &BlockSpec, lines: &[Vec<u8>], original: &[u8]) -> Result<usize, BadArg> {
+    let after = spec.insertafter.as_deref().filter(|s| *s != "EOF");
+    let before = spec.insertbefore.as_deref().filter(|s| *s != "BOF");
+    let Some(pattern) = after.or(before) else {
+        return Ok(if spec.insertbefore.is_some() {
+            0
+        } else {
+            lines.len()
+        });
+    };
+    let re = compile(pattern, false)?;
+    let mut hit = None;
+    if re.multiline() {
+        if let Some((start, end)) = re.find(original).map_err(text_edit::regex_error)? {
+            let upto = if after.is_some() { end } else { start };
+            hit = Some(original[..upto].iter().filter(|b| **b == b'\n').count());
+        }
+    } else {
+        for (i, l) in lines.iter().enumerate() {
+            if line_matches(&re, l)? {
+                hit = Some(i);
+            }
+        }
+    }
+    Ok(match hit {
+        None => lines.len(),
+        Some(i) if after.is_some() => i + 1,
+        Some(i) => i,
+    })
 }
 
 #[cfg(test)]
@@ -233,6 +261,41 @@ mod tests {
 
     use super::*;
     use crate::files::testkit::Harness;
+
+    fn spec(after: Option<&str>, prepend: bool, append: bool) -> BlockSpec {
+        BlockSpec {
+            block: "B\n".into(),
+            marker_begin: b"# BEGIN".to_vec(),
+            marker_end: b"# END".to_vec(),
+            insertafter: after.map(String::from),
+            insertbefore: None,
+            present: true,
+            prepend_newline: prepend,
+            append_newline: append,
+        }
+    }
+
+    /// Issue 18: a `(?m)` insertafter matches across lines, in the whole text, as Ansible's.
+    #[test]
+    fn multiline_insertafter_matches_across_lines() {
+        let text = b"a\nX =\n  (L =\nz\n";
+        let got = update(&spec(Some(r"(?m)X =\n.*\(L ="), false, false), Some(text)).unwrap();
+        assert_eq!(got, b"a\nX =\n  (L =\n# BEGIN\nB\n# END\nz\n");
+        // without the flag no single line matches: the block goes at the end
+        let got = update(&spec(Some(r"X =\n.*\(L ="), false, false), Some(text)).unwrap();
+        assert_eq!(got, b"a\nX =\n  (L =\nz\n# BEGIN\nB\n# END\n");
+    }
+
+    /// Issue 18: `prepend_newline`/`append_newline` add a blank line unless one is there.
+    #[test]
+    fn prepend_and_append_newline() {
+        let got = update(&spec(Some("^a"), true, true), Some(b"a\nb\n")).unwrap();
+        assert_eq!(got, b"a\n\n# BEGIN\nB\n# END\n\nb\n");
+        let got = update(&spec(Some("^a"), true, true), Some(b"a\n\nb\n")).unwrap();
+        assert_eq!(got, b"a\n\n# BEGIN\nB\n# END\n\nb\n");
+        let got = update(&spec(None, false, true), Some(b"a\n")).unwrap();
+        assert_eq!(got, b"a\n# BEGIN\nB\n# END\n");
+    }
 
     #[tokio::test]
     async fn inserts_updates_and_removes_a_block() {

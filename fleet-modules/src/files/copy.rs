@@ -8,8 +8,8 @@ use serde_json::Value;
 
 use super::args::{self, FileAttrs, IGNORED_FILE_PARAMS};
 use super::put::{put, Outcome, PutOptions, Source, Upload};
-use super::remote_file::{base_name, diff_text, sha1_hex};
-use crate::remote::RemoteError;
+use super::remote_file::{base_name, diff_text, md5_hex, sha1_hex};
+use crate::remote::{shell_quote, RemoteError};
 use crate::{ArgSpec, Args, BadArg, Diff, Module, ModuleCtx, ModuleError, ModuleResult};
 
 /// The `copy` module.
@@ -51,7 +51,8 @@ impl Module for Copy {
         ArgSpec {
             free_form: false,
             params: PARAMS,
-            required: &[&["dest"]],
+            // Ansible's copy action checks dest itself first ("dest is required", in plan)
+            required: &[],
         }
     }
 
@@ -70,6 +71,8 @@ struct Plan {
     dest: String,
     src_label: Option<String>,
     single: bool,
+    /// `remote_src` with `mode: preserve`: the host file whose mode the copy takes.
+    preserve_from: Option<String>,
 }
 
 fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, ModuleError> {
@@ -77,7 +80,8 @@ fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, ModuleError> {
     if dest.is_empty() {
         return Err(BadArg::from("dest is required").into());
     }
-    let src = args::text(args, &["src"]);
+    // Ansible: `if not source and content is None` (an empty src is no src)
+    let src = args::text(args, &["src"]).filter(|s| !s.is_empty());
     let mut opts = PutOptions {
         attrs: FileAttrs::from_args(args).or_else(|e| match &src {
             // `mode: preserve` needs the source, resolved below
@@ -102,6 +106,7 @@ fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, ModuleError> {
     };
     let mut uploads = Vec::new();
     let mut single = true;
+    let mut preserve_from = None;
     match (content, src) {
         (Some(_), Some(_)) => {
             return Err(BadArg::from("src and content are mutually exclusive").into())
@@ -119,6 +124,9 @@ fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, ModuleError> {
             });
         }
         (None, Some(src)) if args::flag(args, "remote_src", false)? => {
+            if args::text(args, &["mode"]).as_deref() == Some("preserve") {
+                preserve_from = Some(src.clone());
+            }
             if dest_is_dir {
                 opts.dirs.push(dest.trim_end_matches('/').to_string());
             }
@@ -168,6 +176,7 @@ fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, ModuleError> {
         dest,
         src_label: args::text(args, &["src"]),
         single,
+        preserve_from,
     })
 }
 
@@ -214,9 +223,25 @@ fn walk(
     Ok(())
 }
 
-async fn execute(plan: Plan, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+async fn execute(mut plan: Plan, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+    if let Some(src) = &plan.preserve_from {
+        // the host file's own mode, as Ansible's module reads it there
+        let out = ctx
+            .sh(&format!("stat -L -c %a -- {}", shell_quote(src)))
+            .await?;
+        match u32::from_str_radix(out.stdout_text().trim(), 8) {
+            Ok(bits) if out.rc == 0 => plan.opts.attrs.mode = Some(args::Mode::Octal(bits)),
+            _ => return Ok(ModuleResult::fail(format!("Source {src} not found"))),
+        }
+    }
     let outcome = match put(ctx, &plan.uploads, &plan.opts).await? {
         Ok(outcome) => outcome,
+        // content has no file name to put into a directory: the copy action's own message
+        Err(ModuleError::Host(msg))
+            if plan.src_label.is_none() && msg.ends_with(" is a directory") =>
+        {
+            return Ok(ModuleResult::fail("can not use content with a dir as dest"))
+        }
         Err(e) => return Ok(e.into()),
     };
     let after_label = plan
@@ -271,6 +296,9 @@ pub fn single_result(outcome: &Outcome, content: Option<&[u8]>, dest: &str) -> M
     }
     if file.is_some_and(|f| !f.content_changed) {
         result = result.with("path", dest);
+    } else if let Some(bytes) = content {
+        // the module ran and wrote the file: Ansible's result has the source's md5 too
+        result = result.with("md5sum", md5_hex(bytes));
     }
     if let Some(st) = &outcome.stat {
         st.add_to(&mut result.data);
@@ -291,8 +319,27 @@ mod tests {
     use serde_json::json;
 
     use super::Copy;
-    use crate::files::remote_file::sha1_hex;
+    use crate::files::remote_file::{md5_hex, sha1_hex};
     use crate::files::testkit::{mode_of, Harness};
+
+    /// Issue 18: an empty `src` is no source, and no `dest` is the action's own error, with
+    /// Ansible's messages.
+    #[tokio::test]
+    async fn empty_src_and_missing_dest_errors() {
+        let h = Harness::new();
+        let r = h.run(&Copy, json!({"src": "", "dest": h.path("x")})).await;
+        assert!(r.failed);
+        assert_eq!(r.msg.as_deref(), Some("src (or content) is required"));
+        let r = h.run(&Copy, json!({"src": "foo.txt"})).await;
+        assert_eq!(r.msg.as_deref(), Some("dest is required"));
+        let dir = h.path("d");
+        fs::create_dir(&dir).unwrap();
+        let r = h.run(&Copy, json!({"content": "x", "dest": dir})).await;
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("can not use content with a dir as dest")
+        );
+    }
 
     #[tokio::test]
     async fn content_is_written_once_then_left_alone() {
@@ -305,6 +352,7 @@ mod tests {
         assert_eq!(mode_of(&dest), 0o640);
         let j = r.to_json();
         assert_eq!(j["checksum"], sha1_hex(b"host=a\n"));
+        assert_eq!(j["md5sum"], md5_hex(b"host=a\n"));
         assert_eq!(j["mode"], "0640");
         assert_eq!(j["size"], 7);
         assert_eq!(j["dest"], dest);
@@ -488,5 +536,13 @@ mod tests {
             .await;
         assert!(r.changed && !r.failed, "{:?}", r.to_json());
         assert_eq!(mode_of(&h.path("out.sh")), 0o751);
+        // issue 18: with remote_src the host file's mode
+        fs::set_permissions(&src, fs::Permissions::from_mode(0o547)).unwrap();
+        let args = json!({"src": src, "dest": h.path("out2.sh"), "mode": "preserve",
+                          "remote_src": true});
+        let r = h.run(&Copy, args).await;
+        assert!(r.changed && !r.failed, "{:?}", r.to_json());
+        assert_eq!(mode_of(&h.path("out2.sh")), 0o547);
+        assert_eq!(r.to_json()["mode"], "0547");
     }
 }

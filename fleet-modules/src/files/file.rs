@@ -162,12 +162,16 @@ impl Module for File {
                 "setype",
                 "selevel",
                 "unsafe_writes",
+                "_diff_peek",
             ],
             required: &[&["path", "dest", "name"]],
         }
     }
 
     async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+        if args.get("_diff_peek").is_some_and(|v| !v.is_null()) {
+            return diff_peek(args, ctx).await;
+        }
         let script = match build(args, ctx.check_mode) {
             Ok(script) => script,
             Err(e) => return Ok(e.into()),
@@ -224,6 +228,21 @@ impl Module for File {
         }
         Ok(result)
     }
+}
+
+/// `_diff_peek` (Ansible's internal option, sent before a diff): whether the file's first
+/// 8 KiB hold a NUL byte, nothing changed.
+async fn diff_peek(args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+    let path = args::text(args, &["path", "dest", "name"]).unwrap_or_default();
+    let script = format!(
+        "head -c 8192 {} 2>/dev/null | tr -d -c '\\000' | wc -c",
+        shell_quote(&path)
+    );
+    let out = ctx.sh(&script).await?;
+    let nuls: u64 = out.stdout_text().trim().parse().unwrap_or(0);
+    Ok(ModuleResult::ok()
+        .with("path", path)
+        .with("appears_binary", nuls > 0))
 }
 
 fn build(args: &Args, check: bool) -> Result<String, BadArg> {
@@ -283,6 +302,23 @@ mod tests {
 
     use super::File;
     use crate::files::testkit::{mode_of, Harness};
+
+    /// Issue 18: `_diff_peek` reports whether the file looks binary, changes nothing, warns not.
+    #[tokio::test]
+    async fn diff_peek_reports_binary_files() {
+        let h = Harness::new();
+        let (text, bin) = (h.path("t.txt"), h.path("b.bin"));
+        fs::write(&text, "plain\n").unwrap();
+        fs::write(&bin, b"a\0b").unwrap();
+        let r = h
+            .run(&File, json!({"path": text, "_diff_peek": true}))
+            .await;
+        assert!(!r.changed && !r.failed, "{:?}", r.to_json());
+        assert_eq!(r.data["appears_binary"], json!(false));
+        assert!(r.data.get("warnings").is_none());
+        let r = h.run(&File, json!({"path": bin, "_diff_peek": true})).await;
+        assert_eq!(r.data["appears_binary"], json!(true));
+    }
 
     #[tokio::test]
     async fn directory_is_created_with_parents_then_unchanged() {

@@ -56,80 +56,109 @@ impl Module for LineInFile {
     }
 
     async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
-        let (opts, attrs, backup) = match parse(args) {
-            Ok(parsed) => parsed,
-            Err(e) => return Ok(e.into()),
-        };
-        let current = match text_edit::read(ctx, &opts.path, &attrs).await? {
-            Ok(current) => current,
-            Err(e) => return Ok(e.into()),
-        };
-        if current.is_dir {
-            return Ok(
-                ModuleResult::fail(format!("Destination {} is a directory !", opts.path))
-                    .with("rc", 256),
-            );
-        }
-        let (new_lines, msg, found) = match (&current.content, opts.present) {
-            (None, false) => return Ok(ModuleResult::ok().with("msg", "file not present")),
-            (None, true) if !opts.create => {
-                return Ok(ModuleResult::fail(format!(
-                    "Destination {} does not exist !",
-                    opts.path
-                ))
-                .with("rc", 257))
-            }
-            (content, true) => {
-                let lines = split_lines(content.as_deref().unwrap_or_default());
-                match present(&opts, lines) {
-                    Ok((lines, msg)) => (lines, msg, None),
-                    Err(e) => return Ok(e.into()),
-                }
-            }
-            (Some(content), false) => match absent(&opts, split_lines(content)) {
-                Ok((lines, found)) => {
-                    let msg = if found > 0 {
-                        format!("{found} line(s) removed")
-                    } else {
-                        String::new()
-                    };
-                    (lines, msg, Some(found))
-                }
-                Err(e) => return Ok(e.into()),
-            },
-        };
-        let before = current.content.clone().unwrap_or_default();
-        let after = new_lines.concat();
-        let content_changed = !msg.is_empty() && (after != before || current.content.is_none());
-        let edit = Edit {
-            path: &opts.path,
-            current: &current,
-            new: content_changed.then(|| after.clone()),
-            msg,
-            attrs: &attrs,
-            backup,
-            validate: args::text(args, &["validate"]),
-        };
-        let applied = match text_edit::apply(ctx, edit).await? {
-            Ok(applied) => applied,
-            Err(e) => return Ok(e.into()),
-        };
-        let mut result = ModuleResult {
-            changed: applied.changed,
-            msg: Some(applied.msg),
-            ..ModuleResult::default()
-        }
-        .with("backup", applied.backup.unwrap_or_default());
-        if let Some(found) = found {
-            result = result.with("found", found);
-        }
-        if ctx.diff {
-            result
-                .diffs
-                .push(text_edit::content_diff(&opts.path, &before, &after));
-        }
-        Ok(result)
+        let result = edit_lines(args, ctx).await?;
+        Ok(match empty_pattern_warning(args) {
+            Some(w) => result.with_warning(w),
+            None => result,
+        })
     }
+}
+
+/// Ansible's warning for an empty `regexp` or `search_string` (it matches every line).
+fn empty_pattern_warning(args: &Args) -> Option<String> {
+    let regexp = args::text(args, &["regexp", "regex"]);
+    let search = args::text(args, &["search_string"]);
+    let (name, tail) = if regexp.as_deref() == Some("") {
+        (
+            "regular expression",
+            " If this is desired, use '^' to match every line in the file and avoid this warning.",
+        )
+    } else if search.as_deref() == Some("") {
+        ("search string", "")
+    } else {
+        return None;
+    };
+    Some(format!(
+        "The {name} is an empty string, which will match every line in the file. This may have \
+         unintended consequences, such as replacing the last line in the file rather than \
+         appending.{tail}"
+    ))
+}
+
+/// The edit itself: read, place or remove the line, write back.
+async fn edit_lines(args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+    let (opts, attrs, backup) = match parse(args) {
+        Ok(parsed) => parsed,
+        Err(e) => return Ok(e.into()),
+    };
+    let current = match text_edit::read(ctx, &opts.path, &attrs).await? {
+        Ok(current) => current,
+        Err(e) => return Ok(e.into()),
+    };
+    if current.is_dir {
+        return Ok(
+            ModuleResult::fail(format!("Destination {} is a directory !", opts.path))
+                .with("rc", 256),
+        );
+    }
+    let (new_lines, msg, found) = match (&current.content, opts.present) {
+        (None, false) => return Ok(ModuleResult::ok().with("msg", "file not present")),
+        (None, true) if !opts.create => {
+            return Ok(
+                ModuleResult::fail(format!("Destination {} does not exist !", opts.path))
+                    .with("rc", 257),
+            )
+        }
+        (content, true) => {
+            let lines = split_lines(content.as_deref().unwrap_or_default());
+            match present(&opts, lines) {
+                Ok((lines, msg)) => (lines, msg, None),
+                Err(e) => return Ok(e.into()),
+            }
+        }
+        (Some(content), false) => match absent(&opts, split_lines(content)) {
+            Ok((lines, found)) => {
+                let msg = if found > 0 {
+                    format!("{found} line(s) removed")
+                } else {
+                    String::new()
+                };
+                (lines, msg, Some(found))
+            }
+            Err(e) => return Ok(e.into()),
+        },
+    };
+    let before = current.content.clone().unwrap_or_default();
+    let after = new_lines.concat();
+    let content_changed = !msg.is_empty() && (after != before || current.content.is_none());
+    let edit = Edit {
+        path: &opts.path,
+        current: &current,
+        new: content_changed.then(|| after.clone()),
+        msg,
+        attrs: &attrs,
+        backup,
+        validate: args::text(args, &["validate"]),
+    };
+    let applied = match text_edit::apply(ctx, edit).await? {
+        Ok(applied) => applied,
+        Err(e) => return Ok(e.into()),
+    };
+    let mut result = ModuleResult {
+        changed: applied.changed,
+        msg: Some(applied.msg),
+        ..ModuleResult::default()
+    }
+    .with("backup", applied.backup.unwrap_or_default());
+    if let Some(found) = found {
+        result = result.with("found", found);
+    }
+    if ctx.diff {
+        result
+            .diffs
+            .push(text_edit::content_diff(&opts.path, &before, &after));
+    }
+    Ok(result)
 }
 
 fn parse(args: &Args) -> Result<(Opts, FileAttrs, bool), BadArg> {
@@ -181,8 +210,23 @@ mod tests {
 
     use serde_json::{json, Value};
 
-    use super::LineInFile;
+    use super::{empty_pattern_warning, LineInFile};
     use crate::files::testkit::{mode_of, Harness};
+
+    /// Issue 18: an empty regexp or search_string warns as Ansible does.
+    #[test]
+    fn empty_patterns_warn() {
+        let args = |v: Value| v.as_object().cloned().unwrap();
+        let w = empty_pattern_warning(&args(json!({"regexp": "", "line": "x"}))).unwrap();
+        assert!(
+            w.starts_with("The regular expression is an empty string"),
+            "{w}"
+        );
+        assert!(w.ends_with("avoid this warning."), "{w}");
+        let w = empty_pattern_warning(&args(json!({"search_string": ""}))).unwrap();
+        assert!(w.starts_with("The search string is an empty string") && w.ends_with("appending."));
+        assert!(empty_pattern_warning(&args(json!({"regexp": "^x"}))).is_none());
+    }
 
     async fn edit(
         h: &Harness,

@@ -340,6 +340,12 @@ pub fn sha1_hex(bytes: &[u8]) -> String {
     hex::encode(sha1::Sha1::digest(bytes))
 }
 
+/// The MD5 of `bytes` in hex (the `md5sum` of copy/template results).
+pub fn md5_hex(bytes: &[u8]) -> String {
+    use md5::Digest;
+    hex::encode(md5::Md5::digest(bytes))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

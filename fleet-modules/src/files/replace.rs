@@ -151,7 +151,13 @@ fn substitute(args: &Args, contents: &[u8]) -> Result<Substituted, BadArg> {
     };
     let re = compile(&regexp, true)?;
     let section = &contents[start..end];
-    let (replaced, count) = re.subn(section, &replacement, 0).map_err(regex_error)?;
+    let (replaced, count) = re.subn(section, &replacement, 0).map_err(|e| match e {
+        // Ansible catches re.error around re.subn and says so
+        pyre::PyReError::Template { reason, .. } => {
+            BadArg::from(format!("Unable to process replace due to error: {reason}"))
+        }
+        other => regex_error(other),
+    })?;
     let new = [&contents[..start], &replaced[..], &contents[end..]].concat();
     Ok(Substituted::Done(new, count))
 }

@@ -10,7 +10,7 @@ use super::put::{put, PutOptions, Source, Upload};
 use super::remote_file::{base_name, diff_text};
 use crate::remote::RemoteError;
 use crate::{ArgSpec, Args, Diff, Module, ModuleCtx, ModuleError, ModuleResult};
-use fleet_templates::Templar;
+use fleet_templates::{Delimiters, Templar, TemplateOptions};
 
 /// The `template` module.
 pub struct Template;
@@ -37,6 +37,12 @@ impl Module for Template {
                 "newline_sequence",
                 "trim_blocks",
                 "lstrip_blocks",
+                "block_start_string",
+                "block_end_string",
+                "variable_start_string",
+                "variable_end_string",
+                "comment_start_string",
+                "comment_end_string",
                 "output_encoding",
                 "attributes",
                 "seuser",
@@ -88,6 +94,13 @@ fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, Stri
         .ok_or_else(|| ModuleError::Local(format!("Could not find or access '{src}'")))?;
     let text = std::fs::read_to_string(&path)
         .map_err(|e| ModuleError::Local(format!("Could not find or access '{src}': {e}")))?;
+    // a `#jinja2:` first line overrides the task's options
+    let (text, header_args) = header_overrides(&text, args).map_err(|e| {
+        ModuleError::Local(format!(
+            "AnsibleError: template error while templating string: {e}"
+        ))
+    })?;
+    let args = &header_args;
     let mut vars = ctx.vars.clone();
     if let Value::Object(map) = &mut vars {
         let full = path.to_string_lossy().into_owned();
@@ -102,11 +115,30 @@ fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, Stri
         map.entry("ansible_managed")
             .or_insert_with(|| "Ansible managed".into());
     }
-    let mut rendered = Templar::new().render_str(&text, &vars).map_err(|e| {
-        ModuleError::Local(format!(
-            "AnsibleError: template error while templating string: {e}"
-        ))
-    })?;
+    // imports and includes: beside the template, then the role's and playbook's templates/
+    let mut search: Vec<std::path::PathBuf> = path.parent().map(Into::into).into_iter().collect();
+    search.extend(
+        ["role_path", "playbook_dir"]
+            .iter()
+            .filter_map(|k| ctx.vars.get(*k).and_then(Value::as_str))
+            .map(|base| std::path::Path::new(base).join("templates")),
+    );
+    let templar = Templar::for_files(search)
+        .with_delimiters(&delimiters(args))
+        .map_err(|e| ModuleError::Local(format!("AnsibleError: {e}")))?;
+    // the template module's own options; no backslash escaping (Ansible's escape_backslashes
+    // is for playbook strings)
+    let options = TemplateOptions {
+        trim_blocks: args::flag(args, "trim_blocks", true)?,
+        lstrip_blocks: args::flag(args, "lstrip_blocks", false)?,
+    };
+    let mut rendered = templar
+        .render_file_str(&text, &vars, options)
+        .map_err(|e| {
+            ModuleError::Local(format!(
+                "AnsibleError: template error while templating string: {e}"
+            ))
+        })?;
     if keeps_final_newline(&text) && !rendered.ends_with('\n') {
         rendered.push('\n');
     }
@@ -122,12 +154,150 @@ fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, Stri
         want_stat: true,
         ..PutOptions::default()
     };
+    // Ansible: `args.get('output_encoding', 'utf-8') or 'utf-8'`
+    let encoding = args::text(args, &["output_encoding"])
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(|| "utf-8".into());
+    let bytes = encode_output(&rendered, &encoding).map_err(ModuleError::Local)?;
     let upload = Upload {
         dest,
         into_dir_as: Some(base_name(&src).to_string()),
-        source: Source::Bytes(rendered.into_bytes()),
+        source: Source::Bytes(bytes),
     };
     Ok((upload, opts, src))
+}
+
+/// What a `#jinja2:` line may set.
+const OVERRIDE_KEYS: &[&str] = &[
+    "block_start_string",
+    "block_end_string",
+    "variable_start_string",
+    "variable_end_string",
+    "comment_start_string",
+    "comment_end_string",
+    "trim_blocks",
+    "lstrip_blocks",
+    "newline_sequence",
+    "keep_trailing_newline",
+    "line_statement_prefix",
+    "line_comment_prefix",
+];
+
+/// The template without its `#jinja2: key: value, ...` first line, and `args` with those
+/// values over the task's; Ansible's messages for a malformed line.
+fn header_overrides(text: &str, args: &Args) -> Result<(String, Args), String> {
+    const MARK: &str = "#jinja2:";
+    let Some(rest) = text.strip_prefix(MARK) else {
+        return Ok((text.to_string(), args.clone()));
+    };
+    let eol = rest
+        .find('\n')
+        .ok_or_else(|| format!("Missing newline after '{MARK}' override."))?;
+    let mut args = args.clone();
+    for pair in rest[..eol].split(',') {
+        if pair.trim().is_empty() {
+            return Err(format!("Empty '{MARK}' override pair not allowed."));
+        }
+        let Some((key, value)) = pair.split_once(':') else {
+            return Err(format!(
+                "Missing key-value separator `:` in '{MARK}' override pair '{pair}'."
+            ));
+        };
+        let key = key.trim();
+        if !OVERRIDE_KEYS.contains(&key) {
+            return Err(format!("Invalid '{MARK}' override key '{key}'."));
+        }
+        let mut value = python_literal(value.trim())?;
+        if let (Value::String(s), "newline_sequence") = (&value, key) {
+            // the task's form: an escaped sequence
+            value = Value::String(s.replace('\r', "\\r").replace('\n', "\\n"));
+        }
+        args.insert(key.to_string(), value);
+    }
+    Ok((rest[eol + 1..].to_string(), args))
+}
+
+/// Python's `ast.literal_eval` for what a `#jinja2:` value holds: True/False and quoted strings
+/// (with `\n`, `\r`, `\t` escapes).
+fn python_literal(text: &str) -> Result<Value, String> {
+    match text {
+        "True" => return Ok(Value::Bool(true)),
+        "False" => return Ok(Value::Bool(false)),
+        _ => {}
+    }
+    let quoted = ['"', '\'']
+        .iter()
+        .find(|q| text.len() >= 2 && text.starts_with(**q) && text.ends_with(**q));
+    match quoted {
+        Some(_) => Ok(Value::String(
+            text[1..text.len() - 1]
+                .replace("\\n", "\n")
+                .replace("\\r", "\r")
+                .replace("\\t", "\t"),
+        )),
+        None => Err(format!("malformed node or string: {text}")),
+    }
+}
+
+/// Windows-1252's characters for bytes 0x80-0x9F (0 where the code page has none).
+const CP1252_HIGH: [u16; 32] = [
+    0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039,
+    0x0152, 0, 0x017D, 0, 0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC,
+    0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+];
+
+/// The rendered text in `output_encoding`: UTF-8, Latin-1 or Windows-1252 (Python's codec
+/// names); a character the encoding lacks fails the task as Python's strict encoding does.
+fn encode_output(text: &str, encoding: &str) -> Result<Vec<u8>, String> {
+    let name = encoding.to_ascii_lowercase().replace('_', "-");
+    let single_byte = |high: &dyn Fn(char) -> Option<u8>| {
+        text.chars()
+            .map(|c| match u32::from(c) {
+                n @ 0..=0x7F => Ok(n as u8),
+                _ => high(c)
+                    .ok_or_else(|| format!("'{encoding}' codec can't encode character '{c}'")),
+            })
+            .collect::<Result<Vec<u8>, String>>()
+    };
+    match name.as_str() {
+        "utf-8" | "utf8" => Ok(text.as_bytes().to_vec()),
+        "latin-1" | "latin1" | "iso-8859-1" | "iso8859-1" => {
+            single_byte(&|c| u8::try_from(u32::from(c)).ok())
+        }
+        "windows-1252" | "cp1252" => single_byte(&|c| {
+            let n = u32::from(c);
+            if let Some(i) = CP1252_HIGH
+                .iter()
+                .position(|&h| h != 0 && u32::from(h) == n)
+            {
+                return Some(0x80 + i as u8);
+            }
+            (0xA0..=0xFF).contains(&n).then_some(n as u8)
+        }),
+        _ => Err(format!("unknown encoding: {encoding}")),
+    }
+}
+
+/// The delimiters the task sets (`block_start_string`, ...), Jinja2's otherwise.
+fn delimiters(args: &Args) -> Delimiters {
+    let d = Delimiters::default();
+    let get = |key: &str, default: &str| args::text(args, &[key]).unwrap_or_else(|| default.into());
+    Delimiters {
+        block: (
+            get("block_start_string", &d.block.0),
+            get("block_end_string", &d.block.1),
+        ),
+        variable: (
+            get("variable_start_string", &d.variable.0),
+            get("variable_end_string", &d.variable.1),
+        ),
+        comment: (
+            get("comment_start_string", &d.comment.0),
+            get("comment_end_string", &d.comment.1),
+        ),
+        line_statement: args::text(args, &["line_statement_prefix"]),
+        line_comment: args::text(args, &["line_comment_prefix"]),
+    }
 }
 
 /// Ansible renders with `keep_trailing_newline`: a template ending in a newline yields one,
@@ -147,6 +317,64 @@ mod tests {
 
     use super::*;
     use crate::files::testkit::{mode_of, Harness};
+
+    /// Issue 18: a `#jinja2:` first line sets options; a malformed one fails as Ansible's.
+    #[test]
+    fn jinja2_header_overrides() {
+        let args = json!({"src": "x"}).as_object().cloned().unwrap();
+        let (body, got) = header_overrides(
+            "#jinja2: lstrip_blocks: True, comment_start_string: '[#'\nB",
+            &args,
+        )
+        .unwrap();
+        assert_eq!(body, "B");
+        assert_eq!(got["lstrip_blocks"], json!(true));
+        assert_eq!(got["comment_start_string"], json!("[#"));
+        let err = header_overrides("#jinja2: lstrip_blocks=True\nB", &args).unwrap_err();
+        assert!(err.contains("Missing key-value separator"), "{err}");
+        assert!(header_overrides("#jinja2: nope: True\nB", &args).is_err());
+        assert_eq!(header_overrides("plain", &args).unwrap().0, "plain");
+    }
+
+    /// Issue 18: output_encoding as Python's codecs (the template target compares bytes).
+    #[test]
+    fn output_encodings() {
+        assert_eq!(encode_output("é€", "utf-8").unwrap(), "é€".as_bytes());
+        assert_eq!(
+            encode_output("aé€Ÿ", "windows-1252").unwrap(),
+            b"a\xe9\x80\x9f"
+        );
+        assert_eq!(encode_output("é", "latin-1").unwrap(), b"\xe9");
+        assert!(encode_output("€", "latin-1").is_err());
+        assert!(encode_output("x", "klingon").is_err());
+    }
+
+    /// Issue 18: custom delimiters, trim_blocks off, and an import from templates/.
+    #[tokio::test]
+    async fn delimiters_options_and_imports() {
+        let h = harness_with_template("[# gone #]{% if true %}\nX{% endif %}\n");
+        fs::write(
+            h.root().join("templates/m.j2"),
+            "{% macro m() %}M{% endmacro %}",
+        )
+        .unwrap();
+        let dest = h.path("out.txt");
+        let args = json!({"src": "app.conf.j2", "dest": dest, "comment_start_string": "[#",
+                          "comment_end_string": "#]", "trim_blocks": false});
+        let r = h.run(&Template, args).await;
+        assert!(r.changed && !r.failed, "{:?}", r.to_json());
+        assert_eq!(fs::read_to_string(&dest).unwrap(), "\nX\n");
+        fs::write(
+            h.root().join("templates/app.conf.j2"),
+            "{% import 'm.j2' as mm %}{{ mm.m() }}\n",
+        )
+        .unwrap();
+        let r = h
+            .run(&Template, json!({"src": "app.conf.j2", "dest": dest}))
+            .await;
+        assert!(!r.failed, "{:?}", r.to_json());
+        assert_eq!(fs::read_to_string(&dest).unwrap(), "M\n");
+    }
 
     fn harness_with_template(body: &str) -> Harness {
         let mut h = Harness::new();

@@ -46,7 +46,14 @@ impl Module for Command {
         }
     }
     async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
-        run_command(args, ctx, false).await
+        let result = run_command(args, ctx, false).await?;
+        Ok(match opt_str(args, "executable") {
+            Some(exe) => result.with_warning(format!(
+                "As of Ansible 2.4, the parameter 'executable' is no longer supported with the \
+                 'command' module. Not using '{exe}'."
+            )),
+            None => result,
+        })
     }
 }
 
@@ -63,6 +70,12 @@ impl Module for Shell {
         }
     }
     async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+        // Ansible's shell action refuses the one option only command has
+        if args.contains_key("expand_argument_vars") {
+            return Ok(ModuleResult::fail(
+                "Unsupported parameters for (shell) module: expand_argument_vars",
+            ));
+        }
         run_command(args, ctx, true).await
     }
 }
@@ -110,6 +123,39 @@ mod tests {
     use super::super::common::HostTime;
     use super::super::testing::{check, run, run_with, text, Run};
     use super::*;
+
+    /// Issue 18: `command` ignores `executable` with Ansible's warning; no command is the
+    /// argument spec's error.
+    #[tokio::test]
+    async fn command_warns_about_executable_and_requires_a_command() {
+        let r = run(
+            &Command,
+            json!({"_raw_params": "echo hi", "executable": "/bogus"}),
+        )
+        .await;
+        assert_eq!(text(&r, "stdout"), "hi");
+        let warnings = r.data["warnings"].as_array().expect("warnings");
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0]
+            .as_str()
+            .unwrap()
+            .contains("no longer supported"));
+        let r = run(
+            &Shell,
+            json!({"_raw_params": "echo hi", "expand_argument_vars": false}),
+        )
+        .await;
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("Unsupported parameters for (shell) module: expand_argument_vars")
+        );
+        let r = run(&Command, json!({"chdir": "/"})).await;
+        assert!(r.failed);
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("one of the following is required: _raw_params, cmd, argv")
+        );
+    }
 
     #[tokio::test]
     async fn command_runs_without_a_shell_and_reports_ansible_keys() {

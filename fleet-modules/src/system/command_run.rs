@@ -44,14 +44,19 @@ fn parse_request(args: &Args, shell: bool) -> Result<Request, ModuleResult> {
     }
     let raw = raw.filter(|r| !r.trim().is_empty());
     let argv = opt_list(&args, "argv").filter(|a| !a.is_empty());
-    let fail = |msg: &str| {
-        ModuleResult::fail(msg)
-            .with("rc", 256)
-            .with("cmd", Value::Null)
-    };
+
     let (cmd, run) = match (raw, argv) {
-        (None, None) => return Err(fail("no command given")),
-        (Some(_), Some(_)) => return Err(fail("only command or argv can be given, not both")),
+        // the module's argument spec speaks first in Ansible (required_one_of, mutually_exclusive)
+        (None, None) => {
+            return Err(ModuleResult::fail(
+                "one of the following is required: _raw_params, cmd, argv",
+            ))
+        }
+        (Some(_), Some(_)) => {
+            return Err(ModuleResult::fail(
+                "parameters are mutually exclusive: _raw_params|cmd|argv",
+            ))
+        }
         (Some(text), None) if shell => {
             let exe = opt_str(&args, "executable").unwrap_or_else(|| "/bin/sh".into());
             let run = format!("{START}\n{} -c {}", shell_quote(&exe), shell_quote(&text));
@@ -137,7 +142,7 @@ pub(super) async fn run_command(
     let mut script = String::from(EXPAND_PRELUDE);
     if let Some(dir) = &req.chdir {
         script.push_str(&format!(
-            "cd {} 2>/dev/null || {{ printf '{MARK}chdir\\n' >&2; exit 1; }}\n",
+            "cd -P {} 2>/dev/null || {{ printf '{MARK}chdir\\n' >&2; exit 1; }}\n",
             expanded_word(dir)
         ));
     }

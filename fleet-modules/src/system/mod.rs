@@ -12,6 +12,7 @@ mod distro;
 mod script;
 mod service;
 mod setup;
+mod tempfile;
 mod users;
 mod wait_for;
 mod words;
@@ -33,6 +34,8 @@ pub fn modules() -> Vec<&'static dyn Module> {
         &wait_for::WaitFor,
         &setup::Setup,
         &setup::Ping,
+        &tempfile::TempFile,
+        &tempfile::GatherFacts,
     ]
 }
 

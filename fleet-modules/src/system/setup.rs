@@ -119,6 +119,8 @@ fn facts(raw: &BTreeMap<String, String>) -> Map<String, Value> {
     put("machine", json!(get("machine")));
     put("architecture", json!(get("machine")));
     put("system", json!(get("system")));
+    // Ansible: fips is True when /proc/sys/crypto/fips_enabled holds 1, else False
+    put("fips", json!(get("fips").trim() == "1"));
 
     let dist = distro::Distribution::from_raw(raw);
     put("distribution", json!(dist.name));
@@ -398,6 +400,9 @@ mod tests {
         assert_eq!(f["ansible_kernel"], json!(sh("uname -r")));
         assert_eq!(f["ansible_nodename"], json!(sh("uname -n")));
         assert_eq!(f["ansible_user_id"], json!(sh("id -un")));
+        // issue 18: ansible_fips, from the kernel's switch (absent: False)
+        let fips = std::fs::read_to_string("/proc/sys/crypto/fips_enabled").unwrap_or_default();
+        assert_eq!(f["ansible_fips"], json!(fips.trim() == "1"));
         assert_eq!(
             f["ansible_processor_vcpus"],
             json!(sh("grep -c ^processor /proc/cpuinfo")

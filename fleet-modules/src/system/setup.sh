@@ -16,6 +16,8 @@ if line /proc/sys/kernel/osrelease; then kv kernel "$l"; else kv kernel "$(uname
 if line /proc/sys/kernel/version; then kv kernel_version "$l"; else kv kernel_version "$(uname -v)"; fi
 if line /proc/sys/kernel/arch; then kv machine "$l"; else kv machine "$(uname -m)"; fi
 if line /proc/sys/kernel/ostype; then kv system "$l"; else kv system "$(uname -s)"; fi
+# Ansible's fips fact: the kernel's FIPS mode switch
+if line /proc/sys/crypto/fips_enabled; then kv fips "$l"; fi
 for f in /etc/os-release /usr/lib/os-release; do
   if [ -r "$f" ]; then
     while IFS= read -r line; do

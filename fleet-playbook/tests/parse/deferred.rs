@@ -11,7 +11,7 @@ const PLAY: &str = r#"- hosts: all
       ansible.builtin.dnf: {name: httpd}
       when: ansible_os_family == 'RedHat'
     - name: expected to fail
-      copy: {content: x}
+      user: {state: present}
       ignore_errors: true
     - name: collection module
       community.general.ufw: {rule: allow}
@@ -43,7 +43,7 @@ fn run_time_checks_are_deferred_for_fleet_run_and_reported_by_check() {
         [
             "play.yml:3:7: task 'only on Red Hat': fleet has no native implementation of module \
              'ansible.builtin.dnf' (a module of Ansible's ansible.builtin collection)",
-            "play.yml:6:7: task 'expected to fail': missing required arguments: dest",
+            "play.yml:6:7: task 'expected to fail': missing required arguments: name",
             "play.yml:9:7: task 'collection module': couldn't resolve module/action \
              'community.general.ufw'. This often indicates a misspelling, missing collection, \
              or incorrect module path.",

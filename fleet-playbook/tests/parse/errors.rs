@@ -171,7 +171,7 @@ fn task_value_errors() {
     );
     assert_eq!(
         task_error("    - ping:\n      with_nested: [[1], [2]]\n"),
-        "play.yml:4:7: unnamed task: 'with_nested' is not supported by fleet (supported: loop, with_items, with_list, with_dict, with_indexed_items, with_sequence, with_fileglob)"
+        "play.yml:4:7: unnamed task: 'with_nested' is not supported by fleet (supported: loop, with_items, with_list, with_dict, with_indexed_items, with_sequence, with_fileglob, with_together)"
     );
     assert_eq!(
         task_error("    - ping:\n      loop_control: {loop_vr: x}\n"),

@@ -279,6 +279,7 @@ fn play_keywords() {
   hosts: "{{ target }}"
   serial: 2
   max_fail_percentage: "10%"
+  strategy: "{{ test_strategy | default('linear') }}"
 "#;
     let fixture = Fixture::new(&[("play.yml", text)]);
     let playbook = fixture.playbook("play.yml");
@@ -294,6 +295,12 @@ fn play_keywords() {
         ]
     );
     assert_eq!(play.strategy, Strategy::Free);
+    assert_eq!(play.strategy_template, None);
+    // issue 18: a templated strategy is resolved when the play runs
+    assert_eq!(
+        playbook.plays[1].strategy_template.as_deref(),
+        Some("{{ test_strategy | default('linear') }}")
+    );
     assert_eq!(play.max_fail_percentage, Some(Templatable::Literal(25.0)));
     assert_eq!(play.keywords.any_errors_fatal, Some(Flag::Literal(true)));
     assert_eq!(play.keywords.ignore_unreachable, Some(Flag::Literal(true)));

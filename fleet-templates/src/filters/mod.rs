@@ -8,6 +8,7 @@ mod collections;
 mod encoding;
 mod paths;
 mod text;
+mod time;
 mod yaml;
 
 pub(crate) use collections::items as items_of;
@@ -20,6 +21,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     collections::register(env);
     encoding::register(env);
     paths::register(env);
+    time::register(env);
 }
 
 /// A filter failure with Ansible's wording.

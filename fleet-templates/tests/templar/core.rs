@@ -235,6 +235,18 @@ fn the_sandboxed_templar_refuses_lookups_that_touch_the_controller() {
             .unwrap(),
         json!("hi")
     );
+    // issue 18: `lines`, one item per output line
+    assert_eq!(
+        Templar::new()
+            .eval("query('lines', 'printf \"a\\nb\\n\"')", &vars())
+            .unwrap(),
+        json!(["a", "b"])
+    );
+    assert!(templar
+        .eval("lookup('lines', 'true')", &vars())
+        .unwrap_err()
+        .0
+        .contains("disabled"));
 }
 
 #[test]
@@ -247,4 +259,127 @@ fn an_expression_closing_a_brace_it_never_opened_is_a_syntax_error_not_a_panic()
     }
     // Braces inside strings and dict literals are fine.
     assert!(cond("'}} x' != {'a': {'b': 1}}").unwrap());
+}
+
+/// Issue 18: the file lookup's `lstrip`, and `now()` with a Python strftime format.
+#[test]
+fn file_lookup_strips_and_now_formats() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data.txt");
+    std::fs::write(&path, "   Hello World\n\n").unwrap();
+    let p = path.display();
+    let templar = Templar::new();
+    let eval = |e: &str| templar.eval(e, &vars()).unwrap();
+    assert_eq!(
+        eval(&format!("lookup('file', '{p}')")),
+        json!("   Hello World")
+    );
+    assert_eq!(
+        eval(&format!("q('file', '{p}', lstrip=True)")),
+        json!(["Hello World"])
+    );
+    let stamp = eval("now(fmt='%s.%f')");
+    let text = stamp.as_str().unwrap();
+    let (secs, micros) = text.split_once('.').unwrap();
+    assert!(secs.parse::<u64>().unwrap() > 1_700_000_000, "{text}");
+    assert_eq!(micros.len(), 6, "{text}");
+    assert!(eval("now(utc=True)").as_str().unwrap().len() == 26);
+}
+
+/// Issue 18: the template module's templar finds `{% import %}`/`{% include %}` names in its
+/// search path (the role's templates/), as Ansible's loader does.
+#[test]
+fn templates_import_and_include_from_the_search_path() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("qux"),
+        "{% macro wibble() %}W{% endmacro %}",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("bar"), "B{{ 1 + 1 }}").unwrap();
+    let templar = Templar::for_files(vec![dir.path().join("missing"), dir.path().to_path_buf()]);
+    let out = templar
+        .render_str(
+            "{% import 'qux' as qux with context %}{{ qux.wibble() }}-{% include 'bar' %}",
+            &vars(),
+        )
+        .unwrap();
+    assert_eq!(out, "W-B2");
+    assert!(Templar::new()
+        .render_str("{% include 'bar' %}", &vars())
+        .is_err());
+}
+
+/// Issue 18: an undefined variable minijinja gives no position for (the `in` operator) is
+/// still named, as Ansible's message names it.
+#[test]
+fn undefined_in_membership_is_named() {
+    let templar = Templar::new();
+    let err = templar.eval("'x' in y", &vars()).unwrap_err().0;
+    assert!(err.contains("'y' is undefined"), "{err}");
+    let err = templar.render_str("{{ 'x' in y }}", &vars()).unwrap_err().0;
+    assert!(err.contains("'y' is undefined"), "{err}");
+}
+
+/// Issue 18: first_found with `{files, paths}` (and as keyword arguments), `a,b` names, skip.
+#[test]
+fn first_found_with_files_and_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("vars")).unwrap();
+    std::fs::write(dir.path().join("vars/default.yml"), "x: 1\n").unwrap();
+    let d = dir.path().join("vars").display().to_string();
+    let templar = Templar::new();
+    let want = json!(format!("{d}/default.yml"));
+    let eval = |e: String| templar.eval(&e, &vars()).unwrap();
+    assert_eq!(
+        eval(format!(
+            "lookup('first_found', {{'files': ['Linux.yml', 'default.yml'], 'paths': ['{d}']}})"
+        )),
+        want
+    );
+    assert_eq!(
+        eval(format!(
+            "lookup('first_found', files='nope.yml,default.yml', paths=['{d}'])"
+        )),
+        want
+    );
+    assert_eq!(
+        eval(format!(
+            "query('first_found', {{'files': ['nope.yml'], 'paths': ['{d}'], 'skip': true}})"
+        )),
+        json!([])
+    );
+    let err = templar
+        .eval("lookup('first_found', ['/nonexistent/x'])", &vars())
+        .unwrap_err()
+        .0;
+    assert!(err.contains("No file was found"), "{err}");
+}
+
+/// Issue 18: the template lookup renders a role's template with the current variables; a
+/// Python literal result becomes its value (convert_data).
+#[test]
+fn template_lookup_renders_and_converts() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("templates")).unwrap();
+    std::fs::write(
+        dir.path().join("templates/json_macro.j2"),
+        "{% macro m() %}{{ {\"foo\":\"bar\"} }}{% endmacro %}\n{{ m() }}\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("templates/hello.j2"), "hello {{ name }}\n").unwrap();
+    let vars = json!({"role_path": dir.path().display().to_string(), "name": "w"});
+    let templar = Templar::new();
+    assert_eq!(
+        templar
+            .eval("lookup('template', 'json_macro.j2')['foo']", &vars)
+            .unwrap(),
+        json!("bar")
+    );
+    assert_eq!(
+        templar
+            .eval("lookup('template', 'hello.j2')", &vars)
+            .unwrap(),
+        json!("hello w\n")
+    );
 }

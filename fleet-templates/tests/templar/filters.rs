@@ -168,7 +168,17 @@ const CASES: &[(&str, &str)] = &[
     (r#"'x' ~ 5"#, r#""x5""#),
     (r#"lst | map('string') | list"#, r#"["1", "2", "3"]"#),
     (r#"lst is contains(2)"#, r#"true"#),
+    (r#"'Assertion failed' is contains('failed')"#, r#"true"#),
+    (r#"'abc' is contains('x')"#, r#"false"#),
     (r#"[1] is subset([1, 2])"#, r#"true"#),
+    (
+        r#"lookup('sequence', 'start=1 end=3 format=h%02d')"#,
+        r#""h01,h02,h03""#,
+    ),
+    (
+        r#"query('together', [1, 2], ['a'])"#,
+        r#"[[1, "a"], [2, null]]"#,
+    ),
     (r#"[1, 2] is superset([1])"#, r#"true"#),
     (r#"'2.1' is version('1.10', '>')"#, r#"true"#),
     (r#"'1.2.3' is version('1.2.3', 'eq')"#, r#"true"#),

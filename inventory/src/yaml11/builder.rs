@@ -272,7 +272,10 @@ impl Builder<'_> {
             });
         };
         if !tag.is_yaml_core_schema() {
-            // `!unsafe`, `!vault`, `! x` and unknown local tags: keep the text as a string.
+            if tag.suffix == "unsafe" {
+                return Ok(MarkedValue::Str(unsafe_text(text)));
+            }
+            // `!vault`, `! x` and unknown local tags: keep the text as a string.
             return Ok(MarkedValue::Str(text.to_string()));
         }
         let bad = |what: &str| self.err(at, format!("{text:?} is not a valid {what}"));
@@ -292,6 +295,18 @@ impl Builder<'_> {
             "null" => MarkedValue::Null,
             _ => MarkedValue::Str(text.to_string()),
         })
+    }
+}
+
+/// An `!unsafe` string: Ansible never templates it, while fleet templates every string it
+/// uses, so markup in it is kept inside a Jinja2 `raw` block, which renders to exactly the text.
+/// (Text that itself closes a raw block is kept as written.)
+pub fn unsafe_text(text: &str) -> String {
+    let markup = text.contains("{{") || text.contains("{%") || text.contains("{#");
+    if markup && !text.contains("endraw") {
+        format!("{{% raw %}}{text}{{% endraw %}}")
+    } else {
+        text.to_string()
     }
 }
 

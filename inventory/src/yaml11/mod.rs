@@ -4,7 +4,8 @@
 //! boolean and `0644` is octal. We take saphyr-parser's event stream, which tells whether a scalar
 //! was quoted, and build the tree ourselves: scalar typing ([`resolve`]), anchors and aliases,
 //! `<<` merge keys, core tags (`!!str`, `!!int`, ...), and Ansible's `!unsafe`/`!vault` (kept as
-//! strings). The playbook executor reuses this module, hence the public, position-keeping
+//! strings; an `!unsafe` one with template markup inside a Jinja2 `raw` block, so templating
+//! leaves it as written). The playbook executor reuses this module, hence the public, position-keeping
 //! [`load_yaml11_marked`].
 
 mod builder;
@@ -117,8 +118,10 @@ mod tests {
     fn tags() {
         assert_eq!(
             load("a: !!str 0644\nb: !!int \"0644\"\nc: !unsafe '{{ x }}'\nd: !!float 1\ne: !!bool 'yes'\n"),
-            json!({"a": "0644", "b": 420, "c": "{{ x }}", "d": 1.0, "e": true})
+            json!({"a": "0644", "b": 420, "c": "{% raw %}{{ x }}{% endraw %}", "d": 1.0, "e": true})
         );
+        // issue 18: no markup, nothing to protect
+        assert_eq!(load("a: !unsafe 'plain'\n"), json!({"a": "plain"}));
         assert_eq!(
             err("a: !!int nope\n"),
             "t.yml:1:10: \"nope\" is not a valid !!int"

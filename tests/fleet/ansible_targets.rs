@@ -1,0 +1,385 @@
+//! Ansible's own integration targets under both tools (issue 18 item 1): each target runs
+//! under `ansible-playbook` on one real sshd target and under `fleet run` on another, and fleet
+//! must pass every target ansible-playbook passes. The targets that fit CI time and that fleet
+//! passes today each have a test here (ansible-playbook must pass it too, or the test is
+//! broken); `all_targets` (run by `bench/ansible_targets.sh`) runs every target of [`TARGETS`]
+//! and prints "targets passed / run" per tool.
+//!
+//! Parts this machine cannot give are removed for both tools, each with its reason in
+//! [`TARGETS`]; everything else runs as Ansible ships it.
+
+use e2e::ansible_targets::{patched_targets, run_target, Kind, PlaybookRun, Skip, Target, Tool};
+use e2e::fleet::FleetLab;
+
+/// `setfacl`/`getfacl` (Debian's `acl` package) are not installed here, and the targets
+/// install them only on Ubuntu and RedHat.
+const NO_ACL_TOOLS: &str = "setfacl is not installed on this machine (the acl package; the \
+                            target installs it only on Ubuntu and RedHat)";
+
+/// `setup_test_user` makes a user with a password (hashed with passlib, which the reference
+/// venv does not have) for tests that `become` it with that password.
+const SU_PASSWORD: &str = "the test becomes a user by its password, made with passlib's \
+                           password_hash, which the reference venv lacks";
+
+/// Every target of issue 18's list, as this machine runs it.
+const TARGETS: &[Target] = &[
+    Target {
+        // "Create a file without a path" writes file.txt in the login's home
+        home_files: &["file.txt"],
+        ..role(
+            "lineinfile",
+            &[Skip {
+                file: "lineinfile/tasks/main.yml",
+                task: "Integration test for issue 72929",
+                reason: NO_ACL_TOOLS,
+            }],
+        )
+    },
+    role("blockinfile", &[]),
+    role("replace", &[]),
+    role(
+        "copy",
+        &[
+            Skip {
+                file: "copy/tasks/main.yml",
+                task: "Duplicate authorized_keys",
+                reason: "the lab's sshd reads every user's keys from its own AuthorizedKeysFile, \
+                         so the unprivileged user logs in with the lab's key already, and root \
+                         has no ~/.ssh/authorized_keys to copy",
+            },
+            Skip {
+                file: "copy/tasks/main.yml",
+                task: "import_tasks: acls.yml",
+                reason: NO_ACL_TOOLS,
+            },
+            Skip {
+                file: "copy/tasks/main.yml",
+                task: "import_tasks: no_log.yml",
+                reason: "it runs `ansible-playbook -vvv` from the controller's PATH to check \
+                         Ansible's own no_log output; ansible-playbook is not on PATH here (it \
+                         is in the reference venv) and it would not test the tool under test",
+            },
+        ],
+    ),
+    role(
+        "file",
+        &[Skip {
+            file: "file/tasks/main.yml",
+            task: "verify that the file was not marked as changed",
+            reason: "ansible-playbook itself fails it here: on this machine's ext4 `lsattr` \
+                     lists the extent flag `e`, so adding +A to a file that has A reports changed",
+        }],
+    ),
+    role("stat", &[]),
+    role(
+        "slurp",
+        &[
+            Skip {
+                file: "slurp/meta/main.yml",
+                task: "setup_test_user",
+                reason: SU_PASSWORD,
+            },
+            Skip {
+                file: "slurp/tasks/main.yml",
+                task: "import_tasks: test_unreadable.yml",
+                reason: SU_PASSWORD,
+            },
+        ],
+    ),
+    role("template", &[]),
+    role("loops", &[]),
+    role("command_shell", &[]),
+    role("assert", &[]),
+    Target {
+        name: "set_fact",
+        kind: Kind::Playbooks(&[PlaybookRun {
+            playbook: "set_fact.yml",
+            hosts: &["testhost"],
+            args: &[],
+        }]),
+        skips: &[],
+        home_files: &[],
+        links: &[],
+    },
+    Target {
+        name: "blocks",
+        // runme.sh checks main.yml and block_fail.yml by counting lines of their output, and the
+        // *_rc.yml playbooks by their exit code 2; these are the ones it expects to succeed
+        kind: Kind::Playbooks(&[
+            PlaybookRun {
+                playbook: "block_rescue_vars.yml",
+                hosts: &["localhost"],
+                args: &[],
+            },
+            PlaybookRun {
+                playbook: "issue29047.yml",
+                hosts: &["localhost"],
+                args: &[],
+            },
+            PlaybookRun {
+                playbook: "block_in_rescue.yml",
+                hosts: &["localhost"],
+                args: &[],
+            },
+            PlaybookRun {
+                playbook: "issue71306.yml",
+                hosts: &["host1", "host2"],
+                args: &[],
+            },
+            PlaybookRun {
+                playbook: "inherit_notify.yml",
+                hosts: &["localhost"],
+                args: &[],
+            },
+        ]),
+        skips: &[],
+        home_files: &[],
+        links: &[],
+    },
+    Target {
+        name: "handlers",
+        kind: Kind::Playbooks(&[
+            PlaybookRun {
+                playbook: "test_handlers.yml",
+                hosts: &["A", "B", "C", "D", "E"],
+                args: &["--tags", "scenario1"],
+            },
+            PlaybookRun {
+                playbook: "from_handlers.yml",
+                hosts: &["A", "B", "C", "D", "E"],
+                args: &["--tags", "scenario1"],
+            },
+            PlaybookRun {
+                playbook: "test_listening_handlers.yml",
+                hosts: &["A", "B", "C", "D", "E"],
+                args: &[],
+            },
+        ]),
+        skips: &[],
+        home_files: &[],
+        links: &[],
+    },
+    Target {
+        name: "include_import",
+        kind: Kind::Playbooks(&[
+            PlaybookRun {
+                playbook: "playbook/test_import_playbook.yml",
+                hosts: II_HOSTS,
+                args: &[],
+            },
+            PlaybookRun {
+                playbook: "tasks/test_import_tasks.yml",
+                hosts: II_HOSTS,
+                args: &[],
+            },
+            PlaybookRun {
+                playbook: "tasks/test_include_tasks.yml",
+                hosts: II_HOSTS,
+                args: &[],
+            },
+            PlaybookRun {
+                playbook: "role/test_import_role.yml",
+                hosts: II_HOSTS,
+                args: &[],
+            },
+            PlaybookRun {
+                playbook: "role/test_include_role.yml",
+                hosts: II_HOSTS,
+                args: &[],
+            },
+        ]),
+        skips: &[],
+        home_files: &[],
+        // runme.sh runs with ANSIBLE_ROLES_PATH=./roles; the playbooks under role/ find the
+        // target's roles through this link instead, under both tools
+        links: &[("include_import/role/roles", "../roles")],
+    },
+    Target {
+        name: "fetch",
+        kind: Kind::Playbooks(&[PlaybookRun {
+            playbook: "run_fetch_tests.yml",
+            hosts: &["testhost"],
+            args: &[],
+        }]),
+        skips: &[Skip {
+            file: "fetch/roles/fetch_tests/meta/main.yml",
+            task: "setup_remote_tmp_dir",
+            reason: "the run supplies remote_tmp_dir (runme.sh links the role in; its set_fact \
+                     would override the supplied directory, as for role-style targets)",
+        }],
+        home_files: &[],
+        links: &[],
+    },
+];
+
+/// include_import's own inventory, over ssh instead of `ansible_connection=local`.
+const II_HOSTS: &[&str] = &[
+    "testhost host_var_role_name=role3",
+    "testhost2 host_var_role_name=role2",
+    "localhost",
+];
+
+const fn role(name: &'static str, skips: &'static [Skip]) -> Target {
+    Target {
+        name,
+        kind: Kind::Role,
+        skips,
+        home_files: &[],
+        links: &[],
+    }
+}
+
+fn target(name: &str) -> &'static Target {
+    TARGETS
+        .iter()
+        .find(|t| t.name == name)
+        .unwrap_or_else(|| panic!("no target {name}"))
+}
+
+/// Runs `name` under both tools; ansible-playbook must pass it (else this test is broken), and
+/// so must fleet.
+fn both_pass(name: &str) {
+    let t = target(name);
+    let reference = FleetLab::new(1);
+    let candidate = FleetLab::new(1).with_fleet_bin(env!("CARGO_BIN_EXE_fleet"));
+    let targets = patched_targets(reference.dir(), &[t]);
+    let want = run_target(&reference, Tool::Ansible, &targets, t);
+    assert!(
+        want.passed,
+        "ansible-playbook fails integration target {name}; the test itself is broken:\n{}",
+        want.detail
+    );
+    let got = run_target(&candidate, Tool::Fleet, &targets, t);
+    assert!(
+        got.passed,
+        "fleet fails integration target {name}, which ansible-playbook passes:\n{}",
+        got.detail
+    );
+}
+
+/// Every target under both tools: prints the figures, then requires fleet to pass every target
+/// ansible-playbook passed. Long (minutes per target under ansible-playbook), so run by
+/// `bench/ansible_targets.sh` rather than in `cargo test --workspace`.
+#[test]
+#[ignore = "long: bench/ansible_targets.sh runs it"]
+fn all_targets() {
+    let only = std::env::var("AIT_ONLY").unwrap_or_default();
+    let chosen: Vec<&Target> = TARGETS
+        .iter()
+        .filter(|t| only.is_empty() || only.split(',').any(|o| o == t.name))
+        .collect();
+    let reference = FleetLab::new(1);
+    let candidate = FleetLab::new(1).with_fleet_bin(env!("CARGO_BIN_EXE_fleet"));
+    let targets = patched_targets(reference.dir(), &chosen);
+    let mut rows = Vec::new();
+    let tools = std::env::var("AIT_TOOL").unwrap_or_default();
+    let skipped = || e2e::ansible_targets::Verdict {
+        passed: false,
+        detail: "not run (AIT_TOOL)".into(),
+    };
+    for t in &chosen {
+        let a = if tools.is_empty() || tools == "ansible" {
+            run_target(&reference, Tool::Ansible, &targets, t)
+        } else {
+            skipped()
+        };
+        let f = if tools.is_empty() || tools == "fleet" {
+            run_target(&candidate, Tool::Fleet, &targets, t)
+        } else {
+            skipped()
+        };
+        println!(
+            "{:<16} ansible-playbook: {:<6} fleet: {}",
+            t.name,
+            if a.passed { "pass" } else { "FAIL" },
+            if f.passed { "pass" } else { "FAIL" }
+        );
+        if !f.passed {
+            println!("--- fleet on {}:\n{}", t.name, tail(&f.detail, 60));
+        }
+        if !a.passed {
+            println!(
+                "--- ansible-playbook on {}:\n{}",
+                t.name,
+                tail(&a.detail, 60)
+            );
+        }
+        rows.push((t.name, a.passed, f.passed));
+    }
+    let count = |f: fn(&(&str, bool, bool)) -> bool| rows.iter().filter(|r| f(r)).count();
+    let n = rows.len();
+    println!(
+        "ansible-playbook: {} targets passed / {n} run",
+        count(|r| r.1)
+    );
+    println!("fleet: {} targets passed / {n} run", count(|r| r.2));
+    let missing: Vec<&str> = rows.iter().filter(|r| r.1 && !r.2).map(|r| r.0).collect();
+    assert!(
+        missing.is_empty(),
+        "fleet fails targets ansible-playbook passes: {missing:?}"
+    );
+}
+
+fn tail(text: &str, lines: usize) -> String {
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+// The targets fleet passes, each its own test (they run two at a time, as every playbook run
+// of this binary takes one of two slots). The others run in `all_targets` (see the README for
+// what fleet still lacks there).
+
+#[test]
+fn lineinfile() {
+    both_pass("lineinfile");
+}
+
+#[test]
+fn blockinfile() {
+    both_pass("blockinfile");
+}
+
+#[test]
+fn replace() {
+    both_pass("replace");
+}
+
+#[test]
+fn stat() {
+    both_pass("stat");
+}
+
+#[test]
+fn slurp() {
+    both_pass("slurp");
+}
+
+#[test]
+fn template() {
+    both_pass("template");
+}
+
+#[test]
+fn loops() {
+    both_pass("loops");
+}
+
+#[test]
+fn command_shell() {
+    both_pass("command_shell");
+}
+
+#[test]
+fn set_fact() {
+    both_pass("set_fact");
+}
+
+#[test]
+fn blocks() {
+    both_pass("blocks");
+}
+
+#[test]
+fn handlers() {
+    both_pass("handlers");
+}
