@@ -133,7 +133,11 @@ pub fn pager<T>(path: &str, query: &str, page: &Page<T>) -> Markup {
     };
     html! {
         div.pager {
-            span.muted { (first) "–" (last) " of " (page.total) }
+            span.muted {
+                (first) "–" (last) " of "
+                @if page.capped { "more than " }
+                (page.total)
+            }
             @if page.offset > 0 {
                 a rel="prev" href=(link(page.offset.saturating_sub(page.limit))) { "← newer" }
             }

@@ -18,6 +18,8 @@ use crate::sessions::SessionRow;
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,
+    /// `total` stopped counting at [`COUNT_CAP`]: there are more.
+    pub capped: bool,
     pub offset: u64,
     pub limit: u64,
 }
@@ -147,6 +149,9 @@ impl Where {
     }
 }
 
+/// The largest command-search total counted exactly.
+pub const COUNT_CAP: u64 = 10_000;
+
 fn limit(l: u64) -> u64 {
     l.clamp(1, 500)
 }
@@ -174,8 +179,9 @@ impl Store {
             w.push("s.status = 'active'", []);
         }
         if q.with_blocked {
+            // Through the partial index of blocked commands: a few rows, not every session.
             w.push(
-                "EXISTS (SELECT 1 FROM commands c WHERE c.session_id = s.id AND c.blocked = 1)",
+                "s.id IN (SELECT session_id FROM commands WHERE blocked = 1)",
                 [],
             );
         }
@@ -197,6 +203,7 @@ impl Store {
         Ok(Page {
             items: rows.collect::<rusqlite::Result<_>>()?,
             total,
+            capped: false,
             offset: q.offset,
             limit: limit(q.limit),
         })
@@ -205,11 +212,16 @@ impl Store {
     /// A page of commands, newest first.
     pub fn browse_commands(&self, q: &CommandQuery) -> Result<Page<CommandRow>> {
         let mut w = Where::default();
+        // With a search text of 3 or more characters the rows come from the trigram index,
+        // newest (highest rowid) first, joined to their commands: a page of a common word
+        // reads a page of matches, not all of them.
+        let mut from = "commands c".to_string();
         if let Some(t) = q.text.as_deref().filter(|t| !t.is_empty()) {
             if t.chars().count() >= 3 {
+                from = "commands_fts f JOIN commands c ON c.id = f.rowid".into();
                 // A quoted FTS5 phrase: the trigram tokenizer makes it a substring match.
                 w.push(
-                    "c.id IN (SELECT rowid FROM commands_fts WHERE commands_fts MATCH ?)",
+                    "commands_fts MATCH ?",
                     [Value::Text(format!("\"{}\"", t.replace('"', "\"\"")))],
                 );
             } else {
@@ -230,17 +242,23 @@ impl Store {
         if q.blocked_only {
             w.push("c.blocked = 1", []);
         }
+        // Counting every match of a common word costs more than showing a page of them: the
+        // total stops at COUNT_CAP (the page says "more than").
         let total = self.count(
-            &format!("SELECT count(*) FROM commands c WHERE 1=1{}", w.sql),
+            &format!(
+                "SELECT count(*) FROM (SELECT 1 FROM {from} WHERE 1=1{} LIMIT {COUNT_CAP})",
+                w.sql
+            ),
             &w.args,
         )?;
         let order = if q.session.is_some() {
             "c.offset, c.id"
         } else {
-            "c.ts DESC, c.id DESC"
+            // Ids grow with time: the newest first, in index order.
+            "c.id DESC"
         };
         let sql = format!(
-            "SELECT {} FROM commands c WHERE 1=1{} ORDER BY {order} LIMIT {} OFFSET {}",
+            "SELECT {} FROM {from} WHERE 1=1{} ORDER BY {order} LIMIT {} OFFSET {}",
             crate::commands::COLUMNS_C,
             w.sql,
             limit(q.limit),
@@ -252,6 +270,7 @@ impl Store {
         Ok(Page {
             items: rows.collect::<rusqlite::Result<_>>()?,
             total,
+            capped: total >= COUNT_CAP,
             offset: q.offset,
             limit: limit(q.limit),
         })
@@ -289,6 +308,7 @@ impl Store {
         Ok(Page {
             items: self.select_records_where(&filter, &w.args)?,
             total,
+            capped: false,
             offset: q.offset,
             limit: limit(q.limit),
         })
@@ -432,5 +452,47 @@ mod tests {
         assert_eq!(of_session.total, 1, "its command_logged record");
         assert_eq!(of_session.items[0].detail["session"], web[1]);
         assert_eq!(store.session_hosts().unwrap(), ["db1", "web1"]);
+    }
+
+    #[test]
+    fn a_common_word_is_paged_newest_first_and_its_count_capped() {
+        let (_dir, store, _) = crate::testkit::store();
+        let sid = session(&store, "alice", "web1");
+        {
+            let conn = store.conn();
+            let mut ins = conn
+                .prepare(
+                    "INSERT INTO commands (session_id, user, host, login, ts, offset, command, blocked, origin)
+                     VALUES (?1, 'alice', 'web1', 'root', ?2, 0, ?3, 0, 'shell')",
+                )
+                .unwrap();
+            for i in 0..(COUNT_CAP + 5) {
+                ins.execute(rusqlite::params![
+                    sid,
+                    i as f64,
+                    format!("systemctl status app{i}")
+                ])
+                .unwrap();
+            }
+        }
+        let page = store
+            .browse_commands(&CommandQuery {
+                text: Some("systemctl".into()),
+                limit: 3,
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(page.capped);
+        assert_eq!(page.total, COUNT_CAP);
+        let newest = format!("systemctl status app{}", COUNT_CAP + 4);
+        assert_eq!(page.items[0].command, newest);
+        let few = store
+            .browse_commands(&CommandQuery {
+                text: Some("app10004".into()),
+                limit: 3,
+                ..Default::default()
+            })
+            .unwrap();
+        assert_eq!((few.total, few.capped), (1, false));
     }
 }

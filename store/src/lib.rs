@@ -39,7 +39,7 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::Connection;
 
 pub use audit::{AuditRecord, CHECKPOINT_EVERY};
-pub use browse::{AuditQuery, CommandQuery, Page, SessionQuery, SessionSort};
+pub use browse::{AuditQuery, CommandQuery, Page, SessionQuery, SessionSort, COUNT_CAP};
 pub use checkpoint::CheckpointReport;
 pub use command_audit::CommandAudit;
 pub use commands::{CommandFilter, CommandRow, NewCommand};
