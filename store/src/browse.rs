@@ -160,7 +160,7 @@ impl Store {
     /// Every host that has a session, for computing a viewer's scope.
     pub fn session_hosts(&self) -> Result<Vec<String>> {
         let conn = self.conn();
-        let mut st = conn.prepare("SELECT DISTINCT host FROM sessions ORDER BY host")?;
+        let mut st = conn.prepare("SELECT host FROM session_hosts ORDER BY host")?;
         let rows = st.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

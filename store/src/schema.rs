@@ -161,10 +161,17 @@ CREATE INDEX sessions_started ON sessions(started_at);
 "#,
     },
     Migration {
-        name: "blocked commands indexed",
+        name: "blocked commands indexed; the hosts sessions went to",
         sql: r#"
 -- The console's "sessions with blocked commands" filter: a handful of rows in millions.
 CREATE INDEX commands_blocked ON commands(session_id) WHERE blocked = 1;
+-- Every host that has a session, kept by a trigger: the console scopes each request by it,
+-- and SELECT DISTINCT over millions of sessions would cost more than the request itself.
+CREATE TABLE session_hosts (host TEXT PRIMARY KEY) WITHOUT ROWID;
+INSERT OR IGNORE INTO session_hosts(host) SELECT DISTINCT host FROM sessions;
+CREATE TRIGGER sessions_host_seen AFTER INSERT ON sessions BEGIN
+    INSERT OR IGNORE INTO session_hosts(host) VALUES (new.host);
+END;
 "#,
     },
 ];
