@@ -251,8 +251,12 @@ impl Store {
             ),
             &w.args,
         )?;
+        let searching = from.starts_with("commands_fts");
         let order = if q.session.is_some() {
             "c.offset, c.id"
+        } else if searching {
+            // The index's own rowid order (the command ids): FTS5 streams it backwards.
+            "f.rowid DESC"
         } else {
             // Ids grow with time: the newest first, in index order.
             "c.id DESC"
