@@ -5,8 +5,6 @@
 //! guarded like a menu shell.
 
 use std::fs;
-use std::io::Write;
-use std::process::Stdio;
 
 use e2e::{asciinema_cat, secs, Client, Lab};
 use serde_json::Value;
@@ -23,43 +21,14 @@ const POLICY: &str = "roles:
     deny_commands: ['forbidden-word', '^shutdown']
 ";
 
-/// `ssh ARGS` with `script` on stdin: not a terminal, so ssh asks for none (as `-T`); returns
-/// (status, stdout, stderr).
-fn piped(client: &Client, login: &str, args: &[&str], script: &str) -> (i32, String, String) {
-    let mut child = client
-        .ssh(login, args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ssh");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().expect("ssh output");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+/// A session's command log.
+fn logged(lab: &Lab, session: &Value) -> Vec<(String, bool)> {
+    lab.bastion.command_log(&session["id"])
 }
 
-/// The (command, blocked) rows of one session.
-fn logged(lab: &Lab, session: &Value) -> Vec<(String, bool)> {
-    let id = session["id"].to_string();
-    lab.bastion
-        .json_lines(&["commands", "--session", &id, "--json"])
-        .iter()
-        .map(|c| {
-            (
-                c["command"].as_str().unwrap_or_default().to_string(),
-                c["blocked"].as_bool().unwrap_or(false),
-            )
-        })
-        .collect()
+/// `ssh LOGIN@bastion ARGS` with `script` on stdin: no terminal, so ssh asks for none (as `-T`).
+fn piped(client: &Client, login: &str, args: &[&str], script: &str) -> (i32, String, String) {
+    e2e::run_with_input(&mut client.ssh(login, args), script)
 }
 
 fn row(command: &str, blocked: bool) -> (String, bool) {

@@ -6,7 +6,6 @@
 //! audited with `via: proxyjump`.
 
 use std::fs;
-use std::io::Write;
 use std::process::{Command, Stdio};
 
 use e2e::{asciinema_cat, run, secs, Client, Lab, PtySession, TestUser};
@@ -63,36 +62,12 @@ fn trusting_client(lab: &Lab, alice: &TestUser) -> Client {
     client
 }
 
-fn piped(mut cmd: Command, script: &str) -> (i32, String, String) {
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ssh -J");
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(script.as_bytes()).unwrap();
-    drop(stdin);
-    let out = child.wait_with_output().expect("ssh output");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
+fn logged(lab: &Lab, session: &Value) -> Vec<(String, bool)> {
+    lab.bastion.command_log(&session["id"])
 }
 
-fn logged(lab: &Lab, session: &Value) -> Vec<(String, bool)> {
-    let id = session["id"].to_string();
-    lab.bastion
-        .json_lines(&["commands", "--session", &id, "--json"])
-        .iter()
-        .map(|c| {
-            (
-                c["command"].as_str().unwrap_or_default().to_string(),
-                c["blocked"].as_bool().unwrap_or(false),
-            )
-        })
-        .collect()
+fn piped(mut cmd: Command, script: &str) -> (i32, String, String) {
+    e2e::run_with_input(&mut cmd, script)
 }
 
 fn row(command: &str, blocked: bool) -> (String, bool) {

@@ -259,6 +259,19 @@ impl BastionHome {
         fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
+    /// The command log of session `id` as (command, blocked) pairs, in order.
+    pub fn command_log(&self, id: &serde_json::Value) -> Vec<(String, bool)> {
+        self.json_lines(&["commands", "--session", &id.to_string(), "--json"])
+            .iter()
+            .map(|c| {
+                (
+                    c["command"].as_str().unwrap_or_default().to_string(),
+                    c["blocked"].as_bool().unwrap_or(false),
+                )
+            })
+            .collect()
+    }
+
     /// Runs an admin command with `--json` output and parses its lines.
     pub fn json_lines(&self, args: &[&str]) -> Vec<serde_json::Value> {
         let out = self.cli(args);

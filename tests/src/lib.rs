@@ -27,7 +27,7 @@ pub use client::Client;
 pub use lab::Lab;
 pub use load::{asciinema_cat, Gate};
 pub use net::SilentListener;
-pub use proc::{run, Outcome};
+pub use proc::{run, run_with_input, Outcome};
 pub use pty::PtySession;
 pub use sshd::{KeyPair, TargetSshd};
 pub use tmpfs::SmallFs;

@@ -63,10 +63,7 @@ pub async fn json(
     viewer: Viewer,
     Query(p): Query<Params>,
 ) -> Response {
-    match fetch(&state, &viewer, &p) {
-        Ok(page) => Json(page).into_response(),
-        Err(r) => r,
-    }
+    super::json_of(fetch(&state, &viewer, &p))
 }
 
 /// `GET /audit`.
@@ -83,7 +80,7 @@ fn render(state: &AppState, viewer: &Viewer, p: &Params, verified: Option<Markup
         Ok(page) => page,
         Err(r) => return r,
     };
-    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let value = super::value;
     let body = html! {
         section.verify {
             @if let Some(result) = verified { (result) }

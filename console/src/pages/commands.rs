@@ -3,7 +3,6 @@
 
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use maud::html;
 use policies::ConsoleRight;
 use serde::{Deserialize, Serialize};
@@ -64,10 +63,7 @@ pub async fn json(
     viewer: Viewer,
     Query(p): Query<Params>,
 ) -> Response {
-    match fetch(&state, &viewer, &p) {
-        Ok(page) => Json(page).into_response(),
-        Err(r) => r,
-    }
+    super::json_of(fetch(&state, &viewer, &p))
 }
 
 /// `GET /commands`.
@@ -80,7 +76,7 @@ pub async fn page(
         Ok(page) => page,
         Err(r) => return r,
     };
-    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let value = super::value;
     let body = html! {
         form.filters method="get" action="/commands" {
             label { "contains" input name="q" type="search" value=(value(&p.q)) autofocus; }

@@ -90,3 +90,16 @@ pub fn time(name: &str, v: &Option<String>, end_of_day: bool) -> Result<Option<f
             .ok_or_else(|| bad_param(name, "expected YYYY-MM-DD or an RFC 3339 time")),
     }
 }
+
+/// A page's JSON twin: the value, or the refusal the query gave.
+pub fn json_of<T: serde::Serialize>(result: Result<T, Response>) -> Response {
+    match result {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// A filter's current value for its form field.
+pub fn value(v: &Option<String>) -> String {
+    v.clone().unwrap_or_default()
+}

@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use axum::extract::{Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use maud::{html, Markup};
 use policies::ConsoleRight;
 use serde::{Deserialize, Serialize};
@@ -73,10 +72,7 @@ pub async fn json(
     viewer: Viewer,
     Query(p): Query<Params>,
 ) -> Response {
-    match fetch(&state, &viewer, &p) {
-        Ok(r) => Json(r).into_response(),
-        Err(r) => r,
-    }
+    super::json_of(fetch(&state, &viewer, &p))
 }
 
 /// A CSV field: quoted when needed; a leading `=`, `+`, `-`, `@` is prefixed with `'` so a
@@ -149,7 +145,7 @@ pub async fn page(
         Err(r) => return r,
     };
     let query = serde_urlencoded::to_string(&p).unwrap_or_default();
-    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let value = super::value;
     let metrics: [(&str, Metric); 5] = [
         ("sessions", |t| t.sessions),
         ("commands", |t| t.commands),

@@ -11,7 +11,6 @@ use axum::extract::{Path, Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use maud::{html, Markup};
 use policies::ConsoleRight;
 use serde::{Deserialize, Serialize};
@@ -81,10 +80,7 @@ fn fetch(state: &AppState, viewer: &Viewer, id: i64) -> Result<SessionView, Resp
 
 /// `GET /api/v1/sessions/{id}`.
 pub async fn json(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Response {
-    match fetch(&state, &viewer, id) {
-        Ok(v) => Json(v).into_response(),
-        Err(r) => r,
-    }
+    super::json_of(fetch(&state, &viewer, id))
 }
 
 /// `GET /sessions/{id}`.
