@@ -31,7 +31,7 @@ fn paging() -> [Value; 2] {
         param(
             "offset",
             "rows to skip",
-            json!({"type": "integer", "minimum": 0}),
+            json!({"type": "integer", "minimum": 0, "maximum": i64::MAX}),
         ),
         param(
             "limit",
