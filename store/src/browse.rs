@@ -287,8 +287,9 @@ impl Store {
         w.text("a.event = ?", &q.event);
         w.text("a.user = ?", &q.user);
         if let Some(s) = q.session {
+            // Through the partial expression index `audit_session` (schema v6).
             w.push(
-                "json_extract(a.detail, '$.session') = ?",
+                "json_extract(a.detail, '$.session') IS NOT NULL AND json_extract(a.detail, '$.session') = ?",
                 [Value::Integer(s)],
             );
         }

@@ -174,6 +174,14 @@ CREATE TRIGGER sessions_host_seen AFTER INSERT ON sessions BEGIN
 END;
 "#,
     },
+    Migration {
+        name: "audit records found by session",
+        sql: r#"
+-- The console's session page lists every audit record about that session.
+CREATE INDEX audit_session ON audit(json_extract(detail, '$.session'))
+    WHERE json_extract(detail, '$.session') IS NOT NULL;
+"#,
+    },
 ];
 
 /// Brings the database at `path` up to [`SCHEMA_VERSION`].
