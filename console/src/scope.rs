@@ -4,8 +4,10 @@
 
 use policies::ConsoleRight;
 
+use axum::response::Response;
+
 use crate::auth::Viewer;
-use crate::AppState;
+use crate::{html, AppState};
 
 /// The viewer's host scope under `right`.
 pub fn hosts(
@@ -33,4 +35,15 @@ pub fn hosts(
 pub fn sees(state: &AppState, viewer: &Viewer, right: ConsoleRight, host: &str) -> bool {
     let access = state.backend.access();
     access.console_everywhere(&viewer.user, right) || access.console_sees(&viewer.user, right, host)
+}
+
+/// The audit views' common start: refuses (403, audited) without the `audit` right, else the
+/// viewer's host scope for the query.
+pub fn audit_hosts(
+    state: &AppState,
+    viewer: &Viewer,
+    request: &str,
+) -> Result<Option<Vec<String>>, Response> {
+    viewer.require(state, ConsoleRight::Audit, request)?;
+    hosts(state, viewer, ConsoleRight::Audit).map_err(|e| html::internal(&e))
 }

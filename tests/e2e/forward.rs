@@ -34,10 +34,9 @@ fn echo_service() -> u16 {
     port
 }
 
-#[test]
-fn a_local_forward_reaches_an_allowed_port_and_each_connection_is_audited() {
-    let echo = echo_service();
-    let policy = format!(
+/// alice may forward to port `echo` of web1, and nothing else.
+fn dba_policy(echo: u16) -> String {
+    format!(
         "roles:
   - name: dba
     members: [alice]
@@ -47,7 +46,39 @@ fn a_local_forward_reaches_an_allowed_port_and_each_connection_is_audited() {
     forward_ports: [{echo}]
     require_totp: false
 "
+    )
+}
+
+/// `ssh -N -L SPEC... alice@bastion` (failing if a forward cannot be set up), once the first
+/// forward's local port listens.
+fn local_forwards(client: &Client, specs: &[String]) -> std::process::Child {
+    let base = client.rsync_rsh();
+    let mut argv = base.split_whitespace();
+    let mut cmd = std::process::Command::new(argv.next().unwrap());
+    cmd.args(argv)
+        .args(["-N", "-o", "ExitOnForwardFailure=yes"]);
+    for spec in specs {
+        cmd.arg("-L").arg(spec);
+    }
+    let ssh = cmd
+        .arg("alice@127.0.0.1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn ssh -L");
+    let port: u16 = specs[0].split(':').nth(1).unwrap().parse().unwrap();
+    assert!(
+        wait_for_port(SocketAddr::from((Ipv4Addr::LOCALHOST, port)), secs(20)),
+        "ssh -L never listened"
     );
+    ssh
+}
+
+#[test]
+fn a_local_forward_reaches_an_allowed_port_and_each_connection_is_audited() {
+    let echo = echo_service();
+    let policy = dba_policy(echo);
     let (lab, alice) = Lab::serving(BIN, &[("web1", &[])], &policy, "alice");
     let client = Client::new(&lab.bastion, &alice);
     let web1 = lab.target("web1");
@@ -55,24 +86,12 @@ fn a_local_forward_reaches_an_allowed_port_and_each_connection_is_audited() {
     let refused = free_port(Ipv4Addr::LOCALHOST);
     // A port of web1 no role lists (its SSH port would be a ProxyJump, served by the bastion).
     let unlisted = free_port(Ipv4Addr::LOCALHOST);
-    let base = client.rsync_rsh();
-    let mut argv = base.split_whitespace();
-    let mut ssh = std::process::Command::new(argv.next().unwrap())
-        .args(argv)
-        .args(["-N", "-o", "ExitOnForwardFailure=yes"])
-        .arg("-L")
-        .arg(format!("127.0.0.1:{allowed}:web1:{echo}"))
-        .arg("-L")
-        .arg(format!("127.0.0.1:{refused}:{}:{unlisted}", web1.addr()))
-        .arg("alice@127.0.0.1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn ssh -L");
-    assert!(
-        wait_for_port(SocketAddr::from((Ipv4Addr::LOCALHOST, allowed)), secs(20)),
-        "ssh -L never listened"
+    let mut ssh = local_forwards(
+        &client,
+        &[
+            format!("127.0.0.1:{allowed}:web1:{echo}"),
+            format!("127.0.0.1:{refused}:{}:{unlisted}", web1.addr()),
+        ],
     );
 
     // The allowed port: bytes go there and back.
@@ -142,36 +161,11 @@ fn a_local_forward_reaches_an_allowed_port_and_each_connection_is_audited() {
 #[test]
 fn a_forward_open_at_a_clean_shutdown_is_audited_with_its_bytes() {
     let echo = echo_service();
-    let policy = format!(
-        "roles:
-  - name: dba
-    members: [alice]
-    hosts: [web1]
-    logins: [root]
-    channels: [port_forward]
-    forward_ports: [{echo}]
-    require_totp: false
-"
-    );
+    let policy = dba_policy(echo);
     let (mut lab, alice) = Lab::serving(BIN, &[("web1", &[])], &policy, "alice");
     let client = Client::new(&lab.bastion, &alice);
     let local = free_port(Ipv4Addr::LOCALHOST);
-    let base = client.rsync_rsh();
-    let mut argv = base.split_whitespace();
-    let mut ssh = std::process::Command::new(argv.next().unwrap())
-        .args(argv)
-        .args(["-N", "-o", "ExitOnForwardFailure=yes", "-L"])
-        .arg(format!("127.0.0.1:{local}:web1:{echo}"))
-        .arg("alice@127.0.0.1")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn ssh -L");
-    assert!(
-        wait_for_port(SocketAddr::from((Ipv4Addr::LOCALHOST, local)), secs(20)),
-        "ssh -L never listened"
-    );
+    let mut ssh = local_forwards(&client, &[format!("127.0.0.1:{local}:web1:{echo}")]);
     let mut s = TcpStream::connect((Ipv4Addr::LOCALHOST, local)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
     s.write_all(b"still-open\n").unwrap();

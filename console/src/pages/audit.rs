@@ -37,8 +37,7 @@ pub struct Params {
 }
 
 fn fetch(state: &AppState, viewer: &Viewer, p: &Params) -> Result<Page<AuditRecord>, Response> {
-    viewer.require(state, ConsoleRight::Audit, "audit log")?;
-    let hosts = scope::hosts(state, viewer, ConsoleRight::Audit).map_err(|e| html::internal(&e))?;
+    let hosts = scope::audit_hosts(state, viewer, "audit log")?;
     let (offset, limit) = super::paging(p.offset, p.limit, 100)?;
     let q = AuditQuery {
         hosts,

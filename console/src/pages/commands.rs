@@ -4,7 +4,6 @@
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::html;
-use policies::ConsoleRight;
 use serde::{Deserialize, Serialize};
 use store::{CommandQuery, CommandRow, Page};
 
@@ -35,8 +34,7 @@ pub struct Params {
 }
 
 fn fetch(state: &AppState, viewer: &Viewer, p: &Params) -> Result<Page<CommandRow>, Response> {
-    viewer.require(state, ConsoleRight::Audit, "commands")?;
-    let hosts = scope::hosts(state, viewer, ConsoleRight::Audit).map_err(|e| html::internal(&e))?;
+    let hosts = scope::audit_hosts(state, viewer, "commands")?;
     let (offset, limit) = super::paging(p.offset, p.limit, 50)?;
     let q = CommandQuery {
         hosts,

@@ -10,7 +10,6 @@ use axum::extract::{Query, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
-use policies::ConsoleRight;
 use serde::{Deserialize, Serialize};
 use store::{Report, ReportQuery, Totals};
 
@@ -47,8 +46,7 @@ fn fetch(
     viewer: &Viewer,
     p: &Params,
 ) -> Result<RangeReport, axum::response::Response> {
-    viewer.require(state, ConsoleRight::Audit, "reports")?;
-    let hosts = scope::hosts(state, viewer, ConsoleRight::Audit).map_err(|e| html::internal(&e))?;
+    let hosts = scope::audit_hosts(state, viewer, "reports")?;
     let now = store::now_ts();
     let to = super::time("to", &p.to, true)?.unwrap_or(now + 1.0);
     let from = super::time("from", &p.from, false)?

@@ -4,7 +4,6 @@
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::html;
-use policies::ConsoleRight;
 use serde::{Deserialize, Serialize};
 use store::{Page, SessionQuery, SessionRow, SessionSort};
 
@@ -41,30 +40,23 @@ pub struct Params {
     pub limit: Option<u64>,
 }
 
-fn sort_of(p: &Params) -> SessionSort {
+/// The requested order (newest when absent); an unknown `sort` is refused rather than
+/// silently ignored.
+fn sort_of(p: &Params) -> Result<SessionSort, Response> {
+    let Some(wanted) = text(&p.sort) else {
+        return Ok(SessionSort::default());
+    };
     SessionSort::ALL
         .iter()
-        .find(|(name, _)| Some(*name) == p.sort.as_deref())
+        .find(|(name, _)| *name == wanted)
         .map(|(_, s)| *s)
-        .unwrap_or_default()
-}
-
-/// An unknown `sort` is refused rather than silently ignored.
-fn check_sort(p: &Params) -> Result<(), Response> {
-    match text(&p.sort) {
-        Some(s) if !SessionSort::ALL.iter().any(|(name, _)| *name == s) => Err(super::bad_param(
-            "sort",
-            "expected newest, oldest, user, host or bytes",
-        )),
-        _ => Ok(()),
-    }
+        .ok_or_else(|| super::bad_param("sort", "expected newest, oldest, user, host or bytes"))
 }
 
 /// Runs the query for `viewer`.
 fn fetch(state: &AppState, viewer: &Viewer, p: &Params) -> Result<Page<SessionRow>, Response> {
-    viewer.require(state, ConsoleRight::Audit, "sessions")?;
-    check_sort(p)?;
-    let hosts = scope::hosts(state, viewer, ConsoleRight::Audit).map_err(|e| html::internal(&e))?;
+    let hosts = scope::audit_hosts(state, viewer, "sessions")?;
+    let sort = sort_of(p)?;
     let (offset, limit) = super::paging(p.offset, p.limit, 50)?;
     let q = SessionQuery {
         hosts,
@@ -76,7 +68,7 @@ fn fetch(state: &AppState, viewer: &Viewer, p: &Params) -> Result<Page<SessionRo
         to: super::time("to", &p.to, true)?,
         active_only: flag(&p.active),
         with_blocked: flag(&p.blocked),
-        sort: sort_of(p),
+        sort,
         offset,
         limit,
     };
@@ -122,7 +114,7 @@ pub async fn page(
             label { "to" input type="date" name="to" value=(value(&p.to)); }
             label { "sort" select name="sort" {
                 @for (name, s) in SessionSort::ALL {
-                    option value=(name) selected[sort_of(&p) == s] { (name) }
+                    option value=(name) selected[sort_of(&p).ok() == Some(s)] { (name) }
                 }
             } }
             label { span { input type="checkbox" name="active" checked[flag(&p.active)]; " active only" } }
