@@ -236,6 +236,18 @@ impl Access {
         self.policies.console_everywhere(user, right)
     }
 
+    /// Whether `user` holds any login on `host` (an inventory name) now or at some hour: what
+    /// [`Access::reachable`] lists for that one host, without going over every other host.
+    pub fn reaches(&self, user: &str, host: &str, now: DateTime<Local>) -> bool {
+        self.inventory.host(host).is_some_and(|h| {
+            !self
+                .policies
+                .reachable(user, &h.name, h.groups(), now)
+                .logins
+                .is_empty()
+        })
+    }
+
     /// Every (host, login) `user` may reach, hosts in inventory order, logins as
     /// [`policies::Reach::logins`] orders them.
     pub fn reachable(&self, user: &str, now: DateTime<Local>) -> Vec<Reachable> {

@@ -192,3 +192,18 @@ fn console_scope_follows_inventory_groups_and_host_names() {
     assert!(!a.console_sees("carol", ConsoleRight::Live, "pg1"));
     assert!(a.console("alice").rights.is_empty());
 }
+
+#[test]
+fn reaches_agrees_with_reachable_for_each_host() {
+    let a = access(POLICY);
+    for user in ["alice", "carol"] {
+        let listed = a.reachable(user, at(3, 10));
+        for host in ["web1", "web2", "pg1", "nope"] {
+            assert_eq!(
+                a.reaches(user, host, at(3, 10)),
+                listed.iter().any(|r| r.host == host),
+                "{user} {host}"
+            );
+        }
+    }
+}

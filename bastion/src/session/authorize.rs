@@ -72,12 +72,7 @@ pub fn authorize_forward(
 /// before an inner connection is served. Each channel inside it is then decided like a
 /// direct session's, by [`authorize`].
 pub fn authorize_jump(shared: &Shared, conn: &ConnInfo, host: &str) -> Result<(), String> {
-    let reachable = shared
-        .access()
-        .reachable(&conn.user, Local::now())
-        .iter()
-        .any(|r| r.host == host);
-    if reachable {
+    if shared.access().reaches(&conn.user, host, Local::now()) {
         return Ok(());
     }
     let reason = format!("no role grants {} any login on {host}", conn.user);
