@@ -178,7 +178,8 @@ pub async fn page(
 
 /// A bar per day; the day and value in each bar's `<title>` (shown on hover).
 fn bar_chart(days: &BTreeMap<String, Totals>, get: Metric) -> Markup {
-    let (w, h, pad) = (600.0, 120.0, 18.0);
+    // About the width a chart is shown at, so its 10-unit labels read as 10px text.
+    let (w, h, pad) = (360.0, 120.0, 18.0);
     let max = days.values().map(get).max().unwrap_or(0).max(1) as f64;
     let n = days.len().max(1) as f64;
     let slot = (w - 2.0 * pad) / n;
