@@ -23,7 +23,8 @@ use std::path::Path;
 use chrono::{DateTime, Local};
 use inventory::{Inventory, InventoryError};
 use policies::{
-    AccessRequest, ChannelKind, ConsoleGrant, ConsoleRight, PolicyError, PolicySet, SessionLimits,
+    AccessRequest, ChannelKind, ConsoleGrant, ConsoleRight, HeldGrant, NeedsRequest, PolicyError,
+    PolicySet, SessionLimits,
 };
 
 /// A policy or inventory file that cannot be used; the message names file:line:column.
@@ -70,6 +71,10 @@ pub struct Grant {
     pub reason: String,
     /// The merged limits of every granting role.
     pub limits: SessionLimits,
+    /// Denied only for want of an approved request: what one would need.
+    pub needs_request: Option<NeedsRequest>,
+    /// Allowed through an approved request: which one (sessions end when it does).
+    pub grant: Option<HeldGrant>,
 }
 
 /// One (host, login) a user may reach.
@@ -82,6 +87,8 @@ pub struct Reachable {
     pub groups: Vec<String>,
     /// False when every role granting this login on this host is outside its hours now.
     pub within_hours: bool,
+    /// Only a `request:` role grants it, and no approved request is held: picking it asks.
+    pub needs_request: bool,
 }
 
 impl Access {
@@ -106,7 +113,8 @@ impl Access {
     }
 
     /// Decides one request. `login: None` asks for the default login. An unknown host is
-    /// denied with the reason `unknown host NAME`.
+    /// denied with the reason `unknown host NAME`. `grants` are the user's approved requests
+    /// (the store's; a `request:` role grants nothing without one).
     pub fn grant(
         &self,
         user: &str,
@@ -114,6 +122,7 @@ impl Access {
         login: Option<&str>,
         channel: ChannelKind,
         now: DateTime<Local>,
+        grants: &[HeldGrant],
     ) -> Grant {
         let Some(h) = self.inventory.host(host) else {
             return Grant {
@@ -124,6 +133,8 @@ impl Access {
                 roles: Vec::new(),
                 reason: format!("unknown host {host}"),
                 limits: SessionLimits::default(),
+                needs_request: None,
+                grant: None,
             };
         };
         let groups = h.groups().to_vec();
@@ -134,6 +145,7 @@ impl Access {
             login,
             channel,
             at: now,
+            grants,
         });
         Grant {
             allowed: d.allowed,
@@ -148,18 +160,27 @@ impl Access {
             roles: d.roles,
             reason: d.reason,
             limits: d.limits,
+            needs_request: d.needs_request,
+            grant: d.grant,
         }
     }
 
     /// Decides a TCP forward (`ssh -L LOCAL:HOST:PORT`) to `port` of `host`, named as the
     /// inventory names it or by its address: a `port_forward` grant whose roles list the port
     /// in `forward_ports` (any granting role's list: access is a union).
-    pub fn grant_forward(&self, user: &str, host: &str, port: u16, now: DateTime<Local>) -> Grant {
+    pub fn grant_forward(
+        &self,
+        user: &str,
+        host: &str,
+        port: u16,
+        now: DateTime<Local>,
+        grants: &[HeldGrant],
+    ) -> Grant {
         let name = match self.resolve(host) {
             Some(h) => h.name.clone(),
             None => host.to_string(),
         };
-        let mut grant = self.grant(user, &name, None, ChannelKind::PortForward, now);
+        let mut grant = self.grant(user, &name, None, ChannelKind::PortForward, now, grants);
         if grant.allowed && !grant.limits.forward_ports.contains(&port) {
             grant.reason = format!(
                 "port {port} of {name} is not in forward_ports of {} (allowed: {})",
@@ -242,20 +263,26 @@ impl Access {
         self.inventory.host(host).is_some_and(|h| {
             !self
                 .policies
-                .reachable(user, &h.name, h.groups(), now)
+                .reachable(user, &h.name, h.groups(), now, &[])
                 .logins
                 .is_empty()
         })
     }
 
     /// Every (host, login) `user` may reach, hosts in inventory order, logins as
-    /// [`policies::Reach::logins`] orders them.
-    pub fn reachable(&self, user: &str, now: DateTime<Local>) -> Vec<Reachable> {
+    /// [`policies::Reach::logins`] orders them; those only a request would open are marked.
+    pub fn reachable(
+        &self,
+        user: &str,
+        now: DateTime<Local>,
+        grants: &[HeldGrant],
+    ) -> Vec<Reachable> {
         let mut out = Vec::new();
         for h in self.inventory.hosts() {
             let groups = h.groups().to_vec();
-            let reach = self.policies.reachable(user, &h.name, &groups, now);
+            let reach = self.policies.reachable(user, &h.name, &groups, now, grants);
             for login in reach.logins {
+                let needs_request = reach.needs_request.contains(&login);
                 let within_hours = self
                     .policies
                     .login_within_hours(user, &h.name, &groups, &login, &now);
@@ -266,6 +293,7 @@ impl Access {
                     port: h.port(),
                     groups: groups.clone(),
                     within_hours,
+                    needs_request,
                 });
             }
         }
@@ -286,6 +314,7 @@ impl Grant {
             self.allowed = false;
             self.login = None;
             self.roles.clear();
+            self.grant = None;
             self.limits = SessionLimits::default();
         }
         self

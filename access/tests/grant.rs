@@ -63,7 +63,7 @@ fn at(day: u32, hour: u32) -> DateTime<Local> {
 #[test]
 fn grant_resolves_the_host_and_merges_every_granting_role() {
     let a = access(POLICY);
-    let g = a.grant("alice", "web1", None, ChannelKind::Exec, at(23, 12));
+    let g = a.grant("alice", "web1", None, ChannelKind::Exec, at(23, 12), &[]);
     assert!(g.allowed, "{}", g.reason);
     assert_eq!(g.login.as_deref(), Some("root"));
     assert_eq!(g.roles, ["careful", "free"]);
@@ -85,7 +85,14 @@ fn grant_resolves_the_host_and_merges_every_granting_role() {
     );
 
     // Only `free` grants on pg1 at night (dba is outside its hours): no TOTP needed there.
-    let g = a.grant("alice", "pg1", Some("root"), ChannelKind::Shell, at(23, 22));
+    let g = a.grant(
+        "alice",
+        "pg1",
+        Some("root"),
+        ChannelKind::Shell,
+        at(23, 22),
+        &[],
+    );
     assert!(g.allowed && g.roles == ["free"], "{}", g.reason);
     assert!(g.for_connection(false).allowed);
 }
@@ -93,10 +100,10 @@ fn grant_resolves_the_host_and_merges_every_granting_role() {
 #[test]
 fn unknown_hosts_and_strangers_are_denied() {
     let a = access(POLICY);
-    let g = a.grant("alice", "nope", None, ChannelKind::Shell, at(23, 12));
+    let g = a.grant("alice", "nope", None, ChannelKind::Shell, at(23, 12), &[]);
     assert!(!g.allowed && g.endpoint.is_none());
     assert_eq!(g.reason, "unknown host nope");
-    let g = a.grant("mallory", "web1", None, ChannelKind::Shell, at(23, 12));
+    let g = a.grant("mallory", "web1", None, ChannelKind::Shell, at(23, 12), &[]);
     assert!(!g.allowed && g.endpoint.is_some());
     assert!(g.reason.contains("holds no role"), "{}", g.reason);
 }
@@ -105,7 +112,7 @@ fn unknown_hosts_and_strangers_are_denied() {
 fn reachable_lists_host_login_pairs_in_inventory_order() {
     let a = access(POLICY);
     let pairs: Vec<(String, String, bool)> = a
-        .reachable("alice", at(23, 22))
+        .reachable("alice", at(23, 22), &[])
         .into_iter()
         .map(|r| (r.host, r.login, r.within_hours))
         .collect();
@@ -123,7 +130,7 @@ fn reachable_lists_host_login_pairs_in_inventory_order() {
         .map(|(h, l, w)| (h.to_string(), l.to_string(), *w))
         .collect();
     assert_eq!(pairs, want);
-    assert!(a.reachable("mallory", at(23, 12)).is_empty());
+    assert!(a.reachable("mallory", at(23, 12), &[]).is_empty());
 }
 
 #[test]
@@ -197,7 +204,7 @@ fn console_scope_follows_inventory_groups_and_host_names() {
 fn reaches_agrees_with_reachable_for_each_host() {
     let a = access(POLICY);
     for user in ["alice", "carol"] {
-        let listed = a.reachable(user, at(3, 10));
+        let listed = a.reachable(user, at(3, 10), &[]);
         for host in ["web1", "web2", "pg1", "nope"] {
             assert_eq!(
                 a.reaches(user, host, at(3, 10)),

@@ -8,6 +8,7 @@ mod faults;
 mod host_cert;
 mod keys;
 mod locks;
+mod requests;
 mod server;
 mod session;
 mod settings;
@@ -19,6 +20,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+
+use requests::decide::Answer;
 
 /// Audited SSH bastion: key + TOTP logins, role policies, recorded sessions.
 #[derive(Parser)]
@@ -89,9 +92,30 @@ enum Command {
     Kill { id: i64 },
     /// Show or verify the audit log.
     Audit(cli::audit::AuditArgs),
+    /// List access requests and held command lines (`--pending`: those waiting).
+    Requests(cli::requests::RequestsArgs),
+    /// Approve a request (as an administrator), e.g. `bastion approve 12 --for 1h`.
+    Approve {
+        id: i64,
+        /// Grant less time than asked for (e.g. 30m).
+        #[arg(long = "for", value_name = "DURATION", value_parser = parse_duration_arg)]
+        duration: Option<std::time::Duration>,
+    },
+    /// Deny a request, e.g. `bastion deny 12 --reason "not during the freeze"`.
+    Deny {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// End an approved grant now; sessions under it end with a message, e.g. `bastion revoke 12`.
+    Revoke { id: i64 },
     /// Print the known_hosts lines users need: the bastion's host key, and the host CA for
     /// inventory hosts reached through it with `ssh -J`.
     KnownHosts(cli::known_hosts::KnownHostsArgs),
+}
+
+fn parse_duration_arg(s: &str) -> Result<std::time::Duration, String> {
+    policies::parse_duration(s)
 }
 
 fn main() -> ExitCode {
@@ -166,5 +190,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export { id, output } => cli::sessions::export(dir, id, output.as_deref()),
         Command::Audit(a) => cli::audit::run(dir, a),
         Command::KnownHosts(a) => cli::known_hosts::run(dir, a),
+        Command::Requests(a) => cli::requests::list(dir, a),
+        Command::Approve { id, duration } => {
+            cli::requests::decide_as_operator(dir, id, Answer::Approve { duration })
+        }
+        Command::Deny { id, reason } => {
+            cli::requests::decide_as_operator(dir, id, Answer::Deny { reason })
+        }
+        Command::Revoke { id } => cli::requests::revoke(dir, id),
     }
 }

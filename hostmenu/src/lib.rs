@@ -33,6 +33,8 @@ pub struct MenuItem {
     pub groups: Vec<String>,
     /// False when policy hours forbid it now: shown dimmed and cannot be picked.
     pub within_hours: bool,
+    /// Reachable only through an approved request not yet held: marked, and picking it asks.
+    pub needs_request: bool,
 }
 
 /// What the caller should do after some input.

@@ -18,6 +18,8 @@ const SEP: usize = 2;
 const MIN_COL: usize = 6;
 /// Appended to the host of an item that cannot be used now.
 const OUTSIDE: &str = " (outside hours)";
+/// Marks a host that needs an approved request first.
+const REQUEST: &str = " (request)";
 /// The help shown in the status line when there is no message.
 const HELP: &str = "↑/↓ move  Enter connect  number+Enter pick  type to filter  Esc clear  q quit";
 /// The help shown when the user may reach no host.
@@ -71,7 +73,7 @@ impl Renderer {
         let mut natural = HEADERS.map(width);
         natural[0] = natural[0].max(items.len().to_string().len());
         for item in items {
-            let suffix = if item.within_hours { 0 } else { width(OUTSIDE) };
+            let suffix = suffix(item).map_or(0, width);
             let cells = cells(item);
             natural[1] = natural[1].max(width(&cells[0]) + suffix);
             for (n, cell) in natural[2..].iter_mut().zip(&cells[1..]) {
@@ -225,10 +227,9 @@ impl Renderer {
         for pos in model.top()..end {
             let item = &items[visible[pos]];
             let [host, login, address, groups] = cells(item);
-            let host = if item.within_hours {
-                host
-            } else {
-                with_suffix(&host, OUTSIDE, widths[1])
+            let host = match suffix(item) {
+                None => host,
+                Some(s) => with_suffix(&host, s, widths[1]),
             };
             let text = row_text(
                 [(pos + 1).to_string(), host, login, address, groups],
@@ -248,6 +249,15 @@ impl Renderer {
             });
         }
         lines
+    }
+}
+
+/// What follows the host name: why it cannot be used now, or that it must be asked for.
+fn suffix(item: &MenuItem) -> Option<&'static str> {
+    match (item.within_hours, item.needs_request) {
+        (false, _) => Some(OUTSIDE),
+        (true, true) => Some(REQUEST),
+        (true, false) => None,
     }
 }
 

@@ -6,7 +6,9 @@ use std::path::Path;
 use chrono::{DateTime, Local, TimeZone};
 
 use crate::parse::parse_roles;
-use crate::{ChannelKind, PolicyError, Role, SessionLimits};
+use crate::{
+    approvers_text, ChannelKind, HeldGrant, NeedsRequest, PolicyError, Role, SessionLimits,
+};
 
 /// Every role of one policy file.
 #[derive(Debug, Clone, Default)]
@@ -25,6 +27,8 @@ pub struct AccessRequest<'a> {
     pub login: Option<&'a str>,
     pub channel: ChannelKind,
     pub at: DateTime<Local>,
+    /// The user's approved requests: a role with `request:` grants only through one of them.
+    pub grants: &'a [HeldGrant],
 }
 
 /// The answer to an [`AccessRequest`], with the reason an auditor reads.
@@ -39,6 +43,10 @@ pub struct Decision {
     pub reason: String,
     /// The merge of the limits of every role in `roles`.
     pub limits: SessionLimits,
+    /// Denied only for want of an approved request: what one would need.
+    pub needs_request: Option<NeedsRequest>,
+    /// Allowed through an approved request: the grant (the session ends when it does).
+    pub grant: Option<HeldGrant>,
 }
 
 /// What a user may do on one host, for menus and `bastion hosts --user`.
@@ -49,6 +57,8 @@ pub struct Reach {
     pub logins: Vec<String>,
     /// False when every granting role is outside its hours right now.
     pub within_hours: bool,
+    /// The logins of `logins` reachable only through a request not yet approved.
+    pub needs_request: Vec<String>,
 }
 
 impl PolicySet {
@@ -114,15 +124,21 @@ impl PolicySet {
         if covering.is_empty() {
             return deny(format!("no role of {} covers host {}", req.user, req.host));
         }
+        let now_ts = req.at.timestamp();
+        let usable = |r: &Role| usable_logins(r, req.host, req.grants, now_ts);
+        let has_login = |logins: &[String]| match req.login {
+            Some(l) => logins.iter().any(|x| x == l),
+            None => !logins.is_empty(),
+        };
         let with_login: Vec<&Role> = covering
             .iter()
             .copied()
-            .filter(|r| match req.login {
-                Some(l) => r.logins.iter().any(|x| x == l),
-                None => !r.logins.is_empty(),
-            })
+            .filter(|r| has_login(&usable(r)))
             .collect();
         if with_login.is_empty() {
+            if let Some(d) = needs_request(&covering, req) {
+                return d;
+            }
             let allowed = union_logins(&covering);
             return deny(format!(
                 "login {} is not allowed on {} (allowed: {})",
@@ -160,25 +176,34 @@ impl PolicySet {
             Some(l) => l.to_string(),
             None => now
                 .iter()
-                .filter_map(|r| r.logins.first())
+                .filter_map(|r| usable(r).first().cloned())
                 .min()
-                .cloned()
                 .unwrap_or_default(),
         };
         let granting: Vec<&Role> = now
             .into_iter()
-            .filter(|r| r.logins.contains(&login))
+            .filter(|r| usable(r).contains(&login))
             .collect();
+        let grant = granting
+            .iter()
+            .any(|r| r.request.is_some())
+            .then(|| held(req.grants, req.host, &login, now_ts))
+            .flatten()
+            .cloned();
         let limits = SessionLimits::merge(&granting);
         let verb = if granting.len() == 1 {
             "allows"
         } else {
             "allow"
         };
+        let through = match &grant {
+            Some(g) => format!(" through approved request {}", g.id),
+            None => String::new(),
+        };
         Decision {
             allowed: true,
             reason: format!(
-                "{} {verb} {} as {login} on {} via {}",
+                "{} {verb} {} as {login} on {} via {}{through}",
                 role_lines(&granting),
                 req.user,
                 req.host,
@@ -187,21 +212,38 @@ impl PolicySet {
             login: Some(login),
             roles: limits.roles.clone(),
             limits,
+            needs_request: None,
+            grant,
         }
     }
 
     /// The logins `user` may use on a host over any channel, and whether that is possible now.
+    /// Logins that only a `request:` role grants, with no approved request among `grants`, are
+    /// listed too, and named in [`Reach::needs_request`].
     pub fn reachable<Tz: TimeZone>(
         &self,
         user: &str,
         host: &str,
         groups: &[String],
         now: DateTime<Tz>,
+        grants: &[HeldGrant],
     ) -> Reach {
         let covering = self.covering(user, host, groups);
+        let logins = union_logins(&covering);
+        let now_ts = now.timestamp();
+        let needs_request = logins
+            .iter()
+            .filter(|l| {
+                !covering
+                    .iter()
+                    .any(|r| usable_logins(r, host, grants, now_ts).contains(l))
+            })
+            .cloned()
+            .collect();
         Reach {
-            logins: union_logins(&covering),
+            logins,
             within_hours: covering.iter().any(|r| r.within_hours(&now)),
+            needs_request,
         }
     }
 
@@ -238,7 +280,86 @@ fn deny(reason: String) -> Decision {
         roles: Vec::new(),
         reason,
         limits: SessionLimits::default(),
+        needs_request: None,
+        grant: None,
     }
+}
+
+/// The logins a role grants on `host` now: all of them for a standing role; for a `request:`
+/// role, only those of an approved request for this host that has not ended.
+fn usable_logins(r: &Role, host: &str, grants: &[HeldGrant], now_ts: i64) -> Vec<String> {
+    if r.request.is_none() {
+        return r.logins.clone();
+    }
+    r.logins
+        .iter()
+        .filter(|l| held(grants, host, l, now_ts).is_some())
+        .cloned()
+        .collect()
+}
+
+/// The longest-running grant of `login` on `host` still valid at `now_ts`.
+fn held<'g>(
+    grants: &'g [HeldGrant],
+    host: &str,
+    login: &str,
+    now_ts: i64,
+) -> Option<&'g HeldGrant> {
+    grants
+        .iter()
+        .filter(|g| g.host == host && g.login == login && g.until > now_ts)
+        .max_by_key(|g| g.until)
+}
+
+/// A denial for want of an approved request, when some `request:` role covering the host
+/// has the login (or any login, when none was asked for).
+fn needs_request(covering: &[&Role], req: &AccessRequest) -> Option<Decision> {
+    let roles: Vec<&Role> = covering
+        .iter()
+        .copied()
+        .filter(|r| r.request.is_some())
+        .filter(|r| match req.login {
+            Some(l) => r.logins.iter().any(|x| x == l),
+            None => !r.logins.is_empty(),
+        })
+        .collect();
+    let first = roles.first()?;
+    let login = match req.login {
+        Some(l) => l.to_string(),
+        None => roles
+            .iter()
+            .filter_map(|r| r.logins.first())
+            .min()
+            .cloned()
+            .unwrap_or_default(),
+    };
+    let rules: Vec<_> = roles.iter().filter_map(|r| r.request.as_ref()).collect();
+    let mut approvers: Vec<String> = Vec::new();
+    for a in rules.iter().flat_map(|r| r.approvers.iter()) {
+        if !approvers.contains(&a.text()) {
+            approvers.push(a.text());
+        }
+    }
+    let need = NeedsRequest {
+        roles: roles.iter().map(|r| r.name.clone()).collect(),
+        login: login.clone(),
+        max_duration: rules
+            .iter()
+            .map(|r| r.max_duration)
+            .min()
+            .unwrap_or(first.request.as_ref()?.max_duration),
+        reason_required: rules.iter().any(|r| r.reason_required),
+        approvers,
+    };
+    let verb = if roles.len() == 1 { "grants" } else { "grant" };
+    let mut d = deny(format!(
+        "needs an approved request: {} {verb} {login} on {} only through a request approved by {}",
+        role_lines(&roles),
+        req.host,
+        approvers_text(&need.approvers)
+    ));
+    d.needs_request = Some(need);
+    Some(d)
 }
 
 /// The logins of `roles` (sorted by name): their defaults first, sorted, then the others.

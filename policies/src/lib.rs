@@ -18,6 +18,8 @@ mod error;
 mod hours;
 mod limits;
 mod parse;
+mod parse_rules;
+mod request;
 mod role;
 
 pub use channel::ChannelKind;
@@ -27,4 +29,9 @@ pub use duration::{format_duration, parse_duration};
 pub use error::PolicyError;
 pub use hours::Hours;
 pub use limits::SessionLimits;
+pub use parse_rules::check_approver_users;
+pub use request::{
+    approvers_text, Approver, HeldGrant, NeedsRequest, RequestRule, ReviewRule,
+    DEFAULT_MAX_DURATION, DEFAULT_REVIEW_TIMEOUT,
+};
 pub use role::{HostSelector, Role};

@@ -10,7 +10,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone};
 use regex::Regex;
 
-use crate::{Hours, Role};
+use crate::{Hours, ReviewRule, Role};
 
 /// Limits on one granted session: the merge of every role that grants it.
 #[derive(Debug, Clone, Default)]
@@ -35,6 +35,10 @@ pub struct SessionLimits {
     pub deny_commands: Vec<Regex>,
     /// For each rule of `deny_commands` (same index), the roles that set it.
     pub deny_roles: Vec<Vec<String>>,
+    /// Every `action: review` entry of every granting role, one per pattern text (approvers
+    /// joined, the shortest timeout), in role name order. A line a blocking rule matches is
+    /// blocked, never reviewed.
+    pub review_commands: Vec<ReviewRule>,
     /// The granting roles, sorted by name.
     pub roles: Vec<String>,
     /// Ports a `port_forward` grant may reach: any granting role's `forward_ports` (access is a
@@ -56,6 +60,7 @@ impl SessionLimits {
             require_totp: roles.iter().any(|r| r.require_totp),
             deny_commands: Vec::new(),
             deny_roles: Vec::new(),
+            review_commands: Vec::new(),
             roles: roles.iter().map(|r| r.name.clone()).collect(),
             forward_ports: Vec::new(),
         };
@@ -87,7 +92,34 @@ impl SessionLimits {
                 }
             }
         }
+        for rule in roles.iter().flat_map(|r| r.review_commands.iter()) {
+            match out
+                .review_commands
+                .iter_mut()
+                .find(|x| x.pattern.as_str() == rule.pattern.as_str())
+            {
+                Some(known) => {
+                    known.timeout = known.timeout.min(rule.timeout);
+                    for a in &rule.approvers {
+                        if !known.approvers.iter().any(|k| k.text() == a.text()) {
+                            known.approvers.push(a.clone());
+                        }
+                    }
+                }
+                None => out.review_commands.push(rule.clone()),
+            }
+        }
         out
+    }
+
+    /// The first `action: review` rule matching `line`, unless a blocking rule matches it too.
+    pub fn review_for(&self, line: &str) -> Option<&ReviewRule> {
+        if self.deny_commands.iter().any(|r| r.is_match(line)) {
+            return None;
+        }
+        self.review_commands
+            .iter()
+            .find(|r| r.pattern.is_match(line))
     }
 
     /// The roles that set the deny rule with pattern `rule`, comma-separated (for audit records

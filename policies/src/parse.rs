@@ -1,12 +1,12 @@
 //! Reads `policies.yaml` into [`Role`]s, with file:line:column errors for every mistake.
 
 use inventory::{Marked, MarkedValue};
-use regex::Regex;
 
+use crate::parse_rules;
 use crate::role::NamePattern;
 use crate::{parse_duration, ChannelKind, HostSelector, Hours, PolicyError, Role};
 
-const ROLE_KEYS: [&str; 13] = [
+const ROLE_KEYS: [&str; 14] = [
     "name",
     "members",
     "hosts",
@@ -20,18 +20,24 @@ const ROLE_KEYS: [&str; 13] = [
     "record_input",
     "forward_ports",
     "console",
+    "request",
 ];
 
 /// Channels a role allows when it does not say.
 const DEFAULT_CHANNELS: [ChannelKind; 3] =
     [ChannelKind::Shell, ChannelKind::Exec, ChannelKind::Sftp];
 
-struct Ctx<'a> {
-    origin: &'a str,
+pub(crate) struct Ctx<'a> {
+    pub(crate) origin: &'a str,
 }
 
 impl Ctx<'_> {
-    fn err(&self, node: &Marked, field: &str, message: impl Into<String>) -> PolicyError {
+    pub(crate) fn err(
+        &self,
+        node: &Marked,
+        field: &str,
+        message: impl Into<String>,
+    ) -> PolicyError {
         PolicyError {
             file: self.origin.to_string(),
             line: node.line,
@@ -99,6 +105,7 @@ pub fn parse_roles(text: &str, origin: &str) -> Result<Vec<Role>, PolicyError> {
         }
         roles.push(role);
     }
+    parse_rules::check_approver_roles(&ctx, items, &roles)?;
     Ok(roles)
 }
 
@@ -260,16 +267,13 @@ fn parse_role(ctx: &Ctx, node: &Marked, path: &str) -> Result<Role, PolicyError>
             Some(Hours::parse(&s).map_err(|m| ctx.err(n, &field("hours"), m))?)
         }
     };
-    let deny_commands = match node.get("deny_commands") {
-        None => Vec::new(),
-        Some(n) => string_list(ctx, n, &field("deny_commands"))?
-            .into_iter()
-            .map(|(s, n)| {
-                Regex::new(&s).map_err(|e| {
-                    ctx.err(n, &field("deny_commands"), format!("bad regex {s:?}: {e}"))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?,
+    let request = match node.get("request") {
+        None => None,
+        Some(n) => Some(parse_rules::request(ctx, n, &field("request"))?),
+    };
+    let (deny_commands, review_commands) = match node.get("deny_commands") {
+        None => (Vec::new(), Vec::new()),
+        Some(n) => parse_rules::deny_commands(ctx, n, &field("deny_commands"), request.as_ref())?,
     };
     let mut forward_ports = Vec::new();
     if let Some(n) = node.get("forward_ports") {
@@ -316,13 +320,15 @@ fn parse_role(ctx: &Ctx, node: &Marked, path: &str) -> Result<Role, PolicyError>
         idle_timeout,
         hours,
         deny_commands,
+        review_commands,
         record_input: flag("record_input", false)?,
         forward_ports,
         console,
+        request,
     })
 }
 
-fn string(ctx: &Ctx, node: &Marked, field: &str) -> Result<String, PolicyError> {
+pub(crate) fn string(ctx: &Ctx, node: &Marked, field: &str) -> Result<String, PolicyError> {
     match &node.value {
         MarkedValue::Str(s) => Ok(s.clone()),
         MarkedValue::Int(i) => Ok(i.to_string()),
@@ -331,7 +337,7 @@ fn string(ctx: &Ctx, node: &Marked, field: &str) -> Result<String, PolicyError> 
 }
 
 /// A list of strings; a single string is accepted as a one-element list.
-fn string_list<'a>(
+pub(crate) fn string_list<'a>(
     ctx: &Ctx,
     node: &'a Marked,
     field: &str,

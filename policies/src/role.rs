@@ -5,7 +5,7 @@ use std::time::Duration;
 use globset::{Glob, GlobMatcher};
 use regex::Regex;
 
-use crate::{ChannelKind, ConsoleRight, Hours};
+use crate::{ChannelKind, ConsoleRight, Hours, RequestRule, ReviewRule};
 
 /// A role: who (members) may reach what (hosts) as whom (logins), how (channels), when (hours),
 /// and under which limits.
@@ -25,11 +25,15 @@ pub struct Role {
     pub idle_timeout: Option<Duration>,
     pub hours: Option<Hours>,
     pub deny_commands: Vec<Regex>,
+    /// `deny_commands` entries with `action: review`: held until an approver says yes.
+    pub review_commands: Vec<ReviewRule>,
     pub record_input: bool,
     /// Ports of its hosts that `port_forward` may reach (`ssh -L`); none when empty.
     pub forward_ports: Vec<u16>,
     /// What members may do in the web console, over the sessions of the role's hosts.
     pub console: Vec<ConsoleRight>,
+    /// `request:`: the role grants only through an approved, time-boxed request.
+    pub request: Option<RequestRule>,
 }
 
 /// A glob over names, keeping the text it came from for messages.

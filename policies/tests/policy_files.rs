@@ -54,6 +54,7 @@ fn ask<'a>(
         login,
         channel,
         at: monday_noon(),
+        grants: &[],
     }
 }
 
@@ -125,7 +126,7 @@ fn access_is_the_union_of_roles() {
         !s.decide(&ask("alice", "logs1", &[], None, ChannelKind::Shell))
             .allowed
     );
-    let reach = s.reachable("alice", "logs1", &[], monday_noon());
+    let reach = s.reachable("alice", "logs1", &[], monday_noon(), &[]);
     assert_eq!(reach.logins, vec!["reader"]);
 }
 
@@ -142,7 +143,7 @@ fn hours_deny_outside_the_window() {
     let d = s.decide(&req);
     assert!(!d.allowed);
     assert!(d.reason.contains("outside access hours"), "{}", d.reason);
-    assert!(!s.reachable("carol", "web1", &[], req.at).within_hours);
+    assert!(!s.reachable("carol", "web1", &[], req.at, &[]).within_hours);
 }
 
 #[test]
@@ -251,6 +252,7 @@ fn console_rights_are_a_union_scoped_by_hosts_and_need_no_logins() {
         login: None,
         channel: ChannelKind::Shell,
         at: Local::now(),
+        grants: &[],
     });
     assert!(!d.allowed, "{}", d.reason);
 

@@ -150,6 +150,7 @@ fn decisions(set: &PolicySet) -> Vec<String> {
                             login,
                             channel,
                             at: when,
+                            grants: &[],
                         });
                         out.push(format!(
                             "{user} {host} {login:?} {channel} {when}: {}",
@@ -158,7 +159,7 @@ fn decisions(set: &PolicySet) -> Vec<String> {
                     }
                 }
             }
-            let reach = set.reachable(user, host, &[], at(23, 12));
+            let reach = set.reachable(user, host, &[], at(23, 12), &[]);
             out.push(format!(
                 "{user} {host} reach {:?} {}",
                 reach.logins, reach.within_hours
@@ -200,6 +201,7 @@ fn an_unrestricted_role_listed_first_does_not_lift_another_roles_limits() {
             login: Some("root"),
             channel: ChannelKind::Exec,
             at: at(23, 22),
+            grants: &[],
         });
         assert!(d.allowed, "{}", d.reason);
         assert_eq!(d.roles, ["admin", "restricted"]);
@@ -234,6 +236,7 @@ fn limits_merge_over_every_granting_role_only() {
         login: Some("root"),
         channel: ChannelKind::Shell,
         at: at(23, 12),
+        grants: &[],
     });
     assert_eq!(d.roles, ["admin", "restricted"]);
     assert!(!d
@@ -249,6 +252,7 @@ fn limits_merge_over_every_granting_role_only() {
         login: Some("app"),
         channel: ChannelKind::Shell,
         at: at(23, 12),
+        grants: &[],
     });
     assert_eq!(d.roles, ["office"]);
     assert!(!d.limits.require_totp);
@@ -261,6 +265,7 @@ fn limits_merge_over_every_granting_role_only() {
         login: None,
         channel: ChannelKind::Shell,
         at: at(23, 22),
+        grants: &[],
     });
     assert_eq!(
         (d.login.as_deref(), d.roles.clone()),
@@ -274,6 +279,7 @@ fn limits_merge_over_every_granting_role_only() {
         login: Some("root"),
         channel: ChannelKind::Shell,
         at: at(23, 12),
+        grants: &[],
     });
     assert_eq!(d.roles, ["restricted"]);
     let office_too = policy(&[2, 1]).decide(&AccessRequest {
@@ -283,6 +289,7 @@ fn limits_merge_over_every_granting_role_only() {
         login: None,
         channel: ChannelKind::Shell,
         at: at(23, 12),
+        grants: &[],
     });
     // Defaults differ (restricted: deploy, office: app): the smallest name is chosen.
     assert_eq!(office_too.login.as_deref(), Some("app"));
@@ -303,6 +310,7 @@ fn default_login_and_shared_rules_when_roles_agree() {
         login: None,
         channel: ChannelKind::Shell,
         at: at(23, 12),
+        grants: &[],
     });
     assert_eq!(d.login.as_deref(), Some("x"));
     assert_eq!(d.roles, ["a", "b"]);
@@ -336,6 +344,7 @@ fn require_totp_if_any_granting_role_says_so() {
             login: None,
             channel: ChannelKind::Exec,
             at: at(23, 12),
+            grants: &[],
         })
     };
     let strict = PolicySet::parse(&text(true), "p.yaml").unwrap();
@@ -360,6 +369,7 @@ fn hours_end_when_the_last_granting_window_closes() {
         login: None,
         channel: ChannelKind::Shell,
         at: at(23, 11),
+        grants: &[],
     });
     assert_eq!(d.roles, ["midday", "morning"]);
     assert_eq!(d.limits.hours_end(at(23, 11)), Some(at(23, 14)));

@@ -134,6 +134,30 @@ impl Store {
         Ok(id)
     }
 
+    /// Runs `change` and appends the events it returns in one transaction: a state change
+    /// (a request decided, a grant revoked) and its audit records commit together or not at
+    /// all. `user` is the bastion user the events concern.
+    pub(crate) fn audited_change<T>(
+        &self,
+        user: Option<&str>,
+        source: Option<&str>,
+        change: impl FnOnce(&rusqlite::Connection) -> Result<(T, Vec<AuditEvent>)>,
+    ) -> Result<T> {
+        let signer = self.signer()?;
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let (out, events) = change(&tx)?;
+        for event in &events {
+            append_checkpointed(&tx, signer, self.checkpoint_every, user, source, event)?;
+        }
+        let (head_id, head_hash) = newest(&tx)?;
+        tx.commit()?;
+        if !events.is_empty() {
+            self.write_audit_head(head_id, &head_hash);
+        }
+        Ok(out)
+    }
+
     /// Records the newest audit record outside the database (write to a temp file, then rename,
     /// so a crash never leaves a torn head). Failing here is logged, not fatal: the record is
     /// already committed, and verify reports a head that lags behind as fine.

@@ -25,10 +25,13 @@ impl fmt::Display for AuditEvent {
                 let login = login.as_deref().unwrap_or("(default login)");
                 write!(f, "{channel} as {login} on {host} denied: {reason}")
             }
-            AuditEvent::SessionStart { session, host, login, kind, command, via, .. } => {
+            AuditEvent::SessionStart { session, host, login, kind, command, via, grant, .. } => {
                 write!(f, "session {session} started: {kind} as {login} on {host}")?;
                 if let Some(via) = via {
                     write!(f, " (via {via})")?;
+                }
+                if let Some(grant) = grant {
+                    write!(f, " (under approved request {grant})")?;
                 }
                 match command {
                     Some(c) => write!(f, ": {c}"),
@@ -138,6 +141,38 @@ impl fmt::Display for AuditEvent {
                 "recording of session {session} on {host} {}",
                 if *download { "downloaded" } else { "viewed" }
             ),
+            AuditEvent::RequestCreated { request, kind, host, login, text, approvers, seconds, .. } => {
+                let who = approvers.join(", ");
+                match kind.as_str() {
+                    "command" => write!(f, "request {request}: command held for review on {host} as {login}, approvers {who}: {text}"),
+                    _ => {
+                        write!(f, "request {request}: access to {host} as {login}")?;
+                        if let Some(s) = seconds {
+                            write!(f, " for {}", crate::seconds_text(*s))?;
+                        }
+                        write!(f, ", approvers {who}; reason: {text}")
+                    }
+                }
+            }
+            AuditEvent::RequestApproved { request, by, until, .. } => {
+                write!(f, "request {request} approved by {by}")?;
+                match until {
+                    Some(u) => write!(f, " until {u}"),
+                    None => Ok(()),
+                }
+            }
+            AuditEvent::RequestDenied { request, by, reason, .. } => {
+                write!(f, "request {request} denied by {by}: {reason}")
+            }
+            AuditEvent::RequestExpired { request, reason, .. } => {
+                write!(f, "request {request} expired: {reason}")
+            }
+            AuditEvent::RequestRevoked { request, by } => {
+                write!(f, "request {request} revoked by {by}")
+            }
+            AuditEvent::NotifyFailed { webhook, error } => {
+                write!(f, "notification to webhook {webhook} failed: {error}")
+            }
             AuditEvent::Checkpoint { records, commands, .. } => {
                 write!(f, "checkpoint: {records} records, {commands} command rows")
             }

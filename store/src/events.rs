@@ -125,6 +125,9 @@ pub enum AuditEvent {
         /// in to the bastion itself).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         via: Option<String>,
+        /// The approved request the session runs under (absent: standing access).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        grant: Option<i64>,
     },
     SessionEnd {
         session: i64,
@@ -278,6 +281,61 @@ pub enum AuditEvent {
         host: String,
         download: bool,
     },
+    /// A request for access (`kind: access`) or for a held command line (`kind: command`).
+    RequestCreated {
+        request: i64,
+        kind: String,
+        host: String,
+        login: String,
+        /// Access: why the user asks. Command: the line held.
+        text: String,
+        /// Command: the review rule that held it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rule: Option<String>,
+        /// Command: the session it was typed in.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<i64>,
+        /// Access: the duration asked for, in seconds.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        seconds: Option<i64>,
+        approvers: Vec<String>,
+    },
+    RequestApproved {
+        request: i64,
+        kind: String,
+        by: String,
+        /// Access: the grant's end (RFC 3339).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        until: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<i64>,
+    },
+    RequestDenied {
+        request: i64,
+        kind: String,
+        by: String,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<i64>,
+    },
+    /// A grant that reached its end, a review nobody answered in time, or a pending request
+    /// its user left.
+    RequestExpired {
+        request: i64,
+        kind: String,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        session: Option<i64>,
+    },
+    RequestRevoked {
+        request: i64,
+        by: String,
+    },
+    /// A webhook that could not be delivered (after its retries).
+    NotifyFailed {
+        webhook: String,
+        error: String,
+    },
     /// Every `CHECKPOINT_EVERY` records: how many records precede it and the newest one's hash,
     /// and how many command rows existed up to which id (`checkpoint.rs`).
     Checkpoint {
@@ -321,6 +379,12 @@ pub enum EventKind {
     ConsoleLogout,
     ConsoleDenied,
     RecordingViewed,
+    RequestCreated,
+    RequestApproved,
+    RequestDenied,
+    RequestExpired,
+    RequestRevoked,
+    NotifyFailed,
     Checkpoint,
 }
 
@@ -358,6 +422,12 @@ impl EventKind {
             EventKind::ConsoleLogout => "console_logout",
             EventKind::ConsoleDenied => "console_denied",
             EventKind::RecordingViewed => "recording_viewed",
+            EventKind::RequestCreated => "request_created",
+            EventKind::RequestApproved => "request_approved",
+            EventKind::RequestDenied => "request_denied",
+            EventKind::RequestExpired => "request_expired",
+            EventKind::RequestRevoked => "request_revoked",
+            EventKind::NotifyFailed => "notify_failed",
             EventKind::Checkpoint => "checkpoint",
         }
     }
@@ -403,6 +473,12 @@ impl AuditEvent {
             AuditEvent::ConsoleLogout { .. } => EventKind::ConsoleLogout,
             AuditEvent::ConsoleDenied { .. } => EventKind::ConsoleDenied,
             AuditEvent::RecordingViewed { .. } => EventKind::RecordingViewed,
+            AuditEvent::RequestCreated { .. } => EventKind::RequestCreated,
+            AuditEvent::RequestApproved { .. } => EventKind::RequestApproved,
+            AuditEvent::RequestDenied { .. } => EventKind::RequestDenied,
+            AuditEvent::RequestExpired { .. } => EventKind::RequestExpired,
+            AuditEvent::RequestRevoked { .. } => EventKind::RequestRevoked,
+            AuditEvent::NotifyFailed { .. } => EventKind::NotifyFailed,
             AuditEvent::Checkpoint { .. } => EventKind::Checkpoint,
         }
     }

@@ -182,6 +182,32 @@ CREATE INDEX audit_session ON audit(json_extract(detail, '$.session'))
     WHERE json_extract(detail, '$.session') IS NOT NULL;
 "#,
     },
+    Migration {
+        name: "access requests, grants and command reviews",
+        sql: r#"
+-- One row per request: for access (an approved one is the grant, until granted_until) or for
+-- a held command line. Status: pending, approved, denied, expired, revoked.
+CREATE TABLE requests (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL CHECK (kind IN ('access', 'command')),
+    user TEXT NOT NULL,
+    host TEXT NOT NULL,
+    login TEXT NOT NULL,
+    text TEXT NOT NULL,
+    rule TEXT,
+    session_id INTEGER,
+    approvers TEXT NOT NULL,
+    seconds INTEGER,
+    created_at REAL NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    decided_by TEXT,
+    decided_at REAL,
+    note TEXT,
+    granted_until REAL
+);
+CREATE INDEX requests_open ON requests(status, user) WHERE status IN ('pending', 'approved');
+"#,
+    },
 ];
 
 /// Brings the database at `path` up to [`SCHEMA_VERSION`].

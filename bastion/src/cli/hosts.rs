@@ -29,7 +29,11 @@ pub fn run(dir: &Path, user: Option<&str>, as_json: bool) -> Result<ExitCode> {
         // What the user may reach, as the session and the menu decide it; one row per host.
         Some(u) => {
             let mut rows: Vec<Row> = Vec::new();
-            for r in access.reachable(u, Local::now()) {
+            let held = match super::open(dir) {
+                Ok((_, store)) => crate::requests::held(&store, u),
+                Err(_) => Vec::new(),
+            };
+            for r in access.reachable(u, Local::now(), &held) {
                 match rows.last_mut() {
                     Some(last) if last.host == r.host => {
                         last.logins.push(r.login);

@@ -11,6 +11,7 @@ pub mod live;
 pub mod policy;
 pub mod replay;
 pub mod report;
+pub mod requests;
 pub mod sessions;
 mod table;
 pub mod users;
@@ -33,11 +34,18 @@ pub fn open(dir: &Path) -> Result<(DataDir, Store)> {
     Ok((data, store))
 }
 
-/// Who runs an admin command, for audit records: the sudo caller, else the login user.
+/// Who runs an admin command, for audit records: the sudo caller, else the account the
+/// command runs as (from the system's user database: `USER` is not set under every service
+/// manager or test harness), else the uid itself.
 pub fn operator() -> String {
-    std::env::var("SUDO_USER")
-        .or_else(|_| std::env::var("USER"))
-        .unwrap_or_else(|_| "unknown".into())
+    if let Ok(name) = std::env::var("SUDO_USER") {
+        return name;
+    }
+    let uid = nix::unistd::geteuid();
+    match nix::unistd::User::from_uid(uid) {
+        Ok(Some(user)) => user.name,
+        _ => std::env::var("USER").unwrap_or_else(|_| format!("uid {uid}")),
+    }
 }
 
 /// Parses `--since`: a date (`2026-11-25`), a date-time (`2026-11-25T10:00[:00]`, RFC 3339),

@@ -35,7 +35,11 @@ pub fn run(dir: &Path, cmd: PolicyCommand) -> Result<ExitCode> {
                 Some(f) => f,
                 None => DataDir::open_existing(dir)?.policies_path(),
             };
-            match PolicySet::load(&path) {
+            let checked = PolicySet::load(&path).and_then(|p| {
+                approvers_known(dir, &path)?;
+                Ok(p)
+            });
+            match checked {
                 Ok(p) => {
                     println!("{}: ok ({} roles)", path.display(), p.roles().len());
                     Ok::<_, anyhow::Error>(ExitCode::SUCCESS)
@@ -52,12 +56,13 @@ pub fn run(dir: &Path, cmd: PolicyCommand) -> Result<ExitCode> {
             login,
             channel,
         } => {
-            let data = DataDir::open_existing(dir)?;
+            let (data, store) = super::open(dir)?;
             let access = load_access(&data)?;
             let channel: ChannelKind = channel
                 .parse()
                 .map_err(|e| anyhow::anyhow!("--channel: {e}"))?;
-            let g = access.grant(&user, &host, login.as_deref(), channel, Local::now());
+            let held = crate::requests::held(&store, &user);
+            let g = access.grant(&user, &host, login.as_deref(), channel, Local::now(), &held);
             if g.endpoint.is_none() {
                 println!(
                     "denied: unknown host {host} (not in {})",
@@ -72,10 +77,32 @@ pub fn run(dir: &Path, cmd: PolicyCommand) -> Result<ExitCode> {
     .context("policy")
 }
 
+/// With a data directory at hand, every approver named as a plain user must be one of its
+/// users (a policy file checked elsewhere, without one, is checked for its grammar only).
+fn approvers_known(dir: &Path, path: &Path) -> Result<(), policies::PolicyError> {
+    let Ok((_, store)) = super::open(dir) else {
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let is_user = |name: &str| matches!(store.user(name), Ok(Some(_)));
+    policies::check_approver_users(&text, &path.display().to_string(), &is_user)
+}
+
 /// The verdict, and when allowed: the login, every contributing role, and the merged limits.
 fn explain(g: &Grant) -> String {
     if !g.allowed {
-        return format!("denied: {}", g.reason);
+        let mut out = format!("denied: {}", g.reason);
+        if let Some(need) = &g.needs_request {
+            out.push_str(&format!(
+                "\nask with: ssh bastion request {}@{} --for DURATION{} (at most {}; approvers: {})",
+                need.login,
+                g.host,
+                if need.reason_required { " --reason TEXT" } else { "" },
+                format_duration(need.max_duration),
+                need.approvers_text()
+            ));
+        }
+        return out;
     }
     let l = &g.limits;
     let dur = |d: Option<std::time::Duration>| d.map(format_duration).unwrap_or("none".into());
@@ -85,6 +112,13 @@ fn explain(g: &Grant) -> String {
         out.push_str(&format!("\nlogin: {login}"));
     }
     out.push_str(&format!("\nroles: {}", g.roles.join(", ")));
+    if let Some(grant) = &g.grant {
+        out.push_str(&format!(
+            "\nthrough approved request {} until {}",
+            grant.id,
+            store::format_ts(grant.until as f64)
+        ));
+    }
     out.push_str(&format!(
         "\nlimits: deny_commands {}, record_input {}, require_totp {}, max_session {}, idle_timeout {}, hours {}",
         l.deny_commands.len(),
@@ -99,6 +133,15 @@ fn explain(g: &Grant) -> String {
             "\ndeny_command {:?} (role {})",
             rule.as_str(),
             roles.join(", ")
+        ));
+    }
+    for rule in &l.review_commands {
+        let approvers: Vec<String> = rule.approvers.iter().map(|a| a.text()).collect();
+        out.push_str(&format!(
+            "\nreview_command {:?} (approvers {}, timeout {})",
+            rule.pattern.as_str(),
+            policies::approvers_text(&approvers),
+            format_duration(rule.timeout)
         ));
     }
     out

@@ -27,6 +27,7 @@ pub async fn serve(dir: DataDir, listen: Option<String>, web_listen: Option<Stri
     let shared = Arc::new(Shared::load(dir, console_url.clone())?);
     seal_interrupted(&shared)?;
     watcher::spawn(shared.clone());
+    crate::requests::sweep::spawn(shared.clone());
     control::spawn(shared.clone(), &shared.dir.control_socket_path())?;
     if let Some(public_url) = console_url {
         let config = console::ConsoleConfig {

@@ -19,6 +19,8 @@ pub struct Granted {
     pub login: String,
     /// The merged limits of every granting role.
     pub limits: SessionLimits,
+    /// The approved request the session runs under, if a `request:` role granted it.
+    pub grant: Option<i64>,
 }
 
 /// Decides; on denial returns the one-line reason to show the user.
@@ -29,6 +31,7 @@ pub fn authorize(
     kind: Kind,
 ) -> Result<Granted, String> {
     let access = shared.access();
+    let held = crate::requests::held(&shared.store, &conn.user);
     let channel = match kind {
         Kind::Shell => ChannelKind::Shell,
         Kind::Exec | Kind::Scp | Kind::Rsync => ChannelKind::Exec,
@@ -41,6 +44,7 @@ pub fn authorize(
             target.login.as_deref(),
             channel,
             Local::now(),
+            &held,
         )
         .for_connection(conn.totp_verified);
     audited(
@@ -62,7 +66,13 @@ pub fn authorize_forward(
 ) -> Result<Granted, String> {
     let grant = shared
         .access()
-        .grant_forward(&conn.user, host, port, Local::now())
+        .grant_forward(
+            &conn.user,
+            host,
+            port,
+            Local::now(),
+            &crate::requests::held(&shared.store, &conn.user),
+        )
         .for_connection(conn.totp_verified);
     audited(shared, conn, (host, None), ChannelKind::PortForward, grant)
 }
@@ -135,5 +145,6 @@ fn audited(
         pinned_key: endpoint.pinned_key,
         login,
         limits: grant.limits,
+        grant: grant.grant.map(|g| g.id),
     })
 }

@@ -67,10 +67,11 @@ impl<'a> CommandGuard<'a> {
     /// `on_block` records a stopped line (audit event); the guard stores it in the command log.
     pub fn new(
         rules: &'a [Regex],
+        reviews: bool,
         shell: Option<&'a ShellLog<'a>>,
         on_block: impl Fn(&Blocked) + Send + Sync + 'a,
     ) -> Option<Self> {
-        if rules.is_empty() {
+        if rules.is_empty() && !reviews {
             return None;
         }
         Some(CommandGuard {
@@ -121,6 +122,17 @@ impl<'a> CommandGuard<'a> {
                     typed_ahead,
                 })
             })
+    }
+
+    /// The line about to be submitted, as echoed (or as typed when the echo is unreadable),
+    /// once the echo has settled.
+    pub async fn pending_text(&self) -> Option<String> {
+        self.settle().await;
+        self.shell
+            .pending_line()
+            .or_else(|| self.shell.pending_keys())
+            .map(|l| l.trim().to_string())
+            .filter(|l| !l.is_empty())
     }
 
     /// The command log of the session (to store a blocked line and feed it the wipe keys).

@@ -81,7 +81,21 @@ impl<'a> LineShell<'a> {
         if text.is_empty() {
             return Ok(None);
         }
-        let rule = self.limits.deny_commands.iter().find(|r| r.is_match(&text));
+        let rule = self
+            .limits
+            .deny_commands
+            .iter()
+            .find(|r| r.is_match(&text))
+            .map(|r| r.as_str().to_string());
+        self.log(text, rule)
+    }
+
+    /// Logs a line a reviewer refused, as blocked by the review `rule`.
+    pub fn refuse(&self, line: &[u8], rule: &str) -> Result<Option<Blocked>, StoreError> {
+        self.log(command_text(line), Some(rule.to_string()))
+    }
+
+    fn log(&self, text: String, rule: Option<String>) -> Result<Option<Blocked>, StoreError> {
         self.store.log_command(&NewCommand {
             session_id: self.session_id,
             user: self.user,
@@ -93,9 +107,9 @@ impl<'a> LineShell<'a> {
             blocked: rule.is_some(),
             origin: "shell",
         })?;
-        Ok(rule.map(|r| Blocked {
+        Ok(rule.map(|rule| Blocked {
             line: text,
-            rule: r.as_str().to_string(),
+            rule,
             typed_ahead: false,
         }))
     }
@@ -121,7 +135,7 @@ fn split_lines(pending: &mut Vec<u8>, data: &[u8]) -> Result<Vec<Vec<u8>>, LineT
 }
 
 /// The command a line holds, as the log shows it: without its line ending and outer blanks.
-fn command_text(line: &[u8]) -> String {
+pub fn command_text(line: &[u8]) -> String {
     String::from_utf8_lossy(line).trim().to_string()
 }
 

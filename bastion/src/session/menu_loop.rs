@@ -18,7 +18,11 @@ use crate::target::TargetSpec;
 pub fn menu_items(shared: &Shared, user: &str) -> Vec<MenuItem> {
     shared
         .access()
-        .reachable(user, Local::now())
+        .reachable(
+            user,
+            Local::now(),
+            &crate::requests::held(&shared.store, user),
+        )
         .into_iter()
         .map(|r| MenuItem {
             host: r.host,
@@ -26,6 +30,7 @@ pub fn menu_items(shared: &Shared, user: &str) -> Vec<MenuItem> {
             address: r.address,
             groups: r.groups,
             within_hours: r.within_hours,
+            needs_request: r.needs_request,
         })
         .collect()
 }

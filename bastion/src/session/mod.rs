@@ -8,6 +8,8 @@ mod forward;
 mod line_shell;
 mod menu_loop;
 mod proxy;
+mod request_words;
+mod review;
 mod run;
 mod scp_log;
 mod sftp_log;
@@ -48,6 +50,9 @@ pub struct UserChannel {
     pub last_said: Option<String>,
     /// Whether EOF was already passed on (it must be sent at most once).
     pub eof_sent: bool,
+    /// Input that arrived before the session it belongs to started (a script piped in while
+    /// a request waited); the pump passes it on first.
+    pub replay: std::collections::VecDeque<ChannelMsg>,
 }
 
 impl UserChannel {
@@ -103,6 +108,7 @@ pub async fn run_channel(
         pty: None,
         last_said: None,
         eof_sent: false,
+        replay: Default::default(),
     };
     let Some(start) = collect_requests(&mut user).await else {
         return;
@@ -110,6 +116,16 @@ pub async fn run_channel(
     if let Start::Exec(cmd) = &start {
         if conn.target.is_none() && console_link::is_console_request(cmd) {
             let status = console_link::issue(&shared, &conn, &mut user).await;
+            user.finish(status).await;
+            return;
+        }
+        if let Some(word) = conn
+            .target
+            .is_none()
+            .then(|| crate::requests::parse_word(cmd))
+            .flatten()
+        {
+            let status = request_words::run(&shared, &conn, &mut user, word).await;
             user.finish(status).await;
             return;
         }

@@ -11,7 +11,8 @@ use policies::{format_duration, SessionLimits};
 use russh::{client, Channel, ChannelMsg, Sig};
 
 use super::command_guard::{Blocked, CommandGuard, Piece, WIPE_LINE};
-use super::line_shell::{LineShell, LineTooLong, MAX_LINE};
+use super::line_shell::{command_text, LineShell, LineTooLong, MAX_LINE};
+use super::review::Reviewer;
 use super::taps::Taps;
 use super::UserChannel;
 
@@ -55,6 +56,7 @@ pub async fn pump(
     taps: &Taps<'_>,
     limits: &SessionLimits,
     input: Input<'_, '_>,
+    reviewer: &Reviewer<'_>,
     standalone: bool,
 ) -> PumpOutcome {
     let started = Instant::now();
@@ -68,6 +70,7 @@ pub async fn pump(
         rx: urx,
         tx: utx,
         pty,
+        replay,
         ..
     } = user;
     let utx = &*utx;
@@ -115,7 +118,14 @@ pub async fn pump(
     };
 
     let user_to_target = async {
-        while let Some(msg) = urx.wait().await {
+        loop {
+            let msg = match replay.pop_front() {
+                Some(m) => m,
+                None => match urx.wait().await {
+                    Some(m) => m,
+                    None => break,
+                },
+            };
             match msg {
                 ChannelMsg::Data { data } => {
                     bytes_in.fetch_add(data.len() as u64, Ordering::Relaxed);
@@ -125,9 +135,18 @@ pub async fn pump(
                             taps.user_input(&data);
                             ttx.data_bytes(data).await.is_ok()
                         }
-                        Input::Keys(guard) => guarded_input(guard, &data, taps, &ttx, utx).await,
+                        Input::Keys(guard) => {
+                            guarded_input(guard, reviewer, &data, taps, &ttx, utx).await
+                        }
                         Input::Lines(shell, on_block) => match shell.take_lines(&data) {
-                            Ok(lines) => line_input(shell, on_block, lines, taps, &ttx, utx).await,
+                            Ok(lines) => {
+                                let sink = LineSink {
+                                    shell,
+                                    on_block,
+                                    reviewer,
+                                };
+                                line_input(&sink, lines, taps, &ttx, utx).await
+                            }
                             Err(LineTooLong) => {
                                 let why = format!("a line longer than {MAX_LINE} bytes without a newline cannot be checked");
                                 say_error(utx, taps, &why).await;
@@ -142,7 +161,12 @@ pub async fn pump(
                 ChannelMsg::Eof => {
                     if let Input::Lines(shell, on_block) = input {
                         let last: Vec<Vec<u8>> = shell.take_rest().into_iter().collect();
-                        if !line_input(shell, on_block, last, taps, &ttx, utx).await {
+                        let sink = LineSink {
+                            shell,
+                            on_block,
+                            reviewer,
+                        };
+                        if !line_input(&sink, last, taps, &ttx, utx).await {
                             break;
                         }
                     }
@@ -246,6 +270,7 @@ pub async fn pump(
 /// session's `deny_commands`. Returns false once the target's channel is gone.
 async fn guarded_input(
     guard: &CommandGuard<'_>,
+    reviewer: &Reviewer<'_>,
     data: &[u8],
     taps: &Taps<'_>,
     ttx: &russh::ChannelWriteHalf<client::Msg>,
@@ -255,7 +280,15 @@ async fn guarded_input(
         let keys = match piece {
             Piece::Keys(keys) => keys,
             Piece::Submit(key) => match guard.check().await {
-                None => key,
+                None => match held_line(guard, reviewer, taps, utx).await {
+                    None => key,
+                    Some(refused) => {
+                        if !block_line(guard, &refused, taps, ttx, utx).await {
+                            return false;
+                        }
+                        continue;
+                    }
+                },
                 Some(blocked) => {
                     if !block_line(guard, &blocked, taps, ttx, utx).await {
                         return false;
@@ -272,19 +305,78 @@ async fn guarded_input(
     true
 }
 
+/// On a terminal, the line about to be submitted when a review rule holds it: the user is told
+/// it waits, and the Enter stays held until the decision. `None` to submit it (no rule, or
+/// approved); `Some` to refuse it like a blocked line.
+async fn held_line(
+    guard: &CommandGuard<'_>,
+    reviewer: &Reviewer<'_>,
+    taps: &Taps<'_>,
+    utx: &russh::ChannelWriteHalf<russh::server::Msg>,
+) -> Option<Blocked> {
+    let line = guard.pending_text().await?;
+    let rule = reviewer.rule_for(&line)?;
+    let pattern = rule.pattern.as_str().to_string();
+    let refuse = |why: String| Blocked {
+        line: format!("{} ({why})", line.trim()),
+        rule: pattern.clone(),
+        typed_ahead: false,
+    };
+    let held = match reviewer.hold(&line, rule) {
+        Ok(h) => h,
+        Err(why) => return Some(refuse(why)),
+    };
+    let text = format!("\r\nbastion: {}\r\n", held.waiting_text());
+    taps.bastion_message(&held.waiting_text(), text.as_bytes());
+    let _ = utx.data_bytes(text.into_bytes()).await;
+    match reviewer.decision(&held).await {
+        Ok(approved) => {
+            let text = format!("bastion: {approved}\r\n");
+            taps.bastion_message(&approved, text.as_bytes());
+            let _ = utx.data_bytes(text.into_bytes()).await;
+            None
+        }
+        Err(why) => Some(refuse(why)),
+    }
+}
+
+/// Where a shell without a terminal sends its lines: the command log with its rules, the
+/// audit of a blocked line, and the reviewer of held ones.
+struct LineSink<'s, 'g> {
+    shell: &'s LineShell<'g>,
+    on_block: &'s (dyn Fn(&Blocked) + Sync + 'g),
+    reviewer: &'s Reviewer<'s>,
+}
+
 /// Sends whole lines to a shell without a terminal, each only after it is judged and logged; a
-/// blocked line is replaced by a message on the user's stderr. False once the session must end
-/// (the target is gone, or a line could not be logged: nothing reaches a host unseen).
+/// blocked line is replaced by a message on the user's stderr, a line a review rule holds
+/// waits for its decision. False once the session must end (the target is gone, or a line
+/// could not be logged: nothing reaches a host unseen).
 async fn line_input(
-    shell: &LineShell<'_>,
-    on_block: &(dyn Fn(&Blocked) + Sync + '_),
+    sink: &LineSink<'_, '_>,
     lines: Vec<Vec<u8>>,
     taps: &Taps<'_>,
     ttx: &russh::ChannelWriteHalf<client::Msg>,
     utx: &russh::ChannelWriteHalf<russh::server::Msg>,
 ) -> bool {
+    let (shell, on_block) = (sink.shell, sink.on_block);
     for line in lines {
-        match shell.judge(&line) {
+        let judged = match sink.reviewer.rule_for(&command_text(&line)) {
+            None => shell.judge(&line),
+            Some(rule) => match review_line(sink.reviewer, &line, rule, taps, utx).await {
+                Ok(()) => shell.judge(&line),
+                Err(why) => {
+                    say_error(utx, taps, &format!("command refused on review: {why}")).await;
+                    match shell.refuse(&line, rule.pattern.as_str()) {
+                        Ok(blocked) => blocked.iter().for_each(on_block),
+                        Err(e) => tracing::error!("command log write failed: {e}"),
+                    }
+                    // Refused: never sent, whatever the log said.
+                    continue;
+                }
+            },
+        };
+        match judged {
             Ok(None) => {
                 taps.user_line(&line);
                 if ttx.data_bytes(line).await.is_err() {
@@ -316,6 +408,21 @@ async fn line_input(
         }
     }
     true
+}
+
+/// Holds one line of a shell without a terminal for review: the user is told on stderr.
+async fn review_line(
+    reviewer: &Reviewer<'_>,
+    line: &[u8],
+    rule: &policies::ReviewRule,
+    taps: &Taps<'_>,
+    utx: &russh::ChannelWriteHalf<russh::server::Msg>,
+) -> Result<(), String> {
+    let held = reviewer.hold(&command_text(line), rule)?;
+    say_error(utx, taps, &held.waiting_text()).await;
+    let approved = reviewer.decision(&held).await?;
+    say_error(utx, taps, &approved).await;
+    Ok(())
 }
 
 /// Tells the user (on stderr) and the recording why their input stops here.

@@ -8,6 +8,7 @@ use super::authorize::{authorize, Granted};
 use super::command_guard::{Blocked, CommandGuard};
 use super::line_shell::LineShell;
 use super::proxy::{pump, Input, PumpOutcome};
+use super::review::Reviewer;
 use super::scp_log::{Direction as ScpDirection, ScpLog};
 use super::sftp_log::SftpLog;
 use super::shell_log::ShellLog;
@@ -96,17 +97,36 @@ pub async fn run_target(
             command: command.map(str::to_string),
             key: conn.fingerprint.clone(),
             via: (conn.via == Via::ProxyJump).then(|| "proxyjump".to_string()),
+            grant: granted.grant,
         },
     );
     let unwinding = SealOnUnwind::new(shared, session_id);
     let mut end = SessionEnd::default();
-    let logged = command.map(|cmd| log_exec(shared, conn, &granted, session_id, cmd));
+    let reviewer = Reviewer {
+        shared,
+        conn,
+        session: session_id,
+        host: &granted.host,
+        login: &granted.login,
+        limits: &granted.limits,
+    };
+    let refused = match command {
+        Some(cmd) => reviewer.exec(cmd, user).await.err(),
+        None => None,
+    };
+    let logged = command.map(|cmd| match &refused {
+        Some((rule, _)) => log_refused(shared, conn, &granted, session_id, cmd, rule),
+        None => log_exec(shared, conn, &granted, session_id, cmd),
+    });
     let status = match &logged {
         Some(Err(rule)) => {
-            end.reason = format!(
-                "command blocked by policy (role {}, rule {rule})",
-                granted.limits.rule_roles(rule)
-            );
+            end.reason = match &refused {
+                Some((_, why)) => format!("command refused on review: {why}"),
+                None => format!(
+                    "command blocked by policy (role {}, rule {rule})",
+                    granted.limits.rule_roles(rule)
+                ),
+            };
             user.say(&format!("bastion: {}", end.reason)).await;
             Some(1)
         }
@@ -281,7 +301,7 @@ async fn run_started(
     };
     let live = shared
         .live
-        .register(session_id, &conn.user, &target_name, screen);
+        .register(session_id, &conn.user, &target_name, screen, g.grant);
     // A terminal session is a shell to log and guard whether it was asked for as a shell or as
     // a command (`ssh -t bastion web1 bash`, `sudo -i`): typed lines go to the command log
     // and through `deny_commands` the same way.
@@ -307,7 +327,20 @@ async fn run_started(
             command_blocked(session_id, g, &b.line, &b.rule, "shell"),
         );
     };
-    let guard = CommandGuard::new(&g.limits.deny_commands, shell.as_ref(), audit_block);
+    let guard = CommandGuard::new(
+        &g.limits.deny_commands,
+        !g.limits.review_commands.is_empty(),
+        shell.as_ref(),
+        audit_block,
+    );
+    let reviewer = &Reviewer {
+        shared,
+        conn,
+        session: session_id,
+        host: &g.host,
+        login: &g.login,
+        limits: &g.limits,
+    };
     let lines = (kind == Kind::Shell && user.pty.is_none()).then(|| {
         let who = (conn.user.as_str(), g.host.as_str(), g.login.as_str());
         LineShell::new(&g.limits, &shared.store, session_id, who)
@@ -325,7 +358,7 @@ async fn run_started(
         reason,
         eof_forwarded,
         target_lost,
-    } = pump(user, channel, &taps, &g.limits, input, standalone).await;
+    } = pump(user, channel, &taps, &g.limits, input, reviewer, standalone).await;
     if target_lost {
         // Say why the session ended (in the recording too), rather than just dropping it.
         let msg = format!("connection to {} lost", g.host);
@@ -381,6 +414,29 @@ fn log_exec(
         .iter()
         .find(|r| r.is_match(cmd))
         .map(|r| r.as_str().to_string());
+    log_exec_as(shared, conn, g, session_id, cmd, rule)
+}
+
+/// Logs and audits an exec command a reviewer refused, as blocked by its review `rule`.
+fn log_refused(
+    shared: &Shared,
+    conn: &ConnInfo,
+    g: &Granted,
+    session_id: i64,
+    cmd: &str,
+    rule: &str,
+) -> Result<Option<i64>, String> {
+    log_exec_as(shared, conn, g, session_id, cmd, Some(rule.to_string()))
+}
+
+fn log_exec_as(
+    shared: &Shared,
+    conn: &ConnInfo,
+    g: &Granted,
+    session_id: i64,
+    cmd: &str,
+    rule: Option<String>,
+) -> Result<Option<i64>, String> {
     let row = shared.store.log_command(&NewCommand {
         session_id,
         user: &conn.user,

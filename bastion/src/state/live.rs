@@ -54,6 +54,8 @@ pub struct LiveSession {
     pub id: i64,
     pub user: String,
     pub target: String,
+    /// The approved request the session runs under; the sweep ends the session with it.
+    pub grant: Option<i64>,
     /// Cleared when the session ends, so the session's owner gets its recorder back.
     recording: Mutex<Option<Arc<Mutex<Recorder>>>>,
     screen: Option<Mutex<vt100::Parser>>,
@@ -240,6 +242,7 @@ impl LiveSessions {
         user: &str,
         target: &str,
         source: ScreenSource,
+        grant: Option<i64>,
     ) -> LiveGuard<'_> {
         let (output, _) = broadcast::channel(1024);
         let (kill, _) = watch::channel(None);
@@ -255,6 +258,7 @@ impl LiveSessions {
             id,
             user: user.to_string(),
             target: target.to_string(),
+            grant,
             recording: Mutex::new(recording),
             screen,
             output,
@@ -300,7 +304,7 @@ mod tests {
     fn a_zero_sized_terminal_takes_long_wrapping_output() {
         let live = LiveSessions::default();
         for (cols, rows) in [(0, 0), (1, 1), (3, 1)] {
-            let guard = live.register(1, "u", "h", ScreenSource::Terminal { cols, rows });
+            let guard = live.register(1, "u", "h", ScreenSource::Terminal { cols, rows }, None);
             let line = "x".repeat(250) + "\r\n";
             for _ in 0..50 {
                 guard.session.output(line.as_bytes());
@@ -341,7 +345,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let rec = Arc::new(Mutex::new(recording(dir.path()).0));
         let live = LiveSessions::default();
-        let guard = live.register(7, "u", "h", ScreenSource::Recording(rec.clone()));
+        let guard = live.register(7, "u", "h", ScreenSource::Recording(rec.clone()), None);
         for i in 1..=60 {
             write(&rec, &guard.session, format!("OLD-{i}\r\n").as_bytes());
         }

@@ -38,6 +38,8 @@ pub struct Shared {
     pub audit_key: ed25519_dalek::VerifyingKey,
     /// The web console's address for printed links; `None` when the console is off.
     pub console_url: Option<String>,
+    /// Wakes whoever waits for a request's decision (`requests::wait`).
+    pub requests: tokio::sync::Notify,
 }
 
 /// Who is on the other end of an authenticated connection.
@@ -86,6 +88,7 @@ impl Shared {
             running: Default::default(),
             console_url,
             audit_key,
+            requests: tokio::sync::Notify::new(),
         })
     }
 
@@ -100,6 +103,11 @@ impl Shared {
     /// Replaces the access snapshot (policy or inventory reload).
     pub fn set_access(&self, access: Access) {
         *self.access.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(access);
+    }
+
+    /// Tells waiters that a request was made or decided in this process.
+    pub fn requests_changed(&self) {
+        self.requests.notify_waiters();
     }
 
     /// Appends an audit event; returns false (and logs) when the store refused it, so callers

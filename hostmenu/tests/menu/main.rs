@@ -14,6 +14,7 @@ fn item(host: &str, login: &str, address: &str, groups: &[&str], within_hours: b
         address: address.to_string(),
         groups: groups.iter().map(|g| g.to_string()).collect(),
         within_hours,
+        needs_request: host == "db2",
     }
 }
 

@@ -76,6 +76,17 @@ fn outside_hours_rows_are_dimmed_and_marked() {
 }
 
 #[test]
+fn hosts_that_need_a_request_are_marked_but_not_dimmed() {
+    let mut m = menu(sample());
+    let mut t = Term::new(80, 24);
+    t.draw(&mut m);
+    let s = t.rows();
+    assert!(s[7].contains("db2 (request)"), "{s:?}");
+    assert!(!s[6].contains("(request)"), "{s:?}");
+    assert!(!t.vt.screen().cell(7, 4).is_some_and(|c| c.dim()));
+}
+
+#[test]
 fn filter_shows_typed_text_count_and_cursor() {
     let mut m = menu(sample());
     m.feed(b"web");

@@ -1,0 +1,473 @@
+//! Access requests with approval (issue 17), end to end with real ssh clients: a `request:`
+//! role grants nothing until a request is approved; asking by the exec word waits and then goes
+//! straight to the host; approvers decide by `ssh bastion approve|deny` or `bastion approve`;
+//! nobody approves their own request; grants end on time or when revoked, ending the sessions
+//! under them with a message; every step is in the audit log, which still verifies.
+
+use std::io::{Read, Write};
+use std::process::Stdio;
+
+use e2e::{poll, secs, Client, Lab};
+
+const BIN: &str = env!("CARGO_BIN_EXE_bastion");
+
+const POLICY: &str = r#"roles:
+  - name: db-oncall
+    members: [alice]
+    hosts: [web1]
+    logins: [root]
+    require_totp: false
+    request:
+      approvers: [bob, "role:leads"]
+      max_duration: 4h
+      reason_required: true
+  - name: leads
+    members: [carol]
+    hosts: [web1]
+    console: [approve]
+    require_totp: false
+  - name: bobs
+    members: [bob]
+    hosts: [web1]
+    console: [approve]
+    require_totp: false
+"#;
+
+struct World {
+    lab: Lab,
+    alice: Client,
+    bob: Client,
+    carol: Client,
+}
+
+fn world() -> World {
+    let (lab, alice) = Lab::serving(BIN, &[("web1", &[])], POLICY, "alice");
+    let bob = lab.bastion.add_user("bob", false);
+    let carol = lab.bastion.add_user("carol", false);
+    World {
+        alice: Client::new(&lab.bastion, &alice),
+        bob: Client::new(&lab.bastion, &bob),
+        carol: Client::new(&lab.bastion, &carol),
+        lab,
+    }
+}
+
+/// The pending requests, as `bastion requests --pending --json` lists them.
+fn pending(lab: &Lab) -> Vec<serde_json::Value> {
+    lab.bastion.json_lines(&["requests", "--pending", "--json"])
+}
+
+/// Waits for exactly one pending request and returns its id.
+fn one_pending(lab: &Lab) -> i64 {
+    let rows = poll(secs(20), || {
+        let rows = pending(lab);
+        (!rows.is_empty()).then_some(rows)
+    })
+    .expect("no pending request appeared");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    rows[0]["id"].as_i64().unwrap()
+}
+
+#[test]
+fn a_request_by_exec_word_waits_for_approval_then_goes_to_the_host() {
+    let w = world();
+    // Without a request, the role grants nothing, and says what to do.
+    let denied = w.alice.run_ssh("alice", &["web1", "hostname"]);
+    assert_eq!(denied.code, Some(1), "{denied}");
+    assert!(
+        denied.stderr.contains("needs an approved request"),
+        "{denied}"
+    );
+    assert!(denied.stderr.contains("bob or role:leads"), "{denied}");
+    let explain = w.lab.bastion.cli(&["policy", "explain", "alice", "web1"]);
+    assert!(
+        explain.stdout.contains("needs an approved request"),
+        "{explain}"
+    );
+
+    // Bad asks are refused with the reason, and nothing is stored.
+    let long = w.alice.run_ssh(
+        "alice",
+        &["request", "web1", "--for", "9h", "--reason", "x"],
+    );
+    assert_eq!(long.code, Some(1), "{long}");
+    assert!(
+        long.stderr.contains("longer than the maximum of 4h"),
+        "{long}"
+    );
+    let bare = w
+        .alice
+        .run_ssh("alice", &["request", "web1", "--for", "1h"]);
+    assert!(bare.stderr.contains("requires a reason"), "{bare}");
+    assert!(pending(&w.lab).is_empty());
+
+    // Ask and wait; stdin stays open for the shell that follows the approval.
+    let mut asking = w
+        .alice
+        .ssh(
+            "alice",
+            &[
+                "request",
+                "web1",
+                "--for",
+                "2h",
+                "--reason",
+                "INC-4521 db is down",
+            ],
+        )
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let id = one_pending(&w.lab);
+    let row = &pending(&w.lab)[0];
+    assert_eq!(row["user"], "alice");
+    assert_eq!(row["host"], "web1");
+    assert_eq!(row["login"], "root");
+    assert_eq!(row["text"], "INC-4521 db is down");
+    assert_eq!(row["seconds"], 7200);
+
+    // Nobody approves their own request; someone not listed cannot either.
+    let own = w.alice.run_ssh("alice", &["approve", &id.to_string()]);
+    assert_eq!(own.code, Some(1), "{own}");
+    assert!(
+        own.stderr.contains("cannot approve their own request"),
+        "{own}"
+    );
+    let longer = w
+        .lab
+        .bastion
+        .cli(&["approve", &id.to_string(), "--for", "3h"]);
+    assert!(
+        longer.stderr.contains("longer than the 2h asked for"),
+        "{longer}"
+    );
+
+    // An administrator approves for less time than asked.
+    let ok = w
+        .lab
+        .bastion
+        .cli(&["approve", &id.to_string(), "--for", "1h"]);
+    assert_eq!(ok.code, Some(0), "{ok}");
+    let mut stdin = asking.stdin.take().unwrap();
+    stdin.write_all(b"echo granted-$((6*7))\nexit\n").unwrap();
+    drop(stdin);
+    let mut out = String::new();
+    asking
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let mut err = String::new();
+    asking
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = asking.wait().unwrap();
+    assert!(
+        out.contains("granted-42"),
+        "stdout {out:?} stderr {err:?} log {}",
+        w.lab.bastion.log()
+    );
+    assert!(
+        err.contains(&format!(
+            "request {id} for root@web1 (2h): waiting for bob or role:leads"
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("approved by root (administrator) until"),
+        "{err}"
+    );
+    assert!(status.success(), "{err}");
+
+    // Later logins within the grant need no new request, and name their grant.
+    let again = w.alice.run_ssh("alice", &["web1", "echo", "again"]);
+    again.assert_success();
+    let starts = w.lab.bastion.audit_of("session_start");
+    assert!(
+        starts.iter().all(|e| e["detail"]["grant"] == id),
+        "{starts:?}"
+    );
+    assert_eq!(starts.len(), 2, "{starts:?}");
+    let approved = w.lab.bastion.audit_of("request_approved");
+    assert_eq!(approved.len(), 1, "{approved:?}");
+    assert_eq!(approved[0]["detail"]["by"], "root (administrator)");
+    assert_eq!(w.lab.bastion.audit_of("request_created").len(), 1);
+    let verify = w.lab.bastion.cli(&["audit", "verify"]);
+    assert_eq!(verify.code, Some(0), "{verify}");
+}
+
+#[test]
+fn approvers_decide_over_ssh_by_name_and_by_role() {
+    let w = world();
+    let ask = |reason: &str| {
+        let out = w.alice.run_ssh(
+            "alice",
+            &[
+                "request",
+                "root@web1",
+                "--for",
+                "30m",
+                "--reason",
+                reason,
+                "--no-wait",
+            ],
+        );
+        assert_eq!(out.code, Some(0), "{out}");
+        assert!(out.stderr.contains("not waiting"), "{out}");
+        one_pending(&w.lab)
+    };
+    let first = ask("first");
+    // bob denies, with a reason.
+    let denied = w.bob.run_ssh(
+        "bob",
+        &[
+            "deny",
+            &first.to_string(),
+            "--reason",
+            "not during the freeze",
+        ],
+    );
+    assert_eq!(denied.code, Some(0), "{denied}");
+    assert!(
+        denied
+            .stderr
+            .contains("denied by bob: not during the freeze"),
+        "{denied}"
+    );
+    let still = w.alice.run_ssh("alice", &["web1", "true"]);
+    assert_eq!(still.code, Some(1), "{still}");
+    // A decided request cannot be decided again.
+    let twice = w.carol.run_ssh("carol", &["approve", &first.to_string()]);
+    assert!(twice.stderr.contains("denied, not pending"), "{twice}");
+
+    // carol approves as a member of role:leads.
+    let second = ask("second");
+    let ok = w.carol.run_ssh("carol", &["approve", &second.to_string()]);
+    assert_eq!(ok.code, Some(0), "{ok}");
+    w.alice.run_ssh("alice", &["web1", "true"]).assert_success();
+    let denials = w.lab.bastion.audit_of("request_denied");
+    assert_eq!(denials[0]["detail"]["reason"], "not during the freeze");
+    assert_eq!(
+        w.lab.bastion.audit_of("request_approved")[0]["detail"]["by"],
+        "carol"
+    );
+}
+
+#[test]
+fn a_grant_that_expires_or_is_revoked_ends_the_sessions_under_it() {
+    let w = world();
+    let grant = |secs_for: &str| {
+        let out = w.alice.run_ssh(
+            "alice",
+            &[
+                "request",
+                "web1",
+                "--for",
+                "1h",
+                "--reason",
+                "drill",
+                "--no-wait",
+            ],
+        );
+        assert_eq!(out.code, Some(0), "{out}");
+        let id = one_pending(&w.lab);
+        let ok = w
+            .lab
+            .bastion
+            .cli(&["approve", &id.to_string(), "--for", secs_for]);
+        assert_eq!(ok.code, Some(0), "{ok}");
+        id
+    };
+    // Expiry: a shell open under a short grant is ended with the message.
+    let id = grant("6s");
+    let mut shell = w.alice.terminal("alice", &["web1"], 100, 30);
+    shell.send("echo inside-$((1+1))\r");
+    shell.expect("inside-2", secs(20));
+    shell.expect(&format!("access grant (request {id}) has ended"), secs(30));
+    assert!(shell.wait(secs(20)).is_some(), "the session did not end");
+    let expired = w.lab.bastion.audit_of("request_expired");
+    assert_eq!(expired.len(), 1, "{expired:?}");
+    assert_eq!(expired[0]["detail"]["request"], id);
+    let again = w.alice.run_ssh("alice", &["web1", "true"]);
+    assert!(
+        again.stderr.contains("needs an approved request"),
+        "{again}"
+    );
+
+    // Revocation from the command line, while a session runs.
+    let id = grant("1h");
+    let mut shell = w.alice.terminal("alice", &["web1"], 100, 30);
+    shell.send("echo second-$((2+2))\r");
+    shell.expect("second-4", secs(20));
+    let out = w.lab.bastion.cli(&["revoke", &id.to_string()]);
+    assert_eq!(out.code, Some(0), "{out}");
+    shell.expect("was revoked by root (administrator)", secs(20));
+    assert!(shell.wait(secs(20)).is_some(), "the session did not end");
+    let ends = w.lab.bastion.audit_of("session_end");
+    assert!(
+        ends.iter().any(|e| e["detail"]["reason"]
+            .as_str()
+            .unwrap_or("")
+            .contains("revoked")),
+        "{ends:?}"
+    );
+    assert_eq!(w.lab.bastion.audit_of("request_revoked").len(), 1);
+    let verify = w.lab.bastion.cli(&["audit", "verify"]);
+    assert_eq!(verify.code, Some(0), "{verify}");
+}
+
+const REVIEW_POLICY: &str = r#"roles:
+  - name: ops
+    members: [alice]
+    hosts: [web1]
+    logins: [root]
+    require_totp: false
+    deny_commands:
+      - 'forbidden-word'
+      - {pattern: 'review-me', action: review, approvers: [bob], timeout: 2m}
+      - {pattern: 'nobody-answers', action: review, approvers: [bob], timeout: 3s}
+  - name: bobs
+    members: [bob]
+    hosts: [web1]
+    console: [approve]
+    require_totp: false
+"#;
+
+/// The pending command review's id, once there is one, checking the held line.
+fn held_line(lab: &Lab, line: &str) -> i64 {
+    let rows = poll(secs(30), || {
+        let rows = pending(lab);
+        (!rows.is_empty()).then_some(rows)
+    })
+    .expect("no held line appeared");
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0]["kind"], "command", "{rows:?}");
+    assert_eq!(rows[0]["text"], line, "{rows:?}");
+    assert_eq!(rows[0]["rule"], "review-me", "{rows:?}");
+    rows[0]["id"].as_i64().unwrap()
+}
+
+#[test]
+fn held_command_lines_run_only_when_approved_in_every_kind_of_session() {
+    let (lab, alice) = Lab::serving(BIN, &[("web1", &[])], REVIEW_POLICY, "alice");
+    let bob = Client::new(&lab.bastion, &lab.bastion.add_user("bob", false));
+    let alice = Client::new(&lab.bastion, &alice);
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str| dir.path().join(name).display().to_string();
+    let decide = |args: &[&str]| {
+        let out = bob.run_ssh("bob", args);
+        assert_eq!(out.code, Some(0), "{out}");
+    };
+
+    // Exec: approved runs, denied never reaches the host.
+    for (name, approve) in [("exec-ok-review-me", true), ("exec-no-review-me", false)] {
+        let cmd = format!("touch {}", file(name));
+        let run = alice
+            .ssh("alice", &["web1", &cmd])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let id = held_line(&lab, &cmd);
+        if approve {
+            decide(&["approve", &id.to_string()]);
+        } else {
+            decide(&["deny", &id.to_string(), "--reason", "not now"]);
+        }
+        let out = run.wait_with_output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("waiting for review (request {id}) by bob")),
+            "{err}"
+        );
+        assert_eq!(out.status.success(), approve, "{err}");
+        assert_eq!(std::path::Path::new(&file(name)).exists(), approve, "{err}");
+        if !approve {
+            assert!(
+                err.contains("refused on review: request") && err.contains("not now"),
+                "{err}"
+            );
+        }
+    }
+
+    // A shell without a terminal: line by line.
+    let mut shell = alice
+        .ssh("alice", &["web1"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = shell.stdin.take().unwrap();
+    let ok_line = format!("touch {}", file("line-ok-review-me"));
+    writeln!(stdin, "{ok_line}").unwrap();
+    decide(&["approve", &held_line(&lab, &ok_line).to_string()]);
+    let no_line = format!("touch {}", file("line-no-review-me"));
+    writeln!(stdin, "{no_line}").unwrap();
+    decide(&[
+        "deny",
+        &held_line(&lab, &no_line).to_string(),
+        "--reason",
+        "no",
+    ]);
+    writeln!(stdin, "echo still-here").unwrap();
+    drop(stdin);
+    let out = shell.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("still-here"), "{stdout}");
+    assert!(std::path::Path::new(&file("line-ok-review-me")).exists());
+    assert!(!std::path::Path::new(&file("line-no-review-me")).exists());
+
+    // A terminal shell: the Enter key is held.
+    let mut term = alice.terminal("alice", &["web1"], 120, 30);
+    term.send("echo ready-$((3*3))\r");
+    term.expect("ready-9", secs(20));
+    let ok_line = format!("touch {}", file("pty-ok-review-me"));
+    term.send(&format!("{ok_line}\r"));
+    term.expect("waiting for review", secs(20));
+    decide(&["approve", &held_line(&lab, &ok_line).to_string()]);
+    let made = poll(secs(20), || {
+        std::path::Path::new(&file("pty-ok-review-me"))
+            .exists()
+            .then_some(())
+    });
+    assert!(
+        made.is_some(),
+        "approved line did not run:\n{}",
+        term.screen()
+    );
+    let no_line = format!("touch {}", file("pty-no-review-me"));
+    term.send(&format!("{no_line}\r"));
+    decide(&[
+        "deny",
+        &held_line(&lab, &no_line).to_string(),
+        "--reason",
+        "no",
+    ]);
+    term.expect("command blocked by policy (rule review-me)", secs(20));
+    term.send("exit\r");
+    assert!(term.wait(secs(20)).is_some());
+    assert!(!std::path::Path::new(&file("pty-no-review-me")).exists());
+
+    // Nobody answers: refused at the rule's timeout, and a late approval cannot release it.
+    let late = format!("touch {}", file("late-nobody-answers"));
+    let out = alice.run_ssh("alice", &["web1", &late]);
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(out.stderr.contains("no decision within 3s"), "{out}");
+    assert!(!std::path::Path::new(&file("late-nobody-answers")).exists());
+
+    let blocked = lab.bastion.audit_of("command_blocked");
+    assert_eq!(blocked.len(), 4, "{blocked:?}");
+    assert_eq!(lab.bastion.audit_of("request_approved").len(), 3);
+    assert_eq!(lab.bastion.audit_of("request_denied").len(), 3);
+    assert_eq!(lab.bastion.audit_of("request_expired").len(), 1);
+    let verify = lab.bastion.cli(&["audit", "verify"]);
+    assert_eq!(verify.code, Some(0), "{verify}");
+}
