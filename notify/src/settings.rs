@@ -30,7 +30,7 @@ pub const DEFAULT_BACKOFF: Duration = Duration::from_secs(1);
 pub const DEFAULT_QUEUE: usize = 256;
 
 /// The `[notify]` section. `Default` is "no webhooks": notifications are accepted and dropped.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NotifySettings {
     /// Where the console is reached from the chat readers' browsers; links in messages start here.
@@ -125,6 +125,16 @@ pub enum SettingsError {
         path: PathBuf,
         reason: String,
     },
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        NotifySettings {
+            console_url: None,
+            queue: DEFAULT_QUEUE,
+            webhooks: Vec::new(),
+        }
+    }
 }
 
 impl NotifySettings {
