@@ -374,3 +374,88 @@ pub fn human(duration: Duration) -> String {
 fn secs<S: Serializer>(duration: &Duration, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_u64(duration.as_secs())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn review(id: &str) -> Notification {
+        Notification::CommandReview {
+            id: id.into(),
+            user: "alice".into(),
+            host: "db1".into(),
+            login: "postgres".into(),
+            command: "DROP TABLE t".into(),
+        }
+    }
+
+    #[test]
+    fn links_join_onto_the_console_url_and_encode_ids() {
+        let n = review("7");
+        assert_eq!(n.link(None), None);
+        assert_eq!(
+            n.link(Some("https://b.example:8443")).unwrap(),
+            "https://b.example:8443/reviews/7"
+        );
+        assert_eq!(
+            n.link(Some("https://b.example/console/")).unwrap(),
+            "https://b.example/console/reviews/7"
+        );
+        let odd = review("a/b c?#<>");
+        assert_eq!(
+            odd.link(Some("https://b.example")).unwrap(),
+            "https://b.example/reviews/a%2Fb%20c%3F%23%3C%3E"
+        );
+        let lockout = Notification::LoginLockout {
+            user: "x&y=z".into(),
+            source: "192.0.2.1".into(),
+            failures: 5,
+        };
+        assert_eq!(
+            lockout.link(Some("https://b.example")).unwrap(),
+            "https://b.example/audit?user=x%26y%3Dz"
+        );
+    }
+
+    #[test]
+    fn plain_text_is_one_line_and_bounded() {
+        assert_eq!(plain("a\nb\r\tc\u{2028}d\u{202E}e"), "a b  c d e");
+        let long = "x".repeat(MAX_VALUE_CHARS + 5);
+        let shown = plain(&long);
+        assert_eq!(shown.chars().count(), MAX_VALUE_CHARS + 1);
+        assert!(shown.ends_with('…'));
+        assert_eq!(
+            plain(&"y".repeat(MAX_VALUE_CHARS)),
+            "y".repeat(MAX_VALUE_CHARS)
+        );
+    }
+
+    #[test]
+    fn every_kind_has_a_title_headline_and_facts() {
+        let decided = Notification::ReviewDecided {
+            id: "1".into(),
+            user: "alice".into(),
+            host: "db1".into(),
+            command: "DROP".into(),
+            approver: None,
+            approved: false,
+        };
+        assert_eq!(decided.title(), "Command review timed out");
+        assert_eq!(
+            decided.headline(),
+            "nobody reviewed alice's command in time: it was wiped"
+        );
+        assert_eq!(decided.kind().as_str(), "review_decided");
+        let denied = Notification::RequestDecided {
+            id: "2".into(),
+            user: "alice".into(),
+            approver: "bob".into(),
+            approved: false,
+            duration: Duration::from_secs(5400),
+            reason: None,
+        };
+        assert_eq!(denied.title(), "Access request denied");
+        assert_eq!(denied.facts()[3], ("Duration", "1h 30m".to_string()));
+        assert_eq!(denied.facts()[4], ("Reason", "-".to_string()));
+    }
+}
