@@ -220,9 +220,16 @@ impl Notification {
 
     /// Labelled values, in the order shown; values are plain one-line text, not escaped.
     pub fn facts(&self) -> Vec<(&'static str, String)> {
+        self.request_facts()
+            .or_else(|| self.review_facts())
+            .unwrap_or_else(|| self.session_facts())
+    }
+
+    /// The facts of an access request or its decision.
+    fn request_facts(&self) -> Option<Vec<(&'static str, String)>> {
         let p = plain;
         let reason = |r: &Option<String>| r.as_deref().map(p).unwrap_or_else(|| "-".into());
-        match self {
+        let facts = match self {
             Notification::RequestCreated {
                 id,
                 user,
@@ -252,6 +259,15 @@ impl Notification {
                 ("Duration", human(*duration)),
                 ("Reason", reason(r)),
             ],
+            _ => return None,
+        };
+        Some(facts)
+    }
+
+    /// The facts of a command review or its outcome.
+    fn review_facts(&self) -> Option<Vec<(&'static str, String)>> {
+        let p = plain;
+        let facts = match self {
             Notification::CommandReview {
                 id,
                 user,
@@ -282,6 +298,15 @@ impl Notification {
                     approver.as_deref().map(p).unwrap_or_else(|| "-".into()),
                 ),
             ],
+            _ => return None,
+        };
+        Some(facts)
+    }
+
+    /// The facts of a blocked command or a lockout.
+    fn session_facts(&self) -> Vec<(&'static str, String)> {
+        let p = plain;
+        let facts = match self {
             Notification::CommandBlocked {
                 session,
                 user,
@@ -306,7 +331,9 @@ impl Notification {
                 ("From", p(source)),
                 ("Failures", failures.to_string()),
             ],
-        }
+            _ => return Vec::new(),
+        };
+        facts
     }
 
     /// The console page showing this event.

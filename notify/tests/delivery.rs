@@ -32,7 +32,14 @@ fn hook(name: &str, url: &str, extra: &str) -> String {
     )
 }
 
-#[tokio::test]
+/// The bastion shares one notifier between its connection tasks.
+#[test]
+fn the_notifier_can_be_shared_between_tasks() {
+    fn shareable<T: Send + Sync + 'static>() {}
+    shareable::<Notifier>();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hanging_and_failing_webhooks_delay_neither_the_good_one_nor_send() {
     let mut hang = Receiver::start(Answer::Hold("{}")).await;
     let mut broken = Receiver::start(Answer::Status(500)).await;
@@ -48,16 +55,20 @@ async fn hanging_and_failing_webhooks_delay_neither_the_good_one_nor_send() {
         hook("good", &good.url("/"), ""),
     );
     let (on_failure, mut failed) = failures();
-    let notifier = Notifier::start(settings(&text), on_failure).unwrap();
+    let notifier = std::sync::Arc::new(Notifier::start(settings(&text), on_failure).unwrap());
 
     notifier.send(lockout(1));
     // The hanging webhook now holds its first request open…
     let first_hang = hang.next().await;
     assert_eq!(user_of(&first_hang.json()), "user1");
-    // …and send() still returns at once, for as many notifications as we like.
-    for n in 2..=5 {
-        notifier.send(lockout(n));
-    }
+    // …and send() still returns (on a thread of its own, so a send that blocked would fail the
+    // test at the safety net rather than hang it).
+    let sender = notifier.clone();
+    let sends = tokio::task::spawn_blocking(move || (2..=5).for_each(|n| sender.send(lockout(n))));
+    tokio::time::timeout(common::SAFETY_NET, sends)
+        .await
+        .expect("send() blocked while a webhook hangs")
+        .unwrap();
     let mut good_users = vec![];
     for _ in 1..=5 {
         good_users.push(user_of(&good.next().await.json()));
