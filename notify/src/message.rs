@@ -306,7 +306,7 @@ impl Notification {
     /// The facts of a blocked command or a lockout.
     fn session_facts(&self) -> Vec<(&'static str, String)> {
         let p = plain;
-        let facts = match self {
+        match self {
             Notification::CommandBlocked {
                 session,
                 user,
@@ -331,9 +331,8 @@ impl Notification {
                 ("From", p(source)),
                 ("Failures", failures.to_string()),
             ],
-            _ => return Vec::new(),
-        };
-        facts
+            _ => Vec::new(),
+        }
     }
 
     /// The console page showing this event.
