@@ -21,6 +21,8 @@ pub struct Settings {
     pub recording_required: bool,
     /// The web console (`[web]`).
     pub web: WebSettings,
+    /// `[notify]`: webhooks told about requests, reviews, blocked commands and lockouts.
+    pub notify: notify::NotifySettings,
 }
 
 /// `[web]`: the console served by `bastion serve`.
@@ -61,6 +63,7 @@ struct RawSettings {
     lockout: Option<String>,
     recording_required: Option<bool>,
     web: Option<RawWeb>,
+    notify: Option<notify::NotifySettings>,
 }
 
 impl Settings {
@@ -88,6 +91,11 @@ impl Settings {
             lockout: dur("lockout", raw.lockout, Duration::from_secs(300))?,
             recording_required: raw.recording_required.unwrap_or(true),
             web: web(raw.web.unwrap_or_default())?,
+            notify: {
+                let n = raw.notify.unwrap_or_default();
+                n.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
+                n
+            },
         })
     }
 }

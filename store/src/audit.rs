@@ -212,6 +212,12 @@ impl Store {
         self.select_records("ts >= ?1 ORDER BY id", since.unwrap_or(0.0))
     }
 
+    /// The id of the newest audit record (0 for an empty log).
+    pub fn newest_audit_id(&self) -> Result<i64> {
+        let conn = self.conn();
+        Ok(conn.query_row("SELECT COALESCE(MAX(id), 0) FROM audit", [], |r| r.get(0))?)
+    }
+
     /// At most `limit` audit records with an id above `after`, oldest first: `bastion audit
     /// --follow` resumes from the last id it printed, so a record is never shown twice or skipped.
     pub fn audit_records_after(&self, after: i64, limit: usize) -> Result<Vec<AuditRecord>> {

@@ -20,6 +20,7 @@ pub mod pyvenv;
 pub mod sshd;
 pub mod tmpfs;
 pub mod totp;
+pub mod webhook;
 
 pub use bastion::{BastionHome, TestUser};
 pub use browser::Browser;

@@ -6,6 +6,7 @@ mod console_backend;
 mod control;
 mod handler;
 mod jump;
+mod notifications;
 mod watcher;
 
 use std::sync::Arc;
@@ -28,6 +29,7 @@ pub async fn serve(dir: DataDir, listen: Option<String>, web_listen: Option<Stri
     seal_interrupted(&shared)?;
     watcher::spawn(shared.clone());
     crate::requests::sweep::spawn(shared.clone());
+    notifications::spawn(shared.clone())?;
     control::spawn(shared.clone(), &shared.dir.control_socket_path())?;
     if let Some(public_url) = console_url {
         let config = console::ConsoleConfig {
