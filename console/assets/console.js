@@ -36,3 +36,32 @@ document.addEventListener("DOMContentLoaded", () => {
   const m = /^#t=([0-9]+(?:\.[0-9]+)?)$/.exec(window.location.hash);
   if (m) seek(parseFloat(m[1]));
 });
+
+// The requests page follows the pending requests: when the set waiting for a decision
+// changes, the page reloads, unless the approver is typing in one of its forms.
+document.addEventListener("DOMContentLoaded", () => {
+  const table = document.querySelector("table[data-follow]");
+  if (!table) return;
+  const shown = () =>
+    Array.from(table.querySelectorAll("tr[data-status=pending]"))
+      .map((tr) => tr.dataset.request)
+      .sort()
+      .join(",");
+  const busy = () => {
+    const a = document.activeElement;
+    if (a && a.tagName === "INPUT" && a.type !== "hidden") return true;
+    return Array.from(table.querySelectorAll("input:not([type=hidden])")).some((i) => i.value !== "");
+  };
+  const follow = () => {
+    fetch(table.dataset.follow, { credentials: "same-origin" })
+      .then((r) => (r.ok ? r.json() : null))
+      .then((j) => {
+        if (!j) return;
+        const now = j.items.map((r) => String(r.id)).sort().join(",");
+        if (now !== shown() && !busy()) window.location.reload();
+      })
+      .catch(() => {})
+      .finally(() => setTimeout(follow, 2000));
+  };
+  setTimeout(follow, 2000);
+});

@@ -111,6 +111,7 @@ pub async fn openapi() -> Json<Value> {
             "/api/v1/commands": get("command search", commands),
             "/api/v1/audit": get("audit records, newest first", audit),
             "/api/v1/live": get("sessions in progress the viewer may watch", vec![]),
+            "/api/v1/requests": get("access requests and held command lines on the viewer's hosts (approve right); pending first, then the latest decided", vec![string("pending", "`true`: only those waiting for a decision")]),
             "/api/v1/reports": get("totals per day, user and host over a range (default the last 30 days)", vec![time("from", when), time("to", when)]),
             "/api/v1/audit/verify": {
                 "post": {

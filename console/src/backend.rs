@@ -24,6 +24,27 @@ pub trait Backend: Send + Sync + 'static {
     /// Ends session `id`, telling its user `message` (audited as `session_killed` by `by`);
     /// false when it is no longer live.
     fn kill(&self, id: i64, by: &str, message: &str) -> bool;
+    /// Decides request `id` as the bastion user `approver`, under the one rule the server
+    /// applies everywhere (a listed approver, never the requester; an approval may shorten,
+    /// never lengthen). `Err` is the message to show.
+    fn decide(
+        &self,
+        id: i64,
+        approver: &str,
+        decision: Decision,
+    ) -> Result<store::RequestRow, String>;
+}
+
+/// A decision taken in the console.
+#[derive(Debug, Clone)]
+pub enum Decision {
+    /// Yes; for access, optionally for less time than asked.
+    Approve {
+        duration: Option<std::time::Duration>,
+    },
+    Deny {
+        reason: String,
+    },
 }
 
 /// A session in progress.

@@ -17,6 +17,7 @@ pub enum Nav {
     Live,
     Audit,
     Reports,
+    Requests,
 }
 
 /// The frame of every logged-in page. `player`: load the asciinema-player (session pages).
@@ -49,6 +50,9 @@ pub fn layout(viewer: &Viewer, nav: Nav, title: &str, player: bool, body: Markup
                     }
                     @if viewer.grant.has(ConsoleRight::Live) {
                         (link("/live", "Live", Nav::Live))
+                    }
+                    @if viewer.grant.has(ConsoleRight::Approve) {
+                        (link("/requests", "Requests", Nav::Requests))
                     }
                     span.who { (viewer.user) }
                     form method="post" action="/logout" {

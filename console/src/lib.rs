@@ -35,7 +35,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 pub use auth::{new_login_link, LINK_VALIDITY};
-pub use backend::{Backend, LiveInfo, LiveWatch};
+pub use backend::{Backend, Decision, LiveInfo, LiveWatch};
 pub use tls::ensure_self_signed;
 
 /// How the console is reached and how long its sessions last.
@@ -74,6 +74,12 @@ fn router(state: AppState) -> Router {
         .route("/live/{id}", get(pages::live::watch_page))
         .route("/live/{id}/ws", get(pages::live::socket))
         .route("/live/{id}/kill", post(pages::live::kill))
+        .route("/requests", get(pages::requests::page))
+        .route("/requests/{id}", get(pages::requests::one_page))
+        .route("/reviews/{id}", get(pages::requests::review_link))
+        .route("/requests/{id}/approve", post(pages::requests::approve))
+        .route("/requests/{id}/deny", post(pages::requests::deny))
+        .route("/api/v1/requests", get(pages::requests::json))
         .route("/reports", get(pages::reports::page))
         .route("/reports.csv", get(pages::reports::csv))
         .route("/audit", get(pages::audit::page))

@@ -90,4 +90,21 @@ impl console::Backend for ConsoleBackend {
         });
         true
     }
+
+    fn decide(
+        &self,
+        id: i64,
+        approver: &str,
+        decision: console::Decision,
+    ) -> Result<store::RequestRow, String> {
+        use crate::requests::decide::{decide, Answer, Decider};
+        let answer = match decision {
+            console::Decision::Approve { duration } => Answer::Approve { duration },
+            console::Decision::Deny { reason } => Answer::Deny { reason },
+        };
+        let who = Decider::User(approver.to_string());
+        let decided = decide(&self.0.store, &self.0.access(), &who, id, &answer)?;
+        self.0.requests_changed();
+        Ok(decided)
+    }
 }

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod commands;
 pub mod live;
 pub mod reports;
+pub mod requests;
 pub mod session;
 pub mod sessions;
 
@@ -18,8 +19,10 @@ use crate::html;
 pub async fn home(viewer: Viewer) -> Redirect {
     if viewer.grant.has(policies::ConsoleRight::Audit) {
         Redirect::to("/sessions")
-    } else {
+    } else if viewer.grant.has(policies::ConsoleRight::Live) {
         Redirect::to("/live")
+    } else {
+        Redirect::to("/requests")
     }
 }
 
