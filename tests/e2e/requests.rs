@@ -471,3 +471,32 @@ fn held_command_lines_run_only_when_approved_in_every_kind_of_session() {
     let verify = lab.bastion.cli(&["audit", "verify"]);
     assert_eq!(verify.code, Some(0), "{verify}");
 }
+
+#[test]
+fn the_host_menu_marks_request_hosts_asks_and_waits_then_connects() {
+    let w = world();
+    let mut menu = w.alice.terminal("alice", &[], 120, 30);
+    menu.expect_screen("web1 (request)", secs(20));
+    menu.send("\r");
+    menu.expect("Reason: ", secs(10));
+    menu.send("from-the-menu\r");
+    menu.expect("For how long", secs(10));
+    menu.send("30m\r");
+    menu.expect("waiting for bob or role:leads", secs(10));
+    let id = one_pending(&w.lab);
+    let row = &pending(&w.lab)[0];
+    assert_eq!(row["text"], "from-the-menu");
+    assert_eq!(row["seconds"], 1800);
+    let ok = w.lab.bastion.cli(&["approve", &id.to_string()]);
+    assert_eq!(ok.code, Some(0), "{ok}");
+    menu.expect("approved by root (administrator)", secs(10));
+    menu.expect("# ", secs(20));
+    menu.send("echo via-menu-$((2*21))\r");
+    menu.expect("via-menu-42", secs(20));
+    menu.send("exit\r");
+    menu.expect_screen("session on root@web1 ended", secs(15));
+    // Now held, the host is no longer marked.
+    assert!(!menu.screen().contains("(request)"), "{}", menu.screen());
+    menu.send("q");
+    assert!(menu.wait(secs(20)).is_some());
+}

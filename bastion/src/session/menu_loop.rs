@@ -11,6 +11,8 @@ use russh::ChannelMsg;
 
 use super::run::{run_target, Kind};
 use super::UserChannel;
+use super::{prompt, request_words};
+use crate::requests::ask::{self, AccessAsk, Asked};
 use crate::state::{ConnInfo, Shared};
 use crate::target::TargetSpec;
 
@@ -79,6 +81,13 @@ pub async fn run(shared: &Arc<Shared>, conn: &ConnInfo, user: &mut UserChannel) 
                     continue;
                 };
                 let _ = user.tx.data_bytes(menu.leave()).await;
+                if item.needs_request {
+                    if let Err(msg) = ask_then_wait(shared, conn, user, &item).await {
+                        message = Some(msg);
+                        menu = rebuilt(shared, conn, user);
+                        continue;
+                    }
+                }
                 let target = TargetSpec {
                     host: item.host.clone(),
                     login: Some(item.login.clone()),
@@ -96,14 +105,68 @@ pub async fn run(shared: &Arc<Shared>, conn: &ConnInfo, user: &mut UserChannel) 
                     None => format!("session on {}@{} ended", item.login, item.host),
                 });
                 // Rebuild: policies or inventory may have changed while the session ran.
-                let (cols, rows) = user
-                    .pty
-                    .as_ref()
-                    .map(|p| (p.cols as u16, p.rows as u16))
-                    .unwrap_or((80, 24));
-                menu = Menu::new(&conn.user, menu_items(shared, &conn.user), cols, rows);
+                menu = rebuilt(shared, conn, user);
             }
         }
+    }
+}
+
+/// The menu anew, at the terminal's current size.
+fn rebuilt(shared: &Shared, conn: &ConnInfo, user: &UserChannel) -> Menu {
+    let (cols, rows) = user
+        .pty
+        .as_ref()
+        .map(|p| (p.cols as u16, p.rows as u16))
+        .unwrap_or((80, 24));
+    Menu::new(&conn.user, menu_items(shared, &conn.user), cols, rows)
+}
+
+/// A host that needs a request: asks for the reason and the duration, makes the request and
+/// shows the waiting line until it is decided. `Ok` when the user may go on to the host;
+/// `Err` with what the menu should say (denied, left, or a refused ask).
+async fn ask_then_wait(
+    shared: &Arc<Shared>,
+    conn: &ConnInfo,
+    user: &mut UserChannel,
+    item: &MenuItem,
+) -> Result<(), String> {
+    let target = format!("{}@{}", item.login, item.host);
+    let _ = user
+        .tx
+        .data_bytes(format!("{target} needs an approved request.").into_bytes())
+        .await;
+    let cancelled = || "request not made".to_string();
+    let reason = prompt::line(user, "Reason: ").await.ok_or_else(cancelled)?;
+    let duration = prompt::line(user, "For how long (e.g. 1h; empty: the default): ")
+        .await
+        .ok_or_else(cancelled)?;
+    let duration = match duration.as_str() {
+        "" => None,
+        d => Some(policies::parse_duration(d).map_err(|e| format!("duration: {e}"))?),
+    };
+    let ask = AccessAsk {
+        host: item.host.clone(),
+        login: Some(item.login.clone()),
+        duration,
+        reason,
+    };
+    let row = match ask::access(shared, conn, &ask)? {
+        Asked::AlreadyAllowed { .. } => return Ok(()),
+        Asked::Pending(row) => row,
+    };
+    let waiting = format!(
+        "request {} for {target}: waiting for {}",
+        row.id,
+        policies::approvers_text(&row.approvers)
+    );
+    match request_words::wait_for(shared, user, &row, &waiting).await {
+        Some(r) if r.status == "approved" => {
+            user.say_on_new_line(&format!("request {} {}", r.id, request_words::outcome(&r)))
+                .await;
+            Ok(())
+        }
+        Some(r) => Err(format!("request {} {}", r.id, request_words::outcome(&r))),
+        None => Err(format!("left; request {} stays open", row.id)),
     }
 }
 

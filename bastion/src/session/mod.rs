@@ -7,6 +7,7 @@ mod console_link;
 mod forward;
 mod line_shell;
 mod menu_loop;
+mod prompt;
 mod proxy;
 mod request_words;
 mod review;

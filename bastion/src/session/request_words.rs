@@ -120,7 +120,7 @@ async fn request(
 
 /// Shows the waiting line (on a terminal, with the time waited, redrawn every second) until
 /// the request is decided (`Some`) or the user leaves with Ctrl-C or by closing (`None`).
-async fn wait_for(
+pub async fn wait_for(
     shared: &Shared,
     user: &mut UserChannel,
     row: &RequestRow,
