@@ -31,10 +31,8 @@ pub async fn line(user: &mut UserChannel, question: &str) -> Option<String> {
                     return Some(answer.trim().to_string());
                 }
                 '\u{3}' | '\u{1b}' => return None,
-                '\u{7f}' | '\u{8}' => {
-                    if answer.pop().is_some() {
-                        echo.extend_from_slice(b"\x08 \x08");
-                    }
+                '\u{7f}' | '\u{8}' if answer.pop().is_some() => {
+                    echo.extend_from_slice(b"\x08 \x08");
                 }
                 c if c.is_control() => {}
                 c if answer.chars().count() < MAX => {
