@@ -170,6 +170,11 @@ impl fmt::Display for AuditEvent {
             AuditEvent::RequestRevoked { request, by } => {
                 write!(f, "request {request} revoked by {by}")
             }
+            AuditEvent::LoginLockout { locked, failures, seconds } => write!(
+                f,
+                "locked out after {failures} failed logins for {seconds}s: {}",
+                locked.join(", ")
+            ),
             AuditEvent::NotifyFailed { webhook, error } => {
                 write!(f, "notification to webhook {webhook} failed: {error}")
             }

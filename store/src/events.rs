@@ -331,6 +331,12 @@ pub enum AuditEvent {
         request: i64,
         by: String,
     },
+    /// Too many failed logins: `locked` (`u:NAME`, `ip:ADDRESS`) refused for `seconds`.
+    LoginLockout {
+        locked: Vec<String>,
+        failures: u32,
+        seconds: u64,
+    },
     /// A webhook that could not be delivered (after its retries).
     NotifyFailed {
         webhook: String,
@@ -384,6 +390,7 @@ pub enum EventKind {
     RequestDenied,
     RequestExpired,
     RequestRevoked,
+    LoginLockout,
     NotifyFailed,
     Checkpoint,
 }
@@ -427,6 +434,7 @@ impl EventKind {
             EventKind::RequestDenied => "request_denied",
             EventKind::RequestExpired => "request_expired",
             EventKind::RequestRevoked => "request_revoked",
+            EventKind::LoginLockout => "login_lockout",
             EventKind::NotifyFailed => "notify_failed",
             EventKind::Checkpoint => "checkpoint",
         }
@@ -478,6 +486,7 @@ impl AuditEvent {
             AuditEvent::RequestDenied { .. } => EventKind::RequestDenied,
             AuditEvent::RequestExpired { .. } => EventKind::RequestExpired,
             AuditEvent::RequestRevoked { .. } => EventKind::RequestRevoked,
+            AuditEvent::LoginLockout { .. } => EventKind::LoginLockout,
             AuditEvent::NotifyFailed { .. } => EventKind::NotifyFailed,
             AuditEvent::Checkpoint { .. } => EventKind::Checkpoint,
         }

@@ -32,6 +32,7 @@ fn every_format_is_told_and_a_failing_webhook_delays_nothing() {
     lab.bastion.write_policies(POLICY);
     let alice = lab.bastion.add_user("alice", false);
     let bob = lab.bastion.add_user("bob", false);
+    let dave = lab.bastion.add_user("dave", true);
     let hook = |name: &str, format: &str, url: String, extra: &str| {
         format!("[[notify.webhook]]\nname = \"{name}\"\nformat = \"{format}\"\nurl = \"{url}\"\n{extra}\n")
     };
@@ -66,6 +67,7 @@ fn every_format_is_told_and_a_failing_webhook_delays_nothing() {
         ),
     ]
     .concat();
+    lab.bastion.set("max_auth_failures = 2");
     let path = lab.bastion.data_dir().join("bastion.toml");
     let text = std::fs::read_to_string(&path).unwrap();
     std::fs::write(&path, format!("{text}\n{toml}")).unwrap();
@@ -99,7 +101,17 @@ fn every_format_is_told_and_a_failing_webhook_delays_nothing() {
                 .collect();
             (got.len() >= n).then_some(got)
         })
-        .unwrap_or_else(|| panic!("{path}: nothing arrived; got {:?}", ok.received()))
+        .unwrap_or_else(|| {
+            let got: Vec<String> = ok
+                .received()
+                .iter()
+                .map(|r| format!("{} {}", r.target, r.json()["event"]))
+                .collect();
+            panic!(
+                "{path}: not enough arrived; got {got:?}; audit {:?}",
+                lab.bastion.audit_events()
+            )
+        })
     };
     // generic: the event's fields, the console link, and a signature a receiver can check.
     let g = &arrived("generic", 1)[0];
@@ -156,6 +168,18 @@ fn every_format_is_told_and_a_failing_webhook_delays_nothing() {
         events(generic),
         ["request_created", "request_decided", "command_blocked"]
     );
+
+    // Two wrong codes lock dave out: announced once, as it begins.
+    let wrong = Client::new(&lab.bastion, &dave);
+    wrong.set_code(&e2e::totp::wrong_code(dave.totp_secret.as_ref().unwrap()));
+    for _ in 0..3 {
+        wrong.run_ssh("dave", &["web1", "true"]).assert_failure();
+    }
+    let generic = arrived("generic", 4);
+    let lockout = generic[3].json();
+    assert_eq!(lockout["event"], "login_lockout", "{lockout}");
+    assert_eq!(lockout["user"], "dave", "{lockout}");
+    assert_eq!(lab.bastion.audit_of("login_lockout").len(), 1);
 
     // The 500 webhook was tried twice per notification, and its failures are audited.
     let failed = poll(secs(30), || {

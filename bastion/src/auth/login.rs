@@ -77,7 +77,7 @@ pub fn check_key(shared: &Shared, login_name: &str, ip: &str, fingerprint: &str)
         return fail(&user, "too many recent failures (throttled)");
     }
     let record = |reason: &str| {
-        shared.limiter.record_failure(&keys);
+        note_failure(shared, &user, ip, &keys);
         fail(&user, reason)
     };
     let row = match shared.store.user(&user) {
@@ -131,7 +131,7 @@ pub fn check_jump_key(
     let keys = throttle_keys(user, ip);
     let keys: [&str; 2] = [&keys[0], &keys[1]];
     let fail = |reason: &str| {
-        shared.limiter.record_failure(&keys);
+        note_failure(shared, user, ip, &keys);
         shared.audit(
             Some(user),
             Some(ip),
@@ -166,12 +166,31 @@ pub fn check_jump_key(
     )
 }
 
+/// Counts a failed attempt; when it locks the user or the address, audits `login_lockout`
+/// (once, as the lockout begins).
+fn note_failure(shared: &Shared, user: &str, ip: &str, keys: &[&str]) {
+    let locked = shared.limiter.record_failure(keys);
+    if locked.is_empty() {
+        return;
+    }
+    let (failures, window) = shared.limiter.limits();
+    shared.audit(
+        Some(user),
+        Some(ip),
+        AuditEvent::LoginLockout {
+            locked,
+            failures,
+            seconds: window.as_secs(),
+        },
+    );
+}
+
 /// Checks the TOTP answer after a successful key step; `true` logs the user in.
 pub fn check_totp(shared: &Shared, user: &str, ip: &str, fingerprint: &str, code: &str) -> bool {
     let keys = throttle_keys(user, ip);
     let keys: [&str; 2] = [&keys[0], &keys[1]];
     let fail = |reason: &str| {
-        shared.limiter.record_failure(&keys);
+        note_failure(shared, user, ip, &keys);
         shared.audit(
             Some(user),
             Some(ip),

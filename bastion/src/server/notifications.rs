@@ -56,7 +56,6 @@ pub fn spawn(shared: Arc<Shared>) -> anyhow::Result<()> {
         let mut follower = Follower {
             lockouts: HashMap::new(),
             lockout: shared.dir.settings.lockout,
-            failures: shared.dir.settings.max_auth_failures,
         };
         loop {
             tokio::time::sleep(FOLLOW).await;
@@ -86,7 +85,6 @@ fn newest_id(store: &Store) -> i64 {
 struct Follower {
     lockouts: HashMap<String, f64>,
     lockout: Duration,
-    failures: u32,
 }
 
 impl Follower {
@@ -145,9 +143,8 @@ impl Follower {
                 command,
                 rule,
             }),
-            AuditEvent::LoginFailed { reason, .. } | AuditEvent::TotpFailed { reason, .. }
-                if reason.contains("throttled") =>
-            {
+            AuditEvent::LoginLockout { failures, .. } => {
+                // A user and their address lock together: announce the user once per window.
                 let last = self.lockouts.get(&user).copied().unwrap_or(f64::MIN);
                 if rec.ts - last < self.lockout.as_secs_f64() {
                     return None;
@@ -156,7 +153,7 @@ impl Follower {
                 Some(Notification::LoginLockout {
                     user,
                     source: rec.source.clone().unwrap_or_default(),
-                    failures: self.failures,
+                    failures,
                 })
             }
             _ => None,

@@ -58,9 +58,16 @@ impl RateLimiter {
         }
     }
 
-    /// Remembers one failure for each of `keys`.
-    pub fn record_failure(&self, keys: &[&str]) {
+    /// Remembers one failure for each of `keys`; returns those this failure locked (they
+    /// reached the limit just now), so the lockout is reported once, when it begins.
+    pub fn record_failure(&self, keys: &[&str]) -> Vec<String> {
         let now = Instant::now();
+        let mut locked = Vec::new();
+        for k in keys {
+            if self.recent(k, now) + 1 == self.max_failures as usize {
+                locked.push(k.to_string());
+            }
+        }
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         for k in keys {
             map.entry(k.to_string()).or_default().push_back(now);
@@ -72,6 +79,12 @@ impl RateLimiter {
                     .is_some_and(|t| now.duration_since(*t) <= self.window)
             });
         }
+        locked
+    }
+
+    /// The limit and the window, for lockout reports.
+    pub fn limits(&self) -> (u32, Duration) {
+        (self.max_failures, self.window)
     }
 
     /// A successful login clears the user's own failures (not the address's).
