@@ -67,6 +67,18 @@ fn generate(db: &std::path::Path, rows: usize) -> Result<()> {
     Ok(())
 }
 
+/// The keyset cursor (`STARTED_AT:ID`) of the session `depth` rows down the newest-first list:
+/// what the pager's "older" link carries after paging that far.
+fn deep_cursor(db: &std::path::Path, depth: usize) -> Result<String> {
+    let conn = rusqlite::Connection::open(db)?;
+    let (t, id): (f64, i64) = conn.query_row(
+        "SELECT started_at, id FROM sessions ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?1",
+        [depth.saturating_sub(1) as i64],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    Ok(format!("{t}:{id}"))
+}
+
 /// The server time of one request, ms.
 fn server_ms(url: &str, cookie: &str) -> Result<f64> {
     let out = Command::new("curl")
@@ -106,6 +118,7 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
     let mut home = BastionHome::init(bastion);
     eprintln!("console: generating {} sessions and commands", a.rows);
     generate(&home.data_dir().join("bastion.db"), a.rows)?;
+    let deep = deep_cursor(&home.data_dir().join("bastion.db"), a.rows / 2)?;
     home.write_policies(
         "roles:\n  - name: all\n    members: [auditor]\n    hosts: [\"*\"]\n    console: [audit]\n    require_totp: false\n  \
          - name: some\n    members: [scoped]\n    hosts: [\"web1*\", \"web2\"]\n    console: [audit]\n    require_totp: false\n",
@@ -118,11 +131,15 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
         ("all hosts", login(&home, &auditor)?),
         ("12 of 50 hosts", login(&home, &scoped)?),
     ];
+    let deep_page = format!("/sessions?offset={}&after={deep}", a.rows / 2);
     let queries = [
         ("sessions page", "/sessions"),
         ("sessions of one user", "/sessions?user=user7"),
         ("sessions with blocked commands", "/sessions?blocked=on"),
-        ("sessions page 10,000", "/sessions?offset=500000"),
+        (
+            "sessions, the page after the 500,000th (its pager link)",
+            deep_page.as_str(),
+        ),
         ("command search 'systemctl'", "/commands?q=systemctl"),
         ("command search, rare token", "/commands?q=rare-token"),
     ];

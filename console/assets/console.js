@@ -17,15 +17,36 @@ document.addEventListener("DOMContentLoaded", () => {
     });
     return;
   }
-  const player = AsciinemaPlayer.create(el.dataset.cast, el, {
-    fit: "width",
-    idleTimeLimit: 2,
-    preload: true,
-    terminalFontSize: "small",
-  });
-  window.bastionPlayer = player; // for the browser tests' inspection
+  // A long recording comes in parts (each a whole asciicast file, the first screen of a later
+  // part drawn for it), so playing starts without fetching the whole file: the player moves
+  // to the next part when one ends, and a seek loads the part holding that moment.
+  const parts = JSON.parse(el.dataset.parts || "[0]");
+  const options = { fit: "width", idleTimeLimit: 2, preload: true, terminalFontSize: "small" };
+  const label = document.createElement("p");
+  label.className = "muted";
+  label.id = "part-label";
+  if (parts.length > 1) el.after(label);
+  let player = null;
+  let current = -1;
+  const partOf = (t) => parts.reduce((k, start, i) => (start <= t ? i : k), 0);
+  const load = (k, autoPlay) => {
+    if (player) player.dispose();
+    el.replaceChildren();
+    current = k;
+    const url = parts.length > 1 ? el.dataset.cast + "?part=" + k : el.dataset.cast;
+    player = AsciinemaPlayer.create(url, el, Object.assign({ autoPlay: autoPlay }, options));
+    window.bastionPlayer = player; // for the browser tests' inspection
+    window.bastionPart = k;
+    label.textContent = "part " + (k + 1) + " of " + parts.length + " (a long recording plays in parts)";
+    player.addEventListener("ended", () => {
+      if (current + 1 < parts.length) load(current + 1, true);
+    });
+  };
+  load(0, false);
   const seek = (t) => {
-    player.seek(t).then(() => player.play());
+    const k = partOf(t);
+    if (k !== current) load(k, false);
+    player.seek(Math.max(0, t - parts[k])).then(() => player.play());
   };
   document.querySelectorAll("[data-seek]").forEach((a) => {
     a.addEventListener("click", (ev) => {

@@ -74,6 +74,14 @@ pub async fn openapi() -> Json<Value> {
             "newest (default), oldest, user, host or bytes",
             json!({"type": "string", "enum": ["newest", "oldest", "user", "host", "bytes", ""]}),
         ),
+        string(
+            "after",
+            "keyset paging (sort newest or oldest): the page after the session `STARTED_AT:ID`",
+        ),
+        string(
+            "before",
+            "keyset paging: the page before the session `STARTED_AT:ID`",
+        ),
     ];
     sessions.extend(paging());
     let mut commands = vec![

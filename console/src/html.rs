@@ -128,12 +128,24 @@ pub fn bytes(n: i64) -> String {
 
 /// "Previous / next" links for a page, keeping the other query parameters (`query` without
 /// `offset`, already URL-encoded).
-pub fn pager<T>(path: &str, query: &str, page: &Page<T>) -> Markup {
+/// `cursors`: the keyset cursors of the page's first and last rows, where the list has them:
+/// then the links carry `before`/`after` and `offset` only numbers the rows.
+pub fn pager<T>(
+    path: &str,
+    query: &str,
+    page: &Page<T>,
+    cursors: Option<(String, String)>,
+) -> Markup {
     let first = if page.total == 0 { 0 } else { page.offset + 1 };
     let last = page.offset + page.items.len() as u64;
     let link = |offset: u64| {
         let sep = if query.is_empty() { "" } else { "&" };
-        format!("{path}?{query}{sep}offset={offset}")
+        let key = match (&cursors, offset > page.offset) {
+            (Some((_, last)), true) => format!("&after={last}"),
+            (Some((first, _)), false) if offset > 0 => format!("&before={first}"),
+            _ => String::new(),
+        };
+        format!("{path}?{query}{sep}offset={offset}{key}")
     };
     html! {
         div.pager {

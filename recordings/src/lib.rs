@@ -16,11 +16,15 @@ mod commandlog;
 mod echo_gate;
 mod error;
 mod recorder;
+mod screen;
 mod seal;
+mod slice;
 
 pub use cast::{parse_cast, read_cast, Cast, Event, EventKind, Header};
 pub use commandlog::{CommandExit, CommandLog, LoggedCommand};
 pub use echo_gate::EchoGate;
 pub use error::RecordingError;
 pub use recorder::Recorder;
+pub use screen::{screen_at, screen_size, Screen};
 pub use seal::{repair_and_seal, seal_file, Seal};
+pub use slice::{parts, write_part, Part, PART_BYTES};

@@ -56,6 +56,35 @@ impl SessionSort {
     }
 }
 
+/// Where a page of the newest-first or oldest-first session list starts: right after the
+/// session with this start time and id (`backward`: right before it, the previous page).
+/// Keyset paging reads one page from the index wherever it is, where `OFFSET` walks past
+/// every row before it (a deep page of a scoped auditor's list took 0.7 s over 1M sessions).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SessionCursor {
+    pub started_at: f64,
+    pub id: i64,
+    pub backward: bool,
+}
+
+impl SessionCursor {
+    /// `STARTED_AT:ID`, as pager links carry it.
+    pub fn parse(text: &str, backward: bool) -> Option<SessionCursor> {
+        let (t, id) = text.split_once(':')?;
+        let started_at: f64 = t.parse().ok().filter(|t: &f64| t.is_finite())?;
+        Some(SessionCursor {
+            started_at,
+            id: id.parse().ok()?,
+            backward,
+        })
+    }
+
+    /// The text of the cursor at `row`.
+    pub fn text_of(row: &SessionRow) -> String {
+        format!("{}:{}", row.started_at, row.id)
+    }
+}
+
 /// Filters of the console's session list.
 #[derive(Debug, Clone, Default)]
 pub struct SessionQuery {
@@ -73,6 +102,8 @@ pub struct SessionQuery {
     /// Only sessions with at least one blocked command.
     pub with_blocked: bool,
     pub sort: SessionSort,
+    /// Keyset paging (newest and oldest orders only); then `offset` only numbers the rows.
+    pub cursor: Option<SessionCursor>,
     pub offset: u64,
     pub limit: u64,
 }
@@ -149,6 +180,37 @@ impl Where {
     }
 }
 
+/// The keyset clause of a cursor query: the WHERE clause and its arguments, the ORDER BY to
+/// read in, and whether the rows come back reversed (a previous page is read backwards from
+/// the cursor, then turned round). `None` without a cursor, or for a sort it does not serve.
+fn keyset(q: &SessionQuery) -> Option<(&'static str, Vec<Value>, &'static str, bool)> {
+    let c = q.cursor?;
+    let newest = match q.sort {
+        SessionSort::Newest => true,
+        SessionSort::Oldest => false,
+        _ => return None,
+    };
+    // Reading towards older rows: newest order going forward, or oldest order going back.
+    let older = newest != c.backward;
+    let (clause, order) = if older {
+        (
+            "(s.started_at < ? OR (s.started_at = ? AND s.id < ?))",
+            "s.started_at DESC, s.id DESC",
+        )
+    } else {
+        (
+            "(s.started_at > ? OR (s.started_at = ? AND s.id > ?))",
+            "s.started_at, s.id",
+        )
+    };
+    let args = vec![
+        Value::Real(c.started_at),
+        Value::Real(c.started_at),
+        Value::Integer(c.id),
+    ];
+    Some((clause, args, order, c.backward))
+}
+
 /// The largest command-search total counted exactly.
 pub const COUNT_CAP: u64 = 10_000;
 
@@ -189,19 +251,28 @@ impl Store {
             &format!("SELECT count(*) FROM sessions s WHERE 1=1{}", w.sql),
             &w.args,
         )?;
+        let (order, skip, reverse) = match keyset(q) {
+            Some((clause, args, order, reverse)) => {
+                w.push(clause, args);
+                (order, 0, reverse)
+            }
+            None => (q.sort.order_by(), q.offset, false),
+        };
         let sql = format!(
-            "SELECT {} FROM sessions s WHERE 1=1{} ORDER BY {} LIMIT {} OFFSET {}",
+            "SELECT {} FROM sessions s WHERE 1=1{} ORDER BY {order} LIMIT {} OFFSET {skip}",
             crate::sessions::COLUMNS_S,
             w.sql,
-            q.sort.order_by(),
             limit(q.limit),
-            q.offset
         );
         let conn = self.conn();
         let mut st = conn.prepare(&sql)?;
         let rows = st.query_map(params_from_iter(&w.args), crate::sessions::row_to_session)?;
+        let mut items: Vec<SessionRow> = rows.collect::<rusqlite::Result<_>>()?;
+        if reverse {
+            items.reverse();
+        }
         Ok(Page {
-            items: rows.collect::<rusqlite::Result<_>>()?,
+            items,
             total,
             capped: false,
             offset: q.offset,
@@ -360,6 +431,46 @@ mod tests {
                 origin: "shell",
             })
             .unwrap();
+    }
+
+    #[test]
+    fn keyset_pages_walk_the_list_both_ways_like_offsets_do() {
+        let (_dir, store, _) = crate::testkit::store();
+        for i in 0..7 {
+            session(&store, "alice", if i % 2 == 0 { "web1" } else { "db1" });
+        }
+        for sort in [SessionSort::Newest, SessionSort::Oldest] {
+            let page = |offset: u64, cursor: Option<SessionCursor>| {
+                let q = SessionQuery {
+                    sort,
+                    offset,
+                    cursor,
+                    limit: 3,
+                    ..Default::default()
+                };
+                let p = store.browse_sessions(&q).unwrap();
+                p.items.iter().map(|s| s.id).collect::<Vec<_>>()
+            };
+            let all = store
+                .browse_sessions(&SessionQuery {
+                    sort,
+                    limit: 50,
+                    ..Default::default()
+                })
+                .unwrap()
+                .items;
+            let at = |i: usize, backward: bool| {
+                SessionCursor::parse(&SessionCursor::text_of(&all[i]), backward)
+            };
+            // The page after row 2 is the page at offset 3; the page before row 3 is offset 0.
+            assert_eq!(page(3, at(2, false)), page(3, None), "{sort:?}");
+            assert_eq!(page(6, at(5, false)), page(6, None), "{sort:?}");
+            assert_eq!(page(0, at(3, true)), page(0, None), "{sort:?}");
+            assert_eq!(page(3, at(6, true)), page(3, None), "{sort:?}");
+        }
+        assert!(SessionCursor::parse("x:1", false).is_none());
+        assert!(SessionCursor::parse("1.5", false).is_none());
+        assert!(SessionCursor::parse("inf:1", false).is_none());
     }
 
     #[test]

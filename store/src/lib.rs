@@ -40,7 +40,9 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::Connection;
 
 pub use audit::{AuditRecord, CHECKPOINT_EVERY};
-pub use browse::{AuditQuery, CommandQuery, Page, SessionQuery, SessionSort, COUNT_CAP};
+pub use browse::{
+    AuditQuery, CommandQuery, Page, SessionCursor, SessionQuery, SessionSort, COUNT_CAP,
+};
 pub use checkpoint::CheckpointReport;
 pub use command_audit::CommandAudit;
 pub use commands::{CommandFilter, CommandRow, NewCommand};

@@ -7,11 +7,12 @@
 //! session that could not be recorded keeps a live vt100 model.
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read};
+#[cfg(test)]
+use std::io::Read;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use recordings::{Event, EventKind, Header, Recorder};
+use recordings::Recorder;
 use tokio::sync::{broadcast, watch};
 
 use crate::locks::lock;
@@ -88,7 +89,7 @@ impl LiveSession {
     /// Follows the user's terminal size (the recording has its own resize events).
     pub fn resize(&self, cols: u32, rows: u32) {
         if let Some(screen) = &self.screen {
-            let (rows, cols) = screen_size(cols, rows);
+            let (rows, cols) = recordings::screen_size(cols, rows);
             lock(screen).screen_mut().set_size(rows, cols);
         }
     }
@@ -143,7 +144,10 @@ impl LiveSession {
                 (u32::from(cols), u32::from(rows), bytes)
             }
             JoinStart::Replay { path, len } => std::fs::File::open(&path)
-                .map(|f| sized_screen_from_recording(f, len))
+                .map(|f| {
+                    let s = recordings::screen_at(f, len);
+                    (s.cols, s.rows, s.bytes)
+                })
                 .unwrap_or((80, 24, Vec::new())),
         };
         Watch {
@@ -172,60 +176,10 @@ impl LiveSession {
     }
 }
 
-/// The screen at the end of a recording's first `len` bytes, as bytes that redraw it. Reads
-/// line by line (a long session's recording is never held in memory); stops at the first line
-/// it cannot parse, showing what came before.
+/// The screen at the end of a recording's first `len` bytes (`recordings::screen_at`).
 #[cfg(test)]
 pub fn screen_from_recording(file: impl Read, len: u64) -> Vec<u8> {
-    sized_screen_from_recording(file, len).2
-}
-
-/// [`screen_from_recording`] with the screen's final size: (columns, rows, bytes).
-fn sized_screen_from_recording(file: impl Read, len: u64) -> (u32, u32, Vec<u8>) {
-    let mut lines = BufReader::new(file.take(len)).lines();
-    let Some(Ok(first)) = lines.next() else {
-        return (80, 24, Vec::new());
-    };
-    let Ok(header) = Header::parse(&first) else {
-        return (80, 24, Vec::new());
-    };
-    let (rows, cols) = screen_size(header.width, header.height);
-    let mut parser = vt100::Parser::new(rows, cols, 0);
-    for line in lines {
-        let Ok(event) = line
-            .map_err(drop)
-            .and_then(|l| Event::parse(&l).map_err(drop))
-        else {
-            break;
-        };
-        match event.kind {
-            EventKind::Output => parser.process(event.data.as_bytes()),
-            EventKind::Resize => {
-                if let Some((c, r)) = event.data.split_once('x') {
-                    if let (Ok(c), Ok(r)) = (c.parse(), r.parse()) {
-                        let (rows, cols) = screen_size(c, r);
-                        parser.screen_mut().set_size(rows, cols);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    let (rows, cols) = parser.screen().size();
-    (
-        u32::from(cols),
-        u32::from(rows),
-        parser.screen().contents_formatted(),
-    )
-}
-
-/// (rows, cols) of the screen model for a terminal of `cols` x `rows`. A size of 0 (`ssh -tt`
-/// from a pipe asks for a 0x0 PTY) means 80x24; at least 2 rows, because vt100 panics when a
-/// line wraps on a one-row screen (which ended the session's pump mid-stream).
-fn screen_size(cols: u32, rows: u32) -> (u16, u16) {
-    let rows = if rows == 0 { 24 } else { rows.clamp(2, 500) };
-    let cols = if cols == 0 { 80 } else { cols.clamp(2, 1000) };
-    (rows as u16, cols as u16)
+    recordings::screen_at(file, len).bytes
 }
 
 /// The registry of live sessions.
@@ -249,7 +203,7 @@ impl LiveSessions {
         let (recording, screen) = match source {
             ScreenSource::Recording(r) => (Some(r), None),
             ScreenSource::Terminal { cols, rows } => {
-                let (rows, cols) = screen_size(cols, rows);
+                let (rows, cols) = recordings::screen_size(cols, rows);
                 (None, Some(Mutex::new(vt100::Parser::new(rows, cols, 0))))
             }
             ScreenSource::None => (None, None),
@@ -299,6 +253,7 @@ impl Drop for LiveGuard<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use recordings::Header;
 
     #[test]
     fn a_zero_sized_terminal_takes_long_wrapping_output() {

@@ -96,7 +96,7 @@ fn render(state: &AppState, viewer: &Viewer, p: &Params, verified: Option<Markup
             button type="submit" { "Filter" }
         }
         (events_table(&page.items))
-        (html::pager("/audit", &query_without_offset(p), &page))
+        (html::pager("/audit", &query_without_offset(p), &page, None))
     };
     html::layout(viewer, Nav::Audit, "Audit log", false, body).into_response()
 }

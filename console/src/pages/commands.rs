@@ -102,7 +102,7 @@ pub async fn page(
                 }
             }
         }
-        (html::pager("/commands", &query_without_offset(&p), &page))
+        (html::pager("/commands", &query_without_offset(&p), &page, None))
     };
     html::layout(&viewer, Nav::Commands, "Commands", false, body).into_response()
 }

@@ -48,12 +48,18 @@ pub fn text(v: &Option<String>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// The query string of `params` without `offset`, for pager links.
+/// The query string of `params` without the paging (`offset`, and the `after`/`before`
+/// cursors), for pager links.
 pub fn query_without_offset<T: serde::Serialize>(params: &T) -> String {
     let encoded = serde_urlencoded::to_string(params).unwrap_or_default();
     encoded
         .split('&')
-        .filter(|kv| !kv.is_empty() && !kv.starts_with("offset="))
+        .filter(|kv| {
+            !kv.is_empty()
+                && !["offset=", "after=", "before="]
+                    .iter()
+                    .any(|p| kv.starts_with(p))
+        })
         .collect::<Vec<_>>()
         .join("&")
 }

@@ -96,7 +96,8 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer, Path(id): Path<
         div.split {
             div {
                 @if s.recording.is_some() {
-                    div #player data-cast=(format!("/sessions/{}/cast", s.id)) {}
+                    div #player data-cast=(format!("/sessions/{}/cast", s.id))
+                        data-parts=(part_starts(s.recording.as_deref())) {}
                     p { a href=(format!("/sessions/{}/cast?download=1", s.id)) { "Download the recording (.cast)" } }
                 } @else {
                     p.muted { "No recording: exec, scp, rsync and SFTP sessions are in the command log and the audit log." }
@@ -197,6 +198,48 @@ pub fn events_table(events: &[AuditRecord]) -> Markup {
 #[derive(Deserialize)]
 pub struct CastParams {
     download: Option<String>,
+    /// One part of a long recording (`recordings::parts`), for a replay that starts at once.
+    part: Option<String>,
+}
+
+/// The parts of a recording file, or none when it cannot be read.
+fn recording_parts(path: &str) -> Vec<recordings::Part> {
+    std::fs::File::open(path)
+        .and_then(|mut f| recordings::parts(&mut f, recordings::PART_BYTES))
+        .unwrap_or_default()
+}
+
+/// The start time of each part, as a JSON array for the player script (`[0]` for a short
+/// recording, played whole).
+fn part_starts(path: Option<&str>) -> String {
+    let starts: Vec<f64> = path
+        .map(recording_parts)
+        .unwrap_or_default()
+        .iter()
+        .map(|p| p.start_time)
+        .collect();
+    serde_json::to_string(&starts).unwrap_or_else(|_| "[]".into())
+}
+
+/// Part `index` of the recording at `path` as a whole asciicast file.
+async fn part_body(path: String, index: usize) -> Result<Vec<u8>, Response> {
+    let made = tokio::task::spawn_blocking(move || {
+        let parts = recording_parts(&path);
+        let Some(part) = parts.get(index) else {
+            return Ok(None);
+        };
+        let mut file = std::fs::File::open(&path)?;
+        let mut out = Vec::new();
+        recordings::write_part(&mut file, part, &mut out)?;
+        Ok::<_, std::io::Error>(Some(out))
+    })
+    .await;
+    match made {
+        Ok(Ok(Some(bytes))) => Ok(bytes),
+        Ok(Ok(None)) => Err((StatusCode::NOT_FOUND, "no such part").into_response()),
+        Ok(Err(e)) => Err(html::internal(&format!("reading the recording: {e}"))),
+        Err(e) => Err(html::internal(&e.to_string())),
+    }
 }
 
 /// `GET /sessions/{id}/cast`: the recording, streamed from disk.
@@ -212,6 +255,11 @@ pub async fn cast(
     };
     let Some(path) = &s.recording else {
         return (StatusCode::NOT_FOUND, "no recording").into_response();
+    };
+    let part = match super::text(&p.part).map(|t| t.parse::<usize>()) {
+        None => None,
+        Some(Ok(n)) => Some(n),
+        Some(Err(_)) => return super::bad_param("part", "expected a part number"),
     };
     let file = match tokio::fs::File::open(path).await {
         Ok(f) => f,
@@ -230,7 +278,13 @@ pub async fn cast(
     if !audited {
         return html::internal(&"the audit log cannot be written");
     }
-    let body = Body::from_stream(tokio_util::io::ReaderStream::new(file));
+    let body = match part {
+        Some(n) => match part_body(path.clone(), n).await {
+            Ok(bytes) => Body::from(bytes),
+            Err(r) => return r,
+        },
+        None => Body::from_stream(tokio_util::io::ReaderStream::new(file)),
+    };
     let mut res = ([(CONTENT_TYPE, "application/x-asciicast")], body).into_response();
     if download {
         let name = format!("attachment; filename=\"session-{id}.cast\"");

@@ -5,7 +5,7 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Response};
 use maud::html;
 use serde::{Deserialize, Serialize};
-use store::{Page, SessionQuery, SessionRow, SessionSort};
+use store::{Page, SessionCursor, SessionQuery, SessionRow, SessionSort};
 
 use super::{flag, query_without_offset, text};
 use crate::auth::Viewer;
@@ -36,8 +36,34 @@ pub struct Params {
     pub sort: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub offset: Option<u64>,
+    /// Keyset paging (newest and oldest orders): the page after this session's
+    /// `STARTED_AT:ID`; `offset` then only numbers the rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// ... or the page before it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub limit: Option<u64>,
+}
+
+/// The keyset cursor asked for, if any; 400 when malformed, doubled, or for an order it does
+/// not serve.
+fn cursor_of(p: &Params, sort: SessionSort) -> Result<Option<SessionCursor>, Response> {
+    let (text, backward, name) = match (text(&p.after), text(&p.before)) {
+        (None, None) => return Ok(None),
+        (Some(a), None) => (a, false, "after"),
+        (None, Some(b)) => (b, true, "before"),
+        (Some(_), Some(_)) => {
+            return Err(super::bad_param("after", "give after or before, not both"))
+        }
+    };
+    if !matches!(sort, SessionSort::Newest | SessionSort::Oldest) {
+        return Err(super::bad_param(name, "only with sort newest or oldest"));
+    }
+    SessionCursor::parse(&text, backward)
+        .map(Some)
+        .ok_or_else(|| super::bad_param(name, "expected STARTED_AT:ID"))
 }
 
 /// The requested order (newest when absent); an unknown `sort` is refused rather than
@@ -53,10 +79,21 @@ fn sort_of(p: &Params) -> Result<SessionSort, Response> {
         .ok_or_else(|| super::bad_param("sort", "expected newest, oldest, user, host or bytes"))
 }
 
+/// The cursors of the page's first and last rows, for pager links, where the order has them.
+fn keyset_links(p: &Params, page: &Page<SessionRow>) -> Option<(String, String)> {
+    if !matches!(sort_of(p), Ok(SessionSort::Newest | SessionSort::Oldest)) {
+        return None;
+    }
+    let first = page.items.first()?;
+    let last = page.items.last()?;
+    Some((SessionCursor::text_of(first), SessionCursor::text_of(last)))
+}
+
 /// Runs the query for `viewer`.
 fn fetch(state: &AppState, viewer: &Viewer, p: &Params) -> Result<Page<SessionRow>, Response> {
     let hosts = scope::audit_hosts(state, viewer, "sessions")?;
     let sort = sort_of(p)?;
+    let cursor = cursor_of(p, sort)?;
     let (offset, limit) = super::paging(p.offset, p.limit, 50)?;
     let q = SessionQuery {
         hosts,
@@ -69,6 +106,7 @@ fn fetch(state: &AppState, viewer: &Viewer, p: &Params) -> Result<Page<SessionRo
         active_only: flag(&p.active),
         with_blocked: flag(&p.blocked),
         sort,
+        cursor,
         offset,
         limit,
     };
@@ -144,7 +182,7 @@ pub async fn page(
                 }
             }
         }
-        (html::pager("/sessions", &query_without_offset(&p), &page))
+        (html::pager("/sessions", &query_without_offset(&p), &page, keyset_links(&p, &page)))
     };
     html::layout(&viewer, Nav::Sessions, "Sessions", false, body).into_response()
 }
