@@ -8,8 +8,10 @@
 mod client;
 mod commands;
 mod console;
+mod console_load;
 mod latency;
 mod logins;
+mod replay;
 mod report;
 mod sessions;
 mod stats;
@@ -42,6 +44,10 @@ enum Cmd {
     Commands(commands::Args),
     /// The web console's server time with 1M sessions and commands.
     Console(console::Args),
+    /// Keystroke latency with 200 sessions open, with and without 100 console users browsing.
+    ConsoleLoad(console_load::Args),
+    /// Time until a 50 MiB recording starts playing in the console (headless Chromium).
+    Replay(replay::Args),
 }
 
 fn main() -> Result<()> {
@@ -62,6 +68,8 @@ fn main() -> Result<()> {
         Cmd::Logins(a) => logins::run(&bastion, &a)?,
         Cmd::Commands(a) => commands::run(&bastion, &a)?,
         Cmd::Console(a) => console::run(&bastion, &a)?,
+        Cmd::Replay(a) => replay::run(&bastion, &a)?,
+        Cmd::ConsoleLoad(a) => console_load::run(&bastion, &a)?,
     };
     report::print(&rows);
     Ok(())

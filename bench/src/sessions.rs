@@ -36,9 +36,9 @@ pub struct Args {
     opening: usize,
 }
 
-type Session = (Handle<Accept>, Channel<Msg>);
+pub(crate) type Session = (Handle<Accept>, Channel<Msg>);
 
-async fn open(
+pub(crate) async fn open(
     (host, port): (String, u16),
     target: usize,
     key: &Arc<russh::keys::PrivateKey>,
@@ -50,7 +50,7 @@ async fn open(
 }
 
 /// Types `x`, waits for its echo, then erases it; the echo round trip.
-async fn echo(ch: &mut Channel<Msg>) -> Result<Duration> {
+pub(crate) async fn echo(ch: &mut Channel<Msg>) -> Result<Duration> {
     let t = Instant::now();
     ch.data(&b"x"[..]).await?;
     client::wait_for(ch, |d| d.contains(&b'x'), Duration::from_secs(30)).await?;
