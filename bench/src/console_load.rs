@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use e2e::Client;
 
 use crate::client;
@@ -65,24 +65,10 @@ fn console_links(world: &World, n: usize) -> Result<Vec<String>> {
         totp_secret: None,
     };
     let client = Client::new(&world.home, &user);
-    (0..n)
-        .map(|_| {
-            let out = client.run_ssh("bench", &["console"]);
-            out.stdout
-                .lines()
-                .find(|l| l.starts_with("https://"))
-                .map(|l| l.trim().to_string())
-                .with_context(|| format!("no console link: {out}"))
-        })
-        .collect()
+    Ok((0..n).map(|_| client.console_link("bench")).collect())
 }
 
-async fn measure(
-    world: &World,
-    a: &Args,
-    targets: usize,
-    links: Vec<String>,
-) -> Result<Vec<Row>> {
+async fn measure(world: &World, a: &Args, targets: usize, links: Vec<String>) -> Result<Vec<Row>> {
     let key = client::load_key(&world.key.private)?;
     let mut held: Vec<Session> = Vec::new();
     for i in 0..a.sessions {
@@ -129,8 +115,8 @@ async fn measure(
         for t in tasks {
             t.await??;
         }
-        let rate = (requests.load(Ordering::Relaxed) - before) as f64
-            / started.elapsed().as_secs_f64();
+        let rate =
+            (requests.load(Ordering::Relaxed) - before) as f64 / started.elapsed().as_secs_f64();
         eprintln!("console-load: round {round}: {rate:.0} console requests/s while measuring");
     }
     stop.store(true, Ordering::Relaxed);

@@ -67,14 +67,7 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
     )?;
     drop(conn);
     home.serve();
-    let out = Client::new(&home, &auditor).run_ssh("auditor", &["console"]);
-    let link = out
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("https://"))
-        .context("no console link")?
-        .trim()
-        .to_string();
+    let link = Client::new(&home, &auditor).console_link("auditor");
     let browser = Browser::start();
     browser.goto(&link);
     let page = format!("{}/sessions/1#t=0", home.console_url());
@@ -84,7 +77,11 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
         browser.goto("about:blank");
         let t0 = Instant::now();
         browser.goto(&page);
-        browser.wait_for_text(".ap-term", "replay-row-0-of", std::time::Duration::from_secs(60));
+        browser.wait_for_text(
+            ".ap-term",
+            "replay-row-0-of",
+            std::time::Duration::from_secs(60),
+        );
         starts.push(t0.elapsed());
         let ms = browser.eval(
             "const t = performance.now(); const x = new XMLHttpRequest(); \
@@ -102,7 +99,10 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
     );
     Ok(vec![Row::new(
         "16 console",
-        format!("replay of a {} MiB recording: page asked → first frame, p50 (max)", a.mib),
+        format!(
+            "replay of a {} MiB recording: page asked → first frame, p50 (max)",
+            a.mib
+        ),
         s.p50,
         "ms",
     )

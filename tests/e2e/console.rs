@@ -32,16 +32,8 @@ const POLICY: &str = "roles:
     require_totp: false
 ";
 
-/// A login link from `ssh USER@bastion console`.
 fn console_link(lab: &Lab, user: &TestUser) -> String {
-    let out = Client::new(&lab.bastion, user).run_ssh(&user.name, &["console"]);
-    out.assert_success();
-    out.stdout
-        .lines()
-        .find(|l| l.starts_with("https://"))
-        .unwrap_or_else(|| panic!("no link in {out}"))
-        .trim()
-        .to_string()
+    Client::new(&lab.bastion, user).console_link(&user.name)
 }
 
 /// A recorded terminal shell of alice on `host`, typing `lines`.

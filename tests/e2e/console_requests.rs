@@ -36,14 +36,7 @@ const POLICY: &str = r#"roles:
 "#;
 
 fn console_link(lab: &Lab, user: &TestUser) -> String {
-    let out = Client::new(&lab.bastion, user).run_ssh(&user.name, &["console"]);
-    out.assert_success();
-    out.stdout
-        .lines()
-        .find(|l| l.starts_with("https://"))
-        .unwrap_or_else(|| panic!("no link in {out}"))
-        .trim()
-        .to_string()
+    Client::new(&lab.bastion, user).console_link(&user.name)
 }
 
 /// `ssh alice@bastion ARGS` running, stdin open.

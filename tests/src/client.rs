@@ -22,6 +22,19 @@ pub struct Client {
 }
 
 impl Client {
+    /// The one-time web console link `ssh USER@bastion console` prints for `user` (this
+    /// client's user), failing the test when there is none.
+    pub fn console_link(&self, user: &str) -> String {
+        let out = self.run_ssh(user, &["console"]);
+        out.assert_success();
+        out.stdout
+            .lines()
+            .find(|l| l.starts_with("https://"))
+            .unwrap_or_else(|| panic!("no link in {out}"))
+            .trim()
+            .to_string()
+    }
+
     /// A client logging in with `user`'s key to `bastion`.
     pub fn new(bastion: &BastionHome, user: &TestUser) -> Client {
         Client::with_key(bastion, &user.key.private)
