@@ -13,7 +13,15 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    // Usage errors exit 1 as documented (clap's own 2 is fleet's "a host failed"); help and
+    // version requests print and exit 0.
+    let args = match cli::Cli::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
+        }
+    };
     match cli::dispatch(args) {
         Ok(code) => ExitCode::from(code as u8),
         Err(e) => {

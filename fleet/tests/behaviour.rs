@@ -345,7 +345,7 @@ fn parse_errors_name_file_line_and_column_and_nothing_runs() {
         "- hosts: targets\n  gather_facts: false\n  tasks:\n    - name: fine\n      file: {path: \"{{ out }}/touched\", state: touch}\n    - name: typo\n      cpoy: {content: x, dest: /tmp/x}\n",
         &[],
     );
-    assert_ne!(run.code, Some(0), "{run}");
+    assert_eq!(run.code, Some(1), "a parse error exits 1: {run}");
     assert!(run.stderr.contains("site.yml:7:7"), "{run}");
     assert!(run.stderr.contains("cpoy"), "{run}");
     assert!(!lab.out().join("touched").exists(), "nothing may run");
@@ -658,4 +658,20 @@ fn any_errors_fatal_max_fail_percentage_and_ignore_unreachable() {
     let run = lab.play(&playbook, &[]);
     assert_eq!(run.code, Some(2), "{run}");
     assert!(!lab.out().join(format!("{h1}-pct")).exists(), "{run}");
+}
+
+#[test]
+fn usage_errors_exit_1_and_help_exits_0() {
+    let lab = Lab::new(1);
+    let bad = lab.fleet(&["run", "--no-such-flag", "site.yml"]);
+    assert_eq!(
+        bad.code,
+        Some(1),
+        "a usage error is not the code of a failed host (2): {bad}"
+    );
+    assert!(bad.stderr.contains("--no-such-flag"), "{bad}");
+    let missing = lab.fleet(&["run"]);
+    assert_eq!(missing.code, Some(1), "{missing}");
+    let help = lab.fleet(&["run", "--help"]);
+    assert_eq!(help.code, Some(0), "{help}");
 }

@@ -170,10 +170,9 @@ fn a_full_recordings_disk_ends_recorded_sessions_refuses_new_ones_and_corrupts_n
     let small = match SmallFs::mount(1024) {
         Ok(fs) => fs,
         Err(why) => {
-            // Straight to stderr, past the test harness's capture: a skip must be seen.
-            let _ = std::io::Write::write_all(
-                &mut std::io::stderr(),
-                format!("SKIPPED disk-full test, mounting is impossible here: {why}\n").as_bytes(),
+            e2e::skip(
+                "the disk-full test",
+                &format!("mounting is impossible here: {why}"),
             );
             return;
         }
@@ -285,9 +284,9 @@ fn a_panicking_session_task_ends_only_its_session_with_a_message_and_an_audit_tr
     if !cfg!(debug_assertions) {
         // Release builds (bench/load.sh) have no failpoints; the test binary and the bastion
         // are built with the same profile.
-        let _ = std::io::Write::write_all(
-            &mut std::io::stderr(),
-            b"SKIPPED panicking-session test: failpoints exist in debug builds only\n",
+        e2e::skip(
+            "the panicking-session test",
+            "failpoints exist in debug builds only",
         );
         return;
     }

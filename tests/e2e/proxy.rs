@@ -459,11 +459,14 @@ fn watch_shows_the_live_screen_and_kill_ends_the_session() {
         .unwrap_or_else(|| panic!("live output missing: {:?}", text()));
 
     lab.bastion.cli(&["kill", &id]).assert_success();
-    pty.expect("terminated by an administrator", secs(10));
+    // The operator by name (the sudo caller, else the account: root here), never "unknown".
+    pty.expect("terminated by an administrator (root)", secs(10));
     assert!(pty.wait(secs(20)).is_some(), "ssh must exit after kill");
     assert!(watcher.wait().unwrap().success());
     reader.join().unwrap();
-    assert_eq!(lab.bastion.audit_of("session_killed").len(), 1);
+    let killed = lab.bastion.audit_of("session_killed");
+    assert_eq!(killed.len(), 1);
+    assert_eq!(killed[0]["detail"]["by"], "root (uid 0)", "{killed:?}");
     assert_eq!(lab.bastion.audit_of("session_watched").len(), 1);
     let s = poll(secs(10), || {
         lab.bastion

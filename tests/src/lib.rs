@@ -75,3 +75,30 @@ pub fn workspace_binary(name: &str) -> String {
     }
     bin.to_string_lossy().into_owned()
 }
+
+/// Skips a test that cannot run on this machine, saying so on stderr past the harness's
+/// capture. Under CI (`CI=true`, as `.ci/run` sets it) a skip fails the test instead: CI must
+/// never pass without the test having run.
+pub fn skip(what: &str, why: &str) {
+    skip_unless_ci(std::env::var("CI").is_ok_and(|v| v == "true"), what, why);
+}
+
+fn skip_unless_ci(ci: bool, what: &str, why: &str) {
+    if ci {
+        panic!("{what} cannot run here ({why}); under CI=true that fails rather than skips");
+    }
+    let _ = std::io::Write::write_all(
+        &mut std::io::stderr(),
+        format!("SKIPPED {what}: {why}\n").as_bytes(),
+    );
+}
+
+#[cfg(test)]
+mod skip_tests {
+    #[test]
+    fn a_skip_fails_under_ci_and_only_there() {
+        let under_ci = std::panic::catch_unwind(|| super::skip_unless_ci(true, "t", "no mount"));
+        assert!(under_ci.is_err());
+        super::skip_unless_ci(false, "t", "no mount");
+    }
+}

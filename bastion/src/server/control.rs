@@ -58,9 +58,11 @@ async fn handle(shared: Arc<Shared>, stream: UnixStream) -> Result<()> {
     let line = read_request(read).await?;
     let req: serde_json::Value = serde_json::from_str(&line).context("bad request")?;
     let id = req["id"].as_i64().unwrap_or(-1);
+    // The name the admin command resolved (the sudo caller, else the account it runs as),
+    // and, for the audit record, the uid the socket itself reports.
+    let name = req["by"].as_str().unwrap_or("?").to_string();
     let by = format!(
-        "{} (uid {})",
-        req["by"].as_str().unwrap_or("?"),
+        "{name} (uid {})",
         uid.map(|u| u.to_string()).unwrap_or("?".into())
     );
     let reply = |v: serde_json::Value| format!("{v}\n");
@@ -83,7 +85,7 @@ async fn handle(shared: Arc<Shared>, stream: UnixStream) -> Result<()> {
                     by: by.clone(),
                 },
             );
-            live.kill(format!("terminated by an administrator ({by})"));
+            live.kill(format!("terminated by an administrator ({name})"));
             write
                 .write_all(reply(json!({"ok": true})).as_bytes())
                 .await?;
