@@ -25,7 +25,11 @@ use requests::decide::Answer;
 
 /// Audited SSH bastion: key + TOTP logins, role policies, recorded sessions.
 #[derive(Parser)]
-#[command(name = "bastion", version, about)]
+#[command(
+    name = "bastion",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (git ", env!("GIT_COMMIT"), ")"),
+    about
+)]
 struct Cli {
     /// Data directory (settings, keys, database, inventory, policies, recordings).
     #[arg(
@@ -42,6 +46,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the SSH server (initialises the data directory on first start).
+    #[command(
+        after_help = "Example:\n  bastion serve --listen 0.0.0.0:2222 --web-listen 127.0.0.1:8443"
+    )]
     Serve {
         /// Listen address, overriding bastion.toml (e.g. 0.0.0.0:2222).
         #[arg(long)]
@@ -51,13 +58,18 @@ enum Command {
         web_listen: Option<String>,
     },
     /// Initialise the data directory without serving.
+    #[command(after_help = "Example:\n  bastion init --data-dir /var/lib/bastion")]
     Init,
     /// Print the public key the bastion uses to log in to targets (authorized_keys format).
+    #[command(
+        after_help = "Example:\n  bastion key >> /root/.ssh/authorized_keys   # on each target"
+    )]
     Key,
     /// Manage users.
     #[command(subcommand)]
     User(cli::users::UserCommand),
     /// List inventory hosts, or those a user may reach.
+    #[command(after_help = "Example:\n  bastion hosts --user alice --json")]
     Hosts {
         #[arg(long)]
         user: Option<String>,
@@ -72,12 +84,20 @@ enum Command {
     #[command(subcommand)]
     Policy(cli::policy::PolicyCommand),
     /// List sessions.
+    #[command(after_help = "Example:\n  bastion sessions --active --user alice --since 2h")]
     Sessions(cli::sessions::SessionsArgs),
     /// Search the command log.
+    #[command(
+        after_help = "Example:\n  bastion commands --grep \"rm -rf\" --host web1 --since 7d"
+    )]
     Commands(cli::commands::CommandsArgs),
     /// Play a session's recording in the terminal (space pauses, +/- speed, q quits).
+    #[command(after_help = "Example:\n  bastion replay 42 --speed 2 --at-command 3")]
     Replay(cli::replay::ReplayArgs),
     /// Write a session's asciicast v2 recording.
+    #[command(
+        after_help = "Example:\n  bastion export 42 -o session-42.cast && asciinema play session-42.cast"
+    )]
     Export {
         id: i64,
         /// Output file (default: standard output).
@@ -85,16 +105,24 @@ enum Command {
         output: Option<PathBuf>,
     },
     /// Totals per user and host: sessions, time, commands, blocked commands, denials, failed logins.
+    #[command(after_help = "Example:\n  bastion report --since 30d --json")]
     Report(cli::report::ReportArgs),
     /// Follow a live session read-only (through the running server).
+    #[command(after_help = "Example:\n  bastion watch 42")]
     Watch { id: i64 },
     /// Terminate a live session, with a message to its user (audited).
+    #[command(after_help = "Example:\n  bastion kill 42")]
     Kill { id: i64 },
     /// Show or verify the audit log.
+    #[command(
+        after_help = "Example:\n  bastion audit --since 1d --json   (bastion audit verify, bastion audit --follow --json)"
+    )]
     Audit(cli::audit::AuditArgs),
     /// List access requests and held command lines (`--pending`: those waiting).
+    #[command(after_help = "Example:\n  bastion requests --pending --json")]
     Requests(cli::requests::RequestsArgs),
     /// Approve a request (as an administrator), e.g. `bastion approve 12 --for 1h`.
+    #[command(after_help = "Example:\n  bastion approve 12 --for 1h")]
     Approve {
         id: i64,
         /// Grant less time than asked for (e.g. 30m).
@@ -102,15 +130,20 @@ enum Command {
         duration: Option<std::time::Duration>,
     },
     /// Deny a request, e.g. `bastion deny 12 --reason "not during the freeze"`.
+    #[command(after_help = "Example:\n  bastion deny 12 --reason \"not during the freeze\"")]
     Deny {
         id: i64,
         #[arg(long)]
         reason: String,
     },
     /// End an approved grant now; sessions under it end with a message, e.g. `bastion revoke 12`.
+    #[command(after_help = "Example:\n  bastion revoke 12")]
     Revoke { id: i64 },
     /// Print the known_hosts lines users need: the bastion's host key, and the host CA for
     /// inventory hosts reached through it with `ssh -J`.
+    #[command(
+        after_help = "Example:\n  bastion known-hosts --name bastion.example.com --port 2222 >> ~/.ssh/known_hosts"
+    )]
     KnownHosts(cli::known_hosts::KnownHostsArgs),
 }
 
@@ -198,5 +231,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             cli::requests::decide_as_operator(dir, id, Answer::Deny { reason })
         }
         Command::Revoke { id } => cli::requests::revoke(dir, id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every command a user can run shows one example in its `--help`, starting with its own
+    /// words (`bastion user add ...`), and `--version` names the commit.
+    #[test]
+    fn every_command_has_an_example_and_the_version_its_commit() {
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
+                let here = format!("{path} {}", sub.get_name());
+                if sub.has_subcommands() && sub.get_after_help().is_none() {
+                    walk(sub, &here, missing);
+                    continue;
+                }
+                let help = sub
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                if !help.contains(&format!("Example:\n  {here}")) {
+                    missing.push(here);
+                }
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&super::Cli::command(), "bastion", &mut missing);
+        assert!(missing.is_empty(), "no example in --help of: {missing:?}");
+        let version = super::Cli::command().render_version();
+        assert!(version.contains("(git "), "{version}");
     }
 }

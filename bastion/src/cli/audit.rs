@@ -34,6 +34,7 @@ enum AuditCommand {
     /// every checkpoint, and every sealed recording against its file; exit 1 naming each
     /// problem. With --key or --fingerprint, also check that the data directory's signing key
     /// is the one you kept elsewhere.
+    #[command(after_help = "Example:\n  bastion audit verify --fingerprint SHA256:...")]
     Verify(audit_verify::VerifyArgs),
 }
 

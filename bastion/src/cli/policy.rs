@@ -15,8 +15,12 @@ use crate::state::load_access;
 #[derive(Subcommand)]
 pub enum PolicyCommand {
     /// Validate a policy file (default: the data directory's); exit 1 with file:line:column.
+    #[command(after_help = "Example:\n  bastion policy check /etc/bastion/policies.yaml")]
     Check { file: Option<PathBuf> },
     /// Say whether USER may reach HOST, and which rule decided.
+    #[command(
+        after_help = "Example:\n  bastion policy explain alice db1 --login postgres --channel exec"
+    )]
     Explain {
         user: String,
         host: String,

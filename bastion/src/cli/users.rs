@@ -15,6 +15,7 @@ use store::{format_ts, AdminChange, AuditEvent, Store, UserKey};
 #[derive(Subcommand)]
 pub enum UserCommand {
     /// Create a user; prints the TOTP enrolment URI and QR code.
+    #[command(after_help = "Example:\n  bastion user add alice --key ~/.ssh/id_ed25519.pub")]
     Add {
         name: String,
         /// Public key file (authorized_keys format; may hold several keys). Repeatable.
@@ -25,27 +26,35 @@ pub enum UserCommand {
         no_totp: bool,
     },
     /// List users.
+    #[command(after_help = "Example:\n  bastion user list --json")]
     List {
         #[arg(long)]
         json: bool,
     },
     /// Show one user with keys and roles.
+    #[command(after_help = "Example:\n  bastion user show alice")]
     Show {
         name: String,
         #[arg(long)]
         json: bool,
     },
     /// Refuse logins for a user (open sessions continue until they end).
+    #[command(after_help = "Example:\n  bastion user disable alice")]
     Disable { name: String },
     /// Allow logins again.
+    #[command(after_help = "Example:\n  bastion user enable alice")]
     Enable { name: String },
     /// Delete a user and their keys.
+    #[command(after_help = "Example:\n  bastion user rm alice")]
     Rm { name: String },
     /// Add a public key.
+    #[command(after_help = "Example:\n  bastion user key-add alice ~/new_key.pub")]
     KeyAdd { name: String, file: PathBuf },
     /// Remove a key by fingerprint (SHA256:..., as `ssh-keygen -l` prints).
+    #[command(after_help = "Example:\n  bastion user key-rm alice SHA256:Xb3...")]
     KeyRm { name: String, fingerprint: String },
     /// Issue a new TOTP secret (the old one stops working).
+    #[command(after_help = "Example:\n  bastion user totp-reset alice")]
     TotpReset { name: String },
 }
 

@@ -12,7 +12,11 @@ use fleet_playbook::{check_playbook, parse_playbook, ParseOptions};
 
 /// Agentless parallel executor for Ansible-syntax playbooks.
 #[derive(Parser)]
-#[command(name = "fleet", version, about)]
+#[command(
+    name = "fleet",
+    version = concat!(env!("CARGO_PKG_VERSION"), " (git ", env!("GIT_COMMIT"), ")"),
+    about
+)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -21,6 +25,9 @@ pub struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a playbook.
+    #[command(
+        after_help = "Example:\n  fleet run site.yml -i inventory.yml -l web -e env=prod --via alice@bastion:2222"
+    )]
     Run {
         /// The playbook file.
         playbook: PathBuf,
@@ -28,6 +35,7 @@ enum Command {
         common: Common,
     },
     /// Run one module on the hosts matching PATTERN (default module: command).
+    #[command(after_help = "Example:\n  fleet exec web -i inventory.yml -m shell -a \"uptime\"")]
     Exec {
         /// Host pattern (`all`, `web*`, `a:&b`, ...).
         pattern: String,
@@ -41,6 +49,7 @@ enum Command {
         common: Common,
     },
     /// Show the inventory's hosts, groups and variables.
+    #[command(after_help = "Example:\n  fleet inventory -i inventory.yml --graph")]
     Inventory {
         /// Inventory file or directory.
         #[arg(short = 'i', long = "inventory")]
@@ -53,6 +62,7 @@ enum Command {
         host: Option<String>,
     },
     /// Check a playbook's syntax and module arguments without connecting.
+    #[command(after_help = "Example:\n  fleet check site.yml")]
     Check {
         /// The playbook file.
         playbook: PathBuf,
@@ -171,4 +181,28 @@ pub fn run_parse_options() -> ParseOptions {
 /// Parses the playbook for a run, with every syntax error (file:line:column) in the message.
 pub fn load_playbook(path: &std::path::Path) -> Result<fleet_playbook::Playbook> {
     parse_playbook(path, &run_parse_options()).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+#[cfg(test)]
+mod help_tests {
+    use super::Cli;
+    use clap::CommandFactory;
+
+    /// Every command shows one example in its `--help`, and `--version` names the commit.
+    #[test]
+    fn every_command_has_an_example_and_the_version_its_commit() {
+        let cli = Cli::command();
+        for sub in cli.get_subcommands().filter(|s| s.get_name() != "help") {
+            let help = sub
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            assert!(
+                help.contains(&format!("Example:\n  fleet {}", sub.get_name())),
+                "no example in `fleet {} --help`",
+                sub.get_name()
+            );
+        }
+        assert!(cli.render_version().contains("(git "));
+    }
 }

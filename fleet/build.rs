@@ -1,0 +1,3 @@
+fn main() {
+    buildinfo::emit_git_commit();
+}
