@@ -146,6 +146,7 @@ impl Access {
             channel,
             at: now,
             grants,
+            host_user: h.user(),
         });
         Grant {
             allowed: d.allowed,
@@ -263,7 +264,7 @@ impl Access {
         self.inventory.host(host).is_some_and(|h| {
             !self
                 .policies
-                .reachable(user, &h.name, h.groups(), now, &[])
+                .reachable(user, (&h.name, h.groups(), h.user()), now, &[])
                 .logins
                 .is_empty()
         })
@@ -280,12 +281,11 @@ impl Access {
         let mut out = Vec::new();
         for h in self.inventory.hosts() {
             let groups = h.groups().to_vec();
-            let reach = self.policies.reachable(user, &h.name, &groups, now, grants);
+            let facts = (h.name.as_str(), groups.as_slice(), h.user());
+            let reach = self.policies.reachable(user, facts, now, grants);
             for login in reach.logins {
                 let needs_request = reach.needs_request.contains(&login);
-                let within_hours = self
-                    .policies
-                    .login_within_hours(user, &h.name, &groups, &login, &now);
+                let within_hours = self.policies.login_within_hours(user, facts, &login, &now);
                 out.push(Reachable {
                     host: h.name.clone(),
                     login,

@@ -39,7 +39,7 @@ fuzz_target!(|data: &[u8]| {
             .collect();
         for user in members.into_iter().chain(["alice"]) {
             for host in ["web1", "db1"] {
-                let _ = set.reachable(user, host, &groups, at, &[]);
+                let _ = set.reachable(user, (host, &groups, None), at, &[]);
                 for login in [None, role.logins.first().map(String::as_str), Some("root")] {
                     let decision = set.decide(&AccessRequest {
                         user,
@@ -48,6 +48,8 @@ fuzz_target!(|data: &[u8]| {
                         login,
                         channel: ChannelKind::Shell,
                         at,
+                        grants: &[],
+                        host_user: Some("deploy"),
                     });
                     if decision.allowed {
                         assert!(!decision.roles.is_empty() && decision.login.is_some());

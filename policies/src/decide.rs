@@ -29,6 +29,8 @@ pub struct AccessRequest<'a> {
     pub at: DateTime<Local>,
     /// The user's approved requests: a role with `request:` grants only through one of them.
     pub grants: &'a [HeldGrant],
+    /// The host's `ansible_user` in the inventory: the login of roles that name none.
+    pub host_user: Option<&'a str>,
 }
 
 /// The answer to an [`AccessRequest`], with the reason an auditor reads.
@@ -125,7 +127,7 @@ impl PolicySet {
             return deny(format!("no role of {} covers host {}", req.user, req.host));
         }
         let now_ts = req.at.timestamp();
-        let usable = |r: &Role| usable_logins(r, req.host, req.grants, now_ts);
+        let usable = |r: &Role| usable_logins(r, req, now_ts);
         let has_login = |logins: &[String]| match req.login {
             Some(l) => logins.iter().any(|x| x == l),
             None => !logins.is_empty(),
@@ -139,7 +141,14 @@ impl PolicySet {
             if let Some(d) = needs_request(&covering, req) {
                 return d;
             }
-            let allowed = union_logins(&covering);
+            let allowed = union_logins(&covering, req.host_user);
+            if allowed.is_empty() {
+                return deny(format!(
+                    "{} log in as the host's ansible_user, and {} has none in the inventory",
+                    role_names(&covering),
+                    req.host
+                ));
+            }
             return deny(format!(
                 "login {} is not allowed on {} (allowed: {})",
                 req.login.unwrap_or_default(),
@@ -223,20 +232,20 @@ impl PolicySet {
     pub fn reachable<Tz: TimeZone>(
         &self,
         user: &str,
-        host: &str,
-        groups: &[String],
+        host: (&str, &[String], Option<&str>),
         now: DateTime<Tz>,
         grants: &[HeldGrant],
     ) -> Reach {
+        let (host, groups, host_user) = host;
         let covering = self.covering(user, host, groups);
-        let logins = union_logins(&covering);
+        let logins = union_logins(&covering, host_user);
         let now_ts = now.timestamp();
         let needs_request = logins
             .iter()
             .filter(|l| {
                 !covering
                     .iter()
-                    .any(|r| usable_logins(r, host, grants, now_ts).contains(l))
+                    .any(|r| held_logins(r, host, host_user, grants, now_ts).contains(l))
             })
             .cloned()
             .collect();
@@ -251,14 +260,14 @@ impl PolicySet {
     pub fn login_within_hours<Tz: TimeZone>(
         &self,
         user: &str,
-        host: &str,
-        groups: &[String],
+        host: (&str, &[String], Option<&str>),
         login: &str,
         now: &DateTime<Tz>,
     ) -> bool {
+        let (host, groups, host_user) = host;
         self.covering(user, host, groups)
             .iter()
-            .any(|r| r.logins.iter().any(|l| l == login) && r.within_hours(now))
+            .any(|r| r.logins_on(host_user).iter().any(|l| l == login) && r.within_hours(now))
     }
 
     /// The roles of `user` covering a host, sorted by name.
@@ -285,16 +294,27 @@ fn deny(reason: String) -> Decision {
     }
 }
 
+/// The logins a role grants on the request's host now (see [`held_logins`]).
+fn usable_logins(r: &Role, req: &AccessRequest, now_ts: i64) -> Vec<String> {
+    held_logins(r, req.host, req.host_user, req.grants, now_ts)
+}
+
 /// The logins a role grants on `host` now: all of them for a standing role; for a `request:`
 /// role, only those of an approved request for this host that has not ended.
-fn usable_logins(r: &Role, host: &str, grants: &[HeldGrant], now_ts: i64) -> Vec<String> {
+fn held_logins(
+    r: &Role,
+    host: &str,
+    host_user: Option<&str>,
+    grants: &[HeldGrant],
+    now_ts: i64,
+) -> Vec<String> {
+    let logins = r.logins_on(host_user);
     if r.request.is_none() {
-        return r.logins.clone();
+        return logins;
     }
-    r.logins
-        .iter()
+    logins
+        .into_iter()
         .filter(|l| held(grants, host, l, now_ts).is_some())
-        .cloned()
         .collect()
 }
 
@@ -318,9 +338,12 @@ fn needs_request(covering: &[&Role], req: &AccessRequest) -> Option<Decision> {
         .iter()
         .copied()
         .filter(|r| r.request.is_some())
-        .filter(|r| match req.login {
-            Some(l) => r.logins.iter().any(|x| x == l),
-            None => !r.logins.is_empty(),
+        .filter(|r| {
+            let logins = r.logins_on(req.host_user);
+            match req.login {
+                Some(l) => logins.iter().any(|x| x == l),
+                None => !logins.is_empty(),
+            }
         })
         .collect();
     let first = roles.first()?;
@@ -328,9 +351,8 @@ fn needs_request(covering: &[&Role], req: &AccessRequest) -> Option<Decision> {
         Some(l) => l.to_string(),
         None => roles
             .iter()
-            .filter_map(|r| r.logins.first())
+            .filter_map(|r| r.logins_on(req.host_user).first().cloned())
             .min()
-            .cloned()
             .unwrap_or_default(),
     };
     let rules: Vec<_> = roles.iter().filter_map(|r| r.request.as_ref()).collect();
@@ -363,17 +385,16 @@ fn needs_request(covering: &[&Role], req: &AccessRequest) -> Option<Decision> {
 }
 
 /// The logins of `roles` (sorted by name): their defaults first, sorted, then the others.
-fn union_logins(roles: &[&Role]) -> Vec<String> {
+fn union_logins(roles: &[&Role], host_user: Option<&str>) -> Vec<String> {
     let mut defaults: Vec<String> = roles
         .iter()
-        .filter_map(|r| r.logins.first())
-        .cloned()
+        .filter_map(|r| r.logins_on(host_user).first().cloned())
         .collect();
     defaults.sort();
     let mut out: Vec<String> = Vec::new();
     for l in defaults
         .into_iter()
-        .chain(roles.iter().flat_map(|r| r.logins.iter().cloned()))
+        .chain(roles.iter().flat_map(|r| r.logins_on(host_user)))
     {
         if !out.contains(&l) {
             out.push(l);

@@ -207,9 +207,11 @@ fn parse_role(ctx: &Ctx, node: &Marked, path: &str) -> Result<Role, PolicyError>
             rights
         }
     };
-    // A console-only role needs no logins: it grants no SSH access at all.
+    // A console-only role needs no logins: it grants no SSH access at all. Any other role
+    // without `logins:` logs in as each host's own `ansible_user` (PRODUCT.md 1.1).
+    let logins_from_host = node.get("logins").is_none() && console.is_empty();
     let login_list = match node.get("logins") {
-        None if !console.is_empty() => Vec::new(),
+        None => Vec::new(),
         _ => required_list("logins")?,
     };
     let mut logins = Vec::new();
@@ -314,6 +316,7 @@ fn parse_role(ctx: &Ctx, node: &Marked, path: &str) -> Result<Role, PolicyError>
         members,
         hosts,
         logins,
+        logins_from_host,
         channels,
         require_totp: flag("require_totp", true)?,
         max_session,

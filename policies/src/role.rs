@@ -17,8 +17,12 @@ pub struct Role {
     /// Bastion user names or globs (`*` for everyone).
     pub members: Vec<NamePattern>,
     pub hosts: Vec<HostSelector>,
-    /// Target accounts; the first is the default. Empty only in a console-only role.
+    /// Target accounts; the first is the default. Empty in a console-only role, and in a role
+    /// that takes each host's own `ansible_user` ([`Role::logins_from_host`]).
     pub logins: Vec<String>,
+    /// No `logins:` and not console-only: the login is the host's `ansible_user` from the
+    /// inventory (a host without one is not granted by this role).
+    pub logins_from_host: bool,
     pub channels: Vec<ChannelKind>,
     pub require_totp: bool,
     pub max_session: Option<Duration>,
@@ -101,6 +105,15 @@ impl HostSelector {
 }
 
 impl Role {
+    /// The logins this role grants on a host whose inventory `ansible_user` is `host_user`.
+    pub fn logins_on(&self, host_user: Option<&str>) -> Vec<String> {
+        if self.logins_from_host {
+            host_user.map(|u| vec![u.to_string()]).unwrap_or_default()
+        } else {
+            self.logins.clone()
+        }
+    }
+
     /// True when `user` is a member.
     pub fn has_member(&self, user: &str) -> bool {
         self.members.iter().any(|m| m.matches(user))

@@ -55,6 +55,7 @@ fn ask<'a>(
         channel,
         at: monday_noon(),
         grants: &[],
+        host_user: None,
     }
 }
 
@@ -126,7 +127,7 @@ fn access_is_the_union_of_roles() {
         !s.decide(&ask("alice", "logs1", &[], None, ChannelKind::Shell))
             .allowed
     );
-    let reach = s.reachable("alice", "logs1", &[], monday_noon(), &[]);
+    let reach = s.reachable("alice", ("logs1", &[], None), monday_noon(), &[]);
     assert_eq!(reach.logins, vec!["reader"]);
 }
 
@@ -143,7 +144,10 @@ fn hours_deny_outside_the_window() {
     let d = s.decide(&req);
     assert!(!d.allowed);
     assert!(d.reason.contains("outside access hours"), "{}", d.reason);
-    assert!(!s.reachable("carol", "web1", &[], req.at, &[]).within_hours);
+    assert!(
+        !s.reachable("carol", ("web1", &[], None), req.at, &[])
+            .within_hours
+    );
 }
 
 #[test]
@@ -161,7 +165,6 @@ fn errors_name_file_line_column_and_field() {
         ("roles:\n  - name: a\n    members: [x]\n    hosts: [w]\n    logins: [r]\n    chanels: [shell]\n", "policies.yaml:6:14: roles[0].chanels: unknown key"),
         ("roles:\n  - name: a\n    members: [x]\n    hosts: [w]\n    logins: [r]\n    channels: [shel]\n", "policies.yaml:6:16: roles[0].channels: unknown channel"),
         ("roles:\n  - name: a\n    members: [x]\n    hosts: [w]\n    logins: [r]\n    deny_commands: ['(']\n", "policies.yaml:6:21: roles[0].deny_commands: bad regex"),
-        ("roles:\n  - name: a\n    members: [x]\n    hosts: [w]\n", "policies.yaml:2:5: roles[0].logins: missing"),
         ("roles:\n  - name: a\n    members: [x]\n    hosts: [w]\n    logins: [r]\n    hours: Mon-Fry 08:00-10:00\n", "policies.yaml:6:12: roles[0].hours: unknown day"),
         ("roles:\n  - name: a\n    members: [x\n", "policies.yaml:"),
     ];
@@ -253,6 +256,7 @@ fn console_rights_are_a_union_scoped_by_hosts_and_need_no_logins() {
         channel: ChannelKind::Shell,
         at: Local::now(),
         grants: &[],
+        host_user: None,
     });
     assert!(!d.allowed, "{}", d.reason);
 
@@ -268,9 +272,40 @@ fn console_rights_are_a_union_scoped_by_hosts_and_need_no_logins() {
         e.contains("roles[0].console") && e.contains("at least one"),
         "{e}"
     );
-    let e = err("roles:\n  - name: a\n    members: [x]\n    hosts: [h]\n");
+    let e = err("roles:\n  - name: a\n    members: [x]\n    hosts: [h]\n    logins: []\n");
     assert!(
-        e.contains("roles[0].logins") && e.contains("missing"),
+        e.contains("roles[0].logins") && e.contains("at least one"),
         "{e}"
     );
+}
+
+#[test]
+fn a_role_without_logins_logs_in_as_the_hosts_ansible_user() {
+    let set = PolicySet::parse(
+        "roles:\n  - name: ops\n    members: [alice]\n    hosts: [\"*\"]\n",
+        "p.yaml",
+    )
+    .unwrap();
+    assert!(set.roles()[0].logins_from_host);
+    let ask = |host_user: Option<&'static str>, login: Option<&'static str>| {
+        set.decide(&AccessRequest {
+            user: "alice",
+            host: "web1",
+            groups: &[],
+            login,
+            channel: ChannelKind::Shell,
+            at: Local::now(),
+            grants: &[],
+            host_user,
+        })
+    };
+    let d = ask(Some("deploy"), None);
+    assert!(d.allowed, "{}", d.reason);
+    assert_eq!(d.login.as_deref(), Some("deploy"));
+    assert!(!ask(Some("deploy"), Some("root")).allowed);
+    let none = ask(None, None);
+    assert!(!none.allowed);
+    assert!(none.reason.contains("ansible_user"), "{}", none.reason);
+    let reach = set.reachable("alice", ("web1", &[], Some("deploy")), Local::now(), &[]);
+    assert_eq!(reach.logins, ["deploy"]);
 }

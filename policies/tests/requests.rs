@@ -43,6 +43,7 @@ fn ask<'a>(host: &'a str, login: Option<&'a str>, grants: &'a [HeldGrant]) -> Ac
         channel: ChannelKind::Shell,
         at: Local.with_ymd_and_hms(2026, 12, 7, 12, 0, 0).unwrap(),
         grants,
+        host_user: None,
     }
 }
 
@@ -116,7 +117,7 @@ fn an_approved_request_grants_its_host_and_login_until_it_ends() {
 fn the_menu_sees_hosts_that_need_a_request() {
     let set = set();
     let at = ask("db1", None, &[]).at;
-    let reach = set.reachable("alice", "db1", &[], at, &[]);
+    let reach = set.reachable("alice", ("db1", &[], None), at, &[]);
     assert_eq!(reach.logins, ["postgres", "root"]);
     assert_eq!(reach.needs_request, ["postgres", "root"]);
     let held = [HeldGrant {
@@ -125,10 +126,10 @@ fn the_menu_sees_hosts_that_need_a_request() {
         login: "root".into(),
         until: at.timestamp() + 10,
     }];
-    let reach = set.reachable("alice", "db1", &[], at, &held);
+    let reach = set.reachable("alice", ("db1", &[], None), at, &held);
     assert_eq!(reach.needs_request, ["postgres"]);
     assert!(set
-        .reachable("alice", "web1", &[], at, &[])
+        .reachable("alice", ("web1", &[], None), at, &[])
         .needs_request
         .is_empty());
 }

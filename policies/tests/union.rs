@@ -151,6 +151,7 @@ fn decisions(set: &PolicySet) -> Vec<String> {
                             channel,
                             at: when,
                             grants: &[],
+                            host_user: None,
                         });
                         out.push(format!(
                             "{user} {host} {login:?} {channel} {when}: {}",
@@ -159,7 +160,7 @@ fn decisions(set: &PolicySet) -> Vec<String> {
                     }
                 }
             }
-            let reach = set.reachable(user, host, &[], at(23, 12), &[]);
+            let reach = set.reachable(user, (host, &[], None), at(23, 12), &[]);
             out.push(format!(
                 "{user} {host} reach {:?} {}",
                 reach.logins, reach.within_hours
@@ -202,6 +203,7 @@ fn an_unrestricted_role_listed_first_does_not_lift_another_roles_limits() {
             channel: ChannelKind::Exec,
             at: at(23, 22),
             grants: &[],
+            host_user: None,
         });
         assert!(d.allowed, "{}", d.reason);
         assert_eq!(d.roles, ["admin", "restricted"]);
@@ -237,6 +239,7 @@ fn limits_merge_over_every_granting_role_only() {
         channel: ChannelKind::Shell,
         at: at(23, 12),
         grants: &[],
+        host_user: None,
     });
     assert_eq!(d.roles, ["admin", "restricted"]);
     assert!(!d
@@ -253,6 +256,7 @@ fn limits_merge_over_every_granting_role_only() {
         channel: ChannelKind::Shell,
         at: at(23, 12),
         grants: &[],
+        host_user: None,
     });
     assert_eq!(d.roles, ["office"]);
     assert!(!d.limits.require_totp);
@@ -266,6 +270,7 @@ fn limits_merge_over_every_granting_role_only() {
         channel: ChannelKind::Shell,
         at: at(23, 22),
         grants: &[],
+        host_user: None,
     });
     assert_eq!(
         (d.login.as_deref(), d.roles.clone()),
@@ -280,6 +285,7 @@ fn limits_merge_over_every_granting_role_only() {
         channel: ChannelKind::Shell,
         at: at(23, 12),
         grants: &[],
+        host_user: None,
     });
     assert_eq!(d.roles, ["restricted"]);
     let office_too = policy(&[2, 1]).decide(&AccessRequest {
@@ -290,6 +296,7 @@ fn limits_merge_over_every_granting_role_only() {
         channel: ChannelKind::Shell,
         at: at(23, 12),
         grants: &[],
+        host_user: None,
     });
     // Defaults differ (restricted: deploy, office: app): the smallest name is chosen.
     assert_eq!(office_too.login.as_deref(), Some("app"));
@@ -311,6 +318,7 @@ fn default_login_and_shared_rules_when_roles_agree() {
         channel: ChannelKind::Shell,
         at: at(23, 12),
         grants: &[],
+        host_user: None,
     });
     assert_eq!(d.login.as_deref(), Some("x"));
     assert_eq!(d.roles, ["a", "b"]);
@@ -345,6 +353,7 @@ fn require_totp_if_any_granting_role_says_so() {
             channel: ChannelKind::Exec,
             at: at(23, 12),
             grants: &[],
+            host_user: None,
         })
     };
     let strict = PolicySet::parse(&text(true), "p.yaml").unwrap();
@@ -370,6 +379,7 @@ fn hours_end_when_the_last_granting_window_closes() {
         channel: ChannelKind::Shell,
         at: at(23, 11),
         grants: &[],
+        host_user: None,
     });
     assert_eq!(d.roles, ["midday", "morning"]);
     assert_eq!(d.limits.hours_end(at(23, 11)), Some(at(23, 14)));

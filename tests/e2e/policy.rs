@@ -413,3 +413,34 @@ fn every_granting_roles_deny_rules_apply_whatever_the_role_order() {
     let strip = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
     assert_eq!(strip(&listed_first), strip(&listed_second));
 }
+
+#[test]
+fn a_role_without_logins_uses_the_inventorys_ansible_user() {
+    let mut lab = Lab::new(BIN, &[("web1", &[]), ("web2", &[])]);
+    let inv = lab.inventory_yaml("");
+    let port_line = format!("      ansible_port: {}\n", lab.target("web1").port());
+    let inv = inv.replacen(
+        &port_line,
+        &format!("{port_line}      ansible_user: root\n"),
+        1,
+    );
+    lab.bastion.write_inventory(&inv);
+    lab.bastion.write_policies(
+        "roles:\n  - name: ops\n    members: [alice]\n    hosts: [\"web*\"]\n    require_totp: false\n",
+    );
+    let alice = lab.bastion.add_user("alice", false);
+    lab.serve();
+    let client = Client::new(&lab.bastion, &alice);
+    let ok = client.run_ssh("alice", &["web1", "id", "-un"]);
+    ok.assert_success();
+    assert_eq!(ok.stdout.trim(), "root");
+    // web2 has no ansible_user: nothing to log in as, and the denial says so.
+    let no = client.run_ssh("alice", &["web2", "id", "-un"]);
+    assert_eq!(no.code, Some(1), "{no}");
+    assert!(no.stderr.contains("ansible_user"), "{no}");
+    let hosts = lab.bastion.cli(&["hosts", "--user", "alice"]);
+    assert!(
+        hosts.stdout.contains("web1") && !hosts.stdout.contains("web2"),
+        "{hosts}"
+    );
+}
