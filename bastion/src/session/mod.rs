@@ -14,7 +14,9 @@ mod sftp_log;
 mod shell_log;
 mod supervise;
 mod taps;
+pub mod task_label;
 mod upstream;
+mod upstream_pool;
 
 use std::sync::Arc;
 
@@ -28,6 +30,7 @@ pub use authorize::authorize_jump;
 pub use forward::{forward, ForwardRequest};
 pub use run::Kind;
 pub use supervise::supervise;
+pub use upstream_pool::UpstreamPool;
 
 /// The terminal the client asked for, forwarded to the target.
 #[derive(Clone, Debug)]
@@ -48,6 +51,10 @@ pub struct UserChannel {
     pub last_said: Option<String>,
     /// Whether EOF was already passed on (it must be sent at most once).
     pub eof_sent: bool,
+    /// The client connection's idle target connections, reused by its exec sessions.
+    pub upstreams: UpstreamPool,
+    /// What the client says this channel runs, for the command log only ([`task_label`]).
+    pub task_label: Option<String>,
 }
 
 impl UserChannel {
@@ -94,6 +101,7 @@ pub async fn run_channel(
     conn: ConnInfo,
     channel: Channel<Msg>,
     handle: Handle,
+    upstreams: UpstreamPool,
 ) {
     let (rx, tx) = channel.split();
     let mut user = UserChannel {
@@ -103,6 +111,8 @@ pub async fn run_channel(
         pty: None,
         last_said: None,
         eof_sent: false,
+        upstreams,
+        task_label: None,
     };
     let Some(start) = collect_requests(&mut user).await else {
         return;
@@ -188,6 +198,13 @@ async fn collect_requests(user: &mut UserChannel) -> Option<Start> {
                     p.cols = col_width;
                     p.rows = row_height;
                 }
+            }
+            ChannelMsg::SetEnv {
+                variable_name,
+                variable_value,
+                ..
+            } if variable_name == task_label::ENV => {
+                user.task_label = task_label::clean(&variable_value);
             }
             ChannelMsg::RequestShell { .. } => return Some(Start::Shell),
             ChannelMsg::Exec { command, .. } => {

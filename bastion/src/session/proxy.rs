@@ -46,6 +46,9 @@ struct TargetEnd {
     lost: bool,
 }
 
+/// The reason of a session the target ended by itself (its command or shell finished).
+pub const CLEAN_END: &str = "target closed the session";
+
 /// Pumps until the target closes, the user goes away, or a limit ends the session.
 /// With `standalone` false (the host menu), the target's EOF is not passed on, so the user's
 /// channel stays usable for the menu.
@@ -178,7 +181,7 @@ pub async fn pump(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut user_gone = false;
     let mut gone_at = Duration::ZERO;
-    let mut reason = String::from("target closed the session");
+    let mut reason = String::from(CLEAN_END);
     let end = loop {
         // Why the bastion itself ends the session (a kill or a limit), if it does now.
         let stop: Option<String> = tokio::select! {
