@@ -8,6 +8,7 @@
 mod client;
 mod commands;
 mod console;
+mod fleet_via;
 mod latency;
 mod logins;
 mod report;
@@ -42,6 +43,8 @@ enum Cmd {
     Commands(commands::Args),
     /// The web console's server time with 1M sessions and commands.
     Console(console::Args),
+    /// `fleet run --via` through the bastion vs a direct `fleet run` (issue 18 item 6).
+    FleetVia(fleet_via::Args),
 }
 
 fn main() -> Result<()> {
@@ -62,6 +65,7 @@ fn main() -> Result<()> {
         Cmd::Logins(a) => logins::run(&bastion, &a)?,
         Cmd::Commands(a) => commands::run(&bastion, &a)?,
         Cmd::Console(a) => console::run(&bastion, &a)?,
+        Cmd::FleetVia(a) => fleet_via::run(&bastion, &a)?,
     };
     report::print(&rows);
     Ok(())

@@ -226,6 +226,18 @@ fn a_playbook_through_the_bastion_is_authorized_logged_and_asks_one_code() {
         );
     }
     assert_eq!(lab.target("db1").accepted_logins(), 0);
+    // fleet has gone: the bastion ends the connections it kept for it.
+    for host in ["web1", "web2"] {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !lab.target(host).log().contains("Received disconnect") {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{host}: the bastion kept its connection after fleet left: {}",
+                lab.target(host).log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
     let denials: Vec<_> = lab
         .bastion
         .audit_events()

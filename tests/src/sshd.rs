@@ -252,6 +252,13 @@ impl TargetSshd {
         self.launch();
     }
 
+    /// Starts it again after [`TargetSshd::stop`] or [`TargetSshd::crash`]: same address,
+    /// port and host key (a rebooted host); its log starts afresh.
+    pub fn restart(&mut self) {
+        self.kill();
+        self.launch();
+    }
+
     /// Stops the server (connections to its port are then refused).
     pub fn stop(&mut self) {
         self.kill();

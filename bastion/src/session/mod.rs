@@ -8,6 +8,7 @@ mod forward;
 mod line_shell;
 mod menu_loop;
 mod proxy;
+mod quick_ack;
 mod run;
 mod scp_log;
 mod sftp_log;
@@ -51,6 +52,8 @@ pub struct UserChannel {
     pub last_said: Option<String>,
     /// Whether EOF was already passed on (it must be sent at most once).
     pub eof_sent: bool,
+    /// Whether the target's exit status was already passed on.
+    pub exit_sent: bool,
     /// The client connection's idle target connections, reused by its exec sessions.
     pub upstreams: UpstreamPool,
     /// What the client says this channel runs, for the command log only ([`task_label`]).
@@ -80,7 +83,9 @@ impl UserChannel {
 
     /// Ends the channel with an exit status, the way a shell would.
     pub async fn finish(&self, status: u32) {
-        let _ = self.tx.exit_status(status).await;
+        if !self.exit_sent {
+            let _ = self.tx.exit_status(status).await;
+        }
         if !self.eof_sent {
             let _ = self.tx.eof().await;
         }
@@ -111,6 +116,7 @@ pub async fn run_channel(
         pty: None,
         last_said: None,
         eof_sent: false,
+        exit_sent: false,
         upstreams,
         task_label: None,
     };

@@ -326,6 +326,7 @@ async fn run_started(
         bytes_out,
         reason,
         eof_forwarded,
+        exit_forwarded,
         target_lost,
     } = pump(user, channel, &taps, &g.limits, input, standalone).await;
     if target_lost {
@@ -351,6 +352,7 @@ async fn run_started(
         audit_files(shared, conn, g, session_id, "scp", files, dropped);
     }
     user.eof_sent |= eof_forwarded;
+    user.exit_sent |= exit_forwarded;
     let clean = exit_status.is_some() && !target_lost && reason == CLEAN_END;
     lease.end(clean).await;
     end.bytes_in = bytes_in;
