@@ -206,7 +206,11 @@ pub async fn pump(
             _ = &mut user_to_target, if !user_gone => {
                 user_gone = true;
                 gone_at = started.elapsed();
-                reason = "user closed the session".into();
+                // A client that has the exit status may close first (fleet does, so the
+                // bastion's bookkeeping overlaps its next task): the target still ended it.
+                if !exit_forwarded.load(Ordering::Relaxed) {
+                    reason = "user closed the session".into();
+                }
                 let _ = ttx.close().await;
                 None
             }

@@ -234,8 +234,13 @@ impl ViaBastion {
         let receive = async {
             let mut out = CmdOutput::default();
             let mut status = None;
-            while let Some(msg) = read.wait().await {
+            let mut eof = false;
+            // Done once the status and the end of output are in: the bastion's bookkeeping
+            // before it closes the channel (session end, audit) then overlaps the next task.
+            while !(eof && status.is_some()) {
+                let Some(msg) = read.wait().await else { break };
                 match msg {
+                    ChannelMsg::Eof => eof = true,
                     ChannelMsg::Data { data } => out.stdout.extend_from_slice(&data),
                     ChannelMsg::ExtendedData { data, ext: 1 } => {
                         out.stderr.extend_from_slice(&data)
