@@ -170,8 +170,9 @@ async fn start(
 
 /// Starts the session's channel (`req`) on a target connection: an idle one of `pool` when
 /// there is one (`pool` given), else a fresh one. An idle connection that fails to start the
-/// channel (the target dropped it meanwhile) is discarded and a fresh one tried, so reuse never
-/// turns into an error the user would not have seen without it.
+/// channel (the target dropped it meanwhile) or does not answer within the connect timeout is
+/// discarded and a fresh one tried, so reuse never turns into an error the user would not have
+/// seen without it.
 pub async fn open(
     pool: Option<&UpstreamPool>,
     shared: &Arc<Shared>,
@@ -182,16 +183,23 @@ pub async fn open(
     let key = Key::of(g);
     let back_to = pool.map(|p| (p.clone(), key.clone()));
     if let Some(handle) = pool.and_then(|p| p.take(&key)) {
-        match start(&handle, req).await {
-            Ok(channel) => return Ok((Lease { handle, back_to }, channel)),
-            Err(e) => {
-                tracing::debug!("idle connection to {} unusable ({e}); reconnecting", g.host);
-                Lease {
-                    handle,
-                    back_to: None,
-                }
-                .end(false)
-                .await;
+        // A connection cut without a reset (a network partition) would hang here: it gets as
+        // long as a new connection would, then is given up for one.
+        let limit = shared.dir.settings.connect_timeout;
+        match tokio::time::timeout(limit, start(&handle, req)).await {
+            Ok(Ok(channel)) => return Ok((Lease { handle, back_to }, channel)),
+            failed => {
+                let why = match failed {
+                    Ok(Err(e)) => e.to_string(),
+                    _ => format!("no answer in {}s", limit.as_secs()),
+                };
+                tracing::debug!(
+                    "idle connection to {} unusable ({why}); reconnecting",
+                    g.host
+                );
+                // Dropped, not disconnected: a connection that does not answer might not
+                // take a goodbye either.
+                drop(handle);
             }
         }
     }
