@@ -4,11 +4,12 @@
 #
 #   bench/run.sh [--quick] [--only PART,...] [--out DIR]
 #     --quick  small sizes, a few minutes
-#     --only   run just these parts (fleet,throughput,latency,sessions,logins,commands,load,fuzz)
+#     --only   run just these parts (fleet,via,throughput,latency,sessions,logins,commands,load,fuzz)
 #     --out    add to the results in DIR (from an earlier run) instead of a new directory
 #
 # Parts (each also runs on its own):
 #   1 fleet       bench/fleet.sh 10 50 200       fleet run vs ansible-playbook vs N parallel `ssh true`
+#  18 via         bench fleet-via                fleet run --via through the bastion vs direct, 4 tasks on 3 hosts
 #   2 throughput  bench/throughput.sh 1G         exec and recorded PTY `cat` vs direct vs double hop
 #   3 latency     bench latency                  keystroke round trip through a PTY, direct vs bastion
 #   4 sessions    bench sessions                 500 interactive sessions held: RSS per session
@@ -41,11 +42,11 @@ export FLEET_BIN="$ROOT/target/release/fleet"
 if [ $QUICK = 1 ]; then
   FLEET_HOSTS=(10); SIZE=64M; ROUNDS=1
   LAT=(--keys 100 --batch 25); SESS=(--sessions 40 --per-target 20 --hold 6 --period 2)
-  LOGINS=(--logins 20 --rounds 2 --parallel 4); CMDS=(--rows 50000 --repeat 3); FUZZ=30
+  LOGINS=(--logins 20 --rounds 2 --parallel 4); CMDS=(--rows 50000 --repeat 3); FUZZ=30; VIA_RUNS=3
 else
   FLEET_HOSTS=(10 50 200); SIZE=1G; ROUNDS=2; : "${PTY_SIZE:=256M}"; export PTY_SIZE
   LAT=(--keys 1000 --batch 50); SESS=(--sessions 500 --per-target 100 --hold 20 --period 5)
-  LOGINS=(--logins 100 --rounds 2 --parallel 8); CMDS=(--rows 1000000 --repeat 5); FUZZ=300
+  LOGINS=(--logins 100 --rounds 2 --parallel 8); CMDS=(--rows 1000000 --repeat 5); FUZZ=300; VIA_RUNS=9
 fi
 
 # part NAME CMD...: runs CMD; stdout to OUT/NAME.out, stderr shown and kept in OUT/NAME.log.
@@ -61,6 +62,7 @@ part() {
 }
 
 FLEET_BENCH_JSON="$OUT/fleet.json" part fleet bash bench/fleet.sh "${FLEET_HOSTS[@]}"
+part via "$BENCH" fleet-via --runs "$VIA_RUNS"
 part throughput bash bench/throughput.sh "$SIZE" "$ROUNDS"
 part latency "$BENCH" latency "${LAT[@]}"
 part sessions "$BENCH" sessions "${SESS[@]}"

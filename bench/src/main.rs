@@ -9,6 +9,7 @@ mod client;
 mod commands;
 mod console;
 mod console_load;
+mod fleet_via;
 mod latency;
 mod logins;
 mod replay;
@@ -48,6 +49,8 @@ enum Cmd {
     ConsoleLoad(console_load::Args),
     /// Time until a 50 MiB recording starts playing in the console (headless Chromium).
     Replay(replay::Args),
+    /// `fleet run --via` through the bastion vs a direct `fleet run` (issue 18 item 6).
+    FleetVia(fleet_via::Args),
 }
 
 fn main() -> Result<()> {
@@ -70,6 +73,7 @@ fn main() -> Result<()> {
         Cmd::Console(a) => console::run(&bastion, &a)?,
         Cmd::Replay(a) => replay::run(&bastion, &a)?,
         Cmd::ConsoleLoad(a) => console_load::run(&bastion, &a)?,
+        Cmd::FleetVia(a) => fleet_via::run(&bastion, &a)?,
     };
     report::print(&rows);
     Ok(())

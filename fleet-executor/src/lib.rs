@@ -35,6 +35,7 @@ pub mod loops;
 pub mod play;
 pub mod result;
 pub mod task;
+mod task_label;
 mod task_timeout;
 pub mod vars;
 pub mod walk;

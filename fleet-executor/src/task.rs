@@ -13,6 +13,7 @@ use super::host::HostState;
 use super::loops::loop_items;
 pub use super::result::Outcome;
 use super::result::{error_result, finish, from_module, unreachable, Ignore, Single};
+use super::task_label;
 use super::task_timeout::{task_timeout, timed_out};
 use super::vars::{search_path, task_vars};
 use crate::output::{Event, HostResult, Status};
@@ -385,6 +386,20 @@ async fn execute(
         })
         .or_else(|| run.options.become_password.clone())
     });
+    let no_log = flag(run, &kw.no_log, vars, false).unwrap_or(false);
+    let name = match &task.name {
+        Some(n) => run
+            .templar
+            .render_str(n, vars)
+            .unwrap_or_else(|_| n.clone()),
+        None => task.action.clone(),
+    };
+    remote.set_task_label(Some(task_label::describe(
+        &name,
+        &task.action,
+        &args,
+        no_log,
+    )));
     let mut ctx = ModuleCtx {
         remote,
         check_mode,
@@ -400,6 +415,7 @@ async fn execute(
         Some(module) => module.run(&args, &mut ctx).await,
         None => super::fallback::run(run, pctx, scope, &route, task, kw, &args, &mut ctx).await,
     };
+    ctx.remote.set_task_label(None);
     match outcome {
         Ok(result) => {
             let facts_from = native.is_none_or(|m| matches!(m.name(), "setup" | "gather_facts"));

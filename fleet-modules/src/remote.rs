@@ -44,6 +44,10 @@ pub enum RemoteError {
     /// The operator stopped the run (Ctrl-C); the script was ended on the host.
     #[error("interrupted by the user")]
     Interrupted,
+    /// A bastion refused to run the script (a `deny_commands` rule): the task fails, the host
+    /// stays reachable. The text names the rule.
+    #[error("{0}")]
+    Blocked(String),
 }
 
 /// Tells running commands that the operator stopped the run: `true` is sent once, on Ctrl-C.
@@ -78,6 +82,10 @@ pub struct Exec<'a> {
 pub trait Remote: Send {
     /// Runs one script and returns its exit status and output.
     async fn exec(&mut self, req: Exec<'_>) -> Result<CmdOutput, RemoteError>;
+
+    /// Names the task the following requests belong to (one line: name, module, arguments) for
+    /// routes that log it, such as the bastion's command log; others ignore it.
+    fn set_task_label(&mut self, _label: Option<String>) {}
 }
 
 /// Quotes a string for a POSIX shell: `'...'` with embedded quotes as `'\''`.

@@ -157,7 +157,7 @@ fn every_format_is_told_and_a_failing_webhook_delays_nothing() {
     let decided = bob.run_ssh("bob", &["approve", &id.to_string()]);
     assert_eq!(decided.code, Some(0), "{decided}");
     let blocked = alice.run_ssh("alice", &["web1", "echo", "forbidden-word"]);
-    assert_eq!(blocked.code, Some(1), "{blocked}");
+    assert_eq!(blocked.code, Some(126), "{blocked}");
     let events = |got: Vec<e2e::webhook::Received>| -> Vec<String> {
         got.iter()
             .map(|r| r.json()["event"].as_str().unwrap_or("").to_string())

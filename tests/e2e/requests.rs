@@ -459,7 +459,7 @@ fn held_command_lines_run_only_when_approved_in_every_kind_of_session() {
     // Nobody answers: refused at the rule's timeout, and a late approval cannot release it.
     let late = format!("touch {}", file("late-nobody-answers"));
     let out = alice.run_ssh("alice", &["web1", &late]);
-    assert_eq!(out.code, Some(1), "{out}");
+    assert_eq!(out.code, Some(126), "{out}");
     assert!(out.stderr.contains("no decision within 3s"), "{out}");
     assert!(!std::path::Path::new(&file("late-nobody-answers")).exists());
 

@@ -173,10 +173,21 @@ impl TargetSshd {
              PrintMotd no\n\
              PrintLastLog no\n\
              Subsystem sftp internal-sftp\n\
-             LogLevel ERROR\n\
+             {log_level}\
              {extra}",
             ip = self.ip,
             port = self.port,
+            // sshd keeps the first value of a keyword: an extra `LogLevel` (e.g. INFO, to count
+            // logins in the log) replaces the default instead of following it.
+            log_level = if self
+                .extra_config
+                .lines()
+                .any(|l| l.starts_with("LogLevel "))
+            {
+                ""
+            } else {
+                "LogLevel ERROR\n"
+            },
             extra = self.extra_config.replace("{dir}", &d.to_string()),
         );
         fs::write(self.dir.path().join("sshd_config"), cfg).expect("write sshd_config");
@@ -218,6 +229,15 @@ impl TargetSshd {
     }
 
     /// What sshd wrote to stderr so far.
+    /// Public-key logins this sshd accepted so far (each one SSH connection); needs
+    /// `LogLevel INFO` in the extra config, or the log does not say.
+    pub fn accepted_logins(&self) -> usize {
+        self.log()
+            .lines()
+            .filter(|l| l.contains("Accepted publickey"))
+            .count()
+    }
+
     pub fn log(&self) -> String {
         fs::read_to_string(self.log_path()).unwrap_or_default()
     }
@@ -229,6 +249,13 @@ impl TargetSshd {
         self.kill();
         KeyPair::generate(self.dir.path(), "host_ed25519");
         assert_ne!(old, self.host_pubkey(), "new host key equals the old one");
+        self.launch();
+    }
+
+    /// Starts it again after [`TargetSshd::stop`] or [`TargetSshd::crash`]: same address,
+    /// port and host key (a rebooted host); its log starts afresh.
+    pub fn restart(&mut self) {
+        self.kill();
         self.launch();
     }
 

@@ -16,6 +16,7 @@ use russh::{Channel, ChannelId, MethodKind, MethodSet};
 
 use super::jump::JumpTo;
 use crate::auth::login::{self, KeyOutcome};
+use crate::session::UpstreamPool;
 use crate::state::{ConnInfo, Shared, Via};
 use crate::target::{parse_login_name, TargetSpec};
 use store::AuditEvent;
@@ -37,6 +38,7 @@ impl russh::server::Server for ConnectionFactory {
             key_passed: None,
             conn: None,
             jump: None,
+            upstreams: UpstreamPool::default(),
         }
     }
 }
@@ -50,6 +52,8 @@ pub struct ConnectionHandler {
     conn: Option<ConnInfo>,
     /// Set on the inner connection of a ProxyJump: who opened it and to which host.
     jump: Option<JumpTo>,
+    /// Target connections this client's exec sessions hand to each other (dropped with it).
+    upstreams: UpstreamPool,
 }
 
 impl ConnectionHandler {
@@ -65,6 +69,7 @@ impl ConnectionHandler {
                 host,
                 totp_verified: outer.totp_verified,
             }),
+            upstreams: UpstreamPool::default(),
         }
     }
 }
@@ -242,6 +247,7 @@ impl russh::server::Handler for ConnectionHandler {
             conn,
             channel,
             handle,
+            self.upstreams.clone(),
         ));
         Ok(())
     }
@@ -329,6 +335,11 @@ impl russh::server::Handler for ConnectionHandler {
         _value: &str,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
+        if name == crate::session::task_label::ENV {
+            // A label for the command log, read by the channel's task; never passed on.
+            session.channel_success(channel)?;
+            return Ok(());
+        }
         // The name only: values (tokens in the environment) are never logged.
         self.refused(
             "env",

@@ -9,6 +9,7 @@ mod line_shell;
 mod menu_loop;
 mod prompt;
 mod proxy;
+mod quick_ack;
 mod request_words;
 mod review;
 mod run;
@@ -17,7 +18,9 @@ mod sftp_log;
 mod shell_log;
 mod supervise;
 mod taps;
+pub mod task_label;
 mod upstream;
+mod upstream_pool;
 
 use std::sync::Arc;
 
@@ -31,6 +34,7 @@ pub use authorize::authorize_jump;
 pub use forward::{forward, ForwardRequest};
 pub use run::Kind;
 pub use supervise::supervise;
+pub use upstream_pool::UpstreamPool;
 
 /// The terminal the client asked for, forwarded to the target.
 #[derive(Clone, Debug)]
@@ -54,6 +58,12 @@ pub struct UserChannel {
     /// Input that arrived before the session it belongs to started (a script piped in while
     /// a request waited); the pump passes it on first.
     pub replay: std::collections::VecDeque<ChannelMsg>,
+    /// Whether the target's exit status was already passed on.
+    pub exit_sent: bool,
+    /// The client connection's idle target connections, reused by its exec sessions.
+    pub upstreams: UpstreamPool,
+    /// What the client says this channel runs, for the command log only ([`task_label`]).
+    pub task_label: Option<String>,
 }
 
 impl UserChannel {
@@ -79,7 +89,9 @@ impl UserChannel {
 
     /// Ends the channel with an exit status, the way a shell would.
     pub async fn finish(&self, status: u32) {
-        let _ = self.tx.exit_status(status).await;
+        if !self.exit_sent {
+            let _ = self.tx.exit_status(status).await;
+        }
         if !self.eof_sent {
             let _ = self.tx.eof().await;
         }
@@ -100,6 +112,7 @@ pub async fn run_channel(
     conn: ConnInfo,
     channel: Channel<Msg>,
     handle: Handle,
+    upstreams: UpstreamPool,
 ) {
     let (rx, tx) = channel.split();
     let mut user = UserChannel {
@@ -110,6 +123,9 @@ pub async fn run_channel(
         last_said: None,
         eof_sent: false,
         replay: Default::default(),
+        exit_sent: false,
+        upstreams,
+        task_label: None,
     };
     let Some(start) = collect_requests(&mut user).await else {
         return;
@@ -205,6 +221,13 @@ async fn collect_requests(user: &mut UserChannel) -> Option<Start> {
                     p.cols = col_width;
                     p.rows = row_height;
                 }
+            }
+            ChannelMsg::SetEnv {
+                variable_name,
+                variable_value,
+                ..
+            } if variable_name == task_label::ENV => {
+                user.task_label = task_label::clean(&variable_value);
             }
             ChannelMsg::RequestShell { .. } => return Some(Start::Shell),
             ChannelMsg::Exec { command, .. } => {

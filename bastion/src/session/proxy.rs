@@ -25,6 +25,8 @@ pub struct PumpOutcome {
     pub reason: String,
     /// The target's EOF was passed on to the user.
     pub eof_forwarded: bool,
+    /// The target's exit status was passed on to the user (as soon as it came).
+    pub exit_forwarded: bool,
     /// The connection to the target broke (the host died, the network went away) before the
     /// target closed the channel.
     pub target_lost: bool,
@@ -47,6 +49,9 @@ struct TargetEnd {
     lost: bool,
 }
 
+/// The reason of a session the target ended by itself (its command or shell finished).
+pub const CLEAN_END: &str = "target closed the session";
+
 /// Pumps until the target closes, the user goes away, or a limit ends the session.
 /// With `standalone` false (the host menu), the target's EOF is not passed on, so the user's
 /// channel stays usable for the menu.
@@ -65,6 +70,7 @@ pub async fn pump(
     let bytes_out = AtomicU64::new(0);
     let last_input_ms = AtomicU64::new(0);
     let eof_forwarded = std::sync::atomic::AtomicBool::new(false);
+    let exit_forwarded = std::sync::atomic::AtomicBool::new(false);
     let has_pty = user.pty.is_some();
     let UserChannel {
         rx: urx,
@@ -81,6 +87,7 @@ pub async fn pump(
             exit_signal: None,
             lost: true,
         };
+        let mut eof_pending = false;
         while let Some(msg) = trx.wait().await {
             match msg {
                 ChannelMsg::Data { data } => {
@@ -99,11 +106,24 @@ pub async fn pump(
                         break;
                     }
                 }
+                // The target's EOF waits for its exit status, which is passed on at once: an
+                // OpenSSH client whose input is closed ends the channel on EOF, and a status
+                // sent after that is lost (the client then exits 255).
+                ChannelMsg::Eof if standalone && end.exit_status.is_none() => eof_pending = true,
                 ChannelMsg::Eof if standalone => {
                     eof_forwarded.store(true, Ordering::Relaxed);
                     let _ = utx.eof().await;
                 }
-                ChannelMsg::ExitStatus { exit_status } => end.exit_status = Some(exit_status),
+                ChannelMsg::ExitStatus { exit_status } => {
+                    end.exit_status = Some(exit_status);
+                    if standalone && utx.exit_status(exit_status).await.is_ok() {
+                        exit_forwarded.store(true, Ordering::Relaxed);
+                    }
+                    if std::mem::take(&mut eof_pending) {
+                        eof_forwarded.store(true, Ordering::Relaxed);
+                        let _ = utx.eof().await;
+                    }
+                }
                 ChannelMsg::ExitSignal { signal_name, .. } => end.exit_signal = Some(signal_name),
                 ChannelMsg::Close => {
                     end.lost = false;
@@ -202,7 +222,7 @@ pub async fn pump(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut user_gone = false;
     let mut gone_at = Duration::ZERO;
-    let mut reason = String::from("target closed the session");
+    let mut reason = String::from(CLEAN_END);
     let end = loop {
         // Why the bastion itself ends the session (a kill or a limit), if it does now.
         let stop: Option<String> = tokio::select! {
@@ -210,7 +230,11 @@ pub async fn pump(
             _ = &mut user_to_target, if !user_gone => {
                 user_gone = true;
                 gone_at = started.elapsed();
-                reason = "user closed the session".into();
+                // A client that has the exit status may close first (fleet does, so the
+                // bastion's bookkeeping overlaps its next task): the target still ended it.
+                if !exit_forwarded.load(Ordering::Relaxed) {
+                    reason = "user closed the session".into();
+                }
                 let _ = ttx.close().await;
                 None
             }
@@ -262,6 +286,7 @@ pub async fn pump(
         bytes_out: bytes_out.load(Ordering::Relaxed),
         reason,
         eof_forwarded: eof_forwarded.load(Ordering::Relaxed),
+        exit_forwarded: exit_forwarded.load(Ordering::Relaxed),
         target_lost: end.lost && !user_gone,
     }
 }

@@ -7,14 +7,15 @@ use recordings::{Header, Recorder};
 use super::authorize::{authorize, Granted};
 use super::command_guard::{Blocked, CommandGuard};
 use super::line_shell::LineShell;
-use super::proxy::{pump, Input, PumpOutcome};
+use super::proxy::{pump, Input, PumpOutcome, CLEAN_END};
 use super::review::Reviewer;
 use super::scp_log::{Direction as ScpDirection, ScpLog};
 use super::sftp_log::SftpLog;
 use super::shell_log::ShellLog;
 use super::supervise::SealOnUnwind;
 use super::taps::Taps;
-use super::{upstream, UserChannel};
+use super::upstream_pool::{self, ChannelRequest, OpenError, Requested};
+use super::UserChannel;
 use crate::state::{ConnInfo, ScreenSource, Shared, Via};
 use crate::target::TargetSpec;
 use store::{AuditEvent, NewCommand, NewSession, SessionEnd, Transfer};
@@ -50,6 +51,11 @@ impl Kind {
         }
     }
 }
+
+/// The exit status of an exec whose command a `deny_commands` rule refused (with the line
+/// `bastion: command blocked by policy (role R, rule X)` on stderr): 126, the shell's "cannot
+/// execute", not 255 (ssh's own failure) nor 1, which any command may return.
+pub const BLOCKED_STATUS: u32 = 126;
 
 /// Runs a session to `target`; returns the exit status to report (None: the target gave none).
 /// With `menu_mode`, the user's channel stays open afterwards (the menu comes back).
@@ -114,9 +120,20 @@ pub async fn run_target(
         Some(cmd) => reviewer.exec(cmd, user).await.err(),
         None => None,
     };
-    let logged = command.map(|cmd| match &refused {
-        Some((rule, _)) => log_refused(shared, conn, &granted, session_id, cmd, rule),
-        None => log_exec(shared, conn, &granted, session_id, cmd),
+    let label = user.task_label.clone();
+    let logged = command.map(|cmd| {
+        let rule = match &refused {
+            Some((rule, _)) => Some(rule.clone()),
+            None => deny_rule(&granted, cmd),
+        };
+        log_exec(
+            shared,
+            conn,
+            (&granted, session_id),
+            cmd,
+            label.as_deref(),
+            rule,
+        )
     });
     let status = match &logged {
         Some(Err(rule)) => {
@@ -127,8 +144,10 @@ pub async fn run_target(
                     granted.limits.rule_roles(rule)
                 ),
             };
-            user.say(&format!("bastion: {}", end.reason)).await;
-            Some(1)
+            // One line on stderr and a status of its own, so a client (fleet) can tell a
+            // refused command from a target it cannot reach.
+            user.say(&end.reason).await;
+            Some(BLOCKED_STATUS)
         }
         _ => {
             run_started(
@@ -253,34 +272,26 @@ async fn run_started(
         }
         None => None,
     };
-    let handle = match upstream::connect(shared, conn, g).await {
-        Ok(h) => h,
+    // Non-terminal exec sessions (fleet's tasks) reuse this client connection's target
+    // connections; shells and SFTP get their own, as before.
+    let reusable = user.pty.is_none() && matches!(kind, Kind::Exec | Kind::Scp | Kind::Rsync);
+    let pool = reusable.then(|| user.upstreams.clone());
+    let req = ChannelRequest {
+        pty: user.pty.as_ref(),
+        start: match (kind, command) {
+            (Kind::Sftp, _) => Requested::Sftp,
+            (_, Some(cmd)) => Requested::Exec(cmd),
+            (_, None) => Requested::Shell,
+        },
+    };
+    let (lease, channel) = match upstream_pool::open(pool.as_ref(), shared, conn, g, &req).await {
+        Ok(opened) => opened,
         Err(e) => {
             end.reason = e.to_string();
-            user.say(&e.to_string()).await;
-            finish_recording(recorder, end);
-            return Some(255);
-        }
-    };
-    let opened = async {
-        let ch = handle.channel_open_session().await?;
-        if let Some(p) = &user.pty {
-            ch.request_pty(false, &p.term, p.cols, p.rows, 0, 0, &p.modes)
-                .await?;
-        }
-        match (kind, command) {
-            (Kind::Sftp, _) => ch.request_subsystem(true, "sftp").await?,
-            (_, Some(cmd)) => ch.exec(true, cmd).await?,
-            (_, None) => ch.request_shell(true).await?,
-        }
-        Ok::<_, russh::Error>(ch)
-    }
-    .await;
-    let channel = match opened {
-        Ok(c) => c,
-        Err(e) => {
-            end.reason = format!("target refused the session: {e}");
-            user.say(&format!("{}: {}", g.host, end.reason)).await;
+            match e {
+                OpenError::Connect(_) => user.say(&end.reason).await,
+                OpenError::Channel(_) => user.say(&format!("{}: {}", g.host, end.reason)).await,
+            }
             finish_recording(recorder, end);
             return Some(255);
         }
@@ -357,6 +368,7 @@ async fn run_started(
         bytes_out,
         reason,
         eof_forwarded,
+        exit_forwarded,
         target_lost,
     } = pump(user, channel, &taps, &g.limits, input, reviewer, standalone).await;
     if target_lost {
@@ -382,9 +394,9 @@ async fn run_started(
         audit_files(shared, conn, g, session_id, "scp", files, dropped);
     }
     user.eof_sent |= eof_forwarded;
-    let _ = handle
-        .disconnect(russh::Disconnect::ByApplication, "", "en")
-        .await;
+    user.exit_sent |= exit_forwarded;
+    let clean = exit_status.is_some() && !target_lost && reason == CLEAN_END;
+    lease.end(clean).await;
     end.bytes_in = bytes_in;
     end.bytes_out = bytes_out;
     end.reason = reason;
@@ -399,42 +411,26 @@ async fn run_started(
     exit_status
 }
 
-/// Logs an exec request's command line, or refuses it when a `deny_commands` rule matches
-/// (`Err(rule)`, audited as `command_blocked`). `Ok(id)` is the command-log row, if stored.
-fn log_exec(
-    shared: &Shared,
-    conn: &ConnInfo,
-    g: &Granted,
-    session_id: i64,
-    cmd: &str,
-) -> Result<Option<i64>, String> {
-    let rule = g
-        .limits
+/// The `deny_commands` rule an exec request's command line matches, if any.
+fn deny_rule(g: &Granted, cmd: &str) -> Option<String> {
+    g.limits
         .deny_commands
         .iter()
         .find(|r| r.is_match(cmd))
-        .map(|r| r.as_str().to_string());
-    log_exec_as(shared, conn, g, session_id, cmd, rule)
+        .map(|r| r.as_str().to_string())
 }
 
-/// Logs and audits an exec command a reviewer refused, as blocked by its review `rule`.
-fn log_refused(
+/// Logs an exec request's command line, refused (`Err(rule)`, audited as `command_blocked`)
+/// when `rule` is set: a `deny_commands` match, or the review rule of a line a reviewer
+/// refused. `Ok(id)` is the command-log row, if stored. With a client's `label` (fleet's
+/// task) the row shows the label; the script is in the session row and `session_start`, and
+/// is what the rules were checked against.
+fn log_exec(
     shared: &Shared,
     conn: &ConnInfo,
-    g: &Granted,
-    session_id: i64,
+    (g, session_id): (&Granted, i64),
     cmd: &str,
-    rule: &str,
-) -> Result<Option<i64>, String> {
-    log_exec_as(shared, conn, g, session_id, cmd, Some(rule.to_string()))
-}
-
-fn log_exec_as(
-    shared: &Shared,
-    conn: &ConnInfo,
-    g: &Granted,
-    session_id: i64,
-    cmd: &str,
+    label: Option<&str>,
     rule: Option<String>,
 ) -> Result<Option<i64>, String> {
     let row = shared.store.log_command(&NewCommand {
@@ -443,10 +439,10 @@ fn log_exec_as(
         host: &g.host,
         login: &g.login,
         offset: 0.0,
-        command: cmd,
+        command: label.unwrap_or(cmd),
         exit_status: None,
         blocked: rule.is_some(),
-        origin: "exec",
+        origin: if label.is_some() { "fleet" } else { "exec" },
     });
     if let Err(e) = &row {
         tracing::error!("session {session_id}: cannot log command: {e}");

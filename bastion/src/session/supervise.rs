@@ -15,7 +15,13 @@ use store::AuditEvent;
 const FAILED: u32 = 255;
 
 /// Runs the channel's session task and answers for it if it panics.
-pub async fn supervise(shared: Arc<Shared>, conn: ConnInfo, channel: Channel<Msg>, handle: Handle) {
+pub async fn supervise(
+    shared: Arc<Shared>,
+    conn: ConnInfo,
+    channel: Channel<Msg>,
+    handle: Handle,
+    upstreams: super::UpstreamPool,
+) {
     let _running = shared.running.enter();
     let id = channel.id();
     let task = tokio::spawn(super::run_channel(
@@ -23,6 +29,7 @@ pub async fn supervise(shared: Arc<Shared>, conn: ConnInfo, channel: Channel<Msg
         conn.clone(),
         channel,
         handle.clone(),
+        upstreams,
     ));
     let Err(e) = task.await else { return };
     let error = if e.is_panic() {

@@ -7,6 +7,7 @@ use russh::client;
 use russh::keys::{HashAlg, PrivateKeyWithHashAlg, PublicKey};
 
 use super::authorize::Granted;
+use super::quick_ack::QuickAck;
 
 /// Ciphers offered to targets, best first. AES-GCM first: on CPUs with AES-NI and CLMUL (the
 /// `aes` and `polyval` crates detect them at run time) it costs the bastion less per byte than
@@ -158,7 +159,9 @@ pub async fn connect(
     });
     let timeout = shared.dir.settings.connect_timeout;
     let attempt = async {
-        let mut handle = client::connect(config, (g.address.as_str(), g.port), handler).await?;
+        let stream = tokio::net::TcpStream::connect((g.address.as_str(), g.port)).await?;
+        stream.set_nodelay(true)?;
+        let mut handle = client::connect_stream(config, QuickAck(stream), handler).await?;
         let key = PrivateKeyWithHashAlg::new(shared.client_key.clone(), None);
         let auth = handle.authenticate_publickey(g.login.clone(), key).await?;
         Ok::<_, russh::Error>((handle, auth.success()))

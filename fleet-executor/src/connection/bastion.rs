@@ -2,6 +2,12 @@
 //! to the bastion for the whole run, and one exec channel per task on it with the command
 //! `LOGIN@HOST <script>`, so the bastion authorizes, logs and audits every module script in
 //! readable form (PRODUCT.md 1.3). stdout, stderr and exit status come back unchanged.
+//!
+//! Each exec request carries the task's label (`FLEET_TASK`: name, module, arguments), which
+//! the bastion's command log shows instead of the script; the bastion keeps its connection to
+//! each target across this connection's channels, so a task costs a channel, not a handshake.
+//! A script the bastion's rules refuse fails its task (naming the rule); the bastion's other
+//! refusals make the host unreachable.
 
 use std::io::{BufRead, Write};
 use std::sync::Arc;
@@ -15,6 +21,14 @@ use super::ssh::{
     HostKeyCheck, KeyAuth,
 };
 use fleet_modules::remote::{stopped, wrap_script, CmdOutput, Exec, Remote, RemoteError};
+
+/// The environment variable carrying the task's one-line label (name, module, arguments) on
+/// each exec channel: the bastion shows it in its command log in place of the wrapper script.
+const TASK_LABEL_ENV: &str = "FLEET_TASK";
+
+/// The exit status and stderr start of an exec the bastion's `deny_commands` refused.
+const BLOCKED_STATUS: i32 = 126;
+const BLOCKED_PREFIX: &str = "bastion: command blocked by policy";
 
 /// Where the bastion's one-time verification code (TOTP) comes from.
 #[derive(Debug, Clone)]
@@ -133,6 +147,7 @@ impl BastionLink {
         ViaBastion {
             link: self.clone(),
             target,
+            label: None,
         }
     }
 }
@@ -176,6 +191,8 @@ async fn answer_prompts(
 pub struct ViaBastion {
     link: BastionLink,
     target: String,
+    /// The running task, sent as `FLEET_TASK` for the bastion's command log.
+    label: Option<String>,
 }
 
 impl ViaBastion {
@@ -196,6 +213,13 @@ impl ViaBastion {
             .channel_open_session()
             .await
             .map_err(lost)?;
+        if let Some(label) = &self.label {
+            // No reply wanted: a bastion that does not know the label refuses it harmlessly.
+            channel
+                .set_env(false, TASK_LABEL_ENV, label.as_str())
+                .await
+                .map_err(lost)?;
+        }
         channel
             .exec(true, format!("{} {script}", self.target))
             .await
@@ -210,8 +234,13 @@ impl ViaBastion {
         let receive = async {
             let mut out = CmdOutput::default();
             let mut status = None;
-            while let Some(msg) = read.wait().await {
+            let mut eof = false;
+            // Done once the status and the end of output are in: the bastion's bookkeeping
+            // before it closes the channel (session end, audit) then overlaps the next task.
+            while !(eof && status.is_some()) {
+                let Some(msg) = read.wait().await else { break };
                 match msg {
+                    ChannelMsg::Eof => eof = true,
                     ChannelMsg::Data { data } => out.stdout.extend_from_slice(&data),
                     ChannelMsg::ExtendedData { data, ext: 1 } => {
                         out.stderr.extend_from_slice(&data)
@@ -251,10 +280,15 @@ impl ViaBastion {
             return Err(lost(russh::Error::IO(std::io::Error::other(why))));
         };
         out.rc = rc;
-        // The bastion's own refusals ("bastion: ...") are about reaching the host, not the task.
         if rc != 0 && out.stdout.is_empty() && out.stderr.starts_with(b"bastion: ") {
             let text = out.stderr_text();
-            return Err(unreachable(text.trim_end()));
+            let text = text.trim_end();
+            // A rule refused this script: the task fails, the host is still there.
+            if rc == BLOCKED_STATUS && text.starts_with(BLOCKED_PREFIX) {
+                return Err(RemoteError::Blocked(text.to_string()));
+            }
+            // The bastion's other refusals are about reaching the host, not the task.
+            return Err(unreachable(text));
         }
         Ok(out)
     }
@@ -262,6 +296,10 @@ impl ViaBastion {
 
 #[async_trait]
 impl Remote for ViaBastion {
+    fn set_task_label(&mut self, label: Option<String>) {
+        self.label = label;
+    }
+
     async fn exec(&mut self, req: Exec<'_>) -> Result<CmdOutput, RemoteError> {
         if self.link.handle.is_closed() {
             return Err(unreachable(&format!(
