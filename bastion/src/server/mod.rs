@@ -20,6 +20,45 @@ use crate::datadir::DataDir;
 
 use crate::state::{seal_interrupted, Shared};
 
+/// Starts the web console on a runtime of its own, one thread: its page rendering and store
+/// queries then never occupy the worker threads that move SSH sessions' bytes, so auditors
+/// browsing do not slow the keystrokes of the people they watch (`bench console-load`).
+async fn start_console(
+    config: console::ConsoleConfig,
+    backend: Arc<console_backend::ConsoleBackend>,
+) -> Result<()> {
+    let (ready, started) = tokio::sync::oneshot::channel();
+    std::thread::Builder::new()
+        .name("console".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    let _ = ready.send(Err(anyhow::anyhow!("web console runtime: {e}")));
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                match console::start(config, backend).await {
+                    Ok(serving) => {
+                        let _ = ready.send(Ok(()));
+                        let _ = serving.await;
+                    }
+                    Err(e) => {
+                        let _ = ready.send(Err(e));
+                    }
+                }
+            });
+        })
+        .context("starting the web console's thread")?;
+    started
+        .await
+        .context("the web console's thread ended before it started")?
+}
+
 /// Runs the SSH server until the process is stopped.
 pub async fn serve(dir: DataDir, listen: Option<String>, web_listen: Option<String>) -> Result<()> {
     let web = dir.settings.web.clone();
@@ -40,11 +79,7 @@ pub async fn serve(dir: DataDir, listen: Option<String>, web_listen: Option<Stri
             idle: web.session_idle,
             max_age: web.session_max,
         };
-        console::start(
-            config,
-            Arc::new(console_backend::ConsoleBackend(shared.clone())),
-        )
-        .await?;
+        start_console(config, Arc::new(console_backend::ConsoleBackend(shared.clone()))).await?;
     }
 
     let config = ssh_config(
