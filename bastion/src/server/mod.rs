@@ -31,6 +31,7 @@ async fn start_console(
     std::thread::Builder::new()
         .name("console".into())
         .spawn(move || {
+            lower_priority();
             let rt = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
@@ -59,6 +60,20 @@ async fn start_console(
         .context("the web console's thread ended before it started")?
 }
 
+/// Lowers the calling thread's scheduling priority (nice 10; on Linux the nice value is per
+/// thread, and threads it starts inherit it): when the machine is busy, the console waits
+/// and the SSH sessions do not. Written against libc because nix has no `setpriority`.
+fn lower_priority() {
+    // SAFETY: setpriority only reads its integer arguments; `who = 0` is the calling thread.
+    let rc = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 10) };
+    if rc != 0 {
+        tracing::warn!(
+            "web console: cannot lower its priority: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
 /// Runs the SSH server until the process is stopped.
 pub async fn serve(dir: DataDir, listen: Option<String>, web_listen: Option<String>) -> Result<()> {
     let web = dir.settings.web.clone();
@@ -79,7 +94,11 @@ pub async fn serve(dir: DataDir, listen: Option<String>, web_listen: Option<Stri
             idle: web.session_idle,
             max_age: web.session_max,
         };
-        start_console(config, Arc::new(console_backend::ConsoleBackend(shared.clone()))).await?;
+        start_console(
+            config,
+            Arc::new(console_backend::ConsoleBackend(shared.clone())),
+        )
+        .await?;
     }
 
     let config = ssh_config(
