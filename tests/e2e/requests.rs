@@ -68,6 +68,23 @@ fn one_pending(lab: &Lab) -> i64 {
     rows[0]["id"].as_i64().unwrap()
 }
 
+/// alice asks for `target` with `--no-wait`; returns the pending request's id.
+fn ask_no_wait(w: &World, target: &str, duration: &str, reason: &str) -> i64 {
+    let args = [
+        "request",
+        target,
+        "--for",
+        duration,
+        "--reason",
+        reason,
+        "--no-wait",
+    ];
+    let out = w.alice.run_ssh("alice", &args);
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(out.stderr.contains("not waiting"), "{out}");
+    one_pending(&w.lab)
+}
+
 #[test]
 fn a_request_by_exec_word_waits_for_approval_then_goes_to_the_host() {
     let w = world();
@@ -205,23 +222,7 @@ fn a_request_by_exec_word_waits_for_approval_then_goes_to_the_host() {
 #[test]
 fn approvers_decide_over_ssh_by_name_and_by_role() {
     let w = world();
-    let ask = |reason: &str| {
-        let out = w.alice.run_ssh(
-            "alice",
-            &[
-                "request",
-                "root@web1",
-                "--for",
-                "30m",
-                "--reason",
-                reason,
-                "--no-wait",
-            ],
-        );
-        assert_eq!(out.code, Some(0), "{out}");
-        assert!(out.stderr.contains("not waiting"), "{out}");
-        one_pending(&w.lab)
-    };
+    let ask = |reason: &str| ask_no_wait(&w, "root@web1", "30m", reason);
     let first = ask("first");
     // bob denies, with a reason.
     let denied = w.bob.run_ssh(
@@ -263,20 +264,7 @@ fn approvers_decide_over_ssh_by_name_and_by_role() {
 fn a_grant_that_expires_or_is_revoked_ends_the_sessions_under_it() {
     let w = world();
     let grant = |secs_for: &str| {
-        let out = w.alice.run_ssh(
-            "alice",
-            &[
-                "request",
-                "web1",
-                "--for",
-                "1h",
-                "--reason",
-                "drill",
-                "--no-wait",
-            ],
-        );
-        assert_eq!(out.code, Some(0), "{out}");
-        let id = one_pending(&w.lab);
+        let id = ask_no_wait(&w, "web1", "1h", "drill");
         let ok = w
             .lab
             .bastion
