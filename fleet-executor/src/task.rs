@@ -18,7 +18,7 @@ use super::vars::{search_path, task_vars};
 use crate::output::{Event, HostResult, Status};
 use fleet_modules::ansible::Route;
 use fleet_modules::remote::{LocalRemote, RemoteError};
-use fleet_modules::{self as modules, ModuleCtx};
+use fleet_modules::{self as modules, ModuleCtx, ModuleResult};
 use fleet_playbook::{Keywords, Task, Templatable};
 use fleet_templates::TemplateError;
 
@@ -397,7 +397,18 @@ async fn execute(
         search_dirs,
     };
     let outcome = match native {
-        Some(module) => module.run(&args, &mut ctx).await,
+        Some(module) => match module.run(&args, &mut ctx).await {
+            Ok(ModuleResult {
+                defer_to_ansible: Some(why),
+                ..
+            }) => {
+                let route = Route::Ansible(format!("ansible.builtin.{}", module.name()));
+                super::fallback::run(run, pctx, scope, &route, task, kw, &args, &mut ctx)
+                    .await
+                    .map(|r| super::fallback::deferred(r, module.name(), &why))
+            }
+            other => other,
+        },
         None => super::fallback::run(run, pctx, scope, &route, task, kw, &args, &mut ctx).await,
     };
     match outcome {

@@ -229,6 +229,15 @@ const fn role(name: &'static str, skips: &'static [Skip]) -> Target {
     }
 }
 
+/// fleet's lab: ansible-core is importable on this controller (the reference venv), so what
+/// fleet leaves to Ansible's module code (item 3 of issue 18) runs as it would for an operator.
+fn candidate() -> FleetLab {
+    let python = e2e::fleet::ansible_venv().join("bin/python");
+    FleetLab::new(1)
+        .with_fleet_bin(env!("CARGO_BIN_EXE_fleet"))
+        .with_env("FLEET_ANSIBLE_PYTHON", python.to_string_lossy())
+}
+
 fn target(name: &str) -> &'static Target {
     TARGETS
         .iter()
@@ -241,7 +250,7 @@ fn target(name: &str) -> &'static Target {
 fn both_pass(name: &str) {
     let t = target(name);
     let reference = FleetLab::new(1);
-    let candidate = FleetLab::new(1).with_fleet_bin(env!("CARGO_BIN_EXE_fleet"));
+    let candidate = candidate();
     let targets = patched_targets(reference.dir(), &[t]);
     let want = run_target(&reference, Tool::Ansible, &targets, t);
     assert!(
@@ -269,7 +278,7 @@ fn all_targets() {
         .filter(|t| only.is_empty() || only.split(',').any(|o| o == t.name))
         .collect();
     let reference = FleetLab::new(1);
-    let candidate = FleetLab::new(1).with_fleet_bin(env!("CARGO_BIN_EXE_fleet"));
+    let candidate = candidate();
     let targets = patched_targets(reference.dir(), &chosen);
     let mut rows = Vec::new();
     let tools = std::env::var("AIT_TOOL").unwrap_or_default();

@@ -61,6 +61,11 @@ def main():
 def passes_through(fqcn, args):
     if fqcn == "ansible.builtin.uri":
         return not args.get("src")
+    if fqcn == "ansible.builtin.copy":
+        # with remote_src the action checks src/dest/content, then runs the module as it is
+        from ansible.module_utils.parsing.convert_bool import boolean
+
+        return boolean(args.get("remote_src", False), strict=False)
     # picks dnf or dnf5 by the host's package manager; the dnf module itself is the dnf4 one
     return fqcn == "ansible.builtin.dnf"
 

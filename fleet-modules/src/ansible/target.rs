@@ -194,6 +194,7 @@ pub fn parse_returned(stdout: &str, stderr: &str, rc: i32, want_diff: bool) -> M
         msg,
         data,
         diffs,
+        defer_to_ansible: None,
     }
 }
 

@@ -224,6 +224,20 @@ fn walk(
 }
 
 async fn execute(mut plan: Plan, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+    if let [Upload {
+        source: Source::Remote(src),
+        ..
+    }] = plan.uploads.as_slice()
+    {
+        // a directory on the host: Ansible's copy_directory (merging into an existing tree,
+        // trailing slashes, symlinks, permissions) is left to Ansible's own module
+        let out = ctx.sh(&format!("[ -d {} ]", shell_quote(src))).await?;
+        if out.rc == 0 {
+            return Ok(ModuleResult::defer_to_ansible(
+                "a remote_src copy of a directory",
+            ));
+        }
+    }
     if let Some(src) = &plan.preserve_from {
         // the host file's own mode, as Ansible's module reads it there
         let out = ctx
@@ -497,6 +511,27 @@ mod tests {
         assert!(h.run(&Copy, args.clone()).await.changed);
         assert_eq!(fs::read_to_string(h.path("to")).unwrap(), "data\n");
         assert!(!h.run(&Copy, args).await.changed);
+    }
+
+    /// Issue 18: a `remote_src` copy of a directory is left to Ansible's copy module (its
+    /// copy_directory semantics); a file stays native.
+    #[tokio::test]
+    async fn remote_src_directory_defers_to_ansible() {
+        let h = Harness::new();
+        fs::create_dir(h.path("tree")).unwrap();
+        for src in [h.path("tree"), format!("{}/", h.path("tree"))] {
+            let args = json!({"src": src, "dest": h.path("out/"), "remote_src": true});
+            let r = h.run(&Copy, args).await;
+            assert_eq!(
+                r.defer_to_ansible.as_deref(),
+                Some("a remote_src copy of a directory")
+            );
+            assert!(!h.root().join("out").exists(), "nothing done natively");
+        }
+        fs::write(h.path("tree/f"), "x").unwrap();
+        let args = json!({"src": h.path("tree/f"), "dest": h.path("g"), "remote_src": true});
+        let r = h.run(&Copy, args).await;
+        assert!(r.defer_to_ansible.is_none() && r.changed);
     }
 
     #[tokio::test]
