@@ -140,7 +140,8 @@ impl ModuleResult {
         if let Some(msg) = &self.msg {
             map.insert("msg".into(), Value::String(msg.clone()));
         }
-        if !self.diffs.is_empty() {
+        // a module's own `diff` result (file's before/after dictionaries) is what register sees
+        if !self.diffs.is_empty() && !map.contains_key("diff") {
             let diffs: Vec<Value> = self
                 .diffs
                 .iter()

@@ -456,9 +456,21 @@ impl Engine {
                 env: self.env(TemplateOptions::default()),
             };
             let Some(range) = range.filter(|r| r.end <= src.len()) else {
-                // no position (`'x' in y`): name the first variable the source uses that is
-                // not defined, as Ansible's message does
+                // no position (`'x' in y`, `a.b == 1`): the access that came out undefined,
+                // else the first variable the source uses that is not defined, as Ansible says
+                if let Some(message) = undefined::recorded_reason(&src) {
+                    return Err(EvalError {
+                        undefined: true,
+                        message,
+                    });
+                }
                 let missing = files::first_missing(&names, &src, is_expression);
+                if missing.is_none() && !src.contains(undefined::CHAIN_FN) {
+                    if let Some(rewritten) = undefined::rewrite_all_chains(&src) {
+                        src = rewritten;
+                        continue;
+                    }
+                }
                 return Err(EvalError {
                     undefined: true,
                     message: missing.map_or_else(

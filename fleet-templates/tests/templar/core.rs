@@ -53,6 +53,28 @@ fn undefined_variables_are_named_like_ansible() {
     assert_eq!(err, "object of type 'dict' has no attribute 'zz'");
 }
 
+/// Issue 18: a comparison with a missing attribute (no position from minijinja) names the
+/// access, as Ansible 2.19 does, not the whole expression.
+#[test]
+fn comparisons_with_missing_attributes_name_the_access() {
+    let t = Templar::new();
+    for (expr, want) in [
+        ("d.b == 1", "object of type 'dict' has no attribute 'b'"),
+        ("d.b.c == 1", "object of type 'dict' has no attribute 'b'"),
+        (
+            "d.a.q != 2 and n == 5",
+            "object of type 'dict' has no attribute 'q'",
+        ),
+        ("lst.x == 1", "object of type 'list' has no attribute 'x'"),
+        ("nope.x == 1", "'nope' is undefined"),
+    ] {
+        let err = t.eval(expr, &vars()).unwrap_err().0;
+        assert_eq!(err, want, "{expr}");
+        let err = render_err(&format!("{{{{ {expr} }}}}"));
+        assert_eq!(err, want, "{{{{ {expr} }}}}");
+    }
+}
+
 #[test]
 fn undefined_values_chain_under_default_and_defined() {
     assert_eq!(render("{{ foo | default('z') }}"), "z");
