@@ -68,7 +68,8 @@ fleet_attrs() {
     fi
     if [ "$_cur" != "$_new" ]; then
       attrs_changed=1
-      echo "dmode $_cur $_new"
+      # the first mode change, for a module's diff
+      [ -n "${_fa_dmode:-}" ] || _fa_dmode="$_cur $_new"
       if [ "$F_CHECK" != 1 ]; then
         chmod -- "$F_MODE" "$_p" || { echo "fail chmod failed on $_p"; return 1; }
         # without set-id or sticky bits before and after, the mode is now exactly F_MODE

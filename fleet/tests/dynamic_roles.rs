@@ -1,0 +1,97 @@
+//! Issue 18 item 5, what Ansible's include_import target needs, end to end against real sshd
+//! targets: a templated `import_playbook` path (rendered with `-e` when the playbook loads),
+//! role names and `*_from` files templated per host and per loop item (`import_role` with a
+//! templated name becomes dynamic, as in Ansible), a role included again (include_role's
+//! `allow_duplicates` defaults to true), the handlers of a role imported with `delegate_to`
+//! delegated too (with `ansible_delegated_vars`), and a templated `action: module:` that only
+//! fails if it runs.
+
+mod lab;
+
+use lab::Lab;
+
+#[test]
+fn templated_imports_role_names_and_delegated_role_handlers() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(0), lab.host(1));
+    lab.write_inventory(&format!(
+        "    {h1}: {{which: one}}\n    {h2}: {{which: two}}\n"
+    ));
+    for role in ["one", "two"] {
+        lab.write(
+            &format!("roles/{role}/tasks/main.yml"),
+            &format!(
+                "- copy: {{content: \"{role} {{{{ item | default('-') }}}}\\n\", \
+                 dest: \"{{{{ base }}}}/{role}-{{{{ item | default('main') }}}}\"}}\n"
+            ),
+        );
+        lab.write(
+            &format!("roles/{role}/tasks/other.yml"),
+            &format!(
+                "- copy: {{content: \"{role} other\\n\", dest: \"{{{{ base }}}}/{role}-other\"}}\n"
+            ),
+        );
+    }
+    lab.write(
+        "roles/deleg/tasks/main.yml",
+        "- command: \"true\"\n  notify: deleg handler\n",
+    );
+    lab.write(
+        "roles/deleg/handlers/main.yml",
+        "- name: deleg handler\n  copy:\n    content: \"{{ ansible_delegated_vars is defined }}\\n\"\n    \
+         dest: \"{{ out }}/handler-{{ inventory_hostname }}\"\n",
+    );
+    lab.write(
+        "sub.yml",
+        "- hosts: targets\n  gather_facts: false\n  tasks:\n    - copy: {content: \"sub\\n\", dest: \"{{ out }}/{{ inventory_hostname }}/sub\"}\n",
+    );
+    let playbook = r#"
+- hosts: targets
+  gather_facts: false
+  vars:
+    base: "{{ out }}/{{ inventory_hostname }}"
+    part: other
+  tasks:
+    - file: {path: "{{ base }}", state: directory}
+    - name: a host variable names the role
+      import_role:
+        name: "{{ which }}"
+    - name: a loop names the roles, a variable the tasks file
+      include_role:
+        name: "{{ item }}"
+        tasks_from: "{{ part }}"
+      loop: [one, two]
+    - name: the same role again with an item
+      include_role:
+        name: one
+      loop: [x]
+    - import_role:
+        name: deleg
+      delegate_to: localhost
+    - name: never runs
+      action:
+        module: "{{ not_a_module }}"
+      tags: [never]
+- import_playbook: "{{ sub_name }}.yml"
+"#;
+    let run = lab.play(playbook, &["-e", "sub_name=sub"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(lab.file(0, "one-main").as_deref(), Some("one -\n"));
+    assert_eq!(lab.file(0, "two-main"), None, "h1 names role one");
+    assert_eq!(lab.file(1, "two-main").as_deref(), Some("two -\n"));
+    for host in [0, 1] {
+        assert_eq!(lab.file(host, "one-other").as_deref(), Some("one other\n"));
+        assert_eq!(lab.file(host, "two-other").as_deref(), Some("two other\n"));
+        assert_eq!(lab.file(host, "one-x").as_deref(), Some("one x\n"));
+        assert_eq!(lab.file(host, "sub").as_deref(), Some("sub\n"));
+    }
+    // the role's handler ran delegated, once per notifying host
+    for host in [&h1, &h2] {
+        let handled = std::fs::read_to_string(lab.out().join(format!("handler-{host}")));
+        assert_eq!(handled.ok().as_deref(), Some("True\n"), "{run}");
+    }
+    assert!(
+        run.stdout.contains(&format!("[{h1} -> localhost]")),
+        "{run}"
+    );
+}
