@@ -17,7 +17,7 @@ use super::task_timeout::{task_timeout, timed_out};
 use super::vars::{search_path, task_vars};
 use crate::output::{Event, HostResult, Status};
 use fleet_modules::ansible::Route;
-use fleet_modules::remote::{LocalRemote, RemoteError};
+use fleet_modules::remote::{LocalRemoteIn, RemoteError};
 use fleet_modules::{self as modules, ModuleCtx, ModuleResult};
 use fleet_playbook::{Keywords, Task, Templatable};
 use fleet_templates::TemplateError;
@@ -357,7 +357,7 @@ async fn execute(
     let host_name = host.name.clone();
     let local = matches!(delegated, Some("localhost" | "127.0.0.1"))
         && delegated.is_some_and(|d| pctx.inventory.host(d).is_none());
-    let mut local_remote = LocalRemote;
+    let mut local_remote = LocalRemoteIn(pctx.play.base_dir.clone());
     let remote: &mut dyn fleet_modules::remote::Remote = match delegated {
         _ if local => &mut local_remote,
         Some(other) => match delegate_remote(run, pctx, host, other, vars).await {

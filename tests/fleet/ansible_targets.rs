@@ -37,30 +37,39 @@ const TARGETS: &[Target] = &[
     },
     role("blockinfile", &[]),
     role("replace", &[]),
-    role(
-        "copy",
-        &[
-            Skip {
-                file: "copy/tasks/main.yml",
-                task: "Duplicate authorized_keys",
-                reason: "the lab's sshd reads every user's keys from its own AuthorizedKeysFile, \
+    Target {
+        // check_mode.yml copies to relative destinations (the login's home) and asserts the
+        // first copy changes something, so a previous run's copies must go first
+        home_files: &[
+            "checkmode_subdir",
+            "destdir_should_never_exist_because_of_check_mode",
+        ],
+        ..role(
+            "copy",
+            &[
+                Skip {
+                    file: "copy/tasks/main.yml",
+                    task: "Duplicate authorized_keys",
+                    reason:
+                        "the lab's sshd reads every user's keys from its own AuthorizedKeysFile, \
                          so the unprivileged user logs in with the lab's key already, and root \
                          has no ~/.ssh/authorized_keys to copy",
-            },
-            Skip {
-                file: "copy/tasks/main.yml",
-                task: "import_tasks: acls.yml",
-                reason: NO_ACL_TOOLS,
-            },
-            Skip {
-                file: "copy/tasks/main.yml",
-                task: "import_tasks: no_log.yml",
-                reason: "it runs `ansible-playbook -vvv` from the controller's PATH to check \
+                },
+                Skip {
+                    file: "copy/tasks/main.yml",
+                    task: "import_tasks: acls.yml",
+                    reason: NO_ACL_TOOLS,
+                },
+                Skip {
+                    file: "copy/tasks/main.yml",
+                    task: "import_tasks: no_log.yml",
+                    reason: "it runs `ansible-playbook -vvv` from the controller's PATH to check \
                          Ansible's own no_log output; ansible-playbook is not on PATH here (it \
                          is in the reference venv) and it would not test the tool under test",
-            },
-        ],
-    ),
+                },
+            ],
+        )
+    },
     role(
         "file",
         &[Skip {

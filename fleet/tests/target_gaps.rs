@@ -1,10 +1,11 @@
-//! Issue 18 item 5, what Ansible's include_import target needs, end to end against real sshd
-//! targets: a templated `import_playbook` path (rendered with `-e` when the playbook loads),
+//! Issue 18 item 5, what Ansible's include_import and copy targets need, end to end against real
+//! sshd targets: a templated `import_playbook` path (rendered with `-e` when the playbook loads),
 //! role names and `*_from` files templated per host and per loop item (`import_role` with a
 //! templated name becomes dynamic, as in Ansible), a role included again (include_role's
 //! `allow_duplicates` defaults to true), the handlers of a role imported with `delegate_to`
 //! delegated too (with `ansible_delegated_vars`), and a templated `action: module:` that only
-//! fails if it runs.
+//! fails if it runs; a block's keywords on its `always` tasks; `delegate_to: localhost` in the
+//! playbook's directory.
 
 mod lab;
 
@@ -94,4 +95,38 @@ fn templated_imports_role_names_and_delegated_role_handlers() {
         run.stdout.contains(&format!("[{h1} -> localhost]")),
         "{run}"
     );
+}
+
+/// A block's keywords reach its `always` tasks too (a false `when` on an `import_tasks` of a
+/// block skips the `always` part, as copy's selinux.yml needs), and `delegate_to: localhost`
+/// runs in the playbook's directory, where a relative `copy: src:` then finds what it wrote.
+#[test]
+fn always_inherits_the_blocks_when_and_localhost_runs_in_the_playbook_dir() {
+    let lab = Lab::new(1);
+    lab.write(
+        "guarded.yml",
+        "- block:\n    - copy: {content: \"b\\n\", dest: \"{{ out }}/block\"}\n  always:\n    \
+         - copy: {content: \"a\\n\", dest: \"{{ out }}/always\"}\n",
+    );
+    let playbook = r#"
+- hosts: targets
+  gather_facts: false
+  tasks:
+    - import_tasks: guarded.yml
+      when: false
+    - name: relative to the playbook's directory
+      file: {path: made_here, state: directory}
+      delegate_to: localhost
+    - copy: {content: "x\n", dest: made_here/f}
+      delegate_to: localhost
+    - name: found beside the playbook
+      copy: {src: made_here, dest: "{{ out }}/"}
+"#;
+    let run = lab.play(playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(!lab.out().join("block").exists(), "{run}");
+    assert!(!lab.out().join("always").exists(), "always skipped: {run}");
+    assert!(lab.path("made_here/f").is_file(), "{run}");
+    let copied = std::fs::read_to_string(lab.out().join("made_here/f"));
+    assert_eq!(copied.ok().as_deref(), Some("x\n"), "{run}");
 }
