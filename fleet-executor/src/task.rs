@@ -12,7 +12,9 @@ use super::escalation::{become_user, environment};
 use super::host::HostState;
 use super::loops::loop_items;
 pub use super::result::Outcome;
-use super::result::{error_result, finish, from_module, unreachable, Ignore, Single};
+use super::result::{
+    error_result, finish, from_module, never_templated, unreachable, Ignore, Single,
+};
 use super::task_timeout::{task_timeout, timed_out};
 use super::vars::{search_path, task_vars};
 use crate::output::{Event, HostResult, Status};
@@ -204,7 +206,7 @@ pub(super) async fn run_single(
         }
         let mut checked = vars.clone();
         if let (Some(reg), Value::Object(m)) = (&task.register, &mut checked) {
-            m.insert(reg.clone(), single.result.clone());
+            m.insert(reg.clone(), never_templated(single.result.clone()));
         }
         if let Err(e) = apply_overrides(run, task, &checked, &mut single) {
             return error_result(e.to_string());
@@ -310,10 +312,12 @@ async fn execute(
     vars: &Value,
     delegated: Option<&str>,
 ) -> Single {
-    let args = match run
-        .templar
-        .template_value(&Value::Object(task.args.clone()), vars)
-    {
+    let mut raw = task.args.clone();
+    if fleet_modules::short_name(&task.action) == "assert" {
+        // assert evaluates its `that` entries itself, as conditions (never as templated args)
+        raw.remove("that");
+    }
+    let args = match run.templar.template_value(&Value::Object(raw), vars) {
         Ok(Value::Object(mut m)) => {
             m.retain(|_, v| !run.templar.is_omit(v));
             m

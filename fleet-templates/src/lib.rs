@@ -25,6 +25,7 @@ mod filters;
 mod lazy;
 mod lookup;
 mod methods;
+mod plugin_lookup;
 mod predicates;
 pub mod pyre;
 mod repr;
@@ -157,14 +158,31 @@ impl Templar {
     /// result"), not a guess; a condition written as a template (`"{{ flag }}"`) is rendered
     /// and the text is then evaluated as an expression (`"false"` is false).
     pub fn eval_bool(&self, expr: &str, vars: &Value) -> Result<bool, TemplateError> {
+        // Ansible strips a condition's surrounding whitespace (a `|` block's newline) first,
+        // which decides whether it is wholly a template
+        let expr = if has_template_markers(expr) {
+            expr.trim()
+        } else {
+            expr
+        };
+        // an expression whose templates sit in a lookup's terms: the lookup renders them
+        // itself, when it runs (an undefined term may be what a plugin wants)
+        let templated = has_template_markers(expr)
+            && (is_all_template(expr)
+                || !["lookup(", "query(", "q("].iter().any(|f| expr.contains(f)));
         self.with_scope(vars, |scope| {
-            let mut value = if has_template_markers(expr) {
+            let mut value = if templated {
                 self.engine.native(scope, expr)?
             } else {
                 self.engine.eval_expr(scope, expr)?
             };
-            if has_template_markers(expr) {
+            if templated {
                 if let Some(text) = value.as_str() {
+                    // a condition wholly a template may only name an expression the playbook
+                    // wrote (2.19's trust rule); meta-templating (`{{ a }} == {{ b }}`) is not
+                    if is_all_template(expr) && !holds_string(vars, text) {
+                        return Err(EvalError::other(UNTRUSTED.to_string()));
+                    }
                     value = self.engine.eval_expr(scope, text)?;
                 }
             }
@@ -229,6 +247,26 @@ impl Templar {
 /// Whether a string holds Jinja2 markup and so must be templated.
 pub(crate) fn has_template_markers(s: &str) -> bool {
     s.contains("{{") || s.contains("{%") || s.contains("{#")
+}
+
+/// Ansible's message for a condition whose text templating produced.
+pub const UNTRUSTED: &str = "Encountered untrusted template or expression.";
+
+/// Ansible's `is_possibly_all_template`: the text (trimmed) starts and ends with delimiters.
+fn is_all_template(text: &str) -> bool {
+    let t = text.trim();
+    (t.starts_with("{{") || t.starts_with("{%")) && (t.ends_with("}}") || t.ends_with("%}"))
+}
+
+/// Whether `vars` holds the string `s` itself somewhere (as written, before templating): how
+/// fleet approximates 2.19's trust of a string that came from the playbook's data.
+fn holds_string(vars: &Value, s: &str) -> bool {
+    match vars {
+        Value::String(t) => t == s,
+        Value::Array(items) => items.iter().any(|v| holds_string(v, s)),
+        Value::Object(m) => m.values().any(|v| holds_string(v, s)),
+        _ => false,
+    }
 }
 
 /// The expression of a template that is exactly one `{{ expr }}`, which Ansible evaluates to
@@ -370,6 +408,11 @@ impl Engine {
         env.set_unknown_method_callback(methods::call_method);
         env.add_global("omit", self.omit.clone());
         env.add_function(undefined::CHAIN_FN, undefined::chain_fn);
+        // Jinja2's globals that minijinja leaves to its contrib crate
+        env.add_function("joiner", minijinja_contrib::globals::joiner);
+        env.add_function("cycler", |items: minijinja::value::Rest<JValue>| {
+            minijinja_contrib::globals::cycler(items.0)
+        });
         filters::register(&mut env);
         predicates::register(&mut env);
         lookup::register(&mut env, self.system_lookups);

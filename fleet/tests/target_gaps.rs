@@ -130,3 +130,49 @@ fn always_inherits_the_blocks_when_and_localhost_runs_in_the_playbook_dir() {
     let copied = std::fs::read_to_string(lab.out().join("made_here/f"));
     assert_eq!(copied.ok().as_deref(), Some("x\n"), "{run}");
 }
+
+/// What the assert target needs: arguments splatted from a template (`assert: "{{ item }}"`),
+/// 2.19's trust rule (a string condition that templating produced is refused, one the
+/// playbook wrote is evaluated), conditions written as templates counted as deprecations, and
+/// a registered result that is never templated again (a command printing `{{ x }}`).
+#[test]
+fn assert_splat_trust_deprecations_and_registered_braces() {
+    let lab = Lab::new(1);
+    let playbook = r#"
+- hosts: targets
+  gather_facts: false
+  vars:
+    a: 1
+  tasks:
+    - assert: "{{ item }}"
+      args: {quiet: true}
+      loop:
+        - that: a == 1
+        - that: "{{ a == 1 }}"
+        - that: ["1 == 1", "{{ true }}"]
+    - assert: "{{ item }}"
+      loop:
+        - that: |
+            "x" == '{{ "x" }}'
+      ignore_errors: true
+      register: untrusted
+    - assert: {that: "{{ item }}"}
+      loop: ["1 == 1", "2 == 2"]
+    - assert: {that: "{{ 'a' }} == {{ 'b' }}"}
+      ignore_errors: true
+      register: meta
+    - assert: {that: "{{ true }}"}
+      register: deprecated
+    - command: echo '{{ "{{" }} x }}'
+      register: braces
+    - assert:
+        that:
+          - untrusted.results[0].msg is contains("untrusted")
+          - meta.msg is contains("untrusted template or expression")
+          - deprecated.deprecations | length == 1
+          - braces.stdout == "{" ~ "{ x }}"
+"#;
+    let run = lab.play(playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(run.recap(&lab.host(0))[6], 2, "two ignored failures: {run}");
+}
