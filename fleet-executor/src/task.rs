@@ -70,7 +70,10 @@ pub async fn run_on_host(
     if let Some(d) = &kw.delegate_to {
         let templated = run.templar.render_str(d, &Value::Object(base.clone()));
         let to = templated.unwrap_or_else(|_| d.clone());
-        base.insert("ansible_delegated_vars".into(), delegated_vars(pctx, &to));
+        base.insert(
+            "ansible_delegated_vars".into(),
+            super::vars::delegated_vars(pctx, &to),
+        );
     }
     let base = Value::Object(base);
     let ignore = Ignore {
@@ -457,19 +460,6 @@ fn connection_vars(run: &Run, vars: &Value) -> Map<String, Value> {
             (k.clone(), v)
         })
         .collect()
-}
-
-/// `ansible_delegated_vars` of a task delegated to `to`: the delegate's inventory variables
-/// under its name, with its `inventory_hostname` (and `ansible_host`, by default its name).
-fn delegated_vars(pctx: &PlayCtx<'_>, to: &str) -> Value {
-    let mut vars = pctx
-        .inventory
-        .host(to)
-        .map(|h| h.vars().clone())
-        .unwrap_or_default();
-    vars.insert("inventory_hostname".into(), json!(to));
-    vars.entry("ansible_host").or_insert_with(|| json!(to));
-    json!({ to: vars })
 }
 
 /// The connection to `other` for tasks `host` delegates to it: made from `other`'s inventory
