@@ -83,6 +83,7 @@ pub async fn run(
         verbosity: run.options.verbosity,
         no_log,
         module_utils: &module_utils,
+        collections: &kw.collections,
     };
     target::run(&run.ansible, &call, ctx).await
 }

@@ -104,6 +104,9 @@ pub(super) struct Parser<'o> {
     /// Directories of the roles loaded so far: their `library/` modules are valid actions for
     /// every later task, as Ansible adds a loaded role's `library/` to its module path.
     pub(super) role_dirs: Vec<PathBuf>,
+    /// The play's `collections:`: a task key naming no known module is a module of one of
+    /// them (resolved by Ansible's loader when it runs).
+    pub(super) collections: Vec<String>,
 }
 
 impl<'o> Parser<'o> {
@@ -114,6 +117,7 @@ impl<'o> Parser<'o> {
             errors: Vec::new(),
             import_stack: Vec::new(),
             role_dirs: Vec::new(),
+            collections: Vec::new(),
         }
     }
 

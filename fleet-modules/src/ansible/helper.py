@@ -75,7 +75,11 @@ def build(req, C, release, module_common, plugin_loader, templar):
     path = req.get("path")
     fqcn = name
     if not path:
-        found = plugin_loader.module_loader.find_plugin_with_context(name, ".py")
+        # a short name is looked up in the task's collections first, as the play's
+        # `collections:` keyword makes Ansible do
+        found = plugin_loader.module_loader.find_plugin_with_context(
+            name, ".py", collection_list=req.get("collections") or None
+        )
         if not found.resolved or not found.plugin_resolved_path:
             return {
                 "ok": False,
