@@ -65,7 +65,7 @@ pub fn assert(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Value) -
             }
             Err(e) => {
                 return ModuleResult::fail(format!(
-                    "The conditional check '{shown}' failed. The error was: {e}"
+                    "Task failed: Error while evaluating conditional: {e}"
                 ))
             }
         }

@@ -256,3 +256,32 @@ pub fn never_templated(value: Value) -> Value {
         other => other,
     }
 }
+
+/// ansible-core 2.19's message for arguments that cannot be templated: which action and which
+/// argument (the first that fails on its own), and why.
+pub(super) fn args_failure(
+    run: &super::context::Run,
+    task: &fleet_playbook::Task,
+    raw: &serde_json::Map<String, Value>,
+    vars: &Value,
+    why: &str,
+) -> String {
+    let key = raw
+        .iter()
+        .find(|(_, v)| run.templar.template_value(v, vars).is_err())
+        .map_or("_raw_params", |(k, _)| k.as_str());
+    let action = if fleet_modules::is_builtin(&task.action)
+        || fleet_modules::EXECUTOR_ACTIONS.contains(&task.action.as_str())
+    {
+        format!(
+            "ansible.builtin.{}",
+            fleet_modules::short_name(&task.action)
+        )
+    } else {
+        task.action.clone()
+    };
+    format!(
+        "Task failed: Finalization of task args for '{action}' failed: Error while resolving \
+         value for '{key}': {why}"
+    )
+}

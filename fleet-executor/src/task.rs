@@ -179,8 +179,7 @@ pub(super) async fn run_single(
         }
         Err(e) => {
             return error_result(format!(
-                "The conditional check '{}' failed. The error was: {e}",
-                kw.when.join(" and ")
+                "Task failed: Error while evaluating conditional: {e}"
             ))
         }
     }
@@ -320,16 +319,18 @@ async fn execute(
         // assert evaluates its `that` entries itself, as conditions (never as templated args)
         raw.remove("that");
     }
-    let args = match run.templar.template_value(&Value::Object(raw), vars) {
+    let args = match run
+        .templar
+        .template_value(&Value::Object(raw.clone()), vars)
+    {
         Ok(Value::Object(mut m)) => {
             m.retain(|_, v| !run.templar.is_omit(v));
             m
         }
         Ok(_) => Map::new(),
         Err(e) => {
-            return error_result(format!(
-                "The task includes an option with an undefined variable. The error was: {e}"
-            ))
+            let msg = super::result::args_failure(run, task, &raw, vars, &e.to_string());
+            return error_result(msg);
         }
     };
     if let Some(result) = actions::run_action(run, task, &args, host, vars).await {

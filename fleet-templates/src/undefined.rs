@@ -342,6 +342,16 @@ pub(crate) fn remedy(
             ));
         }
     }
+    // the failing part holds no access (a filter given an undefined value): the accesses of
+    // the whole source, then what the retry recorded
+    if let Some(reason) = recorded_reason(source) {
+        return Remedy::Fail(reason);
+    }
+    if !source.contains(CHAIN_FN) {
+        if let Some(rewritten) = rewrite_all_chains(source) {
+            return Remedy::Retry(rewritten);
+        }
+    }
     Remedy::Fail(match first_identifier(text) {
         Some(name) => reason_for(name).unwrap_or_else(|| undefined_name(name)),
         None => format!("undefined value in '{}'", text.trim()),

@@ -176,3 +176,31 @@ fn assert_splat_trust_deprecations_and_registered_braces() {
     assert_eq!(run.code, Some(0), "{run}");
     assert_eq!(run.recap(&lab.host(0))[6], 2, "two ignored failures: {run}");
 }
+
+/// Ansible 2.19's texts for what is undefined: the missing attribute named (also when a
+/// comparison or a filter meets it), inside its "Task failed: ..." wording for conditions and
+/// for arguments.
+#[test]
+fn undefined_attributes_are_reported_in_ansible_2_19_words() {
+    let lab = Lab::new(1);
+    let playbook = r#"
+- hosts: targets
+  gather_facts: false
+  vars:
+    d: {a: 1}
+  tasks:
+    - debug: {msg: x}
+      when: d.b == 1
+      ignore_errors: true
+      register: cond
+    - debug: {msg: "{{ d.b | map(attribute='x') | list }}"}
+      ignore_errors: true
+      register: arg
+    - assert:
+        that:
+          - 'cond.msg == "Task failed: Error while evaluating conditional: object of type ''dict'' has no attribute ''b''"'
+          - 'arg.msg == "Task failed: Finalization of task args for ''ansible.builtin.debug'' failed: Error while resolving value for ''msg'': object of type ''dict'' has no attribute ''b''"'
+"#;
+    let run = lab.play(playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+}

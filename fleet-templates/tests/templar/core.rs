@@ -126,6 +126,10 @@ fn comparisons_with_missing_attributes_name_the_access() {
         ),
         ("lst.x == 1", "object of type 'list' has no attribute 'x'"),
         ("nope.x == 1", "'nope' is undefined"),
+        (
+            "d.zz | map(attribute='a') | list | length == 1",
+            "object of type 'dict' has no attribute 'zz'",
+        ),
     ] {
         let err = t.eval(expr, &vars()).unwrap_err().0;
         assert_eq!(err, want, "{expr}");
