@@ -30,6 +30,7 @@ mod predicates;
 pub mod pyre;
 mod repr;
 pub mod sequences;
+mod trust;
 
 pub use files::Delimiters;
 mod undefined;
@@ -41,6 +42,8 @@ use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use serde_json::Value;
 
 use lazy::Scope;
+pub use trust::UNTRUSTED;
+use trust::{holds_string, is_all_template};
 use undefined::Remedy;
 
 /// A template or expression that could not be evaluated; the message names the problem
@@ -247,26 +250,6 @@ impl Templar {
 /// Whether a string holds Jinja2 markup and so must be templated.
 pub(crate) fn has_template_markers(s: &str) -> bool {
     s.contains("{{") || s.contains("{%") || s.contains("{#")
-}
-
-/// Ansible's message for a condition whose text templating produced.
-pub const UNTRUSTED: &str = "Encountered untrusted template or expression.";
-
-/// Ansible's `is_possibly_all_template`: the text (trimmed) starts and ends with delimiters.
-fn is_all_template(text: &str) -> bool {
-    let t = text.trim();
-    (t.starts_with("{{") || t.starts_with("{%")) && (t.ends_with("}}") || t.ends_with("%}"))
-}
-
-/// Whether `vars` holds the string `s` itself somewhere (as written, before templating): how
-/// fleet approximates 2.19's trust of a string that came from the playbook's data.
-fn holds_string(vars: &Value, s: &str) -> bool {
-    match vars {
-        Value::String(t) => t == s,
-        Value::Array(items) => items.iter().any(|v| holds_string(v, s)),
-        Value::Object(m) => m.values().any(|v| holds_string(v, s)),
-        _ => false,
-    }
 }
 
 /// The expression of a template that is exactly one `{{ expr }}`, which Ansible evaluates to
