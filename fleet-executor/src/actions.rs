@@ -22,7 +22,7 @@ pub async fn run_action(
     let result = match fleet_modules::short_name(&task.action) {
         "debug" => debug(run, task, args, vars),
         "set_fact" => set_fact(run, args, host, vars),
-        "assert" => assert(run, task, args, vars),
+        "assert" => super::assert::assert(run, task, args, vars),
         "fail" => ModuleResult::fail(
             args.get("msg")
                 .map(text)
@@ -134,44 +134,6 @@ fn valid_variable_name(name: &Value) -> Result<String, String> {
         }
     };
     Err(format!("Invalid variable{shown}{kind}."))
-}
-
-fn assert(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Value) -> ModuleResult {
-    // `that` holds expressions: use the raw ones, evaluated as conditions.
-    let that: Vec<String> = match task.args.get("that") {
-        Some(Value::Array(items)) => items.iter().map(text).collect(),
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(other) => vec![text(other)],
-        None => return ModuleResult::fail("missing required arguments: that"),
-    };
-    for cond in &that {
-        match run.templar.eval_bool(cond, vars) {
-            Ok(true) => {}
-            Ok(false) => {
-                let msg = args
-                    .get("fail_msg")
-                    .or_else(|| args.get("msg"))
-                    .map(text)
-                    .unwrap_or_else(|| "Assertion failed".into());
-                return ModuleResult::fail(msg)
-                    .with("assertion", cond.clone())
-                    .with("evaluated_to", false);
-            }
-            Err(e) => {
-                return ModuleResult::fail(format!(
-                    "The conditional check '{cond}' failed. The error was: {e}"
-                ))
-            }
-        }
-    }
-    let msg = args
-        .get("success_msg")
-        .map(text)
-        .unwrap_or_else(|| "All assertions passed".into());
-    ModuleResult {
-        msg: Some(msg),
-        ..ModuleResult::ok()
-    }
 }
 
 async fn pause(args: &Map<String, Value>) -> ModuleResult {

@@ -43,8 +43,9 @@ pub enum ExecError {
     /// A `with_sequence`/`with_together` lookup refused its terms (Ansible's message).
     #[error("{0}")]
     Lookup(String),
-    /// `changed_when`/`failed_when` could not be evaluated.
-    #[error("The conditional check '{conditions}' failed. The error was: {error}")]
+    /// `changed_when`/`failed_when` could not be evaluated (ansible-core 2.19's words;
+    /// `conditions` says which, for callers).
+    #[error("Task failed: Error while evaluating conditional: {error}")]
     Conditional {
         conditions: String,
         error: TemplateError,

@@ -83,8 +83,21 @@ pub async fn run(
         verbosity: run.options.verbosity,
         no_log,
         module_utils: &module_utils,
+        collections: &kw.collections,
     };
     target::run(&run.ansible, &call, ctx).await
+}
+
+/// The result of a task a native module left to Ansible's code (`why`: which case): when
+/// ansible-core is not on the controller, the failure says what fleet's `module` lacks.
+pub fn deferred(mut result: ModuleResult, module: &str, why: &str) -> ModuleResult {
+    if result.failed && result.data.contains_key("fleet_fallback") {
+        result.msg = Some(format!(
+            "fleet's {module} leaves {why} to Ansible's module code, which needs ansible-core \
+             on the controller"
+        ));
+    }
+    result
 }
 
 /// Facts a module returned (`ansible_facts`), to merge into the host's facts as Ansible does.

@@ -3,7 +3,7 @@
 
 use super::context::{PlayCtx, Run, Scope};
 use super::walk::{run_items, Hosts};
-use fleet_playbook::{Role, TaskItem};
+use fleet_playbook::{Keywords, Role, TaskItem};
 
 /// A handler with the role it came from.
 pub struct Handler<'a> {
@@ -73,6 +73,21 @@ fn answers_to(handler: &Handler<'_>, notified: &str) -> bool {
         || task.listen.iter().any(|l| l == notified)
 }
 
+/// The keywords a handler inherits: its role's (`import_role: ... delegate_to: x` delegates
+/// the role's handlers too, as Ansible makes the import their parent), then the play's.
+fn handler_keywords(play: &fleet_playbook::Play, role: Option<&Role>) -> Keywords {
+    let mut kw = match role {
+        Some(role) => Keywords {
+            when: Vec::new(),
+            tags: Vec::new(),
+            ..role.keywords.clone()
+        },
+        None => Keywords::default(),
+    };
+    kw.inherit(&play.keywords);
+    kw
+}
+
 /// Runs the notified handlers on the hosts that notified them.
 pub async fn flush(run: &Run, pctx: &PlayCtx<'_>, hosts: &Hosts, ids: &[usize]) {
     let dynamic = pctx
@@ -96,7 +111,7 @@ pub async fn flush(run: &Run, pctx: &PlayCtx<'_>, hosts: &Hosts, ids: &[usize]) 
             continue;
         }
         let scope = Scope {
-            keywords: pctx.play.keywords.clone(),
+            keywords: handler_keywords(pctx.play, handler.role),
             roles: handler.role.into_iter().collect(),
             handler: true,
             ..Scope::default()

@@ -6,30 +6,28 @@ use std::path::Path;
 use serde_json::{Map, Value};
 
 use super::context::{PlayCtx, Run, Scope};
+use super::error::ExecError;
 use super::vars::task_vars;
 use super::walk::{all_hold, banner, fail_all, run_items, run_role, Flow, Hosts};
 use crate::output::Event;
 use fleet_playbook::{load_role, parse_task_file, RoleRequest, Task};
 
-/// `include_tasks` (and templated `import_tasks`): each host evaluates `when` and the file name;
-/// hosts including the same file run it together.
-pub(super) async fn run_include(
+/// A loop item with the variables it brings (`item`, `ansible_loop_var`, the index var).
+type Item = Option<(Value, Map<String, Value>)>;
+
+/// The (host, loop item, variables with the item) an include runs for: each host's loop items
+/// (one `None` without a loop) for which `when` holds; and the hosts whose loop failed.
+async fn expand(
     run: &Run,
     pctx: &PlayCtx<'_>,
     hosts: &Hosts,
     ids: &[usize],
     task: &Task,
+    kw: &fleet_playbook::Keywords,
     scope: &Scope<'_>,
-) -> Flow {
-    let mut kw = task.keywords.clone();
-    kw.inherit(&scope.keywords);
-    let raw = task.include_file().unwrap_or_default().to_string();
-    // (file, loop item, hosts): hosts including the same file with the same item run it together.
-    // the loop item goes with the variables it brings (per-host templated names)
-    type Item = Option<(Value, Map<String, Value>)>;
-    let mut groups: Vec<(String, Item, Vec<usize>)> = Vec::new();
+) -> (Vec<(usize, Item, Value)>, Vec<(usize, ExecError)>) {
     let control = task.loop_control.clone().unwrap_or_default();
-    let mut bad_loops = Vec::new();
+    let (mut out, mut bad_loops) = (Vec::new(), Vec::new());
     for &i in ids {
         let h = hosts.states[i].lock().await;
         let vars = Value::Object(task_vars(&pctx.vars, &h, &scope.role_vars(), &kw.vars));
@@ -58,20 +56,41 @@ pub(super) async fn run_include(
             if let (Some((_, brought)), Value::Object(m)) = (&item, &mut item_vars) {
                 m.extend(brought.clone());
             }
-            if !all_hold(run, &kw.when, &item_vars) {
-                continue;
+            if all_hold(run, &kw.when, &item_vars) {
+                out.push((i, item, item_vars));
             }
-            let file = run
-                .templar
-                .render_str(&raw, &item_vars)
-                .unwrap_or_else(|_| raw.clone());
-            match groups
-                .iter_mut()
-                .find(|(f, it, _)| *f == file && *it == item)
-            {
-                Some((_, _, g)) => g.push(i),
-                None => groups.push((file, item, vec![i])),
-            }
+        }
+    }
+    (out, bad_loops)
+}
+
+/// `include_tasks` (and templated `import_tasks`): each host evaluates `when` and the file name;
+/// hosts including the same file run it together.
+pub(super) async fn run_include(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    task: &Task,
+    scope: &Scope<'_>,
+) -> Flow {
+    let mut kw = task.keywords.clone();
+    kw.inherit(&scope.keywords);
+    let raw = task.include_file().unwrap_or_default().to_string();
+    // (file, loop item, hosts): hosts including the same file with the same item run it together.
+    let mut groups: Vec<(String, Item, Vec<usize>)> = Vec::new();
+    let (expanded, bad_loops) = expand(run, pctx, hosts, ids, task, &kw, scope).await;
+    for (i, item, item_vars) in expanded {
+        let file = run
+            .templar
+            .render_str(&raw, &item_vars)
+            .unwrap_or_else(|_| raw.clone());
+        match groups
+            .iter_mut()
+            .find(|(f, it, _)| *f == file && *it == item)
+        {
+            Some((_, _, g)) => g.push(i),
+            None => groups.push((file, item, vec![i])),
         }
     }
     for (i, e) in bad_loops {
@@ -145,7 +164,8 @@ pub(super) async fn run_include(
     Flow::Continue
 }
 
-/// `include_role`: the role is loaded when reached; hosts for which `when` holds run it.
+/// `include_role` (and `import_role` with a templated name): each host evaluates `when` and
+/// the role name; hosts naming the same role run it together, the role loaded when reached.
 pub(super) async fn run_include_role(
     run: &Run,
     pctx: &PlayCtx<'_>,
@@ -154,8 +174,82 @@ pub(super) async fn run_include_role(
     task: &Task,
     scope: &Scope<'_>,
 ) -> Flow {
+    let request = RoleRequest::from_task(task);
+    let mut kw = task.keywords.clone();
+    kw.inherit(&scope.keywords);
+    // (role name and *_from files, loop item, hosts): hosts naming the same role and files with
+    // the same item run it together
+    let mut groups: Vec<(Vec<Option<String>>, Item, Vec<usize>)> = Vec::new();
+    let (expanded, bad_loops) = expand(run, pctx, hosts, ids, task, &kw, scope).await;
+    for (i, e) in bad_loops {
+        fail_all(run, hosts, &[i], task, &e.to_string()).await;
+    }
+    let raw = [
+        Some(request.name.clone()),
+        request.tasks_from.clone(),
+        request.vars_from.clone(),
+        request.defaults_from.clone(),
+        request.handlers_from.clone(),
+    ];
+    for (i, item, vars) in expanded {
+        let named: Result<Vec<Option<String>>, _> = raw
+            .iter()
+            .map(|text| match text {
+                Some(t) => run
+                    .templar
+                    .render_str(t, &vars)
+                    .map(|s| Some(s.trim().to_string())),
+                None => Ok(None),
+            })
+            .collect();
+        let key = match named {
+            Ok(key) => key,
+            Err(e) => {
+                fail_all(run, hosts, &[i], task, &e.to_string()).await;
+                continue;
+            }
+        };
+        match groups
+            .iter_mut()
+            .find(|(k, it, _)| *k == key && *it == item)
+        {
+            Some((_, _, group)) => group.push(i),
+            None => groups.push((key, item, vec![i])),
+        }
+    }
+    for (key, item, group) in groups {
+        let mut key = key.into_iter();
+        let mut next = || key.next().flatten();
+        let request = RoleRequest {
+            name: next().unwrap_or_default(),
+            tasks_from: next(),
+            vars_from: next(),
+            defaults_from: next(),
+            handlers_from: next(),
+            ..RoleRequest::from_task(task)
+        };
+        let brought = item.map(|(_, brought)| brought).unwrap_or_default();
+        let flow = include_one_role(run, pctx, hosts, &group, task, scope, (request, brought));
+        if flow.await == Flow::EndPlay {
+            return Flow::EndPlay;
+        }
+    }
+    Flow::Continue
+}
+
+/// Loads the role of `request` and runs it on the hosts `ids`, with the loop item's variables.
+async fn include_one_role(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    task: &Task,
+    scope: &Scope<'_>,
+    (request, item_vars): (RoleRequest, Map<String, Value>),
+) -> Flow {
+    let handlers_from = request.handlers_from.clone();
     let role = match load_role(
-        RoleRequest::from_task(task),
+        request,
         task.position.clone(),
         &pctx.play.base_dir,
         &run.parse_options,
@@ -163,30 +257,18 @@ pub(super) async fn run_include_role(
         Ok(role) => role,
         Err(e) => return fail_all(run, hosts, ids, task, &e.to_string()).await,
     };
-    let mut kw = task.keywords.clone();
-    kw.inherit(&scope.keywords);
-    let mut selected = Vec::new();
-    for &i in ids {
-        let h = hosts.states[i].lock().await;
-        let vars = Value::Object(task_vars(&pctx.vars, &h, &scope.role_vars(), &kw.vars));
-        if all_hold(run, &kw.when, &vars) {
-            selected.push(i);
-        }
-    }
     // Ansible counts the include itself as ok on each host that runs it (it shows no line)
-    for &i in &selected {
+    for &i in ids {
         hosts.states[i].lock().await.stats.ok += 1;
     }
     let mut inner = scope.enter(&task.keywords);
     inner.keywords.when = scope.keywords.when.clone();
+    inner.include_vars.extend(item_vars);
     let role = std::sync::Arc::new(role);
     let key = format!(
         "{}\0{}",
         role.dir.display(),
-        task.args
-            .get("handlers_from")
-            .and_then(Value::as_str)
-            .unwrap_or("main")
+        handlers_from.as_deref().unwrap_or("main")
     );
     if !role.handlers.is_empty() {
         let mut included = pctx
@@ -198,5 +280,5 @@ pub(super) async fn run_include_role(
             included.push((key, role.clone()));
         }
     }
-    run_role(run, pctx, hosts, &selected, &role, &inner).await
+    run_role(run, pctx, hosts, ids, &role, &inner).await
 }

@@ -24,6 +24,7 @@ mod error;
 pub mod output;
 
 pub mod actions;
+mod assert;
 pub mod connect;
 pub mod context;
 pub mod escalation;

@@ -230,7 +230,10 @@ pub(super) async fn run_loop(
             b.extend(facts.clone());
         }
         if let (Value::Object(b), Some(name)) = (&mut base, &task.register) {
-            b.insert(name.clone(), single.result.clone());
+            b.insert(
+                name.clone(),
+                super::result::never_templated(single.result.clone()),
+            );
         }
         let label = item_result_label(run, &control, &base, &brought, &item, &mut single);
         let unreachable = single.status == Status::Unreachable;

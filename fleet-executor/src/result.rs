@@ -163,7 +163,8 @@ pub(super) fn finish(
         })));
     }
     if let Some(name) = &task.register {
-        host.runtime_vars.insert(name.clone(), registered.clone());
+        host.runtime_vars
+            .insert(name.clone(), never_templated(registered.clone()));
     }
     let outcome = match status {
         Status::Ok => Outcome::Ok,
@@ -206,8 +207,10 @@ pub(super) fn finish(
                     "ansible_failed_task".into(),
                     json!({"name": task.name.clone().unwrap_or_default(), "action": task.action}),
                 );
-                host.runtime_vars
-                    .insert("ansible_failed_result".into(), registered.clone());
+                host.runtime_vars.insert(
+                    "ansible_failed_result".into(),
+                    never_templated(registered.clone()),
+                );
             } else {
                 host.stats.failed += 1;
             }
@@ -227,4 +230,58 @@ pub(super) fn finish(
         }
     }
     outcome
+}
+
+/// A registered result as data that is never templated again (Ansible marks what modules
+/// return unsafe), while fleet templates the strings of every variable it uses: each string
+/// with template markup is kept inside a Jinja2 `raw` block, which renders to exactly its
+/// text (`{{ x }}` in a command's output stays `{{ x }}`; a deprecation message quoting
+/// `{{ }}` stays readable).
+pub fn never_templated(value: Value) -> Value {
+    match value {
+        Value::String(s) => {
+            let markup = s.contains("{{") || s.contains("{%") || s.contains("{#");
+            if markup && !s.contains("endraw") {
+                Value::String(format!("{{% raw %}}{s}{{% endraw %}}"))
+            } else {
+                Value::String(s)
+            }
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(never_templated).collect()),
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, never_templated(v)))
+                .collect(),
+        ),
+        other => other,
+    }
+}
+
+/// ansible-core 2.19's message for arguments that cannot be templated: which action and which
+/// argument (the first that fails on its own), and why.
+pub(super) fn args_failure(
+    run: &super::context::Run,
+    task: &fleet_playbook::Task,
+    raw: &serde_json::Map<String, Value>,
+    vars: &Value,
+    why: &str,
+) -> String {
+    let key = raw
+        .iter()
+        .find(|(_, v)| run.templar.template_value(v, vars).is_err())
+        .map_or("_raw_params", |(k, _)| k.as_str());
+    let action = if fleet_modules::is_builtin(&task.action)
+        || fleet_modules::EXECUTOR_ACTIONS.contains(&task.action.as_str())
+    {
+        format!(
+            "ansible.builtin.{}",
+            fleet_modules::short_name(&task.action)
+        )
+    } else {
+        task.action.clone()
+    };
+    format!(
+        "Task failed: Finalization of task args for '{action}' failed: Error while resolving \
+         value for '{key}': {why}"
+    )
 }

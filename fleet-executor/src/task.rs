@@ -12,14 +12,16 @@ use super::escalation::{become_user, environment};
 use super::host::HostState;
 use super::loops::loop_items;
 pub use super::result::Outcome;
-use super::result::{error_result, finish, from_module, unreachable, Ignore, Single};
+use super::result::{
+    error_result, finish, from_module, never_templated, unreachable, Ignore, Single,
+};
 use super::task_label;
 use super::task_timeout::{task_timeout, timed_out};
 use super::vars::{search_path, task_vars};
 use crate::output::{Event, HostResult, Status};
 use fleet_modules::ansible::Route;
-use fleet_modules::remote::{LocalRemote, RemoteError};
-use fleet_modules::{self as modules, ModuleCtx};
+use fleet_modules::remote::{LocalRemoteIn, RemoteError};
+use fleet_modules::{self as modules, ModuleCtx, ModuleResult};
 use fleet_playbook::{Keywords, Task, Templatable};
 use fleet_templates::TemplateError;
 
@@ -66,6 +68,14 @@ pub async fn run_on_host(
         base.insert("hostvars".into(), (**hv).clone());
     }
     base.insert("ansible_search_path".into(), search_path(&base, task));
+    if let Some(d) = &kw.delegate_to {
+        let templated = run.templar.render_str(d, &Value::Object(base.clone()));
+        let to = templated.unwrap_or_else(|_| d.clone());
+        base.insert(
+            "ansible_delegated_vars".into(),
+            super::vars::delegated_vars(pctx, &to),
+        );
+    }
     let base = Value::Object(base);
     let ignore = Ignore {
         errors: flag(run, &kw.ignore_errors, &base, false).unwrap_or(false),
@@ -170,8 +180,7 @@ pub(super) async fn run_single(
         }
         Err(e) => {
             return error_result(format!(
-                "The conditional check '{}' failed. The error was: {e}",
-                kw.when.join(" and ")
+                "Task failed: Error while evaluating conditional: {e}"
             ))
         }
     }
@@ -200,7 +209,7 @@ pub(super) async fn run_single(
         }
         let mut checked = vars.clone();
         if let (Some(reg), Value::Object(m)) = (&task.register, &mut checked) {
-            m.insert(reg.clone(), single.result.clone());
+            m.insert(reg.clone(), never_templated(single.result.clone()));
         }
         if let Err(e) = apply_overrides(run, task, &checked, &mut single) {
             return error_result(e.to_string());
@@ -306,9 +315,14 @@ async fn execute(
     vars: &Value,
     delegated: Option<&str>,
 ) -> Single {
+    let mut raw = task.args.clone();
+    if fleet_modules::short_name(&task.action) == "assert" {
+        // assert evaluates its `that` entries itself, as conditions (never as templated args)
+        raw.remove("that");
+    }
     let args = match run
         .templar
-        .template_value(&Value::Object(task.args.clone()), vars)
+        .template_value(&Value::Object(raw.clone()), vars)
     {
         Ok(Value::Object(mut m)) => {
             m.retain(|_, v| !run.templar.is_omit(v));
@@ -316,9 +330,8 @@ async fn execute(
         }
         Ok(_) => Map::new(),
         Err(e) => {
-            return error_result(format!(
-                "The task includes an option with an undefined variable. The error was: {e}"
-            ))
+            let msg = super::result::args_failure(run, task, &raw, vars, &e.to_string());
+            return error_result(msg);
         }
     };
     if let Some(result) = actions::run_action(run, task, &args, host, vars).await {
@@ -353,7 +366,7 @@ async fn execute(
     let host_name = host.name.clone();
     let local = matches!(delegated, Some("localhost" | "127.0.0.1"))
         && delegated.is_some_and(|d| pctx.inventory.host(d).is_none());
-    let mut local_remote = LocalRemote;
+    let mut local_remote = LocalRemoteIn(pctx.play.base_dir.clone());
     let remote: &mut dyn fleet_modules::remote::Remote = match delegated {
         _ if local => &mut local_remote,
         Some(other) => match delegate_remote(run, pctx, host, other, vars).await {
@@ -412,7 +425,18 @@ async fn execute(
         search_dirs,
     };
     let outcome = match native {
-        Some(module) => module.run(&args, &mut ctx).await,
+        Some(module) => match module.run(&args, &mut ctx).await {
+            Ok(ModuleResult {
+                defer_to_ansible: Some(why),
+                ..
+            }) => {
+                let route = Route::Ansible(format!("ansible.builtin.{}", module.name()));
+                super::fallback::run(run, pctx, scope, &route, task, kw, &args, &mut ctx)
+                    .await
+                    .map(|r| super::fallback::deferred(r, module.name(), &why))
+            }
+            other => other,
+        },
         None => super::fallback::run(run, pctx, scope, &route, task, kw, &args, &mut ctx).await,
     };
     ctx.remote.set_task_label(None);

@@ -117,3 +117,17 @@ pub(super) fn search_path(vars: &Map<String, Value>, task: &fleet_playbook::Task
     }
     Value::Array(out)
 }
+
+/// `ansible_delegated_vars` of a task delegated to `to`: the delegate's inventory variables
+/// under its name, with its `inventory_hostname` (and `ansible_host`, by default its name).
+pub(super) fn delegated_vars(pctx: &super::context::PlayCtx<'_>, to: &str) -> Value {
+    let mut vars = pctx
+        .inventory
+        .host(to)
+        .map(|h| h.vars().clone())
+        .unwrap_or_default();
+    vars.insert("inventory_hostname".into(), serde_json::json!(to));
+    vars.entry("ansible_host")
+        .or_insert_with(|| serde_json::json!(to));
+    serde_json::json!({ to: vars })
+}

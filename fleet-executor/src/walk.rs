@@ -118,7 +118,9 @@ async fn run_block(
             h.failed = false;
         }
         let always_ids: Vec<usize> = was_failed.iter().map(|(i, _)| *i).collect();
-        flow = run_items(run, pctx, hosts, &always_ids, &block.always, scope).await;
+        // `always` inherits the block's keywords (its `when` too), as `rescue` does
+        let always_scope = scope.enter_block(block);
+        flow = run_items(run, pctx, hosts, &always_ids, &block.always, &always_scope).await;
         for (i, failed) in was_failed {
             let mut h = hosts.states[i].lock().await;
             h.failed |= failed;

@@ -74,6 +74,10 @@ pub struct ModuleResult {
     pub data: Map<String, Value>,
     /// Before/after pairs for `--diff`.
     pub diffs: Vec<Diff>,
+    /// Set when this call is a case the native module leaves to Ansible's own module code
+    /// (why, for the error when ansible-core is not on the controller): the executor then runs
+    /// the task through [`ansible`] instead, and this result is not used.
+    pub defer_to_ansible: Option<String>,
 }
 
 impl ModuleResult {
@@ -95,6 +99,15 @@ impl ModuleResult {
         ModuleResult {
             failed: true,
             msg: Some(msg.into()),
+            ..Self::default()
+        }
+    }
+
+    /// This call is a case fleet's module leaves to Ansible's own module code: `why` names the
+    /// case (e.g. a `remote_src` copy of a directory).
+    pub fn defer_to_ansible(why: impl Into<String>) -> Self {
+        ModuleResult {
+            defer_to_ansible: Some(why.into()),
             ..Self::default()
         }
     }
@@ -127,7 +140,8 @@ impl ModuleResult {
         if let Some(msg) = &self.msg {
             map.insert("msg".into(), Value::String(msg.clone()));
         }
-        if !self.diffs.is_empty() {
+        // a module's own `diff` result (file's before/after dictionaries) is what register sees
+        if !self.diffs.is_empty() && !map.contains_key("diff") {
             let diffs: Vec<Value> = self
                 .diffs
                 .iter()

@@ -152,10 +152,36 @@ pub struct LocalRemote;
 #[async_trait]
 impl Remote for LocalRemote {
     async fn exec(&mut self, req: Exec<'_>) -> Result<CmdOutput, RemoteError> {
+        local_exec(req, None).await
+    }
+}
+
+/// The controller itself, running commands in a directory: `delegate_to: localhost` runs in
+/// the playbook's directory, as Ansible's local connection does (relative paths of such tasks
+/// resolve there).
+pub struct LocalRemoteIn(pub std::path::PathBuf);
+
+#[async_trait]
+impl Remote for LocalRemoteIn {
+    async fn exec(&mut self, req: Exec<'_>) -> Result<CmdOutput, RemoteError> {
+        let dir = Some(self.0.as_path()).filter(|d| !d.as_os_str().is_empty());
+        local_exec(req, dir).await
+    }
+}
+
+async fn local_exec(
+    req: Exec<'_>,
+    dir: Option<&std::path::Path>,
+) -> Result<CmdOutput, RemoteError> {
+    {
         use std::process::Stdio;
         use tokio::io::AsyncWriteExt;
         let script = wrap_script(&req);
-        let mut child = tokio::process::Command::new("/bin/sh")
+        let mut command = tokio::process::Command::new("/bin/sh");
+        if let Some(dir) = dir {
+            command.current_dir(dir);
+        }
+        let mut child = command
             .arg("-c")
             .arg(&script)
             .stdin(if req.stdin.is_empty() {

@@ -173,7 +173,8 @@ fn old_style(src: &Source, value: &Marked) -> Result<(String, Map<String, Value>
     let Some(name) = words.first().map(|w| w.trim().to_string()) else {
         return Err(src.err(value, "no module/action detected in task."));
     };
-    if !is_known_action(&name) {
+    // a templated name is resolved (or refused) when the task runs, as in Ansible
+    if !is_known_action(&name) && !fields::is_template(&name) {
         return Err(src.err(value, format!("unknown module '{name}'")));
     }
     let action = modules::short_name(&name).to_string();

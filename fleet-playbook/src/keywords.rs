@@ -104,8 +104,9 @@ pub fn set(
         "delegate_to" => kw.delegate_to = fields::string(src, value, key)?,
         "connection" => kw.connection = fields::string(src, value, key)?,
         "timeout" => kw.timeout = fields::integer(src, value, key)?,
-        // Accepted for compatibility; they change nothing fleet does.
-        "collections" | "debugger" => {}
+        "collections" => kw.collections = fields::names(src, value, key)?,
+        // Accepted for compatibility; it changes nothing fleet does.
+        "debugger" => {}
         _ => return Err(src.err(value, format!("'{key}' is not a keyword"))),
     }
     Ok(())

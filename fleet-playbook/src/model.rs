@@ -173,6 +173,8 @@ pub struct Keywords {
     pub connection: Option<String>,
     /// `timeout:` seconds the task may run (0 or unset: no limit), or a template.
     pub timeout: Option<Templatable<i64>>,
+    /// `collections:`: where short module names not built in are looked up, in order.
+    pub collections: Vec<String>,
 }
 
 impl Keywords {
@@ -219,6 +221,9 @@ impl Keywords {
         fill(&mut self.diff, &parent.diff);
         fill(&mut self.no_log, &parent.no_log);
         fill(&mut self.timeout, &parent.timeout);
+        if self.collections.is_empty() {
+            self.collections.clone_from(&parent.collections);
+        }
         fill(&mut self.run_once, &parent.run_once);
         fill(&mut self.delegate_to, &parent.delegate_to);
         fill(&mut self.connection, &parent.connection);

@@ -24,7 +24,17 @@ pub struct ParseOptions {
     /// Leave to run time what Ansible only finds at run time (module arguments, modules fleet
     /// lacks, `become_method`): `fleet run` sets it; `fleet check` and the default report them.
     pub defer_runtime_checks: bool,
+    /// The run's extra variables (`-e`): what a templated `import_playbook` path is rendered
+    /// with (with the import's own `vars`), as Ansible does when it loads the playbook.
+    pub extra_vars: serde_json::Map<String, serde_json::Value>,
 }
+
+/// The names of `import_playbook` (Ansible takes the `ansible.legacy.` one too).
+const IMPORT_PLAYBOOK: &[&str] = &[
+    "import_playbook",
+    "ansible.builtin.import_playbook",
+    "ansible.legacy.import_playbook",
+];
 
 /// Parses a playbook file, with its imported playbooks, task files and roles.
 pub fn parse_playbook(path: &Path, options: &ParseOptions) -> Result<Playbook, PlaybookErrors> {
@@ -94,6 +104,9 @@ pub(super) struct Parser<'o> {
     /// Directories of the roles loaded so far: their `library/` modules are valid actions for
     /// every later task, as Ansible adds a loaded role's `library/` to its module path.
     pub(super) role_dirs: Vec<PathBuf>,
+    /// The play's `collections:`: a task key naming no known module is a module of one of
+    /// them (resolved by Ansible's loader when it runs).
+    pub(super) collections: Vec<String>,
 }
 
 impl<'o> Parser<'o> {
@@ -104,6 +117,7 @@ impl<'o> Parser<'o> {
             errors: Vec::new(),
             import_stack: Vec::new(),
             role_dirs: Vec::new(),
+            collections: Vec::new(),
         }
     }
 
@@ -194,7 +208,7 @@ impl<'o> Parser<'o> {
             };
             let import = entry_pairs
                 .iter()
-                .find(|(k, _)| k == "import_playbook" || k == "ansible.builtin.import_playbook");
+                .find(|(k, _)| IMPORT_PLAYBOOK.contains(&k.as_str()));
             if let Some((_, target)) = import {
                 let imported = self.import_playbook(src, entry, target);
                 if let Some(imported) = self.report(imported) {
@@ -217,7 +231,8 @@ impl<'o> Parser<'o> {
         let mut keywords = Keywords::default();
         for (key, value) in pairs(entry).unwrap_or_default() {
             match key.as_str() {
-                "import_playbook" | "ansible.builtin.import_playbook" | "name" => {}
+                k if IMPORT_PLAYBOOK.contains(&k) => {}
+                "name" => {}
                 "vars" => keywords.vars = fields::vars(src, value, "import_playbook")?,
                 "tags" => keywords.tags = fields::tags(src, value)?,
                 "when" => keywords.when = fields::conditions(src, value, "when")?,
@@ -232,12 +247,9 @@ impl<'o> Parser<'o> {
             }
         }
         let file = match &target.value {
-            MarkedValue::Str(s) if fields::is_template(s) => {
-                return Err(src.err(
-                    target,
-                    format!("import_playbook: templated paths are not supported ('{s}')"),
-                ))
-            }
+            MarkedValue::Str(s) if fields::is_template(s) => self
+                .import_path(s, &keywords)
+                .map_err(|e| src.err(target, e))?,
             MarkedValue::Str(s) if !s.trim().is_empty() => s.trim().to_string(),
             _ => return Err(src.err(target, "import_playbook needs a playbook file name")),
         };
@@ -282,6 +294,27 @@ impl<'o> Parser<'o> {
             }
         }
         Ok(plays)
+    }
+
+    /// A templated `import_playbook` path, rendered when the playbook loads with what Ansible
+    /// has then: the extra variables and the import's own `vars`.
+    fn import_path(&self, text: &str, keywords: &Keywords) -> Result<String, String> {
+        let mut vars = self.options.extra_vars.clone();
+        for (k, v) in &keywords.vars {
+            vars.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        let vars = serde_json::Value::Object(vars);
+        let templar = fleet_templates::Templar::new();
+        match templar.render_str(text, &vars) {
+            Ok(path) if !path.trim().is_empty() => Ok(path.trim().to_string()),
+            Ok(_) => Err(format!(
+                "import_playbook: '{text}' renders to an empty path"
+            )),
+            Err(e) => Err(format!(
+                "import_playbook: cannot template '{text}': {}",
+                e.0
+            )),
+        }
     }
 
     /// The items of a task file (a list of tasks; empty file: none).

@@ -108,6 +108,8 @@ impl Parser<'_> {
             base_dir: self.base_dir.clone(),
             position: src.pos(node),
         };
+        // the play's tasks may name modules of its collections by their short names
+        self.collections = play.keywords.collections.clone();
         if let Some(roles) = node.get("roles") {
             play.roles = self.play_roles(src, roles)?;
         }
@@ -137,6 +139,7 @@ impl Parser<'_> {
                 _ => play.handlers = items,
             }
         }
+        self.collections.clear();
         Ok(play)
     }
 }

@@ -53,7 +53,13 @@ impl RoleRequest {
             handlers_from: text("handlers_from"),
             params: Map::new(),
             keywords: task.keywords.clone(),
-            allow_duplicates: task.args.get("allow_duplicates").and_then(Value::as_bool),
+            // Ansible's IncludeRole sets the role's allow_duplicates, true unless the task says
+            allow_duplicates: Some(
+                task.args
+                    .get("allow_duplicates")
+                    .and_then(fleet_templates::boolean::from_json)
+                    .unwrap_or(true),
+            ),
         }
     }
 }

@@ -268,6 +268,10 @@ impl Parser<'_> {
                 _ if action::is_known_action(key) || self.library_module(key) => {
                     modules.push((key, value))
                 }
+                // a short name of a module in the play's `collections:`
+                _ if !self.collections.is_empty() && fields::is_identifier(key) => {
+                    modules.push((key, value))
+                }
                 _ => unknown.push((key, value)),
             }
         }

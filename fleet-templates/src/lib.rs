@@ -25,10 +25,12 @@ mod filters;
 mod lazy;
 mod lookup;
 mod methods;
+mod plugin_lookup;
 mod predicates;
 pub mod pyre;
 mod repr;
 pub mod sequences;
+mod trust;
 
 pub use files::Delimiters;
 mod undefined;
@@ -40,6 +42,8 @@ use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use serde_json::Value;
 
 use lazy::Scope;
+pub use trust::UNTRUSTED;
+use trust::{holds_string, is_all_template};
 use undefined::Remedy;
 
 /// A template or expression that could not be evaluated; the message names the problem
@@ -157,14 +161,31 @@ impl Templar {
     /// result"), not a guess; a condition written as a template (`"{{ flag }}"`) is rendered
     /// and the text is then evaluated as an expression (`"false"` is false).
     pub fn eval_bool(&self, expr: &str, vars: &Value) -> Result<bool, TemplateError> {
+        // Ansible strips a condition's surrounding whitespace (a `|` block's newline) first,
+        // which decides whether it is wholly a template
+        let expr = if has_template_markers(expr) {
+            expr.trim()
+        } else {
+            expr
+        };
+        // an expression whose templates sit in a lookup's terms: the lookup renders them
+        // itself, when it runs (an undefined term may be what a plugin wants)
+        let templated = has_template_markers(expr)
+            && (is_all_template(expr)
+                || !["lookup(", "query(", "q("].iter().any(|f| expr.contains(f)));
         self.with_scope(vars, |scope| {
-            let mut value = if has_template_markers(expr) {
+            let mut value = if templated {
                 self.engine.native(scope, expr)?
             } else {
                 self.engine.eval_expr(scope, expr)?
             };
-            if has_template_markers(expr) {
+            if templated {
                 if let Some(text) = value.as_str() {
+                    // a condition wholly a template may only name an expression the playbook
+                    // wrote (2.19's trust rule); meta-templating (`{{ a }} == {{ b }}`) is not
+                    if is_all_template(expr) && !holds_string(vars, text) {
+                        return Err(EvalError::other(UNTRUSTED.to_string()));
+                    }
                     value = self.engine.eval_expr(scope, text)?;
                 }
             }
@@ -370,6 +391,11 @@ impl Engine {
         env.set_unknown_method_callback(methods::call_method);
         env.add_global("omit", self.omit.clone());
         env.add_function(undefined::CHAIN_FN, undefined::chain_fn);
+        // Jinja2's globals that minijinja leaves to its contrib crate
+        env.add_function("joiner", minijinja_contrib::globals::joiner);
+        env.add_function("cycler", |items: minijinja::value::Rest<JValue>| {
+            minijinja_contrib::globals::cycler(items.0)
+        });
         filters::register(&mut env);
         predicates::register(&mut env);
         lookup::register(&mut env, self.system_lookups);
@@ -456,9 +482,21 @@ impl Engine {
                 env: self.env(TemplateOptions::default()),
             };
             let Some(range) = range.filter(|r| r.end <= src.len()) else {
-                // no position (`'x' in y`): name the first variable the source uses that is
-                // not defined, as Ansible's message does
+                // no position (`'x' in y`, `a.b == 1`): the access that came out undefined,
+                // else the first variable the source uses that is not defined, as Ansible says
+                if let Some(message) = undefined::recorded_reason(&src) {
+                    return Err(EvalError {
+                        undefined: true,
+                        message,
+                    });
+                }
                 let missing = files::first_missing(&names, &src, is_expression);
+                if missing.is_none() && !src.contains(undefined::CHAIN_FN) {
+                    if let Some(rewritten) = undefined::rewrite_all_chains(&src) {
+                        src = rewritten;
+                        continue;
+                    }
+                }
                 return Err(EvalError {
                     undefined: true,
                     message: missing.map_or_else(

@@ -17,9 +17,11 @@ pub(crate) fn register(env: &mut Environment<'static>, system: bool) {
             if wantlist.unwrap_or(false) {
                 return Ok(Value::from(results));
             }
-            // lookup joins several results with commas, as Ansible does
+            // lookup joins several results with commas, as Ansible does, when they are all
+            // strings (others come back as the list)
             Ok(match results.len() {
                 1 => results.into_iter().next().unwrap_or_default(),
+                _ if results.iter().any(|r| r.as_str().is_none()) => Value::from(results),
                 _ => Value::from(
                     results
                         .iter()
@@ -179,6 +181,27 @@ const SYSTEM_LOOKUPS: [&str; 7] = [
     "template",
 ];
 
+/// A lookup's string term holding a template is rendered first (Ansible 2.19 templates the
+/// arguments of lookups, in conditions and templates alike: `lookup('pipe', 'echo {{ x }}')`),
+/// with the variables of the calling template.
+fn render_term(state: &State, term: &Value) -> Result<Value, Error> {
+    let Some(text) = term
+        .as_str()
+        .filter(|t| t.contains("{{") || t.contains("{%"))
+    else {
+        return Ok(term.clone());
+    };
+    let env = state.env();
+    let template = env.template_from_str(text)?;
+    let mut context = std::collections::BTreeMap::new();
+    for name in template.undeclared_variables(false) {
+        if let Some(value) = state.lookup(&name) {
+            context.insert(name, value);
+        }
+    }
+    template.render(context).map(Value::from)
+}
+
 fn run(
     state: &State,
     system: bool,
@@ -192,6 +215,23 @@ fn run(
             "lookup plugin ({name}) is disabled: this templar may not touch the controller"
         )));
     }
+    if let Some(path) = super::plugin_lookup::find(state, name).filter(|_| system) {
+        let terms: Vec<_> = terms
+            .iter()
+            .map(|t| render_term(state, t).map_err(|e| e.to_string()))
+            .collect();
+        let mut args = serde_json::Map::new();
+        for key in kwargs.args().map(str::to_string).collect::<Vec<_>>() {
+            let value: Value = kwargs.get(&key)?;
+            args.insert(key, serde_json::to_value(&value).unwrap_or_default());
+        }
+        return super::plugin_lookup::run(name, &path, &terms, args);
+    }
+    let rendered = terms
+        .iter()
+        .map(|t| render_term(state, t))
+        .collect::<Result<Vec<_>, _>>()?;
+    let terms = rendered.as_slice();
     let rstrip: Option<bool> = kwargs.get("rstrip")?;
     let lstrip: Option<bool> = kwargs.get("lstrip")?;
     let default: Option<Value> = kwargs.get("default")?;

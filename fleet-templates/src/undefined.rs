@@ -52,6 +52,15 @@ fn is_ident_char(c: char) -> bool {
 /// Parses `text` as exactly one access chain (surrounding whitespace allowed).
 fn parse_chain(text: &str) -> Option<Chain<'_>> {
     let text = text.trim();
+    match chain_prefix(text)? {
+        (chain, end) if text[end..].trim().is_empty() => Some(chain),
+        _ => None,
+    }
+}
+
+/// The access chain `text` starts with, and where it ends (before any method call: in
+/// `a.b.split(',')` the chain is `a.b`).
+fn chain_prefix(text: &str) -> Option<(Chain<'_>, usize)> {
     let bytes = text.as_bytes();
     let mut pos = if let Some(q) = text.strip_prefix(['\'', '"']).map(|_| &text[..1]) {
         // a string literal as the root
@@ -63,6 +72,7 @@ fn parse_chain(text: &str) -> Option<Chain<'_>> {
     };
     let root = &text[..pos];
     let mut accesses = Vec::new();
+    let mut end = pos;
     while pos < text.len() {
         while pos < text.len() && bytes[pos].is_ascii_whitespace() {
             pos += 1;
@@ -77,18 +87,82 @@ fn parse_chain(text: &str) -> Option<Chain<'_>> {
                 if start == pos {
                     return None;
                 }
+                if text[pos..].trim_start().starts_with('(') {
+                    // a method call, not an access
+                    break;
+                }
                 accesses.push(Access::Attr(&text[start..pos]));
             }
             Some(b'[') => {
-                let end = matching_bracket(text, pos)?;
-                accesses.push(Access::Item(text[pos + 1..end].trim()));
-                pos = end + 1;
+                let close = matching_bracket(text, pos)?;
+                accesses.push(Access::Item(text[pos + 1..close].trim()));
+                pos = close + 1;
             }
-            None => break,
-            _ => return None,
+            _ => break,
+        }
+        end = pos;
+    }
+    Some((Chain { root, accesses }, end))
+}
+
+/// `source` with every access chain of a variable (`a.b`, `x['k'].y`) rewritten into a
+/// [`CHAIN_FN`] call, for a failure minijinja gives no position for (a comparison with an
+/// undefined value): the retry records which access came out undefined. `None` when there is
+/// no chain to rewrite.
+pub(crate) fn rewrite_all_chains(source: &str) -> Option<String> {
+    let bytes = source.as_bytes();
+    let mut out = String::new();
+    let (mut i, mut copied, mut quote) = (0, 0, None::<u8>);
+    while i < bytes.len() {
+        let c = bytes[i];
+        if let Some(q) = quote {
+            i += if c == b'\\' { 2 } else { 1 };
+            if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        if c == b'\'' || c == b'"' {
+            quote = Some(c);
+            i += 1;
+            continue;
+        }
+        let starts_word = is_ident_start(c as char)
+            && (i == 0 || !is_ident_char(bytes[i - 1] as char) && bytes[i - 1] != b'.');
+        if !starts_word {
+            i += 1;
+            continue;
+        }
+        match chain_prefix(&source[i..]) {
+            Some((chain, end)) if !chain.accesses.is_empty() && chain.root != CHAIN_FN => {
+                let before = source[..i].trim_end();
+                if before.ends_with('|') || before.ends_with(" is") {
+                    i += chain.root.len();
+                    continue;
+                }
+                out.push_str(&source[copied..i]);
+                out.push_str(&chain_call(&chain));
+                i += end;
+                copied = i;
+            }
+            Some((chain, _)) => i += chain.root.len(),
+            None => i += 1,
         }
     }
-    Some(Chain { root, accesses })
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&source[copied..]);
+    Some(out)
+}
+
+/// The reason recorded for the first rewritten chain call in `source` that came out
+/// undefined.
+pub(crate) fn recorded_reason(source: &str) -> Option<String> {
+    source
+        .match_indices(CHAIN_FN)
+        .filter_map(|(at, _)| chain_site(&source[at..]))
+        .find_map(|site| REASONS.with(|r| r.borrow().get(&site).cloned()))
 }
 
 /// Where the access chain that continues at `pos` (`.x`, `[k]`) starts.
@@ -255,6 +329,29 @@ pub(crate) fn remedy(
     if let Some(name) = missing_names(source, is_expression, span.start, names).first() {
         return Remedy::Fail(reason_for(name).unwrap_or_else(|| undefined_name(name)));
     }
+    // an operation on an undefined access (`d.b == 1`): the retry finds which one
+    if let Some(reason) = recorded_reason(text) {
+        return Remedy::Fail(reason);
+    }
+    if !text.contains(CHAIN_FN) {
+        if let Some(rewritten) = rewrite_all_chains(text) {
+            return Remedy::Retry(format!(
+                "{}{rewritten}{}",
+                &source[..span.start],
+                &source[span.end..]
+            ));
+        }
+    }
+    // the failing part holds no access (a filter given an undefined value): the accesses of
+    // the whole source, then what the retry recorded
+    if let Some(reason) = recorded_reason(source) {
+        return Remedy::Fail(reason);
+    }
+    if !source.contains(CHAIN_FN) {
+        if let Some(rewritten) = rewrite_all_chains(source) {
+            return Remedy::Retry(rewritten);
+        }
+    }
     Remedy::Fail(match first_identifier(text) {
         Some(name) => reason_for(name).unwrap_or_else(|| undefined_name(name)),
         None => format!("undefined value in '{}'", text.trim()),
@@ -408,6 +505,18 @@ mod tests {
             parse_chain("'a'.b").unwrap().accesses,
             vec![Access::Attr("b")]
         );
+    }
+
+    #[test]
+    fn rewrites_every_chain_outside_strings_filters_and_calls() {
+        let out =
+            rewrite_all_chains("a.b == 'x.y' and c['k'].d | f(e.g) and h.split(',')").unwrap();
+        assert!(out.contains(&format!("{CHAIN_FN}(")), "{out}");
+        assert!(out.contains("'x.y'"), "strings untouched: {out}");
+        assert!(out.contains("| f("), "filter names untouched: {out}");
+        assert!(out.contains("h.split(','"), "method calls untouched: {out}");
+        assert_eq!(out.matches(CHAIN_FN).count(), 3, "{out}");
+        assert!(rewrite_all_chains("a == 1 and f(b)").is_none());
     }
 
     #[test]

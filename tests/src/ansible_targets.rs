@@ -56,8 +56,9 @@ pub struct Target {
     pub name: &'static str,
     pub kind: Kind,
     pub skips: &'static [Skip],
-    /// Paths the target writes relative to the remote login's home (root's, on this machine),
-    /// removed before each run so one run does not see the last one's files.
+    /// Paths (files or directories) the target writes relative to the remote login's home
+    /// (root's, on this machine), removed before each run so one run does not see the last
+    /// one's files.
     pub home_files: &'static [&'static str],
     /// Symlinks (path, target) made in the copy, relative to the targets directory: what the
     /// target's `runme.sh` sets up (`ANSIBLE_ROLES_PATH=./roles`, a linked role) for both tools.
@@ -245,7 +246,12 @@ pub fn run_target(lab: &FleetLab, tool: Tool, targets: &Path, target: &Target) -
     let home = root_home();
     for (pb, inv, args) in runs {
         for f in target.home_files {
-            let _ = fs::remove_file(home.join(f));
+            let path = home.join(f);
+            let _ = if path.is_dir() {
+                fs::remove_dir_all(&path)
+            } else {
+                fs::remove_file(&path)
+            };
         }
         for d in ["remote_tmp", "output"] {
             fs::create_dir_all(scratch.join(d)).expect("mkdir scratch");

@@ -64,6 +64,8 @@ pub struct BuildRequest<'a> {
     /// `module_utils/` directories beside the playbook and in the roles, for custom modules'
     /// own utilities (`ansible.module_utils.NAME`), as Ansible adds them.
     pub module_utils: &'a [PathBuf],
+    /// The task's `collections:` (Ansible's collection search list for a short name).
+    pub collections: &'a [String],
 }
 
 struct Helper {
@@ -111,6 +113,7 @@ impl Controller {
             "args": req.args,
             "interpreter": req.interpreter,
             "module_utils": req.module_utils,
+            "collections": req.collections,
         })
         .to_string();
         if let Some(hit) = self.cached(&line) {
@@ -295,6 +298,7 @@ mod tests {
             args: &args,
             interpreter: "/usr/bin/python3",
             module_utils: &[],
+            collections: &[],
         };
         let err = controller.build(&req).await.unwrap_err();
         assert!(

@@ -61,6 +61,11 @@ def main():
 def passes_through(fqcn, args):
     if fqcn == "ansible.builtin.uri":
         return not args.get("src")
+    if fqcn == "ansible.builtin.copy":
+        # with remote_src the action checks src/dest/content, then runs the module as it is
+        from ansible.module_utils.parsing.convert_bool import boolean
+
+        return boolean(args.get("remote_src", False), strict=False)
     # picks dnf or dnf5 by the host's package manager; the dnf module itself is the dnf4 one
     return fqcn == "ansible.builtin.dnf"
 
@@ -70,7 +75,11 @@ def build(req, C, release, module_common, plugin_loader, templar):
     path = req.get("path")
     fqcn = name
     if not path:
-        found = plugin_loader.module_loader.find_plugin_with_context(name, ".py")
+        # a short name is looked up in the task's collections first, as the play's
+        # `collections:` keyword makes Ansible do
+        found = plugin_loader.module_loader.find_plugin_with_context(
+            name, ".py", collection_list=req.get("collections") or None
+        )
         if not found.resolved or not found.plugin_resolved_path:
             return {
                 "ok": False,

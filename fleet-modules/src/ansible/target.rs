@@ -69,6 +69,8 @@ pub struct Call<'a> {
     pub no_log: bool,
     /// `module_utils/` directories beside the playbook and in the roles.
     pub module_utils: &'a [std::path::PathBuf],
+    /// The task's `collections:`, where a short module name is looked up first.
+    pub collections: &'a [String],
 }
 
 /// Packages the module through `controller` and runs it on the host. `Err` only when the host
@@ -86,6 +88,7 @@ pub async fn run(
         args: &args,
         interpreter: call.interpreter.unwrap_or("/usr/bin/python3"),
         module_utils: call.module_utils,
+        collections: call.collections,
     };
     let built = match controller.build(&req).await {
         Ok(built) => built,
@@ -194,6 +197,7 @@ pub fn parse_returned(stdout: &str, stderr: &str, rc: i32, want_diff: bool) -> M
         msg,
         data,
         diffs,
+        defer_to_ansible: None,
     }
 }
 

@@ -1,8 +1,6 @@
 //! `copy`: puts a file (from `content`, a controller file or directory, or a file already on the
 //! host with `remote_src`) at `dest`, only when its content differs.
 
-use std::path::{Path, PathBuf};
-
 use async_trait::async_trait;
 use serde_json::Value;
 
@@ -142,6 +140,7 @@ fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, ModuleError> {
                     "Could not find or access '{src}' on the Ansible Controller.\nIf you are using a module and expect the file to exist on the remote, see the remote_src option"
                 ))
             })?;
+            let decrypt = args::flag(args, "decrypt", true)?;
             if local.is_dir() {
                 single = false;
                 let root = if src.ends_with('/') {
@@ -149,13 +148,13 @@ fn plan(args: &Args, ctx: &ModuleCtx<'_>) -> Result<Plan, ModuleError> {
                 } else {
                     format!("{}/{}", dest.trim_end_matches('/'), base_name(&src))
                 };
-                let mut dirs = vec![root.clone()];
-                walk(&local, Path::new(""), &root, &mut dirs, &mut uploads)?;
-                opts.dirs = dirs;
+                let follow = args::flag(args, "local_follow", true)?;
+                let tree = super::tree::walk(&local, &root, follow, decrypt)?;
+                opts.dirs = tree.dirs;
+                opts.links = tree.links;
+                uploads = tree.uploads;
             } else {
-                let bytes = std::fs::read(&local).map_err(|e| {
-                    ModuleError::Local(format!("Could not find or access '{src}': {e}"))
-                })?;
+                let bytes = super::tree::read_source(&local, decrypt)?;
                 opts.attrs = FileAttrs::preserving(args, Some(&local))?;
                 check_expected(args, &bytes)?;
                 if dest_is_dir {
@@ -189,41 +188,21 @@ fn check_expected(args: &Args, bytes: &[u8]) -> Result<(), ModuleError> {
     }
 }
 
-/// Collects the files and directories below `dir` (sorted, so runs are reproducible).
-fn walk(
-    dir: &Path,
-    rel: &Path,
-    root: &str,
-    dirs: &mut Vec<String>,
-    uploads: &mut Vec<Upload>,
-) -> Result<(), ModuleError> {
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| ModuleError::Local(format!("Could not read {}: {e}", dir.display())))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    entries.sort();
-    for path in entries {
-        let name = path.file_name().unwrap_or_default();
-        let rel = rel.join(name);
-        let remote = format!("{root}/{}", rel.to_string_lossy());
-        if path.is_dir() {
-            dirs.push(remote.clone());
-            walk(&path, &rel, root, dirs, uploads)?;
-        } else {
-            let bytes = std::fs::read(&path).map_err(|e| {
-                ModuleError::Local(format!("Could not read {}: {e}", path.display()))
-            })?;
-            uploads.push(Upload {
-                dest: remote,
-                into_dir_as: None,
-                source: Source::Bytes(bytes),
-            });
+async fn execute(mut plan: Plan, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
+    if let [Upload {
+        source: Source::Remote(src),
+        ..
+    }] = plan.uploads.as_slice()
+    {
+        // a directory on the host: Ansible's copy_directory (merging into an existing tree,
+        // trailing slashes, symlinks, permissions) is left to Ansible's own module
+        let out = ctx.sh(&format!("[ -d {} ]", shell_quote(src))).await?;
+        if out.rc == 0 {
+            return Ok(ModuleResult::defer_to_ansible(
+                "a remote_src copy of a directory",
+            ));
         }
     }
-    Ok(())
-}
-
-async fn execute(mut plan: Plan, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
     if let Some(src) = &plan.preserve_from {
         // the host file's own mode, as Ansible's module reads it there
         let out = ctx
@@ -244,10 +223,6 @@ async fn execute(mut plan: Plan, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult
         }
         Err(e) => return Ok(e.into()),
     };
-    let after_label = plan
-        .src_label
-        .clone()
-        .unwrap_or_else(|| "dynamically generated".into());
     let mut result = if plan.single {
         let bytes = match &plan.uploads[0].source {
             Source::Bytes(b) => Some(b.as_slice()),
@@ -271,7 +246,8 @@ async fn execute(mut plan: Plan, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult
                 if let (Some(before), Some(after)) = (diff_text(before), diff_text(after)) {
                     result.diffs.push(Diff {
                         before_header: file.dest.clone(),
-                        after_header: after_label.clone(),
+                        // content's diff is headed by its destination, as Ansible's
+                        after_header: plan.src_label.clone().unwrap_or_else(|| file.dest.clone()),
                         before,
                         after,
                     });
@@ -497,6 +473,34 @@ mod tests {
         assert!(h.run(&Copy, args.clone()).await.changed);
         assert_eq!(fs::read_to_string(h.path("to")).unwrap(), "data\n");
         assert!(!h.run(&Copy, args).await.changed);
+    }
+
+    /// Issue 18: a `remote_src` copy of a directory is left to Ansible's copy module (its
+    /// copy_directory semantics); a file stays native.
+    #[tokio::test]
+    async fn remote_src_directory_defers_to_ansible() {
+        let h = Harness::new();
+        fs::create_dir(h.path("tree")).unwrap();
+        for src in [h.path("tree"), format!("{}/", h.path("tree"))] {
+            let args = json!({"src": src, "dest": h.path("out/"), "remote_src": true});
+            let r = h.run(&Copy, args).await;
+            assert_eq!(
+                r.defer_to_ansible.as_deref(),
+                Some("a remote_src copy of a directory")
+            );
+            assert!(!h.root().join("out").exists(), "nothing done natively");
+        }
+        fs::write(h.path("tree/f"), "x").unwrap();
+        let args = json!({"src": h.path("tree/f"), "dest": h.path("g"), "remote_src": true});
+        let r = h.run(&Copy, args).await;
+        assert!(r.defer_to_ansible.is_none() && r.changed);
+        // neither a file nor a directory: Ansible's message
+        let args = json!({"src": "/dev/null", "dest": h.path("n"), "remote_src": true});
+        let r = h.run(&Copy, args).await;
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("Cannot copy invalid source '/dev/null': not a file")
+        );
     }
 
     #[tokio::test]

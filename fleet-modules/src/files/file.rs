@@ -2,10 +2,10 @@
 //! and sets its mode, owner and group. One script inspects and applies, and reports what it did.
 
 use async_trait::async_trait;
-use serde_json::json;
+use serde_json::{json, Value};
 
 use super::args::{self, FileAttrs};
-use super::remote_file::{attr_vars, failure, find, last_stat, parse_report, PRELUDE};
+use super::remote_file::{attr_vars, failure, find, last_stat, parse_report, Record, PRELUDE};
 use crate::remote::{shell_quote, RemoteError};
 use crate::{ArgSpec, Args, BadArg, Diff, Module, ModuleCtx, ModuleResult};
 
@@ -16,120 +16,7 @@ const STATES: &[&str] = &["file", "directory", "absent", "touch", "link", "hard"
 
 /// The whole module as one script. Inputs: P (path), S (state, empty: keep the current one),
 /// SRC, FORCE, FOLLOW, RECURSE, ATIME/MTIME (`now`, `preserve` or a `touch -t` stamp).
-const SCRIPT: &str = r#"
-did=0
-fleet_prev() {
-  if [ -L "$P" ]; then prev=link
-  elif [ -d "$P" ]; then prev=directory
-  elif [ -e "$P" ]; then
-    if [ "$(stat -c %h -- "$P")" -gt 1 ]; then prev=hard; else prev=file; fi
-  else prev=absent; fi
-}
-fleet_mkdir_attrs() {
-  [ -d "$1" ] && return 0
-  fleet_parent "$1"
-  fleet_mkdir_attrs "$_parent" || return 1
-  did=1
-  [ "$F_CHECK" = 1 ] && return 0
-  # another run may create it at the same moment (Ansible accepts EEXIST for a directory too)
-  mkdir -- "$1" 2>/dev/null || [ -d "$1" ] || { echo "fail There was an issue creating $1 as requested"; return 1; }
-  fleet_attrs "$1"
-}
-fleet_recurse() {
-  [ "$attrs_changed" = 1 ] && did=1
-  _fa_stat=
-  if [ -n "$F_OWNER" ] && [ -n "$(find "$P" ! -user "$F_OWNER" | head -n 1)" ]; then
-    did=1; [ "$F_CHECK" = 1 ] || chown -R -h -- "$F_OWNER" "$P" || { echo "fail chown failed"; exit 1; }
-  fi
-  if [ -n "$F_GROUP" ] && [ -n "$(find "$P" ! -group "$F_GROUP" | head -n 1)" ]; then
-    did=1; [ "$F_CHECK" = 1 ] || chgrp -R -h -- "$F_GROUP" "$P" || { echo "fail chgrp failed"; exit 1; }
-  fi
-  [ -n "$F_MODE" ] || return 0
-  if [ "$F_MODE_SYM" = 1 ]; then
-    find "$P" ! -type l > "${TMPDIR:-/tmp}/.fleet_list.$$"
-    while IFS= read -r _f; do attrs_changed=0; fleet_attrs "$_f"; [ "$attrs_changed" = 0 ] || did=1; done < "${TMPDIR:-/tmp}/.fleet_list.$$"
-    rm -f "${TMPDIR:-/tmp}/.fleet_list.$$"
-  elif [ -n "$(find "$P" ! -type l ! -perm "$F_MODE" | head -n 1)" ]; then
-    did=1; [ "$F_CHECK" = 1 ] || find "$P" ! -type l ! -perm "$F_MODE" -exec chmod -- "$F_MODE" {} +
-  fi
-}
-fleet_times() {
-  [ "$F_CHECK" = 1 ] && return 0
-  case "$ATIME" in now) touch -a -- "$1";; preserve) ;; *) touch -a -t "$ATIME" -- "$1";; esac || return 1
-  case "$MTIME" in now) touch -m -- "$1";; preserve) ;; *) touch -m -t "$MTIME" -- "$1";; esac
-}
-fleet_prev
-echo "prev $prev"
-[ -n "$S" ] || { if [ "$prev" = absent ]; then { [ "$RECURSE" = 1 ] && S=directory; } || S=file; elif [ "$prev" = hard ]; then S=file; else S=$prev; fi; }
-echo "state $S"
-if [ "$FOLLOW" = 1 ] && [ "$prev" = link ] && { [ "$S" = file ] || [ "$S" = directory ] || [ "$S" = touch ]; } && [ -e "$P" ]; then
-  P=$(readlink -f -- "$P"); fleet_prev
-fi
-case "$S" in
-absent)
-  if [ "$prev" != absent ]; then did=1; [ "$F_CHECK" = 1 ] || rm -rf -- "$P" || { echo "fail rmtree failed: $P"; exit 1; }; fi ;;
-file)
-  case "$prev" in
-    file|hard) fleet_attrs "$P" || exit 1 ;;
-    *) echo "fail file ($P) is $prev, cannot continue"; exit 1 ;;
-  esac ;;
-directory)
-  case "$prev" in
-    absent) fleet_mkdir_attrs "$P" || exit 1 ;;
-    directory) fleet_attrs "$P" || exit 1; if [ "$RECURSE" = 1 ]; then fleet_recurse; fi ;;
-    *) echo "fail $P already exists as a $prev"; exit 1 ;;
-  esac ;;
-touch)
-  if [ "$prev" = absent ]; then
-    did=1
-    if [ "$F_CHECK" != 1 ]; then
-      touch -- "$P" 2>/dev/null || { echo "fail Error, could not touch target: $P"; exit 1; }
-      fleet_times "$P"
-    fi
-  elif [ "$ATIME" != preserve ] || [ "$MTIME" != preserve ]; then
-    did=1; fleet_times "$P" || { echo "fail Error while touching existing target: $P"; exit 1; }
-  fi
-  [ "$F_CHECK" = 1 ] && [ "$prev" = absent ] || fleet_attrs "$P" || exit 1 ;;
-link|hard)
-  if [ -z "$SRC" ]; then
-    if [ "$S" = link ] && [ "$prev" = link ]; then SRC=$(readlink -- "$P"); else echo "fail src is required for creating new ${S}s"; exit 1; fi
-  fi
-  case "$SRC" in /*) abs=$SRC ;; *) if [ "$prev" = directory ]; then abs="$P/$SRC"; else fleet_parent "$P"; abs="$_parent/$SRC"; fi ;; esac
-  if [ "$S" = hard ]; then
-    [ -e "$abs" ] || { echo "fail src does not exist"; exit 1; }
-    if [ "$prev" != absent ] && [ "$P" -ef "$abs" ] && [ "$prev" != link ]; then :
-    else
-      case "$prev" in absent) ;; *) [ "$FORCE" = 1 ] || { echo "fail Cannot link, $prev exists at destination"; exit 1; } ;; esac
-      did=1
-    fi
-  else
-    [ "$FORCE" = 1 ] || [ -e "$abs" ] || { echo "fail src file does not exist, use \"force=yes\" if you really want to create the link: $abs"; exit 1; }
-    case "$prev" in
-      directory) [ "$FORCE" = 1 ] || { echo "fail refusing to convert from directory to symlink for $P"; exit 1; }
-                 [ -z "$(ls -A -- "$P")" ] || { echo "fail the directory $P is not empty, refusing to convert it"; exit 1; } ;;
-      file|hard) [ "$FORCE" = 1 ] || { echo "fail refusing to convert from $prev to symlink for $P"; exit 1; } ;;
-    esac
-    if [ "$prev" = link ]; then
-      _old=$(readlink -- "$P"); [ "$_old" = "$SRC" ] || { did=1; echo "oldsrc $_old"; }
-    else did=1; fi
-  fi
-  if [ "$did" = 1 ] && [ "$F_CHECK" != 1 ]; then
-    fleet_parent "$P"; _tmp="$_parent/.fleet_link.$$"
-    [ "$prev" = directory ] && { rmdir -- "$P" || exit 1; }
-    if [ "$S" = hard ]; then ln -f -- "$abs" "$_tmp"; else ln -sf -- "$SRC" "$_tmp"; fi || { echo "fail Error while linking: $P"; exit 1; }
-    mv -fT -- "$_tmp" "$P" || { rm -f -- "$_tmp"; echo "fail Error while linking: $P"; exit 1; }
-  fi
-  if [ -L "$P" ] || [ -e "$P" ]; then
-    if [ "$FOLLOW" = 1 ] && [ -L "$P" ]; then
-      [ -e "$P" ] && { fleet_attrs "$(readlink -f -- "$P")" || exit 1; }
-    else fleet_attrs "$P" || exit 1; fi
-  fi ;;
-esac
-[ "$attrs_changed" = 1 ] && did=1
-echo "did $did"
-fleet_stat_known "$P"
-"#;
-
+const SCRIPT: &str = include_str!("file.sh");
 #[async_trait]
 impl Module for File {
     fn name(&self) -> &'static str {
@@ -184,8 +71,27 @@ impl Module for File {
                 .map(|r| r.rest.clone())
                 .unwrap_or_default()
         };
+        let warned = |mut result: ModuleResult| {
+            for warning in records.iter().filter(|r| r.tag == "warn") {
+                result = result.with_warning(warning.rest.clone());
+            }
+            result
+        };
         if let Some(msg) = failure(&records) {
-            return Ok(ModuleResult::fail(msg).with("path", path));
+            let mut failed = ModuleResult::fail(msg.clone());
+            let linking = matches!(field("state").as_str(), "link" | "hard");
+            if linking && !msg.starts_with("src is required") && !msg.starts_with("refusing") {
+                // Ansible's symlink/hardlink failures name dest and src
+                let src = args::text(args, &["src"]).map_or(Value::Null, Value::from);
+                failed = failed.with("dest", path).with("src", src);
+            } else {
+                failed = failed.with("path", path);
+            }
+            if msg.ends_with(", cannot continue") {
+                // Ansible's ensure_file_attributes names the state the path is in
+                failed = failed.with("state", field("prev"));
+            }
+            return Ok(warned(failed));
         }
         if out.rc != 0 || find(&records, "did").is_none() {
             return Ok(ModuleResult::fail(format!(
@@ -195,20 +101,29 @@ impl Module for File {
             )));
         }
         let (prev, state) = (field("prev"), field("state"));
-        let mut result = ModuleResult {
+        let mut result = warned(ModuleResult {
             changed: field("did") == "1",
             ..ModuleResult::default()
-        };
+        });
         if state == "link" || state == "hard" {
             result = result.with("dest", path.clone());
             let src = args::text(args, &["src"]);
-            result = result.with("src", src.map_or(serde_json::Value::Null, Into::into));
+            result = result.with("src", src.map_or(Value::Null, Into::into));
+        } else if state == "touch" {
+            // Ansible's execute_touch names the path `dest`
+            result = result.with("dest", path.clone());
         } else {
             result = result.with("path", path.clone());
         }
         match last_stat(&records) {
             Some(st) if state != "absent" => st.add_to(&mut result.data),
             _ => result = result.with("state", if state == "absent" { "absent" } else { &state }),
+        }
+        // Ansible's file module returns its before/after dictionaries, kept in diff mode
+        if ctx.diff {
+            let src = args::text(args, &["src"]);
+            let dict = diff_dict(&records, &path, (&prev, &state), src.as_deref());
+            result = result.with("diff", dict);
         }
         if ctx.diff && result.changed && prev != state {
             let side = |s: &str| {
@@ -228,6 +143,47 @@ impl Module for File {
         }
         Ok(result)
     }
+}
+
+/// The `diff` result of Ansible's file module: `path` on both sides, the state when it changes
+/// (with what a removed directory held), a symlink's old and new `src`, and each changed
+/// mode and access/modification time.
+fn diff_dict(records: &[Record], path: &str, states: (&str, &str), src: Option<&str>) -> Value {
+    let (prev, state) = states;
+    let mut before = json!({"path": path});
+    let mut after = json!({"path": path});
+    if prev != state {
+        before["state"] = json!(prev);
+        after["state"] = json!(state);
+        if state == "absent" && prev == "directory" {
+            let list = |tag: &str| -> Vec<&str> {
+                records
+                    .iter()
+                    .filter(|r| r.tag == tag)
+                    .map(|r| r.rest.as_str())
+                    .collect()
+            };
+            before["path_content"] = json!({"directories": list("pcdir"), "files": list("pcfile")});
+        }
+    }
+    if let (Some(old), Some(src)) = (find(records, "oldsrc"), src) {
+        before["src"] = json!(old.rest);
+        after["src"] = json!(src);
+    }
+    for (tag, key) in [("dmode", "mode"), ("dmtime", "mtime"), ("datime", "atime")] {
+        let Some((was, now)) = find(records, tag).and_then(|r| r.rest.split_once(' ')) else {
+            continue;
+        };
+        let shown = |v: &str| match key {
+            "mode" => {
+                json!(u32::from_str_radix(v, 8).map_or(v.to_string(), |m| format!("0{m:03o}")))
+            }
+            _ => v.parse::<f64>().map_or(json!(v), |t| json!(t)),
+        };
+        before[key] = shown(was);
+        after[key] = shown(now);
+    }
+    json!({"before": before, "after": after})
 }
 
 /// `_diff_peek` (Ansible's internal option, sent before a diff): whether the file's first
@@ -296,7 +252,7 @@ fn build(args: &Args, check: bool) -> Result<String, BadArg> {
 #[cfg(test)]
 mod tests {
     use std::fs;
-    use std::os::unix::fs::MetadataExt;
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     use serde_json::json;
 
@@ -318,6 +274,125 @@ mod tests {
         assert!(r.data.get("warnings").is_none());
         let r = h.run(&File, json!({"path": bin, "_diff_peek": true})).await;
         assert_eq!(r.data["appears_binary"], json!(true));
+    }
+
+    /// Issue 18: the `diff` result Ansible's file module always returns (the file target
+    /// asserts on it): a symlink's old/new src, a removed directory's contents, changed times.
+    #[tokio::test]
+    async fn diff_result_has_ansibles_before_and_after() {
+        let mut h = Harness::new();
+        let r = h
+            .run(&File, json!({"path": h.path("z"), "state": "touch"}))
+            .await;
+        assert!(r.data.get("diff").is_none(), "only in diff mode");
+        assert_eq!(r.data["dest"], json!(h.path("z")), "touch names it dest");
+        h.diff = true;
+        // src without state: checked against the state the path has (none: file)
+        let r = h
+            .run(&File, json!({"src": "x", "dest": h.path("nope")}))
+            .await;
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("src option requires state to be 'link' or 'hard'")
+        );
+        let r = h.run(&File, json!({"path": h.path("ghost")})).await;
+        assert!(r
+            .msg
+            .as_deref()
+            .unwrap()
+            .ends_with("is absent, cannot continue"));
+        assert_eq!(r.data["state"], json!("absent"));
+        // a touched file whose owner cannot be set is removed again
+        let args = json!({"path": h.path("t2"), "state": "touch", "owner": "no-such-user-x"});
+        assert!(h.run(&File, args).await.failed);
+        assert!(!h.root().join("t2").exists());
+        // recurse with follow changes what the tree's links point at, without follow not
+        fs::create_dir_all(h.path("rt/in")).unwrap();
+        fs::write(h.path("outside"), "o").unwrap();
+        std::os::unix::fs::symlink(h.path("outside"), h.path("rt/in/l")).unwrap();
+        fs::set_permissions(h.path("outside"), fs::Permissions::from_mode(0o700)).unwrap();
+        for (follow, want) in [(false, 0o700), (true, 0o600)] {
+            let args =
+                json!({"path": h.path("rt"), "recurse": true, "mode": "a-x", "follow": follow});
+            assert!(!h.run(&File, args).await.failed);
+            assert_eq!(mode_of(&h.path("outside")), want, "follow={follow}");
+        }
+        let r = h
+            .run(&File, json!({"path": h.path("nl"), "state": "hard"}))
+            .await;
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("src is required for creating new hardlinks")
+        );
+        let r = h
+            .run(
+                &File,
+                json!({"path": h.path("nl"), "src": "nx", "state": "hard"}),
+            )
+            .await;
+        assert_eq!(r.msg.as_deref(), Some("src does not exist"));
+        assert_eq!(
+            (&r.data["dest"], &r.data["src"]),
+            (&json!(h.path("nl")), &json!("nx"))
+        );
+        // check mode warns of an owner or group that is not there
+        h.check = true;
+        let args = json!({"path": h.path("z"), "owner": "no-such-user-x", "group": "4242420"});
+        let r = h.run(&File, args).await;
+        assert_eq!(
+            r.data["warnings"],
+            json!(["failed to look up user no-such-user-x. Create user up to this point in real play",
+                   "failed to look up group with gid 4242420. Create group up to this point in real play"])
+        );
+        h.check = false;
+        // a sticky bit shows as Python's '0%03o' does
+        let r = h
+            .run(&File, json!({"path": h.path("z"), "mode": "01444"}))
+            .await;
+        assert_eq!(r.data["mode"], json!("01444"));
+        let (link, target) = (h.path("l"), h.path("t"));
+        fs::write(&target, "x").unwrap();
+        let args = json!({"src": target, "dest": link, "state": "link"});
+        let r = h.run(&File, args).await;
+        assert_eq!(
+            r.data["diff"]["before"],
+            json!({"path": link, "state": "absent"})
+        );
+        assert_eq!(
+            r.data["diff"]["after"],
+            json!({"path": link, "state": "link"})
+        );
+        let r = h
+            .run(&File, json!({"src": "t", "dest": link, "state": "link"}))
+            .await;
+        assert!(r.changed);
+        assert_eq!(
+            r.data["diff"]["before"],
+            json!({"path": link, "src": target})
+        );
+        assert_eq!(r.data["diff"]["after"], json!({"path": link, "src": "t"}));
+
+        fs::create_dir_all(h.path("d/sub")).unwrap();
+        fs::write(h.path("d/sub/f"), "y").unwrap();
+        let r = h
+            .run(&File, json!({"path": h.path("d"), "state": "absent"}))
+            .await;
+        assert_eq!(
+            r.data["diff"]["before"]["path_content"],
+            json!({"directories": [h.path("d/sub")], "files": [h.path("d/sub/f")]})
+        );
+
+        let args = json!({"path": target, "modification_time": "202202081414.00",
+                          "modification_time_format": "%Y%m%d%H%M.%S", "mode": "0600"});
+        let r = h.run(&File, args.clone()).await;
+        assert!(r.changed, "{:?}", r.to_json());
+        let after = &r.data["diff"]["after"];
+        assert!(after["mtime"].is_number(), "{after}");
+        assert_eq!(after["mode"], json!("0600"));
+        assert_eq!(r.data["diff"]["before"]["mode"], json!("0644"));
+        let r = h.run(&File, args).await;
+        assert!(!r.changed);
+        assert_eq!(r.data["diff"]["after"], json!({"path": target}));
     }
 
     #[tokio::test]

@@ -23,6 +23,7 @@ pub mod template;
 #[cfg(test)]
 mod testkit;
 pub mod text_edit;
+pub mod tree;
 
 /// The file modules, for the registry in `modules::all`.
 pub fn modules() -> Vec<&'static dyn Module> {

@@ -54,6 +54,9 @@ pub struct PutOptions {
     pub dir_mode: Option<Mode>,
     /// Report the destination's stat (for single-file results).
     pub want_stat: bool,
+    /// Symlinks to make (path, target) after the files, as Ansible's copy does for the links
+    /// of a directory tree it does not follow.
+    pub links: Vec<(String, String)>,
 }
 
 /// What happened to one file.
@@ -80,12 +83,15 @@ pub struct Outcome {
     pub created_dirs: usize,
     /// Stat of the last destination when `want_stat`.
     pub stat: Option<StatLine>,
+    /// Symlinks made or repointed (or that would be).
+    pub links_changed: usize,
 }
 
 impl Outcome {
     /// Whether anything changed.
     pub fn changed(&self) -> bool {
         self.created_dirs > 0
+            || self.links_changed > 0
             || self
                 .files
                 .iter()
@@ -99,7 +105,8 @@ fleet_put() {
   if [ -n "$5" ] && [ -d "$_d" ]; then _d="${_d%/}/$5"; fi
   if [ "$F_FOLLOW" = 1 ] && [ -L "$_d" ]; then _d=$(readlink -f -- "$_d"); fi
   if [ -n "$_src" ]; then
-    [ -f "$_src" ] || { echo "fail Source $_src not found"; return 1; }
+    [ -e "$_src" ] || { echo "fail Source $_src not found"; return 1; }
+    [ -f "$_src" ] || { echo "fail Cannot copy invalid source '$_src': not a file"; return 1; }
     _want=$(sha1sum < "$_src"); _want=${_want%% *} _sent=0
   fi
   _have=absent
@@ -125,6 +132,15 @@ fleet_put() {
   [ -d "$_dir" ] || { fleet_skip; echo "fail Destination directory $_dir does not exist"; return 1; }
   fleet_write "$_d" "$_size" "$_src" "$_want" || return 1
   echo "changed 1 $7 $_d"
+}
+fleet_link() {
+  if [ -L "$1" ] && [ "$(readlink -- "$1")" = "$2" ]; then return 0; fi
+  echo "link $1"
+  [ "$F_CHECK" = 1 ] && return 0
+  if [ -d "$1" ] && [ ! -L "$1" ]; then
+    rmdir -- "$1" 2>/dev/null || { echo "fail the directory $1 is not empty, refusing to convert it"; return 1; }
+  fi
+  ln -sfn -- "$2" "$1" || { echo "fail Error while linking: $1"; return 1; }
 }
 "#;
 
@@ -165,6 +181,10 @@ fn absorb(records: &[Record], outcome: &mut Outcome) -> Vec<usize> {
     for r in records {
         if r.tag == "mkdir" {
             outcome.created_dirs += 1;
+            continue;
+        }
+        if r.tag == "link" {
+            outcome.links_changed += 1;
             continue;
         }
         if r.tag == "backup" {
@@ -259,6 +279,15 @@ async fn run_round(
         ));
         if opts.want_stat {
             script.push_str("fleet_stat_known \"$_d\"\n");
+        }
+    }
+    if first {
+        for (path, target) in &opts.links {
+            script.push_str(&format!(
+                "fleet_link {} {} || exit 1\n",
+                shell_quote(path),
+                shell_quote(target)
+            ));
         }
     }
     let out = ctx.sh_with_input(&script, &stdin).await?;

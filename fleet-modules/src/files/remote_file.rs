@@ -68,6 +68,8 @@ fleet_attrs() {
     fi
     if [ "$_cur" != "$_new" ]; then
       attrs_changed=1
+      # the first mode change, for a module's diff
+      [ -n "${_fa_dmode:-}" ] || _fa_dmode="$_cur $_new"
       if [ "$F_CHECK" != 1 ]; then
         chmod -- "$F_MODE" "$_p" || { echo "fail chmod failed on $_p"; return 1; }
         # without set-id or sticky bits before and after, the mode is now exactly F_MODE
@@ -292,7 +294,8 @@ impl StatLine {
 
     /// Adds Ansible's file-info keys (`mode` as `'0644'`, owner, group, uid, gid, size, state).
     pub fn add_to(&self, data: &mut Map<String, Value>) {
-        data.insert("mode".into(), format!("{:04o}", self.mode).into());
+        // Python's `'0%03o' % mode`: `0644`, `01777`
+        data.insert("mode".into(), format!("0{:03o}", self.mode).into());
         data.insert("owner".into(), self.owner.clone().into());
         data.insert("group".into(), self.group.clone().into());
         data.insert("uid".into(), self.uid.into());

@@ -72,3 +72,32 @@ fn syntax_errors_still_fail_the_deferred_parse() {
         );
     }
 }
+
+/// Issue 18: a play's `collections:` makes a short name that is no known module a module of
+/// those collections (resolved by Ansible's loader when it runs); without it the name is
+/// unknown, as before.
+#[test]
+fn a_plays_collections_accept_short_module_names() {
+    let with = "- hosts: all\n  collections: [community.general]\n  tasks:\n    \
+                - ini_file: {path: /x, section: a}\n      when: false\n";
+    let without = "- hosts: all\n  tasks:\n    - ini_file: {path: /x, section: a}\n";
+    let fixture = Fixture::new(&[("with.yml", with), ("without.yml", without)]);
+    let options = ParseOptions {
+        defer_runtime_checks: true,
+        ..ParseOptions::default()
+    };
+    let playbook = fixture.playbook_with("with.yml", &options);
+    let TaskItem::Task(task) = &playbook.plays[0].tasks[0] else {
+        panic!("not a task");
+    };
+    assert_eq!(task.action, "ini_file");
+    assert_eq!(
+        playbook.plays[0].keywords.collections,
+        ["community.general"]
+    );
+    let errors = fixture.errors("without.yml");
+    assert!(
+        errors[0].contains("unknown module 'ini_file'"),
+        "{errors:?}"
+    );
+}

@@ -313,9 +313,11 @@ fn import_playbook_errors() {
         fixture.error("site.yml"),
         "site.yml:1:20: could not find or access the playbook 'missing.yml'"
     );
+    // a templated path is rendered with the extra variables when the playbook loads (issue
+    // 18); without `x` it cannot be
     assert_eq!(
         fixture.error("templated.yml"),
-        "templated.yml:1:20: import_playbook: templated paths are not supported ('{{ x }}.yml')"
+        "templated.yml:1:20: import_playbook: cannot template '{{ x }}.yml': 'x' is undefined"
     );
     assert_eq!(
         fixture.error("key.yml"),

@@ -178,9 +178,17 @@ pub fn run_parse_options() -> ParseOptions {
     }
 }
 
-/// Parses the playbook for a run, with every syntax error (file:line:column) in the message.
-pub fn load_playbook(path: &std::path::Path) -> Result<fleet_playbook::Playbook> {
-    parse_playbook(path, &run_parse_options()).map_err(|e| anyhow::anyhow!("{e}"))
+/// Parses the playbook for a run, with every syntax error (file:line:column) in the message;
+/// `extra_vars` (`-e`) render templated `import_playbook` paths.
+pub fn load_playbook(
+    path: &std::path::Path,
+    extra_vars: &[String],
+) -> Result<fleet_playbook::Playbook> {
+    let options = ParseOptions {
+        extra_vars: extra_vars::parse_all(extra_vars)?,
+        ..run_parse_options()
+    };
+    parse_playbook(path, &options).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 #[cfg(test)]

@@ -166,7 +166,7 @@ fn options(common: &Common) -> Result<RunOptions> {
 
 /// `fleet run`.
 pub fn run_playbook(path: &Path, common: &Common) -> Result<i32> {
-    let playbook = super::load_playbook(path)?;
+    let playbook = super::load_playbook(path, &common.extra_vars)?;
     run_parsed(playbook, common, false)
 }
 
@@ -219,7 +219,7 @@ pub fn run_adhoc(pattern: &str, module: &str, args: &str, common: &Common) -> Re
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("adhoc.yml");
     std::fs::write(&file, serde_json::to_string_pretty(&play)?)?;
-    let mut playbook = super::load_playbook(&file)?;
+    let mut playbook = super::load_playbook(&file, &common.extra_vars)?;
     let cwd = std::env::current_dir()?;
     for p in &mut playbook.plays {
         p.base_dir = cwd.clone();

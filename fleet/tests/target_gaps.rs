@@ -1,0 +1,206 @@
+//! Issue 18 item 5, what Ansible's include_import and copy targets need, end to end against real
+//! sshd targets: a templated `import_playbook` path (rendered with `-e` when the playbook loads),
+//! role names and `*_from` files templated per host and per loop item (`import_role` with a
+//! templated name becomes dynamic, as in Ansible), a role included again (include_role's
+//! `allow_duplicates` defaults to true), the handlers of a role imported with `delegate_to`
+//! delegated too (with `ansible_delegated_vars`), and a templated `action: module:` that only
+//! fails if it runs; a block's keywords on its `always` tasks; `delegate_to: localhost` in the
+//! playbook's directory.
+
+mod lab;
+
+use lab::Lab;
+
+#[test]
+fn templated_imports_role_names_and_delegated_role_handlers() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(0), lab.host(1));
+    lab.write_inventory(&format!(
+        "    {h1}: {{which: one}}\n    {h2}: {{which: two}}\n"
+    ));
+    for role in ["one", "two"] {
+        lab.write(
+            &format!("roles/{role}/tasks/main.yml"),
+            &format!(
+                "- copy: {{content: \"{role} {{{{ item | default('-') }}}}\\n\", \
+                 dest: \"{{{{ base }}}}/{role}-{{{{ item | default('main') }}}}\"}}\n"
+            ),
+        );
+        lab.write(
+            &format!("roles/{role}/tasks/other.yml"),
+            &format!(
+                "- copy: {{content: \"{role} other\\n\", dest: \"{{{{ base }}}}/{role}-other\"}}\n"
+            ),
+        );
+    }
+    lab.write(
+        "roles/deleg/tasks/main.yml",
+        "- command: \"true\"\n  notify: deleg handler\n",
+    );
+    lab.write(
+        "roles/deleg/handlers/main.yml",
+        "- name: deleg handler\n  copy:\n    content: \"{{ ansible_delegated_vars is defined }}\\n\"\n    \
+         dest: \"{{ out }}/handler-{{ inventory_hostname }}\"\n",
+    );
+    lab.write(
+        "sub.yml",
+        "- hosts: targets\n  gather_facts: false\n  tasks:\n    - copy: {content: \"sub\\n\", dest: \"{{ out }}/{{ inventory_hostname }}/sub\"}\n",
+    );
+    let playbook = r#"
+- hosts: targets
+  gather_facts: false
+  vars:
+    base: "{{ out }}/{{ inventory_hostname }}"
+    part: other
+  tasks:
+    - file: {path: "{{ base }}", state: directory}
+    - name: a host variable names the role
+      import_role:
+        name: "{{ which }}"
+    - name: a loop names the roles, a variable the tasks file
+      include_role:
+        name: "{{ item }}"
+        tasks_from: "{{ part }}"
+      loop: [one, two]
+    - name: the same role again with an item
+      include_role:
+        name: one
+      loop: [x]
+    - import_role:
+        name: deleg
+      delegate_to: localhost
+    - name: never runs
+      action:
+        module: "{{ not_a_module }}"
+      tags: [never]
+- import_playbook: "{{ sub_name }}.yml"
+"#;
+    let run = lab.play(playbook, &["-e", "sub_name=sub"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(lab.file(0, "one-main").as_deref(), Some("one -\n"));
+    assert_eq!(lab.file(0, "two-main"), None, "h1 names role one");
+    assert_eq!(lab.file(1, "two-main").as_deref(), Some("two -\n"));
+    for host in [0, 1] {
+        assert_eq!(lab.file(host, "one-other").as_deref(), Some("one other\n"));
+        assert_eq!(lab.file(host, "two-other").as_deref(), Some("two other\n"));
+        assert_eq!(lab.file(host, "one-x").as_deref(), Some("one x\n"));
+        assert_eq!(lab.file(host, "sub").as_deref(), Some("sub\n"));
+    }
+    // the role's handler ran delegated, once per notifying host
+    for host in [&h1, &h2] {
+        let handled = std::fs::read_to_string(lab.out().join(format!("handler-{host}")));
+        assert_eq!(handled.ok().as_deref(), Some("True\n"), "{run}");
+    }
+    assert!(
+        run.stdout.contains(&format!("[{h1} -> localhost]")),
+        "{run}"
+    );
+}
+
+/// A block's keywords reach its `always` tasks too (a false `when` on an `import_tasks` of a
+/// block skips the `always` part, as copy's selinux.yml needs), and `delegate_to: localhost`
+/// runs in the playbook's directory, where a relative `copy: src:` then finds what it wrote.
+#[test]
+fn always_inherits_the_blocks_when_and_localhost_runs_in_the_playbook_dir() {
+    let lab = Lab::new(1);
+    lab.write(
+        "guarded.yml",
+        "- block:\n    - copy: {content: \"b\\n\", dest: \"{{ out }}/block\"}\n  always:\n    \
+         - copy: {content: \"a\\n\", dest: \"{{ out }}/always\"}\n",
+    );
+    let playbook = r#"
+- hosts: targets
+  gather_facts: false
+  tasks:
+    - import_tasks: guarded.yml
+      when: false
+    - name: relative to the playbook's directory
+      file: {path: made_here, state: directory}
+      delegate_to: localhost
+    - copy: {content: "x\n", dest: made_here/f}
+      delegate_to: localhost
+    - name: found beside the playbook
+      copy: {src: made_here, dest: "{{ out }}/"}
+"#;
+    let run = lab.play(playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(!lab.out().join("block").exists(), "{run}");
+    assert!(!lab.out().join("always").exists(), "always skipped: {run}");
+    assert!(lab.path("made_here/f").is_file(), "{run}");
+    let copied = std::fs::read_to_string(lab.out().join("made_here/f"));
+    assert_eq!(copied.ok().as_deref(), Some("x\n"), "{run}");
+}
+
+/// What the assert target needs: arguments splatted from a template (`assert: "{{ item }}"`),
+/// 2.19's trust rule (a string condition that templating produced is refused, one the
+/// playbook wrote is evaluated), conditions written as templates counted as deprecations, and
+/// a registered result that is never templated again (a command printing `{{ x }}`).
+#[test]
+fn assert_splat_trust_deprecations_and_registered_braces() {
+    let lab = Lab::new(1);
+    let playbook = r#"
+- hosts: targets
+  gather_facts: false
+  vars:
+    a: 1
+  tasks:
+    - assert: "{{ item }}"
+      args: {quiet: true}
+      loop:
+        - that: a == 1
+        - that: "{{ a == 1 }}"
+        - that: ["1 == 1", "{{ true }}"]
+    - assert: "{{ item }}"
+      loop:
+        - that: |
+            "x" == '{{ "x" }}'
+      ignore_errors: true
+      register: untrusted
+    - assert: {that: "{{ item }}"}
+      loop: ["1 == 1", "2 == 2"]
+    - assert: {that: "{{ 'a' }} == {{ 'b' }}"}
+      ignore_errors: true
+      register: meta
+    - assert: {that: "{{ true }}"}
+      register: deprecated
+    - command: echo '{{ "{{" }} x }}'
+      register: braces
+    - assert:
+        that:
+          - untrusted.results[0].msg is contains("untrusted")
+          - meta.msg is contains("untrusted template or expression")
+          - deprecated.deprecations | length == 1
+          - braces.stdout == "{" ~ "{ x }}"
+"#;
+    let run = lab.play(playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(run.recap(&lab.host(0))[6], 2, "two ignored failures: {run}");
+}
+
+/// Ansible 2.19's texts for what is undefined: the missing attribute named (also when a
+/// comparison or a filter meets it), inside its "Task failed: ..." wording for conditions and
+/// for arguments.
+#[test]
+fn undefined_attributes_are_reported_in_ansible_2_19_words() {
+    let lab = Lab::new(1);
+    let playbook = r#"
+- hosts: targets
+  gather_facts: false
+  vars:
+    d: {a: 1}
+  tasks:
+    - debug: {msg: x}
+      when: d.b == 1
+      ignore_errors: true
+      register: cond
+    - debug: {msg: "{{ d.b | map(attribute='x') | list }}"}
+      ignore_errors: true
+      register: arg
+    - assert:
+        that:
+          - 'cond.msg == "Task failed: Error while evaluating conditional: object of type ''dict'' has no attribute ''b''"'
+          - 'arg.msg == "Task failed: Finalization of task args for ''ansible.builtin.debug'' failed: Error while resolving value for ''msg'': object of type ''dict'' has no attribute ''b''"'
+"#;
+    let run = lab.play(playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+}
