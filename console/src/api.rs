@@ -13,6 +13,16 @@ fn string(name: &str, description: &str) -> Value {
     param(name, description, json!({"type": "string"}))
 }
 
+/// A keyset cursor `STARTED_AT:ID` (or empty: none). With a sort other than newest or oldest
+/// the page is chosen by `offset` alone.
+fn cursor(name: &str, description: &str) -> Value {
+    param(
+        name,
+        &format!("keyset paging: {description}; sort newest or oldest (others page by offset)"),
+        json!({"type": "string", "pattern": "^([0-9]{1,12}(\\.[0-9]{1,9})?:[0-9]{1,18})?$"}),
+    )
+}
+
 /// A time filter: a date, an RFC 3339 time, or empty (no filter).
 fn time(name: &str, description: &str) -> Value {
     param(
@@ -74,13 +84,13 @@ pub async fn openapi() -> Json<Value> {
             "newest (default), oldest, user, host or bytes",
             json!({"type": "string", "enum": ["newest", "oldest", "user", "host", "bytes", ""]}),
         ),
-        string(
+        cursor(
             "after",
-            "keyset paging (sort newest or oldest): the page after the session `STARTED_AT:ID`",
+            "the page after this session (its pager link's `STARTED_AT:ID`)",
         ),
-        string(
+        cursor(
             "before",
-            "keyset paging: the page before the session `STARTED_AT:ID`",
+            "the page before this session (when `after` is given too, `after` decides)",
         ),
     ];
     sessions.extend(paging());

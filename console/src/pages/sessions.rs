@@ -47,19 +47,17 @@ pub struct Params {
     pub limit: Option<u64>,
 }
 
-/// The keyset cursor asked for, if any; 400 when malformed, doubled, or for an order it does
-/// not serve.
+/// The keyset cursor asked for, if any (`after` when both are given); 400 when malformed.
 fn cursor_of(p: &Params, sort: SessionSort) -> Result<Option<SessionCursor>, Response> {
     let (text, backward, name) = match (text(&p.after), text(&p.before)) {
         (None, None) => return Ok(None),
-        (Some(a), None) => (a, false, "after"),
+        // With both, `after` decides (the API document says so).
+        (Some(a), _) => (a, false, "after"),
         (None, Some(b)) => (b, true, "before"),
-        (Some(_), Some(_)) => {
-            return Err(super::bad_param("after", "give after or before, not both"))
-        }
     };
+    // Other orders page by offset alone (their pager links carry no cursor).
     if !matches!(sort, SessionSort::Newest | SessionSort::Oldest) {
-        return Err(super::bad_param(name, "only with sort newest or oldest"));
+        return Ok(None);
     }
     SessionCursor::parse(&text, backward)
         .map(Some)
