@@ -10,6 +10,7 @@ use super::line_shell::LineShell;
 use super::proxy::{pump, Input, PumpOutcome, CLEAN_END};
 use super::review::Reviewer;
 use super::scp_log::{Direction as ScpDirection, ScpLog};
+use super::session_audit::{audit_files, command_blocked, deny_rule, log_exec};
 use super::sftp_log::SftpLog;
 use super::shell_log::ShellLog;
 use super::supervise::SealOnUnwind;
@@ -18,7 +19,7 @@ use super::upstream_pool::{self, ChannelRequest, OpenError, Requested};
 use super::UserChannel;
 use crate::state::{ConnInfo, ScreenSource, Shared, Via};
 use crate::target::TargetSpec;
-use store::{AuditEvent, NewCommand, NewSession, SessionEnd, Transfer};
+use store::{AuditEvent, NewSession, SessionEnd, Transfer};
 
 /// What kind of session a channel carries (stored in `sessions.kind`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -409,115 +410,6 @@ async fn run_started(
     }
     finish_recording(recorder, end);
     exit_status
-}
-
-/// The `deny_commands` rule an exec request's command line matches, if any.
-fn deny_rule(g: &Granted, cmd: &str) -> Option<String> {
-    g.limits
-        .deny_commands
-        .iter()
-        .find(|r| r.is_match(cmd))
-        .map(|r| r.as_str().to_string())
-}
-
-/// Logs an exec request's command line, refused (`Err(rule)`, audited as `command_blocked`)
-/// when `rule` is set: a `deny_commands` match, or the review rule of a line a reviewer
-/// refused. `Ok(id)` is the command-log row, if stored. With a client's `label` (fleet's
-/// task) the row shows the label; the script is in the session row and `session_start`, and
-/// is what the rules were checked against.
-fn log_exec(
-    shared: &Shared,
-    conn: &ConnInfo,
-    (g, session_id): (&Granted, i64),
-    cmd: &str,
-    label: Option<&str>,
-    rule: Option<String>,
-) -> Result<Option<i64>, String> {
-    let row = shared.store.log_command(&NewCommand {
-        session_id,
-        user: &conn.user,
-        host: &g.host,
-        login: &g.login,
-        offset: 0.0,
-        command: label.unwrap_or(cmd),
-        exit_status: None,
-        blocked: rule.is_some(),
-        origin: if label.is_some() { "fleet" } else { "exec" },
-    });
-    if let Err(e) = &row {
-        tracing::error!("session {session_id}: cannot log command: {e}");
-    }
-    match rule {
-        Some(rule) => {
-            shared.audit(
-                Some(&conn.user),
-                Some(&conn.source),
-                command_blocked(session_id, g, cmd, &rule, "exec"),
-            );
-            Err(rule)
-        }
-        None => Ok(row.ok()),
-    }
-}
-
-fn command_blocked(
-    session: i64,
-    g: &Granted,
-    command: &str,
-    rule: &str,
-    origin: &str,
-) -> AuditEvent {
-    AuditEvent::CommandBlocked {
-        session,
-        host: g.host.clone(),
-        login: g.login.clone(),
-        command: command.to_string(),
-        role: g.limits.rule_roles(rule),
-        rule: rule.to_string(),
-        origin: origin.to_string(),
-    }
-}
-
-/// One `file_transfer` event per file an SFTP or legacy scp session touched, then one
-/// counting those past the per-session list.
-fn audit_files(
-    shared: &Shared,
-    conn: &ConnInfo,
-    g: &Granted,
-    session_id: i64,
-    kind: &str,
-    files: impl Iterator<Item = (&'static str, String, Option<String>, u64)>,
-    dropped: u64,
-) {
-    let event = |login: Option<String>, transfer: Transfer| {
-        shared.audit(
-            Some(&conn.user),
-            Some(&conn.source),
-            AuditEvent::FileTransfer {
-                session: session_id,
-                host: g.host.clone(),
-                login,
-                kind: kind.into(),
-                transfer,
-            },
-        );
-    };
-    for (op, path, to, bytes) in files {
-        let op = Transfer::FileOp {
-            op: op.into(),
-            path,
-            to,
-            bytes,
-        };
-        event(Some(g.login.clone()), op);
-    }
-    if dropped > 0 {
-        let more = Transfer::SftpMore {
-            op: "more".into(),
-            count: dropped,
-        };
-        event(None, more);
-    }
 }
 
 fn finish_recording(recorder: Option<Arc<Mutex<Recorder>>>, end: &mut SessionEnd) {
