@@ -47,21 +47,22 @@ pub struct Params {
     pub limit: Option<u64>,
 }
 
-/// The keyset cursor asked for, if any (`after` when both are given); 400 when malformed.
+/// The keyset cursor asked for, if any (`after` when both are given); 400 when either is
+/// malformed, whatever the order (a cursor is only used with newest or oldest: other orders
+/// page by offset).
 fn cursor_of(p: &Params, sort: SessionSort) -> Result<Option<SessionCursor>, Response> {
-    let (text, backward, name) = match (text(&p.after), text(&p.before)) {
-        (None, None) => return Ok(None),
-        // With both, `after` decides (the API document says so).
-        (Some(a), _) => (a, false, "after"),
-        (None, Some(b)) => (b, true, "before"),
+    let parse = |name: &str, v: &Option<String>, backward: bool| match text(v) {
+        None => Ok(None),
+        Some(t) => SessionCursor::parse(&t, backward)
+            .map(Some)
+            .ok_or_else(|| super::bad_param(name, "expected STARTED_AT:ID")),
     };
-    // Other orders page by offset alone (their pager links carry no cursor).
+    let after = parse("after", &p.after, false)?;
+    let before = parse("before", &p.before, true)?;
     if !matches!(sort, SessionSort::Newest | SessionSort::Oldest) {
         return Ok(None);
     }
-    SessionCursor::parse(&text, backward)
-        .map(Some)
-        .ok_or_else(|| super::bad_param(name, "expected STARTED_AT:ID"))
+    Ok(after.or(before))
 }
 
 /// The requested order (newest when absent); an unknown `sort` is refused rather than
