@@ -63,9 +63,11 @@ impl Parser<'_> {
         node: &Marked,
         task: &Task,
     ) -> Result<(), PlaybookError> {
-        if modules::EXECUTOR_ACTIONS.contains(&task.action.as_str())
-            || self.library_module(&task.action)
-        {
+        if modules::EXECUTOR_ACTIONS.contains(&task.action.as_str()) {
+            let check = modules::check_action_args(&task.action, &task.args);
+            return self.runtime(check.map_err(|e| src.err(node, e.to_string())));
+        }
+        if self.library_module(&task.action) {
             return Ok(());
         }
         let check = match modules::find(&task.action) {

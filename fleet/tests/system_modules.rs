@@ -187,3 +187,60 @@ fn nix_is_root() -> bool {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false)
 }
+
+/// Issue 20: `cron` with `env: true` once installed an every-minute job running the value.
+/// An argument fleet's module does not implement goes to Ansible's own module code; without
+/// ansible-core on the controller the task fails naming the argument and changes nothing.
+fn cron_env_playbook(state: &Path) -> String {
+    format!(
+        r#"
+- hosts: targets
+  gather_facts: false
+  environment:
+    PATH: "{state}/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    FLEETUT_STATE: "{state}"
+  tasks:
+    - name: an environment line
+      cron: {{name: GREETING, env: true, job: hello}}
+"#,
+        state = state.display()
+    )
+}
+
+#[test]
+fn cron_env_without_ansible_core_fails_naming_the_argument_and_writes_nothing() {
+    let lab = Lab::new(1);
+    let host = lab.host(0);
+    let state = lab.path("state");
+    stand_ins(&state);
+    let run = lab.play(&cron_env_playbook(&state), &[]);
+    assert_eq!(run.code, Some(2), "{run}");
+    assert_eq!(run.recap(&host), [0, 0, 0, 1, 0, 0, 0], "{run}");
+    assert!(
+        run.stdout
+            .contains("fleet's cron leaves the argument 'env' to Ansible's module code"),
+        "{run}"
+    );
+    assert!(
+        !state.join("root").exists(),
+        "a crontab was written:\n{run}"
+    );
+}
+
+#[test]
+fn cron_env_runs_through_ansibles_cron_module_when_ansible_core_is_there() {
+    let lab = Lab::new(1);
+    let host = lab.host(0);
+    let state = lab.path("state");
+    stand_ins(&state);
+    let playbook = lab.write("site.yml", &cron_env_playbook(&state));
+    let python = e2e::fleet::ansible_venv().join("bin/python");
+    let args = ["run", playbook.to_str().unwrap(), "-i", "inventory.yml"];
+    let first = lab.fleet_with_python(&args, &python);
+    assert_eq!(first.code, Some(0), "{first}");
+    assert_eq!(first.recap(&host), [1, 1, 0, 0, 0, 0, 0], "{first}");
+    let crontab = fs::read_to_string(state.join("root")).unwrap();
+    assert_eq!(crontab, "GREETING=\"hello\"\n", "{first}");
+    let second = lab.fleet_with_python(&args, &python);
+    assert_eq!(second.recap(&host), [1, 0, 0, 0, 0, 0, 0], "{second}");
+}
