@@ -213,6 +213,16 @@ fn cron_env_without_ansible_core_fails_naming_the_argument_and_writes_nothing() 
     let host = lab.host(0);
     let state = lab.path("state");
     stand_ins(&state);
+    let playbook = lab.write("site.yml", &cron_env_playbook(&state));
+    let check = lab.fleet(&["check", playbook.to_str().unwrap()]);
+    assert_eq!(check.code, Some(1), "{check}");
+    assert!(
+        check.stderr.contains(
+            "site.yml:8:7: task 'an environment line': fleet has no native implementation of \
+             the argument 'env' of module 'ansible.builtin.cron'"
+        ),
+        "{check}"
+    );
     let run = lab.play(&cron_env_playbook(&state), &[]);
     assert_eq!(run.code, Some(2), "{run}");
     assert_eq!(run.recap(&host), [0, 0, 0, 1, 0, 0, 0], "{run}");
