@@ -1,6 +1,6 @@
 //! Arguments a native module accepts (they are valid Ansible) but does not implement itself.
 //!
-//! Why this exists: a module that took `headers:` or `env: true` and then ignored it would
+//! Why this exists: a module that took `url_password:` or `env: true` and then ignored it would
 //! report success for something it never did (issue 20: `cron` with `env: true` installed an
 //! every-minute job running the variable's value). Instead, a call that sets one of these
 //! arguments to anything but Ansible's default is handed to Ansible's own module code through
@@ -26,14 +26,10 @@ enum Default {
 
 /// `(modules, argument, default)`: which module names the rule applies to.
 const RULES: &[(&[&str], &str, Default)] = &[
-    (&["get_url"], "headers", Default::Empty),
     (&["get_url"], "url_username", Default::Empty),
     (&["get_url"], "username", Default::Empty),
     (&["get_url"], "url_password", Default::Empty),
     (&["get_url"], "password", Default::Empty),
-    (&["get_url"], "validate_certs", Default::Bool(true)),
-    (&["get_url"], "use_proxy", Default::Bool(true)),
-    (&["get_url"], "http_agent", Default::Empty),
     (&["apt", "package"], "default_release", Default::Empty),
     (&["apt", "package"], "default-release", Default::Empty),
     (
@@ -124,15 +120,13 @@ mod tests {
         );
         let cron = args(json!({"name": "X", "env": "no", "job": "* * *"}));
         assert_eq!(unimplemented_arg("cron", &cron), None);
-        let get = args(json!({"url": "u", "dest": "d", "headers": {"A": "b"}}));
+        let get = args(json!({"url": "u", "dest": "d", "url_password": "p"}));
         assert_eq!(
             unimplemented_arg("get_url", &get).as_deref(),
-            Some("the argument 'headers'")
+            Some("the argument 'url_password'")
         );
-        let get = args(json!({"url": "u", "dest": "d", "validate_certs": "yes", "headers": {}}));
+        let get = args(json!({"url": "u", "dest": "d", "headers": {"A": "b"}, "url_username": ""}));
         assert_eq!(unimplemented_arg("get_url", &get), None);
-        let get = args(json!({"url": "u", "dest": "d", "validate_certs": false}));
-        assert!(unimplemented_arg("get_url", &get).is_some());
         let apt = args(json!({"name": "x", "lock_timeout": 60, "force": false}));
         assert_eq!(unimplemented_arg("apt", &apt), None);
         let apt = args(json!({"name": "x", "default_release": "bookworm-backports"}));
