@@ -30,25 +30,6 @@ const RULES: &[(&[&str], &str, Default)] = &[
     (&["get_url"], "username", Default::Empty),
     (&["get_url"], "url_password", Default::Empty),
     (&["get_url"], "password", Default::Empty),
-    (&["apt", "package"], "default_release", Default::Empty),
-    (&["apt", "package"], "default-release", Default::Empty),
-    (
-        &["apt", "package"],
-        "dpkg_options",
-        Default::Text("force-confdef,force-confold"),
-    ),
-    (&["apt", "package"], "force", Default::Bool(false)),
-    (
-        &["apt", "package"],
-        "allow_unauthenticated",
-        Default::Bool(false),
-    ),
-    (
-        &["apt", "package"],
-        "allow-unauthenticated",
-        Default::Bool(false),
-    ),
-    (&["apt", "package"], "lock_timeout", Default::Text("60")),
     (&["cron"], "env", Default::Bool(false)),
     (
         &["systemd", "systemd_service"],
@@ -127,15 +108,6 @@ mod tests {
         );
         let get = args(json!({"url": "u", "dest": "d", "headers": {"A": "b"}, "url_username": ""}));
         assert_eq!(unimplemented_arg("get_url", &get), None);
-        let apt = args(json!({"name": "x", "lock_timeout": 60, "force": false}));
-        assert_eq!(unimplemented_arg("apt", &apt), None);
-        let apt = args(json!({"name": "x", "default_release": "bookworm-backports"}));
-        assert!(unimplemented_arg("apt", &apt).is_some());
-        let apt = args(json!({"name": "x", "dpkg_options": "force-confnew"}));
-        assert_eq!(
-            unimplemented_arg("package", &apt).as_deref(),
-            Some("the argument 'dpkg_options'")
-        );
         let setup = args(json!({"gather_subset": ["all"]}));
         assert_eq!(unimplemented_arg("setup", &setup), None);
         let setup = args(json!({"gather_subset": "!all,network"}));

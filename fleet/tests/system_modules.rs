@@ -254,3 +254,43 @@ fn cron_env_runs_through_ansibles_cron_module_when_ansible_core_is_there() {
     let second = lab.fleet_with_python(&args, &python);
     assert_eq!(second.recap(&host), [1, 0, 0, 0, 0, 0, 0], "{second}");
 }
+
+/// Issue 20: `apt`'s `default_release`, `force`, `allow_unauthenticated`, `dpkg_options` and
+/// `lock_timeout` reach `apt-get` as Ansible's module passes them (they were dropped).
+#[test]
+fn apt_options_reach_apt_get() {
+    let lab = Lab::new(1);
+    let host = lab.host(0);
+    let state = lab.path("state");
+    stand_ins(&state);
+    let playbook = format!(
+        r#"
+- hosts: targets
+  gather_facts: false
+  environment:
+    PATH: "{state}/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    FLEETUT_STATE: "{state}"
+  tasks:
+    - apt:
+        name: pkg-a
+        default_release: bookworm-backports
+        force: true
+        allow_unauthenticated: true
+        dpkg_options: force-confnew,force-overwrite
+        lock_timeout: 5
+    - apt: {{name: pkg-a, state: absent, force: true}}
+"#,
+        state = state.display()
+    );
+    let run = lab.play(&playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(run.recap(&host), [2, 2, 0, 0, 0, 0, 0], "{run}");
+    assert_eq!(
+        log(&state),
+        "apt-get -y -q -o Dpkg::Options::=--force-confnew -o Dpkg::Options::=--force-overwrite \
+         -o DPkg::Lock::Timeout=5 --force-yes -t bookworm-backports --allow-unauthenticated \
+         install pkg-a\n\
+         apt-get -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+         -o DPkg::Lock::Timeout=60 --force-yes remove pkg-a\n"
+    );
+}
