@@ -1,7 +1,7 @@
 //! Arguments a native module accepts (they are valid Ansible) but does not implement itself.
 //!
-//! Why this exists: a module that took `url_password:` or `env: true` and then ignored it would
-//! report success for something it never did (issue 20: `cron` with `env: true` installed an
+//! Why this exists: a module that took such an argument and then ignored it would report
+//! success for something it never did (issue 20: `cron` with `env: true` once installed an
 //! every-minute job running the variable's value). Instead, a call that sets one of these
 //! arguments to anything but Ansible's default is handed to Ansible's own module code through
 //! [`ModuleResult::defer_to_ansible`]; where ansible-core is not on the controller the task
@@ -10,7 +10,7 @@
 
 use serde_json::Value;
 
-use crate::system::common::{display, opt_bool};
+use crate::system::common::display;
 use crate::{Args, ModuleResult};
 
 /// What counts as "left at Ansible's default" for one argument.
@@ -18,8 +18,6 @@ use crate::{Args, ModuleResult};
 enum Default {
     /// Unset, null, `false`-like, empty string, empty list or empty mapping.
     Empty,
-    /// A boolean that must keep this value.
-    Bool(bool),
     /// A string (or list whose items join with `,` to it) that must keep this value.
     Text(&'static str),
 }
@@ -30,7 +28,6 @@ const RULES: &[(&[&str], &str, Default)] = &[
     (&["get_url"], "username", Default::Empty),
     (&["get_url"], "url_password", Default::Empty),
     (&["get_url"], "password", Default::Empty),
-    (&["cron"], "env", Default::Bool(false)),
     (
         &["systemd", "systemd_service"],
         "scope",
@@ -74,8 +71,6 @@ fn is_default(args: &Args, key: &str, default: Default) -> bool {
             Value::Bool(b) => !b,
             _ => false,
         },
-        // a value that is no boolean at all is not the default either (Ansible rejects it)
-        Default::Bool(want) => matches!(opt_bool(args, key), Ok(Some(b)) if b == want),
         Default::Text(want) => match value {
             Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(",") == want,
             other => display(other) == want,
@@ -94,13 +89,6 @@ mod tests {
 
     #[test]
     fn non_default_values_are_named_and_defaults_stay_native() {
-        let cron = args(json!({"name": "X", "env": true, "job": "1"}));
-        assert_eq!(
-            unimplemented_arg("cron", &cron).as_deref(),
-            Some("the argument 'env'")
-        );
-        let cron = args(json!({"name": "X", "env": "no", "job": "* * *"}));
-        assert_eq!(unimplemented_arg("cron", &cron), None);
         let get = args(json!({"url": "u", "dest": "d", "url_password": "p"}));
         assert_eq!(
             unimplemented_arg("get_url", &get).as_deref(),
