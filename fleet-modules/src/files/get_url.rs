@@ -443,4 +443,20 @@ mod tests {
             .await;
         assert!(r.failed && r.msg.unwrap().contains("'headers'"));
     }
+
+    /// `validate_certs: false` becomes curl's `-k` and wget's `--no-check-certificate`; the
+    /// default keeps verification on.
+    #[test]
+    fn validate_certs_false_turns_verification_off() {
+        let args = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+        let (curl, wget) = super::transfer_options(&args(json!({"validate_certs": "no"}))).unwrap();
+        assert!(curl.split(' ').any(|w| w == "-k"), "{curl}");
+        assert!(wget.contains("--no-check-certificate"), "{wget}");
+        let (curl, wget) = super::transfer_options(&args(json!({}))).unwrap();
+        assert!(
+            !curl.split(' ').any(|w| w == "-k") && !wget.contains("--no-check"),
+            "{curl}"
+        );
+        assert_eq!(curl, "-A ansible-httpget");
+    }
 }
