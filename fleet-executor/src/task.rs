@@ -334,6 +334,9 @@ async fn execute(
             return error_result(msg);
         }
     };
+    if let Err(e) = modules::check_action_args(&task.action, &task.args) {
+        return error_result(e.to_string());
+    }
     if let Some(result) = actions::run_action(run, task, &args, host, vars).await {
         return from_module(result);
     }
@@ -425,7 +428,7 @@ async fn execute(
         search_dirs,
     };
     let outcome = match native {
-        Some(module) => match module.run(&args, &mut ctx).await {
+        Some(module) => match modules::run_native(module, &args, &mut ctx).await {
             Ok(ModuleResult {
                 defer_to_ansible: Some(why),
                 ..

@@ -21,13 +21,16 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use serde_json::{Map, Value};
 
+pub use crate::action_args::check_action_args;
 pub use crate::builtin::{
     is_builtin, is_collection_name, unavailable_message, ANSIBLE_BUILTIN_MODULES,
 };
 pub use crate::error::{BadArg, ModuleError};
 use crate::remote::{CmdOutput, Exec, Remote, RemoteError};
 
+mod action_args;
 pub mod ansible;
+pub mod ansible_only;
 mod builtin;
 mod error;
 pub mod files;
@@ -249,6 +252,19 @@ pub trait Module: Send + Sync {
     fn spec(&self) -> ArgSpec;
     /// Runs the module on one host. `Err` only when the host could not be reached.
     async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError>;
+}
+
+/// Runs a native module, unless the call sets an argument the module leaves to Ansible's own
+/// code (see [`ansible_only`]): then the result defers to Ansible and nothing runs natively.
+pub async fn run_native(
+    module: &dyn Module,
+    args: &Args,
+    ctx: &mut ModuleCtx<'_>,
+) -> Result<ModuleResult, RemoteError> {
+    match ansible_only::defer_if_unimplemented(module.name(), args) {
+        Some(deferred) => Ok(deferred),
+        None => module.run(args, ctx).await,
+    }
 }
 
 /// Task actions the executor handles itself; valid task keys but not [`Module`]s.

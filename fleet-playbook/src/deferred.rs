@@ -63,16 +63,19 @@ impl Parser<'_> {
         node: &Marked,
         task: &Task,
     ) -> Result<(), PlaybookError> {
-        if modules::EXECUTOR_ACTIONS.contains(&task.action.as_str())
-            || self.library_module(&task.action)
-        {
+        if modules::EXECUTOR_ACTIONS.contains(&task.action.as_str()) {
+            let check = modules::check_action_args(&task.action, &task.args);
+            return self.runtime(check.map_err(|e| src.err(node, e.to_string())));
+        }
+        if self.library_module(&task.action) {
             return Ok(());
         }
         let check = match modules::find(&task.action) {
             None => Err(modules::unavailable_message(&task.action)),
             Some(_) if task.args.contains_key("_variable_params") => Ok(()),
             Some(module) => modules::check_args(&task.action, &module.spec(), &task.args)
-                .map_err(|e| e.to_string()),
+                .map_err(|e| e.to_string())
+                .and_then(|()| native_args(module.name(), &task.args)),
         };
         self.runtime(check.map_err(|message| src.err(node, message)))
     }
@@ -85,6 +88,31 @@ impl Parser<'_> {
         dirs.extend(self.import_stack.iter().filter(|p| p.is_dir()).cloned());
         dirs.extend(self.role_dirs.iter().cloned());
         modules::ansible::library_module(&dirs, name).is_some()
+    }
+}
+
+/// Arguments set in the playbook that fleet's module leaves to Ansible's code, as the error
+/// `fleet check` reports for a module fleet lacks; values that are templates are only known
+/// when the task runs, so they are left to then.
+fn native_args(
+    module: &str,
+    args: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), String> {
+    let literal: serde_json::Map<_, _> = args
+        .iter()
+        .filter(|(_, v)| {
+            !v.as_str()
+                .is_some_and(|s| s.contains("{{") || s.contains("{%"))
+        })
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    match modules::ansible_only::unimplemented_arg(module, &literal) {
+        None => Ok(()),
+        Some(what) => Err(format!(
+            "fleet has no native implementation of {what} of module 'ansible.builtin.{module}' \
+             (fleet run leaves it to Ansible's module code, which needs ansible-core on the \
+             controller)"
+        )),
     }
 }
 

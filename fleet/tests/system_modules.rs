@@ -187,3 +187,161 @@ fn nix_is_root() -> bool {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
         .unwrap_or(false)
 }
+
+/// Issue 20: `cron` with `env: true` once installed an every-minute job running the value. It
+/// sets a crontab variable as Ansible's cron module does: `NAME="value"` first in the table
+/// (the line Ansible's module writes, seen through ansible-core), replaced in place, removed.
+#[test]
+fn cron_env_sets_updates_and_removes_a_crontab_variable() {
+    let lab = Lab::new(1);
+    let host = lab.host(0);
+    let state = lab.path("state");
+    stand_ins(&state);
+    fs::write(state.join("root"), "#Ansible: job\n5 2 * * * /bin/true\n").unwrap();
+    let play = |task: &str| {
+        format!(
+            r#"
+- hosts: targets
+  gather_facts: false
+  environment:
+    PATH: "{state}/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    FLEETUT_STATE: "{state}"
+  tasks:
+    - {task}
+"#,
+            state = state.display()
+        )
+    };
+    let set = play("cron: {name: GREETING, env: true, job: hello}");
+    let first = lab.play(&set, &[]);
+    assert_eq!(first.recap(&host), [1, 1, 0, 0, 0, 0, 0], "{first}");
+    let crontab = || fs::read_to_string(state.join("root")).unwrap();
+    assert_eq!(
+        crontab(),
+        "GREETING=\"hello\"\n#Ansible: job\n5 2 * * * /bin/true\n"
+    );
+    let again = lab.play(&set, &[]);
+    assert_eq!(again.recap(&host), [1, 0, 0, 0, 0, 0, 0], "{again}");
+    let update = lab.play(&play("cron: {name: GREETING, env: true, job: bye}"), &[]);
+    assert_eq!(update.recap(&host), [1, 1, 0, 0, 0, 0, 0], "{update}");
+    assert_eq!(
+        crontab(),
+        "GREETING=\"bye\"\n#Ansible: job\n5 2 * * * /bin/true\n"
+    );
+    let remove = lab.play(
+        &play("cron: {name: GREETING, env: true, state: absent}"),
+        &[],
+    );
+    assert_eq!(remove.recap(&host), [1, 1, 0, 0, 0, 0, 0], "{remove}");
+    assert_eq!(crontab(), "#Ansible: job\n5 2 * * * /bin/true\n");
+}
+
+/// An argument fleet's module does not implement (`systemd`'s `scope: user`) goes to Ansible's
+/// own module code; without ansible-core on the controller the task fails naming the argument
+/// and runs nothing, and `fleet check` reports it with its place.
+#[test]
+fn an_unimplemented_argument_without_ansible_core_fails_naming_it() {
+    let lab = Lab::new(1);
+    let host = lab.host(0);
+    let state = lab.path("state");
+    stand_ins(&state);
+    let text = format!(
+        r#"
+- hosts: targets
+  gather_facts: false
+  environment:
+    PATH: "{state}/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    FLEETUT_STATE: "{state}"
+  tasks:
+    - name: a user unit
+      systemd: {{name: web, state: started, scope: user}}
+"#,
+        state = state.display()
+    );
+    let playbook = lab.write("site.yml", &text);
+    let check = lab.fleet(&["check", playbook.to_str().unwrap()]);
+    assert_eq!(check.code, Some(1), "{check}");
+    assert!(
+        check.stderr.contains(
+            "site.yml:8:7: task 'a user unit': fleet has no native implementation of \
+             the argument 'scope' of module 'ansible.builtin.systemd'"
+        ),
+        "{check}"
+    );
+    let run = lab.play(&text, &[]);
+    assert_eq!(run.code, Some(2), "{run}");
+    assert_eq!(run.recap(&host), [0, 0, 0, 1, 0, 0, 0], "{run}");
+    assert!(
+        run.stdout
+            .contains("fleet's systemd leaves the argument 'scope' to Ansible's module code"),
+        "{run}"
+    );
+    assert_eq!(log(&state), "", "something ran natively:\n{run}");
+}
+
+/// With ansible-core on the controller the same kind of call runs through Ansible's module:
+/// `setup` with `gather_subset: [min]` returns the minimal facts only (fleet's native `setup`
+/// gathers everything).
+#[test]
+fn an_unimplemented_argument_runs_through_ansibles_module_when_ansible_core_is_there() {
+    let lab = Lab::new(1);
+    let host = lab.host(0);
+    let playbook = lab.write(
+        "site.yml",
+        r#"
+- hosts: targets
+  gather_facts: false
+  tasks:
+    - setup: {gather_subset: ["!all", "min"]}
+    - assert:
+        that:
+          - ansible_facts.user_id is defined
+          - ansible_facts.interfaces is not defined
+"#,
+    );
+    let python = e2e::fleet::ansible_venv().join("bin/python");
+    let args = ["run", playbook.to_str().unwrap(), "-i", "inventory.yml"];
+    let run = lab.fleet_with_python(&args, &python);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(run.recap(&host), [2, 0, 0, 0, 0, 0, 0], "{run}");
+}
+
+/// Issue 20: `apt`'s `default_release`, `force`, `allow_unauthenticated`, `dpkg_options` and
+/// `lock_timeout` reach `apt-get` as Ansible's module passes them (they were dropped).
+#[test]
+fn apt_options_reach_apt_get() {
+    let lab = Lab::new(1);
+    let host = lab.host(0);
+    let state = lab.path("state");
+    stand_ins(&state);
+    let playbook = format!(
+        r#"
+- hosts: targets
+  gather_facts: false
+  environment:
+    PATH: "{state}/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    FLEETUT_STATE: "{state}"
+  tasks:
+    - apt:
+        name: pkg-a
+        default_release: bookworm-backports
+        force: true
+        allow_unauthenticated: true
+        dpkg_options: force-confnew,force-overwrite
+        lock_timeout: 5
+    - apt: {{name: pkg-a, state: absent, force: true}}
+"#,
+        state = state.display()
+    );
+    let run = lab.play(&playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(run.recap(&host), [2, 2, 0, 0, 0, 0, 0], "{run}");
+    assert_eq!(
+        log(&state),
+        "apt-get -y -q -o Dpkg::Options::=--force-confnew -o Dpkg::Options::=--force-overwrite \
+         -o DPkg::Lock::Timeout=5 --force-yes -t bookworm-backports --allow-unauthenticated \
+         install pkg-a\n\
+         apt-get -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+         -o DPkg::Lock::Timeout=60 --force-yes remove pkg-a\n"
+    );
+}

@@ -25,6 +25,7 @@ mod finalize;
 mod graph;
 mod hostrange;
 mod ini;
+mod list;
 mod load;
 mod model;
 mod pattern;

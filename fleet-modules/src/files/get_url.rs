@@ -29,9 +29,9 @@ fleet_parent "$DEST"; _dir=$_parent
 [ -d "$_dir" ] || { echo "fail Destination $_dir does not exist"; exit 0; }
 if [ "$F_CHECK" = 1 ]; then _tmp=$(mktemp); else _tmp=$(mktemp "$_dir/.fleet_get.XXXXXX"); fi || { echo "fail Destination $_dir is not writable"; exit 0; }
 if command -v curl >/dev/null 2>&1; then
-  _code=$(curl -sS -L --max-time "$TIMEOUT" -o "$_tmp" -w '%{http_code}' -- "$URL" 2>"$_tmp.err"); _rc=$?
+  _code=$(eval "curl -sS -L --max-time \"\$TIMEOUT\" -o \"\$_tmp\" -w '%{http_code}' $CURL_OPTS -- \"\$URL\"" 2>"$_tmp.err"); _rc=$?
 elif command -v wget >/dev/null 2>&1; then
-  wget -q -T "$TIMEOUT" -O "$_tmp" -- "$URL" 2>"$_tmp.err"; _rc=$?
+  eval "wget -q -T \"\$TIMEOUT\" -O \"\$_tmp\" $WGET_OPTS -- \"\$URL\"" 2>"$_tmp.err"; _rc=$?
   case $_rc in 0) _code=200;; 8) _code=404;; *) _code=0;; esac
 else
   rm -f -- "$_tmp"; echo "fail get_url needs curl or wget on the target"; exit 0
@@ -191,8 +191,9 @@ fn build(args: &Args, url: &str, check: bool) -> Result<String, BadArg> {
             (alg.to_string(), value.trim().to_ascii_lowercase())
         }
     };
+    let (curl, wget) = transfer_options(args)?;
     let vars = format!(
-        "URL={}\nDEST={}\nFORCE={}\nF_BACKUP={}\nALG={}\nSUM={}\nTIMEOUT={}\n",
+        "URL={}\nDEST={}\nFORCE={}\nF_BACKUP={}\nALG={}\nSUM={}\nTIMEOUT={}\nCURL_OPTS={}\nWGET_OPTS={}\n",
         shell_quote(url),
         shell_quote(&args::text(args, &["dest"]).unwrap_or_default()),
         u8::from(args::flag(args, "force", false)?),
@@ -200,11 +201,48 @@ fn build(args: &Args, url: &str, check: bool) -> Result<String, BadArg> {
         shell_quote(&alg),
         shell_quote(&sum),
         args::int(args, "timeout", 10)?,
+        shell_quote(&curl),
+        shell_quote(&wget),
     );
     Ok(format!(
         "{PRELUDE}{}{vars}{SCRIPT}",
         attr_vars(&FileAttrs::from_args(args)?, check)
     ))
+}
+
+/// The request options Ansible's `get_url` takes, as `curl` and as `wget` options (each word
+/// shell-quoted, for the script's `eval`): `headers`, `http_agent` (Ansible's default agent
+/// `ansible-httpget` when unset), `validate_certs: false`, `use_proxy: false`.
+fn transfer_options(args: &Args) -> Result<(String, String), BadArg> {
+    let mut curl: Vec<String> = Vec::new();
+    let mut wget: Vec<String> = Vec::new();
+    match args.get("headers") {
+        None | Some(serde_json::Value::Null) => {}
+        Some(serde_json::Value::Object(headers)) => {
+            for (name, value) in headers {
+                let value = match value {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                let line = format!("{name}: {value}");
+                curl.extend(["-H".to_string(), shell_quote(&line)]);
+                wget.push(shell_quote(&format!("--header={line}")));
+            }
+        }
+        Some(_) => return Err("argument 'headers' must be a dictionary of header names".into()),
+    }
+    let agent = args::text(args, &["http_agent"]).unwrap_or_else(|| "ansible-httpget".into());
+    curl.extend(["-A".to_string(), shell_quote(&agent)]);
+    wget.push(shell_quote(&format!("--user-agent={agent}")));
+    if !args::flag(args, "validate_certs", true)? {
+        curl.push("-k".into());
+        wget.push("--no-check-certificate".into());
+    }
+    if !args::flag(args, "use_proxy", true)? {
+        curl.extend(["--noproxy".to_string(), shell_quote("*")]);
+        wget.push("--no-proxy".into());
+    }
+    Ok((curl.join(" "), wget.join(" ")))
 }
 
 fn reason(status: i64) -> &'static str {
@@ -251,6 +289,8 @@ mod tests {
                     let request = String::from_utf8_lossy(&buf);
                     let (status, body): (&str, &[u8]) = if request.starts_with("GET /file.txt ") {
                         ("200 OK", BODY)
+                    } else if request.starts_with("GET /echo ") {
+                        ("200 OK", buf.as_slice())
                     } else {
                         ("404 Not Found", b"nope")
                     };
@@ -347,5 +387,76 @@ mod tests {
         assert!(!h.root().join("new").exists());
         let leftovers: Vec<_> = fs::read_dir(h.root()).unwrap().collect();
         assert_eq!(leftovers.len(), 1, "only `out` remains");
+    }
+
+    /// Issue 20: `headers`, `http_agent` and `use_proxy: false` reach the request (they were
+    /// accepted and dropped); unset, the agent is Ansible's `ansible-httpget`.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn headers_agent_and_proxy_options_reach_the_request() {
+        let base = serve().await;
+        let h = Harness::new();
+        let dest = h.path("echo");
+        let args = json!({"url": format!("{base}/echo"), "dest": dest,
+                          "headers": {"X-Token": "a b'c", "X-Num": 7}, "http_agent": "fleet-test/1"});
+        let r = h.run(&GetUrl, args).await;
+        assert!(r.changed && !r.failed, "{:?}", r.to_json());
+        let request = fs::read_to_string(&dest).unwrap();
+        for want in [
+            "X-Token: a b'c\r\n",
+            "X-Num: 7\r\n",
+            "User-Agent: fleet-test/1\r\n",
+        ] {
+            assert!(request.contains(want), "{want:?} not in {request:?}");
+        }
+        // a proxy that answers nothing: only use_proxy: false gets through
+        let proxied = json!({"url": format!("{base}/echo"), "dest": h.path("p"), "use_proxy": false,
+                             "timeout": 5});
+        let mut h = h;
+        h.env = ["http_proxy", "no_proxy", "NO_PROXY"]
+            .into_iter()
+            .zip(["http://127.0.0.1:9", "", ""])
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let r = h.run(&GetUrl, proxied).await;
+        assert!(r.changed && !r.failed, "{:?}", r.to_json());
+        let request = fs::read_to_string(h.path("p")).unwrap();
+        assert!(
+            request.contains("User-Agent: ansible-httpget\r\n"),
+            "{request:?}"
+        );
+        let r = h
+            .run(
+                &GetUrl,
+                json!({"url": format!("{base}/echo"), "dest": h.path("q"), "timeout": 5}),
+            )
+            .await;
+        assert!(
+            r.failed,
+            "the proxy should have been used: {:?}",
+            r.to_json()
+        );
+        let r = h
+            .run(
+                &GetUrl,
+                json!({"url": format!("{base}/echo"), "dest": h.path("q"), "headers": "X: y"}),
+            )
+            .await;
+        assert!(r.failed && r.msg.unwrap().contains("'headers'"));
+    }
+
+    /// `validate_certs: false` becomes curl's `-k` and wget's `--no-check-certificate`; the
+    /// default keeps verification on.
+    #[test]
+    fn validate_certs_false_turns_verification_off() {
+        let args = |v: serde_json::Value| v.as_object().cloned().unwrap_or_default();
+        let (curl, wget) = super::transfer_options(&args(json!({"validate_certs": "no"}))).unwrap();
+        assert!(curl.split(' ').any(|w| w == "-k"), "{curl}");
+        assert!(wget.contains("--no-check-certificate"), "{wget}");
+        let (curl, wget) = super::transfer_options(&args(json!({}))).unwrap();
+        assert!(
+            !curl.split(' ').any(|w| w == "-k") && !wget.contains("--no-check"),
+            "{curl}"
+        );
+        assert_eq!(curl, "-A ansible-httpget");
     }
 }

@@ -376,6 +376,23 @@ mod tests {
         assert_eq!(fs::read_to_string(&dest).unwrap(), "M\n");
     }
 
+    /// Issue 20: `lstrip_blocks` reaches the renderer (Ansible's template module writes
+    /// `"  X\n  \n"` without it and `"X\n"` with it, for this template).
+    #[tokio::test]
+    async fn lstrip_blocks_strips_indentation_before_block_tags() {
+        let h = harness_with_template("  {% if true %}\nX\n  {% endif %}\n");
+        let dest = h.path("out.txt");
+        let r = h
+            .run(&Template, json!({"src": "app.conf.j2", "dest": dest}))
+            .await;
+        assert!(!r.failed, "{:?}", r.to_json());
+        assert_eq!(fs::read_to_string(&dest).unwrap(), "  X\n  \n");
+        let args = json!({"src": "app.conf.j2", "dest": dest, "lstrip_blocks": true});
+        let r = h.run(&Template, args).await;
+        assert!(r.changed && !r.failed, "{:?}", r.to_json());
+        assert_eq!(fs::read_to_string(&dest).unwrap(), "X\n");
+    }
+
     fn harness_with_template(body: &str) -> Harness {
         let mut h = Harness::new();
         fs::create_dir(h.root().join("templates")).unwrap();

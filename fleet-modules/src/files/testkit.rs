@@ -18,6 +18,8 @@ pub struct Harness {
     pub diff: bool,
     /// Variables for templates.
     pub vars: Value,
+    /// The task's `environment:`.
+    pub env: Vec<(String, String)>,
 }
 
 impl Harness {
@@ -28,6 +30,7 @@ impl Harness {
             check: false,
             diff: false,
             vars: serde_json::json!({}),
+            env: Vec::new(),
         }
     }
 
@@ -52,7 +55,7 @@ impl Harness {
             diff: self.diff,
             become_user: None,
             become_password: None,
-            env: Vec::new(),
+            env: self.env.clone(),
             vars: &self.vars,
             inventory_hostname: "testhost".into(),
             search_dirs: vec![PathBuf::from(self.dir.path())],

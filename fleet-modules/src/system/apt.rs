@@ -85,6 +85,11 @@ struct Request {
     purge: bool,
     autoremove: bool,
     recommends: Option<bool>,
+    /// `default_release`, for `apt-get -t` and the candidate version.
+    default_release: Option<String>,
+    /// apt-get options for an install and for a removal, each word shell-quoted.
+    install_opts: String,
+    remove_opts: String,
 }
 
 fn request(args: &Args) -> Result<Request, BadArg> {
@@ -108,7 +113,12 @@ fn request(args: &Args) -> Result<Request, BadArg> {
         .unwrap_or(false)
         // Ansible: cache_valid_time implies update_cache
         || cache_valid_time > 0;
+    let default_release = opt_str(args, "default_release").filter(|r| !r.is_empty());
+    let (install_opts, remove_opts) = apt_get_options(args, default_release.as_deref())?;
     Ok(Request {
+        default_release,
+        install_opts,
+        remove_opts,
         names,
         state,
         update_cache,
@@ -117,6 +127,35 @@ fn request(args: &Args) -> Result<Request, BadArg> {
         autoremove: bool_or(args, "autoremove", false)?,
         recommends: opt_bool(args, "install_recommends")?.or(opt_bool(args, "install-recommends")?),
     })
+}
+
+/// The apt-get options Ansible's `apt` adds: `dpkg_options` (default `force-confdef,
+/// force-confold`) as `-o Dpkg::Options::=--OPT`, `lock_timeout` (default 60 s) as apt's own
+/// wait for the dpkg lock, `force` as `--force-yes`; for an install also `-t default_release`
+/// and `--allow-unauthenticated`.
+fn apt_get_options(args: &Args, release: Option<&str>) -> Result<(String, String), BadArg> {
+    let dpkg = opt_list(args, "dpkg_options")
+        .unwrap_or_else(|| vec!["force-confdef".into(), "force-confold".into()]);
+    let lock = opt_f64(args, "lock_timeout")?.unwrap_or(60.0) as i64;
+    let mut common: Vec<String> = Vec::new();
+    for option in dpkg.iter().filter(|o| !o.is_empty()) {
+        common.extend([
+            "-o".into(),
+            shell_quote(&format!("Dpkg::Options::=--{option}")),
+        ]);
+    }
+    common.extend(["-o".into(), format!("DPkg::Lock::Timeout={lock}")]);
+    if bool_or(args, "force", false)? {
+        common.push("--force-yes".into());
+    }
+    let mut install = common.clone();
+    if let Some(release) = release {
+        install.extend(["-t".into(), shell_quote(release)]);
+    }
+    if bool_or(args, "allow_unauthenticated", false)? {
+        install.push("--allow-unauthenticated".into());
+    }
+    Ok((install.join(" "), common.join(" ")))
 }
 
 async fn apt(args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
@@ -131,7 +170,8 @@ async fn apt(args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, Remot
     }
     let specs: Vec<String> = req.names.iter().map(|n| shell_quote(n)).collect();
     let script = format!(
-        "set -- {}\nSTATE={} UPDATE={} VALID={} PURGE={} AUTOREMOVE={} RECOMMENDS={} CHECK={}\n{APT_SCRIPT}",
+        "set -- {}\nSTATE={} UPDATE={} VALID={} PURGE={} AUTOREMOVE={} RECOMMENDS={} CHECK={}\n\
+         REL={} INSTALL_OPTS={} REMOVE_OPTS={}\n{APT_SCRIPT}",
         specs.join(" "),
         req.state,
         u8::from(req.update_cache),
@@ -144,6 +184,9 @@ async fn apt(args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, Remot
             None => "''",
         },
         u8::from(ctx.check_mode),
+        shell_quote(req.default_release.as_deref().unwrap_or("")),
+        shell_quote(&req.install_opts),
+        shell_quote(&req.remove_opts),
     );
     let out = ctx.sh(&script).await?;
     let text = out.stdout_text();

@@ -1,6 +1,8 @@
 # Brings Debian packages to the wanted state in one pass. Set by the caller: the package specs as
 # "$@" (`name` or `name=version`), STATE (present|absent|latest), UPDATE (0|1), VALID (seconds),
-# PURGE (0|1), AUTOREMOVE (0|1), RECOMMENDS (''|yes|no), CHECK (0|1).
+# PURGE (0|1), AUTOREMOVE (0|1), RECOMMENDS (''|yes|no), CHECK (0|1), REL (default_release or
+# ''), and INSTALL_OPTS / REMOVE_OPTS: shell-quoted apt-get options (dpkg options, lock wait,
+# --force-yes, -t, --allow-unauthenticated).
 # Prints `cache_updated=`, `cache_update_time=`, `install=`/`remove=` lines, then for a change the
 # apt-get command (`cmd=`), its output between `@@out@@`, `@@err@@` and `@@end@@`, and `rc=`.
 # A failure before apt-get runs prints `failed=MESSAGE` last.
@@ -33,7 +35,7 @@ for spec in "$@"; do
       if [ "$inst" = 1 ]; then remove="$remove $pkg"
       elif [ "$PURGE" = 1 ] && [ "${st%%|*}" = "deinstall ok config-files" ]; then remove="$remove $pkg"; fi ;;
     present|latest)
-      cand=$(apt-cache policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: *//p')
+      cand=$(apt-cache ${REL:+-o "APT::Default-Release=$REL"} policy "$pkg" 2>/dev/null | sed -n 's/^ *Candidate: *//p')
       if [ "$inst" = 0 ] && { [ -z "$cand" ] || [ "$cand" = "(none)" ]; }; then
         fail "No package matching '$pkg' is available"
       fi
@@ -46,7 +48,7 @@ done
 [ -n "$install" ] && echo "install=${install# }"
 [ -n "$remove" ] && echo "remove=${remove# }"
 [ "$CHECK" = 1 ] && exit 0
-opts='-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold'
+opts=
 case $RECOMMENDS in yes) opts="$opts -o APT::Install-Recommends=yes" ;; no) opts="$opts -o APT::Install-Recommends=no" ;; esac
 tmp=$(mktemp) || exit 1
 run() {
@@ -56,11 +58,12 @@ run() {
   echo "rc=$rc"; rm -f "$tmp" "$tmp.out" "$tmp.err"
 }
 # shellcheck disable=SC2086
-if [ -n "$install" ]; then run -y -q $opts install $install
+if [ -n "$install" ]; then eval "set -- $INSTALL_OPTS"; run -y -q "$@" $opts install $install
 elif [ -n "$remove" ]; then
   p=; [ "$PURGE" = 1 ] && p=--purge
   a=; [ "$AUTOREMOVE" = 1 ] && a=--auto-remove
-  run -y -q $p $a remove $remove
+  eval "set -- $REMOVE_OPTS"
+  run -y -q "$@" $p $a remove $remove
 fi
 rm -f "$tmp"
 exit 0

@@ -31,6 +31,20 @@ END {
   if (!found && ENVIRON["F_STATE"] == "present") { print marker; print ENVIRON["F_LINE"] }
 }"##;
 
+/// Edits the crontab text on stdin for `env: true`: every `NAME=` line is replaced by the new
+/// declaration (`present`) or dropped (`absent`); a new variable goes first, as Ansible's module
+/// inserts it at the top.
+const ENV_AWK: &str = r##"{ lines[n++] = $0 }
+END {
+  prefix = ENVIRON["F_NAME"] "="; found = 0; present = ENVIRON["F_STATE"] == "present"
+  for (i = 0; i < n; i++) if (index(lines[i], prefix) == 1) found = 1
+  if (!found && present) print ENVIRON["F_LINE"]
+  for (i = 0; i < n; i++) {
+    if (index(lines[i], prefix) == 1) { if (present) print ENVIRON["F_LINE"]; continue }
+    print lines[i]
+  }
+}"##;
+
 #[async_trait]
 impl Module for Cron {
     fn name(&self) -> &'static str {
@@ -85,7 +99,15 @@ impl Module for Cron {
             .filter_map(|l| l.strip_prefix("#Ansible: "))
             .map(|n| json!(n))
             .collect();
-        r = r.with("envs", json!([])).with("jobs", Value::Array(jobs));
+        let envs: Vec<Value> = new
+            .lines()
+            .filter_map(|l| l.split_once('=').map(|(n, _)| n))
+            .filter(|n| is_env_name(n))
+            .map(|n| json!(n))
+            .collect();
+        r = r
+            .with("envs", Value::Array(envs))
+            .with("jobs", Value::Array(jobs));
         if let Some(file) = &plan.cron_file {
             r = r.with("cron_file", file.as_str());
         }
@@ -100,6 +122,15 @@ impl Module for Cron {
         }
         Ok(r)
     }
+}
+
+/// Whether `name` is a shell variable name (what a crontab's `NAME=value` line sets).
+fn is_env_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 /// A cron task turned into its script.
@@ -123,8 +154,19 @@ fn plan(args: &Args, check_mode: bool) -> Result<Plan, BadArg> {
         }
     });
     let field = |keys: &[&str]| opt_str_any(args, keys).unwrap_or_else(|| "*".into());
+    let env = bool_or(args, "env", false)?;
+    if env && name.contains(' ') {
+        return Err(BadArg("Invalid name for environment variable".into()));
+    }
     let mut line = String::new();
-    if state == "present" {
+    if env && state == "present" {
+        let Some(value) = &job else {
+            return Err(BadArg(
+                "You must specify 'job' to install a new cron job or variable".into(),
+            ));
+        };
+        line = format!("{name}=\"{value}\"");
+    } else if state == "present" {
         let Some(job) = job else {
             return Err(BadArg(
                 "You must specify 'job' to install a new cron job or variable".into(),
@@ -190,7 +232,7 @@ echo changed
         name = shell_quote(&name),
         state = shell_quote(&state),
         line = shell_quote(&line),
-        awk = EDIT_AWK.replace('\'', r"'\''"),
+        awk = (if env { ENV_AWK } else { EDIT_AWK }).replace('\'', r"'\''"),
         check = u8::from(check_mode),
     );
     Ok(Plan { script, cron_file })

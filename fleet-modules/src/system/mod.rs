@@ -6,7 +6,7 @@ use super::Module;
 mod apt;
 mod command;
 mod command_run;
-mod common;
+pub(crate) mod common;
 mod cron;
 mod distro;
 mod script;

@@ -49,14 +49,19 @@ enum Command {
         common: Common,
     },
     /// Show the inventory's hosts, groups and variables.
-    #[command(after_help = "Example:\n  fleet inventory -i inventory.yml --graph")]
+    #[command(
+        after_help = "Examples:\n  fleet inventory -i inventory.yml\n  fleet inventory -i inventory.yml --json\n  fleet inventory -i inventory.yml --graph"
+    )]
     Inventory {
         /// Inventory file or directory.
         #[arg(short = 'i', long = "inventory")]
         inventory: PathBuf,
         /// Tree of groups and hosts, like `ansible-inventory --graph`.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "json")]
         graph: bool,
+        /// Groups, hosts and variables as JSON, like `ansible-inventory --list`.
+        #[arg(long, alias = "list")]
+        json: bool,
         /// Variables of one host, as JSON.
         #[arg(long)]
         host: Option<String>,
@@ -138,6 +143,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         Command::Inventory {
             inventory,
             graph,
+            json,
             host,
         } => {
             let inv = inventory::Inventory::load(&inventory)
@@ -149,10 +155,10 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
                 println!("{}", serde_json::to_string_pretty(host.vars())?);
             } else if graph {
                 print!("{}", inv.graph());
+            } else if json {
+                println!("{}", serde_json::to_string_pretty(&inv.list_json())?);
             } else {
-                for h in inv.hosts() {
-                    println!("{}", h.name);
-                }
+                print!("{}", inv.list_text());
             }
             Ok(0)
         }

@@ -89,12 +89,17 @@ impl Lab {
     }
 
     pub fn fleet(&self, args: &[&str]) -> Run {
+        // fleet alone: modules it lacks fail late whatever this machine has installed (the
+        // fallback through Ansible's code has its own tests, tests/fleet/fallback.rs)
+        self.fleet_with_python(args, std::path::Path::new("/nonexistent/python3"))
+    }
+
+    /// `fleet` with `python` as the controller's Python for Ansible's module code.
+    pub fn fleet_with_python(&self, args: &[&str], python: &std::path::Path) -> Run {
         let out = Command::new(FLEET)
             .args(args)
             .env("HOME", self.path("home"))
-            // fleet alone: modules it lacks fail late whatever this machine has installed (the
-            // fallback through Ansible's code has its own tests, tests/fleet/fallback.rs)
-            .env("FLEET_ANSIBLE_PYTHON", "/nonexistent/python3")
+            .env("FLEET_ANSIBLE_PYTHON", python)
             .env_remove("ANSIBLE_HOST_KEY_CHECKING")
             .current_dir(self.dir.path())
             .output()

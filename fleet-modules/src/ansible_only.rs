@@ -1,0 +1,109 @@
+//! Arguments a native module accepts (they are valid Ansible) but does not implement itself.
+//!
+//! Why this exists: a module that took such an argument and then ignored it would report
+//! success for something it never did (issue 20: `cron` with `env: true` once installed an
+//! every-minute job running the variable's value). Instead, a call that sets one of these
+//! arguments to anything but Ansible's default is handed to Ansible's own module code through
+//! [`ModuleResult::defer_to_ansible`]; where ansible-core is not on the controller the task
+//! fails with a message naming the argument. A call that leaves them at the default (or
+//! unset) stays native, because the native module already behaves as that default.
+
+use serde_json::Value;
+
+use crate::system::common::display;
+use crate::{Args, ModuleResult};
+
+/// What counts as "left at Ansible's default" for one argument.
+#[derive(Debug, Clone, Copy)]
+enum Default {
+    /// Unset, null, `false`-like, empty string, empty list or empty mapping.
+    Empty,
+    /// A string (or list whose items join with `,` to it) that must keep this value.
+    Text(&'static str),
+}
+
+/// `(modules, argument, default)`: which module names the rule applies to.
+const RULES: &[(&[&str], &str, Default)] = &[
+    (&["get_url"], "url_username", Default::Empty),
+    (&["get_url"], "username", Default::Empty),
+    (&["get_url"], "url_password", Default::Empty),
+    (&["get_url"], "password", Default::Empty),
+    (
+        &["systemd", "systemd_service"],
+        "scope",
+        Default::Text("system"),
+    ),
+    (&["service"], "arguments", Default::Empty),
+    (&["service"], "args", Default::Empty),
+    (&["service"], "pattern", Default::Empty),
+    (&["setup"], "gather_subset", Default::Text("all")),
+    (
+        &["setup"],
+        "fact_path",
+        Default::Text("/etc/ansible/facts.d"),
+    ),
+];
+
+/// The first argument of this call that the native `module` leaves to Ansible's code, as the
+/// reason for [`ModuleResult::defer_to_ansible`] (`"the argument 'env'"`), if any.
+pub fn unimplemented_arg(module: &str, args: &Args) -> Option<String> {
+    RULES
+        .iter()
+        .filter(|(modules, _, _)| modules.contains(&module))
+        .find(|(_, key, default)| !is_default(args, key, *default))
+        .map(|(_, key, _)| format!("the argument '{key}'"))
+}
+
+/// [`unimplemented_arg`] as the result a module returns before doing anything.
+pub fn defer_if_unimplemented(module: &str, args: &Args) -> Option<ModuleResult> {
+    unimplemented_arg(module, args).map(ModuleResult::defer_to_ansible)
+}
+
+fn is_default(args: &Args, key: &str, default: Default) -> bool {
+    let Some(value) = args.get(key).filter(|v| !v.is_null()) else {
+        return true;
+    };
+    match default {
+        Default::Empty => match value {
+            Value::String(s) => s.is_empty(),
+            Value::Array(a) => a.is_empty(),
+            Value::Object(o) => o.is_empty(),
+            Value::Bool(b) => !b,
+            _ => false,
+        },
+        Default::Text(want) => match value {
+            Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(",") == want,
+            other => display(other) == want,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn args(v: Value) -> Args {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[test]
+    fn non_default_values_are_named_and_defaults_stay_native() {
+        let get = args(json!({"url": "u", "dest": "d", "url_password": "p"}));
+        assert_eq!(
+            unimplemented_arg("get_url", &get).as_deref(),
+            Some("the argument 'url_password'")
+        );
+        let get = args(json!({"url": "u", "dest": "d", "headers": {"A": "b"}, "url_username": ""}));
+        assert_eq!(unimplemented_arg("get_url", &get), None);
+        let setup = args(json!({"gather_subset": ["all"]}));
+        assert_eq!(unimplemented_arg("setup", &setup), None);
+        let setup = args(json!({"gather_subset": "!all,network"}));
+        assert!(unimplemented_arg("setup", &setup).is_some());
+        let svc = args(json!({"name": "x", "scope": "user"}));
+        assert!(unimplemented_arg("systemd", &svc).is_some());
+        assert_eq!(unimplemented_arg("service", &svc), None);
+        let svc = args(json!({"name": "x", "pattern": "nginx: master"}));
+        assert!(unimplemented_arg("service", &svc).is_some());
+    }
+}
