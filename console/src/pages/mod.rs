@@ -92,11 +92,14 @@ pub fn paging(
 
 /// A time filter (`YYYY-MM-DD` or RFC 3339; empty: none), or 400 naming the parameter.
 pub fn time(name: &str, v: &Option<String>, end_of_day: bool) -> Result<Option<f64>, Response> {
-    match text(v) {
-        None => Ok(None),
-        Some(t) => html::parse_time(&t, end_of_day)
+    // Empty means no filter; anything else must be a date or time exactly as the API document
+    // says (surrounding blanks included: they are not "empty").
+    match v.as_deref() {
+        None | Some("") => Ok(None),
+        Some(t) if t == t.trim() => html::parse_time(t, end_of_day)
             .map(Some)
             .ok_or_else(|| bad_param(name, "expected YYYY-MM-DD or an RFC 3339 time")),
+        Some(_) => Err(bad_param(name, "expected YYYY-MM-DD or an RFC 3339 time")),
     }
 }
 
