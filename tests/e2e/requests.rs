@@ -145,7 +145,7 @@ fn a_request_by_exec_word_waits_for_approval_then_goes_to_the_host() {
     assert_eq!(row["text"], "INC-4521 db is down");
     assert_eq!(row["seconds"], 7200);
 
-    // Nobody approves their own request; someone not listed cannot either.
+    // Nobody approves their own request (an approver not listed is refused too: policies/tests/requests.rs).
     let own = w.alice.run_ssh("alice", &["approve", &id.to_string()]);
     assert_eq!(own.code, Some(1), "{own}");
     assert!(
