@@ -6,11 +6,10 @@
 //! query to those hosts (an auditor of `web*`), `None` shows all. The caller computes the list
 //! from the policy (`access::Access::console_sees`) over [`Store::session_hosts`].
 
-use rusqlite::{params_from_iter, types::Value};
-
 use super::{Result, Store};
 use crate::audit::AuditRecord;
 use crate::commands::CommandRow;
+use crate::db::Param as Value;
 use crate::sessions::SessionRow;
 
 /// One page of results and how many there are in all.
@@ -169,7 +168,7 @@ impl Where {
     fn scope(&mut self, column: &str, hosts: &Option<Vec<String>>) {
         let Some(hosts) = hosts else { return };
         if hosts.is_empty() {
-            self.push("0", []);
+            self.push("1=0", []);
             return;
         }
         let marks = vec!["?"; hosts.len()].join(",");
@@ -206,7 +205,7 @@ fn keyset(q: &SessionQuery) -> Option<(&'static str, Vec<Value>, &'static str, b
     let args = vec![
         Value::Real(c.started_at),
         Value::Real(c.started_at),
-        Value::Integer(c.id),
+        Value::Int(c.id),
     ];
     Some((clause, args, order, c.backward))
 }
@@ -224,17 +223,17 @@ fn limit(l: u64) -> u64 {
 impl Store {
     /// Every host that has a session, for computing a viewer's scope.
     pub fn session_hosts(&self) -> Result<Vec<String>> {
-        let conn = self.conn();
-        let mut st = conn.prepare("SELECT host FROM session_hosts ORDER BY host")?;
-        let rows = st.query_map([], |r| r.get(0))?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = self
+            .conn()
+            .query("SELECT host FROM session_hosts ORDER BY host", &[])?;
+        rows.iter().map(|r| r.get(0)).collect()
     }
 
     /// A page of sessions.
     pub fn browse_sessions(&self, q: &SessionQuery) -> Result<Page<SessionRow>> {
         let mut w = Where::default();
         w.scope("s.host", &q.hosts);
-        w.text("s.user = ?", &q.user);
+        w.text("s.\"user\" = ?", &q.user);
         w.text("s.host = ?", &q.host);
         w.text("s.login = ?", &q.login);
         w.text("s.kind = ?", &q.kind);
@@ -267,10 +266,11 @@ impl Store {
             w.sql,
             limit(q.limit),
         );
-        let conn = self.conn();
-        let mut st = conn.prepare(&sql)?;
-        let rows = st.query_map(params_from_iter(&w.args), crate::sessions::row_to_session)?;
-        let mut items: Vec<SessionRow> = rows.collect::<rusqlite::Result<_>>()?;
+        let rows = self.conn().query(&sql, &w.args)?;
+        let mut items = rows
+            .iter()
+            .map(crate::sessions::row_to_session)
+            .collect::<Result<Vec<_>>>()?;
         if reverse {
             items.reverse();
         }
@@ -289,27 +289,24 @@ impl Store {
         // With a search text of 3 or more characters the rows come from the trigram index,
         // newest (highest rowid) first, joined to their commands: a page of a common word
         // reads a page of matches, not all of them.
+        // (PostgreSQL: `ILIKE` through the `pg_trgm` index, in the commands' id order.)
         let mut from = "commands c".to_string();
         if let Some(t) = q.text.as_deref().filter(|t| !t.is_empty()) {
-            if t.chars().count() >= 3 {
-                from = "commands_fts f JOIN commands c ON c.id = f.rowid".into();
-                // A quoted FTS5 phrase: the trigram tokenizer makes it a substring match.
-                w.push(
-                    "commands_fts MATCH ?",
-                    [Value::Text(format!("\"{}\"", t.replace('"', "\"\"")))],
-                );
-            } else {
-                w.push(
-                    "instr(lower(c.command), lower(?)) > 0",
-                    [Value::Text(t.to_string())],
-                );
+            match crate::commands::grep(self.pg, t) {
+                crate::commands::Grep::Fts(phrase) => {
+                    from = "commands_fts f JOIN commands c ON c.id = f.rowid".into();
+                    w.push("commands_fts MATCH ?", [phrase]);
+                }
+                crate::commands::Grep::Scan(clause, arg) => {
+                    w.push(clause.trim_start_matches(" AND "), [arg])
+                }
             }
         }
         w.scope("c.host", &q.hosts);
-        w.text("c.user = ?", &q.user);
+        w.text("c.\"user\" = ?", &q.user);
         w.text("c.host = ?", &q.host);
         if let Some(s) = q.session {
-            w.push("c.session_id = ?", [Value::Integer(s)]);
+            w.push("c.session_id = ?", [Value::Int(s)]);
         }
         w.real("c.ts >= ?", q.from);
         w.real("c.ts < ?", q.to);
@@ -320,7 +317,7 @@ impl Store {
         // total stops at COUNT_CAP (the page says "more than").
         let total = self.count(
             &format!(
-                "SELECT count(*) FROM (SELECT 1 FROM {from} WHERE 1=1{} LIMIT {COUNT_CAP})",
+                "SELECT count(*) FROM (SELECT 1 FROM {from} WHERE 1=1{} LIMIT {COUNT_CAP}) AS m",
                 w.sql
             ),
             &w.args,
@@ -342,11 +339,12 @@ impl Store {
             limit(q.limit),
             q.offset
         );
-        let conn = self.conn();
-        let mut st = conn.prepare(&sql)?;
-        let rows = st.query_map(params_from_iter(&w.args), crate::commands::row_to_command)?;
+        let rows = self.conn().query(&sql, &w.args)?;
         Ok(Page {
-            items: rows.collect::<rusqlite::Result<_>>()?,
+            items: rows
+                .iter()
+                .map(crate::commands::row_to_command)
+                .collect::<Result<_>>()?,
             total,
             capped: total >= COUNT_CAP,
             offset: q.offset,
@@ -359,12 +357,12 @@ impl Store {
         let mut w = Where::default();
         w.scope("json_extract(a.detail, '$.host')", &q.hosts);
         w.text("a.event = ?", &q.event);
-        w.text("a.user = ?", &q.user);
+        w.text("a.\"user\" = ?", &q.user);
         if let Some(s) = q.session {
             // Through the partial expression index `audit_session` (schema v6).
             w.push(
                 "json_extract(a.detail, '$.session') IS NOT NULL AND json_extract(a.detail, '$.session') = ?",
-                [Value::Integer(s)],
+                [Value::Int(s)],
             );
         }
         w.real("a.ts >= ?", q.from);
@@ -394,9 +392,7 @@ impl Store {
     }
 
     fn count(&self, sql: &str, args: &[Value]) -> Result<u64> {
-        let n: i64 = self
-            .conn()
-            .query_row(sql, params_from_iter(args), |r| r.get(0))?;
+        let n: i64 = self.conn().query_one(sql, args)?.get(0)?;
         Ok(n.max(0) as u64)
     }
 }

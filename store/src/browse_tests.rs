@@ -33,9 +33,8 @@ fn command(store: &Store, sid: i64, host: &str, text: &str, blocked: bool) {
         .unwrap();
 }
 
-#[test]
-fn keyset_pages_walk_the_list_both_ways_like_offsets_do() {
-    let (_dir, store, _) = crate::testkit::store();
+fn keyset_pages_walk_the_list_both_ways_like_offsets_do(b: Backend) {
+    let (_dir, store, _) = crate::testkit::store_on(b);
     for i in 0..7 {
         session(&store, "alice", if i % 2 == 0 { "web1" } else { "db1" });
     }
@@ -73,9 +72,8 @@ fn keyset_pages_walk_the_list_both_ways_like_offsets_do() {
     assert!(SessionCursor::parse("inf:1", false).is_none());
 }
 
-#[test]
-fn pages_are_scoped_filtered_and_counted_in_the_query() {
-    let (_dir, store, _) = crate::testkit::store();
+fn pages_are_scoped_filtered_and_counted_in_the_query(b: Backend) {
+    let (_dir, store, _) = crate::testkit::store_on(b);
     let web: Vec<i64> = (0..5).map(|_| session(&store, "alice", "web1")).collect();
     let db = session(&store, "bob", "db1");
     command(&store, web[0], "web1", "systemctl restart nginx", false);
@@ -170,24 +168,17 @@ fn pages_are_scoped_filtered_and_counted_in_the_query() {
     assert_eq!(store.session_hosts().unwrap(), ["db1", "web1"]);
 }
 
-#[test]
-fn a_common_word_is_paged_newest_first_and_its_count_capped() {
-    let (_dir, store, _) = crate::testkit::store();
+fn a_common_word_is_paged_newest_first_and_its_count_capped(b: Backend) {
+    let (_dir, store, _) = crate::testkit::store_on(b);
     let sid = session(&store, "alice", "web1");
     {
-        let conn = store.conn();
-        let mut ins = conn
-            .prepare(
-                "INSERT INTO commands (session_id, user, host, login, ts, offset, command, blocked, origin)
-                 VALUES (?1, 'alice', 'web1', 'root', ?2, 0, ?3, 0, 'shell')",
-            )
-            .unwrap();
+        let mut conn = store.conn();
         for i in 0..(COUNT_CAP + 5) {
-            ins.execute(rusqlite::params![
-                sid,
-                i as f64,
-                format!("systemctl status app{i}")
-            ])
+            conn.execute(
+                "INSERT INTO commands (session_id, \"user\", host, login, ts, \"offset\", command, blocked, origin)
+                 VALUES (?1, 'alice', 'web1', 'root', ?2, 0, ?3, 0, 'shell')",
+                crate::db::params![sid, i as f64, format!("systemctl status app{i}")],
+            )
             .unwrap();
         }
     }
@@ -211,3 +202,11 @@ fn a_common_word_is_paged_newest_first_and_its_count_capped() {
         .unwrap();
     assert_eq!((few.total, few.capped), (1, false));
 }
+
+use crate::testkit::{both_backends, Backend};
+
+both_backends!(
+    keyset_pages_walk_the_list_both_ways_like_offsets_do,
+    pages_are_scoped_filtered_and_counted_in_the_query,
+    a_common_word_is_paged_newest_first_and_its_count_capped,
+);

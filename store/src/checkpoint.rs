@@ -16,21 +16,14 @@
 //! SIGINT) writes one more checkpoint ([`Store::checkpoint_now`]) after the last session ended,
 //! so a log that stopped cleanly ends in a signed statement of its size; a crash does not.
 
-use rusqlite::OptionalExtension;
-
 use super::{Result, Store};
+use crate::db::{params, Conn};
 use crate::events::{AuditEvent, EventKind};
 
 /// The checkpoint to append after record `id` (whose hash is `hash`), inside its transaction.
-pub(crate) fn checkpoint_event(
-    tx: &rusqlite::Connection,
-    id: i64,
-    hash: &str,
-) -> Result<AuditEvent> {
-    let (commands, last_command): (i64, Option<i64>) =
-        tx.query_row("SELECT COUNT(*), MAX(id) FROM commands", [], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
+pub(crate) fn checkpoint_event(tx: &mut Conn, id: i64, hash: &str) -> Result<AuditEvent> {
+    let r = tx.query_one("SELECT COUNT(*), MAX(id) FROM commands", &[])?;
+    let (commands, last_command): (i64, Option<i64>) = (r.get(0)?, r.get(1)?);
     Ok(AuditEvent::Checkpoint {
         records: id,
         last_hash: hash.to_string(),
@@ -57,33 +50,29 @@ impl Store {
     /// is empty. Returns the checkpoint's record id.
     pub fn checkpoint_now(&self) -> Result<Option<i64>> {
         let signer = self.signer()?;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let (id, hash) = crate::audit::newest(&tx)?;
-        if id == 0 {
-            return Ok(None);
-        }
-        let cp = checkpoint_event(&tx, id, &hash)?;
-        let (cp_id, cp_hash) = crate::audit::append(&tx, signer, None, None, &cp)?;
-        tx.commit()?;
-        self.write_audit_head(cp_id, &cp_hash);
-        Ok(Some(cp_id))
+        self.chain_tx(|tx| {
+            let (id, hash) = crate::audit::newest(tx)?;
+            if id == 0 {
+                return Ok(None);
+            }
+            let cp = checkpoint_event(tx, id, &hash)?;
+            let (cp_id, _) = crate::audit::append(tx, signer, None, None, &cp)?;
+            Ok(Some(cp_id))
+        })
     }
 
     /// Checks every checkpoint against the records before it and the command log. Trusts the
     /// chain, so run it after [`Store::verify_audit`] passed (which also checks the records
     /// after the last checkpoint against the head file).
     pub fn verify_checkpoints(&self) -> Result<CheckpointReport> {
-        let conn = self.conn();
+        let mut conn = self.conn();
         let mut out = CheckpointReport::default();
-        let mut st =
-            conn.prepare("SELECT id, detail, prev_hash FROM audit WHERE event = ?1 ORDER BY id")?;
-        let rows: Vec<(i64, String, String)> = st
-            .query_map([EventKind::Checkpoint.as_str()], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        for (id, detail, prev) in rows {
+        let rows = conn.query(
+            "SELECT id, detail, prev_hash FROM audit WHERE event = ?1 ORDER BY id",
+            params![EventKind::Checkpoint.as_str()],
+        )?;
+        for r in rows {
+            let (id, detail, prev): (i64, String, String) = (r.get(0)?, r.get(1)?, r.get(2)?);
             let parsed = serde_json::from_str(&detail)
                 .ok()
                 .and_then(|d| AuditEvent::parse(EventKind::Checkpoint.as_str(), &d).ok());
@@ -103,11 +92,12 @@ impl Store {
                     format!("names record {records}, which is not the record before it"),
                 ));
             }
-            let now: i64 = conn.query_row(
-                "SELECT COUNT(*) FROM commands WHERE id <= ?1",
-                [last_command.unwrap_or(0)],
-                |r| r.get(0),
-            )?;
+            let now: i64 = conn
+                .query_one(
+                    "SELECT COUNT(*) FROM commands WHERE id <= ?1",
+                    params![last_command.unwrap_or(0)],
+                )?
+                .get(0)?;
             if now != commands {
                 out.problems.push((
                     id,
@@ -120,15 +110,11 @@ impl Store {
             out.last = Some((id, records));
         }
         let last_id: i64 = conn
-            .query_row("SELECT MAX(id) FROM audit", [], |r| r.get(0))
-            .optional()?
-            .flatten()
-            .unwrap_or(0);
+            .query_one("SELECT COALESCE(MAX(id), 0) FROM audit", &[])?
+            .get(0)?;
+        drop(conn);
         out.after = last_id - out.last.map_or(0, |l| l.0);
-        out.head = std::fs::read_to_string(&self.audit_head)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(t.trim()).ok())
-            .and_then(|v| v["id"].as_i64());
+        out.head = self.head_file_id();
         Ok(out)
     }
 }
@@ -136,20 +122,19 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use crate::events::AuditEvent;
-    use crate::testkit::store;
+    use crate::testkit::{both_backends, store_on, Backend};
 
-    #[test]
-    fn a_checkpoint_follows_every_nth_record_and_catches_deleted_commands() {
-        let (_d, mut s, vk) = store();
+    fn a_checkpoint_follows_every_nth_record_and_catches_deleted_commands(b: Backend) {
+        let (_d, mut s, vk) = store_on(b);
         s.checkpoint_every = 4;
         // Command rows written before command hashing: only a checkpoint covers them.
         let sid = crate::testkit::session(&s, None);
         for n in 0..2 {
             s.conn()
                 .execute(
-                    "INSERT INTO commands (session_id, user, host, login, ts, offset, command, blocked, origin)
+                    "INSERT INTO commands (session_id, \"user\", host, login, ts, \"offset\", command, blocked, origin)
                      VALUES (?2, 'alice', 'web1', 'root', 1.0, 0.0, ?1, 0, 'exec')",
-                    rusqlite::params![format!("old {n}"), sid],
+                    crate::db::params![format!("old {n}"), sid],
                 )
                 .unwrap();
         }
@@ -180,7 +165,7 @@ mod tests {
         assert!(report.problems.is_empty(), "{report:?}");
 
         s.conn()
-            .execute("DELETE FROM commands WHERE id = 1", [])
+            .execute("DELETE FROM commands WHERE id = 1", &[])
             .unwrap();
         let report = s.verify_checkpoints().unwrap();
         assert_eq!(
@@ -191,4 +176,6 @@ mod tests {
         assert!(report.problems[0].1.contains("deleted"), "{report:?}");
         assert_eq!(s.verify_commands().unwrap().predating, 1);
     }
+
+    both_backends!(a_checkpoint_follows_every_nth_record_and_catches_deleted_commands,);
 }

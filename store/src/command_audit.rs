@@ -22,6 +22,7 @@ use std::collections::BTreeMap;
 use sha2::{Digest, Sha256};
 
 use super::{Result, Store};
+use crate::db::params;
 use crate::events::{AuditEvent, EventKind};
 
 /// The content of a command row that its audit event hashes.
@@ -72,13 +73,12 @@ impl Store {
     /// Checks every command row against its `command_logged` event. Trusts the events, so
     /// run it after [`Store::verify_audit`] passed.
     pub fn verify_commands(&self) -> Result<CommandAudit> {
-        let conn = self.conn();
+        let mut conn = self.conn();
         // command row id -> (audit record id, audited sha256)
         let mut audited: BTreeMap<i64, (i64, String)> = BTreeMap::new();
-        let mut st = conn.prepare("SELECT id, detail FROM audit WHERE event = ?1 ORDER BY id")?;
-        let mut rows = st.query([EventKind::CommandLogged.as_str()])?;
         let mut out = CommandAudit::default();
-        while let Some(r) = rows.next()? {
+        let sql = "SELECT id, detail FROM audit WHERE event = ?1 ORDER BY id";
+        conn.query_each(sql, params![EventKind::CommandLogged.as_str()], |r| {
             let record: i64 = r.get(0)?;
             let detail: String = r.get(1)?;
             let parsed = serde_json::from_str(&detail)
@@ -95,16 +95,13 @@ impl Store {
                     format!("audit record {record}: unreadable command_logged event"),
                 )),
             }
-        }
-        drop(rows);
-        drop(st);
+            Ok(())
+        })?;
         let first_hashed = audited.keys().next().copied();
-        let mut st = conn.prepare(
-            "SELECT id, session_id, user, host, login, ts, offset, command, origin, blocked
-             FROM commands ORDER BY id",
-        )?;
-        let mut rows = st.query([])?;
-        while let Some(r) = rows.next()? {
+        let sql =
+            "SELECT id, session_id, \"user\", host, login, ts, \"offset\", command, origin, blocked
+             FROM commands ORDER BY id";
+        conn.query_each(sql, &[], |r| {
             let id: i64 = r.get(0)?;
             let (user, host, login): (String, String, String) = (r.get(2)?, r.get(3)?, r.get(4)?);
             let (command, origin): (String, String) = (r.get(7)?, r.get(8)?);
@@ -134,7 +131,8 @@ impl Store {
                     "not in the audit log: added outside the bastion".to_string(),
                 )),
             }
-        }
+            Ok(())
+        })?;
         for (id, (record, _)) in audited {
             out.problems.push((
                 id,
@@ -148,7 +146,7 @@ impl Store {
 
 #[cfg(test)]
 mod tests {
-    use crate::testkit::store;
+    use crate::testkit::{both_backends, store_on, Backend};
     use crate::{NewCommand, Store};
 
     fn log(s: &Store, cmd: &str) -> i64 {
@@ -167,9 +165,8 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn each_command_row_is_hashed_into_the_chain() {
-        let (_d, s, vk) = store();
+    fn each_command_row_is_hashed_into_the_chain(b: Backend) {
+        let (_d, s, vk) = store_on(b);
         let a = log(&s, "uptime");
         log(&s, "id");
         assert_eq!(s.verify_audit(&vk).unwrap(), None);
@@ -181,23 +178,25 @@ mod tests {
         assert!(s.verify_commands().unwrap().problems.is_empty());
     }
 
-    #[test]
-    fn edited_deleted_and_added_rows_are_reported() {
-        let (_d, s, vk) = store();
+    fn edited_deleted_and_added_rows_are_reported(b: Backend) {
+        let (_d, s, vk) = store_on(b);
         let a = log(&s, "uptime");
         let b = log(&s, "rm -rf /tmp/x");
         let c = log(&s, "id");
         s.conn()
-            .execute("UPDATE commands SET command = 'ls' WHERE id = ?1", [b])
+            .execute(
+                "UPDATE commands SET command = 'ls' WHERE id = ?1",
+                crate::db::params![b],
+            )
             .unwrap();
         s.conn()
-            .execute("DELETE FROM commands WHERE id = ?1", [c])
+            .execute("DELETE FROM commands WHERE id = ?1", crate::db::params![c])
             .unwrap();
         s.conn()
             .execute(
-                "INSERT INTO commands (id, session_id, user, host, login, ts, offset, command, blocked, origin)
-                 SELECT 99, session_id, user, host, login, ts, offset, 'forged', blocked, origin FROM commands WHERE id = ?1",
-                [a],
+                "INSERT INTO commands (id, session_id, \"user\", host, login, ts, \"offset\", command, blocked, origin)
+                 SELECT 99, session_id, \"user\", host, login, ts, \"offset\", 'forged', blocked, origin FROM commands WHERE id = ?1",
+                crate::db::params![a],
             )
             .unwrap();
         assert_eq!(
@@ -216,13 +215,12 @@ mod tests {
         assert_eq!(check.hashed, 1);
     }
 
-    #[test]
-    fn rows_older_than_command_hashing_are_counted_not_failed() {
-        let (_d, s, _vk) = store();
+    fn rows_older_than_command_hashing_are_counted_not_failed(b: Backend) {
+        let (_d, s, _vk) = store_on(b);
         log(&s, "old one");
         // What an upgraded database looks like: rows without events.
         s.conn()
-            .execute("DELETE FROM audit WHERE event = 'command_logged'", [])
+            .execute("DELETE FROM audit WHERE event = 'command_logged'", &[])
             .unwrap();
         let check = s.verify_commands().unwrap();
         assert_eq!((check.hashed, check.predating), (0, 1), "{check:?}");
@@ -231,4 +229,10 @@ mod tests {
         assert_eq!((check.hashed, check.predating), (1, 1), "{check:?}");
         assert!(check.problems.is_empty(), "{check:?}");
     }
+
+    both_backends!(
+        each_command_row_is_hashed_into_the_chain,
+        edited_deleted_and_added_rows_are_reported,
+        rows_older_than_command_hashing_are_counted_not_failed,
+    );
 }

@@ -1,12 +1,12 @@
 //! The command log: each command line a user ran, from exec requests and reconstructed from
-//! shell sessions, searchable by substring through an FTS5 trigram index. Each row is written
+//! shell sessions, searchable by substring through a trigram index (SQLite: FTS5's trigram
+//! tokenizer; PostgreSQL: a `pg_trgm` GIN index that serves `ILIKE '%…%'`). Each row is written
 //! with its `command_logged` audit event (`command_audit.rs`), so an edited row fails `verify`.
 
-use rusqlite::{params, params_from_iter, types::Value};
-
 use super::{now_ts, Result, Store};
-use crate::audit::{append_checkpointed, newest};
+use crate::audit::append_checkpointed;
 use crate::command_audit::HashedCommand;
+use crate::db::{params, Param as Value, Row};
 use crate::events::AuditEvent;
 
 /// A command to log.
@@ -59,44 +59,37 @@ impl Store {
     /// row's content hash, `command_audit.rs`); returns the row's id. Needs the signing key.
     pub fn log_command(&self, c: &NewCommand) -> Result<i64> {
         let signer = self.signer()?;
-        let mut conn = self.conn();
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let ts = now_ts();
-        tx.execute(
-            "INSERT INTO commands (session_id, user, host, login, ts, offset, command, exit_status, blocked, origin)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![c.session_id, c.user, c.host, c.login, ts, c.offset, c.command, c.exit_status, c.blocked, c.origin],
-        )?;
-        let id = tx.last_insert_rowid();
-        let sha256 = HashedCommand {
-            session_id: c.session_id,
-            user: c.user,
-            host: c.host,
-            login: c.login,
-            ts,
-            offset: c.offset,
-            command: c.command,
-            origin: c.origin,
-            blocked: c.blocked,
-        }
-        .sha256();
-        let event = AuditEvent::CommandLogged {
-            session: c.session_id,
-            command_id: id,
-            sha256,
-        };
-        append_checkpointed(
-            &tx,
-            signer,
-            self.checkpoint_every,
-            Some(c.user),
-            None,
-            &event,
-        )?;
-        let (head_id, head_hash) = newest(&tx)?;
-        tx.commit()?;
-        self.write_audit_head(head_id, &head_hash);
-        Ok(id)
+        let every = self.checkpoint_every;
+        // Inside the chain's lock: command ids then grow in commit order on every node.
+        self.chain_tx(|tx| {
+            let ts = now_ts();
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO commands (session_id, \"user\", host, login, ts, \"offset\", command, exit_status, blocked, origin)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
+                    params![c.session_id, c.user, c.host, c.login, ts, c.offset, c.command, c.exit_status, c.blocked, c.origin],
+                )?
+                .get(0)?;
+            let sha256 = HashedCommand {
+                session_id: c.session_id,
+                user: c.user,
+                host: c.host,
+                login: c.login,
+                ts,
+                offset: c.offset,
+                command: c.command,
+                origin: c.origin,
+                blocked: c.blocked,
+            }
+            .sha256();
+            let event = AuditEvent::CommandLogged {
+                session: c.session_id,
+                command_id: id,
+                sha256,
+            };
+            append_checkpointed(tx, signer, every, Some(c.user), None, &event)?;
+            Ok(id)
+        })
     }
 
     /// Records the exit status of a logged command once it is known.
@@ -113,20 +106,18 @@ impl Store {
         let mut sql = format!("SELECT {COLUMNS_C} FROM commands c WHERE 1=1");
         let mut args: Vec<Value> = Vec::new();
         if let Some(g) = f.grep.as_deref().filter(|g| !g.is_empty()) {
-            if g.chars().count() >= 3 {
-                // A quoted FTS5 phrase: the trigram tokenizer makes it a substring match.
-                sql.push_str(
+            let (clause, arg) = match grep(self.pg, g) {
+                Grep::Fts(phrase) => (
                     " AND c.id IN (SELECT rowid FROM commands_fts WHERE commands_fts MATCH ?)",
-                );
-                args.push(Value::Text(format!("\"{}\"", g.replace('"', "\"\""))));
-            } else {
-                // Too short for trigrams: scan (still case-insensitive).
-                sql.push_str(" AND instr(lower(c.command), lower(?)) > 0");
-                args.push(Value::Text(g.to_string()));
-            }
+                    phrase,
+                ),
+                Grep::Scan(clause, arg) => (clause, arg),
+            };
+            sql.push_str(clause);
+            args.push(arg);
         }
         if let Some(u) = &f.user {
-            sql.push_str(" AND c.user = ?");
+            sql.push_str(" AND c.\"user\" = ?");
             args.push(Value::Text(u.clone()));
         }
         if let Some(h) = &f.host {
@@ -135,7 +126,7 @@ impl Store {
         }
         if let Some(s) = f.session {
             sql.push_str(" AND c.session_id = ?");
-            args.push(Value::Integer(s));
+            args.push(Value::Int(s));
         }
         if let Some(t) = f.since {
             sql.push_str(" AND c.ts >= ?");
@@ -145,18 +136,48 @@ impl Store {
         if let Some(n) = f.limit {
             sql.push_str(&format!(" LIMIT {n}"));
         }
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args), row_to_command)?;
-        Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+        let rows = self.conn().query(&sql, &args)?;
+        rows.iter().map(row_to_command).collect()
+    }
+}
+
+/// How a case-insensitive substring search runs on this engine.
+pub(crate) enum Grep {
+    /// SQLite, 3 characters or more: this quoted FTS5 phrase (the trigram tokenizer makes it
+    /// a substring match) against `commands_fts`.
+    Fts(Value),
+    /// A clause (starting ` AND `) on `c.command` and its argument: PostgreSQL's `ILIKE`
+    /// (served by the `pg_trgm` index from 3 characters), or SQLite's scan for shorter text.
+    Scan(&'static str, Value),
+}
+
+pub(crate) fn grep(pg: bool, g: &str) -> Grep {
+    if pg {
+        let escaped = g
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        Grep::Scan(
+            " AND c.command ILIKE ? ESCAPE '\\'",
+            Value::Text(format!("%{escaped}%")),
+        )
+    } else if g.chars().count() >= 3 {
+        Grep::Fts(Value::Text(format!("\"{}\"", g.replace('"', "\"\""))))
+    } else {
+        // Too short for trigrams: scan (still case-insensitive).
+        Grep::Scan(
+            " AND instr(lower(c.command), lower(?)) > 0",
+            Value::Text(g.to_string()),
+        )
     }
 }
 
 /// The columns [`row_to_command`] reads, of the table aliased `c`.
-pub(crate) const COLUMNS_C: &str = "c.id, c.session_id, c.user, c.host, c.login, c.ts, c.offset,
+pub(crate) const COLUMNS_C: &str =
+    "c.id, c.session_id, c.\"user\", c.host, c.login, c.ts, c.\"offset\",
     c.command, c.exit_status, c.blocked, c.origin";
 
-pub(crate) fn row_to_command(r: &rusqlite::Row<'_>) -> rusqlite::Result<CommandRow> {
+pub(crate) fn row_to_command(r: &Row) -> Result<CommandRow> {
     Ok(CommandRow {
         id: r.get(0)?,
         session_id: r.get(1)?,
@@ -175,10 +196,11 @@ pub(crate) fn row_to_command(r: &rusqlite::Row<'_>) -> rusqlite::Result<CommandR
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testkit::{both_backends, Backend};
 
     /// Logging a command appends its audit event, so the store needs the signing key.
-    fn store() -> (tempfile::TempDir, Store) {
-        let (dir, store, _) = crate::testkit::store();
+    fn store_on(b: Backend) -> (tempfile::TempDir, Store) {
+        let (dir, store, _) = crate::testkit::store_on(b);
         (dir, store)
     }
 
@@ -202,9 +224,8 @@ mod tests {
             .unwrap()
     }
 
-    #[test]
-    fn grep_is_a_case_insensitive_substring_search() {
-        let (_d, store) = store();
+    fn grep_is_a_case_insensitive_substring_search(b: Backend) {
+        let (_d, store) = store_on(b);
         let sid = session(&store);
         log(&store, sid, "systemctl restart nginx");
         log(&store, sid, "tail -f /var/log/NGINX/error.log");
@@ -226,9 +247,8 @@ mod tests {
         assert_eq!(found("\"quoted\""), Vec::<String>::new());
     }
 
-    #[test]
-    fn exit_status_is_set_later() {
-        let (_d, store) = store();
+    fn exit_status_is_set_later(b: Backend) {
+        let (_d, store) = store_on(b);
         let sid = session(&store);
         let id = log(&store, sid, "false");
         store.set_command_exit(id, Some(1)).unwrap();
@@ -240,4 +260,9 @@ mod tests {
             .unwrap();
         assert_eq!(rows[0].exit_status, Some(1));
     }
+
+    both_backends!(
+        grep_is_a_case_insensitive_substring_search,
+        exit_status_is_set_later,
+    );
 }

@@ -8,10 +8,10 @@
 //! expiry, after its idle limit without a request, or at logout, whichever comes first; every
 //! request that finds it valid moves `last_seen`.
 
-use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 use super::{Result, Store};
+use crate::db::params;
 
 /// A browser session found valid.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,7 +56,7 @@ impl Store {
         expires_at: f64,
     ) -> Result<()> {
         self.conn().execute(
-            "INSERT INTO console_links(token_hash, user, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO console_links(token_hash, \"user\", created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
             params![digest(token), user, now, expires_at],
         )?;
         Ok(())
@@ -68,26 +68,23 @@ impl Store {
         token: &str,
         now: f64,
     ) -> Result<std::result::Result<String, LinkRefusal>> {
-        let conn = self.conn();
+        let mut conn = self.conn();
         let hash = digest(token);
-        let won: Option<String> = conn
-            .query_row(
-                "UPDATE console_links SET used_at = ?2
-                 WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2 RETURNING user",
-                params![hash, now],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if let Some(user) = won {
-            return Ok(Ok(user));
+        let won = conn.query_opt(
+            "UPDATE console_links SET used_at = ?2
+             WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2 RETURNING \"user\"",
+            params![hash.as_str(), now],
+        )?;
+        if let Some(row) = won {
+            return Ok(Ok(row.get(0)?));
         }
         let used: Option<Option<f64>> = conn
-            .query_row(
+            .query_opt(
                 "SELECT used_at FROM console_links WHERE token_hash = ?1",
                 params![hash],
-                |r| r.get(0),
-            )
-            .optional()?;
+            )?
+            .map(|r| r.get(0))
+            .transpose()?;
         Ok(Err(match used {
             None => LinkRefusal::Unknown,
             Some(Some(_)) => LinkRefusal::AlreadyUsed,
@@ -105,7 +102,7 @@ impl Store {
         expires_at: f64,
     ) -> Result<()> {
         self.conn().execute(
-            "INSERT INTO console_sessions(id_hash, user, csrf, created_at, last_seen, expires_at)
+            "INSERT INTO console_sessions(id_hash, \"user\", csrf, created_at, last_seen, expires_at)
              VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
             params![digest(id), user, csrf, now, expires_at],
         )?;
@@ -115,23 +112,21 @@ impl Store {
     /// The browser session `id` if it is still valid at `now` (not ended, before its absolute
     /// expiry, seen within `idle` seconds); marks it seen.
     pub fn console_session(&self, id: &str, now: f64, idle: f64) -> Result<Option<ConsoleSession>> {
-        Ok(self
-            .conn()
-            .query_row(
-                "UPDATE console_sessions SET last_seen = ?2
-                 WHERE id_hash = ?1 AND ended_at IS NULL AND expires_at > ?2 AND last_seen + ?3 > ?2
-                 RETURNING user, csrf, created_at, expires_at",
-                params![digest(id), now, idle],
-                |r| {
-                    Ok(ConsoleSession {
-                        user: r.get(0)?,
-                        csrf: r.get(1)?,
-                        created_at: r.get(2)?,
-                        expires_at: r.get(3)?,
-                    })
-                },
-            )
-            .optional()?)
+        let row = self.conn().query_opt(
+            "UPDATE console_sessions SET last_seen = ?2
+             WHERE id_hash = ?1 AND ended_at IS NULL AND expires_at > ?2 AND last_seen + ?3 > ?2
+             RETURNING \"user\", csrf, created_at, expires_at",
+            params![digest(id), now, idle],
+        )?;
+        row.map(|r| {
+            Ok(ConsoleSession {
+                user: r.get(0)?,
+                csrf: r.get(1)?,
+                created_at: r.get(2)?,
+                expires_at: r.get(3)?,
+            })
+        })
+        .transpose()
     }
 
     /// Ends a browser session (logout); true when it was open.
@@ -146,10 +141,10 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testkit::{both_backends, Backend};
 
-    #[test]
-    fn a_link_works_once_and_only_before_it_expires() {
-        let (_dir, store, _) = crate::testkit::store();
+    fn a_link_works_once_and_only_before_it_expires(b: Backend) {
+        let (_dir, store, _) = crate::testkit::store_on(b);
         store
             .add_console_link("tok-1", "carol", 100.0, 220.0)
             .unwrap();
@@ -174,9 +169,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn a_browser_session_ends_idle_at_its_expiry_or_at_logout() {
-        let (_dir, store, _) = crate::testkit::store();
+    fn a_browser_session_ends_idle_at_its_expiry_or_at_logout(b: Backend) {
+        let (_dir, store, _) = crate::testkit::store_on(b);
         store
             .open_console_session("sid", "carol", "csrf-1", 100.0, 1000.0)
             .unwrap();
@@ -197,12 +191,17 @@ mod tests {
         assert!(store.console_session("sid3", 121.0, 1e9).unwrap().is_none());
         assert!(!store.end_console_session("sid3", 122.0).unwrap());
         // Only hashes are stored.
-        let conn = store.conn();
-        let stored: String = conn
-            .query_row("SELECT id_hash FROM console_sessions LIMIT 1", [], |r| {
-                r.get(0)
-            })
+        let stored: String = store
+            .conn()
+            .query_one("SELECT id_hash FROM console_sessions LIMIT 1", &[])
+            .unwrap()
+            .get(0)
             .unwrap();
         assert_ne!(stored, "sid");
     }
+
+    both_backends!(
+        a_link_works_once_and_only_before_it_expires,
+        a_browser_session_ends_idle_at_its_expiry_or_at_logout,
+    );
 }

@@ -1,8 +1,7 @@
 //! Target host keys pinned on first use (trust on first use, like OpenSSH's known_hosts).
 
-use rusqlite::{params, OptionalExtension};
-
 use super::{now_ts, Result, Store};
+use crate::db::params;
 
 /// Outcome of checking a presented target key against the pin.
 #[derive(Debug, PartialEq, Eq)]
@@ -30,35 +29,36 @@ impl Store {
         key: &str,
         fingerprint: &str,
     ) -> Result<PinCheck> {
-        let conn = self.conn();
-        let pinned: Option<(String, String)> = conn
-            .query_row(
-                "SELECT public_key, fingerprint FROM host_keys WHERE endpoint = ?1",
-                [endpoint],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        match pinned {
-            Some((k, _)) if k == key => Ok(PinCheck::Match),
-            Some((_, fp)) => Ok(PinCheck::Mismatch {
+        // Pin first, then compare: two nodes meeting a new target at once cannot both pin
+        // (the second insert does nothing and compares with the first's key).
+        let mut conn = self.conn();
+        let pinned_now = conn.execute(
+            "INSERT INTO host_keys(endpoint, host, public_key, fingerprint, pinned_at)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (endpoint) DO NOTHING",
+            params![endpoint, host, key, fingerprint, now_ts()],
+        )?;
+        if pinned_now == 1 {
+            return Ok(PinCheck::PinnedNow);
+        }
+        let r = conn.query_one(
+            "SELECT public_key, fingerprint FROM host_keys WHERE endpoint = ?1",
+            params![endpoint],
+        )?;
+        let (k, fp): (String, String) = (r.get(0)?, r.get(1)?);
+        if k == key {
+            Ok(PinCheck::Match)
+        } else {
+            Ok(PinCheck::Mismatch {
                 pinned_fingerprint: fp,
-            }),
-            None => {
-                conn.execute(
-                    "INSERT INTO host_keys(endpoint, host, public_key, fingerprint, pinned_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![endpoint, host, key, fingerprint, now_ts()],
-                )?;
-                Ok(PinCheck::PinnedNow)
-            }
+            })
         }
     }
 
     /// Forgets the pin of an endpoint (after an intended key rotation).
     pub fn forget_host_key(&self, endpoint: &str) -> Result<bool> {
-        Ok(self
-            .conn()
-            .execute("DELETE FROM host_keys WHERE endpoint = ?1", [endpoint])?
-            == 1)
+        Ok(self.conn().execute(
+            "DELETE FROM host_keys WHERE endpoint = ?1",
+            params![endpoint],
+        )? == 1)
     }
 }

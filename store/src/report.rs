@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::{now_ts, Result, Store};
+use crate::db::Param as Value;
 use crate::events::EventKind;
 
 /// Totals for one user or one host.
@@ -41,16 +42,13 @@ pub struct ReportQuery {
 }
 
 /// `AND column IN (...)` for a scope, and its arguments.
-fn scope(column: &str, hosts: &Option<Vec<String>>) -> (String, Vec<rusqlite::types::Value>) {
+fn scope(column: &str, hosts: &Option<Vec<String>>) -> (String, Vec<Value>) {
     match hosts {
         None => (String::new(), Vec::new()),
-        Some(h) if h.is_empty() => (" AND 0".into(), Vec::new()),
+        Some(h) if h.is_empty() => (" AND 1=0".into(), Vec::new()),
         Some(h) => (
             format!(" AND {column} IN ({})", vec!["?"; h.len()].join(",")),
-            h.iter()
-                .cloned()
-                .map(rusqlite::types::Value::Text)
-                .collect(),
+            h.iter().cloned().map(Value::Text).collect(),
         ),
     }
 }
@@ -64,7 +62,15 @@ fn add(r: &mut Report, (user, host, day): (String, String, String), f: impl Fn(&
     f(r.days.entry(day).or_default());
 }
 
-const DAY: &str = "date({}, 'unixepoch', 'localtime')";
+/// The local calendar day of a timestamp column, as `YYYY-MM-DD`. PostgreSQL's session time
+/// zone is set to this machine's when it connects (`pg.rs`).
+fn day(pg: bool, column: &str) -> String {
+    if pg {
+        format!("to_char(to_timestamp({column}), 'YYYY-MM-DD')")
+    } else {
+        format!("date({column}, 'unixepoch', 'localtime')")
+    }
+}
 
 impl Store {
     /// Aggregates sessions, commands and audit events since `since` (Unix seconds).
@@ -78,8 +84,7 @@ impl Store {
 
     /// Aggregates over `q`'s range and scope.
     pub fn report_range(&self, q: &ReportQuery) -> Result<Report> {
-        use rusqlite::types::Value;
-        let conn = self.conn();
+        let mut conn = self.conn();
         let mut r = Report::default();
         let range = |extra: Vec<Value>| {
             let mut a = vec![Value::Real(q.from), Value::Real(q.to)];
@@ -87,57 +92,39 @@ impl Store {
             a
         };
         let (where_host, host_args) = scope("host", &q.hosts);
-        let mut st = conn.prepare(&format!(
-            "SELECT user, host, {}, COUNT(*), SUM(COALESCE(ended_at, ?3) - started_at) FROM sessions
+        let sql = format!(
+            "SELECT \"user\", host, {}, COUNT(*), SUM(COALESCE(ended_at, ?3) - started_at) FROM sessions
              WHERE started_at >= ?1 AND started_at < ?2{where_host} GROUP BY 1, 2, 3",
-            DAY.replace("{}", "started_at")
-        ))?;
-        let mut args = vec![
-            Value::Real(q.from),
-            Value::Real(q.to),
-            Value::Real(now_ts()),
-        ];
+            day(self.pg, "started_at")
+        );
+        let mut args = range(vec![Value::Real(now_ts())]);
         args.extend(host_args.clone());
-        let rows = st.query_map(rusqlite::params_from_iter(&args), |row| {
-            Ok((
-                (row.get(0)?, row.get(1)?, row.get(2)?),
-                row.get::<_, i64>(3)?,
-                row.get::<_, f64>(4)?,
-            ))
-        })?;
-        for row in rows {
-            let (key, n, secs) = row?;
-            add(&mut r, key, |t| {
+        for row in conn.query(&sql, &args)? {
+            let (n, secs): (i64, f64) = (row.get(3)?, row.get(4)?);
+            add(&mut r, (row.get(0)?, row.get(1)?, row.get(2)?), |t| {
                 t.sessions += n;
                 t.seconds += secs;
             });
         }
-        let mut st = conn.prepare(&format!(
-            "SELECT user, host, {}, COUNT(*), SUM(blocked) FROM commands
+        let sql = format!(
+            "SELECT \"user\", host, {}, COUNT(*), SUM(blocked) FROM commands
              WHERE ts >= ?1 AND ts < ?2{where_host} GROUP BY 1, 2, 3",
-            DAY.replace("{}", "ts")
-        ))?;
-        let rows = st.query_map(rusqlite::params_from_iter(range(host_args)), |row| {
-            Ok((
-                (row.get(0)?, row.get(1)?, row.get(2)?),
-                row.get::<_, i64>(3)?,
-                row.get::<_, i64>(4)?,
-            ))
-        })?;
-        for row in rows {
-            let (key, n, blocked) = row?;
-            add(&mut r, key, |t| {
+            day(self.pg, "ts")
+        );
+        for row in conn.query(&sql, &range(host_args))? {
+            let (n, blocked): (i64, i64) = (row.get(3)?, row.get(4)?);
+            add(&mut r, (row.get(0)?, row.get(1)?, row.get(2)?), |t| {
                 t.commands += n;
                 t.blocked_commands += blocked;
             });
         }
         let (where_audit, audit_args) = scope("json_extract(detail, '$.host')", &q.hosts);
-        let mut st = conn.prepare(&format!(
-            "SELECT event, COALESCE(user, ''), COALESCE(json_extract(detail, '$.host'), ''), {}, COUNT(*)
+        let sql = format!(
+            "SELECT event, COALESCE(\"user\", ''), COALESCE(json_extract(detail, '$.host'), ''), {}, COUNT(*)
              FROM audit WHERE ts >= ?1 AND ts < ?2 AND event IN (?3, ?4, ?5){where_audit}
              GROUP BY 1, 2, 3, 4",
-            DAY.replace("{}", "ts")
-        ))?;
+            day(self.pg, "ts")
+        );
         let events = [
             EventKind::LoginFailed,
             EventKind::TotpFailed,
@@ -146,15 +133,10 @@ impl Store {
         .map(|e| Value::Text(e.as_str().into()));
         let mut extra = events.to_vec();
         extra.extend(audit_args);
-        let rows = st.query_map(rusqlite::params_from_iter(range(extra)), |row| {
-            Ok((
-                row.get::<_, String>(0)?,
-                (row.get(1)?, row.get(2)?, row.get(3)?),
-                row.get::<_, i64>(4)?,
-            ))
-        })?;
-        for row in rows {
-            let (event, key, n): (String, (String, String, String), i64) = row?;
+        for row in conn.query(&sql, &range(extra))? {
+            let event: String = row.get(0)?;
+            let key: (String, String, String) = (row.get(1)?, row.get(2)?, row.get(3)?);
+            let n: i64 = row.get(4)?;
             if event == EventKind::PolicyDeny.as_str() {
                 add(&mut r, key, |t| t.denials += n);
             } else if !key.0.is_empty() {
@@ -168,10 +150,10 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testkit::{both_backends, Backend};
 
-    #[test]
-    fn a_range_report_counts_per_day_and_respects_the_scope() {
-        let (_dir, store, _) = crate::testkit::store();
+    fn a_range_report_counts_per_day_and_respects_the_scope(b: Backend) {
+        let (_dir, store, _) = crate::testkit::store_on(b);
         let web = crate::testkit::session(&store, None);
         store
             .log_command(&crate::NewCommand {
@@ -240,4 +222,6 @@ mod tests {
             .unwrap();
         assert!(past.days.is_empty());
     }
+
+    both_backends!(a_range_report_counts_per_day_and_respects_the_scope,);
 }

@@ -8,10 +8,10 @@
 //! clicking at the same moment, or an approval racing the expiry sweep, therefore cannot both
 //! win: the loser gets [`StoreError::Invalid`] naming the state it found.
 
-use rusqlite::{params, OptionalExtension, Row};
 use serde::Serialize;
 
 use super::{now_ts, rfc3339, Result, Store, StoreError};
+use crate::db::{params, Conn, Row};
 use crate::AuditEvent;
 
 /// What a request asks for.
@@ -95,10 +95,10 @@ pub enum Verdict {
     },
 }
 
-const COLUMNS: &str = "id, kind, user, host, login, text, rule, session_id, approvers, seconds,
+const COLUMNS: &str = "id, kind, \"user\", host, login, text, rule, session_id, approvers, seconds,
     created_at, status, decided_by, decided_at, note, granted_until";
 
-fn row(r: &Row) -> rusqlite::Result<RequestRow> {
+fn row(r: &Row) -> Result<RequestRow> {
     let approvers: String = r.get(8)?;
     Ok(RequestRow {
         id: r.get(0)?,
@@ -120,13 +120,14 @@ fn row(r: &Row) -> rusqlite::Result<RequestRow> {
     })
 }
 
-fn load(conn: &rusqlite::Connection, id: i64) -> Result<RequestRow> {
-    conn.query_row(
+fn load(conn: &mut Conn, id: i64) -> Result<RequestRow> {
+    conn.query_opt(
         &format!("SELECT {COLUMNS} FROM requests WHERE id = ?1"),
-        [id],
-        row,
-    )
-    .optional()?
+        params![id],
+    )?
+    .as_ref()
+    .map(row)
+    .transpose()?
     .ok_or_else(|| StoreError::Invalid(format!("no request {id}")))
 }
 
@@ -134,9 +135,9 @@ impl Store {
     /// Stores a pending request and audits `request_created`; returns it.
     pub fn create_request(&self, r: &NewRequest<'_>, source: Option<&str>) -> Result<RequestRow> {
         self.audited_change(Some(r.user), source, |tx| {
-            tx.execute(
-                "INSERT INTO requests(kind, user, host, login, text, rule, session_id, approvers,
-                    seconds, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            let id: i64 = tx.query_one(
+                "INSERT INTO requests(kind, \"user\", host, login, text, rule, session_id, approvers,
+                    seconds, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) RETURNING id",
                 params![
                     r.kind.as_str(),
                     r.user,
@@ -149,8 +150,8 @@ impl Store {
                     r.seconds,
                     now_ts()
                 ],
-            )?;
-            let stored = load(tx, tx.last_insert_rowid())?;
+            )?.get(0)?;
+            let stored = load(tx, id)?;
             let event = AuditEvent::RequestCreated {
                 request: stored.id,
                 kind: stored.kind.clone(),
@@ -168,8 +169,8 @@ impl Store {
 
     /// One request.
     pub fn request(&self, id: i64) -> Result<Option<RequestRow>> {
-        let conn = self.conn();
-        match load(&conn, id) {
+        let mut conn = self.conn();
+        match load(&mut conn, id) {
             Ok(r) => Ok(Some(r)),
             Err(StoreError::Invalid(_)) => Ok(None),
             Err(e) => Err(e),
@@ -183,12 +184,11 @@ impl Store {
         } else {
             ""
         };
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM requests {filter} ORDER BY id DESC LIMIT ?1"
-        ))?;
-        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = self.conn().query(
+            &format!("SELECT {COLUMNS} FROM requests {filter} ORDER BY id DESC LIMIT ?1"),
+            params![i64::try_from(limit).unwrap_or(i64::MAX)],
+        )?;
+        rows.iter().map(row).collect()
     }
 
     /// Decides a pending request (audited `request_approved` or `request_denied`, with `by`).
@@ -282,24 +282,26 @@ impl Store {
 
     /// Grants whose end has passed at `now` and are not yet marked expired.
     pub fn grants_ended(&self, now: f64) -> Result<Vec<RequestRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM requests WHERE status = 'approved' AND kind = 'access'
-             AND granted_until <= ?1"
-        ))?;
-        let rows = stmt.query_map([now], row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = self.conn().query(
+            &format!(
+                "SELECT {COLUMNS} FROM requests WHERE status = 'approved' AND kind = 'access'
+                 AND granted_until <= ?1"
+            ),
+            params![now],
+        )?;
+        rows.iter().map(row).collect()
     }
 
     /// The access grants `user` holds at `now`.
     pub fn held_grants(&self, user: &str, now: f64) -> Result<Vec<RequestRow>> {
-        let conn = self.conn();
-        let mut stmt = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM requests WHERE status = 'approved' AND user = ?1
-             AND kind = 'access' AND granted_until > ?2"
-        ))?;
-        let rows = stmt.query_map(params![user, now], row)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        let rows = self.conn().query(
+            &format!(
+                "SELECT {COLUMNS} FROM requests WHERE status = 'approved' AND \"user\" = ?1
+                 AND kind = 'access' AND granted_until > ?2"
+            ),
+            params![user, now],
+        )?;
+        rows.iter().map(row).collect()
     }
 }
 
@@ -315,7 +317,7 @@ pub fn seconds_text(s: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::store;
+    use crate::testkit::{both_backends, store_on, Backend};
 
     fn access<'a>(approvers: &'a [String]) -> NewRequest<'a> {
         NewRequest {
@@ -331,9 +333,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_request_is_decided_once_and_every_step_is_audited() {
-        let (_dir, s, _) = store();
+    fn a_request_is_decided_once_and_every_step_is_audited(b: Backend) {
+        let (_dir, s, _) = store_on(b);
         let approvers = vec!["bob".to_string()];
         let r = s
             .create_request(&access(&approvers), Some("127.0.0.1"))
@@ -376,9 +377,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn an_unanswered_request_expires_with_its_reason() {
-        let (_dir, s, _) = store();
+    fn an_unanswered_request_expires_with_its_reason(b: Backend) {
+        let (_dir, s, _) = store_on(b);
         let approvers = vec!["bob".to_string()];
         let mut new = access(&approvers);
         new.kind = RequestKind::Command;
@@ -395,4 +395,9 @@ mod tests {
             .decide_request(r.id, "bob", &Verdict::Approve { until: None })
             .is_err());
     }
+
+    both_backends!(
+        a_request_is_decided_once_and_every_step_is_audited,
+        an_unanswered_request_expires_with_its_reason,
+    );
 }

@@ -1,4 +1,4 @@
-//! Schema and migrations, applied in order inside one transaction each and recorded in
+//! Schema and migrations (SQLite's; PostgreSQL's are in `schema_pg.rs`), applied in order inside one transaction each and recorded in
 //! SQLite's `user_version` (the number the code trusts) and in `schema_migrations` (when each
 //! was applied, for operators). A migration is never edited once released: a change is a new
 //! entry at the end. A database newer than this code is refused rather than used half-known.
@@ -10,8 +10,8 @@ use rusqlite::Connection;
 use crate::StoreError;
 
 /// One step of the schema's history.
-struct Migration {
-    name: &'static str,
+pub(crate) struct Migration {
+    pub(crate) name: &'static str,
     sql: &'static str,
 }
 
@@ -21,7 +21,7 @@ const HISTORY_FROM: usize = 3;
 /// The schema version this code writes: the number of migrations.
 pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
-const MIGRATIONS: &[Migration] = &[
+pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
         name: "users, keys, sessions, audit log, pinned host keys",
         sql: r#"
@@ -253,23 +253,28 @@ pub struct AppliedMigration {
 impl crate::Store {
     /// The database's schema version (after opening: [`SCHEMA_VERSION`]).
     pub fn schema_version(&self) -> crate::Result<usize> {
-        Ok(self
-            .conn()
-            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+        let sql = if self.pg {
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations"
+        } else {
+            "PRAGMA user_version"
+        };
+        self.conn().query_one(sql, &[])?.get(0)
     }
 
     /// The migrations applied to this database, oldest first.
     pub fn migrations(&self) -> crate::Result<Vec<AppliedMigration>> {
-        let conn = self.conn();
-        let mut st = conn
-            .prepare("SELECT version, name, applied_at FROM schema_migrations ORDER BY version")?;
-        let rows = st.query_map([], |r| {
-            Ok(AppliedMigration {
-                version: r.get(0)?,
-                name: r.get(1)?,
-                applied_at: r.get(2)?,
+        let rows = self.conn().query(
+            "SELECT version, name, applied_at FROM schema_migrations ORDER BY version",
+            &[],
+        )?;
+        rows.iter()
+            .map(|r| {
+                Ok(AppliedMigration {
+                    version: r.get(0)?,
+                    name: r.get(1)?,
+                    applied_at: r.get(2)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            .collect()
     }
 }

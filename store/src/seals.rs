@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::db::params;
 use crate::events::{AuditEvent, EventKind};
 use crate::{Result, Store};
 
@@ -69,14 +70,12 @@ impl Store {
     /// Every sealed recording: the seals signed into the audit log (by `session_end` and
     /// `session_interrupted`, see [`crate::Seal`]), plus seals only the sessions table holds. Active sessions (still being written) have none.
     pub fn recording_seals(&self) -> Result<Vec<RecordingSeal>> {
-        let conn = self.conn();
+        let mut conn = self.conn();
         let mut rows: BTreeMap<i64, RowSeal> = BTreeMap::new();
-        {
-            let mut st = conn.prepare(
-                "SELECT id, recording, rec_sha256, rec_size FROM sessions WHERE recording IS NOT NULL",
-            )?;
-            let mut q = st.query([])?;
-            while let Some(r) = q.next()? {
+        conn.query_each(
+            "SELECT id, recording, rec_sha256, rec_size FROM sessions WHERE recording IS NOT NULL",
+            &[],
+            |r| {
                 let size: Option<i64> = r.get(3)?;
                 rows.insert(
                     r.get(0)?,
@@ -86,17 +85,19 @@ impl Store {
                         size.and_then(|v| u64::try_from(v).ok()),
                     ),
                 );
-            }
-        }
+                Ok(())
+            },
+        )?;
         let mut out = Vec::new();
         let mut signed = BTreeSet::new();
-        let mut st = conn
-            .prepare("SELECT id, event, detail FROM audit WHERE event IN (?1, ?2) ORDER BY id")?;
-        let mut q = st.query([
-            EventKind::SessionEnd.as_str(),
-            EventKind::SessionInterrupted.as_str(),
-        ])?;
-        while let Some(r) = q.next()? {
+        let audit = conn.query(
+            "SELECT id, event, detail FROM audit WHERE event IN (?1, ?2) ORDER BY id",
+            params![
+                EventKind::SessionEnd.as_str(),
+                EventKind::SessionInterrupted.as_str()
+            ],
+        )?;
+        for r in audit {
             let audit_id: i64 = r.get(0)?;
             let event: String = r.get(1)?;
             let detail: String = r.get(2)?;
@@ -150,11 +151,10 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testkit::store;
+    use crate::testkit::{both_backends, store_on, Backend};
 
-    #[test]
-    fn recording_seals_come_from_the_signed_events() {
-        let (d, s, _vk) = store();
+    fn recording_seals_come_from_the_signed_events(b: Backend) {
+        let (d, s, _vk) = store_on(b);
         let path = d.path().join("1.cast");
         std::fs::write(&path, "recording\n").unwrap();
         let seal = recordings::seal_file(&path).unwrap();
@@ -200,10 +200,12 @@ mod tests {
         assert!(seals[0].check().unwrap().1.contains("missing"));
         // The unsigned sessions row cannot vouch for a changed file.
         s.conn()
-            .execute("UPDATE sessions SET rec_sha256 = 'x'", [])
+            .execute("UPDATE sessions SET rec_sha256 = 'x'", &[])
             .unwrap();
         std::fs::write(&path, "recording\n").unwrap();
         let seals = s.recording_seals().unwrap();
         assert!(seals[0].check().unwrap().1.contains("sessions row"));
     }
+
+    both_backends!(recording_seals_come_from_the_signed_events,);
 }

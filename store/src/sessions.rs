@@ -1,8 +1,7 @@
 //! Session rows: one per proxied channel, from start to end (or `interrupted` after a crash).
 
-use rusqlite::{params, OptionalExtension};
-
 use super::{now_ts, Result, Store};
+use crate::db::{params, Row};
 use crate::events::Seal;
 
 /// What is known when a session starts.
@@ -60,21 +59,21 @@ pub struct SessionFilter {
     pub since: Option<f64>,
 }
 
-const COLUMNS: &str = "id, user, source, host, login, kind, command, started_at, ended_at, status,
+const COLUMNS: &str =
+    "id, \"user\", source, host, login, kind, command, started_at, ended_at, status,
     exit_status, exit_signal, recording, rec_sha256, bytes_in, bytes_out, end_reason";
 
 /// [`COLUMNS`] of the table aliased `s` (for queries that join or filter on subqueries).
-pub(crate) const COLUMNS_S: &str = "s.id, s.user, s.source, s.host, s.login, s.kind, s.command,
+pub(crate) const COLUMNS_S: &str = "s.id, s.\"user\", s.source, s.host, s.login, s.kind, s.command,
     s.started_at, s.ended_at, s.status, s.exit_status, s.exit_signal, s.recording, s.rec_sha256,
     s.bytes_in, s.bytes_out, s.end_reason";
 
 impl Store {
     /// Inserts an `active` session and returns its id.
     pub fn start_session(&self, s: &NewSession<'_>) -> Result<i64> {
-        let conn = self.conn();
-        conn.execute(
-            "INSERT INTO sessions(user, source, host, login, kind, command, started_at, recording)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        let row = self.conn().query_one(
+            "INSERT INTO sessions(\"user\", source, host, login, kind, command, started_at, recording)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
             params![
                 s.user,
                 s.source,
@@ -86,7 +85,7 @@ impl Store {
                 s.recording
             ],
         )?;
-        Ok(conn.last_insert_rowid())
+        row.get(0)
     }
 
     /// Sets the recording path once the file exists (its name contains the session id).
@@ -109,13 +108,13 @@ impl Store {
                 id,
                 now_ts(),
                 end.exit_status,
-                end.exit_signal,
+                &end.exit_signal,
                 end.bytes_in as i64,
                 end.bytes_out as i64,
-                end.seal.recording_sha256,
+                &end.seal.recording_sha256,
                 end.seal.recording_size.map(|v| v as i64),
-                end.reason,
-                end.seal.recording
+                &end.reason,
+                &end.seal.recording
             ],
         )?;
         Ok(())
@@ -138,7 +137,7 @@ impl Store {
             params![
                 id,
                 now_ts(),
-                seal.recording_sha256,
+                &seal.recording_sha256,
                 seal.recording_size.map(|v| v as i64),
                 reason
             ],
@@ -147,33 +146,31 @@ impl Store {
     }
 
     pub fn session(&self, id: i64) -> Result<Option<SessionRow>> {
-        Ok(self
-            .conn()
-            .query_row(
+        self.conn()
+            .query_opt(
                 &format!("SELECT {COLUMNS} FROM sessions WHERE id = ?1"),
-                [id],
-                row_to_session,
-            )
-            .optional()?)
+                params![id],
+            )?
+            .as_ref()
+            .map(row_to_session)
+            .transpose()
     }
 
     pub fn sessions(&self, f: &SessionFilter) -> Result<Vec<SessionRow>> {
-        let conn = self.conn();
-        let mut st = conn.prepare(&format!(
-            "SELECT {COLUMNS} FROM sessions
-             WHERE (?1 = 0 OR status = 'active') AND (?2 IS NULL OR user = ?2)
-               AND (?3 IS NULL OR host = ?3) AND started_at >= ?4
-             ORDER BY id"
-        ))?;
-        let rows = st.query_map(
-            params![f.active_only, f.user, f.host, f.since.unwrap_or(0.0)],
-            row_to_session,
+        let rows = self.conn().query(
+            &format!(
+                "SELECT {COLUMNS} FROM sessions
+                 WHERE (?1 = 0 OR status = 'active') AND (CAST(?2 AS TEXT) IS NULL OR \"user\" = ?2)
+                   AND (CAST(?3 AS TEXT) IS NULL OR host = ?3) AND started_at >= ?4
+                 ORDER BY id"
+            ),
+            params![f.active_only, &f.user, &f.host, f.since.unwrap_or(0.0)],
         )?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        rows.iter().map(row_to_session).collect()
     }
 }
 
-pub(crate) fn row_to_session(r: &rusqlite::Row<'_>) -> rusqlite::Result<SessionRow> {
+pub(crate) fn row_to_session(r: &Row) -> Result<SessionRow> {
     Ok(SessionRow {
         id: r.get(0)?,
         user: r.get(1)?,

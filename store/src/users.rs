@@ -1,8 +1,7 @@
 //! Users, their public keys and TOTP state.
 
-use rusqlite::{params, OptionalExtension};
-
 use super::{now_ts, Result, Store, StoreError};
+use crate::db::{params, Row};
 
 /// A bastion user as stored.
 #[derive(Clone, Debug)]
@@ -25,64 +24,62 @@ pub struct UserKey {
 impl Store {
     /// Creates a user with its first keys; fails if the name is taken.
     pub fn add_user(&self, name: &str, totp_secret: Option<&str>, keys: &[UserKey]) -> Result<()> {
-        let mut conn = self.conn();
-        let tx = conn.transaction()?;
-        let exists: Option<i64> = tx
-            .query_row("SELECT id FROM users WHERE name = ?1", [name], |r| r.get(0))
-            .optional()?;
-        if exists.is_some() {
-            return Err(StoreError::Invalid(format!("user {name} already exists")));
-        }
-        tx.execute(
-            "INSERT INTO users(name, totp_secret, created_at) VALUES (?1, ?2, ?3)",
-            params![name, totp_secret, now_ts()],
-        )?;
-        let id = tx.last_insert_rowid();
-        for k in keys {
-            tx.execute(
-                "INSERT OR IGNORE INTO user_keys(user_id, fingerprint, public_key, comment, added_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![id, k.fingerprint, k.public_key, k.comment, now_ts()],
-            )?;
-        }
-        tx.commit()?;
-        Ok(())
+        self.tx(|tx| {
+            let exists = tx.query_opt("SELECT id FROM users WHERE name = ?1", params![name])?;
+            if exists.is_some() {
+                return Err(StoreError::Invalid(format!("user {name} already exists")));
+            }
+            let id: i64 = tx
+                .query_one(
+                    "INSERT INTO users(name, totp_secret, created_at) VALUES (?1, ?2, ?3) RETURNING id",
+                    params![name, totp_secret, now_ts()],
+                )?
+                .get(0)?;
+            for k in keys {
+                tx.execute(
+                    "INSERT INTO user_keys(user_id, fingerprint, public_key, comment, added_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+                    params![id, &k.fingerprint, &k.public_key, &k.comment, now_ts()],
+                )?;
+            }
+            Ok(())
+        })
     }
 
     pub fn user(&self, name: &str) -> Result<Option<UserRow>> {
-        Ok(self
-            .conn()
-            .query_row(
+        self.conn()
+            .query_opt(
                 "SELECT id, name, disabled, totp_secret, created_at FROM users WHERE name = ?1",
-                [name],
-                row_to_user,
-            )
-            .optional()?)
+                params![name],
+            )?
+            .as_ref()
+            .map(row_to_user)
+            .transpose()
     }
 
     pub fn users(&self) -> Result<Vec<UserRow>> {
-        let conn = self.conn();
-        let mut st = conn.prepare(
+        let rows = self.conn().query(
             "SELECT id, name, disabled, totp_secret, created_at FROM users ORDER BY name",
+            &[],
         )?;
-        let rows = st.query_map([], row_to_user)?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        rows.iter().map(row_to_user).collect()
     }
 
     pub fn user_keys(&self, name: &str) -> Result<Vec<UserKey>> {
-        let conn = self.conn();
-        let mut st = conn.prepare(
+        let rows = self.conn().query(
             "SELECT k.fingerprint, k.public_key, k.comment FROM user_keys k
              JOIN users u ON u.id = k.user_id WHERE u.name = ?1 ORDER BY k.id",
+            params![name],
         )?;
-        let rows = st.query_map([name], |r| {
-            Ok(UserKey {
-                fingerprint: r.get(0)?,
-                public_key: r.get(1)?,
-                comment: r.get(2)?,
+        rows.iter()
+            .map(|r| {
+                Ok(UserKey {
+                    fingerprint: r.get(0)?,
+                    public_key: r.get(1)?,
+                    comment: r.get(2)?,
+                })
             })
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+            .collect()
     }
 
     pub fn set_disabled(&self, name: &str, disabled: bool) -> Result<()> {
@@ -98,7 +95,7 @@ impl Store {
     pub fn remove_user(&self, name: &str) -> Result<()> {
         self.expect_one(
             self.conn()
-                .execute("DELETE FROM users WHERE name = ?1", [name])?,
+                .execute("DELETE FROM users WHERE name = ?1", params![name])?,
             name,
         )
     }
@@ -108,13 +105,13 @@ impl Store {
             .user(name)?
             .ok_or_else(|| StoreError::Invalid(format!("no such user: {name}")))?;
         let n = self.conn().execute(
-            "INSERT OR IGNORE INTO user_keys(user_id, fingerprint, public_key, comment, added_at)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+            "INSERT INTO user_keys(user_id, fingerprint, public_key, comment, added_at)
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
             params![
                 user.id,
-                key.fingerprint,
-                key.public_key,
-                key.comment,
+                &key.fingerprint,
+                &key.public_key,
+                &key.comment,
                 now_ts()
             ],
         )?;
@@ -153,7 +150,9 @@ impl Store {
     }
 
     /// Marks a TOTP time step as used, atomically: returns false when this or a later step was
-    /// already used (a replayed code), so each code logs in at most once.
+    /// already used (a replayed code), so each code logs in at most once, on every node of a
+    /// shared PostgreSQL too: the second UPDATE waits for the first's row lock, then finds
+    /// the step used.
     pub fn consume_totp_step(&self, name: &str, step: u64) -> Result<bool> {
         let n = self.conn().execute(
             "UPDATE users SET totp_last_step = ?2 WHERE name = ?1 AND totp_last_step < ?2",
@@ -162,7 +161,7 @@ impl Store {
         Ok(n == 1)
     }
 
-    fn expect_one(&self, changed: usize, name: &str) -> Result<()> {
+    fn expect_one(&self, changed: u64, name: &str) -> Result<()> {
         if changed == 0 {
             Err(StoreError::Invalid(format!("no such user: {name}")))
         } else {
@@ -171,7 +170,7 @@ impl Store {
     }
 }
 
-fn row_to_user(r: &rusqlite::Row<'_>) -> rusqlite::Result<UserRow> {
+fn row_to_user(r: &Row) -> Result<UserRow> {
     Ok(UserRow {
         id: r.get(0)?,
         name: r.get(1)?,

@@ -1,0 +1,227 @@
+//! What only PostgreSQL has to prove: several `Store` handles (several bastion nodes) on one
+//! database keep one audit chain in one global order, single-use TOTP steps and first-use
+//! host key pins hold across nodes, and the store works when called from inside a tokio
+//! runtime (where the `postgres` crate alone would panic).
+
+use std::sync::Arc;
+
+use crate::testkit::{key, session, store_on, Backend};
+use crate::{AuditEvent, NewCommand, PinCheck, Store};
+
+/// A second handle ("node") on the database of `url`, with its own head file in `dir`.
+fn node(url: &str, dir: &std::path::Path, name: &str, every: i64) -> Store {
+    let mut s = Store::connect(url, Some(key()))
+        .unwrap()
+        .with_audit_head(dir.join(format!("{name}.audit-head")));
+    s.checkpoint_every = every;
+    s
+}
+
+fn command<'a>(sid: i64, text: &'a str) -> NewCommand<'a> {
+    NewCommand {
+        session_id: sid,
+        user: "alice",
+        host: "web1",
+        login: "root",
+        offset: 0.5,
+        command: text,
+        exit_status: None,
+        blocked: false,
+        origin: "exec",
+    }
+}
+
+#[test]
+fn two_nodes_appending_from_many_threads_keep_one_verifiable_chain() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::testkit_pg::database();
+    // Checkpoints every 7 records: they count command rows, which interleave across nodes.
+    let nodes = [
+        Arc::new(node(&url, dir.path(), "a", 7)),
+        Arc::new(node(&url, dir.path(), "b", 7)),
+    ];
+    let sid = session(&nodes[0], None);
+    let threads: Vec<_> = (0..6)
+        .map(|t| {
+            let s = nodes[t % 2].clone();
+            std::thread::spawn(move || {
+                for n in 0..25 {
+                    if n % 3 == 0 {
+                        s.log_command(&command(sid, &format!("thread {t} command {n}")))
+                            .unwrap();
+                    } else {
+                        let ev = AuditEvent::PolicyReloaded { roles: n, hosts: t };
+                        s.audit(Some("alice"), None, &ev).unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap();
+    }
+    let vk = key().verifying_key();
+    let records = nodes[1].audit_records(None).unwrap();
+    // 150 events, and a checkpoint after each record whose id is a multiple of 7.
+    let checkpoints = records.iter().filter(|r| r.event == "checkpoint").count();
+    assert_eq!(records.len() - checkpoints, 150);
+    assert!(checkpoints >= 150 / 7, "{checkpoints}");
+    for (i, r) in records.iter().enumerate() {
+        assert_eq!(r.id, i as i64 + 1);
+    }
+    for n in &nodes {
+        let v = n.verify_all(&vk).unwrap();
+        assert!(v.is_ok(), "{:?}", v.problems("TAMPERED"));
+        assert_eq!(v.commands.hashed, 6 * 9);
+        assert!(v.checkpoints.last.is_some());
+    }
+}
+
+#[test]
+fn deleting_the_newest_records_is_caught_by_the_head_row_and_each_nodes_file() {
+    let (dir, a, vk) = store_on(Backend::Postgres);
+    for n in 0..4 {
+        let ev = AuditEvent::PolicyReloaded { roles: n, hosts: 1 };
+        a.audit(None, None, &ev).unwrap();
+    }
+    a.conn()
+        .execute("DELETE FROM audit WHERE id >= 3", &[])
+        .unwrap();
+    let bad = a.verify_audit(&vk).unwrap().unwrap();
+    assert!(bad.1.contains("audit_head row"), "{bad:?}");
+    // Someone who also moves the head row back (unsigned) is caught by its signature...
+    a.conn()
+        .execute(
+            "UPDATE audit_head SET last_id = 2, hash = (SELECT hash FROM audit WHERE id = 2)",
+            &[],
+        )
+        .unwrap();
+    let bad = a.verify_audit(&vk).unwrap().unwrap();
+    assert!(bad.1.contains("signature"), "{bad:?}");
+    // ...and one who restores an old signed head row, by the node's own head file.
+    a.conn().execute("DELETE FROM audit_head", &[]).unwrap();
+    a.conn()
+        .execute("INSERT INTO audit_head VALUES (1, 0, '', '')", &[])
+        .unwrap();
+    let bad = a.verify_audit(&vk).unwrap().unwrap();
+    assert!(bad.1.contains("audit head file"), "{bad:?}");
+    // A node without a head file of its own (a new node) is not suspicious by itself.
+    std::fs::remove_file(dir.path().join("node.audit-head")).unwrap();
+    assert_eq!(a.verify_audit(&vk).unwrap(), None);
+}
+
+#[test]
+fn a_totp_step_is_used_once_across_nodes_even_when_they_race() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::testkit_pg::database();
+    let a = Arc::new(node(&url, dir.path(), "a", 1000));
+    let b = Arc::new(node(&url, dir.path(), "b", 1000));
+    a.add_user("alice", Some("JBSWY3DPEHPK3PXP"), &[]).unwrap();
+    assert!(a.consume_totp_step("alice", 5).unwrap());
+    assert!(
+        !b.consume_totp_step("alice", 5).unwrap(),
+        "replayed on node b"
+    );
+    assert!(b.consume_totp_step("alice", 6).unwrap());
+    assert!(!a.consume_totp_step("alice", 6).unwrap());
+    let winners: usize = (0..8)
+        .map(|t| {
+            let s = if t % 2 == 0 { a.clone() } else { b.clone() };
+            std::thread::spawn(move || s.consume_totp_step("alice", 100).unwrap() as usize)
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .sum();
+    assert_eq!(winners, 1);
+}
+
+#[test]
+fn two_nodes_meeting_a_new_target_pin_one_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = crate::testkit_pg::database();
+    let nodes: Vec<Arc<Store>> = (0..4)
+        .map(|n| Arc::new(node(&url, dir.path(), &format!("n{n}"), 1000)))
+        .collect();
+    let results: Vec<PinCheck> = nodes
+        .iter()
+        .enumerate()
+        .map(|(n, s)| {
+            let s = s.clone();
+            std::thread::spawn(move || {
+                let key = format!("ssh-ed25519 KEY{n}");
+                s.check_or_pin_host_key("10.0.0.1:22", "db1", &key, &format!("SHA256:{n}"))
+                    .unwrap()
+            })
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .collect();
+    let pinned = results
+        .iter()
+        .filter(|r| **r == PinCheck::PinnedNow)
+        .count();
+    let refused = results
+        .iter()
+        .filter(|r| matches!(r, PinCheck::Mismatch { .. }))
+        .count();
+    assert_eq!((pinned, refused), (1, 3), "{results:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_store_answers_from_inside_tokio_tasks() {
+    let (_dir, s, vk) = store_on(Backend::Postgres);
+    let s = Arc::new(s);
+    s.add_user("carol", None, &[]).unwrap();
+    let tasks: Vec<_> = (0..4)
+        .map(|t| {
+            let s = s.clone();
+            tokio::spawn(async move {
+                let sid = session(&s, None);
+                s.log_command(&command(sid, &format!("task {t}"))).unwrap();
+                s.audit(
+                    Some("carol"),
+                    None,
+                    &AuditEvent::PolicyReloaded { roles: t, hosts: 0 },
+                )
+                .unwrap()
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(s.users().unwrap().len(), 1);
+    assert!(s.verify_all(&vk).unwrap().is_ok());
+    assert_eq!(s.commands(&Default::default()).unwrap().len(), 4);
+}
+
+#[test]
+fn connect_opens_sqlite_for_a_path_and_hides_passwords() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let s = Store::connect(path.to_str().unwrap(), Some(key())).unwrap();
+    assert!(!s.is_postgres());
+    assert_eq!(s.schema_version().unwrap(), crate::SCHEMA_VERSION);
+    assert_eq!(
+        crate::redact("postgres://bastion:s3cret@db:5432/bastion"),
+        "postgres://bastion:***@db:5432/bastion"
+    );
+    let err = Store::connect("postgres://nobody@127.0.0.1:1/none", None)
+        .err()
+        .unwrap();
+    assert!(err.to_string().starts_with("database:"), "{err}");
+}
+
+#[test]
+fn postgres_schema_is_at_the_same_version_and_reopens() {
+    let url = crate::testkit_pg::database();
+    let s = Store::connect(&url, None).unwrap();
+    assert!(s.is_postgres());
+    assert_eq!(s.schema_version().unwrap(), crate::SCHEMA_VERSION);
+    assert_eq!(s.migrations().unwrap().len(), crate::SCHEMA_VERSION);
+    drop(s);
+    let again = Store::connect(&url, None).unwrap();
+    assert_eq!(again.schema_version().unwrap(), crate::SCHEMA_VERSION);
+}
