@@ -27,6 +27,7 @@ mod checkpoint;
 mod command_audit;
 mod commands;
 mod console;
+mod copy;
 mod db;
 mod describe;
 mod events;
@@ -42,8 +43,6 @@ mod seals;
 mod sessions;
 #[cfg(test)]
 mod testkit;
-#[cfg(test)]
-mod testkit_pg;
 mod users;
 mod verify;
 
@@ -62,6 +61,7 @@ pub use checkpoint::CheckpointReport;
 pub use command_audit::CommandAudit;
 pub use commands::{CommandFilter, CommandRow, NewCommand};
 pub use console::{ConsoleSession, LinkRefusal};
+pub use copy::CopyReport;
 pub use events::{AdminChange, AuditEvent, EventKind, Seal, Transfer};
 pub use hostkeys::{endpoint, PinCheck};
 pub use report::{Report, ReportQuery, Totals};

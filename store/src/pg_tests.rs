@@ -34,7 +34,7 @@ fn command<'a>(sid: i64, text: &'a str) -> NewCommand<'a> {
 #[test]
 fn two_nodes_appending_from_many_threads_keep_one_verifiable_chain() {
     let dir = tempfile::tempdir().unwrap();
-    let url = crate::testkit_pg::database();
+    let url = pgtest::database();
     // Checkpoints every 7 records: they count command rows, which interleave across nodes.
     let nodes = [
         Arc::new(node(&url, dir.path(), "a", 7)),
@@ -113,7 +113,7 @@ fn deleting_the_newest_records_is_caught_by_the_head_row_and_each_nodes_file() {
 #[test]
 fn a_totp_step_is_used_once_across_nodes_even_when_they_race() {
     let dir = tempfile::tempdir().unwrap();
-    let url = crate::testkit_pg::database();
+    let url = pgtest::database();
     let a = Arc::new(node(&url, dir.path(), "a", 1000));
     let b = Arc::new(node(&url, dir.path(), "b", 1000));
     a.add_user("alice", Some("JBSWY3DPEHPK3PXP"), &[]).unwrap();
@@ -139,7 +139,7 @@ fn a_totp_step_is_used_once_across_nodes_even_when_they_race() {
 #[test]
 fn two_nodes_meeting_a_new_target_pin_one_key() {
     let dir = tempfile::tempdir().unwrap();
-    let url = crate::testkit_pg::database();
+    let url = pgtest::database();
     let nodes: Vec<Arc<Store>> = (0..4)
         .map(|n| Arc::new(node(&url, dir.path(), &format!("n{n}"), 1000)))
         .collect();
@@ -216,7 +216,7 @@ fn connect_opens_sqlite_for_a_path_and_hides_passwords() {
 
 #[test]
 fn postgres_schema_is_at_the_same_version_and_reopens() {
-    let url = crate::testkit_pg::database();
+    let url = pgtest::database();
     let s = Store::connect(&url, None).unwrap();
     assert!(s.is_postgres());
     assert_eq!(s.schema_version().unwrap(), crate::SCHEMA_VERSION);

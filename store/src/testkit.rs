@@ -17,7 +17,7 @@ pub fn key() -> ed25519_dalek::SigningKey {
 }
 
 /// A fresh store signing with a fixed key, its directory, and the key's public half.
-/// PostgreSQL: a new database in the test cluster (`testkit_pg.rs`), with this node's audit
+/// PostgreSQL: a new database in the test cluster (the `pgtest` crate), with this node's audit
 /// head file in the directory, as the bastion keeps it.
 pub fn store_on(b: Backend) -> (tempfile::TempDir, Store, ed25519_dalek::VerifyingKey) {
     let dir = tempfile::tempdir().unwrap();
@@ -25,7 +25,7 @@ pub fn store_on(b: Backend) -> (tempfile::TempDir, Store, ed25519_dalek::Verifyi
     let s = match b {
         Backend::Sqlite => Store::open(&dir.path().join("db"), Some(key())).unwrap(),
         Backend::Postgres => {
-            let url = crate::testkit_pg::database();
+            let url = pgtest::database();
             Store::connect(&url, Some(key()))
                 .unwrap()
                 .with_audit_head(dir.path().join("node.audit-head"))

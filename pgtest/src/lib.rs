@@ -1,8 +1,9 @@
-//! A throwaway PostgreSQL cluster for the store's tests: Debian's PostgreSQL 15, started once
-//! per test binary and shared, with one new database per test.
+//! A throwaway PostgreSQL cluster for tests (the store's, and the bastion's end-to-end ones):
+//! Debian's PostgreSQL 15, started once per test binary and shared, with one new database per
+//! test ([`database`]).
 //!
-//! Why one cluster and not one per test: `initdb` and a start cost seconds each, over sixty
-//! tests. Why it cannot be skipped: the store promises the same behaviour on both engines,
+//! Why one cluster and not one per test: `initdb` and a start cost seconds each, over dozens
+//! of tests. Why it cannot be skipped: the store promises the same behaviour on both engines,
 //! so a machine without PostgreSQL fails these tests with a message saying what to install
 //! (`.ci/run` installs it) instead of passing them untested.
 //!
@@ -12,6 +13,9 @@
 //! is stopped and its directory removed when the test binary exits (an `atexit` handler);
 //! should the binary die without exiting, the server gets SIGQUIT as its parent thread (which
 //! lives as long as the process) goes away (`PR_SET_PDEATHSIG`).
+//!
+//! Every client call runs on a thread of its own: the `postgres` crate panics on a thread
+//! that runs a tokio runtime, and tests call this from `#[tokio::test]`s too.
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -20,12 +24,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{mpsc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::db::Conn;
-use crate::pg::PgConn;
+use postgres::{Client, NoTls};
 
 struct Cluster {
     port: u16,
-    admin: Mutex<Conn>,
+    admin: Mutex<Client>,
 }
 
 static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
@@ -48,13 +51,21 @@ pub fn database() -> String {
         Err(e) => panic!("the PostgreSQL tests cannot run: {e}"),
     };
     let name = format!("t{}", NEXT.fetch_add(1, Ordering::SeqCst));
-    cluster
-        .admin
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .batch(&format!("CREATE DATABASE {name}"))
-        .unwrap();
+    let sql = format!("CREATE DATABASE {name}");
+    off_runtime(|| {
+        cluster
+            .admin
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .batch_execute(&sql)
+    })
+    .unwrap_or_else(|e| panic!("{sql}: {e}"));
     format!("postgres://postgres@127.0.0.1:{}/{name}", cluster.port)
+}
+
+/// Runs `f` on a new thread (never a tokio runtime's) and returns what it returns.
+fn off_runtime<T: Send>(f: impl FnOnce() -> T + Send) -> T {
+    std::thread::scope(|s| s.spawn(f).join().expect("the database call panicked"))
 }
 
 /// The `postgres` OS user's uid and gid, from /etc/passwd.
@@ -120,11 +131,11 @@ fn start() -> Result<Cluster, String> {
     let url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
-        match PgConn::connect(&url) {
+        match off_runtime(|| Client::connect(&url, NoTls)) {
             Ok(c) => {
                 return Ok(Cluster {
                     port,
-                    admin: Mutex::new(Conn::Pg(c)),
+                    admin: Mutex::new(c),
                 })
             }
             Err(e) if Instant::now() > deadline => {
