@@ -83,6 +83,28 @@ impl DataDir {
     pub fn db_path(&self) -> PathBuf {
         self.root.join("bastion.db")
     }
+
+    /// Opens the store `[store] url` names (default: the embedded [`DataDir::db_path`]).
+    /// On PostgreSQL this node keeps its audit head in `bastion.audit-head`, the file the
+    /// embedded store keeps too, so a store migrated from here goes on checking against it.
+    pub fn open_store(&self, signer: Option<ed25519_dalek::SigningKey>) -> Result<store::Store> {
+        match &self.settings.store_url {
+            Some(url) if store::is_postgres_url(url) => {
+                let head = self.db_path().with_extension("audit-head");
+                store::Store::connect(url, signer)
+                    .map(|s| s.with_audit_head(head))
+                    .with_context(|| format!("opening {}", store::redact(url)))
+            }
+            other => {
+                let path = other
+                    .as_ref()
+                    .map(|p| self.resolve(Path::new(p)))
+                    .unwrap_or_else(|| self.db_path());
+                store::Store::open(&path, signer)
+                    .with_context(|| format!("opening {}", path.display()))
+            }
+        }
+    }
     pub fn host_key_path(&self) -> PathBuf {
         self.root.join("host_key")
     }

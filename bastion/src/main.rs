@@ -145,6 +145,17 @@ enum Command {
         after_help = "Example:\n  bastion known-hosts --name bastion.example.com --port 2222 >> ~/.ssh/known_hosts"
     )]
     KnownHosts(cli::known_hosts::KnownHostsArgs),
+    /// Copy the embedded store (bastion.db) into an empty PostgreSQL database, audit chain
+    /// intact and verified on the copy; then set `[store] url` in bastion.toml. Stop the
+    /// bastion first.
+    #[command(
+        after_help = "Example:\n  bastion migrate --to postgres://bastion:PASSWORD@db.example.com/bastion"
+    )]
+    Migrate {
+        /// The destination database's URL.
+        #[arg(long, value_name = "URL")]
+        to: String,
+    },
 }
 
 fn parse_duration_arg(s: &str) -> Result<std::time::Duration, String> {
@@ -187,7 +198,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Init => {
             let data = datadir::DataDir::open_or_init(dir)?;
-            store::Store::open(&data.db_path(), None)?;
+            data.open_store(None)?;
             println!("initialised {}", data.root.display());
             println!(
                 "audit signing key fingerprint: {}",
@@ -231,6 +242,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             cli::requests::decide_as_operator(dir, id, Answer::Deny { reason })
         }
         Command::Revoke { id } => cli::requests::revoke(dir, id),
+        Command::Migrate { to } => cli::migrate::run(dir, &to),
     }
 }
 

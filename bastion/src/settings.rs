@@ -23,6 +23,9 @@ pub struct Settings {
     pub web: WebSettings,
     /// `[notify]`: webhooks told about requests, reviews, blocked commands and lockouts.
     pub notify: notify::NotifySettings,
+    /// `[store] url`: a `postgres://` URL (several nodes on one database), or a SQLite file
+    /// (relative to the data directory); `None`: the embedded `bastion.db`.
+    pub store_url: Option<String>,
 }
 
 /// `[web]`: the console served by `bastion serve`.
@@ -53,6 +56,12 @@ struct RawWeb {
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
+struct RawStore {
+    url: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
 struct RawSettings {
     listen: Option<String>,
     inventory: Option<PathBuf>,
@@ -64,6 +73,7 @@ struct RawSettings {
     recording_required: Option<bool>,
     web: Option<RawWeb>,
     notify: Option<notify::NotifySettings>,
+    store: Option<RawStore>,
 }
 
 impl Settings {
@@ -96,7 +106,21 @@ impl Settings {
                 n.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
                 n
             },
+            store_url: store_url(raw.store.and_then(|s| s.url))?,
         })
+    }
+}
+
+/// `[store] url`: a PostgreSQL URL or a file path; anything else with a scheme is refused
+/// (it would otherwise be taken for a file name).
+fn store_url(url: Option<String>) -> Result<Option<String>> {
+    match url {
+        Some(u) if u.trim().is_empty() => anyhow::bail!("store.url: empty"),
+        Some(u) if u.contains("://") && !store::is_postgres_url(&u) => anyhow::bail!(
+            "store.url: {:?} is neither a postgres:// URL nor a file path",
+            store::redact(&u)
+        ),
+        other => Ok(other),
     }
 }
 
@@ -167,6 +191,17 @@ mod tests {
         let e = Settings::parse("[web]\nsession_idle = \"soon\"\n").unwrap_err();
         assert!(format!("{e:#}").contains("web.session_idle"), "{e:#}");
         assert!(Settings::parse("[web]\nport = 1\n").is_err());
+    }
+
+    #[test]
+    fn store_url_defaults_to_the_embedded_file_and_takes_postgres() {
+        assert_eq!(Settings::parse("").unwrap().store_url, None);
+        let s = Settings::parse("[store]\nurl = \"postgres://b@db/bastion\"\n").unwrap();
+        assert_eq!(s.store_url.as_deref(), Some("postgres://b@db/bastion"));
+        let e = Settings::parse("[store]\nurl = \"mysql://u:pw@db/x\"\n").unwrap_err();
+        let text = format!("{e:#}");
+        assert!(text.contains("store.url") && !text.contains("pw"), "{text}");
+        assert!(Settings::parse("[store]\nuri = \"x\"\n").is_err());
     }
 
     #[test]

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod hosts;
 pub mod known_hosts;
 pub mod live;
+pub mod migrate;
 pub mod policy;
 pub mod replay;
 pub mod report;
@@ -18,7 +19,7 @@ pub mod users;
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
 use crate::datadir::DataDir;
 use crate::keys;
@@ -29,8 +30,7 @@ use store::Store;
 pub fn open(dir: &Path) -> Result<(DataDir, Store)> {
     let data = DataDir::open_existing(dir)?;
     let signer = keys::load_signing_key(&data.signing_key_path())?;
-    let store = Store::open(&data.db_path(), Some(signer))
-        .with_context(|| format!("opening {}", data.db_path().display()))?;
+    let store = data.open_store(Some(signer))?;
     Ok((data, store))
 }
 

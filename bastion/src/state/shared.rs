@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use russh::keys::PrivateKey;
 
 use super::RateLimiter;
@@ -69,8 +69,7 @@ impl Shared {
     pub fn load(dir: DataDir, console_url: Option<String>) -> Result<Shared> {
         let signer = keys::load_signing_key(&dir.signing_key_path())?;
         let audit_key = signer.verifying_key();
-        let store = Store::open(&dir.db_path(), Some(signer))
-            .with_context(|| format!("opening {}", dir.db_path().display()))?;
+        let store = dir.open_store(Some(signer))?;
         let access = load_access(&dir)?;
         let client_key = Arc::new(keys::load_private(&dir.client_key_path())?);
         let host_key = Arc::new(keys::load_private(&dir.host_key_path())?);
