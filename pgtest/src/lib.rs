@@ -7,8 +7,8 @@
 //! so a machine without PostgreSQL fails these tests with a message saying what to install
 //! (`.ci/run` installs it) instead of passing them untested.
 //!
-//! The cluster runs as the `postgres` OS user (tests run as root, which `initdb` and
-//! `postgres` refuse), in a temporary directory, on a free port of 127.0.0.1 with its socket
+//! The cluster runs as the `postgres` OS user when the tests run as root (which `initdb` and
+//! `postgres` refuse; otherwise as the user running them), in a temporary directory, on a free port of 127.0.0.1 with its socket
 //! in that directory, with durability off (`fsync=off`: a test database is thrown away). It
 //! is stopped and its directory removed when the test binary exits (an `atexit` handler);
 //! should the binary die without exiting, the server gets SIGQUIT as its parent thread (which
@@ -89,15 +89,24 @@ fn start() -> Result<Cluster, String> {
             bin.join("initdb").display()
         ));
     }
-    let (uid, gid) = postgres_user()?;
+    // As root (CI, and the tests here), run as `postgres`; as anyone else, as oneself.
+    // SAFETY: geteuid has no preconditions.
+    let ids = if unsafe { libc::geteuid() } == 0 {
+        Some(postgres_user()?)
+    } else {
+        None
+    };
     let dir = tempfile::Builder::new()
         .prefix("store-pg-")
         .tempdir()
         .map_err(|e| e.to_string())?
         .keep();
-    std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
+    if let Some((uid, gid)) = ids {
+        std::os::unix::fs::chown(&dir, Some(uid), Some(gid)).map_err(|e| e.to_string())?;
+    }
     let data = dir.join("data");
-    let out = Command::new(bin.join("initdb"))
+    let mut initdb = Command::new(bin.join("initdb"));
+    initdb
         .args([
             "-U",
             "postgres",
@@ -109,9 +118,8 @@ fn start() -> Result<Cluster, String> {
         ])
         .args(["--no-sync", "--no-instructions", "-D"])
         .arg(&data)
-        .current_dir(&dir)
-        .uid(uid)
-        .gid(gid)
+        .current_dir(&dir);
+    let out = as_user(&mut initdb, ids)
         .output()
         .map_err(|e| format!("initdb: {e}"))?;
     if !out.status.success() {
@@ -124,7 +132,7 @@ fn start() -> Result<Cluster, String> {
         .and_then(|l| l.local_addr())
         .map_err(|e| e.to_string())?
         .port();
-    let pid = spawn_server(&bin, &dir, port, uid, gid)?;
+    let pid = spawn_server(&bin, &dir, port, ids)?;
     let _ = RUNNING.set((pid, dir.clone()));
     // SAFETY: registers a plain `extern "C"` function; it runs once, at exit.
     unsafe { libc::atexit(stop_at_exit) };
@@ -151,7 +159,7 @@ fn start() -> Result<Cluster, String> {
 
 /// Starts `postgres` from a thread that lives as long as the test binary (the parent-death
 /// signal follows the thread that forked), and returns its pid.
-fn spawn_server(bin: &Path, dir: &Path, port: u16, uid: u32, gid: u32) -> Result<i32, String> {
+fn spawn_server(bin: &Path, dir: &Path, port: u16, ids: Option<(u32, u32)>) -> Result<i32, String> {
     let log = std::fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
     let mut cmd = Command::new(bin.join("postgres"));
     cmd.arg("-D")
@@ -162,11 +170,10 @@ fn spawn_server(bin: &Path, dir: &Path, port: u16, uid: u32, gid: u32) -> Result
         .args(["-c", "synchronous_commit=off", "-c", "full_page_writes=off"])
         .args(["-c", "max_connections=200", "-c", "shared_buffers=32MB"])
         .current_dir(dir)
-        .uid(uid)
-        .gid(gid)
         .stdin(Stdio::null())
         .stdout(log.try_clone().map_err(|e| e.to_string())?)
         .stderr(log);
+    as_user(&mut cmd, ids);
     // SAFETY: prctl is async-signal-safe; it only sets this child's parent-death signal.
     unsafe {
         cmd.pre_exec(|| {
@@ -192,6 +199,14 @@ fn spawn_server(bin: &Path, dir: &Path, port: u16, uid: u32, gid: u32) -> Result
         })
         .map_err(|e| e.to_string())?;
     rx.recv().map_err(|e| e.to_string())?
+}
+
+/// Runs `cmd` as the user and group `ids`, when given.
+fn as_user(cmd: &mut Command, ids: Option<(u32, u32)>) -> &mut Command {
+    if let Some((uid, gid)) = ids {
+        cmd.uid(uid).gid(gid);
+    }
+    cmd
 }
 
 /// Stops the server (immediate shutdown: nothing in it is kept) and removes its directory.

@@ -11,6 +11,11 @@
 //! The thread also keeps the prepared statements (one round trip per statement after the
 //! first) and rewrites SQLite's placeholders: `?N` becomes `$N`, and a bare `?` takes the
 //! number after the highest used so far, as SQLite numbers it.
+//!
+//! A lost connection (PostgreSQL restarted, a failover) fails the statement that meets it;
+//! the next statement outside a transaction connects again. Inside a transaction it does not:
+//! the transaction is gone with the connection, so every statement fails until the caller's
+//! ROLLBACK, rather than going on outside it (and outside the chain's lock).
 
 use std::collections::HashMap;
 use std::error::Error as StdError;
@@ -26,12 +31,68 @@ type Job = Box<dyn FnOnce(&mut Worker) + Send>;
 
 /// The client and its statement cache, owned by the connection's thread.
 struct Worker {
+    url: String,
     client: Client,
     statements: HashMap<String, Statement>,
+    /// Between BEGIN and COMMIT or ROLLBACK.
+    in_tx: bool,
+}
+
+/// Opens a session with the time zone of this machine (`$TZ` when it names one), so "the
+/// local day" in reports means the same as on SQLite.
+fn open(url: &str) -> std::result::Result<Client, postgres::Error> {
+    let mut client = Client::connect(url, NoTls)?;
+    let zone = std::env::var("TZ")
+        .ok()
+        .filter(|z| !z.is_empty() && !z.starts_with(':'))
+        .or_else(|| iana_time_zone::get_timezone().ok())
+        .unwrap_or_else(|| "UTC".into());
+    if client
+        .execute("SELECT set_config('TimeZone', $1, false)", &[&zone])
+        .is_err()
+    {
+        client.batch_execute("SET TIME ZONE 'UTC'")?;
+    }
+    Ok(client)
 }
 
 impl Worker {
-    fn statement(&mut self, sql: &str) -> std::result::Result<Statement, postgres::Error> {
+    /// Connects again when the connection was lost, unless a transaction was open on it.
+    fn ready(&mut self) -> Result<()> {
+        if !self.client.is_closed() {
+            return Ok(());
+        }
+        if self.in_tx {
+            return Err(StoreError::Pg(
+                "the connection to PostgreSQL was lost inside a transaction".into(),
+            ));
+        }
+        self.client = open(&self.url)?;
+        self.statements.clear();
+        Ok(())
+    }
+
+    /// Statements without parameters; follows BEGIN, COMMIT and ROLLBACK.
+    fn batch(&mut self, sql: &str) -> Result<()> {
+        let word = sql.trim().to_ascii_uppercase();
+        if word == "ROLLBACK" {
+            self.in_tx = false;
+            if self.client.is_closed() {
+                return Ok(()); // nothing to roll back on a lost connection
+            }
+        }
+        self.ready()?;
+        let done = self.client.batch_execute(sql);
+        match word.as_str() {
+            "BEGIN" => self.in_tx = done.is_ok(),
+            "COMMIT" => self.in_tx = false,
+            _ => {}
+        }
+        Ok(done?)
+    }
+
+    fn statement(&mut self, sql: &str) -> Result<Statement> {
+        self.ready()?;
         if let Some(st) = self.statements.get(sql) {
             return Ok(st.clone());
         }
@@ -54,8 +115,7 @@ pub(crate) struct PgConn {
 const CHUNK: usize = 1000;
 
 impl PgConn {
-    /// Connects to `url` (a `postgres://` URL) on a new thread; the session's time zone is set
-    /// to this machine's, so "the local day" in reports means the same as on SQLite.
+    /// Connects to `url` (a `postgres://` URL) on a new thread.
     pub(crate) fn connect(url: &str) -> Result<PgConn> {
         let (jobs, rx) = mpsc::channel::<Job>();
         let (ready_tx, ready) = mpsc::channel::<Result<()>>();
@@ -63,7 +123,7 @@ impl PgConn {
         let thread = std::thread::Builder::new()
             .name("store-pg".into())
             .spawn(move || {
-                let client = match Client::connect(&url, NoTls) {
+                let client = match open(&url) {
                     Ok(c) => c,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e.into()));
@@ -71,16 +131,12 @@ impl PgConn {
                     }
                 };
                 let mut w = Worker {
+                    url,
                     client,
                     statements: HashMap::new(),
+                    in_tx: false,
                 };
-                let zone = iana_time_zone::get_timezone().unwrap_or_else(|_| "UTC".into());
-                let set = w
-                    .client
-                    .execute("SELECT set_config('TimeZone', $1, false)", &[&zone])
-                    .map(|_| ())
-                    .or_else(|_| w.client.batch_execute("SET TIME ZONE 'UTC'"));
-                let _ = ready_tx.send(set.map_err(Into::into));
+                let _ = ready_tx.send(Ok(()));
                 while let Ok(job) = rx.recv() {
                     job(&mut w);
                 }
@@ -123,7 +179,7 @@ impl PgConn {
 
     pub(crate) fn batch(&mut self, sql: &str) -> Result<()> {
         let sql = sql.to_string();
-        self.call(move |w| Ok(w.client.batch_execute(&sql)?))
+        self.call(move |w| w.batch(&sql))
     }
 
     pub(crate) fn query_each(

@@ -225,3 +225,31 @@ fn postgres_schema_is_at_the_same_version_and_reopens() {
     let again = Store::connect(&url, None).unwrap();
     assert_eq!(again.schema_version().unwrap(), crate::SCHEMA_VERSION);
 }
+
+#[test]
+fn a_lost_connection_fails_one_statement_then_connects_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = pgtest::database();
+    let a = node(&url, dir.path(), "a", 1000);
+    let b = node(&url, dir.path(), "b", 1000);
+    a.add_user("alice", None, &[]).unwrap();
+    let pid: i64 = a
+        .conn()
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0)
+        .unwrap();
+    b.conn()
+        .execute("SELECT pg_terminate_backend(?1)", crate::db::params![pid])
+        .unwrap();
+    // The statement that meets the dead connection may fail; the next one reconnects.
+    let _ = a.users();
+    assert_eq!(a.users().unwrap().len(), 1);
+    a.audit(
+        None,
+        None,
+        &AuditEvent::PolicyReloaded { roles: 1, hosts: 1 },
+    )
+    .unwrap();
+    assert!(a.verify_all(&key().verifying_key()).unwrap().is_ok());
+}
