@@ -20,6 +20,7 @@
 use std::collections::HashMap;
 use std::error::Error as StdError;
 use std::sync::mpsc;
+use std::time::Duration;
 
 use postgres::types::{private::BytesMut, IsNull, ToSql, Type};
 use postgres::{Client, NoTls, Statement};
@@ -36,6 +37,8 @@ struct Worker {
     statements: HashMap<String, Statement>,
     /// Between BEGIN and COMMIT or ROLLBACK.
     in_tx: bool,
+    /// A statement failed and the server no longer answers: connect again when allowed.
+    lost: bool,
 }
 
 /// Opens a session with the time zone of this machine (`$TZ` when it names one), so "the
@@ -59,7 +62,7 @@ fn open(url: &str) -> std::result::Result<Client, postgres::Error> {
 impl Worker {
     /// Connects again when the connection was lost, unless a transaction was open on it.
     fn ready(&mut self) -> Result<()> {
-        if !self.client.is_closed() {
+        if !self.lost && !self.client.is_closed() {
             return Ok(());
         }
         if self.in_tx {
@@ -69,7 +72,14 @@ impl Worker {
         }
         self.client = open(&self.url)?;
         self.statements.clear();
+        self.lost = false;
         Ok(())
+    }
+
+    /// After a failed statement: is the server still there? (An error is rare; asking costs
+    /// one round trip.)
+    fn check_alive(&mut self) {
+        self.lost = self.client.is_valid(Duration::from_secs(5)).is_err();
     }
 
     /// Statements without parameters; follows BEGIN, COMMIT and ROLLBACK.
@@ -77,7 +87,7 @@ impl Worker {
         let word = sql.trim().to_ascii_uppercase();
         if word == "ROLLBACK" {
             self.in_tx = false;
-            if self.client.is_closed() {
+            if self.lost || self.client.is_closed() {
                 return Ok(()); // nothing to roll back on a lost connection
             }
         }
@@ -135,6 +145,7 @@ impl PgConn {
                     client,
                     statements: HashMap::new(),
                     in_tx: false,
+                    lost: false,
                 };
                 let _ = ready_tx.send(Ok(()));
                 while let Ok(job) = rx.recv() {
@@ -159,7 +170,11 @@ impl PgConn {
     ) -> Result<T> {
         let (tx, rx) = mpsc::sync_channel(1);
         let job: Job = Box::new(move |w| {
-            let _ = tx.send(f(w));
+            let out = f(w);
+            if out.is_err() {
+                w.check_alive();
+            }
+            let _ = tx.send(out);
         });
         self.jobs
             .as_ref()
@@ -209,6 +224,7 @@ impl PgConn {
                 Ok(())
             })();
             if let Err(e) = streamed {
+                w.check_alive();
                 let _ = tx.send(Err(e));
             }
         });

@@ -242,6 +242,20 @@ fn a_lost_connection_fails_one_statement_then_connects_again() {
     b.conn()
         .execute("SELECT pg_terminate_backend(?1)", crate::db::params![pid])
         .unwrap();
+    let gone = || {
+        let r = b
+            .conn()
+            .query_one(
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = ?1",
+                crate::db::params![pid],
+            )
+            .unwrap();
+        r.get::<i64>(0).unwrap() == 0
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !gone() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
     // The statement that meets the dead connection may fail; the next one reconnects.
     let _ = a.users();
     assert_eq!(a.users().unwrap().len(), 1);
