@@ -43,6 +43,7 @@ mod seals;
 mod sessions;
 #[cfg(test)]
 mod testkit;
+mod throttle;
 mod users;
 mod verify;
 

@@ -208,6 +208,15 @@ CREATE TABLE requests (
 CREATE INDEX requests_open ON requests(status, user) WHERE status IN ('pending', 'approved');
 "#,
     },
+    Migration {
+        name: "login failures counted in the database",
+        sql: r#"
+-- Login throttling's memory when several nodes share the database (`throttle.rs`).
+CREATE TABLE auth_failures (key TEXT NOT NULL, ts REAL NOT NULL);
+CREATE INDEX auth_failures_key ON auth_failures(key, ts);
+CREATE INDEX auth_failures_ts ON auth_failures(ts);
+"#,
+    },
 ];
 
 /// Brings the database at `path` up to [`SCHEMA_VERSION`].

@@ -26,7 +26,12 @@ use crate::{now_ts, Result, StoreError};
 const BASELINE: usize = 7;
 
 /// PostgreSQL's steps after the baseline, in order (version BASELINE + 1 first).
-const STEPS: &[&str] = &[];
+const STEPS: &[&str] = &[
+    // 8: login failures counted in the database
+    "CREATE TABLE auth_failures (key TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL);
+     CREATE INDEX auth_failures_key ON auth_failures(key, ts);
+     CREATE INDEX auth_failures_ts ON auth_failures(ts);",
+];
 
 const _: () = assert!(BASELINE + STEPS.len() == SCHEMA_VERSION);
 
