@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use e2e::{Client, Lab};
+use e2e::{Client, KeyPair, Lab};
 use rusqlite::Connection;
 
 const BIN: &str = env!("CARGO_BIN_EXE_bastion");
@@ -58,6 +58,11 @@ fn an_embedded_store_moves_to_postgres_and_the_bastion_serves_from_it() {
     let out = client.run_ssh("alice", &["web1", "echo after-$((6*7))"]);
     out.assert_success();
     assert_eq!(out.stdout.trim(), "after-42");
+    // A failed login is counted in PostgreSQL (login throttling shared by the nodes).
+    let stranger = KeyPair::generate(client.dir(), "stranger");
+    Client::with_key(&lab.bastion, &stranger.private)
+        .run_ssh("alice", &["web1", "true"])
+        .assert_failure();
     assert!(lab.bastion.stop("TERM", Duration::from_secs(20)).is_some());
 
     let sessions = lab.bastion.sessions();

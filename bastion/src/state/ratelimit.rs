@@ -3,6 +3,11 @@
 //! Each failure is remembered for the lockout window; once a key (user or address) has reached the
 //! limit, further attempts are refused until its oldest failure ages out. Before the limit, each
 //! failure beyond the second adds a growing delay, so guessing is slow even below the limit.
+//!
+//! One bastion remembers failures in memory. Several nodes on one PostgreSQL database count
+//! them in the database instead ([`RateLimiter::shared`], `store::throttle`), so failures spread
+//! over the nodes add up and a lockout earned on one node holds on all. If the database cannot
+//! be asked, a login is refused (fail closed): without it nothing could be audited either.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -13,6 +18,8 @@ pub struct RateLimiter {
     max_failures: u32,
     window: Duration,
     failures: Mutex<HashMap<String, VecDeque<Instant>>>,
+    /// Several nodes on one database: failures are counted there.
+    shared: Option<store::Store>,
 }
 
 impl RateLimiter {
@@ -21,6 +28,32 @@ impl RateLimiter {
             max_failures: max_failures.max(1),
             window,
             failures: Mutex::new(HashMap::new()),
+            shared: None,
+        }
+    }
+
+    /// Counts failures in `store` (the database several nodes share; its own connection, so
+    /// a check never waits behind audit appends) instead of in memory.
+    pub fn shared(max_failures: u32, window: Duration, store: store::Store) -> RateLimiter {
+        RateLimiter {
+            shared: Some(store),
+            ..RateLimiter::new(max_failures, window)
+        }
+    }
+
+    /// Recent failures of each of `keys`; on a database error, the limit (refuse).
+    fn counts(&self, keys: &[&str]) -> Vec<usize> {
+        let now = Instant::now();
+        let Some(db) = &self.shared else {
+            return keys.iter().map(|k| self.recent(k, now)).collect();
+        };
+        let since = store::now_ts() - self.window.as_secs_f64();
+        match db.auth_failure_counts(keys, since) {
+            Ok(c) => c.into_iter().map(|n| n.max(0) as usize).collect(),
+            Err(e) => {
+                tracing::error!("login throttling cannot read the database: {e}");
+                vec![self.max_failures as usize; keys.len()]
+            }
         }
     }
 
@@ -42,15 +75,14 @@ impl RateLimiter {
 
     /// True when any of `keys` has hit the limit: refuse without checking credentials.
     pub fn is_locked(&self, keys: &[&str]) -> bool {
-        let now = Instant::now();
-        keys.iter()
-            .any(|k| self.recent(k, now) >= self.max_failures as usize)
+        self.counts(keys)
+            .into_iter()
+            .any(|n| n >= self.max_failures as usize)
     }
 
     /// Extra delay before answering, growing with recent failures of any of `keys`.
     pub fn delay(&self, keys: &[&str]) -> Duration {
-        let now = Instant::now();
-        let n = keys.iter().map(|k| self.recent(k, now)).max().unwrap_or(0);
+        let n = self.counts(keys).into_iter().max().unwrap_or(0);
         if n < 2 {
             Duration::ZERO
         } else {
@@ -62,11 +94,18 @@ impl RateLimiter {
     /// reached the limit just now), so the lockout is reported once, when it begins.
     pub fn record_failure(&self, keys: &[&str]) -> Vec<String> {
         let now = Instant::now();
-        let mut locked = Vec::new();
-        for k in keys {
-            if self.recent(k, now) + 1 == self.max_failures as usize {
-                locked.push(k.to_string());
+        let locked = keys
+            .iter()
+            .zip(self.counts(keys))
+            .filter(|(_, n)| n + 1 == self.max_failures as usize)
+            .map(|(k, _)| k.to_string())
+            .collect();
+        if let Some(db) = &self.shared {
+            let t = store::now_ts();
+            if let Err(e) = db.record_auth_failure(keys, t, t - self.window.as_secs_f64()) {
+                tracing::error!("login throttling cannot record a failure: {e}");
             }
+            return locked;
         }
         let mut map = self.failures.lock().unwrap_or_else(|p| p.into_inner());
         for k in keys {
@@ -89,6 +128,12 @@ impl RateLimiter {
 
     /// A successful login clears the user's own failures (not the address's).
     pub fn record_success(&self, user_key: &str) {
+        if let Some(db) = &self.shared {
+            if let Err(e) = db.clear_auth_failures(user_key) {
+                tracing::error!("login throttling cannot clear failures: {e}");
+            }
+            return;
+        }
         self.failures
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -117,6 +162,28 @@ mod tests {
         assert!(!rl.is_locked(&["u:a", "ip:2"]));
         rl.record_success("u:a");
         assert!(!rl.is_locked(&["u:a", "ip:2"]));
+    }
+
+    /// Two nodes (two limiters, each with its own connection) on one PostgreSQL database.
+    #[test]
+    fn on_a_shared_database_a_lockout_on_one_node_holds_on_the_other() {
+        let url = pgtest::database();
+        let node = || {
+            let s = store::Store::connect(&url, None).unwrap();
+            RateLimiter::shared(3, Duration::from_secs(60), s)
+        };
+        let (a, b) = (node(), node());
+        assert!(a.record_failure(&["user:x", "addr:1"]).is_empty());
+        assert!(b.record_failure(&["user:x", "addr:2"]).is_empty());
+        assert!(b.delay(&["user:x"]) > Duration::ZERO, "failures add up");
+        assert_eq!(a.record_failure(&["user:x", "addr:3"]), vec!["user:x"]);
+        assert!(
+            b.is_locked(&["user:x", "addr:9"]),
+            "locked on the other node"
+        );
+        assert!(!b.is_locked(&["user:y", "addr:1"]));
+        b.record_success("user:x");
+        assert!(!a.is_locked(&["user:x", "addr:9"]));
     }
 
     #[test]

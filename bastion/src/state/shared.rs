@@ -74,7 +74,12 @@ impl Shared {
         let client_key = Arc::new(keys::load_private(&dir.client_key_path())?);
         let host_key = Arc::new(keys::load_private(&dir.host_key_path())?);
         let host_ca = Arc::new(keys::load_private(&dir.host_ca_path())?);
-        let limiter = RateLimiter::new(dir.settings.max_auth_failures, dir.settings.lockout);
+        let (max, window) = (dir.settings.max_auth_failures, dir.settings.lockout);
+        let limiter = if store.is_postgres() {
+            RateLimiter::shared(max, window, dir.open_store(None)?)
+        } else {
+            RateLimiter::new(max, window)
+        };
         Ok(Shared {
             dir,
             store,
