@@ -11,8 +11,10 @@
 //! signing key no longer ends in, or passes through, the hash they kept.
 //!
 //! What they do not do: the newest records after the last checkpoint are vouched for only by
-//! the unsigned head file. Whoever can write the data directory can delete them and rewrite
-//! that file; only copies kept elsewhere (shipped events) show it. A clean shutdown (SIGTERM,
+//! the head: on SQLite the unsigned head file (whoever can write the data directory can delete
+//! them and rewrite that file); on PostgreSQL the signed head row and each node's head file
+//! (`audit_head.rs` says what that catches). Only copies kept elsewhere (shipped events) show
+//! the rest. A clean shutdown (SIGTERM,
 //! SIGINT) writes one more checkpoint ([`Store::checkpoint_now`]) after the last session ended,
 //! so a log that stopped cleanly ends in a signed statement of its size; a crash does not.
 
