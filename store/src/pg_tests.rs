@@ -267,3 +267,23 @@ fn a_lost_connection_fails_one_statement_then_connects_again() {
     .unwrap();
     assert!(a.verify_all(&key().verifying_key()).unwrap().is_ok());
 }
+
+#[test]
+fn a_long_query_stopped_early_leaves_the_connection_usable() {
+    let (_dir, s, vk) = store_on(Backend::Postgres);
+    // More records than one streamed chunk (1000), so verify stops with rows still unread.
+    s.tx(|tx| {
+        for n in 0..2200 {
+            let ev = AuditEvent::PolicyReloaded { roles: n, hosts: 0 };
+            crate::audit::append(tx, &key(), None, None, &ev)?;
+        }
+        Ok(())
+    })
+    .unwrap();
+    s.conn()
+        .execute("UPDATE audit SET source = 'x' WHERE id = 5", &[])
+        .unwrap();
+    assert_eq!(s.verify_audit(&vk).unwrap().unwrap().0, 5);
+    assert_eq!(s.newest_audit_id().unwrap(), 2200);
+    assert_eq!(s.audit_records_after(2190, 100).unwrap().len(), 10);
+}
