@@ -28,6 +28,10 @@ pub struct Args {
     /// Pause between keystrokes, ms (typing, not a flood).
     #[arg(long, default_value_t = 5)]
     gap_ms: u64,
+    /// Only these paths (direct, bastion, jump, double), for profiling one path with `perf`;
+    /// the ratio rows need all four, so a subset prints each path's figures alone.
+    #[arg(long, value_delimiter = ',')]
+    paths: Vec<String>,
 }
 
 /// A `ssh -tt` client on a PTY, its output arriving through a reader thread.
@@ -159,11 +163,25 @@ fn paths(world: &World) -> Result<Vec<(&'static str, Vec<String>)>> {
     ])
 }
 
+/// The `--paths` word of each path, in the order of [`paths`].
+const PATH_WORDS: [&str; 4] = ["direct", "bastion", "jump", "double"];
+
 /// Runs the benchmark and returns its rows.
 pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
     let mut world = World::new(bastion, 2, "")?;
     world.serve();
-    let paths = paths(&world)?;
+    let mut paths = paths(&world)?;
+    if let Some(unknown) = a.paths.iter().find(|p| !PATH_WORDS.contains(&p.as_str())) {
+        bail!(
+            "--paths: unknown path {unknown:?} (known: {})",
+            PATH_WORDS.join(", ")
+        );
+    }
+    if !a.paths.is_empty() {
+        let mut words = PATH_WORDS.iter();
+        paths.retain(|_| words.next().is_some_and(|w| a.paths.iter().any(|p| p == w)));
+    }
+    eprintln!("bastion pid {:?}", world.home.pid());
     let mut terms = Vec::new();
     for (name, argv) in &paths {
         let mut term = Term::spawn(argv)?;
@@ -192,8 +210,20 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
         batch += 1;
     }
     let s: Vec<_> = samples.iter().map(|x| summarize(x)).collect();
-    if s[0].n == 0 {
+    if s.iter().any(|x| x.n == 0) {
         bail!("no samples");
+    }
+    if s.len() < PATH_WORDS.len() {
+        return Ok(paths
+            .iter()
+            .zip(&s)
+            .flat_map(|((name, _), x)| {
+                [
+                    Row::new("3 latency", &format!("keystroke p50, {name}"), x.p50, "ms"),
+                    Row::new("3 latency", &format!("keystroke p99, {name}"), x.p99, "ms"),
+                ]
+            })
+            .collect());
     }
     let (d, v, j, h) = (&s[0], &s[1], &s[2], &s[3]);
     let goal = "< 1 ms added at p99 (idle machine)";
