@@ -23,6 +23,11 @@ pub struct Settings {
     pub web: WebSettings,
     /// `[notify]`: webhooks told about requests, reviews, blocked commands and lockouts.
     pub notify: notify::NotifySettings,
+    /// This bastion's name among several nodes (default: the machine's host name); metrics
+    /// label the sessions it serves with it.
+    pub node: String,
+    /// `[metrics] listen`: where Prometheus scrapes `/metrics` (plain HTTP); unset: off.
+    pub metrics_listen: Option<String>,
 }
 
 /// `[web]`: the console served by `bastion serve`.
@@ -64,6 +69,14 @@ struct RawSettings {
     recording_required: Option<bool>,
     web: Option<RawWeb>,
     notify: Option<notify::NotifySettings>,
+    node: Option<String>,
+    metrics: Option<RawMetrics>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: Option<String>,
 }
 
 impl Settings {
@@ -96,8 +109,23 @@ impl Settings {
                 n.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
                 n
             },
+            node: match raw.node {
+                Some(n) if n.trim().is_empty() => anyhow::bail!("node: must not be empty"),
+                Some(n) => n,
+                None => host_name(),
+            },
+            metrics_listen: raw.metrics.unwrap_or_default().listen,
         })
     }
+}
+
+/// The machine's host name, the default node name.
+fn host_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "bastion".into())
 }
 
 /// A duration setting (`30m`, `12h`), its default when absent; errors name the field.
@@ -167,6 +195,25 @@ mod tests {
         let e = Settings::parse("[web]\nsession_idle = \"soon\"\n").unwrap_err();
         assert!(format!("{e:#}").contains("web.session_idle"), "{e:#}");
         assert!(Settings::parse("[web]\nport = 1\n").is_err());
+    }
+
+    #[test]
+    fn node_and_metrics_settings() {
+        let s = Settings::parse("").unwrap();
+        assert_eq!(s.metrics_listen, None);
+        assert!(!s.node.is_empty());
+        let s = Settings::parse("node = \"b2\"\n[metrics]\nlisten = \"127.0.0.1:9722\"").unwrap();
+        assert_eq!(
+            (s.node.as_str(), s.metrics_listen.as_deref()),
+            ("b2", Some("127.0.0.1:9722"))
+        );
+        let e = Settings::parse("node = \" \"").unwrap_err();
+        assert!(
+            format!("{e:#}").contains("node: must not be empty"),
+            "{e:#}"
+        );
+        let e = Settings::parse("[metrics]\nlisen = \"x\"").unwrap_err();
+        assert!(format!("{e:#}").contains("lisen"), "{e:#}");
     }
 
     #[test]

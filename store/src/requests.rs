@@ -191,6 +191,16 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
+    /// How many requests wait for a decision.
+    pub fn pending_request_count(&self) -> Result<u64> {
+        let n: i64 = self.conn().query_row(
+            "SELECT count(*) FROM requests WHERE status = 'pending'",
+            [],
+            |r| r.get(0),
+        )?;
+        Ok(n as u64)
+    }
+
     /// Decides a pending request (audited `request_approved` or `request_denied`, with `by`).
     /// Refused when it is not pending any more.
     pub fn decide_request(&self, id: i64, by: &str, verdict: &Verdict) -> Result<RequestRow> {

@@ -74,6 +74,25 @@ fn lower_priority() {
     }
 }
 
+/// Starts the `/metrics` listener of `[metrics] listen`, if set.
+async fn start_metrics(shared: &Arc<Shared>) -> Result<()> {
+    let Some(addr) = shared.dir.settings.metrics_listen.clone() else {
+        return Ok(());
+    };
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("metrics.listen: listening on {addr}"))?;
+    eprintln!(
+        "bastion: metrics on http://{}/metrics",
+        listener.local_addr()?
+    );
+    let s = shared.clone();
+    tokio::spawn(crate::metrics::serve(listener, move || {
+        crate::metrics::global().render(&s.store, &s.dir.settings.node)
+    }));
+    Ok(())
+}
+
 /// Runs the SSH server until the process is stopped.
 pub async fn serve(dir: DataDir, listen: Option<String>, web_listen: Option<String>) -> Result<()> {
     let web = dir.settings.web.clone();
@@ -85,6 +104,7 @@ pub async fn serve(dir: DataDir, listen: Option<String>, web_listen: Option<Stri
     crate::requests::sweep::spawn(shared.clone());
     notifications::spawn(shared.clone())?;
     control::spawn(shared.clone(), &shared.dir.control_socket_path())?;
+    start_metrics(&shared).await?;
     if let Some(public_url) = console_url {
         let config = console::ConsoleConfig {
             listen: web_listen,

@@ -114,9 +114,13 @@ impl Shared {
     /// can deny whatever the event was about.
     pub fn audit(&self, user: Option<&str>, source: Option<&str>, event: AuditEvent) -> bool {
         match self.store.audit(user, source, &event) {
-            Ok(_) => true,
+            Ok(_) => {
+                crate::metrics::global().observe(&event);
+                true
+            }
             Err(e) => {
                 tracing::error!("audit append failed ({}): {e}", event.kind());
+                crate::metrics::global().audit_append_failed();
                 false
             }
         }
