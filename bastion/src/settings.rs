@@ -28,6 +28,9 @@ pub struct Settings {
     pub node: String,
     /// `[metrics] listen`: where Prometheus scrapes `/metrics` (plain HTTP); unset: off.
     pub metrics_listen: Option<String>,
+    /// `[shared_recordings]`: where recordings are shipped for every node to read; unset: they
+    /// stay in `recordings` only.
+    pub shared_recordings: Option<crate::state::shared_recordings::SharedRecordingSettings>,
 }
 
 /// `[web]`: the console served by `bastion serve`.
@@ -71,6 +74,14 @@ struct RawSettings {
     notify: Option<notify::NotifySettings>,
     node: Option<String>,
     metrics: Option<RawMetrics>,
+    shared_recordings: Option<RawSharedRecordings>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSharedRecordings {
+    url: String,
+    interval: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -115,6 +126,17 @@ impl Settings {
                 None => host_name(),
             },
             metrics_listen: raw.metrics.unwrap_or_default().listen,
+            shared_recordings: match raw.shared_recordings {
+                None => None,
+                Some(r) => Some(crate::state::shared_recordings::SharedRecordingSettings {
+                    url: r.url,
+                    interval: duration(
+                        "shared_recordings.interval",
+                        r.interval,
+                        Duration::from_secs(5),
+                    )?,
+                }),
+            },
         })
     }
 }

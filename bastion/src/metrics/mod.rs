@@ -76,6 +76,16 @@ pub struct Metrics {
     audit_append_failures: Counter,
     upstream_connect: Histogram,
     upstream_connect_failures: Counter,
+    ship_lag: Gauge<f64, std::sync::atomic::AtomicU64>,
+    ship_failures: Counter,
+}
+
+/// What shared-recording shipping reports at a scrape.
+pub struct ShipStatus {
+    /// Seconds since every live recording last shipped.
+    pub lag_seconds: f64,
+    /// Failed shipping attempts since the start.
+    pub failures: u64,
 }
 
 /// The process's metrics.
@@ -106,6 +116,8 @@ impl Metrics {
             audit_append_failures: Counter::default(),
             upstream_connect: Histogram::new(CONNECT_BUCKETS),
             upstream_connect_failures: Counter::default(),
+            ship_lag: Gauge::default(),
+            ship_failures: Counter::default(),
         };
         let r = &mut m.registry;
         r.register("logins", "Logins by method and result", m.logins.clone());
@@ -164,6 +176,17 @@ impl Metrics {
             "upstream_connect_failures",
             "Target connections that failed: refused, timed out, host key mismatch, login refused",
             m.upstream_connect_failures.clone(),
+        );
+        r.register_with_unit(
+            "recording_ship_lag",
+            "Time since every live recording last reached shared storage",
+            prometheus_client::registry::Unit::Seconds,
+            m.ship_lag.clone(),
+        );
+        r.register(
+            "recording_ship_failures",
+            "Attempts to ship a recording to shared storage that failed and were retried",
+            m.ship_failures.clone(),
         );
         m
     }
@@ -252,7 +275,18 @@ impl Metrics {
     }
 
     /// Reads the gauges from the store and renders every metric in the text exposition format.
-    pub fn render(&self, store: &store::Store, node: &str) -> Result<String, store::StoreError> {
+    pub fn render(
+        &self,
+        store: &store::Store,
+        node: &str,
+        shipping: Option<ShipStatus>,
+    ) -> Result<String, store::StoreError> {
+        if let Some(s) = shipping {
+            self.ship_lag.set(s.lag_seconds);
+            let counted = self.ship_failures.get();
+            self.ship_failures
+                .inc_by(s.failures.saturating_sub(counted));
+        }
         let active = store.active_sessions()?;
         let pending = store.pending_request_count()?;
         let chain = store.newest_audit_id()?;

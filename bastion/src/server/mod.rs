@@ -88,7 +88,14 @@ async fn start_metrics(shared: &Arc<Shared>) -> Result<()> {
     );
     let s = shared.clone();
     tokio::spawn(crate::metrics::serve(listener, move || {
-        crate::metrics::global().render(&s.store, &s.dir.settings.node)
+        let shipping = s
+            .shared_recordings
+            .as_ref()
+            .map(|r| crate::metrics::ShipStatus {
+                lag_seconds: r.shipper().lag_seconds(),
+                failures: r.shipper().failures(),
+            });
+        crate::metrics::global().render(&s.store, &s.dir.settings.node, shipping)
     }));
     Ok(())
 }
@@ -105,6 +112,16 @@ pub async fn serve(dir: DataDir, listen: Option<String>, web_listen: Option<Stri
     notifications::spawn(shared.clone())?;
     control::spawn(shared.clone(), &shared.dir.control_socket_path())?;
     start_metrics(&shared).await?;
+    if let Some(to) = &shared.shared_recordings {
+        let s = shared.clone();
+        to.spawn_rounds(move || {
+            s.live
+                .all()
+                .iter()
+                .filter_map(|l| l.flushed_recording())
+                .collect()
+        });
+    }
     if let Some(public_url) = console_url {
         let config = console::ConsoleConfig {
             listen: web_listen,

@@ -40,6 +40,8 @@ pub struct Shared {
     pub console_url: Option<String>,
     /// Wakes whoever waits for a request's decision (`requests::wait`).
     pub requests: tokio::sync::Notify,
+    /// Shared storage the recordings are shipped to (`[shared_recordings]`), if any.
+    pub shared_recordings: Option<Arc<super::shared_recordings::SharedRecordings>>,
 }
 
 /// Who is on the other end of an authenticated connection.
@@ -76,7 +78,12 @@ impl Shared {
         let host_key = Arc::new(keys::load_private(&dir.host_key_path())?);
         let host_ca = Arc::new(keys::load_private(&dir.host_ca_path())?);
         let limiter = RateLimiter::new(dir.settings.max_auth_failures, dir.settings.lockout);
+        let shared_recordings = super::shared_recordings::SharedRecordings::open(
+            dir.settings.shared_recordings.as_ref(),
+        )
+        .context("[shared_recordings]")?;
         Ok(Shared {
+            shared_recordings,
             dir,
             store,
             access: RwLock::new(Arc::new(access)),
