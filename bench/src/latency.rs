@@ -262,8 +262,8 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
             .zip(&s)
             .flat_map(|((name, _), x)| {
                 [
-                    Row::new("3 latency", &format!("keystroke p50, {name}"), x.p50, "ms"),
-                    Row::new("3 latency", &format!("keystroke p99, {name}"), x.p99, "ms"),
+                    Row::new("3 latency", format!("keystroke p50, {name}"), x.p50, "ms"),
+                    Row::new("3 latency", format!("keystroke p99, {name}"), x.p99, "ms"),
                 ]
             })
             .collect());
