@@ -8,6 +8,7 @@ mod faults;
 mod host_cert;
 mod keys;
 mod locks;
+mod metrics;
 mod requests;
 mod server;
 mod session;

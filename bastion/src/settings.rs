@@ -26,6 +26,14 @@ pub struct Settings {
     /// `[store] url`: a `postgres://` URL (several nodes on one database), or a SQLite file
     /// (relative to the data directory); `None`: the embedded `bastion.db`.
     pub store_url: Option<String>,
+    /// This bastion's name among several nodes (default: the machine's host name); metrics
+    /// label the sessions it serves with it.
+    pub node: String,
+    /// `[metrics] listen`: where Prometheus scrapes `/metrics` (plain HTTP); unset: off.
+    pub metrics_listen: Option<String>,
+    /// `[shared_recordings]`: where recordings are shipped for every node to read; unset: they
+    /// stay in `recordings` only.
+    pub shared_recordings: Option<crate::state::shared_recordings::SharedRecordingSettings>,
 }
 
 /// `[web]`: the console served by `bastion serve`.
@@ -74,6 +82,22 @@ struct RawSettings {
     web: Option<RawWeb>,
     notify: Option<notify::NotifySettings>,
     store: Option<RawStore>,
+    node: Option<String>,
+    metrics: Option<RawMetrics>,
+    shared_recordings: Option<RawSharedRecordings>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSharedRecordings {
+    url: String,
+    interval: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawMetrics {
+    listen: Option<String>,
 }
 
 impl Settings {
@@ -107,6 +131,23 @@ impl Settings {
                 n
             },
             store_url: store_url(raw.store.and_then(|s| s.url))?,
+            node: match raw.node {
+                Some(n) if n.trim().is_empty() => anyhow::bail!("node: must not be empty"),
+                Some(n) => n,
+                None => host_name(),
+            },
+            metrics_listen: raw.metrics.unwrap_or_default().listen,
+            shared_recordings: match raw.shared_recordings {
+                None => None,
+                Some(r) => Some(crate::state::shared_recordings::SharedRecordingSettings {
+                    url: r.url,
+                    interval: duration(
+                        "shared_recordings.interval",
+                        r.interval,
+                        Duration::from_secs(5),
+                    )?,
+                }),
+            },
         })
     }
 }
@@ -122,6 +163,15 @@ fn store_url(url: Option<String>) -> Result<Option<String>> {
         ),
         other => Ok(other),
     }
+}
+
+/// The machine's host name, the default node name.
+fn host_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "bastion".into())
 }
 
 /// A duration setting (`30m`, `12h`), its default when absent; errors name the field.
@@ -202,6 +252,25 @@ mod tests {
         let text = format!("{e:#}");
         assert!(text.contains("store.url") && !text.contains("pw"), "{text}");
         assert!(Settings::parse("[store]\nuri = \"x\"\n").is_err());
+    }
+
+    #[test]
+    fn node_and_metrics_settings() {
+        let s = Settings::parse("").unwrap();
+        assert_eq!(s.metrics_listen, None);
+        assert!(!s.node.is_empty());
+        let s = Settings::parse("node = \"b2\"\n[metrics]\nlisten = \"127.0.0.1:9722\"").unwrap();
+        assert_eq!(
+            (s.node.as_str(), s.metrics_listen.as_deref()),
+            ("b2", Some("127.0.0.1:9722"))
+        );
+        let e = Settings::parse("node = \" \"").unwrap_err();
+        assert!(
+            format!("{e:#}").contains("node: must not be empty"),
+            "{e:#}"
+        );
+        let e = Settings::parse("[metrics]\nlisen = \"x\"").unwrap_err();
+        assert!(format!("{e:#}").contains("lisen"), "{e:#}");
     }
 
     #[test]

@@ -1,9 +1,10 @@
 //! Item 3: keystroke latency. `ssh -tt` runs on a real PTY (as a user's terminal would), the
 //! target's shell is switched to `stty raw -echo; exec cat`, and one byte at a time is written
-//! and timed until it comes back. Four sessions are open side by side — direct, through the
-//! bastion, through the bastion with `ssh -J` (which it terminates and records), and an OpenSSH
-//! double hop (`ssh -J` through a plain sshd) — and measured in rotating batches, so machine
-//! noise hits all alike.
+//! and timed until it comes back. Five sessions are open side by side — direct, through the
+//! bastion, through the bastion with `ssh -J` (which it terminates and records), an OpenSSH
+//! double hop (`ssh -J` through a plain sshd), and direct through a client-side process that
+//! only relays bytes (the share of `-J`'s cost that is the client's own extra process) — and
+//! measured in rotating batches, so machine noise hits all alike.
 
 use std::io::{Read, Write};
 use std::sync::mpsc::{channel, Receiver};
@@ -28,6 +29,10 @@ pub struct Args {
     /// Pause between keystrokes, ms (typing, not a flood).
     #[arg(long, default_value_t = 5)]
     gap_ms: u64,
+    /// Only these paths (direct, bastion, jump, double, relay), for profiling one path with `perf`;
+    /// the ratio rows need all five, so a subset prints each path's figures alone.
+    #[arg(long, value_delimiter = ',')]
+    paths: Vec<String>,
 }
 
 /// A `ssh -tt` client on a PTY, its output arriving through a reader thread.
@@ -151,19 +156,75 @@ fn paths(world: &World) -> Result<Vec<(&'static str, Vec<String>)>> {
         t.port().to_string(),
         format!("root@{}", t.addr()),
     ]);
+    // Direct, but through an extra client-side process that only copies bytes (`bench relay`
+    // as the ProxyCommand): the part of `-J`'s cost that is the client's own relay process,
+    // which `ssh -J` always starts and no jump host can avoid.
+    let mut relayed = world.ssh_base();
+    let exe = std::env::current_exe()?;
+    relayed.extend([
+        "-tt".into(),
+        "-o".into(),
+        format!("ProxyCommand={} relay %h %p", exe.display()),
+        "-p".into(),
+        t.port().to_string(),
+        format!("root@{}", t.addr()),
+    ]);
     Ok(vec![
         ("direct", direct),
         ("bastion", via),
         ("bastion -J", jump),
         ("OpenSSH double hop", double),
+        ("direct through a relay process", relayed),
     ])
+}
+
+/// The `--paths` word of each path, in the order of [`paths`].
+const PATH_WORDS: [&str; 5] = ["direct", "bastion", "jump", "double", "relay"];
+
+/// `bench relay HOST PORT`: stdin to the TCP connection and the connection to stdout, one
+/// thread each way, no buffering beyond one read.
+pub fn relay(host: &str, port: u16) -> Result<()> {
+    let sock = std::net::TcpStream::connect((host, port))?;
+    sock.set_nodelay(true)?;
+    let mut to_sock = sock.try_clone()?;
+    let up = std::thread::spawn(move || {
+        let mut stdin = std::io::stdin().lock();
+        let mut buf = [0u8; 16384];
+        while let Ok(n) = stdin.read(&mut buf) {
+            if n == 0 || to_sock.write_all(&buf[..n]).is_err() {
+                break;
+            }
+        }
+        let _ = to_sock.shutdown(std::net::Shutdown::Write);
+    });
+    let mut from_sock = sock;
+    let mut stdout = std::io::stdout().lock();
+    let mut buf = [0u8; 16384];
+    while let Ok(n) = from_sock.read(&mut buf) {
+        if n == 0 || stdout.write_all(&buf[..n]).is_err() || stdout.flush().is_err() {
+            break;
+        }
+    }
+    let _ = up.join();
+    Ok(())
 }
 
 /// Runs the benchmark and returns its rows.
 pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
     let mut world = World::new(bastion, 2, "")?;
     world.serve();
-    let paths = paths(&world)?;
+    let mut paths = paths(&world)?;
+    if let Some(unknown) = a.paths.iter().find(|p| !PATH_WORDS.contains(&p.as_str())) {
+        bail!(
+            "--paths: unknown path {unknown:?} (known: {})",
+            PATH_WORDS.join(", ")
+        );
+    }
+    if !a.paths.is_empty() {
+        let mut words = PATH_WORDS.iter();
+        paths.retain(|_| words.next().is_some_and(|w| a.paths.iter().any(|p| p == w)));
+    }
+    eprintln!("bastion pid {:?}", world.home.pid());
     let mut terms = Vec::new();
     for (name, argv) in &paths {
         let mut term = Term::spawn(argv)?;
@@ -192,10 +253,22 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
         batch += 1;
     }
     let s: Vec<_> = samples.iter().map(|x| summarize(x)).collect();
-    if s[0].n == 0 {
+    if s.iter().any(|x| x.n == 0) {
         bail!("no samples");
     }
-    let (d, v, j, h) = (&s[0], &s[1], &s[2], &s[3]);
+    if s.len() < PATH_WORDS.len() {
+        return Ok(paths
+            .iter()
+            .zip(&s)
+            .flat_map(|((name, _), x)| {
+                [
+                    Row::new("3 latency", format!("keystroke p50, {name}"), x.p50, "ms"),
+                    Row::new("3 latency", format!("keystroke p99, {name}"), x.p99, "ms"),
+                ]
+            })
+            .collect());
+    }
+    let (d, v, j, h, r) = (&s[0], &s[1], &s[2], &s[3], &s[4]);
     let goal = "< 1 ms added at p99 (idle machine)";
     let jump_goal = "-J within 1.1x of the direct bastion path";
     Ok(vec![
@@ -217,5 +290,17 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
             .vs("OpenSSH double hop", h.p50),
         Row::new("3 latency", "keystroke p99 via bastion -J", j.p99, "ms")
             .vs("OpenSSH double hop", h.p99),
+        Row::new(
+            "3 latency",
+            "-J added over the bastion path, p50",
+            j.p50 - v.p50,
+            "ms",
+        ),
+        Row::new(
+            "3 latency",
+            "a client-side relay process added over direct, p50",
+            r.p50 - d.p50,
+            "ms",
+        ),
     ])
 }

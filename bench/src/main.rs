@@ -51,10 +51,17 @@ enum Cmd {
     Replay(replay::Args),
     /// `fleet run --via` through the bastion vs a direct `fleet run` (issue 18 item 6).
     FleetVia(fleet_via::Args),
+    /// Copies stdin to HOST:PORT and back (the `ProxyCommand` of `bench latency`'s relay
+    /// path: what an extra client-side process costs a keystroke, without any SSH).
+    #[command(hide = true)]
+    Relay { host: String, port: u16 },
 }
 
 fn main() -> Result<()> {
     let cli = Cli::parse();
+    if let Cmd::Relay { host, port } = &cli.cmd {
+        return latency::relay(host, *port);
+    }
     let bastion = match cli.bastion {
         Some(p) => p,
         None => std::env::current_exe()?.with_file_name("bastion"),
@@ -74,6 +81,7 @@ fn main() -> Result<()> {
         Cmd::Replay(a) => replay::run(&bastion, &a)?,
         Cmd::ConsoleLoad(a) => console_load::run(&bastion, &a)?,
         Cmd::FleetVia(a) => fleet_via::run(&bastion, &a)?,
+        Cmd::Relay { .. } => unreachable!("handled above"),
     };
     report::print(&rows);
     Ok(())

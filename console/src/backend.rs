@@ -16,6 +16,13 @@ pub trait Backend: Send + Sync + 'static {
     fn audit(&self, user: Option<&str>, source: Option<&str>, event: AuditEvent) -> bool;
     /// The key the audit log is signed with, to verify it.
     fn audit_key(&self) -> ed25519_dalek::VerifyingKey;
+    /// Where a recording (as its sessions row names it) can be read on this node: another
+    /// node's recording is fetched from shared storage. `None`: the path as recorded.
+    /// Blocking.
+    fn locate_recording(&self, recorded: &str) -> Option<std::path::PathBuf> {
+        let _ = recorded;
+        None
+    }
     /// Sessions in progress.
     fn live(&self) -> Vec<LiveInfo>;
     /// Starts watching session `id` for `by` (audited as `session_watched`); `None` when it is

@@ -68,7 +68,7 @@ pub use hostkeys::{endpoint, PinCheck};
 pub use report::{Report, ReportQuery, Totals};
 pub use requests::{seconds_text, NewRequest, RequestKind, RequestRow, Verdict};
 pub use schema::{AppliedMigration, SCHEMA_VERSION};
-pub use seals::RecordingSeal;
+pub use seals::{Locate, RecordingSeal};
 pub use sessions::{NewSession, SessionEnd, SessionFilter, SessionRow};
 pub use users::UserKey;
 pub use verify::Verification;

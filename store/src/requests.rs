@@ -191,6 +191,18 @@ impl Store {
         rows.iter().map(row).collect()
     }
 
+    /// How many requests wait for a decision.
+    pub fn pending_request_count(&self) -> Result<u64> {
+        let n: i64 = self
+            .conn()
+            .query_one(
+                "SELECT count(*) FROM requests WHERE status = 'pending'",
+                &[],
+            )?
+            .get(0)?;
+        Ok(n.max(0) as u64)
+    }
+
     /// Decides a pending request (audited `request_approved` or `request_denied`, with `by`).
     /// Refused when it is not pending any more.
     pub fn decide_request(&self, id: i64, by: &str, verdict: &Verdict) -> Result<RequestRow> {

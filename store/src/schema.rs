@@ -209,6 +209,15 @@ CREATE INDEX requests_open ON requests(status, user) WHERE status IN ('pending',
 "#,
     },
     Migration {
+        // An auditor scoped to some hosts filtering by user: the count of that page is a few
+        // range scans of this index instead of a lookup of every session of the user (33 ms
+        // to 1 ms with 1M sessions, `bench console`).
+        name: "sessions counted by user and host",
+        sql: r#"
+CREATE INDEX sessions_user_host ON sessions(user, host, started_at);
+"#,
+    },
+    Migration {
         name: "login failures counted in the database",
         sql: r#"
 -- Login throttling's memory when several nodes share the database (`throttle.rs`).

@@ -27,7 +27,9 @@ const BASELINE: usize = 7;
 
 /// PostgreSQL's steps after the baseline, in order (version BASELINE + 1 first).
 const STEPS: &[&str] = &[
-    // 8: login failures counted in the database
+    // 8: sessions counted by user and host
+    "CREATE INDEX sessions_user_host ON sessions(\"user\", host, started_at);",
+    // 9: login failures counted in the database
     "CREATE TABLE auth_failures (key TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL);
      CREATE INDEX auth_failures_key ON auth_failures(key, ts);
      CREATE INDEX auth_failures_ts ON auth_failures(ts);",

@@ -8,6 +8,9 @@ use crate::db::params;
 use crate::events::{AuditEvent, EventKind};
 use crate::{Result, Store};
 
+/// Where a recorded path can be read on this node.
+pub type Locate<'a> = &'a dyn Fn(&str) -> Option<std::path::PathBuf>;
+
 /// A recording's seal (SHA-256 and size) as `audit verify` must find it on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordingSeal {
@@ -26,6 +29,12 @@ pub struct RecordingSeal {
 impl RecordingSeal {
     /// Compares the seal with the file on disk: `None` if they match, else the path and why.
     pub fn check(&self) -> Option<(String, String)> {
+        self.check_with(&|_| None)
+    }
+
+    /// [`check`](Self::check) reading the file where `locate` finds it (a copy fetched from
+    /// shared storage when another node wrote it); `None` from `locate`: the path as recorded.
+    pub fn check_with(&self, locate: Locate<'_>) -> Option<(String, String)> {
         let Some(path) = &self.path else {
             return Some((
                 "?".into(),
@@ -36,8 +45,9 @@ impl RecordingSeal {
             Some(id) => format!("sealed in audit record {id}"),
             None => "sealed in the sessions table only (no signed seal)".to_string(),
         };
-        let why = match recordings::seal_file(std::path::Path::new(path)) {
-            Err(_) if !std::path::Path::new(path).exists() => format!("file missing; {source}"),
+        let file = locate(path).unwrap_or_else(|| std::path::PathBuf::from(path));
+        let why = match recordings::seal_file(&file) {
+            Err(_) if !file.exists() => format!("file missing; {source}"),
             Err(e) => format!("unreadable ({e}); {source}"),
             Ok(disk) if disk.size != self.size => format!(
                 "{} to {} bytes, sealed with {}; {source}",

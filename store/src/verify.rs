@@ -52,6 +52,15 @@ impl Verification {
 impl Store {
     /// Runs every check against `key`.
     pub fn verify_all(&self, key: &ed25519_dalek::VerifyingKey) -> Result<Verification> {
+        self.verify_all_with(key, &|_| None)
+    }
+
+    /// [`verify_all`](Self::verify_all), reading recordings where `locate` finds them.
+    pub fn verify_all_with(
+        &self,
+        key: &ed25519_dalek::VerifyingKey,
+        locate: crate::seals::Locate<'_>,
+    ) -> Result<Verification> {
         let records = self.audit_records(None)?.len();
         let chain = self.verify_audit(key)?;
         let commands = self.verify_commands()?;
@@ -59,7 +68,10 @@ impl Store {
         let seals = self.recording_seals()?;
         let bad_seals = seals
             .iter()
-            .filter_map(|s| s.check().map(|(path, why)| (s.session, path, why)))
+            .filter_map(|s| {
+                s.check_with(locate)
+                    .map(|(path, why)| (s.session, path, why))
+            })
             .collect();
         Ok(Verification {
             records,

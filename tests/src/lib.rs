@@ -15,6 +15,7 @@ pub mod lab;
 pub mod load;
 pub mod net;
 pub mod proc;
+pub mod prometheus;
 pub mod pty;
 pub mod pyvenv;
 pub mod sshd;

@@ -89,7 +89,19 @@ pub fn run(data: &DataDir, store: &Store, v: &VerifyArgs) -> Result<ExitCode> {
     };
     let vk = verifying_key(&trusted)?;
 
-    let report = store.verify_all(&vk)?;
+    // A recording another node wrote is read from shared storage (fetched once, then kept).
+    let locate = |recorded: &str| match crate::state::shared_recordings::locate(
+        data.settings.shared_recordings.as_ref(),
+        &data.recordings_dir(),
+        recorded,
+    ) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("bastion: fetching {recorded} from shared storage: {e:#}");
+            None
+        }
+    };
+    let report = store.verify_all_with(&vk, &locate)?;
     // A chain that fails against a key already known to differ is expected: say so rather
     // than cry tampering.
     let chain_reason = if failed {

@@ -59,8 +59,8 @@ pub fn run(dir: &Path, a: ReplayArgs) -> Result<ExitCode> {
     if !(a.speed > 0.0 && a.speed.is_finite()) {
         bail!("--speed must be a positive number");
     }
-    let (_data, store) = open(dir)?;
-    let path = super::sessions::recording_path(&store, a.id)?;
+    let (data, store) = open(dir)?;
+    let path = super::sessions::recording_path(&data, &store, a.id)?;
     let cast = read_cast(&path).with_context(|| format!("reading {}", path.display()))?;
     let start_at = match a.at_command {
         None => 0.0,

@@ -9,6 +9,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::{open, parse_since, table};
+use crate::datadir::DataDir;
 use store::{format_ts, rfc3339, SessionFilter, SessionRow, Store};
 
 #[derive(Args)]
@@ -84,22 +85,30 @@ pub fn run(dir: &Path, a: SessionsArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The recording file of session `id`, or an error saying why there is none.
-pub fn recording_path(store: &Store, id: i64) -> Result<PathBuf> {
+/// The recording file of session `id` (fetched from shared storage when another node wrote
+/// it), or an error saying why there is none.
+pub fn recording_path(data: &DataDir, store: &Store, id: i64) -> Result<PathBuf> {
     let s = store
         .session(id)?
         .with_context(|| format!("no session {id}"))?;
-    s.recording.map(PathBuf::from).with_context(|| {
+    let recorded = s.recording.with_context(|| {
         format!(
             "session {id} ({}) has no recording: terminal sessions and shells are recorded; exec, scp, rsync and SFTP sessions are in the command log and the audit log",
             s.kind
         )
-    })
+    })?;
+    let found = crate::state::shared_recordings::locate(
+        data.settings.shared_recordings.as_ref(),
+        &data.recordings_dir(),
+        &recorded,
+    )
+    .with_context(|| format!("fetching the recording of session {id} from shared storage"))?;
+    Ok(found.unwrap_or_else(|| PathBuf::from(recorded)))
 }
 
 pub fn export(dir: &Path, id: i64, output: Option<&Path>) -> Result<ExitCode> {
-    let (_data, store) = open(dir)?;
-    let path = recording_path(&store, id)?;
+    let (data, store) = open(dir)?;
+    let path = recording_path(&data, &store, id)?;
     let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
     match output {
         Some(o) => std::fs::write(o, &bytes).with_context(|| format!("writing {}", o.display()))?,

@@ -22,6 +22,19 @@ impl console::Backend for ConsoleBackend {
         self.0.audit(user, source, event)
     }
 
+    fn locate_recording(&self, recorded: &str) -> Option<std::path::PathBuf> {
+        let dir = &self.0.dir;
+        crate::state::shared_recordings::locate(
+            dir.settings.shared_recordings.as_ref(),
+            &dir.recordings_dir(),
+            recorded,
+        )
+        .unwrap_or_else(|e| {
+            tracing::warn!("fetching {recorded} from shared storage: {e:#}");
+            None
+        })
+    }
+
     fn audit_key(&self) -> ed25519_dalek::VerifyingKey {
         self.0.audit_key
     }

@@ -74,6 +74,32 @@ fn lower_priority() {
     }
 }
 
+/// Starts the `/metrics` listener of `[metrics] listen`, if set.
+async fn start_metrics(shared: &Arc<Shared>) -> Result<()> {
+    let Some(addr) = shared.dir.settings.metrics_listen.clone() else {
+        return Ok(());
+    };
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .with_context(|| format!("metrics.listen: listening on {addr}"))?;
+    eprintln!(
+        "bastion: metrics on http://{}/metrics",
+        listener.local_addr()?
+    );
+    let s = shared.clone();
+    tokio::spawn(crate::metrics::serve(listener, move || {
+        let shipping = s
+            .shared_recordings
+            .as_ref()
+            .map(|r| crate::metrics::ShipStatus {
+                lag_seconds: r.shipper().lag_seconds(),
+                failures: r.shipper().failures(),
+            });
+        crate::metrics::global().render(&s.store, &s.dir.settings.node, shipping)
+    }));
+    Ok(())
+}
+
 /// Runs the SSH server until the process is stopped.
 pub async fn serve(dir: DataDir, listen: Option<String>, web_listen: Option<String>) -> Result<()> {
     let web = dir.settings.web.clone();
@@ -85,6 +111,17 @@ pub async fn serve(dir: DataDir, listen: Option<String>, web_listen: Option<Stri
     crate::requests::sweep::spawn(shared.clone());
     notifications::spawn(shared.clone())?;
     control::spawn(shared.clone(), &shared.dir.control_socket_path())?;
+    start_metrics(&shared).await?;
+    if let Some(to) = &shared.shared_recordings {
+        let s = shared.clone();
+        to.spawn_rounds(move || {
+            s.live
+                .all()
+                .iter()
+                .filter_map(|l| l.flushed_recording())
+                .collect()
+        });
+    }
     if let Some(public_url) = console_url {
         let config = console::ConsoleConfig {
             listen: web_listen,

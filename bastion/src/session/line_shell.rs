@@ -96,7 +96,7 @@ impl<'a> LineShell<'a> {
     }
 
     fn log(&self, text: String, rule: Option<String>) -> Result<Option<Blocked>, StoreError> {
-        self.store.log_command(&NewCommand {
+        let row = NewCommand {
             session_id: self.session_id,
             user: self.user,
             host: self.host,
@@ -106,7 +106,9 @@ impl<'a> LineShell<'a> {
             exit_status: None,
             blocked: rule.is_some(),
             origin: "shell",
-        })?;
+        };
+        self.store.log_command(&row)?;
+        crate::metrics::global().command_logged(&row);
         Ok(rule.map(|rule| Blocked {
             line: text,
             rule,

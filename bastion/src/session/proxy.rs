@@ -93,6 +93,7 @@ pub async fn pump(
             match msg {
                 ChannelMsg::Data { data } => {
                     bytes_out.fetch_add(data.len() as u64, Ordering::Relaxed);
+                    crate::metrics::global().target_to_user(data.len());
                     taps.target_stdout(&data);
                     if utx.data_bytes(data).await.is_err() {
                         end.lost = false;
@@ -101,6 +102,7 @@ pub async fn pump(
                 }
                 ChannelMsg::ExtendedData { data, ext } => {
                     bytes_out.fetch_add(data.len() as u64, Ordering::Relaxed);
+                    crate::metrics::global().target_to_user(data.len());
                     taps.target_stderr(&data);
                     if utx.extended_data_bytes(ext, data).await.is_err() {
                         end.lost = false;
@@ -150,6 +152,7 @@ pub async fn pump(
             match msg {
                 ChannelMsg::Data { data } => {
                     bytes_in.fetch_add(data.len() as u64, Ordering::Relaxed);
+                    crate::metrics::global().user_to_target(data.len());
                     last_input_ms.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
                     let passed = match input {
                         Input::Open => {

@@ -293,7 +293,7 @@ async fn run_started(
                 OpenError::Connect(_) => user.say(&end.reason).await,
                 OpenError::Channel(_) => user.say(&format!("{}: {}", g.host, end.reason)).await,
             }
-            finish_recording(recorder, end);
+            finish_recording(shared, recorder, end);
             return Some(255);
         }
     };
@@ -408,11 +408,11 @@ async fn run_started(
             .exit_signal_request(user.tx.id(), sig, false, String::new(), String::new())
             .await;
     }
-    finish_recording(recorder, end);
+    finish_recording(shared, recorder, end);
     exit_status
 }
 
-fn finish_recording(recorder: Option<Arc<Mutex<Recorder>>>, end: &mut SessionEnd) {
+fn finish_recording(shared: &Shared, recorder: Option<Arc<Mutex<Recorder>>>, end: &mut SessionEnd) {
     let Some(rec) = recorder else { return };
     // The live registry let go of its share when the session's LiveGuard was dropped.
     let Ok(rec) = Arc::try_unwrap(rec) else {
@@ -420,10 +420,14 @@ fn finish_recording(recorder: Option<Arc<Mutex<Recorder>>>, end: &mut SessionEnd
         return;
     };
     let rec = rec.into_inner().unwrap_or_else(|p| p.into_inner());
+    let path = rec.path().to_path_buf();
     match rec.finish() {
         Ok(seal) => {
             end.seal.recording_sha256 = Some(seal.sha256_hex());
             end.seal.recording_size = Some(seal.size);
+            if let Some(to) = &shared.shared_recordings {
+                to.seal(path, seal.size, seal.sha256_hex());
+            }
         }
         Err(e) => tracing::error!("cannot seal recording: {e}"),
     }

@@ -29,7 +29,7 @@ pub(super) fn log_exec(
     label: Option<&str>,
     rule: Option<String>,
 ) -> Result<Option<i64>, String> {
-    let row = shared.store.log_command(&NewCommand {
+    let new = NewCommand {
         session_id,
         user: &conn.user,
         host: &g.host,
@@ -39,9 +39,11 @@ pub(super) fn log_exec(
         exit_status: None,
         blocked: rule.is_some(),
         origin: if label.is_some() { "fleet" } else { "exec" },
-    });
-    if let Err(e) = &row {
-        tracing::error!("session {session_id}: cannot log command: {e}");
+    };
+    let row = shared.store.log_command(&new);
+    match &row {
+        Ok(_) => crate::metrics::global().command_logged(&new),
+        Err(e) => tracing::error!("session {session_id}: cannot log command: {e}"),
     }
     match rule {
         Some(rule) => {

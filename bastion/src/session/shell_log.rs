@@ -144,6 +144,7 @@ impl<'a> ShellLog<'a> {
             };
             match self.store.log_command(&row) {
                 Ok(id) => {
+                    crate::metrics::global().command_logged(&row);
                     let mut rows = self.rows.lock().unwrap_or_else(|p| p.into_inner());
                     if rows.len() >= 16 {
                         rows.remove(0);

@@ -158,6 +158,7 @@ pub async fn connect(
         ..Default::default()
     });
     let timeout = shared.dir.settings.connect_timeout;
+    let began = std::time::Instant::now();
     let attempt = async {
         let stream = tokio::net::TcpStream::connect((g.address.as_str(), g.port)).await?;
         stream.set_nodelay(true)?;
@@ -186,7 +187,10 @@ pub async fn connect(
             endpoint: endpoint.clone(),
             secs: timeout.as_secs(),
         }),
-        Ok(Ok((handle, true))) => Ok(handle),
+        Ok(Ok((handle, true))) => {
+            crate::metrics::global().upstream_connected(began.elapsed());
+            Ok(handle)
+        }
         Ok(Ok((_, false))) => fail(ConnectError::AuthRejected {
             host: g.host.clone(),
             login: g.login.clone(),

@@ -86,6 +86,17 @@ impl LiveSession {
         }
     }
 
+    /// The recording's file, flushed so a reader of the file sees every event so far (for
+    /// shipping it to shared storage); `None` for an unrecorded or ended session.
+    pub fn flushed_recording(&self) -> Option<std::path::PathBuf> {
+        let rec = lock(&self.recording).clone()?;
+        let mut rec = lock(&rec);
+        if let Err(e) = rec.flush() {
+            tracing::warn!("session {}: flushing its recording: {e}", self.id);
+        }
+        Some(rec.path().to_path_buf())
+    }
+
     /// Follows the user's terminal size (the recording has its own resize events).
     pub fn resize(&self, cols: u32, rows: u32) {
         if let Some(screen) = &self.screen {

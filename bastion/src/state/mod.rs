@@ -10,6 +10,7 @@ mod ratelimit;
 mod recovery;
 mod running;
 mod shared;
+pub mod shared_recordings;
 
 pub use live::{LiveSession, LiveSessions, ScreenSource, Watch};
 pub use ratelimit::RateLimiter;

@@ -29,6 +29,9 @@ pub fn seal_session(shared: &Shared, s: &SessionRow, reason: &str) -> Result<()>
                 sealed.recording_sha256 = Some(file.sha256_hex());
                 sealed.recording_size = Some(file.size);
                 dropped = cut;
+                if let Some(to) = &shared.shared_recordings {
+                    to.seal(path.into(), file.size, file.sha256_hex());
+                }
             }
             Err(e) => tracing::warn!("session {}: recording {path}: {e}", s.id),
         }

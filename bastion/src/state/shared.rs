@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, RwLock};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use russh::keys::PrivateKey;
 
 use super::RateLimiter;
@@ -40,6 +40,8 @@ pub struct Shared {
     pub console_url: Option<String>,
     /// Wakes whoever waits for a request's decision (`requests::wait`).
     pub requests: tokio::sync::Notify,
+    /// Shared storage the recordings are shipped to (`[shared_recordings]`), if any.
+    pub shared_recordings: Option<Arc<super::shared_recordings::SharedRecordings>>,
 }
 
 /// Who is on the other end of an authenticated connection.
@@ -80,7 +82,12 @@ impl Shared {
         } else {
             RateLimiter::new(max, window)
         };
+        let shared_recordings = super::shared_recordings::SharedRecordings::open(
+            dir.settings.shared_recordings.as_ref(),
+        )
+        .context("[shared_recordings]")?;
         Ok(Shared {
+            shared_recordings,
             dir,
             store,
             access: RwLock::new(Arc::new(access)),
@@ -118,9 +125,13 @@ impl Shared {
     /// can deny whatever the event was about.
     pub fn audit(&self, user: Option<&str>, source: Option<&str>, event: AuditEvent) -> bool {
         match self.store.audit(user, source, &event) {
-            Ok(_) => true,
+            Ok(_) => {
+                crate::metrics::global().observe(&event);
+                true
+            }
             Err(e) => {
                 tracing::error!("audit append failed ({}): {e}", event.kind());
+                crate::metrics::global().audit_append_failed();
                 false
             }
         }

@@ -114,7 +114,9 @@ fn run_verify(state: &AppState, viewer: &Viewer) -> Result<VerifyResult, Respons
     let v = state
         .backend
         .store()
-        .verify_all(&state.backend.audit_key())
+        .verify_all_with(&state.backend.audit_key(), &|p| {
+            state.backend.locate_recording(p)
+        })
         .map_err(|e| html::internal(&e))?;
     Ok(VerifyResult {
         ok: v.is_ok(),

@@ -37,7 +37,17 @@ fn visible(state: &AppState, viewer: &Viewer, id: i64, what: &str) -> Result<Ses
         .session(id)
         .map_err(|e| html::internal(&e))?;
     match session {
-        Some(s) if scope::sees(state, viewer, ConsoleRight::Audit, &s.host) => Ok(s),
+        Some(mut s) if scope::sees(state, viewer, ConsoleRight::Audit, &s.host) => {
+            // Another node's recording is read from the copy fetched from shared storage.
+            if let Some(found) = s
+                .recording
+                .as_deref()
+                .and_then(|r| state.backend.locate_recording(r))
+            {
+                s.recording = Some(found.to_string_lossy().into_owned());
+            }
+            Ok(s)
+        }
         Some(s) => Err(viewer.deny(
             state,
             what,
