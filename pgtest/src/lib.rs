@@ -8,9 +8,9 @@
 //! (`.ci/run` installs it) instead of passing them untested.
 //!
 //! The cluster runs as the `postgres` OS user when the tests run as root (which `initdb` and
-//! `postgres` refuse; otherwise as the user running them), in a temporary directory, on a free port of 127.0.0.1 with its socket
-//! in that directory, with durability off (`fsync=off`: a test database is thrown away). It
-//! is stopped and its directory removed when the test binary exits (an `atexit` handler);
+//! `postgres` refuse; otherwise as the user running them), in a temporary directory, on a
+//! free port of 127.0.0.1 with its socket in that directory, with durability off (`fsync=off`:
+//! a test database is thrown away). It is stopped and its directory removed when the test binary exits (an `atexit` handler);
 //! should the binary die without exiting, the server gets SIGQUIT as its parent thread (which
 //! lives as long as the process) goes away (`PR_SET_PDEATHSIG`).
 //!
