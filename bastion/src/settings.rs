@@ -29,6 +29,8 @@ pub struct Settings {
     /// This bastion's name among several nodes (default: the machine's host name); metrics
     /// label the sessions it serves with it.
     pub node: String,
+    /// How long another node may be silent before its sessions are sealed as interrupted.
+    pub node_timeout: Duration,
     /// `[metrics] listen`: where Prometheus scrapes `/metrics` (plain HTTP); unset: off.
     pub metrics_listen: Option<String>,
     /// `[shared_recordings]`: where recordings are shipped for every node to read; unset: they
@@ -83,6 +85,7 @@ struct RawSettings {
     notify: Option<notify::NotifySettings>,
     store: Option<RawStore>,
     node: Option<String>,
+    node_timeout: Option<String>,
     metrics: Option<RawMetrics>,
     shared_recordings: Option<RawSharedRecordings>,
 }
@@ -136,6 +139,7 @@ impl Settings {
                 Some(n) => n,
                 None => host_name(),
             },
+            node_timeout: dur("node_timeout", raw.node_timeout, Duration::from_secs(30))?,
             metrics_listen: raw.metrics.unwrap_or_default().listen,
             shared_recordings: match raw.shared_recordings {
                 None => None,

@@ -32,6 +32,7 @@ mod db;
 mod describe;
 mod events;
 mod hostkeys;
+mod nodes;
 mod pg;
 #[cfg(test)]
 mod pg_tests;
@@ -110,6 +111,8 @@ pub struct Store {
     /// Records between two audit checkpoints ([`CHECKPOINT_EVERY`]; smaller in unit tests).
     checkpoint_every: i64,
     pg: bool,
+    /// This node's name, written into the sessions it starts ([`Store::set_node`]).
+    node: std::sync::OnceLock<String>,
 }
 
 impl Store {
@@ -129,6 +132,7 @@ impl Store {
             audit_head: Some(path.with_extension("audit-head")),
             checkpoint_every: CHECKPOINT_EVERY,
             pg: false,
+            node: std::sync::OnceLock::new(),
         })
     }
 
@@ -146,6 +150,7 @@ impl Store {
             audit_head: None,
             checkpoint_every: CHECKPOINT_EVERY,
             pg: true,
+            node: std::sync::OnceLock::new(),
         })
     }
 

@@ -226,6 +226,16 @@ CREATE INDEX auth_failures_key ON auth_failures(key, ts);
 CREATE INDEX auth_failures_ts ON auth_failures(ts);
 "#,
     },
+    Migration {
+        name: "the node that serves each session; nodes' heartbeats",
+        sql: r#"
+-- Several nodes on one database (`nodes.rs`): a session names its node, each node beats every
+-- second, and a survivor seals the sessions of a node that stopped beating.
+ALTER TABLE sessions ADD COLUMN node TEXT;
+CREATE INDEX sessions_node_active ON sessions(node) WHERE status = 'active';
+CREATE TABLE nodes (name TEXT PRIMARY KEY, last_seen REAL NOT NULL);
+"#,
+    },
 ];
 
 /// Brings the database at `path` up to [`SCHEMA_VERSION`].

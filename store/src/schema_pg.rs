@@ -33,6 +33,10 @@ const STEPS: &[&str] = &[
     "CREATE TABLE auth_failures (key TEXT NOT NULL, ts DOUBLE PRECISION NOT NULL);
      CREATE INDEX auth_failures_key ON auth_failures(key, ts);
      CREATE INDEX auth_failures_ts ON auth_failures(ts);",
+    // 10: the node that serves each session; nodes' heartbeats
+    "ALTER TABLE sessions ADD COLUMN node TEXT;
+     CREATE INDEX sessions_node_active ON sessions(node) WHERE status = 'active';
+     CREATE TABLE nodes (name TEXT PRIMARY KEY, last_seen DOUBLE PRECISION NOT NULL);",
 ];
 
 const _: () = assert!(BASELINE + STEPS.len() == SCHEMA_VERSION);

@@ -48,6 +48,8 @@ pub struct SessionRow {
     pub bytes_in: i64,
     pub bytes_out: i64,
     pub end_reason: Option<String>,
+    /// The node that served it (`None`: written before nodes were recorded, by the only node).
+    pub node: Option<String>,
 }
 
 /// Filters for `bastion sessions`.
@@ -61,19 +63,19 @@ pub struct SessionFilter {
 
 const COLUMNS: &str =
     "id, \"user\", source, host, login, kind, command, started_at, ended_at, status,
-    exit_status, exit_signal, recording, rec_sha256, bytes_in, bytes_out, end_reason";
+    exit_status, exit_signal, recording, rec_sha256, bytes_in, bytes_out, end_reason, node";
 
 /// [`COLUMNS`] of the table aliased `s` (for queries that join or filter on subqueries).
 pub(crate) const COLUMNS_S: &str = "s.id, s.\"user\", s.source, s.host, s.login, s.kind, s.command,
     s.started_at, s.ended_at, s.status, s.exit_status, s.exit_signal, s.recording, s.rec_sha256,
-    s.bytes_in, s.bytes_out, s.end_reason";
+    s.bytes_in, s.bytes_out, s.end_reason, s.node";
 
 impl Store {
     /// Inserts an `active` session and returns its id.
     pub fn start_session(&self, s: &NewSession<'_>) -> Result<i64> {
         let row = self.conn().query_one(
-            "INSERT INTO sessions(\"user\", source, host, login, kind, command, started_at, recording)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) RETURNING id",
+            "INSERT INTO sessions(\"user\", source, host, login, kind, command, started_at, recording, node)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING id",
             params![
                 s.user,
                 s.source,
@@ -82,7 +84,8 @@ impl Store {
                 s.kind,
                 s.command,
                 now_ts(),
-                s.recording
+                s.recording,
+                self.node()
             ],
         )?;
         row.get(0)
@@ -189,5 +192,6 @@ pub(crate) fn row_to_session(r: &Row) -> Result<SessionRow> {
         bytes_in: r.get(14)?,
         bytes_out: r.get(15)?,
         end_reason: r.get(16)?,
+        node: r.get(17)?,
     })
 }

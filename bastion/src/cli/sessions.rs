@@ -34,7 +34,7 @@ fn to_json(s: &SessionRow) -> serde_json::Value {
         "kind": s.kind, "command": s.command, "started_at": rfc3339(s.started_at),
         "ended_at": s.ended_at.map(rfc3339), "status": s.status, "exit_status": s.exit_status,
         "exit_signal": s.exit_signal, "recording": s.recording, "recording_sha256": s.rec_sha256,
-        "bytes_in": s.bytes_in, "bytes_out": s.bytes_out, "end_reason": s.end_reason,
+        "bytes_in": s.bytes_in, "bytes_out": s.bytes_out, "end_reason": s.end_reason, "node": s.node,
     })
 }
 

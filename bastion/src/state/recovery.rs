@@ -5,12 +5,16 @@
 use anyhow::Result;
 
 use super::Shared;
-use store::{AuditEvent, Seal, SessionRow};
+use store::{Seal, SessionRow};
 
-/// Seals every session a previous run left open.
+/// Seals every session a previous run of this node left open (other nodes' sessions on a
+/// shared database are theirs; a node that died is sealed by `server/nodes.rs`).
 pub fn seal_interrupted(shared: &Shared) -> Result<()> {
+    let me = shared.dir.settings.node.as_str();
     for s in shared.store.active_sessions()? {
-        seal_session(shared, &s, "bastion stopped unexpectedly")?;
+        if s.node.as_deref().is_none_or(|n| n == me) {
+            seal_session(shared, &s, "bastion stopped unexpectedly")?;
+        }
     }
     Ok(())
 }
@@ -36,18 +40,9 @@ pub fn seal_session(shared: &Shared, s: &SessionRow, reason: &str) -> Result<()>
             Err(e) => tracing::warn!("session {}: recording {path}: {e}", s.id),
         }
     }
-    shared.store.mark_interrupted(s.id, &sealed, reason)?;
-    shared.audit(
-        Some(&s.user),
-        Some(&s.source),
-        AuditEvent::SessionInterrupted {
-            session: s.id,
-            host: s.host.clone(),
-            login: s.login.clone(),
-            reason: reason.to_string(),
-            seal: sealed,
-            bytes_dropped: dropped,
-        },
-    );
+    // Only a row still active changes, with its record in the same transaction: sealed once.
+    shared
+        .store
+        .interrupt_session(s, &sealed, reason, dropped)?;
     Ok(())
 }

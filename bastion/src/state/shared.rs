@@ -72,6 +72,7 @@ impl Shared {
         let signer = keys::load_signing_key(&dir.signing_key_path())?;
         let audit_key = signer.verifying_key();
         let store = dir.open_store(Some(signer))?;
+        store.set_node(&dir.settings.node);
         let access = load_access(&dir)?;
         let client_key = Arc::new(keys::load_private(&dir.client_key_path())?);
         let host_key = Arc::new(keys::load_private(&dir.host_key_path())?);

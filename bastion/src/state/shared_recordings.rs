@@ -76,6 +76,27 @@ impl SharedRecordings {
     }
 }
 
+impl SharedRecordings {
+    /// Fetches another node's recording, as far as it was shipped, into `local_dir` under its
+    /// own name (for sealing it there); `None` when storage has none of it.
+    pub async fn fetch_whole(
+        &self,
+        recorded: &str,
+        local_dir: &Path,
+    ) -> anyhow::Result<Option<PathBuf>> {
+        let Some(name) = shipping::name_of(Path::new(recorded)) else {
+            return Ok(None);
+        };
+        let dest = local_dir.join(&name);
+        Ok(self
+            .shipper
+            .shared()
+            .fetch(&name, &dest)
+            .await?
+            .map(|_| dest))
+    }
+}
+
 /// A readable path for a recording this or another node wrote (`recorded`, as its sessions
 /// row names it): the file itself when it is on this node, else a copy fetched from shared
 /// storage into `local_dir`. `None` when it is on neither.

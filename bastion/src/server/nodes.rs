@@ -1,0 +1,100 @@
+//! Node loss: several bastions on one database watch each other's heartbeats.
+//!
+//! Every second this node records that it is alive (`Store::heartbeat`) and looks for nodes
+//! that have been silent longer than `node_timeout`. A silent node's sessions are still
+//! `active` in the database although nobody serves them: a survivor seals each as
+//! `interrupted`, exactly once however many survivors try (`Store::interrupt_session`). Its
+//! recording is what reached shared storage before the node died, whole lines only (at most one
+//! shipping interval short of what the users saw); the survivor fetches it, seals it with that
+//! content's size and SHA-256, and writes the `sealed` object, so `audit verify` on any node
+//! checks it like any other. Without shared recordings the dead node's files are out of reach,
+//! and the session is sealed without a recording seal, saying so.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use store::{Seal, SessionRow};
+
+use crate::state::Shared;
+
+/// Starts the heartbeat and the watch for silent nodes.
+pub fn spawn(shared: Arc<Shared>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = shared.store.heartbeat() {
+                tracing::warn!("node heartbeat: {e}");
+            }
+            if let Err(e) = seal_silent_nodes(&shared).await {
+                tracing::warn!("sealing the sessions of silent nodes: {e:#}");
+            }
+        }
+    });
+}
+
+async fn seal_silent_nodes(shared: &Arc<Shared>) -> anyhow::Result<()> {
+    let timeout = shared.dir.settings.node_timeout.as_secs_f64();
+    for (node, silent) in shared.store.silent_nodes(timeout)? {
+        let orphans: Vec<SessionRow> = shared
+            .store
+            .active_sessions()?
+            .into_iter()
+            .filter(|s| s.node.as_deref() == Some(node.as_str()))
+            .collect();
+        let reason = format!("node {node} stopped answering (silent for {silent:.0} s)");
+        for s in &orphans {
+            seal_orphan(shared, s, &reason).await?;
+        }
+        tracing::info!("node {node} silent for {silent:.0} s: its sessions are sealed");
+        shared.store.forget_node(&node)?;
+    }
+    Ok(())
+}
+
+/// Seals one session of a dead node from what shared storage holds of its recording.
+async fn seal_orphan(shared: &Arc<Shared>, s: &SessionRow, reason: &str) -> anyhow::Result<()> {
+    let mut seal = Seal {
+        recording: s.recording.clone(),
+        ..Seal::default()
+    };
+    let mut why = reason.to_string();
+    let mut fetched = None;
+    match (&shared.shared_recordings, &s.recording) {
+        (Some(to), Some(recorded)) => {
+            let local = shared.dir.recordings_dir();
+            match to.fetch_whole(recorded, &local).await? {
+                Some(path) => {
+                    let file = recordings::seal_file(&path)?;
+                    seal.recording_sha256 = Some(file.sha256_hex());
+                    seal.recording_size = Some(file.size);
+                    fetched = Some((path, file));
+                }
+                None => why.push_str("; nothing of its recording reached shared storage"),
+            }
+        }
+        (None, Some(_)) => why.push_str("; its recording stayed on that node"),
+        _ => {}
+    }
+    if !shared.store.interrupt_session(s, &seal, &why, 0)? {
+        return Ok(()); // another survivor sealed it first
+    }
+    if let (Some(to), Some((path, file))) = (&shared.shared_recordings, fetched) {
+        seal_in_storage(to, &path, file.size, file.sha256_hex()).await;
+    }
+    Ok(())
+}
+
+async fn seal_in_storage(
+    to: &crate::state::shared_recordings::SharedRecordings,
+    path: &Path,
+    size: u64,
+    sha256: String,
+) {
+    let sealed = shipping::SealedObject { size, sha256 };
+    if let Err(e) = to.shipper().seal(path, &sealed).await {
+        tracing::error!("sealing {} in shared storage: {e}", path.display());
+    }
+}

@@ -1,0 +1,155 @@
+//! Several bastion nodes on one database: which node serves a session, each node's heartbeat,
+//! and sealing a session exactly once when its node is gone.
+//!
+//! A node names itself ([`Store::set_node`]); every session it starts carries that name. It
+//! beats every second ([`Store::heartbeat`]). A node that has not beaten for the configured
+//! time is taken for dead by the others ([`Store::silent_nodes`]), and its still-active
+//! sessions are sealed as interrupted by whichever survivor gets there first:
+//! [`Store::interrupt_session`] changes only a row that is still `active` and writes the
+//! `session_interrupted` record in the same transaction, so two survivors sealing at once (or a
+//! node restarting while another seals its sessions) produce one record, never two.
+
+use super::{now_ts, Result, Store};
+use crate::db::params;
+use crate::events::{AuditEvent, Seal};
+use crate::SessionRow;
+
+impl Store {
+    /// Names this node; the sessions it starts from now on carry the name. Set once.
+    pub fn set_node(&self, name: &str) {
+        let _ = self.node.set(name.to_string());
+    }
+
+    /// This node's name, if set.
+    pub fn node(&self) -> Option<&str> {
+        self.node.get().map(String::as_str)
+    }
+
+    /// Records that this node is alive now.
+    pub fn heartbeat(&self) -> Result<()> {
+        let Some(node) = self.node() else {
+            return Ok(());
+        };
+        self.conn().execute(
+            "INSERT INTO nodes(name, last_seen) VALUES (?1, ?2)
+             ON CONFLICT(name) DO UPDATE SET last_seen = excluded.last_seen",
+            params![node, now_ts()],
+        )?;
+        Ok(())
+    }
+
+    /// Other nodes whose last heartbeat is older than `silent_for` seconds, with that age.
+    pub fn silent_nodes(&self, silent_for: f64) -> Result<Vec<(String, f64)>> {
+        let now = now_ts();
+        let rows = self.conn().query(
+            "SELECT name, last_seen FROM nodes WHERE last_seen < ?1 AND name <> ?2 ORDER BY name",
+            params![now - silent_for, self.node().unwrap_or("")],
+        )?;
+        rows.iter()
+            .map(|r| Ok((r.get::<String>(0)?, now - r.get::<f64>(1)?)))
+            .collect()
+    }
+
+    /// Forgets a node (its sessions are all sealed): it is not reported silent again.
+    pub fn forget_node(&self, name: &str) -> Result<()> {
+        self.conn()
+            .execute("DELETE FROM nodes WHERE name = ?1", params![name])?;
+        Ok(())
+    }
+
+    /// Marks `s` interrupted with its recording's `seal` and audits `session_interrupted`, in
+    /// one transaction, if it is still active; false when another node (or an earlier call)
+    /// sealed it first.
+    pub fn interrupt_session(
+        &self,
+        s: &SessionRow,
+        seal: &Seal,
+        reason: &str,
+        bytes_dropped: u64,
+    ) -> Result<bool> {
+        self.audited_change(Some(&s.user), Some(&s.source), |tx| {
+            let changed = tx.execute(
+                "UPDATE sessions SET status = 'interrupted', ended_at = ?2, rec_sha256 = ?3,
+                 rec_size = ?4, end_reason = ?5 WHERE id = ?1 AND status = 'active'",
+                params![
+                    s.id,
+                    now_ts(),
+                    &seal.recording_sha256,
+                    seal.recording_size.map(|v| v as i64),
+                    reason
+                ],
+            )?;
+            if changed == 0 {
+                return Ok((false, Vec::new()));
+            }
+            let event = AuditEvent::SessionInterrupted {
+                session: s.id,
+                host: s.host.clone(),
+                login: s.login.clone(),
+                reason: reason.to_string(),
+                seal: seal.clone(),
+                bytes_dropped,
+            };
+            Ok((true, vec![event]))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::{both_backends, session, store_on, Backend};
+    use crate::{EventKind, Seal};
+
+    fn a_session_is_sealed_once_and_names_its_node(b: Backend) {
+        let (_dir, s, _vk) = store_on(b);
+        s.set_node("node-a");
+        let id = session(&s, Some("/data/1-alice-web1.cast"));
+        let row = s.session(id).unwrap().unwrap();
+        assert_eq!(row.node.as_deref(), Some("node-a"));
+        let seal = Seal {
+            recording: row.recording.clone(),
+            recording_sha256: Some("ab".repeat(32)),
+            recording_size: Some(10),
+        };
+        assert!(s
+            .interrupt_session(&row, &seal, "node-a stopped", 0)
+            .unwrap());
+        assert!(!s
+            .interrupt_session(&row, &seal, "node-a stopped", 0)
+            .unwrap());
+        let sealed = s.session(id).unwrap().unwrap();
+        assert_eq!(sealed.status, "interrupted");
+        let records = s.audit_records(None).unwrap();
+        let interrupted = records
+            .iter()
+            .filter(|r| r.parsed().unwrap().kind() == EventKind::SessionInterrupted)
+            .count();
+        assert_eq!(interrupted, 1);
+    }
+
+    fn silent_nodes_are_the_others_that_stopped_beating(b: Backend) {
+        let (_dir, s, _vk) = store_on(b);
+        s.set_node("me");
+        s.heartbeat().unwrap();
+        s.conn()
+            .execute(
+                "INSERT INTO nodes(name, last_seen) VALUES ('gone', ?1), ('alive', ?2)",
+                crate::db::params![crate::now_ts() - 60.0, crate::now_ts()],
+            )
+            .unwrap();
+        let silent = s.silent_nodes(30.0).unwrap();
+        assert_eq!(silent.len(), 1, "{silent:?}");
+        assert_eq!(silent[0].0, "gone");
+        assert!(silent[0].1 >= 60.0);
+        s.forget_node("gone").unwrap();
+        assert!(s.silent_nodes(30.0).unwrap().is_empty());
+        // Beating again moves a node's time forward.
+        s.heartbeat().unwrap();
+        assert!(s.silent_nodes(0.0).unwrap().iter().all(|(n, _)| n != "me"));
+    }
+
+    both_backends!(
+        a_session_is_sealed_once_and_names_its_node,
+        silent_nodes_are_the_others_that_stopped_beating
+    );
+}

@@ -1,0 +1,139 @@
+//! Several nodes on one PostgreSQL database (issue 19, items 3 and 4): each session names the
+//! node that serves it; when a node dies (`kill -9`), a surviving node seals its sessions as
+//! `interrupted` exactly once (two survivors race for it here), from the recording as far as
+//! it reached shared storage, and `audit verify` on a survivor passes; new logins go to a
+//! survivor.
+
+use std::path::Path;
+use std::time::Duration;
+
+use e2e::{poll, secs, BastionHome, Client, Lab};
+
+const BIN: &str = env!("CARGO_BIN_EXE_bastion");
+
+const POLICY: &str = "roles:
+  - name: ops
+    members: [alice]
+    hosts: [web1]
+    logins: [root]
+    require_totp: false
+";
+
+/// What every node's bastion.toml says, with its own name.
+fn cluster_settings(node: &str, url: &str, shared: &Path) -> String {
+    format!(
+        "node = \"{node}\"\nnode_timeout = \"3s\"\n[store]\nurl = \"{url}\"\n\
+         [shared_recordings]\nurl = \"file://{}\"\ninterval = \"1s\"",
+        shared.display()
+    )
+}
+
+/// Another node: its own data directory with the first node's keys (one audit signing key
+/// for the one chain; one host key and client key behind one load-balanced name).
+fn another_node(first: &BastionHome, lab: &Lab, settings: &str) -> BastionHome {
+    let mut node = BastionHome::init(BIN);
+    for key in ["host_key", "client_key", "signing_key", "host_ca"] {
+        for file in [key.to_string(), format!("{key}.pub")] {
+            let from = first.data_dir().join(&file);
+            if from.exists() {
+                std::fs::copy(&from, node.data_dir().join(&file)).unwrap();
+            }
+        }
+    }
+    node.write_inventory(&lab.inventory_yaml(""));
+    node.write_policies(POLICY);
+    node.set(settings);
+    node.serve();
+    node
+}
+
+fn interrupted_records(node: &BastionHome, session: i64) -> usize {
+    node.audit_of("session_interrupted")
+        .iter()
+        .filter(|e| e["detail"]["session"] == session)
+        .count()
+}
+
+#[test]
+fn a_dead_nodes_sessions_are_sealed_once_by_a_survivor_from_shared_storage() {
+    let url = pgtest::database();
+    let shared = tempfile::tempdir().unwrap();
+    let mut lab = Lab::new(BIN, &[("web1", &[])]);
+    lab.bastion.write_policies(POLICY);
+    lab.bastion
+        .set(&cluster_settings("node-a", &url, shared.path()));
+    let alice = lab.bastion.add_user("alice", false);
+    lab.serve();
+    let b = another_node(
+        &lab.bastion,
+        &lab,
+        &cluster_settings("node-b", &url, shared.path()),
+    );
+    let c = another_node(
+        &lab.bastion,
+        &lab,
+        &cluster_settings("node-c", &url, shared.path()),
+    );
+
+    let via_a = Client::new(&lab.bastion, &alice);
+    let mut pty = via_a.terminal("alice", &["web1"], 80, 24);
+    pty.send("echo BEFORE-$((6*7))\r");
+    pty.expect("BEFORE-42", secs(20));
+    // Every node lists the session, served by node-a.
+    let session = poll(secs(10), || {
+        b.sessions().into_iter().find(|s| s["status"] == "active")
+    })
+    .expect("node-b lists node-a's active session");
+    assert_eq!(session["node"], "node-a");
+    let id = session["id"].as_i64().unwrap();
+    let recorded = session["recording"].as_str().unwrap().to_string();
+    let name = Path::new(&recorded).file_name().unwrap().to_owned();
+    poll(secs(15), || {
+        let part = shared.path().join(&name).join("00000000.part");
+        std::fs::read_to_string(part)
+            .ok()
+            .filter(|t| t.contains("BEFORE-42"))
+    })
+    .expect("the live recording reached shared storage");
+
+    // node-a dies with its disk; the users' connection to it breaks.
+    lab.bastion.crash();
+    std::fs::remove_file(&recorded).unwrap();
+    drop(pty);
+    let sealed = poll(secs(30), || {
+        b.sessions()
+            .into_iter()
+            .find(|s| s["id"] == id && s["status"] == "interrupted")
+    })
+    .unwrap_or_else(|| panic!("node-a's session was never sealed; node-b: {}", b.log()));
+    assert!(
+        sealed["end_reason"]
+            .as_str()
+            .unwrap()
+            .contains("node node-a stopped answering"),
+        "{sealed}"
+    );
+    // Two survivors watched; one record. (Give the slower one time to try.)
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(interrupted_records(&b, id), 1, "{:?}", b.audit_events());
+    assert!(shared.path().join(&name).join("sealed").exists());
+
+    // The recording, as far as it was shipped, verifies and replays on a survivor.
+    let verify = c.cli(&["audit", "verify"]);
+    assert_eq!(verify.code, Some(0), "{verify}");
+    let export = c.cli(&["export", &id.to_string()]);
+    export.assert_success();
+    assert!(export.stdout.contains("BEFORE-42"), "{export}");
+
+    // New logins land on a survivor.
+    let via_b = Client::new(&b, &alice);
+    let out = via_b.run_ssh("alice", &["web1", "echo after-$((6*7))"]);
+    out.assert_success();
+    assert_eq!(out.stdout.trim(), "after-42");
+    let last = b
+        .sessions()
+        .into_iter()
+        .max_by_key(|s| s["id"].as_i64())
+        .unwrap();
+    assert_eq!(last["node"], "node-b");
+}
