@@ -26,6 +26,7 @@
 #   FLEET_BENCH_PEERS="pyinfra"   which peers to run (default: "ansible pyinfra"; "" for none)
 #   FLEET_BENCH_PEER_TIMEOUT=900  seconds a peer's run may take before it is cut (exit 124)
 #   FLEET_BENCH_PLAYBOOKS="basic" which sample playbooks (default: every *.yml)
+#   FLEET_BENCH_PEER_RUNS=1       peers' first runs only (no second, no-change run)
 #   FLEET_BENCH_HOLD_WHILE=FILE   before each measured run, wait while FILE exists (a machine
 #                                 shared with other latency measurements can hold the bench)
 #   FLEET_REF_BIN=/path/to/older/fleet bench/fleet.sh 50
@@ -266,6 +267,7 @@ for N in "${HOSTS[@]}"; do
       [ "$tool" != ansible ] || [ "$N" -le "$ANSIBLE_MAX" ] || continue
       clean_targets
       for k in 1 2; do
+        [ "$k" = 1 ] || [ "$tool" = fleet ] || [ "${FLEET_BENCH_PEER_RUNS:-2}" -ge 2 ] || continue
         read -r R[${tool}${k}] R[${tool}${k}rc] R[${tool}${k}cpu] R[${tool}${k}rss] \
           < <(timed "$tool" "$D" "$pb" "$D/$tool-$name-$k.log")
         if [ "${R[${tool}${k}rc]}" != 0 ]; then

@@ -8,6 +8,7 @@ Equivalent, task by task (same files, modes and contents on the target):
   shell pipeline + check output -> one python.call that runs the pipeline on the host and
                        asserts its output is HELLO (pyinfra operations do not register output
                        for a later task; this is its way to read a command's output and check it)
+Checked on one host (fleet run, then pyinfra, from clean targets): the same files, contents and modes.
 Not equivalent: pyinfra decides what to change from facts it gathers first (a round trip per
 fact per host) and sends each command as its own SSH channel; that is how pyinfra works, and
 the cost is part of what is measured.

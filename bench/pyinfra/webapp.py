@@ -15,6 +15,9 @@ Equivalent, task by task (same files, modes and contents on the target after a f
                        succeeded, the rescue copy only if it failed (_if), always: files.line
   flags file from a loop over a dict -> files.line for search=true, beta=false
   handler restart app -> files.line on restarts.log, _if the template or the replace changed
+Checked on one host (fleet run, then pyinfra, from clean targets): the same files with the same
+contents and modes, except the intermediate directory home/, which Ansible and fleet create with the
+task's mode (0750) and pyinfra's `mkdir -p` with the umask's (0755).
 Not equivalent: pyinfra's replace reports a change whenever the pattern matches (so its second
 run changes mode.conf and restarts.log again, where Ansible's and fleet's change nothing), and
 pyinfra gathers the facts its operations need on every host before it changes anything (a round
