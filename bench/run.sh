@@ -8,7 +8,7 @@
 #     --out    add to the results in DIR (from an earlier run) instead of a new directory
 #
 # Parts (each also runs on its own):
-#   1 fleet       bench/fleet.sh 10 50 200       fleet run vs ansible-playbook vs N parallel `ssh true`
+#   1 fleet       bench/fleet.sh 10 50 200       fleet run vs ansible-playbook and pyinfra vs N parallel `ssh true`
 #  18 via         bench fleet-via                fleet run --via through the bastion vs direct, 4 tasks on 3 hosts
 #   2 throughput  bench/throughput.sh 1G         exec and recorded PTY `cat` vs direct vs double hop
 #   3 latency     bench latency                  keystroke round trip through a PTY, direct vs bastion

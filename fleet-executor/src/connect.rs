@@ -2,9 +2,11 @@
 //! the bastion (`--via`), or locally (`ansible_connection: local`, `delegate_to: localhost`).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
+use tokio::sync::Semaphore;
 
 use crate::connection::{self, BastionLink, ConnectOptions};
 use fleet_modules::remote::{LocalRemote, Remote, RemoteError, StopSignal};
@@ -28,6 +30,10 @@ pub struct Connector {
     pub stop: Option<StopSignal>,
     /// `--via`: every connection goes through this bastion.
     pub via: Option<BastionLink>,
+    /// Direct SSH handshakes in flight at once (`--connect-limit`). A host waits for a turn
+    /// before its connect timeout starts, so a thousand hosts on a few cores queue instead of
+    /// all handshaking at once, where every handshake slows and some time out.
+    pub handshakes: Arc<Semaphore>,
 }
 
 fn text(vars: &Map<String, Value>, keys: &[&str]) -> Option<String> {
@@ -82,6 +88,8 @@ impl Connector {
         opts.connect_timeout = self.connect_timeout;
         opts.command_timeout = self.command_timeout;
         opts.stop = self.stop.clone();
+        // the turn is held through login and the serving shell's start, then given back
+        let _turn = self.handshakes.acquire().await.ok();
         Ok(Box::new(connection::connect(&opts).await?))
     }
 }

@@ -207,17 +207,28 @@ pub(super) async fn run_single(
         if single.status == Status::Unreachable {
             return single;
         }
-        let mut checked = vars.clone();
-        if let (Some(reg), Value::Object(m)) = (&task.register, &mut checked) {
-            m.insert(reg.clone(), never_templated(single.result.clone()));
-        }
-        if let Err(e) = apply_overrides(run, task, &checked, &mut single) {
+        // The registered result is in scope for `changed_when`/`failed_when`/`until`; without
+        // those nothing reads it here, and the copy of every variable is not made (at 1,000
+        // hosts `groups` alone is thousands of names per host per task).
+        let overridden =
+            !task.changed_when.is_empty() || !task.failed_when.is_empty() || !task.until.is_empty();
+        let with_result;
+        let checked = match (&task.register, vars) {
+            (Some(reg), Value::Object(m)) if overridden => {
+                let mut m = m.clone();
+                m.insert(reg.clone(), never_templated(single.result.clone()));
+                with_result = Value::Object(m);
+                &with_result
+            }
+            _ => vars,
+        };
+        if let Err(e) = apply_overrides(run, task, checked, &mut single) {
             return error_result(e.to_string());
         }
         if task.until.is_empty() {
             return single;
         }
-        match conditions(run, &task.until, &checked) {
+        match conditions(run, &task.until, checked) {
             Ok(None) => {
                 if let Value::Object(m) = &mut single.result {
                     m.insert("attempts".into(), json!(attempt + 1));

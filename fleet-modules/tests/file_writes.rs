@@ -248,3 +248,41 @@ fn a_directory_made_by_someone_else_meanwhile_is_not_a_failure() {
     assert!(out.ends_with("done\n"), "{out}");
     assert!(p.is_dir());
 }
+
+/// Issue 18 (1,000 hosts): a small text content travels inside the script (`embedded_content`)
+/// and the shell's own `printf` writes it, byte-exact, without a `head` process (a `head`
+/// function that fails stands in for the command here, so using it would show).
+#[test]
+fn embedded_contents_land_byte_exact_without_head() {
+    use fleet_modules::files::remote_file::{embedded_content, EMBED_LIMIT};
+    let dir = tempfile::tempdir().unwrap();
+    let contents: [&[u8]; 6] = [
+        b"host=a\n",
+        b"it's \"quoted\" $HOME `id` \\ %s %% \\n\n\n\n",
+        b"no newline at the end",
+        "caf\u{e9} \u{1f600}\n".as_bytes(),
+        b"",
+        b"-n\n",
+    ];
+    for (i, content) in contents.iter().enumerate() {
+        let p = dir.path().join(format!("f{i}"));
+        let assignment = embedded_content(content).expect("small text is embedded");
+        let vars = format!(
+            "head() {{ echo head was run >&2; return 1; }}\n{assignment}P='{}' N={}",
+            p.display(),
+            content.len()
+        );
+        run(
+            dir.path(),
+            &vars,
+            "fleet_write \"$P\" \"$N\" || exit 1\n",
+            b"",
+        );
+        assert_eq!(&std::fs::read(&p).unwrap()[..], *content, "content {i}");
+    }
+    // NUL, bytes that are not UTF-8 and big contents still go on standard input
+    assert!(embedded_content(b"a\0b\n").is_none());
+    assert!(embedded_content(b"\xff\xfe\n").is_none());
+    assert!(embedded_content(&vec![b'x'; EMBED_LIMIT + 1]).is_none());
+    assert!(embedded_content(&vec![b'x'; EMBED_LIMIT]).is_some());
+}

@@ -5,7 +5,10 @@
 //! otherwise, patterns may use `*`, `?` and `!negation`, hashed names are HMAC-SHA1 of the
 //! lookup name. A matching `@revoked` key refuses the host whatever else is listed.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::SystemTime;
 
 use hmac::{Hmac, Mac};
 use russh::keys::ssh_key::known_hosts::{Entry, HostPatterns, Marker};
@@ -38,6 +41,26 @@ pub enum Verdict {
     Revoked { file: PathBuf, line: usize },
 }
 
+/// What tells a known_hosts file's version apart: its path, size and modification time
+/// (`None` for a file that cannot be read).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct FileStamp {
+    path: PathBuf,
+    version: Option<(u64, Option<SystemTime>)>,
+}
+
+impl FileStamp {
+    fn of(path: &Path) -> FileStamp {
+        let version = std::fs::metadata(path)
+            .ok()
+            .map(|m| (m.len(), m.modified().ok()));
+        FileStamp {
+            path: path.to_path_buf(),
+            version,
+        }
+    }
+}
+
 /// One parsed line, remembered with where it came from (for messages).
 #[derive(Debug)]
 struct Line {
@@ -61,6 +84,29 @@ impl KnownHosts {
                 known.add_text(file, &text);
             }
         }
+        known
+    }
+
+    /// [`KnownHosts::load`], parsed once per process while the files stay as they are: every
+    /// host of a run checks its key against the same files, and re-parsing a 1,000-line
+    /// known_hosts for each of 1,000 connections costs a million key parses (and each
+    /// connection kept its own copy for its lifetime). A file written since (its size or
+    /// modification time differs) is read afresh.
+    pub fn load_shared(files: &[PathBuf]) -> Arc<KnownHosts> {
+        type Cache = Mutex<HashMap<Vec<PathBuf>, (Vec<FileStamp>, Arc<KnownHosts>)>>;
+        static CACHE: OnceLock<Cache> = OnceLock::new();
+        let stamps: Vec<FileStamp> = files.iter().map(|f| FileStamp::of(f)).collect();
+        let mut cache = CACHE
+            .get_or_init(Cache::default)
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some((cached, known)) = cache.get(files) {
+            if *cached == stamps {
+                return known.clone();
+            }
+        }
+        let known = Arc::new(KnownHosts::load(files));
+        cache.insert(files.to_vec(), (stamps, known.clone()));
         known
     }
 
@@ -279,5 +325,26 @@ mod tests {
     fn malformed_lines_are_skipped() {
         let k = known(&format!("garbage\nweb1 ssh-ed25519 !!!\nweb1 {KEY_A}\n"));
         assert_eq!(k.check("web1", 22, &key(KEY_A)), Verdict::Known);
+    }
+
+    /// Parsed once while the file stays the same; a changed file is read again, so a host
+    /// key added (or changed) between two connections of one process counts.
+    #[test]
+    fn shared_load_is_reused_until_the_file_changes() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("known_hosts");
+        std::fs::write(&file, format!("web1 {KEY_A}\n")).unwrap();
+        let files = vec![file.clone()];
+        let first = KnownHosts::load_shared(&files);
+        assert!(Arc::ptr_eq(&first, &KnownHosts::load_shared(&files)));
+        assert_eq!(first.check("web1", 22, &key(KEY_A)), Verdict::Known);
+        std::fs::write(&file, format!("web1 {KEY_B}\nweb2 {KEY_A}\n")).unwrap();
+        let second = KnownHosts::load_shared(&files);
+        assert!(!Arc::ptr_eq(&first, &second));
+        assert!(matches!(
+            second.check("web1", 22, &key(KEY_A)),
+            Verdict::Changed { .. }
+        ));
+        assert_eq!(second.check("web2", 22, &key(KEY_A)), Verdict::Known);
     }
 }

@@ -75,7 +75,7 @@ struct Refusal(String);
 
 /// russh handler that checks the server's host key against known_hosts.
 pub struct HostKeyCheck {
-    known: Option<KnownHosts>,
+    known: Option<Arc<KnownHosts>>,
     host: String,
     port: u16,
     refusal: Arc<Mutex<Option<Refusal>>>,
@@ -137,7 +137,7 @@ pub async fn handshake(opts: &ConnectOptions) -> Result<Handle<HostKeyCheck>, Re
     let handler = HostKeyCheck {
         known: opts
             .host_key_checking
-            .then(|| KnownHosts::load(&opts.known_hosts)),
+            .then(|| KnownHosts::load_shared(&opts.known_hosts)),
         host: opts.address.clone(),
         port: opts.port,
         refusal: refusal.clone(),

@@ -13,8 +13,13 @@ fleet_mkdir_attrs() {
   fleet_mkdir_attrs "$_parent" || return 1
   did=1
   [ "$F_CHECK" = 1 ] && return 0
-  # another run may create it at the same moment (Ansible accepts EEXIST for a directory too)
-  mkdir -- "$1" 2>/dev/null || [ -d "$1" ] || { echo "fail There was an issue creating $1 as requested"; return 1; }
+  # another run may create it at the same moment (Ansible accepts EEXIST for a directory too);
+  # an octal mode is given to mkdir itself, so fleet_attrs finds it set and runs no chmod
+  if [ -n "$F_MODE" ] && [ "$F_MODE_SYM" != 1 ]; then
+    mkdir -m "$F_MODE" -- "$1" 2>/dev/null || [ -d "$1" ] || { echo "fail There was an issue creating $1 as requested"; return 1; }
+  else
+    mkdir -- "$1" 2>/dev/null || [ -d "$1" ] || { echo "fail There was an issue creating $1 as requested"; return 1; }
+  fi
   fleet_attrs "$1"
 }
 fleet_recurse() {

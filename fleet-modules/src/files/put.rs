@@ -256,9 +256,18 @@ async fn run_round(
             Source::Bytes(bytes) => {
                 // the first round sends only small contents; the second what was asked for
                 let sent = (!first || bytes.len() <= INLINE_LIMIT) && !ctx.check_mode;
-                if sent {
-                    stdin.extend_from_slice(bytes);
-                }
+                let embedded = sent.then(|| remote_file::embedded_content(bytes)).flatten();
+                let sent = match embedded {
+                    Some(assignment) => {
+                        script.push_str(&assignment);
+                        2
+                    }
+                    None if sent => {
+                        stdin.extend_from_slice(bytes);
+                        1
+                    }
+                    None => 0,
+                };
                 (
                     remote_file::sha1_hex(bytes),
                     bytes.len().to_string(),
@@ -266,14 +275,14 @@ async fn run_round(
                     "",
                 )
             }
-            Source::Remote(path) => (String::new(), "-".to_string(), false, path.as_str()),
+            Source::Remote(path) => (String::new(), "-".to_string(), 0, path.as_str()),
         };
         script.push_str(&format!(
             "fleet_put {} {} {} {} {} {} {index} || exit 1\n",
             shell_quote(&u.dest),
             shell_quote(&sum),
             size,
-            u8::from(sent),
+            sent,
             shell_quote(u.into_dir_as.as_deref().unwrap_or("")),
             shell_quote(src),
         ));

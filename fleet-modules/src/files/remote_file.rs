@@ -133,7 +133,8 @@ fleet_tmpfile() {
   chmod "$(printf '%o' $(( 0666 & ~$(umask) )))" "$_tmp"
 }
 # fleet_write DEST SIZE [SRC SHA1]: replaces DEST atomically with the next SIZE bytes of standard
-# input (or with the host's file SRC, whose sha1 must be SHA1). A temporary file in DEST's
+# input, or with $_wc when $_sent is 2 (see `embedded_content`), or with the host's file SRC,
+# whose sha1 must be SHA1. A temporary file in DEST's
 # directory gets the old file's owner and mode (a new file's mode when there is none), must pass
 # F_VALIDATE, gets the F_* attributes, and is renamed over DEST. One stat serves the size check,
 # the attribute comparisons and DEST's `st` line (fleet_stat_known DEST). On error: a `fail` line, status 1.
@@ -141,7 +142,9 @@ fleet_write() {
   _wd=$1
   fleet_parent "$_wd"; _dir=$_parent
   fleet_tmpfile "$_dir" || { echo "fail Could not create a temporary file in $_dir"; return 1; }
-  if [ -n "${3:-}" ]; then cat -- "$3" > "$_tmp"; else head -c "$2" > "$_tmp"; fi
+  if [ -n "${3:-}" ]; then cat -- "$3" > "$_tmp"
+  elif [ "${_sent:-}" = 2 ]; then printf '%s' "$_wc" > "$_tmp"
+  else head -c "$2" > "$_tmp"; fi
   if [ -e "$_wd" ]; then
     _w=$(stat -L -c '%s|%a|%U|%G|%u|%g|%F' -- "$_tmp" "$_wd" 2>/dev/null)
   else
@@ -178,6 +181,22 @@ fleet_write() {
   return 0
 }
 "#;
+
+/// Contents up to this size may travel inside the script (see [`embedded_content`]).
+pub const EMBED_LIMIT: usize = 16 * 1024;
+
+/// `_sent=2 _wc='CONTENT'` for a small text content (UTF-8, no NUL, at most [`EMBED_LIMIT`]
+/// bytes): `fleet_write` then writes it with the shell's own `printf` instead of reading it from
+/// standard input with `head -c`, one process fewer per file written (and no `head` to skip
+/// content a file already has). A variable holds any bytes but NUL, and `printf %s` writes them
+/// as they are, trailing newlines included. `None` for anything else, which goes on stdin.
+pub fn embedded_content(bytes: &[u8]) -> Option<String> {
+    if bytes.len() > EMBED_LIMIT || bytes.contains(&0) {
+        return None;
+    }
+    let text = std::str::from_utf8(bytes).ok()?;
+    Some(format!("_sent=2 _wc='{}'\n", text.replace('\'', r"'\''")))
+}
 
 /// Shell assignments for the prelude's `F_*` variables.
 pub fn attr_vars(attrs: &FileAttrs, check: bool) -> String {

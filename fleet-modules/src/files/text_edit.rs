@@ -5,7 +5,7 @@
 //! Symlinks are followed, as Ansible writes to the real path.
 
 use super::args::FileAttrs;
-use super::remote_file::{attr_vars, failure, find, parse_report, PRELUDE};
+use super::remote_file::{self, attr_vars, failure, find, parse_report, PRELUDE};
 use crate::remote::{shell_quote, RemoteError};
 use crate::{BadArg, Diff, ModuleCtx, ModuleError};
 use fleet_templates::pyre::{self, Flags, PyReError, PyRegex};
@@ -110,6 +110,7 @@ pub async fn apply(
     let needs_write = edit.new.is_some() || (edit.current.attrs_differ && exists);
     if needs_write && !ctx.check_mode {
         let content = edit.new.as_deref();
+        let embedded = content.and_then(remote_file::embedded_content);
         let body = match content {
             Some(bytes) => format!(
                 r#"fleet_parent "$P"; _dir=$_parent
@@ -122,15 +123,18 @@ echo "attrs $attrs_changed"
             None => "fleet_attrs \"$P\" && echo \"attrs $attrs_changed\"\n".to_string(),
         };
         let script = format!(
-            "{PRELUDE}{}F_BACKUP={}\nF_VALIDATE={}\nP={}\n{body}",
+            "{PRELUDE}{}F_BACKUP={}\nF_VALIDATE={}\nP={}\n{}{body}",
             attr_vars(edit.attrs, false),
             u8::from(edit.backup && exists),
             shell_quote(edit.validate.as_deref().unwrap_or("")),
             shell_quote(&edit.current.real_path),
+            embedded.as_deref().unwrap_or_default(),
         );
-        let out = ctx
-            .sh_with_input(&script, content.unwrap_or_default())
-            .await?;
+        let stdin = match embedded {
+            Some(_) => &[][..],
+            None => content.unwrap_or_default(),
+        };
+        let out = ctx.sh_with_input(&script, stdin).await?;
         let records = parse_report(&out.stdout);
         if let Some(msg) = failure(&records) {
             return Ok(Err(ModuleError::Host(msg)));

@@ -116,6 +116,11 @@ pub struct Common {
     /// Seconds allowed to connect to a host.
     #[arg(long = "timeout", default_value_t = 10)]
     pub timeout: u64,
+    /// SSH handshakes in flight at once (0: 8 per CPU, at least 16). Hosts past it wait their
+    /// turn before their connect timeout starts: a thousand handshakes at once on a few cores
+    /// make every one of them slow, and some time out.
+    #[arg(long = "connect-limit", default_value_t = 0)]
+    pub connect_limit: usize,
     /// Seconds one command may run on a host (0: no limit).
     #[arg(long = "command-timeout", default_value_t = 0)]
     pub command_timeout: u64,

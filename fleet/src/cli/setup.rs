@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use serde_json::Value;
+use tokio::sync::Semaphore;
 
 use fleet_executor::connection::{known_hosts, BastionLink, CodeSource, ConnectOptions};
 use fleet_executor::output::{
@@ -82,7 +83,18 @@ async fn connector(common: &Common, stop: StopSignal) -> Result<Connector> {
             .then(|| Duration::from_secs(common.command_timeout)),
         stop: Some(stop),
         via,
+        handshakes: Arc::new(Semaphore::new(connect_limit(common.connect_limit))),
     })
+}
+
+/// `--connect-limit`, or 8 handshakes per CPU (at least 16) when it is 0: enough to keep every
+/// core busy while others wait on the network, few enough that each handshake ends quickly.
+fn connect_limit(asked: usize) -> usize {
+    if asked > 0 {
+        return asked;
+    }
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    (8 * cpus).max(16)
 }
 
 /// How results are shown: ansible-playbook's layout (or `ansible`'s for `exec`), JSON lines
