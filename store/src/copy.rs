@@ -29,7 +29,7 @@ const TABLES: &[(&str, &str, bool)] = &[
     (
         "sessions",
         "id, \"user\", source, host, login, kind, command, started_at, ended_at, status, exit_status,
-         exit_signal, recording, rec_sha256, rec_size, bytes_in, bytes_out, end_reason",
+         exit_signal, recording, rec_sha256, rec_size, bytes_in, bytes_out, end_reason, node",
         true,
     ),
     (

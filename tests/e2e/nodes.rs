@@ -7,6 +7,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use e2e::cluster::{another_node, settings};
 use e2e::{poll, secs, BastionHome, Client, Lab};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bastion");
@@ -18,34 +19,6 @@ const POLICY: &str = "roles:
     logins: [root]
     require_totp: false
 ";
-
-/// What every node's bastion.toml says, with its own name.
-fn cluster_settings(node: &str, url: &str, shared: &Path) -> String {
-    format!(
-        "node = \"{node}\"\nnode_timeout = \"3s\"\n[store]\nurl = \"{url}\"\n\
-         [shared_recordings]\nurl = \"file://{}\"\ninterval = \"1s\"",
-        shared.display()
-    )
-}
-
-/// Another node: its own data directory with the first node's keys (one audit signing key
-/// for the one chain; one host key and client key behind one load-balanced name).
-fn another_node(first: &BastionHome, lab: &Lab, settings: &str) -> BastionHome {
-    let mut node = BastionHome::init(BIN);
-    for key in ["host_key", "client_key", "signing_key", "host_ca"] {
-        for file in [key.to_string(), format!("{key}.pub")] {
-            let from = first.data_dir().join(&file);
-            if from.exists() {
-                std::fs::copy(&from, node.data_dir().join(&file)).unwrap();
-            }
-        }
-    }
-    node.write_inventory(&lab.inventory_yaml(""));
-    node.write_policies(POLICY);
-    node.set(settings);
-    node.serve();
-    node
-}
 
 fn interrupted_records(node: &BastionHome, session: i64) -> usize {
     node.audit_of("session_interrupted")
@@ -60,19 +33,20 @@ fn a_dead_nodes_sessions_are_sealed_once_by_a_survivor_from_shared_storage() {
     let shared = tempfile::tempdir().unwrap();
     let mut lab = Lab::new(BIN, &[("web1", &[])]);
     lab.bastion.write_policies(POLICY);
-    lab.bastion
-        .set(&cluster_settings("node-a", &url, shared.path()));
+    lab.bastion.set(&settings("node-a", &url, shared.path()));
     let alice = lab.bastion.add_user("alice", false);
     lab.serve();
     let b = another_node(
         &lab.bastion,
         &lab,
-        &cluster_settings("node-b", &url, shared.path()),
+        POLICY,
+        &settings("node-b", &url, shared.path()),
     );
     let c = another_node(
         &lab.bastion,
         &lab,
-        &cluster_settings("node-c", &url, shared.path()),
+        POLICY,
+        &settings("node-c", &url, shared.path()),
     );
 
     let via_a = Client::new(&lab.bastion, &alice);

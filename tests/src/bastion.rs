@@ -214,6 +214,11 @@ impl BastionHome {
         }
     }
 
+    /// The bastion binary this home runs.
+    pub fn bin(&self) -> &str {
+        self.bin.to_str().expect("a UTF-8 binary path")
+    }
+
     /// The server's process id, once started.
     pub fn pid(&self) -> Option<u32> {
         self.server.as_ref().map(Child::id)

@@ -61,6 +61,12 @@ impl Client {
         }
     }
 
+    /// The same client connecting to another port (a load balancer in front of the bastions).
+    pub fn at_port(mut self, port: u16) -> Client {
+        self.port = port;
+        self
+    }
+
     /// The answer the askpass script gives to the `Verification code:` prompt.
     pub fn set_code(&self, code: &str) {
         fs::write(self.dir.path().join("code"), format!("{code}\n")).expect("write code");

@@ -9,6 +9,7 @@ pub mod ansible_targets;
 pub mod bastion;
 pub mod browser;
 pub mod client;
+pub mod cluster;
 pub mod collections;
 pub mod fleet;
 pub mod lab;
