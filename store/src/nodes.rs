@@ -57,6 +57,31 @@ impl Store {
         Ok(())
     }
 
+    /// Asks `node` to end `session`, telling its user `message` (audited by that node as
+    /// `session_killed` by `by`); a second order for the same session is ignored.
+    pub fn order_kill(&self, session: i64, node: &str, by: &str, message: &str) -> Result<()> {
+        self.conn().execute(
+            "INSERT INTO kill_orders(session, node, by_user, message, at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(session) DO NOTHING",
+            params![session, node, by, message, now_ts()],
+        )?;
+        Ok(())
+    }
+
+    /// Takes (and deletes) the kill orders for this node: (session, by, message).
+    pub fn take_kill_orders(&self) -> Result<Vec<(i64, String, String)>> {
+        let Some(node) = self.node() else {
+            return Ok(Vec::new());
+        };
+        let rows = self.conn().query(
+            "DELETE FROM kill_orders WHERE node = ?1 RETURNING session, by_user, message",
+            params![node],
+        )?;
+        rows.iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .collect()
+    }
+
     /// Marks `s` interrupted with its recording's `seal` and audits `session_interrupted`, in
     /// one transaction, if it is still active; false when another node (or an earlier call)
     /// sealed it first.
@@ -148,7 +173,23 @@ mod tests {
         assert!(s.silent_nodes(0.0).unwrap().iter().all(|(n, _)| n != "me"));
     }
 
+    fn kill_orders_go_to_their_node_once(b: Backend) {
+        let (_dir, s, _vk) = store_on(b);
+        s.set_node("node-b");
+        s.order_kill(7, "node-b", "root (uid 0)", "terminated")
+            .unwrap();
+        s.order_kill(7, "node-b", "someone else", "again").unwrap();
+        s.order_kill(8, "node-c", "root (uid 0)", "not mine")
+            .unwrap();
+        assert_eq!(
+            s.take_kill_orders().unwrap(),
+            vec![(7, "root (uid 0)".to_string(), "terminated".to_string())]
+        );
+        assert!(s.take_kill_orders().unwrap().is_empty());
+    }
+
     both_backends!(
+        kill_orders_go_to_their_node_once,
         a_session_is_sealed_once_and_names_its_node,
         silent_nodes_are_the_others_that_stopped_beating
     );

@@ -236,6 +236,19 @@ CREATE INDEX sessions_node_active ON sessions(node) WHERE status = 'active';
 CREATE TABLE nodes (name TEXT PRIMARY KEY, last_seen REAL NOT NULL);
 "#,
     },
+    Migration {
+        name: "kill orders for the node serving a session",
+        sql: r#"
+-- `bastion kill` or the console on one node ending a session another node serves (`nodes.rs`).
+CREATE TABLE kill_orders (
+    session INTEGER PRIMARY KEY,
+    node TEXT NOT NULL,
+    by_user TEXT NOT NULL,
+    message TEXT NOT NULL,
+    at REAL NOT NULL
+);
+"#,
+    },
 ];
 
 /// Brings the database at `path` up to [`SCHEMA_VERSION`].

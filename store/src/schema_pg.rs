@@ -37,6 +37,9 @@ const STEPS: &[&str] = &[
     "ALTER TABLE sessions ADD COLUMN node TEXT;
      CREATE INDEX sessions_node_active ON sessions(node) WHERE status = 'active';
      CREATE TABLE nodes (name TEXT PRIMARY KEY, last_seen DOUBLE PRECISION NOT NULL);",
+    // 11: kill orders for the node serving a session
+    "CREATE TABLE kill_orders (session BIGINT PRIMARY KEY, node TEXT NOT NULL,
+     by_user TEXT NOT NULL, message TEXT NOT NULL, at DOUBLE PRECISION NOT NULL);",
 ];
 
 const _: () = assert!(BASELINE + STEPS.len() == SCHEMA_VERSION);

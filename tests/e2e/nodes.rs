@@ -1,5 +1,5 @@
 //! Several nodes on one PostgreSQL database (issue 19, items 3 and 4): each session names the
-//! node that serves it; when a node dies (`kill -9`), a surviving node seals its sessions as
+//! node that serves it, and `bastion kill` on any node ends it; when a node dies (`kill -9`), a surviving node seals its sessions as
 //! `interrupted` exactly once (two survivors race for it here), from the recording as far as
 //! it reached shared storage, and `audit verify` on a survivor passes; new logins go to a
 //! survivor.
@@ -69,6 +69,38 @@ fn a_dead_nodes_sessions_are_sealed_once_by_a_survivor_from_shared_storage() {
             .filter(|t| t.contains("BEFORE-42"))
     })
     .expect("the live recording reached shared storage");
+
+    // `bastion kill` on node-c ends a session node-a serves (a kill order node-a carries out).
+    let held = via_a
+        .ssh("alice", &["web1", "sleep 60"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let other = poll(secs(10), || {
+        c.sessions()
+            .into_iter()
+            .find(|s| s["status"] == "active" && s["kind"] == "exec")
+    })
+    .expect("the exec session is listed on node-c");
+    let other_id = other["id"].to_string();
+    let killed = c.cli(&["kill", &other_id]);
+    killed.assert_success();
+    assert!(
+        killed
+            .stdout
+            .contains("node node-a, which serves it, ends it"),
+        "{killed}"
+    );
+    let out = held.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("terminated by an administrator"), "{said}");
+    let kills = c.audit_of("session_killed");
+    assert!(
+        kills.iter().any(|e| e["detail"]["session"] == other["id"]),
+        "{kills:?}"
+    );
 
     // node-a dies with its disk; the users' connection to it breaks.
     lab.bastion.crash();

@@ -11,7 +11,10 @@ use serde_json::json;
 use crate::datadir::DataDir;
 
 /// Sends one request; returns the connection positioned after the server's answer line.
-fn request(dir: &Path, cmd: &str, id: i64) -> Result<Result<BufReader<UnixStream>, String>> {
+/// The server's answer and the stream after it (a watch goes on streaming).
+type Answer = (serde_json::Value, BufReader<UnixStream>);
+
+fn request(dir: &Path, cmd: &str, id: i64) -> Result<Result<Answer, String>> {
     let data = DataDir::open_existing(dir)?;
     let path = data.control_socket_path();
     let mut stream = UnixStream::connect(&path).with_context(|| {
@@ -31,7 +34,7 @@ fn request(dir: &Path, cmd: &str, id: i64) -> Result<Result<BufReader<UnixStream
     let answer: serde_json::Value =
         serde_json::from_str(&line).context("bad answer from the server")?;
     if answer["ok"] == true {
-        Ok(Ok(reader))
+        Ok(Ok((answer, reader)))
     } else {
         Ok(Err(answer["error"]
             .as_str()
@@ -43,7 +46,7 @@ fn request(dir: &Path, cmd: &str, id: i64) -> Result<Result<BufReader<UnixStream
 /// Follows a live session's output read-only until it ends (or Ctrl-C).
 pub fn watch(dir: &Path, id: i64) -> Result<ExitCode> {
     let mut reader = match request(dir, "watch", id)? {
-        Ok(r) => r,
+        Ok((_, r)) => r,
         Err(e) => {
             eprintln!("bastion: {e}");
             return Ok(ExitCode::from(1));
@@ -71,8 +74,11 @@ pub fn watch(dir: &Path, id: i64) -> Result<ExitCode> {
 /// Ends a live session with a message to its user.
 pub fn kill(dir: &Path, id: i64) -> Result<ExitCode> {
     match request(dir, "kill", id)? {
-        Ok(_) => {
-            println!("session {id} terminated");
+        Ok((reply, _)) => {
+            match reply["node"].as_str() {
+                Some(node) => println!("session {id}: node {node}, which serves it, ends it"),
+                None => println!("session {id} terminated"),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {

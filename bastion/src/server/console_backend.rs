@@ -4,6 +4,8 @@
 
 use std::sync::Arc;
 
+use crate::state::kill::Ended;
+
 use crate::state::Shared;
 
 /// What the web console reads through: the server's own store, access snapshot and audit log.
@@ -83,25 +85,20 @@ impl console::Backend for ConsoleBackend {
     }
 
     fn kill(&self, id: i64, by: &str, message: &str) -> bool {
-        let Some(live) = self.0.live.get(id) else {
-            return false;
-        };
-        self.0.audit(
-            Some(&live.user),
-            None,
-            store::AuditEvent::SessionKilled {
-                session: id,
-                target: live.target.clone(),
-                by: by.to_string(),
-            },
-        );
         let message = message.trim();
-        live.kill(if message.is_empty() {
+        let message = if message.is_empty() {
             format!("terminated by {by}")
         } else {
             format!("terminated by {by}: {message}")
-        });
-        true
+        };
+        match crate::state::kill::end_session(&self.0, id, by, &message) {
+            Ok(Ended::Here | Ended::Ordered { .. }) => true,
+            Ok(Ended::NotLive) => false,
+            Err(e) => {
+                tracing::error!("ending session {id}: {e:#}");
+                false
+            }
+        }
     }
 
     fn decide(

@@ -16,6 +16,7 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::broadcast::error::RecvError;
 
+use crate::state::kill::Ended;
 use crate::state::{Shared, Watch};
 use store::AuditEvent;
 
@@ -66,6 +67,16 @@ async fn handle(shared: Arc<Shared>, stream: UnixStream) -> Result<()> {
         uid.map(|u| u.to_string()).unwrap_or("?".into())
     );
     let reply = |v: serde_json::Value| format!("{v}\n");
+    if req["cmd"].as_str() == Some("kill") {
+        let message = format!("terminated by an administrator ({name})");
+        let answer = match crate::state::kill::end_session(&shared, id, &by, &message)? {
+            Ended::Here => json!({"ok": true}),
+            Ended::Ordered { node } => json!({"ok": true, "node": node}),
+            Ended::NotLive => json!({"ok": false, "error": format!("no live session {id}")}),
+        };
+        write.write_all(reply(answer).as_bytes()).await?;
+        return Ok(());
+    }
     let Some(live) = shared.live.get(id) else {
         write
             .write_all(
@@ -75,21 +86,6 @@ async fn handle(shared: Arc<Shared>, stream: UnixStream) -> Result<()> {
         return Ok(());
     };
     match req["cmd"].as_str() {
-        Some("kill") => {
-            shared.audit(
-                Some(&live.user),
-                None,
-                AuditEvent::SessionKilled {
-                    session: id,
-                    target: live.target.clone(),
-                    by: by.clone(),
-                },
-            );
-            live.kill(format!("terminated by an administrator ({name})"));
-            write
-                .write_all(reply(json!({"ok": true})).as_bytes())
-                .await?;
-        }
         Some("watch") => {
             shared.audit(
                 Some(&live.user),

@@ -1,4 +1,5 @@
-//! Node loss: several bastions on one database watch each other's heartbeats.
+//! Node loss: several bastions on one database watch each other's heartbeats (and carry out
+//! the kill orders other nodes leave for them, `state/kill.rs`).
 //!
 //! Every second this node records that it is alive (`Store::heartbeat`) and looks for nodes
 //! that have been silent longer than `node_timeout`. A silent node's sessions are still
@@ -27,6 +28,9 @@ pub fn spawn(shared: Arc<Shared>) {
             tick.tick().await;
             if let Err(e) = shared.store.heartbeat() {
                 tracing::warn!("node heartbeat: {e}");
+            }
+            if let Err(e) = crate::state::kill::carry_out_orders(&shared) {
+                tracing::warn!("kill orders: {e:#}");
             }
             if let Err(e) = seal_silent_nodes(&shared).await {
                 tracing::warn!("sealing the sessions of silent nodes: {e:#}");
