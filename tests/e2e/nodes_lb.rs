@@ -80,17 +80,24 @@ fn sessions_through_haproxy_survive_the_loss_of_one_node() {
                 .spawn()
                 .expect("spawn ssh"),
         );
-        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::thread::sleep(std::time::Duration::from_millis(50));
     }
+    let mut seen = 0;
     let active = poll(secs(180), || {
         let rows: Vec<Value> = b
             .sessions()
             .into_iter()
             .filter(|s| s["status"] == "active")
             .collect();
+        seen = rows.len();
         (rows.len() == n).then_some(rows)
     })
-    .unwrap_or_else(|| panic!("not all {n} sessions became active; haproxy: {}", lb.log()));
+    .unwrap_or_else(|| {
+        panic!(
+            "{seen} of {n} sessions became active; haproxy: {}",
+            lb.log()
+        )
+    });
     let on_a = sessions_of(&active, "node-a");
     for node in ["node-a", "node-b", "node-c"] {
         let here = sessions_of(&active, node).len();

@@ -8,7 +8,8 @@
 //! length) are read from the store when Prometheus scrapes, so they are the database's truth.
 //!
 //! Counters are this node's own (each node is its own scrape target; sum them across nodes);
-//! the gauges are labelled with the node that serves the sessions.
+//! the active-sessions gauge counts the sessions this node serves, labelled with its name, while
+//! pending requests and the chain's length are the shared database's (take the max).
 //!
 //! The process has one [`Metrics`] ([`global`]): the counters are observers called from deep in
 //! the session code (the command log, the pump), and one process is one Prometheus target, so a
@@ -291,7 +292,12 @@ impl Metrics {
         let pending = store.pending_request_count()?;
         let chain = store.newest_audit_id()?;
         self.sessions_active.clear();
-        for s in &active {
+        // This node's sessions only (each node is its own target: summing them counts each
+        // session once); sessions from before nodes were recorded are the only node's.
+        let mine = active
+            .iter()
+            .filter(|s| s.node.as_deref().is_none_or(|n| n == node));
+        for s in mine {
             self.sessions_active
                 .get_or_create(&ActiveLabels {
                     kind: s.kind.clone(),
