@@ -70,6 +70,10 @@ pub struct Metrics {
     sessions_started: Family<KindLabels, Counter>,
     sessions_active: Family<ActiveLabels, Gauge>,
     bytes: Family<DirectionLabels, Counter>,
+    /// The two members of `bytes`, looked up once: the pump counts every chunk it moves, and
+    /// a family lookup (a lock and a hash of the labels) per keystroke is work it need not do.
+    bytes_to_target: std::sync::OnceLock<Counter>,
+    bytes_from_target: std::sync::OnceLock<Counter>,
     commands: Family<ResultLabels, Counter>,
     policy_denials: Family<ChannelLabels, Counter>,
     requests_pending: Gauge,
@@ -110,6 +114,8 @@ impl Metrics {
             sessions_started: Family::default(),
             sessions_active: Family::default(),
             bytes: Family::default(),
+            bytes_to_target: std::sync::OnceLock::new(),
+            bytes_from_target: std::sync::OnceLock::new(),
             commands: Family::default(),
             policy_denials: Family::default(),
             requests_pending: Gauge::default(),
@@ -254,20 +260,27 @@ impl Metrics {
 
     /// Bytes the pump passed from the user to the target.
     pub fn user_to_target(&self, n: usize) {
-        self.bytes
-            .get_or_create(&DirectionLabels {
-                direction: "to_target",
-            })
+        self.direction(&self.bytes_to_target, "to_target")
             .inc_by(n as u64);
     }
 
     /// Bytes the pump passed from the target to the user.
     pub fn target_to_user(&self, n: usize) {
-        self.bytes
-            .get_or_create(&DirectionLabels {
-                direction: "from_target",
-            })
+        self.direction(&self.bytes_from_target, "from_target")
             .inc_by(n as u64);
+    }
+
+    /// The `bytes` member of `direction`, created (and so shown) at its first use.
+    fn direction<'a>(
+        &self,
+        slot: &'a std::sync::OnceLock<Counter>,
+        direction: &'static str,
+    ) -> &'a Counter {
+        slot.get_or_init(|| {
+            self.bytes
+                .get_or_create(&DirectionLabels { direction })
+                .clone()
+        })
     }
 
     /// A target connected and authenticated in `took`.

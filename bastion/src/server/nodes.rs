@@ -41,15 +41,18 @@ pub fn spawn(shared: Arc<Shared>) {
 
 async fn seal_silent_nodes(shared: &Arc<Shared>) -> anyhow::Result<()> {
     let timeout = shared.dir.settings.node_timeout.as_secs_f64();
-    for (node, silent) in shared.store.silent_nodes(timeout)? {
-        let orphans: Vec<SessionRow> = shared
-            .store
-            .active_sessions()?
-            .into_iter()
+    let silent_nodes = shared.store.silent_nodes(timeout)?;
+    if silent_nodes.is_empty() {
+        return Ok(());
+    }
+    let active = shared.store.active_sessions()?;
+    for (node, silent) in silent_nodes {
+        let orphans: Vec<&SessionRow> = active
+            .iter()
             .filter(|s| s.node.as_deref() == Some(node.as_str()))
             .collect();
         let reason = format!("node {node} stopped answering (silent for {silent:.0} s)");
-        for s in &orphans {
+        for s in orphans {
             seal_orphan(shared, s, &reason).await?;
         }
         tracing::info!("node {node} silent for {silent:.0} s: its sessions are sealed");
