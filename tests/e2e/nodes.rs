@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use e2e::cluster::{another_node, settings};
+use e2e::cluster::Cluster;
 use e2e::{poll, secs, BastionHome, Client, Lab};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bastion");
@@ -29,25 +29,13 @@ fn interrupted_records(node: &BastionHome, session: i64) -> usize {
 
 #[test]
 fn a_dead_nodes_sessions_are_sealed_once_by_a_survivor_from_shared_storage() {
-    let url = pgtest::database();
-    let shared = tempfile::tempdir().unwrap();
-    let mut lab = Lab::new(BIN, &[("web1", &[])]);
-    lab.bastion.write_policies(POLICY);
-    lab.bastion.set(&settings("node-a", &url, shared.path()));
-    let alice = lab.bastion.add_user("alice", false);
-    lab.serve();
-    let b = another_node(
-        &lab.bastion,
-        &lab,
-        POLICY,
-        &settings("node-b", &url, shared.path()),
-    );
-    let c = another_node(
-        &lab.bastion,
-        &lab,
-        POLICY,
-        &settings("node-c", &url, shared.path()),
-    );
+    let Cluster {
+        mut lab,
+        user: alice,
+        b,
+        c,
+        shared,
+    } = Cluster::start(Lab::new(BIN, &[("web1", &[])]), POLICY, "alice");
 
     let via_a = Client::new(&lab.bastion, &alice);
     let mut pty = via_a.terminal("alice", &["web1"], 80, 24);

@@ -7,7 +7,7 @@
 
 use std::process::{Child, Stdio};
 
-use e2e::cluster::{another_node, settings, Haproxy};
+use e2e::cluster::{Cluster, Haproxy};
 use e2e::{poll, secs, Client, Lab};
 use serde_json::Value;
 
@@ -34,29 +34,18 @@ fn sessions_through_haproxy_survive_the_loss_of_one_node() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(200);
-    let url = pgtest::database();
-    let shared = tempfile::tempdir().unwrap();
-    let mut lab = Lab::with_sshd_config(
+    let lab = Lab::with_sshd_config(
         BIN,
         &[("web1", &[])],
         "MaxStartups 2000\nMaxSessions 2000\n",
     );
-    lab.bastion.write_policies(POLICY);
-    lab.bastion.set(&settings("node-a", &url, shared.path()));
-    let alice = lab.bastion.add_user("alice", false);
-    lab.serve();
-    let b = another_node(
-        &lab.bastion,
-        &lab,
-        POLICY,
-        &settings("node-b", &url, shared.path()),
-    );
-    let c = another_node(
-        &lab.bastion,
-        &lab,
-        POLICY,
-        &settings("node-c", &url, shared.path()),
-    );
+    let Cluster {
+        mut lab,
+        user: alice,
+        b,
+        c,
+        shared: _shared,
+    } = Cluster::start(lab, POLICY, "alice");
     let Some(lb) = Haproxy::start(&[lab.bastion.port(), b.port(), c.port()]) else {
         return;
     };

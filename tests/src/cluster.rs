@@ -7,7 +7,47 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::net::{free_port, wait_for_port};
-use crate::{BastionHome, Lab};
+use crate::{BastionHome, Lab, TestUser};
+
+/// Three nodes on one fresh PostgreSQL database with one shared recordings directory: node-a
+/// is the lab's bastion, node-b and node-c serve beside it; `user` may log in under `policy`.
+pub struct Cluster {
+    pub lab: Lab,
+    pub user: TestUser,
+    pub b: BastionHome,
+    pub c: BastionHome,
+    pub shared: tempfile::TempDir,
+}
+
+impl Cluster {
+    pub fn start(mut lab: Lab, policy: &str, user: &str) -> Cluster {
+        let url = pgtest::database();
+        let shared = tempfile::tempdir().expect("tempdir");
+        lab.bastion.write_policies(policy);
+        lab.bastion.set(&settings("node-a", &url, shared.path()));
+        let user = lab.bastion.add_user(user, false);
+        lab.serve();
+        let b = another_node(
+            &lab.bastion,
+            &lab,
+            policy,
+            &settings("node-b", &url, shared.path()),
+        );
+        let c = another_node(
+            &lab.bastion,
+            &lab,
+            policy,
+            &settings("node-c", &url, shared.path()),
+        );
+        Cluster {
+            lab,
+            user,
+            b,
+            c,
+            shared,
+        }
+    }
+}
 
 /// What every node's bastion.toml says, with its own name. `node_timeout` is 10 s: a node
 /// busy with 200 handshakes on a debug build on 2 cores has missed 3 s of heartbeats, and a
