@@ -61,6 +61,8 @@ pub struct LiveInfo {
     pub user: String,
     pub login: String,
     pub host: String,
+    /// The bastion node that serves it.
+    pub node: String,
 }
 
 /// A watcher's start: the screen so far (bytes that draw it on a `cols` x `rows` terminal),

@@ -47,6 +47,7 @@ mod testkit;
 mod throttle;
 mod users;
 mod verify;
+mod watch_relay;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -73,6 +74,7 @@ pub use seals::{Locate, RecordingSeal};
 pub use sessions::{NewSession, SessionEnd, SessionFilter, SessionRow};
 pub use users::UserKey;
 pub use verify::Verification;
+pub use watch_relay::{FeedChunks, WatchFeed};
 
 /// Errors from the store; callers at the binary edge add context.
 #[derive(Debug, thiserror::Error)]

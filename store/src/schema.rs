@@ -249,6 +249,30 @@ CREATE TABLE kill_orders (
 );
 "#,
     },
+    Migration {
+        name: "watching a session another node serves",
+        sql: r#"
+-- `bastion watch` or the console on one node following a session another node serves
+-- (`watch_relay.rs`): one feed per watcher, its output chunks relayed through the database.
+CREATE TABLE watch_feeds (
+    id INTEGER PRIMARY KEY,
+    session INTEGER NOT NULL,
+    node TEXT NOT NULL,
+    wanted_until REAL NOT NULL,
+    term_cols INTEGER,
+    term_rows INTEGER
+);
+CREATE INDEX watch_feeds_node ON watch_feeds(node, wanted_until);
+CREATE TABLE watch_chunks (
+    feed INTEGER NOT NULL,
+    seq INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    ended INTEGER NOT NULL DEFAULT 0,
+    at REAL NOT NULL,
+    PRIMARY KEY (feed, seq)
+);
+"#,
+    },
 ];
 
 /// Brings the database at `path` up to [`SCHEMA_VERSION`].

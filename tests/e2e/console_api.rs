@@ -7,7 +7,7 @@
 
 use std::process::Command;
 
-use e2e::{pyvenv, run, secs, Client, Lab};
+use e2e::{pyvenv, run, secs, Client, ConsoleCurl, Lab};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bastion");
 
@@ -24,16 +24,6 @@ const POLICY: &str = "roles:
     require_totp: false
 ";
 
-/// `curl -sk ARGS` (the console's certificate is self-signed) with its headers and body.
-fn curl(args: &[&str]) -> String {
-    let out = run(
-        Command::new("curl").args(["-sk", "-D", "-"]).args(args),
-        secs(30),
-    );
-    out.assert_success();
-    out.stdout
-}
-
 #[test]
 fn schemathesis_finds_no_server_error_or_schema_violation() {
     let venv = pyvenv::make("schemathesis-venv", "schemathesis==4.*", "schemathesis")
@@ -44,28 +34,8 @@ fn schemathesis_finds_no_server_error_or_schema_violation() {
         .run_ssh("alice", &["web1", "echo api-test-data"])
         .assert_success();
 
-    let out = Client::new(&lab.bastion, &carol).run_ssh("carol", &["console"]);
-    out.assert_success();
-    let link = out
-        .stdout
-        .lines()
-        .find(|l| l.starts_with("https://"))
-        .expect("link");
-    let headers = curl(&[link.trim(), "-o", "/dev/null"]);
-    let cookie = headers
-        .lines()
-        .find_map(|l| l.strip_prefix("set-cookie: "))
-        .and_then(|c| c.split(';').next())
-        .unwrap_or_else(|| panic!("no session cookie: {headers}"))
-        .to_string();
-    let base = lab.bastion.console_url();
-    let page = curl(&["-b", &cookie, &format!("{base}/sessions")]);
-    let csrf = page
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .and_then(|rest| rest.split('"').next())
-        .unwrap_or_else(|| panic!("no CSRF token in {page}"))
-        .to_string();
+    let ConsoleCurl { base, cookie, csrf } =
+        ConsoleCurl::login(&lab.bastion, &Client::new(&lab.bastion, &carol), "carol");
 
     let examples = std::env::var("SCHEMATHESIS_EXAMPLES").unwrap_or_else(|_| "25".into());
     let result = run(

@@ -1,5 +1,6 @@
 //! Several nodes on one PostgreSQL database (issue 19, items 3 and 4): each session names the
-//! node that serves it, and `bastion kill` on any node ends it; when a node dies (`kill -9`), a surviving node seals its sessions as
+//! node that serves it, `bastion watch` and `bastion kill` on any node reach it (the watch
+//! relayed through the database, and ended when the serving node dies); when a node dies (`kill -9`), a surviving node seals its sessions as
 //! `interrupted` exactly once (two survivors race for it here), from the recording as far as
 //! it reached shared storage, and `audit verify` on a survivor passes; new logins go to a
 //! survivor.
@@ -8,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use e2e::cluster::Cluster;
-use e2e::{poll, secs, BastionHome, Client, Lab};
+use e2e::{poll, secs, BastionHome, Client, ConsoleCurl, Lab, Watcher};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bastion");
 
@@ -17,6 +18,11 @@ const POLICY: &str = "roles:
     members: [alice]
     hosts: [web1]
     logins: [root]
+    require_totp: false
+  - name: auditors
+    members: [carol]
+    hosts: [web1]
+    console: [audit, live]
     require_totp: false
 ";
 
@@ -49,12 +55,38 @@ fn a_dead_nodes_sessions_are_sealed_once_by_a_survivor_from_shared_storage() {
     assert_eq!(session["node"], "node-a");
     let id = session["id"].as_i64().unwrap();
     let recorded = session["recording"].as_str().unwrap().to_string();
+
+    // `bastion watch` on node-b: the screen so far, then what the user does next, live.
+    let mut watcher = Watcher::start(&b, id);
+    watcher.expect("BEFORE-42", secs(15));
+    pty.send("echo RELAYED-$((6*7))-LIVE\r");
+    pty.expect("RELAYED-42-LIVE", secs(10));
+    watcher.expect("RELAYED-42-LIVE", secs(10));
+    let watched = b.audit_of("session_watched");
+    assert_eq!(watched.len(), 1, "{watched:?}");
+    assert_eq!(watched[0]["detail"]["session"], id);
+    assert_eq!(watched[0]["detail"]["target"], "root@web1");
+    // The console on node-c lists it as a live session of node-a, and its page names node-a.
+    let carol = lab.bastion.add_user("carol", false);
+    let console = ConsoleCurl::login(&c, &Client::new(&c, &carol), "carol");
+    let live = console.json("/api/v1/live");
+    let listed = live["items"].as_array().unwrap();
+    assert!(
+        listed
+            .iter()
+            .any(|s| s["id"] == id && s["node"] == "node-a"),
+        "{live}"
+    );
+    assert!(console.get("/live").contains("node-a"));
+    assert!(console.get(&format!("/sessions/{id}")).contains("node-a"));
     let name = Path::new(&recorded).file_name().unwrap().to_owned();
+    // Shipped in parts, one per interval with new output.
     poll(secs(15), || {
-        let part = shared.path().join(&name).join("00000000.part");
-        std::fs::read_to_string(part)
-            .ok()
-            .filter(|t| t.contains("BEFORE-42"))
+        let parts = std::fs::read_dir(shared.path().join(&name)).ok()?;
+        let shipped: String = parts
+            .filter_map(|p| std::fs::read_to_string(p.ok()?.path()).ok())
+            .collect();
+        shipped.contains("BEFORE-42").then_some(())
     })
     .expect("the live recording reached shared storage");
 
@@ -111,6 +143,8 @@ fn a_dead_nodes_sessions_are_sealed_once_by_a_survivor_from_shared_storage() {
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(interrupted_records(&b, id), 1, "{:?}", b.audit_events());
     assert!(shared.path().join(&name).join("sealed").exists());
+    // The watch on node-b ended with the session it followed.
+    assert!(watcher.wait(secs(15)), "{}", watcher.text());
 
     // The recording, as far as it was shipped, verifies and replays on a survivor.
     let verify = c.cli(&["audit", "verify"]);

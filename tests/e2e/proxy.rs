@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use e2e::{poll, run, secs, Client, Lab, PtySession, TestUser};
+use e2e::{poll, run, secs, Client, Lab, PtySession, TestUser, Watcher};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bastion");
 
@@ -430,40 +430,22 @@ fn watch_shows_the_live_screen_and_kill_ends_the_session() {
     assert_eq!(active.len(), 1, "{active:?}");
     let id = active[0]["id"].to_string();
 
-    let mut watcher = lab
-        .bastion
-        .command(&["watch", &id])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut watch_out = watcher.stdout.take().unwrap();
-    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-    let sink = seen.clone();
-    let reader = std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = std::io::Read::read(&mut watch_out, &mut buf) {
-            if n == 0 {
-                break;
-            }
-            sink.lock().unwrap().extend_from_slice(&buf[..n]);
-        }
-    });
-    let text = || String::from_utf8_lossy(&seen.lock().unwrap()).into_owned();
-    poll(secs(10), || text().contains("BEFORE-21").then_some(()))
-        .unwrap_or_else(|| panic!("snapshot missing: {:?}", text()));
-    assert!(text().contains("OLD-60"), "{:?}", text());
-    assert!(!text().contains("OLD-20"), "scrolled off: {:?}", text());
+    let mut watcher = Watcher::start(&lab.bastion, active[0]["id"].as_i64().unwrap());
+    watcher.expect("BEFORE-21", secs(10));
+    assert!(watcher.text().contains("OLD-60"), "{:?}", watcher.text());
+    assert!(
+        !watcher.text().contains("OLD-20"),
+        "scrolled off: {:?}",
+        watcher.text()
+    );
     pty.send("echo LIVE-$((40+2))\r");
-    poll(secs(10), || text().contains("LIVE-42").then_some(()))
-        .unwrap_or_else(|| panic!("live output missing: {:?}", text()));
+    watcher.expect("LIVE-42", secs(10));
 
     lab.bastion.cli(&["kill", &id]).assert_success();
     // The operator by name (the sudo caller, else the account: root here), never "unknown".
     pty.expect("terminated by an administrator (root)", secs(10));
     assert!(pty.wait(secs(20)).is_some(), "ssh must exit after kill");
-    assert!(watcher.wait().unwrap().success());
-    reader.join().unwrap();
+    assert!(watcher.wait(secs(20)));
     let killed = lab.bastion.audit_of("session_killed");
     assert_eq!(killed.len(), 1);
     assert_eq!(killed[0]["detail"]["by"], "root (uid 0)", "{killed:?}");

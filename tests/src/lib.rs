@@ -11,6 +11,7 @@ pub mod browser;
 pub mod client;
 pub mod cluster;
 pub mod collections;
+pub mod console_http;
 pub mod fleet;
 pub mod lab;
 pub mod load;
@@ -22,11 +23,13 @@ pub mod pyvenv;
 pub mod sshd;
 pub mod tmpfs;
 pub mod totp;
+pub mod watcher;
 pub mod webhook;
 
 pub use bastion::{BastionHome, TestUser};
 pub use browser::Browser;
 pub use client::Client;
+pub use console_http::ConsoleCurl;
 pub use lab::Lab;
 pub use load::{asciinema_cat, Gate};
 pub use net::SilentListener;
@@ -35,6 +38,7 @@ pub use pty::PtySession;
 pub use sshd::{KeyPair, TargetSshd};
 pub use tmpfs::SmallFs;
 pub use totp::{code_at, fresh_code};
+pub use watcher::Watcher;
 
 use std::time::{Duration, Instant};
 

@@ -42,6 +42,7 @@ impl console::Backend for ConsoleBackend {
     }
 
     fn live(&self) -> Vec<console::LiveInfo> {
+        let me = &self.0.dir.settings.node;
         let mut all: Vec<console::LiveInfo> = self
             .0
             .live
@@ -54,28 +55,63 @@ impl console::Backend for ConsoleBackend {
                     user: s.user.clone(),
                     login: login.to_string(),
                     host: host.to_string(),
+                    node: me.clone(),
                 }
             })
             .collect();
+        // Sessions other nodes serve (several nodes on one database).
+        match self.0.store.active_sessions() {
+            Ok(rows) => all.extend(rows.into_iter().filter_map(|s| {
+                let node = s.node.filter(|n| n != me)?;
+                Some(console::LiveInfo {
+                    id: s.id,
+                    user: s.user,
+                    login: s.login,
+                    host: s.host,
+                    node,
+                })
+            })),
+            Err(e) => tracing::error!("listing other nodes' sessions: {e}"),
+        }
         all.sort_by_key(|s| s.id);
         all
     }
 
     fn watch(&self, id: i64, by: &str) -> Option<console::LiveWatch> {
-        let live = self.0.live.get(id)?;
-        let audited = self.0.audit(
-            Some(&live.user),
+        use crate::state::watch_relay::{self, Located};
+        let shared = &self.0;
+        let located = watch_relay::locate(shared, id).ok()?;
+        let (user, target) = match &located {
+            Located::Here(live) => (live.user.clone(), live.target.clone()),
+            Located::Elsewhere { user, target, .. } => (user.clone(), target.clone()),
+            Located::NotLive => return None,
+        };
+        let audited = shared.audit(
+            Some(&user),
             None,
             store::AuditEvent::SessionWatched {
                 session: id,
-                target: live.target.clone(),
+                target,
                 by: by.to_string(),
             },
         );
         if !audited {
             return None;
         }
-        let w = live.watch_blocking();
+        let w = match located {
+            Located::Here(live) => live.watch_blocking(),
+            Located::Elsewhere { node, .. } => {
+                let runtime = tokio::runtime::Handle::current();
+                match watch_relay::follow_blocking(shared, &runtime, id, &node) {
+                    Ok(w) => w,
+                    Err(e) => {
+                        tracing::warn!("watching session {id}: {e:#}");
+                        return None;
+                    }
+                }
+            }
+            Located::NotLive => return None,
+        };
         Some(console::LiveWatch {
             cols: w.cols,
             rows: w.rows,

@@ -17,6 +17,7 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::state::kill::Ended;
+use crate::state::watch_relay::{self, Located};
 use crate::state::{Shared, Watch};
 use store::AuditEvent;
 
@@ -77,31 +78,23 @@ async fn handle(shared: Arc<Shared>, stream: UnixStream) -> Result<()> {
         write.write_all(reply(answer).as_bytes()).await?;
         return Ok(());
     }
-    let Some(live) = shared.live.get(id) else {
-        write
-            .write_all(
-                reply(json!({"ok": false, "error": format!("no live session {id}")})).as_bytes(),
-            )
-            .await?;
-        return Ok(());
-    };
     match req["cmd"].as_str() {
         Some("watch") => {
-            shared.audit(
-                Some(&live.user),
-                None,
-                AuditEvent::SessionWatched {
-                    session: id,
-                    target: live.target.clone(),
-                    by: by.clone(),
-                },
-            );
+            let watch = match start_watch(&shared, id, &by).await {
+                Ok(watch) => watch,
+                Err(e) => {
+                    let error = format!("{e:#}");
+                    write
+                        .write_all(reply(json!({"ok": false, "error": error})).as_bytes())
+                        .await?;
+                    return Ok(());
+                }
+            };
             let Watch {
                 screen: snapshot,
                 stream: mut rx,
                 ..
-            } = tokio::task::spawn_blocking(move || live.watch_blocking()).await?;
-            // `live` went into the task and is dropped: the stream ends when the session does.
+            } = watch;
             write
                 .write_all(reply(json!({"ok": true})).as_bytes())
                 .await?;
@@ -124,6 +117,36 @@ async fn handle(shared: Arc<Shared>, stream: UnixStream) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Audits the watch and joins session `id`, on this node or (through the database) on the
+/// node that serves it.
+async fn start_watch(shared: &Arc<Shared>, id: i64, by: &str) -> Result<Watch> {
+    let (user, target) = match watch_relay::locate(shared, id)? {
+        Located::Here(live) => (live.user.clone(), live.target.clone()),
+        Located::Elsewhere { user, target, .. } => (user, target),
+        Located::NotLive => anyhow::bail!("no live session {id}"),
+    };
+    let event = AuditEvent::SessionWatched {
+        session: id,
+        target,
+        by: by.to_string(),
+    };
+    anyhow::ensure!(
+        shared.audit(Some(&user), None, event),
+        "the audit log refused the watch, so it is not started"
+    );
+    let shared = shared.clone();
+    let runtime = tokio::runtime::Handle::current();
+    // Joining reads the recording so far, or waits for the other node: off the runtime.
+    tokio::task::spawn_blocking(move || match watch_relay::locate(&shared, id)? {
+        Located::Here(live) => Ok(live.watch_blocking()),
+        Located::Elsewhere { node, .. } => {
+            watch_relay::follow_blocking(&shared, &runtime, id, &node)
+        }
+        Located::NotLive => anyhow::bail!("session {id} ended"),
+    })
+    .await?
 }
 
 /// Reads one request line, bounded so a misbehaving client cannot make the server buffer forever.

@@ -1,5 +1,6 @@
 //! Node loss: several bastions on one database watch each other's heartbeats (and carry out
-//! the kill orders other nodes leave for them, `state/kill.rs`).
+//! the kill orders other nodes leave for them, `state/kill.rs`, and fill the watch feeds their
+//! watchers ask for, `state/watch_relay.rs`).
 //!
 //! Every second this node records that it is alive (`Store::heartbeat`) and looks for nodes
 //! that have been silent longer than `node_timeout`. A silent node's sessions are still
@@ -31,6 +32,9 @@ pub fn spawn(shared: Arc<Shared>) {
             }
             if let Err(e) = crate::state::kill::carry_out_orders(&shared) {
                 tracing::warn!("kill orders: {e:#}");
+            }
+            if let Err(e) = crate::state::watch_relay::feed_wanted(&shared) {
+                tracing::warn!("watch feeds: {e:#}");
             }
             if let Err(e) = seal_silent_nodes(&shared).await {
                 tracing::warn!("sealing the sessions of silent nodes: {e:#}");

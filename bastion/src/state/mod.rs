@@ -12,6 +12,7 @@ mod recovery;
 mod running;
 mod shared;
 pub mod shared_recordings;
+pub mod watch_relay;
 
 pub use live::{LiveSession, LiveSessions, ScreenSource, Watch};
 pub use ratelimit::RateLimiter;

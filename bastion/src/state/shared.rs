@@ -42,6 +42,8 @@ pub struct Shared {
     pub requests: tokio::sync::Notify,
     /// Shared storage the recordings are shipped to (`[shared_recordings]`), if any.
     pub shared_recordings: Option<Arc<super::shared_recordings::SharedRecordings>>,
+    /// The watch feeds this node fills for watchers on other nodes (`watch_relay`).
+    pub feeding: super::watch_relay::Feeding,
 }
 
 /// Who is on the other end of an authenticated connection.
@@ -101,6 +103,7 @@ impl Shared {
             console_url,
             audit_key,
             requests: tokio::sync::Notify::new(),
+            feeding: Default::default(),
         })
     }
 

@@ -77,13 +77,14 @@ pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Response {
     let body = html! {
         @if list.is_empty() { p.muted { "No session in progress on your hosts." } }
         table #live {
-            thead { tr { th { "#" } th { "user" } th { "target" } th {} th { "kill, with a message to the user" } } }
+            thead { tr { th { "#" } th { "user" } th { "target" } th { "node" } th {} th { "kill, with a message to the user" } } }
             tbody {
                 @for s in &list {
                     tr data-session=(s.id) {
                         td.num { (s.id) }
                         td { (s.user) }
                         td { (s.login) "@" (s.host) }
+                        td { (s.node) }
                         td { a.watch href=(format!("/live/{}", s.id)) { "Watch" } }
                         td {
                             form.kill method="post" action=(format!("/live/{}/kill", s.id)) {

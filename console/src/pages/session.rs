@@ -155,6 +155,7 @@ fn facts(s: &SessionRow) -> Markup {
                 (s.end_reason.as_deref().unwrap_or(""))
             }
             dt { "bytes" } dd { (html::bytes(s.bytes_in)) " in, " (html::bytes(s.bytes_out)) " out" }
+            @if let Some(node) = &s.node { dt { "node" } dd { (node) } }
         }
     }
 }

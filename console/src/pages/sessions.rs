@@ -161,7 +161,7 @@ pub async fn page(
         table #sessions {
             thead { tr {
                 th { "#" } th { "started" } th { "user" } th { "from" } th { "host" } th { "login" }
-                th { "kind" } th { "command" } th { "duration" } th { "status" } th { "bytes in / out" }
+                th { "kind" } th { "command" } th { "duration" } th { "status" } th { "bytes in / out" } th { "node" }
             } }
             tbody {
                 @for s in &page.items {
@@ -177,6 +177,7 @@ pub async fn page(
                         td.num { (html::duration(s.ended_at.unwrap_or_else(store::now_ts) - s.started_at)) }
                         td { (s.status) @if let Some(code) = s.exit_status { " (" (code) ")" } }
                         td.num { (html::bytes(s.bytes_in)) " / " (html::bytes(s.bytes_out)) }
+                        td { (s.node.as_deref().unwrap_or("")) }
                     }
                 }
             }
