@@ -3,13 +3,13 @@
 //! relayed through the database, and ended when the serving node dies); when a node dies (`kill -9`), a surviving node seals its sessions as
 //! `interrupted` exactly once (two survivors race for it here), from the recording as far as
 //! it reached shared storage, and `audit verify` on a survivor passes; new logins go to a
-//! survivor.
+//! survivor. A TOTP code is single-use across nodes and a lockout on one holds on all.
 
 use std::path::Path;
 use std::time::Duration;
 
 use e2e::cluster::Cluster;
-use e2e::{poll, secs, BastionHome, Client, ConsoleCurl, Lab, Watcher};
+use e2e::{fresh_code, poll, secs, BastionHome, Client, ConsoleCurl, Lab, Watcher};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bastion");
 
@@ -164,4 +164,83 @@ fn a_dead_nodes_sessions_are_sealed_once_by_a_survivor_from_shared_storage() {
         .max_by_key(|s| s["id"].as_i64())
         .unwrap();
     assert_eq!(last["node"], "node-b");
+}
+
+const TOTP_POLICY: &str = "roles:
+  - name: ops
+    members: [alice, dave, erin]
+    hosts: [web1]
+    logins: [root]
+    require_totp: true
+";
+
+/// The step (30 s) a code belongs to now; a replay check means nothing once it has passed.
+fn step_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 30
+}
+
+#[test]
+fn a_totp_code_used_on_one_node_is_refused_on_another_and_a_lockout_holds_on_every_node() {
+    let Cluster { lab, b, c, .. } = Cluster::start_with(
+        Lab::new(BIN, &[("web1", &[])]),
+        TOTP_POLICY,
+        "alice",
+        "max_auth_failures = 2\nlockout = \"5m\"",
+    );
+    // A code accepted by node-a is spent on node-b too (one last-used step in the database).
+    let dave = lab.bastion.add_user("dave", true);
+    let secret = dave.totp_secret.clone().unwrap();
+    let (code, step) = fresh_code(&secret);
+    let on_a = Client::new(&lab.bastion, &dave);
+    on_a.set_code(&code);
+    on_a.run_ssh("dave", &["web1", "true"]).assert_success();
+    let on_b = Client::new(&b, &dave);
+    on_b.set_code(&code);
+    let replayed = on_b.run_ssh("dave", &["web1", "true"]);
+    assert!(step_now() <= step + 1, "test too slow to exercise replay");
+    replayed.assert_failure();
+    let failed = b.audit_of("totp_failed");
+    assert!(
+        failed.iter().any(|e| e["user"] == "dave"
+            && (e.to_string().contains("replay") || e.to_string().contains("already used"))),
+        "{failed:?}"
+    );
+
+    // Two wrong codes on node-a lock erin out on node-c, even with the right code there.
+    let erin = lab.bastion.add_user("erin", true);
+    let secret = erin.totp_secret.clone().unwrap();
+    let on_a = Client::new(&lab.bastion, &erin);
+    on_a.set_code(&e2e::totp::wrong_code(&secret));
+    on_a.run_ssh("erin", &["web1", "true"]).assert_failure();
+    on_a.run_ssh("erin", &["web1", "true"]).assert_failure();
+    let on_c = Client::new(&c, &erin);
+    let (code, _) = fresh_code(&secret);
+    on_c.set_code(&code);
+    on_c.run_ssh("erin", &["web1", "true"]).assert_failure();
+    let events = c.audit_events();
+    let throttled = events
+        .iter()
+        .filter(|e| e["user"] == "erin" && e.to_string().contains("throttled"))
+        .count();
+    assert!(
+        throttled >= 1,
+        "node-c did not hold the lockout: {events:?}"
+    );
+    assert!(
+        events
+            .iter()
+            .any(|e| e["user"] == "dave" && e["event"] == "login_ok"),
+        "dave's login on node-a is audited as login_ok: {events:?}"
+    );
+    // The right code itself was never checked (so it is still unused): the lockout refused first.
+    assert!(
+        !events
+            .iter()
+            .any(|e| e["user"] == "erin" && e["event"] == "login_ok"),
+        "{events:?}"
+    );
 }

@@ -20,25 +20,21 @@ pub struct Cluster {
 }
 
 impl Cluster {
-    pub fn start(mut lab: Lab, policy: &str, user: &str) -> Cluster {
+    pub fn start(lab: Lab, policy: &str, user: &str) -> Cluster {
+        Cluster::start_with(lab, policy, user, "")
+    }
+
+    /// [`Cluster::start`] with `extra` top-level bastion.toml settings on every node.
+    pub fn start_with(mut lab: Lab, policy: &str, user: &str, extra: &str) -> Cluster {
         let url = pgtest::database();
         let shared = tempfile::tempdir().expect("tempdir");
+        let node = |name: &str| format!("{extra}\n{}", settings(name, &url, shared.path()));
         lab.bastion.write_policies(policy);
-        lab.bastion.set(&settings("node-a", &url, shared.path()));
+        lab.bastion.set(&node("node-a"));
         let user = lab.bastion.add_user(user, false);
         lab.serve();
-        let b = another_node(
-            &lab.bastion,
-            &lab,
-            policy,
-            &settings("node-b", &url, shared.path()),
-        );
-        let c = another_node(
-            &lab.bastion,
-            &lab,
-            policy,
-            &settings("node-c", &url, shared.path()),
-        );
+        let b = another_node(&lab.bastion, &lab, policy, &node("node-b"));
+        let c = another_node(&lab.bastion, &lab, policy, &node("node-c"));
         Cluster {
             lab,
             user,
