@@ -25,22 +25,36 @@ impl Store {
         self.node.get().map(String::as_str)
     }
 
+    /// The time heartbeats are written and judged by: on PostgreSQL the database server's
+    /// clock, so nodes on machines whose clocks disagree still agree on who is silent; on
+    /// SQLite (one machine) this process's.
+    fn clock(&self) -> Result<f64> {
+        if !self.pg {
+            return Ok(now_ts());
+        }
+        let row = self
+            .conn()
+            .query_opt("SELECT EXTRACT(EPOCH FROM clock_timestamp())::float8", &[])?;
+        row.expect("SELECT gives a row").get(0)
+    }
+
     /// Records that this node is alive now.
     pub fn heartbeat(&self) -> Result<()> {
         let Some(node) = self.node() else {
             return Ok(());
         };
+        let now = self.clock()?;
         self.conn().execute(
             "INSERT INTO nodes(name, last_seen) VALUES (?1, ?2)
              ON CONFLICT(name) DO UPDATE SET last_seen = excluded.last_seen",
-            params![node, now_ts()],
+            params![node, now],
         )?;
         Ok(())
     }
 
     /// Other nodes whose last heartbeat is older than `silent_for` seconds, with that age.
     pub fn silent_nodes(&self, silent_for: f64) -> Result<Vec<(String, f64)>> {
-        let now = now_ts();
+        let now = self.clock()?;
         let rows = self.conn().query(
             "SELECT name, last_seen FROM nodes WHERE last_seen < ?1 AND name <> ?2 ORDER BY name",
             params![now - silent_for, self.node().unwrap_or("")],

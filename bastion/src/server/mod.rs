@@ -113,7 +113,7 @@ pub async fn serve(dir: DataDir, listen: Option<String>, web_listen: Option<Stri
     notifications::spawn(shared.clone())?;
     control::spawn(shared.clone(), &shared.dir.control_socket_path())?;
     start_metrics(&shared).await?;
-    nodes::spawn(shared.clone());
+    nodes::spawn(shared.clone())?;
     if let Some(to) = &shared.shared_recordings {
         let s = shared.clone();
         to.spawn_rounds(move || {

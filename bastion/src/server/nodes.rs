@@ -21,15 +21,13 @@ use store::{Seal, SessionRow};
 use crate::state::Shared;
 
 /// Starts the heartbeat and the watch for silent nodes.
-pub fn spawn(shared: Arc<Shared>) {
+pub fn spawn(shared: Arc<Shared>) -> anyhow::Result<()> {
+    spawn_heartbeat(&shared)?;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            if let Err(e) = shared.store.heartbeat() {
-                tracing::warn!("node heartbeat: {e}");
-            }
             if let Err(e) = crate::state::kill::carry_out_orders(&shared) {
                 tracing::warn!("kill orders: {e:#}");
             }
@@ -41,6 +39,32 @@ pub fn spawn(shared: Arc<Shared>) {
             }
         }
     });
+    Ok(())
+}
+
+/// Beats every second from a thread of its own and, on PostgreSQL, over a connection of its
+/// own: a node busy with hundreds of sessions must not look dead because its heartbeat waited
+/// behind its own audit appends on the shared connection or for a busy async runtime (the
+/// others would seal its live sessions under it).
+fn spawn_heartbeat(shared: &Arc<Shared>) -> anyhow::Result<()> {
+    let own = if shared.store.is_postgres() {
+        let store = shared.dir.open_store(None)?;
+        store.set_node(&shared.dir.settings.node);
+        Some(store)
+    } else {
+        None
+    };
+    let shared = shared.clone();
+    std::thread::Builder::new()
+        .name("heartbeat".into())
+        .spawn(move || loop {
+            let store = own.as_ref().unwrap_or(&shared.store);
+            if let Err(e) = store.heartbeat() {
+                tracing::warn!("node heartbeat: {e}");
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        })?;
+    Ok(())
 }
 
 async fn seal_silent_nodes(shared: &Arc<Shared>) -> anyhow::Result<()> {
