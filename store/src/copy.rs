@@ -57,6 +57,8 @@ const TABLES: &[(&str, &str, bool)] = &[
         "id_hash, \"user\", csrf, created_at, last_seen, expires_at, ended_at",
         false,
     ),
+    // Login failures still inside their lockout window: a lockout outlives the move.
+    ("auth_failures", "key, ts", false),
     (
         "requests",
         "id, kind, \"user\", host, login, text, rule, session_id, approvers, seconds, created_at,
@@ -200,6 +202,8 @@ mod tests {
         src.check_or_pin_host_key("10.0.0.1:22", "web1", "ssh-ed25519 K", "SHA256:k")
             .unwrap();
         src.add_console_link("tok", "alice", 1.0, 2.0).unwrap();
+        src.record_auth_failure(&["user:alice", "addr:10.0.0.9"], 100.0, 0.0)
+            .unwrap();
         src.end_session(sid, &Default::default()).unwrap();
 
         let (_d2, dst, _) = store_on(Backend::Postgres);
@@ -223,6 +227,12 @@ mod tests {
             "used steps come along"
         );
         assert_eq!(dst.user_keys("alice").unwrap().len(), 1);
+        assert_eq!(
+            dst.auth_failure_counts(&["user:alice", "addr:10.0.0.9"], 50.0)
+                .unwrap(),
+            vec![1, 1],
+            "a lockout in progress comes along"
+        );
         // The copy goes on: the chain, and every id sequence, after the copied rows.
         let next = dst
             .audit(

@@ -115,6 +115,9 @@ impl fmt::Display for AuditEvent {
             AuditEvent::PolicyReloadFailed { error } => {
                 write!(f, "policy reload refused, previous policy stays: {error}")
             }
+            AuditEvent::StoreMigrated { from, records, by } => {
+                write!(f, "store migrated from {from} with its {records} audit records (by {by})")
+            }
             AuditEvent::Admin { target_user, by, change } => {
                 write_change(f, change, target_user)?;
                 write!(f, " (by {by})")

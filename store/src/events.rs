@@ -243,6 +243,13 @@ pub enum AuditEvent {
     PolicyReloadFailed {
         error: String,
     },
+    /// `bastion migrate` copied an embedded store (`from`, with `records` audit records) into
+    /// this one: the first record a store written by several nodes adds to the copied chain.
+    StoreMigrated {
+        from: String,
+        records: u64,
+        by: String,
+    },
     Admin {
         target_user: String,
         by: String,
@@ -377,6 +384,7 @@ pub enum EventKind {
     RequestRefused,
     PolicyReloaded,
     PolicyReloadFailed,
+    StoreMigrated,
     Admin,
     CommandLogged,
     ConsoleLinkIssued,
@@ -421,6 +429,7 @@ impl EventKind {
             EventKind::RequestRefused => "request_refused",
             EventKind::PolicyReloaded => "policy_reloaded",
             EventKind::PolicyReloadFailed => "policy_reload_failed",
+            EventKind::StoreMigrated => "store_migrated",
             EventKind::Admin => "admin",
             EventKind::CommandLogged => "command_logged",
             EventKind::ConsoleLinkIssued => "console_link_issued",
@@ -473,6 +482,7 @@ impl AuditEvent {
             AuditEvent::RequestRefused { .. } => EventKind::RequestRefused,
             AuditEvent::PolicyReloaded { .. } => EventKind::PolicyReloaded,
             AuditEvent::PolicyReloadFailed { .. } => EventKind::PolicyReloadFailed,
+            AuditEvent::StoreMigrated { .. } => EventKind::StoreMigrated,
             AuditEvent::Admin { .. } => EventKind::Admin,
             AuditEvent::CommandLogged { .. } => EventKind::CommandLogged,
             AuditEvent::ConsoleLinkIssued { .. } => EventKind::ConsoleLinkIssued,

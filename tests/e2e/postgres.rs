@@ -47,6 +47,12 @@ fn an_embedded_store_moves_to_postgres_and_the_bastion_serves_from_it() {
         out.stdout.contains(&format!("ending at record {copied}")),
         "{out}"
     );
+    let next = copied + 1;
+    assert!(
+        out.stdout
+            .contains(&format!("recorded as audit record {next} (store_migrated)")),
+        "{out}"
+    );
     // Into a database that already holds a store: refused, nothing changed.
     let again = lab.bastion.cli(&["migrate", "--to", &url]);
     assert_ne!(again.code, Some(0), "{again}");
@@ -80,6 +86,11 @@ fn an_embedded_store_moves_to_postgres_and_the_bastion_serves_from_it() {
         .and_then(|e| e["id"].as_i64())
         .unwrap();
     assert!(newest > copied, "the chain went on from {copied}: {newest}");
+    let migrated = lab.bastion.audit_of("store_migrated");
+    assert_eq!(migrated.len(), 1, "{migrated:?}");
+    assert_eq!(migrated[0]["id"], next);
+    assert_eq!(migrated[0]["detail"]["records"], copied);
+    assert_eq!(migrated[0]["detail"]["by"], "root");
     assert_eq!(
         audit_rows_in_sqlite(&lab),
         copied,

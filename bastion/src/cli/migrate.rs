@@ -4,7 +4,8 @@
 //! The copy keeps every id, hash and signature (`store::Store::copy_to`), so the audit chain
 //! is the same chain: this command verifies it on the copy, with this data directory's key,
 //! before saying it is done, and `bastion audit verify` on any node goes on checking it. The
-//! copy is all or nothing, and refused into a database that already holds a store. What it
+//! copy is all or nothing, and refused into a database that already holds a store; the copied
+//! chain's next record is a signed `store_migrated` (from where, how many records, by whom). What it
 //! does not do: change `bastion.toml` (the operator sets `[store] url`, on every node) or
 //! stop a running bastion (stop it first; records it writes after the copy stay behind).
 
@@ -15,6 +16,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::datadir::DataDir;
 use crate::keys;
+use store::AuditEvent;
 
 pub fn run(dir: &Path, to: &str) -> Result<ExitCode> {
     if !store::is_postgres_url(to) {
@@ -58,6 +60,16 @@ pub fn run(dir: &Path, to: &str) -> Result<ExitCode> {
         "audit chain verified on the copy: {} records, ending at record {}",
         check.records, report.audit_head
     );
+    // The copied chain's next record says where it came from and who moved it.
+    let event = AuditEvent::StoreMigrated {
+        from: db.display().to_string(),
+        records: check.records as u64,
+        by: super::operator(),
+    };
+    let id = dest
+        .audit(None, None, &event)
+        .with_context(|| format!("recording the migration in {target}"))?;
+    println!("recorded as audit record {id} (store_migrated)");
     println!(
         "now set, in {} on every node:\n[store]\nurl = \"{target}\"",
         dir.join("bastion.toml").display()
