@@ -3,8 +3,9 @@
 //! removed, as on another node) replays, exports and verifies it from shared storage; chunks
 //! edited in storage are refused against the seal signed in the audit log.
 //!
-//! The storage is a shared directory (`file://`): the same `object_store` code path as an S3
-//! bucket, without an S3 server (none is packaged by Debian; the Python ones on PyPI are mocks).
+//! Both kinds of shared storage: a shared directory (`file://`) and an S3 bucket on a real
+//! S3-compatible server (`s3s-fs` from crates.io, `e2e::s3`: Debian packages none, and the
+//! Python ones on PyPI are mocks), spoken to over HTTP with SigV4 like any bucket.
 
 use std::path::{Path, PathBuf};
 
@@ -35,13 +36,29 @@ fn shipped(shared: &Path, name: &str) -> String {
 }
 
 #[test]
-fn recordings_ship_while_live_and_any_node_reads_them_from_shared_storage() {
+fn recordings_ship_to_a_shared_directory_and_any_node_reads_them_from_there() {
+    let store = tempfile::tempdir().unwrap();
+    let url = format!("file://{}", store.path().display());
+    ship_and_read(&url, store.path(), &[]);
+}
+
+#[test]
+fn recordings_ship_to_an_s3_bucket_and_any_node_reads_them_from_there() {
+    let server = e2e::s3::S3Server::start("recordings");
+    let env = server.env();
+    ship_and_read(&server.url("node-a"), &server.dir("node-a"), &env);
+}
+
+/// The whole story against the storage at `url`, whose objects the test finds as files under
+/// `stored`; `env` is what a client of that storage needs.
+fn ship_and_read(url: &str, stored: &Path, env: &[(&str, String)]) {
     let mut lab = Lab::new(BIN, &[("web1", &[])]);
     lab.bastion.write_policies(POLICY);
-    let store = tempfile::tempdir().unwrap();
+    for (k, v) in env {
+        lab.bastion.set_env(k, v);
+    }
     lab.bastion.set(&format!(
-        "[shared_recordings]\nurl = \"file://{}\"\ninterval = \"1s\"",
-        store.path().display()
+        "[shared_recordings]\nurl = \"{url}\"\ninterval = \"1s\""
     ));
     let alice = lab.bastion.add_user("alice", false);
     lab.serve();
@@ -61,7 +78,7 @@ fn recordings_ship_while_live_and_any_node_reads_them_from_shared_storage() {
     let name = Path::new(&recorded).file_name().unwrap().to_str().unwrap();
     // While the session runs, its output reaches shared storage within the interval.
     let live = poll(secs(15), || {
-        let text = shipped(store.path(), name);
+        let text = shipped(stored, name);
         text.contains("LIVE-42").then_some(text)
     })
     .unwrap_or_else(|| panic!("the live output never shipped; log: {}", lab.bastion.log()));
@@ -69,27 +86,18 @@ fn recordings_ship_while_live_and_any_node_reads_them_from_shared_storage() {
         live.ends_with('\n'),
         "a live chunk holds whole lines: {live:?}"
     );
-    assert!(!store.path().join(name).join("sealed").exists());
+    assert!(!stored.join(name).join("sealed").exists());
 
     pty.send("echo LATE-$((7*7))\r");
     pty.expect("LATE-49", secs(20));
     pty.send("exit\r");
     assert_eq!(pty.wait(secs(20)), Some(0), "{}", pty.output());
     poll(secs(15), || {
-        store
-            .path()
-            .join(name)
-            .join("sealed")
-            .exists()
-            .then_some(())
+        stored.join(name).join("sealed").exists().then_some(())
     })
     .expect("the ended session's recording was never sealed in shared storage");
     let local = std::fs::read_to_string(&recorded).unwrap();
-    assert_eq!(
-        shipped(store.path(), name),
-        local,
-        "storage holds the whole file"
-    );
+    assert_eq!(shipped(stored, name), local, "storage holds the whole file");
 
     // This node loses its copy (as another node never had it): export, replay and verify
     // read it from shared storage.
@@ -106,12 +114,20 @@ fn recordings_ship_while_live_and_any_node_reads_them_from_shared_storage() {
     // Chunks edited in storage no longer add up to the seal the audit log signed.
     std::fs::remove_file(lab.bastion.data_dir().join("recordings").join(name)).unwrap();
     std::fs::remove_file(&recorded).ok();
-    let first = store.path().join(name).join("00000000.part");
-    let forged = std::fs::read_to_string(&first)
+    let part = std::fs::read_dir(stored.join(name))
+        .unwrap()
+        .map(|p| p.unwrap().path())
+        .find(|p| {
+            p.extension().is_some_and(|e| e == "part")
+                && std::fs::read_to_string(p).unwrap().contains("LIVE-42")
+        })
+        .expect("a chunk holds the LIVE-42 line");
+    let forged = std::fs::read_to_string(&part)
         .unwrap()
         .replace("LIVE-42", "LIVE-43");
-    std::fs::write(&first, forged).unwrap();
+    std::fs::write(&part, forged).unwrap();
     let export = lab.bastion.cli(&["export", &id]);
     assert_ne!(export.code, Some(0), "{export}");
+    assert!(!export.stdout.contains("LIVE-43"), "{export}");
     assert!(export.stderr.contains("the seal says"), "{export}");
 }

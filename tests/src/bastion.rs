@@ -30,6 +30,8 @@ pub struct BastionHome {
     /// The web console's port (HTTPS on 127.0.0.1).
     web_port: u16,
     server: Option<Child>,
+    /// Environment every command and the server get (e.g. object storage credentials).
+    env: Vec<(String, String)>,
 }
 
 impl BastionHome {
@@ -46,6 +48,7 @@ impl BastionHome {
             port,
             web_port: free_port(Ipv4Addr::LOCALHOST),
             server: None,
+            env: Vec::new(),
         };
         home.cli(&["init"]).assert_success();
         home
@@ -63,6 +66,7 @@ impl BastionHome {
             port: free_port(Ipv4Addr::LOCALHOST),
             web_port: free_port(Ipv4Addr::LOCALHOST),
             server: None,
+            env: Vec::new(),
         }
     }
 
@@ -91,6 +95,7 @@ impl BastionHome {
             port: free_port(Ipv4Addr::LOCALHOST),
             web_port: free_port(Ipv4Addr::LOCALHOST),
             server: None,
+            env: Vec::new(),
         }
     }
 
@@ -114,7 +119,13 @@ impl BastionHome {
         let mut c = Command::new(&self.bin);
         c.arg("--data-dir").arg(self.dir.path()).args(args);
         c.env_remove("BASTION_DATA");
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
         c
+    }
+
+    /// Sets `key=value` in the environment of every later command and of the server.
+    pub fn set_env(&mut self, key: &str, value: &str) {
+        self.env.push((key.to_string(), value.to_string()));
     }
 
     /// Runs an admin command to completion (30 s limit).

@@ -20,6 +20,7 @@ pub mod proc;
 pub mod prometheus;
 pub mod pty;
 pub mod pyvenv;
+pub mod s3;
 pub mod sshd;
 pub mod tmpfs;
 pub mod totp;
