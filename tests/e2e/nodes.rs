@@ -53,6 +53,12 @@ fn a_dead_nodes_sessions_are_sealed_once_by_a_survivor_from_shared_storage() {
     })
     .expect("node-b lists node-a's active session");
     assert_eq!(session["node"], "node-a");
+    let table = b.cli(&["sessions", "--active"]);
+    table.assert_success();
+    assert!(
+        table.stdout.contains("NODE") && table.stdout.contains("node-a"),
+        "{table}"
+    );
     let id = session["id"].as_i64().unwrap();
     let recorded = session["recording"].as_str().unwrap().to_string();
 

@@ -54,6 +54,8 @@ pub fn run(dir: &Path, a: SessionsArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    // Several nodes on one database: which node serves (served) each session.
+    let nodes = store.is_postgres();
     let table_rows: Vec<Vec<String>> = rows
         .iter()
         .map(|s| {
@@ -61,7 +63,7 @@ pub fn run(dir: &Path, a: SessionsArgs) -> Result<ExitCode> {
                 .ended_at
                 .map(|e| format!("{:.0}s", e - s.started_at))
                 .unwrap_or_else(|| "-".into());
-            vec![
+            let mut row = vec![
                 s.id.to_string(),
                 s.user.clone(),
                 format!("{}@{}", s.login, s.host),
@@ -72,16 +74,22 @@ pub fn run(dir: &Path, a: SessionsArgs) -> Result<ExitCode> {
                 s.exit_status
                     .map(|e| e.to_string())
                     .unwrap_or_else(|| "-".into()),
-                s.command.clone().unwrap_or_default(),
-            ]
+            ];
+            if nodes {
+                row.push(s.node.clone().unwrap_or_else(|| "-".into()));
+            }
+            row.push(s.command.clone().unwrap_or_default());
+            row
         })
         .collect();
-    table::print(
-        &[
-            "ID", "USER", "TARGET", "KIND", "STARTED", "DURATION", "STATUS", "EXIT", "COMMAND",
-        ],
-        &table_rows,
-    );
+    let mut header = vec![
+        "ID", "USER", "TARGET", "KIND", "STARTED", "DURATION", "STATUS", "EXIT",
+    ];
+    if nodes {
+        header.push("NODE");
+    }
+    header.push("COMMAND");
+    table::print(&header, &table_rows);
     Ok(ExitCode::SUCCESS)
 }
 
