@@ -3,7 +3,8 @@
 //! relayed through the database, and ended when the serving node dies); when a node dies (`kill -9`), a surviving node seals its sessions as
 //! `interrupted` exactly once (two survivors race for it here), from the recording as far as
 //! it reached shared storage, and `audit verify` on a survivor passes; new logins go to a
-//! survivor. A TOTP code is single-use across nodes and a lockout on one holds on all.
+//! survivor. A TOTP code is single-use across nodes and a lockout on one holds on all. The
+//! console on one node watches (in a real browser) and kills a session another node serves.
 
 use std::path::Path;
 use std::time::Duration;
@@ -248,5 +249,46 @@ fn a_totp_code_used_on_one_node_is_refused_on_another_and_a_lockout_holds_on_eve
             .iter()
             .any(|e| e["user"] == "erin" && e["event"] == "login_ok"),
         "{events:?}"
+    );
+}
+
+/// The console of one node watches, in a real browser, a session another node serves (the
+/// screen so far, then typing as it happens, relayed through the database), and kills it with
+/// a message the ssh user sees.
+#[test]
+fn the_console_on_one_node_watches_and_kills_a_session_another_node_serves() {
+    let Cluster {
+        lab,
+        user: alice,
+        c,
+        ..
+    } = Cluster::start(Lab::new(BIN, &[("web1", &[])]), POLICY, "alice");
+    let carol = lab.bastion.add_user("carol", false);
+    let mut sh = Client::new(&lab.bastion, &alice).terminal("alice", &["web1"], 100, 30);
+    sh.expect("# ", secs(20));
+    sh.send("echo before-watching-$((3*3))\r");
+    sh.expect("before-watching-9", secs(10));
+
+    let browser = e2e::Browser::start();
+    browser.goto(&Client::new(&c, &carol).console_link("carol"));
+    browser.goto(&format!("{}/live", c.console_url()));
+    browser.wait_for_text("#live", "node-a", secs(10));
+    browser.click("#live a.watch");
+    browser.wait_for_text(".ap-term", "before-watching-9", secs(15));
+    sh.send("echo typed-on-node-a-$((5*5))\r");
+    browser.wait_for_text(".ap-term", "typed-on-node-a-25", secs(10));
+    browser.screenshot("console-watch-across-nodes");
+
+    browser.fill("form.kill input[name=message]", "moved to node-c's console");
+    browser.click("form.kill button");
+    sh.expect("moved to node-c's console", secs(10));
+    sh.wait(secs(20));
+    let watched = c.audit_of("session_watched");
+    assert!(
+        watched.iter().any(|e| e["detail"]["by"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("carol (console")),
+        "{watched:?}"
     );
 }

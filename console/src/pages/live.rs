@@ -112,8 +112,8 @@ pub async fn watch_page(
         Err(r) => return r,
     };
     let title = format!(
-        "Watching session {} — {} as {} on {}",
-        s.id, s.user, s.login, s.host
+        "Watching session {} — {} as {} on {} (node {})",
+        s.id, s.user, s.login, s.host, s.node
     );
     let body = html! {
         p.muted { "Read-only: what the user's terminal shows, as it happens." }
