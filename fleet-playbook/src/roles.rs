@@ -198,12 +198,29 @@ impl Parser<'_> {
         at: &Position,
     ) -> Result<Role, PlaybookError> {
         self.role_dirs.push(dir.clone());
-        let (dependencies, meta_allow) = self.role_meta(&dir, at)?;
+        let meta = self.role_meta(&dir, at)?;
         let defaults = role_vars(&dir, "defaults", request.defaults_from.as_deref(), at)?;
         let vars = role_vars(&dir, "vars", request.vars_from.as_deref(), at)?;
-        let tasks = self.role_tasks(&dir, "tasks", request.tasks_from.as_deref(), false, at)?;
+        // The role's own `collections:` (meta/main.yml) name its tasks' short module names.
+        // Ansible's roles do not inherit the play's list; fleet keeps it after the role's (a
+        // playbook valid for Ansible never relies on it, so nothing resolves differently).
+        let mut collections = meta.collections.clone();
+        collections.extend(
+            self.collections
+                .iter()
+                .filter(|c| !meta.collections.contains(c))
+                .cloned(),
+        );
+        let outer = std::mem::replace(&mut self.collections, collections.clone());
+        let tasks = self.role_tasks(&dir, "tasks", request.tasks_from.as_deref(), false, at);
         let handlers =
-            self.role_tasks(&dir, "handlers", request.handlers_from.as_deref(), true, at)?;
+            self.role_tasks(&dir, "handlers", request.handlers_from.as_deref(), true, at);
+        self.collections = outer;
+        let (tasks, handlers) = (tasks?, handlers?);
+        let mut keywords = request.keywords;
+        if !meta.collections.is_empty() {
+            keywords.collections = collections;
+        }
         Ok(Role {
             name: request.name,
             dir,
@@ -212,9 +229,9 @@ impl Parser<'_> {
             params: request.params,
             tasks,
             handlers,
-            dependencies,
-            allow_duplicates: request.allow_duplicates.unwrap_or(meta_allow),
-            keywords: request.keywords,
+            dependencies: meta.dependencies,
+            allow_duplicates: request.allow_duplicates.unwrap_or(meta.allow_duplicates),
+            keywords,
             position: at.clone(),
             from_files: FromFiles {
                 tasks: request.tasks_from,
@@ -276,16 +293,15 @@ impl Parser<'_> {
         Ok(self.task_file(&src, &root, handlers))
     }
 
-    /// `meta/main.yml`: dependencies (loaded) and `allow_duplicates`.
-    fn role_meta(&mut self, dir: &Path, at: &Position) -> Result<(Vec<Role>, bool), PlaybookError> {
+    /// `meta/main.yml`: dependencies (loaded), `allow_duplicates` and `collections`.
+    fn role_meta(&mut self, dir: &Path, at: &Position) -> Result<RoleMeta, PlaybookError> {
+        let mut meta = RoleMeta::default();
         let Some(path) = role_file(dir, "meta", None, at)? else {
-            return Ok((Vec::new(), false));
+            return Ok(meta);
         };
         let (src, root) = Source::load(&path, Some(at))?;
-        let mut allow_duplicates = false;
-        let mut dependencies = Vec::new();
         let entries = match &root.value {
-            MarkedValue::Null => return Ok((dependencies, allow_duplicates)),
+            MarkedValue::Null => return Ok(meta),
             MarkedValue::Map(entries) => entries,
             _ => {
                 return Err(src.err(
@@ -297,7 +313,7 @@ impl Parser<'_> {
         for (key, value) in entries {
             match key.as_str() {
                 "allow_duplicates" => {
-                    allow_duplicates = matches!(
+                    meta.allow_duplicates = matches!(
                         fields::flag(&src, value, key)?,
                         Some(super::model::Templatable::Literal(true))
                     );
@@ -315,11 +331,12 @@ impl Parser<'_> {
                         });
                         if let Some(mut dependency) = self.report(dependency) {
                             dependency.position = src.pos(item);
-                            dependencies.push(dependency);
+                            meta.dependencies.push(dependency);
                         }
                     }
                 }
-                "galaxy_info" | "collections" | "argument_specs" => {}
+                "collections" => meta.collections = fields::names(&src, value, key)?,
+                "galaxy_info" | "argument_specs" => {}
                 _ => {
                     return Err(src.key_err(
                         &root,
@@ -330,8 +347,17 @@ impl Parser<'_> {
                 }
             }
         }
-        Ok((dependencies, allow_duplicates))
+        Ok(meta)
     }
+}
+
+/// What a role's `meta/main.yml` says that fleet uses.
+#[derive(Default)]
+struct RoleMeta {
+    dependencies: Vec<Role>,
+    allow_duplicates: bool,
+    /// Where the role's tasks look up short module names.
+    collections: Vec<String>,
 }
 
 /// `defaults/` or `vars/` of a role, raw.

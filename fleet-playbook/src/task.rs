@@ -268,7 +268,7 @@ impl Parser<'_> {
                 _ if action::is_known_action(key) || self.library_module(key) => {
                     modules.push((key, value))
                 }
-                // a short name of a module in the play's `collections:`
+                // a short name of a module in the play's or the role's `collections:`
                 _ if !self.collections.is_empty() && fields::is_identifier(key) => {
                     modules.push((key, value))
                 }

@@ -74,6 +74,7 @@ fn custom_collection_and_builtin_modules_match_ansible_playbook() {
         "notified",
         "alpha = on",
         "OK,OK",
+        "via = role-collections",
     ] {
         assert!(text.contains(expected), "{expected:?} missing from {text}");
     }
