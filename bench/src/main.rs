@@ -7,8 +7,10 @@
 
 mod client;
 mod commands;
+mod commands_gen;
 mod console;
 mod console_load;
+mod engine;
 mod fleet_via;
 mod latency;
 mod logins;
