@@ -4,7 +4,7 @@
 #
 #   bench/run.sh [--quick] [--only PART,...] [--out DIR]
 #     --quick  small sizes, a few minutes
-#     --only   run just these parts (fleet,via,throughput,latency,sessions,logins,commands,load,fuzz)
+#     --only   run just these parts (fleet,via,throughput,latency,sessions,logins,commands,appends,load,fuzz)
 #     --out    add to the results in DIR (from an earlier run) instead of a new directory
 #
 # Parts (each also runs on its own):
@@ -12,9 +12,10 @@
 #  18 via         bench fleet-via                fleet run --via through the bastion vs direct, 4 tasks on 3 hosts
 #   2 throughput  bench/throughput.sh 1G         exec and recorded PTY `cat` vs direct vs double hop
 #   3 latency     bench latency                  keystroke round trip through a PTY, direct vs bastion
-#   4 sessions    bench sessions                 500 interactive sessions held: RSS per session
-#   4 logins      bench logins                   key+TOTP logins/s vs sshd; perf profile of the bastion
-#   5 commands    bench commands                 `bastion commands --grep` over 1M logged commands
+#   4 sessions    bench sessions                 2,000 interactive sessions held (500 before issue 19): RSS per session
+#   4 logins      bench logins --store both      key+TOTP logins/s vs sshd, PostgreSQL vs SQLite store; perf profile
+#   5 commands    bench commands --store both    `bastion commands --grep` over 1M logged commands, PostgreSQL vs SQLite
+#  19 appends     bench appends                  command-log appends/s (one and two writers), PostgreSQL vs SQLite
 #   bench/load.sh and fuzz/run.sh 300, when those files exist.
 # Goals are printed next to the figures; nothing is a pass/fail threshold. The machine's other
 # load is not controlled: every reference is measured in the same run, interleaved.
@@ -43,10 +44,12 @@ if [ $QUICK = 1 ]; then
   FLEET_HOSTS=(10); SIZE=64M; ROUNDS=1
   LAT=(--keys 100 --batch 25); SESS=(--sessions 40 --per-target 20 --hold 6 --period 2)
   LOGINS=(--logins 20 --rounds 2 --parallel 4); CMDS=(--rows 50000 --repeat 3); FUZZ=30; VIA_RUNS=3
+  APPENDS=(--appends 200 --rounds 1)
 else
   FLEET_HOSTS=(10 50 200); SIZE=1G; ROUNDS=2; : "${PTY_SIZE:=256M}"; export PTY_SIZE
-  LAT=(--keys 1000 --batch 50); SESS=(--sessions 500 --per-target 100 --hold 20 --period 5)
+  LAT=(--keys 1000 --batch 50); SESS=(--sessions 2000 --per-target 100 --hold 20 --period 5)
   LOGINS=(--logins 100 --rounds 2 --parallel 8); CMDS=(--rows 1000000 --repeat 5); FUZZ=300; VIA_RUNS=9
+  APPENDS=(--appends 2000 --rounds 2)
 fi
 
 # part NAME CMD...: runs CMD; stdout to OUT/NAME.out, stderr shown and kept in OUT/NAME.log.
@@ -66,8 +69,9 @@ part via "$BENCH" fleet-via --runs "$VIA_RUNS"
 part throughput bash bench/throughput.sh "$SIZE" "$ROUNDS"
 part latency "$BENCH" latency "${LAT[@]}"
 part sessions "$BENCH" sessions "${SESS[@]}"
-part logins "$BENCH" logins "${LOGINS[@]}"
-part commands "$BENCH" commands "${CMDS[@]}"
+part logins "$BENCH" logins --store both "${LOGINS[@]}"
+part commands "$BENCH" commands --store both "${CMDS[@]}"
+part appends "$BENCH" appends --store both "${APPENDS[@]}"
 if [ -f bench/load.sh ]; then
   if [ $QUICK = 1 ]; then part load bash bench/load.sh --quick; else part load bash bench/load.sh; fi
 fi

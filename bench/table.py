@@ -11,7 +11,7 @@ import platform
 import sys
 
 out_dir, stamp, quick = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
-PARTS = ["fleet", "via", "throughput", "latency", "sessions", "logins", "commands", "load", "fuzz"]
+PARTS = ["fleet", "via", "throughput", "latency", "sessions", "logins", "commands", "appends", "load", "fuzz"]
 
 
 def last_rows(path):

@@ -1,15 +1,18 @@
 //! Item 5: `bastion commands --grep` over a generated command log of a million rows. The rows
-//! go straight into the bastion's own schema (made by `bastion init`; the FTS5 index is filled
-//! by its triggers), then each query runs as the real CLI, interleaved with the reference
-//! `bastion sessions --json` (process start and database open) on the same database.
+//! go straight into the bastion's own schema (`commands_gen.rs`), then each query runs as the
+//! real CLI, interleaved with the reference `bastion sessions --json` (process start and
+//! database open) on the same database. With `--store both` (issue 19) the same rows are in a
+//! SQLite bastion and a PostgreSQL one, queried alternately, and each query's PostgreSQL time
+//! is reported against SQLite's.
 
 use std::process::Stdio;
 use std::time::Instant;
 
 use anyhow::{ensure, Result};
 use e2e::BastionHome;
-use rusqlite::params;
 
+use crate::commands_gen;
+use crate::engine::{Engine, StoreArg};
 use crate::report::Row;
 use crate::stats::median;
 
@@ -25,78 +28,9 @@ pub struct Args {
     /// Runs of each query (the median is reported).
     #[arg(long, default_value_t = 5)]
     repeat: usize,
-}
-
-const WORDS: &[&str] = &[
-    "ls -la /var/log",
-    "systemctl status nginx",
-    "tail -n 100 /var/log/syslog",
-    "cd /etc",
-    "vim /etc/hosts",
-    "df -h",
-    "free -m",
-    "ps aux",
-    "grep -r error /var/log/app",
-    "journalctl -u sshd --since today",
-    "docker ps",
-    "kubectl get pods -n prod",
-    "cat /proc/meminfo",
-    "git pull --rebase",
-    "make -j4",
-    "apt-get update",
-    "top -b -n 1",
-    "uptime",
-    "whoami",
-    "ip addr show",
-    "ss -tlnp",
-    "du -sh /home/*",
-    "find / -name '*.conf'",
-    "echo $PATH",
-];
-
-/// Fills `db` with `rows` commands in `sessions` sessions; one row in 100,000 holds a rare
-/// token and one in ten `systemctl`.
-fn generate(db: &std::path::Path, rows: usize, sessions: usize) -> Result<()> {
-    let mut conn = rusqlite::Connection::open(db)?;
-    let tx = conn.transaction()?;
-    for s in 0..sessions {
-        tx.execute(
-            "INSERT INTO sessions (user, source, host, login, kind, started_at, ended_at, status)
-             VALUES (?1, '10.0.0.1', ?2, 'root', 'shell', ?3, ?4, 'closed')",
-            params![
-                format!("user{}", s % 20),
-                format!("web{}", s % 50),
-                s as f64,
-                s as f64 + 60.0
-            ],
-        )?;
-    }
-    {
-        let mut ins = tx.prepare(
-            "INSERT INTO commands (session_id, user, host, login, ts, offset, command, exit_status, blocked, origin)
-             VALUES (?1, ?2, ?3, 'root', ?4, ?5, ?6, 0, 0, 'shell')",
-        )?;
-        for i in 0..rows {
-            let s = i % sessions;
-            let cmd = if i % 100_000 == 77 {
-                format!("openssl rand -hex 16 # rare-token-{i}")
-            } else if i % 10 == 3 {
-                format!("systemctl restart app{}", i % 97)
-            } else {
-                format!("{} # {}", WORDS[i % WORDS.len()], i % 1013)
-            };
-            ins.execute(params![
-                s as i64 + 1,
-                format!("user{}", s % 20),
-                format!("web{}", s % 50),
-                1_700_000_000.0 + i as f64,
-                (i / sessions) as f64,
-                cmd
-            ])?;
-        }
-    }
-    tx.commit()?;
-    Ok(())
+    /// The bastion's store: SQLite, PostgreSQL, or both, queried alternately in the same run.
+    #[arg(long, value_enum, default_value_t = StoreArg::Sqlite)]
+    store: StoreArg,
 }
 
 /// Seconds one CLI run takes, its stdout read to the end (as a pipe or `less` would); and
@@ -109,15 +43,42 @@ fn time_cli(home: &BastionHome, args: &[&str]) -> Result<(f64, usize)> {
     Ok((s, out.stdout.iter().filter(|b| **b == b'\n').count()))
 }
 
-/// Runs the benchmark and returns its rows.
-pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
+/// One bastion home with its generated log.
+struct Home {
+    engine: Engine,
+    home: BastionHome,
+    gen_s: f64,
+    db_mib: f64,
+}
+
+/// A bastion home on `engine` holding the generated log.
+fn prepare(bastion: &str, engine: Engine, a: &Args) -> Result<Home> {
     let home = BastionHome::init(bastion);
-    eprintln!("commands: generating {} commands", a.rows);
+    let url = engine.attach(&home);
+    eprintln!(
+        "commands: generating {} commands ({})",
+        a.rows,
+        engine.name()
+    );
     let t = Instant::now();
-    generate(&home.data_dir().join("bastion.db"), a.rows, a.sessions)?;
-    let gen_s = t.elapsed().as_secs_f64();
-    let db_mib = std::fs::metadata(home.data_dir().join("bastion.db"))?.len() as f64 / 1048576.0;
-    let queries: Vec<(&str, Vec<&str>)> = vec![
+    let db_mib = match url {
+        None => commands_gen::sqlite(&home.data_dir().join("bastion.db"), a.rows, a.sessions)?,
+        Some(url) => {
+            // The bastion makes its schema on first open.
+            time_cli(&home, &["sessions", "--json"])?;
+            commands_gen::postgres(&url, a.rows, a.sessions)?
+        }
+    };
+    Ok(Home {
+        engine,
+        home,
+        gen_s: t.elapsed().as_secs_f64(),
+        db_mib,
+    })
+}
+
+fn queries() -> Vec<(&'static str, Vec<&'static str>)> {
+    vec![
         (
             "rare (10 rows per million)",
             vec!["commands", "--grep", "rare-token"],
@@ -147,44 +108,111 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
                 "web27",
             ],
         ),
-    ];
+    ]
+}
+
+/// What one home measured: per query its times and lines; the reference's times.
+struct Measured {
+    times: Vec<Vec<f64>>,
+    lines: Vec<usize>,
+    ref_times: Vec<f64>,
+}
+
+/// Runs the benchmark and returns its rows.
+pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
+    let homes = a
+        .store
+        .engines()
+        .into_iter()
+        .map(|e| prepare(bastion, e, a))
+        .collect::<Result<Vec<_>>>()?;
+    let queries = queries();
     let reference = vec!["sessions", "--json"];
-    let mut times = vec![Vec::new(); queries.len()];
-    let mut lines = vec![0; queries.len()];
-    let mut ref_times = Vec::new();
-    // Warm the page cache once, then interleave.
-    time_cli(&home, &reference)?;
+    let mut m: Vec<Measured> = homes
+        .iter()
+        .map(|_| Measured {
+            times: vec![Vec::new(); queries.len()],
+            lines: vec![0; queries.len()],
+            ref_times: Vec::new(),
+        })
+        .collect();
+    // Warm the page cache once, then interleave queries and engines.
+    for h in &homes {
+        time_cli(&h.home, &reference)?;
+    }
     for _ in 0..a.repeat {
         for (i, (_, args)) in queries.iter().enumerate() {
-            ref_times.push(time_cli(&home, &reference)?.0);
-            let (s, n) = time_cli(&home, args)?;
-            times[i].push(s);
-            lines[i] = n;
+            for (h, m) in homes.iter().zip(m.iter_mut()) {
+                m.ref_times.push(time_cli(&h.home, &reference)?.0);
+                let (s, n) = time_cli(&h.home, args)?;
+                m.times[i].push(s);
+                m.lines[i] = n;
+            }
         }
     }
-    let r = median(&ref_times) * 1e3;
+    let mut rows = Vec::new();
+    for (h, m) in homes.iter().zip(&m) {
+        rows.append(&mut engine_rows(h, m, &queries, a.rows));
+    }
+    if let [sqlite, pg] = &m[..] {
+        for (i, (name, _)) in queries.iter().enumerate() {
+            ensure!(
+                sqlite.lines[i] == pg.lines[i],
+                "--grep {name}: {} lines on SQLite, {} on PostgreSQL",
+                sqlite.lines[i],
+                pg.lines[i]
+            );
+            rows.push(
+                Row::new(
+                    "19 bench commands",
+                    format!("--grep {name} [{} lines], PostgreSQL store", pg.lines[i]),
+                    median(&pg.times[i]) * 1e3,
+                    "ms",
+                )
+                .vs("the same, SQLite store", median(&sqlite.times[i]) * 1e3),
+            );
+        }
+        rows.push(
+            Row::new(
+                "19 bench commands",
+                "bastion sessions --json (process start, store open), PostgreSQL store",
+                median(&pg.ref_times) * 1e3,
+                "ms",
+            )
+            .vs("the same, SQLite store", median(&sqlite.ref_times) * 1e3),
+        );
+    }
+    Ok(rows)
+}
+
+/// One engine's rows: generation, size, each query against `sessions --json` on the same store.
+fn engine_rows(h: &Home, m: &Measured, queries: &[(&str, Vec<&str>)], n: usize) -> Vec<Row> {
+    let e = h.engine.name();
+    let r = median(&m.ref_times) * 1e3;
     let mut rows = vec![
         Row::new(
             "5 commands",
-            format!(
-                "generate {} commands (direct SQLite insert, FTS5 triggers)",
-                a.rows
-            ),
-            gen_s,
+            format!("generate {n} commands ({e}, straight into the bastion's schema)"),
+            h.gen_s,
             "s",
         ),
-        Row::new("5 commands", "database size", db_mib, "MiB"),
+        Row::new(
+            "5 commands",
+            format!("database size ({e})"),
+            h.db_mib,
+            "MiB",
+        ),
     ];
     for (i, (name, _)) in queries.iter().enumerate() {
         rows.push(
             Row::new(
                 "5 commands",
-                format!("--grep {name} [{} lines]", lines[i]),
-                median(&times[i]) * 1e3,
+                format!("--grep {name} [{} lines] ({e})", m.lines[i]),
+                median(&m.times[i]) * 1e3,
                 "ms",
             )
-            .vs("bastion sessions --json", r),
+            .vs(format!("bastion sessions --json ({e})"), r),
         );
     }
-    Ok(rows)
+    rows
 }

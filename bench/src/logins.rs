@@ -12,6 +12,7 @@ use anyhow::{bail, Context, Result};
 use russh::keys::PrivateKey;
 
 use crate::client;
+use crate::engine::StoreArg;
 use crate::report::Row;
 use crate::world::{World, BUSY_SSHD};
 
@@ -30,6 +31,9 @@ pub struct Args {
     /// Skip the perf profile.
     #[arg(long)]
     no_profile: bool,
+    /// The bastion's store: SQLite, PostgreSQL, or both bastions measured in the same run.
+    #[arg(long, value_enum, default_value_t = StoreArg::Sqlite)]
+    store: StoreArg,
 }
 
 /// One login to run: address, user, key, optional TOTP secret.
@@ -109,94 +113,156 @@ fn ssh_true_rate(world: &World, n: usize, parallel: usize) -> Result<f64> {
     Ok(n as f64 / t.elapsed().as_secs_f64())
 }
 
+/// One bastion's logins to run: key + TOTP users (each used once) and the key-only user.
+struct Bastion {
+    totp: std::vec::IntoIter<Login>,
+    key_only: Login,
+}
+
+impl Bastion {
+    fn new(world: &World) -> Result<Bastion> {
+        let mut totp = Vec::new();
+        for (name, secret, k) in &world.totp_users {
+            totp.push(Login {
+                addr: world.bastion_addr(),
+                user: name.clone(),
+                key: client::load_key(&k.private)?,
+                secret: Some(secret.clone()),
+            });
+        }
+        Ok(Bastion {
+            totp: totp.into_iter(),
+            key_only: Login {
+                addr: world.bastion_addr(),
+                user: "bench".into(),
+                key: client::load_key(&world.key.private)?,
+                secret: None,
+            },
+        })
+    }
+
+    fn take(&mut self, n: usize) -> Vec<Login> {
+        self.totp.by_ref().take(n).collect()
+    }
+}
+
+/// The bastion variants, measured on every engine's bastion.
+const VARIANTS: [&str; 3] = [
+    "bastion key+TOTP, sequential",
+    "bastion key only, sequential",
+    "bastion key+TOTP, parallel",
+];
+/// The references, measured once per round against the first world's target.
+const REFS: [&str; 4] = [
+    "sshd key, sequential",
+    "sshd key, parallel",
+    "ssh target true, sequential",
+    "ssh target true, parallel",
+];
+
 /// Runs the benchmark and returns its rows.
 pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
     let per_round = a.logins.div_ceil(a.rounds).max(1);
-    let mut world = World::new(bastion, 1, BUSY_SSHD)?;
+    let engines = a.store.engines();
     let profile_n = if a.no_profile { 0 } else { per_round * 2 };
-    let users = a.rounds * per_round * 2 + profile_n;
-    eprintln!("logins: adding {users} TOTP users");
-    world.add_totp_users(users);
-    world.serve();
+    let mut worlds = Vec::new();
+    for (i, engine) in engines.iter().enumerate() {
+        let mut world = World::on(bastion, 1, BUSY_SSHD, *engine)?;
+        let users = a.rounds * per_round * 2 + if i == 0 { profile_n } else { 0 };
+        eprintln!("logins: adding {users} TOTP users ({})", engine.name());
+        world.add_totp_users(users);
+        world.serve();
+        worlds.push(world);
+    }
     let rt = tokio::runtime::Runtime::new()?;
-    let key = client::load_key(&world.key.private)?;
-    let t0 = &world.targets[0];
+    let key = client::load_key(&worlds[0].key.private)?;
+    let t0 = &worlds[0].targets[0];
     let sshd = Login {
         addr: (t0.addr(), t0.port()),
         user: "root".into(),
         key: key.clone(),
         secret: None,
     };
-    let key_only = Login {
-        addr: world.bastion_addr(),
-        user: "bench".into(),
-        key: key.clone(),
-        secret: None,
-    };
-    let mut totp = Vec::new();
-    for (name, secret, k) in &world.totp_users {
-        totp.push(Login {
-            addr: world.bastion_addr(),
-            user: name.clone(),
-            key: client::load_key(&k.private)?,
-            secret: Some(secret.clone()),
-        });
-    }
-    let mut totp = totp.into_iter();
-    let mut take = |n: usize| totp.by_ref().take(n).collect::<Vec<_>>();
-    let names = [
-        "bastion key+TOTP, sequential",
-        "sshd key, sequential",
-        "bastion key only, sequential",
-        "bastion key+TOTP, parallel",
-        "sshd key, parallel",
-        "ssh target true, sequential",
-        "ssh target true, parallel",
-    ];
-    let mut got = vec![Vec::new(); names.len()];
+    let mut bastions = worlds
+        .iter()
+        .map(Bastion::new)
+        .collect::<Result<Vec<_>>>()?;
+    let mut got = vec![vec![Vec::new(); VARIANTS.len()]; engines.len()];
+    let mut refs = vec![Vec::new(); REFS.len()];
+    let p = a.parallel;
     for round in 0..a.rounds {
         eprintln!("logins: round {}/{}", round + 1, a.rounds);
-        let p = a.parallel;
-        got[0].push(rt.block_on(rate(take(per_round), 1))?);
-        got[1].push(rt.block_on(rate(vec![sshd.clone(); per_round], 1))?);
-        got[2].push(rt.block_on(rate(vec![key_only.clone(); per_round], 1))?);
-        got[3].push(rt.block_on(rate(take(per_round), p))?);
-        got[4].push(rt.block_on(rate(vec![sshd.clone(); per_round], p))?);
-        got[5].push(ssh_true_rate(&world, per_round, 1)?);
-        got[6].push(ssh_true_rate(&world, per_round, p)?);
+        // Alternate which engine goes first.
+        for k in 0..bastions.len() {
+            let e = (k + round) % bastions.len();
+            let b = &mut bastions[e];
+            got[e][0].push(rt.block_on(rate(b.take(per_round), 1))?);
+            got[e][1].push(rt.block_on(rate(vec![b.key_only.clone(); per_round], 1))?);
+            got[e][2].push(rt.block_on(rate(b.take(per_round), p))?);
+        }
+        refs[0].push(rt.block_on(rate(vec![sshd.clone(); per_round], 1))?);
+        refs[1].push(rt.block_on(rate(vec![sshd.clone(); per_round], p))?);
+        refs[2].push(ssh_true_rate(&worlds[0], per_round, 1)?);
+        refs[3].push(ssh_true_rate(&worlds[0], per_round, p)?);
     }
     let mean = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
-    let r: Vec<f64> = got.iter().map(mean).collect();
-    let goal = "limited by crypto, not our code (see profile)";
-    let mut rows = vec![
-        Row::new("4 logins", names[0], r[0], "1/s")
-            .vs(names[1], r[1])
-            .goal(goal),
-        Row::new("4 logins", names[2], r[2], "1/s").vs(names[1], r[1]),
-        Row::new(
-            "4 logins",
-            format!("{} ({})", names[3], a.parallel),
-            r[3],
-            "1/s",
-        )
-        .vs(names[4], r[4])
-        .goal(goal),
-        Row::new("4 logins", names[0], r[0], "1/s").vs(names[5], r[5]),
-        Row::new(
-            "4 logins",
-            format!("{} ({})", names[3], a.parallel),
-            r[3],
-            "1/s",
-        )
-        .vs(names[6], r[6]),
-    ];
+    let r: Vec<f64> = refs.iter().map(mean).collect();
+    let mut rows = Vec::new();
+    for (e, engine) in engines.iter().enumerate() {
+        let m: Vec<f64> = got[e].iter().map(mean).collect();
+        rows.append(&mut against_sshd(engine.name(), &m, &r, p));
+    }
+    if let [sqlite, pg] = &got[..] {
+        rows.append(&mut pg_vs_sqlite(sqlite, pg, p));
+    }
     if profile_n > 0 {
-        match profile(&world, &rt, take(profile_n), a.parallel) {
+        match profile(&worlds[0], &rt, bastions[0].take(profile_n), a.parallel) {
             Ok(mut p) => rows.append(&mut p),
             Err(e) => eprintln!("logins: no profile: {e:#}"),
         }
     }
     Ok(rows)
+}
+
+/// One engine's bastion figures `m` (by [`VARIANTS`]) against the references `r` ([`REFS`]).
+fn against_sshd(engine: &str, m: &[f64], r: &[f64], p: usize) -> Vec<Row> {
+    let goal = "limited by crypto, not our code (see profile)";
+    let name = |v: &str| format!("{v} ({engine} store)");
+    let par = |v: &str| format!("{v} ({p}, {engine} store)");
+    vec![
+        Row::new("4 logins", name(VARIANTS[0]), m[0], "1/s")
+            .vs(REFS[0], r[0])
+            .goal(goal),
+        Row::new("4 logins", name(VARIANTS[1]), m[1], "1/s").vs(REFS[0], r[0]),
+        Row::new("4 logins", par(VARIANTS[2]), m[2], "1/s")
+            .vs(REFS[1], r[1])
+            .goal(goal),
+        Row::new("4 logins", name(VARIANTS[0]), m[0], "1/s").vs(REFS[2], r[2]),
+        Row::new("4 logins", par(VARIANTS[2]), m[2], "1/s").vs(REFS[3], r[3]),
+    ]
+}
+
+/// The PostgreSQL bastion's figures against the SQLite bastion's, same run (ratio PG/SQLite).
+fn pg_vs_sqlite(sqlite: &[Vec<f64>], pg: &[Vec<f64>], p: usize) -> Vec<Row> {
+    let mean = |v: &Vec<f64>| v.iter().sum::<f64>() / v.len() as f64;
+    VARIANTS
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let v = if i == 2 {
+                format!("{v} ({p})")
+            } else {
+                v.to_string()
+            };
+            Row::new(
+                "19 bench logins",
+                format!("{v}, PostgreSQL store"),
+                mean(&pg[i]),
+                "1/s",
+            )
+            .vs("the same, SQLite store", mean(&sqlite[i]))
+        })
+        .collect()
 }
 
 /// `perf record` on the bastion during `logins`; the top symbols as rows (percent of samples).

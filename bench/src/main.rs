@@ -5,10 +5,13 @@
 //! stderr and one JSON object `{"rows": [...]}` on stdout (see [`report`]). Nothing here is a
 //! pass/fail threshold: the goals are printed next to the figures.
 
+mod appends;
 mod client;
 mod commands;
+mod commands_gen;
 mod console;
 mod console_load;
+mod engine;
 mod fleet_via;
 mod latency;
 mod logins;
@@ -43,6 +46,8 @@ enum Cmd {
     Logins(logins::Args),
     /// `bastion commands --grep` over a generated command log.
     Commands(commands::Args),
+    /// Command-log appends per second, PostgreSQL vs SQLite (issue 19).
+    Appends(appends::Args),
     /// The web console's server time with 1M sessions and commands.
     Console(console::Args),
     /// Keystroke latency with 200 sessions open, with and without 100 console users browsing.
@@ -77,6 +82,7 @@ fn main() -> Result<()> {
         Cmd::Sessions(a) => sessions::run(&bastion, &a)?,
         Cmd::Logins(a) => logins::run(&bastion, &a)?,
         Cmd::Commands(a) => commands::run(&bastion, &a)?,
+        Cmd::Appends(a) => appends::run(&bastion, &a)?,
         Cmd::Console(a) => console::run(&bastion, &a)?,
         Cmd::Replay(a) => replay::run(&bastion, &a)?,
         Cmd::ConsoleLoad(a) => console_load::run(&bastion, &a)?,

@@ -8,6 +8,8 @@ use anyhow::{Context, Result};
 use e2e::{BastionHome, KeyPair, TargetSshd};
 use tempfile::TempDir;
 
+use crate::engine::Engine;
+
 /// sshd settings for many simultaneous logins and sessions.
 pub const BUSY_SSHD: &str = "MaxStartups 2000\nMaxSessions 2000\n";
 
@@ -29,10 +31,21 @@ pub struct World {
 impl World {
     /// Initialises a bastion and starts `targets` sshd with `sshd_extra` config lines.
     pub fn new(bastion_bin: &str, targets: usize, sshd_extra: &str) -> Result<World> {
+        World::on(bastion_bin, targets, sshd_extra, Engine::Sqlite)
+    }
+
+    /// [`World::new`] with the bastion's store on `engine`.
+    pub fn on(
+        bastion_bin: &str,
+        targets: usize,
+        sshd_extra: &str,
+        engine: Engine,
+    ) -> Result<World> {
         raise_fd_limit();
         let scratch = tempfile::Builder::new().prefix("bench-").tempdir()?;
         let key = KeyPair::generate(scratch.path(), "bench_user");
         let home = BastionHome::init(bastion_bin);
+        engine.attach(&home);
         let trusted = [home.client_pubkey(), key.public_line.clone()];
         let targets: Vec<TargetSshd> = (0..targets)
             .map(|_| TargetSshd::start_with(&trusted, &format!("{NO_BASHRC}{sshd_extra}")))

@@ -1,7 +1,7 @@
 //! Writes one session's recording as it happens.
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -12,6 +12,15 @@ use crate::RecordingError;
 /// How often buffered events must reach the file (PRODUCT.md 1.5: at most one second lost).
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
 
+/// Buffered bytes that make a write to the file even before the next flush: a busy session
+/// (a `cat` of a big file) writes in chunks this big.
+const WRITE_AT: usize = 64 * 1024;
+
+/// What the buffer keeps after a flush. An idle session's events are a few dozen bytes a
+/// second; a buffer kept at a busy moment's size would stay that big for the whole session (a
+/// `BufWriter` of [`WRITE_AT`] bytes was a third of an idle session's memory).
+const KEEP_AFTER_FLUSH: usize = 4 * 1024;
+
 /// An open recording. Events are buffered and flushed by [`Recorder::flush_if_due`] (call it at
 /// least every second) and by [`Recorder::finish`], which also returns the seal.
 ///
@@ -19,7 +28,9 @@ const FLUSH_EVERY: Duration = Duration::from_secs(1);
 /// ever at the end of the file, where [`Recorder::finish`] cuts it off.
 pub struct Recorder {
     path: PathBuf,
-    out: BufWriter<File>,
+    out: File,
+    /// Events not yet written to `out`; grows with the traffic, shrinks at each flush.
+    buf: Vec<u8>,
     started: Instant,
     last_flush: Instant,
     dirty: bool,
@@ -28,6 +39,16 @@ pub struct Recorder {
     /// Trailing bytes of an incomplete UTF-8 sequence, per stream, kept for the next chunk.
     pending_output: Vec<u8>,
     pending_input: Vec<u8>,
+}
+
+/// Like a `BufWriter`, a recorder dropped without [`Recorder::finish`] still writes what it
+/// buffered (unless a write failed: then nothing more goes to the file).
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        if !self.failed && !self.buf.is_empty() {
+            let _ = self.out.write_all(&self.buf);
+        }
+    }
 }
 
 impl Recorder {
@@ -43,7 +64,8 @@ impl Recorder {
         let file = opts.open(path).map_err(|e| RecordingError::io(path, e))?;
         let mut rec = Recorder {
             path: path.to_path_buf(),
-            out: BufWriter::with_capacity(64 * 1024, file),
+            out: file,
+            buf: Vec::new(),
             started: Instant::now(),
             last_flush: Instant::now(),
             dirty: false,
@@ -56,7 +78,8 @@ impl Recorder {
             .and_then(|_| rec.flush())
         {
             // No half-made file left behind (e.g. an empty one on a full disk).
-            drop(rec.out.into_parts());
+            rec.failed = true;
+            drop(rec);
             let _ = std::fs::remove_file(path);
             return Err(e);
         }
@@ -103,21 +126,28 @@ impl Recorder {
         Ok(())
     }
 
-    /// Pushes buffered events to the file.
+    /// Pushes buffered events to the file, and lets the buffer shrink back.
     pub fn flush(&mut self) -> Result<(), RecordingError> {
-        self.check_usable()?;
-        let flushed = self.out.flush();
-        self.io_result(flushed)?;
+        self.write_out()?;
+        self.buf.shrink_to(KEEP_AFTER_FLUSH);
         self.last_flush = Instant::now();
         self.dirty = false;
         Ok(())
+    }
+
+    /// Writes the buffer to the file.
+    fn write_out(&mut self) -> Result<(), RecordingError> {
+        self.check_usable()?;
+        let written = self.out.write_all(&self.buf);
+        self.buf.clear();
+        self.io_result(written)
     }
 
     /// Flushes and returns the file's length: everything recorded so far is in the file up to
     /// there, so a reader (a watcher joining mid-session) can replay it while writing goes on.
     pub fn flush_for_reader(&mut self) -> Result<u64, RecordingError> {
         self.flush()?;
-        let len = self.out.get_ref().metadata().map(|m| m.len());
+        let len = self.out.metadata().map(|m| m.len());
         self.io_result(len)
     }
 
@@ -130,8 +160,9 @@ impl Recorder {
             Ok(seal) => Ok(seal),
             Err(e) => {
                 let path = self.path.clone();
-                // Close without flushing the buffer again: nothing more goes to the file.
-                drop(self.out.into_parts());
+                // Close without writing the buffer again: nothing more goes to the file.
+                self.failed = true;
+                drop(self);
                 crate::repair_and_seal(&path)
                     .map(|(seal, _dropped)| seal)
                     .map_err(|_| e)
@@ -150,7 +181,7 @@ impl Recorder {
             }
         }
         self.flush()?;
-        let synced = self.out.get_ref().sync_all();
+        let synced = self.out.sync_all();
         self.io_result(synced)?;
         seal_file(&self.path)
     }
@@ -189,12 +220,12 @@ impl Recorder {
 
     fn write_line(&mut self, line: &str) -> Result<(), RecordingError> {
         self.check_usable()?;
-        let written = self
-            .out
-            .write_all(line.as_bytes())
-            .and_then(|_| self.out.write_all(b"\n"));
-        self.io_result(written)?;
+        self.buf.extend_from_slice(line.as_bytes());
+        self.buf.push(b'\n');
         self.dirty = true;
+        if self.buf.len() >= WRITE_AT {
+            self.write_out()?;
+        }
         Ok(())
     }
 }
@@ -300,7 +331,7 @@ mod tests {
             .unwrap()
             .write_all(b"[1.5,\"o\",\"torn")
             .unwrap();
-        r.out = BufWriter::new(File::options().write(true).open("/dev/full").unwrap());
+        r.out = File::options().write(true).open("/dev/full").unwrap();
         r.output(b"lost").unwrap();
         assert!(r.flush().is_err());
         assert!(
@@ -311,6 +342,24 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), complete);
         assert_eq!(seal, seal_file(&path).unwrap());
         assert_eq!(read_cast(&path).unwrap().output_text(), "kept");
+    }
+
+    #[test]
+    fn the_buffer_shrinks_back_after_a_burst_and_nothing_is_lost() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.cast");
+        let mut r = Recorder::create(&path, &header()).unwrap();
+        let burst = "x".repeat(3 * WRITE_AT);
+        r.output(burst.as_bytes()).unwrap();
+        r.output(b"tail").unwrap();
+        r.flush().unwrap();
+        assert!(r.buf.capacity() <= KEEP_AFTER_FLUSH, "{}", r.buf.capacity());
+        r.output(b"!").unwrap();
+        r.finish().unwrap();
+        assert_eq!(
+            read_cast(&path).unwrap().output_text(),
+            format!("{burst}tail!")
+        );
     }
 
     #[test]

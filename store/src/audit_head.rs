@@ -24,9 +24,9 @@
 use ed25519_dalek::Signer;
 use serde_json::Value;
 
-use crate::audit::{newest, signed};
+use crate::audit::{newest, signed, Chain, GENESIS};
 use crate::db::{params, Conn};
-use crate::{Result, Store};
+use crate::{Result, Store, StoreError};
 
 /// The text the head row's signature covers.
 fn head_message(id: i64, hash: &str) -> String {
@@ -37,29 +37,21 @@ impl Store {
     /// Runs `f` (which appends audit records) in one transaction holding the chain's lock;
     /// then moves the head (the PostgreSQL row inside the transaction, this node's head file
     /// after the commit) when the chain grew.
-    pub(crate) fn chain_tx<T>(&self, f: impl FnOnce(&mut Conn) -> Result<T>) -> Result<T> {
+    pub(crate) fn chain_tx<T>(&self, f: impl FnOnce(&mut Chain) -> Result<T>) -> Result<T> {
         let signer = self.signer()?;
         let mut conn = self.conn();
-        let pg = self.pg;
-        let (out, grew) = crate::in_tx(&mut conn, |tx| {
-            if pg {
-                tx.query_one(
-                    "SELECT last_id FROM audit_head WHERE one = 1 FOR UPDATE",
-                    &[],
-                )?;
-            }
-            let (before, _) = newest(tx)?;
-            let out = f(tx)?;
-            let (id, hash) = newest(tx)?;
-            if pg && id != before {
-                let sig = hex::encode(signer.sign(head_message(id, &hash).as_bytes()).to_bytes());
-                tx.execute(
-                    "UPDATE audit_head SET last_id = ?1, hash = ?2, signature = ?3 WHERE one = 1",
-                    params![id, hash.as_str(), sig],
-                )?;
-            }
-            Ok((out, (id != before).then_some((id, hash))))
-        })?;
+        let (out, grew) = if self.pg {
+            pg_chain_tx(&mut conn, signer, f)?
+        } else {
+            crate::in_tx(&mut conn, |tx| {
+                let end = newest(tx)?;
+                let before = end.0;
+                let mut chain = Chain::new(tx, end);
+                let out = f(&mut chain)?;
+                let (id, hash) = chain.end();
+                Ok((out, (id != before).then(|| (id, hash.to_string()))))
+            })?
+        };
         drop(conn);
         if let Some((id, hash)) = grew {
             self.write_audit_head(id, &hash);
@@ -159,4 +151,68 @@ impl Store {
             _ => Some((id, format!("does not match {what}'s hash"))),
         })
     }
+}
+
+/// Locks the head row, and says where the chain ends.
+const HEAD_LOCK: &str = "SELECT last_id, hash FROM audit_head WHERE one = 1 FOR UPDATE";
+
+/// [`Store::chain_tx`] on PostgreSQL, in as few round trips as the lock allows: BEGIN and the
+/// head row's lock in one, the caller's statements, then the head's update and COMMIT in one.
+///
+/// The locked head row says where the chain ends: it moves in the same transaction as every
+/// append, and locking it returns its newest committed version (a node that waited for the
+/// lock reads what the node before it committed), so no append reads the audit table. Should
+/// the row ever lag the table, the next record's id is already taken and the append fails on
+/// the audit table's primary key rather than fork the chain.
+fn pg_chain_tx<T>(
+    conn: &mut Conn,
+    signer: &ed25519_dalek::SigningKey,
+    f: impl FnOnce(&mut Chain) -> Result<T>,
+) -> Result<(T, Option<(i64, String)>)> {
+    let done = (|| {
+        let pg = conn
+            .pg()
+            .ok_or_else(|| StoreError::Invalid("not PostgreSQL".into()))?;
+        let head = pg.begin_with(HEAD_LOCK)?;
+        let text = |i: usize| head.get(i).cloned().flatten().unwrap_or_default();
+        let before: i64 = text(0)
+            .parse()
+            .map_err(|_| StoreError::Invalid(format!("audit_head.last_id: {:?}", text(0))))?;
+        let end = match before {
+            0 => (0, GENESIS.to_string()),
+            id => (id, text(1)),
+        };
+        let mut chain = Chain::new(conn, end);
+        let out = f(&mut chain)?;
+        let (id, hash) = chain.end();
+        let hash = hash.to_string();
+        if id == before {
+            conn.batch("COMMIT")?;
+            return Ok((out, None));
+        }
+        let sig = hex::encode(signer.sign(head_message(id, &hash).as_bytes()).to_bytes());
+        // Written into the statement (the simple protocol has no parameters): an integer and
+        // two hex strings this function made, checked to be nothing else.
+        if !(is_hex(&hash) && is_hex(&sig)) {
+            return Err(StoreError::Invalid(format!(
+                "audit hash {hash:?} is not hex"
+            )));
+        }
+        let update = format!(
+            "UPDATE audit_head SET last_id = {id}, hash = '{hash}', signature = '{sig}' WHERE one = 1"
+        );
+        let pg = conn
+            .pg()
+            .ok_or_else(|| StoreError::Invalid("not PostgreSQL".into()))?;
+        pg.commit_with(&update)?;
+        Ok((out, Some((id, hash))))
+    })();
+    if done.is_err() {
+        let _ = conn.batch("ROLLBACK");
+    }
+    done
+}
+
+fn is_hex(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_hexdigit())
 }

@@ -53,10 +53,11 @@ impl Store {
     pub fn checkpoint_now(&self) -> Result<Option<i64>> {
         let signer = self.signer()?;
         self.chain_tx(|tx| {
-            let (id, hash) = crate::audit::newest(tx)?;
+            let (id, hash) = tx.end();
             if id == 0 {
                 return Ok(None);
             }
+            let hash = hash.to_string();
             let cp = checkpoint_event(tx, id, &hash)?;
             let (cp_id, _) = crate::audit::append(tx, signer, None, None, &cp)?;
             Ok(Some(cp_id))

@@ -111,7 +111,9 @@ impl Store {
                 }
                 report.tables.push((table, n));
             }
-            report.audit_head = crate::audit::newest(d)?.0;
+            // The chain came in as rows, not through appends.
+            d.reread_end()?;
+            report.audit_head = d.end().0;
             Ok(report)
         });
         let _ = src.batch("COMMIT");

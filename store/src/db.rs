@@ -153,6 +153,15 @@ impl Conn {
         matches!(self, Conn::Pg(_))
     }
 
+    /// The PostgreSQL connection, for what only it can do (`pg.rs`: one round trip for two
+    /// statements); `None` on SQLite.
+    pub(crate) fn pg(&mut self) -> Option<&mut crate::pg::PgConn> {
+        match self {
+            Conn::Pg(c) => Some(c),
+            Conn::Sqlite(_) => None,
+        }
+    }
+
     /// Runs one statement; the number of rows it changed.
     pub(crate) fn execute(&mut self, sql: &str, params: &[Param]) -> Result<u64> {
         match self {

@@ -23,7 +23,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use postgres::types::{private::BytesMut, IsNull, ToSql, Type};
-use postgres::{Client, NoTls, Statement};
+use postgres::{Client, NoTls, SimpleQueryMessage, Statement};
 
 use crate::db::{Param, Row};
 use crate::{Result, StoreError};
@@ -195,6 +195,41 @@ impl PgConn {
     pub(crate) fn batch(&mut self, sql: &str) -> Result<()> {
         let sql = sql.to_string();
         self.call(move |w| w.batch(&sql))
+    }
+
+    /// `BEGIN` and `query` (no parameters) in one round trip: the simple query protocol sends
+    /// both in one message. The query's first row, its columns as text. On an error the
+    /// transaction may be open (and aborted): the caller rolls back, as after any statement.
+    pub(crate) fn begin_with(&mut self, query: &str) -> Result<Vec<Option<String>>> {
+        let sql = format!("BEGIN; {query}");
+        let query = query.to_string();
+        self.call(move |w| {
+            w.ready()?;
+            w.in_tx = true;
+            let row = w
+                .client
+                .simple_query(&sql)?
+                .into_iter()
+                .find_map(|m| match m {
+                    SimpleQueryMessage::Row(r) => {
+                        Some((0..r.len()).map(|i| r.get(i).map(str::to_string)).collect())
+                    }
+                    _ => None,
+                });
+            row.ok_or_else(|| StoreError::Invalid(format!("no row from: {query}")))
+        })
+    }
+
+    /// `statement` (no parameters) and `COMMIT` in one round trip. When the statement fails
+    /// nothing after it runs: the transaction stays open (aborted) for the caller's ROLLBACK.
+    pub(crate) fn commit_with(&mut self, statement: &str) -> Result<()> {
+        let sql = format!("{statement}; COMMIT");
+        self.call(move |w| {
+            w.ready()?;
+            w.client.simple_query(&sql)?;
+            w.in_tx = false;
+            Ok(())
+        })
     }
 
     pub(crate) fn query_each(

@@ -272,7 +272,7 @@ fn a_lost_connection_fails_one_statement_then_connects_again() {
 fn a_long_query_stopped_early_leaves_the_connection_usable() {
     let (_dir, s, vk) = store_on(Backend::Postgres);
     // More records than one streamed chunk (1000), so verify stops with rows still unread.
-    s.tx(|tx| {
+    s.chain_tx(|tx| {
         for n in 0..2200 {
             let ev = AuditEvent::PolicyReloaded { roles: n, hosts: 0 };
             crate::audit::append(tx, &key(), None, None, &ev)?;

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 #[cfg(test)]
 use std::io::Read;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use recordings::Recorder;
 use tokio::sync::{broadcast, watch};
@@ -27,6 +27,9 @@ pub enum ScreenSource {
     /// No terminal (exec, SFTP): watchers get the stream only.
     None,
 }
+
+/// Output chunks a watcher may fall behind by before it is told it lagged.
+const WATCH_BACKLOG: usize = 1024;
 
 /// A watcher's start: the screen so far, then everything after it.
 pub struct Join {
@@ -60,7 +63,10 @@ pub struct LiveSession {
     /// Cleared when the session ends, so the session's owner gets its recorder back.
     recording: Mutex<Option<Arc<Mutex<Recorder>>>>,
     screen: Option<Mutex<vt100::Parser>>,
-    output: broadcast::Sender<Vec<u8>>,
+    /// Made by the first watcher: a broadcast channel allocates all its slots up front
+    /// ([`WATCH_BACKLOG`] x ~56 bytes, as much as the rest of an idle session together), and
+    /// most sessions are never watched.
+    output: OnceLock<broadcast::Sender<Vec<u8>>>,
     kill: watch::Sender<Option<String>>,
 }
 
@@ -81,9 +87,16 @@ impl LiveSession {
     }
 
     fn send(&self, data: &[u8]) {
-        if self.output.receiver_count() > 0 {
-            let _ = self.output.send(data.to_vec());
+        if let Some(out) = self.output.get().filter(|o| o.receiver_count() > 0) {
+            let _ = out.send(data.to_vec());
         }
+    }
+
+    /// A receiver of the output from now on (the channel is made on first use).
+    fn subscribe(&self) -> broadcast::Receiver<Vec<u8>> {
+        self.output
+            .get_or_init(|| broadcast::channel(WATCH_BACKLOG).0)
+            .subscribe()
     }
 
     /// The recording's file, flushed so a reader of the file sees every event so far (for
@@ -111,14 +124,14 @@ impl LiveSession {
             let p = lock(screen);
             return Join {
                 start: JoinStart::Snapshot(p.screen().contents_formatted()),
-                stream: self.output.subscribe(),
+                stream: self.subscribe(),
             };
         }
         let recording = lock(&self.recording);
         let Some(recorder) = recording.as_ref() else {
             return Join {
                 start: JoinStart::Snapshot(Vec::new()),
-                stream: self.output.subscribe(),
+                stream: self.subscribe(),
             };
         };
         // Under the recorder's lock no output is recorded or sent: the file up to `len` and
@@ -136,7 +149,7 @@ impl LiveSession {
         };
         Join {
             start,
-            stream: self.output.subscribe(),
+            stream: self.subscribe(),
         }
     }
 
@@ -209,7 +222,6 @@ impl LiveSessions {
         source: ScreenSource,
         grant: Option<i64>,
     ) -> LiveGuard<'_> {
-        let (output, _) = broadcast::channel(1024);
         let (kill, _) = watch::channel(None);
         let (recording, screen) = match source {
             ScreenSource::Recording(r) => (Some(r), None),
@@ -226,7 +238,7 @@ impl LiveSessions {
             grant,
             recording: Mutex::new(recording),
             screen,
-            output,
+            output: OnceLock::new(),
             kill,
         });
         lock(&self.map).insert(id, session.clone());
@@ -278,6 +290,22 @@ mod tests {
             guard.session.resize(1, 1);
             guard.session.output(line.as_bytes());
         }
+    }
+
+    #[test]
+    fn an_unwatched_session_has_no_broadcast_channel_until_a_watcher_joins() {
+        let dir = tempfile::tempdir().unwrap();
+        let rec = Arc::new(Mutex::new(recording(dir.path()).0));
+        let live = LiveSessions::default();
+        let guard = live.register(3, "u", "h", ScreenSource::Recording(rec.clone()), None);
+        write(&rec, &guard.session, b"before anyone watches");
+        assert!(
+            guard.session.output.get().is_none(),
+            "made without a watcher"
+        );
+        let mut stream = guard.session.join().stream;
+        write(&rec, &guard.session, b"watched");
+        assert_eq!(stream.try_recv().unwrap(), b"watched");
     }
 
     /// What the session's writer does (`Taps`): record, then send, under the recorder's lock.
