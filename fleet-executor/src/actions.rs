@@ -2,6 +2,7 @@
 //! `include_vars`. (`meta`, `include_tasks` and `include_role` change the flow and are handled
 //! by the walker.)
 
+use fleet_templates::Vars;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
@@ -17,7 +18,7 @@ pub async fn run_action(
     task: &Task,
     args: &Map<String, Value>,
     host: &mut HostState,
-    vars: &Value,
+    vars: &Vars,
 ) -> Option<ModuleResult> {
     let result = match fleet_modules::short_name(&task.action) {
         "debug" => debug(run, task, args, vars),
@@ -43,7 +44,7 @@ fn text(v: &Value) -> String {
     }
 }
 
-fn debug(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Value) -> ModuleResult {
+fn debug(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Vars) -> ModuleResult {
     let verbosity = args.get("verbosity").and_then(Value::as_u64).unwrap_or(0);
     if verbosity > u64::from(run.options.verbosity) {
         return ModuleResult::ok()
@@ -72,7 +73,7 @@ fn set_fact(
     run: &Run,
     args: &Map<String, Value>,
     host: &mut HostState,
-    vars: &Value,
+    vars: &Vars,
 ) -> ModuleResult {
     let mut facts = Map::new();
     for (k, v) in args {

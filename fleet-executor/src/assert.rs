@@ -10,6 +10,7 @@
 //! string is trusted when the task's own definition (arguments, loop items, vars) holds it
 //! literally.
 
+use fleet_templates::{AsVars, Vars};
 use serde_json::{json, Map, Value};
 
 use super::context::Run;
@@ -30,7 +31,7 @@ enum Entry {
 }
 
 /// Runs `assert` for `task`; `args` are the templated arguments.
-pub fn assert(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Value) -> ModuleResult {
+pub fn assert(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Vars) -> ModuleResult {
     let (args, entries) = match entries(task, args) {
         Ok(found) => found,
         Err(msg) => return ModuleResult::fail(msg),
@@ -48,7 +49,12 @@ pub fn assert(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Value) -
             ),
             Entry::Listed(value) => (
                 fleet_templates::py_string(value),
-                given(run, value, vars, holds(vars, value)),
+                given(
+                    run,
+                    value,
+                    vars,
+                    holds(vars.own(), value) || vars.shared_map().values().any(|v| holds(v, value)),
+                ),
             ),
         };
         match outcome {
@@ -132,7 +138,7 @@ fn entries(
 /// A written entry that is one template yielding a list (`that: "{{ checks }}"`) stands for
 /// the list's items. Also counts the conditions written as templates that yield booleans
 /// (each a deprecation in Ansible 2.19).
-fn expand_written(run: &Run, entries: Vec<Entry>, vars: &Value) -> (Vec<Entry>, usize) {
+fn expand_written(run: &Run, entries: Vec<Entry>, vars: &Vars) -> (Vec<Entry>, usize) {
     let mut out = Vec::new();
     let mut templated = 0;
     for entry in entries {
@@ -162,7 +168,7 @@ fn expand_written(run: &Run, entries: Vec<Entry>, vars: &Value) -> (Vec<Entry>, 
 
 /// An entry that arrived evaluated: a boolean answers itself, a `trusted` string is evaluated
 /// as a condition, an untrusted one is refused.
-fn given(run: &Run, value: &Value, vars: &Value, trusted: bool) -> Result<bool, String> {
+fn given(run: &Run, value: &Value, vars: &Vars, trusted: bool) -> Result<bool, String> {
     match value {
         Value::Bool(b) => Ok(*b),
         Value::String(s) if s.trim().is_empty() => {

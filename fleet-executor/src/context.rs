@@ -91,9 +91,10 @@ pub struct Scope<'a> {
     pub handler: bool,
     /// Extra variables of an `include_tasks`/`include_role` (task-vars precedence).
     pub include_vars: Map<String, Value>,
-    /// `hostvars`, when the task being run refers to it: every host's variables as they stood
-    /// when the task started.
-    pub hostvars: Option<std::sync::Arc<Value>>,
+    /// When the task being run refers to `hostvars` (every host's variables as they stood when
+    /// the task started): the play's magic variables with `hostvars` added, one copy for every
+    /// host of the task, which its variables share instead of `PlayVars::magic`.
+    pub hostvars: Option<fleet_templates::SharedVars>,
     /// `notify:` of the innermost enclosing block that has one, for tasks without their own.
     pub notify: Vec<String>,
 }

@@ -1,6 +1,7 @@
 //! Task keywords that need the host's variables: `become`, `environment`.
 
 use fleet_templates::boolean;
+use fleet_templates::Vars;
 use serde_json::Value;
 
 use super::error::ExecError;
@@ -11,7 +12,7 @@ use fleet_templates::Templar;
 pub fn become_user(
     templar: &Templar,
     kw: &Keywords,
-    vars: &Value,
+    vars: &Vars,
 ) -> Result<Option<String>, ExecError> {
     let var = |name: &str| vars.get(name).cloned();
     let become_ = match &kw.become_ {
@@ -46,7 +47,7 @@ pub fn become_user(
 pub fn environment(
     templar: &Templar,
     kw: &Keywords,
-    vars: &Value,
+    vars: &Vars,
 ) -> Result<Vec<(String, String)>, ExecError> {
     let mut env: Vec<(String, String)> = Vec::new();
     for layer in &kw.environment {
@@ -84,7 +85,7 @@ mod tests {
             json!(true),
             json!(1),
         ] {
-            let vars = json!({"ansible_become": yes});
+            let vars = Vars::from_map(json!({"ansible_become": yes}).as_object().cloned().unwrap());
             assert_eq!(
                 become_user(&templar, &kw, &vars).unwrap(),
                 Some("root".to_string()),
@@ -92,10 +93,20 @@ mod tests {
             );
         }
         for no in [json!("n"), json!("no"), json!(false), json!(0)] {
-            let vars = json!({"ansible_become": no, "ansible_become_user": "app"});
+            let vars = Vars::from_map(
+                json!({"ansible_become": no, "ansible_become_user": "app"})
+                    .as_object()
+                    .cloned()
+                    .unwrap(),
+            );
             assert_eq!(become_user(&templar, &kw, &vars).unwrap(), None, "{no}");
         }
-        let vars = json!({"ansible_become": "y", "ansible_become_user": "app"});
+        let vars = Vars::from_map(
+            json!({"ansible_become": "y", "ansible_become_user": "app"})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        );
         assert_eq!(
             become_user(&templar, &kw, &vars).unwrap(),
             Some("app".to_string())

@@ -11,6 +11,7 @@ use super::vars::task_vars;
 use super::walk::{all_hold, banner, fail_all, run_items, run_role, Flow, Hosts};
 use crate::output::Event;
 use fleet_playbook::{load_role, parse_task_file, RoleRequest, Task};
+use fleet_templates::Vars;
 
 /// A loop item with the variables it brings (`item`, `ansible_loop_var`, the index var).
 type Item = Option<(Value, Map<String, Value>)>;
@@ -25,12 +26,12 @@ async fn expand(
     task: &Task,
     kw: &fleet_playbook::Keywords,
     scope: &Scope<'_>,
-) -> (Vec<(usize, Item, Value)>, Vec<(usize, ExecError)>) {
+) -> (Vec<(usize, Item, Vars)>, Vec<(usize, ExecError)>) {
     let control = task.loop_control.clone().unwrap_or_default();
     let (mut out, mut bad_loops) = (Vec::new(), Vec::new());
     for &i in ids {
         let h = hosts.states[i].lock().await;
-        let vars = Value::Object(task_vars(&pctx.vars, &h, &scope.role_vars(), &kw.vars));
+        let vars = task_vars(&pctx.vars, &h, &scope.role_vars(), &kw.vars);
         let loop_var = super::loops::control_var(run, control.loop_var.as_deref(), "item", &vars);
         let index_var = control
             .index_var
@@ -53,8 +54,8 @@ async fn expand(
                 (it, brought)
             });
             let mut item_vars = vars.clone();
-            if let (Some((_, brought)), Value::Object(m)) = (&item, &mut item_vars) {
-                m.extend(brought.clone());
+            if let Some((_, brought)) = &item {
+                item_vars.own_map_mut().extend(brought.clone());
             }
             if all_hold(run, &kw.when, &item_vars) {
                 out.push((i, item, item_vars));

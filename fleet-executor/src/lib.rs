@@ -155,7 +155,7 @@ pub async fn run_playbook(
         .parent()
         .unwrap_or(std::path::Path::new("."))
         .to_path_buf();
-    let magic = run_magic(run, inv, &playbook_dir, inventory_path);
+    let magic = Arc::new(run_magic(run, inv, &playbook_dir, inventory_path));
     let extra = Arc::new(extra_vars);
     let mut processed = std::collections::BTreeSet::new();
     for play in &playbook.plays {
@@ -163,7 +163,7 @@ pub async fn run_playbook(
             break;
         }
         let mut pattern_vars = (*extra).clone();
-        pattern_vars.extend(magic.clone());
+        pattern_vars.extend((*magic).clone());
         let pattern = run
             .templar
             .render_str(&play.hosts, &Value::Object(pattern_vars))

@@ -2,6 +2,7 @@
 //! `with_dict`, `with_indexed_items`, `with_sequence`, `with_together`, ...), the variables
 //! each item brings (`loop_control`), and how result lines label them.
 
+use fleet_templates::Vars;
 use serde_json::{json, Map, Value};
 
 use std::time::Duration;
@@ -20,7 +21,7 @@ pub fn loop_items(
     run: &Run,
     kind: LoopKind,
     raw: &Value,
-    vars: &Value,
+    vars: &Vars,
 ) -> Result<Vec<Value>, ExecError> {
     let value = run.templar.template_value(raw, vars)?;
     let list = |v: Value| match v {
@@ -75,7 +76,7 @@ pub fn loop_items(
 
 /// A `loop_control` variable name (`loop_var`, `index_var`), templated against the host's
 /// variables as Ansible does (`loop_var: "{{ name }}"`); `default` when unset.
-pub fn control_var(run: &Run, name: Option<&str>, default: &str, vars: &Value) -> String {
+pub fn control_var(run: &Run, name: Option<&str>, default: &str, vars: &Vars) -> String {
     match name {
         Some(n) => run
             .templar
@@ -126,7 +127,7 @@ pub fn item_vars(
 }
 
 /// `loop_control.pause` in seconds (a number, or a template giving one); `None` for no pause.
-pub fn pause_seconds(run: &Run, pause: Option<&Templatable<f64>>, vars: &Value) -> Option<f64> {
+pub fn pause_seconds(run: &Run, pause: Option<&Templatable<f64>>, vars: &Vars) -> Option<f64> {
     let seconds = match pause? {
         Templatable::Literal(p) => *p,
         Templatable::Template(t) => {
@@ -149,7 +150,7 @@ pub fn pause_seconds(run: &Run, pause: Option<&Templatable<f64>>, vars: &Value) 
 pub(super) fn item_result_label(
     run: &Run,
     control: &fleet_playbook::LoopControl,
-    base: &Value,
+    base: &Vars,
     brought: &Map<String, Value>,
     item: &Value,
     single: &mut Single,
@@ -158,9 +159,7 @@ pub(super) fn item_result_label(
         return item_label(item);
     };
     let mut vars = base.clone();
-    if let Value::Object(m) = &mut vars {
-        m.extend(brought.clone());
-    }
+    vars.own_map_mut().extend(brought.clone());
     match run.templar.render_str(label, &vars) {
         Ok(text) => text,
         Err(e) => {
@@ -187,7 +186,7 @@ pub(super) async fn run_loop(
     task: &Task,
     kw: &Keywords,
     host: &mut HostState,
-    mut base: Value,
+    mut base: Vars,
     delegated: Option<&str>,
     items: Vec<Value>,
 ) -> Vec<(Single, Option<String>)> {
@@ -214,9 +213,7 @@ pub(super) async fn run_loop(
             all.as_deref(),
         );
         let mut vars = base.clone();
-        if let Value::Object(map) = &mut vars {
-            map.extend(brought.clone());
-        }
+        vars.own_map_mut().extend(brought.clone());
         let mut single =
             super::task::run_single(run, pctx, scope, task, kw, host, &vars, delegated).await;
         if let Value::Object(m) = &mut single.result {
@@ -224,13 +221,11 @@ pub(super) async fn run_loop(
         }
         // the next item sees this one's facts (Ansible updates the task's variables),
         // and its registered result, which the label may use
-        if let (Value::Object(b), Some(Value::Object(facts))) =
-            (&mut base, single.result.get("ansible_facts"))
-        {
-            b.extend(facts.clone());
+        if let Some(Value::Object(facts)) = single.result.get("ansible_facts") {
+            base.own_map_mut().extend(facts.clone());
         }
-        if let (Value::Object(b), Some(name)) = (&mut base, &task.register) {
-            b.insert(
+        if let Some(name) = &task.register {
+            base.insert(
                 name.clone(),
                 super::result::never_templated(single.result.clone()),
             );

@@ -11,6 +11,7 @@ use super::handlers;
 use super::vars::PlayVars;
 use super::walk::{active_hosts, run_items, Flow, Hosts};
 use crate::output::Event;
+use fleet_templates::SharedVars;
 use futures::future::join_all;
 
 use fleet_playbook::{BatchSize, Keywords, Play, Strategy, Task, TaskItem, Templatable, VarsFile};
@@ -22,7 +23,7 @@ pub struct PlayInput<'a> {
     pub host_ids: Vec<usize>,
     pub extra_vars: Arc<Map<String, Value>>,
     /// Magic variables common to the run (`groups`, `playbook_dir`, ...).
-    pub magic: Map<String, Value>,
+    pub magic: SharedVars,
 }
 
 /// Runs one play on its hosts.
@@ -41,7 +42,7 @@ pub async fn run_play(run: &Run, play: &Play, hosts: &Hosts, input: PlayInput<'_
     for &i in &input.host_ids {
         hosts.states[i].lock().await.ended = false;
     }
-    let mut magic = input.magic.clone();
+    let mut magic = (*input.magic).clone();
     magic.insert("ansible_play_hosts_all".into(), json!(names));
     magic.insert("play_hosts".into(), json!(names));
     magic.insert("ansible_play_hosts".into(), json!(names));
@@ -50,7 +51,7 @@ pub async fn run_play(run: &Run, play: &Play, hosts: &Hosts, input: PlayInput<'_
         vars: play.keywords.vars.clone(),
         vars_files: Map::new(),
         extra: input.extra_vars.clone(),
-        magic,
+        magic: Arc::new(magic),
     };
     if let Err(e) = load_vars_files(run, play, &mut play_vars) {
         run.report(Event::Warning(e.to_string()));
@@ -91,10 +92,9 @@ pub async fn run_play(run: &Run, play: &Play, hosts: &Hosts, input: PlayInput<'_
                 magic: pctx.vars.magic.clone(),
             },
         };
-        pctx_batch
-            .vars
-            .magic
-            .insert("ansible_play_batch".into(), json!(batch_names));
+        let mut magic = (*pctx.vars.magic).clone();
+        magic.insert("ansible_play_batch".into(), json!(batch_names));
+        pctx_batch.vars.magic = Arc::new(magic);
         if !run_batch(run, &pctx_batch, hosts, &batch).await {
             break;
         }
@@ -220,7 +220,7 @@ fn batches(play: &Play, ids: &[usize]) -> Vec<Vec<usize>> {
 fn load_vars_files(run: &Run, play: &Play, vars: &mut PlayVars) -> Result<(), ExecError> {
     let mut scope = vars.vars.clone();
     scope.extend(vars.extra.as_ref().clone());
-    scope.extend(vars.magic.clone());
+    scope.extend((*vars.magic).clone());
     let scope = Value::Object(scope);
     for file in &play.vars_files {
         let candidates: Vec<&String> = match file {

@@ -1,6 +1,7 @@
 //! What a task's executions add up to on one host: the aggregate of its loop items, what is
 //! reported and registered, the recap counts, `notify`, and what `rescue:` gets to read.
 
+use fleet_templates::Vars;
 use serde_json::{json, Map, Value};
 
 use super::context::{Run, Scope};
@@ -263,7 +264,7 @@ pub(super) fn args_failure(
     run: &super::context::Run,
     task: &fleet_playbook::Task,
     raw: &serde_json::Map<String, Value>,
-    vars: &Value,
+    vars: &Vars,
     why: &str,
 ) -> String {
     let key = raw

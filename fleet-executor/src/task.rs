@@ -1,6 +1,7 @@
 //! One task on one host: conditions, loops, templated arguments, the module or executor action,
 //! `until` retries, `changed_when`/`failed_when`, `register`, `notify`, and the recap counts.
 
+use fleet_templates::Vars;
 use std::time::Duration;
 
 use serde_json::{json, Map, Value};
@@ -29,7 +30,7 @@ use fleet_templates::TemplateError;
 pub fn flag(
     run: &Run,
     value: &Option<Templatable<bool>>,
-    vars: &Value,
+    vars: &Vars,
     default: bool,
 ) -> Result<bool, TemplateError> {
     match value {
@@ -40,7 +41,7 @@ pub fn flag(
 }
 
 /// Evaluates a list of conditions (all must hold), Ansible-style.
-fn conditions(run: &Run, conds: &[String], vars: &Value) -> Result<Option<String>, TemplateError> {
+fn conditions(run: &Run, conds: &[String], vars: &Vars) -> Result<Option<String>, TemplateError> {
     for c in conds {
         if !run.templar.eval_bool(c, vars)? {
             return Ok(Some(c.clone()));
@@ -64,19 +65,18 @@ pub async fn run_on_host(
         scoped.insert(k.clone(), v.clone());
     }
     let mut base = task_vars(&pctx.vars, host, &scope.role_vars(), &scoped);
-    if let Some(hv) = &scope.hostvars {
-        base.insert("hostvars".into(), (**hv).clone());
+    if let Some(shared) = &scope.hostvars {
+        base.set_shared(shared.clone());
     }
     base.insert("ansible_search_path".into(), search_path(&base, task));
     if let Some(d) = &kw.delegate_to {
-        let templated = run.templar.render_str(d, &Value::Object(base.clone()));
+        let templated = run.templar.render_str(d, &base);
         let to = templated.unwrap_or_else(|_| d.clone());
         base.insert(
             "ansible_delegated_vars".into(),
             super::vars::delegated_vars(pctx, &to),
         );
     }
-    let base = Value::Object(base);
     let ignore = Ignore {
         errors: flag(run, &kw.ignore_errors, &base, false).unwrap_or(false),
         unreachable: flag(run, &kw.ignore_unreachable, &base, false).unwrap_or(false),
@@ -165,7 +165,7 @@ pub(super) async fn run_single(
     task: &Task,
     kw: &Keywords,
     host: &mut HostState,
-    vars: &Value,
+    vars: &Vars,
     delegated: Option<&str>,
 ) -> Single {
     match conditions(run, &kw.when, vars) {
@@ -213,11 +213,11 @@ pub(super) async fn run_single(
         let overridden =
             !task.changed_when.is_empty() || !task.failed_when.is_empty() || !task.until.is_empty();
         let with_result;
-        let checked = match (&task.register, vars) {
-            (Some(reg), Value::Object(m)) if overridden => {
-                let mut m = m.clone();
+        let checked = match &task.register {
+            Some(reg) if overridden => {
+                let mut m = vars.clone();
                 m.insert(reg.clone(), never_templated(single.result.clone()));
-                with_result = Value::Object(m);
+                with_result = m;
                 &with_result
             }
             _ => vars,
@@ -268,7 +268,7 @@ pub(super) async fn run_single(
 fn apply_overrides(
     run: &Run,
     task: &Task,
-    vars: &Value,
+    vars: &Vars,
     single: &mut Single,
 ) -> Result<(), ExecError> {
     if matches!(single.status, Status::Skipped | Status::Unreachable) {
@@ -323,7 +323,7 @@ async fn execute(
     task: &Task,
     kw: &Keywords,
     host: &mut HostState,
-    vars: &Value,
+    vars: &Vars,
     delegated: Option<&str>,
 ) -> Single {
     let mut raw = task.args.clone();
@@ -405,7 +405,7 @@ async fn execute(
             "ansible_sudo_pass",
         ]
         .iter()
-        .find_map(|k| vars.get(*k))
+        .find_map(|k| vars.get(k))
         .map(|v| match run.templar.template_value(v, vars) {
             Ok(Value::String(s)) => s,
             Ok(other) => other.to_string(),
@@ -476,12 +476,11 @@ async fn execute(
     }
 }
 
-/// The `ansible_*` variables of a host, templated: what its connection is made from.
-fn connection_vars(run: &Run, vars: &Value) -> Map<String, Value> {
-    let Value::Object(all) = vars else {
-        return Map::new();
-    };
-    all.iter()
+/// The `ansible_*` variables of a host, templated: what its connection is made from (the
+/// host's own layer: the shared one holds the play's magic variables, no connection setting).
+fn connection_vars(run: &Run, vars: &Vars) -> Map<String, Value> {
+    vars.own_map()
+        .iter()
         .filter(|(k, _)| k.starts_with("ansible_"))
         .map(|(k, v)| {
             let v = run
@@ -500,7 +499,7 @@ async fn delegate_remote<'h>(
     pctx: &PlayCtx<'_>,
     host: &'h mut HostState,
     other: &str,
-    vars: &Value,
+    vars: &Vars,
 ) -> Result<&'h mut dyn fleet_modules::remote::Remote, RemoteError> {
     if !host.delegates.contains_key(other) {
         let Some(target) = pctx.inventory.host(other) else {
@@ -508,12 +507,13 @@ async fn delegate_remote<'h>(
                 "delegate_to: {other} is not in the inventory"
             )));
         };
-        let mut target_vars = Value::Object(target.vars().clone());
-        if let (Value::Object(t), Value::Object(v)) = (&mut target_vars, vars) {
-            // Templates in the delegate's variables may refer to play-level variables.
-            for (k, val) in v {
-                t.entry(k.clone()).or_insert_with(|| val.clone());
-            }
+        let mut target_vars = Vars::new(target.vars().clone(), vars.shared_map().clone());
+        // Templates in the delegate's variables may refer to play-level variables.
+        for (k, val) in vars.own_map() {
+            target_vars
+                .own_map_mut()
+                .entry(k.clone())
+                .or_insert_with(|| val.clone());
         }
         let conn = connection_vars(run, &target_vars);
         let remote = run.connector.open(other, &conn).await?;

@@ -1,6 +1,7 @@
 //! The task keyword `timeout`: how long one task may run, and the result Ansible reports when
 //! it runs out (kept apart from task.rs, which runs the task).
 
+use fleet_templates::Vars;
 use serde_json::{json, Value};
 
 use super::context::Run;
@@ -8,7 +9,7 @@ use super::result::{error_result, Single};
 use fleet_playbook::{Keywords, Templatable};
 
 /// The task keyword `timeout` in seconds (a number or a template); `None` for no limit.
-pub(super) fn task_timeout(run: &Run, kw: &Keywords, vars: &Value) -> Option<u64> {
+pub(super) fn task_timeout(run: &Run, kw: &Keywords, vars: &Vars) -> Option<u64> {
     let secs = match kw.timeout.as_ref()? {
         Templatable::Literal(n) => *n,
         Templatable::Template(t) => {

@@ -6,6 +6,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use fleet_templates::{SharedVars, Vars};
 use serde_json::{Map, Value};
 
 use super::host::HostState;
@@ -19,8 +20,10 @@ pub struct PlayVars {
     /// `-e` extra vars.
     pub extra: Arc<Map<String, Value>>,
     /// Magic variables shared by all hosts: `groups`, `ansible_play_hosts`, `playbook_dir`,
-    /// `ansible_check_mode`, ...
-    pub magic: Map<String, Value>,
+    /// `ansible_check_mode`, ... One copy for the play that every host's task variables point
+    /// at (`groups` and the play's host lists grow with the hosts: copied per host and task,
+    /// they made a run O(hosts²)).
+    pub magic: SharedVars,
 }
 
 /// The role a task belongs to, with its variable layers.
@@ -54,13 +57,14 @@ fn fact_layer(facts: &Map<String, Value>) -> Map<String, Value> {
     out
 }
 
-/// Builds the task's variables for `host`.
+/// Builds the task's variables for `host`: its own layers merged, over the play's magic
+/// variables, which are shared, not copied (O(1) in the number of hosts).
 pub fn task_vars(
     play: &PlayVars,
     host: &HostState,
     roles: &[RoleVars<'_>],
     scoped: &Map<String, Value>,
-) -> Map<String, Value> {
+) -> Vars {
     let mut vars = Map::new();
     for role in roles {
         merge(&mut vars, role.defaults);
@@ -82,7 +86,11 @@ pub fn task_vars(
         merge(&mut vars, role.params);
     }
     merge(&mut vars, &play.extra);
-    merge(&mut vars, &play.magic);
+    // the magic variables win over every layer above: a name they hold is taken off the own
+    // layer, so the shared value shows through
+    for name in play.magic.keys() {
+        vars.remove(name);
+    }
     vars.insert(
         "inventory_hostname".into(),
         Value::String(host.name.clone()),
@@ -99,12 +107,12 @@ pub fn task_vars(
             Value::String(role.dir.display().to_string()),
         );
     }
-    vars
+    Vars::new(vars, play.magic.clone())
 }
 
 /// `ansible_search_path`: the role's directory (in a role), then the task file's directory,
 /// as Ansible's `Task.get_search_path`.
-pub(super) fn search_path(vars: &Map<String, Value>, task: &fleet_playbook::Task) -> Value {
+pub(super) fn search_path(vars: &Vars, task: &fleet_playbook::Task) -> Value {
     let mut out: Vec<Value> = Vec::new();
     if let Some(role) = vars.get("role_path") {
         out.push(role.clone());

@@ -2,6 +2,7 @@
 //! active hosts (up to `forks` at once) before the next starts; blocks send failed hosts to
 //! `rescue` and every host that entered them through `always`; roles and includes open scopes.
 
+use fleet_templates::Vars;
 use futures::future::join_all;
 use serde_json::Value;
 use tokio::sync::{Mutex, Semaphore};
@@ -249,7 +250,9 @@ async fn run_task(
     let with_hostvars;
     let scope = if mentions_hostvars(task, &effective) {
         let mut s = scope.clone();
-        s.hostvars = Some(std::sync::Arc::new(hostvars_snapshot(hosts).await));
+        let mut shared = (*pctx.vars.magic).clone();
+        shared.insert("hostvars".into(), hostvars_snapshot(hosts).await);
+        s.hostvars = Some(std::sync::Arc::new(shared));
         with_hostvars = s;
         &with_hostvars
     } else {
@@ -257,24 +260,14 @@ async fn run_task(
     };
     let run_once = {
         let h = hosts.states[ids[0]].lock().await;
-        let vars = Value::Object(task_vars(
-            &pctx.vars,
-            &h,
-            &scope.role_vars(),
-            &effective.vars,
-        ));
+        let vars = task_vars(&pctx.vars, &h, &scope.role_vars(), &effective.vars);
         // `pause` bypasses the host loop in Ansible: it runs (and counts) for the first host.
         task.action == "pause" || flag(run, &effective.run_once, &vars, false).unwrap_or(false)
     };
     let targets: &[usize] = if run_once { &ids[..1] } else { ids };
     let any_fatal = {
         let h = hosts.states[ids[0]].lock().await;
-        let vars = Value::Object(task_vars(
-            &pctx.vars,
-            &h,
-            &scope.role_vars(),
-            &effective.vars,
-        ));
+        let vars = task_vars(&pctx.vars, &h, &scope.role_vars(), &effective.vars);
         flag(run, &effective.any_errors_fatal, &vars, false).unwrap_or(false)
     };
     let outcomes = join_all(targets.iter().map(|&i| async move {
@@ -333,7 +326,7 @@ async fn run_task(
 
 /// Whether every condition holds for a flow action (`meta`, includes); a condition that cannot
 /// be evaluated does not hold.
-pub(super) fn all_hold(run: &Run, conditions: &[String], vars: &Value) -> bool {
+pub(super) fn all_hold(run: &Run, conditions: &[String], vars: &Vars) -> bool {
     conditions
         .iter()
         .all(|c| run.templar.eval_bool(c, vars).unwrap_or(false))
@@ -422,12 +415,7 @@ async fn run_meta(
         "end_host" => {
             for &i in ids {
                 let mut h = hosts.states[i].lock().await;
-                let vars = Value::Object(task_vars(
-                    &pctx.vars,
-                    &h,
-                    &scope.role_vars(),
-                    &scope.keywords.vars,
-                ));
+                let vars = task_vars(&pctx.vars, &h, &scope.role_vars(), &scope.keywords.vars);
                 let mut kw = task.keywords.clone();
                 kw.inherit(&scope.keywords);
                 if all_hold(run, &kw.when, &vars) {

@@ -175,8 +175,9 @@ pub struct ModuleCtx<'a> {
     pub become_password: Option<String>,
     /// `environment:` of the task/play.
     pub env: Vec<(String, String)>,
-    /// All variables of the host for this task (for `template`), as a JSON object.
-    pub vars: &'a Value,
+    /// All variables of the host for this task (for `template`): its own over the play's
+    /// shared ones.
+    pub vars: &'a fleet_templates::Vars,
     /// The host's inventory name (for `fetch` destinations).
     pub inventory_hostname: String,
     /// Local directories searched for `src` of `copy`/`template`/`script`, most specific first

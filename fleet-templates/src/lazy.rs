@@ -14,6 +14,7 @@ use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 use minijinja::{Error, ErrorKind};
 use serde_json::Value as Json;
 
+use super::layers::SharedVars;
 use super::Engine;
 
 /// How deep templated variables may nest (a variable whose template uses a variable whose
@@ -35,6 +36,8 @@ type Path = Vec<Step>;
 pub(crate) struct Scope {
     engine: Arc<Engine>,
     vars: Arc<Json>,
+    /// Variables shared with other evaluations, under the own ones (see `layers`).
+    shared: Option<SharedVars>,
     cache: Mutex<HashMap<Path, Value>>,
     active: Mutex<Vec<Path>>,
     /// Why a variable resolved to undefined (its template used an undefined name), so the final
@@ -43,10 +46,15 @@ pub(crate) struct Scope {
 }
 
 impl Scope {
-    pub(crate) fn new(engine: Arc<Engine>, vars: Arc<Json>) -> Arc<Scope> {
+    pub(crate) fn new(
+        engine: Arc<Engine>,
+        vars: Arc<Json>,
+        shared: Option<SharedVars>,
+    ) -> Arc<Scope> {
         Arc::new(Scope {
             engine,
             vars,
+            shared,
             cache: Mutex::default(),
             active: Mutex::default(),
             undefined_reasons: Mutex::default(),
@@ -67,9 +75,23 @@ impl Scope {
         self.undefined_reasons.lock().unwrap().get(name).cloned()
     }
 
+    /// The top-level variable `name`: the own mapping's, else the shared one's.
+    fn top(&self, name: &str) -> Option<&Json> {
+        match self.vars.as_ref() {
+            Json::Object(map) => map.get(name).or_else(|| self.shared.as_ref()?.get(name)),
+            _ => None,
+        }
+    }
+
     fn json_at(&self, path: &[Step]) -> Option<&Json> {
-        let mut node = self.vars.as_ref();
-        for step in path {
+        let Some((first, rest)) = path.split_first() else {
+            return Some(self.vars.as_ref());
+        };
+        let mut node = match first {
+            Step::Key(k) => self.top(k)?,
+            Step::Index(_) => return None,
+        };
+        for step in rest {
             node = match (step, node) {
                 (Step::Key(k), Json::Object(map)) => map.get(k)?,
                 (Step::Index(i), Json::Array(items)) => items.get(*i)?,
@@ -193,7 +215,12 @@ impl Object for VarNode {
         match scope.json_at(&self.path)? {
             Json::Object(map) => {
                 let key = key.as_str()?;
-                if !map.contains_key(key) {
+                let known = if self.path.is_empty() {
+                    scope.top(key).is_some()
+                } else {
+                    map.contains_key(key)
+                };
+                if !known {
                     // `vars` is the mapping of all variables, as in Ansible.
                     if self.path.is_empty() && key == "vars" {
                         return Some(scope.root());
@@ -219,7 +246,16 @@ impl Object for VarNode {
         };
         match scope.json_at(&self.path) {
             Some(Json::Object(map)) => {
-                Enumerator::Values(map.keys().map(|k| Value::from(k.as_str())).collect())
+                let mut keys: Vec<Value> = map.keys().map(|k| Value::from(k.as_str())).collect();
+                if let (true, Some(shared)) = (self.path.is_empty(), scope.shared.as_ref()) {
+                    keys.extend(
+                        shared
+                            .keys()
+                            .filter(|k| !map.contains_key(*k))
+                            .map(|k| Value::from(k.as_str())),
+                    );
+                }
+                Enumerator::Values(keys)
             }
             Some(Json::Array(items)) => Enumerator::Seq(items.len()),
             _ => Enumerator::Empty,

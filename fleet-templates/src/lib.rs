@@ -22,6 +22,7 @@ pub mod boolean;
 mod escape;
 mod files;
 mod filters;
+mod layers;
 mod lazy;
 mod lookup;
 mod methods;
@@ -34,6 +35,7 @@ mod shared_vars;
 mod trust;
 
 pub use files::Delimiters;
+pub use layers::{AsVars, SharedVars, Vars};
 mod undefined;
 
 use std::sync::{Arc, OnceLock};
@@ -123,7 +125,11 @@ impl Templar {
     }
 
     /// Renders a template string from a playbook (trailing newlines kept, as Ansible does).
-    pub fn render_str(&self, text: &str, vars: &Value) -> Result<String, TemplateError> {
+    pub fn render_str(
+        &self,
+        text: &str,
+        vars: &(impl AsVars + ?Sized),
+    ) -> Result<String, TemplateError> {
         self.with_scope(vars, |scope| {
             let escaped = escape::escape_backslashes(text);
             let mut out = self
@@ -138,7 +144,7 @@ impl Templar {
     pub fn render_file_str(
         &self,
         text: &str,
-        vars: &Value,
+        vars: &(impl AsVars + ?Sized),
         options: TemplateOptions,
     ) -> Result<String, TemplateError> {
         self.with_scope(vars, |scope| {
@@ -149,7 +155,7 @@ impl Templar {
     }
 
     /// Evaluates a bare Jinja2 expression to its native value.
-    pub fn eval(&self, expr: &str, vars: &Value) -> Result<Value, TemplateError> {
+    pub fn eval(&self, expr: &str, vars: &(impl AsVars + ?Sized)) -> Result<Value, TemplateError> {
         self.with_scope(vars, |scope| {
             let value = self.engine.eval_expr(scope, expr)?;
             to_json(&value)
@@ -161,7 +167,11 @@ impl Templar {
     /// string `"false"`, a list, a number) is an error ("Conditionals must have a boolean
     /// result"), not a guess; a condition written as a template (`"{{ flag }}"`) is rendered
     /// and the text is then evaluated as an expression (`"false"` is false).
-    pub fn eval_bool(&self, expr: &str, vars: &Value) -> Result<bool, TemplateError> {
+    pub fn eval_bool(
+        &self,
+        expr: &str,
+        vars: &(impl AsVars + ?Sized),
+    ) -> Result<bool, TemplateError> {
         // Ansible strips a condition's surrounding whitespace (a `|` block's newline) first,
         // which decides whether it is wholly a template
         let expr = if has_template_markers(expr) {
@@ -184,7 +194,12 @@ impl Templar {
                 if let Some(text) = value.as_str() {
                     // a condition wholly a template may only name an expression the playbook
                     // wrote (2.19's trust rule); meta-templating (`{{ a }} == {{ b }}`) is not
-                    if is_all_template(expr) && !holds_string(vars, text) {
+                    if is_all_template(expr)
+                        && !holds_string(vars.own(), text)
+                        && !vars
+                            .shared()
+                            .is_some_and(|m| m.values().any(|v| holds_string(v, text)))
+                    {
                         return Err(EvalError::other(UNTRUSTED.to_string()));
                     }
                     value = self.engine.eval_expr(scope, text)?;
@@ -206,7 +221,11 @@ impl Templar {
     /// Templates every string inside `value`; a string that is exactly one `{{ expr }}` yields
     /// the expression's native value (a list stays a list), as in Ansible. Text around the
     /// expression (even whitespace) makes the result a string, as in ansible-core 2.19.
-    pub fn template_value(&self, value: &Value, vars: &Value) -> Result<Value, TemplateError> {
+    pub fn template_value(
+        &self,
+        value: &Value,
+        vars: &(impl AsVars + ?Sized),
+    ) -> Result<Value, TemplateError> {
         if !lazy::contains_template(value) {
             return Ok(value.clone());
         }
@@ -234,14 +253,14 @@ impl Templar {
 
     fn with_scope<R>(
         &self,
-        vars: &Value,
+        vars: &(impl AsVars + ?Sized),
         f: impl FnOnce(&Arc<Scope>) -> Result<R, EvalError>,
     ) -> Result<R, TemplateError> {
-        let vars = match vars {
-            Value::Object(_) => shared_vars::shared_vars(vars),
+        let own = match vars.own() {
+            own @ Value::Object(_) => shared_vars::shared_vars(own),
             _ => Arc::new(Value::Object(serde_json::Map::new())),
         };
-        let scope = Scope::new(self.engine.clone(), vars);
+        let scope = Scope::new(self.engine.clone(), own, vars.shared().cloned());
         let result = f(&scope);
         undefined::clear_reasons();
         result.map_err(|e| TemplateError(e.message))

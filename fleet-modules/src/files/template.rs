@@ -102,25 +102,24 @@ fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, Stri
     })?;
     let args = &header_args;
     let mut vars = ctx.vars.clone();
-    if let Value::Object(map) = &mut vars {
-        let full = path.to_string_lossy().into_owned();
-        map.entry("template_path")
-            .or_insert_with(|| src.clone().into());
-        map.entry("template_fullpath")
-            .or_insert_with(|| full.into());
-        map.entry("template_destpath")
-            .or_insert_with(|| dest.clone().into());
-        map.entry("template_host")
-            .or_insert_with(|| ctx.inventory_hostname.clone().into());
-        map.entry("ansible_managed")
-            .or_insert_with(|| "Ansible managed".into());
+    let full = path.to_string_lossy().into_owned();
+    for (name, value) in [
+        ("template_path", src.clone()),
+        ("template_fullpath", full),
+        ("template_destpath", dest.clone()),
+        ("template_host", ctx.inventory_hostname.clone()),
+        ("ansible_managed", "Ansible managed".into()),
+    ] {
+        if !vars.contains_key(name) {
+            vars.insert(name.to_string(), value.into());
+        }
     }
     // imports and includes: beside the template, then the role's and playbook's templates/
     let mut search: Vec<std::path::PathBuf> = path.parent().map(Into::into).into_iter().collect();
     search.extend(
         ["role_path", "playbook_dir"]
             .iter()
-            .filter_map(|k| ctx.vars.get(*k).and_then(Value::as_str))
+            .filter_map(|k| ctx.vars.get(k).and_then(Value::as_str))
             .map(|base| std::path::Path::new(base).join("templates")),
     );
     let templar = Templar::for_files(search)
@@ -397,7 +396,12 @@ mod tests {
         let mut h = Harness::new();
         fs::create_dir(h.root().join("templates")).unwrap();
         fs::write(h.root().join("templates/app.conf.j2"), body).unwrap();
-        h.vars = json!({"port": 8080, "name": "web"});
+        h.vars = fleet_templates::Vars::from_map(
+            json!({"port": 8080, "name": "web"})
+                .as_object()
+                .cloned()
+                .unwrap(),
+        );
         h
     }
 

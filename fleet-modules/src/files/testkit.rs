@@ -17,7 +17,7 @@ pub struct Harness {
     /// Run in diff mode.
     pub diff: bool,
     /// Variables for templates.
-    pub vars: Value,
+    pub vars: fleet_templates::Vars,
     /// The task's `environment:`.
     pub env: Vec<(String, String)>,
 }
@@ -29,7 +29,7 @@ impl Harness {
             dir: tempfile::tempdir().expect("tempdir"),
             check: false,
             diff: false,
-            vars: serde_json::json!({}),
+            vars: fleet_templates::Vars::default(),
             env: Vec::new(),
         }
     }

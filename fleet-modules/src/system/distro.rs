@@ -357,8 +357,43 @@ fn parse_offset(text: &str) -> Option<i32> {
     Some(sign * (h * 3600 + m * 60))
 }
 
+/// What Debian's POSIX `lsb_release -a` prints, from the os-release items (`osr.*`) it reads:
+/// `ID` with its first letter upper-cased (`NAME` instead when it is `ID` in another case),
+/// `PRETTY_NAME`, `VERSION_ID` and `VERSION_CODENAME`, each `n/a` when empty (setup.sh says
+/// `lsbr.from_os_release` when that is the host's `lsb_release`).
+fn lsb_release_from_os_release(raw: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let osr = |k: &str| raw.get(&format!("osr.{k}")).cloned().unwrap_or_default();
+    let id = osr("ID");
+    let mut id = match id.as_bytes().first() {
+        Some(first) => format!("{}{}", first.to_ascii_uppercase() as char, &id[1..]),
+        None => id,
+    };
+    // the script tests `${NAME-x}`: a NAME of "x" counts as unset
+    if let Some(name) = raw.get("osr.NAME").filter(|n| *n != "x") {
+        if id.eq_ignore_ascii_case(name) {
+            id = name.clone();
+        }
+    }
+    let or_na = |v: String| if v.is_empty() { "n/a".to_string() } else { v };
+    BTreeMap::from([
+        ("lsbr.Distributor ID".to_string(), or_na(id)),
+        ("lsbr.Description".to_string(), or_na(osr("PRETTY_NAME"))),
+        ("lsbr.Release".to_string(), or_na(osr("VERSION_ID"))),
+        ("lsbr.Codename".to_string(), or_na(osr("VERSION_CODENAME"))),
+    ])
+}
+
 /// `ansible_lsb` from `lsb_release -a` (`lsbr.*`) or `/etc/lsb-release` (`lsb.*`).
 pub fn lsb(raw: &BTreeMap<String, String>) -> Option<Value> {
+    let derived;
+    let raw = if raw.contains_key("lsbr.from_os_release") {
+        let mut all = raw.clone();
+        all.extend(lsb_release_from_os_release(raw));
+        derived = all;
+        &derived
+    } else {
+        raw
+    };
     let mut m = Map::new();
     for (key, from_cmd, from_file) in [
         ("id", "lsbr.Distributor ID", "lsb.DISTRIB_ID"),

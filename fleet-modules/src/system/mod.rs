@@ -60,7 +60,7 @@ pub(crate) mod testing {
         let args = args.as_object().expect("args object").clone();
         crate::check_args(module.name(), &module.spec(), &args).expect("valid args");
         let mut remote = LocalRemote;
-        let vars = Value::Object(Default::default());
+        let vars = fleet_templates::Vars::default();
         let mut ctx = ModuleCtx {
             remote: &mut remote,
             check_mode: opts.check,

@@ -138,7 +138,11 @@ fn facts(raw: &BTreeMap<String, String>) -> Map<String, Value> {
     put("processor_cores", json!(cores));
     put("processor_threads_per_core", json!(threads));
     put("processor_vcpus", json!(threads * cores * sockets));
-    put("processor_nproc", json!(num("cpu.nproc").unwrap_or(vcpus)));
+    let allowed = raw.get("cpu.allowed").and_then(|l| cpu_list_len(l));
+    put(
+        "processor_nproc",
+        json!(allowed.or(num("cpu.nproc")).unwrap_or(vcpus)),
+    );
     for (fact, key) in [
         ("memtotal_mb", "mem.MemTotal"),
         ("memfree_mb", "mem.MemFree"),
@@ -201,6 +205,18 @@ fn facts(raw: &BTreeMap<String, String>) -> Map<String, Value> {
         put("lsb", lsb);
     }
     f
+}
+
+/// How many CPUs a list like `0-3,8,10-11` (`Cpus_allowed_list`) names.
+fn cpu_list_len(list: &str) -> Option<u64> {
+    let mut n = 0;
+    for part in list.trim().split(',') {
+        n += match part.split_once('-') {
+            Some((a, b)) => b.parse::<u64>().ok()?.checked_sub(a.parse().ok()?)? + 1,
+            None => part.parse::<u64>().map(|_| 1).ok()?,
+        };
+    }
+    Some(n)
 }
 
 fn unescape(v: &str) -> String {
@@ -451,12 +467,73 @@ mod tests {
                 .unwrap()
                 .contains(&json!(addr)));
         }
+        // issue 18.7: facts setup.sh now reads without a process of their own are still the
+        // commands' answers: nproc (sched_getaffinity), getent passwd, and lsb_release -a
+        // (Debian's POSIX one is not run but derived from os-release)
+        assert_eq!(
+            f["ansible_processor_nproc"],
+            json!(sh("nproc").parse::<u64>().unwrap())
+        );
+        let pw: Vec<String> = sh("getent passwd $(id -un)")
+            .split(':')
+            .map(str::to_string)
+            .collect();
+        assert_eq!(f["ansible_user_dir"], json!(pw[5]));
+        assert_eq!(f["ansible_user_shell"], json!(pw[6]));
+        if !sh("command -v lsb_release").is_empty() {
+            let mut lsb = serde_json::Map::new();
+            for line in sh("lsb_release -a 2>/dev/null").lines() {
+                let (k, v) = line.split_once(':').unwrap();
+                let key = match k {
+                    "Distributor ID" => "id",
+                    "Description" => "description",
+                    "Release" => "release",
+                    "Codename" => "codename",
+                    _ => continue,
+                };
+                lsb.insert(key.into(), json!(v.trim()));
+            }
+            let major = lsb["release"].as_str().unwrap().split('.').next().unwrap();
+            lsb.insert("major_release".into(), json!(major));
+            assert_eq!(f["ansible_lsb"], Value::Object(lsb));
+        }
         if sh("command -v python3").is_empty() {
             assert_eq!(f["ansible_python"], json!({}));
         } else {
             let v = sh("python3 -c 'import platform; print(platform.python_version())'");
             assert_eq!(f["ansible_python_version"], json!(v));
         }
+    }
+
+    /// Issue 18.7: `lsb_release -a` of Debian's POSIX script, derived from os-release, and
+    /// `Cpus_allowed_list` counted.
+    #[test]
+    fn lsb_from_os_release_and_cpu_lists() {
+        let lsb = |pairs: &[(&str, &str)]| {
+            let mut raw = os_release(pairs);
+            raw.insert("lsbr.from_os_release".into(), "1".into());
+            distro::lsb(&raw).unwrap()
+        };
+        assert_eq!(
+            lsb(&[
+                ("osr.ID", "debian"),
+                ("osr.NAME", "Debian GNU/Linux"),
+                ("osr.PRETTY_NAME", "Debian GNU/Linux 12 (bookworm)"),
+                ("osr.VERSION_ID", "12"),
+                ("osr.VERSION_CODENAME", "bookworm"),
+            ]),
+            json!({"id": "Debian", "description": "Debian GNU/Linux 12 (bookworm)",
+                   "release": "12", "codename": "bookworm", "major_release": "12"})
+        );
+        // NAME in another case wins; what is missing is n/a
+        assert_eq!(
+            lsb(&[("osr.ID", "linuxmint"), ("osr.NAME", "LinuxMint")]),
+            json!({"id": "LinuxMint", "description": "n/a", "release": "n/a",
+                   "codename": "n/a", "major_release": "n/a"})
+        );
+        assert_eq!(cpu_list_len("0-3,8,10-11"), Some(7));
+        assert_eq!(cpu_list_len("0"), Some(1));
+        assert_eq!(cpu_list_len("3-1"), None);
     }
 
     #[tokio::test]

@@ -36,15 +36,16 @@ if [ -r /etc/lsb-release ]; then
     case $line in DISTRIB_*=*) v=${line#*=}; v=${v#\"}; v=${v%\"}; kv "lsb.${line%%=*}" "$v" ;; esac
   done < /etc/lsb-release
 fi
-if [ -r /proc/cpuinfo ]; then
-  awk '/^processor/ { n++ } /^physical id/ && !($0 in ids) { ids[$0]; s++ }
-       /^cpu cores/ && c == "" { c = $0; sub(/.*: */, "", c); if (c == "") c = " " }
-       /^model name/ && m == "" { m = $0; sub(/.*: */, "", m); if (m == "") m = " " }
-       END { if (c == " ") c = ""; if (m == " ") m = ""
+# one awk: /proc/cpuinfo's counts, and (END) the environment, `\` and newline escaped
+cpuinfo=/proc/cpuinfo; [ -r $cpuinfo ] || cpuinfo=/dev/null
+awk '/^processor/ { n++ } /^physical id/ && !($0 in ids) { ids[$0]; s++ }
+     /^cpu cores/ && c == "" { c = $0; sub(/.*: */, "", c); if (c == "") c = " " }
+     /^model name/ && m == "" { m = $0; sub(/.*: */, "", m); if (m == "") m = " " }
+     END { if (FILENAME != "/dev/null") {
+             if (c == " ") c = ""; if (m == " ") m = ""
              print "cpu.vcpus=" n + 0; print "cpu.sockets=" s + 0
-             print "cpu.cores=" c; print "cpu.model=" m }' /proc/cpuinfo
-fi
-have nproc && kv cpu.nproc "$(nproc)"
+             print "cpu.cores=" c; print "cpu.model=" m }
+           for (k in ENVIRON) { v = ENVIRON[k]; gsub(/\\/, "\\\\", v); gsub(/\n/, "\\n", v); print "env." k "=" v } }' $cpuinfo
 if [ -r /proc/meminfo ]; then
   while read -r k v _; do
     case $k in MemTotal:|MemFree:|SwapTotal:|SwapFree:|MemAvailable:) kv "mem.${k%:}" "$v" ;; esac
@@ -72,28 +73,64 @@ fi
 un=${LOGNAME:-${USER:-${LNAME:-${USERNAME:-}}}}
 [ -n "$un" ] || un=$(id -un)
 kv user.id "$un"
-# os.getuid() and os.getgid(): the real ids, the first number on these lines of our status.
-uid= gid=
+# os.getuid() and os.getgid(): the real ids, the first number on these lines of our status;
+# Ansible's processor_nproc is len(os.sched_getaffinity(0)): the CPUs on Cpus_allowed_list.
+uid= gid= cpus=
 if [ -r /proc/$$/status ]; then
   while read -r k v _; do
-    case $k in Uid:) uid=$v ;; Gid:) gid=$v ;; esac
+    case $k in Uid:) uid=$v ;; Gid:) gid=$v ;; Cpus_allowed_list:) cpus=$v ;; esac
   done < /proc/$$/status
 fi
 kv user.uid "${uid:-$(id -ru)}"
 kv user.gid "${gid:-$(id -rg)}"
-if have getent; then kv user.passwd "$(getent passwd "$un")"; else kv user.passwd "$(grep "^$un:" /etc/passwd)"; fi
+if [ -n "$cpus" ]; then kv cpu.allowed "$cpus"; elif have nproc; then kv cpu.nproc "$(nproc)"; fi
+# pwd.getpwnam: the passwd file's line when the user is there (what NSS's `files` source, first
+# by default, answers), else getent for users from other sources (LDAP...)
+pw=
+if [ -r /etc/passwd ]; then
+  while IFS= read -r l; do case $l in "$un":*) pw=$l; break ;; esac; done < /etc/passwd
+fi
+if [ -z "$pw" ]; then
+  if have getent; then pw=$(getent passwd "$un"); else pw=$(grep "^$un:" /etc/passwd); fi
+fi
+kv user.passwd "$pw"
 kv date "$(date '+%s %N %z %Z')"
 for m in apt-get dnf yum zypper apk pacman; do
   if have $m; then kv pkg_mgr "$m"; break; fi
 done
-if line /proc/1/comm; then kv proc1 "$l"; else kv proc1 "$(ps -p 1 -o comm= 2>/dev/null)"; fi
+if line /proc/1/comm; then p1=$l; else p1=$(ps -p 1 -o comm= 2>/dev/null); fi
+kv proc1 "$p1"
 [ -d /run/systemd/system ] && kv systemd_running 1
 [ -e /sbin/openrc ] && kv openrc 1
-[ -L /sbin/init ] && kv init_link "$(readlink /sbin/init)"
+# where /sbin/init points only matters when nothing above decided the service manager
+case ${p1##*/} in
+  ''|init|*sh) [ -d /run/systemd/system ] || [ -e /sbin/openrc ] || { [ -L /sbin/init ] && kv init_link "$(readlink /sbin/init)"; } ;;
+esac
 [ -d /etc/init.d ] && kv sysvinit 1
-if have lsb_release; then
-  lsb_release -a 2>/dev/null | while IFS=: read -r k v; do
-    v=${v#"${v%%[![:space:]]*}"}; kv "lsbr.$k" "$v"
-  done
+# Debian's lsb_release (bookworm on) is a POSIX sh script that prints what it reads from
+# os-release and nothing else: setup.rs derives the same four lines from the osr.* items above,
+# without the dozen processes the script starts (getopt, cut, tr...). Any other lsb_release
+# (Ubuntu's Python one, or this one pointed elsewhere by LSB_OS_RELEASE) is run.
+lsb_from_os_release() {
+  [ -z "${LSB_OS_RELEASE:-}" ] || return 1
+  _lb=0
+  while IFS= read -r l; do
+    case $l in
+      *"SPDX-FileCopyrightText: 2021-2022 Gioele Barabucci"*) _lb=$((_lb | 1)) ;;
+      *"Mimic the output of Debian's Python-based lsb_release"*) _lb=$((_lb | 2)) ;;
+    esac
+  done < "$1"
+  [ "$_lb" = 3 ]
+}
+lsbp=
+_ifs=$IFS; IFS=:
+for d in $PATH; do [ -x "${d:-.}/lsb_release" ] && [ ! -d "${d:-.}/lsb_release" ] && { lsbp=${d:-.}/lsb_release; break; }; done
+IFS=$_ifs
+if [ -n "$lsbp" ]; then
+  if [ -r "$lsbp" ] && lsb_from_os_release "$lsbp"; then kv lsbr.from_os_release 1
+  else
+    "$lsbp" -a 2>/dev/null | while IFS=: read -r k v; do
+      v=${v#"${v%%[![:space:]]*}"}; kv "lsbr.$k" "$v"
+    done
+  fi
 fi
-awk 'BEGIN { for (k in ENVIRON) { v = ENVIRON[k]; gsub(/\\/, "\\\\", v); gsub(/\n/, "\\n", v); print "env." k "=" v } }'
