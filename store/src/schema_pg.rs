@@ -200,6 +200,8 @@ CREATE INDEX requests_open ON requests(status, "user") WHERE status IN ('pending
 pub(crate) fn migrate(conn: &mut Conn, target: &str) -> Result<()> {
     crate::in_tx(conn, |tx| {
         tx.execute("SELECT pg_advisory_xact_lock(?1)", params![MIGRATION_LOCK])?;
+        // "relation already exists, skipping" is not news on every start of every command.
+        tx.batch("SET LOCAL client_min_messages = warning")?;
         tx.batch(
             "CREATE TABLE IF NOT EXISTS schema_migrations (
                 version INTEGER PRIMARY KEY,
@@ -231,7 +233,10 @@ pub(crate) fn migrate(conn: &mut Conn, target: &str) -> Result<()> {
             if number > version.max(BASELINE) {
                 tx.batch(step)?;
                 record(tx, number, MIGRATIONS[number - 1].name)?;
-                tracing::info!("{target}: schema migrated to version {number}");
+                // Creating a database is not news; changing an existing one is.
+                if version > 0 {
+                    tracing::info!("{target}: schema migrated to version {number}");
+                }
             }
         }
         Ok(())
