@@ -8,12 +8,10 @@
 //! once per machine, under the workspace's `target/ansible-collections` (under a file lock).
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::fleet::{ansible_venv, workspace_root};
-use crate::proc::run;
 
 /// The `ansible` community package whose community.general the tests use (ansible 12 is built
 /// on ansible-core 2.19, the reference's version).
@@ -41,32 +39,27 @@ fn unpack() -> Result<PathBuf, String> {
     }
     let venv = ansible_venv();
     let script = format!(
-        "set -e\n\
-         [ -f '{marker}' ] && exit 0\n\
-         rm -rf '{dir}' && mkdir -p '{dir}/wheel'\n\
+        "rm -rf '{dir}' && mkdir -p '{dir}/wheel'\n\
          '{venv}/bin/pip' download -q --disable-pip-version-check --no-deps \
          -d '{dir}/wheel' '{ANSIBLE_COMMUNITY_PIN}'\n\
          '{venv}/bin/python' -c 'import sys, zipfile, glob\n\
 z = zipfile.ZipFile(glob.glob(sys.argv[1] + \"/wheel/*.whl\")[0])\n\
 z.extractall(sys.argv[1], [n for n in z.namelist() if n.startswith(\"ansible_collections/community/general/\")])' '{dir}'\n\
-         rm -rf '{dir}/wheel'\n\
-         touch '{marker}'\n",
-        marker = marker.display(),
+         rm -rf '{dir}/wheel'",
         dir = dir.display(),
         venv = venv.display(),
     );
-    let out = run(
-        Command::new("flock")
-            .arg(target.join("ansible-collections.lock"))
-            .args(["sh", "-c", &script]),
+    crate::once::make_once(
+        "ansible-collections",
+        &marker,
+        &script,
         Duration::from_secs(600),
-    );
-    if out.success() && marker.is_file() {
-        Ok(dir)
-    } else {
-        Err(format!(
+    )
+    .map(|()| dir.clone())
+    .map_err(|out| {
+        format!(
             "cannot unpack community.general from {ANSIBLE_COMMUNITY_PIN} (PyPI) into {}:\n{out}",
             dir.display()
-        ))
-    }
+        )
+    })
 }

@@ -16,6 +16,7 @@ pub mod fleet;
 pub mod lab;
 pub mod load;
 pub mod net;
+pub mod once;
 pub mod proc;
 pub mod prometheus;
 pub mod pty;

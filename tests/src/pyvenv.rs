@@ -4,10 +4,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
-
-use crate::proc::run;
 
 /// The workspace root (this crate is `tests/`).
 fn workspace_root() -> PathBuf {
@@ -41,14 +38,10 @@ pub fn make(name: &str, requirement: &str, tool: &str) -> Result<PathBuf, String
         return Ok(venv);
     }
     let script = format!(
-        "set -e\n\
-         [ -f '{marker}' ] && exit 0\n\
-         rm -rf '{venv}'\n\
+        "rm -rf '{venv}'\n\
          {python} -m venv '{venv}'\n\
          '{venv}/bin/pip' install -q --disable-pip-version-check '{requirement}'\n\
-         '{venv}/bin/{tool}' --version >/dev/null\n\
-         touch '{marker}'\n",
-        marker = marker.display(),
+         '{venv}/bin/{tool}' --version >/dev/null",
         venv = venv.display(),
         python = if Path::new("/usr/bin/python3").exists() {
             "/usr/bin/python3"
@@ -56,19 +49,13 @@ pub fn make(name: &str, requirement: &str, tool: &str) -> Result<PathBuf, String
             "python3"
         },
     );
-    let out = run(
-        Command::new("flock")
-            .arg(target.join(format!("{name}.lock")))
-            .args(["sh", "-c", &script]),
-        Duration::from_secs(900),
-    );
-    if out.success() && marker.is_file() {
-        Ok(venv)
-    } else {
-        Err(format!(
-            "cannot create the virtualenv {} (needs python3 with venv, e.g. Debian's python3-venv, \
-             and access to PyPI for {requirement}):\n{out}",
-            venv.display()
-        ))
-    }
+    crate::once::make_once(name, &marker, &script, Duration::from_secs(900))
+        .map(|()| venv.clone())
+        .map_err(|out| {
+            format!(
+                "cannot create the virtualenv {} (needs python3 with venv, e.g. Debian's python3-venv, \
+                 and access to PyPI for {requirement}):\n{out}",
+                venv.display()
+            )
+        })
 }

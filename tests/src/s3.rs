@@ -12,7 +12,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use crate::net::{free_port, wait_for_port};
-use crate::proc::run;
 
 const VERSION: &str = "0.14.1";
 const ACCESS_KEY: &str = "AKE2ETESTS3S";
@@ -27,27 +26,13 @@ pub fn binary() -> Result<PathBuf, String> {
     if marker.is_file() {
         return Ok(bin);
     }
-    std::fs::create_dir_all(&target).map_err(|e| format!("mkdir {}: {e}", target.display()))?;
     let script = format!(
-        "set -e\n[ -f '{marker}' ] && exit 0\n\
-         cargo install --quiet --locked --features binary --root '{root}' s3s-fs@{VERSION}\n\
-         touch '{marker}'\n",
-        marker = marker.display(),
-        root = root.display(),
+        "cargo install --quiet --locked --features binary --root '{}' s3s-fs@{VERSION}",
+        root.display()
     );
-    let out = run(
-        Command::new("flock")
-            .arg(target.join("s3s-fs.lock"))
-            .args(["sh", "-c", &script]),
-        Duration::from_secs(1800),
-    );
-    if out.success() && marker.is_file() {
-        Ok(bin)
-    } else {
-        Err(format!(
-            "cannot install s3s-fs {VERSION} from crates.io:\n{out}"
-        ))
-    }
+    crate::once::make_once("s3s-fs", &marker, &script, Duration::from_secs(1800))
+        .map(|()| bin.clone())
+        .map_err(|out| format!("cannot install s3s-fs {VERSION} from crates.io:\n{out}"))
 }
 
 /// A running `s3s-fs` with one bucket; killed when dropped.
