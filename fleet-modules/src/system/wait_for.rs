@@ -273,8 +273,16 @@ mod tests {
 
     #[tokio::test]
     async fn waits_for_ports_to_open_and_close() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
+        // A port below the kernel's ephemeral range (32768 up): once released, no other
+        // process's outgoing connection takes it as its local port, which would count as a
+        // connection and keep "drained" from ever holding (a TIME_WAIT lasts 60 s).
+        let (listener, port) = (20000 + (std::process::id() % 10000) as u16..30000)
+            .find_map(|p| {
+                std::net::TcpListener::bind(("127.0.0.1", p))
+                    .ok()
+                    .map(|l| (l, p))
+            })
+            .expect("a free port below the ephemeral range");
         let r = run(&WaitFor, json!({"port": port, "timeout": 5})).await;
         assert!(!r.failed, "{r:?}");
         assert_eq!(r.data["port"], json!(port));
