@@ -390,8 +390,19 @@ fn lines_longer_than_the_terminal_are_logged_whole_through_edits_and_resizes() {
     // 40 columns: with the 8-column prompt, a command wraps after 32 characters.
     let mut sh = client.terminal("alice", &["web1"], 40, 20);
     sh.expect("# ", secs(20));
-    sh.send(&format!("cd {}; PS1='PROM''PT$ '\r", work.display()));
-    sh.expect("PROMPT$ ", secs(20));
+    // Each prompt carries its number (PROM1T$, PROM2T$, ...): this bash redraws the prompt
+    // while a wrapped line is edited, so only the next number proves the previous command's
+    // echo is through (a resize must not race the echo it follows).
+    sh.send(&format!(
+        "cd {}; N=0; PROMPT_COMMAND='N=$((N+1))'; PS1='PROM${{N}}T$ '\r",
+        work.display()
+    ));
+    let mut prompt = 0;
+    let mut next_prompt = |sh: &mut e2e::pty::PtySession| {
+        prompt += 1;
+        sh.expect(&format!("PROM{prompt}T$ "), secs(20));
+    };
+    next_prompt(&mut sh);
     let settle = || std::thread::sleep(std::time::Duration::from_millis(300));
 
     // Typed across the wrap, then backspaced back over it, then typed on again.
@@ -402,7 +413,7 @@ fn lines_longer_than_the_terminal_are_logged_whole_through_edits_and_resizes() {
     sh.send(&"\x7f".repeat(35));
     settle();
     sh.send(&format!("XYZ{c} > one\r"));
-    sh.expect("PROMPT$ ", secs(10));
+    next_prompt(&mut sh);
     let one = format!("echo {a}XYZ{c} > one");
 
     // History recall redraws the two-row line; insert near its start.
@@ -414,7 +425,7 @@ fn lines_longer_than_the_terminal_are_logged_whole_through_edits_and_resizes() {
     settle();
     // Move to the end and change the target file name.
     sh.send("\x05\x7f\x7f\x7ftwo\r");
-    sh.expect("PROMPT$ ", secs(10));
+    next_prompt(&mut sh);
     let two = format!("echo Q{a}XYZ{c} > two");
 
     // Cursor left back across the wrap, insert there.
@@ -424,7 +435,7 @@ fn lines_longer_than_the_terminal_are_logged_whole_through_edits_and_resizes() {
     sh.send(&"\x1b[D".repeat(20 + 8));
     settle();
     sh.send("E\r");
-    sh.expect("PROMPT$ ", secs(10));
+    next_prompt(&mut sh);
     let three = format!("echo {d}E{d} > three");
 
     // After a resize the new width applies.
@@ -432,7 +443,7 @@ fn lines_longer_than_the_terminal_are_logged_whole_through_edits_and_resizes() {
     settle();
     let f = "f".repeat(70);
     sh.send(&format!("echo {f} > four\r"));
-    sh.expect("PROMPT$ ", secs(10));
+    next_prompt(&mut sh);
     let four = format!("echo {f} > four");
     sh.send("exit\r");
     assert_eq!(sh.wait(secs(20)), Some(0));

@@ -22,6 +22,10 @@ pub(crate) struct EchoLine {
     width: usize,
     /// The last column was just written: the terminal wraps on the next printed character.
     pending_wrap: bool,
+    /// One past the furthest cell ever printed on this line. The rows up to it stay part of
+    /// the line when erased: a line editor that blanks a continuation row and then moves down
+    /// into it (bash does, deleting back across a wrap) is still on its own line.
+    reach: usize,
 }
 
 impl EchoLine {
@@ -81,6 +85,7 @@ impl EchoLine {
             self.cells[self.cursor] = c;
         }
         self.cursor += 1;
+        self.reach = self.reach.max(self.cursor);
         self.pending_wrap = self.width > 0 && self.cursor.is_multiple_of(self.width);
     }
 
@@ -135,13 +140,18 @@ impl EchoLine {
     pub(crate) fn down(&mut self, n: usize) -> bool {
         let pos = self.physical();
         match n.checked_mul(self.width) {
-            Some(d) if self.width > 0 && self.row_start(pos).0 + d < self.cells.len() => {
+            Some(d) if self.width > 0 && self.row_start(pos).0 + d < self.end_of_rows() => {
                 self.cursor = pos + d;
                 self.pending_wrap = false;
                 true
             }
             _ => false,
         }
+    }
+
+    /// One past the last cell of the rows this line has occupied.
+    fn end_of_rows(&self) -> usize {
+        self.reach.max(self.cells.len())
     }
 
     /// Moves to the next tab stop (every 8 columns).
@@ -207,6 +217,7 @@ impl EchoLine {
         self.cursor = self.row_start(self.physical()).1;
         self.pending_wrap = false;
         self.cells.clear();
+        self.reach = 0;
     }
 
     /// Empty row, cursor at column 0.
@@ -214,6 +225,7 @@ impl EchoLine {
         self.cells.clear();
         self.cursor = 0;
         self.pending_wrap = false;
+        self.reach = 0;
     }
 
     /// The text from column `from` to the end, trailing blanks removed.
