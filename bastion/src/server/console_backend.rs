@@ -78,40 +78,10 @@ impl console::Backend for ConsoleBackend {
     }
 
     fn watch(&self, id: i64, by: &str) -> Option<console::LiveWatch> {
-        use crate::state::watch_relay::{self, Located};
-        let shared = &self.0;
-        let located = watch_relay::locate(shared, id).ok()?;
-        let (user, target) = match &located {
-            Located::Here(live) => (live.user.clone(), live.target.clone()),
-            Located::Elsewhere { user, target, .. } => (user.clone(), target.clone()),
-            Located::NotLive => return None,
-        };
-        let audited = shared.audit(
-            Some(&user),
-            None,
-            store::AuditEvent::SessionWatched {
-                session: id,
-                target,
-                by: by.to_string(),
-            },
-        );
-        if !audited {
-            return None;
-        }
-        let w = match located {
-            Located::Here(live) => live.watch_blocking(),
-            Located::Elsewhere { node, .. } => {
-                let runtime = tokio::runtime::Handle::current();
-                match watch_relay::follow_blocking(shared, &runtime, id, &node) {
-                    Ok(w) => w,
-                    Err(e) => {
-                        tracing::warn!("watching session {id}: {e:#}");
-                        return None;
-                    }
-                }
-            }
-            Located::NotLive => return None,
-        };
+        let runtime = tokio::runtime::Handle::current();
+        let w = crate::state::watch_relay::start_watch_blocking(&self.0, &runtime, id, by)
+            .map_err(|e| tracing::debug!("watching session {id}: {e:#}"))
+            .ok()?;
         Some(console::LiveWatch {
             cols: w.cols,
             rows: w.rows,

@@ -17,9 +17,8 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::broadcast::error::RecvError;
 
 use crate::state::kill::Ended;
-use crate::state::watch_relay::{self, Located};
+use crate::state::watch_relay;
 use crate::state::{Shared, Watch};
-use store::AuditEvent;
 
 /// Binds the socket (replacing a stale one) and serves it in the background.
 pub fn spawn(shared: Arc<Shared>, path: &Path) -> Result<()> {
@@ -122,29 +121,11 @@ async fn handle(shared: Arc<Shared>, stream: UnixStream) -> Result<()> {
 /// Audits the watch and joins session `id`, on this node or (through the database) on the
 /// node that serves it.
 async fn start_watch(shared: &Arc<Shared>, id: i64, by: &str) -> Result<Watch> {
-    let (user, target) = match watch_relay::locate(shared, id)? {
-        Located::Here(live) => (live.user.clone(), live.target.clone()),
-        Located::Elsewhere { user, target, .. } => (user, target),
-        Located::NotLive => anyhow::bail!("no live session {id}"),
-    };
-    let event = AuditEvent::SessionWatched {
-        session: id,
-        target,
-        by: by.to_string(),
-    };
-    anyhow::ensure!(
-        shared.audit(Some(&user), None, event),
-        "the audit log refused the watch, so it is not started"
-    );
     let shared = shared.clone();
+    let by = by.to_string();
     let runtime = tokio::runtime::Handle::current();
-    // Joining reads the recording so far, or waits for the other node: off the runtime.
-    tokio::task::spawn_blocking(move || match watch_relay::locate(&shared, id)? {
-        Located::Here(live) => Ok(live.watch_blocking()),
-        Located::Elsewhere { node, .. } => {
-            watch_relay::follow_blocking(&shared, &runtime, id, &node)
-        }
-        Located::NotLive => anyhow::bail!("session {id} ended"),
+    tokio::task::spawn_blocking(move || {
+        watch_relay::start_watch_blocking(&shared, &runtime, id, &by)
     })
     .await?
 }

@@ -67,6 +67,37 @@ pub fn locate(shared: &Shared, id: i64) -> Result<Located> {
     })
 }
 
+/// Starts `by`'s watch of session `id`, wherever it runs: audits `session_watched` first (a
+/// watch the audit log refuses is not started), then joins the session here or follows it
+/// from the node that serves it. Blocks (reading the recording so far, or waiting for the
+/// other node), so callers on the runtime run it with `spawn_blocking`.
+pub fn start_watch_blocking(
+    shared: &Arc<Shared>,
+    runtime: &tokio::runtime::Handle,
+    id: i64,
+    by: &str,
+) -> Result<Watch> {
+    let located = locate(shared, id)?;
+    let (user, target) = match &located {
+        Located::Here(live) => (live.user.clone(), live.target.clone()),
+        Located::Elsewhere { user, target, .. } => (user.clone(), target.clone()),
+        Located::NotLive => bail!("no live session {id}"),
+    };
+    let event = store::AuditEvent::SessionWatched {
+        session: id,
+        target,
+        by: by.to_string(),
+    };
+    if !shared.audit(Some(&user), None, event) {
+        bail!("the audit log refused the watch, so it is not started");
+    }
+    match located {
+        Located::Here(live) => Ok(live.watch_blocking()),
+        Located::Elsewhere { node, .. } => follow_blocking(shared, runtime, id, &node),
+        Located::NotLive => unreachable!("handled above"),
+    }
+}
+
 /// Follows session `id`, served by `node`, from this node: blocks until the serving node has
 /// sent the screen (or [`START_TIMEOUT`]), then streams the rest from a task on `runtime`.
 pub fn follow_blocking(
