@@ -304,11 +304,8 @@ fn a_watcher_sees_typing_live_and_a_kill_ends_the_ssh_client_with_its_message() 
 
     let browser = Browser::start();
     browser.goto(&console_link(&lab, &carol));
-    browser.goto(&format!("{}/live", lab.bastion.console_url()));
-    browser.wait_for_text("#live", "root@web1", secs(10));
-    browser.click("#live a.watch");
     // The current screen first, then what is typed as it is typed.
-    browser.wait_for_text(".ap-term", "before-watching", secs(15));
+    browser.watch_first_live_session(&lab.bastion.console_url(), "root@web1", "before-watching");
     sh.send("echo typed-live-$((5*5))");
     let latency = browser.wait_for_text(".ap-term", "echo typed-live-$((5*5))", secs(10));
     eprintln!("live watch: typed keys shown in the browser after {latency:?}");
@@ -317,8 +314,7 @@ fn a_watcher_sees_typing_live_and_a_kill_ends_the_ssh_client_with_its_message() 
     browser.screenshot("console-live-watch");
 
     // Kill from the watch page, with a message the ssh user sees.
-    browser.fill("form.kill input[name=message]", "maintenance window");
-    browser.click("form.kill button");
+    browser.kill_watched_session("maintenance window");
     sh.expect("maintenance window", secs(10));
     sh.wait(secs(20));
     assert!(

@@ -271,16 +271,12 @@ fn the_console_on_one_node_watches_and_kills_a_session_another_node_serves() {
 
     let browser = e2e::Browser::start();
     browser.goto(&Client::new(&c, &carol).console_link("carol"));
-    browser.goto(&format!("{}/live", c.console_url()));
-    browser.wait_for_text("#live", "node-a", secs(10));
-    browser.click("#live a.watch");
-    browser.wait_for_text(".ap-term", "before-watching-9", secs(15));
+    browser.watch_first_live_session(&c.console_url(), "node-a", "before-watching-9");
     sh.send("echo typed-on-node-a-$((5*5))\r");
     browser.wait_for_text(".ap-term", "typed-on-node-a-25", secs(10));
     browser.screenshot("console-watch-across-nodes");
 
-    browser.fill("form.kill input[name=message]", "moved to node-c's console");
-    browser.click("form.kill button");
+    browser.kill_watched_session("moved to node-c's console");
     sh.expect("moved to node-c's console", secs(10));
     sh.wait(secs(20));
     let watched = c.audit_of("session_watched");

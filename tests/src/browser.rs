@@ -163,6 +163,21 @@ impl Browser {
         }
     }
 
+    /// On the console at `console_url` (logged in): opens the live list, waits for `listed`
+    /// in it, and watches the first session; returns once the player shows `on_screen`.
+    pub fn watch_first_live_session(&self, console_url: &str, listed: &str, on_screen: &str) {
+        self.goto(&format!("{console_url}/live"));
+        self.wait_for_text("#live", listed, Duration::from_secs(10));
+        self.click("#live a.watch");
+        self.wait_for_text(".ap-term", on_screen, Duration::from_secs(15));
+    }
+
+    /// On a watch page: kills the session with `message` for its user.
+    pub fn kill_watched_session(&self, message: &str) {
+        self.fill("form.kill input[name=message]", message);
+        self.click("form.kill button");
+    }
+
     /// Saves a PNG of the window as `target/screenshots/NAME.png`.
     pub fn screenshot(&self, name: &str) -> PathBuf {
         let png = self.rt.block_on(self.c().screenshot()).expect("screenshot");
