@@ -3,13 +3,17 @@
 //! real CLI, interleaved with the reference `bastion sessions --json` (process start and
 //! database open) on the same database. With `--store both` (issue 19) the same rows are in a
 //! SQLite bastion and a PostgreSQL one, queried alternately, and each query's PostgreSQL time
-//! is reported against SQLite's.
+//! is reported against SQLite's. Each query is also timed inside one process, on a store opened
+//! once (`Store::commands`, as the CLI and the console call it): the search itself, without the
+//! process start and the connection that every CLI run pays (on PostgreSQL a new backend
+//! process per connection, most of a rare search's CLI time).
 
 use std::process::Stdio;
 use std::time::Instant;
 
 use anyhow::{ensure, Result};
 use e2e::BastionHome;
+use store::CommandFilter;
 
 use crate::commands_gen;
 use crate::engine::{Engine, StoreArg};
@@ -49,6 +53,8 @@ struct Home {
     home: BastionHome,
     gen_s: f64,
     db_mib: f64,
+    /// The store, opened once, for the in-process timings.
+    store: store::Store,
 }
 
 /// A bastion home on `engine` holding the generated log.
@@ -61,19 +67,25 @@ fn prepare(bastion: &str, engine: Engine, a: &Args) -> Result<Home> {
         engine.name()
     );
     let t = Instant::now();
-    let db_mib = match url {
-        None => commands_gen::sqlite(&home.data_dir().join("bastion.db"), a.rows, a.sessions)?,
+    let sqlite_path = home.data_dir().join("bastion.db");
+    let (db_mib, target) = match url {
+        None => (
+            commands_gen::sqlite(&sqlite_path, a.rows, a.sessions)?,
+            sqlite_path.display().to_string(),
+        ),
         Some(url) => {
             // The bastion makes its schema on first open.
             time_cli(&home, &["sessions", "--json"])?;
-            commands_gen::postgres(&url, a.rows, a.sessions)?
+            (commands_gen::postgres(&url, a.rows, a.sessions)?, url)
         }
     };
+    let gen_s = t.elapsed().as_secs_f64();
     Ok(Home {
         engine,
         home,
-        gen_s: t.elapsed().as_secs_f64(),
+        gen_s,
         db_mib,
+        store: store::Store::connect(&target, None)?,
     })
 }
 
@@ -111,11 +123,39 @@ fn queries() -> Vec<(&'static str, Vec<&'static str>)> {
     ]
 }
 
-/// What one home measured: per query its times and lines; the reference's times.
+/// The filter `bastion commands ARGS` passes to the store.
+fn filter_of(args: &[&str]) -> CommandFilter {
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| *a == flag)
+            .and_then(|i| args.get(i + 1))
+            .map(|v| v.to_string())
+    };
+    CommandFilter {
+        grep: value("--grep"),
+        user: value("--user"),
+        host: value("--host"),
+        limit: value("--limit").and_then(|l| l.parse().ok()),
+        ..CommandFilter::default()
+    }
+}
+
+/// Seconds `Store::commands` takes for `args`' filter on an open store, and the rows found.
+fn time_in_process(store: &store::Store, args: &[&str]) -> Result<(f64, usize)> {
+    let filter = filter_of(args);
+    let t = Instant::now();
+    let rows = store.commands(&filter)?;
+    Ok((t.elapsed().as_secs_f64(), rows.len()))
+}
+
+/// What one home measured: per query its times and lines; the reference's times; per query
+/// the in-process times and rows.
 struct Measured {
     times: Vec<Vec<f64>>,
     lines: Vec<usize>,
     ref_times: Vec<f64>,
+    inner: Vec<Vec<f64>>,
+    inner_rows: Vec<usize>,
 }
 
 /// Runs the benchmark and returns its rows.
@@ -134,6 +174,8 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
             times: vec![Vec::new(); queries.len()],
             lines: vec![0; queries.len()],
             ref_times: Vec::new(),
+            inner: vec![Vec::new(); queries.len()],
+            inner_rows: vec![0; queries.len()],
         })
         .collect();
     // Warm the page cache once, then interleave queries and engines.
@@ -147,6 +189,9 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
                 let (s, n) = time_cli(&h.home, args)?;
                 m.times[i].push(s);
                 m.lines[i] = n;
+                let (s, n) = time_in_process(&h.store, args)?;
+                m.inner[i].push(s);
+                m.inner_rows[i] = n;
             }
         }
     }
@@ -170,6 +215,27 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
                     "ms",
                 )
                 .vs("the same, SQLite store", median(&sqlite.times[i]) * 1e3),
+            );
+        }
+        for (i, (name, _)) in queries.iter().enumerate() {
+            ensure!(
+                sqlite.inner_rows[i] == pg.inner_rows[i],
+                "{name} in process: {} rows on SQLite, {} on PostgreSQL",
+                sqlite.inner_rows[i],
+                pg.inner_rows[i]
+            );
+            rows.push(
+                Row::new(
+                    "19 bench commands",
+                    format!(
+                        "Store::commands in process, {name} [{} rows], PostgreSQL",
+                        pg.inner_rows[i]
+                    ),
+                    median(&pg.inner[i]) * 1e3,
+                    "ms",
+                )
+                .vs("the same, SQLite", median(&sqlite.inner[i]) * 1e3)
+                .goal("as fast as FTS5 on 1M rows"),
             );
         }
         rows.push(

@@ -42,20 +42,28 @@ struct Worker {
 }
 
 /// Opens a session with the time zone of this machine (`$TZ` when it names one), so "the
-/// local day" in reports means the same as on SQLite.
+/// local day" in reports means the same as on SQLite. The zone goes in the startup packet
+/// (`options=-c TimeZone=...`), not in a statement after it: every CLI command opens a
+/// connection, and a round trip saved there is saved on each. A zone the server does not know
+/// fails the startup; then the session runs in UTC, set after connecting.
 fn open(url: &str) -> std::result::Result<Client, postgres::Error> {
-    let mut client = Client::connect(url, NoTls)?;
     let zone = std::env::var("TZ")
         .ok()
         .filter(|z| !z.is_empty() && !z.starts_with(':'))
         .or_else(|| iana_time_zone::get_timezone().ok())
         .unwrap_or_else(|| "UTC".into());
-    if client
-        .execute("SELECT set_config('TimeZone', $1, false)", &[&zone])
-        .is_err()
-    {
-        client.batch_execute("SET TIME ZONE 'UTC'")?;
+    let config: postgres::Config = url.parse()?;
+    if zone.chars().all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c)) {
+        let options = match config.get_options() {
+            Some(o) if !o.is_empty() => format!("{o} -c TimeZone={zone}"),
+            _ => format!("-c TimeZone={zone}"),
+        };
+        if let Ok(client) = config.clone().options(&options).connect(NoTls) {
+            return Ok(client);
+        }
     }
+    let mut client = config.connect(NoTls)?;
+    client.batch_execute("SET TIME ZONE 'UTC'")?;
     Ok(client)
 }
 

@@ -197,7 +197,15 @@ CREATE INDEX requests_open ON requests(status, "user") WHERE status IN ('pending
 "#;
 
 /// Brings the PostgreSQL database (`target`, password left out) up to [`SCHEMA_VERSION`].
+/// A database already there is seen with one query, without the migration lock (every CLI
+/// command and node start opens the store; only a change needs the lock and its transaction).
 pub(crate) fn migrate(conn: &mut Conn, target: &str) -> Result<()> {
+    let current = conn
+        .query_one("SELECT MAX(version) FROM schema_migrations", &[])
+        .and_then(|r| r.get::<Option<i64>>(0));
+    if matches!(current, Ok(Some(v)) if v == SCHEMA_VERSION as i64) {
+        return Ok(());
+    }
     crate::in_tx(conn, |tx| {
         tx.execute("SELECT pg_advisory_xact_lock(?1)", params![MIGRATION_LOCK])?;
         // "relation already exists, skipping" is not news on every start of every command.
