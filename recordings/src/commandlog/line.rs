@@ -353,6 +353,24 @@ mod tests {
     }
 
     #[test]
+    fn a_continuation_row_erased_whole_still_belongs_to_the_line() {
+        // bash deleting back across the wrap: blank the second row, go up, then down into
+        // the blank row and up again (`CR ESC[K ESC[A ... CR LF CR ESC[K ESC[A`).
+        let mut l = wrapped(10, "$ echo abcdef");
+        l.carriage_return();
+        l.erase_to_end();
+        assert!(l.up(1));
+        assert_eq!(l.text(), "$ echo abc");
+        l.carriage_return();
+        assert!(l.down(1), "the blank second row is still the line's");
+        assert!(l.up(1));
+        assert_eq!(l.text(), "$ echo abc");
+        // A new row forgets how far the line reached.
+        l.new_row();
+        assert!(!l.down(1));
+    }
+
+    #[test]
     fn carriage_return_after_the_last_column_stays_on_that_row() {
         let mut l = wrapped(5, "abcde");
         l.carriage_return();
