@@ -14,6 +14,17 @@ use crate::db::params;
 use crate::events::{AuditEvent, Seal};
 use crate::SessionRow;
 
+/// What [`Store::heartbeat`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Beat {
+    /// This node's row was there: nobody took it for dead.
+    Renewed,
+    /// This node had no row, and now has one: it is new (or restarted after its row was
+    /// forgotten), or, if it had beaten before, the others took it for dead and sealed its
+    /// sessions.
+    Registered,
+}
+
 impl Store {
     /// Names this node; the sessions it starts from now on carry the name. Set once.
     pub fn set_node(&self, name: &str) {
@@ -38,18 +49,32 @@ impl Store {
         row.expect("SELECT gives a row").get(0)
     }
 
-    /// Records that this node is alive now.
-    pub fn heartbeat(&self) -> Result<()> {
+    /// Records that this node is alive now, and says whether its row was still there.
+    ///
+    /// A survivor that seals a silent node's sessions then deletes its row
+    /// ([`Store::forget_node`]), so a node that finds no row after it had beaten before was
+    /// taken for dead while it was out of contact (stopped, partitioned, its connection
+    /// stalled): it must fence itself (`bastion/src/state/fence.rs`) before it writes anything
+    /// more for the sessions it serves.
+    pub fn heartbeat(&self) -> Result<Beat> {
         let Some(node) = self.node() else {
-            return Ok(());
+            return Ok(Beat::Renewed);
         };
         let now = self.clock()?;
-        self.conn().execute(
+        let mut conn = self.conn();
+        let renewed = conn.execute(
+            "UPDATE nodes SET last_seen = ?2 WHERE name = ?1",
+            params![node, now],
+        )?;
+        if renewed == 1 {
+            return Ok(Beat::Renewed);
+        }
+        conn.execute(
             "INSERT INTO nodes(name, last_seen) VALUES (?1, ?2)
              ON CONFLICT(name) DO UPDATE SET last_seen = excluded.last_seen",
             params![node, now],
         )?;
-        Ok(())
+        Ok(Beat::Registered)
     }
 
     /// Other nodes whose last heartbeat is older than `silent_for` seconds, with that age.
@@ -137,7 +162,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use crate::testkit::{both_backends, session, store_on, Backend};
-    use crate::{EventKind, Seal};
+    use crate::{Beat, EventKind, Seal, SessionEnd};
 
     fn a_session_is_sealed_once_and_names_its_node(b: Backend) {
         let (_dir, s, _vk) = store_on(b);
@@ -202,7 +227,74 @@ mod tests {
         assert!(s.take_kill_orders().unwrap().is_empty());
     }
 
+    /// The compare-and-set both ways: whichever of the node's own end and a survivor's
+    /// interrupt comes first seals the session; the other writes nothing.
+    fn a_session_is_sealed_by_its_end_or_its_interrupt_never_both(b: Backend) {
+        let (_dir, s, _vk) = store_on(b);
+        s.set_node("node-a");
+        let survivor_seal = Seal {
+            recording: Some("/data/1-alice-web1.cast".into()),
+            recording_sha256: Some("ab".repeat(32)),
+            recording_size: Some(10),
+        };
+        let own_end = SessionEnd {
+            exit_status: Some(0),
+            reason: "the node's own end".into(),
+            seal: Seal {
+                recording_sha256: Some("cd".repeat(32)),
+                recording_size: Some(20),
+                ..survivor_seal.clone()
+            },
+            ..SessionEnd::default()
+        };
+        // Sealed by a survivor first: the node's own end finds it sealed and changes nothing.
+        let first = session(&s, Some("/data/1-alice-web1.cast"));
+        let row = s.session(first).unwrap().unwrap();
+        assert!(s
+            .interrupt_session(&row, &survivor_seal, "node-a stopped", 0)
+            .unwrap());
+        assert!(!s.end_session(first, &own_end).unwrap());
+        let sealed = s.session(first).unwrap().unwrap();
+        assert_eq!(sealed.status, "interrupted");
+        assert_eq!(sealed.end_reason.as_deref(), Some("node-a stopped"));
+        assert_eq!(sealed.rec_sha256, survivor_seal.recording_sha256);
+        // Ended by its node first: a survivor's late interrupt (and a second end) do nothing.
+        let second = session(&s, Some("/data/2-alice-web1.cast"));
+        let row = s.session(second).unwrap().unwrap();
+        assert!(s.end_session(second, &own_end).unwrap());
+        assert!(!s
+            .interrupt_session(&row, &survivor_seal, "node-a stopped", 0)
+            .unwrap());
+        assert!(!s.end_session(second, &own_end).unwrap());
+        let closed = s.session(second).unwrap().unwrap();
+        assert_eq!(closed.status, "closed");
+        assert_eq!(closed.rec_sha256, own_end.seal.recording_sha256);
+        let interrupted = s
+            .audit_records(None)
+            .unwrap()
+            .iter()
+            .filter(|r| r.parsed().unwrap().kind() == EventKind::SessionInterrupted)
+            .count();
+        assert_eq!(interrupted, 1);
+    }
+
+    /// A node finds out from its own heartbeat that the others took it for dead.
+    fn a_node_forgotten_while_silent_learns_it_from_its_next_beat(b: Backend) {
+        let (_dir, s, _vk) = store_on(b);
+        s.set_node("node-a");
+        assert_eq!(s.heartbeat().unwrap(), Beat::Registered);
+        assert_eq!(s.heartbeat().unwrap(), Beat::Renewed);
+        // A survivor sealed node-a's sessions and forgot it.
+        s.forget_node("node-a").unwrap();
+        assert_eq!(s.heartbeat().unwrap(), Beat::Registered);
+        assert_eq!(s.heartbeat().unwrap(), Beat::Renewed);
+        let rows = s.conn().query("SELECT name FROM nodes", &[]).unwrap().len();
+        assert_eq!(rows, 1);
+    }
+
     both_backends!(
+        a_session_is_sealed_by_its_end_or_its_interrupt_never_both,
+        a_node_forgotten_while_silent_learns_it_from_its_next_beat,
         kill_orders_go_to_their_node_once,
         a_session_is_sealed_once_and_names_its_node,
         silent_nodes_are_the_others_that_stopped_beating

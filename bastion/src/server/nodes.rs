@@ -57,14 +57,40 @@ fn spawn_heartbeat(shared: &Arc<Shared>) -> anyhow::Result<()> {
     let shared = shared.clone();
     std::thread::Builder::new()
         .name("heartbeat".into())
-        .spawn(move || loop {
+        .spawn(move || {
             let store = own.as_ref().unwrap_or(&shared.store);
-            if let Err(e) = store.heartbeat() {
-                tracing::warn!("node heartbeat: {e}");
+            let mut beaten = false;
+            let mut must_fence = false;
+            loop {
+                beat(&shared, store, &mut beaten, &mut must_fence);
+                std::thread::sleep(Duration::from_secs(1));
             }
-            std::thread::sleep(Duration::from_secs(1));
         })?;
     Ok(())
+}
+
+/// One heartbeat. A node that had beaten before and finds its row gone was taken for dead
+/// while out of contact: it fences itself (`state/fence.rs`) before its lease is renewed, so
+/// nothing it ships in the meantime reaches a recording another node sealed; a failed fencing
+/// is tried again at the next beat, the lease still lapsed.
+fn beat(shared: &Shared, store: &store::Store, beaten: &mut bool, must_fence: &mut bool) {
+    match store.heartbeat() {
+        Ok(store::Beat::Registered) if *beaten => *must_fence = true,
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!("node heartbeat: {e}");
+            return;
+        }
+    }
+    *beaten = true;
+    if *must_fence {
+        if let Err(e) = crate::state::fence::fence_sealed_sessions(shared, store) {
+            tracing::error!("fencing this node after it was taken for dead: {e:#}");
+            return;
+        }
+        *must_fence = false;
+    }
+    shared.fence.beat_accepted();
 }
 
 async fn seal_silent_nodes(shared: &Arc<Shared>) -> anyhow::Result<()> {
