@@ -154,10 +154,11 @@ pub enum AuditEvent {
         bytes_dropped: u64,
     },
     /// A node that learned it had been taken for dead (its heartbeats stalled past
-    /// `node_timeout` while its process lived on: stopped, partitioned) ended the sessions
-    /// another node had already sealed as interrupted, without writing to their recordings or
-    /// sealing them again. `unsealed` names the node's own copies of those recordings, moved
-    /// aside: what they hold past the seal is kept as evidence, outside every seal.
+    /// `node_timeout` while its process lived on: stopped, partitioned) ended its sessions,
+    /// which a survivor seals as interrupted, without writing to their sealed recordings or
+    /// sealing them again. `unsealed` names the node's own copies of the recordings already
+    /// sealed, moved aside: what they hold past the seal is kept as evidence, outside every
+    /// seal.
     NodeFenced {
         node: String,
         sessions: Vec<i64>,

@@ -3,8 +3,12 @@
 //!
 //! A node names itself ([`Store::set_node`]); every session it starts carries that name. It
 //! beats every second ([`Store::heartbeat`]). A node that has not beaten for the configured
-//! time is taken for dead by the others ([`Store::silent_nodes`]), and its still-active
-//! sessions are sealed as interrupted by whichever survivor gets there first:
+//! time is taken for dead by the others ([`Store::silent_nodes`]): a survivor first claims it
+//! ([`Store::claim_silent_node`], which sets its `last_seen` to 0 only if it is still silent:
+//! one row update, so either the node's heartbeat or the claim comes first, never both; a node
+//! whose next beat finds itself claimed or forgotten knows it was taken for dead and fences
+//! itself). Then its still-active sessions are sealed as interrupted by whichever survivor
+//! gets there first:
 //! [`Store::interrupt_session`] changes only a row that is still `active` and writes the
 //! `session_interrupted` record in the same transaction, so two survivors sealing at once (or a
 //! node restarting while another seals its sessions) produce one record, never two.
@@ -19,9 +23,9 @@ use crate::SessionRow;
 pub enum Beat {
     /// This node's row was there: nobody took it for dead.
     Renewed,
-    /// This node had no row, and now has one: it is new (or restarted after its row was
-    /// forgotten), or, if it had beaten before, the others took it for dead and sealed its
-    /// sessions.
+    /// This node had no row, or a claimed one, and now has its own: it is new (or restarted
+    /// after its row was forgotten), or, if it had beaten before, the others took it for dead
+    /// and seal (or sealed) its sessions.
     Registered,
 }
 
@@ -49,21 +53,22 @@ impl Store {
         row.expect("SELECT gives a row").get(0)
     }
 
-    /// Records that this node is alive now, and says whether its row was still there.
+    /// Records that this node is alive now, and says whether its row was still its own.
     ///
-    /// A survivor that seals a silent node's sessions then deletes its row
-    /// ([`Store::forget_node`]), so a node that finds no row after it had beaten before was
-    /// taken for dead while it was out of contact (stopped, partitioned, its connection
-    /// stalled): it must fence itself (`bastion/src/state/fence.rs`) before it writes anything
-    /// more for the sessions it serves.
+    /// A survivor claims a silent node before sealing its sessions and forgets it after
+    /// ([`Store::claim_silent_node`], [`Store::forget_node`]), so a node that finds its row
+    /// claimed or gone after it had beaten before was taken for dead while it was out of
+    /// contact (stopped, partitioned, its connection stalled): it must fence itself
+    /// (`bastion/src/state/fence.rs`) before it writes anything more for its sessions.
     pub fn heartbeat(&self) -> Result<Beat> {
         let Some(node) = self.node() else {
             return Ok(Beat::Renewed);
         };
         let now = self.clock()?;
         let mut conn = self.conn();
+        // A claimed row (last_seen 0) is not renewed: the node was taken for dead.
         let renewed = conn.execute(
-            "UPDATE nodes SET last_seen = ?2 WHERE name = ?1",
+            "UPDATE nodes SET last_seen = ?2 WHERE name = ?1 AND last_seen > 0",
             params![node, now],
         )?;
         if renewed == 1 {
@@ -89,10 +94,25 @@ impl Store {
             .collect()
     }
 
-    /// Forgets a node (its sessions are all sealed): it is not reported silent again.
+    /// Claims a node silent for longer than `silent_for` seconds, before sealing its sessions:
+    /// true if it was still silent (or already claimed by a survivor that may have died while
+    /// sealing). From then on the node's own heartbeat finds itself claimed ([`Beat::Registered`]).
+    pub fn claim_silent_node(&self, name: &str, silent_for: f64) -> Result<bool> {
+        let now = self.clock()?;
+        let claimed = self.conn().execute(
+            "UPDATE nodes SET last_seen = 0 WHERE name = ?1 AND last_seen < ?2",
+            params![name, now - silent_for],
+        )?;
+        Ok(claimed == 1)
+    }
+
+    /// Forgets a claimed node once its sessions are all sealed, so it is not reported silent
+    /// again; a node that beat again since (it registered anew) stays.
     pub fn forget_node(&self, name: &str) -> Result<()> {
-        self.conn()
-            .execute("DELETE FROM nodes WHERE name = ?1", params![name])?;
+        self.conn().execute(
+            "DELETE FROM nodes WHERE name = ?1 AND last_seen <= 0",
+            params![name],
+        )?;
         Ok(())
     }
 
@@ -205,6 +225,9 @@ mod tests {
         assert_eq!(silent.len(), 1, "{silent:?}");
         assert_eq!(silent[0].0, "gone");
         assert!(silent[0].1 >= 60.0);
+        // Still beating: not claimed. Silent: claimed, then forgotten.
+        assert!(!s.claim_silent_node("alive", 30.0).unwrap());
+        assert!(s.claim_silent_node("gone", 30.0).unwrap());
         s.forget_node("gone").unwrap();
         assert!(s.silent_nodes(30.0).unwrap().is_empty());
         // Beating again moves a node's time forward.
@@ -278,13 +301,24 @@ mod tests {
         assert_eq!(interrupted, 1);
     }
 
-    /// A node finds out from its own heartbeat that the others took it for dead.
-    fn a_node_forgotten_while_silent_learns_it_from_its_next_beat(b: Backend) {
+    /// A node finds out from its own heartbeat that the others took it for dead, whether a
+    /// survivor only claimed it (sealing its sessions) or already forgot it; a node that beat
+    /// first is not claimed, and one that registered anew is not forgotten.
+    fn a_node_claimed_while_silent_learns_it_from_its_next_beat(b: Backend) {
         let (_dir, s, _vk) = store_on(b);
         s.set_node("node-a");
         assert_eq!(s.heartbeat().unwrap(), Beat::Registered);
         assert_eq!(s.heartbeat().unwrap(), Beat::Renewed);
-        // A survivor sealed node-a's sessions and forgot it.
+        // It beat just now: a survivor cannot claim it.
+        assert!(!s.claim_silent_node("node-a", 5.0).unwrap());
+        // Silent (as a survivor's clock sees it): claimed; its next beat says so.
+        assert!(s.claim_silent_node("node-a", -60.0).unwrap());
+        assert_eq!(s.heartbeat().unwrap(), Beat::Registered);
+        // The survivor that sealed its sessions forgets it: the node, beating again, stays.
+        s.forget_node("node-a").unwrap();
+        assert_eq!(s.heartbeat().unwrap(), Beat::Renewed);
+        // Claimed and forgotten before its next beat: the same.
+        assert!(s.claim_silent_node("node-a", -60.0).unwrap());
         s.forget_node("node-a").unwrap();
         assert_eq!(s.heartbeat().unwrap(), Beat::Registered);
         assert_eq!(s.heartbeat().unwrap(), Beat::Renewed);
@@ -294,7 +328,7 @@ mod tests {
 
     both_backends!(
         a_session_is_sealed_by_its_end_or_its_interrupt_never_both,
-        a_node_forgotten_while_silent_learns_it_from_its_next_beat,
+        a_node_claimed_while_silent_learns_it_from_its_next_beat,
         kill_orders_go_to_their_node_once,
         a_session_is_sealed_once_and_names_its_node,
         silent_nodes_are_the_others_that_stopped_beating

@@ -301,6 +301,16 @@ fn a_node_taken_for_dead_while_stopped_fences_itself_when_it_resumes() {
         assert_eq!(verify.code, Some(0), "{verify}");
     }
 
+    // verify still calls a sealed-at-interrupt recording that changed afterwards what it is.
+    let sealed_copy = std::fs::read(&recorded).expect("node-a fetched the sealed copy");
+    let mut grown = sealed_copy.clone();
+    grown.extend_from_slice(b"[99.0, \"o\", \"appended after the seal\"]\n");
+    std::fs::write(&recorded, &grown).unwrap();
+    let verify = c.cli(&["audit", "verify"]);
+    assert_ne!(verify.code, Some(0), "{verify}");
+    assert!(verify.to_string().contains("grown"), "{verify}");
+    std::fs::write(&recorded, &sealed_copy).unwrap();
+
     // A new session through the resumed node works, served and sealed by node-a.
     let out = via_a.run_ssh("alice", &["web1", "echo after-$((6*7))"]);
     out.assert_success();

@@ -69,11 +69,14 @@ fn spawn_heartbeat(shared: &Arc<Shared>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One heartbeat. A node that had beaten before and finds its row gone was taken for dead
+/// One heartbeat. A node that had beaten before and finds its row claimed or gone was taken for dead
 /// while out of contact: it fences itself (`state/fence.rs`) before its lease is renewed, so
 /// nothing it ships in the meantime reaches a recording another node sealed; a failed fencing
 /// is tried again at the next beat, the lease still lapsed.
 fn beat(shared: &Shared, store: &store::Store, beaten: &mut bool, must_fence: &mut bool) {
+    // The lease runs from when the beat was sent: a reply delayed by a stalled connection
+    // must not stretch it past the moment the others may take this node for dead.
+    let sent = shared.fence.now();
     match store.heartbeat() {
         Ok(store::Beat::Registered) if *beaten => *must_fence = true,
         Ok(_) => {}
@@ -84,13 +87,13 @@ fn beat(shared: &Shared, store: &store::Store, beaten: &mut bool, must_fence: &m
     }
     *beaten = true;
     if *must_fence {
-        if let Err(e) = crate::state::fence::fence_sealed_sessions(shared, store) {
+        if let Err(e) = crate::state::fence::fence_sessions(shared, store) {
             tracing::error!("fencing this node after it was taken for dead: {e:#}");
             return;
         }
         *must_fence = false;
     }
-    shared.fence.beat_accepted();
+    shared.fence.beat_accepted(sent);
 }
 
 async fn seal_silent_nodes(shared: &Arc<Shared>) -> anyhow::Result<()> {
@@ -101,6 +104,11 @@ async fn seal_silent_nodes(shared: &Arc<Shared>) -> anyhow::Result<()> {
     }
     let active = shared.store.active_sessions()?;
     for (node, silent) in silent_nodes {
+        // Claimed first, atomically against its own heartbeat: a node that beat in the
+        // meantime is alive and keeps its sessions; one claimed fences itself when it beats.
+        if !shared.store.claim_silent_node(&node, timeout)? {
+            continue;
+        }
         let orphans: Vec<&SessionRow> = active
             .iter()
             .filter(|s| s.node.as_deref() == Some(node.as_str()))
@@ -140,7 +148,12 @@ async fn seal_orphan(shared: &Arc<Shared>, s: &SessionRow, reason: &str) -> anyh
         _ => {}
     }
     if !shared.store.interrupt_session(s, &seal, &why, 0)? {
-        return Ok(()); // another survivor sealed it first
+        // Another survivor (or the node itself, fenced, at the session's end) sealed it
+        // first: this copy vouches for nothing and must not pass for the sealed recording.
+        if let Some((path, _)) = fetched {
+            let _ = std::fs::remove_file(path);
+        }
+        return Ok(());
     }
     if let (Some(to), Some((path, file))) = (&shared.shared_recordings, fetched) {
         seal_in_storage(to, &path, file.size, file.sha256_hex()).await;

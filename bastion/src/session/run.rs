@@ -161,46 +161,14 @@ pub async fn run_target(
         let _ = shared.store.set_command_exit(id, status.map(i64::from));
     }
     end.exit_status = status;
-    // Sealed only if still active: a session another node sealed as interrupted (this node
-    // was taken for dead while out of contact) gets no second seal, here or in shared storage.
-    let sealed_here = match shared.store.end_session(session_id, &end) {
-        Ok(sealed) => sealed,
-        Err(e) => {
-            tracing::error!("session {session_id}: cannot store end: {e}");
-            true
-        }
-    };
-    unwinding.disarm();
-    if sealed_here {
-        ship_seal(shared, &end.seal);
-    } else {
-        crate::state::fence::fenced_at_end(shared, session_id, &conn.user);
-    }
     let transfer = matches!(kind, Kind::Scp | Kind::Rsync).then(|| Transfer::Stream {
         command: command.map(str::to_string),
         bytes_up: end.bytes_in,
         bytes_down: end.bytes_out,
         exit_status: status,
     });
-    // The seal another node made is the session's only one: no `session_end` beside it.
-    if sealed_here {
-        shared.audit(
-            Some(&conn.user),
-            Some(&conn.source),
-            AuditEvent::SessionEnd {
-                session: session_id,
-                host: granted.host.clone(),
-                login: granted.login.clone(),
-                kind: kind.as_str().into(),
-                exit_status: status,
-                exit_signal: end.exit_signal,
-                bytes_in: end.bytes_in,
-                bytes_out: end.bytes_out,
-                reason: end.reason,
-                seal: end.seal,
-            },
-        );
-    }
+    seal_end(shared, conn, &granted, kind, session_id, end);
+    unwinding.disarm();
     if let Some(transfer) = transfer {
         shared.audit(
             Some(&conn.user),
@@ -215,6 +183,49 @@ pub async fn run_target(
         );
     }
     status
+}
+
+/// Seals the session at its end if it is still active: a compare-and-set, so a session that
+/// another node sealed as interrupted (this node was taken for dead while out of contact) gets
+/// no second seal, in the database, the audit log or shared storage. Then ships the seal and
+/// audits `session_end`.
+fn seal_end(
+    shared: &Shared,
+    conn: &ConnInfo,
+    g: &Granted,
+    kind: Kind,
+    session_id: i64,
+    end: SessionEnd,
+) {
+    let sealed_here = match shared.store.end_session(session_id, &end) {
+        Ok(sealed) => sealed,
+        Err(e) => {
+            tracing::error!("session {session_id}: cannot store end: {e}");
+            true
+        }
+    };
+    if !sealed_here {
+        crate::state::fence::fenced_at_end(shared, session_id, &conn.user);
+        return;
+    }
+    shared.fence.sealed_at_end(session_id);
+    ship_seal(shared, &end.seal);
+    shared.audit(
+        Some(&conn.user),
+        Some(&conn.source),
+        AuditEvent::SessionEnd {
+            session: session_id,
+            host: g.host.clone(),
+            login: g.login.clone(),
+            kind: kind.as_str().into(),
+            exit_status: end.exit_status,
+            exit_signal: end.exit_signal,
+            bytes_in: end.bytes_in,
+            bytes_out: end.bytes_out,
+            reason: end.reason,
+            seal: end.seal,
+        },
+    );
 }
 
 #[allow(clippy::too_many_arguments)]

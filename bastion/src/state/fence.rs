@@ -13,10 +13,12 @@
 //!   ([`Fence::lease_holds`]): a node out of contact stops shipping recording chunks and holds
 //!   its users' keystrokes before anyone can take it for dead, and goes on only once a
 //!   heartbeat has told it where it stands.
-//! - **The heartbeat tells.** A survivor forgets a node after sealing its sessions, so a node
-//!   whose heartbeat finds its row gone was taken for dead ([`store::Beat::Registered`]). It
-//!   then ends every session it serves that is no longer `active` in the database, telling
-//!   the user why, and audits one `node_fenced` record ([`fence_sealed_sessions`]).
+//! - **The heartbeat tells.** A survivor claims a silent node (one row update, so it comes
+//!   either before or after the node's own heartbeat, never both) before sealing its sessions,
+//!   and forgets it after, so a node whose heartbeat finds its row claimed or gone was taken for
+//!   dead ([`store::Beat::Registered`]). Every session it serves is (or is about to be) sealed
+//!   by a survivor: it ends them all, telling the users why, and audits one `node_fenced`
+//!   record naming them ([`fence_sessions`]), all before its lease is renewed.
 //! - **The end is a compare-and-set.** A session's own end seals it only if it is still
 //!   `active` (`Store::end_session`); when a survivor got there first the node writes no
 //!   `session_end`, ships no seal and moves its own copy of the recording aside
@@ -48,7 +50,7 @@ pub struct Fence {
     /// Set once the heartbeat runs (`bastion serve`): before that, and in tools that never
     /// start it, there is no lease to lapse.
     armed: AtomicBool,
-    /// Sessions ended by [`fence_sealed_sessions`] that have not reached their end yet.
+    /// Sessions ended by [`fence_sessions`] that have not reached their end yet.
     fenced: Mutex<HashSet<i64>>,
 }
 
@@ -65,10 +67,15 @@ impl Fence {
         }
     }
 
-    /// A heartbeat was accepted (and, if it said so, the node has fenced itself).
-    pub fn beat_accepted(&self) {
-        let now = self.started.elapsed().as_millis() as u64;
-        self.last_beat_ms.store(now, Ordering::Relaxed);
+    /// Milliseconds since this fence was made, on the monotonic clock its lease runs on.
+    pub fn now(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    /// A heartbeat sent at `sent` ([`Fence::now`]) was accepted (and, if it said so, the node
+    /// has fenced itself).
+    pub fn beat_accepted(&self, sent: u64) {
+        self.last_beat_ms.fetch_max(sent, Ordering::Relaxed);
         self.armed.store(true, Ordering::Relaxed);
     }
 
@@ -79,7 +86,7 @@ impl Fence {
         if !self.armed.load(Ordering::Relaxed) {
             return true;
         }
-        let since = self.started.elapsed().as_millis() as u64;
+        let since = self.now();
         let last = self.last_beat_ms.load(Ordering::Relaxed);
         Duration::from_millis(since.saturating_sub(last)) < self.lease
     }
@@ -102,9 +109,15 @@ impl Fence {
         }
     }
 
-    /// True for a session this node ended because another node had sealed it.
+    /// True for a session this node is ending because it was taken for dead.
     pub fn is_fenced(&self, session: i64) -> bool {
         lock(&self.fenced).contains(&session)
+    }
+
+    /// A fenced session that its own end still sealed (no survivor had got to it yet): it
+    /// is over, and fenced no more.
+    pub fn sealed_at_end(&self, session: i64) {
+        lock(&self.fenced).remove(&session);
     }
 }
 
@@ -112,7 +125,7 @@ impl Fence {
 fn message(node: &str) -> String {
     format!(
         "bastion node {node} lost contact with the cluster, which took it for dead and sealed \
-         this session; reconnect to continue"
+         its sessions; reconnect to continue"
     )
 }
 
@@ -129,28 +142,27 @@ fn to_set_aside(row: &SessionRow) -> Option<&str> {
     (row.rec_sha256.is_some() && Path::new(path).exists()).then_some(path)
 }
 
-/// After a heartbeat found this node's row gone (the others took it for dead): ends each live
-/// session that is no longer `active` in the database, telling its user why, and audits one
-/// `node_fenced` record naming them. `store` is the heartbeat's own connection.
-pub fn fence_sealed_sessions(shared: &Shared, store: &Store) -> Result<()> {
+/// After a heartbeat found this node's row claimed or gone (the others took it for dead):
+/// ends every live session, whose seal now belongs to a survivor, telling its user why, and
+/// audits one `node_fenced` record naming them (and, for those already sealed, where this
+/// node's copy of the recording goes). `store` is the heartbeat's own connection.
+pub fn fence_sessions(shared: &Shared, store: &Store) -> Result<()> {
     let node = shared.dir.settings.node.as_str();
     let mut ended = Vec::new();
     let mut unsealed = Vec::new();
     for live in shared.live.all() {
-        let Some(row) = store.session(live.id)? else {
-            continue;
-        };
-        if row.status == "active" || !lock(&shared.fence.fenced).insert(live.id) {
+        if !lock(&shared.fence.fenced).insert(live.id) {
             continue;
         }
-        unsealed.extend(to_set_aside(&row).map(unsealed_path));
+        if let Some(row) = store.session(live.id)? {
+            unsealed.extend(to_set_aside(&row).map(unsealed_path));
+        }
         live.kill(message(node));
         ended.push(live.id);
     }
     ended.sort_unstable();
     tracing::warn!(
-        "this node ({node}) was taken for dead while out of contact; ended sessions {ended:?}, \
-         which another node had sealed"
+        "this node ({node}) was taken for dead while out of contact; ended its sessions {ended:?}"
     );
     shared.audit(
         None,
@@ -159,7 +171,7 @@ pub fn fence_sealed_sessions(shared: &Shared, store: &Store) -> Result<()> {
             node: node.to_string(),
             sessions: ended,
             reason: "its heartbeats stopped for longer than node_timeout, so another node took \
-                     it for dead and sealed its sessions as interrupted"
+                     it for dead and seals its sessions as interrupted"
                 .into(),
             unsealed,
         },
@@ -188,7 +200,10 @@ pub fn fenced_at_end(shared: &Shared, id: i64, user: &str) {
             Err(e) => tracing::error!("session {id}: moving {path} aside to {aside}: {e}"),
         }
     }
-    tracing::warn!("session {id} was sealed by another node: not sealed again here");
+    tracing::warn!(
+        "session {id} was sealed by another node: not sealed again here; this node's copy: {}",
+        unsealed.first().map_or("none", String::as_str)
+    );
     if audited {
         return;
     }
