@@ -3,8 +3,10 @@
 //! relayed through the database, and ended when the serving node dies); when a node dies (`kill -9`), a surviving node seals its sessions as
 //! `interrupted` exactly once (two survivors race for it here), from the recording as far as
 //! it reached shared storage, and `audit verify` on a survivor passes; new logins go to a
-//! survivor. A TOTP code is single-use across nodes and a lockout on one holds on all. The
-//! console on one node watches (in a real browser) and kills a session another node serves.
+//! survivor. A node that was only stopped past `node_timeout` fences itself when it resumes
+//! (one stopped for less goes on). A TOTP code is single-use across nodes and a lockout on one
+//! holds on all. The console on one node watches (in a real browser) and kills a session
+//! another node serves.
 
 use std::path::Path;
 use std::time::Duration;
@@ -327,6 +329,57 @@ fn a_node_taken_for_dead_while_stopped_fences_itself_when_it_resumes() {
     sh.expect("AGAIN-42", secs(20));
     sh.send("exit\r");
     assert!(sh.wait(secs(20)).is_some());
+    let verify = b.cli(&["audit", "verify"]);
+    assert_eq!(verify.code, Some(0), "{verify}");
+}
+
+/// A node out of contact for less than `node_timeout` (stopped past its heartbeat lease, half
+/// of that) is not taken for dead: what its user typed meanwhile is held, not lost, and
+/// reaches the host once a heartbeat is accepted; the session goes on and ends normally with
+/// its one `session_end` seal, and nothing is fenced.
+#[test]
+fn a_node_stopped_for_less_than_node_timeout_keeps_its_sessions() {
+    let Cluster {
+        lab,
+        user: alice,
+        b,
+        ..
+    } = Cluster::start(Lab::new(BIN, &[("web1", &[])]), POLICY, "alice");
+    let via_a = Client::new(&lab.bastion, &alice);
+    let mut pty = via_a.terminal("alice", &["web1"], 80, 24);
+    pty.send("echo BEFORE-$((6*7))\r");
+    pty.expect("BEFORE-42", secs(20));
+    let id = poll(secs(10), || {
+        b.sessions()
+            .into_iter()
+            .find(|s| s["status"] == "active" && s["node"] == "node-a")
+    })
+    .expect("node-b lists node-a's session")["id"]
+        .as_i64()
+        .unwrap();
+    // 7 s: past the lease (5 s), short of node_timeout (10 s) and of the client's patience.
+    lab.bastion.signal("STOP");
+    pty.send("echo HELD-$((7*7))\r");
+    std::thread::sleep(Duration::from_secs(7));
+    lab.bastion.signal("CONT");
+    pty.expect("HELD-49", secs(15));
+    pty.send("exit\r");
+    assert!(pty.wait(secs(20)).is_some(), "{}", pty.output());
+    let row = poll(secs(10), || {
+        b.sessions()
+            .into_iter()
+            .find(|s| s["id"] == id && s["status"] != "active")
+    })
+    .expect("the session ended");
+    assert_eq!(row["status"], "closed", "{row}");
+    assert!(b.audit_of("node_fenced").is_empty());
+    assert_eq!(interrupted_records(&b, id), 0);
+    let ends = b.audit_of("session_end");
+    assert_eq!(
+        ends.iter().filter(|e| e["detail"]["session"] == id).count(),
+        1,
+        "{ends:?}"
+    );
     let verify = b.cli(&["audit", "verify"]);
     assert_eq!(verify.code, Some(0), "{verify}");
 }
