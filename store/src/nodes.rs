@@ -4,7 +4,7 @@
 //! A node names itself ([`Store::set_node`]); every session it starts carries that name. It
 //! beats every second ([`Store::heartbeat`]). A node that has not beaten for the configured
 //! time is taken for dead by the others ([`Store::silent_nodes`]): a survivor first claims it
-//! ([`Store::claim_silent_node`], which sets its `last_seen` to 0 only if it is still silent:
+//! ([`Store::claim_silent_node`], which negates its `last_seen` only if it is still silent:
 //! one row update, so either the node's heartbeat or the claim comes first, never both; a node
 //! whose next beat finds itself claimed or forgotten knows it was taken for dead and fences
 //! itself). Then its still-active sessions are sealed as interrupted by whichever survivor
@@ -66,7 +66,7 @@ impl Store {
         };
         let now = self.clock()?;
         let mut conn = self.conn();
-        // A claimed row (last_seen 0) is not renewed: the node was taken for dead.
+        // A claimed row (last_seen negated) is not renewed: the node was taken for dead.
         let renewed = conn.execute(
             "UPDATE nodes SET last_seen = ?2 WHERE name = ?1 AND last_seen > 0",
             params![node, now],
@@ -82,11 +82,13 @@ impl Store {
         Ok(Beat::Registered)
     }
 
-    /// Other nodes whose last heartbeat is older than `silent_for` seconds, with that age.
+    /// Other nodes whose last heartbeat is older than `silent_for` seconds, with that age
+    /// (claimed ones too, until the survivor that claimed them forgets them).
     pub fn silent_nodes(&self, silent_for: f64) -> Result<Vec<(String, f64)>> {
         let now = self.clock()?;
         let rows = self.conn().query(
-            "SELECT name, last_seen FROM nodes WHERE last_seen < ?1 AND name <> ?2 ORDER BY name",
+            "SELECT name, ABS(last_seen) FROM nodes WHERE ABS(last_seen) < ?1 AND name <> ?2
+             ORDER BY name",
             params![now - silent_for, self.node().unwrap_or("")],
         )?;
         rows.iter()
@@ -94,13 +96,14 @@ impl Store {
             .collect()
     }
 
-    /// Claims a node silent for longer than `silent_for` seconds, before sealing its sessions:
-    /// true if it was still silent (or already claimed by a survivor that may have died while
-    /// sealing). From then on the node's own heartbeat finds itself claimed ([`Beat::Registered`]).
+    /// Claims a node silent for longer than `silent_for` seconds, before sealing its sessions
+    /// (its `last_seen` negated, so its age stays known): true if it was still silent (or
+    /// already claimed by a survivor that may have died while sealing). From then on the
+    /// node's own heartbeat finds itself claimed ([`Beat::Registered`]).
     pub fn claim_silent_node(&self, name: &str, silent_for: f64) -> Result<bool> {
         let now = self.clock()?;
         let claimed = self.conn().execute(
-            "UPDATE nodes SET last_seen = 0 WHERE name = ?1 AND last_seen < ?2",
+            "UPDATE nodes SET last_seen = -ABS(last_seen) WHERE name = ?1 AND ABS(last_seen) < ?2",
             params![name, now - silent_for],
         )?;
         Ok(claimed == 1)
@@ -110,7 +113,7 @@ impl Store {
     /// again; a node that beat again since (it registered anew) stays.
     pub fn forget_node(&self, name: &str) -> Result<()> {
         self.conn().execute(
-            "DELETE FROM nodes WHERE name = ?1 AND last_seen <= 0",
+            "DELETE FROM nodes WHERE name = ?1 AND last_seen < 0",
             params![name],
         )?;
         Ok(())
@@ -228,6 +231,10 @@ mod tests {
         // Still beating: not claimed. Silent: claimed, then forgotten.
         assert!(!s.claim_silent_node("alive", 30.0).unwrap());
         assert!(s.claim_silent_node("gone", 30.0).unwrap());
+        // Claimed, it is still silent, as long as before, until forgotten.
+        let silent = s.silent_nodes(30.0).unwrap();
+        assert_eq!(silent.len(), 1, "{silent:?}");
+        assert!(silent[0].1 >= 60.0 && silent[0].1 < 120.0, "{silent:?}");
         s.forget_node("gone").unwrap();
         assert!(s.silent_nodes(30.0).unwrap().is_empty());
         // Beating again moves a node's time forward.
