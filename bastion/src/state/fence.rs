@@ -52,6 +52,9 @@ pub struct Fence {
     armed: AtomicBool,
     /// Sessions ended by [`fence_sessions`] that have not reached their end yet.
     fenced: Mutex<HashSet<i64>>,
+    /// False while `fenced` is empty (nearly always): the check on every keystroke then costs
+    /// one atomic load, not a lock every session shares.
+    any_fenced: AtomicBool,
 }
 
 impl Fence {
@@ -64,6 +67,7 @@ impl Fence {
             lease: node_timeout / 2,
             armed: AtomicBool::new(false),
             fenced: Mutex::new(HashSet::new()),
+            any_fenced: AtomicBool::new(false),
         }
     }
 
@@ -111,13 +115,30 @@ impl Fence {
 
     /// True for a session this node is ending because it was taken for dead.
     pub fn is_fenced(&self, session: i64) -> bool {
-        lock(&self.fenced).contains(&session)
+        self.any_fenced.load(Ordering::Acquire) && lock(&self.fenced).contains(&session)
+    }
+
+    /// Marks `session` fenced; false if it already was.
+    fn mark(&self, session: i64) -> bool {
+        let mut fenced = lock(&self.fenced);
+        self.any_fenced.store(true, Ordering::Release);
+        fenced.insert(session)
+    }
+
+    /// Unmarks `session`; true if it was fenced.
+    fn unmark(&self, session: i64) -> bool {
+        let mut fenced = lock(&self.fenced);
+        let was = fenced.remove(&session);
+        if fenced.is_empty() {
+            self.any_fenced.store(false, Ordering::Release);
+        }
+        was
     }
 
     /// A fenced session that its own end still sealed (no survivor had got to it yet): it
     /// is over, and fenced no more.
     pub fn sealed_at_end(&self, session: i64) {
-        lock(&self.fenced).remove(&session);
+        self.unmark(session);
     }
 }
 
@@ -151,7 +172,7 @@ pub fn fence_sessions(shared: &Shared, store: &Store) -> Result<()> {
     let mut ended = Vec::new();
     let mut unsealed = Vec::new();
     for live in shared.live.all() {
-        if !lock(&shared.fence.fenced).insert(live.id) {
+        if !shared.fence.mark(live.id) {
             continue;
         }
         if let Some(row) = store.session(live.id)? {
@@ -184,7 +205,7 @@ pub fn fence_sessions(shared: &Shared, store: &Store) -> Result<()> {
 /// fenced the session, audits `node_fenced` for it.
 pub fn fenced_at_end(shared: &Shared, id: i64, user: &str) {
     let node = shared.dir.settings.node.as_str();
-    let audited = lock(&shared.fence.fenced).remove(&id);
+    let audited = shared.fence.unmark(id);
     let row = match shared.store.session(id) {
         Ok(row) => row,
         Err(e) => {
