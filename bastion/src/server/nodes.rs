@@ -4,7 +4,9 @@
 //!
 //! Every second this node records that it is alive (`Store::heartbeat`) and looks for nodes
 //! that have been silent longer than `node_timeout`. A silent node's sessions are still
-//! `active` in the database although nobody serves them: a survivor seals each as
+//! `active` in the database although nobody serves them: a survivor claims the node (atomically
+//! against its heartbeat: a node only out of contact learns from its next beat that it was
+//! taken for dead, and fences itself, `state/fence.rs`), then seals each session as
 //! `interrupted`, exactly once however many survivors try (`Store::interrupt_session`). Its
 //! recording is what reached shared storage before the node died, whole lines only (at most one
 //! shipping interval short of what the users saw); the survivor fetches it, seals it with that
@@ -69,10 +71,10 @@ fn spawn_heartbeat(shared: &Arc<Shared>) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One heartbeat. A node that had beaten before and finds its row claimed or gone was taken for dead
-/// while out of contact: it fences itself (`state/fence.rs`) before its lease is renewed, so
-/// nothing it ships in the meantime reaches a recording another node sealed; a failed fencing
-/// is tried again at the next beat, the lease still lapsed.
+/// One heartbeat. A node that had beaten before and finds its row claimed or gone was taken
+/// for dead while out of contact: it fences itself (`state/fence.rs`) before its lease is
+/// renewed, so nothing it ships or passes on in the meantime gets past a seal another node
+/// made; a failed fencing is tried again at the next beat, the lease still lapsed.
 fn beat(shared: &Shared, store: &store::Store, beaten: &mut bool, must_fence: &mut bool) {
     // The lease runs from when the beat was sent: a reply delayed by a stalled connection
     // must not stretch it past the moment the others may take this node for dead.
