@@ -225,6 +225,10 @@ fn a_node_taken_for_dead_while_stopped_fences_itself_when_it_resumes() {
     poll(secs(15), || shipped().contains("BEFORE-42").then_some(()))
         .expect("the live recording reached shared storage");
 
+    // The host writes all the time, so node-a always holds output it has not shipped yet.
+    pty.send("(while :; do echo TICK-$((2+3)); sleep 0.2; done) &\r");
+    pty.expect("TICK-5", secs(10));
+    std::thread::sleep(Duration::from_millis(1500));
     // node-a freezes (process alive, connections open); its user types meanwhile.
     lab.bastion.signal("STOP");
     std::thread::sleep(Duration::from_secs(1));
