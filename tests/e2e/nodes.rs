@@ -232,7 +232,13 @@ fn a_node_taken_for_dead_while_stopped_fences_itself_when_it_resumes() {
     // node-a freezes (process alive, connections open); its user types meanwhile.
     lab.bastion.signal("STOP");
     std::thread::sleep(Duration::from_secs(1));
-    pty.send("echo DURING-$((7*7))-STOP\r");
+    // The target is a real sshd on this machine: a file it creates is a command that ran.
+    let scratch = tempfile::tempdir().unwrap();
+    let ran = scratch.path().join("typed-while-stopped");
+    pty.send(&format!(
+        "echo DURING-$((7*7))-STOP; touch {}\r",
+        ran.display()
+    ));
     let sealed = poll(secs(40), || {
         b.sessions()
             .into_iter()
@@ -265,8 +271,9 @@ fn a_node_taken_for_dead_while_stopped_fences_itself_when_it_resumes() {
     pty.expect("lost contact with the cluster", secs(20));
     assert!(pty.wait(secs(20)).is_some(), "{}", pty.output());
     let said = pty.output();
+    std::thread::sleep(Duration::from_secs(1));
     assert!(
-        !said.contains("DURING-49-STOP"),
+        !said.contains("DURING-49-STOP") && !ran.exists(),
         "input typed while the node was stopped reached the host: {said}"
     );
     // Fenced once, audited; one seal (the survivor's), no session_end.
