@@ -181,6 +181,9 @@ fn a_dead_nodes_sessions_are_sealed_once_by_a_survivor_from_shared_storage() {
 /// session ends; what they typed meanwhile never reaches the host; no second seal, no
 /// `session_end`, nothing more in the sealed recording; one `node_fenced` record; `audit verify`
 /// passes on every node (the resumed one included); and a new session through it works.
+/// node-a's first heartbeat after the stop is slowed by 3 s (a fault point): the typed input
+/// and the host's output arrive well before the node learns where it stands, so what holds
+/// them back is the lease, not a lucky ordering.
 #[test]
 fn a_node_taken_for_dead_while_stopped_fences_itself_when_it_resumes() {
     let Cluster {
@@ -189,7 +192,13 @@ fn a_node_taken_for_dead_while_stopped_fences_itself_when_it_resumes() {
         b,
         c,
         shared,
-    } = Cluster::start(Lab::new(BIN, &[("web1", &[])]), POLICY, "alice");
+    } = Cluster::start_with_env(
+        Lab::new(BIN, &[("web1", &[])]),
+        POLICY,
+        "alice",
+        "",
+        &[("BASTION_FAULT_DELAYS", "heartbeat_after_gap=3000")],
+    );
     let via_a = Client::new(&lab.bastion, &alice);
     // The user waits the stop out (the tests' ssh otherwise gives up on a silent server
     // after 15 s): the session must be ended by the node, not by the client.

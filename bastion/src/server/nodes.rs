@@ -63,8 +63,15 @@ fn spawn_heartbeat(shared: &Arc<Shared>) -> anyhow::Result<()> {
             let store = own.as_ref().unwrap_or(&shared.store);
             let mut beaten = false;
             let mut must_fence = false;
+            let mut last = std::time::Instant::now();
             loop {
+                if last.elapsed() > Duration::from_secs(3) {
+                    // This thread was stopped or starved: the first beat after such a gap
+                    // is the one a test slows down (to check what waits for it).
+                    crate::faults::delay("heartbeat_after_gap");
+                }
                 beat(&shared, store, &mut beaten, &mut must_fence);
+                last = std::time::Instant::now();
                 std::thread::sleep(Duration::from_secs(1));
             }
         })?;
