@@ -63,8 +63,23 @@ impl Shipper {
     /// Ships each of `paths` (the live sessions' recordings); failures are counted and logged,
     /// and retried at the next round.
     pub async fn round(&self, paths: &[std::path::PathBuf]) {
+        self.round_while(paths, |_| true).await
+    }
+
+    /// [`round`](Self::round), asking `may_write` again before each file: a node that may
+    /// have been taken for dead since the round began (its heartbeat lease lapsed) stops
+    /// before writing past a seal another node made.
+    pub async fn round_while(
+        &self,
+        paths: &[std::path::PathBuf],
+        may_write: impl Fn(&Path) -> bool,
+    ) {
         let mut ok = true;
         for path in paths {
+            if !may_write(path) {
+                ok = false;
+                continue;
+            }
             if let Err(e) = self.ship_new(path).await {
                 ok = false;
                 self.failures.fetch_add(1, Ordering::Relaxed);

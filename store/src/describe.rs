@@ -58,6 +58,16 @@ impl fmt::Display for AuditEvent {
                     n => write!(f, ", {n} torn bytes cut"),
                 }
             }
+            AuditEvent::NodeFenced { node, sessions, reason, .. } => {
+                write!(f, "node {node} fenced itself ({reason})")?;
+                match sessions.as_slice() {
+                    [] => write!(f, "; no session of its was sealed"),
+                    ids => {
+                        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+                        write!(f, "; ended session(s) {}", ids.join(", "))
+                    }
+                }
+            }
             AuditEvent::SessionFailed { channel, error } => {
                 write!(f, "session task on channel {channel} failed: {error}")
             }

@@ -153,6 +153,19 @@ pub enum AuditEvent {
         /// Bytes of a torn last line cut from the recording.
         bytes_dropped: u64,
     },
+    /// A node that learned it had been taken for dead (its heartbeats stalled past
+    /// `node_timeout` while its process lived on: stopped, partitioned) ended its sessions,
+    /// which a survivor seals as interrupted, without writing to their sealed recordings or
+    /// sealing them again. `unsealed` names the node's own copies of the recordings already
+    /// sealed, moved aside: what they hold past the seal is kept as evidence, outside every
+    /// seal.
+    NodeFenced {
+        node: String,
+        sessions: Vec<i64>,
+        reason: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        unsealed: Vec<String>,
+    },
     /// A session task that panicked; the session itself is sealed as interrupted.
     SessionFailed {
         channel: u32,
@@ -371,6 +384,7 @@ pub enum EventKind {
     SessionStart,
     SessionEnd,
     SessionInterrupted,
+    NodeFenced,
     SessionFailed,
     SessionKilled,
     SessionWatched,
@@ -416,6 +430,7 @@ impl EventKind {
             EventKind::SessionStart => "session_start",
             EventKind::SessionEnd => "session_end",
             EventKind::SessionInterrupted => "session_interrupted",
+            EventKind::NodeFenced => "node_fenced",
             EventKind::SessionFailed => "session_failed",
             EventKind::SessionKilled => "session_killed",
             EventKind::SessionWatched => "session_watched",
@@ -469,6 +484,7 @@ impl AuditEvent {
             AuditEvent::SessionStart { .. } => EventKind::SessionStart,
             AuditEvent::SessionEnd { .. } => EventKind::SessionEnd,
             AuditEvent::SessionInterrupted { .. } => EventKind::SessionInterrupted,
+            AuditEvent::NodeFenced { .. } => EventKind::NodeFenced,
             AuditEvent::SessionFailed { .. } => EventKind::SessionFailed,
             AuditEvent::SessionKilled { .. } => EventKind::SessionKilled,
             AuditEvent::SessionWatched { .. } => EventKind::SessionWatched,

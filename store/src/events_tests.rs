@@ -48,6 +48,12 @@ fn samples() -> Vec<AuditEvent> {
             command_id: 9,
             sha256: "ef".into(),
         },
+        AuditEvent::NodeFenced {
+            node: "node-a".into(),
+            sessions: vec![3, 4],
+            reason: "taken for dead".into(),
+            unsealed: vec!["/r/3.cast.unsealed".into()],
+        },
         AuditEvent::Checkpoint {
             records: 1000,
             last_hash: "01".into(),

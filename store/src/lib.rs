@@ -67,6 +67,7 @@ pub use console::{ConsoleSession, LinkRefusal};
 pub use copy::CopyReport;
 pub use events::{AdminChange, AuditEvent, EventKind, Seal, Transfer};
 pub use hostkeys::{endpoint, PinCheck};
+pub use nodes::Beat;
 pub use report::{Report, ReportQuery, Totals};
 pub use requests::{seconds_text, NewRequest, RequestKind, RequestRow, Verdict};
 pub use schema::{AppliedMigration, SCHEMA_VERSION};

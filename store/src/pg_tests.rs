@@ -287,3 +287,66 @@ fn a_long_query_stopped_early_leaves_the_connection_usable() {
     assert_eq!(s.newest_audit_id().unwrap(), 2200);
     assert_eq!(s.audit_records_after(2190, 100).unwrap().len(), 10);
 }
+
+/// A node's own end and two survivors' interrupts, each on its own connection, race for each
+/// of 20 sessions: every session is sealed exactly once (one `closed` row with no
+/// `session_interrupted`, or one `interrupted` row with exactly one), whoever wins.
+#[test]
+fn a_sessions_end_and_survivors_interrupts_racing_seal_it_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = pgtest::database();
+    let a = Arc::new(node(&url, dir.path(), "a", 1000));
+    a.set_node("node-a");
+    let survivors = [
+        Arc::new(node(&url, dir.path(), "b", 1000)),
+        Arc::new(node(&url, dir.path(), "c", 1000)),
+    ];
+    let ids: Vec<i64> = (0..20).map(|_| session(&a, Some("/r/x.cast"))).collect();
+    let rows: Vec<crate::SessionRow> = ids
+        .iter()
+        .map(|id| a.session(*id).unwrap().unwrap())
+        .collect();
+    let seal = crate::Seal {
+        recording: Some("/r/x.cast".into()),
+        recording_sha256: Some("ab".repeat(32)),
+        recording_size: Some(3),
+    };
+    let own = {
+        let (a, ids) = (a.clone(), ids.clone());
+        std::thread::spawn(move || {
+            ids.iter()
+                .filter(|id| a.end_session(**id, &crate::SessionEnd::default()).unwrap())
+                .count()
+        })
+    };
+    let theirs: Vec<_> = survivors
+        .iter()
+        .map(|s| {
+            let (s, rows, seal) = (s.clone(), rows.clone(), seal.clone());
+            std::thread::spawn(move || {
+                rows.iter()
+                    .filter(|r| s.interrupt_session(r, &seal, "node-a silent", 0).unwrap())
+                    .count()
+            })
+        })
+        .collect();
+    let ended = own.join().unwrap();
+    let interrupted: usize = theirs.into_iter().map(|t| t.join().unwrap()).sum();
+    assert_eq!(ended + interrupted, ids.len(), "{ended} + {interrupted}");
+    let records = a.audit_records(None).unwrap();
+    for id in &ids {
+        let row = a.session(*id).unwrap().unwrap();
+        let signed = records
+            .iter()
+            .filter(|r| match r.parsed().unwrap() {
+                AuditEvent::SessionInterrupted { session, .. } => session == *id,
+                _ => false,
+            })
+            .count();
+        match row.status.as_str() {
+            "closed" => assert_eq!(signed, 0, "session {id}"),
+            "interrupted" => assert_eq!(signed, 1, "session {id}"),
+            other => panic!("session {id} is {other}"),
+        }
+    }
+}

@@ -101,12 +101,17 @@ impl Store {
     }
 
     /// Closes a session.
-    pub fn end_session(&self, id: i64, end: &SessionEnd) -> Result<()> {
-        self.conn().execute(
+    /// Seals a session at its normal end, if it is still `active`: a compare-and-set, so a
+    /// session that another node already sealed as interrupted (its node was taken for dead,
+    /// `Store::interrupt_session`) is never sealed a second time. True when this call sealed
+    /// it; false when it was no longer active, and nothing was written (the caller then writes
+    /// no `session_end` record and ships no seal: the recording's one seal is the other's).
+    pub fn end_session(&self, id: i64, end: &SessionEnd) -> Result<bool> {
+        let changed = self.conn().execute(
             "UPDATE sessions SET ended_at = ?2, status = 'closed', exit_status = ?3, exit_signal = ?4,
              bytes_in = ?5, bytes_out = ?6, rec_sha256 = ?7, rec_size = ?8, end_reason = ?9,
              recording = COALESCE(?10, recording)
-             WHERE id = ?1",
+             WHERE id = ?1 AND status = 'active'",
             params![
                 id,
                 now_ts(),
@@ -120,7 +125,7 @@ impl Store {
                 &end.seal.recording
             ],
         )?;
-        Ok(())
+        Ok(changed == 1)
     }
 
     /// Sessions still marked active (after a crash: the ones to mark interrupted).

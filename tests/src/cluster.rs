@@ -25,14 +25,26 @@ impl Cluster {
     }
 
     /// [`Cluster::start`] with `extra` top-level bastion.toml settings on every node.
-    pub fn start_with(mut lab: Lab, policy: &str, user: &str, extra: &str) -> Cluster {
+    pub fn start_with(lab: Lab, policy: &str, user: &str, extra: &str) -> Cluster {
+        Cluster::start_with_env(lab, policy, user, extra, &[])
+    }
+
+    /// [`Cluster::start_with`], node-a (the lab's bastion) served with `env_a` in its
+    /// environment (fault points, `bastion/src/faults.rs`).
+    pub fn start_with_env(
+        mut lab: Lab,
+        policy: &str,
+        user: &str,
+        extra: &str,
+        env_a: &[(&str, &str)],
+    ) -> Cluster {
         let url = pgtest::database();
         let shared = tempfile::tempdir().expect("tempdir");
         let node = |name: &str| format!("{extra}\n{}", settings(name, &url, shared.path()));
         lab.bastion.write_policies(policy);
         lab.bastion.set(&node("node-a"));
         let user = lab.bastion.add_user(user, false);
-        lab.serve();
+        lab.bastion.serve_with_env(env_a);
         let b = another_node(&lab.bastion, &lab, policy, &node("node-b"));
         let c = another_node(&lab.bastion, &lab, policy, &node("node-c"));
         Cluster {

@@ -116,13 +116,18 @@ pub async fn serve(dir: DataDir, listen: Option<String>, web_listen: Option<Stri
     nodes::spawn(shared.clone())?;
     if let Some(to) = &shared.shared_recordings {
         let s = shared.clone();
-        to.spawn_rounds(move || {
-            s.live
-                .all()
-                .iter()
-                .filter_map(|l| l.flushed_recording())
-                .collect()
-        });
+        let fence = shared.clone();
+        to.spawn_rounds(
+            move || {
+                s.live
+                    .all()
+                    .iter()
+                    .filter(|l| !s.fence.is_fenced(l.id))
+                    .filter_map(|l| l.flushed_recording())
+                    .collect()
+            },
+            move || fence.fence.lease_holds(),
+        );
     }
     if let Some(public_url) = console_url {
         let config = console::ConsoleConfig {

@@ -4,7 +4,9 @@
 //!
 //! Every second this node records that it is alive (`Store::heartbeat`) and looks for nodes
 //! that have been silent longer than `node_timeout`. A silent node's sessions are still
-//! `active` in the database although nobody serves them: a survivor seals each as
+//! `active` in the database although nobody serves them: a survivor claims the node (atomically
+//! against its heartbeat: a node only out of contact learns from its next beat that it was
+//! taken for dead, and fences itself, `state/fence.rs`), then seals each session as
 //! `interrupted`, exactly once however many survivors try (`Store::interrupt_session`). Its
 //! recording is what reached shared storage before the node died, whole lines only (at most one
 //! shipping interval short of what the users saw); the survivor fetches it, seals it with that
@@ -57,14 +59,50 @@ fn spawn_heartbeat(shared: &Arc<Shared>) -> anyhow::Result<()> {
     let shared = shared.clone();
     std::thread::Builder::new()
         .name("heartbeat".into())
-        .spawn(move || loop {
+        .spawn(move || {
             let store = own.as_ref().unwrap_or(&shared.store);
-            if let Err(e) = store.heartbeat() {
-                tracing::warn!("node heartbeat: {e}");
+            let mut beaten = false;
+            let mut must_fence = false;
+            let mut last = std::time::Instant::now();
+            loop {
+                if last.elapsed() > Duration::from_secs(3) {
+                    // This thread was stopped or starved: the first beat after such a gap
+                    // is the one a test slows down (to check what waits for it).
+                    crate::faults::delay("heartbeat_after_gap");
+                }
+                beat(&shared, store, &mut beaten, &mut must_fence);
+                last = std::time::Instant::now();
+                std::thread::sleep(Duration::from_secs(1));
             }
-            std::thread::sleep(Duration::from_secs(1));
         })?;
     Ok(())
+}
+
+/// One heartbeat. A node that had beaten before and finds its row claimed or gone was taken
+/// for dead while out of contact: it fences itself (`state/fence.rs`) before its lease is
+/// renewed, so nothing it ships or passes on in the meantime gets past a seal another node
+/// made; a failed fencing is tried again at the next beat, the lease still lapsed.
+fn beat(shared: &Shared, store: &store::Store, beaten: &mut bool, must_fence: &mut bool) {
+    // The lease runs from when the beat was sent: a reply delayed by a stalled connection
+    // must not stretch it past the moment the others may take this node for dead.
+    let sent = shared.fence.now();
+    match store.heartbeat() {
+        Ok(store::Beat::Registered) if *beaten => *must_fence = true,
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!("node heartbeat: {e}");
+            return;
+        }
+    }
+    *beaten = true;
+    if *must_fence {
+        if let Err(e) = crate::state::fence::fence_sessions(shared, store) {
+            tracing::error!("fencing this node after it was taken for dead: {e:#}");
+            return;
+        }
+        *must_fence = false;
+    }
+    shared.fence.beat_accepted(sent);
 }
 
 async fn seal_silent_nodes(shared: &Arc<Shared>) -> anyhow::Result<()> {
@@ -75,6 +113,11 @@ async fn seal_silent_nodes(shared: &Arc<Shared>) -> anyhow::Result<()> {
     }
     let active = shared.store.active_sessions()?;
     for (node, silent) in silent_nodes {
+        // Claimed first, atomically against its own heartbeat: a node that beat in the
+        // meantime is alive and keeps its sessions; one claimed fences itself when it beats.
+        if !shared.store.claim_silent_node(&node, timeout)? {
+            continue;
+        }
         let orphans: Vec<&SessionRow> = active
             .iter()
             .filter(|s| s.node.as_deref() == Some(node.as_str()))
@@ -114,7 +157,12 @@ async fn seal_orphan(shared: &Arc<Shared>, s: &SessionRow, reason: &str) -> anyh
         _ => {}
     }
     if !shared.store.interrupt_session(s, &seal, &why, 0)? {
-        return Ok(()); // another survivor sealed it first
+        // Another survivor (or the node itself, fenced, at the session's end) sealed it
+        // first: this copy vouches for nothing and must not pass for the sealed recording.
+        if let Some((path, _)) = fetched {
+            let _ = std::fs::remove_file(path);
+        }
+        return Ok(());
     }
     if let (Some(to), Some((path, file))) = (&shared.shared_recordings, fetched) {
         seal_in_storage(to, &path, file.size, file.sha256_hex()).await;

@@ -149,6 +149,12 @@ pub async fn pump(
                     None => break,
                 },
             };
+            // A node that may have been taken for dead passes nothing on until it knows.
+            reviewer
+                .shared
+                .fence
+                .hold_while_out_of_contact(reviewer.session)
+                .await;
             match msg {
                 ChannelMsg::Data { data } => {
                     bytes_in.fetch_add(data.len() as u64, Ordering::Relaxed);

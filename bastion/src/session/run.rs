@@ -161,32 +161,14 @@ pub async fn run_target(
         let _ = shared.store.set_command_exit(id, status.map(i64::from));
     }
     end.exit_status = status;
-    if let Err(e) = shared.store.end_session(session_id, &end) {
-        tracing::error!("session {session_id}: cannot store end: {e}");
-    }
-    unwinding.disarm();
     let transfer = matches!(kind, Kind::Scp | Kind::Rsync).then(|| Transfer::Stream {
         command: command.map(str::to_string),
         bytes_up: end.bytes_in,
         bytes_down: end.bytes_out,
         exit_status: status,
     });
-    shared.audit(
-        Some(&conn.user),
-        Some(&conn.source),
-        AuditEvent::SessionEnd {
-            session: session_id,
-            host: granted.host.clone(),
-            login: granted.login.clone(),
-            kind: kind.as_str().into(),
-            exit_status: status,
-            exit_signal: end.exit_signal,
-            bytes_in: end.bytes_in,
-            bytes_out: end.bytes_out,
-            reason: end.reason,
-            seal: end.seal,
-        },
-    );
+    seal_end(shared, conn, &granted, kind, session_id, end);
+    unwinding.disarm();
     if let Some(transfer) = transfer {
         shared.audit(
             Some(&conn.user),
@@ -201,6 +183,49 @@ pub async fn run_target(
         );
     }
     status
+}
+
+/// Seals the session at its end if it is still active: a compare-and-set, so a session that
+/// another node sealed as interrupted (this node was taken for dead while out of contact) gets
+/// no second seal, in the database, the audit log or shared storage. Then ships the seal and
+/// audits `session_end`.
+fn seal_end(
+    shared: &Shared,
+    conn: &ConnInfo,
+    g: &Granted,
+    kind: Kind,
+    session_id: i64,
+    end: SessionEnd,
+) {
+    let sealed_here = match shared.store.end_session(session_id, &end) {
+        Ok(sealed) => sealed,
+        Err(e) => {
+            tracing::error!("session {session_id}: cannot store end: {e}");
+            true
+        }
+    };
+    if !sealed_here {
+        crate::state::fence::fenced_at_end(shared, session_id, &conn.user);
+        return;
+    }
+    shared.fence.sealed_at_end(session_id);
+    ship_seal(shared, &end.seal);
+    shared.audit(
+        Some(&conn.user),
+        Some(&conn.source),
+        AuditEvent::SessionEnd {
+            session: session_id,
+            host: g.host.clone(),
+            login: g.login.clone(),
+            kind: kind.as_str().into(),
+            exit_status: end.exit_status,
+            exit_signal: end.exit_signal,
+            bytes_in: end.bytes_in,
+            bytes_out: end.bytes_out,
+            reason: end.reason,
+            seal: end.seal,
+        },
+    );
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -293,7 +318,7 @@ async fn run_started(
                 OpenError::Connect(_) => user.say(&end.reason).await,
                 OpenError::Channel(_) => user.say(&format!("{}: {}", g.host, end.reason)).await,
             }
-            finish_recording(shared, recorder, end);
+            finish_recording(recorder, end);
             return Some(255);
         }
     };
@@ -408,11 +433,11 @@ async fn run_started(
             .exit_signal_request(user.tx.id(), sig, false, String::new(), String::new())
             .await;
     }
-    finish_recording(shared, recorder, end);
+    finish_recording(recorder, end);
     exit_status
 }
 
-fn finish_recording(shared: &Shared, recorder: Option<Arc<Mutex<Recorder>>>, end: &mut SessionEnd) {
+fn finish_recording(recorder: Option<Arc<Mutex<Recorder>>>, end: &mut SessionEnd) {
     let Some(rec) = recorder else { return };
     // The live registry let go of its share when the session's LiveGuard was dropped.
     let Ok(rec) = Arc::try_unwrap(rec) else {
@@ -420,15 +445,23 @@ fn finish_recording(shared: &Shared, recorder: Option<Arc<Mutex<Recorder>>>, end
         return;
     };
     let rec = rec.into_inner().unwrap_or_else(|p| p.into_inner());
-    let path = rec.path().to_path_buf();
     match rec.finish() {
         Ok(seal) => {
             end.seal.recording_sha256 = Some(seal.sha256_hex());
             end.seal.recording_size = Some(seal.size);
-            if let Some(to) = &shared.shared_recordings {
-                to.seal(path, seal.size, seal.sha256_hex());
-            }
         }
         Err(e) => tracing::error!("cannot seal recording: {e}"),
+    }
+}
+
+/// Ships the rest of a recording the session's end sealed, and its `sealed` object.
+fn ship_seal(shared: &Shared, seal: &store::Seal) {
+    if let (Some(to), Some(path), Some(sha), Some(size)) = (
+        &shared.shared_recordings,
+        &seal.recording,
+        &seal.recording_sha256,
+        seal.recording_size,
+    ) {
+        to.seal(path.into(), size, sha.clone());
     }
 }

@@ -5,6 +5,7 @@
 //! It sits below both `server/` (the listener, the russh handler, the control socket) and
 //! `session/` and `auth/`, which use it; it imports from none of them, so the data flows one way.
 
+pub mod fence;
 pub mod kill;
 mod live;
 mod ratelimit;

@@ -33,16 +33,27 @@ pub fn seal_session(shared: &Shared, s: &SessionRow, reason: &str) -> Result<()>
                 sealed.recording_sha256 = Some(file.sha256_hex());
                 sealed.recording_size = Some(file.size);
                 dropped = cut;
-                if let Some(to) = &shared.shared_recordings {
-                    to.seal(path.into(), file.size, file.sha256_hex());
-                }
             }
             Err(e) => tracing::warn!("session {}: recording {path}: {e}", s.id),
         }
     }
     // Only a row still active changes, with its record in the same transaction: sealed once.
-    shared
+    // A session another node sealed first (this node was taken for dead) is not sealed again,
+    // in the database or in shared storage.
+    if !shared
         .store
-        .interrupt_session(s, &sealed, reason, dropped)?;
+        .interrupt_session(s, &sealed, reason, dropped)?
+    {
+        crate::state::fence::fenced_at_end(shared, s.id, &s.user);
+        return Ok(());
+    }
+    if let (Some(to), Some(path), Some(sha), Some(size)) = (
+        &shared.shared_recordings,
+        &s.recording,
+        sealed.recording_sha256,
+        sealed.recording_size,
+    ) {
+        to.seal(path.into(), size, sha);
+    }
     Ok(())
 }

@@ -44,6 +44,8 @@ pub struct Shared {
     pub shared_recordings: Option<Arc<super::shared_recordings::SharedRecordings>>,
     /// The watch feeds this node fills for watchers on other nodes (`watch_relay`).
     pub feeding: super::watch_relay::Feeding,
+    /// This node's heartbeat lease and the sessions it fenced (`fence`).
+    pub fence: super::fence::Fence,
 }
 
 /// Who is on the other end of an authenticated connection.
@@ -90,6 +92,7 @@ impl Shared {
         )
         .context("[shared_recordings]")?;
         Ok(Shared {
+            fence: super::fence::Fence::new(dir.settings.node_timeout),
             shared_recordings,
             dir,
             store,

@@ -44,15 +44,34 @@ impl SharedRecordings {
         &self.shipper
     }
 
-    /// Ships, every interval, what `live` (the live sessions' recordings, flushed) returns.
-    pub fn spawn_rounds(self: &Arc<Self>, live: impl Fn() -> Vec<PathBuf> + Send + Sync + 'static) {
+    /// Ships, every interval, what `live` (the live sessions' recordings, flushed) returns,
+    /// each file only while `may_write` says so (this node's heartbeat lease, `fence.rs`).
+    pub fn spawn_rounds(
+        self: &Arc<Self>,
+        live: impl Fn() -> Vec<PathBuf> + Send + Sync + 'static,
+        may_write: impl Fn() -> bool + Send + Sync + 'static,
+    ) {
         let me = self.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(me.interval);
             tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let mut held = true;
             loop {
                 tick.tick().await;
-                me.shipper.round(&live()).await;
+                let holds = may_write();
+                if holds != held {
+                    match holds {
+                        true => tracing::info!("heartbeat lease renewed: shipping recordings"),
+                        false => tracing::warn!(
+                            "heartbeat lease lapsed (out of contact with the cluster?): \
+                             recordings are not shipped until a heartbeat is accepted"
+                        ),
+                    }
+                    held = holds;
+                }
+                if holds {
+                    me.shipper.round_while(&live(), |_| may_write()).await;
+                }
             }
         });
     }
