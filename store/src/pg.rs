@@ -53,7 +53,10 @@ fn open(url: &str) -> std::result::Result<Client, postgres::Error> {
         .or_else(|| iana_time_zone::get_timezone().ok())
         .unwrap_or_else(|| "UTC".into());
     let config: postgres::Config = url.parse()?;
-    if zone.chars().all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c)) {
+    if zone
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/_+-".contains(c))
+    {
         let options = match config.get_options() {
             Some(o) if !o.is_empty() => format!("{o} -c TimeZone={zone}"),
             _ => format!("-c TimeZone={zone}"),

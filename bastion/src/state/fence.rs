@@ -47,8 +47,9 @@ pub struct Fence {
     last_beat_ms: AtomicU64,
     /// How long after its last accepted beat the node still writes to shared storage.
     lease: Duration,
-    /// Set once the heartbeat runs (`bastion serve`): before that, and in tools that never
-    /// start it, there is no lease to lapse.
+    /// Set once the heartbeat runs (`bastion serve`) on a store several nodes share
+    /// (PostgreSQL): before that, in tools that never start it, and on SQLite (one node,
+    /// which nobody else can take for dead) there is no lease to lapse.
     armed: AtomicBool,
     /// Sessions ended by [`fence_sessions`] that have not reached their end yet.
     fenced: Mutex<HashSet<i64>>,
