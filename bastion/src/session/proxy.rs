@@ -4,11 +4,11 @@
 //! window) never stops the other from draining: backpressure travels end to end through SSH flow
 //! control and memory stays bounded by the channel buffers.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use policies::{format_duration, SessionLimits};
-use russh::{client, Channel, ChannelMsg, Sig};
+use russh::{client, server, Channel, ChannelMsg, ChannelReadHalf, ChannelWriteHalf, Sig};
 
 use super::command_guard::{Blocked, CommandGuard};
 use super::judged_input::{guarded_input, line_input, say_error, LineSink};
@@ -53,6 +53,17 @@ struct TargetEnd {
 /// The reason of a session the target ended by itself (its command or shell finished).
 pub const CLEAN_END: &str = "target closed the session";
 
+/// What both directions of a pump count and tell each other.
+struct Counters {
+    started: Instant,
+    bytes_in: AtomicU64,
+    bytes_out: AtomicU64,
+    /// Session time (ms) of the user's last input, for the idle limit.
+    last_input_ms: AtomicU64,
+    eof_forwarded: AtomicBool,
+    exit_forwarded: AtomicBool,
+}
+
 /// Pumps until the target closes, the user goes away, or a limit ends the session.
 /// With `standalone` false (the host menu), the target's EOF is not passed on, so the user's
 /// channel stays usable for the menu.
@@ -65,13 +76,15 @@ pub async fn pump(
     reviewer: &Reviewer<'_>,
     standalone: bool,
 ) -> PumpOutcome {
-    let started = Instant::now();
-    let (mut trx, ttx) = target.split();
-    let bytes_in = AtomicU64::new(0);
-    let bytes_out = AtomicU64::new(0);
-    let last_input_ms = AtomicU64::new(0);
-    let eof_forwarded = std::sync::atomic::AtomicBool::new(false);
-    let exit_forwarded = std::sync::atomic::AtomicBool::new(false);
+    let (trx, ttx) = target.split();
+    let counters = Counters {
+        started: Instant::now(),
+        bytes_in: AtomicU64::new(0),
+        bytes_out: AtomicU64::new(0),
+        last_input_ms: AtomicU64::new(0),
+        eof_forwarded: AtomicBool::new(false),
+        exit_forwarded: AtomicBool::new(false),
+    };
     let has_pty = user.pty.is_some();
     let UserChannel {
         rx: urx,
@@ -81,150 +94,17 @@ pub async fn pump(
         ..
     } = user;
     let utx = &*utx;
-
-    let target_to_user = async {
-        let mut end = TargetEnd {
-            exit_status: None,
-            exit_signal: None,
-            lost: true,
-        };
-        let mut eof_pending = false;
-        while let Some(msg) = trx.wait().await {
-            match msg {
-                ChannelMsg::Data { data } => {
-                    bytes_out.fetch_add(data.len() as u64, Ordering::Relaxed);
-                    crate::metrics::global().target_to_user(data.len());
-                    taps.target_stdout(&data);
-                    if utx.data_bytes(data).await.is_err() {
-                        end.lost = false;
-                        break;
-                    }
-                }
-                ChannelMsg::ExtendedData { data, ext } => {
-                    bytes_out.fetch_add(data.len() as u64, Ordering::Relaxed);
-                    crate::metrics::global().target_to_user(data.len());
-                    taps.target_stderr(&data);
-                    if utx.extended_data_bytes(ext, data).await.is_err() {
-                        end.lost = false;
-                        break;
-                    }
-                }
-                // The target's EOF waits for its exit status, which is passed on at once: an
-                // OpenSSH client whose input is closed ends the channel on EOF, and a status
-                // sent after that is lost (the client then exits 255).
-                ChannelMsg::Eof if standalone && end.exit_status.is_none() => eof_pending = true,
-                ChannelMsg::Eof if standalone => {
-                    eof_forwarded.store(true, Ordering::Relaxed);
-                    let _ = utx.eof().await;
-                }
-                ChannelMsg::ExitStatus { exit_status } => {
-                    end.exit_status = Some(exit_status);
-                    if standalone && utx.exit_status(exit_status).await.is_ok() {
-                        exit_forwarded.store(true, Ordering::Relaxed);
-                    }
-                    if std::mem::take(&mut eof_pending) {
-                        eof_forwarded.store(true, Ordering::Relaxed);
-                        let _ = utx.eof().await;
-                    }
-                }
-                ChannelMsg::ExitSignal { signal_name, .. } => end.exit_signal = Some(signal_name),
-                ChannelMsg::Close => {
-                    end.lost = false;
-                    break;
-                }
-                _ => {}
-            }
-        }
-        // A target that reported how its command ended did not vanish mid-session.
-        end.lost &= end.exit_status.is_none() && end.exit_signal.is_none();
-        end
-    };
-
+    let c = &counters;
+    let target_to_user = target_to_user(trx, utx, taps, c, standalone);
     let user_to_target = async {
-        loop {
-            let msg = match replay.pop_front() {
-                Some(m) => m,
-                None => match urx.wait().await {
-                    Some(m) => m,
-                    None => break,
-                },
-            };
-            // A node that may have been taken for dead passes nothing on until it knows.
-            reviewer
-                .shared
-                .fence
-                .hold_while_out_of_contact(reviewer.session)
-                .await;
-            match msg {
-                ChannelMsg::Data { data } => {
-                    bytes_in.fetch_add(data.len() as u64, Ordering::Relaxed);
-                    crate::metrics::global().user_to_target(data.len());
-                    last_input_ms.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
-                    let passed = match input {
-                        Input::Open => {
-                            taps.user_input(&data);
-                            ttx.data_bytes(data).await.is_ok()
-                        }
-                        Input::Keys(guard) => {
-                            guarded_input(guard, reviewer, &data, taps, &ttx, utx).await
-                        }
-                        Input::Lines(shell, on_block) => match shell.take_lines(&data) {
-                            Ok(lines) => {
-                                let sink = LineSink {
-                                    shell,
-                                    on_block,
-                                    reviewer,
-                                };
-                                line_input(&sink, lines, taps, &ttx, utx).await
-                            }
-                            Err(LineTooLong) => {
-                                let why = format!("a line longer than {MAX_LINE} bytes without a newline cannot be checked");
-                                say_error(utx, taps, &why).await;
-                                false
-                            }
-                        },
-                    };
-                    if !passed {
-                        break;
-                    }
-                }
-                ChannelMsg::Eof => {
-                    if let Input::Lines(shell, on_block) = input {
-                        let last: Vec<Vec<u8>> = shell.take_rest().into_iter().collect();
-                        let sink = LineSink {
-                            shell,
-                            on_block,
-                            reviewer,
-                        };
-                        if !line_input(&sink, last, taps, &ttx, utx).await {
-                            break;
-                        }
-                    }
-                    let _ = ttx.eof().await;
-                }
-                ChannelMsg::WindowChange {
-                    col_width,
-                    row_height,
-                    pix_width,
-                    pix_height,
-                } => {
-                    taps.resize(col_width, row_height);
-                    // Keep the size current so the host menu comes back at the window's size.
-                    if let Some(p) = pty.as_mut() {
-                        p.cols = col_width;
-                        p.rows = row_height;
-                    }
-                    let _ = ttx
-                        .window_change(col_width, row_height, pix_width, pix_height)
-                        .await;
-                }
-                ChannelMsg::Signal { signal } => {
-                    let _ = ttx.signal(signal).await;
-                }
-                ChannelMsg::Close => break,
-                _ => {}
-            }
-        }
+        let mut from_user = FromUser {
+            urx,
+            replay,
+            pty,
+            ttx: &ttx,
+            utx,
+        };
+        from_user.run(taps, c, input, reviewer).await
     };
 
     let deadline = session_deadline(limits);
@@ -239,10 +119,10 @@ pub async fn pump(
             end = &mut target_to_user => break Some(end),
             _ = &mut user_to_target, if !user_gone => {
                 user_gone = true;
-                gone_at = started.elapsed();
+                gone_at = c.started.elapsed();
                 // A client that has the exit status may close first (fleet does, so the
                 // bastion's bookkeeping overlaps its next task): the target still ended it.
-                if !exit_forwarded.load(Ordering::Relaxed) {
+                if !c.exit_forwarded.load(Ordering::Relaxed) {
                     reason = "user closed the session".into();
                 }
                 let _ = ttx.close().await;
@@ -251,17 +131,8 @@ pub async fn pump(
             why = killed(taps) => Some(why),
             _ = tick.tick() => {
                 taps.tick();
-                let now = started.elapsed();
-                let limit_msg = if let Some(why) = taps.recording_broken() {
-                    Some(why.to_string())
-                } else if deadline.as_ref().is_some_and(|(d, _)| now >= *d) {
-                    deadline.as_ref().map(|(_, why)| why.clone())
-                } else if let Some(idle) = limits.idle_timeout {
-                    let last = Duration::from_millis(last_input_ms.load(Ordering::Relaxed));
-                    (now.saturating_sub(last) >= idle).then(|| format!("idle for {}", format_duration(idle)))
-                } else {
-                    None
-                };
+                let now = c.started.elapsed();
+                let limit_msg = limit_reached(taps, limits, deadline.as_ref(), c, now);
                 if limit_msg.is_none() && user_gone && now.saturating_sub(gone_at) > Duration::from_secs(5) {
                     // The user left and the target does not close its side: stop waiting.
                     break None;
@@ -292,12 +163,221 @@ pub async fn pump(
     PumpOutcome {
         exit_status: end.exit_status,
         exit_signal: end.exit_signal,
-        bytes_in: bytes_in.load(Ordering::Relaxed),
-        bytes_out: bytes_out.load(Ordering::Relaxed),
+        bytes_in: c.bytes_in.load(Ordering::Relaxed),
+        bytes_out: c.bytes_out.load(Ordering::Relaxed),
         reason,
-        eof_forwarded: eof_forwarded.load(Ordering::Relaxed),
-        exit_forwarded: exit_forwarded.load(Ordering::Relaxed),
+        eof_forwarded: c.eof_forwarded.load(Ordering::Relaxed),
+        exit_forwarded: c.exit_forwarded.load(Ordering::Relaxed),
         target_lost: end.lost && !user_gone,
+    }
+}
+
+/// Why the bastion ends the session at session time `now`, if a limit says so: a recording
+/// that can no longer be written, the session's deadline, or the idle limit.
+fn limit_reached(
+    taps: &Taps<'_>,
+    limits: &SessionLimits,
+    deadline: Option<&(Duration, String)>,
+    c: &Counters,
+    now: Duration,
+) -> Option<String> {
+    if let Some(why) = taps.recording_broken() {
+        Some(why.to_string())
+    } else if let Some((_, why)) = deadline.filter(|(d, _)| now >= *d) {
+        Some(why.clone())
+    } else if let Some(idle) = limits.idle_timeout {
+        let last = Duration::from_millis(c.last_input_ms.load(Ordering::Relaxed));
+        (now.saturating_sub(last) >= idle).then(|| format!("idle for {}", format_duration(idle)))
+    } else {
+        None
+    }
+}
+
+/// The target's side: its output to the user (through the taps), its EOF and exit status.
+async fn target_to_user(
+    mut trx: ChannelReadHalf,
+    utx: &ChannelWriteHalf<server::Msg>,
+    taps: &Taps<'_>,
+    c: &Counters,
+    standalone: bool,
+) -> TargetEnd {
+    let mut end = TargetEnd {
+        exit_status: None,
+        exit_signal: None,
+        lost: true,
+    };
+    let mut eof_pending = false;
+    while let Some(msg) = trx.wait().await {
+        match msg {
+            ChannelMsg::Data { data } => {
+                c.bytes_out.fetch_add(data.len() as u64, Ordering::Relaxed);
+                crate::metrics::global().target_to_user(data.len());
+                taps.target_stdout(&data);
+                if utx.data_bytes(data).await.is_err() {
+                    end.lost = false;
+                    break;
+                }
+            }
+            ChannelMsg::ExtendedData { data, ext } => {
+                c.bytes_out.fetch_add(data.len() as u64, Ordering::Relaxed);
+                crate::metrics::global().target_to_user(data.len());
+                taps.target_stderr(&data);
+                if utx.extended_data_bytes(ext, data).await.is_err() {
+                    end.lost = false;
+                    break;
+                }
+            }
+            // The target's EOF waits for its exit status, which is passed on at once: an
+            // OpenSSH client whose input is closed ends the channel on EOF, and a status
+            // sent after that is lost (the client then exits 255).
+            ChannelMsg::Eof if standalone && end.exit_status.is_none() => eof_pending = true,
+            ChannelMsg::Eof if standalone => {
+                c.eof_forwarded.store(true, Ordering::Relaxed);
+                let _ = utx.eof().await;
+            }
+            ChannelMsg::ExitStatus { exit_status } => {
+                end.exit_status = Some(exit_status);
+                if standalone && utx.exit_status(exit_status).await.is_ok() {
+                    c.exit_forwarded.store(true, Ordering::Relaxed);
+                }
+                if std::mem::take(&mut eof_pending) {
+                    c.eof_forwarded.store(true, Ordering::Relaxed);
+                    let _ = utx.eof().await;
+                }
+            }
+            ChannelMsg::ExitSignal { signal_name, .. } => end.exit_signal = Some(signal_name),
+            ChannelMsg::Close => {
+                end.lost = false;
+                break;
+            }
+            _ => {}
+        }
+    }
+    // A target that reported how its command ended did not vanish mid-session.
+    end.lost &= end.exit_status.is_none() && end.exit_signal.is_none();
+    end
+}
+
+/// The user's side of a pump: input, EOF, window changes and signals, to the target.
+struct FromUser<'a> {
+    urx: &'a mut ChannelReadHalf,
+    /// Input that arrived before the session started, passed on first.
+    replay: &'a mut std::collections::VecDeque<ChannelMsg>,
+    /// Kept at the window's size, so the host menu comes back at it.
+    pty: &'a mut Option<super::PtyInfo>,
+    ttx: &'a ChannelWriteHalf<client::Msg>,
+    utx: &'a ChannelWriteHalf<server::Msg>,
+}
+
+impl FromUser<'_> {
+    /// Runs until the user's side ends or input may not go on (a blocked line, a write
+    /// that failed).
+    async fn run(
+        &mut self,
+        taps: &Taps<'_>,
+        c: &Counters,
+        input: Input<'_, '_>,
+        reviewer: &Reviewer<'_>,
+    ) {
+        loop {
+            let msg = match self.replay.pop_front() {
+                Some(m) => m,
+                None => match self.urx.wait().await {
+                    Some(m) => m,
+                    None => break,
+                },
+            };
+            // A node that may have been taken for dead passes nothing on until it knows.
+            reviewer
+                .shared
+                .fence
+                .hold_while_out_of_contact(reviewer.session)
+                .await;
+            if !self.forward(msg, taps, c, &input, reviewer).await {
+                break;
+            }
+        }
+    }
+
+    /// Passes one message of the user's on; false when the pump must stop reading input.
+    async fn forward(
+        &mut self,
+        msg: ChannelMsg,
+        taps: &Taps<'_>,
+        c: &Counters,
+        input: &Input<'_, '_>,
+        reviewer: &Reviewer<'_>,
+    ) -> bool {
+        let (ttx, utx) = (self.ttx, self.utx);
+        match msg {
+            ChannelMsg::Data { data } => {
+                c.bytes_in.fetch_add(data.len() as u64, Ordering::Relaxed);
+                crate::metrics::global().user_to_target(data.len());
+                c.last_input_ms
+                    .store(c.started.elapsed().as_millis() as u64, Ordering::Relaxed);
+                match input {
+                    Input::Open => {
+                        taps.user_input(&data);
+                        ttx.data_bytes(data).await.is_ok()
+                    }
+                    Input::Keys(guard) => {
+                        guarded_input(guard, reviewer, &data, taps, ttx, utx).await
+                    }
+                    Input::Lines(shell, on_block) => match shell.take_lines(&data) {
+                        Ok(lines) => {
+                            let sink = LineSink {
+                                shell,
+                                on_block: *on_block,
+                                reviewer,
+                            };
+                            line_input(&sink, lines, taps, ttx, utx).await
+                        }
+                        Err(LineTooLong) => {
+                            let why = format!("a line longer than {MAX_LINE} bytes without a newline cannot be checked");
+                            say_error(utx, taps, &why).await;
+                            false
+                        }
+                    },
+                }
+            }
+            ChannelMsg::Eof => {
+                if let Input::Lines(shell, on_block) = input {
+                    let last: Vec<Vec<u8>> = shell.take_rest().into_iter().collect();
+                    let sink = LineSink {
+                        shell,
+                        on_block: *on_block,
+                        reviewer,
+                    };
+                    if !line_input(&sink, last, taps, ttx, utx).await {
+                        return false;
+                    }
+                }
+                let _ = ttx.eof().await;
+                true
+            }
+            ChannelMsg::WindowChange {
+                col_width,
+                row_height,
+                pix_width,
+                pix_height,
+            } => {
+                taps.resize(col_width, row_height);
+                if let Some(p) = self.pty.as_mut() {
+                    p.cols = col_width;
+                    p.rows = row_height;
+                }
+                let _ = ttx
+                    .window_change(col_width, row_height, pix_width, pix_height)
+                    .await;
+                true
+            }
+            ChannelMsg::Signal { signal } => {
+                let _ = ttx.signal(signal).await;
+                true
+            }
+            ChannelMsg::Close => false,
+            _ => true,
+        }
     }
 }
 
