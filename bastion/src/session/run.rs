@@ -228,6 +228,61 @@ fn seal_end(
     );
 }
 
+/// Starts the recording of session `session_id` at `size` (columns, rows, `$TERM`). A
+/// recording that cannot be made is audited (`recording_unavailable`); the session then goes on
+/// unrecorded, or, with `recording_required`, is refused: `Err`, `end.reason` says why.
+fn start_recording(
+    shared: &Shared,
+    conn: &ConnInfo,
+    g: &Granted,
+    session_id: i64,
+    (width, height, term): (u32, u32, Option<String>),
+    end: &mut SessionEnd,
+) -> Result<Option<Arc<Mutex<Recorder>>>, ()> {
+    let path = shared
+        .dir
+        .recordings_dir()
+        .join(format!("{session_id}-{}-{}.cast", conn.user, g.host));
+    let header = Header {
+        width,
+        height,
+        timestamp: chrono::Utc::now().timestamp(),
+        title: format!("{} -> {}@{}", conn.user, g.login, g.host),
+        term,
+    };
+    let e = match Recorder::create(&path, &header) {
+        Ok(r) => {
+            let recording = path.to_string_lossy().into_owned();
+            let _ = shared.store.set_session_recording(session_id, &recording);
+            end.seal.recording = Some(recording);
+            return Ok(Some(Arc::new(Mutex::new(r))));
+        }
+        Err(e) => e,
+    };
+    tracing::error!("session {session_id}: cannot record: {e}");
+    let required = shared.dir.settings.recording_required;
+    let action = if required {
+        "session refused"
+    } else {
+        "session continues unrecorded"
+    };
+    shared.audit(
+        Some(&conn.user),
+        Some(&conn.source),
+        AuditEvent::RecordingUnavailable {
+            session: session_id,
+            host: g.host.clone(),
+            error: e.to_string(),
+            action: action.into(),
+        },
+    );
+    if required {
+        end.reason = format!("recording unavailable: {e}");
+        return Err(());
+    }
+    Ok(None)
+}
+
 #[allow(clippy::too_many_arguments)]
 async fn run_started(
     shared: &Arc<Shared>,
@@ -249,53 +304,14 @@ async fn run_started(
         (None, _) => None,
     };
     let recorder = match screen_size {
-        Some((width, height, term)) => {
-            let path = shared
-                .dir
-                .recordings_dir()
-                .join(format!("{session_id}-{}-{}.cast", conn.user, g.host));
-            let header = Header {
-                width,
-                height,
-                timestamp: chrono::Utc::now().timestamp(),
-                title: format!("{} -> {}@{}", conn.user, g.login, g.host),
-                term,
-            };
-            match Recorder::create(&path, &header) {
-                Ok(r) => {
-                    let recording = path.to_string_lossy().into_owned();
-                    let _ = shared.store.set_session_recording(session_id, &recording);
-                    end.seal.recording = Some(recording);
-                    Some(Arc::new(Mutex::new(r)))
-                }
-                Err(e) => {
-                    tracing::error!("session {session_id}: cannot record: {e}");
-                    let required = shared.dir.settings.recording_required;
-                    let action = if required {
-                        "session refused"
-                    } else {
-                        "session continues unrecorded"
-                    };
-                    shared.audit(
-                        Some(&conn.user),
-                        Some(&conn.source),
-                        AuditEvent::RecordingUnavailable {
-                            session: session_id,
-                            host: g.host.clone(),
-                            error: e.to_string(),
-                            action: action.into(),
-                        },
-                    );
-                    if required {
-                        end.reason = format!("recording unavailable: {e}");
-                        user.say("session refused: recording is unavailable on the bastion")
-                            .await;
-                        return Some(1);
-                    }
-                    None
-                }
+        Some(size) => match start_recording(shared, conn, g, session_id, size, end) {
+            Ok(r) => r,
+            Err(()) => {
+                user.say("session refused: recording is unavailable on the bastion")
+                    .await;
+                return Some(1);
             }
-        }
+        },
         None => None,
     };
     // Non-terminal exec sessions (fleet's tasks) reuse this client connection's target
