@@ -110,100 +110,9 @@ pub fn run(dir: &Path, cmd: UserCommand) -> Result<ExitCode> {
             name,
             keys,
             no_totp,
-        } => {
-            if crate::target::parse_login_name(&name).is_none_or(|l| l.target.is_some()) {
-                anyhow::bail!("invalid user name {name:?}: use letters, digits, '-', '_' and '.'");
-            }
-            let mut all = Vec::new();
-            for k in &keys {
-                all.extend(read_keys(k)?);
-            }
-            let secret = (!no_totp).then(totp::new_secret);
-            store.add_user(&name, secret.as_deref(), &all)?;
-            let keys = all.iter().map(|k| k.fingerprint.clone()).collect();
-            let totp = !no_totp;
-            admin(&store, &name, AdminChange::UserAdd { keys, totp })?;
-            println!("created user {name} with {} key(s)", all.len());
-            if let Some(s) = secret {
-                print_enrolment(&name, &s);
-            }
-        }
-        UserCommand::List { json } => {
-            let users = store.users()?;
-            if json {
-                for u in users {
-                    let keys = store.user_keys(&u.name)?.len();
-                    println!(
-                        "{}",
-                        json!({"name": u.name, "disabled": u.disabled, "totp": u.totp_secret.is_some(), "keys": keys, "created_at": store::rfc3339(u.created_at)})
-                    );
-                }
-            } else {
-                let mut rows = Vec::new();
-                for u in users {
-                    let keys = store.user_keys(&u.name)?.len();
-                    rows.push(vec![
-                        u.name,
-                        if u.disabled {
-                            "disabled".into()
-                        } else {
-                            "enabled".into()
-                        },
-                        if u.totp_secret.is_some() {
-                            "yes".into()
-                        } else {
-                            "no".into()
-                        },
-                        keys.to_string(),
-                        format_ts(u.created_at),
-                    ]);
-                }
-                table::print(&["USER", "STATE", "TOTP", "KEYS", "CREATED"], &rows);
-            }
-        }
-        UserCommand::Show { name, json } => {
-            let u = store
-                .user(&name)?
-                .with_context(|| format!("no such user: {name}"))?;
-            let keys = store.user_keys(&name)?;
-            let data = crate::datadir::DataDir::open_existing(dir)?;
-            let roles: Vec<String> = policies::PolicySet::load(&data.policies_path())
-                .map(|p| p.roles_of(&name).iter().map(|r| r.name.clone()).collect())
-                .unwrap_or_default();
-            if json {
-                println!(
-                    "{}",
-                    json!({"name": u.name, "disabled": u.disabled, "totp": u.totp_secret.is_some(), "roles": roles,
-                    "keys": keys.iter().map(|k| json!({"fingerprint": k.fingerprint, "key": k.public_key, "comment": k.comment})).collect::<Vec<_>>()})
-                );
-            } else {
-                println!("user:     {}", u.name);
-                println!(
-                    "state:    {}",
-                    if u.disabled { "disabled" } else { "enabled" }
-                );
-                println!(
-                    "totp:     {}",
-                    if u.totp_secret.is_some() {
-                        "enrolled"
-                    } else {
-                        "none"
-                    }
-                );
-                println!(
-                    "roles:    {}",
-                    if roles.is_empty() {
-                        "(none)".into()
-                    } else {
-                        roles.join(", ")
-                    }
-                );
-                println!("created:  {}", format_ts(u.created_at));
-                for k in keys {
-                    println!("key:      {} {}", k.fingerprint, k.comment);
-                }
-            }
-        }
+        } => add(&store, name, keys, no_totp)?,
+        UserCommand::List { json } => list(&store, json)?,
+        UserCommand::Show { name, json } => show(dir, &store, name, json)?,
         UserCommand::Disable { name } => {
             store.set_disabled(&name, true)?;
             admin(&store, &name, AdminChange::UserDisable)?;
@@ -241,4 +150,107 @@ pub fn run(dir: &Path, cmd: UserCommand) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `user add`: the user, their keys, and (unless `--no-totp`) a TOTP secret to enrol.
+fn add(store: &Store, name: String, keys: Vec<PathBuf>, no_totp: bool) -> Result<()> {
+    if crate::target::parse_login_name(&name).is_none_or(|l| l.target.is_some()) {
+        anyhow::bail!("invalid user name {name:?}: use letters, digits, '-', '_' and '.'");
+    }
+    let mut all = Vec::new();
+    for k in &keys {
+        all.extend(read_keys(k)?);
+    }
+    let secret = (!no_totp).then(totp::new_secret);
+    store.add_user(&name, secret.as_deref(), &all)?;
+    let keys = all.iter().map(|k| k.fingerprint.clone()).collect();
+    let totp = !no_totp;
+    admin(store, &name, AdminChange::UserAdd { keys, totp })?;
+    println!("created user {name} with {} key(s)", all.len());
+    if let Some(s) = secret {
+        print_enrolment(&name, &s);
+    }
+    Ok(())
+}
+
+/// `user list`: a table, or one JSON object per line.
+fn list(store: &Store, json: bool) -> Result<()> {
+    let users = store.users()?;
+    if json {
+        for u in users {
+            let keys = store.user_keys(&u.name)?.len();
+            println!(
+                "{}",
+                json!({"name": u.name, "disabled": u.disabled, "totp": u.totp_secret.is_some(), "keys": keys, "created_at": store::rfc3339(u.created_at)})
+            );
+        }
+    } else {
+        let mut rows = Vec::new();
+        for u in users {
+            let keys = store.user_keys(&u.name)?.len();
+            rows.push(vec![
+                u.name,
+                if u.disabled {
+                    "disabled".into()
+                } else {
+                    "enabled".into()
+                },
+                if u.totp_secret.is_some() {
+                    "yes".into()
+                } else {
+                    "no".into()
+                },
+                keys.to_string(),
+                format_ts(u.created_at),
+            ]);
+        }
+        table::print(&["USER", "STATE", "TOTP", "KEYS", "CREATED"], &rows);
+    }
+    Ok(())
+}
+
+/// `user show`: one user, their keys and the roles policies.yaml gives them.
+fn show(dir: &Path, store: &Store, name: String, json: bool) -> Result<()> {
+    let u = store
+        .user(&name)?
+        .with_context(|| format!("no such user: {name}"))?;
+    let keys = store.user_keys(&name)?;
+    let data = crate::datadir::DataDir::open_existing(dir)?;
+    let roles: Vec<String> = policies::PolicySet::load(&data.policies_path())
+        .map(|p| p.roles_of(&name).iter().map(|r| r.name.clone()).collect())
+        .unwrap_or_default();
+    if json {
+        println!(
+            "{}",
+            json!({"name": u.name, "disabled": u.disabled, "totp": u.totp_secret.is_some(), "roles": roles,
+            "keys": keys.iter().map(|k| json!({"fingerprint": k.fingerprint, "key": k.public_key, "comment": k.comment})).collect::<Vec<_>>()})
+        );
+    } else {
+        println!("user:     {}", u.name);
+        println!(
+            "state:    {}",
+            if u.disabled { "disabled" } else { "enabled" }
+        );
+        println!(
+            "totp:     {}",
+            if u.totp_secret.is_some() {
+                "enrolled"
+            } else {
+                "none"
+            }
+        );
+        println!(
+            "roles:    {}",
+            if roles.is_empty() {
+                "(none)".into()
+            } else {
+                roles.join(", ")
+            }
+        );
+        println!("created:  {}", format_ts(u.created_at));
+        for k in keys {
+            println!("key:      {} {}", k.fingerprint, k.comment);
+        }
+    }
+    Ok(())
 }
