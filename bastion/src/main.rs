@@ -165,6 +165,9 @@ fn parse_duration_arg(s: &str) -> Result<std::time::Duration, String> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve { .. }) {
+        restore_sigpipe();
+    }
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
@@ -178,6 +181,18 @@ fn main() -> ExitCode {
             eprintln!("bastion: {e:#}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Admin commands end quietly when what reads their output goes away (`bastion audit | head`),
+/// as Unix tools do, instead of panicking on a broken pipe: the default action of SIGPIPE,
+/// which Rust's runtime sets to ignored. Not for `serve`, whose sockets must see the error.
+/// Written against libc because std has no stable way to choose (`-Zon-broken-pipe` is
+/// unstable).
+fn restore_sigpipe() {
+    // SAFETY: installing the default disposition for one signal, before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 
