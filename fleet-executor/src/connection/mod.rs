@@ -14,5 +14,5 @@ pub mod ssh;
 pub mod ssh_remote;
 
 pub use bastion::{BastionLink, CodeSource, ViaBastion};
-pub use ssh::ConnectOptions;
+pub use ssh::{preferred_algorithms, ConnectOptions};
 pub use ssh_remote::{connect, SshRemote};

@@ -16,12 +16,22 @@
 //! TAG is a random per-connection nonce plus a sequence number, so output cannot fake it.
 //! Each marker is printed after a newline of its own; exactly that newline is stripped, so the
 //! command's output comes back byte-exact whether or not it ends in a newline.
+//!
+//! Shared prelude. Most file-module scripts start with the same ~7 KB of `sh` functions
+//! ([`PRELUDE`]). Parsing it costs the target's shell about 0.2 ms per task, and sending it costs
+//! both ends the bytes, on every host. So the first request that starts with it defines it in
+//! the serving shell itself, once per session (assignments and function definitions only, no
+//! output); later requests leave it out, and their subshells inherit the same definitions.
+//! Requests that run as another user (`sudo ... /bin/sh -c`, a new shell that inherits
+//! nothing) or export an `environment:` (which the prelude's variables must follow) keep it
+//! inline.
 
 use async_trait::async_trait;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine as _;
 use rand::Rng;
 
+use fleet_modules::files::remote_file::PRELUDE;
 use fleet_modules::remote::{shell_quote, wrap_script, CmdOutput, Exec};
 
 /// A piece of what the remote shell wrote.
@@ -61,6 +71,8 @@ pub struct ShellSession {
     output: Box<dyn ShellOutput>,
     nonce: String,
     seq: u64,
+    /// [`PRELUDE`] is defined in the serving shell.
+    prelude_defined: bool,
 }
 
 impl ShellSession {
@@ -72,6 +84,7 @@ impl ShellSession {
             output,
             nonce: format!("{nonce:016x}"),
             seq: 0,
+            prelude_defined: false,
         }
     }
 
@@ -84,9 +97,41 @@ impl ShellSession {
     pub async fn run(&mut self, req: &Exec<'_>) -> Result<CmdOutput, ShellGone> {
         self.seq += 1;
         let tag = format!("__fleet_{}_{}", self.nonce, self.seq);
-        let command = frame_request(&tag, &wrap_script(req), req.stdin);
-        self.input.send(&command).await?;
-        let mut reader = FrameReader::new(&tag);
+        let command = match without_prelude(req) {
+            Some(rest) => {
+                let mut bytes = Vec::new();
+                if !self.prelude_defined {
+                    // one write with the request: the shell reads the definitions first
+                    bytes.extend_from_slice(PRELUDE.as_bytes());
+                    bytes.push(b'\n');
+                    self.prelude_defined = true;
+                }
+                let script = wrap_script(&Exec {
+                    script: rest,
+                    ..req.clone()
+                });
+                bytes.extend(frame_request(&tag, &script, req.stdin));
+                bytes
+            }
+            None => frame_request(&tag, &wrap_script(req), req.stdin),
+        };
+        self.exchange(&tag, &command).await
+    }
+
+    /// The serving shell's process id. Asked of the shell itself, with the end markers only
+    /// (the status field carries `$$`): no subshell, so no process on the target.
+    pub async fn shell_pid(&mut self) -> Result<Option<u32>, ShellGone> {
+        self.seq += 1;
+        let tag = format!("__fleet_{}_{}", self.nonce, self.seq);
+        let line = format!("printf '\\n%s %d\\n' {tag} \"$$\"; printf '\\n%s\\n' {tag} >&2\n");
+        let out = self.exchange(&tag, line.as_bytes()).await?;
+        Ok(u32::try_from(out.rc).ok().filter(|&pid| pid > 0))
+    }
+
+    /// Sends one framed request tagged `tag` and reads its output up to both end markers.
+    async fn exchange(&mut self, tag: &str, command: &[u8]) -> Result<CmdOutput, ShellGone> {
+        self.input.send(command).await?;
+        let mut reader = FrameReader::new(tag);
         while !reader.done() {
             match self.output.next().await {
                 Some(chunk) => reader.feed(chunk),
@@ -95,6 +140,16 @@ impl ShellSession {
         }
         Ok(reader.finish())
     }
+}
+
+/// The request's script after [`PRELUDE`], when the serving shell's own definitions can stand
+/// in for it: the script runs in a subshell of the serving shell (not as another user), and no
+/// `environment:` export could come before the prelude's own variables.
+fn without_prelude<'a>(req: &Exec<'a>) -> Option<&'a str> {
+    if req.become_user.is_some() || !req.env.is_empty() {
+        return None;
+    }
+    req.script.strip_prefix(PRELUDE)
 }
 
 /// The bytes written to the shell for one request tagged `tag`.
@@ -412,6 +467,48 @@ mod tests {
         assert_eq!(run(&mut s, "set -e; false; echo no", b"").await.stdout, b"");
         let after = run(&mut s, "echo $$; pwd", b"").await.stdout;
         assert_eq!(before, after);
+    }
+
+    /// The file modules' prelude is sent once per session, and every request that starts with
+    /// it still behaves as if it were inline, including after one that changed its variables.
+    #[tokio::test]
+    async fn the_prelude_is_defined_once_and_inherited() {
+        let (mut s, _child) = local_session();
+        let script = format!("{PRELUDE}fleet_parent /a/b/; echo \"$_parent $attrs_changed\"");
+        let out = run(&mut s, &script, b"").await;
+        assert_eq!(out.stdout_text(), "/a 0\n");
+        assert!(s.prelude_defined);
+        let dirty = format!("{PRELUDE}attrs_changed=1; fleet_parent x; echo \"$_parent\"");
+        assert_eq!(run(&mut s, &dirty, b"").await.stdout_text(), ".\n");
+        // the subshell's changes stayed there: the next request sees the prelude's values
+        let out = run(&mut s, &script, b"text\n").await;
+        assert_eq!((out.rc, out.stdout_text().as_str()), (0, "/a 0\n"));
+        // later requests carry only their own part
+        let req = Exec {
+            script: &script,
+            ..Default::default()
+        };
+        assert_eq!(without_prelude(&req), Some(&script[PRELUDE.len()..]));
+        let as_other_user = Exec {
+            become_user: Some("nobody"),
+            ..req
+        };
+        assert_eq!(without_prelude(&as_other_user), None);
+        let env = [("nl".to_string(), "x".to_string())];
+        let with_env = Exec { env: &env, ..req };
+        assert_eq!(without_prelude(&with_env), None);
+    }
+
+    #[tokio::test]
+    async fn the_shell_pid_is_the_serving_shells() {
+        let (mut s, child) = local_session();
+        let pid = s.shell_pid().await.unwrap();
+        assert_eq!(pid, child.id());
+        // and the session still serves requests after it
+        assert_eq!(
+            run(&mut s, "echo $$", b"").await.stdout_text(),
+            format!("{}\n", child.id().unwrap())
+        );
     }
 
     #[tokio::test]

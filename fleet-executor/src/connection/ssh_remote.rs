@@ -54,17 +54,8 @@ impl SshRemote {
         let (read, write) = channel.split();
         let mut session =
             ShellSession::new(Box::new(ChannelInput(write)), Box::new(ChannelOutput(read)));
-        let probe = session
-            .run(&Exec {
-                script: "printf %s $$",
-                ..Default::default()
-            })
-            .await
-            .map_err(|_| self.shell_failed())?;
-        Ok(Served {
-            session,
-            pid: probe.stdout_text().parse().ok(),
-        })
+        let pid = session.shell_pid().await.map_err(|_| self.shell_failed())?;
+        Ok(Served { session, pid })
     }
 
     fn connection_lost(&self, why: &str) -> RemoteError {

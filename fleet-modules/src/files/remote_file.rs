@@ -3,7 +3,10 @@
 //! that drive them, and the parser for the line-based report the scripts print back.
 //!
 //! Report protocol: every line is `tag rest`; a `blob N` line is followed by exactly N raw bytes
-//! (file content for diffs or fetches), so one round trip can carry status and data.
+//! (file content for diffs or fetches), so one round trip can carry status and data. A script
+//! whose last output is a file's bytes prints `tail TAG` and then `exec cat`s the file: every
+//! byte after that line is the blob of a `TAG` record. The length needs no `stat` first, and
+//! the script's own process becomes the `cat`: on a host that is two processes fewer.
 
 use serde_json::{Map, Value};
 
@@ -239,6 +242,14 @@ pub fn parse_report(out: &[u8]) -> Vec<Record> {
         let line = String::from_utf8_lossy(&out[pos..end]).into_owned();
         pos = end + 1;
         let (tag, rest) = line.split_once(' ').unwrap_or((line.as_str(), ""));
+        if tag == "tail" {
+            records.push(Record {
+                tag: rest.to_string(),
+                rest: String::new(),
+                blob: Some(out[pos.min(out.len())..].to_vec()),
+            });
+            break;
+        }
         if tag == "blob" {
             let size: usize = rest.trim().parse().unwrap_or(0);
             let stop = (pos + size).min(out.len());
@@ -382,6 +393,18 @@ mod tests {
         let st = last_stat(&r).unwrap();
         assert_eq!((st.mode, st.size, st.state.as_str()), (0o644, 3, "file"));
         assert_eq!(r[2].tag, "end");
+    }
+
+    #[test]
+    fn a_tail_record_takes_every_byte_after_it() {
+        // the file's bytes may look like report lines, and need not end in a newline
+        let r = parse_report(b"real /x\nattrs 0\ntail content\nblob 3\nend\nno newline");
+        assert_eq!(r.len(), 3);
+        assert_eq!((r[1].tag.as_str(), r[1].rest.as_str()), ("attrs", "0"));
+        assert_eq!(r[2].tag, "content");
+        assert_eq!(r[2].blob.as_deref(), Some(&b"blob 3\nend\nno newline"[..]));
+        let empty = parse_report(b"tail content\n");
+        assert_eq!(empty[0].blob.as_deref(), Some(&b""[..]));
     }
 
     #[test]

@@ -37,8 +37,8 @@ pub async fn read(
 if [ ! -e "$P" ]; then echo "real $P"; echo "absent"; exit 0; fi
 if [ -L "$P" ]; then echo "real $(readlink -f -- "$P")"; else echo "real $P"; fi
 [ -r "$P" ] || { echo "fail file $P is not readable"; exit 0; }
-fleet_blob "$P"; echo "content"
 fleet_attrs "$P" && echo "attrs $attrs_changed"
+echo "tail content"; exec cat -- "$P"
 "#
     );
     let out = ctx.sh(&script).await?;
