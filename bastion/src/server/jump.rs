@@ -86,6 +86,10 @@ pub async fn serve(
         vec![certificate],
     );
     config.preferred.cipher = std::borrow::Cow::Borrowed(INNER_CIPHERS);
+    // No keepalives inside: the outer connection's already find a client that went away (its
+    // channel, this connection's transport, then closes), and each kept timer is reset on every
+    // packet, a cost a keystroke would pay twice.
+    config.keepalive_interval = None;
     let config = Arc::new(config);
     let handler = ConnectionHandler::jumped(shared.clone(), &outer, host.clone());
     match russh::server::run_stream(config, channel.into_stream(), handler).await {
