@@ -61,8 +61,12 @@ fn open(url: &str) -> std::result::Result<Client, postgres::Error> {
             Some(o) if !o.is_empty() => format!("{o} -c TimeZone={zone}"),
             _ => format!("-c TimeZone={zone}"),
         };
-        if let Ok(client) = config.clone().options(&options).connect(NoTls) {
-            return Ok(client);
+        match config.clone().options(&options).connect(NoTls) {
+            Ok(client) => return Ok(client),
+            // The server refused the startup (the zone, most likely): connect without it.
+            Err(e) if e.as_db_error().is_some() => {}
+            // Unreachable, refused, timed out: trying again would only wait as long again.
+            Err(e) => return Err(e),
         }
     }
     let mut client = config.connect(NoTls)?;
