@@ -209,7 +209,7 @@ fn seal_end(
         return;
     }
     shared.fence.sealed_at_end(session_id);
-    ship_seal(shared, &end.seal);
+    crate::state::shared_recordings::ship_seal(shared, &end.seal);
     shared.audit(
         Some(&conn.user),
         Some(&conn.source),
@@ -467,17 +467,5 @@ fn finish_recording(recorder: Option<Arc<Mutex<Recorder>>>, end: &mut SessionEnd
             end.seal.recording_size = Some(seal.size);
         }
         Err(e) => tracing::error!("cannot seal recording: {e}"),
-    }
-}
-
-/// Ships the rest of a recording the session's end sealed, and its `sealed` object.
-fn ship_seal(shared: &Shared, seal: &store::Seal) {
-    if let (Some(to), Some(path), Some(sha), Some(size)) = (
-        &shared.shared_recordings,
-        &seal.recording,
-        &seal.recording_sha256,
-        seal.recording_size,
-    ) {
-        to.seal(path.into(), size, sha.clone());
     }
 }

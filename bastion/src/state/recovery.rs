@@ -47,13 +47,6 @@ pub fn seal_session(shared: &Shared, s: &SessionRow, reason: &str) -> Result<()>
         crate::state::fence::fenced_at_end(shared, s.id, &s.user);
         return Ok(());
     }
-    if let (Some(to), Some(path), Some(sha), Some(size)) = (
-        &shared.shared_recordings,
-        &s.recording,
-        sealed.recording_sha256,
-        sealed.recording_size,
-    ) {
-        to.seal(path.into(), size, sha);
-    }
+    super::shared_recordings::ship_seal(shared, &sealed);
     Ok(())
 }

@@ -116,6 +116,19 @@ impl SharedRecordings {
     }
 }
 
+/// Ships the rest of a recording `seal` sealed, and its `sealed` object, when recordings are
+/// shared and the seal names a finished recording (a session's own end, or its interruption).
+pub fn ship_seal(shared: &super::Shared, seal: &store::Seal) {
+    if let (Some(to), Some(path), Some(sha), Some(size)) = (
+        &shared.shared_recordings,
+        &seal.recording,
+        &seal.recording_sha256,
+        seal.recording_size,
+    ) {
+        to.seal(path.into(), size, sha.clone());
+    }
+}
+
 /// A readable path for a recording this or another node wrote (`recorded`, as its sessions
 /// row names it): the file itself when it is on this node, else a copy fetched from shared
 /// storage into `local_dir`. `None` when it is on neither.
