@@ -303,6 +303,7 @@ impl Store {
                 crate::commands::Grep::Scan(clause, arg) => {
                     w.push(clause.trim_start_matches(" AND "), [arg])
                 }
+                crate::commands::Grep::Nothing => w.push("1 = 0", []),
             }
         }
         w.scope("c.host", &q.hosts);

@@ -112,6 +112,7 @@ impl Store {
                     phrase,
                 ),
                 Grep::Scan(clause, arg) => (clause, arg),
+                Grep::Nothing => return Ok(Vec::new()),
             };
             sql.push_str(clause);
             args.push(arg);
@@ -149,10 +150,16 @@ pub(crate) enum Grep {
     /// A clause (starting ` AND `) on `c.command` and its argument: PostgreSQL's `ILIKE`
     /// (served by the `pg_trgm` index from 3 characters), or SQLite's scan for shorter text.
     Scan(&'static str, Value),
+    /// No command can match: the text holds a NUL, which no logged command does (the echo
+    /// model never prints one, PostgreSQL text cannot hold one) and neither engine takes in a
+    /// search (FTS5 calls the phrase unterminated, PostgreSQL refuses the byte).
+    Nothing,
 }
 
 pub(crate) fn grep(pg: bool, g: &str) -> Grep {
-    if pg {
+    if g.contains('\0') {
+        Grep::Nothing
+    } else if pg {
         let escaped = g
             .replace('\\', "\\\\")
             .replace('%', "\\%")
@@ -245,6 +252,18 @@ mod tests {
         assert_eq!(found("art ngi"), vec!["systemctl restart nginx"]);
         assert_eq!(found("-l"), vec!["ls -la"]);
         assert_eq!(found("\"quoted\""), Vec::<String>::new());
+        // A NUL (the console's search box takes any text) finds nothing, on both engines,
+        // in the CLI's search and the console's alike, instead of failing the query.
+        assert_eq!(found("ngi\0nx"), Vec::<String>::new());
+        assert_eq!(found("\u{8}\u{ae}\0"), Vec::<String>::new());
+        let page = store
+            .browse_commands(&crate::CommandQuery {
+                text: Some("nginx\0".into()),
+                limit: 10,
+                ..Default::default()
+            })
+            .unwrap();
+        assert!(page.items.is_empty(), "{:?}", page.items);
     }
 
     fn exit_status_is_set_later(b: Backend) {
