@@ -177,16 +177,34 @@ fn search_finds_a_typed_command_and_opens_its_session_there() {
     assert!(browser.url().contains("#t="), "{}", browser.url());
     browser.wait_for_text(".ap-term", "needle-in-the-42-haystack", secs(15));
 
-    // Reports: today's bars and alice at the top, drawn by the server.
+    // Reports: a bar per day of the last 30 (empty days too), today's with the session, and
+    // alice at the top, drawn by the server.
     browser.goto(&format!("{}/reports", lab.bastion.console_url()));
     browser.wait_for_text("table.top", "alice", secs(10));
-    let bars = browser.eval("return document.querySelectorAll('figure.chart svg rect').length");
-    assert!(bars.as_u64().unwrap_or(0) >= 1, "{bars}");
-    let title =
-        browser.eval("return document.querySelector('figure.chart svg rect title').textContent");
+    let bars = browser
+        .eval("return document.querySelector('figure.chart svg').querySelectorAll('rect').length");
     assert!(
-        title.as_str().unwrap_or("").ends_with(": 1"),
-        "one session today: {title}"
+        (30..=32).contains(&bars.as_u64().unwrap_or(0)),
+        "a bar per day of the default 30-day range: {bars}"
+    );
+    let titles = browser.eval(
+        "return [...document.querySelector('figure.chart svg').querySelectorAll('rect title')]\
+         .map(t => t.textContent)",
+    );
+    let titles: Vec<&str> = titles
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
+    assert!(
+        titles.last().unwrap().ends_with(": 1") && titles[0].ends_with(": 0"),
+        "one session today, none a month ago: {titles:?}"
+    );
+    let range = browser.text();
+    assert!(
+        range.contains("days in the bastion's time zone") && !range.contains("Z to "),
+        "the range reads as local times: {range}"
     );
     browser.screenshot("console-reports");
 }

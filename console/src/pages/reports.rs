@@ -39,6 +39,9 @@ pub struct RangeReport {
     pub to: String,
     #[serde(flatten)]
     pub report: Report,
+    /// `from` and `to` as Unix seconds, for the page.
+    #[serde(skip)]
+    span: (f64, f64),
 }
 
 fn fetch(
@@ -61,6 +64,7 @@ fn fetch(
         from: store::rfc3339(from),
         to: store::rfc3339(to),
         report,
+        span: (from, to),
     })
 }
 
@@ -151,6 +155,11 @@ pub async fn page(
         ("denials", |t| t.denials),
         ("failed logins", |t| t.failed_logins),
     ];
+    let mut days: BTreeMap<String, Totals> = calendar_days(r.span.0, r.span.1)
+        .into_iter()
+        .map(|day| (day, Totals::default()))
+        .collect();
+    days.extend(r.report.days.clone());
     let body = html! {
         form.filters method="get" action="/reports" {
             label { "from" input type="date" name="from" value=(value(&p.from)); }
@@ -159,12 +168,12 @@ pub async fn page(
             a href=(format!("/reports.csv?{query}")) { "CSV" }
             a href=(format!("/api/v1/reports?{query}")) { "JSON" }
         }
-        p.muted { "From " (r.from) " to " (r.to) "." }
+        p.muted { "From " (html::when(r.span.0)) " to " (html::when(r.span.1)) " (days in the bastion's time zone)." }
         div.charts {
             @for (name, get) in metrics {
                 figure.chart {
                     figcaption { (name) " per day" }
-                    (bar_chart(&r.report.days, get))
+                    (bar_chart(&days, get))
                 }
             }
         }
@@ -176,18 +185,41 @@ pub async fn page(
     html::layout(&viewer, Nav::Reports, "Reports", false, body).into_response()
 }
 
+/// Every calendar day (local, as the store groups them) from `from` up to `to` (exclusive), so
+/// a chart's axis is the whole range and a day without activity shows as a gap, not as
+/// nothing.
+fn calendar_days(from: f64, to: f64) -> Vec<String> {
+    use chrono::{Local, TimeZone};
+    let day_of = |ts: f64| {
+        Local
+            .timestamp_opt(ts.floor() as i64, 0)
+            .single()
+            .map(|t| t.date_naive())
+    };
+    let (Some(first), Some(last)) = (day_of(from), day_of((to - 1.0).max(from))) else {
+        return Vec::new();
+    };
+    first
+        .iter_days()
+        .take_while(|d| *d <= last)
+        .take(MAX_DAYS as usize + 1)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .collect()
+}
+
 /// A bar per day; the day and value in each bar's `<title>` (shown on hover).
 fn bar_chart(days: &BTreeMap<String, Totals>, get: Metric) -> Markup {
     // About the width a chart is shown at, so its 10-unit labels read as 10px text.
     let (w, h, pad) = (360.0, 120.0, 18.0);
-    let max = days.values().map(get).max().unwrap_or(0).max(1) as f64;
+    let peak = days.values().map(get).max().unwrap_or(0);
+    let max = peak.max(1) as f64;
     let n = days.len().max(1) as f64;
     let slot = (w - 2.0 * pad) / n;
     let total: i64 = days.values().map(get).sum();
     html! {
         svg viewBox=(format!("0 0 {w} {h}")) role="img" aria-label=(format!("{total} in total")) {
             line x1=(pad) y1=(h - pad) x2=(w - pad) y2=(h - pad) class="axis" {}
-            text x=(pad) y="12" class="label" { "max " (max as i64) ", total " (total) }
+            text x=(pad) y="12" class="label" { "max " (peak) ", total " (total) }
             @for (i, (day, t)) in days.iter().enumerate() {
                 @let v = get(t) as f64;
                 @let bh = (h - 2.0 * pad) * v / max;
@@ -240,6 +272,22 @@ mod tests {
     }
 
     #[test]
+    fn a_range_is_charted_day_by_day_including_days_without_activity() {
+        let from = html::parse_time("2026-11-28", false).unwrap();
+        let to = html::parse_time("2026-12-05", true).unwrap();
+        let days = calendar_days(from, to);
+        assert_eq!(days.len(), 8, "{days:?}");
+        assert_eq!(days.first().unwrap(), "2026-11-28");
+        assert_eq!(days.last().unwrap(), "2026-12-05");
+        // A range ending mid-day includes that day; one ending at midnight does not.
+        assert_eq!(calendar_days(from, from + 3600.0), vec!["2026-11-28"]);
+        assert_eq!(
+            calendar_days(from, html::parse_time("2026-11-28", true).unwrap()),
+            vec!["2026-11-28"]
+        );
+    }
+
+    #[test]
     fn a_chart_has_a_bar_per_day_scaled_to_the_largest() {
         let mut days = BTreeMap::new();
         for (d, n) in [("2026-12-01", 2), ("2026-12-02", 4)] {
@@ -254,7 +302,7 @@ mod tests {
         let svg = bar_chart(&days, |t| t.sessions).into_string();
         assert_eq!(svg.matches("<rect").count(), 2, "{svg}");
         assert!(
-            svg.contains("2026-12-02: 4") && svg.contains("total 6"),
+            svg.contains("2026-12-02: 4") && svg.contains("max 4, total 6"),
             "{svg}"
         );
         assert!(
