@@ -11,6 +11,7 @@ mod menu_loop;
 mod prompt;
 mod proxy;
 mod quick_ack;
+mod recording;
 mod request_words;
 mod review;
 mod run;

@@ -2,12 +2,11 @@
 
 use std::sync::{Arc, Mutex};
 
-use recordings::{Header, Recorder};
-
 use super::authorize::{authorize, Granted};
 use super::command_guard::{Blocked, CommandGuard};
 use super::line_shell::LineShell;
 use super::proxy::{pump, Input, PumpOutcome, CLEAN_END};
+use super::recording::{finish_recording, start_recording};
 use super::review::Reviewer;
 use super::scp_log::{Direction as ScpDirection, ScpLog};
 use super::session_audit::{audit_files, command_blocked, deny_rule, log_exec};
@@ -117,37 +116,16 @@ pub async fn run_target(
         login: &granted.login,
         limits: &granted.limits,
     };
-    let refused = match command {
-        Some(cmd) => reviewer.exec(cmd, user).await.err(),
+    let screened = match command {
+        Some(cmd) => Some(screen_exec(&reviewer, user, cmd, (&granted, session_id)).await),
         None => None,
     };
-    let label = user.task_label.clone();
-    let logged = command.map(|cmd| {
-        let rule = match &refused {
-            Some((rule, _)) => Some(rule.clone()),
-            None => deny_rule(&granted, cmd),
-        };
-        log_exec(
-            shared,
-            conn,
-            (&granted, session_id),
-            cmd,
-            label.as_deref(),
-            rule,
-        )
-    });
-    let status = match &logged {
-        Some(Err(rule)) => {
-            end.reason = match &refused {
-                Some((_, why)) => format!("command refused on review: {why}"),
-                None => format!(
-                    "command blocked by policy (role {}, rule {rule})",
-                    granted.limits.rule_roles(rule)
-                ),
-            };
+    let status = match &screened {
+        Some(Err(reason)) => {
             // One line on stderr and a status of its own, so a client (fleet) can tell a
             // refused command from a target it cannot reach.
-            user.say(&end.reason).await;
+            end.reason = reason.clone();
+            user.say(reason).await;
             Some(BLOCKED_STATUS)
         }
         _ => {
@@ -157,7 +135,7 @@ pub async fn run_target(
             .await
         }
     };
-    if let Some(Ok(Some(id))) = logged {
+    if let Some(Ok(Some(id))) = screened {
         let _ = shared.store.set_command_exit(id, status.map(i64::from));
     }
     end.exit_status = status;
@@ -183,6 +161,31 @@ pub async fn run_target(
         );
     }
     status
+}
+
+/// An exec request's command, before it runs: held for review if a rule asks for it, then
+/// logged. `Ok(row)` runs it (its command-log row, if stored); `Err(reason)` when a reviewer
+/// or a `deny_commands` rule refused it (logged as blocked, audited `command_blocked`).
+async fn screen_exec(
+    reviewer: &Reviewer<'_>,
+    user: &mut UserChannel,
+    cmd: &str,
+    (granted, session_id): (&Granted, i64),
+) -> Result<Option<i64>, String> {
+    let refused = reviewer.exec(cmd, user).await.err();
+    let rule = match &refused {
+        Some((rule, _)) => Some(rule.clone()),
+        None => deny_rule(granted, cmd),
+    };
+    let (shared, conn) = (reviewer.shared, reviewer.conn);
+    let label = user.task_label.as_deref();
+    log_exec(shared, conn, (granted, session_id), cmd, label, rule).map_err(|rule| match refused {
+        Some((_, why)) => format!("command refused on review: {why}"),
+        None => format!(
+            "command blocked by policy (role {}, rule {rule})",
+            granted.limits.rule_roles(&rule)
+        ),
+    })
 }
 
 /// Seals the session at its end if it is still active: a compare-and-set, so a session that
@@ -228,61 +231,6 @@ fn seal_end(
     );
 }
 
-/// Starts the recording of session `session_id` at `size` (columns, rows, `$TERM`). A
-/// recording that cannot be made is audited (`recording_unavailable`); the session then goes on
-/// unrecorded, or, with `recording_required`, is refused: `Err`, `end.reason` says why.
-fn start_recording(
-    shared: &Shared,
-    conn: &ConnInfo,
-    g: &Granted,
-    session_id: i64,
-    (width, height, term): (u32, u32, Option<String>),
-    end: &mut SessionEnd,
-) -> Result<Option<Arc<Mutex<Recorder>>>, ()> {
-    let path = shared
-        .dir
-        .recordings_dir()
-        .join(format!("{session_id}-{}-{}.cast", conn.user, g.host));
-    let header = Header {
-        width,
-        height,
-        timestamp: chrono::Utc::now().timestamp(),
-        title: format!("{} -> {}@{}", conn.user, g.login, g.host),
-        term,
-    };
-    let e = match Recorder::create(&path, &header) {
-        Ok(r) => {
-            let recording = path.to_string_lossy().into_owned();
-            let _ = shared.store.set_session_recording(session_id, &recording);
-            end.seal.recording = Some(recording);
-            return Ok(Some(Arc::new(Mutex::new(r))));
-        }
-        Err(e) => e,
-    };
-    tracing::error!("session {session_id}: cannot record: {e}");
-    let required = shared.dir.settings.recording_required;
-    let action = if required {
-        "session refused"
-    } else {
-        "session continues unrecorded"
-    };
-    shared.audit(
-        Some(&conn.user),
-        Some(&conn.source),
-        AuditEvent::RecordingUnavailable {
-            session: session_id,
-            host: g.host.clone(),
-            error: e.to_string(),
-            action: action.into(),
-        },
-    );
-    if required {
-        end.reason = format!("recording unavailable: {e}");
-        return Err(());
-    }
-    Ok(None)
-}
-
 #[allow(clippy::too_many_arguments)]
 async fn run_started(
     shared: &Arc<Shared>,
@@ -303,46 +251,22 @@ async fn run_started(
         (None, Kind::Shell) => Some((80, 24, None)),
         (None, _) => None,
     };
-    let recorder = match screen_size {
-        Some(size) => match start_recording(shared, conn, g, session_id, size, end) {
-            Ok(r) => r,
-            Err(()) => {
+    let recorder =
+        match screen_size.map(|size| start_recording(shared, conn, g, session_id, size, end)) {
+            None => None,
+            Some(Ok(r)) => r,
+            Some(Err(())) => {
                 user.say("session refused: recording is unavailable on the bastion")
                     .await;
                 return Some(1);
             }
-        },
-        None => None,
+        };
+    let Some((lease, channel)) = open_target(shared, conn, user, g, kind, command, end).await
+    else {
+        finish_recording(recorder, end);
+        return Some(255);
     };
-    // Non-terminal exec sessions (fleet's tasks) reuse this client connection's target
-    // connections; shells and SFTP get their own, as before.
-    let reusable = user.pty.is_none() && matches!(kind, Kind::Exec | Kind::Scp | Kind::Rsync);
-    let pool = reusable.then(|| user.upstreams.clone());
-    let req = ChannelRequest {
-        pty: user.pty.as_ref(),
-        start: match (kind, command) {
-            (Kind::Sftp, _) => Requested::Sftp,
-            (_, Some(cmd)) => Requested::Exec(cmd),
-            (_, None) => Requested::Shell,
-        },
-    };
-    let (lease, channel) = match upstream_pool::open(pool.as_ref(), shared, conn, g, &req).await {
-        Ok(opened) => opened,
-        Err(e) => {
-            end.reason = e.to_string();
-            match e {
-                OpenError::Connect(_) => user.say(&end.reason).await,
-                OpenError::Channel(_) => user.say(&format!("{}: {}", g.host, end.reason)).await,
-            }
-            finish_recording(recorder, end);
-            return Some(255);
-        }
-    };
-    let sftp = (kind == Kind::Sftp).then(|| Mutex::new(SftpLog::default()));
-    let scp = command
-        .filter(|_| kind == Kind::Scp)
-        .and_then(ScpDirection::of_command)
-        .map(|d| Mutex::new(ScpLog::new(d)));
+    let transfers = TransferLogs::for_session(kind, command);
     let target_name = format!("{}@{}", g.login, g.host);
     let screen = match (&recorder, &user.pty) {
         (Some(r), _) => ScreenSource::Recording(r.clone()),
@@ -352,9 +276,7 @@ async fn run_started(
         },
         (None, None) => ScreenSource::None,
     };
-    let live = shared
-        .live
-        .register(session_id, &conn.user, &target_name, screen, g.grant);
+    let live = (shared.live).register(session_id, &conn.user, &target_name, screen, g.grant);
     // A terminal session is a shell to log and guard whether it was asked for as a shell or as
     // a command (`ssh -t bastion web1 bash`, `sudo -i`): typed lines go to the command log
     // and through `deny_commands` the same way.
@@ -366,8 +288,8 @@ async fn run_started(
     let taps = Taps {
         recorder: recorder.as_deref(),
         record_input: g.limits.record_input,
-        sftp: sftp.as_ref(),
-        scp: scp.as_ref(),
+        sftp: transfers.sftp.as_ref(),
+        scp: transfers.scp.as_ref(),
         live: Some(&live.session),
         shell: shell.as_ref(),
         recording_required: shared.dir.settings.recording_required,
@@ -403,17 +325,8 @@ async fn run_started(
         (None, Some(lines)) => Input::Lines(lines, &audit_block),
         (None, None) => Input::Open,
     };
-    let PumpOutcome {
-        exit_status,
-        exit_signal,
-        bytes_in,
-        bytes_out,
-        reason,
-        eof_forwarded,
-        exit_forwarded,
-        target_lost,
-    } = pump(user, channel, &taps, &g.limits, input, reviewer, standalone).await;
-    if target_lost {
+    let outcome = pump(user, channel, &taps, &g.limits, input, reviewer, standalone).await;
+    if outcome.target_lost {
         // Say why the session ended (in the recording too), rather than just dropping it.
         let msg = format!("connection to {} lost", g.host);
         taps.bastion_message(&msg, format!("\r\nbastion: {msg}\r\n").as_bytes());
@@ -423,49 +336,105 @@ async fn run_started(
     if let Some(shell) = &shell {
         shell.finish();
     }
-    if let Some(log) = sftp {
-        let (files, dropped) = log.into_inner().unwrap_or_else(|p| p.into_inner()).finish();
-        let files = files
-            .iter()
-            .map(|f| (f.op, f.path.clone(), f.to.clone(), f.bytes));
-        audit_files(shared, conn, g, session_id, "sftp", files, dropped);
+    transfers.audit(shared, conn, g, session_id);
+    let exit_status = settle(user, outcome, lease, end, standalone).await;
+    finish_recording(recorder, end);
+    exit_status
+}
+
+/// Opens the target side of the session: a channel on this client connection's kept target
+/// connection (non-terminal exec, scp and rsync: fleet's tasks) or on a connection of its own
+/// (shells, terminals, SFTP). `None` when that fails; the user is told why, and so is `end`.
+async fn open_target(
+    shared: &Arc<Shared>,
+    conn: &ConnInfo,
+    user: &mut UserChannel,
+    g: &Granted,
+    kind: Kind,
+    command: Option<&str>,
+    end: &mut SessionEnd,
+) -> Option<(upstream_pool::Lease, russh::Channel<russh::client::Msg>)> {
+    let reusable = user.pty.is_none() && matches!(kind, Kind::Exec | Kind::Scp | Kind::Rsync);
+    let pool = reusable.then(|| user.upstreams.clone());
+    let req = ChannelRequest {
+        pty: user.pty.as_ref(),
+        start: match (kind, command) {
+            (Kind::Sftp, _) => Requested::Sftp,
+            (_, Some(cmd)) => Requested::Exec(cmd),
+            (_, None) => Requested::Shell,
+        },
+    };
+    match upstream_pool::open(pool.as_ref(), shared, conn, g, &req).await {
+        Ok(opened) => Some(opened),
+        Err(e) => {
+            end.reason = e.to_string();
+            match e {
+                OpenError::Connect(_) => user.say(&end.reason).await,
+                OpenError::Channel(_) => user.say(&format!("{}: {}", g.host, end.reason)).await,
+            }
+            None
+        }
     }
-    if let Some(log) = scp {
-        let (files, dropped) = log.into_inner().unwrap_or_else(|p| p.into_inner()).finish();
-        let files = files.into_iter().map(|f| (f.op, f.path, None, f.bytes));
-        audit_files(shared, conn, g, session_id, "scp", files, dropped);
-    }
-    user.eof_sent |= eof_forwarded;
-    user.exit_sent |= exit_forwarded;
-    let clean = exit_status.is_some() && !target_lost && reason == CLEAN_END;
+}
+
+/// After the pump: what was passed on to the user, the target connection kept or closed
+/// (only a clean end leaves it for reuse), the session's end filled in from the outcome, and
+/// a signal the target died of passed on to a standalone client.
+async fn settle(
+    user: &mut UserChannel,
+    outcome: PumpOutcome,
+    lease: upstream_pool::Lease,
+    end: &mut SessionEnd,
+    standalone: bool,
+) -> Option<u32> {
+    user.eof_sent |= outcome.eof_forwarded;
+    user.exit_sent |= outcome.exit_forwarded;
+    let clean =
+        outcome.exit_status.is_some() && !outcome.target_lost && outcome.reason == CLEAN_END;
     lease.end(clean).await;
-    end.bytes_in = bytes_in;
-    end.bytes_out = bytes_out;
-    end.reason = reason;
-    end.exit_signal = exit_signal.as_ref().map(|s| format!("{s:?}"));
-    if let (Some(sig), true) = (exit_signal, standalone) {
+    end.bytes_in = outcome.bytes_in;
+    end.bytes_out = outcome.bytes_out;
+    end.reason = outcome.reason;
+    end.exit_signal = outcome.exit_signal.as_ref().map(|s| format!("{s:?}"));
+    if let (Some(sig), true) = (outcome.exit_signal, standalone) {
         let _ = user
             .handle
             .exit_signal_request(user.tx.id(), sig, false, String::new(), String::new())
             .await;
     }
-    finish_recording(recorder, end);
-    exit_status
+    outcome.exit_status
 }
 
-fn finish_recording(recorder: Option<Arc<Mutex<Recorder>>>, end: &mut SessionEnd) {
-    let Some(rec) = recorder else { return };
-    // The live registry let go of its share when the session's LiveGuard was dropped.
-    let Ok(rec) = Arc::try_unwrap(rec) else {
-        tracing::error!("recording still shared at session end; it is left unsealed");
-        return;
-    };
-    let rec = rec.into_inner().unwrap_or_else(|p| p.into_inner());
-    match rec.finish() {
-        Ok(seal) => {
-            end.seal.recording_sha256 = Some(seal.sha256_hex());
-            end.seal.recording_size = Some(seal.size);
+/// The file-by-file logs of an SFTP session and of a legacy scp transfer, filled by the taps
+/// while the session runs and audited (`file_transfer`) when it ends.
+struct TransferLogs {
+    sftp: Option<Mutex<SftpLog>>,
+    scp: Option<Mutex<ScpLog>>,
+}
+
+impl TransferLogs {
+    fn for_session(kind: Kind, command: Option<&str>) -> TransferLogs {
+        TransferLogs {
+            sftp: (kind == Kind::Sftp).then(|| Mutex::new(SftpLog::default())),
+            scp: command
+                .filter(|_| kind == Kind::Scp)
+                .and_then(ScpDirection::of_command)
+                .map(|d| Mutex::new(ScpLog::new(d))),
         }
-        Err(e) => tracing::error!("cannot seal recording: {e}"),
+    }
+
+    fn audit(self, shared: &Shared, conn: &ConnInfo, g: &Granted, session_id: i64) {
+        if let Some(log) = self.sftp {
+            let (files, dropped) = log.into_inner().unwrap_or_else(|p| p.into_inner()).finish();
+            let files = files
+                .iter()
+                .map(|f| (f.op, f.path.clone(), f.to.clone(), f.bytes));
+            audit_files(shared, conn, g, session_id, "sftp", files, dropped);
+        }
+        if let Some(log) = self.scp {
+            let (files, dropped) = log.into_inner().unwrap_or_else(|p| p.into_inner()).finish();
+            let files = files.into_iter().map(|f| (f.op, f.path, None, f.bytes));
+            audit_files(shared, conn, g, session_id, "scp", files, dropped);
+        }
     }
 }
