@@ -58,7 +58,8 @@ impl Kind {
 pub const BLOCKED_STATUS: u32 = 126;
 
 /// Runs a session to `target`; returns the exit status to report (None: the target gave none).
-/// With `menu_mode`, the user's channel stays open afterwards (the menu comes back).
+/// Not `standalone` (a host picked from the menu), the user's channel stays open afterwards
+/// for the menu to come back.
 pub async fn run_target(
     shared: &Arc<Shared>,
     conn: &ConnInfo,
@@ -75,15 +76,7 @@ pub async fn run_target(
             return Some(1);
         }
     };
-    let session_id = match shared.store.start_session(&NewSession {
-        user: &conn.user,
-        source: &conn.source,
-        host: &granted.host,
-        login: &granted.login,
-        kind: kind.as_str(),
-        command,
-        recording: None,
-    }) {
+    let session_id = match begin_session(shared, conn, &granted, kind, command) {
         Ok(id) => id,
         Err(e) => {
             tracing::error!("cannot store session: {e}");
@@ -92,20 +85,6 @@ pub async fn run_target(
             return Some(1);
         }
     };
-    shared.audit(
-        Some(&conn.user),
-        Some(&conn.source),
-        AuditEvent::SessionStart {
-            session: session_id,
-            host: granted.host.clone(),
-            login: granted.login.clone(),
-            kind: kind.as_str().into(),
-            command: command.map(str::to_string),
-            key: conn.fingerprint.clone(),
-            via: (conn.via == Via::ProxyJump).then(|| "proxyjump".to_string()),
-            grant: granted.grant,
-        },
-    );
     let unwinding = SealOnUnwind::new(shared, session_id);
     let mut end = SessionEnd::default();
     let reviewer = Reviewer {
@@ -161,6 +140,41 @@ pub async fn run_target(
         );
     }
     status
+}
+
+/// Stores the session's row and audits `session_start` (naming the key, how the user came in
+/// and the grant it runs under).
+fn begin_session(
+    shared: &Shared,
+    conn: &ConnInfo,
+    granted: &Granted,
+    kind: Kind,
+    command: Option<&str>,
+) -> store::Result<i64> {
+    let session_id = shared.store.start_session(&NewSession {
+        user: &conn.user,
+        source: &conn.source,
+        host: &granted.host,
+        login: &granted.login,
+        kind: kind.as_str(),
+        command,
+        recording: None,
+    })?;
+    shared.audit(
+        Some(&conn.user),
+        Some(&conn.source),
+        AuditEvent::SessionStart {
+            session: session_id,
+            host: granted.host.clone(),
+            login: granted.login.clone(),
+            kind: kind.as_str().into(),
+            command: command.map(str::to_string),
+            key: conn.fingerprint.clone(),
+            via: (conn.via == Via::ProxyJump).then(|| "proxyjump".to_string()),
+            grant: granted.grant,
+        },
+    );
+    Ok(session_id)
 }
 
 /// An exec request's command, before it runs: held for review if a rule asks for it, then
