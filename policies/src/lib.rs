@@ -21,6 +21,7 @@ mod parse;
 mod parse_rules;
 mod request;
 mod role;
+mod role_fields;
 
 pub use channel::ChannelKind;
 pub use console::{ConsoleGrant, ConsoleRight};

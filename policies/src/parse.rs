@@ -3,8 +3,8 @@
 use inventory::{Marked, MarkedValue};
 
 use crate::parse_rules;
-use crate::role::NamePattern;
-use crate::{parse_duration, ChannelKind, HostSelector, Hours, PolicyError, Role};
+use crate::role_fields::RoleNode;
+use crate::{PolicyError, Role};
 
 const ROLE_KEYS: [&str; 14] = [
     "name",
@@ -22,10 +22,6 @@ const ROLE_KEYS: [&str; 14] = [
     "console",
     "request",
 ];
-
-/// Channels a role allows when it does not say.
-const DEFAULT_CHANNELS: [ChannelKind; 3] =
-    [ChannelKind::Shell, ChannelKind::Exec, ChannelKind::Sftp];
 
 pub(crate) struct Ctx<'a> {
     pub(crate) origin: &'a str,
@@ -147,187 +143,36 @@ fn parse_role(ctx: &Ctx, node: &Marked, path: &str) -> Result<Role, PolicyError>
             ));
         }
     }
-    let field = |k: &str| format!("{path}.{k}");
-    let name = match node.get("name") {
-        Some(n) => {
-            let s = string(ctx, n, &field("name"))?;
-            if s.trim().is_empty() {
-                return Err(ctx.err(n, &field("name"), "must not be empty"));
-            }
-            s
-        }
-        None => return Err(ctx.err(node, &field("name"), "missing; every role needs a name")),
+    let name = RoleNode::name(ctx, node, path)?;
+    let role = RoleNode {
+        ctx,
+        node,
+        path,
+        name: &name,
     };
-    let required_list = |k: &str| -> Result<Vec<(String, &Marked)>, PolicyError> {
-        match node.get(k) {
-            Some(n) => {
-                let list = string_list(ctx, n, &field(k))?;
-                if list.is_empty() {
-                    return Err(ctx.err(n, &field(k), "must list at least one entry"));
-                }
-                Ok(list)
-            }
-            None => Err(ctx.err(
-                node,
-                &field(k),
-                format!("missing; role {name:?} needs `{k}:`"),
-            )),
-        }
-    };
-    let members = required_list("members")?
-        .into_iter()
-        .map(|(s, n)| NamePattern::new(&s).map_err(|m| ctx.err(n, &field("members"), m)))
-        .collect::<Result<Vec<_>, _>>()?;
-    let hosts = required_list("hosts")?
-        .into_iter()
-        .map(|(s, n)| HostSelector::parse(&s).map_err(|m| ctx.err(n, &field("hosts"), m)))
-        .collect::<Result<Vec<_>, _>>()?;
-    if hosts.iter().all(|h| h.exclude) {
-        return Err(ctx.err(
-            node.get("hosts").unwrap_or(node),
-            &field("hosts"),
-            "only exclusions (!...) select no host",
-        ));
-    }
-    let console = match node.get("console") {
-        None => Vec::new(),
-        Some(n) => {
-            let mut rights = Vec::new();
-            for (s, item) in string_list(ctx, n, &field("console"))? {
-                let r = s
-                    .parse()
-                    .map_err(|m: String| ctx.err(item, &field("console"), m))?;
-                if !rights.contains(&r) {
-                    rights.push(r);
-                }
-            }
-            if rights.is_empty() {
-                return Err(ctx.err(n, &field("console"), "must list at least one right"));
-            }
-            rights
-        }
-    };
-    // A console-only role needs no logins: it grants no SSH access at all. Any other role
-    // without `logins:` logs in as each host's own `ansible_user` (PRODUCT.md 1.1).
-    let logins_from_host = node.get("logins").is_none() && console.is_empty();
-    let login_list = match node.get("logins") {
-        None => Vec::new(),
-        _ => required_list("logins")?,
-    };
-    let mut logins = Vec::new();
-    for (s, n) in login_list {
-        if s.is_empty()
-            || s.chars()
-                .any(|c| c.is_whitespace() || c == '@' || c == '+' || c.is_control())
-        {
-            return Err(ctx.err(
-                n,
-                &field("logins"),
-                format!("{s:?} is not a valid account name"),
-            ));
-        }
-        if !logins.contains(&s) {
-            logins.push(s);
-        }
-    }
-    let channels = match node.get("channels") {
-        None => DEFAULT_CHANNELS.to_vec(),
-        Some(n) => string_list(ctx, n, &field("channels"))?
-            .into_iter()
-            .map(|(s, n)| {
-                s.parse()
-                    .map_err(|m: String| ctx.err(n, &field("channels"), m))
-            })
-            .collect::<Result<Vec<_>, _>>()?,
-    };
-    let duration = |k: &str| -> Result<Option<std::time::Duration>, PolicyError> {
-        let Some(n) = node.get(k) else {
-            return Ok(None);
-        };
-        let text = match &n.value {
-            MarkedValue::Null => return Ok(None),
-            MarkedValue::Int(i) if *i >= 0 => format!("{i}"),
-            _ => string(ctx, n, &field(k))?,
-        };
-        let d = parse_duration(&text).map_err(|m| ctx.err(n, &field(k), m))?;
-        if d.is_zero() {
-            return Err(ctx.err(
-                n,
-                &field(k),
-                "must be longer than zero; omit it for no limit",
-            ));
-        }
-        Ok(Some(d))
-    };
-    let max_session = duration("max_session")?;
-    let idle_timeout = duration("idle_timeout")?;
-    let hours = match node.get("hours") {
-        None => None,
-        Some(n) if n.value == MarkedValue::Null => None,
-        Some(n) => {
-            let s = string(ctx, n, &field("hours"))?;
-            Some(Hours::parse(&s).map_err(|m| ctx.err(n, &field("hours"), m))?)
-        }
-    };
-    let request = match node.get("request") {
-        None => None,
-        Some(n) => Some(parse_rules::request(ctx, n, &field("request"))?),
-    };
-    let (deny_commands, review_commands) = match node.get("deny_commands") {
-        None => (Vec::new(), Vec::new()),
-        Some(n) => parse_rules::deny_commands(ctx, n, &field("deny_commands"), request.as_ref())?,
-    };
-    let mut forward_ports = Vec::new();
-    if let Some(n) = node.get("forward_ports") {
-        for (s, n) in string_list(ctx, n, &field("forward_ports"))? {
-            match s.parse::<u16>() {
-                Ok(p) if p > 0 => {
-                    if !forward_ports.contains(&p) {
-                        forward_ports.push(p);
-                    }
-                }
-                _ => {
-                    return Err(ctx.err(
-                        n,
-                        &field("forward_ports"),
-                        format!("{s:?} is not a TCP port (1-65535)"),
-                    ))
-                }
-            }
-        }
-    }
-    let flag = |k: &str, default: bool| -> Result<bool, PolicyError> {
-        match node.get(k) {
-            None => Ok(default),
-            Some(Marked {
-                value: MarkedValue::Bool(b),
-                ..
-            }) => Ok(*b),
-            Some(n) => Err(ctx.err(
-                n,
-                &field(k),
-                format!("expected true or false, found {}", n.kind()),
-            )),
-        }
-    };
+    let console = role.console()?;
+    let request = role.request()?;
+    let (deny_commands, review_commands) = role.deny_commands(request.as_ref())?;
     Ok(Role {
-        name,
         line: node.line,
-        members,
-        hosts,
-        logins,
-        logins_from_host,
-        channels,
-        require_totp: flag("require_totp", true)?,
-        max_session,
-        idle_timeout,
-        hours,
+        members: role.members()?,
+        hosts: role.hosts()?,
+        // A console-only role needs no logins: it grants no SSH access at all. Any other role
+        // without `logins:` logs in as each host's own `ansible_user` (PRODUCT.md 1.1).
+        logins_from_host: node.get("logins").is_none() && console.is_empty(),
+        logins: role.logins()?,
+        channels: role.channels()?,
+        require_totp: role.flag("require_totp", true)?,
+        max_session: role.duration("max_session")?,
+        idle_timeout: role.duration("idle_timeout")?,
+        hours: role.hours()?,
         deny_commands,
         review_commands,
-        record_input: flag("record_input", false)?,
-        forward_ports,
+        record_input: role.flag("record_input", false)?,
+        forward_ports: role.forward_ports()?,
         console,
         request,
+        name,
     })
 }
 
