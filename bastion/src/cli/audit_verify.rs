@@ -54,13 +54,11 @@ fn read_public_key(path: &Path) -> Result<PublicKey> {
     keys::parse_public_line(line).with_context(|| format!("reading {}", path.display()))
 }
 
-pub fn run(data: &DataDir, store: &Store, v: &VerifyArgs) -> Result<ExitCode> {
-    // The key that really signs is the private one; signing_key.pub is only a copy.
-    let local = keys::load_private(&data.signing_key_path())?
-        .public_key()
-        .clone();
-    let local_fp = keys::fingerprint(&local);
-    let mut failed = false;
+/// The key to verify against: the one given from outside (`--key`, or the data directory's
+/// when it matches `--fingerprint`), or the data directory's own; and whether the given one
+/// differs from the data directory's (said on stdout).
+fn trusted_key(local: &PublicKey, v: &VerifyArgs) -> Result<(PublicKey, bool)> {
+    let local_fp = keys::fingerprint(local);
     let mismatch = |given: &str, what: &str| {
         println!(
             "audit key MISMATCH: {what} is {given}, but this data directory signs with {local_fp}: \
@@ -68,25 +66,33 @@ pub fn run(data: &DataDir, store: &Store, v: &VerifyArgs) -> Result<ExitCode> {
              or this is not the bastion that key belongs to"
         );
     };
-    let trusted = match (&v.key, &v.fingerprint) {
+    Ok(match (&v.key, &v.fingerprint) {
         (Some(file), _) => {
             let given = read_public_key(file)?;
-            let given_fp = keys::fingerprint(&given);
-            if given.key_data() != local.key_data() {
-                mismatch(&given_fp, &format!("the key in {}", file.display()));
-                failed = true;
+            let differs = given.key_data() != local.key_data();
+            if differs {
+                let what = format!("the key in {}", file.display());
+                mismatch(&keys::fingerprint(&given), &what);
             }
-            given
+            (given, differs)
         }
         (None, Some(fp)) => {
-            if fp.trim() != local_fp {
+            let differs = fp.trim() != local_fp;
+            if differs {
                 mismatch(fp.trim(), "the given fingerprint");
-                failed = true;
             }
-            local.clone()
+            (local.clone(), differs)
         }
-        (None, None) => local.clone(),
-    };
+        (None, None) => (local.clone(), false),
+    })
+}
+
+pub fn run(data: &DataDir, store: &Store, v: &VerifyArgs) -> Result<ExitCode> {
+    // The key that really signs is the private one; signing_key.pub is only a copy.
+    let local = keys::load_private(&data.signing_key_path())?
+        .public_key()
+        .clone();
+    let (trusted, mut failed) = trusted_key(&local, v)?;
     let vk = verifying_key(&trusted)?;
 
     // A recording another node wrote is read from shared storage (fetched once, then kept).
@@ -113,15 +119,21 @@ pub fn run(data: &DataDir, store: &Store, v: &VerifyArgs) -> Result<ExitCode> {
         println!("{problem}");
         failed = true;
     }
+    if failed {
+        return Ok(ExitCode::from(1));
+    }
+    print_verified(&report, &trusted, v);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a clean verification covered: records, seals, the key, command rows, checkpoints.
+fn print_verified(report: &store::Verification, trusted: &PublicKey, v: &VerifyArgs) {
     let (n, seals, commands, checkpoints) = (
         report.records,
         &report.seals,
         &report.commands,
         &report.checkpoints,
     );
-    if failed {
-        return Ok(ExitCode::from(1));
-    }
     println!(
         "audit log ok: {n} records, hash chain and signatures verified; {} sealed recordings match",
         seals.len()
@@ -131,7 +143,7 @@ pub fn run(data: &DataDir, store: &Store, v: &VerifyArgs) -> Result<ExitCode> {
         (None, Some(_)) => "the given fingerprint".to_string(),
         (None, None) => "the data directory's own key (pass --key or --fingerprint to check it against a copy kept elsewhere)".to_string(),
     };
-    println!("signed by {}: {whose}", keys::fingerprint(&trusted));
+    println!("signed by {}: {whose}", keys::fingerprint(trusted));
     print!(
         "commands: {} rows match their audited hashes",
         commands.hashed
@@ -158,5 +170,4 @@ pub fn run(data: &DataDir, store: &Store, v: &VerifyArgs) -> Result<ExitCode> {
             checkpoints.after
         ),
     }
-    Ok(ExitCode::SUCCESS)
 }
