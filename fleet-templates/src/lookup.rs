@@ -202,6 +202,62 @@ fn render_term(state: &State, term: &Value) -> Result<Value, Error> {
     template.render(context).map(Value::from)
 }
 
+/// A lookup plugin found in the playbook's or a role's `lookup_plugins/`, run through
+/// Ansible's own code with its terms rendered and its keyword arguments as JSON.
+fn run_plugin(
+    state: &State,
+    name: &str,
+    path: &std::path::Path,
+    terms: &[Value],
+    kwargs: &Kwargs,
+) -> Result<Vec<Value>, Error> {
+    let terms: Vec<_> = terms
+        .iter()
+        .map(|t| render_term(state, t).map_err(|e| e.to_string()))
+        .collect();
+    let mut args = serde_json::Map::new();
+    for key in kwargs.args().map(str::to_string).collect::<Vec<_>>() {
+        let value: Value = kwargs.get(&key)?;
+        args.insert(key, serde_json::to_value(&value).unwrap_or_default());
+    }
+    super::plugin_lookup::run(name, path, &terms, args)
+}
+
+/// The `file` lookup: a file on the controller, found as Ansible searches (`files/` of the
+/// role, then the playbook's), stripped at the end (`rstrip`, default) and/or start.
+fn file_contents(
+    state: &State,
+    path: &str,
+    (rstrip, lstrip): (bool, bool),
+) -> Result<String, Error> {
+    let full = find_file(state, path);
+    let text = std::fs::read_to_string(&full).map_err(|e| {
+        fail(format!(
+            "The 'file' lookup had an issue accessing the file '{path}': {e}"
+        ))
+    })?;
+    let text = if rstrip { text.trim_end() } else { &text };
+    let text = if lstrip { text.trim_start() } else { text };
+    Ok(text.to_string())
+}
+
+/// The standard output of `cmd` run by `/bin/sh` on the controller (the `pipe` and `lines`
+/// lookups); a command that fails is the lookup's error, as in Ansible.
+fn command_output(lookup: &str, cmd: &str) -> Result<String, Error> {
+    let output = std::process::Command::new("/bin/sh")
+        .arg("-c")
+        .arg(cmd)
+        .output()
+        .map_err(|e| fail(format!("lookup_plugin.{lookup}({cmd}) failed: {e}")))?;
+    if !output.status.success() {
+        return Err(fail(format!(
+            "lookup_plugin.{lookup}({cmd}) returned {}",
+            output.status.code().unwrap_or(-1)
+        )));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
 fn run(
     state: &State,
     system: bool,
@@ -216,16 +272,7 @@ fn run(
         )));
     }
     if let Some(path) = super::plugin_lookup::find(state, name).filter(|_| system) {
-        let terms: Vec<_> = terms
-            .iter()
-            .map(|t| render_term(state, t).map_err(|e| e.to_string()))
-            .collect();
-        let mut args = serde_json::Map::new();
-        for key in kwargs.args().map(str::to_string).collect::<Vec<_>>() {
-            let value: Value = kwargs.get(&key)?;
-            args.insert(key, serde_json::to_value(&value).unwrap_or_default());
-        }
-        return super::plugin_lookup::run(name, &path, &terms, args);
+        return run_plugin(state, name, &path, terms, kwargs);
     }
     let rendered = terms
         .iter()
@@ -247,64 +294,21 @@ fn run(
             .collect()),
         "file" => strings()
             .map(|path| {
-                let full = find_file(state, &path);
-                let text = std::fs::read_to_string(&full).map_err(|e| {
-                    fail(format!(
-                        "The 'file' lookup had an issue accessing the file '{path}': {e}"
-                    ))
-                })?;
-                let text = if rstrip.unwrap_or(true) {
-                    text.trim_end()
-                } else {
-                    &text
-                };
-                let text = if lstrip.unwrap_or(false) {
-                    text.trim_start()
-                } else {
-                    text
-                };
-                Ok(Value::from(text.to_string()))
+                let strip = (rstrip.unwrap_or(true), lstrip.unwrap_or(false));
+                file_contents(state, &path, strip).map(Value::from)
             })
             .collect(),
         // each command's output, line by line (Ansible's `lines` lookup)
         "lines" => {
             let mut out = Vec::new();
             for cmd in strings() {
-                let output = std::process::Command::new("/bin/sh")
-                    .arg("-c")
-                    .arg(&cmd)
-                    .output()
-                    .map_err(|e| fail(format!("lookup_plugin.lines({cmd}) failed: {e}")))?;
-                if !output.status.success() {
-                    return Err(fail(format!(
-                        "lookup_plugin.lines({cmd}) returned {}",
-                        output.status.code().unwrap_or(-1)
-                    )));
-                }
-                let text = String::from_utf8_lossy(&output.stdout).into_owned();
+                let text = command_output("lines", &cmd)?;
                 out.extend(text.lines().map(|l| Value::from(l.to_string())));
             }
             Ok(out)
         }
         "pipe" => strings()
-            .map(|cmd| {
-                let output = std::process::Command::new("/bin/sh")
-                    .arg("-c")
-                    .arg(&cmd)
-                    .output()
-                    .map_err(|e| fail(format!("lookup_plugin.pipe({cmd}) failed: {e}")))?;
-                if !output.status.success() {
-                    return Err(fail(format!(
-                        "lookup_plugin.pipe({cmd}) returned {}",
-                        output.status.code().unwrap_or(-1)
-                    )));
-                }
-                Ok(Value::from(
-                    String::from_utf8_lossy(&output.stdout)
-                        .trim_end()
-                        .to_string(),
-                ))
-            })
+            .map(|cmd| Ok(Value::from(command_output("pipe", &cmd)?.trim_end())))
             .collect(),
         "vars" => strings()
             .map(|var| match state.lookup(&var) {
