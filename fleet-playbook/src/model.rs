@@ -372,6 +372,27 @@ pub struct Task {
 }
 
 impl Task {
+    /// A task at `position` with no name, action or keywords yet (the parser fills them in).
+    pub fn empty(position: Position) -> Task {
+        Task {
+            name: None,
+            action: String::new(),
+            args: Map::new(),
+            keywords: Keywords::default(),
+            loop_: None,
+            loop_control: None,
+            register: None,
+            notify: Vec::new(),
+            listen: Vec::new(),
+            changed_when: Vec::new(),
+            failed_when: Vec::new(),
+            until: Vec::new(),
+            retries: None,
+            delay: None,
+            position,
+        }
+    }
+
     /// The name ansible-playbook prints in `TASK [...]`: the name, else the action.
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or(&self.action)

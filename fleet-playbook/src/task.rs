@@ -61,6 +61,56 @@ fn label(kind: &str, node: &Marked) -> String {
     }
 }
 
+/// The one action of a task: the module among its keys, or its `action:`/`local_action:`;
+/// two of them, none, or a key that is neither a module nor a keyword is refused as Ansible
+/// refuses it (the key named, with its position).
+fn the_action<'a>(
+    src: &Source,
+    node: &Marked,
+    old_action: Option<(&str, &'a Marked)>,
+    modules: &[(&'a str, &'a Marked)],
+    unknown: &[(&str, &Marked)],
+    owner: &str,
+) -> Result<ActionKey<'a>, PlaybookError> {
+    let conflict = |first: &str, second: &str, value: &Marked| {
+        src.key_err(
+            node,
+            second,
+            value,
+            format!("conflicting action statements: {first}, {second}"),
+        )
+    };
+    let action_key = match (old_action, modules) {
+        (Some((_, value)), []) => ActionKey::Old(value),
+        (Some((_, old)), [(second, value), ..]) => {
+            let first = fields::scalar_text(old)
+                .and_then(|s| s.split_whitespace().next().map(str::to_string))
+                .unwrap_or_else(|| "action".into());
+            return Err(conflict(&first, second, value));
+        }
+        (None, [(name, value)]) => ActionKey::Module(name, value),
+        (None, [(first, _), (second, value), ..]) => return Err(conflict(first, second, value)),
+        (None, []) => {
+            return Err(match unknown.first() {
+                Some((key, value)) => {
+                    src.key_err(node, key, value, format!("unknown module '{key}'"))
+                }
+                None => src.err(node, "no module/action detected in task"),
+            });
+        }
+    };
+    if let Some((key, value)) = unknown.first() {
+        let what = owner.trim_start_matches("a ");
+        return Err(src.key_err(
+            node,
+            key,
+            value,
+            format!("'{key}' is not a valid attribute for a {what}"),
+        ));
+    }
+    Ok(action_key)
+}
+
 impl Parser<'_> {
     /// The items of a task list node (a list; `field` names it in messages). Bad items are
     /// reported and skipped.
@@ -183,23 +233,7 @@ impl Parser<'_> {
 
     /// One task mapping, its action found among its keys.
     fn task(&mut self, src: &Source, node: &Marked, handlers: bool) -> Result<Task, PlaybookError> {
-        let mut task = Task {
-            name: None,
-            action: String::new(),
-            args: Default::default(),
-            keywords: Keywords::default(),
-            loop_: None,
-            loop_control: None,
-            register: None,
-            notify: Vec::new(),
-            listen: Vec::new(),
-            changed_when: Vec::new(),
-            failed_when: Vec::new(),
-            until: Vec::new(),
-            retries: None,
-            delay: None,
-            position: src.pos(node),
-        };
+        let mut task = Task::empty(src.pos(node));
         let owner = if handlers { "a Handler" } else { "a Task" };
         let mut old_action: Option<(&str, &Marked)> = None;
         let mut modules: Vec<(&str, &Marked)> = Vec::new();
@@ -275,46 +309,7 @@ impl Parser<'_> {
                 _ => unknown.push((key, value)),
             }
         }
-        let action_key = match (old_action, modules.as_slice()) {
-            (Some((_, value)), []) => ActionKey::Old(value),
-            (Some((_, old)), [(second, value), ..]) => {
-                let first = fields::scalar_text(old)
-                    .and_then(|s| s.split_whitespace().next().map(str::to_string))
-                    .unwrap_or_else(|| "action".into());
-                return Err(src.key_err(
-                    node,
-                    second,
-                    value,
-                    format!("conflicting action statements: {first}, {second}"),
-                ));
-            }
-            (None, [(name, value)]) => ActionKey::Module(name, value),
-            (None, [(first, _), (second, value), ..]) => {
-                return Err(src.key_err(
-                    node,
-                    second,
-                    value,
-                    format!("conflicting action statements: {first}, {second}"),
-                ));
-            }
-            (None, []) => {
-                return Err(match unknown.first() {
-                    Some((key, value)) => {
-                        src.key_err(node, key, value, format!("unknown module '{key}'"))
-                    }
-                    None => src.err(node, "no module/action detected in task"),
-                });
-            }
-        };
-        if let Some((key, value)) = unknown.first() {
-            let what = owner.trim_start_matches("a ");
-            return Err(src.key_err(
-                node,
-                key,
-                value,
-                format!("'{key}' is not a valid attribute for a {what}"),
-            ));
-        }
+        let action_key = the_action(src, node, old_action, &modules, &unknown, owner)?;
         let (name, args) = action::action_and_args(src, action_key, extra_args)?;
         task.action = name;
         task.args = args;
