@@ -62,6 +62,10 @@ pub async fn json(
     viewer: Viewer,
     Query(p): Query<Params>,
 ) -> Response {
+    super::off_runtime(move || json_blocking(state, viewer, p)).await
+}
+
+fn json_blocking(state: AppState, viewer: Viewer, p: Params) -> Response {
     super::json_of(fetch(&state, &viewer, &p))
 }
 
@@ -71,6 +75,10 @@ pub async fn page(
     viewer: Viewer,
     Query(p): Query<Params>,
 ) -> Response {
+    super::off_runtime(move || page_blocking(state, viewer, p)).await
+}
+
+fn page_blocking(state: AppState, viewer: Viewer, p: Params) -> Response {
     render(&state, &viewer, &p, None)
 }
 
@@ -131,6 +139,10 @@ pub async fn verify(
     viewer: Viewer,
     Form(f): Form<CsrfForm>,
 ) -> Response {
+    super::off_runtime(move || verify_blocking(state, viewer, f)).await
+}
+
+fn verify_blocking(state: AppState, viewer: Viewer, f: CsrfForm) -> Response {
     if !viewer.csrf_ok(&f.csrf) {
         return viewer.deny(
             &state,
@@ -162,6 +174,10 @@ pub async fn verify_json(
     viewer: Viewer,
     headers: HeaderMap,
 ) -> Response {
+    super::off_runtime(move || verify_json_blocking(state, viewer, headers)).await
+}
+
+fn verify_json_blocking(state: AppState, viewer: Viewer, headers: HeaderMap) -> Response {
     let token = headers
         .get("x-csrf-token")
         .and_then(|v| v.to_str().ok())

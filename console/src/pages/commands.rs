@@ -61,6 +61,10 @@ pub async fn json(
     viewer: Viewer,
     Query(p): Query<Params>,
 ) -> Response {
+    super::off_runtime(move || json_blocking(state, viewer, p)).await
+}
+
+fn json_blocking(state: AppState, viewer: Viewer, p: Params) -> Response {
     super::json_of(fetch(&state, &viewer, &p))
 }
 
@@ -70,6 +74,10 @@ pub async fn page(
     viewer: Viewer,
     Query(p): Query<Params>,
 ) -> Response {
+    super::off_runtime(move || page_blocking(state, viewer, p)).await
+}
+
+fn page_blocking(state: AppState, viewer: Viewer, p: Params) -> Response {
     let page = match fetch(&state, &viewer, &p) {
         Ok(page) => page,
         Err(r) => return r,

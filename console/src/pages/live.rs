@@ -62,6 +62,10 @@ fn one(state: &AppState, viewer: &Viewer, id: i64, what: &str) -> Result<LiveInf
 
 /// `GET /api/v1/live`.
 pub async fn json(State(state): State<AppState>, viewer: Viewer) -> Response {
+    super::off_runtime(move || json_blocking(state, viewer)).await
+}
+
+fn json_blocking(state: AppState, viewer: Viewer) -> Response {
     match visible(&state, &viewer) {
         Ok(items) => Json(serde_json::json!({ "items": items })).into_response(),
         Err(r) => r,
@@ -70,6 +74,10 @@ pub async fn json(State(state): State<AppState>, viewer: Viewer) -> Response {
 
 /// `GET /live`.
 pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Response {
+    super::off_runtime(move || page_blocking(state, viewer)).await
+}
+
+fn page_blocking(state: AppState, viewer: Viewer) -> Response {
     let list = match visible(&state, &viewer) {
         Ok(list) => list,
         Err(r) => return r,
@@ -107,6 +115,10 @@ pub async fn watch_page(
     viewer: Viewer,
     Path(id): Path<i64>,
 ) -> Response {
+    super::off_runtime(move || watch_page_blocking(state, viewer, id)).await
+}
+
+fn watch_page_blocking(state: AppState, viewer: Viewer, id: i64) -> Response {
     let s = match one(&state, &viewer, id, &format!("watch session {id}")) {
         Ok(s) => s,
         Err(r) => return r,
@@ -236,6 +248,10 @@ pub async fn kill(
     Path(id): Path<i64>,
     Form(f): Form<KillForm>,
 ) -> Response {
+    super::off_runtime(move || kill_blocking(state, viewer, id, f)).await
+}
+
+fn kill_blocking(state: AppState, viewer: Viewer, id: i64, f: KillForm) -> Response {
     if !viewer.csrf_ok(&f.csrf) {
         return viewer.deny(
             &state,

@@ -103,6 +103,18 @@ pub fn time(name: &str, v: &Option<String>, end_of_day: bool) -> Result<Option<f
     }
 }
 
+/// Runs a handler's body (its store queries and the page it renders) on tokio's blocking pool
+/// rather than on a runtime worker. The console shares the runtime, and the node's store, with
+/// the SSH sessions: a search over a million commands or an audit verification takes a second
+/// or more, and on a worker it would stall every session task queued behind it.
+pub async fn off_runtime<T: Send + 'static>(body: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(body).await {
+        Ok(value) => value,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => panic!("console request cancelled: {e}"),
+    }
+}
+
 /// A page's JSON twin: the value, or the refusal the query gave.
 pub fn json_of<T: serde::Serialize>(result: Result<T, Response>) -> Response {
     match result {

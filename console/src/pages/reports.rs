@@ -74,6 +74,10 @@ pub async fn json(
     viewer: Viewer,
     Query(p): Query<Params>,
 ) -> Response {
+    super::off_runtime(move || json_blocking(state, viewer, p)).await
+}
+
+fn json_blocking(state: AppState, viewer: Viewer, p: Params) -> Response {
     super::json_of(fetch(&state, &viewer, &p))
 }
 
@@ -98,6 +102,10 @@ pub async fn csv(
     viewer: Viewer,
     Query(p): Query<Params>,
 ) -> Response {
+    super::off_runtime(move || csv_blocking(state, viewer, p)).await
+}
+
+fn csv_blocking(state: AppState, viewer: Viewer, p: Params) -> Response {
     let r = match fetch(&state, &viewer, &p) {
         Ok(r) => r,
         Err(r) => return r,
@@ -142,6 +150,10 @@ pub async fn page(
     viewer: Viewer,
     Query(p): Query<Params>,
 ) -> Response {
+    super::off_runtime(move || page_blocking(state, viewer, p)).await
+}
+
+fn page_blocking(state: AppState, viewer: Viewer, p: Params) -> Response {
     let r = match fetch(&state, &viewer, &p) {
         Ok(r) => r,
         Err(r) => return r,

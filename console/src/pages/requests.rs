@@ -91,6 +91,10 @@ pub async fn json(
     viewer: Viewer,
     Query(p): Query<ListParams>,
 ) -> Response {
+    super::off_runtime(move || json_blocking(state, viewer, p)).await
+}
+
+fn json_blocking(state: AppState, viewer: Viewer, p: ListParams) -> Response {
     match visible(&state, &viewer, super::flag(&p.pending)) {
         Ok(items) => Json(serde_json::json!({ "items": items })).into_response(),
         Err(r) => r,
@@ -99,6 +103,10 @@ pub async fn json(
 
 /// `GET /requests`.
 pub async fn page(State(state): State<AppState>, viewer: Viewer) -> Response {
+    super::off_runtime(move || page_blocking(state, viewer)).await
+}
+
+fn page_blocking(state: AppState, viewer: Viewer) -> Response {
     let rows = match visible(&state, &viewer, false) {
         Ok(r) => r,
         Err(r) => return r,
@@ -123,6 +131,10 @@ pub async fn one_page(
     viewer: Viewer,
     Path(id): Path<i64>,
 ) -> Response {
+    super::off_runtime(move || one_page_blocking(state, viewer, id)).await
+}
+
+fn one_page_blocking(state: AppState, viewer: Viewer, id: i64) -> Response {
     let r = match one(&state, &viewer, id, &format!("request {id}")) {
         Ok(r) => r,
         Err(r) => return r,
@@ -220,6 +232,10 @@ pub async fn approve(
     Path(id): Path<i64>,
     Form(f): Form<ApproveForm>,
 ) -> Response {
+    super::off_runtime(move || approve_blocking(state, viewer, id, f)).await
+}
+
+fn approve_blocking(state: AppState, viewer: Viewer, id: i64, f: ApproveForm) -> Response {
     let duration = match f.duration.trim() {
         "" => None,
         d => match policies::parse_duration(d) {
@@ -237,6 +253,10 @@ pub async fn deny(
     Path(id): Path<i64>,
     Form(f): Form<DenyForm>,
 ) -> Response {
+    super::off_runtime(move || deny_blocking(state, viewer, id, f)).await
+}
+
+fn deny_blocking(state: AppState, viewer: Viewer, id: i64, f: DenyForm) -> Response {
     let reason: String = f
         .reason
         .chars()

@@ -90,11 +90,19 @@ fn fetch(state: &AppState, viewer: &Viewer, id: i64) -> Result<SessionView, Resp
 
 /// `GET /api/v1/sessions/{id}`.
 pub async fn json(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Response {
+    super::off_runtime(move || json_blocking(state, viewer, id)).await
+}
+
+fn json_blocking(state: AppState, viewer: Viewer, id: i64) -> Response {
     super::json_of(fetch(&state, &viewer, id))
 }
 
 /// `GET /sessions/{id}`.
 pub async fn page(State(state): State<AppState>, viewer: Viewer, Path(id): Path<i64>) -> Response {
+    super::off_runtime(move || page_blocking(state, viewer, id)).await
+}
+
+fn page_blocking(state: AppState, viewer: Viewer, id: i64) -> Response {
     let v = match fetch(&state, &viewer, id) {
         Ok(v) => v,
         Err(r) => return r,
