@@ -113,6 +113,69 @@ fn login(home: &BastionHome, user: &e2e::TestUser) -> Result<String> {
         .context("no session cookie")
 }
 
+/// An SSH login that writes to the store (`ssh bastion console`: the user's keys read, a link
+/// stored), timed `n` times: while nothing else runs, then while an auditor's heaviest console
+/// request (`heavy`, a scan of every command) runs over and over. The console has a store
+/// connection of its own, so the login should not queue behind the scan; before it did, a
+/// login (or a session start, or a typed command's log row) waited for the scan to finish.
+fn login_under_heavy_request(
+    home: &BastionHome,
+    user: &e2e::TestUser,
+    heavy: &str,
+    cookie: &str,
+    n: usize,
+) -> Result<Vec<Row>> {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let client = Client::new(home, user);
+    let time_login = || -> Result<std::time::Duration> {
+        let t = std::time::Instant::now();
+        let out = client.run_ssh(&user.name, &["console"]);
+        ensure!(out.success(), "console link: {out}");
+        Ok(t.elapsed())
+    };
+    let quiet = (0..n).map(|_| time_login()).collect::<Result<Vec<_>>>()?;
+    let stop = AtomicBool::new(false);
+    let scans = AtomicUsize::new(0);
+    let (longest, busy) = std::thread::scope(|s| -> Result<_> {
+        let scanner = s.spawn(|| -> Result<f64> {
+            let mut longest: f64 = 0.0;
+            while !stop.load(Ordering::Relaxed) {
+                longest = longest.max(server_ms(heavy, cookie)?);
+                scans.fetch_add(1, Ordering::Relaxed);
+            }
+            Ok(longest)
+        });
+        // Let the first scan get under way before each timed login.
+        let busy = (0..n)
+            .map(|_| {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+                time_login()
+            })
+            .collect::<Result<Vec<_>>>();
+        stop.store(true, Ordering::Relaxed);
+        let longest = scanner.join().expect("scanner thread")?;
+        Ok((longest, busy?))
+    })?;
+    let scans = (scans.into_inner(), longest);
+    let (q, b) = (summarize(&quiet), summarize(&busy));
+    eprintln!(
+        "  login p50 {:.1} ms alone, {:.1} ms during {} console scans (each up to {:.0} ms)",
+        q.p50, b.p50, scans.0, scans.1
+    );
+    Ok(vec![Row::new(
+        "16 console",
+        format!(
+            "`ssh bastion console` (login + a stored link) p50 while an auditor's command scan runs \
+             (each scan up to {:.0} ms)",
+            scans.1
+        ),
+        b.p50,
+        "ms",
+    )
+    .vs("the same login, console idle", q.p50)
+    .goal("the console never holds up SSH users")])
+}
+
 /// Runs the benchmark and returns its rows.
 pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
     let mut home = BastionHome::init(bastion);
@@ -177,5 +240,14 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
             );
         }
     }
+    // Two characters that match nothing: a scan of every command, no index can serve it.
+    let heavy = format!("{base}/commands?q=zq");
+    rows.extend(login_under_heavy_request(
+        &home,
+        &auditor,
+        &heavy,
+        &cookies[0].1,
+        a.repeat,
+    )?);
     Ok(rows)
 }

@@ -161,10 +161,14 @@ impl FromRequestParts<AppState> for Viewer {
         let Some(id) = cookie_value(&parts.headers) else {
             return Err(not_logged_in(parts));
         };
-        let store = state.backend.store();
-        let session = store
-            .console_session(&id, store::now_ts(), state.config.idle.as_secs_f64())
-            .map_err(|e| html::internal(&e))?;
+        // Off the runtime like every store query of the console (`pages::off_runtime`).
+        let (on, cookie) = (state.clone(), id.clone());
+        let session = crate::pages::off_runtime(move || {
+            let idle = on.config.idle.as_secs_f64();
+            (on.backend.store()).console_session(&cookie, store::now_ts(), idle)
+        })
+        .await
+        .map_err(|e| html::internal(&e))?;
         let Some(session) = session else {
             return Err(not_logged_in(parts));
         };
@@ -188,6 +192,10 @@ pub async fn login(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(token): Path<String>,
 ) -> Response {
+    crate::pages::off_runtime(move || login_blocking(state, peer, token)).await
+}
+
+fn login_blocking(state: AppState, peer: SocketAddr, token: String) -> Response {
     let source = peer.ip().to_string();
     let store = state.backend.store();
     let now = store::now_ts();
@@ -260,6 +268,10 @@ pub async fn logout(
     viewer: Viewer,
     Form(f): Form<CsrfForm>,
 ) -> Response {
+    crate::pages::off_runtime(move || logout_blocking(state, viewer, f)).await
+}
+
+fn logout_blocking(state: AppState, viewer: Viewer, f: CsrfForm) -> Response {
     if !viewer.csrf_ok(&f.csrf) {
         return viewer.deny(&state, "logout", "bad CSRF token", StatusCode::FORBIDDEN);
     }

@@ -13,7 +13,7 @@ pub struct ConsoleBackend(pub Arc<Shared>);
 
 impl console::Backend for ConsoleBackend {
     fn store(&self) -> &store::Store {
-        &self.0.store
+        self.0.console_store.as_ref().unwrap_or(&self.0.store)
     }
 
     fn access(&self) -> Arc<access::Access> {

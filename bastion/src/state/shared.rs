@@ -23,6 +23,12 @@ pub fn load_access(dir: &DataDir) -> Result<Access> {
 pub struct Shared {
     pub dir: DataDir,
     pub store: Store,
+    /// The web console's own connection to the store (when the console is on): an auditor's
+    /// search over a million commands or a verification of the whole chain holds it for a
+    /// second or more, and on `store` that would hold every login, session start and typed
+    /// command of this node waiting behind it. The console appends audit records through
+    /// [`Shared::audit`] (on `store`), never through this one.
+    pub console_store: Option<Store>,
     access: RwLock<Arc<Access>>,
     pub limiter: RateLimiter,
     pub client_key: Arc<PrivateKey>,
@@ -87,6 +93,13 @@ impl Shared {
         } else {
             RateLimiter::new(max, window)
         };
+        let console_store = match console_url {
+            Some(_) => Some(
+                dir.open_store(None)
+                    .context("the console's store connection")?,
+            ),
+            None => None,
+        };
         let shared_recordings = super::shared_recordings::SharedRecordings::open(
             dir.settings.shared_recordings.as_ref(),
         )
@@ -96,6 +109,7 @@ impl Shared {
             shared_recordings,
             dir,
             store,
+            console_store,
             access: RwLock::new(Arc::new(access)),
             limiter,
             client_key,
