@@ -101,6 +101,18 @@ fn a_request_by_exec_word_waits_for_approval_then_goes_to_the_host() {
         explain.stdout.contains("needs an approved request"),
         "{explain}"
     );
+    // `bastion hosts --user` says so too, as the menu's `(request)` mark does.
+    let hosts = w.lab.bastion.cli(&["hosts", "--user", "alice"]);
+    assert!(hosts.stdout.contains("request needed: root"), "{hosts}");
+    let rows = w
+        .lab
+        .bastion
+        .json_lines(&["hosts", "--user", "alice", "--json"]);
+    assert_eq!(
+        rows[0]["request_logins"],
+        serde_json::json!(["root"]),
+        "{rows:?}"
+    );
 
     // Bad asks are refused with the reason, and nothing is stored.
     let long = w.alice.run_ssh(
@@ -167,6 +179,11 @@ fn a_request_by_exec_word_waits_for_approval_then_goes_to_the_host() {
         .bastion
         .cli(&["approve", &id.to_string(), "--for", "1h"]);
     assert_eq!(ok.code, Some(0), "{ok}");
+    let rows = w
+        .lab
+        .bastion
+        .json_lines(&["hosts", "--user", "alice", "--json"]);
+    assert_eq!(rows[0]["request_logins"], serde_json::json!([]), "{rows:?}");
     let mut stdin = asking.stdin.take().unwrap();
     stdin.write_all(b"echo granted-$((6*7))\nexit\n").unwrap();
     drop(stdin);
