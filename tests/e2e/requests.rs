@@ -305,8 +305,19 @@ fn a_grant_that_expires_or_is_revoked_ends_the_sessions_under_it() {
         "{again}"
     );
 
-    // Revocation from the command line, while a session runs.
-    let id = grant("1h");
+    let listed = w.lab.bastion.cli(&["requests", "--limit", "1"]);
+    assert!(
+        listed
+            .stdout
+            .contains("expired: the grant reached its end; approved by root (administrator)"),
+        "{listed}"
+    );
+
+    // Revocation from the command line, while a session runs; bob approved this one, so the
+    // listing must not name him as the one who revoked it.
+    let id = ask_no_wait(&w, "web1", "1h", "drill");
+    let ok = w.bob.run_ssh("bob", &["approve", &id.to_string()]);
+    assert_eq!(ok.code, Some(0), "{ok}");
     let mut shell = w.alice.terminal("alice", &["web1"], 100, 30);
     shell.send("echo second-$((2+2))\r");
     shell.expect("second-4", secs(20));
@@ -323,6 +334,13 @@ fn a_grant_that_expires_or_is_revoked_ends_the_sessions_under_it() {
         "{ends:?}"
     );
     assert_eq!(w.lab.bastion.audit_of("request_revoked").len(), 1);
+    let listed = w.lab.bastion.cli(&["requests", "--limit", "1"]);
+    assert!(
+        listed
+            .stdout
+            .contains("revoked by root (administrator); approved by bob"),
+        "{listed}"
+    );
     let verify = w.lab.bastion.cli(&["audit", "verify"]);
     assert_eq!(verify.code, Some(0), "{verify}");
 }
