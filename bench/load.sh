@@ -2,6 +2,7 @@
 # Load and fault tests of issue 5 at full size, release build.
 #
 #   bench/load.sh [SESSIONS [HOSTS]]      default 200 sessions, 200 fleet hosts
+#   bench/load.sh --quick                 CI's reduced size, 40 and 40 (bench/run.sh --quick)
 #
 # Runs the same tests CI runs at a reduced size (LOAD_SESSIONS / LOAD_HOSTS default to 40):
 #   e2e_load    SESSIONS concurrent shell + exec sessions through the bastion (all recorded,
@@ -12,6 +13,10 @@
 # the tests' (these are pass/fail tests, not timings to compare).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+[ "${1:-}" = --quick ] && set -- 40 40
+for n in "$@"; do
+  [[ $n =~ ^[0-9]+$ ]] || { echo "usage: bench/load.sh [SESSIONS [HOSTS]] | --quick (got \"$n\")" >&2; exit 1; }
+done
 SESSIONS=${1:-${LOAD_SESSIONS:-200}}
 HOSTS=${2:-${LOAD_HOSTS:-200}}
 export LOAD_SESSIONS=$SESSIONS LOAD_HOSTS=$HOSTS

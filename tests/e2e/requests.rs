@@ -101,6 +101,18 @@ fn a_request_by_exec_word_waits_for_approval_then_goes_to_the_host() {
         explain.stdout.contains("needs an approved request"),
         "{explain}"
     );
+    // `bastion hosts --user` says so too, as the menu's `(request)` mark does.
+    let hosts = w.lab.bastion.cli(&["hosts", "--user", "alice"]);
+    assert!(hosts.stdout.contains("request needed: root"), "{hosts}");
+    let rows = w
+        .lab
+        .bastion
+        .json_lines(&["hosts", "--user", "alice", "--json"]);
+    assert_eq!(
+        rows[0]["request_logins"],
+        serde_json::json!(["root"]),
+        "{rows:?}"
+    );
 
     // Bad asks are refused with the reason, and nothing is stored.
     let long = w.alice.run_ssh(
@@ -167,6 +179,11 @@ fn a_request_by_exec_word_waits_for_approval_then_goes_to_the_host() {
         .bastion
         .cli(&["approve", &id.to_string(), "--for", "1h"]);
     assert_eq!(ok.code, Some(0), "{ok}");
+    let rows = w
+        .lab
+        .bastion
+        .json_lines(&["hosts", "--user", "alice", "--json"]);
+    assert_eq!(rows[0]["request_logins"], serde_json::json!([]), "{rows:?}");
     let mut stdin = asking.stdin.take().unwrap();
     stdin.write_all(b"echo granted-$((6*7))\nexit\n").unwrap();
     drop(stdin);
@@ -288,8 +305,19 @@ fn a_grant_that_expires_or_is_revoked_ends_the_sessions_under_it() {
         "{again}"
     );
 
-    // Revocation from the command line, while a session runs.
-    let id = grant("1h");
+    let listed = w.lab.bastion.cli(&["requests", "--limit", "1"]);
+    assert!(
+        listed
+            .stdout
+            .contains("expired: the grant reached its end; approved by root (administrator)"),
+        "{listed}"
+    );
+
+    // Revocation from the command line, while a session runs; bob approved this one, so the
+    // listing must not name him as the one who revoked it.
+    let id = ask_no_wait(&w, "web1", "1h", "drill");
+    let ok = w.bob.run_ssh("bob", &["approve", &id.to_string()]);
+    assert_eq!(ok.code, Some(0), "{ok}");
     let mut shell = w.alice.terminal("alice", &["web1"], 100, 30);
     shell.send("echo second-$((2+2))\r");
     shell.expect("second-4", secs(20));
@@ -306,6 +334,13 @@ fn a_grant_that_expires_or_is_revoked_ends_the_sessions_under_it() {
         "{ends:?}"
     );
     assert_eq!(w.lab.bastion.audit_of("request_revoked").len(), 1);
+    let listed = w.lab.bastion.cli(&["requests", "--limit", "1"]);
+    assert!(
+        listed
+            .stdout
+            .contains("revoked by root (administrator); approved by bob"),
+        "{listed}"
+    );
     let verify = w.lab.bastion.cli(&["audit", "verify"]);
     assert_eq!(verify.code, Some(0), "{verify}");
 }

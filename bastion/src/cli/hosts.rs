@@ -19,6 +19,9 @@ struct Row {
     port: u16,
     groups: Vec<String>,
     logins: Vec<String>,
+    /// The logins among `logins` that only a `request:` role grants, with no approved request
+    /// held: the menu marks them `(request)`, and picking one asks.
+    request_logins: Vec<String>,
     within_hours: bool,
 }
 
@@ -34,9 +37,11 @@ pub fn run(dir: &Path, user: Option<&str>, as_json: bool) -> Result<ExitCode> {
                 Err(_) => Vec::new(),
             };
             for r in access.reachable(u, Local::now(), &held) {
+                let request_login = r.needs_request.then(|| r.login.clone());
                 match rows.last_mut() {
                     Some(last) if last.host == r.host => {
                         last.logins.push(r.login);
+                        last.request_logins.extend(request_login);
                         last.within_hours |= r.within_hours;
                     }
                     _ => rows.push(Row {
@@ -45,6 +50,7 @@ pub fn run(dir: &Path, user: Option<&str>, as_json: bool) -> Result<ExitCode> {
                         port: r.port,
                         groups: r.groups,
                         logins: vec![r.login],
+                        request_logins: request_login.into_iter().collect(),
                         within_hours: r.within_hours,
                     }),
                 }
@@ -60,6 +66,7 @@ pub fn run(dir: &Path, user: Option<&str>, as_json: bool) -> Result<ExitCode> {
                 port: h.port(),
                 groups: h.groups().to_vec(),
                 logins: Vec::new(),
+                request_logins: Vec::new(),
                 within_hours: true,
             })
             .collect(),
@@ -69,7 +76,7 @@ pub fn run(dir: &Path, user: Option<&str>, as_json: bool) -> Result<ExitCode> {
         if as_json {
             println!(
                 "{}",
-                json!({"host": h.host, "address": h.address, "port": h.port, "groups": h.groups, "logins": h.logins, "within_hours": h.within_hours})
+                json!({"host": h.host, "address": h.address, "port": h.port, "groups": h.groups, "logins": h.logins, "request_logins": h.request_logins, "within_hours": h.within_hours})
             );
         } else {
             let mut row = vec![
@@ -79,11 +86,7 @@ pub fn run(dir: &Path, user: Option<&str>, as_json: bool) -> Result<ExitCode> {
             ];
             if user.is_some() {
                 row.push(h.logins.join(","));
-                row.push(if h.within_hours {
-                    String::new()
-                } else {
-                    "outside hours".into()
-                });
+                row.push(note(&h));
             }
             rows.push(row);
         }
@@ -96,6 +99,18 @@ pub fn run(dir: &Path, user: Option<&str>, as_json: bool) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The NOTE column: logins that need an approved request first, and hours that shut it now.
+fn note(h: &Row) -> String {
+    let mut notes = Vec::new();
+    if !h.request_logins.is_empty() {
+        notes.push(format!("request needed: {}", h.request_logins.join(",")));
+    }
+    if !h.within_hours {
+        notes.push("outside hours".to_string());
+    }
+    notes.join("; ")
 }
 
 /// `bastion hosts --forget-key HOST`: drops the pinned key of HOST's endpoint, audited.

@@ -76,6 +76,19 @@ fn status(r: &store::RequestRow) -> String {
         ("approved", Some(by), Some(u)) => {
             format!("approved by {by} until {}", store::format_ts(u))
         }
+        // A grant ended by `revoke` or by time: its approver is not who ended it; the note
+        // says how ("revoked by root (administrator)", "the grant reached its end").
+        (s @ ("revoked" | "expired"), by, _) => {
+            let how = match r.note.as_deref() {
+                Some(n) if s == "revoked" && n.starts_with("revoked") => n.to_string(),
+                Some(n) if !n.is_empty() => format!("{s}: {n}"),
+                _ => s.to_string(),
+            };
+            match by {
+                Some(by) => format!("{how}; approved by {by}"),
+                None => how,
+            }
+        }
         (s, Some(by), _) => format!("{s} by {by}"),
         (s, None, _) => s.to_string(),
     }
