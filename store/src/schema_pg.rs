@@ -55,7 +55,8 @@ const STEPS: &[&str] = &[
      CREATE TABLE watch_chunks (feed BIGINT NOT NULL, seq BIGINT NOT NULL, data TEXT NOT NULL,
      ended INTEGER NOT NULL DEFAULT 0, at DOUBLE PRECISION NOT NULL, PRIMARY KEY (feed, seq));",
     // 13: the command search on lower-cased text (see the module's doc). Adding the column
-    // rewrites the table: on an existing log of a million commands, seconds under its lock.
+    // rewrites the table: on an existing log of a million commands, tens of seconds under its
+    // lock (nodes wait; the schema is migrated once, by the first node to start).
     "ALTER TABLE commands ADD COLUMN command_folded TEXT
          GENERATED ALWAYS AS (lower(command)) STORED;
      DROP INDEX commands_trgm;
