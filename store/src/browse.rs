@@ -292,7 +292,8 @@ impl Store {
         // With a search text of 3 or more characters the rows come from the trigram index,
         // newest (highest rowid) first, joined to their commands: a page of a common word
         // reads a page of matches, not all of them.
-        // (PostgreSQL: `ILIKE` through the `pg_trgm` index, in the commands' id order.)
+        // (PostgreSQL: the same predicate as `bastion commands --grep`, through the `pg_trgm`
+        // index, in the commands' id order; both statements are planned for the text searched.)
         let mut from = "commands c".to_string();
         if let Some(t) = q.text.as_deref().filter(|t| !t.is_empty()) {
             match crate::commands::grep(self.pg, t) {
@@ -319,13 +320,14 @@ impl Store {
         }
         // Counting every match of a common word costs more than showing a page of them: the
         // total stops at COUNT_CAP (the page says "more than").
-        let total = self.count(
+        let counted = self.conn().query_replanned(
             &format!(
                 "SELECT count(*) FROM (SELECT 1 FROM {from} WHERE 1=1{} LIMIT {COUNT_CAP}) AS m",
                 w.sql
             ),
             &w.args,
         )?;
+        let total = counted.first().map_or(Ok(0), |r| r.get::<i64>(0))?.max(0) as u64;
         let searching = from.starts_with("commands_fts");
         let order = if q.session.is_some() {
             "c.offset, c.id"
@@ -343,7 +345,7 @@ impl Store {
             limit(q.limit),
             q.offset
         );
-        let rows = self.conn().query(&sql, &w.args)?;
+        let rows = self.conn().query_replanned(&sql, &w.args)?;
         Ok(Page {
             items: rows
                 .iter()

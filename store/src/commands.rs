@@ -1,6 +1,7 @@
 //! The command log: each command line a user ran, from exec requests and reconstructed from
 //! shell sessions, searchable by substring through a trigram index (SQLite: FTS5's trigram
-//! tokenizer; PostgreSQL: a `pg_trgm` GIN index that serves `ILIKE '%…%'`). Each row is written
+//! tokenizer; PostgreSQL: a `pg_trgm` GIN index on the lower-cased command that serves
+//! `LIKE lower('%…%')`, which is `ILIKE`). Each row is written
 //! with its `command_logged` audit event (`command_audit.rs`), so an edited row fails `verify`.
 
 use super::{now_ts, Result, Store};
@@ -137,7 +138,7 @@ impl Store {
         if let Some(n) = f.limit {
             sql.push_str(&format!(" LIMIT {n}"));
         }
-        let rows = self.conn().query(&sql, &args)?;
+        let rows = self.conn().query_replanned(&sql, &args)?;
         rows.iter().map(row_to_command).collect()
     }
 }
@@ -147,8 +148,10 @@ pub(crate) enum Grep {
     /// SQLite, 3 characters or more: this quoted FTS5 phrase (the trigram tokenizer makes it
     /// a substring match) against `commands_fts`.
     Fts(Value),
-    /// A clause (starting ` AND `) on `c.command` and its argument: PostgreSQL's `ILIKE`
-    /// (served by the `pg_trgm` index from 3 characters), or SQLite's scan for shorter text.
+    /// A clause (starting ` AND `) and its argument: on PostgreSQL, `LIKE` on the lower-cased
+    /// copy of the command (served by the `pg_trgm` index from 3 characters; `schema_pg.rs`),
+    /// or SQLite's scan for shorter text. Run it with `query_replanned`: its best plan
+    /// depends on the text searched.
     Scan(&'static str, Value),
     /// No command can match: the text holds a NUL, which no logged command does (the echo
     /// model never prints one, PostgreSQL text cannot hold one) and neither engine takes in a
@@ -164,8 +167,10 @@ pub(crate) fn grep(pg: bool, g: &str) -> Grep {
             .replace('\\', "\\\\")
             .replace('%', "\\%")
             .replace('_', "\\_");
+        // `ILIKE` exactly (it lowers both sides, then matches with `LIKE`), the row's side
+        // lowered when it was written.
         Grep::Scan(
-            " AND c.command ILIKE ? ESCAPE '\\'",
+            " AND c.command_folded LIKE lower(?) ESCAPE '\\'",
             Value::Text(format!("%{escaped}%")),
         )
     } else if g.chars().count() >= 3 {
@@ -266,6 +271,67 @@ mod tests {
         assert!(page.items.is_empty(), "{:?}", page.items);
     }
 
+    /// The search is planned for each text (PostgreSQL: an unnamed statement, never the
+    /// generic plan a prepared one turns into after five runs), so the same statements run
+    /// again and again with a rare text, two characters, a common one and every kind of filter
+    /// parameter, on both engines, in the CLI's search and the console's; and case folds
+    /// beyond ASCII as `ILIKE` and FTS5 fold it.
+    fn grep_answers_the_same_on_every_run_whatever_the_text(b: Backend) {
+        let (_d, store) = store_on(b);
+        let sid = session(&store);
+        for i in 0..30 {
+            log(&store, sid, &format!("systemctl restart app{i}"));
+        }
+        log(&store, sid, "cat /srv/ÉCOLE/Straße.txt");
+        log(&store, sid, "openssl rand -hex 16 # rare-token-1");
+        let search = |g: &str, limit: Option<u64>| {
+            let f = CommandFilter {
+                grep: Some(g.into()),
+                limit,
+                user: Some("alice".into()),
+                host: Some("web1".into()),
+                session: Some(sid),
+                since: Some(0.5),
+            };
+            let cli = store.commands(&f).unwrap();
+            let console = store
+                .browse_commands(&crate::CommandQuery {
+                    text: Some(g.into()),
+                    user: Some("alice".into()),
+                    host: Some("web1".into()),
+                    hosts: Some(vec!["web1".into()]),
+                    session: Some(sid),
+                    from: Some(0.5),
+                    limit: 100,
+                    ..Default::default()
+                })
+                .unwrap();
+            let total = console.total;
+            (
+                cli.into_iter().map(|c| c.command).collect::<Vec<_>>(),
+                total,
+            )
+        };
+        for _ in 0..7 {
+            let (rare, n) = search("RARE-token", None);
+            assert_eq!(
+                (rare, n),
+                (vec!["openssl rand -hex 16 # rare-token-1".into()], 1)
+            );
+            let (two, n) = search("-H", Some(20));
+            assert_eq!(
+                (two, n),
+                (vec!["openssl rand -hex 16 # rare-token-1".into()], 1)
+            );
+            let (common, n) = search("systemctl", Some(20));
+            assert_eq!((common.len(), n), (20, 30));
+            let (folded, n) = search("école/straß", None);
+            assert_eq!((folded, n), (vec!["cat /srv/ÉCOLE/Straße.txt".into()], 1));
+            let (none, n) = search("zqxjv", None);
+            assert_eq!((none.len(), n), (0, 0));
+        }
+    }
+
     fn exit_status_is_set_later(b: Backend) {
         let (_d, store) = store_on(b);
         let sid = session(&store);
@@ -282,6 +348,7 @@ mod tests {
 
     both_backends!(
         grep_is_a_case_insensitive_substring_search,
+        grep_answers_the_same_on_every_run_whatever_the_text,
         exit_status_is_set_later,
     );
 }

@@ -206,6 +206,27 @@ impl Conn {
         }
     }
 
+    /// Every row of a query planned for these parameters at every run: on PostgreSQL an
+    /// unnamed statement, never a cached plan. For searches, whose best plan depends on the
+    /// text searched: a rare token wants the trigram index, two characters a scan (the index
+    /// holds nothing for them, and a full index scan is the worst plan), a common word with a
+    /// limit the time index. A prepared statement turns generic after five runs, one plan for
+    /// every text, which also evaluates `lower(?)` once per row instead of once. On SQLite
+    /// the same as [`Conn::query`] (its planner sees the parameters at each run).
+    pub(crate) fn query_replanned(&mut self, sql: &str, params: &[Param]) -> Result<Vec<Row>> {
+        match self {
+            Conn::Sqlite(_) => self.query(sql, params),
+            Conn::Pg(c) => {
+                let mut out = Vec::new();
+                c.query_each_replanned(sql, params, |r| {
+                    out.push(r);
+                    Ok(())
+                })?;
+                Ok(out)
+            }
+        }
+    }
+
     /// The first row, if any.
     pub(crate) fn query_opt(&mut self, sql: &str, params: &[Param]) -> Result<Option<Row>> {
         Ok(self.query(sql, params)?.into_iter().next())

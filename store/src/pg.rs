@@ -251,14 +251,45 @@ impl PgConn {
         &mut self,
         sql: &str,
         params: &[Param],
+        each: impl FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        self.stream(sql, params, Plan::Cached, each)
+    }
+
+    /// As [`PgConn::query_each`], as an unnamed statement typed by its parameters (integers
+    /// `bigint`, reals `double precision`, text and NULL `text`): parsed, planned for these
+    /// values and run in one round trip, never a cached generic plan (`Conn::query_replanned`).
+    pub(crate) fn query_each_replanned(
+        &mut self,
+        sql: &str,
+        params: &[Param],
+        each: impl FnMut(Row) -> Result<()>,
+    ) -> Result<()> {
+        self.stream(sql, params, Plan::EachRun, each)
+    }
+
+    fn stream(
+        &mut self,
+        sql: &str,
+        params: &[Param],
+        plan: Plan,
         mut each: impl FnMut(Row) -> Result<()>,
     ) -> Result<()> {
         let (sql, params) = (sql.to_string(), params.to_vec());
         let (tx, rx) = mpsc::sync_channel::<Result<Vec<Row>>>(2);
         let job: Job = Box::new(move |w| {
             let streamed = (|| -> Result<()> {
-                let st = w.statement(&sql)?;
-                let mut rows = w.client.query_raw(&st, refs(&params))?;
+                let mut rows = match plan {
+                    Plan::Cached => {
+                        let st = w.statement(&sql)?;
+                        w.client.query_raw(&st, refs(&params))?
+                    }
+                    Plan::EachRun => {
+                        w.ready()?;
+                        let typed = params.iter().map(|p| (p, p.pg_type()));
+                        w.client.query_typed_raw(&placeholders(&sql), typed)?
+                    }
+                };
                 let mut chunk = Vec::with_capacity(CHUNK);
                 while let Some(r) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)?
                 {
@@ -290,6 +321,24 @@ impl PgConn {
             }
         }
         Ok(())
+    }
+}
+
+/// How a query is planned: once, its prepared statement kept; or at each run.
+#[derive(Clone, Copy)]
+enum Plan {
+    Cached,
+    EachRun,
+}
+
+impl Param {
+    /// The type an unnamed statement declares for this parameter.
+    fn pg_type(&self) -> Type {
+        match self {
+            Param::Int(_) => Type::INT8,
+            Param::Real(_) => Type::FLOAT8,
+            Param::Text(_) | Param::Null => Type::TEXT,
+        }
     }
 }
 

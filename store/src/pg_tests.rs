@@ -226,6 +226,65 @@ fn postgres_schema_is_at_the_same_version_and_reopens() {
     assert_eq!(again.schema_version().unwrap(), crate::SCHEMA_VERSION);
 }
 
+/// A database at version 12 (the search on `ILIKE` over `command`, its index with a pending
+/// list) upgrades in place: the rows it holds are found through the new lower-cased column,
+/// and the new index takes inserts without a pending list.
+#[test]
+fn the_command_search_migration_upgrades_a_version_12_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = pgtest::database();
+    let old = node(&url, dir.path(), "a", 1000);
+    let sid = session(&old, None);
+    old.log_command(&command(sid, "tail -f /var/log/NGINX/error.log"))
+        .unwrap();
+    // Back to version 12's schema, as that code left it.
+    old.conn()
+        .batch(
+            "DROP INDEX commands_folded_trgm;
+             ALTER TABLE commands DROP COLUMN command_folded;
+             CREATE INDEX commands_trgm ON commands USING gin (command gin_trgm_ops);
+             DELETE FROM schema_migrations WHERE version = 13;",
+        )
+        .unwrap();
+    drop(old);
+    let new = node(&url, dir.path(), "a", 1000);
+    assert_eq!(new.schema_version().unwrap(), 13);
+    new.log_command(&command(sid, "systemctl reload nginx"))
+        .unwrap();
+    let found = new
+        .commands(&crate::CommandFilter {
+            grep: Some("Nginx".into()),
+            ..Default::default()
+        })
+        .unwrap();
+    let found: Vec<_> = found.into_iter().map(|c| c.command).collect();
+    assert_eq!(
+        found,
+        ["tail -f /var/log/NGINX/error.log", "systemctl reload nginx"]
+    );
+    let index = new
+        .conn()
+        .query_one(
+            "SELECT array_to_string(c.reloptions, ','), pg_get_indexdef(c.oid)
+             FROM pg_class c WHERE c.relname = 'commands_folded_trgm'",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(index.get::<String>(0).unwrap(), "fastupdate=off");
+    assert!(index
+        .get::<String>(1)
+        .unwrap()
+        .contains("gin (command_folded gin_trgm_ops)"));
+    let old_index = new
+        .conn()
+        .query_opt(
+            "SELECT 1 FROM pg_class WHERE relname = 'commands_trgm'",
+            &[],
+        )
+        .unwrap();
+    assert!(old_index.is_none(), "the old index is dropped");
+}
+
 #[test]
 fn a_lost_connection_fails_one_statement_then_connects_again() {
     let dir = tempfile::tempdir().unwrap();

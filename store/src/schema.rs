@@ -273,6 +273,11 @@ CREATE TABLE watch_chunks (
 );
 "#,
     },
+    Migration {
+        name: "command search on lower-cased text, its index without a pending list",
+        // PostgreSQL's step (`schema_pg.rs`); SQLite's FTS5 trigram table folds case already.
+        sql: "-- nothing on SQLite",
+    },
 ];
 
 /// Brings the database at `path` up to [`SCHEMA_VERSION`].
