@@ -173,7 +173,15 @@ async fn go(
         host: host.to_string(),
         login: Some(login.to_string()),
     };
-    run_target(shared, conn, user, &target, Kind::Shell, None, true)
-        .await
-        .unwrap_or(255)
+    Box::pin(run_target(
+        shared,
+        conn,
+        user,
+        &target,
+        Kind::Shell,
+        None,
+        true,
+    ))
+    .await
+    .unwrap_or(255)
 }
