@@ -92,16 +92,8 @@ pub async fn run(shared: &Arc<Shared>, conn: &ConnInfo, user: &mut UserChannel) 
                     host: item.host.clone(),
                     login: Some(item.login.clone()),
                 };
-                let status = Box::pin(run_target(
-                    shared,
-                    conn,
-                    user,
-                    &target,
-                    Kind::Shell,
-                    None,
-                    false,
-                ))
-                .await;
+                let status =
+                    run_target(shared, conn, user, &target, Kind::Shell, None, false).await;
                 let said = user.last_said.take();
                 message = Some(match status {
                     Some(s) if s != 0 && said.is_some() => said.unwrap_or_default(),

@@ -173,7 +173,7 @@ pub async fn run_channel(
     };
     match target {
         Some(t) => {
-            let status = Box::pin(run::run_target(
+            let status = run::run_target(
                 &shared,
                 &conn,
                 &mut user,
@@ -181,7 +181,7 @@ pub async fn run_channel(
                 kind,
                 command.as_deref(),
                 true,
-            ))
+            )
             .await;
             user.finish(status.unwrap_or(255)).await;
         }

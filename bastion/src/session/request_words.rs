@@ -173,15 +173,7 @@ async fn go(
         host: host.to_string(),
         login: Some(login.to_string()),
     };
-    Box::pin(run_target(
-        shared,
-        conn,
-        user,
-        &target,
-        Kind::Shell,
-        None,
-        true,
-    ))
-    .await
-    .unwrap_or(255)
+    run_target(shared, conn, user, &target, Kind::Shell, None, true)
+        .await
+        .unwrap_or(255)
 }

@@ -151,14 +151,9 @@ pub async fn run_target(
             Some(BLOCKED_STATUS)
         }
         _ => {
-            // Boxed, like the other awaits of a session's big futures (run_target's callers,
-            // the upstream open, the pump): an awaited future is laid out inline in its caller's
-            // state, often twice (built, then moved into the await), and the session task is
-            // held for the whole session. Inline, the task was 29.4 KiB; boxed, what stays live
-            // while a session runs is 3.8 + 3.1 + 4.3 + 5.3 KiB (issue 19: memory per session).
-            Box::pin(run_started(
+            run_started(
                 shared, conn, user, &granted, kind, command, session_id, standalone, &mut end,
-            ))
+            )
             .await
         }
     };
@@ -331,19 +326,18 @@ async fn run_started(
             (_, None) => Requested::Shell,
         },
     };
-    let (lease, channel) =
-        match Box::pin(upstream_pool::open(pool.as_ref(), shared, conn, g, &req)).await {
-            Ok(opened) => opened,
-            Err(e) => {
-                end.reason = e.to_string();
-                match e {
-                    OpenError::Connect(_) => user.say(&end.reason).await,
-                    OpenError::Channel(_) => user.say(&format!("{}: {}", g.host, end.reason)).await,
-                }
-                finish_recording(recorder, end);
-                return Some(255);
+    let (lease, channel) = match upstream_pool::open(pool.as_ref(), shared, conn, g, &req).await {
+        Ok(opened) => opened,
+        Err(e) => {
+            end.reason = e.to_string();
+            match e {
+                OpenError::Connect(_) => user.say(&end.reason).await,
+                OpenError::Channel(_) => user.say(&format!("{}: {}", g.host, end.reason)).await,
             }
-        };
+            finish_recording(recorder, end);
+            return Some(255);
+        }
+    };
     let sftp = (kind == Kind::Sftp).then(|| Mutex::new(SftpLog::default()));
     let scp = command
         .filter(|_| kind == Kind::Scp)
@@ -418,10 +412,7 @@ async fn run_started(
         eof_forwarded,
         exit_forwarded,
         target_lost,
-    } = Box::pin(pump(
-        user, channel, &taps, &g.limits, input, reviewer, standalone,
-    ))
-    .await;
+    } = pump(user, channel, &taps, &g.limits, input, reviewer, standalone).await;
     if target_lost {
         // Say why the session ended (in the recording too), rather than just dropping it.
         let msg = format!("connection to {} lost", g.host);
