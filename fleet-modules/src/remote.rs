@@ -86,6 +86,18 @@ pub trait Remote: Send {
     /// Names the task the following requests belong to (one line: name, module, arguments) for
     /// routes that log it, such as the bastion's command log; others ignore it.
     fn set_task_label(&mut self, _label: Option<String>) {}
+
+    /// The host's local clock minus the controller's UTC clock, in microseconds, once a task has
+    /// read the host's clock on this connection (see [`Remote::set_clock_offset`]); `None` until
+    /// then, and for routes that keep no connection. `command` and `shell` time their runs
+    /// with it instead of starting two `date` processes on the host per task.
+    fn clock_offset(&self) -> Option<i64> {
+        None
+    }
+
+    /// Records the offset [`Remote::clock_offset`] returns from now on; ignored by routes that
+    /// keep no connection.
+    fn set_clock_offset(&mut self, _micros: i64) {}
 }
 
 /// Quotes a string for a POSIX shell: `'...'` with embedded quotes as `'\''`.

@@ -16,6 +16,9 @@ pub struct SshRemote {
     opts: ConnectOptions,
     handle: Handle<HostKeyCheck>,
     shell: Option<Served>,
+    /// The host's local clock minus the controller's, once a task has read it (see
+    /// [`Remote::clock_offset`]); cleared when the connection is made again.
+    clock_offset: Option<i64>,
 }
 
 /// The serving shell and its process id (its process group, since sshd starts it with setsid).
@@ -31,6 +34,7 @@ pub async fn connect(opts: &ConnectOptions) -> Result<SshRemote, RemoteError> {
         opts: opts.clone(),
         handle,
         shell: None,
+        clock_offset: None,
     };
     remote.shell = Some(remote.start_shell().await?);
     Ok(remote)
@@ -104,6 +108,7 @@ impl Remote for SshRemote {
         if self.handle.is_closed() {
             // The host went away (a reboot, a network cut): one new connection, as ssh would.
             self.shell = None;
+            self.clock_offset = None;
             self.handle = connect_and_login(&self.opts).await?;
         }
         if self.shell.is_none() {
@@ -135,6 +140,14 @@ impl Remote for SshRemote {
                 Err(e)
             }
         }
+    }
+
+    fn clock_offset(&self) -> Option<i64> {
+        self.clock_offset
+    }
+
+    fn set_clock_offset(&mut self, micros: i64) {
+        self.clock_offset = Some(micros);
     }
 }
 

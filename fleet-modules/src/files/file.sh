@@ -7,20 +7,36 @@ fleet_prev() {
     if [ "$(stat -c %h -- "$P")" -gt 1 ]; then prev=hard; else prev=file; fi
   else prev=absent; fi
 }
+# fleet_mkdir_attrs DIR: creates DIR and its missing parents, outermost first, each with the
+# F_* attributes (as Ansible does). An octal mode goes to mkdir itself, so fleet_attrs finds it
+# set and runs no chmod. With no owner or group to set, one mkdir and one stat serve every new
+# directory (a process each per directory was most of a `file` task's cost on the target).
 fleet_mkdir_attrs() {
   [ -d "$1" ] && return 0
-  fleet_parent "$1"
-  fleet_mkdir_attrs "$_parent" || return 1
+  set -- "$1"
+  while fleet_parent "$1"; [ ! -d "$_parent" ]; do set -- "$_parent" "$@"; done
   did=1
   [ "$F_CHECK" = 1 ] && return 0
-  # another run may create it at the same moment (Ansible accepts EEXIST for a directory too);
-  # an octal mode is given to mkdir itself, so fleet_attrs finds it set and runs no chmod
-  if [ -n "$F_MODE" ] && [ "$F_MODE_SYM" != 1 ]; then
-    mkdir -m "$F_MODE" -- "$1" 2>/dev/null || [ -d "$1" ] || { echo "fail There was an issue creating $1 as requested"; return 1; }
-  else
-    mkdir -- "$1" 2>/dev/null || [ -d "$1" ] || { echo "fail There was an issue creating $1 as requested"; return 1; }
+  _mm=; if [ -n "$F_MODE" ] && [ "$F_MODE_SYM" != 1 ]; then _mm=$F_MODE; fi
+  if [ -n "$F_OWNER$F_GROUP" ]; then
+    for _d in "$@"; do fleet_mkdir_one "$_d" || return 1; fleet_attrs "$_d" || return 1; done
+    return 0
   fi
-  fleet_attrs "$1"
+  # another run may create one at the same moment (Ansible accepts EEXIST for a directory too)
+  mkdir ${_mm:+-m "$_mm"} -- "$@" 2>/dev/null
+  for _d in "$@"; do
+    [ -d "$_d" ] || { echo "fail There was an issue creating $_d as requested"; return 1; }
+  done
+  [ -n "$F_MODE" ] || return 0
+  # one stat line per directory, in order; on any failure each is asked again by fleet_attrs
+  _ms=$(stat -c '%a|%U|%G|%u|%g|%s|%F' -- "$@" 2>/dev/null) || _ms=
+  for _d in "$@"; do
+    _ml=${_ms%%"$nl"*}; _ms=${_ms#"$_ml"}; _ms=${_ms#"$nl"}
+    fleet_attrs "$_d" "$_ml" || return 1
+  done
+}
+fleet_mkdir_one() {
+  mkdir ${_mm:+-m "$_mm"} -- "$1" 2>/dev/null || [ -d "$1" ] || { echo "fail There was an issue creating $1 as requested"; return 1; }
 }
 fleet_recurse() {
   [ "$attrs_changed" = 1 ] && did=1

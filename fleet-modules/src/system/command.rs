@@ -173,6 +173,98 @@ mod tests {
         assert!(text(&r, "delta").starts_with("0:00:0"));
     }
 
+    /// A local shell that keeps a clock offset, as a host's one SSH connection does.
+    struct Connection {
+        offset: Option<i64>,
+    }
+
+    #[async_trait::async_trait]
+    impl crate::remote::Remote for Connection {
+        async fn exec(
+            &mut self,
+            req: crate::remote::Exec<'_>,
+        ) -> Result<crate::remote::CmdOutput, RemoteError> {
+            crate::remote::LocalRemote.exec(req).await
+        }
+        fn clock_offset(&self) -> Option<i64> {
+            self.offset
+        }
+        fn set_clock_offset(&mut self, micros: i64) {
+            self.offset = Some(micros);
+        }
+    }
+
+    /// Issue 18.7: the host's clock is read by the first command on a connection only; later
+    /// ones start no `date` and still report the host's local time (a `date` on PATH that logs
+    /// each start counts them).
+    #[tokio::test]
+    async fn the_hosts_clock_is_read_once_per_connection() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("dates");
+        let fake = dir.path().join("date");
+        std::fs::write(
+            &fake,
+            format!(
+                "#!/bin/sh\necho x >> '{}'\nexec /bin/date \"$@\"\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let path = format!(
+            "{}:{}",
+            dir.path().display(),
+            std::env::var("PATH").unwrap()
+        );
+        let mut remote = Connection { offset: None };
+        let vars = fleet_templates::Vars::default();
+        for (round, module) in [
+            (1, &Command as &dyn crate::Module),
+            (2, &Shell),
+            (3, &Command),
+        ] {
+            let mut ctx = crate::ModuleCtx {
+                remote: &mut remote,
+                check_mode: false,
+                diff: false,
+                become_user: None,
+                become_password: None,
+                env: vec![("PATH".into(), path.clone())],
+                vars: &vars,
+                inventory_hostname: "localhost".into(),
+                search_dirs: vec![],
+            };
+            let args = json!({"_raw_params": "sleep 0.2"});
+            let r = module
+                .run(args.as_object().unwrap(), &mut ctx)
+                .await
+                .unwrap();
+            assert!(r.changed && !r.failed, "{r:?}");
+            let start = HostTime::parse(&text(&r, "start")).expect("start parses");
+            let end = HostTime::parse(&text(&r, "end")).expect("end parses");
+            assert_eq!(start.delta(&end), text(&r, "delta"));
+            let took = end.local_micros() - start.local_micros();
+            assert!(
+                (200_000..5_000_000).contains(&took),
+                "round {round}: {took} us"
+            );
+            // the host's own clock, now: `end` is at most a few seconds before it
+            let now = std::process::Command::new("date")
+                .arg("+%Y-%m-%d %H:%M:%S.%N")
+                .output()
+                .unwrap();
+            let now = HostTime::parse(&String::from_utf8_lossy(&now.stdout)).unwrap();
+            let behind = now.local_micros() - end.local_micros();
+            assert!(
+                (0..5_000_000).contains(&behind),
+                "round {round}: {behind} us"
+            );
+            let dates = std::fs::read_to_string(&log).unwrap_or_default();
+            assert_eq!(dates.lines().count(), 1, "round {round}");
+        }
+    }
+
     #[tokio::test]
     async fn command_failure_and_missing_program() {
         let r = run(

@@ -1,6 +1,14 @@
 //! How `command` and `shell` run on the host: the free-form line and options parsed into a
 //! request, the script that checks `chdir`/`creates`/`removes`, executes argv (or hands the line
-//! to a shell) between two clock readings, and the result keys read back.
+//! to a shell), and the result keys read back.
+//!
+//! `start`, `end` and `delta` are in the host's local time, as Ansible reports them. Reading the
+//! host's clock costs a `date` process, and two per task were a third of the processes a small
+//! play started on each host. So the host's clock is read once per connection, at the end of
+//! its first command, and kept as an offset from the controller's clock
+//! ([`Remote::clock_offset`](crate::remote::Remote::clock_offset)); every later time is the
+//! controller's clock when the request left and when its answer came back, moved by that
+//! offset. A `delta` then includes the round trip (on a LAN well under a millisecond).
 
 use serde_json::Value;
 
@@ -10,12 +18,6 @@ use crate::remote::{shell_quote, RemoteError};
 use crate::{Args, ModuleCtx, ModuleResult};
 
 const MARK: &str = "@@fleet-cmd@@";
-/// Prints the start time, just before the command runs.
-const START: &str = concat!(
-    "printf '@@fleet-cmd@@start %s\\n' \"$(",
-    "date '+%Y-%m-%d %H:%M:%S.%N'",
-    ")\" >&2"
-);
 
 /// The options of one `command`/`shell` task after free-form parsing.
 struct Request {
@@ -59,7 +61,7 @@ fn parse_request(args: &Args, shell: bool) -> Result<Request, ModuleResult> {
         }
         (Some(text), None) if shell => {
             let exe = opt_str(&args, "executable").unwrap_or_else(|| "/bin/sh".into());
-            let run = format!("{START}\n{} -c {}", shell_quote(&exe), shell_quote(&text));
+            let run = format!("{} -c {}", shell_quote(&exe), shell_quote(&text));
             (Value::String(text), run)
         }
         (text, argv) => {
@@ -116,7 +118,6 @@ case $1 in
 *) __ifs=$IFS; IFS=:; for __d in $PATH; do if [ -x "${{__d:-.}}/$1" ] && [ ! -d "${{__d:-.}}/$1" ]; then __found=1; break; fi; done; IFS=$__ifs ;;
 esac
 if [ "$__found" != 1 ]; then printf '{MARK}errno %s %s\n' "${{__found:-2}}" "$1" >&2; exit 127; fi
-{START}
 ( exec "$@" )"#,
         words = words.join(" "),
     )
@@ -158,19 +159,28 @@ pub(super) async fn run_command(
             glob_matches(p)
         ));
     }
+    let offset = ctx.remote.clock_offset();
     if ctx.check_mode {
         script.push_str("exit 0\n");
+    } else if offset.is_some() {
+        script.push_str(&format!(
+            "{}\n__rc=$?\nprintf '\\n{MARK}end %s\\n' \"$__rc\" >&2\nexit $__rc\n",
+            req.run
+        ));
     } else {
+        // the host's clock, once per connection
         script.push_str(&format!(
             "{}\n__rc=$?\n\
              printf '\\n{MARK}end %s %s\\n' \"$__rc\" \"$({DATE_NOW})\" >&2\nexit $__rc\n",
             req.run
         ));
     }
+    let sent = common::controller_micros();
     let out = match &req.stdin {
         Some(data) if !ctx.check_mode => ctx.sh_with_input(&script, data).await?,
         _ => ctx.sh(&script).await?,
     };
+    let answered = common::controller_micros();
     let stdout = out.stdout_text();
     let stderr = out.stderr_text();
     let base = |changed: bool| {
@@ -186,10 +196,7 @@ pub(super) async fn run_command(
             .with("delta", Value::Null)
     };
     let shoulda = if ctx.check_mode { "Would" } else { "Did" };
-    if let Some(rest) = stderr
-        .strip_prefix(MARK)
-        .filter(|rest| !rest.starts_with("start "))
-    {
+    if let Some(rest) = stderr.strip_prefix(MARK) {
         let (kind, detail) = rest
             .trim_end()
             .split_once(' ')
@@ -256,7 +263,19 @@ pub(super) async fn run_command(
         }
         return Ok(r);
     }
-    let (stderr, start, end) = split_markers(&stderr);
+    let (stderr, ended) = split_markers(&stderr);
+    let (start, end) = match (offset, ended) {
+        (Some(offset), _) => (
+            Some(HostTime::from_local_micros(sent + offset)),
+            Some(HostTime::from_local_micros(answered + offset)),
+        ),
+        (None, Some(end)) => {
+            let offset = end.local_micros() - answered;
+            ctx.remote.set_clock_offset(offset);
+            (Some(HostTime::from_local_micros(sent + offset)), Some(end))
+        }
+        (None, None) => (None, None),
+    };
     let (mut stdout, mut stderr) = (stdout, stderr);
     if req.strip {
         stdout = stdout.trim_end_matches(['\r', '\n']).to_string();
@@ -276,16 +295,10 @@ pub(super) async fn run_command(
     Ok(r)
 }
 
-/// Separates the command's own stderr from the start/end lines the script wrapped it in.
-fn split_markers(stderr: &str) -> (String, Option<HostTime>, Option<HostTime>) {
+/// Separates the command's own stderr from the end line the script wrapped it in, and reads the
+/// host's time from that line when it carries one.
+fn split_markers(stderr: &str) -> (String, Option<HostTime>) {
     let mut body = stderr;
-    let mut start = None;
-    let start_tag = format!("{MARK}start ");
-    if let Some(rest) = body.strip_prefix(&start_tag) {
-        let (line, tail) = rest.split_once('\n').unwrap_or((rest, ""));
-        start = HostTime::parse(line);
-        body = tail;
-    }
     let mut end = None;
     let end_tag = format!("\n{MARK}end ");
     if let Some(pos) = body.rfind(&end_tag) {
@@ -293,7 +306,7 @@ fn split_markers(stderr: &str) -> (String, Option<HostTime>, Option<HostTime>) {
         end = line.split_once(' ').and_then(|(_, t)| HostTime::parse(t));
         body = &body[..pos];
     }
-    (body.to_string(), start, end)
+    (body.to_string(), end)
 }
 
 /// Python's `repr()` of a text value (`'/tmp'`).

@@ -171,6 +171,31 @@ impl HostTime {
         Some(HostTime { text, micros })
     }
 
+    /// The host's local time `micros` microseconds after 1970-01-01 00:00 (of that local
+    /// clock), as Python's `str(datetime)` prints it.
+    pub fn from_local_micros(micros: i64) -> HostTime {
+        let micros = i128::from(micros);
+        let secs = micros.div_euclid(1_000_000) as i64;
+        let frac = micros.rem_euclid(1_000_000);
+        let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
+        let s = secs.rem_euclid(86_400);
+        let mut text = format!(
+            "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+            s / 3600,
+            s / 60 % 60,
+            s % 60
+        );
+        if frac != 0 {
+            text.push_str(&format!(".{frac:06}"));
+        }
+        HostTime { text, micros }
+    }
+
+    /// Microseconds since 1970-01-01 00:00 of the host's local clock.
+    pub fn local_micros(&self) -> i64 {
+        self.micros as i64
+    }
+
     /// Python's `str(end - start)` for a `timedelta`: `0:00:00.003456`.
     pub fn delta(&self, end: &HostTime) -> String {
         python_timedelta(end.micros - self.micros)
@@ -211,6 +236,26 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// The controller's clock: microseconds since the Unix epoch.
+pub fn controller_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
 /// Shell snippet printing the host's time as [`HostTime::parse`] reads it.
 pub const DATE_NOW: &str = "date '+%Y-%m-%d %H:%M:%S.%N'";
 
@@ -228,6 +273,15 @@ mod tests {
         let c = HostTime::parse("2024-03-02 01:00:01.000100000").unwrap();
         assert_eq!(b.delta(&c), "2 days, 1:00:00");
         assert!(HostTime::parse("2024-03-02 01:00:01.%N").is_none());
+        for text in [
+            "2024-02-29 00:00:01.000100",
+            "1969-12-31 23:59:59.5",
+            "2100-03-01 12:00:00",
+        ] {
+            let t = HostTime::parse(&format!("{text}.0")).or_else(|| HostTime::parse(text));
+            let t = t.unwrap();
+            assert_eq!(HostTime::from_local_micros(t.local_micros()), t, "{text}");
+        }
     }
 
     #[test]

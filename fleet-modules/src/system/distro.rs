@@ -345,6 +345,16 @@ pub fn date_time(line: &str) -> Value {
     })
 }
 
+/// The host's local clock in microseconds since 1970-01-01 00:00 of that clock, from the same
+/// `date '+%s %N %z %Z'` line; `None` when the line does not read.
+pub fn local_micros(line: &str) -> Option<i64> {
+    let mut parts = line.split_whitespace();
+    let epoch: i64 = parts.next()?.parse().ok()?;
+    let nanos: i64 = parts.next()?.parse().ok()?;
+    let offset = i64::from(parse_offset(parts.next()?)?);
+    Some((epoch + offset) * 1_000_000 + nanos / 1000)
+}
+
 fn parse_offset(text: &str) -> Option<i32> {
     let sign = match text.as_bytes().first()? {
         b'+' => 1,

@@ -9,6 +9,7 @@ mod command_run;
 pub(crate) mod common;
 mod cron;
 mod distro;
+mod python_facts;
 mod script;
 mod service;
 mod setup;

@@ -35,7 +35,16 @@ impl Module for Setup {
     }
     async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
         let out = ctx.sh(GATHER_SCRIPT).await?;
-        let mut facts = facts(&parse_lines(&out.stdout_text()));
+        let raw = parse_lines(&out.stdout_text());
+        // the host's clock, read anyway: `command` on this connection needs no `date` of its own
+        if let (None, Some(local)) = (
+            ctx.remote.clock_offset(),
+            raw.get("date").and_then(|d| distro::local_micros(d)),
+        ) {
+            ctx.remote
+                .set_clock_offset(local - super::common::controller_micros());
+        }
+        let mut facts = facts(&raw);
         let subset = opt_list(args, "gather_subset").unwrap_or_else(|| vec!["all".into()]);
         facts.insert("ansible_gather_subset".into(), json!(subset));
         facts.insert("module_setup".into(), Value::Bool(true));
@@ -157,31 +166,10 @@ fn facts(raw: &BTreeMap<String, String>) -> Map<String, Value> {
     put("all_ipv4_addresses", json!(net.all_ipv4));
     put("interfaces", json!(net.interfaces));
 
-    match (raw.get("python.executable"), raw.get("python.version")) {
-        (Some(exe), Some(version)) => {
-            let parts: Vec<&str> = version.split_whitespace().collect();
-            let n = |i: usize| {
-                parts
-                    .get(i)
-                    .and_then(|p| p.parse::<u64>().ok())
-                    .unwrap_or(0)
-            };
-            let level = parts.get(3).copied().unwrap_or("final");
-            put(
-                "python",
-                json!({
-                    "executable": exe, "has_sslcontext": true, "type": "cpython",
-                    "version": {"major": n(0), "minor": n(1), "micro": n(2),
-                                "releaselevel": level, "serial": n(4)},
-                    "version_info": [n(0), n(1), n(2), level, n(4)],
-                }),
-            );
-            put(
-                "python_version",
-                json!(format!("{}.{}.{}", n(0), n(1), n(2))),
-            );
-        }
-        _ => put("python", json!({})),
+    let (python, python_version) = super::python_facts::facts(raw);
+    put("python", python);
+    if let Some(version) = python_version {
+        put("python_version", json!(version));
     }
 
     let passwd: Vec<String> = get("user.passwd").split(':').map(str::to_string).collect();
@@ -502,6 +490,13 @@ mod tests {
         } else {
             let v = sh("python3 -c 'import platform; print(platform.python_version())'");
             assert_eq!(f["ansible_python_version"], json!(v));
+            // what Ansible's own setup reads from the interpreter, asked of the interpreter
+            let info =
+                sh("python3 -c 'import sys; print(sys.executable); print(list(sys.version_info))'");
+            let (exe, list) = info.split_once('\n').unwrap();
+            assert_eq!(f["ansible_python"]["executable"], json!(exe));
+            let list: Value = serde_json::from_str(&list.replace('\'', "\"")).unwrap();
+            assert_eq!(f["ansible_python"]["version_info"], list);
         }
     }
 

@@ -66,8 +66,25 @@ if [ -d /sys/class/net ]; then
     kv "if.$n" "$a $l"
   done
 fi
-if have python3; then
-  python3 -S -c 'import sys; print("python.executable=" + sys.executable); print("python.version=" + " ".join(str(x) for x in sys.version_info))' 2>/dev/null
+# Ansible's python facts are sys.executable and sys.version_info. For a `python3` found on PATH,
+# sys.executable is that PATH entry (Python searches PATH for its argv[0] as the shell does), and
+# `python3 --version` prints the version without starting the interpreter: 0.5 ms of CPU against
+# 7 ms for `python3 -c` here (setup.rs reads `Python 3.11.2`, `3.13.0rc1`...). A `python3` that
+# is a script (a pyenv shim: sys.executable is then the interpreter it picks) or an answer of
+# another form asks the interpreter itself.
+pyx=
+_ifs=$IFS; IFS=:
+for d in $PATH; do [ -x "${d:-.}/python3" ] && [ ! -d "${d:-.}/python3" ] && { pyx=${d:-.}/python3; break; }; done
+IFS=$_ifs
+if [ -n "$pyx" ]; then
+  case $pyx in /*) ;; *) pyx=$PWD/${pyx#./} ;; esac
+  pyv= l=
+  { IFS= read -r l < "$pyx"; } 2>/dev/null
+  case $l in '#!'*) ;; *) pyv=$("$pyx" --version 2>&1) ;; esac
+  case $pyv in
+    "Python "[0-9]*.[0-9]*.[0-9]*) kv python.executable "$pyx"; kv python.banner "$pyv" ;;
+    *) python3 -S -c 'import sys; print("python.executable=" + sys.executable); print("python.version=" + " ".join(str(x) for x in sys.version_info))' 2>/dev/null ;;
+  esac
 fi
 # Ansible's user_id is getpass.getuser(): the first of these variables that is set.
 un=${LOGNAME:-${USER:-${LNAME:-${USERNAME:-}}}}
