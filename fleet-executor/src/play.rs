@@ -14,7 +14,7 @@ use crate::output::Event;
 use fleet_templates::SharedVars;
 use futures::future::join_all;
 
-use fleet_playbook::{BatchSize, Keywords, Play, Strategy, Task, TaskItem, Templatable, VarsFile};
+use fleet_playbook::{BatchSize, Play, Strategy, Task, TaskItem, Templatable, VarsFile};
 
 /// What `run_play` needs beyond the play itself.
 pub struct PlayInput<'a> {
@@ -123,19 +123,7 @@ async fn run_batch(run: &Run, pctx: &PlayCtx<'_>, hosts: &Hosts, batch: &[usize]
         let setup = TaskItem::Task(Box::new(Task {
             name: Some("Gathering Facts".into()),
             action: "setup".into(),
-            args: Map::new(),
-            keywords: Keywords::default(),
-            loop_: None,
-            loop_control: None,
-            register: None,
-            notify: Vec::new(),
-            listen: Vec::new(),
-            changed_when: Vec::new(),
-            failed_when: Vec::new(),
-            until: Vec::new(),
-            retries: None,
-            delay: None,
-            position: play.position.clone(),
+            ..Task::empty(play.position.clone())
         }));
         let mut fact_scope = scope.clone();
         // Facts are gathered whatever tags select (Ansible tags the task `always`).
