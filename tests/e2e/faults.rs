@@ -1,6 +1,7 @@
 //! Faults under way (issue 5): a target that dies mid-session, a target whose sshd never
-//! answers, and a recordings directory whose filesystem fills up. In each the affected user
-//! gets a clean, explained end, everyone else keeps being served, and nothing is corrupted.
+//! answers, a recordings directory whose filesystem fills up, and an audit log that stops
+//! taking records. In each the affected user gets a clean, explained end, everyone else keeps
+//! being served, nothing is corrupted, and nothing reaches a host unaudited.
 
 use std::fs;
 use std::path::PathBuf;
@@ -343,5 +344,66 @@ fn a_panicking_session_task_ends_only_its_session_with_a_message_and_an_audit_tr
     let out = cb.run_ssh("bob", &["web1", "echo still-served"]);
     out.assert_success();
     assert_eq!(out.stdout.trim(), "still-served");
+    assert_verified(&lab);
+}
+
+/// The audit log becomes unwritable after a user logged in (her login was audited): a command
+/// she then sends over that connection (an OpenSSH master connection, as `ControlMaster`
+/// users and fleet do) must not reach the host. The access decision is refused when its
+/// `policy_allow` cannot be written (`session::authorize`), and were that written, a session
+/// whose `session_start` cannot be is refused too (`session::run::begin_session`). She is told
+/// why, and once the audit log can be written again the same connection serves her.
+#[test]
+fn a_command_that_cannot_be_audited_never_reaches_the_host() {
+    let mut lab = Lab::new(BIN, &[("web1", &[])]);
+    lab.bastion.write_policies(POLICY);
+    let (alice, _bob) = serve_alice_and_bob(&mut lab);
+    let socket = alice.dir().join("cm.sock");
+    let control = format!("ControlPath={}", socket.display());
+    let mut master = alice
+        .ssh("alice", &["-M", "-N", "-o", &control])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn ssh -M");
+    poll(secs(15), || socket.exists().then_some(())).expect("the master connection opened");
+    let exec = |command: &str| {
+        alice.run_ssh(
+            "alice",
+            &["-o", &control, "-o", "ControlMaster=no", "web1", command],
+        )
+    };
+    let marker = alice.dir().join("reached-the-host");
+    let touch = format!("touch {}", marker.display());
+
+    // A trigger in the bastion's own database refuses every audit append: a real SQLite
+    // failure at the append, whatever its cause (disk, lock, corruption).
+    let db = rusqlite::Connection::open(lab.bastion.data_dir().join("bastion.db")).unwrap();
+    db.execute_batch(
+        "CREATE TRIGGER refuse_audit BEFORE INSERT ON audit
+         BEGIN SELECT RAISE(ABORT, 'audit refused by the test'); END;",
+    )
+    .unwrap();
+    let refused = exec(&touch);
+    refused.assert_failure();
+    assert!(
+        refused.stderr.contains("the audit log cannot be written"),
+        "{refused}"
+    );
+    assert!(!marker.exists(), "the command reached the host unaudited");
+    // (The CLI audits its own use too: it reads the store once appends work again.)
+    db.execute_batch("DROP TRIGGER refuse_audit").unwrap();
+    let sessions = lab.bastion.sessions();
+    assert!(
+        sessions.iter().all(|s| s["command"] != touch.as_str()),
+        "a refused command has no session: {sessions:?}"
+    );
+    exec(&touch).assert_success();
+    assert!(marker.exists());
+    let starts = lab.bastion.audit_of("session_start");
+    assert_eq!(starts.len(), 1, "only the command that ran: {starts:?}");
+    let _ = master.kill();
+    let _ = master.wait();
     assert_verified(&lab);
 }

@@ -78,10 +78,8 @@ pub async fn run_target(
     };
     let session_id = match begin_session(shared, conn, &granted, kind, command) {
         Ok(id) => id,
-        Err(e) => {
-            tracing::error!("cannot store session: {e}");
-            user.say("session refused: the session log cannot be written")
-                .await;
+        Err(refusal) => {
+            user.say(refusal).await;
             return Some(1);
         }
     };
@@ -143,15 +141,17 @@ pub async fn run_target(
 }
 
 /// Stores the session's row and audits `session_start` (naming the key, how the user came in
-/// and the grant it runs under).
+/// and the grant it runs under). Fails closed: a session that cannot be stored, or whose start
+/// cannot be audited (the audit log became unwritable since the login, which was audited), never
+/// reaches the host; its row is closed with the reason. `Err` is what the user is told.
 fn begin_session(
     shared: &Shared,
     conn: &ConnInfo,
     granted: &Granted,
     kind: Kind,
     command: Option<&str>,
-) -> store::Result<i64> {
-    let session_id = shared.store.start_session(&NewSession {
+) -> Result<i64, &'static str> {
+    let stored = shared.store.start_session(&NewSession {
         user: &conn.user,
         source: &conn.source,
         host: &granted.host,
@@ -159,8 +159,12 @@ fn begin_session(
         kind: kind.as_str(),
         command,
         recording: None,
+    });
+    let session_id = stored.map_err(|e| {
+        tracing::error!("cannot store session: {e}");
+        "session refused: the session log cannot be written"
     })?;
-    shared.audit(
+    let audited = shared.audit(
         Some(&conn.user),
         Some(&conn.source),
         AuditEvent::SessionStart {
@@ -174,6 +178,16 @@ fn begin_session(
             grant: granted.grant,
         },
     );
+    if !audited {
+        let end = SessionEnd {
+            reason: "refused: its start could not be written to the audit log".into(),
+            ..SessionEnd::default()
+        };
+        if let Err(e) = shared.store.end_session(session_id, &end) {
+            tracing::error!("session {session_id}: cannot store end: {e}");
+        }
+        return Err("session refused: the audit log cannot be written");
+    }
     Ok(session_id)
 }
 
