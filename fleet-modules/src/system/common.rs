@@ -1,6 +1,7 @@
 //! Helpers the system modules share: reading typed arguments the way Ansible coerces them, and
 //! the time and text formats Ansible's Python results use (`start`, `delta`, `stdout_lines`).
 
+use chrono::Timelike;
 use serde_json::Value;
 
 use crate::{Args, ModuleResult};
@@ -137,68 +138,56 @@ pub fn with_output(result: ModuleResult, rc: i32, stdout: &str, stderr: &str) ->
 }
 
 /// A point in time as `date '+%Y-%m-%d %H:%M:%S.%N'` prints it on the host, kept as text plus
-/// seconds since midnight for the delta.
+/// the host's local date and time (to the microsecond, as Python keeps it) for the delta.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HostTime {
     /// Python's `str(datetime)`: `2024-05-01 10:20:30.123456`.
     pub text: String,
-    /// Days since the epoch (civil) and seconds within the day, for subtraction.
-    micros: i128,
+    /// The host's local clock, without a zone (as the host printed it).
+    at: chrono::NaiveDateTime,
 }
 
 impl HostTime {
     /// Parses `YYYY-MM-DD HH:MM:SS.NNNNNNNNN`; `None` when the host's `date` lacks `%N`.
     pub fn parse(line: &str) -> Option<HostTime> {
         let line = line.trim();
-        let (date, time) = line.split_once(' ')?;
-        let mut d = date.split('-').map(|p| p.parse::<i64>().ok());
-        let (y, mo, da) = (d.next()??, d.next()??, d.next()??);
-        let (hms, frac) = time.split_once('.')?;
-        let mut t = hms.split(':').map(|p| p.parse::<i64>().ok());
-        let (h, mi, s) = (t.next()??, t.next()??, t.next()??);
+        let (seconds, frac) = line.split_once('.')?;
         if frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()) {
             return None;
         }
-        let micros_part: i64 = format!("{frac:0<6}")[..6].parse().ok()?;
-        let days = days_from_civil(y, mo, da);
-        let micros =
-            ((days * 86_400 + h * 3600 + mi * 60 + s) as i128) * 1_000_000 + micros_part as i128;
-        let text = if micros_part == 0 {
-            format!("{date} {hms}")
+        let micros: u32 = format!("{frac:0<6}")[..6].parse().ok()?;
+        let at = chrono::NaiveDateTime::parse_from_str(seconds, "%Y-%m-%d %H:%M:%S").ok()?;
+        Some(HostTime::at(at.with_nanosecond(micros * 1000)?))
+    }
+
+    fn at(at: chrono::NaiveDateTime) -> HostTime {
+        // Python prints the fraction only when there is one.
+        let format = if at.nanosecond() == 0 {
+            "%Y-%m-%d %H:%M:%S"
         } else {
-            format!("{date} {hms}.{micros_part:06}")
+            "%Y-%m-%d %H:%M:%S%.6f"
         };
-        Some(HostTime { text, micros })
+        HostTime {
+            text: at.format(format).to_string(),
+            at,
+        }
     }
 
     /// The host's local time `micros` microseconds after 1970-01-01 00:00 (of that local
     /// clock), as Python's `str(datetime)` prints it.
     pub fn from_local_micros(micros: i64) -> HostTime {
-        let micros = i128::from(micros);
-        let secs = micros.div_euclid(1_000_000) as i64;
-        let frac = micros.rem_euclid(1_000_000);
-        let (y, m, d) = civil_from_days(secs.div_euclid(86_400));
-        let s = secs.rem_euclid(86_400);
-        let mut text = format!(
-            "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-            s / 3600,
-            s / 60 % 60,
-            s % 60
-        );
-        if frac != 0 {
-            text.push_str(&format!(".{frac:06}"));
-        }
-        HostTime { text, micros }
+        let at = chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default();
+        HostTime::at(at.naive_utc())
     }
 
     /// Microseconds since 1970-01-01 00:00 of the host's local clock.
     pub fn local_micros(&self) -> i64 {
-        self.micros as i64
+        self.at.and_utc().timestamp_micros()
     }
 
     /// Python's `str(end - start)` for a `timedelta`: `0:00:00.003456`.
     pub fn delta(&self, end: &HostTime) -> String {
-        python_timedelta(end.micros - self.micros)
+        python_timedelta(i128::from(end.local_micros()) - i128::from(self.local_micros()))
     }
 }
 
@@ -223,30 +212,6 @@ pub fn python_timedelta(micros: i128) -> String {
         out.push_str(&format!(".{frac:06}"));
     }
     out
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// The controller's clock: microseconds since the Unix epoch.
