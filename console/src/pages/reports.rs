@@ -171,7 +171,7 @@ fn page_blocking(state: AppState, viewer: Viewer, p: Params) -> Response {
         .into_iter()
         .map(|day| (day, Totals::default()))
         .collect();
-    days.extend(r.report.days.clone());
+    days.extend(r.report.days);
     let body = html! {
         form.filters method="get" action="/reports" {
             label { "from" input type="date" name="from" value=(value(&p.from)); }
