@@ -114,116 +114,28 @@ impl PolicySet {
     /// so the login, the limits, the role list and the reason (allow or deny) are the same for
     /// any order.
     pub fn decide(&self, req: &AccessRequest) -> Decision {
-        let mut mine = self.roles_of(req.user);
-        mine.sort_by(|a, b| a.name.cmp(&b.name));
-        if mine.is_empty() {
-            return deny(format!("user {} holds no role", req.user));
+        self.try_decide(req).unwrap_or_else(|denied| *denied)
+    }
+
+    /// [`Policy::decide`] as a chain of narrowing steps, each of which may end in a denial
+    /// (the `Err`) naming what was missing: a role, one covering the host, the login, the
+    /// channel, the hours. What is left after them grants.
+    fn try_decide(&self, req: &AccessRequest) -> Result<Decision, Denied> {
+        if self.roles_of(req.user).is_empty() {
+            return Err(denied(format!("user {} holds no role", req.user)));
         }
-        let covering: Vec<&Role> = mine
-            .into_iter()
-            .filter(|r| r.covers_host(req.host, req.groups))
-            .collect();
+        let covering = self.covering(req.user, req.host, req.groups);
         if covering.is_empty() {
-            return deny(format!("no role of {} covers host {}", req.user, req.host));
+            return Err(denied(format!(
+                "no role of {} covers host {}",
+                req.user, req.host
+            )));
         }
         let now_ts = req.at.timestamp();
-        let usable = |r: &Role| usable_logins(r, req, now_ts);
-        let has_login = |logins: &[String]| match req.login {
-            Some(l) => logins.iter().any(|x| x == l),
-            None => !logins.is_empty(),
-        };
-        let with_login: Vec<&Role> = covering
-            .iter()
-            .copied()
-            .filter(|r| has_login(&usable(r)))
-            .collect();
-        if with_login.is_empty() {
-            if let Some(d) = needs_request(&covering, req) {
-                return d;
-            }
-            let allowed = union_logins(&covering, req.host_user);
-            if allowed.is_empty() {
-                return deny(format!(
-                    "{} log in as the host's ansible_user, and {} has none in the inventory",
-                    role_names(&covering),
-                    req.host
-                ));
-            }
-            return deny(format!(
-                "login {} is not allowed on {} (allowed: {})",
-                req.login.unwrap_or_default(),
-                req.host,
-                allowed.join(", ")
-            ));
-        }
-        let with_channel: Vec<&Role> = with_login
-            .iter()
-            .copied()
-            .filter(|r| r.channels.contains(&req.channel))
-            .collect();
-        if with_channel.is_empty() {
-            return deny(format!(
-                "channel {} is not allowed on {} by {}",
-                req.channel,
-                req.host,
-                role_names(&with_login)
-            ));
-        }
-        let now: Vec<&Role> = with_channel
-            .iter()
-            .copied()
-            .filter(|r| r.within_hours(&req.at))
-            .collect();
-        if now.is_empty() {
-            let windows: Vec<String> = with_channel
-                .iter()
-                .filter_map(|r| r.hours.as_ref().map(|h| format!("{}: {h}", r.name)))
-                .collect();
-            return deny(format!("outside access hours ({})", windows.join("; ")));
-        }
-        let login = match req.login {
-            Some(l) => l.to_string(),
-            None => now
-                .iter()
-                .filter_map(|r| usable(r).first().cloned())
-                .min()
-                .unwrap_or_default(),
-        };
-        let granting: Vec<&Role> = now
-            .into_iter()
-            .filter(|r| usable(r).contains(&login))
-            .collect();
-        let grant = granting
-            .iter()
-            .any(|r| r.request.is_some())
-            .then(|| held(req.grants, req.host, &login, now_ts))
-            .flatten()
-            .cloned();
-        let limits = SessionLimits::merge(&granting);
-        let verb = if granting.len() == 1 {
-            "allows"
-        } else {
-            "allow"
-        };
-        let through = match &grant {
-            Some(g) => format!(" through approved request {}", g.id),
-            None => String::new(),
-        };
-        Decision {
-            allowed: true,
-            reason: format!(
-                "{} {verb} {} as {login} on {} via {}{through}",
-                role_lines(&granting),
-                req.user,
-                req.host,
-                req.channel
-            ),
-            login: Some(login),
-            roles: limits.roles.clone(),
-            limits,
-            needs_request: None,
-            grant,
-        }
+        let with_login = roles_with_login(&covering, req, now_ts)?;
+        let with_channel = roles_with_channel(&with_login, req)?;
+        let in_hours = roles_within_hours(&with_channel, req)?;
+        Ok(grant(&in_hours, req, now_ts))
     }
 
     /// The logins `user` may use on a host over any channel, and whether that is possible now.
@@ -280,6 +192,149 @@ impl PolicySet {
         covering.sort_by(|a, b| a.name.cmp(&b.name));
         covering
     }
+}
+
+/// The covering roles that give the asked login (any login when none is asked) on the host
+/// now; none: a denial naming the logins there are, or the request that would give one.
+fn roles_with_login<'p>(
+    covering: &[&'p Role],
+    req: &AccessRequest,
+    now_ts: i64,
+) -> Result<Vec<&'p Role>, Denied> {
+    let with_login: Vec<&Role> = covering
+        .iter()
+        .copied()
+        .filter(|r| {
+            let logins = usable_logins(r, req, now_ts);
+            match req.login {
+                Some(l) => logins.iter().any(|x| x == l),
+                None => !logins.is_empty(),
+            }
+        })
+        .collect();
+    if !with_login.is_empty() {
+        return Ok(with_login);
+    }
+    if let Some(d) = needs_request(covering, req) {
+        return Err(Box::new(d));
+    }
+    let allowed = union_logins(covering, req.host_user);
+    if allowed.is_empty() {
+        return Err(denied(format!(
+            "{} log in as the host's ansible_user, and {} has none in the inventory",
+            role_names(covering),
+            req.host
+        )));
+    }
+    Err(denied(format!(
+        "login {} is not allowed on {} (allowed: {})",
+        req.login.unwrap_or_default(),
+        req.host,
+        allowed.join(", ")
+    )))
+}
+
+/// The roles that allow the request's channel; none: a denial naming the roles that gave the
+/// login.
+fn roles_with_channel<'p>(
+    with_login: &[&'p Role],
+    req: &AccessRequest,
+) -> Result<Vec<&'p Role>, Denied> {
+    let with_channel: Vec<&Role> = with_login
+        .iter()
+        .copied()
+        .filter(|r| r.channels.contains(&req.channel))
+        .collect();
+    if with_channel.is_empty() {
+        return Err(denied(format!(
+            "channel {} is not allowed on {} by {}",
+            req.channel,
+            req.host,
+            role_names(with_login)
+        )));
+    }
+    Ok(with_channel)
+}
+
+/// The roles within their access hours at `req.at`; none: a denial listing their windows.
+fn roles_within_hours<'p>(
+    with_channel: &[&'p Role],
+    req: &AccessRequest,
+) -> Result<Vec<&'p Role>, Denied> {
+    let now: Vec<&Role> = with_channel
+        .iter()
+        .copied()
+        .filter(|r| r.within_hours(&req.at))
+        .collect();
+    if now.is_empty() {
+        let windows: Vec<String> = with_channel
+            .iter()
+            .filter_map(|r| r.hours.as_ref().map(|h| format!("{}: {h}", r.name)))
+            .collect();
+        return Err(denied(format!(
+            "outside access hours ({})",
+            windows.join("; ")
+        )));
+    }
+    Ok(now)
+}
+
+/// The allowing decision over the roles left after every check: the login (asked, or the
+/// smallest default among them), the roles that grant that login, their merged limits and the
+/// approved request it goes through, if a `request:` role is among them.
+fn grant(in_hours: &[&Role], req: &AccessRequest, now_ts: i64) -> Decision {
+    let login = match req.login {
+        Some(l) => l.to_string(),
+        None => in_hours
+            .iter()
+            .filter_map(|r| usable_logins(r, req, now_ts).first().cloned())
+            .min()
+            .unwrap_or_default(),
+    };
+    let granting: Vec<&Role> = in_hours
+        .iter()
+        .copied()
+        .filter(|r| usable_logins(r, req, now_ts).contains(&login))
+        .collect();
+    let grant = granting
+        .iter()
+        .any(|r| r.request.is_some())
+        .then(|| held(req.grants, req.host, &login, now_ts))
+        .flatten()
+        .cloned();
+    let limits = SessionLimits::merge(&granting);
+    let verb = if granting.len() == 1 {
+        "allows"
+    } else {
+        "allow"
+    };
+    let through = match &grant {
+        Some(g) => format!(" through approved request {}", g.id),
+        None => String::new(),
+    };
+    Decision {
+        allowed: true,
+        reason: format!(
+            "{} {verb} {} as {login} on {} via {}{through}",
+            role_lines(&granting),
+            req.user,
+            req.host,
+            req.channel
+        ),
+        login: Some(login),
+        roles: limits.roles.clone(),
+        limits,
+        needs_request: None,
+        grant,
+    }
+}
+
+/// A denial on its way out of [`Policy::try_decide`]'s steps (boxed: a `Decision` is large
+/// and `Err` values travel through every `?`).
+type Denied = Box<Decision>;
+
+fn denied(reason: String) -> Denied {
+    Box::new(deny(reason))
 }
 
 fn deny(reason: String) -> Decision {
