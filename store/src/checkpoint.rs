@@ -20,7 +20,8 @@
 
 use super::{Result, Store};
 use crate::db::{params, Conn};
-use crate::events::{AuditEvent, EventKind};
+use crate::event_kind::EventKind;
+use crate::events::AuditEvent;
 
 /// The checkpoint to append after record `id` (whose hash is `hash`), inside its transaction.
 pub(crate) fn checkpoint_event(tx: &mut Conn, id: i64, hash: &str) -> Result<AuditEvent> {

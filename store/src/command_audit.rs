@@ -23,7 +23,8 @@ use sha2::{Digest, Sha256};
 
 use super::{Result, Store};
 use crate::db::params;
-use crate::events::{AuditEvent, EventKind};
+use crate::event_kind::EventKind;
+use crate::events::AuditEvent;
 
 /// The content of a command row that its audit event hashes.
 pub(crate) struct HashedCommand<'a> {

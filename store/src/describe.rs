@@ -8,6 +8,8 @@ use std::fmt;
 use crate::events::{AdminChange, AuditEvent, Transfer};
 
 impl fmt::Display for AuditEvent {
+    /// One arm per event, on purpose in one exhaustive match: a new event that is not described
+    /// here does not compile. Arms longer than a line or two call the helpers below.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             AuditEvent::LoginOk { key, method } => write!(f, "logged in ({method}, key {key})"),
@@ -27,16 +29,9 @@ impl fmt::Display for AuditEvent {
             }
             AuditEvent::SessionStart { session, host, login, kind, command, via, grant, .. } => {
                 write!(f, "session {session} started: {kind} as {login} on {host}")?;
-                if let Some(via) = via {
-                    write!(f, " (via {via})")?;
-                }
-                if let Some(grant) = grant {
-                    write!(f, " (under approved request {grant})")?;
-                }
-                match command {
-                    Some(c) => write!(f, ": {c}"),
-                    None => Ok(()),
-                }
+                write_opt(f, " (via ", via.as_deref(), ")")?;
+                write_opt(f, " (under approved request ", grant.as_ref(), ")")?;
+                write_opt(f, ": ", command.as_deref(), "")
             }
             AuditEvent::SessionEnd { session, exit_status, exit_signal, reason, seal, .. } => {
                 write!(f, "session {session} ended")?;
@@ -45,9 +40,7 @@ impl fmt::Display for AuditEvent {
                     (Some(s), None) => write!(f, " with status {s}")?,
                     (None, None) => {}
                 }
-                if !reason.is_empty() {
-                    write!(f, " ({reason})")?;
-                }
+                write_opt(f, " (", Some(reason).filter(|r| !r.is_empty()), ")")?;
                 write_seal(f, seal.recording_size)
             }
             AuditEvent::SessionInterrupted { session, reason, seal, bytes_dropped, .. } => {
@@ -60,13 +53,7 @@ impl fmt::Display for AuditEvent {
             }
             AuditEvent::NodeFenced { node, sessions, reason, .. } => {
                 write!(f, "node {node} fenced itself ({reason})")?;
-                match sessions.as_slice() {
-                    [] => write!(f, "; no session of its was sealed"),
-                    ids => {
-                        let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
-                        write!(f, "; ended session(s) {}", ids.join(", "))
-                    }
-                }
+                write_fenced_sessions(f, sessions)
             }
             AuditEvent::SessionFailed { channel, error } => {
                 write!(f, "session task on channel {channel} failed: {error}")
@@ -79,18 +66,7 @@ impl fmt::Display for AuditEvent {
             }
             AuditEvent::FileTransfer { session, host, kind, transfer, .. } => {
                 write!(f, "{kind} in session {session} on {host}: ")?;
-                match transfer {
-                    Transfer::Stream { bytes_up, bytes_down, .. } => {
-                        write!(f, "{bytes_up} bytes up, {bytes_down} bytes down")
-                    }
-                    Transfer::FileOp { op, path, to: Some(to), .. } => {
-                        write!(f, "{op} {path} -> {to}")
-                    }
-                    Transfer::FileOp { op, path, bytes, .. } => {
-                        write!(f, "{op} {path} ({bytes} bytes)")
-                    }
-                    Transfer::SftpMore { count, .. } => write!(f, "{count} more operations"),
-                }
+                write_transfer(f, transfer)
             }
             AuditEvent::CommandBlocked { session, host, command, role, rule, .. } => write!(
                 f,
@@ -160,19 +136,15 @@ impl fmt::Display for AuditEvent {
                     "command" => write!(f, "request {request}: command held for review on {host} as {login}, approvers {who}: {text}"),
                     _ => {
                         write!(f, "request {request}: access to {host} as {login}")?;
-                        if let Some(s) = seconds {
-                            write!(f, " for {}", crate::seconds_text(*s))?;
-                        }
+                        let lasting = seconds.map(crate::seconds_text);
+                        write_opt(f, " for ", lasting.as_deref(), "")?;
                         write!(f, ", approvers {who}; reason: {text}")
                     }
                 }
             }
             AuditEvent::RequestApproved { request, by, until, .. } => {
                 write!(f, "request {request} approved by {by}")?;
-                match until {
-                    Some(u) => write!(f, " until {u}"),
-                    None => Ok(()),
-                }
+                write_opt(f, " until ", until.as_deref(), "")
             }
             AuditEvent::RequestDenied { request, by, reason, .. } => {
                 write!(f, "request {request} denied by {by}: {reason}")
@@ -195,6 +167,51 @@ impl fmt::Display for AuditEvent {
                 write!(f, "checkpoint: {records} records, {commands} command rows")
             }
         }
+    }
+}
+
+/// `before`, the value, `after` — or nothing when there is no value.
+fn write_opt(
+    f: &mut fmt::Formatter<'_>,
+    before: &str,
+    value: Option<impl fmt::Display>,
+    after: &str,
+) -> fmt::Result {
+    match value {
+        Some(v) => write!(f, "{before}{v}{after}"),
+        None => Ok(()),
+    }
+}
+
+fn write_fenced_sessions(f: &mut fmt::Formatter<'_>, sessions: &[i64]) -> fmt::Result {
+    match sessions {
+        [] => write!(f, "; no session of its was sealed"),
+        ids => {
+            let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+            write!(f, "; ended session(s) {}", ids.join(", "))
+        }
+    }
+}
+
+fn write_transfer(f: &mut fmt::Formatter<'_>, transfer: &Transfer) -> fmt::Result {
+    match transfer {
+        Transfer::Stream {
+            bytes_up,
+            bytes_down,
+            ..
+        } => {
+            write!(f, "{bytes_up} bytes up, {bytes_down} bytes down")
+        }
+        Transfer::FileOp {
+            op,
+            path,
+            to: Some(to),
+            ..
+        } => write!(f, "{op} {path} -> {to}"),
+        Transfer::FileOp {
+            op, path, bytes, ..
+        } => write!(f, "{op} {path} ({bytes} bytes)"),
+        Transfer::SftpMore { count, .. } => write!(f, "{count} more operations"),
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{now_ts, Result, Store};
 use crate::db::Param as Value;
-use crate::events::EventKind;
+use crate::event_kind::EventKind;
 
 /// Totals for one user or one host.
 #[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]

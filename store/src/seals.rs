@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::db::params;
-use crate::events::{AuditEvent, EventKind};
+use crate::event_kind::EventKind;
+use crate::events::AuditEvent;
 use crate::{Result, Store};
 
 /// Where a recorded path can be read on this node.

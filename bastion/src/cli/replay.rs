@@ -64,32 +64,16 @@ pub fn run(dir: &Path, a: ReplayArgs) -> Result<ExitCode> {
     let cast = read_cast(&path).with_context(|| format!("reading {}", path.display()))?;
     let start_at = match a.at_command {
         None => 0.0,
-        Some(n) => {
-            let cmds = store.commands(&CommandFilter {
-                session: Some(a.id),
-                ..Default::default()
-            })?;
-            let Some(c) = n.checked_sub(1).and_then(|i| cmds.get(i)) else {
-                bail!(
-                    "session {} has {} logged commands; --at-command {n} is out of range",
-                    a.id,
-                    cmds.len()
-                );
-            };
-            c.offset
-        }
+        Some(n) => command_offset(&store, a.id, n)?,
     };
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let _raw = if interactive { RawMode::enable() } else { None };
-    let keys = if interactive {
-        Some(spawn_key_reader())
-    } else {
-        None
+    let mut player = Player {
+        keys: interactive.then(spawn_key_reader),
+        speed: a.speed,
+        paused: false,
     };
-
     let mut out = std::io::stdout().lock();
-    let mut speed = a.speed;
-    let mut paused = false;
     let mut last_time = start_at;
     for ev in cast.events.iter().filter(|e| e.kind == EventKind::Output) {
         if ev.time > start_at {
@@ -97,46 +81,9 @@ pub fn run(dir: &Path, a: ReplayArgs) -> Result<ExitCode> {
             if let Some(limit) = a.idle_limit {
                 gap = gap.min(limit);
             }
-            let mut remaining = Duration::from_secs_f64(gap.max(0.0) / speed);
-            // Wait out the gap while answering keys.
-            loop {
-                let started = Instant::now();
-                let key = match &keys {
-                    Some(rx) if paused => match rx.recv() {
-                        Ok(k) => Some(k),
-                        Err(_) => {
-                            paused = false; // the keyboard went away: never stay paused
-                            None
-                        }
-                    },
-                    Some(rx) => rx.recv_timeout(remaining).ok(),
-                    None => {
-                        std::thread::sleep(remaining);
-                        None
-                    }
-                };
-                if !paused {
-                    remaining = remaining.saturating_sub(started.elapsed());
-                }
-                match key {
-                    Some(b'q') | Some(3) => {
-                        out.write_all(b"\r\n")?;
-                        return Ok(ExitCode::SUCCESS);
-                    }
-                    Some(b' ') => paused = !paused,
-                    Some(b'+') | Some(b'=') => {
-                        speed = (speed * 2.0).min(64.0);
-                        remaining /= 2;
-                    }
-                    Some(b'-') => {
-                        speed = (speed / 2.0).max(1.0 / 64.0);
-                        remaining *= 2;
-                    }
-                    _ => {}
-                }
-                if !paused && (remaining.is_zero() || key.is_none()) {
-                    break;
-                }
+            if player.wait(gap) == Wait::Quit {
+                out.write_all(b"\r\n")?;
+                return Ok(ExitCode::SUCCESS);
             }
             last_time = ev.time;
         }
@@ -144,6 +91,83 @@ pub fn run(dir: &Path, a: ReplayArgs) -> Result<ExitCode> {
         out.flush()?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where the session's `n`th logged command (1-based) was entered, in recording seconds.
+fn command_offset(store: &store::Store, session: i64, n: usize) -> Result<f64> {
+    let cmds = store.commands(&CommandFilter {
+        session: Some(session),
+        ..Default::default()
+    })?;
+    let Some(c) = n.checked_sub(1).and_then(|i| cmds.get(i)) else {
+        bail!(
+            "session {session} has {} logged commands; --at-command {n} is out of range",
+            cmds.len()
+        );
+    };
+    Ok(c.offset)
+}
+
+/// The playback's pace and the keys that change it (none when not on a terminal).
+struct Player {
+    keys: Option<mpsc::Receiver<u8>>,
+    speed: f64,
+    paused: bool,
+}
+
+#[derive(PartialEq, Eq)]
+enum Wait {
+    Done,
+    Quit,
+}
+
+impl Player {
+    /// Waits out a recorded gap of `gap` seconds at the current speed while answering keys:
+    /// space pauses, +/- double or halve the speed (and what is left of the gap), q quits.
+    fn wait(&mut self, gap: f64) -> Wait {
+        let mut remaining = Duration::from_secs_f64(gap.max(0.0) / self.speed);
+        loop {
+            let started = Instant::now();
+            let key = self.next_key(remaining);
+            if !self.paused {
+                remaining = remaining.saturating_sub(started.elapsed());
+            }
+            match key {
+                Some(b'q') | Some(3) => return Wait::Quit,
+                Some(b' ') => self.paused = !self.paused,
+                Some(b'+') | Some(b'=') => {
+                    self.speed = (self.speed * 2.0).min(64.0);
+                    remaining /= 2;
+                }
+                Some(b'-') => {
+                    self.speed = (self.speed / 2.0).max(1.0 / 64.0);
+                    remaining *= 2;
+                }
+                _ => {}
+            }
+            if !self.paused && (remaining.is_zero() || key.is_none()) {
+                return Wait::Done;
+            }
+        }
+    }
+
+    /// The next key within `remaining` (forever while paused); `None` when none came.
+    fn next_key(&mut self, remaining: Duration) -> Option<u8> {
+        match &self.keys {
+            Some(rx) if self.paused => match rx.recv() {
+                Ok(k) => Some(k),
+                Err(_) => {
+                    self.paused = false; // the keyboard went away: never stay paused
+                    None
+                }
+            },
+            Some(rx) => rx.recv_timeout(remaining).ok(),
+            None => {
+                std::thread::sleep(remaining);
+                None
+            }
+        }
+    }
 }
 
 /// Reads single key bytes from stdin on a thread.

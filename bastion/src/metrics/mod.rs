@@ -106,6 +106,8 @@ const CONNECT_BUCKETS: [f64; 12] = [
 ];
 
 impl Metrics {
+    /// Every metric and its registration, one after another: a table (each entry a name, a help
+    /// text and a type), kept as one list so what `/metrics` exports reads in one place.
     fn new() -> Metrics {
         let mut m = Metrics {
             registry: Registry::with_prefix("bastion"),

@@ -117,60 +117,26 @@ pub async fn run_channel(
     handle: Handle,
     upstreams: UpstreamPool,
 ) {
-    let (rx, tx) = channel.split();
-    let mut user = UserChannel {
-        rx,
-        tx,
-        handle,
-        pty: None,
-        last_said: None,
-        eof_sent: false,
-        replay: Default::default(),
-        exit_sent: false,
-        upstreams,
-        task_label: None,
-    };
+    let mut user = UserChannel::new(channel, handle, upstreams);
     let Some(start) = collect_requests(&mut user).await else {
         return;
     };
     if let Start::Exec(cmd) = &start {
-        if conn.target.is_none() && console_link::is_console_request(cmd) {
-            let status = console_link::issue(&shared, &conn, &mut user).await;
-            user.finish(status).await;
-            return;
-        }
-        if let Some(word) = conn
-            .target
-            .is_none()
-            .then(|| crate::requests::parse_word(cmd))
-            .flatten()
-        {
-            let status = request_words::run(&shared, &conn, &mut user, word).await;
+        if let Some(status) = bastion_command(&shared, &conn, &mut user, cmd).await {
             user.finish(status).await;
             return;
         }
     }
-    let (target, kind, command): (Option<TargetSpec>, Kind, Option<String>) = match start {
-        Start::Sftp => (conn.target.clone(), Kind::Sftp, None),
-        Start::Shell => (conn.target.clone(), Kind::Shell, None),
-        Start::Exec(cmd) => match &conn.target {
-            Some(t) => (Some(t.clone()), Kind::for_command(&cmd), Some(cmd)),
-            None => {
-                let (word, rest) = split_exec(&cmd);
-                match parse_target(word) {
-                    Some(t) if rest.is_empty() => (Some(t), Kind::Shell, None),
-                    Some(t) => (Some(t), Kind::for_command(rest), Some(rest.to_string())),
-                    None => {
-                        user.say(&format!(
-                            "\"{word}\" is not a target; use HOST or LOGIN@HOST as the first word"
-                        ))
-                        .await;
-                        user.finish(2).await;
-                        return;
-                    }
-                }
-            }
-        },
+    let (target, kind, command) = match what_to_run(&conn, start) {
+        Ok(what) => what,
+        Err(word) => {
+            user.say(&format!(
+                "\"{word}\" is not a target; use HOST or LOGIN@HOST as the first word"
+            ))
+            .await;
+            user.finish(2).await;
+            return;
+        }
     };
     match target {
         Some(t) => {
@@ -195,6 +161,65 @@ pub async fn run_channel(
             user.finish(2).await;
         }
     }
+}
+
+impl UserChannel {
+    fn new(channel: Channel<Msg>, handle: Handle, upstreams: UpstreamPool) -> UserChannel {
+        let (rx, tx) = channel.split();
+        UserChannel {
+            rx,
+            tx,
+            handle,
+            pty: None,
+            last_said: None,
+            eof_sent: false,
+            replay: Default::default(),
+            exit_sent: false,
+            upstreams,
+            task_label: None,
+        }
+    }
+}
+
+/// A command for the bastion itself rather than a host (`ssh bastion console`, `ssh bastion
+/// request ...`), run when the login named no target; `Some(exit status)` when it was one.
+async fn bastion_command(
+    shared: &Arc<Shared>,
+    conn: &ConnInfo,
+    user: &mut UserChannel,
+    cmd: &str,
+) -> Option<u32> {
+    if conn.target.is_some() {
+        return None;
+    }
+    if console_link::is_console_request(cmd) {
+        return Some(console_link::issue(shared, conn, user).await);
+    }
+    let word = crate::requests::parse_word(cmd)?;
+    Some(request_words::run(shared, conn, user, word).await)
+}
+
+/// The target, kind and command of a session: the login's target (`alice+web1`), else the
+/// exec command's first word. `Err` with that word when it is not a target.
+fn what_to_run(
+    conn: &ConnInfo,
+    start: Start,
+) -> Result<(Option<TargetSpec>, Kind, Option<String>), String> {
+    Ok(match start {
+        Start::Sftp => (conn.target.clone(), Kind::Sftp, None),
+        Start::Shell => (conn.target.clone(), Kind::Shell, None),
+        Start::Exec(cmd) => match &conn.target {
+            Some(t) => (Some(t.clone()), Kind::for_command(&cmd), Some(cmd)),
+            None => {
+                let (word, rest) = split_exec(&cmd);
+                match parse_target(word) {
+                    Some(t) if rest.is_empty() => (Some(t), Kind::Shell, None),
+                    Some(t) => (Some(t), Kind::for_command(rest), Some(rest.to_string())),
+                    None => return Err(word.to_string()),
+                }
+            }
+        },
+    })
 }
 
 /// Reads requests until the client says what to run; `None` when it gave up first.

@@ -77,14 +77,7 @@ pub async fn pump(
     standalone: bool,
 ) -> PumpOutcome {
     let (trx, ttx) = target.split();
-    let counters = Counters {
-        started: Instant::now(),
-        bytes_in: AtomicU64::new(0),
-        bytes_out: AtomicU64::new(0),
-        last_input_ms: AtomicU64::new(0),
-        eof_forwarded: AtomicBool::new(false),
-        exit_forwarded: AtomicBool::new(false),
-    };
+    let counters = Counters::new();
     let has_pty = user.pty.is_some();
     let UserChannel {
         rx: urx,
@@ -142,33 +135,59 @@ pub async fn pump(
         };
         if let Some(why) = stop {
             reason = format!("session ended: {why}");
-            let line = format!("\r\nbastion: {reason}\r\n").into_bytes();
-            let _ = if has_pty {
-                utx.data_bytes(line).await
-            } else {
-                utx.extended_data_bytes(1, line).await
-            };
+            say_ended(utx, has_pty, &reason).await;
             let _ = ttx.close().await;
             break None;
         }
     };
-    let end = end.unwrap_or(TargetEnd {
-        exit_status: None,
-        exit_signal: None,
-        lost: false,
-    });
-    if end.lost && !user_gone {
-        reason = "connection to the target was lost".into();
+    c.outcome(end, reason, user_gone)
+}
+
+/// Tells the user why the bastion ended the session: on the terminal, or on stderr when there
+/// is none (stdout carries the command's own output).
+async fn say_ended(utx: &ChannelWriteHalf<server::Msg>, has_pty: bool, reason: &str) {
+    let line = format!("\r\nbastion: {reason}\r\n").into_bytes();
+    let _ = if has_pty {
+        utx.data_bytes(line).await
+    } else {
+        utx.extended_data_bytes(1, line).await
+    };
+}
+
+impl Counters {
+    fn new() -> Counters {
+        Counters {
+            started: Instant::now(),
+            bytes_in: AtomicU64::new(0),
+            bytes_out: AtomicU64::new(0),
+            last_input_ms: AtomicU64::new(0),
+            eof_forwarded: AtomicBool::new(false),
+            exit_forwarded: AtomicBool::new(false),
+        }
     }
-    PumpOutcome {
-        exit_status: end.exit_status,
-        exit_signal: end.exit_signal,
-        bytes_in: c.bytes_in.load(Ordering::Relaxed),
-        bytes_out: c.bytes_out.load(Ordering::Relaxed),
-        reason,
-        eof_forwarded: c.eof_forwarded.load(Ordering::Relaxed),
-        exit_forwarded: c.exit_forwarded.load(Ordering::Relaxed),
-        target_lost: end.lost && !user_gone,
+
+    /// How the pump ended: `end` is the target's side when it closed (`None` when the bastion
+    /// or the user ended the session first).
+    fn outcome(&self, end: Option<TargetEnd>, mut reason: String, user_gone: bool) -> PumpOutcome {
+        let end = end.unwrap_or(TargetEnd {
+            exit_status: None,
+            exit_signal: None,
+            lost: false,
+        });
+        let target_lost = end.lost && !user_gone;
+        if target_lost {
+            reason = "connection to the target was lost".into();
+        }
+        PumpOutcome {
+            exit_status: end.exit_status,
+            exit_signal: end.exit_signal,
+            bytes_in: self.bytes_in.load(Ordering::Relaxed),
+            bytes_out: self.bytes_out.load(Ordering::Relaxed),
+            reason,
+            eof_forwarded: self.eof_forwarded.load(Ordering::Relaxed),
+            exit_forwarded: self.exit_forwarded.load(Ordering::Relaxed),
+            target_lost,
+        }
     }
 }
 

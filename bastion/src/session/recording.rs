@@ -8,7 +8,9 @@ use recordings::{Header, Recorder};
 use store::{AuditEvent, SessionEnd};
 
 use super::authorize::Granted;
-use crate::state::{ConnInfo, Shared};
+use super::run::Kind;
+use super::PtyInfo;
+use crate::state::{ConnInfo, ScreenSource, Shared};
 
 /// Starts the recording of session `session_id` at `size` (columns, rows, `$TERM`). A
 /// recording that cannot be made is audited (`recording_unavailable`); the session then goes on
@@ -80,5 +82,31 @@ pub(super) fn finish_recording(recorder: Option<Arc<Mutex<Recorder>>>, end: &mut
             end.seal.recording_size = Some(seal.size);
         }
         Err(e) => tracing::error!("cannot seal recording: {e}"),
+    }
+}
+
+/// The screen a session is recorded at: the user's terminal, or 80x24 for a shell without
+/// one (the player needs a size). Exec, scp, rsync and SFTP sessions are not recorded as
+/// screens; their commands and file operations are logged instead.
+pub(super) fn screen_size(pty: Option<&PtyInfo>, kind: Kind) -> Option<(u32, u32, Option<String>)> {
+    match (pty, kind) {
+        (Some(p), _) => Some((p.cols, p.rows, Some(p.term.clone()))),
+        (None, Kind::Shell) => Some((80, 24, None)),
+        (None, _) => None,
+    }
+}
+
+/// Where a watcher joining mid-session gets the screen from.
+pub(super) fn screen_source(
+    recorder: Option<&Arc<Mutex<Recorder>>>,
+    pty: Option<&PtyInfo>,
+) -> ScreenSource {
+    match (recorder, pty) {
+        (Some(r), _) => ScreenSource::Recording(r.clone()),
+        (None, Some(p)) => ScreenSource::Terminal {
+            cols: p.cols,
+            rows: p.rows,
+        },
+        (None, None) => ScreenSource::None,
     }
 }

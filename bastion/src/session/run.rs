@@ -6,7 +6,7 @@ use super::authorize::{authorize, Granted};
 use super::command_guard::{Blocked, CommandGuard};
 use super::line_shell::LineShell;
 use super::proxy::{pump, Input, PumpOutcome, CLEAN_END};
-use super::recording::{finish_recording, start_recording};
+use super::recording::{finish_recording, screen_size, screen_source, start_recording};
 use super::review::Reviewer;
 use super::scp_log::{Direction as ScpDirection, ScpLog};
 use super::session_audit::{audit_files, command_blocked, deny_rule, log_exec};
@@ -15,8 +15,8 @@ use super::shell_log::ShellLog;
 use super::supervise::SealOnUnwind;
 use super::taps::Taps;
 use super::upstream_pool::{self, ChannelRequest, OpenError, Requested};
-use super::UserChannel;
-use crate::state::{ConnInfo, ScreenSource, Shared, Via};
+use super::{PtyInfo, UserChannel};
+use crate::state::{ConnInfo, Shared, Via};
 use crate::target::TargetSpec;
 use store::{AuditEvent, NewSession, SessionEnd, Transfer};
 
@@ -271,24 +271,17 @@ async fn run_started(
     standalone: bool,
     end: &mut SessionEnd,
 ) -> Option<u32> {
-    // Terminal sessions and shells without a terminal are recorded (the latter at 80x24: the
-    // player needs a size); exec, scp, rsync and SFTP sessions are logged by their commands
-    // and file operations instead.
-    let screen_size = match (&user.pty, kind) {
-        (Some(p), _) => Some((p.cols, p.rows, Some(p.term.clone()))),
-        (None, Kind::Shell) => Some((80, 24, None)),
-        (None, _) => None,
+    let recorder = match screen_size(user.pty.as_ref(), kind)
+        .map(|size| start_recording(shared, conn, g, session_id, size, end))
+    {
+        None => None,
+        Some(Ok(r)) => r,
+        Some(Err(())) => {
+            user.say("session refused: recording is unavailable on the bastion")
+                .await;
+            return Some(1);
+        }
     };
-    let recorder =
-        match screen_size.map(|size| start_recording(shared, conn, g, session_id, size, end)) {
-            None => None,
-            Some(Ok(r)) => r,
-            Some(Err(())) => {
-                user.say("session refused: recording is unavailable on the bastion")
-                    .await;
-                return Some(1);
-            }
-        };
     let Some((lease, channel)) = open_target(shared, conn, user, g, kind, command, end).await
     else {
         finish_recording(recorder, end);
@@ -296,23 +289,9 @@ async fn run_started(
     };
     let transfers = TransferLogs::for_session(kind, command);
     let target_name = format!("{}@{}", g.login, g.host);
-    let screen = match (&recorder, &user.pty) {
-        (Some(r), _) => ScreenSource::Recording(r.clone()),
-        (None, Some(p)) => ScreenSource::Terminal {
-            cols: p.cols,
-            rows: p.rows,
-        },
-        (None, None) => ScreenSource::None,
-    };
+    let screen = screen_source(recorder.as_ref(), user.pty.as_ref());
     let live = (shared.live).register(session_id, &conn.user, &target_name, screen, g.grant);
-    // A terminal session is a shell to log and guard whether it was asked for as a shell or as
-    // a command (`ssh -t bastion web1 bash`, `sudo -i`): typed lines go to the command log
-    // and through `deny_commands` the same way.
-    let shell = (matches!(kind, Kind::Shell | Kind::Exec) && user.pty.is_some())
-        .then(|| ShellLog::new(&shared.store, session_id, &conn.user, &g.host, &g.login));
-    if let (Some(shell), Some(p)) = (&shell, &user.pty) {
-        shell.set_width(p.cols);
-    }
+    let shell = shell_log(shared, conn, g, kind, user.pty.as_ref(), session_id);
     let taps = Taps {
         recorder: recorder.as_deref(),
         record_input: g.limits.record_input,
@@ -323,18 +302,12 @@ async fn run_started(
         recording_required: shared.dir.settings.recording_required,
         ..Taps::default()
     };
-    let audit_block = |b: &Blocked| {
-        shared.audit(
-            Some(&conn.user),
-            Some(&conn.source),
-            command_blocked(session_id, g, &b.line, &b.rule, "shell"),
-        );
-    };
+    let audit_block = block_auditor(shared, conn, g, session_id);
     let guard = CommandGuard::new(
         &g.limits.deny_commands,
         !g.limits.review_commands.is_empty(),
         shell.as_ref(),
-        audit_block,
+        block_auditor(shared, conn, g, session_id),
     );
     let reviewer = &Reviewer {
         shared,
@@ -355,10 +328,7 @@ async fn run_started(
     };
     let outcome = pump(user, channel, &taps, &g.limits, input, reviewer, standalone).await;
     if outcome.target_lost {
-        // Say why the session ended (in the recording too), rather than just dropping it.
-        let msg = format!("connection to {} lost", g.host);
-        taps.bastion_message(&msg, format!("\r\nbastion: {msg}\r\n").as_bytes());
-        user.say_on_new_line(&msg).await;
+        say_target_lost(user, &taps, &g.host).await;
     }
     drop(live);
     if let Some(shell) = &shell {
@@ -368,6 +338,46 @@ async fn run_started(
     let exit_status = settle(user, outcome, lease, end, standalone).await;
     finish_recording(recorder, end);
     exit_status
+}
+
+/// The command log of a terminal session. A terminal session is a shell to log and guard
+/// whether it was asked for as a shell or as a command (`ssh -t bastion web1 bash`, `sudo -i`):
+/// typed lines go to the command log and through `deny_commands` the same way.
+fn shell_log<'a>(
+    shared: &'a Shared,
+    conn: &'a ConnInfo,
+    g: &'a Granted,
+    kind: Kind,
+    pty: Option<&PtyInfo>,
+    session_id: i64,
+) -> Option<ShellLog<'a>> {
+    let pty = pty.filter(|_| matches!(kind, Kind::Shell | Kind::Exec))?;
+    let shell = ShellLog::new(&shared.store, session_id, &conn.user, &g.host, &g.login);
+    shell.set_width(pty.cols);
+    Some(shell)
+}
+
+/// Audits a shell line a `deny_commands` rule (or a refused review) stopped.
+fn block_auditor<'a>(
+    shared: &'a Shared,
+    conn: &'a ConnInfo,
+    g: &'a Granted,
+    session_id: i64,
+) -> impl Fn(&Blocked) + Send + Sync + 'a {
+    move |b: &Blocked| {
+        shared.audit(
+            Some(&conn.user),
+            Some(&conn.source),
+            command_blocked(session_id, g, &b.line, &b.rule, "shell"),
+        );
+    }
+}
+
+/// Says why the session ended (in the recording too), rather than just dropping it.
+async fn say_target_lost(user: &mut UserChannel, taps: &Taps<'_>, host: &str) {
+    let msg = format!("connection to {host} lost");
+    taps.bastion_message(&msg, format!("\r\nbastion: {msg}\r\n").as_bytes());
+    user.say_on_new_line(&msg).await;
 }
 
 /// Opens the target side of the session: a channel on this client connection's kept target

@@ -128,6 +128,28 @@ impl client::Handler for TargetKeyCheck {
     }
 }
 
+/// The upstream connections' settings, made once: every target connection shares them.
+fn client_config() -> Arc<client::Config> {
+    static CONFIG: std::sync::OnceLock<Arc<client::Config>> = std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            Arc::new(client::Config {
+                inactivity_timeout: None,
+                keepalive_interval: Some(Duration::from_secs(30)),
+                keepalive_max: 4,
+                nodelay: true,
+                window_size: 8 * 1024 * 1024,
+                channel_buffer_size: 64,
+                preferred: russh::Preferred {
+                    cipher: std::borrow::Cow::Borrowed(UPSTREAM_CIPHERS),
+                    ..Default::default()
+                },
+                ..Default::default()
+            })
+        })
+        .clone()
+}
+
 /// Connects and authenticates to a granted target.
 pub async fn connect(
     shared: &Arc<Shared>,
@@ -144,19 +166,7 @@ pub async fn connect(
         preset: g.pinned_key.clone(),
         mismatch: mismatch.clone(),
     };
-    let config = Arc::new(client::Config {
-        inactivity_timeout: None,
-        keepalive_interval: Some(Duration::from_secs(30)),
-        keepalive_max: 4,
-        nodelay: true,
-        window_size: 8 * 1024 * 1024,
-        channel_buffer_size: 64,
-        preferred: russh::Preferred {
-            cipher: std::borrow::Cow::Borrowed(UPSTREAM_CIPHERS),
-            ..Default::default()
-        },
-        ..Default::default()
-    });
+    let config = client_config();
     let timeout = shared.dir.settings.connect_timeout;
     let began = std::time::Instant::now();
     let attempt = async {
@@ -167,39 +177,26 @@ pub async fn connect(
         let auth = handle.authenticate_publickey(g.login.clone(), key).await?;
         Ok::<_, russh::Error>((handle, auth.success()))
     };
-    let result = tokio::time::timeout(timeout, attempt).await;
-    let fail = |e: ConnectError| {
-        shared.audit(
-            Some(&conn.user),
-            Some(&conn.source),
-            AuditEvent::TargetConnectFailed {
-                host: g.host.clone(),
-                endpoint: endpoint.clone(),
-                login: g.login.clone(),
-                error: e.to_string(),
-            },
-        );
-        Err(e)
-    };
-    match result {
-        Err(_) => fail(ConnectError::Timeout {
+    let error = match tokio::time::timeout(timeout, attempt).await {
+        Ok(Ok((handle, true))) => {
+            crate::metrics::global().upstream_connected(began.elapsed());
+            return Ok(handle);
+        }
+        Err(_) => ConnectError::Timeout {
             host: g.host.clone(),
             endpoint: endpoint.clone(),
             secs: timeout.as_secs(),
-        }),
-        Ok(Ok((handle, true))) => {
-            crate::metrics::global().upstream_connected(began.elapsed());
-            Ok(handle)
-        }
-        Ok(Ok((_, false))) => fail(ConnectError::AuthRejected {
+        },
+        Ok(Ok((_, false))) => ConnectError::AuthRejected {
             host: g.host.clone(),
             login: g.login.clone(),
-        }),
+        },
         Ok(Err(e)) => {
+            // A changed host key was audited by the check itself (`host_key_mismatch`).
             if let Some(m) = mismatch.lock().unwrap_or_else(|p| p.into_inner()).take() {
                 return Err(ConnectError::HostKeyMismatch {
                     host: g.host.clone(),
-                    endpoint: endpoint.clone(),
+                    endpoint,
                     pinned: m.pinned,
                     offered: m.offered,
                 });
@@ -208,11 +205,22 @@ pub async fn connect(
                 russh::Error::IO(io) => io.to_string(),
                 other => other.to_string(),
             };
-            fail(ConnectError::Network {
+            ConnectError::Network {
                 host: g.host.clone(),
                 endpoint: endpoint.clone(),
                 reason,
-            })
+            }
         }
-    }
+    };
+    shared.audit(
+        Some(&conn.user),
+        Some(&conn.source),
+        AuditEvent::TargetConnectFailed {
+            host: g.host.clone(),
+            endpoint,
+            login: g.login.clone(),
+            error: error.to_string(),
+        },
+    );
+    Err(error)
 }
