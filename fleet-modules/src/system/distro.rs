@@ -424,3 +424,7 @@ pub fn lsb(raw: &BTreeMap<String, String>) -> Option<Value> {
     }
     (!m.is_empty()).then_some(Value::Object(m))
 }
+
+#[cfg(test)]
+#[path = "distro_tests.rs"]
+mod tests;
