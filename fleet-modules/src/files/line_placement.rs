@@ -65,10 +65,11 @@ fn locate(o: &Opts, lines: &[Vec<u8>], line: &[u8]) -> Result<Spot, BadArg> {
             .enumerate()
             .filter(|(_, cur)| contains(cur, needle.as_bytes()))
             .map(|(i, _)| i);
+        // the first hit with `firstmatch`, else the last (searched from the end)
         let hit = if o.firstmatch {
             hits.next()
         } else {
-            hits.last()
+            hits.next_back()
         };
         if hit.is_some() {
             (spot.found, matched) = (hit, true);
