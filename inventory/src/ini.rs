@@ -60,81 +60,131 @@ pub(crate) fn parse_into(
     origin: &str,
 ) -> Result<(), InventoryError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut declared: HashSet<String> = inv.groups.iter().map(|g| g.name.clone()).collect();
-    let mut pending: Vec<Pending> = Vec::new();
-    let mut group = String::from("ungrouped");
-    let mut state = State::Hosts;
+    let mut parser = Parser {
+        declared: inv.groups.iter().map(|g| g.name.clone()).collect(),
+        inv,
+        pending: Vec::new(),
+        group: String::from("ungrouped"),
+        state: State::Hosts,
+    };
     for (idx, raw) in text.lines().enumerate() {
-        let lineno = idx + 1;
-        let col = raw.len() - raw.trim_start().len() + 1;
-        let err = |m: String| InventoryError::parse(origin, lineno, col, m);
         let line = raw.trim();
         if line.is_empty() || line.starts_with(['#', ';']) {
             continue;
         }
+        parser
+            .line(line, idx + 1)
+            .map_err(|m| InventoryError::parse(origin, idx + 1, indent_col(raw), m))?;
+    }
+    match parser.first_undeclared() {
+        Some((lineno, message)) => {
+            let col = text.lines().nth(lineno - 1).map_or(1, indent_col);
+            Err(InventoryError::parse(origin, lineno, col, message))
+        }
+        None => Ok(()),
+    }
+}
+
+/// The column of a line's first non-blank character.
+fn indent_col(raw: &str) -> usize {
+    raw.len() - raw.trim_start().len() + 1
+}
+
+/// The parse in progress: the section being read and the group references still to check.
+struct Parser<'a> {
+    inv: &'a mut Inventory,
+    /// Groups declared so far by a `[x]` or `[x:children]` section (or already in `inv`).
+    declared: HashSet<String>,
+    pending: Vec<Pending>,
+    /// The current section's group and what it holds.
+    group: String,
+    state: State,
+}
+
+impl Parser<'_> {
+    /// One non-blank, non-comment line (`lineno` from 1); the error is the message only.
+    fn line(&mut self, line: &str, lineno: usize) -> Result<(), String> {
         if let Some(caps) = section_re().captures(line) {
-            group = caps[1].to_string();
-            state = match caps.get(2).map(|m| m.as_str()) {
-                None | Some("hosts") => State::Hosts,
-                Some("vars") => State::Vars,
-                Some("children") => State::Children,
-                Some(other) => {
-                    return Err(err(format!(
-                        "section [{group}:{other}] has unknown type: {other}"
-                    )))
-                }
-            };
-            if state == State::Vars {
-                if !declared.contains(&group) && !pending.iter().any(|p| p.group == group) {
-                    pending.push(Pending {
-                        group: group.clone(),
-                        line: lineno,
-                        parent: None,
-                    });
-                }
-            } else {
-                declared.insert(group.clone());
-            }
-            inv.ensure_group(&group);
-            continue;
+            return self.section(&caps[1], caps.get(2).map(|m| m.as_str()), lineno);
         }
         if line.starts_with('[') && line.ends_with(']') {
-            return Err(err(format!(
+            return Err(format!(
                 "invalid section entry: '{line}'; section names may not contain spaces \
                  or other invalid characters"
-            )));
+            ));
         }
-        match state {
-            State::Hosts => host_line(inv, line, &group).map_err(err)?,
-            State::Vars => {
-                let Some((k, v)) = line.split_once('=') else {
-                    return Err(err(format!("expected key=value, got: {line}")));
-                };
-                let k = k.trim();
-                if k.is_empty() {
-                    return Err(err(format!("expected key=value, got: {line}")));
-                }
-                inv.set_group_var(&group, k, pyliteral::eval(v.trim()))
-                    .map_err(|m| err(format!("group \"{group}\": {m}")))?;
-            }
-            State::Children => {
-                let Some(caps) = group_name_re().captures(line) else {
-                    return Err(err(format!("expected group name, got: {line}")));
-                };
-                let child = caps[1].to_string();
-                inv.add_child(&group, &child).map_err(&err)?;
-                pending.push(Pending {
-                    group: child,
-                    line: lineno,
-                    parent: Some(group.clone()),
-                });
-            }
+        match self.state {
+            State::Hosts => host_line(self.inv, line, &self.group),
+            State::Vars => self.group_var(line),
+            State::Children => self.child(line, lineno),
         }
     }
-    for p in pending {
-        if declared.contains(&p.group) {
-            continue;
+
+    /// `[group]`, `[group:hosts]`, `[group:vars]` or `[group:children]`; a `:vars` section
+    /// refers to its group, the others declare it.
+    fn section(&mut self, group: &str, kind: Option<&str>, lineno: usize) -> Result<(), String> {
+        self.group = group.to_string();
+        self.state = match kind {
+            None | Some("hosts") => State::Hosts,
+            Some("vars") => State::Vars,
+            Some("children") => State::Children,
+            Some(other) => {
+                return Err(format!(
+                    "section [{group}:{other}] has unknown type: {other}"
+                ))
+            }
+        };
+        if self.state == State::Vars {
+            if !self.declared.contains(group) && !self.pending.iter().any(|p| p.group == group) {
+                self.pending.push(Pending {
+                    group: self.group.clone(),
+                    line: lineno,
+                    parent: None,
+                });
+            }
+        } else {
+            self.declared.insert(self.group.clone());
         }
+        self.inv.ensure_group(group);
+        Ok(())
+    }
+
+    /// `key = value` in a `:vars` section.
+    fn group_var(&mut self, line: &str) -> Result<(), String> {
+        let Some((k, v)) = line.split_once('=') else {
+            return Err(format!("expected key=value, got: {line}"));
+        };
+        let k = k.trim();
+        if k.is_empty() {
+            return Err(format!("expected key=value, got: {line}"));
+        }
+        let group = &self.group;
+        self.inv
+            .set_group_var(group, k, pyliteral::eval(v.trim()))
+            .map_err(|m| format!("group \"{group}\": {m}"))
+    }
+
+    /// A group name in a `:children` section, which must be declared by the end of the file.
+    fn child(&mut self, line: &str, lineno: usize) -> Result<(), String> {
+        let Some(caps) = group_name_re().captures(line) else {
+            return Err(format!("expected group name, got: {line}"));
+        };
+        let child = caps[1].to_string();
+        self.inv.add_child(&self.group, &child)?;
+        self.pending.push(Pending {
+            group: child,
+            line: lineno,
+            parent: Some(self.group.clone()),
+        });
+        Ok(())
+    }
+
+    /// The first reference to a group the file never declared: its line and message.
+    fn first_undeclared(&self) -> Option<(usize, String)> {
+        let p = self
+            .pending
+            .iter()
+            .find(|p| !self.declared.contains(&p.group))?;
         let message = match &p.parent {
             Some(parent) => format!(
                 "section [{parent}:children] includes undefined group '{}'",
@@ -145,13 +195,8 @@ pub(crate) fn parse_into(
                 p.group
             ),
         };
-        let col = text
-            .lines()
-            .nth(p.line - 1)
-            .map_or(1, |l| l.len() - l.trim_start().len() + 1);
-        return Err(InventoryError::parse(origin, p.line, col, message));
+        Some((p.line, message))
     }
-    Ok(())
 }
 
 /// `name[:port] [key=value ...]`, with ranges in the name.

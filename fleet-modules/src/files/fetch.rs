@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 
 use super::args;
-use super::remote_file::{find, parse_report, sha1_hex};
+use super::remote_file::{find, parse_report, sha1_hex, Record};
 use crate::remote::{shell_quote, RemoteError};
 use crate::{ArgSpec, Args, BadArg, Module, ModuleCtx, ModuleResult};
 
@@ -58,14 +58,7 @@ impl Module for Fetch {
         }
         let src = args::text(args, &["src"]).unwrap_or_default();
         let dest_arg = args::text(args, &["dest"]).unwrap_or_default();
-        let flags = (|| {
-            Ok::<_, BadArg>((
-                args::flag(args, "flat", false)?,
-                args::flag(args, "fail_on_missing", true)?,
-                args::flag(args, "validate_checksum", true)?,
-            ))
-        })();
-        let (flat, fail_on_missing, validate) = match flags {
+        let (flat, fail_on_missing, validate) = match flags(args) {
             Ok(flags) => flags,
             Err(e) => return Ok(e.into()),
         };
@@ -86,15 +79,7 @@ impl Module for Fetch {
         let out = ctx.sh(&script).await?;
         let records = parse_report(&out.stdout);
         if let Some(missing) = find(&records, "missing") {
-            let mut result = ModuleResult::ok().with("file", src);
-            return Ok(if fail_on_missing {
-                result.failed = true;
-                result.msg = Some(missing.rest.clone());
-                result
-            } else {
-                result.msg = Some(format!("{}, not transferring, ignored", missing.rest));
-                result
-            });
+            return Ok(missing_result(src, &missing.rest, fail_on_missing));
         }
         let Some(sum) = find(&records, "sum").map(|r| r.rest.clone()) else {
             return Ok(ModuleResult::fail(format!(
@@ -109,28 +94,61 @@ impl Module for Fetch {
                 .with("dest", dest_text)
                 .with("checksum", sum));
         }
-        let data = find(&records, "data")
-            .and_then(|r| r.blob.clone())
-            .unwrap_or_default();
-        let mode = find(&records, "mode").and_then(|r| u32::from_str_radix(r.rest.trim(), 8).ok());
-        if let Err(e) = write_local(&dest, &data, mode) {
-            return Ok(ModuleResult::fail(format!(
-                "Failed to write {dest_text}: {e}"
-            )));
-        }
-        let new_sum = sha1_hex(&data);
-        if validate && new_sum != sum {
-            return Ok(ModuleResult::fail("checksum mismatch")
-                .with("file", src)
-                .with("dest", dest_text)
-                .with("checksum", new_sum)
-                .with("remote_checksum", sum));
-        }
-        Ok(ModuleResult::changed()
+        Ok(save_fetched(&records, src, &dest, dest_text, sum, validate))
+    }
+}
+
+/// `flat`, `fail_on_missing` and `validate_checksum`.
+fn flags(args: &Args) -> Result<(bool, bool, bool), BadArg> {
+    Ok((
+        args::flag(args, "flat", false)?,
+        args::flag(args, "fail_on_missing", true)?,
+        args::flag(args, "validate_checksum", true)?,
+    ))
+}
+
+/// The remote file is missing or unreadable (`why`): a failure, or with `fail_on_missing: false`
+/// an ignored note.
+fn missing_result(src: String, why: &str, fail_on_missing: bool) -> ModuleResult {
+    let mut result = ModuleResult::ok().with("file", src);
+    if fail_on_missing {
+        result.failed = true;
+        result.msg = Some(why.to_string());
+    } else {
+        result.msg = Some(format!("{why}, not transferring, ignored"));
+    }
+    result
+}
+
+/// The remote file differed: its bytes (the `data` record) written to `dest` with the remote
+/// mode, then checked against the remote checksum `sum` when `validate`.
+fn save_fetched(
+    records: &[Record],
+    src: String,
+    dest: &Path,
+    dest_text: String,
+    sum: String,
+    validate: bool,
+) -> ModuleResult {
+    let data = find(records, "data")
+        .and_then(|r| r.blob.clone())
+        .unwrap_or_default();
+    let mode = find(records, "mode").and_then(|r| u32::from_str_radix(r.rest.trim(), 8).ok());
+    if let Err(e) = write_local(dest, &data, mode) {
+        return ModuleResult::fail(format!("Failed to write {dest_text}: {e}"));
+    }
+    let new_sum = sha1_hex(&data);
+    if validate && new_sum != sum {
+        return ModuleResult::fail("checksum mismatch")
+            .with("file", src)
             .with("dest", dest_text)
             .with("checksum", new_sum)
-            .with("remote_checksum", sum))
+            .with("remote_checksum", sum);
     }
+    ModuleResult::changed()
+        .with("dest", dest_text)
+        .with("checksum", new_sum)
+        .with("remote_checksum", sum)
 }
 
 /// Where Ansible puts the fetched file: `dest/<host>/<src>` or, with `flat`, `dest` itself

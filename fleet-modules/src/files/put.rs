@@ -227,13 +227,35 @@ async fn run_round(
     opts: &PutOptions,
     first: bool,
 ) -> Result<Vec<Record>, RemoteError> {
+    let (script, stdin) = round_script(uploads, opts, first, ctx.check_mode, ctx.diff);
+    let out = ctx.sh_with_input(&script, &stdin).await?;
+    let mut records = parse_report(&out.stdout);
+    if out.rc != 0 && remote_file::failure(&records).is_none() {
+        records.push(Record {
+            tag: "fail".into(),
+            rest: format!("file transfer script failed: {}", out.stderr_text().trim()),
+            blob: None,
+        });
+    }
+    Ok(records)
+}
+
+/// One round's script and the contents it reads from standard input: the settings, then (first
+/// round only) the directories, one `fleet_put` per upload, and (first round only) the links.
+fn round_script(
+    uploads: &[(usize, &Upload)],
+    opts: &PutOptions,
+    first: bool,
+    check_mode: bool,
+    diff: bool,
+) -> (String, Vec<u8>) {
     let mut script = String::from(PRELUDE);
-    script.push_str(&attr_vars(&opts.attrs, ctx.check_mode));
+    script.push_str(&attr_vars(&opts.attrs, check_mode));
     script.push_str(&format!(
         "F_FORCE={}\nF_BACKUP={}\nF_DIFF={}\nF_FOLLOW={}\nF_VALIDATE={}\nF_DIRMODE={}\n",
         u8::from(opts.force),
         u8::from(opts.backup),
-        u8::from(ctx.diff && first),
+        u8::from(diff && first),
         u8::from(opts.follow),
         shell_quote(opts.validate.as_deref().unwrap_or("")),
         shell_quote(
@@ -252,40 +274,7 @@ async fn run_round(
     }
     let mut stdin = Vec::new();
     for &(index, u) in uploads {
-        let (sum, size, sent, src) = match &u.source {
-            Source::Bytes(bytes) => {
-                // the first round sends only small contents; the second what was asked for
-                let sent = (!first || bytes.len() <= INLINE_LIMIT) && !ctx.check_mode;
-                let embedded = sent.then(|| remote_file::embedded_content(bytes)).flatten();
-                let sent = match embedded {
-                    Some(assignment) => {
-                        script.push_str(&assignment);
-                        2
-                    }
-                    None if sent => {
-                        stdin.extend_from_slice(bytes);
-                        1
-                    }
-                    None => 0,
-                };
-                (
-                    remote_file::sha1_hex(bytes),
-                    bytes.len().to_string(),
-                    sent,
-                    "",
-                )
-            }
-            Source::Remote(path) => (String::new(), "-".to_string(), 0, path.as_str()),
-        };
-        script.push_str(&format!(
-            "fleet_put {} {} {} {} {} {} {index} || exit 1\n",
-            shell_quote(&u.dest),
-            shell_quote(&sum),
-            size,
-            sent,
-            shell_quote(u.into_dir_as.as_deref().unwrap_or("")),
-            shell_quote(src),
-        ));
+        push_put(&mut script, &mut stdin, index, u, first, check_mode);
         if opts.want_stat {
             script.push_str("fleet_stat_known \"$_d\"\n");
         }
@@ -299,14 +288,52 @@ async fn run_round(
             ));
         }
     }
-    let out = ctx.sh_with_input(&script, &stdin).await?;
-    let mut records = parse_report(&out.stdout);
-    if out.rc != 0 && remote_file::failure(&records).is_none() {
-        records.push(Record {
-            tag: "fail".into(),
-            rest: format!("file transfer script failed: {}", out.stderr_text().trim()),
-            blob: None,
-        });
-    }
-    Ok(records)
+    (script, stdin)
+}
+
+/// The `fleet_put` line for one upload. Its content, when sent this round, is embedded in the
+/// script (`sent` 2) or queued on standard input (`sent` 1); otherwise (`sent` 0) the host only
+/// compares checksums and asks for it.
+fn push_put(
+    script: &mut String,
+    stdin: &mut Vec<u8>,
+    index: usize,
+    u: &Upload,
+    first: bool,
+    check_mode: bool,
+) {
+    let (sum, size, sent, src) = match &u.source {
+        Source::Bytes(bytes) => {
+            // the first round sends only small contents; the second what was asked for
+            let sent = (!first || bytes.len() <= INLINE_LIMIT) && !check_mode;
+            let embedded = sent.then(|| remote_file::embedded_content(bytes)).flatten();
+            let sent = match embedded {
+                Some(assignment) => {
+                    script.push_str(&assignment);
+                    2
+                }
+                None if sent => {
+                    stdin.extend_from_slice(bytes);
+                    1
+                }
+                None => 0,
+            };
+            (
+                remote_file::sha1_hex(bytes),
+                bytes.len().to_string(),
+                sent,
+                "",
+            )
+        }
+        Source::Remote(path) => (String::new(), "-".to_string(), 0, path.as_str()),
+    };
+    script.push_str(&format!(
+        "fleet_put {} {} {} {} {} {} {index} || exit 1\n",
+        shell_quote(&u.dest),
+        shell_quote(&sum),
+        size,
+        sent,
+        shell_quote(u.into_dir_as.as_deref().unwrap_or("")),
+        shell_quote(src),
+    ));
 }

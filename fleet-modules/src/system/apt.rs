@@ -168,27 +168,7 @@ async fn apt(args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, Remot
             "one of the following is required: name, package, upgrade, update_cache, deb",
         ));
     }
-    let specs: Vec<String> = req.names.iter().map(|n| shell_quote(n)).collect();
-    let script = format!(
-        "set -- {}\nSTATE={} UPDATE={} VALID={} PURGE={} AUTOREMOVE={} RECOMMENDS={} CHECK={}\n\
-         REL={} INSTALL_OPTS={} REMOVE_OPTS={}\n{APT_SCRIPT}",
-        specs.join(" "),
-        req.state,
-        u8::from(req.update_cache),
-        req.cache_valid_time,
-        u8::from(req.purge),
-        u8::from(req.autoremove),
-        match req.recommends {
-            Some(true) => "yes",
-            Some(false) => "no",
-            None => "''",
-        },
-        u8::from(ctx.check_mode),
-        shell_quote(req.default_release.as_deref().unwrap_or("")),
-        shell_quote(&req.install_opts),
-        shell_quote(&req.remove_opts),
-    );
-    let out = ctx.sh(&script).await?;
+    let out = ctx.sh(&req.script(ctx.check_mode)).await?;
     let text = out.stdout_text();
     if out.rc != 0 {
         return Ok(ModuleResult::fail(format!(
@@ -197,9 +177,46 @@ async fn apt(args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, Remot
             out.stderr_text().trim()
         )));
     }
+    let mut result = script_report(&text);
+    if req.names.is_empty() {
+        result.data.retain(|k, _| k.starts_with("cache_"));
+    }
+    Ok(result)
+}
+
+impl Request {
+    /// `apt.sh` behind the request's settings as shell variables (the package names are its
+    /// positional parameters).
+    fn script(&self, check_mode: bool) -> String {
+        let specs: Vec<String> = self.names.iter().map(|n| shell_quote(n)).collect();
+        format!(
+            "set -- {}\nSTATE={} UPDATE={} VALID={} PURGE={} AUTOREMOVE={} RECOMMENDS={} CHECK={}\n\
+             REL={} INSTALL_OPTS={} REMOVE_OPTS={}\n{APT_SCRIPT}",
+            specs.join(" "),
+            self.state,
+            u8::from(self.update_cache),
+            self.cache_valid_time,
+            u8::from(self.purge),
+            u8::from(self.autoremove),
+            match self.recommends {
+                Some(true) => "yes",
+                Some(false) => "no",
+                None => "''",
+            },
+            u8::from(check_mode),
+            shell_quote(self.default_release.as_deref().unwrap_or("")),
+            shell_quote(&self.install_opts),
+            shell_quote(&self.remove_opts),
+        )
+    }
+}
+
+/// The result from what `apt.sh` printed: `key=value` status lines, then (when apt-get ran)
+/// its output between `@@out@@`, `@@err@@` and `@@end@@` marks.
+fn script_report(text: &str) -> ModuleResult {
     let (head, apt_output) = match text.split_once("@@out@@\n") {
         Some((h, rest)) => (h, Some(rest)),
-        None => (text.as_str(), None),
+        None => (text, None),
     };
     let mut result = ModuleResult::ok();
     let mut cache_updated = false;
@@ -210,9 +227,9 @@ async fn apt(args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, Remot
         };
         match key {
             "nopkgmgr" => {
-                return Ok(ModuleResult::fail(
+                return ModuleResult::fail(
                     "no supported package manager found on the host (apt-get is missing)",
-                ))
+                )
             }
             "failed" => {
                 let msg = head.split_once("failed=").map(|x| x.1).unwrap_or(value);
@@ -231,29 +248,32 @@ async fn apt(args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, Remot
     }
     result.changed |= cache_updated;
     result = result.with("cache_updated", cache_updated);
-    if let Some(rest) = apt_output {
-        let (stdout, rest) = rest.split_once("@@err@@\n").unwrap_or((rest, ""));
-        let (stderr, tail) = rest.split_once("@@end@@\n").unwrap_or((rest, ""));
-        let rc: i32 = tail
-            .lines()
-            .find_map(|l| l.strip_prefix("rc="))
-            .and_then(|r| r.parse().ok())
-            .unwrap_or(1);
-        result = common::with_output(result, rc, stdout, stderr);
-        if rc != 0 {
-            result.failed = true;
-            result.changed = false;
-            result.msg = Some(format!("'{cmd}' failed: {stderr}"));
-        } else {
-            result.data.remove("rc");
-        }
-    } else if !result.failed {
-        result = result.with("stdout", "").with("stderr", "");
+    match apt_output {
+        Some(rest) => with_apt_get_output(result, rest, &cmd),
+        None if !result.failed => result.with("stdout", "").with("stderr", ""),
+        None => result,
     }
-    if req.names.is_empty() {
-        result.data.retain(|k, _| k.starts_with("cache_"));
+}
+
+/// apt-get's stdout, stderr and exit status (`rest` starts after `@@out@@`); a failure is
+/// reported as `'CMD' failed: STDERR` and changes nothing.
+fn with_apt_get_output(result: ModuleResult, rest: &str, cmd: &str) -> ModuleResult {
+    let (stdout, rest) = rest.split_once("@@err@@\n").unwrap_or((rest, ""));
+    let (stderr, tail) = rest.split_once("@@end@@\n").unwrap_or((rest, ""));
+    let rc: i32 = tail
+        .lines()
+        .find_map(|l| l.strip_prefix("rc="))
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1);
+    let mut result = common::with_output(result, rc, stdout, stderr);
+    if rc != 0 {
+        result.failed = true;
+        result.changed = false;
+        result.msg = Some(format!("'{cmd}' failed: {stderr}"));
+    } else {
+        result.data.remove("rc");
     }
-    Ok(result)
+    result
 }
 
 #[cfg(test)]

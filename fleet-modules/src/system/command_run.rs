@@ -140,6 +140,43 @@ pub(super) async fn run_command(
         Ok(req) => req,
         Err(result) => return Ok(result),
     };
+    let offset = ctx.remote.clock_offset();
+    let script = command_script(&req, ctx.check_mode, offset.is_some());
+    let sent = common::controller_micros();
+    let out = match &req.stdin {
+        Some(data) if !ctx.check_mode => ctx.sh_with_input(&script, data).await?,
+        _ => ctx.sh(&script).await?,
+    };
+    let answered = common::controller_micros();
+    let stdout = out.stdout_text();
+    let stderr = out.stderr_text();
+    if let Some(rest) = stderr.strip_prefix(MARK) {
+        return Ok(req.stopped_before_running(rest, ctx.check_mode));
+    }
+    if ctx.check_mode {
+        return Ok(req.would_run());
+    }
+    let (stderr, ended) = split_markers(&stderr);
+    let times = match (offset, ended) {
+        (Some(offset), _) => Some((
+            HostTime::from_local_micros(sent + offset),
+            HostTime::from_local_micros(answered + offset),
+        )),
+        (None, Some(end)) => {
+            // the first command on this connection: its end time sets the clock offset
+            let offset = end.local_micros() - answered;
+            ctx.remote.set_clock_offset(offset);
+            Some((HostTime::from_local_micros(sent + offset), end))
+        }
+        (None, None) => None,
+    };
+    Ok(req.finished(out.rc, stdout, stderr, times))
+}
+
+/// The script for one request: the `chdir`/`creates`/`removes` checks, then the command (or,
+/// in check mode, nothing), wrapped so its exit status (and, once per connection, the host's
+/// clock) comes back on an end line after its own stderr.
+fn command_script(req: &Request, check_mode: bool, clock_known: bool) -> String {
     let mut script = String::from(EXPAND_PRELUDE);
     if let Some(dir) = &req.chdir {
         script.push_str(&format!(
@@ -159,10 +196,9 @@ pub(super) async fn run_command(
             glob_matches(p)
         ));
     }
-    let offset = ctx.remote.clock_offset();
-    if ctx.check_mode {
+    if check_mode {
         script.push_str("exit 0\n");
-    } else if offset.is_some() {
+    } else if clock_known {
         script.push_str(&format!(
             "{}\n__rc=$?\nprintf '\\n{MARK}end %s\\n' \"$__rc\" >&2\nexit $__rc\n",
             req.run
@@ -175,124 +211,130 @@ pub(super) async fn run_command(
             req.run
         ));
     }
-    let sent = common::controller_micros();
-    let out = match &req.stdin {
-        Some(data) if !ctx.check_mode => ctx.sh_with_input(&script, data).await?,
-        _ => ctx.sh(&script).await?,
-    };
-    let answered = common::controller_micros();
-    let stdout = out.stdout_text();
-    let stderr = out.stderr_text();
-    let base = |changed: bool| {
+    script
+}
+
+/// The results a request turns into, in Ansible's words.
+impl Request {
+    /// The keys every `command` result carries, times unknown yet.
+    fn base(&self, changed: bool) -> ModuleResult {
         let mut r = if changed {
             ModuleResult::changed()
         } else {
             ModuleResult::ok()
         };
         r.msg = Some(String::new());
-        r.with("cmd", req.cmd.clone())
+        r.with("cmd", self.cmd.clone())
             .with("start", Value::Null)
             .with("end", Value::Null)
             .with("delta", Value::Null)
-    };
-    let shoulda = if ctx.check_mode { "Would" } else { "Did" };
-    if let Some(rest) = stderr.strip_prefix(MARK) {
+    }
+
+    /// The script stopped before the command with a marker line (`rest` follows the mark):
+    /// `chdir` failed, `creates`/`removes` said skip, or the program was not found.
+    fn stopped_before_running(&self, rest: &str, check_mode: bool) -> ModuleResult {
         let (kind, detail) = rest
             .trim_end()
             .split_once(' ')
             .unwrap_or((rest.trim_end(), ""));
-        return Ok(match kind {
-            "chdir" => {
-                let dir = req.chdir.clone().unwrap_or_default();
-                let mut r = base(false).with("rc", Value::Null);
-                r.failed = true;
-                r.msg = Some(format!(
-                    "Unable to change directory before execution: [Errno 2] No such file or directory: {}",
-                    python_str_repr(&dir)
-                ));
-                common::with_output(r, 0, "", "").with("rc", Value::Null)
-            }
-            "creates" | "removes" => {
-                let (path, what) = if kind == "creates" {
-                    (req.creates.clone().unwrap_or_default(), "exists")
-                } else {
-                    (req.removes.clone().unwrap_or_default(), "does not exist")
-                };
-                let mut r = common::with_output(
-                    base(false),
-                    0,
-                    &format!("skipped, since {path} {what}"),
-                    "",
-                );
-                r.msg = Some(format!("{shoulda} not run command since '{path}' {what}"));
-                r
-            }
-            _ => {
-                let (errno, program) = detail.split_once(' ').unwrap_or(("2", detail));
-                let text = if errno == "13" {
-                    "Permission denied"
-                } else {
-                    "No such file or directory"
-                };
-                let cmd_text = match &req.cmd {
-                    Value::Array(words) => words
-                        .iter()
-                        .map(|w| shell_quote(w.as_str().unwrap_or("")))
-                        .collect::<Vec<_>>()
-                        .join(" "),
-                    other => common::display(other),
-                };
-                let mut r =
-                    common::with_output(ModuleResult::ok(), errno.parse().unwrap_or(2), "", "")
-                        .with("cmd", cmd_text);
-                r.failed = true;
-                r.msg = Some(format!(
-                    "[Errno {errno}] {text}: {}",
-                    words::python_bytes_repr(program)
-                ));
-                r
-            }
-        });
+        match kind {
+            "chdir" => self.chdir_failed(),
+            "creates" | "removes" => self.skipped(kind == "creates", check_mode),
+            _ => self.not_executed(detail),
+        }
     }
-    if ctx.check_mode {
-        let mut r = common::with_output(base(true), 0, "", "");
+
+    fn chdir_failed(&self) -> ModuleResult {
+        let dir = self.chdir.clone().unwrap_or_default();
+        let mut r = self.base(false).with("rc", Value::Null);
+        r.failed = true;
+        r.msg = Some(format!(
+            "Unable to change directory before execution: [Errno 2] No such file or directory: {}",
+            python_str_repr(&dir)
+        ));
+        common::with_output(r, 0, "", "").with("rc", Value::Null)
+    }
+
+    fn skipped(&self, by_creates: bool, check_mode: bool) -> ModuleResult {
+        let (path, what) = if by_creates {
+            (self.creates.clone().unwrap_or_default(), "exists")
+        } else {
+            (self.removes.clone().unwrap_or_default(), "does not exist")
+        };
+        let shoulda = if check_mode { "Would" } else { "Did" };
+        let mut r = common::with_output(
+            self.base(false),
+            0,
+            &format!("skipped, since {path} {what}"),
+            "",
+        );
+        r.msg = Some(format!("{shoulda} not run command since '{path}' {what}"));
+        r
+    }
+
+    /// The program was missing or not executable (`detail` is `errno program`), reported the
+    /// way Python's `subprocess` fails.
+    fn not_executed(&self, detail: &str) -> ModuleResult {
+        let (errno, program) = detail.split_once(' ').unwrap_or(("2", detail));
+        let text = if errno == "13" {
+            "Permission denied"
+        } else {
+            "No such file or directory"
+        };
+        let cmd_text = match &self.cmd {
+            Value::Array(words) => words
+                .iter()
+                .map(|w| shell_quote(w.as_str().unwrap_or("")))
+                .collect::<Vec<_>>()
+                .join(" "),
+            other => common::display(other),
+        };
+        let mut r = common::with_output(ModuleResult::ok(), errno.parse().unwrap_or(2), "", "")
+            .with("cmd", cmd_text);
+        r.failed = true;
+        r.msg = Some(format!(
+            "[Errno {errno}] {text}: {}",
+            words::python_bytes_repr(program)
+        ));
+        r
+    }
+
+    /// Check mode: the checks passed and the command would have run.
+    fn would_run(&self) -> ModuleResult {
+        let mut r = common::with_output(self.base(true), 0, "", "");
         r.msg = Some("Command would have run if not in check mode".into());
-        if req.creates.is_none() && req.removes.is_none() {
+        if self.creates.is_none() && self.removes.is_none() {
             r.changed = false;
             r = r.with("skipped", true);
         }
-        return Ok(r);
+        r
     }
-    let (stderr, ended) = split_markers(&stderr);
-    let (start, end) = match (offset, ended) {
-        (Some(offset), _) => (
-            Some(HostTime::from_local_micros(sent + offset)),
-            Some(HostTime::from_local_micros(answered + offset)),
-        ),
-        (None, Some(end)) => {
-            let offset = end.local_micros() - answered;
-            ctx.remote.set_clock_offset(offset);
-            (Some(HostTime::from_local_micros(sent + offset)), Some(end))
+
+    /// The command ran: its output (stripped when asked), exit status and times.
+    fn finished(
+        &self,
+        rc: i32,
+        mut stdout: String,
+        mut stderr: String,
+        times: Option<(HostTime, HostTime)>,
+    ) -> ModuleResult {
+        if self.strip {
+            stdout = stdout.trim_end_matches(['\r', '\n']).to_string();
+            stderr = stderr.trim_end_matches(['\r', '\n']).to_string();
         }
-        (None, None) => (None, None),
-    };
-    let (mut stdout, mut stderr) = (stdout, stderr);
-    if req.strip {
-        stdout = stdout.trim_end_matches(['\r', '\n']).to_string();
-        stderr = stderr.trim_end_matches(['\r', '\n']).to_string();
+        let mut r = common::with_output(self.base(true), rc, &stdout, &stderr);
+        if let Some((start, end)) = times {
+            r = r
+                .with("delta", start.delta(&end))
+                .with("start", start.text)
+                .with("end", end.text);
+        }
+        if rc != 0 {
+            r.failed = true;
+            r.msg = Some("non-zero return code".into());
+        }
+        r
     }
-    let mut r = common::with_output(base(true), out.rc, &stdout, &stderr);
-    if let (Some(start), Some(end)) = (start, end) {
-        r = r
-            .with("delta", start.delta(&end))
-            .with("start", start.text)
-            .with("end", end.text);
-    }
-    if out.rc != 0 {
-        r.failed = true;
-        r.msg = Some("non-zero return code".into());
-    }
-    Ok(r)
 }
 
 /// Separates the command's own stderr from the end line the script wrapped it in, and reads the

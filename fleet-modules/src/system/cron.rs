@@ -143,7 +143,6 @@ fn plan(args: &Args, check_mode: bool) -> Result<Plan, BadArg> {
     let name = opt_str(args, "name").unwrap_or_default();
     let state = choice(args, "state", &["present", "absent"], Some("present"))?.unwrap_or_default();
     let user = opt_str(args, "user");
-    let job = opt_str_any(args, &["job", "value"]);
     let special = choice(args, "special_time", SPECIAL_TIMES, None)?;
     let disabled = bool_or(args, "disabled", false)?;
     let cron_file = opt_str(args, "cron_file").map(|f| {
@@ -153,70 +152,22 @@ fn plan(args: &Args, check_mode: bool) -> Result<Plan, BadArg> {
             format!("/etc/cron.d/{f}")
         }
     });
-    let field = |keys: &[&str]| opt_str_any(args, keys).unwrap_or_else(|| "*".into());
     let env = bool_or(args, "env", false)?;
     if env && name.contains(' ') {
         return Err(BadArg("Invalid name for environment variable".into()));
     }
-    let mut line = String::new();
-    if env && state == "present" {
-        let Some(value) = &job else {
-            return Err(BadArg(
-                "You must specify 'job' to install a new cron job or variable".into(),
-            ));
-        };
-        line = format!("{name}=\"{value}\"");
-    } else if state == "present" {
-        let Some(job) = job else {
-            return Err(BadArg(
-                "You must specify 'job' to install a new cron job or variable".into(),
-            ));
-        };
-        if cron_file.is_some() && user.is_none() {
-            return Err(BadArg(
-                "To use cron_file=... parameter you must specify user=... as well".into(),
-            ));
-        }
-        let user_field = if cron_file.is_some() {
-            format!("{} ", user.clone().unwrap_or_default())
-        } else {
-            String::new()
-        };
-        let when = match &special {
-            Some(s) => format!("@{s}"),
-            None => [
-                field(&["minute"]),
-                field(&["hour"]),
-                field(&["day", "dom"]),
-                field(&["month"]),
-                field(&["weekday", "dow"]),
-            ]
-            .join(" "),
-        };
-        line = format!(
-            "{}{when} {user_field}{job}",
-            if disabled { "#" } else { "" }
-        );
-    }
-    let (read, write) = match (&cron_file, &user) {
-        (Some(f), _) => {
-            let f = shell_quote(f);
-            (
-                format!("cat {f} 2>/dev/null"),
-                format!(
-                    "if [ -s \"$new\" ] || [ \"$F_STATE\" = present ]; then cat \"$new\" > {f} && chmod 0644 {f}; else rm -f {f}; fi"
-                ),
-            )
-        }
-        (None, Some(u)) => {
-            let u = shell_quote(u);
-            (
-                format!("crontab -u {u} -l 2>/dev/null"),
-                format!("crontab -u {u} \"$new\""),
-            )
-        }
-        (None, None) => ("crontab -l 2>/dev/null".into(), "crontab \"$new\"".into()),
+    let line = match (env, state.as_str()) {
+        (true, "present") => env_line(args, &name)?,
+        (false, "present") => job_line(
+            args,
+            special.as_deref(),
+            disabled,
+            user.as_deref(),
+            cron_file.is_some(),
+        )?,
+        _ => String::new(),
     };
+    let (read, write) = crontab_commands(cron_file.as_deref(), user.as_deref());
     let script = format!(
         r#"export F_NAME={name} F_STATE={state} F_LINE={line}
 old=$(mktemp) && new=$(mktemp) || exit 1
@@ -236,6 +187,86 @@ echo changed
         check = u8::from(check_mode),
     );
     Ok(Plan { script, cron_file })
+}
+
+const NO_JOB: &str = "You must specify 'job' to install a new cron job or variable";
+
+/// The `NAME="value"` line of a present `env: true` task.
+fn env_line(args: &Args, name: &str) -> Result<String, BadArg> {
+    let Some(value) = opt_str_any(args, &["job", "value"]) else {
+        return Err(BadArg(NO_JOB.into()));
+    };
+    Ok(format!("{name}=\"{value}\""))
+}
+
+/// The schedule line of a present job: `[#]WHEN [USER ]JOB`, the user field only in a cron.d
+/// file, `#` when disabled.
+fn job_line(
+    args: &Args,
+    special: Option<&str>,
+    disabled: bool,
+    user: Option<&str>,
+    in_cron_file: bool,
+) -> Result<String, BadArg> {
+    let Some(job) = opt_str_any(args, &["job", "value"]) else {
+        return Err(BadArg(NO_JOB.into()));
+    };
+    if in_cron_file && user.is_none() {
+        return Err(BadArg(
+            "To use cron_file=... parameter you must specify user=... as well".into(),
+        ));
+    }
+    let user_field = if in_cron_file {
+        format!("{} ", user.unwrap_or_default())
+    } else {
+        String::new()
+    };
+    Ok(format!(
+        "{}{} {user_field}{job}",
+        if disabled { "#" } else { "" },
+        schedule(args, special)
+    ))
+}
+
+/// When a job runs: `@special_time`, or the five fields (`*` where not given).
+fn schedule(args: &Args, special: Option<&str>) -> String {
+    let field = |keys: &[&str]| opt_str_any(args, keys).unwrap_or_else(|| "*".into());
+    match special {
+        Some(s) => format!("@{s}"),
+        None => [
+            field(&["minute"]),
+            field(&["hour"]),
+            field(&["day", "dom"]),
+            field(&["month"]),
+            field(&["weekday", "dow"]),
+        ]
+        .join(" "),
+    }
+}
+
+/// The shell commands that read the current table and install the edited one (`$new`): a
+/// cron.d file (removed when a job removal leaves it empty), a named user's crontab, or the
+/// connecting user's.
+fn crontab_commands(cron_file: Option<&str>, user: Option<&str>) -> (String, String) {
+    match (cron_file, user) {
+        (Some(f), _) => {
+            let f = shell_quote(f);
+            (
+                format!("cat {f} 2>/dev/null"),
+                format!(
+                    "if [ -s \"$new\" ] || [ \"$F_STATE\" = present ]; then cat \"$new\" > {f} && chmod 0644 {f}; else rm -f {f}; fi"
+                ),
+            )
+        }
+        (None, Some(u)) => {
+            let u = shell_quote(u);
+            (
+                format!("crontab -u {u} -l 2>/dev/null"),
+                format!("crontab -u {u} \"$new\""),
+            )
+        }
+        (None, None) => ("crontab -l 2>/dev/null".into(), "crontab \"$new\"".into()),
+    }
 }
 
 #[cfg(test)]

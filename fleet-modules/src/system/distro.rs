@@ -232,6 +232,18 @@ pub fn network(raw: &BTreeMap<String, String>) -> Network {
         .map(|(_, cidr)| cidr.split('/').next().unwrap_or("").to_string())
         .filter(|a| !a.starts_with("127."))
         .collect();
+    let mut default = default_route(raw);
+    add_interface_facts(&mut default, &addrs, raw);
+    Network {
+        default_ipv4: Value::Object(default),
+        all_ipv4,
+        interfaces,
+    }
+}
+
+/// The default route's interface (and alias), gateway and source address: from `ip route get`
+/// when the host has `ip`, else from `/proc/net/route`.
+fn default_route(raw: &BTreeMap<String, String>) -> Map<String, Value> {
     let mut default = Map::new();
     if let Some(route) = raw.get("route.get").filter(|r| !r.is_empty()) {
         let words: Vec<&str> = route.split_whitespace().collect();
@@ -259,42 +271,48 @@ pub fn network(raw: &BTreeMap<String, String>) -> Network {
             }
         }
     }
-    if let Some(dev) = default
+    default
+}
+
+/// The default interface's address facts (its CIDR address matching the route's source),
+/// MAC address, type and MTU.
+fn add_interface_facts(
+    default: &mut Map<String, Value>,
+    addrs: &[(String, String)],
+    raw: &BTreeMap<String, String>,
+) {
+    let Some(dev) = default
         .get("interface")
         .and_then(Value::as_str)
         .map(str::to_string)
-    {
-        let want = default
-            .get("address")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        let cidr = addrs.iter().find(|(d, c)| {
-            *d == dev
-                && want
-                    .as_deref()
-                    .is_none_or(|w| c.split('/').next() == Some(w))
-        });
-        if let Some((_, cidr)) = cidr {
-            add_prefix_facts(&mut default, cidr);
-        }
-        if let Some(info) = raw.get(&format!("if.{dev}")) {
-            let mut it = info.split_whitespace();
-            if let Some(mac) = it.next() {
-                default.insert("macaddress".into(), json!(mac));
-                default.insert(
-                    "type".into(),
-                    json!(if dev == "lo" { "loopback" } else { "ether" }),
-                );
-            }
-            if let Some(mtu) = it.next().and_then(|m| m.parse::<u64>().ok()) {
-                default.insert("mtu".into(), json!(mtu));
-            }
-        }
+    else {
+        return;
+    };
+    let want = default
+        .get("address")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let cidr = addrs.iter().find(|(d, c)| {
+        *d == dev
+            && want
+                .as_deref()
+                .is_none_or(|w| c.split('/').next() == Some(w))
+    });
+    if let Some((_, cidr)) = cidr {
+        add_prefix_facts(default, cidr);
     }
-    Network {
-        default_ipv4: Value::Object(default),
-        all_ipv4,
-        interfaces,
+    if let Some(info) = raw.get(&format!("if.{dev}")) {
+        let mut it = info.split_whitespace();
+        if let Some(mac) = it.next() {
+            default.insert("macaddress".into(), json!(mac));
+            default.insert(
+                "type".into(),
+                json!(if dev == "lo" { "loopback" } else { "ether" }),
+            );
+        }
+        if let Some(mtu) = it.next().and_then(|m| m.parse::<u64>().ok()) {
+            default.insert("mtu".into(), json!(mtu));
+        }
     }
 }
 
@@ -424,3 +442,7 @@ pub fn lsb(raw: &BTreeMap<String, String>) -> Option<Value> {
     }
     (!m.is_empty()).then_some(Value::Object(m))
 }
+
+#[cfg(test)]
+#[path = "distro_tests.rs"]
+mod tests;

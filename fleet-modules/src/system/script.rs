@@ -34,27 +34,14 @@ impl Module for Script {
         }
     }
     async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
-        let raw = opt_str(args, "_raw_params")
-            .or_else(|| opt_str(args, "cmd"))
-            .unwrap_or_default();
-        let (raw, inline) = words::split_inline_options(&raw);
-        let mut args = args.clone();
-        for (k, v) in inline {
-            args.insert(k, v.into());
-        }
-        let raw = raw.trim().to_string();
-        let Some(first) = words::split(&raw).and_then(|w| w.into_iter().next()) else {
-            return Ok(ModuleResult::fail("script requires a command, none given"));
+        let inv = match Invocation::parse(args) {
+            Ok(inv) => inv,
+            Err(failed) => return Ok(failed),
         };
-        let chdir = opt_str(&args, "chdir");
-        if chdir.as_deref().is_some_and(|d| !d.starts_with('/')) {
-            return Ok(ModuleResult::fail("chdir must be an absolute path"));
-        }
-        let creates = opt_str(&args, "creates");
-        let removes = opt_str(&args, "removes");
-        let Some(local) = ctx.find_local("files", &first) else {
+        let Some(local) = ctx.find_local("files", &inv.first) else {
             return Ok(ModuleResult::fail(format!(
-                "Could not find or access '{first}'"
+                "Could not find or access '{}'",
+                inv.first
             )));
         };
         let content = match std::fs::read(&local) {
@@ -66,64 +53,11 @@ impl Module for Script {
                 )))
             }
         };
-
-        let mut script = String::from(EXPAND_PRELUDE);
-        if let Some(p) = &creates {
-            script.push_str(&format!(
-                "if {}; then echo {MARK}creates; exit 0; fi\n",
-                glob_matches(p)
-            ));
-        }
-        if let Some(p) = &removes {
-            script.push_str(&format!(
-                "if ! {}; then echo {MARK}removes; exit 0; fi\n",
-                glob_matches(p)
-            ));
-        }
-        if ctx.check_mode {
-            script.push_str(&format!("echo {MARK}would; exit 0\n"));
-        } else {
-            // The rest of the line keeps its shell meaning, as Ansible substitutes only the path.
-            let rest = raw
-                .strip_prefix(first.as_str())
-                .map(str::to_string)
-                .unwrap_or_else(|| {
-                    let quoted_end = raw.find(char::is_whitespace).unwrap_or(raw.len());
-                    raw[quoted_end..].to_string()
-                });
-            let runner = opt_str(&args, "executable")
-                .map(|e| format!("{} ", shell_quote(&e)))
-                .unwrap_or_default();
-            let cd = chdir
-                .as_deref()
-                .map(|d| format!("cd {} || exit 1\n", expanded_word(d)))
-                .unwrap_or_default();
-            script.push_str(&format!(
-                "__t=$(mktemp \"${{TMPDIR:-/tmp}}/fleet-script.XXXXXX\") || exit 1\n\
-                 cat > \"$__t\" && chmod 700 \"$__t\" || {{ rm -f \"$__t\"; exit 1; }}\n\
-                 {cd}{runner}\"$__t\" {rest} </dev/null\n__rc=$?\nrm -f \"$__t\"\nexit $__rc\n"
-            ));
-        }
+        let script = inv.script(ctx.check_mode);
         let out = ctx.sh_with_input(&script, &content).await?;
         let stdout = out.stdout_text();
         if let Some(kind) = stdout.trim_end().strip_prefix(MARK) {
-            let skip = |msg: String| {
-                let mut r = ModuleResult::ok().with("skipped", true);
-                r.msg = Some(msg);
-                r
-            };
-            return Ok(match kind {
-                "creates" => skip(format!(
-                    "skipped, since {} exists",
-                    creates.unwrap_or_default()
-                )),
-                "removes" => skip(format!(
-                    "skipped, since {} does not exist",
-                    removes.unwrap_or_default()
-                )),
-                _ if creates.is_some() || removes.is_some() => ModuleResult::changed(),
-                _ => skip("Check mode is not supported for this task.".into()),
-            });
+            return Ok(inv.stopped(kind));
         }
         let mut r =
             common::with_output(ModuleResult::changed(), out.rc, &stdout, &out.stderr_text());
@@ -132,6 +66,113 @@ impl Module for Script {
             r.msg = Some("non-zero return code".into());
         }
         Ok(r)
+    }
+}
+
+/// One `script` task's free-form line and options, checked.
+struct Invocation {
+    /// The line after inline options, trimmed: the script's name and its arguments.
+    raw: String,
+    /// The script's name (the line's first word, unquoted).
+    first: String,
+    chdir: Option<String>,
+    creates: Option<String>,
+    removes: Option<String>,
+    executable: Option<String>,
+}
+
+impl Invocation {
+    /// The invocation, or the failed result to report.
+    #[allow(clippy::result_large_err)] // built once per task; boxing buys nothing here
+    fn parse(args: &Args) -> Result<Invocation, ModuleResult> {
+        let raw = opt_str(args, "_raw_params")
+            .or_else(|| opt_str(args, "cmd"))
+            .unwrap_or_default();
+        let (raw, inline) = words::split_inline_options(&raw);
+        let mut args = args.clone();
+        for (k, v) in inline {
+            args.insert(k, v.into());
+        }
+        let raw = raw.trim().to_string();
+        let Some(first) = words::split(&raw).and_then(|w| w.into_iter().next()) else {
+            return Err(ModuleResult::fail("script requires a command, none given"));
+        };
+        let chdir = opt_str(&args, "chdir");
+        if chdir.as_deref().is_some_and(|d| !d.starts_with('/')) {
+            return Err(ModuleResult::fail("chdir must be an absolute path"));
+        }
+        Ok(Invocation {
+            first,
+            chdir,
+            creates: opt_str(&args, "creates"),
+            removes: opt_str(&args, "removes"),
+            executable: opt_str(&args, "executable"),
+            raw,
+        })
+    }
+
+    /// The host-side script: the `creates`/`removes` checks, then (unless in check mode) the
+    /// local script read from standard input into a temporary file, run and removed.
+    fn script(&self, check_mode: bool) -> String {
+        let mut script = String::from(EXPAND_PRELUDE);
+        if let Some(p) = &self.creates {
+            script.push_str(&format!(
+                "if {}; then echo {MARK}creates; exit 0; fi\n",
+                glob_matches(p)
+            ));
+        }
+        if let Some(p) = &self.removes {
+            script.push_str(&format!(
+                "if ! {}; then echo {MARK}removes; exit 0; fi\n",
+                glob_matches(p)
+            ));
+        }
+        if check_mode {
+            script.push_str(&format!("echo {MARK}would; exit 0\n"));
+            return script;
+        }
+        let raw = &self.raw;
+        // The rest of the line keeps its shell meaning, as Ansible substitutes only the path.
+        let rest = raw
+            .strip_prefix(self.first.as_str())
+            .map(str::to_string)
+            .unwrap_or_else(|| {
+                let quoted_end = raw.find(char::is_whitespace).unwrap_or(raw.len());
+                raw[quoted_end..].to_string()
+            });
+        let runner = self
+            .executable
+            .as_deref()
+            .map(|e| format!("{} ", shell_quote(e)))
+            .unwrap_or_default();
+        let cd = self
+            .chdir
+            .as_deref()
+            .map(|d| format!("cd {} || exit 1\n", expanded_word(d)))
+            .unwrap_or_default();
+        script.push_str(&format!(
+            "__t=$(mktemp \"${{TMPDIR:-/tmp}}/fleet-script.XXXXXX\") || exit 1\n\
+             cat > \"$__t\" && chmod 700 \"$__t\" || {{ rm -f \"$__t\"; exit 1; }}\n\
+             {cd}{runner}\"$__t\" {rest} </dev/null\n__rc=$?\nrm -f \"$__t\"\nexit $__rc\n"
+        ));
+        script
+    }
+
+    /// The script stopped at a marker (`kind`): skipped by `creates`/`removes`, or check mode.
+    fn stopped(&self, kind: &str) -> ModuleResult {
+        let skip = |msg: String| {
+            let mut r = ModuleResult::ok().with("skipped", true);
+            r.msg = Some(msg);
+            r
+        };
+        let creates = self.creates.as_deref().unwrap_or_default();
+        let removes = self.removes.as_deref().unwrap_or_default();
+        match kind {
+            "creates" => skip(format!("skipped, since {creates} exists")),
+            "removes" => skip(format!("skipped, since {removes} does not exist")),
+            _ if self.creates.is_some() || self.removes.is_some() => ModuleResult::changed(),
+            _ => skip("Check mode is not supported for this task.".into()),
+        }
     }
 }
 
