@@ -31,6 +31,7 @@ pub mod escalation;
 pub mod fallback;
 pub mod handlers;
 pub mod host;
+mod hostvars;
 pub mod include;
 pub mod loops;
 pub mod play;
