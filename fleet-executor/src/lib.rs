@@ -14,7 +14,9 @@
 //! - [`context`]: run-wide state and the scope a task inherits.
 //! - [`play`]: hosts, batches, facts, sections and handler flushes of one play.
 //! - [`walk`]: task lists, blocks, roles, `meta`; [`include`]: dynamic includes.
-//! - [`task`]: one task on one host, [`result`]: what its executions add up to;
+//! - [`task`]: one task on one host, `attempt`: one execution (`when`, `until` retries),
+//!   `execute`: its action, `target`: the connection it runs over; [`result`]: what its
+//!   executions add up to;
 //!   [`actions`]: host-less actions; [`handlers`]; [`fallback`]: which path a task's module
 //!   takes (native, or Ansible's own module code).
 //! - [`vars`]: variable precedence; [`connect`]: how a host is reached; [`host`]: per-host state.
@@ -25,9 +27,11 @@ pub mod output;
 
 pub mod actions;
 mod assert;
+mod attempt;
 pub mod connect;
 pub mod context;
 pub mod escalation;
+mod execute;
 pub mod fallback;
 pub mod handlers;
 pub mod host;
@@ -37,6 +41,7 @@ pub mod loops;
 pub mod play;
 pub mod result;
 pub mod task;
+mod target;
 mod task_label;
 mod task_timeout;
 pub mod vars;
