@@ -44,20 +44,10 @@ pub(super) async fn execute(
     if let Some(result) = actions::run_action(run, task, &args, host, vars).await {
         return from_module(result);
     }
-    // What Ansible finds only when a task runs fails this task alone (the parse of `fleet run`
-    // leaves it here): a module fleet lacks, arguments the module does not accept.
-    // Modules fleet lacks run through Ansible's own code when the controller has it.
-    let Some(route) = super::fallback::route(pctx, scope, task) else {
-        return error_result(modules::unavailable_message(&task.action));
+    let (route, native) = match module_route(pctx, scope, task, &args) {
+        Ok(found) => found,
+        Err(failed) => return failed,
     };
-    let native = matches!(route, Route::Native(_))
-        .then(|| modules::find(&task.action))
-        .flatten();
-    if let Some(module) = native.filter(|_| !args.contains_key("_variable_params")) {
-        if let Err(e) = modules::check_args(&task.action, &module.spec(), &args) {
-            return error_result(e.to_string());
-        }
-    }
     let check_mode =
         flag(run, &kw.check_mode, vars, run.options.check).unwrap_or(run.options.check);
     let diff = flag(run, &kw.diff, vars, run.options.diff).unwrap_or(run.options.diff);
@@ -109,6 +99,31 @@ pub(super) async fn execute(
     };
     ctx.remote.set_task_label(None);
     settle(host, native, delegated, local, outcome)
+}
+
+/// The path the task's module takes (fleet's native module, or Ansible's code) and the native
+/// module with its arguments checked. What Ansible finds only when a task runs fails this task
+/// alone (the parse of `fleet run` leaves it here): a module fleet lacks, arguments the module
+/// does not accept. Modules fleet lacks run through Ansible's own code when the controller
+/// has it.
+fn module_route(
+    pctx: &PlayCtx<'_>,
+    scope: &Scope<'_>,
+    task: &Task,
+    args: &Map<String, Value>,
+) -> Result<(Route, Option<&'static dyn Module>), Single> {
+    let Some(route) = super::fallback::route(pctx, scope, task) else {
+        return Err(error_result(modules::unavailable_message(&task.action)));
+    };
+    let native = matches!(route, Route::Native(_))
+        .then(|| modules::find(&task.action))
+        .flatten();
+    if let Some(module) = native.filter(|_| !args.contains_key("_variable_params")) {
+        if let Err(e) = modules::check_args(&task.action, &module.spec(), args) {
+            return Err(error_result(e.to_string()));
+        }
+    }
+    Ok((route, native))
 }
 
 /// The task's arguments templated, omitted ones dropped; a template error fails the task with

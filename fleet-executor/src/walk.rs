@@ -210,8 +210,8 @@ fn tags_selected(run: &Run, tags: &[String]) -> bool {
         || (opts.tags.iter().any(|t| t == "untagged") && tags.is_empty())
 }
 
-/// One task across the hosts `ids`: flow actions (`meta`, includes) take their own path; a
-/// normal task runs on every host (up to `forks` at once), then the play's failure rules apply.
+/// One task across the hosts `ids`, if the tags select it: flow actions (`meta`, includes)
+/// take their own path, a normal task runs on the hosts.
 async fn run_task(
     run: &Run,
     pctx: &PlayCtx<'_>,
@@ -240,6 +240,20 @@ async fn run_task(
         }
         _ => {}
     }
+    run_on_hosts(run, pctx, hosts, ids, task, &effective, scope).await
+}
+
+/// A normal task (not a flow action) on the hosts `ids`: its banner, every host (or the first,
+/// for `run_once`) up to `forks` at once, then `max_fail_percentage` and `any_errors_fatal`.
+async fn run_on_hosts(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    task: &Task,
+    effective: &Keywords,
+    scope: &Scope<'_>,
+) -> Flow {
     run.report(Event::TaskStart {
         name: banner(run, pctx, task, scope),
         handler: scope.handler,
@@ -251,35 +265,16 @@ async fn run_task(
         }
     }
     let with_hostvars;
-    let scope = if mentions_hostvars(task, &effective) {
+    let scope = if mentions_hostvars(task, effective) {
         with_hostvars = scope_with_hostvars(pctx, hosts, scope).await;
         &with_hostvars
     } else {
         scope
     };
+    let (run_once, any_fatal) = first_host_flags(run, pctx, hosts, ids[0], scope, effective).await;
     // `pause` bypasses the host loop in Ansible: it runs (and counts) for the first host.
-    let run_once = task.action == "pause"
-        || first_host_flag(
-            run,
-            pctx,
-            hosts,
-            ids,
-            scope,
-            &effective,
-            &effective.run_once,
-        )
-        .await;
+    let run_once = task.action == "pause" || run_once;
     let targets: &[usize] = if run_once { &ids[..1] } else { ids };
-    let any_fatal = first_host_flag(
-        run,
-        pctx,
-        hosts,
-        ids,
-        scope,
-        &effective,
-        &effective.any_errors_fatal,
-    )
-    .await;
     let outcomes = join_all(targets.iter().map(|&i| async move {
         let _permit = hosts.forks.acquire().await;
         let mut h = hosts.states[i].lock().await;
@@ -307,20 +302,20 @@ async fn run_task(
     Flow::Continue
 }
 
-/// A task-wide keyword flag (`run_once`, `any_errors_fatal`), evaluated with the first host's
+/// The task-wide flags `run_once` and `any_errors_fatal`, evaluated with the first host's
 /// variables as Ansible does.
-async fn first_host_flag(
+async fn first_host_flags(
     run: &Run,
     pctx: &PlayCtx<'_>,
     hosts: &Hosts,
-    ids: &[usize],
+    first: usize,
     scope: &Scope<'_>,
     effective: &Keywords,
-    value: &Option<Templatable<bool>>,
-) -> bool {
-    let h = hosts.states[ids[0]].lock().await;
+) -> (bool, bool) {
+    let h = hosts.states[first].lock().await;
     let vars = task_vars(&pctx.vars, &h, &scope.role_vars(), &effective.vars);
-    flag(run, value, &vars, false).unwrap_or(false)
+    let set = |value| flag(run, value, &vars, false).unwrap_or(false);
+    (set(&effective.run_once), set(&effective.any_errors_fatal))
 }
 
 /// A `run_once` task's registered result, registered on every host (as Ansible does).
