@@ -71,6 +71,43 @@ fn the_action<'a>(
     Ok(action_key)
 }
 
+/// How messages name the owner of a task's keys.
+fn owner(handlers: bool) -> &'static str {
+    if handlers {
+        "a Handler"
+    } else {
+        "a Task"
+    }
+}
+
+/// The keys of a task mapping that are not task fields, gathered while its keys are read:
+/// where its action may be, its `args:`, and which key is its loop.
+#[derive(Default)]
+struct ActionKeys<'a> {
+    /// `action:` or `local_action:`.
+    old_action: Option<(&'a str, &'a Marked)>,
+    /// Keys that name a module.
+    modules: Vec<(&'a str, &'a Marked)>,
+    /// Keys that are neither a module nor a keyword.
+    unknown: Vec<(&'a str, &'a Marked)>,
+    /// `args:`.
+    extra_args: Option<&'a Marked>,
+    /// `loop:` or the `with_<lookup>:` key.
+    loop_key: Option<&'a str>,
+}
+
+/// `register:`, a valid variable name.
+fn register(src: &Source, value: &Marked, key: &str) -> Result<Option<String>, PlaybookError> {
+    let name = fields::string(src, value, key)?;
+    if let Some(name) = name.as_deref().filter(|n| !fields::is_identifier(n)) {
+        return Err(src.err(
+            value,
+            format!("invalid variable name in 'register' specified: '{name}'"),
+        ));
+    }
+    Ok(name)
+}
+
 impl Parser<'_> {
     /// The items of a task list node (a list; `field` names it in messages). Bad items are
     /// reported and skipped.
@@ -194,91 +231,97 @@ impl Parser<'_> {
     /// One task mapping, its action found among its keys.
     fn task(&mut self, src: &Source, node: &Marked, handlers: bool) -> Result<Task, PlaybookError> {
         let mut task = Task::empty(src.pos(node));
-        let owner = if handlers { "a Handler" } else { "a Task" };
-        let mut old_action: Option<(&str, &Marked)> = None;
-        let mut modules: Vec<(&str, &Marked)> = Vec::new();
-        let mut unknown: Vec<(&str, &Marked)> = Vec::new();
-        let mut extra_args = None;
-        let mut loop_key: Option<&str> = None;
+        let mut keys = ActionKeys::default();
         for (key, value) in pairs(node).unwrap_or_default() {
             let key = key.as_str();
             if let Some(error) = keywords::unsupported(src, node, key, value) {
                 return Err(error);
             }
-            if key == "loop" || key.starts_with("with_") {
-                if let Some(previous) = loop_key {
-                    return Err(src.key_err(
-                        node,
-                        key,
-                        value,
-                        format!("duplicate loop in task: '{previous}' and '{key}'"),
-                    ));
-                }
-                loop_key = Some(key);
-                task.loop_ = Some(loop_spec(src, node, key, value)?);
-                continue;
-            }
-            match key {
-                "name" => task.name = fields::string(src, value, key)?,
-                "action" | "local_action" => {
-                    if let Some((previous, _)) = old_action {
-                        return Err(src.key_err(
-                            node,
-                            key,
-                            value,
-                            format!("'{previous}' and '{key}' are mutually exclusive"),
-                        ));
-                    }
-                    old_action = Some((key, value));
-                    if key == "local_action" {
-                        task.keywords.delegate_to = Some("localhost".into());
-                    }
-                }
-                "args" => extra_args = Some(value),
-                "loop_control" => task.loop_control = Some(loop_control(src, value)?),
-                "register" => {
-                    task.register = fields::string(src, value, key)?;
-                    if let Some(name) = task
-                        .register
-                        .as_deref()
-                        .filter(|n| !fields::is_identifier(n))
-                    {
-                        return Err(src.err(
-                            value,
-                            format!("invalid variable name in 'register' specified: '{name}'"),
-                        ));
-                    }
-                }
-                "notify" => task.notify = fields::names(src, value, key)?,
-                "listen" if handlers => task.listen = fields::names(src, value, key)?,
-                "changed_when" => task.changed_when = fields::conditions(src, value, key)?,
-                "failed_when" => task.failed_when = fields::conditions(src, value, key)?,
-                "until" => task.until = fields::conditions(src, value, key)?,
-                "retries" => task.retries = fields::integer(src, value, key)?,
-                "delay" => task.delay = fields::number(src, value, key, false)?,
-                _ if keywords::is_keyword(key, Scope::Task) => {
-                    self.keyword(src, &mut task.keywords, key, value, owner)?;
-                }
-                _ if action::is_known_action(key) || self.library_module(key) => {
-                    modules.push((key, value))
-                }
-                // a short name of a module in the play's or the role's `collections:`
-                _ if !self.collections.is_empty() && fields::is_identifier(key) => {
-                    modules.push((key, value))
-                }
-                _ => unknown.push((key, value)),
-            }
+            self.task_key(src, node, (key, value), &mut task, &mut keys, handlers)?;
         }
-        let action_key = the_action(src, node, old_action, &modules, &unknown, owner)?;
-        let (name, args) = action::action_and_args(src, action_key, extra_args)?;
+        let owner = owner(handlers);
+        let action_key = the_action(
+            src,
+            node,
+            keys.old_action,
+            &keys.modules,
+            &keys.unknown,
+            owner,
+        )?;
+        let (name, args) = action::action_and_args(src, action_key, keys.extra_args)?;
         task.action = name;
         task.args = args;
         if INCLUDE_ACTIONS.contains(&task.action.as_str()) {
-            check_include(src, node, &mut task, loop_key)?;
+            check_include(src, node, &mut task, keys.loop_key)?;
         } else {
             self.module_valid(src, node, &task)?;
         }
         Ok(task)
+    }
+
+    /// One key of a task mapping: a keyword or task field goes into `task`; a loop, an action
+    /// candidate or an unknown key into `keys`, for the action to be found once all are seen.
+    fn task_key<'a>(
+        &mut self,
+        src: &Source,
+        node: &Marked,
+        (key, value): (&'a str, &'a Marked),
+        task: &mut Task,
+        keys: &mut ActionKeys<'a>,
+        handlers: bool,
+    ) -> Result<(), PlaybookError> {
+        if key == "loop" || key.starts_with("with_") {
+            if let Some(previous) = keys.loop_key {
+                return Err(src.key_err(
+                    node,
+                    key,
+                    value,
+                    format!("duplicate loop in task: '{previous}' and '{key}'"),
+                ));
+            }
+            keys.loop_key = Some(key);
+            task.loop_ = Some(loop_spec(src, node, key, value)?);
+            return Ok(());
+        }
+        match key {
+            "name" => task.name = fields::string(src, value, key)?,
+            "action" | "local_action" => {
+                if let Some((previous, _)) = keys.old_action {
+                    return Err(src.key_err(
+                        node,
+                        key,
+                        value,
+                        format!("'{previous}' and '{key}' are mutually exclusive"),
+                    ));
+                }
+                keys.old_action = Some((key, value));
+                if key == "local_action" {
+                    task.keywords.delegate_to = Some("localhost".into());
+                }
+            }
+            "args" => keys.extra_args = Some(value),
+            "loop_control" => task.loop_control = Some(loop_control(src, value)?),
+            "register" => task.register = register(src, value, key)?,
+            "notify" => task.notify = fields::names(src, value, key)?,
+            "listen" if handlers => task.listen = fields::names(src, value, key)?,
+            "changed_when" => task.changed_when = fields::conditions(src, value, key)?,
+            "failed_when" => task.failed_when = fields::conditions(src, value, key)?,
+            "until" => task.until = fields::conditions(src, value, key)?,
+            "retries" => task.retries = fields::integer(src, value, key)?,
+            "delay" => task.delay = fields::number(src, value, key, false)?,
+            _ if keywords::is_keyword(key, Scope::Task) => {
+                self.keyword(src, &mut task.keywords, key, value, owner(handlers))?;
+            }
+            _ if action::is_known_action(key) || self.library_module(key) => {
+                keys.modules.push((key, value))
+            }
+            // a short name of a module in the play's or the role's `collections:`
+            _ if !self.collections.is_empty() && fields::is_identifier(key) => {
+                keys.modules.push((key, value))
+            }
+            _ => keys.unknown.push((key, value)),
+        }
+        Ok(())
     }
 
     /// `import_tasks: file`: the file's items, each inheriting the import's keywords.
