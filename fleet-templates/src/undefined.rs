@@ -265,7 +265,7 @@ pub(crate) trait Names {
 fn missing_names(source: &str, is_expression: bool, pos: usize, names: &dyn Names) -> Vec<String> {
     let env = minijinja::Environment::new();
     let used = if is_expression {
-        super::refuse_early_close(source)
+        super::markup::refuse_early_close(source)
             .and_then(|()| env.compile_expression(source))
             .map(|e| e.undeclared_variables(false))
             .unwrap_or_default()
