@@ -355,53 +355,28 @@ impl Template {
             i += 1;
             let at = i - 2;
             let piece = match next {
-                '1'..='9' => {
-                    let mut digits = next.to_string();
-                    if let Some(&d) = chars.get(i).filter(|d| d.is_ascii_digit()) {
-                        digits.push(d);
-                        i += 1;
-                    }
-                    Some(group(&digits, at + 1)?)
-                }
+                '1'..='9' => Some(group(&group_number(&chars, &mut i, next), at + 1)?),
                 '0' => {
-                    let digits: String = chars[i..]
-                        .iter()
-                        .take(2)
-                        .take_while(|d| d.is_digit(8))
-                        .collect();
-                    i += digits.len();
-                    let code = u32::from_str_radix(&format!("0{digits}"), 8).unwrap_or(0);
-                    literal.push(char::from_u32(code).unwrap_or('\0'));
+                    literal.push(octal_escape(&chars, &mut i));
                     None
                 }
                 'g' => {
-                    let rest: String = chars[i..].iter().collect();
-                    let Some(name) = rest
-                        .strip_prefix('<')
-                        .and_then(|r| r.split_once('>'))
-                        .map(|(n, _)| n.to_string())
-                    else {
+                    let Some(name) = group_name(&chars, &mut i) else {
                         return Err(bad("missing group name".into()));
                     };
-                    i += name.chars().count() + 2;
                     Some(group(&name, at + 3)?)
                 }
-                'n' => Some(Piece::Literal(b"\n".to_vec())),
-                't' => Some(Piece::Literal(b"\t".to_vec())),
-                'r' => Some(Piece::Literal(b"\r".to_vec())),
-                'a' => Some(Piece::Literal(b"\x07".to_vec())),
-                'b' => Some(Piece::Literal(b"\x08".to_vec())),
-                'f' => Some(Piece::Literal(b"\x0c".to_vec())),
-                'v' => Some(Piece::Literal(b"\x0b".to_vec())),
-                '\\' => Some(Piece::Literal(b"\\".to_vec())),
-                l if l.is_ascii_alphabetic() => {
-                    return Err(bad(format!("bad escape \\{l} at position {at}")))
-                }
-                other => {
-                    literal.push('\\');
-                    literal.push(other);
-                    None
-                }
+                other => match char_escape(other) {
+                    Some(bytes) => Some(Piece::Literal(bytes.to_vec())),
+                    None if other.is_ascii_alphabetic() => {
+                        return Err(bad(format!("bad escape \\{other} at position {at}")))
+                    }
+                    None => {
+                        literal.push('\\');
+                        literal.push(other);
+                        None
+                    }
+                },
             };
             if let Some(piece) = piece {
                 if !literal.is_empty() {
@@ -433,6 +408,54 @@ impl Template {
         self.expand_into(groups, text, &mut out);
         out
     }
+}
+
+/// `\N` or `\NN` after its first digit `first`: the group number (one or two digits).
+fn group_number(chars: &[char], i: &mut usize, first: char) -> String {
+    let mut digits = first.to_string();
+    if let Some(&d) = chars.get(*i).filter(|d| d.is_ascii_digit()) {
+        digits.push(d);
+        *i += 1;
+    }
+    digits
+}
+
+/// `\0`, `\0o`, `\0oo`: the character of up to two more octal digits.
+fn octal_escape(chars: &[char], i: &mut usize) -> char {
+    let digits: String = chars[*i..]
+        .iter()
+        .take(2)
+        .take_while(|d| d.is_digit(8))
+        .collect();
+    *i += digits.len();
+    let code = u32::from_str_radix(&format!("0{digits}"), 8).unwrap_or(0);
+    char::from_u32(code).unwrap_or('\0')
+}
+
+/// `\g<name>` after the `g`: the name, `None` when the brackets are missing.
+fn group_name(chars: &[char], i: &mut usize) -> Option<String> {
+    let rest: String = chars[*i..].iter().collect();
+    let name = rest
+        .strip_prefix('<')
+        .and_then(|r| r.split_once('>'))
+        .map(|(n, _)| n.to_string())?;
+    *i += name.chars().count() + 2;
+    Some(name)
+}
+
+/// The bytes of Python's character escape `\c` (`\n`, `\t`, `\\`...).
+fn char_escape(c: char) -> Option<&'static [u8]> {
+    Some(match c {
+        'n' => b"\n",
+        't' => b"\t",
+        'r' => b"\r",
+        'a' => b"\x07",
+        'b' => b"\x08",
+        'f' => b"\x0c",
+        'v' => b"\x0b",
+        '\\' => b"\\",
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
