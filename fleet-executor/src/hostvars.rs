@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use super::context::{PlayCtx, Scope};
+use super::vars::unprefixed_facts;
 use super::walk::Hosts;
 use fleet_playbook::{Keywords, Task};
 
@@ -50,17 +51,7 @@ async fn hostvars_snapshot(hosts: &Hosts) -> Value {
             vars.insert(k.clone(), v.clone());
         }
         if !h.facts.is_empty() {
-            let unprefixed: serde_json::Map<String, Value> = h
-                .facts
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.strip_prefix("ansible_").unwrap_or(k).to_string(),
-                        v.clone(),
-                    )
-                })
-                .collect();
-            vars.insert("ansible_facts".into(), Value::Object(unprefixed));
+            vars.insert("ansible_facts".into(), unprefixed_facts(&h.facts));
         }
         for (k, v) in &h.runtime_vars {
             vars.insert(k.clone(), v.clone());
