@@ -271,9 +271,8 @@ async fn run_on_hosts(
     } else {
         scope
     };
-    let (run_once, any_fatal) = first_host_flags(run, pctx, hosts, ids[0], scope, effective).await;
-    // `pause` bypasses the host loop in Ansible: it runs (and counts) for the first host.
-    let run_once = task.action == "pause" || run_once;
+    let (run_once, any_fatal) =
+        first_host_flags(run, pctx, hosts, ids[0], scope, task, effective).await;
     let targets: &[usize] = if run_once { &ids[..1] } else { ids };
     let outcomes = join_all(targets.iter().map(|&i| async move {
         let _permit = hosts.forks.acquire().await;
@@ -303,19 +302,22 @@ async fn run_on_hosts(
 }
 
 /// The task-wide flags `run_once` and `any_errors_fatal`, evaluated with the first host's
-/// variables as Ansible does.
+/// variables as Ansible does. `pause` bypasses the host loop in Ansible: it runs (and counts)
+/// for the first host, whatever its `run_once`.
 async fn first_host_flags(
     run: &Run,
     pctx: &PlayCtx<'_>,
     hosts: &Hosts,
     first: usize,
     scope: &Scope<'_>,
+    task: &Task,
     effective: &Keywords,
 ) -> (bool, bool) {
     let h = hosts.states[first].lock().await;
     let vars = task_vars(&pctx.vars, &h, &scope.role_vars(), &effective.vars);
     let set = |value| flag(run, value, &vars, false).unwrap_or(false);
-    (set(&effective.run_once), set(&effective.any_errors_fatal))
+    let run_once = task.action == "pause" || set(&effective.run_once);
+    (run_once, set(&effective.any_errors_fatal))
 }
 
 /// A `run_once` task's registered result, registered on every host (as Ansible does).
