@@ -1,7 +1,7 @@
 //! Dynamic includes: `include_tasks` (and templated `import_tasks`) and `include_role`, resolved
 //! per host when the walk reaches them.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
@@ -65,6 +65,21 @@ async fn expand(
     (out, bad_loops)
 }
 
+/// Hosts that include the same thing (a file, a role) with the same loop item, in the order
+/// the first of them reached it: each group runs the included tasks together.
+type Groups<K> = Vec<(K, Item, Vec<usize>)>;
+
+/// Adds host `i` to the group of `key` and `item`, opening it when it is the first.
+fn join_group<K: PartialEq>(groups: &mut Groups<K>, key: K, item: Item, i: usize) {
+    match groups
+        .iter_mut()
+        .find(|(k, it, _)| *k == key && *it == item)
+    {
+        Some((_, _, group)) => group.push(i),
+        None => groups.push((key, item, vec![i])),
+    }
+}
+
 /// `include_tasks` (and templated `import_tasks`): each host evaluates `when` and the file name;
 /// hosts including the same file run it together.
 pub(super) async fn run_include(
@@ -79,30 +94,18 @@ pub(super) async fn run_include(
     kw.inherit(&scope.keywords);
     let raw = task.include_file().unwrap_or_default().to_string();
     // (file, loop item, hosts): hosts including the same file with the same item run it together.
-    let mut groups: Vec<(String, Item, Vec<usize>)> = Vec::new();
+    let mut groups: Groups<String> = Vec::new();
     let (expanded, bad_loops) = expand(run, pctx, hosts, ids, task, &kw, scope).await;
     for (i, item, item_vars) in expanded {
         let file = run
             .templar
             .render_str(&raw, &item_vars)
             .unwrap_or_else(|_| raw.clone());
-        match groups
-            .iter_mut()
-            .find(|(f, it, _)| *f == file && *it == item)
-        {
-            Some((_, _, g)) => g.push(i),
-            None => groups.push((file, item, vec![i])),
-        }
+        join_group(&mut groups, file, item, i);
     }
     for (i, e) in bad_loops {
         fail_all(run, hosts, &[i], task, &e.to_string()).await;
     }
-    let base = task
-        .position
-        .file
-        .parent()
-        .unwrap_or(Path::new(""))
-        .to_path_buf();
     // Ansible shows the include as a task of its own: `included: FILE for HOSTS`, one `ok` each.
     if !groups.is_empty() {
         run.report(Event::TaskStart {
@@ -113,18 +116,7 @@ pub(super) async fn run_include(
     }
     let mut resolved = Vec::new();
     for (file, item, group) in groups {
-        let candidates = [
-            base.join(&file),
-            base.parent()
-                .map(|p| p.join("tasks").join(&file))
-                .unwrap_or_default(),
-            pctx.play.base_dir.join(&file),
-        ];
-        let path = candidates
-            .iter()
-            .find(|p| p.is_file())
-            .cloned()
-            .unwrap_or_else(|| base.join(&file));
+        let path = included_path(pctx, task, &file);
         let mut names = Vec::new();
         for &i in &group {
             let mut h = hosts.states[i].lock().await;
@@ -142,27 +134,57 @@ pub(super) async fn run_include(
         resolved.push((path, item, group));
     }
     for (path, item, group) in resolved {
-        let items = match parse_task_file(&path, &pctx.play.base_dir, false, &run.parse_options) {
-            Ok(items) => items,
-            Err(e) => {
-                fail_all(run, hosts, &group, task, &e.to_string()).await;
-                continue;
-            }
-        };
-        let mut inner = scope.enter(&task.keywords);
-        // Conditions of the include were evaluated above; the included tasks do not re-check them.
-        inner.keywords.when = scope.keywords.when.clone();
-        if let Some(Value::Object(params)) = task.args.get("vars") {
-            inner.include_vars.extend(params.clone());
-        }
-        if let Some((_, brought)) = item {
-            inner.include_vars.extend(brought);
-        }
-        if run_items(run, pctx, hosts, &group, &items, &inner).await == Flow::EndPlay {
+        let flow = include_one_file(run, pctx, hosts, &group, task, scope, (&path, item));
+        if flow.await == Flow::EndPlay {
             return Flow::EndPlay;
         }
     }
     Flow::Continue
+}
+
+/// Where an included `file` is: beside the including file, in its role's `tasks/`, or in the
+/// playbook's directory; beside the including file when none has it (the parse then names it).
+fn included_path(pctx: &PlayCtx<'_>, task: &Task, file: &str) -> PathBuf {
+    let base = task.position.file.parent().unwrap_or(Path::new(""));
+    let candidates = [
+        base.join(file),
+        base.parent()
+            .map(|p| p.join("tasks").join(file))
+            .unwrap_or_default(),
+        pctx.play.base_dir.join(file),
+    ];
+    candidates
+        .iter()
+        .find(|p| p.is_file())
+        .cloned()
+        .unwrap_or_else(|| base.join(file))
+}
+
+/// Parses the included file at `path` and runs its tasks on the hosts `ids`, with the
+/// include's `vars` and the loop item's variables.
+async fn include_one_file(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    task: &Task,
+    scope: &Scope<'_>,
+    (path, item): (&Path, Item),
+) -> Flow {
+    let items = match parse_task_file(path, &pctx.play.base_dir, false, &run.parse_options) {
+        Ok(items) => items,
+        Err(e) => return fail_all(run, hosts, ids, task, &e.to_string()).await,
+    };
+    let mut inner = scope.enter(&task.keywords);
+    // Conditions of the include were evaluated above; the included tasks do not re-check them.
+    inner.keywords.when = scope.keywords.when.clone();
+    if let Some(Value::Object(params)) = task.args.get("vars") {
+        inner.include_vars.extend(params.clone());
+    }
+    if let Some((_, brought)) = item {
+        inner.include_vars.extend(brought);
+    }
+    run_items(run, pctx, hosts, ids, &items, &inner).await
 }
 
 /// `include_role` (and `import_role` with a templated name): each host evaluates `when` and
@@ -180,7 +202,7 @@ pub(super) async fn run_include_role(
     kw.inherit(&scope.keywords);
     // (role name and *_from files, loop item, hosts): hosts naming the same role and files with
     // the same item run it together
-    let mut groups: Vec<(Vec<Option<String>>, Item, Vec<usize>)> = Vec::new();
+    let mut groups: Groups<Vec<Option<String>>> = Vec::new();
     let (expanded, bad_loops) = expand(run, pctx, hosts, ids, task, &kw, scope).await;
     for (i, e) in bad_loops {
         fail_all(run, hosts, &[i], task, &e.to_string()).await;
@@ -210,13 +232,7 @@ pub(super) async fn run_include_role(
                 continue;
             }
         };
-        match groups
-            .iter_mut()
-            .find(|(k, it, _)| *k == key && *it == item)
-        {
-            Some((_, _, group)) => group.push(i),
-            None => groups.push((key, item, vec![i])),
-        }
+        join_group(&mut groups, key, item, i);
     }
     for (key, item, group) in groups {
         let mut key = key.into_iter();

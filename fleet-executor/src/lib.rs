@@ -14,7 +14,9 @@
 //! - [`context`]: run-wide state and the scope a task inherits.
 //! - [`play`]: hosts, batches, facts, sections and handler flushes of one play.
 //! - [`walk`]: task lists, blocks, roles, `meta`; [`include`]: dynamic includes.
-//! - [`task`]: one task on one host, [`result`]: what its executions add up to;
+//! - [`task`]: one task on one host, `attempt`: one execution (`when`, `until` retries),
+//!   `execute`: its action, `target`: the connection it runs over; [`result`]: what its
+//!   executions add up to;
 //!   [`actions`]: host-less actions; [`handlers`]; [`fallback`]: which path a task's module
 //!   takes (native, or Ansible's own module code).
 //! - [`vars`]: variable precedence; [`connect`]: how a host is reached; [`host`]: per-host state.
@@ -25,23 +27,27 @@ pub mod output;
 
 pub mod actions;
 mod assert;
+mod attempt;
 pub mod connect;
 pub mod context;
 pub mod escalation;
+mod execute;
 pub mod fallback;
 pub mod handlers;
 pub mod host;
+mod hostvars;
 pub mod include;
 pub mod loops;
 pub mod play;
 pub mod result;
+mod target;
 pub mod task;
 mod task_label;
 mod task_timeout;
 pub mod vars;
 pub mod walk;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
@@ -141,14 +147,17 @@ pub async fn run_playbook(
         states: host_states(inv).into_iter().map(Mutex::new).collect(),
         forks: Semaphore::new(run.options.forks.max(1)),
     };
-    let index: BTreeMap<String, usize> = inv
-        .hosts()
-        .enumerate()
-        .map(|(i, h)| (h.name.clone(), i))
-        .collect();
-    let limited: Option<Vec<String>> = match limit {
-        Some(l) => Some(inv.select(l)?.iter().map(|h| h.name.clone()).collect()),
-        None => None,
+    let selection = Selection {
+        inv,
+        index: inv
+            .hosts()
+            .enumerate()
+            .map(|(i, h)| (h.name.clone(), i))
+            .collect(),
+        limited: match limit {
+            Some(l) => Some(inv.select(l)?.iter().map(|h| h.name.clone()).collect()),
+            None => None,
+        },
     };
     let playbook_dir = playbook
         .path
@@ -157,34 +166,12 @@ pub async fn run_playbook(
         .to_path_buf();
     let magic = Arc::new(run_magic(run, inv, &playbook_dir, inventory_path));
     let extra = Arc::new(extra_vars);
-    let mut processed = std::collections::BTreeSet::new();
+    let mut processed = BTreeSet::new();
     for play in &playbook.plays {
         if run.interrupted() {
             break;
         }
-        let mut pattern_vars = (*extra).clone();
-        pattern_vars.extend((*magic).clone());
-        let pattern = run
-            .templar
-            .render_str(&play.hosts, &Value::Object(pattern_vars))
-            .map_err(|error| ExecError::HostsPattern {
-                position: play.position.to_string(),
-                error,
-            })?;
-        let selected = match inv.select(&pattern) {
-            Ok(hs) => hs,
-            Err(e) => {
-                run.report(Event::Warning(format!(
-                    "Could not match supplied host pattern, ignoring: {pattern} ({e})"
-                )));
-                Vec::new()
-            }
-        };
-        let host_ids: Vec<usize> = selected
-            .iter()
-            .filter(|h| limited.as_ref().is_none_or(|l| l.contains(&h.name)))
-            .filter_map(|h| index.get(&h.name).copied())
-            .collect();
+        let host_ids = selection.play_hosts(run, play, &extra, &magic)?;
         processed.extend(host_ids.iter().copied());
         let input = play::PlayInput {
             inventory: inv,
@@ -194,6 +181,54 @@ pub async fn run_playbook(
         };
         play::run_play(run, play, &hosts, input).await;
     }
+    Ok(summary(run, &hosts, processed).await)
+}
+
+/// The inventory hosts a run may reach: by name, and narrowed by `--limit`.
+struct Selection<'i> {
+    inv: &'i inventory::Inventory,
+    index: BTreeMap<String, usize>,
+    limited: Option<Vec<String>>,
+}
+
+impl Selection<'_> {
+    /// The hosts of `play`: its `hosts:` pattern templated with the run's variables, within the
+    /// limit. A pattern that matches nothing is a warning, as in Ansible.
+    fn play_hosts(
+        &self,
+        run: &Run,
+        play: &fleet_playbook::Play,
+        extra: &Map<String, Value>,
+        magic: &Map<String, Value>,
+    ) -> Result<Vec<usize>, ExecError> {
+        let mut pattern_vars = extra.clone();
+        pattern_vars.extend(magic.clone());
+        let pattern = run
+            .templar
+            .render_str(&play.hosts, &Value::Object(pattern_vars))
+            .map_err(|error| ExecError::HostsPattern {
+                position: play.position.to_string(),
+                error,
+            })?;
+        let selected = match self.inv.select(&pattern) {
+            Ok(hs) => hs,
+            Err(e) => {
+                run.report(Event::Warning(format!(
+                    "Could not match supplied host pattern, ignoring: {pattern} ({e})"
+                )));
+                Vec::new()
+            }
+        };
+        Ok(selected
+            .iter()
+            .filter(|h| self.limited.as_ref().is_none_or(|l| l.contains(&h.name)))
+            .filter_map(|h| self.index.get(&h.name).copied())
+            .collect())
+    }
+}
+
+/// The recap of the hosts any play ran on, reported, and the exit code it makes.
+async fn summary(run: &Run, hosts: &Hosts, processed: BTreeSet<usize>) -> Summary {
     let mut recap = Vec::new();
     let mut failed = false;
     let mut unreachable = false;
@@ -212,5 +247,5 @@ pub async fn run_playbook(
     } else {
         0
     };
-    Ok(Summary { recap, exit_code })
+    Summary { recap, exit_code }
 }

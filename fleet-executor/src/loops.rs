@@ -215,7 +215,7 @@ pub(super) async fn run_loop(
         let mut vars = base.clone();
         vars.own_map_mut().extend(brought.clone());
         let mut single =
-            super::task::run_single(run, pctx, scope, task, kw, host, &vars, delegated).await;
+            super::attempt::run_single(run, pctx, scope, task, kw, host, &vars, delegated).await;
         if let Value::Object(m) = &mut single.result {
             m.extend(brought.clone());
         }

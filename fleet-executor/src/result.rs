@@ -47,6 +47,16 @@ pub(super) fn error_result(msg: impl Into<String>) -> Single {
     }
 }
 
+/// A task skipped because `cond` (of its `when`) does not hold.
+pub(super) fn skipped_by(cond: String) -> Single {
+    Single {
+        result: json!({"changed": false, "skipped": true,
+            "skip_reason": "Conditional result was False", "false_condition": cond}),
+        status: Status::Skipped,
+        diffs: Vec::new(),
+    }
+}
+
 /// The host could not be reached.
 pub(super) fn unreachable(e: RemoteError) -> Single {
     Single {
@@ -85,84 +95,44 @@ pub(super) fn from_module(result: ModuleResult) -> Single {
     }
 }
 
+/// How a task's results are to be reported and counted on a host: settled once per task,
+/// before any execution.
+pub(super) struct Ending {
+    /// The task has a loop: per-item lines, then the loop's aggregate.
+    pub looped: bool,
+    pub ignore: Ignore,
+    /// `no_log`: every reported result is censored.
+    pub no_log: bool,
+    /// The host the task was delegated to, templated.
+    pub delegated: Option<String>,
+}
+
 /// Aggregates the per-item results, reports them, registers and counts.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn finish(
     run: &Run,
     task: &Task,
     host: &mut HostState,
     results: Vec<(Single, Option<String>)>,
-    looped: bool,
-    ignore: Ignore,
-    no_log: bool,
-    delegated: Option<String>,
+    ending: Ending,
     scope: &Scope<'_>,
 ) -> Outcome {
-    let censored = json!({"censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result", "changed": false});
-    let (status, registered) = if looped {
-        let statuses: Vec<Status> = results.iter().map(|(s, _)| s.status).collect();
-        let any = |st: Status| statuses.contains(&st);
-        let status = if any(Status::Unreachable) {
-            Status::Unreachable
-        } else if any(Status::Failed) {
-            Status::Failed
-        } else if !statuses.is_empty() && statuses.iter().all(|s| *s == Status::Skipped) {
-            Status::Skipped
-        } else if any(Status::Changed) {
-            Status::Changed
-        } else {
-            Status::Ok
-        };
-        let items: Vec<Value> = results.iter().map(|(s, _)| s.result.clone()).collect();
-        let mut agg = Map::new();
-        agg.insert("changed".into(), Value::Bool(any(Status::Changed)));
-        agg.insert("results".into(), Value::Array(items));
-        agg.insert("skipped".into(), Value::Bool(status == Status::Skipped));
-        if status == Status::Failed {
-            agg.insert("failed".into(), Value::Bool(true));
-            agg.insert("msg".into(), json!("One or more items failed"));
-        } else if status != Status::Skipped {
-            agg.insert("msg".into(), json!("All items completed"));
-        }
-        (status, Value::Object(agg))
+    let (status, registered) = if ending.looped {
+        aggregate(&results)
     } else {
         let (single, _) = &results[0];
         (single.status, single.result.clone())
     };
-    let ignored = (status == Status::Failed && ignore.errors)
-        || (status == Status::Unreachable && ignore.unreachable);
-    for (single, label) in &results {
-        let result = if no_log {
-            censored.clone()
-        } else {
-            single.result.clone()
-        };
-        run.report(Event::Result(Box::new(HostResult {
-            host: host.name.clone(),
-            delegated_to: delegated.clone(),
-            status: single.status,
-            ignored: ignored && !looped,
-            item_label: label.clone(),
-            result,
-            diffs: single.diffs.clone(),
-            action: task.action.clone(),
-            retries_left: None,
-        })));
-    }
-    if looped {
-        // The loop's overall result; the reporter decides whether it shows (as Ansible does).
-        run.report(Event::Result(Box::new(HostResult {
-            host: host.name.clone(),
-            delegated_to: delegated.clone(),
-            status,
-            ignored,
-            item_label: None,
-            result: if no_log { censored } else { registered.clone() },
-            diffs: Vec::new(),
-            action: task.action.clone(),
-            retries_left: None,
-        })));
-    }
+    let ignored = (status == Status::Failed && ending.ignore.errors)
+        || (status == Status::Unreachable && ending.ignore.unreachable);
+    report(
+        run,
+        task,
+        host,
+        &results,
+        &ending,
+        (status, ignored),
+        &registered,
+    );
     if let Some(name) = &task.register {
         host.runtime_vars
             .insert(name.clone(), never_templated(registered.clone()));
@@ -180,6 +150,95 @@ pub(super) fn finish(
         Status::Failed if ignored => Outcome::Ignored,
         Status::Failed => Outcome::Failed,
     };
+    count(task, host, outcome, &registered, scope);
+    if outcome == Outcome::Changed {
+        notify(task, host, scope);
+    }
+    outcome
+}
+
+/// A looped task's status and registered result from its items' (Ansible's precedence:
+/// unreachable, failed, all skipped, changed, ok).
+fn aggregate(results: &[(Single, Option<String>)]) -> (Status, Value) {
+    let statuses: Vec<Status> = results.iter().map(|(s, _)| s.status).collect();
+    let any = |st: Status| statuses.contains(&st);
+    let status = if any(Status::Unreachable) {
+        Status::Unreachable
+    } else if any(Status::Failed) {
+        Status::Failed
+    } else if !statuses.is_empty() && statuses.iter().all(|s| *s == Status::Skipped) {
+        Status::Skipped
+    } else if any(Status::Changed) {
+        Status::Changed
+    } else {
+        Status::Ok
+    };
+    let items: Vec<Value> = results.iter().map(|(s, _)| s.result.clone()).collect();
+    let mut agg = Map::new();
+    agg.insert("changed".into(), Value::Bool(any(Status::Changed)));
+    agg.insert("results".into(), Value::Array(items));
+    agg.insert("skipped".into(), Value::Bool(status == Status::Skipped));
+    if status == Status::Failed {
+        agg.insert("failed".into(), Value::Bool(true));
+        agg.insert("msg".into(), json!("One or more items failed"));
+    } else if status != Status::Skipped {
+        agg.insert("msg".into(), json!("All items completed"));
+    }
+    (status, Value::Object(agg))
+}
+
+/// Reports each execution's line and, for a loop, the loop's overall result (the reporter
+/// decides whether it shows, as Ansible does); `no_log` censors them all.
+fn report(
+    run: &Run,
+    task: &Task,
+    host: &HostState,
+    results: &[(Single, Option<String>)],
+    ending: &Ending,
+    (status, ignored): (Status, bool),
+    registered: &Value,
+) {
+    let censored = json!({"censored": "the output has been hidden due to the fact that 'no_log: true' was specified for this result", "changed": false});
+    for (single, label) in results {
+        let result = if ending.no_log {
+            censored.clone()
+        } else {
+            single.result.clone()
+        };
+        run.report(Event::Result(Box::new(HostResult {
+            host: host.name.clone(),
+            delegated_to: ending.delegated.clone(),
+            status: single.status,
+            ignored: ignored && !ending.looped,
+            item_label: label.clone(),
+            result,
+            diffs: single.diffs.clone(),
+            action: task.action.clone(),
+            retries_left: None,
+        })));
+    }
+    if ending.looped {
+        run.report(Event::Result(Box::new(HostResult {
+            host: host.name.clone(),
+            delegated_to: ending.delegated.clone(),
+            status,
+            ignored,
+            item_label: None,
+            result: if ending.no_log {
+                censored
+            } else {
+                registered.clone()
+            },
+            diffs: Vec::new(),
+            action: task.action.clone(),
+            retries_left: None,
+        })));
+    }
+}
+
+/// The recap counts and host flags an outcome moves; a failure inside a block with `rescue:`
+/// is left for the block to count, with what `rescue:` reads about it.
+fn count(task: &Task, host: &mut HostState, outcome: Outcome, registered: &Value, scope: &Scope) {
     match outcome {
         Outcome::Ok => host.stats.ok += 1,
         Outcome::Changed => {
@@ -217,20 +276,20 @@ pub(super) fn finish(
             }
         }
     }
-    // a task without `notify` takes its block's
+}
+
+/// Queues the handlers a changed task notifies (a task without `notify` takes its block's).
+fn notify(task: &Task, host: &mut HostState, scope: &Scope<'_>) {
     let notify = if task.notify.is_empty() {
         &scope.notify
     } else {
         &task.notify
     };
-    if outcome == Outcome::Changed {
-        for name in notify {
-            if !host.notified.contains(name) {
-                host.notified.push(name.clone());
-            }
+    for name in notify {
+        if !host.notified.contains(name) {
+            host.notified.push(name.clone());
         }
     }
-    outcome
 }
 
 /// A registered result as data that is never templated again (Ansible marks what modules

@@ -44,6 +44,12 @@ fn merge(into: &mut Map<String, Value>, from: &Map<String, Value>) {
 /// Facts as Ansible exposes them: each `ansible_x` at top level, and `ansible_facts.x`.
 fn fact_layer(facts: &Map<String, Value>) -> Map<String, Value> {
     let mut out = facts.clone();
+    out.insert("ansible_facts".into(), unprefixed_facts(facts));
+    out
+}
+
+/// `ansible_facts`: the facts under their names without the `ansible_` prefix.
+pub(super) fn unprefixed_facts(facts: &Map<String, Value>) -> Value {
     let unprefixed: Map<String, Value> = facts
         .iter()
         .map(|(k, v)| {
@@ -53,8 +59,7 @@ fn fact_layer(facts: &Map<String, Value>) -> Map<String, Value> {
             )
         })
         .collect();
-    out.insert("ansible_facts".into(), Value::Object(unprefixed));
-    out
+    Value::Object(unprefixed)
 }
 
 /// Builds the task's variables for `host`: its own layers merged, over the play's magic

@@ -9,10 +9,11 @@ use tokio::sync::{Mutex, Semaphore};
 
 use super::context::{PlayCtx, Run, Scope};
 use super::host::HostState;
-use super::task::{flag, run_on_host};
+use super::hostvars::{mentions_hostvars, scope_with_hostvars};
+use super::task::{flag, run_on_host, Outcome};
 use super::vars::task_vars;
 use crate::output::{Event, HostResult, Status};
-use fleet_playbook::{Block, Role, Task, TaskItem, Templatable};
+use fleet_playbook::{Block, Keywords, Role, Task, TaskItem, Templatable};
 
 /// The hosts of a play and the limit on hosts in flight.
 pub struct Hosts {
@@ -209,6 +210,8 @@ fn tags_selected(run: &Run, tags: &[String]) -> bool {
         || (opts.tags.iter().any(|t| t == "untagged") && tags.is_empty())
 }
 
+/// One task across the hosts `ids`, if the tags select it: flow actions (`meta`, includes)
+/// take their own path, a normal task runs on the hosts.
 async fn run_task(
     run: &Run,
     pctx: &PlayCtx<'_>,
@@ -237,6 +240,20 @@ async fn run_task(
         }
         _ => {}
     }
+    run_on_hosts(run, pctx, hosts, ids, task, &effective, scope).await
+}
+
+/// A normal task (not a flow action) on the hosts `ids`: its banner, every host (or the first,
+/// for `run_once`) up to `forks` at once, then `max_fail_percentage` and `any_errors_fatal`.
+async fn run_on_hosts(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    ids: &[usize],
+    task: &Task,
+    effective: &Keywords,
+    scope: &Scope<'_>,
+) -> Flow {
     run.report(Event::TaskStart {
         name: banner(run, pctx, task, scope),
         handler: scope.handler,
@@ -248,28 +265,15 @@ async fn run_task(
         }
     }
     let with_hostvars;
-    let scope = if mentions_hostvars(task, &effective) {
-        let mut s = scope.clone();
-        let mut shared = (*pctx.vars.magic).clone();
-        shared.insert("hostvars".into(), hostvars_snapshot(hosts).await);
-        s.hostvars = Some(std::sync::Arc::new(shared));
-        with_hostvars = s;
+    let scope = if mentions_hostvars(task, effective) {
+        with_hostvars = scope_with_hostvars(pctx, hosts, scope).await;
         &with_hostvars
     } else {
         scope
     };
-    let run_once = {
-        let h = hosts.states[ids[0]].lock().await;
-        let vars = task_vars(&pctx.vars, &h, &scope.role_vars(), &effective.vars);
-        // `pause` bypasses the host loop in Ansible: it runs (and counts) for the first host.
-        task.action == "pause" || flag(run, &effective.run_once, &vars, false).unwrap_or(false)
-    };
+    let (run_once, any_fatal) =
+        first_host_flags(run, pctx, hosts, ids[0], scope, task, effective).await;
     let targets: &[usize] = if run_once { &ids[..1] } else { ids };
-    let any_fatal = {
-        let h = hosts.states[ids[0]].lock().await;
-        let vars = task_vars(&pctx.vars, &h, &scope.role_vars(), &effective.vars);
-        flag(run, &effective.any_errors_fatal, &vars, false).unwrap_or(false)
-    };
     let outcomes = join_all(targets.iter().map(|&i| async move {
         let _permit = hosts.forks.acquire().await;
         let mut h = hosts.states[i].lock().await;
@@ -277,43 +281,16 @@ async fn run_task(
     }))
     .await;
     if run_once && ids.len() > 1 {
-        // The one result stands for every host (registered everywhere, as Ansible does).
-        if let Some(reg) = &task.register {
-            let value = hosts.states[ids[0]]
-                .lock()
-                .await
-                .runtime_vars
-                .get(reg)
-                .cloned();
-            if let Some(value) = value {
-                for &i in &ids[1..] {
-                    hosts.states[i]
-                        .lock()
-                        .await
-                        .runtime_vars
-                        .insert(reg.clone(), value.clone());
-                }
-            }
-        }
+        share_registered(hosts, ids, task).await;
     }
-    if let Some(Templatable::Literal(pct)) = &pctx.play.max_fail_percentage {
-        let total = pctx.batch.len();
-        let mut failed = 0usize;
+    if max_fail_exceeded(pctx, hosts).await {
+        // Too many failures in this batch: the play ends for every host.
         for &i in &pctx.batch {
-            let h = hosts.states[i].lock().await;
-            if h.failed || h.unreachable {
-                failed += 1;
-            }
+            hosts.states[i].lock().await.ended = true;
         }
-        if total > 0 && (failed as f64) * 100.0 / (total as f64) > *pct {
-            // Too many failures in this batch: the play ends for every host.
-            for &i in &pctx.batch {
-                hosts.states[i].lock().await.ended = true;
-            }
-            return Flow::EndPlay;
-        }
+        return Flow::EndPlay;
     }
-    if any_fatal && outcomes.contains(&super::task::Outcome::Failed) {
+    if any_fatal && outcomes.contains(&Outcome::Failed) {
         for &i in ids {
             let mut h = hosts.states[i].lock().await;
             if !h.failed {
@@ -324,60 +301,69 @@ async fn run_task(
     Flow::Continue
 }
 
+/// The task-wide flags `run_once` and `any_errors_fatal`, evaluated with the first host's
+/// variables as Ansible does. `pause` bypasses the host loop in Ansible: it runs (and counts)
+/// for the first host, whatever its `run_once`.
+async fn first_host_flags(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    hosts: &Hosts,
+    first: usize,
+    scope: &Scope<'_>,
+    task: &Task,
+    effective: &Keywords,
+) -> (bool, bool) {
+    let h = hosts.states[first].lock().await;
+    let vars = task_vars(&pctx.vars, &h, &scope.role_vars(), &effective.vars);
+    let set = |value| flag(run, value, &vars, false).unwrap_or(false);
+    let run_once = task.action == "pause" || set(&effective.run_once);
+    (run_once, set(&effective.any_errors_fatal))
+}
+
+/// A `run_once` task's registered result, registered on every host (as Ansible does).
+async fn share_registered(hosts: &Hosts, ids: &[usize], task: &Task) {
+    let Some(reg) = &task.register else {
+        return;
+    };
+    let value = hosts.states[ids[0]]
+        .lock()
+        .await
+        .runtime_vars
+        .get(reg)
+        .cloned();
+    if let Some(value) = value {
+        for &i in &ids[1..] {
+            hosts.states[i]
+                .lock()
+                .await
+                .runtime_vars
+                .insert(reg.clone(), value.clone());
+        }
+    }
+}
+
+/// Whether the batch's failed and unreachable hosts exceed the play's `max_fail_percentage`.
+async fn max_fail_exceeded(pctx: &PlayCtx<'_>, hosts: &Hosts) -> bool {
+    let Some(Templatable::Literal(pct)) = &pctx.play.max_fail_percentage else {
+        return false;
+    };
+    let total = pctx.batch.len();
+    let mut failed = 0usize;
+    for &i in &pctx.batch {
+        let h = hosts.states[i].lock().await;
+        if h.failed || h.unreachable {
+            failed += 1;
+        }
+    }
+    total > 0 && (failed as f64) * 100.0 / (total as f64) > *pct
+}
+
 /// Whether every condition holds for a flow action (`meta`, includes); a condition that cannot
 /// be evaluated does not hold.
 pub(super) fn all_hold(run: &Run, conditions: &[String], vars: &Vars) -> bool {
     conditions
         .iter()
         .all(|c| run.templar.eval_bool(c, vars).unwrap_or(false))
-}
-
-/// Whether the task's arguments, conditions or loop refer to `hostvars`.
-fn mentions_hostvars(task: &Task, kw: &fleet_playbook::Keywords) -> bool {
-    let text = serde_json::to_string(&task.args).unwrap_or_default();
-    text.contains("hostvars")
-        || kw
-            .when
-            .iter()
-            .chain(&task.changed_when)
-            .chain(&task.failed_when)
-            .any(|c| c.contains("hostvars"))
-        || task
-            .loop_
-            .as_ref()
-            .is_some_and(|l| l.items.to_string().contains("hostvars"))
-        || kw.vars.values().any(|v| v.to_string().contains("hostvars"))
-}
-
-/// Every host's variables (inventory, facts, set_fact/register) as they stand now.
-async fn hostvars_snapshot(hosts: &Hosts) -> Value {
-    let mut all = serde_json::Map::new();
-    for state in &hosts.states {
-        let h = state.lock().await;
-        let mut vars = h.inventory_vars.clone();
-        for (k, v) in &h.facts {
-            vars.insert(k.clone(), v.clone());
-        }
-        if !h.facts.is_empty() {
-            let unprefixed: serde_json::Map<String, Value> = h
-                .facts
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.strip_prefix("ansible_").unwrap_or(k).to_string(),
-                        v.clone(),
-                    )
-                })
-                .collect();
-            vars.insert("ansible_facts".into(), Value::Object(unprefixed));
-        }
-        for (k, v) in &h.runtime_vars {
-            vars.insert(k.clone(), v.clone());
-        }
-        vars.insert("inventory_hostname".into(), Value::String(h.name.clone()));
-        all.insert(h.name.clone(), Value::Object(vars));
-    }
-    Value::Object(all)
 }
 
 async fn run_meta(

@@ -1,5 +1,7 @@
 //! One play: its host pattern, settings, roles and task sections.
 
+use std::path::PathBuf;
+
 use inventory::{Marked, MarkedValue};
 
 use super::error::PlaybookError;
@@ -48,16 +50,30 @@ impl Parser<'_> {
         self.report(result.map_err(|e| in_context(e, &label)))
     }
 
+    /// The play's keys: its keywords and settings, then its roles and task sections (parsed
+    /// with the play's `collections:` in effect).
     fn play_fields(&mut self, src: &Source, node: &Marked) -> Result<Play, PlaybookError> {
-        let pairs = pairs(node).unwrap_or_default();
+        let keywords = self.play_keywords(src, node)?;
+        let mut play = play_settings(src, node, keywords, self.base_dir.clone())?;
+        // the play's tasks may name modules of its collections by their short names
+        self.collections = play.keywords.collections.clone();
+        if let Some(roles) = node.get("roles") {
+            play.roles = self.play_roles(src, roles)?;
+        }
+        self.play_sections(src, node, &mut play)?;
+        self.collections.clear();
+        Ok(play)
+    }
+
+    /// The play's keywords; any key that is neither a keyword nor a play key is refused.
+    fn play_keywords(&mut self, src: &Source, node: &Marked) -> Result<Keywords, PlaybookError> {
         let mut keywords = Keywords::default();
-        let owner = "a play";
-        for (key, value) in pairs {
+        for (key, value) in pairs(node).unwrap_or_default() {
             if let Some(error) = keywords::unsupported(src, node, key, value) {
                 return Err(error);
             }
             if keywords::is_keyword(key, Scope::Play) {
-                self.keyword(src, &mut keywords, key, value, owner)?;
+                self.keyword(src, &mut keywords, key, value, "a play")?;
             } else if !PLAY_KEYS.contains(&key.as_str()) {
                 return Err(src.key_err(
                     node,
@@ -67,52 +83,16 @@ impl Parser<'_> {
                 ));
             }
         }
-        let hosts = match node.get("hosts") {
-            None => return Err(src.err(node, "the field 'hosts' is required but was not set")),
-            Some(value) => hosts(src, value)?,
-        };
-        let name = node
-            .get("name")
-            .map(|v| fields::string(src, v, "name"))
-            .transpose()?
-            .flatten();
-        let gather_facts = match node.get("gather_facts") {
-            Some(value) => fields::flag(src, value, "gather_facts")?,
-            None => None,
-        };
-        let mut play = Play {
-            name,
-            hosts,
-            gather_facts: gather_facts.unwrap_or(Flag::Literal(true)),
-            vars_files: optional(node, "vars_files", |v| vars_files(src, v))?.unwrap_or_default(),
-            serial: optional(node, "serial", |v| serial(src, v))?.unwrap_or_default(),
-            strategy: optional(node, "strategy", |v| strategy(src, v))?.unwrap_or_default(),
-            strategy_template: optional(node, "strategy", |v| {
-                Ok(fields::scalar_text(v).filter(|t| fields::is_template(t)))
-            })?
-            .flatten(),
-            max_fail_percentage: optional(node, "max_fail_percentage", |v| {
-                fields::number(src, v, "max_fail_percentage", true)
-            })?
-            .flatten(),
-            force_handlers: optional(node, "force_handlers", |v| {
-                fields::flag(src, v, "force_handlers")
-            })?
-            .flatten(),
-            roles: Vec::new(),
-            pre_tasks: Vec::new(),
-            tasks: Vec::new(),
-            post_tasks: Vec::new(),
-            handlers: Vec::new(),
-            keywords,
-            base_dir: self.base_dir.clone(),
-            position: src.pos(node),
-        };
-        // the play's tasks may name modules of its collections by their short names
-        self.collections = play.keywords.collections.clone();
-        if let Some(roles) = node.get("roles") {
-            play.roles = self.play_roles(src, roles)?;
-        }
+        Ok(keywords)
+    }
+
+    /// `pre_tasks`, `tasks`, `post_tasks` and `handlers`.
+    fn play_sections(
+        &mut self,
+        src: &Source,
+        node: &Marked,
+        play: &mut Play,
+    ) -> Result<(), PlaybookError> {
         for (field, handlers) in [
             ("pre_tasks", false),
             ("tasks", false),
@@ -139,9 +119,59 @@ impl Parser<'_> {
                 _ => play.handlers = items,
             }
         }
-        self.collections.clear();
-        Ok(play)
+        Ok(())
     }
+}
+
+/// A play with its settings (`hosts`, `name`, `gather_facts`, `serial`, `strategy`...) and
+/// `keywords`, its roles and sections still empty.
+fn play_settings(
+    src: &Source,
+    node: &Marked,
+    keywords: Keywords,
+    base_dir: PathBuf,
+) -> Result<Play, PlaybookError> {
+    let hosts = match node.get("hosts") {
+        None => return Err(src.err(node, "the field 'hosts' is required but was not set")),
+        Some(value) => hosts(src, value)?,
+    };
+    let name = node
+        .get("name")
+        .map(|v| fields::string(src, v, "name"))
+        .transpose()?
+        .flatten();
+    let gather_facts = match node.get("gather_facts") {
+        Some(value) => fields::flag(src, value, "gather_facts")?,
+        None => None,
+    };
+    Ok(Play {
+        name,
+        hosts,
+        gather_facts: gather_facts.unwrap_or(Flag::Literal(true)),
+        vars_files: optional(node, "vars_files", |v| vars_files(src, v))?.unwrap_or_default(),
+        serial: optional(node, "serial", |v| serial(src, v))?.unwrap_or_default(),
+        strategy: optional(node, "strategy", |v| strategy(src, v))?.unwrap_or_default(),
+        strategy_template: optional(node, "strategy", |v| {
+            Ok(fields::scalar_text(v).filter(|t| fields::is_template(t)))
+        })?
+        .flatten(),
+        max_fail_percentage: optional(node, "max_fail_percentage", |v| {
+            fields::number(src, v, "max_fail_percentage", true)
+        })?
+        .flatten(),
+        force_handlers: optional(node, "force_handlers", |v| {
+            fields::flag(src, v, "force_handlers")
+        })?
+        .flatten(),
+        roles: Vec::new(),
+        pre_tasks: Vec::new(),
+        tasks: Vec::new(),
+        post_tasks: Vec::new(),
+        handlers: Vec::new(),
+        keywords,
+        base_dir,
+        position: src.pos(node),
+    })
 }
 
 /// Runs `read` on the value of `key` if present.

@@ -8,11 +8,11 @@ use serde_json::{Map, Value};
 
 use super::error::{PlaybookError, PlaybookErrors};
 use super::fields;
+use super::include::role_name;
 use super::keywords::{self, Scope};
 use super::model::{FromFiles, Keywords, Position, Role, Task, TaskItem};
 use super::parse::{ParseOptions, Parser};
 use super::source::Source;
-use super::task::role_name;
 
 /// What to load for a role: a `roles:` entry, an `import_role` task, or an `include_role`
 /// whose arguments the executor has templated.

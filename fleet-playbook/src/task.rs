@@ -1,57 +1,17 @@
 //! Task lists: tasks, blocks, and the static imports expanded in place.
 
 use inventory::{Marked, MarkedValue};
-use serde_json::Value;
 
 use super::action::{self, ActionKey};
 use super::error::PlaybookError;
 use super::fields;
+use super::include::{check_include, role_name, INCLUDE_ACTIONS};
 use super::keywords::{self, Scope};
-use super::model::{Block, Keywords, Loop, LoopControl, LoopKind, Task, TaskItem};
+use super::loop_spec::{loop_control, loop_spec};
+use super::model::{Block, Keywords, Task, TaskItem};
 use super::parse::Parser;
 use super::play::in_context;
 use super::source::{pairs, Source};
-use fleet_modules as modules;
-
-/// Keys an include or import (`include_tasks`, `import_role`...) may carry, as in Ansible.
-const INCLUDE_KEYS: &[&str] = &[
-    "action",
-    "args",
-    "collections",
-    "debugger",
-    "ignore_errors",
-    "loop",
-    "loop_control",
-    "name",
-    "no_log",
-    "register",
-    "run_once",
-    "tags",
-    "timeout",
-    "vars",
-    "when",
-];
-
-/// The include and import actions, whose arguments and keys are restricted.
-const INCLUDE_ACTIONS: &[&str] = &[
-    "include_tasks",
-    "import_tasks",
-    "include_role",
-    "import_role",
-];
-
-/// Arguments of `include_role`/`import_role`.
-const ROLE_INCLUDE_ARGS: &[&str] = &[
-    "name",
-    "tasks_from",
-    "vars_from",
-    "defaults_from",
-    "handlers_from",
-    "public",
-    "allow_duplicates",
-    "apply",
-    "rolespec_validate",
-];
 
 /// How an error names a task or block.
 fn label(kind: &str, node: &Marked) -> String {
@@ -109,6 +69,43 @@ fn the_action<'a>(
         ));
     }
     Ok(action_key)
+}
+
+/// How messages name the owner of a task's keys.
+fn owner(handlers: bool) -> &'static str {
+    if handlers {
+        "a Handler"
+    } else {
+        "a Task"
+    }
+}
+
+/// The keys of a task mapping that are not task fields, gathered while its keys are read:
+/// where its action may be, its `args:`, and which key is its loop.
+#[derive(Default)]
+struct ActionKeys<'a> {
+    /// `action:` or `local_action:`.
+    old_action: Option<(&'a str, &'a Marked)>,
+    /// Keys that name a module.
+    modules: Vec<(&'a str, &'a Marked)>,
+    /// Keys that are neither a module nor a keyword.
+    unknown: Vec<(&'a str, &'a Marked)>,
+    /// `args:`.
+    extra_args: Option<&'a Marked>,
+    /// `loop:` or the `with_<lookup>:` key.
+    loop_key: Option<&'a str>,
+}
+
+/// `register:`, a valid variable name.
+fn register(src: &Source, value: &Marked, key: &str) -> Result<Option<String>, PlaybookError> {
+    let name = fields::string(src, value, key)?;
+    if let Some(name) = name.as_deref().filter(|n| !fields::is_identifier(n)) {
+        return Err(src.err(
+            value,
+            format!("invalid variable name in 'register' specified: '{name}'"),
+        ));
+    }
+    Ok(name)
 }
 
 impl Parser<'_> {
@@ -234,91 +231,97 @@ impl Parser<'_> {
     /// One task mapping, its action found among its keys.
     fn task(&mut self, src: &Source, node: &Marked, handlers: bool) -> Result<Task, PlaybookError> {
         let mut task = Task::empty(src.pos(node));
-        let owner = if handlers { "a Handler" } else { "a Task" };
-        let mut old_action: Option<(&str, &Marked)> = None;
-        let mut modules: Vec<(&str, &Marked)> = Vec::new();
-        let mut unknown: Vec<(&str, &Marked)> = Vec::new();
-        let mut extra_args = None;
-        let mut loop_key: Option<&str> = None;
+        let mut keys = ActionKeys::default();
         for (key, value) in pairs(node).unwrap_or_default() {
             let key = key.as_str();
             if let Some(error) = keywords::unsupported(src, node, key, value) {
                 return Err(error);
             }
-            if key == "loop" || key.starts_with("with_") {
-                if let Some(previous) = loop_key {
-                    return Err(src.key_err(
-                        node,
-                        key,
-                        value,
-                        format!("duplicate loop in task: '{previous}' and '{key}'"),
-                    ));
-                }
-                loop_key = Some(key);
-                task.loop_ = Some(loop_spec(src, node, key, value)?);
-                continue;
-            }
-            match key {
-                "name" => task.name = fields::string(src, value, key)?,
-                "action" | "local_action" => {
-                    if let Some((previous, _)) = old_action {
-                        return Err(src.key_err(
-                            node,
-                            key,
-                            value,
-                            format!("'{previous}' and '{key}' are mutually exclusive"),
-                        ));
-                    }
-                    old_action = Some((key, value));
-                    if key == "local_action" {
-                        task.keywords.delegate_to = Some("localhost".into());
-                    }
-                }
-                "args" => extra_args = Some(value),
-                "loop_control" => task.loop_control = Some(loop_control(src, value)?),
-                "register" => {
-                    task.register = fields::string(src, value, key)?;
-                    if let Some(name) = task
-                        .register
-                        .as_deref()
-                        .filter(|n| !fields::is_identifier(n))
-                    {
-                        return Err(src.err(
-                            value,
-                            format!("invalid variable name in 'register' specified: '{name}'"),
-                        ));
-                    }
-                }
-                "notify" => task.notify = fields::names(src, value, key)?,
-                "listen" if handlers => task.listen = fields::names(src, value, key)?,
-                "changed_when" => task.changed_when = fields::conditions(src, value, key)?,
-                "failed_when" => task.failed_when = fields::conditions(src, value, key)?,
-                "until" => task.until = fields::conditions(src, value, key)?,
-                "retries" => task.retries = fields::integer(src, value, key)?,
-                "delay" => task.delay = fields::number(src, value, key, false)?,
-                _ if keywords::is_keyword(key, Scope::Task) => {
-                    self.keyword(src, &mut task.keywords, key, value, owner)?;
-                }
-                _ if action::is_known_action(key) || self.library_module(key) => {
-                    modules.push((key, value))
-                }
-                // a short name of a module in the play's or the role's `collections:`
-                _ if !self.collections.is_empty() && fields::is_identifier(key) => {
-                    modules.push((key, value))
-                }
-                _ => unknown.push((key, value)),
-            }
+            self.task_key(src, node, (key, value), &mut task, &mut keys, handlers)?;
         }
-        let action_key = the_action(src, node, old_action, &modules, &unknown, owner)?;
-        let (name, args) = action::action_and_args(src, action_key, extra_args)?;
+        let owner = owner(handlers);
+        let action_key = the_action(
+            src,
+            node,
+            keys.old_action,
+            &keys.modules,
+            &keys.unknown,
+            owner,
+        )?;
+        let (name, args) = action::action_and_args(src, action_key, keys.extra_args)?;
         task.action = name;
         task.args = args;
         if INCLUDE_ACTIONS.contains(&task.action.as_str()) {
-            check_include(src, node, &mut task, loop_key)?;
+            check_include(src, node, &mut task, keys.loop_key)?;
         } else {
             self.module_valid(src, node, &task)?;
         }
         Ok(task)
+    }
+
+    /// One key of a task mapping: a keyword or task field goes into `task`; a loop, an action
+    /// candidate or an unknown key into `keys`, for the action to be found once all are seen.
+    fn task_key<'a>(
+        &mut self,
+        src: &Source,
+        node: &Marked,
+        (key, value): (&'a str, &'a Marked),
+        task: &mut Task,
+        keys: &mut ActionKeys<'a>,
+        handlers: bool,
+    ) -> Result<(), PlaybookError> {
+        if key == "loop" || key.starts_with("with_") {
+            if let Some(previous) = keys.loop_key {
+                return Err(src.key_err(
+                    node,
+                    key,
+                    value,
+                    format!("duplicate loop in task: '{previous}' and '{key}'"),
+                ));
+            }
+            keys.loop_key = Some(key);
+            task.loop_ = Some(loop_spec(src, node, key, value)?);
+            return Ok(());
+        }
+        match key {
+            "name" => task.name = fields::string(src, value, key)?,
+            "action" | "local_action" => {
+                if let Some((previous, _)) = keys.old_action {
+                    return Err(src.key_err(
+                        node,
+                        key,
+                        value,
+                        format!("'{previous}' and '{key}' are mutually exclusive"),
+                    ));
+                }
+                keys.old_action = Some((key, value));
+                if key == "local_action" {
+                    task.keywords.delegate_to = Some("localhost".into());
+                }
+            }
+            "args" => keys.extra_args = Some(value),
+            "loop_control" => task.loop_control = Some(loop_control(src, value)?),
+            "register" => task.register = register(src, value, key)?,
+            "notify" => task.notify = fields::names(src, value, key)?,
+            "listen" if handlers => task.listen = fields::names(src, value, key)?,
+            "changed_when" => task.changed_when = fields::conditions(src, value, key)?,
+            "failed_when" => task.failed_when = fields::conditions(src, value, key)?,
+            "until" => task.until = fields::conditions(src, value, key)?,
+            "retries" => task.retries = fields::integer(src, value, key)?,
+            "delay" => task.delay = fields::number(src, value, key, false)?,
+            _ if keywords::is_keyword(key, Scope::Task) => {
+                self.keyword(src, &mut task.keywords, key, value, owner(handlers))?;
+            }
+            _ if action::is_known_action(key) || self.library_module(key) => {
+                keys.modules.push((key, value))
+            }
+            // a short name of a module in the play's or the role's `collections:`
+            _ if !self.collections.is_empty() && fields::is_identifier(key) => {
+                keys.modules.push((key, value))
+            }
+            _ => keys.unknown.push((key, value)),
+        }
+        Ok(())
     }
 
     /// `import_tasks: file`: the file's items, each inheriting the import's keywords.
@@ -354,176 +357,4 @@ impl Parser<'_> {
         }
         Ok(items)
     }
-}
-
-/// The role name of an `include_role`/`import_role` task.
-pub(super) fn role_name(task: &Task) -> Option<&str> {
-    task.args.get("name").and_then(Value::as_str)
-}
-
-/// Checks the keys and arguments of an include or import, and normalizes the file argument.
-fn check_include(
-    src: &Source,
-    node: &Marked,
-    task: &mut Task,
-    loop_key: Option<&str>,
-) -> Result<(), PlaybookError> {
-    let action = task.action.clone();
-    let is_role = action.ends_with("_role");
-    let class = if is_role {
-        "IncludeRole"
-    } else {
-        "TaskInclude"
-    };
-    // Ansible restricts the keywords of include_tasks/include_role only; an import's keywords
-    // (remote_user, delegate_to, become, environment...) go to every imported task
-    let restricted = action.starts_with("include_");
-    for (key, value) in pairs(node).unwrap_or_default() {
-        let allowed = !restricted
-            || INCLUDE_KEYS.contains(&key.as_str())
-            || key.starts_with("with_")
-            || modules::short_name(key) == action;
-        if !allowed {
-            return Err(src.key_err(
-                node,
-                key,
-                value,
-                format!("'{key}' is not a valid attribute for a {class}"),
-            ));
-        }
-    }
-    if action.starts_with("import_") {
-        if let Some(key) = loop_key {
-            return Err(src.err(
-                node,
-                format!(
-                    "you cannot use loops ('{key}') on '{action}' statements; use '{}' instead",
-                    action.replace("import_", "include_")
-                ),
-            ));
-        }
-    }
-    let valid: &[&str] = if is_role {
-        ROLE_INCLUDE_ARGS
-    } else {
-        &["file", "_raw_params", "apply"]
-    };
-    let mut bad: Vec<&str> = task
-        .args
-        .keys()
-        .map(String::as_str)
-        .filter(|k| !valid.contains(k))
-        .collect();
-    if task.args.contains_key("apply") && action.starts_with("import_") {
-        bad.push("apply");
-    }
-    if !bad.is_empty() {
-        return Err(src.err(
-            node,
-            format!("invalid options for {action}: {}", bad.join(",")),
-        ));
-    }
-    if let Some(apply) = task.args.get("apply") {
-        if !apply.is_object() {
-            return Err(src.err(node, "expected a dict for apply"));
-        }
-    }
-    if is_role {
-        if role_name(task).is_none_or(|n| n.trim().is_empty()) {
-            return Err(src.err(node, format!("'name' is a required field for {action}")));
-        }
-    } else {
-        let file = task.args.remove("file");
-        let raw = task.args.remove("_raw_params").or(file);
-        match raw {
-            Some(Value::String(file)) if !file.trim().is_empty() => {
-                task.args
-                    .insert("_raw_params".into(), Value::String(file.trim().to_string()));
-            }
-            _ => return Err(src.err(node, format!("no file specified for {action}"))),
-        }
-    }
-    Ok(())
-}
-
-/// `loop:` or `with_<lookup>:` (supported lookups: [`LoopKind::WITH_LOOKUPS`]).
-fn loop_spec(
-    src: &Source,
-    node: &Marked,
-    key: &str,
-    value: &Marked,
-) -> Result<Loop, PlaybookError> {
-    let kind = match key.strip_prefix("with_") {
-        None => LoopKind::Loop,
-        Some(lookup) => match LoopKind::WITH_LOOKUPS
-            .iter()
-            .find(|(name, _)| *name == lookup)
-        {
-            Some((_, kind)) => *kind,
-            None => {
-                let supported: Vec<String> = LoopKind::WITH_LOOKUPS
-                    .iter()
-                    .map(|(name, _)| format!("with_{name}"))
-                    .collect();
-                return Err(src.key_err(
-                    node,
-                    key,
-                    value,
-                    format!(
-                        "'{key}' is not supported by fleet (supported: loop, {})",
-                        supported.join(", ")
-                    ),
-                ));
-            }
-        },
-    };
-    Ok(Loop {
-        kind,
-        items: value.to_json(),
-    })
-}
-
-/// `loop_control:`.
-fn loop_control(src: &Source, node: &Marked) -> Result<LoopControl, PlaybookError> {
-    let mut control = LoopControl::default();
-    let Some(entries) = pairs(node) else {
-        if matches!(node.value, MarkedValue::Null) {
-            return Ok(control);
-        }
-        return Err(src.err(
-            node,
-            format!("'loop_control' must be a mapping, got {}", node.kind()),
-        ));
-    };
-    for (key, value) in entries {
-        match key.as_str() {
-            "loop_var" => control.loop_var = fields::string(src, value, key)?,
-            "index_var" => control.index_var = fields::string(src, value, key)?,
-            "label" => control.label = fields::string(src, value, key)?,
-            "pause" => control.pause = fields::number(src, value, key, false)?,
-            "extended" => control.extended = fields::flag(src, value, key)?,
-            "break_when" => control.break_when = fields::conditions(src, value, key)?,
-            "extended_allitems" => {
-                fields::flag(src, value, key)?;
-            }
-            _ => {
-                return Err(src.key_err(
-                    node,
-                    key,
-                    value,
-                    format!("'{key}' is not a valid attribute for a LoopControl"),
-                ))
-            }
-        }
-    }
-    for var in [&control.loop_var, &control.index_var]
-        .into_iter()
-        .flatten()
-    {
-        // a templated name is only known per host, at run time
-        if !fields::is_identifier(var) && !fields::is_template(var) {
-            return Err(src.err(node, format!("'{var}' is not a valid variable name")));
-        }
-    }
-    Ok(control)
 }

@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use minijinja::{Environment, ErrorKind};
 
-use super::{ScopeNames, Templar, TemplateError};
+use super::engine::ScopeNames;
+use super::{Templar, TemplateError};
 
 /// The template module's delimiters: (start, end) of blocks, variables and comments.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -14,8 +14,8 @@ use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 use minijinja::{Error, ErrorKind};
 use serde_json::Value as Json;
 
+use super::engine::Engine;
 use super::layers::SharedVars;
-use super::Engine;
 
 /// How deep templated variables may nest (a variable whose template uses a variable whose
 /// template uses ...) before it counts as a loop.
@@ -108,7 +108,9 @@ impl Scope {
         }
         let json = self.json_at(&path)?;
         let value = match json {
-            Json::String(s) if super::has_template_markers(s) => self.template_member(&path, s)?,
+            Json::String(s) if super::markup::has_template_markers(s) => {
+                self.template_member(&path, s)?
+            }
             Json::Object(_) | Json::Array(_) if contains_template(json) => {
                 Value::from_object(VarNode {
                     scope: Arc::downgrade(self),
@@ -177,7 +179,7 @@ fn describe(path: &[Step]) -> String {
 /// Whether any string inside `value` holds a template.
 pub(crate) fn contains_template(value: &Json) -> bool {
     match value {
-        Json::String(s) => super::has_template_markers(s),
+        Json::String(s) => super::markup::has_template_markers(s),
         Json::Array(items) => items.iter().any(contains_template),
         Json::Object(map) => map.values().any(contains_template),
         _ => false,

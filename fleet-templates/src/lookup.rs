@@ -258,6 +258,8 @@ fn command_output(lookup: &str, cmd: &str) -> Result<String, Error> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
+/// Runs the lookup `name`: refused when this templar may not touch the controller, a
+/// collection's or the playbook's plugin when there is one, else the built-in.
 fn run(
     state: &State,
     system: bool,
@@ -278,23 +280,42 @@ fn run(
         .iter()
         .map(|t| render_term(state, t))
         .collect::<Result<Vec<_>, _>>()?;
-    let terms = rendered.as_slice();
-    let rstrip: Option<bool> = kwargs.get("rstrip")?;
-    let lstrip: Option<bool> = kwargs.get("lstrip")?;
-    let default: Option<Value> = kwargs.get("default")?;
+    let args = LookupArgs {
+        rstrip: kwargs.get("rstrip")?,
+        lstrip: kwargs.get("lstrip")?,
+        default: kwargs.get("default")?,
+    };
     let _: Option<bool> = kwargs.get("wantlist")?;
     let _: Option<String> = kwargs.get("errors")?;
+    builtin(state, name, &rendered, &args, kwargs)
+}
+
+/// The keyword arguments the built-in lookups read themselves.
+struct LookupArgs {
+    rstrip: Option<bool>,
+    lstrip: Option<bool>,
+    default: Option<Value>,
+}
+
+/// The built-in lookups, one arm each: a dispatch table (the longer ones are functions).
+fn builtin(
+    state: &State,
+    name: &str,
+    terms: &[Value],
+    args: &LookupArgs,
+    kwargs: &Kwargs,
+) -> Result<Vec<Value>, Error> {
     let strings = || terms.iter().map(super::repr::py_string);
     match name {
         "env" => Ok(strings()
             .map(|var| match std::env::var(&var) {
                 Ok(v) => Value::from(v),
-                Err(_) => default.clone().unwrap_or_else(|| Value::from("")),
+                Err(_) => args.default.clone().unwrap_or_else(|| Value::from("")),
             })
             .collect()),
         "file" => strings()
             .map(|path| {
-                let strip = (rstrip.unwrap_or(true), lstrip.unwrap_or(false));
+                let strip = (args.rstrip.unwrap_or(true), args.lstrip.unwrap_or(false));
                 file_contents(state, &path, strip).map(Value::from)
             })
             .collect(),
@@ -313,22 +334,13 @@ fn run(
         "vars" => strings()
             .map(|var| match state.lookup(&var) {
                 Some(v) if !v.is_undefined() => Ok(v),
-                _ => match &default {
+                _ => match &args.default {
                     Some(d) => Ok(d.clone()),
                     None => Err(fail(format!("No variable found with this name: {var}"))),
                 },
             })
             .collect(),
-        "items" | "flattened" => {
-            let mut out = Vec::new();
-            for term in terms {
-                match term.kind() {
-                    minijinja::value::ValueKind::Seq => out.extend(term.try_iter()?),
-                    _ => out.push(term.clone()),
-                }
-            }
-            Ok(out)
-        }
+        "items" | "flattened" => flattened(terms),
         "list" => Ok(terms.to_vec()),
         "sequence" => {
             let mut out = Vec::new();
@@ -337,27 +349,43 @@ fn run(
             }
             Ok(out.into_iter().map(Value::from).collect())
         }
-        "together" => {
-            let lists: Vec<serde_json::Value> = terms
-                .iter()
-                .map(|t| serde_json::to_value(t).map_err(|e| fail(e.to_string())))
-                .collect::<Result<_, _>>()?;
-            let zipped = super::sequences::together(&lists).map_err(fail)?;
-            Ok(zipped.iter().map(Value::from_serialize).collect())
-        }
-        "fileglob" => {
-            let var = |n: &str| state.lookup(n).and_then(|v| v.as_str().map(String::from));
-            let search = super::sequences::search_dirs(
-                var("role_path").as_deref(),
-                var("playbook_dir").as_deref(),
-            );
-            Ok(strings()
-                .flat_map(|p| super::sequences::fileglob(&p, &search))
-                .map(Value::from)
-                .collect())
-        }
+        "together" => together(terms),
+        "fileglob" => Ok(fileglob(state, strings())),
         "first_found" => first_found(state, terms, kwargs),
         "template" => template(state, terms, kwargs),
         other => Err(fail(format!("lookup plugin ({other}) not found"))),
     }
+}
+
+/// `items`/`flattened`: the terms with lists flattened one level.
+fn flattened(terms: &[Value]) -> Result<Vec<Value>, Error> {
+    let mut out = Vec::new();
+    for term in terms {
+        match term.kind() {
+            minijinja::value::ValueKind::Seq => out.extend(term.try_iter()?),
+            _ => out.push(term.clone()),
+        }
+    }
+    Ok(out)
+}
+
+/// `together`: the lists zipped, as fleet's `with_together` does.
+fn together(terms: &[Value]) -> Result<Vec<Value>, Error> {
+    let lists: Vec<serde_json::Value> = terms
+        .iter()
+        .map(|t| serde_json::to_value(t).map_err(|e| fail(e.to_string())))
+        .collect::<Result<_, _>>()?;
+    let zipped = super::sequences::together(&lists).map_err(fail)?;
+    Ok(zipped.iter().map(Value::from_serialize).collect())
+}
+
+/// `fileglob`: the files the patterns match in the role's and the playbook's `files/`.
+fn fileglob(state: &State, patterns: impl Iterator<Item = String>) -> Vec<Value> {
+    let var = |n: &str| state.lookup(n).and_then(|v| v.as_str().map(String::from));
+    let search =
+        super::sequences::search_dirs(var("role_path").as_deref(), var("playbook_dir").as_deref());
+    patterns
+        .flat_map(|p| super::sequences::fileglob(&p, &search))
+        .map(Value::from)
+        .collect()
 }

@@ -355,53 +355,28 @@ impl Template {
             i += 1;
             let at = i - 2;
             let piece = match next {
-                '1'..='9' => {
-                    let mut digits = next.to_string();
-                    if let Some(&d) = chars.get(i).filter(|d| d.is_ascii_digit()) {
-                        digits.push(d);
-                        i += 1;
-                    }
-                    Some(group(&digits, at + 1)?)
-                }
+                '1'..='9' => Some(group(&group_number(&chars, &mut i, next), at + 1)?),
                 '0' => {
-                    let digits: String = chars[i..]
-                        .iter()
-                        .take(2)
-                        .take_while(|d| d.is_digit(8))
-                        .collect();
-                    i += digits.len();
-                    let code = u32::from_str_radix(&format!("0{digits}"), 8).unwrap_or(0);
-                    literal.push(char::from_u32(code).unwrap_or('\0'));
+                    literal.push(octal_escape(&chars, &mut i));
                     None
                 }
                 'g' => {
-                    let rest: String = chars[i..].iter().collect();
-                    let Some(name) = rest
-                        .strip_prefix('<')
-                        .and_then(|r| r.split_once('>'))
-                        .map(|(n, _)| n.to_string())
-                    else {
+                    let Some(name) = group_name(&chars, &mut i) else {
                         return Err(bad("missing group name".into()));
                     };
-                    i += name.chars().count() + 2;
                     Some(group(&name, at + 3)?)
                 }
-                'n' => Some(Piece::Literal(b"\n".to_vec())),
-                't' => Some(Piece::Literal(b"\t".to_vec())),
-                'r' => Some(Piece::Literal(b"\r".to_vec())),
-                'a' => Some(Piece::Literal(b"\x07".to_vec())),
-                'b' => Some(Piece::Literal(b"\x08".to_vec())),
-                'f' => Some(Piece::Literal(b"\x0c".to_vec())),
-                'v' => Some(Piece::Literal(b"\x0b".to_vec())),
-                '\\' => Some(Piece::Literal(b"\\".to_vec())),
-                l if l.is_ascii_alphabetic() => {
-                    return Err(bad(format!("bad escape \\{l} at position {at}")))
-                }
-                other => {
-                    literal.push('\\');
-                    literal.push(other);
-                    None
-                }
+                other => match char_escape(other) {
+                    Some(bytes) => Some(Piece::Literal(bytes.to_vec())),
+                    None if other.is_ascii_alphabetic() => {
+                        return Err(bad(format!("bad escape \\{other} at position {at}")))
+                    }
+                    None => {
+                        literal.push('\\');
+                        literal.push(other);
+                        None
+                    }
+                },
             };
             if let Some(piece) = piece {
                 if !literal.is_empty() {
@@ -435,103 +410,53 @@ impl Template {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Issue 18: replacement template errors read as Python's (the replace target asserts the
-    /// message).
-    #[test]
-    fn template_errors_name_the_position_as_python() {
-        let re = compile("(a)", Flags::default()).unwrap();
-        let err = |t: &str| match Template::parse(t, &re) {
-            Err(PyReError::Template { reason, .. }) => reason,
-            other => panic!("{other:?}"),
-        };
-        assert_eq!(err(r"\D"), r"bad escape \D at position 0");
-        assert_eq!(err(r"x\3"), "invalid group reference 3 at position 2");
-        assert_eq!(err("ab\\"), "bad escape (end of pattern) at position 2");
+/// `\N` or `\NN` after its first digit `first`: the group number (one or two digits).
+fn group_number(chars: &[char], i: &mut usize, first: char) -> String {
+    let mut digits = first.to_string();
+    if let Some(&d) = chars.get(*i).filter(|d| d.is_ascii_digit()) {
+        digits.push(d);
+        *i += 1;
     }
-
-    #[test]
-    fn multiline_flag_comes_from_flags_or_a_leading_group() {
-        let plain = compile("a\\nb", Flags::default()).unwrap();
-        assert!(!plain.multiline());
-        assert!(compile("(?m)a\\nb", Flags::default()).unwrap().multiline());
-        assert!(compile("(?im)a", Flags::default()).unwrap().multiline());
-        assert!(!compile("(?i)a(?:m)", Flags::default()).unwrap().multiline());
-        let flags = Flags {
-            multiline: true,
-            ..Flags::default()
-        };
-        assert!(compile("a", flags).unwrap().multiline());
-    }
-
-    fn re(p: &str) -> PyRegex {
-        compile(p, Flags::default()).unwrap()
-    }
-
-    #[test]
-    fn backreferences_and_lookaround() {
-        assert!(re(r"(\w)\1").is_match(b"hello").unwrap());
-        assert!(!re(r"(\w)\1").is_match(b"helo").unwrap());
-        assert!(re(r"(?P<q>['\x22]).*(?P=q)").is_match(b"'a'").unwrap());
-        assert_eq!(
-            re(r"foo(?=bar)").find(b"foobaz foobar").unwrap(),
-            Some((7, 10))
-        );
-        assert_eq!(re(r"(?<!x)a").find(b"xa a").unwrap(), Some((3, 4)));
-        let (out, n) = re(r"(?<==)(\d+)").subn(b"a=1 b=22", r"<\1>", 0).unwrap();
-        assert_eq!((out.as_slice(), n), (&b"a=<1> b=<22>"[..], 2));
-    }
-
-    #[test]
-    fn python_templates_and_anchors() {
-        let r = re(r"(?P<k>\w+)=(\d+)");
-        let (out, _) = r.subn(b"port=80", r"\g<k>: \2\n\g<0>\\", 0).unwrap();
-        assert_eq!(out, b"port: 80\nport=80\\");
-        assert!(r.subn(b"x", r"\q", 0).is_err());
-        assert!(r.subn(b"x", r"\3", 0).is_err());
-        // Python 3.7+'s empty matches (values from CPython's re.sub)
-        for (pattern, text, want) in [
-            ("x*", "abxd", "-a-b--d-"),
-            ("x*", "xa", "--a-"),
-            ("", "ab", "-a-b-"),
-            ("a|", "ab", "--b-"),
-            (r"\b", "a b", "-a- -b-"),
-            ("(?m)^", "a\nb\n", "-a\n-b\n-"),
-            ("b*", "abb", "-a--"),
-            ("x*", "é", "-é-"),
-        ] {
-            let (out, _) = re(pattern).subn(text.as_bytes(), "-", 0).unwrap();
-            assert_eq!(
-                String::from_utf8(out).unwrap(),
-                want,
-                "{pattern:?} on {text:?}"
-            );
-        }
-        let (out, n) = re("a").subn(b"aaa", "b", 2).unwrap();
-        assert_eq!((out.as_slice(), n), (&b"bba"[..], 2));
-        // Python's \Z is the very end, not before a final newline.
-        assert!(!re(r"a\Z").is_match(b"a\n").unwrap());
-        // as in Python: `\Z` in a class is a bad escape
-        assert!(compile(r"[\Z]", Flags::default()).is_err());
-        // Python 3.11's {,n}; a literal `{,` elsewhere stays literal.
-        assert_eq!(re(r"^a{,2}$").find(b"aa").unwrap(), Some((0, 2)));
-        assert!(!re(r"^a{,2}$").is_match(b"aaa").unwrap());
-        assert!(re(r"[{,]2").is_match(b",2").unwrap());
-        assert!(re(r"a\Z").is_match(b"a").unwrap());
-        let m = compile(
-            "^b$",
-            Flags {
-                multiline: true,
-                ..Flags::default()
-            },
-        )
-        .unwrap();
-        assert!(m.is_match(b"a\nb\nc").unwrap());
-        // Not UTF-8: matched and kept byte for byte.
-        let (out, _) = re("x").subn(b"\xffx\xfe", "y", 0).unwrap();
-        assert_eq!(out, b"\xffy\xfe");
-    }
+    digits
 }
+
+/// `\0`, `\0o`, `\0oo`: the character of up to two more octal digits.
+fn octal_escape(chars: &[char], i: &mut usize) -> char {
+    let digits: String = chars[*i..]
+        .iter()
+        .take(2)
+        .take_while(|d| d.is_digit(8))
+        .collect();
+    *i += digits.len();
+    let code = u32::from_str_radix(&format!("0{digits}"), 8).unwrap_or(0);
+    char::from_u32(code).unwrap_or('\0')
+}
+
+/// `\g<name>` after the `g`: the name, `None` when the brackets are missing.
+fn group_name(chars: &[char], i: &mut usize) -> Option<String> {
+    let rest: String = chars[*i..].iter().collect();
+    let name = rest
+        .strip_prefix('<')
+        .and_then(|r| r.split_once('>'))
+        .map(|(n, _)| n.to_string())?;
+    *i += name.chars().count() + 2;
+    Some(name)
+}
+
+/// The bytes of Python's character escape `\c` (`\n`, `\t`, `\\`...).
+fn char_escape(c: char) -> Option<&'static [u8]> {
+    Some(match c {
+        'n' => b"\n",
+        't' => b"\t",
+        'r' => b"\r",
+        'a' => b"\x07",
+        'b' => b"\x08",
+        'f' => b"\x0c",
+        'v' => b"\x0b",
+        '\\' => b"\\",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests;

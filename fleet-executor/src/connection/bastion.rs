@@ -13,8 +13,8 @@ use std::io::{BufRead, Write};
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use russh::client::{Handle, KeyboardInteractiveAuthResponse};
-use russh::{ChannelMsg, MethodKind};
+use russh::client::{self, Handle, KeyboardInteractiveAuthResponse};
+use russh::{Channel, ChannelMsg, ChannelReadHalf, MethodKind};
 
 use super::ssh::{
     authenticate_with_keys, handshake, permission_denied, unreachable, ConnectOptions,
@@ -196,6 +196,8 @@ pub struct ViaBastion {
 }
 
 impl ViaBastion {
+    /// One request: an exec channel carrying the task's label, its stdin sent while its output
+    /// is read, under the command timeout and the run's stop signal.
     async fn run(&self, req: &Exec<'_>) -> Result<CmdOutput, RemoteError> {
         let lost = |e: russh::Error| {
             unreachable(&format!(
@@ -203,27 +205,7 @@ impl ViaBastion {
                 self.link.opts.address
             ))
         };
-        let mut script = wrap_script(req);
-        if script.trim().is_empty() {
-            script = ":".into(); // a bare target word would ask the bastion for a shell
-        }
-        let channel = self
-            .link
-            .handle
-            .channel_open_session()
-            .await
-            .map_err(lost)?;
-        if let Some(label) = &self.label {
-            // No reply wanted: a bastion that does not know the label refuses it harmlessly.
-            channel
-                .set_env(false, TASK_LABEL_ENV, label.as_str())
-                .await
-                .map_err(lost)?;
-        }
-        channel
-            .exec(true, format!("{} {script}", self.target))
-            .await
-            .map_err(lost)?;
+        let channel = self.open_exec(req).await.map_err(lost)?;
         let (mut read, write) = channel.split();
         let send = async {
             if !req.stdin.is_empty() {
@@ -231,31 +213,7 @@ impl ViaBastion {
             }
             write.eof().await
         };
-        let receive = async {
-            let mut out = CmdOutput::default();
-            let mut status = None;
-            let mut eof = false;
-            // Done once the status and the end of output are in: the bastion's bookkeeping
-            // before it closes the channel (session end, audit) then overlaps the next task.
-            while !(eof && status.is_some()) {
-                let Some(msg) = read.wait().await else { break };
-                match msg {
-                    ChannelMsg::Eof => eof = true,
-                    ChannelMsg::Data { data } => out.stdout.extend_from_slice(&data),
-                    ChannelMsg::ExtendedData { data, ext: 1 } => {
-                        out.stderr.extend_from_slice(&data)
-                    }
-                    ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status as i32),
-                    ChannelMsg::ExitSignal { signal_name, .. } => {
-                        status = Some(128 + signal_number(&signal_name))
-                    }
-                    ChannelMsg::Close => break,
-                    _ => {}
-                }
-            }
-            (out, status)
-        };
-        let both = async { tokio::join!(send, receive) };
+        let both = async { tokio::join!(send, receive(&mut read)) };
         let limited = async {
             match self.link.opts.command_timeout {
                 Some(limit) => tokio::time::timeout(limit, both)
@@ -280,18 +238,67 @@ impl ViaBastion {
             return Err(lost(russh::Error::IO(std::io::Error::other(why))));
         };
         out.rc = rc;
-        if rc != 0 && out.stdout.is_empty() && out.stderr.starts_with(b"bastion: ") {
-            let text = out.stderr_text();
-            let text = text.trim_end();
-            // A rule refused this script: the task fails, the host is still there.
-            if rc == BLOCKED_STATUS && text.starts_with(BLOCKED_PREFIX) {
-                return Err(RemoteError::Blocked(text.to_string()));
-            }
-            // The bastion's other refusals are about reaching the host, not the task.
-            return Err(unreachable(text));
-        }
-        Ok(out)
+        refused(out)
     }
+
+    /// Opens a channel on the bastion connection and execs `TARGET SCRIPT` on it, with the
+    /// task's label in the environment.
+    async fn open_exec(&self, req: &Exec<'_>) -> Result<Channel<client::Msg>, russh::Error> {
+        let mut script = wrap_script(req);
+        if script.trim().is_empty() {
+            script = ":".into(); // a bare target word would ask the bastion for a shell
+        }
+        let channel = self.link.handle.channel_open_session().await?;
+        if let Some(label) = &self.label {
+            // No reply wanted: a bastion that does not know the label refuses it harmlessly.
+            channel
+                .set_env(false, TASK_LABEL_ENV, label.as_str())
+                .await?;
+        }
+        channel
+            .exec(true, format!("{} {script}", self.target))
+            .await?;
+        Ok(channel)
+    }
+}
+
+/// Reads a channel's stdout, stderr and exit status. Done once the status and the end of
+/// output are in: the bastion's bookkeeping before it closes the channel (session end, audit)
+/// then overlaps the next task.
+async fn receive(read: &mut ChannelReadHalf) -> (CmdOutput, Option<i32>) {
+    let mut out = CmdOutput::default();
+    let mut status = None;
+    let mut eof = false;
+    while !(eof && status.is_some()) {
+        let Some(msg) = read.wait().await else { break };
+        match msg {
+            ChannelMsg::Eof => eof = true,
+            ChannelMsg::Data { data } => out.stdout.extend_from_slice(&data),
+            ChannelMsg::ExtendedData { data, ext: 1 } => out.stderr.extend_from_slice(&data),
+            ChannelMsg::ExitStatus { exit_status } => status = Some(exit_status as i32),
+            ChannelMsg::ExitSignal { signal_name, .. } => {
+                status = Some(128 + signal_number(&signal_name))
+            }
+            ChannelMsg::Close => break,
+            _ => {}
+        }
+    }
+    (out, status)
+}
+
+/// The output of a script the bastion ran, or the bastion's own refusal as an error: a rule
+/// refusing the script fails the task (the host is still there); the bastion's other
+/// refusals are about reaching the host, not the task.
+fn refused(out: CmdOutput) -> Result<CmdOutput, RemoteError> {
+    if out.rc != 0 && out.stdout.is_empty() && out.stderr.starts_with(b"bastion: ") {
+        let text = out.stderr_text();
+        let text = text.trim_end();
+        if out.rc == BLOCKED_STATUS && text.starts_with(BLOCKED_PREFIX) {
+            return Err(RemoteError::Blocked(text.to_string()));
+        }
+        return Err(unreachable(text));
+    }
+    Ok(out)
 }
 
 #[async_trait]

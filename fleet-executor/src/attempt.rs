@@ -1,0 +1,182 @@
+//! One execution of a task on a host (the task without a loop, or one loop item) as Ansible
+//! frames it: `when` first, then the action under the task's `timeout`, `changed_when` and
+//! `failed_when` with the result registered, and `until` retrying it `retries` times.
+//!
+//! Kept apart from execute.rs (what one try runs) because the retry loop reports each failed
+//! try as a line of its own and decides which result is the task's.
+
+use std::time::Duration;
+
+use fleet_templates::Vars;
+use serde_json::{json, Value};
+
+use super::context::{PlayCtx, Run, Scope};
+use super::error::ExecError;
+use super::execute::execute;
+use super::host::HostState;
+use super::result::{error_result, never_templated, skipped_by, Single};
+use super::task::conditions;
+use super::task_timeout::{task_timeout, timed_out};
+use crate::output::{Event, HostResult, Status};
+use fleet_playbook::{Keywords, Task, Templatable};
+
+/// Runs the action once (for one loop item, or the task without a loop).
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn run_single(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    scope: &Scope<'_>,
+    task: &Task,
+    kw: &Keywords,
+    host: &mut HostState,
+    vars: &Vars,
+    delegated: Option<&str>,
+) -> Single {
+    match conditions(run, &kw.when, vars) {
+        Ok(None) => {}
+        Ok(Some(cond)) => return skipped_by(cond),
+        Err(e) => {
+            return error_result(format!(
+                "Task failed: Error while evaluating conditional: {e}"
+            ))
+        }
+    }
+    let (retries, delay) = retry_policy(task);
+    let mut attempt = 0;
+    loop {
+        let running = execute(run, pctx, scope, task, kw, host, vars, delegated);
+        let mut single = match task_timeout(run, kw, vars) {
+            // the host's shell is dropped with the abandoned command; the next task opens one
+            Some(secs) => match tokio::time::timeout(Duration::from_secs(secs), running).await {
+                Ok(single) => single,
+                Err(_) => timed_out(secs),
+            },
+            None => running.await,
+        };
+        if single.status == Status::Unreachable {
+            return single;
+        }
+        // The registered result is in scope for `changed_when`/`failed_when`/`until`; without
+        // those nothing reads it here, and the copy of every variable is not made (at 1,000
+        // hosts `groups` alone is thousands of names per host per task).
+        let overridden =
+            !task.changed_when.is_empty() || !task.failed_when.is_empty() || !task.until.is_empty();
+        let with_result;
+        let checked = match &task.register {
+            Some(reg) if overridden => {
+                let mut m = vars.clone();
+                m.insert(reg.clone(), never_templated(single.result.clone()));
+                with_result = m;
+                &with_result
+            }
+            _ => vars,
+        };
+        if let Err(e) = apply_overrides(run, task, checked, &mut single) {
+            return error_result(e.to_string());
+        }
+        if task.until.is_empty() {
+            return single;
+        }
+        match conditions(run, &task.until, checked) {
+            Ok(None) => return with_attempts(single, attempt + 1),
+            Ok(Some(_)) if attempt < retries => {
+                attempt += 1;
+                report_retry(run, task, host, delegated, &single, retries - attempt + 1);
+                tokio::time::sleep(Duration::from_secs_f64(delay)).await;
+            }
+            Ok(Some(_)) => {
+                let mut single = with_attempts(single, attempt + 1);
+                if let Value::Object(m) = &mut single.result {
+                    m.insert("failed".into(), Value::Bool(true));
+                }
+                single.status = Status::Failed;
+                return single;
+            }
+            Err(e) => return error_result(e.to_string()),
+        }
+    }
+}
+
+/// `retries` and `delay` as Ansible defaults them: 3 retries when `until` is set, 5 seconds.
+fn retry_policy(task: &Task) -> (i64, f64) {
+    let retries = match &task.retries {
+        Some(Templatable::Literal(n)) => *n,
+        _ if !task.until.is_empty() => 3,
+        _ => 0,
+    };
+    let delay = match &task.delay {
+        Some(Templatable::Literal(d)) => *d,
+        _ => 5.0,
+    };
+    (retries, delay)
+}
+
+/// The result with the number of tries `until` took.
+fn with_attempts(mut single: Single, attempts: i64) -> Single {
+    if let Value::Object(m) = &mut single.result {
+        m.insert("attempts".into(), json!(attempts));
+    }
+    single
+}
+
+/// Reports a try `until` rejected (`FAILED - RETRYING: ... (N retries left)`).
+fn report_retry(
+    run: &Run,
+    task: &Task,
+    host: &HostState,
+    delegated: Option<&str>,
+    single: &Single,
+    left: i64,
+) {
+    run.report(Event::Result(Box::new(HostResult {
+        host: host.name.clone(),
+        delegated_to: delegated.map(str::to_string),
+        status: Status::Failed,
+        ignored: false,
+        item_label: None,
+        result: single.result.clone(),
+        diffs: Vec::new(),
+        action: task.action.clone(),
+        retries_left: Some(left),
+    })));
+}
+
+/// `changed_when` and `failed_when`, evaluated with the registered result in scope.
+fn apply_overrides(
+    run: &Run,
+    task: &Task,
+    vars: &Vars,
+    single: &mut Single,
+) -> Result<(), ExecError> {
+    if matches!(single.status, Status::Skipped | Status::Unreachable) {
+        return Ok(());
+    }
+    let Value::Object(result) = &mut single.result else {
+        return Ok(());
+    };
+    let holds = |conds: &[String]| {
+        conditions(run, conds, vars)
+            .map(|failed| failed.is_none())
+            .map_err(|error| ExecError::Conditional {
+                conditions: conds.join(" and "),
+                error,
+            })
+    };
+    if !task.changed_when.is_empty() {
+        result.insert("changed".into(), Value::Bool(holds(&task.changed_when)?));
+    }
+    if !task.failed_when.is_empty() {
+        let failed = holds(&task.failed_when)?;
+        result.insert("failed_when_result".into(), Value::Bool(failed));
+        result.insert("failed".into(), Value::Bool(failed));
+    }
+    let set = |key: &str| result.get(key).and_then(Value::as_bool).unwrap_or(false);
+    single.status = if set("failed") {
+        Status::Failed
+    } else if set("changed") {
+        Status::Changed
+    } else {
+        Status::Ok
+    };
+    Ok(())
+}

@@ -1,0 +1,207 @@
+//! One execution of a task's action on a host, once its conditions hold: the arguments
+//! templated and checked, then either a host-less executor action or a module (fleet's native
+//! one, or Ansible's own code through the fallback) over the connection [`super::target`] picks.
+//!
+//! The steps are the order Ansible fails in: a template error in the arguments before an
+//! unknown module, argument checks before `become`/`environment`, all of them before the host
+//! is connected, so a bad task never costs (or loses) a connection.
+
+use fleet_templates::Vars;
+use serde_json::{Map, Value};
+
+use super::actions;
+use super::context::{PlayCtx, Run, Scope};
+use super::escalation::{become_user, environment};
+use super::host::HostState;
+use super::result::{error_result, from_module, unreachable, Single};
+use super::target::{drop_remote, runs_locally, task_remote};
+use super::task::flag;
+use super::task_label;
+use fleet_modules::ansible::Route;
+use fleet_modules::remote::{LocalRemoteIn, RemoteError};
+use fleet_modules::{self as modules, Module, ModuleCtx, ModuleResult};
+use fleet_playbook::{Keywords, Task};
+
+/// Templates the arguments and runs the module or executor action.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn execute(
+    run: &Run,
+    pctx: &PlayCtx<'_>,
+    scope: &Scope<'_>,
+    task: &Task,
+    kw: &Keywords,
+    host: &mut HostState,
+    vars: &Vars,
+    delegated: Option<&str>,
+) -> Single {
+    let args = match templated_args(run, task, vars) {
+        Ok(args) => args,
+        Err(failed) => return failed,
+    };
+    if let Err(e) = modules::check_action_args(&task.action, &task.args) {
+        return error_result(e.to_string());
+    }
+    if let Some(result) = actions::run_action(run, task, &args, host, vars).await {
+        return from_module(result);
+    }
+    let (route, native) = match module_route(pctx, scope, task, &args) {
+        Ok(found) => found,
+        Err(failed) => return failed,
+    };
+    let check_mode =
+        flag(run, &kw.check_mode, vars, run.options.check).unwrap_or(run.options.check);
+    let diff = flag(run, &kw.diff, vars, run.options.diff).unwrap_or(run.options.diff);
+    let become_user = match become_user(&run.templar, kw, vars) {
+        Ok(b) => b,
+        Err(e) => return error_result(e.to_string()),
+    };
+    let env = match environment(&run.templar, kw, vars) {
+        Ok(env) => env,
+        Err(e) => return error_result(e.to_string()),
+    };
+    let search_dirs = scope.search_dirs(&pctx.play.base_dir);
+    let host_name = host.name.clone();
+    let local = runs_locally(pctx, delegated);
+    let mut local_remote = local.then(|| LocalRemoteIn(pctx.play.base_dir.clone()));
+    let remote = match task_remote(run, pctx, host, delegated, vars, local_remote.as_mut()).await {
+        Ok(remote) => remote,
+        Err(e) => return unreachable(e),
+    };
+    let become_password = become_user
+        .as_ref()
+        .and_then(|_| become_password(run, vars));
+    remote.set_task_label(Some(label(run, task, kw, &args, vars)));
+    let mut ctx = ModuleCtx {
+        remote,
+        check_mode,
+        diff,
+        become_password,
+        become_user,
+        env,
+        vars,
+        inventory_hostname: host_name,
+        search_dirs,
+    };
+    let outcome = match native {
+        Some(module) => match modules::run_native(module, &args, &mut ctx).await {
+            Ok(ModuleResult {
+                defer_to_ansible: Some(why),
+                ..
+            }) => {
+                let route = Route::Ansible(format!("ansible.builtin.{}", module.name()));
+                super::fallback::run(run, pctx, scope, &route, task, kw, &args, &mut ctx)
+                    .await
+                    .map(|r| super::fallback::deferred(r, module.name(), &why))
+            }
+            other => other,
+        },
+        None => super::fallback::run(run, pctx, scope, &route, task, kw, &args, &mut ctx).await,
+    };
+    ctx.remote.set_task_label(None);
+    settle(host, native, delegated, local, outcome)
+}
+
+/// The path the task's module takes (fleet's native module, or Ansible's code) and the native
+/// module with its arguments checked. What Ansible finds only when a task runs fails this task
+/// alone (the parse of `fleet run` leaves it here): a module fleet lacks, arguments the module
+/// does not accept. Modules fleet lacks run through Ansible's own code when the controller
+/// has it.
+fn module_route(
+    pctx: &PlayCtx<'_>,
+    scope: &Scope<'_>,
+    task: &Task,
+    args: &Map<String, Value>,
+) -> Result<(Route, Option<&'static dyn Module>), Single> {
+    let Some(route) = super::fallback::route(pctx, scope, task) else {
+        return Err(error_result(modules::unavailable_message(&task.action)));
+    };
+    let native = matches!(route, Route::Native(_))
+        .then(|| modules::find(&task.action))
+        .flatten();
+    if let Some(module) = native.filter(|_| !args.contains_key("_variable_params")) {
+        if let Err(e) = modules::check_args(&task.action, &module.spec(), args) {
+            return Err(error_result(e.to_string()));
+        }
+    }
+    Ok((route, native))
+}
+
+/// The task's arguments templated, omitted ones dropped; a template error fails the task with
+/// Ansible's message naming the argument.
+fn templated_args(run: &Run, task: &Task, vars: &Vars) -> Result<Map<String, Value>, Single> {
+    let mut raw = task.args.clone();
+    if fleet_modules::short_name(&task.action) == "assert" {
+        // assert evaluates its `that` entries itself, as conditions (never as templated args)
+        raw.remove("that");
+    }
+    match run
+        .templar
+        .template_value(&Value::Object(raw.clone()), vars)
+    {
+        Ok(Value::Object(mut m)) => {
+            m.retain(|_, v| !run.templar.is_omit(v));
+            Ok(m)
+        }
+        Ok(_) => Ok(Map::new()),
+        Err(e) => {
+            let msg = super::result::args_failure(run, task, &raw, vars, &e.to_string());
+            Err(error_result(msg))
+        }
+    }
+}
+
+/// The sudo password for a task that becomes another user: the host's variable (templated),
+/// else the one given on the command line (`-K`).
+fn become_password(run: &Run, vars: &Vars) -> Option<String> {
+    [
+        "ansible_become_password",
+        "ansible_become_pass",
+        "ansible_sudo_pass",
+    ]
+    .iter()
+    .find_map(|k| vars.get(k))
+    .map(|v| match run.templar.template_value(v, vars) {
+        Ok(Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    })
+    .or_else(|| run.options.become_password.clone())
+}
+
+/// The one-line label the connection shows for the task (the bastion's command log).
+fn label(run: &Run, task: &Task, kw: &Keywords, args: &Map<String, Value>, vars: &Vars) -> String {
+    let no_log = flag(run, &kw.no_log, vars, false).unwrap_or(false);
+    let name = match &task.name {
+        Some(n) => run
+            .templar
+            .render_str(n, vars)
+            .unwrap_or_else(|_| n.clone()),
+        None => task.action.clone(),
+    };
+    task_label::describe(&name, &task.action, args, no_log)
+}
+
+/// What the module's outcome leaves on the host: facts it returned, a connection it found
+/// unreachable forgotten.
+fn settle(
+    host: &mut HostState,
+    native: Option<&'static dyn Module>,
+    delegated: Option<&str>,
+    local: bool,
+    outcome: Result<ModuleResult, RemoteError>,
+) -> Single {
+    match outcome {
+        Ok(result) => {
+            let facts_from = native.is_none_or(|m| matches!(m.name(), "setup" | "gather_facts"));
+            if let Some(facts) = super::fallback::returned_facts(&result).filter(|_| facts_from) {
+                host.facts.extend(facts.clone());
+            }
+            from_module(result)
+        }
+        Err(e @ RemoteError::Unreachable(_)) => {
+            drop_remote(host, delegated, local);
+            unreachable(e)
+        }
+        Err(e) => error_result(e.to_string()),
+    }
+}
