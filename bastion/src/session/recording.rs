@@ -37,7 +37,11 @@ pub(super) fn start_recording(
     let e = match Recorder::create(&path, &header) {
         Ok(r) => {
             let recording = path.to_string_lossy().into_owned();
-            let _ = shared.store.set_session_recording(session_id, &recording);
+            // The seal (session_end's signed record) names the file even if this row update
+            // fails; the row is only where `sessions` and the console look first.
+            if let Err(e) = shared.store.set_session_recording(session_id, &recording) {
+                tracing::error!("session {session_id}: cannot store its recording's path: {e}");
+            }
             end.seal.recording = Some(recording);
             return Ok(Some(Arc::new(Mutex::new(r))));
         }

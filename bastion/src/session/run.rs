@@ -113,7 +113,9 @@ pub async fn run_target(
         }
     };
     if let Some(Ok(Some(id))) = screened {
-        let _ = shared.store.set_command_exit(id, status.map(i64::from));
+        if let Err(e) = shared.store.set_command_exit(id, status.map(i64::from)) {
+            tracing::error!("command {id}: cannot store its exit status: {e}");
+        }
     }
     end.exit_status = status;
     let transfer = matches!(kind, Kind::Scp | Kind::Rsync).then(|| Transfer::Stream {
