@@ -127,19 +127,32 @@ pub async fn run_target(
     seal_end(shared, conn, &granted, kind, session_id, end);
     unwinding.disarm();
     if let Some(transfer) = transfer {
-        shared.audit(
-            Some(&conn.user),
-            Some(&conn.source),
-            AuditEvent::FileTransfer {
-                session: session_id,
-                host: granted.host.clone(),
-                login: Some(granted.login.clone()),
-                kind: kind.as_str().into(),
-                transfer,
-            },
-        );
+        audit_stream(shared, conn, &granted, kind, session_id, transfer);
     }
     status
+}
+
+/// The one `file_transfer` event of an scp or rsync session: its command, bytes each way and
+/// exit status (audited after the session's end, which it follows in the chain).
+fn audit_stream(
+    shared: &Shared,
+    conn: &ConnInfo,
+    g: &Granted,
+    kind: Kind,
+    session_id: i64,
+    transfer: Transfer,
+) {
+    shared.audit(
+        Some(&conn.user),
+        Some(&conn.source),
+        AuditEvent::FileTransfer {
+            session: session_id,
+            host: g.host.clone(),
+            login: Some(g.login.clone()),
+            kind: kind.as_str().into(),
+            transfer,
+        },
+    );
 }
 
 /// Stores the session's row and audits `session_start` (naming the key, how the user came in
