@@ -1,0 +1,120 @@
+//! Where and in what order tasks run: `serial`, the linear and `free` strategies,
+//! `delegate_to` (another host, or localhost without ssh), `run_once`, `meta: flush_handlers`,
+//! plus per-task `environment`, `no_log`, `vars_files` and `include_role`.
+//!
+//! The order of side effects is the observable here: tasks append to a shared file on the targets
+//! and the test reads the sequence back, and `$SSH_CONNECTION` shows which sshd a task reached.
+
+use std::fs;
+
+use crate::lab::Lab;
+
+#[test]
+fn delegate_to_runs_on_the_other_host_with_the_first_hosts_variables() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(0), lab.host(1));
+    let playbook = format!(
+        r#"
+- hosts: {h1}
+  gather_facts: false
+  tasks:
+    - shell: echo "$SSH_CONNECTION {{{{ inventory_hostname }}}}"
+      delegate_to: {h2}
+      register: there
+    - shell: echo "$SSH_CONNECTION"
+      delegate_to: localhost
+      register: local
+    - copy:
+        content: "{{{{ there.stdout }}}}|{{{{ local.stdout }}}}\n"
+        dest: "{{{{ out }}}}/delegated"
+"#
+    );
+    let run = lab.play(&playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let text = fs::read_to_string(lab.out().join("delegated")).unwrap();
+    let (there, local) = text.trim_end().split_once('|').unwrap();
+    // SSH_CONNECTION ends with the server's address and port: h2's sshd.
+    let t2 = &lab.targets[1];
+    assert!(
+        there.ends_with(&format!("{} {} {h1}", t2.addr(), t2.port())),
+        "{text}"
+    );
+    assert_eq!(local, "", "localhost runs without ssh: {text}");
+    assert!(run.stdout.contains(&format!("[{h1} -> {h2}]")), "{run}");
+}
+
+#[test]
+fn serial_free_strategy_flush_handlers_run_once_environment_no_log_vars_files_include_role() {
+    let lab = Lab::new(3);
+    let order = |name: &str| -> Vec<String> {
+        fs::read_to_string(lab.out().join(name))
+            .unwrap_or_default()
+            .lines()
+            .map(|l| l.split_whitespace().nth(1).unwrap_or_default().to_string())
+            .collect()
+    };
+    let two_steps = |header: &str, file: &str| {
+        format!(
+            "- hosts: targets\n  gather_facts: false\n{header}  tasks:\n    - shell: echo \"{{{{ inventory_hostname }}}} A\" >> {{{{ out }}}}/{file}\n    - shell: echo \"{{{{ inventory_hostname }}}} B\" >> {{{{ out }}}}/{file}\n"
+        )
+    };
+    // serial: 1 runs the whole play host by host; the default runs each task on all hosts first.
+    let run = lab.play(&two_steps("  serial: 1\n", "serial"), &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(order("serial"), ["A", "B", "A", "B", "A", "B"]);
+    let run = lab.play(&two_steps("", "linear"), &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(order("linear"), ["A", "A", "A", "B", "B", "B"]);
+    let run = lab.play(&two_steps("  strategy: free\n", "free"), &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(order("free").len(), 6);
+
+    lab.write("vars.yml", "from_file: value-from-vars-file\n");
+    lab.write(
+        "roles/small/tasks/main.yml",
+        "- copy: {content: \"role {{ inventory_hostname }}\\n\", dest: \"{{ out }}/{{ inventory_hostname }}-role\"}\n",
+    );
+    let playbook = r#"
+- hosts: targets
+  gather_facts: false
+  vars_files: [vars.yml]
+  tasks:
+    - shell: echo "$GREETING {{ from_file }}" > {{ out }}/{{ inventory_hostname }}-env
+      environment: {GREETING: hi}
+    - command: echo secret-value-123
+      no_log: true
+      register: hidden
+    - shell: echo once >> {{ out }}/once
+      run_once: true
+    - copy: {content: "n\n", dest: "{{ out }}/{{ inventory_hostname }}-notify"}
+      notify: touch it
+    - meta: flush_handlers
+    - name: the handler already ran
+      command: test -f {{ out }}/{{ inventory_hostname }}-handled
+    - include_role: {name: small}
+    - assert: {that: ['hidden.stdout == "secret-value-123"']}
+  handlers:
+    - name: touch it
+      file: {path: "{{ out }}/{{ inventory_hostname }}-handled", state: touch}
+"#;
+    let run = lab.play(playbook, &["-v"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let h1 = lab.host(0);
+    assert_eq!(
+        fs::read_to_string(lab.out().join(format!("{h1}-env"))).unwrap(),
+        "hi value-from-vars-file\n"
+    );
+    assert_eq!(
+        fs::read_to_string(lab.out().join("once")).unwrap(),
+        "once\n"
+    );
+    assert_eq!(
+        fs::read_to_string(lab.out().join(format!("{}-role", lab.host(2)))).unwrap(),
+        format!("role {}\n", lab.host(2))
+    );
+    assert!(
+        !run.stdout.contains("secret-value-123"),
+        "no_log result shown:\n{run}"
+    );
+    assert!(run.stdout.contains("censored"), "{run}");
+}
