@@ -82,6 +82,8 @@ fn console_links(world: &World, n: usize) -> Result<Vec<String>> {
     Ok((0..n).map(|_| client.console_link("bench")).collect())
 }
 
+/// Sessions held and typing, a warmed-up probe, the console users logged in; then the
+/// alternating phases, then the rows.
 async fn measure(
     world: &World,
     a: &Args,
@@ -96,19 +98,7 @@ async fn measure(
     }
     eprintln!("console-load: {} sessions open", held.len());
     let stop = Arc::new(AtomicBool::new(false));
-    let mut typists = Vec::new();
-    for (i, (h, mut ch)) in held.into_iter().enumerate() {
-        let stop = stop.clone();
-        let n = a.sessions;
-        typists.push(tokio::spawn(async move {
-            tokio::time::sleep(Duration::from_secs(5) * i as u32 / n as u32).await;
-            while !stop.load(Ordering::Relaxed) {
-                let _ = echo(&mut ch).await;
-                tokio::time::sleep(Duration::from_secs(5)).await;
-            }
-            drop((h, ch));
-        }));
-    }
+    let _typists = typists(held, a.sessions, &stop);
     let (_h, mut probe) = open(world.bastion_addr(), 0, &key).await?;
     for _ in 0..50 {
         echo(&mut probe).await?;
@@ -121,10 +111,44 @@ async fn measure(
                 .await??,
         );
     }
+    let (quiet, busy) = phases(&mut probe, &browsers, a.keys, elsewhere).await?;
+    stop.store(true, Ordering::Relaxed);
+    Ok(rows(a, &quiet, &busy))
+}
+
+/// The held sessions typing a key every 5 s (spread over the 5 s by `n`) until `stop`.
+fn typists(
+    held: Vec<Session>,
+    n: usize,
+    stop: &Arc<AtomicBool>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut typists = Vec::new();
+    for (i, (h, mut ch)) in held.into_iter().enumerate() {
+        let stop = stop.clone();
+        typists.push(tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_secs(5) * i as u32 / n as u32).await;
+            while !stop.load(Ordering::Relaxed) {
+                let _ = echo(&mut ch).await;
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+            drop((h, ch));
+        }));
+    }
+    typists
+}
+
+/// Two rounds of `keys` probe echoes quiet, then `keys` while every console user browses (on
+/// `elsewhere`, from 2 s before until the last key); the quiet and the busy round trips.
+async fn phases(
+    probe: &mut russh::Channel<russh::client::Msg>,
+    browsers: &[Browsing],
+    keys_per_phase: usize,
+    elsewhere: &tokio::runtime::Handle,
+) -> Result<(Vec<Duration>, Vec<Duration>)> {
     let requests = Arc::new(AtomicU64::new(0));
     let (mut quiet, mut busy) = (Vec::new(), Vec::new());
     for round in 0..2 {
-        quiet.extend(keys(&mut probe, a.keys).await?);
+        quiet.extend(keys(probe, keys_per_phase).await?);
         let browsing = Arc::new(AtomicBool::new(true));
         let started = Instant::now();
         let before = requests.load(Ordering::Relaxed);
@@ -134,7 +158,7 @@ async fn measure(
             .map(|(i, b)| elsewhere.spawn(b.clone().browse(i, browsing.clone(), requests.clone())))
             .collect();
         tokio::time::sleep(Duration::from_secs(2)).await;
-        busy.extend(keys(&mut probe, a.keys).await?);
+        busy.extend(keys(probe, keys_per_phase).await?);
         browsing.store(false, Ordering::Relaxed);
         for t in tasks {
             t.await??;
@@ -143,14 +167,18 @@ async fn measure(
             (requests.load(Ordering::Relaxed) - before) as f64 / started.elapsed().as_secs_f64();
         eprintln!("console-load: round {round}: {rate:.0} console requests/s while measuring");
     }
-    stop.store(true, Ordering::Relaxed);
-    let q = summarize(&quiet);
-    let b = summarize(&busy);
+    Ok((quiet, busy))
+}
+
+/// The busy keystroke p50 and p99 against the quiet ones.
+fn rows(a: &Args, quiet: &[Duration], busy: &[Duration]) -> Vec<Row> {
+    let q = summarize(quiet);
+    let b = summarize(busy);
     eprintln!(
         "console-load: keystroke p50 {:.3} ms quiet, {:.3} ms with {} console users",
         q.p50, b.p50, a.users
     );
-    Ok(vec![
+    vec![
         Row::new(
             "16 console",
             format!(
@@ -163,7 +191,7 @@ async fn measure(
         .vs("the same run without console users", q.p50)
         .goal("within 5% of the run without the console load"),
         Row::new("16 console", "the same, p99", b.p99, "ms").vs("without", q.p99),
-    ])
+    ]
 }
 
 /// `n` echo round trips on `ch`.

@@ -14,7 +14,7 @@ use anyhow::{bail, Context, Result};
 use portable_pty::{native_pty_system, Child, CommandBuilder, PtySize};
 
 use crate::report::Row;
-use crate::stats::summarize;
+use crate::stats::{summarize, Summary};
 use crate::world::World;
 
 /// Options of `bench latency`.
@@ -213,17 +213,7 @@ pub fn relay(host: &str, port: u16) -> Result<()> {
 pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
     let mut world = World::new(bastion, 2, "")?;
     world.serve();
-    let mut paths = paths(&world)?;
-    if let Some(unknown) = a.paths.iter().find(|p| !PATH_WORDS.contains(&p.as_str())) {
-        bail!(
-            "--paths: unknown path {unknown:?} (known: {})",
-            PATH_WORDS.join(", ")
-        );
-    }
-    if !a.paths.is_empty() {
-        let mut words = PATH_WORDS.iter();
-        paths.retain(|_| words.next().is_some_and(|w| a.paths.iter().any(|p| p == w)));
-    }
+    let paths = chosen_paths(&world, a)?;
     eprintln!("bastion pid {:?}", world.home.pid());
     let mut terms = Vec::new();
     for (name, argv) in &paths {
@@ -237,6 +227,37 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
         paths.iter().map(|p| p.0).collect::<Vec<_>>().join(", "),
         a.batch
     );
+    let samples = keystrokes(&mut terms, a)?;
+    let s: Vec<_> = samples.iter().map(|x| summarize(x)).collect();
+    if s.iter().any(|x| x.n == 0) {
+        bail!("no samples");
+    }
+    if s.len() < PATH_WORDS.len() {
+        return Ok(per_path_rows(&paths, &s));
+    }
+    Ok(ratio_rows(&s))
+}
+
+/// [`paths`], kept to those named by `--paths` (all of them when it is empty); an unknown
+/// word is an error naming the known ones.
+fn chosen_paths(world: &World, a: &Args) -> Result<Vec<(&'static str, Vec<String>)>> {
+    let mut paths = paths(world)?;
+    if let Some(unknown) = a.paths.iter().find(|p| !PATH_WORDS.contains(&p.as_str())) {
+        bail!(
+            "--paths: unknown path {unknown:?} (known: {})",
+            PATH_WORDS.join(", ")
+        );
+    }
+    if !a.paths.is_empty() {
+        let mut words = PATH_WORDS.iter();
+        paths.retain(|_| words.next().is_some_and(|w| a.paths.iter().any(|p| p == w)));
+    }
+    Ok(paths)
+}
+
+/// `a.keys` keystrokes on each of `terms`, in batches of `a.batch` per path, rotating which
+/// path goes first each batch so machine noise hits all alike; the round trips per path.
+fn keystrokes(terms: &mut [Term], a: &Args) -> Result<Vec<Vec<Duration>>> {
     let n = terms.len();
     let mut samples: Vec<Vec<Duration>> = vec![Vec::new(); n];
     let gap = Duration::from_millis(a.gap_ms);
@@ -252,26 +273,30 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
         }
         batch += 1;
     }
-    let s: Vec<_> = samples.iter().map(|x| summarize(x)).collect();
-    if s.iter().any(|x| x.n == 0) {
-        bail!("no samples");
-    }
-    if s.len() < PATH_WORDS.len() {
-        return Ok(paths
-            .iter()
-            .zip(&s)
-            .flat_map(|((name, _), x)| {
-                [
-                    Row::new("3 latency", format!("keystroke p50, {name}"), x.p50, "ms"),
-                    Row::new("3 latency", format!("keystroke p99, {name}"), x.p99, "ms"),
-                ]
-            })
-            .collect());
-    }
+    Ok(samples)
+}
+
+/// A subset of the paths (`--paths`): each path's p50 and p99 alone, without ratios.
+fn per_path_rows(paths: &[(&'static str, Vec<String>)], s: &[Summary]) -> Vec<Row> {
+    paths
+        .iter()
+        .zip(s)
+        .flat_map(|((name, _), x)| {
+            [
+                Row::new("3 latency", format!("keystroke p50, {name}"), x.p50, "ms"),
+                Row::new("3 latency", format!("keystroke p99, {name}"), x.p99, "ms"),
+            ]
+        })
+        .collect()
+}
+
+/// All five paths (`s` in the order of [`paths`]): the bastion against direct, `-J` against
+/// the bastion and the OpenSSH double hop, and what a client-side relay process adds.
+fn ratio_rows(s: &[Summary]) -> Vec<Row> {
     let (d, v, j, h, r) = (&s[0], &s[1], &s[2], &s[3], &s[4]);
     let goal = "< 1 ms added at p99 (idle machine)";
     let jump_goal = "-J within 1.1x of the direct bastion path";
-    Ok(vec![
+    vec![
         Row::new("3 latency", "keystroke p50 via bastion", v.p50, "ms").vs("direct", d.p50),
         Row::new("3 latency", "keystroke p99 via bastion", v.p99, "ms")
             .vs("direct", d.p99)
@@ -302,5 +327,5 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
             r.p50 - d.p50,
             "ms",
         ),
-    ])
+    ]
 }

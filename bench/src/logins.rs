@@ -4,6 +4,7 @@
 //! is a different user. Then `perf record` on the bastion during more logins says where the
 //! time goes.
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::time::Instant;
@@ -272,6 +273,31 @@ fn profile(
     logins: Vec<Login>,
     parallel: usize,
 ) -> Result<Vec<Row>> {
+    let n = logins.len();
+    let data = record(world, rt, logins, parallel)?;
+    let text = perf_report(&data)?;
+    let (mut rows, groups) = top_symbols(&text);
+    let mut out_rows = vec![Row::new(
+        "4 login profile",
+        format!("perf record -g on the bastion during {n} parallel key+TOTP logins: top symbols"),
+        n as f64,
+        "logins",
+    )];
+    out_rows.append(&mut rows);
+    for (l, v) in LABELS.iter().zip(groups) {
+        out_rows.push(Row::new("4 login profile", format!("share: {l}"), v, "%"));
+    }
+    Ok(out_rows)
+}
+
+/// Runs `logins` (`parallel` in flight) under `perf record -g` attached to the bastion; the
+/// path of the perf data.
+fn record(
+    world: &World,
+    rt: &tokio::runtime::Runtime,
+    logins: Vec<Login>,
+    parallel: usize,
+) -> Result<PathBuf> {
     let pid = world.home.pid().context("not serving")?;
     let data = world.home.data_dir().join("perf.data");
     let mut perf = Command::new("perf")
@@ -283,13 +309,17 @@ fn profile(
         .spawn()
         .context("perf")?;
     std::thread::sleep(std::time::Duration::from_millis(500));
-    let n = logins.len();
     let r = rt.block_on(rate(logins, parallel));
     let _ = Command::new("kill")
         .args(["-INT", &perf.id().to_string()])
         .status();
     perf.wait()?;
     r?;
+    Ok(data)
+}
+
+/// `perf report` of `data`: self time by symbol, flat, every symbol.
+fn perf_report(data: &Path) -> Result<String> {
     let out = Command::new("perf")
         .args([
             "report",
@@ -303,10 +333,27 @@ fn profile(
             "0",
             "-i",
         ])
-        .arg(&data)
+        .arg(data)
         .stderr(Stdio::null())
         .output()?;
-    let text = String::from_utf8_lossy(&out.stdout);
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The groups symbols are summed into, indexed by [`category`].
+const LABELS: [&str; 8] = [
+    "crypto",
+    "kernel",
+    "sqlite",
+    "everything else",
+    "russh protocol",
+    "malloc/memcpy",
+    "tokio",
+    "regex/globset (policy)",
+];
+
+/// The first 12 symbols of a `perf report` as rows, and every symbol's percent summed by
+/// group ([`LABELS`]).
+fn top_symbols(text: &str) -> (Vec<Row>, [f64; 8]) {
     let mut rows = Vec::new();
     let mut groups = [0.0f64; 8];
     for line in text.lines() {
@@ -329,30 +376,10 @@ fn profile(
             rows.push(Row::new("4 login profile", short, pct, "%"));
         }
     }
-    let labels = [
-        "crypto",
-        "kernel",
-        "sqlite",
-        "everything else",
-        "russh protocol",
-        "malloc/memcpy",
-        "tokio",
-        "regex/globset (policy)",
-    ];
-    let mut out_rows = vec![Row::new(
-        "4 login profile",
-        format!("perf record -g on the bastion during {n} parallel key+TOTP logins: top symbols"),
-        n as f64,
-        "logins",
-    )];
-    out_rows.append(&mut rows);
-    for (l, v) in labels.iter().zip(groups) {
-        out_rows.push(Row::new("4 login profile", format!("share: {l}"), v, "%"));
-    }
-    Ok(out_rows)
+    (rows, groups)
 }
 
-/// The `labels` index of a user-space symbol (1, kernel, is perf's `[k]`), by its name.
+/// The [`LABELS`] index of a user-space symbol (1, kernel, is perf's `[k]`), by its name.
 fn category(sym: &str) -> usize {
     let s = sym.to_ascii_lowercase();
     const CRYPTO: &[&str] = &[

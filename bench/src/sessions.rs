@@ -14,7 +14,7 @@ use tokio::sync::Semaphore;
 use crate::client::{self, Accept};
 use crate::engine::StoreArg;
 use crate::report::Row;
-use crate::stats::summarize;
+use crate::stats::{summarize, Summary};
 use crate::world::{World, BUSY_SSHD};
 
 /// Options of `bench sessions`.
@@ -77,18 +77,37 @@ pub fn run(bastion: &str, a: &Args) -> Result<Vec<Row>> {
     rt.block_on(held(&world, a, targets))
 }
 
+/// Warm-up and baseline, opening, holding, rows: each phase a step of its own (below).
 async fn held(world: &World, a: &Args, targets: usize) -> Result<Vec<Row>> {
     let key = client::load_key(&world.key.private)?;
-    // Warm up (first-use allocations, thread pools), then take the baseline.
+    let rss0 = warm_up(world, targets, &key).await?;
+    let (sessions, open_s) = open_all(world, a, targets, &key).await?;
+    let n = sessions.len();
+    let hold = hold(world, a, sessions).await?;
+    Ok(rows(a, n, open_s, rss0, &hold))
+}
+
+/// Warms up (first-use allocations, thread pools), then takes the baseline: the idle
+/// bastion's RSS in KiB.
+async fn warm_up(world: &World, targets: usize, key: &Arc<russh::keys::PrivateKey>) -> Result<u64> {
     for i in 0..4 {
-        let (h, mut ch) = open(world.bastion_addr(), i % targets, &key).await?;
+        let (h, mut ch) = open(world.bastion_addr(), i % targets, key).await?;
         echo(&mut ch).await?;
         drop(ch);
         let _ = h.disconnect(russh::Disconnect::ByApplication, "", "").await;
     }
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss0 = world.bastion_rss_kib()?;
+    world.bastion_rss_kib()
+}
 
+/// Opens `a.sessions` sessions, `a.opening` logins in flight; the sessions that opened and
+/// the seconds opening took (failures are counted and the first three printed).
+async fn open_all(
+    world: &World,
+    a: &Args,
+    targets: usize,
+    key: &Arc<russh::keys::PrivateKey>,
+) -> Result<(Vec<Session>, f64)> {
     eprintln!(
         "sessions: opening {} through the bastion ({targets} targets)",
         a.sessions
@@ -123,12 +142,26 @@ async fn held(world: &World, a: &Args, targets: usize) -> Result<Vec<Row>> {
             }
         }
     }
-    let n = sessions.len();
     eprintln!(
-        "sessions: {n} open in {open_s:.1} s ({failed} failed); holding {} s",
+        "sessions: {} open in {open_s:.1} s ({failed} failed); holding {} s",
+        sessions.len(),
         a.hold
     );
+    Ok((sessions, open_s))
+}
 
+/// What holding the sessions measured: the echo round trips, the bastion's peak RSS sampled
+/// while holding and its RSS at the end (KiB).
+struct Held {
+    echo: Summary,
+    peak: u64,
+    rss1: u64,
+}
+
+/// Holds `sessions` for `a.hold` seconds, each typing a key every `a.period` seconds (spread
+/// evenly over the period), while the bastion's RSS is sampled every half second.
+async fn hold(world: &World, a: &Args, sessions: Vec<Session>) -> Result<Held> {
+    let n = sessions.len();
     let rtts = Arc::new(Mutex::new(Vec::new()));
     let stop = Instant::now() + Duration::from_secs(a.hold);
     let period = Duration::from_secs(a.period);
@@ -159,11 +192,17 @@ async fn held(world: &World, a: &Args, targets: usize) -> Result<Vec<Row>> {
     let rss1 = world.bastion_rss_kib()?;
     let echo = summarize(&rtts.lock().unwrap());
     drop(kept);
+    Ok(Held { echo, peak, rss1 })
+}
 
+/// The rows: `n` sessions held of those asked for, RSS idle and held, per session (at the
+/// end and at the peak), the opening rate and the echo under load.
+fn rows(a: &Args, n: usize, open_s: f64, rss0: u64, held: &Held) -> Vec<Row> {
+    let Held { echo, peak, rss1 } = *held;
     let per = (rss1.saturating_sub(rss0)) as f64 / n.max(1) as f64;
     let per_peak = (peak.max(rss1).saturating_sub(rss0)) as f64 / n.max(1) as f64;
     let goal = "< 128 KiB per idle session (issue 19; issue 5: < 256 KiB)";
-    Ok(vec![
+    vec![
         Row::new(
             "4 sessions",
             "sessions held open (russh client, one process)",
@@ -204,5 +243,5 @@ async fn held(world: &World, a: &Args, targets: usize) -> Result<Vec<Row>> {
             "ms",
         ),
         Row::new("4 sessions", "echo p99 under load", echo.p99, "ms"),
-    ])
+    ]
 }
