@@ -10,28 +10,25 @@ use std::time::Duration;
 use fleet_templates::Vars;
 use serde_json::{json, Value};
 
-use super::context::{PlayCtx, Run, Scope};
+use super::context::Run;
 use super::error::ExecError;
 use super::execute::execute;
 use super::host::HostState;
 use super::result::{error_result, never_templated, skipped_by, Single};
-use super::task::conditions;
+use super::task::{conditions, TaskRun};
 use super::task_timeout::{task_timeout, timed_out};
 use crate::output::{Event, HostResult, Status};
-use fleet_playbook::{Keywords, Task, Templatable};
+use fleet_playbook::{Task, Templatable};
 
 /// Runs the action once (for one loop item, or the task without a loop).
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn run_single(
-    run: &Run,
-    pctx: &PlayCtx<'_>,
-    scope: &Scope<'_>,
-    task: &Task,
-    kw: &Keywords,
-    host: &mut HostState,
-    vars: &Vars,
-    delegated: Option<&str>,
-) -> Single {
+pub(super) async fn run_single(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -> Single {
+    let TaskRun {
+        run,
+        task,
+        kw,
+        delegated,
+        ..
+    } = t;
     match conditions(run, &kw.when, vars) {
         Ok(None) => {}
         Ok(Some(cond)) => return skipped_by(cond),
@@ -44,7 +41,7 @@ pub(super) async fn run_single(
     let (retries, delay) = retry_policy(task);
     let mut attempt = 0;
     loop {
-        let running = execute(run, pctx, scope, task, kw, host, vars, delegated);
+        let running = execute(t, host, vars);
         let mut single = match task_timeout(run, kw, vars) {
             // the host's shell is dropped with the abandoned command; the next task opens one
             Some(secs) => match tokio::time::timeout(Duration::from_secs(secs), running).await {

@@ -15,7 +15,7 @@ use super::escalation::{become_user, environment};
 use super::host::HostState;
 use super::result::{error_result, from_module, unreachable, Single};
 use super::target::{drop_remote, runs_locally, task_remote};
-use super::task::flag;
+use super::task::{flag, TaskRun};
 use super::task_label;
 use fleet_modules::ansible::Route;
 use fleet_modules::remote::{LocalRemoteIn, RemoteError};
@@ -23,17 +23,15 @@ use fleet_modules::{self as modules, Module, ModuleCtx, ModuleResult};
 use fleet_playbook::{Keywords, Task};
 
 /// Templates the arguments and runs the module or executor action.
-#[allow(clippy::too_many_arguments)]
-pub(super) async fn execute(
-    run: &Run,
-    pctx: &PlayCtx<'_>,
-    scope: &Scope<'_>,
-    task: &Task,
-    kw: &Keywords,
-    host: &mut HostState,
-    vars: &Vars,
-    delegated: Option<&str>,
-) -> Single {
+pub(super) async fn execute(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -> Single {
+    let TaskRun {
+        run,
+        pctx,
+        scope,
+        task,
+        kw,
+        delegated,
+    } = t;
     let args = match templated_args(run, task, vars) {
         Ok(args) => args,
         Err(failed) => return failed,

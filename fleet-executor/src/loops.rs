@@ -7,13 +7,14 @@ use serde_json::{json, Map, Value};
 
 use std::time::Duration;
 
-use super::context::{PlayCtx, Run, Scope};
+use super::context::Run;
 use super::error::ExecError;
 use super::host::HostState;
 use super::result::Single;
 use super::task::flag;
+use super::task::TaskRun;
 use crate::output::Status;
-use fleet_playbook::{Keywords, LoopKind, Task, Templatable};
+use fleet_playbook::{LoopKind, Templatable};
 use fleet_templates::sequences;
 
 /// The loop's items, templated, in the shape each `with_*` form gives.
@@ -178,18 +179,13 @@ pub(super) fn item_result_label(
 
 /// The items of a loop, one after another: the variables each brings, the pause between them,
 /// the facts and registered result the next one sees, and each item's label.
-#[allow(clippy::too_many_arguments)]
 pub(super) async fn run_loop(
-    run: &Run,
-    pctx: &PlayCtx<'_>,
-    scope: &Scope<'_>,
-    task: &Task,
-    kw: &Keywords,
+    t: TaskRun<'_>,
     host: &mut HostState,
     mut base: Vars,
-    delegated: Option<&str>,
     items: Vec<Value>,
 ) -> Vec<(Single, Option<String>)> {
+    let TaskRun { run, task, .. } = t;
     let mut results = Vec::new();
     let control = task.loop_control.clone().unwrap_or_default();
     let loop_var = control_var(run, control.loop_var.as_deref(), "item", &base);
@@ -214,8 +210,7 @@ pub(super) async fn run_loop(
         );
         let mut vars = base.clone();
         vars.own_map_mut().extend(brought.clone());
-        let mut single =
-            super::attempt::run_single(run, pctx, scope, task, kw, host, &vars, delegated).await;
+        let mut single = super::attempt::run_single(t, host, &vars).await;
         if let Value::Object(m) = &mut single.result {
             m.extend(brought.clone());
         }

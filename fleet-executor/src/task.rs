@@ -43,6 +43,19 @@ pub(super) fn conditions(
     Ok(None)
 }
 
+/// What every step of one task on one host reads; the host's state and the variables travel
+/// beside it, since steps change them (a loop item adds its own, a try registers its result).
+#[derive(Clone, Copy)]
+pub(super) struct TaskRun<'a> {
+    pub run: &'a Run,
+    pub pctx: &'a PlayCtx<'a>,
+    pub scope: &'a Scope<'a>,
+    pub task: &'a Task,
+    pub kw: &'a Keywords,
+    /// The host a `delegate_to` names, templated.
+    pub delegated: Option<&'a str>,
+}
+
 /// Runs `task` on `host`, reports its result lines and updates the host's state and stats.
 pub async fn run_on_host(
     run: &Run,
@@ -67,17 +80,21 @@ pub async fn run_on_host(
                 .unwrap_or_else(|_| d.clone())
         }),
     };
-    let delegated = ending.delegated.as_deref();
+    let t = TaskRun {
+        run,
+        pctx,
+        scope,
+        task,
+        kw: &kw,
+        delegated: ending.delegated.as_deref(),
+    };
     let results = match &task.loop_ {
         None => {
-            let single = run_single(run, pctx, scope, task, &kw, host, &base, delegated).await;
+            let single = run_single(t, host, &base).await;
             vec![(single, None)]
         }
         Some(lp) => match loop_items(run, lp.kind, &lp.items, &base) {
-            Ok(items) => {
-                super::loops::run_loop(run, pctx, scope, task, &kw, host, base, delegated, items)
-                    .await
-            }
+            Ok(items) => super::loops::run_loop(t, host, base, items).await,
             Err(e) => {
                 let single = unresolved_loop(run, task, &kw, &base, e);
                 let ending = Ending {
