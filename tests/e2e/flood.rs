@@ -9,8 +9,7 @@
 //! `deny_commands` (each Enter held until the echo settles, which a flood never lets happen:
 //! the wait is bounded), where a rule must still stop a line typed right after the flood.
 
-use std::fs;
-use std::path::PathBuf;
+use std::path::Path;
 
 use e2e::{secs, Client, Lab};
 use serde_json::Value;
@@ -56,25 +55,18 @@ fn flood_then_interrupt(rules: &str) -> (Lab, Value) {
     (lab, session)
 }
 
-/// The recording's output and input, each as one string (`o` and `i` events in order).
+/// The recording's output and input, each as one string (`o` and `i` events in order), read by
+/// the recordings crate's own reader (which also checks it is asciicast v2).
 fn recorded(session: &Value) -> (String, String) {
-    let path = PathBuf::from(session["recording"].as_str().expect("a recording"));
-    let text = fs::read_to_string(&path).unwrap();
-    let mut lines = text.lines();
-    let header: Value = serde_json::from_str(lines.next().unwrap()).unwrap();
-    assert_eq!(header["version"], 2, "{header}");
-    let (mut output, mut input) = (String::new(), String::new());
-    for line in lines {
-        let event: Value = serde_json::from_str(line)
-            .unwrap_or_else(|e| panic!("{}: not an event ({e}): {line:.200}", path.display()));
-        let data = event[2].as_str().unwrap();
-        match event[1].as_str() {
-            Some("o") => output.push_str(data),
-            Some("i") => input.push_str(data),
-            _ => {}
-        }
-    }
-    (output, input)
+    let path = session["recording"].as_str().expect("a recording");
+    let cast = recordings::read_cast(Path::new(path)).unwrap_or_else(|e| panic!("{e}"));
+    let input = cast
+        .events
+        .iter()
+        .filter(|e| e.kind == recordings::EventKind::Input)
+        .map(|e| e.data.as_str())
+        .collect();
+    (cast.output_text(), input)
 }
 
 #[test]
