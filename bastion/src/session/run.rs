@@ -9,7 +9,7 @@ use super::proxy::{pump, Input, PumpOutcome, CLEAN_END};
 use super::recording::{finish_recording, screen_size, screen_source, start_recording};
 use super::review::Reviewer;
 use super::scp_log::{Direction as ScpDirection, ScpLog};
-use super::session_audit::{audit_files, command_blocked, deny_rule, log_exec};
+use super::session_audit::{audit_files, audit_transfer, command_blocked, deny_rule, log_exec};
 use super::sftp_log::SftpLog;
 use super::shell_log::ShellLog;
 use super::supervise::SealOnUnwind;
@@ -126,33 +126,21 @@ pub async fn run_target(
     });
     seal_end(shared, conn, &granted, kind, session_id, end);
     unwinding.disarm();
+    // scp and rsync: one `file_transfer` event (command, bytes each way, exit status), after
+    // the session's end, which it follows in the chain.
     if let Some(transfer) = transfer {
-        audit_stream(shared, conn, &granted, kind, session_id, transfer);
+        let login = Some(granted.login.clone());
+        audit_transfer(
+            shared,
+            conn,
+            &granted,
+            session_id,
+            kind.as_str(),
+            login,
+            transfer,
+        );
     }
     status
-}
-
-/// The one `file_transfer` event of an scp or rsync session: its command, bytes each way and
-/// exit status (audited after the session's end, which it follows in the chain).
-fn audit_stream(
-    shared: &Shared,
-    conn: &ConnInfo,
-    g: &Granted,
-    kind: Kind,
-    session_id: i64,
-    transfer: Transfer,
-) {
-    shared.audit(
-        Some(&conn.user),
-        Some(&conn.source),
-        AuditEvent::FileTransfer {
-            session: session_id,
-            host: g.host.clone(),
-            login: Some(g.login.clone()),
-            kind: kind.as_str().into(),
-            transfer,
-        },
-    );
 }
 
 /// Stores the session's row and audits `session_start` (naming the key, how the user came in

@@ -76,6 +76,29 @@ pub(super) fn command_blocked(
     }
 }
 
+/// A `file_transfer` event of session `session_id` on `g`'s host.
+pub(super) fn audit_transfer(
+    shared: &Shared,
+    conn: &ConnInfo,
+    g: &Granted,
+    session_id: i64,
+    kind: &str,
+    login: Option<String>,
+    transfer: Transfer,
+) {
+    shared.audit(
+        Some(&conn.user),
+        Some(&conn.source),
+        AuditEvent::FileTransfer {
+            session: session_id,
+            host: g.host.clone(),
+            login,
+            kind: kind.into(),
+            transfer,
+        },
+    );
+}
+
 /// One `file_transfer` event per file an SFTP or legacy scp session touched, then one
 /// counting those past the per-session list.
 pub(super) fn audit_files(
@@ -88,17 +111,7 @@ pub(super) fn audit_files(
     dropped: u64,
 ) {
     let event = |login: Option<String>, transfer: Transfer| {
-        shared.audit(
-            Some(&conn.user),
-            Some(&conn.source),
-            AuditEvent::FileTransfer {
-                session: session_id,
-                host: g.host.clone(),
-                login,
-                kind: kind.into(),
-                transfer,
-            },
-        );
+        audit_transfer(shared, conn, g, session_id, kind, login, transfer);
     };
     for (op, path, to, bytes) in files {
         let op = Transfer::FileOp {
