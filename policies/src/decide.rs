@@ -121,10 +121,11 @@ impl PolicySet {
     /// (the `Err`) naming what was missing: a role, one covering the host, the login, the
     /// channel, the hours. What is left after them grants.
     fn try_decide(&self, req: &AccessRequest) -> Result<Decision, Denied> {
-        if self.roles_of(req.user).is_empty() {
+        let mine = self.roles_of(req.user);
+        if mine.is_empty() {
             return Err(denied(format!("user {} holds no role", req.user)));
         }
-        let covering = self.covering(req.user, req.host, req.groups);
+        let covering = covering_among(mine, req.host, req.groups);
         if covering.is_empty() {
             return Err(denied(format!(
                 "no role of {} covers host {}",
@@ -184,14 +185,18 @@ impl PolicySet {
 
     /// The roles of `user` covering a host, sorted by name.
     fn covering(&self, user: &str, host: &str, groups: &[String]) -> Vec<&Role> {
-        let mut covering: Vec<&Role> = self
-            .roles_of(user)
-            .into_iter()
-            .filter(|r| r.covers_host(host, groups))
-            .collect();
-        covering.sort_by(|a, b| a.name.cmp(&b.name));
-        covering
+        covering_among(self.roles_of(user), host, groups)
     }
+}
+
+/// The roles among `roles` that cover the host, sorted by name (so file order never matters).
+fn covering_among<'p>(roles: Vec<&'p Role>, host: &str, groups: &[String]) -> Vec<&'p Role> {
+    let mut covering: Vec<&Role> = roles
+        .into_iter()
+        .filter(|r| r.covers_host(host, groups))
+        .collect();
+    covering.sort_by(|a, b| a.name.cmp(&b.name));
+    covering
 }
 
 /// The covering roles that give the asked login (any login when none is asked) on the host
