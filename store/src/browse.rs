@@ -320,14 +320,13 @@ impl Store {
         }
         // Counting every match of a common word costs more than showing a page of them: the
         // total stops at COUNT_CAP (the page says "more than").
-        let counted = self.conn().query_replanned(
+        let total = self.count_replanned(
             &format!(
                 "SELECT count(*) FROM (SELECT 1 FROM {from} WHERE 1=1{} LIMIT {COUNT_CAP}) AS m",
                 w.sql
             ),
             &w.args,
         )?;
-        let total = counted.first().map_or(Ok(0), |r| r.get::<i64>(0))?.max(0) as u64;
         let searching = from.starts_with("commands_fts");
         let order = if q.session.is_some() {
             "c.offset, c.id"
@@ -399,6 +398,13 @@ impl Store {
 
     fn count(&self, sql: &str, args: &[Value]) -> Result<u64> {
         let n: i64 = self.conn().query_one(sql, args)?.get(0)?;
+        Ok(n.max(0) as u64)
+    }
+
+    /// [`Store::count`] for a search, planned for its text (`Conn::query_replanned`).
+    fn count_replanned(&self, sql: &str, args: &[Value]) -> Result<u64> {
+        let rows = self.conn().query_replanned(sql, args)?;
+        let n = rows.first().map_or(Ok(0), |r| r.get::<i64>(0))?;
         Ok(n.max(0) as u64)
     }
 }

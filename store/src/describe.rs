@@ -40,7 +40,9 @@ impl fmt::Display for AuditEvent {
                     (Some(s), None) => write!(f, " with status {s}")?,
                     (None, None) => {}
                 }
-                write_opt(f, " (", Some(reason).filter(|r| !r.is_empty()), ")")?;
+                if !reason.is_empty() {
+                    write!(f, " ({reason})")?;
+                }
                 write_seal(f, seal.recording_size)
             }
             AuditEvent::SessionInterrupted { session, reason, seal, bytes_dropped, .. } => {
