@@ -5,13 +5,13 @@
 //! the same time before they end.
 
 use std::collections::BTreeSet;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
+use std::process::Stdio;
 use std::time::Duration;
 
-use e2e::load::{open_sockets, size};
+use e2e::load::{open_sockets, size, ABORTED};
+use e2e::proc::{line_reader, wait_child};
 use e2e::{asciinema_cat, poll, secs, Client, Gate, Lab, TestUser};
 use serde_json::Value;
 
@@ -30,9 +30,6 @@ const SSHD_CONFIG: &str = "MaxStartups 1000\nMaxSessions 100\nSetEnv HOME={dir}\
 /// How long a worker may take for one step, and the whole crowd for getting everyone open.
 const STEP: Duration = Duration::from_secs(120);
 const CROWD: Duration = Duration::from_secs(600);
-
-/// A worker's error when the test gave up waiting for the others.
-const ABORTED: &str = "released without its turn: not every session opened";
 
 fn sessions_wanted() -> usize {
     size("LOAD_SESSIONS", 40)
@@ -210,83 +207,20 @@ fn exec_session(
     result
 }
 
-/// The child's stdout, line by line, through a channel (so reads can time out).
-fn line_reader(child: &mut Child) -> mpsc::Receiver<String> {
-    let out = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(out).lines() {
-            let Ok(line) = line else { break };
-            if tx.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    rx
-}
-
-fn wait_child(child: &mut Child, timeout: Duration) -> Option<i32> {
-    poll(timeout, || child.try_wait().ok().flatten()).map(|s| s.code().unwrap_or(-1))
-}
-
 /// Runs the sessions of `plan` at once (session `i` with `clients[i % clients.len()]`, the
-/// client of its user); once all are open, `at_peak` runs (the test's look at the live
-/// server), then the gate opens and the sessions end. Returns `at_peak`'s result.
+/// client of its user) through [`e2e::load::crowd`]: once all are open, `at_peak` runs (the
+/// test's look at the live server), then the gate opens and the sessions end.
 fn crowd<T>(
     clients: &[Client],
     plan: &[(String, String)],
     then: Then,
     at_peak: impl FnOnce() -> T,
 ) -> T {
-    let n = plan.len();
-    let gate = Gate::new();
-    std::thread::scope(|s| {
-        let workers: Vec<_> = plan
-            .iter()
-            .enumerate()
-            .map(|(i, (user, host))| {
-                let client = &clients[i % clients.len()];
-                let gate = &gate;
-                s.spawn(move || session(client, user, host, i, gate, then))
-            })
-            .collect();
-        let all = gate.all_arrived(n, CROWD);
-        // Whatever happens at the peak (even a failed assertion), the workers are released.
-        let peak = all
-            .is_ok()
-            .then(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(at_peak)));
-        match &peak {
-            Some(Ok(_)) => gate.open(),
-            _ => gate.abort(),
-        }
-        let mut errors: Vec<String> = workers
-            .into_iter()
-            .filter_map(|w| {
-                w.join()
-                    .unwrap_or_else(|_| Err("worker panicked".into()))
-                    .err()
-            })
-            .collect();
-        let peak = match peak {
-            Some(Ok(v)) => Some(v),
-            Some(Err(panic)) => std::panic::resume_unwind(panic),
-            None => None,
-        };
-        // The real failures first, then those released because of them.
-        errors.sort_by_key(|e| e.contains(ABORTED));
-        assert!(
-            errors.is_empty(),
-            "{} of {n} sessions failed (arrived/failed at the gate: {all:?}); first ones:\n{}",
-            errors.len(),
-            errors
-                .iter()
-                .take(5)
-                .cloned()
-                .collect::<Vec<_>>()
-                .join("\n")
-        );
-        peak.expect("every session was open at once")
-    })
+    let worker = |i: usize, gate: &Gate| {
+        let (user, host) = &plan[i];
+        session(&clients[i % clients.len()], user, host, i, gate, then)
+    };
+    e2e::load::crowd(plan.len(), CROWD, worker, at_peak)
 }
 
 fn active(lab: &Lab) -> Vec<Value> {

@@ -166,3 +166,12 @@ impl Drop for Haproxy {
         let _ = self.child.wait();
     }
 }
+
+/// How many `session_interrupted` records `node`'s audit log holds for `session` (a dead
+/// node's session is sealed exactly once, whichever survivor does it).
+pub fn interrupted_records(node: &BastionHome, session: i64) -> usize {
+    node.audit_of("session_interrupted")
+        .iter()
+        .filter(|e| e["detail"]["session"] == session)
+        .count()
+}

@@ -1,5 +1,6 @@
 //! Helpers for load and fault tests: sizes from the environment, a start line that many
-//! threads wait at (with a timeout), playing recordings with `asciinema`, counting sockets.
+//! threads wait at (with a timeout) and a crowd of workers run through it, playing recordings
+//! with `asciinema`, counting sockets.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -17,6 +18,9 @@ pub fn size(var: &str, default: usize) -> usize {
         Err(_) => default,
     }
 }
+
+/// A worker's error when the test gave up waiting for the others.
+pub const ABORTED: &str = "released without its turn: not every session opened";
 
 /// A start line for worker threads: each one [`Gate::arrive`]s, then [`Gate::wait`]s until the
 /// test [`Gate::open`]s it (or it times out, so a failed test never leaves threads hanging).
@@ -122,4 +126,61 @@ pub fn open_sockets(pid: u32) -> usize {
                 .count()
         })
         .unwrap_or(0)
+}
+
+/// Runs `n` workers at once (`worker(i, &gate)` on its own thread). Once all have arrived at
+/// the gate (within `timeout`), `at_peak` runs (the test's look at the live server), then the
+/// gate opens and the workers finish; if not all arrived, or `at_peak` panicked, the gate is
+/// aborted so no worker hangs. Panics listing the first failures (the real ones before those
+/// released because of them); returns `at_peak`'s result.
+pub fn crowd<T>(
+    n: usize,
+    timeout: Duration,
+    worker: impl Fn(usize, &Gate) -> Result<(), String> + Sync,
+    at_peak: impl FnOnce() -> T,
+) -> T {
+    let gate = Gate::new();
+    std::thread::scope(|s| {
+        let workers: Vec<_> = (0..n)
+            .map(|i| {
+                let (gate, worker) = (&gate, &worker);
+                s.spawn(move || worker(i, gate))
+            })
+            .collect();
+        let all = gate.all_arrived(n, timeout);
+        // Whatever happens at the peak (even a failed assertion), the workers are released.
+        let peak = all
+            .is_ok()
+            .then(|| std::panic::catch_unwind(std::panic::AssertUnwindSafe(at_peak)));
+        match &peak {
+            Some(Ok(_)) => gate.open(),
+            _ => gate.abort(),
+        }
+        let mut errors: Vec<String> = workers
+            .into_iter()
+            .filter_map(|w| {
+                w.join()
+                    .unwrap_or_else(|_| Err("worker panicked".into()))
+                    .err()
+            })
+            .collect();
+        let peak = match peak {
+            Some(Ok(v)) => Some(v),
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            None => None,
+        };
+        errors.sort_by_key(|e| e.contains(ABORTED));
+        assert!(
+            errors.is_empty(),
+            "{} of {n} workers failed (arrived/failed at the gate: {all:?}); first ones:\n{}",
+            errors.len(),
+            errors
+                .iter()
+                .take(5)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        peak.expect("every worker was at the gate at once")
+    })
 }

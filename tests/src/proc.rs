@@ -1,7 +1,8 @@
 //! Running a child process with a hard timeout and collecting its output.
 
-use std::io::Read;
-use std::process::{Command, Stdio};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// What a finished process did.
@@ -178,4 +179,24 @@ pub fn run_with_input(cmd: &mut Command, input: &str) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// The child's stdout, line by line, through a channel (so reads can time out).
+pub fn line_reader(child: &mut Child) -> mpsc::Receiver<String> {
+    let out = child.stdout.take().expect("stdout");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// The child's exit code once it ends (-1 for a signal), or `None` after `timeout`.
+pub fn wait_child(child: &mut Child, timeout: Duration) -> Option<i32> {
+    crate::poll(timeout, || child.try_wait().ok().flatten()).map(|s| s.code().unwrap_or(-1))
 }
