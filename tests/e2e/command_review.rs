@@ -10,12 +10,6 @@ use e2e::{poll, secs, Client, Lab};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bastion");
 
-/// The pending requests (a held line is one, of kind `command`), as `bastion requests
-/// --pending --json` lists them.
-fn pending(lab: &Lab) -> Vec<serde_json::Value> {
-    lab.bastion.json_lines(&["requests", "--pending", "--json"])
-}
-
 const REVIEW_POLICY: &str = r#"roles:
   - name: ops
     members: [alice]
@@ -36,7 +30,7 @@ const REVIEW_POLICY: &str = r#"roles:
 /// The pending command review's id, once there is one, checking the held line.
 fn held_line(lab: &Lab, line: &str) -> i64 {
     let rows = poll(secs(30), || {
-        let rows = pending(lab);
+        let rows = lab.bastion.pending_requests();
         (!rows.is_empty()).then_some(rows)
     })
     .expect("no held line appeared");

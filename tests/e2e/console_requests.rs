@@ -74,7 +74,7 @@ fn finish(mut child: Child, input: &str) -> (String, String, bool) {
 
 fn pending_ids(lab: &Lab) -> Vec<i64> {
     lab.bastion
-        .json_lines(&["requests", "--pending", "--json"])
+        .pending_requests()
         .iter()
         .map(|r| r["id"].as_i64().unwrap())
         .collect()

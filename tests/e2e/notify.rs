@@ -89,9 +89,7 @@ fn every_format_is_told_and_a_failing_webhook_delays_nothing() {
         ],
     );
     assert_eq!(out.code, Some(0), "{out}");
-    let id = lab.bastion.json_lines(&["requests", "--pending", "--json"])[0]["id"]
-        .as_i64()
-        .unwrap();
+    let id = lab.bastion.pending_requests()[0]["id"].as_i64().unwrap();
     let arrived = |path: &str, n: usize| {
         poll(secs(30), || {
             let got: Vec<_> = ok

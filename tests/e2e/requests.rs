@@ -53,15 +53,10 @@ fn world() -> World {
     }
 }
 
-/// The pending requests, as `bastion requests --pending --json` lists them.
-fn pending(lab: &Lab) -> Vec<serde_json::Value> {
-    lab.bastion.json_lines(&["requests", "--pending", "--json"])
-}
-
 /// Waits for exactly one pending request and returns its id.
 fn one_pending(lab: &Lab) -> i64 {
     let rows = poll(secs(20), || {
-        let rows = pending(lab);
+        let rows = lab.bastion.pending_requests();
         (!rows.is_empty()).then_some(rows)
     })
     .expect("no pending request appeared");
@@ -129,7 +124,7 @@ fn a_request_by_exec_word_waits_for_approval_then_goes_to_the_host() {
         .alice
         .run_ssh("alice", &["request", "web1", "--for", "1h"]);
     assert!(bare.stderr.contains("requires a reason"), "{bare}");
-    assert!(pending(&w.lab).is_empty());
+    assert!(w.lab.bastion.pending_requests().is_empty());
 
     // Ask and wait; stdin stays open for the shell that follows the approval.
     let mut asking = w
@@ -151,7 +146,7 @@ fn a_request_by_exec_word_waits_for_approval_then_goes_to_the_host() {
         .spawn()
         .unwrap();
     let id = one_pending(&w.lab);
-    let row = &pending(&w.lab)[0];
+    let row = &w.lab.bastion.pending_requests()[0];
     assert_eq!(row["user"], "alice");
     assert_eq!(row["host"], "web1");
     assert_eq!(row["login"], "root");
@@ -358,7 +353,7 @@ fn the_host_menu_marks_request_hosts_asks_and_waits_then_connects() {
     menu.send("30m\r");
     menu.expect("waiting for bob or role:leads", secs(10));
     let id = one_pending(&w.lab);
-    let row = &pending(&w.lab)[0];
+    let row = &w.lab.bastion.pending_requests()[0];
     assert_eq!(row["text"], "from-the-menu");
     assert_eq!(row["seconds"], 1800);
     let ok = w.lab.bastion.cli(&["approve", &id.to_string()]);

@@ -288,6 +288,12 @@ impl BastionHome {
             .collect()
     }
 
+    /// The pending access requests and held command lines, as `bastion requests --pending
+    /// --json` lists them.
+    pub fn pending_requests(&self) -> Vec<serde_json::Value> {
+        self.json_lines(&["requests", "--pending", "--json"])
+    }
+
     /// Runs an admin command with `--json` output and parses its lines.
     pub fn json_lines(&self, args: &[&str]) -> Vec<serde_json::Value> {
         let out = self.cli(args);
