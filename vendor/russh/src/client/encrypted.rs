@@ -1,3 +1,4 @@
+// Modified in this copy (the message variants boxed; see vendor/russh/PATCHES.md).
 // Copyright 2016 Pierre-Étienne Meunier
 //
 // Licensed under the Apache License, Version 2.0 (the "License");
