@@ -10,6 +10,7 @@ use std::process::Command;
 use std::process::Stdio;
 
 use e2e::console_http::curl;
+use e2e::proc::wait_child;
 use e2e::{poll, pyvenv, run, secs, Client, ConsoleCurl, Lab};
 
 const BIN: &str = env!("CARGO_BIN_EXE_bastion");
@@ -195,7 +196,7 @@ fn state_changing_requests_need_the_sessions_csrf_token_and_pages_carry_a_strict
         303
     );
     // Killed, not ended by its `sleep 120`: the client is gone well before that.
-    let gone = poll(secs(30), || running.try_wait().ok().flatten());
+    let gone = wait_child(&mut running, secs(30));
     assert!(gone.is_some(), "the killed session's ssh client ends");
     let killed = lab.bastion.audit_of("session_killed");
     assert!(

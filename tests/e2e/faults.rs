@@ -7,6 +7,7 @@ use std::fs;
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
 
+use e2e::proc::wait_child;
 use e2e::{asciinema_cat, poll, secs, Client, Lab, PtySession, SmallFs};
 use serde_json::Value;
 
@@ -137,11 +138,11 @@ fn a_dead_target_ends_its_session_cleanly_and_a_hung_one_times_out_while_others_
 
     // The hung connects give up at the connect timeout, each with a reason.
     for mut c in waiting {
-        let status = poll(secs(60), || c.try_wait().ok().flatten());
+        let code = wait_child(&mut c, secs(60));
         let _ = c.kill();
         let out = c.wait_with_output().unwrap();
         assert!(
-            status.is_some_and(|s| !s.success()),
+            code.is_some_and(|code| code != 0),
             "hung exec must fail, not hang"
         );
         let err = String::from_utf8_lossy(&out.stderr).to_lowercase();

@@ -61,12 +61,12 @@ impl Watcher {
 
     /// Waits for the watcher to end by itself; its exit success, or panics after `within`.
     pub fn wait(&mut self, within: Duration) -> bool {
-        let status = crate::poll(within, || self.child.try_wait().ok().flatten())
+        let code = crate::proc::wait_child(&mut self.child, within)
             .unwrap_or_else(|| panic!("the watcher did not end: {:?}", self.text()));
         if let Some(r) = self.reader.take() {
             r.join().unwrap();
         }
-        status.success()
+        code == 0
     }
 
     fn stderr_if_exited(&mut self) -> String {
