@@ -21,6 +21,31 @@ const POLICY: &str = "roles:
     require_totp: false
 ";
 
+/// 200 logins and target handshakes at once on a debug build on 2 cores can take longer than
+/// the default 10 s per target connect; a timeout here would be a wall-clock threshold.
+const CONNECT_TIMEOUT: &str = "connect_timeout = \"120s\"";
+
+/// What the ssh clients that have already ended printed (the first few), for a failure.
+fn early_exits(children: &mut [Child]) -> String {
+    let mut out = String::new();
+    let mut shown = 0;
+    for (i, child) in children.iter_mut().enumerate() {
+        let Ok(Some(status)) = child.try_wait() else {
+            continue;
+        };
+        shown += 1;
+        if shown > 5 {
+            continue;
+        }
+        let mut err = String::new();
+        if let Some(mut e) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut e, &mut err);
+        }
+        out += &format!("\nssh #{i} ended ({status}): {}", err.trim());
+    }
+    format!("{shown} ssh clients ended early:{out}")
+}
+
 fn sessions_of(rows: &[Value], node: &str) -> Vec<i64> {
     rows.iter()
         .filter(|s| s["node"] == node)
@@ -45,7 +70,7 @@ fn sessions_through_haproxy_survive_the_loss_of_one_node() {
         b,
         c,
         shared: _shared,
-    } = Cluster::start(lab, POLICY, "alice");
+    } = Cluster::start_with(lab, POLICY, "alice", CONNECT_TIMEOUT);
     let Some(lb) = Haproxy::start(&[lab.bastion.port(), b.port(), c.port()]) else {
         return;
     };
@@ -83,7 +108,8 @@ fn sessions_through_haproxy_survive_the_loss_of_one_node() {
     })
     .unwrap_or_else(|| {
         panic!(
-            "{seen} of {n} sessions became active; haproxy: {}",
+            "{seen} of {n} sessions became active; {}\nhaproxy: {}",
+            early_exits(&mut children),
             lb.log()
         )
     });
