@@ -97,9 +97,14 @@ fn sessions_through_haproxy_survive_the_loss_of_one_node() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let mut seen = 0;
+    let mut statuses = std::collections::BTreeMap::<String, usize>::new();
     let active = poll(secs(180), || {
-        let rows: Vec<Value> = b
-            .sessions()
+        let all = b.sessions();
+        statuses.clear();
+        for s in &all {
+            *statuses.entry(s["status"].to_string()).or_default() += 1;
+        }
+        let rows: Vec<Value> = all
             .into_iter()
             .filter(|s| s["status"] == "active")
             .collect();
@@ -108,7 +113,7 @@ fn sessions_through_haproxy_survive_the_loss_of_one_node() {
     })
     .unwrap_or_else(|| {
         panic!(
-            "{seen} of {n} sessions became active; {}\nhaproxy: {}",
+            "{seen} of {n} sessions became active (stored: {statuses:?}); {}\nhaproxy: {}",
             early_exits(&mut children),
             lb.log()
         )
