@@ -37,6 +37,7 @@ mod nodes;
 mod pg;
 #[cfg(test)]
 mod pg_tests;
+mod pg_values;
 mod report;
 mod requests;
 mod schema;
@@ -98,7 +99,7 @@ pub enum StoreError {
 
 impl From<postgres::Error> for StoreError {
     fn from(e: postgres::Error) -> StoreError {
-        StoreError::Pg(pg::describe(&e))
+        StoreError::Pg(pg_values::describe(&e))
     }
 }
 

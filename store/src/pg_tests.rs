@@ -409,3 +409,50 @@ fn a_sessions_end_and_survivors_interrupts_racing_seal_it_once() {
         }
     }
 }
+
+/// Rows stream in chunks, a caller may stop reading part way, and the connection answers the
+/// next statement: the checks for both ways `pg.rs` runs a job.
+fn streams_stops_and_answers_again(conn: &mut crate::pg::PgConn) {
+    use crate::db::Param;
+    let sql = "SELECT g FROM generate_series(1, 2500) g";
+    let mut all = Vec::new();
+    conn.query_each(sql, &[], |r| {
+        all.push(r.get::<i64>(0)?);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(all, (1..=2500).collect::<Vec<i64>>());
+    let mut seen = 0;
+    let stopped = conn.query_each(sql, &[], |_| {
+        seen += 1;
+        match seen {
+            1500 => Err(crate::StoreError::Invalid("enough".into())),
+            _ => Ok(()),
+        }
+    });
+    assert!(stopped.unwrap_err().to_string().contains("enough"));
+    assert_eq!(seen, 1500);
+    let mut answer = Vec::new();
+    conn.query_each("SELECT 41 + ?1", &[Param::Int(1)], |r| {
+        answer.push(r.get::<i64>(0)?);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(answer, [42]);
+}
+
+/// Outside a tokio runtime the caller drives the client itself.
+#[test]
+fn a_caller_outside_tokio_runs_its_statements_itself() {
+    let mut conn = crate::pg::PgConn::connect(&pgtest::database()).unwrap();
+    streams_stops_and_answers_again(&mut conn);
+}
+
+/// Inside one, the connection's thread runs them, and the connection closes there when the
+/// last handle is dropped inside the runtime (closing on this thread would panic).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_inside_tokio_is_served_by_the_connection_thread() {
+    let mut conn = crate::pg::PgConn::connect(&pgtest::database()).unwrap();
+    streams_stops_and_answers_again(&mut conn);
+    drop(conn);
+}
