@@ -8,15 +8,13 @@ use super::fail;
 use crate::repr::{py_repr, text_input};
 
 pub(super) fn register(env: &mut Environment<'static>) {
-    // minijinja's printf-style `format` walks a `%(key)s` key byte by byte and panics on a
-    // non-ASCII character in it (found by fuzz/template); such a key is refused instead.
+    // minijinja's printf-style `format` has two ways to end the process that fuzz/template
+    // found, so formats are checked first (`printf_refusal`).
     env.add_filter(
         "format",
         |state: &State, fmt: &Value, args: Rest<Value>| -> Result<Value, Error> {
-            if fmt.as_str().is_some_and(has_non_ascii_mapping_key) {
-                return Err(fail(
-                    "format: a %(key) with non-ASCII characters is not supported",
-                ));
+            if let Some(why) = fmt.as_str().and_then(printf_refusal) {
+                return Err(fail(format!("format: {why}")));
             }
             minijinja::filters::format(state, fmt, args)
         },
@@ -81,26 +79,58 @@ pub(crate) fn capitalize(s: &str) -> String {
     }
 }
 
-/// Whether a printf-style format has a `%(key)` whose key holds a non-ASCII character (or an
-/// unclosed key that runs into one); `%%` is a literal percent sign.
-fn has_non_ascii_mapping_key(fmt: &str) -> bool {
+/// The widest field or longest precision `format` accepts. Python accepts more and then runs
+/// out of memory (`MemoryError`) or refuses (`precision too big`); minijinja tries to allocate
+/// the field, and a failed allocation aborts the process.
+const MAX_PRINTF_FIELD: usize = 10_000_000;
+
+/// Why minijinja's `format` must not be handed `fmt`, if it must not: a `%(key)` whose key
+/// holds a non-ASCII character, or runs into one unclosed (minijinja walks the key byte by
+/// byte and panics); a width or precision over [`MAX_PRINTF_FIELD`]. `%%` is a literal percent
+/// sign.
+fn printf_refusal(fmt: &str) -> Option<&'static str> {
     let bytes = fmt.as_bytes();
+    let number = |i: &mut usize| {
+        let mut n: usize = 0;
+        while let Some(d) = bytes.get(*i).filter(|b| b.is_ascii_digit()) {
+            n = n.saturating_mul(10).saturating_add(usize::from(d - b'0'));
+            *i += 1;
+        }
+        n
+    };
     let mut i = 0;
     while i < bytes.len() {
-        match (bytes[i], bytes.get(i + 1)) {
-            (b'%', Some(b'%')) => i += 2,
-            (b'%', Some(b'(')) => {
-                let key = &bytes[i + 2..];
-                let end = key.iter().position(|&b| b == b')').unwrap_or(key.len());
-                if !key[..end].is_ascii() {
-                    return true;
-                }
-                i += 2 + end;
+        if bytes[i] != b'%' {
+            i += 1;
+            continue;
+        }
+        i += 1;
+        if bytes.get(i) == Some(&b'%') {
+            i += 1;
+            continue;
+        }
+        if bytes.get(i) == Some(&b'(') {
+            let key = &bytes[i + 1..];
+            let end = key.iter().position(|&b| b == b')').unwrap_or(key.len());
+            if !key[..end].is_ascii() {
+                return Some("a %(key) with non-ASCII characters is not supported");
             }
-            _ => i += 1,
+            i += 1 + end + 1;
+        }
+        while bytes.get(i).is_some_and(|b| b"#0- +".contains(b)) {
+            i += 1;
+        }
+        if number(&mut i) > MAX_PRINTF_FIELD {
+            return Some("width too big");
+        }
+        if bytes.get(i) == Some(&b'.') {
+            i += 1;
+            if number(&mut i) > MAX_PRINTF_FIELD {
+                return Some("precision too big");
+            }
         }
     }
-    false
+    None
 }
 
 /// Python's `str.title`: a letter after a non-letter is upper case, others lower case.

@@ -301,6 +301,31 @@ fn format_refuses_a_non_ascii_mapping_key_instead_of_panicking() {
     }
 }
 
+/// A huge width made minijinja's `format` try to allocate it, and the failed allocation
+/// aborted the process (fuzz/template found it: `%5555555555555555555.55555555s`); widths
+/// and precisions over ten million are now errors, as Python's are past its own limits.
+#[test]
+fn format_refuses_a_huge_width_or_precision_instead_of_aborting() {
+    let templar = Templar::new();
+    for (expr, why) in [
+        ("'%5555555555555555555.5s' | format('a')", "width too big"),
+        ("'%(x)-99999999999d' | format(x=1)", "width too big"),
+        ("'%.10000001f' | format(1.5)", "precision too big"),
+    ] {
+        let err = templar.eval(expr, &json!({})).unwrap_err();
+        assert!(err.to_string().contains(why), "{expr}: {err}");
+    }
+    for (expr, want) in [
+        (
+            "'%5s|%-4d|%%|%.2f' | format('a', 7, 1.234)",
+            json!("    a|7   |%|1.23"),
+        ),
+        ("'%(n)03d' | format(n=7)", json!("007")),
+    ] {
+        assert_eq!(templar.eval(expr, &json!({})).unwrap(), want, "{expr}");
+    }
+}
+
 /// The `regex_*` filters and the `regex` test use Python's `re`: backreferences in the pattern,
 /// lookaround, and `\1`/`\g<name>` replacements (patterns in variables, so no YAML or Jinja
 /// escaping is involved; values as Python's `re` gives them).
