@@ -146,6 +146,11 @@ fn lock(worker: &Mutex<Option<Worker>>) -> MutexGuard<'_, Option<Worker>> {
     worker.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// The connection's thread is gone (it failed to connect, or the handle is being dropped).
+fn thread_ended() -> StoreError {
+    StoreError::Invalid("the database thread ended".into())
+}
+
 /// Whether this thread may drive the `postgres` client itself: not from inside a tokio
 /// runtime, where its own `block_on` would panic.
 fn outside_runtime() -> bool {
@@ -192,9 +197,7 @@ impl PgConn {
             jobs: Some(jobs),
             thread: Some(thread),
         };
-        ready
-            .recv()
-            .map_err(|_| StoreError::Invalid("the database thread ended".into()))??;
+        ready.recv().map_err(|_| thread_ended())??;
         Ok(conn)
     }
 
@@ -213,7 +216,7 @@ impl PgConn {
         self.jobs
             .as_ref()
             .and_then(|j| j.send(Box::new(job)).ok())
-            .ok_or_else(|| StoreError::Invalid("the database thread ended".into()))
+            .ok_or_else(thread_ended)
     }
 
     /// Runs `f` with the connection and waits for its answer.
@@ -229,8 +232,7 @@ impl PgConn {
             }
             let _ = tx.send(out);
         })?;
-        rx.recv()
-            .map_err(|_| StoreError::Invalid("the database thread ended".into()))?
+        rx.recv().map_err(|_| thread_ended())?
     }
 
     pub(crate) fn execute(&mut self, sql: &str, params: &[Param]) -> Result<u64> {
@@ -311,46 +313,24 @@ impl PgConn {
     ) -> Result<()> {
         if outside_runtime() {
             let mut guard = lock(&self.worker);
-            let w = guard
-                .as_mut()
-                .ok_or_else(|| StoreError::Invalid("the database thread ended".into()))?;
-            let mut caller_failed = false;
-            let out = w.rows(sql, params, plan, &mut |r| {
-                let done = each(r);
-                caller_failed = done.is_err();
-                done
-            });
-            if out.is_err() && !caller_failed {
-                w.check_alive();
-            }
-            return out;
+            let w = guard.as_mut().ok_or_else(thread_ended)?;
+            return w.rows(sql, params, plan, &mut each);
         }
         let (sql, params) = (sql.to_string(), params.to_vec());
         let (tx, rx) = mpsc::sync_channel::<Result<Vec<Row>>>(2);
         self.run(move |w| {
             let mut chunk = Vec::with_capacity(CHUNK);
-            let mut reader_gone = false;
             let streamed = w.rows(&sql, &params, plan, &mut |r| {
                 chunk.push(r);
                 if chunk.len() == CHUNK {
                     let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
-                    if tx.send(Ok(full)).is_err() {
-                        reader_gone = true;
-                        return Err(StoreError::Invalid("the caller stopped reading".into()));
-                    }
+                    tx.send(Ok(full))
+                        .map_err(|_| StoreError::Invalid("the caller stopped reading".into()))?;
                 }
                 Ok(())
             });
-            match streamed {
-                Ok(()) => {
-                    let _ = tx.send(Ok(chunk));
-                }
-                Err(_) if reader_gone => {}
-                Err(e) => {
-                    w.check_alive();
-                    let _ = tx.send(Err(e));
-                }
-            }
+            // When the caller stopped reading, nobody receives this either.
+            let _ = tx.send(streamed.map(|()| chunk));
         })?;
         // Reading stops at the first error (the job's or the caller's); dropping `rx` then
         // lets the job stop at its next chunk.
@@ -365,7 +345,8 @@ impl PgConn {
 
 impl Worker {
     /// Runs a query and hands its rows to `sink` as they arrive; an error from `sink` stops
-    /// the query and is returned.
+    /// the query and is returned. A failure of the query itself is followed by a look at
+    /// whether the server is still there ([`Worker::check_alive`]); the sink's is not.
     fn rows(
         &mut self,
         sql: &str,
@@ -373,21 +354,34 @@ impl Worker {
         plan: Plan,
         sink: &mut dyn FnMut(Row) -> Result<()>,
     ) -> Result<()> {
-        let mut rows = match plan {
-            Plan::Cached => {
-                let st = self.statement(sql)?;
-                self.client.query_raw(&st, refs(params))?
+        // Ok(Some(e)): the sink refused a row; Err: the query failed.
+        let queried = (|| -> Result<Option<StoreError>> {
+            let mut rows = match plan {
+                Plan::Cached => {
+                    let st = self.statement(sql)?;
+                    self.client.query_raw(&st, refs(params))?
+                }
+                Plan::EachRun => {
+                    self.ready()?;
+                    let typed = params.iter().map(|p| (p, p.pg_type()));
+                    self.client.query_typed_raw(&placeholders(sql), typed)?
+                }
+            };
+            while let Some(r) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
+                if let Err(refused) = sink(row(&r)?) {
+                    return Ok(Some(refused));
+                }
             }
-            Plan::EachRun => {
-                self.ready()?;
-                let typed = params.iter().map(|p| (p, p.pg_type()));
-                self.client.query_typed_raw(&placeholders(sql), typed)?
+            Ok(None)
+        })();
+        match queried {
+            Ok(None) => Ok(()),
+            Ok(Some(refused)) => Err(refused),
+            Err(e) => {
+                self.check_alive();
+                Err(e)
             }
-        };
-        while let Some(r) = postgres::fallible_iterator::FallibleIterator::next(&mut rows)? {
-            sink(row(&r)?)?;
         }
-        Ok(())
     }
 }
 
