@@ -97,22 +97,17 @@ impl OutputParser {
 }
 
 /// How many bytes at the end of `bytes` are the start of a UTF-8 character still missing
-/// continuation bytes (0 to 3).
+/// continuation bytes (0 to 3): what `str::from_utf8` calls incomplete (no error length), as
+/// the recorder's and the console's decoders read it.
 fn unfinished_utf8(bytes: &[u8]) -> usize {
-    for back in 1..=bytes.len().min(3) {
-        let b = bytes[bytes.len() - back];
-        if b & 0xc0 == 0x80 {
-            continue; // a continuation byte: look further back for its lead
-        }
-        let len = match b {
-            0xc0..=0xdf => 2,
-            0xe0..=0xef => 3,
-            0xf0..=0xf7 => 4,
-            _ => return 0, // ASCII or a byte no character starts with
-        };
-        return if back < len { back } else { 0 };
+    let tail = bytes.len().saturating_sub(3);
+    let Some(start) = (tail..bytes.len()).rev().find(|&i| bytes[i] & 0xc0 != 0x80) else {
+        return 0; // continuation bytes only: any character they belong to began earlier
+    };
+    match std::str::from_utf8(&bytes[start..]) {
+        Err(e) if e.error_len().is_none() => bytes.len() - start,
+        _ => 0,
     }
-    0
 }
 
 /// Screen modes that switch to the alternate screen (full-screen programs).
