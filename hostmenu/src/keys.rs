@@ -6,7 +6,11 @@
 //! ESC is held back here and handed to `vte` only when the byte after it (`[` or `O`) shows
 //! a key sequence; anything else makes it the Esc key. This also keeps `vte` out of its
 //! string states (OSC, DCS, ...), which would otherwise swallow the user's typing.
+//!
+//! Text reaches `vte` in whole UTF-8 characters only (`utf8carry::WholeChars`): handed a
+//! character split between two SSH packets, vte 0.15 can drop the character after it.
 
+use utf8carry::WholeChars;
 use vte::{Params, Parser, Perform};
 
 const ESC: u8 = 0x1b;
@@ -52,6 +56,8 @@ pub struct KeyDecoder {
     sink: Sink,
     /// An ESC was the last byte seen and nothing after it yet.
     esc_pending: bool,
+    /// The start of a UTF-8 character whose rest is still to come.
+    text: WholeChars,
 }
 
 /// Receives `vte`'s actions and turns them into keys.
@@ -79,6 +85,7 @@ impl KeyDecoder {
             parser: Parser::new(),
             sink: Sink::default(),
             esc_pending: false,
+            text: WholeChars::default(),
         }
     }
 
@@ -98,16 +105,22 @@ impl KeyDecoder {
                 start = i;
             }
             if b == ESC {
-                self.parser.advance(&mut self.sink, &bytes[start..i]);
+                self.advance(&bytes[start..i]);
                 start = i + 1;
                 self.abandon_sequence();
                 self.esc_pending = true;
             }
         }
         if start < bytes.len() {
-            self.parser.advance(&mut self.sink, &bytes[start..]);
+            self.advance(&bytes[start..]);
         }
         std::mem::take(&mut self.sink.keys)
+    }
+
+    /// Hands `bytes` to `vte`, holding an unfinished character at the end for the next call.
+    fn advance(&mut self, bytes: &[u8]) {
+        let (parser, sink) = (&mut self.parser, &mut self.sink);
+        self.text.feed(bytes, |whole| parser.advance(sink, whole));
     }
 
     /// Whether input is waiting to be completed: a lone ESC or an unfinished sequence.
@@ -133,6 +146,7 @@ impl KeyDecoder {
 
     fn abandon_sequence(&mut self) {
         self.parser = Parser::new();
+        self.text.clear();
         self.sink.in_seq = false;
         self.sink.ss3 = false;
     }
@@ -250,6 +264,25 @@ mod tests {
         assert_eq!(keys(&[b"a\xc3\xa9"]), vec![Key::Char('a'), Key::Char('é')]);
         // A UTF-8 char split across two chunks.
         assert_eq!(keys(&[b"\xe6\x97", b"\xa5"]), vec![Key::Char('日')]);
+    }
+
+    /// Wherever a packet boundary falls, the keys are those of the whole input, also when an
+    /// invalid byte follows a split character closely (vte 0.15 alone loses a key there).
+    #[test]
+    fn a_split_character_before_an_invalid_byte_loses_no_key() {
+        let input = "x€}é}"
+            .as_bytes()
+            .iter()
+            .chain(b"\x8d")
+            .chain("é✓z".as_bytes());
+        let input: Vec<u8> = input.copied().collect();
+        let whole = keys(&[&input]);
+        assert!(whole.contains(&Key::Char('z')), "{whole:?}");
+        for cut in 0..=input.len() {
+            assert_eq!(keys(&[&input[..cut], &input[cut..]]), whole, "cut at {cut}");
+        }
+        let bytes: Vec<&[u8]> = input.chunks(1).collect();
+        assert_eq!(keys(&bytes), whole, "one byte at a time");
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use crate::cast::{Event, EventKind, Header};
 use crate::seal::{seal_file, Seal};
 use crate::RecordingError;
+use utf8carry::LossyText;
 
 /// How often buffered events must reach the file (PRODUCT.md 1.5: at most one second lost).
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -36,9 +37,10 @@ pub struct Recorder {
     dirty: bool,
     /// A write failed; the file may end in a partial event.
     failed: bool,
-    /// Trailing bytes of an incomplete UTF-8 sequence, per stream, kept for the next chunk.
-    pending_output: Vec<u8>,
-    pending_input: Vec<u8>,
+    /// Each stream's text, with a UTF-8 character a chunk ended inside kept for the next chunk
+    /// (a recording must stay valid JSON text: invalid bytes become U+FFFD).
+    output_text: LossyText,
+    input_text: LossyText,
 }
 
 /// Like a `BufWriter`, a recorder dropped without [`Recorder::finish`] still writes what it
@@ -70,8 +72,8 @@ impl Recorder {
             last_flush: Instant::now(),
             dirty: false,
             failed: false,
-            pending_output: Vec::new(),
-            pending_input: Vec::new(),
+            output_text: LossyText::default(),
+            input_text: LossyText::default(),
         };
         if let Err(e) = rec
             .write_line(&header.to_json_line())
@@ -98,13 +100,13 @@ impl Recorder {
 
     /// Records bytes the target printed.
     pub fn output(&mut self, bytes: &[u8]) -> Result<(), RecordingError> {
-        let text = take_utf8(&mut self.pending_output, bytes);
+        let text = self.output_text.decode(bytes);
         self.event(EventKind::Output, text)
     }
 
     /// Records bytes the user typed.
     pub fn input(&mut self, bytes: &[u8]) -> Result<(), RecordingError> {
-        let text = take_utf8(&mut self.pending_input, bytes);
+        let text = self.input_text.decode(bytes);
         self.event(EventKind::Input, text)
     }
 
@@ -173,11 +175,11 @@ impl Recorder {
     fn write_rest(&mut self) -> Result<Seal, RecordingError> {
         for stream in [EventKind::Output, EventKind::Input] {
             let rest = match stream {
-                EventKind::Output => std::mem::take(&mut self.pending_output),
-                _ => std::mem::take(&mut self.pending_input),
+                EventKind::Output => self.output_text.finish(),
+                _ => self.input_text.finish(),
             };
             if !rest.is_empty() {
-                self.event(stream, String::from_utf8_lossy(&rest).into_owned())?;
+                self.event(stream, rest)?;
             }
         }
         self.flush()?;
@@ -230,40 +232,6 @@ impl Recorder {
     }
 }
 
-/// Decodes `pending + bytes` as UTF-8, keeping an incomplete sequence at the end for next time
-/// and replacing invalid bytes with U+FFFD (a recording must stay valid JSON text).
-fn take_utf8(pending: &mut Vec<u8>, bytes: &[u8]) -> String {
-    pending.extend_from_slice(bytes);
-    let mut out = String::new();
-    let mut rest: &[u8] = pending;
-    loop {
-        match std::str::from_utf8(rest) {
-            Ok(s) => {
-                out.push_str(s);
-                rest = &[];
-                break;
-            }
-            Err(e) => {
-                let (good, bad) = rest.split_at(e.valid_up_to());
-                out.push_str(std::str::from_utf8(good).expect("validated prefix"));
-                match e.error_len() {
-                    Some(n) => {
-                        out.push('\u{fffd}');
-                        rest = &bad[n..];
-                    }
-                    None => {
-                        rest = bad;
-                        break;
-                    }
-                }
-            }
-        }
-    }
-    let keep = rest.to_vec();
-    *pending = keep;
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -277,16 +245,6 @@ mod tests {
             title: "alice -> root@web1".into(),
             term: Some("xterm-256color".into()),
         }
-    }
-
-    #[test]
-    fn split_utf8_sequences_are_joined() {
-        let mut p = Vec::new();
-        let euro = "€".as_bytes();
-        assert_eq!(take_utf8(&mut p, &euro[..1]), "");
-        assert_eq!(take_utf8(&mut p, &euro[1..]), "€");
-        assert!(p.is_empty());
-        assert_eq!(take_utf8(&mut p, b"a\xffb"), "a\u{fffd}b");
     }
 
     #[test]

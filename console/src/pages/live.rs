@@ -20,6 +20,7 @@ use maud::html;
 use policies::ConsoleRight;
 use serde::Deserialize;
 use tokio::sync::broadcast::error::RecvError;
+use utf8carry::LossyText;
 
 use crate::auth::Viewer;
 use crate::backend::{LiveInfo, LiveWatch};
@@ -179,7 +180,9 @@ pub async fn socket(
 async fn stream(mut socket: WebSocket, mut watch: LiveWatch) {
     let started = Instant::now();
     let header = serde_json::json!({"version": 2, "width": watch.cols, "height": watch.rows});
-    let mut text = Utf8Carry::default();
+    // A character split between two chunks is completed by the next one instead of becoming
+    // two replacement characters.
+    let mut text = LossyText::default();
     let first = serde_json::json!([0.0, "o", text.decode(&watch.screen)]);
     if socket
         .send(Message::text(header.to_string()))
@@ -209,29 +212,6 @@ async fn stream(mut socket: WebSocket, mut watch: LiveWatch) {
         }
     }
     let _ = socket.send(Message::Close(None)).await;
-}
-
-/// Decodes a byte stream cut at arbitrary points as UTF-8: a character split between two
-/// chunks is completed by the next one instead of becoming two replacement characters.
-#[derive(Default)]
-struct Utf8Carry {
-    pending: Vec<u8>,
-}
-
-impl Utf8Carry {
-    fn decode(&mut self, bytes: &[u8]) -> String {
-        self.pending.extend_from_slice(bytes);
-        let keep = match std::str::from_utf8(&self.pending) {
-            Ok(_) => 0,
-            // An incomplete character at the end (no error length): keep it for next time.
-            Err(e) if e.error_len().is_none() => self.pending.len() - e.valid_up_to(),
-            Err(_) => 0,
-        };
-        let tail = self.pending.split_off(self.pending.len() - keep);
-        let text = String::from_utf8_lossy(&self.pending).into_owned();
-        self.pending = tail;
-        text
-    }
 }
 
 #[derive(Deserialize)]
@@ -271,19 +251,4 @@ fn kill_blocking(state: AppState, viewer: Viewer, id: i64, f: KillForm) -> Respo
         .collect();
     state.backend.kill(id, &by(&viewer), &message);
     Redirect::to("/live").into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_character_split_across_chunks_is_decoded_whole() {
-        let mut d = Utf8Carry::default();
-        let bytes = "é→x".as_bytes();
-        assert_eq!(d.decode(&bytes[..1]), "");
-        assert_eq!(d.decode(&bytes[1..3]), "é");
-        assert_eq!(d.decode(&bytes[3..]), "→x");
-        assert_eq!(d.decode(b"\xff ok"), "\u{fffd} ok");
-    }
 }

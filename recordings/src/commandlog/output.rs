@@ -1,5 +1,6 @@
 //! Applying the target's output to the echo row, through `vte`.
 
+use utf8carry::WholeChars;
 use vte::{Params, Parser, Perform};
 
 use super::state::Core;
@@ -32,7 +33,7 @@ pub(super) struct OutputParser {
     parser: Parser,
     guard: Guard,
     osc_len: usize,
-    held: Vec<u8>,
+    held: WholeChars,
 }
 
 impl OutputParser {
@@ -82,31 +83,8 @@ impl OutputParser {
     /// Hands `vte` the held bytes and `bytes`, except an unfinished UTF-8 character at the end,
     /// which is held for the next call.
     fn feed(&mut self, core: &mut Core, bytes: &[u8]) {
-        let joined;
-        let bytes = if self.held.is_empty() {
-            bytes
-        } else {
-            self.held.extend_from_slice(bytes);
-            joined = std::mem::take(&mut self.held);
-            &joined[..]
-        };
-        let (now, later) = bytes.split_at(bytes.len() - unfinished_utf8(bytes));
-        self.parser.advance(core, now);
-        self.held.extend_from_slice(later);
-    }
-}
-
-/// How many bytes at the end of `bytes` are the start of a UTF-8 character still missing
-/// continuation bytes (0 to 3): what `str::from_utf8` calls incomplete (no error length), as
-/// the recorder's and the console's decoders read it.
-fn unfinished_utf8(bytes: &[u8]) -> usize {
-    let tail = bytes.len().saturating_sub(3);
-    let Some(start) = (tail..bytes.len()).rev().find(|&i| bytes[i] & 0xc0 != 0x80) else {
-        return 0; // continuation bytes only: any character they belong to began earlier
-    };
-    match std::str::from_utf8(&bytes[start..]) {
-        Err(e) if e.error_len().is_none() => bytes.len() - start,
-        _ => 0,
+        self.held
+            .feed(bytes, |whole| self.parser.advance(core, whole));
     }
 }
 
@@ -299,19 +277,6 @@ mod tests {
             p.advance(&mut core, &bytes[cut..]);
             assert_eq!(core.line.text(), whole, "split at {cut}");
         }
-    }
-
-    #[test]
-    fn unfinished_utf8_counts_only_a_character_still_missing_bytes() {
-        assert_eq!(unfinished_utf8(b"ab"), 0);
-        assert_eq!(unfinished_utf8(b"a\xc3"), 1);
-        assert_eq!(unfinished_utf8(b"a\xc3\xa9"), 0);
-        assert_eq!(unfinished_utf8(b"\xe2\x82"), 2);
-        assert_eq!(unfinished_utf8(b"\xe2\x82\xac"), 0);
-        assert_eq!(unfinished_utf8(b"\xf0\x9f\x98"), 3);
-        assert_eq!(unfinished_utf8(b"\x80\x80\x80"), 0);
-        assert_eq!(unfinished_utf8(b"\xff"), 0);
-        assert_eq!(unfinished_utf8(b""), 0);
     }
 
     #[test]
