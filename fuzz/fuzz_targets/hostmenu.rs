@@ -32,7 +32,10 @@ fn chunks(mut data: &[u8]) -> Vec<Chunk<'_>> {
             0 => {
                 let len = len.min(rest.len());
                 let (payload, tail) = rest.split_at(len);
-                out.push(Chunk::Keys(payload, payload.len() * usize::from(tag >> 2) / 63));
+                out.push(Chunk::Keys(
+                    payload,
+                    payload.len() * usize::from(tag >> 2) / 63,
+                ));
                 data = tail;
             }
             1 => {
@@ -87,9 +90,16 @@ fn check(menu: &Menu, action: MenuAction) -> Seen {
     }
     if let MenuAction::Connect(i) = action {
         assert!(visible.contains(&i), "connect to {i}, not shown");
-        assert!(menu.items()[i].within_hours, "connect to {i}, outside its hours");
+        assert!(
+            menu.items()[i].within_hours,
+            "connect to {i}, outside its hours"
+        );
     }
-    Seen { action, visible, selected }
+    Seen {
+        action,
+        visible,
+        selected,
+    }
 }
 
 fn run(chunks: &[Chunk<'_>], split: bool) -> Vec<Seen> {
@@ -99,7 +109,11 @@ fn run(chunks: &[Chunk<'_>], split: bool) -> Vec<Seen> {
     for chunk in chunks {
         let action = match *chunk {
             Chunk::Keys(bytes, cut) => {
-                let (first, second) = if split { bytes.split_at(cut) } else { (bytes, &[][..]) };
+                let (first, second) = if split {
+                    bytes.split_at(cut)
+                } else {
+                    (bytes, &[][..])
+                };
                 // Input after an action is discarded, so the second read is fed only if the
                 // first ended without one, as the session does.
                 match menu.feed(first) {
