@@ -18,7 +18,7 @@
 
 /// How many bytes at the end of `bytes` are the start of a UTF-8 character still missing
 /// continuation bytes (0 to 3).
-pub fn unfinished_tail(bytes: &[u8]) -> usize {
+fn unfinished_tail(bytes: &[u8]) -> usize {
     let tail = bytes.len().saturating_sub(3);
     let Some(start) = (tail..bytes.len()).rev().find(|&i| bytes[i] & 0xc0 != 0x80) else {
         return 0; // continuation bytes only: any character they belong to began earlier
