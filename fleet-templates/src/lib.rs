@@ -30,6 +30,7 @@ mod markup;
 mod methods;
 mod plugin_lookup;
 mod predicates;
+mod pyformat;
 pub mod pyre;
 mod repr;
 pub mod sequences;

@@ -14,9 +14,8 @@ pub(crate) fn call_method(
 ) -> Result<Value, Error> {
     match (value.kind(), method) {
         (ValueKind::String, "format") => {
-            // str.format with positional `{}`/`{0}` fields
             let text = value.as_str().unwrap_or_default();
-            Ok(Value::from(str_format(text, args)))
+            crate::pyformat::str_format(text, args).map(Value::from)
         }
         (ValueKind::String, "zfill") => {
             let text = value.as_str().unwrap_or_default();
@@ -45,38 +44,4 @@ pub(crate) fn call_method(
         }
         _ => minijinja_contrib::pycompat::unknown_method_callback(state, value, method, args),
     }
-}
-
-/// Python's `str.format` for positional fields (`{}` and `{0}`); other fields are kept.
-fn str_format(text: &str, args: &[Value]) -> String {
-    let mut out = String::new();
-    let mut next = 0;
-    let mut rest = text;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 1..];
-        if let Some(stripped) = after.strip_prefix('{') {
-            out.push('{');
-            rest = stripped;
-            continue;
-        }
-        let Some(close) = after.find('}') else {
-            out.push_str(&rest[open..]);
-            return out;
-        };
-        let field = &after[..close];
-        let index = if field.is_empty() {
-            next += 1;
-            Some(next - 1)
-        } else {
-            field.parse::<usize>().ok()
-        };
-        match index.and_then(|i| args.get(i)) {
-            Some(arg) => out.push_str(&super::repr::py_string(arg)),
-            None => out.push_str(&rest[open..open + close + 2]),
-        }
-        rest = &after[close + 1..];
-    }
-    out.push_str(&rest.replace("}}", "}"));
-    out
 }

@@ -84,15 +84,7 @@ fn write_number(out: &mut String, value: &Value) {
         out.push_str(&value.to_string());
         return;
     };
-    if f.is_nan() {
-        out.push_str("nan");
-    } else if f.is_infinite() {
-        out.push_str(if f > 0.0 { "inf" } else { "-inf" });
-    } else if f.fract() == 0.0 && f.abs() < 1e16 {
-        out.push_str(&format!("{f:.1}"));
-    } else {
-        out.push_str(&format!("{f}"));
-    }
+    out.push_str(&crate::pyformat::py_float_repr(f));
 }
 
 fn write_str_repr(out: &mut String, s: &str) {

@@ -79,10 +79,9 @@ pub(crate) fn capitalize(s: &str) -> String {
     }
 }
 
-/// The widest field or longest precision `format` accepts. Python accepts more and then runs
-/// out of memory (`MemoryError`) or refuses (`precision too big`); minijinja tries to allocate
-/// the field, and a failed allocation aborts the process.
-const MAX_PRINTF_FIELD: usize = 10_000_000;
+/// The widest field or longest precision `format` accepts: `str.format`'s limit. minijinja
+/// tries to allocate the field, and a failed allocation aborts the process.
+const MAX_PRINTF_FIELD: usize = crate::pyformat::MAX_FIELD;
 
 /// Why minijinja's `format` must not be handed `fmt`, if it must not: a `%(key)` whose key
 /// holds a non-ASCII character, or runs into one unclosed (minijinja walks the key byte by

@@ -271,6 +271,23 @@ fn python_methods_work_on_strings_dicts_and_lists() {
     assert_eq!(native("{{ flags.get('nope', 3) }}"), json!(3));
     assert_eq!(native("{{ nested.get('path') }}"), json!("/tmp/h1/x"));
     assert_eq!(native("{{ '{}-{}'.format(1, 'x') }}"), json!("1-x"));
+    // Python's whole str.format: specs, keyword fields, steps into values, conversions.
+    assert_eq!(
+        render("{{ '{:<6}|{:>8,}|{:.2f}'.format('ab', 1234567, 2.345) }}"),
+        "ab    |1,234,567|2.35"
+    );
+    assert_eq!(
+        render("{{ '{0}-{host}:{0!r}'.format(n, host=inventory_hostname) }}"),
+        "5-h1:5"
+    );
+    assert_eq!(
+        render("{{ '{0[a][b]} {1[2]:03d} {w:{fill}^{size}}'.format(d, lst, w='x', fill='*', size=5) }}"),
+        "1 003 **x**"
+    );
+    assert!(render_err("{{ '{} {0}'.format(1) }}")
+        .contains("cannot switch from automatic field numbering to manual field specification"));
+    assert!(render_err("{{ '{:d}'.format('a') }}")
+        .contains("Unknown format code 'd' for object of type 'str'"));
     assert_eq!(native("{{ lst.index(2) }}"), json!(1));
     assert_eq!(native("{{ '  x '.strip() }}"), json!("x"));
 }
