@@ -83,9 +83,14 @@ pub(super) fn from_module(result: ModuleResult) -> Single {
         Status::Ok
     };
     let mut json = result.to_json();
-    if let Value::Object(m) = &mut json {
-        if m.get("msg").and_then(Value::as_str) == Some("") && !result.failed {
-            m.remove("msg");
+    // a module's empty `msg` is not shown; a `msg` the result carries as data (debug's
+    // `msg: ""`) is
+    if !result.failed && result.msg.as_deref() == Some("") {
+        if let Value::Object(m) = &mut json {
+            match result.data.get("msg") {
+                Some(msg) => m.insert("msg".into(), msg.clone()),
+                None => m.remove("msg"),
+            };
         }
     }
     Single {

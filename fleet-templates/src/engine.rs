@@ -163,6 +163,19 @@ impl Engine {
                 Ok(value) => return Ok(value),
                 Err(err) => err,
             };
+            if let Some(rewritten) = crate::percent_op::rewrite(&src, &err) {
+                src = rewritten;
+                continue;
+            }
+            if matches!(
+                err.kind(),
+                ErrorKind::UnknownFilter | ErrorKind::UnknownTest
+            ) {
+                if let Some(rewritten) = crate::qualified::strip_builtin_prefixes(&src) {
+                    src = rewritten;
+                    continue;
+                }
+            }
             // minijinja reports arithmetic on an undefined value as an invalid operation
             let on_undefined = err.kind() == ErrorKind::InvalidOperation
                 && err.detail().is_some_and(|d| {

@@ -160,15 +160,15 @@ fn dict2items(value: Value, kwargs: Kwargs) -> Result<Value, Error> {
 }
 
 fn items2dict(value: Value, kwargs: Kwargs) -> Result<Value, Error> {
-    let key_name: Option<String> = kwargs.get("key_name")?;
-    let value_name: Option<String> = kwargs.get("value_name")?;
+    let key_name: Option<Value> = kwargs.get("key_name")?;
+    let value_name: Option<Value> = kwargs.get("value_name")?;
     kwargs.assert_all_used()?;
-    let key_name = key_name.unwrap_or_else(|| "key".into());
-    let value_name = value_name.unwrap_or_else(|| "value".into());
+    let key_name = key_name.unwrap_or_else(|| Value::from("key"));
+    let value_name = value_name.unwrap_or_else(|| Value::from("value"));
     let mut map = ValueMap::new();
     for item in items(&value)? {
-        let key = item.get_attr(&key_name)?;
-        let member = item.get_attr(&value_name)?;
+        let key = item.get_item(&key_name).unwrap_or_default();
+        let member = item.get_item(&value_name).unwrap_or_default();
         if key.is_undefined() || member.is_undefined() {
             return Err(fail(format!(
                 "items2dict requires each item to have '{key_name}' and '{value_name}' keys"

@@ -76,6 +76,14 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("hash", |v: &Value, algo: Option<String>| {
         hash(&text_input(v)?, algo.as_deref().unwrap_or("sha1"))
     });
+    env.add_filter(
+        "to_uuid",
+        |v: &Value, namespace: Option<String>, kwargs: Kwargs| -> Result<String, Error> {
+            let namespace: Option<String> = super::named(namespace, &kwargs, "namespace")?;
+            kwargs.assert_all_used()?;
+            to_uuid(&text_input(v)?, namespace.as_deref())
+        },
+    );
     env.add_filter("checksum", |v: &Value| hash(&text_input(v)?, "sha1"));
     env.add_filter("sha1", |v: &Value| hash(&text_input(v)?, "sha1"));
     env.add_filter("md5", |v: &Value| hash(&text_input(v)?, "md5"));
@@ -90,6 +98,43 @@ fn hash(data: &str, algo: &str) -> Result<String, Error> {
         "sha512" => hex::encode(sha2::Sha512::digest(bytes)),
         other => return Err(fail(format!("unsupported hash type {other}"))),
     })
+}
+
+/// Ansible's namespace for `to_uuid`.
+const ANSIBLE_UUID_NAMESPACE: &str = "361e6d51-faec-444a-9079-341386da8e2e";
+
+/// Ansible's `to_uuid(namespace)`: Python's `uuid.uuid5(namespace, name)` (SHA-1 of the
+/// namespace's 16 bytes and the name, version 5, RFC 4122 variant).
+fn to_uuid(name: &str, namespace: Option<&str>) -> Result<String, Error> {
+    let namespace = namespace.unwrap_or(ANSIBLE_UUID_NAMESPACE);
+    let hex_digits: String = namespace
+        .trim_start_matches("urn:")
+        .trim_start_matches("uuid:")
+        .trim_matches(['{', '}'])
+        .replace('-', "");
+    let ns = hex::decode(&hex_digits)
+        .ok()
+        .filter(|b| b.len() == 16)
+        .ok_or_else(|| {
+            fail(format!(
+                "Invalid value '{namespace}' for 'namespace': badly formed hexadecimal UUID string"
+            ))
+        })?;
+    let mut hasher = sha1::Sha1::new();
+    hasher.update(&ns);
+    hasher.update(name.as_bytes());
+    let mut bytes = hasher.finalize()[..16].to_vec();
+    bytes[6] = (bytes[6] & 0x0f) | 0x50;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let h = hex::encode(bytes);
+    Ok(format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    ))
 }
 
 /// How Python's `json.dumps` was asked to write.

@@ -4,11 +4,15 @@
 //! `select`, `map`, `sort`, ...); the filters here are Ansible's own or replace a builtin whose
 //! output differs from Python's (`string`, `join`, `bool`, `lower` of a list, ...).
 
+mod aggregate;
 mod collections;
 mod encoding;
+mod jinja_text;
 mod paths;
+mod sizes;
 mod text;
 mod time;
+mod url;
 mod yaml;
 
 pub(crate) use collections::items as items_of;
@@ -22,6 +26,25 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     encoding::register(env);
     paths::register(env);
     time::register(env);
+    jinja_text::register(env);
+    sizes::register(env);
+    url::register(env);
+    aggregate::register(env);
+    crate::percent_op::register(env);
+}
+
+/// An argument that may come by position or by name (`truncate(9, leeway=0)`): minijinja hands
+/// keyword arguments over only in `kwargs`.
+pub(crate) fn named<T>(
+    positional: Option<T>,
+    kwargs: &minijinja::value::Kwargs,
+    name: &str,
+) -> Result<Option<T>, Error>
+where
+    T: for<'a> minijinja::value::ArgType<'a, Output = T>,
+{
+    let by_name: Option<T> = kwargs.get(name)?;
+    Ok(by_name.or(positional))
 }
 
 /// A filter failure with Ansible's wording.

@@ -8,15 +8,27 @@ use super::fail;
 use crate::repr::{py_repr, text_input};
 
 pub(super) fn register(env: &mut Environment<'static>) {
-    // minijinja's printf-style `format` has two ways to end the process that fuzz/template
-    // found, so formats are checked first (`printf_refusal`).
+    // Jinja2's `format`: `value % (kwargs or args)` in Python
     env.add_filter(
         "format",
-        |state: &State, fmt: &Value, args: Rest<Value>| -> Result<Value, Error> {
-            if let Some(why) = fmt.as_str().and_then(printf_refusal) {
-                return Err(fail(format!("format: {why}")));
+        |fmt: &Value, args: Rest<Value>, kwargs: Kwargs| -> Result<String, Error> {
+            let keywords: Vec<&str> = kwargs.args().collect();
+            if !args.is_empty() && !keywords.is_empty() {
+                return Err(fail(
+                    "can't handle positional and keyword arguments at the same time",
+                ));
             }
-            minijinja::filters::format(state, fmt, args)
+            let mapping = Value::from_iter(
+                keywords
+                    .iter()
+                    .map(|k| (*k, kwargs.peek::<Value>(k).unwrap_or_default())),
+            );
+            let args = if keywords.is_empty() {
+                crate::pyformat::PercentArgs::Positional(&args)
+            } else {
+                crate::pyformat::PercentArgs::Mapping(&mapping)
+            };
+            crate::pyformat::percent_format(&text_input(fmt)?, args).map_err(fail)
         },
     );
     env.add_filter("string", |v: &Value| text_input(v));
@@ -77,59 +89,6 @@ pub(crate) fn capitalize(s: &str) -> String {
             .collect(),
         None => String::new(),
     }
-}
-
-/// The widest field or longest precision `format` accepts: `str.format`'s limit. minijinja
-/// tries to allocate the field, and a failed allocation aborts the process.
-const MAX_PRINTF_FIELD: usize = crate::pyformat::MAX_FIELD;
-
-/// Why minijinja's `format` must not be handed `fmt`, if it must not: a `%(key)` whose key
-/// holds a non-ASCII character, or runs into one unclosed (minijinja walks the key byte by
-/// byte and panics); a width or precision over [`MAX_PRINTF_FIELD`]. `%%` is a literal percent
-/// sign.
-fn printf_refusal(fmt: &str) -> Option<&'static str> {
-    let bytes = fmt.as_bytes();
-    let number = |i: &mut usize| {
-        let mut n: usize = 0;
-        while let Some(d) = bytes.get(*i).filter(|b| b.is_ascii_digit()) {
-            n = n.saturating_mul(10).saturating_add(usize::from(d - b'0'));
-            *i += 1;
-        }
-        n
-    };
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] != b'%' {
-            i += 1;
-            continue;
-        }
-        i += 1;
-        if bytes.get(i) == Some(&b'%') {
-            i += 1;
-            continue;
-        }
-        if bytes.get(i) == Some(&b'(') {
-            let key = &bytes[i + 1..];
-            let end = key.iter().position(|&b| b == b')').unwrap_or(key.len());
-            if !key[..end].is_ascii() {
-                return Some("a %(key) with non-ASCII characters is not supported");
-            }
-            i += 1 + end + 1;
-        }
-        while bytes.get(i).is_some_and(|b| b"#0- +".contains(b)) {
-            i += 1;
-        }
-        if number(&mut i) > MAX_PRINTF_FIELD {
-            return Some("width too big");
-        }
-        if bytes.get(i) == Some(&b'.') {
-            i += 1;
-            if number(&mut i) > MAX_PRINTF_FIELD {
-                return Some("precision too big");
-            }
-        }
-    }
-    None
 }
 
 /// Python's `str.title`: a letter after a non-letter is upper case, others lower case.

@@ -2,11 +2,41 @@
 //! `utcnow()` with `utc=True`), formatted with Python's `strftime` when `fmt` is given.
 
 use chrono::{DateTime, Local, TimeZone, Utc};
-use minijinja::value::Kwargs;
+use minijinja::value::{Kwargs, Value};
 use minijinja::{Environment, Error};
 
 pub(super) fn register(env: &mut Environment<'static>) {
     env.add_function("now", now);
+    env.add_filter("strftime", strftime);
+}
+
+/// Ansible's `strftime(format, second=None, utc=False)`: the controller's local time (UTC
+/// with `utc=True`) now, or at `second` seconds after the epoch, in Python's `strftime`.
+fn strftime(
+    format: String,
+    second: Option<Value>,
+    utc: Option<bool>,
+    kwargs: Kwargs,
+) -> Result<String, Error> {
+    let second = super::named(second, &kwargs, "second")?;
+    let utc = super::named(utc, &kwargs, "utc")?;
+    kwargs.assert_all_used()?;
+    let at = match second.filter(|s| !s.is_none()) {
+        None => Utc::now(),
+        Some(s) => {
+            let seconds = f64::try_from(s.clone())
+                .ok()
+                .or_else(|| s.as_str().and_then(|t| t.trim().parse().ok()))
+                .ok_or_else(|| super::fail(format!("Invalid value for epoch value ({s})")))?;
+            DateTime::from_timestamp(seconds.trunc() as i64, 0)
+                .ok_or_else(|| super::fail(format!("Invalid value for epoch value ({s})")))?
+        }
+    };
+    Ok(if utc.unwrap_or(false) {
+        format_time(&at, Some(&format))
+    } else {
+        format_time(&at.with_timezone(&Local), Some(&format))
+    })
 }
 
 fn now(kwargs: Kwargs) -> Result<String, Error> {

@@ -10,6 +10,7 @@
 //! its conversion, as CPython's `Objects/stringlib/unicode_format.h` does, with its messages.
 
 mod float;
+mod percent;
 mod spec;
 
 use minijinja::value::{Value, ValueKind};
@@ -18,7 +19,7 @@ use minijinja::{Error, ErrorKind};
 use crate::repr::{py_repr, py_string, py_type_name};
 
 pub(crate) use float::py_float_repr;
-pub(crate) use spec::MAX_FIELD;
+pub(crate) use percent::{percent_format, Args as PercentArgs};
 
 /// `text.format(*args, **kwargs)`: minijinja passes keyword arguments as a last value that
 /// `is_kwargs`.

@@ -1,0 +1,191 @@
+//! Issue 18 item 5: template expressions real playbooks use give what ansible-playbook gives.
+//! One play on `localhost` (connection `local`) holds a `debug: msg="{{ EXPR }}"` task per
+//! expression; both tools run it and each task must either give the same `msg` under both or
+//! fail under both. The expressions cover Python's `str.format` and `%` formatting, the
+//! filters minijinja lacks (Jinja2's `center`, `truncate`, `wordcount`; Ansible's `comment`,
+//! `product`, `human_readable`, `human_to_bytes`, `to_uuid`, `urlsplit`, `strftime`, `min`/`max`
+//! by attribute), `str.rsplit`, qualified names (`ansible.builtin.upper`) and an empty `msg`.
+
+use std::path::Path;
+use std::process::Command;
+
+use e2e::fleet::ansible_venv;
+use serde_json::{json, Value};
+
+/// Expressions (Jinja2 source) whose results the two tools must agree on.
+const EXPRESSIONS: &[&str] = &[
+    // str.format and float repr
+    "'{:<6}|{:>8,}|{:.2f}|{:^7}|{:#x}|{:+.3e}|{:%}'.format('ab', 1234567, 2.345, 'c', 255, 12345.678, 0.25)",
+    "'{0}-{host}:{0!r}:{1[a]}'.format('x', {'a': 5}, host='h')",
+    "'{:{w}.{p}f}|{:08_d}'.format(3.14159, 1234, w=9, p=2)",
+    "'{} {}'.format(1.0, 1e16) ~ ' ' ~ (1e-05 | string)",
+    "'{:d}'.format('a')",
+    "'{} {0}'.format(1)",
+    // % formatting, as an operator and as the format filter
+    "'%s|%5s|%-5s|%.2s|%r' % ('x', 'ab', 'ab', 'abc', 'y')",
+    "'%d|%05d|%+d|% d|%.3d|%5.3d|%i' % (1, -4, 5, 6, 7, 8, 9.9)",
+    "'%x|%X|%#x|%#o|%f|%.2f|%e|%g|%010.3f' % (255, 255, 255, 8, 1.5, 2.345, 12345.678, 1e-5, -3.14159)",
+    "'%(a)s-%(b)05d' % {'a': 'x', 'b': 3}",
+    "'x=%s' % 5 ~ ('%s' % none) ~ ('%s' % true)",
+    "'%s' % [1, 'a']",
+    "'%*d|%-*d|%.*f|%%|%c' % (5, 1, 4, 2, 1, 2.55, 65)",
+    "'%s-%s' % ('a', 'b') ~ '!'",
+    "'%s.%s' | format('a', 'b')",
+    "'%(k)s' | format(k='v')",
+    "'%s %s' % ('a',)",
+    "'%d' % 'x'",
+    // text filters minijinja lacks
+    "'abc' | center(9) ~ '|' ~ ('abcd' | center(9)) ~ '|'",
+    "'hello_world foo-bar 42' | wordcount",
+    "'hello world foo' | truncate(9)",
+    "'hello world foo bar baz' | truncate(12, false, '', 0)",
+    "'hello world foo bar' | truncate(10, leeway=20)",
+    "'abc' | truncate(2)",
+    "'some text' | comment",
+    "'some\\ntext' | comment('cblock')",
+    "'x' | comment('c', prefix='/*', postfix='*/', prefix_count=2)",
+    "'x' | comment('xml')",
+    // sizes, uuids, urls, times
+    "[0, 1023, 1024, 1234567, 1.5] | map('human_readable') | list",
+    "12345678901 | human_readable(unit='K') ~ ' ' ~ (1024 | human_readable(isbits=true))",
+    "['10', '10 K', '10KB', '1.5 GB', '10 kilobyte'] | map('human_to_bytes') | list",
+    "'2' | human_to_bytes(default_unit='M')",
+    "'10 Kb' | human_to_bytes(isbits=true)",
+    "'1.5x' | human_to_bytes",
+    "'x' | to_uuid ~ ' ' ~ ('x' | to_uuid(namespace='6ba7b810-9dad-11d1-80b4-00c04fd430c8'))",
+    "'https://user:pw@Example.COM:8443/p/a?q=1&r=2#frag' | urlsplit",
+    "'https://Example.COM/p' | urlsplit('hostname')",
+    "'//host/p' | urlsplit('netloc')",
+    "'https://x' | urlsplit('bogus')",
+    "{'a b': 'c/d', 'e': 1} | urlencode",
+    "'a/b c' | urlencode",
+    "'%Y-%m-%d' | strftime(1700000000.9, utc=true)",
+    "'%Y' | strftime('abc')",
+    // lists
+    "[1,2] | product([3], ['a','b']) | list",
+    "[{'a': 'B'}, {'a': 'a'}, {'a': 'C'}] | min(attribute='a')",
+    "['B', 'a', 'C'] | max ~ (['B', 'a', 'C'] | max(case_sensitive=true))",
+    "[{'a': {'b': 2}}, {'a': {'b': 9}}] | max(attribute='a.b')",
+    "['a', 'b'] | zip([1, 2]) | list | items2dict(key_name=0, value_name=1)",
+    // methods and qualified names
+    "'  a b  c '.rsplit(None, 1) + 'a,b,c'.rsplit(',') + ' a  b c '.rsplit()",
+    "'a b' | ansible.builtin.upper",
+    "'1.2' is ansible.builtin.version('1.0', '>')",
+    "''",
+];
+
+fn playbook() -> Value {
+    let tasks: Vec<Value> = EXPRESSIONS
+        .iter()
+        .enumerate()
+        .map(|(i, expr)| {
+            json!({"name": format!("e{i:03}"), "debug": {"msg": format!("{{{{ {expr} }}}}")},
+                   "ignore_errors": true})
+        })
+        .collect();
+    json!([{"hosts": "localhost", "gather_facts": false, "tasks": tasks}])
+}
+
+/// Each task's `msg`, or `None` when the task failed, from ansible-playbook's output with
+/// `ANSIBLE_CALLBACK_RESULT_FORMAT=json` (`ok: [localhost] => {...}` after `TASK [eNNN]`).
+fn ansible_results(stdout: &str) -> Vec<Option<Value>> {
+    let mut results = vec![None; EXPRESSIONS.len()];
+    for block in stdout.split("\nTASK [e").skip(1) {
+        let Some(index) = block.get(..3).and_then(|n| n.parse::<usize>().ok()) else {
+            continue;
+        };
+        let Some(start) = block.find("\nok: [localhost] => {") else {
+            continue;
+        };
+        let body = &block[start + "\nok: [localhost] => ".len()..];
+        let Some(end) = body.find("\n}") else {
+            continue;
+        };
+        let parsed: Value = serde_json::from_str(&body[..end + 2])
+            .unwrap_or_else(|e| panic!("task e{index:03}: {e}: {}", &body[..end + 2]));
+        results[index] = Some(parsed.get("msg").cloned().unwrap_or(Value::Null));
+    }
+    results
+}
+
+/// The same from `fleet run --json`.
+fn fleet_results(stdout: &str) -> Vec<Option<Value>> {
+    let mut results = vec![None; EXPRESSIONS.len()];
+    for line in stdout.lines() {
+        let event: Value = serde_json::from_str(line).unwrap_or(Value::Null);
+        if event["event"] != "result" {
+            continue;
+        }
+        let index: usize = event["task"].as_str().unwrap_or("")[1..].parse().unwrap();
+        if event["status"] != "failed" {
+            results[index] = Some(event["result"].get("msg").cloned().unwrap_or(Value::Null));
+        }
+    }
+    results
+}
+
+#[test]
+fn template_expressions_match_ansible_playbook() {
+    let dir = tempfile::tempdir().unwrap();
+    let pb = dir.path().join("expressions.yml");
+    std::fs::write(&pb, serde_json::to_string_pretty(&playbook()).unwrap()).unwrap();
+    let inv = dir.path().join("inventory.ini");
+    let python = if Path::new("/usr/bin/python3").exists() {
+        "/usr/bin/python3"
+    } else {
+        "python3"
+    };
+    std::fs::write(
+        &inv,
+        format!("localhost ansible_connection=local ansible_python_interpreter={python}\n"),
+    )
+    .unwrap();
+    let ansible = Command::new(ansible_venv().join("bin/ansible-playbook"))
+        .args(["-i", inv.to_str().unwrap(), pb.to_str().unwrap()])
+        .env("ANSIBLE_CALLBACK_RESULT_FORMAT", "json")
+        .env("ANSIBLE_LOCALHOST_WARNING", "0")
+        .env("ANSIBLE_NOCOLOR", "1")
+        .env("ANSIBLE_HOME", dir.path().join("ansible-home"))
+        .env("HOME", dir.path())
+        .env("TZ", "UTC")
+        .output()
+        .expect("ansible-playbook runs");
+    let ansible_out = String::from_utf8_lossy(&ansible.stdout);
+    assert!(
+        ansible.status.success(),
+        "ansible-playbook failed:\n{ansible_out}"
+    );
+    let fleet = Command::new(env!("CARGO_BIN_EXE_fleet"))
+        .args([
+            "run",
+            pb.to_str().unwrap(),
+            "-i",
+            inv.to_str().unwrap(),
+            "--json",
+        ])
+        .env("HOME", dir.path())
+        .env("TZ", "UTC")
+        .output()
+        .expect("fleet runs");
+    let fleet_out = String::from_utf8_lossy(&fleet.stdout);
+    assert!(fleet.status.success(), "fleet failed:\n{fleet_out}");
+    let (want, got) = (ansible_results(&ansible_out), fleet_results(&fleet_out));
+    assert!(
+        want.iter().filter(|w| w.is_some()).count() > EXPRESSIONS.len() / 2,
+        "ansible-playbook's output was not read (the test is broken):\n{ansible_out}"
+    );
+    let wrong: Vec<String> = EXPRESSIONS
+        .iter()
+        .zip(want.iter().zip(&got))
+        .filter(|(_, (w, g))| w != g)
+        .map(|(expr, (w, g))| {
+            format!("{expr}\n  ansible-playbook: {w:?}\n  fleet:            {g:?}")
+        })
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "{} expressions differ:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
