@@ -52,11 +52,16 @@ fn debug(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Vars) -> Modu
             .with("skipped_reason", "Verbosity threshold not met.");
     }
     if let Some(var) = task.args.get("var").and_then(Value::as_str) {
-        let value = run
-            .templar
-            .eval(var, vars)
-            .unwrap_or_else(|_| json!("VARIABLE IS NOT DEFINED!"));
-        return ModuleResult::ok().with(var, value);
+        // undefined is a value debug shows; any other error fails the task (2.19)
+        return match run.templar.eval_defined(var, vars) {
+            Ok(value) => {
+                let value = value.unwrap_or_else(|| json!("VARIABLE IS NOT DEFINED!"));
+                ModuleResult::ok().with(var, value)
+            }
+            Err(e) => ModuleResult::fail(format!(
+                "Task failed: Error while resolving `var` expression: {e}"
+            )),
+        };
     }
     let msg = args
         .get("msg")

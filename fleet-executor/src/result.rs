@@ -178,6 +178,12 @@ fn aggregate(results: &[(Single, Option<String>)]) -> (Status, Value) {
     } else {
         Status::Ok
     };
+    if results.is_empty() {
+        // a loop over nothing is skipped, as in Ansible
+        let registered = json!({"changed": false, "results": [], "skipped": true,
+                                "skipped_reason": "No items in the list"});
+        return (Status::Skipped, registered);
+    }
     let items: Vec<Value> = results.iter().map(|(s, _)| s.result.clone()).collect();
     let mut agg = Map::new();
     agg.insert("changed".into(), Value::Bool(any(Status::Changed)));

@@ -166,6 +166,20 @@ impl Templar {
         })
     }
 
+    /// [`Templar::eval`], with `None` when the expression is undefined (`debug: var=`'s
+    /// "VARIABLE IS NOT DEFINED!") and an error only for every other failure.
+    pub fn eval_defined(
+        &self,
+        expr: &str,
+        vars: &(impl AsVars + ?Sized),
+    ) -> Result<Option<Value>, TemplateError> {
+        self.with_scope(vars, |scope| match self.engine.eval_expr(scope, expr) {
+            Ok(value) => to_json(&value).map(Some),
+            Err(e) if e.is_undefined() => Ok(None),
+            Err(e) => Err(e),
+        })
+    }
+
     /// Evaluates a condition (`when:`, `failed_when:`, `assert: that:`) as ansible-core 2.19
     /// does: the result must be a boolean. A non-boolean result (a bare variable holding the
     /// string `"false"`, a list, a number) is an error ("Conditionals must have a boolean

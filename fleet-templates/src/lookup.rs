@@ -343,9 +343,18 @@ fn builtin(
         "items" | "flattened" => flattened(terms),
         "list" => Ok(terms.to_vec()),
         "sequence" => {
+            let mut options = Vec::new();
+            for key in kwargs.args().filter(|k| *k != "wantlist") {
+                let value: Value = kwargs.get(key)?;
+                options.push((key.to_string(), super::repr::py_string(&value)));
+            }
+            let mut terms: Vec<String> = strings().collect();
+            if terms.is_empty() && !options.is_empty() {
+                terms.push(String::new());
+            }
             let mut out = Vec::new();
-            for term in strings() {
-                out.extend(super::sequences::sequence(&term).map_err(fail)?);
+            for term in terms {
+                out.extend(super::sequences::sequence_with(&term, &options).map_err(fail)?);
             }
             Ok(out.into_iter().map(Value::from).collect())
         }

@@ -7,48 +7,67 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-/// `with_sequence` / `lookup('sequence')`: each term is `start=1 end=5 stride=1 format=%d`
-/// (or `count=N` instead of `end`), or the shortcut `[start-]end[/stride][:format]`; numbers
-/// as Python's `int(x, 0)` reads them. Yields the formatted numbers as strings.
+/// `with_sequence` / `lookup('sequence')`: each term is the shortcut
+/// `[start-]end[/stride][:format]` (Ansible's `SHORTCUT` pattern: numbers of hex-looking
+/// characters, which its integer check then refuses unless decimal) or `start=1 end=5
+/// stride=1 format=%d` (or `count=N` instead of `end`). Numbers are read as ansible-core
+/// 2.19's `integer` option type reads them. Yields the formatted numbers as strings.
 pub fn sequence(term: &str) -> Result<Vec<String>, String> {
+    sequence_with(term, &[])
+}
+
+/// [`sequence`] with options given as keyword arguments (`query('sequence', count=5,
+/// start=10)`): they apply to every term, and what a term says wins.
+pub fn sequence_with(term: &str, options: &[(String, String)]) -> Result<Vec<String>, String> {
     let mut start: i64 = 1;
     let (mut end, mut count): (Option<i64>, Option<i64>) = (None, None);
     let mut stride: i64 = 1;
     let mut format = String::from("%d");
+    for (k, v) in options {
+        match k.as_str() {
+            "start" => start = integer(k, v)?,
+            "end" => end = Some(integer(k, v)?),
+            "count" => count = Some(integer(k, v)?),
+            "stride" => stride = integer(k, v)?,
+            "format" => format = v.clone(),
+            _ => return Err(format!("unrecognized arguments to with_sequence: ['{k}']")),
+        }
+    }
     let term = term.trim();
-    if term.contains('=') {
-        for word in term.split_whitespace() {
-            let (k, v) = word
-                .split_once('=')
-                .ok_or_else(|| format!("unrecognized arguments to with_sequence: {word}"))?;
-            match k {
-                "start" => start = int(v)?,
-                "end" => end = Some(int(v)?),
-                "count" => count = Some(int(v)?),
-                "stride" => stride = int(v)?,
-                "format" => format = v.to_string(),
-                _ => return Err(format!("unrecognized arguments to with_sequence: ['{k}']")),
-            }
+    if term.is_empty() {
+        // the options alone
+    } else if let Some(parts) = shortcut(term) {
+        if let Some(s) = parts.start {
+            start = integer("start", s)?;
+        }
+        end = Some(integer("end", parts.end)?);
+        if let Some(s) = parts.stride {
+            stride = integer("stride", s)?;
+        }
+        if let Some(f) = parts.format {
+            format = f.to_string();
         }
     } else {
-        let (range, fmt) = match term.split_once(':') {
-            Some((r, f)) => (r, Some(f)),
-            None => (term, None),
-        };
-        let (range, step) = match range.split_once('/') {
-            Some((r, s)) => (r, Some(int(s)?)),
-            None => (range, None),
-        };
-        match range.split_once('-') {
-            Some((s, e)) => {
-                start = int(s)?;
-                end = Some(int(e)?);
+        let mut unknown = Vec::new();
+        for word in term.split_whitespace() {
+            let Some((k, v)) = word.split_once('=') else {
+                unknown.push(format!("'{word}'"));
+                continue;
+            };
+            match k {
+                "start" => start = integer(k, v)?,
+                "end" => end = Some(integer(k, v)?),
+                "count" => count = Some(integer(k, v)?),
+                "stride" => stride = integer(k, v)?,
+                "format" => format = v.to_string(),
+                _ => unknown.push(format!("'{k}'")),
             }
-            None => end = Some(int(range)?),
         }
-        stride = step.unwrap_or(1);
-        if let Some(f) = fmt {
-            format = f.to_string();
+        if !unknown.is_empty() {
+            return Err(format!(
+                "unrecognized arguments to with_sequence: [{}]",
+                unknown.join(", ")
+            ));
         }
     }
     if let Some(n) = count {
@@ -67,78 +86,102 @@ pub fn sequence(term: &str) -> Result<Vec<String>, String> {
     if stride < 0 && end > start {
         return Err("to count forward don't make stride negative".into());
     }
+    if stride == 0 {
+        return Ok(Vec::new());
+    }
     if format.matches('%').count() != 1 {
         return Err(format!("bad formatting string: {format}"));
     }
     let mut out = Vec::new();
     let mut i = start;
-    while stride != 0 && ((stride > 0 && i <= end) || (stride < 0 && i >= end)) {
-        out.push(percent_format(&format, i)?);
+    while (stride > 0 && i <= end) || (stride < 0 && i >= end) {
+        let n = minijinja::Value::from(i);
+        let text =
+            crate::pyformat::percent_format(&format, crate::pyformat::PercentArgs::Single(&n))
+                .map_err(|_| format!("problem formatting {i} with '{format}'"))?;
+        out.push(text);
         i += stride;
     }
     Ok(out)
 }
 
-/// Python's `int(text, 0)`: decimal, `0x..`, `0o..`, `0b..`, with a sign.
-fn int(text: &str) -> Result<i64, String> {
-    let t = text.trim();
-    let (neg, digits) = match t.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
-    };
-    let lower = digits.to_ascii_lowercase();
-    let parsed = if let Some(h) = lower.strip_prefix("0x") {
-        i64::from_str_radix(h, 16)
-    } else if let Some(o) = lower.strip_prefix("0o") {
-        i64::from_str_radix(o, 8)
-    } else if let Some(b) = lower.strip_prefix("0b") {
-        i64::from_str_radix(b, 2)
-    } else {
-        lower.parse::<i64>()
-    };
-    parsed
-        .map(|n| if neg { -n } else { n })
-        .map_err(|_| format!("can't parse arg {text:?} as integer"))
+/// The parts of a shortcut term.
+struct Shortcut<'t> {
+    start: Option<&'t str>,
+    end: &'t str,
+    stride: Option<&'t str>,
+    format: Option<&'t str>,
 }
 
-/// Python's `format % n` for one `%[flags][width]conv` (`d i u x X o s`) in `format`.
-fn percent_format(format: &str, n: i64) -> Result<String, String> {
-    let at = format.find('%').ok_or("no % in format")?;
-    let spec = &format[at + 1..];
-    let flags: String = spec.chars().take_while(|c| "-0 +#".contains(*c)).collect();
-    let rest = &spec[flags.len()..];
-    let width: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    let rest = &rest[width.len()..];
-    let conv = rest.chars().next().ok_or("bad formatting string")?;
-    let body = match conv {
-        'd' | 'i' | 'u' | 's' => n.abs().to_string(),
-        'x' => format!("{:x}", n.abs()),
-        'X' => format!("{:X}", n.abs()),
-        'o' => format!("{:o}", n.abs()),
-        other => return Err(format!("unsupported format character '{other}'")),
+/// `term` as Ansible's `^((NUM)-)?(NUM)(/(NUM))?(:(.+))?$`, NUM being `0?x?[0-9a-f]+`
+/// (any case), or `None`.
+fn shortcut(term: &str) -> Option<Shortcut<'_>> {
+    let (range, format) = match term.split_once(':') {
+        Some((r, f)) if !f.is_empty() => (r, Some(f)),
+        Some(_) => return None,
+        None => (term, None),
     };
-    let sign = if n < 0 {
-        "-"
-    } else if flags.contains('+') {
-        "+"
+    let (range, stride) = match range.split_once('/') {
+        Some((r, s)) => (r, Some(s)),
+        None => (range, None),
+    };
+    let (start, end) = match range.split_once('-') {
+        Some((s, e)) => (Some(s), e),
+        None => (None, range),
+    };
+    let num = |n: &str| {
+        let digits = n.strip_prefix('0').unwrap_or(n);
+        let digits = digits.strip_prefix(['x', 'X']).unwrap_or(digits);
+        let digits = if digits.is_empty() && !n.is_empty() {
+            n
+        } else {
+            digits
+        };
+        !digits.is_empty() && digits.chars().all(|c| c.is_ascii_hexdigit())
+    };
+    let valid = num(end) && start.is_none_or(num) && stride.is_none_or(num);
+    valid.then_some(Shortcut {
+        start,
+        end,
+        stride,
+        format,
+    })
+}
+
+/// ansible-core 2.19's `integer` option type: a decimal number with no fraction (`010` is
+/// 10, `1.0` is 1, `0x0a` and `1.5` are refused), naming the option when refused.
+fn integer(option: &str, text: &str) -> Result<i64, String> {
+    let refused = || {
+        format!(
+            "Config '{option}' for 'sequence' lookup plugin from 'Direct' has an invalid value: \
+             Invalid value provided for 'integer': '{text}'"
+        )
+    };
+    let t = text.trim();
+    let (mantissa, exponent) = match t.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i32>().map_err(|_| refused())?),
+        None => (t, 0),
+    };
+    let (negative, digits) = match mantissa.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, mantissa.strip_prefix('+').unwrap_or(mantissa)),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    let all_digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if whole.is_empty() && fraction.is_empty() || !all_digits(whole) || !all_digits(fraction) {
+        return Err(refused());
+    }
+    let value: f64 = format!("{whole}.{fraction}0e{exponent}")
+        .parse()
+        .map_err(|_| refused())?;
+    if value.fract() != 0.0 || value.abs() > 9.0e15 {
+        return Err(refused());
+    }
+    Ok(if negative {
+        -(value as i64)
     } else {
-        ""
-    };
-    let width: usize = width.parse().unwrap_or(0);
-    let len = sign.len() + body.len();
-    let pad = width.saturating_sub(len);
-    let text = if flags.contains('-') {
-        format!("{sign}{body}{}", " ".repeat(pad))
-    } else if flags.contains('0') {
-        format!("{sign}{}{body}", "0".repeat(pad))
-    } else {
-        format!("{}{sign}{body}", " ".repeat(pad))
-    };
-    Ok(format!(
-        "{}{text}{}",
-        &format[..at],
-        &rest[conv.len_utf8()..]
-    ))
+        value as i64
+    })
 }
 
 /// `with_together` / `lookup('together')`: the lists zipped, shorter ones padded with null
@@ -226,7 +269,30 @@ mod tests {
             sequence("start=5 end=11 stride=2 format=0x%02x").unwrap(),
             ["0x05", "0x07", "0x09", "0x0b"]
         );
-        assert_eq!(sequence("start=0x0a count=3").unwrap(), ["10", "11", "12"]);
+        // ansible-core 2.19 reads numbers as decimals (its `integer` option type)
+        assert_eq!(sequence("start=010 end=12").unwrap(), ["10", "11", "12"]);
+        assert_eq!(sequence("start=1.0 end=2").unwrap(), ["1", "2"]);
+        for (term, option, value) in [
+            ("start=0x0a count=3", "start", "0x0a"),
+            ("start=1.5 end=3", "start", "1.5"),
+            ("A-4/2", "start", "A"),
+            ("1-B/2", "end", "B"),
+            ("1-4/C", "stride", "C"),
+        ] {
+            assert_eq!(
+                sequence(term).unwrap_err(),
+                format!(
+                    "Config '{option}' for 'sequence' lookup plugin from 'Direct' has an \
+                     invalid value: Invalid value provided for 'integer': '{value}'"
+                ),
+                "{term}"
+            );
+        }
+        assert_eq!(
+            sequence("junk").unwrap_err(),
+            "unrecognized arguments to with_sequence: ['junk']"
+        );
+        assert_eq!(sequence("1-4/0").unwrap(), Vec::<String>::new());
         assert_eq!(sequence("count=0").unwrap(), Vec::<String>::new());
         assert_eq!(
             sequence("start=3 end=1 stride=-1").unwrap(),

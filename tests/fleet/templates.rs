@@ -4,7 +4,11 @@
 //! fail under both. The expressions cover Python's `str.format` and `%` formatting, the
 //! filters minijinja lacks (Jinja2's `center`, `truncate`, `wordcount`; Ansible's `comment`,
 //! `product`, `human_readable`, `human_to_bytes`, `to_uuid`, `urlsplit`, `strftime`, `min`/`max`
-//! by attribute), `str.rsplit`, qualified names (`ansible.builtin.upper`) and an empty `msg`.
+//! by attribute, `urldecode`), `str.rsplit`, qualified names (`ansible.builtin.upper`), the
+//! `sequence` lookup's keyword options and ansible-core 2.19's reading of its numbers, and an
+//! empty `msg`. Two tasks before them are read through expressions too: a loop over nothing
+//! (skipped, registered as Ansible registers it) and `debug: var=` on a failing expression
+//! (a failed task, not "VARIABLE IS NOT DEFINED!").
 
 use std::path::Path;
 use std::process::Command;
@@ -72,17 +76,34 @@ const EXPRESSIONS: &[&str] = &[
     "'a b' | ansible.builtin.upper",
     "'1.2' is ansible.builtin.version('1.0', '>')",
     "''",
+    // urldecode, the sequence lookup
+    "'key%3D%22%40%7B%7D%C3%A9%26%25%C2%A3+foo%20bar' | urldecode",
+    "query('sequence', count=5, start=10) + query('sequence', 'count=2 start=0', '3-4', stride=2)",
+    "query('sequence', 'start=010 end=12') + query('sequence', '1-4/0')",
+    "query('sequence', 'start=0x0a count=3')",
+    "query('sequence', 'A-4/2')",
+    "query('sequence', '1-4:%x')",
+    // the tasks before the expressions
+    "empty_loop",
+    "bad_var is failed and 'unknown URL component' in bad_var.msg",
 ];
 
+/// Tasks run before the expressions, which read their registered results.
+fn setup_tasks() -> Vec<Value> {
+    vec![
+        json!({"name": "setup empty loop", "debug": {"msg": "x"}, "loop": [],
+               "register": "empty_loop"}),
+        json!({"name": "setup bad var", "debug": {"var": "'http://x' | urlsplit('bogus')"},
+               "register": "bad_var", "ignore_errors": true}),
+    ]
+}
+
 fn playbook() -> Value {
-    let tasks: Vec<Value> = EXPRESSIONS
-        .iter()
-        .enumerate()
-        .map(|(i, expr)| {
-            json!({"name": format!("e{i:03}"), "debug": {"msg": format!("{{{{ {expr} }}}}")},
-                   "ignore_errors": true})
-        })
-        .collect();
+    let mut tasks = setup_tasks();
+    tasks.extend(EXPRESSIONS.iter().enumerate().map(|(i, expr)| {
+        json!({"name": format!("e{i:03}"), "debug": {"msg": format!("{{{{ {expr} }}}}")},
+               "ignore_errors": true})
+    }));
     json!([{"hosts": "localhost", "gather_facts": false, "tasks": tasks}])
 }
 
@@ -116,7 +137,10 @@ fn fleet_results(stdout: &str) -> Vec<Option<Value>> {
         if event["event"] != "result" {
             continue;
         }
-        let index: usize = event["task"].as_str().unwrap_or("")[1..].parse().unwrap();
+        let name = event["task"].as_str().unwrap_or("");
+        let Some(index) = name.strip_prefix('e').and_then(|n| n.parse::<usize>().ok()) else {
+            continue;
+        };
         if event["status"] != "failed" {
             results[index] = Some(event["result"].get("msg").cloned().unwrap_or(Value::Null));
         }

@@ -1,4 +1,4 @@
-//! URLs: Jinja2's `urlencode` (a string keeps `/`; a dict or a list of pairs becomes a query
+//! URLs: Ansible's `urldecode` (Python's `unquote_plus`), Jinja2's `urlencode` (a string keeps `/`; a dict or a list of pairs becomes a query
 //! string with `+` for spaces, as Python's `quote` writes them) and Ansible's `urlsplit`
 //! (Python's `urllib.parse.urlsplit`, as a dict or one of its fields).
 
@@ -11,6 +11,33 @@ use crate::repr::py_string;
 pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("urlencode", urlencode);
     env.add_filter("urlsplit", urlsplit);
+    env.add_filter("urldecode", |v: &Value| {
+        crate::repr::text_input(v).map(|s| unquote_plus(&s))
+    });
+}
+
+/// Python's `urllib.parse.unquote_plus`: `+` is a space, `%XX` a byte, the bytes read as
+/// UTF-8 (an invalid sequence becomes U+FFFD).
+fn unquote_plus(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'+', _) => out.push(b' '),
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 2;
+            }
+            (b, _) => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Python's `urllib.parse.quote(text, safe)`: UTF-8 bytes, all but letters, digits, `_.-~`
