@@ -219,7 +219,44 @@ const TARGETS: &[Target] = &[
         home_files: &[],
         links: &[],
     },
+    role("filter_urlsplit", &[]),
+    role("filter_urls", &[]),
+    role("lookup_sequence", &[]),
+    role("lookup_together", &[]),
+    Target {
+        name: "filter_mathstuff",
+        kind: Kind::Playbooks(&[PlaybookRun {
+            playbook: "runme.yml",
+            hosts: &["localhost"],
+            args: &[],
+        }]),
+        skips: &[
+            Skip {
+                file: "filter_mathstuff/tasks/main.yml",
+                task: "Test for do_unique",
+                reason: NO_JINJA2_ON_TARGET,
+            },
+            Skip {
+                file: "filter_mathstuff/tasks/main.yml",
+                task: "Verify unique some more",
+                reason: NO_JINJA2_ON_TARGET,
+            },
+            Skip {
+                file: "filter_mathstuff/tasks/main.yml",
+                task: "Verify unique some more",
+                reason: NO_JINJA2_ON_TARGET,
+            },
+        ],
+        home_files: &[],
+        // runme.sh runs with ANSIBLE_ROLES_PATH=../; runme.yml finds its role through this link
+        links: &[("filter_mathstuff/roles", "..")],
+    },
 ];
+
+/// filter_mathstuff asks the target's Python whether Jinja2 has `do_unique` and checks
+/// `unique`'s options only then; the targets' `/usr/bin/python3` has no Jinja2 (the cases
+/// are in tests/fleet/templates.rs instead).
+const NO_JINJA2_ON_TARGET: &str = "the target's Python has no Jinja2 to ask about do_unique";
 
 /// include_import's own inventory, over ssh instead of `ansible_connection=local`.
 const II_HOSTS: &[&str] = &[
@@ -411,4 +448,29 @@ fn assert() {
 #[test]
 fn include_import() {
     both_pass("include_import");
+}
+
+#[test]
+fn filter_urlsplit() {
+    both_pass("filter_urlsplit");
+}
+
+#[test]
+fn filter_urls() {
+    both_pass("filter_urls");
+}
+
+#[test]
+fn lookup_sequence() {
+    both_pass("lookup_sequence");
+}
+
+#[test]
+fn lookup_together() {
+    both_pass("lookup_together");
+}
+
+#[test]
+fn filter_mathstuff() {
+    both_pass("filter_mathstuff");
 }

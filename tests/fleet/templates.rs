@@ -83,6 +83,16 @@ const EXPRESSIONS: &[&str] = &[
     "query('sequence', 'start=0x0a count=3')",
     "query('sequence', 'A-4/2')",
     "query('sequence', '1-4:%x')",
+    // unique as Ansible calls Jinja2's (case-insensitive unless told), min/max, math errors
+    "[['a', 'b', 'A', 'B'] | unique, ['a', 'b', 'A', 'B'] | unique(case_sensitive=True)]",
+    "[{'foo': 'bar', 'moo': 'cow'}, {'foo': 'bar', 'moo': 'mar'}] | unique(attribute='foo')",
+    "[{'foo': 'bar'}, {'foo': 'bar'}, {'x': 1}] | unique",
+    "[{'foo': 'bar'}] | unique(case_sensitive=False)",
+    "true | unique",
+    "[100 | log(10), 8 | log(2), 2 | pow(4), 9 | root(2), 27 | root(3)]",
+    "'yo' | log",
+    "[{'p': 'a', 's': 1}, {'p': 'b', 's': 2}] | rekey_on_member('p')",
+    "[{'p': 'a'}, {'p': 'a'}] | rekey_on_member('p')",
     // the tasks before the expressions
     "empty_loop",
     "bad_var is failed and 'unknown URL component' in bad_var.msg",

@@ -1,9 +1,10 @@
-//! Jinja2's `min` and `max` with their `attribute` and `case_sensitive` arguments (minijinja's
-//! take neither), and Ansible's `product` (`itertools.product`).
+//! Jinja2's `min`, `max` and `unique` with their `attribute` and `case_sensitive` arguments
+//! (minijinja's take neither; Ansible's `unique` is Jinja2's, case-insensitive by default, with
+//! its own fallback for unhashable items), and Ansible's `product` (`itertools.product`).
 
 use std::cmp::Ordering;
 
-use minijinja::value::{Kwargs, Rest, Value};
+use minijinja::value::{Kwargs, Rest, Value, ValueKind};
 use minijinja::{Environment, Error};
 
 use super::collections::items;
@@ -16,6 +17,94 @@ pub(super) fn register(env: &mut Environment<'static>) {
         extreme(v, kwargs, Ordering::Greater)
     });
     env.add_filter("product", product);
+    env.add_filter("unique", unique);
+    env.add_filter("rekey_on_member", rekey_on_member);
+}
+
+/// Ansible's `rekey_on_member(key, duplicates='error')`: a dict of the items (a list's, or a
+/// dict's values) keyed by their `key` member.
+fn rekey_on_member(data: &Value, key: &Value, kwargs: Kwargs) -> Result<Value, Error> {
+    let duplicates: Option<String> = kwargs.get("duplicates")?;
+    kwargs.assert_all_used()?;
+    let duplicates = duplicates.unwrap_or_else(|| "error".to_string());
+    if duplicates != "error" && duplicates != "overwrite" {
+        return Err(super::fail(format!(
+            "duplicates parameter to rekey_on_member has unknown value {}",
+            crate::repr::py_repr(&Value::from(duplicates))
+        )));
+    }
+    let members: Vec<Value> = match data.kind() {
+        ValueKind::Map => data
+            .try_iter()?
+            .map(|k| data.get_item(&k).unwrap_or_default())
+            .collect(),
+        ValueKind::Seq | ValueKind::Iterable => data.try_iter()?.collect(),
+        _ => return Err(super::fail("Type is not a valid list, set, or dict")),
+    };
+    let mut out: Vec<(Value, Value)> = Vec::new();
+    for item in members {
+        if item.kind() != ValueKind::Map {
+            return Err(super::fail("List item is not a valid dict"));
+        }
+        let element = item.get_item(key).ok().filter(|v| !v.is_undefined());
+        let element = element.ok_or_else(|| {
+            super::fail(format!("Key {} was not found.", crate::repr::py_repr(key)))
+        })?;
+        match out.iter_mut().find(|(k, _)| *k == element) {
+            Some(_) if duplicates == "error" => {
+                return Err(super::fail(format!(
+                    "Key {} is not unique, cannot convert to dict.",
+                    crate::repr::py_repr(&element)
+                )))
+            }
+            Some(slot) => slot.1 = item,
+            None => out.push((element, item)),
+        }
+    }
+    Ok(Value::from_iter(out))
+}
+
+/// Ansible's `unique`: Jinja2's `do_unique` (the first item of each key; the key is the
+/// `attribute`, lower-cased unless `case_sensitive`), and when the keys cannot be hashed
+/// (dicts, lists), Ansible's fallback (equal items, case-sensitive), which refuses
+/// `case_sensitive=False` and `attribute`.
+fn unique(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
+    let case_sensitive: Option<bool> = kwargs.get("case_sensitive")?;
+    let attribute: Option<Value> = kwargs.get("attribute")?;
+    kwargs.assert_all_used()?;
+    let values = items(value)?;
+    let mut keys = Vec::with_capacity(values.len());
+    for item in &values {
+        let mut key = item.clone();
+        if let Some(path) = &attribute {
+            key = attribute_of(&key, path)?;
+        }
+        if let (Some(s), false) = (key.as_str(), case_sensitive.unwrap_or(false)) {
+            key = Value::from(s.to_lowercase());
+        }
+        keys.push(key);
+    }
+    let unhashable = keys
+        .iter()
+        .any(|k| matches!(k.kind(), ValueKind::Map | ValueKind::Seq));
+    if unhashable {
+        if case_sensitive == Some(false) || attribute.is_some() {
+            return Err(super::fail(
+                "Jinja2's unique filter failed and we cannot fall back to Ansible's version as \
+                 it does not support the parameters supplied.",
+            ));
+        }
+        keys = values.clone();
+    }
+    let mut seen: Vec<&Value> = Vec::new();
+    let mut out = Vec::new();
+    for (item, key) in values.iter().zip(&keys) {
+        if !seen.contains(&key) {
+            seen.push(key);
+            out.push(item.clone());
+        }
+    }
+    Ok(Value::from(out))
 }
 
 /// The first item whose key is least (`Less`) or greatest (`Greater`); the key is the item's

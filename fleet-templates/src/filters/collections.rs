@@ -60,9 +60,6 @@ impl IntoIterator for ValueMap {
 }
 
 pub(super) fn register(env: &mut Environment<'static>) {
-    env.add_filter("unique", |v: Value| -> Result<Value, Error> {
-        Ok(Value::from(unique(items(&v)?)))
-    });
     env.add_filter("union", |a: Value, b: Value| -> Result<Value, Error> {
         let mut all = items(&a)?;
         all.extend(items(&b)?);
@@ -113,7 +110,13 @@ pub(crate) fn items(value: &Value) -> Result<Vec<Value>, Error> {
     if let Some(s) = value.as_str() {
         return Ok(s.chars().map(|c| Value::from(c.to_string())).collect());
     }
-    Ok(value.try_iter()?.collect())
+    match value.try_iter() {
+        Ok(iter) => Ok(iter.collect()),
+        Err(_) => Err(fail(format!(
+            "'{}' object is not iterable",
+            crate::repr::py_type_name(value)
+        ))),
+    }
 }
 
 fn unique(values: Vec<Value>) -> Vec<Value> {

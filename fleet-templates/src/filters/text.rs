@@ -54,15 +54,40 @@ pub(super) fn register(env: &mut Environment<'static>) {
     });
     env.add_filter("repr", |v: &Value| py_repr(v));
     env.add_filter("round", round);
-    env.add_filter("pow", |x: f64, y: f64| x.powf(y));
-    env.add_filter("root", |x: f64, base: Option<f64>| match base {
-        None | Some(2.0) => x.sqrt(),
-        Some(b) => x.powf(1.0 / b),
+    // Ansible's math filters: a value that is not a number is an error naming the filter
+    env.add_filter("pow", |x: &Value, y: &Value| -> Result<f64, Error> {
+        Ok(number("pow", x)?.powf(number("pow", y)?))
     });
-    env.add_filter("log", |x: f64, base: Option<f64>| match base {
-        Some(b) => x.ln() / b.ln(),
-        None => x.ln(),
-    });
+    env.add_filter(
+        "root",
+        |x: &Value, base: Option<Value>| -> Result<f64, Error> {
+            let x = number("root", x)?;
+            match base.map(|b| number("root", &b)).transpose()? {
+                None | Some(2.0) => Ok(x.sqrt()),
+                Some(b) => Ok(x.powf(1.0 / b)),
+            }
+        },
+    );
+    env.add_filter(
+        "log",
+        |x: &Value, base: Option<Value>| -> Result<f64, Error> {
+            let x = number("log", x)?;
+            match base.map(|b| number("log", &b)).transpose()? {
+                Some(10.0) => Ok(x.log10()),
+                Some(b) => Ok(x.ln() / b.ln()),
+                None => Ok(x.ln()),
+            }
+        },
+    );
+}
+
+/// A math filter's operand, or Ansible's error naming the filter.
+fn number(filter: &str, value: &Value) -> Result<f64, Error> {
+    match value.kind() {
+        ValueKind::Number | ValueKind::Bool => f64::try_from(value.clone())
+            .map_err(|_| fail(format!("{filter}() can only be used on numbers"))),
+        _ => Err(fail(format!("{filter}() can only be used on numbers"))),
+    }
 }
 
 /// Jinja2's `round(precision=0, method='common')`: `common` is Python's `round` (halves to
