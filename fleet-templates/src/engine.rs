@@ -131,6 +131,9 @@ impl Engine {
                 // an undefined result is a failure of the whole expression
                 return Err(minijinja::Error::new(ErrorKind::UndefinedError, WHOLE));
             }
+            if crate::lazy::holds_undefined(&value) {
+                return Err(minijinja::Error::from(ErrorKind::UndefinedError));
+            }
             Ok(value)
         })
     }

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
-use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value, ValueKind};
 use minijinja::{Error, ErrorKind};
 use serde_json::Value as Json;
 
@@ -184,6 +184,31 @@ pub(crate) fn contains_template(value: &Json) -> bool {
         Json::Object(map) => map.values().any(contains_template),
         _ => false,
     }
+}
+
+/// Whether a list or dict the expression built holds an undefined value (`[1, nope]`): Ansible
+/// fails such a result ("'nope' is undefined") where serializing it would write `null`.
+/// Variables' own mappings and lists are not walked: their members are resolved, and fail,
+/// when used.
+pub(crate) fn holds_undefined(value: &Value) -> bool {
+    fn walk(value: &Value, depth: usize) -> bool {
+        if value.is_undefined() {
+            return true;
+        }
+        if depth > 64 || value.downcast_object_ref::<VarNode>().is_some() {
+            return false;
+        }
+        match value.kind() {
+            ValueKind::Seq => value
+                .try_iter()
+                .is_ok_and(|mut items| items.any(|item| walk(&item, depth + 1))),
+            ValueKind::Map => value.try_iter().is_ok_and(|mut keys| {
+                keys.any(|key| value.get_item(&key).is_ok_and(|v| walk(&v, depth + 1)))
+            }),
+            _ => false,
+        }
+    }
+    walk(value, 0)
 }
 
 /// A mapping or list inside the variables whose members are resolved on access.

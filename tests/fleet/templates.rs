@@ -6,7 +6,8 @@
 //! `product`, `human_readable`, `human_to_bytes`, `to_uuid`, `urlsplit`, `strftime`, `min`/`max`
 //! by attribute, `urldecode`), `str.rsplit`, qualified names (`ansible.builtin.upper`), the
 //! `sequence` lookup's keyword options and ansible-core 2.19's reading of its numbers, and an
-//! empty `msg`. Two tasks before them are read through expressions too: a loop over nothing
+//! empty `msg`, an undefined value inside a built list (a failure, not `null`), and `host_vars/` next to the playbook as well as next to the inventory. Two
+//! tasks before them are read through expressions too: a loop over nothing
 //! (skipped, registered as Ansible registers it) and `debug: var=` on a failing expression
 //! (a failed task, not "VARIABLE IS NOT DEFINED!").
 
@@ -93,6 +94,13 @@ const EXPRESSIONS: &[&str] = &[
     "'yo' | log",
     "[{'p': 'a', 's': 1}, {'p': 'b', 's': 2}] | rekey_on_member('p')",
     "[{'p': 'a'}, {'p': 'a'}] | rekey_on_member('p')",
+    // an undefined value inside a list or dict the expression builds fails it, as in Ansible
+    "[1, nope]",
+    "{'a': {'b': nope}}",
+    "[1, nope] | length",
+    "[1, nope] | select('defined') | list",
+    // host_vars next to the inventory and next to the playbook (which wins)
+    "[inv_var, pb_var, both_var]",
     // the tasks before the expressions
     "empty_loop",
     "bad_var is failed and 'unknown URL component' in bad_var.msg",
@@ -163,7 +171,21 @@ fn template_expressions_match_ansible_playbook() {
     let dir = tempfile::tempdir().unwrap();
     let pb = dir.path().join("expressions.yml");
     std::fs::write(&pb, serde_json::to_string_pretty(&playbook()).unwrap()).unwrap();
-    let inv = dir.path().join("inventory.ini");
+    let inv_dir = dir.path().join("inventory");
+    for (vars_dir, text) in [
+        (
+            inv_dir.join("host_vars"),
+            "inv_var: inv\nboth_var: from-inventory\n",
+        ),
+        (
+            dir.path().join("host_vars"),
+            "pb_var: pb\nboth_var: from-playbook\n",
+        ),
+    ] {
+        std::fs::create_dir_all(&vars_dir).unwrap();
+        std::fs::write(vars_dir.join("localhost.yml"), text).unwrap();
+    }
+    let inv = inv_dir.join("inventory.ini");
     let python = if Path::new("/usr/bin/python3").exists() {
         "/usr/bin/python3"
     } else {

@@ -179,12 +179,43 @@ fn options(common: &Common) -> Result<RunOptions> {
 /// `fleet run`.
 pub fn run_playbook(path: &Path, common: &Common) -> Result<i32> {
     let playbook = super::load_playbook(path, &common.extra_vars)?;
-    run_parsed(playbook, common, false)
+    let mut inv = inventory::Inventory::load(&common.inventory)
+        .with_context(|| format!("loading inventory {}", common.inventory.display()))?;
+    playbook_vars_dirs(&mut inv, path, &common.inventory)?;
+    run_parsed(playbook, inv, common, false)
 }
 
-fn run_parsed(playbook: fleet_playbook::Playbook, common: &Common, adhoc: bool) -> Result<i32> {
-    let inv = inventory::Inventory::load(&common.inventory)
-        .with_context(|| format!("loading inventory {}", common.inventory.display()))?;
+/// Ansible reads `group_vars/` and `host_vars/` next to the playbook as well as next to the
+/// inventory, the playbook's winning; the same directory is read once.
+fn playbook_vars_dirs(
+    inv: &mut inventory::Inventory,
+    playbook: &Path,
+    inventory: &Path,
+) -> Result<()> {
+    let dir_of = |p: &Path| -> std::path::PathBuf {
+        let dir = if p.is_dir() {
+            p.to_path_buf()
+        } else {
+            p.parent()
+                .filter(|d| !d.as_os_str().is_empty())
+                .map_or_else(|| Path::new(".").to_path_buf(), Path::to_path_buf)
+        };
+        dir.canonicalize().unwrap_or(dir)
+    };
+    let playbook_dir = dir_of(playbook);
+    if playbook_dir != dir_of(inventory) {
+        inv.load_vars_dirs(&playbook_dir)
+            .with_context(|| format!("loading variables next to {}", playbook.display()))?;
+    }
+    Ok(())
+}
+
+fn run_parsed(
+    playbook: fleet_playbook::Playbook,
+    inv: inventory::Inventory,
+    common: &Common,
+    adhoc: bool,
+) -> Result<i32> {
     let extra = extra_vars::parse_all(&common.extra_vars)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
@@ -236,5 +267,7 @@ pub fn run_adhoc(pattern: &str, module: &str, args: &str, common: &Common) -> Re
     for p in &mut playbook.plays {
         p.base_dir = cwd.clone();
     }
-    run_parsed(playbook, common, true)
+    let inv = inventory::Inventory::load(&common.inventory)
+        .with_context(|| format!("loading inventory {}", common.inventory.display()))?;
+    run_parsed(playbook, inv, common, true)
 }
