@@ -13,17 +13,13 @@ use super::host::HostState;
 use super::result::Single;
 use super::task::{flag, TaskRun};
 use crate::output::Status;
-use fleet_playbook::{LoopKind, Templatable};
+use fleet_playbook::{Loop, LoopKind, Templatable};
 use fleet_templates::sequences;
 
 /// The loop's items, templated, in the shape each `with_*` form gives.
-pub fn loop_items(
-    run: &Run,
-    kind: LoopKind,
-    raw: &Value,
-    vars: &Vars,
-) -> Result<Vec<Value>, ExecError> {
-    let value = run.templar.template_value(raw, vars)?;
+pub fn loop_items(run: &Run, lp: &Loop, vars: &Vars) -> Result<Vec<Value>, ExecError> {
+    let kind = lp.kind;
+    let value = run.templar.template_value(&lp.items, vars)?;
     let list = |v: Value| match v {
         Value::Array(a) => Ok(a),
         Value::Null => Ok(Vec::new()),
@@ -71,6 +67,31 @@ pub fn loop_items(
                 .collect())
         }
         LoopKind::Together => sequences::together(&list(value)?).map_err(ExecError::Lookup),
+        LoopKind::Lookup => {
+            let name = lp.lookup.as_deref().unwrap_or_default();
+            lookup_items(run, name, list(value)?, vars)
+        }
+    }
+}
+
+/// The variable holding a `with_<lookup>:` loop's terms while its lookup runs.
+const TERMS_VAR: &str = "__fleet_loop_terms";
+
+/// What `query(name, *terms)` gives: the items of a `with_<lookup>:` loop, as Ansible runs
+/// the lookup with the loop's terms.
+fn lookup_items(
+    run: &Run,
+    name: &str,
+    terms: Vec<Value>,
+    vars: &Vars,
+) -> Result<Vec<Value>, ExecError> {
+    let mut scoped = vars.clone();
+    scoped.insert(TERMS_VAR.into(), Value::Array(terms));
+    let expr = format!("query('{name}', *{TERMS_VAR})");
+    match run.templar.eval(&expr, &scoped)? {
+        Value::Array(items) => Ok(items),
+        Value::Null => Ok(Vec::new()),
+        other => Ok(vec![other]),
     }
 }
 

@@ -1,4 +1,4 @@
-//! A task's loop as written: `loop:` or one of the `with_<lookup>:` forms fleet supports, and
+//! A task's loop as written: `loop:` or a `with_<lookup>:` form, and
 //! `loop_control:`. Only the shape is checked here; the items are templated per host at run
 //! time (fleet-executor's loops.rs).
 
@@ -9,33 +9,28 @@ use super::fields;
 use super::model::{Loop, LoopControl, LoopKind};
 use super::source::{pairs, Source};
 
-/// `loop:` or `with_<lookup>:` (supported lookups: [`LoopKind::WITH_LOOKUPS`]).
+/// `loop:` or `with_<lookup>:` ([`LoopKind::WITH_LOOKUPS`] by their own kinds, any other
+/// lookup as [`LoopKind::Lookup`]).
 pub(super) fn loop_spec(
     src: &Source,
     node: &Marked,
     key: &str,
     value: &Marked,
 ) -> Result<Loop, PlaybookError> {
-    let kind = match key.strip_prefix("with_") {
-        None => LoopKind::Loop,
+    let (kind, lookup) = match key.strip_prefix("with_") {
+        None => (LoopKind::Loop, None),
         Some(lookup) => match LoopKind::WITH_LOOKUPS
             .iter()
             .find(|(name, _)| *name == lookup)
         {
-            Some((_, kind)) => *kind,
+            Some((_, kind)) => (*kind, None),
+            None if is_lookup_name(lookup) => (LoopKind::Lookup, Some(lookup.to_string())),
             None => {
-                let supported: Vec<String> = LoopKind::WITH_LOOKUPS
-                    .iter()
-                    .map(|(name, _)| format!("with_{name}"))
-                    .collect();
                 return Err(src.key_err(
                     node,
                     key,
                     value,
-                    format!(
-                        "'{key}' is not supported by fleet (supported: loop, {})",
-                        supported.join(", ")
-                    ),
+                    format!("'{key}' does not name a lookup plugin"),
                 ));
             }
         },
@@ -43,7 +38,16 @@ pub(super) fn loop_spec(
     Ok(Loop {
         kind,
         items: value.to_json(),
+        lookup,
     })
+}
+
+/// A lookup plugin's name, possibly qualified (`nested`, `community.general.dig`).
+fn is_lookup_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.split('.').all(|part| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
 }
 
 /// `loop_control:`.

@@ -415,6 +415,8 @@ pub struct Loop {
     /// The raw value (a list, or a template string yielding one; a mapping for `with_dict`;
     /// a `k=v` string for `with_sequence`).
     pub items: Value,
+    /// For [`LoopKind::Lookup`], the lookup's name (`nested` for `with_nested:`).
+    pub lookup: Option<String>,
 }
 
 /// Which loop keyword a task used; each turns its value into items differently.
@@ -436,6 +438,10 @@ pub enum LoopKind {
     Fileglob,
     /// `with_together:`: the lists zipped, `[a0, b0]`, `[a1, b1]`, ...
     Together,
+    /// Any other `with_<lookup>:` (`with_nested`, `with_subelements`, `with_first_found`, a
+    /// collection's or the playbook's lookup): the items are what the lookup returns for the
+    /// terms, as Ansible runs it; an unknown lookup fails the task when it runs.
+    Lookup,
 }
 
 impl LoopKind {

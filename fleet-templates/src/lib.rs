@@ -26,6 +26,7 @@ mod filters;
 mod layers;
 mod lazy;
 mod lookup;
+mod lookup_lists;
 mod markup;
 mod methods;
 mod percent_op;

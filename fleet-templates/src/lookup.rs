@@ -359,6 +359,11 @@ fn builtin(
             Ok(out.into_iter().map(Value::from).collect())
         }
         "together" => together(terms),
+        "nested" => super::lookup_lists::nested(terms),
+        "subelements" => super::lookup_lists::subelements(terms),
+        "random_choice" => Ok(super::lookup_lists::random_choice(terms)),
+        "dict" => super::lookup_lists::dict(terms),
+        "indexed_items" => Ok(super::lookup_lists::indexed_items(terms)),
         "fileglob" => Ok(fileglob(state, strings())),
         "first_found" => first_found(state, terms, kwargs),
         "template" => template(state, terms, kwargs),

@@ -223,6 +223,11 @@ const TARGETS: &[Target] = &[
     role("filter_urls", &[]),
     role("lookup_sequence", &[]),
     role("lookup_together", &[]),
+    role("lookup_nested", &[]),
+    role("lookup_subelements", &[]),
+    role("lookup_dict", &[]),
+    role("lookup_lines", &[]),
+    role("lookup_random_choice", &[]),
     Target {
         name: "filter_mathstuff",
         kind: Kind::Playbooks(&[PlaybookRun {
@@ -473,4 +478,29 @@ fn lookup_together() {
 #[test]
 fn filter_mathstuff() {
     both_pass("filter_mathstuff");
+}
+
+#[test]
+fn lookup_nested() {
+    both_pass("lookup_nested");
+}
+
+#[test]
+fn lookup_subelements() {
+    both_pass("lookup_subelements");
+}
+
+#[test]
+fn lookup_dict() {
+    both_pass("lookup_dict");
+}
+
+#[test]
+fn lookup_lines() {
+    both_pass("lookup_lines");
+}
+
+#[test]
+fn lookup_random_choice() {
+    both_pass("lookup_random_choice");
 }

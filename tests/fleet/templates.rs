@@ -9,7 +9,8 @@
 //! empty `msg`, an undefined value inside a built list (a failure, not `null`), and `host_vars/` next to the playbook as well as next to the inventory. Two
 //! tasks before them are read through expressions too: a loop over nothing
 //! (skipped, registered as Ansible registers it) and `debug: var=` on a failing expression
-//! (a failed task, not "VARIABLE IS NOT DEFINED!").
+//! (a failed task, not "VARIABLE IS NOT DEFINED!"); and `with_nested`, `with_subelements`
+//! loops, which run any lookup by its name.
 
 use std::path::Path;
 use std::process::Command;
@@ -101,6 +102,17 @@ const EXPRESSIONS: &[&str] = &[
     "[1, nope] | select('defined') | list",
     // host_vars next to the inventory and next to the playbook (which wins)
     "[inv_var, pb_var, both_var]",
+    // the list lookups behind with_nested, with_subelements, with_dict, with_indexed_items
+    "query('nested', [1, 2], ['a', 'b'], [[true]])",
+    "query('cartesian', [1], 'x')",
+    "query('subelements', [{'n': 'a', 'g': ['x', 'y']}, {'n': 'b', 'g': []}], 'g')",
+    "query('subelements', [{'n': 'a', 'o': {'g': [1]}}, {'n': 'b'}], 'o.g', {'skip_missing': true})",
+    "query('subelements', [{'n': 'a'}], 'g')",
+    "query('dict', {'a': 1, 'b': [2]})",
+    "query('indexed_items', 'a', 'b')",
+    "query('random_choice', 'only')",
+    "nested_loop",
+    "subelements_loop",
     // the tasks before the expressions
     "empty_loop",
     "bad_var is failed and 'unknown URL component' in bad_var.msg",
@@ -113,6 +125,11 @@ fn setup_tasks() -> Vec<Value> {
                "register": "empty_loop"}),
         json!({"name": "setup bad var", "debug": {"var": "'http://x' | urlsplit('bogus')"},
                "register": "bad_var", "ignore_errors": true}),
+        json!({"name": "setup nested loop", "set_fact": {"nested_loop": "{{ (nested_loop | default([])) + [item] }}"},
+               "with_nested": [[1, 2], ["a"]]}),
+        json!({"name": "setup subelements loop",
+               "set_fact": {"subelements_loop": "{{ (subelements_loop | default([])) + [item.0.n ~ '/' ~ item.1 ~ '/' ~ (item.0.g is defined)] }}"},
+               "with_subelements": [[{"n": "a", "g": ["x", "y"]}], "g"]}),
     ]
 }
 

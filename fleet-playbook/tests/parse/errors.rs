@@ -170,8 +170,8 @@ fn task_value_errors() {
         "play.yml:5:7: unnamed task: duplicate loop in task: 'loop' and 'with_items'"
     );
     assert_eq!(
-        task_error("    - ping:\n      with_nested: [[1], [2]]\n"),
-        "play.yml:4:7: unnamed task: 'with_nested' is not supported by fleet (supported: loop, with_items, with_list, with_dict, with_indexed_items, with_sequence, with_fileglob, with_together)"
+        task_error("    - ping:\n      with_my-lookup: [[1], [2]]\n"),
+        "play.yml:4:7: unnamed task: 'with_my-lookup' does not name a lookup plugin"
     );
     assert_eq!(
         task_error("    - ping:\n      loop_control: {loop_vr: x}\n"),

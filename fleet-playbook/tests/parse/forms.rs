@@ -148,6 +148,10 @@ fn loops_of_every_supported_kind() {
     - debug: var=x
       loop: "{{ xs }}"
       loop_control: {loop_var: x, index_var: i, label: "{{ x.name }}", pause: 1.5, extended: yes}
+    - debug: var=item
+      with_nested: [[1, 2], [a]]
+    - debug: var=item
+      with_community.general.dig: x
 "#,
     );
     let kinds: Vec<LoopKind> = tasks
@@ -157,8 +161,25 @@ fn loops_of_every_supported_kind() {
     use LoopKind::*;
     assert_eq!(
         kinds,
-        [Items, List, Dict, IndexedItems, Sequence, Fileglob, Loop]
+        [
+            Items,
+            List,
+            Dict,
+            IndexedItems,
+            Sequence,
+            Fileglob,
+            Loop,
+            Lookup,
+            Lookup
+        ]
     );
+    let lookups: Vec<Option<String>> = tasks
+        .iter()
+        .map(|t| task(t).loop_.as_ref().expect("loop").lookup.clone())
+        .collect();
+    assert_eq!(lookups[7].as_deref(), Some("nested"));
+    assert_eq!(lookups[8].as_deref(), Some("community.general.dig"));
+    assert!(lookups[..7].iter().all(Option::is_none));
     assert_eq!(
         task(&tasks[0]).loop_.as_ref().map(|l| l.items.clone()),
         Some(json!([[1, 2], 3]))

@@ -112,7 +112,8 @@ fn webapp_sample_with_its_role() {
         dirs.loop_,
         Some(Loop {
             kind: LoopKind::Loop,
-            items: json!("{{ app_users }}")
+            items: json!("{{ app_users }}"),
+            lookup: None,
         })
     );
     assert_eq!(
