@@ -36,11 +36,8 @@ pub enum ExecError {
          invocation or use q/query instead of lookup."
     )]
     LoopNotList(Value),
-    /// `with_dict` got something other than a dictionary (Ansible's message, with Python's
-    /// `str()` and type of the value).
-    #[error("the 'dict' lookup plugin expects a dictionary, got '{}' of type <class '{}'>)", fleet_templates::py_string(.0), python_type(.0))]
-    LoopNotDict(Value),
-    /// A `with_sequence`/`with_together` lookup refused its terms (Ansible's message).
+    /// A `with_sequence`/`with_together`/`with_dict` lookup refused its terms (Ansible's
+    /// message).
     #[error("{0}")]
     Lookup(String),
     /// `changed_when`/`failed_when` could not be evaluated (ansible-core 2.19's words;
@@ -59,17 +56,4 @@ pub enum ExecError {
     /// None of a `vars_files` entry's candidates exists.
     #[error("vars file {0} was not found")]
     VarsFileNotFound(String),
-}
-
-/// Python's type name of a JSON value.
-fn python_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-    }
 }

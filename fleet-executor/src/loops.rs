@@ -36,18 +36,8 @@ pub fn loop_items(run: &Run, lp: &Loop, vars: &Vars) -> Result<Vec<Value>, ExecE
                 other => vec![other],
             })
             .collect()),
-        LoopKind::IndexedItems => Ok(list(value)?
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| json!([i, v]))
-            .collect()),
-        LoopKind::Dict => match value {
-            Value::Object(m) => Ok(m
-                .into_iter()
-                .map(|(k, v)| json!({"key": k, "value": v}))
-                .collect()),
-            other => Err(ExecError::LoopNotDict(other)),
-        },
+        LoopKind::IndexedItems => Ok(sequences::indexed_items(list(value)?)),
+        LoopKind::Dict => sequences::dict_items(vec![value]).map_err(ExecError::Lookup),
         LoopKind::Sequence => {
             let mut out = Vec::new();
             for term in list(value)? {
@@ -287,14 +277,5 @@ mod tests {
         assert_eq!(last["ansible_loop"]["last"], json!(true));
         assert!(!last.contains_key("ansible_index_var"));
         assert!(!item_vars("item", None, 0, &all[0], None).contains_key("ansible_loop"));
-    }
-
-    #[test]
-    fn dict_loop_errors_read_as_ansibles() {
-        let e = ExecError::LoopNotDict(json!([1, 2]));
-        assert_eq!(
-            e.to_string(),
-            "the 'dict' lookup plugin expects a dictionary, got '[1, 2]' of type <class 'list'>)"
-        );
     }
 }

@@ -362,8 +362,14 @@ fn builtin(
         "nested" => super::lookup_lists::nested(terms),
         "subelements" => super::lookup_lists::subelements(terms),
         "random_choice" => Ok(super::lookup_lists::random_choice(terms)),
-        "dict" => super::lookup_lists::dict(terms),
-        "indexed_items" => Ok(super::lookup_lists::indexed_items(terms)),
+        "dict" => {
+            let items = super::sequences::dict_items(json_terms(terms)?).map_err(fail)?;
+            Ok(items.iter().map(Value::from_serialize).collect())
+        }
+        "indexed_items" => {
+            let items = super::sequences::indexed_items(json_terms(terms)?);
+            Ok(items.iter().map(Value::from_serialize).collect())
+        }
         "fileglob" => Ok(fileglob(state, strings())),
         "first_found" => first_found(state, terms, kwargs),
         "template" => template(state, terms, kwargs),
@@ -385,12 +391,17 @@ fn flattened(terms: &[Value]) -> Result<Vec<Value>, Error> {
 
 /// `together`: the lists zipped, as fleet's `with_together` does.
 fn together(terms: &[Value]) -> Result<Vec<Value>, Error> {
-    let lists: Vec<serde_json::Value> = terms
+    let zipped = super::sequences::together(&json_terms(terms)?).map_err(fail)?;
+    Ok(zipped.iter().map(Value::from_serialize).collect())
+}
+
+/// The terms as JSON, for the list-making lookups of `sequences` that the executor's loops
+/// share.
+fn json_terms(terms: &[Value]) -> Result<Vec<serde_json::Value>, Error> {
+    terms
         .iter()
         .map(|t| serde_json::to_value(t).map_err(|e| fail(e.to_string())))
-        .collect::<Result<_, _>>()?;
-    let zipped = super::sequences::together(&lists).map_err(fail)?;
-    Ok(zipped.iter().map(Value::from_serialize).collect())
+        .collect()
 }
 
 /// `fileglob`: the files the patterns match in the role's and the playbook's `files/`.

@@ -1,7 +1,7 @@
-//! The lookups that turn lists into loop items, behind `with_nested`,
-//! `with_subelements`, `with_random_choice`, `with_dict` and `with_indexed_items` as much as
-//! behind `query('nested', ...)`: ansible-core's `nested`, `subelements`,
-//! `random_choice`, `dict` and `indexed_items` plugins, with their messages.
+//! The lookups that turn lists into loop items behind `with_nested`, `with_subelements` and
+//! `with_random_choice` (run through the templar as any `with_<lookup>`) as much as behind
+//! `query('nested', ...)`: ansible-core's `nested`, `subelements` and `random_choice` plugins,
+//! with their messages. The ones the executor's own loop kinds share are in `sequences`.
 
 use minijinja::value::{Value, ValueKind};
 use minijinja::Error;
@@ -67,33 +67,6 @@ pub(crate) fn random_choice(terms: &[Value]) -> Vec<Value> {
         .choose(&mut rand::thread_rng())
         .map(|t| vec![t.clone()])
         .unwrap_or_default()
-}
-
-/// `dict`: `{key, value}` for each member of each mapping term.
-pub(crate) fn dict(terms: &[Value]) -> Result<Vec<Value>, Error> {
-    let mut out = Vec::new();
-    for term in terms {
-        if term.kind() != ValueKind::Map {
-            return Err(fail(format!(
-                "with_dict expects a dict, got {}",
-                crate::repr::py_type_name(term)
-            )));
-        }
-        for key in term.try_iter()? {
-            let value = term.get_item(&key)?;
-            out.push(Value::from_iter([("key", key), ("value", value)]));
-        }
-    }
-    Ok(out)
-}
-
-/// `indexed_items`: `[index, item]` for each term.
-pub(crate) fn indexed_items(terms: &[Value]) -> Vec<Value> {
-    terms
-        .iter()
-        .enumerate()
-        .map(|(i, t)| Value::from(vec![Value::from(i), t.clone()]))
-        .collect()
 }
 
 /// `subelements`: `[item, subitem]` for each member of each item's list at the dotted `key`;

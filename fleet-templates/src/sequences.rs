@@ -1,6 +1,7 @@
-//! The list-making lookups behind `with_sequence`, `with_together` and `with_fileglob` (and
-//! `lookup('sequence', ...)` etc.), as ansible-core's `sequence`, `together` and `fileglob`
-//! lookup plugins compute them. One implementation serves both the loop keywords (the
+//! The list-making lookups behind `with_sequence`, `with_together`, `with_dict`,
+//! `with_indexed_items` and `with_fileglob` (and `lookup('sequence', ...)` etc.), as
+//! ansible-core's `sequence`, `together`, `dict`, `indexed_items` and `fileglob` lookup plugins
+//! compute them. One implementation serves both the loop keywords (the
 //! executor calls these functions) and `lookup()`/`query()` in templates.
 
 use std::path::{Path, PathBuf};
@@ -210,6 +211,34 @@ pub fn together(lists: &[Value]) -> Result<Vec<Value>, String> {
         .collect())
 }
 
+/// `with_dict` / `lookup('dict')`: `{key, value}` for each member of each mapping term.
+pub fn dict_items(terms: Vec<Value>) -> Result<Vec<Value>, String> {
+    let mut out = Vec::new();
+    for term in terms {
+        let Value::Object(map) = term else {
+            let shown = crate::py_string(&term);
+            let kind = crate::repr::py_type_name(&minijinja::Value::from_serialize(&term));
+            return Err(format!(
+                "the 'dict' lookup plugin expects a dictionary, got '{shown}' of type <class '{kind}'>)"
+            ));
+        };
+        out.extend(
+            map.into_iter()
+                .map(|(k, v)| serde_json::json!({"key": k, "value": v})),
+        );
+    }
+    Ok(out)
+}
+
+/// `with_indexed_items` / `lookup('indexed_items')`: `[index, item]` for each term.
+pub fn indexed_items(terms: Vec<Value>) -> Vec<Value> {
+    terms
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| serde_json::json!([i, v]))
+        .collect()
+}
+
 /// `with_fileglob` / `lookup('fileglob')`: the files (not directories) matching `pattern`'s
 /// last component, in the first of `search` (`<dir>/files/` and `<dir>/` for the role's then
 /// the playbook's directory) holding the pattern's directory; absolute patterns as they are.
@@ -304,6 +333,18 @@ mod tests {
         );
         assert!(sequence("end=3 count=2").is_err());
         assert!(sequence("start=1 end=3 format=%d%d").is_err());
+    }
+
+    #[test]
+    fn dict_items_refuse_what_is_not_a_dict_as_ansible_does() {
+        assert_eq!(
+            dict_items(vec![json!({"a": 1})]).unwrap(),
+            [json!({"key": "a", "value": 1})]
+        );
+        assert_eq!(
+            dict_items(vec![json!([1, 2])]).unwrap_err(),
+            "the 'dict' lookup plugin expects a dictionary, got '[1, 2]' of type <class 'list'>)"
+        );
     }
 
     #[test]

@@ -69,26 +69,17 @@ fn rekey_on_member(data: &Value, key: &Value, kwargs: Kwargs) -> Result<Value, E
 /// (dicts, lists), Ansible's fallback (equal items, case-sensitive), which refuses
 /// `case_sensitive=False` and `attribute`.
 fn unique(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
-    let case_sensitive: Option<bool> = kwargs.get("case_sensitive")?;
-    let attribute: Option<Value> = kwargs.get("attribute")?;
-    kwargs.assert_all_used()?;
+    let key = ItemKey::from_kwargs(&kwargs)?;
     let values = items(value)?;
-    let mut keys = Vec::with_capacity(values.len());
-    for item in &values {
-        let mut key = item.clone();
-        if let Some(path) = &attribute {
-            key = attribute_of(&key, path)?;
-        }
-        if let (Some(s), false) = (key.as_str(), case_sensitive.unwrap_or(false)) {
-            key = Value::from(s.to_lowercase());
-        }
-        keys.push(key);
-    }
+    let mut keys = values
+        .iter()
+        .map(|item| key.of(item))
+        .collect::<Result<Vec<_>, _>>()?;
     let unhashable = keys
         .iter()
         .any(|k| matches!(k.kind(), ValueKind::Map | ValueKind::Seq));
     if unhashable {
-        if case_sensitive == Some(false) || attribute.is_some() {
+        if key.case_sensitive == Some(false) || key.attribute.is_some() {
             return Err(super::fail(
                 "Jinja2's unique filter failed and we cannot fall back to Ansible's version as \
                  it does not support the parameters supplied.",
@@ -111,22 +102,10 @@ fn unique(value: &Value, kwargs: Kwargs) -> Result<Value, Error> {
 /// `attribute` (a dotted path, numbers index lists), strings lower-cased unless
 /// `case_sensitive`. An empty list gives an undefined value, as in Jinja2.
 fn extreme(value: &Value, kwargs: Kwargs, wanted: Ordering) -> Result<Value, Error> {
-    let case_sensitive: Option<bool> = kwargs.get("case_sensitive")?;
-    let attribute: Option<Value> = kwargs.get("attribute")?;
-    kwargs.assert_all_used()?;
-    let key = |item: &Value| -> Result<Value, Error> {
-        let mut key = item.clone();
-        if let Some(path) = &attribute {
-            key = attribute_of(&key, path)?;
-        }
-        Ok(match key.as_str() {
-            Some(s) if !case_sensitive.unwrap_or(false) => Value::from(s.to_lowercase()),
-            _ => key,
-        })
-    };
+    let key = ItemKey::from_kwargs(&kwargs)?;
     let mut best: Option<(Value, Value)> = None;
     for item in items(value)? {
-        let item_key = key(&item)?;
+        let item_key = key.of(&item)?;
         let better = match &best {
             None => true,
             Some((_, best_key)) => item_key.cmp(best_key) == wanted,
@@ -138,19 +117,45 @@ fn extreme(value: &Value, kwargs: Kwargs, wanted: Ordering) -> Result<Value, Err
     Ok(best.map_or(Value::UNDEFINED, |(item, _)| item))
 }
 
-/// Jinja2's `make_attrgetter`: `a.b.0` walks attributes and, for numbers, list indexes.
-fn attribute_of(item: &Value, path: &Value) -> Result<Value, Error> {
-    if path.is_number() {
-        return item.get_item(path);
-    }
-    let mut value = item.clone();
-    for part in path.to_string().split('.') {
-        value = match part.parse::<i64>() {
-            Ok(n) => value.get_item(&Value::from(n))?,
-            Err(_) => value.get_attr(part)?,
+/// An item's comparison key from the `attribute` and `case_sensitive` arguments, as Jinja2's
+/// `make_attrgetter(attribute, postprocess=ignore_case)` makes it for `min`, `max` and
+/// `unique`.
+struct ItemKey {
+    attribute: Option<Value>,
+    case_sensitive: Option<bool>,
+}
+
+impl ItemKey {
+    fn from_kwargs(kwargs: &Kwargs) -> Result<ItemKey, Error> {
+        let key = ItemKey {
+            attribute: kwargs.get("attribute")?,
+            case_sensitive: kwargs.get("case_sensitive")?,
         };
+        kwargs.assert_all_used()?;
+        Ok(key)
     }
-    Ok(value)
+
+    /// The item's `attribute` (`a.b.0` walks attributes and, for numbers, list indexes),
+    /// lower-cased when a string unless `case_sensitive`.
+    fn of(&self, item: &Value) -> Result<Value, Error> {
+        let mut key = item.clone();
+        match &self.attribute {
+            Some(path) if path.is_number() => key = key.get_item(path)?,
+            Some(path) => {
+                for part in path.to_string().split('.') {
+                    key = match part.parse::<i64>() {
+                        Ok(n) => key.get_item(&Value::from(n))?,
+                        Err(_) => key.get_attr(part)?,
+                    };
+                }
+            }
+            None => {}
+        }
+        Ok(match key.as_str() {
+            Some(s) if !self.case_sensitive.unwrap_or(false) => Value::from(s.to_lowercase()),
+            _ => key,
+        })
+    }
 }
 
 /// The most combinations `product` makes: Python would try and exhaust the controller's memory.

@@ -6,30 +6,18 @@ use minijinja::{Environment, Error};
 
 use super::fail;
 
-/// Ansible's size letters, largest first, with their multipliers.
-const UNITS: [(char, f64); 9] = [
-    ('Y', 1208925819614629174706176.0),
-    ('Z', 1180591620717411303424.0),
-    ('E', 1152921504606846976.0),
-    ('P', 1125899906842624.0),
-    ('T', 1099511627776.0),
-    ('G', 1073741824.0),
-    ('M', 1048576.0),
-    ('K', 1024.0),
-    ('B', 1.0),
-];
-
-/// The words Ansible accepts for each letter, before `byte` or `bit` (`kilo` + `byte`).
-const UNIT_WORDS: [(char, &str); 9] = [
-    ('B', ""),
-    ('K', "kilo"),
-    ('M', "mega"),
-    ('G', "giga"),
-    ('T', "tera"),
-    ('P', "peta"),
-    ('E', "exa"),
-    ('Z', "zeta"),
-    ('Y', "yotta"),
+/// Ansible's size letters, largest first, with their multipliers and the words it accepts for
+/// them before `byte` or `bit` (`kilo` + `byte`).
+const UNITS: [(char, f64, &str); 9] = [
+    ('Y', 1208925819614629174706176.0, "yotta"),
+    ('Z', 1180591620717411303424.0, "zeta"),
+    ('E', 1152921504606846976.0, "exa"),
+    ('P', 1125899906842624.0, "peta"),
+    ('T', 1099511627776.0, "tera"),
+    ('G', 1073741824.0, "giga"),
+    ('M', 1048576.0, "mega"),
+    ('K', 1024.0, "kilo"),
+    ('B', 1.0, ""),
 ];
 
 pub(super) fn register(env: &mut Environment<'static>) {
@@ -65,12 +53,11 @@ fn human_readable(
         .map(|c| c.to_ascii_uppercase());
     let (letter, limit) = UNITS
         .iter()
-        .copied()
-        .find(|(letter, limit)| match wanted {
+        .find(|(letter, limit, _)| match wanted {
             Some(w) => w == *letter,
             None => size >= *limit,
         })
-        .unwrap_or(('B', 1.0));
+        .map_or(('B', 1.0), |(letter, limit, _)| (*letter, *limit));
     let suffix = if limit == 1.0 {
         base.to_string()
     } else {
@@ -118,7 +105,7 @@ fn human_to_bytes(
         return Ok(num.round_ties_even() as i64);
     };
     let range_key = unit.chars().next().unwrap_or('B').to_ascii_uppercase();
-    let Some((_, limit)) = UNITS.iter().find(|(letter, _)| *letter == range_key) else {
+    let Some((_, limit, word)) = UNITS.iter().find(|(letter, ..)| *letter == range_key) else {
         return Err(fail(format!(
             "human_to_bytes() can't interpret the input: human_to_bytes() failed to convert {text} (unit = {unit}). The suffix must be one of Y, Z, E, P, T, G, M, K, B"
         )));
@@ -126,10 +113,6 @@ fn human_to_bytes(
     let (unit_class, unit_class_name) = if isbits { ('b', "bit") } else { ('B', "byte") };
     if unit.chars().count() > 1 {
         // the whole word (`kilobyte`, any case) or exactly `KB` (`Kb` for bits)
-        let word = UNIT_WORDS
-            .iter()
-            .find(|(letter, _)| *letter == range_key)
-            .map_or("", |(_, word)| *word);
         let word = format!("{word}{unit_class_name}");
         let short = format!("{range_key}{unit_class}");
         let short = if range_key == 'B' {

@@ -133,20 +133,13 @@ struct Field<'f> {
 
 impl Field<'_> {
     fn format(&self, value: &Value) -> Result<String, String> {
-        let left = self.flags.contains('-');
-        let width = self.width.map(|w| w.to_string()).unwrap_or_default();
-        let precision = self.precision.map(|p| format!(".{p}")).unwrap_or_default();
-        let text_spec = |text: String| {
-            let align = if left { '<' } else { '>' };
-            spec::format_value(&Value::from(text), &format!("{align}{width}{precision}"))
-        };
         match self.kind {
-            's' => text_spec(py_string(value)),
-            'r' => text_spec(py_repr(value)),
-            'a' => text_spec(super::ascii(&py_repr(value))),
-            'c' => self.character(value),
+            's' => self.pad(py_string(value), self.precision),
+            'r' => self.pad(py_repr(value), self.precision),
+            'a' => self.pad(super::ascii(&py_repr(value)), self.precision),
+            'c' => self.pad(character(value)?, None),
             'd' | 'i' | 'u' | 'o' | 'x' | 'X' | 'e' | 'E' | 'f' | 'F' | 'g' | 'G' => {
-                self.number(value, &width, &precision)
+                self.number(value)
             }
             other => Err(format!(
                 "unsupported format character '{other}' (0x{:x})",
@@ -155,29 +148,21 @@ impl Field<'_> {
         }
     }
 
-    fn character(&self, value: &Value) -> Result<String, String> {
-        let c = match (value.as_str(), i64::try_from(value.clone())) {
-            (Some(s), _) if s.chars().count() == 1 => s.to_string(),
-            (Some(_), _) => return Err("%c requires an int or a unicode character".to_string()),
-            (None, Ok(n)) => u32::try_from(n)
-                .ok()
-                .and_then(char::from_u32)
-                .ok_or("%c arg not in range(0x110000)")?
-                .to_string(),
-            (None, Err(_)) => return Err("%c requires an int or a unicode character".to_string()),
-        };
+    /// `text` padded with spaces to the width (on the right with `-`), cut to `cut`
+    /// characters.
+    fn pad(&self, text: String, cut: Option<usize>) -> Result<String, String> {
         let align = if self.flags.contains('-') { '<' } else { '>' };
         let width = self.width.map(|w| w.to_string()).unwrap_or_default();
-        spec::format_value(&Value::from(c), &format!("{align}{width}"))
+        let cut = cut.map(|p| format!(".{p}")).unwrap_or_default();
+        spec::format_value(&Value::from(text), &format!("{align}{width}{cut}"))
     }
 
-    fn number(&self, value: &Value, width: &str, precision: &str) -> Result<String, String> {
+    fn number(&self, value: &Value) -> Result<String, String> {
         let integral = matches!(self.kind, 'd' | 'i' | 'u' | 'o' | 'x' | 'X');
         let number = match value.kind() {
             ValueKind::Number | ValueKind::Bool => value.clone(),
             _ => {
-                let wanted = if integral && self.kind != 'd' && self.kind != 'i' && self.kind != 'u'
-                {
+                let wanted = if matches!(self.kind, 'o' | 'x' | 'X') {
                     "an integer is required"
                 } else {
                     "a real number is required"
@@ -225,16 +210,27 @@ impl Field<'_> {
         if let (true, Some(digits)) = (integral, self.precision) {
             // `%.3d` pads the digits in Python; a format spec has no precision for integers
             let bare = spec::format_value(&number, &format!("{sign}{alternate}{kind}"))?;
-            let align = if self.flags.contains('-') { '<' } else { '>' };
-            return spec::format_value(
-                &Value::from(pad_digits(&bare, digits)),
-                &format!("{align}{width}"),
-            );
+            return self.pad(pad_digits(&bare, digits), None);
         }
+        let width = self.width.map(|w| w.to_string()).unwrap_or_default();
+        let precision = self.precision.map(|p| format!(".{p}")).unwrap_or_default();
         spec::format_value(
             &number,
             &format!("{align}{sign}{alternate}{width}{precision}{kind}"),
         )
+    }
+}
+
+/// `%c`'s character: a one-character string, or the character of a code point.
+fn character(value: &Value) -> Result<String, String> {
+    match (value.as_str(), i64::try_from(value.clone())) {
+        (Some(s), _) if s.chars().count() == 1 => Ok(s.to_string()),
+        (None, Ok(n)) => u32::try_from(n)
+            .ok()
+            .and_then(char::from_u32)
+            .map(String::from)
+            .ok_or_else(|| "%c arg not in range(0x110000)".to_string()),
+        _ => Err("%c requires an int or a unicode character".to_string()),
     }
 }
 

@@ -179,10 +179,7 @@ fn options(common: &Common) -> Result<RunOptions> {
 /// `fleet run`.
 pub fn run_playbook(path: &Path, common: &Common) -> Result<i32> {
     let playbook = super::load_playbook(path, &common.extra_vars)?;
-    let mut inv = inventory::Inventory::load(&common.inventory)
-        .with_context(|| format!("loading inventory {}", common.inventory.display()))?;
-    playbook_vars_dirs(&mut inv, path, &common.inventory)?;
-    run_parsed(playbook, inv, common, false)
+    run_parsed(playbook, Some(path), common, false)
 }
 
 /// Ansible reads `group_vars/` and `host_vars/` next to the playbook as well as next to the
@@ -210,12 +207,19 @@ fn playbook_vars_dirs(
     Ok(())
 }
 
+/// Runs `playbook` over the inventory, with the variable directories next to `playbook_file`
+/// when there is one (an ad-hoc run has none).
 fn run_parsed(
     playbook: fleet_playbook::Playbook,
-    inv: inventory::Inventory,
+    playbook_file: Option<&Path>,
     common: &Common,
     adhoc: bool,
 ) -> Result<i32> {
+    let mut inv = inventory::Inventory::load(&common.inventory)
+        .with_context(|| format!("loading inventory {}", common.inventory.display()))?;
+    if let Some(path) = playbook_file {
+        playbook_vars_dirs(&mut inv, path, &common.inventory)?;
+    }
     let extra = extra_vars::parse_all(&common.extra_vars)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
@@ -267,7 +271,5 @@ pub fn run_adhoc(pattern: &str, module: &str, args: &str, common: &Common) -> Re
     for p in &mut playbook.plays {
         p.base_dir = cwd.clone();
     }
-    let inv = inventory::Inventory::load(&common.inventory)
-        .with_context(|| format!("loading inventory {}", common.inventory.display()))?;
-    run_parsed(playbook, inv, common, true)
+    run_parsed(playbook, None, common, true)
 }
