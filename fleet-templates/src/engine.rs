@@ -166,7 +166,9 @@ impl Engine {
                 Ok(value) => return Ok(value),
                 Err(err) => err,
             };
-            if let Some(rewritten) = crate::percent_op::rewrite(&src, &err) {
+            if let Some(rewritten) = crate::percent_op::rewrite(&src, &err)
+                .or_else(|| crate::py_ops::rewrite(&src, &err))
+            {
                 src = rewritten;
                 continue;
             }

@@ -19,6 +19,7 @@
 //! Must not know: playbooks, modules, hosts or connections; it sees variables as JSON only.
 
 pub mod boolean;
+mod datetime;
 mod engine;
 mod escape;
 mod files;
@@ -32,6 +33,7 @@ mod methods;
 mod percent_op;
 mod plugin_lookup;
 mod predicates;
+mod py_ops;
 mod pyformat;
 pub mod pyre;
 mod qualified;

@@ -340,7 +340,10 @@ fn builtin(
                 },
             })
             .collect(),
-        "items" | "flattened" => flattened(terms),
+        "items" => flattened(terms, 1),
+        // community.general's (ansible-core has none): lists flattened at every depth
+        "flattened" | "community.general.flattened" => flattened(terms, usize::MAX),
+        "varnames" => varnames(state, strings()),
         "list" => Ok(terms.to_vec()),
         "sequence" => {
             let mut options = Vec::new();
@@ -377,13 +380,45 @@ fn builtin(
     }
 }
 
-/// `items`/`flattened`: the terms with lists flattened one level.
-fn flattened(terms: &[Value]) -> Result<Vec<Value>, Error> {
+/// `items` (`depth` 1) / `flattened` (every depth): the terms with lists flattened.
+fn flattened(terms: &[Value], depth: usize) -> Result<Vec<Value>, Error> {
     let mut out = Vec::new();
     for term in terms {
         match term.kind() {
-            minijinja::value::ValueKind::Seq => out.extend(term.try_iter()?),
+            minijinja::value::ValueKind::Seq if depth > 0 => {
+                let items: Vec<Value> = term.try_iter()?.collect();
+                out.extend(flattened(&items, depth - 1)?);
+            }
             _ => out.push(term.clone()),
+        }
+    }
+    Ok(out)
+}
+
+/// `varnames`: the names of the variables in scope that each term (a Python regex) finds with
+/// `re.search`, term by term, in the order the variables are known.
+fn varnames(state: &State, terms: impl Iterator<Item = String>) -> Result<Vec<Value>, Error> {
+    let vars = state.lookup("vars").unwrap_or_default();
+    let names: Vec<String> = match vars.try_iter() {
+        Ok(keys) => keys
+            .filter_map(|k| k.as_str().map(str::to_string))
+            .collect(),
+        Err(_) => Vec::new(),
+    };
+    let mut out = Vec::new();
+    for term in terms {
+        let re = crate::pyre::compile(&term, crate::pyre::Flags::default()).map_err(|e| {
+            fail(format!(
+                "Unable to use \"{term}\" as a search parameter: {e}"
+            ))
+        })?;
+        for name in &names {
+            if re
+                .is_match(name.as_bytes())
+                .map_err(|e| fail(e.to_string()))?
+            {
+                out.push(Value::from(name.as_str()));
+            }
         }
     }
     Ok(out)

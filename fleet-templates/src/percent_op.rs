@@ -61,7 +61,7 @@ pub(crate) fn rewrite(src: &str, err: &Error) -> Option<String> {
 }
 
 /// Byte offsets of `text`'s characters outside string literals, with their bracket depth.
-fn outside_strings(text: &str) -> Vec<(usize, char, usize)> {
+pub(crate) fn outside_strings(text: &str) -> Vec<(usize, char, usize)> {
     let mut out = Vec::new();
     let mut quote: Option<char> = None;
     let mut escaped = false;

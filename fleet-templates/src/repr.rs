@@ -10,7 +10,7 @@ pub(crate) fn py_str(value: &Value) -> String {
     match value.kind() {
         ValueKind::String => value.as_str().unwrap_or_default().to_string(),
         ValueKind::None | ValueKind::Undefined => String::new(),
-        _ => py_repr(value),
+        _ => crate::datetime::py_str(value).unwrap_or_else(|| py_repr(value)),
     }
 }
 
@@ -71,7 +71,10 @@ fn write_repr(out: &mut String, value: &Value) {
             }
             out.push('}');
         }
-        _ => out.push_str(&value.to_string()),
+        _ => match crate::datetime::py_repr(value) {
+            Some(repr) => out.push_str(&repr),
+            None => out.push_str(&value.to_string()),
+        },
     }
 }
 
@@ -125,6 +128,6 @@ pub(crate) fn py_type_name(value: &Value) -> &'static str {
         ValueKind::Bytes => "bytes",
         ValueKind::Seq | ValueKind::Iterable => "list",
         ValueKind::Map => "dict",
-        _ => "object",
+        _ => crate::datetime::type_name(value).unwrap_or("object"),
     }
 }

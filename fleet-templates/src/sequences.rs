@@ -230,10 +230,16 @@ pub fn dict_items(terms: Vec<Value>) -> Result<Vec<Value>, String> {
     Ok(out)
 }
 
-/// `with_indexed_items` / `lookup('indexed_items')`: `[index, item]` for each term.
+/// `with_indexed_items` / `lookup('indexed_items')`: `[index, item]` for each term, the terms
+/// first flattened one level as the plugin does (`with_indexed_items: [a, [b, c]]` numbers
+/// `a`, `b` and `c`; `lookup('indexed_items', [a, [b, c]])` numbers `a` and `[b, c]`).
 pub fn indexed_items(terms: Vec<Value>) -> Vec<Value> {
     terms
         .into_iter()
+        .flat_map(|term| match term {
+            Value::Array(items) => items,
+            other => vec![other],
+        })
         .enumerate()
         .map(|(i, v)| serde_json::json!([i, v]))
         .collect()

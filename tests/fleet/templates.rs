@@ -6,7 +6,10 @@
 //! `product`, `human_readable`, `human_to_bytes`, `to_uuid`, `urlsplit`, `strftime`, `min`/`max`
 //! by attribute, `urldecode`), `str.rsplit`, qualified names (`ansible.builtin.upper`), the
 //! `sequence` lookup's keyword options and ansible-core 2.19's reading of its numbers, and an
-//! empty `msg`, an undefined value inside a built list (a failure, not `null`), and `host_vars/` next to the playbook as well as next to the inventory. Two
+//! empty `msg`, an undefined value inside a built list (a failure, not `null`), `host_vars/`
+//! next to the playbook as well as next to the inventory, Python's datetimes (`to_datetime`,
+//! `now()`: attributes, methods, order, differences, text), `**` with a negative exponent and
+//! the `varnames` lookup. Two
 //! tasks before them are read through expressions too: a loop over nothing
 //! (skipped, registered as Ansible registers it) and `debug: var=` on a failing expression
 //! (a failed task, not "VARIABLE IS NOT DEFINED!"); and `with_nested`, `with_subelements`
@@ -113,6 +116,31 @@ const EXPRESSIONS: &[&str] = &[
     "query('random_choice', 'only')",
     "nested_loop",
     "subelements_loop",
+    // datetimes: to_datetime (Python's strptime), now(), their attributes, methods, order,
+    // text and arithmetic; Python's ** with a negative exponent; int's positional base
+    "(('2024-03-01 10:00:00' | to_datetime) - ('2024-02-28 09:30:00' | to_datetime)).days",
+    "(('2024-03-01 10:00:00' | to_datetime) - ('2024-02-28 09:30:00' | to_datetime)).total_seconds()",
+    "(('2024-02-28 09:30:00' | to_datetime) - ('2024-03-01 10:00:00' | to_datetime)) | string",
+    "[('2024-03-01' | to_datetime('%Y-%m-%d')).year, ('01/Mar/2024:10:00:05' | to_datetime('%d/%b/%Y:%H:%M:%S')).month]",
+    "('2024-03-01 10:00:05.25' | to_datetime('%Y-%m-%d %H:%M:%S.%f')).microsecond",
+    "'at ' ~ ('2024-03-01 10:00:05' | to_datetime) ~ ' ' ~ ('%s' % ('2024-03-01 10:00:05' | to_datetime))",
+    "[('2024-03-01 10:00:05' | to_datetime)] | string",
+    "('2024-03-01 10:00:05' | to_datetime).replace(year=2020, microsecond=5) | string",
+    "[('2024-03-01 10:00:05' | to_datetime).weekday(), ('2024-03-01 10:00:05' | to_datetime).isoformat()]",
+    "('2024-03-01 10:00:05' | to_datetime).strftime('%d/%m/%Y %H%M %j %a %b')",
+    "'2024-13-01' | to_datetime('%Y-%m-%d')",
+    "'2024-03-01 x' | to_datetime('%Y-%m-%d')",
+    "['2024-03-02', '2024-01-05', '2024-02-01'] | map('to_datetime', '%Y-%m-%d') | sort | map('string') | list",
+    "('2024-03-01 10:00:00' | to_datetime) - ('2024-03-01 09:00:00' | to_datetime) > ('2024-03-01 10:00:00' | to_datetime) - ('2024-03-01 09:30:00' | to_datetime)",
+    "[now().year > 2020, now(true).year > 2020, now(utc=true, fmt='%Y') | int > 2020, (now() - now()).days <= 0]",
+    "now() > ('2020-01-01' | to_datetime('%Y-%m-%d')) and now().strftime('%Y') | int > 2020",
+    "[2 ** -2, (-2) ** -1, 2 ** 3 ** 2]",
+    "0 ** -1",
+    "['0x1A' | int(0, 16), '7' | int(0)]",
+    // the varnames lookup; indexed_items flattens its terms one level
+    "query('varnames', '^zz_.', 'nomatch') + [lookup('varnames', '^zz_')]",
+    "lookup('varnames', '(')",
+    "lookup('indexed_items', ['a', ['b', 'c']])",
     // the tasks before the expressions
     "empty_loop",
     "bad_var is failed and 'unknown URL component' in bad_var.msg",
@@ -139,7 +167,8 @@ fn playbook() -> Value {
         json!({"name": format!("e{i:03}"), "debug": {"msg": format!("{{{{ {expr} }}}}")},
                "ignore_errors": true})
     }));
-    json!([{"hosts": "localhost", "gather_facts": false, "tasks": tasks}])
+    json!([{"hosts": "localhost", "gather_facts": false, "tasks": tasks,
+            "vars": {"zz_first": 1, "zz_second": 2}}])
 }
 
 /// Each task's `msg`, or `None` when the task failed, from ansible-playbook's output with

@@ -31,6 +31,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     url::register(env);
     aggregate::register(env);
     crate::percent_op::register(env);
+    crate::py_ops::register(env);
 }
 
 /// An argument that may come by position or by name (`truncate(9, leeway=0)`): minijinja hands

@@ -205,8 +205,13 @@ pub(crate) fn to_bool(value: &Value) -> Result<bool, Error> {
 
 /// Jinja2's `int(default=0, base=10)`: strings are parsed as integers, then as floats
 /// (truncated); anything unparsable gives the default.
-fn to_int(value: &Value, default: Option<Value>, kwargs: Kwargs) -> Result<Value, Error> {
-    let base: Option<u32> = kwargs.get("base")?;
+fn to_int(
+    value: &Value,
+    default: Option<Value>,
+    base: Option<u32>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    let base = super::named(base, &kwargs, "base")?;
     let default: Option<Value> = match kwargs.get::<Option<Value>>("default")? {
         Some(d) => Some(d),
         None => default,

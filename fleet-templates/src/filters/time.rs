@@ -1,5 +1,7 @@
 //! Ansible's `now()` global: the controller's current time, as `datetime.now()` (or
-//! `utcnow()` with `utc=True`), formatted with Python's `strftime` when `fmt` is given.
+//! `utcnow()` with `utc=True`), a datetime object (`crate::datetime`), or text formatted with
+//! Python's `strftime` when `fmt` is given; its `to_datetime` filter (Python's `strptime`) and
+//! `strftime` filter (an epoch, formatted).
 
 use chrono::{DateTime, Local, TimeZone, Utc};
 use minijinja::value::{Kwargs, Value};
@@ -8,6 +10,7 @@ use minijinja::{Environment, Error};
 pub(super) fn register(env: &mut Environment<'static>) {
     env.add_function("now", now);
     env.add_filter("strftime", strftime);
+    env.add_filter("to_datetime", to_datetime);
 }
 
 /// Ansible's `strftime(format, second=None, utc=False)`: the controller's local time (UTC
@@ -39,15 +42,27 @@ fn strftime(
     })
 }
 
-fn now(kwargs: Kwargs) -> Result<String, Error> {
-    let utc: Option<bool> = kwargs.get("utc")?;
-    let fmt: Option<String> = kwargs.get("fmt")?;
+fn now(utc: Option<bool>, fmt: Option<String>, kwargs: Kwargs) -> Result<Value, Error> {
+    let utc = super::named(utc, &kwargs, "utc")?.unwrap_or(false);
+    let fmt: Option<String> = super::named(fmt, &kwargs, "fmt")?;
     kwargs.assert_all_used()?;
-    Ok(if utc.unwrap_or(false) {
-        format_time(&Utc::now(), fmt.as_deref())
+    let at = if utc {
+        Utc::now().naive_utc()
     } else {
-        format_time(&Local::now(), fmt.as_deref())
+        Local::now().naive_local()
+    };
+    Ok(match fmt {
+        Some(f) => Value::from(crate::datetime::strftime(&at, &f)),
+        None => crate::datetime::PyDateTime::value(at),
     })
+}
+
+/// `to_datetime(string, format='%Y-%m-%d %H:%M:%S')`.
+fn to_datetime(value: &Value, format: Option<String>, kwargs: Kwargs) -> Result<Value, Error> {
+    let format = super::named(format, &kwargs, "format")?;
+    kwargs.assert_all_used()?;
+    let text = crate::repr::text_input(value)?;
+    crate::datetime::strptime(&text, format.as_deref().unwrap_or("%Y-%m-%d %H:%M:%S"))
 }
 
 /// `str(datetime)` (`2024-05-01 12:00:00.123456`) or `strftime(fmt)`. Python's `%f` is
