@@ -8,8 +8,8 @@
 //! `sequence` lookup's keyword options and ansible-core 2.19's reading of its numbers, and an
 //! empty `msg`, an undefined value inside a built list (a failure, not `null`), `host_vars/`
 //! next to the playbook as well as next to the inventory, Python's datetimes (`to_datetime`,
-//! `now()`: attributes, methods, order, differences, text), `**` with a negative exponent and
-//! the `varnames` lookup. Two
+//! `now()`: attributes, methods, order, differences, text), `**` with a negative exponent,
+//! the `varnames` lookup, `sum` with `start`, `path_join` and the `subelements` filter. Two
 //! tasks before them are read through expressions too: a loop over nothing
 //! (skipped, registered as Ansible registers it) and `debug: var=` on a failing expression
 //! (a failed task, not "VARIABLE IS NOT DEFINED!"); and `with_nested`, `with_subelements`
@@ -141,6 +141,18 @@ const EXPRESSIONS: &[&str] = &[
     "query('varnames', '^zz_.', 'nomatch') + [lookup('varnames', '^zz_')]",
     "lookup('varnames', '(')",
     "lookup('indexed_items', ['a', ['b', 'c']])",
+    // Jinja2's sum with start and attribute, Ansible's path_join and subelements filter
+    "[[[1], [2, 3]] | sum(start=[]), [1, 2, 3.5] | sum, [1, 2] | sum(start=10), [true, true] | sum]",
+    "[{'a': 1}, {'a': 2}] | sum(attribute='a')",
+    "['a', 'b'] | sum",
+    "[[1], 2] | sum(start=[])",
+    "[['/etc', 'x', 'y'] | path_join, ['/etc', '/abs', 'y/'] | path_join, '/etc' | path_join]",
+    "5 | path_join",
+    "[{'n': 'a', 'l': [1, 2]}] | subelements('l') | list",
+    "{'x': {'n': 'a', 'o': {'l': [3]}}} | subelements('o.l')",
+    "[{'n': 'a'}] | subelements('l', skip_missing=true)",
+    "[{'n': 'a'}] | subelements('l')",
+    "[{'n': 'a', 'l': 5}] | subelements('l')",
     // the tasks before the expressions
     "empty_loop",
     "bad_var is failed and 'unknown URL component' in bad_var.msg",

@@ -1,6 +1,7 @@
 //! Jinja2's `min`, `max` and `unique` with their `attribute` and `case_sensitive` arguments
 //! (minijinja's take neither; Ansible's `unique` is Jinja2's, case-insensitive by default, with
-//! its own fallback for unhashable items), and Ansible's `product` (`itertools.product`).
+//! its own fallback for unhashable items), Jinja2's `sum` with `start` (a list of lists summed
+//! onto `[]`), and Ansible's `product` (`itertools.product`) and `subelements`.
 
 use std::cmp::Ordering;
 
@@ -19,6 +20,160 @@ pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("product", product);
     env.add_filter("unique", unique);
     env.add_filter("rekey_on_member", rekey_on_member);
+    env.add_filter("sum", sum);
+    env.add_filter("subelements", subelements);
+}
+
+/// Jinja2's `sum(attribute=None, start=0)`: Python's `sum`, so numbers add (an integer sum
+/// stays an integer) and lists concatenate onto a list `start`.
+fn sum(
+    value: &Value,
+    attribute: Option<String>,
+    start: Option<Value>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    let attribute = super::named(attribute, &kwargs, "attribute")?;
+    let start = super::named(start, &kwargs, "start")?.unwrap_or(Value::from(0));
+    kwargs.assert_all_used()?;
+    let key = ItemKey {
+        attribute: attribute.map(Value::from),
+        case_sensitive: Some(true),
+    };
+    let items: Vec<Value> = items(value)?
+        .iter()
+        .map(|item| key.of(item))
+        .collect::<Result<_, _>>()?;
+    let mismatch = |a: &Value, b: &Value| {
+        super::fail(format!(
+            "unsupported operand type(s) for +: '{}' and '{}'",
+            crate::repr::py_type_name(a),
+            crate::repr::py_type_name(b)
+        ))
+    };
+    if start.kind() == ValueKind::String {
+        return Err(super::fail(
+            "sum() can't sum strings [use ''.join(seq) instead]",
+        ));
+    }
+    if matches!(start.kind(), ValueKind::Seq | ValueKind::Iterable) {
+        let mut out: Vec<Value> = start.try_iter()?.collect();
+        for item in &items {
+            if !matches!(item.kind(), ValueKind::Seq | ValueKind::Iterable) {
+                return Err(super::fail(format!(
+                    "can only concatenate list (not \"{}\") to list",
+                    crate::repr::py_type_name(item)
+                )));
+            }
+            out.extend(item.try_iter()?);
+        }
+        return Ok(Value::from(out));
+    }
+    let number = |v: &Value| matches!(v.kind(), ValueKind::Number | ValueKind::Bool);
+    if !number(&start) {
+        return Err(mismatch(&start, items.first().unwrap_or(&start)));
+    }
+    let as_int = |v: &Value| {
+        if v.kind() == ValueKind::Bool {
+            Some(i128::from(v.is_true()))
+        } else if v.is_integer() {
+            i128::try_from(v.clone()).ok()
+        } else {
+            None
+        }
+    };
+    let (mut int_total, mut float_total) = (as_int(&start), f64::try_from(start.clone()).ok());
+    let mut acc = start.clone();
+    for item in &items {
+        if !number(item) {
+            return Err(mismatch(&acc, item));
+        }
+        int_total = match (int_total, as_int(item)) {
+            (Some(a), Some(b)) => a.checked_add(b),
+            _ => None,
+        };
+        float_total = match (float_total, f64::try_from(item.clone()).ok()) {
+            (Some(a), Some(b)) => Some(a + b),
+            _ => None,
+        };
+        acc = match int_total {
+            Some(n) => Value::from(n),
+            None => Value::from(float_total.unwrap_or(f64::NAN)),
+        };
+    }
+    Ok(match int_total {
+        Some(n) => i64::try_from(n).map(Value::from).unwrap_or(Value::from(n)),
+        None => acc,
+    })
+}
+
+/// Ansible's `subelements(path, skip_missing=False)`: `[item, value]` for each value of each
+/// item's list at `path` (dotted, or a list of keys); the items are a list's, or a dict's
+/// values. Unlike the lookup of the same name, the item keeps its list.
+fn subelements(
+    data: &Value,
+    path: &Value,
+    skip_missing: Option<bool>,
+    kwargs: Kwargs,
+) -> Result<Value, Error> {
+    let skip_missing = super::named(skip_missing, &kwargs, "skip_missing")?.unwrap_or(false);
+    kwargs.assert_all_used()?;
+    let elements: Vec<Value> = match data.kind() {
+        ValueKind::Map => data
+            .try_iter()?
+            .map(|k| data.get_item(&k).unwrap_or_default())
+            .collect(),
+        ValueKind::Seq | ValueKind::Iterable => data.try_iter()?.collect(),
+        _ => return Err(super::fail("obj must be a list of dicts or a nested dict")),
+    };
+    let keys: Vec<Value> = match path.kind() {
+        ValueKind::String => path
+            .as_str()
+            .unwrap_or_default()
+            .split('.')
+            .map(Value::from)
+            .collect(),
+        ValueKind::Seq => path.try_iter()?.collect(),
+        _ => return Err(super::fail("subelements must be a list or a string")),
+    };
+    let repr = crate::repr::py_repr;
+    let mut out = Vec::new();
+    for element in elements {
+        let mut values = element.clone();
+        for key in &keys {
+            if values.kind() != ValueKind::Map {
+                return Err(super::fail(format!(
+                    "the key {} should point to a dictionary, got '{}'",
+                    crate::repr::py_str(key),
+                    crate::repr::py_str(&values)
+                )));
+            }
+            match values.get_item(key).ok().filter(|v| !v.is_undefined()) {
+                Some(v) => values = v,
+                None if skip_missing => {
+                    values = Value::from(Vec::<Value>::new());
+                    break;
+                }
+                None => {
+                    return Err(super::fail(format!(
+                        "could not find {} key in iterated item {}",
+                        repr(key),
+                        repr(&values)
+                    )))
+                }
+            }
+        }
+        if values.kind() != ValueKind::Seq {
+            return Err(super::fail(format!(
+                "the key {} should point to a list, got {}",
+                repr(keys.last().unwrap_or(&Value::from(()))),
+                repr(&values)
+            )));
+        }
+        for value in values.try_iter()? {
+            out.push(Value::from(vec![element.clone(), value]));
+        }
+    }
+    Ok(Value::from(out))
 }
 
 /// Ansible's `rekey_on_member(key, duplicates='error')`: a dict of the items (a list's, or a

@@ -1,6 +1,7 @@
 //! Path filters with Python's `os.path` semantics (`basename('/a/b/')` is `''`).
 
-use minijinja::Environment;
+use minijinja::value::{Value, ValueKind};
+use minijinja::{Environment, Error};
 
 pub(super) fn register(env: &mut Environment<'static>) {
     env.add_filter("basename", |p: String| basename(&p).to_string());
@@ -11,9 +12,46 @@ pub(super) fn register(env: &mut Environment<'static>) {
         let (root, ext) = splitext(&p);
         vec![root.to_string(), ext.to_string()]
     });
+    env.add_filter("path_join", path_join);
     env.add_filter("win_basename", |p: String| {
         p.rsplit(['\\', '/']).next().unwrap_or_default().to_string()
     });
+}
+
+/// Ansible's `path_join`: `os.path.join` of a list's items (or of one string): an absolute
+/// component starts over, and a `/` goes between components unless one is already there.
+fn path_join(paths: &Value) -> Result<String, Error> {
+    let parts: Vec<String> = match paths.kind() {
+        ValueKind::String => vec![paths.as_str().unwrap_or_default().to_string()],
+        ValueKind::Seq | ValueKind::Iterable => paths
+            .try_iter()?
+            .map(|p| match p.as_str() {
+                Some(s) => Ok(s.to_string()),
+                None => Err(super::fail(format!(
+                    "expected str, bytes or os.PathLike object, not {}",
+                    crate::repr::py_type_name(&p)
+                ))),
+            })
+            .collect::<Result<_, _>>()?,
+        _ => {
+            return Err(super::fail(format!(
+                "|path_join expects string or sequence, got {} instead.",
+                crate::repr::py_type_name(paths)
+            )))
+        }
+    };
+    let mut out = String::new();
+    for part in parts {
+        if part.starts_with('/') || out.is_empty() {
+            out = part;
+        } else {
+            if !out.ends_with('/') {
+                out.push('/');
+            }
+            out.push_str(&part);
+        }
+    }
+    Ok(out)
 }
 
 /// `os.path.basename`: everything after the last `/`.
