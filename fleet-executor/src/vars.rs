@@ -105,6 +105,7 @@ pub fn task_vars(
         "inventory_hostname_short".into(),
         Value::String(short.into()),
     );
+    connection_vars(&mut vars, &host.name);
     if let Some(role) = roles.last() {
         vars.insert("role_name".into(), Value::String(role.name.to_string()));
         vars.insert(
@@ -113,6 +114,21 @@ pub fn task_vars(
         );
     }
     Vars::new(vars, play.magic.clone())
+}
+
+/// The connection's variables Ansible adds to every task's (`PlayContext.update_vars`), where
+/// no layer set them: the address under `ansible_host` and `ansible_ssh_host` (by default the
+/// inventory name), and the shell fleet runs tasks with.
+fn connection_vars(vars: &mut Map<String, Value>, name: &str) {
+    let address = ["ansible_host", "ansible_ssh_host"]
+        .iter()
+        .find_map(|n| vars.get(*n).cloned())
+        .unwrap_or_else(|| Value::String(name.to_string()));
+    for var in ["ansible_host", "ansible_ssh_host"] {
+        vars.entry(var).or_insert_with(|| address.clone());
+    }
+    vars.entry("ansible_shell_executable")
+        .or_insert_with(|| Value::String("/bin/sh".into()));
 }
 
 /// `ansible_search_path`: the role's directory (in a role), then the task file's directory,

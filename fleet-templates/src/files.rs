@@ -35,6 +35,24 @@ impl Default for Delimiters {
     }
 }
 
+impl Delimiters {
+    /// minijinja's syntax for these delimiters.
+    pub(crate) fn syntax(&self) -> Result<minijinja::syntax::SyntaxConfig, minijinja::Error> {
+        let mut builder = minijinja::syntax::SyntaxConfig::builder();
+        builder
+            .block_delimiters(self.block.0.clone(), self.block.1.clone())
+            .variable_delimiters(self.variable.0.clone(), self.variable.1.clone())
+            .comment_delimiters(self.comment.0.clone(), self.comment.1.clone());
+        if let Some(prefix) = &self.line_statement {
+            builder.line_statement_prefix(prefix.clone());
+        }
+        if let Some(prefix) = &self.line_comment {
+            builder.line_comment_prefix(prefix.clone());
+        }
+        builder.build()
+    }
+}
+
 impl Templar {
     /// A templar for the template module: `{% import %}`/`{% include %}`/`{% extends %}`
     /// names are looked up in `search` (the template's own directory, then the role's and the
@@ -50,18 +68,7 @@ impl Templar {
     /// The template module's `block_start_string` ... `comment_end_string`: this templar's
     /// delimiters instead of Jinja2's (`{% %}`, `{{ }}`, `{# #}`).
     pub fn with_delimiters(mut self, d: &Delimiters) -> Result<Self, TemplateError> {
-        let mut builder = minijinja::syntax::SyntaxConfig::builder();
-        builder
-            .block_delimiters(d.block.0.clone(), d.block.1.clone())
-            .variable_delimiters(d.variable.0.clone(), d.variable.1.clone())
-            .comment_delimiters(d.comment.0.clone(), d.comment.1.clone());
-        if let Some(prefix) = &d.line_statement {
-            builder.line_statement_prefix(prefix.clone());
-        }
-        if let Some(prefix) = &d.line_comment {
-            builder.line_comment_prefix(prefix.clone());
-        }
-        let syntax = builder.build().map_err(|e| TemplateError(e.to_string()))?;
+        let syntax = d.syntax().map_err(|e| TemplateError(e.to_string()))?;
         match Arc::get_mut(&mut self.engine) {
             Some(engine) => engine.syntax = Some(syntax),
             None => return Err(TemplateError("templar already shared".into())),
@@ -91,8 +98,8 @@ pub(crate) fn first_missing(
 
 /// Sets a templar's own delimiters and its loader for `{% import %}`/`{% include %}` names
 /// (none: such names are refused, as for playbook strings).
-pub(crate) fn configure(
-    env: &mut Environment<'static>,
+pub(crate) fn configure<'a>(
+    env: &mut Environment<'a>,
     search: &[std::path::PathBuf],
     syntax: Option<&minijinja::syntax::SyntaxConfig>,
 ) {

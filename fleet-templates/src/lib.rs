@@ -28,6 +28,7 @@ mod layers;
 mod lazy;
 mod lookup;
 mod lookup_lists;
+mod lookup_template;
 mod markup;
 mod methods;
 mod percent_op;

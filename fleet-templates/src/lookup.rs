@@ -125,38 +125,9 @@ fn first_found(state: &State, terms: &[Value], kwargs: &Kwargs) -> Result<Vec<Va
     Err(fail("No file was found when using first_found."))
 }
 
-/// `template`: each file (found in the role's, then the playbook's `templates/`) rendered with
-/// the current variables; with `convert_data` (the default) a result that is a Python literal
-/// (`{'foo': 'bar'}`) becomes that value, as Ansible's native templating makes it.
-fn template(state: &State, terms: &[Value], kwargs: &Kwargs) -> Result<Vec<Value>, Error> {
-    let convert: bool = kwargs.get::<Option<bool>>("convert_data")?.unwrap_or(true);
-    let vars = state.lookup("vars").unwrap_or_default();
-    let mut out = Vec::new();
-    for term in terms {
-        let name = super::repr::py_string(term);
-        let path = find_in(state, "templates", &name);
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            fail(format!(
-                "the template file {name} could not be found for the lookup: {e}"
-            ))
-        })?;
-        let mut rendered = state.env().render_str(&text, vars.clone())?;
-        // Ansible keeps the template's trailing newlines (Jinja2 drops one)
-        super::keep_trailing_newlines(&text, &mut rendered);
-        // Python's literal_eval ignores the surrounding whitespace; text stays text
-        let literal = inventory::pyliteral::eval(rendered.trim());
-        out.push(if convert && !literal.is_string() {
-            Value::from_serialize(literal)
-        } else {
-            Value::from(rendered)
-        });
-    }
-    Ok(out)
-}
-
 /// A relative path in a role's or the playbook's `sub` directory (`templates`), then as
 /// [`find_file`] searches it.
-fn find_in(state: &State, sub: &str, path: &str) -> std::path::PathBuf {
+pub(crate) fn find_in(state: &State, sub: &str, path: &str) -> std::path::PathBuf {
     if !std::path::Path::new(path).is_absolute() {
         for var in ["role_path", "playbook_dir"] {
             if let Some(base) = state.lookup(var).and_then(|v| v.as_str().map(String::from)) {
@@ -331,19 +302,28 @@ fn builtin(
         "pipe" => strings()
             .map(|cmd| Ok(Value::from(command_output("pipe", &cmd)?.trim_end())))
             .collect(),
-        "vars" => strings()
-            .map(|var| match state.lookup(&var) {
-                Some(v) if !v.is_undefined() => Ok(v),
-                _ => match &args.default {
-                    Some(d) => Ok(d.clone()),
-                    None => Err(fail(format!("No variable found with this name: {var}"))),
-                },
+        "vars" => terms
+            .iter()
+            .map(|term| {
+                let var = term.as_str().ok_or_else(|| {
+                    fail(format!(
+                        "Variable name must be 'str' not '{}'.",
+                        super::repr::py_type_name(term)
+                    ))
+                })?;
+                match state.lookup(var) {
+                    Some(v) if !v.is_undefined() => Ok(v),
+                    _ => match &args.default {
+                        Some(d) => Ok(d.clone()),
+                        None => Err(fail(format!("No variable named '{var}' was found."))),
+                    },
+                }
             })
             .collect(),
         "items" => flattened(terms, 1),
         // community.general's (ansible-core has none): lists flattened at every depth
         "flattened" | "community.general.flattened" => flattened(terms, usize::MAX),
-        "varnames" => varnames(state, strings()),
+        "varnames" => varnames(state, terms),
         "list" => Ok(terms.to_vec()),
         "sequence" => {
             let mut options = Vec::new();
@@ -375,7 +355,7 @@ fn builtin(
         }
         "fileglob" => Ok(fileglob(state, strings())),
         "first_found" => first_found(state, terms, kwargs),
-        "template" => template(state, terms, kwargs),
+        "template" => super::lookup_template::template(state, terms, kwargs),
         other => Err(fail(format!("lookup plugin ({other}) not found"))),
     }
 }
@@ -397,7 +377,7 @@ fn flattened(terms: &[Value], depth: usize) -> Result<Vec<Value>, Error> {
 
 /// `varnames`: the names of the variables in scope that each term (a Python regex) finds with
 /// `re.search`, term by term, in the order the variables are known.
-fn varnames(state: &State, terms: impl Iterator<Item = String>) -> Result<Vec<Value>, Error> {
+fn varnames(state: &State, terms: &[Value]) -> Result<Vec<Value>, Error> {
     let vars = state.lookup("vars").unwrap_or_default();
     let names: Vec<String> = match vars.try_iter() {
         Ok(keys) => keys
@@ -407,9 +387,17 @@ fn varnames(state: &State, terms: impl Iterator<Item = String>) -> Result<Vec<Va
     };
     let mut out = Vec::new();
     for term in terms {
-        let re = crate::pyre::compile(&term, crate::pyre::Flags::default()).map_err(|e| {
+        let Some(term) = term.as_str() else {
+            return Err(fail(format!(
+                "Invalid setting identifier, \"{}\" is not a string, it is a <class '{}'>",
+                super::repr::py_string(term),
+                super::repr::py_type_name(term)
+            )));
+        };
+        let re = crate::pyre::compile(term, crate::pyre::Flags::default()).map_err(|e| {
             fail(format!(
-                "Unable to use \"{term}\" as a search parameter: {e}"
+                "Unable to use \"{term}\" as a search parameter: {}",
+                e.python_message()
             ))
         })?;
         for name in &names {

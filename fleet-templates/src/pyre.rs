@@ -43,6 +43,30 @@ pub enum PyReError {
     },
 }
 
+impl PyReError {
+    /// What Python's `re.error` says for a pattern it cannot compile, where fleet's engine
+    /// names the same fault (`nothing to repeat at position 0`); the engine's own words
+    /// otherwise.
+    pub fn python_message(&self) -> String {
+        use fancy_regex::{Error as E, ParseError as P};
+        let PyReError::Compile { source, .. } = self else {
+            return self.to_string();
+        };
+        match source.as_ref() {
+            E::ParseError(at, P::TargetNotRepeatable | P::InvalidRepeat) => {
+                format!("nothing to repeat at position {at}")
+            }
+            E::ParseError(at, P::UnclosedOpenParen) => {
+                format!("missing ), unterminated subpattern at position {at}")
+            }
+            E::ParseError(at, P::TrailingBackslash) => {
+                format!("bad escape (end of pattern) at position {at}")
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
 /// Python's `re` flags fleet's callers use.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Flags {
