@@ -30,7 +30,7 @@ pub async fn run_action(
                 .unwrap_or_else(|| "Failed as requested from task".into()),
         ),
         "pause" => pause(args).await,
-        "include_vars" => include_vars(task, args, host),
+        "include_vars" => super::include_vars::include_vars(task, args, host, vars),
         "meta" => ModuleResult::ok().with("skipped", false),
         _ => return None,
     };
@@ -163,59 +163,6 @@ async fn pause(args: &Map<String, Value>) -> ModuleResult {
         .with("delta", secs as i64)
         .with("stdout", format!("Paused for {secs} seconds"))
         .with("echo", true)
-}
-
-fn include_vars(task: &Task, args: &Map<String, Value>, host: &mut HostState) -> ModuleResult {
-    let Some(file) = args
-        .get("file")
-        .or_else(|| args.get("_raw_params"))
-        .and_then(Value::as_str)
-    else {
-        return ModuleResult::fail("include_vars needs a file");
-    };
-    let base = task
-        .position
-        .file
-        .parent()
-        .map(|p| p.to_path_buf())
-        .unwrap_or_default();
-    let candidates = [
-        base.join(file),
-        base.parent()
-            .map(|p| p.join("vars").join(file))
-            .unwrap_or_default(),
-    ];
-    let Some(path) = candidates.iter().find(|p| p.is_file()) else {
-        return ModuleResult::fail(format!("Could not find or access '{file}'"));
-    };
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) => return ModuleResult::fail(format!("{}: {e}", path.display())),
-    };
-    match inventory::load_yaml11(&text, &path.to_string_lossy()) {
-        Ok(Value::Object(map)) => {
-            let name = args.get("name").and_then(Value::as_str);
-            match name {
-                Some(n) => {
-                    host.runtime_vars
-                        .insert(n.to_string(), Value::Object(map.clone()));
-                }
-                None => {
-                    for (k, v) in &map {
-                        host.runtime_vars.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-            ModuleResult::ok()
-                .with("ansible_facts", Value::Object(map))
-                .with(
-                    "ansible_included_var_files",
-                    json!([path.display().to_string()]),
-                )
-        }
-        Ok(_) => ModuleResult::fail(format!("{} must hold a mapping", path.display())),
-        Err(e) => ModuleResult::fail(e.to_string()),
-    }
 }
 
 #[cfg(test)]

@@ -31,7 +31,13 @@ async fn expand(
     let (mut out, mut bad_loops) = (Vec::new(), Vec::new());
     for &i in ids {
         let h = hosts.states[i].lock().await;
-        let vars = task_vars(&pctx.vars, &h, &scope.role_vars(), &kw.vars);
+        let mut vars = task_vars(&pctx.vars, &h, &scope.role_vars(), &kw.vars);
+        // the include's own `vars:` are the task's: its loop, `when` and file name see them
+        if let Some(Value::Object(params)) = task.args.get("vars") {
+            vars.own_map_mut().extend(params.clone());
+        }
+        let search = super::vars::search_path(&vars, task);
+        vars.insert("ansible_search_path".into(), search);
         let loop_var = super::loops::control_var(run, control.loop_var.as_deref(), "item", &vars);
         let index_var = control
             .index_var
@@ -96,15 +102,18 @@ pub(super) async fn run_include(
     // (file, loop item, hosts): hosts including the same file with the same item run it together.
     let mut groups: Groups<String> = Vec::new();
     let (expanded, bad_loops) = expand(run, pctx, hosts, ids, task, &kw, scope).await;
+    let mut bad_names = Vec::new();
     for (i, item, item_vars) in expanded {
-        let file = run
-            .templar
-            .render_str(&raw, &item_vars)
-            .unwrap_or_else(|_| raw.clone());
-        join_group(&mut groups, file, item, i);
+        match run.templar.render_str(&raw, &item_vars) {
+            Ok(file) => join_group(&mut groups, file, item, i),
+            Err(e) => bad_names.push((i, e.to_string())),
+        }
     }
     for (i, e) in bad_loops {
         fail_all(run, hosts, &[i], task, &e.to_string()).await;
+    }
+    for (i, e) in bad_names {
+        fail_all(run, hosts, &[i], task, &e).await;
     }
     // Ansible shows the include as a task of its own: `included: FILE for HOSTS`, one `ok` each.
     if !groups.is_empty() {

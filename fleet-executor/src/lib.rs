@@ -37,6 +37,7 @@ pub mod handlers;
 pub mod host;
 mod hostvars;
 pub mod include;
+mod include_vars;
 pub mod loops;
 pub mod play;
 pub mod result;

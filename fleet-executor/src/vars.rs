@@ -118,7 +118,7 @@ pub fn task_vars(
 
 /// The connection's variables Ansible adds to every task's (`PlayContext.update_vars`), where
 /// no layer set them: the address under `ansible_host` and `ansible_ssh_host` (by default the
-/// inventory name), and the shell fleet runs tasks with.
+/// inventory name), the connection (`ssh`) and the shell fleet runs tasks with.
 fn connection_vars(vars: &mut Map<String, Value>, name: &str) {
     let address = ["ansible_host", "ansible_ssh_host"]
         .iter()
@@ -127,6 +127,8 @@ fn connection_vars(vars: &mut Map<String, Value>, name: &str) {
     for var in ["ansible_host", "ansible_ssh_host"] {
         vars.entry(var).or_insert_with(|| address.clone());
     }
+    vars.entry("ansible_connection")
+        .or_insert_with(|| Value::String("ssh".into()));
     vars.entry("ansible_shell_executable")
         .or_insert_with(|| Value::String("/bin/sh".into()));
 }

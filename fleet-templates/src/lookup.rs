@@ -13,13 +13,21 @@ pub(crate) fn register(env: &mut Environment<'static>, system: bool) {
         "lookup",
         move |state: &State, name: String, terms: Rest<Value>, kwargs: Kwargs| {
             let wantlist: Option<bool> = kwargs.get("wantlist")?;
-            let results = run(state, system, &name, &terms, &kwargs)?;
+            let Some(results) = run_or_forgive(state, system, &name, &terms, &kwargs)? else {
+                // a failure forgiven by `errors=`: None, or no items
+                return Ok(if wantlist.unwrap_or(false) {
+                    Value::from(Vec::<Value>::new())
+                } else {
+                    Value::from(())
+                });
+            };
             if wantlist.unwrap_or(false) {
                 return Ok(Value::from(results));
             }
             // lookup joins several results with commas, as Ansible does, when they are all
             // strings (others come back as the list)
             Ok(match results.len() {
+                0 => Value::from(results),
                 1 => results.into_iter().next().unwrap_or_default(),
                 _ if results.iter().any(|r| r.as_str().is_none()) => Value::from(results),
                 _ => Value::from(
@@ -33,10 +41,28 @@ pub(crate) fn register(env: &mut Environment<'static>, system: bool) {
         },
     );
     let query = move |state: &State, name: String, terms: Rest<Value>, kwargs: Kwargs| {
-        run(state, system, &name, &terms, &kwargs).map(Value::from)
+        run_or_forgive(state, system, &name, &terms, &kwargs)
+            .map(|results| Value::from(results.unwrap_or_default()))
     };
     env.add_function("query", query);
     env.add_function("q", query);
+}
+
+/// [`run`], with a failure forgiven (`None`) when the call says `errors='warn'` or
+/// `errors='ignore'`, as Ansible's lookup machinery forgives it for every plugin.
+fn run_or_forgive(
+    state: &State,
+    system: bool,
+    name: &str,
+    terms: &[Value],
+    kwargs: &Kwargs,
+) -> Result<Option<Vec<Value>>, Error> {
+    let errors: Option<String> = kwargs.get("errors")?;
+    match (run(state, system, name, terms, kwargs), errors.as_deref()) {
+        (Ok(results), _) => Ok(Some(results)),
+        (Err(_), Some("warn" | "ignore")) => Ok(None),
+        (Err(e), _) => Err(e),
+    }
 }
 
 /// A relative file path as Ansible's lookups search it: the role's files, then the playbook's.
@@ -44,6 +70,27 @@ fn find_file(state: &State, path: &str) -> std::path::PathBuf {
     let candidate = std::path::Path::new(path);
     if candidate.is_absolute() {
         return candidate.to_path_buf();
+    }
+    // each search path directory (the role's, the task file's), as Ansible's
+    // `find_file_in_search_path`: its `files/`, itself, and beside a `tasks/` directory
+    // the role's `files/`
+    let search = state.lookup("ansible_search_path");
+    for dir in search
+        .iter()
+        .flat_map(|s| s.try_iter().into_iter().flatten())
+    {
+        let Some(dir) = dir.as_str().map(std::path::PathBuf::from) else {
+            continue;
+        };
+        let mut tries = vec![dir.join("files").join(path), dir.join(path)];
+        if dir.file_name().is_some_and(|n| n == "tasks") {
+            if let Some(role) = dir.parent() {
+                tries.push(role.join("files").join(path));
+            }
+        }
+        if let Some(found) = tries.into_iter().find(|p| p.exists()) {
+            return found;
+        }
     }
     for (var, sub) in [
         ("role_path", "files"),

@@ -226,6 +226,21 @@ const TARGETS: &[Target] = &[
     role("lookup_nested", &[]),
     role("lookup_subelements", &[]),
     role("lookup_dict", &[]),
+    role("lookup_varnames", &[]),
+    role("lookup_vars", &[]),
+    role("lookup_template", &[]),
+    role(
+        "include_vars",
+        &[Skip {
+            file: "include_vars/tasks/main.yml",
+            task: "ansible._protomatter.tagged_with",
+            reason: "it asserts on ansible-core's internal data tags (TrustedAsTemplate), which \
+                     are no behaviour of a playbook",
+        }],
+    ),
+    role("tempfile", &[]),
+    role("known_hosts", &[]),
+    role("getent", &[]),
     role("lookup_lines", &[]),
     role("lookup_random_choice", &[]),
     Target {
@@ -503,4 +518,39 @@ fn lookup_lines() {
 #[test]
 fn lookup_random_choice() {
     both_pass("lookup_random_choice");
+}
+
+#[test]
+fn lookup_varnames() {
+    both_pass("lookup_varnames");
+}
+
+#[test]
+fn lookup_vars() {
+    both_pass("lookup_vars");
+}
+
+#[test]
+fn lookup_template() {
+    both_pass("lookup_template");
+}
+
+#[test]
+fn include_vars() {
+    both_pass("include_vars");
+}
+
+#[test]
+fn tempfile() {
+    both_pass("tempfile");
+}
+
+#[test]
+fn known_hosts() {
+    both_pass("known_hosts");
+}
+
+#[test]
+fn getent() {
+    both_pass("getent");
 }

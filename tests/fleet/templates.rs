@@ -153,6 +153,14 @@ const EXPRESSIONS: &[&str] = &[
     "[{'n': 'a'}] | subelements('l', skip_missing=true)",
     "[{'n': 'a'}] | subelements('l')",
     "[{'n': 'a', 'l': 5}] | subelements('l')",
+    // errors= forgives a lookup's failure (None, or no items); an empty lookup is a list;
+    // the vars lookup's default and refusals; the connection's variables in every task
+    "[lookup('first_found', ['nope.yml'], errors='ignore') is none, query('first_found', ['nope.yml'], errors='warn')]",
+    "lookup('items', [])",
+    "lookup('vars', 'nope_var', default='d') ~ lookup('vars', 'zz_first')",
+    "lookup('vars', 'nope_var')",
+    "lookup('vars', 1)",
+    "[ansible_host, ansible_ssh_host, ansible_shell_executable]",
     // the tasks before the expressions
     "empty_loop",
     "bad_var is failed and 'unknown URL component' in bad_var.msg",

@@ -47,6 +47,8 @@ pub struct Skip {
     pub file: &'static str,
     /// The task's `name:` exactly as written, or the whole text of an unnamed list item's first
     /// line after `- ` (`import_tasks: acls.yml`, a role dependency); the first match goes.
+    /// When neither matches: text that only the wanted item holds, on any of its lines (for an
+    /// unnamed item whose first line, `- assert:`, is not unique).
     pub task: &'static str,
     pub reason: &'static str,
 }
@@ -190,7 +192,10 @@ pub fn remove_task(text: &str, task: &str) -> Option<String> {
         let unquoted = rest.trim_matches('"').trim_matches('\'');
         rest == task || unquoted == task
     };
-    let start = lines.iter().position(|l| is_start(l))?;
+    let start = match lines.iter().position(|l| is_start(l)) {
+        Some(start) => start,
+        None => item_holding(&lines, task)?,
+    };
     let indent = lines[start].len() - lines[start].trim_start().len();
     let end = lines[start + 1..]
         .iter()
@@ -202,6 +207,27 @@ pub fn remove_task(text: &str, task: &str) -> Option<String> {
     let mut out: Vec<&str> = lines[..start].to_vec();
     out.extend_from_slice(&lines[end..]);
     Some(out.join("\n") + "\n")
+}
+
+/// The first line of the task that holds `text` on one of its lines: the nearest line above it
+/// (or it) that starts a list item holding a mapping (`- assert:`, not a `that:` list's
+/// `- x is y`), indented less than the line with `text` unless it is that line.
+fn item_holding(lines: &[&str], text: &str) -> Option<usize> {
+    let at = lines.iter().position(|l| l.contains(text))?;
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let starts_task = |l: &str| {
+        let Some(rest) = l.trim_start().strip_prefix("- ") else {
+            return false;
+        };
+        let key: String = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '.'))
+            .collect();
+        !key.is_empty() && rest[key.len()..].starts_with(':')
+    };
+    (0..=at)
+        .rev()
+        .find(|&i| starts_task(lines[i]) && (i == at || indent(lines[i]) < indent(lines[at])))
 }
 
 /// Which tool runs a target.
@@ -337,6 +363,17 @@ fn inventory_for(lab: &FleetLab, real: &str, hosts: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn remove_task_finds_an_unnamed_item_by_what_it_holds() {
+        let text =
+            "- assert:\n    that: a\n- assert:\n    that:\n      - b is tagged\n- debug: x\n";
+        assert_eq!(
+            remove_task(text, "is tagged").unwrap(),
+            "- assert:\n    that: a\n- debug: x\n"
+        );
+        assert!(remove_task(text, "nowhere").is_none());
+    }
 
     #[test]
     fn remove_task_cuts_one_list_item() {

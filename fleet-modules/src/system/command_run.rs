@@ -352,6 +352,6 @@ fn split_markers(stderr: &str) -> (String, Option<HostTime>) {
 }
 
 /// Python's `repr()` of a text value (`'/tmp'`).
-fn python_str_repr(s: &str) -> String {
+pub(super) fn python_str_repr(s: &str) -> String {
     words::python_bytes_repr(s)[1..].to_string()
 }

@@ -38,6 +38,15 @@ impl Module for TempFile {
         }
         let prefix = opt_str(args, "prefix").unwrap_or_else(|| "ansible.".into());
         let suffix = opt_str(args, "suffix").unwrap_or_default();
+        // a name component only: `../x` would put the file elsewhere
+        for (what, text) in [("prefix", &prefix), ("suffix", &suffix)] {
+            if text.contains('/') {
+                return Ok(ModuleResult::fail(format!(
+                    "{what} must be a valid file name component, got {}",
+                    super::command_run::python_str_repr(text)
+                )));
+            }
+        }
         // Python's tempfile.gettempdir(): $TMPDIR, else /tmp
         let dir = match opt_str(args, "path") {
             Some(p) => shell_quote(&p),
@@ -120,6 +129,12 @@ mod tests {
         );
         let r = run(&TempFile, json!({"state": "link"})).await;
         assert!(r.failed);
+        let r = run(&TempFile, json!({"suffix": "../world", "path": p})).await;
+        assert!(r.failed, "{:?}", r.to_json());
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("suffix must be a valid file name component, got '../world'")
+        );
     }
 
     /// Issue 18: gather_facts is setup.
