@@ -8,8 +8,9 @@
 //!   this template only, over every other).
 //! - Added variables, as Ansible's template vars: `template_path`, `template_fullpath` and
 //!   `ansible_managed` ("Ansible managed"), unless the play sets its own.
-//! - The value: a template that is one `{{ expression }}` gives the expression's value (a
-//!   Python literal read back, `[1, 2]` a list); one that renders nothing and prints no
+//! - The value: a template that prints one `{{ expression }}` and no text (block tags such as
+//!   a macro's definition aside) gives the expression's value (a Python literal read back,
+//!   `[1, 2]` a list); one that renders nothing and prints no
 //!   expression (only comments) gives `None`; any other gives its text, even text that looks
 //!   like a literal (`{"foo": "{{ x }}"}` stays a string).
 
@@ -122,7 +123,11 @@ fn search_path(state: &State, template: &Path) -> Vec<PathBuf> {
 /// The lookup's value for a template `text` that rendered as `rendered` (see the module doc).
 fn result_value(text: &str, rendered: String, delimiters: &Delimiters) -> Value {
     let (start, end) = (&delimiters.variable.0, &delimiters.variable.1);
-    let trimmed = text.trim();
+    let outside_tags = printed_part(
+        &without_spans(text, &delimiters.comment.0, &delimiters.comment.1),
+        &delimiters.block,
+    );
+    let trimmed = outside_tags.trim();
     let one_expression = trimmed.starts_with(start.as_str())
         && trimmed.ends_with(end.as_str())
         && trimmed.matches(start.as_str()).count() == 1;
@@ -133,4 +138,77 @@ fn result_value(text: &str, rendered: String, delimiters: &Delimiters) -> Value 
         }
     }
     Value::from(rendered)
+}
+
+/// `text` without every span from `open` to the next `close`.
+fn without_spans(text: &str, open: &str, close: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(open) {
+        out.push_str(&rest[..at]);
+        match rest[at + open.len()..].find(close) {
+            Some(end) => rest = &rest[at + open.len() + end + close.len()..],
+            None => return out,
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// What of `text` prints where it stands: the text outside block tags, less the bodies of
+/// `macro`, `call`, `filter` and block `set` tags (they print where they are called or used).
+fn printed_part(text: &str, (open, close): &(String, String)) -> String {
+    let mut out = String::new();
+    let mut depth = 0usize;
+    let mut rest = text;
+    while let Some(at) = rest.find(open.as_str()) {
+        if depth == 0 {
+            out.push_str(&rest[..at]);
+        }
+        let after = &rest[at + open.len()..];
+        let Some(end) = after.find(close.as_str()) else {
+            return out;
+        };
+        let tag = after[..end].trim_matches(|c: char| c == '-' || c == '+' || c.is_whitespace());
+        let word = tag.split_whitespace().next().unwrap_or("");
+        match word {
+            "macro" | "call" | "filter" => depth += 1,
+            "set" if !tag.contains('=') => depth += 1,
+            "endmacro" | "endcall" | "endfilter" | "endset" => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        rest = &after[end + close.len()..];
+    }
+    if depth == 0 {
+        out.push_str(rest);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 18: the value is the expression's only when the template prints one expression
+    /// and nothing else (ansible-core 2.19's lookup_template and template targets).
+    #[test]
+    fn a_lone_expression_gives_its_value_and_anything_else_text() {
+        let d = Delimiters::default();
+        let value = |text: &str, rendered: &str| result_value(text, rendered.into(), &d);
+        let macro_text = "{% macro m() %}{{ {\"foo\":\"bar\"} }}{% endmacro %}\n{{ m() }}\n";
+        assert_eq!(
+            value(macro_text, "{'foo': 'bar'}\n").get_attr("foo").unwrap(),
+            Value::from("bar")
+        );
+        assert_eq!(
+            value("{\"foo\": \"{{ 'bar' }}\"}\n", "{\"foo\": \"bar\"}\n"),
+            Value::from("{\"foo\": \"bar\"}\n")
+        );
+        assert_eq!(value("{{ [1, 2] }}\n", "[1, 2]\n").len(), Some(2));
+        assert_eq!(value("Hello {{ x }}", "Hello 1"), Value::from("Hello 1"));
+        assert_eq!(
+            printed_part("a{% set x %}{{ y }}{% endset %}b{% set z = 1 %}c", &d.block),
+            "abc"
+        );
+    }
 }
