@@ -17,19 +17,9 @@ use fleet_templates::pyre::{self, Flags, PyRegex};
 use serde_json::{json, Map, Value};
 
 use super::host::HostState;
+use fleet_modules::action_args::{INCLUDE_VARS_DIR_ARGS, INCLUDE_VARS_FILE_ARGS};
 use fleet_modules::ModuleResult;
 use fleet_playbook::Task;
-
-const DIR_ARGS: [&str; 6] = [
-    "dir",
-    "depth",
-    "files_matching",
-    "ignore_files",
-    "extensions",
-    "ignore_unknown_extensions",
-];
-const FILE_ARGS: [&str; 2] = ["file", "_raw_params"];
-const COMMON_ARGS: [&str; 2] = ["name", "hash_behaviour"];
 
 pub(super) fn include_vars(
     task: &Task,
@@ -37,16 +27,12 @@ pub(super) fn include_vars(
     host: &mut HostState,
     current: &fleet_templates::Vars,
 ) -> ModuleResult {
-    if let Some(bad) = args.keys().find(|k| {
-        ![&DIR_ARGS[..], &FILE_ARGS, &COMMON_ARGS]
-            .concat()
-            .contains(&k.as_str())
-    }) {
-        return ModuleResult::fail(format!("{bad} is not a valid option in include_vars"));
-    }
+    // unknown keys were refused before the action ran (`check_action_args`)
     let (dirs, files) = (
-        args.keys().any(|k| DIR_ARGS.contains(&k.as_str())),
-        args.keys().any(|k| FILE_ARGS.contains(&k.as_str())),
+        args.keys()
+            .any(|k| INCLUDE_VARS_DIR_ARGS.contains(&k.as_str())),
+        args.keys()
+            .any(|k| INCLUDE_VARS_FILE_ARGS.contains(&k.as_str())),
     );
     if dirs && files {
         return ModuleResult::fail(

@@ -26,19 +26,18 @@ const PAUSE: ArgSpec = ArgSpec {
     required: &[],
 };
 
-/// `include_vars`' keys, as its action plugin lists them.
-const INCLUDE_VARS: &[&str] = &[
+/// `include_vars`' keys, as its action plugin lists them: those for a directory, those for a
+/// file (the two may not be mixed), and those for either.
+pub const INCLUDE_VARS_DIR_ARGS: &[&str] = &[
     "dir",
     "depth",
     "files_matching",
     "ignore_files",
     "extensions",
     "ignore_unknown_extensions",
-    "file",
-    "_raw_params",
-    "name",
-    "hash_behaviour",
 ];
+pub const INCLUDE_VARS_FILE_ARGS: &[&str] = &["file", "_raw_params"];
+const INCLUDE_VARS_COMMON_ARGS: &[&str] = &["name", "hash_behaviour"];
 
 /// Checks the keys of an executor action's arguments; other actions pass. Arguments that
 /// come whole from a variable (`_variable_params`) are checked by nobody, as for modules.
@@ -52,7 +51,16 @@ pub fn check_action_args(action: &str, args: &Args) -> Result<(), BadArg> {
         "assert" => check_args(action, &ASSERT, args)?,
         "pause" => check_args(action, &PAUSE, args)?,
         "include_vars" => {
-            if let Some(key) = args.keys().find(|k| !INCLUDE_VARS.contains(&k.as_str())) {
+            let known = |k: &str| {
+                [
+                    INCLUDE_VARS_DIR_ARGS,
+                    INCLUDE_VARS_FILE_ARGS,
+                    INCLUDE_VARS_COMMON_ARGS,
+                ]
+                .iter()
+                .any(|group| group.contains(&k))
+            };
+            if let Some(key) = args.keys().find(|k| !known(k)) {
                 return Err(format!("{key} is not a valid option in include_vars").into());
             }
         }

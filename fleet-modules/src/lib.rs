@@ -28,7 +28,7 @@ pub use crate::builtin::{
 pub use crate::error::{BadArg, ModuleError};
 use crate::remote::{CmdOutput, Exec, Remote, RemoteError};
 
-mod action_args;
+pub mod action_args;
 pub mod ansible;
 pub mod ansible_only;
 mod builtin;

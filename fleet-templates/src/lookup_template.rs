@@ -197,7 +197,9 @@ mod tests {
         let value = |text: &str, rendered: &str| result_value(text, rendered.into(), &d);
         let macro_text = "{% macro m() %}{{ {\"foo\":\"bar\"} }}{% endmacro %}\n{{ m() }}\n";
         assert_eq!(
-            value(macro_text, "{'foo': 'bar'}\n").get_attr("foo").unwrap(),
+            value(macro_text, "{'foo': 'bar'}\n")
+                .get_attr("foo")
+                .unwrap(),
             Value::from("bar")
         );
         assert_eq!(
