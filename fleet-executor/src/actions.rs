@@ -31,6 +31,7 @@ pub async fn run_action(
         ),
         "pause" => pause(args).await,
         "include_vars" => super::include_vars::include_vars(task, args, host, vars),
+        "async_status" => super::task_async::async_status(args, host),
         "meta" => ModuleResult::ok().with("skipped", false),
         _ => return None,
     };

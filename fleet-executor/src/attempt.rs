@@ -41,15 +41,34 @@ pub(super) async fn run_single(t: TaskRun<'_>, host: &mut HostState, vars: &Vars
     let (retries, delay) = retry_policy(task);
     let mut attempt = 0;
     loop {
+        let job = super::task_async::job(run, kw, vars);
         let running = execute(t, host, vars);
-        let mut single = match task_timeout(run, kw, vars) {
+        // `async` bounds the task as `timeout` does, the nearer limit first
+        let limit = match (task_timeout(run, kw, vars), job) {
+            (Some(t), Some(j)) if j.secs < t => Some((j.secs, true)),
+            (Some(t), _) => Some((t, false)),
+            (None, Some(j)) => Some((j.secs, true)),
+            (None, None) => None,
+        };
+        let mut single = match limit {
             // the host's shell is dropped with the abandoned command; the next task opens one
-            Some(secs) => match tokio::time::timeout(Duration::from_secs(secs), running).await {
-                Ok(single) => single,
-                Err(_) => timed_out(secs),
-            },
+            Some((secs, by_job)) => {
+                match tokio::time::timeout(Duration::from_secs(secs), running).await {
+                    Ok(single) => single,
+                    Err(_) if by_job => super::task_async::timed_out(secs),
+                    Err(_) => timed_out(secs),
+                }
+            }
             None => running.await,
         };
+        if let Some(job) = job.filter(|_| single.status != Status::Unreachable) {
+            let jid = super::task_async::new_id();
+            single = if job.poll == 0 {
+                super::task_async::started(single, &jid, host)
+            } else {
+                super::task_async::finished(single, &jid)
+            };
+        }
         if single.status == Status::Unreachable {
             return single;
         }

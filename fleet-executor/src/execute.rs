@@ -32,6 +32,15 @@ pub(super) async fn execute(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -
         kw,
         delegated,
     } = t;
+    let rendered;
+    let task = match templated_action(run, task, vars) {
+        Ok(Some(named)) => {
+            rendered = named;
+            &rendered
+        }
+        Ok(None) => task,
+        Err(failed) => return failed,
+    };
     let args = match templated_args(run, task, vars) {
         Ok(args) => args,
         Err(failed) => return failed,
@@ -97,6 +106,29 @@ pub(super) async fn execute(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -
     };
     ctx.remote.set_task_label(None);
     settle(host, native, delegated, local, outcome)
+}
+
+/// `task` with its module named by the host's variables, when the name is a template
+/// (`action: "{{ ansible_facts.pkg_mgr }}"` with `args:`); `None` when it is not one.
+fn templated_action(run: &Run, task: &Task, vars: &Vars) -> Result<Option<Task>, Single> {
+    if !(task.action.contains("{{") || task.action.contains("{%")) {
+        return Ok(None);
+    }
+    let name = run
+        .templar
+        .render_str(&task.action, vars)
+        .map_err(|e| error_result(e.to_string()))?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(error_result(format!(
+            "The module name '{}' templated to an empty string",
+            task.action
+        )));
+    }
+    Ok(Some(Task {
+        action: name.to_string(),
+        ..task.clone()
+    }))
 }
 
 /// The path the task's module takes (fleet's native module, or Ansible's code) and the native

@@ -39,6 +39,8 @@ pub struct HostState {
     pub stats: HostStats,
     /// Roles already run on this host in this play (no `allow_duplicates`).
     pub roles_done: BTreeSet<String>,
+    /// Results of this host's `async` jobs by job id, for `async_status`.
+    pub async_jobs: std::collections::HashMap<String, Value>,
 }
 
 impl HostState {
@@ -59,6 +61,7 @@ impl HostState {
             ended: false,
             stats: HostStats::default(),
             roles_done: BTreeSet::new(),
+            async_jobs: std::collections::HashMap::new(),
         }
     }
 

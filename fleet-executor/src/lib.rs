@@ -43,6 +43,7 @@ pub mod play;
 pub mod result;
 mod target;
 pub mod task;
+mod task_async;
 mod task_label;
 mod task_timeout;
 pub mod vars;

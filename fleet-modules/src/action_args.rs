@@ -1,5 +1,5 @@
 //! Argument checks for the actions the executor runs itself (`debug`, `assert`, `pause`,
-//! `include_vars`, `fail`).
+//! `async_status`, `include_vars`, `fail`).
 //!
 //! Why: these actions are no [`crate::Module`], so nothing checked their keys and a typo
 //! (`debug: {mgs: x}`) printed "Hello world!" instead of failing. Ansible's action plugins
@@ -26,6 +26,12 @@ const PAUSE: ArgSpec = ArgSpec {
     required: &[],
 };
 
+const ASYNC_STATUS: ArgSpec = ArgSpec {
+    free_form: false,
+    params: &["jid", "mode"],
+    required: &[&["jid"]],
+};
+
 /// `include_vars`' keys, as its action plugin lists them: those for a directory, those for a
 /// file (the two may not be mixed), and those for either.
 pub const INCLUDE_VARS_DIR_ARGS: &[&str] = &[
@@ -50,6 +56,7 @@ pub fn check_action_args(action: &str, args: &Args) -> Result<(), BadArg> {
         "debug" => check_args(action, &DEBUG, args)?,
         "assert" => check_args(action, &ASSERT, args)?,
         "pause" => check_args(action, &PAUSE, args)?,
+        "async_status" => check_args(action, &ASYNC_STATUS, args)?,
         "include_vars" => {
             let known = |k: &str| {
                 [

@@ -281,6 +281,7 @@ pub const EXECUTOR_ACTIONS: &[&str] = &[
     "include_role",
     "import_role",
     "include_vars",
+    "async_status",
 ];
 
 /// Strips the collection prefix Ansible allows (`ansible.builtin.copy`, `ansible.legacy.copy`).

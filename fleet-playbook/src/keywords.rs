@@ -29,12 +29,10 @@ const COMMON: &[&str] = &[
 ];
 
 /// Keywords of things that run conditionally and may be delegated (not plays).
-const CONDITIONAL: &[&str] = &["when", "delegate_to", "timeout"];
+const CONDITIONAL: &[&str] = &["when", "delegate_to", "timeout", "async", "poll"];
 
 /// Ansible keywords fleet does not implement; refused rather than silently ignored.
 pub const UNSUPPORTED: &[&str] = &[
-    "async",
-    "poll",
     "throttle",
     "port",
     "module_defaults",
@@ -104,6 +102,8 @@ pub fn set(
         "delegate_to" => kw.delegate_to = fields::string(src, value, key)?,
         "connection" => kw.connection = fields::string(src, value, key)?,
         "timeout" => kw.timeout = fields::integer(src, value, key)?,
+        "async" => kw.async_ = fields::integer(src, value, key)?,
+        "poll" => kw.poll = fields::integer(src, value, key)?,
         "collections" => kw.collections = fields::names(src, value, key)?,
         // Accepted for compatibility; it changes nothing fleet does.
         "debugger" => {}

@@ -173,6 +173,12 @@ pub struct Keywords {
     pub connection: Option<String>,
     /// `timeout:` seconds the task may run (0 or unset: no limit), or a template.
     pub timeout: Option<Templatable<i64>>,
+    /// `async:` seconds a task may run as a job, or a template (see the executor's
+    /// `task_async`).
+    pub async_: Option<Templatable<i64>>,
+    /// `poll:` seconds between checks of an `async` job (Ansible's default 15); 0: the task
+    /// gives back the job's id and `async_status` reads its result.
+    pub poll: Option<Templatable<i64>>,
     /// `collections:`: where short module names not built in are looked up, in order.
     pub collections: Vec<String>,
 }
@@ -221,6 +227,8 @@ impl Keywords {
         fill(&mut self.diff, &parent.diff);
         fill(&mut self.no_log, &parent.no_log);
         fill(&mut self.timeout, &parent.timeout);
+        fill(&mut self.async_, &parent.async_);
+        fill(&mut self.poll, &parent.poll);
         if self.collections.is_empty() {
             self.collections.clone_from(&parent.collections);
         }

@@ -160,3 +160,8 @@ fn every_module_checked_applied_and_idempotent() {
 fn loops_and_facts_of_the_integration_targets() {
     compare(fixture("loops_facts.yml"), &[]);
 }
+
+#[test]
+fn async_jobs_and_templated_module_names() {
+    compare(fixture("async_jobs.yml"), &[]);
+}

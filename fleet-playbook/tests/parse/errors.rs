@@ -142,8 +142,8 @@ fn task_key_errors() {
         "play.yml:3:7: task 't': no module/action detected in task"
     );
     assert_eq!(
-        task_error("    - name: t\n      ping:\n      async: 10\n"),
-        "play.yml:5:7: task 't': 'async' is not supported by fleet"
+        task_error("    - name: t\n      ping:\n      throttle: 10\n"),
+        "play.yml:5:7: task 't': 'throttle' is not supported by fleet"
     );
     assert_eq!(
         task_error("    - just a string\n"),

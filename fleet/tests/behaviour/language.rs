@@ -211,3 +211,36 @@ fn yaml_1_1_scalars_read_as_ansible_reads_them() {
         Some("enabled=True quoted=yes\n")
     );
 }
+
+/// Issue 18: a module named by a template (`action: "{{ ansible_facts.pkg_mgr }}"` with
+/// `args:`, as Ansible's group target installs libuser) runs as the module it names on each
+/// host; a name that cannot be templated fails its task only.
+#[test]
+fn a_templated_module_name_runs_the_module_it_names() {
+    let lab = Lab::new(1);
+    let playbook = r#"
+- hosts: targets
+  gather_facts: no
+  vars:
+    writer: copy
+    base: "{{ out }}/{{ inventory_hostname }}"
+  tasks:
+    - file: {path: "{{ base }}", state: directory}
+    - name: named by a variable
+      action: "{{ writer }}"
+      args:
+        content: "written\n"
+        dest: "{{ base }}/by-template"
+    - name: named by nothing
+      action: "{{ no_such_variable }}"
+      ignore_errors: true
+"#;
+    let run = lab.play(playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert_eq!(lab.file(0, "by-template").as_deref(), Some("written\n"));
+    assert!(
+        run.stdout.contains("'no_such_variable' is undefined"),
+        "{run}"
+    );
+    assert_eq!(run.recap(&lab.host(0)), [3, 2, 0, 0, 0, 0, 1]);
+}
