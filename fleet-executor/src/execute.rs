@@ -105,7 +105,9 @@ pub(super) async fn execute(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -
         None => super::fallback::run(run, pctx, scope, &route, task, kw, &args, &mut ctx).await,
     };
     ctx.remote.set_task_label(None);
-    settle(host, native, delegated, local, outcome)
+    let facts_to =
+        delegated.filter(|_| flag(run, &kw.delegate_facts, vars, false).unwrap_or(false));
+    settle(host, native, (delegated, facts_to), local, outcome)
 }
 
 /// `task` with its module named by the host's variables, when the name is a template
@@ -211,12 +213,13 @@ fn label(run: &Run, task: &Task, kw: &Keywords, args: &Map<String, Value>, vars:
     task_label::describe(&name, &task.action, args, no_log)
 }
 
-/// What the module's outcome leaves on the host: facts it returned, a connection it found
+/// What the module's outcome leaves on the host: facts it returned (for the host a task
+/// delegated with `delegate_facts` runs on, when `facts_to` names it), a connection it found
 /// unreachable forgotten.
 fn settle(
     host: &mut HostState,
     native: Option<&'static dyn Module>,
-    delegated: Option<&str>,
+    (delegated, facts_to): (Option<&str>, Option<&str>),
     local: bool,
     outcome: Result<ModuleResult, RemoteError>,
 ) -> Single {
@@ -224,7 +227,12 @@ fn settle(
         Ok(result) => {
             let facts_from = native.is_none_or(|m| matches!(m.name(), "setup" | "gather_facts"));
             if let Some(facts) = super::fallback::returned_facts(&result).filter(|_| facts_from) {
-                host.facts.extend(facts.clone());
+                match facts_to {
+                    Some(owner) => host
+                        .delegated_facts
+                        .push((owner.to_string(), facts.clone())),
+                    None => host.facts.extend(facts.clone()),
+                }
             }
             from_module(result)
         }

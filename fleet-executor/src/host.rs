@@ -41,6 +41,9 @@ pub struct HostState {
     pub roles_done: BTreeSet<String>,
     /// Results of this host's `async` jobs by job id, for `async_status`.
     pub async_jobs: std::collections::HashMap<String, Value>,
+    /// Facts a task delegated with `delegate_facts` gathered, by the host they belong to; the
+    /// walker hands them over when the task is done on every host.
+    pub delegated_facts: Vec<(String, Map<String, Value>)>,
 }
 
 impl HostState {
@@ -62,6 +65,7 @@ impl HostState {
             stats: HostStats::default(),
             roles_done: BTreeSet::new(),
             async_jobs: std::collections::HashMap::new(),
+            delegated_facts: Vec::new(),
         }
     }
 

@@ -220,13 +220,27 @@ pub(super) async fn run_loop(
         );
         let mut vars = base.clone();
         vars.own_map_mut().extend(brought.clone());
-        let mut single = super::attempt::run_single(t, host, &vars).await;
+        // `delegate_to: "{{ item }}"`: each item names its own delegate
+        let delegate = t.kw.delegate_to.as_ref().map(|d| {
+            run.templar
+                .render_str(d, &vars)
+                .unwrap_or_else(|_| d.clone())
+        });
+        let item_run = TaskRun {
+            delegated: delegate.as_deref(),
+            ..t
+        };
+        let mut single = super::attempt::run_single(item_run, host, &vars).await;
         if let Value::Object(m) = &mut single.result {
             m.extend(brought.clone());
         }
         // the next item sees this one's facts (Ansible updates the task's variables),
         // and its registered result, which the label may use
-        if let Some(Value::Object(facts)) = single.result.get("ansible_facts") {
+        // (facts under `delegate_facts` are the delegate's, not this host's)
+        let own_facts = t.kw.delegate_facts.is_none()
+            || !super::task::flag(t.run, &t.kw.delegate_facts, &vars, false).unwrap_or(false);
+        if let Some(Value::Object(facts)) = single.result.get("ansible_facts").filter(|_| own_facts)
+        {
             base.own_map_mut().extend(facts.clone());
         }
         if let Some(name) = &task.register {

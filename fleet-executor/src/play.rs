@@ -123,6 +123,7 @@ async fn run_batch(run: &Run, pctx: &PlayCtx<'_>, hosts: &Hosts, batch: &[usize]
         let setup = TaskItem::Task(Box::new(Task {
             name: Some("Gathering Facts".into()),
             action: "setup".into(),
+            args: play.fact_args.clone(),
             ..Task::empty(play.position.clone())
         }));
         let mut fact_scope = scope.clone();

@@ -74,11 +74,15 @@ pub async fn run_on_host(
             unreachable: flag(run, &kw.ignore_unreachable, &base, false).unwrap_or(false),
         },
         no_log: flag(run, &kw.no_log, &base, false).unwrap_or(false),
-        delegated: kw.delegate_to.as_ref().map(|d| {
-            run.templar
-                .render_str(d, &base)
-                .unwrap_or_else(|_| d.clone())
-        }),
+        // (a loop's items each template it again: `delegate_to: "{{ item }}"`)
+        delegated: kw
+            .delegate_to
+            .as_ref()
+            .and_then(|d| match run.templar.render_str(d, &base) {
+                Ok(to) => Some(to),
+                Err(_) if task.loop_.is_some() => None,
+                Err(_) => Some(d.clone()),
+            }),
     };
     let t = TaskRun {
         run,

@@ -283,6 +283,7 @@ async fn run_on_hosts(
     if run_once && ids.len() > 1 {
         share_registered(hosts, ids, task).await;
     }
+    hand_over_delegated_facts(hosts, targets).await;
     if max_fail_exceeded(pctx, hosts).await {
         // Too many failures in this batch: the play ends for every host.
         for &i in &pctx.batch {
@@ -318,6 +319,24 @@ async fn first_host_flags(
     let set = |value| flag(run, value, &vars, false).unwrap_or(false);
     let run_once = task.action == "pause" || set(&effective.run_once);
     (run_once, set(&effective.any_errors_fatal))
+}
+
+/// Facts gathered under `delegate_facts` go to the hosts they were gathered for (a name not in
+/// the play's hosts keeps none, as fleet has no state for it).
+async fn hand_over_delegated_facts(hosts: &Hosts, ran: &[usize]) {
+    let mut handed = Vec::new();
+    for &i in ran {
+        handed.append(&mut hosts.states[i].lock().await.delegated_facts);
+    }
+    for (owner, facts) in handed {
+        for state in hosts.states.iter() {
+            let mut h = state.lock().await;
+            if h.name == owner {
+                h.facts.extend(facts);
+                break;
+            }
+        }
+    }
 }
 
 /// A `run_once` task's registered result, registered on every host (as Ansible does).

@@ -29,7 +29,14 @@ const COMMON: &[&str] = &[
 ];
 
 /// Keywords of things that run conditionally and may be delegated (not plays).
-const CONDITIONAL: &[&str] = &["when", "delegate_to", "timeout", "async", "poll"];
+const CONDITIONAL: &[&str] = &[
+    "when",
+    "delegate_to",
+    "delegate_facts",
+    "timeout",
+    "async",
+    "poll",
+];
 
 /// Ansible keywords fleet does not implement; refused rather than silently ignored.
 pub const UNSUPPORTED: &[&str] = &[
@@ -38,11 +45,6 @@ pub const UNSUPPORTED: &[&str] = &[
     "module_defaults",
     "become_flags",
     "become_exe",
-    "delegate_facts",
-    "vars_prompt",
-    "gather_subset",
-    "gather_timeout",
-    "fact_path",
     "order",
 ];
 
@@ -99,6 +101,7 @@ pub fn set(
         "diff" => kw.diff = fields::flag(src, value, key)?,
         "no_log" => kw.no_log = fields::flag(src, value, key)?,
         "run_once" => kw.run_once = fields::flag(src, value, key)?,
+        "delegate_facts" => kw.delegate_facts = fields::flag(src, value, key)?,
         "delegate_to" => kw.delegate_to = fields::string(src, value, key)?,
         "connection" => kw.connection = fields::string(src, value, key)?,
         "timeout" => kw.timeout = fields::integer(src, value, key)?,

@@ -50,6 +50,19 @@ pub struct Playbook {
     pub plays: Vec<Play>,
 }
 
+/// One `vars_prompt:` entry: the variable `name`, asked with `prompt` (the name when unset),
+/// `default` when the answer is empty, without echo when `private` (Ansible's default), twice
+/// when `confirm`. `encrypt` (a passlib hash scheme) is kept so the asking side can refuse it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VarsPrompt {
+    pub name: String,
+    pub prompt: Option<String>,
+    pub default: Option<String>,
+    pub private: bool,
+    pub confirm: bool,
+    pub encrypt: Option<String>,
+}
+
 /// One play: a host pattern and what to run there.
 #[derive(Debug, Clone)]
 pub struct Play {
@@ -59,6 +72,12 @@ pub struct Play {
     pub hosts: String,
     /// `gather_facts:` (default true).
     pub gather_facts: Flag,
+    /// `vars_prompt:`: variables asked of the operator before the play runs (see
+    /// [`VarsPrompt`]).
+    pub vars_prompt: Vec<VarsPrompt>,
+    /// `gather_subset:`, `gather_timeout:`, `fact_path:`: the arguments of the play's fact
+    /// gathering (its `setup` task), as written.
+    pub fact_args: serde_json::Map<String, serde_json::Value>,
     /// `vars_files:` in order; each may be templated.
     pub vars_files: Vec<VarsFile>,
     /// `serial:` batch sizes; empty means all hosts at once. The last size repeats.
@@ -167,6 +186,8 @@ pub struct Keywords {
     pub no_log: Option<Flag>,
     /// `run_once:`.
     pub run_once: Option<Flag>,
+    /// `delegate_facts:`: facts a delegated task gathers belong to the host it is delegated to.
+    pub delegate_facts: Option<Flag>,
     /// `delegate_to:` (may be templated); `local_action:` sets `localhost`.
     pub delegate_to: Option<String>,
     /// `connection:` (`local`, `ssh`...), as written.
@@ -233,6 +254,7 @@ impl Keywords {
             self.collections.clone_from(&parent.collections);
         }
         fill(&mut self.run_once, &parent.run_once);
+        fill(&mut self.delegate_facts, &parent.delegate_facts);
         fill(&mut self.delegate_to, &parent.delegate_to);
         fill(&mut self.connection, &parent.connection);
     }

@@ -7,7 +7,7 @@ use inventory::{Marked, MarkedValue};
 use super::error::PlaybookError;
 use super::fields;
 use super::keywords::{self, Scope};
-use super::model::{BatchSize, Flag, Keywords, Play, Strategy, VarsFile};
+use super::model::{BatchSize, Flag, Keywords, Play, Strategy, VarsFile, VarsPrompt};
 use super::parse::Parser;
 use super::source::{pairs, Source};
 
@@ -26,6 +26,10 @@ const PLAY_KEYS: &[&str] = &[
     "tasks",
     "post_tasks",
     "handlers",
+    "gather_subset",
+    "gather_timeout",
+    "fact_path",
+    "vars_prompt",
 ];
 
 /// Prefixes an error's message with what it belongs to (`play 'deploy'`).
@@ -163,6 +167,11 @@ fn play_settings(
             fields::flag(src, v, "force_handlers")
         })?
         .flatten(),
+        vars_prompt: optional(node, "vars_prompt", |v| vars_prompt(src, v))?.unwrap_or_default(),
+        fact_args: ["gather_subset", "gather_timeout", "fact_path"]
+            .iter()
+            .filter_map(|k| node.get(k).map(|v| (k.to_string(), v.to_json())))
+            .collect(),
         roles: Vec::new(),
         pre_tasks: Vec::new(),
         tasks: Vec::new(),
@@ -295,4 +304,54 @@ fn strategy(src: &Source, node: &Marked) -> Result<Strategy, PlaybookError> {
             ),
         )),
     }
+}
+
+/// `vars_prompt:`: a list of `{name, prompt, default, private, confirm, encrypt}` mappings.
+fn vars_prompt(src: &Source, node: &Marked) -> Result<Vec<VarsPrompt>, PlaybookError> {
+    let MarkedValue::Seq(items) = &node.value else {
+        return Err(src.err(node, "vars_prompt must be a list of mappings"));
+    };
+    items
+        .iter()
+        .map(|item| {
+            if !matches!(item.value, MarkedValue::Map(_)) {
+                return Err(src.err(item, "each vars_prompt entry must be a mapping"));
+            }
+            let text = |key: &str| -> Result<Option<String>, PlaybookError> {
+                match item.get(key) {
+                    None => Ok(None),
+                    Some(v) => Ok(fields::scalar_text(v)),
+                }
+            };
+            let flag = |key: &str, default: bool| -> Result<bool, PlaybookError> {
+                match item
+                    .get(key)
+                    .map(|v| fields::flag(src, v, key))
+                    .transpose()?
+                    .flatten()
+                {
+                    Some(Flag::Literal(b)) => Ok(b),
+                    Some(Flag::Template(_)) => Err(src.err(
+                        item,
+                        format!("vars_prompt's '{key}' must be a boolean, not a template"),
+                    )),
+                    None => Ok(default),
+                }
+            };
+            let name = text("name")?.filter(|n| !n.is_empty()).ok_or_else(|| {
+                src.err(
+                    item,
+                    "Invalid vars_prompt data structure, missing 'name' key",
+                )
+            })?;
+            Ok(VarsPrompt {
+                name,
+                prompt: text("prompt")?,
+                default: text("default")?,
+                private: flag("private", true)?,
+                confirm: flag("confirm", false)?,
+                encrypt: text("encrypt")?,
+            })
+        })
+        .collect()
 }

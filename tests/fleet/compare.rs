@@ -165,3 +165,8 @@ fn loops_and_facts_of_the_integration_targets() {
 fn async_jobs_and_templated_module_names() {
     compare(fixture("async_jobs.yml"), &[]);
 }
+
+#[test]
+fn facts_of_delegated_tasks() {
+    compare(fixture("delegated_facts.yml"), &[]);
+}

@@ -61,7 +61,11 @@ fn play_errors() {
             "- hosts: all\n  tasks:\n    name: not a list\n",
         ),
         ("serial.yml", "- hosts: all\n  serial: -1\n"),
-        ("unsupported.yml", "- hosts: all\n  vars_prompt: []\n"),
+        ("unsupported.yml", "- hosts: all\n  order: sorted\n"),
+        (
+            "prompt.yml",
+            "- hosts: all\n  vars_prompt:\n    - prompt: no name\n",
+        ),
         ("vars.yml", "- hosts: all\n  vars:\n    bad-name: 1\n"),
     ]);
     assert_eq!(
@@ -98,7 +102,11 @@ fn play_errors() {
     );
     assert_eq!(
         fixture.error("unsupported.yml"),
-        "unsupported.yml:2:3: play: 'vars_prompt' is not supported by fleet"
+        "unsupported.yml:2:3: play: 'order' is not supported by fleet"
+    );
+    assert_eq!(
+        fixture.error("prompt.yml"),
+        "prompt.yml:3:7: play: Invalid vars_prompt data structure, missing 'name' key"
     );
     assert_eq!(
         fixture.error("vars.yml"),

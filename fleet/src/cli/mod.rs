@@ -1,6 +1,7 @@
 //! Command-line parsing and the four commands (`run`, `exec`, `inventory`, `check`).
 
 mod extra_vars;
+mod prompt;
 mod setup;
 
 use std::path::PathBuf;

@@ -141,27 +141,9 @@ fn become_password(common: &Common) -> Result<Option<String>> {
     if !common.ask_become_pass {
         return Ok(None);
     }
-    use std::io::{BufRead, Write};
-    let tty = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open("/dev/tty")
-        .context("-K needs a terminal to ask on")?;
-    let echo_off = std::process::Command::new("stty")
-        .arg("-echo")
-        .stdin(tty.try_clone()?)
-        .status();
-    (&tty).write_all(b"BECOME password: ")?;
-    let mut line = String::new();
-    std::io::BufReader::new(&tty).read_line(&mut line)?;
-    if echo_off.is_ok() {
-        let _ = std::process::Command::new("stty")
-            .arg("echo")
-            .stdin(tty.try_clone()?)
-            .status();
-    }
-    (&tty).write_all(b"\n")?;
-    Ok(Some(line.trim_end_matches(['\r', '\n']).to_string()))
+    super::prompt::ask("BECOME password: ", false)
+        .context("-K needs a terminal to ask on")
+        .map(Some)
 }
 
 fn options(common: &Common) -> Result<RunOptions> {
@@ -178,7 +160,9 @@ fn options(common: &Common) -> Result<RunOptions> {
 
 /// `fleet run`.
 pub fn run_playbook(path: &Path, common: &Common) -> Result<i32> {
-    let playbook = super::load_playbook(path, &common.extra_vars)?;
+    let mut playbook = super::load_playbook(path, &common.extra_vars)?;
+    let extra = super::extra_vars::parse_all(&common.extra_vars)?;
+    super::prompt::answer_vars_prompts(&mut playbook, &extra)?;
     run_parsed(playbook, Some(path), common, false)
 }
 

@@ -14,3 +14,4 @@ mod failures;
 mod language;
 mod ordering;
 mod privilege;
+mod prompts;
