@@ -221,9 +221,23 @@ impl Selection<'_> {
                 Vec::new()
             }
         };
+        let mut selected: Vec<_> = selected
+            .into_iter()
+            .filter(|h| self.limited.as_ref().is_none_or(|l| l.contains(&h.name)))
+            .collect();
+        use fleet_playbook::HostOrder;
+        match play.order {
+            HostOrder::Inventory => {}
+            HostOrder::ReverseInventory => selected.reverse(),
+            HostOrder::Sorted => selected.sort_by(|a, b| a.name.cmp(&b.name)),
+            HostOrder::ReverseSorted => selected.sort_by(|a, b| b.name.cmp(&a.name)),
+            HostOrder::Shuffle => {
+                use rand::seq::SliceRandom;
+                selected.shuffle(&mut rand::thread_rng());
+            }
+        }
         Ok(selected
             .iter()
-            .filter(|h| self.limited.as_ref().is_none_or(|l| l.contains(&h.name)))
             .filter_map(|h| self.index.get(&h.name).copied())
             .collect())
     }

@@ -271,10 +271,17 @@ async fn run_on_hosts(
     } else {
         scope
     };
-    let (run_once, any_fatal) =
+    let (run_once, any_fatal, throttle) =
         first_host_flags(run, pctx, hosts, ids[0], scope, task, effective).await;
     let targets: &[usize] = if run_once { &ids[..1] } else { ids };
+    let throttle = throttle.map(Semaphore::new);
+    let throttle = &throttle;
     let outcomes = join_all(targets.iter().map(|&i| async move {
+        // `throttle` first: a host waiting for its turn holds no fork
+        let _turn = match throttle {
+            Some(t) => Some(t.acquire().await),
+            None => None,
+        };
         let _permit = hosts.forks.acquire().await;
         let mut h = hosts.states[i].lock().await;
         run_on_host(run, pctx, scope, task, &mut h).await
@@ -302,9 +309,9 @@ async fn run_on_hosts(
     Flow::Continue
 }
 
-/// The task-wide flags `run_once` and `any_errors_fatal`, evaluated with the first host's
-/// variables as Ansible does. `pause` bypasses the host loop in Ansible: it runs (and counts)
-/// for the first host, whatever its `run_once`.
+/// The task-wide flags `run_once` and `any_errors_fatal`, and `throttle` (hosts at once),
+/// evaluated with the first host's variables as Ansible does. `pause` bypasses the host loop
+/// in Ansible: it runs (and counts) for the first host, whatever its `run_once`.
 async fn first_host_flags(
     run: &Run,
     pctx: &PlayCtx<'_>,
@@ -313,12 +320,23 @@ async fn first_host_flags(
     scope: &Scope<'_>,
     task: &Task,
     effective: &Keywords,
-) -> (bool, bool) {
+) -> (bool, bool, Option<usize>) {
     let h = hosts.states[first].lock().await;
     let vars = task_vars(&pctx.vars, &h, &scope.role_vars(), &effective.vars);
     let set = |value| flag(run, value, &vars, false).unwrap_or(false);
     let run_once = task.action == "pause" || set(&effective.run_once);
-    (run_once, set(&effective.any_errors_fatal))
+    let throttle = effective.throttle.as_ref().and_then(|t| match t {
+        Templatable::Literal(n) => Some(*n),
+        Templatable::Template(text) => run
+            .templar
+            .render_str(text, &vars)
+            .ok()
+            .and_then(|s| s.trim().parse().ok()),
+    });
+    let throttle = throttle
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|n| *n > 0);
+    (run_once, set(&effective.any_errors_fatal), throttle)
 }
 
 /// Facts gathered under `delegate_facts` go to the hosts they were gathered for (a name not in

@@ -36,17 +36,11 @@ const CONDITIONAL: &[&str] = &[
     "timeout",
     "async",
     "poll",
+    "throttle",
 ];
 
 /// Ansible keywords fleet does not implement; refused rather than silently ignored.
-pub const UNSUPPORTED: &[&str] = &[
-    "throttle",
-    "port",
-    "module_defaults",
-    "become_flags",
-    "become_exe",
-    "order",
-];
+pub const UNSUPPORTED: &[&str] = &["port", "module_defaults", "become_flags", "become_exe"];
 
 /// Where a keyword appears; plays take no `when`/`delegate_to`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -107,6 +101,7 @@ pub fn set(
         "timeout" => kw.timeout = fields::integer(src, value, key)?,
         "async" => kw.async_ = fields::integer(src, value, key)?,
         "poll" => kw.poll = fields::integer(src, value, key)?,
+        "throttle" => kw.throttle = fields::integer(src, value, key)?,
         "collections" => kw.collections = fields::names(src, value, key)?,
         // Accepted for compatibility; it changes nothing fleet does.
         "debugger" => {}

@@ -50,6 +50,18 @@ pub struct Playbook {
     pub plays: Vec<Play>,
 }
 
+/// A play's `order:`: the inventory's order (Ansible's default), reversed, sorted by name,
+/// reverse-sorted, or shuffled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HostOrder {
+    #[default]
+    Inventory,
+    ReverseInventory,
+    Sorted,
+    ReverseSorted,
+    Shuffle,
+}
+
 /// One `vars_prompt:` entry: the variable `name`, asked with `prompt` (the name when unset),
 /// `default` when the answer is empty, without echo when `private` (Ansible's default), twice
 /// when `confirm`. `encrypt` (a passlib hash scheme) is kept so the asking side can refuse it.
@@ -72,6 +84,8 @@ pub struct Play {
     pub hosts: String,
     /// `gather_facts:` (default true).
     pub gather_facts: Flag,
+    /// `order:` the order the play takes its hosts in.
+    pub order: HostOrder,
     /// `vars_prompt:`: variables asked of the operator before the play runs (see
     /// [`VarsPrompt`]).
     pub vars_prompt: Vec<VarsPrompt>,
@@ -200,6 +214,8 @@ pub struct Keywords {
     /// `poll:` seconds between checks of an `async` job (Ansible's default 15); 0: the task
     /// gives back the job's id and `async_status` reads its result.
     pub poll: Option<Templatable<i64>>,
+    /// `throttle:` at most this many hosts run the task at once (0 or unset: `forks` only).
+    pub throttle: Option<Templatable<i64>>,
     /// `collections:`: where short module names not built in are looked up, in order.
     pub collections: Vec<String>,
 }
@@ -250,6 +266,7 @@ impl Keywords {
         fill(&mut self.timeout, &parent.timeout);
         fill(&mut self.async_, &parent.async_);
         fill(&mut self.poll, &parent.poll);
+        fill(&mut self.throttle, &parent.throttle);
         if self.collections.is_empty() {
             self.collections.clone_from(&parent.collections);
         }

@@ -7,7 +7,7 @@ use inventory::{Marked, MarkedValue};
 use super::error::PlaybookError;
 use super::fields;
 use super::keywords::{self, Scope};
-use super::model::{BatchSize, Flag, Keywords, Play, Strategy, VarsFile, VarsPrompt};
+use super::model::{BatchSize, Flag, HostOrder, Keywords, Play, Strategy, VarsFile, VarsPrompt};
 use super::parse::Parser;
 use super::source::{pairs, Source};
 
@@ -30,6 +30,7 @@ const PLAY_KEYS: &[&str] = &[
     "gather_timeout",
     "fact_path",
     "vars_prompt",
+    "order",
 ];
 
 /// Prefixes an error's message with what it belongs to (`play 'deploy'`).
@@ -168,6 +169,7 @@ fn play_settings(
         })?
         .flatten(),
         vars_prompt: optional(node, "vars_prompt", |v| vars_prompt(src, v))?.unwrap_or_default(),
+        order: optional(node, "order", |v| host_order(src, v))?.unwrap_or_default(),
         fact_args: ["gather_subset", "gather_timeout", "fact_path"]
             .iter()
             .filter_map(|k| node.get(k).map(|v| (k.to_string(), v.to_json())))
@@ -354,4 +356,25 @@ fn vars_prompt(src: &Source, node: &Marked) -> Result<Vec<VarsPrompt>, PlaybookE
             })
         })
         .collect()
+}
+
+/// `order:`, one of Ansible's five words.
+fn host_order(src: &Source, node: &Marked) -> Result<HostOrder, PlaybookError> {
+    let word = fields::scalar_text(node).unwrap_or_default();
+    Ok(match word.as_str() {
+        "inventory" => HostOrder::Inventory,
+        "reverse_inventory" => HostOrder::ReverseInventory,
+        "sorted" => HostOrder::Sorted,
+        "reverse_sorted" => HostOrder::ReverseSorted,
+        "shuffle" => HostOrder::Shuffle,
+        other => {
+            return Err(src.err(
+                node,
+                format!(
+                    "'{other}' is not a valid value for 'order': must be one of inventory, \
+                     reverse_inventory, sorted, reverse_sorted, shuffle"
+                ),
+            ))
+        }
+    })
 }

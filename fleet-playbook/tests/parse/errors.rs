@@ -61,7 +61,7 @@ fn play_errors() {
             "- hosts: all\n  tasks:\n    name: not a list\n",
         ),
         ("serial.yml", "- hosts: all\n  serial: -1\n"),
-        ("unsupported.yml", "- hosts: all\n  order: sorted\n"),
+        ("unsupported.yml", "- hosts: all\n  port: 2222\n"),
         (
             "prompt.yml",
             "- hosts: all\n  vars_prompt:\n    - prompt: no name\n",
@@ -102,7 +102,7 @@ fn play_errors() {
     );
     assert_eq!(
         fixture.error("unsupported.yml"),
-        "unsupported.yml:2:3: play: 'order' is not supported by fleet"
+        "unsupported.yml:2:3: play: 'port' is not supported by fleet"
     );
     assert_eq!(
         fixture.error("prompt.yml"),
@@ -150,8 +150,8 @@ fn task_key_errors() {
         "play.yml:3:7: task 't': no module/action detected in task"
     );
     assert_eq!(
-        task_error("    - name: t\n      ping:\n      throttle: 10\n"),
-        "play.yml:5:7: task 't': 'throttle' is not supported by fleet"
+        task_error("    - name: t\n      ping:\n      become_exe: sudo\n"),
+        "play.yml:5:7: task 't': 'become_exe' is not supported by fleet"
     );
     assert_eq!(
         task_error("    - just a string\n"),

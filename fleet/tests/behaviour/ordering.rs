@@ -118,3 +118,31 @@ fn serial_free_strategy_flush_handlers_run_once_environment_no_log_vars_files_in
     );
     assert!(run.stdout.contains("censored"), "{run}");
 }
+
+/// Issue 18: `throttle: 1` runs a task on one host at a time (each host's start and end lines
+/// never interleave with another's), and `order:` is the order hosts take their turns in.
+#[test]
+fn throttle_runs_hosts_one_at_a_time_in_the_plays_order() {
+    let lab = Lab::new(3);
+    let playbook = r#"
+- hosts: targets
+  gather_facts: no
+  order: reverse_sorted
+  tasks:
+    - name: one at a time
+      shell: "echo start >> {{ out }}/turns.log; sleep 0.3; echo end >> {{ out }}/turns.log"
+      throttle: 1
+    - name: in the play's order
+      shell: "echo {{ inventory_hostname }} >> {{ out }}/order.log"
+      throttle: "{{ 0 + 1 }}"
+"#;
+    let run = lab.play(playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let turns = fs::read_to_string(lab.out().join("turns.log")).unwrap();
+    assert_eq!(turns, "start\nend\n".repeat(3), "{run}");
+    let mut names: Vec<String> = (0..3).map(|i| lab.host(i)).collect();
+    names.sort();
+    names.reverse();
+    let order = fs::read_to_string(lab.out().join("order.log")).unwrap();
+    assert_eq!(order, names.join("\n") + "\n");
+}
