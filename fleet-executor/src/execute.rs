@@ -41,6 +41,14 @@ pub(super) async fn execute(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -
         Ok(None) => task,
         Err(failed) => return failed,
     };
+    let defaulted;
+    let task = match with_module_defaults(task, kw) {
+        Some(t) => {
+            defaulted = t;
+            &defaulted
+        }
+        None => task,
+    };
     let args = match templated_args(run, task, vars) {
         Ok(args) => args,
         Err(failed) => return failed,
@@ -131,6 +139,32 @@ fn templated_action(run: &Run, task: &Task, vars: &Vars) -> Result<Option<Task>,
         action: name.to_string(),
         ..task.clone()
     }))
+}
+
+/// `task` with the `module_defaults` for its module (named short or qualified) filled in
+/// where it sets no value itself; `None` when none apply.
+fn with_module_defaults(task: &Task, kw: &Keywords) -> Option<Task> {
+    if kw.module_defaults.is_empty() {
+        return None;
+    }
+    let module = modules::short_name(&task.action);
+    let mut args = task.args.clone();
+    let mut added = false;
+    for (name, defaults) in &kw.module_defaults {
+        if modules::short_name(name) != module {
+            continue;
+        }
+        for (k, v) in defaults.as_object().into_iter().flatten() {
+            if !args.contains_key(k) {
+                args.insert(k.clone(), v.clone());
+                added = true;
+            }
+        }
+    }
+    added.then(|| Task {
+        args,
+        ..task.clone()
+    })
 }
 
 /// The path the task's module takes (fleet's native module, or Ansible's code) and the native

@@ -26,6 +26,7 @@ const COMMON: &[&str] = &[
     "connection",
     "collections",
     "debugger",
+    "module_defaults",
 ];
 
 /// Keywords of things that run conditionally and may be delegated (not plays).
@@ -40,7 +41,7 @@ const CONDITIONAL: &[&str] = &[
 ];
 
 /// Ansible keywords fleet does not implement; refused rather than silently ignored.
-pub const UNSUPPORTED: &[&str] = &["port", "module_defaults", "become_flags", "become_exe"];
+pub const UNSUPPORTED: &[&str] = &["port", "become_flags", "become_exe"];
 
 /// Where a keyword appears; plays take no `when`/`delegate_to`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +104,7 @@ pub fn set(
         "poll" => kw.poll = fields::integer(src, value, key)?,
         "throttle" => kw.throttle = fields::integer(src, value, key)?,
         "collections" => kw.collections = fields::names(src, value, key)?,
+        "module_defaults" => kw.module_defaults = module_defaults(src, value)?,
         // Accepted for compatibility; it changes nothing fleet does.
         "debugger" => {}
         _ => return Err(src.err(value, format!("'{key}' is not a keyword"))),
@@ -133,4 +135,53 @@ fn environment(src: &Source, node: &Marked) -> Result<Vec<serde_json::Value>, Pl
             ),
         )),
     }
+}
+
+/// `module_defaults:`: a mapping (or a list of mappings, merged in order) from a module's name
+/// to a mapping of its arguments. Action groups (`group/aws`) name modules fleet cannot list,
+/// so they are refused here rather than silently applying to nothing.
+fn module_defaults(
+    src: &Source,
+    node: &Marked,
+) -> Result<serde_json::Map<String, serde_json::Value>, PlaybookError> {
+    let layers: Vec<&Marked> = match &node.value {
+        MarkedValue::Null => return Ok(serde_json::Map::new()),
+        MarkedValue::Map(_) => vec![node],
+        MarkedValue::Seq(items) => items.iter().collect(),
+        _ => {
+            return Err(src.err(
+                node,
+                "module_defaults must be a mapping or a list of mappings",
+            ))
+        }
+    };
+    let mut out = serde_json::Map::new();
+    for layer in layers {
+        let MarkedValue::Map(pairs) = &layer.value else {
+            return Err(src.err(
+                layer,
+                "module_defaults must be a mapping or a list of mappings",
+            ));
+        };
+        for (module, args) in pairs {
+            if module.starts_with("group/") {
+                return Err(src.key_err(
+                    layer,
+                    module,
+                    args,
+                    format!("module_defaults for the action group '{module}' are not supported by fleet; name the modules"),
+                ));
+            }
+            if !matches!(args.value, MarkedValue::Map(_)) {
+                return Err(src.key_err(
+                    layer,
+                    module,
+                    args,
+                    format!("module_defaults for '{module}' must be a mapping of arguments"),
+                ));
+            }
+            out.insert(module.clone(), args.to_json());
+        }
+    }
+    Ok(out)
 }

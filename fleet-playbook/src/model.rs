@@ -218,6 +218,9 @@ pub struct Keywords {
     pub throttle: Option<Templatable<i64>>,
     /// `collections:`: where short module names not built in are looked up, in order.
     pub collections: Vec<String>,
+    /// `module_defaults:`: arguments by module name (short or qualified) that a task naming
+    /// the module gets unless it sets them itself.
+    pub module_defaults: Map<String, Value>,
 }
 
 impl Keywords {
@@ -248,6 +251,13 @@ impl Keywords {
         let mut environment = parent.environment.clone();
         environment.append(&mut self.environment);
         self.environment = environment;
+        // module by module: the child's defaults for a module replace the parent's (as
+        // Ansible's), the parent's other modules' stay
+        for (module, args) in &parent.module_defaults {
+            if !self.module_defaults.contains_key(module) {
+                self.module_defaults.insert(module.clone(), args.clone());
+            }
+        }
         fn fill<T: Clone>(child: &mut Option<T>, parent: &Option<T>) {
             if child.is_none() {
                 child.clone_from(parent);

@@ -170,3 +170,8 @@ fn async_jobs_and_templated_module_names() {
 fn facts_of_delegated_tasks() {
     compare(fixture("delegated_facts.yml"), &[]);
 }
+
+#[test]
+fn module_defaults_of_plays_and_blocks() {
+    compare(fixture("module_defaults.yml"), &[]);
+}
