@@ -15,6 +15,23 @@ use super::vars::{search_path, task_vars};
 use fleet_playbook::{Keywords, Task, Templatable};
 use fleet_templates::TemplateError;
 
+/// A keyword number (`timeout`, `async`, `poll`, `throttle`), templated when it is a template;
+/// `None` when it is unset or its template gives no integer.
+pub(super) fn integer(run: &Run, value: Option<&Templatable<i64>>, vars: &Vars) -> Option<i64> {
+    match value? {
+        Templatable::Literal(n) => Some(*n),
+        Templatable::Template(t) => match run
+            .templar
+            .template_value(&serde_json::Value::String(t.clone()), vars)
+            .ok()?
+        {
+            serde_json::Value::Number(n) => n.as_i64(),
+            serde_json::Value::String(s) => s.trim().parse().ok(),
+            _ => None,
+        },
+    }
+}
+
 /// A keyword flag, templated when it is a template.
 pub fn flag(
     run: &Run,

@@ -22,7 +22,7 @@ use super::context::Run;
 use super::host::HostState;
 use super::result::{error_result, Single};
 use fleet_modules::ModuleResult;
-use fleet_playbook::{Keywords, Templatable};
+use fleet_playbook::Keywords;
 
 /// A task's `async` and `poll`, both in seconds.
 #[derive(Debug, Clone, Copy)]
@@ -33,29 +33,10 @@ pub(super) struct Job {
 
 /// The task's job settings; `None` without `async` (or with 0).
 pub(super) fn job(run: &Run, kw: &Keywords, vars: &Vars) -> Option<Job> {
-    let secs = seconds(run, kw.async_.as_ref()?, vars).filter(|s| *s > 0)?;
-    let poll = kw
-        .poll
-        .as_ref()
-        .and_then(|p| seconds(run, p, vars))
-        .unwrap_or(15);
+    let seconds = |v| super::task::integer(run, v, vars).and_then(|n| u64::try_from(n).ok());
+    let secs = seconds(kw.async_.as_ref()).filter(|s| *s > 0)?;
+    let poll = seconds(kw.poll.as_ref()).unwrap_or(15);
     Some(Job { secs, poll })
-}
-
-fn seconds(run: &Run, value: &Templatable<i64>, vars: &Vars) -> Option<u64> {
-    let n = match value {
-        Templatable::Literal(n) => *n,
-        Templatable::Template(t) => match run
-            .templar
-            .template_value(&Value::String(t.clone()), vars)
-            .ok()?
-        {
-            Value::Number(n) => n.as_i64()?,
-            Value::String(s) => s.trim().parse().ok()?,
-            _ => return None,
-        },
-    };
-    u64::try_from(n).ok()
 }
 
 /// A new job id, as Ansible's (`j` and twelve digits, `.` and the controller's process id).

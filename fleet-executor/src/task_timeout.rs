@@ -6,24 +6,11 @@ use serde_json::{json, Value};
 
 use super::context::Run;
 use super::result::{error_result, Single};
-use fleet_playbook::{Keywords, Templatable};
+use fleet_playbook::Keywords;
 
 /// The task keyword `timeout` in seconds (a number or a template); `None` for no limit.
 pub(super) fn task_timeout(run: &Run, kw: &Keywords, vars: &Vars) -> Option<u64> {
-    let secs = match kw.timeout.as_ref()? {
-        Templatable::Literal(n) => *n,
-        Templatable::Template(t) => {
-            match run
-                .templar
-                .template_value(&Value::String(t.clone()), vars)
-                .ok()?
-            {
-                Value::Number(n) => n.as_i64()?,
-                Value::String(s) => s.trim().parse().ok()?,
-                _ => return None,
-            }
-        }
-    };
+    let secs = super::task::integer(run, kw.timeout.as_ref(), vars)?;
     u64::try_from(secs).ok().filter(|s| *s > 0)
 }
 

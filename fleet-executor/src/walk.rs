@@ -325,15 +325,7 @@ async fn first_host_flags(
     let vars = task_vars(&pctx.vars, &h, &scope.role_vars(), &effective.vars);
     let set = |value| flag(run, value, &vars, false).unwrap_or(false);
     let run_once = task.action == "pause" || set(&effective.run_once);
-    let throttle = effective.throttle.as_ref().and_then(|t| match t {
-        Templatable::Literal(n) => Some(*n),
-        Templatable::Template(text) => run
-            .templar
-            .render_str(text, &vars)
-            .ok()
-            .and_then(|s| s.trim().parse().ok()),
-    });
-    let throttle = throttle
+    let throttle = super::task::integer(run, effective.throttle.as_ref(), &vars)
         .and_then(|n| usize::try_from(n).ok())
         .filter(|n| *n > 0);
     (run_once, set(&effective.any_errors_fatal), throttle)

@@ -26,6 +26,7 @@ mod deferred;
 mod error;
 mod fields;
 mod include;
+mod keyword_values;
 mod keywords;
 pub mod kv;
 mod loop_spec;
