@@ -42,6 +42,14 @@ pub(super) async fn run_single(t: TaskRun<'_>, host: &mut HostState, vars: &Vars
     let mut attempt = 0;
     loop {
         let job = super::task_async::job(run, kw, vars);
+        let jid = job.map(|_| super::task_async::new_id());
+        let t = TaskRun {
+            job: jid
+                .as_deref()
+                .zip(job.filter(|j| j.poll == 0))
+                .map(|(id, j)| (id, j.secs)),
+            ..t
+        };
         let running = execute(t, host, vars);
         // `async` bounds the task as `timeout` does, the nearer limit first
         let limit = match (task_timeout(run, kw, vars), job) {
@@ -61,12 +69,12 @@ pub(super) async fn run_single(t: TaskRun<'_>, host: &mut HostState, vars: &Vars
             }
             None => running.await,
         };
-        if let Some(job) = job.filter(|_| single.status != Status::Unreachable) {
-            let jid = super::task_async::new_id();
+        if let (Some(job), Some(jid)) = (job.filter(|_| single.status != Status::Unreachable), &jid)
+        {
             single = if job.poll == 0 {
-                super::task_async::started(single, &jid, host)
+                super::task_async::started(single, jid, host)
             } else {
-                super::task_async::finished(single, &jid)
+                super::task_async::finished(single, jid)
             };
         }
         if single.status == Status::Unreachable {

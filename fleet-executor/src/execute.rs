@@ -16,6 +16,7 @@ use super::host::HostState;
 use super::result::{error_result, from_module, unreachable, Single};
 use super::target::{drop_remote, runs_locally, task_remote};
 use super::task::{flag, TaskRun};
+use super::task_async::Background;
 use super::task_label;
 use fleet_modules::ansible::Route;
 use fleet_modules::remote::{LocalRemoteIn, RemoteError};
@@ -31,6 +32,7 @@ pub(super) async fn execute(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -
         task,
         kw,
         delegated,
+        job,
     } = t;
     let rendered;
     let task = match templated_action(run, task, vars) {
@@ -56,15 +58,22 @@ pub(super) async fn execute(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -
     if let Err(e) = modules::check_action_args(&task.action, &task.args) {
         return error_result(e.to_string());
     }
-    if let Some(result) = actions::run_action(run, task, &args, host, vars).await {
-        return from_module(result);
+    let check = flag(run, &kw.check_mode, vars, run.options.check).unwrap_or(run.options.check);
+    let background = Background::of(&task.action, &args, host, job, check);
+    if background.is_none() {
+        if let Some(result) = actions::run_action(run, task, &args, host, vars).await {
+            return from_module(result);
+        }
     }
-    let (route, native) = match module_route(pctx, scope, task, &args) {
-        Ok(found) => found,
-        Err(failed) => return failed,
+    let (route, native) = match &background {
+        // async_status of a background job: read on the host, no module
+        Some(Background::Status { .. }) => (Route::Native("async_status"), None),
+        _ => match module_route(pctx, scope, task, &args) {
+            Ok(found) => found,
+            Err(failed) => return failed,
+        },
     };
-    let check_mode =
-        flag(run, &kw.check_mode, vars, run.options.check).unwrap_or(run.options.check);
+    let check_mode = check;
     let diff = flag(run, &kw.diff, vars, run.options.diff).unwrap_or(run.options.diff);
     let become_user = match become_user(&run.templar, kw, vars) {
         Ok(b) => b,
@@ -97,8 +106,9 @@ pub(super) async fn execute(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -
         inventory_hostname: host_name,
         search_dirs,
     };
-    let outcome = match native {
-        Some(module) => match modules::run_native(module, &args, &mut ctx).await {
+    let outcome = match (&background, native) {
+        (Some(call), _) => call.run(&mut ctx, &args).await,
+        (None, Some(module)) => match modules::run_native(module, &args, &mut ctx).await {
             Ok(ModuleResult {
                 defer_to_ansible: Some(why),
                 ..
@@ -110,9 +120,18 @@ pub(super) async fn execute(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -
             }
             other => other,
         },
-        None => super::fallback::run(run, pctx, scope, &route, task, kw, &args, &mut ctx).await,
+        (None, None) => {
+            super::fallback::run(run, pctx, scope, &route, task, kw, &args, &mut ctx).await
+        }
     };
     ctx.remote.set_task_label(None);
+    if let Some((jid, kept)) = background
+        .as_ref()
+        .zip(outcome.as_ref().ok())
+        .and_then(|(call, result)| call.started(&args, result))
+    {
+        host.async_jobs.insert(jid, kept);
+    }
     let facts_to =
         delegated.filter(|_| flag(run, &kw.delegate_facts, vars, false).unwrap_or(false));
     settle(host, native, (delegated, facts_to), local, outcome)

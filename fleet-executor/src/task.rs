@@ -71,6 +71,9 @@ pub(super) struct TaskRun<'a> {
     pub kw: &'a Keywords,
     /// The host a `delegate_to` names, templated.
     pub delegated: Option<&'a str>,
+    /// The job id of an `async` task with `poll: 0` (`task_async`): `command` and `shell` then
+    /// start in the background.
+    pub job: Option<(&'a str, u64)>,
 }
 
 /// Runs `task` on `host`, reports its result lines and updates the host's state and stats.
@@ -108,6 +111,7 @@ pub async fn run_on_host(
         task,
         kw: &kw,
         delegated: ending.delegated.as_deref(),
+        job: None,
     };
     let results = match &task.loop_ {
         None => {

@@ -68,8 +68,16 @@ pub(super) fn finished(mut single: Single, jid: &str) -> Single {
     single
 }
 
-/// `poll: 0`: the job's result is kept for `async_status`, and the task reports it started.
+/// `poll: 0`: the job's result is kept for `async_status`, and the task reports it started; a
+/// background job (started on the host, `finished` false) is reported as it is.
 pub(super) fn started(single: Single, jid: &str, host: &mut HostState) -> Single {
+    if single.result.get("finished") == Some(&Value::Bool(false)) {
+        let mut single = single;
+        if let Value::Object(m) = &mut single.result {
+            m.insert("results_file".into(), json!(results_file(jid)));
+        }
+        return single;
+    }
     let done = finished(single, jid);
     host.async_jobs.insert(jid.to_string(), done.result.clone());
     Single {
@@ -144,3 +152,102 @@ pub(super) fn async_status(args: &Map<String, Value>, host: &mut HostState) -> M
     }
     result
 }
+
+/// A call that concerns a background job (`command`/`shell` under `poll: 0`): starting one, or
+/// `async_status` of one.
+pub(super) enum Background {
+    /// Start the command of this task as job `jid` (`shell` for the shell module), to run at
+    /// most `secs` seconds.
+    Start { jid: String, shell: bool, secs: u64 },
+    /// `async_status` of background job `jid`, started from `args`.
+    Status {
+        jid: String,
+        args: Map<String, Value>,
+        shell: bool,
+        cleanup: bool,
+    },
+}
+
+impl Background {
+    /// What this call of `action` with templated `args` is, on `host`: `job` is the id attempt
+    /// gave an `async` + `poll: 0` task.
+    pub(super) fn of(
+        action: &str,
+        args: &Map<String, Value>,
+        host: &HostState,
+        job: Option<(&str, u64)>,
+        check_mode: bool,
+    ) -> Option<Background> {
+        match fleet_modules::short_name(action) {
+            "command" | "shell" if !check_mode => job.map(|(jid, secs)| Background::Start {
+                jid: jid.to_string(),
+                shell: fleet_modules::short_name(action) == "shell",
+                secs,
+            }),
+            "async_status" => {
+                let jid = args.get("jid")?.as_str()?.to_string();
+                let started = host.async_jobs.get(&jid)?.get(BACKGROUND)?;
+                Some(Background::Status {
+                    args: started.get("args")?.as_object()?.clone(),
+                    shell: started.get("shell")?.as_bool()?,
+                    cleanup: args.get("mode").and_then(Value::as_str) == Some("cleanup"),
+                    jid,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Runs the call over the host's connection in `ctx`.
+    pub(super) async fn run(
+        &self,
+        ctx: &mut fleet_modules::ModuleCtx<'_>,
+        args: &Map<String, Value>,
+    ) -> Result<ModuleResult, fleet_modules::remote::RemoteError> {
+        use fleet_modules::system::command_job;
+        match self {
+            Background::Start { jid, shell, secs } => {
+                command_job::start(args, ctx, *shell, (jid, *secs)).await
+            }
+            Background::Status {
+                jid, cleanup: true, ..
+            } => {
+                command_job::cleanup(ctx, jid).await?;
+                Ok(ModuleResult::ok()
+                    .with("ansible_job_id", jid.as_str())
+                    .with("erased", results_file(jid)))
+            }
+            Background::Status {
+                jid, args, shell, ..
+            } => {
+                let result = match command_job::status(args, ctx, *shell, jid).await? {
+                    None => ModuleResult::ok().with("finished", false),
+                    Some(done) => done.with("finished", true),
+                };
+                Ok(result
+                    .with("ansible_job_id", jid.as_str())
+                    .with("started", true)
+                    .with("results_file", results_file(jid)))
+            }
+        }
+    }
+
+    /// What the host keeps of a job this call started (`None` for a status call, or when the
+    /// command did not start).
+    pub(super) fn started(
+        &self,
+        args: &Map<String, Value>,
+        result: &ModuleResult,
+    ) -> Option<(String, Value)> {
+        match self {
+            Background::Start { jid, shell, .. } if !result.failed => Some((
+                jid.clone(),
+                json!({ BACKGROUND: {"args": args, "shell": shell} }),
+            )),
+            _ => None,
+        }
+    }
+}
+
+/// The key under which a background job's start is kept with the host.
+const BACKGROUND: &str = "background";

@@ -241,6 +241,7 @@ const TARGETS: &[Target] = &[
     role("tempfile", &[]),
     role("known_hosts", &[]),
     role("getent", &[]),
+    role("wait_for", &[]),
     role("lookup_lines", &[]),
     role("lookup_random_choice", &[]),
     Target {

@@ -17,10 +17,10 @@ use super::words::{self, expanded_word, EXPAND_PRELUDE};
 use crate::remote::{shell_quote, RemoteError};
 use crate::{Args, ModuleCtx, ModuleResult};
 
-const MARK: &str = "@@fleet-cmd@@";
+pub(super) const MARK: &str = "@@fleet-cmd@@";
 
 /// The options of one `command`/`shell` task after free-form parsing.
-struct Request {
+pub(super) struct Request {
     /// `cmd` as Ansible reports it: the argv list for `command`, the string for `shell`.
     cmd: Value,
     /// Shell code running the command.
@@ -28,13 +28,13 @@ struct Request {
     chdir: Option<String>,
     creates: Option<String>,
     removes: Option<String>,
-    stdin: Option<Vec<u8>>,
+    pub(super) stdin: Option<Vec<u8>>,
     strip: bool,
 }
 
 /// The request, or the failed result to report.
 #[allow(clippy::result_large_err)] // built once per task; boxing buys nothing here
-fn parse_request(args: &Args, shell: bool) -> Result<Request, ModuleResult> {
+pub(super) fn parse_request(args: &Args, shell: bool) -> Result<Request, ModuleResult> {
     let mut args = args.clone();
     let mut raw = opt_str(&args, "_raw_params").or_else(|| opt_str(&args, "cmd"));
     if let Some(text) = &raw {
@@ -176,7 +176,7 @@ pub(super) async fn run_command(
 /// The script for one request: the `chdir`/`creates`/`removes` checks, then the command (or,
 /// in check mode, nothing), wrapped so its exit status (and, once per connection, the host's
 /// clock) comes back on an end line after its own stderr.
-fn command_script(req: &Request, check_mode: bool, clock_known: bool) -> String {
+pub(super) fn command_script(req: &Request, check_mode: bool, clock_known: bool) -> String {
     let mut script = String::from(EXPAND_PRELUDE);
     if let Some(dir) = &req.chdir {
         script.push_str(&format!(
@@ -232,7 +232,7 @@ impl Request {
 
     /// The script stopped before the command with a marker line (`rest` follows the mark):
     /// `chdir` failed, `creates`/`removes` said skip, or the program was not found.
-    fn stopped_before_running(&self, rest: &str, check_mode: bool) -> ModuleResult {
+    pub(super) fn stopped_before_running(&self, rest: &str, check_mode: bool) -> ModuleResult {
         let (kind, detail) = rest
             .trim_end()
             .split_once(' ')
@@ -311,7 +311,7 @@ impl Request {
     }
 
     /// The command ran: its output (stripped when asked), exit status and times.
-    fn finished(
+    pub(super) fn finished(
         &self,
         rc: i32,
         mut stdout: String,
@@ -339,7 +339,7 @@ impl Request {
 
 /// Separates the command's own stderr from the end line the script wrapped it in, and reads the
 /// host's time from that line when it carries one.
-fn split_markers(stderr: &str) -> (String, Option<HostTime>) {
+pub(super) fn split_markers(stderr: &str) -> (String, Option<HostTime>) {
     let mut body = stderr;
     let mut end = None;
     let end_tag = format!("\n{MARK}end ");

@@ -5,6 +5,7 @@ use super::Module;
 
 mod apt;
 mod command;
+pub mod command_job;
 mod command_run;
 pub(crate) mod common;
 mod cron;

@@ -1,13 +1,22 @@
 # Polls on the host until a condition holds or the timeout passes. Set by the caller: HOST, PORT,
 # FILE, STATE (started|stopped|present|absent|drained), REGEX (ERE, may be empty), DELAY, TIMEOUT,
-# SLEEP, CONNECT_TIMEOUT. Prints `elapsed=N`, then `result=ok|timeout`, and `matched=LINE` for a
+# SLEEP, CONNECT_TIMEOUT. Prints `elapsed=N` (seconds), then `result=ok|timeout`, and `matched=LINE` for a
 # search_regex hit.
-now() { date +%s; }
+# The clock in milliseconds where `date` has %N (GNU), else whole seconds: `elapsed` is whole
+# seconds of real time, as Python's timedelta.seconds, not a difference of truncated seconds.
+case $(date +%N) in
+  *N*) now() { echo $(( $(date +%s) * 1000 )); } ;;
+  *) now() { date +%s%3N; } ;;
+esac
 # Python regexes (search_regex) are closest to PCRE; fall back to ERE where grep lacks -P.
 grep_re() { if echo x | grep -qP x 2>/dev/null; then grep -P "$@"; else grep -E "$@"; fi; }
 start=$(now)
 [ "$DELAY" -gt 0 ] && sleep "$DELAY"
-end=$((start + TIMEOUT))
+# nothing to wait for: Ansible sleeps the whole timeout after the delay
+if [ -z "$PORT" ] && [ -z "$FILE" ] && [ "$STATE" != drained ]; then
+  sleep "$TIMEOUT"; echo "elapsed=$((($(now) - start) / 1000))"; echo result=ok; exit 0
+fi
+end=$((start + TIMEOUT * 1000))
 with_timeout() { if command -v timeout >/dev/null 2>&1; then timeout "$CONNECT_TIMEOUT" "$@"; else "$@"; fi; }
 connect() { # connect [read]: succeeds when HOST:PORT accepts a connection; `read` prints what it sends
   if command -v bash >/dev/null 2>&1; then
@@ -54,12 +63,13 @@ check() {
   fi
 }
 while :; do
-  if check; then echo "elapsed=$(($(now) - start))"; echo result=ok; exit 0; fi
-  if [ "$(now)" -ge "$end" ]; then
-    echo "elapsed=$(($(now) - start))"
+  if check; then echo "elapsed=$((($(now) - start) / 1000))"; echo result=ok; exit 0; fi
+  t=$(now)
+  if [ "$t" -ge "$end" ]; then
+    echo "elapsed=$(((t - start) / 1000))"
     if [ -z "$PORT" ] && [ -z "$FILE" ]; then echo result=ok; else echo result=timeout; fi
     exit 0
   fi
-  s=$SLEEP; left=$((end - $(now))); [ "$left" -lt "$s" ] && s=$left
+  s=$SLEEP; left=$(((end - t + 999) / 1000)); [ "$left" -lt "$s" ] && s=$left
   sleep "$s"
 done
