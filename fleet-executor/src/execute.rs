@@ -58,8 +58,9 @@ pub(super) async fn execute(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -
     if let Err(e) = modules::check_action_args(&task.action, &task.args) {
         return error_result(e.to_string());
     }
-    let check = flag(run, &kw.check_mode, vars, run.options.check).unwrap_or(run.options.check);
-    let background = Background::of(&task.action, &args, host, job, check);
+    let check_mode =
+        flag(run, &kw.check_mode, vars, run.options.check).unwrap_or(run.options.check);
+    let background = Background::of(&task.action, &args, host, job, check_mode);
     if background.is_none() {
         if let Some(result) = actions::run_action(run, task, &args, host, vars).await {
             return from_module(result);
@@ -73,7 +74,6 @@ pub(super) async fn execute(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -
             Err(failed) => return failed,
         },
     };
-    let check_mode = check;
     let diff = flag(run, &kw.diff, vars, run.options.diff).unwrap_or(run.options.diff);
     let become_user = match become_user(&run.templar, kw, vars) {
         Ok(b) => b,

@@ -198,7 +198,8 @@ impl DirOptions {
         let ignore = ignore
             .iter()
             .map(|p| {
-                compile(&format!("{p}$")).map_err(|_| format!("Invalid regular expression: {p}"))
+                pyre::compile(&format!("{p}$"), Flags::default())
+                    .map_err(|_| format!("Invalid regular expression: {p}"))
             })
             .collect::<Result<_, _>>()?;
         let extensions = match args.get("extensions") {
@@ -314,11 +315,11 @@ fn walk(
             files.push(entry.file_name().to_string_lossy().into_owned());
         }
     }
-    if max_depth == 0 || depth <= max_depth {
-        out.push((dir.to_path_buf(), files));
-    }
-    for sub in subdirs {
-        walk(&sub, depth + 1, max_depth, seen, out);
+    out.push((dir.to_path_buf(), files));
+    if max_depth == 0 || depth < max_depth {
+        for sub in subdirs {
+            walk(&sub, depth + 1, max_depth, seen, out);
+        }
     }
 }
 

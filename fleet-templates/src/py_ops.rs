@@ -99,18 +99,16 @@ fn operator_at(span: &str, op: &str) -> Option<usize> {
         if c != sign || depth != 0 {
             return None;
         }
-        let before: Vec<char> = chars[..i]
+        let mut prior = chars[..i]
             .iter()
+            .rev()
             .map(|&(_, c, _)| c)
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let prev = *before.last()?;
+            .filter(|c| !c.is_whitespace());
+        let prev = prior.next()?;
         let operand_end =
             prev.is_alphanumeric() || matches!(prev, '_' | ')' | ']' | '}' | '\'' | '"');
         let exponent = matches!(prev, 'e' | 'E')
-            && before.len() >= 2
-            && before[before.len() - 2].is_ascii_digit()
-            && span[..at].trim_end().ends_with(prev)
+            && prior.next().is_some_and(|c| c.is_ascii_digit())
             && is_number_end(&span[..at]);
         (operand_end && !exponent).then_some(at)
     })

@@ -81,29 +81,24 @@ fn sum(
             None
         }
     };
-    let (mut int_total, mut float_total) = (as_int(&start), f64::try_from(start.clone()).ok());
-    let mut acc = start.clone();
+    // as Python adds: integers exactly, a float from the first float on
+    let mut total = start;
     for item in &items {
         if !number(item) {
-            return Err(mismatch(&acc, item));
+            return Err(mismatch(&total, item));
         }
-        int_total = match (int_total, as_int(item)) {
-            (Some(a), Some(b)) => a.checked_add(b),
-            _ => None,
-        };
-        float_total = match (float_total, f64::try_from(item.clone()).ok()) {
-            (Some(a), Some(b)) => Some(a + b),
-            _ => None,
-        };
-        acc = match int_total {
-            Some(n) => Value::from(n),
-            None => Value::from(float_total.unwrap_or(f64::NAN)),
+        let exact = as_int(&total)
+            .zip(as_int(item))
+            .and_then(|(a, b)| a.checked_add(b));
+        total = match exact {
+            Some(n) => i64::try_from(n).map(Value::from).unwrap_or(Value::from(n)),
+            None => {
+                let float = |v: &Value| f64::try_from(v.clone()).unwrap_or(f64::NAN);
+                Value::from(float(&total) + float(item))
+            }
         };
     }
-    Ok(match int_total {
-        Some(n) => i64::try_from(n).map(Value::from).unwrap_or(Value::from(n)),
-        None => acc,
-    })
+    Ok(total)
 }
 
 /// Ansible's `subelements(path, skip_missing=False)`: `[item, value]` for each value of each
