@@ -13,7 +13,10 @@ use serde_json::Value;
 use super::lazy::Scope;
 use super::markup::{keep_trailing_newlines, refuse_early_close, single_expression};
 use super::undefined::{self, Remedy};
-use super::{escape, files, filters, lookup, methods, predicates, repr, TemplateOptions, FUEL};
+use super::{
+    ansible_plugins, escape, files, filters, lookup, methods, predicates, repr, TemplateOptions,
+    FUEL,
+};
 
 /// Marks an expression whose whole result was undefined.
 const WHOLE: &str = "the expression's value is undefined";
@@ -103,6 +106,7 @@ impl Engine {
         filters::register(&mut env);
         predicates::register(&mut env);
         lookup::register(&mut env, self.system_lookups);
+        ansible_plugins::register(&mut env, self.system_lookups);
         files::configure(&mut env, &self.search, self.syntax.as_ref());
         env
     }
@@ -176,7 +180,9 @@ impl Engine {
                 err.kind(),
                 ErrorKind::UnknownFilter | ErrorKind::UnknownTest
             ) {
-                if let Some(rewritten) = crate::qualified::strip_builtin_prefixes(&src) {
+                if let Some(rewritten) = crate::qualified::strip_builtin_prefixes(&src)
+                    .or_else(|| crate::qualified::route_unknown(&src, &err))
+                {
                     src = rewritten;
                     continue;
                 }

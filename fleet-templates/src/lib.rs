@@ -18,7 +18,9 @@
 //!
 //! Must not know: playbooks, modules, hosts or connections; it sees variables as JSON only.
 
+mod ansible_plugins;
 pub mod boolean;
+pub mod controller_python;
 mod datetime;
 mod engine;
 mod escape;
@@ -32,7 +34,6 @@ mod lookup_template;
 mod markup;
 mod methods;
 mod percent_op;
-mod plugin_lookup;
 mod predicates;
 mod py_ops;
 mod pyformat;

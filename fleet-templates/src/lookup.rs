@@ -201,7 +201,8 @@ const SYSTEM_LOOKUPS: [&str; 7] = [
 
 /// A lookup's string term holding a template is rendered first (Ansible 2.19 templates the
 /// arguments of lookups, in conditions and templates alike: `lookup('pipe', 'echo {{ x }}')`),
-/// with the variables of the calling template.
+/// with the variables of the calling template; a term that is one `{{ expression }}` gives
+/// its value (`'{{ n + 1 }}'` is the number), as Ansible's native templating does.
 fn render_term(state: &State, term: &Value) -> Result<Value, Error> {
     let Some(text) = term
         .as_str()
@@ -210,35 +211,24 @@ fn render_term(state: &State, term: &Value) -> Result<Value, Error> {
         return Ok(term.clone());
     };
     let env = state.env();
-    let template = env.template_from_str(text)?;
-    let mut context = std::collections::BTreeMap::new();
-    for name in template.undeclared_variables(false) {
-        if let Some(value) = state.lookup(&name) {
-            context.insert(name, value);
+    let context = |names: std::collections::HashSet<String>| {
+        names
+            .into_iter()
+            .filter_map(|name| Some((state.lookup(&name)?, name)))
+            .map(|(value, name)| (name, value))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    if let Some(expr) = super::markup::single_expression(text) {
+        let compiled = env.compile_expression(expr)?;
+        let value = compiled.eval(context(compiled.undeclared_variables(false)))?;
+        if !value.is_undefined() {
+            return Ok(value);
         }
     }
-    template.render(context).map(Value::from)
-}
-
-/// A lookup plugin found in the playbook's or a role's `lookup_plugins/`, run through
-/// Ansible's own code with its terms rendered and its keyword arguments as JSON.
-fn run_plugin(
-    state: &State,
-    name: &str,
-    path: &std::path::Path,
-    terms: &[Value],
-    kwargs: &Kwargs,
-) -> Result<Vec<Value>, Error> {
-    let terms: Vec<_> = terms
-        .iter()
-        .map(|t| render_term(state, t).map_err(|e| e.to_string()))
-        .collect();
-    let mut args = serde_json::Map::new();
-    for key in kwargs.args().map(str::to_string).collect::<Vec<_>>() {
-        let value: Value = kwargs.get(&key)?;
-        args.insert(key, serde_json::to_value(&value).unwrap_or_default());
-    }
-    super::plugin_lookup::run(name, path, &terms, args)
+    let template = env.template_from_str(text)?;
+    template
+        .render(context(template.undeclared_variables(false)))
+        .map(Value::from)
 }
 
 /// The `file` lookup: a file on the controller, found as Ansible searches (`files/` of the
@@ -276,8 +266,34 @@ fn command_output(lookup: &str, cmd: &str) -> Result<String, Error> {
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
-/// Runs the lookup `name`: refused when this templar may not touch the controller, a
-/// collection's or the playbook's plugin when there is one, else the built-in.
+/// The lookups fleet implements itself (the arms of [`builtin`]); any other runs through
+/// Ansible's own code ([`super::ansible_plugins`]).
+const NATIVE_LOOKUPS: &[&str] = &[
+    "env",
+    "file",
+    "lines",
+    "pipe",
+    "vars",
+    "items",
+    "flattened",
+    "community.general.flattened",
+    "varnames",
+    "list",
+    "sequence",
+    "together",
+    "nested",
+    "subelements",
+    "random_choice",
+    "dict",
+    "indexed_items",
+    "fileglob",
+    "first_found",
+    "template",
+];
+
+/// Runs the lookup `name`: refused when this templar may not touch the controller and it
+/// would, the playbook's or a role's own plugin when there is one, else fleet's own, else
+/// Ansible's (a collection's, or an ansible.builtin one fleet lacks).
 fn run(
     state: &State,
     system: bool,
@@ -291,21 +307,28 @@ fn run(
             "lookup plugin ({name}) is disabled: this templar may not touch the controller"
         )));
     }
-    if let Some(path) = super::plugin_lookup::find(state, name).filter(|_| system) {
-        return run_plugin(state, name, &path, terms, kwargs);
+    let rendered: Vec<Result<Value, Error>> = terms.iter().map(|t| render_term(state, t)).collect();
+    let own_plugin = system && super::ansible_plugins::has_lookup_plugin_file(state, name);
+    if !own_plugin && NATIVE_LOOKUPS.contains(&name) {
+        let rendered = rendered.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let args = LookupArgs {
+            rstrip: kwargs.get("rstrip")?,
+            lstrip: kwargs.get("lstrip")?,
+            default: kwargs.get("default")?,
+        };
+        let _: Option<bool> = kwargs.get("wantlist")?;
+        let _: Option<String> = kwargs.get("errors")?;
+        return builtin(state, name, &rendered, &args, kwargs);
     }
-    let rendered = terms
-        .iter()
-        .map(|t| render_term(state, t))
-        .collect::<Result<Vec<_>, _>>()?;
-    let args = LookupArgs {
-        rstrip: kwargs.get("rstrip")?,
-        lstrip: kwargs.get("lstrip")?,
-        default: kwargs.get("default")?,
-    };
-    let _: Option<bool> = kwargs.get("wantlist")?;
-    let _: Option<String> = kwargs.get("errors")?;
-    builtin(state, name, &rendered, &args, kwargs)
+    if !system {
+        return Err(fail(format!("The lookup plugin '{name}' was not found.")));
+    }
+    // the playbook's own plugin, or one fleet does not implement: Ansible's code runs it
+    let terms = rendered
+        .into_iter()
+        .map(|t| t.map_err(|e| e.to_string()))
+        .collect();
+    super::ansible_plugins::lookup(state, name, terms, kwargs)
 }
 
 /// The keyword arguments the built-in lookups read themselves.
@@ -403,7 +426,7 @@ fn builtin(
         "fileglob" => Ok(fileglob(state, strings())),
         "first_found" => first_found(state, terms, kwargs),
         "template" => super::lookup_template::template(state, terms, kwargs),
-        other => Err(fail(format!("lookup plugin ({other}) not found"))),
+        other => Err(fail(format!("The lookup plugin '{other}' was not found."))),
     }
 }
 

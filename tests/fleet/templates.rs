@@ -13,7 +13,11 @@
 //! tasks before them are read through expressions too: a loop over nothing
 //! (skipped, registered as Ansible registers it) and `debug: var=` on a failing expression
 //! (a failed task, not "VARIABLE IS NOT DEFINED!"); and `with_nested`, `with_subelements`
-//! loops, which run any lookup by its name.
+//! loops, which run any lookup by its name. Filters, tests and lookups fleet does not implement
+//! (a collection's, ansible.builtin's `vault` filter and `password`, `csvfile`, `ini`,
+//! `config`, `inventory_hostnames` lookups, the playbook's `filter_plugins/`, `test_plugins/`,
+//! `lookup_plugins/`) run through Ansible's own code and must give what it gives, unknown
+//! names failing under both.
 
 use std::path::Path;
 use std::process::Command;
@@ -161,6 +165,28 @@ const EXPRESSIONS: &[&str] = &[
     "lookup('vars', 'nope_var')",
     "lookup('vars', 1)",
     "[ansible_host, ansible_ssh_host, ansible_shell_executable]",
+    // filters, tests and lookups fleet lacks, through Ansible's own code: a collection's,
+    // ansible.builtin's, the playbook's filter_plugins/, test_plugins/ and lookup_plugins/
+    "1 | community.general.dict_kv('k')",
+    "[{'k': 1, 'a': 1}] | community.general.lists_mergeby([{'k': 1, 'b': 2}], 'k')",
+    "'x' is community.general.fqdn_valid ~ ('a.example.com' is community.general.fqdn_valid(min_labels=2))",
+    "'secret' | vault('pw') | unvault('pw')",
+    "lookup('password', 'creds/pw')",
+    "lookup('csvfile', 'b file=data.csv delimiter=,') ~ '|' ~ lookup('csvfile', 'a file=data.csv delimiter=, col=2')",
+    "lookup('ini', 'user section=db file=data.ini')",
+    "query('inventory_hostnames', 'all')",
+    "lookup('config', 'DEFAULT_TIMEOUT')",
+    "'ab' | shout(n=2) ~ ('x' | shout)",
+    "['ab' is even_length, 'abc' is even_length, 'abc' is not even_length]",
+    "lookup('yield_terms', 'a', 5)",
+    "query('yield_terms', 'a') + lookup('yield_terms', 'b', wantlist=true)",
+    "lookup('yield_terms', '{{ zz_first + 1 }}')",
+    "1 | community.general.nosuch",
+    "1 | nosuch_filter(2)",
+    "1 is nosuch_test",
+    "lookup('nosuch_lookup', 'a')",
+    "lookup('community.general.nosuch', 'a')",
+    "nope_var | shout | default('d')",
     // the tasks before the expressions
     "empty_loop",
     "bad_var is failed and 'unknown URL component' in bad_var.msg",
@@ -251,6 +277,33 @@ fn template_expressions_match_ansible_playbook() {
         std::fs::create_dir_all(&vars_dir).unwrap();
         std::fs::write(vars_dir.join("localhost.yml"), text).unwrap();
     }
+    for (file, text) in [
+        ("creds/pw", "s3cret\n"),
+        ("files/data.csv", "a,1,x\nb,2,y\n"),
+        ("files/data.ini", "[db]\nuser = dbuser\n"),
+        (
+            "filter_plugins/shout.py",
+            "class FilterModule:\n    def filters(self):\n        \
+             return {'shout': lambda s, n=1: s.upper() + '!' * n}\n",
+        ),
+        (
+            "test_plugins/lengths.py",
+            "class TestModule:\n    def tests(self):\n        \
+             return {'even_length': lambda s: len(s) % 2 == 0}\n",
+        ),
+        // the assert target's lookup plugin
+        (
+            "lookup_plugins/yield_terms.py",
+            "from ansible.plugins.lookup import LookupBase\n\n\
+             class LookupModule(LookupBase):\n    accept_args_markers = True\n\n    \
+             def run(self, terms, variables=None, **kwargs):\n        return terms\n",
+        ),
+    ] {
+        let path = dir.path().join(file);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+    let collections = e2e::collections::community_general();
     let inv = inv_dir.join("inventory.ini");
     let python = if Path::new("/usr/bin/python3").exists() {
         "/usr/bin/python3"
@@ -268,6 +321,7 @@ fn template_expressions_match_ansible_playbook() {
         .env("ANSIBLE_LOCALHOST_WARNING", "0")
         .env("ANSIBLE_NOCOLOR", "1")
         .env("ANSIBLE_HOME", dir.path().join("ansible-home"))
+        .env("ANSIBLE_COLLECTIONS_PATH", &collections)
         .env("HOME", dir.path())
         .env("TZ", "UTC")
         .output()
@@ -287,6 +341,9 @@ fn template_expressions_match_ansible_playbook() {
         ])
         .env("HOME", dir.path())
         .env("TZ", "UTC")
+        .env("ANSIBLE_COLLECTIONS_PATH", &collections)
+        .env("ANSIBLE_HOME", dir.path().join("ansible-home"))
+        .env("FLEET_ANSIBLE_PYTHON", ansible_venv().join("bin/python"))
         .output()
         .expect("fleet runs");
     let fleet_out = String::from_utf8_lossy(&fleet.stdout);

@@ -21,7 +21,7 @@ use tokio::sync::Mutex;
 const HELPER: &str = include_str!("helper.py");
 
 /// Environment variable naming the Python to use (a venv's `bin/python`, for example).
-pub const PYTHON_ENV: &str = "FLEET_ANSIBLE_PYTHON";
+pub use fleet_templates::controller_python::PYTHON_ENV;
 
 /// Why a module could not be packaged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -154,35 +154,9 @@ impl Controller {
     }
 }
 
-/// The Python to try: the configured one, else the `ansible-playbook` script's interpreter.
-fn pick_python(configured: Option<PathBuf>) -> PathBuf {
-    if let Some(p) = configured {
-        return p;
-    }
-    let on_path = std::env::var_os("PATH")
-        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
-        .unwrap_or_default();
-    on_path
-        .iter()
-        .find_map(|dir| std::fs::read(dir.join("ansible-playbook")).ok())
-        .and_then(|text| shebang_interpreter(&text))
-        .unwrap_or_else(|| PathBuf::from("python3"))
-}
-
-/// The interpreter a script's `#!` line names (`#!/usr/bin/env python3` gives `python3`).
-fn shebang_interpreter(text: &[u8]) -> Option<PathBuf> {
-    let first = text.split(|b| *b == b'\n').next()?;
-    let first = String::from_utf8_lossy(first);
-    let mut words = first.strip_prefix("#!")?.split_whitespace();
-    match (words.next()?, words.next()) {
-        (env, Some(prog)) if env.ends_with("/env") => Some(PathBuf::from(prog)),
-        (path, _) => Some(PathBuf::from(path)),
-    }
-}
-
 /// Starts the helper and waits for its `ready` line.
 async fn start(configured: Option<PathBuf>) -> Result<Helper, String> {
-    let python = pick_python(configured);
+    let python = fleet_templates::controller_python::pick(configured);
     let mut child = tokio::process::Command::new(&python)
         .arg("-c")
         .arg(HELPER)
@@ -271,22 +245,6 @@ fn parse_answer(answer: &Value) -> Result<Built, FallbackError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_interpreter_of_ansible_playbook_is_read_from_its_shebang() {
-        let venv = b"#!/opt/venv/bin/python3.11\n# -*- coding: utf-8 -*-\n";
-        assert_eq!(
-            shebang_interpreter(venv),
-            Some("/opt/venv/bin/python3.11".into())
-        );
-        let env = b"#!/usr/bin/env python3\nimport sys\n";
-        assert_eq!(shebang_interpreter(env), Some("python3".into()));
-        assert_eq!(
-            shebang_interpreter(b"#!/usr/bin/python3 -I\n"),
-            Some("/usr/bin/python3".into())
-        );
-        assert_eq!(shebang_interpreter(b"\x7fELF..."), None);
-    }
 
     #[tokio::test]
     async fn a_python_without_ansible_is_reported_unavailable() {

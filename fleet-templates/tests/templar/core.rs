@@ -63,39 +63,6 @@ fn joiner_and_cycler_globals() {
     assert_eq!(render(text), "aba");
 }
 
-/// Issue 18 (the assert target): a lookup plugin of the playbook's own `lookup_plugins/` runs
-/// through the controller's Python; an undefined term reaches a plugin that accepts markers as
-/// `None`; several results that are not all strings come back as a list, strings joined.
-#[test]
-fn playbook_lookup_plugins_run_through_python() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("lookup_plugins")).unwrap();
-    std::fs::write(
-        dir.path().join("lookup_plugins/echo_terms.py"),
-        "class LookupModule:\n    accept_args_markers = True\n    \
-         def run(self, terms, variables=None, **kwargs):\n        return terms\n",
-    )
-    .unwrap();
-    let mut v = vars();
-    v["playbook_dir"] = json!(dir.path());
-    let t = Templar::new();
-    let eval = |e: &str| t.eval(e, &v).map_err(|e| e.0);
-    assert_eq!(
-        eval("lookup('echo_terms', '{{ nope }}', 42)"),
-        Ok(json!([null, 42]))
-    );
-    assert_eq!(
-        eval("lookup('echo_terms', 'a', '{{ n }}')"),
-        Ok(json!("a,5"))
-    );
-    assert_eq!(eval("query('echo_terms', 'a')"), Ok(json!(["a"])));
-    assert_eq!(
-        t.eval_bool("lookup('echo_terms', '{{ bang }}', 42)[1] == 42", &v)
-            .map_err(|e| e.0),
-        Ok(true)
-    );
-}
-
 /// Issue 18 (the assert target): a lookup's terms are templated first, in templates and
 /// conditions alike.
 #[test]
@@ -484,5 +451,16 @@ fn template_lookup_renders_and_converts() {
             .eval("lookup('template', 'hello.j2')", &vars)
             .unwrap(),
         json!("hello w\n")
+    );
+}
+
+/// Issue 18: an undefined value reaching a filter fleet routes to Ansible's own code chains
+/// under `default` as it does for fleet's own filters (the helper is never asked).
+#[test]
+fn undefined_values_reaching_ansible_filters_chain_under_default() {
+    assert_eq!(render("{{ nope | shout | default('d') }}"), "d");
+    assert_eq!(
+        render("{{ nope | community.general.dict_kv('k') | default('d') }}"),
+        "d"
     );
 }
