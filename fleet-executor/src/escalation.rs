@@ -5,15 +5,18 @@ use fleet_templates::Vars;
 use serde_json::Value;
 
 use super::error::ExecError;
+use fleet_modules::remote::Become;
 use fleet_playbook::{Keywords, Templatable};
 use fleet_templates::Templar;
 
-/// `become`/`become_user` (or `ansible_become*` variables): the sudo target, if any.
-pub fn become_user(
+/// `become` with `become_user`, `become_exe`, `become_flags` (or their `ansible_become_*`
+/// variables, and the older `ansible_sudo_*`): how the task becomes another user, if it does.
+/// The keyword wins over the variable here, as `become_user` always has in fleet.
+pub fn become_settings(
     templar: &Templar,
     kw: &Keywords,
     vars: &Vars,
-) -> Result<Option<String>, ExecError> {
+) -> Result<Option<Become>, ExecError> {
     let var = |name: &str| vars.get(name).cloned();
     let become_ = match &kw.become_ {
         Some(Templatable::Literal(b)) => *b,
@@ -34,13 +37,33 @@ pub fn become_user(
             return Err(ExecError::BecomeMethod(method.to_string()));
         }
     }
-    let user = match &kw.become_user {
-        Some(u) => templar.render_str(u, vars)?,
-        None => var("ansible_become_user")
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_else(|| "root".into()),
+    let setting = |keyword: &Option<String>, names: &[&str]| -> Result<Option<String>, ExecError> {
+        if let Some(text) = keyword {
+            return Ok(Some(templar.render_str(text, vars)?));
+        }
+        let Some(value) = names.iter().find_map(|n| var(n)) else {
+            return Ok(None);
+        };
+        Ok(templar
+            .template_value(&value, vars)?
+            .as_str()
+            .map(str::to_string))
     };
-    Ok(Some(user))
+    let mut how = Become::sudo_as("root");
+    if let Some(user) = setting(
+        &kw.become_user,
+        &["ansible_become_user", "ansible_sudo_user"],
+    )? {
+        how.user = user;
+    }
+    if let Some(exe) = setting(&kw.become_exe, &["ansible_become_exe", "ansible_sudo_exe"])? {
+        how.exe = exe;
+    }
+    let flags = ["ansible_become_flags", "ansible_sudo_flags"];
+    if let Some(flags) = setting(&kw.become_flags, &flags)? {
+        how.flags = flags;
+    }
+    Ok(Some(how))
 }
 
 /// `environment:` dictionaries, templated, outermost first (inner keys win).
@@ -87,7 +110,9 @@ mod tests {
         ] {
             let vars = Vars::from_map(json!({"ansible_become": yes}).as_object().cloned().unwrap());
             assert_eq!(
-                become_user(&templar, &kw, &vars).unwrap(),
+                become_settings(&templar, &kw, &vars)
+                    .unwrap()
+                    .map(|b| b.user),
                 Some("root".to_string()),
                 "ansible_become: {yes}"
             );
@@ -99,7 +124,13 @@ mod tests {
                     .cloned()
                     .unwrap(),
             );
-            assert_eq!(become_user(&templar, &kw, &vars).unwrap(), None, "{no}");
+            assert_eq!(
+                become_settings(&templar, &kw, &vars)
+                    .unwrap()
+                    .map(|b| b.user),
+                None,
+                "{no}"
+            );
         }
         let vars = Vars::from_map(
             json!({"ansible_become": "y", "ansible_become_user": "app"})
@@ -108,7 +139,9 @@ mod tests {
                 .unwrap(),
         );
         assert_eq!(
-            become_user(&templar, &kw, &vars).unwrap(),
+            become_settings(&templar, &kw, &vars)
+                .unwrap()
+                .map(|b| b.user),
             Some("app".to_string())
         );
     }

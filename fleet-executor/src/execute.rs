@@ -11,10 +11,10 @@ use serde_json::{Map, Value};
 
 use super::actions;
 use super::context::{PlayCtx, Run, Scope};
-use super::escalation::{become_user, environment};
+use super::escalation::{become_settings, environment};
 use super::host::HostState;
 use super::result::{error_result, from_module, unreachable, Single};
-use super::target::{drop_remote, runs_locally, task_remote};
+use super::target::{drop_remote, runs_locally, task_remote, Login};
 use super::task::{flag, TaskRun};
 use super::task_async::Background;
 use super::task_label;
@@ -75,7 +75,7 @@ pub(super) async fn execute(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -
         },
     };
     let diff = flag(run, &kw.diff, vars, run.options.diff).unwrap_or(run.options.diff);
-    let become_user = match become_user(&run.templar, kw, vars) {
+    let become_ = match become_settings(&run.templar, kw, vars) {
         Ok(b) => b,
         Err(e) => return error_result(e.to_string()),
     };
@@ -83,24 +83,35 @@ pub(super) async fn execute(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -
         Ok(env) => env,
         Err(e) => return error_result(e.to_string()),
     };
+    let login = match Login::of(run, kw, vars) {
+        Ok(login) => login,
+        Err(e) => return error_result(e.to_string()),
+    };
     let search_dirs = scope.search_dirs(&pctx.play.base_dir);
     let host_name = host.name.clone();
     let local = runs_locally(pctx, delegated);
     let mut local_remote = local.then(|| LocalRemoteIn(pctx.play.base_dir.clone()));
-    let remote = match task_remote(run, pctx, host, delegated, vars, local_remote.as_mut()).await {
+    let remote = match task_remote(
+        run,
+        pctx,
+        host,
+        delegated,
+        (vars, &login),
+        local_remote.as_mut(),
+    )
+    .await
+    {
         Ok(remote) => remote,
         Err(e) => return unreachable(e),
     };
-    let become_password = become_user
-        .as_ref()
-        .and_then(|_| become_password(run, vars));
+    let become_password = become_.as_ref().and_then(|_| become_password(run, vars));
     remote.set_task_label(Some(label(run, task, kw, &args, vars)));
     let mut ctx = ModuleCtx {
         remote,
         check_mode,
         diff,
         become_password,
-        become_user,
+        become_,
         env,
         vars,
         inventory_hostname: host_name,

@@ -22,6 +22,9 @@ pub struct HostState {
     pub runtime_vars: Map<String, Value>,
     /// The open connection; opened on the first task that needs the host.
     pub remote: Option<Box<dyn Remote>>,
+    /// The `remote_user`/`port` keywords of the task that opened [`Self::remote`] and the
+    /// login and port it was opened with: a task whose keywords name another one reconnects.
+    pub remote_login: (crate::target::Login, crate::target::Identity),
     /// Connections to other hosts for tasks this host delegates (`delegate_to`), by host name.
     pub delegates: std::collections::HashMap<String, Box<dyn Remote>>,
     /// Handler names (and `listen` topics) notified and not yet run, in notification order.
@@ -56,6 +59,7 @@ impl HostState {
             facts: Map::new(),
             runtime_vars: Map::new(),
             remote: None,
+            remote_login: Default::default(),
             delegates: std::collections::HashMap::new(),
             notified: Vec::new(),
             failed: false,

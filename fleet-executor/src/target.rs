@@ -5,7 +5,8 @@
 //! Kept apart from execute.rs because choosing and opening a connection is the one place a task
 //! can make its host unreachable before any module runs.
 
-use fleet_templates::Vars;
+use fleet_playbook::Keywords;
+use fleet_templates::{TemplateError, Vars};
 use serde_json::{Map, Value};
 
 use super::context::{PlayCtx, Run};
@@ -19,25 +20,83 @@ pub(super) fn runs_locally(pctx: &PlayCtx<'_>, delegated: Option<&str>) -> bool 
         && delegated.is_some_and(|d| pctx.inventory.host(d).is_none())
 }
 
+/// A task's `remote_user` and `port` keywords, templated. They apply where the host's
+/// variables set no `ansible_user`/`ansible_port` (in Ansible, variables win over keywords),
+/// and over `-u`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Login {
+    user: Option<String>,
+    port: Option<i64>,
+}
+
+impl Login {
+    /// The keywords in force for a task.
+    pub(super) fn of(run: &Run, kw: &Keywords, vars: &Vars) -> Result<Login, TemplateError> {
+        let user = match &kw.remote_user {
+            Some(u) => Some(run.templar.render_str(u, vars)?),
+            None => None,
+        };
+        let port = super::task::integer(run, kw.port.as_ref(), vars);
+        Ok(Login { user, port })
+    }
+
+    /// Sets the keywords in `conn` (templated connection variables) where no variable did.
+    fn apply(&self, conn: &mut Map<String, Value>) {
+        if let Some(user) = &self.user {
+            if !conn.contains_key("ansible_ssh_user") {
+                conn.entry("ansible_user")
+                    .or_insert_with(|| Value::String(user.clone()));
+            }
+        }
+        if let Some(port) = self.port {
+            if !conn.contains_key("ansible_ssh_port") {
+                conn.entry("ansible_port").or_insert_with(|| port.into());
+            }
+        }
+    }
+}
+
+/// The login and port a connection was opened with, as its variables said.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Identity(Option<Value>, Option<Value>);
+
+impl Identity {
+    fn of(conn: &Map<String, Value>) -> Identity {
+        let first = |keys: [&str; 2]| keys.iter().find_map(|k| conn.get(*k).cloned());
+        Identity(
+            first(["ansible_user", "ansible_ssh_user"]),
+            first(["ansible_port", "ansible_ssh_port"]),
+        )
+    }
+}
+
 /// The remote a task runs on: `local` (see [`runs_locally`]), the delegate's connection, or the
-/// host's own, opened from its templated `ansible_*` variables when it has none yet.
+/// host's own, opened from its templated `ansible_*` variables (and the task's `remote_user`
+/// and `port` keywords) when it has none yet or those name another login or port.
 pub(super) async fn task_remote<'a>(
     run: &Run,
     pctx: &PlayCtx<'_>,
     host: &'a mut HostState,
     delegated: Option<&str>,
-    vars: &Vars,
+    (vars, login): (&Vars, &Login),
     local: Option<&'a mut LocalRemoteIn>,
 ) -> Result<&'a mut dyn Remote, RemoteError> {
     if let Some(local) = local {
         return Ok(local);
     }
     match delegated {
-        Some(other) => delegate_remote(run, pctx, host, other, vars).await,
+        Some(other) => delegate_remote(run, pctx, host, other, (vars, login)).await,
         None => {
-            if host.remote.is_none() {
-                let templated = connection_vars(run, vars);
-                host.remote = Some(run.connector.open(&host.name, &templated).await?);
+            // the keywords of the task that opened it: the same connection, without templating
+            if host.remote.is_none() || host.remote_login.0 != *login {
+                let mut templated = connection_vars(run, vars);
+                login.apply(&mut templated);
+                let identity = Identity::of(&templated);
+                if host.remote.is_none() || host.remote_login.1 != identity {
+                    host.remote = None;
+                    host.remote = Some(run.connector.open(&host.name, &templated).await?);
+                }
+                host.remote_login = (login.clone(), identity);
             }
             Ok(host.remote.as_deref_mut().expect("connected above"))
         }
@@ -67,7 +126,7 @@ async fn delegate_remote<'h>(
     pctx: &PlayCtx<'_>,
     host: &'h mut HostState,
     other: &str,
-    vars: &Vars,
+    (vars, login): (&Vars, &Login),
 ) -> Result<&'h mut dyn Remote, RemoteError> {
     if !host.delegates.contains_key(other) {
         let Some(target) = pctx.inventory.host(other) else {
@@ -83,7 +142,8 @@ async fn delegate_remote<'h>(
                 .entry(k.clone())
                 .or_insert_with(|| val.clone());
         }
-        let conn = connection_vars(run, &target_vars);
+        let mut conn = connection_vars(run, &target_vars);
+        login.apply(&mut conn);
         let remote = run.connector.open(other, &conn).await?;
         host.delegates.insert(other.to_string(), remote);
     }

@@ -169,8 +169,8 @@ pub struct ModuleCtx<'a> {
     pub check_mode: bool,
     /// `--diff`: fill [`ModuleResult::diffs`].
     pub diff: bool,
-    /// `become_user` when `become: true`.
-    pub become_user: Option<String>,
+    /// How to become another user, when `become: true`.
+    pub become_: Option<crate::remote::Become>,
     /// The sudo password (`ansible_become_password`, `-K`); `None` when sudo must not ask.
     pub become_password: Option<String>,
     /// `environment:` of the task/play.
@@ -199,13 +199,13 @@ impl ModuleCtx<'_> {
         stdin: &[u8],
     ) -> Result<CmdOutput, RemoteError> {
         let env = self.env.clone();
-        if let (Some(user), Some(password)) = (&self.become_user, &self.become_password) {
+        if let (Some(how), Some(password)) = (&self.become_, &self.become_password) {
             let inner = crate::remote::wrap_script(&Exec {
                 script,
                 env: &env,
                 ..Exec::default()
             });
-            let (wrapped, input) = crate::remote::sudo_with_password(user, password, &inner, stdin);
+            let (wrapped, input) = crate::remote::sudo_with_password(how, password, &inner, stdin);
             return self
                 .remote
                 .exec(Exec {
@@ -215,12 +215,12 @@ impl ModuleCtx<'_> {
                 })
                 .await;
         }
-        let become_user = self.become_user.clone();
+        let become_ = self.become_.clone();
         self.remote
             .exec(Exec {
                 script,
                 stdin,
-                become_user: become_user.as_deref(),
+                become_: become_.as_ref(),
                 env: &env,
             })
             .await

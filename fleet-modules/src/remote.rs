@@ -71,8 +71,8 @@ pub struct Exec<'a> {
     pub script: &'a str,
     /// Bytes fed to the script's standard input; empty means `/dev/null`.
     pub stdin: &'a [u8],
-    /// Run as this user through `sudo -n` (Ansible's `become_user` with `become: true`).
-    pub become_user: Option<&'a str>,
+    /// Run as another user through sudo (Ansible's `become: true`).
+    pub become_: Option<&'a Become>,
     /// Extra environment variables (`environment:` on a task or play).
     pub env: &'a [(String, String)],
 }
@@ -111,7 +111,29 @@ pub fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 
-/// Wraps a script so it runs as `user` through `sudo` (non-interactive) with `env` set, or just
+/// How a request becomes another user: the settings of Ansible's `sudo` become plugin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Become {
+    /// `become_user` (Ansible's default: root).
+    pub user: String,
+    /// `become_exe`: the sudo program (default `sudo`).
+    pub exe: String,
+    /// `become_flags`: sudo's options, shell words as written (default `-H -S -n`).
+    pub flags: String,
+}
+
+impl Become {
+    /// Ansible's defaults, as `user`.
+    pub fn sudo_as(user: &str) -> Become {
+        Become {
+            user: user.to_string(),
+            exe: "sudo".into(),
+            flags: "-H -S -n".into(),
+        }
+    }
+}
+
+/// Wraps a script so it runs as another user through `sudo` (non-interactive) with `env` set, or just
 /// with `env` set; what every [`Remote`] implementation runs.
 pub fn wrap_script(req: &Exec<'_>) -> String {
     let mut prefix = String::new();
@@ -119,18 +141,24 @@ pub fn wrap_script(req: &Exec<'_>) -> String {
         prefix.push_str(&format!("export {}={}\n", k, shell_quote(v)));
     }
     let body = format!("{prefix}{}", req.script);
-    match req.become_user {
-        Some(user) => sudo(user, &body),
+    match req.become_ {
+        Some(how) => sudo(how, &body),
         None => body,
     }
 }
 
-/// The one `become` wrapper: `body` run by `/bin/sh` as `user` through non-interactive sudo
-/// (`-n`: fails instead of prompting), with the target user's `HOME`.
-pub fn sudo(user: &str, body: &str) -> String {
+/// The one `become` wrapper: `body` run by `/bin/sh` as `how.user` through `how.exe` with
+/// `how.flags` (as Ansible's sudo plugin writes them: shell words, verbatim), always
+/// non-interactive (`-n` added when the flags lack it: fails instead of prompting, so a
+/// wrong or missing password can never hang a host).
+pub fn sudo(how: &Become, body: &str) -> String {
+    let interactive = !how.flags.split_whitespace().any(|w| w == "-n");
     format!(
-        "sudo -H -n -u {} -- /bin/sh -c {}",
-        shell_quote(user),
+        "{} {}{} -u {} -- /bin/sh -c {}",
+        shell_quote(&how.exe),
+        how.flags.trim(),
+        if interactive { " -n" } else { "" },
+        shell_quote(&how.user),
         shell_quote(body)
     )
 }
@@ -139,15 +167,16 @@ pub fn sudo(user: &str, body: &str) -> String {
 /// travels as the first line of stdin, never in the script text (which the bastion's command log
 /// shows): `sudo -S` validates it once, then `body` runs under [`sudo`] with the rest of `stdin`.
 pub fn sudo_with_password(
-    user: &str,
+    how: &Become,
     password: &str,
     body: &str,
     stdin: &[u8],
 ) -> (String, Vec<u8>) {
     let script = format!(
-        "IFS= read -r __fleet_pw\nprintf '%s\\n' \"$__fleet_pw\" | sudo -S -p '' -v 2>/dev/null\n\
+        "IFS= read -r __fleet_pw\nprintf '%s\\n' \"$__fleet_pw\" | {} -S -p '' -v 2>/dev/null\n\
          unset __fleet_pw\n{}",
-        sudo(user, body)
+        shell_quote(&how.exe),
+        sudo(how, body)
     );
     let mut input = Vec::with_capacity(password.len() + 1 + stdin.len());
     input.extend_from_slice(password.as_bytes());

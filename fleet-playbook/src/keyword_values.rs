@@ -25,8 +25,14 @@ pub struct Keywords {
     pub become_user: Option<String>,
     /// `become_method:` (only `sudo` is accepted).
     pub become_method: Option<String>,
-    /// `remote_user:` (may be templated).
+    /// `become_exe:` (may be templated): the sudo program.
+    pub become_exe: Option<String>,
+    /// `become_flags:` (may be templated): sudo's options.
+    pub become_flags: Option<String>,
+    /// `remote_user:` (may be templated): the login where the host has no `ansible_user`.
     pub remote_user: Option<String>,
+    /// `port:`: the SSH port where the host has no `ansible_port`.
+    pub port: Option<Templatable<i64>>,
     /// `ignore_errors:`.
     pub ignore_errors: Option<Flag>,
     /// `ignore_unreachable:`.
@@ -107,7 +113,10 @@ impl Keywords {
         fill(&mut self.become_, &parent.become_);
         fill(&mut self.become_user, &parent.become_user);
         fill(&mut self.become_method, &parent.become_method);
+        fill(&mut self.become_exe, &parent.become_exe);
+        fill(&mut self.become_flags, &parent.become_flags);
         fill(&mut self.remote_user, &parent.remote_user);
+        fill(&mut self.port, &parent.port);
         fill(&mut self.ignore_errors, &parent.ignore_errors);
         fill(&mut self.ignore_unreachable, &parent.ignore_unreachable);
         fill(&mut self.any_errors_fatal, &parent.any_errors_fatal);

@@ -15,7 +15,10 @@ const COMMON: &[&str] = &[
     "become",
     "become_user",
     "become_method",
+    "become_exe",
+    "become_flags",
     "remote_user",
+    "port",
     "ignore_errors",
     "ignore_unreachable",
     "any_errors_fatal",
@@ -40,9 +43,6 @@ const CONDITIONAL: &[&str] = &[
     "throttle",
 ];
 
-/// Ansible keywords fleet does not implement; refused rather than silently ignored.
-pub const UNSUPPORTED: &[&str] = &["port", "become_flags", "become_exe"];
-
 /// Where a keyword appears; plays take no `when`/`delegate_to`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scope {
@@ -55,18 +55,6 @@ pub enum Scope {
 /// Whether `key` is a shared keyword in `scope`.
 pub fn is_keyword(key: &str, scope: Scope) -> bool {
     COMMON.contains(&key) || (scope == Scope::Task && CONDITIONAL.contains(&key))
-}
-
-/// The error for an Ansible keyword fleet refuses, if `key` is one.
-pub fn unsupported(src: &Source, map: &Marked, key: &str, value: &Marked) -> Option<PlaybookError> {
-    UNSUPPORTED.contains(&key).then(|| {
-        src.key_err(
-            map,
-            key,
-            value,
-            format!("'{key}' is not supported by fleet"),
-        )
-    })
 }
 
 /// Reads one keyword (`is_keyword` must hold) into `keywords`. `owner` names the play or task
@@ -88,7 +76,10 @@ pub fn set(
         "become_user" => kw.become_user = fields::string(src, value, key)?,
         // whether fleet supports the method is a run-time check (deferred.rs)
         "become_method" => kw.become_method = fields::string(src, value, key)?,
+        "become_exe" => kw.become_exe = fields::string(src, value, key)?,
+        "become_flags" => kw.become_flags = fields::string(src, value, key)?,
         "remote_user" => kw.remote_user = fields::string(src, value, key)?,
+        "port" => kw.port = fields::integer(src, value, key)?,
         "ignore_errors" => kw.ignore_errors = fields::flag(src, value, key)?,
         "ignore_unreachable" => kw.ignore_unreachable = fields::flag(src, value, key)?,
         "any_errors_fatal" => kw.any_errors_fatal = fields::flag(src, value, key)?,

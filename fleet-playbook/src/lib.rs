@@ -40,7 +40,6 @@ mod task;
 pub use action::{is_known_action, FREEFORM_ACTIONS, RAW_PARAM_ACTIONS};
 pub use check::{check_playbook, CheckReport};
 pub use error::{PlaybookError, PlaybookErrors};
-pub use keywords::UNSUPPORTED as UNSUPPORTED_KEYWORDS;
 pub use model::*;
 pub use parse::{parse_playbook, parse_playbook_str, parse_task_file, ParseOptions};
 pub use roles::{load_role, RoleRequest};

@@ -74,9 +74,6 @@ impl Parser<'_> {
     fn play_keywords(&mut self, src: &Source, node: &Marked) -> Result<Keywords, PlaybookError> {
         let mut keywords = Keywords::default();
         for (key, value) in pairs(node).unwrap_or_default() {
-            if let Some(error) = keywords::unsupported(src, node, key, value) {
-                return Err(error);
-            }
             if keywords::is_keyword(key, Scope::Play) {
                 self.keyword(src, &mut keywords, key, value, "a play")?;
             } else if !PLAY_KEYS.contains(&key.as_str()) {

@@ -142,9 +142,6 @@ impl Parser<'_> {
                     if key == "role" || key == "name" {
                         continue;
                     }
-                    if let Some(error) = keywords::unsupported(src, node, key, value) {
-                        return Err(error);
-                    }
                     if keywords::is_keyword(key, Scope::Task) {
                         self.keyword(src, &mut request.keywords, key, value, "a role")?;
                     } else {

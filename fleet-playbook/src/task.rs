@@ -192,9 +192,6 @@ impl Parser<'_> {
             position: src.pos(node),
         };
         for (key, value) in pairs(node).unwrap_or_default() {
-            if let Some(error) = keywords::unsupported(src, node, key, value) {
-                return Err(error);
-            }
             match key.as_str() {
                 "name" => block.name = fields::string(src, value, key)?,
                 "notify" => block.notify = fields::names(src, value, key)?,
@@ -234,9 +231,6 @@ impl Parser<'_> {
         let mut keys = ActionKeys::default();
         for (key, value) in pairs(node).unwrap_or_default() {
             let key = key.as_str();
-            if let Some(error) = keywords::unsupported(src, node, key, value) {
-                return Err(error);
-            }
             self.task_key(src, node, (key, value), &mut task, &mut keys, handlers)?;
         }
         let owner = owner(handlers);

@@ -135,6 +135,36 @@ fn without_ansible_on_the_controller_the_task_fails_naming_the_module() {
     );
 }
 
+/// The filters and lookups fleet lacks take the same path: without ansible-core on the
+/// controller the task fails late with Ansible's words for an unknown name and the reason,
+/// and fleet's own filters and lookups still work.
+#[test]
+fn without_ansible_on_the_controller_plugins_fleet_lacks_fail_naming_them() {
+    let lab = lab().with_env("FLEET_ANSIBLE_PYTHON", "/nonexistent/python3");
+    let pb = lab.dir().join("plugins.yml");
+    std::fs::write(
+        &pb,
+        "- hosts: targets\n  gather_facts: false\n  tasks:\n\
+         \x20   - debug: msg=\"{{ 1 | community.general.dict_kv('k') }}\"\n\
+         \x20     ignore_errors: true\n\
+         \x20   - debug: msg=\"{{ lookup('password', '/dev/null') }}\"\n\
+         \x20     ignore_errors: true\n\
+         \x20   - debug: msg=\"{{ 'ab' | upper }}{{ lookup('sequence', 'count=2') }}\"\n",
+    )
+    .unwrap();
+    let out = lab.play_fleet(&pb, &[]);
+    assert_eq!(out.code, Some(0), "{out}");
+    let wants = [
+        "No filter named 'community.general.dict_kv'. (cannot run /nonexistent/python3",
+        "The lookup plugin 'password' was not found. (cannot run /nonexistent/python3",
+        "\"msg\": \"AB1,2\"",
+    ];
+    for want in wants {
+        assert!(out.stdout.contains(want), "{want}\n{out}");
+    }
+    assert!(out.stdout.contains("ignored=2"), "{out}");
+}
+
 #[test]
 fn a_module_whose_action_plugin_works_on_the_controller_fails_naming_it() {
     let lab = lab();

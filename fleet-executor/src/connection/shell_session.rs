@@ -146,7 +146,7 @@ impl ShellSession {
 /// in for it: the script runs in a subshell of the serving shell (not as another user), and no
 /// `environment:` export could come before the prelude's own variables.
 fn without_prelude<'a>(req: &Exec<'a>) -> Option<&'a str> {
-    if req.become_user.is_some() || !req.env.is_empty() {
+    if req.become_.is_some() || !req.env.is_empty() {
         return None;
     }
     req.script.strip_prefix(PRELUDE)

@@ -53,7 +53,7 @@ impl Harness {
             remote: &mut remote,
             check_mode: self.check,
             diff: self.diff,
-            become_user: None,
+            become_: None,
             become_password: None,
             env: self.env.clone(),
             vars: &self.vars,

@@ -228,7 +228,7 @@ mod tests {
                 remote: &mut remote,
                 check_mode: false,
                 diff: false,
-                become_user: None,
+                become_: None,
                 become_password: None,
                 env: vec![("PATH".into(), path.clone())],
                 vars: &vars,

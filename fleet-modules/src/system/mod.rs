@@ -67,7 +67,7 @@ pub(crate) mod testing {
             remote: &mut remote,
             check_mode: opts.check,
             diff: false,
-            become_user: None,
+            become_: None,
             become_password: None,
             env: opts.env,
             vars: &vars,

@@ -61,7 +61,6 @@ fn play_errors() {
             "- hosts: all\n  tasks:\n    name: not a list\n",
         ),
         ("serial.yml", "- hosts: all\n  serial: -1\n"),
-        ("unsupported.yml", "- hosts: all\n  port: 2222\n"),
         (
             "prompt.yml",
             "- hosts: all\n  vars_prompt:\n    - prompt: no name\n",
@@ -99,10 +98,6 @@ fn play_errors() {
     assert_eq!(
         fixture.error("serial.yml"),
         "serial.yml:2:11: play: 'serial' must be a number of hosts or a percentage, got -1"
-    );
-    assert_eq!(
-        fixture.error("unsupported.yml"),
-        "unsupported.yml:2:3: play: 'port' is not supported by fleet"
     );
     assert_eq!(
         fixture.error("prompt.yml"),
@@ -150,8 +145,8 @@ fn task_key_errors() {
         "play.yml:3:7: task 't': no module/action detected in task"
     );
     assert_eq!(
-        task_error("    - name: t\n      ping:\n      become_exe: sudo\n"),
-        "play.yml:5:7: task 't': 'become_exe' is not supported by fleet"
+        task_error("    - name: t\n      ping:\n      become_flags: [-i]\n"),
+        "play.yml:5:21: task 't': 'become_flags' must be a string, got a list"
     );
     assert_eq!(
         task_error("    - just a string\n"),

@@ -146,3 +146,71 @@ fn throttle_runs_hosts_one_at_a_time_in_the_plays_order() {
     let order = fs::read_to_string(lab.out().join("order.log")).unwrap();
     assert_eq!(order, names.join("\n") + "\n");
 }
+
+/// Issue 18: the `port` and `remote_user` keywords connect where the host's variables set no
+/// `ansible_port`/`ansible_user` (and `remote_user` wins over `-u`, as in Ansible); a play
+/// whose keywords name another login opens another connection (the third play, without them,
+/// logs in as `-u` says and cannot); a variable still wins over the keyword.
+#[test]
+fn port_and_remote_user_keywords_open_the_connection() {
+    let lab = Lab::new(1);
+    let target = &lab.targets[0];
+    let inventory = lab.write(
+        "bare.yml",
+        &format!(
+            "targets:\n  hosts:\n    {host}: {{ansible_host: '{addr}'}}\n  \
+             vars: {{ansible_ssh_private_key_file: '{key}', out: '{out}'}}\n\
+             pinned:\n  hosts:\n    {host}-pinned: {{ansible_host: '{addr}', ansible_port: {port}, \
+             ansible_user: root}}\n  vars: {{ansible_ssh_private_key_file: '{key}'}}\n",
+            host = lab.host(0),
+            addr = target.addr(),
+            port = target.port(),
+            key = lab.key.private.display(),
+            out = lab.out().display(),
+        ),
+    );
+    let playbook = format!(
+        r#"
+- hosts: targets
+  gather_facts: no
+  port: "{{{{ {port} }}}}"
+  remote_user: root
+  tasks:
+    - command: id -un
+      register: who
+    - copy: {{content: "{{{{ who.stdout }}}}", dest: "{{{{ out }}}}/who"}}
+- hosts: pinned
+  gather_facts: no
+  port: 1
+  remote_user: fleet-nobody
+  tasks:
+    - command: id -un
+- hosts: targets
+  gather_facts: no
+  tasks:
+    - command: id -un
+"#,
+        port = target.port()
+    );
+    let pb = lab.write("keywords.yml", &playbook);
+    let run = lab.fleet(&[
+        "run",
+        pb.to_str().unwrap(),
+        "-i",
+        inventory.to_str().unwrap(),
+        "-u",
+        "fleet-nobody",
+    ]);
+    assert_eq!(run.code, Some(4), "{run}");
+    assert_eq!(
+        fs::read_to_string(lab.out().join("who")).unwrap(),
+        "root",
+        "{run}"
+    );
+    assert_eq!(run.recap(&lab.host(0))[0..3], [2, 2, 1], "{run}");
+    assert_eq!(
+        run.recap(&format!("{}-pinned", lab.host(0)))[0..3],
+        [1, 1, 0],
+        "{run}"
+    );
+}

@@ -67,14 +67,50 @@ fn become_runs_tasks_as_root_through_sudo() {
     - name: root-owned file
       become: true
       copy: {{content: "x\n", dest: "{{{{ out }}}}/{{{{ inventory_hostname }}}}-root", mode: "0600"}}
+    - name: through become_exe with become_flags
+      command: id -un
+      register: wrapped
+      become: true
+      become_exe: "{{{{ out }}}}/sudo-wrapper"
+      become_flags: -H -S
+    - name: through ansible_become_flags
+      command: id -un
+      become: true
+      vars:
+        ansible_become_exe: "{{{{ out }}}}/sudo-wrapper"
+        ansible_become_flags: -n -E
     - assert:
         that:
           - plain.stdout == "{login}"
           - elevated.stdout == "root"
+          - wrapped.stdout == "root"
 "#
     );
+    // a sudo program of the playbook's choosing: it logs its arguments, then is sudo
+    let wrapper = lab.out().join("sudo-wrapper");
+    fs::write(
+        &wrapper,
+        format!(
+            "#!/bin/sh\necho \"$1 $2 $3 $4 $5\" >> {}/sudo-args\nexec sudo \"$@\"\n",
+            lab.out().display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(
+        &wrapper,
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    Command::new("chmod")
+        .arg("777")
+        .arg(lab.out())
+        .status()
+        .unwrap();
     let run = lab.play(&playbook, &[]);
     assert_eq!(run.code, Some(0), "{run}");
+    // the flags as written, `-n` added where they lack it (sudo never prompts)
+    let args = fs::read_to_string(lab.out().join("sudo-args")).unwrap();
+    assert_eq!(args, "-H -S -n -u root\n-n -E -u root --\n", "{run}");
     let meta = fs::metadata(lab.out().join(format!("{}-root", lab.host(0)))).unwrap();
     assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), 0);
 }

@@ -166,8 +166,9 @@ async fn the_prelude_is_defined_once_and_inherited() {
         ..Default::default()
     };
     assert_eq!(without_prelude(&req), Some(&script[PRELUDE.len()..]));
+    let nobody = fleet_modules::remote::Become::sudo_as("nobody");
     let as_other_user = Exec {
-        become_user: Some("nobody"),
+        become_: Some(&nobody),
         ..req
     };
     assert_eq!(without_prelude(&as_other_user), None);
