@@ -148,7 +148,7 @@ fn source_dir(dir: &str, base: &Path, role: Option<&Path>) -> PathBuf {
 
 /// A file's mapping (an empty file is an empty one).
 fn read_mapping(path: &Path) -> Result<Map<String, Value>, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let text = inventory::read_data_file(path).map_err(|e| format!("{}: {e}", path.display()))?;
     match inventory::load_yaml11(&text, &path.to_string_lossy()) {
         Ok(Value::Object(map)) => Ok(map),
         Ok(Value::Null) => Ok(Map::new()),

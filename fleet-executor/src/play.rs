@@ -225,8 +225,13 @@ fn load_vars_files(run: &Run, play: &Play, vars: &mut PlayVars) -> Result<(), Ex
                 }
             })?;
             let path = play.base_dir.join(&name);
-            let Ok(text) = std::fs::read_to_string(&path) else {
-                continue;
+            let text = match inventory::read_data_file(&path) {
+                Ok(text) => text,
+                // a vault no secret opens is an error, not a missing candidate
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                    return Err(inventory::InventoryError::io(&path, e).into())
+                }
+                Err(_) => continue,
             };
             match inventory::load_yaml11(&text, &path.to_string_lossy()) {
                 Ok(Value::Object(map)) => vars.vars_files.extend(map),

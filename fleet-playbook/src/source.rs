@@ -26,7 +26,7 @@ impl Source {
         path: &Path,
         referrer: Option<&Position>,
     ) -> Result<(Source, Marked), PlaybookError> {
-        let text = std::fs::read_to_string(path).map_err(|e| match referrer {
+        let text = inventory::read_data_file(path).map_err(|e| match referrer {
             Some(position) => PlaybookError::invalid(
                 position.clone(),
                 format!("could not read {}: {e}", path.display()),

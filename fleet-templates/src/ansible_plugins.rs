@@ -38,26 +38,10 @@ pub(crate) const FILTER_FN: &str = "fleet_ansible_filter";
 /// The test an unknown test's call is rewritten to: `x is fleet_ansible_test('NAME', ...)`.
 pub(crate) const TEST_FN: &str = "fleet_ansible_test";
 
-/// The variables a lookup plugin is given (`variables=` of its `run`): those Ansible's own
-/// lookups read (search paths, the inventory's groups, the play's hosts). Not every variable:
-/// `hostvars` alone can be megabytes on a large inventory, sent on every call.
-const LOOKUP_VARIABLES: &[&str] = &[
-    "groups",
-    "group_names",
-    "inventory_hostname",
-    "inventory_hostname_short",
-    "inventory_dir",
-    "inventory_file",
-    "playbook_dir",
-    "role_path",
-    "role_name",
-    "ansible_search_path",
-    "ansible_play_hosts",
-    "ansible_play_hosts_all",
-    "ansible_play_batch",
-    "ansible_check_mode",
-    "omit",
-];
+/// Variables a lookup plugin is not given: `hostvars` alone can be megabytes on a large
+/// inventory, sent on every call (a plugin reading another host's variables is rare); `vars` is
+/// the mapping of all the others.
+const NOT_FOR_LOOKUPS: &[&str] = &["hostvars", "vars"];
 
 /// Registers [`FILTER_FN`] and [`TEST_FN`]; without `system` (a templar that may not touch the
 /// controller) they only say the plugin is unknown.
@@ -121,10 +105,20 @@ pub(crate) fn lookup(
             }
         }
     }
+    // the task's variables, as Ansible gives them (`variables=`): the `config` lookup reads
+    // the connection's, `inventory_hostnames` the groups; one that does not template is left out
     let mut variables = Map::new();
-    for var in LOOKUP_VARIABLES {
-        if let Some(v) = state.lookup(var).filter(|v| !v.is_undefined()) {
-            variables.insert((*var).to_string(), to_json(&v)?);
+    let names = state.lookup("vars").unwrap_or_default();
+    for name in names.try_iter().into_iter().flatten() {
+        let Some(name) = name.as_str().filter(|n| !NOT_FOR_LOOKUPS.contains(n)) else {
+            continue;
+        };
+        if let Some(Ok(json)) = state
+            .lookup(name)
+            .filter(|v| !v.is_undefined())
+            .map(|v| to_json(&v))
+        {
+            variables.insert(name.to_string(), json);
         }
     }
     let request = json!({

@@ -22,6 +22,9 @@ use super::{
 const WHOLE: &str = "the expression's value is undefined";
 
 pub(crate) fn to_json(value: &JValue) -> Result<Value, EvalError> {
+    if let Some(message) = crate::lazy::failed_member(value) {
+        return Err(EvalError::other(message));
+    }
     serde_json::to_value(value).map_err(|e| EvalError::other(e.to_string()))
 }
 
@@ -98,6 +101,11 @@ impl Engine {
         env.set_unknown_method_callback(methods::call_method);
         env.add_global("omit", self.omit.clone());
         env.add_function(undefined::CHAIN_FN, undefined::chain_fn);
+        // a `!vault` value no secret of the run opens fails where it is used (the vault crate)
+        env.add_function(
+            vault::UNDECRYPTABLE_FN,
+            |why: String| -> Result<JValue, _> { Err(filters::fail(why)) },
+        );
         // Jinja2's globals that minijinja leaves to its contrib crate
         env.add_function("joiner", minijinja_contrib::globals::joiner);
         env.add_function("cycler", |items: minijinja::value::Rest<JValue>| {

@@ -211,6 +211,47 @@ pub(crate) fn holds_undefined(value: &Value) -> bool {
     walk(value, 0)
 }
 
+/// The message of the first member of `value` whose template failed (a variable's mapping with
+/// `{bang: "{{ 1 | nope }}"}`), which serializing would silently write as `null`: Ansible fails
+/// the whole value instead. Undefined members stay for `default` to absorb (see
+/// [`holds_undefined`]).
+pub(crate) fn failed_member(value: &Value) -> Option<String> {
+    fn walk(value: &Value, depth: usize) -> Option<String> {
+        if value.kind() == ValueKind::Invalid {
+            return Some(invalid_message(value));
+        }
+        if depth > 64 || value.downcast_object_ref::<VarNode>().is_none() {
+            return None;
+        }
+        match value.kind() {
+            ValueKind::Seq => value
+                .try_iter()
+                .ok()?
+                .find_map(|item| walk(&item, depth + 1)),
+            ValueKind::Map => value
+                .try_iter()
+                .ok()?
+                .find_map(|key| walk(&value.get_item(&key).ok()?, depth + 1)),
+            _ => None,
+        }
+    }
+    walk(value, 0)
+}
+
+/// The error an invalid value carries, from its text (`<invalid value: invalid operation:
+/// MESSAGE>`): minijinja keeps the error itself crate-private.
+fn invalid_message(value: &Value) -> String {
+    let text = value.to_string();
+    let inner = text
+        .strip_prefix("<invalid value: ")
+        .and_then(|t| t.strip_suffix('>'))
+        .unwrap_or(&text);
+    inner
+        .strip_prefix("invalid operation: ")
+        .unwrap_or(inner)
+        .to_string()
+}
+
 /// A mapping or list inside the variables whose members are resolved on access.
 #[derive(Debug)]
 struct VarNode {

@@ -38,4 +38,5 @@ pub mod yaml11;
 
 pub use error::InventoryError;
 pub use model::{Group, Host, Inventory, Vars};
+pub use vault::read_data_file;
 pub use yaml11::{load_yaml11, load_yaml11_marked, Marked, MarkedValue};

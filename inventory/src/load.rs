@@ -69,7 +69,7 @@ impl Inventory {
 
 /// Reads one file into `inv`, choosing the format by extension, then by content.
 fn read_file_source(inv: &mut Inventory, path: &Path) -> Result<(), InventoryError> {
-    let text = std::fs::read_to_string(path).map_err(|e| InventoryError::io(path, e))?;
+    let text = vault::read_data_file(path).map_err(|e| InventoryError::io(path, e))?;
     let origin = path.display().to_string();
     match path.extension().and_then(|e| e.to_str()) {
         Some("yml" | "yaml" | "json") => match load_yaml11_marked(&text, &origin) {

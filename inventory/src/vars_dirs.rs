@@ -119,7 +119,7 @@ fn collect_dir(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) -> Result<(),
 
 /// Reads one vars file: a mapping in JSON or YAML 1.1; empty files give no vars.
 pub(crate) fn load_vars_file(path: &Path) -> Result<Vars, InventoryError> {
-    let text = std::fs::read_to_string(path).map_err(|e| InventoryError::io(path, e))?;
+    let text = vault::read_data_file(path).map_err(|e| InventoryError::io(path, e))?;
     if let Ok(serde_json::Value::Object(map)) = serde_json::from_str(&text) {
         return Ok(map);
     }

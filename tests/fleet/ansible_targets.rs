@@ -229,6 +229,8 @@ const TARGETS: &[Target] = &[
     role("lookup_varnames", &[]),
     role("lookup_vars", &[]),
     role("lookup_template", &[]),
+    role("lookup_csvfile", &[]),
+    role("lookup_config", &[]),
     role(
         "include_vars",
         &[Skip {
@@ -534,6 +536,16 @@ fn lookup_vars() {
 #[test]
 fn lookup_template() {
     both_pass("lookup_template");
+}
+
+#[test]
+fn lookup_csvfile() {
+    both_pass("lookup_csvfile");
+}
+
+#[test]
+fn lookup_config() {
+    both_pass("lookup_config");
 }
 
 #[test]

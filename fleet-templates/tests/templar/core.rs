@@ -464,3 +464,15 @@ fn undefined_values_reaching_ansible_filters_chain_under_default() {
         "d"
     );
 }
+
+/// Issue 18: a variable's mapping whose member's template fails is a failure when the whole
+/// mapping is used (`debug: var=`, a module argument), with the member's message, not `null`.
+#[test]
+fn a_mapping_with_a_failing_member_fails_whole() {
+    let t = Templar::new();
+    let v = json!({"d": {"fine": "hi", "bang": "{{ 1 | nosuch_filter_x }}"}, "l": ["{{ 1 | nosuch_filter_x }}"]});
+    let err = t.eval("d", &v).unwrap_err().0;
+    assert!(err.contains("nosuch_filter_x"), "{err}");
+    assert!(t.eval("l", &v).unwrap_err().0.contains("nosuch_filter_x"));
+    assert_eq!(t.eval("d.fine", &v).unwrap(), json!("hi"));
+}

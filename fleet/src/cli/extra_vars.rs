@@ -15,7 +15,7 @@ pub fn parse_all(values: &[String]) -> Result<Map<String, Value>> {
 
 fn parse_one(text: &str) -> Result<Map<String, Value>> {
     if let Some(path) = text.strip_prefix('@') {
-        let body = std::fs::read_to_string(path)
+        let body = inventory::read_data_file(std::path::Path::new(path))
             .with_context(|| format!("reading extra vars file {path}"))?;
         return mapping(&body, path);
     }

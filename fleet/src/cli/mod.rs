@@ -3,6 +3,7 @@
 mod extra_vars;
 mod prompt;
 mod setup;
+mod vault_args;
 
 use std::path::PathBuf;
 
@@ -34,6 +35,8 @@ enum Command {
         playbook: PathBuf,
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        vault: vault_args::VaultArgs,
     },
     /// Run one module on the hosts matching PATTERN (default module: command).
     #[command(after_help = "Example:\n  fleet exec web -i inventory.yml -m shell -a \"uptime\"")]
@@ -48,6 +51,8 @@ enum Command {
         args: String,
         #[command(flatten)]
         common: Common,
+        #[command(flatten)]
+        vault: vault_args::VaultArgs,
     },
     /// Show the inventory's hosts, groups and variables.
     #[command(
@@ -66,12 +71,16 @@ enum Command {
         /// Variables of one host, as JSON.
         #[arg(long)]
         host: Option<String>,
+        #[command(flatten)]
+        vault: vault_args::VaultArgs,
     },
     /// Check a playbook's syntax and module arguments without connecting.
     #[command(after_help = "Example:\n  fleet check site.yml")]
     Check {
         /// The playbook file.
         playbook: PathBuf,
+        #[command(flatten)]
+        vault: vault_args::VaultArgs,
     },
 }
 
@@ -139,19 +148,32 @@ pub struct Common {
 /// Runs the command; the value is the process exit status.
 pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
-        Command::Run { playbook, common } => setup::run_playbook(&playbook, &common),
+        Command::Run {
+            playbook,
+            common,
+            vault,
+        } => {
+            vault.install()?;
+            setup::run_playbook(&playbook, &common)
+        }
         Command::Exec {
             pattern,
             module,
             args,
             common,
-        } => setup::run_adhoc(&pattern, &module, &args, &common),
+            vault,
+        } => {
+            vault.install()?;
+            setup::run_adhoc(&pattern, &module, &args, &common)
+        }
         Command::Inventory {
             inventory,
             graph,
             json,
             host,
+            vault,
         } => {
+            vault.install()?;
             let inv = inventory::Inventory::load(&inventory)
                 .with_context(|| format!("loading inventory {}", inventory.display()))?;
             if let Some(h) = host {
@@ -168,7 +190,8 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
-        Command::Check { playbook } => {
+        Command::Check { playbook, vault } => {
+            vault.install()?;
             let report = check_playbook(&playbook, &ParseOptions::default());
             if report.is_ok() {
                 println!("{report}");

@@ -15,3 +15,4 @@ mod language;
 mod ordering;
 mod privilege;
 mod prompts;
+mod vault;

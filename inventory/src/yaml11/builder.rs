@@ -275,7 +275,14 @@ impl Builder<'_> {
             if tag.suffix == "unsafe" {
                 return Ok(MarkedValue::Str(unsafe_text(text)));
             }
-            // `!vault`, `! x` and unknown local tags: keep the text as a string.
+            if tag.suffix == "vault" {
+                // the plaintext is data, never a template (ansible-core 2.19 does not trust it)
+                return Ok(MarkedValue::Str(match vault::open_inline(text) {
+                    Ok(plain) => unsafe_text(&plain),
+                    Err(failing) => failing,
+                }));
+            }
+            // `! x` and unknown local tags: keep the text as a string.
             return Ok(MarkedValue::Str(text.to_string()));
         }
         let bad = |what: &str| self.err(at, format!("{text:?} is not a valid {what}"));

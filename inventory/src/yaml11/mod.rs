@@ -3,9 +3,10 @@
 //! Rust YAML crates implement YAML 1.2; Ansible (PyYAML) reads YAML 1.1, where unquoted `yes` is a
 //! boolean and `0644` is octal. We take saphyr-parser's event stream, which tells whether a scalar
 //! was quoted, and build the tree ourselves: scalar typing ([`resolve`]), anchors and aliases,
-//! `<<` merge keys, core tags (`!!str`, `!!int`, ...), and Ansible's `!unsafe`/`!vault` (kept as
-//! strings; an `!unsafe` one with template markup inside a Jinja2 `raw` block, so templating
-//! leaves it as written). The playbook executor reuses this module, hence the public, position-keeping
+//! `<<` merge keys, core tags (`!!str`, `!!int`, ...), and Ansible's `!unsafe` (kept as a string;
+//! with template markup inside a Jinja2 `raw` block, so templating leaves it as written) and
+//! `!vault` (opened with the run's vault secrets into such an unsafe string; one no secret opens
+//! becomes a template that fails with the reason when it is used, see the `vault` crate). The playbook executor reuses this module, hence the public, position-keeping
 //! [`load_yaml11_marked`].
 
 mod builder;
