@@ -2,7 +2,9 @@
 //! playbooks use for secrets, as a `!vault` value inside YAML or as a whole encrypted file.
 //!
 //! Why here, and by hand on RustCrypto's primitives: fleet must read the same files
-//! ansible-playbook reads, and no maintained crate implements this envelope. The format is
+//! ansible-playbook reads, and the one crate for the envelope (`ansible-vault` 0.2) reads only
+//! format 1.1 (no vault ids) and pins RustCrypto releases of 2021 (aes-ctr 0.6, hmac 0.10),
+//! a second, outdated copy of the primitives russh already builds here. The format is
 //! Ansible's `VaultAES256`: PBKDF2-HMAC-SHA256 (10,000 rounds, the salt from the envelope)
 //! derives 80 bytes: an AES-256 key, an HMAC-SHA256 key and the initial counter block; the
 //! ciphertext is AES-256-CTR of the PKCS#7-padded plaintext, authenticated by HMAC-SHA256
