@@ -92,7 +92,8 @@ fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, Stri
         .find_local("templates", &src)
         .filter(|p| p.is_file())
         .ok_or_else(|| ModuleError::Local(format!("Could not find or access '{src}'")))?;
-    let text = std::fs::read_to_string(&path)
+    // a vault-encrypted template is rendered from its plaintext, as Ansible's loader reads it
+    let text = vault::read_data_file(&path)
         .map_err(|e| ModuleError::Local(format!("Could not find or access '{src}': {e}")))?;
     // a `#jinja2:` first line overrides the task's options
     let (text, header_args) = header_overrides(&text, args).map_err(|e| {

@@ -56,18 +56,24 @@ pub fn walk(
     Ok(tree)
 }
 
-/// The bytes of controller file `path` for a copy: a vault-encrypted file (which fleet cannot
-/// decrypt: it has no vault password) fails with Ansible's message unless `decrypt` is off.
+/// The bytes of controller file `path` for a copy: a vault-encrypted file is sent decrypted
+/// with the run's vault secrets (unless `decrypt` is off), or fails with Ansible's message.
 pub fn read_source(path: &Path, decrypt: bool) -> Result<Vec<u8>, ModuleError> {
     let bytes = std::fs::read(path)
         .map_err(|e| ModuleError::Local(format!("Could not read {}: {e}", path.display())))?;
-    if decrypt && bytes.starts_with(b"$ANSIBLE_VAULT;") {
-        return Err(ModuleError::Local(format!(
-            "A vault password or secret must be specified to decrypt {}",
-            path.display()
-        )));
+    if !decrypt || !bytes.starts_with(vault::HEADER.as_bytes()) {
+        return Ok(bytes);
     }
-    Ok(bytes)
+    let text = String::from_utf8_lossy(&bytes);
+    vault::decrypt(&text, &vault::secrets::run_secrets()).map_err(|e| {
+        ModuleError::Local(match e {
+            vault::VaultError::NoSecrets => format!(
+                "A vault password or secret must be specified to decrypt {}",
+                path.display()
+            ),
+            other => format!("{other} ({})", path.display()),
+        })
+    })
 }
 
 fn recurse(

@@ -2,7 +2,8 @@
 //! vars file encrypted for a vault id, a `!vault` value in a play, opened with
 //! `--vault-password-file` and `--vault-id LABEL@SCRIPT` (an executable printing the
 //! password). The ciphertexts below were made by ansible-vault 2.19 (`encrypt`,
-//! `encrypt_string`), so fleet opens what Ansible writes. Without a secret, or with a wrong
+//! `encrypt_string`), so fleet opens what Ansible writes; vaulted `copy` and `template` sources
+//! reach the host decrypted. Without a secret, or with a wrong
 //! one, the run stops naming the file; a `!vault` value no secret opens fails only the task
 //! that uses it.
 
@@ -26,6 +27,24 @@ const PROD_VARS: &str = "$ANSIBLE_VAULT;1.2;AES256;prod
 61316438336537346462656233633832626638653036326565636462386261373331356666386661
 3730373936383737370a393634626231623461323038626263643961373162303136306238376532
 3533
+";
+
+/// `file-secret`, password `pw1`: a `copy` source.
+const FILE: &str = "$ANSIBLE_VAULT;1.1;AES256
+32376564366435616630306639333961623161663438353639653630323932616439346632336536
+3534643334343465323063363864353964373632626562610a653037653637623466613064383839
+64643532333039356233356133616538313633393162343330373561393237303637393061653561
+3339323464613038310a393361376434363631613038306364316637346535653934333662336162
+3432
+";
+
+/// `tpl {{ db_password }}`, password `pw1`: a `template` source.
+const TEMPLATE: &str = "$ANSIBLE_VAULT;1.1;AES256
+33616461646339653236376530383766383235353632373665356232626366306264636530323161
+6465366235663530323862613039323032616235353436640a303364333735396632333932326638
+36616461353063613438393838313033653332386662326532373932376533343339333731386561
+6532643562306564610a653639356336353937366664356465333237663064666132366333653530
+38653036616165353737386538393330626661323461353237393661633333626662
 ";
 
 const PLAYBOOK: &str = r#"
@@ -52,6 +71,8 @@ const PLAYBOOK: &str = r#"
     - copy:
         content: "{{ db_password }} {{ api_key }} {{ token }}\n"
         dest: "{{ out }}/{{ inventory_hostname }}-secrets"
+    - copy: {src: secret.txt, dest: "{{ out }}/{{ inventory_hostname }}-file"}
+    - template: {src: t.j2, dest: "{{ out }}/{{ inventory_hostname }}-tpl"}
     - debug: var=unused
       ignore_errors: true
       register: opened
@@ -66,6 +87,8 @@ fn vaulted_files_and_values_open_with_the_runs_secrets() {
     let lab = Lab::new(1);
     lab.write("group_vars/all.yml", GROUP_VARS);
     lab.write("prod.yml", PROD_VARS);
+    lab.write("files/secret.txt", FILE);
+    lab.write("templates/t.j2", TEMPLATE);
     let pw1 = lab.write("pw1", "pw1\n");
     let script = lab.write("pw2.sh", "#!/bin/sh\necho pw2\n");
     fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
@@ -86,6 +109,10 @@ fn vaulted_files_and_values_open_with_the_runs_secrets() {
         "s3cret k3y t0ken\n",
         "{run}"
     );
+    for (file, want) in [("file", "file-secret\n"), ("tpl", "tpl s3cret\n")] {
+        let written = lab.out().join(format!("{}-{file}", lab.host(0)));
+        assert_eq!(fs::read_to_string(written).unwrap(), want, "{run}");
+    }
     // no password ever reaches the output
     assert!(
         !run.stdout.contains("pw1") && !run.stderr.contains("pw2"),
