@@ -128,10 +128,10 @@ fn parse(text: &str) -> Result<Envelope, VaultError> {
 /// Opens `text` with the first of `secrets` that authenticates it: those whose vault id is the
 /// envelope's first (format 1.2), then the others, as Ansible tries them.
 pub fn decrypt(text: &str, secrets: &Secrets) -> Result<Vec<u8>, VaultError> {
-    let envelope = parse(text)?;
     if secrets.is_empty() {
         return Err(VaultError::NoSecrets);
     }
+    let envelope = parse(text)?;
     let wanted = envelope.vault_id.as_deref();
     let ordered = secrets
         .iter()
