@@ -7,6 +7,7 @@
 use super::Module;
 
 pub mod args;
+pub mod assemble;
 pub mod blockinfile;
 pub mod copy;
 pub mod fetch;
@@ -28,6 +29,7 @@ pub mod tree;
 /// The file modules, for the registry in `modules::all`.
 pub fn modules() -> Vec<&'static dyn Module> {
     vec![
+        &assemble::Assemble,
         &copy::Copy,
         &file::File,
         &lineinfile::LineInFile,
