@@ -33,6 +33,8 @@ const RULES: &[(&[&str], &str, Default)] = &[
         "scope",
         Default::Text("system"),
     ),
+    // lgroupadd and friends (libuser), for groups kept apart from a central directory
+    (&["group"], "local", Default::Empty),
     (&["service"], "arguments", Default::Empty),
     (&["service"], "args", Default::Empty),
     (&["service"], "pattern", Default::Empty),

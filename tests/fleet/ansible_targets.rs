@@ -230,6 +230,8 @@ const TARGETS: &[Target] = &[
     role("lookup_vars", &[]),
     role("lookup_template", &[]),
     role("lookup_csvfile", &[]),
+    role("ping", &[]),
+    role("group", &[]),
     role("lookup_config", &[]),
     role(
         "include_vars",
@@ -536,6 +538,17 @@ fn lookup_vars() {
 #[test]
 fn lookup_template() {
     both_pass("lookup_template");
+}
+
+#[test]
+fn ping() {
+    both_pass("ping");
+}
+
+/// Creates and removes local groups (`ansibullgroup`...) on this machine, as under Ansible.
+#[test]
+fn group() {
+    both_pass("group");
 }
 
 #[test]

@@ -80,7 +80,11 @@ impl Module for Ping {
     async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
         let data = opt_str(args, "data").unwrap_or_else(|| "pong".into());
         if data == "crash" {
-            return Ok(ModuleResult::fail("boom"));
+            // Ansible's ping raises an exception here; 2.19 words a module's exception so
+            return Ok(ModuleResult::fail("Task failed: Module failed: boom").with(
+                "exception",
+                "Traceback (most recent call last):\nException: boom\n",
+            ));
         }
         let out = ctx.sh("echo pong").await?;
         if out.rc != 0 || out.stdout_text().trim() != "pong" {

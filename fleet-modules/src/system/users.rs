@@ -224,6 +224,8 @@ impl Module for Group {
                 "non_unique",
                 "local",
                 "force",
+                "gid_min",
+                "gid_max",
             ],
             required: &[&["name"]],
         }
@@ -234,20 +236,44 @@ impl Module for Group {
                 choice(args, "state", &["present", "absent"], Some("present"))?.unwrap_or_default(),
                 bool_or(args, "system", false)?,
                 bool_or(args, "non_unique", false)?,
+                bool_or(args, "force", false)?,
             ))
         })();
-        let (state, system, non_unique) = match parsed {
+        let (state, system, non_unique, force) = match parsed {
             Ok(p) => p,
             Err(e) => return Ok(e.into()),
         };
         let name = opt_str(args, "name").unwrap_or_default();
         let gid = opt_str(args, "gid").unwrap_or_default();
+        if non_unique && gid.is_empty() {
+            // Ansible's required_if on the module's arguments
+            return Ok(ModuleResult::fail(
+                "non_unique is True but all of the following are missing: gid",
+            ));
+        }
+        // GID_MIN/GID_MAX for this groupadd only, over /etc/login.defs
+        let mut limits = String::new();
+        for (arg, key) in [("gid_min", "GID_MIN"), ("gid_max", "GID_MAX")] {
+            if let Some(n) = opt_str(args, arg) {
+                match n.parse::<i64>() {
+                    Ok(n) => limits.push_str(&format!(" -K {key}={n}")),
+                    Err(_) => {
+                        return Ok(ModuleResult::fail(format!(
+                            "argument '{arg}' is of type <class 'str'> and we were unable to \
+                             convert to int: <class 'str'> cannot be converted to an int"
+                        )))
+                    }
+                }
+            }
+        }
         let vars = [
             ("N", name.clone()),
             ("STATE", state.clone()),
             ("W_GID", gid),
+            ("LIMITS", limits),
             ("SYSTEM", flag(system).into()),
             ("NON_UNIQUE", flag(non_unique).into()),
+            ("FORCE", flag(force).into()),
             ("CHECK", flag(ctx.check_mode).into()),
         ];
         let script = format!(
@@ -256,11 +282,14 @@ fail() {{ printf 'failed=%s\n' "$1"; exit 0; }}
 act() {{ echo changed=1; [ "$CHECK" = 1 ] && return 0; out=$("$@" 2>&1) || fail "$out"; }}
 ent=$(getent group "$N" 2>/dev/null || grep "^$N:" /etc/group)
 if [ "$STATE" = absent ]; then
-  [ -z "$ent" ] || act groupdel "$N"
+  # force: removed even while it is a user's primary group (groupdel -f)
+  set --; [ "$FORCE" = 1 ] && set -- -f
+  [ -z "$ent" ] || act groupdel "$@" "$N"
 elif [ -z "$ent" ]; then
   set --; [ -n "$W_GID" ] && set -- -g "$W_GID"; [ "$NON_UNIQUE" = 1 ] && set -- "$@" -o
   [ "$SYSTEM" = 1 ] && set -- "$@" -r
-  act groupadd "$@" "$N"
+  # shellcheck disable=SC2086 # LIMITS is fleet's own "-K KEY=N" words
+  act groupadd "$@" $LIMITS "$N"
 else
   cgid=$(printf '%s' "$ent" | cut -d: -f3)
   if [ -n "$W_GID" ] && [ "$W_GID" != "$cgid" ]; then
