@@ -38,12 +38,51 @@ const RULES: &[(&[&str], &str, Default)] = &[
     (&["service"], "arguments", Default::Empty),
     (&["service"], "args", Default::Empty),
     (&["service"], "pattern", Default::Empty),
-    (&["setup"], "gather_subset", Default::Text("all")),
+    (&["service"], "sleep", Default::Empty),
+    (&["service"], "runlevel", Default::Text("default")),
     (
-        &["setup"],
+        &["systemd", "systemd_service"],
+        "daemon_reexec",
+        Default::Empty,
+    ),
+    (&["systemd", "systemd_service"], "no_block", Default::Empty),
+    (&["systemd", "systemd_service"], "force", Default::Empty),
+    (
+        &["setup", "gather_facts"],
+        "gather_subset",
+        Default::Text("all"),
+    ),
+    (
+        &["setup", "gather_facts"],
         "fact_path",
         Default::Text("/etc/ansible/facts.d"),
     ),
+    // file attributes (chattr) and SELinux contexts: Ansible's modules set them
+    (FILE_FAMILY, "attributes", Default::Empty),
+    (FILE_FAMILY, "attr", Default::Empty),
+    (FILE_FAMILY, "seuser", Default::Empty),
+    (FILE_FAMILY, "serole", Default::Empty),
+    (FILE_FAMILY, "setype", Default::Empty),
+    (FILE_FAMILY, "selevel", Default::Empty),
+    (&["replace"], "encoding", Default::Text("utf-8")),
+    (&["wait_for"], "exclude_hosts", Default::Empty),
+    (
+        &["wait_for"],
+        "active_connection_states",
+        Default::Text("ESTABLISHED,FIN_WAIT1,FIN_WAIT2,SYN_RECV,SYN_SENT,TIME_WAIT"),
+    ),
+];
+
+/// The modules that take Ansible's common file arguments.
+const FILE_FAMILY: &[&str] = &[
+    "copy",
+    "template",
+    "file",
+    "lineinfile",
+    "blockinfile",
+    "replace",
+    "assemble",
+    "get_url",
 ];
 
 /// The first argument of this call that the native `module` leaves to Ansible's code, as the
@@ -107,5 +146,22 @@ mod tests {
         assert_eq!(unimplemented_arg("service", &svc), None);
         let svc = args(json!({"name": "x", "pattern": "nginx: master"}));
         assert!(unimplemented_arg("service", &svc).is_some());
+    }
+
+    #[test]
+    fn file_attributes_and_selinux_contexts_go_to_ansible() {
+        let set = args(json!({"path": "/x", "attributes": "+i"}));
+        assert_eq!(
+            unimplemented_arg("file", &set).as_deref(),
+            Some("the argument 'attributes'")
+        );
+        let selinux = args(json!({"dest": "/x", "content": "", "setype": "etc_t"}));
+        assert!(unimplemented_arg("copy", &selinux).is_some());
+        let plain = args(json!({"path": "/x", "attributes": "", "unsafe_writes": true}));
+        assert_eq!(unimplemented_arg("file", &plain), None);
+        let subset = args(json!({"gather_subset": ["!all", "network"]}));
+        assert!(unimplemented_arg("gather_facts", &subset).is_some());
+        let level = args(json!({"name": "x", "runlevel": "default"}));
+        assert_eq!(unimplemented_arg("service", &level), None);
     }
 }

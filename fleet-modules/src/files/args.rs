@@ -166,7 +166,10 @@ impl FileAttrs {
     }
 }
 
-/// The argument names every file-family module accepts and ignores (SELinux and attributes).
+/// The argument names every file-family module accepts without acting on them natively (SELinux
+/// contexts, chattr attributes, `unsafe_writes`): set to anything but Ansible's default, the first
+/// six hand the task to Ansible's module (`crate::ansible_only`); fleet's writes are always atomic,
+/// which is what `unsafe_writes: false` asks for.
 pub const IGNORED_FILE_PARAMS: &[&str] = &[
     "attributes",
     "attr",

@@ -42,7 +42,6 @@ impl Module for Fetch {
                 "flat",
                 "fail_on_missing",
                 "validate_checksum",
-                "validate_md5",
             ],
             required: &[&["src"], &["dest"]],
         }

@@ -49,7 +49,6 @@ impl Module for Stat {
                 "checksum",
                 "checksum_algo",
                 "get_mime",
-                "get_md5",
                 "get_attributes",
                 "mime",
                 "mime_type",
