@@ -20,6 +20,9 @@ enum Default {
     Empty,
     /// A string (or list whose items join with `,` to it) that must keep this value.
     Text(&'static str),
+    /// Unset or null only: an option with no default whose `false` acts too
+    /// (`password_lock: false` unlocks the account).
+    Unset,
 }
 
 /// `(modules, argument, default)`: which module names the rule applies to.
@@ -66,6 +69,24 @@ const RULES: &[(&[&str], &str, Default)] = &[
     (FILE_FAMILY, "selevel", Default::Empty),
     (&["replace"], "encoding", Default::Text("utf-8")),
     (&["wait_for"], "exclude_hosts", Default::Empty),
+    (&["user"], "login_class", Default::Empty),
+    (&["user"], "password_expire_max", Default::Empty),
+    (&["user"], "password_expire_min", Default::Empty),
+    (&["user"], "password_expire_warn", Default::Empty),
+    (&["user"], "password_expire_account_disable", Default::Empty),
+    (&["user"], "hidden", Default::Empty),
+    (&["user"], "seuser", Default::Empty),
+    (&["user"], "skeleton", Default::Empty),
+    (&["user"], "generate_ssh_key", Default::Empty),
+    (&["user"], "expires", Default::Empty),
+    (&["user"], "password_lock", Default::Unset),
+    (&["user"], "local", Default::Empty),
+    (&["user"], "profile", Default::Empty),
+    (&["user"], "authorization", Default::Empty),
+    (&["user"], "role", Default::Empty),
+    (&["user"], "umask", Default::Empty),
+    (&["user"], "uid_min", Default::Empty),
+    (&["user"], "uid_max", Default::Empty),
     (
         &["wait_for"],
         "active_connection_states",
@@ -112,6 +133,7 @@ fn is_default(args: &Args, key: &str, default: Default) -> bool {
             Value::Bool(b) => !b,
             _ => false,
         },
+        Default::Unset => false,
         Default::Text(want) => match value {
             Value::Array(items) => items.iter().map(display).collect::<Vec<_>>().join(",") == want,
             other => display(other) == want,

@@ -232,6 +232,7 @@ const TARGETS: &[Target] = &[
     role("lookup_csvfile", &[]),
     role("ping", &[]),
     role("group", &[]),
+    role("user", &[]),
     role("lookup_config", &[]),
     role(
         "include_vars",
@@ -540,6 +541,10 @@ fn lookup_template() {
     both_pass("lookup_template");
 }
 
+/// The targets that add and remove local accounts take turns: two `useradd`/`groupadd` at
+/// once contend for the lock on /etc/passwd and /etc/group.
+static ACCOUNTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn ping() {
     both_pass("ping");
@@ -548,7 +553,15 @@ fn ping() {
 /// Creates and removes local groups (`ansibullgroup`...) on this machine, as under Ansible.
 #[test]
 fn group() {
+    let _turn = ACCOUNTS.lock().unwrap_or_else(|p| p.into_inner());
     both_pass("group");
+}
+
+/// Creates, changes and removes local accounts on this machine, as under Ansible.
+#[test]
+fn user() {
+    let _turn = ACCOUNTS.lock().unwrap_or_else(|p| p.into_inner());
+    both_pass("user");
 }
 
 #[test]

@@ -4,6 +4,15 @@
 # SYSTEM, REMOVE, FORCE, NON_UNIQUE, CHECK (0|1 each for flags).
 # Prints `changed=1`, `created=1`, the resulting `passwd=` line and `groups=`; `failed=MSG` last.
 fail() { printf 'failed=%s\n' "$1"; exit 0; }
+# shell and home are Ansible `path` arguments: `~` and `~/...` mean the connecting user's home
+for _v in W_SHELL W_HOME; do
+  eval "_p=\$$_v"
+  case $_p in
+    "~") _p=$HOME ;;
+    "~/"*) _p=$HOME${_p#\~} ;;
+  esac
+  eval "$_v=\$_p"
+done
 lookup() { getent "$1" "$2" 2>/dev/null || grep "^$2:" "/etc/$1" 2>/dev/null; }
 ent=$(lookup passwd "$N")
 if [ "$STATE" = absent ]; then
@@ -79,6 +88,29 @@ EOF
   if [ $# -gt 0 ]; then
     echo changed=1
     if [ "$CHECK" != 1 ]; then out=$(usermod "$@" "$N" 2>&1) || fail "usermod: $out"; fi
+  fi
+  # an existing account whose home is missing gets one, as Ansible's create_homedir makes it:
+  # /etc/skel copied, the mode login.defs gives (HOME_MODE, else from UMASK, else 755), owned
+  # by the user
+  home=$(lookup passwd "$N" | cut -d: -f6)
+  if [ "$CREATE_HOME" = 1 ] && [ -n "$home" ] && [ ! -e "$home" ]; then
+    echo changed=1
+    if [ "$CHECK" != 1 ]; then
+      if [ -d /etc/skel ]; then out=$(cp -a /etc/skel "$home" 2>&1) || fail "$out"
+      else out=$(mkdir -p "$home" 2>&1) || fail "$out"; fi
+      mode=755
+      if [ -f /etc/login.defs ]; then
+        while read -r key value rest; do
+          case $value in ''|*[!0-9]*) continue ;; esac
+          [ -z "$rest" ] || continue
+          case $key in
+            HOME_MODE) mode=$value; break ;;
+            UMASK) mode=$(printf '%o' $(( 0777 & ~0$value ))) ;;
+          esac
+        done < /etc/login.defs
+      fi
+      chmod "$mode" "$home" && chown -R "$(lookup passwd "$N" | cut -d: -f3,4)" "$home" || fail "cannot set up $home"
+    fi
   fi
 fi
 echo "passwd=$(lookup passwd "$N")"

@@ -44,6 +44,31 @@ impl Module for User {
                 "comment",
                 "move_home",
                 "non_unique",
+                // Ansible's own module does these (`crate::ansible_only`); the key options
+                // only count with generate_ssh_key, which goes there too
+                "login_class",
+                "password_expire_max",
+                "password_expire_min",
+                "password_expire_warn",
+                "password_expire_account_disable",
+                "hidden",
+                "seuser",
+                "skeleton",
+                "generate_ssh_key",
+                "ssh_key_bits",
+                "ssh_key_type",
+                "ssh_key_file",
+                "ssh_key_comment",
+                "ssh_key_passphrase",
+                "expires",
+                "password_lock",
+                "local",
+                "profile",
+                "authorization",
+                "role",
+                "umask",
+                "uid_min",
+                "uid_max",
             ],
             required: &[&["name", "user"]],
         }
@@ -82,6 +107,33 @@ struct UserPlan {
     remove: bool,
     force: bool,
     move_home: bool,
+    /// The password given does not look like a crypt(3) hash (Ansible warns).
+    plaintext: bool,
+}
+
+/// Ansible's `check_password_encrypted`: whether `password` looks like clear text rather than a
+/// crypt(3) hash (`*`, `!` and `*************` lock or disable an account and are fine).
+fn looks_unhashed(password: &str) -> bool {
+    if password.is_empty() || ["*", "!", "*************"].contains(&password) {
+        return false;
+    }
+    if password.contains([':', '*', '!']) || !password.contains('$') {
+        return true;
+    }
+    let fields: Vec<&str> = password.split('$').collect();
+    let [_, kind, .., last] = fields.as_slice() else {
+        return true;
+    };
+    let bad_char = last
+        .chars()
+        .any(|c| !(c.is_ascii_alphanumeric() || "./=".contains(c)));
+    let want_len = match *kind {
+        "1" => Some(22),
+        "5" | "y" => Some(43),
+        "6" => Some(86),
+        _ => None,
+    };
+    bad_char || want_len.is_some_and(|n| last.chars().count() != n)
 }
 
 impl UserPlan {
@@ -92,6 +144,7 @@ impl UserPlan {
         let groups = opt_list(args, "groups");
         let comment = opt_str(args, "comment");
         let password = opt_str(args, "password");
+        let plaintext = password.as_deref().is_some_and(looks_unhashed);
         let update_pw = choice(
             args,
             "update_password",
@@ -105,6 +158,7 @@ impl UserPlan {
             state,
             groups,
             has_password: password.is_some(),
+            plaintext,
             create_home: bool_or(args, "create_home", true)? && bool_or(args, "createhome", true)?,
             system: bool_or(args, "system", false)?,
             append: bool_or(args, "append", false)?,
@@ -195,6 +249,18 @@ impl UserPlan {
         }
         if self.has_password {
             r = r.with("password", "NOT_LOGGING_PASSWORD");
+        }
+        if self.append && self.groups.is_none() {
+            r = r.with_warning(
+                "'append' is set, but no 'groups' are specified. Use 'groups' for appending new \
+                 groups.This will change to an error in Ansible 2.14.",
+            );
+        }
+        if self.plaintext {
+            r = r.with_warning(
+                "The input password appears not to have been hashed. The 'password' argument \
+                 must be encrypted for this module to work properly.",
+            );
         }
         r
     }
@@ -322,6 +388,25 @@ echo "gid=$( (getent group "$N" 2>/dev/null || grep "^$N:" /etc/group) | cut -d:
             }
         }
         Ok(r)
+    }
+}
+
+#[cfg(test)]
+mod password_tests {
+    use super::looks_unhashed;
+
+    #[test]
+    fn clear_text_passwords_are_told_from_hashes_as_ansible_tells_them() {
+        let sha512 = format!("$6$salt${}", "a".repeat(86));
+        assert!(!looks_unhashed(&sha512));
+        assert!(looks_unhashed(&format!("$6$salt${}", "a".repeat(85))));
+        assert!(!looks_unhashed(&format!("$y$j9T$salt${}", "b".repeat(43))));
+        for clear in ["secret", "se$cret", "$6$x$a:b", "pa!ss$x$y"] {
+            assert!(looks_unhashed(clear), "{clear}");
+        }
+        for lock in ["*", "!", "*************", ""] {
+            assert!(!looks_unhashed(lock), "{lock}");
+        }
     }
 }
 
