@@ -297,18 +297,12 @@ fn start() -> Result<Helper, String> {
     });
     let mut ready = String::new();
     let read = stdout.read_line(&mut ready);
-    let ok = matches!(read, Ok(n) if n > 0)
-        && serde_json::from_str::<Json>(&ready).is_ok_and(|v| v["ready"] == true);
-    if !ok {
+    if !crate::controller_python::is_ready(&read, &ready) {
         let _ = child.kill();
         let _ = child.wait();
         let _ = drain.join();
         let last = last.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let last = if last.is_empty() { "no output" } else { &last };
-        return Err(format!(
-            "{} cannot import ansible: {last}",
-            python.display()
-        ));
+        return Err(crate::controller_python::cannot_import(&python, &last));
     }
     Ok(Helper {
         _child: child,

@@ -29,6 +29,20 @@ pub fn from_env() -> PathBuf {
     pick(std::env::var_os(PYTHON_ENV).map(PathBuf::from))
 }
 
+/// Whether a helper's first line (`read` is how reading it went) is its `{"ready": true}`
+/// handshake.
+pub fn is_ready(read: &std::io::Result<usize>, line: &str) -> bool {
+    matches!(read, Ok(n) if *n > 0)
+        && serde_json::from_str::<serde_json::Value>(line).is_ok_and(|v| v["ready"] == true)
+}
+
+/// The one message of both of fleet's Ansible helpers when one is not ready: the Python, and
+/// the last line it wrote on stderr (an ImportError, usually).
+pub fn cannot_import(python: &std::path::Path, stderr_tail: &str) -> String {
+    let last = stderr_tail.lines().last().unwrap_or("no output");
+    format!("{} cannot import ansible: {last}", python.display())
+}
+
 /// The interpreter a script's `#!` line names (`#!/usr/bin/env python3` gives `python3`).
 fn shebang_interpreter(text: &[u8]) -> Option<PathBuf> {
     let first = text.split(|b| *b == b'\n').next()?;

@@ -188,15 +188,11 @@ async fn start(configured: Option<PathBuf>) -> Result<Helper, String> {
     });
     let mut ready = String::new();
     let read = stdout.read_line(&mut ready).await;
-    let ok = matches!(read, Ok(n) if n > 0)
-        && serde_json::from_str::<Value>(&ready).is_ok_and(|v| v["ready"] == true);
-    if !ok {
+    if !fleet_templates::controller_python::is_ready(&read, &ready) {
         let _ = child.wait().await;
         let why = tail.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let last = why.lines().last().unwrap_or("no output").to_string();
-        return Err(format!(
-            "{} cannot import ansible: {last}",
-            python.display()
+        return Err(fleet_templates::controller_python::cannot_import(
+            &python, &why,
         ));
     }
     Ok(Helper {
