@@ -8,8 +8,11 @@
 //! that uses it.
 
 use std::fs;
+use std::time::Duration;
 
-use crate::lab::Lab;
+use e2e::pty::PtySession;
+
+use crate::lab::{Lab, FLEET};
 
 /// `db_password: s3cret`, password `pw1`.
 const GROUP_VARS: &str = "$ANSIBLE_VAULT;1.1;AES256
@@ -82,17 +85,23 @@ const PLAYBOOK: &str = r#"
           - opened.msg is search('no vault secrets were found that could decrypt')
 "#;
 
-#[test]
-fn vaulted_files_and_values_open_with_the_runs_secrets() {
+/// A lab with the vaulted files in place, and `--vault-id prod@SCRIPT` for the `prod` vault.
+fn vaulted_lab() -> (Lab, String) {
     let lab = Lab::new(1);
     lab.write("group_vars/all.yml", GROUP_VARS);
     lab.write("prod.yml", PROD_VARS);
     lab.write("files/secret.txt", FILE);
     lab.write("templates/t.j2", TEMPLATE);
-    let pw1 = lab.write("pw1", "pw1\n");
     let script = lab.write("pw2.sh", "#!/bin/sh\necho pw2\n");
     fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let prod = format!("prod@{}", script.display());
+    (lab, prod)
+}
+
+#[test]
+fn vaulted_files_and_values_open_with_the_runs_secrets() {
+    let (lab, prod) = vaulted_lab();
+    let pw1 = lab.write("pw1", "pw1\n");
     let run = lab.play(
         PLAYBOOK,
         &[
@@ -138,4 +147,37 @@ fn vaulted_files_and_values_open_with_the_runs_secrets() {
         format!("{}{}", run.stdout, run.stderr).contains("Decryption failed"),
         "{run}"
     );
+}
+
+/// `--ask-vault-pass`: asked on the terminal, without echo, before anything is read.
+#[test]
+fn the_vault_password_is_asked_on_the_terminal() {
+    let (lab, prod) = vaulted_lab();
+    let pb = lab.write("site.yml", PLAYBOOK);
+    let argv: Vec<String> = [
+        FLEET,
+        "run",
+        pb.to_str().unwrap(),
+        "-i",
+        lab.path("inventory.yml").to_str().unwrap(),
+        "--vault-id",
+        &prod,
+        "--ask-vault-pass",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let home = lab.path("home").to_string_lossy().into_owned();
+    let mut pty = PtySession::spawn(&argv, &[("HOME".into(), home)], 120, 40);
+    pty.expect("Vault password: ", Duration::from_secs(20));
+    pty.send("pw1\r");
+    assert_eq!(
+        pty.wait(Duration::from_secs(60)),
+        Some(0),
+        "{}",
+        pty.output()
+    );
+    assert!(!pty.output().contains("pw1"), "echoed:\n{}", pty.output());
+    let written = lab.out().join(format!("{}-secrets", lab.host(0)));
+    assert_eq!(fs::read_to_string(written).unwrap(), "s3cret k3y t0ken\n");
 }
