@@ -95,9 +95,7 @@ pub(super) async fn run_single(t: TaskRun<'_>, host: &mut HostState, vars: &Vars
             }
             _ => vars,
         };
-        if let Err(e) = apply_overrides(run, task, checked, &mut single) {
-            return error_result(e.to_string());
-        }
+        apply_overrides(run, task, checked, &mut single);
         if task.until.is_empty() {
             return single;
         }
@@ -165,19 +163,27 @@ fn report_retry(
     })));
 }
 
-/// `changed_when` and `failed_when`, evaluated with the registered result in scope.
-fn apply_overrides(
-    run: &Run,
-    task: &Task,
-    vars: &Vars,
-    single: &mut Single,
-) -> Result<(), ExecError> {
+/// ansible-core 2.19's normalization of an executed result, then `changed_when` and
+/// `failed_when` evaluated with the registered result in scope. `failed` is always set; a
+/// failure carries an `exception` (`(traceback unavailable)` when the module gave none), which
+/// a `failed_when` that clears the failure keeps as `failed_when_suppressed_exception`. A
+/// condition that cannot be evaluated fails the task with the module's result kept and the
+/// error in `changed_when_result`/`failed_when_result`.
+fn apply_overrides(run: &Run, task: &Task, vars: &Vars, single: &mut Single) {
     if matches!(single.status, Status::Skipped | Status::Unreachable) {
-        return Ok(());
+        return;
     }
     let Value::Object(result) = &mut single.result else {
-        return Ok(());
+        return;
     };
+    let failed = result
+        .get("failed")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    result.insert("failed".into(), Value::Bool(failed));
+    if failed && !result.contains_key("exception") {
+        result.insert("exception".into(), json!("(traceback unavailable)"));
+    }
     let holds = |conds: &[String]| {
         conditions(run, conds, vars)
             .map(|failed| failed.is_none())
@@ -186,13 +192,33 @@ fn apply_overrides(
                 error,
             })
     };
+    let mut evaluated = Ok(());
     if !task.changed_when.is_empty() {
-        result.insert("changed".into(), Value::Bool(holds(&task.changed_when)?));
+        match holds(&task.changed_when) {
+            Ok(changed) => {
+                result.insert("changed".into(), Value::Bool(changed));
+            }
+            Err(e) => evaluated = Err(("changed_when_result", e)),
+        }
     }
-    if !task.failed_when.is_empty() {
-        let failed = holds(&task.failed_when)?;
-        result.insert("failed_when_result".into(), Value::Bool(failed));
-        result.insert("failed".into(), Value::Bool(failed));
+    if evaluated.is_ok() && !task.failed_when.is_empty() {
+        match holds(&task.failed_when) {
+            Ok(failed) => {
+                result.insert("failed_when_result".into(), Value::Bool(failed));
+                result.insert("failed".into(), Value::Bool(failed));
+                if !failed {
+                    if let Some(exception) = result.remove("exception") {
+                        result.insert("failed_when_suppressed_exception".into(), exception);
+                    }
+                }
+            }
+            Err(e) => evaluated = Err(("failed_when_result", e)),
+        }
+    }
+    if let Err((key, e)) = evaluated {
+        result.insert("failed".into(), Value::Bool(true));
+        result.insert(key.into(), json!(e.to_string()));
+        result.insert("msg".into(), json!(e.to_string()));
     }
     let set = |key: &str| result.get(key).and_then(Value::as_bool).unwrap_or(false);
     single.status = if set("failed") {
@@ -202,5 +228,4 @@ fn apply_overrides(
     } else {
         Status::Ok
     };
-    Ok(())
 }

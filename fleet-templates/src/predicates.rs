@@ -44,18 +44,22 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     });
     env.add_test("version", version_test);
     env.add_test("version_compare", version_test);
-    env.add_test("subset", |a: Value, b: Value| -> Result<bool, Error> {
+    let subset = |a: Value, b: Value| -> Result<bool, Error> {
         let big = super::filters::items_of(&b)?;
         Ok(super::filters::items_of(&a)?
             .iter()
             .all(|x| big.contains(x)))
-    });
-    env.add_test("superset", |a: Value, b: Value| -> Result<bool, Error> {
-        let big = super::filters::items_of(&a)?;
-        Ok(super::filters::items_of(&b)?
-            .iter()
-            .all(|x| big.contains(x)))
-    });
+    };
+    // `issubset`, `issuperset` and `isnan` are Ansible's older names of the same tests
+    env.add_test("subset", subset);
+    env.add_test("issubset", subset);
+    let superset = move |a: Value, b: Value| subset(b, a);
+    env.add_test("superset", superset);
+    env.add_test("issuperset", superset);
+    // Python's `isinstance(x, float) and math.isnan(x)`: only a float is NaN
+    let nan = |v: &Value| f64::try_from(v.clone()).is_ok_and(f64::is_nan) && v.is_number();
+    env.add_test("nan", nan);
+    env.add_test("isnan", nan);
     // Python's `value in seq`: a substring for strings
     env.add_test("contains", |a: Value, b: Value| -> Result<bool, Error> {
         if let (Some(text), Some(part)) = (a.as_str(), b.as_str()) {

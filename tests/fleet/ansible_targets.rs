@@ -231,6 +231,8 @@ const TARGETS: &[Target] = &[
     role("lookup_template", &[]),
     role("lookup_csvfile", &[]),
     role("ping", &[]),
+    role("failed_when", &[]),
+    role("test_mathstuff", &[]),
     role("group", &[]),
     role("user", &[]),
     role("lookup_config", &[]),
@@ -544,6 +546,16 @@ fn lookup_template() {
 /// The targets that add and remove local accounts take turns: two `useradd`/`groupadd` at
 /// once contend for the lock on /etc/passwd and /etc/group.
 static ACCOUNTS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+#[test]
+fn failed_when() {
+    both_pass("failed_when");
+}
+
+#[test]
+fn test_mathstuff() {
+    both_pass("test_mathstuff");
+}
 
 #[test]
 fn ping() {
