@@ -15,6 +15,7 @@ use fleet_playbook::Task;
 /// Runs `task` if its action is one of these; `None` for modules.
 pub async fn run_action(
     run: &Run,
+    inventory: &inventory::Inventory,
     task: &Task,
     args: &Map<String, Value>,
     host: &mut HostState,
@@ -33,9 +34,66 @@ pub async fn run_action(
         "include_vars" => super::include_vars::include_vars(task, args, host, vars),
         "async_status" => super::task_async::async_status(args, host),
         "meta" => ModuleResult::ok().with("skipped", false),
+        "group_by" => group_by(run, inventory, args, host, vars),
         _ => return None,
     };
     Some(result)
+}
+
+/// `group_by`: puts the host into the group `key` names (spaces become `-`, as Ansible's action
+/// makes them) under `parents` (default `all`). Changed, as Ansible's strategy counts it, when a
+/// parent group is new, the group is not yet a child of a parent, or the host not yet in it
+/// (the inventory as the play began, plus what `group_by` asked for since). The inventory
+/// takes the change before the next play: its `hosts:` patterns, `groups`, `group_names` and
+/// the new group's `group_vars/` then see it (Ansible applies it to the very next task).
+fn group_by(
+    run: &Run,
+    inventory: &inventory::Inventory,
+    args: &Map<String, Value>,
+    host: &HostState,
+    vars: &Vars,
+) -> ModuleResult {
+    let Some(key) = args.get("key").filter(|k| !k.is_null()) else {
+        return ModuleResult::fail("the 'key' param is required when using group_by");
+    };
+    let group = text(key).replace(' ', "-");
+    let parents: Vec<String> = match args.get("parents") {
+        None | Some(Value::Null) => vec!["all".into()],
+        Some(Value::Array(items)) => items.iter().map(|p| text(p).replace(' ', "-")).collect(),
+        Some(one) => vec![text(one).replace(' ', "-")],
+    };
+    let mut changes = run.group_changes.lock().unwrap_or_else(|p| p.into_inner());
+    let asked = |f: &dyn Fn(&super::context::GroupAdd) -> bool| changes.iter().any(f);
+    let group_known = |g: &str| {
+        inventory.group(g).is_some() || asked(&|c| c.group == g || c.parents.iter().any(|p| p == g))
+    };
+    let is_child_of = |p: &String| {
+        inventory
+            .group(&group)
+            .is_some_and(|g| g.parents().contains(p))
+            || asked(&|c| c.group == group && c.parents.contains(p))
+    };
+    let is_member = vars
+        .get("group_names")
+        .and_then(Value::as_array)
+        .is_some_and(|names| names.iter().any(|n| n.as_str() == Some(group.as_str())))
+        || asked(&|c| c.host == host.name && c.group == group);
+    let changed = parents.iter().any(|p| !group_known(p))
+        || parents.iter().any(|p| !is_child_of(p))
+        || !is_member;
+    if changed {
+        changes.push(super::context::GroupAdd {
+            host: host.name.clone(),
+            group: group.clone(),
+            parents: parents.clone(),
+        });
+    }
+    ModuleResult {
+        changed,
+        ..ModuleResult::ok()
+    }
+    .with("add_group", group)
+    .with("parent_groups", parents)
 }
 
 fn text(v: &Value) -> String {

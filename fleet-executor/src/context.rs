@@ -44,6 +44,16 @@ pub struct Run {
     /// Ansible on the controller, for the modules fleet runs through Ansible's own code
     /// (started on first use; `FLEET_ANSIBLE_PYTHON` or the `ansible-playbook` on `PATH`).
     pub ansible: fleet_modules::ansible::Controller,
+    /// Group memberships `group_by` asked for, applied to the inventory before the next play.
+    pub group_changes: Mutex<Vec<GroupAdd>>,
+}
+
+/// One host put into one group by `group_by`, under its parent groups.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupAdd {
+    pub host: String,
+    pub group: String,
+    pub parents: Vec<String>,
 }
 
 impl Run {

@@ -62,7 +62,9 @@ pub(super) async fn execute(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -
         flag(run, &kw.check_mode, vars, run.options.check).unwrap_or(run.options.check);
     let background = Background::of(&task.action, &args, host, job, check_mode);
     if background.is_none() {
-        if let Some(result) = actions::run_action(run, task, &args, host, vars).await {
+        if let Some(result) =
+            actions::run_action(run, pctx.inventory, task, &args, host, vars).await
+        {
             return from_module(result);
         }
     }

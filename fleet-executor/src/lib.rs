@@ -166,17 +166,26 @@ pub async fn run_playbook(
         .parent()
         .unwrap_or(std::path::Path::new("."))
         .to_path_buf();
-    let magic = Arc::new(run_magic(run, inv, &playbook_dir, inventory_path));
+    let mut magic = Arc::new(run_magic(run, inv, &playbook_dir, inventory_path));
     let extra = Arc::new(extra_vars);
     let mut processed = BTreeSet::new();
+    // the inventory as `group_by` changes it, play by play
+    let mut inv_now = std::borrow::Cow::Borrowed(inv);
     for play in &playbook.plays {
         if run.interrupted() {
             break;
         }
+        if apply_group_changes(run, &mut inv_now, &hosts).await {
+            magic = Arc::new(run_magic(run, &inv_now, &playbook_dir, inventory_path));
+        }
+        let selection = Selection {
+            inv: &inv_now,
+            ..selection.clone()
+        };
         let host_ids = selection.play_hosts(run, play, &extra, &magic)?;
         processed.extend(host_ids.iter().copied());
         let input = play::PlayInput {
-            inventory: inv,
+            inventory: &inv_now,
             host_ids,
             extra_vars: extra.clone(),
             magic: magic.clone(),
@@ -186,7 +195,38 @@ pub async fn run_playbook(
     Ok(summary(run, &hosts, processed).await)
 }
 
+/// Applies the memberships `group_by` asked for since the last play to the inventory, and the
+/// hosts' groups and inventory variables that follow from them; whether anything changed.
+async fn apply_group_changes(
+    run: &Run,
+    inv: &mut std::borrow::Cow<'_, inventory::Inventory>,
+    hosts: &Hosts,
+) -> bool {
+    let changes = std::mem::take(&mut *run.group_changes.lock().unwrap_or_else(|p| p.into_inner()));
+    if changes.is_empty() {
+        return false;
+    }
+    for change in &changes {
+        if let Err(e) = inv
+            .to_mut()
+            .add_to_group(&change.host, &change.group, &change.parents)
+        {
+            run.report(Event::Warning(format!("group_by {}: {e}", change.group)));
+        }
+    }
+    for state in &hosts.states {
+        let mut state = state.lock().await;
+        if let Some(h) = inv.host(&state.name) {
+            let mut vars = h.vars().clone();
+            vars.insert("group_names".into(), json!(h.groups()));
+            state.inventory_vars = vars;
+        }
+    }
+    true
+}
+
 /// The inventory hosts a run may reach: by name, and narrowed by `--limit`.
+#[derive(Clone)]
 struct Selection<'i> {
     inv: &'i inventory::Inventory,
     index: BTreeMap<String, usize>,

@@ -1,5 +1,5 @@
 //! Argument checks for the actions the executor runs itself (`debug`, `assert`, `pause`,
-//! `async_status`, `include_vars`, `fail`).
+//! `async_status`, `include_vars`, `fail`, `group_by`).
 //!
 //! Why: these actions are no [`crate::Module`], so nothing checked their keys and a typo
 //! (`debug: {mgs: x}`) printed "Hello world!" instead of failing. Ansible's action plugins
@@ -23,6 +23,13 @@ const ASSERT: ArgSpec = ArgSpec {
 const PAUSE: ArgSpec = ArgSpec {
     free_form: false,
     params: &["minutes", "seconds", "prompt", "echo"],
+    required: &[],
+};
+
+const GROUP_BY: ArgSpec = ArgSpec {
+    free_form: false,
+    params: &["key", "parents"],
+    // its action says "the 'key' param is required when using group_by" when the task runs
     required: &[],
 };
 
@@ -57,6 +64,7 @@ pub fn check_action_args(action: &str, args: &Args) -> Result<(), BadArg> {
         "assert" => check_args(action, &ASSERT, args)?,
         "pause" => check_args(action, &PAUSE, args)?,
         "async_status" => check_args(action, &ASYNC_STATUS, args)?,
+        "group_by" => check_args(action, &GROUP_BY, args)?,
         "include_vars" => {
             let known = |k: &str| {
                 [

@@ -282,6 +282,7 @@ pub const EXECUTOR_ACTIONS: &[&str] = &[
     "import_role",
     "include_vars",
     "async_status",
+    "group_by",
 ];
 
 /// Strips the collection prefix Ansible allows (`ansible.builtin.copy`, `ansible.legacy.copy`).

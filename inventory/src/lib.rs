@@ -20,6 +20,7 @@
 
 #![warn(missing_docs)]
 
+mod dynamic;
 pub mod error;
 mod finalize;
 mod graph;

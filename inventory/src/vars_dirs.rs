@@ -23,6 +23,9 @@ const MAX_DIR_DEPTH: usize = 16;
 pub(crate) struct VarsLayer {
     pub(crate) groups: HashMap<String, Vars>,
     pub(crate) hosts: HashMap<String, Vars>,
+    /// The directory the layer was read from: a group made during the run (`group_by`) has
+    /// its `group_vars/` files read from it then.
+    pub(crate) dir: Option<PathBuf>,
 }
 
 impl Inventory {
@@ -35,6 +38,7 @@ impl Inventory {
         let layer = VarsLayer {
             groups: read_kind(&dir.join("group_vars"), &group_names)?,
             hosts: read_kind(&dir.join("host_vars"), &host_names)?,
+            dir: Some(dir.to_path_buf()),
         };
         self.layers.push(layer);
         self.finalize();
@@ -43,7 +47,10 @@ impl Inventory {
 }
 
 /// Reads the vars of every name that has a file under `base` (`group_vars` or `host_vars`).
-fn read_kind(base: &Path, names: &[String]) -> Result<HashMap<String, Vars>, InventoryError> {
+pub(crate) fn read_kind(
+    base: &Path,
+    names: &[String],
+) -> Result<HashMap<String, Vars>, InventoryError> {
     let mut out = HashMap::new();
     if !base.is_dir() {
         return Ok(out);

@@ -172,6 +172,11 @@ fn facts_of_delegated_tasks() {
 }
 
 #[test]
+fn groups_made_by_group_by() {
+    compare(fixture("group_by.yml"), &[]);
+}
+
+#[test]
 fn module_defaults_of_plays_and_blocks() {
     compare(fixture("module_defaults.yml"), &[]);
 }

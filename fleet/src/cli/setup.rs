@@ -216,6 +216,7 @@ fn run_parsed(
             parse_options: super::run_parse_options(),
             stop: stop_all,
             ansible: Default::default(),
+            group_changes: Default::default(),
         });
         let watcher = run.clone();
         tokio::spawn(async move {
