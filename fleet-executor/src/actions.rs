@@ -56,11 +56,12 @@ fn group_by(
     let Some(key) = args.get("key").filter(|k| !k.is_null()) else {
         return ModuleResult::fail("the 'key' param is required when using group_by");
     };
-    let group = text(key).replace(' ', "-");
+    let group_name = |v: &Value| text(v).replace(' ', "-");
+    let group = group_name(key);
     let parents: Vec<String> = match args.get("parents") {
         None | Some(Value::Null) => vec!["all".into()],
-        Some(Value::Array(items)) => items.iter().map(|p| text(p).replace(' ', "-")).collect(),
-        Some(one) => vec![text(one).replace(' ', "-")],
+        Some(Value::Array(items)) => items.iter().map(group_name).collect(),
+        Some(one) => vec![group_name(one)],
     };
     let mut changes = run.group_changes.lock().unwrap_or_else(|p| p.into_inner());
     let asked = |f: &dyn Fn(&super::context::GroupAdd) -> bool| changes.iter().any(f);

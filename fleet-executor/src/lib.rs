@@ -128,12 +128,15 @@ fn run_magic(
 pub fn host_states(inv: &inventory::Inventory) -> Vec<HostState> {
     inv.hosts()
         .enumerate()
-        .map(|(i, h)| {
-            let mut vars = h.vars().clone();
-            vars.insert("group_names".into(), json!(h.groups()));
-            HostState::new(&h.name, i, vars)
-        })
+        .map(|(i, h)| HostState::new(&h.name, i, inventory_vars(h)))
         .collect()
+}
+
+/// A host's inventory variables as a task sees them: merged, with its `group_names`.
+fn inventory_vars(h: &inventory::Host) -> Map<String, Value> {
+    let mut vars = h.vars().clone();
+    vars.insert("group_names".into(), json!(h.groups()));
+    vars
 }
 
 /// Runs a playbook. `limit` narrows every play's hosts (`--limit`).
@@ -206,20 +209,21 @@ async fn apply_group_changes(
     if changes.is_empty() {
         return false;
     }
-    for change in &changes {
-        if let Err(e) = inv
-            .to_mut()
-            .add_to_group(&change.host, &change.group, &change.parents)
-        {
+    let joins = changes.iter().map(|c| inventory::GroupJoin {
+        host: &c.host,
+        group: &c.group,
+        parents: &c.parents,
+    });
+    let results = inv.to_mut().add_to_groups(joins);
+    for (change, result) in changes.iter().zip(results) {
+        if let Err(e) = result {
             run.report(Event::Warning(format!("group_by {}: {e}", change.group)));
         }
     }
     for state in &hosts.states {
         let mut state = state.lock().await;
         if let Some(h) = inv.host(&state.name) {
-            let mut vars = h.vars().clone();
-            vars.insert("group_names".into(), json!(h.groups()));
-            state.inventory_vars = vars;
+            state.inventory_vars = inventory_vars(h);
         }
     }
     true

@@ -186,12 +186,13 @@ fn call_request(
     }))
 }
 
-/// A value as JSON; an undefined one fails the call as undefined (what `default` absorbs).
+/// A value as JSON, as the engine turns results into JSON (a member whose template failed
+/// fails the call); an undefined one fails the call as undefined (what `default` absorbs).
 fn to_json(value: &Value) -> Result<Json, Error> {
     if value.is_undefined() || crate::lazy::holds_undefined(value) {
         return Err(Error::from(ErrorKind::UndefinedError));
     }
-    serde_json::to_value(value).map_err(|e| fail(e.to_string()))
+    crate::engine::to_json(value).map_err(crate::engine::EvalError::into_minijinja)
 }
 
 fn kwargs_json(kwargs: &Kwargs, skip: &[&str]) -> Result<Map<String, Json>, Error> {

@@ -214,8 +214,7 @@ fn render_term(state: &State, term: &Value) -> Result<Value, Error> {
     let context = |names: std::collections::HashSet<String>| {
         names
             .into_iter()
-            .filter_map(|name| Some((state.lookup(&name)?, name)))
-            .map(|(value, name)| (name, value))
+            .filter_map(|name| state.lookup(&name).map(|value| (name, value)))
             .collect::<std::collections::BTreeMap<_, _>>()
     };
     if let Some(expr) = super::markup::single_expression(text) {

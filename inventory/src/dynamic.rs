@@ -7,16 +7,37 @@ use crate::error::InventoryError;
 use crate::model::Inventory;
 use crate::vars_dirs::read_kind;
 
+/// One host into one group, under its parents, as `group_by` asks.
+pub struct GroupJoin<'a> {
+    /// The inventory name of the host.
+    pub host: &'a str,
+    /// The group it joins (made when new).
+    pub group: &'a str,
+    /// The groups the group goes under (each made when new).
+    pub parents: &'a [String],
+}
+
 impl Inventory {
-    /// Puts `host` into `group` under `parents` (each made when new; a new group with no parent
-    /// goes under `all`), then recomputes every host's groups and variables. `Ok(true)` when the
-    /// host was not in the group before (Ansible reports the task as changed then).
-    pub fn add_to_group(
+    /// Puts each host into its group under its parents (each made when new; a new group with no
+    /// parent goes under `all`), then recomputes every host's groups and variables once. Per
+    /// join, `Ok(true)` when the host was not in the group before (Ansible reports the task as
+    /// changed then).
+    pub fn add_to_groups<'a>(
         &mut self,
-        host: &str,
-        group: &str,
-        parents: &[String],
-    ) -> Result<bool, InventoryError> {
+        joins: impl IntoIterator<Item = GroupJoin<'a>>,
+    ) -> Vec<Result<bool, InventoryError>> {
+        let results = joins.into_iter().map(|j| self.join_group(&j)).collect();
+        self.finalize();
+        results
+    }
+
+    /// One join, without recomputing the hosts (see [`Inventory::add_to_groups`]).
+    fn join_group(&mut self, join: &GroupJoin<'_>) -> Result<bool, InventoryError> {
+        let GroupJoin {
+            host,
+            group,
+            parents,
+        } = *join;
         let bad = |why: String| InventoryError::parse("group_by", 1, 1, why);
         if self.host(host).is_none() {
             return Err(bad(format!("host {host} is not in the inventory")));
@@ -45,14 +66,28 @@ impl Inventory {
             let read = read_kind(&dir.join("group_vars"), &new_groups)?;
             layer.groups.extend(read);
         }
-        self.finalize();
         Ok(!before)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::Inventory;
+    use super::GroupJoin;
+    use crate::{Inventory, InventoryError};
+
+    fn join(
+        inv: &mut Inventory,
+        host: &str,
+        group: &str,
+        parents: &[String],
+    ) -> Result<bool, InventoryError> {
+        let joined = GroupJoin {
+            host,
+            group,
+            parents,
+        };
+        inv.add_to_groups([joined]).pop().unwrap()
+    }
 
     #[test]
     fn a_host_joins_a_new_group_with_its_group_vars() {
@@ -67,8 +102,8 @@ mod tests {
         .unwrap();
         let mut inv = Inventory::load(&inv_path).unwrap();
         let parents = vec!["os".to_string()];
-        assert!(inv.add_to_group("a", "os_debian", &parents).unwrap());
-        assert!(!inv.add_to_group("a", "os_debian", &parents).unwrap());
+        assert!(join(&mut inv, "a", "os_debian", &parents).unwrap());
+        assert!(!join(&mut inv, "a", "os_debian", &parents).unwrap());
         let a = inv.host("a").unwrap();
         assert!(a.groups().iter().any(|g| g == "os_debian"));
         assert!(a.groups().iter().any(|g| g == "os"));
@@ -81,7 +116,7 @@ mod tests {
             .map(|h| h.name.clone())
             .collect();
         assert_eq!(names, ["a"]);
-        assert!(inv.add_to_group("nope", "x", &[]).is_err());
-        assert!(inv.add_to_group("a", " ", &[]).is_err());
+        assert!(join(&mut inv, "nope", "x", &[]).is_err());
+        assert!(join(&mut inv, "a", " ", &[]).is_err());
     }
 }
