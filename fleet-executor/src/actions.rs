@@ -27,81 +27,18 @@ pub async fn run_action(
         "assert" => super::assert::assert(run, task, args, vars),
         "fail" => ModuleResult::fail(
             args.get("msg")
-                .map(text)
+                .map(fleet_templates::py_string)
                 .unwrap_or_else(|| "Failed as requested from task".into()),
         ),
         "pause" => pause(args).await,
         "include_vars" => super::include_vars::include_vars(task, args, host, vars),
         "async_status" => super::task_async::async_status(args, host),
         "meta" => ModuleResult::ok().with("skipped", false),
-        "group_by" => group_by(run, inventory, args, host, vars),
+        "group_by" => super::dynamic_inventory::group_by(run, inventory, args, &host.name),
+        "add_host" => super::dynamic_inventory::add_host(run, inventory, args),
         _ => return None,
     };
     Some(result)
-}
-
-/// `group_by`: puts the host into the group `key` names (spaces become `-`, as Ansible's action
-/// makes them) under `parents` (default `all`). Changed, as Ansible's strategy counts it, when a
-/// parent group is new, the group is not yet a child of a parent, or the host not yet in it
-/// (the inventory as the play began, plus what `group_by` asked for since). The inventory
-/// takes the change before the next play: its `hosts:` patterns, `groups`, `group_names` and
-/// the new group's `group_vars/` then see it (Ansible applies it to the very next task).
-fn group_by(
-    run: &Run,
-    inventory: &inventory::Inventory,
-    args: &Map<String, Value>,
-    host: &HostState,
-    vars: &Vars,
-) -> ModuleResult {
-    let Some(key) = args.get("key").filter(|k| !k.is_null()) else {
-        return ModuleResult::fail("the 'key' param is required when using group_by");
-    };
-    let group_name = |v: &Value| text(v).replace(' ', "-");
-    let group = group_name(key);
-    let parents: Vec<String> = match args.get("parents") {
-        None | Some(Value::Null) => vec!["all".into()],
-        Some(Value::Array(items)) => items.iter().map(group_name).collect(),
-        Some(one) => vec![group_name(one)],
-    };
-    let mut changes = run.group_changes.lock().unwrap_or_else(|p| p.into_inner());
-    let asked = |f: &dyn Fn(&super::context::GroupAdd) -> bool| changes.iter().any(f);
-    let group_known = |g: &str| {
-        inventory.group(g).is_some() || asked(&|c| c.group == g || c.parents.iter().any(|p| p == g))
-    };
-    let is_child_of = |p: &String| {
-        inventory
-            .group(&group)
-            .is_some_and(|g| g.parents().contains(p))
-            || asked(&|c| c.group == group && c.parents.contains(p))
-    };
-    let is_member = vars
-        .get("group_names")
-        .and_then(Value::as_array)
-        .is_some_and(|names| names.iter().any(|n| n.as_str() == Some(group.as_str())))
-        || asked(&|c| c.host == host.name && c.group == group);
-    let changed = parents.iter().any(|p| !group_known(p))
-        || parents.iter().any(|p| !is_child_of(p))
-        || !is_member;
-    if changed {
-        changes.push(super::context::GroupAdd {
-            host: host.name.clone(),
-            group: group.clone(),
-            parents: parents.clone(),
-        });
-    }
-    ModuleResult {
-        changed,
-        ..ModuleResult::ok()
-    }
-    .with("add_group", group)
-    .with("parent_groups", parents)
-}
-
-fn text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => fleet_templates::py_repr(other),
-    }
 }
 
 fn debug(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Vars) -> ModuleResult {
@@ -187,12 +124,7 @@ fn valid_variable_name(name: &Value) -> Result<String, String> {
         Value::Array(_) => (" name".to_string(), " of type 'list'".to_string()),
         Value::Object(_) => (" name".to_string(), " of type 'dict'".to_string()),
         other => {
-            let kind = match other {
-                Value::Bool(_) => "bool",
-                Value::Null => "NoneType",
-                Value::Number(n) if n.is_f64() => "float",
-                _ => "int",
-            };
+            let kind = fleet_templates::py_type_name(other);
             (
                 format!(" name '{}'", fleet_templates::py_string(other)),
                 format!(" of type '{kind}'"),

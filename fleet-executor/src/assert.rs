@@ -180,7 +180,7 @@ fn given(run: &Run, value: &Value, vars: &Vars, trusted: bool) -> Result<bool, S
             "Conditional result ({}) was derived from value of type '{}'. Conditionals must \
              have a boolean result.",
             if truthy(other) { "True" } else { "False" },
-            type_name(other)
+            fleet_templates::py_type_name(other)
         )),
     }
 }
@@ -193,18 +193,6 @@ fn truthy(v: &Value) -> bool {
         Value::Array(a) => !a.is_empty(),
         Value::String(s) => !s.is_empty(),
         Value::Bool(b) => *b,
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "NoneType",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::Object(_) => "dict",
-        Value::Array(_) => "list",
-        Value::String(_) => "str",
-        Value::Bool(_) => "bool",
     }
 }
 

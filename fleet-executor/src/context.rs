@@ -44,16 +44,9 @@ pub struct Run {
     /// Ansible on the controller, for the modules fleet runs through Ansible's own code
     /// (started on first use; `FLEET_ANSIBLE_PYTHON` or the `ansible-playbook` on `PATH`).
     pub ansible: fleet_modules::ansible::Controller,
-    /// Group memberships `group_by` asked for, applied to the inventory before the next play.
-    pub group_changes: Mutex<Vec<GroupAdd>>,
-}
-
-/// One host put into one group by `group_by`, under its parent groups.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct GroupAdd {
-    pub host: String,
-    pub group: String,
-    pub parents: Vec<String>,
+    /// The inventory as `group_by` and `add_host` change it during a play
+    /// (`dynamic_inventory`).
+    pub dynamic: Mutex<super::dynamic_inventory::Changes>,
 }
 
 impl Run {
@@ -101,15 +94,23 @@ pub struct Scope<'a> {
     pub handler: bool,
     /// Extra variables of an `include_tasks`/`include_role` (task-vars precedence).
     pub include_vars: Map<String, Value>,
-    /// When the task being run refers to `hostvars` (every host's variables as they stood when
-    /// the task started): the play's magic variables with `hostvars` added, one copy for every
-    /// host of the task, which its variables share instead of `PlayVars::magic`.
-    pub hostvars: Option<fleet_templates::SharedVars>,
+    /// The play's magic variables as this task sees them, when they differ from
+    /// `PlayVars::magic`: with `hostvars` when the task refers to it (every host's variables as
+    /// they stood when the task started), with `groups` as `group_by`/`add_host` changed them.
+    /// One copy for every host of the task, which its variables share.
+    pub magic: Option<fleet_templates::SharedVars>,
     /// `notify:` of the innermost enclosing block that has one, for tasks without their own.
     pub notify: Vec<String>,
 }
 
 impl<'a> Scope<'a> {
+    /// This scope with the magic variables `magic` (see [`Scope::magic`]).
+    pub fn with_magic(&self, magic: fleet_templates::SharedVars) -> Scope<'a> {
+        let mut s = self.clone();
+        s.magic = Some(magic);
+        s
+    }
+
     /// The scope inside an item with `keywords`.
     pub fn enter(&self, keywords: &Keywords) -> Scope<'a> {
         let mut inner = self.clone();

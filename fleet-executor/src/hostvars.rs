@@ -1,27 +1,45 @@
 //! `hostvars`: every host's variables as they stand when a task starts. Building it locks and
 //! copies every host's state, so a task gets it only when its arguments, conditions, loop or
-//! variables mention it; the snapshot is shared by all hosts running that task.
+//! variables mention it; the snapshot is shared by all hosts running that task. After
+//! `group_by` or `add_host` changed the inventory, the task's magic variables also carry the
+//! new `groups`, and `hostvars` the hosts added (`dynamic_inventory::View`).
 
 use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::context::{PlayCtx, Scope};
+use super::context::{PlayCtx, Run};
 use super::vars::unprefixed_facts;
 use super::walk::Hosts;
 use fleet_playbook::{Keywords, Task};
 
-/// `scope` with `hostvars` (a snapshot taken now) beside the play's magic variables.
-pub(super) async fn scope_with_hostvars<'a>(
+/// The magic variables `task` sees when they differ from the play's (`Scope::magic`): with
+/// `hostvars` (a snapshot taken now) when the task mentions it, with the inventory's changes
+/// since the play began; `None` when neither applies.
+pub(super) async fn task_magic(
+    run: &Run,
     pctx: &PlayCtx<'_>,
     hosts: &Hosts,
-    scope: &Scope<'a>,
-) -> Scope<'a> {
-    let mut s = scope.clone();
+    task: &Task,
+    kw: &Keywords,
+) -> Option<fleet_templates::SharedVars> {
+    let view = super::dynamic_inventory::view(run);
+    let wants_hostvars = mentions_hostvars(task, kw);
+    if view.is_none() && !wants_hostvars {
+        return None;
+    }
     let mut shared = (*pctx.vars.magic).clone();
-    shared.insert("hostvars".into(), hostvars_snapshot(hosts).await);
-    s.hostvars = Some(Arc::new(shared));
-    s
+    if let Some(view) = &view {
+        shared.insert("groups".into(), view.groups.clone());
+    }
+    if wants_hostvars {
+        let mut all = hostvars_snapshot(hosts).await;
+        if let (Some(view), Value::Object(all)) = (&view, &mut all) {
+            all.extend(view.added.clone());
+        }
+        shared.insert("hostvars".into(), all);
+    }
+    Some(Arc::new(shared))
 }
 
 /// Whether the task's arguments, conditions or loop refer to `hostvars`.

@@ -22,6 +22,7 @@
 //! - [`vars`]: variable precedence; [`connect`]: how a host is reached; [`host`]: per-host state.
 
 pub mod connection;
+pub mod dynamic_inventory;
 mod error;
 pub mod output;
 
@@ -79,18 +80,8 @@ fn run_magic(
     playbook_dir: &std::path::Path,
     inventory_path: &std::path::Path,
 ) -> Map<String, Value> {
-    let mut groups = Map::new();
-    for g in inv.groups() {
-        let members: Vec<String> = inv
-            .select(&g.name)
-            .map(|hs| hs.iter().map(|h| h.name.clone()).collect())
-            .unwrap_or_default();
-        groups.insert(g.name.clone(), json!(members));
-    }
-    let all: Vec<String> = inv.hosts().map(|h| h.name.clone()).collect();
-    groups.insert("all".into(), json!(all));
     let mut m = Map::new();
-    m.insert("groups".into(), Value::Object(groups));
+    m.insert("groups".into(), dynamic_inventory::groups_var(inv));
     let abs = |p: &std::path::Path| {
         std::fs::canonicalize(p)
             .unwrap_or_else(|_| p.to_path_buf())
@@ -128,15 +119,8 @@ fn run_magic(
 pub fn host_states(inv: &inventory::Inventory) -> Vec<HostState> {
     inv.hosts()
         .enumerate()
-        .map(|(i, h)| HostState::new(&h.name, i, inventory_vars(h)))
+        .map(|(i, h)| HostState::new(&h.name, i, dynamic_inventory::inventory_vars(h)))
         .collect()
-}
-
-/// A host's inventory variables as a task sees them: merged, with its `group_names`.
-fn inventory_vars(h: &inventory::Host) -> Map<String, Value> {
-    let mut vars = h.vars().clone();
-    vars.insert("group_names".into(), json!(h.groups()));
-    vars
 }
 
 /// Runs a playbook. `limit` narrows every play's hosts (`--limit`).
@@ -148,11 +132,11 @@ pub async fn run_playbook(
     limit: Option<&str>,
     extra_vars: Map<String, Value>,
 ) -> Result<Summary, ExecError> {
-    let hosts = Hosts {
+    let mut hosts = Hosts {
         states: host_states(inv).into_iter().map(Mutex::new).collect(),
         forks: Semaphore::new(run.options.forks.max(1)),
     };
-    let selection = Selection {
+    let mut selection = Selection {
         inv,
         index: inv
             .hosts()
@@ -172,13 +156,20 @@ pub async fn run_playbook(
     let mut magic = Arc::new(run_magic(run, inv, &playbook_dir, inventory_path));
     let extra = Arc::new(extra_vars);
     let mut processed = BTreeSet::new();
-    // the inventory as `group_by` changes it, play by play
+    // the inventory as `group_by` and `add_host` change it, play by play
     let mut inv_now = std::borrow::Cow::Borrowed(inv);
     for play in &playbook.plays {
         if run.interrupted() {
             break;
         }
-        if apply_group_changes(run, &mut inv_now, &hosts).await {
+        if let Some(changed) = dynamic_inventory::take(run) {
+            inv_now = std::borrow::Cow::Owned(changed);
+            dynamic_inventory::adopt(&mut hosts, &inv_now).await;
+            selection.index = inv_now
+                .hosts()
+                .enumerate()
+                .map(|(i, h)| (h.name.clone(), i))
+                .collect();
             magic = Arc::new(run_magic(run, &inv_now, &playbook_dir, inventory_path));
         }
         let selection = Selection {
@@ -196,37 +187,6 @@ pub async fn run_playbook(
         play::run_play(run, play, &hosts, input).await;
     }
     Ok(summary(run, &hosts, processed).await)
-}
-
-/// Applies the memberships `group_by` asked for since the last play to the inventory, and the
-/// hosts' groups and inventory variables that follow from them; whether anything changed.
-async fn apply_group_changes(
-    run: &Run,
-    inv: &mut std::borrow::Cow<'_, inventory::Inventory>,
-    hosts: &Hosts,
-) -> bool {
-    let changes = std::mem::take(&mut *run.group_changes.lock().unwrap_or_else(|p| p.into_inner()));
-    if changes.is_empty() {
-        return false;
-    }
-    let joins = changes.iter().map(|c| inventory::GroupJoin {
-        host: &c.host,
-        group: &c.group,
-        parents: &c.parents,
-    });
-    let results = inv.to_mut().add_to_groups(joins);
-    for (change, result) in changes.iter().zip(results) {
-        if let Err(e) = result {
-            run.report(Event::Warning(format!("group_by {}: {e}", change.group)));
-        }
-    }
-    for state in &hosts.states {
-        let mut state = state.lock().await;
-        if let Some(h) = inv.host(&state.name) {
-            state.inventory_vars = inventory_vars(h);
-        }
-    }
-    true
 }
 
 /// The inventory hosts a run may reach: by name, and narrowed by `--limit`.

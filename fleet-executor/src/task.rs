@@ -148,7 +148,7 @@ fn host_task_vars(
         scoped.insert(k.clone(), v.clone());
     }
     let mut base = task_vars(&pctx.vars, host, &scope.role_vars(), &scoped);
-    if let Some(shared) = &scope.hostvars {
+    if let Some(shared) = &scope.magic {
         base.set_shared(shared.clone());
     }
     base.insert("ansible_search_path".into(), search_path(&base, task));

@@ -9,7 +9,7 @@ use tokio::sync::{Mutex, Semaphore};
 
 use super::context::{PlayCtx, Run, Scope};
 use super::host::HostState;
-use super::hostvars::{mentions_hostvars, scope_with_hostvars};
+use super::hostvars::task_magic;
 use super::task::{flag, run_on_host, Outcome};
 use super::vars::task_vars;
 use crate::output::{Event, HostResult, Status};
@@ -264,17 +264,21 @@ async fn run_on_hosts(
             run.report(Event::Verbose(path));
         }
     }
-    let with_hostvars;
-    let scope = if mentions_hostvars(task, effective) {
-        with_hostvars = scope_with_hostvars(pctx, hosts, scope).await;
-        &with_hostvars
-    } else {
-        scope
+    let with_magic;
+    let scope = match task_magic(run, pctx, hosts, task, effective).await {
+        Some(magic) => {
+            with_magic = scope.with_magic(magic);
+            &with_magic
+        }
+        None => scope,
     };
-    let (run_once, any_fatal, throttle) =
-        first_host_flags(run, pctx, hosts, ids[0], scope, task, effective).await;
-    let targets: &[usize] = if run_once { &ids[..1] } else { ids };
-    let throttle = throttle.map(Semaphore::new);
+    let flags = first_host_flags(run, pctx, hosts, ids[0], scope, task, effective).await;
+    let targets: &[usize] = if flags.run_once || flags.bypasses_host_loop {
+        &ids[..1]
+    } else {
+        ids
+    };
+    let throttle = flags.throttle.map(Semaphore::new);
     let throttle = &throttle;
     let outcomes = join_all(targets.iter().map(|&i| async move {
         // `throttle` first: a host waiting for its turn holds no fork
@@ -287,10 +291,11 @@ async fn run_on_hosts(
         run_on_host(run, pctx, scope, task, &mut h).await
     }))
     .await;
-    if run_once && ids.len() > 1 {
+    if flags.run_once && ids.len() > 1 {
         share_registered(hosts, ids, task).await;
     }
     hand_over_delegated_facts(hosts, targets).await;
+    super::dynamic_inventory::publish(run, hosts).await;
     if max_fail_exceeded(pctx, hosts).await {
         // Too many failures in this batch: the play ends for every host.
         for &i in &pctx.batch {
@@ -298,7 +303,7 @@ async fn run_on_hosts(
         }
         return Flow::EndPlay;
     }
-    if any_fatal && outcomes.contains(&Outcome::Failed) {
+    if flags.any_errors_fatal && outcomes.contains(&Outcome::Failed) {
         for &i in ids {
             let mut h = hosts.states[i].lock().await;
             if !h.failed {
@@ -309,9 +314,18 @@ async fn run_on_hosts(
     Flow::Continue
 }
 
-/// The task-wide flags `run_once` and `any_errors_fatal`, and `throttle` (hosts at once),
-/// evaluated with the first host's variables as Ansible does. `pause` bypasses the host loop
-/// in Ansible: it runs (and counts) for the first host, whatever its `run_once`.
+/// The task-wide flags, evaluated with the first host's variables as Ansible does.
+struct TaskFlags {
+    /// `run_once`: the first host runs the task, every host gets its registered result.
+    run_once: bool,
+    /// `pause` and `add_host` bypass the host loop in Ansible: they run (and count) for the
+    /// first host only, and only it gets their registered result.
+    bypasses_host_loop: bool,
+    any_errors_fatal: bool,
+    /// `throttle`: hosts at once.
+    throttle: Option<usize>,
+}
+
 async fn first_host_flags(
     run: &Run,
     pctx: &PlayCtx<'_>,
@@ -320,15 +334,24 @@ async fn first_host_flags(
     scope: &Scope<'_>,
     task: &Task,
     effective: &Keywords,
-) -> (bool, bool, Option<usize>) {
+) -> TaskFlags {
     let h = hosts.states[first].lock().await;
     let vars = task_vars(&pctx.vars, &h, &scope.role_vars(), &effective.vars);
     let set = |value| flag(run, value, &vars, false).unwrap_or(false);
-    let run_once = task.action == "pause" || set(&effective.run_once);
+    let bypasses_host_loop = matches!(
+        fleet_modules::short_name(&task.action),
+        "pause" | "add_host"
+    );
+    let run_once = set(&effective.run_once);
     let throttle = super::task::integer(run, effective.throttle.as_ref(), &vars)
         .and_then(|n| usize::try_from(n).ok())
         .filter(|n| *n > 0);
-    (run_once, set(&effective.any_errors_fatal), throttle)
+    TaskFlags {
+        run_once,
+        bypasses_host_loop,
+        any_errors_fatal: set(&effective.any_errors_fatal),
+        throttle,
+    }
 }
 
 /// Facts gathered under `delegate_facts` go to the hosts they were gathered for (a name not in

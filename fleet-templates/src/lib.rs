@@ -290,6 +290,20 @@ impl Templar {
     }
 }
 
+/// The name of the Python type a JSON value is in Ansible (`str`, `int`, `float`, `bool`,
+/// `list`, `dict`, `NoneType`), as its messages name types.
+pub fn py_type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "NoneType",
+        Value::Bool(_) => "bool",
+        Value::Number(n) if n.is_f64() => "float",
+        Value::Number(_) => "int",
+        Value::String(_) => "str",
+        Value::Array(_) => "list",
+        Value::Object(_) => "dict",
+    }
+}
+
 /// How Python prints a value (`['a', 'b']`, `{'k': True}`), as Ansible shows loop item labels.
 pub fn py_repr(value: &Value) -> String {
     repr::py_repr(&minijinja::Value::from_serialize(value))

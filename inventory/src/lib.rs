@@ -37,7 +37,7 @@ mod vars_dirs;
 mod yaml;
 pub mod yaml11;
 
-pub use dynamic::GroupJoin;
+pub use dynamic::{GroupJoin, HostAdd};
 pub use error::InventoryError;
 pub use model::{Group, Host, Inventory, Vars};
 pub use vault::read_data_file;

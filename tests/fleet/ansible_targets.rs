@@ -251,6 +251,8 @@ const TARGETS: &[Target] = &[
     role("wait_for", &[]),
     role("lookup_lines", &[]),
     role("lookup_random_choice", &[]),
+    role("add_host", &[]),
+    role("changed_when", &[]),
     Target {
         name: "filter_mathstuff",
         kind: Kind::Playbooks(&[PlaybookRun {
@@ -574,6 +576,16 @@ fn group() {
 fn user() {
     let _turn = ACCOUNTS.lock().unwrap_or_else(|p| p.into_inner());
     both_pass("user");
+}
+
+#[test]
+fn add_host() {
+    both_pass("add_host");
+}
+
+#[test]
+fn changed_when() {
+    both_pass("changed_when");
 }
 
 #[test]

@@ -28,7 +28,7 @@ pub fn flag(args: &Args, name: &str, default: bool) -> Result<bool, BadArg> {
         Some(b) => Ok(b),
         None => Err(format!(
             "argument '{name}' is of type {} and we were unable to convert to bool: The value {value} is not a valid boolean.",
-            type_name(value)
+            py_class(value)
         ).into()),
     }
 }
@@ -48,20 +48,9 @@ pub fn int(args: &Args, name: &str, default: i64) -> Result<i64, BadArg> {
         }),
         Some(other) => Err(format!(
             "argument '{name}' is of type {} and we were unable to convert to int",
-            type_name(other)
+            py_class(other)
         )
         .into()),
-    }
-}
-
-fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::String(_) => "<class 'str'>",
-        Value::Number(_) => "<class 'int'>",
-        Value::Bool(_) => "<class 'bool'>",
-        Value::Array(_) => "<class 'list'>",
-        Value::Object(_) => "<class 'dict'>",
-        Value::Null => "<class 'NoneType'>",
     }
 }
 
@@ -179,6 +168,11 @@ pub const IGNORED_FILE_PARAMS: &[&str] = &[
     "selevel",
     "unsafe_writes",
 ];
+
+/// `<class 'str'>`: a value's Python type as Ansible's argument checks print it.
+fn py_class(value: &Value) -> String {
+    format!("<class '{}'>", fleet_templates::py_type_name(value))
+}
 
 #[cfg(test)]
 mod tests {

@@ -36,7 +36,7 @@ pub fn opt_bool(args: &Args, key: &str) -> Result<Option<bool>, BadArg> {
         None => Err(BadArg(format!(
             "argument '{key}' is of type {} and we were unable to convert to bool: \
              The value '{}' is not a valid boolean.",
-            type_name(value),
+            fleet_templates::py_type_name(value),
             display(value)
         ))),
     }
@@ -75,7 +75,7 @@ pub fn opt_f64(args: &Args, key: &str) -> Result<Option<f64>, BadArg> {
         }),
         Some(other) => Err(BadArg(format!(
             "argument '{key}' is of type {} and we were unable to convert to int",
-            type_name(other)
+            fleet_templates::py_type_name(other)
         ))),
     }
 }
@@ -94,18 +94,6 @@ pub fn choice(
             "value of {key} must be one of: {}, got: {v}",
             choices.join(", ")
         ))),
-    }
-}
-
-fn type_name(v: &Value) -> &'static str {
-    match v {
-        Value::Bool(_) => "bool",
-        Value::Number(n) if n.is_f64() => "float",
-        Value::Number(_) => "int",
-        Value::String(_) => "str",
-        Value::Array(_) => "list",
-        Value::Object(_) => "dict",
-        Value::Null => "NoneType",
     }
 }
 

@@ -1,5 +1,6 @@
 //! Command-line parsing and the four commands (`run`, `exec`, `inventory`, `check`).
 
+mod ansible_cfg;
 mod extra_vars;
 mod prompt;
 mod setup;
@@ -192,7 +193,11 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
         }
         Command::Check { playbook, vault } => {
             vault.install()?;
-            let report = check_playbook(&playbook, &ParseOptions::default());
+            let options = ParseOptions {
+                roles_path: ansible_cfg::AnsibleConfig::load()?.roles_path(),
+                ..ParseOptions::default()
+            };
+            let report = check_playbook(&playbook, &options);
             if report.is_ok() {
                 println!("{report}");
                 Ok(0)
@@ -205,12 +210,14 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
 }
 
 /// What `fleet run` parses with: syntax errors stop the run, what Ansible only finds when a
-/// task runs (arguments, modules fleet lacks, `become_method`) fails that task when it runs.
-pub fn run_parse_options() -> ParseOptions {
-    ParseOptions {
+/// task runs (arguments, modules fleet lacks, `become_method`) fails that task when it runs;
+/// roles are also looked for in Ansible's `roles_path` (`ansible_cfg`).
+pub fn run_parse_options() -> Result<ParseOptions> {
+    Ok(ParseOptions {
         defer_runtime_checks: true,
+        roles_path: ansible_cfg::AnsibleConfig::load()?.roles_path(),
         ..ParseOptions::default()
-    }
+    })
 }
 
 /// Parses the playbook for a run, with every syntax error (file:line:column) in the message;
@@ -221,7 +228,7 @@ pub fn load_playbook(
 ) -> Result<fleet_playbook::Playbook> {
     let options = ParseOptions {
         extra_vars: extra_vars::parse_all(extra_vars)?,
-        ..run_parse_options()
+        ..run_parse_options()?
     };
     parse_playbook(path, &options).map_err(|e| anyhow::anyhow!("{e}"))
 }

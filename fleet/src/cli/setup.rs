@@ -213,10 +213,10 @@ fn run_parsed(
             connector: connector(common, stop).await?,
             options: options(common)?,
             reporter: Mutex::new(reporter(common, adhoc)),
-            parse_options: super::run_parse_options(),
+            parse_options: super::run_parse_options()?,
             stop: stop_all,
             ansible: Default::default(),
-            group_changes: Default::default(),
+            dynamic: Default::default(),
         });
         let watcher = run.clone();
         tokio::spawn(async move {

@@ -88,3 +88,74 @@ fn usage_errors_exit_1_and_help_exits_0() {
     let help = lab.fleet(&["run", "--help"]);
     assert_eq!(help.code, Some(0), "{help}");
 }
+
+/// Roles from Ansible's `roles_path` (issue 18: roles installed by `ansible-galaxy` or shared
+/// between projects): `roles_path` of the `ansible.cfg` in the working directory (relative to
+/// the file, `~` expanded, an inline comment), `ANSIBLE_ROLES_PATH` over the file, and
+/// `~/.ansible/roles` when nothing sets it; a role found nowhere names every place searched.
+#[test]
+fn roles_are_found_in_ansibles_roles_path() {
+    let lab = Lab::new(1);
+    let h1 = lab.host(0);
+    for (dir, name) in [
+        ("galaxy", "from_cfg"),
+        ("env_roles", "from_env"),
+        ("home/.ansible/roles", "from_home"),
+    ] {
+        lab.write(
+            &format!("{dir}/{name}/tasks/main.yml"),
+            &format!(
+                "- copy: {{content: \"{name}\\n\", dest: \"{{{{ out }}}}/{{{{ inventory_hostname }}}}/{name}\"}}\n"
+            ),
+        );
+    }
+    let playbook = |roles: &str| {
+        format!(
+            "- hosts: targets\n  gather_facts: false\n  pre_tasks:\n    - file: {{path: \"{{{{ out }}}}/{{{{ inventory_hostname }}}}\", state: directory}}\n  roles: [{roles}]\n"
+        )
+    };
+    let by_default = lab.play(&playbook("from_home"), &[]);
+    assert_eq!(by_default.code, Some(0), "{by_default}");
+    assert_eq!(lab.file(0, "from_home").as_deref(), Some("from_home\n"));
+
+    lab.write(
+        "ansible.cfg",
+        "[defaults]\nroles_path = ./galaxy:~/.ansible/roles ; galaxy's and the user's\n",
+    );
+    let from_cfg = lab.play(&playbook("from_cfg, from_home"), &[]);
+    assert_eq!(from_cfg.code, Some(0), "{from_cfg}");
+    assert_eq!(lab.file(0, "from_cfg").as_deref(), Some("from_cfg\n"));
+    assert_eq!(from_cfg.recap(&h1)[0], 3, "{from_cfg}");
+
+    let pb = lab.write("site.yml", &playbook("from_env"));
+    let check = |env_path: &std::path::Path| {
+        let out = std::process::Command::new(crate::lab::FLEET)
+            .args(["check", pb.to_str().unwrap()])
+            .env("HOME", lab.path("home"))
+            .env("ANSIBLE_ROLES_PATH", env_path)
+            .current_dir(lab.dir.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, stderr) = check(&lab.path("env_roles"));
+    assert_eq!(
+        code,
+        Some(0),
+        "ANSIBLE_ROLES_PATH wins over the file: {stderr}"
+    );
+    let (code, stderr) = check(&lab.path("elsewhere"));
+    assert_eq!(code, Some(1), "{stderr}");
+    let searched = format!(
+        "{}/roles:{}",
+        lab.dir.path().display(),
+        lab.path("elsewhere").display()
+    );
+    assert!(
+        stderr.contains("the role 'from_env' was not found in") && stderr.contains(&searched),
+        "{stderr}"
+    );
+}
