@@ -42,6 +42,9 @@ pub(super) async fn run_single(t: TaskRun<'_>, host: &mut HostState, vars: &Vars
     let mut attempt = 0;
     loop {
         let job = super::task_async::job(run, kw, vars);
+        if let Some(refused) = job.and_then(|_| super::task_async::refusal(&task.action)) {
+            return error_result(refused);
+        }
         let jid = job.map(|_| super::task_async::new_id());
         let t = TaskRun {
             job: jid

@@ -88,6 +88,9 @@ pub struct Scope<'a> {
     pub keywords: Keywords,
     /// Enclosing roles, outermost first.
     pub roles: Vec<&'a Role>,
+    /// The roles whose tasks imported or included the enclosing roles, innermost first
+    /// (`ansible_parent_role_names`); dependencies are not among them.
+    pub parent_roles: Vec<&'a Role>,
     /// Inside a block that has a `rescue` section.
     pub rescuable: bool,
     /// Running handlers (banner says `RUNNING HANDLER`).
@@ -108,6 +111,16 @@ impl<'a> Scope<'a> {
     pub fn with_magic(&self, magic: fleet_templates::SharedVars) -> Scope<'a> {
         let mut s = self.clone();
         s.magic = Some(magic);
+        s
+    }
+
+    /// The scope a role imported or included by a task of this scope runs in: the enclosing
+    /// role, if any, becomes its innermost parent.
+    pub fn importing_role(&self) -> Scope<'a> {
+        let mut s = self.clone();
+        if let Some(parent) = self.roles.last() {
+            s.parent_roles.insert(0, parent);
+        }
         s
     }
 

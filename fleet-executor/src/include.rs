@@ -287,7 +287,7 @@ async fn include_one_role(
     for &i in ids {
         hosts.states[i].lock().await.stats.ok += 1;
     }
-    let mut inner = scope.enter(&task.keywords);
+    let mut inner = scope.importing_role().enter(&task.keywords);
     inner.keywords.when = scope.keywords.when.clone();
     inner.include_vars.extend(item_vars);
     let role = std::sync::Arc::new(role);

@@ -42,6 +42,7 @@ mod include_vars;
 pub mod loops;
 pub mod play;
 pub mod result;
+mod role_names;
 mod target;
 pub mod task;
 mod task_async;

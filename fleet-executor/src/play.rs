@@ -47,6 +47,7 @@ pub async fn run_play(run: &Run, play: &Play, hosts: &Hosts, input: PlayInput<'_
     magic.insert("play_hosts".into(), json!(names));
     magic.insert("ansible_play_hosts".into(), json!(names));
     magic.insert("ansible_play_name".into(), json!(play.display_name()));
+    super::role_names::insert_play_role_names(play, &mut magic);
     let mut play_vars = PlayVars {
         vars: play.keywords.vars.clone(),
         vars_files: Map::new(),

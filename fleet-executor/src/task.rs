@@ -151,6 +151,7 @@ fn host_task_vars(
     if let Some(shared) = &scope.magic {
         base.set_shared(shared.clone());
     }
+    super::role_names::insert_parent_roles(&scope.parent_roles, &mut base);
     base.insert("ansible_search_path".into(), search_path(&base, task));
     if let Some(d) = &kw.delegate_to {
         let templated = run.templar.render_str(d, &base);

@@ -39,6 +39,40 @@ pub(super) fn job(run: &Run, kw: &Keywords, vars: &Vars) -> Option<Job> {
     Some(Job { secs, poll })
 }
 
+/// Actions whose Ansible action plugin refuses `async` ("This action (copy) does not support
+/// async."): every plugin but those that set `_supports_async` (modules without a plugin of
+/// their own, `command`/`shell`, `package`, `service`, `uri`, `dnf` take it).
+const WITHOUT_ASYNC: &[&str] = &[
+    "add_host",
+    "assemble",
+    "assert",
+    "async_status",
+    "copy",
+    "debug",
+    "fail",
+    "fetch",
+    "gather_facts",
+    "group_by",
+    "include_vars",
+    "pause",
+    "raw",
+    "reboot",
+    "script",
+    "set_fact",
+    "set_stats",
+    "template",
+    "unarchive",
+    "validate_argument_spec",
+    "wait_for_connection",
+];
+
+/// Ansible's refusal of `async` on an action whose plugin does not support it.
+pub(super) fn refusal(action: &str) -> Option<String> {
+    WITHOUT_ASYNC
+        .contains(&fleet_modules::short_name(action))
+        .then(|| format!("This action ({action}) does not support async."))
+}
+
 /// A new job id, as Ansible's (`j` and twelve digits, `.` and the controller's process id).
 pub(super) fn new_id() -> String {
     let n: u64 = rand::thread_rng().gen_range(0..1_000_000_000_000);

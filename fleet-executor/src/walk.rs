@@ -54,7 +54,8 @@ pub async fn run_items(
                 Box::pin(run_block(run, pctx, hosts, &active, block, scope)).await
             }
             TaskItem::Role(role) => {
-                Box::pin(run_role(run, pctx, hosts, &active, role, scope)).await
+                let scope = scope.importing_role();
+                Box::pin(run_role(run, pctx, hosts, &active, role, &scope)).await
             }
         };
         if flow == Flow::EndPlay {

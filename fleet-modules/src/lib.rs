@@ -34,6 +34,7 @@ pub mod ansible_only;
 mod builtin;
 mod error;
 pub mod files;
+mod path_args;
 pub mod remote;
 pub mod system;
 
@@ -257,13 +258,17 @@ pub trait Module: Send + Sync {
 
 /// Runs a native module, unless the call sets an argument the module leaves to Ansible's own
 /// code (see [`ansible_only`]): then the result defers to Ansible and nothing runs natively.
+/// Its `~` and `$VAR` paths are expanded on the host first, as Ansible's are (`path_args`).
 pub async fn run_native(
     module: &dyn Module,
     args: &Args,
     ctx: &mut ModuleCtx<'_>,
 ) -> Result<ModuleResult, RemoteError> {
-    match ansible_only::defer_if_unimplemented(module.name(), args) {
-        Some(deferred) => Ok(deferred),
+    if let Some(deferred) = ansible_only::defer_if_unimplemented(module.name(), args) {
+        return Ok(deferred);
+    }
+    match path_args::expand(module.name(), args, ctx).await? {
+        Some(expanded) => module.run(&expanded, ctx).await,
         None => module.run(args, ctx).await,
     }
 }

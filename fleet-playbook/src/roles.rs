@@ -182,7 +182,12 @@ impl Parser<'_> {
         near: Option<&Path>,
     ) -> Result<Role, PlaybookError> {
         let dir = self.find_role(&request.name, near, at)?;
-        self.enter(&dir, at)?;
+        // A role may import itself for another task file (Ansible allows it); the same role
+        // and task file again is the recursion.
+        let entry = dir
+            .join("tasks")
+            .join(request.tasks_from.as_deref().unwrap_or("main"));
+        self.enter(&entry, at)?;
         let role = self.load_role_dir(request, dir, at);
         self.leave();
         role

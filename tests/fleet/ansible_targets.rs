@@ -253,6 +253,13 @@ const TARGETS: &[Target] = &[
     role("lookup_random_choice", &[]),
     role("add_host", &[]),
     role("changed_when", &[]),
+    role("special_vars", &[]),
+    role("script", &[]),
+    role("lookup_items", &[]),
+    role("lookup_indexed_items", &[]),
+    role("lookup_list", &[]),
+    role("lookup_file", &[]),
+    role("ignore_errors", &[]),
     Target {
         name: "filter_mathstuff",
         kind: Kind::Playbooks(&[PlaybookRun {
@@ -576,6 +583,43 @@ fn group() {
 fn user() {
     let _turn = ACCOUNTS.lock().unwrap_or_else(|p| p.into_inner());
     both_pass("user");
+}
+
+/// Template variables (`template_host`, `template_mtime`...), the role-name variables, a role importing itself for another task file.
+#[test]
+fn special_vars() {
+    both_pass("special_vars");
+}
+
+/// Quoted paths, `creates`/`removes` messages, its argument checks and its refusal of `async`.
+#[test]
+fn script() {
+    both_pass("script");
+}
+
+#[test]
+fn lookup_items() {
+    both_pass("lookup_items");
+}
+
+#[test]
+fn lookup_indexed_items() {
+    both_pass("lookup_indexed_items");
+}
+
+#[test]
+fn lookup_list() {
+    both_pass("lookup_list");
+}
+
+#[test]
+fn lookup_file() {
+    both_pass("lookup_file");
+}
+
+#[test]
+fn ignore_errors() {
+    both_pass("ignore_errors");
 }
 
 #[test]

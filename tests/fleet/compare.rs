@@ -183,6 +183,11 @@ fn hosts_added_by_add_host() {
 }
 
 #[test]
+fn paths_under_home_expand_on_the_host() {
+    compare(fixture("home_paths.yml"), &[]);
+}
+
+#[test]
 fn module_defaults_of_plays_and_blocks() {
     compare(fixture("module_defaults.yml"), &[]);
 }

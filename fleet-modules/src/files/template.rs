@@ -103,14 +103,7 @@ fn prepare(args: &Args, ctx: &ModuleCtx<'_>) -> Result<(Upload, PutOptions, Stri
     })?;
     let args = &header_args;
     let mut vars = ctx.vars.clone();
-    let full = path.to_string_lossy().into_owned();
-    for (name, value) in [
-        ("template_path", src.clone()),
-        ("template_fullpath", full),
-        ("template_destpath", dest.clone()),
-        ("template_host", ctx.inventory_hostname.clone()),
-        ("ansible_managed", "Ansible managed".into()),
-    ] {
+    for (name, value) in template_vars(&path, &src, &dest) {
         if !vars.contains_key(name) {
             vars.insert(name.to_string(), value.into());
         }
@@ -307,6 +300,46 @@ fn keeps_final_newline(text: &str) -> bool {
         Some(body) => !(body.ends_with("%}") || body.ends_with("#}")),
         None => false,
     }
+}
+
+/// The variables Ansible's template action adds (`generate_ansible_template_vars`), about the
+/// template file on the controller: the controller's host name, the file's owner and
+/// modification time, the time of the run (Python's `str()` of its naive local datetimes), the
+/// paths, and `ansible_managed` (the default `Ansible managed`).
+fn template_vars(path: &std::path::Path, src: &str, dest: &str) -> Vec<(&'static str, String)> {
+    use chrono::{DateTime, Local};
+    let py_datetime = |at: DateTime<Local>| {
+        let naive = at.naive_local();
+        match naive.and_utc().timestamp_subsec_micros() {
+            0 => naive.format("%Y-%m-%d %H:%M:%S").to_string(),
+            _ => naive.format("%Y-%m-%d %H:%M:%S%.6f").to_string(),
+        }
+    };
+    let meta = std::fs::metadata(path).ok();
+    let uid = meta.as_ref().map(std::os::unix::fs::MetadataExt::uid);
+    let owner = uid
+        .and_then(|uid| nix::unistd::User::from_uid(nix::unistd::Uid::from_raw(uid)).ok())
+        .flatten()
+        .map(|u| u.name)
+        .or(uid.map(|uid| uid.to_string()))
+        .unwrap_or_default();
+    let mtime = meta
+        .and_then(|m| m.modified().ok())
+        .map(|t| py_datetime(t.into()))
+        .unwrap_or_default();
+    let host = nix::unistd::gethostname()
+        .map(|h| h.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    vec![
+        ("template_host", host),
+        ("template_path", src.to_string()),
+        ("template_mtime", mtime),
+        ("template_uid", owner),
+        ("template_run_date", py_datetime(Local::now())),
+        ("template_destpath", dest.to_string()),
+        ("template_fullpath", path.to_string_lossy().into_owned()),
+        ("ansible_managed", "Ansible managed".to_string()),
+    ]
 }
 
 #[cfg(test)]

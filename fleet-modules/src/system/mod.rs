@@ -17,7 +17,7 @@ mod setup;
 mod tempfile;
 mod users;
 mod wait_for;
-mod words;
+pub(crate) mod words;
 
 /// The system modules, for the registry in `modules::all`.
 pub fn modules() -> Vec<&'static dyn Module> {

@@ -85,6 +85,21 @@ impl Invocation {
     /// The invocation, or the failed result to report.
     #[allow(clippy::result_large_err)] // built once per task; boxing buys nothing here
     fn parse(args: &Args) -> Result<Invocation, ModuleResult> {
+        // the action plugin's argument spec: required_one_of and mutually_exclusive
+        let given = |k: &str| args.get(k).is_some_and(|v| !v.is_null());
+        match (given("_raw_params"), given("cmd")) {
+            (false, false) => {
+                return Err(ModuleResult::fail(
+                    "one of the following is required: _raw_params, cmd",
+                ))
+            }
+            (true, true) => {
+                return Err(ModuleResult::fail(
+                    "parameters are mutually exclusive: _raw_params|cmd",
+                ))
+            }
+            _ => {}
+        }
         let raw = opt_str(args, "_raw_params")
             .or_else(|| opt_str(args, "cmd"))
             .unwrap_or_default();
@@ -98,8 +113,10 @@ impl Invocation {
             return Err(ModuleResult::fail("script requires a command, none given"));
         };
         let chdir = opt_str(&args, "chdir");
-        if chdir.as_deref().is_some_and(|d| !d.starts_with('/')) {
-            return Err(ModuleResult::fail("chdir must be an absolute path"));
+        if let Some(dir) = chdir.as_deref().filter(|d| !d.starts_with('/')) {
+            return Err(ModuleResult::fail(format!(
+                "chdir {dir} must be an absolute path for a Unix-aware remote node"
+            )));
         }
         Ok(Invocation {
             first,
@@ -131,15 +148,13 @@ impl Invocation {
             script.push_str(&format!("echo {MARK}would; exit 0\n"));
             return script;
         }
-        let raw = &self.raw;
-        // The rest of the line keeps its shell meaning, as Ansible substitutes only the path.
-        let rest = raw
-            .strip_prefix(self.first.as_str())
-            .map(str::to_string)
-            .unwrap_or_else(|| {
-                let quoted_end = raw.find(char::is_whitespace).unwrap_or(raw.len());
-                raw[quoted_end..].to_string()
-            });
+        // Ansible puts the script's path on the host in place of the local path's text
+        // (`raw.replace(parts[0], tmp_src)`), so the rest of the line and any quotes around
+        // the path keep their shell meaning: a name fixed here, not a shell variable, which
+        // quotes would keep from expanding. `set -C` creates it exclusively (no file or
+        // symlink of that name may exist).
+        let path = format!("/tmp/fleet-script-{:032x}", rand::random::<u128>());
+        let line = self.raw.replace(self.first.as_str(), &path);
         let runner = self
             .executable
             .as_deref()
@@ -150,10 +165,10 @@ impl Invocation {
             .as_deref()
             .map(|d| format!("cd {} || exit 1\n", expanded_word(d)))
             .unwrap_or_default();
+        let quoted = shell_quote(&path);
         script.push_str(&format!(
-            "__t=$(mktemp \"${{TMPDIR:-/tmp}}/fleet-script.XXXXXX\") || exit 1\n\
-             cat > \"$__t\" && chmod 700 \"$__t\" || {{ rm -f \"$__t\"; exit 1; }}\n\
-             {cd}{runner}\"$__t\" {rest} </dev/null\n__rc=$?\nrm -f \"$__t\"\nexit $__rc\n"
+            "(set -C && cat > {quoted}) && chmod 700 {quoted} || {{ rm -f {quoted}; exit 1; }}\n\
+             {cd}{runner}{line} </dev/null\n__rc=$?\nrm -f {quoted}\nexit $__rc\n"
         ));
         script
     }
@@ -168,8 +183,8 @@ impl Invocation {
         let creates = self.creates.as_deref().unwrap_or_default();
         let removes = self.removes.as_deref().unwrap_or_default();
         match kind {
-            "creates" => skip(format!("skipped, since {creates} exists")),
-            "removes" => skip(format!("skipped, since {removes} does not exist")),
+            "creates" => skip(format!("{creates} exists, matching creates option")),
+            "removes" => skip(format!("{removes} does not exist, matching removes option")),
             _ if self.creates.is_some() || self.removes.is_some() => ModuleResult::changed(),
             _ => skip("Check mode is not supported for this task.".into()),
         }
@@ -219,7 +234,7 @@ mod tests {
 
         let r = run_with(&Script, args, opts(dir.path(), false)).await;
         assert!(!r.changed && r.data["skipped"] == json!(true));
-        assert_eq!(r.msg, Some(format!("skipped, since {m} exists")));
+        assert_eq!(r.msg, Some(format!("{m} exists, matching creates option")));
 
         let r = run_with(
             &Script,
@@ -245,7 +260,7 @@ mod tests {
         .await;
         assert!(r.failed && r.changed);
         assert_eq!(r.data["rc"], json!(5));
-        assert!(text(&r, "stderr").contains("fleet-script."));
+        assert!(text(&r, "stderr").contains("/tmp/fleet-script-"));
         let r = run_with(
             &Script,
             json!({"_raw_params": "nope.sh"}),

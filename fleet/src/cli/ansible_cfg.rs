@@ -8,11 +8,23 @@
 //! `~/.ansible.cfg`, `/etc/ansible/ansible.cfg`. Python's configparser format is read with the
 //! `configparser` crate, set up as Ansible sets Python's (`;` starts an inline comment).
 //!
-//! Honoured: `roles_path` (`[defaults]`, or `ANSIBLE_ROLES_PATH`, which wins; relative paths in
-//! the file are relative to the file, in the variable to the working directory; default
-//! `ANSIBLE_HOME/roles:/usr/share/ansible/roles:/etc/ansible/roles`, `ANSIBLE_HOME` being
-//! `$ANSIBLE_HOME`, `home` of `[defaults]`, or `~/.ansible`). Every other setting has its own
-//! flag or inventory variable in fleet.
+//! Honoured, each from `[defaults]` or its environment variable (which wins), a command-line
+//! flag winning over both, as in Ansible; relative paths in the file are relative to the file,
+//! in a variable to the working directory:
+//!
+//! | setting | variable | fleet |
+//! |---|---|---|
+//! | `inventory` | `ANSIBLE_INVENTORY` | `-i` (one inventory; default `/etc/ansible/hosts`) |
+//! | `remote_user` | `ANSIBLE_REMOTE_USER` | `-u` |
+//! | `private_key_file` | `ANSIBLE_PRIVATE_KEY_FILE` | `--private-key` |
+//! | `forks` | `ANSIBLE_FORKS` | `-f` (fleet's default stays 50) |
+//! | `timeout` | `ANSIBLE_TIMEOUT` | `--timeout` |
+//! | `host_key_checking` | `ANSIBLE_HOST_KEY_CHECKING` | `--host-key-checking` |
+//! | `vault_password_file` | `ANSIBLE_VAULT_PASSWORD_FILE` | `--vault-password-file` |
+//! | `roles_path` | `ANSIBLE_ROLES_PATH` | default `ANSIBLE_HOME/roles:/usr/share/ansible/roles:/etc/ansible/roles`, `ANSIBLE_HOME` being `$ANSIBLE_HOME`, `home`, or `~/.ansible` |
+//!
+//! Not honoured yet: `[privilege_escalation]` (`become` for every play), `gathering`, `library`
+//! and `collections_path` (the Ansible that runs fleet's fallback modules reads those itself).
 
 use std::path::{Path, PathBuf};
 
@@ -51,6 +63,56 @@ impl AnsibleConfig {
         }
         let value = self.ini.get("defaults", key)?;
         Some((value, self.file.as_deref().and_then(Path::parent)))
+    }
+
+    /// Where a setting came from, for error messages: the variable, or the file and key.
+    fn source(&self, env: &str, key: &str) -> String {
+        match (std::env::var_os(env), &self.file) {
+            (None, Some(file)) => format!("{} [defaults] {key}", file.display()),
+            _ => env.to_string(),
+        }
+    }
+
+    /// A text setting (`remote_user`).
+    pub fn text(&self, env: &str, key: &str) -> Option<String> {
+        self.setting(env, key).map(|(value, _)| value)
+    }
+
+    /// A path setting (`private_key_file`), `~` expanded and made absolute.
+    pub fn path(&self, env: &str, key: &str) -> Option<PathBuf> {
+        self.setting(env, key)
+            .filter(|(value, _)| !value.trim().is_empty())
+            .map(|(value, base)| resolve(value.trim(), base))
+    }
+
+    /// A comma-separated list of paths (`inventory`: Ansible's `pathlist`).
+    pub fn path_list(&self, env: &str, key: &str) -> Vec<PathBuf> {
+        match self.setting(env, key) {
+            Some((value, base)) => value
+                .split(',')
+                .filter(|p| !p.trim().is_empty())
+                .map(|p| resolve(p.trim(), base))
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// A whole-number setting (`forks`); anything else is an error naming where it came from.
+    pub fn number(&self, env: &str, key: &str) -> Result<Option<u64>> {
+        match self.setting(env, key) {
+            None => Ok(None),
+            Some((value, _)) => value.trim().parse().map(Some).map_err(|_| {
+                anyhow::anyhow!(
+                    "{}: expected a whole number, got {value:?}",
+                    self.source(env, key)
+                )
+            }),
+        }
+    }
+
+    /// The setting's source and value, for a caller that checks the value itself.
+    pub fn raw(&self, env: &str, key: &str) -> Option<(String, String)> {
+        self.text(env, key).map(|v| (self.source(env, key), v))
     }
 
     /// `roles_path`: where roles are looked for after `roles/` beside the playbook.

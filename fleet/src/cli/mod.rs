@@ -1,6 +1,7 @@
 //! Command-line parsing and the four commands (`run`, `exec`, `inventory`, `check`).
 
 mod ansible_cfg;
+mod configured;
 mod extra_vars;
 mod prompt;
 mod setup;
@@ -11,6 +12,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 
+use ansible_cfg::AnsibleConfig;
 use fleet_playbook::{check_playbook, parse_playbook, ParseOptions};
 
 /// Agentless parallel executor for Ansible-syntax playbooks.
@@ -60,9 +62,10 @@ enum Command {
         after_help = "Examples:\n  fleet inventory -i inventory.yml\n  fleet inventory -i inventory.yml --json\n  fleet inventory -i inventory.yml --graph"
     )]
     Inventory {
-        /// Inventory file or directory.
+        /// Inventory file or directory (else `inventory` of ansible.cfg or ANSIBLE_INVENTORY,
+        /// else /etc/ansible/hosts).
         #[arg(short = 'i', long = "inventory")]
-        inventory: PathBuf,
+        inventory: Option<PathBuf>,
         /// Tree of groups and hosts, like `ansible-inventory --graph`.
         #[arg(long, conflicts_with = "json")]
         graph: bool,
@@ -88,12 +91,13 @@ enum Command {
 /// Options shared by `run` and `exec`.
 #[derive(Args, Clone)]
 pub struct Common {
-    /// Inventory file or directory.
+    /// Inventory file or directory (else `inventory` of ansible.cfg or ANSIBLE_INVENTORY,
+    /// else /etc/ansible/hosts).
     #[arg(short = 'i', long = "inventory")]
-    pub inventory: PathBuf,
-    /// Hosts in flight at once.
-    #[arg(short = 'f', long = "forks", default_value_t = 50)]
-    pub forks: usize,
+    pub inventory: Option<PathBuf>,
+    /// Hosts in flight at once (default: `forks` of ansible.cfg or ANSIBLE_FORKS, else 50).
+    #[arg(short = 'f', long = "forks")]
+    pub forks: Option<usize>,
     /// Further limit the hosts (a host pattern).
     #[arg(short = 'l', long = "limit")]
     pub limit: Option<String>,
@@ -112,21 +116,25 @@ pub struct Common {
     /// Extra variables: KEY=VALUE pairs, JSON/YAML, or @FILE (repeatable; they win over all).
     #[arg(short = 'e', long = "extra-vars")]
     pub extra_vars: Vec<String>,
-    /// Login for hosts without ansible_user.
+    /// Login for hosts without ansible_user (default: `remote_user` of ansible.cfg or
+    /// ANSIBLE_REMOTE_USER).
     #[arg(short = 'u', long = "user")]
     pub user: Option<String>,
-    /// Private key for hosts without ansible_ssh_private_key_file.
+    /// Private key for hosts without ansible_ssh_private_key_file (default: `private_key_file`
+    /// of ansible.cfg or ANSIBLE_PRIVATE_KEY_FILE).
     #[arg(long = "private-key", visible_alias = "key-file")]
     pub private_key: Option<PathBuf>,
     /// Route every connection through the bastion USER@HOST[:PORT] (authorized and audited there).
     #[arg(long = "via")]
     pub via: Option<String>,
-    /// Check host keys against known_hosts (also ANSIBLE_HOST_KEY_CHECKING).
+    /// Check host keys against known_hosts (default: `host_key_checking` of ansible.cfg or
+    /// ANSIBLE_HOST_KEY_CHECKING, else true).
     #[arg(long = "host-key-checking", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub host_key_checking: Option<String>,
-    /// Seconds allowed to connect to a host.
-    #[arg(long = "timeout", default_value_t = 10)]
-    pub timeout: u64,
+    /// Seconds allowed to connect to a host (default: `timeout` of ansible.cfg or
+    /// ANSIBLE_TIMEOUT, else 10).
+    #[arg(long = "timeout")]
+    pub timeout: Option<u64>,
     /// SSH handshakes in flight at once (0: 8 per CPU, at least 16). Hosts past it wait their
     /// turn before their connect timeout starts: a thousand handshakes at once on a few cores
     /// make every one of them slow, and some time out.
@@ -154,8 +162,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             common,
             vault,
         } => {
-            vault.install()?;
-            setup::run_playbook(&playbook, &common)
+            let config = AnsibleConfig::load()?;
+            vault.with_config(&config).install()?;
+            setup::run_playbook(&playbook, &common.with_config(&config)?)
         }
         Command::Exec {
             pattern,
@@ -164,8 +173,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             common,
             vault,
         } => {
-            vault.install()?;
-            setup::run_adhoc(&pattern, &module, &args, &common)
+            let config = AnsibleConfig::load()?;
+            vault.with_config(&config).install()?;
+            setup::run_adhoc(&pattern, &module, &args, &common.with_config(&config)?)
         }
         Command::Inventory {
             inventory,
@@ -174,7 +184,9 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             host,
             vault,
         } => {
-            vault.install()?;
+            let config = AnsibleConfig::load()?;
+            vault.with_config(&config).install()?;
+            let inventory = configured::inventory(inventory, &config)?;
             let inv = inventory::Inventory::load(&inventory)
                 .with_context(|| format!("loading inventory {}", inventory.display()))?;
             if let Some(h) = host {
@@ -192,9 +204,10 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Check { playbook, vault } => {
-            vault.install()?;
+            let config = AnsibleConfig::load()?;
+            vault.with_config(&config).install()?;
             let options = ParseOptions {
-                roles_path: ansible_cfg::AnsibleConfig::load()?.roles_path(),
+                roles_path: config.roles_path(),
                 ..ParseOptions::default()
             };
             let report = check_playbook(&playbook, &options);
@@ -215,7 +228,7 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
 pub fn run_parse_options() -> Result<ParseOptions> {
     Ok(ParseOptions {
         defer_runtime_checks: true,
-        roles_path: ansible_cfg::AnsibleConfig::load()?.roles_path(),
+        roles_path: AnsibleConfig::load()?.roles_path(),
         ..ParseOptions::default()
     })
 }

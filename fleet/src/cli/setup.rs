@@ -20,11 +20,7 @@ use fleet_templates::Templar;
 use super::{extra_vars, Common};
 
 fn host_key_checking(common: &Common) -> Result<bool> {
-    let text = common
-        .host_key_checking
-        .clone()
-        .or_else(|| std::env::var("ANSIBLE_HOST_KEY_CHECKING").ok());
-    match text.as_deref() {
+    match common.host_key_checking.as_deref() {
         None => Ok(true),
         Some(text) => match fleet_templates::boolean::parse_str(text) {
             Some(b) => Ok(b),
@@ -65,7 +61,7 @@ async fn connector(common: &Common, stop: StopSignal) -> Result<Connector> {
             opts.port = port;
             opts.private_key = common.private_key.clone();
             opts.host_key_checking = checking;
-            opts.connect_timeout = Duration::from_secs(common.timeout);
+            opts.connect_timeout = Duration::from_secs(common.timeout());
             opts.stop = Some(stop.clone());
             let link = BastionLink::connect(&opts, CodeSource::Prompt)
                 .await
@@ -78,7 +74,7 @@ async fn connector(common: &Common, stop: StopSignal) -> Result<Connector> {
         private_key: common.private_key.clone(),
         host_key_checking: checking,
         known_hosts: known_hosts::default_files(),
-        connect_timeout: Duration::from_secs(common.timeout),
+        connect_timeout: Duration::from_secs(common.timeout()),
         command_timeout: (common.command_timeout > 0)
             .then(|| Duration::from_secs(common.command_timeout)),
         stop: Some(stop),
@@ -148,7 +144,7 @@ fn become_password(common: &Common) -> Result<Option<String>> {
 
 fn options(common: &Common) -> Result<RunOptions> {
     Ok(RunOptions {
-        forks: common.forks.max(1),
+        forks: common.forks(),
         check: common.check,
         diff: common.diff,
         tags: common.tags.clone(),
@@ -199,10 +195,11 @@ fn run_parsed(
     common: &Common,
     adhoc: bool,
 ) -> Result<i32> {
-    let mut inv = inventory::Inventory::load(&common.inventory)
-        .with_context(|| format!("loading inventory {}", common.inventory.display()))?;
+    let inventory_path = common.inventory_path();
+    let mut inv = inventory::Inventory::load(inventory_path)
+        .with_context(|| format!("loading inventory {}", inventory_path.display()))?;
     if let Some(path) = playbook_file {
-        playbook_vars_dirs(&mut inv, path, &common.inventory)?;
+        playbook_vars_dirs(&mut inv, path, inventory_path)?;
     }
     let extra = extra_vars::parse_all(&common.extra_vars)?;
     let rt = tokio::runtime::Runtime::new()?;
@@ -230,7 +227,7 @@ fn run_parsed(
             &run,
             &playbook,
             &inv,
-            &common.inventory,
+            inventory_path,
             common.limit.as_deref(),
             extra,
         )

@@ -159,3 +159,87 @@ fn roles_are_found_in_ansibles_roles_path() {
         "{stderr}"
     );
 }
+
+/// `ansible.cfg` in the working directory supplies what the command line leaves out, as for
+/// ansible-playbook: the inventory, the login, the key, forks, the connect timeout and the vault
+/// password file (relative to the file); a flag wins over it, a malformed value is an error
+/// naming the file and key, and several inventories are refused with the reason.
+#[test]
+fn ansible_cfg_supplies_inventory_login_key_forks_and_vault_password() {
+    let lab = Lab::new(1);
+    let h1 = lab.host(0);
+    let t = &lab.targets[0];
+    lab.write(
+        "conf/bare.yml",
+        &format!(
+            "all:\n  children:\n    targets:\n      hosts:\n        {h1}: {{ansible_host: '{}', ansible_port: {}}}\n  vars:\n    out: {}\n",
+            t.addr(),
+            t.port(),
+            lab.out().display()
+        ),
+    );
+    lab.write("conf/group_vars/all.yml", super::vault::GROUP_VARS);
+    lab.write("conf/secret/pw", "pw1\n");
+    let playbook = "- hosts: targets\n  gather_facts: false\n  tasks:\n    - copy: {content: \"{{ ansible_user | default('') }} {{ db_password }}\\n\", dest: \"{{ out }}/{{ inventory_hostname }}.txt\"}\n";
+    let pb = lab.write("site.yml", playbook);
+    let cfg = |extra: &str| {
+        lab.write(
+            "conf/ansible.cfg",
+            &format!(
+                "[defaults]\ninventory = bare.yml\nremote_user = root\nprivate_key_file = {}\nforks = 2\ntimeout = 20\nvault_password_file = secret/pw\n{extra}",
+                lab.key.private.display()
+            ),
+        )
+    };
+    let fleet = |args: &[&str], config: &std::path::Path| {
+        let out = std::process::Command::new(crate::lab::FLEET)
+            .args(args)
+            .env("HOME", lab.path("home"))
+            .env("ANSIBLE_CONFIG", config)
+            .env("FLEET_ANSIBLE_PYTHON", "/nonexistent/python3")
+            .env_remove("ANSIBLE_HOST_KEY_CHECKING")
+            .current_dir(lab.dir.path())
+            .output()
+            .unwrap();
+        let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+        (out.status.code(), text(&out.stdout), text(&out.stderr))
+    };
+    let config = cfg("");
+    let (code, stdout, stderr) = fleet(&["run", pb.to_str().unwrap()], &config);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    let written = std::fs::read_to_string(lab.out().join(format!("{h1}.txt"))).unwrap();
+    assert_eq!(
+        written, " s3cret\n",
+        "the login came from remote_user, not a variable"
+    );
+    // a flag wins over the file: this inventory file does not exist
+    let (code, _, stderr) = fleet(&["run", pb.to_str().unwrap(), "-i", "nowhere.yml"], &config);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("nowhere.yml"), "{stderr}");
+
+    let config = cfg("[ssh_connection]\npipelining = True\n");
+    std::fs::write(
+        &config,
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .replace("forks = 2", "forks = many"),
+    )
+    .unwrap();
+    let (code, _, stderr) = fleet(&["run", pb.to_str().unwrap()], &config);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("ansible.cfg [defaults] forks") && stderr.contains("\"many\""),
+        "{stderr}"
+    );
+    let config = cfg("");
+    std::fs::write(
+        &config,
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .replace("bare.yml", "bare.yml,other.yml"),
+    )
+    .unwrap();
+    let (code, _, stderr) = fleet(&["run", pb.to_str().unwrap()], &config);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(stderr.contains("2 inventories are configured"), "{stderr}");
+}
