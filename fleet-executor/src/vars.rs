@@ -48,15 +48,17 @@ fn fact_layer(facts: &Map<String, Value>) -> Map<String, Value> {
     out
 }
 
-/// `ansible_facts`: the facts under their names without the `ansible_` prefix.
+/// `ansible_facts`: the facts under their names without the `ansible_` prefix (except
+/// `ansible_local`, the local facts, whose own name has it).
 pub(super) fn unprefixed_facts(facts: &Map<String, Value>) -> Value {
     let unprefixed: Map<String, Value> = facts
         .iter()
         .map(|(k, v)| {
-            (
-                k.strip_prefix("ansible_").unwrap_or(k).to_string(),
-                v.clone(),
-            )
+            let name = match k.as_str() {
+                "ansible_local" => k,
+                _ => k.strip_prefix("ansible_").unwrap_or(k),
+            };
+            (name.to_string(), v.clone())
         })
         .collect();
     Value::Object(unprefixed)

@@ -188,6 +188,11 @@ fn paths_under_home_expand_on_the_host() {
 }
 
 #[test]
+fn default_facts_as_ansible_gathers_them() {
+    compare(fixture("facts_default.yml"), &[]);
+}
+
+#[test]
 fn module_defaults_of_plays_and_blocks() {
     compare(fixture("module_defaults.yml"), &[]);
 }

@@ -1,5 +1,6 @@
 //! Modules that run commands or manage system state: command, shell, raw, script, apt, package,
-//! service, systemd, user, group, cron, wait_for, ping, setup.
+//! service, systemd, user, group, cron, wait_for, ping, setup (its facts: `setup.rs`,
+//! `facts_more.rs`, `interface_facts.rs`, `virtual_facts.rs`, `distro.rs`, `python_facts.rs`).
 
 use super::Module;
 
@@ -10,12 +11,15 @@ mod command_run;
 pub(crate) mod common;
 mod cron;
 mod distro;
+mod facts_more;
+mod interface_facts;
 mod python_facts;
 mod script;
 mod service;
 mod setup;
 mod tempfile;
 mod users;
+mod virtual_facts;
 mod wait_for;
 pub(crate) mod words;
 

@@ -14,7 +14,7 @@ use super::distro;
 use crate::remote::RemoteError;
 use crate::{ArgSpec, Args, Module, ModuleCtx, ModuleResult};
 
-const GATHER_SCRIPT: &str = include_str!("setup.sh");
+const GATHER_SCRIPT: &str = concat!(include_str!("setup.sh"), include_str!("facts_more.sh"));
 
 /// `ansible.builtin.setup`.
 pub struct Setup;
@@ -35,7 +35,8 @@ impl Module for Setup {
     }
     async fn run(&self, args: &Args, ctx: &mut ModuleCtx<'_>) -> Result<ModuleResult, RemoteError> {
         let out = ctx.sh(GATHER_SCRIPT).await?;
-        let raw = parse_lines(&out.stdout_text());
+        let text = out.stdout_text();
+        let raw = parse_lines(&text);
         // the host's clock, read anyway: `command` on this connection needs no `date` of its own
         if let (None, Some(local)) = (
             ctx.remote.clock_offset(),
@@ -45,6 +46,7 @@ impl Module for Setup {
                 .set_clock_offset(local - super::common::controller_micros());
         }
         let mut facts = facts(&raw);
+        facts.extend(super::facts_more::facts(&raw, &text));
         let subset = opt_list(args, "gather_subset").unwrap_or_else(|| vec!["all".into()]);
         facts.insert("ansible_gather_subset".into(), json!(subset));
         facts.insert("module_setup".into(), Value::Bool(true));
@@ -171,6 +173,16 @@ impl Facts<'_> {
         self.put("distribution", json!(dist.name));
         self.put("distribution_version", json!(dist.version));
         self.put("distribution_major_version", json!(dist.major_version()));
+        // Debian's minor release is in /etc/debian_version (`12.11`), elsewhere in the version
+        let minor = match self.raw.get("file.debian_version") {
+            Some(v) if dist.os_family == "Debian" => v.split('.').nth(1).map(str::to_string),
+            _ => dist.version.split('.').nth(1).map(str::to_string),
+        };
+        if let Some(minor) =
+            minor.filter(|m| !m.is_empty() && m.bytes().all(|b| b.is_ascii_digit()))
+        {
+            self.put("distribution_minor_version", json!(minor));
+        }
         self.put("distribution_release", json!(dist.release));
         self.put("os_family", json!(dist.os_family));
     }
@@ -475,6 +487,7 @@ mod tests {
             keys,
             [
                 "ansible_memfree_mb",
+                "ansible_memory_mb",
                 "ansible_memtotal_mb",
                 "ansible_os_family",
                 "ansible_swapfree_mb",

@@ -41,6 +41,9 @@ cpuinfo=/proc/cpuinfo; [ -r $cpuinfo ] || cpuinfo=/dev/null
 awk '/^processor/ { n++ } /^physical id/ && !($0 in ids) { ids[$0]; s++ }
      /^cpu cores/ && c == "" { c = $0; sub(/.*: */, "", c); if (c == "") c = " " }
      /^model name/ && m == "" { m = $0; sub(/.*: */, "", m); if (m == "") m = " " }
+     /^(processor|vendor_id|model name|Processor|cpu|Vendor)[\t ]*:/ { v = $0; sub(/^[^:]*:[\t ]*/, "", v)
+       printf "cpu.item.%05d=%s\n", ++items, v }
+     /^flags[\t ]*:/ && !fl { fl = 1; v = $0; sub(/^[^:]*:[\t ]*/, "", v); print "cpu.flags=" v }
      END { if (FILENAME != "/dev/null") {
              if (c == " ") c = ""; if (m == " ") m = ""
              print "cpu.vcpus=" n + 0; print "cpu.sockets=" s + 0
@@ -48,12 +51,21 @@ awk '/^processor/ { n++ } /^physical id/ && !($0 in ids) { ids[$0]; s++ }
            for (k in ENVIRON) { v = ENVIRON[k]; gsub(/\\/, "\\\\", v); gsub(/\n/, "\\n", v); print "env." k "=" v } }' $cpuinfo
 if [ -r /proc/meminfo ]; then
   while read -r k v _; do
-    case $k in MemTotal:|MemFree:|SwapTotal:|SwapFree:|MemAvailable:) kv "mem.${k%:}" "$v" ;; esac
+    case $k in MemTotal:|MemFree:|SwapTotal:|SwapFree:|MemAvailable:|Buffers:|Cached:|SwapCached:) kv "mem.${k%:}" "$v" ;; esac
   done < /proc/meminfo
 fi
 if have ip; then
   kv route.get "$(ip -4 route get 8.8.8.8 2>/dev/null | { IFS= read -r l; printf '%s' "$l"; })"
-  ip -4 -o addr show 2>/dev/null | while read -r _ dev _ cidr rest; do kv "addr.$dev" "$cidr"; done
+  # both families in one process: `addr.DEV` an IPv4 address (the last), `ipa.N` every line;
+  # the IPv6 default route only when there is a global IPv6 address to route from
+  ip -o addr show 2>/dev/null | {
+    n=1000 g6=
+    while read -r _ dev fam cidr rest; do
+      n=$((n + 1)); kv "ipa.$n" "$dev $fam $cidr ${rest%%\\*}"
+      case $fam in inet) kv "addr.$dev" "$cidr" ;; inet6) case $rest in *"scope global"*) g6=1 ;; esac ;; esac
+    done
+    [ -z "$g6" ] || kv route6.get "$(ip -6 route get 2404:6800:400a:800::1012 2>/dev/null | { IFS= read -r l; printf '%s' "$l"; })"
+  }
 elif [ -r /proc/net/route ]; then
   while read -r dev dest gw _ _ _ _ mask _; do
     [ "$dest" = 00000000 ] && [ "$mask" = 00000000 ] && kv route.proc "$dev $gw"
@@ -62,8 +74,12 @@ fi
 if [ -d /sys/class/net ]; then
   for d in /sys/class/net/*; do
     n=${d##*/}
-    line "$d/address"; a=$l; line "$d/mtu"
-    kv "if.$n" "$a $l"
+    line "$d/address"; a=$l; line "$d/mtu"; mtu=$l
+    kv "if.$n" "$a $mtu"
+    # Ansible's per-interface facts: operstate, type, flags (promiscuous), speed, bridge, bond
+    o=; line "$d/operstate" && o=$l; t=; line "$d/type" && t=$l; f=; line "$d/flags" && f=$l
+    sp=; line "$d/speed" 2>/dev/null && sp=$l; k=; [ -d "$d/bridge" ] && k=bridge; [ -d "$d/bonding" ] && k=bonding
+    kv "nic.$n" "$a|$mtu|$o|$t|$f|$sp|$k"
   done
 fi
 # Ansible's python facts are sys.executable and sys.version_info. For a `python3` found on PATH,
@@ -94,8 +110,12 @@ kv user.id "$un"
 # Ansible's processor_nproc is len(os.sched_getaffinity(0)): the CPUs on Cpus_allowed_list.
 uid= gid= cpus=
 if [ -r /proc/$$/status ]; then
-  while read -r k v _; do
-    case $k in Uid:) uid=$v ;; Gid:) gid=$v ;; Cpus_allowed_list:) cpus=$v ;; esac
+  while read -r k v rest; do
+    case $k in
+      Uid:) uid=$v; kv user.uids "$v $rest" ;;
+      Gid:) gid=$v; kv user.gids "$v $rest" ;;
+      Cpus_allowed_list:) cpus=$v ;;
+    esac
   done < /proc/$$/status
 fi
 kv user.uid "${uid:-$(id -ru)}"
