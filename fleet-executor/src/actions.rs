@@ -48,7 +48,17 @@ fn debug(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Vars) -> Modu
             .with("skipped", true)
             .with("skipped_reason", "Verbosity threshold not met.");
     }
-    if let Some(var) = task.args.get("var").and_then(Value::as_str) {
+    if let Some(raw) = task.args.get("var").and_then(Value::as_str) {
+        // `var={{ item }}`: the argument is templated first, as every argument is, and its
+        // value is the expression (the name of the variable to show)
+        let templated;
+        let var = match args.get("var") {
+            Some(v) if raw.contains("{{") || raw.contains("{%") => {
+                templated = fleet_templates::py_string(v);
+                templated.as_str()
+            }
+            _ => raw,
+        };
         // undefined is a value debug shows; any other error fails the task (2.19)
         return match run.templar.eval_defined(var, vars) {
             Ok(value) => {

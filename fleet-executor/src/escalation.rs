@@ -66,25 +66,55 @@ pub fn become_settings(
     Ok(Some(how))
 }
 
-/// `environment:` dictionaries, templated, outermost first (inner keys win).
+/// `environment:` dictionaries, templated, outermost first (inner keys win). A layer may be a
+/// list of dictionaries, merged in order; an item or a value that is `omit` is left out, as in
+/// Ansible. While facts are being gathered (`gathering`), a value that needs `ansible_env`,
+/// which those facts bring, is left out instead of failing the task, as Ansible does.
 pub fn environment(
     templar: &Templar,
     kw: &Keywords,
     vars: &Vars,
+    gathering: bool,
 ) -> Result<Vec<(String, String)>, ExecError> {
     let mut env: Vec<(String, String)> = Vec::new();
     for layer in &kw.environment {
-        let value = templar.template_value(layer, vars)?;
-        let Value::Object(map) = value else {
-            return Err(ExecError::EnvironmentNotDict);
+        let templated = match layer {
+            Value::Object(map) if gathering => {
+                let mut out = serde_json::Map::new();
+                for (k, v) in map {
+                    match templar.template_value(v, vars) {
+                        Ok(v) => {
+                            out.insert(k.clone(), v);
+                        }
+                        Err(e) if e.to_string().contains("ansible_env") => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Value::Object(out)
+            }
+            _ => templar.template_value(layer, vars)?,
         };
-        for (k, v) in map {
-            let v = match v {
-                Value::String(s) => s,
-                other => other.to_string(),
+        let dicts = match templated {
+            Value::Array(items) => items,
+            one => vec![one],
+        };
+        for dict in dicts {
+            let map = match dict {
+                Value::Object(map) => map,
+                omitted if templar.is_omit(&omitted) => continue,
+                _ => return Err(ExecError::EnvironmentNotDict),
             };
-            env.retain(|(key, _)| key != &k);
-            env.push((k, v));
+            for (k, v) in map {
+                if templar.is_omit(&v) {
+                    continue;
+                }
+                let v = match v {
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                env.retain(|(key, _)| key != &k);
+                env.push((k, v));
+            }
         }
     }
     Ok(env)

@@ -81,7 +81,8 @@ pub(super) async fn execute(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -
         Ok(b) => b,
         Err(e) => return error_result(e.to_string()),
     };
-    let env = match environment(&run.templar, kw, vars) {
+    let gathering = matches!(modules::short_name(&task.action), "setup" | "gather_facts");
+    let env = match environment(&run.templar, kw, vars, gathering) {
         Ok(env) => env,
         Err(e) => return error_result(e.to_string()),
     };

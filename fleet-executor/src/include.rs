@@ -53,10 +53,15 @@ async fn expand(
                 }
             },
         };
+        let (extended, allitems) = super::loops::extended_flags(run, &control, &vars);
+        let all: Option<Vec<Value>> = extended.then(|| items.iter().flatten().cloned().collect());
+        let ext = all
+            .as_deref()
+            .map(|all| super::loops::Extended { all, allitems });
         for (index, item) in items.into_iter().enumerate() {
             let item = item.map(|it| {
                 let brought =
-                    super::loops::item_vars(&loop_var, index_var.as_deref(), index, &it, None);
+                    super::loops::item_vars(&loop_var, index_var.as_deref(), index, &it, ext);
                 (it, brought)
             });
             let mut item_vars = vars.clone();

@@ -100,12 +100,31 @@ pub fn control_var(run: &Run, name: Option<&str>, default: &str, vars: &Vars) ->
 /// The variables one loop item brings: the item under its loop variable, `ansible_loop_var`,
 /// and with an `index_var` the index under it and `ansible_index_var`.
 /// With `extended` (all the loop's items), `ansible_loop` too, as Ansible fills it.
+/// `loop_control.extended`: every item of the loop, and whether `ansible_loop.allitems` holds
+/// them (`extended_allitems`).
+#[derive(Clone, Copy)]
+pub struct Extended<'a> {
+    pub all: &'a [Value],
+    pub allitems: bool,
+}
+
+/// Whether `control` asks for `ansible_loop` (`extended`), and for its `allitems`.
+pub fn extended_flags(
+    run: &Run,
+    control: &fleet_playbook::LoopControl,
+    vars: &Vars,
+) -> (bool, bool) {
+    let extended = flag(run, &control.extended, vars, false).unwrap_or(false);
+    let allitems = flag(run, &control.extended_allitems, vars, true).unwrap_or(true);
+    (extended, allitems)
+}
+
 pub fn item_vars(
     loop_var: &str,
     index_var: Option<&str>,
     index: usize,
     item: &Value,
-    extended: Option<&[Value]>,
+    extended: Option<Extended<'_>>,
 ) -> serde_json::Map<String, Value> {
     let mut m = serde_json::Map::new();
     m.insert(loop_var.to_string(), item.clone());
@@ -114,10 +133,9 @@ pub fn item_vars(
         m.insert(iv.to_string(), json!(index));
         m.insert("ansible_index_var".into(), json!(iv));
     }
-    if let Some(all) = extended {
+    if let Some(Extended { all, allitems }) = extended {
         let n = all.len();
         let mut info = json!({
-            "allitems": all,
             "index": index + 1,
             "index0": index,
             "first": index == 0,
@@ -131,6 +149,9 @@ pub fn item_vars(
         }
         if index + 1 < n {
             info["nextitem"] = all[index + 1].clone();
+        }
+        if allitems {
+            info["allitems"] = json!(all);
         }
         m.insert("ansible_loop".into(), info);
     }
@@ -204,7 +225,7 @@ pub(super) async fn run_loop(
         .as_deref()
         .map(|iv| control_var(run, Some(iv), "", &base));
     let pause = pause_seconds(run, control.pause.as_ref(), &base);
-    let extended = flag(run, &control.extended, &base, false).unwrap_or(false);
+    let (extended, allitems) = extended_flags(run, &control, &base);
     let all = extended.then(|| items.clone());
     for (index, item) in items.into_iter().enumerate() {
         // Ansible pauses between items, not after the last
@@ -216,7 +237,7 @@ pub(super) async fn run_loop(
             index_var.as_deref(),
             index,
             &item,
-            all.as_deref(),
+            all.as_deref().map(|all| Extended { all, allitems }),
         );
         let mut vars = base.clone();
         vars.own_map_mut().extend(brought.clone());
@@ -251,8 +272,18 @@ pub(super) async fn run_loop(
         }
         let label = item_result_label(run, &control, &base, &brought, &item, &mut single);
         let unreachable = single.status == Status::Unreachable;
+        // `loop_control.break_when`: after the item (its result kept), every condition
+        // holding with the item's variables ends the loop
+        let stop = !unreachable && !control.break_when.is_empty() && {
+            let mut after = base.clone();
+            after.own_map_mut().extend(brought);
+            control
+                .break_when
+                .iter()
+                .all(|c| run.templar.eval_bool(c, &after).unwrap_or(false))
+        };
         results.push((single, Some(label)));
-        if unreachable {
+        if unreachable || stop {
             break;
         }
     }
@@ -275,7 +306,11 @@ mod tests {
     #[test]
     fn item_vars_name_the_loop_and_index_and_extended_info() {
         let all = [json!("a"), json!("b"), json!("c")];
-        let m = item_vars("fruit", Some("i"), 1, &all[1], Some(&all));
+        let ext = Some(Extended {
+            all: &all,
+            allitems: true,
+        });
+        let m = item_vars("fruit", Some("i"), 1, &all[1], ext);
         assert_eq!(m["fruit"], json!("b"));
         assert_eq!(m["ansible_loop_var"], json!("fruit"));
         assert_eq!(m["i"], json!(1));
@@ -286,10 +321,16 @@ mod tests {
         assert_eq!(info["previtem"], json!("a"));
         assert_eq!(info["nextitem"], json!("c"));
         assert_eq!(info["first"], json!(false));
-        let last = item_vars("item", None, 2, &all[2], Some(&all));
+        let last = item_vars("item", None, 2, &all[2], ext);
         assert!(last["ansible_loop"].get("nextitem").is_none());
         assert_eq!(last["ansible_loop"]["last"], json!(true));
         assert!(!last.contains_key("ansible_index_var"));
         assert!(!item_vars("item", None, 0, &all[0], None).contains_key("ansible_loop"));
+        let no_all = Some(Extended {
+            all: &all,
+            allitems: false,
+        });
+        let m = item_vars("item", None, 0, &all[0], no_all);
+        assert!(m["ansible_loop"].get("allitems").is_none());
     }
 }

@@ -70,9 +70,7 @@ pub(super) fn loop_control(src: &Source, node: &Marked) -> Result<LoopControl, P
             "pause" => control.pause = fields::number(src, value, key, false)?,
             "extended" => control.extended = fields::flag(src, value, key)?,
             "break_when" => control.break_when = fields::conditions(src, value, key)?,
-            "extended_allitems" => {
-                fields::flag(src, value, key)?;
-            }
+            "extended_allitems" => control.extended_allitems = fields::flag(src, value, key)?,
             _ => {
                 return Err(src.key_err(
                     node,

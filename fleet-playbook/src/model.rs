@@ -406,6 +406,8 @@ pub struct LoopControl {
     pub pause: Option<Templatable<f64>>,
     /// `extended:`: provide `ansible_loop`.
     pub extended: Option<Flag>,
+    /// `extended_allitems:` (default true): `ansible_loop.allitems` with `extended`.
+    pub extended_allitems: Option<Flag>,
     /// `break_when:` conditions that end the loop after an item.
     pub break_when: Vec<String>,
 }

@@ -14,6 +14,8 @@
 #             "kwargs": {...}, "variables": {...}, "plugin_dirs": [[kind, dir], ...],
 #             "basedir": str|null}
 #   answer:  {"ok": true, "value": any}  |  {"ok": false, "msg": str}
+#   once, first: {"kind": "secrets", "secrets": [[label|null, base64 password], ...]}, the
+#   run's vault secrets, which the `unvault`/`vault` plugins and vaulted files open with
 # The first line written, before any request is read, is {"ready": true, "version": str}.
 import json
 import os
@@ -59,10 +61,23 @@ def main():
             continue
         try:
             req = json.loads(line)
+            if req.get("kind") == "secrets":
+                set_secrets(loader, req.get("secrets") or [])
+                answer({"ok": True, "value": None})
+                continue
             value = evaluate(req, loader, plugin_loader, added, Templar, trust_as_template)
             answer({"ok": True, "value": json.loads(json.dumps(value, default=plain))})
         except Exception as e:  # every failure is an answer, never a dead helper
             answer({"ok": False, "msg": str(e) or type(e).__name__})
+
+
+def set_secrets(loader, secrets):
+    import base64
+    from ansible.parsing.vault import VaultSecret
+
+    loader.set_vault_secrets(
+        [(label or "default", VaultSecret(base64.b64decode(pw))) for label, pw in secrets]
+    )
 
 
 def evaluate(req, loader, plugin_loader, added, Templar, trust_as_template):

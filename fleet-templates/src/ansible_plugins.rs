@@ -305,9 +305,36 @@ fn start() -> Result<Helper, String> {
         let last = last.lock().unwrap_or_else(|p| p.into_inner()).clone();
         return Err(crate::controller_python::cannot_import(&python, &last));
     }
-    Ok(Helper {
+    let mut helper = Helper {
         _child: child,
         stdin,
         stdout,
-    })
+    };
+    hand_over_secrets(&mut helper)?;
+    Ok(helper)
+}
+
+/// The run's vault secrets, for plugins that open vaults (`unvault`, `vault`), before any
+/// request: over the helper's stdin, never its command line or environment.
+fn hand_over_secrets(helper: &mut Helper) -> Result<(), String> {
+    use base64::Engine;
+    let secrets: Vec<Json> = vault::secrets::run_secrets()
+        .iter()
+        .map(|s| {
+            let password = base64::engine::general_purpose::STANDARD.encode(s.expose_password());
+            serde_json::json!([s.id, password])
+        })
+        .collect();
+    if secrets.is_empty() {
+        return Ok(());
+    }
+    let request = serde_json::json!({"kind": "secrets", "secrets": secrets});
+    match exchange(helper, &request) {
+        Ok(answer) if answer["ok"] == true => Ok(()),
+        Ok(answer) => Err(format!(
+            "fleet's Ansible plugin helper refused the vault secrets: {}",
+            answer["msg"]
+        )),
+        Err(e) => Err(format!("fleet's Ansible plugin helper failed: {e}")),
+    }
 }

@@ -219,6 +219,74 @@ const TARGETS: &[Target] = &[
         home_files: &[],
         links: &[],
     },
+    Target {
+        name: "register",
+        // runme.sh's other run (invalid.yml) is expected to fail
+        kind: Kind::Playbooks(&[PlaybookRun {
+            playbook: "can_register.yml",
+            hosts: &["testhost"],
+            args: &["-v"],
+        }]),
+        skips: &[],
+        home_files: &[],
+        links: &[],
+    },
+    Target {
+        name: "lookup_ini",
+        kind: Kind::Playbooks(&[PlaybookRun {
+            playbook: "test_ini.yml",
+            hosts: &["testhost"],
+            args: &["-v"],
+        }]),
+        skips: &[],
+        home_files: &[],
+        links: &[],
+    },
+    Target {
+        name: "loop_control",
+        // runme.sh also checks label.yml's output lines (not a pass or fail of the run)
+        kind: Kind::Playbooks(&[
+            PlaybookRun {
+                playbook: "extended.yml",
+                hosts: &["localhost"],
+                args: &[],
+            },
+            PlaybookRun {
+                playbook: "break_when.yml",
+                hosts: &["localhost"],
+                args: &[],
+            },
+        ]),
+        skips: &[],
+        home_files: &[],
+        links: &[],
+    },
+    Target {
+        name: "environment",
+        kind: Kind::Playbooks(&[PlaybookRun {
+            playbook: "test_environment.yml",
+            hosts: &["testhost"],
+            args: &[],
+        }]),
+        skips: &[],
+        home_files: &[],
+        links: &[],
+    },
+    Target {
+        name: "lookup_unvault",
+        kind: Kind::Playbooks(&[PlaybookRun {
+            playbook: "unvault.yml",
+            hosts: &["localhost"],
+            // `{targets}`: the copy of the targets the run uses
+            args: &[
+                "--vault-password-file={targets}/lookup_unvault/secret",
+                "-v",
+            ],
+        }]),
+        skips: &[],
+        home_files: &[],
+        links: &[],
+    },
     role("filter_urlsplit", &[]),
     role("filter_urls", &[]),
     role("lookup_sequence", &[]),
@@ -260,6 +328,8 @@ const TARGETS: &[Target] = &[
     role("lookup_list", &[]),
     role("lookup_file", &[]),
     role("ignore_errors", &[]),
+    role("assemble", &[]),
+    role("hostname", &[]),
     Target {
         name: "filter_mathstuff",
         kind: Kind::Playbooks(&[PlaybookRun {
@@ -620,6 +690,49 @@ fn lookup_file() {
 #[test]
 fn ignore_errors() {
     both_pass("ignore_errors");
+}
+
+/// Fragments on the host and on the controller, a delimiter, a regexp, diff mode.
+#[test]
+fn assemble() {
+    both_pass("assemble");
+}
+
+/// Facts decide what runs: on this machine (a Debian container) the hostname module's
+/// distribution-specific tasks are skipped by both tools.
+#[test]
+fn hostname() {
+    both_pass("hostname");
+}
+
+/// `register` on every kind of task.
+#[test]
+fn register() {
+    both_pass("register");
+}
+
+/// The ini lookup (through Ansible's own code) and `debug: var={{ item }}`.
+#[test]
+fn lookup_ini() {
+    both_pass("lookup_ini");
+}
+
+/// `loop_control.extended` on an include loop, `extended_allitems`, `break_when`.
+#[test]
+fn loop_control() {
+    both_pass("loop_control");
+}
+
+/// `environment` as a list of mappings with `omit`, and `ansible_env` in a play's environment while facts are gathered.
+#[test]
+fn environment() {
+    both_pass("environment");
+}
+
+/// The unvault lookup opens a vaulted file with the run's `--vault-password-file`.
+#[test]
+fn lookup_unvault() {
+    both_pass("lookup_unvault");
 }
 
 #[test]

@@ -38,6 +38,8 @@ pub enum Kind {
 pub struct PlaybookRun {
     pub playbook: &'static str,
     pub hosts: &'static [&'static str],
+    /// Extra arguments of both tools; `{targets}` is replaced by the directory of the copy of
+    /// the targets the run uses (for a file a target ships, named relative to the target).
     pub args: &'static [&'static str],
 }
 
@@ -248,7 +250,7 @@ pub fn run_target(lab: &FleetLab, tool: Tool, targets: &Path, target: &Target) -
         "remote_tmp_dir={s}/remote_tmp output_dir={s}/output",
         s = scratch.display()
     );
-    let runs: Vec<(PathBuf, PathBuf, Vec<&str>)> = match &target.kind {
+    let runs: Vec<(PathBuf, PathBuf, Vec<String>)> = match &target.kind {
         Kind::Role => {
             let play = role_play(targets, target.name);
             let pb = work.join("site.yml");
@@ -265,7 +267,12 @@ pub fn run_target(lab: &FleetLab, tool: Tool, targets: &Path, target: &Target) -
                 let inv = work.join(format!("inventory-{i}.yml"));
                 fs::write(&inv, inventory_for(lab, &host, r.hosts)).expect("write inventory");
                 let pb = targets.join(target.name).join(r.playbook);
-                (pb, inv, r.args.to_vec())
+                let args = r
+                    .args
+                    .iter()
+                    .map(|a| a.replace("{targets}", &targets.to_string_lossy()))
+                    .collect();
+                (pb, inv, args)
             })
             .collect(),
     };
@@ -284,7 +291,7 @@ pub fn run_target(lab: &FleetLab, tool: Tool, targets: &Path, target: &Target) -
         }
         let (pb, inv) = (pb.to_string_lossy(), inv.to_string_lossy());
         let mut all = vec!["-i", &inv, &pb, "-e", &vars];
-        all.extend(args.iter().copied());
+        all.extend(args.iter().map(String::as_str));
         let out = match tool {
             Tool::Ansible => lab.run_ansible_for(&all, TARGET_TIMEOUT),
             Tool::Fleet => {

@@ -35,6 +35,12 @@ impl Secret {
     pub(crate) fn password(&self) -> &[u8] {
         &self.password
     }
+
+    /// The password itself, for handing it to Ansible's own code on the controller (fleet's
+    /// plugin helper, over a pipe): never to be printed or logged.
+    pub fn expose_password(&self) -> &[u8] {
+        &self.password
+    }
 }
 
 /// The secrets of a run, in the order they were given.

@@ -104,6 +104,13 @@ impl Module for Assemble {
             if let (true, Some(before), Some(after)) =
                 (file.content_changed, diff_text(before), diff_text(&content))
             {
+                // Ansible's assemble action registers its one diff as a mapping (copy's is a
+                // list)
+                let registered = serde_json::json!({
+                    "before_header": file.dest, "after_header": file.dest,
+                    "before": before, "after": after,
+                });
+                result = result.with("diff", registered);
                 result.diffs.push(Diff {
                     before_header: file.dest.clone(),
                     after_header: file.dest.clone(),

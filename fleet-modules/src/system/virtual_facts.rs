@@ -214,7 +214,10 @@ mod tests {
         let docker = virt(&[("virt.cg_docker", "1"), ("virt.dev_kvm", "1")]);
         assert_eq!(docker["virtualization_type"], "docker");
         assert_eq!(docker["virtualization_role"], "guest");
-        assert_eq!(docker["virtualization_tech_guest"], json!(["container", "docker"]));
+        assert_eq!(
+            docker["virtualization_tech_guest"],
+            json!(["container", "docker"])
+        );
         assert_eq!(docker["virtualization_tech_host"], json!(["kvm"]));
         let vm = virt(&[("dmi.sys_vendor", "QEMU")]);
         assert_eq!(vm["virtualization_type"], "kvm");

@@ -196,6 +196,7 @@ fn loops_of_every_supported_kind() {
             label: Some("{{ x.name }}".into()),
             pause: Some(Templatable::Literal(1.5)),
             extended: Some(Flag::Literal(true)),
+            extended_allitems: None,
             break_when: vec![],
         })
     );
