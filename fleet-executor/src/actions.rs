@@ -62,7 +62,7 @@ fn debug(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Vars) -> Modu
         // undefined is a value debug shows; any other error fails the task (2.19)
         return match run.templar.eval_defined(var, vars) {
             Ok(value) => {
-                let value = value.unwrap_or_else(|| json!("VARIABLE IS NOT DEFINED!"));
+                let value = value.unwrap_or_else(|| undefined_shown(run, var, vars));
                 ModuleResult::ok().with(var, value)
             }
             Err(e) => ModuleResult::fail(format!(
@@ -77,6 +77,22 @@ fn debug(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Vars) -> Modu
     let mut r = ModuleResult::ok();
     r.data.insert("msg".into(), msg);
     r
+}
+
+/// What `debug: var=NAME` shows for an undefined value: `VARIABLE IS NOT DEFINED!` when the
+/// variable itself is not set, and 2.19's marker text when it is set to a template that comes
+/// out undefined (`<< error 1 - 'x' is undefined >>`).
+fn undefined_shown(run: &Run, var: &str, vars: &Vars) -> Value {
+    if vars.get(var).is_none() {
+        return json!("VARIABLE IS NOT DEFINED!");
+    }
+    match run
+        .templar
+        .template_value(&Value::String(format!("{{{{ {var} }}}}")), vars)
+    {
+        Err(e) => json!(format!("<< error 1 - {e} >>")),
+        Ok(_) => json!("VARIABLE IS NOT DEFINED!"),
+    }
 }
 
 /// `set_fact`: values as they are (ansible-core 2.19 no longer turns `k=yes` into a boolean),

@@ -26,9 +26,9 @@ async fn expand(
     task: &Task,
     kw: &fleet_playbook::Keywords,
     scope: &Scope<'_>,
-) -> (Vec<(usize, Item, Vars)>, Vec<(usize, ExecError)>) {
+) -> Expanded {
     let control = task.loop_control.clone().unwrap_or_default();
-    let (mut out, mut bad_loops) = (Vec::new(), Vec::new());
+    let (mut out, mut bad_loops, mut skipped) = (Vec::new(), Vec::new(), Vec::new());
     for &i in ids {
         let h = hosts.states[i].lock().await;
         let mut vars = task_vars(&pctx.vars, &h, &scope.role_vars(), &kw.vars);
@@ -36,7 +36,7 @@ async fn expand(
         if let Some(Value::Object(params)) = task.args.get("vars") {
             vars.own_map_mut().extend(params.clone());
         }
-        let search = super::vars::search_path(&vars, task);
+        let search = super::vars::search_path(&vars, task, &pctx.play.base_dir);
         vars.insert("ansible_search_path".into(), search);
         let loop_var = super::loops::control_var(run, control.loop_var.as_deref(), "item", &vars);
         let index_var = control
@@ -58,6 +58,7 @@ async fn expand(
         let ext = all
             .as_deref()
             .map(|all| super::loops::Extended { all, allitems });
+        let before = out.len();
         for (index, item) in items.into_iter().enumerate() {
             let item = item.map(|it| {
                 let brought =
@@ -72,8 +73,43 @@ async fn expand(
                 out.push((i, item, item_vars));
             }
         }
+        if out.len() == before {
+            skipped.push(i);
+        }
     }
-    (out, bad_loops)
+    Expanded {
+        runs: out,
+        bad_loops,
+        skipped,
+    }
+}
+
+/// What an include does on its hosts: per host and loop item that `when` lets through, the
+/// item's variables; the hosts whose loop could not be resolved; the hosts it skips.
+struct Expanded {
+    runs: Vec<(usize, Item, Vars)>,
+    bad_loops: Vec<(usize, ExecError)>,
+    skipped: Vec<usize>,
+}
+
+/// `skipping: [host]` for each host an include skips, counted as Ansible counts it.
+async fn report_skipped(run: &Run, hosts: &Hosts, skipped: &[usize], task: &Task) {
+    for &i in skipped {
+        let mut h = hosts.states[i].lock().await;
+        h.stats.skipped += 1;
+        run.report(Event::Result(Box::new(crate::output::HostResult {
+            host: h.name.clone(),
+            delegated_to: None,
+            status: crate::output::Status::Skipped,
+            ignored: false,
+            item_label: None,
+            result: serde_json::json!({"changed": false, "skipped": true,
+                "skip_reason": "Conditional result was False"}),
+            diffs: Vec::new(),
+            action: task.action.clone(),
+            retries_left: None,
+        })));
+    }
 }
 
 /// Hosts that include the same thing (a file, a role) with the same loop item, in the order
@@ -106,7 +142,11 @@ pub(super) async fn run_include(
     let raw = task.include_file().unwrap_or_default().to_string();
     // (file, loop item, hosts): hosts including the same file with the same item run it together.
     let mut groups: Groups<String> = Vec::new();
-    let (expanded, bad_loops) = expand(run, pctx, hosts, ids, task, &kw, scope).await;
+    let Expanded {
+        runs: expanded,
+        bad_loops,
+        skipped,
+    } = expand(run, pctx, hosts, ids, task, &kw, scope).await;
     let mut bad_names = Vec::new();
     for (i, item, item_vars) in expanded {
         match run.templar.render_str(&raw, &item_vars) {
@@ -120,14 +160,16 @@ pub(super) async fn run_include(
     for (i, e) in bad_names {
         fail_all(run, hosts, &[i], task, &e).await;
     }
-    // Ansible shows the include as a task of its own: `included: FILE for HOSTS`, one `ok` each.
-    if !groups.is_empty() {
+    // Ansible shows the include as a task of its own: `included: FILE for HOSTS`, one `ok` each,
+    // and `skipping` for the hosts whose `when` does not hold.
+    if !groups.is_empty() || !skipped.is_empty() {
         run.report(Event::TaskStart {
             name: banner(run, pctx, task, scope),
             handler: scope.handler,
             hosts: ids.len(),
         });
     }
+    report_skipped(run, hosts, &skipped, task).await;
     let mut resolved = Vec::new();
     for (file, item, group) in groups {
         let path = included_path(pctx, task, &file);
@@ -217,9 +259,21 @@ pub(super) async fn run_include_role(
     // (role name and *_from files, loop item, hosts): hosts naming the same role and files with
     // the same item run it together
     let mut groups: Groups<Vec<Option<String>>> = Vec::new();
-    let (expanded, bad_loops) = expand(run, pctx, hosts, ids, task, &kw, scope).await;
+    let Expanded {
+        runs: expanded,
+        bad_loops,
+        skipped,
+    } = expand(run, pctx, hosts, ids, task, &kw, scope).await;
     for (i, e) in bad_loops {
         fail_all(run, hosts, &[i], task, &e.to_string()).await;
+    }
+    if !skipped.is_empty() {
+        run.report(Event::TaskStart {
+            name: banner(run, pctx, task, scope),
+            handler: scope.handler,
+            hosts: ids.len(),
+        });
+        report_skipped(run, hosts, &skipped, task).await;
     }
     let raw = [
         Some(request.name.clone()),

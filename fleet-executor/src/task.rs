@@ -152,7 +152,10 @@ fn host_task_vars(
         base.set_shared(shared.clone());
     }
     super::role_names::insert_parent_roles(&scope.parent_roles, &mut base);
-    base.insert("ansible_search_path".into(), search_path(&base, task));
+    base.insert(
+        "ansible_search_path".into(),
+        search_path(&base, task, &pctx.play.base_dir),
+    );
     if let Some(d) = &kw.delegate_to {
         let templated = run.templar.render_str(d, &base);
         let to = templated.unwrap_or_else(|_| d.clone());

@@ -112,7 +112,7 @@ pub fn task_vars(
         vars.insert("role_name".into(), Value::String(role.name.to_string()));
         vars.insert(
             "role_path".into(),
-            Value::String(role.dir.display().to_string()),
+            Value::String(absolute(role.dir).display().to_string()),
         );
     }
     Vars::new(vars, play.magic.clone())
@@ -135,20 +135,28 @@ fn connection_vars(vars: &mut Map<String, Value>, name: &str) {
         .or_insert_with(|| Value::String("/bin/sh".into()));
 }
 
-/// `ansible_search_path`: the role's directory (in a role), then the task file's directory,
-/// as Ansible's `Task.get_search_path`.
-pub(super) fn search_path(vars: &Vars, task: &fleet_playbook::Task) -> Value {
+/// `ansible_search_path`: the role's directory (in a role), the task file's directory, then
+/// the play's, absolute, as ansible-core 2.19 lists them.
+pub(super) fn search_path(vars: &Vars, task: &fleet_playbook::Task, play_dir: &Path) -> Value {
     let mut out: Vec<Value> = Vec::new();
     if let Some(role) = vars.get("role_path") {
         out.push(role.clone());
     }
-    if let Some(dir) = task.position.file.parent() {
-        let dir = Value::String(dir.display().to_string());
+    for dir in [task.position.file.parent(), Some(play_dir)]
+        .into_iter()
+        .flatten()
+    {
+        let dir = Value::String(absolute(dir).display().to_string());
         if !out.contains(&dir) {
             out.push(dir);
         }
     }
     Value::Array(out)
+}
+
+/// `path` made absolute against the working directory, as Ansible's paths are.
+fn absolute(path: &Path) -> std::path::PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
 /// `ansible_delegated_vars` of a task delegated to `to`: the delegate's inventory variables

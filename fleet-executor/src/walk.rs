@@ -189,7 +189,7 @@ pub(super) fn banner(run: &Run, pctx: &PlayCtx<'_>, task: &Task, scope: &Scope<'
                 .render_str(n, &Value::Object(vars))
                 .unwrap_or_else(|_| n.clone())
         }
-        None => task.action.clone(),
+        None => task.display_name().to_string(),
     };
     match scope.role_prefix() {
         Some(role) => format!("{role} : {name}"),

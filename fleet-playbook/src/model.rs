@@ -275,6 +275,9 @@ pub struct Task {
     pub name: Option<String>,
     /// Module or executor action, short name (`ansible.builtin.copy` is `copy`).
     pub action: String,
+    /// The action's key as written when it is not the short name (`ansible.builtin.copy`):
+    /// what Ansible shows as the name of an unnamed task.
+    pub written_action: Option<String>,
     /// Arguments, raw. A free-form string is split into `k=v` pairs; what is left is
     /// `_raw_params` (only allowed for `command`, `shell`, `raw`, `script`, includes, `meta`,
     /// `set_fact`...). The file of `include_tasks`/`import_tasks` is always `_raw_params`.
@@ -313,6 +316,7 @@ impl Task {
         Task {
             name: None,
             action: String::new(),
+            written_action: None,
             args: Map::new(),
             keywords: Keywords::default(),
             loop_: None,
@@ -331,7 +335,10 @@ impl Task {
 
     /// The name ansible-playbook prints in `TASK [...]`: the name, else the action.
     pub fn display_name(&self) -> &str {
-        self.name.as_deref().unwrap_or(&self.action)
+        self.name
+            .as_deref()
+            .or(self.written_action.as_deref())
+            .unwrap_or(&self.action)
     }
 
     /// The file of an `include_tasks`/`import_tasks` task (possibly templated).

@@ -288,17 +288,18 @@ fn serial(src: &Source, node: &Marked) -> Result<Vec<BatchSize>, PlaybookError> 
     }
 }
 
-/// `strategy:`: `linear` or `free`.
+/// `strategy:`: `linear`, or `free` (also `host_pinned`, which differs from `free` only in
+/// which of Ansible's worker processes runs a host: the same results, in the same order).
 fn strategy(src: &Source, node: &Marked) -> Result<Strategy, PlaybookError> {
     match fields::scalar_text(node).as_deref() {
         // a template is resolved when the play runs (Play::strategy_template)
         Some(t) if fields::is_template(t) => Ok(Strategy::Linear),
         Some("linear") => Ok(Strategy::Linear),
-        Some("free") => Ok(Strategy::Free),
+        Some("free") | Some("host_pinned") => Ok(Strategy::Free),
         _ => Err(src.err(
             node,
             format!(
-                "strategy {} is not supported (fleet supports linear and free)",
+                "strategy {} is not supported (fleet supports linear, free and host_pinned)",
                 fields::describe(node)
             ),
         )),

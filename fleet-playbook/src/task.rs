@@ -242,7 +242,12 @@ impl Parser<'_> {
             &keys.unknown,
             owner,
         )?;
+        let written = match &action_key {
+            action::ActionKey::Module(key, _) => Some(key.to_string()),
+            action::ActionKey::Old(_) => None,
+        };
         let (name, args) = action::action_and_args(src, action_key, keys.extra_args)?;
+        task.written_action = written.filter(|w| *w != name);
         task.action = name;
         task.args = args;
         if INCLUDE_ACTIONS.contains(&task.action.as_str()) {

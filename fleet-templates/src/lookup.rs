@@ -496,11 +496,24 @@ fn json_terms(terms: &[Value]) -> Result<Vec<serde_json::Value>, Error> {
         .collect()
 }
 
-/// `fileglob`: the files the patterns match in the role's and the playbook's `files/`.
+/// `fileglob`: the files the patterns match, looked for as Ansible's lookup does: in each
+/// directory of `ansible_search_path` (the role's, the task file's, the play's), its `files/`
+/// first (without it, the role's and the playbook's).
 fn fileglob(state: &State, patterns: impl Iterator<Item = String>) -> Vec<Value> {
     let var = |n: &str| state.lookup(n).and_then(|v| v.as_str().map(String::from));
-    let search =
-        super::sequences::search_dirs(var("role_path").as_deref(), var("playbook_dir").as_deref());
+    let listed: Vec<String> = state
+        .lookup("ansible_search_path")
+        .and_then(|v| v.try_iter().ok())
+        .map(|items| items.filter_map(|i| i.as_str().map(String::from)).collect())
+        .unwrap_or_default();
+    let search = if listed.is_empty() {
+        super::sequences::search_dirs(var("role_path").as_deref(), var("playbook_dir").as_deref())
+    } else {
+        listed
+            .iter()
+            .flat_map(|p| [std::path::Path::new(p).join("files"), p.into()])
+            .collect()
+    };
     patterns
         .flat_map(|p| super::sequences::fileglob(&p, &search))
         .map(Value::from)

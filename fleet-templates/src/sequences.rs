@@ -255,25 +255,38 @@ pub fn fileglob(pattern: &str, search: &[PathBuf]) -> Vec<String> {
         (Some(d), Some(b)) => (d.to_path_buf(), b.to_string_lossy().into_owned()),
         _ => return Vec::new(),
     };
-    let found = if dir.is_absolute() {
-        Some(dir)
-    } else {
-        search.iter().map(|s| s.join(&dir)).find(|d| d.is_dir())
-    };
-    let (Some(dir), Ok(glob)) = (found, globset::Glob::new(&base)) else {
+    let Ok(glob) = globset::Glob::new(&base) else {
         return Vec::new();
     };
     let matcher = glob.compile_matcher();
-    let mut out: Vec<String> = std::fs::read_dir(&dir)
-        .map(|rd| {
-            rd.flatten()
-                .filter(|e| matcher.is_match(e.file_name()) && e.path().is_file())
-                .map(|e| e.path().to_string_lossy().into_owned())
-                .collect()
-        })
-        .unwrap_or_default();
-    out.sort();
-    out
+    let matches = |dir: &Path| {
+        let mut out: Vec<String> = std::fs::read_dir(dir)
+            .map(|rd| {
+                rd.flatten()
+                    .filter(|e| matcher.is_match(e.file_name()) && e.path().is_file())
+                    .map(|e| e.path().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.sort();
+        out
+    };
+    if dir.is_absolute() {
+        return matches(&dir);
+    }
+    if dir.as_os_str().is_empty() {
+        // a bare pattern: the first directory of the search that has a match
+        return search
+            .iter()
+            .map(|d| matches(d))
+            .find(|found| !found.is_empty())
+            .unwrap_or_default();
+    }
+    // a pattern with a directory: in the first place that has that directory
+    match search.iter().map(|s| s.join(&dir)).find(|d| d.is_dir()) {
+        Some(dir) => matches(&dir),
+        None => Vec::new(),
+    }
 }
 
 /// Where `fileglob` and `first_found` look for a relative path, given `role_path` and

@@ -287,6 +287,95 @@ const TARGETS: &[Target] = &[
         home_files: &[],
         links: &[],
     },
+    Target {
+        name: "lookup_fileglob",
+        kind: Kind::Playbooks(&[
+            PlaybookRun {
+                playbook: "find_levels/play.yml",
+                hosts: &["localhost"],
+                args: &["-e", "seed='play_adj'"],
+            },
+            PlaybookRun {
+                playbook: "find_levels/play.yml",
+                hosts: &["localhost"],
+                args: &["-e", "seed='play_adj_subdir'"],
+            },
+            PlaybookRun {
+                playbook: "find_levels/play.yml",
+                hosts: &["localhost"],
+                args: &["-e", "seed='somepath/play_adj_subsubdir'"],
+            },
+            PlaybookRun {
+                playbook: "find_levels/play.yml",
+                hosts: &["localhost"],
+                args: &["-e", "seed='in_role'"],
+            },
+            PlaybookRun {
+                playbook: "find_levels/play.yml",
+                hosts: &["localhost"],
+                args: &["-e", "seed='otherpath/in_role_subdir'"],
+            },
+            PlaybookRun {
+                playbook: "non_existent/play.yml",
+                hosts: &["localhost"],
+                args: &["-e", "seed='foo'"],
+            },
+            PlaybookRun {
+                playbook: "non_existent/play.yml",
+                hosts: &["localhost"],
+                args: &["-e", "seed='foo/bar'"],
+            },
+            PlaybookRun {
+                playbook: "non_existent/play.yml",
+                hosts: &["localhost"],
+                args: &["-e", "seed='foo/bar/baz'"],
+            },
+            PlaybookRun {
+                playbook: "issue72873/test.yml",
+                hosts: &["localhost"],
+                args: &[],
+            },
+        ]),
+        skips: &[],
+        home_files: &[],
+        links: &[],
+    },
+    Target {
+        name: "includes",
+        // runme.sh's other runs are expected to fail (an `include` of a playbook)
+        kind: Kind::Playbooks(&[PlaybookRun {
+            playbook: "test_includes.yml",
+            hosts: &["testhost"],
+            args: &[],
+        }]),
+        skips: &[],
+        home_files: &[],
+        links: &[],
+    },
+    Target {
+        name: "var_templating",
+        // runme.sh's last run greps `-vvvv` output for sudo's command line (not a pass or fail)
+        kind: Kind::Playbooks(&[
+            PlaybookRun {
+                playbook: "undefined.yml",
+                hosts: &["localhost"],
+                args: &["-v", "-e", r#"{"override_value": "overridden by -e"}"#],
+            },
+            PlaybookRun {
+                playbook: "undall.yml",
+                hosts: &["localhost"],
+                args: &["-v"],
+            },
+            PlaybookRun {
+                playbook: "task_vars_templating.yml",
+                hosts: &["localhost", "host1"],
+                args: &["-v"],
+            },
+        ]),
+        skips: &[],
+        home_files: &[],
+        links: &[],
+    },
     role("filter_urlsplit", &[]),
     role("filter_urls", &[]),
     role("lookup_sequence", &[]),
@@ -733,6 +822,27 @@ fn environment() {
 #[test]
 fn lookup_unvault() {
     both_pass("lookup_unvault");
+}
+
+/// The fileglob lookup's search: beside the play, in its `files/`, in the role's, in
+/// subdirectories of each; nothing for paths that do not exist.
+#[test]
+fn lookup_fileglob() {
+    both_pass("lookup_fileglob");
+}
+
+/// `include_tasks` and `include_role` under `when`, in loops, with the free and host_pinned
+/// strategies (host_pinned runs as free).
+#[test]
+fn includes() {
+    both_pass("includes");
+}
+
+/// `debug: var=` of a variable whose template is undefined shows 2.19's marker text; variables
+/// templated per host through `hostvars`.
+#[test]
+fn var_templating() {
+    both_pass("var_templating");
 }
 
 #[test]

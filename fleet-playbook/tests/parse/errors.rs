@@ -54,7 +54,7 @@ fn play_errors() {
         ("emptyhosts.yml", "- hosts: \"\"\n"),
         ("key.yml", "- hosts: all\n  gather_fact: no\n"),
         ("method.yml", "- hosts: all\n  become_method: su\n"),
-        ("strategy.yml", "- hosts: all\n  strategy: host_pinned\n"),
+        ("strategy.yml", "- hosts: all\n  strategy: debug\n"),
         ("flag.yml", "- hosts: all\n  become: maybe\n"),
         (
             "tasks.yml",
@@ -85,7 +85,7 @@ fn play_errors() {
     );
     assert_eq!(
         fixture.error("strategy.yml"),
-        "strategy.yml:2:13: play: strategy 'host_pinned' is not supported (fleet supports linear and free)"
+        "strategy.yml:2:13: play: strategy 'debug' is not supported (fleet supports linear, free and host_pinned)"
     );
     assert_eq!(
         fixture.error("flag.yml"),
