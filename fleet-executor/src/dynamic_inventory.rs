@@ -175,15 +175,10 @@ pub fn group_by(
         group: &group,
         parents: &parents,
     };
-    match apply(run, base, |inv| inv.join_group(&join)) {
-        Ok(changed) => ModuleResult {
-            changed,
-            ..ModuleResult::ok()
-        }
-        .with("add_group", group)
-        .with("parent_groups", parents),
-        Err(e) => ModuleResult::fail(e),
-    }
+    let applied = apply(run, base, |inv| inv.join_group(&join));
+    outcome(applied, |r| {
+        r.with("add_group", group).with("parent_groups", parents)
+    })
 }
 
 /// `add_host`, as Ansible's action plugin reads its arguments: the name from `name`,
@@ -245,15 +240,24 @@ pub fn add_host(run: &Run, base: &inventory::Inventory, args: &Map<String, Value
         groups: &new_groups,
         vars: &host_vars,
     };
-    match apply(run, base, |inv| inv.add_dynamic_host(&add)) {
-        Ok(changed) => ModuleResult {
+    let applied = apply(run, base, |inv| inv.add_dynamic_host(&add));
+    outcome(applied, |r| {
+        let added = json!({"host_name": name, "groups": new_groups, "host_vars": host_vars});
+        r.with("add_host", added)
+    })
+}
+
+/// The action's result: changed as the inventory counted it, with the action's own fields
+/// (`add_group`, `add_host`), or the failure.
+fn outcome(
+    applied: Result<bool, String>,
+    fields: impl FnOnce(ModuleResult) -> ModuleResult,
+) -> ModuleResult {
+    match applied {
+        Ok(changed) => fields(ModuleResult {
             changed,
             ..ModuleResult::ok()
-        }
-        .with(
-            "add_host",
-            json!({"host_name": name, "groups": new_groups, "host_vars": host_vars}),
-        ),
+        }),
         Err(e) => ModuleResult::fail(e),
     }
 }
