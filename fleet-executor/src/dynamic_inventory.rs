@@ -10,17 +10,20 @@
 //!    O(hosts): `group_by` on 1,000 hosts makes 1,000 changes, recomputed once, not 1,000
 //!    times), gives the run's hosts their new `group_names` and group variables, and gives the
 //!    play's next tasks a [`View`]: `groups`, and `hostvars` entries for the hosts added;
-//! 3. before the next play, [`take`] hands the copy to the run, which makes it the inventory,
-//!    with a host state for each host added.
+//! 3. before the next play, [`publish`] catches up with what no task barrier published (the
+//!    free strategy), then [`take`] hands the copy to the run, which makes it the inventory, with
+//!    a host state for each host added ([`new_states`]).
 //!
 //! Not followed yet: `delegate_to` a host added in the same play (its connection variables
 //! come from the play's inventory; from the next play on it is an inventory host like any).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{json, Map, Value};
 
 use super::context::Run;
+use super::host::HostState;
 use super::walk::Hosts;
 use fleet_modules::ModuleResult;
 
@@ -88,8 +91,9 @@ pub fn view(run: &Run) -> Option<Arc<View>> {
     changes(run).view.clone()
 }
 
-/// After a task has run on all its hosts: recomputes the working copy if it changed, gives
-/// the run's hosts their new inventory variables, and the play's next tasks their [`View`].
+/// After a task has run on all its hosts (and before the next play): recomputes the working
+/// copy if it changed, gives the run's hosts their new inventory variables, and the play's next
+/// tasks their [`View`].
 pub async fn publish(run: &Run, hosts: &Hosts) {
     let (groups, mut by_name) = {
         let mut c = changes(run);
@@ -101,54 +105,44 @@ pub async fn publish(run: &Run, hosts: &Hosts) {
             return;
         };
         inv.refresh();
-        let by_name: Map<String, Value> = inv
+        let by_name: HashMap<String, Map<String, Value>> = inv
             .hosts()
-            .map(|h| (h.name.clone(), Value::Object(inventory_vars(h))))
+            .map(|h| (h.name.clone(), inventory_vars(h)))
             .collect();
         (groups_var(inv), by_name)
     };
     for state in &hosts.states {
         let mut h = state.lock().await;
-        if let Some(Value::Object(vars)) = by_name.remove(&h.name) {
+        if let Some(vars) = by_name.remove(&h.name) {
             h.inventory_vars = vars;
         }
     }
-    for (name, vars) in by_name.iter_mut() {
-        if let Value::Object(vars) = vars {
+    let added = by_name
+        .into_iter()
+        .map(|(name, mut vars)| {
             vars.insert("inventory_hostname".into(), json!(name));
-        }
-    }
-    changes(run).view = Some(Arc::new(View {
-        groups,
-        added: by_name,
-    }));
+            (name, Value::Object(vars))
+        })
+        .collect();
+    changes(run).view = Some(Arc::new(View { groups, added }));
 }
 
-/// Before the next play: the changed inventory, if anything changed; the view ends with the
-/// play that made it.
+/// Before the next play, after [`publish`]: the changed inventory, if anything changed (the
+/// run's host states already hold its variables); the view ends with the play that made it.
 pub fn take(run: &Run) -> Option<inventory::Inventory> {
     let mut c = changes(run);
     c.view = None;
-    c.unpublished = false;
-    let mut inv = c.inventory.take()?;
-    inv.refresh();
-    Some(inv)
+    c.inventory.take()
 }
 
-/// With the run's inventory now `inv` (from [`take`]): each host state gets its new inventory
-/// variables, and each host added gets a state (states are in the inventory's host order,
-/// which only ever grows at the end).
-pub async fn adopt(hosts: &mut Hosts, inv: &inventory::Inventory) {
-    for state in &hosts.states {
-        let mut h = state.lock().await;
-        if let Some(found) = inv.host(&h.name) {
-            h.inventory_vars = inventory_vars(found);
-        }
-    }
-    for (i, h) in inv.hosts().enumerate().skip(hosts.states.len()) {
-        let state = super::host::HostState::new(&h.name, i, inventory_vars(h));
-        hosts.states.push(tokio::sync::Mutex::new(state));
-    }
+/// Host states for the hosts of `inv` from position `from` on (all of them for a new run;
+/// those [`take`]'s inventory added, which only ever grows at the end), in inventory order.
+pub fn new_states(inv: &inventory::Inventory, from: usize) -> Vec<HostState> {
+    inv.hosts()
+        .enumerate()
+        .skip(from)
+        .map(|(i, h)| HostState::new(&h.name, i, inventory_vars(h)))
+        .collect()
 }
 
 /// `group_by`: puts the host into the group `key` names (spaces become `-`, as Ansible's action

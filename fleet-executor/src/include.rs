@@ -97,18 +97,14 @@ async fn report_skipped(run: &Run, hosts: &Hosts, skipped: &[usize], task: &Task
     for &i in skipped {
         let mut h = hosts.states[i].lock().await;
         h.stats.skipped += 1;
-        run.report(Event::Result(Box::new(crate::output::HostResult {
-            host: h.name.clone(),
-            delegated_to: None,
-            status: crate::output::Status::Skipped,
-            ignored: false,
-            item_label: None,
-            result: serde_json::json!({"changed": false, "skipped": true,
-                "skip_reason": "Conditional result was False"}),
-            diffs: Vec::new(),
-            action: task.action.clone(),
-            retries_left: None,
-        })));
+        let result = serde_json::json!({"changed": false, "skipped": true,
+            "skip_reason": "Conditional result was False"});
+        run.report(Event::Result(Box::new(crate::output::HostResult::decided(
+            &h.name,
+            crate::output::Status::Skipped,
+            result,
+            &task.action,
+        ))));
     }
 }
 

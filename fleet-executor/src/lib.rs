@@ -116,11 +116,11 @@ fn run_magic(
     m
 }
 
-/// The hosts every run starts with: all inventory hosts, with their inventory variables.
-pub fn host_states(inv: &inventory::Inventory) -> Vec<HostState> {
+/// Each inventory host's position, by name: the index of its state in [`Hosts`].
+fn host_index(inv: &inventory::Inventory) -> BTreeMap<String, usize> {
     inv.hosts()
         .enumerate()
-        .map(|(i, h)| HostState::new(&h.name, i, dynamic_inventory::inventory_vars(h)))
+        .map(|(i, h)| (h.name.clone(), i))
         .collect()
 }
 
@@ -134,16 +134,15 @@ pub async fn run_playbook(
     extra_vars: Map<String, Value>,
 ) -> Result<Summary, ExecError> {
     let mut hosts = Hosts {
-        states: host_states(inv).into_iter().map(Mutex::new).collect(),
+        states: dynamic_inventory::new_states(inv, 0)
+            .into_iter()
+            .map(Mutex::new)
+            .collect(),
         forks: Semaphore::new(run.options.forks.max(1)),
     };
     let mut selection = Selection {
         inv,
-        index: inv
-            .hosts()
-            .enumerate()
-            .map(|(i, h)| (h.name.clone(), i))
-            .collect(),
+        index: host_index(inv),
         limited: match limit {
             Some(l) => Some(inv.select(l)?.iter().map(|h| h.name.clone()).collect()),
             None => None,
@@ -163,14 +162,12 @@ pub async fn run_playbook(
         if run.interrupted() {
             break;
         }
+        dynamic_inventory::publish(run, &hosts).await;
         if let Some(changed) = dynamic_inventory::take(run) {
+            let added = dynamic_inventory::new_states(&changed, hosts.states.len());
+            hosts.states.extend(added.into_iter().map(Mutex::new));
+            selection.index = host_index(&changed);
             inv_now = std::borrow::Cow::Owned(changed);
-            dynamic_inventory::adopt(&mut hosts, &inv_now).await;
-            selection.index = inv_now
-                .hosts()
-                .enumerate()
-                .map(|(i, h)| (h.name.clone(), i))
-                .collect();
             magic = Arc::new(run_magic(run, &inv_now, &playbook_dir, inventory_path));
         }
         let selection = Selection {

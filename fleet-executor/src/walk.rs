@@ -488,17 +488,13 @@ pub(super) async fn fail_all(
     });
     for &i in ids {
         let mut h = hosts.states[i].lock().await;
-        run.report(Event::Result(Box::new(HostResult {
-            host: h.name.clone(),
-            delegated_to: None,
-            status: Status::Failed,
-            ignored: false,
-            item_label: None,
-            result: serde_json::json!({"changed": false, "failed": true, "msg": msg}),
-            diffs: Vec::new(),
-            action: task.action.clone(),
-            retries_left: None,
-        })));
+        let result = serde_json::json!({"changed": false, "failed": true, "msg": msg});
+        run.report(Event::Result(Box::new(HostResult::decided(
+            &h.name,
+            Status::Failed,
+            result,
+            &task.action,
+        ))));
         h.failed = true;
         h.stats.failed += 1;
     }

@@ -7,9 +7,11 @@
 //! A group or host made this way gets its `group_vars/` or `host_vars/` files from every vars
 //! directory already read, as Ansible's `host_group_vars` plugin reads them for any name.
 
+use std::collections::HashMap;
+
 use crate::error::InventoryError;
 use crate::model::{Inventory, Vars};
-use crate::vars_dirs::read_kind;
+use crate::vars_dirs::{read_kind, VarsLayer};
 
 /// One host into one group, under its parents, as `group_by` asks.
 pub struct GroupJoin<'a> {
@@ -149,28 +151,30 @@ impl Inventory {
 
     /// Reads `group_vars/` of groups made during the run from every vars directory read.
     fn read_group_vars(&mut self, made: &[String]) -> Result<(), InventoryError> {
-        if made.is_empty() {
-            return Ok(());
-        }
-        for layer in &mut self.layers {
-            if let Some(dir) = layer.dir.clone() {
-                layer
-                    .groups
-                    .extend(read_kind(&dir.join("group_vars"), made)?);
-            }
-        }
-        Ok(())
+        self.read_new_vars("group_vars", made, |layer| &mut layer.groups)
     }
 
     /// Reads `host_vars/` of a host made during the run from every vars directory read.
     fn read_host_vars(&mut self, host: &str) -> Result<(), InventoryError> {
-        let names = [host.to_string()];
+        self.read_new_vars("host_vars", &[host.to_string()], |layer| &mut layer.hosts)
+    }
+
+    /// The files of `names` under `kind` (`group_vars` or `host_vars`) of every vars directory
+    /// read, into that layer's groups or hosts (`into`).
+    fn read_new_vars(
+        &mut self,
+        kind: &str,
+        names: &[String],
+        into: fn(&mut VarsLayer) -> &mut HashMap<String, Vars>,
+    ) -> Result<(), InventoryError> {
+        if names.is_empty() {
+            return Ok(());
+        }
         for layer in &mut self.layers {
-            if let Some(dir) = layer.dir.clone() {
-                layer
-                    .hosts
-                    .extend(read_kind(&dir.join("host_vars"), &names)?);
-            }
+            let Some(dir) = layer.dir.clone() else {
+                continue;
+            };
+            into(layer).extend(read_kind(&dir.join(kind), names)?);
         }
         Ok(())
     }

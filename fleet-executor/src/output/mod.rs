@@ -67,6 +67,24 @@ pub struct HostResult {
     pub retries_left: Option<i64>,
 }
 
+impl HostResult {
+    /// The result of a task the executor decided itself (no module ran): not delegated, no
+    /// loop item, nothing ignored, no diff.
+    pub fn decided(host: &str, status: Status, result: Value, action: &str) -> HostResult {
+        HostResult {
+            host: host.to_string(),
+            delegated_to: None,
+            status,
+            ignored: false,
+            item_label: None,
+            result,
+            diffs: Vec::new(),
+            action: action.to_string(),
+            retries_left: None,
+        }
+    }
+}
+
 /// Everything the executor reports, in order.
 #[derive(Debug, Clone)]
 pub enum Event {

@@ -159,7 +159,7 @@ pub fn facts(raw: &BTreeMap<String, String>, text: &str) -> Map<String, Value> {
         .map(|(_, v)| v.trim_start_matches("0x").to_string())
         .collect();
     put("fibre_channel_wwn", json!(wwn));
-    for (k, v) in super::interface_facts::facts(raw, text) {
+    for (k, v) in super::interface_facts::facts(raw) {
         put(&k, v);
     }
     if get("facts_d").is_none() {

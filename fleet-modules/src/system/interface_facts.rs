@@ -21,7 +21,7 @@ fn interface_type(number: &str) -> &'static str {
 }
 
 /// The facts, without the `ansible_` prefix.
-pub fn facts(raw: &BTreeMap<String, String>, _text: &str) -> Vec<(String, Value)> {
+pub fn facts(raw: &BTreeMap<String, String>) -> Vec<(String, Value)> {
     let mut interfaces: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
     for (key, value) in raw {
         let Some(dev) = key.strip_prefix("nic.") else {
@@ -210,7 +210,7 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let facts: BTreeMap<String, Value> = facts(&raw, "").into_iter().collect();
+        let facts: BTreeMap<String, Value> = facts(&raw).into_iter().collect();
         let eth0 = &facts["eth0"];
         assert_eq!(eth0["ipv4"]["address"], "192.0.2.2");
         assert_eq!(eth0["ipv4"]["netmask"], "255.255.255.0");

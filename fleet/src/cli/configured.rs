@@ -35,6 +35,7 @@ impl Common {
     /// These options with what the command line left unset taken from the configuration.
     pub fn with_config(mut self, config: &AnsibleConfig) -> Result<Common> {
         self.inventory = Some(inventory(self.inventory.take(), config)?);
+        self.roles_path = config.roles_path();
         if self.forks.is_none() {
             self.forks = config
                 .number("ANSIBLE_FORKS", "forks")?

@@ -131,6 +131,10 @@ pub struct Common {
     /// ANSIBLE_HOST_KEY_CHECKING, else true).
     #[arg(long = "host-key-checking", value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub host_key_checking: Option<String>,
+    /// Where roles are looked for after `roles/` beside the playbook: Ansible's `roles_path`,
+    /// from the configuration (`Common::with_config`).
+    #[arg(skip)]
+    pub roles_path: Vec<PathBuf>,
     /// Seconds allowed to connect to a host (default: `timeout` of ansible.cfg or
     /// ANSIBLE_TIMEOUT, else 10).
     #[arg(long = "timeout")]
@@ -224,24 +228,21 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
 
 /// What `fleet run` parses with: syntax errors stop the run, what Ansible only finds when a
 /// task runs (arguments, modules fleet lacks, `become_method`) fails that task when it runs;
-/// roles are also looked for in Ansible's `roles_path` (`ansible_cfg`).
-pub fn run_parse_options() -> Result<ParseOptions> {
-    Ok(ParseOptions {
+/// roles are also looked for in Ansible's `roles_path` (from `common`'s configuration).
+pub fn run_parse_options(common: &Common) -> ParseOptions {
+    ParseOptions {
         defer_runtime_checks: true,
-        roles_path: AnsibleConfig::load()?.roles_path(),
+        roles_path: common.roles_path.clone(),
         ..ParseOptions::default()
-    })
+    }
 }
 
 /// Parses the playbook for a run, with every syntax error (file:line:column) in the message;
-/// `extra_vars` (`-e`) render templated `import_playbook` paths.
-pub fn load_playbook(
-    path: &std::path::Path,
-    extra_vars: &[String],
-) -> Result<fleet_playbook::Playbook> {
+/// the extra variables (`-e`) render templated `import_playbook` paths.
+pub fn load_playbook(path: &std::path::Path, common: &Common) -> Result<fleet_playbook::Playbook> {
     let options = ParseOptions {
-        extra_vars: extra_vars::parse_all(extra_vars)?,
-        ..run_parse_options()?
+        extra_vars: extra_vars::parse_all(&common.extra_vars)?,
+        ..run_parse_options(common)
     };
     parse_playbook(path, &options).map_err(|e| anyhow::anyhow!("{e}"))
 }

@@ -156,7 +156,7 @@ fn options(common: &Common) -> Result<RunOptions> {
 
 /// `fleet run`.
 pub fn run_playbook(path: &Path, common: &Common) -> Result<i32> {
-    let mut playbook = super::load_playbook(path, &common.extra_vars)?;
+    let mut playbook = super::load_playbook(path, common)?;
     let extra = super::extra_vars::parse_all(&common.extra_vars)?;
     super::prompt::answer_vars_prompts(&mut playbook, &extra)?;
     run_parsed(playbook, Some(path), common, false)
@@ -210,7 +210,7 @@ fn run_parsed(
             connector: connector(common, stop).await?,
             options: options(common)?,
             reporter: Mutex::new(reporter(common, adhoc)),
-            parse_options: super::run_parse_options()?,
+            parse_options: super::run_parse_options(common),
             stop: stop_all,
             ansible: Default::default(),
             dynamic: Default::default(),
@@ -248,7 +248,7 @@ pub fn run_adhoc(pattern: &str, module: &str, args: &str, common: &Common) -> Re
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("adhoc.yml");
     std::fs::write(&file, serde_json::to_string_pretty(&play)?)?;
-    let mut playbook = super::load_playbook(&file, &common.extra_vars)?;
+    let mut playbook = super::load_playbook(&file, common)?;
     let cwd = std::env::current_dir()?;
     for p in &mut playbook.plays {
         p.base_dir = cwd.clone();
