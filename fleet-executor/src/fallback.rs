@@ -16,10 +16,16 @@ use fleet_modules::remote::RemoteError;
 use fleet_modules::{Args, ModuleCtx, ModuleResult, EXECUTOR_ACTIONS};
 use fleet_playbook::{Keywords, Role, Task};
 
-/// The `library/` directories a task in `scope` can use: the playbook's, then the enclosing
+/// The `library/` directories a task in `scope` can use: the playbook's, then the roles'
+/// ([`role_dirs`]).
+fn library_dirs(pctx: &PlayCtx<'_>, scope: &Scope<'_>) -> Vec<PathBuf> {
+    ansible::library_dirs(&pctx.play.base_dir, &role_dirs(pctx, scope))
+}
+
+/// The directories of the roles whose `library/` a task in `scope` can use: the enclosing
 /// roles', innermost first, then every role of the play (Ansible adds a loaded role's
 /// `library/` to the module path for the whole play).
-fn library_dirs(pctx: &PlayCtx<'_>, scope: &Scope<'_>) -> Vec<PathBuf> {
+pub(crate) fn role_dirs(pctx: &PlayCtx<'_>, scope: &Scope<'_>) -> Vec<PathBuf> {
     let mut roles: Vec<PathBuf> = scope.roles.iter().rev().map(|r| r.dir.clone()).collect();
     let mut stack: Vec<&Role> = pctx.play.roles.iter().rev().collect();
     while let Some(role) = stack.pop() {
@@ -28,7 +34,7 @@ fn library_dirs(pctx: &PlayCtx<'_>, scope: &Scope<'_>) -> Vec<PathBuf> {
         }
         stack.extend(role.dependencies.iter().rev());
     }
-    ansible::library_dirs(&pctx.play.base_dir, &roles)
+    roles
 }
 
 /// The route of `task`'s module, or `None` for an action the executor runs itself.

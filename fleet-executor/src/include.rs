@@ -223,7 +223,9 @@ async fn include_one_file(
     scope: &Scope<'_>,
     (path, item): (&Path, Item),
 ) -> Flow {
-    let items = match parse_task_file(path, &pctx.play.base_dir, false, &run.parse_options) {
+    let roles = crate::fallback::role_dirs(pctx, scope);
+    let base_dir = &pctx.play.base_dir;
+    let items = match parse_task_file(path, base_dir, &roles, false, &run.parse_options) {
         Ok(items) => items,
         Err(e) => return fail_all(run, hosts, ids, task, &e.to_string()).await,
     };

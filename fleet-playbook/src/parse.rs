@@ -68,14 +68,18 @@ pub fn parse_playbook_str(
 }
 
 /// Parses a task file at run time (`include_tasks`). `playbook_dir` is the play's
-/// [`Play::base_dir`] (for roles named by `import_role` inside); `handlers` allows `listen`.
+/// [`Play::base_dir`] (for roles named by `import_role` inside); `role_dirs` the directories of
+/// the roles loaded around the include, whose `library/` modules its tasks may name;
+/// `handlers` allows `listen`.
 pub fn parse_task_file(
     path: &Path,
     playbook_dir: &Path,
+    role_dirs: &[PathBuf],
     handlers: bool,
     options: &ParseOptions,
 ) -> Result<Vec<TaskItem>, PlaybookErrors> {
     let mut parser = Parser::new(options, playbook_dir.to_path_buf());
+    parser.role_dirs = role_dirs.to_vec();
     let items = match Source::load(path, None) {
         Ok((src, root)) => parser.task_file(&src, &root, handlers),
         Err(error) => {

@@ -419,6 +419,7 @@ const TARGETS: &[Target] = &[
     role("ignore_errors", &[]),
     role("assemble", &[]),
     role("hostname", &[]),
+    role("dict_transformations", &[]),
     Target {
         name: "filter_mathstuff",
         kind: Kind::Playbooks(&[PlaybookRun {
@@ -792,6 +793,12 @@ fn assemble() {
 #[test]
 fn hostname() {
     both_pass("hostname");
+}
+
+/// Modules from the role's `library/`, named in task files the role includes.
+#[test]
+fn dict_transformations() {
+    both_pass("dict_transformations");
 }
 
 /// `register` on every kind of task.

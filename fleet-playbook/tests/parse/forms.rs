@@ -394,6 +394,7 @@ fn task_files_parse_at_run_time() {
     let items = parse_task_file(
         &fixture.path("inc/steps.yml"),
         &fixture.path(""),
+        &[],
         false,
         &options,
     )
@@ -404,6 +405,7 @@ fn task_files_parse_at_run_time() {
     let handlers = parse_task_file(
         &fixture.path("handlers.yml"),
         &fixture.path(""),
+        &[],
         true,
         &options,
     )
@@ -412,6 +414,7 @@ fn task_files_parse_at_run_time() {
     let error = parse_task_file(
         &fixture.path("handlers.yml"),
         &fixture.path(""),
+        &[],
         false,
         &options,
     )
@@ -419,5 +422,31 @@ fn task_files_parse_at_run_time() {
     assert_eq!(
         fixture.relative(&error.to_string()),
         "handlers.yml:3:3: task 'h': 'listen' is not a valid attribute for a Task"
+    );
+}
+
+#[test]
+fn an_included_task_file_may_name_the_library_modules_of_the_roles_around_it() {
+    let fixture = Fixture::new(&[
+        ("roles/r/library/role_mod.py", "#!/usr/bin/python\n"),
+        ("roles/r/tasks/more.yml", "- role_mod: {a: 1}\n"),
+    ]);
+    let options = ParseOptions::default();
+    let file = fixture.path("roles/r/tasks/more.yml");
+    let items = parse_task_file(
+        &file,
+        &fixture.path(""),
+        &[fixture.path("roles/r")],
+        false,
+        &options,
+    )
+    .expect("the role's library module is an action");
+    assert_eq!(task(&items[0]).action, "role_mod");
+    // outside the role, the same name is no module at all
+    let error = parse_task_file(&file, &fixture.path(""), &[], false, &options)
+        .expect_err("no role around the include");
+    assert!(
+        error.to_string().contains("unknown module 'role_mod'"),
+        "{error}"
     );
 }
