@@ -420,6 +420,13 @@ const TARGETS: &[Target] = &[
     role("assemble", &[]),
     role("hostname", &[]),
     role("dict_transformations", &[]),
+    role("old_style_modules_posix", &[]),
+    role("want_json_modules_posix", &[]),
+    role("embedded_module", &[]),
+    role("facts_d", &[]),
+    role("task_ordering", &[]),
+    role("split", &[]),
+    role("var_inheritance", &[]),
     Target {
         name: "filter_mathstuff",
         kind: Kind::Playbooks(&[PlaybookRun {
@@ -799,6 +806,49 @@ fn hostname() {
 #[test]
 fn dict_transformations() {
     both_pass("dict_transformations");
+}
+
+/// An old-style shell module (`library/helloworld.sh`: arguments in a file) through Ansible's
+/// packager, found by its name without the extension.
+#[test]
+fn old_style_modules_posix() {
+    both_pass("old_style_modules_posix");
+}
+
+/// A `WANT_JSON` shell module: arguments as a JSON file.
+#[test]
+fn want_json_modules_posix() {
+    both_pass("want_json_modules_posix");
+}
+
+/// A Python module that embeds another module's code.
+#[test]
+fn embedded_module() {
+    both_pass("embedded_module");
+}
+
+/// Local facts (`facts.d`, `ansible_local`), executable and static, re-gathered by `setup`.
+#[test]
+fn facts_d() {
+    both_pass("facts_d");
+}
+
+/// Tasks, blocks and includes run in the order written.
+#[test]
+fn task_ordering() {
+    both_pass("task_ordering");
+}
+
+/// The `split` filter.
+#[test]
+fn split() {
+    both_pass("split");
+}
+
+/// Block `vars`: an inner block's shadow the outer's, which hold again after it.
+#[test]
+fn var_inheritance() {
+    both_pass("var_inheritance");
 }
 
 /// `register` on every kind of task.

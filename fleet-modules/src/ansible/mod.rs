@@ -45,8 +45,10 @@ impl Route {
 }
 
 /// A module file named `name` in one of `dirs`' `library/` subdirectories, in order: `name.py`,
-/// then `name` itself (Ansible also runs modules without an extension). Only short names and
-/// `ansible.legacy.` names are looked up there, as in Ansible.
+/// then `name` itself, then `name` with any other extension (Ansible's module loader keys
+/// modules by their name without extension: `helloworld.sh` is module `helloworld`), skipping
+/// the extensions Ansible ignores. Only short names and `ansible.legacy.` names are looked up
+/// there, as in Ansible.
 pub fn library_module(dirs: &[PathBuf], name: &str) -> Option<PathBuf> {
     let short = name.strip_prefix("ansible.legacy.").unwrap_or(name);
     if short.is_empty() || short.contains(['.', '/']) {
@@ -57,10 +59,35 @@ pub fn library_module(dirs: &[PathBuf], name: &str) -> Option<PathBuf> {
         [lib.join(format!("{short}.py")), lib.join(short)]
             .into_iter()
             .find(|p| p.is_file())
+            .or_else(|| with_other_extension(&lib, short))
             // Ansible's packager needs an absolute path (a playbook run as `fleet run site.yml`
             // has a relative directory)
             .map(|p| std::path::absolute(&p).unwrap_or(p))
     })
+}
+
+/// Extensions Ansible's loader never takes for a module (`MODULE_IGNORE_EXTS`).
+const IGNORED_EXTENSIONS: &[&str] = &[
+    "pyc", "pyo", "swp", "bak", "rpm", "md", "txt", "rst", "yaml", "yml", "ini",
+];
+
+/// `lib/short.EXT` for an extension Ansible takes, the first in name order.
+fn with_other_extension(lib: &Path, short: &str) -> Option<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(lib)
+        .ok()?
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.file_stem().is_some_and(|stem| stem == short)
+                && path
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .is_some_and(|e| !IGNORED_EXTENSIONS.contains(&e) && !e.ends_with('~'))
+                && path.is_file()
+        })
+        .collect();
+    found.sort();
+    found.into_iter().next()
 }
 
 /// The `library/` directories a task can use, in Ansible's order: beside the playbook first,
@@ -106,6 +133,8 @@ mod tests {
         touch(&outer.join("library/mine.py"));
         touch(&outer.join("library/copy.py"));
         touch(&inner.join("library/bare"));
+        touch(&inner.join("library/hello.sh"));
+        touch(&inner.join("library/notes.txt"));
         let dirs = library_dirs(&play, &[inner.clone(), outer.clone()]);
         // the innermost role's library before an outer role's
         assert_eq!(
@@ -116,6 +145,12 @@ mod tests {
             route("bare", &dirs),
             Route::Library(inner.join("library/bare"))
         );
+        // any other extension Ansible takes names a module by its stem; .txt never does
+        assert_eq!(
+            route("hello", &dirs),
+            Route::Library(inner.join("library/hello.sh"))
+        );
+        assert_eq!(route("notes", &dirs), Route::Ansible("notes".into()));
         // a library module shadows a native one of the same short name, not the FQCN
         assert_eq!(
             route("copy", &dirs),
