@@ -1,6 +1,7 @@
 //! One execution of a task on a host (the task without a loop, or one loop item) as Ansible
 //! frames it: `when` first, then the action under the task's `timeout`, `changed_when` and
-//! `failed_when` with the result registered, and `until` retrying it `retries` times.
+//! `failed_when` with the result registered, and `until` (or, without it, success) retrying it
+//! `retries` times.
 //!
 //! Kept apart from execute.rs (what one try runs) because the retry loop reports each failed
 //! try as a line of its own and decides which result is the task's.
@@ -83,6 +84,10 @@ pub(super) async fn run_single(t: TaskRun<'_>, host: &mut HostState, vars: &Vars
         if single.status == Status::Unreachable {
             return single;
         }
+        if retries >= 1 {
+            // the try's number is in the result early, for `changed_when`/`failed_when`
+            single = with_attempts(single, attempt + 1);
+        }
         // The registered result is in scope for `changed_when`/`failed_when`/`until`; without
         // those nothing reads it here, and the copy of every variable is not made (at 1,000
         // hosts `groups` alone is thousands of names per host per task).
@@ -99,10 +104,11 @@ pub(super) async fn run_single(t: TaskRun<'_>, host: &mut HostState, vars: &Vars
             _ => vars,
         };
         apply_overrides(run, task, checked, &mut single);
-        if task.until.is_empty() {
+        if retries < 1 {
+            // one run only: Ansible evaluates `until` only when there is a retry to make
             return single;
         }
-        match conditions(run, &task.until, checked) {
+        match retry_verdict(run, task, vars, &single) {
             Ok(None) => return with_attempts(single, attempt + 1),
             Ok(Some(_)) if attempt < retries => {
                 attempt += 1;
@@ -110,15 +116,42 @@ pub(super) async fn run_single(t: TaskRun<'_>, host: &mut HostState, vars: &Vars
                 tokio::time::sleep(Duration::from_secs_f64(delay)).await;
             }
             Ok(Some(_)) => {
-                let mut single = with_attempts(single, attempt + 1);
+                // Ansible reports one attempt fewer than it made once they are used up
+                let mut single = with_attempts(single, attempt);
                 if let Value::Object(m) = &mut single.result {
                     m.insert("failed".into(), Value::Bool(true));
                 }
-                single.status = Status::Failed;
+                // a `failed_when` that held the try successful still decides (Ansible's task
+                // result reads `failed_when_result` before `failed`)
+                if single.result.get("failed_when_result") != Some(&Value::Bool(false)) {
+                    single.status = Status::Failed;
+                }
                 return single;
             }
             Err(e) => return error_result(e.to_string()),
         }
+    }
+}
+
+/// Whether the try is the last: `None` when `until` holds (without `until`, when the try did
+/// not fail), else the condition that did not. It sees the registered result as
+/// `changed_when`/`failed_when` left it, as Ansible's retry loop does.
+fn retry_verdict(
+    run: &Run,
+    task: &Task,
+    vars: &Vars,
+    single: &Single,
+) -> Result<Option<String>, fleet_templates::TemplateError> {
+    if task.until.is_empty() {
+        return Ok((single.status == Status::Failed).then(|| "not failed".to_string()));
+    }
+    match &task.register {
+        Some(reg) => {
+            let mut with_result = vars.clone();
+            with_result.insert(reg.clone(), never_templated(single.result.clone()));
+            conditions(run, &task.until, &with_result)
+        }
+        None => conditions(run, &task.until, vars),
     }
 }
 

@@ -51,7 +51,8 @@ pub fn describe(pctx: &PlayCtx<'_>, scope: &Scope<'_>, task: &Task) -> Option<St
     route(pctx, scope, task).map(|r| r.describe(&task.action))
 }
 
-/// Runs `task`'s module through Ansible's code on the host of `ctx`.
+/// Runs `task`'s module through Ansible's code on the host of `ctx`: the module alone, or the
+/// action plugin it comes with (or that `route` names) on the controller.
 #[allow(clippy::too_many_arguments)]
 pub async fn run(
     run: &Run,
@@ -70,17 +71,21 @@ pub async fn run(
         .and_then(|v| v.as_str().map(str::to_string))
         .filter(|p| !p.is_empty() && !p.starts_with("auto"));
     let no_log = flag(run, &kw.no_log, vars, false).unwrap_or(true);
+    let dirs = library_dirs(pctx, scope);
+    let module_utils: Vec<PathBuf> = existing(&dirs, "module_utils");
+    let action = Action {
+        run,
+        dirs: &dirs,
+        module_utils: &module_utils,
+        interpreter: interpreter.as_deref(),
+        no_log,
+    };
     let (name, path) = match route {
         Route::Library(path) => (task.action.as_str(), Some(path.as_path())),
         Route::Ansible(name) => (name.as_str(), None),
+        Route::Action(_) => return action.run(&task.action, task, kw, args, ctx).await,
         Route::Native(_) => unreachable!("native modules never take the fallback"),
     };
-    let module_utils: Vec<PathBuf> = library_dirs(pctx, scope)
-        .into_iter()
-        .map(|d| d.join("module_utils"))
-        .filter(|d| d.is_dir())
-        .map(|d| std::path::absolute(&d).unwrap_or(d))
-        .collect();
     let call = target::Call {
         name,
         path,
@@ -91,7 +96,71 @@ pub async fn run(
         module_utils: &module_utils,
         collections: &kw.collections,
     };
-    target::run(&run.ansible, &call, ctx).await
+    match target::run(&run.ansible, &call, ctx).await? {
+        target::Ran::Result(result) => Ok(result),
+        target::Ran::ActionPlugin(_) => action.run(name, task, kw, args, ctx).await,
+    }
+}
+
+/// The `sub` directories of `dirs` that exist, absolute.
+fn existing(dirs: &[PathBuf], sub: &str) -> Vec<PathBuf> {
+    dirs.iter()
+        .map(|d| d.join(sub))
+        .filter(|d| d.is_dir())
+        .map(|d| std::path::absolute(&d).unwrap_or(d))
+        .collect()
+}
+
+/// What an action plugin's run shares with the module's.
+struct Action<'a> {
+    run: &'a Run,
+    dirs: &'a [PathBuf],
+    module_utils: &'a [PathBuf],
+    interpreter: Option<&'a str>,
+    no_log: bool,
+}
+
+impl Action<'_> {
+    /// Runs the action plugin for `action` (the task's name or the module's FQCN) through
+    /// Ansible's code on the controller.
+    async fn run(
+        &self,
+        action: &str,
+        task: &Task,
+        kw: &Keywords,
+        args: &Args,
+        ctx: &mut ModuleCtx<'_>,
+    ) -> Result<ModuleResult, RemoteError> {
+        let call = ansible::actions::ActionCall {
+            action,
+            args,
+            raw_args: &task.args,
+            task_vars: rendered_vars(self.run, ctx.vars),
+            action_dirs: &existing(self.dirs, "action_plugins"),
+            library_dirs: &existing(self.dirs, "library"),
+            module_utils: self.module_utils,
+            collections: &kw.collections,
+            basedir: &self.dirs[0],
+            interpreter: self.interpreter,
+            verbosity: self.run.options.verbosity,
+            no_log: self.no_log,
+        };
+        self.run.ansible.actions.run(&call, ctx).await
+    }
+}
+
+/// The host's variables as an action plugin gets them (`task_vars`), each rendered; one that
+/// does not render is left out, and so are `hostvars` and `vars` (every host's variables again:
+/// megabytes on a large inventory, for a plugin that rarely reads them).
+fn rendered_vars(run: &Run, vars: &fleet_templates::Vars) -> serde_json::Map<String, Value> {
+    vars.to_map()
+        .into_iter()
+        .filter(|(name, _)| name != "hostvars" && name != "vars")
+        .filter_map(|(name, value)| {
+            let value = run.templar.template_value(&value, vars).ok()?;
+            Some((name, value))
+        })
+        .collect()
 }
 
 /// The result of a task a native module left to Ansible's code (`why`: which case): when

@@ -80,14 +80,15 @@ impl Parser<'_> {
         self.runtime(check.map_err(|message| src.err(node, message)))
     }
 
-    /// Whether `name` is a module in a `library/` directory beside the playbook or in a role
-    /// loaded so far: Ansible accepts it as a task's action, and fleet runs it through Ansible's
-    /// module code.
+    /// Whether `name` is a module in a `library/` directory (or an action plugin in an
+    /// `action_plugins/` one) beside the playbook or in a role loaded so far: Ansible accepts it
+    /// as a task's action, and fleet runs it through Ansible's code.
     pub(super) fn library_module(&self, name: &str) -> bool {
         let mut dirs = vec![self.base_dir.clone()];
         dirs.extend(self.import_stack.iter().filter(|p| p.is_dir()).cloned());
         dirs.extend(self.role_dirs.iter().cloned());
         modules::ansible::library_module(&dirs, name).is_some()
+            || modules::ansible::action_plugin(&dirs, name).is_some()
     }
 }
 

@@ -72,6 +72,12 @@ pub(super) fn check_include(
             ));
         }
     }
+    if action.ends_with("_role") && !task.args.contains_key("name") {
+        // `role` is Ansible's other name for the argument
+        if let Some(role) = task.args.remove("role") {
+            task.args.insert("name".into(), role);
+        }
+    }
     check_args(src, node, task, &action)?;
     if action.ends_with("_role") {
         if role_name(task).is_none_or(|n| n.trim().is_empty()) {

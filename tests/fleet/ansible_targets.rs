@@ -427,6 +427,7 @@ const TARGETS: &[Target] = &[
     role("task_ordering", &[]),
     role("split", &[]),
     role("var_inheritance", &[]),
+    role("until", &[]),
     Target {
         name: "filter_mathstuff",
         kind: Kind::Playbooks(&[PlaybookRun {
@@ -849,6 +850,14 @@ fn split() {
 #[test]
 fn var_inheritance() {
     both_pass("var_inheritance");
+}
+
+/// `until`/`retries` with `failed_when` and `changed_when` in the retry decision, `attempts` as
+/// Ansible counts them, and a custom action plugin (`action_plugins/shell_no_failed.py`, which
+/// runs Ansible's own shell action) on the controller.
+#[test]
+fn until() {
+    both_pass("until");
 }
 
 /// `register` on every kind of task.

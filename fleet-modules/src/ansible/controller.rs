@@ -35,6 +35,10 @@ pub enum FallbackError {
     /// Ansible refused to package the module (not found, bad module file); Ansible's message.
     #[error("{0}")]
     Build(String),
+    /// The module comes with a controller-side action plugin (named), which must run instead
+    /// of the module alone ([`super::actions`]).
+    #[error("module runs through Ansible's action plugin {0}")]
+    ActionPlugin(String),
 }
 
 /// A payload ready to run on a target.
@@ -68,10 +72,11 @@ pub struct BuildRequest<'a> {
     pub collections: &'a [String],
 }
 
-struct Helper {
+/// A running helper process and its pipes.
+pub(super) struct Helper {
     _child: Child,
-    stdin: ChildStdin,
-    stdout: BufReader<ChildStdout>,
+    pub(super) stdin: ChildStdin,
+    pub(super) stdout: BufReader<ChildStdout>,
 }
 
 enum State {
@@ -86,6 +91,8 @@ pub struct Controller {
     python: Option<PathBuf>,
     state: Mutex<State>,
     cache: std::sync::Mutex<HashMap<String, Arc<Built>>>,
+    /// Action plugins' host processes ([`super::actions`]).
+    pub actions: super::actions::ActionHost,
 }
 
 impl Default for Controller {
@@ -99,6 +106,7 @@ impl Controller {
     /// on `PATH`, else `python3`.
     pub fn new(python: Option<PathBuf>) -> Self {
         Controller {
+            actions: super::actions::ActionHost::new(python.clone()),
             python,
             state: Mutex::new(State::Unstarted),
             cache: std::sync::Mutex::new(HashMap::new()),
@@ -125,7 +133,7 @@ impl Controller {
             return Ok(hit);
         }
         if matches!(*state, State::Unstarted) {
-            *state = match start(self.python.clone()).await {
+            *state = match start(self.python.clone(), HELPER).await {
                 Ok(helper) => State::Ready(Box::new(helper)),
                 Err(why) => State::Broken(FallbackError::Unavailable(why)),
             };
@@ -154,12 +162,12 @@ impl Controller {
     }
 }
 
-/// Starts the helper and waits for its `ready` line.
-async fn start(configured: Option<PathBuf>) -> Result<Helper, String> {
+/// Starts a helper running `script` and waits for its `ready` line.
+pub(super) async fn start(configured: Option<PathBuf>, script: &str) -> Result<Helper, String> {
     let python = fleet_templates::controller_python::pick(configured);
     let mut child = tokio::process::Command::new(&python)
         .arg("-c")
-        .arg(HELPER)
+        .arg(script)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -220,6 +228,9 @@ async fn ask(helper: &mut Helper, line: &str) -> Result<Value, FallbackError> {
 }
 
 fn parse_answer(answer: &Value) -> Result<Built, FallbackError> {
+    if let Some(handler) = answer["action_plugin"].as_str() {
+        return Err(FallbackError::ActionPlugin(handler.to_string()));
+    }
     if answer["ok"] != true {
         let msg = answer["msg"]
             .as_str()

@@ -13,6 +13,8 @@
 #   answer:  {"ok": true, "payload": base64, "style": str, "path": str, "fqcn": str,
 #             "args": str (the arguments file, for modules that are not AnsiballZ)}
 #            {"ok": false, "msg": str}
+#            {"ok": false, "action_plugin": str} (the module comes with an action plugin, which
+#            must run instead: action_host.py)
 # The first line written, before any request is read, is {"ready": true, "version": str}.
 import base64
 import json
@@ -90,12 +92,8 @@ def build(req, C, release, module_common, plugin_loader, templar):
         fqcn = found.resolved_fqcn or name
         action = plugin_loader.action_loader.find_plugin_with_context(fqcn)
         if action.resolved and not passes_through(fqcn, req.get("args") or {}):
-            return {
-                "ok": False,
-                "msg": "module '%s' runs through Ansible's controller-side action plugin (%s), "
-                "which fleet does not run; only the module itself can run through Ansible's "
-                "code" % (fqcn, action.resolved_fqcn),
-            }
+            # the action plugin runs instead (fleet's action host, action_host.py)
+            return {"ok": False, "action_plugin": action.resolved_fqcn or fqcn}
     args = dict(req.get("args") or {})
     args.setdefault("_ansible_version", release.__version__)
     args.setdefault("_ansible_module_name", name)

@@ -7,10 +7,14 @@
 //! packager (the AnsiballZ payload with the module_utils it imports, [`controller`]) and piped
 //! to the target's Python over the host's existing connection, as ansible-playbook does with
 //! pipelining ([`target`]); its JSON becomes the task's result. Native modules stay the fast
-//! path; [`route`] decides, in Ansible's lookup order ([`library_module`]).
+//! path; [`route`] decides, in Ansible's lookup order ([`library_module`]). An action plugin (a
+//! role's or playbook's `action_plugins/`, or the one a module comes with) runs in Ansible's
+//! own classes on the controller, its commands sent back over the host's connection
+//! ([`actions`]).
 
 use std::path::{Path, PathBuf};
 
+pub mod actions;
 pub mod controller;
 pub mod target;
 
@@ -26,6 +30,9 @@ pub enum Route {
     /// Resolved by Ansible's plugin loader on the controller: a collection's module or an
     /// `ansible.builtin` one fleet lacks.
     Ansible(String),
+    /// An action plugin file from an `action_plugins/` directory, run by Ansible's code on the
+    /// controller ([`actions`]).
+    Action(PathBuf),
 }
 
 impl Route {
@@ -40,6 +47,10 @@ impl Route {
             Route::Ansible(name) => {
                 format!("module {action}: through Ansible's module code ({name})")
             }
+            Route::Action(path) => format!(
+                "action {action}: Ansible's action plugin on the controller ({})",
+                path.display()
+            ),
         }
     }
 }
@@ -98,10 +109,27 @@ pub fn library_dirs(playbook_dir: &Path, roles: &[PathBuf]) -> Vec<PathBuf> {
     dirs
 }
 
-/// Where a task's module `name` comes from: a `library/` module (which shadows a native one of
-/// the same short name, as in Ansible), a native module, or Ansible's loader (collections, then
-/// `ansible.builtin`). `dirs` as [`library_dirs`] gives them.
+/// An action plugin file `action_plugins/name.py` in one of `dirs`, in order; as for
+/// [`library_module`], only short and `ansible.legacy.` names.
+pub fn action_plugin(dirs: &[PathBuf], name: &str) -> Option<PathBuf> {
+    let short = name.strip_prefix("ansible.legacy.").unwrap_or(name);
+    if short.is_empty() || short.contains(['.', '/']) {
+        return None;
+    }
+    dirs.iter()
+        .map(|dir| dir.join("action_plugins").join(format!("{short}.py")))
+        .find(|p| p.is_file())
+        .map(|p| std::path::absolute(&p).unwrap_or(p))
+}
+
+/// Where a task's action `name` comes from: an `action_plugins/` plugin (which runs instead of
+/// any module of that name, as Ansible picks the action first), a `library/` module (which
+/// shadows a native one of the same short name, as in Ansible), a native module, or Ansible's
+/// loader (collections, then `ansible.builtin`). `dirs` as [`library_dirs`] gives them.
 pub fn route(name: &str, dirs: &[PathBuf]) -> Route {
+    if let Some(path) = action_plugin(dirs, name) {
+        return Route::Action(path);
+    }
     if let Some(path) = library_module(dirs, name) {
         return Route::Library(path);
     }
@@ -135,6 +163,7 @@ mod tests {
         touch(&inner.join("library/bare"));
         touch(&inner.join("library/hello.sh"));
         touch(&inner.join("library/notes.txt"));
+        touch(&outer.join("action_plugins/file.py"));
         let dirs = library_dirs(&play, &[inner.clone(), outer.clone()]);
         // the innermost role's library before an outer role's
         assert_eq!(
@@ -151,6 +180,12 @@ mod tests {
             Route::Library(inner.join("library/hello.sh"))
         );
         assert_eq!(route("notes", &dirs), Route::Ansible("notes".into()));
+        // an action plugin comes before any module of its name, native ones included
+        assert_eq!(
+            route("file", &dirs),
+            Route::Action(outer.join("action_plugins/file.py"))
+        );
+        std::fs::remove_file(outer.join("action_plugins/file.py")).unwrap();
         // a library module shadows a native one of the same short name, not the FQCN
         assert_eq!(
             route("copy", &dirs),

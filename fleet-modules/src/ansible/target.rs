@@ -73,13 +73,34 @@ pub struct Call<'a> {
     pub collections: &'a [String],
 }
 
+/// What running a module through Ansible's code came to.
+#[derive(Debug)]
+pub enum Ran {
+    /// The module ran (or failed to): its result.
+    Result(ModuleResult),
+    /// The module comes with an action plugin (named), which must run instead
+    /// ([`super::actions`]); nothing ran on the host.
+    ActionPlugin(String),
+}
+
 /// Packages the module through `controller` and runs it on the host. `Err` only when the host
 /// could not be reached; every other failure is a failed result naming the module.
 pub async fn run(
     controller: &Controller,
     call: &Call<'_>,
     ctx: &mut ModuleCtx<'_>,
-) -> Result<ModuleResult, RemoteError> {
+) -> Result<Ran, RemoteError> {
+    run_module(controller, call, ctx).await.map(|r| match r {
+        Err(handler) => Ran::ActionPlugin(handler),
+        Ok(result) => Ran::Result(result),
+    })
+}
+
+async fn run_module(
+    controller: &Controller,
+    call: &Call<'_>,
+    ctx: &mut ModuleCtx<'_>,
+) -> Result<Result<ModuleResult, String>, RemoteError> {
     let mut args = call.args.clone();
     args.extend(internal_args(ctx, call.name, call.verbosity, call.no_log));
     let req = BuildRequest {
@@ -102,9 +123,12 @@ pub async fn run(
                 None => crate::unavailable_message(call.name),
             };
             // the message stays the fail-late one; why the fallback could not help rides beside it
-            return Ok(ModuleResult::fail(what).with("fleet_fallback", e.to_string()));
+            return Ok(Ok(
+                ModuleResult::fail(what).with("fleet_fallback", e.to_string())
+            ));
         }
-        Err(e) => return Ok(ModuleResult::fail(e.to_string())),
+        Err(FallbackError::ActionPlugin(handler)) => return Ok(Err(handler)),
+        Err(e) => return Ok(Ok(ModuleResult::fail(e.to_string()))),
     };
     let out = match (built.style.as_str(), &built.args_file) {
         ("new", _) => {
@@ -118,18 +142,18 @@ pub async fn run(
                 .await?
         }
         (style, _) => {
-            return Ok(ModuleResult::fail(format!(
+            return Ok(Ok(ModuleResult::fail(format!(
                 "module '{}' is an Ansible module of style '{style}', which fleet cannot run",
                 built.fqcn
-            )))
+            ))))
         }
     };
-    Ok(parse_returned(
+    Ok(Ok(parse_returned(
         &out.stdout_text(),
         &out.stderr_text(),
         out.rc,
         ctx.diff,
-    ))
+    )))
 }
 
 /// The first JSON object in `stdout`, junk before and after ignored (Ansible's
@@ -153,7 +177,7 @@ fn json_object(stdout: &str) -> Option<Map<String, Value>> {
 /// The module's JSON as a [`ModuleResult`]; output that is not JSON is Ansible's "Module result
 /// deserialization failed" with the raw output.
 pub fn parse_returned(stdout: &str, stderr: &str, rc: i32, want_diff: bool) -> ModuleResult {
-    let Some(mut data) = json_object(stdout) else {
+    let Some(data) = json_object(stdout) else {
         let mut r = ModuleResult::fail(
             "Module result deserialization failed. See stdout/stderr for the returned output.",
         );
@@ -162,6 +186,12 @@ pub fn parse_returned(stdout: &str, stderr: &str, rc: i32, want_diff: bool) -> M
         r.data.insert("rc".into(), rc.into());
         return r;
     };
+    result_from(data, want_diff)
+}
+
+/// A module's (or an action plugin's) result mapping as a [`ModuleResult`]: without `failed`,
+/// a non-zero `rc` fails it, as Ansible reads a module's result.
+pub fn result_from(mut data: Map<String, Value>, want_diff: bool) -> ModuleResult {
     if let Some(Value::Array(warnings)) = data.get_mut("warnings") {
         // ansible-core 2.19 modules send `{"event": {"msg": ...}}` summaries; the text is the
         // warning

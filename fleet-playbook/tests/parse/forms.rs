@@ -361,8 +361,12 @@ fn include_tasks_and_include_role_stay_dynamic() {
     - include_role: name=web tasks_from=install
       when: x
     - import_tasks: "{{ dynamic }}.yml"
+    - include_role:
+        role: "{{ role_path }}/roles/a"
 "#,
     );
+    // `role` is the other name of `name`
+    assert_eq!(args(&tasks[4]), json!({"name": "{{ role_path }}/roles/a"}));
     assert_eq!(task(&tasks[0]).action, "include_tasks");
     assert_eq!(task(&tasks[0]).include_file(), Some("{{ item }}.yml"));
     assert!(task(&tasks[0]).loop_.is_some());
