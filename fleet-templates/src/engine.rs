@@ -279,11 +279,14 @@ fn describe_error(err: &minijinja::Error, source: &str) -> String {
     let detail = err.detail().unwrap_or_default();
     match err.kind() {
         ErrorKind::SyntaxError => {
+            // the range is minijinja's, into the text it compiled: a rewritten source may put
+            // it past the end or inside a character of this one
             let position = match (err.range(), err.line()) {
-                (Some(range), _) if range.start <= source.len() => {
+                (Some(range), _) if source.is_char_boundary(range.start) => {
                     let before = &source[..range.start];
                     let line = before.matches('\n').count() + 1;
-                    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+                    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+                    let column = before[line_start..].chars().count() + 1;
                     format!(" (line {line}, column {column})")
                 }
                 (_, Some(line)) => format!(" (line {line})"),
