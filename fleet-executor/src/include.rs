@@ -45,7 +45,7 @@ async fn expand(
             .map(|iv| super::loops::control_var(run, Some(iv), "", &vars));
         let items: Vec<Option<Value>> = match &task.loop_ {
             None => vec![None],
-            Some(lp) => match super::loops::loop_items(run, lp, &vars) {
+            Some(lp) => match super::loops::loop_items(run, lp, &task.action, &vars) {
                 Ok(items) => items.into_iter().map(Some).collect(),
                 Err(e) => {
                     bad_loops.push((i, e));

@@ -17,8 +17,25 @@ use fleet_playbook::{Loop, LoopKind, Templatable};
 use fleet_templates::sequences;
 
 /// The loop's items, templated, in the shape each `with_*` form gives.
-pub fn loop_items(run: &Run, lp: &Loop, vars: &Vars) -> Result<Vec<Value>, ExecError> {
+/// `action` is the task's (a `with_first_found:` loop searches the directory it names).
+pub fn loop_items(
+    run: &Run,
+    lp: &Loop,
+    action: &str,
+    vars: &Vars,
+) -> Result<Vec<Value>, ExecError> {
     let kind = lp.kind;
+    if let (LoopKind::Lookup, Some("first_found"), Value::Array(raw)) =
+        (kind, lp.lookup.as_deref(), &lp.items)
+    {
+        // `with_first_found:` drops the terms that are undefined (Ansible's plugin, invoked
+        // by a loop, omits them), so each is templated on its own
+        let mut terms = Vec::new();
+        for term in raw {
+            terms.extend(defined_only(run, term, vars)?);
+        }
+        return lookup_items(run, "first_found", terms, action, vars);
+    }
     let value = run.templar.template_value(&lp.items, vars)?;
     let list = |v: Value| match v {
         Value::Array(a) => Ok(a),
@@ -59,13 +76,41 @@ pub fn loop_items(run: &Run, lp: &Loop, vars: &Vars) -> Result<Vec<Value>, ExecE
         LoopKind::Together => sequences::together(&list(value)?).map_err(ExecError::Lookup),
         LoopKind::Lookup => {
             let name = lp.lookup.as_deref().unwrap_or_default();
-            lookup_items(run, name, list(value)?, vars)
+            lookup_items(run, name, list(value)?, action, vars)
         }
     }
 }
 
+/// `value` templated, every string in it (at any depth) that is undefined left out: `None`
+/// when `value` itself is.
+fn defined_only(run: &Run, value: &Value, vars: &Vars) -> Result<Option<Value>, ExecError> {
+    Ok(match value {
+        Value::Array(items) => {
+            let mut kept = Vec::new();
+            for item in items {
+                kept.extend(defined_only(run, item, vars)?);
+            }
+            Some(Value::Array(kept))
+        }
+        Value::Object(map) => {
+            let mut kept = serde_json::Map::new();
+            for (key, item) in map {
+                if let Some(v) = defined_only(run, item, vars)? {
+                    kept.insert(key.clone(), v);
+                }
+            }
+            Some(Value::Object(kept))
+        }
+        other => match run.templar.template_value(other, vars) {
+            Ok(v) => Some(v),
+            Err(e) if e.0.ends_with("is undefined") => None,
+            Err(e) => return Err(e.into()),
+        },
+    })
+}
+
 /// The variable holding a `with_<lookup>:` loop's terms while its lookup runs.
-const TERMS_VAR: &str = "__fleet_loop_terms";
+const TERMS_VAR: &str = fleet_templates::first_found::LOOP_TERMS_VAR;
 
 /// What `query(name, *terms)` gives: the items of a `with_<lookup>:` loop, as Ansible runs
 /// the lookup with the loop's terms.
@@ -73,10 +118,15 @@ fn lookup_items(
     run: &Run,
     name: &str,
     terms: Vec<Value>,
+    action: &str,
     vars: &Vars,
 ) -> Result<Vec<Value>, ExecError> {
     let mut scoped = vars.clone();
     scoped.insert(TERMS_VAR.into(), Value::Array(terms));
+    scoped.insert(
+        fleet_templates::first_found::LOOP_ACTION_VAR.into(),
+        Value::String(action.into()),
+    );
     let expr = format!("query('{name}', *{TERMS_VAR})");
     match run.templar.eval(&expr, &scoped)? {
         Value::Array(items) => Ok(items),

@@ -118,7 +118,7 @@ pub async fn run_on_host(
             let single = run_single(t, host, &base).await;
             vec![(single, None)]
         }
-        Some(lp) => match loop_items(run, lp, &base) {
+        Some(lp) => match loop_items(run, lp, &task.action, &base) {
             Ok(items) => super::loops::run_loop(t, host, base, items).await,
             Err(e) => {
                 let single = unresolved_loop(run, task, &kw, &base, e);

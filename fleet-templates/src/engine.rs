@@ -25,7 +25,24 @@ pub(crate) fn to_json(value: &JValue) -> Result<Value, EvalError> {
     if let Some(message) = crate::lazy::failed_member(value) {
         return Err(EvalError::other(message));
     }
+    if crate::lazy::holds_non_finite(value) {
+        return Err(EvalError::other(DIVISION_BY_ZERO.to_string()));
+    }
     serde_json::to_value(value).map_err(|e| EvalError::other(e.to_string()))
+}
+
+/// Python's words for `x / 0`. minijinja divides as IEEE floats do (infinity, NaN) where Python
+/// raises, and it has no hook for the operator, so a non-finite number in a result (JSON would
+/// write it as `null`) or in rendered text is taken for that division and fails as Python does.
+/// The one Python way to a non-finite float on purpose, `'inf' | float`, fails too: far rarer
+/// than a division by a zero that would otherwise pass silently.
+pub(crate) const DIVISION_BY_ZERO: &str = "Error rendering template: division by zero";
+
+/// Whether `value` is a non-finite float.
+pub(crate) fn is_non_finite(value: &JValue) -> bool {
+    value.kind() == minijinja::value::ValueKind::Number
+        && value.as_i64().is_none()
+        && f64::try_from(value.clone()).is_ok_and(|f| !f.is_finite())
 }
 
 /// Why an evaluation failed; `undefined` marks the failures `default`/`is defined` absorb
@@ -95,6 +112,12 @@ impl Engine {
         env.set_lstrip_blocks(options.lstrip_blocks);
         env.set_keep_trailing_newline(false);
         env.set_formatter(|out, _state, value| {
+            if is_non_finite(value) {
+                return Err(minijinja::Error::new(
+                    ErrorKind::InvalidOperation,
+                    DIVISION_BY_ZERO,
+                ));
+            }
             out.write_str(&repr::py_str(value))
                 .map_err(|_| minijinja::Error::from(ErrorKind::WriteFailure))
         });

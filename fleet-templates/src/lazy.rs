@@ -211,6 +211,29 @@ pub(crate) fn holds_undefined(value: &Value) -> bool {
     walk(value, 0)
 }
 
+/// Whether a number in `value` (at any depth, variables' own values aside: they come from
+/// JSON, which has none) is infinite or NaN ([`crate::engine::DIVISION_BY_ZERO`]).
+pub(crate) fn holds_non_finite(value: &Value) -> bool {
+    fn walk(value: &Value, depth: usize) -> bool {
+        if crate::engine::is_non_finite(value) {
+            return true;
+        }
+        if depth > 64 || value.downcast_object_ref::<VarNode>().is_some() {
+            return false;
+        }
+        match value.kind() {
+            ValueKind::Seq => value
+                .try_iter()
+                .is_ok_and(|mut items| items.any(|item| walk(&item, depth + 1))),
+            ValueKind::Map => value.try_iter().is_ok_and(|mut keys| {
+                keys.any(|key| value.get_item(&key).is_ok_and(|v| walk(&v, depth + 1)))
+            }),
+            _ => false,
+        }
+    }
+    walk(value, 0)
+}
+
 /// The message of the first member of `value` whose template failed (a variable's mapping with
 /// `{bang: "{{ 1 | nope }}"}`), which serializing would silently write as `null`: Ansible fails
 /// the whole value instead. Undefined members stay for `default` to absorb (see

@@ -26,6 +26,7 @@ mod engine;
 mod escape;
 mod files;
 mod filters;
+pub mod first_found;
 mod layers;
 mod lazy;
 mod lookup;

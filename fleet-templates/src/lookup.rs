@@ -108,70 +108,6 @@ fn find_file(state: &State, path: &str) -> std::path::PathBuf {
     candidate.to_path_buf()
 }
 
-/// `first_found`: terms are file names or `{files, paths, skip}` mappings (and the same as
-/// keyword arguments); names may be joined with `,` or `;`. Each file is tried in each path in
-/// turn (file-major, as Ansible), or searched like `file` when no paths are given.
-fn first_found(state: &State, terms: &[Value], kwargs: &Kwargs) -> Result<Vec<Value>, Error> {
-    let split = |v: &Value, into: &mut Vec<String>| -> Result<(), Error> {
-        let items: Vec<Value> = match v.kind() {
-            minijinja::value::ValueKind::Seq => v.try_iter()?.collect(),
-            _ if v.is_undefined() || v.is_none() => Vec::new(),
-            _ => vec![v.clone()],
-        };
-        for item in items {
-            let text = super::repr::py_string(&item);
-            into.extend(
-                text.split([',', ';'])
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .map(String::from),
-            );
-        }
-        Ok(())
-    };
-    let (mut files, mut paths) = (Vec::new(), Vec::new());
-    let mut skip: bool = kwargs.get::<Option<bool>>("skip")?.unwrap_or(false);
-    if let Some(f) = kwargs.get::<Option<Value>>("files")? {
-        split(&f, &mut files)?;
-    }
-    if let Some(p) = kwargs.get::<Option<Value>>("paths")? {
-        split(&p, &mut paths)?;
-    }
-    let mut flat = Vec::new();
-    for term in terms {
-        match term.kind() {
-            minijinja::value::ValueKind::Seq => flat.extend(term.try_iter()?),
-            _ => flat.push(term.clone()),
-        }
-    }
-    for term in flat {
-        if term.kind() == minijinja::value::ValueKind::Map {
-            split(&term.get_attr("files")?, &mut files)?;
-            split(&term.get_attr("paths")?, &mut paths)?;
-            skip |= term.get_attr("skip")?.is_true();
-        } else {
-            split(&term, &mut files)?;
-        }
-    }
-    for file in &files {
-        let found = if paths.is_empty() || std::path::Path::new(file).is_absolute() {
-            Some(find_file(state, file)).filter(|p| p.exists())
-        } else {
-            paths
-                .iter()
-                .map(|p| std::path::Path::new(p).join(file))
-                .find(|p| p.exists())
-        };
-        if let Some(full) = found {
-            return Ok(vec![Value::from(full.to_string_lossy().into_owned())]);
-        }
-    }
-    if skip {
-        return Ok(Vec::new());
-    }
-    Err(fail("No file was found when using first_found."))
-}
-
 /// A relative path in a role's or the playbook's `sub` directory (`templates`), then as
 /// [`find_file`] searches it.
 pub(crate) fn find_in(state: &State, sub: &str, path: &str) -> std::path::PathBuf {
@@ -203,7 +139,7 @@ const SYSTEM_LOOKUPS: [&str; 7] = [
 /// arguments of lookups, in conditions and templates alike: `lookup('pipe', 'echo {{ x }}')`),
 /// with the variables of the calling template; a term that is one `{{ expression }}` gives
 /// its value (`'{{ n + 1 }}'` is the number), as Ansible's native templating does.
-fn render_term(state: &State, term: &Value) -> Result<Value, Error> {
+pub(crate) fn render_term(state: &State, term: &Value) -> Result<Value, Error> {
     let Some(text) = term
         .as_str()
         .filter(|t| t.contains("{{") || t.contains("{%"))
@@ -423,7 +359,7 @@ fn builtin(
             Ok(items.iter().map(Value::from_serialize).collect())
         }
         "fileglob" => Ok(fileglob(state, strings())),
-        "first_found" => first_found(state, terms, kwargs),
+        "first_found" => super::first_found::first_found(state, terms, kwargs),
         "template" => super::lookup_template::template(state, terms, kwargs),
         other => Err(fail(format!("The lookup plugin '{other}' was not found."))),
     }

@@ -428,6 +428,7 @@ const TARGETS: &[Target] = &[
     role("split", &[]),
     role("var_inheritance", &[]),
     role("until", &[]),
+    role("lookup_first_found", &[]),
     Target {
         name: "filter_mathstuff",
         kind: Kind::Playbooks(&[PlaybookRun {
@@ -858,6 +859,14 @@ fn var_inheritance() {
 #[test]
 fn until() {
     both_pass("until");
+}
+
+/// `first_found` as Ansible's plugin: per-term options, path-major paths, undefined terms of a
+/// `with_first_found:` dropped, the `files/`/`vars/`/`templates/` directory its task's action
+/// names (through custom action plugins named `debug_var_alias`...), Python's division by zero.
+#[test]
+fn lookup_first_found() {
+    both_pass("lookup_first_found");
 }
 
 /// `register` on every kind of task.

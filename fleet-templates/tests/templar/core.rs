@@ -432,6 +432,63 @@ fn first_found_with_files_and_paths() {
         .unwrap_err()
         .0;
     assert!(err.contains("No file was found"), "{err}");
+    // within one term, path-major: every name in the first path before the second path; files
+    // given as keyword arguments become a term each, so there it is name-major
+    std::fs::create_dir(dir.path().join("more")).unwrap();
+    std::fs::write(dir.path().join("more/first.yml"), "").unwrap();
+    let m = dir.path().join("more").display().to_string();
+    assert_eq!(
+        eval(format!(
+            "lookup('first_found', {{'files': ['first.yml', 'default.yml'], 'paths': ['{d}', '{m}']}})"
+        )),
+        json!(format!("{d}/default.yml"))
+    );
+    assert_eq!(
+        eval(format!(
+            "lookup('first_found', files=['first.yml', 'default.yml'], paths=['{d}', '{m}'])"
+        )),
+        json!(format!("{m}/first.yml"))
+    );
+    // a mapping term replaces every option before it, keyword arguments too (skip is off again)
+    let err = templar
+        .eval(
+            &format!(
+                "lookup('first_found', {{'files': ['nope.yml'], 'paths': ['{d}']}}, skip=true)"
+            ),
+            &vars(),
+        )
+        .unwrap_err()
+        .0;
+    assert!(err.contains("No file was found"), "{err}");
+    // a term of another type is named
+    let err = templar
+        .eval("lookup('first_found', [1])", &vars())
+        .unwrap_err()
+        .0;
+    assert!(
+        err.contains("Invalid term supplied. A string, dict or list is required, not 'int')."),
+        "{err}"
+    );
+    // an undefined keyword argument fails, naming it
+    let err = templar
+        .eval("lookup('first_found', files=missing_files)", &vars())
+        .unwrap_err()
+        .0;
+    assert!(err.contains("'missing_files' is undefined"), "{err}");
+}
+
+/// Python raises on `x / 0` where IEEE floats give infinity (which JSON writes as null):
+/// fleet fails the template as Ansible does, in a value and in rendered text.
+#[test]
+fn division_by_zero_fails() {
+    let templar = Templar::new();
+    for expr in ["1 / 0", "[1, 2 / 0]", "{'a': 0.0 / 0}"] {
+        let err = templar.eval(expr, &vars()).unwrap_err().0;
+        assert!(err.contains("division by zero"), "{expr}: {err}");
+    }
+    let err = templar.render_str("x={{ 1 / 0 }}", &vars()).unwrap_err().0;
+    assert!(err.contains("division by zero"), "{err}");
+    assert_eq!(templar.eval("10 / 4", &vars()).unwrap(), json!(2.5));
 }
 
 /// Issue 18: the template lookup renders a role's template with the current variables; a
