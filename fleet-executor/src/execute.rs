@@ -55,6 +55,13 @@ pub(super) async fn execute(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -
         Ok(args) => args,
         Err(failed) => return failed,
     };
+    if let Some(refusal) = fleet_playbook::raw_params_refusal(&task.action, &task.args) {
+        // a custom action plugin decides for itself (`supports_raw_params`)
+        let plugin = super::fallback::route(pctx, scope, task);
+        if !matches!(plugin, Some(Route::Action(_))) {
+            return error_result(format!("Task failed: {refusal}"));
+        }
+    }
     if let Err(e) = modules::check_action_args(&task.action, &task.args) {
         return error_result(e.to_string());
     }

@@ -41,6 +41,23 @@ pub const RAW_PARAM_ACTIONS: &[&str] = &[
     "meta",
 ];
 
+/// Ansible's refusal of free-form text given to an action that takes none (`debug: garbage`,
+/// `copy: a=b junk`): a failure of the task when it runs, as ansible-core 2.19 reports it.
+pub fn raw_params_refusal(action: &str, args: &Map<String, Value>) -> Option<String> {
+    let raw = args.get("_raw_params").and_then(Value::as_str)?;
+    if raw.is_empty() || RAW_PARAM_ACTIONS.contains(&modules::short_name(action)) {
+        return None;
+    }
+    let fqcn = if modules::is_builtin(action) || modules::is_action(action) {
+        format!("ansible.builtin.{}", modules::short_name(action))
+    } else if action.contains('.') {
+        action.to_string()
+    } else {
+        format!("ansible.legacy.{action}")
+    };
+    Some(format!("Action '{fqcn}' does not support raw params."))
+}
+
 /// Whether `name` may be a task's action: a module or executor action of the registry, any
 /// `ansible.builtin` module (fleet may lack it: that is found when the task runs, as Ansible
 /// resolves modules then), or a collection's `namespace.collection.module`.
@@ -61,6 +78,7 @@ pub(super) fn action_and_args(
     src: &Source,
     key: ActionKey<'_>,
     extra_args: Option<&Marked>,
+    custom: &dyn Fn(&str) -> bool,
 ) -> Result<(String, Map<String, Value>), PlaybookError> {
     let mut args = match extra_args {
         None => Map::new(),
@@ -93,24 +111,16 @@ pub(super) fn action_and_args(
             let own = new_style_args(src, &action, value)?;
             (action, own)
         }
-        ActionKey::Old(value) => old_style(src, value)?,
+        ActionKey::Old(value) => old_style(src, value, custom)?,
     };
     args.extend(own);
     if let Some(raw) = args.get("_raw_params").and_then(Value::as_str) {
-        if !raw.is_empty() && !RAW_PARAM_ACTIONS.contains(&action.as_str()) {
-            let node = match key {
-                ActionKey::Module(_, value) | ActionKey::Old(value) => value,
-            };
-            if !fields::is_template(raw) {
-                return Err(src.err(
-                    node,
-                    format!(
-                        "this task '{action}' has extra params, which is only allowed in the \
-                         following modules: {}",
-                        RAW_PARAM_ACTIONS.join(", ")
-                    ),
-                ));
-            }
+        // text that is all one template may render to the arguments (a mapping); any other
+        // stays, for the run to refuse ([`raw_params_refusal`]) as Ansible does
+        if !raw.is_empty()
+            && !RAW_PARAM_ACTIONS.contains(&action.as_str())
+            && fields::is_all_template(raw)
+        {
             let raw = Value::String(raw.to_string());
             args.remove("_raw_params");
             args.insert("_variable_params".into(), raw);
@@ -148,7 +158,12 @@ fn new_style_args(
 }
 
 /// `action:`/`local_action:`: `module k=v ...`, or a mapping with a `module:` key.
-fn old_style(src: &Source, value: &Marked) -> Result<(String, Map<String, Value>), PlaybookError> {
+/// `custom` says whether a name is a `library/` module or `action_plugins/` plugin in reach.
+fn old_style(
+    src: &Source,
+    value: &Marked,
+    custom: &dyn Fn(&str) -> bool,
+) -> Result<(String, Map<String, Value>), PlaybookError> {
     let (module_string, mut rest) = match &value.value {
         MarkedValue::Str(s) => (s.clone(), Map::new()),
         MarkedValue::Map(_) => {
@@ -174,7 +189,7 @@ fn old_style(src: &Source, value: &Marked) -> Result<(String, Map<String, Value>
         return Err(src.err(value, "no module/action detected in task."));
     };
     // a templated name is resolved (or refused) when the task runs, as in Ansible
-    if !is_known_action(&name) && !fields::is_template(&name) {
+    if !is_known_action(&name) && !fields::is_template(&name) && !custom(&name) {
         return Err(src.err(value, format!("unknown module '{name}'")));
     }
     let action = modules::short_name(&name).to_string();

@@ -63,12 +63,16 @@ impl Parser<'_> {
         node: &Marked,
         task: &Task,
     ) -> Result<(), PlaybookError> {
+        if self.library_module(&task.action) {
+            // a custom action plugin may take free-form text (`supports_raw_params`)
+            return Ok(());
+        }
+        if let Some(refusal) = super::action::raw_params_refusal(&task.action, &task.args) {
+            return self.runtime(Err(src.err(node, refusal)));
+        }
         if modules::EXECUTOR_ACTIONS.contains(&task.action.as_str()) {
             let check = modules::check_action_args(&task.action, &task.args);
             return self.runtime(check.map_err(|e| src.err(node, e.to_string())));
-        }
-        if self.library_module(&task.action) {
-            return Ok(());
         }
         let check = match modules::find(&task.action) {
             None => Err(modules::unavailable_message(&task.action)),

@@ -15,6 +15,13 @@ pub fn is_template(text: &str) -> bool {
     text.contains("{{") || text.contains("{%") || text.contains("{#")
 }
 
+/// Whether `text` looks like one template and nothing else: it starts and ends with Jinja
+/// delimiters (Ansible's `is_possibly_all_template`).
+pub fn is_all_template(text: &str) -> bool {
+    ["{{", "{%", "{#"].iter().any(|d| text.starts_with(d))
+        && ["}}", "%}", "#}"].iter().any(|d| text.ends_with(d))
+}
+
 /// Python's `str()` of a scalar: how Ansible turns a number or boolean into a string field.
 pub fn scalar_text(node: &Marked) -> Option<String> {
     match &node.value {

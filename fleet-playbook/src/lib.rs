@@ -37,7 +37,7 @@ mod roles;
 mod source;
 mod task;
 
-pub use action::{is_known_action, FREEFORM_ACTIONS, RAW_PARAM_ACTIONS};
+pub use action::{is_known_action, raw_params_refusal, FREEFORM_ACTIONS, RAW_PARAM_ACTIONS};
 pub use check::{check_playbook, CheckReport};
 pub use error::{PlaybookError, PlaybookErrors};
 pub use model::*;

@@ -246,7 +246,8 @@ impl Parser<'_> {
             action::ActionKey::Module(key, _) => Some(key.to_string()),
             action::ActionKey::Old(_) => None,
         };
-        let (name, args) = action::action_and_args(src, action_key, keys.extra_args)?;
+        let custom = |name: &str| self.library_module(name);
+        let (name, args) = action::action_and_args(src, action_key, keys.extra_args, &custom)?;
         task.written_action = written.filter(|w| *w != name);
         task.action = name;
         task.args = args;

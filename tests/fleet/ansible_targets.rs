@@ -220,6 +220,17 @@ const TARGETS: &[Target] = &[
         links: &[],
     },
     Target {
+        name: "tasks",
+        kind: Kind::Playbooks(&[PlaybookRun {
+            playbook: "playbook.yml",
+            hosts: &["localhost"],
+            args: &[],
+        }]),
+        skips: &[],
+        home_files: &[],
+        links: &[],
+    },
+    Target {
         name: "register",
         // runme.sh's other run (invalid.yml) is expected to fail
         kind: Kind::Playbooks(&[PlaybookRun {
@@ -867,6 +878,13 @@ fn until() {
 #[test]
 fn lookup_first_found() {
     both_pass("lookup_first_found");
+}
+
+/// Free-form text to an action that takes none fails when the task runs (Ansible's words); a
+/// custom action plugin's exception and its failed result become the task's failure.
+#[test]
+fn tasks() {
+    both_pass("tasks");
 }
 
 /// `register` on every kind of task.

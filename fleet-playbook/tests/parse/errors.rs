@@ -158,7 +158,7 @@ fn task_key_errors() {
 fn task_value_errors() {
     assert_eq!(
         task_error("    - file: path=/x touch\n"),
-        "play.yml:3:13: unnamed task: this task 'file' has extra params, which is only allowed in the following modules: command, shell, script, raw, win_command, win_shell, include_vars, include_tasks, include_role, import_tasks, import_role, add_host, group_by, set_fact, meta"
+        "play.yml:3:7: unnamed task: Action 'ansible.builtin.file' does not support raw params."
     );
     assert_eq!(
         task_error("    - command: echo 'unterminated\n"),
