@@ -191,31 +191,20 @@ pub(crate) fn contains_template(value: &Json) -> bool {
 /// Variables' own mappings and lists are not walked: their members are resolved, and fail,
 /// when used.
 pub(crate) fn holds_undefined(value: &Value) -> bool {
-    fn walk(value: &Value, depth: usize) -> bool {
-        if value.is_undefined() {
-            return true;
-        }
-        if depth > 64 || value.downcast_object_ref::<VarNode>().is_some() {
-            return false;
-        }
-        match value.kind() {
-            ValueKind::Seq => value
-                .try_iter()
-                .is_ok_and(|mut items| items.any(|item| walk(&item, depth + 1))),
-            ValueKind::Map => value.try_iter().is_ok_and(|mut keys| {
-                keys.any(|key| value.get_item(&key).is_ok_and(|v| walk(&v, depth + 1)))
-            }),
-            _ => false,
-        }
-    }
-    walk(value, 0)
+    holds(value, &|v| v.is_undefined())
 }
 
 /// Whether a number in `value` (at any depth, variables' own values aside: they come from
 /// JSON, which has none) is infinite or NaN ([`crate::engine::DIVISION_BY_ZERO`]).
 pub(crate) fn holds_non_finite(value: &Value) -> bool {
-    fn walk(value: &Value, depth: usize) -> bool {
-        if crate::engine::is_non_finite(value) {
+    holds(value, &crate::engine::is_non_finite)
+}
+
+/// Whether `value`, or a member at any depth of a list or dict the expression built (not a
+/// variable's own), is one `found` picks.
+fn holds(value: &Value, found: &dyn Fn(&Value) -> bool) -> bool {
+    fn walk(value: &Value, found: &dyn Fn(&Value) -> bool, depth: usize) -> bool {
+        if found(value) {
             return true;
         }
         if depth > 64 || value.downcast_object_ref::<VarNode>().is_some() {
@@ -224,14 +213,18 @@ pub(crate) fn holds_non_finite(value: &Value) -> bool {
         match value.kind() {
             ValueKind::Seq => value
                 .try_iter()
-                .is_ok_and(|mut items| items.any(|item| walk(&item, depth + 1))),
+                .is_ok_and(|mut items| items.any(|item| walk(&item, found, depth + 1))),
             ValueKind::Map => value.try_iter().is_ok_and(|mut keys| {
-                keys.any(|key| value.get_item(&key).is_ok_and(|v| walk(&v, depth + 1)))
+                keys.any(|key| {
+                    value
+                        .get_item(&key)
+                        .is_ok_and(|v| walk(&v, found, depth + 1))
+                })
             }),
             _ => false,
         }
     }
-    walk(value, 0)
+    walk(value, found, 0)
 }
 
 /// The message of the first member of `value` whose template failed (a variable's mapping with

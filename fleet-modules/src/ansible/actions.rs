@@ -18,10 +18,10 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use serde_json::{json, Map, Value};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+use tokio::io::AsyncBufReadExt;
 use tokio::sync::{Mutex, Semaphore};
 
-use super::controller::{start, FallbackError, Helper};
+use super::controller::{start, write_line, FallbackError, Helper};
 use crate::remote::RemoteError;
 use crate::{Args, ModuleCtx, ModuleResult};
 
@@ -210,14 +210,7 @@ async fn converse(
 }
 
 async fn send(helper: &mut Helper, line: &str) -> Result<(), String> {
-    let gone = |e: std::io::Error| e.to_string();
-    helper
-        .stdin
-        .write_all(line.as_bytes())
-        .await
-        .map_err(gone)?;
-    helper.stdin.write_all(b"\n").await.map_err(gone)?;
-    helper.stdin.flush().await.map_err(gone)
+    write_line(helper, line).await.map_err(|e| e.to_string())
 }
 
 /// Runs one command of the plugin on the host: with the task's `become` when Ansible would

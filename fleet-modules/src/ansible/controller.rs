@@ -210,16 +210,17 @@ pub(super) async fn start(configured: Option<PathBuf>, script: &str) -> Result<H
     })
 }
 
+/// Writes one line (a JSON message) to the helper.
+pub(super) async fn write_line(helper: &mut Helper, line: &str) -> std::io::Result<()> {
+    helper.stdin.write_all(line.as_bytes()).await?;
+    helper.stdin.write_all(b"\n").await?;
+    helper.stdin.flush().await
+}
+
 /// One request/answer exchange with the helper.
 async fn ask(helper: &mut Helper, line: &str) -> Result<Value, FallbackError> {
     let gone = |e: std::io::Error| FallbackError::Helper(e.to_string());
-    helper
-        .stdin
-        .write_all(line.as_bytes())
-        .await
-        .map_err(gone)?;
-    helper.stdin.write_all(b"\n").await.map_err(gone)?;
-    helper.stdin.flush().await.map_err(gone)?;
+    write_line(helper, line).await.map_err(gone)?;
     let mut answer = String::new();
     if helper.stdout.read_line(&mut answer).await.map_err(gone)? == 0 {
         return Err(FallbackError::Helper("the helper exited".into()));
