@@ -129,12 +129,18 @@ async fn delegate_remote<'h>(
     (vars, login): (&Vars, &Login),
 ) -> Result<&'h mut dyn Remote, RemoteError> {
     if !host.delegates.contains_key(other) {
-        let Some(target) = pctx.inventory.host(other) else {
-            return Err(RemoteError::Unreachable(format!(
-                "delegate_to: {other} is not in the inventory"
-            )));
+        // a host of the play's inventory, or one `add_host` added during the play
+        let own = match pctx.inventory.host(other) {
+            Some(target) => target.vars().clone(),
+            None => super::dynamic_inventory::view(run)
+                .and_then(|view| view.added.get(other)?.as_object().cloned())
+                .ok_or_else(|| {
+                    RemoteError::Unreachable(format!(
+                        "delegate_to: {other} is not in the inventory"
+                    ))
+                })?,
         };
-        let mut target_vars = Vars::new(target.vars().clone(), vars.shared_map().clone());
+        let mut target_vars = Vars::new(own, vars.shared_map().clone());
         // Templates in the delegate's variables may refer to play-level variables.
         for (k, val) in vars.own_map() {
             target_vars
