@@ -16,10 +16,44 @@ pub fn loopback_ip() -> Ipv4Addr {
     Ipv4Addr::new(127, 0, 1, (2 + spread % 249) as u8)
 }
 
-/// A TCP port that is free on `ip` right now (bound to port 0, then released).
+/// A TCP port that is free on `ip` right now, for a server a test starts next.
+///
+/// Not one the kernel picks for port 0: those come from the ephemeral range, where every
+/// outgoing connection of every test takes its local port, so between this call and the
+/// server's bind another test's client could take it (a CI run failed so: "Address already in
+/// use" for the bastion's console on 127.0.0.1). Ports below that range are tried instead,
+/// spread by process and a counter, each handed out once per process and checked with a bind.
 pub fn free_port(ip: Ipv4Addr) -> u16 {
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let low = ephemeral_low().clamp(2048, 32768);
+    let span = u32::from(low) - 1024;
+    let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
+    for _ in 0..4096 {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let spread = std::process::id()
+            .wrapping_mul(2_654_435_761)
+            .wrapping_add(n.wrapping_mul(40_503));
+        let port = 1024 + (spread % span) as u16;
+        if given.contains(&port) {
+            continue;
+        }
+        if TcpListener::bind((ip, port)).is_ok() {
+            given.push(port);
+            return port;
+        }
+    }
     let l = TcpListener::bind((ip, 0)).unwrap_or_else(|e| panic!("bind {ip}:0: {e}"));
     l.local_addr().expect("local_addr").port()
+}
+
+/// The first port of the kernel's ephemeral range (`ip_local_port_range`; Linux's default
+/// 32768).
+fn ephemeral_low() -> u16 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|r| r.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32768)
 }
 
 /// True once a TCP connection to `addr` succeeds; false if none did within `timeout`.
