@@ -14,8 +14,8 @@
 //!    free strategy), then [`take`] hands the copy to the run, which makes it the inventory, with
 //!    a host state for each host added ([`new_states`]).
 //!
-//! Not followed yet: `delegate_to` a host added in the same play (its connection variables
-//! come from the play's inventory; from the next play on it is an inventory host like any).
+//! A task may `delegate_to` a host added earlier in the play: its variables come from the
+//! [`View`] (`target.rs`); from the next play on it is an inventory host like any.
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -145,7 +145,7 @@ fn process_terms(
             _ => {
                 return Err(fail(format!(
                     "Invalid term supplied. A string, dict or list is required, not '{}').",
-                    type_name(term)
+                    super::repr::py_type_name(term)
                 )))
             }
         };
@@ -180,18 +180,6 @@ fn join(dir: &str, name: &str) -> String {
         .into_owned()
 }
 
-/// The Python type name of a term, as Ansible's message names it.
-fn type_name(v: &Value) -> &'static str {
-    match v.kind() {
-        ValueKind::Bool => "bool",
-        ValueKind::Number if v.as_i64().is_some() => "int",
-        ValueKind::Number => "float",
-        ValueKind::None => "NoneType",
-        ValueKind::Bytes => "bytes",
-        _ => "object",
-    }
-}
-
 /// Where `needle` is, as Ansible's `path_dwim_relative_stack` searches: an absolute (or `~`)
 /// path as it is; else, in each directory of `ansible_search_path` (in a role, for one inside
 /// a `tasks/` directory, first the role's `subdir` and that `tasks/`), `dir/subdir/needle` then
@@ -200,7 +188,7 @@ fn type_name(v: &Value) -> &'static str {
 fn find(state: &State, subdir: Option<&str>, needle: &str) -> Option<String> {
     use std::path::{Path, PathBuf};
     if needle.starts_with('~') || needle.starts_with('/') {
-        let path = normalize(Path::new(&expand_user(needle)));
+        let path = normalize(Path::new(&super::filters::paths::expanduser(needle)));
         return path.exists().then(|| path.to_string_lossy().into_owned());
     }
     let var = |n: &str| state.lookup(n).and_then(|v| v.as_str().map(PathBuf::from));
@@ -240,30 +228,8 @@ fn find(state: &State, subdir: Option<&str>, needle: &str) -> Option<String> {
         .map(|c| normalize(&c).to_string_lossy().into_owned())
 }
 
-/// `~` and `~/...` as the controller user's home.
-fn expand_user(path: &str) -> String {
-    match (path.strip_prefix('~'), std::env::var("HOME")) {
-        (Some(rest), Ok(home)) if rest.is_empty() || rest.starts_with('/') => {
-            format!("{home}{rest}")
-        }
-        _ => path.to_string(),
-    }
-}
-
 /// An absolute path with `.` and `..` taken out, symbolic links kept (Ansible's
 /// `unfrackpath(follow=False)`).
 fn normalize(path: &std::path::Path) -> std::path::PathBuf {
-    use std::path::Component;
-    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
-    let mut out = std::path::PathBuf::new();
-    for part in absolute.components() {
-        match part {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other),
-        }
-    }
-    out
+    super::filters::paths::abspath(&path.to_string_lossy()).into()
 }

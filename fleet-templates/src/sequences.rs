@@ -289,7 +289,7 @@ pub fn fileglob(pattern: &str, search: &[PathBuf]) -> Vec<String> {
     }
 }
 
-/// Where `fileglob` and `first_found` look for a relative path, given `role_path` and
+/// Where `fileglob` looks for a relative path without `ansible_search_path`, given `role_path` and
 /// `playbook_dir`: each one's `files/`, then itself.
 pub fn search_dirs(role_path: Option<&str>, playbook_dir: Option<&str>) -> Vec<PathBuf> {
     let mut out = Vec::new();

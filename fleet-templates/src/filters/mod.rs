@@ -8,7 +8,7 @@ mod aggregate;
 mod collections;
 mod encoding;
 mod jinja_text;
-mod paths;
+pub(crate) mod paths;
 mod sizes;
 mod text;
 mod time;

@@ -106,6 +106,12 @@ pub(crate) fn realpath(p: &str) -> String {
     if let Ok(real) = std::fs::canonicalize(p) {
         return real.to_string_lossy().into_owned();
     }
+    abspath(p)
+}
+
+/// `os.path.abspath` on the controller: made absolute against the working directory and
+/// normalised (`.` and `..` taken out), symlinks left as they are.
+pub(crate) fn abspath(p: &str) -> String {
     let absolute = if p.starts_with('/') {
         p.to_string()
     } else {
