@@ -118,6 +118,9 @@ impl Engine {
                     DIVISION_BY_ZERO,
                 ));
             }
+            if repr::holds_undefined(value) {
+                return Err(minijinja::Error::from(ErrorKind::UndefinedError));
+            }
             out.write_str(&repr::py_str(value))
                 .map_err(|_| minijinja::Error::from(ErrorKind::WriteFailure))
         });
@@ -236,9 +239,12 @@ impl Engine {
                 env: self.env(TemplateOptions::default()),
             };
             let Some(range) = range.filter(|r| r.end <= src.len()) else {
-                // no position (`'x' in y`, `a.b == 1`): the access that came out undefined,
-                // else the first variable the source uses that is not defined, as Ansible says
-                if let Some(message) = undefined::recorded_reason(&src) {
+                // no position (`'x' in y`, `a.b == 1`): the access that came out undefined (or
+                // the item a filter made undefined), else the first variable the source uses
+                // that is not defined, as Ansible says
+                if let Some(message) =
+                    undefined::recorded_reason(&src).or_else(undefined::loose_reason)
+                {
                     return Err(EvalError {
                         undefined: true,
                         message,
@@ -264,7 +270,7 @@ impl Engine {
                 Remedy::Fail(message) => {
                     return Err(EvalError {
                         undefined: true,
-                        message,
+                        message: undefined::loose_reason().unwrap_or(message),
                     })
                 }
             }

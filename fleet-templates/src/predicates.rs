@@ -29,8 +29,12 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     env.add_test("reachable", |v: &Value| {
         result_flag(v, "unreachable").map(|f| !f)
     });
-    env.add_test("finished", |v: &Value| {
-        result_flag(v, "finished").map(|_| true)
+    // an async result's status; any other result counts as started and finished
+    env.add_test("started", |v: &Value| async_flag(v, "started"));
+    env.add_test("finished", |v: &Value| async_flag(v, "finished"));
+    env.add_test("timedout", |v: &Value| {
+        let timedout = result_map(v, "timedout")?.get_attr("timedout")?;
+        Ok(timedout.is_true() && timedout.get_attr("period")?.is_true())
     });
     env.add_test("match", |v: &Value, p: String, k: Kwargs| {
         regex_test(v, &p, k, "match")
@@ -97,13 +101,22 @@ pub(crate) fn register(env: &mut Environment<'static>) {
 
 /// `result.get(flag, False)` of a registered task result, which must be a dict.
 fn result_flag(value: &Value, flag: &str) -> Result<bool, Error> {
+    Ok(result_map(value, flag)?.get_attr(flag)?.is_true())
+}
+
+/// The result a test named `test` looks at: a mapping, as in Ansible.
+fn result_map<'a>(value: &'a Value, test: &str) -> Result<&'a Value, Error> {
     if value.kind() != ValueKind::Map {
-        return Err(fail(format!(
-            "The '{flag}' test expects a dictionary, got {}",
-            super::repr::py_type_name(value)
-        )));
+        return Err(fail(format!("The '{test}' test expects a dictionary")));
     }
-    Ok(value.get_attr(flag)?.is_true())
+    Ok(value)
+}
+
+/// `started`/`finished`: the async result's flag (0 or 1 from async_status, a boolean from a
+/// task with `poll: 0`); a result without it is not an async one and counts as true.
+fn async_flag(value: &Value, flag: &str) -> Result<bool, Error> {
+    let status = result_map(value, flag)?.get_attr(flag)?;
+    Ok(status.is_undefined() || status.is_true())
 }
 
 /// Ansible's `changed`: the result's flag, or any looped item's.

@@ -25,6 +25,9 @@ static NEXT_SITE: AtomicU64 = AtomicU64::new(1);
 thread_local! {
     /// Why each rewritten chain (by site number) came out undefined.
     static REASONS: RefCell<HashMap<u64, String>> = RefCell::new(HashMap::new());
+    /// Why a value made by a filter came out undefined, when no access chain holds it (an item
+    /// of `map(attribute=)` without the attribute): the first one noted in this evaluation.
+    static LOOSE_REASON: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
 /// One access after the root of a chain: `.name` or `[expr]`.
@@ -433,6 +436,20 @@ fn chain_site(text: &str) -> Option<u64> {
 /// Forgets the reasons recorded on this thread (called when a top-level evaluation ends).
 pub(crate) fn clear_reasons() {
     REASONS.with(|r| r.borrow_mut().clear());
+    LOOSE_REASON.with(|r| r.borrow_mut().take());
+}
+
+/// Notes why a filter produced an undefined value outside any access chain; the first note of
+/// an evaluation is kept.
+pub(crate) fn note_loose_reason(reason: String) {
+    LOOSE_REASON.with(|r| {
+        r.borrow_mut().get_or_insert(reason);
+    });
+}
+
+/// The reason noted by [`note_loose_reason`] in this evaluation, if any.
+pub(crate) fn loose_reason() -> Option<String> {
+    LOOSE_REASON.with(|r| r.borrow().clone())
 }
 
 /// `__fleet_chain(site, root_name, root, (kind, key)...)`: walks the accesses leniently, like

@@ -208,11 +208,24 @@ pub fn result_from(mut data: Map<String, Value>, want_diff: bool) -> ModuleResul
             .get("rc")
             .is_some_and(|rc| rc != &Value::from(0) && rc != &Value::from("0")),
     };
-    let msg = match data.remove("msg") {
+    let mut msg = match data.remove("msg") {
         Some(Value::String(s)) => Some(s),
         Some(Value::Null) | None => None,
         Some(other) => Some(other.to_string()),
     };
+    // an exception the module did not handle comes as an `ErrorSummary`; the controller shows
+    // it without its traceback, and a failure without a message of its own is named after it
+    let unhandled = data
+        .get("exception")
+        .and_then(|e| e.pointer("/event/msg"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    if let Some(unhandled) = unhandled {
+        data.insert("exception".into(), "(traceback unavailable)".into());
+        if failed && msg.is_none() {
+            msg = Some(format!("Task failed: Module failed: {unhandled}"));
+        }
+    }
     let diffs = if want_diff {
         diffs_of(data.get("diff"))
     } else {
@@ -265,6 +278,25 @@ mod tests {
         let r = parse_returned("{\"rc\": 3, \"msg\": \"no\"}\n", "", 0, false);
         assert!(r.failed);
         assert_eq!(r.msg.as_deref(), Some("no"));
+    }
+
+    #[test]
+    fn an_unhandled_exception_names_the_failure() {
+        let out = r#"{"exception": {"event": {"msg": "failing via exception",
+            "__ansible_type": "Event"}, "__ansible_type": "ErrorSummary"}, "failed": true}"#;
+        let r = parse_returned(out, "", 1, false);
+        assert!(r.failed);
+        assert_eq!(
+            r.msg.as_deref(),
+            Some("Task failed: Module failed: failing via exception")
+        );
+        assert_eq!(r.data["exception"], "(traceback unavailable)");
+        // a failure with its own message keeps it
+        let out = r#"{"exception": {"event": {"msg": "x"}}, "failed": true, "msg": "boom"}"#;
+        assert_eq!(
+            parse_returned(out, "", 1, false).msg.as_deref(),
+            Some("boom")
+        );
     }
 
     #[test]

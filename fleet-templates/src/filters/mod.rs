@@ -1,13 +1,14 @@
 //! Ansible's filters (and Jinja2's, where minijinja's differ from Python's output).
 //!
 //! minijinja's builtins are kept where they already behave as Jinja2 does (`length`, `first`,
-//! `select`, `map`, `sort`, ...); the filters here are Ansible's own or replace a builtin whose
+//! `select`, `sort`, ...); the filters here are Ansible's own or replace a builtin whose
 //! output differs from Python's (`string`, `join`, `bool`, `lower` of a list, ...).
 
 mod aggregate;
 mod collections;
 mod encoding;
 mod jinja_text;
+mod map;
 pub(crate) mod paths;
 mod sizes;
 mod text;
@@ -27,6 +28,7 @@ pub(crate) fn register(env: &mut Environment<'static>) {
     paths::register(env);
     time::register(env);
     jinja_text::register(env);
+    map::register(env);
     sizes::register(env);
     url::register(env);
     aggregate::register(env);

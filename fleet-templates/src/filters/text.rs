@@ -174,7 +174,7 @@ fn join(
             }
             None => item,
         };
-        parts.push(crate::repr::py_string(&item));
+        parts.push(crate::repr::text_input(&item)?);
     }
     Ok(parts.join(&sep))
 }

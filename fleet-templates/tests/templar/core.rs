@@ -53,6 +53,46 @@ fn undefined_variables_are_named_like_ansible() {
     assert_eq!(err, "object of type 'dict' has no attribute 'zz'");
 }
 
+/// Issue 18 (the undefined target): an item that `map(attribute=)` finds without the attribute
+/// fails the evaluation that uses it with Ansible's text; one filtered out does not.
+#[test]
+fn map_attribute_missing_on_an_item_is_named() {
+    let vars = json!({"things": [{"name": "one"}, {"notname": 3}], "nested": [{"a": {}}]});
+    let templar = Templar::new();
+    let err = templar
+        .render_str("{{ things | map(attribute='name') | list }}", &vars)
+        .unwrap_err()
+        .0;
+    assert_eq!(err, "object of type 'dict' has no attribute 'name'");
+    let err = templar
+        .render_str("{{ nested | map(attribute='a.b') | list }}", &vars)
+        .unwrap_err()
+        .0;
+    assert_eq!(err, "object of type 'dict' has no attribute 'b'");
+    for text in [
+        "x {{ things | map(attribute='name') | list }}",
+        "{{ things | map(attribute='name') | join(',') }}",
+    ] {
+        let err = templar.render_str(text, &vars).unwrap_err().0;
+        assert_eq!(
+            err, "object of type 'dict' has no attribute 'name'",
+            "{text}"
+        );
+    }
+    let kept = "{{ things | map(attribute='name') | select('defined') | list }}";
+    assert_eq!(templar.render_str(kept, &vars).unwrap(), "['one']");
+    let defaulted = "{{ things | map(attribute='name', default='-') | list }}";
+    assert_eq!(
+        templar.render_str(defaulted, &vars).unwrap(),
+        "['one', '-']"
+    );
+    // a reason noted by one evaluation is not given to the next one's undefined value
+    assert_eq!(
+        templar.render_str("{{ zz }}", &vars).unwrap_err().0,
+        "'zz' is undefined"
+    );
+}
+
 /// Issue 18 (the assert target): Jinja2's `joiner` and `cycler` globals, and a string literal
 /// holding a template inside a function's arguments is left as written.
 #[test]

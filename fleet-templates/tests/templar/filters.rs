@@ -195,6 +195,18 @@ const CASES: &[(&str, &str)] = &[
     (r#"result is changed"#, r#"true"#),
     (r#"result is failed"#, r#"false"#),
     (r#"result is skipped"#, r#"false"#),
+    // async results: `poll: 0` gives booleans, async_status 0 or 1 (the async target)
+    (
+        r#"{'finished': false, 'started': true} is finished"#,
+        r#"false"#,
+    ),
+    (r#"{'finished': 0} is not finished"#, r#"true"#),
+    (r#"{'finished': 1} is finished"#, r#"true"#),
+    (r#"result is finished"#, r#"true"#),
+    (r#"{'started': 1, 'finished': 0} is started"#, r#"true"#),
+    (r#"{'started': 0} is started"#, r#"false"#),
+    (r#"{'timedout': {'period': 5}} is timedout"#, r#"true"#),
+    (r#"result is timedout"#, r#"false"#),
     (
         r#"{'results': [{'changed': false}, {'changed': true}]} is changed"#,
         r#"true"#,
