@@ -39,7 +39,7 @@ pub(super) async fn run_single(t: TaskRun<'_>, host: &mut HostState, vars: &Vars
             ))
         }
     }
-    let (retries, delay) = retry_policy(task);
+    let (retries, delay) = retry_policy(run, task, vars);
     let mut attempt = 0;
     loop {
         let job = super::task_async::job(run, kw, vars);
@@ -156,17 +156,27 @@ fn retry_verdict(
 }
 
 /// `retries` and `delay` as Ansible defaults them: 3 retries when `until` is set, 5 seconds.
-fn retry_policy(task: &Task) -> (i64, f64) {
-    let retries = match &task.retries {
-        Some(Templatable::Literal(n)) => *n,
-        _ if !task.until.is_empty() => 3,
-        _ => 0,
+/// Either may be a template, evaluated for each loop item (`retries: "{{ idx + 2 }}"`).
+fn retry_policy(run: &Run, task: &Task, vars: &Vars) -> (i64, f64) {
+    let retries = match super::task::integer(run, task.retries.as_ref(), vars) {
+        Some(n) => n,
+        None if !task.until.is_empty() => 3,
+        None => 0,
     };
     let delay = match &task.delay {
-        Some(Templatable::Literal(d)) => *d,
-        _ => 5.0,
+        Some(Templatable::Literal(d)) => Some(*d),
+        Some(Templatable::Template(t)) => run
+            .templar
+            .template_value(&Value::String(t.clone()), vars)
+            .ok()
+            .and_then(|v| match v {
+                Value::Number(n) => n.as_f64(),
+                Value::String(s) => s.trim().parse().ok(),
+                _ => None,
+            }),
+        None => None,
     };
-    (retries, delay)
+    (retries, delay.unwrap_or(5.0))
 }
 
 /// The result with the number of tries `until` took.

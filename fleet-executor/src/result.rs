@@ -186,7 +186,11 @@ fn aggregate(results: &[(Single, Option<String>)]) -> (Status, Value) {
     }
     let items: Vec<Value> = results.iter().map(|(s, _)| s.result.clone()).collect();
     let mut agg = Map::new();
-    agg.insert("changed".into(), Value::Bool(any(Status::Changed)));
+    // Ansible's loop result is changed when any item's result is, a failed one's too
+    let changed = results
+        .iter()
+        .any(|(s, _)| s.result.get("changed") == Some(&Value::Bool(true)));
+    agg.insert("changed".into(), Value::Bool(changed));
     agg.insert("results".into(), Value::Array(items));
     agg.insert("skipped".into(), Value::Bool(status == Status::Skipped));
     if status == Status::Failed {

@@ -6,7 +6,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use minijinja::value::Value as JValue;
+use minijinja::value::{Value as JValue, ValueKind};
 use minijinja::{Environment, ErrorKind, UndefinedBehavior};
 use serde_json::Value;
 
@@ -118,7 +118,7 @@ impl Engine {
                     DIVISION_BY_ZERO,
                 ));
             }
-            if repr::holds_undefined(value) {
+            if crate::lazy::holds_undefined(value) {
                 return Err(minijinja::Error::from(ErrorKind::UndefinedError));
             }
             out.write_str(&repr::py_str(value))
@@ -149,6 +149,21 @@ impl Engine {
     /// gives its native value, anything else a string.
     pub(crate) fn native(&self, scope: &Arc<Scope>, text: &str) -> Result<JValue, EvalError> {
         let escaped = escape::escape_backslashes(text);
+        // Jinja2 drops one newline at the end of a template, so `{{ expr }}` and a newline
+        // (YAML's `>` and `|` scalars end so) is one expression too; a text result keeps the
+        // newline, as Ansible preserves trailing newlines
+        let without_newline = escaped
+            .strip_suffix('\n')
+            .map(|t| t.strip_suffix('\r').unwrap_or(t));
+        if let Some(expr) = without_newline.and_then(single_expression) {
+            let value = self.eval_expr(scope, expr)?;
+            return Ok(match value.as_str() {
+                Some(text) if value.kind() == ValueKind::String => {
+                    JValue::from(text.to_owned() + "\n")
+                }
+                _ => value,
+            });
+        }
         match single_expression(&escaped) {
             Some(expr) => self.eval_expr(scope, expr),
             None => {

@@ -31,22 +31,6 @@ pub(crate) fn text_input(value: &Value) -> Result<String, minijinja::Error> {
     Ok(py_string(value))
 }
 
-/// Whether a list or mapping holds an undefined value at any depth (an item of
-/// `map(attribute=)` without the attribute): Python cannot render it, and Ansible fails the
-/// template, where [`py_repr`] would write `None`.
-pub(crate) fn holds_undefined(value: &Value) -> bool {
-    match value.kind() {
-        ValueKind::Undefined => true,
-        ValueKind::Seq => value
-            .try_iter()
-            .is_ok_and(|mut items| items.any(|item| holds_undefined(&item))),
-        ValueKind::Map => value.try_iter().is_ok_and(|mut keys| {
-            keys.any(|key| holds_undefined(&value.get_item(&key).unwrap_or_default()))
-        }),
-        _ => false,
-    }
-}
-
 /// `repr(value)` in Python.
 pub(crate) fn py_repr(value: &Value) -> String {
     let mut out = String::new();

@@ -204,3 +204,50 @@ fn undefined_attributes_are_reported_in_ansible_2_19_words() {
     let run = lab.play(playbook, &[]);
     assert_eq!(run.code, Some(0), "{run}");
 }
+
+/// The loop-until, async and undefined targets: `retries` templated per loop item, a looped
+/// task whose failed items changed the host counts as changed when ignored, `{{ expr }}` with
+/// the newline a YAML `>` scalar ends with is still a native value, `is finished` reads an
+/// async result's flag, and an item `map(attribute=)` finds without the attribute is named.
+#[test]
+fn templated_retries_loop_results_and_async_flags() {
+    let lab = Lab::new(1);
+    let playbook = r#"
+- hosts: targets
+  gather_facts: false
+  tasks:
+    - shell: echo run >> /tmp/fleet-retries-{{ idx }}-{{ inventory_hostname }}; wc -l < /tmp/fleet-retries-{{ idx }}-{{ inventory_hostname }}
+      register: runs
+      until: 1 == 0
+      retries: "{{ idx + 1 }}"
+      delay: 0
+      loop: [a, b]
+      loop_control: {index_var: idx}
+      ignore_errors: true
+    - file: {path: "/tmp/fleet-retries-{{ item }}-{{ inventory_hostname }}", state: absent}
+      loop: [0, 1]
+    - set_fact:
+        names: >
+          {{ ['x'] + ['y'] }}
+    - command: sleep 2
+      async: 10
+      poll: 0
+      register: job
+    - debug: {msg: "{{ [{'name': 'one'}, {'other': 2}] | map(attribute='name') | join(',') }}"}
+      ignore_errors: true
+      register: mapped
+    - assert:
+        that:
+          - runs is changed
+          - runs.results | map(attribute='stdout') | list == ['2', '3']
+          - names == ['x', 'y']
+          - job is not finished
+          - job is started
+          - "mapped.msg is contains \"object of type 'dict' has no attribute 'name'\""
+"#;
+    let run = lab.play(playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    // the ignored looped shell changed the host; the file removals and the job too
+    assert!(run.stdout.contains("changed=3"), "{run}");
+    assert!(run.stdout.contains("ignored=2"), "{run}");
+}

@@ -189,6 +189,16 @@ fn one_expression_gives_its_native_value() {
     assert_eq!(native("  {{ users }}  "), json!("  ['alice', 'bob']  "));
     assert_eq!(native("{{ 'a' }}{{ 'b' }}"), json!("ab"));
     assert_eq!(native("no markers"), json!("no markers"));
+    // Jinja2 drops one final newline (`>` and `|` scalars end with one): the expression alone
+    // is still native, and text keeps the newline (the loop-until target)
+    assert_eq!(
+        native("{{ users + ['c'] }}\n"),
+        json!(["alice", "bob", "c"])
+    );
+    assert_eq!(native("{{ n }}\r\n"), json!(5));
+    assert_eq!(native("{{ none }}\n"), json!(null));
+    assert_eq!(native("{{ 'abc' }}\n"), json!("abc\n"));
+    assert_eq!(native("{{ n }}\n\n"), json!("5\n\n"));
     let templar = Templar::new();
     let value = json!({"k": ["{{ n }}", 1, {"x": "{{ root }}"}], "plain": true});
     assert_eq!(
