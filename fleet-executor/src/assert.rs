@@ -110,22 +110,26 @@ fn entries(
     const MISSING: &str = "missing required arguments: that";
     if let Some(raw) = task.args.get("that") {
         // written in the task: the raw expressions, evaluated as conditions
-        let list = match raw {
-            Value::Array(items) => items.iter().map(|v| Entry::Written(text(v))).collect(),
-            other => vec![Entry::Written(text(other))],
+        let written = match raw {
+            Value::Array(items) => items.iter().collect(),
+            other => vec![other],
         };
+        // an expression is text (or a boolean, its own answer); a mapping or a number is
+        // refused, as 2.19 refuses any other conditional (a YAML `a: b` line is a mapping)
+        if written
+            .iter()
+            .any(|v| !matches!(v, Value::String(_) | Value::Bool(_) | Value::Null))
+        {
+            return Err("Task failed: Conditional expressions must be strings.".into());
+        }
+        let list = written
+            .into_iter()
+            .map(|v| Entry::Written(text(v)))
+            .collect();
         return Ok((args.clone(), list));
     }
-    let mut merged = match args.get("_variable_params") {
-        Some(Value::Object(splat)) => splat.clone(),
-        Some(_) => return Err("Invalid variable params: the arguments must be a dict".into()),
-        None => return Err(MISSING.into()),
-    };
-    for (k, v) in args {
-        if k != "_variable_params" {
-            merged.insert(k.clone(), v.clone());
-        }
-    }
+    // `that` splatted from a template (`assert: "{{ checks }}"`): a value, never re-evaluated
+    let merged = args.clone();
     let list = match merged.get("that") {
         None => return Err(MISSING.into()),
         Some(Value::Null) => return Err("Empty conditional expressions are not allowed.".into()),

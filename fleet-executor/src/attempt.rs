@@ -54,9 +54,13 @@ pub(super) async fn run_single(t: TaskRun<'_>, host: &mut HostState, vars: &Vars
                 .map(|(id, j)| (id, j.secs)),
             ..t
         };
+        let timeout = match task_timeout(run, kw, vars) {
+            Ok(timeout) => timeout,
+            Err(refused) => return refused,
+        };
         let running = execute(t, host, vars);
         // `async` bounds the task as `timeout` does, the nearer limit first
-        let limit = match (task_timeout(run, kw, vars), job) {
+        let limit = match (timeout, job) {
             (Some(t), Some(j)) if j.secs < t => Some((j.secs, true)),
             (Some(t), _) => Some((t, false)),
             (None, Some(j)) => Some((j.secs, true)),

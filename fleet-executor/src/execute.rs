@@ -51,7 +51,7 @@ pub(super) async fn execute(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -
         }
         None => task,
     };
-    let args = match templated_args(run, task, vars) {
+    let args = match templated_args(run, task, kw, vars) {
         Ok(args) => args,
         Err(failed) => return failed,
     };
@@ -183,22 +183,18 @@ fn templated_action(run: &Run, task: &Task, vars: &Vars) -> Result<Option<Task>,
 
 /// `task` with the `module_defaults` for its module (named short or qualified) filled in
 /// where it sets no value itself; `None` when none apply.
+/// Arguments splatted from a template (`_variable_params`) sit between the defaults and the
+/// task's own, so a task with them gets its defaults in [`templated_args`] instead.
 fn with_module_defaults(task: &Task, kw: &Keywords) -> Option<Task> {
-    if kw.module_defaults.is_empty() {
+    if task.args.contains_key(SPLAT) {
         return None;
     }
-    let module = modules::short_name(&task.action);
     let mut args = task.args.clone();
     let mut added = false;
-    for (name, defaults) in &kw.module_defaults {
-        if modules::short_name(name) != module {
-            continue;
-        }
-        for (k, v) in defaults.as_object().into_iter().flatten() {
-            if !args.contains_key(k) {
-                args.insert(k.clone(), v.clone());
-                added = true;
-            }
+    for (k, v) in module_defaults(task, kw) {
+        if !args.contains_key(&k) {
+            args.insert(k, v);
+            added = true;
         }
     }
     added.then(|| Task {
@@ -206,6 +202,24 @@ fn with_module_defaults(task: &Task, kw: &Keywords) -> Option<Task> {
         ..task.clone()
     })
 }
+
+/// The `module_defaults` that apply to the task's module (named short or qualified).
+fn module_defaults(task: &Task, kw: &Keywords) -> Map<String, Value> {
+    let module = modules::short_name(&task.action);
+    let mut found = Map::new();
+    for (name, defaults) in &kw.module_defaults {
+        if modules::short_name(name) == module {
+            for (k, v) in defaults.as_object().into_iter().flatten() {
+                found.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+    }
+    found
+}
+
+/// The key under which a task's arguments that come whole from one template
+/// (`copy: "{{ args }}"`, `args: "{{ args }}"`) wait to be templated.
+const SPLAT: &str = "_variable_params";
 
 /// The path the task's module takes (fleet's native module, or Ansible's code) and the native
 /// module with its arguments checked. What Ansible finds only when a task runs fails this task
@@ -224,7 +238,7 @@ fn module_route(
     let native = matches!(route, Route::Native(_))
         .then(|| modules::find(&task.action))
         .flatten();
-    if let Some(module) = native.filter(|_| !args.contains_key("_variable_params")) {
+    if let Some(module) = native {
         if let Err(e) = modules::check_args(&task.action, &module.spec(), args) {
             return Err(error_result(e.to_string()));
         }
@@ -233,27 +247,50 @@ fn module_route(
 }
 
 /// The task's arguments templated, omitted ones dropped; a template error fails the task with
-/// Ansible's message naming the argument.
-fn templated_args(run: &Run, task: &Task, vars: &Vars) -> Result<Map<String, Value>, Single> {
+/// Ansible's message naming the argument. Arguments splatted from a template must come out a
+/// mapping, which Ansible layers as module defaults, then the splat, then the task's own.
+fn templated_args(
+    run: &Run,
+    task: &Task,
+    kw: &Keywords,
+    vars: &Vars,
+) -> Result<Map<String, Value>, Single> {
     let mut raw = task.args.clone();
     if fleet_modules::short_name(&task.action) == "assert" {
         // assert evaluates its `that` entries itself, as conditions (never as templated args)
         raw.remove("that");
     }
-    match run
+    let mut args = match run
         .templar
         .template_value(&Value::Object(raw.clone()), vars)
     {
-        Ok(Value::Object(mut m)) => {
-            m.retain(|_, v| !run.templar.is_omit(v));
-            Ok(m)
-        }
-        Ok(_) => Ok(Map::new()),
+        Ok(Value::Object(m)) => m,
+        Ok(_) => Map::new(),
         Err(e) => {
             let msg = super::result::args_failure(run, task, &raw, vars, &e.to_string());
-            Err(error_result(msg))
+            return Err(error_result(msg));
         }
+    };
+    if let Some(splat) = args.remove(SPLAT) {
+        let Value::Object(splat) = splat else {
+            return Err(error_result(format!(
+                "Task failed: Finalization of task args for '{}' failed: Task args must resolve \
+                 to a 'dict' not '{}'.",
+                super::result::qualified_action(&task.action),
+                fleet_templates::py_type_name(&splat)
+            )));
+        };
+        let defaults = module_defaults(task, kw);
+        let defaults = match run.templar.template_value(&Value::Object(defaults), vars) {
+            Ok(Value::Object(m)) => m,
+            _ => Map::new(),
+        };
+        let own = std::mem::replace(&mut args, defaults);
+        args.extend(splat);
+        args.extend(own);
     }
+    args.retain(|_, v| !run.templar.is_omit(v));
+    Ok(args)
 }
 
 /// The sudo password for a task that becomes another user: the host's variable (templated),

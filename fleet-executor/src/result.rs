@@ -345,18 +345,18 @@ pub(super) fn args_failure(
         .iter()
         .find(|(_, v)| run.templar.template_value(v, vars).is_err())
         .map_or("_raw_params", |(k, _)| k.as_str());
-    let action = if fleet_modules::is_builtin(&task.action)
-        || fleet_modules::EXECUTOR_ACTIONS.contains(&task.action.as_str())
-    {
-        format!(
-            "ansible.builtin.{}",
-            fleet_modules::short_name(&task.action)
-        )
-    } else {
-        task.action.clone()
-    };
+    let action = qualified_action(&task.action);
     format!(
         "Task failed: Finalization of task args for '{action}' failed: Error while resolving \
          value for '{key}': {why}"
     )
+}
+
+/// The action's name as Ansible's messages give it: a builtin one qualified.
+pub(super) fn qualified_action(action: &str) -> String {
+    if fleet_modules::is_builtin(action) || fleet_modules::EXECUTOR_ACTIONS.contains(&action) {
+        format!("ansible.builtin.{}", fleet_modules::short_name(action))
+    } else {
+        action.to_string()
+    }
 }

@@ -86,10 +86,11 @@ fn templated_imports_role_names_and_delegated_role_handlers() {
         assert_eq!(lab.file(host, "one-x").as_deref(), Some("one x\n"));
         assert_eq!(lab.file(host, "sub").as_deref(), Some("sub\n"));
     }
-    // the role's handler ran delegated, once per notifying host
+    // the role's handler ran delegated, once per notifying host (`"{{ test }}\n"` is the
+    // boolean alone, so Ansible writes it without the newline too)
     for host in [&h1, &h2] {
         let handled = std::fs::read_to_string(lab.out().join(format!("handler-{host}")));
-        assert_eq!(handled.ok().as_deref(), Some("True\n"), "{run}");
+        assert_eq!(handled.ok().as_deref(), Some("True"), "{run}");
     }
     assert!(
         run.stdout.contains(&format!("[{h1} -> localhost]")),
@@ -250,4 +251,58 @@ fn templated_retries_loop_results_and_async_flags() {
     // the ignored looped shell changed the host; the file removals and the job too
     assert!(run.stdout.contains("changed=3"), "{run}");
     assert!(run.stdout.contains("ignored=2"), "{run}");
+}
+
+/// The task-esoterica and task-timeout targets: arguments that come whole from a template
+/// (`copy: "{{ args }}"`, `action: {module: ..., args: "{{ args }}"}`) are a mapping layered
+/// over the module defaults and under the task's own arguments; anything else fails as in
+/// Ansible; a `timeout` out of Ansible's range fails the task before it runs; an assert
+/// condition that is a mapping is refused.
+#[test]
+fn splatted_arguments_and_invalid_timeouts() {
+    let lab = Lab::new(1);
+    let playbook = r#"
+- hosts: targets
+  gather_facts: false
+  vars:
+    cargs: {content: "splat\n", dest: "/tmp/fleet-splat-{{ inventory_hostname }}", mode: "0640"}
+  module_defaults:
+    copy: {mode: "0600", backup: false}
+  tasks:
+    - copy: "{{ cargs }}"
+      register: plain
+    - action:
+        module: "{{ 'copy' }}"
+        args: "{{ cargs }}"
+      register: via_action
+    - copy: "{{ cargs }}"
+      args: {mode: "0644"}
+      register: overlaid
+    - stat: {path: "/tmp/fleet-splat-{{ inventory_hostname }}"}
+      register: st
+    - copy: "{{ ['not', 'a', 'dict'] }}"
+      register: listed
+      ignore_errors: true
+    - command: "true"
+      timeout: -1
+      register: negative
+      ignore_errors: true
+    - file: {path: "/tmp/fleet-splat-{{ inventory_hostname }}", state: absent}
+    - assert:
+        that:
+          - a: b
+      register: mapped_condition
+      ignore_errors: true
+    - assert:
+        that:
+          - plain is changed and plain.mode == '0640'
+          - via_action is not changed
+          - overlaid is changed and st.stat.mode == '0644'
+          - "listed.msg is contains \"Task args must resolve to a 'dict' not 'list'\""
+          - negative is failed and negative is not timedout
+          - "negative.msg == 'Task failed: Timeout -1 is invalid, it must be between 0 and 100000000.'"
+          - "mapped_condition.msg == 'Task failed: Conditional expressions must be strings.'"
+"#;
+    let run = lab.play(playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
 }
