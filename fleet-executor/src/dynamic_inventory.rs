@@ -63,7 +63,11 @@ pub fn groups_var(inv: &inventory::Inventory) -> Value {
             .unwrap_or_default();
         groups.insert(g.name.clone(), json!(members));
     }
-    let all: Vec<String> = inv.hosts().map(|h| h.name.clone()).collect();
+    let all: Vec<String> = inv
+        .hosts()
+        .filter(|h| !h.is_implicit())
+        .map(|h| h.name.clone())
+        .collect();
     groups.insert("all".into(), json!(all));
     Value::Object(groups)
 }

@@ -68,7 +68,12 @@ pub(super) async fn execute(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -
     let check_mode =
         flag(run, &kw.check_mode, vars, run.options.check).unwrap_or(run.options.check);
     let background = Background::of(&task.action, &args, host, job, check_mode);
-    if background.is_none() {
+    let replaced = fleet_modules::EXECUTOR_ACTIONS.contains(&modules::short_name(&task.action))
+        && matches!(
+            super::fallback::route(pctx, scope, task),
+            Some(Route::Action(_))
+        );
+    if background.is_none() && !replaced {
         if let Some(result) =
             actions::run_action(run, pctx.inventory, task, &args, host, vars).await
         {

@@ -38,13 +38,25 @@ pub(crate) fn role_dirs(pctx: &PlayCtx<'_>, scope: &Scope<'_>) -> Vec<PathBuf> {
 }
 
 /// The route of `task`'s module, or `None` for an action the executor runs itself.
+/// An action the executor runs itself gives `None`, unless a playbook's or a role's own
+/// `action_plugins/` replaces it (one Ansible implements as an action plugin too: Ansible
+/// finds the custom plugin first, as the module_defaults target's `debug` relies on).
 pub fn route(pctx: &PlayCtx<'_>, scope: &Scope<'_>, task: &Task) -> Option<Route> {
     let short = fleet_modules::short_name(&task.action);
     if EXECUTOR_ACTIONS.contains(&short) {
-        return None;
+        if !REPLACEABLE_ACTIONS.contains(&short) {
+            return None;
+        }
+        return ansible::action_plugin(&library_dirs(pctx, scope), &task.action).map(Route::Action);
     }
     Some(ansible::route(&task.action, &library_dirs(pctx, scope)))
 }
+
+/// The executor's actions a custom action plugin of the same name may replace: those Ansible
+/// runs as action plugins whose results need nothing of the strategy (includes, `meta`,
+/// `group_by` and `include_vars` change the run itself; `assert`'s `that` is never templated
+/// as an argument, so a plugin would not receive it as written).
+const REPLACEABLE_ACTIONS: &[&str] = &["debug", "fail", "set_fact"];
 
 /// The `-v` line naming the path `task` takes, for a task that runs a module.
 pub fn describe(pctx: &PlayCtx<'_>, scope: &Scope<'_>, task: &Task) -> Option<String> {

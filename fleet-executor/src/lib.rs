@@ -97,6 +97,12 @@ fn run_magic(
         .map(|p| p.display().to_string())
         .unwrap_or_default();
     m.insert("inventory_dir".into(), json!(inv_dir));
+    // the controller's Python: Ansible gives its own; fleet the one it runs Ansible's code with
+    let python = fleet_templates::controller_python::from_env();
+    m.insert(
+        "ansible_playbook_python".into(),
+        json!(python.to_string_lossy()),
+    );
     m.insert("ansible_check_mode".into(), json!(run.options.check));
     m.insert("ansible_diff_mode".into(), json!(run.options.diff));
     m.insert("ansible_verbosity".into(), json!(run.options.verbosity));

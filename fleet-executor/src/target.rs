@@ -13,11 +13,11 @@ use super::context::{PlayCtx, Run};
 use super::host::HostState;
 use fleet_modules::remote::{LocalRemoteIn, Remote, RemoteError};
 
-/// Whether a delegated task runs on the controller: `localhost` (or `127.0.0.1`) not in the
-/// inventory.
+/// Whether a delegated task runs on the controller: `localhost` (or `127.0.0.1`) not listed
+/// in the inventory (absent, or Ansible's implicit one).
 pub(super) fn runs_locally(pctx: &PlayCtx<'_>, delegated: Option<&str>) -> bool {
     matches!(delegated, Some("localhost" | "127.0.0.1"))
-        && delegated.is_some_and(|d| pctx.inventory.host(d).is_none())
+        && delegated.is_some_and(|d| pctx.inventory.host(d).is_none_or(|h| h.is_implicit()))
 }
 
 /// A task's `remote_user` and `port` keywords, templated. They apply where the host's

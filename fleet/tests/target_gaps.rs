@@ -306,3 +306,71 @@ fn splatted_arguments_and_invalid_timeouts() {
     let run = lab.play(playbook, &[]);
     assert_eq!(run.code, Some(0), "{run}");
 }
+
+/// Ansible's implicit localhost (the unicode target's plays): a play for `localhost` with no
+/// such inventory host runs on the controller, takes the variables of `all`, and is neither in
+/// `all` nor matched by a pattern other than its name.
+#[test]
+fn implicit_localhost_runs_on_the_controller() {
+    let lab = Lab::new(1);
+    let playbook = r#"
+- hosts: all
+  gather_facts: false
+  tasks:
+    - copy: {content: "{{ ansible_play_hosts | join(',') }}", dest: "{{ out }}/{{ inventory_hostname }}-all"}
+      delegate_to: localhost
+- hosts: "*local*"
+  gather_facts: false
+  tasks:
+    - copy: {content: "glob", dest: "{{ out }}/glob"}
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - copy:
+        content: "{{ inventory_hostname }} {{ ansible_connection }} {{ groups['all'] | length }} {{ group_names }}"
+        dest: "{{ out }}/implicit"
+"#;
+    let run = lab.play(playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let h1 = lab.host(0);
+    let read = |name: &str| std::fs::read_to_string(lab.out().join(name)).ok();
+    assert_eq!(read(&format!("{h1}-all")), Some(h1.clone()), "{run}");
+    assert_eq!(read("glob"), None, "a glob does not select it: {run}");
+    assert_eq!(
+        read("implicit").as_deref(),
+        Some("localhost local 1 []"),
+        "{run}"
+    );
+    assert!(run.stdout.contains("localhost "), "in the recap: {run}");
+}
+
+/// A playbook's own `action_plugins/debug.py` replaces `debug` (Ansible finds the custom plugin
+/// first: the module_defaults target's override).
+#[test]
+fn a_custom_action_plugin_replaces_debug() {
+    let lab = Lab::new(1);
+    lab.write(
+        "action_plugins/debug.py",
+        "from ansible.plugins.action import ActionBase\n\n\n\
+         class ActionModule(ActionBase):\n    \
+         def run(self, tmp=None, task_vars=None):\n        \
+         result = super().run(tmp, task_vars)\n        \
+         result['msg'] = 'custom: ' + self._task.args.get('msg', '')\n        \
+         return result\n",
+    );
+    let playbook = r#"
+- hosts: targets
+  gather_facts: false
+  tasks:
+    - debug: {msg: hi}
+      register: mine
+    - assert:
+        that:
+          - "mine.msg == 'custom: hi'"
+"#;
+    let site = lab.write("site.yml", playbook);
+    let python = e2e::fleet::ansible_venv().join("bin/python");
+    let args = ["run", site.to_str().unwrap(), "-i", "inventory.yml"];
+    let run = lab.fleet_with_python(&args, &python);
+    assert_eq!(run.code, Some(0), "{run}");
+}

@@ -38,7 +38,7 @@ impl Inventory {
     fn reconcile_ungrouped(&mut self) {
         let mut leave = Vec::new();
         let mut join = Vec::new();
-        for h in &self.hosts {
+        for h in self.hosts.iter().filter(|h| !h.implicit) {
             let grouped = h
                 .direct_groups
                 .iter()

@@ -30,6 +30,9 @@ pub struct Host {
     pub(crate) port: u16,
     pub(crate) user: Option<String>,
     pub(crate) host_key: Option<String>,
+    /// Ansible's implicit `localhost` ([`Inventory::add_implicit_localhost`]): matched by its
+    /// name only, in no group, not in `all`.
+    pub(crate) implicit: bool,
 }
 
 impl Host {
@@ -44,7 +47,13 @@ impl Host {
             port: 22,
             user: None,
             host_key: None,
+            implicit: false,
         }
+    }
+
+    /// Whether this is the implicit `localhost` rather than a host the inventory lists.
+    pub fn is_implicit(&self) -> bool {
+        self.implicit
     }
 
     /// Every group the host is in, including ancestors via `children`, excluding `all`, sorted.
@@ -197,6 +206,25 @@ impl Inventory {
         &self.warnings
     }
 
+    /// Adds Ansible's implicit `localhost` when the inventory lists no host of that name: a
+    /// play or a task may name `localhost` without an inventory entry, and it runs on the
+    /// controller (`ansible_connection: local`, plus `vars`). Like Ansible's, it takes the
+    /// variables of `all` and `host_vars/localhost`, is in no group, is not in `all`, and only
+    /// its exact name selects it. For the playbook executor only: the bastion never calls this,
+    /// so a bastion's inventory never gains a host it does not list.
+    pub fn add_implicit_localhost(&mut self, vars: Vars) {
+        if self.host_index.contains_key("localhost") {
+            return;
+        }
+        let i = self.ensure_host("localhost");
+        let host = &mut self.hosts[i];
+        host.implicit = true;
+        host.own_vars
+            .insert("ansible_connection".into(), Value::from("local"));
+        host.own_vars.extend(vars);
+        self.finalize();
+    }
+
     // ---- building operations used by the parsers ----
 
     pub(crate) fn ensure_group(&mut self, name: &str) -> usize {
@@ -226,6 +254,8 @@ impl Inventory {
         // A host is in `group.hosts` exactly when the group is in its `direct_groups`; check the
         // host's short list, not the group's, which a range like `web[0:99999]` makes long
         // (checking it made adding N hosts quadratic).
+        // a host added to a group is listed: no longer the implicit `localhost`
+        self.hosts[h].implicit = false;
         if !self.hosts[h].direct_groups.iter().any(|x| x == group) {
             self.hosts[h].direct_groups.push(group.to_string());
             self.groups[g].hosts.push(host.to_string());

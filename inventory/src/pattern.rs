@@ -12,7 +12,7 @@
 //! A term prefixed with `&` intersects, `!` excludes. As in Ansible, all plain terms are applied
 //! first (union, left to right), then the `&` terms, then the `!` terms; a pattern with only `&`
 //! and `!` terms starts from `all`. Unknown names match nothing. The result is in inventory
-//! (file) order.
+//! (file) order. The implicit `localhost` a playbook run adds is selected by its name alone.
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
@@ -91,7 +91,7 @@ impl Inventory {
         let special = expr.starts_with('~') || expr.contains(['.', '?', '*', '[']);
         if !any_group || special {
             for (i, h) in self.hosts.iter().enumerate() {
-                if matcher.is_match(&h.name) && seen.insert(i) {
+                if !h.implicit && matcher.is_match(&h.name) && seen.insert(i) {
                     out.push(i);
                 }
             }
@@ -107,7 +107,9 @@ impl Inventory {
     /// Hosts of a group and of its descendants: own hosts first, then breadth-first.
     fn group_host_indices(&self, name: &str) -> Vec<usize> {
         if name == "all" {
-            return (0..self.hosts.len()).collect();
+            return (0..self.hosts.len())
+                .filter(|&i| !self.hosts[i].implicit)
+                .collect();
         }
         let mut order = vec![name];
         let mut seen: HashSet<&str> = HashSet::from([name]);

@@ -269,6 +269,8 @@ targets! {
     task_esoterica => "task-esoterica",
     /// `timeout` limits, a value out of Ansible's range refused.
     task_timeout => "task-timeout",
+    /// Non-ASCII names, arguments and output; plays for the implicit `localhost`.
+    unicode,
 }
 
 /// The targets that add and remove local accounts take turns: two `useradd`/`groupadd` at

@@ -201,6 +201,15 @@ fn run_parsed(
     if let Some(path) = playbook_file {
         playbook_vars_dirs(&mut inv, path, inventory_path)?;
     }
+    // Ansible's implicit localhost (a play or a delegate may name it unlisted), with the
+    // controller's Python as Ansible gives it its own
+    let python = fleet_templates::controller_python::from_env();
+    let mut implicit = inventory::Vars::new();
+    implicit.insert(
+        "ansible_python_interpreter".into(),
+        python.to_string_lossy().into_owned().into(),
+    );
+    inv.add_implicit_localhost(implicit);
     let extra = extra_vars::parse_all(&common.extra_vars)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
