@@ -47,6 +47,8 @@ pub struct Run {
     /// The inventory as `group_by` and `add_host` change it during a play
     /// (`dynamic_inventory`).
     pub dynamic: Mutex<super::dynamic_inventory::Changes>,
+    /// `--start-at-task`: the tasks skipped before it.
+    pub start_at: super::start_at::StartAt,
 }
 
 impl Run {
@@ -95,6 +97,9 @@ pub struct Scope<'a> {
     pub rescuable: bool,
     /// Running handlers (banner says `RUNNING HANDLER`).
     pub handler: bool,
+    /// Gathering facts at the start of a play (never skipped by `--start-at-task` in a play
+    /// that holds the start).
+    pub gathering: bool,
     /// Extra variables of an `include_tasks`/`include_role` (task-vars precedence).
     pub include_vars: Map<String, Value>,
     /// The play's magic variables as this task sees them, when they differ from

@@ -43,6 +43,7 @@ pub mod loops;
 pub mod play;
 pub mod result;
 mod role_names;
+pub mod start_at;
 mod target;
 pub mod task;
 mod task_async;
@@ -61,6 +62,7 @@ pub use connect::Connector;
 pub use context::{Run, RunOptions};
 pub use error::ExecError;
 pub use host::HostState;
+pub use start_at::StartAt;
 
 use crate::output::{Event, HostStats};
 use fleet_playbook::Playbook;
@@ -181,7 +183,9 @@ pub async fn run_playbook(
             ..selection.clone()
         };
         let host_ids = selection.play_hosts(run, play, &extra, &magic)?;
-        processed.extend(host_ids.iter().copied());
+        if run.start_at.play_may_start(play) {
+            processed.extend(host_ids.iter().copied());
+        }
         let input = play::PlayInput {
             inventory: &inv_now,
             host_ids,
@@ -189,6 +193,7 @@ pub async fn run_playbook(
             magic: magic.clone(),
         };
         play::run_play(run, play, &hosts, input).await;
+        run.start_at.play_ended();
     }
     Ok(summary(run, &hosts, processed).await)
 }

@@ -39,6 +39,10 @@ pub async fn run_play(run: &Run, play: &Play, hosts: &Hosts, input: PlayInput<'_
         name: play.display_name().to_string(),
         hosts: names.clone(),
     });
+    if !run.start_at.play_may_start(play) {
+        // `--start-at-task` names no task of this play: Ansible shows only its banner
+        return;
+    }
     for &i in &input.host_ids {
         hosts.states[i].lock().await.ended = false;
     }
@@ -130,6 +134,7 @@ async fn run_batch(run: &Run, pctx: &PlayCtx<'_>, hosts: &Hosts, batch: &[usize]
         let mut fact_scope = scope.clone();
         // Facts are gathered whatever tags select (Ansible tags the task `always`).
         fact_scope.keywords.tags = vec!["always".into()];
+        fact_scope.gathering = true;
         run_items(
             run,
             pctx,

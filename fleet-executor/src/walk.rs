@@ -231,6 +231,23 @@ async fn run_task(
     {
         return Flow::Continue;
     }
+    // `--start-at-task`: hosts skip every task before the start; a static import is entered,
+    // its tasks looked at one by one
+    let admitted;
+    let ids = if scope.handler
+        || scope.gathering
+        || !run.start_at.waiting()
+        || matches!(short, "import_tasks" | "import_role")
+    {
+        ids
+    } else {
+        let banner = banner(run, pctx, task, scope);
+        admitted = run.start_at.admitted(ids, task.name.as_deref(), &banner);
+        if admitted.is_empty() {
+            return Flow::Continue;
+        }
+        &admitted[..]
+    };
     match short {
         "meta" => return run_meta(run, pctx, hosts, ids, task, scope).await,
         "include_tasks" | "import_tasks" if task.include_file().is_some() => {

@@ -36,6 +36,10 @@ enum Command {
     Run {
         /// The playbook file.
         playbook: PathBuf,
+        /// Start at the first task whose name matches (a glob; `role : name` too), as after a
+        /// run that stopped half-way; earlier tasks and plays are skipped.
+        #[arg(long = "start-at-task", value_name = "NAME")]
+        start_at_task: Option<String>,
         #[command(flatten)]
         common: Common,
         #[command(flatten)]
@@ -163,12 +167,14 @@ pub fn dispatch(cli: Cli) -> Result<i32> {
     match cli.command {
         Command::Run {
             playbook,
+            start_at_task,
             common,
             vault,
         } => {
             let config = AnsibleConfig::load()?;
             vault.with_config(&config).install()?;
-            setup::run_playbook(&playbook, &common.with_config(&config)?)
+            let common = common.with_config(&config)?;
+            setup::run_playbook(&playbook, &common, start_at_task.as_deref())
         }
         Command::Exec {
             pattern,

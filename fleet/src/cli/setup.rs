@@ -154,12 +154,12 @@ fn options(common: &Common) -> Result<RunOptions> {
     })
 }
 
-/// `fleet run`.
-pub fn run_playbook(path: &Path, common: &Common) -> Result<i32> {
+/// `fleet run`; `start_at` is `--start-at-task`.
+pub fn run_playbook(path: &Path, common: &Common, start_at: Option<&str>) -> Result<i32> {
     let mut playbook = super::load_playbook(path, common)?;
     let extra = super::extra_vars::parse_all(&common.extra_vars)?;
     super::prompt::answer_vars_prompts(&mut playbook, &extra)?;
-    run_parsed(playbook, Some(path), common, false)
+    run_parsed(playbook, Some(path), common, false, start_at)
 }
 
 /// Ansible reads `group_vars/` and `host_vars/` next to the playbook as well as next to the
@@ -194,7 +194,10 @@ fn run_parsed(
     playbook_file: Option<&Path>,
     common: &Common,
     adhoc: bool,
+    start_at: Option<&str>,
 ) -> Result<i32> {
+    let start_at = fleet_executor::StartAt::new(start_at)
+        .context("--start-at-task is not a pattern Python's fnmatch accepts")?;
     let inventory_path = common.inventory_path();
     let mut inv = inventory::Inventory::load(inventory_path)
         .with_context(|| format!("loading inventory {}", inventory_path.display()))?;
@@ -223,6 +226,7 @@ fn run_parsed(
             stop: stop_all,
             ansible: Default::default(),
             dynamic: Default::default(),
+            start_at,
         });
         let watcher = run.clone();
         tokio::spawn(async move {
@@ -244,6 +248,12 @@ fn run_parsed(
         if run.interrupted() {
             return Ok(99);
         }
+        if let Some(name) = run.start_at.never_found() {
+            eprintln!(
+                "[ERROR]: No matching task \"{name}\" found. Note: --start-at-task can only \
+                 follow static includes."
+            );
+        }
         Ok(summary.exit_code)
     })
 }
@@ -262,5 +272,5 @@ pub fn run_adhoc(pattern: &str, module: &str, args: &str, common: &Common) -> Re
     for p in &mut playbook.plays {
         p.base_dir = cwd.clone();
     }
-    run_parsed(playbook, None, common, true)
+    run_parsed(playbook, None, common, true, None)
 }

@@ -243,3 +243,58 @@ fn ansible_cfg_supplies_inventory_login_key_forks_and_vault_password() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(stderr.contains("2 inventories are configured"), "{stderr}");
 }
+
+/// `--start-at-task`: earlier tasks and plays are skipped (a play without the start shows only
+/// its banner, no facts gathered), the start is found by a glob and with its role prefix, every
+/// later play runs whole; a name nothing matches is Ansible's error after the recap.
+#[test]
+fn start_at_task_resumes_a_run_half_way() {
+    let lab = Lab::new(1);
+    let h1 = lab.host(0);
+    lab.write(
+        "roles/web/tasks/main.yml",
+        "- name: web one\n  copy: {content: \"1\", dest: \"{{ out }}/{{ inventory_hostname }}-web-one\"}\n\
+         - name: web two\n  copy: {content: \"2\", dest: \"{{ out }}/{{ inventory_hostname }}-web-two\"}\n",
+    );
+    let playbook = r#"
+- name: before
+  hosts: targets
+  tasks:
+    - copy: {content: "x", dest: "{{ out }}/{{ inventory_hostname }}-before"}
+- name: resumed
+  hosts: targets
+  gather_facts: false
+  roles: [web]
+  tasks:
+    - name: after the role
+      copy: {content: "x", dest: "{{ out }}/{{ inventory_hostname }}-after"}
+- name: later
+  hosts: targets
+  gather_facts: false
+  tasks:
+    - copy: {content: "x", dest: "{{ out }}/{{ inventory_hostname }}-later"}
+"#;
+    let run = lab.play(playbook, &["--start-at-task", "web : web t*"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let exists = |name: &str| lab.out().join(format!("{h1}-{name}")).exists();
+    assert!(!exists("before") && !exists("web-one"), "{run}");
+    assert!(
+        exists("web-two") && exists("after") && exists("later"),
+        "{run}"
+    );
+    assert!(!run.stdout.contains("Gathering Facts"), "{run}");
+    assert!(run.stdout.contains("PLAY [before]"), "{run}");
+    assert_eq!(run.recap(&h1), [3, 3, 0, 0, 0, 0, 0], "{run}");
+
+    let run = lab.play(playbook, &["--start-at-task", "nothing like it"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(
+        run.stderr
+            .contains("No matching task \"nothing like it\" found"),
+        "{run}"
+    );
+    assert!(
+        !run.stdout.contains(&format!("{h1} ")),
+        "no host ran: {run}"
+    );
+}

@@ -155,14 +155,20 @@ pub(crate) const ADJUSTED: &[Target] = &[
     },
     Target {
         name: "unicode",
-        // runme.sh's first run (its plays name `localhost`, which the inventory does not list:
-        // Ansible's implicit localhost); its second, with `--start-at-task`, is not run: fleet
-        // has no such option
-        kind: Kind::Playbooks(&[PlaybookRun {
-            playbook: "unicode.yml",
-            hosts: &["testhost"],
-            args: &["-v", "-e", "extra_var=café"],
-        }]),
+        // runme.sh's two runs (its plays name `localhost`, which the inventory does not list:
+        // Ansible's implicit localhost), the second from a task found with `--start-at-task`
+        kind: Kind::Playbooks(&[
+            PlaybookRun {
+                playbook: "unicode.yml",
+                hosts: &["testhost"],
+                args: &["-v", "-e", "extra_var=café"],
+            },
+            PlaybookRun {
+                playbook: "unicode.yml",
+                hosts: &["testhost"],
+                args: &["-v", "--start-at-task", "*¶", "-e", "start_at_task=True"],
+            },
+        ]),
         skips: &[],
         home_files: &[],
         links: &[],
