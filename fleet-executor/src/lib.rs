@@ -156,9 +156,12 @@ pub async fn run_playbook(
             None => None,
         },
     };
+    // `site.yml` has the empty path as its parent: the playbook's directory is then the
+    // current one (an empty `playbook_dir` made `{{ playbook_dir }}/x` the root's `/x`)
     let playbook_dir = playbook
         .path
         .parent()
+        .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(std::path::Path::new("."))
         .to_path_buf();
     let mut magic = Arc::new(run_magic(run, inv, &playbook_dir, inventory_path));

@@ -15,6 +15,11 @@ const DEFAULT_INVENTORY: &str = "/etc/ansible/hosts";
 const DEFAULT_FORKS: usize = 50;
 const DEFAULT_TIMEOUT: u64 = 10;
 
+/// Whether `path` is Ansible's default inventory, which nothing named.
+pub fn is_default_inventory(path: &Path) -> bool {
+    path == Path::new(DEFAULT_INVENTORY)
+}
+
 /// `-i`, else the configuration's one inventory, else Ansible's default.
 pub fn inventory(given: Option<PathBuf>, config: &AnsibleConfig) -> Result<PathBuf> {
     if let Some(path) = given {

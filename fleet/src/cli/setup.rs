@@ -199,8 +199,16 @@ fn run_parsed(
     let start_at = fleet_executor::StartAt::new(start_at)
         .context("--start-at-task is not a pattern Python's fnmatch accepts")?;
     let inventory_path = common.inventory_path();
-    let mut inv = inventory::Inventory::load(inventory_path)
-        .with_context(|| format!("loading inventory {}", inventory_path.display()))?;
+    let mut inv =
+        if super::configured::is_default_inventory(inventory_path) && !inventory_path.exists() {
+            // no inventory named anywhere and none at the default path: Ansible goes on with its
+            // implicit localhost alone (one that was named but is missing stays an error)
+            eprintln!("[WARNING]: No inventory was parsed, only implicit localhost is available");
+            inventory::Inventory::new()
+        } else {
+            inventory::Inventory::load(inventory_path)
+                .with_context(|| format!("loading inventory {}", inventory_path.display()))?
+        };
     if let Some(path) = playbook_file {
         playbook_vars_dirs(&mut inv, path, inventory_path)?;
     }

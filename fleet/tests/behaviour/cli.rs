@@ -298,3 +298,19 @@ fn start_at_task_resumes_a_run_half_way() {
         "no host ran: {run}"
     );
 }
+
+/// A playbook named by its bare file name (`fleet run site.yml`) has the current directory
+/// as `playbook_dir` (it was empty, so `{{ playbook_dir }}/x` meant `/x`).
+#[test]
+fn a_bare_playbook_name_has_the_current_directory_as_playbook_dir() {
+    let lab = Lab::new(1);
+    lab.write(
+        "bare.yml",
+        "- hosts: targets\n  gather_facts: false\n  tasks:\n    - copy: {content: \"{{ playbook_dir }}\", dest: \"{{ out }}/{{ inventory_hostname }}-dir\"}\n",
+    );
+    let run = lab.fleet(&["run", "bare.yml", "-i", "inventory.yml"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let written = fs::read_to_string(lab.out().join(format!("{}-dir", lab.host(0)))).unwrap();
+    let here = lab.path(".").canonicalize().unwrap();
+    assert_eq!(written, here.display().to_string(), "{run}");
+}
