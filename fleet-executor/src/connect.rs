@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 use tokio::sync::Semaphore;
 
 use crate::connection::{self, BastionLink, ConnectOptions};
-use fleet_modules::remote::{LocalRemote, Remote, RemoteError, StopSignal};
+use fleet_modules::remote::{LocalRemoteIn, Remote, RemoteError, StopSignal};
 
 /// Run-wide connection settings (command-line options and environment).
 #[derive(Clone)]
@@ -34,6 +34,10 @@ pub struct Connector {
     /// before its connect timeout starts, so a thousand hosts on a few cores queue instead of
     /// all handshaking at once, where every handshake slows and some time out.
     pub handshakes: Arc<Semaphore>,
+    /// Where a host with `ansible_connection: local` runs its commands: the playbook's
+    /// directory, as Ansible's local connection runs in the task's base directory (empty: this
+    /// process's, for `fleet exec`).
+    pub local_dir: PathBuf,
 }
 
 fn text(vars: &Map<String, Value>, keys: &[&str]) -> Option<String> {
@@ -57,7 +61,7 @@ impl Connector {
         vars: &Map<String, Value>,
     ) -> Result<Box<dyn Remote>, RemoteError> {
         if is_local(vars) {
-            return Ok(Box::new(LocalRemote));
+            return Ok(Box::new(LocalRemoteIn(self.local_dir.clone())));
         }
         let address = text(vars, &["ansible_host", "ansible_ssh_host"])
             .unwrap_or_else(|| inventory_name.to_string());

@@ -374,3 +374,24 @@ fn a_custom_action_plugin_replaces_debug() {
     let run = lab.fleet_with_python(&args, &python);
     assert_eq!(run.code, Some(0), "{run}");
 }
+
+/// A host with a local connection runs its commands in the playbook's directory, as Ansible's
+/// local connection runs in the task's base directory (the template_jinja2_non_native target
+/// diffs a file named relative to it).
+#[test]
+fn a_local_connection_runs_in_the_playbooks_directory() {
+    let lab = Lab::new(1);
+    let site = lab.write(
+        "plays/site.yml",
+        "- hosts: localhost\n  gather_facts: false\n  tasks:\n    - command: pwd\n      register: here\n    - copy: {content: \"{{ here.stdout }}\", dest: \"{{ out }}/pwd\"}\n",
+    );
+    let run = lab.fleet(&["run", "plays/site.yml", "-i", "inventory.yml"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let pwd = std::fs::read_to_string(lab.out().join("pwd")).unwrap();
+    let dir = site.parent().unwrap().canonicalize().unwrap();
+    assert_eq!(
+        std::path::Path::new(&pwd).canonicalize().unwrap(),
+        dir,
+        "{run}"
+    );
+}

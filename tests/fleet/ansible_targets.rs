@@ -14,12 +14,17 @@ use e2e::fleet::FleetLab;
 
 #[path = "ansible_targets/plain.rs"]
 mod plain;
+#[path = "ansible_targets/runme.rs"]
+mod runme;
 #[path = "ansible_targets/table.rs"]
 mod table;
 
 /// Every target this binary knows: those adjusted for this machine, then those run as shipped.
 fn all() -> impl Iterator<Item = &'static Target> {
-    table::ADJUSTED.iter().chain(plain::PLAIN)
+    table::ADJUSTED
+        .iter()
+        .chain(plain::PLAIN)
+        .chain(runme::RUNME)
 }
 
 /// fleet's lab: ansible-core is importable on this controller (the reference venv), so what
@@ -271,6 +276,16 @@ targets! {
     task_timeout => "task-timeout",
     /// Non-ASCII names, arguments and output; plays for the implicit `localhost`.
     unicode,
+    // runme.sh-style targets a survey of them found passing under both (2026-12-07)
+    check_mode,
+    group_by,
+    import_role_tasks => "import-role-tasks",
+    includes_race,
+    lookup_inventory_hostnames,
+    strategy_linear,
+    json_cleanup,
+    template_jinja2_non_native,
+    unvault,
 }
 
 /// The targets that add and remove local accounts take turns: two `useradd`/`groupadd` at

@@ -32,6 +32,9 @@ pub enum Kind {
     /// `runme.sh`-style: these playbooks of the target's directory, in order, each with the
     /// inventory host names it plays on (all pointing at the one sshd target) and extra args.
     Playbooks(&'static [PlaybookRun]),
+    /// `runme.sh`-style with the target's own inventory file (its hosts local connections, as
+    /// ansible-test runs them): that file, then the playbooks run in order with it.
+    OwnInventory(&'static str, &'static [&'static str]),
 }
 
 /// One `ansible-playbook` run of a playbook-style target's `runme.sh`.
@@ -275,6 +278,13 @@ pub fn run_target(lab: &FleetLab, tool: Tool, targets: &Path, target: &Target) -
                 (pb, inv, args)
             })
             .collect(),
+        Kind::OwnInventory(inventory, playbooks) => {
+            let dir = targets.join(target.name);
+            playbooks
+                .iter()
+                .map(|pb| (dir.join(pb), dir.join(inventory), Vec::new()))
+                .collect()
+        }
     };
     let home = root_home();
     for (pb, inv, args) in runs {

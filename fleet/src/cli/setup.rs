@@ -1,7 +1,7 @@
 //! Turning command-line options into a run: inventory, connector (direct or `--via`), reporter,
 //! Ctrl-C handling, and the exit status.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -51,7 +51,9 @@ fn parse_via(text: &str) -> Result<(String, String, u16)> {
     Ok((user.to_string(), host.to_string(), port))
 }
 
-async fn connector(common: &Common, stop: StopSignal) -> Result<Connector> {
+/// The connector of a run; `local_dir` is the playbook's directory (see
+/// [`Connector::local_dir`]).
+async fn connector(common: &Common, stop: StopSignal, local_dir: PathBuf) -> Result<Connector> {
     let checking = host_key_checking(common)?;
     let via = match &common.via {
         None => None,
@@ -80,6 +82,7 @@ async fn connector(common: &Common, stop: StopSignal) -> Result<Connector> {
         stop: Some(stop),
         via,
         handshakes: Arc::new(Semaphore::new(connect_limit(common.connect_limit))),
+        local_dir,
     })
 }
 
@@ -222,12 +225,16 @@ fn run_parsed(
     );
     inv.add_implicit_localhost(implicit);
     let extra = extra_vars::parse_all(&common.extra_vars)?;
+    let local_dir = playbook_file
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let (stop_all, stop) = tokio::sync::watch::channel(false);
         let run = Arc::new(Run {
             templar: Templar::new(),
-            connector: connector(common, stop).await?,
+            connector: connector(common, stop, local_dir).await?,
             options: options(common)?,
             reporter: Mutex::new(reporter(common, adhoc)),
             parse_options: super::run_parse_options(common),

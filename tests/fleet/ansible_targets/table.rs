@@ -154,26 +154,6 @@ pub(crate) const ADJUSTED: &[Target] = &[
         links: &[],
     },
     Target {
-        name: "unicode",
-        // runme.sh's two runs (its plays name `localhost`, which the inventory does not list:
-        // Ansible's implicit localhost), the second from a task found with `--start-at-task`
-        kind: Kind::Playbooks(&[
-            PlaybookRun {
-                playbook: "unicode.yml",
-                hosts: &["testhost"],
-                args: &["-v", "-e", "extra_var=café"],
-            },
-            PlaybookRun {
-                playbook: "unicode.yml",
-                hosts: &["testhost"],
-                args: &["-v", "--start-at-task", "*¶", "-e", "start_at_task=True"],
-            },
-        ]),
-        skips: &[],
-        home_files: &[],
-        links: &[],
-    },
-    Target {
         name: "include_import",
         kind: Kind::Playbooks(&[
             PlaybookRun {
