@@ -23,6 +23,9 @@ pub enum ExecError {
         position: String,
         error: TemplateError,
     },
+    /// A play keyword's template gave a value the keyword does not take (`order`).
+    #[error("{0}")]
+    PlayKeyword(String),
     /// `become_method` other than sudo.
     #[error("become_method {0} is not supported (only sudo)")]
     BecomeMethod(String),

@@ -221,13 +221,30 @@ impl Selection<'_> {
     ) -> Result<Vec<usize>, ExecError> {
         let mut pattern_vars = extra.clone();
         pattern_vars.extend(magic.clone());
-        let pattern = run
+        let order_vars = pattern_vars.clone();
+        // a template may give a list of patterns (`hosts: "{{ targets }}"`), joined as Ansible
+        // joins a `hosts:` list
+        let pattern = match run
             .templar
-            .render_str(&play.hosts, &Value::Object(pattern_vars))
+            .template_value(
+                &Value::String(play.hosts.clone()),
+                &Value::Object(pattern_vars),
+            )
             .map_err(|error| ExecError::HostsPattern {
                 position: play.position.to_string(),
                 error,
-            })?;
+            })? {
+            Value::Array(items) => items
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+            Value::String(s) => s,
+            other => other.to_string(),
+        };
         let selected = match self.inv.select(&pattern) {
             Ok(hs) => hs,
             Err(e) => {
@@ -241,8 +258,16 @@ impl Selection<'_> {
             .into_iter()
             .filter(|h| self.limited.as_ref().is_none_or(|l| l.contains(&h.name)))
             .collect();
-        use fleet_playbook::HostOrder;
-        match play.order {
+        use fleet_playbook::{HostOrder, Templatable};
+        let order = match &play.order {
+            Templatable::Literal(order) => *order,
+            Templatable::Template(t) => {
+                let word = run.templar.render_str(t, &Value::Object(order_vars))?;
+                HostOrder::from_word(word.trim())
+                    .ok_or_else(|| ExecError::PlayKeyword(HostOrder::invalid(&word)))?
+            }
+        };
+        match order {
             HostOrder::Inventory => {}
             HostOrder::ReverseInventory => selected.reverse(),
             HostOrder::Sorted => selected.sort_by(|a, b| a.name.cmp(&b.name)),

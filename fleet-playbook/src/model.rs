@@ -64,6 +64,28 @@ pub enum HostOrder {
     Shuffle,
 }
 
+impl HostOrder {
+    /// One of Ansible's five words, or `None`.
+    pub fn from_word(word: &str) -> Option<HostOrder> {
+        Some(match word {
+            "inventory" => HostOrder::Inventory,
+            "reverse_inventory" => HostOrder::ReverseInventory,
+            "sorted" => HostOrder::Sorted,
+            "reverse_sorted" => HostOrder::ReverseSorted,
+            "shuffle" => HostOrder::Shuffle,
+            _ => return None,
+        })
+    }
+
+    /// Ansible's message for a word that is none of the five.
+    pub fn invalid(word: &str) -> String {
+        format!(
+            "'{word}' is not a valid value for 'order': must be one of inventory, \
+             reverse_inventory, sorted, reverse_sorted, shuffle"
+        )
+    }
+}
+
 /// One `vars_prompt:` entry: the variable `name`, asked with `prompt` (the name when unset),
 /// `default` when the answer is empty, without echo when `private` (Ansible's default), twice
 /// when `confirm`. `encrypt` (a passlib hash scheme) is kept so the asking side can refuse it.
@@ -86,8 +108,9 @@ pub struct Play {
     pub hosts: String,
     /// `gather_facts:` (default true).
     pub gather_facts: Flag,
-    /// `order:` the order the play takes its hosts in.
-    pub order: HostOrder,
+    /// `order:` the order the play takes its hosts in (a template is evaluated with the
+    /// extra variables when the play starts).
+    pub order: Templatable<HostOrder>,
     /// `vars_prompt:`: variables asked of the operator before the play runs (see
     /// [`VarsPrompt`]).
     pub vars_prompt: Vec<VarsPrompt>,

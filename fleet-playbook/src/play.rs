@@ -7,7 +7,9 @@ use inventory::{Marked, MarkedValue};
 use super::error::PlaybookError;
 use super::fields;
 use super::keywords::{self, Scope};
-use super::model::{BatchSize, Flag, HostOrder, Keywords, Play, Strategy, VarsFile, VarsPrompt};
+use super::model::{
+    BatchSize, Flag, HostOrder, Keywords, Play, Strategy, Templatable, VarsFile, VarsPrompt,
+};
 use super::parse::Parser;
 use super::source::{pairs, Source};
 
@@ -166,7 +168,8 @@ fn play_settings(
         })?
         .flatten(),
         vars_prompt: optional(node, "vars_prompt", |v| vars_prompt(src, v))?.unwrap_or_default(),
-        order: optional(node, "order", |v| host_order(src, v))?.unwrap_or_default(),
+        order: optional(node, "order", |v| host_order(src, v))?
+            .unwrap_or(Templatable::Literal(HostOrder::Inventory)),
         fact_args: ["gather_subset", "gather_timeout", "fact_path"]
             .iter()
             .filter_map(|k| node.get(k).map(|v| (k.to_string(), v.to_json())))
@@ -356,23 +359,13 @@ fn vars_prompt(src: &Source, node: &Marked) -> Result<Vec<VarsPrompt>, PlaybookE
         .collect()
 }
 
-/// `order:`, one of Ansible's five words.
-fn host_order(src: &Source, node: &Marked) -> Result<HostOrder, PlaybookError> {
+/// `order:`, one of Ansible's five words, or a template to evaluate when the play starts.
+fn host_order(src: &Source, node: &Marked) -> Result<Templatable<HostOrder>, PlaybookError> {
     let word = fields::scalar_text(node).unwrap_or_default();
-    Ok(match word.as_str() {
-        "inventory" => HostOrder::Inventory,
-        "reverse_inventory" => HostOrder::ReverseInventory,
-        "sorted" => HostOrder::Sorted,
-        "reverse_sorted" => HostOrder::ReverseSorted,
-        "shuffle" => HostOrder::Shuffle,
-        other => {
-            return Err(src.err(
-                node,
-                format!(
-                    "'{other}' is not a valid value for 'order': must be one of inventory, \
-                     reverse_inventory, sorted, reverse_sorted, shuffle"
-                ),
-            ))
-        }
-    })
+    if fields::is_template(&word) {
+        return Ok(Templatable::Template(word));
+    }
+    HostOrder::from_word(&word)
+        .map(Templatable::Literal)
+        .ok_or_else(|| src.err(node, HostOrder::invalid(&word)))
 }

@@ -132,6 +132,13 @@ impl Engine {
             vault::UNDECRYPTABLE_FN,
             |why: String| -> Result<JValue, _> { Err(filters::fail(why)) },
         );
+        // Ansible's `undef(hint)`: an undefined value; using it fails with the hint
+        env.add_function("undef", |hint: Option<String>| {
+            if let Some(hint) = hint {
+                undefined::note_loose_reason(hint);
+            }
+            JValue::UNDEFINED
+        });
         // Jinja2's globals that minijinja leaves to its contrib crate
         env.add_function("joiner", minijinja_contrib::globals::joiner);
         env.add_function("cycler", |items: minijinja::value::Rest<JValue>| {

@@ -395,3 +395,30 @@ fn a_local_connection_runs_in_the_playbooks_directory() {
         "{run}"
     );
 }
+
+/// The hosts_field and order targets: `hosts:` templated to a list of patterns, `order:`
+/// templated when the play starts.
+#[test]
+fn templated_hosts_lists_and_order() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(0), lab.host(1));
+    let playbook = r#"
+- hosts: "{{ chosen }}"
+  order: "{{ wanted_order | default('reverse_sorted') }}"
+  gather_facts: false
+  tasks:
+    - copy: {content: "{{ ansible_play_hosts | join(',') }}", dest: "{{ out }}/{{ inventory_hostname }}-seen"}
+"#;
+    let chosen = format!(r#"{{"chosen": ["{h1}", "{h2}"]}}"#);
+    let run = lab.play(playbook, &["-e", &chosen]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let seen = std::fs::read_to_string(lab.out().join(format!("{h1}-seen"))).unwrap();
+    assert_eq!(seen, format!("{h2},{h1}"), "{run}");
+    let run = lab.play(playbook, &["-e", &chosen, "-e", "wanted_order=bogus"]);
+    assert_ne!(run.code, Some(0), "{run}");
+    assert!(
+        run.stderr
+            .contains("'bogus' is not a valid value for 'order'"),
+        "{run}"
+    );
+}

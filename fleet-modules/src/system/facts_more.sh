@@ -55,7 +55,8 @@ fi
 [ -r /etc/resolv.conf ] && while read -r k v rest; do
   case $k in nameserver|domain|search|sortlist|options) kv "dns.$k" "$v${rest:+ $rest}" ;; esac
 done < /etc/resolv.conf
-[ -e /etc/ansible/facts.d ] && kv facts_d 1
+# local facts: Ansible's setup reads them (an empty or missing facts.d gives ansible_local {})
+for f in /etc/ansible/facts.d/*.fact; do [ -e "$f" ] && { kv facts_d 1; break; }; done
 # root's inode is 2 outside a chroot (Ansible's fallback when /proc/1/root is not comparable)
 if [ / -ef /proc/1/root/. ] 2>/dev/null; then kv chroot 0
 elif [ -r /proc/1/root/. ]; then kv chroot 1; fi

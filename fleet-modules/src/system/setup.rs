@@ -45,6 +45,13 @@ impl Module for Setup {
             ctx.remote
                 .set_clock_offset(local - super::common::controller_micros());
         }
+        if raw.contains_key("facts_d") {
+            // `*.fact` files (scripts to run, INI or JSON to read): Ansible's setup module
+            // reads them, with every other fact
+            return Ok(ModuleResult::defer_to_ansible(
+                "local facts in /etc/ansible/facts.d",
+            ));
+        }
         let mut facts = facts(&raw);
         facts.extend(super::facts_more::facts(&raw, &text));
         let subset = opt_list(args, "gather_subset").unwrap_or_else(|| vec!["all".into()]);

@@ -93,6 +93,14 @@ fn map_attribute_missing_on_an_item_is_named() {
     );
 }
 
+/// Ansible's `undef(hint)` global: an undefined value; one that is used fails with its hint.
+#[test]
+fn undef_makes_an_undefined_value_with_a_hint() {
+    assert_eq!(cond("undef() is undefined"), Ok(true));
+    assert_eq!(native("{{ undef('x') | default(5) }}"), json!(5));
+    assert_eq!(render_err("{{ undef('custom hint') }}"), "custom hint");
+}
+
 /// Issue 18 (the assert target): Jinja2's `joiner` and `cycler` globals, and a string literal
 /// holding a template inside a function's arguments is left as written.
 #[test]
