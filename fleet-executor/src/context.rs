@@ -73,6 +73,9 @@ impl Run {
 pub struct PlayCtx<'a> {
     pub play: &'a fleet_playbook::Play,
     pub vars: PlayVars,
+    /// Variables every task of the play may read refer to `hostvars` (the play's, the extra
+    /// ones, the inventory's): each task then gets a `hostvars` snapshot (`hostvars.rs`).
+    pub hostvars_in_vars: bool,
     /// The inventory, for `delegate_to` another host (its connection variables).
     pub inventory: &'a inventory::Inventory,
     /// The hosts of the current `serial` batch (what `max_fail_percentage` counts against).

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use super::context::{PlayCtx, Run};
+use super::context::{PlayCtx, Run, Scope};
 use super::vars::unprefixed_facts;
 use super::walk::Hosts;
 use fleet_playbook::{Keywords, Task};
@@ -22,9 +22,11 @@ pub(super) async fn task_magic(
     hosts: &Hosts,
     task: &Task,
     kw: &Keywords,
+    scope: &Scope<'_>,
 ) -> Option<fleet_templates::SharedVars> {
     let view = super::dynamic_inventory::view(run);
-    let wants_hostvars = mentions_hostvars(task, kw);
+    let wants_hostvars =
+        pctx.hostvars_in_vars || mentions_hostvars(task, kw) || roles_mention_hostvars(scope);
     if view.is_none() && !wants_hostvars {
         return None;
     }
@@ -42,10 +44,14 @@ pub(super) async fn task_magic(
     Some(Arc::new(shared))
 }
 
-/// Whether the task's arguments, conditions or loop refer to `hostvars`.
+/// Whether the task's arguments, conditions or loop refer to `hostvars`, or a template file
+/// it renders might (the `template` module, a `template` lookup: their text is only read when
+/// the task runs, and a template listing every host's address is what `hostvars` is for).
 pub(super) fn mentions_hostvars(task: &Task, kw: &Keywords) -> bool {
     let text = serde_json::to_string(&task.args).unwrap_or_default();
     text.contains("hostvars")
+        || fleet_modules::short_name(&task.action) == "template"
+        || text.contains("template")
         || kw
             .when
             .iter()
@@ -57,6 +63,35 @@ pub(super) fn mentions_hostvars(task: &Task, kw: &Keywords) -> bool {
             .as_ref()
             .is_some_and(|l| l.items.to_string().contains("hostvars"))
         || kw.vars.values().any(|v| v.to_string().contains("hostvars"))
+}
+
+/// Whether variables any task of a play may read without naming them refer to `hostvars`:
+/// the play's `vars` and `vars_files`, the extra variables, the inventory's (`group_vars/`,
+/// `host_vars/`) of any host. Read once per play: a variable such as `peers: "{{ groups.web |
+/// map('extract', hostvars, 'ansible_host') }}"` in `group_vars/all.yml` needs the snapshot in
+/// every task that might use it.
+pub(super) fn play_vars_mention_hostvars(
+    vars: &super::vars::PlayVars,
+    inventory: &inventory::Inventory,
+) -> bool {
+    let mentions = |m: &serde_json::Map<String, Value>| {
+        m.values()
+            .any(|v| serde_json::to_string(v).is_ok_and(|t| t.contains("hostvars")))
+    };
+    mentions(&vars.vars)
+        || mentions(&vars.vars_files)
+        || mentions(&vars.extra)
+        || inventory.hosts().any(|h| mentions(h.vars()))
+}
+
+/// Whether the `defaults` or `vars` of the roles around a task refer to `hostvars`.
+fn roles_mention_hostvars(scope: &Scope<'_>) -> bool {
+    scope.roles.iter().any(|r| {
+        r.defaults
+            .values()
+            .chain(r.vars.values())
+            .any(|v| serde_json::to_string(v).is_ok_and(|t| t.contains("hostvars")))
+    })
 }
 
 /// Every host's variables (inventory, facts, set_fact/register) as they stand now.

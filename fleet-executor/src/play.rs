@@ -67,8 +67,10 @@ pub async fn run_play(run: &Run, play: &Play, hosts: &Hosts, input: PlayInput<'_
         }
         return;
     }
+    let hostvars_in_vars = super::hostvars::play_vars_mention_hostvars(&play_vars, input.inventory);
     let pctx = PlayCtx {
         play,
+        hostvars_in_vars,
         vars: play_vars,
         inventory: input.inventory,
         batch: Vec::new(),
@@ -87,6 +89,7 @@ pub async fn run_play(run: &Run, play: &Play, hosts: &Hosts, input: PlayInput<'_
         };
         let mut pctx_batch = PlayCtx {
             play,
+            hostvars_in_vars,
             inventory: input.inventory,
             batch: batch.clone(),
             included_roles: Default::default(),

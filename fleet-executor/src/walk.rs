@@ -283,7 +283,7 @@ async fn run_on_hosts(
         }
     }
     let with_magic;
-    let scope = match task_magic(run, pctx, hosts, task, effective).await {
+    let scope = match task_magic(run, pctx, hosts, task, effective, scope).await {
         Some(magic) => {
             with_magic = scope.with_magic(magic);
             &with_magic

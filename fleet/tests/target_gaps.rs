@@ -422,3 +422,50 @@ fn templated_hosts_lists_and_order() {
         "{run}"
     );
 }
+
+/// `hostvars` read where the task does not name it: a template file, a variable of
+/// `group_vars/all.yml`, a role's defaults (each was "'hostvars' is undefined").
+#[test]
+fn hostvars_in_templates_group_vars_and_role_defaults() {
+    let lab = Lab::new(2);
+    let (h1, h2) = (lab.host(0), lab.host(1));
+    lab.write(
+        "group_vars/all.yml",
+        "peers: \"{{ groups.targets | map('extract', hostvars, 'ansible_host') | join(',') }}\"\n",
+    );
+    lab.write(
+        "roles/r/defaults/main.yml",
+        "first: \"{{ hostvars[groups.targets[0]].ansible_port }}\"\n",
+    );
+    lab.write(
+        "roles/r/tasks/main.yml",
+        "- copy: {content: \"{{ peers }} {{ first }}\", dest: \"{{ out }}/{{ inventory_hostname }}-vars\"}\n",
+    );
+    lab.write(
+        "templates/peers.j2",
+        "{% for h in groups.targets %}{{ h }}={{ hostvars[h].ansible_host }}\n{% endfor %}",
+    );
+    let playbook = r#"
+- hosts: targets
+  gather_facts: false
+  roles: [r]
+  tasks:
+    - template: {src: peers.j2, dest: "{{ out }}/{{ inventory_hostname }}-template"}
+"#;
+    let run = lab.play(playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let read = |name: &str| std::fs::read_to_string(lab.out().join(name)).unwrap();
+    let inventory = std::fs::read_to_string(lab.path("inventory.yml")).unwrap();
+    let address = |host: &str| {
+        let line = inventory
+            .lines()
+            .find(|l| l.contains(&format!("{host}:")))
+            .unwrap();
+        line.split('\'').nth(1).unwrap().to_string()
+    };
+    let (a1, a2) = (address(&h1), address(&h2));
+    let vars = read(&format!("{h2}-vars"));
+    assert!(vars.starts_with(&format!("{a1},{a2} ")), "{vars}\n{run}");
+    let template = read(&format!("{h1}-template"));
+    assert_eq!(template, format!("{h1}={a1}\n{h2}={a2}\n"), "{run}");
+}
