@@ -61,9 +61,16 @@ fn debug(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Vars) -> Modu
         };
         // undefined is a value debug shows; any other error fails the task (2.19)
         return match run.templar.eval_defined(var, vars) {
-            Ok(value) => {
-                let value = value.unwrap_or_else(|| undefined_shown(run, var, vars));
-                ModuleResult::ok().with(var, value)
+            Ok(Some(value)) => ModuleResult::ok().with(var, value),
+            Ok(None) => {
+                // 2.19 shows the error in place of the value, and warns of it
+                let error = undefined_error(run, var, vars);
+                ModuleResult::ok()
+                    .with(var, format!("<< error 1 - {error} >>"))
+                    .with(
+                        "warnings",
+                        json!([format!("Encountered 1 template error.\nerror 1 - {error}")]),
+                    )
             }
             Err(e) => ModuleResult::fail(format!(
                 "Task failed: Error while resolving `var` expression: {e}"
@@ -79,19 +86,15 @@ fn debug(run: &Run, task: &Task, args: &Map<String, Value>, vars: &Vars) -> Modu
     r
 }
 
-/// What `debug: var=NAME` shows for an undefined value: `VARIABLE IS NOT DEFINED!` when the
-/// variable itself is not set, and 2.19's marker text when it is set to a template that comes
-/// out undefined (`<< error 1 - 'x' is undefined >>`).
-fn undefined_shown(run: &Run, var: &str, vars: &Vars) -> Value {
-    if vars.get(var).is_none() {
-        return json!("VARIABLE IS NOT DEFINED!");
-    }
+/// Why `debug: var=NAME`'s expression came out undefined, in Ansible's words (`'x' is
+/// undefined`, `object of type 'dict' has no attribute 'y'`).
+fn undefined_error(run: &Run, var: &str, vars: &Vars) -> String {
     match run
         .templar
         .template_value(&Value::String(format!("{{{{ {var} }}}}")), vars)
     {
-        Err(e) => json!(format!("<< error 1 - {e} >>")),
-        Ok(_) => json!("VARIABLE IS NOT DEFINED!"),
+        Err(e) => e.to_string(),
+        Ok(_) => format!("'{var}' is undefined"),
     }
 }
 

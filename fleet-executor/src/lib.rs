@@ -44,6 +44,7 @@ pub mod play;
 pub mod result;
 mod role_names;
 pub mod start_at;
+mod tags;
 mod target;
 pub mod task;
 mod task_async;

@@ -197,20 +197,6 @@ pub(super) fn banner(run: &Run, pctx: &PlayCtx<'_>, task: &Task, scope: &Scope<'
     }
 }
 
-/// Whether `--tags`/`--skip-tags` select a task with `tags`.
-fn tags_selected(run: &Run, tags: &[String]) -> bool {
-    let opts = &run.options;
-    if tags.iter().any(|t| opts.skip_tags.contains(t)) {
-        return false;
-    }
-    if opts.tags.is_empty() || opts.tags.iter().any(|t| t == "all") {
-        return !tags.iter().any(|t| t == "never");
-    }
-    tags.iter().any(|t| t == "always" || opts.tags.contains(t))
-        || (opts.tags.iter().any(|t| t == "tagged") && !tags.is_empty())
-        || (opts.tags.iter().any(|t| t == "untagged") && tags.is_empty())
-}
-
 /// One task across the hosts `ids`, if the tags select it: flow actions (`meta`, includes)
 /// take their own path, a normal task runs on the hosts.
 async fn run_task(
@@ -226,7 +212,7 @@ async fn run_task(
     let short = fleet_modules::short_name(&task.action);
     // Notified handlers run whatever the tags (Ansible does not tag-filter handlers).
     if !scope.handler
-        && !tags_selected(run, &effective.tags)
+        && !super::tags::selected(run, &super::tags::templated(run, pctx, &effective.tags))
         && !matches!(short, "include_tasks" | "include_role")
     {
         return Flow::Continue;

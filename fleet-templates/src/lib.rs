@@ -172,8 +172,8 @@ impl Templar {
         })
     }
 
-    /// [`Templar::eval`], with `None` when the expression is undefined (`debug: var=`'s
-    /// "VARIABLE IS NOT DEFINED!") and an error only for every other failure.
+    /// [`Templar::eval`], with `None` when the expression is undefined (`debug: var=` then
+    /// shows 2.19's `<< error 1 - ... >>` text) and an error only for every other failure.
     pub fn eval_defined(
         &self,
         expr: &str,

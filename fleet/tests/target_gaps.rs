@@ -469,3 +469,64 @@ fn hostvars_in_templates_group_vars_and_role_defaults() {
     let template = read(&format!("{h1}-template"));
     assert_eq!(template, format!("{h1}={a1}\n{h2}={a2}\n"), "{run}");
 }
+
+/// `debug: var=` of an undefined expression shows ansible-core 2.19's error text in place of
+/// the value and warns of it (the var_blending target; 2.18 said "VARIABLE IS NOT DEFINED!").
+#[test]
+fn debug_var_of_an_undefined_expression_shows_the_error() {
+    let lab = Lab::new(1);
+    let playbook = r#"
+- hosts: targets
+  gather_facts: false
+  vars:
+    d: {a: 1}
+  tasks:
+    - debug: var=undefined_variable
+      register: plain
+    - debug: var=d.missing
+      register: member
+    - assert:
+        that:
+          - plain.undefined_variable == "<< error 1 - 'undefined_variable' is undefined >>"
+          - member['d.missing'] == "<< error 1 - object of type 'dict' has no attribute 'missing' >>"
+"#;
+    let run = lab.play(playbook, &[]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(
+        run.stdout.contains("Encountered 1 template error.")
+            || run.stderr.contains("Encountered 1 template error."),
+        "{run}"
+    );
+}
+
+/// The tags target: `tags:` templated with the play's and the extra variables decides what
+/// `--tags` and `--skip-tags` select.
+#[test]
+fn templated_tags_select_tasks() {
+    let lab = Lab::new(1);
+    let h1 = lab.host(0);
+    let playbook = r#"
+- hosts: targets
+  gather_facts: false
+  vars:
+    chosen: tag1
+  tasks:
+    - copy: {content: "x", dest: "{{ out }}/{{ inventory_hostname }}-tagged"}
+      tags: "{{ chosen }}"
+    - copy: {content: "x", dest: "{{ out }}/{{ inventory_hostname }}-listed"}
+      tags: "{{ extra_tag }}"
+    - copy: {content: "x", dest: "{{ out }}/{{ inventory_hostname }}-other"}
+      tags: other
+"#;
+    let run = lab.play(playbook, &["--tags", "tag1,tag2", "-e", "extra_tag=tag2"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    let exists = |name: &str| lab.out().join(format!("{h1}-{name}")).exists();
+    assert!(
+        exists("tagged") && exists("listed") && !exists("other"),
+        "{run}"
+    );
+    let _ = std::fs::remove_file(lab.out().join(format!("{h1}-tagged")));
+    let run = lab.play(playbook, &["--skip-tags", "tag1", "-e", "extra_tag=tag2"]);
+    assert_eq!(run.code, Some(0), "{run}");
+    assert!(!exists("tagged") && exists("other"), "{run}");
+}

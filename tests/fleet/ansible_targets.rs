@@ -286,6 +286,8 @@ targets! {
     json_cleanup,
     template_jinja2_non_native,
     unvault,
+    /// `hostvars` in a template file, and `debug: var=` of an undefined variable (2.19's text).
+    var_blending,
 }
 
 /// The targets that add and remove local accounts take turns: two `useradd`/`groupadd` at

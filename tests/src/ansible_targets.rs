@@ -33,7 +33,8 @@ pub enum Kind {
     /// inventory host names it plays on (all pointing at the one sshd target) and extra args.
     Playbooks(&'static [PlaybookRun]),
     /// `runme.sh`-style with the target's own inventory file (its hosts local connections, as
-    /// ansible-test runs them): that file, then the playbooks run in order with it.
+    /// ansible-test runs them): that file, then the playbooks run in order with it, each
+    /// followed by its arguments (`site.yml -e @{targets}/t/vars.yml`, split on whitespace).
     OwnInventory(&'static str, &'static [&'static str]),
 }
 
@@ -282,7 +283,14 @@ pub fn run_target(lab: &FleetLab, tool: Tool, targets: &Path, target: &Target) -
             let dir = targets.join(target.name);
             playbooks
                 .iter()
-                .map(|pb| (dir.join(pb), dir.join(inventory), Vec::new()))
+                .map(|line| {
+                    let mut words = line.split_whitespace();
+                    let pb = dir.join(words.next().expect("a playbook"));
+                    let args = words
+                        .map(|a| a.replace("{targets}", &targets.to_string_lossy()))
+                        .collect();
+                    (pb, dir.join(inventory), args)
+                })
                 .collect()
         }
     };

@@ -45,6 +45,13 @@ pub(crate) const RUNME: &[Target] = &[
         links: &[],
     },
     own_inventory("includes_race", "inventory", &["test_includes_race.yml"]),
+    // runme.sh's first run: variable precedence across group_vars, host_vars, roles and `-e`
+    // (its others expect failures and grep their output)
+    own_inventory(
+        "var_blending",
+        "inventory",
+        &["test_var_blending.yml -e @{targets}/var_blending/test_vars.yml -v"],
+    ),
     own_inventory("lookup_inventory_hostnames", "inventory", &["main.yml"]),
     own_inventory(
         "strategy_linear",
