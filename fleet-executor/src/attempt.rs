@@ -19,7 +19,7 @@ use super::result::{error_result, never_templated, skipped_by, Single};
 use super::task::{conditions, TaskRun};
 use super::task_timeout::{task_timeout, timed_out};
 use crate::output::{Event, HostResult, Status};
-use fleet_playbook::{Task, Templatable};
+use fleet_playbook::Task;
 
 /// Runs the action once (for one loop item, or the task without a loop).
 pub(super) async fn run_single(t: TaskRun<'_>, host: &mut HostState, vars: &Vars) -> Single {
@@ -167,19 +167,7 @@ fn retry_policy(run: &Run, task: &Task, vars: &Vars) -> (i64, f64) {
         None if !task.until.is_empty() => 3,
         None => 0,
     };
-    let delay = match &task.delay {
-        Some(Templatable::Literal(d)) => Some(*d),
-        Some(Templatable::Template(t)) => run
-            .templar
-            .template_value(&Value::String(t.clone()), vars)
-            .ok()
-            .and_then(|v| match v {
-                Value::Number(n) => n.as_f64(),
-                Value::String(s) => s.trim().parse().ok(),
-                _ => None,
-            }),
-        None => None,
-    };
+    let delay = super::task::number(run, task.delay.as_ref(), vars);
     (retries, delay.unwrap_or(5.0))
 }
 

@@ -58,11 +58,13 @@ pub(super) fn mentions_hostvars(task: &Task, kw: &Keywords) -> bool {
             .chain(&task.changed_when)
             .chain(&task.failed_when)
             .any(|c| c.contains("hostvars"))
-        || task
-            .loop_
-            .as_ref()
-            .is_some_and(|l| l.items.to_string().contains("hostvars"))
-        || kw.vars.values().any(|v| v.to_string().contains("hostvars"))
+        || task.loop_.as_ref().is_some_and(|l| mentions(&l.items))
+        || kw.vars.values().any(mentions)
+}
+
+/// Whether a value (a variable's, a loop's) holds the word `hostvars`.
+fn mentions(value: &Value) -> bool {
+    value.to_string().contains("hostvars")
 }
 
 /// Whether variables any task of a play may read without naming them refer to `hostvars`:
@@ -74,24 +76,19 @@ pub(super) fn play_vars_mention_hostvars(
     vars: &super::vars::PlayVars,
     inventory: &inventory::Inventory,
 ) -> bool {
-    let mentions = |m: &serde_json::Map<String, Value>| {
-        m.values()
-            .any(|v| serde_json::to_string(v).is_ok_and(|t| t.contains("hostvars")))
-    };
-    mentions(&vars.vars)
-        || mentions(&vars.vars_files)
-        || mentions(&vars.extra)
-        || inventory.hosts().any(|h| mentions(h.vars()))
+    let any = |m: &serde_json::Map<String, Value>| m.values().any(mentions);
+    any(&vars.vars)
+        || any(&vars.vars_files)
+        || any(&vars.extra)
+        || inventory.hosts().any(|h| any(h.vars()))
 }
 
 /// Whether the `defaults` or `vars` of the roles around a task refer to `hostvars`.
 fn roles_mention_hostvars(scope: &Scope<'_>) -> bool {
-    scope.roles.iter().any(|r| {
-        r.defaults
-            .values()
-            .chain(r.vars.values())
-            .any(|v| serde_json::to_string(v).is_ok_and(|t| t.contains("hostvars")))
-    })
+    scope
+        .roles
+        .iter()
+        .any(|r| r.defaults.values().chain(r.vars.values()).any(mentions))
 }
 
 /// Every host's variables (inventory, facts, set_fact/register) as they stand now.

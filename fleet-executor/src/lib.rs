@@ -222,30 +222,17 @@ impl Selection<'_> {
     ) -> Result<Vec<usize>, ExecError> {
         let mut pattern_vars = extra.clone();
         pattern_vars.extend(magic.clone());
-        let order_vars = pattern_vars.clone();
+        let pattern_vars = Value::Object(pattern_vars);
         // a template may give a list of patterns (`hosts: "{{ targets }}"`), joined as Ansible
         // joins a `hosts:` list
-        let pattern = match run
+        let pattern = run
             .templar
-            .template_value(
-                &Value::String(play.hosts.clone()),
-                &Value::Object(pattern_vars),
-            )
+            .template_value(&Value::String(play.hosts.clone()), &pattern_vars)
             .map_err(|error| ExecError::HostsPattern {
                 position: play.position.to_string(),
                 error,
-            })? {
-            Value::Array(items) => items
-                .iter()
-                .map(|v| match v {
-                    Value::String(s) => s.clone(),
-                    other => other.to_string(),
-                })
-                .collect::<Vec<_>>()
-                .join(","),
-            Value::String(s) => s,
-            other => other.to_string(),
-        };
+            })?;
+        let pattern = task::texts(pattern).join(",");
         let selected = match self.inv.select(&pattern) {
             Ok(hs) => hs,
             Err(e) => {
@@ -263,7 +250,7 @@ impl Selection<'_> {
         let order = match &play.order {
             Templatable::Literal(order) => *order,
             Templatable::Template(t) => {
-                let word = run.templar.render_str(t, &Value::Object(order_vars))?;
+                let word = run.templar.render_str(t, &pattern_vars)?;
                 HostOrder::from_word(word.trim())
                     .ok_or_else(|| ExecError::PlayKeyword(HostOrder::invalid(&word)))?
             }

@@ -23,12 +23,7 @@ pub(super) fn templated(run: &Run, pctx: &PlayCtx<'_>, tags: &[String]) -> Vec<S
             .templar
             .template_value(&Value::String(tag.clone()), &vars)
         {
-            Ok(Value::Array(items)) => out.extend(items.iter().map(|v| match v {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            })),
-            Ok(Value::String(s)) => out.push(s),
-            Ok(other) => out.push(other.to_string()),
+            Ok(value) => out.extend(super::task::texts(value)),
             Err(_) => out.push(tag.clone()),
         }
     }

@@ -15,20 +15,50 @@ use super::vars::{search_path, task_vars};
 use fleet_playbook::{Keywords, Task, Templatable};
 use fleet_templates::TemplateError;
 
-/// A keyword number (`timeout`, `async`, `poll`, `throttle`), templated when it is a template;
-/// `None` when it is unset or its template gives no integer.
+/// A keyword number (`timeout`, `async`, `poll`, `throttle`, `retries`), templated when it is
+/// a template; `None` when it is unset or its template gives no integer.
 pub(super) fn integer(run: &Run, value: Option<&Templatable<i64>>, vars: &Vars) -> Option<i64> {
     match value? {
         Templatable::Literal(n) => Some(*n),
-        Templatable::Template(t) => match run
-            .templar
-            .template_value(&serde_json::Value::String(t.clone()), vars)
-            .ok()?
-        {
-            serde_json::Value::Number(n) => n.as_i64(),
-            serde_json::Value::String(s) => s.trim().parse().ok(),
-            _ => None,
-        },
+        Templatable::Template(t) => templated_number(run, t, vars, serde_json::Number::as_i64),
+    }
+}
+
+/// A keyword number that may have a fraction (`delay`), as [`integer`].
+pub(super) fn number(run: &Run, value: Option<&Templatable<f64>>, vars: &Vars) -> Option<f64> {
+    match value? {
+        Templatable::Literal(n) => Some(*n),
+        Templatable::Template(t) => templated_number(run, t, vars, serde_json::Number::as_f64),
+    }
+}
+
+/// A keyword's template evaluated to a number, or to text holding one.
+fn templated_number<T: std::str::FromStr>(
+    run: &Run,
+    template: &str,
+    vars: &Vars,
+    from_json: fn(&serde_json::Number) -> Option<T>,
+) -> Option<T> {
+    match run
+        .templar
+        .template_value(&serde_json::Value::String(template.to_string()), vars)
+        .ok()?
+    {
+        serde_json::Value::Number(n) => from_json(&n),
+        serde_json::Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+/// A keyword templated to text or a list of texts (`hosts:`, `tags:`), as the texts.
+pub(super) fn texts(value: serde_json::Value) -> Vec<String> {
+    let text = |v: serde_json::Value| match v {
+        serde_json::Value::String(s) => s,
+        other => other.to_string(),
+    };
+    match value {
+        serde_json::Value::Array(items) => items.into_iter().map(text).collect(),
+        other => vec![text(other)],
     }
 }
 

@@ -452,6 +452,19 @@ pub(crate) fn loose_reason() -> Option<String> {
     LOOSE_REASON.with(|r| r.borrow().clone())
 }
 
+/// Ansible's text for an access to `key` that `container` lacks (`object of type 'dict' has
+/// no attribute 'name'`; a number key unquoted).
+pub(crate) fn no_attribute(container: &Value, key: &Value) -> String {
+    let shown = match key.as_str() {
+        Some(name) => format!("'{name}'"),
+        None => key.to_string(),
+    };
+    format!(
+        "object of type '{}' has no attribute {shown}",
+        py_type_name(container)
+    )
+}
+
 /// `__fleet_chain(site, root_name, root, (kind, key)...)`: walks the accesses leniently, like
 /// Ansible's undefined values, and records why the result is undefined.
 pub(crate) fn chain_fn(
@@ -482,14 +495,7 @@ pub(crate) fn chain_fn(
             }
         };
         if next.is_undefined() {
-            let shown = match key.as_str() {
-                Some(name) => format!("'{name}'"),
-                None => key.to_string(),
-            };
-            let reason = format!(
-                "object of type '{}' has no attribute {shown}",
-                py_type_name(&current)
-            );
+            let reason = no_attribute(&current, key);
             REASONS.with(|r| r.borrow_mut().insert(site, reason));
             return Ok(Value::UNDEFINED);
         }

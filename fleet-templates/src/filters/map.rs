@@ -12,7 +12,6 @@
 use minijinja::value::{from_args, Kwargs, Rest, Value};
 use minijinja::{Environment, Error, State};
 
-use crate::repr::py_type_name;
 use crate::undefined;
 
 pub(super) fn register(env: &mut Environment<'static>) {
@@ -53,14 +52,7 @@ fn missing_attribute(item: &Value, path: &str) -> Option<String> {
         };
         let next = current.get_item(&key).unwrap_or_default();
         if next.is_undefined() {
-            let shown = match key.as_str() {
-                Some(name) => format!("'{name}'"),
-                None => key.to_string(),
-            };
-            return Some(format!(
-                "object of type '{}' has no attribute {shown}",
-                py_type_name(&current)
-            ));
+            return Some(undefined::no_attribute(&current, &key));
         }
         current = next;
     }
